@@ -1,0 +1,2 @@
+DROP TABLE admin_units;
+DROP TABLE admin_levels;

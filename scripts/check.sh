@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Every check and test: formatting, clippy with warnings as errors, and the whole test suite
+# against a real PostgreSQL that this script starts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/postgres.sh
+export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://toso:toso@127.0.0.1:5432/toso}"
+
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+echo "==> cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets --quiet -- -D warnings
+echo "==> cargo test"
+cargo test --no-fail-fast 2>&1 | tee target/test-output.txt

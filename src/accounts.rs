@@ -1,0 +1,318 @@
+//! User management rules: who may create or change which account.
+
+use diesel::{Connection, PgConnection};
+use secrecy::{ExposeSecret, SecretString};
+use uuid::Uuid;
+
+use crate::auth::{password, Caller, Role, Scope};
+use crate::db::{self, sessions, units, users};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::state::AppState;
+
+pub struct NewAccount {
+    pub username: String,
+    pub password: SecretString,
+    pub role: Role,
+    pub unit_code: Option<String>,
+    pub team_id: Option<i64>,
+    pub full_name: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// A partial update; `Some(None)` clears an optional field.
+#[derive(Default)]
+pub struct AccountPatch {
+    pub full_name: Option<Option<String>>,
+    pub phone: Option<Option<String>>,
+    pub role: Option<Role>,
+    pub unit_code: Option<Option<String>>,
+    pub team_id: Option<Option<i64>>,
+    pub disabled: Option<bool>,
+    pub password: Option<SecretString>,
+}
+
+fn require_officer(caller: &Caller) -> AppResult<()> {
+    if caller.role.is_officer() {
+        Ok(())
+    } else {
+        Err(AppError::forbidden("only officers manage user accounts"))
+    }
+}
+
+fn check_grant(caller: &Caller, role: Role) -> AppResult<()> {
+    if role.rank() > caller.role.rank() {
+        return Err(AppError::Forbidden {
+            code: "role_above_own",
+            detail: format!(
+                "a {} cannot grant the role {}",
+                caller.role.as_str(),
+                role.as_str()
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn unit_in_scope(scope: &Scope, unit: &units::UnitRow) -> bool {
+    match scope {
+        Scope::Country => true,
+        Scope::Province(p) => &unit.province_code == p,
+        Scope::Commune(c) => &unit.code == c,
+        Scope::Team { .. } => false,
+    }
+}
+
+/// Checks that `role` fits `unit_code` and `team_id` and that the unit lies in `scope`;
+/// returns the unit and its province.
+pub fn resolve_unit(
+    conn: &mut PgConnection,
+    scope: &Scope,
+    role: Role,
+    unit_code: Option<&str>,
+    team_id: Option<i64>,
+) -> AppResult<Option<units::UnitRow>> {
+    let mut errors = Vec::new();
+    if role.needs_team() && team_id.is_none() {
+        errors.push(FieldError::new(
+            "team_id",
+            "required",
+            "team roles need a team_id",
+        ));
+    }
+    if !role.needs_team() && team_id.is_some() {
+        errors.push(FieldError::new(
+            "team_id",
+            "not_allowed",
+            "only team roles belong to a team",
+        ));
+    }
+    let unit = match (role.unit_level(), unit_code) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            errors.push(FieldError::new(
+                "unit_code",
+                "not_allowed",
+                "an admin covers the whole country",
+            ));
+            None
+        }
+        (Some(level), None) => {
+            errors.push(FieldError::new(
+                "unit_code",
+                "required",
+                format!("the role needs a {level} unit_code"),
+            ));
+            None
+        }
+        (Some(level), Some(code)) => match units::get(conn, code)? {
+            None => {
+                errors.push(FieldError::new(
+                    "unit_code",
+                    "unknown_unit",
+                    format!("no unit has the code {code:?}"),
+                ));
+                None
+            }
+            Some(u) if u.level != level => {
+                errors.push(FieldError::new(
+                    "unit_code",
+                    "wrong_level",
+                    format!(
+                        "the role {} needs a {level}, and {code} is a {}",
+                        role.as_str(),
+                        u.level
+                    ),
+                ));
+                None
+            }
+            Some(u) => Some(u),
+        },
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    if let Some(u) = &unit {
+        if !unit_in_scope(scope, u) {
+            return Err(AppError::Forbidden {
+                code: "outside_scope",
+                detail: format!("unit {} is outside your scope", u.code),
+            });
+        }
+    }
+    Ok(unit)
+}
+
+fn normalize_phone(phone: Option<String>) -> AppResult<Option<String>> {
+    match phone.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(p) => crate::phone::normalize(p).map(Some).ok_or_else(|| {
+            AppError::field(
+                "phone",
+                "invalid_phone",
+                "phone must be a Vietnamese mobile number, e.g. 0912345678",
+            )
+        }),
+    }
+}
+
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    input: NewAccount,
+) -> AppResult<users::UserRow> {
+    require_officer(caller)?;
+    check_grant(caller, input.role)?;
+    if let Some(message) = password::policy_violation(input.password.expose_secret()) {
+        return Err(AppError::field("password", "too_weak", message));
+    }
+    let phone = normalize_phone(input.phone)?;
+    let scope = caller.scope();
+    let (role, unit_code, team_id) = (input.role, input.unit_code.clone(), input.team_id);
+    // Check scope before spending time on the hash.
+    db::run(&state.pool, move |conn| {
+        resolve_unit(conn, &scope, role, unit_code.as_deref(), team_id)
+    })
+    .await?;
+    let password_hash = state.hasher.hash(input.password).await?;
+    let scope = caller.scope();
+    db::run(&state.pool, move |conn| {
+        conn.transaction(|c| {
+            let unit = resolve_unit(c, &scope, role, input.unit_code.as_deref(), input.team_id)?;
+            let new = users::NewUser {
+                username: input.username.trim().to_lowercase(),
+                full_name: input
+                    .full_name
+                    .map(|n| n.trim().to_string())
+                    .filter(|n| !n.is_empty()),
+                phone,
+                password_hash,
+                role: role.as_str().to_string(),
+                province_code: unit.as_ref().map(|u| u.province_code.clone()),
+                unit_code: unit.map(|u| u.code),
+                team_id: input.team_id,
+            };
+            Ok(users::insert(c, &new)?)
+        })
+    })
+    .await
+}
+
+pub async fn get(state: &AppState, caller: &Caller, id: Uuid) -> AppResult<users::UserRow> {
+    require_officer(caller)?;
+    let scope = caller.scope();
+    db::run(&state.pool, move |conn| {
+        users::get_in_scope(conn, &scope, id).map_err(Into::into)
+    })
+    .await?
+    .ok_or_else(|| AppError::not_found("user"))
+}
+
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    filter: users::UserFilter,
+    page: db::Page,
+) -> AppResult<(Vec<users::UserRow>, i64)> {
+    require_officer(caller)?;
+    let scope = caller.scope();
+    db::run(&state.pool, move |conn| {
+        Ok(users::list(conn, &scope, &filter, page)?)
+    })
+    .await
+}
+
+pub async fn update(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    patch: AccountPatch,
+    expected_version: Option<i32>,
+) -> AppResult<users::UserRow> {
+    require_officer(caller)?;
+    if let Some(role) = patch.role {
+        check_grant(caller, role)?;
+    }
+    if id == caller.user_id
+        && (patch.role.is_some() || patch.unit_code.is_some() || patch.disabled == Some(true))
+    {
+        return Err(AppError::Forbidden {
+            code: "cannot_change_own_access",
+            detail: "you cannot change your own role, unit or disable yourself".into(),
+        });
+    }
+    let phone = match patch.phone {
+        Some(p) => Some(normalize_phone(p)?),
+        None => None,
+    };
+    let password_hash = match patch.password {
+        Some(p) => {
+            if let Some(message) = password::policy_violation(p.expose_secret()) {
+                return Err(AppError::field("password", "too_weak", message));
+            }
+            Some(state.hasher.hash(p).await?)
+        }
+        None => None,
+    };
+    let scope = caller.scope();
+    let caller_rank = caller.role.rank();
+    db::run(&state.pool, move |conn| {
+        conn.transaction(|c| {
+            let current =
+                users::get_in_scope(c, &scope, id)?.ok_or_else(|| AppError::not_found("user"))?;
+            let current = users::lock(c, current.id)?.ok_or_else(|| AppError::not_found("user"))?;
+            if let Some(v) = expected_version {
+                if v != current.version {
+                    return Err(AppError::PreconditionFailed {
+                        code: "version_mismatch",
+                        detail: format!("the user is at version {}, not {v}", current.version),
+                    });
+                }
+            }
+            let current_role =
+                Role::parse(&current.role).ok_or_else(|| AppError::internal("unknown role"))?;
+            if current_role.rank() > caller_rank {
+                return Err(AppError::Forbidden {
+                    code: "role_above_own",
+                    detail: "you cannot manage an account with a higher role".into(),
+                });
+            }
+            let mut changes = users::UserChanges {
+                full_name: patch
+                    .full_name
+                    .map(|n| n.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())),
+                phone,
+                disabled: patch.disabled,
+                ..Default::default()
+            };
+            if patch.role.is_some() || patch.unit_code.is_some() || patch.team_id.is_some() {
+                let role = patch.role.unwrap_or(current_role);
+                let unit_code = patch.unit_code.clone().unwrap_or(current.unit_code.clone());
+                let team_id = patch.team_id.unwrap_or(if role.needs_team() {
+                    current.team_id
+                } else {
+                    None
+                });
+                let unit_code = if role.unit_level().is_none() {
+                    None
+                } else {
+                    unit_code
+                };
+                let unit = resolve_unit(c, &scope, role, unit_code.as_deref(), team_id)?;
+                changes.role = Some(role.as_str().to_string());
+                changes.province_code = Some(unit.as_ref().map(|u| u.province_code.clone()));
+                changes.unit_code = Some(unit.map(|u| u.code));
+                changes.team_id = Some(team_id);
+            }
+            if let Some(hash) = password_hash {
+                changes.password_hash = Some(hash);
+                changes.password_changed_at = Some(chrono::Utc::now());
+                sessions::revoke_all_for_user(c, id, None, "password_reset")?;
+            }
+            if patch.disabled == Some(true) {
+                sessions::revoke_all_for_user(c, id, None, "account_disabled")?;
+            }
+            users::update(c, id, &changes)?.ok_or_else(|| AppError::not_found("user"))
+        })
+    })
+    .await
+}

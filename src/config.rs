@@ -1,0 +1,211 @@
+//! Typed configuration, read once from the environment at start. A missing or malformed
+//! variable stops the process with a message naming it.
+
+use std::collections::HashMap;
+use std::env;
+use std::str::FromStr;
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug)]
+pub struct DatabaseSettings {
+    pub url: SecretString,
+    pub pool_size: u32,
+    /// How long a request waits for a free connection before it is answered 503.
+    pub checkout_timeout: Duration,
+    /// Server-side limit for every statement (`SET statement_timeout`).
+    pub statement_timeout: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct JwtSettings {
+    /// Key id written into the header of new tokens.
+    pub kid: String,
+    pub secret: SecretString,
+    /// Keys still accepted for verification while tokens signed with them expire.
+    pub previous: HashMap<String, SecretString>,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub dev_mode: bool,
+    pub bind: String,
+    pub workers: usize,
+    pub database: DatabaseSettings,
+    pub jwt: JwtSettings,
+    pub log_format: LogFormat,
+    pub log_filter: String,
+    /// Take the client address from `Forwarded`/`X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_proxy_headers: bool,
+    pub max_body_bytes: usize,
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests can supply their own environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let parse = |name: &str, default: &str| -> Result<String, ConfigError> {
+            Ok(get(name).unwrap_or_else(|| default.to_string()))
+        };
+        let dev_mode = matches!(
+            get("TOSO_ENV")
+                .as_deref()
+                .map(str::to_ascii_lowercase)
+                .as_deref(),
+            Some("dev" | "development")
+        );
+
+        let url = get("DATABASE_URL").ok_or_else(|| {
+            ConfigError("DATABASE_URL is required (postgres://user:password@host:port/db)".into())
+        })?;
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(ConfigError(
+                "DATABASE_URL must start with postgres:// or postgresql://".into(),
+            ));
+        }
+
+        let secret = match get("TOSO_JWT_SECRET") {
+            Some(s) if s.len() >= 32 => s,
+            Some(_) => {
+                return Err(ConfigError(
+                    "TOSO_JWT_SECRET must be at least 32 bytes".into(),
+                ))
+            }
+            None if dev_mode => random_secret(),
+            None => {
+                return Err(ConfigError(
+                    "TOSO_JWT_SECRET is required outside dev mode (TOSO_ENV=dev)".into(),
+                ))
+            }
+        };
+        let mut previous = HashMap::new();
+        if let Some(list) = get("TOSO_JWT_PREVIOUS_KEYS") {
+            for pair in list.split(',').filter(|p| !p.trim().is_empty()) {
+                let (kid, key) = pair.trim().split_once(':').ok_or_else(|| {
+                    ConfigError("TOSO_JWT_PREVIOUS_KEYS must be a list of kid:secret".into())
+                })?;
+                if key.len() < 32 {
+                    return Err(ConfigError(format!(
+                        "TOSO_JWT_PREVIOUS_KEYS: the key of {kid} must be at least 32 bytes"
+                    )));
+                }
+                previous.insert(kid.to_string(), SecretString::from(key.to_string()));
+            }
+        }
+
+        let log_format = match parse("TOSO_LOG_FORMAT", "text")?.as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(ConfigError(format!(
+                    "TOSO_LOG_FORMAT must be text or json, not {other:?}"
+                )))
+            }
+        };
+        let default_workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+
+        Ok(Settings {
+            dev_mode,
+            bind: parse("TOSO_BIND", "127.0.0.1:8080")?,
+            workers: number(&get, "TOSO_WORKERS", default_workers, 1, 256)?,
+            database: DatabaseSettings {
+                url: SecretString::from(url),
+                pool_size: number(&get, "TOSO_DB_POOL_SIZE", 10, 1, 500)?,
+                checkout_timeout: Duration::from_millis(number(
+                    &get,
+                    "TOSO_DB_CHECKOUT_TIMEOUT_MS",
+                    2_000,
+                    10,
+                    60_000,
+                )?),
+                statement_timeout: Duration::from_millis(number(
+                    &get,
+                    "TOSO_DB_STATEMENT_TIMEOUT_MS",
+                    10_000,
+                    10,
+                    600_000,
+                )?),
+            },
+            jwt: JwtSettings {
+                kid: parse("TOSO_JWT_KID", "k1")?,
+                secret: SecretString::from(secret),
+                previous,
+                access_ttl: Duration::from_secs(number(
+                    &get,
+                    "TOSO_ACCESS_TOKEN_TTL_SECS",
+                    900,
+                    1,
+                    86_400,
+                )?),
+                refresh_ttl: Duration::from_secs(number(
+                    &get,
+                    "TOSO_REFRESH_TOKEN_TTL_SECS",
+                    30 * 86_400,
+                    60,
+                    365 * 86_400,
+                )?),
+            },
+            log_format,
+            log_filter: parse("TOSO_LOG", "info")?,
+            trust_proxy_headers: flag(&get, "TOSO_TRUST_PROXY_HEADERS")?,
+            max_body_bytes: number(&get, "TOSO_MAX_BODY_BYTES", 2 * 1024 * 1024, 1024, 64 << 20)?,
+        })
+    }
+}
+
+fn number<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: T,
+    min: T,
+    max: T,
+) -> Result<T, ConfigError>
+where
+    T: FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    let Some(raw) = get(name) else {
+        return Ok(default);
+    };
+    let value: T = raw
+        .trim()
+        .parse()
+        .map_err(|_| ConfigError(format!("{name} must be a number, not {raw:?}")))?;
+    if value < min || value > max {
+        return Err(ConfigError(format!(
+            "{name} must be between {min} and {max}, not {value}"
+        )));
+    }
+    Ok(value)
+}
+
+fn flag(get: &impl Fn(&str) -> Option<String>, name: &str) -> Result<bool, ConfigError> {
+    match get(name).as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("0" | "false" | "no") => Ok(false),
+        Some("1" | "true" | "yes") => Ok(true),
+        Some(other) => Err(ConfigError(format!(
+            "{name} must be true or false, not {other:?}"
+        ))),
+    }
+}
+
+fn random_secret() -> String {
+    use rand::distributions::{Alphanumeric, DistString};
+    Alphanumeric.sample_string(&mut rand::rngs::OsRng, 48)
+}

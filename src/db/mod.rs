@@ -1,0 +1,106 @@
+//! PostgreSQL access: the pool, the migrations and the one helper that runs database work on
+//! the blocking thread pool. Modules below know diesel and nothing of HTTP.
+
+pub mod schema;
+pub mod sessions;
+pub mod throttle;
+pub mod units;
+pub mod users;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use secrecy::ExposeSecret;
+
+use crate::config::DatabaseSettings;
+use crate::error::{AppError, AppResult};
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+pub type PgConn = PooledConnection<ConnectionManager<PgConnection>>;
+
+/// Sets per-connection limits as each pooled connection is opened.
+#[derive(Debug)]
+struct SessionSettings {
+    statement_timeout_ms: u128,
+}
+
+impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings {
+    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(&format!(
+            "SET statement_timeout = {}; SET idle_in_transaction_session_timeout = 60000; \
+             SET TIME ZONE 'UTC'",
+            self.statement_timeout_ms
+        ))
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// Builds the pool without waiting for the database: a server can start while PostgreSQL is
+/// still coming up, and answers 503 until it is reachable.
+pub fn build_pool(settings: &DatabaseSettings) -> PgPool {
+    let manager = ConnectionManager::<PgConnection>::new(with_connect_timeout(
+        settings.url.expose_secret(),
+        settings.checkout_timeout,
+    ));
+    Pool::builder()
+        .max_size(settings.pool_size)
+        .min_idle(Some(0))
+        .connection_timeout(settings.checkout_timeout)
+        .test_on_check_out(false)
+        .connection_customizer(Box::new(SessionSettings {
+            statement_timeout_ms: settings.statement_timeout.as_millis(),
+        }))
+        .build_unchecked(manager)
+}
+
+/// Adds libpq's `connect_timeout` (whole seconds, at least 1) unless the URL sets one.
+fn with_connect_timeout(url: &str, timeout: std::time::Duration) -> String {
+    if url.contains("connect_timeout=") {
+        return url.to_string();
+    }
+    let secs = timeout.as_secs().max(1);
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}connect_timeout={secs}")
+}
+
+/// Runs `f` with a pooled connection on the blocking thread pool. Checking a connection out
+/// blocks too, so it happens inside the closure.
+pub async fn run<T, F>(pool: &PgPool, f: F) -> AppResult<T>
+where
+    F: FnOnce(&mut PgConnection) -> AppResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    let span = tracing::Span::current();
+    actix_web::web::block(move || {
+        let _entered = span.enter();
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(AppError::internal)?
+}
+
+/// Applies every pending embedded migration; returns the versions applied.
+pub fn migrate(conn: &mut PgConnection) -> Result<Vec<String>, String> {
+    conn.run_pending_migrations(MIGRATIONS)
+        .map(|versions| versions.iter().map(|v| v.to_string()).collect())
+        .map_err(|e| e.to_string())
+}
+
+/// True when every embedded migration has been applied to the database.
+pub fn migrations_current(conn: &mut PgConnection) -> Result<bool, String> {
+    conn.has_pending_migration(MIGRATIONS)
+        .map(|pending| !pending)
+        .map_err(|e| e.to_string())
+}
+
+/// A window into an ordered list, already clamped by the caller.
+#[derive(Clone, Copy, Debug)]
+pub struct Page {
+    pub limit: i64,
+    pub offset: i64,
+}

@@ -1,0 +1,85 @@
+// Diesel table definitions; they mirror `migrations/` (regenerate with `diesel print-schema`).
+
+diesel::table! {
+    admin_levels (code) {
+        code -> Text,
+        depth -> Int4,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    admin_units (code) {
+        code -> Text,
+        name -> Text,
+        search_name -> Text,
+        level -> Text,
+        unit_type -> Text,
+        parent_code -> Nullable<Text>,
+        province_code -> Text,
+        valid_from -> Date,
+        valid_to -> Nullable<Date>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Uuid,
+        username -> Text,
+        full_name -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        password_hash -> Text,
+        role -> Text,
+        unit_code -> Nullable<Text>,
+        province_code -> Nullable<Text>,
+        team_id -> Nullable<Int8>,
+        disabled -> Bool,
+        password_changed_at -> Timestamptz,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    auth_sessions (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+        revoked_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (token_hash) {
+        token_hash -> Bytea,
+        session_id -> Uuid,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    login_throttle (key) {
+        key -> Text,
+        failures -> Int4,
+        window_start -> Timestamptz,
+        blocked_until -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(auth_sessions -> users (user_id));
+diesel::joinable!(refresh_tokens -> auth_sessions (session_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    admin_levels,
+    admin_units,
+    users,
+    auth_sessions,
+    refresh_tokens,
+    login_throttle,
+);

@@ -1,0 +1,188 @@
+//! User accounts. Every read that serves a request takes the caller's scope.
+
+use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::schema::users;
+use super::Page;
+use crate::auth::Scope;
+
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = users, check_for_backend(Pg))]
+pub struct UserRow {
+    pub id: Uuid,
+    pub username: String,
+    pub full_name: Option<String>,
+    pub phone: Option<String>,
+    pub password_hash: String,
+    pub role: String,
+    pub unit_code: Option<String>,
+    pub province_code: Option<String>,
+    pub team_id: Option<i64>,
+    pub disabled: bool,
+    pub password_changed_at: DateTime<Utc>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser {
+    pub username: String,
+    pub full_name: Option<String>,
+    pub phone: Option<String>,
+    pub password_hash: String,
+    pub role: String,
+    pub unit_code: Option<String>,
+    pub province_code: Option<String>,
+    pub team_id: Option<i64>,
+}
+
+/// Changes to apply to a user; `None` leaves a column as it is.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct UserChanges {
+    pub full_name: Option<Option<String>>,
+    pub phone: Option<Option<String>>,
+    pub role: Option<String>,
+    pub unit_code: Option<Option<String>>,
+    pub province_code: Option<Option<String>>,
+    pub team_id: Option<Option<i64>>,
+    pub disabled: Option<bool>,
+    pub password_hash: Option<String>,
+    pub password_changed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Default)]
+pub struct UserFilter {
+    pub role: Option<String>,
+    pub unit_code: Option<String>,
+    pub disabled: Option<bool>,
+    /// Matched against the start of the username and inside the full name.
+    pub q: Option<String>,
+}
+
+fn scoped(scope: &Scope) -> users::BoxedQuery<'static, Pg> {
+    let q = users::table.into_boxed();
+    match scope {
+        Scope::Country => q,
+        Scope::Province(p) => q.filter(users::province_code.eq(p.clone())),
+        Scope::Commune(c) => q.filter(users::unit_code.eq(c.clone())),
+        Scope::Team { team_id, .. } => q.filter(users::team_id.eq(*team_id)),
+    }
+}
+
+fn filtered(scope: &Scope, f: &UserFilter) -> users::BoxedQuery<'static, Pg> {
+    let mut q = scoped(scope);
+    if let Some(role) = &f.role {
+        q = q.filter(users::role.eq(role.clone()));
+    }
+    if let Some(unit) = &f.unit_code {
+        q = q.filter(
+            users::unit_code
+                .eq(unit.clone())
+                .or(users::province_code.eq(unit.clone())),
+        );
+    }
+    if let Some(disabled) = f.disabled {
+        q = q.filter(users::disabled.eq(disabled));
+    }
+    if let Some(text) = &f.q {
+        let pattern = crate::text::like_contains(&text.to_lowercase());
+        q = q.filter(
+            users::username
+                .like(pattern.clone())
+                .or(diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "lower(coalesce(full_name, '')) LIKE ",
+                )
+                .bind::<diesel::sql_types::Text, _>(pattern)),
+        );
+    }
+    q
+}
+
+pub fn list(
+    conn: &mut PgConnection,
+    scope: &Scope,
+    filter: &UserFilter,
+    page: Page,
+) -> QueryResult<(Vec<UserRow>, i64)> {
+    let total = filtered(scope, filter).count().get_result(conn)?;
+    let rows = filtered(scope, filter)
+        .select(UserRow::as_select())
+        .order((users::username.asc(), users::id.asc()))
+        .limit(page.limit)
+        .offset(page.offset)
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+pub fn get_in_scope(
+    conn: &mut PgConnection,
+    scope: &Scope,
+    id: Uuid,
+) -> QueryResult<Option<UserRow>> {
+    scoped(scope)
+        .filter(users::id.eq(id))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The account a login names: its username, or its phone number.
+pub fn find_for_login(conn: &mut PgConnection, login: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(users::username.eq(login).or(users::phone.eq(login)))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn get(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<UserRow>> {
+    users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn insert(conn: &mut PgConnection, new: &NewUser) -> QueryResult<UserRow> {
+    diesel::insert_into(users::table)
+        .values(new)
+        .returning(UserRow::as_returning())
+        .get_result(conn)
+}
+
+/// Applies `changes` and bumps the version; `None` when the row is gone.
+pub fn update(
+    conn: &mut PgConnection,
+    id: Uuid,
+    changes: &UserChanges,
+) -> QueryResult<Option<UserRow>> {
+    diesel::update(users::table.find(id))
+        .set((
+            changes,
+            users::version.eq(users::version + 1),
+            users::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(UserRow::as_returning())
+        .get_result(conn)
+        .optional()
+}
+
+/// Locks the row for the rest of the transaction, for read-check-write updates.
+pub fn lock(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<UserRow>> {
+    users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
+}
+
+pub fn count(conn: &mut PgConnection) -> QueryResult<i64> {
+    users::table.count().get_result(conn)
+}

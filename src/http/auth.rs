@@ -1,0 +1,114 @@
+use actix_web::{post, web, HttpRequest, HttpResponse};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::extract::{client_ip, Auth, ValidJson};
+use crate::auth::service;
+use crate::error::AppError;
+use crate::state::AppState;
+
+#[derive(Deserialize, Validate, ToSchema)]
+pub struct LoginRequest {
+    /// Username, or the phone number of the account.
+    #[validate(length(min = 1, max = 100))]
+    #[schema(example = "admin")]
+    pub username: String,
+    #[validate(length(min = 1, max = 1024))]
+    pub password: String,
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+pub struct RefreshRequest {
+    #[validate(length(min = 1, max = 200))]
+    pub refresh_token: String,
+}
+
+/// OAuth2-style token answer.
+#[derive(Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// Opaque, single use: exchange it at `/api/v1/auth/refresh` for a new pair.
+    pub refresh_token: String,
+}
+
+impl From<service::TokenPair> for TokenResponse {
+    fn from(p: service::TokenPair) -> Self {
+        TokenResponse {
+            access_token: p.access_token,
+            token_type: "Bearer",
+            expires_in: p.expires_in,
+            refresh_token: p.refresh_token,
+        }
+    }
+}
+
+fn no_store(body: TokenResponse) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(body)
+}
+
+/// Log in with a username (or phone) and password.
+///
+/// Repeated failures for one username or from one address are slowed down with 429 and
+/// `Retry-After`.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 401, description = "wrong username or password", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "account disabled", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "too many failed attempts", body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: ValidJson<LoginRequest>,
+) -> Result<HttpResponse, AppError> {
+    let body = body.0;
+    let ip = client_ip(&req, state.settings.trust_proxy_headers);
+    let pair = service::login(
+        &state,
+        &body.username,
+        SecretString::from(body.password),
+        &ip,
+    )
+    .await?;
+    Ok(no_store(pair.into()))
+}
+
+/// Exchange a refresh token for a new token pair. The old refresh token is spent; presenting
+/// it again ends the whole login (reuse detection).
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 401, description = "invalid, expired or reused refresh token", body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/auth/refresh")]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: ValidJson<RefreshRequest>,
+) -> Result<HttpResponse, AppError> {
+    let pair = service::refresh(&state, SecretString::from(body.0.refresh_token)).await?;
+    Ok(no_store(pair.into()))
+}
+
+/// End the current login: its access and refresh tokens stop working.
+#[utoipa::path(tag = "auth", security(("bearer" = [])), responses((status = 204, description = "logged out")))]
+#[post("/api/v1/auth/logout")]
+pub async fn logout(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, AppError> {
+    service::logout(&state, auth.0.session_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,187 @@
+//! The HTTP layer: routes, extractors, DTOs, error mapping and the OpenAPI document.
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod me;
+pub mod middleware;
+pub mod pagination;
+pub mod units;
+pub mod users;
+
+use actix_web::dev::{ServiceFactory, ServiceRequest};
+use actix_web::{web, App, HttpResponse};
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::{AppExt, UtoipaApp};
+use utoipa_scalar::{Scalar, Servable};
+
+use crate::error::AppError;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tổ Số API",
+        description = "Backend for Vietnam's community digital-technology teams. Every error is \
+                       an RFC 9457 problem (`application/problem+json`) with a stable `code`.",
+        version = "1"
+    ),
+    components(schemas(error::Problem, crate::error::FieldError)),
+    modifiers(&Security, &ErrorResponses),
+    tags(
+        (name = "health", description = "Liveness and readiness"),
+        (name = "auth", description = "Login, token refresh, logout"),
+        (name = "me", description = "The caller's own account"),
+        (name = "users", description = "Accounts, managed by officers within their scope"),
+        (name = "units", description = "Official administrative units"),
+    )
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Adds the problem answers every operation can give, so that each route documents them.
+struct ErrorResponses;
+
+fn problem_response(description: &str) -> utoipa::openapi::Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            error::PROBLEM_JSON,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+}
+
+impl Modify for ErrorResponses {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        for item in api.paths.paths.values_mut() {
+            let ops: [&mut Option<Operation>; 5] = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for op in ops.into_iter().flatten() {
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let has_body = op.request_body.is_some();
+                let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                let mut add = |status: &str, description: &str| {
+                    op.responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| problem_response(description).into());
+                };
+                add("400", "malformed request");
+                if secured {
+                    add("401", "missing, malformed, expired or revoked access token");
+                }
+                if has_body || has_params {
+                    add("422", "invalid fields; see `errors`");
+                }
+                if has_body {
+                    add("413", "request body too large");
+                }
+                add("500", "unexpected error (logged with the request id)");
+                add("503", "database unavailable or overloaded; retry");
+            }
+        }
+    }
+}
+
+/// Registers every API route; the OpenAPI document is collected from the same registrations,
+/// so a route cannot be served without being documented.
+fn routes<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.service(health::live)
+        .service(health::ready)
+        .service(auth::login)
+        .service(auth::refresh)
+        .service(auth::logout)
+        .service(me::me)
+        .service(me::change_password)
+        .service(users::create)
+        .service(users::list)
+        .service(users::get)
+        .service(users::update)
+        .service(units::list)
+        .service(units::get)
+}
+
+/// The OpenAPI document of every registered route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, api) =
+        routes(App::new().into_utoipa_app().openapi(ApiDoc::openapi())).split_for_parts();
+    api
+}
+
+async fn route_not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound {
+        code: "route_not_found",
+        detail: "no route matches this path".into(),
+    })
+}
+
+/// The whole application: the API, its document, its docs page and the middleware.
+pub fn app(
+    state: web::Data<crate::state::AppState>,
+    max_body_bytes: usize,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Error = actix_web::Error,
+        InitError = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+    >,
+> {
+    let app = App::new()
+        .app_data(state)
+        .app_data(
+            web::JsonConfig::default()
+                .limit(max_body_bytes)
+                .error_handler(error::json_error),
+        )
+        .app_data(web::QueryConfig::default().error_handler(error::query_error))
+        .app_data(web::PathConfig::default().error_handler(error::path_error));
+    let (app, api) = routes(app.into_utoipa_app().openapi(ApiDoc::openapi())).split_for_parts();
+    let document = web::Data::new(api.clone());
+    app.app_data(document)
+        .route("/api/v1/openapi.json", web::get().to(openapi_json))
+        .service(Scalar::with_url("/docs", api))
+        .default_service(web::to(route_not_found))
+        .wrap(actix_web::middleware::from_fn(middleware::request_context))
+        .wrap(
+            actix_web::middleware::DefaultHeaders::new()
+                .add(("X-Content-Type-Options", "nosniff"))
+                .add(("X-Frame-Options", "DENY"))
+                .add(("Referrer-Policy", "no-referrer")),
+        )
+}
+
+async fn openapi_json(doc: web::Data<utoipa::openapi::OpenApi>) -> HttpResponse {
+    HttpResponse::Ok().json(doc.get_ref())
+}

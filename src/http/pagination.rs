@@ -1,0 +1,59 @@
+//! Page parameters and the paged envelope shared by every list route.
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::db::Page;
+
+pub const DEFAULT_PAGE_SIZE: i64 = 50;
+pub const MAX_PAGE_SIZE: i64 = 200;
+const MAX_PAGE: i64 = 1_000_000;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// 1-based page number (default 1).
+    pub page: Option<i64>,
+    /// Items per page (default 50, clamped to 1..=200).
+    pub page_size: Option<i64>,
+}
+
+impl PageQuery {
+    pub fn clamped(&self) -> (i64, i64) {
+        let page = self.page.unwrap_or(1).clamp(1, MAX_PAGE);
+        let size = self
+            .page_size
+            .unwrap_or(DEFAULT_PAGE_SIZE)
+            .clamp(1, MAX_PAGE_SIZE);
+        (page, size)
+    }
+
+    pub fn window(&self) -> Page {
+        let (page, size) = self.clamped();
+        Page {
+            limit: size,
+            offset: (page - 1) * size,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    /// How many items match the filters, over all pages.
+    pub total: i64,
+    pub page: i64,
+    pub page_size: i64,
+}
+
+impl<T> Paged<T> {
+    pub fn new(items: Vec<T>, total: i64, query: &PageQuery) -> Self {
+        let (page, page_size) = query.clamped();
+        Paged {
+            items,
+            total,
+            page,
+            page_size,
+        }
+    }
+}

@@ -1,0 +1,116 @@
+use actix_web::{get, web, HttpResponse};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::extract::Auth;
+use super::pagination::{PageQuery, Paged};
+use crate::db::{self, units};
+use crate::error::AppError;
+use crate::state::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct UnitOut {
+    /// Official code: 2 digits for a province, 5 for a commune.
+    #[schema(example = "01")]
+    pub code: String,
+    #[schema(example = "Thành phố Hà Nội")]
+    pub name: String,
+    /// `province` or `commune` (or `district` where a deployment adds it).
+    pub level: String,
+    /// tỉnh, thành phố trung ương, xã, phường, đặc khu.
+    pub unit_type: String,
+    pub parent_code: Option<String>,
+    pub province_code: String,
+    pub valid_from: NaiveDate,
+    pub valid_to: Option<NaiveDate>,
+}
+
+impl From<units::UnitRow> for UnitOut {
+    fn from(u: units::UnitRow) -> Self {
+        UnitOut {
+            code: u.code,
+            name: u.name,
+            level: u.level,
+            unit_type: u.unit_type,
+            parent_code: u.parent_code,
+            province_code: u.province_code,
+            valid_from: u.valid_from,
+            valid_to: u.valid_to,
+        }
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UnitListQuery {
+    /// `province` or `commune`.
+    pub level: Option<String>,
+    /// Units directly under this code.
+    pub parent: Option<String>,
+    /// Name search that ignores case and Vietnamese diacritics (`ha noi` finds Hà Nội).
+    pub q: Option<String>,
+    /// Include units that are no longer valid (merged away).
+    pub include_expired: Option<bool>,
+    pub page: Option<i64>,
+    pub page_size: Option<i64>,
+}
+
+/// The official administrative units, ordered by code.
+#[utoipa::path(
+    tag = "units",
+    security(("bearer" = [])),
+    params(UnitListQuery),
+    responses((status = 200, body = Paged<UnitOut>))
+)]
+#[get("/api/v1/units")]
+pub async fn list(
+    state: web::Data<AppState>,
+    _auth: Auth,
+    query: web::Query<UnitListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.into_inner();
+    let page = PageQuery {
+        page: q.page,
+        page_size: q.page_size,
+    };
+    let filter = units::UnitFilter {
+        level: q.level.filter(|l| !l.is_empty()),
+        parent_code: q.parent.filter(|p| !p.is_empty()),
+        search: q
+            .q
+            .map(|s| crate::text::fold(&s.chars().take(100).collect::<String>()))
+            .filter(|s| !s.is_empty()),
+        include_expired: q.include_expired.unwrap_or(false),
+    };
+    let window = page.window();
+    let (rows, total) = db::run(&state.pool, move |conn| {
+        Ok(units::list(conn, &filter, window)?)
+    })
+    .await?;
+    let items = rows.into_iter().map(UnitOut::from).collect();
+    Ok(HttpResponse::Ok().json(Paged::new(items, total, &page)))
+}
+
+/// One administrative unit by its official code.
+#[utoipa::path(
+    tag = "units",
+    security(("bearer" = [])),
+    params(("code" = String, Path, description = "official code, e.g. 01 or 00004")),
+    responses(
+        (status = 200, body = UnitOut),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/units/{code}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    _auth: Auth,
+    code: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let code = code.into_inner();
+    let unit = db::run(&state.pool, move |conn| Ok(units::get(conn, &code)?))
+        .await?
+        .ok_or_else(|| AppError::not_found("unit"))?;
+    Ok(HttpResponse::Ok().json(UnitOut::from(unit)))
+}

@@ -1,0 +1,267 @@
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use super::extract::{etag, if_match_version, Auth, ValidJson};
+use super::pagination::{PageQuery, Paged};
+use crate::accounts::{self, AccountPatch, NewAccount};
+use crate::auth::Role;
+use crate::db::users::{UserFilter, UserRow};
+use crate::error::AppError;
+use crate::state::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct UserOut {
+    pub id: Uuid,
+    pub username: String,
+    pub full_name: Option<String>,
+    pub phone: Option<String>,
+    pub role: Role,
+    /// The unit the account works in (none for admin).
+    pub unit_code: Option<String>,
+    pub province_code: Option<String>,
+    pub team_id: Option<i64>,
+    pub disabled: bool,
+    /// Optimistic-concurrency version, also sent as `ETag`.
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<UserRow> for UserOut {
+    fn from(u: UserRow) -> Self {
+        UserOut {
+            id: u.id,
+            username: u.username,
+            full_name: u.full_name,
+            phone: u.phone,
+            role: Role::parse(&u.role).unwrap_or(Role::TeamMember),
+            unit_code: u.unit_code,
+            province_code: u.province_code,
+            team_id: u.team_id,
+            disabled: u.disabled,
+            version: u.version,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
+pub fn user_response(status: actix_web::http::StatusCode, user: UserRow) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header(etag(user.version))
+        .json(UserOut::from(user))
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserRequest {
+    /// 3–64 characters: lower-case letters, digits, `.`, `_`, `-`.
+    #[validate(custom(function = "valid_username"))]
+    pub username: String,
+    #[validate(length(
+        min = 8,
+        max = 128,
+        code = "too_weak",
+        message = "password must have 8 to 128 characters"
+    ))]
+    pub password: String,
+    pub role: Role,
+    #[validate(length(min = 2, max = 6))]
+    pub unit_code: Option<String>,
+    pub team_id: Option<i64>,
+    #[validate(length(max = 200, code = "too_long"))]
+    pub full_name: Option<String>,
+    #[validate(length(max = 20, code = "too_long"))]
+    pub phone: Option<String>,
+}
+
+fn valid_username(name: &str) -> Result<(), validator::ValidationError> {
+    let ok = (3..=64).contains(&name.len())
+        && name.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("invalid_username")
+            .with_message("username must be 3 to 64 characters: a-z, 0-9, '.', '_' or '-'".into()))
+    }
+}
+
+fn short_text<T: AsRef<str>>(value: T) -> Result<(), validator::ValidationError> {
+    if value.as_ref().chars().count() > 200 {
+        return Err(validator::ValidationError::new("too_long")
+            .with_message("must have at most 200 characters".into()));
+    }
+    Ok(())
+}
+
+/// Fields to change; absent fields stay, `null` clears an optional one.
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserRequest {
+    #[validate(custom(function = "short_text"))]
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    pub full_name: Option<Option<String>>,
+    #[validate(custom(function = "short_text"))]
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    pub phone: Option<Option<String>>,
+    pub role: Option<Role>,
+    #[validate(custom(function = "short_text"))]
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    pub unit_code: Option<Option<String>>,
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    pub team_id: Option<Option<i64>>,
+    pub disabled: Option<bool>,
+    /// Sets a new password and ends every login of the account.
+    #[validate(length(
+        min = 8,
+        max = 128,
+        code = "too_weak",
+        message = "password must have 8 to 128 characters"
+    ))]
+    pub password: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserListQuery {
+    pub role: Option<Role>,
+    /// A province or commune code: accounts working in it.
+    pub unit: Option<String>,
+    pub disabled: Option<bool>,
+    /// Text found in the username or full name.
+    pub q: Option<String>,
+    pub page: Option<i64>,
+    pub page_size: Option<i64>,
+}
+
+/// Create an account inside the caller's scope, with a role no higher than the caller's.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    request_body = CreateUserRequest,
+    responses(
+        (status = 201, body = UserOut, headers(("ETag" = String))),
+        (status = 403, description = "not an officer, role above own, or unit outside scope", body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/users")]
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: ValidJson<CreateUserRequest>,
+) -> Result<HttpResponse, AppError> {
+    let b = body.0;
+    let user = accounts::create(
+        &state,
+        &auth.0,
+        NewAccount {
+            username: b.username,
+            password: SecretString::from(b.password),
+            role: b.role,
+            unit_code: b.unit_code,
+            team_id: b.team_id,
+            full_name: b.full_name,
+            phone: b.phone,
+        },
+    )
+    .await?;
+    Ok(user_response(actix_web::http::StatusCode::CREATED, user))
+}
+
+/// Accounts in the caller's scope, ordered by username.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    params(UserListQuery),
+    responses(
+        (status = 200, body = Paged<UserOut>),
+        (status = 403, description = "not an officer", body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/users")]
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: web::Query<UserListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.into_inner();
+    let page = PageQuery {
+        page: q.page,
+        page_size: q.page_size,
+    };
+    let filter = UserFilter {
+        role: q.role.map(|r| r.as_str().to_string()),
+        unit_code: q.unit,
+        disabled: q.disabled,
+        q: q.q
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| s.trim().chars().take(100).collect()),
+    };
+    let (rows, total) = accounts::list(&state, &auth.0, filter, page.window()).await?;
+    let items = rows.into_iter().map(UserOut::from).collect();
+    Ok(HttpResponse::Ok().json(Paged::new(items, total, &page)))
+}
+
+/// One account; 404 when it does not exist or lies outside the caller's scope.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = UserOut, headers(("ETag" = String))),
+        (status = 403, description = "not an officer", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/users/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let user = accounts::get(&state, &auth.0, id.into_inner()).await?;
+    Ok(user_response(actix_web::http::StatusCode::OK, user))
+}
+
+/// Change an account. Send `If-Match` with the ETag you read: a stale one gets 412.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version the change is based on")),
+    request_body = UpdateUserRequest,
+    responses(
+        (status = 200, body = UserOut, headers(("ETag" = String))),
+        (status = 403, description = "role above own, unit outside scope, or own access", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "the account changed since the ETag was read", body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/api/v1/users/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: ValidJson<UpdateUserRequest>,
+) -> Result<HttpResponse, AppError> {
+    let expected = if_match_version(&req)?;
+    let b = body.0;
+    let patch = AccountPatch {
+        full_name: b.full_name,
+        phone: b.phone,
+        role: b.role,
+        unit_code: b.unit_code,
+        team_id: b.team_id,
+        disabled: b.disabled,
+        password: b.password.map(SecretString::from),
+    };
+    let user = accounts::update(&state, &auth.0, id.into_inner(), patch, expected).await?;
+    Ok(user_response(actix_web::http::StatusCode::OK, user))
+}

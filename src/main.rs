@@ -1,0 +1,199 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use diesel::{Connection, PgConnection};
+
+use toso::auth::{password, Role, Scope};
+use toso::config::Settings;
+use toso::db;
+use toso::startup::Application;
+
+/// Tổ Số: backend for Vietnam's community digital-technology teams.
+///
+/// Every command reads DATABASE_URL; `serve` reads the rest of the configuration from the
+/// environment too (see .env.example).
+#[derive(Parser)]
+#[command(name = "toso", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API on TOSO_BIND (default 127.0.0.1:8080).
+    Serve,
+    /// Apply every pending database migration (they are embedded in this binary).
+    Migrate,
+    /// Create a user account. The password comes from TOSO_PASSWORD or a prompt, never argv.
+    CreateUser {
+        /// 3–64 characters: a-z, 0-9, '.', '_', '-'.
+        #[arg(long)]
+        username: String,
+        /// admin, province_officer, commune_officer, team_leader or team_member.
+        #[arg(long)]
+        role: String,
+        /// Official code of the unit the account works in (a province or commune; none for admin).
+        #[arg(long)]
+        unit: Option<String>,
+        /// Team id, for team_leader and team_member.
+        #[arg(long)]
+        team: Option<i64>,
+        #[arg(long)]
+        full_name: Option<String>,
+        /// Succeed without change when the username already exists.
+        #[arg(long)]
+        if_missing: bool,
+    },
+    /// Load the official list of administrative units from a CSV file (idempotent).
+    ImportUnits {
+        /// CSV with columns province_code, province_name, province_type, commune_code,
+        /// commune_name, commune_type.
+        file: PathBuf,
+    },
+}
+
+fn database_url() -> Result<String, String> {
+    std::env::var("DATABASE_URL").map_err(|_| "DATABASE_URL is required".to_string())
+}
+
+fn connect() -> Result<PgConnection, String> {
+    PgConnection::establish(&database_url()?)
+        .map_err(|e| format!("cannot connect to the database: {e}"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve => serve(),
+        Command::Migrate => migrate(),
+        Command::CreateUser {
+            username,
+            role,
+            unit,
+            team,
+            full_name,
+            if_missing,
+        } => create_user(&username, &role, unit, team, full_name, if_missing),
+        Command::ImportUnits { file } => import_units(&file),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve() -> Result<(), String> {
+    let settings = Settings::from_env().map_err(|e| e.to_string())?;
+    toso::telemetry::init(settings.log_format, &settings.log_filter);
+    if settings.dev_mode {
+        tracing::warn!("dev mode: do not use in production");
+    }
+    let bind = settings.bind.clone();
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(settings).map_err(|e| format!("cannot bind {bind}: {e}"))?;
+        tracing::info!(address = %bind, port = app.port(), "serving");
+        app.run().await.map_err(|e| e.to_string())
+    })
+}
+
+fn migrate() -> Result<(), String> {
+    let mut conn = connect()?;
+    let applied = db::migrate(&mut conn)?;
+    if applied.is_empty() {
+        println!("database is up to date");
+    } else {
+        println!(
+            "applied {} migration(s): {}",
+            applied.len(),
+            applied.join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn create_user(
+    username: &str,
+    role: &str,
+    unit: Option<String>,
+    team: Option<i64>,
+    full_name: Option<String>,
+    if_missing: bool,
+) -> Result<(), String> {
+    let role = Role::parse(role).ok_or_else(|| {
+        format!("unknown role {role:?}; use one of admin, province_officer, commune_officer, team_leader, team_member")
+    })?;
+    let username = username.trim().to_lowercase();
+    let mut conn = connect()?;
+    if db::users::find_for_login(&mut conn, &username)
+        .map_err(|e| e.to_string())?
+        .is_some()
+    {
+        return if if_missing {
+            println!("user {username} already exists; nothing changed");
+            Ok(())
+        } else {
+            Err(format!("user {username} already exists"))
+        };
+    }
+    let password = match std::env::var("TOSO_PASSWORD") {
+        Ok(p) if !p.is_empty() => p,
+        _ => rpassword::prompt_password(format!("password for {username}: "))
+            .map_err(|e| e.to_string())?,
+    };
+    if let Some(message) = password::policy_violation(&password) {
+        return Err(message.to_string());
+    }
+    let unit =
+        toso::accounts::resolve_unit(&mut conn, &Scope::Country, role, unit.as_deref(), team)
+            .map_err(|e| describe(&e))?;
+    let new = db::users::NewUser {
+        username: username.clone(),
+        full_name,
+        phone: None,
+        password_hash: password::hash_blocking(&password).map_err(|e| e.to_string())?,
+        role: role.as_str().to_string(),
+        province_code: unit.as_ref().map(|u| u.province_code.clone()),
+        unit_code: unit.map(|u| u.code),
+        team_id: team,
+    };
+    let user = db::users::insert(&mut conn, &new).map_err(|e| describe(&e.into()))?;
+    println!(
+        "created user {} ({}) with id {}",
+        user.username, user.role, user.id
+    );
+    Ok(())
+}
+
+fn describe(err: &toso::error::AppError) -> String {
+    match err {
+        toso::error::AppError::Validation(fields) => fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
+
+fn import_units(file: &PathBuf) -> Result<(), String> {
+    let reader =
+        std::fs::File::open(file).map_err(|e| format!("cannot open {}: {e}", file.display()))?;
+    let valid_from = chrono::NaiveDate::from_ymd_opt(2025, 7, 1).ok_or("bad constant date")?;
+    let units = toso::units::import::parse(reader, valid_from)
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    let mut conn = connect()?;
+    let summary = db::units::upsert_all(&mut conn, &units).map_err(|e| e.to_string())?;
+    println!(
+        "units: {} inserted, {} updated, {} unchanged ({} in file)",
+        summary.inserted,
+        summary.updated,
+        summary.unchanged,
+        units.len()
+    );
+    Ok(())
+}

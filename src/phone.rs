@@ -1,0 +1,51 @@
+//! Vietnamese mobile numbers, kept in the national form `0xxxxxxxxx`.
+
+/// Mobile prefixes in use since the 2018 renumbering (Viettel, VinaPhone, MobiFone,
+/// Vietnamobile, Gmobile, Itel, Reddi).
+const MOBILE_PREFIXES: [&str; 5] = ["03", "05", "07", "08", "09"];
+
+/// `+84 912 345 678`, `84912345678`, `0912.345.678` → `0912345678`; `None` if not a mobile number.
+pub fn normalize(input: &str) -> Option<String> {
+    let digits: String = input
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')'))
+        .collect();
+    let rest = if let Some(r) = digits.strip_prefix("+84") {
+        r.to_string()
+    } else if let Some(r) = digits.strip_prefix("84").filter(|r| r.len() == 9) {
+        r.to_string()
+    } else if let Some(r) = digits.strip_prefix('0') {
+        r.to_string()
+    } else {
+        return None;
+    };
+    if rest.len() != 9 || !rest.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let national = format!("0{rest}");
+    MOBILE_PREFIXES
+        .iter()
+        .any(|p| national.starts_with(p))
+        .then_some(national)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize;
+
+    #[test]
+    fn normalizes_forms() {
+        assert_eq!(normalize("+84 912 345 678").as_deref(), Some("0912345678"));
+        assert_eq!(normalize("84912345678").as_deref(), Some("0912345678"));
+        assert_eq!(normalize("0912.345.678").as_deref(), Some("0912345678"));
+        assert_eq!(normalize("0312345678").as_deref(), Some("0312345678"));
+    }
+
+    #[test]
+    fn rejects_non_mobile() {
+        assert_eq!(normalize("0241234567"), None);
+        assert_eq!(normalize("091234567"), None);
+        assert_eq!(normalize("abc"), None);
+        assert_eq!(normalize("alice"), None);
+    }
+}

@@ -1,0 +1,3 @@
+//! The official list of administrative units and its import.
+
+pub mod import;

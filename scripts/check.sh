@@ -12,4 +12,4 @@ cargo fmt --all -- --check
 echo "==> cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --quiet -- -D warnings
 echo "==> cargo test"
-cargo test --no-fail-fast 2>&1 | tee target/test-output.txt
+cargo test --no-fail-fast

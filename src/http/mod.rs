@@ -30,7 +30,7 @@ use crate::error::AppError;
         version = "1"
     ),
     components(schemas(error::Problem, crate::error::FieldError)),
-    modifiers(&Security, &ErrorResponses),
+    modifiers(&Security),
     tags(
         (name = "health", description = "Liveness and readiness"),
         (name = "auth", description = "Login, token refresh, logout"),
@@ -59,6 +59,7 @@ impl Modify for Security {
 }
 
 /// Adds the problem answers every operation can give, so that each route documents them.
+/// Applied after the routes are collected (`document`).
 struct ErrorResponses;
 
 fn problem_response(description: &str) -> utoipa::openapi::Response {
@@ -135,6 +136,11 @@ where
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, api) =
         routes(App::new().into_utoipa_app().openapi(ApiDoc::openapi())).split_for_parts();
+    document(api)
+}
+
+fn document(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    ErrorResponses.modify(&mut api);
     api
 }
 
@@ -168,8 +174,8 @@ pub fn app(
         .app_data(web::QueryConfig::default().error_handler(error::query_error))
         .app_data(web::PathConfig::default().error_handler(error::path_error));
     let (app, api) = routes(app.into_utoipa_app().openapi(ApiDoc::openapi())).split_for_parts();
-    let document = web::Data::new(api.clone());
-    app.app_data(document)
+    let api = document(api);
+    app.app_data(web::Data::new(api.clone()))
         .route("/api/v1/openapi.json", web::get().to(openapi_json))
         .service(Scalar::with_url("/docs", api))
         .default_service(web::to(route_not_found))

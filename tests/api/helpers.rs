@@ -1,0 +1,434 @@
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde_json::{json, Value};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+use toso::config::Settings;
+use toso::startup::Application;
+
+pub const JWT_SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
+pub const PASSWORD: &str = "correct horse battery";
+
+fn server_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://toso:toso@127.0.0.1:5432/toso".into())
+}
+
+/// The same server, another database.
+pub fn url_for(db: &str) -> String {
+    let base = server_url();
+    let without_query = base.split('?').next().unwrap_or(&base).to_string();
+    let (prefix, _) = without_query
+        .rsplit_once('/')
+        .expect("TEST_DATABASE_URL has a database name");
+    format!("{prefix}/{db}")
+}
+
+fn admin_conn() -> PgConnection {
+    PgConnection::establish(&server_url()).unwrap_or_else(|e| {
+        panic!("cannot reach the test PostgreSQL (TEST_DATABASE_URL; run scripts/check.sh): {e}")
+    })
+}
+
+/// A name that changes whenever a migration or the units file changes.
+fn template_name() -> String {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut files: Vec<_> = walk(&format!("{root}/migrations"));
+    files.push(format!("{root}/data/vn-admin-units-2025.csv").into());
+    files.sort();
+    for f in files {
+        f.hash(&mut hasher);
+        std::fs::read(&f)
+            .expect("readable migration")
+            .hash(&mut hasher);
+    }
+    format!("toso_tpl_{:x}", hasher.finish())
+}
+
+fn walk(dir: &str) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("migrations dir").flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            out.extend(walk(&p.to_string_lossy()));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Creates the template once per run (across processes, under an advisory lock).
+fn template() -> &'static str {
+    static TEMPLATE: OnceLock<String> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let name = template_name();
+        let mut conn = admin_conn();
+        diesel::sql_query("SELECT pg_advisory_lock(764501)")
+            .execute(&mut conn)
+            .expect("lock");
+        let exists = diesel::sql_query(format!(
+            "SELECT count(*) AS n FROM pg_database WHERE datname = '{name}'"
+        ))
+        .get_result::<Count>(&mut conn)
+        .expect("query pg_database")
+        .n > 0;
+        if !exists {
+            let building = format!("{name}_building");
+            diesel::sql_query(format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
+                .execute(&mut conn)
+                .expect("drop");
+            diesel::sql_query(format!("CREATE DATABASE {building}"))
+                .execute(&mut conn)
+                .expect("create template");
+            {
+                let mut tpl =
+                    PgConnection::establish(&url_for(&building)).expect("connect template");
+                toso::db::migrate(&mut tpl).expect("migrations apply");
+                let file = std::fs::File::open(format!(
+                    "{}/data/vn-admin-units-2025.csv",
+                    env!("CARGO_MANIFEST_DIR")
+                ))
+                .expect("units csv");
+                let units = toso::units::import::parse(
+                    file,
+                    chrono::NaiveDate::from_ymd_opt(2025, 7, 1).expect("date"),
+                )
+                .expect("units parse");
+                toso::db::units::upsert_all(&mut tpl, &units).expect("units import");
+            }
+            diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {name}"))
+                .execute(&mut conn)
+                .expect("rename");
+        }
+        diesel::sql_query("SELECT pg_advisory_unlock(764501)")
+            .execute(&mut conn)
+            .expect("unlock");
+        name
+    })
+}
+
+/// A fresh database cloned from the template; dropped when the guard goes.
+pub struct TestDb {
+    pub name: String,
+}
+
+impl TestDb {
+    pub fn new() -> Self {
+        let tpl = template();
+        let name = format!("toso_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = admin_conn();
+        let mut tries = 0;
+        loop {
+            match diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {tpl}"))
+                .execute(&mut conn)
+            {
+                Ok(_) => break,
+                // Two clones at once can collide on the template; try again.
+                Err(e) if tries < 20 && e.to_string().contains("being accessed by other users") => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                Err(e) => panic!("cannot create test database: {e}"),
+            }
+        }
+        TestDb { name }
+    }
+
+    pub fn url(&self) -> String {
+        url_for(&self.name)
+    }
+
+    pub fn conn(&self) -> PgConnection {
+        PgConnection::establish(&self.url()).expect("connect test database")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        let _ = std::thread::spawn(move || {
+            let mut conn = admin_conn();
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn);
+        })
+        .join();
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: TestDb,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+pub fn settings(database_url: &str, overrides: &[(&str, &str)]) -> Settings {
+    let mut env: HashMap<String, String> = [
+        ("DATABASE_URL", database_url),
+        ("TOSO_JWT_SECRET", JWT_SECRET),
+        ("TOSO_BIND", "127.0.0.1:0"),
+        ("TOSO_WORKERS", "1"),
+        ("TOSO_DB_POOL_SIZE", "4"),
+        ("TOSO_DB_CHECKOUT_TIMEOUT_MS", "1000"),
+        ("TOSO_LOG", "warn"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (k, v) in overrides {
+        env.insert(k.to_string(), v.to_string());
+    }
+    Settings::from_lookup(|k| env.get(k).cloned()).expect("test settings are valid")
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    let db = TestDb::new();
+    spawn_on(db, None, overrides).await
+}
+
+/// Starts the app on `db`, reaching PostgreSQL through `via` when given (a proxy URL).
+pub async fn spawn_on(db: TestDb, via: Option<String>, overrides: &[(&str, &str)]) -> TestApp {
+    let url = via.unwrap_or_else(|| db.url());
+    let app = Application::build(settings(&url, overrides)).expect("app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let server = tokio::spawn(app.run());
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        db,
+        server,
+    }
+}
+
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+}
+
+impl TestApp {
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client
+            .request(method, format!("{}{}", self.address, path))
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.request(Method::GET, path)
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
+        let mut req = self.request(Method::POST, path).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    pub async fn patch_json(
+        &self,
+        path: &str,
+        token: &str,
+        if_match: Option<&str>,
+        body: &Value,
+    ) -> Response {
+        let mut req = self
+            .request(Method::PATCH, path)
+            .bearer_auth(token)
+            .json(body);
+        if let Some(tag) = if_match {
+            req = req.header("If-Match", tag);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    /// Inserts an account straight into the database (password `PASSWORD`).
+    pub fn create_user(
+        &self,
+        username: &str,
+        role: &str,
+        unit: Option<&str>,
+        team: Option<i64>,
+    ) -> uuid::Uuid {
+        let mut conn = self.db.conn();
+        let role_enum = toso::auth::Role::parse(role).expect("known role");
+        let unit_row = toso::accounts::resolve_unit(
+            &mut conn,
+            &toso::auth::Scope::Country,
+            role_enum,
+            unit,
+            team,
+        )
+        .expect("valid test account");
+        let new = toso::db::users::NewUser {
+            username: username.to_string(),
+            full_name: Some(format!("Test {username}")),
+            phone: None,
+            password_hash: password_hash().to_string(),
+            role: role.to_string(),
+            province_code: unit_row.as_ref().map(|u| u.province_code.clone()),
+            unit_code: unit_row.map(|u| u.code),
+            team_id: team,
+        };
+        toso::db::users::insert(&mut conn, &new)
+            .expect("insert user")
+            .id
+    }
+
+    pub async fn login_raw(&self, username: &str, password: &str) -> Response {
+        self.post_json(
+            "/api/v1/auth/login",
+            None,
+            &json!({"username": username, "password": password}),
+        )
+        .await
+    }
+
+    pub async fn login(&self, username: &str) -> Tokens {
+        let res = self.login_raw(username, PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::OK, "login of {username}");
+        let body: Value = res.json().await.expect("json");
+        Tokens {
+            access: body["access_token"]
+                .as_str()
+                .expect("access_token")
+                .to_string(),
+            refresh: body["refresh_token"]
+                .as_str()
+                .expect("refresh_token")
+                .to_string(),
+        }
+    }
+
+    /// Creates an account and logs it in; returns its id and access token.
+    pub async fn user_with_token(
+        &self,
+        username: &str,
+        role: &str,
+        unit: Option<&str>,
+        team: Option<i64>,
+    ) -> (uuid::Uuid, String) {
+        let id = self.create_user(username, role, unit, team);
+        (id, self.login(username).await.access)
+    }
+}
+
+/// One hash of `PASSWORD`, shared by every test account (hashing is slow on purpose).
+fn password_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| toso::auth::password::hash_blocking(PASSWORD).expect("hash"))
+}
+
+/// Asserts an RFC 9457 problem with `status` and `code`; returns the body.
+pub async fn assert_problem(res: Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(res.status(), status, "status for expected problem {code}");
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        content_type.starts_with("application/problem+json"),
+        "content type {content_type}"
+    );
+    let body: Value = res.json().await.expect("problem json");
+    assert_eq!(body["code"], code, "problem body {body}");
+    assert_eq!(body["status"], status.as_u16());
+    assert!(body["type"].as_str().is_some_and(|t| t.ends_with(code)));
+    assert!(body["title"].is_string() && body["detail"].is_string());
+    body
+}
+
+/// A TCP proxy in front of PostgreSQL that can be cut and restored, to play a database outage.
+pub struct DbProxy {
+    pub port: u16,
+    down: Arc<Mutex<bool>>,
+    links: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    _accept: JoinHandle<()>,
+}
+
+impl DbProxy {
+    pub async fn start(upstream: String) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("proxy binds");
+        let port = listener.local_addr().expect("addr").port();
+        let down = Arc::new(Mutex::new(false));
+        let links: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::new(Mutex::new(Vec::new()));
+        let (d, l) = (down.clone(), links.clone());
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if *d.lock().expect("lock") {
+                    drop(inbound);
+                    continue;
+                }
+                let upstream = upstream.clone();
+                let link = tokio::spawn(async move {
+                    if let Ok(mut outbound) = TcpStream::connect(upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                l.lock().expect("lock").push(link);
+            }
+        });
+        DbProxy {
+            port,
+            down,
+            links,
+            _accept: accept,
+        }
+    }
+
+    /// Cuts every open connection and refuses new ones.
+    pub fn cut(&self) {
+        *self.down.lock().expect("lock") = true;
+        for link in self.links.lock().expect("lock").drain(..) {
+            link.abort();
+        }
+    }
+
+    pub fn restore(&self) {
+        *self.down.lock().expect("lock") = false;
+    }
+}
+
+/// host:port of the test PostgreSQL.
+pub fn pg_host_port() -> String {
+    let url = server_url();
+    let after_at = url.rsplit_once('@').map(|(_, r)| r).unwrap_or(&url);
+    after_at
+        .split('/')
+        .next()
+        .unwrap_or("127.0.0.1:5432")
+        .to_string()
+}
+
+/// The URL of `db` through a proxy on `port`.
+pub fn url_via(db: &str, port: u16) -> String {
+    url_for(db).replace(&pg_host_port(), &format!("127.0.0.1:{port}"))
+}

@@ -1,0 +1,10 @@
+//! HTTP-level tests: each test starts the real app on a free port against its own PostgreSQL
+//! database, cloned from a migrated template that already holds the official units.
+
+mod auth;
+mod errors;
+mod health;
+mod helpers;
+mod openapi;
+mod units;
+mod users;

@@ -1,0 +1,95 @@
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::helpers::spawn_app;
+
+/// Every route the app serves, as (method, path). A route added to the app but not here, or
+/// here but not in the document, fails this test.
+const ROUTES: &[(&str, &str)] = &[
+    ("get", "/health/live"),
+    ("get", "/health/ready"),
+    ("post", "/api/v1/auth/login"),
+    ("post", "/api/v1/auth/refresh"),
+    ("post", "/api/v1/auth/logout"),
+    ("get", "/api/v1/me"),
+    ("put", "/api/v1/me/password"),
+    ("post", "/api/v1/users"),
+    ("get", "/api/v1/users"),
+    ("get", "/api/v1/users/{id}"),
+    ("patch", "/api/v1/users/{id}"),
+    ("get", "/api/v1/units"),
+    ("get", "/api/v1/units/{code}"),
+];
+
+fn documented(doc: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in ["get", "post", "put", "patch", "delete"] {
+            if item.get(method).is_some() {
+                out.push((method.to_string(), path.clone()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn the_document_covers_every_route() {
+    let app = spawn_app().await;
+    let res = app
+        .request(Method::GET, "/api/v1/openapi.json")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::OK);
+    let doc: Value = res.json().await.expect("json");
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+
+    let mut expected: Vec<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    expected.sort();
+    assert_eq!(documented(&doc), expected);
+
+    for (method, path) in documented(&doc) {
+        let op = &doc["paths"][&path][&method];
+        let responses = op["responses"].as_object().expect("responses");
+        assert!(
+            responses.contains_key("500") && responses.contains_key("503"),
+            "{method} {path}"
+        );
+        if op.get("security").is_some() {
+            assert!(
+                responses.contains_key("401"),
+                "{method} {path} documents 401"
+            );
+        }
+        // Each documented operation is really served (not the router's fallback).
+        let concrete = path
+            .replace("{id}", &uuid::Uuid::new_v4().to_string())
+            .replace("{code}", "01");
+        let m = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+        let res = app.request(m, &concrete).send().await.expect("sent");
+        if res.status() == StatusCode::NOT_FOUND {
+            let body: Value = res.json().await.expect("json");
+            assert_ne!(
+                body["code"], "route_not_found",
+                "{method} {path} is documented but not routed"
+            );
+        }
+    }
+
+    let res = app
+        .request(Method::GET, "/docs")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.expect("html").contains("openapi"));
+}

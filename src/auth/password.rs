@@ -84,3 +84,15 @@ impl Hasher {
             .map_err(AppError::internal)
     }
 }
+
+/// Each hash allocates 19 MiB. glibc raises its mmap threshold after the first such free and
+/// then keeps the memory in a per-thread arena, so every blocking thread that ever hashed would
+/// hold 19 MiB for good (measured: 430 MB RSS after 50 logins). A fixed threshold makes these
+/// blocks mmapped and returned to the system on free.
+pub fn return_hash_memory_to_os() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator tuning; called once at start before threads exist.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}

@@ -5,7 +5,7 @@ use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
 use crate::auth::{password, Caller, Role, Scope};
-use crate::db::{self, sessions, units, users};
+use crate::db::{self, audit, sessions, teams, units, users};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::state::AppState;
 
@@ -29,6 +29,62 @@ pub struct AccountPatch {
     pub team_id: Option<Option<i64>>,
     pub disabled: Option<bool>,
     pub password: Option<SecretString>,
+}
+
+/// What the audit trail keeps of an account: never its password hash.
+#[derive(serde::Serialize)]
+struct AccountSnapshot<'a> {
+    id: Uuid,
+    username: &'a str,
+    full_name: Option<&'a str>,
+    phone: Option<&'a str>,
+    role: &'a str,
+    unit_code: Option<&'a str>,
+    team_id: Option<i64>,
+    disabled: bool,
+    version: i32,
+}
+
+fn snapshot(u: &users::UserRow) -> AccountSnapshot<'_> {
+    AccountSnapshot {
+        id: u.id,
+        username: &u.username,
+        full_name: u.full_name.as_deref(),
+        phone: u.phone.as_deref(),
+        role: &u.role,
+        unit_code: u.unit_code.as_deref(),
+        team_id: u.team_id,
+        disabled: u.disabled,
+        version: u.version,
+    }
+}
+
+fn audit_account(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    action: &str,
+    before: Option<&users::UserRow>,
+    after: &users::UserRow,
+) -> AppResult<()> {
+    let commune = after
+        .unit_code
+        .as_deref()
+        .filter(|_| after.province_code.as_deref() != after.unit_code.as_deref());
+    let (before, after_snap) = (before.map(snapshot), snapshot(after));
+    audit::record(
+        conn,
+        caller,
+        audit::Change {
+            action,
+            entity: "user",
+            entity_id: after.id.to_string(),
+            province_code: after.province_code.as_deref(),
+            commune_code: commune,
+            before: before.as_ref(),
+            after: Some(&after_snap),
+        },
+    )?;
+    Ok(())
 }
 
 fn require_officer(caller: &Caller) -> AppResult<()> {
@@ -86,6 +142,36 @@ pub fn resolve_unit(
             "only team roles belong to a team",
         ));
     }
+    // A team account works in its team's commune; the unit may be left out.
+    let team_commune = match team_id.filter(|_| role.needs_team()) {
+        Some(id) => {
+            match teams::get(conn, &Scope::Country, id)?.filter(|t| t.archived_at.is_none()) {
+                Some(team) => Some(team.commune_code),
+                None => {
+                    errors.push(FieldError::new(
+                        "team_id",
+                        "unknown_team",
+                        format!("no live team has the id {id}"),
+                    ));
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    if let (Some(given), Some(commune)) = (unit_code, team_commune.as_deref()) {
+        if given != commune {
+            errors.push(FieldError::new(
+                "unit_code",
+                "wrong_commune",
+                format!(
+                    "team {} is in commune {commune}, not {given}",
+                    team_id.unwrap_or_default()
+                ),
+            ));
+        }
+    }
+    let unit_code = unit_code.or(team_commune.as_deref());
     let unit = match (role.unit_level(), unit_code) {
         (None, None) => None,
         (None, Some(_)) => {
@@ -175,6 +261,7 @@ pub async fn create(
     .await?;
     let password_hash = state.hasher.hash(input.password).await?;
     let scope = caller.scope();
+    let caller = caller.clone();
     db::run(&state.pool, move |conn| {
         conn.transaction(|c| {
             let unit = resolve_unit(c, &scope, role, input.unit_code.as_deref(), input.team_id)?;
@@ -191,7 +278,9 @@ pub async fn create(
                 unit_code: unit.map(|u| u.code),
                 team_id: input.team_id,
             };
-            Ok(users::insert(c, &new)?)
+            let user = users::insert(c, &new)?;
+            audit_account(c, &caller, "create", None, &user)?;
+            Ok(user)
         })
     })
     .await
@@ -255,6 +344,7 @@ pub async fn update(
     };
     let scope = caller.scope();
     let caller_rank = caller.role.rank();
+    let caller = caller.clone();
     db::run(&state.pool, move |conn| {
         conn.transaction(|c| {
             let current =
@@ -311,7 +401,10 @@ pub async fn update(
             if patch.disabled == Some(true) {
                 sessions::revoke_all_for_user(c, id, None, "account_disabled")?;
             }
-            users::update(c, id, &changes)?.ok_or_else(|| AppError::not_found("user"))
+            let after =
+                users::update(c, id, &changes)?.ok_or_else(|| AppError::not_found("user"))?;
+            audit_account(c, &caller, "update", Some(&current), &after)?;
+            Ok(after)
         })
     })
     .await

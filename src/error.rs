@@ -89,6 +89,34 @@ fn constraint_field(constraint: &str) -> Option<FieldError> {
         "users_username_key" => ("username", "taken", "this username is already in use"),
         "users_phone_key" => ("phone", "taken", "this phone number is already in use"),
         "users_unit_code_fkey" => ("unit_code", "unknown_unit", "no such administrative unit"),
+        "users_team_id_fkey" => ("team_id", "unknown_team", "no such team"),
+        "villages_name_key" => (
+            "name",
+            "taken",
+            "the commune already has a village with this name",
+        ),
+        "teams_village_same_commune_fkey" => (
+            "village_id",
+            "wrong_commune",
+            "the village is not in the team's commune",
+        ),
+        "teams_dates_ordered" => (
+            "dissolved_on",
+            "before_established",
+            "dissolved_on is before established_on",
+        ),
+        "members_one_active_leader" => (
+            "team_role",
+            "leader_exists",
+            "the team already has an active leader",
+        ),
+        "members_user_active" => (
+            "user_id",
+            "already_linked",
+            "this account is already linked to an active member",
+        ),
+        "members_user_id_fkey" => ("user_id", "unknown_user", "no such user"),
+        "members_dates_ordered" => ("left_on", "before_joined", "left_on is before joined_on"),
         _ => return None,
     };
     Some(FieldError::new(field, code, message))

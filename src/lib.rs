@@ -10,6 +10,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod phone;
+pub mod registry;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

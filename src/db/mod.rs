@@ -1,11 +1,15 @@
 //! PostgreSQL access: the pool, the migrations and the one helper that runs database work on
 //! the blocking thread pool. Modules below know diesel and nothing of HTTP.
 
+pub mod audit;
+pub mod members;
 pub mod schema;
 pub mod sessions;
+pub mod teams;
 pub mod throttle;
 pub mod units;
 pub mod users;
+pub mod villages;
 
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;

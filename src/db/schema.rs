@@ -72,7 +72,85 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    villages (id) {
+        id -> Int8,
+        commune_code -> Text,
+        province_code -> Text,
+        name -> Text,
+        search_name -> Text,
+        kind -> Text,
+        households -> Nullable<Int4>,
+        population -> Nullable<Int4>,
+        archived_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    teams (id) {
+        id -> Int8,
+        commune_code -> Text,
+        province_code -> Text,
+        village_id -> Nullable<Int8>,
+        name -> Text,
+        search_name -> Text,
+        decision_number -> Nullable<Text>,
+        decision_date -> Nullable<Date>,
+        established_on -> Nullable<Date>,
+        dissolved_on -> Nullable<Date>,
+        status -> Text,
+        archived_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    members (id) {
+        id -> Int8,
+        person_id -> Uuid,
+        team_id -> Int8,
+        commune_code -> Text,
+        province_code -> Text,
+        full_name -> Text,
+        search_name -> Text,
+        phone -> Nullable<Text>,
+        sex -> Nullable<Text>,
+        birth_year -> Nullable<Int4>,
+        affiliation -> Text,
+        team_role -> Text,
+        joined_on -> Date,
+        left_on -> Nullable<Date>,
+        user_id -> Nullable<Uuid>,
+        archived_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Int8,
+        at -> Timestamptz,
+        actor_id -> Nullable<Uuid>,
+        actor_username -> Text,
+        action -> Text,
+        entity -> Text,
+        entity_id -> Text,
+        province_code -> Nullable<Text>,
+        commune_code -> Nullable<Text>,
+        before -> Nullable<Jsonb>,
+        after -> Nullable<Jsonb>,
+    }
+}
+
 diesel::joinable!(auth_sessions -> users (user_id));
+diesel::joinable!(members -> teams (team_id));
 diesel::joinable!(refresh_tokens -> auth_sessions (session_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -82,4 +160,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     auth_sessions,
     refresh_tokens,
     login_throttle,
+    villages,
+    teams,
+    members,
+    audit_log,
 );

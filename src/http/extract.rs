@@ -130,11 +130,52 @@ where
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let fut = web::Json::<T>::from_request(req, payload);
+        let fut = web::Json::<serde_json::Value>::from_request(req, payload);
         Box::pin(async move {
-            let body = fut.await?.into_inner();
+            let value = fut.await?.into_inner();
+            // Deserialising from a value keeps the path of a wrong field for the error.
+            let body: T = serde_path_to_error::deserialize(value).map_err(|e| {
+                let path = e.path().to_string();
+                let message = e.inner().to_string();
+                let field = if path == "." {
+                    named_field(&message).unwrap_or("body").to_string()
+                } else {
+                    path
+                };
+                let code = if message.starts_with("missing field") {
+                    "required"
+                } else {
+                    "invalid_value"
+                };
+                AppError::Validation(vec![crate::error::FieldError::new(field, code, message)])
+            })?;
             body.validate().map_err(AppError::from)?;
             Ok(ValidJson(body))
         })
     }
+}
+
+/// The field serde names in "missing field `x`" or "unknown field `x`, expected …".
+fn named_field(message: &str) -> Option<&str> {
+    let rest = message
+        .strip_prefix("missing field `")
+        .or_else(|| message.strip_prefix("unknown field `"))?;
+    rest.split('`').next()
+}
+
+/// A JSON answer with the record's version as its `ETag`.
+pub fn versioned<T: serde::Serialize>(
+    status: actix_web::http::StatusCode,
+    version: i32,
+    body: &T,
+) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::build(status)
+        .insert_header(etag(version))
+        .json(body)
+}
+
+/// Trims a search text, caps its length and folds it for diacritic-insensitive matching.
+pub fn search_text(q: Option<String>) -> Option<String> {
+    q.map(|s| crate::text::fold(&s.chars().take(100).collect::<String>()))
+        .filter(|s| !s.is_empty())
 }

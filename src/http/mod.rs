@@ -1,14 +1,18 @@
 //! The HTTP layer: routes, extractors, DTOs, error mapping and the OpenAPI document.
 
+pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod health;
 pub mod me;
+pub mod members;
 pub mod middleware;
 pub mod pagination;
+pub mod teams;
 pub mod units;
 pub mod users;
+pub mod villages;
 
 use actix_web::dev::{ServiceFactory, ServiceRequest};
 use actix_web::{web, App, HttpResponse};
@@ -37,6 +41,10 @@ use crate::error::AppError;
         (name = "me", description = "The caller's own account"),
         (name = "users", description = "Accounts, managed by officers within their scope"),
         (name = "units", description = "Official administrative units"),
+        (name = "villages", description = "Villages of a commune"),
+        (name = "teams", description = "Community digital-technology teams"),
+        (name = "members", description = "Team memberships"),
+        (name = "audit", description = "Who changed what"),
     )
 )]
 pub struct ApiDoc;
@@ -130,6 +138,27 @@ where
         .service(users::update)
         .service(units::list)
         .service(units::get)
+        .service(villages::list)
+        .service(villages::create)
+        .service(villages::get)
+        .service(villages::update)
+        .service(villages::archive)
+        .service(villages::restore)
+        .service(teams::list)
+        .service(teams::create)
+        .service(teams::get)
+        .service(teams::update)
+        .service(teams::archive)
+        .service(teams::restore)
+        .service(members::list)
+        .service(members::list_of_team)
+        .service(members::create)
+        .service(members::get)
+        .service(members::update)
+        .service(members::archive)
+        .service(members::restore)
+        .service(members::move_to)
+        .service(audit::list)
 }
 
 /// The OpenAPI document of every registered route.

@@ -301,6 +301,29 @@ impl TestApp {
             .id
     }
 
+    /// Inserts a live team in `commune` straight into the database; returns its id.
+    pub fn create_team(&self, commune: &str, name: &str) -> i64 {
+        let mut conn = self.db.conn();
+        let unit = toso::db::units::get(&mut conn, commune)
+            .expect("query")
+            .expect("known commune");
+        let new = toso::db::teams::NewTeam {
+            commune_code: unit.code,
+            province_code: unit.province_code,
+            village_id: None,
+            name: name.to_string(),
+            search_name: toso::text::fold(name),
+            decision_number: None,
+            decision_date: None,
+            established_on: None,
+            dissolved_on: None,
+            status: "active".into(),
+        };
+        toso::db::teams::insert(&mut conn, &new)
+            .expect("insert team")
+            .id
+    }
+
     pub async fn login_raw(&self, username: &str, password: &str) -> Response {
         self.post_json(
             "/api/v1/auth/login",

@@ -6,8 +6,9 @@ use crate::helpers::{assert_problem, spawn_app};
 #[tokio::test]
 async fn units_are_listed_and_searched_without_diacritics() {
     let app = spawn_app().await;
+    let team = app.create_team("00004", "Tổ CNS");
     let (_, token) = app
-        .user_with_token("viewer", "team_member", Some("00004"), Some(1))
+        .user_with_token("viewer", "team_member", Some("00004"), Some(team))
         .await;
 
     let provinces: Value = app

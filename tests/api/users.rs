@@ -55,6 +55,7 @@ async fn officers_create_accounts_only_inside_their_scope() {
     assert_problem(res, StatusCode::FORBIDDEN, "role_above_own").await;
 
     let commune = app.login("badinh").await.access;
+    let team = app.create_team("00004", "Tổ CNS Ba Đình");
     let res = create(
         &app,
         &commune,
@@ -66,7 +67,7 @@ async fn officers_create_accounts_only_inside_their_scope() {
         &app,
         &commune,
         json!({"username": "member1", "password": PASSWORD, "role": "team_member",
-                                             "unit_code": "00004", "team_id": 7}),
+                                             "unit_code": "00004", "team_id": team}),
     )
     .await;
     assert_eq!(res.status(), StatusCode::CREATED);
@@ -86,7 +87,7 @@ async fn officers_create_accounts_only_inside_their_scope() {
         &app,
         &member,
         json!({"username": "member2", "password": PASSWORD, "role": "team_member",
-                                            "unit_code": "00004", "team_id": 7}),
+                                            "unit_code": "00004", "team_id": team}),
     )
     .await;
     assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
@@ -390,7 +391,8 @@ async fn updates_use_optimistic_concurrency() {
         )
         .await;
     assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
-    let member = app.create_user("member.one", "team_member", Some("00004"), Some(3));
+    let team = app.create_team("00004", "Tổ CNS Ba Đình");
+    let member = app.create_user("member.one", "team_member", Some("00004"), Some(team));
     let res = app
         .patch_json(
             &format!("/api/v1/users/{member}"),

@@ -1,0 +1,132 @@
+//! The audit trail: one row per create, update, archive or restore, written in the same
+//! transaction as the change.
+
+use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::schema::audit_log;
+use super::Page;
+use crate::auth::{Caller, Scope};
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = audit_log)]
+pub struct NewAuditEntry {
+    pub actor_id: Option<Uuid>,
+    pub actor_username: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub province_code: Option<String>,
+    pub commune_code: Option<String>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+#[derive(Debug, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = audit_log, check_for_backend(Pg))]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<Uuid>,
+    pub actor_username: String,
+    /// `create`, `update`, `archive`, `restore`, `move`.
+    pub action: String,
+    /// `village`, `team`, `member`, `user`.
+    pub entity: String,
+    pub entity_id: String,
+    pub province_code: Option<String>,
+    pub commune_code: Option<String>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// One change to record: what happened to which record, where, and the record before and after.
+pub struct Change<'a, T> {
+    pub action: &'a str,
+    pub entity: &'a str,
+    pub entity_id: String,
+    pub province_code: Option<&'a str>,
+    pub commune_code: Option<&'a str>,
+    pub before: Option<&'a T>,
+    pub after: Option<&'a T>,
+}
+
+/// Records one change made by `actor`.
+pub fn record<T: Serialize>(
+    conn: &mut PgConnection,
+    actor: &Caller,
+    change: Change<'_, T>,
+) -> QueryResult<()> {
+    let to_json = |v: Option<&T>| v.and_then(|v| serde_json::to_value(v).ok());
+    diesel::insert_into(audit_log::table)
+        .values(NewAuditEntry {
+            actor_id: Some(actor.user_id),
+            actor_username: actor.username.clone(),
+            action: change.action.to_string(),
+            entity: change.entity.to_string(),
+            entity_id: change.entity_id,
+            province_code: change.province_code.map(str::to_string),
+            commune_code: change.commune_code.map(str::to_string),
+            before: to_json(change.before),
+            after: to_json(change.after),
+        })
+        .execute(conn)
+        .map(|_| ())
+}
+
+#[derive(Debug, Default)]
+pub struct AuditFilter {
+    pub entity: Option<String>,
+    pub entity_id: Option<String>,
+    pub actor_id: Option<Uuid>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+fn filtered(scope: &Scope, f: &AuditFilter) -> audit_log::BoxedQuery<'static, Pg> {
+    let mut q = audit_log::table.into_boxed();
+    q = match scope {
+        Scope::Country => q,
+        Scope::Province(p) => q.filter(audit_log::province_code.eq(p.clone())),
+        Scope::Commune(c) => q.filter(audit_log::commune_code.eq(c.clone())),
+        // Team roles do not read the audit trail; the domain layer refuses them first.
+        Scope::Team { .. } => q.filter(audit_log::id.lt(0)),
+    };
+    if let Some(e) = &f.entity {
+        q = q.filter(audit_log::entity.eq(e.clone()));
+    }
+    if let Some(id) = &f.entity_id {
+        q = q.filter(audit_log::entity_id.eq(id.clone()));
+    }
+    if let Some(actor) = f.actor_id {
+        q = q.filter(audit_log::actor_id.eq(actor));
+    }
+    if let Some(from) = f.from {
+        q = q.filter(audit_log::at.ge(from));
+    }
+    if let Some(to) = f.to {
+        q = q.filter(audit_log::at.lt(to));
+    }
+    q
+}
+
+/// Newest first.
+pub fn list(
+    conn: &mut PgConnection,
+    scope: &Scope,
+    filter: &AuditFilter,
+    page: Page,
+) -> QueryResult<(Vec<AuditEntry>, i64)> {
+    let total = filtered(scope, filter).count().get_result(conn)?;
+    let rows = filtered(scope, filter)
+        .select(AuditEntry::as_select())
+        .order(audit_log::id.desc())
+        .limit(page.limit)
+        .offset(page.offset)
+        .load(conn)?;
+    Ok((rows, total))
+}

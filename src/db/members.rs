@@ -1,0 +1,213 @@
+//! Team memberships. A person leaving keeps the row (with `left_on`); a move between teams
+//! ends one row and starts another with the same `person_id`.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::schema::{members, teams};
+use super::Page;
+use crate::auth::Scope;
+
+#[derive(Clone, Debug, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = members, check_for_backend(Pg))]
+pub struct Member {
+    pub id: i64,
+    /// The same person across moves between teams.
+    pub person_id: Uuid,
+    pub team_id: i64,
+    pub commune_code: String,
+    pub province_code: String,
+    pub full_name: String,
+    #[serde(skip)]
+    pub search_name: String,
+    /// National mobile form, e.g. 0912345678.
+    pub phone: Option<String>,
+    /// male, female or other.
+    pub sex: Option<String>,
+    pub birth_year: Option<i32>,
+    pub affiliation: String,
+    /// leader, deputy or member.
+    pub team_role: String,
+    pub joined_on: NaiveDate,
+    pub left_on: Option<NaiveDate>,
+    /// The account the member uses in the mobile app.
+    pub user_id: Option<Uuid>,
+    pub archived_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = members)]
+pub struct NewMember {
+    pub person_id: Option<Uuid>,
+    pub team_id: i64,
+    pub commune_code: String,
+    pub province_code: String,
+    pub full_name: String,
+    pub search_name: String,
+    pub phone: Option<String>,
+    pub sex: Option<String>,
+    pub birth_year: Option<i32>,
+    pub affiliation: String,
+    pub team_role: String,
+    pub joined_on: NaiveDate,
+    pub user_id: Option<Uuid>,
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = members)]
+pub struct MemberChanges {
+    pub full_name: Option<String>,
+    pub search_name: Option<String>,
+    pub phone: Option<Option<String>>,
+    pub sex: Option<Option<String>>,
+    pub birth_year: Option<Option<i32>>,
+    pub affiliation: Option<String>,
+    pub team_role: Option<String>,
+    pub joined_on: Option<NaiveDate>,
+    pub left_on: Option<Option<NaiveDate>>,
+    pub user_id: Option<Option<Uuid>>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MemberStatus {
+    #[default]
+    Active,
+    Left,
+    All,
+}
+
+#[derive(Debug, Default)]
+pub struct MemberFilter {
+    pub commune_code: Option<String>,
+    pub village_id: Option<i64>,
+    pub team_id: Option<i64>,
+    pub status: MemberStatus,
+    pub affiliation: Option<String>,
+    pub team_role: Option<String>,
+    pub search: Option<String>,
+    pub include_archived: bool,
+}
+
+fn scoped(scope: &Scope) -> members::BoxedQuery<'static, Pg> {
+    let q = members::table.into_boxed();
+    match scope {
+        Scope::Country => q,
+        Scope::Province(p) => q.filter(members::province_code.eq(p.clone())),
+        Scope::Commune(c) => q.filter(members::commune_code.eq(c.clone())),
+        Scope::Team { team_id, .. } => q.filter(members::team_id.eq(*team_id)),
+    }
+}
+
+fn filtered(scope: &Scope, f: &MemberFilter) -> members::BoxedQuery<'static, Pg> {
+    let mut q = scoped(scope);
+    if let Some(c) = &f.commune_code {
+        q = q.filter(members::commune_code.eq(c.clone()));
+    }
+    if let Some(v) = f.village_id {
+        q = q.filter(
+            members::team_id.eq_any(
+                teams::table
+                    .select(teams::id)
+                    .filter(teams::village_id.eq(v)),
+            ),
+        );
+    }
+    if let Some(t) = f.team_id {
+        q = q.filter(members::team_id.eq(t));
+    }
+    q = match f.status {
+        MemberStatus::Active => q.filter(members::left_on.is_null()),
+        MemberStatus::Left => q.filter(members::left_on.is_not_null()),
+        MemberStatus::All => q,
+    };
+    if let Some(a) = &f.affiliation {
+        q = q.filter(members::affiliation.eq(a.clone()));
+    }
+    if let Some(r) = &f.team_role {
+        q = q.filter(members::team_role.eq(r.clone()));
+    }
+    if let Some(s) = &f.search {
+        q = q.filter(members::search_name.like(crate::text::like_contains(s)));
+    }
+    if !f.include_archived {
+        q = q.filter(members::archived_at.is_null());
+    }
+    q
+}
+
+pub fn list(
+    conn: &mut PgConnection,
+    scope: &Scope,
+    f: &MemberFilter,
+    page: Page,
+) -> QueryResult<(Vec<Member>, i64)> {
+    let total = filtered(scope, f).count().get_result(conn)?;
+    let rows = filtered(scope, f)
+        .select(Member::as_select())
+        .order((
+            members::team_id.asc(),
+            members::search_name.asc(),
+            members::id.asc(),
+        ))
+        .limit(page.limit)
+        .offset(page.offset)
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+pub fn get(conn: &mut PgConnection, scope: &Scope, id: i64) -> QueryResult<Option<Member>> {
+    scoped(scope)
+        .filter(members::id.eq(id))
+        .select(Member::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn lock(conn: &mut PgConnection, scope: &Scope, id: i64) -> QueryResult<Option<Member>> {
+    // Boxed queries cannot lock: check the scope, then lock the row by id.
+    if get(conn, scope, id)?.is_none() {
+        return Ok(None);
+    }
+    members::table
+        .find(id)
+        .select(Member::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
+}
+
+pub fn insert(conn: &mut PgConnection, new: &NewMember) -> QueryResult<Member> {
+    diesel::insert_into(members::table)
+        .values(new)
+        .returning(Member::as_returning())
+        .get_result(conn)
+}
+
+pub fn update(conn: &mut PgConnection, id: i64, changes: &MemberChanges) -> QueryResult<Member> {
+    diesel::update(members::table.find(id))
+        .set((
+            changes,
+            members::version.eq(members::version + 1),
+            members::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Member::as_returning())
+        .get_result(conn)
+}
+
+pub fn set_archived(conn: &mut PgConnection, id: i64, archived: bool) -> QueryResult<Member> {
+    let at: Option<DateTime<Utc>> = archived.then(Utc::now);
+    diesel::update(members::table.find(id))
+        .set((
+            members::archived_at.eq(at),
+            members::version.eq(members::version + 1),
+            members::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Member::as_returning())
+        .get_result(conn)
+}

@@ -1,0 +1,187 @@
+//! Teams: the community digital-technology teams of a commune.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::schema::{members, teams, users};
+use super::Page;
+use crate::auth::Scope;
+
+#[derive(Clone, Debug, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = teams, check_for_backend(Pg))]
+pub struct Team {
+    pub id: i64,
+    pub commune_code: String,
+    pub province_code: String,
+    pub village_id: Option<i64>,
+    pub name: String,
+    #[serde(skip)]
+    pub search_name: String,
+    /// Number of the commune chairman's decision establishing the team.
+    pub decision_number: Option<String>,
+    pub decision_date: Option<NaiveDate>,
+    pub established_on: Option<NaiveDate>,
+    pub dissolved_on: Option<NaiveDate>,
+    /// active, inactive or dissolved.
+    pub status: String,
+    pub archived_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = teams)]
+pub struct NewTeam {
+    pub commune_code: String,
+    pub province_code: String,
+    pub village_id: Option<i64>,
+    pub name: String,
+    pub search_name: String,
+    pub decision_number: Option<String>,
+    pub decision_date: Option<NaiveDate>,
+    pub established_on: Option<NaiveDate>,
+    pub dissolved_on: Option<NaiveDate>,
+    pub status: String,
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = teams)]
+pub struct TeamChanges {
+    pub village_id: Option<Option<i64>>,
+    pub name: Option<String>,
+    pub search_name: Option<String>,
+    pub decision_number: Option<Option<String>>,
+    pub decision_date: Option<Option<NaiveDate>>,
+    pub established_on: Option<Option<NaiveDate>>,
+    pub dissolved_on: Option<Option<NaiveDate>>,
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct TeamFilter {
+    pub commune_code: Option<String>,
+    pub village_id: Option<i64>,
+    pub status: Option<String>,
+    pub search: Option<String>,
+    pub include_archived: bool,
+}
+
+fn scoped(scope: &Scope) -> teams::BoxedQuery<'static, Pg> {
+    let q = teams::table.into_boxed();
+    match scope {
+        Scope::Country => q,
+        Scope::Province(p) => q.filter(teams::province_code.eq(p.clone())),
+        Scope::Commune(c) => q.filter(teams::commune_code.eq(c.clone())),
+        Scope::Team { team_id, .. } => q.filter(teams::id.eq(*team_id)),
+    }
+}
+
+fn filtered(scope: &Scope, f: &TeamFilter) -> teams::BoxedQuery<'static, Pg> {
+    let mut q = scoped(scope);
+    if let Some(c) = &f.commune_code {
+        q = q.filter(teams::commune_code.eq(c.clone()));
+    }
+    if let Some(v) = f.village_id {
+        q = q.filter(teams::village_id.eq(v));
+    }
+    if let Some(s) = &f.status {
+        q = q.filter(teams::status.eq(s.clone()));
+    }
+    if let Some(s) = &f.search {
+        q = q.filter(teams::search_name.like(crate::text::like_contains(s)));
+    }
+    if !f.include_archived {
+        q = q.filter(teams::archived_at.is_null());
+    }
+    q
+}
+
+pub fn list(
+    conn: &mut PgConnection,
+    scope: &Scope,
+    f: &TeamFilter,
+    page: Page,
+) -> QueryResult<(Vec<Team>, i64)> {
+    let total = filtered(scope, f).count().get_result(conn)?;
+    let rows = filtered(scope, f)
+        .select(Team::as_select())
+        .order((
+            teams::commune_code.asc(),
+            teams::search_name.asc(),
+            teams::id.asc(),
+        ))
+        .limit(page.limit)
+        .offset(page.offset)
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+pub fn get(conn: &mut PgConnection, scope: &Scope, id: i64) -> QueryResult<Option<Team>> {
+    scoped(scope)
+        .filter(teams::id.eq(id))
+        .select(Team::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn lock(conn: &mut PgConnection, scope: &Scope, id: i64) -> QueryResult<Option<Team>> {
+    // Boxed queries cannot lock: check the scope, then lock the row by id.
+    if get(conn, scope, id)?.is_none() {
+        return Ok(None);
+    }
+    teams::table
+        .find(id)
+        .select(Team::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
+}
+
+pub fn insert(conn: &mut PgConnection, new: &NewTeam) -> QueryResult<Team> {
+    diesel::insert_into(teams::table)
+        .values(new)
+        .returning(Team::as_returning())
+        .get_result(conn)
+}
+
+pub fn update(conn: &mut PgConnection, id: i64, changes: &TeamChanges) -> QueryResult<Team> {
+    diesel::update(teams::table.find(id))
+        .set((
+            changes,
+            teams::version.eq(teams::version + 1),
+            teams::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Team::as_returning())
+        .get_result(conn)
+}
+
+pub fn set_archived(conn: &mut PgConnection, id: i64, archived: bool) -> QueryResult<Team> {
+    let at: Option<DateTime<Utc>> = archived.then(Utc::now);
+    diesel::update(teams::table.find(id))
+        .set((
+            teams::archived_at.eq(at),
+            teams::version.eq(teams::version + 1),
+            teams::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Team::as_returning())
+        .get_result(conn)
+}
+
+/// Members still in the team and enabled accounts bound to it: what an archive would strand.
+pub fn live_dependents(conn: &mut PgConnection, id: i64) -> QueryResult<i64> {
+    let active_members: i64 = members::table
+        .filter(members::team_id.eq(id))
+        .filter(members::left_on.is_null())
+        .filter(members::archived_at.is_null())
+        .count()
+        .get_result(conn)?;
+    let accounts: i64 = users::table
+        .filter(users::team_id.eq(id))
+        .filter(users::disabled.eq(false))
+        .count()
+        .get_result(conn)?;
+    Ok(active_members + accounts)
+}

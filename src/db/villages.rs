@@ -1,0 +1,171 @@
+//! Villages: the places under a commune where teams work.
+
+use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::schema::{teams, villages};
+use super::Page;
+use crate::auth::Scope;
+
+#[derive(Clone, Debug, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = villages, check_for_backend(Pg))]
+pub struct Village {
+    pub id: i64,
+    pub commune_code: String,
+    pub province_code: String,
+    pub name: String,
+    #[serde(skip)]
+    pub search_name: String,
+    /// thon, ap, ban, lang, buon, phum, soc, to_dan_pho, khu_pho, khom, other.
+    pub kind: String,
+    pub households: Option<i32>,
+    pub population: Option<i32>,
+    pub archived_at: Option<DateTime<Utc>>,
+    /// Optimistic-concurrency version, also sent as `ETag`.
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = villages)]
+pub struct NewVillage {
+    pub commune_code: String,
+    pub province_code: String,
+    pub name: String,
+    pub search_name: String,
+    pub kind: String,
+    pub households: Option<i32>,
+    pub population: Option<i32>,
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = villages)]
+pub struct VillageChanges {
+    pub name: Option<String>,
+    pub search_name: Option<String>,
+    pub kind: Option<String>,
+    pub households: Option<Option<i32>>,
+    pub population: Option<Option<i32>>,
+}
+
+#[derive(Debug, Default)]
+pub struct VillageFilter {
+    pub commune_code: Option<String>,
+    pub kind: Option<String>,
+    /// Folded with `text::fold`.
+    pub search: Option<String>,
+    pub include_archived: bool,
+}
+
+fn scoped(scope: &Scope) -> villages::BoxedQuery<'static, Pg> {
+    let q = villages::table.into_boxed();
+    match scope {
+        Scope::Country => q,
+        Scope::Province(p) => q.filter(villages::province_code.eq(p.clone())),
+        Scope::Commune(c) | Scope::Team { commune: c, .. } => {
+            q.filter(villages::commune_code.eq(c.clone()))
+        }
+    }
+}
+
+fn filtered(scope: &Scope, f: &VillageFilter) -> villages::BoxedQuery<'static, Pg> {
+    let mut q = scoped(scope);
+    if let Some(c) = &f.commune_code {
+        q = q.filter(villages::commune_code.eq(c.clone()));
+    }
+    if let Some(k) = &f.kind {
+        q = q.filter(villages::kind.eq(k.clone()));
+    }
+    if let Some(s) = &f.search {
+        q = q.filter(villages::search_name.like(crate::text::like_contains(s)));
+    }
+    if !f.include_archived {
+        q = q.filter(villages::archived_at.is_null());
+    }
+    q
+}
+
+pub fn list(
+    conn: &mut PgConnection,
+    scope: &Scope,
+    f: &VillageFilter,
+    page: Page,
+) -> QueryResult<(Vec<Village>, i64)> {
+    let total = filtered(scope, f).count().get_result(conn)?;
+    let rows = filtered(scope, f)
+        .select(Village::as_select())
+        .order((
+            villages::commune_code.asc(),
+            villages::search_name.asc(),
+            villages::id.asc(),
+        ))
+        .limit(page.limit)
+        .offset(page.offset)
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+pub fn get(conn: &mut PgConnection, scope: &Scope, id: i64) -> QueryResult<Option<Village>> {
+    scoped(scope)
+        .filter(villages::id.eq(id))
+        .select(Village::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Reads and locks the row for the rest of the transaction, within `scope`.
+pub fn lock(conn: &mut PgConnection, scope: &Scope, id: i64) -> QueryResult<Option<Village>> {
+    // Boxed queries cannot lock: check the scope, then lock the row by id.
+    if get(conn, scope, id)?.is_none() {
+        return Ok(None);
+    }
+    villages::table
+        .find(id)
+        .select(Village::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
+}
+
+pub fn insert(conn: &mut PgConnection, new: &NewVillage) -> QueryResult<Village> {
+    diesel::insert_into(villages::table)
+        .values(new)
+        .returning(Village::as_returning())
+        .get_result(conn)
+}
+
+pub fn update(conn: &mut PgConnection, id: i64, changes: &VillageChanges) -> QueryResult<Village> {
+    diesel::update(villages::table.find(id))
+        .set((
+            changes,
+            villages::version.eq(villages::version + 1),
+            villages::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Village::as_returning())
+        .get_result(conn)
+}
+
+pub fn set_archived(conn: &mut PgConnection, id: i64, archived: bool) -> QueryResult<Village> {
+    let at: Option<DateTime<Utc>> = archived.then(Utc::now);
+    diesel::update(villages::table.find(id))
+        .set((
+            villages::archived_at.eq(at),
+            villages::version.eq(villages::version + 1),
+            villages::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Village::as_returning())
+        .get_result(conn)
+}
+
+/// Teams that still work in the village (not archived, not dissolved).
+pub fn live_teams(conn: &mut PgConnection, id: i64) -> QueryResult<i64> {
+    teams::table
+        .filter(teams::village_id.eq(id))
+        .filter(teams::archived_at.is_null())
+        .filter(teams::status.ne("dissolved"))
+        .count()
+        .get_result(conn)
+}

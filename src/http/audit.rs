@@ -1,0 +1,64 @@
+use actix_web::{get, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use super::extract::Auth;
+use super::pagination::{PageQuery, Paged};
+use crate::db;
+use crate::db::audit::{self, AuditEntry, AuditFilter};
+use crate::error::AppError;
+use crate::state::AppState;
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// `village`, `team`, `member` or `user`.
+    pub entity: Option<String>,
+    pub entity_id: Option<String>,
+    pub actor: Option<Uuid>,
+    /// From this instant (inclusive, RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Until this instant (exclusive).
+    pub to: Option<DateTime<Utc>>,
+    pub page: Option<i64>,
+    pub page_size: Option<i64>,
+}
+
+/// The audit trail of the caller's scope, newest first (officers).
+#[utoipa::path(
+    tag = "audit", security(("bearer" = [])), params(AuditQuery),
+    responses(
+        (status = 200, body = Paged<AuditEntry>),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/audit")]
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, AppError> {
+    let caller = auth.0;
+    crate::registry::require_officer(&caller)?;
+    let q = query.into_inner();
+    let page = PageQuery {
+        page: q.page,
+        page_size: q.page_size,
+    };
+    let filter = AuditFilter {
+        entity: q.entity,
+        entity_id: q.entity_id,
+        actor_id: q.actor,
+        from: q.from,
+        to: q.to,
+    };
+    let scope = caller.scope();
+    let window = page.window();
+    let (items, total) = db::run(&state.pool, move |c| {
+        Ok(audit::list(c, &scope, &filter, window)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Paged::new(items, total, &page)))
+}

@@ -1,0 +1,320 @@
+use actix_web::http::StatusCode;
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use super::extract::{if_match_version, search_text, versioned, Auth, ValidJson};
+use super::pagination::{PageQuery, Paged};
+use crate::db::members::{Member, MemberFilter, MemberStatus};
+use crate::error::AppError;
+use crate::registry::members::{self, MemberInput, MemberPatch, Move};
+use crate::registry::{Affiliation, Sex, TeamRole};
+use crate::state::AppState;
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateMemberRequest {
+    #[validate(length(min = 1, max = 200))]
+    pub full_name: String,
+    /// Vietnamese mobile number; stored as 0xxxxxxxxx.
+    #[validate(length(max = 20))]
+    pub phone: Option<String>,
+    pub sex: Option<Sex>,
+    #[validate(range(min = 1900, max = 2100))]
+    pub birth_year: Option<i32>,
+    pub affiliation: Affiliation,
+    /// Default `member`; a team has at most one active leader.
+    pub team_role: Option<TeamRole>,
+    /// Default today (Asia/Ho_Chi_Minh).
+    pub joined_on: Option<NaiveDate>,
+    /// A team account of this team, for the mobile app.
+    pub user_id: Option<Uuid>,
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMemberRequest {
+    #[validate(length(min = 1, max = 200))]
+    pub full_name: Option<String>,
+    #[validate(length(max = 20))]
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    pub phone: Option<Option<String>>,
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    pub sex: Option<Option<Sex>>,
+    #[validate(range(min = 1900, max = 2100))]
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    pub birth_year: Option<Option<i32>>,
+    pub affiliation: Option<Affiliation>,
+    pub team_role: Option<TeamRole>,
+    pub joined_on: Option<NaiveDate>,
+    /// Set to record that the member left; the record stays in the history.
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    pub left_on: Option<Option<NaiveDate>>,
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    pub user_id: Option<Option<Uuid>>,
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveMemberRequest {
+    /// The team the member joins.
+    pub team_id: i64,
+    /// The day the member leaves the old team and joins the new one (default today).
+    pub on: Option<NaiveDate>,
+    pub team_role: Option<TeamRole>,
+}
+
+#[derive(Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusQuery {
+    Active,
+    Left,
+    All,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MemberListQuery {
+    pub commune: Option<String>,
+    pub village: Option<i64>,
+    pub team: Option<i64>,
+    /// `active` (default), `left` or `all`.
+    pub status: Option<StatusQuery>,
+    pub affiliation: Option<Affiliation>,
+    pub role: Option<TeamRole>,
+    /// Name search ignoring case and diacritics.
+    pub q: Option<String>,
+    pub include_archived: Option<bool>,
+    pub page: Option<i64>,
+    pub page_size: Option<i64>,
+}
+
+impl MemberListQuery {
+    fn split(self) -> (MemberFilter, PageQuery) {
+        let filter = MemberFilter {
+            commune_code: self.commune,
+            village_id: self.village,
+            team_id: self.team,
+            status: match self.status {
+                None | Some(StatusQuery::Active) => MemberStatus::Active,
+                Some(StatusQuery::Left) => MemberStatus::Left,
+                Some(StatusQuery::All) => MemberStatus::All,
+            },
+            affiliation: self.affiliation.map(|a| a.as_str().to_string()),
+            team_role: self.role.map(|r| r.as_str().to_string()),
+            search: search_text(self.q),
+            include_archived: self.include_archived.unwrap_or(false),
+        };
+        (
+            filter,
+            PageQuery {
+                page: self.page,
+                page_size: self.page_size,
+            },
+        )
+    }
+}
+
+/// Members in the caller's scope, across teams.
+#[utoipa::path(tag = "members", security(("bearer" = [])), params(MemberListQuery), responses((status = 200, body = Paged<Member>)))]
+#[get("/api/v1/members")]
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: web::Query<MemberListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (filter, page) = query.into_inner().split();
+    let (items, total) = members::list(&state, &auth.0, filter, page.window()).await?;
+    Ok(HttpResponse::Ok().json(Paged::new(items, total, &page)))
+}
+
+/// Members of one team.
+#[utoipa::path(
+    tag = "members", security(("bearer" = [])), params(("id" = i64, Path), MemberListQuery),
+    responses(
+        (status = 200, body = Paged<Member>),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/teams/{id}/members")]
+pub async fn list_of_team(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<i64>,
+    query: web::Query<MemberListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (filter, page) = query.into_inner().split();
+    let (items, total) =
+        members::list_of_team(&state, &auth.0, id.into_inner(), filter, page.window()).await?;
+    Ok(HttpResponse::Ok().json(Paged::new(items, total, &page)))
+}
+
+/// Add a member to a team (officers in scope, or the team's leader).
+#[utoipa::path(
+    tag = "members", security(("bearer" = [])), params(("id" = i64, Path)), request_body = CreateMemberRequest,
+    responses(
+        (status = 201, body = Member, headers(("ETag" = String))),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "team archived or dissolved", body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/teams/{id}/members")]
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<i64>,
+    body: ValidJson<CreateMemberRequest>,
+) -> Result<HttpResponse, AppError> {
+    let b = body.0;
+    let input = MemberInput {
+        full_name: b.full_name,
+        phone: b.phone,
+        sex: b.sex,
+        birth_year: b.birth_year,
+        affiliation: b.affiliation,
+        team_role: b.team_role,
+        joined_on: b.joined_on,
+        user_id: b.user_id,
+    };
+    let m = members::create(&state, &auth.0, id.into_inner(), input).await?;
+    Ok(versioned(StatusCode::CREATED, m.version, &m))
+}
+
+/// One membership; 404 when missing or outside the caller's scope.
+#[utoipa::path(
+    tag = "members", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses(
+        (status = 200, body = Member, headers(("ETag" = String))),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/members/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let m = members::get(&state, &auth.0, id.into_inner()).await?;
+    Ok(versioned(StatusCode::OK, m.version, &m))
+}
+
+/// Change a membership; set `left_on` when the member leaves. A stale `If-Match` gets 412.
+#[utoipa::path(
+    tag = "members", security(("bearer" = [])),
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
+    request_body = UpdateMemberRequest,
+    responses(
+        (status = 200, body = Member, headers(("ETag" = String))),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/api/v1/members/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    body: ValidJson<UpdateMemberRequest>,
+) -> Result<HttpResponse, AppError> {
+    let expected = if_match_version(&req)?;
+    let b = body.0;
+    let patch = MemberPatch {
+        full_name: b.full_name,
+        phone: b.phone,
+        sex: b.sex,
+        birth_year: b.birth_year,
+        affiliation: b.affiliation,
+        team_role: b.team_role,
+        joined_on: b.joined_on,
+        left_on: b.left_on,
+        user_id: b.user_id,
+    };
+    let m = members::update(&state, &auth.0, id.into_inner(), patch, expected).await?;
+    Ok(versioned(StatusCode::OK, m.version, &m))
+}
+
+/// Archive a membership recorded by mistake (a member who left keeps the record: set `left_on`).
+#[utoipa::path(
+    tag = "members", security(("bearer" = [])),
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
+    responses(
+        (status = 200, body = Member, headers(("ETag" = String))),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/api/v1/members/{id}")]
+pub async fn archive(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let expected = if_match_version(&req)?;
+    let m = members::set_archived(&state, &auth.0, id.into_inner(), true, expected).await?;
+    Ok(versioned(StatusCode::OK, m.version, &m))
+}
+
+/// Restore an archived membership; 409 while its team is archived.
+#[utoipa::path(
+    tag = "members", security(("bearer" = [])),
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
+    responses(
+        (status = 200, body = Member, headers(("ETag" = String))),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/members/{id}/restore")]
+pub async fn restore(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let expected = if_match_version(&req)?;
+    let m = members::set_archived(&state, &auth.0, id.into_inner(), false, expected).await?;
+    Ok(versioned(StatusCode::OK, m.version, &m))
+}
+
+/// Move a member to another team: the old membership ends on `on`, a new one starts the same
+/// day for the same person (`person_id`). Returns the new membership.
+#[utoipa::path(
+    tag = "members", security(("bearer" = [])), params(("id" = i64, Path)), request_body = MoveMemberRequest,
+    responses(
+        (status = 201, body = Member, headers(("ETag" = String))),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/members/{id}/move")]
+pub async fn move_to(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<i64>,
+    body: ValidJson<MoveMemberRequest>,
+) -> Result<HttpResponse, AppError> {
+    let b = body.0;
+    let m = members::move_to(
+        &state,
+        &auth.0,
+        id.into_inner(),
+        Move {
+            team_id: b.team_id,
+            on: b.on,
+            team_role: b.team_role,
+        },
+    )
+    .await?;
+    Ok(versioned(StatusCode::CREATED, m.version, &m))
+}

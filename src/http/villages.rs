@@ -1,0 +1,201 @@
+use actix_web::http::StatusCode;
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::extract::{if_match_version, search_text, versioned, Auth, ValidJson};
+use super::pagination::{PageQuery, Paged};
+use crate::db::villages::{Village, VillageFilter};
+use crate::error::AppError;
+use crate::registry::villages::{self, VillageInput, VillagePatch};
+use crate::registry::VillageKind;
+use crate::state::AppState;
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateVillageRequest {
+    /// The commune (5 digits); defaults to the caller's own for commune officers.
+    #[validate(length(min = 5, max = 5))]
+    pub commune_code: Option<String>,
+    #[validate(length(min = 1, max = 200))]
+    pub name: String,
+    pub kind: VillageKind,
+    #[validate(range(min = 0, max = 1_000_000))]
+    pub households: Option<i32>,
+    #[validate(range(min = 0, max = 10_000_000))]
+    pub population: Option<i32>,
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateVillageRequest {
+    #[validate(length(min = 1, max = 200))]
+    pub name: Option<String>,
+    pub kind: Option<VillageKind>,
+    #[validate(range(min = 0, max = 1_000_000))]
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    pub households: Option<Option<i32>>,
+    #[validate(range(min = 0, max = 10_000_000))]
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    pub population: Option<Option<i32>>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VillageListQuery {
+    pub commune: Option<String>,
+    pub kind: Option<VillageKind>,
+    /// Name search ignoring case and diacritics.
+    pub q: Option<String>,
+    /// Also list archived villages.
+    pub include_archived: Option<bool>,
+    pub page: Option<i64>,
+    pub page_size: Option<i64>,
+}
+
+/// Villages in the caller's scope, by commune and name.
+#[utoipa::path(tag = "villages", security(("bearer" = [])), params(VillageListQuery), responses((status = 200, body = Paged<Village>)))]
+#[get("/api/v1/villages")]
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: web::Query<VillageListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.into_inner();
+    let page = PageQuery {
+        page: q.page,
+        page_size: q.page_size,
+    };
+    let filter = VillageFilter {
+        commune_code: q.commune,
+        kind: q.kind.map(|k| k.as_str().to_string()),
+        search: search_text(q.q),
+        include_archived: q.include_archived.unwrap_or(false),
+    };
+    let (items, total) = villages::list(&state, &auth.0, filter, page.window()).await?;
+    Ok(HttpResponse::Ok().json(Paged::new(items, total, &page)))
+}
+
+/// Add a village to a commune in the caller's scope (officers).
+#[utoipa::path(
+    tag = "villages", security(("bearer" = [])), request_body = CreateVillageRequest,
+    responses(
+        (status = 201, body = Village, headers(("ETag" = String))),
+        (status = 403, description = "not an officer, or commune outside scope", body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/villages")]
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: ValidJson<CreateVillageRequest>,
+) -> Result<HttpResponse, AppError> {
+    let b = body.0;
+    let input = VillageInput {
+        commune_code: b.commune_code,
+        name: b.name,
+        kind: b.kind,
+        households: b.households,
+        population: b.population,
+    };
+    let v = villages::create(&state, &auth.0, input).await?;
+    Ok(versioned(StatusCode::CREATED, v.version, &v))
+}
+
+/// One village; 404 when missing or outside the caller's scope.
+#[utoipa::path(
+    tag = "villages", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses(
+        (status = 200, body = Village, headers(("ETag" = String))),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/villages/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let v = villages::get(&state, &auth.0, id.into_inner()).await?;
+    Ok(versioned(StatusCode::OK, v.version, &v))
+}
+
+/// Change a village; `If-Match` with a stale ETag gets 412 and changes nothing.
+#[utoipa::path(
+    tag = "villages", security(("bearer" = [])),
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "ETag the change is based on")),
+    request_body = UpdateVillageRequest,
+    responses(
+        (status = 200, body = Village, headers(("ETag" = String))),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/api/v1/villages/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    body: ValidJson<UpdateVillageRequest>,
+) -> Result<HttpResponse, AppError> {
+    let expected = if_match_version(&req)?;
+    let b = body.0;
+    let patch = VillagePatch {
+        name: b.name,
+        kind: b.kind,
+        households: b.households,
+        population: b.population,
+    };
+    let v = villages::update(&state, &auth.0, id.into_inner(), patch, expected).await?;
+    Ok(versioned(StatusCode::OK, v.version, &v))
+}
+
+/// Archive a village (soft delete); 409 while live teams work in it.
+#[utoipa::path(
+    tag = "villages", security(("bearer" = [])),
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
+    responses(
+        (status = 200, body = Village, headers(("ETag" = String))),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "live teams depend on it", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/api/v1/villages/{id}")]
+pub async fn archive(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let expected = if_match_version(&req)?;
+    let v = villages::set_archived(&state, &auth.0, id.into_inner(), true, expected).await?;
+    Ok(versioned(StatusCode::OK, v.version, &v))
+}
+
+/// Restore an archived village.
+#[utoipa::path(
+    tag = "villages", security(("bearer" = [])),
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
+    responses(
+        (status = 200, body = Village, headers(("ETag" = String))),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/villages/{id}/restore")]
+pub async fn restore(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let expected = if_match_version(&req)?;
+    let v = villages::set_archived(&state, &auth.0, id.into_inner(), false, expected).await?;
+    Ok(versioned(StatusCode::OK, v.version, &v))
+}

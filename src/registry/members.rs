@@ -1,0 +1,379 @@
+use chrono::NaiveDate;
+use diesel::{Connection, PgConnection};
+use uuid::Uuid;
+
+use super::{audit, check_version, fold_name, Affiliation, Sex, TeamRole};
+use crate::auth::{Caller, Role, Scope};
+use crate::db::members::{self, Member, MemberChanges, MemberFilter, NewMember};
+use crate::db::{self, teams, users, Page};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+pub struct MemberInput {
+    pub full_name: String,
+    pub phone: Option<String>,
+    pub sex: Option<Sex>,
+    pub birth_year: Option<i32>,
+    pub affiliation: Affiliation,
+    pub team_role: Option<TeamRole>,
+    pub joined_on: Option<NaiveDate>,
+    pub user_id: Option<Uuid>,
+}
+
+#[derive(Default)]
+pub struct MemberPatch {
+    pub full_name: Option<String>,
+    pub phone: Option<Option<String>>,
+    pub sex: Option<Option<Sex>>,
+    pub birth_year: Option<Option<i32>>,
+    pub affiliation: Option<Affiliation>,
+    pub team_role: Option<TeamRole>,
+    pub joined_on: Option<NaiveDate>,
+    pub left_on: Option<Option<NaiveDate>>,
+    pub user_id: Option<Option<Uuid>>,
+}
+
+pub struct Move {
+    pub team_id: i64,
+    pub on: Option<NaiveDate>,
+    pub team_role: Option<TeamRole>,
+}
+
+fn not_found() -> AppError {
+    AppError::not_found("member")
+}
+
+/// Today in Vietnam (UTC+7, no daylight saving).
+pub fn today_local() -> NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive()
+}
+
+/// Officers in scope and the leader of the member's team manage members.
+fn require_manager(caller: &Caller, team_id: i64) -> AppResult<()> {
+    let ok = caller.role.is_officer()
+        || (caller.role == Role::TeamLeader && caller.team_id == Some(team_id));
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "only officers and the team's leader manage its members",
+        ))
+    }
+}
+
+fn phone(value: Option<&str>) -> AppResult<Option<String>> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(p) => crate::phone::normalize(p).map(Some).ok_or_else(|| {
+            AppError::field(
+                "phone",
+                "invalid_phone",
+                "phone must be a Vietnamese mobile number, e.g. 0912345678",
+            )
+        }),
+    }
+}
+
+fn check_dates(joined: NaiveDate, left: Option<NaiveDate>) -> AppResult<()> {
+    if let Some(l) = left {
+        if l < joined {
+            return Err(AppError::field(
+                "left_on",
+                "before_joined",
+                "left_on is before joined_on",
+            ));
+        }
+        if l > today_local() {
+            return Err(AppError::field(
+                "left_on",
+                "in_future",
+                "left_on cannot be in the future",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A linked account must be a team account of the same team, visible to the caller.
+fn check_user(
+    conn: &mut PgConnection,
+    scope: &Scope,
+    user_id: Uuid,
+    team_id: i64,
+) -> AppResult<()> {
+    let user = users::get_in_scope(conn, scope, user_id)?
+        .ok_or_else(|| AppError::field("user_id", "unknown_user", "no such user"))?;
+    if user.team_id != Some(team_id) {
+        return Err(AppError::field(
+            "user_id",
+            "wrong_team",
+            "the account must be a team account of the member's team",
+        ));
+    }
+    Ok(())
+}
+
+/// The team a member joins: in scope, live, not dissolved.
+fn live_team(conn: &mut PgConnection, scope: &Scope, team_id: i64) -> AppResult<teams::Team> {
+    let team = teams::get(conn, scope, team_id)?.ok_or_else(|| AppError::not_found("team"))?;
+    if team.archived_at.is_some() || team.status == "dissolved" {
+        return Err(AppError::Conflict {
+            code: "team_not_live",
+            detail: format!("team {team_id} is archived or dissolved"),
+        });
+    }
+    Ok(team)
+}
+
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    filter: MemberFilter,
+    page: Page,
+) -> AppResult<(Vec<Member>, i64)> {
+    let scope = caller.scope();
+    db::run(&state.pool, move |c| {
+        Ok(members::list(c, &scope, &filter, page)?)
+    })
+    .await
+}
+
+/// Members of one team; 404 when the team is not visible.
+pub async fn list_of_team(
+    state: &AppState,
+    caller: &Caller,
+    team_id: i64,
+    mut filter: MemberFilter,
+    page: Page,
+) -> AppResult<(Vec<Member>, i64)> {
+    let scope = caller.scope();
+    filter.team_id = Some(team_id);
+    db::run(&state.pool, move |c| {
+        teams::get(c, &scope, team_id)?.ok_or_else(|| AppError::not_found("team"))?;
+        Ok(members::list(c, &scope, &filter, page)?)
+    })
+    .await
+}
+
+pub async fn get(state: &AppState, caller: &Caller, id: i64) -> AppResult<Member> {
+    let scope = caller.scope();
+    db::run(&state.pool, move |c| {
+        members::get(c, &scope, id)?.ok_or_else(not_found)
+    })
+    .await
+}
+
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    team_id: i64,
+    input: MemberInput,
+) -> AppResult<Member> {
+    let (full_name, search_name) = fold_name("full_name", &input.full_name)?;
+    let phone = phone(input.phone.as_deref())?;
+    let joined_on = input.joined_on.unwrap_or_else(today_local);
+    let caller = caller.clone();
+    db::run(&state.pool, move |conn| {
+        conn.transaction(|c| {
+            let scope = caller.scope();
+            let team = live_team(c, &scope, team_id)?;
+            require_manager(&caller, team.id)?;
+            if let Some(u) = input.user_id {
+                check_user(c, &scope, u, team.id)?;
+            }
+            let member = members::insert(
+                c,
+                &NewMember {
+                    person_id: None,
+                    team_id: team.id,
+                    commune_code: team.commune_code,
+                    province_code: team.province_code,
+                    full_name,
+                    search_name,
+                    phone,
+                    sex: input.sex.map(|s| s.as_str().to_string()),
+                    birth_year: input.birth_year,
+                    affiliation: input.affiliation.as_str().to_string(),
+                    team_role: input
+                        .team_role
+                        .unwrap_or(TeamRole::Member)
+                        .as_str()
+                        .to_string(),
+                    joined_on,
+                    user_id: input.user_id,
+                },
+            )?;
+            audit(c, &caller, "create", None, &member)?;
+            Ok(member)
+        })
+    })
+    .await
+}
+
+pub async fn update(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    patch: MemberPatch,
+    expected: Option<i32>,
+) -> AppResult<Member> {
+    let names = patch
+        .full_name
+        .as_deref()
+        .map(|n| fold_name("full_name", n))
+        .transpose()?;
+    let phone = match &patch.phone {
+        Some(p) => Some(phone(p.as_deref())?),
+        None => None,
+    };
+    let caller = caller.clone();
+    db::run(&state.pool, move |conn| {
+        conn.transaction(|c| {
+            let scope = caller.scope();
+            let before = members::lock(c, &scope, id)?.ok_or_else(not_found)?;
+            require_manager(&caller, before.team_id)?;
+            check_version("member", before.version, expected)?;
+            check_dates(
+                patch.joined_on.unwrap_or(before.joined_on),
+                patch.left_on.unwrap_or(before.left_on),
+            )?;
+            if let Some(Some(u)) = patch.user_id {
+                check_user(c, &scope, u, before.team_id)?;
+            }
+            let (full_name, search_name) = names.unzip();
+            let changes = MemberChanges {
+                full_name,
+                search_name,
+                phone,
+                sex: patch.sex.map(|s| s.map(|s| s.as_str().to_string())),
+                birth_year: patch.birth_year,
+                affiliation: patch.affiliation.map(|a| a.as_str().to_string()),
+                team_role: patch.team_role.map(|r| r.as_str().to_string()),
+                joined_on: patch.joined_on,
+                left_on: patch.left_on,
+                user_id: patch.user_id,
+            };
+            let after = members::update(c, id, &changes)?;
+            audit(c, &caller, "update", Some(&before), &after)?;
+            Ok(after)
+        })
+    })
+    .await
+}
+
+pub async fn set_archived(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    archive: bool,
+    expected: Option<i32>,
+) -> AppResult<Member> {
+    let caller = caller.clone();
+    db::run(&state.pool, move |conn| {
+        conn.transaction(|c| {
+            let scope = caller.scope();
+            let before = members::lock(c, &scope, id)?.ok_or_else(not_found)?;
+            require_manager(&caller, before.team_id)?;
+            check_version("member", before.version, expected)?;
+            if archive == before.archived_at.is_some() {
+                return Ok(before);
+            }
+            if !archive
+                && teams::get(c, &Scope::Country, before.team_id)?
+                    .is_some_and(|t| t.archived_at.is_some())
+            {
+                return Err(AppError::Conflict {
+                    code: "parent_archived",
+                    detail: format!("team {} is archived; restore it first", before.team_id),
+                });
+            }
+            let after = members::set_archived(c, id, archive)?;
+            audit(
+                c,
+                &caller,
+                if archive { "archive" } else { "restore" },
+                Some(&before),
+                &after,
+            )?;
+            Ok(after)
+        })
+    })
+    .await
+}
+
+/// Ends the membership and starts one in another team for the same person; returns the new one.
+pub async fn move_to(state: &AppState, caller: &Caller, id: i64, to: Move) -> AppResult<Member> {
+    let on = to.on.unwrap_or_else(today_local);
+    let caller = caller.clone();
+    db::run(&state.pool, move |conn| {
+        conn.transaction(|c| {
+            let scope = caller.scope();
+            let before = members::lock(c, &scope, id)?.ok_or_else(not_found)?;
+            require_manager(&caller, before.team_id)?;
+            if before.left_on.is_some() || before.archived_at.is_some() {
+                return Err(AppError::Conflict {
+                    code: "member_not_active",
+                    detail: "only an active member can move".into(),
+                });
+            }
+            if to.team_id == before.team_id {
+                return Err(AppError::field(
+                    "team_id",
+                    "same_team",
+                    "the member is already in this team",
+                ));
+            }
+            let team = live_team(c, &scope, to.team_id).map_err(|_| {
+                AppError::field("team_id", "unknown_team", "no such live team in your scope")
+            })?;
+            require_manager(&caller, team.id)?;
+            check_dates(before.joined_on, Some(on))?;
+
+            let left = members::update(
+                c,
+                id,
+                &MemberChanges {
+                    left_on: Some(Some(on)),
+                    user_id: Some(None),
+                    ..Default::default()
+                },
+            )?;
+            audit(c, &caller, "move", Some(&before), &left)?;
+            let joined = members::insert(
+                c,
+                &NewMember {
+                    person_id: Some(before.person_id),
+                    team_id: team.id,
+                    commune_code: team.commune_code.clone(),
+                    province_code: team.province_code.clone(),
+                    full_name: before.full_name.clone(),
+                    search_name: before.search_name.clone(),
+                    phone: before.phone.clone(),
+                    sex: before.sex.clone(),
+                    birth_year: before.birth_year,
+                    affiliation: before.affiliation.clone(),
+                    team_role: to
+                        .team_role
+                        .unwrap_or(TeamRole::Member)
+                        .as_str()
+                        .to_string(),
+                    joined_on: on,
+                    user_id: before.user_id,
+                },
+            )?;
+            if let Some(user_id) = before.user_id {
+                // The member's app account follows them to the new team.
+                let changes = users::UserChanges {
+                    team_id: Some(Some(team.id)),
+                    unit_code: Some(Some(team.commune_code.clone())),
+                    province_code: Some(Some(team.province_code.clone())),
+                    ..Default::default()
+                };
+                users::update(c, user_id, &changes)?;
+            }
+            audit(c, &caller, "move", None, &joined)?;
+            Ok(joined)
+        })
+    })
+    .await
+}

@@ -1,0 +1,202 @@
+//! The register that commune officers keep: villages, teams and members. Every write checks
+//! the caller's scope and role, runs in one transaction and leaves an audit record.
+
+pub mod members;
+pub mod teams;
+pub mod villages;
+
+use diesel::PgConnection;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{Caller, Role, Scope};
+use crate::db::{audit, units};
+use crate::error::{AppError, AppResult};
+
+/// Declares a closed set of text values: a serde enum with its database spelling.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+        pub enum $name {
+            $(#[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+        }
+    };
+}
+
+text_enum!(
+    /// What a village is called locally.
+    VillageKind {
+        Thon => "thon", Ap => "ap", Ban => "ban", Lang => "lang", Buon => "buon", Phum => "phum",
+        Soc => "soc", ToDanPho => "to_dan_pho", KhuPho => "khu_pho", Khom => "khom", Other => "other",
+    }
+);
+text_enum!(TeamStatus { Active => "active", Inactive => "inactive", Dissolved => "dissolved" });
+text_enum!(Sex { Male => "male", Female => "female", Other => "other" });
+text_enum!(
+    /// Where a team member comes from.
+    Affiliation {
+        VillageHead => "village_head", AreaPolice => "area_police", YouthUnion => "youth_union",
+        WomensUnion => "womens_union", FarmersUnion => "farmers_union",
+        VeteransAssociation => "veterans_association", TelecomDigitalCompany => "telecom_digital_company",
+        Teacher => "teacher", HealthWorker => "health_worker", ResidentVolunteer => "resident_volunteer",
+        Other => "other",
+    }
+);
+text_enum!(TeamRole { Leader => "leader", Deputy => "deputy", Member => "member" });
+
+pub fn require_officer(caller: &Caller) -> AppResult<()> {
+    if caller.role.is_officer() {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "only officers change this part of the register",
+        ))
+    }
+}
+
+/// The commune a new record goes in: it must exist and lie in the caller's scope.
+pub(crate) fn commune_in_scope(
+    conn: &mut PgConnection,
+    scope: &Scope,
+    code: &str,
+) -> AppResult<units::UnitRow> {
+    let unit = units::get(conn, code)?
+        .filter(|u| u.level == "commune" && u.valid_to.is_none())
+        .ok_or_else(|| {
+            AppError::field(
+                "commune_code",
+                "unknown_unit",
+                format!("no commune has the code {code:?}"),
+            )
+        })?;
+    let inside = match scope {
+        Scope::Country => true,
+        Scope::Province(p) => &unit.province_code == p,
+        Scope::Commune(c) => &unit.code == c,
+        Scope::Team { .. } => false,
+    };
+    if !inside {
+        return Err(AppError::Forbidden {
+            code: "outside_scope",
+            detail: format!("commune {code} is outside your scope"),
+        });
+    }
+    Ok(unit)
+}
+
+/// The commune to use when a request names none: the caller's own, for commune-level roles.
+pub(crate) fn default_commune(caller: &Caller, given: Option<String>) -> AppResult<String> {
+    match (given, caller.role) {
+        (Some(code), _) => Ok(code),
+        (None, Role::CommuneOfficer | Role::TeamLeader | Role::TeamMember) => caller
+            .unit_code
+            .clone()
+            .ok_or_else(|| AppError::internal("commune role without unit")),
+        (None, _) => Err(AppError::field(
+            "commune_code",
+            "required",
+            "commune_code is required",
+        )),
+    }
+}
+
+pub(crate) fn check_version(what: &str, current: i32, expected: Option<i32>) -> AppResult<()> {
+    match expected {
+        Some(v) if v != current => Err(AppError::PreconditionFailed {
+            code: "version_mismatch",
+            detail: format!("the {what} is at version {current}, not {v}; read it again"),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// A record of the register, as the audit trail needs it.
+pub(crate) trait Audited: Serialize {
+    const ENTITY: &'static str;
+    fn id(&self) -> String;
+    fn province_code(&self) -> &str;
+    fn commune_code(&self) -> &str;
+}
+
+impl Audited for crate::db::villages::Village {
+    const ENTITY: &'static str = "village";
+    fn id(&self) -> String {
+        self.id.to_string()
+    }
+    fn province_code(&self) -> &str {
+        &self.province_code
+    }
+    fn commune_code(&self) -> &str {
+        &self.commune_code
+    }
+}
+
+impl Audited for crate::db::teams::Team {
+    const ENTITY: &'static str = "team";
+    fn id(&self) -> String {
+        self.id.to_string()
+    }
+    fn province_code(&self) -> &str {
+        &self.province_code
+    }
+    fn commune_code(&self) -> &str {
+        &self.commune_code
+    }
+}
+
+impl Audited for crate::db::members::Member {
+    const ENTITY: &'static str = "member";
+    fn id(&self) -> String {
+        self.id.to_string()
+    }
+    fn province_code(&self) -> &str {
+        &self.province_code
+    }
+    fn commune_code(&self) -> &str {
+        &self.commune_code
+    }
+}
+
+/// Writes the audit record of a change to `after` (or of a creation when `before` is `None`).
+pub(crate) fn audit<T: Audited>(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    action: &str,
+    before: Option<&T>,
+    after: &T,
+) -> AppResult<()> {
+    audit::record(
+        conn,
+        caller,
+        audit::Change {
+            action,
+            entity: T::ENTITY,
+            entity_id: after.id(),
+            province_code: Some(after.province_code()),
+            commune_code: Some(after.commune_code()),
+            before,
+            after: Some(after),
+        },
+    )?;
+    Ok(())
+}
+
+pub(crate) fn fold_name(field: &str, name: &str) -> AppResult<(String, String)> {
+    let trimmed = name.trim();
+    if trimmed.is_empty() {
+        return Err(AppError::field(
+            field,
+            "required",
+            format!("{field} must not be empty"),
+        ));
+    }
+    Ok((trimmed.to_string(), crate::text::fold(trimmed)))
+}

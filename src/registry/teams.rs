@@ -1,0 +1,227 @@
+use chrono::NaiveDate;
+use diesel::Connection;
+use diesel::PgConnection;
+
+use super::{
+    audit, check_version, commune_in_scope, default_commune, fold_name, require_officer, TeamStatus,
+};
+use crate::auth::{Caller, Scope};
+use crate::db::teams::{self, NewTeam, Team, TeamChanges, TeamFilter};
+use crate::db::{self, villages, Page};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+pub struct TeamInput {
+    pub commune_code: Option<String>,
+    pub village_id: Option<i64>,
+    pub name: String,
+    pub decision_number: Option<String>,
+    pub decision_date: Option<NaiveDate>,
+    pub established_on: Option<NaiveDate>,
+    pub dissolved_on: Option<NaiveDate>,
+    pub status: Option<TeamStatus>,
+}
+
+#[derive(Default)]
+pub struct TeamPatch {
+    pub village_id: Option<Option<i64>>,
+    pub name: Option<String>,
+    pub decision_number: Option<Option<String>>,
+    pub decision_date: Option<Option<NaiveDate>>,
+    pub established_on: Option<Option<NaiveDate>>,
+    pub dissolved_on: Option<Option<NaiveDate>>,
+    pub status: Option<TeamStatus>,
+}
+
+fn not_found() -> AppError {
+    AppError::not_found("team")
+}
+
+/// The village must be live and in the team's commune.
+fn check_village(
+    conn: &mut PgConnection,
+    scope: &Scope,
+    village_id: i64,
+    commune: &str,
+) -> AppResult<()> {
+    let village = villages::get(conn, scope, village_id)?
+        .filter(|v| v.archived_at.is_none())
+        .ok_or_else(|| AppError::field("village_id", "unknown_village", "no such village"))?;
+    if village.commune_code != commune {
+        return Err(AppError::field(
+            "village_id",
+            "wrong_commune",
+            format!(
+                "village {village_id} is in commune {}, not {commune}",
+                village.commune_code
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn check_dates(established: Option<NaiveDate>, dissolved: Option<NaiveDate>) -> AppResult<()> {
+    match (established, dissolved) {
+        (Some(e), Some(d)) if d < e => Err(AppError::field(
+            "dissolved_on",
+            "before_established",
+            "dissolved_on is before established_on",
+        )),
+        _ => Ok(()),
+    }
+}
+
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    filter: TeamFilter,
+    page: Page,
+) -> AppResult<(Vec<Team>, i64)> {
+    let scope = caller.scope();
+    db::run(&state.pool, move |c| {
+        Ok(teams::list(c, &scope, &filter, page)?)
+    })
+    .await
+}
+
+pub async fn get(state: &AppState, caller: &Caller, id: i64) -> AppResult<Team> {
+    let scope = caller.scope();
+    db::run(&state.pool, move |c| {
+        teams::get(c, &scope, id)?.ok_or_else(not_found)
+    })
+    .await
+}
+
+pub async fn create(state: &AppState, caller: &Caller, input: TeamInput) -> AppResult<Team> {
+    require_officer(caller)?;
+    let commune = default_commune(caller, input.commune_code)?;
+    let (name, search_name) = fold_name("name", &input.name)?;
+    check_dates(input.established_on, input.dissolved_on)?;
+    let caller = caller.clone();
+    db::run(&state.pool, move |conn| {
+        conn.transaction(|c| {
+            let scope = caller.scope();
+            let unit = commune_in_scope(c, &scope, &commune)?;
+            if let Some(v) = input.village_id {
+                check_village(c, &scope, v, &unit.code)?;
+            }
+            let status = input.status.unwrap_or(if input.dissolved_on.is_some() {
+                TeamStatus::Dissolved
+            } else {
+                TeamStatus::Active
+            });
+            let team = teams::insert(
+                c,
+                &NewTeam {
+                    commune_code: unit.code,
+                    province_code: unit.province_code,
+                    village_id: input.village_id,
+                    name,
+                    search_name,
+                    decision_number: input.decision_number,
+                    decision_date: input.decision_date,
+                    established_on: input.established_on,
+                    dissolved_on: input.dissolved_on,
+                    status: status.as_str().to_string(),
+                },
+            )?;
+            audit(c, &caller, "create", None, &team)?;
+            Ok(team)
+        })
+    })
+    .await
+}
+
+pub async fn update(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    patch: TeamPatch,
+    expected: Option<i32>,
+) -> AppResult<Team> {
+    let names = patch
+        .name
+        .as_deref()
+        .map(|n| fold_name("name", n))
+        .transpose()?;
+    let caller = caller.clone();
+    db::run(&state.pool, move |conn| {
+        conn.transaction(|c| {
+            let scope = caller.scope();
+            let before = teams::lock(c, &scope, id)?.ok_or_else(not_found)?;
+            require_officer(&caller)?;
+            check_version("team", before.version, expected)?;
+            if let Some(Some(v)) = patch.village_id {
+                check_village(c, &scope, v, &before.commune_code)?;
+            }
+            check_dates(
+                patch.established_on.unwrap_or(before.established_on),
+                patch.dissolved_on.unwrap_or(before.dissolved_on),
+            )?;
+            let (name, search_name) = names.unzip();
+            let changes = TeamChanges {
+                village_id: patch.village_id,
+                name,
+                search_name,
+                decision_number: patch.decision_number,
+                decision_date: patch.decision_date,
+                established_on: patch.established_on,
+                dissolved_on: patch.dissolved_on,
+                status: patch.status.map(|s| s.as_str().to_string()),
+            };
+            let after = teams::update(c, id, &changes)?;
+            audit(c, &caller, "update", Some(&before), &after)?;
+            Ok(after)
+        })
+    })
+    .await
+}
+
+pub async fn set_archived(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    archive: bool,
+    expected: Option<i32>,
+) -> AppResult<Team> {
+    let caller = caller.clone();
+    db::run(&state.pool, move |conn| {
+        conn.transaction(|c| {
+            let scope = caller.scope();
+            let before = teams::lock(c, &scope, id)?.ok_or_else(not_found)?;
+            require_officer(&caller)?;
+            check_version("team", before.version, expected)?;
+            if archive == before.archived_at.is_some() {
+                return Ok(before);
+            }
+            if archive {
+                let live = teams::live_dependents(c, id)?;
+                if live > 0 {
+                    return Err(AppError::Conflict {
+                        code: "has_dependents",
+                        detail: format!(
+                            "{live} active member(s) or account(s) belong to this team"
+                        ),
+                    });
+                }
+            } else if let Some(v) = before.village_id {
+                if villages::get(c, &Scope::Country, v)?.is_some_and(|v| v.archived_at.is_some()) {
+                    return Err(AppError::Conflict {
+                        code: "parent_archived",
+                        detail: format!("village {v} is archived; restore it first"),
+                    });
+                }
+            }
+            let after = teams::set_archived(c, id, archive)?;
+            audit(
+                c,
+                &caller,
+                if archive { "archive" } else { "restore" },
+                Some(&before),
+                &after,
+            )?;
+            Ok(after)
+        })
+    })
+    .await
+}

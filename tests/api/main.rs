@@ -6,5 +6,7 @@ mod errors;
 mod health;
 mod helpers;
 mod openapi;
+mod registry;
+mod scope;
 mod units;
 mod users;

@@ -1,0 +1,561 @@
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_problem, spawn_app, TestApp};
+
+async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+    let res = app.post_json(path, Some(token), &body).await;
+    let status = res.status();
+    (status, res.json().await.expect("json"))
+}
+
+async fn delete(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
+    app.request(Method::DELETE, path)
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("sent")
+}
+
+fn audit_count(app: &TestApp) -> i64 {
+    use diesel::prelude::*;
+    let mut conn = app.db.conn();
+    toso::db::schema::audit_log::table
+        .count()
+        .get_result(&mut conn)
+        .expect("count")
+}
+
+#[tokio::test]
+async fn commune_officer_keeps_its_register_with_audit() {
+    let app = spawn_app().await;
+    let (_, officer) = app
+        .user_with_token("badinh", "commune_officer", Some("00004"), None)
+        .await;
+
+    // Village, defaulting to the officer's commune.
+    let (status, village) = post(&app, &officer, "/api/v1/villages",
+        json!({"name": "Tổ dân phố Số 5", "kind": "to_dan_pho", "households": 320, "population": 1200})).await;
+    assert_eq!(status, StatusCode::CREATED, "{village}");
+    assert_eq!(village["commune_code"], "00004");
+    assert_eq!(village["province_code"], "01");
+    assert_eq!(village["version"], 1);
+    let vid = village["id"].as_i64().expect("id");
+
+    // Same name (ignoring diacritics) in the same commune is taken.
+    let res = app
+        .post_json(
+            "/api/v1/villages",
+            Some(&officer),
+            &json!({"name": "to dan pho so 5", "kind": "to_dan_pho"}),
+        )
+        .await;
+    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(body["errors"][0]["field"], "name");
+
+    // A village-level team and its members.
+    let (status, team) = post(
+        &app,
+        &officer,
+        "/api/v1/teams",
+        json!({
+        "name": "Tổ CNCĐ TDP Số 5", "village_id": vid, "decision_number": "45/QĐ-UBND",
+        "decision_date": "2025-08-01", "established_on": "2025-08-01"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{team}");
+    assert_eq!(team["status"], "active");
+    let tid = team["id"].as_i64().expect("id");
+
+    let members_path = format!("/api/v1/teams/{tid}/members");
+    let (status, leader) = post(
+        &app,
+        &officer,
+        &members_path,
+        json!({
+        "full_name": "Nguyễn Văn An", "phone": "+84 912 345 678", "sex": "male", "birth_year": 1970,
+        "affiliation": "village_head", "team_role": "leader", "joined_on": "2025-08-01"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{leader}");
+    assert_eq!(leader["phone"], "0912345678");
+    let (status, _) = post(&app, &officer, &members_path, json!({
+        "full_name": "Trần Thị Bình", "sex": "female", "affiliation": "womens_union", "joined_on": "2025-08-02"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    // At most one active leader.
+    let res = app
+        .post_json(
+            &members_path,
+            Some(&officer),
+            &json!({
+        "full_name": "Lê Văn Cường", "affiliation": "area_police", "team_role": "leader"}),
+        )
+        .await;
+    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(body["errors"][0]["field"], "team_role");
+    assert_eq!(body["errors"][0]["code"], "leader_exists");
+
+    // Lists: filters, diacritic-insensitive search, totals.
+    let list: Value = app
+        .get(&format!("{members_path}?q=tran%20thi"), &officer)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["items"][0]["full_name"], "Trần Thị Bình");
+    let list: Value = app
+        .get(
+            "/api/v1/members?affiliation=village_head&role=leader",
+            &officer,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list["total"], 1);
+    let list: Value = app
+        .get(&format!("/api/v1/members?village={vid}"), &officer)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list["total"], 2);
+    let list: Value = app
+        .get("/api/v1/teams?q=tdp%20so%205", &officer)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list["total"], 1);
+
+    // The leader leaves: history stays, the team can get a new leader.
+    let lid = leader["id"].as_i64().expect("id");
+    let res = app
+        .patch_json(
+            &format!("/api/v1/members/{lid}"),
+            &officer,
+            Some("\"1\""),
+            &json!({"left_on": "2025-10-01"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let active: Value = app
+        .get(&members_path, &officer)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(active["total"], 1);
+    let left: Value = app
+        .get(&format!("{members_path}?status=left"), &officer)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(left["items"][0]["full_name"], "Nguyễn Văn An");
+    let (status, _) = post(
+        &app,
+        &officer,
+        &members_path,
+        json!({
+        "full_name": "Lê Văn Cường", "affiliation": "area_police", "team_role": "leader"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    // Every write above left one audit record with before and after.
+    let audit: Value = app
+        .get("/api/v1/audit?page_size=50", &officer)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(audit["total"], 6, "{audit}");
+    let update = audit["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|e| e["action"] == "update")
+        .expect("an update");
+    assert_eq!(update["entity"], "member");
+    assert_eq!(update["before"]["left_on"], Value::Null);
+    assert_eq!(update["after"]["left_on"], "2025-10-01");
+    assert_eq!(update["actor_username"], "badinh");
+    assert!(update["after"].get("search_name").is_none());
+}
+
+#[tokio::test]
+async fn stale_versions_and_bad_input_change_nothing() {
+    let app = spawn_app().await;
+    let (_, officer) = app
+        .user_with_token("badinh", "commune_officer", Some("00004"), None)
+        .await;
+    let (_, village) = post(
+        &app,
+        &officer,
+        "/api/v1/villages",
+        json!({"name": "Thôn Một", "kind": "thon"}),
+    )
+    .await;
+    let vid = village["id"].as_i64().expect("id");
+    let path = format!("/api/v1/villages/{vid}");
+    let before = audit_count(&app);
+
+    let res = app
+        .patch_json(&path, &officer, Some("\"1\""), &json!({"name": "Thôn Hai"}))
+        .await;
+    assert_eq!(res.headers()["etag"], "\"2\"");
+    let res = app
+        .patch_json(&path, &officer, Some("\"1\""), &json!({"name": "Thôn Ba"}))
+        .await;
+    assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
+    let res = app
+        .request(Method::DELETE, &path)
+        .bearer_auth(&officer)
+        .header("If-Match", "\"1\"")
+        .send()
+        .await
+        .expect("sent");
+    assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
+    let now: Value = app.get(&path, &officer).await.json().await.expect("json");
+    assert_eq!(now["name"], "Thôn Hai");
+    assert_eq!(now["version"], 2);
+    assert_eq!(audit_count(&app), before + 1);
+
+    let mut conn = app.db.conn();
+    let ngocha_village = {
+        let unit = toso::db::units::get(&mut conn, "00008")
+            .expect("q")
+            .expect("unit");
+        toso::db::villages::insert(
+            &mut conn,
+            &toso::db::villages::NewVillage {
+                commune_code: unit.code,
+                province_code: unit.province_code,
+                name: "Thôn Xa".into(),
+                search_name: "thon xa".into(),
+                kind: "thon".into(),
+                households: None,
+                population: None,
+            },
+        )
+        .expect("insert")
+        .id
+    };
+    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+    let (_, team) = post(&app, &officer, "/api/v1/teams", json!({"name": "Tổ A"})).await;
+    let tid = team["id"].as_i64().expect("id");
+    let members_path = format!("/api/v1/teams/{tid}/members");
+    let before = audit_count(&app);
+
+    let cases: Vec<(&str, Value, &str, &str)> = vec![
+        (
+            "/api/v1/villages",
+            json!({"name": "X", "kind": "thon", "commune_code": "99999"}),
+            "commune_code",
+            "unknown_unit",
+        ),
+        (
+            "/api/v1/villages",
+            json!({"name": "X", "kind": "castle"}),
+            "kind",
+            "invalid_value",
+        ),
+        (
+            "/api/v1/villages",
+            json!({"name": "x".repeat(201), "kind": "thon"}),
+            "name",
+            "length",
+        ),
+        (
+            "/api/v1/villages",
+            json!({"name": "X", "kind": "thon", "households": "many"}),
+            "households",
+            "invalid_value",
+        ),
+        (
+            "/api/v1/villages",
+            json!({"name": "X", "kind": "thon", "population": -1}),
+            "population",
+            "range",
+        ),
+        (
+            "/api/v1/villages",
+            json!({"kind": "thon"}),
+            "name",
+            "required",
+        ),
+        (
+            "/api/v1/teams",
+            json!({"name": "T", "village_id": ngocha_village}),
+            "village_id",
+            "unknown_village",
+        ),
+        (
+            "/api/v1/teams",
+            json!({"name": "T", "established_on": "2025-09-01", "dissolved_on": "2025-01-01"}),
+            "dissolved_on",
+            "before_established",
+        ),
+        (
+            "/api/v1/teams",
+            json!({"name": "T", "decision_date": "01/08/2025"}),
+            "decision_date",
+            "invalid_value",
+        ),
+        (
+            &members_path,
+            json!({"full_name": "A", "affiliation": "village_head", "phone": "12345"}),
+            "phone",
+            "invalid_phone",
+        ),
+        (
+            &members_path,
+            json!({"full_name": "A", "affiliation": "wizard"}),
+            "affiliation",
+            "invalid_value",
+        ),
+        (
+            &members_path,
+            json!({"full_name": "A", "affiliation": "teacher", "birth_year": 1800}),
+            "birth_year",
+            "range",
+        ),
+        (
+            &members_path,
+            json!({"full_name": "", "affiliation": "teacher"}),
+            "full_name",
+            "length",
+        ),
+        (
+            &members_path,
+            json!({"full_name": "A", "affiliation": "teacher", "extra": 1}),
+            "extra",
+            "invalid_value",
+        ),
+    ];
+    for (path, body, field, code) in cases {
+        let res = app.post_json(path, Some(&officer), &body).await;
+        let problem =
+            assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        let errors = problem["errors"].as_array().expect("errors");
+        assert!(
+            errors
+                .iter()
+                .any(|e| e["field"] == field && e["code"] == code),
+            "{path} {body}: {problem}"
+        );
+    }
+    // A village of another commune, even for an admin who sees both.
+    let res = app
+        .post_json(
+            "/api/v1/teams",
+            Some(&admin),
+            &json!({"name": "T", "commune_code": "00004", "village_id": ngocha_village}),
+        )
+        .await;
+    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["code"], "wrong_commune");
+    // Left before joined.
+    let (_, m) = post(
+        &app,
+        &officer,
+        &members_path,
+        json!({"full_name": "A", "affiliation": "teacher", "joined_on": "2025-09-01"}),
+    )
+    .await;
+    let before_member = audit_count(&app);
+    let res = app
+        .patch_json(
+            &format!("/api/v1/members/{}", m["id"]),
+            &officer,
+            None,
+            &json!({"left_on": "2025-08-01"}),
+        )
+        .await;
+    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["code"], "before_joined");
+    assert_eq!(audit_count(&app), before_member);
+    assert_eq!(
+        before_member,
+        before + 1,
+        "only the one good member was written"
+    );
+}
+
+#[tokio::test]
+async fn archive_is_soft_refused_with_dependents_and_restorable() {
+    let app = spawn_app().await;
+    let (_, officer) = app
+        .user_with_token("badinh", "commune_officer", Some("00004"), None)
+        .await;
+    let (_, village) = post(
+        &app,
+        &officer,
+        "/api/v1/villages",
+        json!({"name": "Thôn Đông", "kind": "thon"}),
+    )
+    .await;
+    let vid = village["id"].as_i64().expect("id");
+    let (_, team) = post(
+        &app,
+        &officer,
+        "/api/v1/teams",
+        json!({"name": "Tổ Đông", "village_id": vid}),
+    )
+    .await;
+    let tid = team["id"].as_i64().expect("id");
+    let (_, member) = post(
+        &app,
+        &officer,
+        &format!("/api/v1/teams/{tid}/members"),
+        json!({"full_name": "Phạm Văn Dũng", "affiliation": "youth_union"}),
+    )
+    .await;
+    let mid = member["id"].as_i64().expect("id");
+
+    let res = delete(&app, &officer, &format!("/api/v1/villages/{vid}")).await;
+    assert_problem(res, StatusCode::CONFLICT, "has_dependents").await;
+    let res = delete(&app, &officer, &format!("/api/v1/teams/{tid}")).await;
+    assert_problem(res, StatusCode::CONFLICT, "has_dependents").await;
+
+    // Member archived (a record made by mistake), then the team, then the village.
+    assert_eq!(
+        delete(&app, &officer, &format!("/api/v1/members/{mid}"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        delete(&app, &officer, &format!("/api/v1/teams/{tid}"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let res = delete(&app, &officer, &format!("/api/v1/villages/{vid}")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.expect("json");
+    assert!(body["archived_at"].is_string());
+
+    // Hidden from lists by default, still readable by id and listable on request.
+    let list: Value = app
+        .get("/api/v1/villages", &officer)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list["total"], 0);
+    let list: Value = app
+        .get("/api/v1/villages?include_archived=true", &officer)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list["total"], 1);
+    assert_eq!(
+        app.get(&format!("/api/v1/villages/{vid}"), &officer)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    // Restore in order: the team waits for its village.
+    let res = app
+        .request(Method::POST, &format!("/api/v1/teams/{tid}/restore"))
+        .bearer_auth(&officer)
+        .send()
+        .await
+        .expect("sent");
+    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
+    for path in [
+        format!("/api/v1/villages/{vid}/restore"),
+        format!("/api/v1/teams/{tid}/restore"),
+        format!("/api/v1/members/{mid}/restore"),
+    ] {
+        let res = app
+            .request(Method::POST, &path)
+            .bearer_auth(&officer)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+    }
+    let list: Value = app
+        .get(&format!("/api/v1/teams/{tid}/members"), &officer)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list["total"], 1);
+    let audit: Value = app
+        .get("/api/v1/audit?entity=village", &officer)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| e["action"].as_str().expect("a"))
+        .collect();
+    assert_eq!(actions, ["restore", "archive", "create"]);
+}
+
+#[tokio::test]
+async fn moving_a_member_is_a_leave_plus_a_join() {
+    let app = spawn_app().await;
+    let (_, province) = app
+        .user_with_token("hn.officer", "province_officer", Some("01"), None)
+        .await;
+    let from = app.create_team("00004", "Tổ Ba Đình");
+    let to = app.create_team("00008", "Tổ Ngọc Hà");
+    let user = app.create_user("an.mobile", "team_member", Some("00004"), Some(from));
+    let (_, member) = post(&app, &province, &format!("/api/v1/teams/{from}/members"), json!({
+        "full_name": "Nguyễn Văn An", "affiliation": "resident_volunteer", "joined_on": "2025-08-01", "user_id": user})).await;
+    let mid = member["id"].as_i64().expect("id");
+
+    let (status, moved) = post(
+        &app,
+        &province,
+        &format!("/api/v1/members/{mid}/move"),
+        json!({"team_id": to, "on": "2025-10-15"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{moved}");
+    assert_eq!(moved["team_id"], to);
+    assert_eq!(moved["commune_code"], "00008");
+    assert_eq!(moved["joined_on"], "2025-10-15");
+    assert_eq!(moved["person_id"], member["person_id"]);
+    assert_eq!(moved["user_id"], user.to_string());
+    assert_ne!(moved["id"], member["id"]);
+
+    let old: Value = app
+        .get(&format!("/api/v1/members/{mid}"), &province)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(old["left_on"], "2025-10-15");
+    assert_eq!(old["team_id"], from);
+    // The app account follows the member.
+    let account: Value = app
+        .get(&format!("/api/v1/users/{user}"), &province)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(account["team_id"], to);
+    assert_eq!(account["unit_code"], "00008");
+
+    let res = app
+        .post_json(
+            &format!("/api/v1/members/{mid}/move"),
+            Some(&province),
+            &json!({"team_id": to}),
+        )
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "member_not_active").await;
+}

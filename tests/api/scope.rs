@@ -1,0 +1,692 @@
+//! The scope matrix: every documented route, as every role, on records inside and outside the
+//! role's scope. A route missing from `ROUTES` fails the test, so scope cannot be forgotten.
+
+use std::collections::HashMap;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, TestApp, PASSWORD};
+
+/// Where a record lies relative to the team leader's team `tA` in commune 00004 (province 01).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Target {
+    /// The team `tA` itself (and its commune's records).
+    A,
+    /// Another team of the same commune.
+    A2,
+    /// Another commune of the same province.
+    B,
+    /// Another province.
+    X,
+}
+const TARGETS: [Target; 4] = [Target::A, Target::A2, Target::B, Target::X];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Admin,
+    Province,
+    Commune,
+    Leader,
+    Member,
+}
+const ROLES: [Role; 5] = [
+    Role::Admin,
+    Role::Province,
+    Role::Commune,
+    Role::Leader,
+    Role::Member,
+];
+
+#[derive(Debug, PartialEq, Eq)]
+enum Expect {
+    /// Past the scope check: any answer but 401, 403 or 404.
+    Allowed,
+    Forbidden,
+    Hidden,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Village,
+    Team,
+    Member,
+    User,
+}
+
+fn visible(role: Role, kind: Kind, t: Target) -> bool {
+    match role {
+        Role::Admin => true,
+        Role::Province => t != Target::X,
+        Role::Commune => matches!(t, Target::A | Target::A2),
+        Role::Leader | Role::Member => match kind {
+            Kind::Village => matches!(t, Target::A | Target::A2),
+            Kind::Team | Kind::Member => t == Target::A,
+            Kind::User => false,
+        },
+    }
+}
+
+fn officer(role: Role) -> bool {
+    matches!(role, Role::Admin | Role::Province | Role::Commune)
+}
+
+/// Reading a record by id.
+fn read(role: Role, kind: Kind, t: Target) -> Expect {
+    if kind == Kind::User && !officer(role) {
+        return Expect::Forbidden;
+    }
+    if visible(role, kind, t) {
+        Expect::Allowed
+    } else {
+        Expect::Hidden
+    }
+}
+
+/// Changing a record by id.
+fn write(role: Role, kind: Kind, t: Target) -> Expect {
+    if kind == Kind::User && !officer(role) {
+        return Expect::Forbidden;
+    }
+    if !visible(role, kind, t) {
+        return Expect::Hidden;
+    }
+    let may = officer(role) || (kind == Kind::Member && role == Role::Leader);
+    if may {
+        Expect::Allowed
+    } else {
+        Expect::Forbidden
+    }
+}
+
+/// Creating a record in the commune of `t` (named in the body).
+fn create_in(role: Role, t: Target) -> Expect {
+    let inside = match role {
+        Role::Admin => true,
+        Role::Province => t != Target::X,
+        Role::Commune => matches!(t, Target::A | Target::A2),
+        Role::Leader | Role::Member => false,
+    };
+    if inside {
+        Expect::Allowed
+    } else {
+        Expect::Forbidden
+    }
+}
+
+/// Adding a member to the team of `t`.
+fn add_member(role: Role, t: Target) -> Expect {
+    if !visible(role, Kind::Team, t) {
+        return Expect::Hidden;
+    }
+    if officer(role) || role == Role::Leader {
+        Expect::Allowed
+    } else {
+        Expect::Forbidden
+    }
+}
+
+fn everyone(_: Role, _: Target) -> Expect {
+    Expect::Allowed
+}
+
+fn officers_only(role: Role, _: Target) -> Expect {
+    if officer(role) {
+        Expect::Allowed
+    } else {
+        Expect::Forbidden
+    }
+}
+
+struct Fixture {
+    commune: HashMap<Target, String>,
+    village: HashMap<Target, i64>,
+    team: HashMap<Target, i64>,
+    member: HashMap<Target, i64>,
+    user: HashMap<Target, uuid::Uuid>,
+    tokens: Vec<(Role, String)>,
+}
+
+/// How one route is called for a target, and what each role should get. `None`: the route
+/// is not bound to a scope (auth, health) and is covered by its own tests.
+type Call = fn(&Fixture, Target, usize) -> (Method, String, Option<Value>);
+type Rule = fn(Role, Target) -> Expect;
+
+struct Route {
+    method: &'static str,
+    path: &'static str,
+    check: Option<(Call, Rule)>,
+}
+
+macro_rules! route {
+    ($m:literal, $p:literal) => {
+        Route {
+            method: $m,
+            path: $p,
+            check: None,
+        }
+    };
+    ($m:literal, $p:literal, $call:expr, $rule:expr) => {
+        Route {
+            method: $m,
+            path: $p,
+            check: Some(($call, $rule)),
+        }
+    };
+}
+
+const ROUTES: &[Route] = &[
+    route!("get", "/health/live"),
+    route!("get", "/health/ready"),
+    route!("post", "/api/v1/auth/login"),
+    route!("post", "/api/v1/auth/refresh"),
+    route!("post", "/api/v1/auth/logout"),
+    route!("put", "/api/v1/me/password"),
+    route!(
+        "get",
+        "/api/v1/me",
+        |_, _, _| (Method::GET, "/api/v1/me".into(), None),
+        everyone
+    ),
+    route!(
+        "get",
+        "/api/v1/units",
+        |_, _, _| (Method::GET, "/api/v1/units".into(), None),
+        everyone
+    ),
+    route!(
+        "get",
+        "/api/v1/units/{code}",
+        |f, t, _| (
+            Method::GET,
+            format!("/api/v1/units/{}", f.commune[&t]),
+            None
+        ),
+        everyone
+    ),
+    route!(
+        "get",
+        "/api/v1/users",
+        |_, _, _| (Method::GET, "/api/v1/users".into(), None),
+        officers_only
+    ),
+    route!(
+        "post",
+        "/api/v1/users",
+        |f, t, n| (
+            Method::POST,
+            "/api/v1/users".into(),
+            Some(
+                json!({"username": format!("new.user{n}"), "password": PASSWORD,
+            "role": "commune_officer", "unit_code": f.commune[&t]})
+            )
+        ),
+        create_in
+    ),
+    route!(
+        "get",
+        "/api/v1/users/{id}",
+        |f, t, _| (Method::GET, format!("/api/v1/users/{}", f.user[&t]), None),
+        |r, t| read(r, Kind::User, t)
+    ),
+    route!(
+        "patch",
+        "/api/v1/users/{id}",
+        |f, t, _| (
+            Method::PATCH,
+            format!("/api/v1/users/{}", f.user[&t]),
+            Some(json!({"full_name": "Đã sửa"}))
+        ),
+        |r, t| write(r, Kind::User, t)
+    ),
+    route!(
+        "get",
+        "/api/v1/villages",
+        |_, _, _| (Method::GET, "/api/v1/villages".into(), None),
+        everyone
+    ),
+    route!(
+        "post",
+        "/api/v1/villages",
+        |f, t, n| (
+            Method::POST,
+            "/api/v1/villages".into(),
+            Some(
+                json!({"name": format!("Thôn mới {n}"), "kind": "thon", "commune_code": f.commune[&t]})
+            )
+        ),
+        create_in
+    ),
+    route!(
+        "get",
+        "/api/v1/villages/{id}",
+        |f, t, _| (
+            Method::GET,
+            format!("/api/v1/villages/{}", f.village[&t]),
+            None
+        ),
+        |r, t| read(r, Kind::Village, t)
+    ),
+    route!(
+        "patch",
+        "/api/v1/villages/{id}",
+        |f, t, _| (
+            Method::PATCH,
+            format!("/api/v1/villages/{}", f.village[&t]),
+            Some(json!({"households": 10}))
+        ),
+        |r, t| write(r, Kind::Village, t)
+    ),
+    route!(
+        "delete",
+        "/api/v1/villages/{id}",
+        |f, t, _| (
+            Method::DELETE,
+            format!("/api/v1/villages/{}", f.village[&t]),
+            None
+        ),
+        |r, t| write(r, Kind::Village, t)
+    ),
+    route!(
+        "post",
+        "/api/v1/villages/{id}/restore",
+        |f, t, _| (
+            Method::POST,
+            format!("/api/v1/villages/{}/restore", f.village[&t]),
+            None
+        ),
+        |r, t| write(r, Kind::Village, t)
+    ),
+    route!(
+        "get",
+        "/api/v1/teams",
+        |_, _, _| (Method::GET, "/api/v1/teams".into(), None),
+        everyone
+    ),
+    route!(
+        "post",
+        "/api/v1/teams",
+        |f, t, n| (
+            Method::POST,
+            "/api/v1/teams".into(),
+            Some(json!({"name": format!("Tổ mới {n}"), "commune_code": f.commune[&t]}))
+        ),
+        create_in
+    ),
+    route!(
+        "get",
+        "/api/v1/teams/{id}",
+        |f, t, _| (Method::GET, format!("/api/v1/teams/{}", f.team[&t]), None),
+        |r, t| read(r, Kind::Team, t)
+    ),
+    route!(
+        "patch",
+        "/api/v1/teams/{id}",
+        |f, t, _| (
+            Method::PATCH,
+            format!("/api/v1/teams/{}", f.team[&t]),
+            Some(json!({"decision_number": "1/QĐ"}))
+        ),
+        |r, t| write(r, Kind::Team, t)
+    ),
+    route!(
+        "delete",
+        "/api/v1/teams/{id}",
+        |f, t, _| (
+            Method::DELETE,
+            format!("/api/v1/teams/{}", f.team[&t]),
+            None
+        ),
+        |r, t| write(r, Kind::Team, t)
+    ),
+    route!(
+        "post",
+        "/api/v1/teams/{id}/restore",
+        |f, t, _| (
+            Method::POST,
+            format!("/api/v1/teams/{}/restore", f.team[&t]),
+            None
+        ),
+        |r, t| write(r, Kind::Team, t)
+    ),
+    route!(
+        "get",
+        "/api/v1/teams/{id}/members",
+        |f, t, _| (
+            Method::GET,
+            format!("/api/v1/teams/{}/members", f.team[&t]),
+            None
+        ),
+        |r, t| read(r, Kind::Team, t)
+    ),
+    route!(
+        "post",
+        "/api/v1/teams/{id}/members",
+        |f, t, n| (
+            Method::POST,
+            format!("/api/v1/teams/{}/members", f.team[&t]),
+            Some(json!({"full_name": format!("Thành viên {n}"), "affiliation": "other"}))
+        ),
+        add_member
+    ),
+    route!(
+        "get",
+        "/api/v1/members",
+        |_, _, _| (Method::GET, "/api/v1/members".into(), None),
+        everyone
+    ),
+    route!(
+        "get",
+        "/api/v1/members/{id}",
+        |f, t, _| (
+            Method::GET,
+            format!("/api/v1/members/{}", f.member[&t]),
+            None
+        ),
+        |r, t| read(r, Kind::Member, t)
+    ),
+    route!(
+        "patch",
+        "/api/v1/members/{id}",
+        |f, t, _| (
+            Method::PATCH,
+            format!("/api/v1/members/{}", f.member[&t]),
+            Some(json!({"birth_year": 1990}))
+        ),
+        |r, t| write(r, Kind::Member, t)
+    ),
+    route!(
+        "delete",
+        "/api/v1/members/{id}",
+        |f, t, _| (
+            Method::DELETE,
+            format!("/api/v1/members/{}", f.member[&t]),
+            None
+        ),
+        |r, t| write(r, Kind::Member, t)
+    ),
+    route!(
+        "post",
+        "/api/v1/members/{id}/restore",
+        |f, t, _| (
+            Method::POST,
+            format!("/api/v1/members/{}/restore", f.member[&t]),
+            None
+        ),
+        |r, t| write(r, Kind::Member, t)
+    ),
+    route!(
+        "post",
+        "/api/v1/members/{id}/move",
+        // Moving to the other team of the target's own commune; the member comes back below.
+        |f, t, _| (
+            Method::POST,
+            format!("/api/v1/members/{}/move", f.member[&t]),
+            Some(json!({"team_id": f.team[&t]}))
+        ),
+        |r, t| write(r, Kind::Member, t)
+    ),
+    route!(
+        "get",
+        "/api/v1/audit",
+        |_, _, _| (Method::GET, "/api/v1/audit".into(), None),
+        officers_only
+    ),
+];
+
+async fn fixture(app: &TestApp) -> Fixture {
+    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+    let far = {
+        let body: Value = app
+            .get("/api/v1/units?parent=79&page_size=1", &admin)
+            .await
+            .json()
+            .await
+            .expect("json");
+        body["items"][0]["code"].as_str().expect("code").to_string()
+    };
+    let commune: HashMap<Target, String> = [
+        (Target::A, "00004".to_string()),
+        (Target::A2, "00004".to_string()),
+        (Target::B, "00008".to_string()),
+        (Target::X, far),
+    ]
+    .into_iter()
+    .collect();
+    let mut village = HashMap::new();
+    let mut team = HashMap::new();
+    let mut member = HashMap::new();
+    let mut user = HashMap::new();
+    for t in TARGETS {
+        let c = &commune[&t];
+        let v: Value = app
+            .post_json(
+                "/api/v1/villages",
+                Some(&admin),
+                &json!({"name": format!("Thôn {t:?}"), "kind": "thon", "commune_code": c}),
+            )
+            .await
+            .json()
+            .await
+            .expect("village");
+        village.insert(t, v["id"].as_i64().expect("id"));
+        let tm: Value = app
+            .post_json(
+                "/api/v1/teams",
+                Some(&admin),
+                &json!({"name": format!("Tổ {t:?}"), "commune_code": c, "village_id": v["id"]}),
+            )
+            .await
+            .json()
+            .await
+            .expect("team");
+        let tid = tm["id"].as_i64().expect("id");
+        team.insert(t, tid);
+        let m: Value = app
+            .post_json(
+                &format!("/api/v1/teams/{tid}/members"),
+                Some(&admin),
+                &json!({"full_name": format!("Người {t:?}"), "affiliation": "teacher"}),
+            )
+            .await
+            .json()
+            .await
+            .expect("member");
+        member.insert(t, m["id"].as_i64().expect("id"));
+        user.insert(
+            t,
+            app.create_user(
+                &format!("account.{t:?}").to_lowercase(),
+                "team_member",
+                Some(c),
+                Some(tid),
+            ),
+        );
+    }
+    let tokens = vec![
+        (Role::Admin, admin),
+        (
+            Role::Province,
+            app.user_with_token("province.01", "province_officer", Some("01"), None)
+                .await
+                .1,
+        ),
+        (
+            Role::Commune,
+            app.user_with_token("commune.a", "commune_officer", Some("00004"), None)
+                .await
+                .1,
+        ),
+        (
+            Role::Leader,
+            app.user_with_token("leader.a", "team_leader", None, Some(team[&Target::A]))
+                .await
+                .1,
+        ),
+        (
+            Role::Member,
+            app.user_with_token("member.a", "team_member", None, Some(team[&Target::A]))
+                .await
+                .1,
+        ),
+    ];
+    Fixture {
+        commune,
+        village,
+        team,
+        member,
+        user,
+        tokens,
+    }
+}
+
+fn classify(status: StatusCode) -> Expect {
+    match status {
+        StatusCode::FORBIDDEN => Expect::Forbidden,
+        StatusCode::NOT_FOUND => Expect::Hidden,
+        _ => Expect::Allowed,
+    }
+}
+
+#[tokio::test]
+async fn every_route_respects_every_role_scope() {
+    let app = spawn_app().await;
+    let f = fixture(&app).await;
+    let roles: Vec<Role> = f.tokens.iter().map(|(r, _)| *r).collect();
+    assert_eq!(roles, ROLES, "every role is tried");
+
+    // The table covers exactly the documented routes.
+    let doc: Value = app
+        .request(Method::GET, "/api/v1/openapi.json")
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let mut documented: Vec<String> = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for m in ["get", "post", "put", "patch", "delete"] {
+            if item.get(m).is_some() {
+                documented.push(format!("{m} {path}"));
+            }
+        }
+    }
+    documented.sort();
+    let mut table: Vec<String> = ROUTES
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    table.sort();
+    assert_eq!(
+        table, documented,
+        "every route needs a row in the scope table"
+    );
+
+    let mut n = 0;
+    let mut failures = Vec::new();
+    for route in ROUTES {
+        let Some((call, rule)) = route.check else {
+            continue;
+        };
+        for (role, token) in &f.tokens {
+            for t in TARGETS {
+                n += 1;
+                let (method, path, body) = call(&f, t, n);
+                let mut req = app.request(method, &path).bearer_auth(token);
+                if let Some(b) = &body {
+                    req = req.json(b);
+                }
+                let res = req.send().await.expect("sent");
+                let status = res.status();
+                assert_ne!(status, StatusCode::UNAUTHORIZED, "{path}");
+                assert!(
+                    !status.is_server_error(),
+                    "{} {path} as {role:?}: {status}",
+                    route.method
+                );
+                let expected = rule(*role, t);
+                if classify(status) != expected {
+                    failures.push(format!(
+                        "{} {path} as {role:?} on {t:?}: {status}, expected {expected:?}",
+                        route.method
+                    ));
+                }
+                if route.path.ends_with("/move") && status == StatusCode::CREATED {
+                    // Undo: the original membership is ended; reopen it for the next checks.
+                    use diesel::prelude::*;
+                    use toso::db::schema::members;
+                    let mut conn = app.db.conn();
+                    let moved: Value = res.json().await.expect("json");
+                    diesel::delete(members::table.find(moved["id"].as_i64().expect("id")))
+                        .execute(&mut conn)
+                        .expect("undo");
+                    diesel::update(members::table.find(f.member[&t]))
+                        .set(members::left_on.eq(None::<chrono::NaiveDate>))
+                        .execute(&mut conn)
+                        .expect("undo");
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} scope failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn lists_hold_only_what_the_role_may_see() {
+    let app = spawn_app().await;
+    let f = fixture(&app).await;
+    for (role, token) in &f.tokens {
+        for (path, kind) in [
+            ("/api/v1/villages", Kind::Village),
+            ("/api/v1/teams", Kind::Team),
+            ("/api/v1/members", Kind::Member),
+        ] {
+            let body: Value = app
+                .get(&format!("{path}?page_size=200"), token)
+                .await
+                .json()
+                .await
+                .expect("json");
+            let ids: Vec<i64> = body["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|i| i["id"].as_i64().expect("id"))
+                .collect();
+            let map = match kind {
+                Kind::Village => &f.village,
+                Kind::Team => &f.team,
+                _ => &f.member,
+            };
+            let mut expected: Vec<i64> = TARGETS
+                .iter()
+                .filter(|t| visible(*role, kind, **t))
+                .map(|t| map[t])
+                .collect();
+            expected.sort();
+            expected.dedup();
+            let mut got = ids.clone();
+            got.sort();
+            assert_eq!(got, expected, "{path} as {role:?}");
+            assert_eq!(body["total"], expected.len(), "{path} total as {role:?}");
+        }
+        // Filters cannot widen the scope.
+        let body: Value = app
+            .get(
+                &format!("/api/v1/villages?commune={}", f.commune[&Target::X]),
+                token,
+            )
+            .await
+            .json()
+            .await
+            .expect("json");
+        let expected = usize::from(visible(*role, Kind::Village, Target::X));
+        assert_eq!(body["total"], expected, "village filter as {role:?}");
+    }
+}

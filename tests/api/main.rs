@@ -5,6 +5,7 @@ mod auth;
 mod errors;
 mod health;
 mod helpers;
+mod migrations;
 mod openapi;
 mod registry;
 mod scope;

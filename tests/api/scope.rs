@@ -676,6 +676,24 @@ async fn lists_hold_only_what_the_role_may_see() {
             assert_eq!(got, expected, "{path} as {role:?}");
             assert_eq!(body["total"], expected.len(), "{path} total as {role:?}");
         }
+        // The audit trail of an officer holds only its own area's changes.
+        if officer(*role) {
+            let body: Value = app
+                .get("/api/v1/audit?page_size=200", token)
+                .await
+                .json()
+                .await
+                .expect("json");
+            for entry in body["items"].as_array().expect("items") {
+                let ok = match role {
+                    Role::Province => entry["province_code"] == "01",
+                    Role::Commune => entry["commune_code"] == "00004",
+                    _ => true,
+                };
+                assert!(ok, "audit entry outside scope for {role:?}: {entry}");
+            }
+            assert!(body["total"].as_i64().expect("total") > 0);
+        }
         // Filters cannot widen the scope.
         let body: Value = app
             .get(

@@ -3,11 +3,15 @@
 //! Layers: `http` (routes, DTOs, errors) → domain modules (`accounts`, `auth`, `units`) →
 //! `db` (diesel, no HTTP). `startup` wires them; `config` is read once at start.
 
+#[macro_use]
+mod macros;
+
 pub mod accounts;
 pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod fieldwork;
 pub mod http;
 pub mod phone;
 pub mod registry;

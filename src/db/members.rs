@@ -94,7 +94,7 @@ pub struct MemberFilter {
     pub include_archived: bool,
 }
 
-fn scoped(scope: &Scope) -> members::BoxedQuery<'static, Pg> {
+pub(crate) fn scoped(scope: &Scope) -> members::BoxedQuery<'static, Pg> {
     let q = members::table.into_boxed();
     match scope {
         Scope::Country => q,

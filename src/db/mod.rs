@@ -2,9 +2,12 @@
 //! the blocking thread pool. Modules below know diesel and nothing of HTTP.
 
 pub mod audit;
+pub mod categories;
+pub mod logs;
 pub mod members;
 pub mod schema;
 pub mod sessions;
+pub mod sync;
 pub mod teams;
 pub mod throttle;
 pub mod units;

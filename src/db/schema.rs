@@ -86,6 +86,8 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        sync_xid -> Int8,
+        sync_seq -> Int8,
     }
 }
 
@@ -106,6 +108,8 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        sync_xid -> Int8,
+        sync_seq -> Int8,
     }
 }
 
@@ -130,6 +134,8 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        sync_xid -> Int8,
+        sync_seq -> Int8,
     }
 }
 
@@ -149,6 +155,45 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    assistance_categories (code) {
+        code -> Text,
+        name -> Text,
+        sort_order -> Int4,
+        retired_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        sync_xid -> Int8,
+        sync_seq -> Int8,
+    }
+}
+
+diesel::table! {
+    assistance_logs (id) {
+        id -> Uuid,
+        occurred_at -> Timestamptz,
+        member_id -> Int8,
+        team_id -> Int8,
+        commune_code -> Text,
+        province_code -> Text,
+        village_id -> Nullable<Int8>,
+        category_code -> Text,
+        channel -> Text,
+        citizens_helped -> Int4,
+        citizen_sex -> Nullable<Text>,
+        citizen_age_band -> Nullable<Text>,
+        outcome -> Text,
+        note -> Nullable<Text>,
+        created_by -> Uuid,
+        device_id -> Nullable<Text>,
+        archived_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        sync_xid -> Int8,
+        sync_seq -> Int8,
+    }
+}
+
 diesel::joinable!(auth_sessions -> users (user_id));
 diesel::joinable!(members -> teams (team_id));
 diesel::joinable!(refresh_tokens -> auth_sessions (session_id));
@@ -164,4 +209,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     teams,
     members,
     audit_log,
+    assistance_categories,
+    assistance_logs,
 );

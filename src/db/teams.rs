@@ -69,7 +69,7 @@ pub struct TeamFilter {
     pub include_archived: bool,
 }
 
-fn scoped(scope: &Scope) -> teams::BoxedQuery<'static, Pg> {
+pub(crate) fn scoped(scope: &Scope) -> teams::BoxedQuery<'static, Pg> {
     let q = teams::table.into_boxed();
     match scope {
         Scope::Country => q,

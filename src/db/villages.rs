@@ -60,7 +60,7 @@ pub struct VillageFilter {
     pub include_archived: bool,
 }
 
-fn scoped(scope: &Scope) -> villages::BoxedQuery<'static, Pg> {
+pub(crate) fn scoped(scope: &Scope) -> villages::BoxedQuery<'static, Pg> {
     let q = villages::table.into_boxed();
     match scope {
         Scope::Country => q,

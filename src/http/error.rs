@@ -47,7 +47,7 @@ impl Problem {
 }
 
 impl AppError {
-    fn code(&self) -> &'static str {
+    pub fn code(&self) -> &'static str {
         match self {
             AppError::Validation(_) => "validation_failed",
             AppError::BadRequest { code, .. }
@@ -63,7 +63,7 @@ impl AppError {
         }
     }
 
-    fn detail(&self) -> String {
+    pub fn detail(&self) -> String {
         match self {
             AppError::Validation(fields) if fields.len() == 1 => fields[0].message.clone(),
             AppError::Validation(_) => "some fields are invalid; see errors".into(),

@@ -2,13 +2,16 @@
 
 pub mod audit;
 pub mod auth;
+pub mod categories;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod logs;
 pub mod me;
 pub mod members;
 pub mod middleware;
 pub mod pagination;
+pub mod sync;
 pub mod teams;
 pub mod units;
 pub mod users;
@@ -45,6 +48,9 @@ use crate::error::AppError;
         (name = "teams", description = "Community digital-technology teams"),
         (name = "members", description = "Team memberships"),
         (name = "audit", description = "Who changed what"),
+        (name = "categories", description = "Kinds of help given to citizens"),
+        (name = "assistance logs", description = "Citizens helped by team members"),
+        (name = "sync", description = "Offline-safe mobile sync"),
     )
 )]
 pub struct ApiDoc;
@@ -159,6 +165,17 @@ where
         .service(members::restore)
         .service(members::move_to)
         .service(audit::list)
+        .service(categories::list)
+        .service(categories::create)
+        .service(categories::retire)
+        .service(categories::restore)
+        .service(logs::create)
+        .service(logs::list)
+        .service(logs::get)
+        .service(logs::update)
+        .service(logs::archive)
+        .service(sync::push)
+        .service(sync::pull)
 }
 
 /// The OpenAPI document of every registered route.

@@ -6,30 +6,11 @@ pub mod teams;
 pub mod villages;
 
 use diesel::PgConnection;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::auth::{Caller, Role, Scope};
 use crate::db::{audit, units};
 use crate::error::{AppError, AppResult};
-
-/// Declares a closed set of text values: a serde enum with its database spelling.
-macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-        pub enum $name {
-            $(#[serde(rename = $text)] $variant),+
-        }
-
-        impl $name {
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text),+
-                }
-            }
-        }
-    };
-}
 
 text_enum!(
     /// What a village is called locally.
@@ -108,7 +89,7 @@ pub(crate) fn default_commune(caller: &Caller, given: Option<String>) -> AppResu
     }
 }
 
-pub(crate) fn check_version(what: &str, current: i32, expected: Option<i32>) -> AppResult<()> {
+pub fn check_version(what: &str, current: i32, expected: Option<i32>) -> AppResult<()> {
     match expected {
         Some(v) if v != current => Err(AppError::PreconditionFailed {
             code: "version_mismatch",

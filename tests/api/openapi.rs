@@ -40,6 +40,17 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/members/{id}/restore"),
     ("post", "/api/v1/members/{id}/move"),
     ("get", "/api/v1/audit"),
+    ("get", "/api/v1/categories"),
+    ("post", "/api/v1/categories"),
+    ("post", "/api/v1/categories/{code}/retire"),
+    ("post", "/api/v1/categories/{code}/restore"),
+    ("post", "/api/v1/assistance-logs"),
+    ("get", "/api/v1/assistance-logs"),
+    ("get", "/api/v1/assistance-logs/{id}"),
+    ("patch", "/api/v1/assistance-logs/{id}"),
+    ("delete", "/api/v1/assistance-logs/{id}"),
+    ("post", "/api/v1/sync/push"),
+    ("get", "/api/v1/sync/pull"),
 ];
 
 fn documented(doc: &Value) -> Vec<(String, String)> {

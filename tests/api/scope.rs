@@ -126,6 +126,50 @@ fn add_member(role: Role, t: Target) -> Expect {
     }
 }
 
+/// Recording a log for the member of `t`: team accounts only; a member only as itself (the
+/// fixture's members are not linked to the member account, so it is refused).
+fn create_log(role: Role, _: Target) -> Expect {
+    if role == Role::Leader {
+        Expect::Allowed
+    } else {
+        Expect::Forbidden
+    }
+}
+
+/// Reading the log of the member of `t`: a team member sees only its own logs.
+fn read_log(role: Role, t: Target) -> Expect {
+    if role == Role::Member || !visible(role, Kind::Team, t) {
+        Expect::Hidden
+    } else {
+        Expect::Allowed
+    }
+}
+
+/// Changing it: officers read only; the leader manages its team's logs.
+fn write_log(role: Role, t: Target) -> Expect {
+    match read_log(role, t) {
+        Expect::Hidden => Expect::Hidden,
+        _ if role == Role::Leader => Expect::Allowed,
+        _ => Expect::Forbidden,
+    }
+}
+
+fn team_accounts(role: Role, _: Target) -> Expect {
+    if officer(role) {
+        Expect::Forbidden
+    } else {
+        Expect::Allowed
+    }
+}
+
+fn admin_only(role: Role, _: Target) -> Expect {
+    if role == Role::Admin {
+        Expect::Allowed
+    } else {
+        Expect::Forbidden
+    }
+}
+
 fn everyone(_: Role, _: Target) -> Expect {
     Expect::Allowed
 }
@@ -144,6 +188,7 @@ struct Fixture {
     team: HashMap<Target, i64>,
     member: HashMap<Target, i64>,
     user: HashMap<Target, uuid::Uuid>,
+    log: HashMap<Target, uuid::Uuid>,
     tokens: Vec<(Role, String)>,
 }
 
@@ -202,6 +247,106 @@ const ROUTES: &[Route] = &[
             format!("/api/v1/units/{}", f.commune[&t]),
             None
         ),
+        everyone
+    ),
+    route!(
+        "get",
+        "/api/v1/categories",
+        |_, _, _| (Method::GET, "/api/v1/categories".into(), None),
+        everyone
+    ),
+    route!(
+        "post",
+        "/api/v1/categories",
+        |_, _, n| (
+            Method::POST,
+            "/api/v1/categories".into(),
+            Some(json!({"code": format!("cat_{n}"), "name": "Mới"}))
+        ),
+        admin_only
+    ),
+    route!(
+        "post",
+        "/api/v1/categories/{code}/retire",
+        |_, _, _| (
+            Method::POST,
+            "/api/v1/categories/digital_learning/retire".into(),
+            None
+        ),
+        admin_only
+    ),
+    route!(
+        "post",
+        "/api/v1/categories/{code}/restore",
+        |_, _, _| (
+            Method::POST,
+            "/api/v1/categories/digital_learning/restore".into(),
+            None
+        ),
+        admin_only
+    ),
+    route!(
+        "get",
+        "/api/v1/assistance-logs",
+        |_, _, _| (Method::GET, "/api/v1/assistance-logs".into(), None),
+        everyone
+    ),
+    route!(
+        "post",
+        "/api/v1/assistance-logs",
+        |f, t, _| (
+            Method::POST,
+            "/api/v1/assistance-logs".into(),
+            Some(json!({"id": uuid::Uuid::new_v4(),
+            "occurred_at": "2025-10-01T09:00:00+07:00", "member_id": f.member[&t], "category_code": "vneid_install",
+            "channel": "home_visit", "citizens_helped": 1, "outcome": "done"}))
+        ),
+        create_log
+    ),
+    route!(
+        "get",
+        "/api/v1/assistance-logs/{id}",
+        |f, t, _| (
+            Method::GET,
+            format!("/api/v1/assistance-logs/{}", f.log[&t]),
+            None
+        ),
+        read_log
+    ),
+    route!(
+        "patch",
+        "/api/v1/assistance-logs/{id}",
+        |f, t, _| (
+            Method::PATCH,
+            format!("/api/v1/assistance-logs/{}", f.log[&t]),
+            Some(json!({"citizens_helped": 2}))
+        ),
+        write_log
+    ),
+    route!(
+        "delete",
+        "/api/v1/assistance-logs/{id}",
+        |f, t, _| (
+            Method::DELETE,
+            format!("/api/v1/assistance-logs/{}", f.log[&t]),
+            None
+        ),
+        write_log
+    ),
+    route!(
+        "post",
+        "/api/v1/sync/push",
+        |_, _, _| (
+            Method::POST,
+            "/api/v1/sync/push".into(),
+            Some(json!({"items": []}))
+        ),
+        team_accounts
+    ),
+    route!(
+        "get",
+        "/api/v1/sync/pull",
+        |_, _, _| (Method::GET, "/api/v1/sync/pull?limit=10".into(), None),
         everyone
     ),
     route!(
@@ -435,7 +580,7 @@ const ROUTES: &[Route] = &[
 ];
 
 async fn fixture(app: &TestApp) -> Fixture {
-    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+    let (admin_id, admin) = app.user_with_token("root", "admin", None, None).await;
     let far = {
         let body: Value = app
             .get("/api/v1/units?parent=79&page_size=1", &admin)
@@ -457,6 +602,7 @@ async fn fixture(app: &TestApp) -> Fixture {
     let mut team = HashMap::new();
     let mut member = HashMap::new();
     let mut user = HashMap::new();
+    let mut log = HashMap::new();
     for t in TARGETS {
         let c = &commune[&t];
         let v: Value = app
@@ -493,6 +639,30 @@ async fn fixture(app: &TestApp) -> Fixture {
             .await
             .expect("member");
         member.insert(t, m["id"].as_i64().expect("id"));
+        let id = uuid::Uuid::new_v4();
+        let unit = toso::db::units::get(&mut app.db.conn(), c)
+            .expect("q")
+            .expect("unit");
+        let row = toso::db::logs::NewLog {
+            id,
+            occurred_at: chrono::Utc::now(),
+            member_id: m["id"].as_i64().expect("id"),
+            team_id: tid,
+            commune_code: unit.code,
+            province_code: unit.province_code,
+            village_id: None,
+            category_code: "vneid_install".into(),
+            channel: "home_visit".into(),
+            citizens_helped: 1,
+            citizen_sex: None,
+            citizen_age_band: None,
+            outcome: "done".into(),
+            note: None,
+            created_by: admin_id,
+            device_id: None,
+        };
+        toso::db::logs::insert_new(&mut app.db.conn(), &[row]).expect("log");
+        log.insert(t, id);
         user.insert(
             t,
             app.create_user(
@@ -536,6 +706,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         team,
         member,
         user,
+        log,
         tokens,
     }
 }

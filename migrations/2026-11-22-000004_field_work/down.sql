@@ -1,0 +1,10 @@
+DROP TABLE assistance_logs;
+DROP TABLE assistance_categories;
+DROP TRIGGER members_sync ON members;
+DROP TRIGGER teams_sync ON teams;
+DROP TRIGGER villages_sync ON villages;
+ALTER TABLE members DROP COLUMN sync_xid, DROP COLUMN sync_seq;
+ALTER TABLE teams DROP COLUMN sync_xid, DROP COLUMN sync_seq;
+ALTER TABLE villages DROP COLUMN sync_xid, DROP COLUMN sync_seq;
+DROP FUNCTION touch_sync();
+DROP SEQUENCE sync_seq;

@@ -1,0 +1,243 @@
+//! Citizen-assistance logs. Ids come from the phone; inserts never overwrite.
+
+use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::schema::{assistance_logs as logs, members};
+use super::Page;
+use crate::auth::Scope;
+
+#[derive(Clone, Debug, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = logs, check_for_backend(Pg))]
+pub struct AssistanceLog {
+    /// Generated on the phone (UUID); resending it never creates a second log.
+    pub id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub member_id: i64,
+    pub team_id: i64,
+    pub commune_code: String,
+    pub province_code: String,
+    pub village_id: Option<i64>,
+    pub category_code: String,
+    /// home_visit, commune_centre, phone, group_session.
+    pub channel: String,
+    pub citizens_helped: i32,
+    pub citizen_sex: Option<String>,
+    /// under_18, 18_35, 36_59, 60_plus.
+    pub citizen_age_band: Option<String>,
+    /// done, partly_done, referred, could_not_help.
+    pub outcome: String,
+    pub note: Option<String>,
+    pub created_by: Uuid,
+    pub device_id: Option<String>,
+    pub archived_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Insertable)]
+#[diesel(table_name = logs)]
+pub struct NewLog {
+    pub id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub member_id: i64,
+    pub team_id: i64,
+    pub commune_code: String,
+    pub province_code: String,
+    pub village_id: Option<i64>,
+    pub category_code: String,
+    pub channel: String,
+    pub citizens_helped: i32,
+    pub citizen_sex: Option<String>,
+    pub citizen_age_band: Option<String>,
+    pub outcome: String,
+    pub note: Option<String>,
+    pub created_by: Uuid,
+    pub device_id: Option<String>,
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = logs)]
+pub struct LogChanges {
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub village_id: Option<Option<i64>>,
+    pub category_code: Option<String>,
+    pub channel: Option<String>,
+    pub citizens_helped: Option<i32>,
+    pub citizen_sex: Option<Option<String>>,
+    pub citizen_age_band: Option<Option<String>>,
+    pub outcome: Option<String>,
+    pub note: Option<Option<String>>,
+}
+
+/// Who may see which logs: the scope, narrowed for a team member to its own logs.
+#[derive(Clone, Debug)]
+pub struct LogScope {
+    pub scope: Scope,
+    /// For team members: only logs of the memberships linked to this account.
+    pub own_user: Option<Uuid>,
+}
+
+#[derive(Debug, Default)]
+pub struct LogFilter {
+    pub unit_code: Option<String>,
+    pub team_id: Option<i64>,
+    pub member_id: Option<i64>,
+    pub category_code: Option<String>,
+    pub outcome: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub include_archived: bool,
+}
+
+pub(crate) fn scoped(s: &LogScope) -> logs::BoxedQuery<'static, Pg> {
+    let mut q = logs::table.into_boxed();
+    q = match &s.scope {
+        Scope::Country => q,
+        Scope::Province(p) => q.filter(logs::province_code.eq(p.clone())),
+        Scope::Commune(c) => q.filter(logs::commune_code.eq(c.clone())),
+        Scope::Team { team_id, .. } => q.filter(logs::team_id.eq(*team_id)),
+    };
+    if let Some(user) = s.own_user {
+        q = q.filter(
+            logs::member_id.eq_any(
+                members::table
+                    .select(members::id)
+                    .filter(members::user_id.eq(user)),
+            ),
+        );
+    }
+    q
+}
+
+fn filtered(s: &LogScope, f: &LogFilter) -> logs::BoxedQuery<'static, Pg> {
+    let mut q = scoped(s);
+    if let Some(u) = &f.unit_code {
+        q = q.filter(
+            logs::commune_code
+                .eq(u.clone())
+                .or(logs::province_code.eq(u.clone())),
+        );
+    }
+    if let Some(t) = f.team_id {
+        q = q.filter(logs::team_id.eq(t));
+    }
+    if let Some(m) = f.member_id {
+        q = q.filter(logs::member_id.eq(m));
+    }
+    if let Some(c) = &f.category_code {
+        q = q.filter(logs::category_code.eq(c.clone()));
+    }
+    if let Some(o) = &f.outcome {
+        q = q.filter(logs::outcome.eq(o.clone()));
+    }
+    if let Some(from) = f.from {
+        q = q.filter(logs::occurred_at.ge(from));
+    }
+    if let Some(to) = f.to {
+        q = q.filter(logs::occurred_at.lt(to));
+    }
+    if !f.include_archived {
+        q = q.filter(logs::archived_at.is_null());
+    }
+    q
+}
+
+/// Newest first, ties broken by id.
+pub fn list(
+    conn: &mut PgConnection,
+    s: &LogScope,
+    f: &LogFilter,
+    page: Page,
+) -> QueryResult<(Vec<AssistanceLog>, i64)> {
+    let total = filtered(s, f).count().get_result(conn)?;
+    let rows = filtered(s, f)
+        .select(AssistanceLog::as_select())
+        .order((logs::occurred_at.desc(), logs::id.asc()))
+        .limit(page.limit)
+        .offset(page.offset)
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+pub fn get(conn: &mut PgConnection, s: &LogScope, id: Uuid) -> QueryResult<Option<AssistanceLog>> {
+    scoped(s)
+        .filter(logs::id.eq(id))
+        .select(AssistanceLog::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Any log with this id, whoever may see it (to tell a duplicate from a foreign id).
+pub fn get_any(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<AssistanceLog>> {
+    logs::table
+        .find(id)
+        .select(AssistanceLog::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn lock(conn: &mut PgConnection, s: &LogScope, id: Uuid) -> QueryResult<Option<AssistanceLog>> {
+    if get(conn, s, id)?.is_none() {
+        return Ok(None);
+    }
+    logs::table
+        .find(id)
+        .select(AssistanceLog::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
+}
+
+/// Inserts the logs whose ids are new; returns the ids actually inserted. A unique
+/// constraint, not a check before the insert, decides, so concurrent resends cannot both win.
+pub fn insert_new(conn: &mut PgConnection, rows: &[NewLog]) -> QueryResult<Vec<Uuid>> {
+    diesel::insert_into(logs::table)
+        .values(rows)
+        .on_conflict(logs::id)
+        .do_nothing()
+        .returning(logs::id)
+        .get_results(conn)
+}
+
+pub fn update(
+    conn: &mut PgConnection,
+    id: Uuid,
+    changes: &LogChanges,
+) -> QueryResult<AssistanceLog> {
+    diesel::update(logs::table.find(id))
+        .set((
+            changes,
+            logs::version.eq(logs::version + 1),
+            logs::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(AssistanceLog::as_returning())
+        .get_result(conn)
+}
+
+pub fn set_archived(
+    conn: &mut PgConnection,
+    id: Uuid,
+    archived: bool,
+) -> QueryResult<AssistanceLog> {
+    let at: Option<DateTime<Utc>> = archived.then(Utc::now);
+    diesel::update(logs::table.find(id))
+        .set((
+            logs::archived_at.eq(at),
+            logs::version.eq(logs::version + 1),
+            logs::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(AssistanceLog::as_returning())
+        .get_result(conn)
+}
+
+pub fn get_many(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<AssistanceLog>> {
+    logs::table
+        .filter(logs::id.eq_any(ids))
+        .select(AssistanceLog::as_select())
+        .load(conn)
+}

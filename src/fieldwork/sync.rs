@@ -1,0 +1,359 @@
+//! Offline-safe mobile sync: a batch push with a result per item, and a cursor-based pull.
+
+use std::collections::{HashMap, HashSet};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use diesel::prelude::*;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::logs::{log_scope, LogContext, LogInput, LogPatch};
+use crate::auth::Caller;
+use crate::db::logs::{self as store, AssistanceLog, NewLog};
+use crate::db::sync::{self as feed, Position, Window};
+use crate::db::{self, categories::Category, members::Member, teams::Team, villages::Village};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+pub const MAX_BATCH: usize = 500;
+
+/// One item of a push, already parsed.
+pub enum PushItem {
+    CreateLog(LogInput),
+    UpdateLog {
+        id: Uuid,
+        base_version: i32,
+        patch: LogPatch,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemStatus {
+    Created,
+    Duplicate,
+    Updated,
+    Rejected,
+    Conflict,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ItemResult {
+    pub index: usize,
+    pub id: Option<Uuid>,
+    pub status: ItemStatus,
+    /// Why the item was rejected (an RFC 9457 problem).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<serde_json::Value>,
+    /// For `conflict`, `duplicate` and `updated`: the server's copy now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current: Option<AssistanceLog>,
+}
+
+impl ItemResult {
+    pub fn rejected(index: usize, id: Option<Uuid>, problem: serde_json::Value) -> Self {
+        ItemResult {
+            index,
+            id,
+            status: ItemStatus::Rejected,
+            problem: Some(problem),
+            current: None,
+        }
+    }
+}
+
+/// Turns an error into the problem body the REST route would have answered.
+pub fn problem_of(err: &AppError) -> serde_json::Value {
+    use actix_web::ResponseError;
+    let status = err.status_code();
+    let mut body = serde_json::json!({
+        "type": format!("urn:toso:problem:{}", err.code()),
+        "title": status.canonical_reason().unwrap_or("Error"),
+        "status": status.as_u16(),
+        "code": err.code(),
+        "detail": err.detail(),
+    });
+    if let AppError::Validation(fields) = err {
+        body["errors"] = serde_json::to_value(fields).unwrap_or_default();
+    }
+    body
+}
+
+/// Applies a batch: every item gets a result and a bad item never blocks the good ones.
+pub async fn push(
+    state: &AppState,
+    caller: &Caller,
+    device_id: Option<String>,
+    items: Vec<(usize, PushItem)>,
+) -> AppResult<Vec<ItemResult>> {
+    let caller = caller.clone();
+    db::run(&state.pool, move |conn| {
+        let ctx = LogContext::load(conn, &caller)?;
+        let scope = log_scope(&caller);
+        let mut results = Vec::with_capacity(items.len());
+
+        // Creates: resends are answered from what is stored; new ones are checked, then
+        // inserted together. The primary key decides between concurrent resends.
+        let creates: Vec<(usize, &LogInput)> = items
+            .iter()
+            .filter_map(|(i, item)| match item {
+                PushItem::CreateLog(input) => Some((*i, input)),
+                _ => None,
+            })
+            .collect();
+        let ids: Vec<Uuid> = creates.iter().map(|(_, input)| input.id).collect();
+        let stored: HashMap<Uuid, AssistanceLog> = store::get_many(conn, &ids)?
+            .into_iter()
+            .map(|l| (l.id, l))
+            .collect();
+        let mut seen = HashSet::new();
+        let mut fresh: Vec<(usize, NewLog)> = Vec::new();
+        for (index, input) in creates {
+            if !seen.insert(input.id) || stored.contains_key(&input.id) {
+                continue; // answered below, once the batch is stored
+            }
+            match ctx.new_log(input, device_id.as_deref()) {
+                Ok(new) => fresh.push((index, new)),
+                Err(e) => results.push(ItemResult::rejected(index, Some(input.id), problem_of(&e))),
+            }
+        }
+        let rows: Vec<NewLog> = fresh.iter().map(|(_, n)| n.clone()).collect();
+        let inserted: HashSet<Uuid> = match conn.transaction(|c| store::insert_new(c, &rows)) {
+            Ok(ids) => ids.into_iter().collect(),
+            // A row the checks could not foresee (a member archived a moment ago): insert one by
+            // one, each in its own transaction, so the rest still goes in.
+            Err(_) => {
+                let mut ok = HashSet::new();
+                for (index, row) in &fresh {
+                    match conn.transaction(|c| store::insert_new(c, std::slice::from_ref(row))) {
+                        Ok(ids) => ok.extend(ids),
+                        Err(e) => results.push(ItemResult::rejected(
+                            *index,
+                            Some(row.id),
+                            problem_of(&AppError::from(e)),
+                        )),
+                    }
+                }
+                ok
+            }
+        };
+        let rejected: HashSet<usize> = results.iter().map(|r| r.index).collect();
+        let now_stored: HashMap<Uuid, AssistanceLog> = store::get_many(conn, &ids)?
+            .into_iter()
+            .map(|l| (l.id, l))
+            .collect();
+        let mut first = HashSet::new();
+        for (index, item) in &items {
+            let PushItem::CreateLog(input) = item else {
+                continue;
+            };
+            if rejected.contains(index) {
+                continue;
+            }
+            let id = input.id;
+            let is_first = first.insert(id);
+            let status = if is_first && inserted.contains(&id) {
+                ItemStatus::Created
+            } else {
+                ItemStatus::Duplicate
+            };
+            match now_stored.get(&id) {
+                Some(log) if store::get(conn, &scope, id)?.is_some() => results.push(ItemResult {
+                    index: *index,
+                    id: Some(id),
+                    status,
+                    problem: None,
+                    current: (status == ItemStatus::Duplicate).then(|| log.clone()),
+                }),
+                _ => results.push(ItemResult::rejected(
+                    *index,
+                    Some(id),
+                    problem_of(&AppError::Conflict {
+                        code: "id_conflict",
+                        detail: "another record already uses this id".into(),
+                    }),
+                )),
+            }
+        }
+
+        // Edits: each on its own, based on the version the phone saw.
+        for (index, item) in &items {
+            let PushItem::UpdateLog {
+                id,
+                base_version,
+                patch,
+            } = item
+            else {
+                continue;
+            };
+            let outcome = conn.transaction::<_, AppError, _>(|c| {
+                let Some(current) = store::lock(c, &scope, *id)? else {
+                    return Err(AppError::not_found("log"));
+                };
+                if current.version != *base_version {
+                    return Ok((ItemStatus::Conflict, current));
+                }
+                let changes = ctx.changes(&current, patch)?;
+                Ok((ItemStatus::Updated, store::update(c, *id, &changes)?))
+            });
+            results.push(match outcome {
+                Ok((status, log)) => ItemResult {
+                    index: *index,
+                    id: Some(*id),
+                    status,
+                    problem: None,
+                    current: Some(log),
+                },
+                Err(e) => ItemResult::rejected(*index, Some(*id), problem_of(&e)),
+            });
+        }
+        results.sort_by_key(|r| r.index);
+        Ok(results)
+    })
+    .await
+}
+
+pub fn encode_cursor(p: Position) -> String {
+    URL_SAFE_NO_PAD.encode(format!("v1:{}:{}", p.xid, p.seq))
+}
+
+pub fn decode_cursor(cursor: &str) -> AppResult<Position> {
+    let bad = || AppError::BadRequest {
+        code: "invalid_cursor",
+        detail: "the cursor is not one this server gave".into(),
+    };
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor.trim()).map_err(|_| bad())?)
+        .map_err(|_| bad())?;
+    let mut parts = text.split(':');
+    if parts.next() != Some("v1") {
+        return Err(bad());
+    }
+    let xid = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    let seq = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    if parts.next().is_some() {
+        return Err(bad());
+    }
+    Ok(Position { xid, seq })
+}
+
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct Archived {
+    pub villages: Vec<i64>,
+    pub teams: Vec<i64>,
+    pub members: Vec<i64>,
+    pub assistance_logs: Vec<Uuid>,
+}
+
+/// One page of changes. Apply them in any order; then pull again with `cursor` while
+/// `has_more` is true.
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct PullPage {
+    /// Opaque; send it back to get what changed after this page.
+    pub cursor: String,
+    pub has_more: bool,
+    pub villages: Vec<Village>,
+    pub teams: Vec<Team>,
+    pub members: Vec<Member>,
+    pub categories: Vec<Category>,
+    pub assistance_logs: Vec<AssistanceLog>,
+    /// Records archived since the cursor: remove them from the phone.
+    pub archived: Archived,
+}
+
+enum Change {
+    Village(Village),
+    Team(Team),
+    Member(Member),
+    Category(Category),
+    Log(AssistanceLog),
+}
+
+pub async fn pull(
+    state: &AppState,
+    caller: &Caller,
+    cursor: Option<String>,
+    limit: i64,
+) -> AppResult<PullPage> {
+    let from = cursor
+        .as_deref()
+        .map(decode_cursor)
+        .transpose()?
+        .unwrap_or(Position { xid: -1, seq: -1 });
+    let caller = caller.clone();
+    db::run(&state.pool, move |conn| {
+        conn.build_transaction()
+            .read_only()
+            .repeatable_read()
+            .run(|c| {
+                let w = Window {
+                    from,
+                    horizon: feed::horizon(c)?,
+                    limit,
+                };
+                let scope = caller.scope();
+                let mut changes: Vec<(Position, Change)> = Vec::new();
+                let mut full = false;
+                let mut add = |rows: Vec<(Change, i64, i64)>| {
+                    full |= rows.len() as i64 >= limit;
+                    changes.extend(
+                        rows.into_iter()
+                            .map(|(ch, xid, seq)| (Position { xid, seq }, ch)),
+                    );
+                };
+                add(feed::villages(c, &scope, &w)?
+                    .into_iter()
+                    .map(|(v, x, s)| (Change::Village(v), x, s))
+                    .collect());
+                add(feed::teams(c, &scope, &w)?
+                    .into_iter()
+                    .map(|(v, x, s)| (Change::Team(v), x, s))
+                    .collect());
+                add(feed::members(c, &scope, &w)?
+                    .into_iter()
+                    .map(|(v, x, s)| (Change::Member(v), x, s))
+                    .collect());
+                add(feed::categories(c, &w)?
+                    .into_iter()
+                    .map(|(v, x, s)| (Change::Category(v), x, s))
+                    .collect());
+                add(feed::logs(c, &log_scope(&caller), &w)?
+                    .into_iter()
+                    .map(|(v, x, s)| (Change::Log(v), x, s))
+                    .collect());
+                changes.sort_by_key(|(p, _)| *p);
+                let has_more = full || changes.len() as i64 > limit;
+                changes.truncate(usize::try_from(limit).unwrap_or(0));
+
+                let mut page = PullPage {
+                    has_more,
+                    ..Default::default()
+                };
+                let last = changes.last().map(|(p, _)| *p).unwrap_or(from);
+                page.cursor = encode_cursor(last);
+                for (_, change) in changes {
+                    match change {
+                        Change::Village(v) if v.archived_at.is_some() => {
+                            page.archived.villages.push(v.id)
+                        }
+                        Change::Village(v) => page.villages.push(v),
+                        Change::Team(t) if t.archived_at.is_some() => {
+                            page.archived.teams.push(t.id)
+                        }
+                        Change::Team(t) => page.teams.push(t),
+                        Change::Member(m) if m.archived_at.is_some() => {
+                            page.archived.members.push(m.id)
+                        }
+                        Change::Member(m) => page.members.push(m),
+                        Change::Category(k) => page.categories.push(k),
+                        Change::Log(l) if l.archived_at.is_some() => {
+                            page.archived.assistance_logs.push(l.id)
+                        }
+                        Change::Log(l) => page.assistance_logs.push(l),
+                    }
+                }
+                Ok(page)
+            })
+    })
+    .await
+}

@@ -1,0 +1,151 @@
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpResponse};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::extract::{Auth, ValidJson};
+use crate::auth::Role;
+use crate::db;
+use crate::db::categories::{self, Category};
+use crate::error::AppError;
+use crate::state::AppState;
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCategoryRequest {
+    /// Stable code: 2–40 characters, a-z, 0-9 and `_`.
+    #[validate(custom(function = "valid_code"))]
+    pub code: String,
+    #[validate(length(min = 1, max = 200))]
+    pub name: String,
+    #[validate(range(min = 0, max = 10_000))]
+    pub sort_order: Option<i32>,
+}
+
+fn valid_code(code: &str) -> Result<(), validator::ValidationError> {
+    let ok = (2..=40).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("invalid_code")
+            .with_message("code must be 2 to 40 characters: a-z, 0-9, '_'".into()))
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CategoryQuery {
+    /// Also list retired categories.
+    pub include_retired: Option<bool>,
+}
+
+fn require_admin(role: Role) -> Result<(), AppError> {
+    if role == Role::Admin {
+        Ok(())
+    } else {
+        Err(AppError::forbidden("only an admin manages categories"))
+    }
+}
+
+/// Assistance categories, in display order.
+#[utoipa::path(tag = "categories", security(("bearer" = [])), params(CategoryQuery), responses((status = 200, body = Vec<Category>)))]
+#[get("/api/v1/categories")]
+pub async fn list(
+    state: web::Data<AppState>,
+    _auth: Auth,
+    query: web::Query<CategoryQuery>,
+) -> Result<HttpResponse, AppError> {
+    let include = query.include_retired.unwrap_or(false);
+    let items = db::run(&state.pool, move |c| Ok(categories::list(c, include)?)).await?;
+    Ok(HttpResponse::Ok().json(items))
+}
+
+/// Add a category (admin).
+#[utoipa::path(
+    tag = "categories", security(("bearer" = [])), request_body = CreateCategoryRequest,
+    responses(
+        (status = 201, body = Category),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/categories")]
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: ValidJson<CreateCategoryRequest>,
+) -> Result<HttpResponse, AppError> {
+    require_admin(auth.0.role)?;
+    let b = body.0;
+    let category = db::run(&state.pool, move |c| {
+        if categories::get(c, &b.code)?.is_some() {
+            return Err(AppError::field(
+                "code",
+                "taken",
+                "a category with this code exists",
+            ));
+        }
+        Ok(categories::insert(
+            c,
+            &b.code,
+            b.name.trim(),
+            b.sort_order.unwrap_or(100),
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::build(StatusCode::CREATED).json(category))
+}
+
+async fn set_retired(
+    state: &AppState,
+    auth: Auth,
+    code: String,
+    retired: bool,
+) -> Result<HttpResponse, AppError> {
+    require_admin(auth.0.role)?;
+    let category = db::run(&state.pool, move |c| {
+        Ok(categories::set_retired(c, &code, retired)?)
+    })
+    .await?
+    .ok_or_else(|| AppError::not_found("category"))?;
+    Ok(HttpResponse::Ok().json(category))
+}
+
+/// Retire a category: old logs keep it, new logs cannot use it (admin).
+#[utoipa::path(
+    tag = "categories", security(("bearer" = [])), params(("code" = String, Path)),
+    responses(
+        (status = 200, body = Category),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/categories/{code}/retire")]
+pub async fn retire(
+    state: web::Data<AppState>,
+    auth: Auth,
+    code: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    set_retired(&state, auth, code.into_inner(), true).await
+}
+
+/// Bring a retired category back (admin).
+#[utoipa::path(
+    tag = "categories", security(("bearer" = [])), params(("code" = String, Path)),
+    responses(
+        (status = 200, body = Category),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/categories/{code}/restore")]
+pub async fn restore(
+    state: web::Data<AppState>,
+    auth: Auth,
+    code: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    set_retired(&state, auth, code.into_inner(), false).await
+}

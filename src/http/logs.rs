@@ -1,0 +1,228 @@
+use actix_web::http::StatusCode;
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use super::extract::{if_match_version, versioned, Auth, ValidJson};
+use super::pagination::{PageQuery, Paged};
+use crate::db::logs::{AssistanceLog, LogFilter};
+use crate::error::AppError;
+use crate::fieldwork::logs::{self, Created, LogInput, LogPatch};
+use crate::fieldwork::{AgeBand, Channel, Outcome};
+use crate::registry::Sex;
+use crate::state::AppState;
+
+#[derive(Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateLogRequest {
+    /// Generated on the phone; sending the same id again never creates a second log.
+    pub id: Uuid,
+    /// When the help happened, with its offset (e.g. `2025-10-31T23:30:00+07:00`).
+    #[schema(value_type = String, format = DateTime)]
+    pub occurred_at: DateTime<FixedOffset>,
+    /// The member who helped; defaults to the caller's own membership.
+    pub member_id: Option<i64>,
+    pub village_id: Option<i64>,
+    #[validate(length(min = 1, max = 40))]
+    pub category_code: String,
+    pub channel: Channel,
+    pub citizens_helped: i32,
+    pub citizen_sex: Option<Sex>,
+    pub citizen_age_band: Option<AgeBand>,
+    pub outcome: Outcome,
+    /// Short note without names, ID numbers, phone numbers, OTPs or bank details.
+    #[validate(length(max = 500))]
+    pub note: Option<String>,
+}
+
+impl From<CreateLogRequest> for LogInput {
+    fn from(b: CreateLogRequest) -> Self {
+        LogInput {
+            id: b.id,
+            occurred_at: b.occurred_at,
+            member_id: b.member_id,
+            village_id: b.village_id,
+            category_code: b.category_code,
+            channel: b.channel,
+            citizens_helped: b.citizens_helped,
+            citizen_sex: b.citizen_sex,
+            citizen_age_band: b.citizen_age_band,
+            outcome: b.outcome,
+            note: b.note,
+        }
+    }
+}
+
+#[derive(Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateLogRequest {
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub occurred_at: Option<DateTime<FixedOffset>>,
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    pub village_id: Option<Option<i64>>,
+    #[validate(length(min = 1, max = 40))]
+    pub category_code: Option<String>,
+    pub channel: Option<Channel>,
+    pub citizens_helped: Option<i32>,
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    pub citizen_sex: Option<Option<Sex>>,
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    pub citizen_age_band: Option<Option<AgeBand>>,
+    pub outcome: Option<Outcome>,
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    pub note: Option<Option<String>>,
+}
+
+impl From<UpdateLogRequest> for LogPatch {
+    fn from(b: UpdateLogRequest) -> Self {
+        LogPatch {
+            occurred_at: b.occurred_at,
+            village_id: b.village_id,
+            category_code: b.category_code,
+            channel: b.channel,
+            citizens_helped: b.citizens_helped,
+            citizen_sex: b.citizen_sex,
+            citizen_age_band: b.citizen_age_band,
+            outcome: b.outcome,
+            note: b.note,
+        }
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LogListQuery {
+    /// A province or commune code.
+    pub unit: Option<String>,
+    pub team: Option<i64>,
+    pub member: Option<i64>,
+    pub category: Option<String>,
+    pub outcome: Option<Outcome>,
+    /// From this instant (inclusive, RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Until this instant (exclusive).
+    pub to: Option<DateTime<Utc>>,
+    pub include_archived: Option<bool>,
+    pub page: Option<i64>,
+    pub page_size: Option<i64>,
+}
+
+/// Record that a member helped citizens (team members as themselves; leaders for their team).
+///
+/// 201 when created; 200 with the stored log when this id was already recorded (a resend).
+#[utoipa::path(
+    tag = "assistance logs", security(("bearer" = [])), request_body = CreateLogRequest,
+    responses(
+        (status = 201, body = AssistanceLog, headers(("ETag" = String))),
+        (status = 200, description = "already recorded: the stored log", body = AssistanceLog),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the id belongs to another record", body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/assistance-logs")]
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: ValidJson<CreateLogRequest>,
+) -> Result<HttpResponse, AppError> {
+    match logs::create(&state, &auth.0, body.0.into()).await? {
+        Created::New(log) => Ok(versioned(StatusCode::CREATED, log.version, &log)),
+        Created::Duplicate(log) => Ok(versioned(StatusCode::OK, log.version, &log)),
+    }
+}
+
+/// Logs in the caller's scope (a team member sees its own), newest first.
+#[utoipa::path(tag = "assistance logs", security(("bearer" = [])), params(LogListQuery), responses((status = 200, body = Paged<AssistanceLog>)))]
+#[get("/api/v1/assistance-logs")]
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: web::Query<LogListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.into_inner();
+    let page = PageQuery {
+        page: q.page,
+        page_size: q.page_size,
+    };
+    let filter = LogFilter {
+        unit_code: q.unit,
+        team_id: q.team,
+        member_id: q.member,
+        category_code: q.category,
+        outcome: q.outcome.map(|o| o.as_str().to_string()),
+        from: q.from,
+        to: q.to,
+        include_archived: q.include_archived.unwrap_or(false),
+    };
+    let (items, total) = logs::list(&state, &auth.0, filter, page.window()).await?;
+    Ok(HttpResponse::Ok().json(Paged::new(items, total, &page)))
+}
+
+/// One log; 404 when missing or outside the caller's scope.
+#[utoipa::path(
+    tag = "assistance logs", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = AssistanceLog, headers(("ETag" = String))),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/assistance-logs/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let log = logs::get(&state, &auth.0, id.into_inner()).await?;
+    Ok(versioned(StatusCode::OK, log.version, &log))
+}
+
+/// Edit a log (its author, or the team's leader); a stale `If-Match` gets 412.
+#[utoipa::path(
+    tag = "assistance logs", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    request_body = UpdateLogRequest,
+    responses(
+        (status = 200, body = AssistanceLog, headers(("ETag" = String))),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/api/v1/assistance-logs/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: ValidJson<UpdateLogRequest>,
+) -> Result<HttpResponse, AppError> {
+    let expected = if_match_version(&req)?;
+    let log = logs::update(&state, &auth.0, id.into_inner(), body.0.into(), expected).await?;
+    Ok(versioned(StatusCode::OK, log.version, &log))
+}
+
+/// Archive a log recorded by mistake.
+#[utoipa::path(
+    tag = "assistance logs", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses(
+        (status = 200, body = AssistanceLog, headers(("ETag" = String))),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/api/v1/assistance-logs/{id}")]
+pub async fn archive(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let expected = if_match_version(&req)?;
+    let log = logs::set_archived(&state, &auth.0, id.into_inner(), true, expected).await?;
+    Ok(versioned(StatusCode::OK, log.version, &log))
+}

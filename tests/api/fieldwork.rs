@@ -1,0 +1,762 @@
+use std::collections::HashSet;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::helpers::{assert_problem, spawn_app, TestApp};
+
+/// A team in Phường Ba Đình with a village, a leader and a member, each with an app account.
+pub struct Field {
+    pub team: i64,
+    pub village: i64,
+    pub leader_member: i64,
+    pub member_member: i64,
+    pub leader: String,
+    pub member: String,
+    pub officer: String,
+}
+
+pub async fn field(app: &TestApp) -> Field {
+    let (_, officer) = app
+        .user_with_token("badinh", "commune_officer", Some("00004"), None)
+        .await;
+    let v: Value = app
+        .post_json(
+            "/api/v1/villages",
+            Some(&officer),
+            &json!({"name": "Tổ dân phố 1", "kind": "to_dan_pho"}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let village = v["id"].as_i64().expect("id");
+    let t: Value = app
+        .post_json(
+            "/api/v1/teams",
+            Some(&officer),
+            &json!({"name": "Tổ CNCĐ 1", "village_id": village}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let team = t["id"].as_i64().expect("id");
+    let leader_user = app.create_user("leader.one", "team_leader", None, Some(team));
+    let member_user = app.create_user("member.one", "team_member", None, Some(team));
+    let add = |name: &str, role: &str, user: Uuid| json!({"full_name": name, "affiliation": "youth_union", "team_role": role, "user_id": user, "joined_on": "2025-08-01"});
+    let l: Value = app
+        .post_json(
+            &format!("/api/v1/teams/{team}/members"),
+            Some(&officer),
+            &add("Lê Tổ Trưởng", "leader", leader_user),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let m: Value = app
+        .post_json(
+            &format!("/api/v1/teams/{team}/members"),
+            Some(&officer),
+            &add("Mai Thành Viên", "member", member_user),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    Field {
+        team,
+        village,
+        leader_member: l["id"].as_i64().expect("id"),
+        member_member: m["id"].as_i64().expect("id"),
+        leader: app.login("leader.one").await.access,
+        member: app.login("member.one").await.access,
+        officer,
+    }
+}
+
+pub fn log(id: Uuid) -> Value {
+    json!({
+        "id": id, "occurred_at": "2025-10-31T23:30:00+07:00", "category_code": "vneid_level2",
+        "channel": "home_visit", "citizens_helped": 2, "citizen_sex": "female", "citizen_age_band": "60_plus",
+        "outcome": "done", "note": "Hướng dẫn 2 cụ kích hoạt mức 2"
+    })
+}
+
+fn with(mut body: Value, key: &str, value: Value) -> Value {
+    body[key] = value;
+    body
+}
+
+#[tokio::test]
+async fn a_member_records_a_log_once_however_often_it_is_sent() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let id = Uuid::new_v4();
+
+    let res = app
+        .post_json("/api/v1/assistance-logs", Some(&f.member), &log(id))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created: Value = res.json().await.expect("json");
+    assert_eq!(created["member_id"], f.member_member);
+    assert_eq!(created["team_id"], f.team);
+    assert_eq!(created["commune_code"], "00004");
+    assert_eq!(created["occurred_at"], "2025-10-31T16:30:00Z");
+
+    // A resend (even with other content) answers with the stored log and changes nothing.
+    let res = app
+        .post_json(
+            "/api/v1/assistance-logs",
+            Some(&f.member),
+            &with(log(id), "citizens_helped", json!(5)),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let again: Value = res.json().await.expect("json");
+    assert_eq!(again, created);
+
+    // The leader and the officer read it; another member of the team does not see others' logs.
+    assert_eq!(
+        app.get(&format!("/api/v1/assistance-logs/{id}"), &f.leader)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let list: Value = app
+        .get(
+            "/api/v1/assistance-logs?unit=00004&category=vneid_level2",
+            &f.officer,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list["total"], 1);
+    let leader_log = Uuid::new_v4();
+    let res = app
+        .post_json("/api/v1/assistance-logs", Some(&f.leader), &log(leader_log))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_problem(
+        app.get(&format!("/api/v1/assistance-logs/{leader_log}"), &f.member)
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    let mine: Value = app
+        .get("/api/v1/assistance-logs", &f.member)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(mine["total"], 1);
+
+    // Officers read but do not record.
+    let res = app
+        .post_json(
+            "/api/v1/assistance-logs",
+            Some(&f.officer),
+            &log(Uuid::new_v4()),
+        )
+        .await;
+    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    // A member records only as itself; the leader records for its team.
+    let res = app
+        .post_json(
+            "/api/v1/assistance-logs",
+            Some(&f.member),
+            &with(log(Uuid::new_v4()), "member_id", json!(f.leader_member)),
+        )
+        .await;
+    assert_problem(res, StatusCode::FORBIDDEN, "own_logs_only").await;
+    let res = app
+        .post_json(
+            "/api/v1/assistance-logs",
+            Some(&f.leader),
+            &with(log(Uuid::new_v4()), "member_id", json!(f.member_member)),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+
+    // Edits carry the version; the member edits its own log, not the leader's.
+    let res = app
+        .patch_json(
+            &format!("/api/v1/assistance-logs/{id}"),
+            &f.member,
+            Some("\"1\""),
+            &json!({"citizens_helped": 3}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .patch_json(
+            &format!("/api/v1/assistance-logs/{id}"),
+            &f.member,
+            Some("\"1\""),
+            &json!({"citizens_helped": 4}),
+        )
+        .await;
+    assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
+    let res = app
+        .patch_json(
+            &format!("/api/v1/assistance-logs/{leader_log}"),
+            &f.member,
+            None,
+            &json!({"citizens_helped": 4}),
+        )
+        .await;
+    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+}
+
+#[tokio::test]
+async fn concurrent_duplicate_sends_store_one_log() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let id = Uuid::new_v4();
+    let statuses: Vec<StatusCode> =
+        concurrently(&app, &f.member, "/api/v1/assistance-logs", &log(id), 16)
+            .await
+            .into_iter()
+            .map(|r| r.status())
+            .collect();
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CREATED)
+            .count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        15,
+        "{statuses:?}"
+    );
+
+    // The same through concurrent sync batches.
+    let ids: Vec<Uuid> = (0..50).map(|_| Uuid::new_v4()).collect();
+    let batch = json!({"device_id": "phone-1", "items": ids.iter().map(|i| json!({"op": "create_log", "data": log(*i)})).collect::<Vec<_>>()});
+    let mut created = 0;
+    for res in concurrently(&app, &f.member, "/api/v1/sync/push", &batch, 4).await {
+        assert_eq!(res.status(), StatusCode::OK);
+        let body: Value = res.json().await.expect("json");
+        created += body["summary"]["created"].as_u64().expect("n");
+        assert_eq!(
+            body["summary"]["created"].as_u64().expect("n")
+                + body["summary"]["duplicate"].as_u64().expect("n"),
+            50
+        );
+    }
+    assert_eq!(created, 50);
+    use diesel::prelude::*;
+    let mut conn = app.db.conn();
+    let stored: i64 = toso::db::schema::assistance_logs::table
+        .count()
+        .get_result(&mut conn)
+        .expect("count");
+    assert_eq!(stored, 51);
+}
+
+/// Sends the same request `n` times at once.
+async fn concurrently(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    body: &Value,
+    n: usize,
+) -> Vec<reqwest::Response> {
+    let handles: Vec<_> = (0..n)
+        .map(|_| {
+            let (client, url, token, body) = (
+                app.client.clone(),
+                format!("{}{path}", app.address),
+                token.to_string(),
+                body.clone(),
+            );
+            tokio::spawn(async move {
+                client
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect("sent")
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.expect("task"));
+    }
+    out
+}
+
+#[tokio::test]
+async fn bad_logs_are_refused_with_the_reason() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+    let other_village: Value = app
+        .post_json(
+            "/api/v1/villages",
+            Some(&admin),
+            &json!({"name": "Thôn khác", "kind": "thon", "commune_code": "00008"}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let res = app
+        .request(Method::POST, "/api/v1/categories/digital_health/retire")
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::OK);
+    let future = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
+
+    let cases = [
+        (
+            with(
+                log(Uuid::new_v4()),
+                "note",
+                json!("Gọi lại số 0912 345 678"),
+            ),
+            "note",
+            "personal_data",
+        ),
+        (
+            with(log(Uuid::new_v4()), "note", json!("CCCD 001234567890")),
+            "note",
+            "personal_data",
+        ),
+        (
+            with(log(Uuid::new_v4()), "note", json!("CMND 123456789")),
+            "note",
+            "personal_data",
+        ),
+        (
+            with(log(Uuid::new_v4()), "occurred_at", json!(future)),
+            "occurred_at",
+            "in_future",
+        ),
+        (
+            with(
+                log(Uuid::new_v4()),
+                "village_id",
+                other_village["id"].clone(),
+            ),
+            "village_id",
+            "wrong_village",
+        ),
+        (
+            with(log(Uuid::new_v4()), "category_code", json!("astrology")),
+            "category_code",
+            "unknown_category",
+        ),
+        (
+            with(
+                log(Uuid::new_v4()),
+                "category_code",
+                json!("digital_health"),
+            ),
+            "category_code",
+            "retired_category",
+        ),
+        (
+            with(log(Uuid::new_v4()), "citizens_helped", json!(0)),
+            "citizens_helped",
+            "range",
+        ),
+        (
+            with(log(Uuid::new_v4()), "citizens_helped", json!(-3)),
+            "citizens_helped",
+            "range",
+        ),
+        (
+            with(log(Uuid::new_v4()), "id", json!("not-a-uuid")),
+            "id",
+            "invalid_value",
+        ),
+        (
+            with(
+                log(Uuid::new_v4()),
+                "occurred_at",
+                json!("2025-10-31 23:30"),
+            ),
+            "occurred_at",
+            "invalid_value",
+        ),
+    ];
+    for (body, field_name, code) in cases {
+        let res = app
+            .post_json("/api/v1/assistance-logs", Some(&f.member), &body)
+            .await;
+        let problem =
+            assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        let errors = problem["errors"].as_array().expect("errors");
+        assert!(
+            errors
+                .iter()
+                .any(|e| e["field"] == field_name && e["code"] == code),
+            "{body}: {problem}"
+        );
+    }
+    let list: Value = app
+        .get("/api/v1/assistance-logs", &f.officer)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list["total"], 0, "nothing was stored");
+    // The village of the member's own commune is fine.
+    let res = app
+        .post_json(
+            "/api/v1/assistance-logs",
+            Some(&f.member),
+            &with(log(Uuid::new_v4()), "village_id", json!(f.village)),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn a_mixed_batch_gets_a_result_per_item() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let existing = Uuid::new_v4();
+    let res = app
+        .post_json("/api/v1/assistance-logs", Some(&f.member), &log(existing))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    // The server copy moves on (version 2) while the phone still holds version 1.
+    let res = app
+        .patch_json(
+            &format!("/api/v1/assistance-logs/{existing}"),
+            &f.member,
+            None,
+            &json!({"outcome": "referred"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let good = Uuid::new_v4();
+    let items = json!([
+        {"op": "create_log", "data": log(good)},
+        {"op": "create_log", "data": log(existing)},
+        {"op": "create_log", "data": with(log(Uuid::new_v4()), "id", json!("12345"))},
+        {"op": "create_log", "data": with(log(Uuid::new_v4()), "category_code", json!("astrology"))},
+        {"op": "create_log", "data": with(log(Uuid::new_v4()), "note", json!("sđt 0987654321"))},
+        {"op": "update_log", "id": existing, "base_version": 1, "data": {"citizens_helped": 9}},
+        {"op": "update_log", "id": existing, "base_version": 2, "data": {"citizens_helped": 7}},
+        {"op": "teleport", "data": {}},
+        {"op": "create_log", "data": log(good)},
+    ]);
+    let res = app
+        .post_json(
+            "/api/v1/sync/push",
+            Some(&f.member),
+            &json!({"device_id": "phone-7", "items": items}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.expect("json");
+    let statuses: Vec<&str> = body["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| r["status"].as_str().expect("s"))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "created",
+            "duplicate",
+            "rejected",
+            "rejected",
+            "rejected",
+            "conflict",
+            "updated",
+            "rejected",
+            "duplicate"
+        ]
+    );
+    let results = body["results"].as_array().expect("results");
+    assert_eq!(results[2]["problem"]["errors"][0]["field"], "data.id");
+    assert_eq!(
+        results[3]["problem"]["errors"][0]["code"],
+        "unknown_category"
+    );
+    assert_eq!(results[4]["problem"]["errors"][0]["code"], "personal_data");
+    assert_eq!(
+        results[5]["current"]["version"], 2,
+        "a conflict returns the server copy"
+    );
+    assert_eq!(results[5]["current"]["outcome"], "referred");
+    assert_eq!(results[6]["current"]["citizens_helped"], 7);
+    assert_eq!(body["summary"]["created"], 1);
+    assert_eq!(body["summary"]["rejected"], 4);
+
+    let stored: Value = app
+        .get(&format!("/api/v1/assistance-logs/{good}"), &f.member)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(stored["device_id"], "phone-7");
+
+    let too_many: Vec<Value> = (0..501)
+        .map(|_| json!({"op": "create_log", "data": log(Uuid::new_v4())}))
+        .collect();
+    let res = app
+        .post_json(
+            "/api/v1/sync/push",
+            Some(&f.member),
+            &json!({"items": too_many}),
+        )
+        .await;
+    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "items");
+    let res = app
+        .post_json("/api/v1/sync/push", Some(&f.officer), &json!({"items": []}))
+        .await;
+    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+}
+
+async fn pull_all(
+    app: &TestApp,
+    token: &str,
+    mut cursor: Option<String>,
+    limit: usize,
+) -> (Vec<Value>, String) {
+    let mut pages = Vec::new();
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/sync/pull?limit={limit}&cursor={c}"),
+            None => format!("/api/v1/sync/pull?limit={limit}"),
+        };
+        let res = app.get(&path, token).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let page: Value = res.json().await.expect("json");
+        cursor = Some(page["cursor"].as_str().expect("cursor").to_string());
+        let more = page["has_more"].as_bool().expect("has_more");
+        pages.push(page);
+        if !more {
+            return (pages, cursor.unwrap_or_default());
+        }
+    }
+}
+
+fn ids(pages: &[Value], key: &str) -> Vec<String> {
+    pages
+        .iter()
+        .flat_map(|p| p[key].as_array().cloned().unwrap_or_default())
+        .map(|v| v["id"].to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn pull_pages_cover_every_change_exactly_once_while_writes_go_on() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+
+    let (pages, cursor) = pull_all(&app, &f.member, None, 5).await;
+    assert_eq!(ids(&pages, "categories").len(), 13);
+    assert_eq!(ids(&pages, "villages").len(), 1);
+    assert_eq!(ids(&pages, "teams").len(), 1);
+    assert_eq!(ids(&pages, "members").len(), 2);
+
+    // Writers push logs while the reader pages with a small limit.
+    let writer = {
+        let (address, token) = (app.address.clone(), f.member.clone());
+        tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let mut sent = Vec::new();
+            for _ in 0..20 {
+                let batch: Vec<Uuid> = (0..10).map(|_| Uuid::new_v4()).collect();
+                let items: Vec<Value> = batch
+                    .iter()
+                    .map(|i| json!({"op": "create_log", "data": log(*i)}))
+                    .collect();
+                let res = client
+                    .post(format!("{address}/api/v1/sync/push"))
+                    .bearer_auth(&token)
+                    .json(&json!({"items": items}))
+                    .send()
+                    .await
+                    .expect("push");
+                assert_eq!(res.status(), StatusCode::OK);
+                sent.extend(batch);
+            }
+            sent
+        })
+    };
+    let mut seen: Vec<String> = Vec::new();
+    let mut cursor = Some(cursor);
+    while !writer.is_finished() {
+        let (pages, c) = pull_all(&app, &f.member, cursor.clone(), 7).await;
+        seen.extend(ids(&pages, "assistance_logs"));
+        cursor = Some(c);
+    }
+    let sent = writer.await.expect("writer");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while seen.len() < sent.len() && std::time::Instant::now() < deadline {
+        let (pages, c) = pull_all(&app, &f.member, cursor, 7).await;
+        seen.extend(ids(&pages, "assistance_logs"));
+        cursor = Some(c);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    let unique: HashSet<&String> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len(), "no change is sent twice");
+    let expected: HashSet<String> = sent.iter().map(|i| format!("\"{i}\"")).collect();
+    assert_eq!(
+        unique.into_iter().cloned().collect::<HashSet<String>>(),
+        expected,
+        "every change is sent"
+    );
+
+    // An archive shows up as an archived id; a malformed cursor is a 400.
+    let one = sent[0];
+    let res = app
+        .request(Method::DELETE, &format!("/api/v1/assistance-logs/{one}"))
+        .bearer_auth(&f.member)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app.get("/api/v1/sync/pull?cursor=garbage", &f.member).await;
+    assert_problem(res, StatusCode::BAD_REQUEST, "invalid_cursor").await;
+}
+
+#[tokio::test]
+async fn archived_records_reach_the_phone_as_ids() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let id = Uuid::new_v4();
+    assert_eq!(
+        app.post_json("/api/v1/assistance-logs", Some(&f.member), &log(id))
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let (_, cursor) = pull_all(&app, &f.member, None, 100).await;
+    let res = app
+        .request(Method::DELETE, &format!("/api/v1/assistance-logs/{id}"))
+        .bearer_auth(&f.member)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::OK);
+    // Changes reach the feed once every older transaction of the server has finished, so a
+    // phone pulls again until they show up.
+    let mut cursor = Some(cursor);
+    let mut archived: Vec<Value> = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while archived.is_empty() && std::time::Instant::now() < deadline {
+        let (pages, c) = pull_all(&app, &f.member, cursor, 100).await;
+        cursor = Some(c);
+        archived.extend(pages.iter().flat_map(|p| {
+            p["archived"]["assistance_logs"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        }));
+        assert!(ids(&pages, "assistance_logs").is_empty());
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(archived, vec![json!(id)]);
+}
+
+#[tokio::test]
+async fn admins_manage_categories() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+    let res = app
+        .post_json(
+            "/api/v1/categories",
+            Some(&admin),
+            &json!({"code": "land_records", "name": "Đất đai trực tuyến", "sort_order": 45}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = app
+        .post_json(
+            "/api/v1/categories",
+            Some(&admin),
+            &json!({"code": "land_records", "name": "Again"}),
+        )
+        .await;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let res = app
+        .post_json(
+            "/api/v1/categories",
+            Some(&f.officer),
+            &json!({"code": "x_y", "name": "X"}),
+        )
+        .await;
+    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+
+    let old = Uuid::new_v4();
+    let body = with(log(old), "category_code", json!("land_records"));
+    assert_eq!(
+        app.post_json("/api/v1/assistance-logs", Some(&f.member), &body)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let res = app
+        .request(Method::POST, "/api/v1/categories/land_records/retire")
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::OK);
+    // Listed only on request; old logs keep it, resends stay duplicates, new logs are refused.
+    let list: Value = app
+        .get("/api/v1/categories", &f.member)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list.as_array().expect("list").len(), 13);
+    let list: Value = app
+        .get("/api/v1/categories?include_retired=true", &f.member)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list.as_array().expect("list").len(), 14);
+    assert_eq!(
+        app.post_json("/api/v1/assistance-logs", Some(&f.member), &body)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let res = app
+        .post_json(
+            "/api/v1/assistance-logs",
+            Some(&f.member),
+            &with(log(Uuid::new_v4()), "category_code", json!("land_records")),
+        )
+        .await;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let res = app
+        .patch_json(
+            &format!("/api/v1/assistance-logs/{old}"),
+            &f.member,
+            None,
+            &json!({"citizens_helped": 4}),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "editing an old log keeps its retired category"
+    );
+}

@@ -10,6 +10,7 @@ pub mod sessions;
 pub mod sync;
 pub mod teams;
 pub mod throttle;
+pub mod trainings;
 pub mod units;
 pub mod users;
 pub mod villages;

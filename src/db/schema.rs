@@ -194,6 +194,57 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    trainings (id) {
+        id -> Uuid,
+        title -> Text,
+        topics -> Array<Text>,
+        kind -> Text,
+        mode -> Text,
+        platform -> Nullable<Text>,
+        organiser -> Nullable<Text>,
+        trainer -> Nullable<Text>,
+        starts_at -> Timestamptz,
+        ends_at -> Timestamptz,
+        commune_code -> Text,
+        province_code -> Text,
+        village_id -> Nullable<Int8>,
+        team_id -> Nullable<Int8>,
+        participants -> Nullable<Int4>,
+        participants_male -> Nullable<Int4>,
+        participants_female -> Nullable<Int4>,
+        age_under_18 -> Nullable<Int4>,
+        age_18_35 -> Nullable<Int4>,
+        age_36_59 -> Nullable<Int4>,
+        age_60_plus -> Nullable<Int4>,
+        created_by -> Uuid,
+        archived_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        sync_xid -> Int8,
+        sync_seq -> Int8,
+    }
+}
+
+diesel::table! {
+    training_attendance (id) {
+        id -> Uuid,
+        training_id -> Uuid,
+        member_id -> Int8,
+        team_id -> Int8,
+        commune_code -> Text,
+        province_code -> Text,
+        status -> Text,
+        certificate_ref -> Nullable<Text>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        sync_xid -> Int8,
+        sync_seq -> Int8,
+    }
+}
+
 diesel::joinable!(auth_sessions -> users (user_id));
 diesel::joinable!(members -> teams (team_id));
 diesel::joinable!(refresh_tokens -> auth_sessions (session_id));
@@ -211,4 +262,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     assistance_categories,
     assistance_logs,
+    trainings,
+    training_attendance,
 );

@@ -4,7 +4,11 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool};
 
-use super::schema::{assistance_categories, assistance_logs, members, teams, villages};
+use super::schema::{
+    assistance_categories, assistance_logs, members, teams, training_attendance, trainings,
+    villages,
+};
+use super::trainings::{self as training_rows, Attendance, Training};
 use super::{
     categories::Category, logs::AssistanceLog, members::Member, teams::Team, villages::Village,
 };
@@ -118,6 +122,43 @@ pub fn logs(
         .order((
             assistance_logs::sync_xid.asc(),
             assistance_logs::sync_seq.asc(),
+        ))
+        .limit(w.limit)
+        .load(conn)
+}
+
+pub fn trainings(
+    conn: &mut PgConnection,
+    scope: &Scope,
+    w: &Window,
+) -> QueryResult<Changed<Training>> {
+    training_rows::scoped(scope)
+        .filter(after(w.from, w.horizon))
+        .select((
+            Training::as_select(),
+            trainings::sync_xid,
+            trainings::sync_seq,
+        ))
+        .order((trainings::sync_xid.asc(), trainings::sync_seq.asc()))
+        .limit(w.limit)
+        .load(conn)
+}
+
+pub fn attendance(
+    conn: &mut PgConnection,
+    scope: &Scope,
+    w: &Window,
+) -> QueryResult<Changed<Attendance>> {
+    training_rows::attendance_scoped(scope)
+        .filter(after(w.from, w.horizon))
+        .select((
+            Attendance::as_select(),
+            training_attendance::sync_xid,
+            training_attendance::sync_seq,
+        ))
+        .order((
+            training_attendance::sync_xid.asc(),
+            training_attendance::sync_seq.asc(),
         ))
         .limit(w.limit)
         .load(conn)

@@ -3,6 +3,7 @@
 pub mod logs;
 pub mod privacy;
 pub mod sync;
+pub mod trainings;
 
 text_enum!(
     /// How the help was given.

@@ -9,9 +9,11 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::logs::{log_scope, LogContext, LogInput, LogPatch};
+use super::trainings::{record_attendance, AttendanceInput};
 use crate::auth::Caller;
 use crate::db::logs::{self as store, AssistanceLog, NewLog};
 use crate::db::sync::{self as feed, Position, Window};
+use crate::db::trainings::{self, Attendance, Training};
 use crate::db::{self, categories::Category, members::Member, teams::Team, villages::Village};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -25,6 +27,12 @@ pub enum PushItem {
         id: Uuid,
         base_version: i32,
         patch: LogPatch,
+    },
+    /// A member's attendance at a training; `base_version` when editing a known record.
+    UpsertAttendance {
+        training_id: Uuid,
+        input: AttendanceInput,
+        base_version: Option<i32>,
     },
 }
 
@@ -48,7 +56,8 @@ pub struct ItemResult {
     pub problem: Option<serde_json::Value>,
     /// For `conflict`, `duplicate` and `updated`: the server's copy now.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub current: Option<AssistanceLog>,
+    #[schema(value_type = Option<Object>)]
+    pub current: Option<serde_json::Value>,
 }
 
 impl ItemResult {
@@ -164,7 +173,7 @@ pub async fn push(
                     id: Some(id),
                     status,
                     problem: None,
-                    current: (status == ItemStatus::Duplicate).then(|| log.clone()),
+                    current: (status == ItemStatus::Duplicate).then(|| json(log)),
                 }),
                 _ => results.push(ItemResult::rejected(
                     *index,
@@ -203,15 +212,56 @@ pub async fn push(
                     id: Some(*id),
                     status,
                     problem: None,
-                    current: Some(log),
+                    current: Some(json(&log)),
                 },
                 Err(e) => ItemResult::rejected(*index, Some(*id), problem_of(&e)),
+            });
+        }
+        // Attendance: each on its own; the (training, member) pair is unique.
+        for (index, item) in &items {
+            let PushItem::UpsertAttendance {
+                training_id,
+                input,
+                base_version,
+            } = item
+            else {
+                continue;
+            };
+            let outcome = conn.transaction::<_, AppError, _>(|c| {
+                let training = trainings::get(c, &caller.scope(), *training_id)?
+                    .ok_or_else(|| AppError::not_found("training"))?;
+                record_attendance(c, &caller, &training, input, *base_version)
+            });
+            results.push(match outcome {
+                Ok(Ok((row, new))) => ItemResult {
+                    index: *index,
+                    id: Some(row.id),
+                    status: if new {
+                        ItemStatus::Created
+                    } else {
+                        ItemStatus::Updated
+                    },
+                    problem: None,
+                    current: Some(json(&row)),
+                },
+                Ok(Err(current)) => ItemResult {
+                    index: *index,
+                    id: Some(current.id),
+                    status: ItemStatus::Conflict,
+                    problem: None,
+                    current: Some(json(&current)),
+                },
+                Err(e) => ItemResult::rejected(*index, input.id, problem_of(&e)),
             });
         }
         results.sort_by_key(|r| r.index);
         Ok(results)
     })
     .await
+}
+
+fn json<T: Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or_default()
 }
 
 pub fn encode_cursor(p: Position) -> String {
@@ -243,6 +293,7 @@ pub struct Archived {
     pub teams: Vec<i64>,
     pub members: Vec<i64>,
     pub assistance_logs: Vec<Uuid>,
+    pub trainings: Vec<Uuid>,
 }
 
 /// One page of changes. Apply them in any order; then pull again with `cursor` while
@@ -257,6 +308,8 @@ pub struct PullPage {
     pub members: Vec<Member>,
     pub categories: Vec<Category>,
     pub assistance_logs: Vec<AssistanceLog>,
+    pub trainings: Vec<Training>,
+    pub attendance: Vec<Attendance>,
     /// Records archived since the cursor: remove them from the phone.
     pub archived: Archived,
 }
@@ -267,6 +320,8 @@ enum Change {
     Member(Member),
     Category(Category),
     Log(AssistanceLog),
+    Training(Training),
+    Attendance(Attendance),
 }
 
 pub async fn pull(
@@ -321,6 +376,14 @@ pub async fn pull(
                     .into_iter()
                     .map(|(v, x, s)| (Change::Log(v), x, s))
                     .collect());
+                add(feed::trainings(c, &scope, &w)?
+                    .into_iter()
+                    .map(|(v, x, s)| (Change::Training(v), x, s))
+                    .collect());
+                add(feed::attendance(c, &scope, &w)?
+                    .into_iter()
+                    .map(|(v, x, s)| (Change::Attendance(v), x, s))
+                    .collect());
                 changes.sort_by_key(|(p, _)| *p);
                 let has_more = full || changes.len() as i64 > limit;
                 changes.truncate(usize::try_from(limit).unwrap_or(0));
@@ -350,6 +413,11 @@ pub async fn pull(
                             page.archived.assistance_logs.push(l.id)
                         }
                         Change::Log(l) => page.assistance_logs.push(l),
+                        Change::Training(t) if t.archived_at.is_some() => {
+                            page.archived.trainings.push(t.id)
+                        }
+                        Change::Training(t) => page.trainings.push(t),
+                        Change::Attendance(a) => page.attendance.push(a),
                     }
                 }
                 Ok(page)

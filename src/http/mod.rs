@@ -13,6 +13,7 @@ pub mod middleware;
 pub mod pagination;
 pub mod sync;
 pub mod teams;
+pub mod trainings;
 pub mod units;
 pub mod users;
 pub mod villages;
@@ -50,6 +51,7 @@ use crate::error::AppError;
         (name = "audit", description = "Who changed what"),
         (name = "categories", description = "Kinds of help given to citizens"),
         (name = "assistance logs", description = "Citizens helped by team members"),
+        (name = "trainings", description = "Trainings of members and classes for citizens"),
         (name = "sync", description = "Offline-safe mobile sync"),
     )
 )]
@@ -174,6 +176,13 @@ where
         .service(logs::get)
         .service(logs::update)
         .service(logs::archive)
+        .service(trainings::create)
+        .service(trainings::list)
+        .service(trainings::get)
+        .service(trainings::replace)
+        .service(trainings::archive)
+        .service(trainings::attendance)
+        .service(trainings::put_attendance)
         .service(sync::push)
         .service(sync::pull)
 }

@@ -6,6 +6,7 @@ use validator::Validate;
 
 use super::extract::{Auth, ValidJson};
 use super::logs::{CreateLogRequest, UpdateLogRequest};
+use super::trainings::AttendanceRecord;
 use crate::error::{AppError, FieldError};
 use crate::fieldwork::sync::{self, ItemResult, ItemStatus, PullPage, PushItem, MAX_BATCH};
 use crate::state::AppState;
@@ -186,7 +187,33 @@ fn parse_item(raw: serde_json::Value) -> Result<PushItem, (Option<Uuid>, AppErro
                 )),
             }
         }
-        _ => Err(field("op", "op must be create_log or update_log")),
+        Some("upsert_attendance") => {
+            let training = raw
+                .get("training_id")
+                .and_then(|v| v.as_str())
+                .and_then(|s| Uuid::parse_str(s).ok());
+            let base = raw
+                .get("base_version")
+                .and_then(|v| v.as_i64())
+                .and_then(|v| i32::try_from(v).ok());
+            match training {
+                Some(training_id) => {
+                    part::<AttendanceRecord>(data, "data").map(|d| PushItem::UpsertAttendance {
+                        training_id,
+                        input: d.into(),
+                        base_version: base,
+                    })
+                }
+                None => Err(field(
+                    "training_id",
+                    "upsert_attendance needs the training's id",
+                )),
+            }
+        }
+        _ => Err(field(
+            "op",
+            "op must be create_log, update_log or upsert_attendance",
+        )),
     };
     result.map_err(|e| (id, e))
 }

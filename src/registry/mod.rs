@@ -44,7 +44,7 @@ pub fn require_officer(caller: &Caller) -> AppResult<()> {
 }
 
 /// The commune a new record goes in: it must exist and lie in the caller's scope.
-pub(crate) fn commune_in_scope(
+pub fn commune_in_scope(
     conn: &mut PgConnection,
     scope: &Scope,
     code: &str,
@@ -74,7 +74,7 @@ pub(crate) fn commune_in_scope(
 }
 
 /// The commune to use when a request names none: the caller's own, for commune-level roles.
-pub(crate) fn default_commune(caller: &Caller, given: Option<String>) -> AppResult<String> {
+pub fn default_commune(caller: &Caller, given: Option<String>) -> AppResult<String> {
     match (given, caller.role) {
         (Some(code), _) => Ok(code),
         (None, Role::CommuneOfficer | Role::TeamLeader | Role::TeamMember) => caller

@@ -10,5 +10,6 @@ mod migrations;
 mod openapi;
 mod registry;
 mod scope;
+mod trainings;
 mod units;
 mod users;

@@ -49,6 +49,13 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/assistance-logs/{id}"),
     ("patch", "/api/v1/assistance-logs/{id}"),
     ("delete", "/api/v1/assistance-logs/{id}"),
+    ("post", "/api/v1/trainings"),
+    ("get", "/api/v1/trainings"),
+    ("get", "/api/v1/trainings/{id}"),
+    ("put", "/api/v1/trainings/{id}"),
+    ("delete", "/api/v1/trainings/{id}"),
+    ("get", "/api/v1/trainings/{id}/attendance"),
+    ("put", "/api/v1/trainings/{id}/attendance"),
     ("post", "/api/v1/sync/push"),
     ("get", "/api/v1/sync/pull"),
 ];

@@ -170,6 +170,48 @@ fn admin_only(role: Role, _: Target) -> Expect {
     }
 }
 
+fn training_body(commune: &str) -> Value {
+    json!({"title": "Tập huấn", "kind": "member_training", "mode": "in_person", "commune_code": commune,
+           "starts_at": "2025-10-10T08:00:00+07:00", "ends_at": "2025-10-10T10:00:00+07:00"})
+}
+
+/// Trainings are read by everyone in their commune, officers above it.
+fn read_training(role: Role, t: Target) -> Expect {
+    if visible(role, Kind::Village, t) {
+        Expect::Allowed
+    } else {
+        Expect::Hidden
+    }
+}
+
+/// Officers in scope change trainings; a leader only its own team's (the fixture's are the
+/// admin's, so the leader is refused).
+fn write_training(role: Role, t: Target) -> Expect {
+    match read_training(role, t) {
+        Expect::Hidden => Expect::Hidden,
+        _ if officer(role) => Expect::Allowed,
+        _ => Expect::Forbidden,
+    }
+}
+
+/// Attendance: officers in scope; a leader for the members of its own team.
+fn write_attendance(role: Role, t: Target) -> Expect {
+    match read_training(role, t) {
+        Expect::Hidden => Expect::Hidden,
+        _ if officer(role) || (role == Role::Leader && t == Target::A) => Expect::Allowed,
+        _ => Expect::Forbidden,
+    }
+}
+
+/// Creating a training in the commune of `t`: officers in scope; a leader in its own commune.
+fn create_training(role: Role, t: Target) -> Expect {
+    match role {
+        Role::Leader if matches!(t, Target::A | Target::A2) => Expect::Allowed,
+        Role::Leader | Role::Member => Expect::Forbidden,
+        _ => create_in(role, t),
+    }
+}
+
 fn everyone(_: Role, _: Target) -> Expect {
     Expect::Allowed
 }
@@ -189,6 +231,7 @@ struct Fixture {
     member: HashMap<Target, i64>,
     user: HashMap<Target, uuid::Uuid>,
     log: HashMap<Target, uuid::Uuid>,
+    training: HashMap<Target, String>,
     tokens: Vec<(Role, String)>,
 }
 
@@ -348,6 +391,72 @@ const ROUTES: &[Route] = &[
         "/api/v1/sync/pull",
         |_, _, _| (Method::GET, "/api/v1/sync/pull?limit=10".into(), None),
         everyone
+    ),
+    route!(
+        "get",
+        "/api/v1/trainings",
+        |_, _, _| (Method::GET, "/api/v1/trainings".into(), None),
+        everyone
+    ),
+    route!(
+        "post",
+        "/api/v1/trainings",
+        |f, t, _| (
+            Method::POST,
+            "/api/v1/trainings".into(),
+            Some(training_body(&f.commune[&t]))
+        ),
+        create_training
+    ),
+    route!(
+        "get",
+        "/api/v1/trainings/{id}",
+        |f, t, _| (
+            Method::GET,
+            format!("/api/v1/trainings/{}", f.training[&t]),
+            None
+        ),
+        read_training
+    ),
+    route!(
+        "put",
+        "/api/v1/trainings/{id}",
+        |f, t, _| (
+            Method::PUT,
+            format!("/api/v1/trainings/{}", f.training[&t]),
+            Some(training_body(&f.commune[&t]))
+        ),
+        write_training
+    ),
+    route!(
+        "get",
+        "/api/v1/trainings/{id}/attendance",
+        |f, t, _| (
+            Method::GET,
+            format!("/api/v1/trainings/{}/attendance", f.training[&t]),
+            None
+        ),
+        read_training
+    ),
+    route!(
+        "put",
+        "/api/v1/trainings/{id}/attendance",
+        |f, t, _| (
+            Method::PUT,
+            format!("/api/v1/trainings/{}/attendance", f.training[&t]),
+            Some(json!({"records": [{"member_id": f.member[&t], "status": "attended"}]}))
+        ),
+        write_attendance
+    ),
+    route!(
+        "delete",
+        "/api/v1/trainings/{id}",
+        |f, t, _| (
+            Method::DELETE,
+            format!("/api/v1/trainings/{}", f.training[&t]),
+            None
+        ),
+        write_training
     ),
     route!(
         "get",
@@ -603,6 +712,7 @@ async fn fixture(app: &TestApp) -> Fixture {
     let mut member = HashMap::new();
     let mut user = HashMap::new();
     let mut log = HashMap::new();
+    let mut training = HashMap::new();
     for t in TARGETS {
         let c = &commune[&t];
         let v: Value = app
@@ -663,6 +773,13 @@ async fn fixture(app: &TestApp) -> Fixture {
         };
         toso::db::logs::insert_new(&mut app.db.conn(), &[row]).expect("log");
         log.insert(t, id);
+        let tr: Value = app
+            .post_json("/api/v1/trainings", Some(&admin), &training_body(c))
+            .await
+            .json()
+            .await
+            .expect("training");
+        training.insert(t, tr["id"].as_str().expect("id").to_string());
         user.insert(
             t,
             app.create_user(
@@ -707,6 +824,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         member,
         user,
         log,
+        training,
         tokens,
     }
 }

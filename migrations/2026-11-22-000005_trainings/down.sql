@@ -1,0 +1,2 @@
+DROP TABLE training_attendance;
+DROP TABLE trainings;

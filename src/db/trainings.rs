@@ -1,0 +1,301 @@
+//! Training sessions and the attendance of team members.
+
+use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::schema::{training_attendance as att, trainings};
+use super::Page;
+use crate::auth::Scope;
+
+#[derive(Clone, Debug, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = trainings, check_for_backend(Pg))]
+pub struct Training {
+    pub id: Uuid,
+    pub title: String,
+    pub topics: Vec<String>,
+    /// member_training or citizen_class.
+    pub kind: String,
+    /// in_person, online or blended.
+    pub mode: String,
+    /// onetouch, binh_dan_hoc_vu_so or other.
+    pub platform: Option<String>,
+    pub organiser: Option<String>,
+    pub trainer: Option<String>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub commune_code: String,
+    pub province_code: String,
+    pub village_id: Option<i64>,
+    /// The team that ran it, if one did.
+    pub team_id: Option<i64>,
+    /// Citizen classes: how many took part, optionally by sex and age band.
+    pub participants: Option<i32>,
+    pub participants_male: Option<i32>,
+    pub participants_female: Option<i32>,
+    pub age_under_18: Option<i32>,
+    pub age_18_35: Option<i32>,
+    pub age_36_59: Option<i32>,
+    pub age_60_plus: Option<i32>,
+    pub created_by: Uuid,
+    pub archived_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Insertable, AsChangeset)]
+#[diesel(table_name = trainings, treat_none_as_null = true)]
+pub struct TrainingFields {
+    pub title: String,
+    pub topics: Vec<String>,
+    pub kind: String,
+    pub mode: String,
+    pub platform: Option<String>,
+    pub organiser: Option<String>,
+    pub trainer: Option<String>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub village_id: Option<i64>,
+    pub team_id: Option<i64>,
+    pub participants: Option<i32>,
+    pub participants_male: Option<i32>,
+    pub participants_female: Option<i32>,
+    pub age_under_18: Option<i32>,
+    pub age_18_35: Option<i32>,
+    pub age_36_59: Option<i32>,
+    pub age_60_plus: Option<i32>,
+}
+
+#[derive(Clone, Debug, Insertable)]
+#[diesel(table_name = trainings)]
+pub struct NewTraining {
+    pub id: Uuid,
+    pub commune_code: String,
+    pub province_code: String,
+    pub created_by: Uuid,
+    #[diesel(embed)]
+    pub fields: TrainingFields,
+}
+
+#[derive(Debug, Default)]
+pub struct TrainingFilter {
+    pub unit_code: Option<String>,
+    pub team_id: Option<i64>,
+    pub kind: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub include_archived: bool,
+}
+
+pub(crate) fn scoped(scope: &Scope) -> trainings::BoxedQuery<'static, Pg> {
+    let q = trainings::table.into_boxed();
+    match scope {
+        Scope::Country => q,
+        Scope::Province(p) => q.filter(trainings::province_code.eq(p.clone())),
+        Scope::Commune(c) | Scope::Team { commune: c, .. } => {
+            q.filter(trainings::commune_code.eq(c.clone()))
+        }
+    }
+}
+
+fn filtered(scope: &Scope, f: &TrainingFilter) -> trainings::BoxedQuery<'static, Pg> {
+    let mut q = scoped(scope);
+    if let Some(u) = &f.unit_code {
+        q = q.filter(
+            trainings::commune_code
+                .eq(u.clone())
+                .or(trainings::province_code.eq(u.clone())),
+        );
+    }
+    if let Some(t) = f.team_id {
+        q = q.filter(trainings::team_id.eq(t));
+    }
+    if let Some(k) = &f.kind {
+        q = q.filter(trainings::kind.eq(k.clone()));
+    }
+    if let Some(from) = f.from {
+        q = q.filter(trainings::starts_at.ge(from));
+    }
+    if let Some(to) = f.to {
+        q = q.filter(trainings::starts_at.lt(to));
+    }
+    if !f.include_archived {
+        q = q.filter(trainings::archived_at.is_null());
+    }
+    q
+}
+
+pub fn list(
+    conn: &mut PgConnection,
+    scope: &Scope,
+    f: &TrainingFilter,
+    page: Page,
+) -> QueryResult<(Vec<Training>, i64)> {
+    let total = filtered(scope, f).count().get_result(conn)?;
+    let rows = filtered(scope, f)
+        .select(Training::as_select())
+        .order((trainings::starts_at.desc(), trainings::id.asc()))
+        .limit(page.limit)
+        .offset(page.offset)
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+pub fn get(conn: &mut PgConnection, scope: &Scope, id: Uuid) -> QueryResult<Option<Training>> {
+    scoped(scope)
+        .filter(trainings::id.eq(id))
+        .select(Training::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn get_any(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Training>> {
+    trainings::table
+        .find(id)
+        .select(Training::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn lock(conn: &mut PgConnection, scope: &Scope, id: Uuid) -> QueryResult<Option<Training>> {
+    if get(conn, scope, id)?.is_none() {
+        return Ok(None);
+    }
+    trainings::table
+        .find(id)
+        .select(Training::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
+}
+
+/// Inserts unless the id exists; `false` when it did (a resend).
+pub fn insert_new(conn: &mut PgConnection, new: &NewTraining) -> QueryResult<bool> {
+    diesel::insert_into(trainings::table)
+        .values(new)
+        .on_conflict(trainings::id)
+        .do_nothing()
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
+pub fn update(conn: &mut PgConnection, id: Uuid, fields: &TrainingFields) -> QueryResult<Training> {
+    diesel::update(trainings::table.find(id))
+        .set((
+            fields,
+            trainings::version.eq(trainings::version + 1),
+            trainings::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Training::as_returning())
+        .get_result(conn)
+}
+
+pub fn set_archived(conn: &mut PgConnection, id: Uuid, archived: bool) -> QueryResult<Training> {
+    let at: Option<DateTime<Utc>> = archived.then(Utc::now);
+    diesel::update(trainings::table.find(id))
+        .set((
+            trainings::archived_at.eq(at),
+            trainings::version.eq(trainings::version + 1),
+            trainings::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Training::as_returning())
+        .get_result(conn)
+}
+
+#[derive(Clone, Debug, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = att, check_for_backend(Pg))]
+pub struct Attendance {
+    pub id: Uuid,
+    pub training_id: Uuid,
+    pub member_id: i64,
+    pub team_id: i64,
+    pub commune_code: String,
+    pub province_code: String,
+    /// invited, attended or completed.
+    pub status: String,
+    pub certificate_ref: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Insertable)]
+#[diesel(table_name = att)]
+pub struct NewAttendance {
+    pub id: Uuid,
+    pub training_id: Uuid,
+    pub member_id: i64,
+    pub team_id: i64,
+    pub commune_code: String,
+    pub province_code: String,
+    pub status: String,
+    pub certificate_ref: Option<String>,
+}
+
+pub fn attendance_of(conn: &mut PgConnection, training_id: Uuid) -> QueryResult<Vec<Attendance>> {
+    att::table
+        .filter(att::training_id.eq(training_id))
+        .select(Attendance::as_select())
+        .order((att::member_id.asc(), att::id.asc()))
+        .load(conn)
+}
+
+pub fn attendance_for(
+    conn: &mut PgConnection,
+    training_id: Uuid,
+    member_id: i64,
+) -> QueryResult<Option<Attendance>> {
+    att::table
+        .filter(att::training_id.eq(training_id))
+        .filter(att::member_id.eq(member_id))
+        .select(Attendance::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
+}
+
+/// Records a member's attendance; the (training, member) pair is unique, so a resend or a
+/// second phone updates the one row. Returns the row and whether it was new.
+pub fn upsert_attendance(
+    conn: &mut PgConnection,
+    new: &NewAttendance,
+) -> QueryResult<(Attendance, bool)> {
+    let inserted = diesel::insert_into(att::table)
+        .values(new)
+        .on_conflict((att::training_id, att::member_id))
+        .do_nothing()
+        .returning(Attendance::as_returning())
+        .get_result(conn)
+        .optional()?;
+    if let Some(row) = inserted {
+        return Ok((row, true));
+    }
+    let row = diesel::update(
+        att::table
+            .filter(att::training_id.eq(new.training_id))
+            .filter(att::member_id.eq(new.member_id)),
+    )
+    .set((
+        att::status.eq(&new.status),
+        att::certificate_ref.eq(&new.certificate_ref),
+        att::version.eq(att::version + 1),
+        att::updated_at.eq(diesel::dsl::now),
+    ))
+    .returning(Attendance::as_returning())
+    .get_result(conn)?;
+    Ok((row, false))
+}
+
+pub(crate) fn attendance_scoped(scope: &Scope) -> att::BoxedQuery<'static, Pg> {
+    let q = att::table.into_boxed();
+    match scope {
+        Scope::Country => q,
+        Scope::Province(p) => q.filter(att::province_code.eq(p.clone())),
+        Scope::Commune(c) | Scope::Team { commune: c, .. } => {
+            q.filter(att::commune_code.eq(c.clone()))
+        }
+    }
+}

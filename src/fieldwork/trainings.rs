@@ -1,0 +1,489 @@
+//! Training sessions and attendance: who may record them and what makes them valid.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::auth::{Caller, Role, Scope};
+use crate::db::schema::{members, teams, villages};
+use crate::db::trainings::{
+    self as store, Attendance, NewAttendance, NewTraining, Training, TrainingFields, TrainingFilter,
+};
+use crate::db::{self, Page};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::state::AppState;
+
+text_enum!(TrainingKind { MemberTraining => "member_training", CitizenClass => "citizen_class" });
+text_enum!(TrainingMode { InPerson => "in_person", Online => "online", Blended => "blended" });
+text_enum!(
+    /// The learning platform used, if any.
+    Platform { OneTouch => "onetouch", BinhDanHocVuSo => "binh_dan_hoc_vu_so", Other => "other" }
+);
+text_enum!(AttendanceStatus { Invited => "invited", Attended => "attended", Completed => "completed" });
+
+#[derive(Clone, Debug)]
+pub struct TrainingInput {
+    pub title: String,
+    pub topics: Vec<String>,
+    pub kind: TrainingKind,
+    pub mode: TrainingMode,
+    pub platform: Option<Platform>,
+    pub organiser: Option<String>,
+    pub trainer: Option<String>,
+    pub starts_at: DateTime<FixedOffset>,
+    pub ends_at: DateTime<FixedOffset>,
+    pub village_id: Option<i64>,
+    pub team_id: Option<i64>,
+    pub participants: Option<i32>,
+    pub participants_male: Option<i32>,
+    pub participants_female: Option<i32>,
+    pub age_under_18: Option<i32>,
+    pub age_18_35: Option<i32>,
+    pub age_36_59: Option<i32>,
+    pub age_60_plus: Option<i32>,
+}
+
+#[derive(Clone, Debug)]
+pub struct AttendanceInput {
+    pub id: Option<Uuid>,
+    pub member_id: i64,
+    pub status: AttendanceStatus,
+    pub certificate_ref: Option<String>,
+}
+
+fn not_found() -> AppError {
+    AppError::not_found("training")
+}
+
+/// Officers in scope, and a team leader for its own commune and team.
+fn require_organiser(caller: &Caller) -> AppResult<()> {
+    if caller.role.is_officer() || caller.role == Role::TeamLeader {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "only officers and team leaders record trainings",
+        ))
+    }
+}
+
+fn fields(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    commune: &str,
+    input: TrainingInput,
+) -> AppResult<TrainingFields> {
+    let mut errors = Vec::new();
+    if input.title.trim().is_empty() {
+        errors.push(FieldError::new(
+            "title",
+            "required",
+            "title must not be empty",
+        ));
+    }
+    if input.topics.len() > 20
+        || input
+            .topics
+            .iter()
+            .any(|t| t.trim().is_empty() || t.chars().count() > 100)
+    {
+        errors.push(FieldError::new(
+            "topics",
+            "invalid_value",
+            "up to 20 topics of 1 to 100 characters",
+        ));
+    }
+    if input.ends_at < input.starts_at {
+        errors.push(FieldError::new(
+            "ends_at",
+            "before_start",
+            "ends_at is before starts_at",
+        ));
+    }
+    let team_id = match (caller.role, input.team_id) {
+        (Role::TeamLeader, None) => caller.team_id,
+        (Role::TeamLeader, Some(t)) if Some(t) != caller.team_id => {
+            errors.push(FieldError::new(
+                "team_id",
+                "not_own_team",
+                "a team leader records trainings of its own team",
+            ));
+            None
+        }
+        (_, t) => t,
+    };
+    if let Some(t) = team_id {
+        let live = teams::table
+            .filter(teams::id.eq(t))
+            .filter(teams::commune_code.eq(commune))
+            .filter(teams::archived_at.is_null())
+            .count()
+            .get_result::<i64>(conn)?;
+        if live == 0 {
+            errors.push(FieldError::new(
+                "team_id",
+                "unknown_team",
+                "no live team of this commune has this id",
+            ));
+        }
+    }
+    if let Some(v) = input.village_id {
+        let live = villages::table
+            .filter(villages::id.eq(v))
+            .filter(villages::commune_code.eq(commune))
+            .filter(villages::archived_at.is_null())
+            .count()
+            .get_result::<i64>(conn)?;
+        if live == 0 {
+            errors.push(FieldError::new(
+                "village_id",
+                "wrong_village",
+                "the village must be a live village of the commune",
+            ));
+        }
+    }
+    let counts = [
+        ("participants_male", input.participants_male),
+        ("participants_female", input.participants_female),
+        ("age_under_18", input.age_under_18),
+        ("age_18_35", input.age_18_35),
+        ("age_36_59", input.age_36_59),
+        ("age_60_plus", input.age_60_plus),
+    ];
+    match input.kind {
+        TrainingKind::MemberTraining => {
+            for (name, value) in counts
+                .iter()
+                .chain([("participants", input.participants)].iter())
+            {
+                if value.is_some() {
+                    errors.push(FieldError::new(
+                        *name,
+                        "not_allowed",
+                        "member trainings count attendance, not participants",
+                    ));
+                }
+            }
+        }
+        TrainingKind::CitizenClass => {
+            let total = input.participants.unwrap_or(-1);
+            if !(0..=100_000).contains(&total) {
+                errors.push(FieldError::new(
+                    "participants",
+                    "required",
+                    "a citizen class needs participants (0 to 100000)",
+                ));
+            }
+            for (name, value) in counts {
+                if value.is_some_and(|v| !(0..=100_000).contains(&v)) {
+                    errors.push(FieldError::new(
+                        name,
+                        "range",
+                        format!("{name} must be 0 to 100000"),
+                    ));
+                }
+            }
+            let by_sex =
+                input.participants_male.unwrap_or(0) + input.participants_female.unwrap_or(0);
+            let by_age = [
+                input.age_under_18,
+                input.age_18_35,
+                input.age_36_59,
+                input.age_60_plus,
+            ]
+            .iter()
+            .map(|v| v.unwrap_or(0))
+            .sum::<i32>();
+            if total >= 0 && by_sex > total {
+                errors.push(FieldError::new(
+                    "participants_male",
+                    "exceeds_total",
+                    "men and women add up to more than participants",
+                ));
+            }
+            if total >= 0 && by_age > total {
+                errors.push(FieldError::new(
+                    "age_under_18",
+                    "exceeds_total",
+                    "the age bands add up to more than participants",
+                ));
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    Ok(TrainingFields {
+        title: input.title.trim().to_string(),
+        topics: input.topics.iter().map(|t| t.trim().to_string()).collect(),
+        kind: input.kind.as_str().to_string(),
+        mode: input.mode.as_str().to_string(),
+        platform: input.platform.map(|p| p.as_str().to_string()),
+        organiser: input
+            .organiser
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty()),
+        trainer: input
+            .trainer
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty()),
+        starts_at: input.starts_at.with_timezone(&Utc),
+        ends_at: input.ends_at.with_timezone(&Utc),
+        village_id: input.village_id,
+        team_id,
+        participants: input.participants,
+        participants_male: input.participants_male,
+        participants_female: input.participants_female,
+        age_under_18: input.age_under_18,
+        age_18_35: input.age_18_35,
+        age_36_59: input.age_36_59,
+        age_60_plus: input.age_60_plus,
+    })
+}
+
+/// `Ok(true)` when created, `Ok(false)` when this id was already recorded (a resend).
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    commune_code: Option<String>,
+    input: TrainingInput,
+) -> AppResult<(Training, bool)> {
+    require_organiser(caller)?;
+    let commune = crate::registry::default_commune(caller, commune_code)?;
+    let caller = caller.clone();
+    db::run(&state.pool, move |conn| {
+        conn.transaction(|c| {
+            let scope = caller.scope();
+            if store::get_any(c, id)?.is_some() {
+                let stored = store::get(c, &scope, id)?.ok_or_else(|| AppError::Conflict {
+                    code: "id_conflict",
+                    detail: "another record already uses this id".into(),
+                })?;
+                return Ok((stored, false));
+            }
+            let unit = match caller.role {
+                Role::TeamLeader if caller.unit_code.as_deref() != Some(commune.as_str()) => {
+                    return Err(AppError::Forbidden {
+                        code: "outside_scope",
+                        detail: "a team leader records trainings in its own commune".into(),
+                    })
+                }
+                Role::TeamLeader => crate::registry::commune_in_scope(
+                    c,
+                    &Scope::Commune(commune.clone()),
+                    &commune,
+                )?,
+                _ => crate::registry::commune_in_scope(c, &scope, &commune)?,
+            };
+            let fields = fields(c, &caller, &unit.code, input)?;
+            let new = NewTraining {
+                id,
+                commune_code: unit.code,
+                province_code: unit.province_code,
+                created_by: caller.user_id,
+                fields,
+            };
+            let created = store::insert_new(c, &new)?;
+            let stored = store::get_any(c, id)?.ok_or_else(not_found)?;
+            Ok((stored, created))
+        })
+    })
+    .await
+}
+
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    filter: TrainingFilter,
+    page: Page,
+) -> AppResult<(Vec<Training>, i64)> {
+    let scope = caller.scope();
+    db::run(&state.pool, move |c| {
+        Ok(store::list(c, &scope, &filter, page)?)
+    })
+    .await
+}
+
+pub async fn get(state: &AppState, caller: &Caller, id: Uuid) -> AppResult<Training> {
+    let scope = caller.scope();
+    db::run(&state.pool, move |c| {
+        store::get(c, &scope, id)?.ok_or_else(not_found)
+    })
+    .await
+}
+
+/// A leader may change only what its own team ran.
+fn require_manager(caller: &Caller, training: &Training) -> AppResult<()> {
+    require_organiser(caller)?;
+    if caller.role == Role::TeamLeader && training.team_id != caller.team_id {
+        return Err(AppError::forbidden(
+            "a team leader changes only its own team's trainings",
+        ));
+    }
+    Ok(())
+}
+
+pub async fn replace(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    input: TrainingInput,
+    expected: Option<i32>,
+) -> AppResult<Training> {
+    let caller = caller.clone();
+    db::run(&state.pool, move |conn| {
+        conn.transaction(|c| {
+            let current = store::lock(c, &caller.scope(), id)?.ok_or_else(not_found)?;
+            require_manager(&caller, &current)?;
+            crate::registry::check_version("training", current.version, expected)?;
+            let fields = fields(c, &caller, &current.commune_code, input)?;
+            Ok(store::update(c, id, &fields)?)
+        })
+    })
+    .await
+}
+
+pub async fn set_archived(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    archive: bool,
+    expected: Option<i32>,
+) -> AppResult<Training> {
+    let caller = caller.clone();
+    db::run(&state.pool, move |conn| {
+        conn.transaction(|c| {
+            let current = store::lock(c, &caller.scope(), id)?.ok_or_else(not_found)?;
+            require_manager(&caller, &current)?;
+            crate::registry::check_version("training", current.version, expected)?;
+            if archive == current.archived_at.is_some() {
+                return Ok(current);
+            }
+            Ok(store::set_archived(c, id, archive)?)
+        })
+    })
+    .await
+}
+
+pub async fn attendance(state: &AppState, caller: &Caller, id: Uuid) -> AppResult<Vec<Attendance>> {
+    let scope = caller.scope();
+    db::run(&state.pool, move |c| {
+        store::get(c, &scope, id)?.ok_or_else(not_found)?;
+        Ok(store::attendance_of(c, id)?)
+    })
+    .await
+}
+
+/// Checks and records one member's attendance inside the caller's transaction.
+/// Returns the row and whether it was new; `base_version` guards an edit from a phone.
+pub fn record_attendance(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    training: &Training,
+    input: &AttendanceInput,
+    base_version: Option<i32>,
+) -> AppResult<Result<(Attendance, bool), Attendance>> {
+    if training.kind != TrainingKind::MemberTraining.as_str() {
+        return Err(AppError::Conflict {
+            code: "not_member_training",
+            detail: "attendance is kept for member trainings only".into(),
+        });
+    }
+    if training.archived_at.is_some() {
+        return Err(AppError::Conflict {
+            code: "training_archived",
+            detail: "the training is archived".into(),
+        });
+    }
+    require_organiser(caller)?;
+    let member: Option<(i64, String, String)> = members::table
+        .filter(members::id.eq(input.member_id))
+        .filter(members::commune_code.eq(&training.commune_code))
+        .filter(members::archived_at.is_null())
+        .select((
+            members::team_id,
+            members::commune_code,
+            members::province_code,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((team_id, commune_code, province_code)) = member else {
+        return Err(AppError::field(
+            "member_id",
+            "unknown_member",
+            "no member of the training's commune has this id",
+        ));
+    };
+    if caller.role == Role::TeamLeader && Some(team_id) != caller.team_id {
+        return Err(AppError::forbidden(
+            "a team leader records attendance of its own team's members",
+        ));
+    }
+    if input
+        .certificate_ref
+        .as_ref()
+        .is_some_and(|c| c.chars().count() > 100)
+    {
+        return Err(AppError::field(
+            "certificate_ref",
+            "too_long",
+            "certificate_ref must have at most 100 characters",
+        ));
+    }
+    if let (Some(base), Some(current)) = (
+        base_version,
+        store::attendance_for(conn, training.id, input.member_id)?,
+    ) {
+        if current.version != base {
+            return Ok(Err(current));
+        }
+    }
+    let new = NewAttendance {
+        id: input.id.unwrap_or_else(Uuid::new_v4),
+        training_id: training.id,
+        member_id: input.member_id,
+        team_id,
+        commune_code,
+        province_code,
+        status: input.status.as_str().to_string(),
+        certificate_ref: input.certificate_ref.clone(),
+    };
+    Ok(Ok(store::upsert_attendance(conn, &new)?))
+}
+
+/// Records several members' attendance at once (all or nothing); returns the whole list.
+pub async fn put_attendance(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    records: Vec<AttendanceInput>,
+) -> AppResult<Vec<Attendance>> {
+    let caller = caller.clone();
+    db::run(&state.pool, move |conn| {
+        conn.transaction(|c| {
+            let training = store::lock(c, &caller.scope(), id)?.ok_or_else(not_found)?;
+            for (i, record) in records.iter().enumerate() {
+                // Without a base version there is no conflict to report.
+                let _recorded = record_attendance(c, &caller, &training, record, None).map_err(
+                    |e| match e {
+                        AppError::Validation(fields) => AppError::Validation(
+                            fields
+                                .into_iter()
+                                .map(|f| {
+                                    FieldError::new(
+                                        format!("records[{i}].{}", f.field),
+                                        f.code,
+                                        f.message,
+                                    )
+                                })
+                                .collect(),
+                        ),
+                        other => other,
+                    },
+                )?;
+            }
+            Ok(store::attendance_of(c, id)?)
+        })
+    })
+    .await
+}

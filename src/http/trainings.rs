@@ -1,0 +1,288 @@
+use actix_web::http::StatusCode;
+use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use super::extract::{if_match_version, versioned, Auth, ValidJson};
+use super::pagination::{PageQuery, Paged};
+use crate::db::trainings::{Attendance, Training, TrainingFilter};
+use crate::error::AppError;
+use crate::fieldwork::trainings::{
+    self, AttendanceInput, AttendanceStatus, Platform, TrainingInput, TrainingKind, TrainingMode,
+};
+use crate::state::AppState;
+
+#[derive(Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingRequest {
+    /// Optional on update; on create, a phone may send its own UUID so resends are safe.
+    pub id: Option<Uuid>,
+    /// The commune (defaults to the caller's own); ignored on update.
+    #[validate(length(min = 5, max = 5))]
+    pub commune_code: Option<String>,
+    #[validate(length(min = 1, max = 300))]
+    pub title: String,
+    #[serde(default)]
+    pub topics: Vec<String>,
+    pub kind: TrainingKind,
+    pub mode: TrainingMode,
+    pub platform: Option<Platform>,
+    #[validate(length(max = 200))]
+    pub organiser: Option<String>,
+    #[validate(length(max = 200))]
+    pub trainer: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub starts_at: DateTime<FixedOffset>,
+    #[schema(value_type = String, format = DateTime)]
+    pub ends_at: DateTime<FixedOffset>,
+    pub village_id: Option<i64>,
+    /// The team that ran it (a team leader's own team by default).
+    pub team_id: Option<i64>,
+    /// Citizen classes only.
+    pub participants: Option<i32>,
+    pub participants_male: Option<i32>,
+    pub participants_female: Option<i32>,
+    pub age_under_18: Option<i32>,
+    pub age_18_35: Option<i32>,
+    pub age_36_59: Option<i32>,
+    pub age_60_plus: Option<i32>,
+}
+
+impl From<TrainingRequest> for TrainingInput {
+    fn from(b: TrainingRequest) -> Self {
+        TrainingInput {
+            title: b.title,
+            topics: b.topics,
+            kind: b.kind,
+            mode: b.mode,
+            platform: b.platform,
+            organiser: b.organiser,
+            trainer: b.trainer,
+            starts_at: b.starts_at,
+            ends_at: b.ends_at,
+            village_id: b.village_id,
+            team_id: b.team_id,
+            participants: b.participants,
+            participants_male: b.participants_male,
+            participants_female: b.participants_female,
+            age_under_18: b.age_under_18,
+            age_18_35: b.age_18_35,
+            age_36_59: b.age_36_59,
+            age_60_plus: b.age_60_plus,
+        }
+    }
+}
+
+#[derive(Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttendanceRecord {
+    /// Optional client id of the record.
+    pub id: Option<Uuid>,
+    pub member_id: i64,
+    pub status: AttendanceStatus,
+    #[validate(length(max = 100))]
+    pub certificate_ref: Option<String>,
+}
+
+impl From<AttendanceRecord> for AttendanceInput {
+    fn from(r: AttendanceRecord) -> Self {
+        AttendanceInput {
+            id: r.id,
+            member_id: r.member_id,
+            status: r.status,
+            certificate_ref: r.certificate_ref,
+        }
+    }
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttendanceRequest {
+    /// 1 to 500 records.
+    #[validate(nested)]
+    pub records: Vec<AttendanceRecord>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TrainingListQuery {
+    /// A province or commune code.
+    pub unit: Option<String>,
+    pub team: Option<i64>,
+    pub kind: Option<TrainingKind>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub include_archived: Option<bool>,
+    pub page: Option<i64>,
+    pub page_size: Option<i64>,
+}
+
+/// Record a training of team members or a class for citizens (officers; team leaders for
+/// their team). 200 with the stored training when its id was already recorded.
+#[utoipa::path(
+    tag = "trainings", security(("bearer" = [])), request_body = TrainingRequest,
+    responses(
+        (status = 201, body = Training, headers(("ETag" = String))),
+        (status = 200, description = "already recorded", body = Training),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/trainings")]
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: ValidJson<TrainingRequest>,
+) -> Result<HttpResponse, AppError> {
+    let b = body.0;
+    let (id, commune) = (b.id.unwrap_or_else(Uuid::new_v4), b.commune_code.clone());
+    let (t, created) = trainings::create(&state, &auth.0, id, commune, b.into()).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(versioned(status, t.version, &t))
+}
+
+/// Trainings in the caller's scope, newest first.
+#[utoipa::path(tag = "trainings", security(("bearer" = [])), params(TrainingListQuery), responses((status = 200, body = Paged<Training>)))]
+#[get("/api/v1/trainings")]
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: web::Query<TrainingListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.into_inner();
+    let page = PageQuery {
+        page: q.page,
+        page_size: q.page_size,
+    };
+    let filter = TrainingFilter {
+        unit_code: q.unit,
+        team_id: q.team,
+        kind: q.kind.map(|k| k.as_str().to_string()),
+        from: q.from,
+        to: q.to,
+        include_archived: q.include_archived.unwrap_or(false),
+    };
+    let (items, total) = trainings::list(&state, &auth.0, filter, page.window()).await?;
+    Ok(HttpResponse::Ok().json(Paged::new(items, total, &page)))
+}
+
+/// One training; 404 when missing or outside the caller's scope.
+#[utoipa::path(
+    tag = "trainings", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = Training, headers(("ETag" = String))),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/trainings/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let t = trainings::get(&state, &auth.0, id.into_inner()).await?;
+    Ok(versioned(StatusCode::OK, t.version, &t))
+}
+
+/// Replace a training's details; a stale `If-Match` gets 412.
+#[utoipa::path(
+    tag = "trainings", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    request_body = TrainingRequest,
+    responses(
+        (status = 200, body = Training, headers(("ETag" = String))),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/api/v1/trainings/{id}")]
+pub async fn replace(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: ValidJson<TrainingRequest>,
+) -> Result<HttpResponse, AppError> {
+    let expected = if_match_version(&req)?;
+    let t = trainings::replace(&state, &auth.0, id.into_inner(), body.0.into(), expected).await?;
+    Ok(versioned(StatusCode::OK, t.version, &t))
+}
+
+/// Archive a training recorded by mistake.
+#[utoipa::path(
+    tag = "trainings", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses(
+        (status = 200, body = Training, headers(("ETag" = String))),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/api/v1/trainings/{id}")]
+pub async fn archive(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let expected = if_match_version(&req)?;
+    let t = trainings::set_archived(&state, &auth.0, id.into_inner(), true, expected).await?;
+    Ok(versioned(StatusCode::OK, t.version, &t))
+}
+
+/// Attendance of a member training.
+#[utoipa::path(
+    tag = "trainings", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = Vec<Attendance>),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/trainings/{id}/attendance")]
+pub async fn attendance(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(trainings::attendance(&state, &auth.0, id.into_inner()).await?))
+}
+
+/// Record members' attendance (invited, attended, completed); one row per member, so sending
+/// it again updates instead of duplicating. All records or none are stored.
+#[utoipa::path(
+    tag = "trainings", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = AttendanceRequest,
+    responses(
+        (status = 200, body = Vec<Attendance>),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "not a member training, or archived", body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/api/v1/trainings/{id}/attendance")]
+pub async fn put_attendance(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    body: ValidJson<AttendanceRequest>,
+) -> Result<HttpResponse, AppError> {
+    let records = body.0.records;
+    if records.is_empty() || records.len() > 500 {
+        return Err(AppError::field(
+            "records",
+            "length",
+            "send 1 to 500 records",
+        ));
+    }
+    let records = records.into_iter().map(Into::into).collect();
+    Ok(HttpResponse::Ok()
+        .json(trainings::put_attendance(&state, &auth.0, id.into_inner(), records).await?))
+}

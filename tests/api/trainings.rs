@@ -1,0 +1,290 @@
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::fieldwork::field;
+use crate::helpers::{assert_problem, spawn_app};
+
+fn member_training() -> Value {
+    json!({"title": "Tập huấn kỹ năng số cho tổ CNCĐ", "topics": ["VNeID", "Dịch vụ công"], "kind": "member_training",
+           "mode": "blended", "platform": "onetouch", "organiser": "UBND phường", "trainer": "Sở KH&CN",
+           "starts_at": "2025-10-10T08:00:00+07:00", "ends_at": "2025-10-10T11:30:00+07:00"})
+}
+
+fn citizen_class() -> Value {
+    json!({"title": "Lớp Bình dân học vụ số", "kind": "citizen_class", "mode": "in_person", "platform": "binh_dan_hoc_vu_so",
+           "starts_at": "2025-10-12T19:00:00+07:00", "ends_at": "2025-10-12T21:00:00+07:00",
+           "participants": 40, "participants_male": 15, "participants_female": 25, "age_60_plus": 12})
+}
+
+#[tokio::test]
+async fn officers_record_trainings_and_attendance() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let res = app
+        .post_json("/api/v1/trainings", Some(&f.officer), &member_training())
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let training: Value = res.json().await.expect("json");
+    assert_eq!(training["commune_code"], "00004");
+    assert_eq!(training["starts_at"], "2025-10-10T01:00:00Z");
+    let id = training["id"].as_str().expect("id").to_string();
+    let path = format!("/api/v1/trainings/{id}/attendance");
+
+    let put = |body: Value| {
+        app.request(Method::PUT, &path)
+            .bearer_auth(&f.officer)
+            .json(&body)
+            .send()
+    };
+    let res = put(json!({"records": [
+        {"member_id": f.leader_member, "status": "completed", "certificate_ref": "CC-2025-001"},
+        {"member_id": f.member_member, "status": "invited"}]}))
+    .await
+    .expect("sent");
+    assert_eq!(res.status(), StatusCode::OK);
+    let list: Value = res.json().await.expect("json");
+    assert_eq!(list.as_array().expect("list").len(), 2);
+
+    // Sending again updates the member's one row.
+    let res = put(json!({"records": [{"member_id": f.member_member, "status": "attended"}]}))
+        .await
+        .expect("sent");
+    let list: Value = res.json().await.expect("json");
+    let rows = list.as_array().expect("list");
+    assert_eq!(rows.len(), 2);
+    let member_row = rows
+        .iter()
+        .find(|r| r["member_id"] == f.member_member)
+        .expect("row");
+    assert_eq!(member_row["status"], "attended");
+    assert_eq!(member_row["version"], 2);
+
+    // A member of another commune, all or nothing.
+    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+    let far_team = app.create_team("00008", "Tổ Ngọc Hà");
+    let far: Value = app
+        .post_json(
+            &format!("/api/v1/teams/{far_team}/members"),
+            Some(&admin),
+            &json!({"full_name": "Người xa", "affiliation": "other"}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let res = put(json!({"records": [{"member_id": f.member_member, "status": "completed"}, {"member_id": far["id"], "status": "attended"}]}))
+        .await
+        .expect("sent");
+    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "records[1].member_id");
+    let list: Value = app.get(&path, &f.member).await.json().await.expect("json");
+    let member_row = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|r| r["member_id"] == f.member_member)
+        .cloned()
+        .expect("row");
+    assert_eq!(
+        member_row["status"], "attended",
+        "nothing of the refused request was stored"
+    );
+
+    // Attendance is for member trainings; citizen classes count participants.
+    let class: Value = app
+        .post_json("/api/v1/trainings", Some(&f.officer), &citizen_class())
+        .await
+        .json()
+        .await
+        .expect("json");
+    let res = app
+        .request(
+            Method::PUT,
+            &format!(
+                "/api/v1/trainings/{}/attendance",
+                class["id"].as_str().expect("id")
+            ),
+        )
+        .bearer_auth(&f.officer)
+        .json(&json!({"records": [{"member_id": f.member_member, "status": "attended"}]}))
+        .send()
+        .await
+        .expect("sent");
+    assert_problem(res, StatusCode::CONFLICT, "not_member_training").await;
+    assert_eq!(class["participants"], 40);
+    let list: Value = app
+        .get("/api/v1/trainings?kind=citizen_class", &f.member)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list["total"], 1);
+}
+
+#[tokio::test]
+async fn leaders_run_classes_and_bad_trainings_are_refused() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let id = Uuid::new_v4();
+    let mut class = citizen_class();
+    class["id"] = json!(id);
+    let res = app
+        .post_json("/api/v1/trainings", Some(&f.leader), &class)
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let stored: Value = res.json().await.expect("json");
+    assert_eq!(stored["team_id"], f.team, "a leader's class is its team's");
+    let res = app
+        .post_json("/api/v1/trainings", Some(&f.leader), &class)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK, "a resend is recognised");
+    let res = app
+        .post_json("/api/v1/trainings", Some(&f.member), &citizen_class())
+        .await;
+    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+
+    let bad = |key: &str, value: Value| {
+        let mut b = citizen_class();
+        b[key] = value;
+        b
+    };
+    let cases = [
+        (
+            bad("ends_at", json!("2025-10-12T18:00:00+07:00")),
+            "ends_at",
+            "before_start",
+        ),
+        (bad("participants", Value::Null), "participants", "required"),
+        (
+            bad("participants_female", json!(30)),
+            "participants_male",
+            "exceeds_total",
+        ),
+        (bad("kind", json!("seminar")), "kind", "invalid_value"),
+        (bad("title", json!("")), "title", "length"),
+        (
+            bad("village_id", json!(999_999)),
+            "village_id",
+            "wrong_village",
+        ),
+    ];
+    for (body, field_name, code) in cases {
+        let res = app
+            .post_json("/api/v1/trainings", Some(&f.officer), &body)
+            .await;
+        let problem =
+            assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        let errors = problem["errors"].as_array().expect("errors");
+        assert!(
+            errors
+                .iter()
+                .any(|e| e["field"] == field_name && e["code"] == code),
+            "{body}: {problem}"
+        );
+    }
+    let mut with_counts = member_training();
+    with_counts["participants"] = json!(5);
+    let res = app
+        .post_json("/api/v1/trainings", Some(&f.officer), &with_counts)
+        .await;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+
+    // Replace with If-Match.
+    let path = format!("/api/v1/trainings/{id}");
+    let mut changed = citizen_class();
+    changed["participants"] = json!(45);
+    let res = app
+        .request(Method::PUT, &path)
+        .bearer_auth(&f.leader)
+        .header("If-Match", "\"1\"")
+        .json(&changed)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .request(Method::PUT, &path)
+        .bearer_auth(&f.leader)
+        .header("If-Match", "\"1\"")
+        .json(&changed)
+        .send()
+        .await
+        .expect("sent");
+    assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
+}
+
+#[tokio::test]
+async fn attendance_syncs_from_the_phone() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let training: Value = app
+        .post_json("/api/v1/trainings", Some(&f.officer), &member_training())
+        .await
+        .json()
+        .await
+        .expect("json");
+    let tid = training["id"].clone();
+    let item = |status: &str, base: Option<i32>| {
+        json!({"op": "upsert_attendance", "training_id": tid, "base_version": base,
+               "data": {"id": Uuid::new_v4(), "member_id": f.member_member, "status": status}})
+    };
+    let push = |items: Value| {
+        let body = json!({"items": items});
+        let req = app
+            .request(Method::POST, "/api/v1/sync/push")
+            .bearer_auth(&f.leader)
+            .json(&body);
+        async move { req.send().await.expect("sent") }
+    };
+    let body: Value = push(json!([item("attended", None)]))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(body["results"][0]["status"], "created");
+    let body: Value = push(json!([
+        item("completed", Some(1)),
+        item("invited", Some(1))
+    ]))
+    .await
+    .json()
+    .await
+    .expect("json");
+    assert_eq!(body["results"][0]["status"], "updated");
+    assert_eq!(body["results"][1]["status"], "conflict");
+    assert_eq!(body["results"][1]["current"]["status"], "completed");
+    // A team member does not record attendance.
+    let res = app
+        .post_json(
+            "/api/v1/sync/push",
+            Some(&f.member),
+            &json!({"items": [item("attended", None)]}),
+        )
+        .await;
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["results"][0]["status"], "rejected");
+    assert_eq!(body["results"][0]["problem"]["status"], 403);
+
+    let page: Value = app
+        .get("/api/v1/sync/pull?limit=1000", &f.member)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut page = page;
+    while page["attendance"].as_array().map_or(0, |a| a.len()) == 0
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        page = app
+            .get("/api/v1/sync/pull?limit=1000", &f.member)
+            .await
+            .json()
+            .await
+            .expect("json");
+    }
+    assert_eq!(page["trainings"].as_array().expect("trainings").len(), 1);
+    assert_eq!(page["attendance"][0]["status"], "completed");
+}

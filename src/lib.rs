@@ -15,6 +15,7 @@ pub mod fieldwork;
 pub mod http;
 pub mod phone;
 pub mod registry;
+pub mod reports;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -245,6 +245,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    report_periods (commune_code, month) {
+        commune_code -> Text,
+        province_code -> Text,
+        month -> Date,
+        status -> Text,
+        submitted_by -> Nullable<Uuid>,
+        submitted_at -> Nullable<Timestamptz>,
+        decided_by -> Nullable<Uuid>,
+        decided_at -> Nullable<Timestamptz>,
+        reason -> Nullable<Text>,
+        snapshot -> Nullable<Jsonb>,
+        version -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(auth_sessions -> users (user_id));
 diesel::joinable!(members -> teams (team_id));
 diesel::joinable!(refresh_tokens -> auth_sessions (session_id));
@@ -264,4 +281,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     assistance_logs,
     trainings,
     training_attendance,
+    report_periods,
 );

@@ -1,8 +1,8 @@
 //! Rules for assistance logs, shared by the REST routes and the sync push.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -67,6 +67,8 @@ pub struct LogContext {
     villages: HashMap<i64, String>,
     /// Category code → retired.
     categories: HashMap<String, bool>,
+    /// Months of the caller's commune locked by an approved report.
+    locked: HashSet<NaiveDate>,
 }
 
 pub fn log_scope(caller: &Caller) -> LogScope {
@@ -139,12 +141,14 @@ impl LogContext {
             .load::<(String, bool)>(conn)?
             .into_iter()
             .collect();
+        let locked = crate::reports::workflow::locked_months(conn, &commune)?;
         Ok(LogContext {
             caller: caller.clone(),
             members,
             own_member,
             villages,
             categories,
+            locked,
         })
     }
 
@@ -225,6 +229,18 @@ impl LogContext {
         }
     }
 
+    /// Refuses a change that touches a month locked by an approved report.
+    fn ensure_open(&self, dates: &[DateTime<Utc>]) -> AppResult<()> {
+        match dates
+            .iter()
+            .map(|d| crate::reports::vn_month(*d))
+            .find(|m| self.locked.contains(m))
+        {
+            Some(m) => Err(crate::reports::workflow::month_locked_error(m)),
+            None => Ok(()),
+        }
+    }
+
     /// Checks a new log completely, without touching the database.
     pub fn new_log(&self, input: &LogInput, device_id: Option<&str>) -> AppResult<NewLog> {
         let mut errors = Vec::new();
@@ -264,6 +280,7 @@ impl LogContext {
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
+        self.ensure_open(&[input.occurred_at.with_timezone(&Utc)])?;
         Ok(NewLog {
             id: input.id,
             occurred_at: input.occurred_at.with_timezone(&Utc),
@@ -317,6 +334,9 @@ impl LogContext {
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
+        let mut dates = vec![current.occurred_at];
+        dates.extend(patch.occurred_at.map(|t| t.with_timezone(&Utc)));
+        self.ensure_open(&dates)?;
         Ok(LogChanges {
             occurred_at: patch.occurred_at.map(|t| t.with_timezone(&Utc)),
             village_id: patch.village_id,

@@ -55,6 +55,13 @@ fn not_found() -> AppError {
     AppError::not_found("training")
 }
 
+/// Refuses a change to a training dated in a month locked by an approved report.
+fn ensure_open(conn: &mut PgConnection, commune: &str, dates: &[DateTime<Utc>]) -> AppResult<()> {
+    let months: Vec<chrono::NaiveDate> =
+        dates.iter().map(|d| crate::reports::vn_month(*d)).collect();
+    crate::reports::workflow::ensure_open(conn, commune, &months)
+}
+
 /// Officers in scope, and a team leader for its own commune and team.
 fn require_organiser(caller: &Caller) -> AppResult<()> {
     if caller.role.is_officer() || caller.role == Role::TeamLeader {
@@ -276,6 +283,7 @@ pub async fn create(
                 _ => crate::registry::commune_in_scope(c, &scope, &commune)?,
             };
             let fields = fields(c, &caller, &unit.code, input)?;
+            ensure_open(c, &unit.code, &[fields.starts_at])?;
             let new = NewTraining {
                 id,
                 commune_code: unit.code,
@@ -337,6 +345,11 @@ pub async fn replace(
             require_manager(&caller, &current)?;
             crate::registry::check_version("training", current.version, expected)?;
             let fields = fields(c, &caller, &current.commune_code, input)?;
+            ensure_open(
+                c,
+                &current.commune_code,
+                &[current.starts_at, fields.starts_at],
+            )?;
             Ok(store::update(c, id, &fields)?)
         })
     })
@@ -359,6 +372,7 @@ pub async fn set_archived(
             if archive == current.archived_at.is_some() {
                 return Ok(current);
             }
+            ensure_open(c, &current.commune_code, &[current.starts_at])?;
             Ok(store::set_archived(c, id, archive)?)
         })
     })

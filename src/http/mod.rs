@@ -11,6 +11,7 @@ pub mod me;
 pub mod members;
 pub mod middleware;
 pub mod pagination;
+pub mod reports;
 pub mod sync;
 pub mod teams;
 pub mod trainings;
@@ -53,6 +54,7 @@ use crate::error::AppError;
         (name = "assistance logs", description = "Citizens helped by team members"),
         (name = "trainings", description = "Trainings of members and classes for citizens"),
         (name = "sync", description = "Offline-safe mobile sync"),
+        (name = "reports", description = "Monthly reports, their approval and exports"),
     )
 )]
 pub struct ApiDoc;
@@ -183,6 +185,13 @@ where
         .service(trainings::archive)
         .service(trainings::attendance)
         .service(trainings::put_attendance)
+        .service(reports::monthly)
+        .service(reports::trend)
+        .service(reports::submit)
+        .service(reports::approve)
+        .service(reports::send_back)
+        .service(reports::reopen)
+        .service(reports::statuses)
         .service(sync::push)
         .service(sync::pull)
 }

@@ -9,6 +9,7 @@ mod helpers;
 mod migrations;
 mod openapi;
 mod registry;
+mod reports;
 mod scope;
 mod trainings;
 mod units;

@@ -56,6 +56,13 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/api/v1/trainings/{id}"),
     ("get", "/api/v1/trainings/{id}/attendance"),
     ("put", "/api/v1/trainings/{id}/attendance"),
+    ("get", "/api/v1/reports/monthly"),
+    ("get", "/api/v1/reports/trend"),
+    ("post", "/api/v1/reports/monthly/{commune}/{month}/submit"),
+    ("post", "/api/v1/reports/monthly/{commune}/{month}/approve"),
+    ("post", "/api/v1/reports/monthly/{commune}/{month}/return"),
+    ("post", "/api/v1/reports/monthly/{commune}/{month}/reopen"),
+    ("get", "/api/v1/reports/status"),
     ("post", "/api/v1/sync/push"),
     ("get", "/api/v1/sync/pull"),
 ];
@@ -112,7 +119,9 @@ async fn the_document_covers_every_route() {
         // Each documented operation is really served (not the router's fallback).
         let concrete = path
             .replace("{id}", &uuid::Uuid::new_v4().to_string())
-            .replace("{code}", "01");
+            .replace("{code}", "01")
+            .replace("{commune}", "00004")
+            .replace("{month}", "2025-10");
         let m = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
         let res = app.request(m, &concrete).send().await.expect("sent");
         if res.status() == StatusCode::NOT_FOUND {

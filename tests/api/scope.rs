@@ -212,6 +212,49 @@ fn create_training(role: Role, t: Target) -> Expect {
     }
 }
 
+/// Reports of the commune of `t`: officers of that commune or above.
+fn read_report(role: Role, t: Target) -> Expect {
+    if create_in(role, t) == Expect::Allowed {
+        Expect::Allowed
+    } else {
+        Expect::Forbidden
+    }
+}
+
+/// The status list of the province of `t`.
+fn province_status(role: Role, t: Target) -> Expect {
+    match role {
+        Role::Admin => Expect::Allowed,
+        Role::Province if t != Target::X => Expect::Allowed,
+        _ => Expect::Forbidden,
+    }
+}
+
+/// Submitting the report of the commune of `t`: its commune officer (or an admin); others who
+/// see the commune are refused, the rest do not see it.
+fn submit_report(role: Role, t: Target) -> Expect {
+    if !visible(role, Kind::Village, t) || matches!(role, Role::Leader | Role::Member) {
+        return Expect::Hidden;
+    }
+    if matches!(role, Role::Admin | Role::Commune) {
+        Expect::Allowed
+    } else {
+        Expect::Forbidden
+    }
+}
+
+/// Approving, returning or reopening: the province's officers (or an admin).
+fn decide_report(role: Role, t: Target) -> Expect {
+    if !visible(role, Kind::Village, t) || matches!(role, Role::Leader | Role::Member) {
+        return Expect::Hidden;
+    }
+    if matches!(role, Role::Admin | Role::Province) {
+        Expect::Allowed
+    } else {
+        Expect::Forbidden
+    }
+}
+
 fn everyone(_: Role, _: Target) -> Expect {
     Expect::Allowed
 }
@@ -685,6 +728,86 @@ const ROUTES: &[Route] = &[
         "/api/v1/audit",
         |_, _, _| (Method::GET, "/api/v1/audit".into(), None),
         officers_only
+    ),
+    // Reports come last: approving locks October for the fixture's communes.
+    route!(
+        "get",
+        "/api/v1/reports/monthly",
+        |f, t, _| (
+            Method::GET,
+            format!(
+                "/api/v1/reports/monthly?unit={}&month=2025-10",
+                f.commune[&t]
+            ),
+            None
+        ),
+        read_report
+    ),
+    route!(
+        "get",
+        "/api/v1/reports/trend",
+        |f, t, _| (
+            Method::GET,
+            format!(
+                "/api/v1/reports/trend?unit={}&from=2025-09&to=2025-10",
+                f.commune[&t]
+            ),
+            None
+        ),
+        read_report
+    ),
+    route!(
+        "get",
+        "/api/v1/reports/status",
+        |_, t, _| (
+            Method::GET,
+            format!(
+                "/api/v1/reports/status?province={}&month=2025-10",
+                if t == Target::X { "79" } else { "01" }
+            ),
+            None
+        ),
+        province_status
+    ),
+    route!(
+        "post",
+        "/api/v1/reports/monthly/{commune}/{month}/submit",
+        |f, t, _| (
+            Method::POST,
+            format!("/api/v1/reports/monthly/{}/2025-10/submit", f.commune[&t]),
+            None
+        ),
+        submit_report
+    ),
+    route!(
+        "post",
+        "/api/v1/reports/monthly/{commune}/{month}/return",
+        |f, t, _| (
+            Method::POST,
+            format!("/api/v1/reports/monthly/{}/2025-10/return", f.commune[&t]),
+            Some(json!({"reason": "Thiếu"}))
+        ),
+        decide_report
+    ),
+    route!(
+        "post",
+        "/api/v1/reports/monthly/{commune}/{month}/approve",
+        |f, t, _| (
+            Method::POST,
+            format!("/api/v1/reports/monthly/{}/2025-10/approve", f.commune[&t]),
+            None
+        ),
+        decide_report
+    ),
+    route!(
+        "post",
+        "/api/v1/reports/monthly/{commune}/{month}/reopen",
+        |f, t, _| (
+            Method::POST,
+            format!("/api/v1/reports/monthly/{}/2025-10/reopen", f.commune[&t]),
+            Some(json!({"reason": "Sửa"}))
+        ),
+        decide_report
     ),
 ];
 

@@ -1,0 +1,330 @@
+use actix_web::http::header;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::extract::{Auth, ValidJson};
+use crate::auth::{Caller, Scope};
+use crate::db;
+use crate::db::reports::Area;
+use crate::error::AppError;
+use crate::reports::workflow::{self, Action, CommuneStatus, PeriodStatus};
+use crate::reports::{self, export, MonthlyReport, TrendPoint, UnitRef};
+use crate::state::AppState;
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+#[derive(Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    Json,
+    Csv,
+    Xlsx,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MonthlyQuery {
+    /// `VN` (admin), a province code or a commune code.
+    pub unit: String,
+    /// `YYYY-MM`.
+    pub month: String,
+    /// `json` (default), `csv` or `xlsx`; the `Accept` header works too.
+    pub format: Option<Format>,
+    /// For an approved commune report: the live figures instead of the frozen ones.
+    pub live: Option<bool>,
+}
+
+/// Officers see reports of their own area: admin the country, a province officer its province
+/// and communes, a commune officer its commune.
+fn ensure_may_read(
+    caller: &Caller,
+    unit: &UnitRef,
+    area: &Area,
+    conn: &mut diesel::PgConnection,
+) -> Result<(), AppError> {
+    let province_of = |conn: &mut diesel::PgConnection, code: &str| -> Result<String, AppError> {
+        Ok(db::units::get(conn, code)?
+            .map(|u| u.province_code)
+            .unwrap_or_default())
+    };
+    let ok = match (caller.scope(), area) {
+        (Scope::Country, _) => true,
+        (Scope::Province(p), Area::Province(c)) => &p == c,
+        (Scope::Province(p), Area::Commune(c)) => province_of(conn, c)? == p,
+        (Scope::Commune(mine), Area::Commune(c)) => &mine == c,
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden {
+            code: "outside_scope",
+            detail: format!("the report of {} is outside your scope", unit.code),
+        })
+    }
+}
+
+fn wanted(format: Option<Format>, req: &HttpRequest) -> Format {
+    if let Some(f) = format {
+        return f;
+    }
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if accept.contains(XLSX) {
+        Format::Xlsx
+    } else if accept.contains("text/csv") {
+        Format::Csv
+    } else {
+        Format::Json
+    }
+}
+
+/// The monthly report of a unit: totals and a row per child unit (province → communes,
+/// commune → villages and teams), zeros included. An approved commune report is served as
+/// frozen at approval unless `live=true`.
+#[utoipa::path(
+    tag = "reports", security(("bearer" = [])), params(MonthlyQuery),
+    responses(
+        (status = 200, body = MonthlyReport, content_type = "application/json"),
+        (status = 200, description = "CSV, UTF-8 with BOM", content_type = "text/csv"),
+        (status = 200, description = "Excel workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/reports/monthly")]
+pub async fn monthly(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    query: web::Query<MonthlyQuery>,
+) -> Result<HttpResponse, AppError> {
+    let caller = auth.0;
+    crate::registry::require_officer(&caller)?;
+    let q = query.into_inner();
+    let month = reports::parse_month("month", &q.month)?;
+    let format = wanted(q.format, &req);
+    let live = q.live.unwrap_or(false);
+    let report = db::run(&state.pool, move |c| {
+        let (unit, area) = reports::unit_of(c, q.unit.trim())?;
+        ensure_may_read(&caller, &unit, &area, c)?;
+        if let Area::Commune(code) = &area {
+            if !live {
+                if let Some(snapshot) = workflow::frozen(c, code, month)? {
+                    return serde_json::from_value::<MonthlyReport>(snapshot)
+                        .map_err(AppError::internal);
+                }
+            }
+            let status = workflow::status_of(c, code, month)?;
+            let mut report = reports::live(c, unit, &area, month)?;
+            report.status = Some(status);
+            return Ok(report);
+        }
+        reports::live(c, unit, &area, month)
+    })
+    .await?;
+    let name = format!("bao-cao-{}-{}", report.unit.code, report.month);
+    Ok(match format {
+        Format::Json => HttpResponse::Ok().json(report),
+        Format::Csv => HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.csv\""),
+            ))
+            .body(export::csv(&report)?),
+        Format::Xlsx => HttpResponse::Ok()
+            .content_type(XLSX)
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.xlsx\""),
+            ))
+            .body(export::xlsx(&report)?),
+    })
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TrendQuery {
+    pub unit: String,
+    /// `YYYY-MM`.
+    pub from: String,
+    /// `YYYY-MM`, at most 36 months after `from`.
+    pub to: String,
+}
+
+/// Headline figures month by month, for charts.
+#[utoipa::path(
+    tag = "reports", security(("bearer" = [])), params(TrendQuery),
+    responses(
+        (status = 200, body = Vec<TrendPoint>),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/reports/trend")]
+pub async fn trend(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: web::Query<TrendQuery>,
+) -> Result<HttpResponse, AppError> {
+    let caller = auth.0;
+    crate::registry::require_officer(&caller)?;
+    let q = query.into_inner();
+    let from = reports::parse_month("from", &q.from)?;
+    let to = reports::parse_month("to", &q.to)?;
+    if to < from
+        || from
+            .checked_add_months(chrono::Months::new(36))
+            .is_some_and(|limit| to > limit)
+    {
+        return Err(AppError::field(
+            "to",
+            "invalid_range",
+            "to must be from 0 to 36 months after from",
+        ));
+    }
+    let points = db::run(&state.pool, move |c| {
+        let (unit, area) = reports::unit_of(c, q.unit.trim())?;
+        ensure_may_read(&caller, &unit, &area, c)?;
+        reports::trend(c, &area, from, to)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(points))
+}
+
+#[derive(Deserialize, Validate, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionRequest {
+    /// Why the report is returned or reopened (required for those).
+    #[validate(length(max = 1000))]
+    pub reason: Option<String>,
+}
+
+async fn decide(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(String, String)>,
+    body: Option<ValidJson<DecisionRequest>>,
+    action: Action,
+) -> Result<HttpResponse, AppError> {
+    let (commune, month) = path.into_inner();
+    let month = reports::parse_month("month", &month)?;
+    let reason = body.and_then(|b| b.0.reason);
+    let status = workflow::transition(&state, &auth.0, commune, month, action, reason).await?;
+    Ok(HttpResponse::Ok().json(status))
+}
+
+/// Submit a commune's monthly report (its commune officer).
+#[utoipa::path(
+    tag = "reports", security(("bearer" = [])),
+    params(("commune" = String, Path), ("month" = String, Path, description = "YYYY-MM")),
+    responses(
+        (status = 200, body = PeriodStatus),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "already submitted or approved", body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/reports/monthly/{commune}/{month}/submit")]
+pub async fn submit(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    decide(state, auth, path, None, Action::Submit).await
+}
+
+/// Approve a submitted report (its province's officer): the figures freeze and the month locks.
+#[utoipa::path(
+    tag = "reports", security(("bearer" = [])),
+    params(("commune" = String, Path), ("month" = String, Path, description = "YYYY-MM")),
+    responses(
+        (status = 200, body = PeriodStatus),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "not submitted", body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/reports/monthly/{commune}/{month}/approve")]
+pub async fn approve(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    decide(state, auth, path, None, Action::Approve).await
+}
+
+/// Return a submitted report to the commune with a reason (its province's officer).
+#[utoipa::path(
+    tag = "reports", security(("bearer" = [])),
+    params(("commune" = String, Path), ("month" = String, Path, description = "YYYY-MM")),
+    request_body = DecisionRequest,
+    responses(
+        (status = 200, body = PeriodStatus),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/reports/monthly/{commune}/{month}/return")]
+pub async fn send_back(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(String, String)>,
+    body: ValidJson<DecisionRequest>,
+) -> Result<HttpResponse, AppError> {
+    decide(state, auth, path, Some(body), Action::Return).await
+}
+
+/// Reopen an approved report with a reason (its province's officer): the month unlocks.
+#[utoipa::path(
+    tag = "reports", security(("bearer" = [])),
+    params(("commune" = String, Path), ("month" = String, Path, description = "YYYY-MM")),
+    request_body = DecisionRequest,
+    responses(
+        (status = 200, body = PeriodStatus),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/reports/monthly/{commune}/{month}/reopen")]
+pub async fn reopen(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(String, String)>,
+    body: ValidJson<DecisionRequest>,
+) -> Result<HttpResponse, AppError> {
+    decide(state, auth, path, Some(body), Action::Reopen).await
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatusQuery {
+    pub province: String,
+    /// `YYYY-MM`.
+    pub month: String,
+}
+
+/// Every commune of a province with its report's state: which communes are late.
+#[utoipa::path(
+    tag = "reports", security(("bearer" = [])), params(StatusQuery),
+    responses(
+        (status = 200, body = Vec<CommuneStatus>),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/reports/status")]
+pub async fn statuses(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: web::Query<StatusQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.into_inner();
+    let month = reports::parse_month("month", &q.month)?;
+    Ok(HttpResponse::Ok().json(workflow::list(&state, &auth.0, q.province, month).await?))
+}

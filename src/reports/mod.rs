@@ -1,0 +1,452 @@
+//! Monthly reports: live figures from rollups, the submission workflow, and exports.
+
+pub mod export;
+pub mod workflow;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::db::reports::{self as agg, Area, Counts, Grouping};
+use crate::db::schema::{admin_units, assistance_categories, teams, villages};
+use crate::error::{AppError, AppResult};
+
+pub const OUTCOMES: [&str; 4] = ["done", "partly_done", "referred", "could_not_help"];
+pub const CHANNELS: [&str; 4] = ["home_visit", "commune_centre", "phone", "group_session"];
+pub const SEXES: [&str; 4] = ["male", "female", "other", "not_given"];
+pub const AGE_BANDS: [&str; 5] = ["under_18", "18_35", "36_59", "60_plus", "not_given"];
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Tally {
+    pub logs: i64,
+    pub citizens: i64,
+}
+
+/// The figures of one unit (or one row) for one month. Every breakdown lists every key, with
+/// zeros where nothing happened.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Figures {
+    pub teams_active: i64,
+    pub members_active: i64,
+    pub members_joined: i64,
+    pub members_left: i64,
+    /// Members who recorded at least one assistance log in the month.
+    pub members_logging: i64,
+    pub villages: i64,
+    pub villages_with_team: i64,
+    /// villages_with_team / villages (null without villages).
+    pub village_coverage: Option<f64>,
+    pub member_trainings: i64,
+    pub citizen_classes: i64,
+    pub attendance_attended: i64,
+    pub attendance_completed: i64,
+    pub class_participants: i64,
+    pub logs: i64,
+    pub citizens_helped: i64,
+    pub by_category: BTreeMap<String, Tally>,
+    pub by_outcome: BTreeMap<String, Tally>,
+    pub by_channel: BTreeMap<String, Tally>,
+    pub by_sex: BTreeMap<String, Tally>,
+    pub by_age_band: BTreeMap<String, Tally>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ReportRow {
+    /// `province`, `commune`, `village` or `team`.
+    pub kind: String,
+    /// Official code, or the id of a village or team.
+    pub key: String,
+    pub name: String,
+    pub figures: Figures,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct UnitRef {
+    /// Official code; `VN` for the whole country.
+    pub code: String,
+    pub name: String,
+    /// `country`, `province` or `commune`.
+    pub level: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MonthlyReport {
+    pub unit: UnitRef,
+    /// `YYYY-MM`, a calendar month in Asia/Ho_Chi_Minh.
+    pub month: String,
+    pub generated_at: DateTime<Utc>,
+    /// True when these are the figures frozen at approval.
+    pub frozen: bool,
+    /// For a commune: its report's workflow state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<workflow::PeriodStatus>,
+    pub totals: Figures,
+    pub rows: Vec<ReportRow>,
+}
+
+/// The first day of the Vietnamese calendar month of an instant.
+pub fn vn_month(t: DateTime<Utc>) -> NaiveDate {
+    let local = (t + chrono::Duration::hours(7)).date_naive();
+    local.with_day(1).unwrap_or(local)
+}
+
+/// Parses `YYYY-MM`; refuses months in the future or before the programme.
+pub fn parse_month(field: &str, text: &str) -> AppResult<NaiveDate> {
+    let bad = || {
+        AppError::field(
+            field,
+            "invalid_month",
+            "a month is written YYYY-MM, e.g. 2025-10",
+        )
+    };
+    let (y, m) = text.split_once('-').ok_or_else(bad)?;
+    if y.len() != 4 || m.len() != 2 {
+        return Err(bad());
+    }
+    let month = NaiveDate::from_ymd_opt(
+        y.parse().map_err(|_| bad())?,
+        m.parse().map_err(|_| bad())?,
+        1,
+    )
+    .ok_or_else(bad)?;
+    if month > vn_month(Utc::now()) {
+        return Err(AppError::field(
+            field,
+            "future_month",
+            "the month has not started yet",
+        ));
+    }
+    if month < NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or(month) {
+        return Err(AppError::field(
+            field,
+            "too_old",
+            "reports start in January 2024",
+        ));
+    }
+    Ok(month)
+}
+
+fn breakdown(keys: &[&str]) -> BTreeMap<String, Tally> {
+    keys.iter()
+        .map(|k| (k.to_string(), Tally::default()))
+        .collect()
+}
+
+fn empty_figures(categories: &[String]) -> Figures {
+    let cats: Vec<&str> = categories.iter().map(String::as_str).collect();
+    Figures {
+        by_category: breakdown(&cats),
+        by_outcome: breakdown(&OUTCOMES),
+        by_channel: breakdown(&CHANNELS),
+        by_sex: breakdown(&SEXES),
+        by_age_band: breakdown(&AGE_BANDS),
+        ..Default::default()
+    }
+}
+
+fn add(map: &mut BTreeMap<String, Tally>, key: &str, logs: i64, citizens: i64) {
+    let tally = map.entry(key.to_string()).or_default();
+    tally.logs += logs;
+    tally.citizens += citizens;
+}
+
+/// Figures per row key, for every key in `keys` (zeros for rows without activity).
+fn figures_by_key(
+    counts: &Counts,
+    keys: &[String],
+    categories: &[String],
+) -> BTreeMap<String, Figures> {
+    let mut out: BTreeMap<String, Figures> = keys
+        .iter()
+        .map(|k| (k.clone(), empty_figures(categories)))
+        .collect();
+    for (key, f) in out.iter_mut() {
+        let get = |name: &str| {
+            counts
+                .figures
+                .get(name)
+                .and_then(|m| m.get(key))
+                .copied()
+                .unwrap_or(0)
+        };
+        f.teams_active = get("teams_active");
+        f.members_active = get("members_active");
+        f.members_joined = get("members_joined");
+        f.members_left = get("members_left");
+        f.members_logging = get("members_logging");
+        f.villages = get("villages");
+        f.villages_with_team = get("villages_with_team");
+        f.member_trainings = get("member_trainings");
+        f.citizen_classes = get("citizen_classes");
+        f.class_participants = get("class_participants");
+        f.attendance_attended = get("attendance_attended");
+        f.attendance_completed = get("attendance_completed");
+    }
+    for row in &counts.logs {
+        let Some(f) = out.get_mut(&row.key) else {
+            continue;
+        };
+        f.logs += row.logs;
+        f.citizens_helped += row.citizens;
+        let or_not_given = |s: &str| {
+            if s.is_empty() {
+                "not_given".to_string()
+            } else {
+                s.to_string()
+            }
+        };
+        add(
+            &mut f.by_category,
+            &row.category_code,
+            row.logs,
+            row.citizens,
+        );
+        add(&mut f.by_outcome, &row.outcome, row.logs, row.citizens);
+        add(&mut f.by_channel, &row.channel, row.logs, row.citizens);
+        add(
+            &mut f.by_sex,
+            &or_not_given(&row.citizen_sex),
+            row.logs,
+            row.citizens,
+        );
+        add(
+            &mut f.by_age_band,
+            &or_not_given(&row.citizen_age_band),
+            row.logs,
+            row.citizens,
+        );
+    }
+    for f in out.values_mut() {
+        f.village_coverage =
+            (f.villages > 0).then(|| f.villages_with_team as f64 / f.villages as f64);
+    }
+    out
+}
+
+/// The report's unit: `VN` for the country, else an official province or commune code.
+pub fn unit_of(conn: &mut PgConnection, code: &str) -> AppResult<(UnitRef, Area)> {
+    if code.eq_ignore_ascii_case("VN") {
+        return Ok((
+            UnitRef {
+                code: "VN".into(),
+                name: "Việt Nam".into(),
+                level: "country".into(),
+            },
+            Area::Country,
+        ));
+    }
+    let unit = crate::db::units::get(conn, code)?.ok_or_else(|| {
+        AppError::field(
+            "unit",
+            "unknown_unit",
+            format!("no unit has the code {code:?}"),
+        )
+    })?;
+    let area = match unit.level.as_str() {
+        "province" => Area::Province(unit.code.clone()),
+        "commune" => Area::Commune(unit.code.clone()),
+        _ => {
+            return Err(AppError::field(
+                "unit",
+                "unsupported_level",
+                "reports cover the country, a province or a commune",
+            ))
+        }
+    };
+    Ok((
+        UnitRef {
+            code: unit.code,
+            name: unit.name,
+            level: unit.level,
+        },
+        area,
+    ))
+}
+
+/// One kind of row of a report: how to group, the kind's name, and the (key, name) of each row.
+type ChildRows = (Grouping, String, Vec<(String, String)>);
+
+/// Computes the live report of `area` for `month`.
+pub fn live(
+    conn: &mut PgConnection,
+    unit: UnitRef,
+    area: &Area,
+    month: NaiveDate,
+) -> AppResult<MonthlyReport> {
+    let categories: Vec<String> = assistance_categories::table
+        .select(assistance_categories::code)
+        .order((
+            assistance_categories::sort_order.asc(),
+            assistance_categories::code.asc(),
+        ))
+        .load(conn)?;
+    let (own, children): (Grouping, Vec<ChildRows>) = match area {
+        Area::Country => {
+            let provinces = admin_units::table
+                .filter(admin_units::level.eq("province"))
+                .select((admin_units::code, admin_units::name))
+                .order(admin_units::code.asc())
+                .load(conn)?;
+            (
+                Grouping::Province,
+                vec![(Grouping::Province, "province".into(), provinces)],
+            )
+        }
+        Area::Province(p) => {
+            let communes = admin_units::table
+                .filter(admin_units::parent_code.eq(p))
+                .filter(admin_units::valid_to.is_null())
+                .select((admin_units::code, admin_units::name))
+                .order(admin_units::code.asc())
+                .load(conn)?;
+            (
+                Grouping::Province,
+                vec![(Grouping::Commune, "commune".into(), communes)],
+            )
+        }
+        Area::Commune(c) => {
+            let vs: Vec<(i64, String)> = villages::table
+                .filter(villages::commune_code.eq(c))
+                .filter(villages::archived_at.is_null())
+                .select((villages::id, villages::name))
+                .order(villages::id.asc())
+                .load(conn)?;
+            let ts: Vec<(i64, String)> = teams::table
+                .filter(teams::commune_code.eq(c))
+                .filter(teams::archived_at.is_null())
+                .select((teams::id, teams::name))
+                .order(teams::id.asc())
+                .load(conn)?;
+            let named = |rows: Vec<(i64, String)>| {
+                rows.into_iter()
+                    .map(|(id, n)| (id.to_string(), n))
+                    .collect()
+            };
+            (
+                Grouping::Commune,
+                vec![
+                    (Grouping::Village, "village".into(), named(vs)),
+                    (Grouping::Team, "team".into(), named(ts)),
+                ],
+            )
+        }
+    };
+    let own_key = match area {
+        Area::Country => None,
+        Area::Province(p) => Some(p.clone()),
+        Area::Commune(c) => Some(c.clone()),
+    };
+    let totals = match &own_key {
+        Some(key) => {
+            let counts = agg::counts(conn, area, own, month)?;
+            figures_by_key(&counts, std::slice::from_ref(key), &categories)
+                .remove(key)
+                .unwrap_or_default()
+        }
+        None => Figures::default(),
+    };
+    let mut rows = Vec::new();
+    for (grouping, kind, list) in children {
+        let keys: Vec<String> = list.iter().map(|(k, _)| k.clone()).collect();
+        let counts = agg::counts(conn, area, grouping, month)?;
+        let mut figures = figures_by_key(&counts, &keys, &categories);
+        for (key, name) in list {
+            let f = figures
+                .remove(&key)
+                .unwrap_or_else(|| empty_figures(&categories));
+            rows.push(ReportRow {
+                kind: kind.clone(),
+                key,
+                name,
+                figures: f,
+            });
+        }
+    }
+    let totals = if own_key.is_none() {
+        sum_rows(&rows, &categories)
+    } else {
+        totals
+    };
+    Ok(MonthlyReport {
+        unit,
+        month: month.format("%Y-%m").to_string(),
+        generated_at: Utc::now(),
+        frozen: false,
+        status: None,
+        totals,
+        rows,
+    })
+}
+
+/// The country's totals: the sum of its provinces (every figure is additive across them).
+fn sum_rows(rows: &[ReportRow], categories: &[String]) -> Figures {
+    let mut t = empty_figures(categories);
+    for r in rows {
+        let f = &r.figures;
+        t.teams_active += f.teams_active;
+        t.members_active += f.members_active;
+        t.members_joined += f.members_joined;
+        t.members_left += f.members_left;
+        t.members_logging += f.members_logging;
+        t.villages += f.villages;
+        t.villages_with_team += f.villages_with_team;
+        t.member_trainings += f.member_trainings;
+        t.citizen_classes += f.citizen_classes;
+        t.attendance_attended += f.attendance_attended;
+        t.attendance_completed += f.attendance_completed;
+        t.class_participants += f.class_participants;
+        t.logs += f.logs;
+        t.citizens_helped += f.citizens_helped;
+        for (map, into) in [
+            (&f.by_category, &mut t.by_category),
+            (&f.by_outcome, &mut t.by_outcome),
+            (&f.by_channel, &mut t.by_channel),
+            (&f.by_sex, &mut t.by_sex),
+            (&f.by_age_band, &mut t.by_age_band),
+        ] {
+            for (k, v) in map {
+                add(into, k, v.logs, v.citizens);
+            }
+        }
+    }
+    t.village_coverage = (t.villages > 0).then(|| t.villages_with_team as f64 / t.villages as f64);
+    t
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct TrendPoint {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub logs: i64,
+    pub citizens_helped: i64,
+    pub members_logging: i64,
+}
+
+/// Headline figures month by month, every month present.
+pub fn trend(
+    conn: &mut PgConnection,
+    area: &Area,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<Vec<TrendPoint>> {
+    let logs = agg::log_trend(conn, area, from, to)?;
+    let members = agg::members_logging_trend(conn, area, from, to)?;
+    let mut out = Vec::new();
+    let mut m = from;
+    while m <= to {
+        let l = logs.iter().find(|r| r.month == m);
+        out.push(TrendPoint {
+            month: m.format("%Y-%m").to_string(),
+            logs: l.map_or(0, |r| r.logs),
+            citizens_helped: l.map_or(0, |r| r.citizens),
+            members_logging: members.iter().find(|r| r.month == m).map_or(0, |r| r.n),
+        });
+        m = match m.checked_add_months(chrono::Months::new(1)) {
+            Some(next) => next,
+            None => break,
+        };
+    }
+    Ok(out)
+}

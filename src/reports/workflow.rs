@@ -1,0 +1,429 @@
+//! Submission and approval of a commune's monthly report. Approval freezes the figures and
+//! locks the month: field work dated in it can no longer change until a reopening.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::auth::{Caller, Role};
+use crate::db::schema::{admin_units, assistance_logs, report_periods as rp};
+use crate::db::{self, audit};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PeriodStatus {
+    /// not_started, draft (activity recorded, not submitted), submitted, returned, approved, reopened.
+    pub status: String,
+    pub submitted_by: Option<Uuid>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub decided_by: Option<Uuid>,
+    pub decided_at: Option<DateTime<Utc>>,
+    /// Why it was returned or reopened.
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = rp)]
+struct Period {
+    commune_code: String,
+    province_code: String,
+    month: NaiveDate,
+    status: String,
+    submitted_by: Option<Uuid>,
+    submitted_at: Option<DateTime<Utc>>,
+    decided_by: Option<Uuid>,
+    decided_at: Option<DateTime<Utc>>,
+    reason: Option<String>,
+    snapshot: Option<serde_json::Value>,
+}
+
+impl Period {
+    fn status(&self) -> PeriodStatus {
+        PeriodStatus {
+            status: self.status.clone(),
+            submitted_by: self.submitted_by,
+            submitted_at: self.submitted_at,
+            decided_by: self.decided_by,
+            decided_at: self.decided_at,
+            reason: self.reason.clone(),
+        }
+    }
+}
+
+fn has_activity(conn: &mut PgConnection, commune: &str, month: NaiveDate) -> QueryResult<bool> {
+    let (start, end) = db::reports::bounds(month);
+    let start =
+        start.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - chrono::Duration::hours(7);
+    let end = end.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() + chrono::Duration::hours(17);
+    diesel::select(diesel::dsl::exists(
+        assistance_logs::table
+            .filter(assistance_logs::commune_code.eq(commune))
+            .filter(assistance_logs::occurred_at.ge(start))
+            .filter(assistance_logs::occurred_at.lt(end))
+            .filter(assistance_logs::archived_at.is_null()),
+    ))
+    .get_result(conn)
+}
+
+fn not_started_or_draft(
+    conn: &mut PgConnection,
+    commune: &str,
+    month: NaiveDate,
+) -> QueryResult<PeriodStatus> {
+    let status = if has_activity(conn, commune, month)? {
+        "draft"
+    } else {
+        "not_started"
+    };
+    Ok(PeriodStatus {
+        status: status.into(),
+        submitted_by: None,
+        submitted_at: None,
+        decided_by: None,
+        decided_at: None,
+        reason: None,
+    })
+}
+
+fn period(conn: &mut PgConnection, commune: &str, month: NaiveDate) -> QueryResult<Option<Period>> {
+    rp::table
+        .find((commune, month))
+        .select(Period::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn status_of(
+    conn: &mut PgConnection,
+    commune: &str,
+    month: NaiveDate,
+) -> QueryResult<PeriodStatus> {
+    match period(conn, commune, month)? {
+        Some(p) => Ok(p.status()),
+        None => not_started_or_draft(conn, commune, month),
+    }
+}
+
+/// The approved report of a commune and month, as frozen at approval.
+pub fn frozen(
+    conn: &mut PgConnection,
+    commune: &str,
+    month: NaiveDate,
+) -> QueryResult<Option<serde_json::Value>> {
+    Ok(period(conn, commune, month)?
+        .filter(|p| p.status == "approved")
+        .and_then(|p| p.snapshot))
+}
+
+/// Months of a commune that approval has locked.
+pub fn locked_months(conn: &mut PgConnection, commune: &str) -> QueryResult<HashSet<NaiveDate>> {
+    Ok(rp::table
+        .filter(rp::commune_code.eq(commune))
+        .filter(rp::status.eq("approved"))
+        .select(rp::month)
+        .load::<NaiveDate>(conn)?
+        .into_iter()
+        .collect())
+}
+
+pub fn month_locked_error(month: NaiveDate) -> AppError {
+    AppError::Conflict {
+        code: "month_locked",
+        detail: format!(
+            "the report for {} is approved; records dated in it cannot change until a province officer reopens it",
+            month.format("%Y-%m")
+        ),
+    }
+}
+
+/// Refuses a change to a commune's field work dated in a locked month.
+pub fn ensure_open(conn: &mut PgConnection, commune: &str, months: &[NaiveDate]) -> AppResult<()> {
+    let locked = locked_months(conn, commune)?;
+    match months.iter().find(|m| locked.contains(m)) {
+        Some(m) => Err(month_locked_error(*m)),
+        None => Ok(()),
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Submit,
+    Approve,
+    Return,
+    Reopen,
+}
+
+impl Action {
+    fn name(self) -> &'static str {
+        match self {
+            Action::Submit => "submit",
+            Action::Approve => "approve",
+            Action::Return => "return",
+            Action::Reopen => "reopen",
+        }
+    }
+}
+
+fn may(caller: &Caller, action: Action, commune: &str, province: &str) -> bool {
+    match caller.role {
+        Role::Admin => true,
+        Role::ProvinceOfficer => {
+            action != Action::Submit && caller.unit_code.as_deref() == Some(province)
+        }
+        Role::CommuneOfficer => {
+            action == Action::Submit && caller.unit_code.as_deref() == Some(commune)
+        }
+        Role::TeamLeader | Role::TeamMember => false,
+    }
+}
+
+fn wrong_state(action: Action, status: &str) -> AppError {
+    let code = match (action, status) {
+        (Action::Submit, "submitted") => "already_submitted",
+        (Action::Submit, "approved") => "already_approved",
+        (Action::Approve | Action::Return, _) => "not_submitted",
+        (Action::Reopen, _) => "not_approved",
+        _ => "invalid_transition",
+    };
+    AppError::Conflict {
+        code,
+        detail: format!("cannot {} a report that is {status}", action.name()),
+    }
+}
+
+pub async fn transition(
+    state: &AppState,
+    caller: &Caller,
+    commune: String,
+    month: NaiveDate,
+    action: Action,
+    reason: Option<String>,
+) -> AppResult<PeriodStatus> {
+    let reason = reason
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
+    if matches!(action, Action::Return | Action::Reopen) && reason.is_none() {
+        return Err(AppError::field(
+            "reason",
+            "required",
+            "say why the report is returned or reopened",
+        ));
+    }
+    let caller = caller.clone();
+    db::run(&state.pool, move |conn| {
+        conn.transaction(|c| {
+            let unit: Option<(String, String, String)> = admin_units::table
+                .find(&commune)
+                .select((
+                    admin_units::code,
+                    admin_units::province_code,
+                    admin_units::level,
+                ))
+                .first(c)
+                .optional()?;
+            let (code, province) = match unit {
+                Some((code, province, level)) if level == "commune" => (code, province),
+                _ => return Err(AppError::not_found("commune")),
+            };
+            let visible = match caller.scope() {
+                crate::auth::Scope::Country => true,
+                crate::auth::Scope::Province(p) => p == province,
+                crate::auth::Scope::Commune(cc) => cc == code,
+                crate::auth::Scope::Team { .. } => false,
+            };
+            if !visible {
+                return Err(AppError::not_found("commune"));
+            }
+            if !may(&caller, action, &code, &province) {
+                return Err(AppError::forbidden(format!(
+                    "a {} cannot {} this report",
+                    caller.role.as_str(),
+                    action.name()
+                )));
+            }
+            // A first transition inserts the row; two at once collide on the primary key (409).
+            let current = rp::table
+                .find((&code, month))
+                .select(Period::as_select())
+                .for_update()
+                .first(c)
+                .optional()?;
+            let status = current
+                .as_ref()
+                .map_or("not_started", |p| p.status.as_str())
+                .to_string();
+            let before = match &current {
+                Some(p) => p.status(),
+                None => not_started_or_draft(c, &code, month)?,
+            };
+            let next = match (action, status.as_str()) {
+                (Action::Submit, "not_started" | "returned" | "reopened") => "submitted",
+                (Action::Approve, "submitted") => "approved",
+                (Action::Return, "submitted") => "returned",
+                (Action::Reopen, "approved") => "reopened",
+                _ => return Err(wrong_state(action, &before.status)),
+            };
+            let now = Utc::now();
+            let snapshot = if action == Action::Approve {
+                let (unit_ref, area) = super::unit_of(c, &code)?;
+                let mut report = super::live(c, unit_ref, &area, month)?;
+                report.frozen = true;
+                report.status = Some(PeriodStatus {
+                    status: "approved".into(),
+                    submitted_by: before.submitted_by,
+                    submitted_at: before.submitted_at,
+                    decided_by: Some(caller.user_id),
+                    decided_at: Some(now),
+                    reason: None,
+                });
+                Some(serde_json::to_value(&report).map_err(AppError::internal)?)
+            } else {
+                None
+            };
+            let (submitted_by, submitted_at) = if action == Action::Submit {
+                (Some(caller.user_id), Some(now))
+            } else {
+                (before.submitted_by, before.submitted_at)
+            };
+            let (decided_by, decided_at) = if action == Action::Submit {
+                (None, None)
+            } else {
+                (Some(caller.user_id), Some(now))
+            };
+            let values = (
+                rp::commune_code.eq(&code),
+                rp::province_code.eq(&province),
+                rp::month.eq(month),
+                rp::status.eq(next),
+                rp::submitted_by.eq(submitted_by),
+                rp::submitted_at.eq(submitted_at),
+                rp::decided_by.eq(decided_by),
+                rp::decided_at.eq(decided_at),
+                rp::reason.eq(reason.clone()),
+                rp::snapshot.eq(snapshot),
+            );
+            let saved: Period = if current.is_some() {
+                diesel::update(rp::table.find((&code, month)))
+                    .set((
+                        values,
+                        rp::version.eq(rp::version + 1),
+                        rp::updated_at.eq(diesel::dsl::now),
+                    ))
+                    .returning(Period::as_returning())
+                    .get_result(c)?
+            } else {
+                diesel::insert_into(rp::table)
+                    .values(values)
+                    .returning(Period::as_returning())
+                    .get_result(c)?
+            };
+            let after = saved.status();
+            audit::record(
+                c,
+                &caller,
+                audit::Change {
+                    action: action.name(),
+                    entity: "report",
+                    entity_id: format!("{}:{}", saved.commune_code, saved.month.format("%Y-%m")),
+                    province_code: Some(&saved.province_code),
+                    commune_code: Some(&saved.commune_code),
+                    before: Some(&before),
+                    after: Some(&after),
+                },
+            )?;
+            Ok(after)
+        })
+    })
+    .await
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CommuneStatus {
+    pub commune_code: String,
+    pub commune_name: String,
+    #[serde(flatten)]
+    pub status: PeriodStatus,
+}
+
+/// Every commune of a province with its report's state for the month (officers).
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    province: String,
+    month: NaiveDate,
+) -> AppResult<Vec<CommuneStatus>> {
+    let allowed = match caller.scope() {
+        crate::auth::Scope::Country => true,
+        crate::auth::Scope::Province(p) => p == province,
+        _ => false,
+    };
+    if !allowed {
+        return Err(AppError::forbidden(
+            "only the province's officers and admins list its communes' reports",
+        ));
+    }
+    db::run(&state.pool, move |c| {
+        let communes: Vec<(String, String)> = admin_units::table
+            .filter(admin_units::parent_code.eq(&province))
+            .filter(admin_units::valid_to.is_null())
+            .select((admin_units::code, admin_units::name))
+            .order(admin_units::code.asc())
+            .load(c)?;
+        if communes.is_empty() {
+            return Err(AppError::field(
+                "province",
+                "unknown_unit",
+                "no province has this code",
+            ));
+        }
+        let periods: Vec<Period> = rp::table
+            .filter(rp::province_code.eq(&province))
+            .filter(rp::month.eq(month))
+            .select(Period::as_select())
+            .load(c)?;
+        let (start, _) = db::reports::bounds(month);
+        let active: HashSet<String> = assistance_logs::table
+            .filter(assistance_logs::province_code.eq(&province))
+            .filter(assistance_logs::archived_at.is_null())
+            .filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>("vn_month(occurred_at) = ")
+                    .bind::<diesel::sql_types::Date, _>(start),
+            )
+            .select(assistance_logs::commune_code)
+            .distinct()
+            .load::<String>(c)?
+            .into_iter()
+            .collect();
+        Ok(communes
+            .into_iter()
+            .map(|(code, name)| {
+                let status = match periods.iter().find(|p| p.commune_code == code) {
+                    Some(p) => p.status(),
+                    None => PeriodStatus {
+                        status: if active.contains(&code) {
+                            "draft"
+                        } else {
+                            "not_started"
+                        }
+                        .into(),
+                        submitted_by: None,
+                        submitted_at: None,
+                        decided_by: None,
+                        decided_at: None,
+                        reason: None,
+                    },
+                };
+                CommuneStatus {
+                    commune_code: code,
+                    commune_name: name,
+                    status,
+                }
+            })
+            .collect())
+    })
+    .await
+}

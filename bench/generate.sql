@@ -52,7 +52,7 @@ SELECT format(
   '(ARRAY[''male'',''female'',NULL])[1 + (s %% 3)], (ARRAY[''under_18'',''18_35'',''36_59'',''60_plus'',NULL])[1 + (s %% 5)], '
   '(ARRAY[''done'',''done'',''done'',''partly_done'',''referred'',''could_not_help''])[1 + (s %% 6)], '
   '(SELECT id FROM users WHERE username = ''generator'') '
-  'FROM generate_series(1, %s) AS s JOIN gen_members g ON g.k = 1 + (s * 7919) %% %s',
+  'FROM generate_series(1::bigint, %s) AS s JOIN gen_members g ON g.k = 1 + (s * 7919) %% %s',
   date_trunc('month', DATE '2024-11-01' + make_interval(months => m)) + interval '1 day',
   :logs / 24, :generated_members)
 FROM generate_series(0, 23) AS m \gexec

@@ -20,6 +20,7 @@ if [ "$have" != "1" ]; then
   psql "$DATABASE_URL" -q -v logs="$LOGS" -f bench/generate.sql | grep -E "^Time|logs|^ *[0-9]+$" | tail -3
   echo "generation took $(( $(date +%s) - start )) s"
 fi
+target/release/toso migrate >/dev/null
 TOSO_PASSWORD=bench-admin-2025 target/release/toso create-user --username bench.admin --role admin --if-missing >/dev/null
 target/release/toso serve & server=$!
 trap 'kill $server 2>/dev/null' EXIT

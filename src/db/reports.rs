@@ -28,6 +28,8 @@ pub enum Grouping {
 /// into SQL text; every value is bound.
 struct Source {
     from: &'static str,
+    /// Joined only when rows are villages (the key needs the team's village).
+    village_join: &'static str,
     province: &'static str,
     commune: &'static str,
     team: &'static str,
@@ -44,6 +46,14 @@ impl Source {
         }
     }
 
+    fn from(&self, g: Grouping) -> String {
+        if g == Grouping::Village && !self.village_join.is_empty() {
+            format!("{} {}", self.from, self.village_join)
+        } else {
+            self.from.to_string()
+        }
+    }
+
     fn filter(&self, area: &Area) -> String {
         match area {
             Area::Country => "$3 = $3".into(),
@@ -55,13 +65,15 @@ impl Source {
 
 const ROLLUPS: Source = Source {
     from: "log_rollups r",
+    village_join: "",
     province: "r.province_code",
     commune: "r.commune_code",
     team: "r.team_id::text",
     village: "r.village_id::text",
 };
 const MEMBER_LOGS: Source = Source {
-    from: "member_month_logs m JOIN teams t ON t.id = m.team_id",
+    from: "member_month_logs m",
+    village_join: "JOIN teams t ON t.id = m.team_id",
     province: "m.province_code",
     commune: "m.commune_code",
     team: "m.team_id::text",
@@ -69,13 +81,15 @@ const MEMBER_LOGS: Source = Source {
 };
 const TEAMS: Source = Source {
     from: "teams t",
+    village_join: "",
     province: "t.province_code",
     commune: "t.commune_code",
     team: "t.id::text",
     village: "coalesce(t.village_id, 0)::text",
 };
 const MEMBERS: Source = Source {
-    from: "members m JOIN teams t ON t.id = m.team_id",
+    from: "members m",
+    village_join: "JOIN teams t ON t.id = m.team_id",
     province: "m.province_code",
     commune: "m.commune_code",
     team: "m.team_id::text",
@@ -83,6 +97,7 @@ const MEMBERS: Source = Source {
 };
 const VILLAGES: Source = Source {
     from: "villages v",
+    village_join: "",
     province: "v.province_code",
     commune: "v.commune_code",
     team: "NULL::text",
@@ -90,13 +105,15 @@ const VILLAGES: Source = Source {
 };
 const TRAININGS: Source = Source {
     from: "trainings tr",
+    village_join: "",
     province: "tr.province_code",
     commune: "tr.commune_code",
     team: "coalesce(tr.team_id, 0)::text",
     village: "coalesce(tr.village_id, 0)::text",
 };
 const ATTENDANCE: Source = Source {
-    from: "training_attendance a JOIN trainings tr ON tr.id = a.training_id JOIN teams t ON t.id = a.team_id",
+    from: "training_attendance a JOIN trainings tr ON tr.id = a.training_id",
+    village_join: "JOIN teams t ON t.id = a.team_id",
     province: "a.province_code",
     commune: "a.commune_code",
     team: "a.team_id::text",
@@ -104,11 +121,15 @@ const ATTENDANCE: Source = Source {
 };
 
 #[derive(QueryableByName)]
-struct KeyCount {
+struct KeyCounts {
     #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
     key: Option<String>,
     #[diesel(sql_type = BigInt)]
-    n: i64,
+    n1: i64,
+    #[diesel(sql_type = BigInt)]
+    n2: i64,
+    #[diesel(sql_type = BigInt)]
+    n3: i64,
 }
 
 /// The month's first and last day.
@@ -126,33 +147,48 @@ fn area_code(area: &Area) -> String {
     }
 }
 
-/// Runs `SELECT key, <value> FROM <source> WHERE <filter> AND <condition> GROUP BY key`.
+/// What one scan of a source counts: (figure name, aggregate expression), at most three.
+type Values<'a> = &'a [(&'static str, &'a str)];
+
+/// Up to three figures from one scan of `source`:
+/// `SELECT key, <value 1>, <value 2>, <value 3> FROM … WHERE <filter> AND <condition> GROUP BY key`.
+#[allow(clippy::too_many_arguments)]
 fn per_key(
     conn: &mut PgConnection,
+    out: &mut HashMap<&'static str, HashMap<String, i64>>,
     source: &Source,
-    value: &str,
+    values: Values<'_>,
     condition: &str,
     area: &Area,
     g: Grouping,
     month: NaiveDate,
-) -> QueryResult<HashMap<String, i64>> {
+) -> QueryResult<()> {
     let (start, end) = bounds(month);
+    let expr = |i: usize| values.get(i).map_or("0", |(_, e)| *e);
     let sql = format!(
-        "SELECT {key} AS key, ({value})::bigint AS n FROM {from} WHERE {filter} AND ({condition}) \
-         AND $1 <= $2 GROUP BY 1",
+        "SELECT {key} AS key, ({v1})::bigint AS n1, ({v2})::bigint AS n2, ({v3})::bigint AS n3 FROM {from} \
+         WHERE {filter} AND ({condition}) AND $1 <= $2 GROUP BY 1",
         key = source.key(g),
-        from = source.from,
+        v1 = expr(0),
+        v2 = expr(1),
+        v3 = expr(2),
+        from = source.from(g),
         filter = source.filter(area),
     );
-    let rows: Vec<KeyCount> = diesel::sql_query(sql)
+    let rows: Vec<KeyCounts> = diesel::sql_query(sql)
         .bind::<Date, _>(start)
         .bind::<Date, _>(end)
         .bind::<Text, _>(area_code(area))
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|r| r.key.map(|k| (k, r.n)))
-        .collect())
+    for (i, (name, _)) in values.iter().enumerate() {
+        let map = out.entry(name).or_default();
+        for r in &rows {
+            if let Some(k) = &r.key {
+                map.insert(k.clone(), [r.n1, r.n2, r.n3][i]);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Every counted figure of the month, per row key.
@@ -195,144 +231,109 @@ pub fn counts(
     month: NaiveDate,
 ) -> QueryResult<Counts> {
     let mut c = Counts::default();
-    let mut put = |name: &'static str, map: HashMap<String, i64>| {
-        c.figures.insert(name, map);
-    };
-    put(
-        "teams_active",
-        per_key(conn, &TEAMS, "count(*)", ACTIVE_TEAM, area, g, month)?,
-    );
-    put(
-        "members_active",
-        per_key(conn, &MEMBERS, "count(*)", ACTIVE_MEMBER, area, g, month)?,
-    );
-    put(
-        "members_joined",
-        per_key(
-            conn,
-            &MEMBERS,
-            "count(*)",
-            "m.archived_at IS NULL AND m.joined_on BETWEEN $1 AND $2",
-            area,
-            g,
-            month,
-        )?,
-    );
-    put(
-        "members_left",
-        per_key(
-            conn,
-            &MEMBERS,
-            "count(*)",
-            "m.archived_at IS NULL AND m.left_on BETWEEN $1 AND $2",
-            area,
-            g,
-            month,
-        )?,
-    );
-    put(
-        "members_logging",
-        per_key(
-            conn,
-            &MEMBER_LOGS,
-            "count(*)",
-            "m.month = $1 AND m.logs > 0",
-            area,
-            g,
-            month,
-        )?,
-    );
-    put(
-        "villages",
-        per_key(
-            conn,
-            &VILLAGES,
-            "count(*)",
-            "v.archived_at IS NULL",
-            area,
-            g,
-            month,
-        )?,
-    );
-    put(
-        "villages_with_team",
-        per_key(
-            conn,
-            &VILLAGES,
-            "count(*)",
-            &format!("v.archived_at IS NULL AND EXISTS (SELECT 1 FROM teams t WHERE t.village_id = v.id AND {ACTIVE_TEAM})"),
-            area,
-            g,
-            month,
-        )?,
-    );
-    put(
-        "member_trainings",
-        per_key(
-            conn,
-            &TRAININGS,
-            "count(*)",
-            &format!("{IN_MONTH_TRAINING} AND tr.kind = 'member_training'"),
-            area,
-            g,
-            month,
-        )?,
-    );
-    put(
-        "citizen_classes",
-        per_key(
-            conn,
-            &TRAININGS,
-            "count(*)",
-            &format!("{IN_MONTH_TRAINING} AND tr.kind = 'citizen_class'"),
-            area,
-            g,
-            month,
-        )?,
-    );
-    put(
-        "class_participants",
-        per_key(
-            conn,
-            &TRAININGS,
-            "coalesce(sum(tr.participants), 0)",
-            &format!("{IN_MONTH_TRAINING} AND tr.kind = 'citizen_class'"),
-            area,
-            g,
-            month,
-        )?,
-    );
-    put(
-        "attendance_attended",
-        per_key(
-            conn,
-            &ATTENDANCE,
-            "count(*)",
-            &format!("{IN_MONTH_TRAINING} AND a.status IN ('attended', 'completed')"),
-            area,
-            g,
-            month,
-        )?,
-    );
-    put(
-        "attendance_completed",
-        per_key(
-            conn,
-            &ATTENDANCE,
-            "count(*)",
-            &format!("{IN_MONTH_TRAINING} AND a.status = 'completed'"),
-            area,
-            g,
-            month,
-        )?,
-    );
+    let f = &mut c.figures;
+    per_key(
+        conn,
+        f,
+        &TEAMS,
+        &[("teams_active", "count(*)")],
+        ACTIVE_TEAM,
+        area,
+        g,
+        month,
+    )?;
+    let active = format!("count(*) FILTER (WHERE {ACTIVE_MEMBER})");
+    per_key(
+        conn,
+        f,
+        &MEMBERS,
+        &[
+            ("members_active", &active),
+            (
+                "members_joined",
+                "count(*) FILTER (WHERE m.joined_on BETWEEN $1 AND $2)",
+            ),
+            (
+                "members_left",
+                "count(*) FILTER (WHERE m.left_on BETWEEN $1 AND $2)",
+            ),
+        ],
+        "m.archived_at IS NULL AND m.joined_on <= $2",
+        area,
+        g,
+        month,
+    )?;
+    per_key(
+        conn,
+        f,
+        &MEMBER_LOGS,
+        &[("members_logging", "count(*)")],
+        "m.month = $1 AND m.logs > 0",
+        area,
+        g,
+        month,
+    )?;
+    let with_team =
+        format!("count(*) FILTER (WHERE EXISTS (SELECT 1 FROM teams t WHERE t.village_id = v.id AND {ACTIVE_TEAM}))");
+    per_key(
+        conn,
+        f,
+        &VILLAGES,
+        &[("villages", "count(*)"), ("villages_with_team", &with_team)],
+        "v.archived_at IS NULL",
+        area,
+        g,
+        month,
+    )?;
+    per_key(
+        conn,
+        f,
+        &TRAININGS,
+        &[
+            (
+                "member_trainings",
+                "count(*) FILTER (WHERE tr.kind = 'member_training')",
+            ),
+            (
+                "citizen_classes",
+                "count(*) FILTER (WHERE tr.kind = 'citizen_class')",
+            ),
+            (
+                "class_participants",
+                "coalesce(sum(tr.participants) FILTER (WHERE tr.kind = 'citizen_class'), 0)",
+            ),
+        ],
+        IN_MONTH_TRAINING,
+        area,
+        g,
+        month,
+    )?;
+    per_key(
+        conn,
+        f,
+        &ATTENDANCE,
+        &[
+            (
+                "attendance_attended",
+                "count(*) FILTER (WHERE a.status IN ('attended', 'completed'))",
+            ),
+            (
+                "attendance_completed",
+                "count(*) FILTER (WHERE a.status = 'completed')",
+            ),
+        ],
+        IN_MONTH_TRAINING,
+        area,
+        g,
+        month,
+    )?;
 
     let sql = format!(
         "SELECT {key} AS key, category_code, outcome, channel, citizen_sex, citizen_age_band, \
          sum(logs)::bigint AS logs, sum(citizens)::bigint AS citizens \
          FROM {from} WHERE {filter} AND r.month = $1 AND $2 = $2 GROUP BY 1, 2, 3, 4, 5, 6",
         key = ROLLUPS.key(g),
-        from = ROLLUPS.from,
+        from = ROLLUPS.from(g),
         filter = ROLLUPS.filter(area),
     );
     c.logs = diesel::sql_query(sql)
@@ -353,6 +354,15 @@ pub struct MonthTotals {
     pub citizens: i64,
 }
 
+const COMMUNE_MONTHS: Source = Source {
+    from: "commune_month_totals r",
+    village_join: "",
+    province: "r.province_code",
+    commune: "r.commune_code",
+    team: "NULL::text",
+    village: "NULL::text",
+};
+
 /// Logs and citizens helped per month in `[from, to]`.
 pub fn log_trend(
     conn: &mut PgConnection,
@@ -363,8 +373,8 @@ pub fn log_trend(
     let sql = format!(
         "SELECT r.month, sum(r.logs)::bigint AS logs, sum(r.citizens)::bigint AS citizens FROM {from} \
          WHERE {filter} AND r.month BETWEEN $1 AND $2 GROUP BY 1 ORDER BY 1",
-        from = ROLLUPS.from,
-        filter = ROLLUPS.filter(area),
+        from = COMMUNE_MONTHS.from(Grouping::Commune),
+        filter = COMMUNE_MONTHS.filter(area),
     );
     diesel::sql_query(sql)
         .bind::<Date, _>(from)
@@ -391,7 +401,7 @@ pub fn members_logging_trend(
     let sql = format!(
         "SELECT m.month, count(*)::bigint AS n FROM {from} WHERE {filter} AND m.month BETWEEN $1 AND $2 AND m.logs > 0 \
          GROUP BY 1 ORDER BY 1",
-        from = MEMBER_LOGS.from,
+        from = MEMBER_LOGS.from(Grouping::Commune),
         filter = MEMBER_LOGS.filter(area),
     );
     diesel::sql_query(sql)

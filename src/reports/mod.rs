@@ -333,9 +333,10 @@ pub fn live(
             )
         }
     };
+    // A province's or the country's totals are the sum of its rows (every figure is additive
+    // across communes and provinces); a commune's rows (villages, teams) do not partition it.
     let own_key = match area {
-        Area::Country => None,
-        Area::Province(p) => Some(p.clone()),
+        Area::Country | Area::Province(_) => None,
         Area::Commune(c) => Some(c.clone()),
     };
     let totals = match &own_key {
@@ -380,7 +381,7 @@ pub fn live(
     })
 }
 
-/// The country's totals: the sum of its provinces (every figure is additive across them).
+/// Totals as the sum of rows that partition the unit (communes of a province, provinces).
 fn sum_rows(rows: &[ReportRow], categories: &[String]) -> Figures {
     let mut t = empty_figures(categories);
     for r in rows {

@@ -26,7 +26,7 @@ async fn readiness_fails_fast_when_the_database_is_down_and_recovers() {
     let db = TestDb::new();
     let proxy = DbProxy::start(crate::helpers::pg_host_port()).await;
     let via = url_via(&db.name, proxy.port);
-    let app = spawn_on(db, Some(via), &[]).await;
+    let app = spawn_on(db, Some(via), &[("TOSO_DB_CHECKOUT_TIMEOUT_MS", "1000")]).await;
     app.create_user("watcher", "admin", None, None);
     let token = app.login("watcher").await.access;
     assert_eq!(app.get("/api/v1/me", &token).await.status(), StatusCode::OK);

@@ -189,7 +189,7 @@ pub fn settings(database_url: &str, overrides: &[(&str, &str)]) -> Settings {
         ("TOSO_BIND", "127.0.0.1:0"),
         ("TOSO_WORKERS", "1"),
         ("TOSO_DB_POOL_SIZE", "4"),
-        ("TOSO_DB_CHECKOUT_TIMEOUT_MS", "1000"),
+        ("TOSO_DB_CHECKOUT_TIMEOUT_MS", "5000"),
         ("TOSO_LOG", "warn"),
     ]
     .into_iter()

@@ -553,6 +553,14 @@ async fn rollups_match_a_recount_after_a_random_mix_of_changes() {
     .get_result(&mut conn)
     .expect("compare");
     assert_eq!(members, Diff { n: 0 });
+    let communes: Diff = diesel::sql_query(
+        "SELECT count(*) AS n FROM ((SELECT vn_month(occurred_at), commune_code, count(*), sum(citizens_helped) FROM assistance_logs \
+         WHERE archived_at IS NULL GROUP BY 1, 2) EXCEPT (SELECT month, commune_code, logs, citizens FROM commune_month_totals \
+         WHERE logs <> 0)) d",
+    )
+    .get_result(&mut conn)
+    .expect("compare");
+    assert_eq!(communes, Diff { n: 0 });
     let live = report(&app, &f.officer, "00004", "2025-10").await;
     let raw: Diff = diesel::sql_query(
         "SELECT count(*) AS n FROM assistance_logs WHERE archived_at IS NULL AND vn_month(occurred_at) = '2025-10-01'",

@@ -145,6 +145,11 @@ impl From<DieselError> for AppError {
                     DatabaseErrorKind::ClosedConnection => {
                         AppError::Unavailable(format!("connection closed: {}", info.message()))
                     }
+                    // Text with a NUL character (PostgreSQL stores none): the client's input.
+                    _ if info.message().contains("invalid byte sequence") => AppError::BadRequest {
+                        code: "invalid_text",
+                        detail: "text must be valid UTF-8 without NUL characters".into(),
+                    },
                     _ if info
                         .message()
                         .contains("canceling statement due to statement timeout") =>

@@ -82,6 +82,7 @@ pub struct MemberListQuery {
     pub village: Option<i64>,
     pub team: Option<i64>,
     /// `active` (default), `left` or `all`.
+    #[param(inline)]
     pub status: Option<StatusQuery>,
     pub affiliation: Option<Affiliation>,
     pub role: Option<TeamRole>,

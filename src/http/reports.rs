@@ -31,6 +31,7 @@ pub struct MonthlyQuery {
     /// `YYYY-MM`.
     pub month: String,
     /// `json` (default), `csv` or `xlsx`; the `Accept` header works too.
+    #[param(inline)]
     pub format: Option<Format>,
     /// For an approved commune report: the live figures instead of the frozen ones.
     pub live: Option<bool>,

@@ -58,6 +58,18 @@ async fn malformed_requests_are_problems() {
     assert_problem(res, StatusCode::BAD_REQUEST, "invalid_query").await;
     let res = app.get("/api/v1/users/not-a-uuid", &token).await;
     assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+
+    // PostgreSQL stores no NUL character: a clear 400, not a 500 (found by schemathesis).
+    let res = app.get("/api/v1/users?q=a%00b", &token).await;
+    assert_problem(res, StatusCode::BAD_REQUEST, "invalid_text").await;
+    let res = app
+        .post_json(
+            "/api/v1/villages",
+            Some(&token),
+            &serde_json::json!({"name": "Thôn\u{0}", "kind": "thon", "commune_code": "00004"}),
+        )
+        .await;
+    assert_problem(res, StatusCode::BAD_REQUEST, "invalid_text").await;
 }
 
 #[tokio::test]

@@ -228,19 +228,6 @@ pub fn resolve_unit(
     Ok(unit)
 }
 
-fn normalize_phone(phone: Option<String>) -> AppResult<Option<String>> {
-    match phone.as_deref().map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(p) => crate::phone::normalize(p).map(Some).ok_or_else(|| {
-            AppError::field(
-                "phone",
-                "invalid_phone",
-                "phone must be a Vietnamese mobile number, e.g. 0912345678",
-            )
-        }),
-    }
-}
-
 pub async fn create(
     state: &AppState,
     caller: &Caller,
@@ -251,7 +238,7 @@ pub async fn create(
     if let Some(message) = password::policy_violation(input.password.expose_secret()) {
         return Err(AppError::field("password", "too_weak", message));
     }
-    let phone = normalize_phone(input.phone)?;
+    let phone = crate::phone::field(input.phone.as_deref())?;
     let scope = caller.scope();
     let (role, unit_code, team_id) = (input.role, input.unit_code.clone(), input.team_id);
     // Check scope before spending time on the hash.
@@ -330,7 +317,7 @@ pub async fn update(
         });
     }
     let phone = match patch.phone {
-        Some(p) => Some(normalize_phone(p)?),
+        Some(p) => Some(crate::phone::field(p.as_deref())?),
         None => None,
     };
     let password_hash = match patch.password {

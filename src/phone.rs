@@ -29,6 +29,21 @@ pub fn normalize(input: &str) -> Option<String> {
         .then_some(national)
 }
 
+/// An optional `phone` field of a request: blank means none; anything else must be a mobile
+/// number, answered in national form.
+pub fn field(value: Option<&str>) -> crate::error::AppResult<Option<String>> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(p) => normalize(p).map(Some).ok_or_else(|| {
+            crate::error::AppError::field(
+                "phone",
+                "invalid_phone",
+                "phone must be a Vietnamese mobile number, e.g. 0912345678",
+            )
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::normalize;

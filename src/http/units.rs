@@ -77,10 +77,7 @@ pub async fn list(
     let filter = units::UnitFilter {
         level: q.level.filter(|l| !l.is_empty()),
         parent_code: q.parent.filter(|p| !p.is_empty()),
-        search: q
-            .q
-            .map(|s| crate::text::fold(&s.chars().take(100).collect::<String>()))
-            .filter(|s| !s.is_empty()),
+        search: super::extract::search_text(q.q),
         include_expired: q.include_expired.unwrap_or(false),
     };
     let window = page.window();

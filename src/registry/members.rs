@@ -61,19 +61,6 @@ fn require_manager(caller: &Caller, team_id: i64) -> AppResult<()> {
     }
 }
 
-fn phone(value: Option<&str>) -> AppResult<Option<String>> {
-    match value.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(p) => crate::phone::normalize(p).map(Some).ok_or_else(|| {
-            AppError::field(
-                "phone",
-                "invalid_phone",
-                "phone must be a Vietnamese mobile number, e.g. 0912345678",
-            )
-        }),
-    }
-}
-
 fn check_dates(joined: NaiveDate, left: Option<NaiveDate>) -> AppResult<()> {
     if let Some(l) = left {
         if l < joined {
@@ -170,7 +157,7 @@ pub async fn create(
     input: MemberInput,
 ) -> AppResult<Member> {
     let (full_name, search_name) = fold_name("full_name", &input.full_name)?;
-    let phone = phone(input.phone.as_deref())?;
+    let phone = crate::phone::field(input.phone.as_deref())?;
     let joined_on = input.joined_on.unwrap_or_else(today_local);
     let caller = caller.clone();
     db::run(&state.pool, move |conn| {
@@ -223,7 +210,7 @@ pub async fn update(
         .map(|n| fold_name("full_name", n))
         .transpose()?;
     let phone = match &patch.phone {
-        Some(p) => Some(phone(p.as_deref())?),
+        Some(p) => Some(crate::phone::field(p.as_deref())?),
         None => None,
     };
     let caller = caller.clone();

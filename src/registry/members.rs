@@ -248,6 +248,7 @@ pub async fn update(
     .await
 }
 
+/// Archives or restores a membership; restoring under an archived team is refused (409).
 pub async fn set_archived(
     state: &AppState,
     caller: &Caller,
@@ -255,36 +256,26 @@ pub async fn set_archived(
     archive: bool,
     expected: Option<i32>,
 ) -> AppResult<Member> {
-    let caller = caller.clone();
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|c| {
-            let scope = caller.scope();
-            let before = members::lock(c, &scope, id)?.ok_or_else(not_found)?;
-            require_manager(&caller, before.team_id)?;
-            check_version("member", before.version, expected)?;
-            if archive == before.archived_at.is_some() {
-                return Ok(before);
-            }
+    super::set_archived(
+        state,
+        caller,
+        id,
+        archive,
+        expected,
+        |c, member: &Member| require_manager(c, member.team_id),
+        |conn, member: &Member, archive| {
             if !archive
-                && teams::get(c, &Scope::Country, before.team_id)?
+                && teams::get(conn, &Scope::Country, member.team_id)?
                     .is_some_and(|t| t.archived_at.is_some())
             {
                 return Err(AppError::Conflict {
                     code: "parent_archived",
-                    detail: format!("team {} is archived; restore it first", before.team_id),
+                    detail: format!("team {} is archived; restore it first", member.team_id),
                 });
             }
-            let after = members::set_archived(c, id, archive)?;
-            audit(
-                c,
-                &caller,
-                if archive { "archive" } else { "restore" },
-                Some(&before),
-                &after,
-            )?;
-            Ok(after)
-        })
-    })
+            Ok(())
+        },
+    )
     .await
 }
 

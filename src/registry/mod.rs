@@ -146,6 +146,88 @@ impl Audited for crate::db::members::Member {
     }
 }
 
+/// A register record that can be archived and restored.
+pub(crate) trait Archivable: Audited + Send + Sized + 'static {
+    fn version(&self) -> i32;
+    fn is_archived(&self) -> bool;
+    /// Reads and locks the record within `scope`.
+    fn lock(conn: &mut PgConnection, scope: &Scope, id: i64) -> diesel::QueryResult<Option<Self>>;
+    fn store_archived(
+        conn: &mut PgConnection,
+        id: i64,
+        archived: bool,
+    ) -> diesel::QueryResult<Self>;
+}
+
+/// Archives (`archive = true`) or restores a record in one transaction: locked within the
+/// caller's scope (404 outside it), `allowed` decides the role (403), the version must match
+/// (412), `check` refuses what would strand live dependents or restore under an archived parent
+/// (409); then the audit record.
+pub(crate) async fn set_archived<T: Archivable>(
+    state: &crate::state::AppState,
+    caller: &Caller,
+    id: i64,
+    archive: bool,
+    expected: Option<i32>,
+    allowed: fn(&Caller, &T) -> AppResult<()>,
+    check: fn(&mut PgConnection, &T, bool) -> AppResult<()>,
+) -> AppResult<T> {
+    use diesel::Connection;
+    let caller = caller.clone();
+    crate::db::run(&state.pool, move |conn| {
+        conn.transaction(|c| {
+            let before =
+                T::lock(c, &caller.scope(), id)?.ok_or_else(|| AppError::not_found(T::ENTITY))?;
+            allowed(&caller, &before)?;
+            check_version(T::ENTITY, before.version(), expected)?;
+            if archive == before.is_archived() {
+                return Ok(before);
+            }
+            check(c, &before, archive)?;
+            let after = T::store_archived(c, id, archive)?;
+            audit(
+                c,
+                &caller,
+                if archive { "archive" } else { "restore" },
+                Some(&before),
+                &after,
+            )?;
+            Ok(after)
+        })
+    })
+    .await
+}
+
+macro_rules! archivable {
+    ($ty:ty, $module:ident) => {
+        impl Archivable for $ty {
+            fn version(&self) -> i32 {
+                self.version
+            }
+            fn is_archived(&self) -> bool {
+                self.archived_at.is_some()
+            }
+            fn lock(
+                conn: &mut PgConnection,
+                scope: &Scope,
+                id: i64,
+            ) -> diesel::QueryResult<Option<Self>> {
+                crate::db::$module::lock(conn, scope, id)
+            }
+            fn store_archived(
+                conn: &mut PgConnection,
+                id: i64,
+                archived: bool,
+            ) -> diesel::QueryResult<Self> {
+                crate::db::$module::set_archived(conn, id, archived)
+            }
+        }
+    };
+}
+archivable!(crate::db::villages::Village, villages);
+archivable!(crate::db::teams::Team, teams);
+archivable!(crate::db::members::Member, members);
+
 /// Writes the audit record of a change to `after` (or of a creation when `before` is `None`).
 pub(crate) fn audit<T: Audited>(
     conn: &mut PgConnection,

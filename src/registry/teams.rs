@@ -177,6 +177,8 @@ pub async fn update(
     .await
 }
 
+/// Archives or restores a team: 409 while active members or accounts belong to it, or when
+/// restoring under an archived village.
 pub async fn set_archived(
     state: &AppState,
     caller: &Caller,
@@ -184,18 +186,16 @@ pub async fn set_archived(
     archive: bool,
     expected: Option<i32>,
 ) -> AppResult<Team> {
-    let caller = caller.clone();
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|c| {
-            let scope = caller.scope();
-            let before = teams::lock(c, &scope, id)?.ok_or_else(not_found)?;
-            require_officer(&caller)?;
-            check_version("team", before.version, expected)?;
-            if archive == before.archived_at.is_some() {
-                return Ok(before);
-            }
+    super::set_archived(
+        state,
+        caller,
+        id,
+        archive,
+        expected,
+        |c, _| require_officer(c),
+        |conn, team: &Team, archive| {
             if archive {
-                let live = teams::live_dependents(c, id)?;
+                let live = teams::live_dependents(conn, team.id)?;
                 if live > 0 {
                     return Err(AppError::Conflict {
                         code: "has_dependents",
@@ -204,24 +204,17 @@ pub async fn set_archived(
                         ),
                     });
                 }
-            } else if let Some(v) = before.village_id {
-                if villages::get(c, &Scope::Country, v)?.is_some_and(|v| v.archived_at.is_some()) {
+            } else if let Some(v) = team.village_id {
+                if villages::get(conn, &Scope::Country, v)?.is_some_and(|v| v.archived_at.is_some())
+                {
                     return Err(AppError::Conflict {
                         code: "parent_archived",
                         detail: format!("village {v} is archived; restore it first"),
                     });
                 }
             }
-            let after = teams::set_archived(c, id, archive)?;
-            audit(
-                c,
-                &caller,
-                if archive { "archive" } else { "restore" },
-                Some(&before),
-                &after,
-            )?;
-            Ok(after)
-        })
-    })
+            Ok(())
+        },
+    )
     .await
 }

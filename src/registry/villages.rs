@@ -113,7 +113,7 @@ pub async fn update(
     .await
 }
 
-/// Archives (`archive = true`) or restores a village.
+/// Archives (`archive = true`) or restores a village; 409 while live teams work in it.
 pub async fn set_archived(
     state: &AppState,
     caller: &Caller,
@@ -121,37 +121,29 @@ pub async fn set_archived(
     archive: bool,
     expected: Option<i32>,
 ) -> AppResult<Village> {
-    let scope = caller.scope();
-    let caller = caller.clone();
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|c| {
-            let before = villages::lock(c, &scope, id)?.ok_or_else(not_found)?;
-            require_officer(&caller)?;
-            check_version("village", before.version, expected)?;
-            if archive == before.archived_at.is_some() {
-                return Ok(before);
+    super::set_archived(
+        state,
+        caller,
+        id,
+        archive,
+        expected,
+        |c, _| require_officer(c),
+        |conn, village: &Village, archive| {
+            let teams = if archive {
+                villages::live_teams(conn, village.id)?
+            } else {
+                0
+            };
+            if teams > 0 {
+                return Err(AppError::Conflict {
+                    code: "has_dependents",
+                    detail: format!(
+                        "{teams} live team(s) work in this village; archive or move them first"
+                    ),
+                });
             }
-            if archive {
-                let teams = villages::live_teams(c, id)?;
-                if teams > 0 {
-                    return Err(AppError::Conflict {
-                        code: "has_dependents",
-                        detail: format!(
-                            "{teams} live team(s) work in this village; archive or move them first"
-                        ),
-                    });
-                }
-            }
-            let after = villages::set_archived(c, id, archive)?;
-            audit(
-                c,
-                &caller,
-                if archive { "archive" } else { "restore" },
-                Some(&before),
-                &after,
-            )?;
-            Ok(after)
-        })
-    })
+            Ok(())
+        },
+    )
     .await
 }

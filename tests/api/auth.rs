@@ -162,6 +162,36 @@ async fn many_usernames_from_one_address_are_throttled() {
 }
 
 #[tokio::test]
+async fn one_username_from_many_addresses_is_throttled() {
+    let app = crate::helpers::spawn_app_with(&[("TOSO_TRUST_PROXY_HEADERS", "true")]).await;
+    app.create_user("target", "admin", None, None);
+    let attempt = |ip: String, password: &'static str| {
+        app.request(Method::POST, "/api/v1/auth/login")
+            .header("X-Forwarded-For", ip)
+            .json(&json!({"username": "target", "password": password}))
+            .send()
+    };
+    for i in 0..20 {
+        let res = attempt(format!("203.0.113.{i}"), "guess")
+            .await
+            .expect("sent");
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let res = attempt("198.51.100.7".into(), "guess").await.expect("sent");
+    assert_problem(res, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
+    // Other accounts are not affected by the attack on this one.
+    app.create_user("bystander", "admin", None, None);
+    let res = app
+        .request(Method::POST, "/api/v1/auth/login")
+        .header("X-Forwarded-For", "198.51.100.7")
+        .json(&json!({"username": "bystander", "password": PASSWORD}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
 async fn refresh_rotates_and_reuse_revokes_the_login() {
     let app = spawn_app().await;
     app.create_user("mobile", "admin", None, None);

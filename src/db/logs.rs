@@ -235,6 +235,14 @@ pub fn set_archived(
         .get_result(conn)
 }
 
+/// Which of `ids` the scope may see.
+pub fn visible_ids(conn: &mut PgConnection, s: &LogScope, ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
+    scoped(s)
+        .filter(logs::id.eq_any(ids))
+        .select(logs::id)
+        .load(conn)
+}
+
 pub fn get_many(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<AssistanceLog>> {
     logs::table
         .filter(logs::id.eq_any(ids))

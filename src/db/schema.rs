@@ -262,6 +262,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    commune_month_totals (month, commune_code) {
+        month -> Date,
+        province_code -> Text,
+        commune_code -> Text,
+        logs -> Int8,
+        citizens -> Int8,
+    }
+}
+
 diesel::joinable!(auth_sessions -> users (user_id));
 diesel::joinable!(members -> teams (team_id));
 diesel::joinable!(refresh_tokens -> auth_sessions (session_id));
@@ -282,4 +292,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     trainings,
     training_attendance,
     report_periods,
+    commune_month_totals,
 );

@@ -182,7 +182,3 @@ pub fn lock(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<UserRow>> {
         .first(conn)
         .optional()
 }
-
-pub fn count(conn: &mut PgConnection) -> QueryResult<i64> {
-    users::table.count().get_result(conn)
-}

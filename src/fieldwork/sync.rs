@@ -152,6 +152,9 @@ pub async fn push(
             .into_iter()
             .map(|l| (l.id, l))
             .collect();
+        let visible: HashSet<Uuid> = store::visible_ids(conn, &scope, &ids)?
+            .into_iter()
+            .collect();
         let mut first = HashSet::new();
         for (index, item) in &items {
             let PushItem::CreateLog(input) = item else {
@@ -168,7 +171,7 @@ pub async fn push(
                 ItemStatus::Duplicate
             };
             match now_stored.get(&id) {
-                Some(log) if store::get(conn, &scope, id)?.is_some() => results.push(ItemResult {
+                Some(log) if visible.contains(&id) => results.push(ItemResult {
                     index: *index,
                     id: Some(id),
                     status,

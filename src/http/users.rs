@@ -6,7 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::extract::{etag, if_match_version, Auth, ValidJson};
+use super::extract::{if_match_version, versioned, Auth, ValidJson};
 use super::pagination::{PageQuery, Paged};
 use crate::accounts::{self, AccountPatch, NewAccount};
 use crate::auth::Role;
@@ -49,12 +49,6 @@ impl From<UserRow> for UserOut {
             updated_at: u.updated_at,
         }
     }
-}
-
-pub fn user_response(status: actix_web::http::StatusCode, user: UserRow) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header(etag(user.version))
-        .json(UserOut::from(user))
 }
 
 #[derive(Deserialize, Validate, ToSchema)]
@@ -172,7 +166,11 @@ pub async fn create(
         },
     )
     .await?;
-    Ok(user_response(actix_web::http::StatusCode::CREATED, user))
+    Ok(versioned(
+        actix_web::http::StatusCode::CREATED,
+        user.version,
+        &UserOut::from(user),
+    ))
 }
 
 /// Accounts in the caller's scope, ordered by username.
@@ -227,7 +225,11 @@ pub async fn get(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let user = accounts::get(&state, &auth.0, id.into_inner()).await?;
-    Ok(user_response(actix_web::http::StatusCode::OK, user))
+    Ok(versioned(
+        actix_web::http::StatusCode::OK,
+        user.version,
+        &UserOut::from(user),
+    ))
 }
 
 /// Change an account. Send `If-Match` with the ETag you read: a stale one gets 412.
@@ -263,5 +265,9 @@ pub async fn update(
         password: b.password.map(SecretString::from),
     };
     let user = accounts::update(&state, &auth.0, id.into_inner(), patch, expected).await?;
-    Ok(user_response(actix_web::http::StatusCode::OK, user))
+    Ok(versioned(
+        actix_web::http::StatusCode::OK,
+        user.version,
+        &UserOut::from(user),
+    ))
 }

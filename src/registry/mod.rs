@@ -107,45 +107,6 @@ pub(crate) trait Audited: Serialize {
     fn commune_code(&self) -> &str;
 }
 
-impl Audited for crate::db::villages::Village {
-    const ENTITY: &'static str = "village";
-    fn id(&self) -> String {
-        self.id.to_string()
-    }
-    fn province_code(&self) -> &str {
-        &self.province_code
-    }
-    fn commune_code(&self) -> &str {
-        &self.commune_code
-    }
-}
-
-impl Audited for crate::db::teams::Team {
-    const ENTITY: &'static str = "team";
-    fn id(&self) -> String {
-        self.id.to_string()
-    }
-    fn province_code(&self) -> &str {
-        &self.province_code
-    }
-    fn commune_code(&self) -> &str {
-        &self.commune_code
-    }
-}
-
-impl Audited for crate::db::members::Member {
-    const ENTITY: &'static str = "member";
-    fn id(&self) -> String {
-        self.id.to_string()
-    }
-    fn province_code(&self) -> &str {
-        &self.province_code
-    }
-    fn commune_code(&self) -> &str {
-        &self.commune_code
-    }
-}
-
 /// A register record that can be archived and restored.
 pub(crate) trait Archivable: Audited + Send + Sized + 'static {
     fn version(&self) -> i32;
@@ -198,8 +159,22 @@ pub(crate) async fn set_archived<T: Archivable>(
     .await
 }
 
-macro_rules! archivable {
-    ($ty:ty, $module:ident) => {
+/// Implements `Audited` and `Archivable` for a register record stored by `db::$module`.
+macro_rules! register_record {
+    ($ty:ty, $module:ident, $entity:literal) => {
+        impl Audited for $ty {
+            const ENTITY: &'static str = $entity;
+            fn id(&self) -> String {
+                self.id.to_string()
+            }
+            fn province_code(&self) -> &str {
+                &self.province_code
+            }
+            fn commune_code(&self) -> &str {
+                &self.commune_code
+            }
+        }
+
         impl Archivable for $ty {
             fn version(&self) -> i32 {
                 self.version
@@ -224,9 +199,9 @@ macro_rules! archivable {
         }
     };
 }
-archivable!(crate::db::villages::Village, villages);
-archivable!(crate::db::teams::Team, teams);
-archivable!(crate::db::members::Member, members);
+register_record!(crate::db::villages::Village, villages, "village");
+register_record!(crate::db::teams::Team, teams, "team");
+register_record!(crate::db::members::Member, members, "member");
 
 /// Writes the audit record of a change to `after` (or of a creation when `before` is `None`).
 pub(crate) fn audit<T: Audited>(

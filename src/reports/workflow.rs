@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::{Caller, Role};
-use crate::db::schema::{admin_units, assistance_logs, report_periods as rp};
+use crate::db::schema::{admin_units, commune_month_totals as cmt, report_periods as rp};
 use crate::db::{self, audit};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -54,17 +54,13 @@ impl Period {
     }
 }
 
+/// Whether any live log of the commune falls in the month (read from the exact rollup).
 fn has_activity(conn: &mut PgConnection, commune: &str, month: NaiveDate) -> QueryResult<bool> {
-    let (start, end) = db::reports::bounds(month);
-    let start =
-        start.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - chrono::Duration::hours(7);
-    let end = end.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() + chrono::Duration::hours(17);
     diesel::select(diesel::dsl::exists(
-        assistance_logs::table
-            .filter(assistance_logs::commune_code.eq(commune))
-            .filter(assistance_logs::occurred_at.ge(start))
-            .filter(assistance_logs::occurred_at.lt(end))
-            .filter(assistance_logs::archived_at.is_null()),
+        cmt::table
+            .filter(cmt::commune_code.eq(commune))
+            .filter(cmt::month.eq(month))
+            .filter(cmt::logs.gt(0)),
     ))
     .get_result(conn)
 }
@@ -385,16 +381,11 @@ pub async fn list(
             .filter(rp::month.eq(month))
             .select(Period::as_select())
             .load(c)?;
-        let (start, _) = db::reports::bounds(month);
-        let active: HashSet<String> = assistance_logs::table
-            .filter(assistance_logs::province_code.eq(&province))
-            .filter(assistance_logs::archived_at.is_null())
-            .filter(
-                diesel::dsl::sql::<diesel::sql_types::Bool>("vn_month(occurred_at) = ")
-                    .bind::<diesel::sql_types::Date, _>(start),
-            )
-            .select(assistance_logs::commune_code)
-            .distinct()
+        let active: HashSet<String> = cmt::table
+            .filter(cmt::province_code.eq(&province))
+            .filter(cmt::month.eq(month))
+            .filter(cmt::logs.gt(0))
+            .select(cmt::commune_code)
             .load::<String>(c)?
             .into_iter()
             .collect();

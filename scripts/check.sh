@@ -13,3 +13,5 @@ echo "==> cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --quiet -- -D warnings
 echo "==> cargo test"
 cargo test --no-fail-fast
+echo "==> schemathesis against the OpenAPI document"
+bash scripts/fuzz.sh

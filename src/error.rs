@@ -44,6 +44,9 @@ pub enum AppError {
     Conflict { code: &'static str, detail: String },
     #[error("{detail}")]
     PreconditionFailed { code: &'static str, detail: String },
+    /// The path exists but not with this method; `allow` lists the methods it has.
+    #[error("this path does not accept {method}; it accepts {allow}")]
+    MethodNotAllowed { method: String, allow: String },
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("too many attempts; retry after {retry_after_secs} s")]

@@ -22,7 +22,9 @@ pub struct AuditQuery {
     pub from: Option<DateTime<Utc>>,
     /// Until this instant (exclusive).
     pub to: Option<DateTime<Utc>>,
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 200)]
     pub page_size: Option<i64>,
 }
 
@@ -43,10 +45,7 @@ pub async fn list(
     let caller = auth.0;
     crate::registry::require_officer(&caller)?;
     let q = query.into_inner();
-    let page = PageQuery {
-        page: q.page,
-        page_size: q.page_size,
-    };
+    let page = PageQuery::new(q.page, q.page_size)?;
     let filter = AuditFilter {
         entity: q.entity,
         entity_id: q.entity_id,

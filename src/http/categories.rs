@@ -16,10 +16,13 @@ use crate::state::AppState;
 pub struct CreateCategoryRequest {
     /// Stable code: 2–40 characters, a-z, 0-9 and `_`.
     #[validate(custom(function = "valid_code"))]
+    #[schema(pattern = "^[a-z0-9_]{2,40}$")]
     pub code: String,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     #[validate(range(min = 0, max = 10_000))]
+    #[schema(minimum = 0, maximum = 10_000)]
     pub sort_order: Option<i32>,
 }
 

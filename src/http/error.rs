@@ -56,6 +56,7 @@ impl AppError {
             | AppError::NotFound { code, .. }
             | AppError::Conflict { code, .. }
             | AppError::PreconditionFailed { code, .. } => code,
+            AppError::MethodNotAllowed { .. } => "method_not_allowed",
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::Unavailable(_) => "service_unavailable",
@@ -86,6 +87,7 @@ impl ResponseError for AppError {
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -118,6 +120,11 @@ impl ResponseError for AppError {
             }
             AppError::Unavailable(_) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(1u32));
+            }
+            AppError::MethodNotAllowed { allow, .. } => {
+                if let Ok(v) = HeaderValue::from_str(allow) {
+                    headers.insert(header::ALLOW, v);
+                }
             }
             _ => {}
         }

@@ -27,6 +27,7 @@ pub struct CreateLogRequest {
     pub member_id: Option<i64>,
     pub village_id: Option<i64>,
     #[validate(length(min = 1, max = 40))]
+    #[schema(min_length = 1, max_length = 40)]
     pub category_code: String,
     pub channel: Channel,
     pub citizens_helped: i32,
@@ -35,6 +36,7 @@ pub struct CreateLogRequest {
     pub outcome: Outcome,
     /// Short note without names, ID numbers, phone numbers, OTPs or bank details.
     #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
     pub note: Option<String>,
 }
 
@@ -64,6 +66,7 @@ pub struct UpdateLogRequest {
     #[serde(default, with = "::serde_with::rust::double_option")]
     pub village_id: Option<Option<i64>>,
     #[validate(length(min = 1, max = 40))]
+    #[schema(min_length = 1, max_length = 40)]
     pub category_code: Option<String>,
     pub channel: Option<Channel>,
     pub citizens_helped: Option<i32>,
@@ -106,7 +109,9 @@ pub struct LogListQuery {
     /// Until this instant (exclusive).
     pub to: Option<DateTime<Utc>>,
     pub include_archived: Option<bool>,
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 200)]
     pub page_size: Option<i64>,
 }
 
@@ -143,10 +148,7 @@ pub async fn list(
     query: web::Query<LogListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let q = query.into_inner();
-    let page = PageQuery {
-        page: q.page,
-        page_size: q.page_size,
-    };
+    let page = PageQuery::new(q.page, q.page_size)?;
     let filter = LogFilter {
         unit_code: q.unit,
         team_id: q.team,
@@ -182,7 +184,7 @@ pub async fn get(
 /// Edit a log (its author, or the team's leader); a stale `If-Match` gets 412.
 #[utoipa::path(
     tag = "assistance logs", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?"[0-9]{1,9}"$"#, description = "The ETag of the version being changed; a stale one gets 412")),
     request_body = UpdateLogRequest,
     responses(
         (status = 200, body = AssistanceLog, headers(("ETag" = String))),
@@ -207,7 +209,7 @@ pub async fn update(
 /// Archive a log recorded by mistake.
 #[utoipa::path(
     tag = "assistance logs", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?"[0-9]{1,9}"$"#, description = "The ETag of the version being changed; a stale one gets 412")),
     responses(
         (status = 200, body = AssistanceLog, headers(("ETag" = String))),
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),

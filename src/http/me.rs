@@ -39,6 +39,7 @@ pub async fn me(auth: Auth) -> HttpResponse {
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
     #[validate(length(min = 1, max = 1024))]
+    #[schema(min_length = 1, max_length = 1024)]
     pub current_password: String,
     #[validate(length(
         min = 8,
@@ -46,6 +47,7 @@ pub struct ChangePasswordRequest {
         code = "too_weak",
         message = "password must have 8 to 128 characters"
     ))]
+    #[schema(min_length = 8, max_length = 128)]
     pub new_password: String,
 }
 

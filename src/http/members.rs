@@ -18,12 +18,15 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct CreateMemberRequest {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub full_name: String,
     /// Vietnamese mobile number; stored as 0xxxxxxxxx.
     #[validate(length(max = 20))]
+    #[schema(max_length = 20)]
     pub phone: Option<String>,
     pub sex: Option<Sex>,
     #[validate(range(min = 1900, max = 2100))]
+    #[schema(minimum = 1900, maximum = 2100)]
     pub birth_year: Option<i32>,
     pub affiliation: Affiliation,
     /// Default `member`; a team has at most one active leader.
@@ -38,13 +41,16 @@ pub struct CreateMemberRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateMemberRequest {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub full_name: Option<String>,
     #[validate(length(max = 20))]
+    #[schema(max_length = 20)]
     #[serde(default, with = "::serde_with::rust::double_option")]
     pub phone: Option<Option<String>>,
     #[serde(default, with = "::serde_with::rust::double_option")]
     pub sex: Option<Option<Sex>>,
     #[validate(range(min = 1900, max = 2100))]
+    #[schema(minimum = 1900, maximum = 2100)]
     #[serde(default, with = "::serde_with::rust::double_option")]
     pub birth_year: Option<Option<i32>>,
     pub affiliation: Option<Affiliation>,
@@ -89,12 +95,14 @@ pub struct MemberListQuery {
     /// Name search ignoring case and diacritics.
     pub q: Option<String>,
     pub include_archived: Option<bool>,
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 200)]
     pub page_size: Option<i64>,
 }
 
 impl MemberListQuery {
-    fn split(self) -> (MemberFilter, PageQuery) {
+    fn split(self) -> Result<(MemberFilter, PageQuery), AppError> {
         let filter = MemberFilter {
             commune_code: self.commune,
             village_id: self.village,
@@ -109,13 +117,7 @@ impl MemberListQuery {
             search: search_text(self.q),
             include_archived: self.include_archived.unwrap_or(false),
         };
-        (
-            filter,
-            PageQuery {
-                page: self.page,
-                page_size: self.page_size,
-            },
-        )
+        Ok((filter, PageQuery::new(self.page, self.page_size)?))
     }
 }
 
@@ -127,7 +129,7 @@ pub async fn list(
     auth: Auth,
     query: web::Query<MemberListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (filter, page) = query.into_inner().split();
+    let (filter, page) = query.into_inner().split()?;
     let (items, total) = members::list(&state, &auth.0, filter, page.window()).await?;
     Ok(HttpResponse::Ok().json(Paged::new(items, total, &page)))
 }
@@ -147,7 +149,7 @@ pub async fn list_of_team(
     id: web::Path<i64>,
     query: web::Query<MemberListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (filter, page) = query.into_inner().split();
+    let (filter, page) = query.into_inner().split()?;
     let (items, total) =
         members::list_of_team(&state, &auth.0, id.into_inner(), filter, page.window()).await?;
     Ok(HttpResponse::Ok().json(Paged::new(items, total, &page)))
@@ -206,7 +208,7 @@ pub async fn get(
 /// Change a membership; set `left_on` when the member leaves. A stale `If-Match` gets 412.
 #[utoipa::path(
     tag = "members", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?"[0-9]{1,9}"$"#, description = "The ETag of the version being changed; a stale one gets 412")),
     request_body = UpdateMemberRequest,
     responses(
         (status = 200, body = Member, headers(("ETag" = String))),
@@ -243,7 +245,7 @@ pub async fn update(
 /// Archive a membership recorded by mistake (a member who left keeps the record: set `left_on`).
 #[utoipa::path(
     tag = "members", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?"[0-9]{1,9}"$"#, description = "The ETag of the version being changed; a stale one gets 412")),
     responses(
         (status = 200, body = Member, headers(("ETag" = String))),
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
@@ -266,7 +268,7 @@ pub async fn archive(
 /// Restore an archived membership; 409 while its team is archived.
 #[utoipa::path(
     tag = "members", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?"[0-9]{1,9}"$"#, description = "The ETag of the version being changed; a stale one gets 412")),
     responses(
         (status = 200, body = Member, headers(("ETag" = String))),
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),

@@ -208,11 +208,73 @@ fn document(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     api
 }
 
-async fn route_not_found() -> Result<HttpResponse, AppError> {
-    Err(AppError::NotFound {
-        code: "route_not_found",
-        detail: "no route matches this path".into(),
-    })
+/// The documented paths with their methods, to tell "no such path" (404) from "no such
+/// method on this path" (405 with `Allow`).
+pub struct RouteTable(Vec<(Vec<String>, String)>);
+
+impl RouteTable {
+    fn new(api: &utoipa::openapi::OpenApi) -> Self {
+        let mut routes: Vec<(Vec<String>, String)> = api
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let segments = path.split('/').map(str::to_string).collect();
+                let mut methods: Vec<&str> = Vec::new();
+                for (method, present) in [
+                    ("GET", item.get.is_some()),
+                    ("HEAD", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ] {
+                    if present {
+                        methods.push(method);
+                    }
+                }
+                (segments, methods.join(", "))
+            })
+            .collect();
+        routes.push((
+            "/api/v1/openapi.json"
+                .split('/')
+                .map(str::to_string)
+                .collect(),
+            "GET, HEAD".into(),
+        ));
+        RouteTable(routes)
+    }
+
+    /// The methods of the documented path that `path` matches, if any.
+    fn allowed(&self, path: &str) -> Option<&str> {
+        let parts: Vec<&str> = path.split('/').collect();
+        self.0
+            .iter()
+            .find(|(template, _)| {
+                template.len() == parts.len()
+                    && template.iter().zip(&parts).all(|(t, p)| {
+                        (t.starts_with('{') && t.ends_with('}') && !p.is_empty()) || t == p
+                    })
+            })
+            .map(|(_, methods)| methods.as_str())
+    }
+}
+
+async fn route_not_found(
+    req: actix_web::HttpRequest,
+    table: web::Data<RouteTable>,
+) -> Result<HttpResponse, AppError> {
+    match table.allowed(req.path()) {
+        Some(allow) => Err(AppError::MethodNotAllowed {
+            method: req.method().to_string(),
+            allow: allow.to_string(),
+        }),
+        None => Err(AppError::NotFound {
+            code: "route_not_found",
+            detail: "no route matches this path".into(),
+        }),
+    }
 }
 
 /// The whole application: the API, its document, its docs page and the middleware.
@@ -239,7 +301,8 @@ pub fn app(
         .app_data(web::PathConfig::default().error_handler(error::path_error));
     let (app, api) = routes(app.into_utoipa_app().openapi(ApiDoc::openapi())).split_for_parts();
     let api = document(api);
-    app.app_data(web::Data::new(api.clone()))
+    app.app_data(web::Data::new(RouteTable::new(&api)))
+        .app_data(web::Data::new(api.clone()))
         .route("/api/v1/openapi.json", web::get().to(openapi_json))
         .service(Scalar::with_url("/docs", api))
         .default_service(web::to(route_not_found))

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::Page;
+use crate::error::{AppError, FieldError};
 
 pub const DEFAULT_PAGE_SIZE: i64 = 50;
 pub const MAX_PAGE_SIZE: i64 = 200;
@@ -14,11 +15,35 @@ const MAX_PAGE: i64 = 1_000_000;
 pub struct PageQuery {
     /// 1-based page number (default 1).
     pub page: Option<i64>,
-    /// Items per page (default 50, clamped to 1..=200).
+    /// Items per page (default 50, at most 200).
     pub page_size: Option<i64>,
 }
 
 impl PageQuery {
+    /// Checks the page parameters: out of range is a field error, not a silent clamp.
+    pub fn new(page: Option<i64>, page_size: Option<i64>) -> Result<Self, AppError> {
+        let mut errors = Vec::new();
+        if page.is_some_and(|p| !(1..=MAX_PAGE).contains(&p)) {
+            errors.push(FieldError::new(
+                "page",
+                "range",
+                format!("page must be 1 to {MAX_PAGE}"),
+            ));
+        }
+        if page_size.is_some_and(|s| !(1..=MAX_PAGE_SIZE).contains(&s)) {
+            errors.push(FieldError::new(
+                "page_size",
+                "range",
+                format!("page_size must be 1 to {MAX_PAGE_SIZE}"),
+            ));
+        }
+        if errors.is_empty() {
+            Ok(PageQuery { page, page_size })
+        } else {
+            Err(AppError::Validation(errors))
+        }
+    }
+
     pub fn clamped(&self) -> (i64, i64) {
         let page = self.page.unwrap_or(1).clamp(1, MAX_PAGE);
         let size = self

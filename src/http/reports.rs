@@ -29,6 +29,7 @@ pub struct MonthlyQuery {
     /// `VN` (admin), a province code or a commune code.
     pub unit: String,
     /// `YYYY-MM`.
+    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
     pub month: String,
     /// `json` (default), `csv` or `xlsx`; the `Accept` header works too.
     #[param(inline)]
@@ -153,8 +154,10 @@ pub async fn monthly(
 pub struct TrendQuery {
     pub unit: String,
     /// `YYYY-MM`.
+    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
     pub from: String,
     /// `YYYY-MM`, at most 36 months after `from`.
+    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
     pub to: String,
 }
 
@@ -202,6 +205,7 @@ pub async fn trend(
 pub struct DecisionRequest {
     /// Why the report is returned or reopened (required for those).
     #[validate(length(max = 1000))]
+    #[schema(max_length = 1000)]
     pub reason: Option<String>,
 }
 
@@ -222,7 +226,7 @@ async fn decide(
 /// Submit a commune's monthly report (its commune officer).
 #[utoipa::path(
     tag = "reports", security(("bearer" = [])),
-    params(("commune" = String, Path), ("month" = String, Path, description = "YYYY-MM")),
+    params(("commune" = String, Path), ("month" = String, Path, description = "YYYY-MM", pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")),
     responses(
         (status = 200, body = PeriodStatus),
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
@@ -242,7 +246,7 @@ pub async fn submit(
 /// Approve a submitted report (its province's officer): the figures freeze and the month locks.
 #[utoipa::path(
     tag = "reports", security(("bearer" = [])),
-    params(("commune" = String, Path), ("month" = String, Path, description = "YYYY-MM")),
+    params(("commune" = String, Path), ("month" = String, Path, description = "YYYY-MM", pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")),
     responses(
         (status = 200, body = PeriodStatus),
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
@@ -262,7 +266,7 @@ pub async fn approve(
 /// Return a submitted report to the commune with a reason (its province's officer).
 #[utoipa::path(
     tag = "reports", security(("bearer" = [])),
-    params(("commune" = String, Path), ("month" = String, Path, description = "YYYY-MM")),
+    params(("commune" = String, Path), ("month" = String, Path, description = "YYYY-MM", pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")),
     request_body = DecisionRequest,
     responses(
         (status = 200, body = PeriodStatus),
@@ -284,7 +288,7 @@ pub async fn send_back(
 /// Reopen an approved report with a reason (its province's officer): the month unlocks.
 #[utoipa::path(
     tag = "reports", security(("bearer" = [])),
-    params(("commune" = String, Path), ("month" = String, Path, description = "YYYY-MM")),
+    params(("commune" = String, Path), ("month" = String, Path, description = "YYYY-MM", pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")),
     request_body = DecisionRequest,
     responses(
         (status = 200, body = PeriodStatus),
@@ -308,6 +312,7 @@ pub async fn reopen(
 pub struct StatusQuery {
     pub province: String,
     /// `YYYY-MM`.
+    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
     pub month: String,
 }
 

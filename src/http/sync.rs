@@ -30,6 +30,7 @@ pub enum PushItemRequest {
 pub struct PushRequest {
     /// The phone's own id, kept with what it created.
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     pub device_id: Option<String>,
     /// Up to 500 items. Each is parsed and applied on its own.
     #[schema(value_type = Vec<PushItemRequest>)]

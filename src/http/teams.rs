@@ -18,13 +18,16 @@ use crate::state::AppState;
 pub struct CreateTeamRequest {
     /// The commune (5 digits); defaults to the caller's own for commune officers.
     #[validate(length(min = 5, max = 5))]
+    #[schema(min_length = 5, max_length = 5)]
     pub commune_code: Option<String>,
     /// For a village-level team: a village of the same commune.
     pub village_id: Option<i64>,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Number of the commune chairman's establishing decision, e.g. `123/QĐ-UBND`.
     #[validate(length(max = 100))]
+    #[schema(max_length = 100)]
     pub decision_number: Option<String>,
     pub decision_date: Option<NaiveDate>,
     pub established_on: Option<NaiveDate>,
@@ -39,8 +42,10 @@ pub struct UpdateTeamRequest {
     #[serde(default, with = "::serde_with::rust::double_option")]
     pub village_id: Option<Option<i64>>,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[validate(length(max = 100))]
+    #[schema(max_length = 100)]
     #[serde(default, with = "::serde_with::rust::double_option")]
     pub decision_number: Option<Option<String>>,
     #[serde(default, with = "::serde_with::rust::double_option")]
@@ -61,7 +66,9 @@ pub struct TeamListQuery {
     /// Name search ignoring case and diacritics.
     pub q: Option<String>,
     pub include_archived: Option<bool>,
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 200)]
     pub page_size: Option<i64>,
 }
 
@@ -74,10 +81,7 @@ pub async fn list(
     query: web::Query<TeamListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let q = query.into_inner();
-    let page = PageQuery {
-        page: q.page,
-        page_size: q.page_size,
-    };
+    let page = PageQuery::new(q.page, q.page_size)?;
     let filter = TeamFilter {
         commune_code: q.commune,
         village_id: q.village,
@@ -139,7 +143,7 @@ pub async fn get(
 /// Change a team (officers); a stale `If-Match` gets 412.
 #[utoipa::path(
     tag = "teams", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?"[0-9]{1,9}"$"#, description = "The ETag of the version being changed; a stale one gets 412")),
     request_body = UpdateTeamRequest,
     responses(
         (status = 200, body = Team, headers(("ETag" = String))),
@@ -174,7 +178,7 @@ pub async fn update(
 /// Archive a team; 409 while active members or enabled accounts belong to it.
 #[utoipa::path(
     tag = "teams", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?"[0-9]{1,9}"$"#, description = "The ETag of the version being changed; a stale one gets 412")),
     responses(
         (status = 200, body = Team, headers(("ETag" = String))),
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
@@ -198,7 +202,7 @@ pub async fn archive(
 /// Restore an archived team; 409 while its village is archived.
 #[utoipa::path(
     tag = "teams", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?"[0-9]{1,9}"$"#, description = "The ETag of the version being changed; a stale one gets 412")),
     responses(
         (status = 200, body = Team, headers(("ETag" = String))),
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),

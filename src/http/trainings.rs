@@ -22,8 +22,10 @@ pub struct TrainingRequest {
     pub id: Option<Uuid>,
     /// The commune (defaults to the caller's own); ignored on update.
     #[validate(length(min = 5, max = 5))]
+    #[schema(min_length = 5, max_length = 5)]
     pub commune_code: Option<String>,
     #[validate(length(min = 1, max = 300))]
+    #[schema(min_length = 1, max_length = 300)]
     pub title: String,
     #[serde(default)]
     pub topics: Vec<String>,
@@ -31,8 +33,10 @@ pub struct TrainingRequest {
     pub mode: TrainingMode,
     pub platform: Option<Platform>,
     #[validate(length(max = 200))]
+    #[schema(max_length = 200)]
     pub organiser: Option<String>,
     #[validate(length(max = 200))]
+    #[schema(max_length = 200)]
     pub trainer: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub starts_at: DateTime<FixedOffset>,
@@ -84,6 +88,7 @@ pub struct AttendanceRecord {
     pub member_id: i64,
     pub status: AttendanceStatus,
     #[validate(length(max = 100))]
+    #[schema(max_length = 100)]
     pub certificate_ref: Option<String>,
 }
 
@@ -116,7 +121,9 @@ pub struct TrainingListQuery {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub include_archived: Option<bool>,
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 200)]
     pub page_size: Option<i64>,
 }
 
@@ -157,10 +164,7 @@ pub async fn list(
     query: web::Query<TrainingListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let q = query.into_inner();
-    let page = PageQuery {
-        page: q.page,
-        page_size: q.page_size,
-    };
+    let page = PageQuery::new(q.page, q.page_size)?;
     let filter = TrainingFilter {
         unit_code: q.unit,
         team_id: q.team,
@@ -194,7 +198,7 @@ pub async fn get(
 /// Replace a training's details; a stale `If-Match` gets 412.
 #[utoipa::path(
     tag = "trainings", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?"[0-9]{1,9}"$"#, description = "The ETag of the version being changed; a stale one gets 412")),
     request_body = TrainingRequest,
     responses(
         (status = 200, body = Training, headers(("ETag" = String))),
@@ -219,7 +223,7 @@ pub async fn replace(
 /// Archive a training recorded by mistake.
 #[utoipa::path(
     tag = "trainings", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?"[0-9]{1,9}"$"#, description = "The ETag of the version being changed; a stale one gets 412")),
     responses(
         (status = 200, body = Training, headers(("ETag" = String))),
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),

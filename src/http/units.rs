@@ -52,7 +52,9 @@ pub struct UnitListQuery {
     pub q: Option<String>,
     /// Include units that are no longer valid (merged away).
     pub include_expired: Option<bool>,
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 200)]
     pub page_size: Option<i64>,
 }
 
@@ -70,10 +72,7 @@ pub async fn list(
     query: web::Query<UnitListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let q = query.into_inner();
-    let page = PageQuery {
-        page: q.page,
-        page_size: q.page_size,
-    };
+    let page = PageQuery::new(q.page, q.page_size)?;
     let filter = units::UnitFilter {
         level: q.level.filter(|l| !l.is_empty()),
         parent_code: q.parent.filter(|p| !p.is_empty()),

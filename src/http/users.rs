@@ -56,6 +56,7 @@ impl From<UserRow> for UserOut {
 pub struct CreateUserRequest {
     /// 3–64 characters: lower-case letters, digits, `.`, `_`, `-`.
     #[validate(custom(function = "valid_username"))]
+    #[schema(pattern = "^[a-z0-9._-]{3,64}$")]
     pub username: String,
     #[validate(length(
         min = 8,
@@ -63,14 +64,18 @@ pub struct CreateUserRequest {
         code = "too_weak",
         message = "password must have 8 to 128 characters"
     ))]
+    #[schema(min_length = 8, max_length = 128)]
     pub password: String,
     pub role: Role,
     #[validate(length(min = 2, max = 6))]
+    #[schema(min_length = 2, max_length = 6)]
     pub unit_code: Option<String>,
     pub team_id: Option<i64>,
     #[validate(length(max = 200, code = "too_long"))]
+    #[schema(max_length = 200)]
     pub full_name: Option<String>,
     #[validate(length(max = 20, code = "too_long"))]
+    #[schema(max_length = 20)]
     pub phone: Option<String>,
 }
 
@@ -100,13 +105,16 @@ fn short_text<T: AsRef<str>>(value: T) -> Result<(), validator::ValidationError>
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserRequest {
     #[validate(custom(function = "short_text"))]
+    #[schema(max_length = 200)]
     #[serde(default, with = "::serde_with::rust::double_option")]
     pub full_name: Option<Option<String>>,
     #[validate(custom(function = "short_text"))]
+    #[schema(max_length = 200)]
     #[serde(default, with = "::serde_with::rust::double_option")]
     pub phone: Option<Option<String>>,
     pub role: Option<Role>,
     #[validate(custom(function = "short_text"))]
+    #[schema(max_length = 200)]
     #[serde(default, with = "::serde_with::rust::double_option")]
     pub unit_code: Option<Option<String>>,
     #[serde(default, with = "::serde_with::rust::double_option")]
@@ -119,6 +127,7 @@ pub struct UpdateUserRequest {
         code = "too_weak",
         message = "password must have 8 to 128 characters"
     ))]
+    #[schema(min_length = 8, max_length = 128)]
     pub password: Option<String>,
 }
 
@@ -131,7 +140,9 @@ pub struct UserListQuery {
     pub disabled: Option<bool>,
     /// Text found in the username or full name.
     pub q: Option<String>,
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 200)]
     pub page_size: Option<i64>,
 }
 
@@ -190,10 +201,7 @@ pub async fn list(
     query: web::Query<UserListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let q = query.into_inner();
-    let page = PageQuery {
-        page: q.page,
-        page_size: q.page_size,
-    };
+    let page = PageQuery::new(q.page, q.page_size)?;
     let filter = UserFilter {
         role: q.role.map(|r| r.as_str().to_string()),
         unit_code: q.unit,

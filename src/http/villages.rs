@@ -17,13 +17,17 @@ use crate::state::AppState;
 pub struct CreateVillageRequest {
     /// The commune (5 digits); defaults to the caller's own for commune officers.
     #[validate(length(min = 5, max = 5))]
+    #[schema(min_length = 5, max_length = 5)]
     pub commune_code: Option<String>,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub kind: VillageKind,
     #[validate(range(min = 0, max = 1_000_000))]
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub households: Option<i32>,
     #[validate(range(min = 0, max = 10_000_000))]
+    #[schema(minimum = 0, maximum = 10_000_000)]
     pub population: Option<i32>,
 }
 
@@ -31,12 +35,15 @@ pub struct CreateVillageRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateVillageRequest {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     pub kind: Option<VillageKind>,
     #[validate(range(min = 0, max = 1_000_000))]
+    #[schema(minimum = 0, maximum = 1_000_000)]
     #[serde(default, with = "::serde_with::rust::double_option")]
     pub households: Option<Option<i32>>,
     #[validate(range(min = 0, max = 10_000_000))]
+    #[schema(minimum = 0, maximum = 10_000_000)]
     #[serde(default, with = "::serde_with::rust::double_option")]
     pub population: Option<Option<i32>>,
 }
@@ -50,7 +57,9 @@ pub struct VillageListQuery {
     pub q: Option<String>,
     /// Also list archived villages.
     pub include_archived: Option<bool>,
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 200)]
     pub page_size: Option<i64>,
 }
 
@@ -63,10 +72,7 @@ pub async fn list(
     query: web::Query<VillageListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let q = query.into_inner();
-    let page = PageQuery {
-        page: q.page,
-        page_size: q.page_size,
-    };
+    let page = PageQuery::new(q.page, q.page_size)?;
     let filter = VillageFilter {
         commune_code: q.commune,
         kind: q.kind.map(|k| k.as_str().to_string()),
@@ -156,7 +162,7 @@ pub async fn update(
 /// Archive a village (soft delete); 409 while live teams work in it.
 #[utoipa::path(
     tag = "villages", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?"[0-9]{1,9}"$"#, description = "The ETag of the version being changed; a stale one gets 412")),
     responses(
         (status = 200, body = Village, headers(("ETag" = String))),
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
@@ -180,7 +186,7 @@ pub async fn archive(
 /// Restore an archived village.
 #[utoipa::path(
     tag = "villages", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?"[0-9]{1,9}"$"#, description = "The ETag of the version being changed; a stale one gets 412")),
     responses(
         (status = 200, body = Village, headers(("ETag" = String))),
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),

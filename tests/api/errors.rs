@@ -104,3 +104,64 @@ async fn every_response_carries_a_request_id_and_security_headers() {
         .expect("sent");
     assert_ne!(res.headers()["x-request-id"], "bad id with spaces");
 }
+
+#[tokio::test]
+async fn request_limits_are_clear_client_errors() {
+    let app = spawn_app().await;
+    app.create_user("limits", "admin", None, None);
+    let token = app.login("limits").await.access;
+
+    // A documented path with a method it does not have: 405 with the methods it has.
+    let res = app
+        .request(Method::PUT, "/api/v1/villages")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.headers()["allow"], "GET, HEAD, POST");
+    assert_problem(res, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
+    let res = app
+        .request(Method::DELETE, "/api/v1/units/01")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.headers()["allow"], "GET, HEAD");
+    assert_problem(res, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
+
+    // JSON nested deeper than the parser allows: a 4xx problem, not a stack overflow.
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let res = app
+        .request(Method::POST, "/api/v1/villages")
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(format!(
+            "{{\"name\": \"x\", \"kind\": \"thon\", \"extra\": {deep}}}"
+        ))
+        .send()
+        .await
+        .expect("sent");
+    assert!(res.status().is_client_error(), "status {}", res.status());
+    let problem: serde_json::Value = res.json().await.expect("problem json");
+    assert!(problem["code"].is_string(), "{problem}");
+
+    // Strings past their documented length: a field error naming the field.
+    let res = app
+        .post_json(
+            "/api/v1/villages",
+            Some(&token),
+            &serde_json::json!({"name": "x".repeat(201), "kind": "thon", "commune_code": "00004"}),
+        )
+        .await;
+    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "name");
+    let res = app
+        .get(&format!("/api/v1/villages?q={}", "a".repeat(300)), &token)
+        .await;
+    // A long search is cut to its first 100 characters, as documented.
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // Page sizes: past the limit is a field error, not a silent clamp.
+    let res = app.get("/api/v1/villages?page_size=201", &token).await;
+    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "page_size");
+}

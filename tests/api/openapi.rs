@@ -96,6 +96,16 @@ async fn the_document_covers_every_route() {
         "bearer"
     );
 
+    // Enums are documented as they travel on the wire (a client generated from the document
+    // must send `home_visit`, not `HomeVisit`).
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["Channel"]["enum"],
+        serde_json::json!(["home_visit", "commune_centre", "phone", "group_session"])
+    );
+    assert_eq!(schemas["AgeBand"]["enum"][1], "18_35");
+    assert_eq!(schemas["VillageKind"]["enum"][7], "to_dan_pho");
+
     let mut expected: Vec<(String, String)> = ROUTES
         .iter()
         .map(|(m, p)| (m.to_string(), p.to_string()))

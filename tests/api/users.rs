@@ -184,9 +184,15 @@ async fn lists_and_reads_are_scoped() {
         .expect("json");
     assert_eq!(names(&res), ["ngocha"]);
 
-    // Page sizes are clamped and pages are stable.
+    // Page sizes past the limit are refused with a field error; pages are stable.
+    let res = app.get("/api/v1/users?page_size=100000", &admin).await;
+    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(body["errors"][0]["field"], "page_size");
+    let res = app.get("/api/v1/users?page=0&page_size=0", &admin).await;
+    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(body["errors"].as_array().map(Vec::len), Some(2));
     let res: Value = app
-        .get("/api/v1/users?page_size=100000", &admin)
+        .get("/api/v1/users?page_size=200", &admin)
         .await
         .json()
         .await

@@ -28,6 +28,44 @@ pub struct DatabaseSettings {
     pub statement_timeout: Duration,
 }
 
+/// Which browser origins may call the API (CORS). Empty: none (same origin only).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CorsSettings {
+    /// Exact origins such as `https://toso.example.vn`; `*` means any origin.
+    pub origins: Vec<String>,
+    /// Let browsers send credentials (cookies, HTTP auth); never together with `*`.
+    pub credentials: bool,
+}
+
+impl CorsSettings {
+    fn parse(origins: Option<String>, credentials: bool) -> Result<Self, ConfigError> {
+        let origins: Vec<String> = origins
+            .unwrap_or_default()
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_string())
+            .filter(|o| !o.is_empty())
+            .collect();
+        for origin in &origins {
+            let scheme_ok = origin.starts_with("https://") || origin.starts_with("http://");
+            if origin != "*" && (!scheme_ok || origin.matches('/').count() != 2) {
+                return Err(ConfigError(format!(
+                    "TOSO_CORS_ORIGINS: {origin:?} is not an origin (scheme://host[:port]) or *"
+                )));
+            }
+        }
+        if credentials && origins.iter().any(|o| o == "*") {
+            return Err(ConfigError(
+                "TOSO_CORS_ORIGINS cannot be * when TOSO_CORS_CREDENTIALS is true: list the origins"
+                    .into(),
+            ));
+        }
+        Ok(CorsSettings {
+            origins,
+            credentials,
+        })
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct JwtSettings {
     /// Key id written into the header of new tokens.
@@ -51,6 +89,7 @@ pub struct Settings {
     /// Take the client address from `Forwarded`/`X-Forwarded-For` (only behind a trusted proxy).
     pub trust_proxy_headers: bool,
     pub max_body_bytes: usize,
+    pub cors: CorsSettings,
 }
 
 impl Settings {
@@ -166,6 +205,10 @@ impl Settings {
             log_filter: parse("TOSO_LOG", "info")?,
             trust_proxy_headers: flag(&get, "TOSO_TRUST_PROXY_HEADERS")?,
             max_body_bytes: number(&get, "TOSO_MAX_BODY_BYTES", 2 * 1024 * 1024, 1024, 64 << 20)?,
+            cors: CorsSettings::parse(
+                get("TOSO_CORS_ORIGINS"),
+                flag(&get, "TOSO_CORS_CREDENTIALS")?,
+            )?,
         })
     }
 }

@@ -145,8 +145,8 @@ impl From<DieselError> for AppError {
                     DatabaseErrorKind::SerializationFailure => {
                         AppError::Unavailable(format!("serialization failure: {}", info.message()))
                     }
-                    DatabaseErrorKind::ClosedConnection => {
-                        AppError::Unavailable(format!("connection closed: {}", info.message()))
+                    _ if is_connection_loss(kind, info.message()) => {
+                        AppError::Unavailable(format!("connection lost: {}", info.message()))
                     }
                     // Text with a NUL character (PostgreSQL stores none): the client's input.
                     _ if info.message().contains("invalid byte sequence") => AppError::BadRequest {
@@ -162,9 +162,33 @@ impl From<DieselError> for AppError {
                     _ => AppError::Internal(format!("database: {}", info.message())),
                 }
             }
+            // The connection died inside a transaction and could not roll back.
+            DieselError::BrokenTransactionManager => {
+                AppError::Unavailable("connection lost inside a transaction".into())
+            }
             other => AppError::Internal(format!("database: {other}")),
         }
     }
+}
+
+/// Whether the statement failed because the connection to PostgreSQL is gone (the server
+/// stopped, restarted or the network broke): the client may retry, so 503, not 500.
+fn is_connection_loss(kind: DatabaseErrorKind, message: &str) -> bool {
+    matches!(
+        kind,
+        DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand
+    ) || [
+        "no connection to the server",
+        "server closed the connection",
+        "terminating connection",
+        "could not receive data from server",
+        "could not send data to server",
+        "connection to server",
+        "the database system is shutting down",
+        "the database system is starting up",
+    ]
+    .iter()
+    .any(|needle| message.contains(needle))
 }
 
 impl From<r2d2::Error> for AppError {

@@ -290,6 +290,7 @@ pub fn app(
         Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
     >,
 > {
+    let cors = state.settings.cors.clone();
     let app = App::new()
         .app_data(state)
         .app_data(
@@ -306,6 +307,10 @@ pub fn app(
         .route("/api/v1/openapi.json", web::get().to(openapi_json))
         .service(Scalar::with_url("/docs", api))
         .default_service(web::to(route_not_found))
+        .wrap(actix_web::middleware::Condition::new(
+            !cors.origins.is_empty(),
+            cors_middleware(&cors),
+        ))
         .wrap(actix_web::middleware::from_fn(middleware::request_context))
         .wrap(
             actix_web::middleware::DefaultHeaders::new()
@@ -313,6 +318,41 @@ pub fn app(
                 .add(("X-Frame-Options", "DENY"))
                 .add(("Referrer-Policy", "no-referrer")),
         )
+}
+
+/// CORS for the configured origins: preflights are answered before routing, and a request
+/// from another origin goes on without CORS headers (the browser then withholds the answer).
+fn cors_middleware(settings: &crate::config::CorsSettings) -> actix_cors::Cors {
+    use actix_web::http::header;
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::IF_MATCH,
+            middleware::REQUEST_ID,
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::CONTENT_DISPOSITION,
+            middleware::REQUEST_ID,
+        ])
+        .block_on_origin_mismatch(false)
+        .max_age(3600);
+    for origin in &settings.origins {
+        cors = if origin == "*" {
+            cors.allow_any_origin().send_wildcard()
+        } else {
+            cors.allowed_origin(origin)
+        };
+    }
+    if settings.credentials {
+        cors = cors.supports_credentials();
+    }
+    cors
 }
 
 async fn openapi_json(doc: web::Data<utoipa::openapi::OpenApi>) -> HttpResponse {

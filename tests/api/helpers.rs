@@ -455,3 +455,117 @@ pub fn pg_host_port() -> String {
 pub fn url_via(db: &str, port: u16) -> String {
     url_for(db).replace(&pg_host_port(), &format!("127.0.0.1:{port}"))
 }
+
+/// The real `toso serve` binary in a child process, its log lines captured (stderr).
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    pub address: String,
+    pub log: Arc<Mutex<String>>,
+}
+
+impl ServerProcess {
+    /// Starts `toso serve` on `database_url` and waits until it answers `/health/ready`.
+    pub async fn start(database_url: &str, env: &[(&str, &str)]) -> Self {
+        use std::io::BufRead;
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_toso"));
+        cmd.arg("serve")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", database_url)
+            .env("TOSO_JWT_SECRET", JWT_SECRET)
+            .env("TOSO_BIND", "127.0.0.1:0")
+            .env("TOSO_WORKERS", "2")
+            .env("TOSO_LOG_FORMAT", "json")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("toso serve starts");
+        let stderr = child.stderr.take().expect("stderr piped");
+        let log = Arc::new(Mutex::new(String::new()));
+        let (port_tx, port_rx) = std::sync::mpsc::channel::<u16>();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                    if v["message"] == "serving" {
+                        if let Some(port) = v["port"].as_u64() {
+                            let _ = port_tx.send(port as u16);
+                        }
+                    }
+                }
+                let mut all = sink.lock().expect("log lock");
+                all.push_str(&line);
+                all.push('\n');
+            }
+        });
+        let port = tokio::task::spawn_blocking(move || {
+            port_rx.recv_timeout(std::time::Duration::from_secs(20))
+        })
+        .await
+        .expect("join")
+        .expect("the server logged its port");
+        let address = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        for _ in 0..100 {
+            if let Ok(res) = client.get(format!("{address}/health/ready")).send().await {
+                if res.status() == StatusCode::OK {
+                    break;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        ServerProcess {
+            child,
+            address,
+            log,
+        }
+    }
+
+    pub fn logs(&self) -> String {
+        self.log.lock().expect("log lock").clone()
+    }
+
+    pub fn terminate(&self) {
+        let pid = libc::pid_t::try_from(self.child.id()).expect("pid fits");
+        // SAFETY: sends a signal to our own child process.
+        unsafe {
+            libc::kill(pid, libc::SIGTERM);
+        }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits until `n` statements of `db` wait for a lock (requests held in flight on purpose).
+pub async fn wait_for_lock_waiters(db: &TestDb, n: i64) {
+    let name = db.name.clone();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let mut conn = admin_conn();
+        let waiting = diesel::sql_query(format!(
+            "SELECT count(*) AS n FROM pg_stat_activity \
+             WHERE datname = '{name}' AND wait_event_type = 'Lock'"
+        ))
+        .get_result::<Count>(&mut conn)
+        .expect("pg_stat_activity")
+        .n;
+        if waiting >= n {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{waiting} of {n} requests reached the lock"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

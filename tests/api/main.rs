@@ -3,6 +3,7 @@
 
 mod auth;
 mod errors;
+mod faults;
 mod fieldwork;
 mod health;
 mod helpers;

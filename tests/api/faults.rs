@@ -1,0 +1,375 @@
+//! Faults the service must survive: PostgreSQL going away mid-traffic, every connection held
+//! by slow statements, and a SIGTERM while requests are in flight.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::fieldwork::{field, log};
+use crate::helpers::{
+    assert_problem, spawn_app_with, spawn_on, url_via, wait_for_lock_waiters, DbProxy,
+    ServerProcess, TestDb,
+};
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+fn count(conn: &mut PgConnection, sql: &str) -> i64 {
+    diesel::sql_query(sql)
+        .get_result::<Count>(conn)
+        .expect("count")
+        .n
+}
+
+fn ids_sql(ids: &[Uuid]) -> String {
+    ids.iter()
+        .map(|id| format!("'{id}'"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn batch(ids: &[Uuid]) -> Value {
+    json!({
+        "device_id": "phone-outage",
+        "items": ids.iter().map(|id| json!({"op": "create_log", "data": log(*id)})).collect::<Vec<_>>()
+    })
+}
+
+enum Outcome {
+    Acknowledged,
+    Failed,
+}
+
+#[tokio::test]
+async fn writes_survive_a_database_outage_exactly_once() {
+    let db = TestDb::new();
+    let proxy = DbProxy::start(crate::helpers::pg_host_port()).await;
+    let via = url_via(&db.name, proxy.port);
+    let app = spawn_on(
+        db,
+        Some(via),
+        &[
+            ("TOSO_DB_CHECKOUT_TIMEOUT_MS", "1000"),
+            ("TOSO_WORKERS", "2"),
+        ],
+    )
+    .await;
+    let f = field(&app).await;
+    let url = format!("{}/api/v1/sync/push", app.address);
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("client");
+
+    // Four phones push batches of 20 logs without pause; the database goes away under them
+    // and comes back 1.5 s later.
+    let batches: Vec<Vec<Uuid>> = (0..48)
+        .map(|_| (0..20).map(|_| Uuid::new_v4()).collect())
+        .collect();
+    let mut phones = Vec::new();
+    for phone in 0..4 {
+        let mine: Vec<Vec<Uuid>> = batches.iter().skip(phone).step_by(4).cloned().collect();
+        let (client, url, token) = (client.clone(), url.clone(), f.member.clone());
+        phones.push(tokio::spawn(async move {
+            let mut outcomes = Vec::new();
+            for ids in mine {
+                let started = Instant::now();
+                let res = client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&batch(&ids))
+                    .send()
+                    .await
+                    .expect("the server answers, even without its database");
+                let took = started.elapsed();
+                let status = res.status();
+                let content_type = res
+                    .headers()
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string();
+                let body: Value = res.json().await.expect("json body");
+                let outcome = if status == StatusCode::OK {
+                    let statuses: Vec<&str> = body["results"]
+                        .as_array()
+                        .expect("results")
+                        .iter()
+                        .map(|r| r["status"].as_str().expect("status"))
+                        .collect();
+                    assert!(
+                        statuses.iter().all(|s| *s == "created"),
+                        "fresh ids are created: {body}"
+                    );
+                    Outcome::Acknowledged
+                } else {
+                    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+                    assert!(content_type.starts_with("application/problem+json"));
+                    assert_eq!(body["code"], "service_unavailable");
+                    Outcome::Failed
+                };
+                assert!(took < Duration::from_secs(5), "a push answered in {took:?}");
+                outcomes.push((ids, outcome));
+            }
+            outcomes
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    proxy.cut();
+    // A registry write during the outage fails as a whole.
+    let res = app
+        .post_json(
+            "/api/v1/villages",
+            Some(&f.officer),
+            &json!({"name": "Thôn mất điện", "kind": "thon"}),
+        )
+        .await;
+    assert_problem(res, StatusCode::SERVICE_UNAVAILABLE, "service_unavailable").await;
+    let res = app
+        .request(Method::GET, "/health/ready")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    proxy.restore();
+
+    let mut acknowledged = Vec::new();
+    let mut failed = Vec::new();
+    for phone in phones {
+        for (ids, outcome) in phone.await.expect("phone task") {
+            match outcome {
+                Outcome::Acknowledged => acknowledged.push(ids),
+                Outcome::Failed => failed.push(ids),
+            }
+        }
+    }
+    assert!(!failed.is_empty(), "the outage hit some pushes");
+    assert!(!acknowledged.is_empty(), "some pushes went through");
+
+    let mut conn = app.db.conn();
+    // Every acknowledged log is stored.
+    for ids in &acknowledged {
+        let sql = format!(
+            "SELECT count(*) AS n FROM assistance_logs WHERE id IN ({})",
+            ids_sql(ids)
+        );
+        assert_eq!(count(&mut conn, &sql), ids.len() as i64);
+    }
+    // A push that got an error is either wholly stored or wholly absent.
+    for ids in &failed {
+        let sql = format!(
+            "SELECT count(*) AS n FROM assistance_logs WHERE id IN ({})",
+            ids_sql(ids)
+        );
+        let stored = count(&mut conn, &sql);
+        assert!(
+            stored == 0 || stored == ids.len() as i64,
+            "{stored} of a batch"
+        );
+    }
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS n FROM villages WHERE name = 'Thôn mất điện'"
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS n FROM audit_log WHERE entity = 'village' AND action = 'create' \
+             AND after->>'name' = 'Thôn mất điện'"
+        ),
+        0
+    );
+
+    // The service recovers by itself; the phones resend what failed, exactly once.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    for ids in &failed {
+        loop {
+            let res = client
+                .post(&url)
+                .bearer_auth(&f.member)
+                .json(&batch(ids))
+                .send()
+                .await
+                .expect("sent");
+            if res.status() == StatusCode::OK {
+                let body: Value = res.json().await.expect("json");
+                for r in body["results"].as_array().expect("results") {
+                    assert!(
+                        r["status"] == "created" || r["status"] == "duplicate",
+                        "{r}"
+                    );
+                }
+                break;
+            }
+            assert!(Instant::now() < deadline, "the service did not recover");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    let sent: HashSet<Uuid> = batches.iter().flatten().copied().collect();
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS n FROM assistance_logs WHERE device_id = 'phone-outage'"
+        ),
+        sent.len() as i64,
+        "every log once, none lost, none twice"
+    );
+    // The rollups that reports read agree with the rows.
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT coalesce(sum(logs), 0)::bigint AS n FROM log_rollups WHERE commune_code = '00004'"
+        ),
+        sent.len() as i64
+    );
+}
+
+#[tokio::test]
+async fn slow_statements_holding_every_connection_get_503_then_recover() {
+    let app = spawn_app_with(&[
+        ("TOSO_DB_POOL_SIZE", "2"),
+        ("TOSO_DB_CHECKOUT_TIMEOUT_MS", "1000"),
+        ("TOSO_WORKERS", "2"),
+    ])
+    .await;
+    let (_, token) = app
+        .user_with_token("holder", "commune_officer", Some("00004"), None)
+        .await;
+
+    // Another session locks the villages table: two list requests wait on it, each holding
+    // one of the pool's two connections.
+    let mut locker = app.db.conn();
+    diesel::sql_query("BEGIN")
+        .execute(&mut locker)
+        .expect("begin");
+    diesel::sql_query("LOCK TABLE villages IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut locker)
+        .expect("lock");
+    let mut slow = Vec::new();
+    for _ in 0..2 {
+        let req = app
+            .request(Method::GET, "/api/v1/villages")
+            .bearer_auth(&token);
+        slow.push(tokio::spawn(async move {
+            req.send().await.expect("sent").status()
+        }));
+    }
+    wait_for_lock_waiters(&app.db, 2).await;
+
+    // Everyone else is answered 503 within the checkout timeout, not left hanging.
+    for path in ["/api/v1/me", "/health/ready"] {
+        let started = Instant::now();
+        let res = app
+            .request(Method::GET, path)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("sent");
+        let took = started.elapsed();
+        assert!(res.headers().contains_key("retry-after"));
+        assert_problem(res, StatusCode::SERVICE_UNAVAILABLE, "service_unavailable").await;
+        assert!(took < Duration::from_secs(3), "{path} answered in {took:?}");
+    }
+
+    diesel::sql_query("ROLLBACK")
+        .execute(&mut locker)
+        .expect("release");
+    for req in slow {
+        assert_eq!(req.await.expect("join"), StatusCode::OK);
+    }
+    assert_eq!(app.get("/api/v1/me", &token).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn sigterm_lets_requests_in_flight_finish_and_takes_no_new_ones() {
+    let db = TestDb::new();
+    {
+        // An account to log in with, straight into the database.
+        let mut conn = db.conn();
+        let hash = toso::auth::password::hash_blocking(crate::helpers::PASSWORD).expect("hash");
+        toso::db::users::insert(
+            &mut conn,
+            &toso::db::users::NewUser {
+                username: "terminator".into(),
+                full_name: None,
+                phone: None,
+                password_hash: hash,
+                role: "admin".into(),
+                province_code: None,
+                unit_code: None,
+                team_id: None,
+            },
+        )
+        .expect("user");
+    }
+    let server = ServerProcess::start(&db.url(), &[("TOSO_LOG", "info")]).await;
+    let client = reqwest::Client::new();
+    let login: Value = client
+        .post(format!("{}/api/v1/auth/login", server.address))
+        .json(&json!({"username": "terminator", "password": crate::helpers::PASSWORD}))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let token = login["access_token"].as_str().expect("token").to_string();
+
+    let mut locker = db.conn();
+    diesel::sql_query("BEGIN")
+        .execute(&mut locker)
+        .expect("begin");
+    diesel::sql_query("LOCK TABLE villages IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut locker)
+        .expect("lock");
+    let in_flight = {
+        let req = client
+            .get(format!("{}/api/v1/villages", server.address))
+            .bearer_auth(&token);
+        tokio::spawn(async move {
+            let res = req.send().await.expect("the request in flight is answered");
+            (res.status(), res.json::<Value>().await.expect("json"))
+        })
+    };
+    wait_for_lock_waiters(&db, 1).await;
+
+    server.terminate();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // No new connection is taken once the signal has arrived.
+    let fresh = reqwest::Client::new();
+    let refused = fresh
+        .get(format!("{}/health/live", server.address))
+        .timeout(Duration::from_secs(2))
+        .send()
+        .await;
+    assert!(refused.is_err(), "a new request was served after SIGTERM");
+
+    diesel::sql_query("ROLLBACK")
+        .execute(&mut locker)
+        .expect("release");
+    let (status, body) = in_flight.await.expect("join");
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["items"].is_array());
+
+    let mut server = server;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let exit = loop {
+        if let Some(status) = server.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the server did not stop");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(exit.success(), "exit status {exit}");
+}

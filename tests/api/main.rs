@@ -12,6 +12,7 @@ mod openapi;
 mod registry;
 mod reports;
 mod scope;
+mod security;
 mod trainings;
 mod units;
 mod users;

@@ -224,6 +224,28 @@ pub async fn spawn_on(db: TestDb, via: Option<String>, overrides: &[(&str, &str)
     }
 }
 
+/// One more instance of the app on `app`'s database, as behind a load balancer.
+pub struct Instance {
+    pub address: String,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl TestApp {
+    pub fn another_instance(&self, overrides: &[(&str, &str)]) -> Instance {
+        let app = Application::build(settings(&self.db.url(), overrides)).expect("app builds");
+        Instance {
+            address: format!("http://127.0.0.1:{}", app.port()),
+            server: tokio::spawn(app.run()),
+        }
+    }
+}
+
 pub struct Tokens {
     pub access: String,
     pub refresh: String,

@@ -11,6 +11,7 @@ mod migrations;
 mod openapi;
 mod registry;
 mod reports;
+mod scaleout;
 mod scope;
 mod security;
 mod trainings;

@@ -26,6 +26,8 @@ pub struct DatabaseSettings {
     pub checkout_timeout: Duration,
     /// Server-side limit for every statement (`SET statement_timeout`).
     pub statement_timeout: Duration,
+    /// A streaming replica for reads that tolerate a little lag (lists, reports).
+    pub read_url: Option<SecretString>,
 }
 
 /// Which browser origins may call the API (CORS). Empty: none (same origin only).
@@ -114,9 +116,16 @@ impl Settings {
         let url = get("DATABASE_URL").ok_or_else(|| {
             ConfigError("DATABASE_URL is required (postgres://user:password@host:port/db)".into())
         })?;
-        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        let is_postgres = |u: &str| u.starts_with("postgres://") || u.starts_with("postgresql://");
+        if !is_postgres(&url) {
             return Err(ConfigError(
                 "DATABASE_URL must start with postgres:// or postgresql://".into(),
+            ));
+        }
+        let read_url = get("DATABASE_READ_URL");
+        if read_url.as_deref().is_some_and(|u| !is_postgres(u)) {
+            return Err(ConfigError(
+                "DATABASE_READ_URL must start with postgres:// or postgresql://".into(),
             ));
         }
 
@@ -181,6 +190,7 @@ impl Settings {
                     10,
                     600_000,
                 )?),
+                read_url: read_url.map(SecretString::from),
             },
             jwt: JwtSettings {
                 kid: parse("TOSO_JWT_KID", "k1")?,

@@ -16,6 +16,10 @@ pub mod units;
 pub mod users;
 pub mod villages;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
@@ -50,14 +54,20 @@ impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings 
 /// Builds the pool without waiting for the database: a server can start while PostgreSQL is
 /// still coming up, and answers 503 until it is reachable.
 pub fn build_pool(settings: &DatabaseSettings) -> PgPool {
-    let manager = ConnectionManager::<PgConnection>::new(with_connect_timeout(
+    pool_for(
         settings.url.expose_secret(),
+        settings,
         settings.checkout_timeout,
-    ));
+    )
+}
+
+fn pool_for(url: &str, settings: &DatabaseSettings, checkout_timeout: Duration) -> PgPool {
+    let manager =
+        ConnectionManager::<PgConnection>::new(with_connect_timeout(url, checkout_timeout));
     Pool::builder()
         .max_size(settings.pool_size)
         .min_idle(Some(0))
-        .connection_timeout(settings.checkout_timeout)
+        .connection_timeout(checkout_timeout)
         .test_on_check_out(false)
         .connection_customizer(Box::new(SessionSettings {
             statement_timeout_ms: settings.statement_timeout.as_millis(),
@@ -65,8 +75,83 @@ pub fn build_pool(settings: &DatabaseSettings) -> PgPool {
         .build_unchecked(manager)
 }
 
+/// How long a read waits for the replica before it goes to the primary instead.
+const REPLICA_CHECKOUT_TIMEOUT: Duration = Duration::from_millis(500);
+/// After the replica fails, reads go to the primary for this long before it is tried again.
+const REPLICA_PAUSE: Duration = Duration::from_secs(5);
+
+/// Where reads that tolerate a little lag go: a streaming replica when one is configured
+/// (`DATABASE_READ_URL`) and reachable, else the primary. A replica that fails is left alone
+/// for a few seconds, so an outage costs each read nothing once noticed.
+#[derive(Clone)]
+pub struct ReadPool {
+    primary: PgPool,
+    replica: Option<PgPool>,
+    /// Until when (ms since the pool was built) the replica is skipped.
+    paused_until_ms: Arc<AtomicU64>,
+    epoch: Instant,
+}
+
+impl ReadPool {
+    pub fn new(settings: &DatabaseSettings, primary: PgPool) -> Self {
+        let replica = settings
+            .read_url
+            .as_ref()
+            .map(|url| pool_for(url.expose_secret(), settings, REPLICA_CHECKOUT_TIMEOUT));
+        ReadPool {
+            primary,
+            replica,
+            paused_until_ms: Arc::new(AtomicU64::new(0)),
+            epoch: Instant::now(),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn replica_if_up(&self) -> Option<PgPool> {
+        let paused = self.now_ms() < self.paused_until_ms.load(Ordering::Relaxed);
+        self.replica.clone().filter(|_| !paused)
+    }
+
+    fn pause_replica(&self, cause: &dyn std::fmt::Display) {
+        let until = self.now_ms() + u64::try_from(REPLICA_PAUSE.as_millis()).unwrap_or(5_000);
+        self.paused_until_ms.store(until, Ordering::Relaxed);
+        tracing::warn!(error = %cause, "replica unavailable; reading from the primary");
+    }
+}
+
+/// Runs a read that tolerates replication lag: on the replica when it is up, else (or when
+/// the replica fails under it) on the primary. `f` may run twice, so it must not consume.
+pub async fn run_read<T, F>(reads: &ReadPool, mut f: F) -> AppResult<T>
+where
+    F: FnMut(&mut PgConnection) -> AppResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let Some(replica) = reads.replica_if_up() else {
+        return run(&reads.primary, f).await;
+    };
+    let reads = reads.clone();
+    let span = tracing::Span::current();
+    actix_web::web::block(move || {
+        let _entered = span.enter();
+        match replica.get() {
+            Ok(mut conn) => match f(&mut conn) {
+                Err(AppError::Unavailable(cause)) => reads.pause_replica(&cause),
+                done => return done,
+            },
+            Err(e) => reads.pause_replica(&e),
+        }
+        let mut conn = reads.primary.get()?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(AppError::internal)?
+}
+
 /// Adds libpq's `connect_timeout` (whole seconds, at least 1) unless the URL sets one.
-fn with_connect_timeout(url: &str, timeout: std::time::Duration) -> String {
+fn with_connect_timeout(url: &str, timeout: Duration) -> String {
     if url.contains("connect_timeout=") {
         return url.to_string();
     }

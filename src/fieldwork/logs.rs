@@ -405,7 +405,7 @@ pub async fn list(
     page: Page,
 ) -> AppResult<(Vec<AssistanceLog>, i64)> {
     let scope = log_scope(caller);
-    db::run(&state.pool, move |c| {
+    db::run_read(&state.reads, move |c| {
         Ok(store::list(c, &scope, &filter, page)?)
     })
     .await

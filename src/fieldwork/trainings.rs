@@ -306,7 +306,7 @@ pub async fn list(
     page: Page,
 ) -> AppResult<(Vec<Training>, i64)> {
     let scope = caller.scope();
-    db::run(&state.pool, move |c| {
+    db::run_read(&state.reads, move |c| {
         Ok(store::list(c, &scope, &filter, page)?)
     })
     .await

@@ -55,7 +55,7 @@ pub async fn list(
     };
     let scope = caller.scope();
     let window = page.window();
-    let (items, total) = db::run(&state.pool, move |c| {
+    let (items, total) = db::run_read(&state.reads, move |c| {
         Ok(audit::list(c, &scope, &filter, window)?)
     })
     .await?;

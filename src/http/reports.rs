@@ -111,7 +111,7 @@ pub async fn monthly(
     let month = reports::parse_month("month", &q.month)?;
     let format = wanted(q.format, &req);
     let live = q.live.unwrap_or(false);
-    let report = db::run(&state.pool, move |c| {
+    let report = db::run_read(&state.reads, move |c| {
         let (unit, area) = reports::unit_of(c, q.unit.trim())?;
         ensure_may_read(&caller, &unit, &area, c)?;
         if let Area::Commune(code) = &area {
@@ -191,7 +191,7 @@ pub async fn trend(
             "to must be from 0 to 36 months after from",
         ));
     }
-    let points = db::run(&state.pool, move |c| {
+    let points = db::run_read(&state.reads, move |c| {
         let (unit, area) = reports::unit_of(c, q.unit.trim())?;
         ensure_may_read(&caller, &unit, &area, c)?;
         reports::trend(c, &area, from, to)

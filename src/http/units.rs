@@ -80,7 +80,7 @@ pub async fn list(
         include_expired: q.include_expired.unwrap_or(false),
     };
     let window = page.window();
-    let (rows, total) = db::run(&state.pool, move |conn| {
+    let (rows, total) = db::run_read(&state.reads, move |conn| {
         Ok(units::list(conn, &filter, window)?)
     })
     .await?;

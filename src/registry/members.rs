@@ -119,7 +119,7 @@ pub async fn list(
     page: Page,
 ) -> AppResult<(Vec<Member>, i64)> {
     let scope = caller.scope();
-    db::run(&state.pool, move |c| {
+    db::run_read(&state.reads, move |c| {
         Ok(members::list(c, &scope, &filter, page)?)
     })
     .await
@@ -135,7 +135,7 @@ pub async fn list_of_team(
 ) -> AppResult<(Vec<Member>, i64)> {
     let scope = caller.scope();
     filter.team_id = Some(team_id);
-    db::run(&state.pool, move |c| {
+    db::run_read(&state.reads, move |c| {
         teams::get(c, &scope, team_id)?.ok_or_else(|| AppError::not_found("team"))?;
         Ok(members::list(c, &scope, &filter, page)?)
     })

@@ -78,7 +78,7 @@ pub async fn list(
     page: Page,
 ) -> AppResult<(Vec<Team>, i64)> {
     let scope = caller.scope();
-    db::run(&state.pool, move |c| {
+    db::run_read(&state.reads, move |c| {
         Ok(teams::list(c, &scope, &filter, page)?)
     })
     .await

@@ -37,7 +37,7 @@ pub async fn list(
     page: Page,
 ) -> AppResult<(Vec<Village>, i64)> {
     let scope = caller.scope();
-    db::run(&state.pool, move |c| {
+    db::run_read(&state.reads, move |c| {
         Ok(villages::list(c, &scope, &filter, page)?)
     })
     .await

@@ -362,7 +362,7 @@ pub async fn list(
             "only the province's officers and admins list its communes' reports",
         ));
     }
-    db::run(&state.pool, move |c| {
+    db::run_read(&state.reads, move |c| {
         let communes: Vec<(String, String)> = admin_units::table
             .filter(admin_units::parent_code.eq(&province))
             .filter(admin_units::valid_to.is_null())

@@ -10,6 +10,7 @@ mod helpers;
 mod migrations;
 mod openapi;
 mod registry;
+mod replica;
 mod reports;
 mod scaleout;
 mod scope;

@@ -1,0 +1,207 @@
+//! Reads that tolerate lag go to a real streaming replica (`DATABASE_READ_URL`); writes and
+//! reads of one record go to the primary; with the replica down, reads fall back to the
+//! primary, and go back to the replica once it returns.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use toso::startup::Application;
+
+use crate::helpers::{settings, PASSWORD};
+
+const PRIMARY: &str = "postgres://toso:toso@127.0.0.1:5434";
+const REPLICA: &str = "postgres://toso:toso@127.0.0.1:5433";
+
+fn replica_sh(command: &str) {
+    let out = Command::new("bash")
+        .arg(format!("{}/scripts/replica.sh", env!("CARGO_MANIFEST_DIR")))
+        .arg(command)
+        .output()
+        .expect("bash runs");
+    assert!(
+        out.status.success(),
+        "scripts/replica.sh {command} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The primary and its replica, removed when the test ends (pass or fail).
+struct ReplicaSet;
+
+impl ReplicaSet {
+    fn start() -> Self {
+        replica_sh("remove");
+        replica_sh("start");
+        ReplicaSet
+    }
+}
+
+impl Drop for ReplicaSet {
+    fn drop(&mut self) {
+        replica_sh("remove");
+    }
+}
+
+/// A migrated database with the official units and one commune officer, on the primary.
+fn prepare_primary(db: &str) {
+    let mut admin = PgConnection::establish(&format!("{PRIMARY}/postgres")).expect("primary");
+    diesel::sql_query(format!("CREATE DATABASE {db}"))
+        .execute(&mut admin)
+        .expect("create database");
+    let mut conn = PgConnection::establish(&format!("{PRIMARY}/{db}")).expect("connect");
+    toso::db::migrate(&mut conn).expect("migrations");
+    let file = std::fs::File::open(format!(
+        "{}/data/vn-admin-units-2025.csv",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("units csv");
+    let units = toso::units::import::parse(
+        file,
+        chrono::NaiveDate::from_ymd_opt(2025, 7, 1).expect("date"),
+    )
+    .expect("units");
+    toso::db::units::upsert_all(&mut conn, &units).expect("import units");
+    let unit = toso::db::units::get(&mut conn, "00004")
+        .expect("query")
+        .expect("commune 00004");
+    toso::db::users::insert(
+        &mut conn,
+        &toso::db::users::NewUser {
+            username: "reader".into(),
+            full_name: None,
+            phone: None,
+            password_hash: toso::auth::password::hash_blocking(PASSWORD).expect("hash"),
+            role: "commune_officer".into(),
+            province_code: Some(unit.province_code),
+            unit_code: Some(unit.code),
+            team_id: None,
+        },
+    )
+    .expect("officer");
+}
+
+async fn wait_until<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn lists_read_from_the_replica_and_fall_back_to_the_primary() {
+    let _set = ReplicaSet::start();
+    let db = "toso_replica_test";
+    prepare_primary(db);
+    let replica_url = format!("{REPLICA}/{db}");
+    wait_until("the database reaches the replica", || {
+        let url = replica_url.clone();
+        async move { PgConnection::establish(&url).is_ok() }
+    })
+    .await;
+
+    let app = Application::build(settings(
+        &format!("{PRIMARY}/{db}"),
+        &[("DATABASE_READ_URL", replica_url.as_str())],
+    ))
+    .expect("app builds");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let server = tokio::spawn(app.run());
+    let http = reqwest::Client::new();
+    let login: Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": "reader", "password": PASSWORD}))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let token = login["access_token"].as_str().expect("token").to_string();
+
+    let create = |name: &'static str| {
+        let req = http
+            .post(format!("{base}/api/v1/villages"))
+            .bearer_auth(&token)
+            .json(&json!({"name": name, "kind": "thon"}));
+        async move {
+            let res = req.send().await.expect("sent");
+            assert_eq!(res.status(), StatusCode::CREATED);
+            res.json::<Value>().await.expect("json")["id"]
+                .as_i64()
+                .expect("id")
+        }
+    };
+    let listed = |name: &'static str| {
+        let req = http
+            .get(format!("{base}/api/v1/villages?page_size=200"))
+            .bearer_auth(&token);
+        async move {
+            let res = req.send().await.expect("sent");
+            assert_eq!(res.status(), StatusCode::OK);
+            let page: Value = res.json().await.expect("json");
+            page["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .any(|v| v["name"] == name)
+        }
+    };
+
+    create("Thôn Một").await;
+    wait_until("the replica shows the first village", || listed("Thôn Một")).await;
+
+    // With replay paused the replica lags: the list (replica) does not show a new village,
+    // while the village itself (primary, read-your-own-writes) does.
+    replica_sh("pause");
+    let second = create("Thôn Hai").await;
+    let res = http
+        .get(format!("{base}/api/v1/villages/{second}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::OK, "one record reads the primary");
+    assert!(
+        !listed("Thôn Hai").await,
+        "the list is served by the replica"
+    );
+    replica_sh("resume");
+    wait_until("the replica catches up", || listed("Thôn Hai")).await;
+
+    // Replica down: lists fall back to the primary, quickly, and show everything.
+    replica_sh("stop");
+    create("Thôn Ba").await;
+    let started = Instant::now();
+    assert!(listed("Thôn Ba").await, "the primary answers the list");
+    assert!(started.elapsed() < Duration::from_secs(3));
+    let res = http
+        .get(format!(
+            "{base}/api/v1/reports/monthly?unit=00004&month=2025-10"
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::OK, "reports too");
+
+    // Back up: after its pause, reads return to the replica (a paused replay shows it).
+    replica_sh("start");
+    tokio::time::sleep(Duration::from_millis(5_500)).await;
+    wait_until("the replica is used again", || listed("Thôn Ba")).await;
+    replica_sh("pause");
+    create("Thôn Bốn").await;
+    assert!(!listed("Thôn Bốn").await, "lists read the replica again");
+    replica_sh("resume");
+
+    server.abort();
+}

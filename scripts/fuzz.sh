@@ -20,6 +20,9 @@ if ! python3 -m schemathesis.cli --version 2>/dev/null | grep -q "$SCHEMATHESIS_
   python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
     "schemathesis==$SCHEMATHESIS_VERSION"
 fi
+# One worker: with several threads CPython 3.11 can fail inside `ast` ("AST constructor
+# recursion depth mismatch", a thread-safety bug of `ast`) while hypothesis describes a strategy;
+# seen here twice in runs with two workers.
 st() { python3 -m schemathesis.cli "$@"; }
 
 cargo build --quiet
@@ -52,7 +55,7 @@ run() { # token, extra options
   local token=$1
   shift
   st run "$base/api/v1/openapi.json" -H "Authorization: Bearer $token" "${checks[@]}" \
-    --max-examples "$EXAMPLES" --phases examples,coverage,fuzzing --workers 2 \
+    --max-examples "$EXAMPLES" --phases examples,coverage,fuzzing --workers 1 \
     --warnings off --no-color "$@"
 }
 

@@ -1012,6 +1012,19 @@ async fn every_route_respects_every_role_scope() {
                 let res = req.send().await.expect("sent");
                 let status = res.status();
                 assert_ne!(status, StatusCode::UNAUTHORIZED, "{path}");
+                // Security headers on every answer, allowed or refused.
+                for (name, value) in [
+                    ("x-content-type-options", "nosniff"),
+                    ("x-frame-options", "DENY"),
+                    ("referrer-policy", "no-referrer"),
+                ] {
+                    assert_eq!(
+                        res.headers().get(name).and_then(|v| v.to_str().ok()),
+                        Some(value),
+                        "{name} on {} {path}",
+                        route.method
+                    );
+                }
                 assert!(
                     !status.is_server_error(),
                     "{} {path} as {role:?}: {status}",

@@ -9,6 +9,24 @@ use crate::config::Settings;
 use crate::db;
 use crate::state::AppState;
 
+/// How often expired login-throttling counters are deleted.
+const HOUSEKEEPING_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Periodic clean-up that needs no coordination between instances (each delete is idempotent).
+fn spawn_housekeeping(pool: db::PgPool) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(HOUSEKEEPING_EVERY);
+        loop {
+            every.tick().await;
+            match db::run(&pool, |conn| Ok(crate::auth::throttle::purge(conn)?)).await {
+                Ok(n) if n > 0 => tracing::info!(deleted = n, "expired login counters purged"),
+                Ok(_) => {}
+                Err(e) => tracing::debug!(error = %e, "housekeeping skipped"),
+            }
+        }
+    });
+}
+
 pub struct Application {
     port: u16,
     server: Server,
@@ -21,6 +39,7 @@ impl Application {
         let pool = db::build_pool(&settings.database);
         let workers = settings.workers;
         let max_body = settings.max_body_bytes;
+        spawn_housekeeping(pool.clone());
         let state = web::Data::new(AppState::new(settings, pool));
         let server = HttpServer::new(move || crate::http::app(state.clone(), max_body))
             .workers(workers)

@@ -60,6 +60,11 @@ pub fn record_failure(conn: &mut PgConnection, keys: &Keys) -> QueryResult<()> {
     Ok(())
 }
 
+/// Forgets counters that can no longer block anyone (run periodically by the server).
+pub fn purge(conn: &mut PgConnection) -> QueryResult<usize> {
+    store::purge_expired(conn, WINDOW_SECS)
+}
+
 pub fn record_success(conn: &mut PgConnection, keys: &Keys) -> QueryResult<()> {
     store::clear(conn, &[keys.pair.clone(), keys.username.clone()])
 }

@@ -61,3 +61,14 @@ pub fn clear(conn: &mut PgConnection, keys: &[String]) -> QueryResult<()> {
         .execute(conn)
         .map(|_| ())
 }
+
+/// Deletes counters whose window has passed and whose block, if any, has ended: they would
+/// restart from zero anyway. Returns how many went.
+pub fn purge_expired(conn: &mut PgConnection, window_secs: f64) -> QueryResult<usize> {
+    diesel::sql_query(
+        "DELETE FROM login_throttle WHERE window_start < now() - make_interval(secs => $1) \
+         AND (blocked_until IS NULL OR blocked_until < now())",
+    )
+    .bind::<Double, _>(window_secs)
+    .execute(conn)
+}

@@ -490,3 +490,37 @@ async fn password_change_ends_other_logins() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn expired_throttling_counters_are_purged_and_live_ones_kept() {
+    use diesel::prelude::*;
+    let app = spawn_app().await;
+    let mut conn = app.db.conn();
+    diesel::sql_query(
+        "INSERT INTO login_throttle (key, failures, window_start, blocked_until) VALUES \
+         ('ip:old', 3, now() - interval '1 hour', NULL), \
+         ('user:old-blocked', 40, now() - interval '1 hour', now() - interval '1 minute'), \
+         ('user:still-blocked', 40, now() - interval '1 hour', now() + interval '5 minutes'), \
+         ('ip:recent', 2, now() - interval '1 minute', NULL)",
+    )
+    .execute(&mut conn)
+    .expect("seed counters");
+    assert_eq!(toso::auth::throttle::purge(&mut conn).expect("purge"), 2);
+    #[derive(QueryableByName)]
+    struct Key {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        key: String,
+    }
+    let mut left: Vec<String> = diesel::sql_query("SELECT key FROM login_throttle")
+        .load::<Key>(&mut conn)
+        .expect("keys")
+        .into_iter()
+        .map(|k| k.key)
+        .collect();
+    left.sort();
+    assert_eq!(left, ["ip:recent", "user:still-blocked"]);
+    // The blocked key still blocks a login after the purge.
+    app.create_user("still-blocked", "admin", None, None);
+    let res = app.login_raw("still-blocked", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+}

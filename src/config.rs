@@ -92,6 +92,10 @@ pub struct Settings {
     pub trust_proxy_headers: bool,
     pub max_body_bytes: usize,
     pub cors: CorsSettings,
+    /// Password hashes computed at once (argon2id takes a core for ~25 ms each).
+    pub hash_concurrency: usize,
+    /// Logins and password changes that may wait for a hash; beyond, 503 with `Retry-After`.
+    pub hash_queue: usize,
 }
 
 impl Settings {
@@ -168,6 +172,8 @@ impl Settings {
             }
         };
         let default_workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        // One core is always left to other requests, so a storm of logins cannot starve them.
+        let default_hashers = default_workers.saturating_sub(1).max(1);
 
         Ok(Settings {
             dev_mode,
@@ -219,6 +225,8 @@ impl Settings {
                 get("TOSO_CORS_ORIGINS"),
                 flag(&get, "TOSO_CORS_CREDENTIALS")?,
             )?,
+            hash_concurrency: number(&get, "TOSO_HASH_CONCURRENCY", default_hashers, 1, 256)?,
+            hash_queue: number(&get, "TOSO_HASH_QUEUE", 64, 0, 100_000)?,
         })
     }
 }

@@ -17,12 +17,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(settings: Settings, pool: PgPool) -> Self {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         AppState {
             reads: ReadPool::new(&settings.database, pool.clone()),
             pool,
             keys: JwtKeys::new(&settings.jwt),
-            hasher: Hasher::new(cores),
+            hasher: Hasher::new(settings.hash_concurrency, settings.hash_queue),
             settings,
         }
     }

@@ -1,14 +1,14 @@
-//! Argon2id password hashing, off the async threads and bounded so that a storm of logins
-//! cannot take every blocking thread.
+//! Argon2id password hashing, on threads of its own at low priority and behind a bounded
+//! queue, so that a storm of logins cannot starve other requests.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::Semaphore;
 
 use crate::error::{AppError, AppResult};
 
@@ -57,31 +57,87 @@ pub fn policy_violation(password: &str) -> Option<&'static str> {
     }
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Password hashing on a few threads of its own, at a lower CPU priority than everything else,
+/// behind a bounded queue: a storm of logins takes what CPU the other requests leave, and
+/// logins past the queue are told to come back (503 with `Retry-After`) instead of piling up.
 #[derive(Clone)]
 pub struct Hasher {
-    permits: Arc<Semaphore>,
+    jobs: SyncSender<Job>,
 }
 
 impl Hasher {
-    /// At most `concurrency` hashes run at once; further logins wait their turn.
-    pub fn new(concurrency: usize) -> Self {
-        Hasher {
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+    /// `threads` hashes at once; `queue` more may wait.
+    pub fn new(threads: usize, queue: usize) -> Self {
+        let (jobs, receiver) = sync_channel::<Job>(queue);
+        let receiver = Arc::new(Mutex::new(receiver));
+        for n in 0..threads.max(1) {
+            let receiver = receiver.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("toso-hash-{n}"))
+                .spawn(move || {
+                    lower_this_threads_priority();
+                    loop {
+                        // The lock is held only while taking a job; a poisoned lock or a
+                        // closed channel (the server is stopping) ends the thread.
+                        let job = match receiver.lock() {
+                            Ok(r) => r.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "could not start a password-hashing thread");
+            }
+        }
+        Hasher { jobs }
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> AppResult<T> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = tx.send(work());
+        });
+        match self.jobs.try_send(job) {
+            Ok(()) => rx.await.map_err(AppError::internal),
+            Err(TrySendError::Full(_)) => Err(AppError::Unavailable(
+                "too many logins at once; retry shortly".into(),
+            )),
+            Err(TrySendError::Disconnected(_)) => {
+                Err(AppError::internal("password hashing threads stopped"))
+            }
         }
     }
 
     pub async fn hash(&self, password: SecretString) -> AppResult<String> {
-        let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
-        actix_web::web::block(move || hash_blocking(password.expose_secret()))
-            .await
-            .map_err(AppError::internal)?
+        self.run(move || hash_blocking(password.expose_secret()))
+            .await?
     }
 
     pub async fn verify(&self, password: SecretString, hash: Option<String>) -> AppResult<bool> {
-        let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
-        actix_web::web::block(move || verify_blocking(password.expose_secret(), hash.as_deref()))
+        self.run(move || verify_blocking(password.expose_secret(), hash.as_deref()))
             .await
-            .map_err(AppError::internal)
+    }
+}
+
+/// Nice 10 for the calling thread (Linux keeps a nice value per thread): the scheduler then
+/// prefers request and database threads whenever both want the CPU.
+fn lower_this_threads_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid and setpriority only read or change the calling thread's own attributes.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        if libc::setpriority(libc::PRIO_PROCESS, tid, 10) != 0 {
+            tracing::warn!("could not lower the priority of a password-hashing thread");
+        }
     }
 }
 

@@ -247,3 +247,44 @@ async fn logs_never_hold_passwords_tokens_or_personal_data() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_login_storm_is_shed_with_503_instead_of_queueing_without_bound() {
+    // One hash at a time and nobody may wait: logins that arrive while a hash runs are told
+    // to come back, and the requests that got through still succeed.
+    let app = spawn_app_with(&[("TOSO_HASH_CONCURRENCY", "1"), ("TOSO_HASH_QUEUE", "0")]).await;
+    app.create_user("storm.officer", "commune_officer", Some("00004"), None);
+    let storm: Vec<_> = (0..16)
+        .map(|_| {
+            let client = reqwest::Client::new();
+            let url = format!("{}/api/v1/auth/login", app.address);
+            tokio::spawn(async move {
+                client
+                    .post(url)
+                    .json(&json!({"username": "storm.officer", "password": PASSWORD}))
+                    .send()
+                    .await
+            })
+        })
+        .collect();
+    let (mut ok, mut shed) = (0, 0);
+    for handle in storm {
+        let res = handle.await.expect("task").expect("sent");
+        match res.status() {
+            StatusCode::OK => ok += 1,
+            StatusCode::SERVICE_UNAVAILABLE => {
+                assert_eq!(res.headers()["retry-after"], "1");
+                let problem: Value = res.json().await.expect("problem json");
+                assert_eq!(problem["code"], "service_unavailable", "{problem}");
+                shed += 1;
+            }
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert!(ok >= 1, "some logins went through");
+    assert!(shed >= 1, "some logins were shed ({ok} went through)");
+
+    // Once the storm is over, logging in works again.
+    let res = app.login_raw("storm.officer", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}

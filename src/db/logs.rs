@@ -193,13 +193,13 @@ pub fn lock(conn: &mut PgConnection, s: &LogScope, id: Uuid) -> QueryResult<Opti
         .optional()
 }
 
-/// Inserts the logs whose ids are new; returns the ids actually inserted. A unique
-/// constraint, not a check before the insert, decides, so concurrent resends cannot both win.
+/// Inserts the logs whose ids are new; returns the ids actually inserted. The primary key of
+/// `log_ids`, not a check before the insert, decides: the table's BEFORE INSERT trigger
+/// claims each id there and skips the row when the id is taken (by a log of any month, or by
+/// a concurrent insert that commits first), so concurrent resends cannot both win.
 pub fn insert_new(conn: &mut PgConnection, rows: &[NewLog]) -> QueryResult<Vec<Uuid>> {
     diesel::insert_into(logs::table)
         .values(rows)
-        .on_conflict(logs::id)
-        .do_nothing()
         .returning(logs::id)
         .get_results(conn)
 }

@@ -168,6 +168,8 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Partitioned by month of `occurred_at`: the real primary key is (id, occurred_at) and
+    /// the uniqueness of `id` is kept by `log_ids`, so `id` alone is declared here for lookups.
     assistance_logs (id) {
         id -> Uuid,
         occurred_at -> Timestamptz,

@@ -103,7 +103,7 @@ pub async fn push(
         let mut results = Vec::with_capacity(items.len());
 
         // Creates: resends are answered from what is stored; new ones are checked, then
-        // inserted together. The primary key decides between concurrent resends.
+        // inserted together. The claim of each id in `log_ids` decides between concurrent resends.
         let creates: Vec<(usize, &LogInput)> = items
             .iter()
             .filter_map(|(i, item)| match item {

@@ -11,9 +11,11 @@ CREATE TABLE log_ids (id UUID NOT NULL);
 
 -- Creates the partition of `parent` for one month unless it exists. The new table is filled
 -- with the rows of that month the DEFAULT partition holds (if any) and then attached, so the
--- parent is never locked against reads and writes (ATTACH takes SHARE UPDATE EXCLUSIVE; only
--- the DEFAULT partition is locked, for as long as the move takes). Rows only change place:
--- no trigger fires, rollups, log ids and sync positions stay as they are.
+-- parent is never locked against reads and writes (ATTACH takes SHARE UPDATE EXCLUSIVE). The
+-- DEFAULT partition is locked while its rows move, and the tables the foreign keys point to
+-- take no writes until the transaction ends (cloning a foreign key takes SHARE ROW EXCLUSIVE
+-- on them): callers keep the transaction short. Rows only change place: no trigger fires,
+-- rollups, log ids and sync positions stay as they are.
 CREATE FUNCTION ensure_month_partition(parent regclass, month date) RETURNS boolean
 LANGUAGE plpgsql AS $$
 DECLARE

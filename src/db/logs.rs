@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::schema::{assistance_logs as logs, members};
+use super::schema::{assistance_logs as logs, log_ids, members};
 use super::Page;
 use crate::auth::Scope;
 
@@ -172,13 +172,13 @@ pub fn get(conn: &mut PgConnection, s: &LogScope, id: Uuid) -> QueryResult<Optio
         .optional()
 }
 
-/// Any log with this id, whoever may see it (to tell a duplicate from a foreign id).
-pub fn get_any(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<AssistanceLog>> {
-    logs::table
-        .find(id)
-        .select(AssistanceLog::as_select())
-        .first(conn)
-        .optional()
+/// Which of `ids` stored logs have, whoever may see them: one probe of `log_ids` per id,
+/// where a lookup of the partitioned table by id alone probes every month's index.
+pub fn taken_ids(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
+    log_ids::table
+        .select(log_ids::id)
+        .filter(log_ids::id.eq_any(ids))
+        .load(conn)
 }
 
 pub fn lock(conn: &mut PgConnection, s: &LogScope, id: Uuid) -> QueryResult<Option<AssistanceLog>> {
@@ -235,16 +235,13 @@ pub fn set_archived(
         .get_result(conn)
 }
 
-/// Which of `ids` the scope may see.
-pub fn visible_ids(conn: &mut PgConnection, s: &LogScope, ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
+/// The logs with these ids that the scope may see.
+pub fn get_visible(
+    conn: &mut PgConnection,
+    s: &LogScope,
+    ids: &[Uuid],
+) -> QueryResult<Vec<AssistanceLog>> {
     scoped(s)
-        .filter(logs::id.eq_any(ids))
-        .select(logs::id)
-        .load(conn)
-}
-
-pub fn get_many(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<AssistanceLog>> {
-    logs::table
         .filter(logs::id.eq_any(ids))
         .select(AssistanceLog::as_select())
         .load(conn)

@@ -197,6 +197,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// The id of every stored log, whatever its month: the uniqueness of client ids.
+    log_ids (id) {
+        id -> Uuid,
+    }
+}
+
+diesel::table! {
     trainings (id) {
         id -> Uuid,
         title -> Text,
@@ -291,6 +298,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     assistance_categories,
     assistance_logs,
+    log_ids,
     trainings,
     training_attendance,
     report_periods,

@@ -112,14 +112,11 @@ pub async fn push(
             })
             .collect();
         let ids: Vec<Uuid> = creates.iter().map(|(_, input)| input.id).collect();
-        let stored: HashMap<Uuid, AssistanceLog> = store::get_many(conn, &ids)?
-            .into_iter()
-            .map(|l| (l.id, l))
-            .collect();
+        let stored: HashSet<Uuid> = store::taken_ids(conn, &ids)?.into_iter().collect();
         let mut seen = HashSet::new();
         let mut fresh: Vec<(usize, NewLog)> = Vec::new();
         for (index, input) in creates {
-            if !seen.insert(input.id) || stored.contains_key(&input.id) {
+            if !seen.insert(input.id) || stored.contains(&input.id) {
                 continue; // answered below, once the batch is stored
             }
             match ctx.new_log(input, device_id.as_deref()) {
@@ -148,12 +145,10 @@ pub async fn push(
             }
         };
         let rejected: HashSet<usize> = results.iter().map(|r| r.index).collect();
-        let now_stored: HashMap<Uuid, AssistanceLog> = store::get_many(conn, &ids)?
+        // Stored logs the caller may see; any other id belongs to a record it cannot see.
+        let visible: HashMap<Uuid, AssistanceLog> = store::get_visible(conn, &scope, &ids)?
             .into_iter()
             .map(|l| (l.id, l))
-            .collect();
-        let visible: HashSet<Uuid> = store::visible_ids(conn, &scope, &ids)?
-            .into_iter()
             .collect();
         let mut first = HashSet::new();
         for (index, item) in &items {
@@ -170,8 +165,8 @@ pub async fn push(
             } else {
                 ItemStatus::Duplicate
             };
-            match now_stored.get(&id) {
-                Some(log) if visible.contains(&id) => results.push(ItemResult {
+            match visible.get(&id) {
+                Some(log) => results.push(ItemResult {
                     index: *index,
                     id: Some(id),
                     status,

@@ -1,5 +1,7 @@
 //! Citizen-assistance logs. Ids come from the phone; inserts never overwrite.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
@@ -235,14 +237,35 @@ pub fn set_archived(
         .get_result(conn)
 }
 
-/// The logs with these ids that the scope may see.
+/// The logs with these ids that the scope may see. `at` holds the `occurred_at` of logs
+/// whose time the caller knows (just inserted): those are read from their months' partitions
+/// only; the others, and any not found there (moved meanwhile), from every partition.
 pub fn get_visible(
     conn: &mut PgConnection,
     s: &LogScope,
     ids: &[Uuid],
+    at: &HashMap<Uuid, DateTime<Utc>>,
 ) -> QueryResult<Vec<AssistanceLog>> {
-    scoped(s)
-        .filter(logs::id.eq_any(ids))
-        .select(AssistanceLog::as_select())
-        .load(conn)
+    let known: Vec<Uuid> = ids.iter().filter(|i| at.contains_key(i)).copied().collect();
+    let times: Vec<DateTime<Utc>> = known.iter().filter_map(|i| at.get(i)).copied().collect();
+    let mut found: Vec<AssistanceLog> = if known.is_empty() {
+        Vec::new()
+    } else {
+        scoped(s)
+            .filter(logs::id.eq_any(&known))
+            .filter(logs::occurred_at.eq_any(times))
+            .select(AssistanceLog::as_select())
+            .load(conn)?
+    };
+    let got: HashSet<Uuid> = found.iter().map(|l| l.id).collect();
+    let rest: Vec<Uuid> = ids.iter().filter(|i| !got.contains(i)).copied().collect();
+    if !rest.is_empty() {
+        found.extend(
+            scoped(s)
+                .filter(logs::id.eq_any(rest))
+                .select(AssistanceLog::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(found)
 }

@@ -4,6 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
@@ -146,7 +147,12 @@ pub async fn push(
         };
         let rejected: HashSet<usize> = results.iter().map(|r| r.index).collect();
         // Stored logs the caller may see; any other id belongs to a record it cannot see.
-        let visible: HashMap<Uuid, AssistanceLog> = store::get_visible(conn, &scope, &ids)?
+        let at: HashMap<Uuid, DateTime<Utc>> = fresh
+            .iter()
+            .filter(|(_, n)| inserted.contains(&n.id))
+            .map(|(_, n)| (n.id, n.occurred_at))
+            .collect();
+        let visible: HashMap<Uuid, AssistanceLog> = store::get_visible(conn, &scope, &ids, &at)?
             .into_iter()
             .map(|l| (l.id, l))
             .collect();

@@ -9,10 +9,11 @@ use crate::config::Settings;
 use crate::db;
 use crate::state::AppState;
 
-/// How often expired login-throttling counters are deleted.
+/// How often expired login-throttling counters are deleted and log partitions checked.
 const HOUSEKEEPING_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 
-/// Periodic clean-up that needs no coordination between instances (each delete is idempotent).
+/// Periodic upkeep, at start and then every 10 minutes, that needs no coordination between
+/// instances: each delete is idempotent, and partition creation is serialised in the database.
 fn spawn_housekeeping(pool: db::PgPool) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(HOUSEKEEPING_EVERY);
@@ -22,6 +23,16 @@ fn spawn_housekeeping(pool: db::PgPool) {
                 Ok(n) if n > 0 => tracing::info!(deleted = n, "expired login counters purged"),
                 Ok(_) => {}
                 Err(e) => tracing::debug!(error = %e, "housekeeping skipped"),
+            }
+            let months = db::partitions::MONTHS_AHEAD;
+            match db::run(&pool, move |conn| {
+                Ok(db::partitions::ensure_ahead(conn, months)?)
+            })
+            .await
+            {
+                Ok(n) if n > 0 => tracing::info!(created = n, "monthly partitions created"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "partition upkeep skipped; retried later"),
             }
         }
     });

@@ -1,12 +1,14 @@
 //! Citizen-assistance logs. Ids come from the phone; inserts never overwrite.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::schema::{assistance_logs as logs, members};
+use super::schema::{assistance_logs as logs, log_ids, members};
 use super::Page;
 use crate::auth::Scope;
 
@@ -172,13 +174,13 @@ pub fn get(conn: &mut PgConnection, s: &LogScope, id: Uuid) -> QueryResult<Optio
         .optional()
 }
 
-/// Any log with this id, whoever may see it (to tell a duplicate from a foreign id).
-pub fn get_any(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<AssistanceLog>> {
-    logs::table
-        .find(id)
-        .select(AssistanceLog::as_select())
-        .first(conn)
-        .optional()
+/// Which of `ids` stored logs have, whoever may see them: one probe of `log_ids` per id,
+/// where a lookup of the partitioned table by id alone probes every month's index.
+pub fn taken_ids(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
+    log_ids::table
+        .select(log_ids::id)
+        .filter(log_ids::id.eq_any(ids))
+        .load(conn)
 }
 
 pub fn lock(conn: &mut PgConnection, s: &LogScope, id: Uuid) -> QueryResult<Option<AssistanceLog>> {
@@ -193,13 +195,13 @@ pub fn lock(conn: &mut PgConnection, s: &LogScope, id: Uuid) -> QueryResult<Opti
         .optional()
 }
 
-/// Inserts the logs whose ids are new; returns the ids actually inserted. A unique
-/// constraint, not a check before the insert, decides, so concurrent resends cannot both win.
+/// Inserts the logs whose ids are new; returns the ids actually inserted. The primary key of
+/// `log_ids`, not a check before the insert, decides: the table's BEFORE INSERT trigger
+/// claims each id there and skips the row when the id is taken (by a log of any month, or by
+/// a concurrent insert that commits first), so concurrent resends cannot both win.
 pub fn insert_new(conn: &mut PgConnection, rows: &[NewLog]) -> QueryResult<Vec<Uuid>> {
     diesel::insert_into(logs::table)
         .values(rows)
-        .on_conflict(logs::id)
-        .do_nothing()
         .returning(logs::id)
         .get_results(conn)
 }
@@ -235,17 +237,35 @@ pub fn set_archived(
         .get_result(conn)
 }
 
-/// Which of `ids` the scope may see.
-pub fn visible_ids(conn: &mut PgConnection, s: &LogScope, ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
-    scoped(s)
-        .filter(logs::id.eq_any(ids))
-        .select(logs::id)
-        .load(conn)
-}
-
-pub fn get_many(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<AssistanceLog>> {
-    logs::table
-        .filter(logs::id.eq_any(ids))
-        .select(AssistanceLog::as_select())
-        .load(conn)
+/// The logs with these ids that the scope may see. `at` holds the `occurred_at` of logs
+/// whose time the caller knows (just inserted): those are read from their months' partitions
+/// only; the others, and any not found there (moved meanwhile), from every partition.
+pub fn get_visible(
+    conn: &mut PgConnection,
+    s: &LogScope,
+    ids: &[Uuid],
+    at: &HashMap<Uuid, DateTime<Utc>>,
+) -> QueryResult<Vec<AssistanceLog>> {
+    let known: Vec<Uuid> = ids.iter().filter(|i| at.contains_key(i)).copied().collect();
+    let times: Vec<DateTime<Utc>> = known.iter().filter_map(|i| at.get(i)).copied().collect();
+    let mut found: Vec<AssistanceLog> = if known.is_empty() {
+        Vec::new()
+    } else {
+        scoped(s)
+            .filter(logs::id.eq_any(&known))
+            .filter(logs::occurred_at.eq_any(times))
+            .select(AssistanceLog::as_select())
+            .load(conn)?
+    };
+    let got: HashSet<Uuid> = found.iter().map(|l| l.id).collect();
+    let rest: Vec<Uuid> = ids.iter().filter(|i| !got.contains(i)).copied().collect();
+    if !rest.is_empty() {
+        found.extend(
+            scoped(s)
+                .filter(logs::id.eq_any(rest))
+                .select(AssistanceLog::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(found)
 }

@@ -168,6 +168,8 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Partitioned by month of `occurred_at`: the real primary key is (id, occurred_at) and
+    /// the uniqueness of `id` is kept by `log_ids`, so `id` alone is declared here for lookups.
     assistance_logs (id) {
         id -> Uuid,
         occurred_at -> Timestamptz,
@@ -191,6 +193,13 @@ diesel::table! {
         updated_at -> Timestamptz,
         sync_xid -> Int8,
         sync_seq -> Int8,
+    }
+}
+
+diesel::table! {
+    /// The id of every stored log, whatever its month: the uniqueness of client ids.
+    log_ids (id) {
+        id -> Uuid,
     }
 }
 
@@ -289,6 +298,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     assistance_categories,
     assistance_logs,
+    log_ids,
     trainings,
     training_attendance,
     report_periods,

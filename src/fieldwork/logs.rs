@@ -382,7 +382,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: LogInput) -> AppRe
             let ctx = LogContext::load(c, &caller)?;
             let scope = log_scope(&caller);
             // A resend is recognised before validation: the stored log stands as it is.
-            if store::get_any(c, input.id)?.is_some() {
+            if !store::taken_ids(c, &[input.id])?.is_empty() {
                 return Ok(Created::Duplicate(existing(c, &scope, input.id)?));
             }
             let new = ctx.new_log(&input, None)?;

@@ -4,6 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
@@ -103,7 +104,7 @@ pub async fn push(
         let mut results = Vec::with_capacity(items.len());
 
         // Creates: resends are answered from what is stored; new ones are checked, then
-        // inserted together. The primary key decides between concurrent resends.
+        // inserted together. The claim of each id in `log_ids` decides between concurrent resends.
         let creates: Vec<(usize, &LogInput)> = items
             .iter()
             .filter_map(|(i, item)| match item {
@@ -112,14 +113,11 @@ pub async fn push(
             })
             .collect();
         let ids: Vec<Uuid> = creates.iter().map(|(_, input)| input.id).collect();
-        let stored: HashMap<Uuid, AssistanceLog> = store::get_many(conn, &ids)?
-            .into_iter()
-            .map(|l| (l.id, l))
-            .collect();
+        let stored: HashSet<Uuid> = store::taken_ids(conn, &ids)?.into_iter().collect();
         let mut seen = HashSet::new();
         let mut fresh: Vec<(usize, NewLog)> = Vec::new();
         for (index, input) in creates {
-            if !seen.insert(input.id) || stored.contains_key(&input.id) {
+            if !seen.insert(input.id) || stored.contains(&input.id) {
                 continue; // answered below, once the batch is stored
             }
             match ctx.new_log(input, device_id.as_deref()) {
@@ -148,12 +146,15 @@ pub async fn push(
             }
         };
         let rejected: HashSet<usize> = results.iter().map(|r| r.index).collect();
-        let now_stored: HashMap<Uuid, AssistanceLog> = store::get_many(conn, &ids)?
+        // Stored logs the caller may see; any other id belongs to a record it cannot see.
+        let at: HashMap<Uuid, DateTime<Utc>> = fresh
+            .iter()
+            .filter(|(_, n)| inserted.contains(&n.id))
+            .map(|(_, n)| (n.id, n.occurred_at))
+            .collect();
+        let visible: HashMap<Uuid, AssistanceLog> = store::get_visible(conn, &scope, &ids, &at)?
             .into_iter()
             .map(|l| (l.id, l))
-            .collect();
-        let visible: HashSet<Uuid> = store::visible_ids(conn, &scope, &ids)?
-            .into_iter()
             .collect();
         let mut first = HashSet::new();
         for (index, item) in &items {
@@ -170,8 +171,8 @@ pub async fn push(
             } else {
                 ItemStatus::Duplicate
             };
-            match now_stored.get(&id) {
-                Some(log) if visible.contains(&id) => results.push(ItemResult {
+            match visible.get(&id) {
+                Some(log) => results.push(ItemResult {
                     index: *index,
                     id: Some(id),
                     status,

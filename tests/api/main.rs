@@ -9,6 +9,7 @@ mod health;
 mod helpers;
 mod migrations;
 mod openapi;
+mod partitions;
 mod registry;
 mod replica;
 mod reports;

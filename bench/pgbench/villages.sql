@@ -1,0 +1,10 @@
+-- Generated from the statements `toso serve` issues for this route (captured with
+-- log_statement=all; see bench/suite.sh). Variables from bench/suite.sh: -D sid=… -D uid=… (a live
+-- session of the calling account) and the ones named below. Run with pgbench -M prepared.
+-- GET /api/v1/villages?commune=… as bench.admin: session check, count, first page of 50.
+-- The commune is the first commune code at or above a random number in [commune_min,
+-- commune_max] (the API side picks uniformly among the codes; every commune has 18 villages).
+\set n random(:commune_min, :commune_max)
+SELECT "users"."id", "users"."username", "users"."full_name", "users"."phone", "users"."password_hash", "users"."role", "users"."unit_code", "users"."province_code", "users"."team_id", "users"."disabled", "users"."password_changed_at", "users"."version", "users"."created_at", "users"."updated_at" FROM ("auth_sessions" INNER JOIN "users" ON ("auth_sessions"."user_id" = "users"."id")) WHERE ((((("auth_sessions"."id" = :sid) AND ("auth_sessions"."user_id" = :uid)) AND ("auth_sessions"."revoked_at" IS NULL)) AND ("auth_sessions"."expires_at" > CURRENT_TIMESTAMP)) AND ("users"."disabled" = false)) LIMIT 1;
+SELECT COUNT(*) FROM "villages" WHERE (("villages"."commune_code" = (SELECT code FROM admin_units WHERE level = 'commune' AND code >= lpad(:n::text, 5, '0') ORDER BY code LIMIT 1)) AND ("villages"."archived_at" IS NULL));
+SELECT "villages"."id", "villages"."commune_code", "villages"."province_code", "villages"."name", "villages"."search_name", "villages"."kind", "villages"."households", "villages"."population", "villages"."archived_at", "villages"."version", "villages"."created_at", "villages"."updated_at" FROM "villages" WHERE (("villages"."commune_code" = (SELECT code FROM admin_units WHERE level = 'commune' AND code >= lpad(:n::text, 5, '0') ORDER BY code LIMIT 1)) AND ("villages"."archived_at" IS NULL)) ORDER BY "villages"."commune_code" ASC, "villages"."search_name" ASC, "villages"."id" ASC LIMIT 50 OFFSET 0;

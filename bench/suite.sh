@@ -1,0 +1,270 @@
+#!/usr/bin/env bash
+# The benchmark suite: one command, `bash bench/suite.sh`, on a fresh Debian machine with Rust.
+#
+#  1. installs wrk, pgbench (postgresql-client/contrib) and linux-perf from Debian's packages
+#     when missing, starts PostgreSQL (scripts/postgres.sh), builds the release binary;
+#  2. data: the national synthetic set grown in steps, one database (bench/generate_registry.sql
+#     + bench/generate_logs.sql): registry + 1 M logs (copied to toso_growth_1m), + 2 M
+#     (copied to toso_growth_3m), + 7 M, then renamed toso_national (10 M; bench/reports.sh
+#     uses it too). Databases that already exist are reused, so a second run generates nothing;
+#     BENCH_REGENERATE=1 drops all four and starts again;
+#     Each database gets `toso migrate` (so the suite brings toso_national to the worktree's
+#     schema) and two accounts, bench.admin and bench.member (bench/suite/lib.sh);
+#  3. growth: the province report and a filtered log list, one client, at 1, 3 and 10 M logs;
+#  4. on toso_national: cold start, idle RSS, then for each route wrk (64 connections, 2 threads,
+#     Lua scripts in bench/wrk/) and pgbench -M prepared at the same concurrency running the
+#     statements the server issues for that route (bench/pgbench/), RSS under load, and a
+#     perf profile of the whole machine under the member-read load;
+#  5. prints a markdown table and appends it, with the date and commit, to bench/RESULTS.md.
+#
+# Server on 127.0.0.1:18100 (BENCH_PORT). BENCH_SECONDS (default 15) per wrk/pgbench run,
+# BENCH_GROWTH_SECONDS (default 10), BENCH_CONNECTIONS (default 64), BENCH_PROFILE=0 skips perf.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SECS="${BENCH_SECONDS:-15}"
+GROWTH_SECS="${BENCH_GROWTH_SECONDS:-10}"
+CONNS="${BENCH_CONNECTIONS:-64}"
+PROFILE="${BENCH_PROFILE:-1}"
+WORK=$(mktemp -d /tmp/toso-suite.XXXXXX)
+SUITE_START=$(date +%s)
+# shellcheck source=bench/suite/lib.sh
+source bench/suite/lib.sh
+
+cleanup() {
+  stop_server
+  [ -n "${PERF_PID:-}" ] && kill "$PERF_PID" 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { echo "==> [$(( $(date +%s) - SUITE_START )) s] $*" >&2; }
+
+# ---------------------------------------------------------------- 1. tools, PostgreSQL, build
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v pgbench >/dev/null || need+=(postgresql-client-15 postgresql-contrib)
+command -v psql >/dev/null || need+=(postgresql-client-15)
+if [ "$PROFILE" = 1 ] && ! command -v perf >/dev/null; then need+=(linux-perf); fi
+if [ ${#need[@]} -gt 0 ]; then
+  log "installing ${need[*]} from Debian's packages"
+  as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+if [ "$PROFILE" = 1 ] && ! perf record -e cpu-clock -o "$WORK/probe.data" true >/dev/null 2>&1; then
+  log "perf cannot record here (perf_event_paranoid?); skipping the profile"
+  PROFILE=0
+fi
+bash scripts/postgres.sh >/dev/null
+log "building the release binary"
+cargo build --release --quiet
+
+# ---------------------------------------------------------------- 2. data
+generate_logs() { # db n seed
+  local t0
+  t0=$(date +%s)
+  psql "$PGURL_BASE/$1" -q -v logs="$2" -v seed="$3" -f bench/generate_logs.sql >>"$WORK/generate.log"
+  echo $(( $(date +%s) - t0 ))
+}
+snapshot() { # from to
+  as_pg "psql -qc 'CREATE DATABASE $2 OWNER toso TEMPLATE $1 STRATEGY FILE_COPY'"
+}
+
+GEN_NOTE="reused"
+if [ "${BENCH_REGENERATE:-0}" = 1 ]; then
+  log "BENCH_REGENERATE=1: dropping the growth databases and toso_national"
+  for db in toso_growth toso_growth_1m toso_growth_3m toso_national; do
+    as_pg "psql -qc 'DROP DATABASE IF EXISTS $db WITH (FORCE)'" 2>/dev/null
+  done
+fi
+have_national=0
+if db_exists toso_national; then
+  n=$(logs_in toso_national)
+  if [ "$n" -ge 9900000 ]; then
+    have_national=1
+  else
+    echo "toso_national exists with $n logs (not the 10 M set); drop it or run with BENCH_REGENERATE=1" >&2
+    exit 1
+  fi
+fi
+if ! db_exists toso_growth_1m || ! db_exists toso_growth_3m || [ $have_national = 0 ]; then
+  GEN_NOTE=""
+  as_pg "psql -qc 'DROP DATABASE IF EXISTS toso_growth WITH (FORCE)'" 2>/dev/null
+  log "generating the registry in toso_growth"
+  t0=$(date +%s)
+  new_db toso_growth
+  psql "$PGURL_BASE/toso_growth" -q -f bench/generate_registry.sql >>"$WORK/generate.log"
+  GEN_NOTE="registry $(( $(date +%s) - t0 )) s"
+  log "generating 1 M logs"
+  GEN_NOTE="$GEN_NOTE; 1 M logs $(generate_logs toso_growth 1000000 0.11) s"
+  db_exists toso_growth_1m || snapshot toso_growth toso_growth_1m
+  log "adding 2 M logs"
+  GEN_NOTE="$GEN_NOTE; +2 M $(generate_logs toso_growth 2000000 0.22) s"
+  db_exists toso_growth_3m || snapshot toso_growth toso_growth_3m
+  if [ $have_national = 0 ]; then
+    log "adding 7 M logs (the longest step)"
+    GEN_NOTE="$GEN_NOTE; +7 M $(generate_logs toso_growth 7000000 0.33) s"
+    as_pg "psql -qc 'ALTER DATABASE toso_growth RENAME TO toso_national'"
+  else
+    as_pg "psql -qc 'DROP DATABASE toso_growth'"
+  fi
+  GEN_NOTE="generated in $(( $(date +%s) - t0 )) s ($GEN_NOTE)"
+fi
+DATA_DONE=$(date +%s)
+
+# ---------------------------------------------------------------- 3. growth
+REPORT_PATH="/api/v1/reports/monthly?unit=01&month=2026-10"
+LIST_PATH="/api/v1/assistance-logs?unit=00004&from=2026-10-01T00:00:00%2B07:00&to=2026-11-01T00:00:00%2B07:00"
+declare -A GROWTH
+for db in toso_growth_1m toso_growth_3m toso_national; do
+  bench_accounts "$db"
+  start_server "$db"
+  TOKEN=$(login bench.admin "$ADMIN_PW")
+  export TOKEN
+  GROWTH[$db.logs]=$(logs_in "$db")
+  log "growth: $db (${GROWTH[$db.logs]} logs)"
+  curl -sf -o /dev/null "$BASE$REPORT_PATH" -H "authorization: Bearer $TOKEN"
+  curl -sf -o /dev/null "$BASE$LIST_PATH" -H "authorization: Bearer $TOKEN"
+  GROWTH[$db.report]=$(wrk_run "growth-report-$db" 1 1 "$GROWTH_SECS" get.lua "$REPORT_PATH")
+  GROWTH[$db.list]=$(wrk_run "growth-list-$db" 1 1 "$GROWTH_SECS" get.lua "$LIST_PATH")
+  stop_server
+done
+
+# ---------------------------------------------------------------- 4. routes on toso_national
+DB=toso_national
+URL="$PGURL_BASE/$DB"
+psql "$URL" -qc "VACUUM ANALYZE auth_sessions, users" >/dev/null
+start_server "$DB"
+COLD_MS=$COLD_START_MS
+RSS_IDLE=$(rss_kb "$SERVER_PID" VmRSS)
+ADMIN_TOKEN=$(login bench.admin "$ADMIN_PW")
+MEMBER_TOKEN=$(login bench.member "$MEMBER_PW")
+session_of() { # username -> "sid uid" of its newest live session
+  psql "$URL" -tAF' ' -c "SELECT s.id, s.user_id FROM auth_sessions s JOIN users u ON u.id = s.user_id
+    WHERE u.username = '$1' AND s.revoked_at IS NULL AND s.expires_at > now() ORDER BY s.expires_at DESC LIMIT 1"
+}
+read -r ASID AUID <<<"$(session_of bench.admin)"
+read -r MSID MUID <<<"$(session_of bench.member)"
+read -r TEAM MEMBER COMMUNE PROVINCE VILLAGE <<<"$(psql "$URL" -tAF' ' -c "SELECT m.team_id, m.id,
+  m.commune_code, m.province_code, t.village_id FROM members m JOIN teams t ON t.id = m.team_id
+  WHERE m.user_id = '$MUID' AND m.left_on IS NULL AND m.archived_at IS NULL")"
+read -r MEMBER_MIN MEMBER_MAX <<<"$(psql "$URL" -tAF' ' -c 'SELECT min(id), max(id) FROM members')"
+read -r COMMUNE_MIN COMMUNE_MAX <<<"$(psql "$URL" -tAF' ' -c \
+  "SELECT min(code::int), max(code::int) FROM admin_units WHERE level = 'commune'")"
+psql "$URL" -tAc "SELECT code FROM admin_units WHERE level = 'commune' ORDER BY code" >"$WORK/communes"
+export MEMBER_MIN MEMBER_MAX COMMUNES="$WORK/communes" VILLAGE
+ADMIN_VARS=(-D "sid=$ASID" -D "uid=$AUID" -D "member_min=$MEMBER_MIN" -D "member_max=$MEMBER_MAX"
+  -D "commune_min=$COMMUNE_MIN" -D "commune_max=$COMMUNE_MAX" -D unit=01 -D m1=2026-10-01 -D m2=2026-10-31)
+MEMBER_VARS=(-D "sid=$MSID" -D "uid=$MUID" -D "team=$TEAM" -D "member=$MEMBER" -D "commune=$COMMUNE"
+  -D "province=$PROVINCE" -D "village=$VILLAGE")
+
+declare -A API PG PGPOOL
+POOL="${TOSO_DB_POOL_SIZE:-10}"
+# route name, wrk script, path, token, pgbench script, which variables
+routes=(
+  "member_get|member_get.lua|/|admin|member_get.sql"
+  "villages|villages.lua|/|admin|villages.sql"
+  "log_create|log_create.lua|/|member|log_create.sql"
+  "sync_push|sync_push.lua|/|member|sync_push.sql"
+  "report|get.lua|$REPORT_PATH|admin|report.sql"
+)
+for r in "${routes[@]}"; do
+  IFS='|' read -r name script path who sql <<<"$r"
+  if [ "$who" = admin ]; then TOKEN=$ADMIN_TOKEN; vars=("${ADMIN_VARS[@]}"); else TOKEN=$MEMBER_TOKEN; vars=("${MEMBER_VARS[@]}"); fi
+  export TOKEN
+  log "$name: wrk -c $CONNS -t 2 -d ${SECS}s"
+  if [ "$name" = member_get ] && [ "$PROFILE" = 1 ]; then
+    # The profile: the whole machine (server, PostgreSQL, wrk) during the middle of the run.
+    ( sleep 3; perf record -e cpu-clock -F 499 -a -g -o "$WORK/perf.data" -- sleep 8 >/dev/null 2>&1 ) &
+    PERF_PID=$!
+  fi
+  API[$name]=$(wrk_run "$name" "$CONNS" 2 "$SECS" "$script" "$path")
+  if [ -n "${PERF_PID:-}" ]; then wait "$PERF_PID" || true; PERF_PID=""; SERVER_PID_PROFILED=$SERVER_PID; fi
+  RSS_LOAD=$(rss_kb "$SERVER_PID" VmRSS)
+  log "$name: pgbench -M prepared -c $CONNS -T $SECS"
+  PG[$name]=$(pgbench_run "$name" "$CONNS" "$SECS" "$sql" "$DB" "${vars[@]}")
+  # For information: PostgreSQL with as many clients as the server has pooled connections.
+  log "$name: pgbench -M prepared -c $POOL -T $SECS"
+  PGPOOL[$name]=$(pgbench_run "$name-pool" "$POOL" "$SECS" "$sql" "$DB" "${vars[@]}")
+done
+RSS_HWM=$(rss_kb "$SERVER_PID" VmHWM)
+stop_server
+# The suite's own logs (November 2026, created by bench.member: the generated ones are by
+# `generator`) go, so toso_national keeps its 10 M.
+log "removing the logs the suite created"
+psql "$URL" -qc "DELETE FROM assistance_logs WHERE created_by = '$MUID'" >/dev/null
+
+# ---------------------------------------------------------------- 5. table
+f() { awk -v i="$2" '{print $i}' <<<"$1"; }   # field i of a wrk/pgbench line
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+mark() { awk -v v="$1" -v g="$2" -v d="$3" 'BEGIN { if ((d == "ge" && v >= g) || (d == "lt" && v < g)) print "met"; else print "**not met**" }'; }
+TOTAL=$(( $(date +%s) - SUITE_START ))
+COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+DIRTY=$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo " (with uncommitted changes)" || true)
+{
+  echo
+  echo "## $(date -u +%Y-%m-%d): benchmark suite (\`bash bench/suite.sh\`, commit $COMMIT$DIRTY)"
+  echo
+  echo "$(nproc) cores; release build; database toso_national (${GROWTH[toso_national.logs]} logs);"
+  echo "wrk -c $CONNS -t 2 -d ${SECS}s against pgbench -M prepared -c $CONNS -j 2 -T $SECS running the"
+  echo "statements the server issues for the route (bench/pgbench/), in the same run; the ratio is"
+  echo "API / pgbench at the same concurrency. For information, pgbench with $POOL clients (the server's"
+  echo "pool size): with hot rows (the inserts all lock the same rollup rows) fewer clients go faster."
+  echo "Data: ${GEN_NOTE}. Suite time: ${TOTAL} s (data $(( DATA_DONE - SUITE_START )) s)."
+  echo
+  echo "| route | API ok req/s | pgbench tx/s | ratio (goal) | p50 ms | p99 ms (goal) | failed requests | pgbench -c $POOL |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+  for r in "${routes[@]}"; do
+    IFS='|' read -r name _ <<<"$r"
+    a=${API[$name]}; p=${PG[$name]}; pp=${PGPOOL[$name]}
+    rps=$(f "$a" 3); rt=$(ratio "$rps" "$p")
+    case $name in
+      sync_push) label="sync push, 500 logs (rows/s)"; goal=0.8
+        rps_s=$(awk -v x="$rps" 'BEGIN{printf "%.0f", x*500}'); p_s=$(awk -v x="$p" 'BEGIN{printf "%.0f", x*500}')
+        pp_s=$(awk -v x="$pp" 'BEGIN{printf "%.0f", x*500}') ;;
+      *) goal=0.5; rps_s=$rps; p_s=$(awk -v x="$p" 'BEGIN{printf "%.1f", x}'); pp_s=$(awk -v x="$pp" 'BEGIN{printf "%.1f", x}')
+        case $name in member_get) label="member by id";; villages) label="village list page";;
+          log_create) label="log insert";; report) label="province report 01, 2026-10";; esac ;;
+    esac
+    case $name in member_get|villages|report) p99goal="$(f "$a" 5) ($(mark "$(f "$a" 5)" 20 lt) < 20)";; *) p99goal=$(f "$a" 5);; esac
+    echo "| $label | $rps_s | $p_s | $rt ($(mark "$rt" "$goal" ge) ≥ $goal) | $(f "$a" 4) | $p99goal | $(f "$a" 2) of $(f "$a" 1) | $pp_s |"
+  done
+  echo
+  echo "| growth (1 client, ${GROWTH_SECS} s each) | logs | report p50 / p99 ms | log list p50 / p99 ms |"
+  echo "| --- | --- | --- | --- |"
+  for db in toso_growth_1m toso_growth_3m toso_national; do
+    echo "| $db | ${GROWTH[$db.logs]} | $(f "${GROWTH[$db.report]}" 4) / $(f "${GROWTH[$db.report]}" 5) | $(f "${GROWTH[$db.list]}" 4) / $(f "${GROWTH[$db.list]}" 5) |"
+  done
+  r1=$(f "${GROWTH[toso_growth_1m.report]}" 4); r10=$(f "${GROWTH[toso_national.report]}" 4)
+  l1=$(f "${GROWTH[toso_growth_1m.list]}" 4); l10=$(f "${GROWTH[toso_national.list]}" 4)
+  echo "| 10 M / 1 M (goal ≤ 2) | | $(ratio "$r10" "$r1") ($(mark 2 "$(ratio "$r10" "$r1")" ge)) | $(ratio "$l10" "$l1") ($(mark 2 "$(ratio "$l10" "$l1")" ge)) |"
+  echo
+  echo "| server | value |"
+  echo "| --- | --- |"
+  echo "| cold start, launch to /health/ready 200 | ${COLD_MS} ms |"
+  echo "| RSS idle (after start) | $(( RSS_IDLE / 1024 )) MB |"
+  echo "| RSS after the load / peak (VmHWM), goal < 100 MB | $(( RSS_LOAD / 1024 )) / $(( RSS_HWM / 1024 )) MB ($(mark "$(( RSS_HWM / 1024 ))" 100 lt)) |"
+  if [ "$PROFILE" = 1 ] && [ -s "$WORK/perf.data" ]; then
+    echo
+    echo "CPU by process under the member-read load (perf, whole machine, 8 s):"
+    echo
+    echo "| process | share |"
+    echo "| --- | --- |"
+    perf report -i "$WORK/perf.data" --no-children --sort comm --stdio 2>/dev/null \
+      | awk '/^ +[0-9.]+%/ && n++ < 6 {print "| " $2 " | " $1 " |"}' || true
+    echo
+    echo "Where the server's CPU goes (share of all samples; kernel = syscalls, context switches):"
+    echo
+    echo '```'
+    perf report -i "$WORK/perf.data" --no-children --pid "$SERVER_PID_PROFILED" --sort comm,dso --stdio 2>/dev/null \
+      | awk '/^ +[0-9.]+%/ && n++ < 10 {print substr($0, 1, 80)}' || true
+    echo
+    perf report -i "$WORK/perf.data" --no-children --pid "$SERVER_PID_PROFILED" --sort dso,symbol --stdio 2>/dev/null \
+      | awk '/^ +[0-9.]+%/ && n++ < 12 {print substr($0, 1, 100)}' || true
+    echo '```'
+  fi
+} >"$WORK/table.md"
+cat "$WORK/table.md"
+cat "$WORK/table.md" >>bench/RESULTS.md
+log "appended to bench/RESULTS.md; logs of this run in $WORK"

@@ -1,0 +1,86 @@
+# Helpers for bench/suite.sh (sourced; not run on its own).
+
+PORT="${BENCH_PORT:-18100}"
+BASE="http://127.0.0.1:$PORT"
+PGURL_BASE="postgres://toso:toso@127.0.0.1:5432"
+ADMIN_PW=bench-admin-2025
+MEMBER_PW=bench-member-2025
+SERVER_PID=""
+
+as_pg() { su postgres -s /bin/sh -c "$*"; }
+db_exists() { [ "$(as_pg "psql -tAc \"SELECT 1 FROM pg_database WHERE datname = '$1'\"")" = "1" ]; }
+logs_in() { psql "$PGURL_BASE/$1" -tAc "SELECT count(*) FROM assistance_logs"; }
+now_ms() { date +%s%3N; }
+
+# A database with the schema and the official units.
+new_db() {
+  as_pg "psql -qc 'CREATE DATABASE $1 OWNER toso'"
+  DATABASE_URL="$PGURL_BASE/$1" target/release/toso migrate >/dev/null
+  DATABASE_URL="$PGURL_BASE/$1" target/release/toso import-units data/vn-admin-units-2025.csv >/dev/null
+}
+
+# The accounts the suite drives the API with: bench.admin (country) and bench.member, a team
+# member of the first village team of commune 00004 linked to one of its generated members.
+bench_accounts() {
+  local url="$PGURL_BASE/$1" team
+  DATABASE_URL="$url" target/release/toso migrate >/dev/null
+  DATABASE_URL="$url" TOSO_PASSWORD=$ADMIN_PW target/release/toso create-user \
+    --username bench.admin --role admin --if-missing >/dev/null
+  team=$(psql "$url" -tAc "SELECT min(id) FROM teams WHERE commune_code = '00004' AND village_id IS NOT NULL")
+  DATABASE_URL="$url" TOSO_PASSWORD=$MEMBER_PW target/release/toso create-user \
+    --username bench.member --role team_member --team "$team" --if-missing >/dev/null
+  psql "$url" -qtA >/dev/null <<SQL
+UPDATE members SET user_id = (SELECT id FROM users WHERE username = 'bench.member')
+WHERE id = (SELECT min(id) FROM members WHERE team_id = $team AND left_on IS NULL AND archived_at IS NULL)
+  AND NOT EXISTS (SELECT 1 FROM members WHERE user_id = (SELECT id FROM users WHERE username = 'bench.member'));
+SQL
+}
+
+# Starts `toso serve` on database $1; sets SERVER_PID and COLD_START_MS.
+start_server() {
+  local t0 i
+  t0=$(now_ms)
+  DATABASE_URL="$PGURL_BASE/$1" TOSO_ENV=dev TOSO_BIND="127.0.0.1:$PORT" TOSO_LOG=warn \
+    TOSO_ACCESS_TOKEN_TTL_SECS=7200 TOSO_JWT_SECRET=bench-suite-secret-not-for-production-0123456789 target/release/toso serve >>"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  for i in $(seq 1 1000); do
+    if [ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/health/ready")" = "200" ]; then
+      COLD_START_MS=$(( $(now_ms) - t0 )); return 0
+    fi
+    kill -0 "$SERVER_PID" 2>/dev/null || { echo "server exited; see $WORK/server.log" >&2; return 1; }
+    sleep 0.01
+  done
+  echo "server not ready after 10 s" >&2; return 1
+}
+
+stop_server() {
+  if [ -n "$SERVER_PID" ]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+  fi
+}
+
+login() { # user password -> access token
+  curl -sf "$BASE/api/v1/auth/login" -H 'content-type: application/json' \
+    -d "{\"username\":\"$1\",\"password\":\"$2\"}" | python3 -c 'import sys,json;print(json.load(sys.stdin)["access_token"])'
+}
+
+rss_kb() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
+
+# wrk_run NAME CONNECTIONS THREADS SECONDS SCRIPT [PATH]: runs wrk with --latency; the Lua
+# script's done() writes "requests failed ok_per_second p50_ms p99_ms" to $WORK/NAME.wrk.
+wrk_run() {
+  local name=$1 c=$2 t=$3 d=$4 script=$5 path=${6:-/}
+  WRK_OUT="$WORK/$name.wrk" wrk --latency --timeout 30s -c "$c" -t "$t" -d "${d}s" -s "bench/wrk/$script" "$BASE$path" \
+    >"$WORK/$name.wrk.log" 2>&1
+  cat "$WORK/$name.wrk"
+}
+
+# pgbench_run NAME CLIENTS SECONDS SCRIPT DB [-D var=value…]: prints tps (excluding connections).
+pgbench_run() {
+  local name=$1 c=$2 d=$3 script=$4 db=$5; shift 5
+  pgbench -n -M prepared -c "$c" -j 2 -T "$d" -f "bench/pgbench/$script" "$@" "$PGURL_BASE/$db" \
+    >"$WORK/$name.pgbench.log" 2>&1 || { cat "$WORK/$name.pgbench.log" >&2; return 1; }
+  awk '/^tps = / {print $3; exit}' "$WORK/$name.pgbench.log"
+}

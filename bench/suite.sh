@@ -3,14 +3,23 @@
 #
 #  1. installs wrk, pgbench (postgresql-client/contrib) and linux-perf from Debian's packages
 #     when missing, starts PostgreSQL (scripts/postgres.sh), builds the release binary;
-#  2. data: the national synthetic set grown in steps, one database (bench/generate_registry.sql
-#     + bench/generate_logs.sql): registry + 1 M logs (copied to toso_growth_1m), + 2 M
-#     (copied to toso_growth_3m), + 7 M, then renamed toso_national (10 M; bench/reports.sh
-#     uses it too). Databases that already exist are reused, so a second run generates nothing;
-#     BENCH_REGENERATE=1 drops all four and starts again;
+#  2. data: the national synthetic set, toso_national (bench/generate_registry.sql + 10 M logs
+#     from bench/generate_logs.sql over the 24 months 2024-11..2026-10, ~416,000 a month;
+#     bench/reports.sh uses it too), and two copies of it with less history for the growth
+#     step: toso_growth_1m keeps the newest 3 months (2026-08..10, ~1.25 M logs) and
+#     toso_growth_3m the newest 7 (2026-04..10, ~2.9 M). A copy is CREATE DATABASE … TEMPLATE
+#     toso_national (nothing may be connected to toso_national meanwhile), then the older
+#     monthly partitions are dropped (the retention operation) with those months' rows of
+#     commune_month_totals and report_periods, log_ids is rebuilt and the copy VACUUM ANALYZEd.
+#     Databases that already exist are reused, so a second run generates nothing (a copy
+#     holding other months, e.g. from the suite's first version, is copied again);
+#     BENCH_REGENERATE=1 drops all three and starts again.
 #     Each database gets `toso migrate` (so the suite brings toso_national to the worktree's
 #     schema) and two accounts, bench.admin and bench.member (bench/suite/lib.sh);
-#  3. growth: the province report and a filtered log list, one client, at 1, 3 and 10 M logs;
+#  3. growth: the province report and a filtered log list, one client, on the same month at
+#     3, 7 and 24 months of history (1.25, 2.9 and 10 M logs): the table grows by accumulating
+#     months at a fixed monthly volume. BENCH_ONLY=growth stops after this step, prints the
+#     growth table and appends nothing to bench/RESULTS.md;
 #  4. on toso_national: cold start, idle RSS, then for each route wrk (64 connections, 2 threads,
 #     Lua scripts in bench/wrk/) and pgbench -M prepared at the same concurrency running the
 #     statements the server issues for that route (bench/pgbench/), RSS under load, and a
@@ -18,7 +27,8 @@
 #  5. prints a markdown table and appends it, with the date and commit, to bench/RESULTS.md.
 #
 # Server on 127.0.0.1:18100 (BENCH_PORT). BENCH_SECONDS (default 15) per wrk/pgbench run,
-# BENCH_GROWTH_SECONDS (default 10), BENCH_CONNECTIONS (default 64), BENCH_PROFILE=0 skips perf.
+# BENCH_GROWTH_SECONDS (default 10), BENCH_CONNECTIONS (default 64), BENCH_PROFILE=0 skips perf,
+# BENCH_REGENERATE=1 rebuilds the data, BENCH_ONLY=growth stops after the growth step (3.).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -61,14 +71,67 @@ log "building the release binary"
 cargo build --release --quiet
 
 # ---------------------------------------------------------------- 2. data
+# The growth copies: database, first month kept, months of history (to 2026-10).
+GROWTH_DBS=(toso_growth_1m toso_growth_3m toso_national)
+declare -A FIRST_MONTH=([toso_growth_1m]=2026-08-01 [toso_growth_3m]=2026-04-01 [toso_national]=2024-11-01)
+declare -A HISTORY=([toso_growth_1m]=3 [toso_growth_3m]=7 [toso_national]=24)
+
 generate_logs() { # db n seed
   local t0
   t0=$(date +%s)
   psql "$PGURL_BASE/$1" -q -v logs="$2" -v seed="$3" -f bench/generate_logs.sql >>"$WORK/generate.log"
   echo $(( $(date +%s) - t0 ))
 }
-snapshot() { # from to
-  as_pg "psql -qc 'CREATE DATABASE $2 OWNER toso TEMPLATE $1 STRATEGY FILE_COPY'"
+month_start() { echo "'$1 00:00:00 Asia/Ho_Chi_Minh'::timestamptz"; } # YYYY-MM-DD -> SQL
+# 0 when $1 is a copy holding exactly the months from $2 on: none before, some in that month.
+is_history_copy() { # db first_month
+  db_exists "$1" && [ "$(psql "$PGURL_BASE/$1" -tAc "SELECT
+    NOT EXISTS (SELECT 1 FROM assistance_logs WHERE occurred_at < $(month_start "$2"))
+    AND EXISTS (SELECT 1 FROM assistance_logs WHERE occurred_at >= $(month_start "$2")
+      AND occurred_at < $(month_start "$2") + interval '1 month')")" = t ]
+}
+# Copies toso_national to $1 and keeps the months from $2 on; prints the seconds it took.
+history_copy() { # db first_month
+  local db=$1 first=$2 t0 i
+  t0=$(date +%s)
+  as_pg "psql -qc 'DROP DATABASE IF EXISTS $db WITH (FORCE)'" 2>/dev/null
+  # CREATE DATABASE … TEMPLATE fails while anything is connected to the template.
+  for i in $(seq 1 30); do
+    [ "$(as_pg "psql -tAc \"SELECT count(*) FROM pg_stat_activity WHERE datname = 'toso_national'\"")" = 0 ] && break
+    if [ "$i" = 30 ]; then
+      echo "cannot copy toso_national: these sessions are connected to it (close them and run again):" >&2
+      as_pg "psql -c \"SELECT pid, usename, application_name, client_addr, state, backend_start
+        FROM pg_stat_activity WHERE datname = 'toso_national'\"" >&2
+      exit 1
+    fi
+    sleep 1
+  done
+  as_pg "psql -qc 'CREATE DATABASE $db OWNER toso TEMPLATE toso_national STRATEGY FILE_COPY'"
+  # One transaction: a copy is either the original or cut to its months (is_history_copy).
+  psql "$PGURL_BASE/$db" -q -1 -v ON_ERROR_STOP=1 -v first="$first" -f - >>"$WORK/generate.log" <<'SQL'
+SELECT format('DROP TABLE %I', c.relname)
+FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+WHERE i.inhparent IN ('assistance_logs'::regclass, 'log_rollups'::regclass, 'member_month_logs'::regclass)
+  AND c.relname ~ '_y[0-9]{4}m[0-9]{2}$'
+  AND to_date(substring(c.relname FROM '([0-9]{4}m[0-9]{2})$'), 'YYYY"m"MM') < :'first'::date
+ORDER BY c.relname \gexec
+-- The DEFAULT partitions hold no such rows in the generated data; in case they do.
+DELETE FROM assistance_logs_default WHERE occurred_at < (:'first' || ' 00:00:00 Asia/Ho_Chi_Minh')::timestamptz;
+DELETE FROM log_rollups_default WHERE month < :'first'::date;
+DELETE FROM member_month_logs_default WHERE month < :'first'::date;
+-- The other per-month tables: the trend's totals, and the reports' workflow (none generated).
+DELETE FROM commune_month_totals WHERE month < :'first'::date;
+DELETE FROM report_periods WHERE month < :'first'::date;
+TRUNCATE log_ids;
+INSERT INTO log_ids SELECT id FROM assistance_logs;
+SQL
+  as_pg "psql -d $db -qc 'VACUUM ANALYZE'" >>"$WORK/generate.log"
+  echo $(( $(date +%s) - t0 ))
+}
+# Logs per month of the months $2 keeps, in $1 (to check a copy against toso_national).
+logs_per_month() { # db first_month
+  psql "$PGURL_BASE/$1" -tAF' ' -c "SELECT to_char(vn_month(occurred_at), 'YYYY-MM'), count(*)
+    FROM assistance_logs WHERE occurred_at >= $(month_start "$2") GROUP BY 1 ORDER BY 1"
 }
 
 GEN_NOTE="reused"
@@ -78,58 +141,92 @@ if [ "${BENCH_REGENERATE:-0}" = 1 ]; then
     as_pg "psql -qc 'DROP DATABASE IF EXISTS $db WITH (FORCE)'" 2>/dev/null
   done
 fi
-have_national=0
 if db_exists toso_national; then
   n=$(logs_in toso_national)
-  if [ "$n" -ge 9900000 ]; then
-    have_national=1
-  else
+  if [ "$n" -lt 9900000 ]; then
     echo "toso_national exists with $n logs (not the 10 M set); drop it or run with BENCH_REGENERATE=1" >&2
     exit 1
   fi
-fi
-if ! db_exists toso_growth_1m || ! db_exists toso_growth_3m || [ $have_national = 0 ]; then
-  GEN_NOTE=""
+else
+  # Generated under another name and renamed when complete, so an interrupted run leaves no
+  # partial toso_national; the copies of an older toso_national go too.
   as_pg "psql -qc 'DROP DATABASE IF EXISTS toso_growth WITH (FORCE)'" 2>/dev/null
+  for db in toso_growth_1m toso_growth_3m; do
+    as_pg "psql -qc 'DROP DATABASE IF EXISTS $db WITH (FORCE)'" 2>/dev/null
+  done
   log "generating the registry in toso_growth"
   t0=$(date +%s)
   new_db toso_growth
   psql "$PGURL_BASE/toso_growth" -q -f bench/generate_registry.sql >>"$WORK/generate.log"
   GEN_NOTE="registry $(( $(date +%s) - t0 )) s"
-  log "generating 1 M logs"
-  GEN_NOTE="$GEN_NOTE; 1 M logs $(generate_logs toso_growth 1000000 0.11) s"
-  db_exists toso_growth_1m || snapshot toso_growth toso_growth_1m
-  log "adding 2 M logs"
-  GEN_NOTE="$GEN_NOTE; +2 M $(generate_logs toso_growth 2000000 0.22) s"
-  db_exists toso_growth_3m || snapshot toso_growth toso_growth_3m
-  if [ $have_national = 0 ]; then
-    log "adding 7 M logs (the longest step)"
-    GEN_NOTE="$GEN_NOTE; +7 M $(generate_logs toso_growth 7000000 0.33) s"
-    as_pg "psql -qc 'ALTER DATABASE toso_growth RENAME TO toso_national'"
-  else
-    as_pg "psql -qc 'DROP DATABASE toso_growth'"
-  fi
+  log "generating 10 M logs (the longest step)"
+  GEN_NOTE="$GEN_NOTE; 10 M logs $(generate_logs toso_growth 10000000 0.42) s"
+  as_pg "psql -qc 'ALTER DATABASE toso_growth RENAME TO toso_national'"
   GEN_NOTE="generated in $(( $(date +%s) - t0 )) s ($GEN_NOTE)"
 fi
+COPY_NOTE=""
+for db in toso_growth_1m toso_growth_3m; do
+  is_history_copy "$db" "${FIRST_MONTH[$db]}" && continue
+  if [ -z "$COPY_NOTE" ]; then
+    # Migrated and with the accounts before copying, so the copies inherit both.
+    bench_accounts toso_national
+  fi
+  log "copying toso_national to $db, keeping the months from ${FIRST_MONTH[$db]}"
+  secs=$(history_copy "$db" "${FIRST_MONTH[$db]}")
+  if [ "$(logs_per_month "$db" "${FIRST_MONTH[$db]}")" != "$(logs_per_month toso_national "${FIRST_MONTH[$db]}")" ]; then
+    echo "$db: the logs per month differ from toso_national's:" >&2
+    diff <(logs_per_month "$db" "${FIRST_MONTH[$db]}") <(logs_per_month toso_national "${FIRST_MONTH[$db]}") >&2 || true
+    exit 1
+  fi
+  COPY_NOTE="$COPY_NOTE${COPY_NOTE:+, }$db ${HISTORY[$db]} months $secs s"
+done
+if [ -n "$COPY_NOTE" ]; then GEN_NOTE="$GEN_NOTE; copied ($COPY_NOTE)"; fi
 DATA_DONE=$(date +%s)
 
 # ---------------------------------------------------------------- 3. growth
 REPORT_PATH="/api/v1/reports/monthly?unit=01&month=2026-10"
 LIST_PATH="/api/v1/assistance-logs?unit=00004&from=2026-10-01T00:00:00%2B07:00&to=2026-11-01T00:00:00%2B07:00"
 declare -A GROWTH
-for db in toso_growth_1m toso_growth_3m toso_national; do
+for db in "${GROWTH_DBS[@]}"; do
   bench_accounts "$db"
   start_server "$db"
   TOKEN=$(login bench.admin "$ADMIN_PW")
   export TOKEN
   GROWTH[$db.logs]=$(logs_in "$db")
-  log "growth: $db (${GROWTH[$db.logs]} logs)"
+  log "growth: $db (${HISTORY[$db]} months, ${GROWTH[$db.logs]} logs)"
   curl -sf -o /dev/null "$BASE$REPORT_PATH" -H "authorization: Bearer $TOKEN"
   curl -sf -o /dev/null "$BASE$LIST_PATH" -H "authorization: Bearer $TOKEN"
   GROWTH[$db.report]=$(wrk_run "growth-report-$db" 1 1 "$GROWTH_SECS" get.lua "$REPORT_PATH")
   GROWTH[$db.list]=$(wrk_run "growth-list-$db" 1 1 "$GROWTH_SECS" get.lua "$LIST_PATH")
   stop_server
 done
+
+f() { awk -v i="$2" '{print $i}' <<<"$1"; }   # field i of a wrk/pgbench line
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+mark() { awk -v v="$1" -v g="$2" -v d="$3" 'BEGIN { if ((d == "ge" && v >= g) || (d == "lt" && v < g)) print "met"; else print "**not met**" }'; }
+growth_table() {
+  local db r1 r10 l1 l10
+  echo "Growth: the same month (province report 01 and the log list of commune 00004, 2026-10) as the"
+  echo "log table accumulates history at a fixed national volume (~416,000 logs a month): copies of"
+  echo "toso_national keeping its newest 3 and 7 of 24 months (older monthly partitions dropped), so"
+  echo "the month measured holds the same logs and rollup rows at each point; 1 client, ${GROWTH_SECS} s each."
+  echo
+  echo "| database | months of history | logs | report p50 / p99 ms | log list p50 / p99 ms |"
+  echo "| --- | --- | --- | --- | --- |"
+  for db in "${GROWTH_DBS[@]}"; do
+    echo "| $db | ${HISTORY[$db]} (${FIRST_MONTH[$db]%-01}..2026-10) | ${GROWTH[$db.logs]} | $(f "${GROWTH[$db.report]}" 4) / $(f "${GROWTH[$db.report]}" 5) | $(f "${GROWTH[$db.list]}" 4) / $(f "${GROWTH[$db.list]}" 5) |"
+  done
+  r1=$(f "${GROWTH[toso_growth_1m.report]}" 4); r10=$(f "${GROWTH[toso_national.report]}" 4)
+  l1=$(f "${GROWTH[toso_growth_1m.list]}" 4); l10=$(f "${GROWTH[toso_national.list]}" 4)
+  echo "| 24 / 3 months (goal ≤ 2) | | $(ratio "${GROWTH[toso_national.logs]}" "${GROWTH[toso_growth_1m.logs]}")× logs | $(ratio "$r10" "$r1") ($(mark 2 "$(ratio "$r10" "$r1")" ge)) | $(ratio "$l10" "$l1") ($(mark 2 "$(ratio "$l10" "$l1")" ge)) |"
+}
+if [ "${BENCH_ONLY:-}" = growth ]; then
+  echo "Data: ${GEN_NOTE}."
+  echo
+  growth_table
+  log "BENCH_ONLY=growth: stopping after the growth step (nothing appended to bench/RESULTS.md)"
+  exit 0
+fi
 
 # ---------------------------------------------------------------- 4. routes on toso_national
 DB=toso_national
@@ -196,9 +293,6 @@ log "removing the logs the suite created"
 psql "$URL" -qc "DELETE FROM assistance_logs WHERE created_by = '$MUID'" >/dev/null
 
 # ---------------------------------------------------------------- 5. table
-f() { awk -v i="$2" '{print $i}' <<<"$1"; }   # field i of a wrk/pgbench line
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-mark() { awk -v v="$1" -v g="$2" -v d="$3" 'BEGIN { if ((d == "ge" && v >= g) || (d == "lt" && v < g)) print "met"; else print "**not met**" }'; }
 TOTAL=$(( $(date +%s) - SUITE_START ))
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 DIRTY=$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo " (with uncommitted changes)" || true)
@@ -231,14 +325,7 @@ DIRTY=$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && e
     echo "| $label | $rps_s | $p_s | $rt ($(mark "$rt" "$goal" ge) ≥ $goal) | $(f "$a" 4) | $p99goal | $(f "$a" 2) of $(f "$a" 1) | $pp_s |"
   done
   echo
-  echo "| growth (1 client, ${GROWTH_SECS} s each) | logs | report p50 / p99 ms | log list p50 / p99 ms |"
-  echo "| --- | --- | --- | --- |"
-  for db in toso_growth_1m toso_growth_3m toso_national; do
-    echo "| $db | ${GROWTH[$db.logs]} | $(f "${GROWTH[$db.report]}" 4) / $(f "${GROWTH[$db.report]}" 5) | $(f "${GROWTH[$db.list]}" 4) / $(f "${GROWTH[$db.list]}" 5) |"
-  done
-  r1=$(f "${GROWTH[toso_growth_1m.report]}" 4); r10=$(f "${GROWTH[toso_national.report]}" 4)
-  l1=$(f "${GROWTH[toso_growth_1m.list]}" 4); l10=$(f "${GROWTH[toso_national.list]}" 4)
-  echo "| 10 M / 1 M (goal ≤ 2) | | $(ratio "$r10" "$r1") ($(mark 2 "$(ratio "$r10" "$r1")" ge)) | $(ratio "$l10" "$l1") ($(mark 2 "$(ratio "$l10" "$l1")" ge)) |"
+  growth_table
   echo
   echo "| server | value |"
   echo "| --- | --- |"

@@ -96,6 +96,9 @@ pub struct Settings {
     pub hash_concurrency: usize,
     /// Logins and password changes that may wait for a hash; beyond, 503 with `Retry-After`.
     pub hash_queue: usize,
+    /// API requests handled at once (their bodies read, their answers built); more wait, for
+    /// at most the checkout timeout, before their bodies are read.
+    pub max_in_flight: usize,
 }
 
 impl Settings {
@@ -172,6 +175,7 @@ impl Settings {
             }
         };
         let default_workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let pool_size = number(&get, "TOSO_DB_POOL_SIZE", 10, 1, 500)?;
         // One core is always left to other requests, so a storm of logins cannot starve them.
         let default_hashers = default_workers.saturating_sub(1).max(1);
 
@@ -181,7 +185,7 @@ impl Settings {
             workers: number(&get, "TOSO_WORKERS", default_workers, 1, 256)?,
             database: DatabaseSettings {
                 url: SecretString::from(url),
-                pool_size: number(&get, "TOSO_DB_POOL_SIZE", 10, 1, 500)?,
+                pool_size,
                 checkout_timeout: Duration::from_millis(number(
                     &get,
                     "TOSO_DB_CHECKOUT_TIMEOUT_MS",
@@ -227,6 +231,13 @@ impl Settings {
             )?,
             hash_concurrency: number(&get, "TOSO_HASH_CONCURRENCY", default_hashers, 1, 256)?,
             hash_queue: number(&get, "TOSO_HASH_QUEUE", 64, 0, 100_000)?,
+            max_in_flight: number(
+                &get,
+                "TOSO_MAX_IN_FLIGHT",
+                2 * pool_size as usize,
+                1,
+                100_000,
+            )?,
         })
     }
 }

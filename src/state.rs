@@ -1,5 +1,9 @@
 //! What every request handler shares: built once at start.
 
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
 use crate::auth::jwt::JwtKeys;
 use crate::auth::password::Hasher;
 use crate::config::Settings;
@@ -12,6 +16,8 @@ pub struct AppState {
     pub reads: ReadPool,
     pub keys: JwtKeys,
     pub hasher: Hasher,
+    /// One permit per API request handled at once (`TOSO_MAX_IN_FLIGHT`).
+    pub admission: Arc<Semaphore>,
     pub settings: Settings,
 }
 
@@ -22,6 +28,7 @@ impl AppState {
             pool,
             keys: JwtKeys::new(&settings.jwt),
             hasher: Hasher::new(settings.hash_concurrency, settings.hash_queue),
+            admission: Arc::new(Semaphore::new(settings.max_in_flight)),
             settings,
         }
     }

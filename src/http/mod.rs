@@ -307,6 +307,7 @@ pub fn app(
         .route("/api/v1/openapi.json", web::get().to(openapi_json))
         .service(Scalar::with_url("/docs", api))
         .default_service(web::to(route_not_found))
+        .wrap(actix_web::middleware::from_fn(middleware::admission))
         .wrap(actix_web::middleware::Condition::new(
             !cors.origins.is_empty(),
             cors_middleware(&cors),

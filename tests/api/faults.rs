@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::fieldwork::{field, log};
 use crate::helpers::{
     assert_problem, spawn_app_with, spawn_on, url_via, wait_for_lock_waiters, DbProxy,
-    ServerProcess, TestDb,
+    ServerProcess, TestDb, PASSWORD,
 };
 
 #[derive(QueryableByName)]
@@ -372,4 +372,63 @@ async fn sigterm_lets_requests_in_flight_finish_and_takes_no_new_ones() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert!(exit.success(), "exit status {exit}");
+}
+
+#[tokio::test]
+async fn requests_past_the_in_flight_limit_wait_then_get_503_while_health_and_login_go_on() {
+    let app = spawn_app_with(&[
+        ("TOSO_DB_POOL_SIZE", "4"),
+        ("TOSO_DB_CHECKOUT_TIMEOUT_MS", "1000"),
+        ("TOSO_MAX_IN_FLIGHT", "1"),
+        ("TOSO_WORKERS", "2"),
+    ])
+    .await;
+    let (_, token) = app
+        .user_with_token("admitted", "commune_officer", Some("00004"), None)
+        .await;
+
+    // One request is in flight (waiting on a locked table) and takes the only admission.
+    let mut locker = app.db.conn();
+    diesel::sql_query("BEGIN")
+        .execute(&mut locker)
+        .expect("begin");
+    diesel::sql_query("LOCK TABLE villages IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut locker)
+        .expect("lock");
+    let req = app
+        .request(Method::GET, "/api/v1/villages")
+        .bearer_auth(&token);
+    let slow = tokio::spawn(async move { req.send().await.expect("sent").status() });
+    wait_for_lock_waiters(&app.db, 1).await;
+
+    // The next API request waits for the checkout timeout, then is told to come back,
+    // although the pool has free connections.
+    let started = Instant::now();
+    let res = app.get("/api/v1/me", &token).await;
+    let took = started.elapsed();
+    assert_eq!(res.headers()["retry-after"], "1");
+    assert_problem(res, StatusCode::SERVICE_UNAVAILABLE, "service_unavailable").await;
+    assert!(
+        took >= Duration::from_millis(900),
+        "answered after {took:?}"
+    );
+    assert!(took < Duration::from_secs(3), "answered after {took:?}");
+
+    // Health checks and logins do not wait for admission.
+    let res = app
+        .request(Method::GET, "/health/ready")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        app.login_raw("admitted", PASSWORD).await.status(),
+        StatusCode::OK
+    );
+
+    diesel::sql_query("ROLLBACK")
+        .execute(&mut locker)
+        .expect("release");
+    assert_eq!(slow.await.expect("join"), StatusCode::OK);
+    assert_eq!(app.get("/api/v1/me", &token).await.status(), StatusCode::OK);
 }

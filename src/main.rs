@@ -88,7 +88,7 @@ fn main() -> ExitCode {
 }
 
 fn serve() -> Result<(), String> {
-    password::return_hash_memory_to_os();
+    password::tune_allocator();
     let settings = Settings::from_env().map_err(|e| e.to_string())?;
     toso::telemetry::init(settings.log_format, &settings.log_filter);
     if settings.dev_mode {

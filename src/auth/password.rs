@@ -141,14 +141,20 @@ fn lower_this_threads_priority() {
     }
 }
 
-/// Each hash allocates 19 MiB. glibc raises its mmap threshold after the first such free and
-/// then keeps the memory in a per-thread arena, so every blocking thread that ever hashed would
-/// hold 19 MiB for good (measured: 430 MB RSS after 50 logins). A fixed threshold makes these
-/// blocks mmapped and returned to the system on free.
-pub fn return_hash_memory_to_os() {
+/// Allocator settings for a long-running server, applied once at start:
+/// - Each hash allocates 19 MiB. glibc raises its mmap threshold after the first such free and
+///   then keeps the memory in a per-thread arena, so every thread that ever hashed would hold
+///   19 MiB for good (measured: 430 MB RSS after 50 logins). A fixed threshold makes these
+///   blocks mmapped and returned to the system on free.
+/// - glibc gives each thread that allocates concurrently an arena of its own (up to 8 per
+///   core) and keeps what is freed in it. Under load, request bodies and report rows were
+///   spread over a dozen arenas: 147 MB peak for 64 concurrent province reports, 100 MB with
+///   two arenas (`bench/RESULTS.md`).
+pub fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only changes allocator tuning; called once at start before threads exist.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+        libc::mallopt(libc::M_ARENA_MAX, 2);
     }
 }

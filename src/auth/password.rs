@@ -78,17 +78,10 @@ impl Hasher {
                 .name(format!("toso-hash-{n}"))
                 .spawn(move || {
                     lower_this_threads_priority();
-                    loop {
-                        // The lock is held only while taking a job; a poisoned lock or a
-                        // closed channel (the server is stopping) ends the thread.
-                        let job = match receiver.lock() {
-                            Ok(r) => r.recv(),
-                            Err(_) => return,
-                        };
-                        match job {
-                            Ok(job) => job(),
-                            Err(_) => return,
-                        }
+                    // The lock is held while waiting for a job, so idle threads queue on it; a
+                    // poisoned lock or a closed channel (the server is stopping) ends the thread.
+                    while let Ok(Ok(job)) = receiver.lock().map(|r| r.recv()) {
+                        job();
                     }
                 });
             if let Err(e) = spawned {

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
@@ -197,10 +197,12 @@ where
     T: Send + 'static,
 {
     let started = Instant::now();
-    let permit = tokio::time::timeout(pool.checkout_timeout, pool.gate.clone().acquire_owned())
-        .await
-        .map_err(|_| AppError::Unavailable("no database connection was free in time".into()))?
-        .map_err(AppError::internal)?;
+    let permit = acquire_within(
+        &pool.gate,
+        pool.checkout_timeout,
+        "no database connection was free in time",
+    )
+    .await?;
     let left = pool
         .checkout_timeout
         .saturating_sub(started.elapsed())
@@ -215,6 +217,19 @@ where
     })
     .await
     .map_err(AppError::internal)?
+}
+
+/// One of `gate`'s permits, waited for (asynchronously) for at most `wait`; past it the
+/// answer is 503 with `busy` as the cause. Used by the database gate and by admission.
+pub async fn acquire_within(
+    gate: &Arc<Semaphore>,
+    wait: Duration,
+    busy: &str,
+) -> AppResult<OwnedSemaphorePermit> {
+    tokio::time::timeout(wait, gate.clone().acquire_owned())
+        .await
+        .map_err(|_| AppError::Unavailable(busy.into()))?
+        .map_err(AppError::internal)
 }
 
 /// Applies every pending embedded migration; returns the versions applied.

@@ -12,7 +12,7 @@ use actix_web::{web, Error, HttpMessage, ResponseError};
 use tracing::Instrument;
 
 use super::error::{Problem, PROBLEM_JSON};
-use crate::error::AppError;
+use crate::db;
 use crate::state::AppState;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -82,9 +82,9 @@ pub async fn admission(
     let Some((gate, wait)) = gate else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let Ok(Ok(permit)) = tokio::time::timeout(wait, gate.acquire_owned()).await else {
-        let busy = AppError::Unavailable("too many requests in flight".into());
-        return Ok(req.into_response(busy.error_response()));
+    let permit = match db::acquire_within(&gate, wait, "too many requests in flight").await {
+        Ok(permit) => permit,
+        Err(busy) => return Ok(req.into_response(busy.error_response())),
     };
     let response = next.call(req).await?.map_into_boxed_body();
     drop(permit);

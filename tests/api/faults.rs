@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::fieldwork::{field, log};
 use crate::helpers::{
-    assert_problem, spawn_app_with, spawn_on, url_via, wait_for_lock_waiters, DbProxy,
+    assert_problem, lock_table, spawn_app_with, spawn_on, url_via, wait_for_lock_waiters, DbProxy,
     ServerProcess, TestDb, PASSWORD,
 };
 
@@ -249,13 +249,7 @@ async fn slow_statements_holding_every_connection_get_503_then_recover() {
 
     // Another session locks the villages table: two list requests wait on it, each holding
     // one of the pool's two connections.
-    let mut locker = app.db.conn();
-    diesel::sql_query("BEGIN")
-        .execute(&mut locker)
-        .expect("begin");
-    diesel::sql_query("LOCK TABLE villages IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut locker)
-        .expect("lock");
+    let mut locker = lock_table(&app.db, "villages");
     let mut slow = Vec::new();
     for _ in 0..2 {
         let req = app
@@ -326,13 +320,7 @@ async fn sigterm_lets_requests_in_flight_finish_and_takes_no_new_ones() {
         .expect("json");
     let token = login["access_token"].as_str().expect("token").to_string();
 
-    let mut locker = db.conn();
-    diesel::sql_query("BEGIN")
-        .execute(&mut locker)
-        .expect("begin");
-    diesel::sql_query("LOCK TABLE villages IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut locker)
-        .expect("lock");
+    let mut locker = lock_table(&db, "villages");
     let in_flight = {
         let req = client
             .get(format!("{}/api/v1/villages", server.address))
@@ -388,13 +376,7 @@ async fn requests_past_the_in_flight_limit_wait_then_get_503_while_health_and_lo
         .await;
 
     // One request is in flight (waiting on a locked table) and takes the only admission.
-    let mut locker = app.db.conn();
-    diesel::sql_query("BEGIN")
-        .execute(&mut locker)
-        .expect("begin");
-    diesel::sql_query("LOCK TABLE villages IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut locker)
-        .expect("lock");
+    let mut locker = lock_table(&app.db, "villages");
     let req = app
         .request(Method::GET, "/api/v1/villages")
         .bearer_auth(&token);

@@ -568,6 +568,19 @@ impl Drop for ServerProcess {
     }
 }
 
+/// Another session of `db` that holds `table` locked (ACCESS EXCLUSIVE) until it rolls back:
+/// requests touching the table wait, each holding a pooled connection.
+pub fn lock_table(db: &TestDb, table: &str) -> PgConnection {
+    let mut locker = db.conn();
+    diesel::sql_query("BEGIN")
+        .execute(&mut locker)
+        .expect("begin");
+    diesel::sql_query(format!("LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
+        .execute(&mut locker)
+        .expect("lock");
+    locker
+}
+
 /// Waits until `n` statements of `db` wait for a lock (requests held in flight on purpose).
 pub async fn wait_for_lock_waiters(db: &TestDb, n: i64) {
     let name = db.name.clone();

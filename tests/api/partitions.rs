@@ -98,6 +98,17 @@ async fn push(app: &TestApp, token: &str, items: Value) -> Value {
     res.json().await.expect("json")
 }
 
+/// The partitions of `table` that hold rows, in name order, comma-separated.
+fn partitions_holding_rows(conn: &mut PgConnection, table: &str) -> String {
+    text(
+        conn,
+        &format!(
+            "SELECT string_agg(DISTINCT tableoid::regclass::text, ',' ORDER BY tableoid::regclass::text) AS v \
+             FROM {table}"
+        ),
+    )
+}
+
 async fn monthly_logs(app: &TestApp, f: &Field, month: &str) -> i64 {
     let res = app
         .get(
@@ -137,19 +148,11 @@ async fn logs_land_in_the_partition_of_their_vietnamese_month() {
 
     // The rollups sit in the partitions of the same months.
     assert_eq!(
-        text(
-            &mut conn,
-            "SELECT string_agg(DISTINCT tableoid::regclass::text, ',' ORDER BY tableoid::regclass::text) AS v \
-             FROM log_rollups"
-        ),
+        partitions_holding_rows(&mut conn, "log_rollups"),
         "log_rollups_y2025m10,log_rollups_y2025m11"
     );
     assert_eq!(
-        text(
-            &mut conn,
-            "SELECT string_agg(DISTINCT tableoid::regclass::text, ',' ORDER BY tableoid::regclass::text) AS v \
-             FROM member_month_logs"
-        ),
+        partitions_holding_rows(&mut conn, "member_month_logs"),
         "member_month_logs_y2025m10,member_month_logs_y2025m11"
     );
     assert_eq!(

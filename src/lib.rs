@@ -13,6 +13,7 @@ pub mod db;
 pub mod error;
 pub mod fieldwork;
 pub mod http;
+pub mod input;
 pub mod phone;
 pub mod registry;
 pub mod reports;

@@ -19,6 +19,7 @@ pub struct CreateCategoryRequest {
     #[schema(pattern = "^[a-z0-9_]{2,40}$")]
     pub code: String,
     #[validate(length(min = 1, max = 200))]
+    #[validate(custom(function = "crate::input::screened"))]
     #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     #[validate(range(min = 0, max = 10_000))]

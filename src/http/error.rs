@@ -143,6 +143,12 @@ pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -
             code: "unsupported_media_type",
             detail: "the body must be sent as application/json".into(),
         },
+        E::Deserialize(e) if e.to_string().starts_with(super::extract::DUPLICATE_KEY) => {
+            AppError::BadRequest {
+                code: "duplicate_key",
+                detail: format!("malformed JSON: {e}"),
+            }
+        }
         E::Deserialize(e) if e.is_data() => {
             AppError::Validation(vec![FieldError::new("body", "invalid_type", e.to_string())])
         }

@@ -120,9 +120,13 @@ pub fn etag(version: i32) -> header::ETag {
 }
 
 /// A JSON body that is deserialized and then validated; failures are 422 with field errors.
-pub struct ValidJson<T>(pub T);
+/// On the way in, every string is screened by `text::screen_json` (NFC, no control or bidi
+/// characters, not only invisible characters), and an object with a repeated key is refused
+/// with 400 `duplicate_key` (see [`UniqueKeys`]). With `ITEMS_APART`, the top-level `items`
+/// are left to the handler, which screens and rejects each one on its own (sync batches).
+pub struct ValidJson<T, const ITEMS_APART: bool = false>(pub T);
 
-impl<T> FromRequest for ValidJson<T>
+impl<T, const ITEMS_APART: bool> FromRequest for ValidJson<T, ITEMS_APART>
 where
     T: serde::de::DeserializeOwned + validator::Validate + 'static,
 {
@@ -130,9 +134,14 @@ where
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let fut = web::Json::<serde_json::Value>::from_request(req, payload);
+        let fut = web::Json::<UniqueKeys>::from_request(req, payload);
         Box::pin(async move {
-            let value = fut.await?.into_inner();
+            let mut value = fut.await?.into_inner().0;
+            let skip: &[&str] = if ITEMS_APART { &["items"] } else { &[] };
+            let errors = crate::text::screen_json(&mut value, "", skip);
+            if !errors.is_empty() {
+                return Err(AppError::Validation(errors).into());
+            }
             // Deserialising from a value keeps the path of a wrong field for the error.
             let body: T = serde_path_to_error::deserialize(value).map_err(|e| {
                 let path = e.path().to_string();
@@ -152,6 +161,78 @@ where
             body.validate().map_err(AppError::from)?;
             Ok(ValidJson(body))
         })
+    }
+}
+
+/// The start of the message of a body refused for a repeated key; `http::error::json_error`
+/// turns it into 400 `duplicate_key`.
+pub const DUPLICATE_KEY: &str = "duplicate key";
+
+/// Any JSON value, read like `serde_json::Value` except that an object naming a key twice
+/// is an error. (serde_json keeps the last of two equal keys silently, so
+/// `{"left_on": "2026-01-01", "left_on": null}` would mean whatever the last parser decides.)
+pub struct UniqueKeys(pub serde_json::Value);
+
+impl<'de> serde::Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UniqueKeysVisitor).map(UniqueKeys)
+    }
+}
+
+struct UniqueKeysVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UniqueKeysVisitor {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        serde::Deserialize::deserialize(d).map(|UniqueKeys(v)| v)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(UniqueKeys(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(serde_json::Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) {
+                return Err(serde::de::Error::custom(format_args!(
+                    "{DUPLICATE_KEY} {key:?}: an object names it more than once"
+                )));
+            }
+            let UniqueKeys(v) = map.next_value()?;
+            object.insert(key, v);
+        }
+        Ok(serde_json::Value::Object(object))
     }
 }
 

@@ -32,6 +32,7 @@ pub struct CreateMemberRequest {
     /// Default `member`; a team has at most one active leader.
     pub team_role: Option<TeamRole>,
     /// Default today (Asia/Ho_Chi_Minh).
+    #[validate(custom(function = "crate::input::plausible_date"))]
     pub joined_on: Option<NaiveDate>,
     /// A team account of this team, for the mobile app.
     pub user_id: Option<Uuid>,
@@ -55,8 +56,10 @@ pub struct UpdateMemberRequest {
     pub birth_year: Option<Option<i32>>,
     pub affiliation: Option<Affiliation>,
     pub team_role: Option<TeamRole>,
+    #[validate(custom(function = "crate::input::plausible_date"))]
     pub joined_on: Option<NaiveDate>,
     /// Set to record that the member left; the record stays in the history.
+    #[validate(custom(function = "crate::input::plausible_date"))]
     #[serde(default, with = "::serde_with::rust::double_option")]
     pub left_on: Option<Option<NaiveDate>>,
     #[serde(default, with = "::serde_with::rust::double_option")]
@@ -69,6 +72,7 @@ pub struct MoveMemberRequest {
     /// The team the member joins.
     pub team_id: i64,
     /// The day the member leaves the old team and joins the new one (default today).
+    #[validate(custom(function = "crate::input::plausible_date"))]
     pub on: Option<NaiveDate>,
     pub team_role: Option<TeamRole>,
 }

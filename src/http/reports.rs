@@ -205,6 +205,7 @@ pub async fn trend(
 pub struct DecisionRequest {
     /// Why the report is returned or reopened (required for those).
     #[validate(length(max = 1000))]
+    #[validate(custom(function = "crate::input::screened"))]
     #[schema(max_length = 1000)]
     pub reason: Option<String>,
 }

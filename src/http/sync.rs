@@ -67,7 +67,7 @@ pub struct PushResponse {
 pub async fn push(
     state: web::Data<AppState>,
     auth: Auth,
-    body: ValidJson<PushRequest>,
+    body: ValidJson<PushRequest, true>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.0;
     if body.items.len() > MAX_BATCH {
@@ -130,7 +130,7 @@ pub async fn pull(
 }
 
 /// Reads one item, naming the wrong field by its path (`data.occurred_at`).
-fn parse_item(raw: serde_json::Value) -> Result<PushItem, (Option<Uuid>, AppError)> {
+fn parse_item(mut raw: serde_json::Value) -> Result<PushItem, (Option<Uuid>, AppError)> {
     fn part<T: serde::de::DeserializeOwned + Validate>(
         value: serde_json::Value,
         prefix: &str,
@@ -159,6 +159,11 @@ fn parse_item(raw: serde_json::Value) -> Result<PushItem, (Option<Uuid>, AppErro
         .or_else(|| raw.get("id"))
         .and_then(|v| v.as_str())
         .and_then(|s| Uuid::parse_str(s).ok());
+    // The item's strings, screened like any request body's (`ValidJson` left them here).
+    let errors = crate::text::screen_json(&mut raw, "", &[]);
+    if !errors.is_empty() {
+        return Err((id, AppError::Validation(errors)));
+    }
     let data = raw.get("data").cloned().unwrap_or(serde_json::Value::Null);
     let result = match raw.get("op").and_then(|v| v.as_str()) {
         Some("create_log") => {

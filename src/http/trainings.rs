@@ -25,21 +25,27 @@ pub struct TrainingRequest {
     #[schema(min_length = 5, max_length = 5)]
     pub commune_code: Option<String>,
     #[validate(length(min = 1, max = 300))]
+    #[validate(custom(function = "crate::input::screened"))]
     #[schema(min_length = 1, max_length = 300)]
     pub title: String,
     #[serde(default)]
+    #[validate(custom(function = "crate::input::screened_all"))]
     pub topics: Vec<String>,
     pub kind: TrainingKind,
     pub mode: TrainingMode,
     pub platform: Option<Platform>,
     #[validate(length(max = 200))]
+    #[validate(custom(function = "crate::input::screened"))]
     #[schema(max_length = 200)]
     pub organiser: Option<String>,
     #[validate(length(max = 200))]
+    #[validate(custom(function = "crate::input::screened"))]
     #[schema(max_length = 200)]
     pub trainer: Option<String>,
+    #[validate(custom(function = "crate::input::plausible_time"))]
     #[schema(value_type = String, format = DateTime)]
     pub starts_at: DateTime<FixedOffset>,
+    #[validate(custom(function = "crate::input::plausible_time"))]
     #[schema(value_type = String, format = DateTime)]
     pub ends_at: DateTime<FixedOffset>,
     pub village_id: Option<i64>,
@@ -88,6 +94,7 @@ pub struct AttendanceRecord {
     pub member_id: i64,
     pub status: AttendanceStatus,
     #[validate(length(max = 100))]
+    #[validate(custom(function = "crate::input::screened"))]
     #[schema(max_length = 100)]
     pub certificate_ref: Option<String>,
 }

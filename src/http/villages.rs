@@ -20,6 +20,7 @@ pub struct CreateVillageRequest {
     #[schema(min_length = 5, max_length = 5)]
     pub commune_code: Option<String>,
     #[validate(length(min = 1, max = 200))]
+    #[validate(custom(function = "crate::input::screened"))]
     #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub kind: VillageKind,
@@ -35,6 +36,7 @@ pub struct CreateVillageRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateVillageRequest {
     #[validate(length(min = 1, max = 200))]
+    #[validate(custom(function = "crate::input::screened"))]
     #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     pub kind: Option<VillageKind>,

@@ -227,8 +227,10 @@ pub(crate) fn audit<T: Audited>(
     Ok(())
 }
 
+/// A name as stored (NFC already, trimmed of invisible characters) and folded for search;
+/// 422 when nothing visible is left.
 pub(crate) fn fold_name(field: &str, name: &str) -> AppResult<(String, String)> {
-    let trimmed = name.trim();
+    let trimmed = crate::text::trim_invisible(name);
     if trimmed.is_empty() {
         return Err(AppError::field(
             field,

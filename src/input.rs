@@ -1,0 +1,55 @@
+//! Rules for fields of request bodies, used as `validator` custom functions so a bad value is
+//! a 422 field error naming the field, whatever the endpoint.
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use validator::ValidationError;
+
+/// The earliest date the service accepts for anything that happened (a training, a decision,
+/// joining a team): the programme's records start well after it.
+pub const EARLIEST: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
+    Some(d) => d,
+    None => panic!("2000-01-01 is a date"),
+};
+
+/// Days after today (Vietnam time) that a date may lie: planned trainings and decisions that
+/// take effect later, never `9999-12-31`.
+pub const FUTURE_MARGIN_DAYS: i64 = 366;
+
+fn window_error(date: NaiveDate) -> Option<ValidationError> {
+    let latest = crate::registry::members::today_local() + chrono::Duration::days(FUTURE_MARGIN_DAYS);
+    let (code, message) = if date < EARLIEST {
+        ("too_old", format!("must be on or after {EARLIEST}"))
+    } else if date > latest {
+        (
+            "too_far_ahead",
+            format!("must be at most {FUTURE_MARGIN_DAYS} days from today ({latest} at the latest)"),
+        )
+    } else {
+        return None;
+    };
+    Some(ValidationError::new(code).with_message(message.into()))
+}
+
+/// A date within [`EARLIEST`] ..= today + [`FUTURE_MARGIN_DAYS`].
+pub fn plausible_date(date: &NaiveDate) -> Result<(), ValidationError> {
+    window_error(*date).map_or(Ok(()), Err)
+}
+
+/// A timestamp whose Vietnamese calendar date is a [`plausible_date`].
+pub fn plausible_time(at: &DateTime<FixedOffset>) -> Result<(), ValidationError> {
+    let local = (at.naive_utc() + chrono::Duration::hours(7)).date();
+    window_error(local).map_or(Ok(()), Err)
+}
+
+/// Free text about work done for citizens: no citizen's identifiers (see `fieldwork::privacy`).
+pub fn screened<T: AsRef<str>>(text: T) -> Result<(), ValidationError> {
+    match crate::fieldwork::privacy::note_problem(text.as_ref()) {
+        None => Ok(()),
+        Some(why) => Err(ValidationError::new("personal_data").with_message(why.into())),
+    }
+}
+
+/// Each of a list of free texts [`screened`].
+pub fn screened_all(texts: &[String]) -> Result<(), ValidationError> {
+    texts.iter().try_for_each(screened)
+}

@@ -16,13 +16,16 @@ pub const EARLIEST: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
 pub const FUTURE_MARGIN_DAYS: i64 = 366;
 
 fn window_error(date: NaiveDate) -> Option<ValidationError> {
-    let latest = crate::registry::members::today_local() + chrono::Duration::days(FUTURE_MARGIN_DAYS);
+    let latest =
+        crate::registry::members::today_local() + chrono::Duration::days(FUTURE_MARGIN_DAYS);
     let (code, message) = if date < EARLIEST {
         ("too_old", format!("must be on or after {EARLIEST}"))
     } else if date > latest {
         (
             "too_far_ahead",
-            format!("must be at most {FUTURE_MARGIN_DAYS} days from today ({latest} at the latest)"),
+            format!(
+                "must be at most {FUTURE_MARGIN_DAYS} days from today ({latest} at the latest)"
+            ),
         )
     } else {
         return None;

@@ -100,7 +100,8 @@ pub fn screen_str(field: &str, s: &mut String) -> Result<(), FieldError> {
             format!("{field} is made only of invisible characters"),
         ));
     }
-    if !unicode_normalization::is_nfc_quick(s.chars()).eq(&unicode_normalization::IsNormalized::Yes) {
+    if !unicode_normalization::is_nfc_quick(s.chars()).eq(&unicode_normalization::IsNormalized::Yes)
+    {
         *s = s.nfc().collect();
     }
     Ok(())
@@ -168,10 +169,16 @@ mod tests {
         });
         let errors = screen_json(&mut v, "", &[]);
         assert_eq!(v["name"], "Thôn 1");
-        let fields: Vec<_> = errors.iter().map(|e| (e.field.as_str(), e.code.as_str())).collect();
+        let fields: Vec<_> = errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.code.as_str()))
+            .collect();
         assert_eq!(
             fields,
-            [("items[0].note", "forbidden_character"), ("zw", "invisible")]
+            [
+                ("items[0].note", "forbidden_character"),
+                ("zw", "invisible")
+            ]
         );
         let mut v = serde_json::json!({"items": ["\u{0007}"]});
         assert!(screen_json(&mut v, "", &["items"]).is_empty());

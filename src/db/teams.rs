@@ -140,6 +140,18 @@ pub fn lock(conn: &mut PgConnection, scope: &Scope, id: i64) -> QueryResult<Opti
         .optional()
 }
 
+/// Reads the row by id and holds a share lock on it for the rest of the transaction: a
+/// child is created or revived under it while an archive of it (which takes `FOR UPDATE`)
+/// waits, and then counts that child; or the archive went first and this sees it archived.
+pub fn lock_shared(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Team>> {
+    teams::table
+        .find(id)
+        .select(Team::as_select())
+        .for_share()
+        .first(conn)
+        .optional()
+}
+
 pub fn insert(conn: &mut PgConnection, new: &NewTeam) -> QueryResult<Team> {
     diesel::insert_into(teams::table)
         .values(new)

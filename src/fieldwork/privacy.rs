@@ -15,7 +15,8 @@ use unicode_normalization::UnicodeNormalization;
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
 const PHONE: &str = "the text contains a phone number; it must not hold citizens' phone numbers";
-const ID: &str = "the text contains a 9- or 12-digit number like an ID card number; it must not hold ID numbers";
+const ID: &str =
+    "the text contains a 9- or 12-digit number like an ID card number; it must not hold ID numbers";
 const LONG: &str =
     "the text contains a long number like a bank account or card number; it must not hold it";
 const EMAIL: &str = "the text contains an e-mail address; it must not hold citizens' addresses";
@@ -53,26 +54,32 @@ pub fn note_problem(note: &str) -> Option<&'static str> {
     let folded = crate::text::fold(&text);
     let announces_code = CODE_WORDS.iter().any(|w| has_word(&folded, w));
     for token in &tokens {
-        if token.benign() {
-            continue;
-        }
-        let n = token.digits.len();
-        if announces_code && (4..=8).contains(&n) {
-            return Some(OTP);
-        }
-        let d = &token.digits;
-        if (n == 10 && d.starts_with('0')) || (n == 11 && d.starts_with("84")) || (token.plus && n >= 9)
-        {
-            return Some(PHONE);
-        }
-        if n == 9 || n == 12 {
-            return Some(ID);
-        }
-        if n > 9 {
-            return Some(LONG);
+        for (k, d) in token.runs().iter().enumerate() {
+            if let Some(why) = judge(d, k == 0 && token.plus, announces_code) {
+                return Some(why);
+            }
         }
     }
     None
+}
+
+/// What a run of digits read as one number is, if it is personal.
+fn judge(d: &str, plus: bool, announces_code: bool) -> Option<&'static str> {
+    let n = d.len();
+    if announces_code && (4..=8).contains(&n) {
+        Some(OTP)
+    } else if (n == 10 && d.starts_with('0'))
+        || (n == 11 && d.starts_with("84"))
+        || (plus && n >= 9)
+    {
+        Some(PHONE)
+    } else if n == 9 || n == 12 {
+        Some(ID)
+    } else if n > 9 {
+        Some(LONG)
+    } else {
+        None
+    }
 }
 
 /// NFKC, no format characters, every decimal digit in ASCII, lower case.
@@ -141,7 +148,6 @@ struct Number {
     groups: Vec<String>,
     /// `seps[i]` stands between `groups[i]` and `groups[i + 1]`.
     seps: Vec<String>,
-    digits: String,
     /// A `+` just before the first digit (`+84 …`).
     plus: bool,
     /// The word right after the number, folded (`đồng` → `dong`).
@@ -165,7 +171,6 @@ fn numbers(text: &str) -> Vec<Number> {
         let mut number = Number {
             groups: Vec::new(),
             seps: Vec::new(),
-            digits: String::new(),
             plus,
             next_word: String::new(),
         };
@@ -175,7 +180,6 @@ fn numbers(text: &str) -> Vec<Number> {
                 i += 1;
             }
             let group: String = chars[start..i].iter().collect();
-            number.digits.push_str(&group);
             number.groups.push(group);
             let sep_start = i;
             while i < chars.len() && !chars[i].is_alphanumeric() {
@@ -198,27 +202,60 @@ fn numbers(text: &str) -> Vec<Number> {
 }
 
 impl Number {
-    /// Wholly made of dates, times and amounts of money (the amounts followed by a currency
-    /// word), one after another with a space, dash or comma between them.
-    fn benign(&self) -> bool {
-        let g = &self.groups;
-        let s = &self.seps;
+    /// The digit runs to judge: the number cut into dates, times and amounts of money (the
+    /// amounts followed by a currency word) and plain groups. Two neighbours stay joined, as
+    /// one run of digits, unless both are dates/times/amounts with a space, dash or comma
+    /// between them (`15/10/2026 - 20/10/2026`), or one of them is and a comma or semicolon
+    /// with a space parts them (`15/10/2026, 2 người`). A run that is one date, time or
+    /// amount alone is not judged; plain groups always stay joined (`0912, 345, 678`), and so
+    /// does a date followed by more digits (`09/12/2026 56`).
+    fn runs(&self) -> Vec<String> {
         let currency = CURRENCY.contains(&self.next_word.as_str());
+        // (first group, groups used, benign)
+        let mut items = Vec::new();
         let mut i = 0;
-        while i < g.len() {
-            if i > 0 && !s[i - 1].contains([' ', '-', '–', '—', ',', '~']) {
-                return false;
-            }
-            let Some(used) = self
-                .date(i)
-                .or_else(|| self.time(i))
-                .or_else(|| if currency { self.amount(i) } else { None })
-            else {
-                return false;
-            };
+        while i < self.groups.len() {
+            let benign = self.date(i).or_else(|| self.time(i)).or_else(|| {
+                if currency {
+                    self.amount(i)
+                } else {
+                    None
+                }
+            });
+            let used = benign.unwrap_or(1);
+            items.push((i, used, benign.is_some()));
             i += used;
         }
-        true
+        let mut runs = Vec::new();
+        let mut run = String::new();
+        let mut alone_benign = false;
+        for (k, &(first, used, benign)) in items.iter().enumerate() {
+            if k > 0 {
+                let (_, _, prev_benign) = items[k - 1];
+                let sep = self.seps[first - 1].as_str();
+                let spaced = sep.chars().any(char::is_whitespace);
+                let apart = (prev_benign && benign && sep.contains([' ', '-', '–', '—', ',', '~']))
+                    || ((prev_benign || benign) && spaced && sep.contains([',', ';']));
+                if apart {
+                    if !alone_benign {
+                        runs.push(std::mem::take(&mut run));
+                    }
+                    run.clear();
+                    alone_benign = benign;
+                } else {
+                    alone_benign = false;
+                }
+            } else {
+                alone_benign = benign;
+            }
+            for g in &self.groups[first..first + used] {
+                run.push_str(g);
+            }
+        }
+        if !alone_benign {
+            runs.push(run);
+        }
+        runs
     }
 
     fn num(&self, i: usize) -> Option<(usize, u32)> {
@@ -296,7 +333,10 @@ mod tests {
         ("CCCD 001 234 567 890", "ID"),
         ("CCCD 001_234_567_890", "ID"),
         ("CCCD ００１２３４５６７８９０", "ID"),
-        ("cmnd 1\u{200B}2\u{200B}3\u{200B}4\u{200B}5\u{200B}6\u{200B}7\u{200B}8\u{200B}9", "ID"),
+        (
+            "cmnd 1\u{200B}2\u{200B}3\u{200B}4\u{200B}5\u{200B}6\u{200B}7\u{200B}8\u{200B}9",
+            "ID",
+        ),
         ("gọi 0912 345 678", "PHONE"),
         ("sđt +84 912 345 678", "PHONE"),
         ("số 0912.345.678", "PHONE"),
@@ -322,6 +362,9 @@ mod tests {
         ("sđt (091) 234-5678", "PHONE"),
         ("sđt 84912345678", "PHONE"),
         ("sđt 09/12/2026 56", "PHONE"),
+        ("sđt 0912, 345, 678", "PHONE"),
+        ("Ngày 15/10/2026, 0912 345 678", "PHONE"),
+        ("sđt 0912; 345; 678", "PHONE"),
         ("TK 1903 4567 8901 23", "LONG"),
         ("thẻ 4111-1111-1111-1111", "LONG"),
         ("STK 19034567890123", "LONG"),
@@ -348,6 +391,8 @@ mod tests {
         "Theo Quyết định 123/QĐ-UBND ngày 15/10/2026",
         "Quyết định số 1234/QĐ-UBND",
         "Từ 15/10/2026 - 20/10/2026",
+        "Theo 123/QĐ-UBND, từ 15/10/2026 - 20/10/2026, 2 người",
+        "Ngày 15/10/2026, 3 hộ; 20/10/2026, 4 hộ",
         "Từ 15/10/2026 đến 20/10/2026",
         "Lúc 15/10/2026 8:30 tại nhà văn hoá",
         "Họp từ 8:30 - 10:30",

@@ -2,7 +2,7 @@ use chrono::NaiveDate;
 use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
-use super::{audit, check_version, fold_name, Affiliation, Sex, TeamRole};
+use super::{audit, check_version, fold_name, hold_live_team, Affiliation, Sex, TeamRole};
 use crate::auth::{Caller, Role, Scope};
 use crate::db::members::{self, Member, MemberChanges, MemberFilter, NewMember};
 use crate::db::{self, teams, users, Page};
@@ -100,13 +100,16 @@ fn check_user(
     Ok(())
 }
 
-/// The team a member joins: in scope, live, not dissolved.
+/// The team a member joins or stays active in: in scope, not archived (409
+/// `parent_archived`), not dissolved (409 `team_not_live`); share-locked until the end of
+/// the transaction, so the team cannot be archived under the new member.
 fn live_team(conn: &mut PgConnection, scope: &Scope, team_id: i64) -> AppResult<teams::Team> {
-    let team = teams::get(conn, scope, team_id)?.ok_or_else(|| AppError::not_found("team"))?;
-    if team.archived_at.is_some() || team.status == "dissolved" {
+    teams::get(conn, scope, team_id)?.ok_or_else(|| AppError::not_found("team"))?;
+    let team = hold_live_team(conn, team_id)?;
+    if team.status == "dissolved" {
         return Err(AppError::Conflict {
             code: "team_not_live",
-            detail: format!("team {team_id} is archived or dissolved"),
+            detail: format!("team {team_id} is dissolved"),
         });
     }
     Ok(team)
@@ -227,6 +230,12 @@ pub async fn update(
             if let Some(Some(u)) = patch.user_id {
                 check_user(c, &scope, u, before.team_id)?;
             }
+            let active =
+                before.archived_at.is_none() && patch.left_on.unwrap_or(before.left_on).is_none();
+            if active {
+                // An active member stays in, or comes back to, a team that must be live.
+                hold_live_team(c, before.team_id)?;
+            }
             let (full_name, search_name) = names.unzip();
             let changes = MemberChanges {
                 full_name,
@@ -264,14 +273,8 @@ pub async fn set_archived(
         expected,
         |c, member: &Member| require_manager(c, member.team_id),
         |conn, member: &Member, archive| {
-            if !archive
-                && teams::get(conn, &Scope::Country, member.team_id)?
-                    .is_some_and(|t| t.archived_at.is_some())
-            {
-                return Err(AppError::Conflict {
-                    code: "parent_archived",
-                    detail: format!("team {} is archived; restore it first", member.team_id),
-                });
+            if !archive {
+                hold_live_team(conn, member.team_id)?;
             }
             Ok(())
         },
@@ -301,8 +304,11 @@ pub async fn move_to(state: &AppState, caller: &Caller, id: i64, to: Move) -> Ap
                     "the member is already in this team",
                 ));
             }
-            let team = live_team(c, &scope, to.team_id).map_err(|_| {
-                AppError::field("team_id", "unknown_team", "no such live team in your scope")
+            let team = live_team(c, &scope, to.team_id).map_err(|e| match e {
+                AppError::NotFound { .. } => {
+                    AppError::field("team_id", "unknown_team", "no such team in your scope")
+                }
+                other => other,
             })?;
             require_manager(&caller, team.id)?;
             check_dates(before.joined_on, Some(on))?;

@@ -89,6 +89,42 @@ pub fn default_commune(caller: &Caller, given: Option<String>) -> AppResult<Stri
     }
 }
 
+/// 409 `parent_archived`: a live record cannot be created, revived or restored under it.
+pub(crate) fn parent_archived(what: &str, id: i64) -> AppError {
+    AppError::Conflict {
+        code: "parent_archived",
+        detail: format!("{what} {id} is archived; restore it first"),
+    }
+}
+
+/// Share-locks a village that a live team is put in or kept in (see
+/// `db::villages::lock_shared`); 409 `parent_archived` when it is archived.
+pub(crate) fn hold_live_village(
+    conn: &mut PgConnection,
+    id: i64,
+) -> AppResult<crate::db::villages::Village> {
+    let village = crate::db::villages::lock_shared(conn, id)?
+        .ok_or_else(|| AppError::not_found("village"))?;
+    if village.archived_at.is_some() {
+        return Err(parent_archived("village", id));
+    }
+    Ok(village)
+}
+
+/// Share-locks the team that a live member is put in or kept in; 409 `parent_archived` when
+/// it is archived.
+pub(crate) fn hold_live_team(
+    conn: &mut PgConnection,
+    id: i64,
+) -> AppResult<crate::db::teams::Team> {
+    let team =
+        crate::db::teams::lock_shared(conn, id)?.ok_or_else(|| AppError::not_found("team"))?;
+    if team.archived_at.is_some() {
+        return Err(parent_archived("team", id));
+    }
+    Ok(team)
+}
+
 pub fn check_version(what: &str, current: i32, expected: Option<i32>) -> AppResult<()> {
     match expected {
         Some(v) if v != current => Err(AppError::PreconditionFailed {

@@ -3,7 +3,8 @@ use diesel::Connection;
 use diesel::PgConnection;
 
 use super::{
-    audit, check_version, commune_in_scope, default_commune, fold_name, require_officer, TeamStatus,
+    audit, check_version, commune_in_scope, default_commune, fold_name, hold_live_village,
+    require_officer, TeamStatus,
 };
 use crate::auth::{Caller, Scope};
 use crate::db::teams::{self, NewTeam, Team, TeamChanges, TeamFilter};
@@ -37,16 +38,17 @@ fn not_found() -> AppError {
     AppError::not_found("team")
 }
 
-/// The village must be live and in the team's commune.
+/// The village must be visible, in the team's commune and live (share-locked until the end of
+/// the transaction, 409 `parent_archived` when archived).
 fn check_village(
     conn: &mut PgConnection,
     scope: &Scope,
     village_id: i64,
     commune: &str,
 ) -> AppResult<()> {
-    let village = villages::get(conn, scope, village_id)?
-        .filter(|v| v.archived_at.is_none())
+    villages::get(conn, scope, village_id)?
         .ok_or_else(|| AppError::field("village_id", "unknown_village", "no such village"))?;
+    let village = hold_live_village(conn, village_id)?;
     if village.commune_code != commune {
         return Err(AppError::field(
             "village_id",
@@ -151,8 +153,17 @@ pub async fn update(
             let before = teams::lock(c, &scope, id)?.ok_or_else(not_found)?;
             require_officer(&caller)?;
             check_version("team", before.version, expected)?;
-            if let Some(Some(v)) = patch.village_id {
-                check_village(c, &scope, v, &before.commune_code)?;
+            let status = patch.status.map_or(before.status.as_str(), |s| s.as_str());
+            let live = before.archived_at.is_none() && status != TeamStatus::Dissolved.as_str();
+            match patch.village_id {
+                Some(Some(v)) => check_village(c, &scope, v, &before.commune_code)?,
+                // A live team stays in, or comes back to, a village that must be live.
+                None if live => {
+                    if let Some(v) = before.village_id {
+                        hold_live_village(c, v)?;
+                    }
+                }
+                _ => {}
             }
             check_dates(
                 patch.established_on.unwrap_or(before.established_on),
@@ -205,13 +216,7 @@ pub async fn set_archived(
                     });
                 }
             } else if let Some(v) = team.village_id {
-                if villages::get(conn, &Scope::Country, v)?.is_some_and(|v| v.archived_at.is_some())
-                {
-                    return Err(AppError::Conflict {
-                        code: "parent_archived",
-                        detail: format!("village {v} is archived; restore it first"),
-                    });
-                }
+                hold_live_village(conn, v)?;
             }
             Ok(())
         },

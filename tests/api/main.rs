@@ -7,6 +7,7 @@ mod faults;
 mod fieldwork;
 mod health;
 mod helpers;
+mod input;
 mod migrations;
 mod openapi;
 mod partitions;

@@ -559,3 +559,263 @@ async fn moving_a_member_is_a_leave_plus_a_join() {
         .await;
     assert_problem(res, StatusCode::CONFLICT, "member_not_active").await;
 }
+
+fn count_sql(app: &TestApp, sql: &str) -> i64 {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(sql)
+        .get_result::<N>(&mut app.db.conn())
+        .expect("count")
+        .n
+}
+
+/// Live teams in archived villages, and active members in archived teams: must stay 0.
+fn live_children_under_archived_parents(app: &TestApp) -> i64 {
+    count_sql(
+        app,
+        "SELECT (SELECT count(*) FROM teams t JOIN villages v ON v.id = t.village_id
+                  WHERE v.archived_at IS NOT NULL AND t.archived_at IS NULL AND t.status <> 'dissolved')
+              + (SELECT count(*) FROM members m JOIN teams t ON t.id = m.team_id
+                  WHERE t.archived_at IS NOT NULL AND m.archived_at IS NULL AND m.left_on IS NULL) AS n",
+    )
+}
+
+#[tokio::test]
+async fn nothing_comes_alive_under_an_archived_parent() {
+    let app = spawn_app().await;
+    let (_, officer) = app
+        .user_with_token("badinh", "commune_officer", Some("00004"), None)
+        .await;
+    let (_, village) = post(
+        &app,
+        &officer,
+        "/api/v1/villages",
+        json!({"name": "Thôn Cũ", "kind": "thon"}),
+    )
+    .await;
+    let vid = village["id"].as_i64().expect("id");
+    // A dissolved team may stay in the village while it is archived.
+    let (status, team) = post(
+        &app,
+        &officer,
+        "/api/v1/teams",
+        json!({"name": "Tổ Cũ", "village_id": vid,
+        "established_on": "2025-01-01", "dissolved_on": "2025-06-01"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{team}");
+    assert_eq!(team["status"], "dissolved");
+    let tid = team["id"].as_i64().expect("id");
+    // A team whose only member has left, then archived.
+    let (_, team2) = post(&app, &officer, "/api/v1/teams", json!({"name": "Tổ Hai"})).await;
+    let t2 = team2["id"].as_i64().expect("id");
+    let (_, member) = post(
+        &app,
+        &officer,
+        &format!("/api/v1/teams/{t2}/members"),
+        json!({"full_name": "Bùi Văn Cư", "affiliation": "other", "joined_on": "2025-01-01"}),
+    )
+    .await;
+    let mid = member["id"].as_i64().expect("id");
+    let res = app
+        .patch_json(
+            &format!("/api/v1/members/{mid}"),
+            &officer,
+            None,
+            &json!({"left_on": "2025-06-01"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        delete(&app, &officer, &format!("/api/v1/villages/{vid}"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        delete(&app, &officer, &format!("/api/v1/teams/{t2}"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let other = app.create_team("00004", "Tổ Khác");
+    let (_, mover) = post(
+        &app,
+        &officer,
+        &format!("/api/v1/teams/{other}/members"),
+        json!({"full_name": "Đỗ Thị Dời", "affiliation": "other", "joined_on": "2025-01-01"}),
+    )
+    .await;
+    let mover = mover["id"].as_i64().expect("id");
+    let audits = audit_count(&app);
+
+    // Revive a team in the archived village; put a new team in it; move the team into it.
+    let res = app
+        .patch_json(
+            &format!("/api/v1/teams/{tid}"),
+            &officer,
+            None,
+            &json!({"status": "active"}),
+        )
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
+    let res = app
+        .patch_json(
+            &format!("/api/v1/teams/{tid}"),
+            &officer,
+            None,
+            &json!({"status": "inactive", "dissolved_on": null}),
+        )
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
+    let res = app
+        .post_json(
+            "/api/v1/teams",
+            Some(&officer),
+            &json!({"name": "Tổ Mới", "village_id": vid}),
+        )
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
+    let res = app
+        .patch_json(
+            &format!("/api/v1/teams/{other}"),
+            &officer,
+            None,
+            &json!({"village_id": vid}),
+        )
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
+    // Revive a member in the archived team; add one; move one into it; restore one.
+    let res = app
+        .patch_json(
+            &format!("/api/v1/members/{mid}"),
+            &officer,
+            None,
+            &json!({"left_on": null}),
+        )
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
+    let res = app
+        .post_json(
+            &format!("/api/v1/teams/{t2}/members"),
+            Some(&officer),
+            &json!({"full_name": "Người Mới", "affiliation": "other"}),
+        )
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
+    let res = app
+        .post_json(
+            &format!("/api/v1/members/{mover}/move"),
+            Some(&officer),
+            &json!({"team_id": t2}),
+        )
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
+    assert_eq!(
+        delete(&app, &officer, &format!("/api/v1/members/{mid}"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let res = app
+        .request(Method::POST, &format!("/api/v1/members/{mid}/restore"))
+        .bearer_auth(&officer)
+        .send()
+        .await
+        .expect("sent");
+    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
+
+    // Nothing changed but the one archive of the member.
+    assert_eq!(audit_count(&app), audits + 1);
+    assert_eq!(live_children_under_archived_parents(&app), 0);
+    assert_eq!(
+        count_sql(
+            &app,
+            &format!("SELECT count(*) AS n FROM teams WHERE id = {tid} AND status = 'dissolved'")
+        ),
+        1
+    );
+    assert_eq!(
+        count_sql(
+            &app,
+            &format!("SELECT count(*) AS n FROM members WHERE id = {mover} AND left_on IS NULL")
+        ),
+        1
+    );
+    // Edits that keep a child dead are fine.
+    let res = app
+        .patch_json(
+            &format!("/api/v1/teams/{tid}"),
+            &officer,
+            None,
+            &json!({"name": "Tổ Cũ (giải thể)"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+/// `POST /teams` (or a new member) racing the archive of its village (or team): either the
+/// child is created and the archive refused, or the archive wins and the child is refused;
+/// never a live child under an archived parent.
+#[tokio::test]
+async fn creating_a_child_races_archiving_its_parent() {
+    let app = spawn_app().await;
+    let (_, officer) = app
+        .user_with_token("badinh", "commune_officer", Some("00004"), None)
+        .await;
+    let (mut created, mut archived) = (0, 0);
+    for round in 0..25 {
+        let (_, village) = post(
+            &app,
+            &officer,
+            "/api/v1/villages",
+            json!({"name": format!("Thôn đua {round}"), "kind": "thon"}),
+        )
+        .await;
+        let vid = village["id"].as_i64().expect("id");
+        let team = app.create_team("00004", &format!("Tổ đua {round}"));
+        let (team_body, village_path) = (
+            json!({"name": format!("Tổ con {round}"), "village_id": vid}),
+            format!("/api/v1/villages/{vid}"),
+        );
+        let (members_path, member_body, team_path) = (
+            format!("/api/v1/teams/{team}/members"),
+            json!({"full_name": format!("Thành viên {round}"), "affiliation": "other"}),
+            format!("/api/v1/teams/{team}"),
+        );
+        let new_team = app.post_json("/api/v1/teams", Some(&officer), &team_body);
+        let archive_village = delete(&app, &officer, &village_path);
+        let new_member = app.post_json(&members_path, Some(&officer), &member_body);
+        let archive_team = delete(&app, &officer, &team_path);
+        let (new_team, archive_village, new_member, archive_team) =
+            tokio::join!(new_team, archive_village, new_member, archive_team);
+        for (child, parent, refused) in [
+            (new_team, archive_village, "parent_archived"),
+            (new_member, archive_team, "parent_archived"),
+        ] {
+            let pair = (child.status(), parent.status());
+            match pair {
+                (StatusCode::CREATED, StatusCode::CONFLICT) => {
+                    created += 1;
+                    assert_problem(parent, StatusCode::CONFLICT, "has_dependents").await;
+                }
+                (StatusCode::CONFLICT, StatusCode::OK) => {
+                    archived += 1;
+                    assert_problem(child, StatusCode::CONFLICT, refused).await;
+                }
+                other => panic!("round {round}: child and archive answered {other:?}"),
+            }
+        }
+        assert_eq!(
+            live_children_under_archived_parents(&app),
+            0,
+            "round {round}"
+        );
+    }
+    eprintln!("children first: {created}, archives first: {archived}");
+    assert_eq!(created + archived, 50);
+}

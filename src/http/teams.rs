@@ -109,6 +109,7 @@ pub async fn list(
     responses(
         (status = 201, body = Team, headers(("ETag" = String))),
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the village is archived (`parent_archived`)", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/teams")]
@@ -160,6 +161,7 @@ pub async fn get(
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the team would be live in an archived village (`parent_archived`)", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/api/v1/teams/{id}")]

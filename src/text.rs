@@ -4,7 +4,7 @@
 use unicode_normalization::UnicodeNormalization;
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
-use crate::error::FieldError;
+use crate::error::{AppError, FieldError};
 
 /// A character no request text may hold: C0/C1 controls other than tab, line feed and
 /// carriage return, and the bidirectional controls (embeddings, overrides, isolates and marks)
@@ -38,12 +38,29 @@ pub fn trim_invisible(s: &str) -> &str {
 /// or decomposed is stored alike), and checked: no forbidden character, and not made only of
 /// invisible characters when it holds a format character (`"\u{200B}"` is not a name).
 /// `path` is the value's path (`items[2].note`); `skip` names top-level keys left to a later,
-/// per-item check. Returns one field error per bad string.
-pub fn screen_json(value: &mut serde_json::Value, path: &str, skip: &[&str]) -> Vec<FieldError> {
+/// per-item check. Fails with one field error per bad string (422), or with 400
+/// `invalid_text` for a NUL character, which PostgreSQL cannot store at all.
+pub fn screen_json(
+    value: &mut serde_json::Value,
+    path: &str,
+    skip: &[&str],
+) -> Result<(), AppError> {
     let mut errors = Vec::new();
     screen_into(value, path, skip, &mut errors);
-    errors
+    if let Some(nul) = errors.iter().find(|e| e.code == NUL) {
+        return Err(AppError::BadRequest {
+            code: "invalid_text",
+            detail: format!("{}: text must be valid UTF-8 without NUL characters", nul.field),
+        });
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(errors))
+    }
 }
+
+const NUL: &str = "nul";
 
 fn screen_into(
     value: &mut serde_json::Value,
@@ -83,6 +100,9 @@ fn screen_into(
 /// One string: normalised to NFC in place, or the field error that refuses it.
 pub fn screen_str(field: &str, s: &mut String) -> Result<(), FieldError> {
     let field = if field.is_empty() { "body" } else { field };
+    if s.contains('\0') {
+        return Err(FieldError::new(field, NUL, "NUL character"));
+    }
     if let Some(c) = s.chars().find(|&c| is_forbidden(c)) {
         return Err(FieldError::new(
             field,
@@ -167,7 +187,9 @@ mod tests {
             "items": [{"note": "a\u{202E}b"}],
             "n": 3
         });
-        let errors = screen_json(&mut v, "", &[]);
+        let Err(AppError::Validation(errors)) = screen_json(&mut v, "", &[]) else {
+            panic!("refused");
+        };
         assert_eq!(v["name"], "Thôn 1");
         let fields: Vec<_> = errors
             .iter()
@@ -181,7 +203,12 @@ mod tests {
             ]
         );
         let mut v = serde_json::json!({"items": ["\u{0007}"]});
-        assert!(screen_json(&mut v, "", &["items"]).is_empty());
+        assert!(screen_json(&mut v, "", &["items"]).is_ok());
+        let mut v = serde_json::json!({"a": "x\u{0}"});
+        assert!(matches!(
+            screen_json(&mut v, "", &[]),
+            Err(AppError::BadRequest { code: "invalid_text", .. })
+        ));
         assert_eq!(fold("Th\u{200B}ôn\u{00AD} 1"), "thon 1");
         assert!(is_invisible('\u{3164}') && is_invisible('\u{FEFF}') && !is_invisible('a'));
     }

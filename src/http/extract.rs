@@ -138,10 +138,7 @@ where
         Box::pin(async move {
             let mut value = fut.await?.into_inner().0;
             let skip: &[&str] = if ITEMS_APART { &["items"] } else { &[] };
-            let errors = crate::text::screen_json(&mut value, "", skip);
-            if !errors.is_empty() {
-                return Err(AppError::Validation(errors).into());
-            }
+            crate::text::screen_json(&mut value, "", skip)?;
             // Deserialising from a value keeps the path of a wrong field for the error.
             let body: T = serde_path_to_error::deserialize(value).map_err(|e| {
                 let path = e.path().to_string();

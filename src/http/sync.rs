@@ -160,10 +160,7 @@ fn parse_item(mut raw: serde_json::Value) -> Result<PushItem, (Option<Uuid>, App
         .and_then(|v| v.as_str())
         .and_then(|s| Uuid::parse_str(s).ok());
     // The item's strings, screened like any request body's (`ValidJson` left them here).
-    let errors = crate::text::screen_json(&mut raw, "", &[]);
-    if !errors.is_empty() {
-        return Err((id, AppError::Validation(errors)));
-    }
+    crate::text::screen_json(&mut raw, "", &[]).map_err(|e| (id, e))?;
     let data = raw.get("data").cloned().unwrap_or(serde_json::Value::Null);
     let result = match raw.get("op").and_then(|v| v.as_str()) {
         Some("create_log") => {

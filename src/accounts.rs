@@ -145,7 +145,9 @@ pub fn resolve_unit(
     // A team account works in its team's commune; the unit may be left out.
     let team_commune = match team_id.filter(|_| role.needs_team()) {
         Some(id) => {
-            match teams::get(conn, &Scope::Country, id)?.filter(|t| t.archived_at.is_none()) {
+            // Share-locked: the team cannot be archived under the new account (see
+            // `db::teams::lock_shared`).
+            match teams::lock_shared(conn, id)?.filter(|t| t.archived_at.is_none()) {
                 Some(team) => Some(team.commune_code),
                 None => {
                     errors.push(FieldError::new(

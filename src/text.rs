@@ -50,7 +50,10 @@ pub fn screen_json(
     if let Some(nul) = errors.iter().find(|e| e.code == NUL) {
         return Err(AppError::BadRequest {
             code: "invalid_text",
-            detail: format!("{}: text must be valid UTF-8 without NUL characters", nul.field),
+            detail: format!(
+                "{}: text must be valid UTF-8 without NUL characters",
+                nul.field
+            ),
         });
     }
     if errors.is_empty() {
@@ -207,7 +210,10 @@ mod tests {
         let mut v = serde_json::json!({"a": "x\u{0}"});
         assert!(matches!(
             screen_json(&mut v, "", &[]),
-            Err(AppError::BadRequest { code: "invalid_text", .. })
+            Err(AppError::BadRequest {
+                code: "invalid_text",
+                ..
+            })
         ));
         assert_eq!(fold("Th\u{200B}ôn\u{00AD} 1"), "thon 1");
         assert!(is_invisible('\u{3164}') && is_invisible('\u{FEFF}') && !is_invisible('a'));

@@ -112,12 +112,12 @@ fn decimal_digit(c: char) -> Option<char> {
     char::from_digit(before % 10, 10)
 }
 
-/// `word` (folded) in `folded` with no letter or digit on either side.
+/// `word` (folded) in `folded` with no letter on either side (digits may touch: `otp123456`).
 fn has_word(folded: &str, word: &str) -> bool {
     folded.match_indices(word).any(|(i, _)| {
         let before = folded[..i].chars().next_back();
         let after = folded[i + word.len()..].chars().next();
-        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+        !before.is_some_and(char::is_alphabetic) && !after.is_some_and(char::is_alphabetic)
     })
 }
 
@@ -371,6 +371,11 @@ mod tests {
         ("mã OTP 123456", "OTP"),
         ("mã otp: 1234", "OTP"),
         ("ＯＴＰ 123456", "OTP"),
+        ("OTP123456", "OTP"),
+        ("mã OTP:12 34 56", "OTP"),
+        ("sđt ⓪⑨①②③④⑤⑥⑦⑧", "PHONE"),
+        ("sđt 0912\u{3000}345\u{3000}678", "PHONE"),
+        ("sđt (+84) 912-345-678", "PHONE"),
         ("mã xác thực 123456", "OTP"),
         ("Mã xác nhận là 8 8 2 1 9 0", "OTP"),
         ("ma xac thuc 482913", "OTP"),

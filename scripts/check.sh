@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Every check and test: formatting, clippy with warnings as errors, and the whole test suite
-# against a real PostgreSQL that this script starts.
+# Every check and test: formatting, clippy with warnings as errors, the whole test suite
+# against a real PostgreSQL that this script starts, the served OpenAPI document through a
+# validator and a client generator, and schemathesis.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,5 +14,7 @@ echo "==> cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --quiet -- -D warnings
 echo "==> cargo test"
 cargo test --no-fail-fast
+echo "==> the served OpenAPI document: validator and client generation"
+bash scripts/spec-check.sh
 echo "==> schemathesis against the OpenAPI document"
 bash scripts/fuzz.sh

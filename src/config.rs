@@ -99,6 +99,12 @@ pub struct Settings {
     /// API requests handled at once (their bodies read, their answers built); more wait, for
     /// at most the checkout timeout, before their bodies are read.
     pub max_in_flight: usize,
+    /// Of those, how many one client (an account, else an address) may hold at once.
+    pub max_in_flight_per_client: usize,
+    /// How long a request may take to deliver its body; past it, 408 and the connection closes.
+    pub body_timeout: Duration,
+    /// `Strict-Transport-Security` max-age, when the API is served over TLS (a proxy in front).
+    pub hsts_max_age: Option<u64>,
 }
 
 impl Settings {
@@ -178,6 +184,14 @@ impl Settings {
         let pool_size = number(&get, "TOSO_DB_POOL_SIZE", 10, 1, 500)?;
         // One core is always left to other requests, so a storm of logins cannot starve them.
         let default_hashers = default_workers.saturating_sub(1).max(1);
+        let max_in_flight = number(
+            &get,
+            "TOSO_MAX_IN_FLIGHT",
+            2 * pool_size as usize,
+            1,
+            100_000,
+        )?;
+        let hsts_max_age = number(&get, "TOSO_HSTS_MAX_AGE", 0u64, 0, 2 * 365 * 86_400)?;
 
         Ok(Settings {
             dev_mode,
@@ -231,13 +245,22 @@ impl Settings {
             )?,
             hash_concurrency: number(&get, "TOSO_HASH_CONCURRENCY", default_hashers, 1, 256)?,
             hash_queue: number(&get, "TOSO_HASH_QUEUE", 64, 0, 100_000)?,
-            max_in_flight: number(
+            max_in_flight,
+            max_in_flight_per_client: number(
                 &get,
-                "TOSO_MAX_IN_FLIGHT",
-                2 * pool_size as usize,
+                "TOSO_MAX_IN_FLIGHT_PER_CLIENT",
+                (max_in_flight / 4).max(1),
                 1,
                 100_000,
             )?,
+            body_timeout: Duration::from_millis(number(
+                &get,
+                "TOSO_BODY_TIMEOUT_MS",
+                5_000,
+                100,
+                600_000,
+            )?),
+            hsts_max_age: (hsts_max_age > 0).then_some(hsts_max_age),
         })
     }
 }

@@ -34,6 +34,9 @@ pub enum AppError {
     Validation(Vec<FieldError>),
     #[error("{detail}")]
     BadRequest { code: &'static str, detail: String },
+    /// A query string that does not parse: 400 `invalid_query`, one entry per field.
+    #[error("invalid query string")]
+    InvalidQuery(Vec<FieldError>),
     #[error("{detail}")]
     Unauthorized { code: &'static str, detail: String },
     #[error("{detail}")]

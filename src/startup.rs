@@ -50,11 +50,15 @@ impl Application {
         let pool = db::build_pool(&settings.database);
         let workers = settings.workers;
         let max_body = settings.max_body_bytes;
+        // The request head must arrive within the body deadline too (actix's own timer); the
+        // body's deadline is kept by the admission middleware.
+        let head_timeout = settings.body_timeout;
         spawn_housekeeping(pool.clone());
         let state = web::Data::new(AppState::new(settings, pool));
         let server = HttpServer::new(move || crate::http::app(state.clone(), max_body))
             .workers(workers)
             .shutdown_timeout(30)
+            .client_request_timeout(head_timeout)
             .listen(listener)?
             .run();
         Ok(Application { port, server })

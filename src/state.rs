@@ -18,6 +18,8 @@ pub struct AppState {
     pub hasher: Hasher,
     /// One permit per API request handled at once (`TOSO_MAX_IN_FLIGHT`).
     pub admission: Arc<Semaphore>,
+    /// The slots each client (account or address) holds (`TOSO_MAX_IN_FLIGHT_PER_CLIENT`).
+    pub shares: crate::http::middleware::ClientShares,
     pub settings: Settings,
 }
 
@@ -29,6 +31,7 @@ impl AppState {
             keys: JwtKeys::new(&settings.jwt),
             hasher: Hasher::new(settings.hash_concurrency, settings.hash_queue),
             admission: Arc::new(Semaphore::new(settings.max_in_flight)),
+            shares: crate::http::middleware::ClientShares::new(settings.max_in_flight_per_client),
             settings,
         }
     }

@@ -40,7 +40,9 @@ SQL
 start_server() {
   local t0 i
   t0=$(now_ms)
+  # wrk drives each route from one account: lift the per-client share of the admission slots.
   DATABASE_URL="$PGURL_BASE/$1" TOSO_ENV=dev TOSO_BIND="127.0.0.1:$PORT" TOSO_LOG=warn \
+    TOSO_MAX_IN_FLIGHT_PER_CLIENT="${TOSO_MAX_IN_FLIGHT_PER_CLIENT:-100000}" \
     TOSO_ACCESS_TOKEN_TTL_SECS=7200 TOSO_JWT_SECRET=bench-suite-secret-not-for-production-0123456789 target/release/toso serve >>"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   for i in $(seq 1 1000); do

@@ -18,9 +18,13 @@ pub struct AuditQuery {
     pub entity: Option<String>,
     pub entity_id: Option<String>,
     pub actor: Option<Uuid>,
-    /// From this instant (inclusive, RFC 3339).
+    /// From this instant, inclusive: RFC 3339, or a day `YYYY-MM-DD` (00:00 Vietnam time).
+    #[serde(default, deserialize_with = "super::extract::day_or_instant")]
+    #[param(value_type = Option<String>)]
     pub from: Option<DateTime<Utc>>,
-    /// Until this instant (exclusive).
+    /// Until this instant, exclusive: RFC 3339, or a day `YYYY-MM-DD` (00:00 Vietnam time).
+    #[serde(default, deserialize_with = "super::extract::day_or_instant")]
+    #[param(value_type = Option<String>)]
     pub to: Option<DateTime<Utc>>,
     #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<i64>,
@@ -30,6 +34,7 @@ pub struct AuditQuery {
 
 /// The audit trail of the caller's scope, newest first (officers).
 #[utoipa::path(
+    operation_id = "listAuditRecords",
     tag = "audit", security(("bearer" = [])), params(AuditQuery),
     responses(
         (status = 200, body = Paged<AuditEntry>),
@@ -40,7 +45,7 @@ pub struct AuditQuery {
 pub async fn list(
     state: web::Data<AppState>,
     auth: Auth,
-    query: web::Query<AuditQuery>,
+    query: super::extract::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
     let caller = auth.0;
     crate::registry::require_officer(&caller)?;

@@ -62,6 +62,7 @@ fn no_store(body: TokenResponse) -> HttpResponse {
 /// Repeated failures for one username or from one address are slowed down with 429 and
 /// `Retry-After`.
 #[utoipa::path(
+    operation_id = "login",
     tag = "auth",
     request_body = LoginRequest,
     responses(
@@ -92,6 +93,7 @@ pub async fn login(
 /// Exchange a refresh token for a new token pair. The old refresh token is spent; presenting
 /// it again ends the whole login (reuse detection).
 #[utoipa::path(
+    operation_id = "refreshToken",
     tag = "auth",
     request_body = RefreshRequest,
     responses(
@@ -109,7 +111,7 @@ pub async fn refresh(
 }
 
 /// End the current login: its access and refresh tokens stop working.
-#[utoipa::path(tag = "auth", security(("bearer" = [])), responses((status = 204, description = "logged out")))]
+#[utoipa::path(operation_id = "logout", tag = "auth", security(("bearer" = [])), responses((status = 204, description = "logged out")))]
 #[post("/api/v1/auth/logout")]
 pub async fn logout(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, AppError> {
     service::logout(&state, auth.0.session_id).await?;

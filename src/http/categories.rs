@@ -56,12 +56,12 @@ fn require_admin(role: Role) -> Result<(), AppError> {
 }
 
 /// Assistance categories, in display order.
-#[utoipa::path(tag = "categories", security(("bearer" = [])), params(CategoryQuery), responses((status = 200, body = Vec<Category>)))]
+#[utoipa::path(operation_id = "listCategories", tag = "categories", security(("bearer" = [])), params(CategoryQuery), responses((status = 200, body = Vec<Category>)))]
 #[get("/api/v1/categories")]
 pub async fn list(
     state: web::Data<AppState>,
     _auth: Auth,
-    query: web::Query<CategoryQuery>,
+    query: super::extract::Query<CategoryQuery>,
 ) -> Result<HttpResponse, AppError> {
     let include = query.include_retired.unwrap_or(false);
     let items = db::run(&state.pool, move |c| Ok(categories::list(c, include)?)).await?;
@@ -70,6 +70,7 @@ pub async fn list(
 
 /// Add a category (admin).
 #[utoipa::path(
+    operation_id = "createCategory",
     tag = "categories", security(("bearer" = [])), request_body = CreateCategoryRequest,
     responses(
         (status = 201, body = Category),
@@ -120,6 +121,7 @@ async fn set_retired(
 
 /// Retire a category: old logs keep it, new logs cannot use it (admin).
 #[utoipa::path(
+    operation_id = "retireCategory",
     tag = "categories", security(("bearer" = [])), params(("code" = String, Path)),
     responses(
         (status = 200, body = Category),
@@ -138,6 +140,7 @@ pub async fn retire(
 
 /// Bring a retired category back (admin).
 #[utoipa::path(
+    operation_id = "restoreCategory",
     tag = "categories", security(("bearer" = [])), params(("code" = String, Path)),
     responses(
         (status = 200, body = Category),

@@ -50,6 +50,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::Validation(_) => "validation_failed",
+            AppError::InvalidQuery(_) => "invalid_query",
             AppError::BadRequest { code, .. }
             | AppError::Unauthorized { code, .. }
             | AppError::Forbidden { code, .. }
@@ -66,8 +67,12 @@ impl AppError {
 
     pub fn detail(&self) -> String {
         match self {
-            AppError::Validation(fields) if fields.len() == 1 => fields[0].message.clone(),
-            AppError::Validation(_) => "some fields are invalid; see errors".into(),
+            AppError::Validation(fields) | AppError::InvalidQuery(fields) if fields.len() == 1 => {
+                fields[0].message.clone()
+            }
+            AppError::Validation(_) | AppError::InvalidQuery(_) => {
+                "some fields are invalid; see errors".into()
+            }
             AppError::Unavailable(_) => {
                 "the service is temporarily unavailable; retry shortly".into()
             }
@@ -81,7 +86,7 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            AppError::BadRequest { .. } | AppError::InvalidQuery(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
@@ -103,7 +108,7 @@ impl ResponseError for AppError {
             _ => {}
         }
         let mut problem = Problem::new(self.status_code(), self.code(), self.detail());
-        if let AppError::Validation(fields) = self {
+        if let AppError::Validation(fields) | AppError::InvalidQuery(fields) = self {
             problem.errors = fields.clone();
         }
         let mut response = problem.response();
@@ -160,14 +165,16 @@ pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -
     app.into()
 }
 
+/// A query string actix could not parse (the API's own `extract::Query` names the field).
 pub fn query_error(
     err: actix_web::error::QueryPayloadError,
     _req: &HttpRequest,
 ) -> actix_web::Error {
-    AppError::BadRequest {
-        code: "invalid_query",
-        detail: format!("invalid query string: {err}"),
-    }
+    AppError::InvalidQuery(vec![FieldError::new(
+        "query",
+        "invalid_value",
+        err.to_string(),
+    )])
     .into()
 }
 

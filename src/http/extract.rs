@@ -1,4 +1,5 @@
-//! Extractors: the authenticated caller, the client address and `If-Match` versions.
+//! Extractors: the authenticated caller, the client address, `If-Match` versions, JSON bodies
+//! and query strings.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -20,7 +21,7 @@ fn unauthorized(code: &'static str, detail: &str) -> AppError {
     }
 }
 
-fn bearer(req: &HttpRequest) -> Result<String, AppError> {
+pub(crate) fn bearer(req: &HttpRequest) -> Result<String, AppError> {
     let value = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -97,16 +98,20 @@ pub fn client_ip(req: &HttpRequest, trust_proxy: bool) -> String {
     }
 }
 
-/// The version named by `If-Match: "3"` (or `W/"3"`); `None` when the header is absent.
+/// The version named by `If-Match: "3"` (or `W/"3"`); `None` when the header is absent or is
+/// `*` ("any current version", RFC 9110: the record exists, which every write checks anyway).
 pub fn if_match_version(req: &HttpRequest) -> Result<Option<i32>, AppError> {
     let Some(value) = req.headers().get(header::IF_MATCH) else {
         return Ok(None);
     };
     let bad = || AppError::BadRequest {
         code: "invalid_if_match",
-        detail: "If-Match must be an ETag of this API, e.g. \"3\"".into(),
+        detail: "If-Match must be an ETag of this API, e.g. \"3\", or *".into(),
     };
     let text = value.to_str().map_err(|_| bad())?.trim();
+    if text == "*" {
+        return Ok(None);
+    }
     let text = text.strip_prefix("W/").unwrap_or(text);
     let inner = text
         .strip_prefix('"')
@@ -140,21 +145,8 @@ where
             let skip: &[&str] = if ITEMS_APART { &["items"] } else { &[] };
             crate::text::screen_json(&mut value, "", skip)?;
             // Deserialising from a value keeps the path of a wrong field for the error.
-            let body: T = serde_path_to_error::deserialize(value).map_err(|e| {
-                let path = e.path().to_string();
-                let message = e.inner().to_string();
-                let field = if path == "." {
-                    named_field(&message).unwrap_or("body").to_string()
-                } else {
-                    path
-                };
-                let code = if message.starts_with("missing field") {
-                    "required"
-                } else {
-                    "invalid_value"
-                };
-                AppError::Validation(vec![crate::error::FieldError::new(field, code, message)])
-            })?;
+            let body: T = serde_path_to_error::deserialize(value)
+                .map_err(|e| AppError::Validation(vec![field_error(e, "body")]))?;
             body.validate().map_err(AppError::from)?;
             Ok(ValidJson(body))
         })
@@ -231,6 +223,84 @@ impl<'de> serde::de::Visitor<'de> for UniqueKeysVisitor {
         }
         Ok(serde_json::Value::Object(object))
     }
+}
+
+/// The field error of a serde failure: the path of the field that failed, its code
+/// (`required` or `invalid_value`) and serde's message.
+fn field_error<E: std::fmt::Display>(
+    e: serde_path_to_error::Error<E>,
+    whole: &str,
+) -> crate::error::FieldError {
+    let path = e.path().to_string();
+    let message = e.inner().to_string();
+    let field = if path == "." {
+        named_field(&message).unwrap_or(whole).to_string()
+    } else {
+        path
+    };
+    let code = if message.starts_with("missing field") {
+        "required"
+    } else {
+        "invalid_value"
+    };
+    crate::error::FieldError::new(field, code, message)
+}
+
+/// A query string, deserialized like `web::Query` but answering a failure with 400
+/// `invalid_query` and the field that failed in `errors`, as body errors do.
+pub struct Query<T>(pub T);
+
+impl<T> Query<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Query<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> FromRequest for Query<T> {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let pairs = form_urlencoded::parse(req.query_string().as_bytes());
+        let result = serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(pairs))
+            .map(Query)
+            .map_err(|e| AppError::InvalidQuery(vec![field_error(e, "query")]));
+        std::future::ready(result)
+    }
+}
+
+/// Query parameters that name an instant: an RFC 3339 time (`2026-08-01T00:00:00+07:00`) or a
+/// day (`2026-08-01`, meaning 00:00 of that day in Vietnam time, where the API's months are).
+pub fn day_or_instant<'de, D>(d: D) -> Result<Option<chrono::DateTime<chrono::Utc>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use chrono::{DateTime, NaiveDate, Utc};
+    use serde::Deserialize;
+    let Some(text) = Option::<String>::deserialize(d)? else {
+        return Ok(None);
+    };
+    let text = text.trim();
+    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+        return Ok(Some(at.with_timezone(&Utc)));
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|day| day.and_hms_opt(0, 0, 0))
+        .map(|midnight| Some(midnight.and_utc() - chrono::Duration::hours(7)))
+        .ok_or_else(|| {
+            serde::de::Error::custom(
+                "expected a day (YYYY-MM-DD, 00:00 Vietnam time) or a time with its offset \
+                 (RFC 3339, e.g. 2026-08-01T00:00:00+07:00)",
+            )
+        })
 }
 
 /// The field serde names in "missing field `x`" or "unknown field `x`, expected …".

@@ -13,7 +13,7 @@ pub struct Health {
 }
 
 /// The process is up.
-#[utoipa::path(tag = "health", responses((status = 200, body = Health)))]
+#[utoipa::path(operation_id = "getLiveness", tag = "health", responses((status = 200, body = Health)))]
 #[get("/health/live")]
 pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
@@ -21,6 +21,7 @@ pub async fn live() -> HttpResponse {
 
 /// The database answers and every migration is applied; 503 otherwise.
 #[utoipa::path(
+    operation_id = "getReadiness",
     tag = "health",
     responses(
         (status = 200, body = Health),

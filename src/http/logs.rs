@@ -104,9 +104,13 @@ pub struct LogListQuery {
     pub member: Option<i64>,
     pub category: Option<String>,
     pub outcome: Option<Outcome>,
-    /// From this instant (inclusive, RFC 3339).
+    /// From this instant, inclusive: RFC 3339, or a day `YYYY-MM-DD` (00:00 Vietnam time).
+    #[serde(default, deserialize_with = "super::extract::day_or_instant")]
+    #[param(value_type = Option<String>)]
     pub from: Option<DateTime<Utc>>,
-    /// Until this instant (exclusive).
+    /// Until this instant, exclusive: RFC 3339, or a day `YYYY-MM-DD` (00:00 Vietnam time).
+    #[serde(default, deserialize_with = "super::extract::day_or_instant")]
+    #[param(value_type = Option<String>)]
     pub to: Option<DateTime<Utc>>,
     pub include_archived: Option<bool>,
     #[param(minimum = 1, maximum = 1_000_000)]
@@ -119,6 +123,7 @@ pub struct LogListQuery {
 ///
 /// 201 when created; 200 with the stored log when this id was already recorded (a resend).
 #[utoipa::path(
+    operation_id = "createAssistanceLog",
     tag = "assistance logs", security(("bearer" = [])), request_body = CreateLogRequest,
     responses(
         (status = 201, body = AssistanceLog, headers(("ETag" = String))),
@@ -140,12 +145,12 @@ pub async fn create(
 }
 
 /// Logs in the caller's scope (a team member sees its own), newest first.
-#[utoipa::path(tag = "assistance logs", security(("bearer" = [])), params(LogListQuery), responses((status = 200, body = Paged<AssistanceLog>)))]
+#[utoipa::path(operation_id = "listAssistanceLogs", tag = "assistance logs", security(("bearer" = [])), params(LogListQuery), responses((status = 200, body = Paged<AssistanceLog>)))]
 #[get("/api/v1/assistance-logs")]
 pub async fn list(
     state: web::Data<AppState>,
     auth: Auth,
-    query: web::Query<LogListQuery>,
+    query: super::extract::Query<LogListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let q = query.into_inner();
     let page = PageQuery::new(q.page, q.page_size)?;
@@ -165,6 +170,7 @@ pub async fn list(
 
 /// One log; 404 when missing or outside the caller's scope.
 #[utoipa::path(
+    operation_id = "getAssistanceLog",
     tag = "assistance logs", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = AssistanceLog, headers(("ETag" = String))),
@@ -183,8 +189,9 @@ pub async fn get(
 
 /// Edit a log (its author, or the team's leader); a stale `If-Match` gets 412.
 #[utoipa::path(
+    operation_id = "updateAssistanceLog",
     tag = "assistance logs", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?"[0-9]{1,9}"$"#, description = "The ETag of the version being changed; a stale one gets 412")),
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412), or `*` for any current version")),
     request_body = UpdateLogRequest,
     responses(
         (status = 200, body = AssistanceLog, headers(("ETag" = String))),
@@ -208,8 +215,9 @@ pub async fn update(
 
 /// Archive a log recorded by mistake.
 #[utoipa::path(
+    operation_id = "archiveAssistanceLog",
     tag = "assistance logs", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?"[0-9]{1,9}"$"#, description = "The ETag of the version being changed; a stale one gets 412")),
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412), or `*` for any current version")),
     responses(
         (status = 200, body = AssistanceLog, headers(("ETag" = String))),
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),

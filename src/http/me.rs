@@ -21,7 +21,7 @@ pub struct MeOut {
 }
 
 /// The caller, with its role and scope.
-#[utoipa::path(tag = "me", security(("bearer" = [])), responses((status = 200, body = MeOut)))]
+#[utoipa::path(operation_id = "getMe", tag = "me", security(("bearer" = [])), responses((status = 200, body = MeOut)))]
 #[get("/api/v1/me")]
 pub async fn me(auth: Auth) -> HttpResponse {
     let c = auth.0;
@@ -53,6 +53,7 @@ pub struct ChangePasswordRequest {
 
 /// Change the caller's password; every other login of the account ends.
 #[utoipa::path(
+    operation_id = "changeMyPassword",
     tag = "me",
     security(("bearer" = [])),
     request_body = ChangePasswordRequest,

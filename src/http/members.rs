@@ -126,12 +126,12 @@ impl MemberListQuery {
 }
 
 /// Members in the caller's scope, across teams.
-#[utoipa::path(tag = "members", security(("bearer" = [])), params(MemberListQuery), responses((status = 200, body = Paged<Member>)))]
+#[utoipa::path(operation_id = "listMembers", tag = "members", security(("bearer" = [])), params(MemberListQuery), responses((status = 200, body = Paged<Member>)))]
 #[get("/api/v1/members")]
 pub async fn list(
     state: web::Data<AppState>,
     auth: Auth,
-    query: web::Query<MemberListQuery>,
+    query: super::extract::Query<MemberListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (filter, page) = query.into_inner().split()?;
     let (items, total) = members::list(&state, &auth.0, filter, page.window()).await?;
@@ -140,6 +140,7 @@ pub async fn list(
 
 /// Members of one team.
 #[utoipa::path(
+    operation_id = "listTeamMembers",
     tag = "members", security(("bearer" = [])), params(("id" = i64, Path), MemberListQuery),
     responses(
         (status = 200, body = Paged<Member>),
@@ -151,7 +152,7 @@ pub async fn list_of_team(
     state: web::Data<AppState>,
     auth: Auth,
     id: web::Path<i64>,
-    query: web::Query<MemberListQuery>,
+    query: super::extract::Query<MemberListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (filter, page) = query.into_inner().split()?;
     let (items, total) =
@@ -161,6 +162,7 @@ pub async fn list_of_team(
 
 /// Add a member to a team (officers in scope, or the team's leader).
 #[utoipa::path(
+    operation_id = "createTeamMember",
     tag = "members", security(("bearer" = [])), params(("id" = i64, Path)), request_body = CreateMemberRequest,
     responses(
         (status = 201, body = Member, headers(("ETag" = String))),
@@ -193,6 +195,7 @@ pub async fn create(
 
 /// One membership; 404 when missing or outside the caller's scope.
 #[utoipa::path(
+    operation_id = "getMember",
     tag = "members", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 200, body = Member, headers(("ETag" = String))),
@@ -211,8 +214,9 @@ pub async fn get(
 
 /// Change a membership; set `left_on` when the member leaves. A stale `If-Match` gets 412.
 #[utoipa::path(
+    operation_id = "updateMember",
     tag = "members", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?"[0-9]{1,9}"$"#, description = "The ETag of the version being changed; a stale one gets 412")),
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412), or `*` for any current version")),
     request_body = UpdateMemberRequest,
     responses(
         (status = 200, body = Member, headers(("ETag" = String))),
@@ -249,8 +253,9 @@ pub async fn update(
 
 /// Archive a membership recorded by mistake (a member who left keeps the record: set `left_on`).
 #[utoipa::path(
+    operation_id = "archiveMember",
     tag = "members", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?"[0-9]{1,9}"$"#, description = "The ETag of the version being changed; a stale one gets 412")),
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412), or `*` for any current version")),
     responses(
         (status = 200, body = Member, headers(("ETag" = String))),
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
@@ -272,8 +277,9 @@ pub async fn archive(
 
 /// Restore an archived membership; 409 while its team is archived.
 #[utoipa::path(
+    operation_id = "restoreMember",
     tag = "members", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?"[0-9]{1,9}"$"#, description = "The ETag of the version being changed; a stale one gets 412")),
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412), or `*` for any current version")),
     responses(
         (status = 200, body = Member, headers(("ETag" = String))),
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
@@ -297,6 +303,7 @@ pub async fn restore(
 /// Move a member to another team: the old membership ends on `on`, a new one starts the same
 /// day for the same person (`person_id`). Returns the new membership.
 #[utoipa::path(
+    operation_id = "moveMember",
     tag = "members", security(("bearer" = [])), params(("id" = i64, Path)), request_body = MoveMemberRequest,
     responses(
         (status = 201, body = Member, headers(("ETag" = String))),

@@ -1,14 +1,19 @@
 //! Request context: a request id on every span and response, one log line per request, and a
 //! last guard that turns any error response without a problem body into one.
 
-use std::time::Instant;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
+use actix_web::web::{Bytes, BytesMut};
 use actix_web::{web, Error, HttpMessage, ResponseError};
+use futures_util::StreamExt;
+use tokio::sync::Semaphore;
 use tracing::Instrument;
 
 use super::error::{Problem, PROBLEM_JSON};
@@ -64,31 +69,196 @@ pub async fn request_context(
     Ok(response)
 }
 
-/// Admission: at most `TOSO_MAX_IN_FLIGHT` API requests are handled at once; the others wait
-/// here, before their bodies are read, for at most the checkout timeout and are then answered
-/// 503 with `Retry-After`. The database gate (`db::run`) bounds the work on PostgreSQL; this
-/// bounds the memory of bodies read and answers built (64 concurrent 500-log pushes held about
-/// 190 MB without it). Health checks and `/api/v1/auth/` (whose password hashing has its own
-/// bounded queue) do not wait here.
-pub async fn admission(
+/// Headers that depend on the route or the configuration: `Cache-Control: no-store` on every
+/// API answer that does not set its own (they carry personal data: no proxy or browser may
+/// keep them), and `Strict-Transport-Security` when `TOSO_HSTS_MAX_AGE` is set (the API is
+/// then served over TLS by a proxy in front).
+pub async fn response_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let gated = req.path().starts_with("/api/") && !req.path().starts_with("/api/v1/auth/");
-    let gate = req
+    let api = req.path().starts_with("/api/");
+    let hsts = req
         .app_data::<web::Data<AppState>>()
-        .filter(|_| gated)
-        .map(|s| (s.admission.clone(), s.settings.database.checkout_timeout));
-    let Some((gate, wait)) = gate else {
+        .and_then(|s| s.settings.hsts_max_age);
+    let mut response = next.call(req).await?.map_into_boxed_body();
+    let headers = response.headers_mut();
+    if api && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if let Some(max_age) = hsts {
+        if let Ok(v) = HeaderValue::from_str(&format!("max-age={max_age}; includeSubDomains")) {
+            headers.insert(header::STRICT_TRANSPORT_SECURITY, v);
+        }
+    }
+    Ok(response)
+}
+
+/// Per client (an account, or an address for requests without a valid token), the share of
+/// the admission slots it may hold at once (`TOSO_MAX_IN_FLIGHT_PER_CLIENT`): one client cannot
+/// hold every slot, nor every database connection, while others wait.
+pub struct ClientShares {
+    per_client: usize,
+    held: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+impl ClientShares {
+    pub fn new(per_client: usize) -> Self {
+        ClientShares {
+            per_client: per_client.max(1),
+            held: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn semaphore(&self, client: &str) -> Arc<Semaphore> {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        held.entry(client.to_string())
+            .or_insert_with(|| Arc::new(Semaphore::new(self.per_client)))
+            .clone()
+    }
+
+    /// Forgets a client's semaphore once nobody holds or waits for it, so the map only holds
+    /// the clients with requests in flight.
+    fn release(&self, client: &str, semaphore: Arc<Semaphore>) {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        // Two references left: the map's and this one; nobody else holds or waits.
+        if Arc::strong_count(&semaphore) == 2 && semaphore.available_permits() == self.per_client {
+            held.remove(client);
+        }
+    }
+}
+
+/// Who a request counts against: the account of a valid access token, else the address.
+fn client_of(req: &ServiceRequest, state: &AppState) -> String {
+    let account = super::extract::bearer(req.request())
+        .ok()
+        .and_then(|token| state.keys.verify(&token).ok())
+        .map(|claims| format!("account:{}", claims.sub));
+    account.unwrap_or_else(|| {
+        let ip = super::extract::client_ip(req.request(), state.settings.trust_proxy_headers);
+        format!("address:{ip}")
+    })
+}
+
+/// A problem answered before the handler runs, on a connection that is then closed (the
+/// rest of its body is never read).
+fn cut_short(
+    req: ServiceRequest,
+    status: StatusCode,
+    code: &str,
+    detail: String,
+) -> ServiceResponse<BoxBody> {
+    let mut response = Problem::new(status, code, detail).response();
+    response
+        .head_mut()
+        .set_connection_type(actix_web::http::ConnectionType::Close);
+    req.into_response(response)
+}
+
+/// The whole body, read within `deadline` and at most `limit` bytes; a 408 or 413 answer when
+/// it does not arrive in time or is too large.
+async fn read_body(
+    req: &mut ServiceRequest,
+    deadline: Duration,
+    limit: usize,
+) -> Result<Bytes, (StatusCode, &'static str, String)> {
+    let too_large = || {
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the request body is larger than {limit} bytes"),
+        )
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let mut payload = req.take_payload();
+    let mut body = BytesMut::with_capacity(declared.unwrap_or(0));
+    let until = tokio::time::Instant::now() + deadline;
+    loop {
+        match tokio::time::timeout_at(until, payload.next()).await {
+            Err(_) => {
+                return Err((
+                    StatusCode::REQUEST_TIMEOUT,
+                    "request_timeout",
+                    format!(
+                        "the request body did not arrive within {} ms",
+                        deadline.as_millis()
+                    ),
+                ))
+            }
+            Ok(None) => return Ok(body.freeze()),
+            Ok(Some(Ok(chunk))) => {
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(Some(Err(e))) => {
+                return Err((
+                    StatusCode::BAD_REQUEST,
+                    "malformed_body",
+                    format!("the request body could not be read: {e}"),
+                ))
+            }
+        }
+    }
+}
+
+/// Bodies first, then admission. Every request's body is read in full (at most
+/// `TOSO_MAX_BODY_BYTES`) within `TOSO_BODY_TIMEOUT_MS`, before it takes any slot: a client that
+/// sends its body slowly, or never, holds only its own connection, and is answered 408 and
+/// disconnected at the deadline. Then at most `TOSO_MAX_IN_FLIGHT` API requests are handled at
+/// once, and at most `TOSO_MAX_IN_FLIGHT_PER_CLIENT` of one client (`ClientShares`); the others
+/// wait for at most the checkout timeout and are answered 503 with `Retry-After`. The database
+/// gate (`db::run`) bounds the work on PostgreSQL; this bounds the memory of answers built
+/// (64 concurrent 500-log pushes held about 190 MB without it) and keeps one client from
+/// taking every slot. Health checks and `/api/v1/auth/` (whose password hashing has its own
+/// bounded queue) take no slot.
+pub async fn admission(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let permit = match db::acquire_within(&gate, wait, "too many requests in flight").await {
-        Ok(permit) => permit,
-        Err(busy) => return Ok(req.into_response(busy.error_response())),
+    let settings = &state.settings;
+    match read_body(&mut req, settings.body_timeout, settings.max_body_bytes).await {
+        Ok(body) => req.set_payload(Payload::from(body)),
+        Err((status, code, detail)) => return Ok(cut_short(req, status, code, detail)),
+    }
+    let gated = req.path().starts_with("/api/") && !req.path().starts_with("/api/v1/auth/");
+    if !gated {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let wait = settings.database.checkout_timeout;
+    let started = tokio::time::Instant::now();
+    let client = client_of(&req, &state);
+    let share = state.shares.semaphore(&client);
+    let permits = async {
+        let own =
+            db::acquire_within(&share, wait, "this client has too many requests in flight").await?;
+        let left = wait.saturating_sub(started.elapsed());
+        let global =
+            db::acquire_within(&state.admission, left, "too many requests in flight").await?;
+        Ok::<_, crate::error::AppError>((own, global))
+    }
+    .await;
+    let response = match permits {
+        Ok(permits) => {
+            let response = next.call(req).await.map(|r| r.map_into_boxed_body());
+            drop(permits);
+            response
+        }
+        Err(busy) => Ok(req.into_response(busy.error_response())),
     };
-    let response = next.call(req).await?.map_into_boxed_body();
-    drop(permit);
-    Ok(response)
+    state.shares.release(&client, share);
+    response
 }
 
 fn ensure_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {

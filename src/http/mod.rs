@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod categories;
+pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -26,7 +27,6 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{AppExt, UtoipaApp};
-use utoipa_scalar::{Scalar, Servable};
 
 use crate::error::AppError;
 
@@ -305,13 +305,14 @@ pub fn app(
     app.app_data(web::Data::new(RouteTable::new(&api)))
         .app_data(web::Data::new(api.clone()))
         .route("/api/v1/openapi.json", web::get().to(openapi_json))
-        .service(Scalar::with_url("/docs", api))
+        .configure(docs::configure)
         .default_service(web::to(route_not_found))
         .wrap(actix_web::middleware::from_fn(middleware::admission))
         .wrap(actix_web::middleware::Condition::new(
             !cors.origins.is_empty(),
             cors_middleware(&cors),
         ))
+        .wrap(actix_web::middleware::from_fn(middleware::response_headers))
         .wrap(actix_web::middleware::from_fn(middleware::request_context))
         .wrap(
             actix_web::middleware::DefaultHeaders::new()

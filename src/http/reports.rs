@@ -28,8 +28,8 @@ pub enum Format {
 pub struct MonthlyQuery {
     /// `VN` (admin), a province code or a commune code.
     pub unit: String,
-    /// `YYYY-MM`.
-    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    /// `YYYY-MM` (a day, `YYYY-MM-DD`, stands for its month).
+    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])(-[0-3][0-9])?$")]
     pub month: String,
     /// `json` (default), `csv` or `xlsx`; the `Accept` header works too.
     #[param(inline)]
@@ -90,6 +90,7 @@ fn wanted(format: Option<Format>, req: &HttpRequest) -> Format {
 /// commune → villages and teams), zeros included. An approved commune report is served as
 /// frozen at approval unless `live=true`.
 #[utoipa::path(
+    operation_id = "getMonthlyReport",
     tag = "reports", security(("bearer" = [])), params(MonthlyQuery),
     responses(
         (status = 200, body = MonthlyReport, content_type = "application/json"),
@@ -103,7 +104,7 @@ pub async fn monthly(
     state: web::Data<AppState>,
     auth: Auth,
     req: HttpRequest,
-    query: web::Query<MonthlyQuery>,
+    query: super::extract::Query<MonthlyQuery>,
 ) -> Result<HttpResponse, AppError> {
     let caller = auth.0;
     crate::registry::require_officer(&caller)?;
@@ -153,16 +154,17 @@ pub async fn monthly(
 #[into_params(parameter_in = Query)]
 pub struct TrendQuery {
     pub unit: String,
-    /// `YYYY-MM`.
-    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    /// `YYYY-MM` (a day, `YYYY-MM-DD`, stands for its month).
+    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])(-[0-3][0-9])?$")]
     pub from: String,
-    /// `YYYY-MM`, at most 36 months after `from`.
-    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    /// `YYYY-MM` (or a day of it), at most 36 months after `from`.
+    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])(-[0-3][0-9])?$")]
     pub to: String,
 }
 
 /// Headline figures month by month, for charts.
 #[utoipa::path(
+    operation_id = "getReportTrend",
     tag = "reports", security(("bearer" = [])), params(TrendQuery),
     responses(
         (status = 200, body = Vec<TrendPoint>),
@@ -173,7 +175,7 @@ pub struct TrendQuery {
 pub async fn trend(
     state: web::Data<AppState>,
     auth: Auth,
-    query: web::Query<TrendQuery>,
+    query: super::extract::Query<TrendQuery>,
 ) -> Result<HttpResponse, AppError> {
     let caller = auth.0;
     crate::registry::require_officer(&caller)?;
@@ -226,6 +228,7 @@ async fn decide(
 
 /// Submit a commune's monthly report (its commune officer).
 #[utoipa::path(
+    operation_id = "submitMonthlyReport",
     tag = "reports", security(("bearer" = [])),
     params(("commune" = String, Path), ("month" = String, Path, description = "YYYY-MM", pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")),
     responses(
@@ -246,6 +249,7 @@ pub async fn submit(
 
 /// Approve a submitted report (its province's officer): the figures freeze and the month locks.
 #[utoipa::path(
+    operation_id = "approveMonthlyReport",
     tag = "reports", security(("bearer" = [])),
     params(("commune" = String, Path), ("month" = String, Path, description = "YYYY-MM", pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")),
     responses(
@@ -266,6 +270,7 @@ pub async fn approve(
 
 /// Return a submitted report to the commune with a reason (its province's officer).
 #[utoipa::path(
+    operation_id = "returnMonthlyReport",
     tag = "reports", security(("bearer" = [])),
     params(("commune" = String, Path), ("month" = String, Path, description = "YYYY-MM", pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")),
     request_body = DecisionRequest,
@@ -288,6 +293,7 @@ pub async fn send_back(
 
 /// Reopen an approved report with a reason (its province's officer): the month unlocks.
 #[utoipa::path(
+    operation_id = "reopenMonthlyReport",
     tag = "reports", security(("bearer" = [])),
     params(("commune" = String, Path), ("month" = String, Path, description = "YYYY-MM", pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")),
     request_body = DecisionRequest,
@@ -312,13 +318,14 @@ pub async fn reopen(
 #[into_params(parameter_in = Query)]
 pub struct StatusQuery {
     pub province: String,
-    /// `YYYY-MM`.
-    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    /// `YYYY-MM` (a day, `YYYY-MM-DD`, stands for its month).
+    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])(-[0-3][0-9])?$")]
     pub month: String,
 }
 
 /// Every commune of a province with its report's state: which communes are late.
 #[utoipa::path(
+    operation_id = "listReportStatuses",
     tag = "reports", security(("bearer" = [])), params(StatusQuery),
     responses(
         (status = 200, body = Vec<CommuneStatus>),
@@ -329,7 +336,7 @@ pub struct StatusQuery {
 pub async fn statuses(
     state: web::Data<AppState>,
     auth: Auth,
-    query: web::Query<StatusQuery>,
+    query: super::extract::Query<StatusQuery>,
 ) -> Result<HttpResponse, AppError> {
     let q = query.into_inner();
     let month = reports::parse_month("month", &q.month)?;

@@ -57,6 +57,7 @@ pub struct PushResponse {
 /// comes back `duplicate`. A bad item is `rejected` with its problem and never blocks the rest;
 /// an edit based on an old version comes back `conflict` with the server's copy.
 #[utoipa::path(
+    operation_id = "pushSync",
     tag = "sync", security(("bearer" = [])), request_body = PushRequest,
     responses(
         (status = 200, body = PushResponse),
@@ -114,6 +115,7 @@ pub struct PullQuery {
 /// categories, its logs, and ids archived since. Pages never skip or repeat a change, even
 /// when many rows change at once or a transaction commits late.
 #[utoipa::path(
+    operation_id = "pullSync",
     tag = "sync", security(("bearer" = [])), params(PullQuery),
     responses((status = 200, body = PullPage))
 )]
@@ -121,7 +123,7 @@ pub struct PullQuery {
 pub async fn pull(
     state: web::Data<AppState>,
     auth: Auth,
-    query: web::Query<PullQuery>,
+    query: super::extract::Query<PullQuery>,
 ) -> Result<HttpResponse, AppError> {
     let q = query.into_inner();
     let limit = q.limit.unwrap_or(500).clamp(1, 1000);

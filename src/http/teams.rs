@@ -83,12 +83,12 @@ pub struct TeamListQuery {
 }
 
 /// Teams in the caller's scope (a team account sees its own team).
-#[utoipa::path(tag = "teams", security(("bearer" = [])), params(TeamListQuery), responses((status = 200, body = Paged<Team>)))]
+#[utoipa::path(operation_id = "listTeams", tag = "teams", security(("bearer" = [])), params(TeamListQuery), responses((status = 200, body = Paged<Team>)))]
 #[get("/api/v1/teams")]
 pub async fn list(
     state: web::Data<AppState>,
     auth: Auth,
-    query: web::Query<TeamListQuery>,
+    query: super::extract::Query<TeamListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let q = query.into_inner();
     let page = PageQuery::new(q.page, q.page_size)?;
@@ -105,6 +105,7 @@ pub async fn list(
 
 /// Register a team in a commune of the caller's scope (officers).
 #[utoipa::path(
+    operation_id = "createTeam",
     tag = "teams", security(("bearer" = [])), request_body = CreateTeamRequest,
     responses(
         (status = 201, body = Team, headers(("ETag" = String))),
@@ -135,6 +136,7 @@ pub async fn create(
 
 /// One team; 404 when missing or outside the caller's scope.
 #[utoipa::path(
+    operation_id = "getTeam",
     tag = "teams", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 200, body = Team, headers(("ETag" = String))),
@@ -153,8 +155,9 @@ pub async fn get(
 
 /// Change a team (officers); a stale `If-Match` gets 412.
 #[utoipa::path(
+    operation_id = "updateTeam",
     tag = "teams", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?"[0-9]{1,9}"$"#, description = "The ETag of the version being changed; a stale one gets 412")),
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412), or `*` for any current version")),
     request_body = UpdateTeamRequest,
     responses(
         (status = 200, body = Team, headers(("ETag" = String))),
@@ -189,8 +192,9 @@ pub async fn update(
 
 /// Archive a team; 409 while active members or enabled accounts belong to it.
 #[utoipa::path(
+    operation_id = "archiveTeam",
     tag = "teams", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?"[0-9]{1,9}"$"#, description = "The ETag of the version being changed; a stale one gets 412")),
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412), or `*` for any current version")),
     responses(
         (status = 200, body = Team, headers(("ETag" = String))),
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
@@ -213,8 +217,9 @@ pub async fn archive(
 
 /// Restore an archived team; 409 while its village is archived.
 #[utoipa::path(
+    operation_id = "restoreTeam",
     tag = "teams", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?"[0-9]{1,9}"$"#, description = "The ETag of the version being changed; a stale one gets 412")),
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412), or `*` for any current version")),
     responses(
         (status = 200, body = Team, headers(("ETag" = String))),
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),

@@ -125,7 +125,13 @@ pub struct TrainingListQuery {
     pub unit: Option<String>,
     pub team: Option<i64>,
     pub kind: Option<TrainingKind>,
+    /// From this instant, inclusive: RFC 3339, or a day `YYYY-MM-DD` (00:00 Vietnam time).
+    #[serde(default, deserialize_with = "super::extract::day_or_instant")]
+    #[param(value_type = Option<String>)]
     pub from: Option<DateTime<Utc>>,
+    /// Until this instant, exclusive: RFC 3339, or a day `YYYY-MM-DD` (00:00 Vietnam time).
+    #[serde(default, deserialize_with = "super::extract::day_or_instant")]
+    #[param(value_type = Option<String>)]
     pub to: Option<DateTime<Utc>>,
     pub include_archived: Option<bool>,
     #[param(minimum = 1, maximum = 1_000_000)]
@@ -137,6 +143,7 @@ pub struct TrainingListQuery {
 /// Record a training of team members or a class for citizens (officers; team leaders for
 /// their team). 200 with the stored training when its id was already recorded.
 #[utoipa::path(
+    operation_id = "createTraining",
     tag = "trainings", security(("bearer" = [])), request_body = TrainingRequest,
     responses(
         (status = 201, body = Training, headers(("ETag" = String))),
@@ -163,12 +170,12 @@ pub async fn create(
 }
 
 /// Trainings in the caller's scope, newest first.
-#[utoipa::path(tag = "trainings", security(("bearer" = [])), params(TrainingListQuery), responses((status = 200, body = Paged<Training>)))]
+#[utoipa::path(operation_id = "listTrainings", tag = "trainings", security(("bearer" = [])), params(TrainingListQuery), responses((status = 200, body = Paged<Training>)))]
 #[get("/api/v1/trainings")]
 pub async fn list(
     state: web::Data<AppState>,
     auth: Auth,
-    query: web::Query<TrainingListQuery>,
+    query: super::extract::Query<TrainingListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let q = query.into_inner();
     let page = PageQuery::new(q.page, q.page_size)?;
@@ -186,6 +193,7 @@ pub async fn list(
 
 /// One training; 404 when missing or outside the caller's scope.
 #[utoipa::path(
+    operation_id = "getTraining",
     tag = "trainings", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = Training, headers(("ETag" = String))),
@@ -204,8 +212,9 @@ pub async fn get(
 
 /// Replace a training's details; a stale `If-Match` gets 412.
 #[utoipa::path(
+    operation_id = "replaceTraining",
     tag = "trainings", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?"[0-9]{1,9}"$"#, description = "The ETag of the version being changed; a stale one gets 412")),
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412), or `*` for any current version")),
     request_body = TrainingRequest,
     responses(
         (status = 200, body = Training, headers(("ETag" = String))),
@@ -229,8 +238,9 @@ pub async fn replace(
 
 /// Archive a training recorded by mistake.
 #[utoipa::path(
+    operation_id = "archiveTraining",
     tag = "trainings", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?"[0-9]{1,9}"$"#, description = "The ETag of the version being changed; a stale one gets 412")),
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412), or `*` for any current version")),
     responses(
         (status = 200, body = Training, headers(("ETag" = String))),
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
@@ -252,6 +262,7 @@ pub async fn archive(
 
 /// Attendance of a member training.
 #[utoipa::path(
+    operation_id = "getTrainingAttendance",
     tag = "trainings", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = Vec<Attendance>),
@@ -270,6 +281,7 @@ pub async fn attendance(
 /// Record members' attendance (invited, attended, completed); one row per member, so sending
 /// it again updates instead of duplicating. All records or none are stored.
 #[utoipa::path(
+    operation_id = "replaceTrainingAttendance",
     tag = "trainings", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = AttendanceRequest,
     responses(
         (status = 200, body = Vec<Attendance>),

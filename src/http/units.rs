@@ -60,6 +60,7 @@ pub struct UnitListQuery {
 
 /// The official administrative units, ordered by code.
 #[utoipa::path(
+    operation_id = "listUnits",
     tag = "units",
     security(("bearer" = [])),
     params(UnitListQuery),
@@ -69,7 +70,7 @@ pub struct UnitListQuery {
 pub async fn list(
     state: web::Data<AppState>,
     _auth: Auth,
-    query: web::Query<UnitListQuery>,
+    query: super::extract::Query<UnitListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let q = query.into_inner();
     let page = PageQuery::new(q.page, q.page_size)?;
@@ -90,6 +91,7 @@ pub async fn list(
 
 /// One administrative unit by its official code.
 #[utoipa::path(
+    operation_id = "getUnit",
     tag = "units",
     security(("bearer" = [])),
     params(("code" = String, Path, description = "official code, e.g. 01 or 00004")),

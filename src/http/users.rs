@@ -148,6 +148,7 @@ pub struct UserListQuery {
 
 /// Create an account inside the caller's scope, with a role no higher than the caller's.
 #[utoipa::path(
+    operation_id = "createUser",
     tag = "users",
     security(("bearer" = [])),
     request_body = CreateUserRequest,
@@ -186,6 +187,7 @@ pub async fn create(
 
 /// Accounts in the caller's scope, ordered by username.
 #[utoipa::path(
+    operation_id = "listUsers",
     tag = "users",
     security(("bearer" = [])),
     params(UserListQuery),
@@ -198,7 +200,7 @@ pub async fn create(
 pub async fn list(
     state: web::Data<AppState>,
     auth: Auth,
-    query: web::Query<UserListQuery>,
+    query: super::extract::Query<UserListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let q = query.into_inner();
     let page = PageQuery::new(q.page, q.page_size)?;
@@ -217,6 +219,7 @@ pub async fn list(
 
 /// One account; 404 when it does not exist or lies outside the caller's scope.
 #[utoipa::path(
+    operation_id = "getUser",
     tag = "users",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
@@ -242,6 +245,7 @@ pub async fn get(
 
 /// Change an account. Send `If-Match` with the ETag you read: a stale one gets 412.
 #[utoipa::path(
+    operation_id = "updateUser",
     tag = "users",
     security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version the change is based on")),

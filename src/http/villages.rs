@@ -66,12 +66,12 @@ pub struct VillageListQuery {
 }
 
 /// Villages in the caller's scope, by commune and name.
-#[utoipa::path(tag = "villages", security(("bearer" = [])), params(VillageListQuery), responses((status = 200, body = Paged<Village>)))]
+#[utoipa::path(operation_id = "listVillages", tag = "villages", security(("bearer" = [])), params(VillageListQuery), responses((status = 200, body = Paged<Village>)))]
 #[get("/api/v1/villages")]
 pub async fn list(
     state: web::Data<AppState>,
     auth: Auth,
-    query: web::Query<VillageListQuery>,
+    query: super::extract::Query<VillageListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let q = query.into_inner();
     let page = PageQuery::new(q.page, q.page_size)?;
@@ -87,6 +87,7 @@ pub async fn list(
 
 /// Add a village to a commune in the caller's scope (officers).
 #[utoipa::path(
+    operation_id = "createVillage",
     tag = "villages", security(("bearer" = [])), request_body = CreateVillageRequest,
     responses(
         (status = 201, body = Village, headers(("ETag" = String))),
@@ -113,6 +114,7 @@ pub async fn create(
 
 /// One village; 404 when missing or outside the caller's scope.
 #[utoipa::path(
+    operation_id = "getVillage",
     tag = "villages", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 200, body = Village, headers(("ETag" = String))),
@@ -131,6 +133,7 @@ pub async fn get(
 
 /// Change a village; `If-Match` with a stale ETag gets 412 and changes nothing.
 #[utoipa::path(
+    operation_id = "updateVillage",
     tag = "villages", security(("bearer" = [])),
     params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "ETag the change is based on")),
     request_body = UpdateVillageRequest,
@@ -163,8 +166,9 @@ pub async fn update(
 
 /// Archive a village (soft delete); 409 while live teams work in it.
 #[utoipa::path(
+    operation_id = "archiveVillage",
     tag = "villages", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?"[0-9]{1,9}"$"#, description = "The ETag of the version being changed; a stale one gets 412")),
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412), or `*` for any current version")),
     responses(
         (status = 200, body = Village, headers(("ETag" = String))),
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
@@ -187,8 +191,9 @@ pub async fn archive(
 
 /// Restore an archived village.
 #[utoipa::path(
+    operation_id = "restoreVillage",
     tag = "villages", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?"[0-9]{1,9}"$"#, description = "The ETag of the version being changed; a stale one gets 412")),
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412), or `*` for any current version")),
     responses(
         (status = 200, body = Village, headers(("ETag" = String))),
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),

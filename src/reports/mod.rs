@@ -92,14 +92,20 @@ pub fn vn_month(t: DateTime<Utc>) -> NaiveDate {
     local.with_day(1).unwrap_or(local)
 }
 
-/// Parses `YYYY-MM`; refuses months in the future or before the programme.
+/// Parses `YYYY-MM` (or a day, `YYYY-MM-DD`, standing for its month); refuses months in the
+/// future or before the programme.
 pub fn parse_month(field: &str, text: &str) -> AppResult<NaiveDate> {
     let bad = || {
         AppError::field(
             field,
             "invalid_month",
-            "a month is written YYYY-MM, e.g. 2025-10",
+            "a month is written YYYY-MM, e.g. 2025-10 (a day, YYYY-MM-DD, stands for its month)",
         )
+    };
+    let text = text.trim();
+    let text = match text.get(..7) {
+        Some(month) if NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok() => month,
+        _ => text,
     };
     let (y, m) = text.split_once('-').ok_or_else(bad)?;
     if y.len() != 4 || m.len() != 2 {

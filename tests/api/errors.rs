@@ -165,3 +165,223 @@ async fn request_limits_are_clear_client_errors() {
     let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     assert_eq!(problem["errors"][0]["field"], "page_size");
 }
+
+#[tokio::test]
+async fn every_query_string_error_names_its_field() {
+    let app = spawn_app().await;
+    app.create_user("queries", "admin", None, None);
+    let token = app.login("queries").await.access;
+    // One broken parameter on every route that reads a query string.
+    for (path, field, code) in [
+        ("/api/v1/users?page=abc", "page", "invalid_value"),
+        (
+            "/api/v1/units?include_expired=maybe",
+            "include_expired",
+            "invalid_value",
+        ),
+        ("/api/v1/villages?kind=castle", "kind", "invalid_value"),
+        ("/api/v1/teams?village=x", "village", "invalid_value"),
+        ("/api/v1/members?team=x", "team", "invalid_value"),
+        (
+            "/api/v1/teams/1/members?page_size=x",
+            "page_size",
+            "invalid_value",
+        ),
+        ("/api/v1/audit?actor=not-a-uuid", "actor", "invalid_value"),
+        (
+            "/api/v1/categories?include_retired=maybe",
+            "include_retired",
+            "invalid_value",
+        ),
+        (
+            "/api/v1/assistance-logs?from=yesterday",
+            "from",
+            "invalid_value",
+        ),
+        ("/api/v1/trainings?to=2026-13-01", "to", "invalid_value"),
+        ("/api/v1/reports/monthly?unit=VN", "month", "required"),
+        (
+            "/api/v1/reports/trend?unit=VN&from=2026-01",
+            "to",
+            "required",
+        ),
+        (
+            "/api/v1/reports/status?month=2026-01",
+            "province",
+            "required",
+        ),
+        ("/api/v1/sync/pull?limit=many", "limit", "invalid_value"),
+    ] {
+        let res = app.get(path, &token).await;
+        let problem = assert_problem(res, StatusCode::BAD_REQUEST, "invalid_query").await;
+        assert_eq!(problem["errors"][0]["field"], field, "{path}: {problem}");
+        assert_eq!(problem["errors"][0]["code"], code, "{path}: {problem}");
+        assert!(
+            problem["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{path}: {problem}"
+        );
+    }
+    // What a time parameter expects is said in the message.
+    let res = app
+        .get("/api/v1/assistance-logs?from=yesterday", &token)
+        .await;
+    let problem = assert_problem(res, StatusCode::BAD_REQUEST, "invalid_query").await;
+    let message = problem["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("YYYY-MM-DD") && message.contains("RFC 3339"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_day_is_accepted_where_a_time_or_a_month_is_meant() {
+    let app = spawn_app().await;
+    let f = crate::fieldwork::field(&app).await;
+    let mut ids = Vec::new();
+    for at in ["2026-07-31T23:30:00+07:00", "2026-08-01T00:30:00+07:00"] {
+        let id = uuid::Uuid::new_v4();
+        let mut body = crate::fieldwork::log(id);
+        body["occurred_at"] = serde_json::json!(at);
+        let res = app
+            .post_json("/api/v1/assistance-logs", Some(&f.member), &body)
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "{at}");
+        ids.push(id.to_string());
+    }
+    // A day stands for 00:00 of that day in Vietnam time; `to` is exclusive.
+    for (query, expected) in [
+        ("from=2026-08-01", vec![ids[1].clone()]),
+        ("to=2026-08-01", vec![ids[0].clone()]),
+        (
+            "from=2026-07-31&to=2026-08-02",
+            vec![ids[1].clone(), ids[0].clone()],
+        ),
+        ("from=2026-08-01T00:00:00%2B07:00", vec![ids[1].clone()]),
+    ] {
+        let page: serde_json::Value = app
+            .get(&format!("/api/v1/assistance-logs?{query}"), &f.officer)
+            .await
+            .json()
+            .await
+            .expect("json");
+        let got: Vec<String> = page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|l| l["id"].as_str().unwrap_or_default().to_string())
+            .collect();
+        assert_eq!(got, expected, "{query}");
+    }
+    let res = app
+        .get(
+            "/api/v1/trainings?from=2026-08-01&to=2026-09-01",
+            &f.officer,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // Where a month is meant, a day stands for its month.
+    let res = app
+        .get(
+            "/api/v1/reports/trend?unit=00004&from=2026-07-15&to=2026-08-01",
+            &f.officer,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let points: serde_json::Value = res.json().await.expect("json");
+    let months: Vec<&str> = points
+        .as_array()
+        .expect("points")
+        .iter()
+        .map(|p| p["month"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(months, ["2026-07", "2026-08"]);
+    assert_eq!(points[0]["logs"], 1);
+    assert_eq!(points[1]["logs"], 1);
+    let res = app
+        .get(
+            "/api/v1/reports/monthly?unit=00004&month=2026-08-20",
+            &f.officer,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let report: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(report["month"], "2026-08");
+    // Not a day at all: the field and what is expected.
+    let res = app
+        .get(
+            "/api/v1/reports/trend?unit=00004&from=2026-02-30&to=2026-08",
+            &f.officer,
+        )
+        .await;
+    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "from");
+    assert!(problem["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("YYYY-MM"));
+}
+
+#[tokio::test]
+async fn if_match_star_means_any_current_version() {
+    let app = spawn_app().await;
+    let (_, token) = app
+        .user_with_token("star", "commune_officer", Some("00004"), None)
+        .await;
+    let village: serde_json::Value = app
+        .post_json(
+            "/api/v1/villages",
+            Some(&token),
+            &serde_json::json!({"name": "Thôn Sao", "kind": "thon"}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let path = format!("/api/v1/villages/{}", village["id"]);
+    let res = app
+        .patch_json(
+            &path,
+            &token,
+            Some("*"),
+            &serde_json::json!({"name": "Thôn Sao Mới"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["etag"], "\"2\"");
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["name"], "Thôn Sao Mới");
+    // A named version still has to be the current one; other values are still refused.
+    let res = app
+        .patch_json(
+            &path,
+            &token,
+            Some("\"1\""),
+            &serde_json::json!({"name": "x"}),
+        )
+        .await;
+    assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
+    let res = app
+        .patch_json(&path, &token, Some("**"), &serde_json::json!({"name": "x"}))
+        .await;
+    assert_problem(res, StatusCode::BAD_REQUEST, "invalid_if_match").await;
+    let res = app
+        .request(Method::DELETE, &path)
+        .bearer_auth(&token)
+        .header("If-Match", "*")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::OK);
+    // `*` on a record that does not exist is still 404.
+    let res = app
+        .request(Method::DELETE, "/api/v1/villages/999999")
+        .bearer_auth(&token)
+        .header("If-Match", "*")
+        .send()
+        .await
+        .expect("sent");
+    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+}

@@ -246,15 +246,19 @@ async fn slow_statements_holding_every_connection_get_503_then_recover() {
     let (_, token) = app
         .user_with_token("holder", "commune_officer", Some("00004"), None)
         .await;
+    let (_, other) = app
+        .user_with_token("holder.two", "commune_officer", Some("00004"), None)
+        .await;
 
-    // Another session locks the villages table: two list requests wait on it, each holding
-    // one of the pool's two connections.
+    // Another session locks the villages table: two list requests (of two accounts, each
+    // within its share of the slots) wait on it, each holding one of the pool's two
+    // connections.
     let mut locker = lock_table(&app.db, "villages");
     let mut slow = Vec::new();
-    for _ in 0..2 {
+    for holder in [&token, &other] {
         let req = app
             .request(Method::GET, "/api/v1/villages")
-            .bearer_auth(&token);
+            .bearer_auth(holder);
         slow.push(tokio::spawn(async move {
             req.send().await.expect("sent").status()
         }));
@@ -374,6 +378,9 @@ async fn requests_past_the_in_flight_limit_wait_then_get_503_while_health_and_lo
     let (_, token) = app
         .user_with_token("admitted", "commune_officer", Some("00004"), None)
         .await;
+    let (_, other) = app
+        .user_with_token("admitted.two", "commune_officer", Some("00004"), None)
+        .await;
 
     // One request is in flight (waiting on a locked table) and takes the only admission.
     let mut locker = lock_table(&app.db, "villages");
@@ -383,10 +390,10 @@ async fn requests_past_the_in_flight_limit_wait_then_get_503_while_health_and_lo
     let slow = tokio::spawn(async move { req.send().await.expect("sent").status() });
     wait_for_lock_waiters(&app.db, 1).await;
 
-    // The next API request waits for the checkout timeout, then is told to come back,
-    // although the pool has free connections.
+    // The next API request (of another account) waits for the checkout timeout, then is told
+    // to come back, although the pool has free connections.
     let started = Instant::now();
-    let res = app.get("/api/v1/me", &token).await;
+    let res = app.get("/api/v1/me", &other).await;
     let took = started.elapsed();
     assert_eq!(res.headers()["retry-after"], "1");
     assert_problem(res, StatusCode::SERVICE_UNAVAILABLE, "service_unavailable").await;

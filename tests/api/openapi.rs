@@ -142,12 +142,119 @@ async fn the_document_covers_every_route() {
             );
         }
     }
+}
 
+#[tokio::test]
+async fn every_operation_id_is_unique_and_names_its_resource() {
+    let doc = serde_json::to_value(toso::http::openapi()).expect("json");
+    let mut seen = std::collections::HashMap::new();
+    for (method, path) in documented(&doc) {
+        let id = doc["paths"][&path][&method]["operationId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{method} {path} has no operationId"))
+            .to_string();
+        assert!(
+            id.len() >= 5
+                && id.starts_with(|c: char| c.is_ascii_lowercase())
+                && id.chars().all(|c| c.is_ascii_alphanumeric()),
+            "{method} {path}: {id}"
+        );
+        if let Some(other) = seen.insert(id.clone(), format!("{method} {path}")) {
+            panic!("operationId {id} of {method} {path} is also that of {other}");
+        }
+    }
+    for (id, route) in [
+        ("listVillages", "get /api/v1/villages"),
+        ("createTeamMember", "post /api/v1/teams/{id}/members"),
+        (
+            "archiveAssistanceLog",
+            "delete /api/v1/assistance-logs/{id}",
+        ),
+    ] {
+        assert_eq!(seen[id], route);
+    }
+}
+
+#[tokio::test]
+async fn the_docs_page_and_its_assets_are_served_locally_with_a_strict_csp() {
+    let app = spawn_app().await;
     let res = app
         .request(Method::GET, "/docs")
         .send()
         .await
         .expect("sent");
     assert_eq!(res.status(), StatusCode::OK);
-    assert!(res.text().await.expect("html").contains("openapi"));
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .expect("ascii")
+        .to_string();
+    for directive in [
+        "default-src 'none'",
+        "script-src 'self'",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+    ] {
+        assert!(csp.contains(directive), "{csp}");
+    }
+    assert!(
+        !csp.contains("unsafe-eval") && !csp.contains("http"),
+        "{csp}"
+    );
+    let script_src = csp
+        .split(';')
+        .find(|d| d.trim().starts_with("script-src"))
+        .expect("script-src");
+    assert_eq!(script_src.trim(), "script-src 'self'");
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .expect("ascii")
+        .starts_with("text/html"));
+    let html = res.text().await.expect("html");
+    assert!(
+        !html.contains("//"),
+        "the page names another origin:\n{html}"
+    );
+    assert!(
+        !html.contains("<script>") && !html.contains("style="),
+        "{html}"
+    );
+
+    // Every asset the page references is served here, with the same policy.
+    let assets: Vec<String> = html
+        .split(['"', '\''])
+        .filter(|s| s.starts_with("/docs/"))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(assets.len(), 3, "{assets:?}");
+    for asset in assets {
+        let res = app.request(Method::GET, &asset).send().await.expect("sent");
+        assert_eq!(res.status(), StatusCode::OK, "{asset}");
+        assert_eq!(
+            res.headers()["content-security-policy"]
+                .to_str()
+                .expect("ascii"),
+            csp,
+            "{asset}"
+        );
+        let content_type = res.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .to_string();
+        let body = res.text().await.expect("text");
+        if asset.ends_with(".js") {
+            assert!(content_type.starts_with("text/javascript"), "{asset}");
+        } else {
+            assert!(content_type.starts_with("text/css"), "{asset}");
+        }
+        assert!(!body.is_empty(), "{asset}");
+        if asset == "/docs/init.js" {
+            assert!(body.contains("\"/api/v1/openapi.json\""), "{body}");
+            assert!(body.contains("validatorUrl: null"), "{body}");
+            assert!(
+                !body.contains("http:") && !body.contains("https:"),
+                "{body}"
+            );
+        }
+    }
 }

@@ -288,3 +288,165 @@ async fn a_login_storm_is_shed_with_503_instead_of_queueing_without_bound() {
     let res = app.login_raw("storm.officer", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::OK);
 }
+
+/// Reads what the server sends until it closes the connection (or `limit` passes).
+async fn read_until_closed(
+    stream: &mut tokio::net::TcpStream,
+    limit: std::time::Duration,
+) -> (bool, String) {
+    use tokio::io::AsyncReadExt;
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    let until = tokio::time::Instant::now() + limit;
+    loop {
+        match tokio::time::timeout_at(until, stream.read(&mut buf)).await {
+            Err(_) => return (false, String::from_utf8_lossy(&answer).into_owned()),
+            Ok(Ok(0)) | Ok(Err(_)) => return (true, String::from_utf8_lossy(&answer).into_owned()),
+            Ok(Ok(n)) => answer.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+#[tokio::test]
+async fn slow_bodies_hold_no_slot_and_are_cut_with_408() {
+    use std::time::{Duration, Instant};
+    use tokio::io::AsyncWriteExt;
+
+    let app = spawn_app_with(&[
+        ("TOSO_BODY_TIMEOUT_MS", "2000"),
+        ("TOSO_DB_CHECKOUT_TIMEOUT_MS", "1000"),
+    ])
+    .await;
+    let f = crate::fieldwork::field(&app).await;
+    let addr = app.address.trim_start_matches("http://").to_string();
+
+    // 50 connections of one team member announce a 5,000-byte log and send a few bytes of it.
+    let started = Instant::now();
+    let mut slow = Vec::new();
+    for _ in 0..50 {
+        let mut stream = tokio::net::TcpStream::connect(&addr)
+            .await
+            .expect("connect");
+        let head = format!(
+            "POST /api/v1/assistance-logs HTTP/1.1\r\nHost: {addr}\r\n\
+             Authorization: Bearer {}\r\nContent-Type: application/json\r\n\
+             Content-Length: 5000\r\n\r\n{{\"id\": \"",
+            f.member
+        );
+        stream.write_all(head.as_bytes()).await.expect("head sent");
+        slow.push(tokio::spawn(async move {
+            let (closed, answer) = read_until_closed(&mut stream, Duration::from_secs(8)).await;
+            (closed, answer, started.elapsed())
+        }));
+    }
+
+    // Meanwhile another account's reads keep answering, each within a second.
+    let mut reads = 0;
+    while started.elapsed() < Duration::from_millis(1800) {
+        let sent = Instant::now();
+        let res = app.get("/api/v1/villages", &f.officer).await;
+        let took = sent.elapsed();
+        assert_eq!(res.status(), StatusCode::OK, "read {reads}");
+        assert!(took < Duration::from_secs(1), "read {reads} took {took:?}");
+        reads += 1;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(reads >= 5, "{reads} reads");
+
+    // At the body deadline each slow connection gets 408 and is closed by the server.
+    for task in slow {
+        let (closed, answer, at) = task.await.expect("join");
+        assert!(closed, "the server left a slow connection open: {answer:?}");
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
+        assert!(answer.contains("request_timeout"), "{answer:?}");
+        assert!(
+            at >= Duration::from_millis(1900) && at < Duration::from_secs(6),
+            "closed after {at:?}"
+        );
+    }
+    // Nothing was stored from them.
+    let logs: Value = app
+        .get("/api/v1/assistance-logs", &f.officer)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(logs["total"], 0);
+}
+
+#[tokio::test]
+async fn one_account_holds_at_most_its_share_of_the_slots() {
+    use std::time::{Duration, Instant};
+
+    // Pool of 4, so 8 admission slots and 2 per client.
+    let app = spawn_app_with(&[("TOSO_DB_CHECKOUT_TIMEOUT_MS", "1000")]).await;
+    let (_, greedy) = app
+        .user_with_token("greedy", "commune_officer", Some("00004"), None)
+        .await;
+    let (_, patient) = app
+        .user_with_token("patient", "commune_officer", Some("00004"), None)
+        .await;
+
+    // Six list requests of one account, all of which would wait on a locked table.
+    let mut locker = crate::helpers::lock_table(&app.db, "villages");
+    let started = Instant::now();
+    let mut held = Vec::new();
+    for _ in 0..6 {
+        let req = app
+            .request(Method::GET, "/api/v1/villages")
+            .bearer_auth(&greedy);
+        held.push(tokio::spawn(async move {
+            req.send().await.expect("sent").status()
+        }));
+    }
+    crate::helpers::wait_for_lock_waiters(&app.db, 2).await;
+
+    // Another account is served at once: the first one holds only its share of the slots
+    // and of the database connections.
+    let sent = Instant::now();
+    let res = app.get("/api/v1/me", &patient).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        sent.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        sent.elapsed()
+    );
+
+    // The requests past the share waited the checkout timeout and were told to come back.
+    tokio::time::sleep(Duration::from_millis(1500).saturating_sub(started.elapsed())).await;
+    diesel::RunQueryDsl::execute(diesel::sql_query("ROLLBACK"), &mut locker).expect("release");
+    let mut statuses = Vec::new();
+    for task in held {
+        statuses.push(task.await.expect("join").as_u16());
+    }
+    statuses.sort();
+    assert_eq!(statuses, vec![200, 200, 503, 503, 503, 503]);
+}
+
+#[tokio::test]
+async fn api_answers_are_not_cached_and_hsts_follows_the_configuration() {
+    let app = spawn_app().await;
+    app.create_user("cached", "admin", None, None);
+    let token = app.login("cached").await.access;
+    for res in [
+        app.get("/api/v1/me", &token).await,
+        app.get("/api/v1/villages", &token).await,
+        app.get("/api/v1/villages/999999", &token).await,
+        app.get("/api/v1/me", "not-a-token").await,
+        app.login_raw("cached", PASSWORD).await,
+    ] {
+        let status = res.status();
+        assert_eq!(res.headers()["cache-control"], "no-store", "{status}");
+        assert!(!res.headers().contains_key("strict-transport-security"));
+    }
+
+    let app = spawn_app_with(&[("TOSO_HSTS_MAX_AGE", "31536000")]).await;
+    for path in ["/health/live", "/api/v1/openapi.json", "/docs"] {
+        let res = app.request(Method::GET, path).send().await.expect("sent");
+        assert_eq!(
+            res.headers()["strict-transport-security"],
+            "max-age=31536000; includeSubDomains",
+            "{path}"
+        );
+    }
+}

@@ -61,7 +61,7 @@ fn snapshot(u: &users::UserRow) -> AccountSnapshot<'_> {
     }
 }
 
-fn audit_account(
+pub(crate) fn audit_account(
     conn: &mut PgConnection,
     caller: &Caller,
     action: &str,

@@ -219,12 +219,12 @@ pub async fn logout(state: &AppState, session_id: Uuid) -> AppResult<()> {
 /// current password counts on the account's login throttling counters (429 when blocked).
 pub async fn change_password(
     state: &AppState,
-    user_id: Uuid,
-    session_id: Uuid,
+    caller: &super::Caller,
     address: &str,
     current: SecretString,
     new: SecretString,
 ) -> AppResult<()> {
+    let (user_id, session_id) = (caller.user_id, caller.session_id);
     let user = db::run(&state.pool, move |conn| Ok(users::get(conn, user_id)?))
         .await?
         .ok_or_else(|| AppError::not_found("user"))?;
@@ -247,16 +247,20 @@ pub async fn change_password(
         ));
     }
     let hash = state.hasher.hash(new).await?;
+    let caller = caller.clone();
     db::run(&state.pool, move |conn| {
         conn.transaction(|c| {
             throttle::record_success(c, &keys)?;
+            let before = users::lock(c, user_id)?.ok_or_else(|| AppError::not_found("user"))?;
             let changes = users::UserChanges {
                 password_hash: Some(hash),
                 password_changed_at: Some(Utc::now()),
                 must_change_password: Some(false),
                 ..Default::default()
             };
-            users::update(c, user_id, &changes)?;
+            let after =
+                users::update(c, user_id, &changes)?.ok_or_else(|| AppError::not_found("user"))?;
+            crate::accounts::audit_account(c, &caller, "password_change", Some(&before), &after)?;
             sessions::revoke_all_for_user(c, user_id, Some(session_id), "password_changed")?;
             Ok(())
         })

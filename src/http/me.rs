@@ -127,8 +127,7 @@ pub async fn change_password(
     let ip = client_ip(&req, state.settings.trust_proxy_headers);
     service::change_password(
         &state,
-        auth.0.user_id,
-        auth.0.session_id,
+        &auth.0,
         &ip,
         SecretString::from(b.current_password),
         SecretString::from(b.new_password),

@@ -605,6 +605,14 @@ async fn peers_do_not_take_over_peers_and_set_passwords_must_be_changed() {
     );
     let (_, me) = json_of(app.get("/api/v1/me", &token).await).await;
     assert_eq!(me["must_change_password"], false);
+    // Both changes are in the users' audit trail, by whom made them.
+    assert_eq!(
+        audit_rows(&app, "user", &c2.to_string()),
+        [
+            ("update".to_string(), "p1.officer".to_string()),
+            ("password_change".to_string(), "c2.officer".to_string())
+        ]
+    );
     // Accounts created by an officer start the same way.
     let res = app
         .post_json(

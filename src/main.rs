@@ -130,7 +130,7 @@ fn create_user(
     })?;
     let username = username.trim().to_lowercase();
     let mut conn = connect()?;
-    if db::users::find_for_login(&mut conn, &username)
+    if db::users::find_by_username(&mut conn, &username)
         .map_err(|e| e.to_string())?
         .is_some()
     {

@@ -147,6 +147,14 @@ pub fn find_for_login(conn: &mut PgConnection, login: &str) -> QueryResult<Optio
     q.first(conn).optional()
 }
 
+pub fn find_by_username(conn: &mut PgConnection, username: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(users::username.eq(username))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
 pub fn get(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<UserRow>> {
     users::table
         .find(id)

@@ -337,7 +337,9 @@ async fn the_migration_renames_phone_shaped_usernames_and_keeps_their_logins() {
 // Issue 12, item 11.
 #[tokio::test]
 async fn concurrent_wrong_logins_reach_the_password_check_at_most_the_threshold() {
-    let app = spawn_app().await;
+    // A generous checkout timeout: on a loaded machine, 40 logins waiting for a connection
+    // must not turn into 503s, which would hide what the counter did.
+    let app = crate::helpers::spawn_app_with(&[("TOSO_DB_CHECKOUT_TIMEOUT_MS", "20000")]).await;
     app.create_user("target", "admin", None, None);
     let tries: Vec<_> = (0..40)
         .map(|_| {

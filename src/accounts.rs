@@ -5,7 +5,7 @@ use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
 use crate::auth::{password, Caller, Role, Scope};
-use crate::db::{self, audit, sessions, teams, units, users};
+use crate::db::{self, audit, members, sessions, teams, units, users};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::state::AppState;
 
@@ -42,6 +42,7 @@ struct AccountSnapshot<'a> {
     unit_code: Option<&'a str>,
     team_id: Option<i64>,
     disabled: bool,
+    must_change_password: bool,
     version: i32,
 }
 
@@ -55,11 +56,12 @@ fn snapshot(u: &users::UserRow) -> AccountSnapshot<'_> {
         unit_code: u.unit_code.as_deref(),
         team_id: u.team_id,
         disabled: u.disabled,
+        must_change_password: u.must_change_password,
         version: u.version,
     }
 }
 
-fn audit_account(
+pub(crate) fn audit_account(
     conn: &mut PgConnection,
     caller: &Caller,
     action: &str,
@@ -107,6 +109,100 @@ fn check_grant(caller: &Caller, role: Role) -> AppResult<()> {
         });
     }
     Ok(())
+}
+
+/// Only a strictly higher role manages another account: sets its password, disables it,
+/// changes its role, unit or team, or anything else of it. Peers do not manage peers.
+fn check_manage(caller_rank: u8, target: Role) -> AppResult<()> {
+    if target.rank() > caller_rank {
+        return Err(AppError::Forbidden {
+            code: "role_above_own",
+            detail: "you cannot manage an account with a higher role".into(),
+        });
+    }
+    if target.rank() == caller_rank {
+        return Err(AppError::Forbidden {
+            code: "peer_account",
+            detail: format!(
+                "only a role above {} may change this account",
+                target.as_str()
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The names a password must not be built from.
+fn password_context(username: &str, full_name: Option<&str>, phone: Option<&str>) -> Vec<String> {
+    let mut words = vec![username.to_string()];
+    words.extend(full_name.map(str::to_string));
+    words.extend(phone.map(str::to_string));
+    words
+}
+
+fn check_password(password: &SecretString, context: &[String]) -> AppResult<()> {
+    let context: Vec<&str> = context.iter().map(String::as_str).collect();
+    password::check_policy("password", password.expose_secret(), &context)
+}
+
+/// Cuts the link between `user_id` and its active membership (audited), when there is one:
+/// the account no longer works in that membership's team.
+fn unlink_membership(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    user_id: uuid::Uuid,
+) -> AppResult<()> {
+    if let Some(before) = members::active_for_user(conn, user_id, true)? {
+        let after = members::update(
+            conn,
+            before.id,
+            &members::MemberChanges {
+                user_id: Some(None),
+                ..Default::default()
+            },
+        )?;
+        crate::registry::audit(conn, caller, "update", Some(&before), &after)?;
+    }
+    Ok(())
+}
+
+/// A member linked to `user_id` moves from team `from` to `to`: the account follows, as a
+/// change the caller makes to it. The account must be a team account of team `from` (the link
+/// is consistent), within the caller's scope and of a role below the caller's; otherwise the
+/// move is refused (409) and nothing changes. Audited like any account change.
+pub(crate) fn follow_move(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    user_id: uuid::Uuid,
+    from: i64,
+    to: &teams::Team,
+) -> AppResult<()> {
+    let conflict = |detail: String| AppError::Conflict {
+        code: "linked_account_elsewhere",
+        detail,
+    };
+    let in_scope = users::get_in_scope(conn, &caller.scope(), user_id)?.is_some();
+    let current = users::lock(conn, user_id)?
+        .filter(|_| in_scope)
+        .ok_or_else(|| {
+            conflict("the member's app account is outside your scope; unlink it first".into())
+        })?;
+    let role = Role::parse(&current.role).ok_or_else(|| AppError::internal("unknown role"))?;
+    if !role.needs_team() || current.team_id != Some(from) {
+        return Err(conflict(
+            "the member's app account no longer works in the member's team; unlink it first".into(),
+        ));
+    }
+    check_manage(caller.role.rank(), role)?;
+    let changes = users::UserChanges {
+        team_id: Some(Some(to.id)),
+        unit_code: Some(Some(to.commune_code.clone())),
+        province_code: Some(Some(to.province_code.clone())),
+        ..Default::default()
+    };
+    let after =
+        users::update(conn, user_id, &changes)?.ok_or_else(|| AppError::not_found("user"))?;
+    audit_account(conn, caller, "move", Some(&current), &after)
 }
 
 fn unit_in_scope(scope: &Scope, unit: &units::UnitRow) -> bool {
@@ -237,10 +333,15 @@ pub async fn create(
 ) -> AppResult<users::UserRow> {
     require_officer(caller)?;
     check_grant(caller, input.role)?;
-    if let Some(message) = password::policy_violation(input.password.expose_secret()) {
-        return Err(AppError::field("password", "too_weak", message));
-    }
     let phone = crate::phone::field(input.phone.as_deref())?;
+    check_password(
+        &input.password,
+        &password_context(
+            &input.username,
+            input.full_name.as_deref(),
+            phone.as_deref(),
+        ),
+    )?;
     let scope = caller.scope();
     let (role, unit_code, team_id) = (input.role, input.unit_code.clone(), input.team_id);
     // Check scope before spending time on the hash.
@@ -267,7 +368,8 @@ pub async fn create(
                 unit_code: unit.map(|u| u.code),
                 team_id: input.team_id,
             };
-            let user = users::insert(c, &new)?;
+            // The officer chose the password: the owner changes it at the first login.
+            let user = users::insert_with(c, &new, true)?;
             audit_account(c, &caller, "create", None, &user)?;
             Ok(user)
         })
@@ -311,11 +413,17 @@ pub async fn update(
         check_grant(caller, role)?;
     }
     if id == caller.user_id
-        && (patch.role.is_some() || patch.unit_code.is_some() || patch.disabled == Some(true))
+        && (patch.role.is_some()
+            || patch.unit_code.is_some()
+            || patch.team_id.is_some()
+            || patch.disabled.is_some()
+            || patch.password.is_some())
     {
         return Err(AppError::Forbidden {
             code: "cannot_change_own_access",
-            detail: "you cannot change your own role, unit or disable yourself".into(),
+            detail: "you cannot change your own role, unit, team or state; change your own \
+                     password with PUT /api/v1/me/password"
+                .into(),
         });
     }
     let phone = match patch.phone {
@@ -324,9 +432,21 @@ pub async fn update(
     };
     let password_hash = match patch.password {
         Some(p) => {
-            if let Some(message) = password::policy_violation(p.expose_secret()) {
-                return Err(AppError::field("password", "too_weak", message));
-            }
+            // Checked against the account's names before spending time on the hash.
+            let scope = caller.scope();
+            let user = db::run(&state.pool, move |conn| {
+                Ok(users::get_in_scope(conn, &scope, id)?)
+            })
+            .await?
+            .ok_or_else(|| AppError::not_found("user"))?;
+            check_password(
+                &p,
+                &password_context(
+                    &user.username,
+                    user.full_name.as_deref(),
+                    user.phone.as_deref(),
+                ),
+            )?;
             Some(state.hasher.hash(p).await?)
         }
         None => None,
@@ -349,12 +469,7 @@ pub async fn update(
             }
             let current_role =
                 Role::parse(&current.role).ok_or_else(|| AppError::internal("unknown role"))?;
-            if current_role.rank() > caller_rank {
-                return Err(AppError::Forbidden {
-                    code: "role_above_own",
-                    detail: "you cannot manage an account with a higher role".into(),
-                });
-            }
+            check_manage(caller_rank, current_role)?;
             let mut changes = users::UserChanges {
                 full_name: patch
                     .full_name
@@ -381,10 +496,16 @@ pub async fn update(
                 changes.province_code = Some(unit.as_ref().map(|u| u.province_code.clone()));
                 changes.unit_code = Some(unit.map(|u| u.code));
                 changes.team_id = Some(team_id);
+                if team_id != current.team_id {
+                    // The account leaves its team: its membership there stays with the team.
+                    unlink_membership(c, &caller, id)?;
+                }
             }
             if let Some(hash) = password_hash {
                 changes.password_hash = Some(hash);
                 changes.password_changed_at = Some(chrono::Utc::now());
+                // Someone else chose it: the owner must change it at the next login.
+                changes.must_change_password = Some(true);
                 sessions::revoke_all_for_user(c, id, None, "password_reset")?;
             }
             if patch.disabled == Some(true) {
@@ -395,6 +516,34 @@ pub async fn update(
             audit_account(c, &caller, "update", Some(&current), &after)?;
             Ok(after)
         })
+    })
+    .await
+}
+
+/// The caller's current membership with its team and the team's village, if it has one.
+pub struct Membership {
+    pub member: members::Member,
+    pub team: teams::Team,
+    pub village: Option<crate::db::villages::Village>,
+}
+
+pub async fn membership_of(state: &AppState, caller: &Caller) -> AppResult<Option<Membership>> {
+    let user_id = caller.user_id;
+    db::run(&state.pool, move |conn| {
+        let Some(member) = members::active_for_user(conn, user_id, false)? else {
+            return Ok(None);
+        };
+        let team = teams::get(conn, &Scope::Country, member.team_id)?
+            .ok_or_else(|| AppError::internal("a membership without its team"))?;
+        let village = match team.village_id {
+            Some(v) => crate::db::villages::get(conn, &Scope::Country, v)?,
+            None => None,
+        };
+        Ok(Some(Membership {
+            member,
+            team,
+            village,
+        }))
     })
     .await
 }

@@ -88,44 +88,632 @@ impl AppError {
     }
 }
 
-/// Field errors for constraints whose violation is the client's doing. Every constraint name
-/// that a request can trip belongs here, so the client learns which field to fix.
-fn constraint_field(constraint: &str) -> Option<FieldError> {
-    let (field, code, message) = match constraint {
-        "users_username_key" => ("username", "taken", "this username is already in use"),
-        "users_phone_key" => ("phone", "taken", "this phone number is already in use"),
-        "users_unit_code_fkey" => ("unit_code", "unknown_unit", "no such administrative unit"),
-        "users_team_id_fkey" => ("team_id", "unknown_team", "no such team"),
-        "villages_name_key" => (
+/// What a violated database constraint means to the client.
+#[derive(Clone, Copy, Debug)]
+pub enum ConstraintProblem {
+    /// The client sent a value the database refuses: 422 with this field error.
+    Field {
+        field: &'static str,
+        code: &'static str,
+        message: &'static str,
+    },
+    /// The change collides with stored records or with a concurrent change: 409.
+    Conflict {
+        code: &'static str,
+        detail: &'static str,
+    },
+}
+
+const fn field(
+    field: &'static str,
+    code: &'static str,
+    message: &'static str,
+) -> ConstraintProblem {
+    ConstraintProblem::Field {
+        field,
+        code,
+        message,
+    }
+}
+
+const fn conflict(code: &'static str, detail: &'static str) -> ConstraintProblem {
+    ConstraintProblem::Conflict { code, detail }
+}
+
+/// A row that collides with one stored at the same moment (a key the server makes).
+const CONCURRENT: ConstraintProblem = conflict(
+    "concurrent_change",
+    "a concurrent change wrote the same record; read it again and retry",
+);
+/// A reference the server takes from a stored record that vanished meanwhile.
+const GONE: ConstraintProblem = conflict(
+    "dependent_records",
+    "the change refers to a record that no longer exists, or one that others depend on",
+);
+const UNKNOWN_UNIT: ConstraintProblem =
+    field("unit_code", "unknown_unit", "no such administrative unit");
+/// A value outside the set the server accepts, checked again by the database.
+const STATE: ConstraintProblem = conflict(
+    "invalid_state",
+    "the change would leave the record in a state the database refuses",
+);
+
+/// Every constraint and unique index of the schema (`pg_constraint` and unique `pg_index`),
+/// with the problem its violation answers. A test (`tests/api/errors.rs`) reads the names
+/// from the database and fails on any name missing here, so that no constraint can answer
+/// 500. A new constraint gets a line here; partitions' copies (`<table>_y2026m11_pkey`,
+/// `<table>_default_pkey`) resolve to their parent's name.
+pub const CONSTRAINTS: &[(&str, ConstraintProblem)] = &[
+    ("__diesel_schema_migrations_pkey", CONCURRENT),
+    // Administrative units (written by `toso import-units`).
+    (
+        "admin_levels_pkey",
+        conflict("already_exists", "this level already exists"),
+    ),
+    (
+        "admin_levels_depth_key",
+        conflict("already_exists", "a level has this depth"),
+    ),
+    (
+        "admin_levels_depth_check",
+        field("depth", "out_of_range", "depth must be positive"),
+    ),
+    (
+        "admin_units_pkey",
+        conflict("already_exists", "a unit has this code"),
+    ),
+    (
+        "admin_units_code_check",
+        field("code", "invalid_code", "a unit code has 2 to 6 digits"),
+    ),
+    (
+        "admin_units_name_check",
+        field("name", "invalid_length", "a name has 1 to 200 characters"),
+    ),
+    (
+        "admin_units_level_fkey",
+        field("level", "unknown_level", "no such administrative level"),
+    ),
+    (
+        "admin_units_parent_code_fkey",
+        field("parent_code", "unknown_unit", "no such parent unit"),
+    ),
+    (
+        "admin_units_province_code_fkey",
+        field("province_code", "unknown_unit", "no such province"),
+    ),
+    (
+        "admin_units_root_has_no_parent",
+        field(
+            "parent_code",
+            "wrong_level",
+            "a province has no parent; every other unit has one",
+        ),
+    ),
+    (
+        "admin_units_valid_range",
+        field(
+            "valid_to",
+            "before_valid_from",
+            "valid_to is not after valid_from",
+        ),
+    ),
+    // Accounts and logins.
+    ("users_pkey", CONCURRENT),
+    (
+        "users_username_key",
+        field("username", "taken", "this username is already in use"),
+    ),
+    (
+        "users_phone_key",
+        field("phone", "taken", "this phone number is already in use"),
+    ),
+    (
+        "users_username_check",
+        field(
+            "username",
+            "invalid_username",
+            "username must be 3 to 64 characters: a-z, 0-9, '.', '_' or '-'",
+        ),
+    ),
+    (
+        "users_username_has_letter",
+        field(
+            "username",
+            "needs_letter",
+            "username must hold at least one letter: a name of digits could be a phone number",
+        ),
+    ),
+    (
+        "users_full_name_check",
+        field(
+            "full_name",
+            "too_long",
+            "full_name must have at most 200 characters",
+        ),
+    ),
+    (
+        "users_phone_check",
+        field(
+            "phone",
+            "invalid_phone",
+            "phone must be a Vietnamese mobile number, e.g. 0912345678",
+        ),
+    ),
+    (
+        "users_role_check",
+        field("role", "invalid_role", "unknown role"),
+    ),
+    (
+        "users_scope_matches_role",
+        field(
+            "role",
+            "wrong_scope",
+            "the role does not fit the account's unit and team",
+        ),
+    ),
+    (
+        "users_province_with_unit",
+        field(
+            "unit_code",
+            "wrong_scope",
+            "the account's unit and province do not match",
+        ),
+    ),
+    ("users_unit_code_fkey", UNKNOWN_UNIT),
+    ("users_province_code_fkey", UNKNOWN_UNIT),
+    (
+        "users_team_id_fkey",
+        field("team_id", "unknown_team", "no such team"),
+    ),
+    ("auth_sessions_pkey", CONCURRENT),
+    ("auth_sessions_user_id_fkey", GONE),
+    ("refresh_tokens_pkey", CONCURRENT),
+    ("refresh_tokens_session_id_fkey", GONE),
+    ("login_throttle_pkey", CONCURRENT),
+    ("audit_log_pkey", CONCURRENT),
+    ("audit_log_actor_id_fkey", GONE),
+    // Register.
+    ("villages_pkey", CONCURRENT),
+    ("villages_id_commune_key", CONCURRENT),
+    (
+        "villages_name_key",
+        field(
             "name",
             "taken",
             "the commune already has a village with this name",
         ),
-        "teams_village_same_commune_fkey" => (
+    ),
+    (
+        "villages_name_check",
+        field(
+            "name",
+            "invalid_length",
+            "name must have 1 to 200 characters",
+        ),
+    ),
+    (
+        "villages_kind_check",
+        field("kind", "invalid_kind", "unknown village kind"),
+    ),
+    (
+        "villages_households_check",
+        field(
+            "households",
+            "out_of_range",
+            "households cannot be negative",
+        ),
+    ),
+    (
+        "villages_population_check",
+        field(
+            "population",
+            "out_of_range",
+            "population cannot be negative",
+        ),
+    ),
+    ("villages_commune_code_fkey", UNKNOWN_UNIT),
+    ("villages_province_code_fkey", UNKNOWN_UNIT),
+    ("teams_pkey", CONCURRENT),
+    (
+        "teams_name_check",
+        field(
+            "name",
+            "invalid_length",
+            "name must have 1 to 200 characters",
+        ),
+    ),
+    (
+        "teams_decision_number_check",
+        field(
+            "decision_number",
+            "too_long",
+            "decision_number must have at most 100 characters",
+        ),
+    ),
+    (
+        "teams_status_check",
+        field(
+            "status",
+            "invalid_status",
+            "status must be active, inactive or dissolved",
+        ),
+    ),
+    (
+        "teams_village_same_commune_fkey",
+        field(
             "village_id",
             "wrong_commune",
             "the village is not in the team's commune",
         ),
-        "teams_dates_ordered" => (
+    ),
+    (
+        "teams_dates_ordered",
+        field(
             "dissolved_on",
             "before_established",
             "dissolved_on is before established_on",
         ),
-        "members_one_active_leader" => (
+    ),
+    ("teams_commune_code_fkey", UNKNOWN_UNIT),
+    ("teams_province_code_fkey", UNKNOWN_UNIT),
+    ("members_pkey", CONCURRENT),
+    (
+        "members_full_name_check",
+        field(
+            "full_name",
+            "invalid_length",
+            "full_name must have 1 to 200 characters",
+        ),
+    ),
+    (
+        "members_phone_check",
+        field(
+            "phone",
+            "invalid_phone",
+            "phone must be a Vietnamese mobile number, e.g. 0912345678",
+        ),
+    ),
+    (
+        "members_sex_check",
+        field("sex", "invalid_sex", "sex must be male, female or other"),
+    ),
+    (
+        "members_birth_year_check",
+        field(
+            "birth_year",
+            "out_of_range",
+            "birth_year must be between 1900 and 2100",
+        ),
+    ),
+    (
+        "members_affiliation_check",
+        field("affiliation", "invalid_affiliation", "unknown affiliation"),
+    ),
+    (
+        "members_team_role_check",
+        field(
+            "team_role",
+            "invalid_team_role",
+            "team_role must be leader, deputy or member",
+        ),
+    ),
+    (
+        "members_dates_ordered",
+        field("left_on", "before_joined", "left_on is before joined_on"),
+    ),
+    (
+        "members_one_active_leader",
+        field(
             "team_role",
             "leader_exists",
             "the team already has an active leader",
         ),
-        "members_user_active" => (
+    ),
+    (
+        "members_user_active",
+        field(
             "user_id",
             "already_linked",
             "this account is already linked to an active member",
         ),
-        "members_user_id_fkey" => ("user_id", "unknown_user", "no such user"),
-        "members_dates_ordered" => ("left_on", "before_joined", "left_on is before joined_on"),
-        _ => return None,
+    ),
+    (
+        "members_user_id_fkey",
+        field("user_id", "unknown_user", "no such user"),
+    ),
+    (
+        "members_team_id_fkey",
+        field("team_id", "unknown_team", "no such team"),
+    ),
+    ("members_commune_code_fkey", GONE),
+    ("members_province_code_fkey", GONE),
+    // Field work.
+    (
+        "assistance_categories_pkey",
+        field("code", "taken", "a category has this code"),
+    ),
+    (
+        "assistance_categories_code_check",
+        field("code", "invalid_code", "invalid category code"),
+    ),
+    (
+        "assistance_categories_name_check",
+        field("name", "invalid_length", "invalid category name"),
+    ),
+    (
+        "assistance_logs_pkey",
+        conflict("already_exists", "a log has this id"),
+    ),
+    (
+        "log_ids_pkey",
+        conflict("already_exists", "a log has this id"),
+    ),
+    (
+        "assistance_logs_category_code_fkey",
+        field("category_code", "unknown_category", "no such category"),
+    ),
+    (
+        "assistance_logs_member_id_fkey",
+        field("member_id", "unknown_member", "no such member"),
+    ),
+    (
+        "assistance_logs_village_id_fkey",
+        field("village_id", "unknown_village", "no such village"),
+    ),
+    ("assistance_logs_team_id_fkey", GONE),
+    ("assistance_logs_commune_code_fkey", GONE),
+    ("assistance_logs_province_code_fkey", GONE),
+    ("assistance_logs_created_by_fkey", GONE),
+    (
+        "assistance_logs_channel_check",
+        field("channel", "invalid_channel", "unknown channel"),
+    ),
+    (
+        "assistance_logs_citizens_helped_check",
+        field(
+            "citizens_helped",
+            "out_of_range",
+            "citizens_helped must be between 1 and 1000",
+        ),
+    ),
+    (
+        "assistance_logs_citizen_sex_check",
+        field(
+            "citizen_sex",
+            "invalid_sex",
+            "citizen_sex must be male, female or other",
+        ),
+    ),
+    (
+        "assistance_logs_citizen_age_band_check",
+        field("citizen_age_band", "invalid_age_band", "unknown age band"),
+    ),
+    (
+        "assistance_logs_outcome_check",
+        field("outcome", "invalid_outcome", "unknown outcome"),
+    ),
+    (
+        "assistance_logs_note_check",
+        field("note", "too_long", "note must have at most 500 characters"),
+    ),
+    (
+        "assistance_logs_device_id_check",
+        field(
+            "device_id",
+            "too_long",
+            "device_id must have at most 100 characters",
+        ),
+    ),
+    (
+        "trainings_pkey",
+        conflict("already_exists", "a training has this id"),
+    ),
+    (
+        "trainings_title_check",
+        field(
+            "title",
+            "invalid_length",
+            "title must have 1 to 300 characters",
+        ),
+    ),
+    (
+        "trainings_kind_check",
+        field(
+            "kind",
+            "invalid_kind",
+            "kind must be member_training or citizen_class",
+        ),
+    ),
+    (
+        "trainings_mode_check",
+        field(
+            "mode",
+            "invalid_mode",
+            "mode must be in_person, online or blended",
+        ),
+    ),
+    (
+        "trainings_platform_check",
+        field("platform", "invalid_platform", "unknown platform"),
+    ),
+    (
+        "trainings_organiser_check",
+        field(
+            "organiser",
+            "too_long",
+            "organiser must have at most 200 characters",
+        ),
+    ),
+    (
+        "trainings_trainer_check",
+        field(
+            "trainer",
+            "too_long",
+            "trainer must have at most 200 characters",
+        ),
+    ),
+    (
+        "trainings_participants_check",
+        field(
+            "participants",
+            "out_of_range",
+            "participants cannot be negative",
+        ),
+    ),
+    (
+        "trainings_participants_male_check",
+        field(
+            "participants_male",
+            "out_of_range",
+            "participants_male cannot be negative",
+        ),
+    ),
+    (
+        "trainings_participants_female_check",
+        field(
+            "participants_female",
+            "out_of_range",
+            "participants_female cannot be negative",
+        ),
+    ),
+    (
+        "trainings_age_under_18_check",
+        field(
+            "age_under_18",
+            "out_of_range",
+            "age_under_18 cannot be negative",
+        ),
+    ),
+    (
+        "trainings_age_18_35_check",
+        field("age_18_35", "out_of_range", "age_18_35 cannot be negative"),
+    ),
+    (
+        "trainings_age_36_59_check",
+        field("age_36_59", "out_of_range", "age_36_59 cannot be negative"),
+    ),
+    (
+        "trainings_age_60_plus_check",
+        field(
+            "age_60_plus",
+            "out_of_range",
+            "age_60_plus cannot be negative",
+        ),
+    ),
+    (
+        "trainings_times_ordered",
+        field("ends_at", "before_start", "ends_at is before starts_at"),
+    ),
+    (
+        "trainings_village_id_fkey",
+        field("village_id", "unknown_village", "no such village"),
+    ),
+    (
+        "trainings_team_id_fkey",
+        field("team_id", "unknown_team", "no such team"),
+    ),
+    ("trainings_commune_code_fkey", UNKNOWN_UNIT),
+    ("trainings_province_code_fkey", UNKNOWN_UNIT),
+    ("trainings_created_by_fkey", GONE),
+    ("training_attendance_pkey", CONCURRENT),
+    (
+        "training_attendance_member_key",
+        field("member_id", "duplicate", "the member is listed twice"),
+    ),
+    (
+        "training_attendance_status_check",
+        field(
+            "status",
+            "invalid_status",
+            "status must be invited, attended or completed",
+        ),
+    ),
+    (
+        "training_attendance_certificate_ref_check",
+        field(
+            "certificate_ref",
+            "too_long",
+            "certificate_ref must have at most 100 characters",
+        ),
+    ),
+    (
+        "training_attendance_member_id_fkey",
+        field("member_id", "unknown_member", "no such member"),
+    ),
+    ("training_attendance_training_id_fkey", GONE),
+    ("training_attendance_team_id_fkey", GONE),
+    ("training_attendance_commune_code_fkey", GONE),
+    ("training_attendance_province_code_fkey", GONE),
+    // Reports.
+    ("log_rollups_pkey", CONCURRENT),
+    ("member_month_logs_pkey", CONCURRENT),
+    ("commune_month_totals_pkey", CONCURRENT),
+    ("report_periods_pkey", CONCURRENT),
+    (
+        "report_periods_month_check",
+        field("month", "invalid_month", "a month is written YYYY-MM"),
+    ),
+    ("report_periods_status_check", STATE),
+    (
+        "report_periods_reason_check",
+        field(
+            "reason",
+            "too_long",
+            "reason must have at most 1000 characters",
+        ),
+    ),
+    ("report_periods_commune_code_fkey", UNKNOWN_UNIT),
+    ("report_periods_province_code_fkey", UNKNOWN_UNIT),
+    ("report_periods_submitted_by_fkey", GONE),
+    ("report_periods_decided_by_fkey", GONE),
+];
+
+/// A partition's copy of a constraint or index carries the partition's name
+/// (`assistance_logs_y2026m11_pkey`, `log_rollups_default_pkey`): the parent's name.
+fn parent_constraint(name: &str) -> Option<String> {
+    if let Some(i) = name.find("_default_") {
+        return Some(format!("{}{}", &name[..i], &name[i + "_default".len()..]));
+    }
+    let bytes = name.as_bytes();
+    (0..bytes.len()).find_map(|i| {
+        let part = bytes.get(i..i + 10)?;
+        let month = part[0] == b'_'
+            && part[1] == b'y'
+            && part[2..6].iter().all(u8::is_ascii_digit)
+            && part[6] == b'm'
+            && part[7..9].iter().all(u8::is_ascii_digit)
+            && part[9] == b'_';
+        month.then(|| format!("{}{}", &name[..i], &name[i + 9..]))
+    })
+}
+
+/// The problem that a violation of `constraint` answers; `None` for a name not in
+/// `CONSTRAINTS` (a test keeps that from happening).
+pub fn constraint_problem(constraint: &str) -> Option<ConstraintProblem> {
+    let find = |name: &str| {
+        CONSTRAINTS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, p)| *p)
     };
-    Some(FieldError::new(field, code, message))
+    find(constraint).or_else(|| parent_constraint(constraint).and_then(|p| find(&p)))
+}
+
+impl From<ConstraintProblem> for AppError {
+    fn from(p: ConstraintProblem) -> Self {
+        match p {
+            ConstraintProblem::Field {
+                field,
+                code,
+                message,
+            } => AppError::field(field, code, message),
+            ConstraintProblem::Conflict { code, detail } => AppError::Conflict {
+                code,
+                detail: detail.into(),
+            },
+        }
+    }
 }
 
 impl From<DieselError> for AppError {
@@ -133,8 +721,8 @@ impl From<DieselError> for AppError {
         match err {
             DieselError::NotFound => AppError::not_found("resource"),
             DieselError::DatabaseError(kind, info) => {
-                if let Some(field) = info.constraint_name().and_then(constraint_field) {
-                    return AppError::Validation(vec![field]);
+                if let Some(problem) = info.constraint_name().and_then(constraint_problem) {
+                    return problem.into();
                 }
                 match kind {
                     DatabaseErrorKind::UniqueViolation => AppError::Conflict {
@@ -239,5 +827,25 @@ fn collect_validation_errors(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{constraint_problem, parent_constraint};
+
+    #[test]
+    fn partition_constraints_resolve_to_their_parent() {
+        assert_eq!(
+            parent_constraint("assistance_logs_y2026m11_pkey").as_deref(),
+            Some("assistance_logs_pkey")
+        );
+        assert_eq!(
+            parent_constraint("log_rollups_default_pkey").as_deref(),
+            Some("log_rollups_pkey")
+        );
+        assert_eq!(parent_constraint("users_pkey"), None);
+        assert!(constraint_problem("member_month_logs_y2030m01_pkey").is_some());
+        assert!(constraint_problem("no_such_constraint").is_none());
     }
 }

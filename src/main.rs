@@ -130,7 +130,7 @@ fn create_user(
     })?;
     let username = username.trim().to_lowercase();
     let mut conn = connect()?;
-    if db::users::find_for_login(&mut conn, &username)
+    if db::users::find_by_username(&mut conn, &username)
         .map_err(|e| e.to_string())?
         .is_some()
     {
@@ -146,8 +146,12 @@ fn create_user(
         _ => rpassword::prompt_password(format!("password for {username}: "))
             .map_err(|e| e.to_string())?,
     };
-    if let Some(message) = password::policy_violation(&password) {
-        return Err(message.to_string());
+    let context: Vec<&str> = [Some(username.as_str()), full_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    if let Some(message) = password::policy_violation(&password, &context) {
+        return Err(message);
     }
     let unit =
         toso::accounts::resolve_unit(&mut conn, &Scope::Country, role, unit.as_deref(), team)

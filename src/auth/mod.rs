@@ -93,6 +93,8 @@ pub struct Caller {
     pub unit_code: Option<String>,
     pub province_code: Option<String>,
     pub team_id: Option<i64>,
+    /// Someone else set the password; only changing it is allowed.
+    pub must_change_password: bool,
 }
 
 impl Caller {

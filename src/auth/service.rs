@@ -18,6 +18,9 @@ pub struct TokenPair {
     pub access_token: String,
     pub expires_in: i64,
     pub refresh_token: String,
+    /// The password was set by someone else: only `PUT /me/password` (and `/me`, logout,
+    /// refresh) work until the owner changes it.
+    pub must_change_password: bool,
 }
 
 fn invalid_credentials() -> AppError {
@@ -78,7 +81,34 @@ fn issue(
         access_token,
         expires_in: state.keys.access_ttl_secs,
         refresh_token,
+        must_change_password: user.must_change_password,
     })
+}
+
+/// Counts an attempt on `keys` (429 when they are blocked), checks `password` against
+/// `stored_hash`, and takes the attempt back if it never reached the check.
+async fn counted_verify(
+    state: &AppState,
+    keys: throttle::Keys,
+    password: SecretString,
+    stored_hash: Option<String>,
+) -> AppResult<(bool, throttle::Keys)> {
+    let keys = db::run(&state.pool, move |conn| {
+        match throttle::attempt(conn, &keys)? {
+            Some(secs) => Err(AppError::TooManyRequests {
+                retry_after_secs: secs.unsigned_abs(),
+            }),
+            None => Ok(keys),
+        }
+    })
+    .await?;
+    match state.hasher.verify(password, stored_hash).await {
+        Ok(ok) => Ok((ok, keys)),
+        Err(e) => {
+            db::run(&state.pool, move |conn| Ok(throttle::release(conn, &keys)?)).await?;
+            Err(e)
+        }
+    }
 }
 
 pub async fn login(
@@ -88,24 +118,19 @@ pub async fn login(
     address: &str,
 ) -> AppResult<TokenPair> {
     let login = normalize_login(login);
-    let keys = throttle::Keys::new(&login, address);
     let lookup = login.clone();
-    let (user, keys) = db::run(&state.pool, move |conn| {
-        if let Some(secs) = throttle::blocked_for(conn, &keys)? {
-            return Err(AppError::TooManyRequests {
-                retry_after_secs: secs.unsigned_abs(),
-            });
-        }
-        Ok((users::find_for_login(conn, &lookup)?, keys))
+    let user = db::run(&state.pool, move |conn| {
+        Ok(users::find_for_login(conn, &lookup)?)
     })
     .await?;
-
+    // One counter per account, whichever of its logins was typed.
+    let subject = user
+        .as_ref()
+        .map_or(login.as_str(), |u| u.username.as_str());
+    let keys = throttle::Keys::new(subject, address);
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
-    if !state.hasher.verify(password, stored_hash).await? {
-        db::run(&state.pool, move |conn| {
-            Ok(conn.transaction(|c| throttle::record_failure(c, &keys))?)
-        })
-        .await?;
+    let (ok, keys) = counted_verify(state, keys, password, stored_hash).await?;
+    if !ok {
         return Err(invalid_credentials());
     }
     let user = user.ok_or_else(invalid_credentials)?;
@@ -190,25 +215,31 @@ pub async fn logout(state: &AppState, session_id: Uuid) -> AppResult<()> {
     .await
 }
 
-/// Changes the caller's password after checking the current one; other logins end.
+/// Changes the caller's password after checking the current one; other logins end. A wrong
+/// current password counts on the account's login throttling counters (429 when blocked).
 pub async fn change_password(
     state: &AppState,
-    user_id: Uuid,
-    session_id: Uuid,
+    caller: &super::Caller,
+    address: &str,
     current: SecretString,
     new: SecretString,
 ) -> AppResult<()> {
-    if let Some(message) = super::password::policy_violation(new.expose_secret()) {
-        return Err(AppError::field("new_password", "too_weak", message));
-    }
+    let (user_id, session_id) = (caller.user_id, caller.session_id);
     let user = db::run(&state.pool, move |conn| Ok(users::get(conn, user_id)?))
         .await?
         .ok_or_else(|| AppError::not_found("user"))?;
-    if !state
-        .hasher
-        .verify(current, Some(user.password_hash))
-        .await?
-    {
+    let context: Vec<&str> = [
+        Some(user.username.as_str()),
+        user.full_name.as_deref(),
+        user.phone.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    super::password::check_policy("new_password", new.expose_secret(), &context)?;
+    let keys = throttle::Keys::new(&user.username, address);
+    let (ok, keys) = counted_verify(state, keys, current, Some(user.password_hash)).await?;
+    if !ok {
         return Err(AppError::field(
             "current_password",
             "incorrect",
@@ -216,14 +247,20 @@ pub async fn change_password(
         ));
     }
     let hash = state.hasher.hash(new).await?;
+    let caller = caller.clone();
     db::run(&state.pool, move |conn| {
         conn.transaction(|c| {
+            throttle::record_success(c, &keys)?;
+            let before = users::lock(c, user_id)?.ok_or_else(|| AppError::not_found("user"))?;
             let changes = users::UserChanges {
                 password_hash: Some(hash),
                 password_changed_at: Some(Utc::now()),
+                must_change_password: Some(false),
                 ..Default::default()
             };
-            users::update(c, user_id, &changes)?;
+            let after =
+                users::update(c, user_id, &changes)?.ok_or_else(|| AppError::not_found("user"))?;
+            crate::accounts::audit_account(c, &caller, "password_change", Some(&before), &after)?;
             sessions::revoke_all_for_user(c, user_id, Some(session_id), "password_changed")?;
             Ok(())
         })

@@ -33,7 +33,7 @@ pub struct AuditEntry {
     pub at: DateTime<Utc>,
     pub actor_id: Option<Uuid>,
     pub actor_username: String,
-    /// `create`, `update`, `archive`, `restore`, `move`.
+    /// `create`, `update`, `archive`, `restore`, `move`, `password_change` (by the owner).
     pub action: String,
     /// `village`, `team`, `member`, `user`.
     pub entity: String,

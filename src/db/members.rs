@@ -211,3 +211,21 @@ pub fn set_archived(conn: &mut PgConnection, id: i64, archived: bool) -> QueryRe
         .returning(Member::as_returning())
         .get_result(conn)
 }
+
+/// The account's active membership (not left, not archived), locked when `lock` is set.
+pub fn active_for_user(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    lock: bool,
+) -> QueryResult<Option<Member>> {
+    let q = members::table
+        .filter(members::user_id.eq(user_id))
+        .filter(members::left_on.is_null())
+        .filter(members::archived_at.is_null())
+        .select(Member::as_select());
+    if lock {
+        q.for_update().first(conn).optional()
+    } else {
+        q.first(conn).optional()
+    }
+}

@@ -39,6 +39,7 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        must_change_password -> Bool,
     }
 }
 

@@ -11,6 +11,15 @@ struct Seconds {
     secs: Option<i64>,
 }
 
+/// How a counter blocks: from `threshold` attempts within `window_secs` on, for `base_secs`
+/// doubling with each further attempt, never longer than `max_secs`.
+#[derive(Clone, Copy)]
+pub struct Policy {
+    pub window_secs: f64,
+    pub base_secs: f64,
+    pub max_secs: f64,
+}
+
 /// Seconds until the longest block among `keys` ends, if any is blocked now.
 pub fn blocked_for(conn: &mut PgConnection, keys: &[String]) -> QueryResult<Option<i64>> {
     let row: Seconds = diesel::sql_query(
@@ -22,37 +31,68 @@ pub fn blocked_for(conn: &mut PgConnection, keys: &[String]) -> QueryResult<Opti
     Ok(row.secs.filter(|s| *s > 0))
 }
 
-/// Counts one failure for `key` within a sliding window; from `threshold` failures on, the key
-/// is blocked for `base_secs` doubling with each further failure, never longer than `max_secs`.
-pub fn record_failure(
+/// Counts one attempt on every `(key, threshold)` of `limits`, or on none when one of them is
+/// blocked now: then answers the seconds to wait. Must run inside a transaction: the rows are
+/// locked (in key order, so concurrent attempts cannot deadlock) from the check to the count,
+/// so concurrent attempts are counted one after the other and only `threshold` get through.
+/// The attempt that reaches a threshold blocks its key at once (as if it failed); a success
+/// clears or releases it (`clear`, `release`).
+pub fn attempt(
     conn: &mut PgConnection,
-    key: &str,
-    threshold: i32,
-    window_secs: f64,
-    base_secs: f64,
-    max_secs: f64,
-) -> QueryResult<()> {
+    limits: &[(String, i32)],
+    policy: Policy,
+) -> QueryResult<Option<i64>> {
+    let keys: Vec<String> = limits.iter().map(|(k, _)| k.clone()).collect();
     diesel::sql_query(
-        "INSERT INTO login_throttle AS t (key, failures, window_start) VALUES ($1, 1, now()) \
-         ON CONFLICT (key) DO UPDATE SET \
-           failures = CASE WHEN t.window_start < now() - make_interval(secs => $2) \
-                           THEN 1 ELSE t.failures + 1 END, \
-           window_start = CASE WHEN t.window_start < now() - make_interval(secs => $2) \
-                               THEN now() ELSE t.window_start END",
+        "INSERT INTO login_throttle (key, failures, window_start) \
+         SELECT k, 0, now() FROM unnest($1::text[]) AS k ON CONFLICT (key) DO NOTHING",
     )
-    .bind::<Text, _>(key)
-    .bind::<Double, _>(window_secs)
+    .bind::<Array<Text>, _>(&keys)
     .execute(conn)?;
+    diesel::sql_query("SELECT key FROM login_throttle WHERE key = ANY($1) ORDER BY key FOR UPDATE")
+        .bind::<Array<Text>, _>(&keys)
+        .execute(conn)?;
+    // A window that has passed starts again, unless its block still runs.
     diesel::sql_query(
-        "UPDATE login_throttle SET blocked_until = now() + make_interval(secs => \
-           least($3, $2 * power(2, least(failures - $4, 30)))) \
-         WHERE key = $1 AND failures >= $4",
+        "UPDATE login_throttle SET failures = 0, window_start = now(), blocked_until = NULL \
+         WHERE key = ANY($1) AND window_start < now() - make_interval(secs => $2) \
+           AND (blocked_until IS NULL OR blocked_until <= now())",
     )
-    .bind::<Text, _>(key)
-    .bind::<Double, _>(base_secs)
-    .bind::<Double, _>(max_secs)
-    .bind::<Integer, _>(threshold)
+    .bind::<Array<Text>, _>(&keys)
+    .bind::<Double, _>(policy.window_secs)
     .execute(conn)?;
+    if let Some(secs) = blocked_for(conn, &keys)? {
+        return Ok(Some(secs));
+    }
+    for (key, threshold) in limits {
+        diesel::sql_query(
+            "UPDATE login_throttle SET failures = failures + 1, \
+               blocked_until = CASE WHEN failures + 1 >= $4 THEN now() + make_interval(secs => \
+                 least($3, $2 * power(2, least(failures + 1 - $4, 30)))) ELSE blocked_until END \
+             WHERE key = $1",
+        )
+        .bind::<Text, _>(key)
+        .bind::<Double, _>(policy.base_secs)
+        .bind::<Double, _>(policy.max_secs)
+        .bind::<Integer, _>(*threshold)
+        .execute(conn)?;
+    }
+    Ok(None)
+}
+
+/// Takes back one counted attempt on each `(key, threshold)`: it did not reach the password
+/// check, or it succeeded. Below its threshold a key is not blocked.
+pub fn release(conn: &mut PgConnection, limits: &[(String, i32)]) -> QueryResult<()> {
+    for (key, threshold) in limits {
+        diesel::sql_query(
+            "UPDATE login_throttle SET failures = greatest(failures - 1, 0), \
+               blocked_until = CASE WHEN failures - 1 < $2 THEN NULL ELSE blocked_until END \
+             WHERE key = $1",
+        )
+        .bind::<Text, _>(key)
+        .bind::<Integer, _>(*threshold)
+        .execute(conn)?;
+    }
     Ok(())
 }
 

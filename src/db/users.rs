@@ -26,6 +26,8 @@ pub struct UserRow {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Set when someone else chose the password: the owner must change it first.
+    pub must_change_password: bool,
 }
 
 #[derive(Debug, Insertable)]
@@ -54,6 +56,7 @@ pub struct UserChanges {
     pub disabled: Option<bool>,
     pub password_hash: Option<String>,
     pub password_changed_at: Option<DateTime<Utc>>,
+    pub must_change_password: Option<bool>,
 }
 
 #[derive(Debug, Default)]
@@ -132,10 +135,21 @@ pub fn get_in_scope(
         .optional()
 }
 
-/// The account a login names: its username, or its phone number.
+/// The account a login names: a phone number (national form) or a username. The two never
+/// overlap (a username holds a letter, a phone only digits: `users_username_has_letter`), and
+/// each is unique, so a login resolves to at most one account.
 pub fn find_for_login(conn: &mut PgConnection, login: &str) -> QueryResult<Option<UserRow>> {
+    let q = users::table.select(UserRow::as_select()).into_boxed();
+    let q = match crate::phone::normalize(login) {
+        Some(phone) => q.filter(users::phone.eq(phone)),
+        None => q.filter(users::username.eq(login.to_string())),
+    };
+    q.first(conn).optional()
+}
+
+pub fn find_by_username(conn: &mut PgConnection, username: &str) -> QueryResult<Option<UserRow>> {
     users::table
-        .filter(users::username.eq(login).or(users::phone.eq(login)))
+        .filter(users::username.eq(username))
         .select(UserRow::as_select())
         .first(conn)
         .optional()
@@ -150,8 +164,17 @@ pub fn get(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<UserRow>> {
 }
 
 pub fn insert(conn: &mut PgConnection, new: &NewUser) -> QueryResult<UserRow> {
+    insert_with(conn, new, false)
+}
+
+/// Inserts an account; `must_change_password` when someone else chose its password.
+pub fn insert_with(
+    conn: &mut PgConnection,
+    new: &NewUser,
+    must_change_password: bool,
+) -> QueryResult<UserRow> {
     diesel::insert_into(users::table)
-        .values(new)
+        .values((new, users::must_change_password.eq(must_change_password)))
         .returning(UserRow::as_returning())
         .get_result(conn)
 }

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::extract::{client_ip, Auth, ValidJson};
+use super::extract::{client_ip, AuthPendingPasswordChange, ValidJson};
 use crate::auth::service;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -38,6 +38,10 @@ pub struct TokenResponse {
     pub expires_in: i64,
     /// Opaque, single use: exchange it at `/api/v1/auth/refresh` for a new pair.
     pub refresh_token: String,
+    /// `true` when someone else set the password (an officer creating or resetting the
+    /// account): every route but `GET /me`, `PUT /me/password`, `/auth/refresh` and
+    /// `/auth/logout` answers 403 `password_change_required` until the owner changes it.
+    pub must_change_password: bool,
 }
 
 impl From<service::TokenPair> for TokenResponse {
@@ -47,6 +51,7 @@ impl From<service::TokenPair> for TokenResponse {
             token_type: "Bearer",
             expires_in: p.expires_in,
             refresh_token: p.refresh_token,
+            must_change_password: p.must_change_password,
         }
     }
 }
@@ -113,7 +118,10 @@ pub async fn refresh(
 /// End the current login: its access and refresh tokens stop working.
 #[utoipa::path(operation_id = "logout", tag = "auth", security(("bearer" = [])), responses((status = 204, description = "logged out")))]
 #[post("/api/v1/auth/logout")]
-pub async fn logout(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, AppError> {
+pub async fn logout(
+    state: web::Data<AppState>,
+    auth: AuthPendingPasswordChange,
+) -> Result<HttpResponse, AppError> {
     service::logout(&state, auth.0.session_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -43,42 +43,75 @@ pub(crate) fn bearer(req: &HttpRequest) -> Result<String, AppError> {
 }
 
 /// The caller behind a valid access token whose session is live and whose account is enabled.
-/// Role and scope come from the database, so a change takes effect at the next request.
+/// Role and scope come from the database, so a change takes effect at the next request. An
+/// account whose password was set by someone else gets 403 `password_change_required` until
+/// its owner changes it (`AuthPendingPasswordChange` lets the few routes that allow it in).
 pub struct Auth(pub Caller);
+
+/// Like `Auth`, but also lets in an account that must change its password first: for
+/// `GET /me`, `PUT /me/password` and `POST /auth/logout`.
+pub struct AuthPendingPasswordChange(pub Caller);
+
+type CallerFuture = Pin<Box<dyn Future<Output = Result<Caller, AppError>>>>;
+
+fn authenticate(req: &HttpRequest) -> CallerFuture {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let token = bearer(req);
+    Box::pin(async move {
+        let state = state.ok_or_else(|| AppError::internal("application state is missing"))?;
+        let claims = state.keys.verify(&token?).map_err(|e| match e {
+            TokenError::Expired => unauthorized("token_expired", "the access token has expired"),
+            _ => unauthorized("invalid_token", "the access token is not valid"),
+        })?;
+        let (sid, sub) = (claims.sid, claims.sub);
+        let user = db::run(&state.pool, move |conn| {
+            Ok(db::sessions::live_session_user(conn, sid, sub)?)
+        })
+        .await?
+        .ok_or_else(|| unauthorized("session_revoked", "this login has ended; log in again"))?;
+        let role = Role::parse(&user.role)
+            .ok_or_else(|| AppError::internal("unknown role in database"))?;
+        Ok(Caller {
+            user_id: user.id,
+            session_id: sid,
+            username: user.username,
+            role,
+            unit_code: user.unit_code,
+            province_code: user.province_code,
+            team_id: user.team_id,
+            must_change_password: user.must_change_password,
+        })
+    })
+}
 
 impl FromRequest for Auth {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer(req);
+        let caller = authenticate(req);
         Box::pin(async move {
-            let state = state.ok_or_else(|| AppError::internal("application state is missing"))?;
-            let claims = state.keys.verify(&token?).map_err(|e| match e {
-                TokenError::Expired => {
-                    unauthorized("token_expired", "the access token has expired")
-                }
-                _ => unauthorized("invalid_token", "the access token is not valid"),
-            })?;
-            let (sid, sub) = (claims.sid, claims.sub);
-            let user = db::run(&state.pool, move |conn| {
-                Ok(db::sessions::live_session_user(conn, sid, sub)?)
-            })
-            .await?
-            .ok_or_else(|| unauthorized("session_revoked", "this login has ended; log in again"))?;
-            let role = Role::parse(&user.role)
-                .ok_or_else(|| AppError::internal("unknown role in database"))?;
-            Ok(Auth(Caller {
-                user_id: user.id,
-                session_id: sid,
-                username: user.username,
-                role,
-                unit_code: user.unit_code,
-                province_code: user.province_code,
-                team_id: user.team_id,
-            }))
+            let caller = caller.await?;
+            if caller.must_change_password {
+                return Err(AppError::Forbidden {
+                    code: "password_change_required",
+                    detail: "your password was set by someone else: change it with \
+                             PUT /api/v1/me/password first"
+                        .into(),
+                });
+            }
+            Ok(Auth(caller))
         })
+    }
+}
+
+impl FromRequest for AuthPendingPasswordChange {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let caller = authenticate(req);
+        Box::pin(async move { Ok(AuthPendingPasswordChange(caller.await?)) })
     }
 }
 

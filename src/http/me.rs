@@ -1,10 +1,12 @@
-use actix_web::{get, put, web, HttpResponse};
+use actix_web::{get, put, web, HttpRequest, HttpResponse};
+use chrono::NaiveDate;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::extract::{Auth, ValidJson};
+use super::extract::{client_ip, AuthPendingPasswordChange, ValidJson};
+use crate::accounts;
 use crate::auth::{service, Role};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -18,21 +20,71 @@ pub struct MeOut {
     pub unit_code: Option<String>,
     pub province_code: Option<String>,
     pub team_id: Option<i64>,
+    /// `true` when someone else set the password: every route but this one,
+    /// `PUT /me/password`, `/auth/refresh` and `/auth/logout` answers 403
+    /// `password_change_required` until the caller changes it.
+    pub must_change_password: bool,
+    /// The caller's current membership (active, not archived), when its account is linked to
+    /// one; `null` otherwise.
+    pub membership: Option<MembershipOut>,
 }
 
-/// The caller, with its role and scope.
+/// A membership as `/me` shows it: where the caller works in the register.
+#[derive(Serialize, ToSchema)]
+pub struct MembershipOut {
+    pub member_id: i64,
+    /// The same person across moves between teams.
+    pub person_id: uuid::Uuid,
+    /// leader, deputy or member.
+    pub team_role: String,
+    pub joined_on: NaiveDate,
+    pub team_id: i64,
+    pub team_name: String,
+    pub village_id: Option<i64>,
+    pub village_name: Option<String>,
+    pub commune_code: String,
+    pub province_code: String,
+    /// The membership's version (its `ETag` at `GET /members/{id}`).
+    pub version: i32,
+}
+
+impl From<accounts::Membership> for MembershipOut {
+    fn from(m: accounts::Membership) -> Self {
+        MembershipOut {
+            member_id: m.member.id,
+            person_id: m.member.person_id,
+            team_role: m.member.team_role,
+            joined_on: m.member.joined_on,
+            team_id: m.team.id,
+            team_name: m.team.name,
+            village_id: m.village.as_ref().map(|v| v.id),
+            village_name: m.village.map(|v| v.name),
+            commune_code: m.member.commune_code,
+            province_code: m.member.province_code,
+            version: m.member.version,
+        }
+    }
+}
+
+/// The caller, with its role, scope and current membership.
 #[utoipa::path(operation_id = "getMe", tag = "me", security(("bearer" = [])), responses((status = 200, body = MeOut)))]
 #[get("/api/v1/me")]
-pub async fn me(auth: Auth) -> HttpResponse {
+pub async fn me(
+    state: web::Data<AppState>,
+    auth: AuthPendingPasswordChange,
+) -> Result<HttpResponse, AppError> {
+    let membership = accounts::membership_of(&state, &auth.0).await?;
     let c = auth.0;
-    HttpResponse::Ok().json(MeOut {
+    Ok(HttpResponse::Ok().json(MeOut {
         id: c.user_id,
         username: c.username,
         role: c.role,
         unit_code: c.unit_code,
         province_code: c.province_code,
         team_id: c.team_id,
-    })
+        must_change_password: c.must_change_password,
+        membership: membership.map(MembershipOut::from),
+    }))
 }
 
 #[derive(Deserialize, Validate, ToSchema)]
@@ -41,6 +93,8 @@ pub struct ChangePasswordRequest {
     #[validate(length(min = 1, max = 1024))]
     #[schema(min_length = 1, max_length = 1024)]
     pub current_password: String,
+    /// 8 to 128 characters, not a common or easily guessed password (NIST SP 800-63B);
+    /// a 422 on `new_password` with code `too_weak` says why.
     #[validate(length(
         min = 8,
         max = 128,
@@ -51,25 +105,31 @@ pub struct ChangePasswordRequest {
     pub new_password: String,
 }
 
-/// Change the caller's password; every other login of the account ends.
+/// Change the caller's password; every other login of the account ends. Wrong current
+/// passwords count like failed logins: past the limit, 429 with `Retry-After`.
 #[utoipa::path(
     operation_id = "changeMyPassword",
     tag = "me",
     security(("bearer" = [])),
     request_body = ChangePasswordRequest,
-    responses((status = 204, description = "password changed"))
+    responses(
+        (status = 204, description = "password changed"),
+        (status = 429, description = "too many wrong current passwords", body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
 )]
 #[put("/api/v1/me/password")]
 pub async fn change_password(
     state: web::Data<AppState>,
-    auth: Auth,
+    req: HttpRequest,
+    auth: AuthPendingPasswordChange,
     body: ValidJson<ChangePasswordRequest>,
 ) -> Result<HttpResponse, AppError> {
     let b = body.0;
+    let ip = client_ip(&req, state.settings.trust_proxy_headers);
     service::change_password(
         &state,
-        auth.0.user_id,
-        auth.0.session_id,
+        &auth.0,
+        &ip,
         SecretString::from(b.current_password),
         SecretString::from(b.new_password),
     )

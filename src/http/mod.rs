@@ -94,7 +94,12 @@ fn problem_response(description: &str) -> utoipa::openapi::Response {
 
 impl Modify for ErrorResponses {
     fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
-        for item in api.paths.paths.values_mut() {
+        for (path, item) in api.paths.paths.iter_mut() {
+            // The routes an account that must change its password may still call.
+            let pending_ok = matches!(
+                path.as_str(),
+                "/api/v1/me" | "/api/v1/me/password" | "/api/v1/auth/logout"
+            );
             let ops: [&mut Option<Operation>; 5] = [
                 &mut item.get,
                 &mut item.post,
@@ -115,6 +120,13 @@ impl Modify for ErrorResponses {
                 add("400", "malformed request");
                 if secured {
                     add("401", "missing, malformed, expired or revoked access token");
+                }
+                if secured && !pending_ok {
+                    add(
+                        "403",
+                        "forbidden; `password_change_required` until an account whose \
+                         password someone else set changes it",
+                    );
                 }
                 if has_body || has_params {
                     add("422", "invalid fields; see `errors`");

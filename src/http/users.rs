@@ -26,6 +26,8 @@ pub struct UserOut {
     pub province_code: Option<String>,
     pub team_id: Option<i64>,
     pub disabled: bool,
+    /// The password was set by someone else and must be changed by the owner first.
+    pub must_change_password: bool,
     /// Optimistic-concurrency version, also sent as `ETag`.
     pub version: i32,
     pub created_at: DateTime<Utc>,
@@ -44,6 +46,7 @@ impl From<UserRow> for UserOut {
             province_code: u.province_code,
             team_id: u.team_id,
             disabled: u.disabled,
+            must_change_password: u.must_change_password,
             version: u.version,
             created_at: u.created_at,
             updated_at: u.updated_at,
@@ -54,10 +57,18 @@ impl From<UserRow> for UserOut {
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
-    /// 3–64 characters: lower-case letters, digits, `.`, `_`, `-`.
+    /// 3–64 characters: lower-case letters, digits, `.`, `_`, `-`, with at least one letter
+    /// (so that no username can be taken for a phone number, which also logs in).
     #[validate(custom(function = "valid_username"))]
-    #[schema(pattern = "^[a-z0-9._-]{3,64}$")]
+    #[schema(
+        pattern = "^[a-z0-9._-]*[a-z][a-z0-9._-]*$",
+        min_length = 3,
+        max_length = 64
+    )]
     pub username: String,
+    /// 8 to 128 characters, not a common or easily guessed password nor one made of the
+    /// account's names (NIST SP 800-63B); a 422 on `password` with code `too_weak` says why.
+    /// The owner must change it at the first login (`must_change_password`).
     #[validate(length(
         min = 8,
         max = 128,
@@ -84,12 +95,23 @@ fn valid_username(name: &str) -> Result<(), validator::ValidationError> {
         && name.bytes().all(|b| {
             b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
         });
-    if ok {
-        Ok(())
-    } else {
-        Err(validator::ValidationError::new("invalid_username")
-            .with_message("username must be 3 to 64 characters: a-z, 0-9, '.', '_' or '-'".into()))
+    if !ok {
+        return Err(
+            validator::ValidationError::new("invalid_username").with_message(
+                "username must be 3 to 64 characters: a-z, 0-9, '.', '_' or '-'".into(),
+            ),
+        );
     }
+    // Logins by phone number and by username are one namespace: a username holds a letter.
+    if !name.bytes().any(|b| b.is_ascii_lowercase()) {
+        return Err(
+            validator::ValidationError::new("needs_letter").with_message(
+                "username must hold at least one letter: a name of digits could be a phone number"
+                    .into(),
+            ),
+        );
+    }
+    Ok(())
 }
 
 fn short_text<T: AsRef<str>>(value: T) -> Result<(), validator::ValidationError> {
@@ -120,7 +142,9 @@ pub struct UpdateUserRequest {
     #[serde(default, with = "::serde_with::rust::double_option")]
     pub team_id: Option<Option<i64>>,
     pub disabled: Option<bool>,
-    /// Sets a new password and ends every login of the account.
+    /// Sets a new password and ends every login of the account; the owner must change it at
+    /// the next login. Only a role above the account's may set it; never one's own (use
+    /// `PUT /me/password`).
     #[validate(length(
         min = 8,
         max = 128,
@@ -243,7 +267,9 @@ pub async fn get(
     ))
 }
 
-/// Change an account. Send `If-Match` with the ETag you read: a stale one gets 412.
+/// Change an account. Send `If-Match` with the ETag you read: a stale one gets 412. Only a
+/// role strictly above the account's may change it (403 `peer_account` between peers); moving
+/// a team account to another team, or out of team roles, unlinks its membership.
 #[utoipa::path(
     operation_id = "updateUser",
     tag = "users",
@@ -252,7 +278,7 @@ pub async fn get(
     request_body = UpdateUserRequest,
     responses(
         (status = 200, body = UserOut, headers(("ETag" = String))),
-        (status = 403, description = "role above own, unit outside scope, or own access", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "role above own, a peer's account, unit outside scope, or own access", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "the account changed since the ETag was read", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )

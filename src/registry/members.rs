@@ -346,14 +346,9 @@ pub async fn move_to(state: &AppState, caller: &Caller, id: i64, to: Move) -> Ap
                 },
             )?;
             if let Some(user_id) = before.user_id {
-                // The member's app account follows them to the new team.
-                let changes = users::UserChanges {
-                    team_id: Some(Some(team.id)),
-                    unit_code: Some(Some(team.commune_code.clone())),
-                    province_code: Some(Some(team.province_code.clone())),
-                    ..Default::default()
-                };
-                users::update(c, user_id, &changes)?;
+                // The member's app account follows them to the new team, if the caller may
+                // change it (409 otherwise, and nothing is moved).
+                crate::accounts::follow_move(c, &caller, user_id, before.team_id, &team)?;
             }
             audit(c, &caller, "move", None, &joined)?;
             Ok(joined)

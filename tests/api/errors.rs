@@ -385,3 +385,43 @@ async fn if_match_star_means_any_current_version() {
         .expect("sent");
     assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
 }
+/// Every constraint of the schema (and every unique index, whose name a unique violation
+/// reports), partitions' copies included, maps to a problem in `src/error.rs`: no constraint
+/// can answer 500.
+#[tokio::test]
+async fn every_database_constraint_maps_to_a_problem() {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    let db = crate::helpers::TestDb::new();
+    let names: Vec<String> = diesel::sql_query(
+        "SELECT c.conname::text AS name FROM pg_constraint c \
+           JOIN pg_class t ON t.oid = c.conrelid \
+           JOIN pg_namespace n ON n.oid = t.relnamespace \
+         WHERE n.nspname = current_schema() \
+         UNION \
+         SELECT i.relname::text FROM pg_index x \
+           JOIN pg_class i ON i.oid = x.indexrelid \
+           JOIN pg_namespace n ON n.oid = i.relnamespace \
+         WHERE n.nspname = current_schema() AND x.indisunique \
+         ORDER BY 1",
+    )
+    .load::<Name>(&mut db.conn())
+    .expect("constraint names")
+    .into_iter()
+    .map(|n| n.name)
+    .collect();
+    assert!(names.len() > 100, "only {} names", names.len());
+    assert!(names.iter().any(|n| n.starts_with("assistance_logs_y20")));
+    let unmapped: Vec<&String> = names
+        .iter()
+        .filter(|n| toso::error::constraint_problem(n).is_none())
+        .collect();
+    assert!(
+        unmapped.is_empty(),
+        "constraints without a problem in src/error.rs (add them to CONSTRAINTS): {unmapped:?}"
+    );
+}

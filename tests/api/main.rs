@@ -1,6 +1,7 @@
 //! HTTP-level tests: each test starts the real app on a free port against its own PostgreSQL
 //! database, cloned from a migrated template that already holds the official units.
 
+mod accounts;
 mod auth;
 mod errors;
 mod faults;

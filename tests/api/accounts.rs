@@ -1,0 +1,687 @@
+//! Accounts hardening (issue 12, items 7 and 10–14; issue 18, item 10): member moves and
+//! account scope, one login namespace, throttling counted before the hash, weak passwords,
+//! peers and forced password changes, and `/me`'s membership.
+
+use diesel::prelude::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_problem, spawn_app, TestApp, PASSWORD};
+
+/// A1 and A2: two communes of Hà Nội (01).
+const A1: &str = "00004";
+const A2: &str = "00008";
+
+async fn json_of(res: reqwest::Response) -> (StatusCode, Value) {
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn put_json(app: &TestApp, path: &str, token: &str, body: &Value) -> reqwest::Response {
+    app.request(Method::PUT, path)
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .expect("sent")
+}
+
+/// The stored account, as an admin reads it.
+async fn account(app: &TestApp, admin: &str, id: uuid::Uuid) -> Value {
+    let (status, body) = json_of(app.get(&format!("/api/v1/users/{id}"), admin).await).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+fn audit_rows(app: &TestApp, entity: &str, id: &str) -> Vec<(String, String)> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        action: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        actor_username: String,
+    }
+    diesel::sql_query(
+        "SELECT action, actor_username FROM audit_log WHERE entity = $1 AND entity_id = $2 ORDER BY id",
+    )
+    .bind::<diesel::sql_types::Text, _>(entity)
+    .bind::<diesel::sql_types::Text, _>(id)
+    .load::<Row>(&mut app.db.conn())
+    .expect("audit")
+    .into_iter()
+    .map(|r| (r.action, r.actor_username))
+    .collect()
+}
+
+/// A team account `username` in team `team`, linked to a new active member of that team.
+async fn linked_member(
+    app: &TestApp,
+    admin: &str,
+    username: &str,
+    commune: &str,
+    team: i64,
+) -> (uuid::Uuid, i64) {
+    let user = app.create_user(username, "team_member", Some(commune), Some(team));
+    let (status, member) = json_of(
+        app.post_json(
+            &format!("/api/v1/teams/{team}/members"),
+            Some(admin),
+            &json!({"full_name": "Lê Thị Hoa", "affiliation": "resident_volunteer",
+                    "joined_on": "2025-08-01", "user_id": user}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{member}");
+    (user, member["id"].as_i64().expect("member id"))
+}
+
+async fn move_member(app: &TestApp, token: &str, member: i64, to: i64) -> reqwest::Response {
+    app.post_json(
+        &format!("/api/v1/members/{member}/move"),
+        Some(token),
+        &json!({"team_id": to, "on": "2025-10-15"}),
+    )
+    .await
+}
+
+// Issue 12, item 7.
+#[tokio::test]
+async fn a_move_never_changes_an_account_outside_the_callers_scope() {
+    let app = spawn_app().await;
+    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+    let (_, officer) = app
+        .user_with_token("a1.officer", "commune_officer", Some(A1), None)
+        .await;
+    let t1 = app.create_team(A1, "Tổ Một");
+    let t1b = app.create_team(A1, "Tổ Hai");
+    let t2 = app.create_team(A2, "Tổ Ngọc Hà");
+    let (u, m) = linked_member(&app, &admin, "u.roamer", A1, t1).await;
+
+    // The admin moves the account to a team of A2: its membership in A1 is unlinked, audited.
+    let before = account(&app, &admin, u).await;
+    let (status, moved) = json_of(
+        app.patch_json(
+            &format!("/api/v1/users/{u}"),
+            &admin,
+            None,
+            &json!({"team_id": t2, "unit_code": A2}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    let (_, member) = json_of(app.get(&format!("/api/v1/members/{m}"), &admin).await).await;
+    assert_eq!(member["user_id"], Value::Null, "{member}");
+    assert_eq!(
+        audit_rows(&app, "member", &m.to_string()).last(),
+        Some(&("update".to_string(), "root".to_string()))
+    );
+
+    // The A1 officer moves the member within A1: the account stays where the admin put it.
+    let (status, joined) = json_of(move_member(&app, &officer, m, t1b).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{joined}");
+    assert_eq!(joined["user_id"], Value::Null);
+    let after = account(&app, &admin, u).await;
+    assert_eq!(after["team_id"], t2);
+    assert_eq!(after["unit_code"], A2);
+    assert_eq!(after["version"], moved["version"]);
+    assert_ne!(after["version"], before["version"]);
+    // The officer still cannot reach the account, so cannot reset its password.
+    let res = app
+        .patch_json(
+            &format!("/api/v1/users/{u}"),
+            &officer,
+            None,
+            &json!({"password": "a fresh takeover phrase 77"}),
+        )
+        .await;
+    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    // Every change to the account is in the users' audit trail: the creation was direct, so
+    // only the admin's move.
+    assert_eq!(
+        audit_rows(&app, "user", &u.to_string()),
+        [("update".to_string(), "root".to_string())]
+    );
+}
+
+#[tokio::test]
+async fn a_move_of_a_member_whose_account_was_promoted_is_a_problem_not_a_500() {
+    let app = spawn_app().await;
+    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+    let (_, officer) = app
+        .user_with_token("a1.officer", "commune_officer", Some(A1), None)
+        .await;
+    let t1 = app.create_team(A1, "Tổ Một");
+    let t1b = app.create_team(A1, "Tổ Hai");
+    let (u, m) = linked_member(&app, &admin, "u.promoted", A1, t1).await;
+
+    // Promoted to commune officer of A2: the account leaves team roles; the link is cut.
+    let (status, promoted) = json_of(
+        app.patch_json(
+            &format!("/api/v1/users/{u}"),
+            &admin,
+            None,
+            &json!({"role": "commune_officer", "unit_code": A2}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{promoted}");
+    let (status, joined) = json_of(move_member(&app, &officer, m, t1b).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{joined}");
+    let after = account(&app, &admin, u).await;
+    assert_eq!(after["role"], "commune_officer");
+    assert_eq!(after["unit_code"], A2);
+    assert_eq!(after["team_id"], Value::Null);
+    assert_eq!(after["version"], promoted["version"]);
+
+    // A link left inconsistent by an earlier version (written straight into the database):
+    // the move is refused with a problem and changes nothing.
+    let (u2, m2) = linked_member(&app, &admin, "u.legacy", A1, t1).await;
+    diesel::sql_query(
+        "UPDATE users SET role = 'commune_officer', team_id = NULL, unit_code = $2, \
+         province_code = '01' WHERE id = $1",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(u2)
+    .bind::<diesel::sql_types::Text, _>(A2)
+    .execute(&mut app.db.conn())
+    .expect("drift the link");
+    let res = move_member(&app, &officer, m2, t1b).await;
+    assert_problem(res, StatusCode::CONFLICT, "linked_account_elsewhere").await;
+    let (_, member) = json_of(app.get(&format!("/api/v1/members/{m2}"), &admin).await).await;
+    assert_eq!(member["left_on"], Value::Null, "{member}");
+    assert_eq!(member["team_id"], t1);
+    let after = account(&app, &admin, u2).await;
+    assert_eq!(after["team_id"], Value::Null);
+    assert_eq!(after["unit_code"], A2);
+}
+
+#[tokio::test]
+async fn a_member_move_takes_the_linked_account_along_and_audits_it() {
+    let app = spawn_app().await;
+    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+    let (_, officer) = app
+        .user_with_token("a1.officer", "commune_officer", Some(A1), None)
+        .await;
+    let t1 = app.create_team(A1, "Tổ Một");
+    let t1b = app.create_team(A1, "Tổ Hai");
+    let (u, m) = linked_member(&app, &admin, "u.follows", A1, t1).await;
+    let (status, joined) = json_of(move_member(&app, &officer, m, t1b).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{joined}");
+    assert_eq!(joined["user_id"], u.to_string());
+    let after = account(&app, &admin, u).await;
+    assert_eq!(after["team_id"], t1b);
+    assert_eq!(
+        audit_rows(&app, "user", &u.to_string()),
+        [("move".to_string(), "a1.officer".to_string())]
+    );
+    // And the member's `/me` shows the new membership.
+    let me = app.login("u.follows").await.access;
+    let (_, body) = json_of(app.get("/api/v1/me", &me).await).await;
+    assert_eq!(body["membership"]["member_id"], joined["id"]);
+    assert_eq!(body["membership"]["team_id"], t1b);
+}
+
+// Issue 12, item 10.
+#[tokio::test]
+async fn logins_are_one_namespace() {
+    let app = spawn_app().await;
+    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+    // A username that reads as a phone number is refused, by the API and by the database.
+    for name in ["0913456789", "0913.456.789", "84913456789", "123"] {
+        let res = app
+            .post_json(
+                "/api/v1/users",
+                Some(&admin),
+                &json!({"username": name, "password": PASSWORD, "role": "admin"}),
+            )
+            .await;
+        let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(body["errors"][0]["field"], "username", "{name}: {body}");
+        assert_eq!(body["errors"][0]["code"], "needs_letter", "{name}: {body}");
+    }
+    let inserted = diesel::sql_query(
+        "INSERT INTO users (username, password_hash, role) VALUES ('0913456789', 'x', 'admin')",
+    )
+    .execute(&mut app.db.conn());
+    assert!(
+        inserted.is_err(),
+        "the database takes a digits-only username"
+    );
+
+    // The phone's owner logs in by the phone in any accepted form.
+    let (status, owner) = json_of(
+        app.post_json(
+            "/api/v1/users",
+            Some(&admin),
+            &json!({"username": "phone.owner", "password": PASSWORD, "role": "admin",
+                    "phone": "0913456789"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{owner}");
+    for login in [
+        "0913456789",
+        "+84913456789",
+        "+84 913 456 789",
+        "84913456789",
+        "0913.456.789",
+    ] {
+        let (status, body) = json_of(app.login_raw(login, PASSWORD).await).await;
+        assert_eq!(status, StatusCode::OK, "{login}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn the_migration_renames_phone_shaped_usernames_and_keeps_their_logins() {
+    use diesel_migrations::MigrationHarness;
+    let app = spawn_app().await;
+    let mut conn = app.db.conn();
+    // Back to the schema before this rule, with the data an older version allowed.
+    loop {
+        let reverted = conn
+            .revert_last_migration(toso::db::MIGRATIONS)
+            .expect("revert");
+        if reverted.to_string().starts_with("20261127000010") {
+            break;
+        }
+    }
+    let hash = toso::auth::password::hash_blocking(PASSWORD).expect("hash");
+    diesel::sql_query(
+        "INSERT INTO users (username, password_hash, role, phone) VALUES \
+         ('0913456789', $1, 'admin', NULL), ('other', $1, 'admin', '0987654321'), \
+         ('0987654321', $1, 'admin', NULL), ('u0987654321', $1, 'admin', NULL)",
+    )
+    .bind::<diesel::sql_types::Text, _>(&hash)
+    .execute(&mut conn)
+    .expect("old data");
+    conn.run_pending_migrations(toso::db::MIGRATIONS)
+        .expect("migrate");
+    #[derive(QueryableByName, Debug, PartialEq)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        username: String,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        phone: Option<String>,
+    }
+    let rows: Vec<Row> = diesel::sql_query("SELECT username, phone FROM users ORDER BY username")
+        .load(&mut conn)
+        .expect("users");
+    let rows: Vec<(String, Option<String>)> =
+        rows.into_iter().map(|r| (r.username, r.phone)).collect();
+    assert_eq!(
+        rows,
+        [
+            ("other".to_string(), Some("0987654321".to_string())),
+            // Its number was its own and free: it keeps logging in with it.
+            ("u0913456789".to_string(), Some("0913456789".to_string())),
+            ("u0987654321".to_string(), None),
+            // The name was taken and the number is another's phone.
+            ("u0987654321-1".to_string(), None),
+        ]
+    );
+    assert_eq!(
+        app.login_raw("0913456789", PASSWORD).await.status(),
+        StatusCode::OK
+    );
+    let renamed: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+        "(SELECT count(*) FROM audit_log WHERE entity = 'user' AND actor_username = 'migration')",
+    ))
+    .get_result(&mut conn)
+    .expect("audit");
+    assert_eq!(renamed, 2);
+}
+
+// Issue 12, item 11.
+#[tokio::test]
+async fn concurrent_wrong_logins_reach_the_password_check_at_most_the_threshold() {
+    // A generous checkout timeout: on a loaded machine, 40 logins waiting for a connection
+    // must not turn into 503s, which would hide what the counter did.
+    let app = crate::helpers::spawn_app_with(&[("TOSO_DB_CHECKOUT_TIMEOUT_MS", "20000")]).await;
+    app.create_user("target", "admin", None, None);
+    let tries: Vec<_> = (0..40)
+        .map(|_| {
+            let client = app.client.clone();
+            let url = format!("{}/api/v1/auth/login", app.address);
+            tokio::spawn(async move {
+                client
+                    .post(url)
+                    .json(&json!({"username": "target", "password": "wrong guess"}))
+                    .send()
+                    .await
+                    .expect("sent")
+                    .status()
+            })
+        })
+        .collect();
+    let (mut checked, mut throttled) = (0, 0);
+    for t in tries {
+        match t.await.expect("task") {
+            StatusCode::UNAUTHORIZED => checked += 1,
+            StatusCode::TOO_MANY_REQUESTS => throttled += 1,
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    // Each 401 is one password check; the counter admits 5 per account and address.
+    assert_eq!((checked, throttled), (5, 35));
+}
+
+#[tokio::test]
+async fn username_and_phone_of_one_account_share_one_counter() {
+    let app = spawn_app().await;
+    let id = app.create_user("two.names", "admin", None, None);
+    diesel::sql_query("UPDATE users SET phone = '0912345678' WHERE id = $1")
+        .bind::<diesel::sql_types::Uuid, _>(id)
+        .execute(&mut app.db.conn())
+        .expect("phone");
+    for login in [
+        "two.names",
+        "TWO.NAMES",
+        "0912345678",
+        "+84912345678",
+        "84 912 345 678",
+    ] {
+        let res = app.login_raw(login, "wrong guess").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{login}");
+    }
+    let res = app.login_raw("0912.345.678", PASSWORD).await;
+    assert!(res.headers().contains_key("retry-after"));
+    assert_problem(res, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
+    let res = app.login_raw("two.names", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+// Issue 12, item 12.
+#[tokio::test]
+async fn wrong_current_passwords_are_throttled_like_logins() {
+    let app = spawn_app().await;
+    let (_, token) = app.user_with_token("stolen", "admin", None, None).await;
+    let change = |current: &str| json!({"current_password": current, "new_password": "a brand new river stone"});
+    for i in 0..5 {
+        let res = put_json(
+            &app,
+            "/api/v1/me/password",
+            &token,
+            &change(&format!("guess {i}")),
+        )
+        .await;
+        let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(body["errors"][0]["field"], "current_password");
+    }
+    let res = put_json(&app, "/api/v1/me/password", &token, &change("guess 5")).await;
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=900).contains(&retry));
+    assert_problem(res, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
+    // Even the right one waits, and so does a login to the same account from here.
+    let res = put_json(&app, "/api/v1/me/password", &token, &change(PASSWORD)).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        app.login_raw("stolen", PASSWORD).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // The password did not change.
+    tokio::time::sleep(std::time::Duration::from_secs(retry + 1)).await;
+    assert_eq!(
+        app.login_raw("stolen", PASSWORD).await.status(),
+        StatusCode::OK
+    );
+}
+
+// Issue 12, item 13.
+#[tokio::test]
+async fn weak_passwords_are_refused_wherever_a_password_is_set() {
+    let app = spawn_app().await;
+    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+    let weak = [
+        "12345678",
+        "password",
+        "        ",
+        "iloveyou1",
+        "qwertyuiop",
+        "Password123",
+        "aaaaaaaaaaaa",
+        "weak.officer",
+        "weak.officer2025",
+    ];
+    for password in weak {
+        let res = app
+            .post_json(
+                "/api/v1/users",
+                Some(&admin),
+                &json!({"username": "weak.officer", "password": password, "role": "admin"}),
+            )
+            .await;
+        let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(
+            body["errors"][0]["field"], "password",
+            "{password:?}: {body}"
+        );
+        assert_eq!(
+            body["errors"][0]["code"], "too_weak",
+            "{password:?}: {body}"
+        );
+        let message = body["errors"][0]["message"].as_str().expect("message");
+        assert!(
+            message.contains("characters") || message.contains("guess"),
+            "{password:?}: {message}"
+        );
+    }
+    let (_, list) = json_of(app.get("/api/v1/users?q=weak", &admin).await).await;
+    assert_eq!(list["total"], 0, "nothing stored");
+
+    let target = app.create_user("target.member", "province_officer", Some("01"), None);
+    for password in ["password", "12345678", "target.member"] {
+        let res = app
+            .patch_json(
+                &format!("/api/v1/users/{target}"),
+                &admin,
+                None,
+                &json!({"password": password}),
+            )
+            .await;
+        let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(body["errors"][0]["code"], "too_weak", "{body}");
+    }
+    for password in ["password", "        ", "root12345"] {
+        let res = put_json(
+            &app,
+            "/api/v1/me/password",
+            &admin,
+            &json!({"current_password": PASSWORD, "new_password": password}),
+        )
+        .await;
+        let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(body["errors"][0]["field"], "new_password", "{body}");
+        assert_eq!(body["errors"][0]["code"], "too_weak", "{body}");
+    }
+    assert_eq!(
+        app.login_raw("root", PASSWORD).await.status(),
+        StatusCode::OK
+    );
+
+    // The command line refuses them too, and stores nothing.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_toso"))
+        .args(["create-user", "--username", "cli.weak", "--role", "admin"])
+        .env("DATABASE_URL", app.db.url())
+        .env("TOSO_PASSWORD", "password1")
+        .output()
+        .expect("run toso");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("too easy to guess"), "{stderr}");
+    let (_, list) = json_of(app.get("/api/v1/users?q=cli.weak", &admin).await).await;
+    assert_eq!(list["total"], 0);
+}
+
+// Issue 12, item 14.
+#[tokio::test]
+async fn peers_do_not_take_over_peers_and_set_passwords_must_be_changed() {
+    let app = spawn_app().await;
+    let (_, c1) = app
+        .user_with_token("c1.officer", "commune_officer", Some(A1), None)
+        .await;
+    let c2 = app.create_user("c2.officer", "commune_officer", Some(A1), None);
+    let (_, p1) = app
+        .user_with_token("p1.officer", "province_officer", Some("01"), None)
+        .await;
+    let p2 = app.create_user("p2.officer", "province_officer", Some("01"), None);
+    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+    let admin2 = app.create_user("root2", "admin", None, None);
+
+    for (token, target, body) in [
+        (&c1, c2, json!({"password": "a takeover by my peer 42"})),
+        (&c1, c2, json!({"disabled": true})),
+        (&c1, c2, json!({"full_name": "Đồng nghiệp"})),
+        (&p1, p2, json!({"disabled": true})),
+        (&p1, p2, json!({"password": "a takeover by my peer 42"})),
+        (&p1, p2, json!({"role": "commune_officer", "unit_code": A1})),
+        (&admin, admin2, json!({"disabled": true})),
+    ] {
+        let before = account(&app, &admin, target).await;
+        let res = app
+            .patch_json(&format!("/api/v1/users/{target}"), token, None, &body)
+            .await;
+        assert_problem(res, StatusCode::FORBIDDEN, "peer_account").await;
+        assert_eq!(account(&app, &admin, target).await, before, "{body}");
+    }
+    assert_eq!(
+        app.login_raw("c2.officer", PASSWORD).await.status(),
+        StatusCode::OK
+    );
+    // Nobody sets its own password without the current one.
+    let me = app.login("c1.officer").await.access;
+    let (status, me_body) = json_of(app.get("/api/v1/me", &me).await).await;
+    assert_eq!(status, StatusCode::OK);
+    let own = me_body["id"].as_str().expect("id").to_string();
+    let res = app
+        .patch_json(
+            &format!("/api/v1/users/{own}"),
+            &c1,
+            None,
+            &json!({"password": "a password without the old one"}),
+        )
+        .await;
+    assert_problem(res, StatusCode::FORBIDDEN, "cannot_change_own_access").await;
+
+    // A higher role resets it; the owner must change it before anything else.
+    let reset = "tạm thời: đổi ngay sau khi vào";
+    let res = app
+        .patch_json(
+            &format!("/api/v1/users/{c2}"),
+            &p1,
+            None,
+            &json!({"password": reset}),
+        )
+        .await;
+    let (status, body) = json_of(res).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["must_change_password"], true);
+    let (status, login) = json_of(app.login_raw("c2.officer", reset).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(login["must_change_password"], true);
+    let token = login["access_token"].as_str().expect("access").to_string();
+    for path in ["/api/v1/villages", "/api/v1/users", "/api/v1/members"] {
+        let res = app.get(path, &token).await;
+        assert_problem(res, StatusCode::FORBIDDEN, "password_change_required").await;
+    }
+    let (status, me) = json_of(app.get("/api/v1/me", &token).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["must_change_password"], true);
+    let res = put_json(
+        &app,
+        "/api/v1/me/password",
+        &token,
+        &json!({"current_password": reset, "new_password": "my own quiet harbour 19"}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get("/api/v1/villages", &token).await.status(),
+        StatusCode::OK
+    );
+    let (_, me) = json_of(app.get("/api/v1/me", &token).await).await;
+    assert_eq!(me["must_change_password"], false);
+    // Both changes are in the users' audit trail, by whom made them.
+    assert_eq!(
+        audit_rows(&app, "user", &c2.to_string()),
+        [
+            ("update".to_string(), "p1.officer".to_string()),
+            ("password_change".to_string(), "c2.officer".to_string())
+        ]
+    );
+    // Accounts created by an officer start the same way.
+    let res = app
+        .post_json(
+            "/api/v1/users",
+            Some(&p1),
+            &json!({"username": "c3.officer", "password": reset, "role": "commune_officer",
+                    "unit_code": A1}),
+        )
+        .await;
+    let (status, created) = json_of(res).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(created["must_change_password"], true);
+    let (_, login) = json_of(app.login_raw("c3.officer", reset).await).await;
+    assert_eq!(login["must_change_password"], true);
+}
+
+// Issue 18, item 10.
+#[tokio::test]
+async fn me_shows_the_current_membership() {
+    let app = spawn_app().await;
+    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+    let (status, village) = json_of(
+        app.post_json(
+            "/api/v1/villages",
+            Some(&admin),
+            &json!({"commune_code": A1, "name": "Thôn Đông", "kind": "thon"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{village}");
+    let (status, team) = json_of(
+        app.post_json(
+            "/api/v1/teams",
+            Some(&admin),
+            &json!({"commune_code": A1, "name": "Tổ Thôn Đông", "village_id": village["id"]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{team}");
+    let tid = team["id"].as_i64().expect("team id");
+    let (_, m) = linked_member(&app, &admin, "hoa.mobile", A1, tid).await;
+    let token = app.login("hoa.mobile").await.access;
+    let (status, me) = json_of(app.get("/api/v1/me", &token).await).await;
+    assert_eq!(status, StatusCode::OK);
+    let ms = &me["membership"];
+    assert_eq!(ms["member_id"], m);
+    assert_eq!(ms["team_id"], tid);
+    assert_eq!(ms["team_name"], "Tổ Thôn Đông");
+    assert_eq!(ms["village_id"], village["id"]);
+    assert_eq!(ms["village_name"], "Thôn Đông");
+    assert_eq!(ms["commune_code"], A1);
+    assert_eq!(ms["province_code"], "01");
+    assert_eq!(ms["team_role"], "member");
+    assert_eq!(ms["joined_on"], "2025-08-01");
+    // No membership: null.
+    let (_, me) = json_of(app.get("/api/v1/me", &admin).await).await;
+    assert_eq!(me["membership"], Value::Null);
+    assert_eq!(me["must_change_password"], false);
+    // The document says so.
+    let (_, doc) = json_of(app.get("/api/v1/openapi.json", &admin).await).await;
+    let me_schema = &doc["components"]["schemas"]["MeOut"]["properties"];
+    assert!(me_schema.get("membership").is_some(), "{me_schema}");
+    assert!(me_schema.get("must_change_password").is_some());
+    let ms_schema = &doc["components"]["schemas"]["MembershipOut"]["properties"];
+    for field in ["member_id", "team_id", "village_id", "commune_code"] {
+        assert!(ms_schema.get(field).is_some(), "{field}");
+    }
+}

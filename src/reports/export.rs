@@ -195,13 +195,24 @@ fn lines(report: &MonthlyReport) -> Vec<([String; 4], &Figures)> {
 }
 
 /// A text cell of a CSV file, made safe for spreadsheets (OWASP CSV injection): a cell that
-/// starts with `=`, `+`, `-`, `@`, a tab or a carriage return would be read as a formula, so
-/// it gets a leading `'`. Every text cell of every CSV the API writes goes through this;
-/// numbers the API writes itself do not (a negative number stays a number).
+/// starts with `=`, `+`, `-`, `@`, a tab, a carriage return (or a line feed, a NUL), or whose
+/// first visible character is one of `=+-@` or their full-width forms, could be read as a
+/// formula, so it gets a leading `'`. Every text cell of every CSV the API writes goes through
+/// this; numbers the API writes itself do not (a negative number stays a number).
 pub fn csv_text(text: &str) -> Cow<'_, str> {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{text}")),
-        _ => Cow::Borrowed(text),
+    let visible = text
+        .trim_start_matches(|c: char| c.is_whitespace() || c.is_control())
+        .chars()
+        .next();
+    let formula_like = matches!(text.chars().next(), Some('\t' | '\r' | '\n' | '\0'))
+        || matches!(
+            visible,
+            Some('=' | '+' | '-' | '@' | '\u{FF1D}' | '\u{FF0B}' | '\u{FF0D}' | '\u{FF20}')
+        );
+    if formula_like {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
     }
 }
 
@@ -321,10 +332,18 @@ mod tests {
             "@SUM(1)",
             "\tx",
             "\rx",
+            "\nx",
+            "\0x",
+            " =1+1",
+            "\u{a0}@SUM(1)",
+            "＝1+1",
+            "＋1",
+            "－1",
+            "＠SUM(1)",
         ] {
             assert_eq!(csv_text(bad), format!("'{bad}"), "{bad:?}");
         }
-        for good in ["Thôn 1", "", " =1", "1-2", "'quoted", "Tổ CNCĐ"] {
+        for good in ["Thôn 1", "", " Thôn", "1-2", "'quoted", "Tổ CNCĐ", "a=b"] {
             assert_eq!(csv_text(good), good, "{good:?}");
         }
     }

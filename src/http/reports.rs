@@ -131,8 +131,11 @@ pub async fn monthly(
         if let Area::Commune(code) = &area {
             if !live {
                 if let Some(snapshot) = workflow::frozen(c, code, month)? {
-                    let report = serde_json::from_value::<MonthlyReport>(snapshot)
+                    let mut report = serde_json::from_value::<MonthlyReport>(snapshot)
                         .map_err(AppError::internal)?;
+                    for row in &mut report.rows {
+                        row.frozen = true;
+                    }
                     return Ok((report, names));
                 }
             }

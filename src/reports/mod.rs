@@ -60,9 +60,10 @@ pub struct ReportRow {
     /// no village (village rows) or to no team (team rows).
     pub key: String,
     pub name: String,
-    /// True when the row's figures are those frozen at approval: a commune row of an approved
-    /// commune month; a province row whose every commune is approved (its other figures mix
-    /// frozen communes with live ones).
+    /// True when the row's figures are those frozen at approval: every row of an approved
+    /// commune report served frozen; a commune row of an approved month in a province report; a
+    /// province row whose every commune is approved (other province rows mix frozen communes
+    /// with live ones).
     #[serde(default)]
     pub frozen: bool,
     pub figures: Figures,

@@ -402,6 +402,11 @@ async fn approved_communes_read_the_same_in_province_and_country_reports() {
     );
     let frozen = report(&app, &f.officer, &format!("unit=00004&month={month}")).await;
     assert_eq!(frozen["frozen"], true);
+    assert!(frozen["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .all(|r| r["frozen"] == true));
     assert_eq!(frozen["totals"]["logs"], 1);
     assert_eq!(frozen["totals"]["members_joined"], 0);
 

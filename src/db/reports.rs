@@ -13,6 +13,8 @@ pub enum Area {
     Country,
     Province(String),
     Commune(String),
+    /// A set of communes (e.g. the approved ones of a province or the country).
+    Communes(Vec<String>),
 }
 
 /// What the rows of a report are.
@@ -59,6 +61,7 @@ impl Source {
             Area::Country => "$3 = $3".into(),
             Area::Province(_) => format!("{} = $3", self.province),
             Area::Commune(_) => format!("{} = $3", self.commune),
+            Area::Communes(_) => format!("{} = ANY(string_to_array($3, ','))", self.commune),
         }
     }
 }
@@ -100,7 +103,8 @@ const VILLAGES: Source = Source {
     village_join: "",
     province: "v.province_code",
     commune: "v.commune_code",
-    team: "NULL::text",
+    // Villages belong to no team: team rows show them in the "no team" row (key 0).
+    team: "'0'::text",
     village: "v.id::text",
 };
 const TRAININGS: Source = Source {
@@ -144,6 +148,7 @@ fn area_code(area: &Area) -> String {
     match area {
         Area::Country => String::new(),
         Area::Province(c) | Area::Commune(c) => c.clone(),
+        Area::Communes(list) => list.join(","),
     }
 }
 
@@ -218,10 +223,22 @@ pub struct LogRow {
     pub citizens: i64,
 }
 
-const ACTIVE_TEAM: &str = "t.archived_at IS NULL AND t.status <> 'inactive' \
-    AND (t.established_on IS NULL OR t.established_on <= $2) AND (t.dissolved_on IS NULL OR t.dissolved_on >= $1)";
-const ACTIVE_MEMBER: &str =
-    "m.archived_at IS NULL AND m.joined_on <= $2 AND (m.left_on IS NULL OR m.left_on >= $1)";
+/// A team existed in the month: established (or, without a date, registered) before its end,
+/// not dissolved and not archived before its start.
+pub const TEAM_EXISTED: &str = "(t.archived_at IS NULL OR vn_month(t.archived_at) >= $1) \
+    AND coalesce(t.established_on, (t.created_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date) <= $2 \
+    AND (t.dissolved_on IS NULL OR t.dissolved_on >= $1)";
+const ACTIVE_TEAM: &str =
+    "t.status <> 'inactive' AND (t.archived_at IS NULL OR vn_month(t.archived_at) >= $1) \
+    AND coalesce(t.established_on, (t.created_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date) <= $2 \
+    AND (t.dissolved_on IS NULL OR t.dissolved_on >= $1)";
+/// A village existed in the month: registered before its end, not archived before its start.
+pub const VILLAGE_EXISTED: &str =
+    "vn_month(v.created_at) <= $1 AND (v.archived_at IS NULL OR vn_month(v.archived_at) >= $1)";
+/// A membership counts in the month: joined before its end, not left nor archived before its start.
+const MEMBER_EXISTED: &str =
+    "(m.archived_at IS NULL OR vn_month(m.archived_at) >= $1) AND m.joined_on <= $2";
+const ACTIVE_MEMBER: &str = "(m.left_on IS NULL OR m.left_on >= $1)";
 const IN_MONTH_TRAINING: &str = "tr.archived_at IS NULL AND vn_month(tr.starts_at) = $1";
 
 pub fn counts(
@@ -258,21 +275,25 @@ pub fn counts(
                 "count(*) FILTER (WHERE m.left_on BETWEEN $1 AND $2)",
             ),
         ],
-        "m.archived_at IS NULL AND m.joined_on <= $2",
+        MEMBER_EXISTED,
         area,
         g,
         month,
     )?;
-    per_key(
-        conn,
-        f,
-        &MEMBER_LOGS,
-        &[("members_logging", "count(*)")],
-        "m.month = $1 AND m.logs > 0",
-        area,
-        g,
-        month,
-    )?;
+    if g == Grouping::Village {
+        members_logging_by_village(conn, f, area, month)?;
+    } else {
+        per_key(
+            conn,
+            f,
+            &MEMBER_LOGS,
+            &[("members_logging", "count(*)")],
+            "m.month = $1 AND m.logs > 0",
+            area,
+            g,
+            month,
+        )?;
+    }
     let with_team =
         format!("count(*) FILTER (WHERE EXISTS (SELECT 1 FROM teams t WHERE t.village_id = v.id AND {ACTIVE_TEAM}))");
     per_key(
@@ -280,7 +301,7 @@ pub fn counts(
         f,
         &VILLAGES,
         &[("villages", "count(*)"), ("villages_with_team", &with_team)],
-        "v.archived_at IS NULL",
+        VILLAGE_EXISTED,
         area,
         g,
         month,
@@ -342,6 +363,116 @@ pub fn counts(
         .bind::<Text, _>(area_code(area))
         .load(conn)?;
     Ok(c)
+}
+
+/// Members who logged in the month, per village row: a member counts once, in the village
+/// (0: none) where it recorded the most logs that month; a tie goes to the village of its
+/// earliest of those logs. Read from the month's logs of the area (one commune).
+fn members_logging_by_village(
+    conn: &mut PgConnection,
+    out: &mut HashMap<&'static str, HashMap<String, i64>>,
+    area: &Area,
+    month: NaiveDate,
+) -> QueryResult<()> {
+    let next = month
+        .checked_add_months(chrono::Months::new(1))
+        .unwrap_or(month);
+    let filter = match area {
+        Area::Country => "$3 = $3".to_string(),
+        Area::Province(_) => "l.province_code = $3".into(),
+        Area::Commune(_) => "l.commune_code = $3".into(),
+        Area::Communes(_) => "l.commune_code = ANY(string_to_array($3, ','))".into(),
+    };
+    let sql = format!(
+        "SELECT key, count(*)::bigint AS n1, 0::bigint AS n2, 0::bigint AS n3 FROM ( \
+           SELECT DISTINCT ON (member_id) member_id, village::text AS key FROM ( \
+             SELECT l.member_id, coalesce(l.village_id, 0) AS village, count(*) AS n, min(l.occurred_at) AS first \
+             FROM assistance_logs l WHERE {filter} AND l.archived_at IS NULL \
+               AND l.occurred_at >= ($1::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh') \
+               AND l.occurred_at < ($2::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh') \
+             GROUP BY 1, 2) x \
+           ORDER BY member_id, n DESC, first, village) y \
+         GROUP BY 1"
+    );
+    let rows: Vec<KeyCounts> = diesel::sql_query(sql)
+        .bind::<Date, _>(month)
+        .bind::<Date, _>(next)
+        .bind::<Text, _>(area_code(area))
+        .load(conn)?;
+    let map = out.entry("members_logging").or_default();
+    for r in rows {
+        if let Some(k) = r.key {
+            map.insert(k, r.n1);
+        }
+    }
+    Ok(())
+}
+
+/// The approved commune months of an area: (commune, province, frozen totals).
+pub fn approved_totals(
+    conn: &mut PgConnection,
+    area: &Area,
+    month: NaiveDate,
+) -> QueryResult<Vec<(String, String, serde_json::Value)>> {
+    use crate::db::schema::report_periods as rp;
+    let mut q = rp::table
+        .filter(rp::month.eq(month))
+        .filter(rp::status.eq("approved"))
+        .into_boxed();
+    match area {
+        Area::Country => {}
+        Area::Province(p) => q = q.filter(rp::province_code.eq(p.clone())),
+        Area::Commune(c) => q = q.filter(rp::commune_code.eq(c.clone())),
+        Area::Communes(list) => q = q.filter(rp::commune_code.eq_any(list.clone())),
+    }
+    let rows: Vec<(String, String, Option<serde_json::Value>)> = q
+        .select((
+            rp::commune_code,
+            rp::province_code,
+            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Jsonb>>(
+                "snapshot -> 'totals'",
+            ),
+        ))
+        .order(rp::commune_code.asc())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(c, p, t)| t.map(|t| (c, p, t)))
+        .collect())
+}
+
+/// The villages (or teams) of a commune that are rows of its report for the month: those
+/// that existed in the month, and any other that holds figures of it (`extra`).
+pub fn row_units(
+    conn: &mut PgConnection,
+    g: Grouping,
+    commune: &str,
+    month: NaiveDate,
+    extra: &[i64],
+) -> QueryResult<Vec<(i64, String)>> {
+    #[derive(QueryableByName)]
+    struct Unit {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    let (_, end) = bounds(month);
+    let sql = match g {
+        Grouping::Team => format!(
+            "SELECT t.id, t.name FROM teams t WHERE t.commune_code = $3 AND (({TEAM_EXISTED}) OR t.id = ANY($4)) ORDER BY t.id"
+        ),
+        _ => format!(
+            "SELECT v.id, v.name FROM villages v WHERE v.commune_code = $3 AND (({VILLAGE_EXISTED} AND $2 = $2) OR v.id = ANY($4)) ORDER BY v.id"
+        ),
+    };
+    let rows: Vec<Unit> = diesel::sql_query(sql)
+        .bind::<Date, _>(month)
+        .bind::<Date, _>(end)
+        .bind::<Text, _>(commune)
+        .bind::<diesel::sql_types::Array<BigInt>, _>(extra)
+        .load(conn)?;
+    Ok(rows.into_iter().map(|u| (u.id, u.name)).collect())
 }
 
 #[derive(Debug, QueryableByName)]

@@ -15,6 +15,11 @@ use crate::state::AppState;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
+/// An Excel workbook (binary).
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct Spreadsheet(#[allow(dead_code)] Vec<u8>);
+
 #[derive(Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
@@ -39,7 +44,7 @@ pub struct MonthlyQuery {
 }
 
 /// Officers see reports of their own area: admin the country, a province officer its province
-/// and communes, a commune officer its commune.
+/// and communes, a commune officer its commune. Others' areas answer 404.
 fn ensure_may_read(
     caller: &Caller,
     unit: &UnitRef,
@@ -61,9 +66,10 @@ fn ensure_may_read(
     if ok {
         Ok(())
     } else {
-        Err(AppError::Forbidden {
-            code: "outside_scope",
-            detail: format!("the report of {} is outside your scope", unit.code),
+        // Out of scope answers like a missing record (404), as everywhere else.
+        Err(AppError::NotFound {
+            code: "not_found",
+            detail: format!("no report of {} in your scope", unit.code),
         })
     }
 }
@@ -93,10 +99,13 @@ fn wanted(format: Option<Format>, req: &HttpRequest) -> Format {
     operation_id = "getMonthlyReport",
     tag = "reports", security(("bearer" = [])), params(MonthlyQuery),
     responses(
-        (status = 200, body = MonthlyReport, content_type = "application/json"),
-        (status = 200, description = "CSV, UTF-8 with BOM", content_type = "text/csv"),
-        (status = 200, description = "Excel workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The report: JSON (`format=json`, the default), CSV (UTF-8 with BOM, `format=csv`) or an Excel workbook (`format=xlsx`)", content(
+            (MonthlyReport = "application/json"),
+            (String = "text/csv"),
+            (Spreadsheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        (status = 403, description = "not an officer", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "the unit is outside the caller's scope", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/reports/monthly")]
@@ -112,22 +121,31 @@ pub async fn monthly(
     let month = reports::parse_month("month", &q.month)?;
     let format = wanted(q.format, &req);
     let live = q.live.unwrap_or(false);
-    let report = db::run_read(&state.reads, move |c| {
+    let (report, names) = db::run_read(&state.reads, move |c| {
         let (unit, area) = reports::unit_of(c, q.unit.trim())?;
         ensure_may_read(&caller, &unit, &area, c)?;
+        let names = if format == Format::Json {
+            Default::default()
+        } else {
+            reports::category_names(c)?
+        };
         if let Area::Commune(code) = &area {
             if !live {
                 if let Some(snapshot) = workflow::frozen(c, code, month)? {
-                    return serde_json::from_value::<MonthlyReport>(snapshot)
-                        .map_err(AppError::internal);
+                    let mut report = serde_json::from_value::<MonthlyReport>(snapshot)
+                        .map_err(AppError::internal)?;
+                    for row in &mut report.rows {
+                        row.frozen = true;
+                    }
+                    return Ok((report, names));
                 }
             }
             let status = workflow::status_of(c, code, month)?;
             let mut report = reports::live(c, unit, &area, month)?;
             report.status = Some(status);
-            return Ok(report);
+            return Ok((report, names));
         }
-        reports::live(c, unit, &area, month)
+        Ok((reports::live(c, unit, &area, month)?, names))
     })
     .await?;
     let name = format!("bao-cao-{}-{}", report.unit.code, report.month);
@@ -139,14 +157,14 @@ pub async fn monthly(
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{name}.csv\""),
             ))
-            .body(export::csv(&report)?),
+            .body(export::csv(&report, &names)?),
         Format::Xlsx => HttpResponse::Ok()
             .content_type(XLSX)
             .insert_header((
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{name}.xlsx\""),
             ))
-            .body(export::xlsx(&report)?),
+            .body(export::xlsx(&report, &names)?),
     })
 }
 
@@ -168,7 +186,8 @@ pub struct TrendQuery {
     tag = "reports", security(("bearer" = [])), params(TrendQuery),
     responses(
         (status = 200, body = Vec<TrendPoint>),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not an officer", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "the unit is outside the caller's scope", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/reports/trend")]
@@ -235,7 +254,7 @@ async fn decide(
         (status = 200, body = PeriodStatus),
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "already submitted or approved", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "already submitted or approved; `month_not_ended` before the month is over (Vietnam time)", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/reports/monthly/{commune}/{month}/submit")]
@@ -256,7 +275,7 @@ pub async fn submit(
         (status = 200, body = PeriodStatus),
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "not submitted", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "not submitted; `month_not_ended` before the month is over (Vietnam time)", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/reports/monthly/{commune}/{month}/approve")]
@@ -329,7 +348,8 @@ pub struct StatusQuery {
     tag = "reports", security(("bearer" = [])), params(StatusQuery),
     responses(
         (status = 200, body = Vec<CommuneStatus>),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not a province officer or admin", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "the province is outside the caller's scope", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/reports/status")]

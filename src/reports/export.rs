@@ -1,5 +1,8 @@
 //! The monthly report as files for Excel: CSV (UTF-8 with BOM) and XLSX.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+
 use rust_xlsxwriter::{Format, FormatAlign, Workbook};
 
 use super::{Figures, MonthlyReport};
@@ -8,7 +11,73 @@ use crate::error::{AppError, AppResult};
 /// A column: its Vietnamese header and how to read its figure.
 type Column = (String, Box<dyn Fn(&Figures) -> f64>);
 
-fn columns(report: &MonthlyReport) -> Vec<Column> {
+/// Vietnamese names of the codes of each breakdown.
+const OUTCOME_NAMES: [(&str, &str); 4] = [
+    ("done", "Đã xong"),
+    ("partly_done", "Xong một phần"),
+    ("referred", "Chuyển nơi khác"),
+    ("could_not_help", "Chưa hỗ trợ được"),
+];
+const CHANNEL_NAMES: [(&str, &str); 4] = [
+    ("home_visit", "Tại nhà"),
+    ("commune_centre", "Tại trụ sở xã"),
+    ("phone", "Qua điện thoại"),
+    ("group_session", "Buổi hướng dẫn nhóm"),
+];
+const SEX_NAMES: [(&str, &str); 4] = [
+    ("male", "Nam"),
+    ("female", "Nữ"),
+    ("other", "Khác"),
+    ("not_given", "Không rõ"),
+];
+const AGE_NAMES: [(&str, &str); 5] = [
+    ("under_18", "Dưới 18 tuổi"),
+    ("18_35", "18–35 tuổi"),
+    ("36_59", "36–59 tuổi"),
+    ("60_plus", "Từ 60 tuổi"),
+    ("not_given", "Không rõ"),
+];
+
+fn kind_name(kind: &str) -> &'static str {
+    match kind {
+        "country" => "Cả nước",
+        "province" => "Tỉnh, thành phố",
+        "commune" => "Xã, phường",
+        "village" => "Thôn, tổ dân phố",
+        "team" => "Tổ công nghệ số",
+        _ => "Khác",
+    }
+}
+
+/// The columns of one breakdown: logs and citizens for each of its keys, headed by names.
+fn breakdown_columns(
+    cols: &mut Vec<Column>,
+    dimension: &str,
+    keys: Vec<(String, String)>,
+    read: fn(&Figures) -> &std::collections::BTreeMap<String, super::Tally>,
+) {
+    for (key, name) in keys {
+        let k = key.clone();
+        cols.push((
+            format!("Lượt hỗ trợ – {dimension}: {name}"),
+            Box::new(move |f: &Figures| read(f).get(&k).map_or(0.0, |t| t.logs as f64)),
+        ));
+        cols.push((
+            format!("Người dân được hỗ trợ – {dimension}: {name}"),
+            Box::new(move |f: &Figures| read(f).get(&key).map_or(0.0, |t| t.citizens as f64)),
+        ));
+    }
+}
+
+fn named(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, n)| (k.to_string(), n.to_string()))
+        .collect()
+}
+
+/// Every figure of the JSON report, category columns headed by the categories' names.
+fn columns(report: &MonthlyReport, category_names: &HashMap<String, String>) -> Vec<Column> {
     let mut cols: Vec<Column> = vec![
         (
             "Tổ hoạt động".into(),
@@ -39,7 +108,7 @@ fn columns(report: &MonthlyReport) -> Vec<Column> {
             Box::new(|f: &Figures| f.villages_with_team as f64),
         ),
         (
-            "Tỷ lệ bao phủ".into(),
+            COVERAGE.into(),
             Box::new(|f: &Figures| f.village_coverage.unwrap_or(0.0)),
         ),
         (
@@ -68,43 +137,100 @@ fn columns(report: &MonthlyReport) -> Vec<Column> {
             Box::new(|f: &Figures| f.citizens_helped as f64),
         ),
     ];
-    for code in report.totals.by_category.keys() {
-        let key = code.clone();
-        cols.push((
-            format!("Lượt hỗ trợ: {code}"),
-            Box::new(move |f: &Figures| f.by_category.get(&key).map_or(0.0, |t| t.logs as f64)),
-        ));
-    }
+    let categories = report
+        .totals
+        .by_category
+        .keys()
+        .map(|code| {
+            let name = category_names.get(code).unwrap_or(code).clone();
+            (code.clone(), name)
+        })
+        .collect();
+    breakdown_columns(&mut cols, "lĩnh vực", categories, |f| &f.by_category);
+    breakdown_columns(&mut cols, "kết quả", named(&OUTCOME_NAMES), |f| {
+        &f.by_outcome
+    });
+    breakdown_columns(&mut cols, "hình thức", named(&CHANNEL_NAMES), |f| {
+        &f.by_channel
+    });
+    breakdown_columns(&mut cols, "giới tính", named(&SEX_NAMES), |f| &f.by_sex);
+    breakdown_columns(&mut cols, "độ tuổi", named(&AGE_NAMES), |f| {
+        &f.by_age_band
+    });
     cols
 }
 
 const COVERAGE: &str = "Tỷ lệ bao phủ";
+/// The text columns before the figures.
+const LEADING: [&str; 4] = ["Mã", "Tên", "Loại", "Số liệu đã phê duyệt"];
 
-fn lines(report: &MonthlyReport) -> Vec<(String, String, &Figures)> {
-    let mut out: Vec<(String, String, &Figures)> = report
+/// One line of the file: its text cells (as in `LEADING`) and its figures.
+fn lines(report: &MonthlyReport) -> Vec<([String; 4], &Figures)> {
+    let yes = |frozen: bool| if frozen { "Có" } else { "" }.to_string();
+    let mut out: Vec<([String; 4], &Figures)> = report
         .rows
         .iter()
-        .map(|r| (r.key.clone(), r.name.clone(), &r.figures))
+        .map(|r| {
+            (
+                [
+                    r.key.clone(),
+                    r.name.clone(),
+                    kind_name(&r.kind).to_string(),
+                    yes(r.frozen || report.frozen),
+                ],
+                &r.figures,
+            )
+        })
         .collect();
     out.push((
-        report.unit.code.clone(),
-        format!("Tổng: {}", report.unit.name),
+        [
+            report.unit.code.clone(),
+            format!("Tổng: {}", report.unit.name),
+            "Tổng".into(),
+            yes(report.frozen),
+        ],
         &report.totals,
     ));
     out
 }
 
+/// A text cell of a CSV file, made safe for spreadsheets (OWASP CSV injection): a cell that
+/// starts with `=`, `+`, `-`, `@`, a tab, a carriage return (or a line feed, a NUL), or whose
+/// first visible character is one of `=+-@` or their full-width forms, could be read as a
+/// formula, so it gets a leading `'`. Every text cell of every CSV the API writes goes through
+/// this; numbers the API writes itself do not (a negative number stays a number).
+pub fn csv_text(text: &str) -> Cow<'_, str> {
+    let visible = text
+        .trim_start_matches(|c: char| c.is_whitespace() || c.is_control())
+        .chars()
+        .next();
+    let formula_like = matches!(text.chars().next(), Some('\t' | '\r' | '\n' | '\0'))
+        || matches!(
+            visible,
+            Some('=' | '+' | '-' | '@' | '\u{FF1D}' | '\u{FF0B}' | '\u{FF0D}' | '\u{FF20}')
+        );
+    if formula_like {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
 /// CSV with a byte-order mark so Excel reads UTF-8; a number per cell, a row per line.
-pub fn csv(report: &MonthlyReport) -> AppResult<Vec<u8>> {
+pub fn csv(report: &MonthlyReport, category_names: &HashMap<String, String>) -> AppResult<Vec<u8>> {
     let mut out = Vec::from("\u{feff}".as_bytes());
     {
         let mut w = csv::Writer::from_writer(&mut out);
-        let cols = columns(report);
-        let mut header = vec!["Mã".to_string(), "Tên".to_string()];
-        header.extend(cols.iter().map(|(h, _)| h.clone()));
-        w.write_record(&header).map_err(AppError::internal)?;
-        for (key, name, figures) in lines(report) {
-            let mut record = vec![key, name];
+        let cols = columns(report, category_names);
+        let header: Vec<Cow<'_, str>> = LEADING
+            .iter()
+            .map(|h| csv_text(h))
+            .chain(cols.iter().map(|(h, _)| csv_text(h)))
+            .collect();
+        w.write_record(header.iter().map(|h| h.as_bytes()))
+            .map_err(AppError::internal)?;
+        for (text, figures) in lines(report) {
+            let mut record: Vec<String> = text.iter().map(|t| csv_text(t).into_owned()).collect();
             for (h, read) in &cols {
                 let v = read(figures);
                 record.push(if h == COVERAGE {
@@ -121,7 +247,11 @@ pub fn csv(report: &MonthlyReport) -> AppResult<Vec<u8>> {
 }
 
 /// XLSX: a title, the unit and month, Vietnamese headers, number formats, frozen header row.
-pub fn xlsx(report: &MonthlyReport) -> AppResult<Vec<u8>> {
+/// Text cells are always written as strings, never as formulas.
+pub fn xlsx(
+    report: &MonthlyReport,
+    category_names: &HashMap<String, String>,
+) -> AppResult<Vec<u8>> {
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
     sheet.set_name("Báo cáo").map_err(AppError::internal)?;
@@ -133,7 +263,7 @@ pub fn xlsx(report: &MonthlyReport) -> AppResult<Vec<u8>> {
         .set_background_color(0xDDEBF7);
     let integer = Format::new().set_num_format("#,##0");
     let percent = Format::new().set_num_format("0.0%");
-    let cols = columns(report);
+    let cols = columns(report, category_names);
     let err = |e: rust_xlsxwriter::XlsxError| AppError::internal(e);
 
     sheet
@@ -156,26 +286,29 @@ pub fn xlsx(report: &MonthlyReport) -> AppResult<Vec<u8>> {
         .map_err(err)?;
 
     let head_row = 4;
-    sheet
-        .write_string_with_format(head_row, 0, "Mã", &header)
-        .map_err(err)?;
-    sheet
-        .write_string_with_format(head_row, 1, "Tên", &header)
-        .map_err(err)?;
+    let first = LEADING.len();
+    for (i, h) in LEADING.iter().enumerate() {
+        let col = u16::try_from(i).map_err(AppError::internal)?;
+        sheet
+            .write_string_with_format(head_row, col, *h, &header)
+            .map_err(err)?;
+    }
     for (i, (h, _)) in cols.iter().enumerate() {
-        let col = u16::try_from(i + 2).map_err(AppError::internal)?;
+        let col = u16::try_from(i + first).map_err(AppError::internal)?;
         sheet
             .write_string_with_format(head_row, col, h, &header)
             .map_err(err)?;
         sheet.set_column_width(col, 14).map_err(err)?;
     }
     sheet.set_column_width(1, 36).map_err(err)?;
-    for (n, (key, name, figures)) in lines(report).into_iter().enumerate() {
+    for (n, (text, figures)) in lines(report).into_iter().enumerate() {
         let row = head_row + 1 + u32::try_from(n).map_err(AppError::internal)?;
-        sheet.write_string(row, 0, key).map_err(err)?;
-        sheet.write_string(row, 1, name).map_err(err)?;
+        for (i, t) in text.iter().enumerate() {
+            let col = u16::try_from(i).map_err(AppError::internal)?;
+            sheet.write_string(row, col, t).map_err(err)?;
+        }
         for (i, (h, read)) in cols.iter().enumerate() {
-            let col = u16::try_from(i + 2).map_err(AppError::internal)?;
+            let col = u16::try_from(i + first).map_err(AppError::internal)?;
             let format = if h == COVERAGE { &percent } else { &integer };
             sheet
                 .write_number_with_format(row, col, read(figures), format)
@@ -184,4 +317,34 @@ pub fn xlsx(report: &MonthlyReport) -> AppResult<Vec<u8>> {
     }
     sheet.set_freeze_panes(head_row + 1, 2).map_err(err)?;
     book.save_to_buffer().map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_text;
+
+    #[test]
+    fn cells_that_spreadsheets_read_as_formulas_are_neutralised() {
+        for bad in [
+            "=HYPERLINK(\"http://x\",\"y\")",
+            "+cmd|'/C calc'!A0",
+            "-1+1",
+            "@SUM(1)",
+            "\tx",
+            "\rx",
+            "\nx",
+            "\0x",
+            " =1+1",
+            "\u{a0}@SUM(1)",
+            "＝1+1",
+            "＋1",
+            "－1",
+            "＠SUM(1)",
+        ] {
+            assert_eq!(csv_text(bad), format!("'{bad}"), "{bad:?}");
+        }
+        for good in ["Thôn 1", "", " Thôn", "1-2", "'quoted", "Tổ CNCĐ", "a=b"] {
+            assert_eq!(csv_text(good), good, "{good:?}");
+        }
+    }
 }

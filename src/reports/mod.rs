@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::db::reports::{self as agg, Area, Counts, Grouping};
-use crate::db::schema::{admin_units, assistance_categories, teams, villages};
+use crate::db::schema::{admin_units, assistance_categories};
 use crate::error::{AppError, AppResult};
 
 pub const OUTCOMES: [&str; 4] = ["done", "partly_done", "referred", "could_not_help"];
@@ -56,9 +56,16 @@ pub struct Figures {
 pub struct ReportRow {
     /// `province`, `commune`, `village` or `team`.
     pub kind: String,
-    /// Official code, or the id of a village or team.
+    /// Official code, or the id of a village or team; `none` for the row of what belongs to
+    /// no village (village rows) or to no team (team rows).
     pub key: String,
     pub name: String,
+    /// True when the row's figures are those frozen at approval: every row of an approved
+    /// commune report served frozen; a commune row of an approved month in a province report; a
+    /// province row whose every commune is approved (other province rows mix frozen communes
+    /// with live ones).
+    #[serde(default)]
+    pub frozen: bool,
     pub figures: Figures,
 }
 
@@ -225,8 +232,7 @@ fn figures_by_key(
         );
     }
     for f in out.values_mut() {
-        f.village_coverage =
-            (f.villages > 0).then(|| f.villages_with_team as f64 / f.villages as f64);
+        f.village_coverage = coverage(f);
     }
     out
 }
@@ -271,34 +277,140 @@ pub fn unit_of(conn: &mut PgConnection, code: &str) -> AppResult<(UnitRef, Area)
     ))
 }
 
-/// One kind of row of a report: how to group, the kind's name, and the (key, name) of each row.
-type ChildRows = (Grouping, String, Vec<(String, String)>);
+/// The key of the row holding what belongs to no village or no team.
+pub const NONE_KEY: &str = "none";
 
-/// Computes the live report of `area` for `month`.
+/// The name of every category by code (for the headers of exported files).
+pub fn category_names(
+    conn: &mut PgConnection,
+) -> QueryResult<std::collections::HashMap<String, String>> {
+    Ok(assistance_categories::table
+        .select((assistance_categories::code, assistance_categories::name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect())
+}
+
+fn categories(conn: &mut PgConnection) -> QueryResult<Vec<String>> {
+    assistance_categories::table
+        .select(assistance_categories::code)
+        .order((
+            assistance_categories::sort_order.asc(),
+            assistance_categories::code.asc(),
+        ))
+        .load(conn)
+}
+
+/// Rows of one grouping of a commune: every village (team) that existed in the month or holds
+/// figures of it, then the row of what belongs to none, so the rows add up to the totals.
+fn commune_rows(
+    conn: &mut PgConnection,
+    area: &Area,
+    commune: &str,
+    grouping: Grouping,
+    month: NaiveDate,
+    categories: &[String],
+) -> AppResult<Vec<ReportRow>> {
+    let counts = agg::counts(conn, area, grouping, month)?;
+    let mut with_data: Vec<i64> = counts
+        .figures
+        .values()
+        .flat_map(|m| m.iter().filter(|(_, n)| **n != 0).map(|(k, _)| k))
+        .chain(counts.logs.iter().map(|r| &r.key))
+        .filter_map(|k| k.parse::<i64>().ok())
+        .filter(|id| *id != 0)
+        .collect();
+    with_data.sort_unstable();
+    with_data.dedup();
+    let units = agg::row_units(conn, grouping, commune, month, &with_data)?;
+    let (kind, none_name) = match grouping {
+        Grouping::Team => ("team", "Không thuộc tổ nào"),
+        _ => ("village", "Không thuộc thôn, tổ dân phố nào"),
+    };
+    let mut keys: Vec<String> = units.iter().map(|(id, _)| id.to_string()).collect();
+    keys.push("0".into());
+    let mut figures = figures_by_key(&counts, &keys, categories);
+    let mut rows: Vec<ReportRow> = units
+        .into_iter()
+        .map(|(id, name)| ReportRow {
+            kind: kind.into(),
+            figures: figures
+                .remove(&id.to_string())
+                .unwrap_or_else(|| empty_figures(categories)),
+            key: id.to_string(),
+            name,
+            frozen: false,
+        })
+        .collect();
+    rows.push(ReportRow {
+        kind: kind.into(),
+        key: NONE_KEY.into(),
+        name: none_name.into(),
+        frozen: false,
+        figures: figures
+            .remove("0")
+            .unwrap_or_else(|| empty_figures(categories)),
+    });
+    Ok(rows)
+}
+
+/// Rows keyed by official code, with zeros for units without activity.
+fn unit_rows(
+    conn: &mut PgConnection,
+    area: &Area,
+    grouping: Grouping,
+    kind: &str,
+    units: Vec<(String, String)>,
+    month: NaiveDate,
+    categories: &[String],
+) -> AppResult<Vec<ReportRow>> {
+    let keys: Vec<String> = units.iter().map(|(k, _)| k.clone()).collect();
+    let counts = agg::counts(conn, area, grouping, month)?;
+    let mut figures = figures_by_key(&counts, &keys, categories);
+    Ok(units
+        .into_iter()
+        .map(|(key, name)| ReportRow {
+            kind: kind.into(),
+            figures: figures
+                .remove(&key)
+                .unwrap_or_else(|| empty_figures(categories)),
+            key,
+            name,
+            frozen: false,
+        })
+        .collect())
+}
+
+fn frozen_figures(value: serde_json::Value) -> AppResult<Figures> {
+    serde_json::from_value(value).map_err(AppError::internal)
+}
+
+/// Computes the report of `area` for `month`: live figures, except that a province's or the
+/// country's report takes the frozen figures of every approved commune month, so an approved
+/// month reads the same in every report.
 pub fn live(
     conn: &mut PgConnection,
     unit: UnitRef,
     area: &Area,
     month: NaiveDate,
 ) -> AppResult<MonthlyReport> {
-    let categories: Vec<String> = assistance_categories::table
-        .select(assistance_categories::code)
-        .order((
-            assistance_categories::sort_order.asc(),
-            assistance_categories::code.asc(),
-        ))
-        .load(conn)?;
-    let (own, children): (Grouping, Vec<ChildRows>) = match area {
-        Area::Country => {
-            let provinces = admin_units::table
-                .filter(admin_units::level.eq("province"))
-                .select((admin_units::code, admin_units::name))
-                .order(admin_units::code.asc())
-                .load(conn)?;
-            (
-                Grouping::Province,
-                vec![(Grouping::Province, "province".into(), provinces)],
-            )
+    let categories = categories(conn)?;
+    let (totals, rows) = match area {
+        Area::Commune(c) => {
+            let counts = agg::counts(conn, area, Grouping::Commune, month)?;
+            let totals = figures_by_key(&counts, std::slice::from_ref(c), &categories)
+                .remove(c)
+                .unwrap_or_else(|| empty_figures(&categories));
+            let mut rows = commune_rows(conn, area, c, Grouping::Village, month, &categories)?;
+            rows.extend(commune_rows(
+                conn,
+                area,
+                c,
+                Grouping::Team,
+                month,
+                &categories,
+            )?);
+            (totals, rows)
         }
         Area::Province(p) => {
             let communes = admin_units::table
@@ -307,74 +419,71 @@ pub fn live(
                 .select((admin_units::code, admin_units::name))
                 .order(admin_units::code.asc())
                 .load(conn)?;
-            (
-                Grouping::Province,
-                vec![(Grouping::Commune, "commune".into(), communes)],
-            )
-        }
-        Area::Commune(c) => {
-            let vs: Vec<(i64, String)> = villages::table
-                .filter(villages::commune_code.eq(c))
-                .filter(villages::archived_at.is_null())
-                .select((villages::id, villages::name))
-                .order(villages::id.asc())
-                .load(conn)?;
-            let ts: Vec<(i64, String)> = teams::table
-                .filter(teams::commune_code.eq(c))
-                .filter(teams::archived_at.is_null())
-                .select((teams::id, teams::name))
-                .order(teams::id.asc())
-                .load(conn)?;
-            let named = |rows: Vec<(i64, String)>| {
-                rows.into_iter()
-                    .map(|(id, n)| (id.to_string(), n))
-                    .collect()
-            };
-            (
+            let mut rows = unit_rows(
+                conn,
+                area,
                 Grouping::Commune,
-                vec![
-                    (Grouping::Village, "village".into(), named(vs)),
-                    (Grouping::Team, "team".into(), named(ts)),
-                ],
-            )
+                "commune",
+                communes,
+                month,
+                &categories,
+            )?;
+            for (commune, _, totals) in agg::approved_totals(conn, area, month)? {
+                if let Some(row) = rows.iter_mut().find(|r| r.key == commune) {
+                    row.figures = frozen_figures(totals)?;
+                    row.frozen = true;
+                }
+            }
+            (sum_rows(&rows, &categories), rows)
         }
-    };
-    // A province's or the country's totals are the sum of its rows (every figure is additive
-    // across communes and provinces); a commune's rows (villages, teams) do not partition it.
-    let own_key = match area {
-        Area::Country | Area::Province(_) => None,
-        Area::Commune(c) => Some(c.clone()),
-    };
-    let totals = match &own_key {
-        Some(key) => {
-            let counts = agg::counts(conn, area, own, month)?;
-            figures_by_key(&counts, std::slice::from_ref(key), &categories)
-                .remove(key)
-                .unwrap_or_default()
+        Area::Country | Area::Communes(_) => {
+            let provinces = admin_units::table
+                .filter(admin_units::level.eq("province"))
+                .select((admin_units::code, admin_units::name))
+                .order(admin_units::code.asc())
+                .load(conn)?;
+            let mut rows = unit_rows(
+                conn,
+                area,
+                Grouping::Province,
+                "province",
+                provinces,
+                month,
+                &categories,
+            )?;
+            // Approved communes: their live figures out, their frozen ones in.
+            let approved = agg::approved_totals(conn, area, month)?;
+            if !approved.is_empty() {
+                let list: Vec<String> = approved.iter().map(|(c, _, _)| c.clone()).collect();
+                let live_part =
+                    agg::counts(conn, &Area::Communes(list), Grouping::Province, month)?;
+                let keys: Vec<String> = rows.iter().map(|r| r.key.clone()).collect();
+                let live_part = figures_by_key(&live_part, &keys, &categories);
+                let communes: Vec<(String, i64)> = admin_units::table
+                    .filter(admin_units::level.eq("commune"))
+                    .filter(admin_units::valid_to.is_null())
+                    .group_by(admin_units::province_code)
+                    .select((admin_units::province_code, diesel::dsl::count_star()))
+                    .load(conn)?;
+                for row in rows.iter_mut() {
+                    if let Some(f) = live_part.get(&row.key) {
+                        add_figures(&mut row.figures, f, -1);
+                    }
+                    let mut frozen = 0;
+                    for (_, _, totals) in approved.iter().filter(|(_, p, _)| *p == row.key) {
+                        add_figures(&mut row.figures, &frozen_figures(totals.clone())?, 1);
+                        frozen += 1;
+                    }
+                    let all = communes
+                        .iter()
+                        .find(|(p, _)| *p == row.key)
+                        .map_or(0, |(_, n)| *n);
+                    row.frozen = all > 0 && frozen >= all;
+                    row.figures.village_coverage = coverage(&row.figures);
+                }
+            }
+            (sum_rows(&rows, &categories), rows)
         }
-        None => Figures::default(),
-    };
-    let mut rows = Vec::new();
-    for (grouping, kind, list) in children {
-        let keys: Vec<String> = list.iter().map(|(k, _)| k.clone()).collect();
-        let counts = agg::counts(conn, area, grouping, month)?;
-        let mut figures = figures_by_key(&counts, &keys, &categories);
-        for (key, name) in list {
-            let f = figures
-                .remove(&key)
-                .unwrap_or_else(|| empty_figures(&categories));
-            rows.push(ReportRow {
-                kind: kind.clone(),
-                key,
-                name,
-                figures: f,
-            });
-        }
-    }
-    let totals = if own_key.is_none() {
-        sum_rows(&rows, &categories)
-    } else {
-        totals
     };
     Ok(MonthlyReport {
         unit,
@@ -387,38 +496,46 @@ pub fn live(
     })
 }
 
+fn coverage(f: &Figures) -> Option<f64> {
+    (f.villages > 0).then(|| f.villages_with_team as f64 / f.villages as f64)
+}
+
+/// Adds (`sign` 1) or takes away (`sign` -1) the figures `f` from `t`.
+fn add_figures(t: &mut Figures, f: &Figures, sign: i64) {
+    t.teams_active += sign * f.teams_active;
+    t.members_active += sign * f.members_active;
+    t.members_joined += sign * f.members_joined;
+    t.members_left += sign * f.members_left;
+    t.members_logging += sign * f.members_logging;
+    t.villages += sign * f.villages;
+    t.villages_with_team += sign * f.villages_with_team;
+    t.member_trainings += sign * f.member_trainings;
+    t.citizen_classes += sign * f.citizen_classes;
+    t.attendance_attended += sign * f.attendance_attended;
+    t.attendance_completed += sign * f.attendance_completed;
+    t.class_participants += sign * f.class_participants;
+    t.logs += sign * f.logs;
+    t.citizens_helped += sign * f.citizens_helped;
+    for (map, into) in [
+        (&f.by_category, &mut t.by_category),
+        (&f.by_outcome, &mut t.by_outcome),
+        (&f.by_channel, &mut t.by_channel),
+        (&f.by_sex, &mut t.by_sex),
+        (&f.by_age_band, &mut t.by_age_band),
+    ] {
+        for (k, v) in map {
+            add(into, k, sign * v.logs, sign * v.citizens);
+        }
+    }
+}
+
 /// Totals as the sum of rows that partition the unit (communes of a province, provinces).
 fn sum_rows(rows: &[ReportRow], categories: &[String]) -> Figures {
     let mut t = empty_figures(categories);
     for r in rows {
-        let f = &r.figures;
-        t.teams_active += f.teams_active;
-        t.members_active += f.members_active;
-        t.members_joined += f.members_joined;
-        t.members_left += f.members_left;
-        t.members_logging += f.members_logging;
-        t.villages += f.villages;
-        t.villages_with_team += f.villages_with_team;
-        t.member_trainings += f.member_trainings;
-        t.citizen_classes += f.citizen_classes;
-        t.attendance_attended += f.attendance_attended;
-        t.attendance_completed += f.attendance_completed;
-        t.class_participants += f.class_participants;
-        t.logs += f.logs;
-        t.citizens_helped += f.citizens_helped;
-        for (map, into) in [
-            (&f.by_category, &mut t.by_category),
-            (&f.by_outcome, &mut t.by_outcome),
-            (&f.by_channel, &mut t.by_channel),
-            (&f.by_sex, &mut t.by_sex),
-            (&f.by_age_band, &mut t.by_age_band),
-        ] {
-            for (k, v) in map {
-                add(into, k, v.logs, v.citizens);
-            }
-        }
+        add_figures(&mut t, &r.figures, 1);
     }
-    t.village_coverage = (t.villages > 0).then(|| t.villages_with_team as f64 / t.villages as f64);
+    t.village_coverage = coverage(&t);
     t
 }
 

@@ -145,6 +145,22 @@ pub fn ensure_open(conn: &mut PgConnection, commune: &str, months: &[NaiveDate])
     }
 }
 
+/// A month is submitted (and approved) only once it is over in Vietnam time: the first
+/// submission can be made at 00:00 (Asia/Ho_Chi_Minh) on the 1st of the next month, so no
+/// approval ever locks days that have not happened yet.
+pub fn ensure_month_ended(month: NaiveDate, now: DateTime<Utc>) -> AppResult<()> {
+    if super::vn_month(now) > month {
+        return Ok(());
+    }
+    Err(AppError::Conflict {
+        code: "month_not_ended",
+        detail: format!(
+            "{} is not over yet (Vietnam time); its report can be submitted from the 1st of the next month",
+            month.format("%Y-%m")
+        ),
+    })
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
     Submit,
@@ -208,6 +224,9 @@ pub async fn transition(
             "required",
             "say why the report is returned or reopened",
         ));
+    }
+    if matches!(action, Action::Submit | Action::Approve) {
+        ensure_month_ended(month, Utc::now())?;
     }
     let caller = caller.clone();
     db::run(&state.pool, move |conn| {
@@ -352,15 +371,17 @@ pub async fn list(
     province: String,
     month: NaiveDate,
 ) -> AppResult<Vec<CommuneStatus>> {
-    let allowed = match caller.scope() {
-        crate::auth::Scope::Country => true,
-        crate::auth::Scope::Province(p) => p == province,
-        _ => false,
-    };
-    if !allowed {
-        return Err(AppError::forbidden(
-            "only the province's officers and admins list its communes' reports",
-        ));
+    // The role decides first (403); another province is out of scope, answered like a
+    // missing record (404).
+    match caller.scope() {
+        crate::auth::Scope::Country => {}
+        crate::auth::Scope::Province(p) if p == province => {}
+        crate::auth::Scope::Province(_) => return Err(AppError::not_found("province")),
+        _ => {
+            return Err(AppError::forbidden(
+                "only the province's officers and admins list its communes' reports",
+            ))
+        }
     }
     db::run_read(&state.reads, move |c| {
         let communes: Vec<(String, String)> = admin_units::table

@@ -14,6 +14,7 @@ mod openapi;
 mod partitions;
 mod registry;
 mod replica;
+mod report_figures;
 mod reports;
 mod scaleout;
 mod scope;

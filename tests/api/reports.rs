@@ -31,6 +31,20 @@ async fn report(app: &TestApp, token: &str, unit: &str, month: &str) -> Value {
     res.json().await.expect("json")
 }
 
+/// The fixture registers its village and team today; these tests report on 2025, so they
+/// date the registration back to before those months (reports count what existed then).
+fn registered_in_2025(app: &TestApp) {
+    use diesel::prelude::*;
+    let mut conn = app.db.conn();
+    for table in ["villages", "teams"] {
+        diesel::sql_query(format!(
+            "UPDATE {table} SET created_at = '2025-01-01T00:00:00+07:00'"
+        ))
+        .execute(&mut conn)
+        .expect("backdate");
+    }
+}
+
 async fn act(app: &TestApp, token: &str, path: &str, body: Option<Value>) -> reqwest::Response {
     let mut req = app.request(Method::POST, path).bearer_auth(token);
     if let Some(b) = body {
@@ -43,6 +57,7 @@ async fn act(app: &TestApp, token: &str, path: &str, body: Option<Value>) -> req
 async fn months_follow_vietnam_time_and_rows_are_never_missing() {
     let app = spawn_app().await;
     let f = field(&app).await;
+    registered_in_2025(&app);
     // 23:30 on 31 October in Hà Nội is 16:30 UTC; 00:30 on 1 November is 17:30 UTC on 31 October.
     assert_eq!(
         record(&app, &f, &at("2025-10-31T16:30:00Z")).await,
@@ -80,8 +95,14 @@ async fn months_follow_vietnam_time_and_rows_are_never_missing() {
         .iter()
         .map(|r| r["kind"].as_str().expect("k"))
         .collect();
-    assert_eq!(kinds, ["village", "team"]);
-    assert_eq!(oct["rows"][1]["figures"]["logs"], 1);
+    // A row per village and team, then the rows of what belongs to no village or no team.
+    assert_eq!(kinds, ["village", "village", "team", "team"]);
+    assert_eq!(oct["rows"][1]["key"], "none");
+    assert_eq!(
+        oct["rows"][1]["figures"]["logs"], 1,
+        "the log names no village"
+    );
+    assert_eq!(oct["rows"][2]["figures"]["logs"], 1);
 
     // The province report has a row for each of its communes, zeros included.
     let communes: Value = app
@@ -144,6 +165,7 @@ async fn bad_report_requests_are_refused() {
         assert_eq!(problem["errors"][0]["field"], field_name);
         assert_eq!(problem["errors"][0]["code"], code);
     }
+    // Out of scope answers 404 like any record outside the caller's scope.
     for unit in ["00008", "01", "VN"] {
         let res = app
             .get(
@@ -151,8 +173,32 @@ async fn bad_report_requests_are_refused() {
                 &f.officer,
             )
             .await;
-        assert_problem(res, StatusCode::FORBIDDEN, "outside_scope").await;
+        assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+        let res = app
+            .get(
+                &format!("/api/v1/reports/trend?unit={unit}&from=2025-09&to=2025-10"),
+                &f.officer,
+            )
+            .await;
+        assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
     }
+    let (_, other_province) = app
+        .user_with_token("hcm.officer", "province_officer", Some("79"), None)
+        .await;
+    let res = app
+        .get(
+            "/api/v1/reports/status?province=01&month=2025-10",
+            &other_province,
+        )
+        .await;
+    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    let res = app
+        .get(
+            "/api/v1/reports/monthly?unit=00004&month=2025-10",
+            &other_province,
+        )
+        .await;
+    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
     let res = app
         .get(
             "/api/v1/reports/monthly?unit=00004&month=2025-10",
@@ -166,6 +212,7 @@ async fn bad_report_requests_are_refused() {
 async fn approval_locks_the_month_and_freezes_the_figures() {
     let app = spawn_app().await;
     let f = field(&app).await;
+    registered_in_2025(&app);
     let (_, province) = app
         .user_with_token("hn.officer", "province_officer", Some("01"), None)
         .await;
@@ -370,6 +417,7 @@ async fn approval_locks_the_month_and_freezes_the_figures() {
 async fn exports_open_in_excel() {
     let app = spawn_app().await;
     let f = field(&app).await;
+    registered_in_2025(&app);
     assert_eq!(
         record(&app, &f, &at("2025-10-10T09:00:00+07:00")).await,
         StatusCode::CREATED

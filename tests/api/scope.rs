@@ -212,20 +212,25 @@ fn create_training(role: Role, t: Target) -> Expect {
     }
 }
 
-/// Reports of the commune of `t`: officers of that commune or above.
+/// Reports of the commune of `t`: officers of that commune or above; team accounts are
+/// refused by role (403); officers of other areas do not see it (404, like any record).
 fn read_report(role: Role, t: Target) -> Expect {
-    if create_in(role, t) == Expect::Allowed {
+    if !officer(role) {
+        Expect::Forbidden
+    } else if create_in(role, t) == Expect::Allowed {
         Expect::Allowed
     } else {
-        Expect::Forbidden
+        Expect::Hidden
     }
 }
 
-/// The status list of the province of `t`.
+/// The status list of the province of `t`: province officers and admins (others 403); another
+/// province is out of scope (404).
 fn province_status(role: Role, t: Target) -> Expect {
     match role {
         Role::Admin => Expect::Allowed,
         Role::Province if t != Target::X => Expect::Allowed,
+        Role::Province => Expect::Hidden,
         _ => Expect::Forbidden,
     }
 }

@@ -11,3 +11,108 @@ text_enum!(
 );
 text_enum!(AgeBand { Under18 => "under_18", From18To35 => "18_35", From36To59 => "36_59", Over60 => "60_plus" });
 text_enum!(Outcome { Done => "done", PartlyDone => "partly_done", Referred => "referred", CouldNotHelp => "could_not_help" });
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::db::months::{self, MonthKey};
+use crate::db::schema::members;
+use crate::error::{AppError, AppResult};
+
+/// The commune-month a record dated `at` counts in.
+pub(crate) fn month_key(commune: &str, at: DateTime<Utc>) -> MonthKey {
+    (commune.to_string(), crate::reports::vn_month(at))
+}
+
+/// The calendar day of `at` in Vietnam.
+pub(crate) fn vn_day(at: DateTime<Utc>) -> NaiveDate {
+    (at + chrono::Duration::hours(7)).date_naive()
+}
+
+/// Holds the commune-months a write touches (`db::months`) until the transaction ends and
+/// refuses the write when one of them is locked by an approved report (409 `month_locked`).
+pub(crate) fn hold_open(conn: &mut PgConnection, keys: &[MonthKey]) -> AppResult<()> {
+    match months::hold_shared(conn, keys)?.into_iter().min() {
+        Some((_, month)) => Err(crate::reports::workflow::month_locked_error(month)),
+        None => Ok(()),
+    }
+}
+
+/// One membership (a stint of a person in a team).
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = members, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct Stint {
+    pub id: i64,
+    pub person_id: Uuid,
+    pub team_id: i64,
+    pub commune_code: String,
+    pub province_code: String,
+    pub joined_on: NaiveDate,
+    pub left_on: Option<NaiveDate>,
+    pub user_id: Option<Uuid>,
+}
+
+/// Every live (not archived) membership of these people.
+pub(crate) fn stints_of(conn: &mut PgConnection, persons: &[Uuid]) -> QueryResult<Vec<Stint>> {
+    members::table
+        .filter(members::person_id.eq_any(persons))
+        .filter(members::archived_at.is_null())
+        .select(Stint::as_select())
+        .order(members::id.asc())
+        .load(conn)
+}
+
+/// The membership a person held on `day`: the one whose `joined_on..=left_on` holds the day,
+/// the later one on the day of a move (the old stint ends the day the new one starts). None
+/// held: a 422 on `field` saying whether the day is before joining, after leaving or between.
+pub(crate) fn stint_on<'a>(
+    stints: &'a [Stint],
+    person: Uuid,
+    day: NaiveDate,
+    field: &str,
+) -> Result<&'a Stint, crate::error::FieldError> {
+    use crate::error::FieldError;
+    let mine: Vec<&Stint> = stints.iter().filter(|s| s.person_id == person).collect();
+    if let Some(s) = mine
+        .iter()
+        .filter(|s| s.joined_on <= day && s.left_on.is_none_or(|l| day <= l))
+        .max_by_key(|s| (s.joined_on, s.id))
+    {
+        return Ok(s);
+    }
+    let first = mine.iter().map(|s| s.joined_on).min();
+    let last = mine.iter().map(|s| s.left_on).max().flatten();
+    let all_left = mine.iter().all(|s| s.left_on.is_some());
+    Err(match (first, last) {
+        (Some(j), _) if day < j => FieldError::new(
+            field,
+            "before_joined",
+            format!("the member joined on {j}, after {day}"),
+        ),
+        (_, Some(l)) if all_left && day > l => FieldError::new(
+            field,
+            "after_left",
+            format!("the member left on {l}, before {day}"),
+        ),
+        _ => FieldError::new(
+            field,
+            "not_a_member",
+            format!("the member belonged to no team on {day}"),
+        ),
+    })
+}
+
+/// A write to a record that is archived: 409 with the record's state.
+pub(crate) fn archived_error(what: &'static str, at: DateTime<Utc>) -> AppError {
+    AppError::Conflict {
+        code: match what {
+            "training" => "training_archived",
+            _ => "log_archived",
+        },
+        detail: format!(
+            "the {what} was archived at {}; restore it before changing it",
+            at.to_rfc3339()
+        ),
+    }
+}

@@ -241,6 +241,11 @@ pub async fn transition(
                     action.name()
                 )));
             }
+            // Approving and reopening lock or unlock the month: they wait for field-work
+            // writes in flight and keep new ones out until they commit (`db::months`).
+            if matches!(action, Action::Approve | Action::Reopen) {
+                crate::db::months::hold_exclusive(c, &code, month)?;
+            }
             // A first transition inserts the row; two at once collide on the primary key (409).
             let current = rp::table
                 .find((&code, month))

@@ -116,3 +116,60 @@ pub(crate) fn archived_error(what: &'static str, at: DateTime<Utc>) -> AppError 
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stint(id: i64, person: Uuid, joined: &str, left: Option<&str>) -> Stint {
+        let day = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").expect("date");
+        Stint {
+            id,
+            person_id: person,
+            team_id: id * 10,
+            commune_code: format!("{id:05}"),
+            province_code: "01".into(),
+            joined_on: day(joined),
+            left_on: left.map(day),
+            user_id: None,
+        }
+    }
+
+    #[test]
+    fn a_day_falls_in_the_membership_held_then() {
+        let (p, other) = (Uuid::new_v4(), Uuid::new_v4());
+        // Joined T1 on 2025-08-01, moved to T2 on 2026-11-20, left T2 on 2026-12-10,
+        // back in T3 from 2027-01-05; someone else in T4 all along.
+        let stints = [
+            stint(1, p, "2025-08-01", Some("2026-11-20")),
+            stint(2, p, "2026-11-20", Some("2026-12-10")),
+            stint(3, p, "2027-01-05", None),
+            stint(4, other, "2024-01-01", None),
+        ];
+        let cases = [
+            ("2025-07-31", Err("before_joined")),
+            ("2025-08-01", Ok(1)),
+            ("2026-11-10", Ok(1)),
+            ("2026-11-20", Ok(2)),
+            ("2026-12-10", Ok(2)),
+            ("2026-12-11", Err("not_a_member")),
+            ("2027-01-05", Ok(3)),
+            ("2030-01-01", Ok(3)),
+        ];
+        for (day, want) in cases {
+            let day = NaiveDate::parse_from_str(day, "%Y-%m-%d").expect("date");
+            let got = stint_on(&stints, p, day, "occurred_at")
+                .map(|s| s.id)
+                .map_err(|e| e.code);
+            assert_eq!(got, want.map_err(str::to_string), "{day}");
+        }
+        let left = [stint(5, p, "2025-08-01", Some("2025-09-30"))];
+        let day = NaiveDate::from_ymd_opt(2025, 10, 1).expect("date");
+        let err = stint_on(&left, p, day, "member_id").expect_err("after leaving");
+        assert_eq!(
+            (err.field.as_str(), err.code.as_str()),
+            ("member_id", "after_left")
+        );
+        assert!(stint_on(&stints, Uuid::new_v4(), day, "x").is_err());
+    }
+}

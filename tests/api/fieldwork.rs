@@ -1118,6 +1118,22 @@ async fn approval_and_concurrent_pushes_serialise_on_the_month() {
         }
         async move { req.send().await.expect("sent") }
     };
+    // Attendance at a training of that month races the approval too.
+    let training: Value = app
+        .post_json(
+            "/api/v1/trainings",
+            Some(&f.officer),
+            &json!({"title": "Tập huấn", "kind": "member_training", "mode": "in_person",
+                    "starts_at": "2026-10-05T08:00:00+07:00", "ends_at": "2026-10-05T10:00:00+07:00"}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let attendance = format!(
+        "/api/v1/trainings/{}/attendance",
+        training["id"].as_str().expect("id")
+    );
     let (mut landed, mut refused) = (0, 0);
     for round in 0..20 {
         let res = act(&f.officer, "submit").await;
@@ -1128,11 +1144,22 @@ async fn approval_and_concurrent_pushes_serialise_on_the_month() {
                 json!({"op": "create_log", "data": on(&at)})
             })
             .collect();
-        let (pushed, approved) = tokio::join!(
+        let status = ["attended", "completed"][round % 2];
+        let attend = app
+            .request(Method::PUT, &attendance)
+            .bearer_auth(&f.officer)
+            .json(&json!({"records": [{"member_id": f.leader_member, "status": status}]}))
+            .send();
+        let (pushed, approved, attended) = tokio::join!(
             push(&app, &f.member, Value::Array(items)),
-            act(&province, "approve")
+            act(&province, "approve"),
+            attend
         );
         assert_eq!(approved.status(), StatusCode::OK, "approve, round {round}");
+        let attended = attended.expect("sent");
+        if attended.status() != StatusCode::OK {
+            assert_problem(attended, StatusCode::CONFLICT, "month_locked").await;
+        }
         let summary = &pushed["summary"];
         if summary["created"] == 500 {
             landed += 1;

@@ -522,6 +522,13 @@ pub async fn set_archived(
         conn.transaction(|c| {
             let scope = log_scope(&caller);
             let current = store::lock(c, &scope, id)?.ok_or_else(|| AppError::not_found("log"))?;
+            if !archive && current.archived_at.is_some() {
+                let member_archived: bool = members::table
+                    .find(current.member_id)
+                    .select(members::archived_at.is_not_null())
+                    .first(c)?;
+                super::ensure_parent_live(member_archived, "membership of the log")?;
+            }
             let ctx = LogContext::load(c, &caller)?;
             ctx.may_archive(&current)?;
             crate::registry::check_version("log", current.version, expected)?;

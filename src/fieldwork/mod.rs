@@ -103,6 +103,18 @@ pub(crate) fn stint_on<'a>(
     })
 }
 
+/// Refuses to restore a record under an archived parent (409 `parent_archived`), as the
+/// register does.
+pub(crate) fn ensure_parent_live(archived: bool, what: &str) -> AppResult<()> {
+    if archived {
+        return Err(AppError::Conflict {
+            code: "parent_archived",
+            detail: format!("the {what} is archived; restore it first"),
+        });
+    }
+    Ok(())
+}
+
 /// A write to a record that is archived: 409 with the record's state.
 pub(crate) fn archived_error(what: &'static str, at: DateTime<Utc>) -> AppError {
     AppError::Conflict {

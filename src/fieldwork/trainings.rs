@@ -394,6 +394,24 @@ pub async fn set_archived(
             if archive == current.archived_at.is_some() {
                 return Ok(current);
             }
+            if !archive {
+                let team_archived = match current.team_id {
+                    Some(t) => teams::table
+                        .find(t)
+                        .select(teams::archived_at.is_not_null())
+                        .first(c)?,
+                    None => false,
+                };
+                super::ensure_parent_live(team_archived, "team of the training")?;
+                let village_archived = match current.village_id {
+                    Some(v) => villages::table
+                        .find(v)
+                        .select(villages::archived_at.is_not_null())
+                        .first(c)?,
+                    None => false,
+                };
+                super::ensure_parent_live(village_archived, "village of the training")?;
+            }
             ensure_open(c, &current.commune_code, &[current.starts_at])?;
             let after = store::set_archived(c, id, archive)?;
             audit::record(

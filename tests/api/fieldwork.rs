@@ -1094,6 +1094,45 @@ async fn archived_logs_are_not_edited_and_can_be_restored() {
         .await
         .expect("sent");
     assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
+
+    // Not under an archived membership (as the register's records).
+    let other = with(
+        on("2026-08-10T09:00:00+07:00"),
+        "member_id",
+        json!(f.member_member),
+    );
+    let other_path = format!(
+        "/api/v1/assistance-logs/{}",
+        other["id"].as_str().expect("id")
+    );
+    let res = app
+        .post_json("/api/v1/assistance-logs", Some(&f.leader), &other)
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    for path in [
+        other_path.clone(),
+        format!("/api/v1/members/{}", f.member_member),
+    ] {
+        let token = if path.contains("members") {
+            &f.officer
+        } else {
+            &f.leader
+        };
+        let res = app
+            .request(Method::DELETE, &path)
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+    }
+    let res = app
+        .request(Method::POST, &format!("{other_path}/restore"))
+        .bearer_auth(&f.leader)
+        .send()
+        .await
+        .expect("sent");
+    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
 }
 
 /// Figures of a report that approval freezes (the rest says when and by whom).

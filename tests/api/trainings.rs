@@ -593,4 +593,51 @@ async fn archived_trainings_are_not_edited_and_can_be_restored() {
         .map(|e| e["action"].as_str().expect("a"))
         .collect();
     assert_eq!(actions, ["restore", "archive"]);
+
+    // Not under an archived village (as the register's records).
+    let village: Value = app
+        .post_json(
+            "/api/v1/villages",
+            Some(&f.officer),
+            &json!({"name": "Thôn Mới", "kind": "thon"}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let mut body = training_on("2026-09-15");
+    body["village_id"] = village["id"].clone();
+    let there: Value = app
+        .post_json("/api/v1/trainings", Some(&f.officer), &body)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let there = format!("/api/v1/trainings/{}", there["id"].as_str().expect("id"));
+    let village = format!("/api/v1/villages/{}", village["id"]);
+    for path in [&there, &village] {
+        let res = app
+            .request(Method::DELETE, path)
+            .bearer_auth(&f.officer)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+    }
+    let res = app
+        .request(Method::POST, &format!("{there}/restore"))
+        .bearer_auth(&f.officer)
+        .send()
+        .await
+        .expect("sent");
+    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
+    for path in [&village, &there] {
+        let res = app
+            .request(Method::POST, &format!("{path}/restore"))
+            .bearer_auth(&f.officer)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+    }
 }

@@ -73,12 +73,12 @@ pub fn hold_attendance(conn: &mut PgConnection, training: &Training) -> AppResul
 }
 
 /// The same member twice in one request (or one sync batch).
-pub fn duplicate_attendance(field: &str, member_id: i64) -> AppError {
-    AppError::field(
+pub fn duplicate_attendance(field: impl Into<String>, member_id: i64) -> AppError {
+    AppError::Validation(vec![FieldError::new(
         field,
         "duplicate",
         format!("member {member_id} appears more than once; send one record per member"),
-    )
+    )])
 }
 
 /// Officers in scope, and a team leader for its own commune and team.
@@ -471,25 +471,26 @@ pub fn record_attendance(
     check_attendable(training)?;
     require_organiser(caller)?;
     // The membership the person held on the training's day, in the training's commune.
-    let named: Option<uuid::Uuid> = members::table
+    let named: Option<Uuid> = members::table
         .filter(members::id.eq(input.member_id))
         .filter(members::archived_at.is_null())
         .select(members::person_id)
         .first(conn)
         .optional()?;
-    let stints = match named {
-        Some(person) => super::stints_of(conn, &[person])?,
-        None => Vec::new(),
+    let unknown = || {
+        AppError::field(
+            "member_id",
+            "unknown_member",
+            "no member of the training's commune has this id",
+        )
     };
+    let person = named.ok_or_else(unknown)?;
+    let stints = super::stints_of(conn, &[person])?;
     if !stints
         .iter()
         .any(|s| s.commune_code == training.commune_code)
     {
-        return Err(AppError::field(
-            "member_id",
-            "unknown_member",
-            "no member of the training's commune has this id",
-        ));
+        return Err(unknown());
     }
     let leads = |team_id: i64| caller.role != Role::TeamLeader || Some(team_id) == caller.team_id;
     if !stints.iter().any(|s| leads(s.team_id)) {
@@ -498,15 +499,8 @@ pub fn record_attendance(
         ));
     }
     let day = super::vn_day(training.starts_at);
-    let member = stints
-        .iter()
-        .find(|s| s.id == input.member_id)
-        .map(|s| s.person_id)
-        .ok_or_else(|| AppError::internal("member vanished"))
-        .and_then(|person| {
-            super::stint_on(&stints, person, day, "member_id")
-                .map_err(|e| AppError::Validation(vec![e]))
-        })?;
+    let member = super::stint_on(&stints, person, day, "member_id")
+        .map_err(|e| AppError::Validation(vec![e]))?;
     if member.commune_code != training.commune_code {
         return Err(AppError::field(
             "member_id",
@@ -573,18 +567,15 @@ pub async fn put_attendance(
             let training = store::lock(c, &caller.scope(), id)?.ok_or_else(not_found)?;
             require_organiser(&caller)?;
             let mut named = HashSet::new();
-            let twice: Vec<FieldError> = records
+            if let Some((i, r)) = records
                 .iter()
                 .enumerate()
-                .filter(|(_, r)| !named.insert(r.member_id))
-                .map(|(i, r)| field_of(duplicate_attendance("member_id", r.member_id), i))
-                .flat_map(|e| match e {
-                    AppError::Validation(f) => f,
-                    _ => Vec::new(),
-                })
-                .collect();
-            if !twice.is_empty() {
-                return Err(AppError::Validation(twice));
+                .find(|(_, r)| !named.insert(r.member_id))
+            {
+                return Err(duplicate_attendance(
+                    format!("records[{i}].member_id"),
+                    r.member_id,
+                ));
             }
             check_attendable(&training)?;
             hold_attendance(c, &training)?;

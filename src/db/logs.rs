@@ -66,6 +66,11 @@ pub struct NewLog {
 #[diesel(table_name = logs)]
 pub struct LogChanges {
     pub occurred_at: Option<DateTime<Utc>>,
+    /// Set when a new date falls in another membership of the same person.
+    pub member_id: Option<i64>,
+    pub team_id: Option<i64>,
+    pub commune_code: Option<String>,
+    pub province_code: Option<String>,
     pub village_id: Option<Option<i64>>,
     pub category_code: Option<String>,
     pub channel: Option<String>,
@@ -82,6 +87,9 @@ pub struct LogScope {
     pub scope: Scope,
     /// For team members: only logs of the memberships linked to this account.
     pub own_user: Option<Uuid>,
+    /// For team accounts: logs this account recorded stay its own when a move took their
+    /// membership out of its scope (one by id; lists keep to the scope).
+    pub author: Option<Uuid>,
 }
 
 #[derive(Debug, Default)]
@@ -167,11 +175,20 @@ pub fn list(
 }
 
 pub fn get(conn: &mut PgConnection, s: &LogScope, id: Uuid) -> QueryResult<Option<AssistanceLog>> {
-    scoped(s)
+    let found = scoped(s)
         .filter(logs::id.eq(id))
         .select(AssistanceLog::as_select())
         .first(conn)
-        .optional()
+        .optional()?;
+    match (found, s.author) {
+        (None, Some(author)) => logs::table
+            .filter(logs::id.eq(id))
+            .filter(logs::created_by.eq(author))
+            .select(AssistanceLog::as_select())
+            .first(conn)
+            .optional(),
+        (found, _) => Ok(found),
+    }
 }
 
 /// Which of `ids` stored logs have, whoever may see them: one probe of `log_ids` per id,
@@ -262,10 +279,23 @@ pub fn get_visible(
     if !rest.is_empty() {
         found.extend(
             scoped(s)
-                .filter(logs::id.eq_any(rest))
+                .filter(logs::id.eq_any(&rest))
                 .select(AssistanceLog::as_select())
                 .load(conn)?,
         );
+    }
+    if let Some(author) = s.author {
+        let got: HashSet<Uuid> = found.iter().map(|l| l.id).collect();
+        let rest: Vec<Uuid> = rest.into_iter().filter(|i| !got.contains(i)).collect();
+        if !rest.is_empty() {
+            found.extend(
+                logs::table
+                    .filter(logs::id.eq_any(rest))
+                    .filter(logs::created_by.eq(author))
+                    .select(AssistanceLog::as_select())
+                    .load(conn)?,
+            );
+        }
     }
     Ok(found)
 }

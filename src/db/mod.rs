@@ -5,6 +5,7 @@ pub mod audit;
 pub mod categories;
 pub mod logs;
 pub mod members;
+pub mod months;
 pub mod partitions;
 pub mod reports;
 pub mod schema;

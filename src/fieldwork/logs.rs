@@ -1,17 +1,18 @@
 //! Rules for assistance logs, shared by the REST routes and the sync push.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::privacy::note_problem;
-use super::{AgeBand, Channel, Outcome};
+use super::{hold_open, month_key, AgeBand, Channel, Outcome, Stint};
 use crate::auth::{Caller, Role};
 use crate::db::logs::{self as store, AssistanceLog, LogChanges, LogFilter, LogScope, NewLog};
+use crate::db::months::MonthKey;
 use crate::db::schema::{assistance_categories as cat, members, villages};
-use crate::db::{self, Page};
+use crate::db::{self, audit, Page};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::registry::Sex;
 use crate::state::AppState;
@@ -49,32 +50,28 @@ pub struct LogPatch {
     pub note: Option<Option<String>>,
 }
 
-#[derive(Clone, Debug)]
-struct MemberInfo {
-    team_id: i64,
-    commune_code: String,
-    province_code: String,
-}
-
 /// What a caller's logs are checked against, loaded once per request or batch.
 pub struct LogContext {
     caller: Caller,
-    /// Active memberships the caller may log for.
-    members: HashMap<i64, MemberInfo>,
-    /// The caller's own active membership, the default author of its logs.
+    /// Every live membership (past and present) of the people the caller may log for: a
+    /// log belongs to the one its person held on the day it happened.
+    stints: Vec<Stint>,
+    /// Membership id → index in `stints`.
+    by_id: HashMap<i64, usize>,
+    /// The caller's own membership, the default author of its logs.
     own_member: Option<i64>,
-    /// Live villages of the caller's commune.
+    /// Live villages of the communes of those memberships: village id → commune.
     villages: HashMap<i64, String>,
     /// Category code → retired.
     categories: HashMap<String, bool>,
-    /// Months of the caller's commune locked by an approved report.
-    locked: HashSet<NaiveDate>,
 }
 
 pub fn log_scope(caller: &Caller) -> LogScope {
     LogScope {
         scope: caller.scope(),
         own_user: (caller.role == Role::TeamMember).then_some(caller.user_id),
+        author: matches!(caller.role, Role::TeamLeader | Role::TeamMember)
+            .then_some(caller.user_id),
     }
 }
 
@@ -94,43 +91,34 @@ impl LogContext {
         let team_id = caller
             .team_id
             .ok_or_else(|| AppError::internal("team role without team"))?;
+        // A member logs as itself (every stint of its person); a leader for the people of
+        // its team, past and present.
         let mut q = members::table
-            .filter(members::team_id.eq(team_id))
-            .filter(members::left_on.is_null())
             .filter(members::archived_at.is_null())
+            .select(members::person_id)
+            .distinct()
             .into_boxed();
-        if caller.role == Role::TeamMember {
-            q = q.filter(members::user_id.eq(caller.user_id));
-        }
-        let rows: Vec<(i64, i64, String, String, Option<Uuid>)> = q
-            .select((
-                members::id,
-                members::team_id,
-                members::commune_code,
-                members::province_code,
-                members::user_id,
-            ))
-            .load(conn)?;
-        let own_member = rows
+        q = if caller.role == Role::TeamMember {
+            q.filter(members::user_id.eq(caller.user_id))
+        } else {
+            q.filter(
+                members::team_id
+                    .eq(team_id)
+                    .or(members::user_id.eq(caller.user_id)),
+            )
+        };
+        let persons: Vec<Uuid> = q.load(conn)?;
+        let stints = super::stints_of(conn, &persons)?;
+        let own_member = stints
             .iter()
-            .find(|r| r.4 == Some(caller.user_id))
-            .map(|r| r.0);
-        let members = rows
-            .into_iter()
-            .map(|(id, team_id, commune_code, province_code, _)| {
-                (
-                    id,
-                    MemberInfo {
-                        team_id,
-                        commune_code,
-                        province_code,
-                    },
-                )
-            })
-            .collect();
-        let commune = caller.unit_code.clone().unwrap_or_default();
+            .filter(|s| s.user_id == Some(caller.user_id))
+            .max_by_key(|s| (s.left_on.is_none(), s.joined_on, s.id))
+            .map(|s| s.id);
+        let by_id = stints.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
+        let mut communes: Vec<String> = stints.iter().map(|s| s.commune_code.clone()).collect();
+        communes.extend(caller.unit_code.clone());
         let villages = villages::table
-            .filter(villages::commune_code.eq(&commune))
+            .filter(villages::commune_code.eq_any(communes))
             .filter(villages::archived_at.is_null())
             .select((villages::id, villages::commune_code))
             .load::<(i64, String)>(conn)?
@@ -141,15 +129,45 @@ impl LogContext {
             .load::<(String, bool)>(conn)?
             .into_iter()
             .collect();
-        let locked = crate::reports::workflow::locked_months(conn, &commune)?;
         Ok(LogContext {
             caller: caller.clone(),
-            members,
+            stints,
+            by_id,
             own_member,
             villages,
             categories,
-            locked,
         })
+    }
+
+    fn stint(&self, id: i64) -> Option<&Stint> {
+        self.by_id.get(&id).map(|i| &self.stints[*i])
+    }
+
+    /// Whether the stint is the caller's own or (for a leader) one in the leader's team.
+    fn may_log_for(&self, stint: &Stint) -> bool {
+        let own = self
+            .own_member
+            .and_then(|m| self.stint(m))
+            .is_some_and(|o| o.person_id == stint.person_id);
+        own || (self.caller.role == Role::TeamLeader && Some(stint.team_id) == self.caller.team_id)
+    }
+
+    /// The membership `person` held when `at` happened, which the caller may log for.
+    fn stint_at(&self, person: Uuid, at: DateTime<Utc>) -> Result<&Stint, FieldError> {
+        let stint = super::stint_on(&self.stints, person, super::vn_day(at), "occurred_at")?;
+        if self.may_log_for(stint) {
+            Ok(stint)
+        } else {
+            Err(FieldError::new(
+                "member_id",
+                "other_team",
+                format!(
+                    "on {} this member belonged to team {}, not yours",
+                    super::vn_day(at),
+                    stint.team_id
+                ),
+            ))
+        }
     }
 
     fn check_common(
@@ -229,32 +247,18 @@ impl LogContext {
         }
     }
 
-    /// Refuses a change that touches a month locked by an approved report.
-    fn ensure_open(&self, dates: &[DateTime<Utc>]) -> AppResult<()> {
-        match dates
-            .iter()
-            .map(|d| crate::reports::vn_month(*d))
-            .find(|m| self.locked.contains(m))
-        {
-            Some(m) => Err(crate::reports::workflow::month_locked_error(m)),
-            None => Ok(()),
-        }
-    }
-
-    /// Checks a new log completely, without touching the database.
+    /// Checks a new log completely, without touching the database. The log goes to the
+    /// membership its member's person held on the day it happened.
     pub fn new_log(&self, input: &LogInput, device_id: Option<&str>) -> AppResult<NewLog> {
         let mut errors = Vec::new();
-        let member_id = match input.member_id.or(self.own_member) {
-            Some(m) => m,
-            None => {
-                return Err(AppError::field(
-                    "member_id",
-                    "required",
-                    "this account is not linked to an active member",
-                ))
-            }
+        let Some(named) = input.member_id.or(self.own_member) else {
+            return Err(AppError::field(
+                "member_id",
+                "required",
+                "this account is not linked to a member",
+            ));
         };
-        let Some(member) = self.members.get(&member_id) else {
+        let Some(named) = self.stint(named).filter(|s| self.may_log_for_person(s)) else {
             return Err(if self.caller.role == Role::TeamMember {
                 AppError::Forbidden {
                     code: "own_logs_only",
@@ -264,9 +268,17 @@ impl LogContext {
                 AppError::field(
                     "member_id",
                     "unknown_member",
-                    "no active member of your team has this id",
+                    "no member of your team has this id",
                 )
             });
+        };
+        let at = input.occurred_at.with_timezone(&Utc);
+        let member = match self.stint_at(named.person_id, at) {
+            Ok(m) => m,
+            Err(e) => {
+                errors.push(e);
+                named
+            }
         };
         self.check_common(
             &mut errors,
@@ -280,11 +292,10 @@ impl LogContext {
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
-        self.ensure_open(&[input.occurred_at.with_timezone(&Utc)])?;
         Ok(NewLog {
             id: input.id,
-            occurred_at: input.occurred_at.with_timezone(&Utc),
-            member_id,
+            occurred_at: at,
+            member_id: member.id,
             team_id: member.team_id,
             commune_code: member.commune_code.clone(),
             province_code: member.province_code.clone(),
@@ -305,22 +316,48 @@ impl LogContext {
         })
     }
 
-    /// Checks an edit of `current` and turns it into column changes.
+    /// A person the caller may log for: itself, or (a leader) someone of its team.
+    fn may_log_for_person(&self, stint: &Stint) -> bool {
+        self.stints
+            .iter()
+            .any(|s| s.person_id == stint.person_id && self.may_log_for(s))
+    }
+
+    /// Checks an edit of `current` (live, not archived) and turns it into column changes. A
+    /// new date moves the log to the membership held then.
     pub fn changes(&self, current: &AssistanceLog, patch: &LogPatch) -> AppResult<LogChanges> {
-        if !self.members.contains_key(&current.member_id) {
+        let Some(author) = self
+            .stint(current.member_id)
+            .filter(|s| self.may_log_for(s))
+        else {
             return Err(AppError::Forbidden {
                 code: "own_logs_only",
-                detail:
-                    "you can edit only logs of your own (or, as leader, your team's active members)"
-                        .into(),
+                detail: "you can edit only logs of your own (or, as leader, your team's members)"
+                    .into(),
             });
+        };
+        if let Some(at) = current.archived_at {
+            return Err(super::archived_error("log", at));
         }
         let mut errors = Vec::new();
+        let mut member = author;
+        if let Some(at) = patch.occurred_at {
+            match self.stint_at(author.person_id, at.with_timezone(&Utc)) {
+                Ok(m) => member = m,
+                Err(e) => errors.push(e),
+            }
+        }
+        // A log that keeps its village but changes commune must name a village there.
+        let village = match patch.village_id {
+            Some(v) => v,
+            None if member.commune_code != current.commune_code => current.village_id,
+            None => None,
+        };
         self.check_common(
             &mut errors,
             patch.occurred_at.as_ref(),
-            patch.village_id.flatten(),
-            &current.commune_code,
+            village,
+            &member.commune_code,
             patch.citizens_helped,
             patch.note.as_ref().and_then(|n| n.as_deref()),
         );
@@ -334,11 +371,13 @@ impl LogContext {
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
-        let mut dates = vec![current.occurred_at];
-        dates.extend(patch.occurred_at.map(|t| t.with_timezone(&Utc)));
-        self.ensure_open(&dates)?;
+        let moved = member.id != current.member_id;
         Ok(LogChanges {
             occurred_at: patch.occurred_at.map(|t| t.with_timezone(&Utc)),
+            member_id: moved.then_some(member.id),
+            team_id: moved.then_some(member.team_id),
+            commune_code: moved.then(|| member.commune_code.clone()),
+            province_code: moved.then(|| member.province_code.clone()),
             village_id: patch.village_id,
             category_code: patch.category_code.clone(),
             channel: patch.channel.map(|c| c.as_str().to_string()),
@@ -354,6 +393,32 @@ impl LogContext {
                 .map(|n| n.map(|n| n.trim().to_string()).filter(|n| !n.is_empty())),
         })
     }
+
+    /// May the caller archive or restore this log (its own, or its team's as leader)?
+    pub fn may_archive(&self, current: &AssistanceLog) -> AppResult<()> {
+        match self.stint(current.member_id) {
+            Some(s) if self.may_log_for(s) => Ok(()),
+            _ => Err(AppError::Forbidden {
+                code: "own_logs_only",
+                detail:
+                    "you can archive only logs of your own (or, as leader, your team's members)"
+                        .into(),
+            }),
+        }
+    }
+}
+
+/// The commune-months a log and its edit touch.
+pub(crate) fn log_months(current: &AssistanceLog, changes: &LogChanges) -> Vec<MonthKey> {
+    let mut keys = vec![month_key(&current.commune_code, current.occurred_at)];
+    keys.push(month_key(
+        changes
+            .commune_code
+            .as_deref()
+            .unwrap_or(&current.commune_code),
+        changes.occurred_at.unwrap_or(current.occurred_at),
+    ));
+    keys
 }
 
 /// The result of creating a log whose id may already exist.
@@ -386,6 +451,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: LogInput) -> AppRe
                 return Ok(Created::Duplicate(existing(c, &scope, input.id)?));
             }
             let new = ctx.new_log(&input, None)?;
+            hold_open(c, &[month_key(&new.commune_code, new.occurred_at)])?;
             let inserted = store::insert_new(c, std::slice::from_ref(&new))?;
             let log = existing(c, &scope, input.id)?;
             Ok(if inserted.is_empty() {
@@ -434,12 +500,16 @@ pub async fn update(
             let ctx = LogContext::load(c, &caller)?;
             crate::registry::check_version("log", current.version, expected)?;
             let changes = ctx.changes(&current, &patch)?;
+            hold_open(c, &log_months(&current, &changes))?;
             Ok(store::update(c, id, &changes)?)
         })
     })
     .await
 }
 
+/// Archives (`archive = true`) or restores a log, like the register's records: within the
+/// caller's scope (404), its own or its team's (403), at the expected version (412), in an
+/// open month (409), with an audit record.
 pub async fn set_archived(
     state: &AppState,
     caller: &Caller,
@@ -452,13 +522,35 @@ pub async fn set_archived(
         conn.transaction(|c| {
             let scope = log_scope(&caller);
             let current = store::lock(c, &scope, id)?.ok_or_else(|| AppError::not_found("log"))?;
+            if !archive && current.archived_at.is_some() {
+                let member_archived: bool = members::table
+                    .find(current.member_id)
+                    .select(members::archived_at.is_not_null())
+                    .first(c)?;
+                super::ensure_parent_live(member_archived, "membership of the log")?;
+            }
             let ctx = LogContext::load(c, &caller)?;
+            ctx.may_archive(&current)?;
             crate::registry::check_version("log", current.version, expected)?;
-            ctx.changes(&current, &LogPatch::default())?;
             if archive == current.archived_at.is_some() {
                 return Ok(current);
             }
-            Ok(store::set_archived(c, id, archive)?)
+            hold_open(c, &[month_key(&current.commune_code, current.occurred_at)])?;
+            let after = store::set_archived(c, id, archive)?;
+            audit::record(
+                c,
+                &caller,
+                audit::Change {
+                    action: if archive { "archive" } else { "restore" },
+                    entity: "assistance_log",
+                    entity_id: id.to_string(),
+                    province_code: Some(&after.province_code),
+                    commune_code: Some(&after.commune_code),
+                    before: Some(&current),
+                    after: Some(&after),
+                },
+            )?;
+            Ok(after)
         })
     })
     .await

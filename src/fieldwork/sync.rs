@@ -9,8 +9,9 @@ use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::logs::{log_scope, LogContext, LogInput, LogPatch};
-use super::trainings::{record_attendance, AttendanceInput};
+use super::logs::{log_months, log_scope, LogContext, LogInput, LogPatch};
+use super::trainings::{duplicate_attendance, hold_attendance, record_attendance, AttendanceInput};
+use super::{hold_open, month_key};
 use crate::auth::Caller;
 use crate::db::logs::{self as store, AssistanceLog, NewLog};
 use crate::db::sync::{self as feed, Position, Window};
@@ -125,26 +126,7 @@ pub async fn push(
                 Err(e) => results.push(ItemResult::rejected(index, Some(input.id), problem_of(&e))),
             }
         }
-        let rows: Vec<NewLog> = fresh.iter().map(|(_, n)| n.clone()).collect();
-        let inserted: HashSet<Uuid> = match conn.transaction(|c| store::insert_new(c, &rows)) {
-            Ok(ids) => ids.into_iter().collect(),
-            // A row the checks could not foresee (a member archived a moment ago): insert one by
-            // one, each in its own transaction, so the rest still goes in.
-            Err(_) => {
-                let mut ok = HashSet::new();
-                for (index, row) in &fresh {
-                    match conn.transaction(|c| store::insert_new(c, std::slice::from_ref(row))) {
-                        Ok(ids) => ok.extend(ids),
-                        Err(e) => results.push(ItemResult::rejected(
-                            *index,
-                            Some(row.id),
-                            problem_of(&AppError::from(e)),
-                        )),
-                    }
-                }
-                ok
-            }
-        };
+        let inserted = insert_batch(conn, &fresh, &mut results)?;
         let rejected: HashSet<usize> = results.iter().map(|r| r.index).collect();
         // Stored logs the caller may see; any other id belongs to a record it cannot see.
         let at: HashMap<Uuid, DateTime<Utc>> = fresh
@@ -200,14 +182,17 @@ pub async fn push(
             else {
                 continue;
             };
+            let mut stored = None;
             let outcome = conn.transaction::<_, AppError, _>(|c| {
                 let Some(current) = store::lock(c, &scope, *id)? else {
                     return Err(AppError::not_found("log"));
                 };
+                stored = Some(current.clone());
                 if current.version != *base_version {
                     return Ok((ItemStatus::Conflict, current));
                 }
                 let changes = ctx.changes(&current, patch)?;
+                hold_open(c, &log_months(&current, &changes))?;
                 Ok((ItemStatus::Updated, store::update(c, *id, &changes)?))
             });
             results.push(match outcome {
@@ -218,10 +203,19 @@ pub async fn push(
                     problem: None,
                     current: Some(json(&log)),
                 },
-                Err(e) => ItemResult::rejected(*index, Some(*id), problem_of(&e)),
+                Err(e) => {
+                    let mut r = ItemResult::rejected(*index, Some(*id), problem_of(&e));
+                    // An archived log comes back with its state, as a conflict would.
+                    if e.code() == "log_archived" {
+                        r.current = stored.as_ref().map(json);
+                    }
+                    r
+                }
             });
         }
-        // Attendance: each on its own; the (training, member) pair is unique.
+        // Attendance: each on its own; the (training, member) pair is unique, and a batch
+        // naming it twice gets the second refused.
+        let mut recorded: HashSet<(Uuid, i64)> = HashSet::new();
         for (index, item) in &items {
             let PushItem::UpsertAttendance {
                 training_id,
@@ -234,7 +228,14 @@ pub async fn push(
             let outcome = conn.transaction::<_, AppError, _>(|c| {
                 let training = trainings::get(c, &caller.scope(), *training_id)?
                     .ok_or_else(|| AppError::not_found("training"))?;
-                record_attendance(c, &caller, &training, input, *base_version)
+                hold_attendance(c, &training)?;
+                let done = record_attendance(c, &caller, &training, input, *base_version)?;
+                if let Ok((row, _)) = &done {
+                    if !recorded.insert((row.training_id, row.member_id)) {
+                        return Err(duplicate_attendance("data.member_id", row.member_id));
+                    }
+                }
+                Ok(done)
             });
             results.push(match outcome {
                 Ok(Ok((row, new))) => ItemResult {
@@ -262,6 +263,54 @@ pub async fn push(
         Ok(results)
     })
     .await
+}
+
+/// Inserts checked new logs in one transaction that holds their commune-months: those dated
+/// in a locked month are rejected, the rest go in together. When the insert fails on
+/// something the checks could not foresee (a member archived a moment ago), each goes in
+/// on its own so the rest still does. Returns the ids inserted.
+fn insert_batch(
+    conn: &mut PgConnection,
+    fresh: &[(usize, NewLog)],
+    results: &mut Vec<ItemResult>,
+) -> AppResult<HashSet<Uuid>> {
+    let key = |n: &NewLog| month_key(&n.commune_code, n.occurred_at);
+    let batch = conn.transaction::<_, AppError, _>(|c| {
+        let keys: Vec<_> = fresh.iter().map(|(_, n)| key(n)).collect();
+        let locked = db::months::hold_shared(c, &keys)?;
+        let (refused, open): (Vec<_>, Vec<_>) =
+            fresh.iter().partition(|(_, n)| locked.contains(&key(n)));
+        let rows: Vec<NewLog> = open.iter().map(|(_, n)| n.clone()).collect();
+        let ids = store::insert_new(c, &rows)?;
+        Ok((ids, refused))
+    });
+    match batch {
+        Ok((ids, refused)) => {
+            for (index, row) in refused {
+                let month = crate::reports::vn_month(row.occurred_at);
+                let problem = problem_of(&crate::reports::workflow::month_locked_error(month));
+                results.push(ItemResult::rejected(*index, Some(row.id), problem));
+            }
+            Ok(ids.into_iter().collect())
+        }
+        Err(AppError::Unavailable(e)) => Err(AppError::Unavailable(e)),
+        Err(_) => {
+            let mut ok = HashSet::new();
+            for (index, row) in fresh {
+                let one = conn.transaction::<_, AppError, _>(|c| {
+                    hold_open(c, &[key(row)])?;
+                    Ok(store::insert_new(c, std::slice::from_ref(row))?)
+                });
+                match one {
+                    Ok(ids) => ok.extend(ids),
+                    Err(e) => {
+                        results.push(ItemResult::rejected(*index, Some(row.id), problem_of(&e)))
+                    }
+                }
+            }
+            Ok(ok)
+        }
+    }
 }
 
 fn json<T: Serialize>(value: &T) -> serde_json::Value {

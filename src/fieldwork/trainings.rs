@@ -1,5 +1,7 @@
 //! Training sessions and attendance: who may record them and what makes them valid.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, FixedOffset, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -9,7 +11,7 @@ use crate::db::schema::{members, teams, villages};
 use crate::db::trainings::{
     self as store, Attendance, NewAttendance, NewTraining, Training, TrainingFields, TrainingFilter,
 };
-use crate::db::{self, Page};
+use crate::db::{self, audit, Page};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::state::AppState;
 
@@ -55,11 +57,28 @@ fn not_found() -> AppError {
     AppError::not_found("training")
 }
 
-/// Refuses a change to a training dated in a month locked by an approved report.
+/// Holds the commune-months of a training's dates (see `db::months`); 409 `month_locked`
+/// when one is approved.
 fn ensure_open(conn: &mut PgConnection, commune: &str, dates: &[DateTime<Utc>]) -> AppResult<()> {
-    let months: Vec<chrono::NaiveDate> =
-        dates.iter().map(|d| crate::reports::vn_month(*d)).collect();
-    crate::reports::workflow::ensure_open(conn, commune, &months)
+    let keys: Vec<_> = dates
+        .iter()
+        .map(|d| super::month_key(commune, *d))
+        .collect();
+    super::hold_open(conn, &keys)
+}
+
+/// Attendance counts in its training's month: holds it, refused when it is locked.
+pub fn hold_attendance(conn: &mut PgConnection, training: &Training) -> AppResult<()> {
+    ensure_open(conn, &training.commune_code, &[training.starts_at])
+}
+
+/// The same member twice in one request (or one sync batch).
+pub fn duplicate_attendance(field: impl Into<String>, member_id: i64) -> AppError {
+    AppError::Validation(vec![FieldError::new(
+        field,
+        "duplicate",
+        format!("member {member_id} appears more than once; send one record per member"),
+    )])
 }
 
 /// Officers in scope, and a team leader for its own commune and team.
@@ -344,6 +363,9 @@ pub async fn replace(
             let current = store::lock(c, &caller.scope(), id)?.ok_or_else(not_found)?;
             require_manager(&caller, &current)?;
             crate::registry::check_version("training", current.version, expected)?;
+            if let Some(at) = current.archived_at {
+                return Err(super::archived_error("training", at));
+            }
             let fields = fields(c, &caller, &current.commune_code, input)?;
             ensure_open(
                 c,
@@ -372,8 +394,40 @@ pub async fn set_archived(
             if archive == current.archived_at.is_some() {
                 return Ok(current);
             }
+            if !archive {
+                let team_archived = match current.team_id {
+                    Some(t) => teams::table
+                        .find(t)
+                        .select(teams::archived_at.is_not_null())
+                        .first(c)?,
+                    None => false,
+                };
+                super::ensure_parent_live(team_archived, "team of the training")?;
+                let village_archived = match current.village_id {
+                    Some(v) => villages::table
+                        .find(v)
+                        .select(villages::archived_at.is_not_null())
+                        .first(c)?,
+                    None => false,
+                };
+                super::ensure_parent_live(village_archived, "village of the training")?;
+            }
             ensure_open(c, &current.commune_code, &[current.starts_at])?;
-            Ok(store::set_archived(c, id, archive)?)
+            let after = store::set_archived(c, id, archive)?;
+            audit::record(
+                c,
+                &caller,
+                audit::Change {
+                    action: if archive { "archive" } else { "restore" },
+                    entity: "training",
+                    entity_id: id.to_string(),
+                    province_code: Some(&after.province_code),
+                    commune_code: Some(&after.commune_code),
+                    before: Some(&current),
+                    after: Some(&after),
+                },
+            )?;
+            Ok(after)
         })
     })
     .await
@@ -388,15 +442,8 @@ pub async fn attendance(state: &AppState, caller: &Caller, id: Uuid) -> AppResul
     .await
 }
 
-/// Checks and records one member's attendance inside the caller's transaction.
-/// Returns the row and whether it was new; `base_version` guards an edit from a phone.
-pub fn record_attendance(
-    conn: &mut PgConnection,
-    caller: &Caller,
-    training: &Training,
-    input: &AttendanceInput,
-    base_version: Option<i32>,
-) -> AppResult<Result<(Attendance, bool), Attendance>> {
+/// Attendance is kept for live member trainings.
+fn check_attendable(training: &Training) -> AppResult<()> {
     if training.kind != TrainingKind::MemberTraining.as_str() {
         return Err(AppError::Conflict {
             code: "not_member_training",
@@ -409,26 +456,68 @@ pub fn record_attendance(
             detail: "the training is archived".into(),
         });
     }
+    Ok(())
+}
+
+/// Checks and records one member's attendance inside the caller's transaction.
+/// Returns the row and whether it was new; `base_version` guards an edit from a phone.
+pub fn record_attendance(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    training: &Training,
+    input: &AttendanceInput,
+    base_version: Option<i32>,
+) -> AppResult<Result<(Attendance, bool), Attendance>> {
+    check_attendable(training)?;
     require_organiser(caller)?;
-    let member: Option<(i64, String, String)> = members::table
+    // The membership the person held on the training's day, in the training's commune.
+    let named: Option<Uuid> = members::table
         .filter(members::id.eq(input.member_id))
-        .filter(members::commune_code.eq(&training.commune_code))
         .filter(members::archived_at.is_null())
-        .select((
-            members::team_id,
-            members::commune_code,
-            members::province_code,
-        ))
+        .select(members::person_id)
         .first(conn)
         .optional()?;
-    let Some((team_id, commune_code, province_code)) = member else {
-        return Err(AppError::field(
+    let unknown = || {
+        AppError::field(
             "member_id",
             "unknown_member",
             "no member of the training's commune has this id",
-        ));
+        )
     };
-    if caller.role == Role::TeamLeader && Some(team_id) != caller.team_id {
+    let person = named.ok_or_else(unknown)?;
+    let stints = super::stints_of(conn, &[person])?;
+    if !stints
+        .iter()
+        .any(|s| s.commune_code == training.commune_code)
+    {
+        return Err(unknown());
+    }
+    let leads = |team_id: i64| caller.role != Role::TeamLeader || Some(team_id) == caller.team_id;
+    if !stints.iter().any(|s| leads(s.team_id)) {
+        return Err(AppError::forbidden(
+            "a team leader records attendance of its own team's members",
+        ));
+    }
+    let day = super::vn_day(training.starts_at);
+    let member = super::stint_on(&stints, person, day, "member_id")
+        .map_err(|e| AppError::Validation(vec![e]))?;
+    if member.commune_code != training.commune_code {
+        return Err(AppError::field(
+            "member_id",
+            "other_commune",
+            format!(
+                "on {day} this member belonged to a team of commune {}",
+                member.commune_code
+            ),
+        ));
+    }
+    let (team_id, commune_code, province_code) = (
+        member.team_id,
+        member.commune_code.clone(),
+        member.province_code.clone(),
+    );
+    let member_id = member.id;
+    if !leads(team_id) {
         return Err(AppError::forbidden(
             "a team leader records attendance of its own team's members",
         ));
@@ -446,7 +535,7 @@ pub fn record_attendance(
     }
     if let (Some(base), Some(current)) = (
         base_version,
-        store::attendance_for(conn, training.id, input.member_id)?,
+        store::attendance_for(conn, training.id, member_id)?,
     ) {
         if current.version != base {
             return Ok(Err(current));
@@ -455,7 +544,7 @@ pub fn record_attendance(
     let new = NewAttendance {
         id: input.id.unwrap_or_else(Uuid::new_v4),
         training_id: training.id,
-        member_id: input.member_id,
+        member_id,
         team_id,
         commune_code,
         province_code,
@@ -476,28 +565,50 @@ pub async fn put_attendance(
     db::run(&state.pool, move |conn| {
         conn.transaction(|c| {
             let training = store::lock(c, &caller.scope(), id)?.ok_or_else(not_found)?;
+            require_organiser(&caller)?;
+            let mut named = HashSet::new();
+            if let Some((i, r)) = records
+                .iter()
+                .enumerate()
+                .find(|(_, r)| !named.insert(r.member_id))
+            {
+                return Err(duplicate_attendance(
+                    format!("records[{i}].member_id"),
+                    r.member_id,
+                ));
+            }
+            check_attendable(&training)?;
+            hold_attendance(c, &training)?;
+            let mut recorded = HashSet::new();
             for (i, record) in records.iter().enumerate() {
                 // Without a base version there is no conflict to report.
-                let _recorded = record_attendance(c, &caller, &training, record, None).map_err(
-                    |e| match e {
-                        AppError::Validation(fields) => AppError::Validation(
-                            fields
-                                .into_iter()
-                                .map(|f| {
-                                    FieldError::new(
-                                        format!("records[{i}].{}", f.field),
-                                        f.code,
-                                        f.message,
-                                    )
-                                })
-                                .collect(),
-                        ),
-                        other => other,
-                    },
-                )?;
+                let done = record_attendance(c, &caller, &training, record, None)
+                    .map_err(|e| field_of(e, i))?;
+                // Two ids of one person (before and after a move) are the same member.
+                if let Ok((row, _)) = done {
+                    if !recorded.insert(row.member_id) {
+                        return Err(field_of(
+                            duplicate_attendance("member_id", record.member_id),
+                            i,
+                        ));
+                    }
+                }
             }
             Ok(store::attendance_of(c, id)?)
         })
     })
     .await
+}
+
+/// Names a field error of the `i`-th record by its path (`records[2].member_id`).
+fn field_of(e: AppError, i: usize) -> AppError {
+    match e {
+        AppError::Validation(fields) => AppError::Validation(
+            fields
+                .into_iter()
+                .map(|f| FieldError::new(format!("records[{i}].{}", f.field), f.code, f.message))
+                .collect(),
+        ),
+        other => other,
+    }
 }

@@ -187,7 +187,9 @@ pub async fn get(
     Ok(versioned(StatusCode::OK, log.version, &log))
 }
 
-/// Edit a log (its author, or the team's leader); a stale `If-Match` gets 412.
+/// Edit a log (its author, or the team's leader); a stale `If-Match` gets 412, an archived
+/// log 409 `log_archived`. A new `occurred_at` moves the log to the membership its member
+/// held on that day (422 when none).
 #[utoipa::path(
     operation_id = "updateAssistanceLog",
     tag = "assistance logs", security(("bearer" = [])),
@@ -197,6 +199,7 @@ pub async fn get(
         (status = 200, body = AssistanceLog, headers(("ETag" = String))),
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "archived, or dated in an approved month", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -222,6 +225,7 @@ pub async fn update(
         (status = 200, body = AssistanceLog, headers(("ETag" = String))),
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "dated in an approved month", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -234,5 +238,29 @@ pub async fn archive(
 ) -> Result<HttpResponse, AppError> {
     let expected = if_match_version(&req)?;
     let log = logs::set_archived(&state, &auth.0, id.into_inner(), true, expected).await?;
+    Ok(versioned(StatusCode::OK, log.version, &log))
+}
+
+/// Restore an archived log (its author, or the team's leader); 409 in an approved month.
+#[utoipa::path(
+    tag = "assistance logs", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?"[0-9]{1,9}"$"#, description = "The ETag of the version being changed; a stale one gets 412")),
+    responses(
+        (status = 200, body = AssistanceLog, headers(("ETag" = String))),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "dated in an approved month", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/assistance-logs/{id}/restore")]
+pub async fn restore(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let expected = if_match_version(&req)?;
+    let log = logs::set_archived(&state, &auth.0, id.into_inner(), false, expected).await?;
     Ok(versioned(StatusCode::OK, log.version, &log))
 }

@@ -23,6 +23,13 @@ pub enum PushItemRequest {
         base_version: i32,
         data: UpdateLogRequest,
     },
+    /// A member's attendance at a member training; `base_version` when editing a record
+    /// the phone has seen (a stale one comes back `conflict`).
+    UpsertAttendance {
+        training_id: Uuid,
+        base_version: Option<i32>,
+        data: AttendanceRecord,
+    },
 }
 
 #[derive(Deserialize, Validate, ToSchema)]

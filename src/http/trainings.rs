@@ -210,7 +210,8 @@ pub async fn get(
     Ok(versioned(StatusCode::OK, t.version, &t))
 }
 
-/// Replace a training's details; a stale `If-Match` gets 412.
+/// Replace a training's details; a stale `If-Match` gets 412, an archived training 409
+/// `training_archived`.
 #[utoipa::path(
     operation_id = "replaceTraining",
     tag = "trainings", security(("bearer" = [])),
@@ -220,6 +221,7 @@ pub async fn get(
         (status = 200, body = Training, headers(("ETag" = String))),
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "archived, or dated in an approved month", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -245,6 +247,7 @@ pub async fn replace(
         (status = 200, body = Training, headers(("ETag" = String))),
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "dated in an approved month", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -257,6 +260,31 @@ pub async fn archive(
 ) -> Result<HttpResponse, AppError> {
     let expected = if_match_version(&req)?;
     let t = trainings::set_archived(&state, &auth.0, id.into_inner(), true, expected).await?;
+    Ok(versioned(StatusCode::OK, t.version, &t))
+}
+
+/// Restore an archived training (officers in scope; a leader its own team's); 409 in an
+/// approved month.
+#[utoipa::path(
+    tag = "trainings", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?"[0-9]{1,9}"$"#, description = "The ETag of the version being changed; a stale one gets 412")),
+    responses(
+        (status = 200, body = Training, headers(("ETag" = String))),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "dated in an approved month", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/trainings/{id}/restore")]
+pub async fn restore(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let expected = if_match_version(&req)?;
+    let t = trainings::set_archived(&state, &auth.0, id.into_inner(), false, expected).await?;
     Ok(versioned(StatusCode::OK, t.version, &t))
 }
 
@@ -287,7 +315,7 @@ pub async fn attendance(
         (status = 200, body = Vec<Attendance>),
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "not a member training, or archived", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "not a member training, archived, or dated in an approved month", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[put("/api/v1/trainings/{id}/attendance")]

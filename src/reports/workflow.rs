@@ -115,17 +115,6 @@ pub fn frozen(
         .and_then(|p| p.snapshot))
 }
 
-/// Months of a commune that approval has locked.
-pub fn locked_months(conn: &mut PgConnection, commune: &str) -> QueryResult<HashSet<NaiveDate>> {
-    Ok(rp::table
-        .filter(rp::commune_code.eq(commune))
-        .filter(rp::status.eq("approved"))
-        .select(rp::month)
-        .load::<NaiveDate>(conn)?
-        .into_iter()
-        .collect())
-}
-
 pub fn month_locked_error(month: NaiveDate) -> AppError {
     AppError::Conflict {
         code: "month_locked",
@@ -133,15 +122,6 @@ pub fn month_locked_error(month: NaiveDate) -> AppError {
             "the report for {} is approved; records dated in it cannot change until a province officer reopens it",
             month.format("%Y-%m")
         ),
-    }
-}
-
-/// Refuses a change to a commune's field work dated in a locked month.
-pub fn ensure_open(conn: &mut PgConnection, commune: &str, months: &[NaiveDate]) -> AppResult<()> {
-    let locked = locked_months(conn, commune)?;
-    match months.iter().find(|m| locked.contains(m)) {
-        Some(m) => Err(month_locked_error(*m)),
-        None => Ok(()),
     }
 }
 
@@ -259,6 +239,11 @@ pub async fn transition(
                     caller.role.as_str(),
                     action.name()
                 )));
+            }
+            // Approving and reopening lock or unlock the month: they wait for field-work
+            // writes in flight and keep new ones out until they commit (`db::months`).
+            if matches!(action, Action::Approve | Action::Reopen) {
+                crate::db::months::hold_exclusive(c, &code, month)?;
             }
             // A first transition inserts the row; two at once collide on the primary key (409).
             let current = rp::table

@@ -771,3 +771,571 @@ async fn admins_manage_categories() {
         "editing an old log keeps its retired category"
     );
 }
+
+fn on(day_time: &str) -> Value {
+    with(log(Uuid::new_v4()), "occurred_at", json!(day_time))
+}
+
+async fn push(app: &TestApp, token: &str, items: Value) -> Value {
+    let res = app
+        .post_json("/api/v1/sync/push", Some(token), &json!({ "items": items }))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json().await.expect("json")
+}
+
+async fn stored(app: &TestApp, token: &str, id: &Value) -> Value {
+    let res = app
+        .get(
+            &format!("/api/v1/assistance-logs/{}", id.as_str().expect("id")),
+            token,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json().await.expect("json")
+}
+
+async fn logs_of(app: &TestApp, token: &str, unit: &str, month: &str) -> i64 {
+    let report: Value = app
+        .get(
+            &format!("/api/v1/reports/monthly?unit={unit}&month={month}&live=true"),
+            token,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    report["totals"]["logs"].as_i64().expect("logs")
+}
+
+#[tokio::test]
+async fn a_log_goes_to_the_membership_held_when_it_happened() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let (_, province) = app
+        .user_with_token("hn.officer", "province_officer", Some("01"), None)
+        .await;
+    // The member moves to a team of another commune on 2026-11-20.
+    let team2 = app.create_team("00008", "Tổ CNCĐ Phúc Xá");
+    let res = app
+        .post_json(
+            &format!("/api/v1/members/{}/move", f.member_member),
+            Some(&province),
+            &json!({"team_id": team2, "on": "2026-11-20"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let moved: Value = res.json().await.expect("json");
+    let new_member = moved["id"].as_i64().expect("id");
+
+    // Then the phone sends what it recorded offline, before, on and after the move day.
+    let (before, move_day, after) = (
+        on("2026-11-10T09:00:00+07:00"),
+        on("2026-11-20T09:00:00+07:00"),
+        on("2026-11-21T09:00:00+07:00"),
+    );
+    let items = json!([
+        {"op": "create_log", "data": before},
+        {"op": "create_log", "data": move_day},
+        {"op": "create_log", "data": after},
+    ]);
+    let body = push(&app, &f.member, items.clone()).await;
+    assert_eq!(
+        body["summary"],
+        json!({"created": 3, "duplicate": 0, "updated": 0, "rejected": 0, "conflict": 0}),
+        "{body}"
+    );
+    let old = stored(&app, &province, &before["id"]).await;
+    assert_eq!(old["member_id"], f.member_member);
+    assert_eq!(old["team_id"], f.team);
+    assert_eq!(old["commune_code"], "00004");
+    for l in [&move_day, &after] {
+        let new = stored(&app, &province, &l["id"]).await;
+        assert_eq!(new["member_id"], new_member);
+        assert_eq!(new["team_id"], team2);
+        assert_eq!(new["commune_code"], "00008");
+    }
+    // A resend is a duplicate, though the log now lies outside the phone's team.
+    let body = push(&app, &f.member, items).await;
+    assert_eq!(body["summary"]["duplicate"], 3, "{body}");
+    assert_eq!(body["results"][0]["current"]["team_id"], f.team);
+
+    // REST alike, whichever of the person's membership ids the phone names.
+    let early = with(
+        on("2026-11-12T09:00:00+07:00"),
+        "member_id",
+        json!(new_member),
+    );
+    let res = app
+        .post_json("/api/v1/assistance-logs", Some(&f.member), &early)
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["member_id"], f.member_member);
+    assert_eq!(body["commune_code"], "00004");
+    // An edit that moves the date across the move moves the log with it.
+    let res = app
+        .patch_json(
+            &format!(
+                "/api/v1/assistance-logs/{}",
+                body["id"].as_str().expect("id")
+            ),
+            &f.member,
+            None,
+            &json!({"occurred_at": "2026-11-22T09:00:00+07:00"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["member_id"], new_member);
+    assert_eq!(body["team_id"], team2);
+    assert_eq!(body["commune_code"], "00008");
+
+    // Each commune's report counts what its team did.
+    assert_eq!(logs_of(&app, &province, "00004", "2026-11").await, 1);
+    assert_eq!(logs_of(&app, &province, "00008", "2026-11").await, 3);
+}
+
+#[tokio::test]
+async fn logs_outside_the_membership_are_refused() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    // The member joined on 2025-08-01.
+    let early = on("2025-07-20T09:00:00+07:00");
+    let res = app
+        .post_json("/api/v1/assistance-logs", Some(&f.member), &early)
+        .await;
+    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(body["errors"][0]["field"], "occurred_at");
+    assert_eq!(body["errors"][0]["code"], "before_joined");
+    let body = push(
+        &app,
+        &f.member,
+        json!([{"op": "create_log", "data": early}]),
+    )
+    .await;
+    assert_eq!(body["results"][0]["status"], "rejected");
+    assert_eq!(body["results"][0]["problem"]["status"], 422);
+    assert_eq!(
+        body["results"][0]["problem"]["errors"][0]["code"],
+        "before_joined"
+    );
+
+    // It leaves on 2026-10-15: its leader may still record what it did before.
+    let res = app
+        .patch_json(
+            &format!("/api/v1/members/{}", f.member_member),
+            &f.officer,
+            None,
+            &json!({"left_on": "2026-10-15"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let by_leader = |l: Value| with(l, "member_id", json!(f.member_member));
+    let late = by_leader(on("2026-10-20T09:00:00+07:00"));
+    let res = app
+        .post_json("/api/v1/assistance-logs", Some(&f.leader), &late)
+        .await;
+    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(body["errors"][0]["field"], "occurred_at");
+    assert_eq!(body["errors"][0]["code"], "after_left");
+    let body = push(&app, &f.leader, json!([{"op": "create_log", "data": late}])).await;
+    assert_eq!(
+        body["results"][0]["problem"]["errors"][0]["code"],
+        "after_left"
+    );
+    let kept = by_leader(on("2026-10-10T09:00:00+07:00"));
+    let res = app
+        .post_json("/api/v1/assistance-logs", Some(&f.leader), &kept)
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    // Nor can an edit take a log outside the membership.
+    let path = format!(
+        "/api/v1/assistance-logs/{}",
+        kept["id"].as_str().expect("id")
+    );
+    let res = app
+        .patch_json(
+            &path,
+            &f.leader,
+            None,
+            &json!({"occurred_at": "2026-10-16T09:00:00+07:00"}),
+        )
+        .await;
+    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(body["errors"][0]["code"], "after_left");
+    let stored = stored(&app, &f.officer, &kept["id"]).await;
+    assert_eq!(stored["version"], 1);
+    for l in [&early, &late] {
+        let res = app
+            .get(
+                &format!("/api/v1/assistance-logs/{}", l["id"].as_str().expect("id")),
+                &f.officer,
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "nothing stored");
+    }
+}
+
+#[tokio::test]
+async fn archived_logs_are_not_edited_and_can_be_restored() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let l = on("2026-09-30T09:00:00+07:00");
+    let id = l["id"].as_str().expect("id").to_string();
+    let path = format!("/api/v1/assistance-logs/{id}");
+    let res = app
+        .post_json("/api/v1/assistance-logs", Some(&f.member), &l)
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = app
+        .request(Method::DELETE, &path)
+        .bearer_auth(&f.member)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // Edits of the archived log: 409 with its state, REST and sync alike.
+    let res = app
+        .patch_json(&path, &f.member, None, &json!({"citizens_helped": 7}))
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "log_archived").await;
+    let body = push(
+        &app,
+        &f.member,
+        json!([{"op": "update_log", "id": id, "base_version": 2, "data": {"citizens_helped": 7}}]),
+    )
+    .await;
+    assert_eq!(body["results"][0]["status"], "rejected");
+    assert_eq!(body["results"][0]["problem"]["status"], 409);
+    assert_eq!(body["results"][0]["problem"]["code"], "log_archived");
+    assert!(body["results"][0]["current"]["archived_at"].is_string());
+    let kept = stored(&app, &f.officer, &json!(id)).await;
+    assert_eq!(kept["version"], 2);
+    assert_eq!(kept["citizens_helped"], 2);
+
+    // Restore: scope, version, audit.
+    let restore = format!("{path}/restore");
+    let res = app
+        .request(Method::POST, &restore)
+        .bearer_auth(&f.officer)
+        .send()
+        .await
+        .expect("sent");
+    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    let res = app
+        .request(Method::POST, &restore)
+        .bearer_auth(&f.member)
+        .header("If-Match", "\"1\"")
+        .send()
+        .await
+        .expect("sent");
+    assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
+    let res = app
+        .request(Method::POST, &restore)
+        .bearer_auth(&f.member)
+        .header("If-Match", "\"2\"")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["archived_at"], Value::Null);
+    assert_eq!(body["version"], 3);
+    let res = app
+        .patch_json(&path, &f.member, None, &json!({"citizens_helped": 7}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let audit: Value = app
+        .get(
+            &format!("/api/v1/audit?entity=assistance_log&entity_id={id}"),
+            &f.officer,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| e["action"].as_str().expect("a"))
+        .collect();
+    assert_eq!(actions, ["restore", "archive"]);
+
+    // Neither archive nor restore in an approved month.
+    let res = app
+        .request(Method::DELETE, &path)
+        .bearer_auth(&f.leader)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::OK);
+    let (_, province) = app
+        .user_with_token("hn.officer", "province_officer", Some("01"), None)
+        .await;
+    for (token, action) in [(&f.officer, "submit"), (&province, "approve")] {
+        let res = app
+            .request(
+                Method::POST,
+                &format!("/api/v1/reports/monthly/00004/2026-09/{action}"),
+            )
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    let res = app
+        .request(Method::POST, &restore)
+        .bearer_auth(&f.leader)
+        .send()
+        .await
+        .expect("sent");
+    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
+
+    // Not under an archived membership (as the register's records).
+    let other = with(
+        on("2026-08-10T09:00:00+07:00"),
+        "member_id",
+        json!(f.member_member),
+    );
+    let other_path = format!(
+        "/api/v1/assistance-logs/{}",
+        other["id"].as_str().expect("id")
+    );
+    let res = app
+        .post_json("/api/v1/assistance-logs", Some(&f.leader), &other)
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    for path in [
+        other_path.clone(),
+        format!("/api/v1/members/{}", f.member_member),
+    ] {
+        let token = if path.contains("members") {
+            &f.officer
+        } else {
+            &f.leader
+        };
+        let res = app
+            .request(Method::DELETE, &path)
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+    }
+    let res = app
+        .request(Method::POST, &format!("{other_path}/restore"))
+        .bearer_auth(&f.leader)
+        .send()
+        .await
+        .expect("sent");
+    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
+}
+
+/// Figures of a report that approval freezes (the rest says when and by whom).
+fn figures(report: &Value) -> Value {
+    json!({"totals": report["totals"], "rows": report["rows"]})
+}
+
+#[tokio::test]
+async fn approval_and_concurrent_pushes_serialise_on_the_month() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let (_, province) = app
+        .user_with_token("hn.officer", "province_officer", Some("01"), None)
+        .await;
+    let base = "/api/v1/reports/monthly/00004/2026-10";
+    let act = |token: &str, action: &str| {
+        let mut req = app
+            .request(Method::POST, &format!("{base}/{action}"))
+            .bearer_auth(token);
+        if action == "reopen" {
+            req = req.json(&json!({"reason": "Bổ sung số liệu"}));
+        }
+        async move { req.send().await.expect("sent") }
+    };
+    // Attendance at a training of that month races the approval too.
+    let training: Value = app
+        .post_json(
+            "/api/v1/trainings",
+            Some(&f.officer),
+            &json!({"title": "Tập huấn", "kind": "member_training", "mode": "in_person",
+                    "starts_at": "2026-10-05T08:00:00+07:00", "ends_at": "2026-10-05T10:00:00+07:00"}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let attendance = format!(
+        "/api/v1/trainings/{}/attendance",
+        training["id"].as_str().expect("id")
+    );
+    let (mut landed, mut refused) = (0, 0);
+    for round in 0..20 {
+        let res = act(&f.officer, "submit").await;
+        assert_eq!(res.status(), StatusCode::OK, "submit, round {round}");
+        let items: Vec<Value> = (0..500)
+            .map(|i| {
+                let at = format!("2026-10-{:02}T{:02}:00:00+07:00", 1 + i % 28, 8 + i % 10);
+                json!({"op": "create_log", "data": on(&at)})
+            })
+            .collect();
+        let status = ["attended", "completed"][round % 2];
+        let attend = app
+            .request(Method::PUT, &attendance)
+            .bearer_auth(&f.officer)
+            .json(&json!({"records": [{"member_id": f.leader_member, "status": status}]}))
+            .send();
+        let (pushed, approved, attended) = tokio::join!(
+            push(&app, &f.member, Value::Array(items)),
+            act(&province, "approve"),
+            attend
+        );
+        assert_eq!(approved.status(), StatusCode::OK, "approve, round {round}");
+        let attended = attended.expect("sent");
+        if attended.status() != StatusCode::OK {
+            assert_problem(attended, StatusCode::CONFLICT, "month_locked").await;
+        }
+        let summary = &pushed["summary"];
+        if summary["created"] == 500 {
+            landed += 1;
+        } else {
+            assert_eq!(summary["rejected"], 500, "all or nothing: {summary}");
+            let codes: HashSet<&str> = pushed["results"]
+                .as_array()
+                .expect("results")
+                .iter()
+                .map(|r| r["problem"]["code"].as_str().expect("code"))
+                .collect();
+            assert_eq!(codes, HashSet::from(["month_locked"]));
+            refused += 1;
+        }
+        // The frozen snapshot equals a recount of the live figures.
+        let frozen: Value = app
+            .get(
+                "/api/v1/reports/monthly?unit=00004&month=2026-10",
+                &f.officer,
+            )
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(frozen["frozen"], true);
+        let live: Value = app
+            .get(
+                "/api/v1/reports/monthly?unit=00004&month=2026-10&live=true",
+                &f.officer,
+            )
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(figures(&frozen), figures(&live), "round {round}");
+        let listed: Value = app
+            .get(
+                "/api/v1/assistance-logs?unit=00004&from=2026-10-01T00:00:00%2B07:00&to=2026-11-01T00:00:00%2B07:00&page_size=1",
+                &f.officer,
+            )
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(frozen["totals"]["logs"], listed["total"], "round {round}");
+        assert_eq!(listed["total"], landed * 500, "round {round}");
+        let res = act(&province, "reopen").await;
+        assert_eq!(res.status(), StatusCode::OK, "reopen, round {round}");
+    }
+    println!("pushes stored before approval: {landed}, refused after it: {refused}");
+}
+
+#[tokio::test]
+async fn the_document_lists_every_push_operation_the_server_takes() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let doc: Value = app
+        .get("/api/v1/openapi.json", &f.member)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let schemas = &doc["components"]["schemas"];
+    let variants = schemas["PushItemRequest"]["oneOf"]
+        .as_array()
+        .expect("PushItemRequest is a oneOf");
+    let mut documented = Vec::new();
+    for v in variants {
+        let op = v["properties"]["op"]["enum"][0]
+            .as_str()
+            .expect("each variant names its op")
+            .to_string();
+        let required: Vec<&str> = v["required"]
+            .as_array()
+            .expect("required")
+            .iter()
+            .map(|r| r.as_str().expect("name"))
+            .collect();
+        documented.push((op, required));
+    }
+    let ops: HashSet<&str> = documented.iter().map(|(op, _)| op.as_str()).collect();
+    assert_eq!(
+        ops,
+        HashSet::from(["create_log", "update_log", "upsert_attendance"])
+    );
+
+    // Each documented operation, sent with only its documented required fields, is taken
+    // (its result is about the record, never about the operation or a missing field).
+    let training: Value = app
+        .post_json(
+            "/api/v1/trainings",
+            Some(&f.officer),
+            &json!({"title": "Tập huấn", "kind": "member_training", "mode": "in_person",
+                    "starts_at": "2025-10-10T08:00:00+07:00", "ends_at": "2025-10-10T10:00:00+07:00"}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let logged = log(Uuid::new_v4());
+    let body = push(
+        &app,
+        &f.leader,
+        json!([{"op": "create_log", "data": logged}]),
+    )
+    .await;
+    assert_eq!(body["results"][0]["status"], "created");
+    for (op, required) in &documented {
+        let mut item = json!({ "op": op });
+        for field in required {
+            let value = match (op.as_str(), *field) {
+                (_, "op") => continue,
+                ("create_log", "data") => log(Uuid::new_v4()),
+                ("update_log", "id") => logged["id"].clone(),
+                ("update_log", "base_version") => json!(1),
+                ("update_log", "data") => json!({"citizens_helped": 3}),
+                ("upsert_attendance", "training_id") => training["id"].clone(),
+                ("upsert_attendance", "data") => {
+                    json!({"member_id": f.member_member, "status": "attended"})
+                }
+                other => panic!("a required field the test does not know: {other:?}"),
+            };
+            item[*field] = value;
+        }
+        let body = push(&app, &f.leader, json!([item])).await;
+        let status = body["results"][0]["status"].as_str().expect("status");
+        assert!(
+            matches!(status, "created" | "updated"),
+            "{op} is documented but not taken: {body}"
+        );
+    }
+    // An operation the document does not list is refused by name.
+    let body = push(
+        &app,
+        &f.leader,
+        json!([{"op": "delete_log", "id": logged["id"]}]),
+    )
+    .await;
+    assert_eq!(body["results"][0]["problem"]["errors"][0]["field"], "op");
+}

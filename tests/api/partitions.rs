@@ -267,10 +267,20 @@ async fn logs_outside_the_created_months_go_to_the_default_partition_and_count()
     let f = field(&app).await;
     let mut conn = app.db.conn();
 
-    // A month whose partitions are gone (as on a database whose upkeep lapsed).
+    // A month whose partitions are gone (as on a database whose upkeep lapsed), and a
+    // member who was already in the team then.
     for t in ["assistance_logs", "log_rollups", "member_month_logs"] {
         exec(&mut conn, &format!("DROP TABLE {t}_y2024m03"));
     }
+    let res = app
+        .patch_json(
+            &format!("/api/v1/members/{}", f.member_member),
+            &f.officer,
+            None,
+            &json!({"joined_on": "2024-01-02"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
     let id = Uuid::new_v4();
     let res = app
         .post_json(

@@ -426,6 +426,16 @@ const ROUTES: &[Route] = &[
     ),
     route!(
         "post",
+        "/api/v1/assistance-logs/{id}/restore",
+        |f, t, _| (
+            Method::POST,
+            format!("/api/v1/assistance-logs/{}/restore", f.log[&t]),
+            None
+        ),
+        write_log
+    ),
+    route!(
+        "post",
         "/api/v1/sync/push",
         |_, _, _| (
             Method::POST,
@@ -502,6 +512,16 @@ const ROUTES: &[Route] = &[
         |f, t, _| (
             Method::DELETE,
             format!("/api/v1/trainings/{}", f.training[&t]),
+            None
+        ),
+        write_training
+    ),
+    route!(
+        "post",
+        "/api/v1/trainings/{id}/restore",
+        |f, t, _| (
+            Method::POST,
+            format!("/api/v1/trainings/{}/restore", f.training[&t]),
             None
         ),
         write_training

@@ -492,3 +492,52 @@ async fn api_answers_are_not_cached_and_hsts_follows_the_configuration() {
         );
     }
 }
+
+#[tokio::test]
+async fn bodies_read_before_admission_hold_a_bounded_budget() {
+    use std::time::{Duration, Instant};
+    use tokio::io::AsyncWriteExt;
+
+    // One slot and 1 KiB bodies: at most 2 KiB of bodies are held at once.
+    let app = spawn_app_with(&[
+        ("TOSO_MAX_BODY_BYTES", "1024"),
+        ("TOSO_MAX_IN_FLIGHT", "1"),
+        ("TOSO_BODY_TIMEOUT_MS", "1500"),
+    ])
+    .await;
+    let addr = app.address.trim_start_matches("http://").to_string();
+    let started = Instant::now();
+    // Two connections send 1,000 bytes of a 1,024-byte body and stop: 2,000 bytes held.
+    let mut stalled = Vec::new();
+    for _ in 0..2 {
+        let stream = tokio::net::TcpStream::connect(&addr)
+            .await
+            .expect("connect");
+        let (mut reader, mut writer) = stream.into_split();
+        let head = format!(
+            "POST /api/v1/auth/login HTTP/1.1\r\nHost: {addr}\r\n\
+             Content-Type: application/json\r\nContent-Length: 1024\r\n\r\n{}",
+            " ".repeat(1000)
+        );
+        writer.write_all(head.as_bytes()).await.expect("sent");
+        stalled.push(tokio::spawn(async move {
+            let answer = read_until_closed(&mut reader, Duration::from_secs(8)).await;
+            drop(writer);
+            answer
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // A whole login of 300 bytes does not fit beside them: it is read only once they are cut.
+    let res = app.login_raw("nobody", &"x".repeat(250)).await;
+    let answered = started.elapsed();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        answered >= Duration::from_millis(1400),
+        "read while the budget was full: answered after {answered:?}"
+    );
+    for task in stalled {
+        let (closed, answer) = task.await.expect("join");
+        assert!(closed && answer.starts_with("HTTP/1.1 408"), "{answer:?}");
+    }
+}

@@ -20,6 +20,9 @@ pub struct AppState {
     pub admission: Arc<Semaphore>,
     /// The slots each client (account or address) holds (`TOSO_MAX_IN_FLIGHT_PER_CLIENT`).
     pub shares: crate::http::middleware::ClientShares,
+    /// Bytes of request bodies held at once, one permit a byte: twice `TOSO_MAX_IN_FLIGHT`
+    /// bodies of `TOSO_MAX_BODY_BYTES`, so bodies read before admission stay bounded.
+    pub bodies: Arc<Semaphore>,
     pub settings: Settings,
 }
 
@@ -32,6 +35,12 @@ impl AppState {
             hasher: Hasher::new(settings.hash_concurrency, settings.hash_queue),
             admission: Arc::new(Semaphore::new(settings.max_in_flight)),
             shares: crate::http::middleware::ClientShares::new(settings.max_in_flight_per_client),
+            bodies: Arc::new(Semaphore::new(
+                settings
+                    .max_body_bytes
+                    .saturating_mul(2 * settings.max_in_flight)
+                    .min(Semaphore::MAX_PERMITS),
+            )),
             settings,
         }
     }

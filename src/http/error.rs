@@ -21,7 +21,7 @@ pub struct Problem {
     pub detail: String,
     /// Stable machine-readable code, e.g. `validation_failed`, `invalid_token`, `not_found`.
     pub code: String,
-    /// For `validation_failed`: one entry per invalid field.
+    /// For `validation_failed` and `invalid_query`: one entry per invalid field.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
 }

@@ -13,7 +13,7 @@ use actix_web::middleware::Next;
 use actix_web::web::{Bytes, BytesMut};
 use actix_web::{web, Error, HttpMessage, ResponseError};
 use futures_util::StreamExt;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
 
 use super::error::{Problem, PROBLEM_JSON};
@@ -152,16 +152,33 @@ fn cut_short(
     response
         .head_mut()
         .set_connection_type(actix_web::http::ConnectionType::Close);
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        let retry = HeaderValue::from(1u32);
+        response.headers_mut().insert(header::RETRY_AFTER, retry);
+    }
     req.into_response(response)
 }
 
-/// The whole body, read within `deadline` and at most `limit` bytes; a 408 or 413 answer when
-/// it does not arrive in time or is too large.
+/// A body read in full, with the share of the body budget its bytes hold until the answer
+/// is built.
+struct Body {
+    bytes: Bytes,
+    budget: Option<OwnedSemaphorePermit>,
+}
+
+type Refusal = (StatusCode, &'static str, String);
+
+/// The whole body, read within `deadline` and at most `limit` bytes; 408 when it does not
+/// arrive in time, 413 when it is too large. Each chunk takes its bytes from `budget` (all the
+/// bodies held at once, across clients) as it arrives, so memory stays bounded however many
+/// connections send, and a client that withholds its body holds no budget; when the budget
+/// stays exhausted until the deadline, 503.
 async fn read_body(
     req: &mut ServiceRequest,
     deadline: Duration,
     limit: usize,
-) -> Result<Bytes, (StatusCode, &'static str, String)> {
+    budget: &Arc<Semaphore>,
+) -> Result<Body, Refusal> {
     let too_large = || {
         (
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -177,28 +194,31 @@ async fn read_body(
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
+    let timed_out = || {
+        (
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            format!(
+                "the request body did not arrive within {} ms",
+                deadline.as_millis()
+            ),
+        )
+    };
     let mut payload = req.take_payload();
-    let mut body = BytesMut::with_capacity(declared.unwrap_or(0));
+    // Memory is taken as bytes arrive, not as they are announced.
+    let mut body = BytesMut::with_capacity(declared.unwrap_or(0).min(16 * 1024));
+    let mut held: Option<OwnedSemaphorePermit> = None;
     let until = tokio::time::Instant::now() + deadline;
     loop {
-        match tokio::time::timeout_at(until, payload.next()).await {
-            Err(_) => {
-                return Err((
-                    StatusCode::REQUEST_TIMEOUT,
-                    "request_timeout",
-                    format!(
-                        "the request body did not arrive within {} ms",
-                        deadline.as_millis()
-                    ),
-                ))
+        let chunk = match tokio::time::timeout_at(until, payload.next()).await {
+            Err(_) => return Err(timed_out()),
+            Ok(None) => {
+                return Ok(Body {
+                    bytes: body.freeze(),
+                    budget: held,
+                })
             }
-            Ok(None) => return Ok(body.freeze()),
-            Ok(Some(Ok(chunk))) => {
-                if body.len() + chunk.len() > limit {
-                    return Err(too_large());
-                }
-                body.extend_from_slice(&chunk);
-            }
+            Ok(Some(Ok(chunk))) => chunk,
             Ok(Some(Err(e))) => {
                 return Err((
                     StatusCode::BAD_REQUEST,
@@ -206,14 +226,35 @@ async fn read_body(
                     format!("the request body could not be read: {e}"),
                 ))
             }
+        };
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
         }
+        let bytes = u32::try_from(chunk.len()).map_err(|_| too_large())?;
+        let permit =
+            match tokio::time::timeout_at(until, budget.clone().acquire_many_owned(bytes)).await {
+                Ok(Ok(permit)) => permit,
+                _ => {
+                    return Err((
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "service_unavailable",
+                        "the server holds too many request bodies; retry shortly".into(),
+                    ))
+                }
+            };
+        match held.as_mut() {
+            Some(h) => h.merge(permit),
+            None => held = Some(permit),
+        }
+        body.extend_from_slice(&chunk);
     }
 }
 
 /// Bodies first, then admission. Every request's body is read in full (at most
 /// `TOSO_MAX_BODY_BYTES`) within `TOSO_BODY_TIMEOUT_MS`, before it takes any slot: a client that
-/// sends its body slowly, or never, holds only its own connection, and is answered 408 and
-/// disconnected at the deadline. Then at most `TOSO_MAX_IN_FLIGHT` API requests are handled at
+/// sends its body slowly, or never, holds only its own connection and the bytes it sent, and
+/// is answered 408 and disconnected at the deadline. The bodies held at once share one budget
+/// (`AppState::bodies`, twice `TOSO_MAX_IN_FLIGHT` full bodies). Then at most `TOSO_MAX_IN_FLIGHT` API requests are handled at
 /// once, and at most `TOSO_MAX_IN_FLIGHT_PER_CLIENT` of one client (`ClientShares`); the others
 /// wait for at most the checkout timeout and are answered 503 with `Retry-After`. The database
 /// gate (`db::run`) bounds the work on PostgreSQL; this bounds the memory of answers built
@@ -228,10 +269,16 @@ pub async fn admission(
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let settings = &state.settings;
-    match read_body(&mut req, settings.body_timeout, settings.max_body_bytes).await {
-        Ok(body) => req.set_payload(Payload::from(body)),
+    let limit = settings.max_body_bytes;
+    // Held until the answer is built: the handler holds the body (or what it parsed) till then.
+    let _body_budget = match read_body(&mut req, settings.body_timeout, limit, &state.bodies).await
+    {
+        Ok(body) => {
+            req.set_payload(Payload::from(body.bytes));
+            body.budget
+        }
         Err((status, code, detail)) => return Ok(cut_short(req, status, code, detail)),
-    }
+    };
     let gated = req.path().starts_with("/api/") && !req.path().starts_with("/api/v1/auth/");
     if !gated {
         return Ok(next.call(req).await?.map_into_boxed_body());

@@ -132,6 +132,7 @@ impl Modify for ErrorResponses {
                     add("422", "invalid fields; see `errors`");
                 }
                 if has_body {
+                    add("408", "the body did not arrive within the body deadline");
                     add("413", "request body too large");
                 }
                 add("500", "unexpected error (logged with the request id)");

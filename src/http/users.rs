@@ -274,7 +274,7 @@ pub async fn get(
     operation_id = "updateUser",
     tag = "users",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version the change is based on")),
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version the change is based on, or `*` for any current version")),
     request_body = UpdateUserRequest,
     responses(
         (status = 200, body = UserOut, headers(("ETag" = String))),

@@ -300,7 +300,7 @@ async fn a_login_storm_is_shed_with_503_instead_of_queueing_without_bound() {
 
 /// Reads what the server sends until it closes the connection (or `limit` passes).
 async fn read_until_closed(
-    stream: &mut tokio::net::TcpStream,
+    stream: &mut (impl tokio::io::AsyncRead + Unpin),
     limit: std::time::Duration,
 ) -> (bool, String) {
     use tokio::io::AsyncReadExt;
@@ -329,21 +329,53 @@ async fn slow_bodies_hold_no_slot_and_are_cut_with_408() {
     let f = crate::fieldwork::field(&app).await;
     let addr = app.address.trim_start_matches("http://").to_string();
 
-    // 50 connections of one team member announce a 5,000-byte log and send a few bytes of it.
+    // 50 connections of one team member announce a 5,000-byte log: 40 send a few bytes of it
+    // and stop, 10 trickle a byte every 250 ms. 5 more never finish their request head.
     let started = Instant::now();
     let mut slow = Vec::new();
-    for _ in 0..50 {
-        let mut stream = tokio::net::TcpStream::connect(&addr)
+    for i in 0..50 {
+        let stream = tokio::net::TcpStream::connect(&addr)
             .await
             .expect("connect");
+        let (mut reader, mut writer) = stream.into_split();
         let head = format!(
             "POST /api/v1/assistance-logs HTTP/1.1\r\nHost: {addr}\r\n\
              Authorization: Bearer {}\r\nContent-Type: application/json\r\n\
              Content-Length: 5000\r\n\r\n{{\"id\": \"",
             f.member
         );
-        stream.write_all(head.as_bytes()).await.expect("head sent");
+        writer.write_all(head.as_bytes()).await.expect("head sent");
+        if i % 5 == 0 {
+            tokio::spawn(async move {
+                for _ in 0..4_000 {
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                    if writer.write_all(b"a").await.is_err() {
+                        break;
+                    }
+                }
+            });
+        } else {
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_secs(10)).await;
+                drop(writer);
+            });
+        }
         slow.push(tokio::spawn(async move {
+            let (closed, answer) = read_until_closed(&mut reader, Duration::from_secs(8)).await;
+            (closed, answer, started.elapsed())
+        }));
+    }
+    let mut heads = Vec::new();
+    for _ in 0..5 {
+        let mut stream = tokio::net::TcpStream::connect(&addr)
+            .await
+            .expect("connect");
+        let head = format!("POST /api/v1/assistance-logs HTTP/1.1\r\nHost: {addr}\r\n");
+        stream
+            .write_all(head.as_bytes())
+            .await
+            .expect("part of a head sent");
+        heads.push(tokio::spawn(async move {
             let (closed, answer) = read_until_closed(&mut stream, Duration::from_secs(8)).await;
             (closed, answer, started.elapsed())
         }));
@@ -372,6 +404,16 @@ async fn slow_bodies_hold_no_slot_and_are_cut_with_408() {
             at >= Duration::from_millis(1900) && at < Duration::from_secs(6),
             "closed after {at:?}"
         );
+    }
+    // A head that never ends is answered 408 by actix at the same deadline, and closed.
+    for task in heads {
+        let (closed, answer, at) = task.await.expect("join");
+        assert!(closed, "the server left a slow head open: {answer:?}");
+        assert!(
+            answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+            "{answer:?}"
+        );
+        assert!(at < Duration::from_secs(6), "closed after {at:?}");
     }
     // Nothing was stored from them.
     let logs: Value = app
@@ -457,5 +499,54 @@ async fn api_answers_are_not_cached_and_hsts_follows_the_configuration() {
             "max-age=31536000; includeSubDomains",
             "{path}"
         );
+    }
+}
+
+#[tokio::test]
+async fn bodies_read_before_admission_hold_a_bounded_budget() {
+    use std::time::{Duration, Instant};
+    use tokio::io::AsyncWriteExt;
+
+    // One slot and 1 KiB bodies: at most 2 KiB of bodies are held at once.
+    let app = spawn_app_with(&[
+        ("TOSO_MAX_BODY_BYTES", "1024"),
+        ("TOSO_MAX_IN_FLIGHT", "1"),
+        ("TOSO_BODY_TIMEOUT_MS", "1500"),
+    ])
+    .await;
+    let addr = app.address.trim_start_matches("http://").to_string();
+    let started = Instant::now();
+    // Two connections send 1,000 bytes of a 1,024-byte body and stop: 2,000 bytes held.
+    let mut stalled = Vec::new();
+    for _ in 0..2 {
+        let stream = tokio::net::TcpStream::connect(&addr)
+            .await
+            .expect("connect");
+        let (mut reader, mut writer) = stream.into_split();
+        let head = format!(
+            "POST /api/v1/auth/login HTTP/1.1\r\nHost: {addr}\r\n\
+             Content-Type: application/json\r\nContent-Length: 1024\r\n\r\n{}",
+            " ".repeat(1000)
+        );
+        writer.write_all(head.as_bytes()).await.expect("sent");
+        stalled.push(tokio::spawn(async move {
+            let answer = read_until_closed(&mut reader, Duration::from_secs(8)).await;
+            drop(writer);
+            answer
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // A whole login of 300 bytes does not fit beside them: it is read only once they are cut.
+    let res = app.login_raw("nobody", &"x".repeat(250)).await;
+    let answered = started.elapsed();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        answered >= Duration::from_millis(1400),
+        "read while the budget was full: answered after {answered:?}"
+    );
+    for task in stalled {
+        let (closed, answer) = task.await.expect("join");
+        assert!(closed && answer.starts_with("HTTP/1.1 408"), "{answer:?}");
     }
 }

@@ -266,8 +266,9 @@ pub async fn archive(
 /// Restore an archived training (officers in scope; a leader its own team's); 409 in an
 /// approved month.
 #[utoipa::path(
+    operation_id = "restoreTraining",
     tag = "trainings", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?"[0-9]{1,9}"$"#, description = "The ETag of the version being changed; a stale one gets 412")),
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412), or `*` for any current version")),
     responses(
         (status = 200, body = Training, headers(("ETag" = String))),
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),

@@ -447,6 +447,9 @@ pub async fn update(
         conn.transaction(|c| {
             let current =
                 users::get_in_scope(c, &scope, id)?.ok_or_else(|| AppError::not_found("user"))?;
+            // Memberships before the account, in the order a member move locks them, so the
+            // two cannot deadlock.
+            members::linked_outside(c, current.id, None)?;
             let current = users::lock(c, current.id)?.ok_or_else(|| AppError::not_found("user"))?;
             if let Some(v) = expected_version {
                 if v != current.version {

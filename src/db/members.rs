@@ -223,8 +223,8 @@ pub fn active_for_user(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<Op
         .optional()
 }
 
-/// Every membership (active, left or archived) linked to `user_id` outside team `team`,
-/// locked: the links to cut when the account leaves for `team` (or leaves team roles).
+/// Every membership (active, left or archived) linked to `user_id` outside team `team`
+/// (`None`: all of them), locked: the links to cut when the account leaves for `team`.
 pub fn linked_outside(
     conn: &mut PgConnection,
     user_id: Uuid,

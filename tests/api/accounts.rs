@@ -733,3 +733,46 @@ async fn me_shows_the_current_membership() {
         assert!(ms_schema.get(field).is_some(), "{field}");
     }
 }
+
+/// Both sides of the link changed at once: an admin moves the account to another commune's
+/// team while the commune officer moves its member. Whatever the order, nothing answers 500
+/// and no membership stays linked to an account that works in another team.
+#[tokio::test]
+async fn account_and_member_moves_racing_keep_the_link_consistent() {
+    let app = spawn_app().await;
+    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+    let (_, officer) = app
+        .user_with_token("a1.officer", "commune_officer", Some(A1), None)
+        .await;
+    let t1 = app.create_team(A1, "Tổ Một");
+    let t1b = app.create_team(A1, "Tổ Hai");
+    let t2 = app.create_team(A2, "Tổ Ngọc Hà");
+    for round in 0..10 {
+        let (u, m) = linked_member(&app, &admin, &format!("racer{round}"), A1, t1).await;
+        let (path, body) = (
+            format!("/api/v1/users/{u}"),
+            json!({"team_id": t2, "unit_code": A2}),
+        );
+        let patch = app.patch_json(&path, &admin, None, &body);
+        let moving = move_member(&app, &officer, m, t1b);
+        let (patched, moved) = tokio::join!(patch, moving);
+        let (patched, moved) = (patched.status(), moved.status());
+        assert_eq!(patched, StatusCode::OK, "round {round}");
+        assert!(
+            [StatusCode::CREATED, StatusCode::CONFLICT].contains(&moved),
+            "round {round}: move answered {moved}"
+        );
+        let stale: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "(SELECT count(*) FROM members m JOIN users u ON u.id = m.user_id \
+              WHERE u.team_id IS DISTINCT FROM m.team_id)",
+        ))
+        .get_result(&mut app.db.conn())
+        .expect("links");
+        assert_eq!(stale, 0, "round {round}");
+        assert_eq!(
+            account(&app, &admin, u).await["team_id"],
+            t2,
+            "round {round}"
+        );
+    }
+}

@@ -132,27 +132,16 @@ fn check_manage(caller_rank: u8, target: Role) -> AppResult<()> {
     Ok(())
 }
 
-/// The names a password must not be built from.
-fn password_context(username: &str, full_name: Option<&str>, phone: Option<&str>) -> Vec<String> {
-    let mut words = vec![username.to_string()];
-    words.extend(full_name.map(str::to_string));
-    words.extend(phone.map(str::to_string));
-    words
-}
-
-fn check_password(password: &SecretString, context: &[String]) -> AppResult<()> {
-    let context: Vec<&str> = context.iter().map(String::as_str).collect();
-    password::check_policy("password", password.expose_secret(), &context)
-}
-
-/// Cuts the link between `user_id` and its active membership (audited), when there is one:
-/// the account no longer works in that membership's team.
-fn unlink_membership(
+/// Cuts (audited) every link between `user_id` and a membership outside `team`, the team the
+/// account now works in (`None`: no team): an active one, and also a left or archived one, so
+/// that reviving it cannot bring back a link to an account that works elsewhere.
+fn unlink_memberships(
     conn: &mut PgConnection,
     caller: &Caller,
     user_id: uuid::Uuid,
+    team: Option<i64>,
 ) -> AppResult<()> {
-    if let Some(before) = members::active_for_user(conn, user_id, true)? {
+    for before in members::linked_outside(conn, user_id, team)? {
         let after = members::update(
             conn,
             before.id,
@@ -334,9 +323,10 @@ pub async fn create(
     require_officer(caller)?;
     check_grant(caller, input.role)?;
     let phone = crate::phone::field(input.phone.as_deref())?;
-    check_password(
-        &input.password,
-        &password_context(
+    password::check_policy(
+        "password",
+        input.password.expose_secret(),
+        &password::account_words(
             &input.username,
             input.full_name.as_deref(),
             phone.as_deref(),
@@ -439,9 +429,10 @@ pub async fn update(
             })
             .await?
             .ok_or_else(|| AppError::not_found("user"))?;
-            check_password(
-                &p,
-                &password_context(
+            password::check_policy(
+                "password",
+                p.expose_secret(),
+                &password::account_words(
                     &user.username,
                     user.full_name.as_deref(),
                     user.phone.as_deref(),
@@ -458,6 +449,9 @@ pub async fn update(
         conn.transaction(|c| {
             let current =
                 users::get_in_scope(c, &scope, id)?.ok_or_else(|| AppError::not_found("user"))?;
+            // Memberships before the account, in the order a member move locks them, so the
+            // two cannot deadlock.
+            members::linked_outside(c, current.id, None)?;
             let current = users::lock(c, current.id)?.ok_or_else(|| AppError::not_found("user"))?;
             if let Some(v) = expected_version {
                 if v != current.version {
@@ -497,8 +491,8 @@ pub async fn update(
                 changes.unit_code = Some(unit.map(|u| u.code));
                 changes.team_id = Some(team_id);
                 if team_id != current.team_id {
-                    // The account leaves its team: its membership there stays with the team.
-                    unlink_membership(c, &caller, id)?;
+                    // The account leaves its team: its memberships stay with their teams.
+                    unlink_memberships(c, &caller, id, team_id)?;
                 }
             }
             if let Some(hash) = password_hash {
@@ -530,7 +524,7 @@ pub struct Membership {
 pub async fn membership_of(state: &AppState, caller: &Caller) -> AppResult<Option<Membership>> {
     let user_id = caller.user_id;
     db::run(&state.pool, move |conn| {
-        let Some(member) = members::active_for_user(conn, user_id, false)? else {
+        let Some(member) = members::active_for_user(conn, user_id)? else {
             return Ok(None);
         };
         let team = teams::get(conn, &Scope::Country, member.team_id)?

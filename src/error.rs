@@ -736,6 +736,11 @@ impl From<DieselError> for AppError {
                     DatabaseErrorKind::SerializationFailure => {
                         AppError::Unavailable(format!("serialization failure: {}", info.message()))
                     }
+                    // Two transactions locked the same rows in opposite orders; PostgreSQL
+                    // ended this one: nothing was written, and a retry succeeds.
+                    _ if info.message().contains("deadlock detected") => {
+                        AppError::Unavailable(format!("deadlock: {}", info.message()))
+                    }
                     _ if is_connection_loss(kind, info.message()) => {
                         AppError::Unavailable(format!("connection lost: {}", info.message()))
                     }

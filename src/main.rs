@@ -146,11 +146,8 @@ fn create_user(
         _ => rpassword::prompt_password(format!("password for {username}: "))
             .map_err(|e| e.to_string())?,
     };
-    let context: Vec<&str> = [Some(username.as_str()), full_name.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect();
-    if let Some(message) = password::policy_violation(&password, &context) {
+    let words = password::account_words(&username, full_name.as_deref(), None);
+    if let Some(message) = password::policy_violation(&password, &words) {
         return Err(message);
     }
     let unit =

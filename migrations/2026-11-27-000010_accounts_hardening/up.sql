@@ -42,13 +42,13 @@ FROM renamed;
 
 ALTER TABLE users ADD CONSTRAINT users_username_has_letter CHECK (username ~ '[a-z]');
 
--- 7. An active membership is linked only to a team account of the membership's team. Links
--- that an earlier version let drift (the account moved or promoted elsewhere) are cut.
+-- 7. A membership is linked only to a team account of the membership's team. Links that an
+-- earlier version let drift (the account moved or promoted elsewhere) are cut, on left and
+-- archived memberships too, so that reviving one cannot bring a stale link back.
 WITH cut AS (
     UPDATE members m SET user_id = NULL, version = m.version + 1, updated_at = now()
     FROM users u
-    WHERE u.id = m.user_id AND m.left_on IS NULL AND m.archived_at IS NULL
-      AND u.team_id IS DISTINCT FROM m.team_id
+    WHERE u.id = m.user_id AND u.team_id IS DISTINCT FROM m.team_id
     RETURNING m.id, u.id AS user_id, m.province_code, m.commune_code
 )
 INSERT INTO audit_log (actor_id, actor_username, action, entity, entity_id, province_code,

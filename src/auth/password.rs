@@ -93,6 +93,18 @@ pub fn policy_violation(password: &str, context: &[&str]) -> Option<String> {
     Some(why)
 }
 
+/// The account's own names, which a password must not be built from.
+pub fn account_words<'a>(
+    username: &'a str,
+    full_name: Option<&'a str>,
+    phone: Option<&'a str>,
+) -> Vec<&'a str> {
+    [Some(username), full_name, phone]
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
 /// The field error of a password that breaks the policy.
 pub fn check_policy(field: &str, password: &str, context: &[&str]) -> AppResult<()> {
     match policy_violation(password, context) {

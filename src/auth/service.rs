@@ -228,15 +228,12 @@ pub async fn change_password(
     let user = db::run(&state.pool, move |conn| Ok(users::get(conn, user_id)?))
         .await?
         .ok_or_else(|| AppError::not_found("user"))?;
-    let context: Vec<&str> = [
-        Some(user.username.as_str()),
+    let words = super::password::account_words(
+        &user.username,
         user.full_name.as_deref(),
         user.phone.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    super::password::check_policy("new_password", new.expose_secret(), &context)?;
+    );
+    super::password::check_policy("new_password", new.expose_secret(), &words)?;
     let keys = throttle::Keys::new(&user.username, address);
     let (ok, keys) = counted_verify(state, keys, current, Some(user.password_hash)).await?;
     if !ok {

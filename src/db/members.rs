@@ -212,20 +212,31 @@ pub fn set_archived(conn: &mut PgConnection, id: i64, archived: bool) -> QueryRe
         .get_result(conn)
 }
 
-/// The account's active membership (not left, not archived), locked when `lock` is set.
-pub fn active_for_user(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    lock: bool,
-) -> QueryResult<Option<Member>> {
-    let q = members::table
+/// The account's active membership (not left, not archived), if any.
+pub fn active_for_user(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<Option<Member>> {
+    members::table
         .filter(members::user_id.eq(user_id))
         .filter(members::left_on.is_null())
         .filter(members::archived_at.is_null())
-        .select(Member::as_select());
-    if lock {
-        q.for_update().first(conn).optional()
-    } else {
-        q.first(conn).optional()
+        .select(Member::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Every membership (active, left or archived) linked to `user_id` outside team `team`
+/// (`None`: all of them), locked: the links to cut when the account leaves for `team`.
+pub fn linked_outside(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    team: Option<i64>,
+) -> QueryResult<Vec<Member>> {
+    let q = members::table
+        .filter(members::user_id.eq(user_id))
+        .select(Member::as_select())
+        .order(members::id)
+        .for_update();
+    match team {
+        Some(t) => q.filter(members::team_id.ne(t)).load(conn),
+        None => q.load(conn),
     }
 }

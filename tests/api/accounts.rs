@@ -98,6 +98,25 @@ async fn a_move_never_changes_an_account_outside_the_callers_scope() {
     let t2 = app.create_team(A2, "Tổ Ngọc Hà");
     let (u, m) = linked_member(&app, &admin, "u.roamer", A1, t1).await;
 
+    // A left membership of the account in A1 is unlinked too: reviving it later brings no
+    // link to an account that works elsewhere.
+    let (_, left) = json_of(
+        app.post_json(
+            &format!("/api/v1/teams/{t1}/members"),
+            Some(&admin),
+            &json!({"full_name": "Lê Thị Hoa", "affiliation": "resident_volunteer",
+                    "joined_on": "2025-01-01"}),
+        )
+        .await,
+    )
+    .await;
+    let left_id = left["id"].as_i64().expect("id");
+    diesel::sql_query("UPDATE members SET left_on = '2025-02-01', user_id = $1 WHERE id = $2")
+        .bind::<diesel::sql_types::Uuid, _>(u)
+        .bind::<diesel::sql_types::BigInt, _>(left_id)
+        .execute(&mut app.db.conn())
+        .expect("an old stint linked to the account");
+
     // The admin moves the account to a team of A2: its membership in A1 is unlinked, audited.
     let before = account(&app, &admin, u).await;
     let (status, moved) = json_of(
@@ -117,6 +136,8 @@ async fn a_move_never_changes_an_account_outside_the_callers_scope() {
         audit_rows(&app, "member", &m.to_string()).last(),
         Some(&("update".to_string(), "root".to_string()))
     );
+    let (_, stint) = json_of(app.get(&format!("/api/v1/members/{left_id}"), &admin).await).await;
+    assert_eq!(stint["user_id"], Value::Null, "{stint}");
 
     // The A1 officer moves the member within A1: the account stays where the admin put it.
     let (status, joined) = json_of(move_member(&app, &officer, m, t1b).await).await;
@@ -297,6 +318,20 @@ async fn the_migration_renames_phone_shaped_usernames_and_keeps_their_logins() {
     .bind::<diesel::sql_types::Text, _>(&hash)
     .execute(&mut conn)
     .expect("old data");
+    // A membership still linked to an account that an older version promoted out of its team.
+    let team = app.create_team(A1, "Tổ Cũ");
+    diesel::sql_query(
+        "WITH u AS (INSERT INTO users (username, password_hash, role, unit_code, province_code) \
+           VALUES ('drifted', $1, 'commune_officer', '00004', '01') RETURNING id) \
+         INSERT INTO members (team_id, commune_code, province_code, full_name, search_name, \
+           affiliation, joined_on, left_on, user_id) \
+         SELECT $2, '00004', '01', n, n, 'other', '2025-01-01', l::date, u.id \
+         FROM u, (VALUES ('an', NULL), ('binh', '2025-03-01')) AS v (n, l)",
+    )
+    .bind::<diesel::sql_types::Text, _>(&hash)
+    .bind::<diesel::sql_types::BigInt, _>(team)
+    .execute(&mut conn)
+    .expect("a drifted link");
     conn.run_pending_migrations(toso::db::MIGRATIONS)
         .expect("migrate");
     #[derive(QueryableByName, Debug, PartialEq)]
@@ -314,6 +349,7 @@ async fn the_migration_renames_phone_shaped_usernames_and_keeps_their_logins() {
     assert_eq!(
         rows,
         [
+            ("drifted".to_string(), None),
             ("other".to_string(), Some("0987654321".to_string())),
             // Its number was its own and free: it keeps logging in with it.
             ("u0913456789".to_string(), Some("0913456789".to_string())),
@@ -332,6 +368,18 @@ async fn the_migration_renames_phone_shaped_usernames_and_keeps_their_logins() {
     .get_result(&mut conn)
     .expect("audit");
     assert_eq!(renamed, 2);
+    let linked: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+        "(SELECT count(*) FROM members WHERE user_id IS NOT NULL)",
+    ))
+    .get_result(&mut conn)
+    .expect("links");
+    assert_eq!(linked, 0, "the drifted links are cut");
+    let cut: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+        "(SELECT count(*) FROM audit_log WHERE entity = 'member' AND actor_username = 'migration')",
+    ))
+    .get_result(&mut conn)
+    .expect("audit");
+    assert_eq!(cut, 2);
 }
 
 // Issue 12, item 11.
@@ -683,5 +731,48 @@ async fn me_shows_the_current_membership() {
     let ms_schema = &doc["components"]["schemas"]["MembershipOut"]["properties"];
     for field in ["member_id", "team_id", "village_id", "commune_code"] {
         assert!(ms_schema.get(field).is_some(), "{field}");
+    }
+}
+
+/// Both sides of the link changed at once: an admin moves the account to another commune's
+/// team while the commune officer moves its member. Whatever the order, nothing answers 500
+/// and no membership stays linked to an account that works in another team.
+#[tokio::test]
+async fn account_and_member_moves_racing_keep_the_link_consistent() {
+    let app = spawn_app().await;
+    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+    let (_, officer) = app
+        .user_with_token("a1.officer", "commune_officer", Some(A1), None)
+        .await;
+    let t1 = app.create_team(A1, "Tổ Một");
+    let t1b = app.create_team(A1, "Tổ Hai");
+    let t2 = app.create_team(A2, "Tổ Ngọc Hà");
+    for round in 0..10 {
+        let (u, m) = linked_member(&app, &admin, &format!("racer{round}"), A1, t1).await;
+        let (path, body) = (
+            format!("/api/v1/users/{u}"),
+            json!({"team_id": t2, "unit_code": A2}),
+        );
+        let patch = app.patch_json(&path, &admin, None, &body);
+        let moving = move_member(&app, &officer, m, t1b);
+        let (patched, moved) = tokio::join!(patch, moving);
+        let (patched, moved) = (patched.status(), moved.status());
+        assert_eq!(patched, StatusCode::OK, "round {round}");
+        assert!(
+            [StatusCode::CREATED, StatusCode::CONFLICT].contains(&moved),
+            "round {round}: move answered {moved}"
+        );
+        let stale: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "(SELECT count(*) FROM members m JOIN users u ON u.id = m.user_id \
+              WHERE u.team_id IS DISTINCT FROM m.team_id)",
+        ))
+        .get_result(&mut app.db.conn())
+        .expect("links");
+        assert_eq!(stale, 0, "round {round}");
+        assert_eq!(
+            account(&app, &admin, u).await["team_id"],
+            t2,
+            "round {round}"
+        );
     }
 }

@@ -9,6 +9,7 @@ mod fieldwork;
 mod health;
 mod helpers;
 mod input;
+mod journey;
 mod migrations;
 mod openapi;
 mod partitions;

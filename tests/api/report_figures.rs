@@ -35,7 +35,7 @@ fn moment_in(month: &str) -> String {
     }
 }
 
-async fn report(app: &TestApp, token: &str, query: &str) -> Value {
+pub(crate) async fn report(app: &TestApp, token: &str, query: &str) -> Value {
     let res = app
         .get(&format!("/api/v1/reports/monthly?{query}"), token)
         .await;
@@ -43,13 +43,13 @@ async fn report(app: &TestApp, token: &str, query: &str) -> Value {
     res.json().await.expect("json")
 }
 
-async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
+pub(crate) async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
     let res = app.post_json(path, Some(token), &body).await;
     assert!(res.status().is_success(), "{path}: {}", res.status());
     res.json().await.expect("json")
 }
 
-async fn act(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
+pub(crate) async fn act(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
     app.request(Method::POST, path)
         .bearer_auth(token)
         .send()
@@ -66,7 +66,7 @@ async fn new_village(app: &TestApp, f: &Field, name: &str) -> reqwest::Response 
     .await
 }
 
-const SCALARS: [&str; 14] = [
+pub(crate) const SCALARS: [&str; 14] = [
     "teams_active",
     "members_active",
     "members_joined",
@@ -82,7 +82,7 @@ const SCALARS: [&str; 14] = [
     "logs",
     "citizens_helped",
 ];
-const BREAKDOWNS: [&str; 5] = [
+pub(crate) const BREAKDOWNS: [&str; 5] = [
     "by_category",
     "by_outcome",
     "by_channel",
@@ -91,7 +91,7 @@ const BREAKDOWNS: [&str; 5] = [
 ];
 
 /// Every figure of `totals` equals the sum of that figure over `rows`.
-fn assert_rows_add_up(rows: &[&Value], totals: &Value, what: &str) {
+pub(crate) fn assert_rows_add_up(rows: &[&Value], totals: &Value, what: &str) {
     for name in SCALARS {
         let sum: i64 = rows
             .iter()
@@ -116,7 +116,7 @@ fn assert_rows_add_up(rows: &[&Value], totals: &Value, what: &str) {
     }
 }
 
-fn rows_of<'a>(report: &'a Value, kind: &str) -> Vec<&'a Value> {
+pub(crate) fn rows_of<'a>(report: &'a Value, kind: &str) -> Vec<&'a Value> {
     report["rows"]
         .as_array()
         .expect("rows")
@@ -125,7 +125,7 @@ fn rows_of<'a>(report: &'a Value, kind: &str) -> Vec<&'a Value> {
         .collect()
 }
 
-fn row<'a>(report: &'a Value, kind: &str, key: &str) -> &'a Value {
+pub(crate) fn row<'a>(report: &'a Value, kind: &str, key: &str) -> &'a Value {
     rows_of(report, kind)
         .into_iter()
         .find(|r| r["key"] == key)
@@ -480,7 +480,7 @@ fn neutralised(text: &str) -> String {
     }
 }
 
-fn parse_csv(bytes: &[u8]) -> (csv::StringRecord, Vec<csv::StringRecord>) {
+pub(crate) fn parse_csv(bytes: &[u8]) -> (csv::StringRecord, Vec<csv::StringRecord>) {
     assert_eq!(&bytes[..3], b"\xEF\xBB\xBF", "UTF-8 byte-order mark");
     let mut reader = csv::Reader::from_reader(&bytes[3..]);
     let header = reader.headers().expect("header").clone();
@@ -488,7 +488,7 @@ fn parse_csv(bytes: &[u8]) -> (csv::StringRecord, Vec<csv::StringRecord>) {
     (header, rows)
 }
 
-async fn file(app: &TestApp, token: &str, query: &str) -> Vec<u8> {
+pub(crate) async fn file(app: &TestApp, token: &str, query: &str) -> Vec<u8> {
     let res = app
         .get(&format!("/api/v1/reports/monthly?{query}"), token)
         .await;
@@ -617,6 +617,23 @@ async fn the_csv_says_what_the_json_says() {
     let query = format!("unit=00004&month={month}");
     let json = report(&app, &f.officer, &query).await;
     let (header, lines) = parse_csv(&file(&app, &f.officer, &format!("{query}&format=csv")).await);
+    assert_csv_says_what_the_json_says(&header, &lines, &json, &names);
+    let col = |h: &str| header.iter().position(|x| x == h).expect("column");
+    let rows = json["rows"].as_array().expect("rows");
+    let female = col("Người dân được hỗ trợ – giới tính: Nữ");
+    assert_eq!(&lines[rows.len()][female], "2", "the log helped two women");
+    let code_headed = header.iter().any(|h| h.contains("vneid_level2"));
+    assert!(!code_headed, "categories are headed by their names");
+}
+
+/// A commune report's CSV against its JSON: a line per row then the totals, each with its kind,
+/// the categories headed by their names, and every breakdown summing as the JSON's.
+pub(crate) fn assert_csv_says_what_the_json_says(
+    header: &csv::StringRecord,
+    lines: &[csv::StringRecord],
+    json: &Value,
+    names: &HashMap<String, String>,
+) {
     let col = |h: &str| {
         header
             .iter()
@@ -696,10 +713,6 @@ async fn the_csv_says_what_the_json_says() {
             }
         }
     }
-    let female = col("Người dân được hỗ trợ – giới tính: Nữ");
-    assert_eq!(&lines[rows.len()][female], "2", "the log helped two women");
-    let code_headed = header.iter().any(|h| h.contains("vneid_level2"));
-    assert!(!code_headed, "categories are headed by their names");
 }
 
 #[tokio::test]

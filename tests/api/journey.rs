@@ -1,0 +1,1336 @@
+//! One end-to-end journey through the HTTP API, as a province runs the programme: a province
+//! officer onboards two communes, phones push offline across a member's move between them,
+//! trainings and attendance are recorded, logs are edited, archived and restored (REST and
+//! sync), the month ends and goes through submit → return → resubmit → approve, writes into
+//! the approved month are refused, and every report, export, trend, status board, `/me` and
+//! sync pull is compared with figures computed here from what the test sent.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use diesel::prelude::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::helpers::{assert_problem, spawn_app, TestApp, PASSWORD};
+use crate::report_figures::{
+    act, assert_csv_says_what_the_json_says, assert_rows_add_up, file, parse_csv, post, report,
+    row, rows_of, BREAKDOWNS, SCALARS,
+};
+
+const A: &str = "00004";
+const B: &str = "00008";
+const MONTH: &str = "2026-09";
+const NEXT: &str = "2026-10";
+
+/// What the API dates "now" happened earlier in the journey: the register was set up in July.
+fn backdate(app: &TestApp, table: &str, column: &str, id: i64, at: &str) {
+    let mut conn = app.db.conn();
+    let n = diesel::sql_query(format!(
+        "UPDATE {table} SET {column} = '{at}'::timestamptz WHERE id = {id}"
+    ))
+    .execute(&mut conn)
+    .expect("backdate");
+    assert_eq!(n, 1);
+}
+
+fn id_of(v: &Value) -> i64 {
+    v["id"].as_i64().unwrap_or_else(|| panic!("no id in {v}"))
+}
+
+async fn send(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut req = app.request(method, path).bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    req.send().await.expect("sent")
+}
+
+async fn push(app: &TestApp, token: &str, items: Value) -> Value {
+    let res = app
+        .post_json(
+            "/api/v1/sync/push",
+            Some(token),
+            &json!({"device_id": "phone", "items": items}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json().await.expect("json")
+}
+
+/// A log as the journey sent it, and where it must be counted.
+#[derive(Clone)]
+struct Sent {
+    id: Uuid,
+    day: &'static str,
+    membership: i64,
+    commune: &'static str,
+    team: i64,
+    village: Option<i64>,
+    category: &'static str,
+    outcome: &'static str,
+    channel: &'static str,
+    sex: Option<&'static str>,
+    age: Option<&'static str>,
+    citizens: i64,
+    live: bool,
+}
+
+impl Sent {
+    fn body(&self) -> Value {
+        json!({
+            "id": self.id, "occurred_at": format!("{}T09:00:00+07:00", self.day),
+            "category_code": self.category, "channel": self.channel, "outcome": self.outcome,
+            "citizens_helped": self.citizens, "citizen_sex": self.sex, "citizen_age_band": self.age,
+            "village_id": self.village, "note": "Hướng dẫn người dân"
+        })
+    }
+}
+
+/// Expected log figures of one commune-month: totals and per row key.
+#[derive(Default, Debug)]
+struct Expected {
+    scalars: BTreeMap<(String, String), i64>,
+    tallies: BTreeMap<(String, String, String, String), i64>,
+}
+
+impl Expected {
+    fn add(&mut self, key: &str, figure: &str, n: i64) {
+        *self.scalars.entry((key.into(), figure.into())).or_default() += n;
+    }
+    fn tally(&mut self, key: &str, breakdown: &str, code: &str, logs: i64, citizens: i64) {
+        for (part, n) in [("logs", logs), ("citizens", citizens)] {
+            *self
+                .tallies
+                .entry((key.into(), breakdown.into(), code.into(), part.into()))
+                .or_default() += n;
+        }
+    }
+    fn scalar(&self, key: &str, figure: &str) -> i64 {
+        self.scalars
+            .get(&(key.to_string(), figure.to_string()))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+fn key(kind: &str, id: Option<i64>) -> String {
+    format!("{kind}:{}", id.map_or("none".into(), |i| i.to_string()))
+}
+
+/// Log figures from the logs sent: totals (key "total"), village rows, team rows.
+fn log_figures(logs: &[Sent], commune: &str, month: &str, e: &mut Expected) {
+    let counted: Vec<&Sent> = logs
+        .iter()
+        .filter(|l| l.live && l.commune == commune && l.day.starts_with(month))
+        .collect();
+    for l in &counted {
+        for k in [
+            "total".to_string(),
+            key("village", l.village),
+            key("team", Some(l.team)),
+        ] {
+            e.add(&k, "logs", 1);
+            e.add(&k, "citizens_helped", l.citizens);
+            e.tally(&k, "by_category", l.category, 1, l.citizens);
+            e.tally(&k, "by_outcome", l.outcome, 1, l.citizens);
+            e.tally(&k, "by_channel", l.channel, 1, l.citizens);
+            e.tally(&k, "by_sex", l.sex.unwrap_or("not_given"), 1, l.citizens);
+            e.tally(
+                &k,
+                "by_age_band",
+                l.age.unwrap_or("not_given"),
+                1,
+                l.citizens,
+            );
+        }
+    }
+    // members_logging: once in total and in its team; in the village of most of its logs
+    // (a tie: its earliest log's).
+    let mut per_member: BTreeMap<i64, Vec<&Sent>> = BTreeMap::new();
+    for l in &counted {
+        per_member.entry(l.membership).or_default().push(l);
+    }
+    for (_, mut ls) in per_member {
+        ls.sort_by_key(|l| l.day);
+        let mut n: HashMap<Option<i64>, i64> = HashMap::new();
+        for l in &ls {
+            *n.entry(l.village).or_default() += 1;
+        }
+        let most = n.values().max().copied().unwrap_or(0);
+        let village = ls
+            .iter()
+            .find(|l| n[&l.village] == most)
+            .expect("a log")
+            .village;
+        e.add("total", "members_logging", 1);
+        e.add(&key("village", village), "members_logging", 1);
+        e.add(&key("team", Some(ls[0].team)), "members_logging", 1);
+    }
+}
+
+/// Compares a commune report with what was expected: totals and every row.
+fn assert_report(r: &Value, e: &Expected, what: &str) {
+    let figures_of = |k: &str| -> Value {
+        if k == "total" {
+            return r["totals"].clone();
+        }
+        let (kind, id) = k.split_once(':').expect("key");
+        rows_of(r, kind)
+            .into_iter()
+            .find(|x| x["key"] == id)
+            .map(|x| x["figures"].clone())
+            .unwrap_or_else(|| panic!("{what}: no row {k} in {r}"))
+    };
+    let mut keys: HashSet<String> = e.scalars.keys().map(|(k, _)| k.clone()).collect();
+    keys.extend(e.tallies.keys().map(|(k, ..)| k.clone()));
+    for kind in ["village", "team"] {
+        for x in rows_of(r, kind) {
+            keys.insert(format!("{kind}:{}", x["key"].as_str().expect("key")));
+        }
+    }
+    keys.insert("total".into());
+    for k in &keys {
+        let f = figures_of(k);
+        for name in SCALARS {
+            assert_eq!(
+                f[name].as_i64(),
+                Some(e.scalar(k, name)),
+                "{what}: {k} {name}"
+            );
+        }
+        for b in BREAKDOWNS {
+            for (code, t) in f[b].as_object().expect("breakdown") {
+                for part in ["logs", "citizens"] {
+                    let want = e
+                        .tallies
+                        .get(&(k.clone(), b.to_string(), code.clone(), part.to_string()))
+                        .copied()
+                        .unwrap_or(0);
+                    assert_eq!(
+                        t[part].as_i64(),
+                        Some(want),
+                        "{what}: {k} {b}.{code}.{part}"
+                    );
+                }
+            }
+        }
+    }
+    assert_rows_add_up(
+        &rows_of(r, "village"),
+        &r["totals"],
+        &format!("{what} village rows"),
+    );
+    assert_rows_add_up(
+        &rows_of(r, "team"),
+        &r["totals"],
+        &format!("{what} team rows"),
+    );
+}
+
+#[tokio::test]
+async fn a_province_runs_a_month_end_to_end() {
+    let app = spawn_app().await;
+    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+    let (_, province) = app
+        .user_with_token("hn.officer", "province_officer", Some("01"), None)
+        .await;
+
+    // ---- Onboarding, by the province officer: commune officers, then the register. ----
+    let mut officer = HashMap::new();
+    for (c, name) in [(A, "ubnd.a"), (B, "ubnd.b")] {
+        post(
+            &app,
+            &province,
+            "/api/v1/users",
+            json!({"username": name, "password": PASSWORD, "role": "commune_officer", "unit_code": c}),
+        )
+        .await;
+        officer.insert(c, app.login(name).await.access);
+    }
+    let village = |c: &'static str, name: &'static str| {
+        let app = &app;
+        let province = &province;
+        async move {
+            id_of(
+                &post(
+                    app,
+                    province,
+                    "/api/v1/villages",
+                    json!({"commune_code": c, "name": name, "kind": "thon"}),
+                )
+                .await,
+            )
+        }
+    };
+    let va1 = village(A, "Thôn Đông").await;
+    let va2 = village(A, "Thôn Tây").await;
+    let vb1 = village(B, "Thôn Nam").await;
+    for v in [va1, va2, vb1] {
+        backdate(
+            &app,
+            "villages",
+            "created_at",
+            v,
+            "2026-07-01T08:00:00+07:00",
+        );
+    }
+    let team = |c: &'static str, name: &'static str, village: Option<i64>| {
+        let app = &app;
+        let token = officer[c].clone();
+        async move {
+            id_of(
+                &post(
+                    app,
+                    &token,
+                    "/api/v1/teams",
+                    json!({"name": name, "village_id": village, "established_on": "2026-08-01",
+                           "decision_number": "12/QĐ-UBND", "decision_date": "2026-08-01"}),
+                )
+                .await,
+            )
+        }
+    };
+    let ta1 = team(A, "Tổ CNCĐ Thôn Đông", Some(va1)).await;
+    let ta2 = team(A, "Tổ CNCĐ xã", None).await;
+    let tb1 = team(B, "Tổ CNCĐ Thôn Nam", Some(vb1)).await;
+
+    // Members with phone accounts (the phone number is the login).
+    let member = |c: &'static str,
+                  team: i64,
+                  name: &'static str,
+                  role: &'static str,
+                  phone: Option<&'static str>,
+                  joined: &'static str| {
+        let app = &app;
+        let token = officer[c].clone();
+        async move {
+            let user = match phone {
+                Some(p) => {
+                    let account = if role == "leader" {
+                        "team_leader"
+                    } else {
+                        "team_member"
+                    };
+                    let u = post(
+                        app,
+                        &token,
+                        "/api/v1/users",
+                        json!({"username": format!("u{p}"), "phone": p, "password": PASSWORD,
+                               "role": account, "team_id": team, "full_name": name}),
+                    )
+                    .await;
+                    Some(u["id"].clone())
+                }
+                None => None,
+            };
+            let m = post(
+                app,
+                &token,
+                &format!("/api/v1/teams/{team}/members"),
+                json!({"full_name": name, "affiliation": "youth_union", "team_role": role,
+                       "user_id": user, "joined_on": joined}),
+            )
+            .await;
+            let access = match phone {
+                Some(p) => Some(app.login(p).await.access),
+                None => None,
+            };
+            (id_of(&m), access)
+        }
+    };
+    let (a1, a1_phone) = member(
+        A,
+        ta1,
+        "Lê Văn An",
+        "leader",
+        Some("0913000001"),
+        "2026-08-01",
+    )
+    .await;
+    let (x_old, x_phone) = member(
+        A,
+        ta1,
+        "Phạm Thị Xuân",
+        "member",
+        Some("0913000002"),
+        "2026-08-01",
+    )
+    .await;
+    let (a2, a2_phone) = member(
+        A,
+        ta2,
+        "Trần Văn Hai",
+        "leader",
+        Some("0913000003"),
+        "2026-09-05",
+    )
+    .await;
+    let (b1, b1_phone) = member(
+        B,
+        tb1,
+        "Ngô Thị Bình",
+        "leader",
+        Some("0913000004"),
+        "2026-08-01",
+    )
+    .await;
+    let (b2, _) = member(B, tb1, "Đỗ Văn Ba", "member", None, "2026-08-01").await;
+    let (a1_phone, x_phone, a2_phone, b1_phone) = (
+        a1_phone.expect("phone"),
+        x_phone.expect("phone"),
+        a2_phone.expect("phone"),
+        b1_phone.expect("phone"),
+    );
+    // B2 leaves on 2026-09-25.
+    let res = app
+        .patch_json(
+            &format!("/api/v1/members/{b2}"),
+            &officer[B],
+            None,
+            &json!({"left_on": "2026-09-25"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // ---- Field work before the move: A's phones, REST. ----
+    let s = |day, membership, commune, team, village, category, citizens| Sent {
+        id: Uuid::new_v4(),
+        day,
+        membership,
+        commune,
+        team,
+        village,
+        category,
+        outcome: "done",
+        channel: "home_visit",
+        sex: Some("female"),
+        age: Some("60_plus"),
+        citizens,
+        live: true,
+    };
+    let mut logs: Vec<Sent> = Vec::new();
+    let l4 = s("2026-09-05", a1, A, ta1, Some(va1), "vneid_level2", 1);
+    let l5 = Sent {
+        outcome: "referred",
+        channel: "phone",
+        sex: None,
+        age: None,
+        ..s("2026-09-06", a1, A, ta1, None, "cashless_payment", 2)
+    };
+    let l6 = s("2026-09-07", a1, A, ta1, Some(va1), "ecommerce", 5);
+    let l7 = Sent {
+        sex: Some("male"),
+        age: Some("18_35"),
+        ..s("2026-09-08", a2, A, ta2, Some(va2), "other", 1)
+    };
+    for (l, token) in [
+        (&l4, &a1_phone),
+        (&l5, &a1_phone),
+        (&l6, &a1_phone),
+        (&l7, &a2_phone),
+    ] {
+        let res = app
+            .post_json("/api/v1/assistance-logs", Some(token), &l.body())
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "{}", l.day);
+        let stored: Value = res.json().await.expect("json");
+        assert_eq!(stored["member_id"], l.membership);
+        assert_eq!(stored["team_id"], l.team);
+        assert_eq!(stored["commune_code"], l.commune);
+    }
+    // A log before A2 joined (2026-09-05): refused, REST and sync.
+    let early = s("2026-09-01", a2, A, ta2, None, "other", 1);
+    let res = app
+        .post_json("/api/v1/assistance-logs", Some(&a2_phone), &early.body())
+        .await;
+    let p = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(p["errors"][0]["field"], "occurred_at");
+    assert_eq!(p["errors"][0]["code"], "before_joined");
+    let body = push(
+        &app,
+        &a2_phone,
+        json!([{"op": "create_log", "data": early.body()}]),
+    )
+    .await;
+    assert_eq!(
+        body["results"][0]["problem"]["errors"][0]["code"], "before_joined",
+        "{body}"
+    );
+    // Edits: L4 changes its category and citizens; L5 is archived then restored; L6 archived.
+    let res = app
+        .patch_json(
+            &format!("/api/v1/assistance-logs/{}", l4.id),
+            &a1_phone,
+            Some("\"1\""),
+            &json!({"category_code": "digital_health", "citizens_helped": 4}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let l4 = Sent {
+        category: "digital_health",
+        citizens: 4,
+        ..l4
+    };
+    for l in [&l5, &l6] {
+        let res = send(
+            &app,
+            Method::DELETE,
+            &format!("/api/v1/assistance-logs/{}", l.id),
+            &a1_phone,
+            None,
+        )
+        .await;
+        assert!(res.status().is_success(), "archive {}", res.status());
+    }
+    let res = app
+        .patch_json(
+            &format!("/api/v1/assistance-logs/{}", l6.id),
+            &a1_phone,
+            None,
+            &json!({"citizens_helped": 9}),
+        )
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "log_archived").await;
+    let body = push(
+        &app,
+        &a1_phone,
+        json!([{"op": "update_log", "id": l6.id, "base_version": 2, "data": {"citizens_helped": 9}}]),
+    )
+    .await;
+    assert_ne!(body["results"][0]["status"], "updated", "{body}");
+    let res = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/assistance-logs/{}/restore", l5.id),
+        &a1_phone,
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let l6 = Sent { live: false, ..l6 };
+    // Sync from A1's phone: a create, then an edit of it with its base version.
+    let l9 = Sent {
+        channel: "group_session",
+        ..s("2026-09-09", a1, A, ta1, Some(va1), "vneid_install", 3)
+    };
+    let body = push(
+        &app,
+        &a1_phone,
+        json!([{"op": "create_log", "data": l9.body()}]),
+    )
+    .await;
+    assert_eq!(body["results"][0]["status"], "created", "{body}");
+    let body = push(
+        &app,
+        &a1_phone,
+        json!([{"op": "update_log", "id": l9.id, "base_version": 1, "data": {"citizens_helped": 6}}]),
+    )
+    .await;
+    assert_eq!(body["results"][0]["status"], "updated", "{body}");
+    let l9 = Sent { citizens: 6, ..l9 };
+    logs.extend([l4, l5, l6, l7, l9]);
+
+    // ---- The move: X goes from A's team to B's team on 2026-09-20 (the province's officer). ----
+    let res = app
+        .post_json(
+            &format!("/api/v1/members/{x_old}/move"),
+            Some(&province),
+            &json!({"team_id": tb1, "on": "2026-09-20"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let x_new = id_of(&res.json().await.expect("json"));
+
+    // Then X's phone pushes what it recorded offline, before, on and after the move day.
+    let x = |day: &'static str, village: Option<i64>, category: &'static str, citizens: i64| {
+        let (m, c, t) = if day < "2026-09-20" {
+            (x_old, A, ta1)
+        } else {
+            (x_new, B, tb1)
+        };
+        s(day, m, c, t, village, category, citizens)
+    };
+    let offline = vec![
+        x("2026-09-10", Some(va1), "vneid_level2", 2),
+        Sent {
+            outcome: "referred",
+            channel: "phone",
+            sex: Some("male"),
+            age: Some("18_35"),
+            ..x("2026-09-12", Some(va2), "cashless_payment", 1)
+        },
+        Sent {
+            outcome: "partly_done",
+            channel: "commune_centre",
+            sex: None,
+            age: None,
+            ..x("2026-09-15", None, "online_public_services", 3)
+        },
+        Sent {
+            channel: "group_session",
+            age: Some("36_59"),
+            ..x("2026-09-20", Some(vb1), "ecommerce", 2)
+        },
+        Sent {
+            sex: Some("other"),
+            age: Some("under_18"),
+            ..x("2026-09-22", Some(vb1), "vneid_install", 1)
+        },
+        x("2026-10-03", Some(vb1), "vneid_level2", 1),
+    ];
+    let items: Vec<Value> = offline
+        .iter()
+        .map(|l| json!({"op": "create_log", "data": l.body()}))
+        .collect();
+    let body = push(&app, &x_phone, Value::Array(items)).await;
+    assert_eq!(body["summary"]["created"], offline.len(), "{body}");
+    for l in &offline {
+        let stored: Value = app
+            .get(&format!("/api/v1/assistance-logs/{}", l.id), &province)
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(
+            (
+                stored["member_id"].as_i64(),
+                stored["commune_code"].as_str()
+            ),
+            (Some(l.membership), Some(l.commune)),
+            "{}",
+            l.day
+        );
+        assert_eq!(stored["team_id"], l.team);
+    }
+    logs.extend(offline);
+
+    // B's leader: REST for itself, and for B2 until B2 left.
+    let l12 = Sent {
+        sex: Some("male"),
+        ..s("2026-09-21", b1, B, tb1, Some(vb1), "vneid_level2", 3)
+    };
+    let l13 = s("2026-09-24", b2, B, tb1, None, "mobile_money", 2);
+    for l in [&l12, &l13] {
+        let mut body = l.body();
+        body["member_id"] = json!(l.membership);
+        let res = app
+            .post_json("/api/v1/assistance-logs", Some(&b1_phone), &body)
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    let mut late = s("2026-09-26", b2, B, tb1, None, "other", 1).body();
+    late["member_id"] = json!(b2);
+    let res = app
+        .post_json("/api/v1/assistance-logs", Some(&b1_phone), &late)
+        .await;
+    let p = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(p["errors"][0]["code"], "after_left");
+    let a1_october = s("2026-10-05", a1, A, ta1, Some(va1), "vneid_level2", 2);
+    let res = app
+        .post_json(
+            "/api/v1/assistance-logs",
+            Some(&a1_phone),
+            &a1_october.body(),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    logs.extend([l12, l13, a1_october]);
+
+    // ---- Trainings with attendance. ----
+    let training = |token: &str, body: Value| {
+        let app = &app;
+        let token = token.to_string();
+        async move {
+            post(app, &token, "/api/v1/trainings", body).await["id"]
+                .as_str()
+                .expect("id")
+                .to_string()
+        }
+    };
+    let member_training = |c: &str, day: &str| {
+        json!({"title": "Tập huấn kỹ năng số", "kind": "member_training", "mode": "in_person", "commune_code": c,
+               "starts_at": format!("{day}T08:00:00+07:00"), "ends_at": format!("{day}T11:00:00+07:00")})
+    };
+    let class = |c: &str, day: &str, village: Option<i64>, n: i64| {
+        json!({"title": "Lớp Bình dân học vụ số", "kind": "citizen_class", "mode": "in_person", "commune_code": c,
+               "village_id": village, "starts_at": format!("{day}T19:00:00+07:00"),
+               "ends_at": format!("{day}T21:00:00+07:00"), "participants": n})
+    };
+    let t_a0 = training(&officer[A], member_training(A, "2026-09-02")).await;
+    let t_a1 = training(&officer[A], member_training(A, "2026-09-12")).await;
+    let attend = |t: &str, token: &str, records: Value| {
+        let req = app
+            .request(Method::PUT, &format!("/api/v1/trainings/{t}/attendance"))
+            .bearer_auth(token)
+            .json(&json!({ "records": records }));
+        async move { req.send().await.expect("sent") }
+    };
+    // A2 joined on 2026-09-05: not at a training of 2026-09-02.
+    let res = attend(
+        &t_a0,
+        &officer[A],
+        json!([{"member_id": a2, "status": "attended"}]),
+    )
+    .await;
+    let p = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(p["errors"][0]["code"], "before_joined", "{p}");
+    let res = attend(
+        &t_a1,
+        &officer[A],
+        json!([{"member_id": a1, "status": "completed"}, {"member_id": x_old, "status": "attended"},
+               {"member_id": a2, "status": "invited"}]),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let c_a1 = training(&a1_phone, class(A, "2026-09-18", Some(va1), 30)).await;
+    let c_a2 = training(&officer[A], class(A, "2026-09-14", Some(va2), 12)).await;
+    let c_a3 = training(&officer[A], class(A, "2026-09-16", None, 50)).await;
+    for (t, restore) in [(&c_a2, true), (&c_a3, false)] {
+        let res = send(
+            &app,
+            Method::DELETE,
+            &format!("/api/v1/trainings/{t}"),
+            &officer[A],
+            None,
+        )
+        .await;
+        assert!(res.status().is_success(), "archive training");
+        if restore {
+            let res = send(
+                &app,
+                Method::POST,
+                &format!("/api/v1/trainings/{t}/restore"),
+                &officer[A],
+                None,
+            )
+            .await;
+            assert_eq!(res.status(), StatusCode::OK);
+        }
+    }
+    let _ = c_a1;
+    // B's leader runs its team's training; attendance from its phone (sync).
+    let t_b1 = training(&b1_phone, member_training(B, "2026-09-23")).await;
+    let items: Vec<Value> = [(x_new, "attended"), (b1, "completed"), (b2, "attended")]
+        .iter()
+        .map(|(m, st)| json!({"op": "upsert_attendance", "training_id": t_b1, "data": {"member_id": m, "status": st}}))
+        .collect();
+    let body = push(&app, &b1_phone, Value::Array(items)).await;
+    assert_eq!(body["summary"]["created"], 3, "{body}");
+
+    // ---- Registry during and after the month. ----
+    // VA2 is archived mid-September (it existed in September, not in October); VB2 is created
+    // after the month.
+    let res = send(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/villages/{va2}"),
+        &officer[A],
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    backdate(
+        &app,
+        "villages",
+        "archived_at",
+        va2,
+        "2026-09-15T12:00:00+07:00",
+    );
+    let vb2 = village(B, "Thôn Mới").await;
+
+    // ---- Expected figures of September, from what was sent. ----
+    let mut exp: HashMap<&str, Expected> = HashMap::new();
+    for c in [A, B] {
+        let e = exp.entry(c).or_default();
+        log_figures(&logs, c, MONTH, e);
+    }
+    {
+        let e = exp.get_mut(A).expect("A");
+        for (k, n) in [
+            ("total".to_string(), 2),
+            (key("village", Some(va1)), 1),
+            (key("village", Some(va2)), 1),
+            ("team:none".to_string(), 2),
+        ] {
+            let k = k.as_str();
+            e.add(k, "villages", n);
+        }
+        for k in ["total", key("village", Some(va1)).as_str(), "team:none"] {
+            e.add(k, "villages_with_team", 1);
+        }
+        for (t, v) in [(ta1, Some(va1)), (ta2, None)] {
+            for k in ["total".to_string(), key("village", v), key("team", Some(t))] {
+                e.add(&k, "teams_active", 1);
+            }
+        }
+        // A1 and X (left on the move day) in TA1; A2 joined in TA2.
+        for (t, v, joined, left) in [
+            (ta1, Some(va1), 0, 0),
+            (ta1, Some(va1), 0, 1),
+            (ta2, None, 1, 0),
+        ] {
+            for k in ["total".to_string(), key("village", v), key("team", Some(t))] {
+                e.add(&k, "members_active", 1);
+                e.add(&k, "members_joined", joined);
+                e.add(&k, "members_left", left);
+            }
+        }
+        // Member trainings of the commune (no team, no village); classes by village and team.
+        e.add("total", "member_trainings", 2);
+        e.add("village:none", "member_trainings", 2);
+        e.add("team:none", "member_trainings", 2);
+        for (k, classes, participants) in [
+            ("total".to_string(), 2, 42),
+            (key("village", Some(va1)), 1, 30),
+            (key("village", Some(va2)), 1, 12),
+            (key("team", Some(ta1)), 1, 30),
+            ("team:none".to_string(), 1, 12),
+        ] {
+            e.add(&k, "citizen_classes", classes);
+            e.add(&k, "class_participants", participants);
+        }
+        // A1 completed, X attended (both TA1 in VA1), A2 invited.
+        for k in [
+            "total".to_string(),
+            key("village", Some(va1)),
+            key("team", Some(ta1)),
+        ] {
+            e.add(&k, "attendance_attended", 2);
+            e.add(&k, "attendance_completed", 1);
+        }
+    }
+    {
+        let e = exp.get_mut(B).expect("B");
+        for k in ["total", key("village", Some(vb1)).as_str(), "team:none"] {
+            e.add(k, "villages", 1);
+            e.add(k, "villages_with_team", 1);
+        }
+        for k in [
+            "total".to_string(),
+            key("village", Some(vb1)),
+            key("team", Some(tb1)),
+        ] {
+            e.add(&k, "teams_active", 1);
+            // B1; B2 left on the 25th; X joined on the move day.
+            e.add(&k, "members_active", 3);
+            e.add(&k, "members_joined", 1);
+            e.add(&k, "members_left", 1);
+            e.add(&k, "attendance_attended", 3);
+            e.add(&k, "attendance_completed", 1);
+        }
+        for k in [
+            "total".to_string(),
+            "village:none".to_string(),
+            key("team", Some(tb1)),
+        ] {
+            e.add(&k, "member_trainings", 1);
+        }
+    }
+    let _ = vb2;
+
+    let report_a = report(&app, &officer[A], &format!("unit={A}&month={MONTH}")).await;
+    assert_report(&report_a, &exp[A], "A live");
+    let report_b = report(&app, &officer[B], &format!("unit={B}&month={MONTH}")).await;
+    assert_report(&report_b, &exp[B], "B live");
+    assert!(
+        rows_of(&report_b, "village")
+            .iter()
+            .all(|r| r["key"] != vb2.to_string()),
+        "a village created after the month is no row of it"
+    );
+
+    // ---- The workflow: submit → return with a reason → resubmit → approve. ----
+    let base = format!("/api/v1/reports/monthly/{A}/{MONTH}");
+    assert_eq!(
+        act(&app, &officer[A], &format!("{base}/submit"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let res = app
+        .post_json(
+            &format!("{base}/return"),
+            Some(&province),
+            &json!({"reason": "Thiếu số liệu lớp học"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let returned: Value = res.json().await.expect("json");
+    assert_eq!(returned["status"], "returned", "{returned}");
+    assert_eq!(returned["reason"], "Thiếu số liệu lớp học");
+    assert_eq!(
+        act(&app, &officer[A], &format!("{base}/submit"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        act(&app, &province, &format!("{base}/approve"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let frozen = report(&app, &officer[A], &format!("unit={A}&month={MONTH}")).await;
+    assert_eq!(frozen["frozen"], true);
+    assert_eq!(frozen["status"]["status"], "approved");
+    assert_report(&frozen, &exp[A], "A frozen");
+
+    // ---- Writes into the approved month are refused, REST and sync alike. ----
+    let locked = s("2026-09-28", a1, A, ta1, Some(va1), "other", 1);
+    let res = app
+        .post_json("/api/v1/assistance-logs", Some(&a1_phone), &locked.body())
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
+    let l4_id = logs[0].id;
+    let res = app
+        .patch_json(
+            &format!("/api/v1/assistance-logs/{l4_id}"),
+            &a1_phone,
+            None,
+            &json!({"citizens_helped": 7}),
+        )
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
+    let res = send(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/assistance-logs/{l4_id}"),
+        &a1_phone,
+        None,
+    )
+    .await;
+    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
+    let l6_id = logs[2].id;
+    let res = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/assistance-logs/{l6_id}/restore"),
+        &a1_phone,
+        None,
+    )
+    .await;
+    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
+    let l9_id = logs[4].id;
+    for (token, item) in [
+        (
+            &a1_phone,
+            json!({"op": "create_log", "data": locked.body()}),
+        ),
+        (
+            &a1_phone,
+            json!({"op": "update_log", "id": l9_id, "base_version": 2, "data": {"citizens_helped": 1}}),
+        ),
+        // X, now in B, sends one more log of its days in A: A's month is locked.
+        (
+            &x_phone,
+            json!({"op": "create_log", "data": x("2026-09-11", None, "other", 1).body()}),
+        ),
+        (
+            &a1_phone,
+            json!({"op": "upsert_attendance", "training_id": t_a1, "data": {"member_id": a2, "status": "attended"}}),
+        ),
+    ] {
+        let body = push(&app, token, json!([item])).await;
+        assert_eq!(body["results"][0]["status"], "rejected", "{body}");
+        assert_eq!(
+            body["results"][0]["problem"]["code"], "month_locked",
+            "{body}"
+        );
+    }
+    let res = app
+        .post_json(
+            "/api/v1/trainings",
+            Some(&officer[A]),
+            &member_training(A, "2026-09-25"),
+        )
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
+    let res = attend(
+        &t_a1,
+        &officer[A],
+        json!([{"member_id": a2, "status": "attended"}]),
+    )
+    .await;
+    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
+    let res = send(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/trainings/{c_a2}"),
+        &officer[A],
+        None,
+    )
+    .await;
+    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
+    let res = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/trainings/{c_a3}/restore"),
+        &officer[A],
+        None,
+    )
+    .await;
+    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
+    // B is not approved: X's later log lands there.
+    let l15 = x("2026-09-27", Some(vb1), "digital_learning", 2);
+    let body = push(
+        &app,
+        &x_phone,
+        json!([{"op": "create_log", "data": l15.body()}]),
+    )
+    .await;
+    assert_eq!(body["results"][0]["status"], "created", "{body}");
+    logs.push(l15);
+    let mut e_b = Expected::default();
+    log_figures(&logs, B, MONTH, &mut e_b);
+    let e = exp.get_mut(B).expect("B");
+    e.scalars
+        .retain(|(_, f), _| !["logs", "citizens_helped", "members_logging"].contains(&f.as_str()));
+    e.tallies = e_b.tallies;
+    e.scalars.extend(e_b.scalars);
+
+    // ---- The register changes after approval: A's frozen month does not. ----
+    let late_member = post(
+        &app,
+        &officer[A],
+        &format!("/api/v1/teams/{ta1}/members"),
+        json!({"full_name": "Hoàng Văn Muộn", "affiliation": "teacher", "joined_on": "2026-09-10"}),
+    )
+    .await;
+    let va3 = village(A, "Thôn Sau").await;
+    backdate(
+        &app,
+        "villages",
+        "created_at",
+        va3,
+        "2026-09-03T08:00:00+07:00",
+    );
+    let live_a = report(
+        &app,
+        &officer[A],
+        &format!("unit={A}&month={MONTH}&live=true"),
+    )
+    .await;
+    assert_eq!(
+        live_a["totals"]["members_joined"], 2,
+        "live: {}",
+        late_member
+    );
+    assert_eq!(live_a["totals"]["villages"], 3);
+    let frozen_again = report(&app, &officer[A], &format!("unit={A}&month={MONTH}")).await;
+    assert_eq!(frozen_again["totals"], frozen["totals"]);
+    assert_eq!(frozen_again["rows"], frozen["rows"]);
+    let report_b = report(&app, &officer[B], &format!("unit={B}&month={MONTH}")).await;
+    assert_report(&report_b, &exp[B], "B live after A's approval");
+
+    // ---- Province and country. ----
+    let prov = report(&app, &province, &format!("unit=01&month={MONTH}")).await;
+    let row_a = row(&prov, "commune", A);
+    assert_eq!(row_a["frozen"], true);
+    assert_eq!(
+        row_a["figures"], frozen["totals"],
+        "A reads the same in the province"
+    );
+    let row_b = row(&prov, "commune", B);
+    assert_eq!(row_b["frozen"], false);
+    assert_eq!(row_b["figures"], report_b["totals"]);
+    for r in rows_of(&prov, "commune") {
+        if r["key"] != A && r["key"] != B {
+            assert_eq!(r["figures"]["logs"], 0, "{}", r["key"]);
+            assert_eq!(r["figures"]["members_active"], 0, "{}", r["key"]);
+        }
+    }
+    assert_rows_add_up(&rows_of(&prov, "commune"), &prov["totals"], "province rows");
+    let country = report(&app, &admin, &format!("unit=VN&month={MONTH}")).await;
+    assert_eq!(row(&country, "province", "01")["figures"], prov["totals"]);
+    assert_rows_add_up(
+        &rows_of(&country, "province"),
+        &country["totals"],
+        "country rows",
+    );
+    assert_eq!(country["totals"], prov["totals"], "only Hà Nội worked");
+    let res = app
+        .get(
+            &format!("/api/v1/reports/monthly?unit=VN&month={MONTH}"),
+            &province,
+        )
+        .await;
+    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+
+    // ---- The CSV of A's approved month says what its JSON says. ----
+    let categories: Value = app
+        .get("/api/v1/categories", &officer[A])
+        .await
+        .json()
+        .await
+        .expect("json");
+    let names: HashMap<String, String> = categories["items"]
+        .as_array()
+        .or(categories.as_array())
+        .expect("categories")
+        .iter()
+        .map(|c| {
+            (
+                c["code"].as_str().expect("code").into(),
+                c["name"].as_str().expect("name").into(),
+            )
+        })
+        .collect();
+    let (header, lines) = parse_csv(
+        &file(
+            &app,
+            &officer[A],
+            &format!("unit={A}&month={MONTH}&format=csv"),
+        )
+        .await,
+    );
+    assert_csv_says_what_the_json_says(&header, &lines, &frozen, &names);
+    let col = |h: &str| {
+        header
+            .iter()
+            .position(|x| x == h)
+            .unwrap_or_else(|| panic!("no {h}"))
+    };
+    let rows = frozen["rows"].as_array().expect("rows");
+    let with_totals: Vec<&Value> = rows
+        .iter()
+        .map(|r| &r["figures"])
+        .chain([&frozen["totals"]])
+        .collect();
+    let dimensions: [(&str, &str, &[(&str, &str)]); 4] = [
+        (
+            "kết quả",
+            "by_outcome",
+            &[
+                ("done", "Đã xong"),
+                ("partly_done", "Xong một phần"),
+                ("referred", "Chuyển nơi khác"),
+                ("could_not_help", "Chưa hỗ trợ được"),
+            ],
+        ),
+        (
+            "hình thức",
+            "by_channel",
+            &[
+                ("home_visit", "Tại nhà"),
+                ("commune_centre", "Tại trụ sở xã"),
+                ("phone", "Qua điện thoại"),
+                ("group_session", "Buổi hướng dẫn nhóm"),
+            ],
+        ),
+        (
+            "giới tính",
+            "by_sex",
+            &[
+                ("male", "Nam"),
+                ("female", "Nữ"),
+                ("other", "Khác"),
+                ("not_given", "Không rõ"),
+            ],
+        ),
+        (
+            "độ tuổi",
+            "by_age_band",
+            &[
+                ("under_18", "Dưới 18 tuổi"),
+                ("18_35", "18–35 tuổi"),
+                ("36_59", "36–59 tuổi"),
+                ("60_plus", "Từ 60 tuổi"),
+                ("not_given", "Không rõ"),
+            ],
+        ),
+    ];
+    for (line, figures) in lines.iter().zip(with_totals) {
+        for (dimension, b, keys) in dimensions {
+            for (code, name) in keys {
+                for (part, prefix) in [
+                    ("logs", "Lượt hỗ trợ"),
+                    ("citizens", "Người dân được hỗ trợ"),
+                ] {
+                    assert_eq!(
+                        line[col(&format!("{prefix} – {dimension}: {name}"))]
+                            .parse::<i64>()
+                            .ok(),
+                        figures[b][code][part].as_i64(),
+                        "{b}.{code}.{part}"
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            line[col("Người dân được hỗ trợ")].parse::<i64>().ok(),
+            figures["citizens_helped"].as_i64()
+        );
+    }
+
+    // ---- Trend and status board. ----
+    let trend: Value = app
+        .get(
+            &format!("/api/v1/reports/trend?unit={A}&from={MONTH}&to={NEXT}"),
+            &officer[A],
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let mut e_next = Expected::default();
+    log_figures(&logs, A, NEXT, &mut e_next);
+    let points = trend
+        .as_array()
+        .or(trend["points"].as_array())
+        .unwrap_or_else(|| panic!("{trend}"));
+    assert_eq!(points.len(), 2, "{trend}");
+    assert_eq!(points[0]["month"], MONTH);
+    for f in ["logs", "citizens_helped", "members_logging"] {
+        assert_eq!(points[0][f], frozen["totals"][f], "trend {f}");
+        assert_eq!(
+            points[1][f].as_i64(),
+            Some(e_next.scalar("total", f)),
+            "trend {NEXT} {f}"
+        );
+    }
+    let status: Value = app
+        .get(
+            &format!("/api/v1/reports/status?province=01&month={MONTH}"),
+            &province,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let state_of = |c: &str| {
+        status
+            .as_array()
+            .expect("list")
+            .iter()
+            .find(|r| r["commune_code"] == c)
+            .unwrap_or_else(|| panic!("{c}"))["status"]
+            .clone()
+    };
+    assert_eq!(state_of(A), "approved");
+    assert_eq!(state_of(B), "draft", "B recorded work and did not submit");
+
+    // ---- /me and sync pull of X's phone after the move. ----
+    let me: Value = app
+        .get("/api/v1/me", &x_phone)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(me["membership"]["member_id"], x_new, "{me}");
+    assert_eq!(me["membership"]["team_id"], tb1);
+    assert_eq!(me["membership"]["village_id"], vb1);
+    assert_eq!(me["membership"]["commune_code"], B);
+    assert_eq!(me["team_id"], tb1);
+    assert_eq!(me["unit_code"], B);
+    let mut cursor: Option<String> = None;
+    let pull_deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let (mut villages, mut members, mut pulled_logs) =
+        (HashSet::new(), HashSet::new(), HashSet::new());
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/sync/pull?cursor={c}"),
+            None => "/api/v1/sync/pull".into(),
+        };
+        let page: Value = app.get(&path, &x_phone).await.json().await.expect("json");
+        villages.extend(
+            page["villages"]
+                .as_array()
+                .expect("villages")
+                .iter()
+                .map(id_of),
+        );
+        members.extend(
+            page["members"]
+                .as_array()
+                .expect("members")
+                .iter()
+                .map(id_of),
+        );
+        pulled_logs.extend(
+            page["assistance_logs"]
+                .as_array()
+                .expect("logs")
+                .iter()
+                .map(|l| l["id"].as_str().expect("id").to_string()),
+        );
+        cursor = Some(page["cursor"].as_str().expect("cursor").to_string());
+        // A pull sends what every transaction of the cluster below its horizon wrote (tests of
+        // other databases run at once): a phone pulls again until it has caught up.
+        let caught_up = villages.contains(&vb2)
+            && members.contains(&x_new)
+            && logs
+                .iter()
+                .filter(|l| l.membership == x_new)
+                .all(|l| pulled_logs.contains(&l.id.to_string()));
+        if page["has_more"] != true && (caught_up || std::time::Instant::now() > pull_deadline) {
+            break;
+        }
+        if page["has_more"] != true {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
+    assert!(
+        villages.contains(&vb1) && villages.contains(&vb2),
+        "{villages:?}"
+    );
+    assert!(
+        !villages.contains(&va1),
+        "A's villages are no longer the phone's"
+    );
+    assert!(
+        members.contains(&x_new) && members.contains(&b1),
+        "{members:?}"
+    );
+    assert!(
+        !members.contains(&a1),
+        "A's members are no longer the phone's"
+    );
+    for l in logs.iter().filter(|l| l.membership == x_new) {
+        assert!(
+            pulled_logs.contains(&l.id.to_string()),
+            "X's log of {} in B",
+            l.day
+        );
+    }
+    for l in logs
+        .iter()
+        .filter(|l| l.commune == A && l.membership != x_old)
+    {
+        assert!(
+            !pulled_logs.contains(&l.id.to_string()),
+            "A's log of {}",
+            l.day
+        );
+    }
+
+    // ---- The served document carries the contract items of the journey. ----
+    let doc: Value = app
+        .request(Method::GET, "/api/v1/openapi.json")
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    for path in [
+        "/api/v1/assistance-logs/{id}/restore",
+        "/api/v1/trainings/{id}/restore",
+    ] {
+        assert!(doc["paths"][path]["post"].is_object(), "{path}");
+    }
+    let me_schema = &doc["components"]["schemas"]["MeOut"]["properties"]["membership"];
+    assert!(me_schema.is_object(), "/me documents the membership");
+    for f in ["member_id", "team_id", "village_id", "commune_code"] {
+        assert!(
+            doc["components"]["schemas"]["MembershipOut"]["properties"][f].is_object(),
+            "{f}"
+        );
+    }
+}

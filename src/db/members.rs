@@ -212,6 +212,33 @@ pub fn set_archived(conn: &mut PgConnection, id: i64, archived: bool) -> QueryRe
         .get_result(conn)
 }
 
+/// The first and last day (Vietnam time) of the field work recorded under a membership: its
+/// logs (archived ones too, which may be restored) and its attendance at live trainings.
+pub fn work_span(
+    conn: &mut PgConnection,
+    id: i64,
+) -> QueryResult<(Option<NaiveDate>, Option<NaiveDate>)> {
+    #[derive(QueryableByName)]
+    struct Span {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Date>)]
+        first: Option<NaiveDate>,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Date>)]
+        last: Option<NaiveDate>,
+    }
+    let span: Span = diesel::sql_query(
+        "SELECT min(d) AS first, max(d) AS last FROM ( \
+           SELECT (occurred_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS d \
+             FROM assistance_logs WHERE member_id = $1 \
+           UNION ALL \
+           SELECT (t.starts_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date \
+             FROM training_attendance a JOIN trainings t ON t.id = a.training_id \
+            WHERE a.member_id = $1 AND t.archived_at IS NULL) w",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(id)
+    .get_result(conn)?;
+    Ok((span.first, span.last))
+}
+
 /// The account's active membership (not left, not archived), if any.
 pub fn active_for_user(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<Option<Member>> {
     members::table

@@ -81,6 +81,35 @@ fn check_dates(joined: NaiveDate, left: Option<NaiveDate>) -> AppResult<()> {
     Ok(())
 }
 
+/// Field work belongs to the membership held on its day (`fieldwork::stint_on`), so a
+/// membership's dates may not leave out work already recorded under it: a day before
+/// `joined_on`, or after `last_day` (the day before a move, or `left_on`), is a 422 on `field`.
+fn check_work_within(
+    conn: &mut PgConnection,
+    id: i64,
+    joined_on: NaiveDate,
+    last_day: Option<(NaiveDate, &str)>,
+) -> AppResult<()> {
+    let (first, last) = members::work_span(conn, id)?;
+    if let Some(first) = first.filter(|f| *f < joined_on) {
+        return Err(AppError::field(
+            "joined_on",
+            "work_recorded_before",
+            format!("field work was recorded for this membership on {first}, before {joined_on}"),
+        ));
+    }
+    if let (Some(last), Some((day, field))) = (last, last_day) {
+        if last > day {
+            return Err(AppError::field(
+                field,
+                "work_recorded_after",
+                format!("field work was recorded for this membership on {last}, after {day}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// A linked account must be a team account of the same team, visible to the caller.
 fn check_user(
     conn: &mut PgConnection,
@@ -223,10 +252,14 @@ pub async fn update(
             let before = members::lock(c, &scope, id)?.ok_or_else(not_found)?;
             require_manager(&caller, before.team_id)?;
             check_version("member", before.version, expected)?;
-            check_dates(
+            let (joined_on, left_on) = (
                 patch.joined_on.unwrap_or(before.joined_on),
                 patch.left_on.unwrap_or(before.left_on),
-            )?;
+            );
+            check_dates(joined_on, left_on)?;
+            if patch.joined_on.is_some() || patch.left_on.is_some() {
+                check_work_within(c, id, joined_on, left_on.map(|l| (l, "left_on")))?;
+            }
             if let Some(Some(u)) = patch.user_id {
                 check_user(c, &scope, u, before.team_id)?;
             }
@@ -312,6 +345,9 @@ pub async fn move_to(state: &AppState, caller: &Caller, id: i64, to: Move) -> Ap
             })?;
             require_manager(&caller, team.id)?;
             check_dates(before.joined_on, Some(on))?;
+            // On the move day the work is the new membership's.
+            let eve = on.pred_opt().unwrap_or(on);
+            check_work_within(c, id, before.joined_on, Some((eve, "on")))?;
 
             let left = members::update(
                 c,

@@ -1334,3 +1334,132 @@ async fn a_province_runs_a_month_end_to_end() {
         );
     }
 }
+
+/// A membership's dates never leave out work recorded under it: a move, `left_on` or
+/// `joined_on` that would is refused (the work would otherwise count for a membership that
+/// did not hold its day), and nothing is stored.
+#[tokio::test]
+async fn membership_dates_keep_the_work_recorded_under_them() {
+    let app = spawn_app().await;
+    let f = crate::fieldwork::field(&app).await;
+    let (_, province) = app
+        .user_with_token("hn.officer", "province_officer", Some("01"), None)
+        .await;
+    // The member recorded a log on 2026-09-22, before the move was registered; the leader
+    // attended a training on 2026-09-23.
+    let mut body = crate::fieldwork::log(Uuid::new_v4());
+    body["occurred_at"] = json!("2026-09-22T09:00:00+07:00");
+    let res = app
+        .post_json("/api/v1/assistance-logs", Some(&f.member), &body)
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let t = post(
+        &app,
+        &f.officer,
+        "/api/v1/trainings",
+        json!({"title": "Tập huấn", "kind": "member_training", "mode": "in_person",
+               "starts_at": "2026-09-23T08:00:00+07:00", "ends_at": "2026-09-23T10:00:00+07:00"}),
+    )
+    .await;
+    let res = app
+        .request(
+            Method::PUT,
+            &format!(
+                "/api/v1/trainings/{}/attendance",
+                t["id"].as_str().expect("id")
+            ),
+        )
+        .bearer_auth(&f.officer)
+        .json(&json!({"records": [{"member_id": f.leader_member, "status": "attended"}]}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let team2 = app.create_team("00008", "Tổ CNCĐ Phúc Xá");
+    let move_on = |on: &'static str| {
+        let path = format!("/api/v1/members/{}/move", f.member_member);
+        let (app, province) = (&app, &province);
+        async move {
+            app.post_json(&path, Some(province), &json!({"team_id": team2, "on": on}))
+                .await
+        }
+    };
+    for on in ["2026-09-20", "2026-09-22"] {
+        let p = assert_problem(
+            move_on(on).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(p["errors"][0]["field"], "on", "{p}");
+        assert_eq!(p["errors"][0]["code"], "work_recorded_after");
+    }
+    let edit = |id: i64, body: Value| {
+        let path = format!("/api/v1/members/{id}");
+        let officer = f.officer.clone();
+        let app = &app;
+        async move { app.patch_json(&path, &officer, None, &body).await }
+    };
+    for (id, body, field, code) in [
+        (
+            f.member_member,
+            json!({"left_on": "2026-09-21"}),
+            "left_on",
+            "work_recorded_after",
+        ),
+        (
+            f.member_member,
+            json!({"joined_on": "2026-09-23"}),
+            "joined_on",
+            "work_recorded_before",
+        ),
+        (
+            f.leader_member,
+            json!({"left_on": "2026-09-22"}),
+            "left_on",
+            "work_recorded_after",
+        ),
+    ] {
+        let p = assert_problem(
+            edit(id, body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(p["errors"][0]["field"], field, "{p}");
+        assert_eq!(p["errors"][0]["code"], code);
+    }
+    let stored: Value = app
+        .get(&format!("/api/v1/members/{}", f.member_member), &f.officer)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(stored["left_on"], Value::Null);
+    assert_eq!(stored["joined_on"], "2025-08-01");
+    assert_eq!(stored["team_id"], f.team);
+
+    // Dates that keep the work are taken: leaving on the day of the last work, moving after it.
+    assert_eq!(
+        edit(f.leader_member, json!({"left_on": "2026-09-23"}))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(move_on("2026-09-23").await.status(), StatusCode::CREATED);
+    let log: Value = app
+        .get(
+            &format!(
+                "/api/v1/assistance-logs/{}",
+                body["id"].as_str().expect("id")
+            ),
+            &province,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(log["member_id"], f.member_member);
+    assert_eq!(log["commune_code"], "00004");
+}

@@ -1333,6 +1333,126 @@ async fn a_province_runs_a_month_end_to_end() {
             "{f}"
         );
     }
+
+    // ---- Edits that would carry work into the approved month are refused too. ----
+    let oct_id = logs
+        .iter()
+        .find(|l| l.day == "2026-10-05")
+        .expect("A1's October log")
+        .id;
+    let res = app
+        .patch_json(
+            &format!("/api/v1/assistance-logs/{oct_id}"),
+            &a1_phone,
+            None,
+            &json!({"occurred_at": "2026-09-29T09:00:00+07:00"}),
+        )
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
+    let body = push(
+        &app,
+        &a1_phone,
+        json!([{"op": "update_log", "id": oct_id, "base_version": 1,
+                "data": {"occurred_at": "2026-09-29T09:00:00+07:00"}}]),
+    )
+    .await;
+    assert_eq!(
+        body["results"][0]["problem"]["code"], "month_locked",
+        "{body}"
+    );
+    let res = app
+        .patch_json(
+            &format!("/api/v1/assistance-logs/{}", logs[0].id),
+            &a1_phone,
+            None,
+            &json!({"occurred_at": "2026-10-06T09:00:00+07:00"}),
+        )
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
+    let t_oct = training(&officer[A], member_training(A, "2026-10-08")).await;
+    let res = send(
+        &app,
+        Method::PUT,
+        &format!("/api/v1/trainings/{t_oct}"),
+        &officer[A],
+        Some(member_training(A, "2026-09-29")),
+    )
+    .await;
+    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
+
+    // ---- The province's CSV: a commune per line, A's marked approved. ----
+    let (header, lines) = parse_csv(
+        &file(
+            &app,
+            &province,
+            &format!("unit=01&month={MONTH}&format=csv"),
+        )
+        .await,
+    );
+    let col = |h: &str| {
+        header
+            .iter()
+            .position(|x| x == h)
+            .unwrap_or_else(|| panic!("no {h}"))
+    };
+    let prov_rows = prov["rows"].as_array().expect("rows");
+    assert_eq!(lines.len(), prov_rows.len() + 1);
+    for (line, r) in lines.iter().zip(prov_rows) {
+        assert_eq!(&line[col("Mã")], r["key"].as_str().expect("key"));
+        assert_eq!(&line[col("Loại")], "Xã, phường");
+        let approved = if r["frozen"] == true { "Có" } else { "" };
+        assert_eq!(&line[col("Số liệu đã phê duyệt")], approved, "{}", r["key"]);
+        for f in ["logs", "members_active", "members_joined", "villages"] {
+            let _ = f;
+        }
+        assert_eq!(
+            line[col("Lượt hỗ trợ")].parse::<i64>().ok(),
+            r["figures"]["logs"].as_i64()
+        );
+    }
+
+    // ---- Reopened with a reason: live again everywhere, writable; approved again, refrozen. ----
+    let res = app
+        .post_json(
+            &format!("{base}/reopen"),
+            Some(&province),
+            &json!({"reason": "Bổ sung thành viên"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let reopened = report(&app, &officer[A], &format!("unit={A}&month={MONTH}")).await;
+    assert_eq!(reopened["frozen"], false);
+    assert_eq!(reopened["totals"]["members_joined"], 2);
+    let prov = report(&app, &province, &format!("unit=01&month={MONTH}")).await;
+    assert_eq!(row(&prov, "commune", A)["frozen"], false);
+    assert_eq!(row(&prov, "commune", A)["figures"], reopened["totals"]);
+    let res = app
+        .post_json("/api/v1/assistance-logs", Some(&a1_phone), &locked.body())
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(
+        act(&app, &officer[A], &format!("{base}/submit"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        act(&app, &province, &format!("{base}/approve"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let refrozen = report(&app, &officer[A], &format!("unit={A}&month={MONTH}")).await;
+    assert_eq!(refrozen["frozen"], true);
+    assert_eq!(
+        refrozen["totals"]["logs"].as_i64(),
+        frozen["totals"]["logs"].as_i64().map(|n| n + 1)
+    );
+    assert_eq!(refrozen["totals"]["members_joined"], 2);
+    let prov = report(&app, &province, &format!("unit=01&month={MONTH}")).await;
+    assert_eq!(row(&prov, "commune", A)["figures"], refrozen["totals"]);
+    let country = report(&app, &admin, &format!("unit=VN&month={MONTH}")).await;
+    assert_eq!(country["totals"], prov["totals"]);
 }
 
 /// A membership's dates never leave out work recorded under it: a move, `left_on` or

@@ -372,6 +372,10 @@ pub async fn replace(
                 &current.commune_code,
                 &[current.starts_at, fields.starts_at],
             )?;
+            let day = super::vn_day(fields.starts_at);
+            if day != super::vn_day(current.starts_at) {
+                attendees_held_on(c, id, day)?;
+            }
             Ok(store::update(c, id, &fields)?)
         })
     })
@@ -455,6 +459,37 @@ fn check_attendable(training: &Training) -> AppResult<()> {
             code: "training_archived",
             detail: "the training is archived".into(),
         });
+    }
+    Ok(())
+}
+
+/// Attendance belongs to the membership its member held on the training's day: a new day on
+/// which a (live) attendee held another membership, or none, is a 422 on `starts_at`.
+fn attendees_held_on(
+    conn: &mut PgConnection,
+    training: Uuid,
+    day: chrono::NaiveDate,
+) -> AppResult<()> {
+    let ids: Vec<i64> = store::attendance_of(conn, training)?
+        .iter()
+        .map(|a| a.member_id)
+        .collect();
+    let attendees: Vec<(i64, Uuid)> = members::table
+        .filter(members::id.eq_any(&ids))
+        .filter(members::archived_at.is_null())
+        .select((members::id, members::person_id))
+        .load(conn)?;
+    let persons: Vec<Uuid> = attendees.iter().map(|(_, p)| *p).collect();
+    let stints = super::stints_of(conn, &persons)?;
+    for (member_id, person) in attendees {
+        let held = super::stint_on(&stints, person, day, "starts_at").map(|s| s.id);
+        if held.ok() != Some(member_id) {
+            return Err(AppError::field(
+                "starts_at",
+                "attendee_not_member",
+                format!("attendee {member_id} did not hold that membership on {day}"),
+            ));
+        }
     }
     Ok(())
 }

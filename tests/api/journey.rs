@@ -1583,3 +1583,57 @@ async fn membership_dates_keep_the_work_recorded_under_them() {
     assert_eq!(log["member_id"], f.member_member);
     assert_eq!(log["commune_code"], "00004");
 }
+
+/// Attendance belongs to the membership held on the training's day: moving the training to a
+/// day when an attendee held another membership (here: after a move to another commune) is
+/// refused, and nothing is stored.
+#[tokio::test]
+async fn a_training_keeps_its_attendees_in_their_membership() {
+    let app = spawn_app().await;
+    let f = crate::fieldwork::field(&app).await;
+    let (_, province) = app
+        .user_with_token("hn.officer", "province_officer", Some("01"), None)
+        .await;
+    let on = |day: &str| {
+        json!({"title": "Tập huấn", "kind": "member_training", "mode": "in_person",
+               "starts_at": format!("{day}T08:00:00+07:00"), "ends_at": format!("{day}T10:00:00+07:00")})
+    };
+    let t = post(&app, &f.officer, "/api/v1/trainings", on("2026-09-12")).await;
+    let path = format!("/api/v1/trainings/{}", t["id"].as_str().expect("id"));
+    let res = send(
+        &app,
+        Method::PUT,
+        &format!("{path}/attendance"),
+        &f.officer,
+        Some(json!({"records": [{"member_id": f.member_member, "status": "attended"}]})),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let team2 = app.create_team("00008", "Tổ CNCĐ Phúc Xá");
+    let res = app
+        .post_json(
+            &format!("/api/v1/members/{}/move", f.member_member),
+            Some(&province),
+            &json!({"team_id": team2, "on": "2026-09-20"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+
+    for day in ["2026-09-20", "2026-09-22"] {
+        let res = send(&app, Method::PUT, &path, &f.officer, Some(on(day))).await;
+        let p = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(p["errors"][0]["field"], "starts_at", "{p}");
+        assert_eq!(p["errors"][0]["code"], "attendee_not_member");
+    }
+    let stored: Value = app.get(&path, &f.officer).await.json().await.expect("json");
+    assert_eq!(stored["starts_at"], "2026-09-12T01:00:00Z");
+    // A day the attendee still held the membership is taken.
+    let res = send(&app, Method::PUT, &path, &f.officer, Some(on("2026-09-19"))).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let report = report(&app, &f.officer, "unit=00004&month=2026-09").await;
+    assert_eq!(report["totals"]["attendance_attended"], 1);
+    assert_eq!(
+        row(&report, "team", &f.team.to_string())["figures"]["attendance_attended"],
+        1
+    );
+}

@@ -528,6 +528,7 @@ pub async fn set_archived(
                     .select(members::archived_at.is_not_null())
                     .first(c)?;
                 super::ensure_parent_live(member_archived, "membership of the log")?;
+                super::ensure_village_live(c, current.village_id, "village of the log")?;
             }
             let ctx = LogContext::load(c, &caller)?;
             ctx.may_archive(&current)?;

@@ -115,6 +115,23 @@ pub(crate) fn ensure_parent_live(archived: bool, what: &str) -> AppResult<()> {
     Ok(())
 }
 
+/// Restoring field work recorded in a village: 409 `parent_archived` when the village is.
+pub(crate) fn ensure_village_live(
+    conn: &mut PgConnection,
+    village: Option<i64>,
+    what: &str,
+) -> AppResult<()> {
+    use crate::db::schema::villages;
+    let archived = match village {
+        Some(v) => villages::table
+            .find(v)
+            .select(villages::archived_at.is_not_null())
+            .first(conn)?,
+        None => false,
+    };
+    ensure_parent_live(archived, what)
+}
+
 /// A write to a record that is archived: 409 with the record's state.
 pub(crate) fn archived_error(what: &'static str, at: DateTime<Utc>) -> AppError {
     AppError::Conflict {

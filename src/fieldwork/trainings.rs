@@ -407,14 +407,7 @@ pub async fn set_archived(
                     None => false,
                 };
                 super::ensure_parent_live(team_archived, "team of the training")?;
-                let village_archived = match current.village_id {
-                    Some(v) => villages::table
-                        .find(v)
-                        .select(villages::archived_at.is_not_null())
-                        .first(c)?,
-                    None => false,
-                };
-                super::ensure_parent_live(village_archived, "village of the training")?;
+                super::ensure_village_live(c, current.village_id, "village of the training")?;
             }
             ensure_open(c, &current.commune_code, &[current.starts_at])?;
             let after = store::set_archived(c, id, archive)?;

@@ -1637,3 +1637,72 @@ async fn a_training_keeps_its_attendees_in_their_membership() {
         1
     );
 }
+
+/// A log is restored only in a live village, as it is created only in one (and as a training
+/// is restored): 409 `parent_archived`, and it stays archived; restored with its village.
+#[tokio::test]
+async fn a_log_is_restored_only_in_a_live_village() {
+    let app = spawn_app().await;
+    let f = crate::fieldwork::field(&app).await;
+    let v2 = post(
+        &app,
+        &f.officer,
+        "/api/v1/villages",
+        json!({"name": "Thôn Hai", "kind": "thon"}),
+    )
+    .await;
+    let mut body = crate::fieldwork::log(Uuid::new_v4());
+    body["occurred_at"] = json!("2026-09-11T09:00:00+07:00");
+    body["village_id"] = v2["id"].clone();
+    let res = app
+        .post_json("/api/v1/assistance-logs", Some(&f.leader), &body)
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let path = format!(
+        "/api/v1/assistance-logs/{}",
+        body["id"].as_str().expect("id")
+    );
+    let village = format!("/api/v1/villages/{}", v2["id"]);
+    let res = send(&app, Method::DELETE, &path, &f.leader, None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = send(&app, Method::DELETE, &village, &f.officer, None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let res = send(
+        &app,
+        Method::POST,
+        &format!("{path}/restore"),
+        &f.leader,
+        None,
+    )
+    .await;
+    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
+    let stored: Value = app.get(&path, &f.leader).await.json().await.expect("json");
+    assert!(stored["archived_at"].is_string(), "{stored}");
+    let month = report(&app, &f.officer, "unit=00004&month=2026-09").await;
+    assert_eq!(month["totals"]["logs"], 0);
+
+    let res = send(
+        &app,
+        Method::POST,
+        &format!("{village}/restore"),
+        &f.officer,
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = send(
+        &app,
+        Method::POST,
+        &format!("{path}/restore"),
+        &f.leader,
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let month = report(&app, &f.officer, "unit=00004&month=2026-09").await;
+    assert_eq!(
+        row(&month, "village", &v2["id"].to_string())["figures"]["logs"],
+        1
+    );
+}

@@ -1402,9 +1402,6 @@ async fn a_province_runs_a_month_end_to_end() {
         assert_eq!(&line[col("Loại")], "Xã, phường");
         let approved = if r["frozen"] == true { "Có" } else { "" };
         assert_eq!(&line[col("Số liệu đã phê duyệt")], approved, "{}", r["key"]);
-        for f in ["logs", "members_active", "members_joined", "villages"] {
-            let _ = f;
-        }
         assert_eq!(
             line[col("Lượt hỗ trợ")].parse::<i64>().ok(),
             r["figures"]["logs"].as_i64()
@@ -1422,6 +1419,8 @@ async fn a_province_runs_a_month_end_to_end() {
     assert_eq!(res.status(), StatusCode::OK);
     let reopened = report(&app, &officer[A], &format!("unit={A}&month={MONTH}")).await;
     assert_eq!(reopened["frozen"], false);
+    assert_eq!(reopened["status"]["status"], "reopened");
+    assert_eq!(reopened["status"]["reason"], "Bổ sung thành viên");
     assert_eq!(reopened["totals"]["members_joined"], 2);
     let prov = report(&app, &province, &format!("unit=01&month={MONTH}")).await;
     assert_eq!(row(&prov, "commune", A)["frozen"], false);
@@ -1453,6 +1452,23 @@ async fn a_province_runs_a_month_end_to_end() {
     assert_eq!(row(&prov, "commune", A)["figures"], refrozen["totals"]);
     let country = report(&app, &admin, &format!("unit=VN&month={MONTH}")).await;
     assert_eq!(country["totals"], prov["totals"]);
+    let status: Value = app
+        .get(
+            &format!("/api/v1/reports/status?province=01&month={MONTH}"),
+            &province,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let a_state = status
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|r| r["commune_code"] == A)
+        .expect("A")
+        .clone();
+    assert_eq!(a_state["status"], "approved");
 }
 
 /// A membership's dates never leave out work recorded under it: a move, `left_on` or

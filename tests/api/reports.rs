@@ -321,9 +321,20 @@ async fn approval_locks_the_month_and_freezes_the_figures() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
+    // A member who joined and left in October (a membership's dates keep the work recorded
+    // under it, so the fixture's member, who logged on the 10th, cannot be the one leaving).
+    let res = app
+        .post_json(
+            &format!("/api/v1/teams/{}/members", f.team),
+            Some(&f.officer),
+            &json!({"full_name": "Vũ Ngắn Hạn", "affiliation": "other", "joined_on": "2025-10-03"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let short: Value = res.json().await.expect("json");
     let res = app
         .patch_json(
-            &format!("/api/v1/members/{}", f.member_member),
+            &format!("/api/v1/members/{}", short["id"]),
             &f.officer,
             None,
             &json!({"left_on": "2025-10-05"}),
@@ -389,7 +400,7 @@ async fn approval_locks_the_month_and_freezes_the_figures() {
     )
     .await;
     assert_eq!(res.status(), StatusCode::OK);
-    // (The member left in October, so its leader records this one.)
+    // The leader records this one.
     let res = app
         .post_json(
             "/api/v1/assistance-logs",

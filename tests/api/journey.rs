@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use calamine::{Data, Reader, Xlsx};
 use diesel::prelude::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -1167,6 +1168,37 @@ async fn a_province_runs_a_month_end_to_end() {
             line[col("Người dân được hỗ trợ")].parse::<i64>().ok(),
             figures["citizens_helped"].as_i64()
         );
+    }
+
+    // The XLSX carries the same lines and figures as the CSV.
+    let bytes = file(
+        &app,
+        &officer[A],
+        &format!("unit={A}&month={MONTH}&format=xlsx"),
+    )
+    .await;
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).expect("a valid workbook");
+    let sheet = book.worksheet_range("Báo cáo").expect("sheet");
+    let cell = |r: usize, c: usize| sheet.get_value((r as u32, c as u32)).cloned();
+    for (c, h) in header.iter().enumerate() {
+        assert_eq!(cell(4, c), Some(Data::String(h.to_string())), "header {c}");
+    }
+    for (n, line) in lines.iter().enumerate() {
+        for (c, text) in line.iter().enumerate() {
+            match (cell(5 + n, c), text.parse::<f64>()) {
+                (Some(Data::Float(x)), Ok(y)) => {
+                    assert!((x - y).abs() < 1e-9, "line {n} column {}", &header[c])
+                }
+                (Some(Data::Int(x)), Ok(y)) => assert_eq!(x as f64, y),
+                (Some(Data::String(x)), _) => assert_eq!(x, text),
+                (got, _) => assert!(
+                    text.is_empty()
+                        && matches!(got, None | Some(Data::Empty) | Some(Data::Float(_))),
+                    "line {n} column {}: {got:?} against {text:?}",
+                    &header[c]
+                ),
+            }
+        }
     }
 
     // ---- Trend and status board. ----

@@ -19,6 +19,9 @@ use crate::report_figures::{
     row, rows_of, BREAKDOWNS, SCALARS,
 };
 
+/// Codes of a breakdown with their names as the exports head them.
+type Names = &'static [(&'static str, &'static str)];
+
 const A: &str = "00004";
 const B: &str = "00008";
 const MONTH: &str = "2026-09";
@@ -843,7 +846,7 @@ async fn a_province_runs_a_month_end_to_end() {
     assert!(
         rows_of(&report_b, "village")
             .iter()
-            .all(|r| r["key"] != vb2.to_string()),
+            .all(|r| r["key"] != vb2.to_string().as_str()),
         "a village created after the month is no row of it"
     );
 
@@ -1104,7 +1107,7 @@ async fn a_province_runs_a_month_end_to_end() {
         .map(|r| &r["figures"])
         .chain([&frozen["totals"]])
         .collect();
-    let dimensions: [(&str, &str, &[(&str, &str)]); 4] = [
+    let dimensions: [(&str, &str, Names); 4] = [
         (
             "kết quả",
             "by_outcome",

@@ -376,6 +376,15 @@ pub async fn replace(
             if day != super::vn_day(current.starts_at) {
                 attendees_held_on(c, id, day)?;
             }
+            if fields.kind != TrainingKind::MemberTraining.as_str()
+                && !store::attendance_of(c, id)?.is_empty()
+            {
+                return Err(AppError::field(
+                    "kind",
+                    "has_attendance",
+                    "a training with attendance stays a member training",
+                ));
+            }
             Ok(store::update(c, id, &fields)?)
         })
     })

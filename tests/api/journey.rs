@@ -1676,8 +1676,18 @@ async fn a_training_keeps_its_attendees_in_their_membership() {
         assert_eq!(p["errors"][0]["field"], "starts_at", "{p}");
         assert_eq!(p["errors"][0]["code"], "attendee_not_member");
     }
+    // Nor does a training with attendance become a citizen class (attendance is counted for
+    // member trainings only).
+    let mut class = on("2026-09-12");
+    class["kind"] = json!("citizen_class");
+    class["participants"] = json!(20);
+    let res = send(&app, Method::PUT, &path, &f.officer, Some(class)).await;
+    let p = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(p["errors"][0]["field"], "kind", "{p}");
+    assert_eq!(p["errors"][0]["code"], "has_attendance");
     let stored: Value = app.get(&path, &f.officer).await.json().await.expect("json");
     assert_eq!(stored["starts_at"], "2026-09-12T01:00:00Z");
+    assert_eq!(stored["kind"], "member_training");
     // A day the attendee still held the membership is taken.
     let res = send(&app, Method::PUT, &path, &f.officer, Some(on("2026-09-19"))).await;
     assert_eq!(res.status(), StatusCode::OK);

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::logs::{log_months, log_scope, LogContext, LogInput, LogPatch};
 use super::trainings::{duplicate_attendance, hold_attendance, record_attendance, AttendanceInput};
 use super::{hold_open, month_key};
-use crate::auth::Caller;
+use crate::auth::{Caller, Scope};
 use crate::db::logs::{self as store, AssistanceLog, NewLog};
 use crate::db::sync::{self as feed, Position, Window};
 use crate::db::trainings::{self, Attendance, Training};
@@ -317,11 +317,25 @@ fn json<T: Serialize>(value: &T) -> serde_json::Value {
     serde_json::to_value(value).unwrap_or_default()
 }
 
-pub fn encode_cursor(p: Position) -> String {
-    URL_SAFE_NO_PAD.encode(format!("v1:{}:{}", p.xid, p.seq))
+/// What a caller may see, as a cursor remembers it: a cursor given for another role or scope
+/// (the account moved with its member, changed team or role) starts the feed over, so records
+/// the caller newly sees are sent even though they changed before the cursor.
+fn scope_key(caller: &Caller) -> String {
+    let scope = match caller.scope() {
+        Scope::Country => "vn".to_string(),
+        Scope::Province(p) => format!("p{p}"),
+        Scope::Commune(c) => format!("c{c}"),
+        Scope::Team { team_id, .. } => format!("t{team_id}"),
+    };
+    format!("{}.{scope}", caller.role.as_str())
 }
 
-pub fn decode_cursor(cursor: &str) -> AppResult<Position> {
+pub fn encode_cursor(p: Position, scope: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("v1:{}:{}:{scope}", p.xid, p.seq))
+}
+
+/// The position of a cursor, and the scope it was given for (none in older cursors).
+pub fn decode_cursor(cursor: &str) -> AppResult<(Position, Option<String>)> {
     let bad = || AppError::BadRequest {
         code: "invalid_cursor",
         detail: "the cursor is not one this server gave".into(),
@@ -334,10 +348,11 @@ pub fn decode_cursor(cursor: &str) -> AppResult<Position> {
     }
     let xid = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
     let seq = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    let scope = parts.next().map(str::to_string);
     if parts.next().is_some() {
         return Err(bad());
     }
-    Ok(Position { xid, seq })
+    Ok((Position { xid, seq }, scope))
 }
 
 #[derive(Debug, Default, Serialize, utoipa::ToSchema)]
@@ -383,11 +398,13 @@ pub async fn pull(
     cursor: Option<String>,
     limit: i64,
 ) -> AppResult<PullPage> {
-    let from = cursor
-        .as_deref()
-        .map(decode_cursor)
-        .transpose()?
-        .unwrap_or(Position { xid: -1, seq: -1 });
+    let start = Position { xid: -1, seq: -1 };
+    let key = scope_key(caller);
+    let from = match cursor.as_deref().map(decode_cursor).transpose()? {
+        Some((_, Some(given))) if given != key => start,
+        Some((position, _)) => position,
+        None => start,
+    };
     let caller = caller.clone();
     db::run(&state.pool, move |conn| {
         conn.build_transaction()
@@ -446,7 +463,7 @@ pub async fn pull(
                     ..Default::default()
                 };
                 let last = changes.last().map(|(p, _)| *p).unwrap_or(from);
-                page.cursor = encode_cursor(last);
+                page.cursor = encode_cursor(last, &key);
                 for (_, change) in changes {
                     match change {
                         Change::Village(v) if v.archived_at.is_some() => {

@@ -541,6 +541,21 @@ async fn a_province_runs_a_month_end_to_end() {
     let l9 = Sent { citizens: 6, ..l9 };
     logs.extend([l4, l5, l6, l7, l9]);
 
+    // X's phone is in sync before the move: it keeps this cursor.
+    let mut x_cursor = String::new();
+    loop {
+        let path = if x_cursor.is_empty() {
+            "/api/v1/sync/pull".to_string()
+        } else {
+            format!("/api/v1/sync/pull?cursor={x_cursor}")
+        };
+        let page: Value = app.get(&path, &x_phone).await.json().await.expect("json");
+        x_cursor = page["cursor"].as_str().expect("cursor").to_string();
+        if page["has_more"] != true {
+            break;
+        }
+    }
+
     // ---- The move: X goes from A's team to B's team on 2026-09-20 (the province's officer). ----
     let res = app
         .post_json(
@@ -1264,7 +1279,8 @@ async fn a_province_runs_a_month_end_to_end() {
     assert_eq!(me["membership"]["commune_code"], B);
     assert_eq!(me["team_id"], tb1);
     assert_eq!(me["unit_code"], B);
-    let mut cursor: Option<String> = None;
+    // It pulls on from its cursor: the new team's register, made before that cursor, comes too.
+    let mut cursor: Option<String> = Some(x_cursor);
     let pull_deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let (mut villages, mut members, mut pulled_logs) =
         (HashSet::new(), HashSet::new(), HashSet::new());

@@ -223,7 +223,7 @@ pub async fn get(
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "the member would be active in an archived team (`parent_archived`)", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the member would be active in an archived team (`parent_archived`), or revived linked to an account that works elsewhere (`linked_account_elsewhere`)", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/api/v1/members/{id}")]

@@ -179,6 +179,7 @@ pub struct UserListQuery {
     responses(
         (status = 201, body = UserOut, headers(("ETag" = String))),
         (status = 403, description = "not an officer, role above own, or unit outside scope", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the team is archived (`parent_archived`)", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/users")]
@@ -280,6 +281,7 @@ pub async fn get(
         (status = 200, body = UserOut, headers(("ETag" = String))),
         (status = 403, description = "role above own, a peer's account, unit outside scope, or own access", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "moved to or enabled in an archived team (`parent_archived`)", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "the account changed since the ETag was read", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]

@@ -362,3 +362,97 @@ async fn the_operator_sets_a_locked_out_admins_password_from_the_command_line() 
         1
     );
 }
+
+// Issue 12, items 3 and 4: addresses and codes written around the guard, in a log note sent
+// by sync, in a training's fields, and in the phone's `device_id` stored with every log.
+#[tokio::test]
+async fn obfuscated_addresses_and_codes_do_not_pass_the_guard_in_any_field() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let hits = [
+        "mail nguyenvana @ gmail . com",
+        "mail nguyenvana(at)gmail(dot)com",
+        "mail nguyenvana [at] mail.gov.vn",
+        "gửi lan.nguyen@gmail nhé",
+        "mk 12345678",
+        "pass wifi 1234 5678",
+        "code: 482913",
+        "mã xác minh 4829",
+    ];
+    let items: Vec<Value> = hits
+        .iter()
+        .map(|note| {
+            let mut l = crate::fieldwork::log(uuid::Uuid::new_v4());
+            l["note"] = json!(note);
+            json!({"op": "create_log", "data": l})
+        })
+        .collect();
+    let (status, body) = json_of(
+        app.post_json(
+            "/api/v1/sync/push",
+            Some(&f.member),
+            &json!({"device_id": "phone-9", "items": items}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for (i, note) in hits.iter().enumerate() {
+        let r = &body["results"][i];
+        assert_eq!(r["status"], "rejected", "{note}: {r}");
+        assert_eq!(r["problem"]["errors"][0]["field"], "note", "{note}");
+        assert_eq!(r["problem"]["errors"][0]["code"], "personal_data", "{note}");
+    }
+    for field_name in ["title", "organiser", "trainer"] {
+        let mut training = json!({"title": "Lớp kỹ năng số", "kind": "citizen_class",
+            "mode": "in_person", "starts_at": "2025-10-12T19:00:00+07:00",
+            "ends_at": "2025-10-12T21:00:00+07:00", "participants": 10});
+        training[field_name] = json!(hits[0]);
+        let res = app
+            .post_json("/api/v1/trainings", Some(&f.officer), &training)
+            .await;
+        let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(body["errors"][0]["field"], field_name, "{body}");
+        assert_eq!(body["errors"][0]["code"], "personal_data", "{body}");
+    }
+
+    // The device id is an identifier: no free text, no number alone.
+    for device in [
+        "0912345678",
+        "SĐT 0912 345 678 bà Lan",
+        "lan@gmail.com",
+        "001203004567",
+    ] {
+        let one =
+            json!([{"op": "create_log", "data": crate::fieldwork::log(uuid::Uuid::new_v4())}]);
+        let res = app
+            .post_json(
+                "/api/v1/sync/push",
+                Some(&f.member),
+                &json!({"device_id": device, "items": one}),
+            )
+            .await;
+        let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(body["errors"][0]["field"], "device_id", "{device}: {body}");
+    }
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM assistance_logs"), 0);
+    for device in [
+        "550e8400-e29b-41d4-a716-446655440000",
+        "9774d56d682e549c",
+        "SM-A546E:R58W",
+    ] {
+        let one =
+            json!([{"op": "create_log", "data": crate::fieldwork::log(uuid::Uuid::new_v4())}]);
+        let (status, body) = json_of(
+            app.post_json(
+                "/api/v1/sync/push",
+                Some(&f.member),
+                &json!({"device_id": device, "items": one}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{device}: {body}");
+        assert_eq!(body["results"][0]["status"], "created", "{device}: {body}");
+    }
+}

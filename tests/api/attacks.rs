@@ -456,3 +456,47 @@ async fn obfuscated_addresses_and_codes_do_not_pass_the_guard_in_any_field() {
         assert_eq!(body["results"][0]["status"], "created", "{device}: {body}");
     }
 }
+
+// Issue 12, items 10 and 11: every way of writing an account's login names that account, and
+// all of them count on its one throttling counter.
+#[tokio::test]
+async fn every_form_of_a_login_names_one_account_and_one_counter() {
+    let app = spawn_app().await;
+    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+    let (status, created) = json_of(
+        app.post_json(
+            "/api/v1/users",
+            Some(&admin),
+            &json!({"username": "lan.nguyen", "password": PASSWORD, "role": "admin",
+                    "phone": "0913456789"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let forms = [
+        " LAN.NGUYEN ",
+        "0913 456 789",
+        "+84 (0) 913 456 789",
+        "0084 913 456 789",
+        "０９１３４５６７８９",
+        "0913\u{a0}456\u{a0}789",
+        "\t0913.456.789\n",
+    ];
+    for form in forms {
+        let (status, body) = json_of(app.login_raw(form, PASSWORD).await).await;
+        assert_eq!(status, StatusCode::OK, "{form:?}: {body}");
+    }
+    for form in [
+        "lan.nguyen",
+        "LAN.NGUYEN",
+        " lan.nguyen ",
+        "0913456789",
+        "+84913456789",
+    ] {
+        let res = app.login_raw(form, "not the password at all").await;
+        assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    }
+    let res = app.login_raw("０９１３４５６７８９", PASSWORD).await;
+    assert_problem(res, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
+}

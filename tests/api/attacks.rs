@@ -500,3 +500,41 @@ async fn every_form_of_a_login_names_one_account_and_one_counter() {
     let res = app.login_raw("０９１３４５６７８９", PASSWORD).await;
     assert_problem(res, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
 }
+
+// Issue 12, item 16: every answer says whether it may be cached, errors and unknown routes
+// outside `/api/` included (a token sent to a wrong path is still a caller's answer).
+#[tokio::test]
+async fn every_answer_says_it_may_not_be_cached() {
+    let app = spawn_app().await;
+    let token = app.user_with_token("cached", "admin", None, None).await.1;
+    let big = "x".repeat(3 * 1024 * 1024);
+    let answers = [
+        app.get("/nope", &token).await,
+        app.get("/", &token).await,
+        app.get("/docs/nope.js", &token).await,
+        app.get("/health/ready", &token).await,
+        app.get("/health/live", &token).await,
+        send(&app, Method::DELETE, "/api/v1/villages", &token, None).await,
+        send(&app, Method::PATCH, "/health/live", &token, None).await,
+        app.request(Method::POST, "/api/v1/auth/login")
+            .header("content-type", "application/json")
+            .body(big)
+            .send()
+            .await
+            .expect("sent"),
+    ];
+    for res in answers {
+        let (status, url) = (res.status(), res.url().path().to_string());
+        assert_eq!(
+            res.headers()
+                .get("cache-control")
+                .map(|v| v.to_str().unwrap_or("")),
+            Some("no-store"),
+            "{status} {url}"
+        );
+        assert_eq!(res.headers()["x-content-type-options"], "nosniff", "{url}");
+    }
+    // The documentation page keeps its own (revalidated, never personal).
+    let res = app.get("/docs", &token).await;
+    assert_eq!(res.headers()["cache-control"], "no-cache");
+}

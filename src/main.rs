@@ -185,14 +185,16 @@ fn create_user(
     Ok(())
 }
 
-/// The password from TOSO_PASSWORD, or else a prompt (never argv).
+/// The password from TOSO_PASSWORD, or else a prompt (never argv), read as the API reads a
+/// JSON string (NFC, no control characters), so the owner can log in with what was typed.
 fn read_password(login: &str) -> Result<String, String> {
-    match std::env::var("TOSO_PASSWORD") {
-        Ok(p) if !p.is_empty() => Ok(p),
-        _ => {
-            rpassword::prompt_password(format!("password for {login}: ")).map_err(|e| e.to_string())
-        }
-    }
+    let mut password = match std::env::var("TOSO_PASSWORD") {
+        Ok(p) if !p.is_empty() => p,
+        _ => rpassword::prompt_password(format!("password for {login}: "))
+            .map_err(|e| e.to_string())?,
+    };
+    toso::text::screen_str("password", &mut password).map_err(|e| e.message)?;
+    Ok(password)
 }
 
 fn set_password(login: &str, enable: bool) -> Result<(), String> {

@@ -322,7 +322,10 @@ async fn the_operator_sets_a_locked_out_admins_password_from_the_command_line() 
     diesel::sql_query("UPDATE users SET disabled = true WHERE username = 'root2'")
         .execute(&mut app.db.conn())
         .expect("disable");
-    let fresh = "a fresh start for root two 7";
+    // Typed decomposed at the terminal, composed by the phone: the same password.
+    let fresh = "Mật khẩu mới của quản trị viên 7";
+    let typed: String = unicode_normalization::UnicodeNormalization::nfd(fresh).collect();
+    assert_ne!(typed, fresh);
 
     // A weak password and an unknown login change nothing.
     let out = set_password_cli(&app, &["--username", "root2"], "password1");
@@ -335,7 +338,7 @@ async fn the_operator_sets_a_locked_out_admins_password_from_the_command_line() 
         StatusCode::UNAUTHORIZED
     );
 
-    let out = set_password_cli(&app, &["--username", " Root2 ", "--enable"], fresh);
+    let out = set_password_cli(&app, &["--username", " Root2 ", "--enable"], &typed);
     assert!(
         out.status.success(),
         "{}",

@@ -321,19 +321,27 @@ where
         return Ok(None);
     };
     let text = text.trim();
-    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
-        return Ok(Some(at.with_timezone(&Utc)));
-    }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .ok()
-        .and_then(|day| day.and_hms_opt(0, 0, 0))
-        .map(|midnight| Some(midnight.and_utc() - chrono::Duration::hours(7)))
-        .ok_or_else(|| {
-            serde::de::Error::custom(
-                "expected a day (YYYY-MM-DD, 00:00 Vietnam time) or a time with its offset \
-                 (RFC 3339, e.g. 2026-08-01T00:00:00+07:00)",
-            )
-        })
+    let at = match DateTime::parse_from_rfc3339(text) {
+        Ok(at) => at.with_timezone(&Utc),
+        Err(_) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .and_then(|day| day.and_hms_opt(0, 0, 0))
+            .map(|midnight| midnight.and_utc() - chrono::Duration::hours(7))
+            .ok_or_else(|| {
+                serde::de::Error::custom(
+                    "expected a day (YYYY-MM-DD, 00:00 Vietnam time) or a time with its offset \
+                     (RFC 3339, e.g. 2026-08-01T00:00:00+07:00)",
+                )
+            })?,
+    };
+    // The same window as the dates of a body (year 0001 or 9999 is a typing slip, not a filter).
+    crate::input::plausible_time(&at.fixed_offset()).map_err(|e| {
+        serde::de::Error::custom(
+            e.message
+                .map_or_else(|| e.code.to_string(), |m| m.to_string()),
+        )
+    })?;
+    Ok(Some(at))
 }
 
 /// The field serde names in "missing field `x`" or "unknown field `x`, expected …".

@@ -541,3 +541,30 @@ async fn every_answer_says_it_may_not_be_cached() {
     let res = app.get("/docs", &token).await;
     assert_eq!(res.headers()["cache-control"], "no-cache");
 }
+
+// Issue 12, item 18: dates in queries keep the window of dates in bodies.
+#[tokio::test]
+async fn query_dates_outside_the_window_are_refused() {
+    let app = spawn_app().await;
+    let token = app.user_with_token("root", "admin", None, None).await.1;
+    for (path, field_name) in [
+        ("/api/v1/assistance-logs?from=0001-01-01", "from"),
+        ("/api/v1/assistance-logs?to=9999-12-31T00:00:00Z", "to"),
+        ("/api/v1/trainings?from=1999-12-31", "from"),
+        ("/api/v1/audit?to=3000-01-01", "to"),
+    ] {
+        let res = app.get(path, &token).await;
+        let body = assert_problem(res, StatusCode::BAD_REQUEST, "invalid_query").await;
+        assert_eq!(body["errors"][0]["field"], field_name, "{path}: {body}");
+    }
+    for path in [
+        "/api/v1/assistance-logs?from=2025-01-01&to=2025-02-01T00:00:00%2B07:00",
+        "/api/v1/audit?from=2000-01-01",
+    ] {
+        assert_eq!(
+            app.get(path, &token).await.status(),
+            StatusCode::OK,
+            "{path}"
+        );
+    }
+}

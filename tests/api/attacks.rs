@@ -5,7 +5,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::fieldwork::field;
-use crate::helpers::{assert_problem, spawn_app, TestApp, PASSWORD};
+use crate::helpers::{assert_problem, spawn_app, spawn_app_with, TestApp, PASSWORD};
 
 const A1: &str = "00004";
 const A2: &str = "00008";
@@ -567,4 +567,47 @@ async fn query_dates_outside_the_window_are_refused() {
             "{path}"
         );
     }
+}
+
+async fn login_from(app: &TestApp, forwarded: &str, password: &str) -> reqwest::Response {
+    app.request(Method::POST, "/api/v1/auth/login")
+        .header("x-forwarded-for", forwarded)
+        .json(&json!({"username": "lan.nguyen", "password": password}))
+        .send()
+        .await
+        .expect("sent")
+}
+
+// Issue 12, item 11: behind a trusted proxy, addresses a client writes into X-Forwarded-For
+// itself, or rotates within its IPv6 network, do not give it fresh counters.
+#[tokio::test]
+async fn forged_or_rotated_addresses_share_the_throttling_counter() {
+    let app = spawn_app_with(&[("TOSO_TRUST_PROXY_HEADERS", "true")]).await;
+    app.create_user("lan.nguyen", "admin", None, None);
+    // The proxy appends the address it saw (203.0.113.7); what comes before is the client's.
+    for i in 0..5 {
+        let res = login_from(
+            &app,
+            &format!("10.0.0.{i}, 203.0.113.7"),
+            "wrong password here",
+        )
+        .await;
+        assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    }
+    let res = login_from(&app, "10.9.9.9, 203.0.113.7", PASSWORD).await;
+    assert_problem(res, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
+    let res = login_from(&app, "::ffff:203.0.113.7", PASSWORD).await;
+    assert_problem(res, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
+
+    let app = spawn_app_with(&[("TOSO_TRUST_PROXY_HEADERS", "true")]).await;
+    app.create_user("lan.nguyen", "admin", None, None);
+    for i in 1..=5 {
+        let res = login_from(&app, &format!("2001:db8:1:2::{i:x}"), "wrong password here").await;
+        assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    }
+    let res = login_from(&app, "2001:db8:1:2:ffff::1", PASSWORD).await;
+    assert_problem(res, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
+    // Another network is another address.
+    let res = login_from(&app, "2001:db8:9:9::1", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::OK);
 }

@@ -18,6 +18,7 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct CreateMemberRequest {
     #[validate(length(min = 1, max = 200))]
+    #[validate(custom(function = "crate::input::screened"))]
     #[schema(min_length = 1, max_length = 200)]
     pub full_name: String,
     /// Vietnamese mobile number; stored as 0xxxxxxxxx.
@@ -42,6 +43,7 @@ pub struct CreateMemberRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateMemberRequest {
     #[validate(length(min = 1, max = 200))]
+    #[validate(custom(function = "crate::input::screened"))]
     #[schema(min_length = 1, max_length = 200)]
     pub full_name: Option<String>,
     #[validate(length(max = 20))]

@@ -83,6 +83,7 @@ pub struct CreateUserRequest {
     pub unit_code: Option<String>,
     pub team_id: Option<i64>,
     #[validate(length(max = 200, code = "too_long"))]
+    #[validate(custom(function = "crate::input::screened"))]
     #[schema(max_length = 200)]
     pub full_name: Option<String>,
     #[validate(length(max = 20, code = "too_long"))]
@@ -127,6 +128,7 @@ fn short_text<T: AsRef<str>>(value: T) -> Result<(), validator::ValidationError>
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserRequest {
     #[validate(custom(function = "short_text"))]
+    #[validate(custom(function = "crate::input::screened"))]
     #[schema(max_length = 200)]
     #[serde(default, with = "::serde_with::rust::double_option")]
     pub full_name: Option<Option<String>>,

@@ -611,3 +611,70 @@ async fn forged_or_rotated_addresses_share_the_throttling_counter() {
     let res = login_from(&app, "2001:db8:9:9::1", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::OK);
 }
+
+// Issue 12, item 4: names of members and accounts carry no citizen's data either.
+#[tokio::test]
+async fn names_of_members_and_accounts_hold_no_numbers_or_addresses() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+    for name in [
+        "Nguyễn Văn A 0912 345 678",
+        "Bà Lan lan@gmail.com",
+        "Cụ Tư CCCD 001203004567",
+    ] {
+        let res = app
+            .post_json(
+                &format!("/api/v1/teams/{}/members", f.team),
+                Some(&f.officer),
+                &json!({"full_name": name, "affiliation": "other"}),
+            )
+            .await;
+        let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(body["errors"][0]["field"], "full_name", "{body}");
+        assert_eq!(body["errors"][0]["code"], "personal_data", "{body}");
+        let res = app
+            .patch_json(
+                &format!("/api/v1/members/{}", f.member_member),
+                &f.officer,
+                None,
+                &json!({"full_name": name}),
+            )
+            .await;
+        assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        let res = app
+            .post_json(
+                "/api/v1/users",
+                Some(&admin),
+                &json!({"username": "named", "password": PASSWORD, "role": "admin",
+                        "full_name": name}),
+            )
+            .await;
+        assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    }
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) AS n FROM members WHERE full_name ~ '[0-9@]'"
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) AS n FROM users WHERE username = 'named'"
+        ),
+        0
+    );
+    // Ordinary names, a number in them included, pass.
+    let (status, body) = json_of(
+        app.post_json(
+            &format!("/api/v1/teams/{}/members", f.team),
+            Some(&f.officer),
+            &json!({"full_name": "Thành viên 3", "affiliation": "other"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}

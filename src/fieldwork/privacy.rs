@@ -42,7 +42,6 @@ const CODE_WORDS: &[&str] = &[
     "pass",
     "passcode",
     "password",
-    "code",
     "verification code",
 ];
 
@@ -140,7 +139,6 @@ fn has_email(text: &str) -> bool {
         ("(at)", "@"),
         ("[at]", "@"),
         ("{at}", "@"),
-        ("(a)", "@"),
         ("(dot)", "."),
         ("[dot]", "."),
         ("{dot}", "."),
@@ -431,7 +429,7 @@ mod tests {
         ("gửi lan.nguyen@gmail nhé", "EMAIL"),
         ("mk 12345678", "OTP"),
         ("pass wifi 1234 5678", "OTP"),
-        ("code: 482913", "OTP"),
+        ("mã code: 482913", "OTP"),
         ("mã xác minh 4829", "OTP"),
     ];
 
@@ -476,7 +474,9 @@ mod tests {
         "Dạy gửi thư @ trong Zalo. Com xong",
         "Hướng dẫn đặt mật khẩu mạnh cho 3 người",
         "Pin điện thoại 5000 mAh",
+        "Quét QR code thanh toán cho 1500 hộ",
         "Gặp anh Lâm ở nhà văn hoá. 5 người dự",
+        "Mục (a) vào vneid.gov.vn, mục (b) cài ứng dụng",
     ];
 
     fn kind(why: &str) -> &'static str {

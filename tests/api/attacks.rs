@@ -379,7 +379,7 @@ async fn obfuscated_addresses_and_codes_do_not_pass_the_guard_in_any_field() {
         "gửi lan.nguyen@gmail nhé",
         "mk 12345678",
         "pass wifi 1234 5678",
-        "code: 482913",
+        "mã code: 482913",
         "mã xác minh 4829",
     ];
     let items: Vec<Value> = hits

@@ -100,6 +100,25 @@ fn check_user(
     Ok(())
 }
 
+/// A membership that becomes active again (back from `left_on`, or restored) keeps its link
+/// to an app account only while that account still works in the member's team: 409
+/// `linked_account_elsewhere` otherwise (send `user_id: null` to revive it unlinked).
+fn check_kept_link(conn: &mut PgConnection, member: &Member) -> AppResult<()> {
+    let Some(user_id) = member.user_id else {
+        return Ok(());
+    };
+    let user = users::get_in_scope(conn, &Scope::Country, user_id)?;
+    if user.is_some_and(|u| u.team_id == Some(member.team_id)) {
+        return Ok(());
+    }
+    Err(AppError::Conflict {
+        code: "linked_account_elsewhere",
+        detail: "the member's app account no longer works in the member's team; \
+                 revive the member with user_id: null"
+            .into(),
+    })
+}
+
 /// The team a member joins or stays active in: in scope, not archived (409
 /// `parent_archived`), not dissolved (409 `team_not_live`); share-locked until the end of
 /// the transaction, so the team cannot be archived under the new member.
@@ -235,6 +254,9 @@ pub async fn update(
             if active {
                 // An active member stays in, or comes back to, a team that must be live.
                 hold_live_team(c, before.team_id)?;
+                if before.left_on.is_some() && patch.user_id.is_none() {
+                    check_kept_link(c, &before)?;
+                }
             }
             let (full_name, search_name) = names.unzip();
             let changes = MemberChanges {
@@ -275,6 +297,9 @@ pub async fn set_archived(
         |conn, member: &Member, archive| {
             if !archive {
                 hold_live_team(conn, member.team_id)?;
+                if member.left_on.is_none() {
+                    check_kept_link(conn, member)?;
+                }
             }
             Ok(())
         },

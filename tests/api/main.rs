@@ -2,6 +2,7 @@
 //! database, cloned from a migrated template that already holds the official units.
 
 mod accounts;
+mod attacks;
 mod auth;
 mod errors;
 mod faults;

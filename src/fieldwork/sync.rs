@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::logs::{log_months, log_scope, LogContext, LogInput, LogPatch};
 use super::trainings::{duplicate_attendance, hold_attendance, record_attendance, AttendanceInput};
 use super::{hold_open, month_key};
-use crate::auth::Caller;
+use crate::access::Caller;
 use crate::db::logs::{self as store, AssistanceLog, NewLog};
 use crate::db::sync::{self as feed, Position, Window};
 use crate::db::trainings::{self, Attendance, Training};

@@ -4,7 +4,8 @@ use diesel::{Connection, PgConnection};
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
-use crate::auth::{password, Caller, Role, Scope};
+use crate::access::{Caller, Role, Scope};
+use crate::auth::password;
 use crate::db::{self, audit, members, sessions, teams, units, users};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::state::AppState;
@@ -226,24 +227,6 @@ pub(crate) fn follow_move(
     audit_account(conn, caller, "move", Some(&current), &after)
 }
 
-fn team_in_scope(scope: &Scope, team: &teams::Team) -> bool {
-    match scope {
-        Scope::Country => true,
-        Scope::Province(p) => &team.province_code == p,
-        Scope::Commune(c) => &team.commune_code == c,
-        Scope::Team { .. } => false,
-    }
-}
-
-fn unit_in_scope(scope: &Scope, unit: &units::UnitRow) -> bool {
-    match scope {
-        Scope::Country => true,
-        Scope::Province(p) => &unit.province_code == p,
-        Scope::Commune(c) => &unit.code == c,
-        Scope::Team { .. } => false,
-    }
-}
-
 /// Checks that `role` fits `unit_code` and `team_id` and that the unit lies in `scope`;
 /// returns the unit and its province.
 pub fn resolve_unit(
@@ -274,7 +257,10 @@ pub fn resolve_unit(
             // Share-locked: the team cannot be archived under the new account (see
             // `db::teams::lock_shared`).
             match teams::lock_shared(conn, id)? {
-                Some(team) if team.archived_at.is_some() && team_in_scope(scope, &team) => {
+                Some(team)
+                    if team.archived_at.is_some()
+                        && scope.contains(&team.commune_code, &team.province_code) =>
+                {
                     return Err(crate::registry::parent_archived("team", id))
                 }
                 Some(team) if team.archived_at.is_none() => Some(team.commune_code),
@@ -349,7 +335,7 @@ pub fn resolve_unit(
         return Err(AppError::Validation(errors));
     }
     if let Some(u) = &unit {
-        if !unit_in_scope(scope, u) {
+        if !scope.contains(&u.code, &u.province_code) {
             return Err(AppError::Forbidden {
                 code: "outside_scope",
                 detail: format!("unit {} is outside your scope", u.code),

@@ -4,7 +4,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use diesel::{Connection, PgConnection};
 
-use toso::auth::{password, Role, Scope};
+use toso::access::{Role, Scope};
+use toso::auth::password;
 use toso::config::Settings;
 use toso::db;
 use toso::startup::Application;

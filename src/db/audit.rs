@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::schema::audit_log;
 use super::Page;
-use crate::auth::{Caller, Scope};
+use crate::access::{Caller, Scope};
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = audit_log)]

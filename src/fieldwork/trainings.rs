@@ -6,7 +6,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::auth::{Caller, Role, Scope};
+use crate::access::{Caller, Role, Scope};
 use crate::db::schema::{members, teams, villages};
 use crate::db::trainings::{
     self as store, Attendance, NewAttendance, NewTraining, Training, TrainingFields, TrainingFilter,

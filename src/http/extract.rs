@@ -8,8 +8,8 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 
+use crate::access::{Caller, Role};
 use crate::auth::jwt::TokenError;
-use crate::auth::{Caller, Role};
 use crate::db;
 use crate::error::AppError;
 use crate::state::AppState;

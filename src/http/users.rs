@@ -8,8 +8,8 @@ use validator::Validate;
 
 use super::extract::{if_match_version, versioned, Auth, ValidJson};
 use super::pagination::{PageQuery, Paged};
+use crate::access::Role;
 use crate::accounts::{self, AccountPatch, NewAccount};
-use crate::auth::Role;
 use crate::db::users::{UserFilter, UserRow};
 use crate::error::AppError;
 use crate::state::AppState;

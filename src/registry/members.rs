@@ -3,7 +3,7 @@ use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
 use super::{audit, check_version, fold_name, hold_live_team, Affiliation, Sex, TeamRole};
-use crate::auth::{Caller, Role, Scope};
+use crate::access::{Caller, Role, Scope};
 use crate::db::members::{self, Member, MemberChanges, MemberFilter, NewMember};
 use crate::db::{self, teams, users, Page};
 use crate::error::{AppError, AppResult};

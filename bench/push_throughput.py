@@ -35,12 +35,16 @@ def login(user, password):
 admin = login(admin_user, admin_password)
 village = call("POST", "/api/v1/villages", admin, {"name": f"Bench {run}", "kind": "thon", "commune_code": "00004"})
 team = call("POST", "/api/v1/teams", admin, {"name": f"Bench team {run}", "commune_code": "00004", "village_id": village["id"]})
-password = "bench-password-1"
+password = "bench-phone-sync-kx7-2025"
 user = call("POST", "/api/v1/users", admin, {"username": f"bench.{run}", "password": password,
                                              "role": "team_member", "team_id": team["id"]})
 call("POST", f"/api/v1/teams/{team['id']}/members", admin,
      {"full_name": "Bench member", "affiliation": "other", "user_id": user["id"], "joined_on": "2025-01-01"})
 token = login(f"bench.{run}", password)
+# A password set by an officer must be changed by its owner before anything else.
+if call("GET", "/api/v1/me", token).get("must_change_password"):
+    call("PUT", "/api/v1/me/password", token,
+         {"current_password": password, "new_password": password + "-own"})
 
 
 def batch():

@@ -12,6 +12,8 @@
 //!
 //! Exits non-zero when any request failed or any acknowledged log is missing.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up should stop the run
+
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 

@@ -4,7 +4,8 @@ use diesel::{Connection, PgConnection};
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
-use crate::auth::{password, Caller, Role, Scope};
+use crate::access::{Caller, Role, Scope};
+use crate::auth::password;
 use crate::db::{self, audit, members, sessions, teams, units, users};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::state::AppState;
@@ -68,14 +69,46 @@ pub(crate) fn audit_account(
     before: Option<&users::UserRow>,
     after: &users::UserRow,
 ) -> AppResult<()> {
+    audit_account_as(
+        conn,
+        Some(caller.user_id),
+        &caller.username,
+        action,
+        before,
+        after,
+    )
+}
+
+/// The command line's actor in the audit trail (no account).
+pub const OPERATOR: &str = "operator (command line)";
+
+/// Audits an account change made from the command line.
+pub fn audit_by_operator(
+    conn: &mut PgConnection,
+    action: &str,
+    before: Option<&users::UserRow>,
+    after: &users::UserRow,
+) -> AppResult<()> {
+    audit_account_as(conn, None, OPERATOR, action, before, after)
+}
+
+fn audit_account_as(
+    conn: &mut PgConnection,
+    actor_id: Option<Uuid>,
+    actor_username: &str,
+    action: &str,
+    before: Option<&users::UserRow>,
+    after: &users::UserRow,
+) -> AppResult<()> {
     let commune = after
         .unit_code
         .as_deref()
         .filter(|_| after.province_code.as_deref() != after.unit_code.as_deref());
     let (before, after_snap) = (before.map(snapshot), snapshot(after));
-    audit::record(
+    audit::record_as(
         conn,
-        caller,
+        actor_id,
+        actor_username,
         audit::Change {
             action,
             entity: "user",
@@ -194,15 +227,6 @@ pub(crate) fn follow_move(
     audit_account(conn, caller, "move", Some(&current), &after)
 }
 
-fn unit_in_scope(scope: &Scope, unit: &units::UnitRow) -> bool {
-    match scope {
-        Scope::Country => true,
-        Scope::Province(p) => &unit.province_code == p,
-        Scope::Commune(c) => &unit.code == c,
-        Scope::Team { .. } => false,
-    }
-}
-
 /// Checks that `role` fits `unit_code` and `team_id` and that the unit lies in `scope`;
 /// returns the unit and its province.
 pub fn resolve_unit(
@@ -232,9 +256,15 @@ pub fn resolve_unit(
         Some(id) => {
             // Share-locked: the team cannot be archived under the new account (see
             // `db::teams::lock_shared`).
-            match teams::lock_shared(conn, id)?.filter(|t| t.archived_at.is_none()) {
-                Some(team) => Some(team.commune_code),
-                None => {
+            match teams::lock_shared(conn, id)? {
+                Some(team)
+                    if team.archived_at.is_some()
+                        && scope.contains(&team.commune_code, &team.province_code) =>
+                {
+                    return Err(crate::registry::parent_archived("team", id))
+                }
+                Some(team) if team.archived_at.is_none() => Some(team.commune_code),
+                _ => {
                     errors.push(FieldError::new(
                         "team_id",
                         "unknown_team",
@@ -305,7 +335,7 @@ pub fn resolve_unit(
         return Err(AppError::Validation(errors));
     }
     if let Some(u) = &unit {
-        if !unit_in_scope(scope, u) {
+        if !scope.contains(&u.code, &u.province_code) {
             return Err(AppError::Forbidden {
                 code: "outside_scope",
                 detail: format!("unit {} is outside your scope", u.code),
@@ -495,6 +525,12 @@ pub async fn update(
                     unlink_memberships(c, &caller, id, team_id)?;
                 }
             }
+            if patch.disabled == Some(false) && current.disabled {
+                // Enabled again: a team account comes back only to a live team.
+                if let Some(team) = changes.team_id.unwrap_or(current.team_id) {
+                    crate::registry::hold_live_team(c, team)?;
+                }
+            }
             if let Some(hash) = password_hash {
                 changes.password_hash = Some(hash);
                 changes.password_changed_at = Some(chrono::Utc::now());
@@ -512,6 +548,41 @@ pub async fn update(
         })
     })
     .await
+}
+
+/// The operator's way back in for any account, admins included (`toso set-password`): sets
+/// the password of the account a login names (username or phone), optionally enables it,
+/// ends its sessions and forgets its throttling counter. Someone other than the owner chose
+/// the password, so the owner changes it at the next login. Audited as the operator's change.
+pub fn set_password_by_operator(
+    conn: &mut PgConnection,
+    login: &str,
+    password_hash: String,
+    enable: bool,
+) -> AppResult<users::UserRow> {
+    conn.transaction(|c| {
+        let found = users::find_for_login(c, login)?.ok_or_else(|| AppError::not_found("user"))?;
+        members::linked_outside(c, found.id, None)?;
+        let current = users::lock(c, found.id)?.ok_or_else(|| AppError::not_found("user"))?;
+        if enable && current.disabled {
+            if let Some(team) = current.team_id {
+                crate::registry::hold_live_team(c, team)?;
+            }
+        }
+        let changes = users::UserChanges {
+            password_hash: Some(password_hash),
+            password_changed_at: Some(chrono::Utc::now()),
+            must_change_password: Some(true),
+            disabled: enable.then_some(false),
+            ..Default::default()
+        };
+        sessions::revoke_all_for_user(c, current.id, None, "password_reset")?;
+        crate::auth::throttle::forgive_account(c, &current.username)?;
+        let after =
+            users::update(c, current.id, &changes)?.ok_or_else(|| AppError::not_found("user"))?;
+        audit_by_operator(c, "update", Some(&current), &after)?;
+        Ok(after)
+    })
 }
 
 /// The caller's current membership with its team and the team's village, if it has one.

@@ -56,3 +56,19 @@ pub fn screened<T: AsRef<str>>(text: T) -> Result<(), ValidationError> {
 pub fn screened_all(texts: &[String]) -> Result<(), ValidationError> {
     texts.iter().try_for_each(screened)
 }
+
+/// A phone's own id (sync `device_id`): an identifier, not free text. ASCII letters, digits,
+/// `.`, `_`, `:` and `-`, with at least one letter (a UUID, an Android id, a model and serial),
+/// so it cannot carry a name, a phone or ID-card number or an e-mail address.
+pub fn device_id(id: &str) -> Result<(), ValidationError> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "._:-".contains(c);
+    if id.chars().all(allowed) && id.chars().any(|c| c.is_ascii_alphabetic()) {
+        Ok(())
+    } else {
+        Err(ValidationError::new("invalid_format").with_message(
+            "a device id holds ASCII letters, digits, '.', '_', ':' and '-', with at least \
+             one letter"
+                .into(),
+        ))
+    }
+}

@@ -1,11 +1,14 @@
 //! Tổ Số: the backend of Vietnam's community digital-technology teams.
 //!
-//! Layers: `http` (routes, DTOs, errors) → domain modules (`accounts`, `auth`, `units`) →
-//! `db` (diesel, no HTTP). `startup` wires them; `config` is read once at start.
+//! Layers: `http` (routes, DTOs, errors) → domain modules (`accounts`, `auth`, `registry`,
+//! `fieldwork`, `reports`, `units`) → `db` (diesel, no HTTP) → `access` (caller, role, scope),
+//! `text`, `error`; a module imports only those below it (ARCHITECTURE.md). `startup` wires
+//! them; `config` is read once at start.
 
 #[macro_use]
 mod macros;
 
+pub mod access;
 pub mod accounts;
 pub mod auth;
 pub mod config;

@@ -4,7 +4,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use diesel::{Connection, PgConnection};
 
-use toso::auth::{password, Role, Scope};
+use toso::access::{Role, Scope};
+use toso::auth::password;
 use toso::config::Settings;
 use toso::db;
 use toso::startup::Application;
@@ -46,6 +47,17 @@ enum Command {
         #[arg(long)]
         if_missing: bool,
     },
+    /// Set the password of any account, admins included (the way back in for a locked-out
+    /// admin). The password comes from TOSO_PASSWORD or a prompt, never argv; the owner must
+    /// change it at the next login. Ends the account's sessions; audited.
+    SetPassword {
+        /// The account's username or phone number.
+        #[arg(long)]
+        username: String,
+        /// Also enable the account when it is disabled.
+        #[arg(long)]
+        enable: bool,
+    },
     /// Load the official list of administrative units from a CSV file (idempotent).
     ImportUnits {
         /// CSV with columns province_code, province_name, province_type, commune_code,
@@ -76,6 +88,7 @@ fn main() -> ExitCode {
             full_name,
             if_missing,
         } => create_user(&username, &role, unit, team, full_name, if_missing),
+        Command::SetPassword { username, enable } => set_password(&username, enable),
         Command::ImportUnits { file } => import_units(&file),
     };
     match result {
@@ -141,11 +154,7 @@ fn create_user(
             Err(format!("user {username} already exists"))
         };
     }
-    let password = match std::env::var("TOSO_PASSWORD") {
-        Ok(p) if !p.is_empty() => p,
-        _ => rpassword::prompt_password(format!("password for {username}: "))
-            .map_err(|e| e.to_string())?,
-    };
+    let password = read_password(&username)?;
     let words = password::account_words(&username, full_name.as_deref(), None);
     if let Some(message) = password::policy_violation(&password, &words) {
         return Err(message);
@@ -163,10 +172,53 @@ fn create_user(
         unit_code: unit.map(|u| u.code),
         team_id: team,
     };
-    let user = db::users::insert(&mut conn, &new).map_err(|e| describe(&e.into()))?;
+    let user = conn
+        .transaction(|c| {
+            let user = db::users::insert(c, &new)?;
+            toso::accounts::audit_by_operator(c, "create", None, &user)?;
+            Ok(user)
+        })
+        .map_err(|e: toso::error::AppError| describe(&e))?;
     println!(
         "created user {} ({}) with id {}",
         user.username, user.role, user.id
+    );
+    Ok(())
+}
+
+/// The password from TOSO_PASSWORD, or else a prompt (never argv), read as the API reads a
+/// JSON string (NFC, no control characters), so the owner can log in with what was typed.
+fn read_password(login: &str) -> Result<String, String> {
+    let mut password = match std::env::var("TOSO_PASSWORD") {
+        Ok(p) if !p.is_empty() => p,
+        _ => rpassword::prompt_password(format!("password for {login}: "))
+            .map_err(|e| e.to_string())?,
+    };
+    toso::text::screen_str("password", &mut password).map_err(|e| e.message)?;
+    Ok(password)
+}
+
+fn set_password(login: &str, enable: bool) -> Result<(), String> {
+    let login = login.trim().to_lowercase();
+    let mut conn = connect()?;
+    let user = db::users::find_for_login(&mut conn, &login)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no account has the login {login}"))?;
+    let password = read_password(&login)?;
+    let words = password::account_words(
+        &user.username,
+        user.full_name.as_deref(),
+        user.phone.as_deref(),
+    );
+    if let Some(message) = password::policy_violation(&password, &words) {
+        return Err(message);
+    }
+    let hash = password::hash_blocking(&password).map_err(|e| e.to_string())?;
+    let user = toso::accounts::set_password_by_operator(&mut conn, &login, hash, enable)
+        .map_err(|e| describe(&e))?;
+    println!(
+        "set the password of {} ({}); it must be changed at the next login",
+        user.username, user.role
     );
     Ok(())
 }

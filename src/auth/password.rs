@@ -15,10 +15,15 @@ use crate::error::{AppError, AppResult};
 pub const MIN_LEN: usize = 8;
 pub const MAX_LEN: usize = 128;
 
-/// OWASP's recommended argon2id settings: 19 MiB of memory, 2 passes, 1 lane.
+/// OWASP's recommended argon2id settings: 19 MiB of memory, 2 passes, 1 lane. Checked when
+/// the crate compiles (a const `panic!` is a compile error), so no run can meet invalid ones.
+const PARAMS: Params = match Params::new(19 * 1024, 2, 1, None) {
+    Ok(params) => params,
+    Err(_) => panic!("invalid argon2 parameters"),
+};
+
 fn argon2() -> Argon2<'static> {
-    let params = Params::new(19 * 1024, 2, 1, None).expect("constant argon2 parameters are valid");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, PARAMS)
 }
 
 pub fn hash_blocking(password: &str) -> AppResult<String> {

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::throttle;
+use crate::access::Caller;
 use crate::db::{self, sessions, users};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -219,7 +220,7 @@ pub async fn logout(state: &AppState, session_id: Uuid) -> AppResult<()> {
 /// current password counts on the account's login throttling counters (429 when blocked).
 pub async fn change_password(
     state: &AppState,
-    caller: &super::Caller,
+    caller: &Caller,
     address: &str,
     current: SecretString,
     new: SecretString,

@@ -67,6 +67,11 @@ pub fn purge(conn: &mut PgConnection) -> QueryResult<usize> {
     store::purge_expired(conn, POLICY.window_secs)
 }
 
+/// Forgets the account's own counter (the operator set a new password from the command line).
+pub fn forgive_account(conn: &mut PgConnection, username: &str) -> QueryResult<()> {
+    store::clear(conn, &[Keys::new(username, "").account])
+}
+
 /// The right password: the account's counters go, the address keeps only its failures.
 pub fn record_success(conn: &mut PgConnection, keys: &Keys) -> QueryResult<()> {
     let [pair, address, account] = keys.limits();

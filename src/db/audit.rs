@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::schema::audit_log;
 use super::Page;
-use crate::auth::{Caller, Scope};
+use crate::access::{Caller, Scope};
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = audit_log)]
@@ -61,11 +61,21 @@ pub fn record<T: Serialize>(
     actor: &Caller,
     change: Change<'_, T>,
 ) -> QueryResult<()> {
+    record_as(conn, Some(actor.user_id), &actor.username, change)
+}
+
+/// `record` for a change made without an account (the operator's command line: no actor id).
+pub fn record_as<T: Serialize>(
+    conn: &mut PgConnection,
+    actor_id: Option<Uuid>,
+    actor_username: &str,
+    change: Change<'_, T>,
+) -> QueryResult<()> {
     let to_json = |v: Option<&T>| v.and_then(|v| serde_json::to_value(v).ok());
     diesel::insert_into(audit_log::table)
         .values(NewAuditEntry {
-            actor_id: Some(actor.user_id),
-            actor_username: actor.username.clone(),
+            actor_id,
+            actor_username: actor_username.to_string(),
             action: change.action.to_string(),
             entity: change.entity.to_string(),
             entity_id: change.entity_id,

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::schema::{assistance_logs as logs, log_ids, members};
 use super::Page;
-use crate::auth::Scope;
+use crate::access::Scope;
 
 #[derive(Clone, Debug, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = logs, check_for_backend(Pg))]

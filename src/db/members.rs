@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::schema::{members, teams};
 use super::Page;
-use crate::auth::Scope;
+use crate::access::Scope;
 
 #[derive(Clone, Debug, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = members, check_for_backend(Pg))]

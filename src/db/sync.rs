@@ -13,7 +13,7 @@ use super::{
     categories::Category, logs::AssistanceLog, members::Member, teams::Team, villages::Village,
 };
 use super::{logs::LogScope, members as member_rows, teams as team_rows, villages as village_rows};
-use crate::auth::Scope;
+use crate::access::Scope;
 
 /// A position in the change feed: the writing transaction and the sequence number.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]

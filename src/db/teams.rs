@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::schema::{members, teams, users};
 use super::Page;
-use crate::auth::Scope;
+use crate::access::Scope;
 
 #[derive(Clone, Debug, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = teams, check_for_backend(Pg))]

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::schema::{training_attendance as att, trainings};
 use super::Page;
-use crate::auth::Scope;
+use crate::access::Scope;
 
 #[derive(Clone, Debug, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = trainings, check_for_backend(Pg))]

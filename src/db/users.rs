@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::schema::users;
 use super::Page;
-use crate::auth::Scope;
+use crate::access::Scope;
 
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = users, check_for_backend(Pg))]

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::schema::{teams, villages};
 use super::Page;
-use crate::auth::Scope;
+use crate::access::Scope;
 
 #[derive(Clone, Debug, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = villages, check_for_backend(Pg))]

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::privacy::note_problem;
 use super::{hold_open, month_key, AgeBand, Channel, Outcome, Stint};
-use crate::auth::{Caller, Role};
+use crate::access::{Caller, Role};
 use crate::db::logs::{self as store, AssistanceLog, LogChanges, LogFilter, LogScope, NewLog};
 use crate::db::months::MonthKey;
 use crate::db::schema::{assistance_categories as cat, members, villages};

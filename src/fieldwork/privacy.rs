@@ -34,10 +34,19 @@ const CODE_WORDS: &[&str] = &[
     "ma pin",
     "mat khau",
     "mat ma",
+    "ma xac minh",
+    "ma mo khoa",
+    "ma so bi mat",
+    "ma code",
+    "mk",
+    "pass",
     "passcode",
     "password",
     "verification code",
 ];
+
+/// Free-mail providers: `name@gmail` is an address even without its `.com`.
+const MAIL_PROVIDERS: &[&str] = &["gmail", "yahoo", "hotmail", "outlook", "icloud", "ymail"];
 
 /// Words (folded) after which a grouped number is an amount of money.
 const CURRENCY: &[&str] = &[
@@ -121,9 +130,37 @@ fn has_word(folded: &str, word: &str) -> bool {
     })
 }
 
-/// `local@domain.tld`, with the usual characters of the local part.
+/// `local@domain.tld`, with the usual characters of the local part; also written with
+/// spaces around `@` and the dots, `(at)`/`[at]` and `(dot)`/`[dot]`, or a free-mail
+/// provider's name without its top-level domain (`lan@gmail`).
 fn has_email(text: &str) -> bool {
-    let chars: Vec<char> = text.chars().collect();
+    let mut t = text.to_string();
+    for (from, to) in [
+        ("(at)", "@"),
+        ("[at]", "@"),
+        ("{at}", "@"),
+        ("(dot)", "."),
+        ("[dot]", "."),
+        ("{dot}", "."),
+    ] {
+        t = t.replace(from, to);
+    }
+    // Spaces around `@` and `.` do not part an address.
+    let mut compact = String::with_capacity(t.len());
+    let mut pending_space = false;
+    for c in t.chars() {
+        if c.is_whitespace() {
+            pending_space = true;
+            continue;
+        }
+        let joins = c == '@' || c == '.' || compact.ends_with(['@', '.']);
+        if pending_space && !joins && !compact.is_empty() {
+            compact.push(' ');
+        }
+        pending_space = false;
+        compact.push(c);
+    }
+    let chars: Vec<char> = compact.chars().collect();
     let local = |c: char| c.is_alphanumeric() || "._%+-".contains(c);
     let domain = |c: char| c.is_alphanumeric() || c == '-';
     chars.iter().enumerate().any(|(i, &c)| {
@@ -135,11 +172,12 @@ fn has_email(text: &str) -> bool {
             .take_while(|&&c| domain(c) || c == '.')
             .collect();
         let labels: Vec<&str> = rest.trim_end_matches('.').split('.').collect();
-        labels.len() >= 2
-            && labels.iter().all(|l| !l.is_empty())
-            && labels
-                .last()
-                .is_some_and(|tld| tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic))
+        MAIL_PROVIDERS.contains(&labels[0])
+            || labels.len() >= 2
+                && labels.iter().all(|l| !l.is_empty())
+                && labels.last().is_some_and(|tld| {
+                    tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic)
+                })
     })
 }
 
@@ -385,6 +423,14 @@ mod tests {
         ("email nguyenvana@gmail.com", "EMAIL"),
         ("gửi về a.b-c+d@mail.gov.vn nhé", "EMAIL"),
         ("email nguyenvana＠gmail．com", "EMAIL"),
+        ("mail nguyenvana @ gmail . com", "EMAIL"),
+        ("mail nguyenvana(at)gmail(dot)com", "EMAIL"),
+        ("mail nguyenvana [at] mail.gov.vn", "EMAIL"),
+        ("gửi lan.nguyen@gmail nhé", "EMAIL"),
+        ("mk 12345678", "OTP"),
+        ("pass wifi 1234 5678", "OTP"),
+        ("mã code: 482913", "OTP"),
+        ("mã xác minh 4829", "OTP"),
     ];
 
     /// Ordinary texts that must pass.
@@ -425,6 +471,12 @@ mod tests {
         "Trẻ 6 tuổi, cụ 85 tuổi",
         "Gặp ở nhà số 45/12 ngõ 3",
         "Dạy gửi thư @ trong Zalo",
+        "Dạy gửi thư @ trong Zalo. Com xong",
+        "Hướng dẫn đặt mật khẩu mạnh cho 3 người",
+        "Pin điện thoại 5000 mAh",
+        "Quét QR code thanh toán cho 1500 hộ",
+        "Gặp anh Lâm ở nhà văn hoá. 5 người dự",
+        "Mục (a) vào vneid.gov.vn, mục (b) cài ứng dụng",
     ];
 
     fn kind(why: &str) -> &'static str {

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::logs::{log_months, log_scope, LogContext, LogInput, LogPatch};
 use super::trainings::{duplicate_attendance, hold_attendance, record_attendance, AttendanceInput};
 use super::{hold_open, month_key};
-use crate::auth::{Caller, Scope};
+use crate::access::{Caller, Scope};
 use crate::db::logs::{self as store, AssistanceLog, NewLog};
 use crate::db::sync::{self as feed, Position, Window};
 use crate::db::trainings::{self, Attendance, Training};
@@ -494,4 +494,66 @@ pub async fn pull(
             })
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(cursor: &str) -> bool {
+        matches!(
+            decode_cursor(cursor),
+            Err(AppError::BadRequest {
+                code: "invalid_cursor",
+                ..
+            })
+        )
+    }
+
+    #[test]
+    fn a_cursor_decodes_to_the_position_it_was_made_from() {
+        for (xid, seq) in [(0, 0), (1, 2), (739_021, 15), (i64::MAX, i64::MAX)] {
+            let p = Position { xid, seq };
+            let cursor = encode_cursor(p);
+            assert_eq!(decode_cursor(&cursor).expect("own cursor"), p);
+            // Opaque and URL-safe: no padding, nothing a query string must escape.
+            assert!(cursor
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+            // Spaces around it, as a copy and paste adds them, are ignored.
+            assert_eq!(
+                decode_cursor(&format!(" {cursor}\n")).expect("own cursor"),
+                p
+            );
+        }
+    }
+
+    #[test]
+    fn a_cursor_this_server_did_not_make_is_refused() {
+        let b64 = |text: &[u8]| URL_SAFE_NO_PAD.encode(text);
+        let garbage = [
+            String::new(),
+            "   ".into(),
+            "not a cursor!".into(),
+            "djE6MToy==".into(), // standard base64 with padding
+            b64(b"v2:1:2"),
+            b64(b"v1"),
+            b64(b"v1:1"),
+            b64(b"v1:1:"),
+            b64(b"v1::2"),
+            b64(b"v1:1:2:3"),
+            b64(b"v1:x:2"),
+            b64(b"v1:1:2.5"),
+            b64(b"v1:99999999999999999999:1"),
+            b64(b"V1:1:2"),
+            b64(b"1:2"),
+            b64(&[0xff, 0xfe, b':', b'1']),
+        ];
+        for cursor in &garbage {
+            assert!(refused(cursor), "{cursor:?} was accepted");
+        }
+        // A valid cursor cut short no longer decodes to a position.
+        let cursor = encode_cursor(Position { xid: 12, seq: 34 });
+        assert!(refused(&cursor[..cursor.len() - 1]));
+    }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::auth::{Caller, Role, Scope};
+use crate::access::{Caller, Role, Scope};
 use crate::db::schema::{members, teams, villages};
 use crate::db::trainings::{
     self as store, Attendance, NewAttendance, NewTraining, Training, TrainingFields, TrainingFilter,
@@ -137,14 +137,14 @@ fn fields(
         }
         (_, t) => t,
     };
+    // The team and village are share-locked (they cannot be archived under the training);
+    // an archived one of the commune is 409 `parent_archived`, as for the register.
     if let Some(t) = team_id {
-        let live = teams::table
-            .filter(teams::id.eq(t))
-            .filter(teams::commune_code.eq(commune))
-            .filter(teams::archived_at.is_null())
-            .count()
-            .get_result::<i64>(conn)?;
-        if live == 0 {
+        let team = crate::db::teams::lock_shared(conn, t)?.filter(|t| t.commune_code == commune);
+        if team.as_ref().is_some_and(|t| t.archived_at.is_some()) {
+            return Err(crate::registry::parent_archived("team", t));
+        }
+        if team.is_none() {
             errors.push(FieldError::new(
                 "team_id",
                 "unknown_team",
@@ -153,13 +153,12 @@ fn fields(
         }
     }
     if let Some(v) = input.village_id {
-        let live = villages::table
-            .filter(villages::id.eq(v))
-            .filter(villages::commune_code.eq(commune))
-            .filter(villages::archived_at.is_null())
-            .count()
-            .get_result::<i64>(conn)?;
-        if live == 0 {
+        let village =
+            crate::db::villages::lock_shared(conn, v)?.filter(|v| v.commune_code == commune);
+        if village.as_ref().is_some_and(|v| v.archived_at.is_some()) {
+            return Err(crate::registry::parent_archived("village", v));
+        }
+        if village.is_none() {
             errors.push(FieldError::new(
                 "village_id",
                 "wrong_village",

@@ -5,7 +5,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::extract::{Auth, ValidJson};
-use crate::auth::Role;
+use crate::access::Role;
 use crate::db;
 use crate::db::categories::{self, Category};
 use crate::error::AppError;

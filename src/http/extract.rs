@@ -8,8 +8,8 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 
+use crate::access::{Caller, Role};
 use crate::auth::jwt::TokenError;
-use crate::auth::{Caller, Role};
 use crate::db;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -115,18 +115,40 @@ impl FromRequest for AuthPendingPasswordChange {
     }
 }
 
-/// The client's address: the peer, or the forwarded one when the proxy is trusted.
+/// The client's address: the peer, or the forwarded one when the proxy is trusted. Behind a
+/// proxy, the last `X-Forwarded-For` entry is the one the proxy itself saw (entries before it
+/// are whatever the client sent). IPv4-mapped addresses count as IPv4, and an IPv6 address as
+/// its /64 (one subscriber's network), so a client cannot rotate addresses past the throttle.
 pub fn client_ip(req: &HttpRequest, trust_proxy: bool) -> String {
     let info = req.connection_info();
-    let addr = if trust_proxy {
-        info.realip_remote_addr()
-    } else {
-        info.peer_addr()
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .last();
+    let addr = match (trust_proxy, forwarded) {
+        (true, Some(last)) => Some(last),
+        (true, None) => info.realip_remote_addr(),
+        (false, _) => info.peer_addr(),
     };
     let addr = addr.unwrap_or("unknown");
-    // Strip a port, keeping IPv6 addresses whole.
-    match addr.parse::<std::net::SocketAddr>() {
-        Ok(sa) => sa.ip().to_string(),
+    let ip = addr
+        .parse::<std::net::SocketAddr>()
+        .map(|sa| sa.ip())
+        .or_else(|_| addr.trim_matches(['[', ']']).parse::<std::net::IpAddr>());
+    match ip {
+        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                let net = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+                format!("{net}/64")
+            }
+        },
+        Ok(ip) => ip.to_string(),
         Err(_) => addr.to_string(),
     }
 }
@@ -321,19 +343,27 @@ where
         return Ok(None);
     };
     let text = text.trim();
-    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
-        return Ok(Some(at.with_timezone(&Utc)));
-    }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .ok()
-        .and_then(|day| day.and_hms_opt(0, 0, 0))
-        .map(|midnight| Some(midnight.and_utc() - chrono::Duration::hours(7)))
-        .ok_or_else(|| {
-            serde::de::Error::custom(
-                "expected a day (YYYY-MM-DD, 00:00 Vietnam time) or a time with its offset \
-                 (RFC 3339, e.g. 2026-08-01T00:00:00+07:00)",
-            )
-        })
+    let at = match DateTime::parse_from_rfc3339(text) {
+        Ok(at) => at.with_timezone(&Utc),
+        Err(_) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .and_then(|day| day.and_hms_opt(0, 0, 0))
+            .map(|midnight| midnight.and_utc() - chrono::Duration::hours(7))
+            .ok_or_else(|| {
+                serde::de::Error::custom(
+                    "expected a day (YYYY-MM-DD, 00:00 Vietnam time) or a time with its offset \
+                     (RFC 3339, e.g. 2026-08-01T00:00:00+07:00)",
+                )
+            })?,
+    };
+    // The same window as the dates of a body (year 0001 or 9999 is a typing slip, not a filter).
+    crate::input::plausible_time(&at.fixed_offset()).map_err(|e| {
+        serde::de::Error::custom(
+            e.message
+                .map_or_else(|| e.code.to_string(), |m| m.to_string()),
+        )
+    })?;
+    Ok(Some(at))
 }
 
 /// The field serde names in "missing field `x`" or "unknown field `x`, expected …".

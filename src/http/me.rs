@@ -6,8 +6,9 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::extract::{client_ip, AuthPendingPasswordChange, ValidJson};
+use crate::access::Role;
 use crate::accounts;
-use crate::auth::{service, Role};
+use crate::auth::service;
 use crate::error::AppError;
 use crate::state::AppState;
 

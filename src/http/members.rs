@@ -18,6 +18,7 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct CreateMemberRequest {
     #[validate(length(min = 1, max = 200))]
+    #[validate(custom(function = "crate::input::screened"))]
     #[schema(min_length = 1, max_length = 200)]
     pub full_name: String,
     /// Vietnamese mobile number; stored as 0xxxxxxxxx.
@@ -42,6 +43,7 @@ pub struct CreateMemberRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateMemberRequest {
     #[validate(length(min = 1, max = 200))]
+    #[validate(custom(function = "crate::input::screened"))]
     #[schema(min_length = 1, max_length = 200)]
     pub full_name: Option<String>,
     #[validate(length(max = 20))]
@@ -223,7 +225,7 @@ pub async fn get(
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "the member would be active in an archived team (`parent_archived`)", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the member would be active in an archived team (`parent_archived`), or revived linked to an account that works elsewhere (`linked_account_elsewhere`)", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/api/v1/members/{id}")]

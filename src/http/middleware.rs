@@ -69,21 +69,20 @@ pub async fn request_context(
     Ok(response)
 }
 
-/// Headers that depend on the route or the configuration: `Cache-Control: no-store` on every
-/// API answer that does not set its own (they carry personal data: no proxy or browser may
-/// keep them), and `Strict-Transport-Security` when `TOSO_HSTS_MAX_AGE` is set (the API is
+/// Headers that depend on the configuration: `Cache-Control: no-store` on every answer that
+/// does not set its own (API answers carry personal data: no proxy or browser may keep them;
+/// unknown routes, health checks and errors alike, whatever the path), and `Strict-Transport-Security` when `TOSO_HSTS_MAX_AGE` is set (the API is
 /// then served over TLS by a proxy in front).
 pub async fn response_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let api = req.path().starts_with("/api/");
     let hsts = req
         .app_data::<web::Data<AppState>>()
         .and_then(|s| s.settings.hsts_max_age);
     let mut response = next.call(req).await?.map_into_boxed_body();
     let headers = response.headers_mut();
-    if api && !headers.contains_key(header::CACHE_CONTROL) {
+    if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     if let Some(max_age) = hsts {

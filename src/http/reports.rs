@@ -5,7 +5,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::extract::{Auth, ValidJson};
-use crate::auth::{Caller, Scope};
+use crate::access::{Caller, Scope};
 use crate::db;
 use crate::db::reports::Area;
 use crate::error::AppError;

@@ -37,7 +37,12 @@ pub enum PushItemRequest {
 pub struct PushRequest {
     /// The phone's own id, kept with what it created.
     #[validate(length(min = 1, max = 100))]
-    #[schema(min_length = 1, max_length = 100)]
+    #[validate(custom(function = "crate::input::device_id"))]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[A-Za-z0-9._:-]*[A-Za-z][A-Za-z0-9._:-]*$"
+    )]
     pub device_id: Option<String>,
     /// Up to 500 items. Each is parsed and applied on its own.
     #[schema(value_type = Vec<PushItemRequest>)]

@@ -149,7 +149,7 @@ pub struct TrainingListQuery {
         (status = 201, body = Training, headers(("ETag" = String))),
         (status = 200, description = "already recorded", body = Training),
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 409, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the id is taken, the team or village is archived (`parent_archived`), or dated in an approved month", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/trainings")]
@@ -221,7 +221,7 @@ pub async fn get(
         (status = 200, body = Training, headers(("ETag" = String))),
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "archived, or dated in an approved month", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "archived, its team or village archived (`parent_archived`), or dated in an approved month", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]

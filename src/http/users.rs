@@ -8,8 +8,8 @@ use validator::Validate;
 
 use super::extract::{if_match_version, versioned, Auth, ValidJson};
 use super::pagination::{PageQuery, Paged};
+use crate::access::Role;
 use crate::accounts::{self, AccountPatch, NewAccount};
-use crate::auth::Role;
 use crate::db::users::{UserFilter, UserRow};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -83,6 +83,7 @@ pub struct CreateUserRequest {
     pub unit_code: Option<String>,
     pub team_id: Option<i64>,
     #[validate(length(max = 200, code = "too_long"))]
+    #[validate(custom(function = "crate::input::screened"))]
     #[schema(max_length = 200)]
     pub full_name: Option<String>,
     #[validate(length(max = 20, code = "too_long"))]
@@ -127,6 +128,7 @@ fn short_text<T: AsRef<str>>(value: T) -> Result<(), validator::ValidationError>
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserRequest {
     #[validate(custom(function = "short_text"))]
+    #[validate(custom(function = "crate::input::screened"))]
     #[schema(max_length = 200)]
     #[serde(default, with = "::serde_with::rust::double_option")]
     pub full_name: Option<Option<String>>,
@@ -179,6 +181,7 @@ pub struct UserListQuery {
     responses(
         (status = 201, body = UserOut, headers(("ETag" = String))),
         (status = 403, description = "not an officer, role above own, or unit outside scope", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the team is archived (`parent_archived`)", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/users")]
@@ -280,6 +283,7 @@ pub async fn get(
         (status = 200, body = UserOut, headers(("ETag" = String))),
         (status = 403, description = "role above own, a peer's account, unit outside scope, or own access", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "moved to or enabled in an archived team (`parent_archived`)", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "the account changed since the ETag was read", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]

@@ -3,7 +3,7 @@ use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
 use super::{audit, check_version, fold_name, hold_live_team, Affiliation, Sex, TeamRole};
-use crate::auth::{Caller, Role, Scope};
+use crate::access::{Caller, Role, Scope};
 use crate::db::members::{self, Member, MemberChanges, MemberFilter, NewMember};
 use crate::db::{self, teams, users, Page};
 use crate::error::{AppError, AppResult};
@@ -127,6 +127,25 @@ fn check_user(
         ));
     }
     Ok(())
+}
+
+/// A membership that becomes active again (back from `left_on`, or restored) keeps its link
+/// to an app account only while that account still works in the member's team: 409
+/// `linked_account_elsewhere` otherwise (send `user_id: null` to revive it unlinked).
+fn check_kept_link(conn: &mut PgConnection, member: &Member) -> AppResult<()> {
+    let Some(user_id) = member.user_id else {
+        return Ok(());
+    };
+    let user = users::get_in_scope(conn, &Scope::Country, user_id)?;
+    if user.is_some_and(|u| u.team_id == Some(member.team_id)) {
+        return Ok(());
+    }
+    Err(AppError::Conflict {
+        code: "linked_account_elsewhere",
+        detail: "the member's app account no longer works in the member's team; \
+                 revive the member with user_id: null"
+            .into(),
+    })
 }
 
 /// The team a member joins or stays active in: in scope, not archived (409
@@ -268,6 +287,9 @@ pub async fn update(
             if active {
                 // An active member stays in, or comes back to, a team that must be live.
                 hold_live_team(c, before.team_id)?;
+                if before.left_on.is_some() && patch.user_id.is_none() {
+                    check_kept_link(c, &before)?;
+                }
             }
             let (full_name, search_name) = names.unzip();
             let changes = MemberChanges {
@@ -308,6 +330,9 @@ pub async fn set_archived(
         |conn, member: &Member, archive| {
             if !archive {
                 hold_live_team(conn, member.team_id)?;
+                if member.left_on.is_none() {
+                    check_kept_link(conn, member)?;
+                }
             }
             Ok(())
         },

@@ -8,7 +8,7 @@ pub mod villages;
 use diesel::PgConnection;
 use serde::Serialize;
 
-use crate::auth::{Caller, Role, Scope};
+use crate::access::{Caller, Role, Scope};
 use crate::db::{audit, units};
 use crate::error::{AppError, AppResult};
 
@@ -58,13 +58,7 @@ pub fn commune_in_scope(
                 format!("no commune has the code {code:?}"),
             )
         })?;
-    let inside = match scope {
-        Scope::Country => true,
-        Scope::Province(p) => &unit.province_code == p,
-        Scope::Commune(c) => &unit.code == c,
-        Scope::Team { .. } => false,
-    };
-    if !inside {
+    if !scope.contains(&unit.code, &unit.province_code) {
         return Err(AppError::Forbidden {
             code: "outside_scope",
             detail: format!("commune {code} is outside your scope"),

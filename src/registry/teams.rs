@@ -6,7 +6,7 @@ use super::{
     audit, check_version, commune_in_scope, default_commune, fold_name, hold_live_village,
     require_officer, TeamStatus,
 };
-use crate::auth::{Caller, Scope};
+use crate::access::{Caller, Scope};
 use crate::db::teams::{self, NewTeam, Team, TeamChanges, TeamFilter};
 use crate::db::{self, villages, Page};
 use crate::error::{AppError, AppResult};

@@ -4,7 +4,7 @@ use super::{
     audit, check_version, commune_in_scope, default_commune, fold_name, require_officer,
     VillageKind,
 };
-use crate::auth::Caller;
+use crate::access::Caller;
 use crate::db::villages::{self, NewVillage, Village, VillageChanges, VillageFilter};
 use crate::db::{self, Page};
 use crate::error::{AppError, AppResult};

@@ -574,3 +574,90 @@ pub fn trend(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn first_of(y: i32, m: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, 1).expect("a real month")
+    }
+
+    /// The code of the one field error `parse_month` answers with.
+    fn refusal(text: &str) -> String {
+        match parse_month("month", text) {
+            Err(AppError::Validation(errors)) => {
+                assert_eq!(errors.len(), 1, "{text:?}");
+                assert_eq!(errors[0].field, "month", "{text:?}");
+                errors[0].code.clone()
+            }
+            other => panic!("{text:?} gave {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_month_parses_to_its_first_day() {
+        assert_eq!(
+            parse_month("month", "2025-10").expect("valid"),
+            first_of(2025, 10)
+        );
+        assert_eq!(
+            parse_month("month", "2024-01").expect("valid"),
+            first_of(2024, 1)
+        );
+        assert_eq!(
+            parse_month("month", " 2025-02 ").expect("valid"),
+            first_of(2025, 2)
+        );
+        let now = vn_month(Utc::now());
+        assert_eq!(
+            parse_month("month", &now.format("%Y-%m").to_string()).expect("now"),
+            now
+        );
+    }
+
+    #[test]
+    fn a_day_stands_for_its_month() {
+        assert_eq!(
+            parse_month("month", "2025-10-31").expect("valid"),
+            first_of(2025, 10)
+        );
+        assert_eq!(
+            parse_month("month", "2024-02-29").expect("valid"),
+            first_of(2024, 2)
+        );
+        // Not a real day: not read as a month either.
+        assert_eq!(refusal("2025-02-30"), "invalid_month");
+        assert_eq!(refusal("2025-10-32"), "invalid_month");
+    }
+
+    #[test]
+    fn what_is_not_a_month_is_refused() {
+        for text in [
+            "",
+            "2025",
+            "2025-1",
+            "25-10",
+            "2025-13",
+            "2025-00",
+            "2025/10",
+            "10-2025",
+            "2025-1O",
+            "2025-10-",
+            "abcd-ef",
+            "2025–10",
+            "２０２５-10",
+        ] {
+            assert_eq!(refusal(text), "invalid_month", "{text:?}");
+        }
+    }
+
+    #[test]
+    fn months_before_the_programme_or_to_come_are_refused() {
+        assert_eq!(refusal("2023-12"), "too_old");
+        assert_eq!(refusal("1999-01-15"), "too_old");
+        let next = vn_month(Utc::now()) + chrono::Months::new(1);
+        assert_eq!(refusal(&next.format("%Y-%m").to_string()), "future_month");
+        assert_eq!(refusal("9999-12"), "future_month");
+    }
+}

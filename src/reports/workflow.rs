@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::auth::{Caller, Role};
+use crate::access::{Caller, Role};
 use crate::db::schema::{admin_units, commune_month_totals as cmt, report_periods as rp};
 use crate::db::{self, audit};
 use crate::error::{AppError, AppResult};
@@ -224,13 +224,7 @@ pub async fn transition(
                 Some((code, province, level)) if level == "commune" => (code, province),
                 _ => return Err(AppError::not_found("commune")),
             };
-            let visible = match caller.scope() {
-                crate::auth::Scope::Country => true,
-                crate::auth::Scope::Province(p) => p == province,
-                crate::auth::Scope::Commune(cc) => cc == code,
-                crate::auth::Scope::Team { .. } => false,
-            };
-            if !visible {
+            if !caller.scope().contains(&code, &province) {
                 return Err(AppError::not_found("commune"));
             }
             if !may(&caller, action, &code, &province) {
@@ -359,9 +353,9 @@ pub async fn list(
     // The role decides first (403); another province is out of scope, answered like a
     // missing record (404).
     match caller.scope() {
-        crate::auth::Scope::Country => {}
-        crate::auth::Scope::Province(p) if p == province => {}
-        crate::auth::Scope::Province(_) => return Err(AppError::not_found("province")),
+        crate::access::Scope::Country => {}
+        crate::access::Scope::Province(p) if p == province => {}
+        crate::access::Scope::Province(_) => return Err(AppError::not_found("province")),
         _ => {
             return Err(AppError::forbidden(
                 "only the province's officers and admins list its communes' reports",

@@ -299,10 +299,10 @@ impl TestApp {
         team: Option<i64>,
     ) -> uuid::Uuid {
         let mut conn = self.db.conn();
-        let role_enum = toso::auth::Role::parse(role).expect("known role");
+        let role_enum = toso::access::Role::parse(role).expect("known role");
         let unit_row = toso::accounts::resolve_unit(
             &mut conn,
-            &toso::auth::Scope::Country,
+            &toso::access::Scope::Country,
             role_enum,
             unit,
             team,

@@ -1,7 +1,10 @@
 //! HTTP-level tests: each test starts the real app on a free port against its own PostgreSQL
 //! database, cloned from a migrated template that already holds the official units.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is the test's verdict
+
 mod accounts;
+mod attacks;
 mod auth;
 mod errors;
 mod faults;

@@ -1,0 +1,680 @@
+//! Variants of the issue 12 findings that got past the first fixes, each through the API.
+
+use diesel::prelude::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::fieldwork::field;
+use crate::helpers::{assert_problem, spawn_app, spawn_app_with, TestApp, PASSWORD};
+
+const A1: &str = "00004";
+const A2: &str = "00008";
+
+async fn json_of(res: reqwest::Response) -> (StatusCode, Value) {
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn send(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut req = app.request(method, path).bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    req.send().await.expect("sent")
+}
+
+fn count(app: &TestApp, sql: &str) -> i64 {
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(sql)
+        .get_result::<N>(&mut app.db.conn())
+        .expect("count")
+        .n
+}
+
+// Issue 12, item 8: trainings are children of their team and village too.
+#[tokio::test]
+async fn trainings_are_not_put_under_archived_teams_or_villages() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let (_, village) = json_of(
+        app.post_json(
+            "/api/v1/villages",
+            Some(&f.officer),
+            &json!({"name": "Thôn Cũ", "kind": "thon"}),
+        )
+        .await,
+    )
+    .await;
+    let vid = village["id"].as_i64().expect("village id");
+    let (_, team) = json_of(
+        app.post_json("/api/v1/teams", Some(&f.officer), &json!({"name": "Tổ Cũ"}))
+            .await,
+    )
+    .await;
+    let tid = team["id"].as_i64().expect("team id");
+    for path in [
+        format!("/api/v1/villages/{vid}"),
+        format!("/api/v1/teams/{tid}"),
+    ] {
+        let res = send(&app, Method::DELETE, &path, &f.officer, None).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+    }
+    let training = |extra: Value| {
+        let mut b = json!({"title": "Lớp kỹ năng số", "kind": "citizen_class", "mode": "in_person",
+            "starts_at": "2025-10-12T19:00:00+07:00", "ends_at": "2025-10-12T21:00:00+07:00",
+            "participants": 10});
+        for (k, v) in extra.as_object().expect("object") {
+            b[k] = v.clone();
+        }
+        b
+    };
+    let before = count(&app, "SELECT count(*) AS n FROM trainings");
+    for extra in [json!({"team_id": tid}), json!({"village_id": vid})] {
+        let res = app
+            .post_json(
+                "/api/v1/trainings",
+                Some(&f.officer),
+                &training(extra.clone()),
+            )
+            .await;
+        assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
+    }
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM trainings"), before);
+
+    // A live training moved under an archived parent by a replace.
+    let (status, live) = json_of(
+        app.post_json(
+            "/api/v1/trainings",
+            Some(&f.officer),
+            &training(json!({"village_id": f.village})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{live}");
+    let path = format!("/api/v1/trainings/{}", live["id"].as_str().expect("id"));
+    for extra in [json!({"team_id": tid}), json!({"village_id": vid})] {
+        let res = send(&app, Method::PUT, &path, &f.officer, Some(training(extra))).await;
+        assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
+    }
+    let (_, stored) = json_of(app.get(&path, &f.officer).await).await;
+    assert_eq!(stored["version"], live["version"]);
+    assert_eq!(stored["village_id"], f.village);
+    assert_eq!(stored["team_id"], Value::Null);
+}
+
+// Issue 12, item 8: accounts are live children of their team (they block its archive).
+#[tokio::test]
+async fn accounts_are_not_created_moved_or_enabled_in_archived_teams() {
+    let app = spawn_app().await;
+    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+    let (_, officer) = app
+        .user_with_token("a1.officer", "commune_officer", Some(A1), None)
+        .await;
+    let (_, outsider) = app
+        .user_with_token("a2.officer", "commune_officer", Some(A2), None)
+        .await;
+    let old = app.create_team(A1, "Tổ Cũ");
+    let live = app.create_team(A1, "Tổ Mới");
+    let sleeper = app.create_user("u.sleeper", "team_member", Some(A1), Some(old));
+    let mover = app.create_user("u.mover", "team_member", Some(A1), Some(live));
+    let path = format!("/api/v1/users/{sleeper}");
+    let res = app
+        .patch_json(&path, &officer, None, &json!({"disabled": true}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = send(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/teams/{old}"),
+        &officer,
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK, "no live dependents left");
+    let (_, before) = json_of(app.get(&path, &admin).await).await;
+
+    let res = app
+        .patch_json(&path, &officer, None, &json!({"disabled": false}))
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
+    let (_, after) = json_of(app.get(&path, &admin).await).await;
+    assert_eq!(after, before, "nothing changed");
+    assert_eq!(after["disabled"], true);
+
+    let res = app
+        .post_json(
+            "/api/v1/users",
+            Some(&officer),
+            &json!({"username": "u.new", "password": PASSWORD, "role": "team_member",
+                    "team_id": old}),
+        )
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
+    let res = app
+        .patch_json(
+            &format!("/api/v1/users/{mover}"),
+            &officer,
+            None,
+            &json!({"team_id": old}),
+        )
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
+    let (_, m) = json_of(app.get(&format!("/api/v1/users/{mover}"), &admin).await).await;
+    assert_eq!(m["team_id"], live);
+    // Outside the caller's scope the team is simply unknown (nothing said about its state).
+    let res = app
+        .post_json(
+            "/api/v1/users",
+            Some(&outsider),
+            &json!({"username": "u.far", "password": PASSWORD, "role": "team_member",
+                    "team_id": old}),
+        )
+        .await;
+    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(body["errors"][0]["field"], "team_id", "{body}");
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) AS n FROM users WHERE username IN ('u.new', 'u.far')"
+        ),
+        0
+    );
+}
+
+async fn add(
+    app: &TestApp,
+    token: &str,
+    team: i64,
+    user: uuid::Uuid,
+    joined: &str,
+) -> reqwest::Response {
+    app.post_json(
+        &format!("/api/v1/teams/{team}/members"),
+        Some(token),
+        &json!({"full_name": "Lê Thị Hoa", "affiliation": "resident_volunteer",
+                "joined_on": joined, "user_id": user}),
+    )
+    .await
+}
+
+// Issue 12, item 7: a membership revived (back from leaving, or restored) does not bring
+// back a link to an account that now works in another team.
+#[tokio::test]
+async fn a_revived_membership_keeps_no_link_to_an_account_elsewhere() {
+    let app = spawn_app().await;
+    let (_, officer) = app
+        .user_with_token("a1.officer", "commune_officer", Some(A1), None)
+        .await;
+    let t1 = app.create_team(A1, "Tổ Một");
+    let t1b = app.create_team(A1, "Tổ Hai");
+    let user = app.create_user("u.linked", "team_member", Some(A1), Some(t1));
+    // An earlier stint, left; another, archived; the current one, moved to another team.
+    let (status, left) = json_of(add(&app, &officer, t1, user, "2025-01-01").await).await;
+    assert_eq!(status, StatusCode::CREATED, "{left}");
+    let left = left["id"].as_i64().expect("id");
+    let res = app
+        .patch_json(
+            &format!("/api/v1/members/{left}"),
+            &officer,
+            None,
+            &json!({"left_on": "2025-02-01"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let (status, archived) = json_of(add(&app, &officer, t1, user, "2025-03-01").await).await;
+    assert_eq!(status, StatusCode::CREATED, "{archived}");
+    let archived = archived["id"].as_i64().expect("id");
+    let res = send(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/members/{archived}"),
+        &officer,
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let (status, current) = json_of(add(&app, &officer, t1, user, "2025-04-01").await).await;
+    assert_eq!(status, StatusCode::CREATED, "{current}");
+    let (status, moved) = json_of(
+        app.post_json(
+            &format!("/api/v1/members/{}/move", current["id"]),
+            Some(&officer),
+            &json!({"team_id": t1b, "on": "2025-10-15"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{moved}");
+    let res = app
+        .patch_json(
+            &format!("/api/v1/members/{}", moved["id"]),
+            &officer,
+            None,
+            &json!({"user_id": null}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let res = app
+        .patch_json(
+            &format!("/api/v1/members/{left}"),
+            &officer,
+            None,
+            &json!({"left_on": null}),
+        )
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "linked_account_elsewhere").await;
+    let res = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/members/{archived}/restore"),
+        &officer,
+        None,
+    )
+    .await;
+    assert_problem(res, StatusCode::CONFLICT, "linked_account_elsewhere").await;
+    let inconsistent = "SELECT count(*) AS n FROM members m JOIN users u ON u.id = m.user_id \
+         WHERE m.left_on IS NULL AND m.archived_at IS NULL AND u.team_id IS DISTINCT FROM m.team_id";
+    assert_eq!(count(&app, inconsistent), 0);
+    // Revived without the link, it is fine.
+    let (status, revived) = json_of(
+        app.patch_json(
+            &format!("/api/v1/members/{left}"),
+            &officer,
+            None,
+            &json!({"left_on": null, "user_id": null}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{revived}");
+    assert_eq!(revived["user_id"], Value::Null);
+    assert_eq!(count(&app, inconsistent), 0);
+}
+
+fn set_password_cli(app: &TestApp, args: &[&str], password: &str) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_toso"))
+        .arg("set-password")
+        .args(args)
+        .env("DATABASE_URL", app.db.url())
+        .env("TOSO_PASSWORD", password)
+        .output()
+        .expect("run toso")
+}
+
+// Issue 12, item 14: admins are peers, so the operator's command line is the way back in.
+#[tokio::test]
+async fn the_operator_sets_a_locked_out_admins_password_from_the_command_line() {
+    let app = spawn_app().await;
+    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+    let root2 = app.create_user("root2", "admin", None, None);
+    diesel::sql_query("UPDATE users SET disabled = true WHERE username = 'root2'")
+        .execute(&mut app.db.conn())
+        .expect("disable");
+    // Typed decomposed at the terminal, composed by the phone: the same password.
+    let fresh = "Mật khẩu mới của quản trị viên 7";
+    let typed: String = unicode_normalization::UnicodeNormalization::nfd(fresh).collect();
+    assert_ne!(typed, fresh);
+
+    // A weak password and an unknown login change nothing.
+    let out = set_password_cli(&app, &["--username", "root2"], "password1");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("too easy to guess"));
+    let out = set_password_cli(&app, &["--username", "nobody"], fresh);
+    assert!(!out.status.success());
+    assert_eq!(
+        app.login_raw("root2", fresh).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    let out = set_password_cli(&app, &["--username", " Root2 ", "--enable"], &typed);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        app.login_raw("root2", PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, body) = json_of(app.login_raw("root2", fresh).await).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["must_change_password"], true, "someone else chose it");
+    let (_, stored) = json_of(app.get(&format!("/api/v1/users/{root2}"), &admin).await).await;
+    assert_eq!(stored["disabled"], false);
+    assert_eq!(
+        count(
+            &app,
+            &format!(
+                "SELECT count(*) AS n FROM audit_log WHERE entity = 'user' AND entity_id = '{root2}' \
+                 AND action = 'update' AND actor_id IS NULL \
+                 AND actor_username = 'operator (command line)'"
+            )
+        ),
+        1
+    );
+}
+
+// Issue 12, items 3 and 4: addresses and codes written around the guard, in a log note sent
+// by sync, in a training's fields, and in the phone's `device_id` stored with every log.
+#[tokio::test]
+async fn obfuscated_addresses_and_codes_do_not_pass_the_guard_in_any_field() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let hits = [
+        "mail nguyenvana @ gmail . com",
+        "mail nguyenvana(at)gmail(dot)com",
+        "mail nguyenvana [at] mail.gov.vn",
+        "gửi lan.nguyen@gmail nhé",
+        "mk 12345678",
+        "pass wifi 1234 5678",
+        "mã code: 482913",
+        "mã xác minh 4829",
+    ];
+    let items: Vec<Value> = hits
+        .iter()
+        .map(|note| {
+            let mut l = crate::fieldwork::log(uuid::Uuid::new_v4());
+            l["note"] = json!(note);
+            json!({"op": "create_log", "data": l})
+        })
+        .collect();
+    let (status, body) = json_of(
+        app.post_json(
+            "/api/v1/sync/push",
+            Some(&f.member),
+            &json!({"device_id": "phone-9", "items": items}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for (i, note) in hits.iter().enumerate() {
+        let r = &body["results"][i];
+        assert_eq!(r["status"], "rejected", "{note}: {r}");
+        assert_eq!(r["problem"]["errors"][0]["field"], "note", "{note}");
+        assert_eq!(r["problem"]["errors"][0]["code"], "personal_data", "{note}");
+    }
+    for field_name in ["title", "organiser", "trainer"] {
+        let mut training = json!({"title": "Lớp kỹ năng số", "kind": "citizen_class",
+            "mode": "in_person", "starts_at": "2025-10-12T19:00:00+07:00",
+            "ends_at": "2025-10-12T21:00:00+07:00", "participants": 10});
+        training[field_name] = json!(hits[0]);
+        let res = app
+            .post_json("/api/v1/trainings", Some(&f.officer), &training)
+            .await;
+        let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(body["errors"][0]["field"], field_name, "{body}");
+        assert_eq!(body["errors"][0]["code"], "personal_data", "{body}");
+    }
+
+    // The device id is an identifier: no free text, no number alone.
+    for device in [
+        "0912345678",
+        "SĐT 0912 345 678 bà Lan",
+        "lan@gmail.com",
+        "001203004567",
+    ] {
+        let one =
+            json!([{"op": "create_log", "data": crate::fieldwork::log(uuid::Uuid::new_v4())}]);
+        let res = app
+            .post_json(
+                "/api/v1/sync/push",
+                Some(&f.member),
+                &json!({"device_id": device, "items": one}),
+            )
+            .await;
+        let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(body["errors"][0]["field"], "device_id", "{device}: {body}");
+    }
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM assistance_logs"), 0);
+    for device in [
+        "550e8400-e29b-41d4-a716-446655440000",
+        "9774d56d682e549c",
+        "SM-A546E:R58W",
+    ] {
+        let one =
+            json!([{"op": "create_log", "data": crate::fieldwork::log(uuid::Uuid::new_v4())}]);
+        let (status, body) = json_of(
+            app.post_json(
+                "/api/v1/sync/push",
+                Some(&f.member),
+                &json!({"device_id": device, "items": one}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{device}: {body}");
+        assert_eq!(body["results"][0]["status"], "created", "{device}: {body}");
+    }
+}
+
+// Issue 12, items 10 and 11: every way of writing an account's login names that account, and
+// all of them count on its one throttling counter.
+#[tokio::test]
+async fn every_form_of_a_login_names_one_account_and_one_counter() {
+    let app = spawn_app().await;
+    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+    let (status, created) = json_of(
+        app.post_json(
+            "/api/v1/users",
+            Some(&admin),
+            &json!({"username": "lan.nguyen", "password": PASSWORD, "role": "admin",
+                    "phone": "0913456789"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let forms = [
+        " LAN.NGUYEN ",
+        "0913 456 789",
+        "+84 (0) 913 456 789",
+        "0084 913 456 789",
+        "０９１３４５６７８９",
+        "0913\u{a0}456\u{a0}789",
+        "\t0913.456.789\n",
+    ];
+    for form in forms {
+        let (status, body) = json_of(app.login_raw(form, PASSWORD).await).await;
+        assert_eq!(status, StatusCode::OK, "{form:?}: {body}");
+    }
+    for form in [
+        "lan.nguyen",
+        "LAN.NGUYEN",
+        " lan.nguyen ",
+        "0913456789",
+        "+84913456789",
+    ] {
+        let res = app.login_raw(form, "not the password at all").await;
+        assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    }
+    let res = app.login_raw("０９１３４５６７８９", PASSWORD).await;
+    assert_problem(res, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
+}
+
+// Issue 12, item 16: every answer says whether it may be cached, errors and unknown routes
+// outside `/api/` included (a token sent to a wrong path is still a caller's answer).
+#[tokio::test]
+async fn every_answer_says_it_may_not_be_cached() {
+    let app = spawn_app().await;
+    let token = app.user_with_token("cached", "admin", None, None).await.1;
+    let big = "x".repeat(3 * 1024 * 1024);
+    let answers = [
+        app.get("/nope", &token).await,
+        app.get("/", &token).await,
+        app.get("/docs/nope.js", &token).await,
+        app.get("/health/ready", &token).await,
+        app.get("/health/live", &token).await,
+        send(&app, Method::DELETE, "/api/v1/villages", &token, None).await,
+        send(&app, Method::PATCH, "/health/live", &token, None).await,
+        app.request(Method::POST, "/api/v1/auth/login")
+            .header("content-type", "application/json")
+            .body(big)
+            .send()
+            .await
+            .expect("sent"),
+    ];
+    for res in answers {
+        let (status, url) = (res.status(), res.url().path().to_string());
+        assert_eq!(
+            res.headers()
+                .get("cache-control")
+                .map(|v| v.to_str().unwrap_or("")),
+            Some("no-store"),
+            "{status} {url}"
+        );
+        assert_eq!(res.headers()["x-content-type-options"], "nosniff", "{url}");
+    }
+    // The documentation page keeps its own (revalidated, never personal).
+    let res = app.get("/docs", &token).await;
+    assert_eq!(res.headers()["cache-control"], "no-cache");
+}
+
+// Issue 12, item 18: dates in queries keep the window of dates in bodies.
+#[tokio::test]
+async fn query_dates_outside_the_window_are_refused() {
+    let app = spawn_app().await;
+    let token = app.user_with_token("root", "admin", None, None).await.1;
+    for (path, field_name) in [
+        ("/api/v1/assistance-logs?from=0001-01-01", "from"),
+        ("/api/v1/assistance-logs?to=9999-12-31T00:00:00Z", "to"),
+        ("/api/v1/trainings?from=1999-12-31", "from"),
+        ("/api/v1/audit?to=3000-01-01", "to"),
+    ] {
+        let res = app.get(path, &token).await;
+        let body = assert_problem(res, StatusCode::BAD_REQUEST, "invalid_query").await;
+        assert_eq!(body["errors"][0]["field"], field_name, "{path}: {body}");
+    }
+    for path in [
+        "/api/v1/assistance-logs?from=2025-01-01&to=2025-02-01T00:00:00%2B07:00",
+        "/api/v1/audit?from=2000-01-01",
+    ] {
+        assert_eq!(
+            app.get(path, &token).await.status(),
+            StatusCode::OK,
+            "{path}"
+        );
+    }
+}
+
+async fn login_from(app: &TestApp, forwarded: &str, password: &str) -> reqwest::Response {
+    app.request(Method::POST, "/api/v1/auth/login")
+        .header("x-forwarded-for", forwarded)
+        .json(&json!({"username": "lan.nguyen", "password": password}))
+        .send()
+        .await
+        .expect("sent")
+}
+
+// Issue 12, item 11: behind a trusted proxy, addresses a client writes into X-Forwarded-For
+// itself, or rotates within its IPv6 network, do not give it fresh counters.
+#[tokio::test]
+async fn forged_or_rotated_addresses_share_the_throttling_counter() {
+    let app = spawn_app_with(&[("TOSO_TRUST_PROXY_HEADERS", "true")]).await;
+    app.create_user("lan.nguyen", "admin", None, None);
+    // The proxy appends the address it saw (203.0.113.7); what comes before is the client's.
+    for i in 0..5 {
+        let res = login_from(
+            &app,
+            &format!("10.0.0.{i}, 203.0.113.7"),
+            "wrong password here",
+        )
+        .await;
+        assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    }
+    let res = login_from(&app, "10.9.9.9, 203.0.113.7", PASSWORD).await;
+    assert_problem(res, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
+    let res = login_from(&app, "::ffff:203.0.113.7", PASSWORD).await;
+    assert_problem(res, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
+
+    let app = spawn_app_with(&[("TOSO_TRUST_PROXY_HEADERS", "true")]).await;
+    app.create_user("lan.nguyen", "admin", None, None);
+    for i in 1..=5 {
+        let res = login_from(&app, &format!("2001:db8:1:2::{i:x}"), "wrong password here").await;
+        assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    }
+    let res = login_from(&app, "2001:db8:1:2:ffff::1", PASSWORD).await;
+    assert_problem(res, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
+    // Another network is another address.
+    let res = login_from(&app, "2001:db8:9:9::1", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+// Issue 12, item 4: names of members and accounts carry no citizen's data either.
+#[tokio::test]
+async fn names_of_members_and_accounts_hold_no_numbers_or_addresses() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+    for name in [
+        "Nguyễn Văn A 0912 345 678",
+        "Bà Lan lan@gmail.com",
+        "Cụ Tư CCCD 001203004567",
+    ] {
+        let res = app
+            .post_json(
+                &format!("/api/v1/teams/{}/members", f.team),
+                Some(&f.officer),
+                &json!({"full_name": name, "affiliation": "other"}),
+            )
+            .await;
+        let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(body["errors"][0]["field"], "full_name", "{body}");
+        assert_eq!(body["errors"][0]["code"], "personal_data", "{body}");
+        let res = app
+            .patch_json(
+                &format!("/api/v1/members/{}", f.member_member),
+                &f.officer,
+                None,
+                &json!({"full_name": name}),
+            )
+            .await;
+        assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        let res = app
+            .post_json(
+                "/api/v1/users",
+                Some(&admin),
+                &json!({"username": "named", "password": PASSWORD, "role": "admin",
+                        "full_name": name}),
+            )
+            .await;
+        assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    }
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) AS n FROM members WHERE full_name ~ '[0-9@]'"
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) AS n FROM users WHERE username = 'named'"
+        ),
+        0
+    );
+    // Ordinary names, a number in them included, pass.
+    let (status, body) = json_of(
+        app.post_json(
+            &format!("/api/v1/teams/{}/members", f.team),
+            Some(&f.officer),
+            &json!({"full_name": "Thành viên 3", "affiliation": "other"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}

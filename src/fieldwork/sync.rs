@@ -348,7 +348,17 @@ pub fn decode_cursor(cursor: &str) -> AppResult<(Position, Option<String>)> {
     }
     let xid = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
     let seq = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-    let scope = parts.next().map(str::to_string);
+    // `role.scope` (see `scope_key`).
+    let scope = match parts.next() {
+        Some(k)
+            if k.split_once('.')
+                .is_some_and(|(r, s)| !r.is_empty() && !s.is_empty()) =>
+        {
+            Some(k.to_string())
+        }
+        Some(_) => return Err(bad()),
+        None => None,
+    };
     if parts.next().is_some() {
         return Err(bad());
     }
@@ -514,8 +524,9 @@ mod tests {
     fn a_cursor_decodes_to_the_position_it_was_made_from() {
         for (xid, seq) in [(0, 0), (1, 2), (739_021, 15), (i64::MAX, i64::MAX)] {
             let p = Position { xid, seq };
-            let cursor = encode_cursor(p);
-            assert_eq!(decode_cursor(&cursor).expect("own cursor"), p);
+            let cursor = encode_cursor(p, "team_member.t7");
+            let scoped = (p, Some("team_member.t7".to_string()));
+            assert_eq!(decode_cursor(&cursor).expect("own cursor"), scoped);
             // Opaque and URL-safe: no padding, nothing a query string must escape.
             assert!(cursor
                 .chars()
@@ -523,8 +534,11 @@ mod tests {
             // Spaces around it, as a copy and paste adds them, are ignored.
             assert_eq!(
                 decode_cursor(&format!(" {cursor}\n")).expect("own cursor"),
-                p
+                scoped
             );
+            // Cursors given before they carried a scope still decode.
+            let old = URL_SAFE_NO_PAD.encode(format!("v1:{xid}:{seq}"));
+            assert_eq!(decode_cursor(&old).expect("old cursor"), (p, None));
         }
     }
 
@@ -542,6 +556,8 @@ mod tests {
             b64(b"v1:1:"),
             b64(b"v1::2"),
             b64(b"v1:1:2:3"),
+            b64(b"v1:1:2:admin."),
+            b64(b"v1:1:2:admin.vn:4"),
             b64(b"v1:x:2"),
             b64(b"v1:1:2.5"),
             b64(b"v1:99999999999999999999:1"),
@@ -553,7 +569,7 @@ mod tests {
             assert!(refused(cursor), "{cursor:?} was accepted");
         }
         // A valid cursor cut short no longer decodes to a position.
-        let cursor = encode_cursor(Position { xid: 12, seq: 34 });
+        let cursor = encode_cursor(Position { xid: 12, seq: 34 }, "admin.vn");
         assert!(refused(&cursor[..cursor.len() - 1]));
     }
 }

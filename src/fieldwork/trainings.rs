@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::access::{Caller, Role, Scope};
-use crate::db::schema::{members, teams, villages};
+use crate::db::schema::{members, teams};
 use crate::db::trainings::{
     self as store, Attendance, NewAttendance, NewTraining, Training, TrainingFields, TrainingFilter,
 };

@@ -527,8 +527,15 @@ pub async fn set_archived(
                     .find(current.member_id)
                     .select(members::archived_at.is_not_null())
                     .first(c)?;
-                super::ensure_parent_live(member_archived, "membership of the log")?;
-                super::ensure_village_live(c, current.village_id, "village of the log")?;
+                if member_archived {
+                    return Err(crate::registry::parent_archived(
+                        "membership",
+                        current.member_id,
+                    ));
+                }
+                if let Some(v) = current.village_id {
+                    crate::registry::hold_live_village(c, v)?;
+                }
             }
             let ctx = LogContext::load(c, &caller)?;
             ctx.may_archive(&current)?;

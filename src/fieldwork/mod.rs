@@ -103,35 +103,6 @@ pub(crate) fn stint_on<'a>(
     })
 }
 
-/// Refuses to restore a record under an archived parent (409 `parent_archived`), as the
-/// register does.
-pub(crate) fn ensure_parent_live(archived: bool, what: &str) -> AppResult<()> {
-    if archived {
-        return Err(AppError::Conflict {
-            code: "parent_archived",
-            detail: format!("the {what} is archived; restore it first"),
-        });
-    }
-    Ok(())
-}
-
-/// Restoring field work recorded in a village: 409 `parent_archived` when the village is.
-pub(crate) fn ensure_village_live(
-    conn: &mut PgConnection,
-    village: Option<i64>,
-    what: &str,
-) -> AppResult<()> {
-    use crate::db::schema::villages;
-    let archived = match village {
-        Some(v) => villages::table
-            .find(v)
-            .select(villages::archived_at.is_not_null())
-            .first(conn)?,
-        None => false,
-    };
-    ensure_parent_live(archived, what)
-}
-
 /// A write to a record that is archived: 409 with the record's state.
 pub(crate) fn archived_error(what: &'static str, at: DateTime<Utc>) -> AppError {
     AppError::Conflict {

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::access::{Caller, Role, Scope};
-use crate::db::schema::{members, teams};
+use crate::db::schema::members;
 use crate::db::trainings::{
     self as store, Attendance, NewAttendance, NewTraining, Training, TrainingFields, TrainingFilter,
 };
@@ -407,15 +407,13 @@ pub async fn set_archived(
                 return Ok(current);
             }
             if !archive {
-                let team_archived = match current.team_id {
-                    Some(t) => teams::table
-                        .find(t)
-                        .select(teams::archived_at.is_not_null())
-                        .first(c)?,
-                    None => false,
-                };
-                super::ensure_parent_live(team_archived, "team of the training")?;
-                super::ensure_village_live(c, current.village_id, "village of the training")?;
+                // The same share locks as a new child of the register takes.
+                if let Some(t) = current.team_id {
+                    crate::registry::hold_live_team(c, t)?;
+                }
+                if let Some(v) = current.village_id {
+                    crate::registry::hold_live_village(c, v)?;
+                }
             }
             ensure_open(c, &current.commune_code, &[current.starts_at])?;
             let after = store::set_archived(c, id, archive)?;

@@ -214,10 +214,26 @@ where
         let _entered = span.enter();
         let _permit = permit;
         let mut conn = pool.get_timeout(left)?;
-        f(&mut conn)
+        let result = f(&mut conn);
+        if matches!(result, Err(AppError::Unavailable(_))) {
+            drop_if_lost(&mut conn);
+        }
+        result
     })
     .await
     .map_err(AppError::internal)?
+}
+
+/// Diesel flags a pooled connection as broken only when a transaction failed on it, so one
+/// whose server went away while it was idle would go back to the pool looking healthy and
+/// fail every request that gets it, long after the database is back. After a failure, a
+/// connection that can no longer run an empty statement is marked broken, so r2d2 drops it
+/// and the next checkout connects afresh (a round trip on the error path only).
+fn drop_if_lost(conn: &mut PgConnection) {
+    use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+    if conn.batch_execute("").is_err() {
+        AnsiTransactionManager::transaction_manager_status_mut(conn).set_in_error();
+    }
 }
 
 /// One of `gate`'s permits, waited for (asynchronously) for at most `wait`; past it the

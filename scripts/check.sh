@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 
 bash scripts/postgres.sh
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://toso:toso@127.0.0.1:5432/toso}"
+# Tests talk to PostgreSQL over loopback: no TLS. (With libpq's default `sslmode=prefer`, the
+# test binary once died with SIGSEGV after all its tests had passed, as OpenSSL's exit-time
+# cleanup ran under connections still open on pool threads.)
+export PGSSLMODE="${PGSSLMODE:-disable}"
 
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check

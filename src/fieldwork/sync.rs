@@ -193,6 +193,7 @@ pub async fn push(
                 }
                 let changes = ctx.changes(&current, patch)?;
                 hold_open(c, &log_months(&current, &changes))?;
+                crate::fieldwork::logs::hold_attribution(c, &current, &changes)?;
                 Ok((ItemStatus::Updated, store::update(c, *id, &changes)?))
             });
             results.push(match outcome {
@@ -278,18 +279,37 @@ fn insert_batch(
     let batch = conn.transaction::<_, AppError, _>(|c| {
         let keys: Vec<_> = fresh.iter().map(|(_, n)| key(n)).collect();
         let locked = db::months::hold_shared(c, &keys)?;
-        let (refused, open): (Vec<_>, Vec<_>) =
-            fresh.iter().partition(|(_, n)| locked.contains(&key(n)));
-        let rows: Vec<NewLog> = open.iter().map(|(_, n)| n.clone()).collect();
+        let uses: Vec<_> = fresh.iter().map(|(_, n)| stint_use(n)).collect();
+        let moved: HashSet<usize> = crate::fieldwork::hold_stints(c, &uses)?
+            .into_iter()
+            .collect();
+        let mut refused = Vec::new();
+        let mut rows = Vec::with_capacity(fresh.len());
+        for (position, (index, row)) in fresh.iter().enumerate() {
+            if locked.contains(&key(row)) {
+                let month = crate::reports::vn_month(row.occurred_at);
+                refused.push((
+                    *index,
+                    row.id,
+                    crate::reports::workflow::month_locked_error(month),
+                ));
+            } else if moved.contains(&position) {
+                refused.push((
+                    *index,
+                    row.id,
+                    crate::fieldwork::membership_changed(row.member_id),
+                ));
+            } else {
+                rows.push(row.clone());
+            }
+        }
         let ids = store::insert_new(c, &rows)?;
         Ok((ids, refused))
     });
     match batch {
         Ok((ids, refused)) => {
-            for (index, row) in refused {
-                let month = crate::reports::vn_month(row.occurred_at);
-                let problem = problem_of(&crate::reports::workflow::month_locked_error(month));
-                results.push(ItemResult::rejected(*index, Some(row.id), problem));
+            for (index, id, err) in refused {
+                results.push(ItemResult::rejected(index, Some(id), problem_of(&err)));
             }
             Ok(ids.into_iter().collect())
         }
@@ -299,6 +319,8 @@ fn insert_batch(
             for (index, row) in fresh {
                 let one = conn.transaction::<_, AppError, _>(|c| {
                     hold_open(c, &[key(row)])?;
+                    let (member, day) = stint_use(row);
+                    crate::fieldwork::hold_stint(c, member, day)?;
                     Ok(store::insert_new(c, std::slice::from_ref(row))?)
                 });
                 match one {
@@ -311,6 +333,11 @@ fn insert_batch(
             Ok(ok)
         }
     }
+}
+
+/// The membership a new log is attributed to and the day it counts on.
+fn stint_use(row: &NewLog) -> (i64, chrono::NaiveDate) {
+    (row.member_id, crate::fieldwork::vn_day(row.occurred_at))
 }
 
 fn json<T: Serialize>(value: &T) -> serde_json::Value {

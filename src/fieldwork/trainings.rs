@@ -479,6 +479,9 @@ fn attendees_held_on(
         .select((members::id, members::person_id))
         .load(conn)?;
     let persons: Vec<Uuid> = attendees.iter().map(|(_, p)| *p).collect();
+    // Share-locked first, so the memberships read below stay as checked until commit.
+    let uses: Vec<(i64, chrono::NaiveDate)> = attendees.iter().map(|(m, _)| (*m, day)).collect();
+    super::hold_stints(conn, &uses)?;
     let stints = super::stints_of(conn, &persons)?;
     for (member_id, person) in attendees {
         let held = super::stint_on(&stints, person, day, "starts_at").map(|s| s.id);
@@ -551,6 +554,7 @@ pub fn record_attendance(
         member.province_code.clone(),
     );
     let member_id = member.id;
+    super::hold_stint(conn, member_id, day)?;
     if !leads(team_id) {
         return Err(AppError::forbidden(
             "a team leader records attendance of its own team's members",

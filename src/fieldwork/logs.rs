@@ -465,6 +465,30 @@ pub async fn create(state: &AppState, caller: &Caller, input: LogInput) -> AppRe
     .await
 }
 
+/// Writes a log's edit to the audit trail, in the edit's transaction. (Creates are not
+/// audited: the log itself keeps who recorded it, when and from which device.)
+pub(crate) fn audit_update(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    before: &AssistanceLog,
+    after: &AssistanceLog,
+) -> AppResult<()> {
+    audit::record(
+        conn,
+        caller,
+        audit::Change {
+            action: "update",
+            entity: "assistance_log",
+            entity_id: after.id.to_string(),
+            province_code: Some(&after.province_code),
+            commune_code: Some(&after.commune_code),
+            before: Some(before),
+            after: Some(after),
+        },
+    )?;
+    Ok(())
+}
+
 /// A log moved to another day is held to the membership of that day ([`super::hold_stint`]).
 pub(crate) fn hold_attribution(
     conn: &mut PgConnection,
@@ -519,7 +543,9 @@ pub async fn update(
             let changes = ctx.changes(&current, &patch)?;
             hold_open(c, &log_months(&current, &changes))?;
             hold_attribution(c, &current, &changes)?;
-            Ok(store::update(c, id, &changes)?)
+            let after = store::update(c, id, &changes)?;
+            audit_update(c, &caller, &current, &after)?;
+            Ok(after)
         })
     })
     .await

@@ -194,7 +194,9 @@ pub async fn push(
                 let changes = ctx.changes(&current, patch)?;
                 hold_open(c, &log_months(&current, &changes))?;
                 crate::fieldwork::logs::hold_attribution(c, &current, &changes)?;
-                Ok((ItemStatus::Updated, store::update(c, *id, &changes)?))
+                let after = store::update(c, *id, &changes)?;
+                crate::fieldwork::logs::audit_update(c, &caller, &current, &after)?;
+                Ok((ItemStatus::Updated, after))
             });
             results.push(match outcome {
                 Ok((status, log)) => ItemResult {

@@ -311,6 +311,9 @@ pub async fn create(
             };
             let created = store::insert_new(c, &new)?;
             let stored = store::get_any(c, id)?.ok_or_else(not_found)?;
+            if created {
+                audit_change(c, &caller, "create", None, &stored)?;
+            }
             Ok((stored, created))
         })
     })
@@ -384,10 +387,36 @@ pub async fn replace(
                     "a training with attendance stays a member training",
                 ));
             }
-            Ok(store::update(c, id, &fields)?)
+            let after = store::update(c, id, &fields)?;
+            audit_change(c, &caller, "update", Some(&current), &after)?;
+            Ok(after)
         })
     })
     .await
+}
+
+/// Writes a training's create or edit to the audit trail, in the change's transaction.
+fn audit_change(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    action: &str,
+    before: Option<&Training>,
+    after: &Training,
+) -> AppResult<()> {
+    audit::record(
+        conn,
+        caller,
+        audit::Change {
+            action,
+            entity: "training",
+            entity_id: after.id.to_string(),
+            province_code: Some(&after.province_code),
+            commune_code: Some(&after.commune_code),
+            before,
+            after: Some(after),
+        },
+    )?;
+    Ok(())
 }
 
 pub async fn set_archived(

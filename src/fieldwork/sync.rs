@@ -409,6 +409,11 @@ pub struct Archived {
 pub struct PullPage {
     /// Opaque; send it back to get what changed after this page.
     pub cursor: String,
+    /// True when the feed starts over because the cursor was given for another role or scope
+    /// (the account moved team or commune, or changed role): drop every record held from
+    /// earlier pulls and keep what this page and the next ones send. Logs pushed but not yet
+    /// acknowledged stay queued on the phone.
+    pub reset: bool,
     pub has_more: bool,
     pub villages: Vec<Village>,
     pub teams: Vec<Team>,
@@ -439,10 +444,10 @@ pub async fn pull(
 ) -> AppResult<PullPage> {
     let start = Position { xid: -1, seq: -1 };
     let key = scope_key(caller);
-    let from = match cursor.as_deref().map(decode_cursor).transpose()? {
-        Some((_, Some(given))) if given != key => start,
-        Some((position, _)) => position,
-        None => start,
+    let (from, reset) = match cursor.as_deref().map(decode_cursor).transpose()? {
+        Some((_, Some(given))) if given != key => (start, true),
+        Some((position, _)) => (position, false),
+        None => (start, false),
     };
     let caller = caller.clone();
     db::run(&state.pool, move |conn| {
@@ -499,6 +504,7 @@ pub async fn pull(
 
                 let mut page = PullPage {
                     has_more,
+                    reset,
                     ..Default::default()
                 };
                 let last = changes.last().map(|(p, _)| *p).unwrap_or(from);

@@ -1,6 +1,7 @@
 //! Programme indicators through the API: the catalogue, denominators by year, monthly values
 //! under the month lock, targets and their split, and the report's indicator section.
 
+use calamine::{Data, Reader, Xlsx};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -705,7 +706,10 @@ async fn rates_aggregate_across_a_province_as_sums_of_numerators_and_denominator
     assert!((rate - 700.0 / 1500.0).abs() < 1e-15, "{rate}");
     assert_eq!(total["target_rate"].as_f64(), Some(0.5));
     let progress = total["progress"].as_f64().expect("progress");
-    assert!((progress - 700.0 / 1500.0 / 0.5).abs() < 1e-12, "{progress}");
+    assert!(
+        (progress - 700.0 / 1500.0 / 0.5).abs() < 1e-12,
+        "{progress}"
+    );
     // 304 of 365 days elapsed at the end of October; 93% of the target reached.
     assert_eq!(total["status"], "on_track");
     let dossiers = indicator(&prov["indicators"], "online_dossiers");
@@ -763,6 +767,46 @@ async fn rates_aggregate_across_a_province_as_sums_of_numerators_and_denominator
     assert_eq!(
         indicator(&jan["indicators"], "vneid_level2")["numerator"],
         0
+    );
+
+    // The files say the same: six columns per indicator, on every line.
+    let csv =
+        crate::report_figures::file(&app, &province, "unit=01&month=2025-10&format=csv").await;
+    let (header, lines) = crate::report_figures::parse_csv(&csv);
+    let col = |h: &str| {
+        header
+            .iter()
+            .position(|x| x == h)
+            .unwrap_or_else(|| panic!("no column {h:?}"))
+    };
+    let name = "Người từ 15 tuổi có tài khoản định danh điện tử mức 2";
+    let total_line = &lines[lines.len() - 1];
+    assert_eq!(&total_line[col(&format!("{name} – tử số"))], "700");
+    assert_eq!(&total_line[col(&format!("{name} – mẫu số"))], "1500");
+    assert_eq!(&total_line[col(&format!("{name} – tỷ lệ"))], "0.4667");
+    assert_eq!(&total_line[col(&format!("{name} – chỉ tiêu"))], "0.5000");
+    assert_eq!(
+        &total_line[col(&format!("{name} – đánh giá"))],
+        "Đúng tiến độ"
+    );
+    let b_line = lines.iter().find(|l| &l[0] == "00008").expect("00008");
+    assert_eq!(&b_line[col(&format!("{name} – đánh giá"))], "Chậm");
+    let xlsx =
+        crate::report_figures::file(&app, &province, "unit=01&month=2025-10&format=xlsx").await;
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(xlsx)).expect("a valid workbook");
+    let sheet = book.worksheet_range("Báo cáo").expect("sheet");
+    let heads: Vec<String> = (0..sheet.width() as u32)
+        .filter_map(|c| sheet.get_value((4, c)).map(|v| v.to_string()))
+        .collect();
+    let rate_col = heads
+        .iter()
+        .position(|h| *h == format!("{name} – tỷ lệ"))
+        .expect("rate column") as u32;
+    let last = 4 + lines.len() as u32;
+    let cell = sheet.get_value((last, rate_col)).expect("rate cell");
+    assert!(
+        matches!(cell, Data::Float(r) if (r - 700.0 / 1500.0).abs() < 1e-12),
+        "{cell:?}"
     );
 
     // The country adds provinces up the same way.

@@ -11,6 +11,7 @@ mod faults;
 mod fieldwork;
 mod health;
 mod helpers;
+mod indicators;
 mod input;
 mod journey;
 mod migrations;

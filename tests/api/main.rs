@@ -6,6 +6,7 @@
 mod accounts;
 mod attacks;
 mod auth;
+mod console;
 mod errors;
 mod faults;
 mod fieldwork;

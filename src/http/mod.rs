@@ -8,6 +8,7 @@ pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod indicators;
 pub mod logs;
 pub mod me;
 pub mod members;
@@ -56,6 +57,7 @@ use crate::error::AppError;
         (name = "trainings", description = "Trainings of members and classes for citizens"),
         (name = "sync", description = "Offline-safe mobile sync"),
         (name = "reports", description = "Monthly reports, their approval and exports"),
+        (name = "indicators", description = "Programme indicators: catalogue, denominators, monthly values and targets"),
     )
 )]
 pub struct ApiDoc;
@@ -210,6 +212,17 @@ where
         .service(reports::statuses)
         .service(sync::push)
         .service(sync::pull)
+        .service(indicators::list)
+        .service(indicators::create)
+        .service(indicators::retire)
+        .service(indicators::restore)
+        .service(indicators::list_denominators)
+        .service(indicators::put_denominator)
+        .service(indicators::list_values)
+        .service(indicators::put_value)
+        .service(indicators::list_targets)
+        .service(indicators::put_target)
+        .service(indicators::split_target)
 }
 
 /// The OpenAPI document of every registered route.

@@ -1,6 +1,7 @@
 //! Monthly reports: live figures from rollups, the submission workflow, and exports.
 
 pub mod export;
+pub mod indicators;
 pub mod workflow;
 
 use std::collections::BTreeMap;
@@ -67,6 +68,9 @@ pub struct ReportRow {
     #[serde(default)]
     pub frozen: bool,
     pub figures: Figures,
+    /// The row's indicators (village rows: the village-level ones; none for team rows).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indicators: Vec<indicators::IndicatorFigure>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -91,6 +95,9 @@ pub struct MonthlyReport {
     pub status: Option<workflow::PeriodStatus>,
     pub totals: Figures,
     pub rows: Vec<ReportRow>,
+    /// Programme indicators of the unit: numerator, denominator, rate, target, progress.
+    #[serde(default)]
+    pub indicators: Vec<indicators::IndicatorFigure>,
 }
 
 /// The first day of the Vietnamese calendar month of an instant.
@@ -340,6 +347,7 @@ fn commune_rows(
             key: id.to_string(),
             name,
             frozen: false,
+            indicators: Vec::new(),
         })
         .collect();
     rows.push(ReportRow {
@@ -347,6 +355,7 @@ fn commune_rows(
         key: NONE_KEY.into(),
         name: none_name.into(),
         frozen: false,
+        indicators: Vec::new(),
         figures: figures
             .remove("0")
             .unwrap_or_else(|| empty_figures(categories)),
@@ -377,6 +386,7 @@ fn unit_rows(
             key,
             name,
             frozen: false,
+            indicators: Vec::new(),
         })
         .collect())
 }
@@ -395,7 +405,7 @@ pub fn live(
     month: NaiveDate,
 ) -> AppResult<MonthlyReport> {
     let categories = categories(conn)?;
-    let (totals, rows) = match area {
+    let (totals, mut rows) = match area {
         Area::Commune(c) => {
             let counts = agg::counts(conn, area, Grouping::Commune, month)?;
             let totals = figures_by_key(&counts, std::slice::from_ref(c), &categories)
@@ -485,6 +495,7 @@ pub fn live(
             (sum_rows(&rows, &categories), rows)
         }
     };
+    let indicators = indicators::section(conn, area, month, &mut rows)?;
     Ok(MonthlyReport {
         unit,
         month: month.format("%Y-%m").to_string(),
@@ -493,6 +504,7 @@ pub fn live(
         status: None,
         totals,
         rows,
+        indicators,
     })
 }
 

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod categories;
+pub mod console;
 pub mod docs;
 pub mod error;
 pub mod extract;
@@ -337,6 +338,7 @@ pub fn app(
         .app_data(web::Data::new(api.clone()))
         .route("/api/v1/openapi.json", web::get().to(openapi_json))
         .configure(docs::configure)
+        .configure(console::configure)
         .default_service(web::to(route_not_found))
         .wrap(actix_web::middleware::from_fn(middleware::admission))
         .wrap(actix_web::middleware::Condition::new(

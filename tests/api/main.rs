@@ -7,6 +7,7 @@ mod accounts;
 mod activation;
 mod attacks;
 mod auth;
+mod console;
 mod errors;
 mod faults;
 mod fieldwork;

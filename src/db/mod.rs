@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod categories;
+pub mod discipline;
 pub mod indicators;
 pub mod logs;
 pub mod members;

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod categories;
+pub mod discipline;
 pub mod docs;
 pub mod error;
 pub mod extract;
@@ -222,6 +223,9 @@ where
         .service(indicators::list_targets)
         .service(indicators::put_target)
         .service(indicators::split_target)
+        .service(discipline::settings)
+        .service(discipline::put_settings)
+        .service(discipline::inactive)
 }
 
 /// The OpenAPI document of every registered route.

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod categories;
+pub mod console;
 pub mod discipline;
 pub mod docs;
 pub mod error;
@@ -162,6 +163,9 @@ where
         .service(users::list)
         .service(users::get)
         .service(users::update)
+        .service(users::issue_activation)
+        .service(users::activation_qr)
+        .service(auth::activate)
         .service(units::list)
         .service(units::get)
         .service(villages::list)
@@ -338,6 +342,7 @@ pub fn app(
         .app_data(web::Data::new(api.clone()))
         .route("/api/v1/openapi.json", web::get().to(openapi_json))
         .configure(docs::configure)
+        .configure(console::configure)
         .default_service(web::to(route_not_found))
         .wrap(actix_web::middleware::from_fn(middleware::admission))
         .wrap(actix_web::middleware::Condition::new(

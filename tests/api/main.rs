@@ -4,8 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is the test's verdict
 
 mod accounts;
+mod activation;
 mod attacks;
 mod auth;
+mod console;
 mod errors;
 mod faults;
 mod fieldwork;

@@ -1366,3 +1366,182 @@ async fn members_who_recorded_nothing_are_listed_and_counted() {
     assert_eq!(prov["totals"]["members_inactive"], 2);
     assert_eq!(row(&prov, "00008")["figures"]["members_inactive"], 1);
 }
+
+#[tokio::test]
+async fn the_phone_pulls_the_catalogue_and_its_villages_targets_and_figures() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let (_, province) = app
+        .user_with_token("hn.officer", "province_officer", Some("01"), None)
+        .await;
+    let other_village = village(&app, &f.officer, "00004", "Tổ dân phố 9").await;
+    let far_village = village(&app, &province, "00008", "Thôn xa").await;
+    let targets = [
+        (
+            &province,
+            "commune",
+            "00004".to_string(),
+            "vneid_level2",
+            json!({"target_percent": 80}),
+        ),
+        (
+            &province,
+            "commune",
+            "00008".to_string(),
+            "vneid_level2",
+            json!({"target_percent": 70}),
+        ),
+        (
+            &f.officer,
+            "village",
+            f.village.to_string(),
+            "smartphone",
+            json!({"target_percent": 80}),
+        ),
+        (
+            &f.officer,
+            "village",
+            other_village.to_string(),
+            "smartphone",
+            json!({"target_percent": 60}),
+        ),
+        (
+            &f.officer,
+            "team",
+            f.team.to_string(),
+            "ecommerce_farms",
+            json!({"target_value": 20}),
+        ),
+        (
+            &province,
+            "province",
+            "01".to_string(),
+            "vneid_level2",
+            json!({"target_percent": 75}),
+        ),
+    ];
+    for (token, kind, key, code, target) in targets {
+        let mut body =
+            json!({"indicator_code": code, "year": 2025, "unit_kind": kind, "unit_key": key});
+        for (k, v) in target.as_object().expect("o") {
+            body[k] = v.clone();
+        }
+        ok_json(
+            put(&app, token, "/api/v1/indicator-targets", None, &body).await,
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+    ok_json(
+        denominators(
+            &app,
+            &f.officer,
+            json!({"year": 2025, "village_id": f.village, "adults": 640}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    ok_json(
+        value(
+            &app,
+            &f.officer,
+            json!({"indicator_code": "smartphone", "village_id": f.village, "month": "2025-10", "value": 412}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    ok_json(
+        denominators(
+            &app,
+            &province,
+            json!({"year": 2025, "commune_code": "00008", "village_id": far_village, "adults": 5}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+
+    // Changes reach the feed once every older transaction of the cluster has finished, so the
+    // phone pulls again until the last write shows up.
+    let mut pages: Vec<Value> = Vec::new();
+    let mut cursor: Option<String> = None;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(150);
+    loop {
+        let (more, c) = crate::fieldwork::pull_all(&app, &f.member, cursor, 5).await;
+        cursor = Some(c);
+        pages.extend(more);
+        let denominators_seen = pages
+            .iter()
+            .any(|p| p["denominators"].as_array().is_some_and(|a| !a.is_empty()));
+        if denominators_seen || std::time::Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let cursor = cursor.unwrap_or_default();
+    let all = |key: &str| -> Vec<Value> {
+        pages
+            .iter()
+            .flat_map(|p| p[key].as_array().expect(key).clone())
+            .collect()
+    };
+    assert_eq!(all("indicators").len(), 12, "the whole catalogue");
+    let mut seen: Vec<(String, String)> = all("indicator_targets")
+        .iter()
+        .map(|t| {
+            (
+                t["unit_kind"].as_str().expect("k").to_string(),
+                t["unit_key"].as_str().expect("u").to_string(),
+            )
+        })
+        .collect();
+    seen.sort();
+    let mut expected = vec![
+        ("commune".to_string(), "00004".to_string()),
+        ("team".to_string(), f.team.to_string()),
+        ("village".to_string(), f.village.to_string()),
+    ];
+    expected.sort();
+    assert_eq!(seen, expected, "its commune, its village and its team only");
+    let values = all("indicator_values");
+    assert_eq!(values.len(), 1);
+    assert_eq!(values[0]["value"], 412);
+    let dens = all("denominators");
+    assert_eq!(dens.len(), 1, "its commune's only");
+    assert_eq!(dens[0]["adults"], 640);
+
+    // A change reaches the next pull, and only it.
+    let admin = app.user_with_token("root", "admin", None, None).await.1;
+    ok_json(
+        post(
+            &app,
+            &admin,
+            "/api/v1/indicators/ecommerce_farms_active/retire",
+            None,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let mut next = Value::Null;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(150);
+    while std::time::Instant::now() < deadline {
+        next = ok_json(
+            app.get(&format!("/api/v1/sync/pull?cursor={cursor}"), &f.member)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        if next["indicators"].as_array().is_some_and(|a| !a.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let changed = next["indicators"].as_array().expect("indicators");
+    assert_eq!(changed.len(), 1);
+    assert_eq!(changed[0]["code"], "ecommerce_farms_active");
+    assert!(changed[0]["retired_at"].is_string());
+    assert_eq!(next["indicator_targets"].as_array().expect("t").len(), 0);
+}

@@ -115,6 +115,25 @@ test('a commune officer logs in by keyboard, sees the month and submits it', asy
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Tải CSV' }).click()]);
   assert.equal(download.suggestedFilename(), `bao-cao-${COMMUNE}-${MONTH}.csv`);
 
+  // Enter the month's value of an indicator; the month page then shows it against its target
+  // (the province set 30 for the year) with a progress bar.
+  await page.getByRole('link', { name: 'Nhập số liệu chỉ tiêu của tháng →' }).click();
+  await page.getByRole('heading', { name: `Số liệu chỉ tiêu ${MONTH_NAME}` }).waitFor();
+  const farms = page.locator('li[data-indicator="ecommerce_farms"]');
+  assert.equal(await farms.getByLabel('Số lượng').inputValue(), '4');
+  await farms.getByLabel('Số lượng').fill('-3');
+  await farms.getByRole('button', { name: 'Lưu' }).click();
+  await farms.locator('.field.invalid[data-field="value"]').waitFor();
+  await farms.getByLabel('Số lượng').fill('15');
+  await farms.getByLabel('Nguồn số liệu').fill('Hội nông dân xã');
+  await farms.getByRole('button', { name: 'Lưu' }).click();
+  await farms.locator('.notice.ok', { hasText: 'Đã lưu: 15.' }).waitFor();
+  await page.getByRole('link', { name: '← Báo cáo tháng' }).click();
+  const row = page.locator('table.indicators tr[data-indicator="ecommerce_farms"]');
+  await row.waitFor();
+  assert.deepEqual((await row.locator('td').allTextContents()).slice(0, 3), ['15', '30', ' 50%']);
+  assert.equal(await row.locator('progress').getAttribute('value'), '0.5');
+
   await page.screenshot({ path: `${SHOTS}/commune-month.png`, fullPage: true });
   await page.getByRole('button', { name: 'Nộp báo cáo' }).click();
   await page.locator('#report-status .badge', { hasText: 'Đã nộp, chờ duyệt' }).waitFor();

@@ -7,7 +7,7 @@ import * as registry from './registry.js';
 const session = { me: null, unit: null };
 
 const NAV = {
-  commune_officer: [['#/thang', 'Báo cáo tháng'], ['#/thon', 'Thôn, tổ dân phố'], ['#/to', 'Tổ công nghệ số'], ['#/thanh-vien', 'Thành viên']],
+  commune_officer: [['#/thang', 'Báo cáo tháng'], ['#/chi-tieu', 'Chỉ tiêu'], ['#/thon', 'Thôn, tổ dân phố'], ['#/to', 'Tổ công nghệ số'], ['#/thanh-vien', 'Thành viên']],
   province_officer: [['#/tinh', 'Tình trạng nộp'], ['#/tinh/bao-cao', 'Báo cáo tỉnh'], ['#/thon', 'Thôn'], ['#/to', 'Tổ'], ['#/thanh-vien', 'Thành viên']],
   admin: [['#/quoc-gia', 'Toàn quốc'], ['#/tinh', 'Tình trạng nộp'], ['#/danh-muc', 'Danh mục hỗ trợ']],
 };
@@ -18,6 +18,7 @@ const ROUTES = {
   '#/doi-mat-khau': pages.changePassword,
   '#/toi': pages.me,
   '#/thang': pages.communeMonth,
+  '#/chi-tieu': pages.indicatorValues,
   '#/tinh': pages.provinceBoard,
   '#/tinh/bao-cao': pages.provinceReport,
   '#/quoc-gia': pages.national,

@@ -271,6 +271,14 @@ pub const CONSTRAINTS: &[(&str, ConstraintProblem)] = &[
     ("refresh_tokens_pkey", CONCURRENT),
     ("refresh_tokens_session_id_fkey", GONE),
     ("login_throttle_pkey", CONCURRENT),
+    // Activation codes (one live code per account; the server makes the codes).
+    ("activation_codes_pkey", CONCURRENT),
+    ("activation_codes_hash_key", CONCURRENT),
+    (
+        "activation_codes_code_hash_check",
+        conflict("invalid_state", "an activation code hash has 32 bytes"),
+    ),
+    ("activation_codes_user_id_fkey", GONE),
     ("audit_log_pkey", CONCURRENT),
     ("audit_log_actor_id_fkey", GONE),
     // Register.

@@ -39,6 +39,7 @@ impl AppState {
                 settings
                     .max_body_bytes
                     .saturating_mul(2 * settings.max_in_flight)
+                    .max(settings.max_import_bytes.saturating_mul(2))
                     .min(Semaphore::MAX_PERMITS),
             )),
             settings,

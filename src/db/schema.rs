@@ -360,6 +360,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    activation_codes (user_id) {
+        user_id -> Uuid,
+        code_hash -> Bytea,
+        expires_at -> Timestamptz,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(auth_sessions -> users (user_id));
 diesel::joinable!(members -> teams (team_id));
 diesel::joinable!(refresh_tokens -> auth_sessions (session_id));
@@ -386,4 +395,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     denominators,
     indicator_values,
     indicator_targets,
+    activation_codes,
 );

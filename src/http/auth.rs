@@ -33,6 +33,21 @@ pub struct LoginRequest {
 }
 
 #[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActivateRequest {
+    /// The one-time activation code an officer handed over (`XXXXX-XXXXX`; case, spaces and
+    /// dashes are ignored).
+    #[validate(length(min = 1, max = 40))]
+    #[schema(min_length = 1, max_length = 40, example = "7KQ4M-XW2PH")]
+    pub code: String,
+    /// The password the owner chooses: 8 to 128 characters, not common nor made of the
+    /// account's names (422 `too_weak` says why).
+    #[validate(length(min = 1, max = 1024))]
+    #[schema(min_length = 1, max_length = 1024)]
+    pub password: String,
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
 pub struct RefreshRequest {
     #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]
@@ -252,4 +267,36 @@ pub async fn logout(
     Ok(HttpResponse::NoContent()
         .cookie(refresh_cookie(String::new(), time::Duration::ZERO))
         .finish())
+}
+
+/// Redeem a one-time activation code: the owner chooses the password and is logged in.
+///
+/// Counted like logins: repeated failures from one address are slowed down with 429.
+#[utoipa::path(
+    operation_id = "activateAccount",
+    tag = "auth",
+    request_body = ActivateRequest,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 401, description = "wrong, expired or used code (`invalid_activation_code`)", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "account disabled", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "too many failed attempts", body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/auth/activate")]
+pub async fn activate(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: ValidJson<ActivateRequest>,
+) -> Result<HttpResponse, AppError> {
+    let body = body.0;
+    let ip = client_ip(&req, state.settings.trust_proxy_headers);
+    let pair = crate::auth::activation::activate(
+        &state,
+        &body.code,
+        SecretString::from(body.password),
+        &ip,
+    )
+    .await?;
+    Ok(no_store(pair.into()))
 }

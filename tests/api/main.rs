@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is the test's verdict
 
 mod accounts;
+mod activation;
 mod attacks;
 mod auth;
 mod console;

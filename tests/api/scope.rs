@@ -318,6 +318,9 @@ const ROUTES: &[Route] = &[
     route!("post", "/api/v1/auth/login"),
     route!("post", "/api/v1/auth/refresh"),
     route!("post", "/api/v1/auth/logout"),
+    route!("post", "/api/v1/auth/activate"),
+    // Needs the account's live code; its scope is tested in `activation.rs`.
+    route!("get", "/api/v1/users/{id}/activation-qr"),
     route!("put", "/api/v1/me/password"),
     route!(
         "get",
@@ -559,6 +562,16 @@ const ROUTES: &[Route] = &[
             Method::PATCH,
             format!("/api/v1/users/{}", f.user[&t]),
             Some(json!({"full_name": "Đã sửa"}))
+        ),
+        |r, t| write(r, Kind::User, t)
+    ),
+    route!(
+        "post",
+        "/api/v1/users/{id}/activation",
+        |f, t, _| (
+            Method::POST,
+            format!("/api/v1/users/{}/activation", f.user[&t]),
+            None
         ),
         |r, t| write(r, Kind::User, t)
     ),

@@ -45,6 +45,10 @@ pub struct ActivateRequest {
     #[validate(length(min = 1, max = 1024))]
     #[schema(min_length = 1, max_length = 1024)]
     pub password: String,
+    /// For the web console: the refresh token goes into the `HttpOnly` cookie, as at a login
+    /// with `console: true`.
+    #[serde(default)]
+    pub console: bool,
 }
 
 #[derive(Deserialize, Validate, ToSchema)]
@@ -298,5 +302,9 @@ pub async fn activate(
         &ip,
     )
     .await?;
-    Ok(no_store(pair.into()))
+    Ok(if body.console {
+        console_answer(&state, pair)
+    } else {
+        no_store(pair.into())
+    })
 }

@@ -237,3 +237,48 @@ async fn the_console_refresh_token_is_an_httponly_cookie_spent_only_by_the_conso
         .expect("sent");
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn an_activation_from_the_console_puts_the_refresh_token_in_the_cookie() {
+    let app = spawn_app().await;
+    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+    let res = app
+        .post_json(
+            "/api/v1/users",
+            Some(&admin),
+            &json!({"username": "new.officer", "password": PASSWORD, "role": "commune_officer",
+                    "unit_code": "00004"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let id = res.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let res = app
+        .post_json(
+            &format!("/api/v1/users/{id}/activation"),
+            Some(&admin),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let code = res.json::<Value>().await.expect("json")["code"]
+        .as_str()
+        .expect("code")
+        .to_string();
+
+    let res = app
+        .post_json(
+            "/api/v1/auth/activate",
+            None,
+            &json!({"code": code, "password": "ruộng bậc thang mùa nước đổ", "console": true}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let cookie = cookie_value(&refresh_cookie(res.headers()));
+    let body: Value = res.json().await.expect("json");
+    assert!(body.get("refresh_token").is_none(), "{body}");
+    let res = console_refresh(&app, &cookie, &[("x-toso-console", "1")]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}

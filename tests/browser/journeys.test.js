@@ -307,6 +307,31 @@ test('a password set by someone else must be changed first', async () => {
   await context.close();
 });
 
+test('an account is activated with the code an officer handed over', async () => {
+  const admin = await token('admin', ADMIN_PASSWORD);
+  const created = await api('POST', '/api/v1/users', admin, {
+    username: 'phuong.tanphong', password: 'mat khau tam thoi 88', role: 'commune_officer', unit_code: '03408',
+  });
+  assert.equal(created.status, 201);
+  const issued = await api('POST', `/api/v1/users/${created.body.id}/activation`, admin);
+  assert.equal(issued.status, 201);
+  const { context, page } = await open();
+  await page.getByRole('link', { name: 'Kích hoạt tài khoản' }).click();
+  await page.getByRole('heading', { name: 'Kích hoạt tài khoản' }).waitFor();
+  await page.getByLabel('Mã kích hoạt').fill('AAAAA-BBBBB');
+  await page.locator('input[name=password]').fill('ruộng bậc thang mùa nước đổ');
+  await page.getByLabel('Nhập lại mật khẩu').fill('ruộng bậc thang mùa nước đổ');
+  await page.getByRole('button', { name: 'Kích hoạt' }).click();
+  await page.locator('.form-message', { hasText: 'Mã kích hoạt không đúng, đã dùng hoặc đã hết hạn.' }).waitFor();
+  await page.getByLabel('Mã kích hoạt').fill(issued.body.code.toLowerCase());
+  await page.getByRole('button', { name: 'Kích hoạt' }).click();
+  await page.getByRole('heading', { name: `Báo cáo ${MONTH_NAME} — Phường Tân Phong` }).waitFor();
+  // The console's login lives in the HttpOnly cookie: a reload keeps it.
+  await page.reload();
+  await page.getByRole('heading', { name: `Báo cáo ${MONTH_NAME} — Phường Tân Phong` }).waitFor();
+  await context.close();
+});
+
 test('the admin sees the country by province and the categories', async () => {
   const { context, page } = await open();
   await login(page, 'admin', ADMIN_PASSWORD);

@@ -15,6 +15,7 @@ const HOME = { commune_officer: '#/thang', province_officer: '#/tinh', admin: '#
 
 const ROUTES = {
   '#/dang-nhap': pages.login,
+  '#/kich-hoat': pages.activate,
   '#/doi-mat-khau': pages.changePassword,
   '#/toi': pages.me,
   '#/thang': pages.communeMonth,
@@ -67,7 +68,8 @@ export function go(hash) {
 async function render() {
   const main = document.getElementById('main');
   let [path, qs] = location.hash.split('?');
-  if (!session.me && path !== '#/dang-nhap') {
+  const open = ['#/dang-nhap', '#/kich-hoat'];
+  if (!session.me && !open.includes(path)) {
     location.hash = '#/dang-nhap';
     return;
   }
@@ -75,7 +77,7 @@ async function render() {
     location.hash = '#/doi-mat-khau';
     return;
   }
-  if (session.me && (!path || path === '#/' || path === '#/dang-nhap')) {
+  if (session.me && (!path || path === '#/' || open.includes(path))) {
     location.hash = HOME[session.me.role] || '#/toi';
     return;
   }

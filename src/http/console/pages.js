@@ -17,7 +17,26 @@ export async function login(ctx) {
     ctx.go('#/');
   });
   return h('section', { class: 'narrow' }, h('h1', {}, 'Đăng nhập'),
-    h('p', {}, 'Bảng điều khiển dành cho cán bộ xã, tỉnh và quản trị viên.'), f);
+    h('p', {}, 'Bảng điều khiển dành cho cán bộ xã, tỉnh và quản trị viên.'), f,
+    h('p', {}, 'Được cấp mã kích hoạt? ', h('a', { href: '#/kich-hoat' }, 'Kích hoạt tài khoản')));
+}
+
+// Redeeming an activation code an officer handed over: the owner chooses its password.
+export async function activate(ctx) {
+  const f = form([
+    field('code', 'Mã kích hoạt', { required: true, autocomplete: 'one-time-code', autocapitalize: 'characters', hint: 'Dạng XXXXX-XXXXX, không phân biệt hoa thường.' }),
+    field('password', 'Mật khẩu bạn chọn', { type: 'password', required: true, autocomplete: 'new-password', hint: 'Từ 8 ký tự; nên là một cụm từ dễ nhớ, khó đoán.' }),
+    field('confirm', 'Nhập lại mật khẩu', { type: 'password', required: true, autocomplete: 'new-password' }),
+  ], 'Kích hoạt', async (v) => {
+    if (v.password !== v.confirm) {
+      throw new api.ApiError(422, { code: 'validation_failed', errors: [{ field: 'confirm', code: 'mismatch', message: 'Hai mật khẩu không khớp.' }] });
+    }
+    await api.activate(v.code, v.password);
+    await ctx.startSession();
+    ctx.go('#/');
+  });
+  return h('section', { class: 'narrow' }, h('h1', {}, 'Kích hoạt tài khoản'), f,
+    h('p', {}, h('a', { href: '#/dang-nhap' }, '← Đăng nhập')));
 }
 
 export async function changePassword(ctx) {

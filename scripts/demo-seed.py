@@ -11,6 +11,7 @@ Usage: demo-seed.py BASE_URL   (admin password: TOSO_DEMO_PASSWORD, default demo
 import json
 import os
 import sys
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -83,7 +84,20 @@ def month_start(months_back):
     return datetime(y, m, 1, tzinfo=VN)
 
 
+def wait_until_ready():
+    for _ in range(150):
+        try:
+            with urllib.request.urlopen(BASE + "/health/ready", timeout=2) as res:
+                if res.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"demo seed: {BASE} did not become ready")
+
+
 def main():
+    wait_until_ready()
     admin = login("admin", ADMIN_PASSWORD)
     if exists(admin, "tinh.laichau"):
         print("demo seed: the demo province is already there")

@@ -236,6 +236,35 @@ test('the province approves it and the month shows as locked', async () => {
   await commune.context.close();
 });
 
+test('the province sets a yearly target and splits it to its communes', async () => {
+  const { context, page } = await open();
+  await login(page, 'tinh.laichau');
+  await page.getByRole('link', { name: 'Chỉ tiêu' }).click();
+  const year = Number(MONTH.slice(0, 4));
+  await page.getByRole('heading', { name: `Chỉ tiêu kế hoạch năm ${year}` }).waitFor();
+  await page.getByLabel('Chỉ tiêu').selectOption('fibre_households');
+  await page.getByRole('heading', { name: 'Chỉ tiêu của tỉnh: Hộ gia đình có Internet cáp quang' }).waitFor();
+  await page.getByLabel('Tỷ lệ phải đạt (%)').fill('140');
+  await page.getByRole('button', { name: 'Đặt chỉ tiêu' }).click();
+  await page.locator('.field.invalid[data-field="target_percent"]').waitFor();
+  await page.getByLabel('Tỷ lệ phải đạt (%)').fill('65');
+  await page.getByRole('button', { name: 'Đặt chỉ tiêu' }).click();
+  await page.getByText('Hiện tại: 65%').waitFor();
+  await page.getByRole('button', { name: 'Xem trước' }).click();
+  await page.locator('#split-result .notice', { hasText: 'Xem trước: chưa lưu gì.' }).waitFor();
+  await page.getByRole('button', { name: 'Phân bổ' }).click();
+  await page.locator('#split-result .notice', { hasText: 'Đã phân bổ chỉ tiêu cho các xã.' }).waitFor();
+  // What the page shows for each commune is what the API stored.
+  const officer = await token('tinh.laichau');
+  const stored = (await api('GET', `/api/v1/indicator-targets?year=${year}&unit_kind=commune&indicator=fibre_households`, officer)).body;
+  const binhLu = stored.find((t) => t.unit_key === '03390');
+  assert.ok(binhLu && binhLu.target_value > 0);
+  const row = page.locator('#split-result tbody tr', { hasText: 'Xã Bình Lư' });
+  assert.equal((await row.locator('td').last().textContent()).trim(), binhLu.target_value.toLocaleString('vi-VN'));
+  await page.screenshot({ path: `${SHOTS}/province-targets.png`, fullPage: false });
+  await context.close();
+});
+
 test('a stale edit is shown as a conflict, not lost', async () => {
   const { context, page } = await open({ width: 360, height: 780 });
   await login(page, 'xa.binhlu');

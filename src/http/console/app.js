@@ -8,7 +8,7 @@ const session = { me: null, unit: null };
 
 const NAV = {
   commune_officer: [['#/thang', 'Báo cáo tháng'], ['#/chi-tieu', 'Chỉ tiêu'], ['#/thon', 'Thôn, tổ dân phố'], ['#/to', 'Tổ công nghệ số'], ['#/thanh-vien', 'Thành viên']],
-  province_officer: [['#/tinh', 'Tình trạng nộp'], ['#/tinh/bao-cao', 'Báo cáo tỉnh'], ['#/thon', 'Thôn'], ['#/to', 'Tổ'], ['#/thanh-vien', 'Thành viên']],
+  province_officer: [['#/tinh', 'Tình trạng nộp'], ['#/tinh/bao-cao', 'Báo cáo tỉnh'], ['#/tinh/chi-tieu', 'Chỉ tiêu'], ['#/thon', 'Thôn'], ['#/to', 'Tổ'], ['#/thanh-vien', 'Thành viên']],
   admin: [['#/quoc-gia', 'Toàn quốc'], ['#/tinh', 'Tình trạng nộp'], ['#/danh-muc', 'Danh mục hỗ trợ']],
 };
 const HOME = { commune_officer: '#/thang', province_officer: '#/tinh', admin: '#/quoc-gia' };
@@ -22,6 +22,7 @@ const ROUTES = {
   '#/chi-tieu': pages.indicatorValues,
   '#/tinh': pages.provinceBoard,
   '#/tinh/bao-cao': pages.provinceReport,
+  '#/tinh/chi-tieu': pages.provinceTargets,
   '#/quoc-gia': pages.national,
   '#/danh-muc': pages.categories,
   '#/thon': registry.villages,

@@ -404,3 +404,61 @@ export async function indicatorValues(ctx) {
     h('p', { class: 'hint' }, 'Số liệu nhập tay, tính đến cuối tháng. Tỷ lệ được tính trên mẫu số của năm (dân số, số hộ, người từ 15 tuổi).'),
     h('ul', { class: 'indicator-forms' }, entered.map(item)));
 }
+
+// The province officer sets the province's yearly target for an indicator and splits it down
+// to the communes (in proportion to each one's remaining gap); a preview writes nothing.
+export async function provinceTargets(ctx) {
+  const province = ctx.me.unit_code;
+  const year = Number(ctx.params.get('nam')) || Number(reportMonth().slice(0, 4));
+  const catalogue = (await api.get('/api/v1/indicators')).filter((i) => !i.retired_at);
+  const ind = catalogue.find((i) => i.code === ctx.params.get('ct')) || catalogue[0];
+  const here = (extra = {}) => `#/tinh/chi-tieu${api.query({ nam: year, ct: ind.code, ...extra })}`;
+  const targets = await api.get(`/api/v1/indicator-targets${api.query({ year, unit_kind: 'province', unit_key: province, indicator: ind.code })}`);
+  const target = targets.find((t) => !t.month);
+  const rate = ind.kind === 'rate';
+
+  const sel = h('select', { id: 'indicator-pick' }, catalogue.map((i) => h('option', { value: i.code, selected: i.code === ind.code }, i.name)));
+  sel.addEventListener('change', () => ctx.go(`#/tinh/chi-tieu${api.query({ nam: year, ct: sel.value })}`));
+  const f = form([
+    rate ? field('target_percent', 'Tỷ lệ phải đạt (%)', { type: 'number', min: 0, max: 100, step: 'any', required: true, value: target?.target_rate === null || target?.target_rate === undefined ? '' : Math.round(target.target_rate * 1000) / 10 })
+      : field('target_value', 'Số lượng phải đạt', { type: 'number', min: 0, required: true, value: target?.target_value }),
+    field('due_on', 'Hạn hoàn thành', { type: 'date', value: target?.due_on, hint: 'Mặc định: ngày cuối năm.' }),
+  ], target ? 'Lưu chỉ tiêu' : 'Đặt chỉ tiêu', async (v) => {
+    const body = clean(v, ['target_percent', 'target_value']);
+    await api.request('PUT', '/api/v1/indicator-targets', {
+      body: { indicator_code: ind.code, year, unit_kind: 'province', unit_key: province, ...body },
+      ifMatch: target ? `"${target.version}"` : undefined,
+    });
+    ctx.go(here());
+  });
+
+  const result = h('div', { id: 'split-result' });
+  const split = (dry) => async (ev) => {
+    ev.target.disabled = true;
+    try {
+      const r = await api.post(`/api/v1/indicator-targets/${target.id}/split`, { dry_run: dry });
+      result.replaceChildren(
+        notice(dry ? 'Xem trước: chưa lưu gì.' : 'Đã phân bổ chỉ tiêu cho các xã.', dry ? 'info' : 'ok'),
+        h('p', {}, `Chỉ tiêu của tỉnh: ${fmt(r.amount)}; hiện đạt ${fmt(r.current)}; còn phải thêm ${fmt(r.remaining)}; chưa giao: ${fmt(r.unassigned)}.`),
+        table(['Xã, phường', 'Mẫu số', 'Hiện đạt', 'Khoảng cách', 'Chỉ tiêu giao'], r.shares.map((s) => h('tr', {},
+          h('th', { scope: 'row' }, s.name), h('td', { class: 'num' }, fmt(s.denominator)), h('td', { class: 'num' }, fmt(s.current)),
+          h('td', { class: 'num' }, fmt(s.gap)), h('td', { class: 'num' }, fmt(s.target_value), s.manual ? ' (giao tay)' : '')))),
+        { className: 'split' });
+    } catch (e) {
+      result.replaceChildren(notice(e.message));
+    } finally {
+      ev.target.disabled = false;
+    }
+  };
+  return page(`Chỉ tiêu kế hoạch năm ${year}`,
+    h('div', { class: 'toolbar' }, h('span', {}, h('label', { for: 'indicator-pick' }, 'Chỉ tiêu '), sel)),
+    h('h2', {}, `Chỉ tiêu của tỉnh: ${ind.name}`),
+    target ? h('p', {}, 'Hiện tại: ', rate ? pct(target.target_rate) : fmt(target.target_value), `, hạn ${target.due_on}.`) : notice('Chưa đặt chỉ tiêu cho tỉnh.', 'info'),
+    f,
+    target ? [h('h2', {}, 'Phân bổ cho các xã, phường'),
+      h('p', { class: 'hint' }, 'Theo tỷ lệ khoảng cách còn lại của từng xã (mẫu số trừ số đã đạt). Xã chưa có mẫu số không được giao.'),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', onclick: split(true) }, 'Xem trước'),
+        h('button', { type: 'button', class: 'primary', onclick: split(false) }, 'Phân bổ')),
+      result] : null);
+}

@@ -125,6 +125,16 @@ fn console_answer(state: &AppState, pair: service::TokenPair) -> HttpResponse {
         .json(body)
 }
 
+/// The token answer of a login or activation: for the console (`console: true`) the refresh
+/// token goes into the cookie, for other clients into the body.
+fn token_answer(state: &AppState, pair: service::TokenPair, console: bool) -> HttpResponse {
+    if console {
+        console_answer(state, pair)
+    } else {
+        no_store(pair.into())
+    }
+}
+
 fn csrf_refused(detail: &str) -> AppError {
     AppError::Forbidden {
         code: "csrf_check_failed",
@@ -215,11 +225,7 @@ pub async fn login(
         &ip,
     )
     .await?;
-    Ok(if body.console {
-        console_answer(&state, pair)
-    } else {
-        no_store(pair.into())
-    })
+    Ok(token_answer(&state, pair, body.console))
 }
 
 /// Exchange a refresh token for a new token pair. The old refresh token is spent; presenting
@@ -302,9 +308,5 @@ pub async fn activate(
         &ip,
     )
     .await?;
-    Ok(if body.console {
-        console_answer(&state, pair)
-    } else {
-        no_store(pair.into())
-    })
+    Ok(token_answer(&state, pair, body.console))
 }

@@ -31,7 +31,7 @@ use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{AppExt, UtoipaApp};
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -307,7 +307,7 @@ async fn route_not_found(
             allow: allow.to_string(),
         }),
         None => Err(AppError::NotFound {
-            code: "route_not_found",
+            code: ErrorCode::RouteNotFound,
             detail: "no route matches this path".into(),
         }),
     }

@@ -2,6 +2,7 @@
 //! throttling. What a caller may reach (roles, scopes) is in `crate::access`.
 
 pub mod jwt;
+pub mod live_sessions;
 pub mod password;
 pub mod service;
 pub mod throttle;

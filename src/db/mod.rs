@@ -4,6 +4,7 @@
 pub mod activation;
 pub mod audit;
 pub mod categories;
+pub mod imports;
 pub mod logs;
 pub mod members;
 pub mod months;

@@ -7,6 +7,7 @@ pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod imports;
 pub mod logs;
 pub mod me;
 pub mod members;
@@ -55,6 +56,7 @@ use crate::error::AppError;
         (name = "trainings", description = "Trainings of members and classes for citizens"),
         (name = "sync", description = "Offline-safe mobile sync"),
         (name = "reports", description = "Monthly reports, their approval and exports"),
+        (name = "imports", description = "Bulk import of registers from spreadsheets"),
     )
 )]
 pub struct ApiDoc;
@@ -212,6 +214,11 @@ where
         .service(reports::statuses)
         .service(sync::push)
         .service(sync::pull)
+        .service(imports::template)
+        .service(imports::create)
+        .service(imports::list)
+        .service(imports::get)
+        .service(imports::row_report)
 }
 
 /// The OpenAPI document of every registered route.

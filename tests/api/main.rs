@@ -12,6 +12,7 @@ mod faults;
 mod fieldwork;
 mod health;
 mod helpers;
+mod imports;
 mod input;
 mod journey;
 mod migrations;

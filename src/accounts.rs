@@ -35,7 +35,7 @@ pub struct AccountPatch {
 
 /// What the audit trail keeps of an account: never its password hash.
 #[derive(serde::Serialize)]
-struct AccountSnapshot<'a> {
+pub(crate) struct AccountSnapshot<'a> {
     id: Uuid,
     username: &'a str,
     full_name: Option<&'a str>,
@@ -48,7 +48,7 @@ struct AccountSnapshot<'a> {
     version: i32,
 }
 
-fn snapshot(u: &users::UserRow) -> AccountSnapshot<'_> {
+pub(crate) fn snapshot(u: &users::UserRow) -> AccountSnapshot<'_> {
     AccountSnapshot {
         id: u.id,
         username: &u.username,

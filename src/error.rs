@@ -282,6 +282,27 @@ pub const CONSTRAINTS: &[(&str, ConstraintProblem)] = &[
         conflict("invalid_state", "an activation code hash has 32 bytes"),
     ),
     ("activation_codes_user_id_fkey", GONE),
+    // Imports and their per-row reports (written by the server from a parsed file).
+    ("imports_pkey", CONCURRENT),
+    ("imports_actor_id_fkey", GONE),
+    ("imports_unit_code_fkey", UNKNOWN_UNIT),
+    ("imports_province_code_fkey", UNKNOWN_UNIT),
+    (
+        "imports_file_name_check",
+        field(
+            "file",
+            "invalid_file_name",
+            "a file name has 1 to 255 characters",
+        ),
+    ),
+    ("imports_sha256_check", STATE),
+    ("imports_size_bytes_check", STATE),
+    ("imports_result_check", STATE),
+    ("import_rows_pkey", CONCURRENT),
+    ("import_rows_import_id_fkey", GONE),
+    ("import_rows_entity_check", STATE),
+    ("import_rows_outcome_check", STATE),
+    ("audit_log_import_id_fkey", GONE),
     ("audit_log_pkey", CONCURRENT),
     ("audit_log_actor_id_fkey", GONE),
     // Register.

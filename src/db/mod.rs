@@ -7,6 +7,7 @@ pub mod categories;
 pub mod discipline;
 pub mod indicators;
 pub mod listen;
+pub mod imports;
 pub mod logs;
 pub mod members;
 pub mod months;

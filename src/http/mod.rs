@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod indicators;
+pub mod imports;
 pub mod logs;
 pub mod me;
 pub mod members;
@@ -59,6 +60,7 @@ use crate::error::{AppError, ErrorCode};
         (name = "sync", description = "Offline-safe mobile sync"),
         (name = "reports", description = "Monthly reports, their approval and exports"),
         (name = "indicators", description = "Programme indicators: catalogue, denominators, monthly values and targets"),
+        (name = "imports", description = "Bulk import of registers from spreadsheets"),
     )
 )]
 pub struct ApiDoc;
@@ -230,6 +232,11 @@ where
         .service(discipline::settings)
         .service(discipline::put_settings)
         .service(discipline::inactive)
+        .service(imports::template)
+        .service(imports::create)
+        .service(imports::list)
+        .service(imports::get)
+        .service(imports::row_report)
 }
 
 /// The OpenAPI document of every registered route.

@@ -14,6 +14,7 @@ mod fieldwork;
 mod health;
 mod helpers;
 mod indicators;
+mod imports;
 mod input;
 mod journey;
 mod migrations;

@@ -53,14 +53,9 @@ TOSO_PASSWORD="${TOSO_DEMO_PASSWORD:-demo-admin-2025}" "$bin" create-user --user
 log="$root/target/browser-test-server.log"
 "$bin" serve >"$log" 2>&1 &
 server_pid=$!
-for _ in $(seq 1 50); do
-  curl -sf "$base/health/ready" >/dev/null && break
-  sleep 0.2
-done
-curl -sf "$base/health/ready" >/dev/null || { echo "the server did not start; see $log"; exit 1; }
 
-echo "==> demo data"
-python3 scripts/demo-seed.py "$base"
+echo "==> demo data (waits for the server to be ready)"
+python3 scripts/demo-seed.py "$base" || { echo "see the server's log: $log"; exit 1; }
 
 echo "==> journeys in headless Chromium"
 (cd tests/browser && BASE_URL="$base" SCREENSHOTS="$root/docs/screenshots" node --test --test-concurrency=1 journeys.test.js)

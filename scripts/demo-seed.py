@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Seeds a demo province through the public API (so every rule applies): Lai Châu (12) with a
 province officer, two communes with their officers, villages, teams, members, a leader account
-per team and three months of assistance logs; Xã Bình Lư's last month is submitted, Xã Sin
-Suối Hồ's is left as a draft. Skips everything when the demo accounts already exist.
+per team, three months of assistance logs, the communes' population figures, last month's
+values of a few programme indicators and the province's targets for them; Xã Bình Lư's last
+month is submitted, Xã Sin Suối Hồ's is left as a draft. Skips everything when the demo accounts already exist.
 
 Usage: demo-seed.py BASE_URL   (admin password: TOSO_DEMO_PASSWORD, default demo-admin-2025;
        the demo accounts' password: TOSO_DEMO_USER_PASSWORD, default "so hoa ban lang 2026")
@@ -10,6 +11,7 @@ Usage: demo-seed.py BASE_URL   (admin password: TOSO_DEMO_PASSWORD, default demo
 import json
 import os
 import sys
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -82,7 +84,20 @@ def month_start(months_back):
     return datetime(y, m, 1, tzinfo=VN)
 
 
+def wait_until_ready():
+    for _ in range(150):
+        try:
+            with urllib.request.urlopen(BASE + "/health/ready", timeout=2) as res:
+                if res.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"demo seed: {BASE} did not become ready")
+
+
 def main():
+    wait_until_ready()
     admin = login("admin", ADMIN_PASSWORD)
     if exists(admin, "tinh.laichau"):
         print("demo seed: the demo province is already there")
@@ -90,7 +105,7 @@ def main():
     call("POST", "/api/v1/users", admin, {"username": "tinh.laichau", "password": PASSWORD,
                                           "role": "province_officer", "unit_code": PROVINCE,
                                           "full_name": "Cán bộ Sở KH&CN Lai Châu"})
-    login("tinh.laichau", PASSWORD)
+    province = login("tinh.laichau", PASSWORD)
     _, cats = call("GET", "/api/v1/categories", admin)
     categories = [c["code"] for c in cats if not c.get("retired_at")]
     joined = month_start(3).date().isoformat()
@@ -138,6 +153,25 @@ def main():
                         "channel": ["home_visit", "commune_centre", "phone"][n % 3],
                         "village_id": villages[v_index], "citizen_sex": "female" if n % 2 else "male"})
                     total_logs += 1
+        # The year's population figures, last month's indicator values, the province's targets.
+        year = last_month.year
+        households = sum(v[2] for v in spec["villages"])
+        call("PUT", "/api/v1/denominators", officer, {
+            "year": year, "population": households * 4, "adults": households * 3,
+            "households": households, "source_note": "Thống kê của UBND xã"})
+        for indicator, value in (("vneid_level2", households * 2), ("fibre_households", households // 2),
+                                 ("cashless_account", households + households // 3),
+                                 ("ecommerce_farms", 12 if spec["submit"] else 4)):
+            call("PUT", "/api/v1/indicator-values", officer, {
+                "indicator_code": indicator, "month": f"{last_month:%Y-%m}", "value": value,
+                "source_note": "Công an xã" if indicator == "vneid_level2" else None})
+        for indicator, target in (("vneid_level2", {"target_percent": 80}),
+                                  ("fibre_households", {"target_percent": 60}),
+                                  ("cashless_account", {"target_percent": 75}),
+                                  ("ecommerce_farms", {"target_value": 30})):
+            call("PUT", "/api/v1/indicator-targets", province, {
+                "indicator_code": indicator, "year": year, "unit_kind": "commune", "unit_key": code,
+                **target})
         if spec["submit"]:
             call("POST", f"/api/v1/reports/monthly/{code}/{last_month:%Y-%m}/submit", officer)
     print(f"demo seed: Lai Châu with 2 communes, {total_logs} logs; {last_month:%Y-%m} of Xã Bình Lư submitted")

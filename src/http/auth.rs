@@ -45,6 +45,10 @@ pub struct ActivateRequest {
     #[validate(length(min = 1, max = 1024))]
     #[schema(min_length = 1, max_length = 1024)]
     pub password: String,
+    /// For the web console: the refresh token goes into the `HttpOnly` cookie, as at a login
+    /// with `console: true`.
+    #[serde(default)]
+    pub console: bool,
 }
 
 #[derive(Deserialize, Validate, ToSchema)]
@@ -119,6 +123,16 @@ fn console_answer(state: &AppState, pair: service::TokenPair) -> HttpResponse {
         .insert_header(("Cache-Control", "no-store"))
         .cookie(cookie)
         .json(body)
+}
+
+/// The token answer of a login or activation: for the console (`console: true`) the refresh
+/// token goes into the cookie, for other clients into the body.
+fn token_answer(state: &AppState, pair: service::TokenPair, console: bool) -> HttpResponse {
+    if console {
+        console_answer(state, pair)
+    } else {
+        no_store(pair.into())
+    }
 }
 
 fn csrf_refused(detail: &str) -> AppError {
@@ -211,11 +225,7 @@ pub async fn login(
         &ip,
     )
     .await?;
-    Ok(if body.console {
-        console_answer(&state, pair)
-    } else {
-        no_store(pair.into())
-    })
+    Ok(token_answer(&state, pair, body.console))
 }
 
 /// Exchange a refresh token for a new token pair. The old refresh token is spent; presenting
@@ -298,5 +308,5 @@ pub async fn activate(
         &ip,
     )
     .await?;
-    Ok(no_store(pair.into()))
+    Ok(token_answer(&state, pair, body.console))
 }

@@ -115,19 +115,18 @@ async fn console_refresh(
     req.send().await.expect("sent")
 }
 
+async fn console_login(app: &TestApp) -> reqwest::Response {
+    let body = json!({"username": "officer.console", "password": PASSWORD, "console": true});
+    app.post_json("/api/v1/auth/login", None, &body).await
+}
+
 #[tokio::test]
 async fn the_console_refresh_token_is_an_httponly_cookie_spent_only_by_the_console() {
     let app = spawn_app().await;
     app.create_user("officer.console", "province_officer", Some("01"), None);
     let host = app.address.trim_start_matches("http://").to_string();
 
-    let res = app
-        .post_json(
-            "/api/v1/auth/login",
-            None,
-            &json!({"username": "officer.console", "password": PASSWORD, "console": true}),
-        )
-        .await;
+    let res = console_login(&app).await;
     assert_eq!(res.status(), StatusCode::OK);
     let set = refresh_cookie(res.headers());
     for attribute in [
@@ -191,14 +190,7 @@ async fn the_console_refresh_token_is_an_httponly_cookie_spent_only_by_the_conso
     assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_refresh_token").await;
 
     // Logout clears the cookie.
-    let again = app
-        .post_json(
-            "/api/v1/auth/login",
-            None,
-            &json!({"username": "officer.console", "password": PASSWORD, "console": true}),
-        )
-        .await;
-    let body: Value = again.json().await.expect("json");
+    let body: Value = console_login(&app).await.json().await.expect("json");
     let res = app
         .request(Method::POST, "/api/v1/auth/logout")
         .bearer_auth(body["access_token"].as_str().expect("access"))
@@ -236,4 +228,44 @@ async fn the_console_refresh_token_is_an_httponly_cookie_spent_only_by_the_conso
         .await
         .expect("sent");
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn an_activation_from_the_console_puts_the_refresh_token_in_the_cookie() {
+    let app = spawn_app().await;
+    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+    let created = |path: String, body: Value| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let res = app.post_json(&path, Some(admin), &body).await;
+            assert_eq!(res.status(), StatusCode::CREATED, "{path}");
+            res.json::<Value>().await.expect("json")
+        }
+    };
+    let user = created(
+        "/api/v1/users".into(),
+        json!({"username": "new.officer", "password": PASSWORD, "role": "commune_officer",
+               "unit_code": "00004"}),
+    )
+    .await;
+    let path = format!(
+        "/api/v1/users/{}/activation",
+        user["id"].as_str().expect("id")
+    );
+    let issued = created(path, json!({})).await;
+    let code = issued["code"].as_str().expect("code");
+
+    let res = app
+        .post_json(
+            "/api/v1/auth/activate",
+            None,
+            &json!({"code": code, "password": "ruộng bậc thang mùa nước đổ", "console": true}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let cookie = cookie_value(&refresh_cookie(res.headers()));
+    let body: Value = res.json().await.expect("json");
+    assert!(body.get("refresh_token").is_none(), "{body}");
+    let res = console_refresh(&app, &cookie, &[("x-toso-console", "1")]).await;
+    assert_eq!(res.status(), StatusCode::OK);
 }

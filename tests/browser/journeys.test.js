@@ -66,10 +66,29 @@ async function api(method, path, token, body, headers = {}) {
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }
 
+// API logins, one per account (logins from one address are throttled, 30 per 15 minutes).
+const tokens = {};
 async function token(username, password = PASSWORD) {
-  const { status, body } = await api('POST', '/api/v1/auth/login', null, { username, password });
-  assert.equal(status, 200, `login of ${username}`);
-  return body.access_token;
+  if (!tokens[username]) {
+    const { status, body } = await api('POST', '/api/v1/auth/login', null, { username, password });
+    assert.equal(status, 200, `login of ${username}`);
+    tokens[username] = body.access_token;
+  }
+  return tokens[username];
+}
+
+// Usable at 360 px: on each page, nothing is wider than the screen (tables scroll in their
+// own boxes).
+async function fits360(page, hashes) {
+  const before = page.viewportSize();
+  await page.setViewportSize({ width: 360, height: 740 });
+  for (const hash of hashes) {
+    await page.goto(`${BASE}/${hash}`);
+    await page.locator('main h1').waitFor();
+    await page.waitForLoadState('networkidle');
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 360), `${hash} is wider than 360 px`);
+  }
+  await page.setViewportSize(before);
 }
 
 const statusText = (page) => page.locator('#report-status .badge');
@@ -114,6 +133,25 @@ test('a commune officer logs in by keyboard, sees the month and submits it', asy
   // The CSV download carries the figures.
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Tải CSV' }).click()]);
   assert.equal(download.suggestedFilename(), `bao-cao-${COMMUNE}-${MONTH}.csv`);
+
+  // Enter the month's value of an indicator; the month page then shows it against its target
+  // (the province set 30 for the year) with a progress bar.
+  await page.getByRole('link', { name: 'Nhập số liệu chỉ tiêu của tháng →' }).click();
+  await page.getByRole('heading', { name: `Số liệu chỉ tiêu ${MONTH_NAME}` }).waitFor();
+  const farms = page.locator('li[data-indicator="ecommerce_farms"]');
+  assert.equal(await farms.getByLabel('Số lượng').inputValue(), '4');
+  await farms.getByLabel('Số lượng').fill('-3');
+  await farms.getByRole('button', { name: 'Lưu' }).click();
+  await farms.locator('.field.invalid[data-field="value"]').waitFor();
+  await farms.getByLabel('Số lượng').fill('15');
+  await farms.getByLabel('Nguồn số liệu').fill('Hội nông dân xã');
+  await farms.getByRole('button', { name: 'Lưu' }).click();
+  await farms.locator('.notice.ok', { hasText: 'Đã lưu: 15.' }).waitFor();
+  await page.getByRole('link', { name: '← Báo cáo tháng' }).click();
+  const row = page.locator('table.indicators tr[data-indicator="ecommerce_farms"]');
+  await row.waitFor();
+  assert.deepEqual((await row.locator('td').allTextContents()).slice(0, 3), ['15', '30', ' 50%']);
+  assert.equal(await row.locator('progress').getAttribute('value'), '0.5');
 
   await page.screenshot({ path: `${SHOTS}/commune-month.png`, fullPage: true });
   await page.getByRole('button', { name: 'Nộp báo cáo' }).click();
@@ -206,6 +244,7 @@ test('the province approves it and the month shows as locked', async () => {
   assert.equal(await trend.locator('tbody tr').count(), 12);
   assert.equal(await trend.locator('tbody tr').last().locator('td').first().textContent(), MONTH);
   await page.screenshot({ path: `${SHOTS}/province-report.png`, fullPage: false });
+  await fits360(page, ['#/tinh', '#/tinh/bao-cao', '#/tinh/chi-tieu', '#/thon', '#/to', '#/thanh-vien', '#/toi']);
   await context.close();
 
   // And the commune officer sees it locked, with no submit button.
@@ -215,6 +254,35 @@ test('the province approves it and the month shows as locked', async () => {
   assert.equal(await commune.page.locator('#submit-report').count(), 0);
   assert.equal(await commune.page.locator('#report-status .locked').count(), 1);
   await commune.context.close();
+});
+
+test('the province sets a yearly target and splits it to its communes', async () => {
+  const { context, page } = await open();
+  await login(page, 'tinh.laichau');
+  await page.getByRole('link', { name: 'Chỉ tiêu' }).click();
+  const year = Number(MONTH.slice(0, 4));
+  await page.getByRole('heading', { name: `Chỉ tiêu kế hoạch năm ${year}` }).waitFor();
+  await page.getByLabel('Chỉ tiêu').selectOption('fibre_households');
+  await page.getByRole('heading', { name: 'Chỉ tiêu của tỉnh: Hộ gia đình có Internet cáp quang' }).waitFor();
+  await page.getByLabel('Tỷ lệ phải đạt (%)').fill('140');
+  await page.getByRole('button', { name: 'Đặt chỉ tiêu' }).click();
+  await page.locator('.field.invalid[data-field="target_percent"]').waitFor();
+  await page.getByLabel('Tỷ lệ phải đạt (%)').fill('65');
+  await page.getByRole('button', { name: 'Đặt chỉ tiêu' }).click();
+  await page.getByText('Hiện tại: 65%').waitFor();
+  await page.getByRole('button', { name: 'Xem trước' }).click();
+  await page.locator('#split-result .notice', { hasText: 'Xem trước: chưa lưu gì.' }).waitFor();
+  await page.getByRole('button', { name: 'Phân bổ' }).click();
+  await page.locator('#split-result .notice', { hasText: 'Đã phân bổ chỉ tiêu cho các xã.' }).waitFor();
+  // What the page shows for each commune is what the API stored.
+  const officer = await token('tinh.laichau');
+  const stored = (await api('GET', `/api/v1/indicator-targets?year=${year}&unit_kind=commune&indicator=fibre_households`, officer)).body;
+  const binhLu = stored.find((t) => t.unit_key === '03390');
+  assert.ok(binhLu && binhLu.target_value > 0);
+  const row = page.locator('#split-result tbody tr', { hasText: 'Xã Bình Lư' });
+  assert.equal((await row.locator('td').last().textContent()).trim(), binhLu.target_value.toLocaleString('vi-VN'));
+  await page.screenshot({ path: `${SHOTS}/province-targets.png`, fullPage: false });
+  await context.close();
 });
 
 test('a stale edit is shown as a conflict, not lost', async () => {
@@ -256,6 +324,7 @@ test('a stale edit is shown as a conflict, not lost', async () => {
   await dialog.getByRole('button', { name: 'Lưu' }).click();
   await dialog.waitFor({ state: 'detached' });
   await page.locator('table.register tbody tr td', { hasText: '0987654321' }).waitFor();
+  await fits360(page, ['#/thang', '#/chi-tieu', '#/thon', '#/to', '#/thanh-vien', '#/toi', '#/doi-mat-khau']);
   await context.close();
 });
 
@@ -288,6 +357,31 @@ test('a password set by someone else must be changed first', async () => {
   await context.close();
 });
 
+test('an account is activated with the code an officer handed over', async () => {
+  const admin = await token('admin', ADMIN_PASSWORD);
+  const created = await api('POST', '/api/v1/users', admin, {
+    username: 'phuong.tanphong', password: 'mat khau tam thoi 88', role: 'commune_officer', unit_code: '03408',
+  });
+  assert.equal(created.status, 201);
+  const issued = await api('POST', `/api/v1/users/${created.body.id}/activation`, admin);
+  assert.equal(issued.status, 201);
+  const { context, page } = await open();
+  await page.getByRole('link', { name: 'Kích hoạt tài khoản' }).click();
+  await page.getByRole('heading', { name: 'Kích hoạt tài khoản' }).waitFor();
+  await page.getByLabel('Mã kích hoạt').fill('AAAAA-BBBBB');
+  await page.locator('input[name=password]').fill('ruộng bậc thang mùa nước đổ');
+  await page.getByLabel('Nhập lại mật khẩu').fill('ruộng bậc thang mùa nước đổ');
+  await page.getByRole('button', { name: 'Kích hoạt' }).click();
+  await page.locator('.form-message', { hasText: 'Mã kích hoạt không đúng, đã dùng hoặc đã hết hạn.' }).waitFor();
+  await page.getByLabel('Mã kích hoạt').fill(issued.body.code.toLowerCase());
+  await page.getByRole('button', { name: 'Kích hoạt' }).click();
+  await page.getByRole('heading', { name: `Báo cáo ${MONTH_NAME} — Phường Tân Phong` }).waitFor();
+  // The console's login lives in the HttpOnly cookie: a reload keeps it.
+  await page.reload();
+  await page.getByRole('heading', { name: `Báo cáo ${MONTH_NAME} — Phường Tân Phong` }).waitFor();
+  await context.close();
+});
+
 test('the admin sees the country by province and the categories', async () => {
   const { context, page } = await open();
   await login(page, 'admin', ADMIN_PASSWORD);
@@ -300,6 +394,7 @@ test('the admin sees the country by province and the categories', async () => {
   await page.getByRole('link', { name: 'Danh mục hỗ trợ' }).click();
   await page.getByRole('heading', { name: 'Danh mục loại hỗ trợ' }).waitFor();
   assert.ok((await page.locator('tbody tr').count()) > 3);
+  await fits360(page, ['#/quoc-gia', '#/tinh', `#/tinh/bao-cao?tinh=${PROVINCE}`, '#/danh-muc']);
   await context.close();
 });
 

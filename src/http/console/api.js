@@ -43,6 +43,7 @@ const CODES = {
   service_unavailable: 'Máy chủ đang bận. Vui lòng thử lại sau ít giây.',
   request_timeout: 'Hết thời gian gửi dữ liệu. Vui lòng thử lại.',
   internal_error: 'Lỗi máy chủ. Vui lòng thử lại; nếu còn lỗi, báo cho quản trị viên.',
+  invalid_activation_code: 'Mã kích hoạt không đúng, đã dùng hoặc đã hết hạn.',
   csrf_check_failed: 'Yêu cầu bị từ chối vì lý do bảo mật. Vui lòng tải lại trang.',
   network: 'Không kết nối được máy chủ. Kiểm tra mạng rồi thử lại.',
 };
@@ -118,6 +119,11 @@ async function tokens(res) {
 
 export async function login(username, password) {
   return tokens(await send('POST', '/api/v1/auth/login', { body: { username, password, console: true }, token: null }));
+}
+
+// Redeems a one-time activation code: the owner chooses the password and is logged in.
+export async function activate(code, password) {
+  return tokens(await send('POST', '/api/v1/auth/activate', { body: { code, password, console: true }, token: null }));
 }
 
 // One refresh at a time, however many requests found the access token expired.

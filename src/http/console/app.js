@@ -7,19 +7,22 @@ import * as registry from './registry.js';
 const session = { me: null, unit: null };
 
 const NAV = {
-  commune_officer: [['#/thang', 'Báo cáo tháng'], ['#/thon', 'Thôn, tổ dân phố'], ['#/to', 'Tổ công nghệ số'], ['#/thanh-vien', 'Thành viên']],
-  province_officer: [['#/tinh', 'Tình trạng nộp'], ['#/tinh/bao-cao', 'Báo cáo tỉnh'], ['#/thon', 'Thôn'], ['#/to', 'Tổ'], ['#/thanh-vien', 'Thành viên']],
+  commune_officer: [['#/thang', 'Báo cáo tháng'], ['#/chi-tieu', 'Chỉ tiêu'], ['#/thon', 'Thôn, tổ dân phố'], ['#/to', 'Tổ công nghệ số'], ['#/thanh-vien', 'Thành viên']],
+  province_officer: [['#/tinh', 'Tình trạng nộp'], ['#/tinh/bao-cao', 'Báo cáo tỉnh'], ['#/tinh/chi-tieu', 'Chỉ tiêu'], ['#/thon', 'Thôn'], ['#/to', 'Tổ'], ['#/thanh-vien', 'Thành viên']],
   admin: [['#/quoc-gia', 'Toàn quốc'], ['#/tinh', 'Tình trạng nộp'], ['#/danh-muc', 'Danh mục hỗ trợ']],
 };
 const HOME = { commune_officer: '#/thang', province_officer: '#/tinh', admin: '#/quoc-gia' };
 
 const ROUTES = {
   '#/dang-nhap': pages.login,
+  '#/kich-hoat': pages.activate,
   '#/doi-mat-khau': pages.changePassword,
   '#/toi': pages.me,
   '#/thang': pages.communeMonth,
+  '#/chi-tieu': pages.indicatorValues,
   '#/tinh': pages.provinceBoard,
   '#/tinh/bao-cao': pages.provinceReport,
+  '#/tinh/chi-tieu': pages.provinceTargets,
   '#/quoc-gia': pages.national,
   '#/danh-muc': pages.categories,
   '#/thon': registry.villages,
@@ -66,7 +69,8 @@ export function go(hash) {
 async function render() {
   const main = document.getElementById('main');
   let [path, qs] = location.hash.split('?');
-  if (!session.me && path !== '#/dang-nhap') {
+  const open = ['#/dang-nhap', '#/kich-hoat'];
+  if (!session.me && !open.includes(path)) {
     location.hash = '#/dang-nhap';
     return;
   }
@@ -74,7 +78,7 @@ async function render() {
     location.hash = '#/doi-mat-khau';
     return;
   }
-  if (session.me && (!path || path === '#/' || path === '#/dang-nhap')) {
+  if (session.me && (!path || path === '#/' || open.includes(path))) {
     location.hash = HOME[session.me.role] || '#/toi';
     return;
   }

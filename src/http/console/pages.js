@@ -2,7 +2,7 @@
 import * as api from './api.js';
 import {
   h, fmt, pct, LABELS, FIGURES, notice, field, form, table, statusBadge, download,
-  barChart, lineChart, reportMonth, addMonths, monthName, isMonth,
+  barChart, lineChart, reportMonth, addMonths, monthName, isMonth, indicatorTable, clean,
 } from './ui.js';
 
 const page = (title, ...children) => h('section', {}, h('h1', {}, title), children);
@@ -17,7 +17,26 @@ export async function login(ctx) {
     ctx.go('#/');
   });
   return h('section', { class: 'narrow' }, h('h1', {}, 'Đăng nhập'),
-    h('p', {}, 'Bảng điều khiển dành cho cán bộ xã, tỉnh và quản trị viên.'), f);
+    h('p', {}, 'Bảng điều khiển dành cho cán bộ xã, tỉnh và quản trị viên.'), f,
+    h('p', {}, 'Được cấp mã kích hoạt? ', h('a', { href: '#/kich-hoat' }, 'Kích hoạt tài khoản')));
+}
+
+// Redeeming an activation code an officer handed over: the owner chooses its password.
+export async function activate(ctx) {
+  const f = form([
+    field('code', 'Mã kích hoạt', { required: true, autocomplete: 'one-time-code', autocapitalize: 'characters', hint: 'Dạng XXXXX-XXXXX, không phân biệt hoa thường.' }),
+    field('password', 'Mật khẩu bạn chọn', { type: 'password', required: true, autocomplete: 'new-password', hint: 'Từ 8 ký tự; nên là một cụm từ dễ nhớ, khó đoán.' }),
+    field('confirm', 'Nhập lại mật khẩu', { type: 'password', required: true, autocomplete: 'new-password' }),
+  ], 'Kích hoạt', async (v) => {
+    if (v.password !== v.confirm) {
+      throw new api.ApiError(422, { code: 'validation_failed', errors: [{ field: 'confirm', code: 'mismatch', message: 'Hai mật khẩu không khớp.' }] });
+    }
+    await api.activate(v.code, v.password);
+    await ctx.startSession();
+    ctx.go('#/');
+  });
+  return h('section', { class: 'narrow' }, h('h1', {}, 'Kích hoạt tài khoản'), f,
+    h('p', {}, h('a', { href: '#/dang-nhap' }, '← Đăng nhập')));
 }
 
 export async function changePassword(ctx) {
@@ -165,13 +184,16 @@ export async function communeMonth(ctx) {
     h('div', { class: 'toolbar' }, monthPicker(ctx, '#/thang', month, commune !== ctx.me.unit_code ? { xa: commune } : {}), downloads(commune, month)),
     statusBox,
     cards(report.totals),
+    (report.indicators || []).length ? [h('h2', {}, 'Chỉ tiêu so với kế hoạch'),
+      mine && st.status !== 'approved' ? h('p', {}, h('a', { href: `#/chi-tieu${api.query({ thang: month })}` }, 'Nhập số liệu chỉ tiêu của tháng →')) : null,
+      indicatorTable(report.indicators)] : null,
     h('h2', {}, 'Theo thôn, tổ dân phố'),
     table(['Thôn', ...COLS.map((c) => c.label)], figureRows(villages, COLS, none), { caption: 'Các dòng tô màu chưa có lượt hỗ trợ nào trong tháng.', className: 'figures' }),
     h('h2', {}, 'Theo tổ công nghệ số'),
     table(['Tổ', ...COLS.map((c) => c.label)], figureRows(teams, COLS, none), { className: 'figures' }),
     cats.length ? [h('h2', {}, 'Theo loại hỗ trợ'),
       table(['Loại hỗ trợ', 'Lượt', 'Người dân'], cats.map(([code, t]) =>
-        h('tr', {}, h('th', { scope: 'row' }, names[code] || code), h('td', { class: 'num' }, fmt(t.logs)), h('td', { class: 'num' }, fmt(t.citizens_helped)))))] : null);
+        h('tr', {}, h('th', { scope: 'row' }, names[code] || code), h('td', { class: 'num' }, fmt(t.logs)), h('td', { class: 'num' }, fmt(t.citizens)))))] : null);
 }
 
 async function provinces() {
@@ -271,6 +293,7 @@ async function areaReport(ctx, unit, month, base, extra, childLabel, childLink) 
     h('div', { class: 'toolbar' }, monthPicker(ctx, base, month, extra), downloads(unit, month)),
     cards(report.totals),
     lineChart('Xu hướng 12 tháng', trend, TREND),
+    (report.indicators || []).length ? [h('h2', {}, 'Chỉ tiêu so với kế hoạch'), indicatorTable(report.indicators)] : null,
     barChart(`${childLabel} có nhiều lượt hỗ trợ nhất`, report.rows.map((r) => ({ label: r.name, value: r.figures.logs }))),
     h('h2', {}, `Từng ${childLabel.toLowerCase()}`),
     table([childLabel, ...cols.map((c) => c.label)],
@@ -318,4 +341,124 @@ export async function categories(ctx) {
   return page('Danh mục loại hỗ trợ',
     table(['Mã', 'Tên', 'Tình trạng', ...(admin ? ['Thao tác'] : [])], rows),
     create ? [h('h2', {}, 'Thêm loại hỗ trợ'), create] : null);
+}
+
+// The commune officer enters the month's values of the indicators entered by hand. Each value
+// is saved with If-Match on the version read: a value someone else changed meanwhile is shown
+// as a conflict.
+export async function indicatorValues(ctx) {
+  const month = isMonth(ctx.params.get('thang')) ? ctx.params.get('thang') : reportMonth();
+  const commune = ctx.me.unit_code;
+  const [catalogue, values, villages] = await Promise.all([
+    api.get('/api/v1/indicators'),
+    api.get(`/api/v1/indicator-values${api.query({ commune, month })}`),
+    api.get(`/api/v1/villages${api.query({ page_size: 200 })}`),
+  ]);
+  const villageNames = Object.fromEntries(villages.items.map((v) => [String(v.id), v.name]));
+  const find = (code, village) => values.find((v) => v.indicator_code === code && String(v.village_id ?? '') === String(village ?? ''));
+  const entered = catalogue.filter((i) => i.source === 'entered' && !i.retired_at);
+  const item = (ind) => {
+    const village = ind.level === 'village';
+    const first = village ? find(ind.code, villages.items[0]?.id) : find(ind.code, null);
+    const withDenominator = ['dossiers', 'entered'].includes(ind.denominator);
+    const saved = h('div', { class: 'saved', role: 'status' });
+    const f = form([
+      village ? field('village_id', 'Thôn', { options: villageNames, value: villages.items[0]?.id }) : null,
+      field('value', ind.kind === 'rate' ? 'Tử số (số người, hộ, hồ sơ…)' : 'Số lượng', { type: 'number', min: 0, required: true, value: first?.value }),
+      withDenominator ? field('denominator', 'Mẫu số', { type: 'number', min: 0, value: first?.denominator }) : null,
+      field('source_note', 'Nguồn số liệu', { value: first?.source_note, hint: 'Ví dụ: Công an xã' }),
+    ], 'Lưu', async (v) => {
+      saved.replaceChildren();
+      const body = clean(v, ['value', 'denominator', 'village_id']);
+      const current = find(ind.code, body.village_id);
+      try {
+        const { data } = await api.request('PUT', '/api/v1/indicator-values', {
+          body: { indicator_code: ind.code, month, ...body }, ifMatch: current ? `"${current.version}"` : undefined,
+        });
+        if (current) values.splice(values.indexOf(current), 1);
+        values.push(data);
+        saved.replaceChildren(notice(`Đã lưu: ${fmt(data.value)}.`, 'ok'));
+      } catch (e) {
+        const raced = e.status === 412 || (e.status === 409 && !current && e.code !== 'month_locked');
+        if (!raced) throw e;
+        // Someone saved this value meanwhile: show theirs; saving again overwrites it.
+        const fresh = await api.get(`/api/v1/indicator-values${api.query({ commune, month, indicator: ind.code })}`);
+        const theirs = fresh.find((x) => String(x.village_id ?? '') === String(body.village_id ?? ''));
+        if (current) values.splice(values.indexOf(current), 1);
+        if (theirs) values.push(theirs);
+        throw new api.ApiError(412, { code: 'version_mismatch', errors: [{ field: 'value', code: 'conflict', message: `Người khác vừa lưu giá trị ${theirs ? fmt(theirs.value) : ''}. Bấm "Lưu" lần nữa để ghi đè bằng giá trị của bạn.` }] });
+      }
+    });
+    if (village) {
+      f.elements.namedItem('village_id').addEventListener('change', (ev) => {
+        const x = find(ind.code, ev.target.value);
+        f.elements.namedItem('value').value = x?.value ?? '';
+        f.elements.namedItem('source_note').value = x?.source_note ?? '';
+      });
+    }
+    return h('li', { 'data-indicator': ind.code }, h('h2', {}, ind.name), saved, f);
+  };
+  return page(`Số liệu chỉ tiêu ${monthName(month)}`,
+    h('div', { class: 'toolbar' }, monthPicker(ctx, '#/chi-tieu', month),
+      h('a', { href: `#/thang${api.query({ thang: month })}` }, '← Báo cáo tháng')),
+    h('p', { class: 'hint' }, 'Số liệu nhập tay, tính đến cuối tháng. Tỷ lệ được tính trên mẫu số của năm (dân số, số hộ, người từ 15 tuổi).'),
+    h('ul', { class: 'indicator-forms' }, entered.map(item)));
+}
+
+// The province officer sets the province's yearly target for an indicator and splits it down
+// to the communes (in proportion to each one's remaining gap); a preview writes nothing.
+export async function provinceTargets(ctx) {
+  const province = ctx.me.unit_code;
+  const year = Number(ctx.params.get('nam')) || Number(reportMonth().slice(0, 4));
+  const catalogue = (await api.get('/api/v1/indicators')).filter((i) => !i.retired_at);
+  const ind = catalogue.find((i) => i.code === ctx.params.get('ct')) || catalogue[0];
+  const here = (extra = {}) => `#/tinh/chi-tieu${api.query({ nam: year, ct: ind.code, ...extra })}`;
+  const targets = await api.get(`/api/v1/indicator-targets${api.query({ year, unit_kind: 'province', unit_key: province, indicator: ind.code })}`);
+  const target = targets.find((t) => !t.month);
+  const rate = ind.kind === 'rate';
+
+  const sel = h('select', { id: 'indicator-pick' }, catalogue.map((i) => h('option', { value: i.code, selected: i.code === ind.code }, i.name)));
+  sel.addEventListener('change', () => ctx.go(`#/tinh/chi-tieu${api.query({ nam: year, ct: sel.value })}`));
+  const f = form([
+    rate ? field('target_percent', 'Tỷ lệ phải đạt (%)', { type: 'number', min: 0, max: 100, step: 'any', required: true, value: target?.target_rate === null || target?.target_rate === undefined ? '' : Math.round(target.target_rate * 1000) / 10 })
+      : field('target_value', 'Số lượng phải đạt', { type: 'number', min: 0, required: true, value: target?.target_value }),
+    field('due_on', 'Hạn hoàn thành', { type: 'date', value: target?.due_on, hint: 'Mặc định: ngày cuối năm.' }),
+  ], target ? 'Lưu chỉ tiêu' : 'Đặt chỉ tiêu', async (v) => {
+    const body = clean(v, ['target_percent', 'target_value']);
+    await api.request('PUT', '/api/v1/indicator-targets', {
+      body: { indicator_code: ind.code, year, unit_kind: 'province', unit_key: province, ...body },
+      ifMatch: target ? `"${target.version}"` : undefined,
+    });
+    ctx.go(here());
+  });
+
+  const result = h('div', { id: 'split-result' });
+  const split = (dry) => async (ev) => {
+    ev.target.disabled = true;
+    try {
+      const r = await api.post(`/api/v1/indicator-targets/${target.id}/split`, { dry_run: dry });
+      result.replaceChildren(
+        notice(dry ? 'Xem trước: chưa lưu gì.' : 'Đã phân bổ chỉ tiêu cho các xã.', dry ? 'info' : 'ok'),
+        h('p', {}, `Chỉ tiêu của tỉnh: ${fmt(r.amount)}; hiện đạt ${fmt(r.current)}; còn phải thêm ${fmt(r.remaining)}; chưa giao: ${fmt(r.unassigned)}.`),
+        table(['Xã, phường', 'Mẫu số', 'Hiện đạt', 'Khoảng cách', 'Chỉ tiêu giao'], r.shares.map((s) => h('tr', {},
+          h('th', { scope: 'row' }, s.name), h('td', { class: 'num' }, fmt(s.denominator)), h('td', { class: 'num' }, fmt(s.current)),
+          h('td', { class: 'num' }, fmt(s.gap)), h('td', { class: 'num' }, fmt(s.target_value), s.manual ? ' (giao tay)' : '')))),
+        { className: 'split' });
+    } catch (e) {
+      result.replaceChildren(notice(e.message));
+    } finally {
+      ev.target.disabled = false;
+    }
+  };
+  return page(`Chỉ tiêu kế hoạch năm ${year}`,
+    h('div', { class: 'toolbar' }, h('span', {}, h('label', { for: 'indicator-pick' }, 'Chỉ tiêu '), sel)),
+    h('h2', {}, `Chỉ tiêu của tỉnh: ${ind.name}`),
+    target ? h('p', {}, 'Hiện tại: ', rate ? pct(target.target_rate) : fmt(target.target_value), `, hạn ${target.due_on}.`) : notice('Chưa đặt chỉ tiêu cho tỉnh.', 'info'),
+    f,
+    target ? [h('h2', {}, 'Phân bổ cho các xã, phường'),
+      h('p', { class: 'hint' }, 'Theo tỷ lệ khoảng cách còn lại của từng xã (mẫu số trừ số đã đạt). Xã chưa có mẫu số không được giao.'),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', onclick: split(true) }, 'Xem trước'),
+        h('button', { type: 'button', class: 'primary', onclick: split(false) }, 'Phân bổ')),
+      result] : null);
 }

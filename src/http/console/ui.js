@@ -258,3 +258,24 @@ export function lineChart(title, points, series) {
     { caption: `Số liệu: ${title}` });
   return h('figure', { class: 'chart-box' }, h('figcaption', {}, title), h('div', { class: 'chart-pair' }, h('div', {}, svg, legend), tbl));
 }
+
+const IND_STATUS = { met: 'Đạt', on_track: 'Đúng tiến độ', behind: 'Chậm tiến độ' };
+
+// Programme indicators against their targets: a progress bar per indicator (a native
+// <progress>, so its value is announced) beside the numbers.
+export function indicatorTable(list, caption = 'Chỉ tiêu chương trình') {
+  const result = (i) => (i.kind === 'rate'
+    ? (i.rate === null ? `${fmt(i.numerator)} (chưa có mẫu số)` : `${pct(i.rate)} (${fmt(i.numerator)}/${fmt(i.denominator)})`)
+    : fmt(i.numerator));
+  const target = (i) => (i.target_rate !== null && i.target_rate !== undefined ? pct(i.target_rate)
+    : i.target_value !== null && i.target_value !== undefined ? fmt(i.target_value) : '—');
+  const rows = list.map((i) => h('tr', { 'data-indicator': i.code },
+    h('th', { scope: 'row' }, i.name),
+    h('td', { class: 'num' }, result(i)),
+    h('td', { class: 'num' }, target(i)),
+    h('td', { class: 'progress' }, i.progress === null || i.progress === undefined ? '—' : [
+      h('progress', { max: '1', value: String(Math.min(1, i.progress)), 'aria-label': `Tiến độ: ${i.name}` }),
+      ' ', pct(i.progress)]),
+    h('td', {}, i.status ? h('span', { class: `badge ind-${i.status}` }, IND_STATUS[i.status] || i.status) : '—')));
+  return table(['Chỉ tiêu', 'Kết quả', 'Chỉ tiêu đặt ra', 'Tiến độ', 'Đánh giá'], rows, { caption, className: 'indicators' });
+}

@@ -903,6 +903,12 @@ pub const CONSTRAINTS: &[(&str, ConstraintProblem)] = &[
         ),
     ),
     ("indicator_targets_unit_key", CONCURRENT),
+    ("reporting_settings_pkey", CONCURRENT),
+    ("reporting_settings_province_code_fkey", UNKNOWN_UNIT),
+    (
+        "reporting_settings_due_day_check",
+        field("due_day", "out_of_range", "due_day must be from 1 to 28"),
+    ),
 ];
 
 /// A partition's copy of a constraint or index carries the partition's name

@@ -4,6 +4,7 @@
 pub mod activation;
 pub mod audit;
 pub mod categories;
+pub mod discipline;
 pub mod indicators;
 pub mod logs;
 pub mod members;

@@ -361,6 +361,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    reporting_settings (province_code) {
+        province_code -> Text,
+        due_day -> Int4,
+        version -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     activation_codes (user_id) {
         user_id -> Uuid,
         code_hash -> Bytea,
@@ -395,5 +404,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     denominators,
     indicator_values,
     indicator_targets,
+    reporting_settings,
     activation_codes,
 );

@@ -13,6 +13,9 @@ use super::logs::{log_months, log_scope, LogContext, LogInput, LogPatch};
 use super::trainings::{duplicate_attendance, hold_attendance, record_attendance, AttendanceInput};
 use super::{hold_open, month_key};
 use crate::access::{Caller, Scope};
+use crate::db::indicators::{
+    self as indicator_rows, Denominator, Indicator, IndicatorValue, Target,
+};
 use crate::db::logs::{self as store, AssistanceLog, NewLog};
 use crate::db::sync::{self as feed, Position, Window};
 use crate::db::trainings::{self, Attendance, Training};
@@ -422,6 +425,14 @@ pub struct PullPage {
     pub assistance_logs: Vec<AssistanceLog>,
     pub trainings: Vec<Training>,
     pub attendance: Vec<Attendance>,
+    /// The indicator catalogue (a retired indicator comes with `retired_at`: hide it).
+    pub indicators: Vec<Indicator>,
+    /// Targets of the commune, of the team's village and of the team itself.
+    pub indicator_targets: Vec<Target>,
+    /// The commune's entered indicator values and its (and its villages') denominators, so the
+    /// phone can show "412 of 640 adults, goal 80%" offline.
+    pub indicator_values: Vec<IndicatorValue>,
+    pub denominators: Vec<Denominator>,
     /// Records archived since the cursor: remove them from the phone.
     pub archived: Archived,
 }
@@ -434,6 +445,10 @@ enum Change {
     Log(AssistanceLog),
     Training(Training),
     Attendance(Attendance),
+    Indicator(Indicator),
+    Target(Target),
+    Value(IndicatorValue),
+    Denominator(Denominator),
 }
 
 pub async fn pull(
@@ -498,6 +513,22 @@ pub async fn pull(
                     .into_iter()
                     .map(|(v, x, s)| (Change::Attendance(v), x, s))
                     .collect());
+                add(indicator_rows::feed_indicators(c, &w)?
+                    .into_iter()
+                    .map(|(v, x, s)| (Change::Indicator(v), x, s))
+                    .collect());
+                add(indicator_rows::feed_targets(c, &scope, &w)?
+                    .into_iter()
+                    .map(|(v, x, s)| (Change::Target(v), x, s))
+                    .collect());
+                add(indicator_rows::feed_values(c, &scope, &w)?
+                    .into_iter()
+                    .map(|(v, x, s)| (Change::Value(v), x, s))
+                    .collect());
+                add(indicator_rows::feed_denominators(c, &scope, &w)?
+                    .into_iter()
+                    .map(|(v, x, s)| (Change::Denominator(v), x, s))
+                    .collect());
                 changes.sort_by_key(|(p, _)| *p);
                 let has_more = full || changes.len() as i64 > limit;
                 changes.truncate(usize::try_from(limit).unwrap_or(0));
@@ -533,6 +564,10 @@ pub async fn pull(
                         }
                         Change::Training(t) => page.trainings.push(t),
                         Change::Attendance(a) => page.attendance.push(a),
+                        Change::Indicator(i) => page.indicators.push(i),
+                        Change::Target(t) => page.indicator_targets.push(t),
+                        Change::Value(v) => page.indicator_values.push(v),
+                        Change::Denominator(d) => page.denominators.push(d),
                     }
                 }
                 Ok(page)

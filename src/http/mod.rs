@@ -4,6 +4,7 @@ pub mod audit;
 pub mod auth;
 pub mod categories;
 pub mod console;
+pub mod discipline;
 pub mod docs;
 pub mod error;
 pub mod extract;
@@ -226,6 +227,9 @@ where
         .service(indicators::list_targets)
         .service(indicators::put_target)
         .service(indicators::split_target)
+        .service(discipline::settings)
+        .service(discipline::put_settings)
+        .service(discipline::inactive)
 }
 
 /// The OpenAPI document of every registered route.

@@ -101,6 +101,10 @@ fn columns(report: &MonthlyReport, category_names: &HashMap<String, String>) -> 
             Box::new(|f: &Figures| f.members_logging as f64),
         ),
         (
+            "Thành viên chưa ghi nhận hỗ trợ".into(),
+            Box::new(|f: &Figures| f.members_inactive as f64),
+        ),
+        (
             "Thôn, tổ dân phố".into(),
             Box::new(|f: &Figures| f.villages as f64),
         ),

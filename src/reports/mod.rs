@@ -1,5 +1,6 @@
 //! Monthly reports: live figures from rollups, the submission workflow, and exports.
 
+pub mod discipline;
 pub mod export;
 pub mod indicators;
 pub mod workflow;
@@ -35,6 +36,9 @@ pub struct Figures {
     pub members_left: i64,
     /// Members who recorded at least one assistance log in the month.
     pub members_logging: i64,
+    /// Active members who recorded nothing in the month (`GET /reports/inactive` lists them).
+    #[serde(default)]
+    pub members_inactive: i64,
     pub villages: i64,
     pub villages_with_team: i64,
     /// villages_with_team / villages (null without villages).
@@ -98,6 +102,9 @@ pub struct MonthlyReport {
     /// Programme indicators of the unit: numerator, denominator, rate, target, progress.
     #[serde(default)]
     pub indicators: Vec<indicators::IndicatorFigure>,
+    /// For a province: how its communes reported the month (rates, on time, overdue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reporting: Option<discipline::ReportingSummary>,
 }
 
 /// The first day of the Vietnamese calendar month of an instant.
@@ -196,6 +203,7 @@ fn figures_by_key(
         f.members_joined = get("members_joined");
         f.members_left = get("members_left");
         f.members_logging = get("members_logging");
+        f.members_inactive = get("members_inactive");
         f.villages = get("villages");
         f.villages_with_team = get("villages_with_team");
         f.member_trainings = get("member_trainings");
@@ -496,6 +504,10 @@ pub fn live(
         }
     };
     let indicators = indicators::section(conn, area, month, &mut rows)?;
+    let reporting = match area {
+        Area::Province(p) => discipline::province_summary(conn, p, month)?,
+        _ => None,
+    };
     Ok(MonthlyReport {
         unit,
         month: month.format("%Y-%m").to_string(),
@@ -505,6 +517,7 @@ pub fn live(
         totals,
         rows,
         indicators,
+        reporting,
     })
 }
 
@@ -519,6 +532,7 @@ fn add_figures(t: &mut Figures, f: &Figures, sign: i64) {
     t.members_joined += sign * f.members_joined;
     t.members_left += sign * f.members_left;
     t.members_logging += sign * f.members_logging;
+    t.members_inactive += sign * f.members_inactive;
     t.villages += sign * f.villages;
     t.villages_with_team += sign * f.villages_with_team;
     t.member_trainings += sign * f.member_trainings;

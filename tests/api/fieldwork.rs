@@ -527,7 +527,7 @@ async fn a_mixed_batch_gets_a_result_per_item() {
     assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
 }
 
-async fn pull_all(
+pub async fn pull_all(
     app: &TestApp,
     token: &str,
     mut cursor: Option<String>,

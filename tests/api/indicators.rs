@@ -1127,3 +1127,421 @@ async fn targets_keep_to_their_setters_units_and_split_by_remaining_gap() {
     let r3 = indicator(&row(&rep, &v3.to_string())["indicators"], "smartphone");
     assert_eq!(r3["status"], "met");
 }
+
+#[tokio::test]
+async fn reports_have_a_due_date_and_the_province_its_reporting_rates() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let (_, province) = app
+        .user_with_token("hn.officer", "province_officer", Some("01"), None)
+        .await;
+    let (_, far) = app
+        .user_with_token("hcm.officer", "province_officer", Some("79"), None)
+        .await;
+    let (_, other) = app
+        .user_with_token("commune.b", "commune_officer", Some("00008"), None)
+        .await;
+    let settings = "/api/v1/reports/settings/01";
+    let res = app.get(settings, &province).await;
+    assert_eq!(res.headers()["etag"], "\"0\"");
+    assert_eq!(ok_json(res, StatusCode::OK).await["due_day"], 5);
+    let res = put(
+        &app,
+        &province,
+        settings,
+        Some("\"3\""),
+        &json!({"due_day": 10}),
+    )
+    .await;
+    assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
+    let res = put(&app, &province, settings, None, &json!({"due_day": 31})).await;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let res = put(&app, &f.officer, settings, None, &json!({"due_day": 10})).await;
+    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    let res = put(&app, &far, settings, None, &json!({"due_day": 10})).await;
+    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    let saved = ok_json(
+        put(
+            &app,
+            &province,
+            settings,
+            Some("\"0\""),
+            &json!({"due_day": 10}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (saved["due_day"].as_i64(), saved["version"].as_i64()),
+        (Some(10), Some(1))
+    );
+
+    // Ba Đình reported on 3 November, 00008 now (a year late), 00016 was sent back.
+    for (token, commune) in [(&f.officer, "00004"), (&other, "00008")] {
+        let res = post(
+            &app,
+            token,
+            &format!("/api/v1/reports/monthly/{commune}/2025-10/submit"),
+            None,
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    {
+        use diesel::prelude::*;
+        diesel::sql_query(
+            "UPDATE report_periods SET submitted_at = '2025-11-03T10:00:00+07:00' WHERE commune_code = '00004'",
+        )
+        .execute(&mut app.db.conn())
+        .expect("backdate");
+    }
+    let statuses = ok_json(
+        app.get(
+            "/api/v1/reports/status?province=01&month=2025-10",
+            &province,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let of = |code: &str| {
+        statuses
+            .as_array()
+            .expect("list")
+            .iter()
+            .find(|s| s["commune_code"] == code)
+            .unwrap_or_else(|| panic!("{code}"))
+            .clone()
+    };
+    let badinh = of("00004");
+    assert_eq!(badinh["due_on"], "2025-11-10");
+    assert_eq!(badinh["on_time"], true);
+    assert_eq!(badinh["overdue"], false);
+    let late = of("00008");
+    assert_eq!(late["on_time"], false);
+    assert_eq!(late["overdue"], false);
+    let n = statuses.as_array().expect("list").len();
+    let silent = statuses
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|s| s["commune_code"] != "00004" && s["commune_code"] != "00008")
+        .expect("a silent commune");
+    assert!(silent["on_time"].is_null());
+    assert_eq!(silent["overdue"], true);
+
+    let prov = report(&app, &province, "01", "2025-10", "").await;
+    let r = &prov["reporting"];
+    assert_eq!(r["due_on"], "2025-11-10");
+    assert_eq!(r["communes"], n);
+    assert_eq!(r["reported"], 2);
+    assert_eq!(r["on_time"], 1);
+    assert_eq!(r["reporting_rate"].as_f64(), Some(2.0 / n as f64));
+    assert_eq!(r["on_time_rate"].as_f64(), Some(1.0 / n as f64));
+    let overdue: Vec<&str> = r["overdue"]
+        .as_array()
+        .expect("overdue")
+        .iter()
+        .map(|c| c["code"].as_str().expect("code"))
+        .collect();
+    assert_eq!(overdue.len(), n - 2);
+    assert!(!overdue.contains(&"00004") && !overdue.contains(&"00008"));
+
+    // Sent back, 00008 is no longer counted as reported, and it is overdue.
+    let res = post(
+        &app,
+        &province,
+        "/api/v1/reports/monthly/00008/2025-10/return",
+        Some(json!({"reason": "Thiếu số liệu"})),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let prov = report(&app, &province, "01", "2025-10", "").await;
+    assert_eq!(prov["reporting"]["reported"], 1);
+    assert_eq!(
+        prov["reporting"]["overdue"].as_array().expect("o").len(),
+        n - 1
+    );
+    // The month under way is overdue nowhere.
+    let now = chrono::Utc::now() + chrono::Duration::hours(7);
+    let current = now.format("%Y-%m").to_string();
+    let this = report(&app, &province, "01", &current, "").await;
+    assert_eq!(this["reporting"]["overdue"].as_array().expect("o").len(), 0);
+    // Commune reports carry no province summary.
+    let commune = report(&app, &f.officer, "00004", "2025-10", "").await;
+    assert!(commune.get("reporting").is_none());
+}
+
+#[tokio::test]
+async fn members_who_recorded_nothing_are_listed_and_counted() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    registered_in_2025(&app);
+    let res = app
+        .post_json(
+            "/api/v1/assistance-logs",
+            Some(&f.member),
+            &crate::fieldwork::log(uuid::Uuid::new_v4()),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    // Elsewhere in the province, a member who recorded nothing either.
+    let (_, province) = app
+        .user_with_token("hn.officer", "province_officer", Some("01"), None)
+        .await;
+    let (_, far) = app
+        .user_with_token("hcm.officer", "province_officer", Some("79"), None)
+        .await;
+    let team_b = app.create_team("00008", "Tổ CNCĐ xã B");
+    let res = app
+        .post_json(
+            &format!("/api/v1/teams/{team_b}/members"),
+            Some(&province),
+            &json!({"full_name": "Trần Văn Bê", "affiliation": "teacher", "joined_on": "2025-01-01"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+
+    let names = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .expect("list")
+            .iter()
+            .map(|m| m["full_name"].as_str().expect("name").to_string())
+            .collect()
+    };
+    let path = "/api/v1/reports/inactive?month=2025-10";
+    let mine = ok_json(
+        app.get(&format!("{path}&unit=00004"), &f.officer).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(names(&mine), ["Lê Tổ Trưởng"]);
+    assert_eq!(mine[0]["team_id"], f.team);
+    assert_eq!(mine[0]["member_id"], f.leader_member);
+    let own = ok_json(app.get(path, &f.officer).await, StatusCode::OK).await;
+    assert_eq!(own, mine, "a commune officer's own commune by default");
+    let all = ok_json(
+        app.get(&format!("{path}&unit=01"), &province).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(names(&all), ["Lê Tổ Trưởng", "Trần Văn Bê"]);
+    let team = ok_json(
+        app.get(&format!("{path}&team={team_b}"), &province).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(names(&team), ["Trần Văn Bê"]);
+    let led = ok_json(app.get(path, &f.leader).await, StatusCode::OK).await;
+    assert_eq!(names(&led), ["Lê Tổ Trưởng"]);
+    let res = app.get(&format!("{path}&team={team_b}"), &f.leader).await;
+    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    let res = app.get(path, &f.member).await;
+    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    let res = app.get(&format!("{path}&unit=00004"), &far).await;
+    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    let res = app.get(&format!("{path}&team={team_b}"), &f.officer).await;
+    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    // Before they joined, nobody is listed.
+    let before = ok_json(
+        app.get(
+            "/api/v1/reports/inactive?month=2025-07&unit=00004",
+            &f.officer,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(before.as_array().expect("l").len(), 0);
+
+    // The report counts them, per team too, and the province adds up.
+    let rep = report(&app, &f.officer, "00004", "2025-10", "").await;
+    assert_eq!(rep["totals"]["members_inactive"], 1);
+    assert_eq!(
+        row(&rep, &f.team.to_string())["figures"]["members_inactive"],
+        1
+    );
+    let prov = report(&app, &province, "01", "2025-10", "").await;
+    assert_eq!(prov["totals"]["members_inactive"], 2);
+    assert_eq!(row(&prov, "00008")["figures"]["members_inactive"], 1);
+}
+
+#[tokio::test]
+async fn the_phone_pulls_the_catalogue_and_its_villages_targets_and_figures() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let (_, province) = app
+        .user_with_token("hn.officer", "province_officer", Some("01"), None)
+        .await;
+    let other_village = village(&app, &f.officer, "00004", "Tổ dân phố 9").await;
+    let far_village = village(&app, &province, "00008", "Thôn xa").await;
+    let targets = [
+        (
+            &province,
+            "commune",
+            "00004".to_string(),
+            "vneid_level2",
+            json!({"target_percent": 80}),
+        ),
+        (
+            &province,
+            "commune",
+            "00008".to_string(),
+            "vneid_level2",
+            json!({"target_percent": 70}),
+        ),
+        (
+            &f.officer,
+            "village",
+            f.village.to_string(),
+            "smartphone",
+            json!({"target_percent": 80}),
+        ),
+        (
+            &f.officer,
+            "village",
+            other_village.to_string(),
+            "smartphone",
+            json!({"target_percent": 60}),
+        ),
+        (
+            &f.officer,
+            "team",
+            f.team.to_string(),
+            "ecommerce_farms",
+            json!({"target_value": 20}),
+        ),
+        (
+            &province,
+            "province",
+            "01".to_string(),
+            "vneid_level2",
+            json!({"target_percent": 75}),
+        ),
+    ];
+    for (token, kind, key, code, target) in targets {
+        let mut body =
+            json!({"indicator_code": code, "year": 2025, "unit_kind": kind, "unit_key": key});
+        for (k, v) in target.as_object().expect("o") {
+            body[k] = v.clone();
+        }
+        ok_json(
+            put(&app, token, "/api/v1/indicator-targets", None, &body).await,
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+    ok_json(
+        denominators(
+            &app,
+            &f.officer,
+            json!({"year": 2025, "village_id": f.village, "adults": 640}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    ok_json(
+        value(
+            &app,
+            &f.officer,
+            json!({"indicator_code": "smartphone", "village_id": f.village, "month": "2025-10", "value": 412}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    ok_json(
+        denominators(
+            &app,
+            &province,
+            json!({"year": 2025, "commune_code": "00008", "village_id": far_village, "adults": 5}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+
+    // Changes reach the feed once every older transaction of the cluster has finished, so the
+    // phone pulls again until the last write shows up.
+    let mut pages: Vec<Value> = Vec::new();
+    let mut cursor: Option<String> = None;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(150);
+    loop {
+        let (more, c) = crate::fieldwork::pull_all(&app, &f.member, cursor, 5).await;
+        cursor = Some(c);
+        pages.extend(more);
+        let denominators_seen = pages
+            .iter()
+            .any(|p| p["denominators"].as_array().is_some_and(|a| !a.is_empty()));
+        if denominators_seen || std::time::Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let cursor = cursor.unwrap_or_default();
+    let all = |key: &str| -> Vec<Value> {
+        pages
+            .iter()
+            .flat_map(|p| p[key].as_array().expect(key).clone())
+            .collect()
+    };
+    assert_eq!(all("indicators").len(), 12, "the whole catalogue");
+    let mut seen: Vec<(String, String)> = all("indicator_targets")
+        .iter()
+        .map(|t| {
+            (
+                t["unit_kind"].as_str().expect("k").to_string(),
+                t["unit_key"].as_str().expect("u").to_string(),
+            )
+        })
+        .collect();
+    seen.sort();
+    let mut expected = vec![
+        ("commune".to_string(), "00004".to_string()),
+        ("team".to_string(), f.team.to_string()),
+        ("village".to_string(), f.village.to_string()),
+    ];
+    expected.sort();
+    assert_eq!(seen, expected, "its commune, its village and its team only");
+    let values = all("indicator_values");
+    assert_eq!(values.len(), 1);
+    assert_eq!(values[0]["value"], 412);
+    let dens = all("denominators");
+    assert_eq!(dens.len(), 1, "its commune's only");
+    assert_eq!(dens[0]["adults"], 640);
+
+    // A change reaches the next pull, and only it.
+    let admin = app.user_with_token("root", "admin", None, None).await.1;
+    ok_json(
+        post(
+            &app,
+            &admin,
+            "/api/v1/indicators/ecommerce_farms_active/retire",
+            None,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let mut next = Value::Null;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(150);
+    while std::time::Instant::now() < deadline {
+        next = ok_json(
+            app.get(&format!("/api/v1/sync/pull?cursor={cursor}"), &f.member)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        if next["indicators"].as_array().is_some_and(|a| !a.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let changed = next["indicators"].as_array().expect("indicators");
+    assert_eq!(changed.len(), 1);
+    assert_eq!(changed[0]["code"], "ecommerce_farms_active");
+    assert!(changed[0]["retired_at"].is_string());
+    assert_eq!(next["indicator_targets"].as_array().expect("t").len(), 0);
+}

@@ -81,6 +81,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/indicator-targets"),
     ("put", "/api/v1/indicator-targets"),
     ("post", "/api/v1/indicator-targets/{id}/split"),
+    ("get", "/api/v1/reports/settings/{province}"),
+    ("put", "/api/v1/reports/settings/{province}"),
+    ("get", "/api/v1/reports/inactive"),
 ];
 
 fn documented(doc: &Value) -> Vec<(String, String)> {

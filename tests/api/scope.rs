@@ -260,6 +260,16 @@ fn decide_report(role: Role, t: Target) -> Expect {
     }
 }
 
+/// Members who recorded nothing: officers for units in their scope (others hidden); a leader
+/// always gets its own team; team members are refused.
+fn inactive_members(role: Role, t: Target) -> Expect {
+    match role {
+        Role::Leader => Expect::Allowed,
+        Role::Member => Expect::Forbidden,
+        _ => read_report(role, t),
+    }
+}
+
 fn everyone(_: Role, _: Target) -> Expect {
     Expect::Allowed
 }
@@ -940,6 +950,45 @@ const ROUTES: &[Route] = &[
         // Officers get past the role check; a unit they do not set targets for is a 422
         // field error (`outside_scope`), as issue 14 asks.
         officers_only
+    ),
+    route!(
+        "get",
+        "/api/v1/reports/settings/{province}",
+        |_, t, _| (
+            Method::GET,
+            format!(
+                "/api/v1/reports/settings/{}",
+                if t == Target::X { "79" } else { "01" }
+            ),
+            None
+        ),
+        province_status
+    ),
+    route!(
+        "put",
+        "/api/v1/reports/settings/{province}",
+        |_, t, _| (
+            Method::PUT,
+            format!(
+                "/api/v1/reports/settings/{}",
+                if t == Target::X { "79" } else { "01" }
+            ),
+            Some(json!({"due_day": 6}))
+        ),
+        province_status
+    ),
+    route!(
+        "get",
+        "/api/v1/reports/inactive",
+        |f, t, _| (
+            Method::GET,
+            format!(
+                "/api/v1/reports/inactive?unit={}&month=2025-10",
+                f.commune[&t]
+            ),
+            None
+        ),
+        inactive_members
     ),
     route!(
         "post",

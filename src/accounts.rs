@@ -436,7 +436,7 @@ pub async fn issue_activation(
     require_officer(caller)?;
     if id == caller.user_id {
         return Err(AppError::Forbidden {
-            code: "cannot_change_own_access",
+            code: crate::error::ErrorCode::CannotChangeOwnAccess,
             detail: "you cannot issue an activation code for your own account".into(),
         });
     }

@@ -279,7 +279,10 @@ pub const CONSTRAINTS: &[(&str, ConstraintProblem)] = &[
     ("activation_codes_hash_key", CONCURRENT),
     (
         "activation_codes_code_hash_check",
-        conflict("invalid_state", "an activation code hash has 32 bytes"),
+        conflict(
+            crate::error::ErrorCode::InvalidState,
+            "an activation code hash has 32 bytes",
+        ),
     ),
     ("activation_codes_user_id_fkey", GONE),
     // Imports and their per-row reports (written by the server from a parsed file).

@@ -72,7 +72,7 @@ pub(crate) fn hold_stints(
 /// The answer for work whose membership changed while it was being recorded.
 pub(crate) fn membership_changed(member_id: i64) -> AppError {
     AppError::Conflict {
-        code: "membership_changed",
+        code: crate::error::ErrorCode::MembershipChanged,
         detail: format!(
             "membership {member_id} was changed or archived while this work was being \
              recorded; send it again"

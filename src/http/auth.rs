@@ -137,7 +137,7 @@ fn token_answer(state: &AppState, pair: service::TokenPair, console: bool) -> Ht
 
 fn csrf_refused(detail: &str) -> AppError {
     AppError::Forbidden {
-        code: "csrf_check_failed",
+        code: crate::error::ErrorCode::CsrfCheckFailed,
         detail: detail.into(),
     }
 }
@@ -148,7 +148,7 @@ fn csrf_refused(detail: &str) -> AppError {
 fn console_refresh_token(req: &HttpRequest) -> Result<SecretString, AppError> {
     let Some(cookie) = req.cookie(REFRESH_COOKIE) else {
         return Err(AppError::Unauthorized {
-            code: "invalid_refresh_token",
+            code: crate::error::ErrorCode::InvalidRefreshToken,
             detail: "no refresh token: send `refresh_token`, or log in to the console".into(),
         });
     };

@@ -354,8 +354,6 @@ impl<T: serde::de::DeserializeOwned> FromRequest for Query<T> {
     }
 }
 
-/// Query parameters that name an instant: an RFC 3339 time (`2026-08-01T00:00:00+07:00`) or a
-/// day (`2026-08-01`, meaning 00:00 of that day in Vietnam time, where the API's months are).
 /// The `from`/`to` window of a list query: `to` (exclusive) may not come before `from`.
 pub fn check_window(
     from: Option<chrono::DateTime<chrono::Utc>>,
@@ -371,6 +369,22 @@ pub fn check_window(
     }
 }
 
+/// A year of the programme in a query: 2024 to 2100, as the document says (400 otherwise).
+pub fn programme_year<'de, D>(d: D) -> Result<Option<i32>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::Deserialize;
+    match Option::<i32>::deserialize(d)? {
+        Some(year) if !(2024..=2100).contains(&year) => Err(serde::de::Error::custom(
+            "expected a year from 2024 to 2100",
+        )),
+        year => Ok(year),
+    }
+}
+
+/// Query parameters that name an instant: an RFC 3339 time (`2026-08-01T00:00:00+07:00`) or a
+/// day (`2026-08-01`, meaning 00:00 of that day in Vietnam time, where the API's months are).
 pub fn day_or_instant<'de, D>(d: D) -> Result<Option<chrono::DateTime<chrono::Utc>>, D::Error>
 where
     D: serde::Deserializer<'de>,

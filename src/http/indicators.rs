@@ -189,6 +189,7 @@ pub async fn restore(
 pub struct DenominatorQuery {
     pub commune: Option<String>,
     #[param(minimum = 2024, maximum = 2100)]
+    #[serde(default, deserialize_with = "super::extract::programme_year")]
     pub year: Option<i32>,
 }
 
@@ -394,6 +395,7 @@ pub async fn put_value(
 #[into_params(parameter_in = Query)]
 pub struct TargetQuery {
     #[param(minimum = 2024, maximum = 2100)]
+    #[serde(default, deserialize_with = "super::extract::programme_year")]
     pub year: Option<i32>,
     #[param(inline)]
     pub unit_kind: Option<UnitKind>,

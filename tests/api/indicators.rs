@@ -1513,3 +1513,20 @@ async fn the_phone_pulls_the_catalogue_and_its_villages_targets_and_figures() {
     assert!(changed[0]["retired_at"].is_string());
     assert_eq!(next["indicator_targets"].as_array().expect("t").len(), 0);
 }
+
+/// The year filters of the lists hold to the document's range: a year outside the
+/// programme's is a 400 naming the parameter, not an empty list.
+#[tokio::test]
+async fn list_filters_refuse_years_outside_the_programme() {
+    let app = spawn_app().await;
+    let f: Field = field(&app).await;
+    for path in ["/api/v1/denominators", "/api/v1/indicator-targets"] {
+        for year in ["2023", "2101"] {
+            let res = app.get(&format!("{path}?year={year}"), &f.officer).await;
+            let body = assert_problem(res, StatusCode::BAD_REQUEST, "invalid_query").await;
+            assert_eq!(body["errors"][0]["field"], "year", "{path}: {body}");
+        }
+        let res = app.get(&format!("{path}?year=2026"), &f.officer).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+    }
+}

@@ -17,6 +17,7 @@ pub mod error;
 pub mod fieldwork;
 pub mod http;
 pub mod input;
+pub mod month;
 pub mod phone;
 pub mod registry;
 pub mod reports;

@@ -96,6 +96,9 @@ pub struct Settings {
     pub hash_concurrency: usize,
     /// Logins and password changes that may wait for a hash; beyond, 503 with `Retry-After`.
     pub hash_queue: usize,
+    /// Keep live sessions in memory, kept exact by `LISTEN/NOTIFY` (`TOSO_SESSION_CACHE`,
+    /// default true; false checks every request's session in the database).
+    pub session_cache: bool,
     /// API requests handled at once (their bodies read, their answers built); more wait, for
     /// at most the checkout timeout, before their bodies are read.
     pub max_in_flight: usize,
@@ -105,6 +108,11 @@ pub struct Settings {
     pub body_timeout: Duration,
     /// `Strict-Transport-Security` max-age, when the API is served over TLS (a proxy in front).
     pub hsts_max_age: Option<u64>,
+    /// How long an activation code stays valid (`TOSO_ACTIVATION_TTL_HOURS`, default 14 days).
+    pub activation_ttl: Duration,
+    /// The largest file `POST /api/v1/imports` takes (`TOSO_MAX_IMPORT_BYTES`, default 20 MiB);
+    /// 413 beyond. The command line has no limit (it streams).
+    pub max_import_bytes: usize,
 }
 
 impl Settings {
@@ -245,6 +253,7 @@ impl Settings {
             )?,
             hash_concurrency: number(&get, "TOSO_HASH_CONCURRENCY", default_hashers, 1, 256)?,
             hash_queue: number(&get, "TOSO_HASH_QUEUE", 64, 0, 100_000)?,
+            session_cache: get("TOSO_SESSION_CACHE").is_none() || flag(&get, "TOSO_SESSION_CACHE")?,
             max_in_flight,
             max_in_flight_per_client: number(
                 &get,
@@ -261,6 +270,16 @@ impl Settings {
                 600_000,
             )?),
             hsts_max_age: (hsts_max_age > 0).then_some(hsts_max_age),
+            activation_ttl: Duration::from_secs(
+                3600 * number(&get, "TOSO_ACTIVATION_TTL_HOURS", 14 * 24u64, 1, 90 * 24)?,
+            ),
+            max_import_bytes: number(
+                &get,
+                "TOSO_MAX_IMPORT_BYTES",
+                20 * 1024 * 1024,
+                1024,
+                256 << 20,
+            )?,
         })
     }
 }

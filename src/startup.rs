@@ -24,6 +24,11 @@ fn spawn_housekeeping(pool: db::PgPool) {
                 Ok(_) => {}
                 Err(e) => tracing::debug!(error = %e, "housekeeping skipped"),
             }
+            match db::run(&pool, |conn| Ok(db::activation::purge_expired(conn)?)).await {
+                Ok(n) if n > 0 => tracing::info!(deleted = n, "expired activation codes purged"),
+                Ok(_) => {}
+                Err(e) => tracing::debug!(error = %e, "housekeeping skipped"),
+            }
             let months = db::partitions::MONTHS_AHEAD;
             match db::run(&pool, move |conn| {
                 Ok(db::partitions::ensure_ahead(conn, months)?)
@@ -55,6 +60,19 @@ impl Application {
         let head_timeout = settings.body_timeout;
         spawn_housekeeping(pool.clone());
         let state = web::Data::new(AppState::new(settings, pool));
+        if state.settings.session_cache {
+            use secrecy::ExposeSecret;
+            let sessions = std::sync::Arc::downgrade(&state.sessions);
+            state.pool.on_account_change(move |id| {
+                if let Some(s) = sessions.upgrade() {
+                    s.forget(id);
+                }
+            });
+            let db = &state.settings.database;
+            state
+                .sessions
+                .listen(db.url.expose_secret().to_string(), db.checkout_timeout);
+        }
         let server = HttpServer::new(move || crate::http::app(state.clone(), max_body))
             .workers(workers)
             .shutdown_timeout(30)

@@ -38,7 +38,7 @@ fn invalid_refresh() -> AppError {
     }
 }
 
-fn new_refresh_token() -> (String, Vec<u8>) {
+pub(crate) fn new_refresh_token() -> (String, Vec<u8>) {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let token = URL_SAFE_NO_PAD.encode(bytes);
@@ -56,13 +56,13 @@ pub fn normalize_login(login: &str) -> String {
     crate::phone::normalize(&trimmed).unwrap_or(trimmed)
 }
 
-fn refresh_expiry(state: &AppState) -> chrono::DateTime<Utc> {
+pub(crate) fn refresh_expiry(state: &AppState) -> chrono::DateTime<Utc> {
     let ttl = chrono::Duration::from_std(state.settings.jwt.refresh_ttl)
         .unwrap_or(chrono::Duration::days(30));
     Utc::now() + ttl
 }
 
-fn issue(
+pub(crate) fn issue(
     state: &AppState,
     user: &users::UserRow,
     session_id: Uuid,

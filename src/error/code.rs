@@ -45,6 +45,7 @@ error_codes! {
     InvalidQuery => "invalid_query": "a query parameter does not parse; see `errors`",
     InvalidCursor => "invalid_cursor": "a cursor this server did not give",
     InvalidIfMatch => "invalid_if_match": "an If-Match header that is not one of our ETags",
+    MalformedMultipart => "malformed_multipart": "a file upload that is not a readable multipart/form-data body",
     // 401
     MissingToken => "missing_token": "the route needs a bearer access token",
     InvalidToken => "invalid_token": "the access token or its header is not valid",
@@ -54,11 +55,13 @@ error_codes! {
     InvalidRefreshToken => "invalid_refresh_token": "the refresh token is unknown or expired",
     RefreshTokenReused => "refresh_token_reused": "a spent refresh token was presented; the session is revoked",
     AccountDisabled => "account_disabled": "the account is disabled",
+    InvalidActivationCode => "invalid_activation_code": "the activation code is unknown, spent or expired",
     // 403
     Forbidden => "forbidden": "the caller's role may not do this",
     PasswordChangeRequired => "password_change_required": "the account must change its password first",
     OutsideScope => "outside_scope": "the target lies outside the caller's administrative unit",
     RoleAboveOwn => "role_above_own": "the change would grant a role at or above the caller's",
+    CsrfCheckFailed => "csrf_check_failed": "a cookie-borne refresh without the console's header or from another origin",
     PeerAccount => "peer_account": "an account of the caller's own role and unit",
     CannotChangeOwnAccess => "cannot_change_own_access": "a caller may not change its own role, unit or status",
     OwnLogsOnly => "own_logs_only": "a team member works only on its own logs",
@@ -90,11 +93,14 @@ error_codes! {
     NotSubmitted => "not_submitted": "only a submitted report can be approved or returned",
     NotApproved => "not_approved": "only an approved report can be reopened",
     InvalidTransition => "invalid_transition": "the report's state does not allow this action",
+    MembershipChanged => "membership_changed": "the membership the work belongs to changed meanwhile; send it again",
+    YearLocked => "year_locked": "the year's figures are closed (its December is approved)",
     InvalidState => "invalid_state": "the change would leave the record in a state the database refuses",
     // 412
     VersionMismatch => "version_mismatch": "If-Match names an older version; read the record again",
     // 422
     ValidationFailed => "validation_failed": "some fields are invalid; see `errors`",
+    ImportRejected => "import_rejected": "the file's rows hold errors; nothing was written (see the per-row report)",
     // 5xx
     InternalError => "internal_error": "an unexpected failure, logged with the request id",
     ServiceUnavailable => "service_unavailable": "the database is unreachable or busy; see Retry-After",

@@ -10,6 +10,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 
 use crate::access::{Caller, Role};
 use crate::auth::jwt::TokenError;
+use crate::auth::live_sessions::Lookup;
 use crate::db;
 use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
@@ -48,7 +49,9 @@ pub(crate) fn bearer(req: &HttpRequest) -> Result<String, AppError> {
 }
 
 /// The caller behind a valid access token whose session is live and whose account is enabled.
-/// Role and scope come from the database, so a change takes effect at the next request. An
+/// Role and scope come from the database (or from the cache of live sessions that every
+/// instance empties of an account when it changes, `auth::live_sessions`), so a change takes
+/// effect at the next request. An
 /// account whose password was set by someone else gets 403 `password_change_required` until
 /// its owner changes it (`AuthPendingPasswordChange` lets the few routes that allow it in).
 pub struct Auth(pub Caller);
@@ -71,7 +74,11 @@ fn authenticate(req: &HttpRequest) -> CallerFuture {
             _ => unauthorized(ErrorCode::InvalidToken, "the access token is not valid"),
         })?;
         let (sid, sub) = (claims.sid, claims.sub);
-        let user = db::run(&state.pool, move |conn| {
+        let ticket = match state.sessions.lookup(sid, sub) {
+            Lookup::Hit(caller) => return Ok(caller),
+            Lookup::Miss(ticket) => ticket,
+        };
+        let (user, expires_at) = db::run(&state.pool, move |conn| {
             Ok(db::sessions::live_session_user(conn, sid, sub)?)
         })
         .await?
@@ -83,7 +90,7 @@ fn authenticate(req: &HttpRequest) -> CallerFuture {
         })?;
         let role = Role::parse(&user.role)
             .ok_or_else(|| AppError::internal("unknown role in database"))?;
-        Ok(Caller {
+        let caller = Caller {
             user_id: user.id,
             session_id: sid,
             username: user.username,
@@ -92,7 +99,11 @@ fn authenticate(req: &HttpRequest) -> CallerFuture {
             province_code: user.province_code,
             team_id: user.team_id,
             must_change_password: user.must_change_password,
-        })
+        };
+        if let Some(ticket) = ticket {
+            state.sessions.remember(ticket, &caller, expires_at);
+        }
+        Ok(caller)
     })
 }
 
@@ -345,6 +356,21 @@ impl<T: serde::de::DeserializeOwned> FromRequest for Query<T> {
 
 /// Query parameters that name an instant: an RFC 3339 time (`2026-08-01T00:00:00+07:00`) or a
 /// day (`2026-08-01`, meaning 00:00 of that day in Vietnam time, where the API's months are).
+/// The `from`/`to` window of a list query: `to` (exclusive) may not come before `from`.
+pub fn check_window(
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    to: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<(), AppError> {
+    match (from, to) {
+        (Some(from), Some(to)) if to < from => Err(AppError::field(
+            "to",
+            "invalid_range",
+            "to must not be earlier than from",
+        )),
+        _ => Ok(()),
+    }
+}
+
 pub fn day_or_instant<'de, D>(d: D) -> Result<Option<chrono::DateTime<chrono::Utc>>, D::Error>
 where
     D: serde::Deserializer<'de>,

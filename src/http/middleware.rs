@@ -269,10 +269,23 @@ pub async fn admission(
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let settings = &state.settings;
-    let limit = settings.max_body_bytes;
+    // A spreadsheet upload has a limit of its own (`TOSO_MAX_IMPORT_BYTES`) and at least a
+    // minute to arrive.
+    let (limit, deadline, budget) = if is_import_upload(&req) {
+        (
+            settings.max_import_bytes,
+            settings.body_timeout.max(Duration::from_secs(60)),
+            &state.upload_bodies,
+        )
+    } else {
+        (
+            settings.max_body_bytes,
+            settings.body_timeout,
+            &state.bodies,
+        )
+    };
     // Held until the answer is built: the handler holds the body (or what it parsed) till then.
-    let _body_budget = match read_body(&mut req, settings.body_timeout, limit, &state.bodies).await
-    {
+    let _body_budget = match read_body(&mut req, deadline, limit, budget).await {
         Ok(body) => {
             req.set_payload(Payload::from(body.bytes));
             body.budget
@@ -306,6 +319,11 @@ pub async fn admission(
     };
     state.shares.release(&client, share);
     response
+}
+
+/// `POST /api/v1/imports`: a file, not a JSON body.
+pub fn is_import_upload(req: &ServiceRequest) -> bool {
+    req.method() == actix_web::http::Method::POST && req.path() == "/api/v1/imports"
 }
 
 fn ensure_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {

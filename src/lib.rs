@@ -19,6 +19,7 @@ pub mod http;
 pub mod imports;
 pub mod indicators;
 pub mod input;
+pub mod month;
 pub mod phone;
 pub mod registry;
 pub mod reports;

@@ -34,7 +34,7 @@ pub struct MonthlyQuery {
     /// `VN` (admin), a province code or a commune code.
     pub unit: String,
     /// `YYYY-MM` (a day, `YYYY-MM-DD`, stands for its month).
-    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])(-[0-3][0-9])?$")]
+    #[param(value_type = crate::month::MonthOrDay, inline)]
     pub month: String,
     /// `json` (default), `csv` or `xlsx`; the `Accept` header works too.
     #[param(inline)]
@@ -173,10 +173,10 @@ pub async fn monthly(
 pub struct TrendQuery {
     pub unit: String,
     /// `YYYY-MM` (a day, `YYYY-MM-DD`, stands for its month).
-    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])(-[0-3][0-9])?$")]
+    #[param(value_type = crate::month::MonthOrDay, inline)]
     pub from: String,
     /// `YYYY-MM` (or a day of it), at most 36 months after `from`.
-    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])(-[0-3][0-9])?$")]
+    #[param(value_type = crate::month::MonthOrDay, inline)]
     pub to: String,
 }
 
@@ -249,7 +249,7 @@ async fn decide(
 #[utoipa::path(
     operation_id = "submitMonthlyReport",
     tag = "reports", security(("bearer" = [])),
-    params(("commune" = String, Path), ("month" = String, Path, description = "YYYY-MM", pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")),
+    params(("commune" = String, Path), ("month" = inline(crate::month::Month), Path, description = "YYYY-MM")),
     responses(
         (status = 200, body = PeriodStatus),
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
@@ -270,7 +270,7 @@ pub async fn submit(
 #[utoipa::path(
     operation_id = "approveMonthlyReport",
     tag = "reports", security(("bearer" = [])),
-    params(("commune" = String, Path), ("month" = String, Path, description = "YYYY-MM", pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")),
+    params(("commune" = String, Path), ("month" = inline(crate::month::Month), Path, description = "YYYY-MM")),
     responses(
         (status = 200, body = PeriodStatus),
         (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
@@ -291,7 +291,7 @@ pub async fn approve(
 #[utoipa::path(
     operation_id = "returnMonthlyReport",
     tag = "reports", security(("bearer" = [])),
-    params(("commune" = String, Path), ("month" = String, Path, description = "YYYY-MM", pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")),
+    params(("commune" = String, Path), ("month" = inline(crate::month::Month), Path, description = "YYYY-MM")),
     request_body = DecisionRequest,
     responses(
         (status = 200, body = PeriodStatus),
@@ -314,7 +314,7 @@ pub async fn send_back(
 #[utoipa::path(
     operation_id = "reopenMonthlyReport",
     tag = "reports", security(("bearer" = [])),
-    params(("commune" = String, Path), ("month" = String, Path, description = "YYYY-MM", pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")),
+    params(("commune" = String, Path), ("month" = inline(crate::month::Month), Path, description = "YYYY-MM")),
     request_body = DecisionRequest,
     responses(
         (status = 200, body = PeriodStatus),
@@ -338,7 +338,7 @@ pub async fn reopen(
 pub struct StatusQuery {
     pub province: String,
     /// `YYYY-MM` (a day, `YYYY-MM-DD`, stands for its month).
-    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])(-[0-3][0-9])?$")]
+    #[param(value_type = crate::month::MonthOrDay, inline)]
     pub month: String,
 }
 

@@ -5,9 +5,10 @@ pub mod export;
 pub mod indicators;
 pub mod workflow;
 
+use crate::month::Month;
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -109,50 +110,34 @@ pub struct MonthlyReport {
 
 /// The first day of the Vietnamese calendar month of an instant.
 pub fn vn_month(t: DateTime<Utc>) -> NaiveDate {
-    let local = (t + chrono::Duration::hours(7)).date_naive();
-    local.with_day(1).unwrap_or(local)
+    Month::of(t).first_day()
 }
 
-/// Parses `YYYY-MM` (or a day, `YYYY-MM-DD`, standing for its month); refuses months in the
-/// future or before the programme.
+/// Parses `YYYY-MM` (or a day, `YYYY-MM-DD`, standing for its month; `Month::parse_or_day`);
+/// refuses months in the future or before the programme.
 pub fn parse_month(field: &str, text: &str) -> AppResult<NaiveDate> {
-    let bad = || {
+    let month = Month::parse_or_day(text.trim()).map_err(|_| {
         AppError::field(
             field,
             "invalid_month",
             "a month is written YYYY-MM, e.g. 2025-10 (a day, YYYY-MM-DD, stands for its month)",
         )
-    };
-    let text = text.trim();
-    let text = match text.get(..7) {
-        Some(month) if NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok() => month,
-        _ => text,
-    };
-    let (y, m) = text.split_once('-').ok_or_else(bad)?;
-    if y.len() != 4 || m.len() != 2 {
-        return Err(bad());
-    }
-    let month = NaiveDate::from_ymd_opt(
-        y.parse().map_err(|_| bad())?,
-        m.parse().map_err(|_| bad())?,
-        1,
-    )
-    .ok_or_else(bad)?;
-    if month > vn_month(Utc::now()) {
+    })?;
+    if month > Month::current() {
         return Err(AppError::field(
             field,
             "future_month",
             "the month has not started yet",
         ));
     }
-    if month < NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or(month) {
+    if month.first_day() < NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or(month.first_day()) {
         return Err(AppError::field(
             field,
             "too_old",
             "reports start in January 2024",
         ));
     }
-    Ok(month)
+    Ok(month.first_day())
 }
 
 fn breakdown(keys: &[&str]) -> BTreeMap<String, Tally> {

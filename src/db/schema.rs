@@ -153,6 +153,7 @@ diesel::table! {
         commune_code -> Nullable<Text>,
         before -> Nullable<Jsonb>,
         after -> Nullable<Jsonb>,
+        import_id -> Nullable<Uuid>,
     }
 }
 
@@ -378,6 +379,37 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    imports (id) {
+        id -> Uuid,
+        actor_id -> Nullable<Uuid>,
+        actor_username -> Text,
+        unit_code -> Nullable<Text>,
+        province_code -> Nullable<Text>,
+        file_name -> Text,
+        sha256 -> Text,
+        size_bytes -> Int8,
+        dry_run -> Bool,
+        result -> Text,
+        counts -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    import_rows (import_id, seq) {
+        import_id -> Uuid,
+        seq -> Int4,
+        sheet -> Text,
+        row_number -> Int4,
+        entity -> Text,
+        outcome -> Text,
+        record_id -> Nullable<Int8>,
+        label -> Text,
+        errors -> Jsonb,
+    }
+}
+
 diesel::joinable!(auth_sessions -> users (user_id));
 diesel::joinable!(members -> teams (team_id));
 diesel::joinable!(refresh_tokens -> auth_sessions (session_id));
@@ -406,4 +438,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     indicator_targets,
     reporting_settings,
     activation_codes,
+    imports,
+    import_rows,
 );

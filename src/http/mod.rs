@@ -9,6 +9,7 @@ pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod imports;
 pub mod indicators;
 pub mod logs;
 pub mod me;
@@ -31,7 +32,7 @@ use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{AppExt, UtoipaApp};
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -59,6 +60,7 @@ use crate::error::AppError;
         (name = "sync", description = "Offline-safe mobile sync"),
         (name = "reports", description = "Monthly reports, their approval and exports"),
         (name = "indicators", description = "Programme indicators: catalogue, denominators, monthly values and targets"),
+        (name = "imports", description = "Bulk import of registers from spreadsheets"),
     )
 )]
 pub struct ApiDoc;
@@ -230,6 +232,11 @@ where
         .service(discipline::settings)
         .service(discipline::put_settings)
         .service(discipline::inactive)
+        .service(imports::template)
+        .service(imports::create)
+        .service(imports::list)
+        .service(imports::get)
+        .service(imports::row_report)
 }
 
 /// The OpenAPI document of every registered route.
@@ -307,7 +314,7 @@ async fn route_not_found(
             allow: allow.to_string(),
         }),
         None => Err(AppError::NotFound {
-            code: "route_not_found",
+            code: ErrorCode::RouteNotFound,
             detail: "no route matches this path".into(),
         }),
     }

@@ -312,7 +312,7 @@ fn upsert<T: Entry>(
         }
         None if expected.is_some() => {
             return Err(AppError::PreconditionFailed {
-                code: "version_mismatch",
+                code: crate::error::ErrorCode::VersionMismatch,
                 detail: format!("there is no such {} yet", T::ENTITY),
             })
         }
@@ -362,7 +362,7 @@ fn check_year(year: i32) -> AppResult<()> {
 /// December. Earlier approved months never change whatever happens: their figures are frozen.
 pub fn year_locked_error(year: i32) -> AppError {
     AppError::Conflict {
-        code: "year_locked",
+        code: crate::error::ErrorCode::YearLocked,
         detail: format!(
             "the report for December {year} is approved, which closes {year}: its denominators cannot change until a province officer reopens it"
         ),

@@ -13,6 +13,7 @@ mod faults;
 mod fieldwork;
 mod health;
 mod helpers;
+mod imports;
 mod indicators;
 mod input;
 mod journey;

@@ -331,6 +331,26 @@ const ROUTES: &[Route] = &[
     route!("post", "/api/v1/auth/activate"),
     // Needs the account's live code; its scope is tested in `activation.rs`.
     route!("get", "/api/v1/users/{id}/activation-qr"),
+    // A multipart upload and the records it makes: scoped in `imports.rs`.
+    route!("post", "/api/v1/imports"),
+    route!("get", "/api/v1/imports/{id}"),
+    route!("get", "/api/v1/imports/{id}/report"),
+    route!(
+        "get",
+        "/api/v1/imports",
+        |_, _, _| (Method::GET, "/api/v1/imports".into(), None),
+        officers_only
+    ),
+    route!(
+        "get",
+        "/api/v1/imports/template",
+        |_, _, _| (
+            Method::GET,
+            "/api/v1/imports/template?kind=teams".into(),
+            None
+        ),
+        officers_only
+    ),
     route!("put", "/api/v1/me/password"),
     route!(
         "get",

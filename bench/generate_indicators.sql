@@ -1,12 +1,19 @@
 -- Programme indicators for the benchmark (issue 14), on top of the national synthetic set:
--- the 2026 denominators of every village, every commune's entered values for each month of
+-- the 2026 denominators of every commune and village, every commune's entered values for each month of
 -- 2026 up to October, the village-level values of October, and a target per province and
 -- commune. Idempotent: rows already there are kept.
+\set ON_ERROR_STOP on
 \timing on
 INSERT INTO denominators (year, commune_code, province_code, village_id, population, adults, households)
 SELECT 2026, v.commune_code, v.province_code, v.id,
-       900 + (v.id % 700), 650 + (v.id % 500), 250 + (v.id % 180)
+       900 + (v.id % 700), (900 + (v.id % 700)) * 3 / 4, 250 + (v.id % 180)
 FROM villages v
+ON CONFLICT DO NOTHING;
+-- Each commune's own figures too (they win over the sum of its villages').
+INSERT INTO denominators (year, commune_code, province_code, population, adults, households)
+SELECT 2026, u.code, u.province_code, 20000 + (hashtext(u.code) & 8191), 15000 + (hashtext(u.code) & 4095),
+       5000 + (hashtext(u.code) & 2047)
+FROM admin_units u WHERE u.level = 'commune' AND u.valid_to IS NULL
 ON CONFLICT DO NOTHING;
 
 -- Commune-level entered indicators, January to October: a value growing month by month.

@@ -574,13 +574,29 @@ pub struct UnitDenominators {
     pub villages_with_team: i64,
 }
 
-const LIVE_VILLAGES: &str = "SELECT v.id, v.commune_code, v.province_code, \
-        coalesce(d.population, v.population)::bigint AS population, d.adults::bigint AS adults, \
-        coalesce(d.households, v.households)::bigint AS households, \
-        EXISTS (SELECT 1 FROM teams t WHERE t.village_id = v.id AND t.status <> 'inactive' \
-                AND t.archived_at IS NULL AND t.dissolved_on IS NULL) AS with_team \
-    FROM villages v LEFT JOIN denominators d ON d.village_id = v.id AND d.year = $1 \
-    WHERE vn_month(v.created_at) <= $2 AND (v.archived_at IS NULL OR vn_month(v.archived_at) >= $2)";
+/// The villages of an area that existed in `month` ($2), with their denominators of the year
+/// ($1) and whether an active team works in them. Every table is filtered by the area first
+/// (`{v}`, `{d}`, `{t}`: the area's filter on villages, denominators and teams), so a province's
+/// report reads its own rows through the province indexes.
+fn live_villages_sql(area: &Area) -> String {
+    format!(
+        "SELECT v.id, v.commune_code, v.province_code, \
+                coalesce(d.population, v.population)::bigint AS population, d.adults::bigint AS adults, \
+                coalesce(d.households, v.households)::bigint AS households, \
+                tw.village_id IS NOT NULL AS with_team \
+         FROM villages v \
+         LEFT JOIN (SELECT dd.village_id, dd.population, dd.adults, dd.households FROM denominators dd \
+                    WHERE {d} AND dd.year = $1 AND dd.village_id IS NOT NULL) d ON d.village_id = v.id \
+         LEFT JOIN (SELECT DISTINCT t.village_id FROM teams t \
+                    WHERE {t} AND t.village_id IS NOT NULL AND t.status <> 'inactive' \
+                      AND t.archived_at IS NULL AND t.dissolved_on IS NULL) tw ON tw.village_id = v.id \
+         WHERE {v} AND vn_month(v.created_at) <= $2 \
+           AND (v.archived_at IS NULL OR vn_month(v.archived_at) >= $2)",
+        v = area_filter(area, "v.province_code", "v.commune_code"),
+        d = area_filter(area, "dd.province_code", "dd.commune_code"),
+        t = area_filter(area, "t.province_code", "t.commune_code"),
+    )
+}
 
 /// Per commune (its own figure when entered, else the sum of its villages'), or per village of
 /// one commune.
@@ -591,19 +607,21 @@ pub fn unit_denominators(
     year: i32,
     month: NaiveDate,
 ) -> QueryResult<Vec<UnitDenominators>> {
+    let villages = live_villages_sql(area);
     let sql = match keyed {
         Keyed::Village => format!(
             "SELECT v.id::text AS key, v.province_code, v.population, v.adults, v.households, \
                     1::bigint AS villages, v.with_team::int::bigint AS villages_with_team \
-             FROM ({LIVE_VILLAGES} AND {filter}) v",
-            filter = area_filter(area, "v.province_code", "v.commune_code"),
+             FROM ({villages}) v"
         ),
         Keyed::Commune => format!(
             "WITH c AS (SELECT v.commune_code, sum(v.population)::bigint AS population, \
                         sum(v.adults)::bigint AS adults, sum(v.households)::bigint AS households, \
                         count(*)::bigint AS villages, \
                         count(*) FILTER (WHERE v.with_team)::bigint AS villages_with_team \
-                 FROM ({LIVE_VILLAGES} AND {vfilter}) v GROUP BY 1) \
+                 FROM ({villages}) v GROUP BY 1), \
+             cd AS (SELECT dd.id, dd.commune_code, dd.population, dd.adults, dd.households \
+                 FROM denominators dd WHERE {dfilter} AND dd.year = $1 AND dd.village_id IS NULL) \
              SELECT u.code AS key, u.province_code, \
                     coalesce(cd.population::bigint, c.population) AS population, \
                     coalesce(cd.adults::bigint, c.adults) AS adults, \
@@ -612,10 +630,10 @@ pub fn unit_denominators(
                     coalesce(c.villages_with_team, 0) AS villages_with_team \
              FROM admin_units u \
              LEFT JOIN c ON c.commune_code = u.code \
-             LEFT JOIN denominators cd ON cd.commune_code = u.code AND cd.village_id IS NULL AND cd.year = $1 \
+             LEFT JOIN cd ON cd.commune_code = u.code \
              WHERE u.level = 'commune' AND u.valid_to IS NULL AND {ufilter} \
                AND (c.commune_code IS NOT NULL OR cd.id IS NOT NULL)",
-            vfilter = area_filter(area, "v.province_code", "v.commune_code"),
+            dfilter = area_filter(area, "dd.province_code", "dd.commune_code"),
             ufilter = area_filter(area, "u.province_code", "u.code"),
         ),
     };

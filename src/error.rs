@@ -696,6 +696,240 @@ pub const CONSTRAINTS: &[(&str, ConstraintProblem)] = &[
     ("report_periods_province_code_fkey", UNKNOWN_UNIT),
     ("report_periods_submitted_by_fkey", GONE),
     ("report_periods_decided_by_fkey", GONE),
+    // Programme indicators (issue 14).
+    (
+        "indicators_pkey",
+        field("code", "taken", "an indicator has this code"),
+    ),
+    (
+        "indicators_code_check",
+        field("code", "invalid_code", "invalid indicator code"),
+    ),
+    (
+        "indicators_name_check",
+        field(
+            "name",
+            "invalid_length",
+            "name must have 1 to 200 characters",
+        ),
+    ),
+    (
+        "indicators_kind_check",
+        field("kind", "invalid_kind", "kind must be count or rate"),
+    ),
+    (
+        "indicators_denominator_check",
+        field("denominator", "invalid_denominator", "unknown denominator"),
+    ),
+    ("indicators_aggregation_check", STATE),
+    (
+        "indicators_source_check",
+        field("source", "invalid_source", "unknown source"),
+    ),
+    (
+        "indicators_level_check",
+        field("level", "invalid_level", "level must be commune or village"),
+    ),
+    (
+        "indicators_category_code_fkey",
+        field("category_code", "unknown_category", "no such category"),
+    ),
+    (
+        "indicators_rate_has_denominator",
+        field(
+            "denominator",
+            "required",
+            "a rate has a denominator, a count none",
+        ),
+    ),
+    ("indicators_aggregation_fits_kind", STATE),
+    (
+        "indicators_logs_have_category",
+        field(
+            "category_code",
+            "required",
+            "an indicator computed from logs names one category",
+        ),
+    ),
+    (
+        "indicators_computed_at_commune",
+        field(
+            "level",
+            "computed_at_commune",
+            "computed indicators are counted per commune",
+        ),
+    ),
+    ("denominators_pkey", CONCURRENT),
+    (
+        "denominators_year_check",
+        field("year", "out_of_range", "year must be from 2024 to 2100"),
+    ),
+    ("denominators_commune_code_fkey", UNKNOWN_UNIT),
+    ("denominators_province_code_fkey", UNKNOWN_UNIT),
+    (
+        "denominators_population_check",
+        field(
+            "population",
+            "out_of_range",
+            "population cannot be negative",
+        ),
+    ),
+    (
+        "denominators_adults_check",
+        field("adults", "out_of_range", "adults cannot be negative"),
+    ),
+    (
+        "denominators_households_check",
+        field(
+            "households",
+            "out_of_range",
+            "households cannot be negative",
+        ),
+    ),
+    (
+        "denominators_source_note_check",
+        field(
+            "source_note",
+            "too_long",
+            "source_note must have at most 500 characters",
+        ),
+    ),
+    (
+        "denominators_village_same_commune_fkey",
+        field(
+            "village_id",
+            "wrong_commune",
+            "the village is not in this commune",
+        ),
+    ),
+    (
+        "denominators_adults_within_population",
+        field(
+            "adults",
+            "exceeds_population",
+            "adults cannot outnumber the population",
+        ),
+    ),
+    ("denominators_unit_year_key", CONCURRENT),
+    ("indicator_values_pkey", CONCURRENT),
+    (
+        "indicator_values_indicator_code_fkey",
+        field("indicator_code", "unknown_indicator", "no such indicator"),
+    ),
+    (
+        "indicator_values_month_check",
+        field("month", "invalid_month", "a month is its first day"),
+    ),
+    ("indicator_values_commune_code_fkey", UNKNOWN_UNIT),
+    ("indicator_values_province_code_fkey", UNKNOWN_UNIT),
+    (
+        "indicator_values_value_check",
+        field("value", "out_of_range", "a value cannot be negative"),
+    ),
+    (
+        "indicator_values_denominator_check",
+        field(
+            "denominator",
+            "out_of_range",
+            "a denominator cannot be negative",
+        ),
+    ),
+    (
+        "indicator_values_source_note_check",
+        field(
+            "source_note",
+            "too_long",
+            "source_note must have at most 500 characters",
+        ),
+    ),
+    (
+        "indicator_values_village_same_commune_fkey",
+        field(
+            "village_id",
+            "wrong_commune",
+            "the village is not in this commune",
+        ),
+    ),
+    (
+        "indicator_values_within_denominator",
+        field(
+            "value",
+            "exceeds_denominator",
+            "the value is above its denominator",
+        ),
+    ),
+    ("indicator_values_unit_month_key", CONCURRENT),
+    ("indicator_targets_pkey", CONCURRENT),
+    (
+        "indicator_targets_indicator_code_fkey",
+        field("indicator_code", "unknown_indicator", "no such indicator"),
+    ),
+    (
+        "indicator_targets_year_check",
+        field("year", "out_of_range", "year must be from 2024 to 2100"),
+    ),
+    (
+        "indicator_targets_month_check",
+        field("month", "invalid_month", "a month is its first day"),
+    ),
+    (
+        "indicator_targets_unit_kind_check",
+        field(
+            "unit_kind",
+            "invalid_unit_kind",
+            "unit_kind must be province, commune, village or team",
+        ),
+    ),
+    (
+        "indicator_targets_unit_key_check",
+        field(
+            "unit_key",
+            "invalid_length",
+            "unit_key must have 1 to 20 characters",
+        ),
+    ),
+    ("indicator_targets_province_code_fkey", UNKNOWN_UNIT),
+    ("indicator_targets_commune_code_fkey", UNKNOWN_UNIT),
+    (
+        "indicator_targets_target_value_check",
+        field(
+            "target_value",
+            "out_of_range",
+            "a target cannot be negative",
+        ),
+    ),
+    (
+        "indicator_targets_target_rate_check",
+        field(
+            "target_percent",
+            "out_of_range",
+            "a rate target is from 0 to 100 (%)",
+        ),
+    ),
+    ("indicator_targets_split_from_fkey", GONE),
+    (
+        "indicator_targets_value_or_rate",
+        field(
+            "target_value",
+            "one_of",
+            "give either target_value or target_percent",
+        ),
+    ),
+    (
+        "indicator_targets_month_in_year",
+        field(
+            "month",
+            "outside_year",
+            "a monthly target's month lies in its year",
+        ),
+    ),
+    ("indicator_targets_unit_key", CONCURRENT),
+    ("reporting_settings_pkey", CONCURRENT),
+    ("reporting_settings_province_code_fkey", UNKNOWN_UNIT),
+    (
+        "reporting_settings_due_day_check",
+        field("due_day", "out_of_range", "due_day must be from 1 to 28"),
+    ),
 ];
 
 /// A partition's copy of a constraint or index carries the partition's name

@@ -17,6 +17,7 @@ pub mod error;
 pub mod fieldwork;
 pub mod http;
 pub mod imports;
+pub mod indicators;
 pub mod input;
 pub mod phone;
 pub mod registry;

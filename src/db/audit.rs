@@ -37,7 +37,7 @@ pub struct AuditEntry {
     pub actor_username: String,
     /// `create`, `update`, `archive`, `restore`, `move`, `password_change` (by the owner).
     pub action: String,
-    /// `village`, `team`, `member`, `user`, `report`; `assistance_log` and `training` (archive, restore).
+    /// `village`, `team`, `member`, `user`, `report`; `assistance_log` (update, archive, restore) and `training` (create, update, archive, restore).
     pub entity: String,
     pub entity_id: String,
     pub province_code: Option<String>,

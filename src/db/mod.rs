@@ -5,6 +5,8 @@ pub mod activation;
 pub mod audit;
 pub mod categories;
 pub mod imports;
+pub mod discipline;
+pub mod indicators;
 pub mod logs;
 pub mod members;
 pub mod months;

@@ -452,6 +452,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: LogInput) -> AppRe
             }
             let new = ctx.new_log(&input, None)?;
             hold_open(c, &[month_key(&new.commune_code, new.occurred_at)])?;
+            super::hold_stint(c, new.member_id, super::vn_day(new.occurred_at))?;
             let inserted = store::insert_new(c, std::slice::from_ref(&new))?;
             let log = existing(c, &scope, input.id)?;
             Ok(if inserted.is_empty() {
@@ -462,6 +463,46 @@ pub async fn create(state: &AppState, caller: &Caller, input: LogInput) -> AppRe
         })
     })
     .await
+}
+
+/// Writes a log's edit to the audit trail, in the edit's transaction. (Creates are not
+/// audited: the log itself keeps who recorded it, when and from which device.)
+pub(crate) fn audit_update(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    before: &AssistanceLog,
+    after: &AssistanceLog,
+) -> AppResult<()> {
+    audit::record(
+        conn,
+        caller,
+        audit::Change {
+            action: "update",
+            entity: "assistance_log",
+            entity_id: after.id.to_string(),
+            province_code: Some(&after.province_code),
+            commune_code: Some(&after.commune_code),
+            before: Some(before),
+            after: Some(after),
+        },
+    )?;
+    Ok(())
+}
+
+/// A log moved to another day is held to the membership of that day ([`super::hold_stint`]).
+pub(crate) fn hold_attribution(
+    conn: &mut PgConnection,
+    current: &AssistanceLog,
+    changes: &LogChanges,
+) -> AppResult<()> {
+    match changes.occurred_at {
+        Some(at) => super::hold_stint(
+            conn,
+            changes.member_id.unwrap_or(current.member_id),
+            super::vn_day(at),
+        ),
+        None => Ok(()),
+    }
 }
 
 pub async fn list(
@@ -501,7 +542,10 @@ pub async fn update(
             crate::registry::check_version("log", current.version, expected)?;
             let changes = ctx.changes(&current, &patch)?;
             hold_open(c, &log_months(&current, &changes))?;
-            Ok(store::update(c, id, &changes)?)
+            hold_attribution(c, &current, &changes)?;
+            let after = store::update(c, id, &changes)?;
+            audit_update(c, &caller, &current, &after)?;
+            Ok(after)
         })
     })
     .await

@@ -39,6 +39,56 @@ pub(crate) fn hold_open(conn: &mut PgConnection, keys: &[MonthKey]) -> AppResult
     }
 }
 
+/// Holds the memberships that field work is attributed to (`member_id`, day of the work)
+/// until the transaction ends, and returns the positions of those that no longer hold the
+/// day: archived, or with dates changed since the work was checked. A change of membership
+/// dates locks the row before it looks for stranded work (`registry::members`), so either
+/// the change waits for this work and then sees it, or this work waits for the change and
+/// is refused here (409 `membership_changed`, see [`membership_changed`]).
+pub(crate) fn hold_stints(
+    conn: &mut PgConnection,
+    uses: &[(i64, NaiveDate)],
+) -> QueryResult<Vec<usize>> {
+    let mut ids: Vec<i64> = uses.iter().map(|(id, _)| *id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let held: std::collections::HashMap<i64, (NaiveDate, Option<NaiveDate>)> =
+        crate::db::members::share_dates(conn, &ids)?
+            .into_iter()
+            .map(|(id, joined, left)| (id, (joined, left)))
+            .collect();
+    Ok(uses
+        .iter()
+        .enumerate()
+        .filter(|(_, (id, day))| {
+            !held
+                .get(id)
+                .is_some_and(|(joined, left)| joined <= day && left.is_none_or(|l| *day <= l))
+        })
+        .map(|(i, _)| i)
+        .collect())
+}
+
+/// The answer for work whose membership changed while it was being recorded.
+pub(crate) fn membership_changed(member_id: i64) -> AppError {
+    AppError::Conflict {
+        code: "membership_changed",
+        detail: format!(
+            "membership {member_id} was changed or archived while this work was being \
+             recorded; send it again"
+        ),
+    }
+}
+
+/// [`hold_stints`] for one write: 409 `membership_changed` when its membership moved.
+pub(crate) fn hold_stint(conn: &mut PgConnection, member_id: i64, day: NaiveDate) -> AppResult<()> {
+    if hold_stints(conn, &[(member_id, day)])?.is_empty() {
+        Ok(())
+    } else {
+        Err(membership_changed(member_id))
+    }
+}
+
 /// One membership (a stint of a person in a team).
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = members, check_for_backend(diesel::pg::Pg))]

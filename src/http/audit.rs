@@ -53,6 +53,7 @@ pub async fn list(
     crate::registry::require_officer(&caller)?;
     let q = query.into_inner();
     let page = PageQuery::new(q.page, q.page_size)?;
+    super::extract::check_window(q.from, q.to)?;
     let filter = AuditFilter {
         entity: q.entity,
         entity_id: q.entity_id,

@@ -333,6 +333,21 @@ impl<T: serde::de::DeserializeOwned> FromRequest for Query<T> {
 
 /// Query parameters that name an instant: an RFC 3339 time (`2026-08-01T00:00:00+07:00`) or a
 /// day (`2026-08-01`, meaning 00:00 of that day in Vietnam time, where the API's months are).
+/// The `from`/`to` window of a list query: `to` (exclusive) may not come before `from`.
+pub fn check_window(
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    to: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<(), AppError> {
+    match (from, to) {
+        (Some(from), Some(to)) if to < from => Err(AppError::field(
+            "to",
+            "invalid_range",
+            "to must not be earlier than from",
+        )),
+        _ => Ok(()),
+    }
+}
+
 pub fn day_or_instant<'de, D>(d: D) -> Result<Option<chrono::DateTime<chrono::Utc>>, D::Error>
 where
     D: serde::Deserializer<'de>,

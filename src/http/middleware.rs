@@ -270,16 +270,21 @@ pub async fn admission(
     let settings = &state.settings;
     // A spreadsheet upload has a limit of its own (`TOSO_MAX_IMPORT_BYTES`) and at least a
     // minute to arrive.
-    let (limit, deadline) = if is_import_upload(&req) {
+    let (limit, deadline, budget) = if is_import_upload(&req) {
         (
             settings.max_import_bytes,
             settings.body_timeout.max(Duration::from_secs(60)),
+            &state.upload_bodies,
         )
     } else {
-        (settings.max_body_bytes, settings.body_timeout)
+        (
+            settings.max_body_bytes,
+            settings.body_timeout,
+            &state.bodies,
+        )
     };
     // Held until the answer is built: the handler holds the body (or what it parsed) till then.
-    let _body_budget = match read_body(&mut req, deadline, limit, &state.bodies).await {
+    let _body_budget = match read_body(&mut req, deadline, limit, budget).await {
         Ok(body) => {
             req.set_payload(Payload::from(body.bytes));
             body.budget

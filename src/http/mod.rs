@@ -3,11 +3,14 @@
 pub mod audit;
 pub mod auth;
 pub mod categories;
+pub mod console;
+pub mod discipline;
 pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod health;
 pub mod imports;
+pub mod indicators;
 pub mod logs;
 pub mod me;
 pub mod members;
@@ -57,6 +60,7 @@ use crate::error::AppError;
         (name = "sync", description = "Offline-safe mobile sync"),
         (name = "reports", description = "Monthly reports, their approval and exports"),
         (name = "imports", description = "Bulk import of registers from spreadsheets"),
+        (name = "indicators", description = "Programme indicators: catalogue, denominators, monthly values and targets"),
     )
 )]
 pub struct ApiDoc;
@@ -219,6 +223,20 @@ where
         .service(imports::list)
         .service(imports::get)
         .service(imports::row_report)
+        .service(indicators::list)
+        .service(indicators::create)
+        .service(indicators::retire)
+        .service(indicators::restore)
+        .service(indicators::list_denominators)
+        .service(indicators::put_denominator)
+        .service(indicators::list_values)
+        .service(indicators::put_value)
+        .service(indicators::list_targets)
+        .service(indicators::put_target)
+        .service(indicators::split_target)
+        .service(discipline::settings)
+        .service(discipline::put_settings)
+        .service(discipline::inactive)
 }
 
 /// The OpenAPI document of every registered route.
@@ -331,6 +349,7 @@ pub fn app(
         .app_data(web::Data::new(api.clone()))
         .route("/api/v1/openapi.json", web::get().to(openapi_json))
         .configure(docs::configure)
+        .configure(console::configure)
         .default_service(web::to(route_not_found))
         .wrap(actix_web::middleware::from_fn(middleware::admission))
         .wrap(actix_web::middleware::Condition::new(

@@ -341,6 +341,14 @@ pub struct CommuneStatus {
     pub commune_name: String,
     #[serde(flatten)]
     pub status: PeriodStatus,
+    /// The report is due by the end of this day (Vietnam time): the province's due day of the
+    /// following month.
+    pub due_on: NaiveDate,
+    /// Reported (submitted, approved or reopened, not returned) by the end of `due_on`; null
+    /// while not reported. A report returned and submitted again counts by its last submission.
+    pub on_time: Option<bool>,
+    /// Not reported and past its due date.
+    pub overdue: bool,
 }
 
 /// Every commune of a province with its report's state for the month (officers).
@@ -363,58 +371,74 @@ pub async fn list(
         }
     }
     db::run_read(&state.reads, move |c| {
-        let communes: Vec<(String, String)> = admin_units::table
-            .filter(admin_units::parent_code.eq(&province))
-            .filter(admin_units::valid_to.is_null())
-            .select((admin_units::code, admin_units::name))
-            .order(admin_units::code.asc())
-            .load(c)?;
-        if communes.is_empty() {
-            return Err(AppError::field(
-                "province",
-                "unknown_unit",
-                "no province has this code",
-            ));
-        }
-        let periods: Vec<Period> = rp::table
-            .filter(rp::province_code.eq(&province))
-            .filter(rp::month.eq(month))
-            .select(Period::as_select())
-            .load(c)?;
-        let active: HashSet<String> = cmt::table
-            .filter(cmt::province_code.eq(&province))
-            .filter(cmt::month.eq(month))
-            .filter(cmt::logs.gt(0))
-            .select(cmt::commune_code)
-            .load::<String>(c)?
-            .into_iter()
-            .collect();
-        Ok(communes
-            .into_iter()
-            .map(|(code, name)| {
-                let status = match periods.iter().find(|p| p.commune_code == code) {
-                    Some(p) => p.status(),
-                    None => PeriodStatus {
-                        status: if active.contains(&code) {
-                            "draft"
-                        } else {
-                            "not_started"
-                        }
-                        .into(),
-                        submitted_by: None,
-                        submitted_at: None,
-                        decided_by: None,
-                        decided_at: None,
-                        reason: None,
-                    },
-                };
-                CommuneStatus {
-                    commune_code: code,
-                    commune_name: name,
-                    status,
-                }
-            })
-            .collect())
+        province_statuses(c, &province, month, Utc::now())
     })
     .await
+}
+
+/// Every commune of a province with its report's state for the month and whether it came in on
+/// time (as of `now`).
+pub fn province_statuses(
+    c: &mut PgConnection,
+    province: &str,
+    month: NaiveDate,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<CommuneStatus>> {
+    let communes: Vec<(String, String)> = admin_units::table
+        .filter(admin_units::parent_code.eq(province))
+        .filter(admin_units::valid_to.is_null())
+        .select((admin_units::code, admin_units::name))
+        .order(admin_units::code.asc())
+        .load(c)?;
+    if communes.is_empty() {
+        return Err(AppError::field(
+            "province",
+            "unknown_unit",
+            "no province has this code",
+        ));
+    }
+    let periods: Vec<Period> = rp::table
+        .filter(rp::province_code.eq(province))
+        .filter(rp::month.eq(month))
+        .select(Period::as_select())
+        .load(c)?;
+    let active: HashSet<String> = cmt::table
+        .filter(cmt::province_code.eq(province))
+        .filter(cmt::month.eq(month))
+        .filter(cmt::logs.gt(0))
+        .select(cmt::commune_code)
+        .load::<String>(c)?
+        .into_iter()
+        .collect();
+    let due_on = super::discipline::due_on(month, crate::db::discipline::due_day(c, province)?);
+    Ok(communes
+        .into_iter()
+        .map(|(code, name)| {
+            let status = match periods.iter().find(|p| p.commune_code == code) {
+                Some(p) => p.status(),
+                None => PeriodStatus {
+                    status: if active.contains(&code) {
+                        "draft"
+                    } else {
+                        "not_started"
+                    }
+                    .into(),
+                    submitted_by: None,
+                    submitted_at: None,
+                    decided_by: None,
+                    decided_at: None,
+                    reason: None,
+                },
+            };
+            let (on_time, overdue) = super::discipline::timeliness(&status, due_on, now);
+            CommuneStatus {
+                commune_code: code,
+                commune_name: name,
+                status,
+                due_on,
+                on_time,
+                overdue,
+            }
+        })
+        .collect())
 }

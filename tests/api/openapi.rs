@@ -75,6 +75,20 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/reports/status"),
     ("post", "/api/v1/sync/push"),
     ("get", "/api/v1/sync/pull"),
+    ("get", "/api/v1/indicators"),
+    ("post", "/api/v1/indicators"),
+    ("post", "/api/v1/indicators/{code}/retire"),
+    ("post", "/api/v1/indicators/{code}/restore"),
+    ("get", "/api/v1/denominators"),
+    ("put", "/api/v1/denominators"),
+    ("get", "/api/v1/indicator-values"),
+    ("put", "/api/v1/indicator-values"),
+    ("get", "/api/v1/indicator-targets"),
+    ("put", "/api/v1/indicator-targets"),
+    ("post", "/api/v1/indicator-targets/{id}/split"),
+    ("get", "/api/v1/reports/settings/{province}"),
+    ("put", "/api/v1/reports/settings/{province}"),
+    ("get", "/api/v1/reports/inactive"),
 ];
 
 fn documented(doc: &Value) -> Vec<(String, String)> {

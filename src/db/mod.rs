@@ -4,8 +4,8 @@
 pub mod activation;
 pub mod audit;
 pub mod categories;
-pub mod imports;
 pub mod discipline;
+pub mod imports;
 pub mod indicators;
 pub mod logs;
 pub mod members;

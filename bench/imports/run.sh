@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CASE=${1:-all}
-BIN=target/release/toso
+BIN=${BIN:-target/release/toso}
 SERVER=${BENCH_SERVER:-postgres://toso:toso@127.0.0.1:5432}
 DB=toso_bench_import
 export PGSSLMODE=disable TOSO_JWT_SECRET=${TOSO_JWT_SECRET:-bench-secret-that-is-at-least-32-bytes}

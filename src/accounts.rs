@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::access::{Caller, Role, Scope};
 use crate::auth::{activation, password};
 use crate::db::{self, audit, members, sessions, teams, units, users};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::state::AppState;
 
 pub struct NewAccount {
@@ -145,7 +145,7 @@ fn require_officer(caller: &Caller) -> AppResult<()> {
 fn check_grant(caller: &Caller, role: Role) -> AppResult<()> {
     if role.rank() > caller.role.rank() {
         return Err(AppError::Forbidden {
-            code: "role_above_own",
+            code: ErrorCode::RoleAboveOwn,
             detail: format!(
                 "a {} cannot grant the role {}",
                 caller.role.as_str(),
@@ -161,13 +161,13 @@ fn check_grant(caller: &Caller, role: Role) -> AppResult<()> {
 fn check_manage(caller_rank: u8, target: Role) -> AppResult<()> {
     if target.rank() > caller_rank {
         return Err(AppError::Forbidden {
-            code: "role_above_own",
+            code: ErrorCode::RoleAboveOwn,
             detail: "you cannot manage an account with a higher role".into(),
         });
     }
     if target.rank() == caller_rank {
         return Err(AppError::Forbidden {
-            code: "peer_account",
+            code: ErrorCode::PeerAccount,
             detail: format!(
                 "only a role above {} may change this account",
                 target.as_str()
@@ -212,7 +212,7 @@ pub(crate) fn follow_move(
     to: &teams::Team,
 ) -> AppResult<()> {
     let conflict = |detail: String| AppError::Conflict {
-        code: "linked_account_elsewhere",
+        code: ErrorCode::LinkedAccountElsewhere,
         detail,
     };
     let in_scope = users::get_in_scope(conn, &caller.scope(), user_id)?.is_some();
@@ -349,7 +349,7 @@ pub fn resolve_unit(
     if let Some(u) = &unit {
         if !scope.contains(&u.code, &u.province_code) {
             return Err(AppError::Forbidden {
-                code: "outside_scope",
+                code: ErrorCode::OutsideScope,
                 detail: format!("unit {} is outside your scope", u.code),
             });
         }
@@ -436,7 +436,7 @@ pub async fn issue_activation(
     require_officer(caller)?;
     if id == caller.user_id {
         return Err(AppError::Forbidden {
-            code: "cannot_change_own_access",
+            code: crate::error::ErrorCode::CannotChangeOwnAccess,
             detail: "you cannot issue an activation code for your own account".into(),
         });
     }
@@ -544,7 +544,7 @@ pub async fn update(
             || patch.password.is_some())
     {
         return Err(AppError::Forbidden {
-            code: "cannot_change_own_access",
+            code: ErrorCode::CannotChangeOwnAccess,
             detail: "you cannot change your own role, unit, team or state; change your own \
                      password with PUT /api/v1/me/password"
                 .into(),
@@ -590,7 +590,7 @@ pub async fn update(
             if let Some(v) = expected_version {
                 if v != current.version {
                     return Err(AppError::PreconditionFailed {
-                        code: "version_mismatch",
+                        code: ErrorCode::VersionMismatch,
                         detail: format!("the user is at version {}, not {v}", current.version),
                     });
                 }

@@ -96,6 +96,9 @@ pub struct Settings {
     pub hash_concurrency: usize,
     /// Logins and password changes that may wait for a hash; beyond, 503 with `Retry-After`.
     pub hash_queue: usize,
+    /// Keep live sessions in memory, kept exact by `LISTEN/NOTIFY` (`TOSO_SESSION_CACHE`,
+    /// default true; false checks every request's session in the database).
+    pub session_cache: bool,
     /// API requests handled at once (their bodies read, their answers built); more wait, for
     /// at most the checkout timeout, before their bodies are read.
     pub max_in_flight: usize,
@@ -250,6 +253,7 @@ impl Settings {
             )?,
             hash_concurrency: number(&get, "TOSO_HASH_CONCURRENCY", default_hashers, 1, 256)?,
             hash_queue: number(&get, "TOSO_HASH_QUEUE", 64, 0, 100_000)?,
+            session_cache: get("TOSO_SESSION_CACHE").is_none() || flag(&get, "TOSO_SESSION_CACHE")?,
             max_in_flight,
             max_in_flight_per_client: number(
                 &get,

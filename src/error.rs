@@ -4,6 +4,9 @@
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Serialize;
 
+mod code;
+pub use code::ErrorCode;
+
 /// One invalid field of a request, as listed in a validation problem.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
@@ -33,20 +36,20 @@ pub enum AppError {
     #[error("validation failed")]
     Validation(Vec<FieldError>),
     #[error("{detail}")]
-    BadRequest { code: &'static str, detail: String },
+    BadRequest { code: ErrorCode, detail: String },
     /// A query string that does not parse: 400 `invalid_query`, one entry per field.
     #[error("invalid query string")]
     InvalidQuery(Vec<FieldError>),
     #[error("{detail}")]
-    Unauthorized { code: &'static str, detail: String },
+    Unauthorized { code: ErrorCode, detail: String },
     #[error("{detail}")]
-    Forbidden { code: &'static str, detail: String },
+    Forbidden { code: ErrorCode, detail: String },
     #[error("{detail}")]
-    NotFound { code: &'static str, detail: String },
+    NotFound { code: ErrorCode, detail: String },
     #[error("{detail}")]
-    Conflict { code: &'static str, detail: String },
+    Conflict { code: ErrorCode, detail: String },
     #[error("{detail}")]
-    PreconditionFailed { code: &'static str, detail: String },
+    PreconditionFailed { code: ErrorCode, detail: String },
     /// The path exists but not with this method; `allow` lists the methods it has.
     #[error("this path does not accept {method}; it accepts {allow}")]
     MethodNotAllowed { method: String, allow: String },
@@ -71,14 +74,14 @@ impl AppError {
 
     pub fn not_found(what: &str) -> Self {
         AppError::NotFound {
-            code: "not_found",
+            code: ErrorCode::NotFound,
             detail: format!("{what} not found"),
         }
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
         AppError::Forbidden {
-            code: "forbidden",
+            code: ErrorCode::Forbidden,
             detail: detail.into(),
         }
     }
@@ -99,7 +102,7 @@ pub enum ConstraintProblem {
     },
     /// The change collides with stored records or with a concurrent change: 409.
     Conflict {
-        code: &'static str,
+        code: ErrorCode,
         detail: &'static str,
     },
 }
@@ -116,25 +119,25 @@ const fn field(
     }
 }
 
-const fn conflict(code: &'static str, detail: &'static str) -> ConstraintProblem {
+const fn conflict(code: ErrorCode, detail: &'static str) -> ConstraintProblem {
     ConstraintProblem::Conflict { code, detail }
 }
 
 /// A row that collides with one stored at the same moment (a key the server makes).
 const CONCURRENT: ConstraintProblem = conflict(
-    "concurrent_change",
+    ErrorCode::ConcurrentChange,
     "a concurrent change wrote the same record; read it again and retry",
 );
 /// A reference the server takes from a stored record that vanished meanwhile.
 const GONE: ConstraintProblem = conflict(
-    "dependent_records",
+    ErrorCode::DependentRecords,
     "the change refers to a record that no longer exists, or one that others depend on",
 );
 const UNKNOWN_UNIT: ConstraintProblem =
     field("unit_code", "unknown_unit", "no such administrative unit");
 /// A value outside the set the server accepts, checked again by the database.
 const STATE: ConstraintProblem = conflict(
-    "invalid_state",
+    ErrorCode::InvalidState,
     "the change would leave the record in a state the database refuses",
 );
 
@@ -148,11 +151,11 @@ pub const CONSTRAINTS: &[(&str, ConstraintProblem)] = &[
     // Administrative units (written by `toso import-units`).
     (
         "admin_levels_pkey",
-        conflict("already_exists", "this level already exists"),
+        conflict(ErrorCode::AlreadyExists, "this level already exists"),
     ),
     (
         "admin_levels_depth_key",
-        conflict("already_exists", "a level has this depth"),
+        conflict(ErrorCode::AlreadyExists, "a level has this depth"),
     ),
     (
         "admin_levels_depth_check",
@@ -160,7 +163,7 @@ pub const CONSTRAINTS: &[(&str, ConstraintProblem)] = &[
     ),
     (
         "admin_units_pkey",
-        conflict("already_exists", "a unit has this code"),
+        conflict(ErrorCode::AlreadyExists, "a unit has this code"),
     ),
     (
         "admin_units_code_check",
@@ -276,7 +279,10 @@ pub const CONSTRAINTS: &[(&str, ConstraintProblem)] = &[
     ("activation_codes_hash_key", CONCURRENT),
     (
         "activation_codes_code_hash_check",
-        conflict("invalid_state", "an activation code hash has 32 bytes"),
+        conflict(
+            crate::error::ErrorCode::InvalidState,
+            "an activation code hash has 32 bytes",
+        ),
     ),
     ("activation_codes_user_id_fkey", GONE),
     // Imports and their per-row reports (written by the server from a parsed file).
@@ -472,11 +478,11 @@ pub const CONSTRAINTS: &[(&str, ConstraintProblem)] = &[
     ),
     (
         "assistance_logs_pkey",
-        conflict("already_exists", "a log has this id"),
+        conflict(ErrorCode::AlreadyExists, "a log has this id"),
     ),
     (
         "log_ids_pkey",
-        conflict("already_exists", "a log has this id"),
+        conflict(ErrorCode::AlreadyExists, "a log has this id"),
     ),
     (
         "assistance_logs_category_code_fkey",
@@ -536,7 +542,7 @@ pub const CONSTRAINTS: &[(&str, ConstraintProblem)] = &[
     ),
     (
         "trainings_pkey",
-        conflict("already_exists", "a training has this id"),
+        conflict(ErrorCode::AlreadyExists, "a training has this id"),
     ),
     (
         "trainings_title_check",
@@ -989,11 +995,11 @@ impl From<DieselError> for AppError {
                 }
                 match kind {
                     DatabaseErrorKind::UniqueViolation => AppError::Conflict {
-                        code: "already_exists",
+                        code: ErrorCode::AlreadyExists,
                         detail: "a record with these values already exists".into(),
                     },
                     DatabaseErrorKind::ForeignKeyViolation => AppError::Conflict {
-                        code: "dependent_records",
+                        code: ErrorCode::DependentRecords,
                         detail: "the change conflicts with records that depend on it".into(),
                     },
                     DatabaseErrorKind::SerializationFailure => {
@@ -1009,7 +1015,7 @@ impl From<DieselError> for AppError {
                     }
                     // Text with a NUL character (PostgreSQL stores none): the client's input.
                     _ if info.message().contains("invalid byte sequence") => AppError::BadRequest {
-                        code: "invalid_text",
+                        code: ErrorCode::InvalidText,
                         detail: "text must be valid UTF-8 without NUL characters".into(),
                     },
                     _ if info

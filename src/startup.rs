@@ -60,6 +60,19 @@ impl Application {
         let head_timeout = settings.body_timeout;
         spawn_housekeeping(pool.clone());
         let state = web::Data::new(AppState::new(settings, pool));
+        if state.settings.session_cache {
+            use secrecy::ExposeSecret;
+            let sessions = std::sync::Arc::downgrade(&state.sessions);
+            state.pool.on_account_change(move |id| {
+                if let Some(s) = sessions.upgrade() {
+                    s.forget(id);
+                }
+            });
+            let db = &state.settings.database;
+            state
+                .sessions
+                .listen(db.url.expose_secret().to_string(), db.checkout_timeout);
+        }
         let server = HttpServer::new(move || crate::http::app(state.clone(), max_body))
             .workers(workers)
             .shutdown_timeout(30)

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 
 use crate::auth::jwt::JwtKeys;
+use crate::auth::live_sessions::LiveSessions;
 use crate::auth::password::Hasher;
 use crate::config::Settings;
 use crate::db::{PgPool, ReadPool};
@@ -15,6 +16,8 @@ pub struct AppState {
     /// Lists and reports: a replica when configured, else the primary.
     pub reads: ReadPool,
     pub keys: JwtKeys,
+    /// Live sessions seen recently, kept exact by `LISTEN/NOTIFY` (`auth::live_sessions`).
+    pub sessions: Arc<LiveSessions>,
     pub hasher: Hasher,
     /// One permit per API request handled at once (`TOSO_MAX_IN_FLIGHT`).
     pub admission: Arc<Semaphore>,
@@ -36,6 +39,7 @@ impl AppState {
             reads: ReadPool::new(&settings.database, pool.clone()),
             pool,
             keys: JwtKeys::new(&settings.jwt),
+            sessions: Arc::new(LiveSessions::off()),
             hasher: Hasher::new(settings.hash_concurrency, settings.hash_queue),
             admission: Arc::new(Semaphore::new(settings.max_in_flight)),
             shares: crate::http::middleware::ClientShares::new(settings.max_in_flight_per_client),

@@ -135,7 +135,7 @@ pub fn issue_in(
 
 fn invalid_code() -> AppError {
     AppError::Unauthorized {
-        code: "invalid_activation_code",
+        code: crate::error::ErrorCode::InvalidActivationCode,
         detail: "the activation code is wrong, expired or already used".into(),
     }
 }
@@ -170,7 +170,7 @@ pub async fn activate(
     let user = user.ok_or_else(invalid_code)?;
     if user.disabled {
         return Err(AppError::Forbidden {
-            code: "account_disabled",
+            code: crate::error::ErrorCode::AccountDisabled,
             detail: "this account is disabled".into(),
         });
     }

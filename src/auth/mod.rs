@@ -3,6 +3,7 @@
 
 pub mod activation;
 pub mod jwt;
+pub mod live_sessions;
 pub mod password;
 pub mod service;
 pub mod throttle;

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::throttle;
 use crate::access::Caller;
 use crate::db::{self, sessions, users};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::state::AppState;
 
 pub struct TokenPair {
@@ -26,14 +26,14 @@ pub struct TokenPair {
 
 fn invalid_credentials() -> AppError {
     AppError::Unauthorized {
-        code: "invalid_credentials",
+        code: ErrorCode::InvalidCredentials,
         detail: "wrong username or password".into(),
     }
 }
 
 fn invalid_refresh() -> AppError {
     AppError::Unauthorized {
-        code: "invalid_refresh_token",
+        code: ErrorCode::InvalidRefreshToken,
         detail: "the refresh token is not valid; log in again".into(),
     }
 }
@@ -137,7 +137,7 @@ pub async fn login(
     let user = user.ok_or_else(invalid_credentials)?;
     if user.disabled {
         return Err(AppError::Forbidden {
-            code: "account_disabled",
+            code: ErrorCode::AccountDisabled,
             detail: "this account is disabled".into(),
         });
     }
@@ -200,7 +200,7 @@ pub async fn refresh(state: &AppState, token: SecretString) -> AppResult<TokenPa
         RefreshOutcome::Reused => {
             tracing::warn!("refresh token reused; the login was revoked");
             Err(AppError::Unauthorized {
-                code: "refresh_token_reused",
+                code: ErrorCode::RefreshTokenReused,
                 detail: "this refresh token was already used; the login has been ended for safety"
                     .into(),
             })

@@ -190,14 +190,7 @@ pub fn list_denominators(
     commune: Option<&str>,
     year: Option<i32>,
 ) -> QueryResult<Vec<Denominator>> {
-    let mut q = den::table.into_boxed();
-    q = match scope {
-        Scope::Country => q,
-        Scope::Province(p) => q.filter(den::province_code.eq(p.clone())),
-        Scope::Commune(c) | Scope::Team { commune: c, .. } => {
-            q.filter(den::commune_code.eq(c.clone()))
-        }
-    };
+    let mut q = denominators_scoped(scope);
     if let Some(c) = commune {
         q = q.filter(den::commune_code.eq(c.to_string()));
     }
@@ -303,14 +296,7 @@ pub fn list_values(
     scope: &Scope,
     f: &ValueFilter,
 ) -> QueryResult<Vec<IndicatorValue>> {
-    let mut q = val::table.into_boxed();
-    q = match scope {
-        Scope::Country => q,
-        Scope::Province(p) => q.filter(val::province_code.eq(p.clone())),
-        Scope::Commune(c) | Scope::Team { commune: c, .. } => {
-            q.filter(val::commune_code.eq(c.clone()))
-        }
-    };
+    let mut q = values_scoped(scope);
     if let Some(c) = &f.commune {
         q = q.filter(val::commune_code.eq(c.clone()));
     }

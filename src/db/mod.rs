@@ -7,6 +7,7 @@ pub mod categories;
 pub mod discipline;
 pub mod imports;
 pub mod indicators;
+pub mod listen;
 pub mod logs;
 pub mod members;
 pub mod months;
@@ -23,7 +24,7 @@ pub mod users;
 pub mod villages;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -51,6 +52,29 @@ pub struct PgPool {
     pool: Pool<ConnectionManager<PgConnection>>,
     gate: Arc<Semaphore>,
     checkout_timeout: Duration,
+    /// Told, after each `run`, of the accounts whose row or sessions it wrote (committed or
+    /// not): the cache of live sessions forgets them at once on this instance, before the
+    /// answer leaves (other instances learn it from `LISTEN/NOTIFY`).
+    on_account_change: Arc<OnceLock<AccountHook>>,
+}
+
+type AccountHook = Box<dyn Fn(uuid::Uuid) + Send + Sync>;
+
+thread_local! {
+    static CHANGED_ACCOUNTS: std::cell::RefCell<Vec<uuid::Uuid>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Called by every write of `users` and `auth_sessions` with the account concerned.
+pub(crate) fn account_changed(id: uuid::Uuid) {
+    CHANGED_ACCOUNTS.with(|c| c.borrow_mut().push(id));
+}
+
+impl PgPool {
+    /// Sets what is told of changed accounts (once; later calls are ignored).
+    pub fn on_account_change(&self, hook: impl Fn(uuid::Uuid) + Send + Sync + 'static) {
+        let _ = self.on_account_change.set(Box::new(hook));
+    }
 }
 
 impl std::ops::Deref for PgPool {
@@ -104,6 +128,7 @@ fn pool_for(url: &str, settings: &DatabaseSettings, checkout_timeout: Duration) 
         pool,
         gate: Arc::new(Semaphore::new(settings.pool_size as usize)),
         checkout_timeout,
+        on_account_change: Arc::new(OnceLock::new()),
     }
 }
 
@@ -183,7 +208,7 @@ where
 }
 
 /// Adds libpq's `connect_timeout` (whole seconds, at least 1) unless the URL sets one.
-fn with_connect_timeout(url: &str, timeout: Duration) -> String {
+pub(crate) fn with_connect_timeout(url: &str, timeout: Duration) -> String {
     if url.contains("connect_timeout=") {
         return url.to_string();
     }
@@ -218,9 +243,14 @@ where
         let _entered = span.enter();
         let _permit = permit;
         let mut conn = pool.get_timeout(left)?;
+        CHANGED_ACCOUNTS.with(|c| c.borrow_mut().clear());
         let result = f(&mut conn);
         if matches!(result, Err(AppError::Unavailable(_))) {
             drop_if_lost(&mut conn);
+        }
+        let changed = CHANGED_ACCOUNTS.with(|c| std::mem::take(&mut *c.borrow_mut()));
+        if let Some(hook) = pool.on_account_change.get() {
+            changed.into_iter().for_each(hook);
         }
         result
     })

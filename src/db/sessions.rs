@@ -76,7 +76,7 @@ pub fn mark_used(conn: &mut PgConnection, token_hash: &[u8]) -> QueryResult<()> 
 }
 
 pub fn revoke(conn: &mut PgConnection, session_id: Uuid, reason: &str) -> QueryResult<()> {
-    diesel::update(
+    let accounts: Vec<Uuid> = diesel::update(
         auth_sessions::table
             .find(session_id)
             .filter(auth_sessions::revoked_at.is_null()),
@@ -85,8 +85,10 @@ pub fn revoke(conn: &mut PgConnection, session_id: Uuid, reason: &str) -> QueryR
         auth_sessions::revoked_at.eq(diesel::dsl::now),
         auth_sessions::revoked_reason.eq(reason),
     ))
-    .execute(conn)
-    .map(|_| ())
+    .returning(auth_sessions::user_id)
+    .get_results(conn)?;
+    accounts.into_iter().for_each(super::account_changed);
+    Ok(())
 }
 
 /// Revokes every live session of a user except `keep`; returns how many were revoked.
@@ -96,6 +98,7 @@ pub fn revoke_all_for_user(
     keep: Option<Uuid>,
     reason: &str,
 ) -> QueryResult<usize> {
+    super::account_changed(user_id);
     let keep = keep.unwrap_or(Uuid::nil());
     diesel::update(
         auth_sessions::table
@@ -110,12 +113,13 @@ pub fn revoke_all_for_user(
     .execute(conn)
 }
 
-/// The user behind a live session: not revoked, not expired, account enabled.
+/// The user behind a live session (not revoked, not expired, account enabled), and when the
+/// session expires.
 pub fn live_session_user(
     conn: &mut PgConnection,
     session_id: Uuid,
     user_id: Uuid,
-) -> QueryResult<Option<UserRow>> {
+) -> QueryResult<Option<(UserRow, DateTime<Utc>)>> {
     auth_sessions::table
         .inner_join(users::table)
         .filter(auth_sessions::id.eq(session_id))
@@ -123,7 +127,7 @@ pub fn live_session_user(
         .filter(auth_sessions::revoked_at.is_null())
         .filter(auth_sessions::expires_at.gt(diesel::dsl::now))
         .filter(users::disabled.eq(false))
-        .select(UserRow::as_select())
+        .select((UserRow::as_select(), auth_sessions::expires_at))
         .first(conn)
         .optional()
 }

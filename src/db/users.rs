@@ -185,6 +185,7 @@ pub fn update(
     id: Uuid,
     changes: &UserChanges,
 ) -> QueryResult<Option<UserRow>> {
+    super::account_changed(id);
     diesel::update(users::table.find(id))
         .set((
             changes,

@@ -13,7 +13,7 @@ use crate::db::logs::{self as store, AssistanceLog, LogChanges, LogFilter, LogSc
 use crate::db::months::MonthKey;
 use crate::db::schema::{assistance_categories as cat, members, villages};
 use crate::db::{self, audit, Page};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::registry::Sex;
 use crate::state::AppState;
 
@@ -261,7 +261,7 @@ impl LogContext {
         let Some(named) = self.stint(named).filter(|s| self.may_log_for_person(s)) else {
             return Err(if self.caller.role == Role::TeamMember {
                 AppError::Forbidden {
-                    code: "own_logs_only",
+                    code: ErrorCode::OwnLogsOnly,
                     detail: "a team member records logs only as itself".into(),
                 }
             } else {
@@ -331,7 +331,7 @@ impl LogContext {
             .filter(|s| self.may_log_for(s))
         else {
             return Err(AppError::Forbidden {
-                code: "own_logs_only",
+                code: ErrorCode::OwnLogsOnly,
                 detail: "you can edit only logs of your own (or, as leader, your team's members)"
                     .into(),
             });
@@ -399,7 +399,7 @@ impl LogContext {
         match self.stint(current.member_id) {
             Some(s) if self.may_log_for(s) => Ok(()),
             _ => Err(AppError::Forbidden {
-                code: "own_logs_only",
+                code: ErrorCode::OwnLogsOnly,
                 detail:
                     "you can archive only logs of your own (or, as leader, your team's members)"
                         .into(),
@@ -429,7 +429,7 @@ pub enum Created {
 
 fn id_conflict() -> AppError {
     AppError::Conflict {
-        code: "id_conflict",
+        code: ErrorCode::IdConflict,
         detail: "another record already uses this id".into(),
     }
 }

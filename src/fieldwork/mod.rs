@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::db::months::{self, MonthKey};
 use crate::db::schema::members;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 
 /// The commune-month a record dated `at` counts in.
 pub(crate) fn month_key(commune: &str, at: DateTime<Utc>) -> MonthKey {
@@ -72,7 +72,7 @@ pub(crate) fn hold_stints(
 /// The answer for work whose membership changed while it was being recorded.
 pub(crate) fn membership_changed(member_id: i64) -> AppError {
     AppError::Conflict {
-        code: "membership_changed",
+        code: crate::error::ErrorCode::MembershipChanged,
         detail: format!(
             "membership {member_id} was changed or archived while this work was being \
              recorded; send it again"
@@ -157,8 +157,8 @@ pub(crate) fn stint_on<'a>(
 pub(crate) fn archived_error(what: &'static str, at: DateTime<Utc>) -> AppError {
     AppError::Conflict {
         code: match what {
-            "training" => "training_archived",
-            _ => "log_archived",
+            "training" => ErrorCode::TrainingArchived,
+            _ => ErrorCode::LogArchived,
         },
         detail: format!(
             "the {what} was archived at {}; restore it before changing it",

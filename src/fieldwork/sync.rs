@@ -20,7 +20,7 @@ use crate::db::logs::{self as store, AssistanceLog, NewLog};
 use crate::db::sync::{self as feed, Position, Window};
 use crate::db::trainings::{self, Attendance, Training};
 use crate::db::{self, categories::Category, members::Member, teams::Team, villages::Village};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::state::AppState;
 
 pub const MAX_BATCH: usize = 500;
@@ -168,7 +168,7 @@ pub async fn push(
                     *index,
                     Some(id),
                     problem_of(&AppError::Conflict {
-                        code: "id_conflict",
+                        code: ErrorCode::IdConflict,
                         detail: "another record already uses this id".into(),
                     }),
                 )),
@@ -212,7 +212,7 @@ pub async fn push(
                 Err(e) => {
                     let mut r = ItemResult::rejected(*index, Some(*id), problem_of(&e));
                     // An archived log comes back with its state, as a conflict would.
-                    if e.code() == "log_archived" {
+                    if e.code() == ErrorCode::LogArchived {
                         r.current = stored.as_ref().map(json);
                     }
                     r
@@ -369,7 +369,7 @@ pub fn encode_cursor(p: Position, scope: &str) -> String {
 /// The position of a cursor, and the scope it was given for (none in older cursors).
 pub fn decode_cursor(cursor: &str) -> AppResult<(Position, Option<String>)> {
     let bad = || AppError::BadRequest {
-        code: "invalid_cursor",
+        code: ErrorCode::InvalidCursor,
         detail: "the cursor is not one this server gave".into(),
     };
     let text = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor.trim()).map_err(|_| bad())?)
@@ -584,7 +584,7 @@ mod tests {
         matches!(
             decode_cursor(cursor),
             Err(AppError::BadRequest {
-                code: "invalid_cursor",
+                code: ErrorCode::InvalidCursor,
                 ..
             })
         )

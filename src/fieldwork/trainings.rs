@@ -12,7 +12,7 @@ use crate::db::trainings::{
     self as store, Attendance, NewAttendance, NewTraining, Training, TrainingFields, TrainingFilter,
 };
 use crate::db::{self, audit, Page};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::state::AppState;
 
 text_enum!(TrainingKind { MemberTraining => "member_training", CitizenClass => "citizen_class" });
@@ -281,7 +281,7 @@ pub async fn create(
             let scope = caller.scope();
             if store::get_any(c, id)?.is_some() {
                 let stored = store::get(c, &scope, id)?.ok_or_else(|| AppError::Conflict {
-                    code: "id_conflict",
+                    code: ErrorCode::IdConflict,
                     detail: "another record already uses this id".into(),
                 })?;
                 return Ok((stored, false));
@@ -289,7 +289,7 @@ pub async fn create(
             let unit = match caller.role {
                 Role::TeamLeader if caller.unit_code.as_deref() != Some(commune.as_str()) => {
                     return Err(AppError::Forbidden {
-                        code: "outside_scope",
+                        code: ErrorCode::OutsideScope,
                         detail: "a team leader records trainings in its own commune".into(),
                     })
                 }
@@ -478,13 +478,13 @@ pub async fn attendance(state: &AppState, caller: &Caller, id: Uuid) -> AppResul
 fn check_attendable(training: &Training) -> AppResult<()> {
     if training.kind != TrainingKind::MemberTraining.as_str() {
         return Err(AppError::Conflict {
-            code: "not_member_training",
+            code: ErrorCode::NotMemberTraining,
             detail: "attendance is kept for member trainings only".into(),
         });
     }
     if training.archived_at.is_some() {
         return Err(AppError::Conflict {
-            code: "training_archived",
+            code: ErrorCode::TrainingArchived,
             detail: "the training is archived".into(),
         });
     }

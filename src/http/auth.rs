@@ -137,7 +137,7 @@ fn token_answer(state: &AppState, pair: service::TokenPair, console: bool) -> Ht
 
 fn csrf_refused(detail: &str) -> AppError {
     AppError::Forbidden {
-        code: "csrf_check_failed",
+        code: crate::error::ErrorCode::CsrfCheckFailed,
         detail: detail.into(),
     }
 }
@@ -148,7 +148,7 @@ fn csrf_refused(detail: &str) -> AppError {
 fn console_refresh_token(req: &HttpRequest) -> Result<SecretString, AppError> {
     let Some(cookie) = req.cookie(REFRESH_COOKIE) else {
         return Err(AppError::Unauthorized {
-            code: "invalid_refresh_token",
+            code: crate::error::ErrorCode::InvalidRefreshToken,
             detail: "no refresh token: send `refresh_token`, or log in to the console".into(),
         });
     };
@@ -167,9 +167,21 @@ fn console_refresh_token(req: &HttpRequest) -> Result<SecretString, AppError> {
     Ok(SecretString::from(cookie.value().to_string()))
 }
 
-/// An optional JSON body: a request without `Content-Type` and without a body reads as none;
-/// anything else is read and validated as [`ValidJson`] (its errors are the answer).
+/// An optional JSON body: a request without `Content-Type` and without a body, or with the
+/// body `null`, reads as none; anything else is read and validated as [`ValidJson`] (its
+/// errors are the answer).
 pub struct OptionalJson<T>(pub Option<T>);
+
+/// `null` or a `T`, validated when present.
+#[derive(Deserialize)]
+#[serde(transparent)]
+struct Nullable<T>(Option<T>);
+
+impl<T: Validate> Validate for Nullable<T> {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        self.0.as_ref().map_or(Ok(()), Validate::validate)
+    }
+}
 
 impl<T> FromRequest for OptionalJson<T>
 where
@@ -190,8 +202,8 @@ where
         if empty {
             return Box::pin(ready(Ok(OptionalJson(None))));
         }
-        let body = ValidJson::<T>::from_request(req, payload);
-        Box::pin(async move { Ok(OptionalJson(Some(body.await?.0))) })
+        let body = ValidJson::<Nullable<T>>::from_request(req, payload);
+        Box::pin(async move { Ok(OptionalJson(body.await?.0 .0)) })
     }
 }
 

@@ -39,7 +39,7 @@ async fn asset(name: web::Path<String>) -> Result<HttpResponse, AppError> {
     match ASSETS.iter().find(|(n, _, _)| *n == name.as_str()) {
         Some((_, content_type, body)) => Ok(answer(content_type, "no-cache", body)),
         None => Err(AppError::NotFound {
-            code: "route_not_found",
+            code: crate::error::ErrorCode::RouteNotFound,
             detail: "no route matches this path".into(),
         }),
     }

@@ -10,11 +10,12 @@ use actix_web::{web, FromRequest, HttpRequest};
 
 use crate::access::{Caller, Role};
 use crate::auth::jwt::TokenError;
+use crate::auth::live_sessions::Lookup;
 use crate::db;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
 
-fn unauthorized(code: &'static str, detail: &str) -> AppError {
+fn unauthorized(code: ErrorCode, detail: &str) -> AppError {
     AppError::Unauthorized {
         code,
         detail: detail.to_string(),
@@ -22,13 +23,18 @@ fn unauthorized(code: &'static str, detail: &str) -> AppError {
 }
 
 pub(crate) fn bearer(req: &HttpRequest) -> Result<String, AppError> {
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or_else(|| unauthorized("missing_token", "this route needs a bearer access token"))?;
-    let value = value
-        .to_str()
-        .map_err(|_| unauthorized("invalid_token", "the Authorization header is not readable"))?;
+    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
+        unauthorized(
+            ErrorCode::MissingToken,
+            "this route needs a bearer access token",
+        )
+    })?;
+    let value = value.to_str().map_err(|_| {
+        unauthorized(
+            ErrorCode::InvalidToken,
+            "the Authorization header is not readable",
+        )
+    })?;
     match value.split_once(' ') {
         Some((scheme, token))
             if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
@@ -36,14 +42,16 @@ pub(crate) fn bearer(req: &HttpRequest) -> Result<String, AppError> {
             Ok(token.trim().to_string())
         }
         _ => Err(unauthorized(
-            "invalid_token",
+            ErrorCode::InvalidToken,
             "the Authorization header must be `Bearer <token>`",
         )),
     }
 }
 
 /// The caller behind a valid access token whose session is live and whose account is enabled.
-/// Role and scope come from the database, so a change takes effect at the next request. An
+/// Role and scope come from the database (or from the cache of live sessions that every
+/// instance empties of an account when it changes, `auth::live_sessions`), so a change takes
+/// effect at the next request. An
 /// account whose password was set by someone else gets 403 `password_change_required` until
 /// its owner changes it (`AuthPendingPasswordChange` lets the few routes that allow it in).
 pub struct Auth(pub Caller);
@@ -60,18 +68,29 @@ fn authenticate(req: &HttpRequest) -> CallerFuture {
     Box::pin(async move {
         let state = state.ok_or_else(|| AppError::internal("application state is missing"))?;
         let claims = state.keys.verify(&token?).map_err(|e| match e {
-            TokenError::Expired => unauthorized("token_expired", "the access token has expired"),
-            _ => unauthorized("invalid_token", "the access token is not valid"),
+            TokenError::Expired => {
+                unauthorized(ErrorCode::TokenExpired, "the access token has expired")
+            }
+            _ => unauthorized(ErrorCode::InvalidToken, "the access token is not valid"),
         })?;
         let (sid, sub) = (claims.sid, claims.sub);
-        let user = db::run(&state.pool, move |conn| {
+        let ticket = match state.sessions.lookup(sid, sub) {
+            Lookup::Hit(caller) => return Ok(caller),
+            Lookup::Miss(ticket) => ticket,
+        };
+        let (user, expires_at) = db::run(&state.pool, move |conn| {
             Ok(db::sessions::live_session_user(conn, sid, sub)?)
         })
         .await?
-        .ok_or_else(|| unauthorized("session_revoked", "this login has ended; log in again"))?;
+        .ok_or_else(|| {
+            unauthorized(
+                ErrorCode::SessionRevoked,
+                "this login has ended; log in again",
+            )
+        })?;
         let role = Role::parse(&user.role)
             .ok_or_else(|| AppError::internal("unknown role in database"))?;
-        Ok(Caller {
+        let caller = Caller {
             user_id: user.id,
             session_id: sid,
             username: user.username,
@@ -80,7 +99,11 @@ fn authenticate(req: &HttpRequest) -> CallerFuture {
             province_code: user.province_code,
             team_id: user.team_id,
             must_change_password: user.must_change_password,
-        })
+        };
+        if let Some(ticket) = ticket {
+            state.sessions.remember(ticket, &caller, expires_at);
+        }
+        Ok(caller)
     })
 }
 
@@ -94,7 +117,7 @@ impl FromRequest for Auth {
             let caller = caller.await?;
             if caller.must_change_password {
                 return Err(AppError::Forbidden {
-                    code: "password_change_required",
+                    code: ErrorCode::PasswordChangeRequired,
                     detail: "your password was set by someone else: change it with \
                              PUT /api/v1/me/password first"
                         .into(),
@@ -160,7 +183,7 @@ pub fn if_match_version(req: &HttpRequest) -> Result<Option<i32>, AppError> {
         return Ok(None);
     };
     let bad = || AppError::BadRequest {
-        code: "invalid_if_match",
+        code: ErrorCode::InvalidIfMatch,
         detail: "If-Match must be an ETag of this API, e.g. \"3\", or *".into(),
     };
     let text = value.to_str().map_err(|_| bad())?.trim();

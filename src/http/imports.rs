@@ -147,14 +147,14 @@ async fn file_of(
         .to_ascii_lowercase();
     if !content_type.starts_with("multipart/form-data") {
         return Err(AppError::BadRequest {
-            code: "unsupported_media_type",
+            code: crate::error::ErrorCode::UnsupportedMediaType,
             detail: "send the file as multipart/form-data, in a part named `file`".into(),
         });
     }
     let mut form = actix_multipart::Multipart::new(req.headers(), payload);
     while let Some(field) = form.next().await {
         let mut field = field.map_err(|e| AppError::BadRequest {
-            code: "malformed_multipart",
+            code: crate::error::ErrorCode::MalformedMultipart,
             detail: format!("the multipart body could not be read: {e}"),
         })?;
         let disposition = field.content_disposition().cloned();
@@ -170,7 +170,7 @@ async fn file_of(
         let mut bytes = web::BytesMut::new();
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(|e| AppError::BadRequest {
-                code: "malformed_multipart",
+                code: crate::error::ErrorCode::MalformedMultipart,
                 detail: format!("the multipart body could not be read: {e}"),
             })?;
             bytes.extend_from_slice(&chunk);
@@ -228,7 +228,7 @@ pub async fn create(
             let errors = outcome.counts.errors;
             let problem = super::error::Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "import_rejected",
+                crate::error::ErrorCode::ImportRejected,
                 format!("{errors} row(s) have errors; nothing was written. See import.rows."),
             );
             let mut body = serde_json::to_value(&problem).map_err(AppError::internal)?;

@@ -46,6 +46,16 @@ fn plan_month(field: &str, text: &str) -> Result<NaiveDate, AppError> {
         })
 }
 
+/// 201 for a new entry, 200 for a changed one, with its version as `ETag`.
+fn stored<T: serde::Serialize>(row: &T, version: i32, created: bool) -> HttpResponse {
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    versioned(status, version, row)
+}
+
 const IF_MATCH_DOC: &str =
     "The ETag of the version being changed (a stale one gets 412); absent to create";
 
@@ -271,12 +281,7 @@ pub async fn put_denominator(
         expected,
     )
     .await?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok(versioned(status, saved.version, &saved))
+    Ok(stored(&saved, saved.version, created))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -382,12 +387,7 @@ pub async fn put_value(
         expected,
     )
     .await?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok(versioned(status, saved.version, &saved))
+    Ok(stored(&saved, saved.version, created))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -493,12 +493,7 @@ pub async fn put_target(
         expected,
     )
     .await?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok(versioned(status, saved.version, &saved))
+    Ok(stored(&saved, saved.version, created))
 }
 
 #[derive(Deserialize, serde::Serialize, ToSchema)]

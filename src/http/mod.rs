@@ -32,7 +32,7 @@ use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{AppExt, UtoipaApp};
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -59,8 +59,8 @@ use crate::error::AppError;
         (name = "trainings", description = "Trainings of members and classes for citizens"),
         (name = "sync", description = "Offline-safe mobile sync"),
         (name = "reports", description = "Monthly reports, their approval and exports"),
-        (name = "imports", description = "Bulk import of registers from spreadsheets"),
         (name = "indicators", description = "Programme indicators: catalogue, denominators, monthly values and targets"),
+        (name = "imports", description = "Bulk import of registers from spreadsheets"),
     )
 )]
 pub struct ApiDoc;
@@ -218,11 +218,6 @@ where
         .service(reports::statuses)
         .service(sync::push)
         .service(sync::pull)
-        .service(imports::template)
-        .service(imports::create)
-        .service(imports::list)
-        .service(imports::get)
-        .service(imports::row_report)
         .service(indicators::list)
         .service(indicators::create)
         .service(indicators::retire)
@@ -237,6 +232,11 @@ where
         .service(discipline::settings)
         .service(discipline::put_settings)
         .service(discipline::inactive)
+        .service(imports::template)
+        .service(imports::create)
+        .service(imports::list)
+        .service(imports::get)
+        .service(imports::row_report)
 }
 
 /// The OpenAPI document of every registered route.
@@ -314,7 +314,7 @@ async fn route_not_found(
             allow: allow.to_string(),
         }),
         None => Err(AppError::NotFound {
-            code: "route_not_found",
+            code: ErrorCode::RouteNotFound,
             detail: "no route matches this path".into(),
         }),
     }

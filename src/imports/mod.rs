@@ -104,7 +104,7 @@ pub fn target(conn: &mut PgConnection, actor: &Actor, unit: Option<&str>) -> App
         })?;
     if !actor.scope.contains(&unit.code, &unit.province_code) {
         return Err(AppError::Forbidden {
-            code: "outside_scope",
+            code: crate::error::ErrorCode::OutsideScope,
             detail: format!("unit {} is outside your scope", unit.code),
         });
     }

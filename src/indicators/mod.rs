@@ -237,6 +237,110 @@ fn village_of(c: &mut PgConnection, commune: &str, id: i64) -> AppResult<()> {
     Ok(())
 }
 
+/// A versioned record of this module, as its upsert and its audit entry need it.
+trait Entry: Serialize {
+    const ENTITY: &'static str;
+    fn id(&self) -> i64;
+    fn version(&self) -> i32;
+    fn province_code(&self) -> &str;
+    fn commune_code(&self) -> Option<&str>;
+}
+
+impl Entry for Denominator {
+    const ENTITY: &'static str = "denominator";
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn version(&self) -> i32 {
+        self.version
+    }
+    fn province_code(&self) -> &str {
+        &self.province_code
+    }
+    fn commune_code(&self) -> Option<&str> {
+        Some(&self.commune_code)
+    }
+}
+
+impl Entry for IndicatorValue {
+    const ENTITY: &'static str = "indicator_value";
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn version(&self) -> i32 {
+        self.version
+    }
+    fn province_code(&self) -> &str {
+        &self.province_code
+    }
+    fn commune_code(&self) -> Option<&str> {
+        Some(&self.commune_code)
+    }
+}
+
+impl Entry for Target {
+    const ENTITY: &'static str = "indicator_target";
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn version(&self) -> i32 {
+        self.version
+    }
+    fn province_code(&self) -> &str {
+        &self.province_code
+    }
+    fn commune_code(&self) -> Option<&str> {
+        self.commune_code.as_deref()
+    }
+}
+
+/// Updates the `current` entry (at the version `expected`, if given) or inserts a new one (412
+/// when a version was expected of an entry that does not exist), and audits the change.
+/// Answers the entry and whether it was created.
+fn upsert<T: Entry>(
+    c: &mut PgConnection,
+    caller: &Caller,
+    current: Option<T>,
+    expected: Option<i32>,
+    update: impl FnOnce(&mut PgConnection, i64) -> QueryResult<T>,
+    insert: impl FnOnce(&mut PgConnection) -> QueryResult<T>,
+) -> AppResult<(T, bool)> {
+    let (saved, created) = match &current {
+        Some(cur) => {
+            check_version(T::ENTITY, cur.version(), expected)?;
+            (update(c, cur.id())?, false)
+        }
+        None if expected.is_some() => {
+            return Err(AppError::PreconditionFailed {
+                code: crate::error::ErrorCode::VersionMismatch,
+                detail: format!("there is no such {} yet", T::ENTITY),
+            })
+        }
+        None => (insert(c)?, true),
+    };
+    audit::record(
+        c,
+        caller,
+        audit::Change {
+            action: if created { "create" } else { "update" },
+            entity: T::ENTITY,
+            entity_id: saved.id().to_string(),
+            province_code: Some(saved.province_code()),
+            commune_code: saved.commune_code(),
+            before: current.as_ref(),
+            after: Some(&saved),
+        },
+    )?;
+    Ok((saved, created))
+}
+
+/// A note trimmed, empty as none.
+fn note(text: &Option<String>) -> Option<String> {
+    text.as_ref()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
 fn first_of(year: i32, month: u32) -> AppResult<NaiveDate> {
     NaiveDate::from_ymd_opt(year, month, 1).ok_or_else(|| AppError::internal("no such month"))
 }
@@ -258,7 +362,7 @@ fn check_year(year: i32) -> AppResult<()> {
 /// December. Earlier approved months never change whatever happens: their figures are frozen.
 pub fn year_locked_error(year: i32) -> AppError {
     AppError::Conflict {
-        code: "year_locked",
+        code: crate::error::ErrorCode::YearLocked,
         detail: format!(
             "the report for December {year} is approved, which closes {year}: its denominators cannot change until a province officer reopens it"
         ),
@@ -307,41 +411,18 @@ pub async fn put_denominator(
                 population: input.population,
                 adults: input.adults,
                 households: input.households,
-                source_note: input
-                    .source_note
-                    .as_ref()
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty()),
+                source_note: note(&input.source_note),
             };
             let current =
                 rows::denominator_for_update(c, &unit.code, input.village_id, input.year)?;
-            let (saved, created) = match &current {
-                Some(cur) => {
-                    check_version("denominator", cur.version, expected)?;
-                    (rows::update_denominator(c, cur.id, &fields)?, false)
-                }
-                None if expected.is_some() => {
-                    return Err(AppError::PreconditionFailed {
-                        code: "version_mismatch",
-                        detail: "there is no entry yet for this unit and year".into(),
-                    })
-                }
-                None => (rows::insert_denominator(c, &fields)?, true),
-            };
-            audit::record(
+            upsert(
                 c,
                 &caller,
-                audit::Change {
-                    action: if created { "create" } else { "update" },
-                    entity: "denominator",
-                    entity_id: saved.id.to_string(),
-                    province_code: Some(&saved.province_code),
-                    commune_code: Some(&saved.commune_code),
-                    before: current.as_ref(),
-                    after: Some(&saved),
-                },
-            )?;
-            Ok((saved, created))
+                current,
+                expected,
+                |c, id| rows::update_denominator(c, id, &fields),
+                |c| rows::insert_denominator(c, &fields),
+            )
         })
     })
     .await
@@ -520,11 +601,7 @@ pub async fn put_value(
                 village_id: input.village_id,
                 value: input.value,
                 denominator: input.denominator,
-                source_note: input
-                    .source_note
-                    .as_ref()
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty()),
+                source_note: note(&input.source_note),
             };
             let current = rows::value_for_update(
                 c,
@@ -533,33 +610,14 @@ pub async fn put_value(
                 input.village_id,
                 input.month,
             )?;
-            let (saved, created) = match &current {
-                Some(cur) => {
-                    check_version("value", cur.version, expected)?;
-                    (rows::update_value(c, cur.id, &fields)?, false)
-                }
-                None if expected.is_some() => {
-                    return Err(AppError::PreconditionFailed {
-                        code: "version_mismatch",
-                        detail: "there is no value yet for this unit and month".into(),
-                    })
-                }
-                None => (rows::insert_value(c, &fields)?, true),
-            };
-            audit::record(
+            upsert(
                 c,
                 &caller,
-                audit::Change {
-                    action: if created { "create" } else { "update" },
-                    entity: "indicator_value",
-                    entity_id: saved.id.to_string(),
-                    province_code: Some(&saved.province_code),
-                    commune_code: Some(&saved.commune_code),
-                    before: current.as_ref(),
-                    after: Some(&saved),
-                },
-            )?;
-            Ok((saved, created))
+                current,
+                expected,
+                |c, id| rows::update_value(c, id, &fields),
+                |c| rows::insert_value(c, &fields),
+            )
         })
     })
     .await
@@ -772,33 +830,14 @@ pub(crate) fn save_target(
     expected: Option<i32>,
 ) -> AppResult<(Target, bool)> {
     let current = rows::target_for_update(c, fields)?;
-    let (saved, created) = match &current {
-        Some(cur) => {
-            check_version("target", cur.version, expected)?;
-            (rows::update_target(c, cur.id, fields)?, false)
-        }
-        None if expected.is_some() => {
-            return Err(AppError::PreconditionFailed {
-                code: "version_mismatch",
-                detail: "there is no target yet for this unit and period".into(),
-            })
-        }
-        None => (rows::insert_target(c, fields)?, true),
-    };
-    audit::record(
+    upsert(
         c,
         caller,
-        audit::Change {
-            action: if created { "create" } else { "update" },
-            entity: "indicator_target",
-            entity_id: saved.id.to_string(),
-            province_code: Some(&saved.province_code),
-            commune_code: saved.commune_code.as_deref(),
-            before: current.as_ref(),
-            after: Some(&saved),
-        },
-    )?;
-    Ok((saved, created))
+        current,
+        expected,
+        |c, id| rows::update_target(c, id, fields),
+        |c| rows::insert_target(c, fields),
+    )
 }
 
 pub async fn list_targets(

@@ -243,7 +243,7 @@ pub async fn inactive(
             };
             if !inside {
                 return Err(AppError::NotFound {
-                    code: "not_found",
+                    code: crate::error::ErrorCode::NotFound,
                     detail: format!("no unit {} in your scope", unit_ref.code),
                 });
             }

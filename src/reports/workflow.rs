@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::access::{Caller, Role};
 use crate::db::schema::{admin_units, commune_month_totals as cmt, report_periods as rp};
 use crate::db::{self, audit};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::state::AppState;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -117,7 +117,7 @@ pub fn frozen(
 
 pub fn month_locked_error(month: NaiveDate) -> AppError {
     AppError::Conflict {
-        code: "month_locked",
+        code: ErrorCode::MonthLocked,
         detail: format!(
             "the report for {} is approved; records dated in it cannot change until a province officer reopens it",
             month.format("%Y-%m")
@@ -133,7 +133,7 @@ pub fn ensure_month_ended(month: NaiveDate, now: DateTime<Utc>) -> AppResult<()>
         return Ok(());
     }
     Err(AppError::Conflict {
-        code: "month_not_ended",
+        code: ErrorCode::MonthNotEnded,
         detail: format!(
             "{} is not over yet (Vietnam time); its report can be submitted from the 1st of the next month",
             month.format("%Y-%m")
@@ -175,11 +175,11 @@ fn may(caller: &Caller, action: Action, commune: &str, province: &str) -> bool {
 
 fn wrong_state(action: Action, status: &str) -> AppError {
     let code = match (action, status) {
-        (Action::Submit, "submitted") => "already_submitted",
-        (Action::Submit, "approved") => "already_approved",
-        (Action::Approve | Action::Return, _) => "not_submitted",
-        (Action::Reopen, _) => "not_approved",
-        _ => "invalid_transition",
+        (Action::Submit, "submitted") => ErrorCode::AlreadySubmitted,
+        (Action::Submit, "approved") => ErrorCode::AlreadyApproved,
+        (Action::Approve | Action::Return, _) => ErrorCode::NotSubmitted,
+        (Action::Reopen, _) => ErrorCode::NotApproved,
+        _ => ErrorCode::InvalidTransition,
     };
     AppError::Conflict {
         code,

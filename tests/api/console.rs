@@ -162,6 +162,11 @@ async fn the_console_refresh_token_is_an_httponly_cookie_spent_only_by_the_conso
     assert_problem(res, StatusCode::FORBIDDEN, "csrf_check_failed").await;
     let res = console_refresh(&app, "other=1", &[("x-toso-console", "1")]).await;
     assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_refresh_token").await;
+    // The body `null` (the document's "no body") is no token either.
+    let res = app
+        .post_json("/api/v1/auth/refresh", None, &Value::Null)
+        .await;
+    assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_refresh_token").await;
 
     // From the console's own page: a new access token and a new cookie, never in the body.
     let origin = format!("http://{host}");

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use crate::fieldwork::{field, Field};
 use crate::helpers::{assert_problem, spawn_app, TestApp};
+use crate::reports::registered_in_2025;
 
 async fn put(
     app: &TestApp,
@@ -37,17 +38,11 @@ async fn post(app: &TestApp, token: &str, path: &str, body: Option<Value>) -> re
     req.send().await.expect("sent")
 }
 
-/// Villages and teams registered today count in 2025 once dated back.
-fn registered_in_2025(app: &TestApp) {
-    use diesel::prelude::*;
-    let mut conn = app.db.conn();
-    for table in ["villages", "teams"] {
-        diesel::sql_query(format!(
-            "UPDATE {table} SET created_at = '2025-01-01T00:00:00+07:00'"
-        ))
-        .execute(&mut conn)
-        .expect("backdate");
-    }
+/// A 422 whose first field error has `expected` as its `key` (`field` or `code`).
+async fn invalid(res: reqwest::Response, key: &str, expected: &str) -> Value {
+    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(body["errors"][0][key], expected, "{body}");
+    body
 }
 
 async fn village(app: &TestApp, token: &str, commune: &str, name: &str) -> i64 {
@@ -177,8 +172,7 @@ async fn the_catalogue_holds_the_national_indicators_and_admins_manage_it() {
     let res = app
         .post_json("/api/v1/indicators", Some(&admin), &new)
         .await;
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    assert_eq!(body["errors"][0]["field"], "code");
+    let body = invalid(res, "field", "code").await;
     assert_eq!(body["errors"][0]["code"], "taken");
     let res = app
         .post_json(
@@ -187,8 +181,7 @@ async fn the_catalogue_holds_the_national_indicators_and_admins_manage_it() {
             &json!({"code": "bad_rate", "name": "Tỷ lệ", "kind": "rate", "source": "entered"}),
         )
         .await;
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    assert_eq!(body["errors"][0]["field"], "denominator");
+    let body = invalid(res, "field", "denominator").await;
     assert_eq!(body["errors"][0]["code"], "required");
 
     // Retired: out of the list and of new values; history kept; restored.
@@ -228,8 +221,7 @@ async fn the_catalogue_holds_the_national_indicators_and_admins_manage_it() {
         json!({"indicator_code": "fibre_households", "month": "2025-10", "value": 10}),
     )
     .await;
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    assert_eq!(body["errors"][0]["field"], "indicator_code");
+    let body = invalid(res, "field", "indicator_code").await;
     assert_eq!(body["errors"][0]["code"], "retired");
     let res = post(
         &app,
@@ -335,8 +327,7 @@ async fn denominators_are_kept_per_year_and_a_closed_year_refuses_changes() {
         json!({"year": 2025, "population": 10, "adults": 20}),
     )
     .await;
-    let b = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    assert_eq!(b["errors"][0]["field"], "adults");
+    invalid(res, "field", "adults").await;
     let res = denominators(&app, &f.officer, json!({"year": 2025, "households": -1})).await;
     assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     let other = village(&app, &province, "00008", "Thôn khác xã").await;
@@ -346,8 +337,7 @@ async fn denominators_are_kept_per_year_and_a_closed_year_refuses_changes() {
         json!({"year": 2025, "village_id": other, "adults": 5}),
     )
     .await;
-    let b = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    assert_eq!(b["errors"][0]["field"], "village_id");
+    invalid(res, "field", "village_id").await;
     let res = denominators(
         &app,
         &far,
@@ -444,70 +434,54 @@ async fn monthly_values_are_checked_versioned_audited_and_locked_with_the_month(
     // Above the denominator (a rate above 100%), negative, misplaced: 422, nothing written.
     let mut too_many = v.clone();
     too_many["value"] = json!(1001);
-    let b = assert_problem(
+    invalid(
         value(&app, &f.officer, too_many).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
+        "code",
+        "exceeds_denominator",
     )
     .await;
-    assert_eq!(b["errors"][0]["code"], "exceeds_denominator");
     let mut negative = v.clone();
     negative["value"] = json!(-1);
-    let b = assert_problem(
-        value(&app, &f.officer, negative).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-    )
-    .await;
-    assert_eq!(b["errors"][0]["field"], "value");
-    let b = assert_problem(
+    invalid(value(&app, &f.officer, negative).await, "field", "value").await;
+    invalid(
         value(
             &app,
             &f.officer,
             json!({"indicator_code": "smartphone", "month": "2025-10", "value": 5}),
         )
         .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
+        "field",
+        "village_id",
     )
     .await;
-    assert_eq!(b["errors"][0]["field"], "village_id");
-    let b = assert_problem(
+    invalid(
         value(
             &app,
             &f.officer,
             json!({"indicator_code": "online_dossiers", "month": "2025-10", "value": 5}),
         )
         .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
+        "field",
+        "denominator",
     )
     .await;
-    assert_eq!(b["errors"][0]["field"], "denominator");
-    let b = assert_problem(
-        value(
+    invalid(value(
             &app,
             &f.officer,
             json!({"indicator_code": "online_dossiers", "month": "2025-10", "value": 30, "denominator": 20}),
         )
-        .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-    )
-    .await;
-    assert_eq!(b["errors"][0]["code"], "exceeds_denominator");
-    let b = assert_problem(
+        .await, "code", "exceeds_denominator").await;
+    invalid(
         value(
             &app,
             &f.officer,
             json!({"indicator_code": "skills_course_enrolled", "month": "2025-10", "value": 5}),
         )
         .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
+        "code",
+        "computed",
     )
     .await;
-    assert_eq!(b["errors"][0]["code"], "computed");
     let res = value(&app, &f.leader, v.clone()).await;
     assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
 
@@ -950,8 +924,7 @@ async fn targets_keep_to_their_setters_units_and_split_by_remaining_gap() {
         &target("commune", "00004".into(), json!({"target_percent": 80})),
     )
     .await;
-    let b = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    assert_eq!(b["errors"][0]["code"], "outside_scope");
+    invalid(res, "code", "outside_scope").await;
     let res = put(
         &app,
         &province,
@@ -960,8 +933,7 @@ async fn targets_keep_to_their_setters_units_and_split_by_remaining_gap() {
         &target("village", v1.to_string(), json!({"target_value": 5})),
     )
     .await;
-    let b = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    assert_eq!(b["errors"][0]["code"], "outside_scope");
+    invalid(res, "code", "outside_scope").await;
     let res = put(
         &app,
         &province,
@@ -970,8 +942,7 @@ async fn targets_keep_to_their_setters_units_and_split_by_remaining_gap() {
         &target("province", "79".into(), json!({"target_value": 5})),
     )
     .await;
-    let b = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    assert_eq!(b["errors"][0]["code"], "outside_scope");
+    invalid(res, "code", "outside_scope").await;
     let res = put(
         &app,
         &f.leader,
@@ -989,13 +960,11 @@ async fn targets_keep_to_their_setters_units_and_split_by_remaining_gap() {
         &target("commune", "00004".into(), json!({"target_percent": 101})),
     )
     .await;
-    let b = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    assert_eq!(b["errors"][0]["field"], "target_percent");
+    invalid(res, "field", "target_percent").await;
     let mut count = target("commune", "00004".into(), json!({"target_percent": 50}));
     count["indicator_code"] = json!("ecommerce_farms");
     let res = put(&app, &province, path, None, &count).await;
-    let b = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    assert_eq!(b["errors"][0]["code"], "not_a_rate");
+    invalid(res, "code", "not_a_rate").await;
     let res = put(
         &app,
         &province,
@@ -1115,8 +1084,7 @@ async fn targets_keep_to_their_setters_units_and_split_by_remaining_gap() {
         Some(json!({"overrides": [{"unit_key": "999999", "target_value": 1}]})),
     )
     .await;
-    let b = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    assert_eq!(b["errors"][0]["field"], "overrides[0].unit_key");
+    invalid(res, "field", "overrides[0].unit_key").await;
 
     // The village rows of the report show their targets.
     let rep = report(&app, &f.officer, "00004", "2025-10", "").await;

@@ -129,6 +129,26 @@ async fn the_document_covers_every_route() {
     );
     assert_eq!(schemas["AgeBand"]["enum"][1], "18_35");
     assert_eq!(schemas["VillageKind"]["enum"][7], "to_dan_pho");
+    // Every problem code is a value of the `ErrorCode` string enum the Problem schema's
+    // `code` refers to, so a client can switch on every code.
+    assert_eq!(
+        schemas["Problem"]["properties"]["code"]["$ref"],
+        "#/components/schemas/ErrorCode"
+    );
+    let codes: Vec<&str> = toso::error::ErrorCode::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
+    assert_eq!(schemas["ErrorCode"]["type"], "string");
+    assert_eq!(schemas["ErrorCode"]["enum"], serde_json::json!(codes));
+    for code in [
+        "validation_failed",
+        "version_mismatch",
+        "outside_scope",
+        "month_locked",
+    ] {
+        assert!(codes.contains(&code), "{code}");
+    }
 
     let mut expected: Vec<(String, String)> = ROUTES
         .iter()

@@ -1,6 +1,7 @@
 //! Two instances of the app on one database, as behind a load balancer: nothing that
 //! matters lives in one process's memory.
 
+use diesel::RunQueryDsl;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -164,4 +165,199 @@ async fn two_instances_share_logins_refresh_reuse_detection_throttling_and_sync(
     let tail = pull(a.address.clone(), Some(seen.1)).await;
     assert_eq!(tail["assistance_logs"], json!([]));
     assert_eq!(tail["has_more"], false);
+}
+
+/// How long a change may take to reach the other instance in these tests: the design's bound
+/// is the notification's delivery plus one 2 ms poll of the listener (`auth::live_sessions`);
+/// a second leaves room for a loaded test machine.
+const REACH: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// `GET /api/v1/me` on `base`: status and body.
+async fn me_on(http: &reqwest::Client, base: &str, token: &str) -> (StatusCode, Value) {
+    let res = http
+        .get(format!("{base}/api/v1/me"))
+        .bearer_auth(token)
+        .timeout(std::time::Duration::from_secs(5))
+        .send()
+        .await
+        .expect("sent");
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// Asks `base` until `/me` with `token` answers `status` (and, when given, `role`); fails
+/// past `REACH`. Returns how long it took.
+async fn reaches(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    status: StatusCode,
+    role: Option<&str>,
+) -> std::time::Duration {
+    let start = std::time::Instant::now();
+    loop {
+        let (got, body) = me_on(http, base, token).await;
+        if got == status && role.is_none_or(|r| body["role"] == r) {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < REACH,
+            "{base} still answers {got} {body} after {:?}",
+            start.elapsed()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+}
+
+/// Both instances have answered `token` at least twice, so its session is in their caches.
+async fn warm(http: &reqwest::Client, bases: [&str; 2], token: &str) {
+    for base in bases {
+        for _ in 0..2 {
+            assert_eq!(me_on(http, base, token).await.0, StatusCode::OK, "{base}");
+        }
+    }
+}
+
+/// A session both instances answered before is answered from memory: with `auth_sessions`
+/// and `users` locked by another transaction, the request still goes through (without the
+/// cache it would wait for the lock); a session neither has seen waits for the database.
+#[tokio::test]
+async fn a_session_seen_before_is_answered_without_the_database() {
+    let a = spawn_app().await;
+    let b = a.another_instance(&[]);
+    let http = reqwest::Client::new();
+    a.create_user("cached", "admin", None, None);
+    let seen = a.login("cached").await;
+    let unseen = a.login("cached").await;
+    warm(&http, [&a.address, &b.address], &seen.access).await;
+
+    let mut locker = a.db.conn();
+    diesel::sql_query("BEGIN")
+        .execute(&mut locker)
+        .expect("begin");
+    diesel::sql_query("LOCK TABLE auth_sessions, users IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut locker)
+        .expect("lock");
+    for base in [&a.address, &b.address] {
+        let (status, body) = me_on(&http, base, &seen.access).await;
+        assert_eq!(status, StatusCode::OK, "{base}: {body}");
+        assert_eq!(body["username"], "cached");
+    }
+    let res = http
+        .get(format!("{}/api/v1/me", b.address))
+        .bearer_auth(&unseen.access)
+        .timeout(std::time::Duration::from_millis(500))
+        .send()
+        .await;
+    assert!(
+        res.is_err(),
+        "a session never seen needs the database: {res:?}"
+    );
+    diesel::sql_query("ROLLBACK")
+        .execute(&mut locker)
+        .expect("rollback");
+    assert_eq!(
+        me_on(&http, &b.address, &unseen.access).await.0,
+        StatusCode::OK
+    );
+}
+
+/// Logout, disabling, a change of role, a password change and a revocation written straight
+/// into the database reach both instances while both hold the session in memory.
+#[tokio::test]
+async fn every_revocation_reaches_both_instances_whose_caches_hold_the_session() {
+    let a = spawn_app().await;
+    let b = a.another_instance(&[]);
+    let http = reqwest::Client::new();
+    let (bases, ok, gone) = (
+        [a.address.as_str(), b.address.as_str()],
+        StatusCode::OK,
+        StatusCode::UNAUTHORIZED,
+    );
+    let (_, admin) = a.user_with_token("root", "admin", None, None).await;
+    let mut took = Vec::new();
+
+    // Logout through B ends the login on A.
+    let user = a.create_user("leaver", "province_officer", Some("01"), None);
+    let t = a.login("leaver").await;
+    warm(&http, bases, &t.access).await;
+    let res = http
+        .post(format!("{}/api/v1/auth/logout", b.address))
+        .bearer_auth(&t.access)
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("sent");
+    assert!(res.status().is_success(), "{}", res.status());
+    for base in bases {
+        took.push(reaches(&http, base, &t.access, gone, None).await);
+    }
+
+    // Disabled through A: refused on B.
+    let t = a.login("leaver").await;
+    warm(&http, bases, &t.access).await;
+    let res = a
+        .patch_json(
+            &format!("/api/v1/users/{user}"),
+            &admin,
+            None,
+            &json!({"disabled": true}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    for base in bases {
+        took.push(reaches(&http, base, &t.access, gone, None).await);
+    }
+
+    // A change of role through A: B answers with the new role (and its scope).
+    let promoted = a.create_user("promoted", "province_officer", Some("01"), None);
+    let t = a.login("promoted").await;
+    warm(&http, bases, &t.access).await;
+    let res = a
+        .patch_json(
+            &format!("/api/v1/users/{promoted}"),
+            &admin,
+            None,
+            &json!({"role": "commune_officer", "unit_code": "00004"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    for base in bases {
+        took.push(reaches(&http, base, &t.access, ok, Some("commune_officer")).await);
+        let (_, me) = me_on(&http, base, &t.access).await;
+        assert_eq!(me["unit_code"], "00004", "{me}");
+    }
+
+    // A password change through A ends the account's other logins on both, not this one.
+    a.create_user("changer", "admin", None, None);
+    let (laptop, phone) = (a.login("changer").await, a.login("changer").await);
+    warm(&http, bases, &laptop.access).await;
+    warm(&http, bases, &phone.access).await;
+    let res = a
+        .request(reqwest::Method::PUT, "/api/v1/me/password")
+        .bearer_auth(&laptop.access)
+        .json(&json!({"current_password": PASSWORD, "new_password": "a brand new passphrase 42"}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    for base in bases {
+        took.push(reaches(&http, base, &phone.access, gone, None).await);
+        assert_eq!(me_on(&http, base, &laptop.access).await.0, ok, "{base}");
+    }
+
+    // A revocation written straight into the database (an operator's SQL) reaches both too.
+    a.create_user("by.sql", "admin", None, None);
+    let t = a.login("by.sql").await;
+    warm(&http, bases, &t.access).await;
+    diesel::sql_query(
+        "UPDATE auth_sessions SET revoked_at = now(), revoked_reason = 'operator' \
+         WHERE user_id = (SELECT id FROM users WHERE username = 'by.sql')",
+    )
+    .execute(&mut a.db.conn())
+    .expect("revoke");
+    for base in bases {
+        took.push(reaches(&http, base, &t.access, gone, None).await);
+    }
+    eprintln!("revocations reached the instances after {took:?}");
 }

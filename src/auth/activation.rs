@@ -226,20 +226,25 @@ pub fn qr_image(text: &str, svg: bool) -> AppResult<Vec<u8>> {
             .build();
         return Ok(image.into_bytes());
     }
-    qr_png(&code, 6)
+    qr_png(&code, 4)
 }
 
-/// PNG of a QR code: `scale` pixels a module, with the 4-module quiet zone.
+/// PNG of a QR code: `scale` pixels a module, with the 4-module quiet zone, one bit a pixel
+/// (a few hundred bytes: an activation sheet holds thousands).
 fn qr_png(code: &qrcode::QrCode, scale: usize) -> AppResult<Vec<u8>> {
     let width = code.width();
     let colors = code.to_colors();
     let side = (width + 8) * scale;
-    let mut pixels = vec![255u8; side * side];
+    let row_bytes = side.div_ceil(8);
+    // 1 = white.
+    let mut pixels = vec![0xFFu8; row_bytes * side];
     for (i, color) in colors.iter().enumerate() {
         if *color == qrcode::Color::Dark {
-            let (x, y) = ((i % width + 4) * scale, (i / width + 4) * scale);
-            for row in pixels.chunks_mut(side).skip(y).take(scale) {
-                row[x..x + scale].fill(0);
+            let (x0, y0) = ((i % width + 4) * scale, (i / width + 4) * scale);
+            for y in y0..y0 + scale {
+                for x in x0..x0 + scale {
+                    pixels[y * row_bytes + x / 8] &= !(0x80 >> (x % 8));
+                }
             }
         }
     }
@@ -247,7 +252,7 @@ fn qr_png(code: &qrcode::QrCode, scale: usize) -> AppResult<Vec<u8>> {
     let side32 = u32::try_from(side).map_err(AppError::internal)?;
     let mut encoder = png::Encoder::new(&mut out, side32, side32);
     encoder.set_color(png::ColorType::Grayscale);
-    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_depth(png::BitDepth::One);
     let mut writer = encoder.write_header().map_err(AppError::internal)?;
     writer
         .write_image_data(&pixels)

@@ -976,3 +976,53 @@ async fn upload_accepting(app: &TestApp, token: &str, bytes: Vec<u8>) -> Respons
         .await
         .unwrap()
 }
+
+#[tokio::test]
+async fn the_command_line_imports_the_same_files_for_the_operator() {
+    let app = spawn_app().await;
+    app.create_team(COMMUNE, "Tổ CNSCĐ số 1");
+    app.create_team(COMMUNE, "Tổ CNSCĐ số 2");
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/messy-members-cp1258.csv"
+    );
+    let run = |extra: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_toso"))
+            .args(["import", fixture, "--unit", COMMUNE])
+            .args(extra)
+            .env("DATABASE_URL", app.db.url())
+            .env("TOSO_JWT_SECRET", crate::helpers::JWT_SECRET)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (ok, out) = run(&["--dry-run"]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("(dry_run)") && out.contains("members 4/0/0"),
+        "{out}"
+    );
+    assert_eq!(count(&app, "members"), 0);
+    let (ok, out) = run(&[]);
+    assert!(ok && out.contains("(applied)"), "{out}");
+    assert_eq!(count(&app, "members"), 4);
+    let (ok, out) = run(&[]);
+    assert!(ok && out.contains("members 0/0/4"), "{out}");
+    // Audited as the operator's change, with the import's id.
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let n = diesel::sql_query(
+        "SELECT count(*) AS n FROM audit_log WHERE import_id IS NOT NULL AND actor_username = 'operator (command line)'",
+    )
+    .get_result::<N>(&mut app.db.conn())
+    .unwrap()
+    .n;
+    assert_eq!(n, 4);
+}

@@ -21,6 +21,11 @@ if [ "$have" != "1" ]; then
   echo "generation took $(( $(date +%s) - start )) s"
 fi
 target/release/toso migrate >/dev/null
+# Programme indicators (issue 14): denominators, a year of entered values, targets.
+if [ "$(psql "$DATABASE_URL" -tAc "SELECT count(*) > 0 FROM indicator_values")" != "t" ]; then
+  echo "==> generating indicator values"
+  psql "$DATABASE_URL" -q -f bench/generate_indicators.sql | grep -E "^Time" | tail -4
+fi
 TOSO_PASSWORD=bench-admin-2025 target/release/toso create-user --username bench.admin --role admin --if-missing >/dev/null
 target/release/toso serve & server=$!
 trap 'kill $server 2>/dev/null' EXIT
@@ -50,6 +55,7 @@ echo "| report (October 2026) | median ms | worst ms | size |"
 echo "| --- | --- | --- | --- |"
 base=http://127.0.0.1:18081/api/v1/reports
 time_it "province 01 (Hà Nội, 126 communes)" "$base/monthly?unit=01&month=2026-10" 20
+time_it "province 01 with indicators ($(psql "$DATABASE_URL" -tAc "SELECT count(*) FROM indicators WHERE retired_at IS NULL") indicators, their values and targets)" "$base/monthly?unit=01&month=2026-10" 20
 time_it "province 79 (Hồ Chí Minh City)" "$base/monthly?unit=79&month=2026-10" 20
 time_it "commune 00004" "$base/monthly?unit=00004&month=2026-10" 20
 time_it "country (34 provinces)" "$base/monthly?unit=VN&month=2026-10" 5

@@ -18,6 +18,7 @@ echo "==> cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --quiet -- -D warnings
 echo "==> cargo test"
 cargo test --no-fail-fast
+bash scripts/browser-test.sh  # the web console's journeys in headless Chromium (tests/browser/)
 echo "==> the served OpenAPI document: validator and client generation"
 bash scripts/spec-check.sh
 echo "==> schemathesis against the OpenAPI document"

@@ -5,14 +5,15 @@ use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
 use crate::access::{Caller, Role, Scope};
-use crate::auth::password;
+use crate::auth::{activation, password};
 use crate::db::{self, audit, members, sessions, teams, units, users};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::state::AppState;
 
 pub struct NewAccount {
     pub username: String,
-    pub password: SecretString,
+    /// `None`: no password yet; the account gets an activation code for its owner.
+    pub password: Option<SecretString>,
     pub role: Role,
     pub unit_code: Option<String>,
     pub team_id: Option<i64>,
@@ -34,7 +35,7 @@ pub struct AccountPatch {
 
 /// What the audit trail keeps of an account: never its password hash.
 #[derive(serde::Serialize)]
-struct AccountSnapshot<'a> {
+pub(crate) struct AccountSnapshot<'a> {
     id: Uuid,
     username: &'a str,
     full_name: Option<&'a str>,
@@ -47,7 +48,7 @@ struct AccountSnapshot<'a> {
     version: i32,
 }
 
-fn snapshot(u: &users::UserRow) -> AccountSnapshot<'_> {
+pub(crate) fn snapshot(u: &users::UserRow) -> AccountSnapshot<'_> {
     AccountSnapshot {
         id: u.id,
         username: &u.username,
@@ -92,6 +93,17 @@ pub fn audit_by_operator(
     audit_account_as(conn, None, OPERATOR, action, before, after)
 }
 
+/// Audits a change the account's owner made to it without being logged in (activation).
+pub(crate) fn audit_account_by_owner(
+    conn: &mut PgConnection,
+    action: &str,
+    before: &users::UserRow,
+    after: &users::UserRow,
+) -> AppResult<()> {
+    let name = before.username.clone();
+    audit_account_as(conn, Some(before.id), &name, action, Some(before), after)
+}
+
 fn audit_account_as(
     conn: &mut PgConnection,
     actor_id: Option<Uuid>,
@@ -133,7 +145,7 @@ fn require_officer(caller: &Caller) -> AppResult<()> {
 fn check_grant(caller: &Caller, role: Role) -> AppResult<()> {
     if role.rank() > caller.role.rank() {
         return Err(AppError::Forbidden {
-            code: "role_above_own",
+            code: ErrorCode::RoleAboveOwn,
             detail: format!(
                 "a {} cannot grant the role {}",
                 caller.role.as_str(),
@@ -149,13 +161,13 @@ fn check_grant(caller: &Caller, role: Role) -> AppResult<()> {
 fn check_manage(caller_rank: u8, target: Role) -> AppResult<()> {
     if target.rank() > caller_rank {
         return Err(AppError::Forbidden {
-            code: "role_above_own",
+            code: ErrorCode::RoleAboveOwn,
             detail: "you cannot manage an account with a higher role".into(),
         });
     }
     if target.rank() == caller_rank {
         return Err(AppError::Forbidden {
-            code: "peer_account",
+            code: ErrorCode::PeerAccount,
             detail: format!(
                 "only a role above {} may change this account",
                 target.as_str()
@@ -200,7 +212,7 @@ pub(crate) fn follow_move(
     to: &teams::Team,
 ) -> AppResult<()> {
     let conflict = |detail: String| AppError::Conflict {
-        code: "linked_account_elsewhere",
+        code: ErrorCode::LinkedAccountElsewhere,
         detail,
     };
     let in_scope = users::get_in_scope(conn, &caller.scope(), user_id)?.is_some();
@@ -337,7 +349,7 @@ pub fn resolve_unit(
     if let Some(u) = &unit {
         if !scope.contains(&u.code, &u.province_code) {
             return Err(AppError::Forbidden {
-                code: "outside_scope",
+                code: ErrorCode::OutsideScope,
                 detail: format!("unit {} is outside your scope", u.code),
             });
         }
@@ -349,19 +361,21 @@ pub async fn create(
     state: &AppState,
     caller: &Caller,
     input: NewAccount,
-) -> AppResult<users::UserRow> {
+) -> AppResult<(users::UserRow, Option<activation::Issued>)> {
     require_officer(caller)?;
     check_grant(caller, input.role)?;
     let phone = crate::phone::field(input.phone.as_deref())?;
-    password::check_policy(
-        "password",
-        input.password.expose_secret(),
-        &password::account_words(
-            &input.username,
-            input.full_name.as_deref(),
-            phone.as_deref(),
-        ),
-    )?;
+    if let Some(p) = &input.password {
+        password::check_policy(
+            "password",
+            p.expose_secret(),
+            &password::account_words(
+                &input.username,
+                input.full_name.as_deref(),
+                phone.as_deref(),
+            ),
+        )?;
+    }
     let scope = caller.scope();
     let (role, unit_code, team_id) = (input.role, input.unit_code.clone(), input.team_id);
     // Check scope before spending time on the hash.
@@ -369,12 +383,18 @@ pub async fn create(
         resolve_unit(conn, &scope, role, unit_code.as_deref(), team_id)
     })
     .await?;
-    let password_hash = state.hasher.hash(input.password).await?;
+    let password_hash = match input.password {
+        Some(p) => Some(state.hasher.hash(p).await?),
+        None => None,
+    };
     let scope = caller.scope();
     let caller = caller.clone();
+    let key = activation::CodeKey::new(&state.settings);
+    let expires_at = activation::expiry(&state.settings);
     db::run(&state.pool, move |conn| {
         conn.transaction(|c| {
             let unit = resolve_unit(c, &scope, role, input.unit_code.as_deref(), input.team_id)?;
+            let pending = password_hash.is_none();
             let new = users::NewUser {
                 username: input.username.trim().to_lowercase(),
                 full_name: input
@@ -382,17 +402,101 @@ pub async fn create(
                     .map(|n| n.trim().to_string())
                     .filter(|n| !n.is_empty()),
                 phone,
-                password_hash,
+                password_hash: password_hash
+                    .unwrap_or_else(|| activation::PENDING_HASH.to_string()),
                 role: role.as_str().to_string(),
                 province_code: unit.as_ref().map(|u| u.province_code.clone()),
                 unit_code: unit.map(|u| u.code),
                 team_id: input.team_id,
             };
-            // The officer chose the password: the owner changes it at the first login.
-            let user = users::insert_with(c, &new, true)?;
+            // The officer chose the password: the owner changes it at the first login. Without
+            // one, the owner chooses it when redeeming the activation code.
+            let user = users::insert_with(c, &new, !pending)?;
             audit_account(c, &caller, "create", None, &user)?;
-            Ok(user)
+            let issued = if pending {
+                activation::issue_in(c, &key, expires_at, &[(user.id, user.username.clone())])?
+                    .pop()
+            } else {
+                None
+            };
+            Ok((user, issued))
         })
+    })
+    .await
+}
+
+/// Issues a new activation code for an account (the old code dies): its password, if it had
+/// one, is cleared and its logins end, so the owner chooses a new one by redeeming the code.
+/// Only a role strictly above the account's, in scope, never for one's own account.
+pub async fn issue_activation(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+) -> AppResult<activation::Issued> {
+    require_officer(caller)?;
+    if id == caller.user_id {
+        return Err(AppError::Forbidden {
+            code: crate::error::ErrorCode::CannotChangeOwnAccess,
+            detail: "you cannot issue an activation code for your own account".into(),
+        });
+    }
+    let scope = caller.scope();
+    let caller = caller.clone();
+    let key = activation::CodeKey::new(&state.settings);
+    let expires_at = activation::expiry(&state.settings);
+    db::run(&state.pool, move |conn| {
+        conn.transaction(|c| {
+            users::get_in_scope(c, &scope, id)?.ok_or_else(|| AppError::not_found("user"))?;
+            let current = users::lock(c, id)?.ok_or_else(|| AppError::not_found("user"))?;
+            let role =
+                Role::parse(&current.role).ok_or_else(|| AppError::internal("unknown role"))?;
+            check_manage(caller.role.rank(), role)?;
+            let changes = users::UserChanges {
+                password_hash: Some(activation::PENDING_HASH.to_string()),
+                password_changed_at: Some(chrono::Utc::now()),
+                must_change_password: Some(false),
+                ..Default::default()
+            };
+            sessions::revoke_all_for_user(c, id, None, "activation_issued")?;
+            let after =
+                users::update(c, id, &changes)?.ok_or_else(|| AppError::not_found("user"))?;
+            audit_account(c, &caller, "activation_issued", Some(&current), &after)?;
+            let mut issued =
+                activation::issue_in(c, &key, expires_at, &[(after.id, after.username.clone())])?;
+            issued
+                .pop()
+                .ok_or_else(|| AppError::internal("no code issued"))
+        })
+    })
+    .await
+}
+
+/// The text of the QR code for `code`, when it is the live activation code of account `id`
+/// (in the caller's scope): a code is stored hashed, so only who holds it can draw it again.
+pub async fn activation_qr_text(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    code: &str,
+) -> AppResult<String> {
+    require_officer(caller)?;
+    let scope = caller.scope();
+    let hash = activation::CodeKey::new(&state.settings).hash(code);
+    let normalized = activation::normalize(code);
+    db::run(&state.pool, move |conn| {
+        let user =
+            users::get_in_scope(conn, &scope, id)?.ok_or_else(|| AppError::not_found("user"))?;
+        match crate::db::activation::find(conn, &hash)? {
+            Some((owner, expires)) if owner == id && expires > chrono::Utc::now() => {
+                let shown = format!("{}-{}", &normalized[..5], &normalized[5..]);
+                Ok(activation::qr_payload(&user.username, &shown))
+            }
+            _ => Err(AppError::field(
+                "code",
+                "invalid_activation_code",
+                "this is not the account's live activation code",
+            )),
+        }
     })
     .await
 }
@@ -440,7 +544,7 @@ pub async fn update(
             || patch.password.is_some())
     {
         return Err(AppError::Forbidden {
-            code: "cannot_change_own_access",
+            code: ErrorCode::CannotChangeOwnAccess,
             detail: "you cannot change your own role, unit, team or state; change your own \
                      password with PUT /api/v1/me/password"
                 .into(),
@@ -486,7 +590,7 @@ pub async fn update(
             if let Some(v) = expected_version {
                 if v != current.version {
                     return Err(AppError::PreconditionFailed {
-                        code: "version_mismatch",
+                        code: ErrorCode::VersionMismatch,
                         detail: format!("the user is at version {}, not {v}", current.version),
                     });
                 }
@@ -537,6 +641,7 @@ pub async fn update(
                 // Someone else chose it: the owner must change it at the next login.
                 changes.must_change_password = Some(true);
                 sessions::revoke_all_for_user(c, id, None, "password_reset")?;
+                crate::db::activation::revoke(c, id)?;
             }
             if patch.disabled == Some(true) {
                 sessions::revoke_all_for_user(c, id, None, "account_disabled")?;
@@ -577,6 +682,7 @@ pub fn set_password_by_operator(
             ..Default::default()
         };
         sessions::revoke_all_for_user(c, current.id, None, "password_reset")?;
+        crate::db::activation::revoke(c, current.id)?;
         crate::auth::throttle::forgive_account(c, &current.username)?;
         let after =
             users::update(c, current.id, &changes)?.ok_or_else(|| AppError::not_found("user"))?;

@@ -108,6 +108,11 @@ pub struct Settings {
     pub body_timeout: Duration,
     /// `Strict-Transport-Security` max-age, when the API is served over TLS (a proxy in front).
     pub hsts_max_age: Option<u64>,
+    /// How long an activation code stays valid (`TOSO_ACTIVATION_TTL_HOURS`, default 14 days).
+    pub activation_ttl: Duration,
+    /// The largest file `POST /api/v1/imports` takes (`TOSO_MAX_IMPORT_BYTES`, default 20 MiB);
+    /// 413 beyond. The command line has no limit (it streams).
+    pub max_import_bytes: usize,
 }
 
 impl Settings {
@@ -265,6 +270,16 @@ impl Settings {
                 600_000,
             )?),
             hsts_max_age: (hsts_max_age > 0).then_some(hsts_max_age),
+            activation_ttl: Duration::from_secs(
+                3600 * number(&get, "TOSO_ACTIVATION_TTL_HOURS", 14 * 24u64, 1, 90 * 24)?,
+            ),
+            max_import_bytes: number(
+                &get,
+                "TOSO_MAX_IMPORT_BYTES",
+                20 * 1024 * 1024,
+                1024,
+                256 << 20,
+            )?,
         })
     }
 }

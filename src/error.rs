@@ -4,6 +4,9 @@
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Serialize;
 
+mod code;
+pub use code::ErrorCode;
+
 /// One invalid field of a request, as listed in a validation problem.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
@@ -33,20 +36,20 @@ pub enum AppError {
     #[error("validation failed")]
     Validation(Vec<FieldError>),
     #[error("{detail}")]
-    BadRequest { code: &'static str, detail: String },
+    BadRequest { code: ErrorCode, detail: String },
     /// A query string that does not parse: 400 `invalid_query`, one entry per field.
     #[error("invalid query string")]
     InvalidQuery(Vec<FieldError>),
     #[error("{detail}")]
-    Unauthorized { code: &'static str, detail: String },
+    Unauthorized { code: ErrorCode, detail: String },
     #[error("{detail}")]
-    Forbidden { code: &'static str, detail: String },
+    Forbidden { code: ErrorCode, detail: String },
     #[error("{detail}")]
-    NotFound { code: &'static str, detail: String },
+    NotFound { code: ErrorCode, detail: String },
     #[error("{detail}")]
-    Conflict { code: &'static str, detail: String },
+    Conflict { code: ErrorCode, detail: String },
     #[error("{detail}")]
-    PreconditionFailed { code: &'static str, detail: String },
+    PreconditionFailed { code: ErrorCode, detail: String },
     /// The path exists but not with this method; `allow` lists the methods it has.
     #[error("this path does not accept {method}; it accepts {allow}")]
     MethodNotAllowed { method: String, allow: String },
@@ -71,14 +74,14 @@ impl AppError {
 
     pub fn not_found(what: &str) -> Self {
         AppError::NotFound {
-            code: "not_found",
+            code: ErrorCode::NotFound,
             detail: format!("{what} not found"),
         }
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
         AppError::Forbidden {
-            code: "forbidden",
+            code: ErrorCode::Forbidden,
             detail: detail.into(),
         }
     }
@@ -99,7 +102,7 @@ pub enum ConstraintProblem {
     },
     /// The change collides with stored records or with a concurrent change: 409.
     Conflict {
-        code: &'static str,
+        code: ErrorCode,
         detail: &'static str,
     },
 }
@@ -116,25 +119,25 @@ const fn field(
     }
 }
 
-const fn conflict(code: &'static str, detail: &'static str) -> ConstraintProblem {
+const fn conflict(code: ErrorCode, detail: &'static str) -> ConstraintProblem {
     ConstraintProblem::Conflict { code, detail }
 }
 
 /// A row that collides with one stored at the same moment (a key the server makes).
 const CONCURRENT: ConstraintProblem = conflict(
-    "concurrent_change",
+    ErrorCode::ConcurrentChange,
     "a concurrent change wrote the same record; read it again and retry",
 );
 /// A reference the server takes from a stored record that vanished meanwhile.
 const GONE: ConstraintProblem = conflict(
-    "dependent_records",
+    ErrorCode::DependentRecords,
     "the change refers to a record that no longer exists, or one that others depend on",
 );
 const UNKNOWN_UNIT: ConstraintProblem =
     field("unit_code", "unknown_unit", "no such administrative unit");
 /// A value outside the set the server accepts, checked again by the database.
 const STATE: ConstraintProblem = conflict(
-    "invalid_state",
+    ErrorCode::InvalidState,
     "the change would leave the record in a state the database refuses",
 );
 
@@ -148,11 +151,11 @@ pub const CONSTRAINTS: &[(&str, ConstraintProblem)] = &[
     // Administrative units (written by `toso import-units`).
     (
         "admin_levels_pkey",
-        conflict("already_exists", "this level already exists"),
+        conflict(ErrorCode::AlreadyExists, "this level already exists"),
     ),
     (
         "admin_levels_depth_key",
-        conflict("already_exists", "a level has this depth"),
+        conflict(ErrorCode::AlreadyExists, "a level has this depth"),
     ),
     (
         "admin_levels_depth_check",
@@ -160,7 +163,7 @@ pub const CONSTRAINTS: &[(&str, ConstraintProblem)] = &[
     ),
     (
         "admin_units_pkey",
-        conflict("already_exists", "a unit has this code"),
+        conflict(ErrorCode::AlreadyExists, "a unit has this code"),
     ),
     (
         "admin_units_code_check",
@@ -271,6 +274,38 @@ pub const CONSTRAINTS: &[(&str, ConstraintProblem)] = &[
     ("refresh_tokens_pkey", CONCURRENT),
     ("refresh_tokens_session_id_fkey", GONE),
     ("login_throttle_pkey", CONCURRENT),
+    // Activation codes (one live code per account; the server makes the codes).
+    ("activation_codes_pkey", CONCURRENT),
+    ("activation_codes_hash_key", CONCURRENT),
+    (
+        "activation_codes_code_hash_check",
+        conflict(
+            crate::error::ErrorCode::InvalidState,
+            "an activation code hash has 32 bytes",
+        ),
+    ),
+    ("activation_codes_user_id_fkey", GONE),
+    // Imports and their per-row reports (written by the server from a parsed file).
+    ("imports_pkey", CONCURRENT),
+    ("imports_actor_id_fkey", GONE),
+    ("imports_unit_code_fkey", UNKNOWN_UNIT),
+    ("imports_province_code_fkey", UNKNOWN_UNIT),
+    (
+        "imports_file_name_check",
+        field(
+            "file",
+            "invalid_file_name",
+            "a file name has 1 to 255 characters",
+        ),
+    ),
+    ("imports_sha256_check", STATE),
+    ("imports_size_bytes_check", STATE),
+    ("imports_result_check", STATE),
+    ("import_rows_pkey", CONCURRENT),
+    ("import_rows_import_id_fkey", GONE),
+    ("import_rows_entity_check", STATE),
+    ("import_rows_outcome_check", STATE),
+    ("audit_log_import_id_fkey", GONE),
     ("audit_log_pkey", CONCURRENT),
     ("audit_log_actor_id_fkey", GONE),
     // Register.
@@ -443,11 +478,11 @@ pub const CONSTRAINTS: &[(&str, ConstraintProblem)] = &[
     ),
     (
         "assistance_logs_pkey",
-        conflict("already_exists", "a log has this id"),
+        conflict(ErrorCode::AlreadyExists, "a log has this id"),
     ),
     (
         "log_ids_pkey",
-        conflict("already_exists", "a log has this id"),
+        conflict(ErrorCode::AlreadyExists, "a log has this id"),
     ),
     (
         "assistance_logs_category_code_fkey",
@@ -507,7 +542,7 @@ pub const CONSTRAINTS: &[(&str, ConstraintProblem)] = &[
     ),
     (
         "trainings_pkey",
-        conflict("already_exists", "a training has this id"),
+        conflict(ErrorCode::AlreadyExists, "a training has this id"),
     ),
     (
         "trainings_title_check",
@@ -667,6 +702,240 @@ pub const CONSTRAINTS: &[(&str, ConstraintProblem)] = &[
     ("report_periods_province_code_fkey", UNKNOWN_UNIT),
     ("report_periods_submitted_by_fkey", GONE),
     ("report_periods_decided_by_fkey", GONE),
+    // Programme indicators (issue 14).
+    (
+        "indicators_pkey",
+        field("code", "taken", "an indicator has this code"),
+    ),
+    (
+        "indicators_code_check",
+        field("code", "invalid_code", "invalid indicator code"),
+    ),
+    (
+        "indicators_name_check",
+        field(
+            "name",
+            "invalid_length",
+            "name must have 1 to 200 characters",
+        ),
+    ),
+    (
+        "indicators_kind_check",
+        field("kind", "invalid_kind", "kind must be count or rate"),
+    ),
+    (
+        "indicators_denominator_check",
+        field("denominator", "invalid_denominator", "unknown denominator"),
+    ),
+    ("indicators_aggregation_check", STATE),
+    (
+        "indicators_source_check",
+        field("source", "invalid_source", "unknown source"),
+    ),
+    (
+        "indicators_level_check",
+        field("level", "invalid_level", "level must be commune or village"),
+    ),
+    (
+        "indicators_category_code_fkey",
+        field("category_code", "unknown_category", "no such category"),
+    ),
+    (
+        "indicators_rate_has_denominator",
+        field(
+            "denominator",
+            "required",
+            "a rate has a denominator, a count none",
+        ),
+    ),
+    ("indicators_aggregation_fits_kind", STATE),
+    (
+        "indicators_logs_have_category",
+        field(
+            "category_code",
+            "required",
+            "an indicator computed from logs names one category",
+        ),
+    ),
+    (
+        "indicators_computed_at_commune",
+        field(
+            "level",
+            "computed_at_commune",
+            "computed indicators are counted per commune",
+        ),
+    ),
+    ("denominators_pkey", CONCURRENT),
+    (
+        "denominators_year_check",
+        field("year", "out_of_range", "year must be from 2024 to 2100"),
+    ),
+    ("denominators_commune_code_fkey", UNKNOWN_UNIT),
+    ("denominators_province_code_fkey", UNKNOWN_UNIT),
+    (
+        "denominators_population_check",
+        field(
+            "population",
+            "out_of_range",
+            "population cannot be negative",
+        ),
+    ),
+    (
+        "denominators_adults_check",
+        field("adults", "out_of_range", "adults cannot be negative"),
+    ),
+    (
+        "denominators_households_check",
+        field(
+            "households",
+            "out_of_range",
+            "households cannot be negative",
+        ),
+    ),
+    (
+        "denominators_source_note_check",
+        field(
+            "source_note",
+            "too_long",
+            "source_note must have at most 500 characters",
+        ),
+    ),
+    (
+        "denominators_village_same_commune_fkey",
+        field(
+            "village_id",
+            "wrong_commune",
+            "the village is not in this commune",
+        ),
+    ),
+    (
+        "denominators_adults_within_population",
+        field(
+            "adults",
+            "exceeds_population",
+            "adults cannot outnumber the population",
+        ),
+    ),
+    ("denominators_unit_year_key", CONCURRENT),
+    ("indicator_values_pkey", CONCURRENT),
+    (
+        "indicator_values_indicator_code_fkey",
+        field("indicator_code", "unknown_indicator", "no such indicator"),
+    ),
+    (
+        "indicator_values_month_check",
+        field("month", "invalid_month", "a month is its first day"),
+    ),
+    ("indicator_values_commune_code_fkey", UNKNOWN_UNIT),
+    ("indicator_values_province_code_fkey", UNKNOWN_UNIT),
+    (
+        "indicator_values_value_check",
+        field("value", "out_of_range", "a value cannot be negative"),
+    ),
+    (
+        "indicator_values_denominator_check",
+        field(
+            "denominator",
+            "out_of_range",
+            "a denominator cannot be negative",
+        ),
+    ),
+    (
+        "indicator_values_source_note_check",
+        field(
+            "source_note",
+            "too_long",
+            "source_note must have at most 500 characters",
+        ),
+    ),
+    (
+        "indicator_values_village_same_commune_fkey",
+        field(
+            "village_id",
+            "wrong_commune",
+            "the village is not in this commune",
+        ),
+    ),
+    (
+        "indicator_values_within_denominator",
+        field(
+            "value",
+            "exceeds_denominator",
+            "the value is above its denominator",
+        ),
+    ),
+    ("indicator_values_unit_month_key", CONCURRENT),
+    ("indicator_targets_pkey", CONCURRENT),
+    (
+        "indicator_targets_indicator_code_fkey",
+        field("indicator_code", "unknown_indicator", "no such indicator"),
+    ),
+    (
+        "indicator_targets_year_check",
+        field("year", "out_of_range", "year must be from 2024 to 2100"),
+    ),
+    (
+        "indicator_targets_month_check",
+        field("month", "invalid_month", "a month is its first day"),
+    ),
+    (
+        "indicator_targets_unit_kind_check",
+        field(
+            "unit_kind",
+            "invalid_unit_kind",
+            "unit_kind must be province, commune, village or team",
+        ),
+    ),
+    (
+        "indicator_targets_unit_key_check",
+        field(
+            "unit_key",
+            "invalid_length",
+            "unit_key must have 1 to 20 characters",
+        ),
+    ),
+    ("indicator_targets_province_code_fkey", UNKNOWN_UNIT),
+    ("indicator_targets_commune_code_fkey", UNKNOWN_UNIT),
+    (
+        "indicator_targets_target_value_check",
+        field(
+            "target_value",
+            "out_of_range",
+            "a target cannot be negative",
+        ),
+    ),
+    (
+        "indicator_targets_target_rate_check",
+        field(
+            "target_percent",
+            "out_of_range",
+            "a rate target is from 0 to 100 (%)",
+        ),
+    ),
+    ("indicator_targets_split_from_fkey", GONE),
+    (
+        "indicator_targets_value_or_rate",
+        field(
+            "target_value",
+            "one_of",
+            "give either target_value or target_percent",
+        ),
+    ),
+    (
+        "indicator_targets_month_in_year",
+        field(
+            "month",
+            "outside_year",
+            "a monthly target's month lies in its year",
+        ),
+    ),
+    ("indicator_targets_unit_key", CONCURRENT),
+    ("reporting_settings_pkey", CONCURRENT),
+    ("reporting_settings_province_code_fkey", UNKNOWN_UNIT),
+    (
+        "reporting_settings_due_day_check",
+        field("due_day", "out_of_range", "due_day must be from 1 to 28"),
+    ),
 ];
 
 /// A partition's copy of a constraint or index carries the partition's name
@@ -726,11 +995,11 @@ impl From<DieselError> for AppError {
                 }
                 match kind {
                     DatabaseErrorKind::UniqueViolation => AppError::Conflict {
-                        code: "already_exists",
+                        code: ErrorCode::AlreadyExists,
                         detail: "a record with these values already exists".into(),
                     },
                     DatabaseErrorKind::ForeignKeyViolation => AppError::Conflict {
-                        code: "dependent_records",
+                        code: ErrorCode::DependentRecords,
                         detail: "the change conflicts with records that depend on it".into(),
                     },
                     DatabaseErrorKind::SerializationFailure => {
@@ -746,7 +1015,7 @@ impl From<DieselError> for AppError {
                     }
                     // Text with a NUL character (PostgreSQL stores none): the client's input.
                     _ if info.message().contains("invalid byte sequence") => AppError::BadRequest {
-                        code: "invalid_text",
+                        code: ErrorCode::InvalidText,
                         detail: "text must be valid UTF-8 without NUL characters".into(),
                     },
                     _ if info

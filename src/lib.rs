@@ -16,6 +16,8 @@ pub mod db;
 pub mod error;
 pub mod fieldwork;
 pub mod http;
+pub mod imports;
+pub mod indicators;
 pub mod input;
 pub mod phone;
 pub mod registry;

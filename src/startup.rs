@@ -24,6 +24,11 @@ fn spawn_housekeeping(pool: db::PgPool) {
                 Ok(_) => {}
                 Err(e) => tracing::debug!(error = %e, "housekeeping skipped"),
             }
+            match db::run(&pool, |conn| Ok(db::activation::purge_expired(conn)?)).await {
+                Ok(n) if n > 0 => tracing::info!(deleted = n, "expired activation codes purged"),
+                Ok(_) => {}
+                Err(e) => tracing::debug!(error = %e, "housekeeping skipped"),
+            }
             let months = db::partitions::MONTHS_AHEAD;
             match db::run(&pool, move |conn| {
                 Ok(db::partitions::ensure_ahead(conn, months)?)

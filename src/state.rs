@@ -26,6 +26,10 @@ pub struct AppState {
     /// Bytes of request bodies held at once, one permit a byte: twice `TOSO_MAX_IN_FLIGHT`
     /// bodies of `TOSO_MAX_BODY_BYTES`, so bodies read before admission stay bounded.
     pub bodies: Arc<Semaphore>,
+    /// The same for spreadsheet uploads (`POST /api/v1/imports`), apart so that their larger
+    /// limit does not widen the budget of every other body: two files of
+    /// `TOSO_MAX_IMPORT_BYTES` at once.
+    pub upload_bodies: Arc<Semaphore>,
     pub settings: Settings,
 }
 
@@ -43,6 +47,12 @@ impl AppState {
                 settings
                     .max_body_bytes
                     .saturating_mul(2 * settings.max_in_flight)
+                    .min(Semaphore::MAX_PERMITS),
+            )),
+            upload_bodies: Arc::new(Semaphore::new(
+                settings
+                    .max_import_bytes
+                    .saturating_mul(2)
                     .min(Semaphore::MAX_PERMITS),
             )),
             settings,

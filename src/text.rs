@@ -4,7 +4,7 @@
 use unicode_normalization::UnicodeNormalization;
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
-use crate::error::{AppError, FieldError};
+use crate::error::{AppError, ErrorCode, FieldError};
 
 /// A character no request text may hold: C0/C1 controls other than tab, line feed and
 /// carriage return, and the bidirectional controls (embeddings, overrides, isolates and marks)
@@ -49,7 +49,7 @@ pub fn screen_json(
     screen_into(value, path, skip, &mut errors);
     if let Some(nul) = errors.iter().find(|e| e.code == NUL) {
         return Err(AppError::BadRequest {
-            code: "invalid_text",
+            code: ErrorCode::InvalidText,
             detail: format!(
                 "{}: text must be valid UTF-8 without NUL characters",
                 nul.field
@@ -211,7 +211,7 @@ mod tests {
         assert!(matches!(
             screen_json(&mut v, "", &[]),
             Err(AppError::BadRequest {
-                code: "invalid_text",
+                code: ErrorCode::InvalidText,
                 ..
             })
         ));

@@ -40,14 +40,17 @@ pub fn verify_blocking(password: &str, hash: Option<&str>) -> bool {
     static DUMMY: OnceLock<String> = OnceLock::new();
     let dummy =
         DUMMY.get_or_init(|| hash_blocking("dummy password for unknown users").unwrap_or_default());
-    let stored = hash.unwrap_or(dummy);
-    let Ok(parsed) = PasswordHash::new(stored) else {
+    // An account waiting for activation has no password (`activation::PENDING_HASH`, which
+    // does not parse): it is checked against the dummy too, so it answers like any other.
+    let real = hash.and_then(|h| PasswordHash::new(h).ok());
+    let is_real = real.is_some();
+    let Some(parsed) = real.or_else(|| PasswordHash::new(dummy).ok()) else {
         return false;
     };
     argon2()
         .verify_password(password.as_bytes(), &parsed)
         .is_ok()
-        && hash.is_some()
+        && is_real
 }
 
 /// The lowest zxcvbn score accepted: 3 is "safely unguessable: moderate protection from an

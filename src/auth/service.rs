@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::throttle;
 use crate::access::Caller;
 use crate::db::{self, sessions, users};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::state::AppState;
 
 pub struct TokenPair {
@@ -26,19 +26,19 @@ pub struct TokenPair {
 
 fn invalid_credentials() -> AppError {
     AppError::Unauthorized {
-        code: "invalid_credentials",
+        code: ErrorCode::InvalidCredentials,
         detail: "wrong username or password".into(),
     }
 }
 
 fn invalid_refresh() -> AppError {
     AppError::Unauthorized {
-        code: "invalid_refresh_token",
+        code: ErrorCode::InvalidRefreshToken,
         detail: "the refresh token is not valid; log in again".into(),
     }
 }
 
-fn new_refresh_token() -> (String, Vec<u8>) {
+pub(crate) fn new_refresh_token() -> (String, Vec<u8>) {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let token = URL_SAFE_NO_PAD.encode(bytes);
@@ -56,13 +56,13 @@ pub fn normalize_login(login: &str) -> String {
     crate::phone::normalize(&trimmed).unwrap_or(trimmed)
 }
 
-fn refresh_expiry(state: &AppState) -> chrono::DateTime<Utc> {
+pub(crate) fn refresh_expiry(state: &AppState) -> chrono::DateTime<Utc> {
     let ttl = chrono::Duration::from_std(state.settings.jwt.refresh_ttl)
         .unwrap_or(chrono::Duration::days(30));
     Utc::now() + ttl
 }
 
-fn issue(
+pub(crate) fn issue(
     state: &AppState,
     user: &users::UserRow,
     session_id: Uuid,
@@ -137,7 +137,7 @@ pub async fn login(
     let user = user.ok_or_else(invalid_credentials)?;
     if user.disabled {
         return Err(AppError::Forbidden {
-            code: "account_disabled",
+            code: ErrorCode::AccountDisabled,
             detail: "this account is disabled".into(),
         });
     }
@@ -200,7 +200,7 @@ pub async fn refresh(state: &AppState, token: SecretString) -> AppResult<TokenPa
         RefreshOutcome::Reused => {
             tracing::warn!("refresh token reused; the login was revoked");
             Err(AppError::Unauthorized {
-                code: "refresh_token_reused",
+                code: ErrorCode::RefreshTokenReused,
                 detail: "this refresh token was already used; the login has been ended for safety"
                     .into(),
             })

@@ -24,6 +24,8 @@ pub struct NewAuditEntry {
     pub commune_code: Option<String>,
     pub before: Option<Value>,
     pub after: Option<Value>,
+    /// The import that made the change, if one did.
+    pub import_id: Option<Uuid>,
 }
 
 #[derive(Debug, Queryable, Selectable, Serialize, utoipa::ToSchema)]
@@ -35,13 +37,15 @@ pub struct AuditEntry {
     pub actor_username: String,
     /// `create`, `update`, `archive`, `restore`, `move`, `password_change` (by the owner).
     pub action: String,
-    /// `village`, `team`, `member`, `user`, `report`; `assistance_log` and `training` (archive, restore).
+    /// `village`, `team`, `member`, `user`, `report`; `assistance_log` (update, archive, restore) and `training` (create, update, archive, restore).
     pub entity: String,
     pub entity_id: String,
     pub province_code: Option<String>,
     pub commune_code: Option<String>,
     pub before: Option<Value>,
     pub after: Option<Value>,
+    /// The import that made the change (`POST /api/v1/imports`, `toso import`).
+    pub import_id: Option<Uuid>,
 }
 
 /// One change to record: what happened to which record, where, and the record before and after.
@@ -83,6 +87,7 @@ pub fn record_as<T: Serialize>(
             commune_code: change.commune_code.map(str::to_string),
             before: to_json(change.before),
             after: to_json(change.after),
+            import_id: None,
         })
         .execute(conn)
         .map(|_| ())
@@ -95,6 +100,17 @@ pub struct AuditFilter {
     pub actor_id: Option<Uuid>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    pub import_id: Option<Uuid>,
+}
+
+/// Records many changes at once (an import), in chunks under PostgreSQL's parameter limit.
+pub fn record_many(conn: &mut PgConnection, entries: &[NewAuditEntry]) -> QueryResult<()> {
+    for chunk in entries.chunks(6_000) {
+        diesel::insert_into(audit_log::table)
+            .values(chunk)
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 fn filtered(scope: &Scope, f: &AuditFilter) -> audit_log::BoxedQuery<'static, Pg> {
@@ -111,6 +127,9 @@ fn filtered(scope: &Scope, f: &AuditFilter) -> audit_log::BoxedQuery<'static, Pg
     }
     if let Some(id) = &f.entity_id {
         q = q.filter(audit_log::entity_id.eq(id.clone()));
+    }
+    if let Some(import) = f.import_id {
+        q = q.filter(audit_log::import_id.eq(import));
     }
     if let Some(actor) = f.actor_id {
         q = q.filter(audit_log::actor_id.eq(actor));

@@ -212,6 +212,22 @@ pub fn set_archived(conn: &mut PgConnection, id: i64, archived: bool) -> QueryRe
         .get_result(conn)
 }
 
+/// Share-locks live memberships until the transaction ends and returns their dates
+/// (`id`, `joined_on`, `left_on`): a concurrent change of those dates waits for the
+/// transaction, and one already under way is waited for and then read as committed.
+pub fn share_dates(
+    conn: &mut PgConnection,
+    ids: &[i64],
+) -> QueryResult<Vec<(i64, NaiveDate, Option<NaiveDate>)>> {
+    members::table
+        .filter(members::id.eq_any(ids))
+        .filter(members::archived_at.is_null())
+        .select((members::id, members::joined_on, members::left_on))
+        .order(members::id.asc())
+        .for_share()
+        .load(conn)
+}
+
 /// The first and last day (Vietnam time) of the field work recorded under a membership: its
 /// logs (archived ones too, which may be restored) and its attendance at live trainings.
 pub fn work_span(

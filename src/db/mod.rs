@@ -1,8 +1,12 @@
 //! PostgreSQL access: the pool, the migrations and the one helper that runs database work on
 //! the blocking thread pool. Modules below know diesel and nothing of HTTP.
 
+pub mod activation;
 pub mod audit;
 pub mod categories;
+pub mod discipline;
+pub mod imports;
+pub mod indicators;
 pub mod listen;
 pub mod logs;
 pub mod members;

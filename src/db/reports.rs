@@ -236,6 +236,13 @@ pub const VILLAGE_EXISTED: &str =
 const MEMBER_EXISTED: &str =
     "(m.archived_at IS NULL OR vn_month(m.archived_at) >= $1) AND m.joined_on <= $2";
 const ACTIVE_MEMBER: &str = "(m.left_on IS NULL OR m.left_on >= $1)";
+/// A membership under which no log of the month was recorded (read from the exact rollup).
+pub const NOTHING_RECORDED: &str = "NOT EXISTS (SELECT 1 FROM member_month_logs mm \
+    WHERE mm.month = $1 AND mm.member_id = m.id AND mm.logs > 0)";
+/// A membership counted in the month and active in it.
+pub const MEMBER_ACTIVE_IN_MONTH: &str =
+    "(m.archived_at IS NULL OR vn_month(m.archived_at) >= $1) \
+    AND m.joined_on <= $2 AND (m.left_on IS NULL OR m.left_on >= $1)";
 const IN_MONTH_TRAINING: &str = "tr.archived_at IS NULL AND vn_month(tr.starts_at) = $1";
 
 pub fn counts(
@@ -272,6 +279,19 @@ pub fn counts(
                 "count(*) FILTER (WHERE m.left_on BETWEEN $1 AND $2)",
             ),
         ],
+        MEMBER_EXISTED,
+        area,
+        g,
+        month,
+    )?;
+    per_key(
+        conn,
+        f,
+        &MEMBERS,
+        &[(
+            "members_inactive",
+            &format!("count(*) FILTER (WHERE {ACTIVE_MEMBER} AND {NOTHING_RECORDED})"),
+        )],
         MEMBER_EXISTED,
         area,
         g,

@@ -153,6 +153,7 @@ diesel::table! {
         commune_code -> Nullable<Text>,
         before -> Nullable<Jsonb>,
         after -> Nullable<Jsonb>,
+        import_id -> Nullable<Uuid>,
     }
 }
 
@@ -282,6 +283,133 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    indicators (code) {
+        code -> Text,
+        name -> Text,
+        kind -> Text,
+        denominator -> Nullable<Text>,
+        aggregation -> Text,
+        source -> Text,
+        level -> Text,
+        category_code -> Nullable<Text>,
+        sort_order -> Int4,
+        retired_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        sync_xid -> Int8,
+        sync_seq -> Int8,
+    }
+}
+
+diesel::table! {
+    denominators (id) {
+        id -> Int8,
+        year -> Int4,
+        commune_code -> Text,
+        province_code -> Text,
+        village_id -> Nullable<Int8>,
+        population -> Nullable<Int4>,
+        adults -> Nullable<Int4>,
+        households -> Nullable<Int4>,
+        source_note -> Nullable<Text>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        sync_xid -> Int8,
+        sync_seq -> Int8,
+    }
+}
+
+diesel::table! {
+    indicator_values (id) {
+        id -> Int8,
+        indicator_code -> Text,
+        month -> Date,
+        commune_code -> Text,
+        province_code -> Text,
+        village_id -> Nullable<Int8>,
+        value -> Int8,
+        denominator -> Nullable<Int8>,
+        source_note -> Nullable<Text>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        sync_xid -> Int8,
+        sync_seq -> Int8,
+    }
+}
+
+diesel::table! {
+    indicator_targets (id) {
+        id -> Int8,
+        indicator_code -> Text,
+        year -> Int4,
+        month -> Nullable<Date>,
+        unit_kind -> Text,
+        unit_key -> Text,
+        province_code -> Text,
+        commune_code -> Nullable<Text>,
+        target_value -> Nullable<Int8>,
+        target_rate -> Nullable<Float8>,
+        due_on -> Date,
+        split_from -> Nullable<Int8>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        sync_xid -> Int8,
+        sync_seq -> Int8,
+    }
+}
+
+diesel::table! {
+    reporting_settings (province_code) {
+        province_code -> Text,
+        due_day -> Int4,
+        version -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    activation_codes (user_id) {
+        user_id -> Uuid,
+        code_hash -> Bytea,
+        expires_at -> Timestamptz,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    imports (id) {
+        id -> Uuid,
+        actor_id -> Nullable<Uuid>,
+        actor_username -> Text,
+        unit_code -> Nullable<Text>,
+        province_code -> Nullable<Text>,
+        file_name -> Text,
+        sha256 -> Text,
+        size_bytes -> Int8,
+        dry_run -> Bool,
+        result -> Text,
+        counts -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    import_rows (import_id, seq) {
+        import_id -> Uuid,
+        seq -> Int4,
+        sheet -> Text,
+        row_number -> Int4,
+        entity -> Text,
+        outcome -> Text,
+        record_id -> Nullable<Int8>,
+        label -> Text,
+        errors -> Jsonb,
+    }
+}
+
 diesel::joinable!(auth_sessions -> users (user_id));
 diesel::joinable!(members -> teams (team_id));
 diesel::joinable!(refresh_tokens -> auth_sessions (session_id));
@@ -304,4 +432,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     training_attendance,
     report_periods,
     commune_month_totals,
+    indicators,
+    denominators,
+    indicator_values,
+    indicator_targets,
+    reporting_settings,
+    activation_codes,
+    imports,
+    import_rows,
 );

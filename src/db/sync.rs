@@ -37,7 +37,7 @@ pub fn horizon(conn: &mut PgConnection) -> QueryResult<i64> {
 }
 
 /// `(sync_xid, sync_seq) > from AND sync_xid < horizon`, on any table with those columns.
-fn after<QS: 'static>(
+pub(crate) fn after<QS: 'static>(
     from: Position,
     horizon: i64,
 ) -> Box<dyn BoxableExpression<QS, Pg, SqlType = Bool>> {
@@ -57,7 +57,7 @@ pub struct Window {
     pub limit: i64,
 }
 
-type Changed<T> = Vec<(T, i64, i64)>;
+pub(crate) type Changed<T> = Vec<(T, i64, i64)>;
 
 pub fn villages(
     conn: &mut PgConnection,

@@ -13,7 +13,7 @@ use crate::db::logs::{self as store, AssistanceLog, LogChanges, LogFilter, LogSc
 use crate::db::months::MonthKey;
 use crate::db::schema::{assistance_categories as cat, members, villages};
 use crate::db::{self, audit, Page};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::registry::Sex;
 use crate::state::AppState;
 
@@ -261,7 +261,7 @@ impl LogContext {
         let Some(named) = self.stint(named).filter(|s| self.may_log_for_person(s)) else {
             return Err(if self.caller.role == Role::TeamMember {
                 AppError::Forbidden {
-                    code: "own_logs_only",
+                    code: ErrorCode::OwnLogsOnly,
                     detail: "a team member records logs only as itself".into(),
                 }
             } else {
@@ -331,7 +331,7 @@ impl LogContext {
             .filter(|s| self.may_log_for(s))
         else {
             return Err(AppError::Forbidden {
-                code: "own_logs_only",
+                code: ErrorCode::OwnLogsOnly,
                 detail: "you can edit only logs of your own (or, as leader, your team's members)"
                     .into(),
             });
@@ -399,7 +399,7 @@ impl LogContext {
         match self.stint(current.member_id) {
             Some(s) if self.may_log_for(s) => Ok(()),
             _ => Err(AppError::Forbidden {
-                code: "own_logs_only",
+                code: ErrorCode::OwnLogsOnly,
                 detail:
                     "you can archive only logs of your own (or, as leader, your team's members)"
                         .into(),
@@ -429,7 +429,7 @@ pub enum Created {
 
 fn id_conflict() -> AppError {
     AppError::Conflict {
-        code: "id_conflict",
+        code: ErrorCode::IdConflict,
         detail: "another record already uses this id".into(),
     }
 }
@@ -452,6 +452,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: LogInput) -> AppRe
             }
             let new = ctx.new_log(&input, None)?;
             hold_open(c, &[month_key(&new.commune_code, new.occurred_at)])?;
+            super::hold_stint(c, new.member_id, super::vn_day(new.occurred_at))?;
             let inserted = store::insert_new(c, std::slice::from_ref(&new))?;
             let log = existing(c, &scope, input.id)?;
             Ok(if inserted.is_empty() {
@@ -462,6 +463,46 @@ pub async fn create(state: &AppState, caller: &Caller, input: LogInput) -> AppRe
         })
     })
     .await
+}
+
+/// Writes a log's edit to the audit trail, in the edit's transaction. (Creates are not
+/// audited: the log itself keeps who recorded it, when and from which device.)
+pub(crate) fn audit_update(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    before: &AssistanceLog,
+    after: &AssistanceLog,
+) -> AppResult<()> {
+    audit::record(
+        conn,
+        caller,
+        audit::Change {
+            action: "update",
+            entity: "assistance_log",
+            entity_id: after.id.to_string(),
+            province_code: Some(&after.province_code),
+            commune_code: Some(&after.commune_code),
+            before: Some(before),
+            after: Some(after),
+        },
+    )?;
+    Ok(())
+}
+
+/// A log moved to another day is held to the membership of that day ([`super::hold_stint`]).
+pub(crate) fn hold_attribution(
+    conn: &mut PgConnection,
+    current: &AssistanceLog,
+    changes: &LogChanges,
+) -> AppResult<()> {
+    match changes.occurred_at {
+        Some(at) => super::hold_stint(
+            conn,
+            changes.member_id.unwrap_or(current.member_id),
+            super::vn_day(at),
+        ),
+        None => Ok(()),
+    }
 }
 
 pub async fn list(
@@ -501,7 +542,10 @@ pub async fn update(
             crate::registry::check_version("log", current.version, expected)?;
             let changes = ctx.changes(&current, &patch)?;
             hold_open(c, &log_months(&current, &changes))?;
-            Ok(store::update(c, id, &changes)?)
+            hold_attribution(c, &current, &changes)?;
+            let after = store::update(c, id, &changes)?;
+            audit_update(c, &caller, &current, &after)?;
+            Ok(after)
         })
     })
     .await

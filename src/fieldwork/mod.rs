@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::db::months::{self, MonthKey};
 use crate::db::schema::members;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 
 /// The commune-month a record dated `at` counts in.
 pub(crate) fn month_key(commune: &str, at: DateTime<Utc>) -> MonthKey {
@@ -36,6 +36,56 @@ pub(crate) fn hold_open(conn: &mut PgConnection, keys: &[MonthKey]) -> AppResult
     match months::hold_shared(conn, keys)?.into_iter().min() {
         Some((_, month)) => Err(crate::reports::workflow::month_locked_error(month)),
         None => Ok(()),
+    }
+}
+
+/// Holds the memberships that field work is attributed to (`member_id`, day of the work)
+/// until the transaction ends, and returns the positions of those that no longer hold the
+/// day: archived, or with dates changed since the work was checked. A change of membership
+/// dates locks the row before it looks for stranded work (`registry::members`), so either
+/// the change waits for this work and then sees it, or this work waits for the change and
+/// is refused here (409 `membership_changed`, see [`membership_changed`]).
+pub(crate) fn hold_stints(
+    conn: &mut PgConnection,
+    uses: &[(i64, NaiveDate)],
+) -> QueryResult<Vec<usize>> {
+    let mut ids: Vec<i64> = uses.iter().map(|(id, _)| *id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let held: std::collections::HashMap<i64, (NaiveDate, Option<NaiveDate>)> =
+        crate::db::members::share_dates(conn, &ids)?
+            .into_iter()
+            .map(|(id, joined, left)| (id, (joined, left)))
+            .collect();
+    Ok(uses
+        .iter()
+        .enumerate()
+        .filter(|(_, (id, day))| {
+            !held
+                .get(id)
+                .is_some_and(|(joined, left)| joined <= day && left.is_none_or(|l| *day <= l))
+        })
+        .map(|(i, _)| i)
+        .collect())
+}
+
+/// The answer for work whose membership changed while it was being recorded.
+pub(crate) fn membership_changed(member_id: i64) -> AppError {
+    AppError::Conflict {
+        code: crate::error::ErrorCode::MembershipChanged,
+        detail: format!(
+            "membership {member_id} was changed or archived while this work was being \
+             recorded; send it again"
+        ),
+    }
+}
+
+/// [`hold_stints`] for one write: 409 `membership_changed` when its membership moved.
+pub(crate) fn hold_stint(conn: &mut PgConnection, member_id: i64, day: NaiveDate) -> AppResult<()> {
+    if hold_stints(conn, &[(member_id, day)])?.is_empty() {
+        Ok(())
+    } else {
+        Err(membership_changed(member_id))
     }
 }
 
@@ -107,8 +157,8 @@ pub(crate) fn stint_on<'a>(
 pub(crate) fn archived_error(what: &'static str, at: DateTime<Utc>) -> AppError {
     AppError::Conflict {
         code: match what {
-            "training" => "training_archived",
-            _ => "log_archived",
+            "training" => ErrorCode::TrainingArchived,
+            _ => ErrorCode::LogArchived,
         },
         detail: format!(
             "the {what} was archived at {}; restore it before changing it",

@@ -13,11 +13,14 @@ use super::logs::{log_months, log_scope, LogContext, LogInput, LogPatch};
 use super::trainings::{duplicate_attendance, hold_attendance, record_attendance, AttendanceInput};
 use super::{hold_open, month_key};
 use crate::access::{Caller, Scope};
+use crate::db::indicators::{
+    self as indicator_rows, Denominator, Indicator, IndicatorValue, Target,
+};
 use crate::db::logs::{self as store, AssistanceLog, NewLog};
 use crate::db::sync::{self as feed, Position, Window};
 use crate::db::trainings::{self, Attendance, Training};
 use crate::db::{self, categories::Category, members::Member, teams::Team, villages::Village};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::state::AppState;
 
 pub const MAX_BATCH: usize = 500;
@@ -165,7 +168,7 @@ pub async fn push(
                     *index,
                     Some(id),
                     problem_of(&AppError::Conflict {
-                        code: "id_conflict",
+                        code: ErrorCode::IdConflict,
                         detail: "another record already uses this id".into(),
                     }),
                 )),
@@ -193,7 +196,10 @@ pub async fn push(
                 }
                 let changes = ctx.changes(&current, patch)?;
                 hold_open(c, &log_months(&current, &changes))?;
-                Ok((ItemStatus::Updated, store::update(c, *id, &changes)?))
+                crate::fieldwork::logs::hold_attribution(c, &current, &changes)?;
+                let after = store::update(c, *id, &changes)?;
+                crate::fieldwork::logs::audit_update(c, &caller, &current, &after)?;
+                Ok((ItemStatus::Updated, after))
             });
             results.push(match outcome {
                 Ok((status, log)) => ItemResult {
@@ -206,7 +212,7 @@ pub async fn push(
                 Err(e) => {
                     let mut r = ItemResult::rejected(*index, Some(*id), problem_of(&e));
                     // An archived log comes back with its state, as a conflict would.
-                    if e.code() == "log_archived" {
+                    if e.code() == ErrorCode::LogArchived {
                         r.current = stored.as_ref().map(json);
                     }
                     r
@@ -278,18 +284,37 @@ fn insert_batch(
     let batch = conn.transaction::<_, AppError, _>(|c| {
         let keys: Vec<_> = fresh.iter().map(|(_, n)| key(n)).collect();
         let locked = db::months::hold_shared(c, &keys)?;
-        let (refused, open): (Vec<_>, Vec<_>) =
-            fresh.iter().partition(|(_, n)| locked.contains(&key(n)));
-        let rows: Vec<NewLog> = open.iter().map(|(_, n)| n.clone()).collect();
+        let uses: Vec<_> = fresh.iter().map(|(_, n)| stint_use(n)).collect();
+        let moved: HashSet<usize> = crate::fieldwork::hold_stints(c, &uses)?
+            .into_iter()
+            .collect();
+        let mut refused = Vec::new();
+        let mut rows = Vec::with_capacity(fresh.len());
+        for (position, (index, row)) in fresh.iter().enumerate() {
+            if locked.contains(&key(row)) {
+                let month = crate::reports::vn_month(row.occurred_at);
+                refused.push((
+                    *index,
+                    row.id,
+                    crate::reports::workflow::month_locked_error(month),
+                ));
+            } else if moved.contains(&position) {
+                refused.push((
+                    *index,
+                    row.id,
+                    crate::fieldwork::membership_changed(row.member_id),
+                ));
+            } else {
+                rows.push(row.clone());
+            }
+        }
         let ids = store::insert_new(c, &rows)?;
         Ok((ids, refused))
     });
     match batch {
         Ok((ids, refused)) => {
-            for (index, row) in refused {
-                let month = crate::reports::vn_month(row.occurred_at);
-                let problem = problem_of(&crate::reports::workflow::month_locked_error(month));
-                results.push(ItemResult::rejected(*index, Some(row.id), problem));
+            for (index, id, err) in refused {
+                results.push(ItemResult::rejected(index, Some(id), problem_of(&err)));
             }
             Ok(ids.into_iter().collect())
         }
@@ -299,6 +324,8 @@ fn insert_batch(
             for (index, row) in fresh {
                 let one = conn.transaction::<_, AppError, _>(|c| {
                     hold_open(c, &[key(row)])?;
+                    let (member, day) = stint_use(row);
+                    crate::fieldwork::hold_stint(c, member, day)?;
                     Ok(store::insert_new(c, std::slice::from_ref(row))?)
                 });
                 match one {
@@ -311,6 +338,11 @@ fn insert_batch(
             Ok(ok)
         }
     }
+}
+
+/// The membership a new log is attributed to and the day it counts on.
+fn stint_use(row: &NewLog) -> (i64, chrono::NaiveDate) {
+    (row.member_id, crate::fieldwork::vn_day(row.occurred_at))
 }
 
 fn json<T: Serialize>(value: &T) -> serde_json::Value {
@@ -337,7 +369,7 @@ pub fn encode_cursor(p: Position, scope: &str) -> String {
 /// The position of a cursor, and the scope it was given for (none in older cursors).
 pub fn decode_cursor(cursor: &str) -> AppResult<(Position, Option<String>)> {
     let bad = || AppError::BadRequest {
-        code: "invalid_cursor",
+        code: ErrorCode::InvalidCursor,
         detail: "the cursor is not one this server gave".into(),
     };
     let text = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor.trim()).map_err(|_| bad())?)
@@ -380,6 +412,11 @@ pub struct Archived {
 pub struct PullPage {
     /// Opaque; send it back to get what changed after this page.
     pub cursor: String,
+    /// True when the feed starts over because the cursor was given for another role or scope
+    /// (the account moved team or commune, or changed role): drop every record held from
+    /// earlier pulls and keep what this page and the next ones send. Logs pushed but not yet
+    /// acknowledged stay queued on the phone.
+    pub reset: bool,
     pub has_more: bool,
     pub villages: Vec<Village>,
     pub teams: Vec<Team>,
@@ -388,6 +425,14 @@ pub struct PullPage {
     pub assistance_logs: Vec<AssistanceLog>,
     pub trainings: Vec<Training>,
     pub attendance: Vec<Attendance>,
+    /// The indicator catalogue (a retired indicator comes with `retired_at`: hide it).
+    pub indicators: Vec<Indicator>,
+    /// Targets of the commune, of the team's village and of the team itself.
+    pub indicator_targets: Vec<Target>,
+    /// The commune's entered indicator values and its (and its villages') denominators, so the
+    /// phone can show "412 of 640 adults, goal 80%" offline.
+    pub indicator_values: Vec<IndicatorValue>,
+    pub denominators: Vec<Denominator>,
     /// Records archived since the cursor: remove them from the phone.
     pub archived: Archived,
 }
@@ -400,6 +445,10 @@ enum Change {
     Log(AssistanceLog),
     Training(Training),
     Attendance(Attendance),
+    Indicator(Indicator),
+    Target(Target),
+    Value(IndicatorValue),
+    Denominator(Denominator),
 }
 
 pub async fn pull(
@@ -410,10 +459,10 @@ pub async fn pull(
 ) -> AppResult<PullPage> {
     let start = Position { xid: -1, seq: -1 };
     let key = scope_key(caller);
-    let from = match cursor.as_deref().map(decode_cursor).transpose()? {
-        Some((_, Some(given))) if given != key => start,
-        Some((position, _)) => position,
-        None => start,
+    let (from, reset) = match cursor.as_deref().map(decode_cursor).transpose()? {
+        Some((_, Some(given))) if given != key => (start, true),
+        Some((position, _)) => (position, false),
+        None => (start, false),
     };
     let caller = caller.clone();
     db::run(&state.pool, move |conn| {
@@ -464,12 +513,29 @@ pub async fn pull(
                     .into_iter()
                     .map(|(v, x, s)| (Change::Attendance(v), x, s))
                     .collect());
+                add(indicator_rows::feed_indicators(c, &w)?
+                    .into_iter()
+                    .map(|(v, x, s)| (Change::Indicator(v), x, s))
+                    .collect());
+                add(indicator_rows::feed_targets(c, &scope, &w)?
+                    .into_iter()
+                    .map(|(v, x, s)| (Change::Target(v), x, s))
+                    .collect());
+                add(indicator_rows::feed_values(c, &scope, &w)?
+                    .into_iter()
+                    .map(|(v, x, s)| (Change::Value(v), x, s))
+                    .collect());
+                add(indicator_rows::feed_denominators(c, &scope, &w)?
+                    .into_iter()
+                    .map(|(v, x, s)| (Change::Denominator(v), x, s))
+                    .collect());
                 changes.sort_by_key(|(p, _)| *p);
                 let has_more = full || changes.len() as i64 > limit;
                 changes.truncate(usize::try_from(limit).unwrap_or(0));
 
                 let mut page = PullPage {
                     has_more,
+                    reset,
                     ..Default::default()
                 };
                 let last = changes.last().map(|(p, _)| *p).unwrap_or(from);
@@ -498,6 +564,10 @@ pub async fn pull(
                         }
                         Change::Training(t) => page.trainings.push(t),
                         Change::Attendance(a) => page.attendance.push(a),
+                        Change::Indicator(i) => page.indicators.push(i),
+                        Change::Target(t) => page.indicator_targets.push(t),
+                        Change::Value(v) => page.indicator_values.push(v),
+                        Change::Denominator(d) => page.denominators.push(d),
                     }
                 }
                 Ok(page)
@@ -514,7 +584,7 @@ mod tests {
         matches!(
             decode_cursor(cursor),
             Err(AppError::BadRequest {
-                code: "invalid_cursor",
+                code: ErrorCode::InvalidCursor,
                 ..
             })
         )

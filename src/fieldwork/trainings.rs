@@ -12,7 +12,7 @@ use crate::db::trainings::{
     self as store, Attendance, NewAttendance, NewTraining, Training, TrainingFields, TrainingFilter,
 };
 use crate::db::{self, audit, Page};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::state::AppState;
 
 text_enum!(TrainingKind { MemberTraining => "member_training", CitizenClass => "citizen_class" });
@@ -281,7 +281,7 @@ pub async fn create(
             let scope = caller.scope();
             if store::get_any(c, id)?.is_some() {
                 let stored = store::get(c, &scope, id)?.ok_or_else(|| AppError::Conflict {
-                    code: "id_conflict",
+                    code: ErrorCode::IdConflict,
                     detail: "another record already uses this id".into(),
                 })?;
                 return Ok((stored, false));
@@ -289,7 +289,7 @@ pub async fn create(
             let unit = match caller.role {
                 Role::TeamLeader if caller.unit_code.as_deref() != Some(commune.as_str()) => {
                     return Err(AppError::Forbidden {
-                        code: "outside_scope",
+                        code: ErrorCode::OutsideScope,
                         detail: "a team leader records trainings in its own commune".into(),
                     })
                 }
@@ -311,6 +311,9 @@ pub async fn create(
             };
             let created = store::insert_new(c, &new)?;
             let stored = store::get_any(c, id)?.ok_or_else(not_found)?;
+            if created {
+                audit_change(c, &caller, "create", None, &stored)?;
+            }
             Ok((stored, created))
         })
     })
@@ -384,10 +387,36 @@ pub async fn replace(
                     "a training with attendance stays a member training",
                 ));
             }
-            Ok(store::update(c, id, &fields)?)
+            let after = store::update(c, id, &fields)?;
+            audit_change(c, &caller, "update", Some(&current), &after)?;
+            Ok(after)
         })
     })
     .await
+}
+
+/// Writes a training's create or edit to the audit trail, in the change's transaction.
+fn audit_change(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    action: &str,
+    before: Option<&Training>,
+    after: &Training,
+) -> AppResult<()> {
+    audit::record(
+        conn,
+        caller,
+        audit::Change {
+            action,
+            entity: "training",
+            entity_id: after.id.to_string(),
+            province_code: Some(&after.province_code),
+            commune_code: Some(&after.commune_code),
+            before,
+            after: Some(after),
+        },
+    )?;
+    Ok(())
 }
 
 pub async fn set_archived(
@@ -449,13 +478,13 @@ pub async fn attendance(state: &AppState, caller: &Caller, id: Uuid) -> AppResul
 fn check_attendable(training: &Training) -> AppResult<()> {
     if training.kind != TrainingKind::MemberTraining.as_str() {
         return Err(AppError::Conflict {
-            code: "not_member_training",
+            code: ErrorCode::NotMemberTraining,
             detail: "attendance is kept for member trainings only".into(),
         });
     }
     if training.archived_at.is_some() {
         return Err(AppError::Conflict {
-            code: "training_archived",
+            code: ErrorCode::TrainingArchived,
             detail: "the training is archived".into(),
         });
     }
@@ -479,6 +508,9 @@ fn attendees_held_on(
         .select((members::id, members::person_id))
         .load(conn)?;
     let persons: Vec<Uuid> = attendees.iter().map(|(_, p)| *p).collect();
+    // Share-locked first, so the memberships read below stay as checked until commit.
+    let uses: Vec<(i64, chrono::NaiveDate)> = attendees.iter().map(|(m, _)| (*m, day)).collect();
+    super::hold_stints(conn, &uses)?;
     let stints = super::stints_of(conn, &persons)?;
     for (member_id, person) in attendees {
         let held = super::stint_on(&stints, person, day, "starts_at").map(|s| s.id);
@@ -551,6 +583,7 @@ pub fn record_attendance(
         member.province_code.clone(),
     );
     let member_id = member.id;
+    super::hold_stint(conn, member_id, day)?;
     if !leads(team_id) {
         return Err(AppError::forbidden(
             "a team leader records attendance of its own team's members",

@@ -18,6 +18,8 @@ pub struct AuditQuery {
     pub entity: Option<String>,
     pub entity_id: Option<String>,
     pub actor: Option<Uuid>,
+    /// Changes made by this import.
+    pub import_id: Option<Uuid>,
     /// From this instant, inclusive: RFC 3339, or a day `YYYY-MM-DD` (00:00 Vietnam time).
     #[serde(default, deserialize_with = "super::extract::day_or_instant")]
     #[param(value_type = Option<String>)]
@@ -51,10 +53,12 @@ pub async fn list(
     crate::registry::require_officer(&caller)?;
     let q = query.into_inner();
     let page = PageQuery::new(q.page, q.page_size)?;
+    super::extract::check_window(q.from, q.to)?;
     let filter = AuditFilter {
         entity: q.entity,
         entity_id: q.entity_id,
         actor_id: q.actor,
+        import_id: q.import_id,
         from: q.from,
         to: q.to,
     };

@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 
-use crate::error::{AppError, FieldError};
+use crate::error::{AppError, ErrorCode, FieldError};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -20,20 +20,20 @@ pub struct Problem {
     /// What went wrong, for people.
     pub detail: String,
     /// Stable machine-readable code, e.g. `validation_failed`, `invalid_token`, `not_found`.
-    pub code: String,
+    pub code: ErrorCode,
     /// For `validation_failed` and `invalid_query`: one entry per invalid field.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
 }
 
 impl Problem {
-    pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, detail: impl Into<String>) -> Self {
         Problem {
             type_: format!("urn:toso:problem:{code}"),
             title: status.canonical_reason().unwrap_or("Error").to_string(),
             status: status.as_u16(),
             detail: detail.into(),
-            code: code.to_string(),
+            code,
             errors: Vec::new(),
         }
     }
@@ -47,21 +47,21 @@ impl Problem {
 }
 
 impl AppError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            AppError::Validation(_) => "validation_failed",
-            AppError::InvalidQuery(_) => "invalid_query",
+            AppError::Validation(_) => ErrorCode::ValidationFailed,
+            AppError::InvalidQuery(_) => ErrorCode::InvalidQuery,
             AppError::BadRequest { code, .. }
             | AppError::Unauthorized { code, .. }
             | AppError::Forbidden { code, .. }
             | AppError::NotFound { code, .. }
             | AppError::Conflict { code, .. }
-            | AppError::PreconditionFailed { code, .. } => code,
-            AppError::MethodNotAllowed { .. } => "method_not_allowed",
-            AppError::TooManyRequests { .. } => "too_many_requests",
-            AppError::PayloadTooLarge(_) => "payload_too_large",
-            AppError::Unavailable(_) => "service_unavailable",
-            AppError::Internal(_) => "internal_error",
+            | AppError::PreconditionFailed { code, .. } => *code,
+            AppError::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
+            AppError::TooManyRequests { .. } => ErrorCode::TooManyRequests,
+            AppError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            AppError::Unavailable(_) => ErrorCode::ServiceUnavailable,
+            AppError::Internal(_) => ErrorCode::InternalError,
         }
     }
 
@@ -145,12 +145,12 @@ pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -
             AppError::PayloadTooLarge("the request body is too large".into())
         }
         E::ContentType => AppError::BadRequest {
-            code: "unsupported_media_type",
+            code: ErrorCode::UnsupportedMediaType,
             detail: "the body must be sent as application/json".into(),
         },
         E::Deserialize(e) if e.to_string().starts_with(super::extract::DUPLICATE_KEY) => {
             AppError::BadRequest {
-                code: "duplicate_key",
+                code: ErrorCode::DuplicateKey,
                 detail: format!("malformed JSON: {e}"),
             }
         }
@@ -158,7 +158,7 @@ pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -
             AppError::Validation(vec![FieldError::new("body", "invalid_type", e.to_string())])
         }
         other => AppError::BadRequest {
-            code: "malformed_json",
+            code: ErrorCode::MalformedJson,
             detail: format!("malformed JSON: {other}"),
         },
     };
@@ -180,7 +180,7 @@ pub fn query_error(
 
 pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
     AppError::NotFound {
-        code: "not_found",
+        code: ErrorCode::NotFound,
         detail: format!("no such resource: {err}"),
     }
     .into()

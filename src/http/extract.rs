@@ -12,10 +12,10 @@ use crate::access::{Caller, Role};
 use crate::auth::jwt::TokenError;
 use crate::auth::live_sessions::Lookup;
 use crate::db;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
 
-fn unauthorized(code: &'static str, detail: &str) -> AppError {
+fn unauthorized(code: ErrorCode, detail: &str) -> AppError {
     AppError::Unauthorized {
         code,
         detail: detail.to_string(),
@@ -23,13 +23,18 @@ fn unauthorized(code: &'static str, detail: &str) -> AppError {
 }
 
 pub(crate) fn bearer(req: &HttpRequest) -> Result<String, AppError> {
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or_else(|| unauthorized("missing_token", "this route needs a bearer access token"))?;
-    let value = value
-        .to_str()
-        .map_err(|_| unauthorized("invalid_token", "the Authorization header is not readable"))?;
+    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
+        unauthorized(
+            ErrorCode::MissingToken,
+            "this route needs a bearer access token",
+        )
+    })?;
+    let value = value.to_str().map_err(|_| {
+        unauthorized(
+            ErrorCode::InvalidToken,
+            "the Authorization header is not readable",
+        )
+    })?;
     match value.split_once(' ') {
         Some((scheme, token))
             if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
@@ -37,7 +42,7 @@ pub(crate) fn bearer(req: &HttpRequest) -> Result<String, AppError> {
             Ok(token.trim().to_string())
         }
         _ => Err(unauthorized(
-            "invalid_token",
+            ErrorCode::InvalidToken,
             "the Authorization header must be `Bearer <token>`",
         )),
     }
@@ -63,8 +68,10 @@ fn authenticate(req: &HttpRequest) -> CallerFuture {
     Box::pin(async move {
         let state = state.ok_or_else(|| AppError::internal("application state is missing"))?;
         let claims = state.keys.verify(&token?).map_err(|e| match e {
-            TokenError::Expired => unauthorized("token_expired", "the access token has expired"),
-            _ => unauthorized("invalid_token", "the access token is not valid"),
+            TokenError::Expired => {
+                unauthorized(ErrorCode::TokenExpired, "the access token has expired")
+            }
+            _ => unauthorized(ErrorCode::InvalidToken, "the access token is not valid"),
         })?;
         let (sid, sub) = (claims.sid, claims.sub);
         let ticket = match state.sessions.lookup(sid, sub) {
@@ -75,7 +82,12 @@ fn authenticate(req: &HttpRequest) -> CallerFuture {
             Ok(db::sessions::live_session_user(conn, sid, sub)?)
         })
         .await?
-        .ok_or_else(|| unauthorized("session_revoked", "this login has ended; log in again"))?;
+        .ok_or_else(|| {
+            unauthorized(
+                ErrorCode::SessionRevoked,
+                "this login has ended; log in again",
+            )
+        })?;
         let role = Role::parse(&user.role)
             .ok_or_else(|| AppError::internal("unknown role in database"))?;
         let caller = Caller {
@@ -105,7 +117,7 @@ impl FromRequest for Auth {
             let caller = caller.await?;
             if caller.must_change_password {
                 return Err(AppError::Forbidden {
-                    code: "password_change_required",
+                    code: ErrorCode::PasswordChangeRequired,
                     detail: "your password was set by someone else: change it with \
                              PUT /api/v1/me/password first"
                         .into(),
@@ -171,7 +183,7 @@ pub fn if_match_version(req: &HttpRequest) -> Result<Option<i32>, AppError> {
         return Ok(None);
     };
     let bad = || AppError::BadRequest {
-        code: "invalid_if_match",
+        code: ErrorCode::InvalidIfMatch,
         detail: "If-Match must be an ETag of this API, e.g. \"3\", or *".into(),
     };
     let text = value.to_str().map_err(|_| bad())?.trim();
@@ -344,6 +356,21 @@ impl<T: serde::de::DeserializeOwned> FromRequest for Query<T> {
 
 /// Query parameters that name an instant: an RFC 3339 time (`2026-08-01T00:00:00+07:00`) or a
 /// day (`2026-08-01`, meaning 00:00 of that day in Vietnam time, where the API's months are).
+/// The `from`/`to` window of a list query: `to` (exclusive) may not come before `from`.
+pub fn check_window(
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    to: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<(), AppError> {
+    match (from, to) {
+        (Some(from), Some(to)) if to < from => Err(AppError::field(
+            "to",
+            "invalid_range",
+            "to must not be earlier than from",
+        )),
+        _ => Ok(()),
+    }
+}
+
 pub fn day_or_instant<'de, D>(d: D) -> Result<Option<chrono::DateTime<chrono::Utc>>, D::Error>
 where
     D: serde::Deserializer<'de>,

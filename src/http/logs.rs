@@ -154,6 +154,7 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let q = query.into_inner();
     let page = PageQuery::new(q.page, q.page_size)?;
+    super::extract::check_window(q.from, q.to)?;
     let filter = LogFilter {
         unit_code: q.unit,
         team_id: q.team,

@@ -18,6 +18,7 @@ use tracing::Instrument;
 
 use super::error::{Problem, PROBLEM_JSON};
 use crate::db;
+use crate::error::ErrorCode;
 use crate::state::AppState;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -144,7 +145,7 @@ fn client_of(req: &ServiceRequest, state: &AppState) -> String {
 fn cut_short(
     req: ServiceRequest,
     status: StatusCode,
-    code: &str,
+    code: ErrorCode,
     detail: String,
 ) -> ServiceResponse<BoxBody> {
     let mut response = Problem::new(status, code, detail).response();
@@ -165,7 +166,7 @@ struct Body {
     budget: Option<OwnedSemaphorePermit>,
 }
 
-type Refusal = (StatusCode, &'static str, String);
+type Refusal = (StatusCode, ErrorCode, String);
 
 /// The whole body, read within `deadline` and at most `limit` bytes; 408 when it does not
 /// arrive in time, 413 when it is too large. Each chunk takes its bytes from `budget` (all the
@@ -181,7 +182,7 @@ async fn read_body(
     let too_large = || {
         (
             StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             format!("the request body is larger than {limit} bytes"),
         )
     };
@@ -196,7 +197,7 @@ async fn read_body(
     let timed_out = || {
         (
             StatusCode::REQUEST_TIMEOUT,
-            "request_timeout",
+            ErrorCode::RequestTimeout,
             format!(
                 "the request body did not arrive within {} ms",
                 deadline.as_millis()
@@ -221,7 +222,7 @@ async fn read_body(
             Ok(Some(Err(e))) => {
                 return Err((
                     StatusCode::BAD_REQUEST,
-                    "malformed_body",
+                    ErrorCode::MalformedBody,
                     format!("the request body could not be read: {e}"),
                 ))
             }
@@ -236,7 +237,7 @@ async fn read_body(
                 _ => {
                     return Err((
                         StatusCode::SERVICE_UNAVAILABLE,
-                        "service_unavailable",
+                        ErrorCode::ServiceUnavailable,
                         "the server holds too many request bodies; retry shortly".into(),
                     ))
                 }
@@ -268,10 +269,23 @@ pub async fn admission(
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let settings = &state.settings;
-    let limit = settings.max_body_bytes;
+    // A spreadsheet upload has a limit of its own (`TOSO_MAX_IMPORT_BYTES`) and at least a
+    // minute to arrive.
+    let (limit, deadline, budget) = if is_import_upload(&req) {
+        (
+            settings.max_import_bytes,
+            settings.body_timeout.max(Duration::from_secs(60)),
+            &state.upload_bodies,
+        )
+    } else {
+        (
+            settings.max_body_bytes,
+            settings.body_timeout,
+            &state.bodies,
+        )
+    };
     // Held until the answer is built: the handler holds the body (or what it parsed) till then.
-    let _body_budget = match read_body(&mut req, settings.body_timeout, limit, &state.bodies).await
-    {
+    let _body_budget = match read_body(&mut req, deadline, limit, budget).await {
         Ok(body) => {
             req.set_payload(Payload::from(body.bytes));
             body.budget
@@ -307,6 +321,11 @@ pub async fn admission(
     response
 }
 
+/// `POST /api/v1/imports`: a file, not a JSON body.
+pub fn is_import_upload(req: &ServiceRequest) -> bool {
+    req.method() == actix_web::http::Method::POST && req.path() == "/api/v1/imports"
+}
+
 fn ensure_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
     let status = res.status();
     let is_problem = res
@@ -318,13 +337,13 @@ fn ensure_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
         return res;
     }
     let code = match status {
-        StatusCode::NOT_FOUND => "route_not_found",
-        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-        StatusCode::BAD_REQUEST => "bad_request",
-        s if s.is_server_error() => "internal_error",
-        _ => "error",
+        StatusCode::NOT_FOUND => ErrorCode::RouteNotFound,
+        StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+        StatusCode::BAD_REQUEST => ErrorCode::BadRequest,
+        s if s.is_server_error() => ErrorCode::InternalError,
+        _ => ErrorCode::Error,
     };
     let detail = match status {
         StatusCode::NOT_FOUND => "no route matches this path".to_string(),

@@ -3,10 +3,14 @@
 pub mod audit;
 pub mod auth;
 pub mod categories;
+pub mod console;
+pub mod discipline;
 pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod imports;
+pub mod indicators;
 pub mod logs;
 pub mod me;
 pub mod members;
@@ -28,7 +32,7 @@ use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{AppExt, UtoipaApp};
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -55,6 +59,8 @@ use crate::error::AppError;
         (name = "trainings", description = "Trainings of members and classes for citizens"),
         (name = "sync", description = "Offline-safe mobile sync"),
         (name = "reports", description = "Monthly reports, their approval and exports"),
+        (name = "indicators", description = "Programme indicators: catalogue, denominators, monthly values and targets"),
+        (name = "imports", description = "Bulk import of registers from spreadsheets"),
     )
 )]
 pub struct ApiDoc;
@@ -159,6 +165,9 @@ where
         .service(users::list)
         .service(users::get)
         .service(users::update)
+        .service(users::issue_activation)
+        .service(users::activation_qr)
+        .service(auth::activate)
         .service(units::list)
         .service(units::get)
         .service(villages::list)
@@ -209,6 +218,25 @@ where
         .service(reports::statuses)
         .service(sync::push)
         .service(sync::pull)
+        .service(indicators::list)
+        .service(indicators::create)
+        .service(indicators::retire)
+        .service(indicators::restore)
+        .service(indicators::list_denominators)
+        .service(indicators::put_denominator)
+        .service(indicators::list_values)
+        .service(indicators::put_value)
+        .service(indicators::list_targets)
+        .service(indicators::put_target)
+        .service(indicators::split_target)
+        .service(discipline::settings)
+        .service(discipline::put_settings)
+        .service(discipline::inactive)
+        .service(imports::template)
+        .service(imports::create)
+        .service(imports::list)
+        .service(imports::get)
+        .service(imports::row_report)
 }
 
 /// The OpenAPI document of every registered route.
@@ -286,7 +314,7 @@ async fn route_not_found(
             allow: allow.to_string(),
         }),
         None => Err(AppError::NotFound {
-            code: "route_not_found",
+            code: ErrorCode::RouteNotFound,
             detail: "no route matches this path".into(),
         }),
     }
@@ -321,6 +349,7 @@ pub fn app(
         .app_data(web::Data::new(api.clone()))
         .route("/api/v1/openapi.json", web::get().to(openapi_json))
         .configure(docs::configure)
+        .configure(console::configure)
         .default_service(web::to(route_not_found))
         .wrap(actix_web::middleware::from_fn(middleware::admission))
         .wrap(actix_web::middleware::Condition::new(

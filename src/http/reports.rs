@@ -8,7 +8,7 @@ use super::extract::{Auth, ValidJson};
 use crate::access::{Caller, Scope};
 use crate::db;
 use crate::db::reports::Area;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::reports::workflow::{self, Action, CommuneStatus, PeriodStatus};
 use crate::reports::{self, export, MonthlyReport, TrendPoint, UnitRef};
 use crate::state::AppState;
@@ -68,7 +68,7 @@ fn ensure_may_read(
     } else {
         // Out of scope answers like a missing record (404), as everywhere else.
         Err(AppError::NotFound {
-            code: "not_found",
+            code: ErrorCode::NotFound,
             detail: format!("no report of {} in your scope", unit.code),
         })
     }

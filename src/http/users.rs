@@ -28,6 +28,8 @@ pub struct UserOut {
     pub disabled: bool,
     /// The password was set by someone else and must be changed by the owner first.
     pub must_change_password: bool,
+    /// The account has no password yet: its owner redeems an activation code first.
+    pub activation_pending: bool,
     /// Optimistic-concurrency version, also sent as `ETag`.
     pub version: i32,
     pub created_at: DateTime<Utc>,
@@ -36,6 +38,7 @@ pub struct UserOut {
 
 impl From<UserRow> for UserOut {
     fn from(u: UserRow) -> Self {
+        let activation_pending = crate::auth::activation::is_pending(&u);
         UserOut {
             id: u.id,
             username: u.username,
@@ -47,6 +50,7 @@ impl From<UserRow> for UserOut {
             team_id: u.team_id,
             disabled: u.disabled,
             must_change_password: u.must_change_password,
+            activation_pending,
             version: u.version,
             created_at: u.created_at,
             updated_at: u.updated_at,
@@ -68,7 +72,9 @@ pub struct CreateUserRequest {
     pub username: String,
     /// 8 to 128 characters, not a common or easily guessed password nor one made of the
     /// account's names (NIST SP 800-63B); a 422 on `password` with code `too_weak` says why.
-    /// The owner must change it at the first login (`must_change_password`).
+    /// The owner must change it at the first login (`must_change_password`). Leave it out to
+    /// create the account without a password: the answer then holds a one-time activation
+    /// code (shown once) that the owner redeems at `POST /api/v1/auth/activate`.
     #[validate(length(
         min = 8,
         max = 128,
@@ -76,7 +82,7 @@ pub struct CreateUserRequest {
         message = "password must have 8 to 128 characters"
     ))]
     #[schema(min_length = 8, max_length = 128)]
-    pub password: String,
+    pub password: Option<String>,
     pub role: Role,
     #[validate(length(min = 2, max = 6))]
     #[schema(min_length = 2, max_length = 6)]
@@ -179,7 +185,7 @@ pub struct UserListQuery {
     security(("bearer" = [])),
     request_body = CreateUserRequest,
     responses(
-        (status = 201, body = UserOut, headers(("ETag" = String))),
+        (status = 201, body = CreatedUserOut, headers(("ETag" = String))),
         (status = 403, description = "not an officer, role above own, or unit outside scope", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "the team is archived (`parent_archived`)", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
@@ -191,12 +197,12 @@ pub async fn create(
     body: ValidJson<CreateUserRequest>,
 ) -> Result<HttpResponse, AppError> {
     let b = body.0;
-    let user = accounts::create(
+    let (user, issued) = accounts::create(
         &state,
         &auth.0,
         NewAccount {
             username: b.username,
-            password: SecretString::from(b.password),
+            password: b.password.map(SecretString::from),
             role: b.role,
             unit_code: b.unit_code,
             team_id: b.team_id,
@@ -208,8 +214,120 @@ pub async fn create(
     Ok(versioned(
         actix_web::http::StatusCode::CREATED,
         user.version,
-        &UserOut::from(user),
+        &CreatedUserOut {
+            user: UserOut::from(user),
+            activation: issued.map(ActivationOut::from),
+        },
     ))
+}
+
+/// A new account, with its activation code when it was created without a password.
+#[derive(Serialize, ToSchema)]
+pub struct CreatedUserOut {
+    #[serde(flatten)]
+    pub user: UserOut,
+    /// Shown once: only a keyed hash is kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activation: Option<ActivationOut>,
+}
+
+/// A one-time activation code, shown once.
+#[derive(Serialize, ToSchema)]
+pub struct ActivationOut {
+    pub user_id: Uuid,
+    pub username: String,
+    /// 10 characters without look-alikes, `XXXXX-XXXXX`; case, spaces and dashes are ignored
+    /// when redeemed.
+    #[schema(example = "7KQ4M-XW2PH")]
+    pub code: String,
+    pub expires_at: DateTime<Utc>,
+    /// What the account's QR code holds (`GET /api/v1/users/{id}/activation-qr` draws it).
+    pub qr_text: String,
+}
+
+impl From<crate::auth::activation::Issued> for ActivationOut {
+    fn from(i: crate::auth::activation::Issued) -> Self {
+        ActivationOut {
+            qr_text: crate::auth::activation::qr_payload(&i.username, &i.code),
+            user_id: i.user_id,
+            username: i.username,
+            code: i.code,
+            expires_at: i.expires_at,
+        }
+    }
+}
+
+/// Issue a new one-time activation code for an account; its previous code dies, its
+/// password (if any) is cleared and its logins end. The code is in this answer only.
+#[utoipa::path(
+    operation_id = "issueActivationCode",
+    tag = "users",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 201, body = ActivationOut),
+        (status = 403, description = "not an officer, a peer's or higher account, or one's own", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/users/{id}/activation")]
+pub async fn issue_activation(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let issued = accounts::issue_activation(&state, &auth.0, id.into_inner()).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(ActivationOut::from(issued)))
+}
+
+#[derive(Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum QrFormat {
+    #[default]
+    Png,
+    Svg,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ActivationQrQuery {
+    /// The account's live activation code (codes are stored hashed: only who holds the code
+    /// can have it drawn).
+    pub code: String,
+    /// `png` (default) or `svg`.
+    #[param(inline)]
+    pub format: Option<QrFormat>,
+}
+
+/// The QR code of an account's live activation code, for the app to scan.
+#[utoipa::path(
+    operation_id = "getActivationQr",
+    tag = "users",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path), ActivationQrQuery),
+    responses(
+        (status = 200, description = "the QR code", content_type = "image/png"),
+        (status = 403, description = "not an officer", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/users/{id}/activation-qr")]
+pub async fn activation_qr(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    query: super::extract::Query<ActivationQrQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.into_inner();
+    let text = accounts::activation_qr_text(&state, &auth.0, id.into_inner(), &q.code).await?;
+    let svg = matches!(q.format, Some(QrFormat::Svg));
+    let image = crate::auth::activation::qr_image(&text, svg)?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .content_type(if svg { "image/svg+xml" } else { "image/png" })
+        .body(image))
 }
 
 /// Accounts in the caller's scope, ordered by username.

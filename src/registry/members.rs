@@ -6,7 +6,7 @@ use super::{audit, check_version, fold_name, hold_live_team, Affiliation, Sex, T
 use crate::access::{Caller, Role, Scope};
 use crate::db::members::{self, Member, MemberChanges, MemberFilter, NewMember};
 use crate::db::{self, teams, users, Page};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::state::AppState;
 
 pub struct MemberInput {
@@ -141,7 +141,7 @@ fn check_kept_link(conn: &mut PgConnection, member: &Member) -> AppResult<()> {
         return Ok(());
     }
     Err(AppError::Conflict {
-        code: "linked_account_elsewhere",
+        code: ErrorCode::LinkedAccountElsewhere,
         detail: "the member's app account no longer works in the member's team; \
                  revive the member with user_id: null"
             .into(),
@@ -156,7 +156,7 @@ fn live_team(conn: &mut PgConnection, scope: &Scope, team_id: i64) -> AppResult<
     let team = hold_live_team(conn, team_id)?;
     if team.status == "dissolved" {
         return Err(AppError::Conflict {
-            code: "team_not_live",
+            code: ErrorCode::TeamNotLive,
             detail: format!("team {team_id} is dissolved"),
         });
     }
@@ -351,7 +351,7 @@ pub async fn move_to(state: &AppState, caller: &Caller, id: i64, to: Move) -> Ap
             require_manager(&caller, before.team_id)?;
             if before.left_on.is_some() || before.archived_at.is_some() {
                 return Err(AppError::Conflict {
-                    code: "member_not_active",
+                    code: ErrorCode::MemberNotActive,
                     detail: "only an active member can move".into(),
                 });
             }

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::access::{Caller, Role, Scope};
 use crate::db::{audit, units};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 
 text_enum!(
     /// What a village is called locally.
@@ -60,7 +60,7 @@ pub fn commune_in_scope(
         })?;
     if !scope.contains(&unit.code, &unit.province_code) {
         return Err(AppError::Forbidden {
-            code: "outside_scope",
+            code: ErrorCode::OutsideScope,
             detail: format!("commune {code} is outside your scope"),
         });
     }
@@ -86,7 +86,7 @@ pub fn default_commune(caller: &Caller, given: Option<String>) -> AppResult<Stri
 /// 409 `parent_archived`: a live record cannot be created, revived or restored under it.
 pub(crate) fn parent_archived(what: &str, id: i64) -> AppError {
     AppError::Conflict {
-        code: "parent_archived",
+        code: ErrorCode::ParentArchived,
         detail: format!("{what} {id} is archived; restore it first"),
     }
 }
@@ -122,7 +122,7 @@ pub(crate) fn hold_live_team(
 pub fn check_version(what: &str, current: i32, expected: Option<i32>) -> AppResult<()> {
     match expected {
         Some(v) if v != current => Err(AppError::PreconditionFailed {
-            code: "version_mismatch",
+            code: ErrorCode::VersionMismatch,
             detail: format!("the {what} is at version {current}, not {v}; read it again"),
         }),
         _ => Ok(()),

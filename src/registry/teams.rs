@@ -9,7 +9,7 @@ use super::{
 use crate::access::{Caller, Scope};
 use crate::db::teams::{self, NewTeam, Team, TeamChanges, TeamFilter};
 use crate::db::{self, villages, Page};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::state::AppState;
 
 pub struct TeamInput {
@@ -209,7 +209,7 @@ pub async fn set_archived(
                 let live = teams::live_dependents(conn, team.id)?;
                 if live > 0 {
                     return Err(AppError::Conflict {
-                        code: "has_dependents",
+                        code: ErrorCode::HasDependents,
                         detail: format!(
                             "{live} active member(s) or account(s) belong to this team"
                         ),

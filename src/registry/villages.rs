@@ -7,7 +7,7 @@ use super::{
 use crate::access::Caller;
 use crate::db::villages::{self, NewVillage, Village, VillageChanges, VillageFilter};
 use crate::db::{self, Page};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::state::AppState;
 
 pub struct VillageInput {
@@ -136,7 +136,7 @@ pub async fn set_archived(
             };
             if teams > 0 {
                 return Err(AppError::Conflict {
-                    code: "has_dependents",
+                    code: ErrorCode::HasDependents,
                     detail: format!(
                         "{teams} live team(s) work in this village; archive or move them first"
                     ),

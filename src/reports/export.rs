@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use rust_xlsxwriter::{Format, FormatAlign, Workbook};
 
+use super::indicators::IndicatorFigure;
 use super::{Figures, MonthlyReport};
 use crate::error::{AppError, AppResult};
 
@@ -100,6 +101,10 @@ fn columns(report: &MonthlyReport, category_names: &HashMap<String, String>) -> 
             Box::new(|f: &Figures| f.members_logging as f64),
         ),
         (
+            "Thành viên chưa ghi nhận hỗ trợ".into(),
+            Box::new(|f: &Figures| f.members_inactive as f64),
+        ),
+        (
             "Thôn, tổ dân phố".into(),
             Box::new(|f: &Figures| f.villages as f64),
         ),
@@ -164,10 +169,12 @@ const COVERAGE: &str = "Tỷ lệ bao phủ";
 /// The text columns before the figures.
 const LEADING: [&str; 4] = ["Mã", "Tên", "Loại", "Số liệu đã phê duyệt"];
 
-/// One line of the file: its text cells (as in `LEADING`) and its figures.
-fn lines(report: &MonthlyReport) -> Vec<([String; 4], &Figures)> {
+/// One line of the file: its text cells (as in `LEADING`), its figures and its indicators.
+type Line<'a> = ([String; 4], &'a Figures, &'a [IndicatorFigure]);
+
+fn lines(report: &MonthlyReport) -> Vec<Line<'_>> {
     let yes = |frozen: bool| if frozen { "Có" } else { "" }.to_string();
-    let mut out: Vec<([String; 4], &Figures)> = report
+    let mut out: Vec<Line<'_>> = report
         .rows
         .iter()
         .map(|r| {
@@ -179,6 +186,7 @@ fn lines(report: &MonthlyReport) -> Vec<([String; 4], &Figures)> {
                     yes(r.frozen || report.frozen),
                 ],
                 &r.figures,
+                r.indicators.as_slice(),
             )
         })
         .collect();
@@ -190,7 +198,71 @@ fn lines(report: &MonthlyReport) -> Vec<([String; 4], &Figures)> {
             yes(report.frozen),
         ],
         &report.totals,
+        report.indicators.as_slice(),
     ));
+    out
+}
+
+/// What each indicator adds to a line, in the order of the report's own section.
+const INDICATOR_PARTS: [&str; 6] = [
+    "tử số",
+    "mẫu số",
+    "tỷ lệ",
+    "chỉ tiêu",
+    "tiến độ",
+    "đánh giá",
+];
+
+fn indicator_headers(report: &MonthlyReport) -> Vec<String> {
+    report
+        .indicators
+        .iter()
+        .flat_map(|i| {
+            INDICATOR_PARTS
+                .iter()
+                .map(move |p| format!("{} – {p}", i.name))
+        })
+        .collect()
+}
+
+fn status_name(status: Option<&str>) -> &'static str {
+    match status {
+        Some("met") => "Đạt",
+        Some("on_track") => "Đúng tiến độ",
+        Some("behind") => "Chậm",
+        _ => "",
+    }
+}
+
+/// One cell of an indicator: a count, a share (formatted as a percentage), or text.
+enum Cell {
+    Count(f64),
+    Share(f64),
+    Text(&'static str),
+    Empty,
+}
+
+/// The cells of a line's indicators, in the columns of `indicator_headers` (empty where the
+/// line does not carry the indicator, as team rows).
+fn indicator_cells(report: &MonthlyReport, figures: &[IndicatorFigure]) -> Vec<Cell> {
+    let mut out = Vec::new();
+    for head in &report.indicators {
+        let Some(f) = figures.iter().find(|f| f.code == head.code) else {
+            out.extend((0..INDICATOR_PARTS.len()).map(|_| Cell::Empty));
+            continue;
+        };
+        let count = |v: Option<i64>| v.map_or(Cell::Empty, |n| Cell::Count(n as f64));
+        let share = |v: Option<f64>| v.map_or(Cell::Empty, Cell::Share);
+        out.push(Cell::Count(f.numerator as f64));
+        out.push(count(f.denominator));
+        out.push(share(f.rate));
+        out.push(match (f.target_value, f.target_rate) {
+            (Some(v), _) => Cell::Count(v as f64),
+            (None, r) => share(r),
+        });
+        out.push(share(f.progress));
+        out.push(Cell::Text(status_name(f.status.as_deref())));
+    }
     out
 }
 
@@ -226,10 +298,15 @@ pub fn csv(report: &MonthlyReport, category_names: &HashMap<String, String>) -> 
             .iter()
             .map(|h| csv_text(h))
             .chain(cols.iter().map(|(h, _)| csv_text(h)))
+            .chain(
+                indicator_headers(report)
+                    .into_iter()
+                    .map(|h| Cow::Owned(csv_text(&h).into_owned())),
+            )
             .collect();
         w.write_record(header.iter().map(|h| h.as_bytes()))
             .map_err(AppError::internal)?;
-        for (text, figures) in lines(report) {
+        for (text, figures, indicators) in lines(report) {
             let mut record: Vec<String> = text.iter().map(|t| csv_text(t).into_owned()).collect();
             for (h, read) in &cols {
                 let v = read(figures);
@@ -237,6 +314,14 @@ pub fn csv(report: &MonthlyReport, category_names: &HashMap<String, String>) -> 
                     format!("{v:.4}")
                 } else {
                     format!("{v:.0}")
+                });
+            }
+            for cell in indicator_cells(report, indicators) {
+                record.push(match cell {
+                    Cell::Count(v) => format!("{v:.0}"),
+                    Cell::Share(v) => format!("{v:.4}"),
+                    Cell::Text(t) => t.to_string(),
+                    Cell::Empty => String::new(),
                 });
             }
             w.write_record(&record).map_err(AppError::internal)?;
@@ -300,8 +385,16 @@ pub fn xlsx(
             .map_err(err)?;
         sheet.set_column_width(col, 14).map_err(err)?;
     }
+    let extra = indicator_headers(report);
+    for (i, h) in extra.iter().enumerate() {
+        let col = u16::try_from(i + first + cols.len()).map_err(AppError::internal)?;
+        sheet
+            .write_string_with_format(head_row, col, h, &header)
+            .map_err(err)?;
+        sheet.set_column_width(col, 14).map_err(err)?;
+    }
     sheet.set_column_width(1, 36).map_err(err)?;
-    for (n, (text, figures)) in lines(report).into_iter().enumerate() {
+    for (n, (text, figures, indicators)) in lines(report).into_iter().enumerate() {
         let row = head_row + 1 + u32::try_from(n).map_err(AppError::internal)?;
         for (i, t) in text.iter().enumerate() {
             let col = u16::try_from(i).map_err(AppError::internal)?;
@@ -313,6 +406,16 @@ pub fn xlsx(
             sheet
                 .write_number_with_format(row, col, read(figures), format)
                 .map_err(err)?;
+        }
+        for (i, cell) in indicator_cells(report, indicators).into_iter().enumerate() {
+            let col = u16::try_from(i + first + cols.len()).map_err(AppError::internal)?;
+            match cell {
+                Cell::Count(v) => sheet.write_number_with_format(row, col, v, &integer),
+                Cell::Share(v) => sheet.write_number_with_format(row, col, v, &percent),
+                Cell::Text(t) => sheet.write_string(row, col, t),
+                Cell::Empty => continue,
+            }
+            .map_err(err)?;
         }
     }
     sheet.set_freeze_panes(head_row + 1, 2).map_err(err)?;

@@ -1,6 +1,8 @@
 //! Monthly reports: live figures from rollups, the submission workflow, and exports.
 
+pub mod discipline;
 pub mod export;
+pub mod indicators;
 pub mod workflow;
 
 use std::collections::BTreeMap;
@@ -34,6 +36,9 @@ pub struct Figures {
     pub members_left: i64,
     /// Members who recorded at least one assistance log in the month.
     pub members_logging: i64,
+    /// Active members who recorded nothing in the month (`GET /reports/inactive` lists them).
+    #[serde(default)]
+    pub members_inactive: i64,
     pub villages: i64,
     pub villages_with_team: i64,
     /// villages_with_team / villages (null without villages).
@@ -67,6 +72,9 @@ pub struct ReportRow {
     #[serde(default)]
     pub frozen: bool,
     pub figures: Figures,
+    /// The row's indicators (village rows: the village-level ones; none for team rows).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indicators: Vec<indicators::IndicatorFigure>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -91,6 +99,12 @@ pub struct MonthlyReport {
     pub status: Option<workflow::PeriodStatus>,
     pub totals: Figures,
     pub rows: Vec<ReportRow>,
+    /// Programme indicators of the unit: numerator, denominator, rate, target, progress.
+    #[serde(default)]
+    pub indicators: Vec<indicators::IndicatorFigure>,
+    /// For a province: how its communes reported the month (rates, on time, overdue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reporting: Option<discipline::ReportingSummary>,
 }
 
 /// The first day of the Vietnamese calendar month of an instant.
@@ -189,6 +203,7 @@ fn figures_by_key(
         f.members_joined = get("members_joined");
         f.members_left = get("members_left");
         f.members_logging = get("members_logging");
+        f.members_inactive = get("members_inactive");
         f.villages = get("villages");
         f.villages_with_team = get("villages_with_team");
         f.member_trainings = get("member_trainings");
@@ -324,6 +339,7 @@ fn commune_rows(
             key: id.to_string(),
             name,
             frozen: false,
+            indicators: Vec::new(),
         })
         .collect();
     rows.push(ReportRow {
@@ -331,6 +347,7 @@ fn commune_rows(
         key: NONE_KEY.into(),
         name: none_name.into(),
         frozen: false,
+        indicators: Vec::new(),
         figures: figures
             .remove("0")
             .unwrap_or_else(|| empty_figures(categories)),
@@ -361,6 +378,7 @@ fn unit_rows(
             key,
             name,
             frozen: false,
+            indicators: Vec::new(),
         })
         .collect())
 }
@@ -379,7 +397,7 @@ pub fn live(
     month: NaiveDate,
 ) -> AppResult<MonthlyReport> {
     let categories = categories(conn)?;
-    let (totals, rows) = match area {
+    let (totals, mut rows) = match area {
         Area::Commune(c) => {
             let counts = agg::counts(conn, area, Grouping::Commune, month)?;
             let totals = figures_by_key(&counts, std::slice::from_ref(c), &categories)
@@ -469,6 +487,11 @@ pub fn live(
             (sum_rows(&rows, &categories), rows)
         }
     };
+    let indicators = indicators::section(conn, area, month, &mut rows)?;
+    let reporting = match area {
+        Area::Province(p) => discipline::province_summary(conn, p, month)?,
+        _ => None,
+    };
     Ok(MonthlyReport {
         unit,
         month: month.format("%Y-%m").to_string(),
@@ -477,6 +500,8 @@ pub fn live(
         status: None,
         totals,
         rows,
+        indicators,
+        reporting,
     })
 }
 
@@ -491,6 +516,7 @@ fn add_figures(t: &mut Figures, f: &Figures, sign: i64) {
     t.members_joined += sign * f.members_joined;
     t.members_left += sign * f.members_left;
     t.members_logging += sign * f.members_logging;
+    t.members_inactive += sign * f.members_inactive;
     t.villages += sign * f.villages;
     t.villages_with_team += sign * f.villages_with_team;
     t.member_trainings += sign * f.member_trainings;

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::access::{Caller, Role};
 use crate::db::schema::{admin_units, commune_month_totals as cmt, report_periods as rp};
 use crate::db::{self, audit};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::state::AppState;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -117,7 +117,7 @@ pub fn frozen(
 
 pub fn month_locked_error(month: NaiveDate) -> AppError {
     AppError::Conflict {
-        code: "month_locked",
+        code: ErrorCode::MonthLocked,
         detail: format!(
             "the report for {} is approved; records dated in it cannot change until a province officer reopens it",
             month.format("%Y-%m")
@@ -133,7 +133,7 @@ pub fn ensure_month_ended(month: NaiveDate, now: DateTime<Utc>) -> AppResult<()>
         return Ok(());
     }
     Err(AppError::Conflict {
-        code: "month_not_ended",
+        code: ErrorCode::MonthNotEnded,
         detail: format!(
             "{} is not over yet (Vietnam time); its report can be submitted from the 1st of the next month",
             month.format("%Y-%m")
@@ -175,11 +175,11 @@ fn may(caller: &Caller, action: Action, commune: &str, province: &str) -> bool {
 
 fn wrong_state(action: Action, status: &str) -> AppError {
     let code = match (action, status) {
-        (Action::Submit, "submitted") => "already_submitted",
-        (Action::Submit, "approved") => "already_approved",
-        (Action::Approve | Action::Return, _) => "not_submitted",
-        (Action::Reopen, _) => "not_approved",
-        _ => "invalid_transition",
+        (Action::Submit, "submitted") => ErrorCode::AlreadySubmitted,
+        (Action::Submit, "approved") => ErrorCode::AlreadyApproved,
+        (Action::Approve | Action::Return, _) => ErrorCode::NotSubmitted,
+        (Action::Reopen, _) => ErrorCode::NotApproved,
+        _ => ErrorCode::InvalidTransition,
     };
     AppError::Conflict {
         code,
@@ -341,6 +341,14 @@ pub struct CommuneStatus {
     pub commune_name: String,
     #[serde(flatten)]
     pub status: PeriodStatus,
+    /// The report is due by the end of this day (Vietnam time): the province's due day of the
+    /// following month.
+    pub due_on: NaiveDate,
+    /// Reported (submitted, approved or reopened, not returned) by the end of `due_on`; null
+    /// while not reported. A report returned and submitted again counts by its last submission.
+    pub on_time: Option<bool>,
+    /// Not reported and past its due date.
+    pub overdue: bool,
 }
 
 /// Every commune of a province with its report's state for the month (officers).
@@ -363,58 +371,74 @@ pub async fn list(
         }
     }
     db::run_read(&state.reads, move |c| {
-        let communes: Vec<(String, String)> = admin_units::table
-            .filter(admin_units::parent_code.eq(&province))
-            .filter(admin_units::valid_to.is_null())
-            .select((admin_units::code, admin_units::name))
-            .order(admin_units::code.asc())
-            .load(c)?;
-        if communes.is_empty() {
-            return Err(AppError::field(
-                "province",
-                "unknown_unit",
-                "no province has this code",
-            ));
-        }
-        let periods: Vec<Period> = rp::table
-            .filter(rp::province_code.eq(&province))
-            .filter(rp::month.eq(month))
-            .select(Period::as_select())
-            .load(c)?;
-        let active: HashSet<String> = cmt::table
-            .filter(cmt::province_code.eq(&province))
-            .filter(cmt::month.eq(month))
-            .filter(cmt::logs.gt(0))
-            .select(cmt::commune_code)
-            .load::<String>(c)?
-            .into_iter()
-            .collect();
-        Ok(communes
-            .into_iter()
-            .map(|(code, name)| {
-                let status = match periods.iter().find(|p| p.commune_code == code) {
-                    Some(p) => p.status(),
-                    None => PeriodStatus {
-                        status: if active.contains(&code) {
-                            "draft"
-                        } else {
-                            "not_started"
-                        }
-                        .into(),
-                        submitted_by: None,
-                        submitted_at: None,
-                        decided_by: None,
-                        decided_at: None,
-                        reason: None,
-                    },
-                };
-                CommuneStatus {
-                    commune_code: code,
-                    commune_name: name,
-                    status,
-                }
-            })
-            .collect())
+        province_statuses(c, &province, month, Utc::now())
     })
     .await
+}
+
+/// Every commune of a province with its report's state for the month and whether it came in on
+/// time (as of `now`).
+pub fn province_statuses(
+    c: &mut PgConnection,
+    province: &str,
+    month: NaiveDate,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<CommuneStatus>> {
+    let communes: Vec<(String, String)> = admin_units::table
+        .filter(admin_units::parent_code.eq(province))
+        .filter(admin_units::valid_to.is_null())
+        .select((admin_units::code, admin_units::name))
+        .order(admin_units::code.asc())
+        .load(c)?;
+    if communes.is_empty() {
+        return Err(AppError::field(
+            "province",
+            "unknown_unit",
+            "no province has this code",
+        ));
+    }
+    let periods: Vec<Period> = rp::table
+        .filter(rp::province_code.eq(province))
+        .filter(rp::month.eq(month))
+        .select(Period::as_select())
+        .load(c)?;
+    let active: HashSet<String> = cmt::table
+        .filter(cmt::province_code.eq(province))
+        .filter(cmt::month.eq(month))
+        .filter(cmt::logs.gt(0))
+        .select(cmt::commune_code)
+        .load::<String>(c)?
+        .into_iter()
+        .collect();
+    let due_on = super::discipline::due_on(month, crate::db::discipline::due_day(c, province)?);
+    Ok(communes
+        .into_iter()
+        .map(|(code, name)| {
+            let status = match periods.iter().find(|p| p.commune_code == code) {
+                Some(p) => p.status(),
+                None => PeriodStatus {
+                    status: if active.contains(&code) {
+                        "draft"
+                    } else {
+                        "not_started"
+                    }
+                    .into(),
+                    submitted_by: None,
+                    submitted_at: None,
+                    decided_by: None,
+                    decided_at: None,
+                    reason: None,
+                },
+            };
+            let (on_time, overdue) = super::discipline::timeliness(&status, due_on, now);
+            CommuneStatus {
+                commune_code: code,
+                commune_name: name,
+                status,
+                due_on,
+                on_time,
+                overdue,
+            }
+        })
+        .collect())
 }

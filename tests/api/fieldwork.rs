@@ -527,7 +527,7 @@ async fn a_mixed_batch_gets_a_result_per_item() {
     assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
 }
 
-async fn pull_all(
+pub async fn pull_all(
     app: &TestApp,
     token: &str,
     mut cursor: Option<String>,
@@ -1062,7 +1062,8 @@ async fn archived_logs_are_not_edited_and_can_be_restored() {
         .iter()
         .map(|e| e["action"].as_str().expect("a"))
         .collect();
-    assert_eq!(actions, ["restore", "archive"]);
+    // Newest first; the edit after the restore is audited too.
+    assert_eq!(actions, ["update", "restore", "archive"]);
 
     // Neither archive nor restore in an approved month.
     let res = app
@@ -1346,4 +1347,71 @@ async fn the_document_lists_every_push_operation_the_server_takes() {
     )
     .await;
     assert_eq!(body["results"][0]["problem"]["errors"][0]["field"], "op");
+}
+
+/// A log sent while an officer's change of the membership's dates is being committed is
+/// checked against the dates that change commits, not the ones read before it: it waits
+/// for the change, then is refused with 409 `membership_changed`, and nothing is stored.
+#[tokio::test]
+async fn work_sent_during_a_membership_change_is_checked_against_the_new_dates() {
+    use diesel::prelude::*;
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    // The change is under way: its row lock is held, its new joining day not yet committed.
+    let mut officer_tx = app.db.conn();
+    diesel::sql_query("BEGIN")
+        .execute(&mut officer_tx)
+        .expect("begin");
+    diesel::sql_query(format!(
+        "UPDATE members SET joined_on = '2025-11-05' WHERE id = {}",
+        f.member_member
+    ))
+    .execute(&mut officer_tx)
+    .expect("update");
+
+    let item = on("2025-11-02T09:00:00+07:00");
+    let (client, url, token) = (
+        app.client.clone(),
+        format!("{}/api/v1/sync/push", app.address),
+        f.member.clone(),
+    );
+    let body = json!({"items": [{"op": "create_log", "data": item.clone()}]});
+    let sent = tokio::spawn(async move {
+        client
+            .post(url)
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("sent")
+    });
+    crate::helpers::wait_for_lock_waiters(&app.db, 1).await;
+    diesel::sql_query("COMMIT")
+        .execute(&mut officer_tx)
+        .expect("commit");
+
+    let res = sent.await.expect("joined");
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["results"][0]["status"], "rejected", "{body}");
+    assert_eq!(body["results"][0]["problem"]["status"], 409, "{body}");
+    assert_eq!(body["results"][0]["problem"]["code"], "membership_changed");
+    let res = app
+        .get(
+            &format!(
+                "/api/v1/assistance-logs/{}",
+                item["id"].as_str().expect("id")
+            ),
+            &f.member,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+    // Sent again, it gets the ordinary answer for a day before joining.
+    let body = push(&app, &f.member, json!([{"op": "create_log", "data": item}])).await;
+    assert_eq!(body["results"][0]["problem"]["status"], 422, "{body}");
+    assert_eq!(
+        body["results"][0]["problem"]["errors"][0]["code"], "before_joined",
+        "{body}"
+    );
 }

@@ -423,6 +423,12 @@ pub async fn assert_problem(res: Response, status: StatusCode, code: &str) -> Va
     );
     let body: Value = res.json().await.expect("problem json");
     assert_eq!(body["code"], code, "problem body {body}");
+    assert!(
+        toso::error::ErrorCode::ALL
+            .iter()
+            .any(|c| c.as_str() == code),
+        "{code} is not an ErrorCode, so the OpenAPI document does not list it"
+    );
     assert_eq!(body["status"], status.as_u16());
     assert!(body["type"].as_str().is_some_and(|t| t.ends_with(code)));
     assert!(body["title"].is_string() && body["detail"].is_string());

@@ -635,3 +635,24 @@ async fn free_text_about_citizens_is_screened_everywhere() {
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
 }
+
+#[tokio::test]
+async fn a_window_that_ends_before_it_starts_is_refused() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    for path in [
+        "/api/v1/assistance-logs",
+        "/api/v1/trainings",
+        "/api/v1/audit",
+    ] {
+        let res = app
+            .get(&format!("{path}?from=2026-09-01&to=2026-08-01"), &f.officer)
+            .await;
+        assert_field(res, "to", "invalid_range").await;
+        // The same bounds the right way round are a valid, empty-or-not window.
+        let res = app
+            .get(&format!("{path}?from=2026-08-01&to=2026-09-01"), &f.officer)
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+    }
+}

@@ -1281,6 +1281,7 @@ async fn a_province_runs_a_month_end_to_end() {
     assert_eq!(me["unit_code"], B);
     // It pulls on from its cursor: the new team's register, made before that cursor, comes too.
     let mut cursor: Option<String> = Some(x_cursor);
+    let mut first_page = true;
     let pull_deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let (mut villages, mut members, mut pulled_logs) =
         (HashSet::new(), HashSet::new(), HashSet::new());
@@ -1290,6 +1291,9 @@ async fn a_province_runs_a_month_end_to_end() {
             None => "/api/v1/sync/pull".into(),
         };
         let page: Value = app.get(&path, &x_phone).await.json().await.expect("json");
+        // The first page tells the phone to drop what it held of its old team; later ones not.
+        assert_eq!(page["reset"], first_page, "{page}");
+        first_page = false;
         villages.extend(
             page["villages"]
                 .as_array()

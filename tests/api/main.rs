@@ -4,13 +4,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is the test's verdict
 
 mod accounts;
+mod activation;
 mod attacks;
 mod auth;
+mod console;
 mod errors;
 mod faults;
 mod fieldwork;
 mod health;
 mod helpers;
+mod imports;
+mod indicators;
 mod input;
 mod journey;
 mod migrations;

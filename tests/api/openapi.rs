@@ -17,6 +17,14 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/users"),
     ("get", "/api/v1/users/{id}"),
     ("patch", "/api/v1/users/{id}"),
+    ("post", "/api/v1/users/{id}/activation"),
+    ("get", "/api/v1/users/{id}/activation-qr"),
+    ("post", "/api/v1/auth/activate"),
+    ("post", "/api/v1/imports"),
+    ("get", "/api/v1/imports"),
+    ("get", "/api/v1/imports/template"),
+    ("get", "/api/v1/imports/{id}"),
+    ("get", "/api/v1/imports/{id}/report"),
     ("get", "/api/v1/units"),
     ("get", "/api/v1/units/{code}"),
     ("get", "/api/v1/villages"),
@@ -67,6 +75,20 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/reports/status"),
     ("post", "/api/v1/sync/push"),
     ("get", "/api/v1/sync/pull"),
+    ("get", "/api/v1/indicators"),
+    ("post", "/api/v1/indicators"),
+    ("post", "/api/v1/indicators/{code}/retire"),
+    ("post", "/api/v1/indicators/{code}/restore"),
+    ("get", "/api/v1/denominators"),
+    ("put", "/api/v1/denominators"),
+    ("get", "/api/v1/indicator-values"),
+    ("put", "/api/v1/indicator-values"),
+    ("get", "/api/v1/indicator-targets"),
+    ("put", "/api/v1/indicator-targets"),
+    ("post", "/api/v1/indicator-targets/{id}/split"),
+    ("get", "/api/v1/reports/settings/{province}"),
+    ("put", "/api/v1/reports/settings/{province}"),
+    ("get", "/api/v1/reports/inactive"),
 ];
 
 fn documented(doc: &Value) -> Vec<(String, String)> {
@@ -107,6 +129,26 @@ async fn the_document_covers_every_route() {
     );
     assert_eq!(schemas["AgeBand"]["enum"][1], "18_35");
     assert_eq!(schemas["VillageKind"]["enum"][7], "to_dan_pho");
+    // Every problem code is a value of the `ErrorCode` string enum the Problem schema's
+    // `code` refers to, so a client can switch on every code.
+    assert_eq!(
+        schemas["Problem"]["properties"]["code"]["$ref"],
+        "#/components/schemas/ErrorCode"
+    );
+    let codes: Vec<&str> = toso::error::ErrorCode::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
+    assert_eq!(schemas["ErrorCode"]["type"], "string");
+    assert_eq!(schemas["ErrorCode"]["enum"], serde_json::json!(codes));
+    for code in [
+        "validation_failed",
+        "version_mismatch",
+        "outside_scope",
+        "month_locked",
+    ] {
+        assert!(codes.contains(&code), "{code}");
+    }
 
     let mut expected: Vec<(String, String)> = ROUTES
         .iter()

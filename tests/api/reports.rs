@@ -33,7 +33,7 @@ async fn report(app: &TestApp, token: &str, unit: &str, month: &str) -> Value {
 
 /// The fixture registers its village and team today; these tests report on 2025, so they
 /// date the registration back to before those months (reports count what existed then).
-fn registered_in_2025(app: &TestApp) {
+pub(crate) fn registered_in_2025(app: &TestApp) {
     use diesel::prelude::*;
     let mut conn = app.db.conn();
     for table in ["villages", "teams"] {

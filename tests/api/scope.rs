@@ -260,6 +260,16 @@ fn decide_report(role: Role, t: Target) -> Expect {
     }
 }
 
+/// Members who recorded nothing: officers for units in their scope (others hidden); a leader
+/// always gets its own team; team members are refused.
+fn inactive_members(role: Role, t: Target) -> Expect {
+    match role {
+        Role::Leader => Expect::Allowed,
+        Role::Member => Expect::Forbidden,
+        _ => read_report(role, t),
+    }
+}
+
 fn everyone(_: Role, _: Target) -> Expect {
     Expect::Allowed
 }
@@ -280,6 +290,7 @@ struct Fixture {
     user: HashMap<Target, uuid::Uuid>,
     log: HashMap<Target, uuid::Uuid>,
     training: HashMap<Target, String>,
+    target: HashMap<Target, i64>,
     tokens: Vec<(Role, String)>,
 }
 
@@ -317,6 +328,29 @@ const ROUTES: &[Route] = &[
     route!("post", "/api/v1/auth/login"),
     route!("post", "/api/v1/auth/refresh"),
     route!("post", "/api/v1/auth/logout"),
+    route!("post", "/api/v1/auth/activate"),
+    // Needs the account's live code; its scope is tested in `activation.rs`.
+    route!("get", "/api/v1/users/{id}/activation-qr"),
+    // A multipart upload and the records it makes: scoped in `imports.rs`.
+    route!("post", "/api/v1/imports"),
+    route!("get", "/api/v1/imports/{id}"),
+    route!("get", "/api/v1/imports/{id}/report"),
+    route!(
+        "get",
+        "/api/v1/imports",
+        |_, _, _| (Method::GET, "/api/v1/imports".into(), None),
+        officers_only
+    ),
+    route!(
+        "get",
+        "/api/v1/imports/template",
+        |_, _, _| (
+            Method::GET,
+            "/api/v1/imports/template?kind=teams".into(),
+            None
+        ),
+        officers_only
+    ),
     route!("put", "/api/v1/me/password"),
     route!(
         "get",
@@ -558,6 +592,16 @@ const ROUTES: &[Route] = &[
             Method::PATCH,
             format!("/api/v1/users/{}", f.user[&t]),
             Some(json!({"full_name": "Đã sửa"}))
+        ),
+        |r, t| write(r, Kind::User, t)
+    ),
+    route!(
+        "post",
+        "/api/v1/users/{id}/activation",
+        |f, t, _| (
+            Method::POST,
+            format!("/api/v1/users/{}/activation", f.user[&t]),
+            None
         ),
         |r, t| write(r, Kind::User, t)
     ),
@@ -834,6 +878,148 @@ const ROUTES: &[Route] = &[
         ),
         decide_report
     ),
+    route!(
+        "get",
+        "/api/v1/indicators",
+        |_, _, _| (Method::GET, "/api/v1/indicators".into(), None),
+        everyone
+    ),
+    route!(
+        "post",
+        "/api/v1/indicators",
+        |_, _, n| (
+            Method::POST,
+            "/api/v1/indicators".into(),
+            Some(
+                json!({"code": format!("ind_{n}"), "name": "Mới", "kind": "count", "source": "entered"})
+            )
+        ),
+        admin_only
+    ),
+    route!(
+        "post",
+        "/api/v1/indicators/{code}/retire",
+        |_, _, _| (
+            Method::POST,
+            "/api/v1/indicators/ecommerce_farms_active/retire".into(),
+            None
+        ),
+        admin_only
+    ),
+    route!(
+        "post",
+        "/api/v1/indicators/{code}/restore",
+        |_, _, _| (
+            Method::POST,
+            "/api/v1/indicators/ecommerce_farms_active/restore".into(),
+            None
+        ),
+        admin_only
+    ),
+    route!(
+        "get",
+        "/api/v1/denominators",
+        |_, _, _| (Method::GET, "/api/v1/denominators".into(), None),
+        everyone
+    ),
+    route!(
+        "put",
+        "/api/v1/denominators",
+        |f, t, _| (
+            Method::PUT,
+            "/api/v1/denominators".into(),
+            Some(json!({"year": 2026, "commune_code": f.commune[&t], "adults": 10}))
+        ),
+        create_in
+    ),
+    route!(
+        "get",
+        "/api/v1/indicator-values",
+        |_, _, _| (Method::GET, "/api/v1/indicator-values".into(), None),
+        everyone
+    ),
+    route!(
+        "put",
+        "/api/v1/indicator-values",
+        |f, t, _| (
+            Method::PUT,
+            "/api/v1/indicator-values".into(),
+            Some(
+                json!({"indicator_code": "ecommerce_farms", "commune_code": f.commune[&t], "month": "2025-09", "value": 1})
+            )
+        ),
+        create_in
+    ),
+    route!(
+        "get",
+        "/api/v1/indicator-targets",
+        |_, _, _| (Method::GET, "/api/v1/indicator-targets".into(), None),
+        everyone
+    ),
+    route!(
+        "put",
+        "/api/v1/indicator-targets",
+        |f, t, _| (
+            Method::PUT,
+            "/api/v1/indicator-targets".into(),
+            Some(
+                json!({"indicator_code": "vneid_level2", "year": 2025, "unit_kind": "commune",
+                        "unit_key": f.commune[&t], "target_percent": 60})
+            )
+        ),
+        // Officers get past the role check; a unit they do not set targets for is a 422
+        // field error (`outside_scope`), as issue 14 asks.
+        officers_only
+    ),
+    route!(
+        "get",
+        "/api/v1/reports/settings/{province}",
+        |_, t, _| (
+            Method::GET,
+            format!(
+                "/api/v1/reports/settings/{}",
+                if t == Target::X { "79" } else { "01" }
+            ),
+            None
+        ),
+        province_status
+    ),
+    route!(
+        "put",
+        "/api/v1/reports/settings/{province}",
+        |_, t, _| (
+            Method::PUT,
+            format!(
+                "/api/v1/reports/settings/{}",
+                if t == Target::X { "79" } else { "01" }
+            ),
+            Some(json!({"due_day": 6}))
+        ),
+        province_status
+    ),
+    route!(
+        "get",
+        "/api/v1/reports/inactive",
+        |f, t, _| (
+            Method::GET,
+            format!(
+                "/api/v1/reports/inactive?unit={}&month=2025-10",
+                f.commune[&t]
+            ),
+            None
+        ),
+        inactive_members
+    ),
+    route!(
+        "post",
+        "/api/v1/indicator-targets/{id}/split",
+        |f, t, _| (
+            Method::POST,
+            format!("/api/v1/indicator-targets/{}/split", f.target[&t]),
+            Some(json!({"dry_run": true}))
+        ),
+        read_report
+    ),
 ];
 
 async fn fixture(app: &TestApp) -> Fixture {
@@ -938,6 +1124,21 @@ async fn fixture(app: &TestApp) -> Fixture {
             ),
         );
     }
+    let mut target = HashMap::new();
+    for t in TARGETS {
+        let res = app
+            .request(Method::PUT, "/api/v1/indicator-targets")
+            .bearer_auth(&admin)
+            .json(
+                &json!({"indicator_code": "vneid_level2", "year": 2025, "unit_kind": "commune",
+                          "unit_key": commune[&t], "target_percent": 50}),
+            )
+            .send()
+            .await
+            .expect("sent");
+        let body: Value = res.json().await.expect("target");
+        target.insert(t, body["id"].as_i64().expect("id"));
+    }
     let tokens = vec![
         (Role::Admin, admin),
         (
@@ -973,6 +1174,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         user,
         log,
         training,
+        target,
         tokens,
     }
 }

@@ -592,7 +592,8 @@ async fn archived_trainings_are_not_edited_and_can_be_restored() {
         .iter()
         .map(|e| e["action"].as_str().expect("a"))
         .collect();
-    assert_eq!(actions, ["restore", "archive"]);
+    // Newest first; the edit (or create) before the archive is audited too.
+    assert_eq!(actions, ["restore", "archive", "create"]);
 
     // Not under an archived village (as the register's records).
     let village: Value = app
@@ -640,4 +641,102 @@ async fn archived_trainings_are_not_edited_and_can_be_restored() {
             .expect("sent");
         assert_eq!(res.status(), StatusCode::OK, "{path}");
     }
+}
+
+/// Creates and edits of trainings, and edits of logs (REST and sync), are in the audit trail
+/// with the record before and after; a resent create writes no second entry.
+#[tokio::test]
+async fn training_and_log_changes_are_audited() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let res = app
+        .post_json("/api/v1/trainings", Some(&f.officer), &member_training())
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let training: Value = res.json().await.expect("json");
+    let id = training["id"].as_str().expect("id").to_string();
+    let mut resent = member_training();
+    resent["id"] = json!(id);
+    let res = app
+        .post_json("/api/v1/trainings", Some(&f.officer), &resent)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK, "a resend");
+    let mut edited = member_training();
+    edited["title"] = json!("Tập huấn VNeID mức 2");
+    let res = app
+        .request(Method::PUT, &format!("/api/v1/trainings/{id}"))
+        .bearer_auth(&f.officer)
+        .header("If-Match", "\"1\"")
+        .json(&edited)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let log_id = Uuid::new_v4();
+    let res = app
+        .post_json(
+            "/api/v1/assistance-logs",
+            Some(&f.member),
+            &crate::fieldwork::log(log_id),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = app
+        .request(Method::PATCH, &format!("/api/v1/assistance-logs/{log_id}"))
+        .bearer_auth(&f.member)
+        .header("If-Match", "\"1\"")
+        .json(&json!({"citizens_helped": 3}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .post_json(
+            "/api/v1/sync/push",
+            Some(&f.member),
+            &json!({"items": [{"op": "update_log", "id": log_id, "base_version": 2,
+                               "data": {"citizens_helped": 4}}]}),
+        )
+        .await;
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["results"][0]["status"], "updated", "{body}");
+
+    let trail = |entity: &'static str, entity_id: String| {
+        let app = &app;
+        let officer = f.officer.clone();
+        async move {
+            let res = app
+                .get(
+                    &format!("/api/v1/audit?entity={entity}&entity_id={entity_id}"),
+                    &officer,
+                )
+                .await;
+            assert_eq!(res.status(), StatusCode::OK);
+            let page: Value = res.json().await.expect("json");
+            page["items"].as_array().expect("items").clone()
+        }
+    };
+    let entries = trail("training", id.clone()).await;
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|e| e["action"].as_str().expect("action"))
+        .collect();
+    assert_eq!(actions, ["update", "create"], "newest first: {entries:?}");
+    assert_eq!(entries[0]["before"]["title"], member_training()["title"]);
+    assert_eq!(entries[0]["after"]["title"], "Tập huấn VNeID mức 2");
+    assert_eq!(entries[1]["before"], Value::Null);
+
+    let entries = trail("assistance_log", log_id.to_string()).await;
+    let helped: Vec<(i64, i64)> = entries
+        .iter()
+        .map(|e| {
+            assert_eq!(e["action"], "update");
+            (
+                e["before"]["citizens_helped"].as_i64().expect("before"),
+                e["after"]["citizens_helped"].as_i64().expect("after"),
+            )
+        })
+        .collect();
+    assert_eq!(helped, [(3, 4), (2, 3)], "{entries:?}");
 }

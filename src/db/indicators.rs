@@ -1,0 +1,807 @@
+//! Programme indicators: the catalogue, denominators per unit and year, monthly entered values,
+//! targets, and the grouped queries the report's indicator section is computed from.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Date, Integer, Nullable, Text};
+use serde::Serialize;
+
+use super::reports::Area;
+use super::schema::{
+    denominators as den, indicator_targets as tgt, indicator_values as val, indicators as ind,
+};
+use crate::access::Scope;
+
+// ---------------------------------------------------------------------------------------------
+// Catalogue
+
+#[derive(Clone, Debug, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = ind, check_for_backend(Pg))]
+pub struct Indicator {
+    /// Stable code, e.g. `vneid_level2`.
+    pub code: String,
+    /// Vietnamese name.
+    pub name: String,
+    /// `count` (summed up the tree) or `rate` (numerator / denominator).
+    pub kind: String,
+    /// For a rate: `adults`, `households`, `population` (of the unit, per year), `villages`
+    /// (of the unit), or `dossiers` / `entered` (given with each monthly value).
+    pub denominator: Option<String>,
+    /// `sum` for counts; `ratio_of_sums` for rates: the sum of numerators over the sum of
+    /// denominators, never an average of rates.
+    pub aggregation: String,
+    /// `entered` by a commune officer each month, or computed from toso's records: `logs`
+    /// (citizens helped in `category_code`), `trainings` (participants of citizen classes),
+    /// `villages` (villages with an active team). Computed figures add up from January.
+    pub source: String,
+    /// Where entered values are recorded: `commune` or `village`.
+    pub level: String,
+    pub category_code: Option<String>,
+    pub sort_order: i32,
+    /// Retired indicators take no new values or targets and leave the reports.
+    pub retired_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = ind)]
+pub struct NewIndicator {
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub denominator: Option<String>,
+    pub aggregation: String,
+    pub source: String,
+    pub level: String,
+    pub category_code: Option<String>,
+    pub sort_order: i32,
+}
+
+pub fn list(conn: &mut PgConnection, include_retired: bool) -> QueryResult<Vec<Indicator>> {
+    let mut q = ind::table.into_boxed();
+    if !include_retired {
+        q = q.filter(ind::retired_at.is_null());
+    }
+    q.select(Indicator::as_select())
+        .order((ind::sort_order.asc(), ind::code.asc()))
+        .load(conn)
+}
+
+pub fn get(conn: &mut PgConnection, code: &str) -> QueryResult<Option<Indicator>> {
+    ind::table
+        .find(code)
+        .select(Indicator::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The indicator, share-locked so that it cannot be retired while a value or target for it
+/// is being written.
+pub fn hold(conn: &mut PgConnection, code: &str) -> QueryResult<Option<Indicator>> {
+    ind::table
+        .find(code)
+        .select(Indicator::as_select())
+        .for_share()
+        .first(conn)
+        .optional()
+}
+
+pub fn insert(conn: &mut PgConnection, new: &NewIndicator) -> QueryResult<Indicator> {
+    diesel::insert_into(ind::table)
+        .values(new)
+        .returning(Indicator::as_returning())
+        .get_result(conn)
+}
+
+pub fn set_retired(
+    conn: &mut PgConnection,
+    code: &str,
+    retired: bool,
+) -> QueryResult<Option<Indicator>> {
+    let at: Option<DateTime<Utc>> = retired.then(Utc::now);
+    diesel::update(ind::table.find(code))
+        .set(ind::retired_at.eq(at))
+        .returning(Indicator::as_returning())
+        .get_result(conn)
+        .optional()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Denominators
+
+#[derive(Clone, Debug, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = den, check_for_backend(Pg))]
+pub struct Denominator {
+    pub id: i64,
+    pub year: i32,
+    pub commune_code: String,
+    pub province_code: String,
+    /// The village; null for the commune's own figures.
+    pub village_id: Option<i64>,
+    pub population: Option<i32>,
+    /// People aged 15 and over.
+    pub adults: Option<i32>,
+    pub households: Option<i32>,
+    pub source_note: Option<String>,
+    /// Optimistic-concurrency version, also sent as `ETag`.
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Insertable, AsChangeset)]
+#[diesel(table_name = den, treat_none_as_null = true)]
+pub struct DenominatorFields {
+    pub year: i32,
+    pub commune_code: String,
+    pub province_code: String,
+    pub village_id: Option<i64>,
+    pub population: Option<i32>,
+    pub adults: Option<i32>,
+    pub households: Option<i32>,
+    pub source_note: Option<String>,
+}
+
+/// The entry of a unit and year, locked for update.
+pub fn denominator_for_update(
+    conn: &mut PgConnection,
+    commune: &str,
+    village: Option<i64>,
+    year: i32,
+) -> QueryResult<Option<Denominator>> {
+    den::table
+        .filter(den::commune_code.eq(commune))
+        .filter(den::year.eq(year))
+        .filter(den::village_id.is_not_distinct_from(village))
+        .select(Denominator::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
+}
+
+pub fn insert_denominator(
+    conn: &mut PgConnection,
+    fields: &DenominatorFields,
+) -> QueryResult<Denominator> {
+    diesel::insert_into(den::table)
+        .values(fields)
+        .returning(Denominator::as_returning())
+        .get_result(conn)
+}
+
+pub fn update_denominator(
+    conn: &mut PgConnection,
+    id: i64,
+    fields: &DenominatorFields,
+) -> QueryResult<Denominator> {
+    diesel::update(den::table.find(id))
+        .set((
+            fields,
+            den::version.eq(den::version + 1),
+            den::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Denominator::as_returning())
+        .get_result(conn)
+}
+
+pub fn list_denominators(
+    conn: &mut PgConnection,
+    scope: &Scope,
+    commune: Option<&str>,
+    year: Option<i32>,
+) -> QueryResult<Vec<Denominator>> {
+    let mut q = denominators_scoped(scope);
+    if let Some(c) = commune {
+        q = q.filter(den::commune_code.eq(c.to_string()));
+    }
+    if let Some(y) = year {
+        q = q.filter(den::year.eq(y));
+    }
+    q.select(Denominator::as_select())
+        .order((
+            den::year.desc(),
+            den::commune_code.asc(),
+            den::village_id.asc().nulls_first(),
+        ))
+        .limit(5000)
+        .load(conn)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Monthly values
+
+#[derive(Clone, Debug, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = val, check_for_backend(Pg))]
+pub struct IndicatorValue {
+    pub id: i64,
+    pub indicator_code: String,
+    /// First day of the month (Vietnam time).
+    pub month: NaiveDate,
+    pub commune_code: String,
+    pub province_code: String,
+    /// The village, for village-level indicators; null for the commune.
+    pub village_id: Option<i64>,
+    pub value: i64,
+    /// Given with the value when the indicator's denominator is `dossiers` or `entered`.
+    pub denominator: Option<i64>,
+    /// Where the figure comes from (e.g. "Công an xã, báo cáo VNeID").
+    pub source_note: Option<String>,
+    /// Optimistic-concurrency version, also sent as `ETag`.
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Insertable, AsChangeset)]
+#[diesel(table_name = val, treat_none_as_null = true)]
+pub struct ValueFields {
+    pub indicator_code: String,
+    pub month: NaiveDate,
+    pub commune_code: String,
+    pub province_code: String,
+    pub village_id: Option<i64>,
+    pub value: i64,
+    pub denominator: Option<i64>,
+    pub source_note: Option<String>,
+}
+
+pub fn value_for_update(
+    conn: &mut PgConnection,
+    indicator: &str,
+    commune: &str,
+    village: Option<i64>,
+    month: NaiveDate,
+) -> QueryResult<Option<IndicatorValue>> {
+    val::table
+        .filter(val::indicator_code.eq(indicator))
+        .filter(val::commune_code.eq(commune))
+        .filter(val::month.eq(month))
+        .filter(val::village_id.is_not_distinct_from(village))
+        .select(IndicatorValue::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
+}
+
+pub fn insert_value(conn: &mut PgConnection, fields: &ValueFields) -> QueryResult<IndicatorValue> {
+    diesel::insert_into(val::table)
+        .values(fields)
+        .returning(IndicatorValue::as_returning())
+        .get_result(conn)
+}
+
+pub fn update_value(
+    conn: &mut PgConnection,
+    id: i64,
+    fields: &ValueFields,
+) -> QueryResult<IndicatorValue> {
+    diesel::update(val::table.find(id))
+        .set((
+            fields,
+            val::version.eq(val::version + 1),
+            val::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(IndicatorValue::as_returning())
+        .get_result(conn)
+}
+
+#[derive(Debug, Default)]
+pub struct ValueFilter {
+    pub commune: Option<String>,
+    pub month: Option<NaiveDate>,
+    pub indicator: Option<String>,
+}
+
+pub fn list_values(
+    conn: &mut PgConnection,
+    scope: &Scope,
+    f: &ValueFilter,
+) -> QueryResult<Vec<IndicatorValue>> {
+    let mut q = values_scoped(scope);
+    if let Some(c) = &f.commune {
+        q = q.filter(val::commune_code.eq(c.clone()));
+    }
+    if let Some(m) = f.month {
+        q = q.filter(val::month.eq(m));
+    }
+    if let Some(i) = &f.indicator {
+        q = q.filter(val::indicator_code.eq(i.clone()));
+    }
+    q.select(IndicatorValue::as_select())
+        .order((
+            val::month.desc(),
+            val::commune_code.asc(),
+            val::indicator_code.asc(),
+            val::village_id.asc(),
+        ))
+        .limit(5000)
+        .load(conn)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Targets
+
+#[derive(Clone, Debug, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = tgt, check_for_backend(Pg))]
+pub struct Target {
+    pub id: i64,
+    pub indicator_code: String,
+    pub year: i32,
+    /// A monthly target's month (first day); null for the year.
+    pub month: Option<NaiveDate>,
+    /// `province`, `commune`, `village` or `team`.
+    pub unit_kind: String,
+    /// The official code of a province or commune, the id of a village or team.
+    pub unit_key: String,
+    pub province_code: String,
+    pub commune_code: Option<String>,
+    /// A number to reach (for counts and rates).
+    pub target_value: Option<i64>,
+    /// A rate to reach, 0 to 1 (for rates).
+    pub target_rate: Option<f64>,
+    pub due_on: NaiveDate,
+    /// The target an automatic split derived this one from; null when set by hand.
+    pub split_from: Option<i64>,
+    /// Optimistic-concurrency version, also sent as `ETag`.
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Insertable, AsChangeset)]
+#[diesel(table_name = tgt, treat_none_as_null = true)]
+pub struct TargetFields {
+    pub indicator_code: String,
+    pub year: i32,
+    pub month: Option<NaiveDate>,
+    pub unit_kind: String,
+    pub unit_key: String,
+    pub province_code: String,
+    pub commune_code: Option<String>,
+    pub target_value: Option<i64>,
+    pub target_rate: Option<f64>,
+    pub due_on: NaiveDate,
+    pub split_from: Option<i64>,
+}
+
+pub fn target_for_update(conn: &mut PgConnection, f: &TargetFields) -> QueryResult<Option<Target>> {
+    tgt::table
+        .filter(tgt::indicator_code.eq(&f.indicator_code))
+        .filter(tgt::unit_kind.eq(&f.unit_kind))
+        .filter(tgt::unit_key.eq(&f.unit_key))
+        .filter(tgt::year.eq(f.year))
+        .filter(tgt::month.is_not_distinct_from(f.month))
+        .select(Target::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
+}
+
+pub fn target_by_id(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Target>> {
+    tgt::table
+        .find(id)
+        .select(Target::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn insert_target(conn: &mut PgConnection, f: &TargetFields) -> QueryResult<Target> {
+    diesel::insert_into(tgt::table)
+        .values(f)
+        .returning(Target::as_returning())
+        .get_result(conn)
+}
+
+pub fn update_target(conn: &mut PgConnection, id: i64, f: &TargetFields) -> QueryResult<Target> {
+    diesel::update(tgt::table.find(id))
+        .set((
+            f,
+            tgt::version.eq(tgt::version + 1),
+            tgt::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Target::as_returning())
+        .get_result(conn)
+}
+
+#[derive(Debug, Default)]
+pub struct TargetFilter {
+    pub year: Option<i32>,
+    pub unit_kind: Option<String>,
+    pub unit_key: Option<String>,
+    pub indicator: Option<String>,
+}
+
+pub(crate) fn scoped_targets(scope: &Scope) -> tgt::BoxedQuery<'static, Pg> {
+    let q = tgt::table.into_boxed();
+    match scope {
+        Scope::Country => q,
+        Scope::Province(p) => q.filter(tgt::province_code.eq(p.clone())),
+        Scope::Commune(c) => q.filter(tgt::commune_code.eq(c.clone())),
+        // A team sees its commune's target, its village's and its own.
+        Scope::Team { commune, team_id } => q.filter(tgt::commune_code.eq(commune.clone())).filter(
+            tgt::unit_kind
+                .eq("commune")
+                .or(tgt::unit_kind
+                    .eq("team")
+                    .and(tgt::unit_key.eq(team_id.to_string())))
+                .or(tgt::unit_kind.eq("village").and(
+                    diesel::dsl::sql::<diesel::sql_types::Bool>(
+                        "unit_key = (SELECT village_id::text FROM teams WHERE id = ",
+                    )
+                    .bind::<BigInt, _>(*team_id)
+                    .sql(")"),
+                )),
+        ),
+    }
+}
+
+pub fn list_targets(
+    conn: &mut PgConnection,
+    scope: &Scope,
+    f: &TargetFilter,
+) -> QueryResult<Vec<Target>> {
+    let mut q = scoped_targets(scope);
+    if let Some(y) = f.year {
+        q = q.filter(tgt::year.eq(y));
+    }
+    if let Some(k) = &f.unit_kind {
+        q = q.filter(tgt::unit_kind.eq(k.clone()));
+    }
+    if let Some(k) = &f.unit_key {
+        q = q.filter(tgt::unit_key.eq(k.clone()));
+    }
+    if let Some(i) = &f.indicator {
+        q = q.filter(tgt::indicator_code.eq(i.clone()));
+    }
+    q.select(Target::as_select())
+        .order((tgt::year.desc(), tgt::indicator_code.asc(), tgt::id.asc()))
+        .limit(5000)
+        .load(conn)
+}
+
+/// The targets of a year that apply in `month` to the units of an area: yearly ones and the
+/// month's own.
+pub fn targets_in(
+    conn: &mut PgConnection,
+    area: &Area,
+    year: i32,
+    month: NaiveDate,
+) -> QueryResult<Vec<Target>> {
+    let mut q = tgt::table
+        .filter(tgt::year.eq(year))
+        .filter(tgt::month.is_null().or(tgt::month.eq(month)))
+        .into_boxed();
+    q = match area {
+        Area::Country => q.filter(tgt::unit_kind.eq("province")),
+        Area::Province(p) => q
+            .filter(tgt::province_code.eq(p.clone()))
+            .filter(tgt::unit_kind.eq_any(["province", "commune"])),
+        Area::Commune(c) => q
+            .filter(tgt::commune_code.eq(c.clone()))
+            .filter(tgt::unit_kind.eq_any(["commune", "village"])),
+        Area::Communes(list) => q
+            .filter(tgt::commune_code.eq_any(list.clone()))
+            .filter(tgt::unit_kind.eq("commune")),
+    };
+    q.select(Target::as_select()).load(conn)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Grouped figures for the report
+
+/// How the figures of an area are keyed: by commune code, or (one commune) by village id
+/// as text, `0` holding what is recorded for the commune itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keyed {
+    Commune,
+    Village,
+}
+
+fn area_filter(area: &Area, province: &str, commune: &str) -> String {
+    match area {
+        Area::Country => "$3 = $3".into(),
+        Area::Province(_) => format!("{province} = $3"),
+        Area::Commune(_) => format!("{commune} = $3"),
+        Area::Communes(_) => format!("{commune} = ANY(string_to_array($3, ','))"),
+    }
+}
+
+fn area_code(area: &Area) -> String {
+    match area {
+        Area::Country => String::new(),
+        Area::Province(c) | Area::Commune(c) => c.clone(),
+        Area::Communes(list) => list.join(","),
+    }
+}
+
+/// The entered values of a unit standing at the end of a month: its latest value of the year
+/// up to that month, summed per key.
+#[derive(Debug, QueryableByName)]
+pub struct EnteredSum {
+    #[diesel(sql_type = Text)]
+    pub code: String,
+    #[diesel(sql_type = Text)]
+    pub key: String,
+    #[diesel(sql_type = BigInt)]
+    pub value: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub denominator: Option<i64>,
+}
+
+pub fn entered(
+    conn: &mut PgConnection,
+    area: &Area,
+    keyed: Keyed,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<EnteredSum>> {
+    let key = match keyed {
+        Keyed::Commune => "commune_code",
+        Keyed::Village => "coalesce(village_id, 0)::text",
+    };
+    let sql = format!(
+        "SELECT indicator_code AS code, {key} AS key, sum(value)::bigint AS value, \
+                sum(denominator)::bigint AS denominator \
+         FROM (SELECT DISTINCT ON (indicator_code, commune_code, coalesce(village_id, 0)) \
+                      indicator_code, commune_code, village_id, value, denominator \
+               FROM indicator_values \
+               WHERE {filter} AND month BETWEEN $1 AND $2 \
+               ORDER BY indicator_code, commune_code, coalesce(village_id, 0), month DESC) x \
+         GROUP BY 1, 2",
+        filter = area_filter(area, "province_code", "commune_code"),
+    );
+    diesel::sql_query(sql)
+        .bind::<Date, _>(from)
+        .bind::<Date, _>(to)
+        .bind::<Text, _>(area_code(area))
+        .load(conn)
+}
+
+/// The denominators of each unit for a year, counted for the villages that existed in `month`.
+#[derive(Clone, Debug, Default, QueryableByName)]
+pub struct UnitDenominators {
+    #[diesel(sql_type = Text)]
+    pub key: String,
+    #[diesel(sql_type = Text)]
+    pub province_code: String,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub population: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub adults: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub households: Option<i64>,
+    #[diesel(sql_type = BigInt)]
+    pub villages: i64,
+    #[diesel(sql_type = BigInt)]
+    pub villages_with_team: i64,
+}
+
+const LIVE_VILLAGES: &str = "SELECT v.id, v.commune_code, v.province_code, \
+        coalesce(d.population, v.population)::bigint AS population, d.adults::bigint AS adults, \
+        coalesce(d.households, v.households)::bigint AS households, \
+        EXISTS (SELECT 1 FROM teams t WHERE t.village_id = v.id AND t.status <> 'inactive' \
+                AND t.archived_at IS NULL AND t.dissolved_on IS NULL) AS with_team \
+    FROM villages v LEFT JOIN denominators d ON d.village_id = v.id AND d.year = $1 \
+    WHERE vn_month(v.created_at) <= $2 AND (v.archived_at IS NULL OR vn_month(v.archived_at) >= $2)";
+
+/// Per commune (its own figure when entered, else the sum of its villages'), or per village of
+/// one commune.
+pub fn unit_denominators(
+    conn: &mut PgConnection,
+    area: &Area,
+    keyed: Keyed,
+    year: i32,
+    month: NaiveDate,
+) -> QueryResult<Vec<UnitDenominators>> {
+    let sql = match keyed {
+        Keyed::Village => format!(
+            "SELECT v.id::text AS key, v.province_code, v.population, v.adults, v.households, \
+                    1::bigint AS villages, v.with_team::int::bigint AS villages_with_team \
+             FROM ({LIVE_VILLAGES} AND {filter}) v",
+            filter = area_filter(area, "v.province_code", "v.commune_code"),
+        ),
+        Keyed::Commune => format!(
+            "WITH c AS (SELECT v.commune_code, sum(v.population)::bigint AS population, \
+                        sum(v.adults)::bigint AS adults, sum(v.households)::bigint AS households, \
+                        count(*)::bigint AS villages, \
+                        count(*) FILTER (WHERE v.with_team)::bigint AS villages_with_team \
+                 FROM ({LIVE_VILLAGES} AND {vfilter}) v GROUP BY 1) \
+             SELECT u.code AS key, u.province_code, \
+                    coalesce(cd.population::bigint, c.population) AS population, \
+                    coalesce(cd.adults::bigint, c.adults) AS adults, \
+                    coalesce(cd.households::bigint, c.households) AS households, \
+                    coalesce(c.villages, 0) AS villages, \
+                    coalesce(c.villages_with_team, 0) AS villages_with_team \
+             FROM admin_units u \
+             LEFT JOIN c ON c.commune_code = u.code \
+             LEFT JOIN denominators cd ON cd.commune_code = u.code AND cd.village_id IS NULL AND cd.year = $1 \
+             WHERE u.level = 'commune' AND u.valid_to IS NULL AND {ufilter} \
+               AND (c.commune_code IS NOT NULL OR cd.id IS NOT NULL)",
+            vfilter = area_filter(area, "v.province_code", "v.commune_code"),
+            ufilter = area_filter(area, "u.province_code", "u.code"),
+        ),
+    };
+    diesel::sql_query(sql)
+        .bind::<Integer, _>(year)
+        .bind::<Date, _>(month)
+        .bind::<Text, _>(area_code(area))
+        .load(conn)
+}
+
+/// A computed numerator per commune: (indicator code, commune, value).
+#[derive(Debug, QueryableByName)]
+pub struct Computed {
+    #[diesel(sql_type = Text)]
+    pub code: String,
+    #[diesel(sql_type = Text)]
+    pub key: String,
+    #[diesel(sql_type = BigInt)]
+    pub value: i64,
+}
+
+/// Participants of citizen classes that started from `from` to the end of `to`'s month, per
+/// commune.
+pub fn class_participants(
+    conn: &mut PgConnection,
+    area: &Area,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<(String, i64)>> {
+    let end = to.checked_add_months(chrono::Months::new(1)).unwrap_or(to);
+    let sql = format!(
+        "SELECT '' AS code, tr.commune_code AS key, coalesce(sum(tr.participants), 0)::bigint AS value \
+         FROM trainings tr WHERE {filter} AND tr.archived_at IS NULL AND tr.kind = 'citizen_class' \
+           AND tr.starts_at >= ($1::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh') \
+           AND tr.starts_at < ($2::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh') GROUP BY 2",
+        filter = area_filter(area, "tr.province_code", "tr.commune_code"),
+    );
+    let rows: Vec<Computed> = diesel::sql_query(sql)
+        .bind::<Date, _>(from)
+        .bind::<Date, _>(end)
+        .bind::<Text, _>(area_code(area))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.key, r.value)).collect())
+}
+
+/// Citizens helped in each of `categories` from `from` to `to` (months), per commune, from the
+/// rollups.
+pub fn citizens_helped(
+    conn: &mut PgConnection,
+    area: &Area,
+    categories: &[String],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<Computed>> {
+    let sql = format!(
+        "SELECT r.category_code AS code, r.commune_code AS key, sum(r.citizens)::bigint AS value \
+         FROM log_rollups r WHERE {filter} AND r.month BETWEEN $1 AND $2 \
+           AND r.category_code = ANY($4) GROUP BY 1, 2",
+        filter = area_filter(area, "r.province_code", "r.commune_code"),
+    );
+    diesel::sql_query(sql)
+        .bind::<Date, _>(from)
+        .bind::<Date, _>(to)
+        .bind::<Text, _>(area_code(area))
+        .bind::<Array<Text>, _>(categories)
+        .load(conn)
+}
+
+/// The frozen indicator section of each approved commune month of an area.
+pub fn approved_indicators(
+    conn: &mut PgConnection,
+    area: &Area,
+    month: NaiveDate,
+) -> QueryResult<Vec<(String, String, serde_json::Value)>> {
+    use super::schema::report_periods as rp;
+    let mut q = rp::table
+        .filter(rp::month.eq(month))
+        .filter(rp::status.eq("approved"))
+        .into_boxed();
+    q = match area {
+        Area::Country => q,
+        Area::Province(p) => q.filter(rp::province_code.eq(p.clone())),
+        Area::Commune(c) => q.filter(rp::commune_code.eq(c.clone())),
+        Area::Communes(list) => q.filter(rp::commune_code.eq_any(list.clone())),
+    };
+    let rows: Vec<(String, String, Option<serde_json::Value>)> = q
+        .select((
+            rp::commune_code,
+            rp::province_code,
+            diesel::dsl::sql::<Nullable<diesel::sql_types::Jsonb>>("snapshot -> 'indicators'"),
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(c, p, v)| v.map(|v| (c, p, v)))
+        .collect())
+}
+
+/// The live villages of a commune with their names (the rows of a split).
+pub fn live_villages(conn: &mut PgConnection, commune: &str) -> QueryResult<Vec<(i64, String)>> {
+    use super::schema::villages;
+    villages::table
+        .filter(villages::commune_code.eq(commune))
+        .filter(villages::archived_at.is_null())
+        .select((villages::id, villages::name))
+        .order(villages::id.asc())
+        .load(conn)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Change feeds for mobile sync
+
+use super::sync::{after, Changed, Window};
+
+/// The catalogue changed since the cursor (retired indicators included, with `retired_at`).
+pub fn feed_indicators(conn: &mut PgConnection, w: &Window) -> QueryResult<Changed<Indicator>> {
+    ind::table
+        .into_boxed()
+        .filter(after(w.from, w.horizon))
+        .select((Indicator::as_select(), ind::sync_xid, ind::sync_seq))
+        .order((ind::sync_xid.asc(), ind::sync_seq.asc()))
+        .limit(w.limit)
+        .load(conn)
+}
+
+/// Targets of the caller's scope changed since the cursor (a team: its commune's, its
+/// village's and its own).
+pub fn feed_targets(
+    conn: &mut PgConnection,
+    scope: &Scope,
+    w: &Window,
+) -> QueryResult<Changed<Target>> {
+    scoped_targets(scope)
+        .filter(after(w.from, w.horizon))
+        .select((Target::as_select(), tgt::sync_xid, tgt::sync_seq))
+        .order((tgt::sync_xid.asc(), tgt::sync_seq.asc()))
+        .limit(w.limit)
+        .load(conn)
+}
+
+fn values_scoped(scope: &Scope) -> val::BoxedQuery<'static, Pg> {
+    let q = val::table.into_boxed();
+    match scope {
+        Scope::Country => q,
+        Scope::Province(p) => q.filter(val::province_code.eq(p.clone())),
+        Scope::Commune(c) | Scope::Team { commune: c, .. } => {
+            q.filter(val::commune_code.eq(c.clone()))
+        }
+    }
+}
+
+/// Entered values of the caller's commune (or wider scope) changed since the cursor.
+pub fn feed_values(
+    conn: &mut PgConnection,
+    scope: &Scope,
+    w: &Window,
+) -> QueryResult<Changed<IndicatorValue>> {
+    values_scoped(scope)
+        .filter(after(w.from, w.horizon))
+        .select((IndicatorValue::as_select(), val::sync_xid, val::sync_seq))
+        .order((val::sync_xid.asc(), val::sync_seq.asc()))
+        .limit(w.limit)
+        .load(conn)
+}
+
+fn denominators_scoped(scope: &Scope) -> den::BoxedQuery<'static, Pg> {
+    let q = den::table.into_boxed();
+    match scope {
+        Scope::Country => q,
+        Scope::Province(p) => q.filter(den::province_code.eq(p.clone())),
+        Scope::Commune(c) | Scope::Team { commune: c, .. } => {
+            q.filter(den::commune_code.eq(c.clone()))
+        }
+    }
+}
+
+/// Denominators of the caller's commune (or wider scope) changed since the cursor.
+pub fn feed_denominators(
+    conn: &mut PgConnection,
+    scope: &Scope,
+    w: &Window,
+) -> QueryResult<Changed<Denominator>> {
+    denominators_scoped(scope)
+        .filter(after(w.from, w.horizon))
+        .select((Denominator::as_select(), den::sync_xid, den::sync_seq))
+        .order((den::sync_xid.asc(), den::sync_seq.asc()))
+        .limit(w.limit)
+        .load(conn)
+}

@@ -1,0 +1,110 @@
+//! Reporting discipline: each province's due day and the members who recorded nothing.
+
+use actix_web::http::StatusCode;
+use actix_web::{get, put, web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::extract::{if_match_version, versioned, Auth, ValidJson};
+use crate::db::discipline::{InactiveMember, ReportingSettings};
+use crate::error::AppError;
+use crate::reports::{self, discipline};
+use crate::state::AppState;
+
+/// A province's reporting settings (its officers and admins); the 5th applies until one is set.
+#[utoipa::path(
+    operation_id = "getReportingSettings",
+    tag = "reports", security(("bearer" = [])), params(("province" = String, Path)),
+    responses(
+        (status = 200, body = ReportingSettings, headers(("ETag" = String))),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/reports/settings/{province}")]
+pub async fn settings(
+    state: web::Data<AppState>,
+    auth: Auth,
+    province: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let s = discipline::settings(&state, &auth.0, province.into_inner()).await?;
+    Ok(versioned(StatusCode::OK, s.version, &s))
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsRequest {
+    /// Reports of a month are due by this day (1–28) of the following month.
+    #[validate(range(min = 1, max = 28))]
+    #[schema(minimum = 1, maximum = 28)]
+    pub due_day: i32,
+}
+
+/// Set the day reports are due (the province's officers and admins).
+#[utoipa::path(
+    operation_id = "putReportingSettings",
+    tag = "reports", security(("bearer" = [])),
+    params(("province" = String, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412)")),
+    request_body = SettingsRequest,
+    responses(
+        (status = 200, body = ReportingSettings, headers(("ETag" = String))),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/api/v1/reports/settings/{province}")]
+pub async fn put_settings(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    province: web::Path<String>,
+    body: ValidJson<SettingsRequest>,
+) -> Result<HttpResponse, AppError> {
+    let expected = if_match_version(&req)?;
+    let s = discipline::set_due_day(
+        &state,
+        &auth.0,
+        province.into_inner(),
+        body.0.due_day,
+        expected,
+    )
+    .await?;
+    Ok(versioned(StatusCode::OK, s.version, &s))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InactiveQuery {
+    /// A province or commune code (officers; defaults to their own unit).
+    pub unit: Option<String>,
+    /// A team (officers in scope; a team leader's own).
+    pub team: Option<i64>,
+    /// `YYYY-MM` (a day, `YYYY-MM-DD`, stands for its month).
+    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])(-[0-3][0-9])?$")]
+    pub month: String,
+}
+
+/// Members active in a month who recorded nothing in it (at most 5,000): officers for a unit or
+/// team in their scope, a team leader for its own team.
+#[utoipa::path(
+    operation_id = "listInactiveMembers",
+    tag = "reports", security(("bearer" = [])), params(InactiveQuery),
+    responses(
+        (status = 200, body = Vec<InactiveMember>),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/reports/inactive")]
+pub async fn inactive(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: super::extract::Query<InactiveQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.into_inner();
+    let month = reports::parse_month("month", &q.month)?;
+    let items = discipline::inactive(&state, &auth.0, q.unit, q.team, month).await?;
+    Ok(HttpResponse::Ok().json(items))
+}

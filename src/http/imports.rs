@@ -1,0 +1,368 @@
+//! Bulk import of registers from spreadsheets, the templates and the import records.
+
+use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::extract::Auth;
+use super::pagination::{PageQuery, Paged};
+use super::users::ActivationOut;
+use crate::error::AppError;
+use crate::imports::{self, vocab::Kind, Counts, Report, RowReport};
+use crate::state::AppState;
+
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// Check the file and answer what would happen, row by row, writing nothing to the
+    /// register (the import is still recorded, as a dry run).
+    pub dry_run: Option<bool>,
+    /// The commune or province imported into (default: the caller's own unit). Rows of other
+    /// communes are errors.
+    pub unit: Option<String>,
+}
+
+/// An import's answer.
+#[derive(Serialize, ToSchema)]
+pub struct ImportOut {
+    pub id: Uuid,
+    pub file_name: String,
+    /// SHA-256 of the file, hex.
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub unit_code: Option<String>,
+    pub dry_run: bool,
+    /// `dry_run`, `applied` or `rejected` (a file with any row error writes nothing).
+    pub result: String,
+    pub counts: Counts,
+    /// Every row: created, updated, unchanged or error (with sheet, row, column, code and a
+    /// message in Vietnamese).
+    pub rows: Vec<RowReport>,
+    /// The accounts created, each with its one-time activation code: shown only here (send
+    /// `Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet` to get them
+    /// as the activation sheet with a QR code per member instead).
+    pub activations: Vec<ActivationOut>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Report> for ImportOut {
+    fn from(r: Report) -> Self {
+        ImportOut {
+            id: r.id,
+            file_name: r.file_name,
+            sha256: r.sha256,
+            size_bytes: r.size_bytes,
+            unit_code: r.unit_code,
+            dry_run: r.dry_run,
+            result: r.result.to_string(),
+            counts: r.counts,
+            rows: r.rows,
+            activations: r
+                .activations
+                .into_iter()
+                .map(|a| ActivationOut::from(a.issued))
+                .collect(),
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// The record of an import.
+#[derive(Serialize, ToSchema)]
+pub struct ImportRecordOut {
+    pub id: Uuid,
+    pub actor_id: Option<Uuid>,
+    pub actor_username: String,
+    pub unit_code: Option<String>,
+    pub province_code: Option<String>,
+    pub file_name: String,
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub dry_run: bool,
+    /// `dry_run`, `applied` or `rejected`.
+    pub result: String,
+    #[schema(value_type = Counts)]
+    pub counts: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<crate::db::imports::ImportRecord> for ImportRecordOut {
+    fn from(r: crate::db::imports::ImportRecord) -> Self {
+        ImportRecordOut {
+            id: r.id,
+            actor_id: r.actor_id,
+            actor_username: r.actor_username,
+            unit_code: r.unit_code,
+            province_code: r.province_code,
+            file_name: r.file_name,
+            sha256: r.sha256,
+            size_bytes: r.size_bytes,
+            dry_run: r.dry_run,
+            result: r.result,
+            counts: r.counts,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// The multipart body of an import.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the body only
+pub struct ImportUpload {
+    /// The spreadsheet: `.xlsx`, or `.csv` (UTF-8 with or without BOM, or Windows-1258;
+    /// `,` or `;` separated).
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+fn spreadsheet(bytes: Vec<u8>, name: &str) -> HttpResponse {
+    let cd = ContentDisposition {
+        disposition: DispositionType::Attachment,
+        parameters: vec![DispositionParam::Filename(name.to_string())],
+    };
+    HttpResponse::Ok()
+        .content_type(XLSX)
+        .insert_header((header::CONTENT_DISPOSITION, cd))
+        .insert_header(("Cache-Control", "no-store"))
+        .body(bytes)
+}
+
+/// Reads the `file` part of a multipart body (its file name too), or a raw body.
+async fn file_of(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<(web::Bytes, String), AppError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if !content_type.starts_with("multipart/form-data") {
+        return Err(AppError::BadRequest {
+            code: crate::error::ErrorCode::UnsupportedMediaType,
+            detail: "send the file as multipart/form-data, in a part named `file`".into(),
+        });
+    }
+    let mut form = actix_multipart::Multipart::new(req.headers(), payload);
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(|e| AppError::BadRequest {
+            code: crate::error::ErrorCode::MalformedMultipart,
+            detail: format!("the multipart body could not be read: {e}"),
+        })?;
+        let disposition = field.content_disposition().cloned();
+        if disposition.as_ref().and_then(|d| d.get_name()) != Some("file") {
+            continue;
+        }
+        let name = disposition
+            .as_ref()
+            .and_then(|d| d.get_filename())
+            .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).to_string())
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| "upload".into());
+        let mut bytes = web::BytesMut::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|e| AppError::BadRequest {
+                code: crate::error::ErrorCode::MalformedMultipart,
+                detail: format!("the multipart body could not be read: {e}"),
+            })?;
+            bytes.extend_from_slice(&chunk);
+        }
+        return Ok((bytes.freeze(), name));
+    }
+    Err(AppError::field(
+        "file",
+        "required",
+        "the multipart body has no part named `file`",
+    ))
+}
+
+/// Import villages, teams, members and members' app accounts from a spreadsheet.
+///
+/// The file is matched row by row against the register by natural keys (village: commune +
+/// name without diacritics; team: commune + name; member: team + phone, else team + name +
+/// birth year). With `dry_run=true` nothing is written. Otherwise a file without errors is
+/// applied in one transaction and a file with any error is rejected whole (422
+/// `import_rejected`, the report under `import`). Importing the same file again changes
+/// nothing. Larger than `TOSO_MAX_IMPORT_BYTES` (default 20 MiB): 413.
+#[utoipa::path(
+    operation_id = "createImport",
+    tag = "imports",
+    security(("bearer" = [])),
+    params(ImportQuery),
+    request_body(content = ImportUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "dry run: what would happen", body = ImportOut),
+        (status = 201, description = "applied; send `Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet` to receive the activation sheet instead", body = ImportOut, headers(("Location" = String))),
+        (status = 403, description = "not an officer, or the unit is outside the caller's scope", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "a file that cannot be read (`validation_failed` on `file`: `empty_file`, `not_a_spreadsheet`, `legacy_xls`, `macros_not_allowed`, `hidden_sheet`, `formulas_not_allowed`, `unknown_header`, `unreadable_encoding`…), or rows with errors (`import_rejected`)", body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/imports")]
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    payload: web::Payload,
+    query: super::extract::Query<ImportQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.into_inner();
+    crate::registry::require_officer(&auth.0)?;
+    let (bytes, name) = file_of(&req, payload).await?;
+    let dry_run = q.dry_run.unwrap_or(false);
+    let outcome = imports::upload(&state, &auth.0, bytes, name, q.unit, dry_run).await?;
+    let wants_sheet = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains(XLSX));
+    match outcome.result {
+        "rejected" => {
+            let errors = outcome.counts.errors;
+            let problem = super::error::Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                crate::error::ErrorCode::ImportRejected,
+                format!("{errors} row(s) have errors; nothing was written. See import.rows."),
+            );
+            let mut body = serde_json::to_value(&problem).map_err(AppError::internal)?;
+            body["import"] =
+                serde_json::to_value(ImportOut::from(outcome)).map_err(AppError::internal)?;
+            Ok(HttpResponse::UnprocessableEntity()
+                .content_type(super::error::PROBLEM_JSON)
+                .json(body))
+        }
+        "applied" if wants_sheet => {
+            let sheet = imports::xlsx::activation_sheet(&outcome.activations)?;
+            let mut res = spreadsheet(sheet, &format!("kich-hoat-{}.xlsx", outcome.id));
+            *res.status_mut() = StatusCode::CREATED;
+            res.headers_mut().insert(
+                header::LOCATION,
+                header::HeaderValue::from_str(&format!("/api/v1/imports/{}", outcome.id))
+                    .map_err(AppError::internal)?,
+            );
+            Ok(res)
+        }
+        "applied" => Ok(HttpResponse::Created()
+            .insert_header((header::LOCATION, format!("/api/v1/imports/{}", outcome.id)))
+            .insert_header(("Cache-Control", "no-store"))
+            .json(ImportOut::from(outcome))),
+        _ => Ok(HttpResponse::Ok().json(ImportOut::from(outcome))),
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TemplateQuery {
+    /// `villages`, `teams` or `members`; all three sheets when left out.
+    #[param(inline)]
+    pub kind: Option<Kind>,
+}
+
+/// The XLSX template: Vietnamese headers, an example row, drop-down lists for the enumerated
+/// columns and the commune codes of the caller's scope.
+#[utoipa::path(
+    operation_id = "getImportTemplate",
+    tag = "imports",
+    security(("bearer" = [])),
+    params(TemplateQuery),
+    responses(
+        (status = 200, description = "the template", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 403, description = "not an officer", body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/imports/template")]
+pub async fn template(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: super::extract::Query<TemplateQuery>,
+) -> Result<HttpResponse, AppError> {
+    let kind = query.into_inner().kind;
+    let bytes = imports::template(&state, &auth.0, kind).await?;
+    let name = format!("mau-nhap-{}.xlsx", kind.map_or("tat-ca", Kind::as_str));
+    Ok(spreadsheet(bytes, &name))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportListQuery {
+    #[param(minimum = 1, maximum = 1_000_000)]
+    pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 200)]
+    pub page_size: Option<i64>,
+}
+
+/// Imports into the caller's scope, newest first (dry runs and rejected files included).
+#[utoipa::path(
+    operation_id = "listImports",
+    tag = "imports",
+    security(("bearer" = [])),
+    params(ImportListQuery),
+    responses(
+        (status = 200, body = Paged<ImportRecordOut>),
+        (status = 403, description = "not an officer", body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/imports")]
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: super::extract::Query<ImportListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.into_inner();
+    let page = PageQuery::new(q.page, q.page_size)?;
+    let (rows, total) = imports::list(&state, &auth.0, page.window()).await?;
+    let items = rows.into_iter().map(ImportRecordOut::from).collect();
+    Ok(HttpResponse::Ok().json(Paged::new(items, total, &page)))
+}
+
+/// One import: who, when, which file (name, SHA-256, size), the counts and the result.
+#[utoipa::path(
+    operation_id = "getImport",
+    tag = "imports",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = ImportRecordOut),
+        (status = 403, description = "not an officer", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/imports/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let record = imports::get(&state, &auth.0, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(ImportRecordOut::from(record)))
+}
+
+/// The per-row report of an import, as XLSX (one line per row, or per error of a row).
+#[utoipa::path(
+    operation_id = "getImportReport",
+    tag = "imports",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, description = "the report", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 403, description = "not an officer", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/imports/{id}/report")]
+pub async fn row_report(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let bytes = imports::report_xlsx(&state, &auth.0, id).await?;
+    Ok(spreadsheet(bytes, &format!("ket-qua-nhap-{id}.xlsx")))
+}

@@ -1,0 +1,548 @@
+//! Programme indicators: the catalogue, denominators, monthly values and targets.
+
+use actix_web::http::StatusCode;
+use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::extract::{if_match_version, versioned, Auth, ValidJson};
+use crate::db::indicators::{
+    Denominator, Indicator, IndicatorValue, Target, TargetFilter, ValueFilter,
+};
+use crate::error::AppError;
+use crate::indicators::split::{self, SplitResult};
+use crate::indicators::{
+    self, DenominatorInput, DenominatorKind, IndicatorInput, IndicatorKind, Level, Source,
+    TargetInput, UnitKind, ValueInput,
+};
+use crate::state::AppState;
+
+fn valid_code(code: &str) -> Result<(), validator::ValidationError> {
+    let ok = (2..=40).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("invalid_code")
+            .with_message("code must be 2 to 40 characters: a-z, 0-9, '_'".into()))
+    }
+}
+
+/// `YYYY-MM` of any month of the programme's years (targets may name months to come).
+fn plan_month(field: &str, text: &str) -> Result<NaiveDate, AppError> {
+    NaiveDate::parse_from_str(&format!("{}-01", text.trim()), "%Y-%m-%d")
+        .ok()
+        .filter(|d| text.trim().len() == 7 && (2024..=2100).contains(&chrono::Datelike::year(d)))
+        .ok_or_else(|| {
+            AppError::field(
+                field,
+                "invalid_month",
+                "a month is written YYYY-MM, from 2024-01 to 2100-12",
+            )
+        })
+}
+
+/// 201 for a new entry, 200 for a changed one, with its version as `ETag`.
+fn stored<T: serde::Serialize>(row: &T, version: i32, created: bool) -> HttpResponse {
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    versioned(status, version, row)
+}
+
+const IF_MATCH_DOC: &str =
+    "The ETag of the version being changed (a stale one gets 412); absent to create";
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IndicatorQuery {
+    /// Also list retired indicators.
+    pub include_retired: Option<bool>,
+}
+
+/// The indicator catalogue, in display order.
+#[utoipa::path(operation_id = "listIndicators", tag = "indicators", security(("bearer" = [])), params(IndicatorQuery), responses((status = 200, body = Vec<Indicator>)))]
+#[get("/api/v1/indicators")]
+pub async fn list(
+    state: web::Data<AppState>,
+    _auth: Auth,
+    query: super::extract::Query<IndicatorQuery>,
+) -> Result<HttpResponse, AppError> {
+    let include = query.include_retired.unwrap_or(false);
+    let items = crate::db::run_read(&state.reads, move |c| {
+        Ok(crate::db::indicators::list(c, include)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(items))
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateIndicatorRequest {
+    /// Stable code: 2–40 characters, a-z, 0-9 and `_`.
+    #[validate(custom(function = "valid_code"))]
+    #[schema(pattern = "^[a-z0-9_]{2,40}$")]
+    pub code: String,
+    /// Vietnamese name.
+    #[validate(length(min = 1, max = 200))]
+    #[validate(custom(function = "crate::input::screened"))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+    pub kind: IndicatorKind,
+    /// Required for a rate, absent for a count.
+    pub denominator: Option<DenominatorKind>,
+    pub source: Source,
+    /// Where entered values are recorded (default `commune`; computed ones are per commune).
+    pub level: Option<Level>,
+    /// For `source = logs`: the category whose citizens helped are counted.
+    #[validate(length(min = 1, max = 40))]
+    #[schema(min_length = 1, max_length = 40)]
+    pub category_code: Option<String>,
+    #[validate(range(min = 0, max = 10_000))]
+    #[schema(minimum = 0, maximum = 10_000)]
+    pub sort_order: Option<i32>,
+}
+
+/// Add an indicator to the catalogue (admin).
+#[utoipa::path(
+    operation_id = "createIndicator",
+    tag = "indicators", security(("bearer" = [])), request_body = CreateIndicatorRequest,
+    responses(
+        (status = 201, body = Indicator),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/indicators")]
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: ValidJson<CreateIndicatorRequest>,
+) -> Result<HttpResponse, AppError> {
+    let b = body.0;
+    let created = indicators::create(
+        &state,
+        &auth.0,
+        IndicatorInput {
+            code: b.code,
+            name: b.name,
+            kind: b.kind,
+            denominator: b.denominator,
+            source: b.source,
+            level: b.level.unwrap_or(Level::Commune),
+            category_code: b.category_code,
+            sort_order: b.sort_order.unwrap_or(100),
+        },
+    )
+    .await?;
+    Ok(HttpResponse::build(StatusCode::CREATED).json(created))
+}
+
+/// Retire an indicator: it keeps its history, takes no new values or targets and leaves the
+/// reports (admin).
+#[utoipa::path(
+    operation_id = "retireIndicator",
+    tag = "indicators", security(("bearer" = [])), params(("code" = String, Path)),
+    responses(
+        (status = 200, body = Indicator),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/indicators/{code}/retire")]
+pub async fn retire(
+    state: web::Data<AppState>,
+    auth: Auth,
+    code: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let done = indicators::set_retired(&state, &auth.0, code.into_inner(), true).await?;
+    Ok(HttpResponse::Ok().json(done))
+}
+
+/// Bring a retired indicator back (admin).
+#[utoipa::path(
+    operation_id = "restoreIndicator",
+    tag = "indicators", security(("bearer" = [])), params(("code" = String, Path)),
+    responses(
+        (status = 200, body = Indicator),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/indicators/{code}/restore")]
+pub async fn restore(
+    state: web::Data<AppState>,
+    auth: Auth,
+    code: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let done = indicators::set_retired(&state, &auth.0, code.into_inner(), false).await?;
+    Ok(HttpResponse::Ok().json(done))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DenominatorQuery {
+    pub commune: Option<String>,
+    #[param(minimum = 2024, maximum = 2100)]
+    pub year: Option<i32>,
+}
+
+/// Denominator entries in the caller's scope (at most 5,000), newest year first.
+#[utoipa::path(operation_id = "listDenominators", tag = "indicators", security(("bearer" = [])), params(DenominatorQuery), responses((status = 200, body = Vec<Denominator>)))]
+#[get("/api/v1/denominators")]
+pub async fn list_denominators(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: super::extract::Query<DenominatorQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.into_inner();
+    let items = indicators::list_denominators(&state, &auth.0, q.commune, q.year).await?;
+    Ok(HttpResponse::Ok().json(items))
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DenominatorRequest {
+    #[validate(range(min = 2024, max = 2100))]
+    #[schema(minimum = 2024, maximum = 2100)]
+    pub year: i32,
+    /// Defaults to the caller's commune.
+    pub commune_code: Option<String>,
+    /// A village of the commune; absent for the commune's own figures.
+    pub village_id: Option<i64>,
+    #[validate(range(min = 0))]
+    #[schema(minimum = 0)]
+    pub population: Option<i32>,
+    /// People aged 15 and over.
+    #[validate(range(min = 0))]
+    #[schema(minimum = 0)]
+    pub adults: Option<i32>,
+    #[validate(range(min = 0))]
+    #[schema(minimum = 0)]
+    pub households: Option<i32>,
+    #[validate(length(max = 500))]
+    #[validate(custom(function = "crate::input::screened"))]
+    #[schema(max_length = 500)]
+    pub source_note: Option<String>,
+}
+
+/// Set the population, adults (15 and over) and households of a commune or village for a year
+/// (officers in scope). The whole entry is replaced; 409 `year_locked` once December of the
+/// year is approved for the commune.
+#[utoipa::path(
+    operation_id = "putDenominator",
+    tag = "indicators", security(("bearer" = [])),
+    params(("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = IF_MATCH_DOC)),
+    request_body = DenominatorRequest,
+    responses(
+        (status = 200, body = Denominator, headers(("ETag" = String))),
+        (status = 201, body = Denominator, headers(("ETag" = String))),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`year_locked`: December of the year is approved", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/api/v1/denominators")]
+pub async fn put_denominator(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    body: ValidJson<DenominatorRequest>,
+) -> Result<HttpResponse, AppError> {
+    let expected = if_match_version(&req)?;
+    let b = body.0;
+    if let (Some(a), Some(p)) = (b.adults, b.population) {
+        if a > p {
+            return Err(AppError::field(
+                "adults",
+                "exceeds_population",
+                "adults cannot outnumber the population",
+            ));
+        }
+    }
+    let (saved, created) = indicators::put_denominator(
+        &state,
+        &auth.0,
+        DenominatorInput {
+            year: b.year,
+            commune_code: b.commune_code,
+            village_id: b.village_id,
+            population: b.population,
+            adults: b.adults,
+            households: b.households,
+            source_note: b.source_note,
+        },
+        expected,
+    )
+    .await?;
+    Ok(stored(&saved, saved.version, created))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ValueQuery {
+    pub commune: Option<String>,
+    /// `YYYY-MM`.
+    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])(-[0-3][0-9])?$")]
+    pub month: Option<String>,
+    pub indicator: Option<String>,
+}
+
+/// Entered values in the caller's scope (at most 5,000), newest month first.
+#[utoipa::path(operation_id = "listIndicatorValues", tag = "indicators", security(("bearer" = [])), params(ValueQuery), responses((status = 200, body = Vec<IndicatorValue>)))]
+#[get("/api/v1/indicator-values")]
+pub async fn list_values(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: super::extract::Query<ValueQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.into_inner();
+    let month = q
+        .month
+        .as_deref()
+        .map(|m| crate::reports::parse_month("month", m))
+        .transpose()?;
+    let items = indicators::list_values(
+        &state,
+        &auth.0,
+        ValueFilter {
+            commune: q.commune,
+            month,
+            indicator: q.indicator,
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(items))
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ValueRequest {
+    #[validate(length(min = 1, max = 40))]
+    #[schema(min_length = 1, max_length = 40)]
+    pub indicator_code: String,
+    /// Defaults to the caller's commune.
+    pub commune_code: Option<String>,
+    /// Required for village-level indicators, absent for commune-level ones.
+    pub village_id: Option<i64>,
+    /// `YYYY-MM`: the month the value stands for (its end).
+    #[schema(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    pub month: String,
+    /// The numerator (a count), at most the denominator.
+    pub value: i64,
+    /// For indicators whose denominator is `dossiers` or `entered`: given with the value.
+    pub denominator: Option<i64>,
+    /// Where the figure comes from (e.g. "Công an xã").
+    #[validate(length(max = 500))]
+    #[validate(custom(function = "crate::input::screened"))]
+    #[schema(max_length = 500)]
+    pub source_note: Option<String>,
+}
+
+/// Enter or correct an entered indicator's value for a commune (or village) and month
+/// (officers in scope). 409 `month_locked` once the month is approved, under the same lock as
+/// logs.
+#[utoipa::path(
+    operation_id = "putIndicatorValue",
+    tag = "indicators", security(("bearer" = [])),
+    params(("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = IF_MATCH_DOC)),
+    request_body = ValueRequest,
+    responses(
+        (status = 200, body = IndicatorValue, headers(("ETag" = String))),
+        (status = 201, body = IndicatorValue, headers(("ETag" = String))),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`month_locked`: the month is approved", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/api/v1/indicator-values")]
+pub async fn put_value(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    body: ValidJson<ValueRequest>,
+) -> Result<HttpResponse, AppError> {
+    let expected = if_match_version(&req)?;
+    let b = body.0;
+    let month = crate::reports::parse_month("month", &b.month)?;
+    let (saved, created) = indicators::put_value(
+        &state,
+        &auth.0,
+        ValueInput {
+            indicator_code: b.indicator_code,
+            commune_code: b.commune_code,
+            village_id: b.village_id,
+            month,
+            value: b.value,
+            denominator: b.denominator,
+            source_note: b.source_note,
+        },
+        expected,
+    )
+    .await?;
+    Ok(stored(&saved, saved.version, created))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TargetQuery {
+    #[param(minimum = 2024, maximum = 2100)]
+    pub year: Option<i32>,
+    #[param(inline)]
+    pub unit_kind: Option<UnitKind>,
+    pub unit_key: Option<String>,
+    pub indicator: Option<String>,
+}
+
+/// Targets in the caller's scope (a team sees its commune's, its village's and its own).
+#[utoipa::path(operation_id = "listIndicatorTargets", tag = "indicators", security(("bearer" = [])), params(TargetQuery), responses((status = 200, body = Vec<Target>)))]
+#[get("/api/v1/indicator-targets")]
+pub async fn list_targets(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: super::extract::Query<TargetQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.into_inner();
+    let items = indicators::list_targets(
+        &state,
+        &auth.0,
+        TargetFilter {
+            year: q.year,
+            unit_kind: q.unit_kind.map(|k| k.as_str().to_string()),
+            unit_key: q.unit_key,
+            indicator: q.indicator,
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(items))
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TargetRequest {
+    #[validate(length(min = 1, max = 40))]
+    #[schema(min_length = 1, max_length = 40)]
+    pub indicator_code: String,
+    #[validate(range(min = 2024, max = 2100))]
+    #[schema(minimum = 2024, maximum = 2100)]
+    pub year: i32,
+    /// `YYYY-MM` for a monthly target; absent for the year's.
+    #[schema(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    pub month: Option<String>,
+    pub unit_kind: UnitKind,
+    /// A province or commune code, a village or team id.
+    #[validate(length(min = 1, max = 20))]
+    #[schema(min_length = 1, max_length = 20)]
+    pub unit_key: String,
+    /// A number to reach; or
+    pub target_value: Option<i64>,
+    /// a rate to reach, in percent (0 to 100; rates only).
+    pub target_percent: Option<f64>,
+    /// Defaults to the last day of the year (or month).
+    pub due_on: Option<NaiveDate>,
+}
+
+/// Set a target: a province officer for its province and communes, a commune officer for its
+/// villages and teams. A unit outside those is refused (422 `outside_scope`).
+#[utoipa::path(
+    operation_id = "putIndicatorTarget",
+    tag = "indicators", security(("bearer" = [])),
+    params(("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = IF_MATCH_DOC)),
+    request_body = TargetRequest,
+    responses(
+        (status = 200, body = Target, headers(("ETag" = String))),
+        (status = 201, body = Target, headers(("ETag" = String))),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/api/v1/indicator-targets")]
+pub async fn put_target(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    body: ValidJson<TargetRequest>,
+) -> Result<HttpResponse, AppError> {
+    let expected = if_match_version(&req)?;
+    let b = body.0;
+    let month = b
+        .month
+        .as_deref()
+        .map(|m| plan_month("month", m))
+        .transpose()?;
+    let (saved, created) = indicators::put_target(
+        &state,
+        &auth.0,
+        TargetInput {
+            indicator_code: b.indicator_code,
+            year: b.year,
+            month,
+            unit_kind: b.unit_kind,
+            unit_key: b.unit_key,
+            target_value: b.target_value,
+            target_percent: b.target_percent,
+            due_on: b.due_on,
+        },
+        expected,
+    )
+    .await?;
+    Ok(stored(&saved, saved.version, created))
+}
+
+#[derive(Deserialize, serde::Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SplitOverride {
+    /// A child: commune code or village id.
+    #[schema(min_length = 1, max_length = 20)]
+    pub unit_key: String,
+    pub target_value: i64,
+}
+
+#[derive(Deserialize, Validate, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SplitRequest {
+    /// Children whose target is set by hand; the rest share what remains.
+    #[serde(default)]
+    #[validate(length(max = 5000))]
+    pub overrides: Vec<SplitOverride>,
+    /// Compute the split without writing it.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// Split a province's (commune's) target down to its communes (villages) in proportion to each
+/// one's remaining gap (denominator minus current value), with manual overrides; the answer
+/// says what is left unassigned. Writes one target per child unless `dry_run`.
+#[utoipa::path(
+    operation_id = "splitIndicatorTarget",
+    tag = "indicators", security(("bearer" = [])), params(("id" = i64, Path)),
+    request_body = SplitRequest,
+    responses(
+        (status = 200, body = SplitResult),
+        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/indicator-targets/{id}/split")]
+pub async fn split_target(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<i64>,
+    body: ValidJson<SplitRequest>,
+) -> Result<HttpResponse, AppError> {
+    let b = body.0;
+    let overrides = b
+        .overrides
+        .into_iter()
+        .map(|o| (o.unit_key, o.target_value))
+        .collect();
+    let result = split::split(&state, &auth.0, id.into_inner(), overrides, b.dry_run).await?;
+    Ok(HttpResponse::Ok().json(result))
+}

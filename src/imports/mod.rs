@@ -1,0 +1,2067 @@
+//! Bulk import of the registers officers keep in spreadsheets: villages, teams, members and
+//! the members' app accounts, for one commune or a whole province (or, from the command line,
+//! the country).
+//!
+//! A file is read whole into typed rows first (`read`, `vocab`); each row is then matched
+//! against the register by its natural key (village: commune + name folded for diacritics;
+//! team: commune + folded name; member: team + phone, else team + folded name + birth year)
+//! and classified created / updated / unchanged / error. Several candidates for one key are
+//! an `ambiguous_match` error listing them, never a guess. A file with any error is rejected
+//! whole; a dry run stops before writing; otherwise every change is written in the caller's
+//! one transaction, in batches, each record audited with the import's id. The import itself
+//! (who, when, file name, SHA-256, counts, result, per-row report) is recorded in every case.
+
+pub mod read;
+pub mod vocab;
+pub mod xlsx;
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::PgConnection;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use self::read::{column_letter, Cell, RawRow, RawSheet};
+use self::vocab::{Col, Kind};
+use crate::access::{Caller, Role, Scope};
+use crate::auth::activation::{self, CodeKey, Issued};
+use crate::db::audit::NewAuditEntry;
+use crate::db::members::{Member, MemberChanges, NewMember};
+use crate::db::teams::{NewTeam, Team, TeamChanges};
+use crate::db::users::NewUser;
+use crate::db::villages::{NewVillage, Village, VillageChanges};
+use crate::db::{self, imports as store, units};
+use crate::error::{AppError, AppResult};
+use crate::registry::{Affiliation, Sex, TeamRole, VillageKind};
+
+/// Who imports: an officer through the API, or the operator on the command line.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub user_id: Option<Uuid>,
+    pub username: String,
+    pub role: Role,
+    pub scope: Scope,
+}
+
+impl Actor {
+    pub fn of(caller: &Caller) -> Self {
+        Actor {
+            user_id: Some(caller.user_id),
+            username: caller.username.clone(),
+            role: caller.role,
+            scope: caller.scope(),
+        }
+    }
+
+    pub fn operator() -> Self {
+        Actor {
+            user_id: None,
+            username: crate::accounts::OPERATOR.to_string(),
+            role: Role::Admin,
+            scope: Scope::Country,
+        }
+    }
+}
+
+/// The unit a file is imported into: a commune or a province, `None` for the country.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub unit_code: Option<String>,
+    pub province_code: Option<String>,
+    /// The unit is a commune: rows may leave the commune column out.
+    pub commune: Option<String>,
+}
+
+/// Checks the unit named (or the caller's own) against the caller's scope.
+pub fn target(conn: &mut PgConnection, actor: &Actor, unit: Option<&str>) -> AppResult<Target> {
+    if !actor.role.is_officer() {
+        return Err(AppError::forbidden("only officers import registers"));
+    }
+    let code = match (unit, &actor.scope) {
+        (Some(u), _) => Some(u.to_string()),
+        (None, Scope::Commune(c)) => Some(c.clone()),
+        (None, Scope::Province(p)) => Some(p.clone()),
+        (None, _) => None,
+    };
+    let Some(code) = code else {
+        return Ok(Target {
+            unit_code: None,
+            province_code: None,
+            commune: None,
+        });
+    };
+    let unit = units::get(conn, &code)?
+        .filter(|u| u.valid_to.is_none() && (u.level == "commune" || u.level == "province"))
+        .ok_or_else(|| {
+            AppError::field(
+                "unit",
+                "unknown_unit",
+                format!("no live commune or province has the code {code:?}"),
+            )
+        })?;
+    if !actor.scope.contains(&unit.code, &unit.province_code) {
+        return Err(AppError::Forbidden {
+            code: crate::error::ErrorCode::OutsideScope,
+            detail: format!("unit {} is outside your scope", unit.code),
+        });
+    }
+    Ok(Target {
+        commune: (unit.level == "commune").then(|| unit.code.clone()),
+        province_code: Some(unit.province_code),
+        unit_code: Some(unit.code),
+    })
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Entity {
+    Village,
+    Team,
+    Member,
+}
+
+impl Entity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entity::Village => "village",
+            Entity::Team => "team",
+            Entity::Member => "member",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+    Error,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Created => "created",
+            Outcome::Updated => "updated",
+            Outcome::Unchanged => "unchanged",
+            Outcome::Error => "error",
+        }
+    }
+}
+
+/// Why a row cannot be imported.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CellError {
+    /// The column's letter (`C`), when one column is at fault.
+    pub column: Option<String>,
+    /// The column's header as written in the file.
+    pub header: Option<String>,
+    /// Stable machine code, e.g. `invalid_phone`, `unknown_team`, `ambiguous_match`.
+    pub code: String,
+    /// In Vietnamese, for the officer.
+    pub message: String,
+}
+
+/// What happened (or would happen) to one row.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct RowReport {
+    pub sheet: String,
+    /// The row's number in the sheet, as the spreadsheet shows it.
+    pub row: u32,
+    pub entity: Entity,
+    pub outcome: Outcome,
+    /// The record's id (after an applied import, or when it matched an existing one).
+    pub id: Option<i64>,
+    /// The row's name (village, team or member).
+    pub label: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<CellError>,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, ToSchema)]
+pub struct Tally {
+    pub created: u32,
+    pub updated: u32,
+    pub unchanged: u32,
+    pub errors: u32,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, ToSchema)]
+pub struct Counts {
+    pub rows: u32,
+    pub villages: Tally,
+    pub teams: Tally,
+    pub members: Tally,
+    /// App accounts created (each with an activation code).
+    pub accounts_created: u32,
+    pub errors: u32,
+}
+
+/// An account the import created: for the activation sheet, shown once.
+#[derive(Clone, Debug)]
+pub struct Activation {
+    pub issued: Issued,
+    pub full_name: String,
+    pub team: String,
+    pub commune_code: String,
+}
+
+/// The import's answer.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub id: Uuid,
+    pub file_name: String,
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub unit_code: Option<String>,
+    pub dry_run: bool,
+    /// `dry_run`, `applied` or `rejected`.
+    pub result: &'static str,
+    pub counts: Counts,
+    pub rows: Vec<RowReport>,
+    pub activations: Vec<Activation>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One file to import.
+pub struct Upload<'a> {
+    pub bytes: &'a [u8],
+    pub file_name: String,
+}
+
+/// Progress for the command line's bar: rows read, then records written.
+pub trait Progress {
+    fn rows_read(&mut self, _n: u64) {}
+    fn writing(&mut self, _stage: &str, _done: u64, _total: u64) {}
+}
+
+/// No progress shown.
+pub struct Quiet;
+impl Progress for Quiet {}
+
+pub struct Options {
+    pub dry_run: bool,
+    pub key: CodeKey,
+    pub code_expiry: DateTime<Utc>,
+}
+
+/// Imports `uploads` (read in order, as one file) into `target` on `conn`: plans, then (not a
+/// dry run, no error) applies in one transaction, and records the import. A file that cannot
+/// be read at all is a 422 on `file` and leaves no record.
+pub fn run(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    target: &Target,
+    uploads: &[Upload<'_>],
+    options: &Options,
+    progress: &mut dyn Progress,
+) -> AppResult<Report> {
+    use diesel::Connection;
+    let mut hasher = Sha256::new();
+    let mut size = 0usize;
+    let mut sheets = Vec::new();
+    for upload in uploads {
+        hasher.update(upload.bytes);
+        size += upload.bytes.len();
+        let book = read::open(upload.bytes, &upload.file_name)?;
+        sheets.extend(book.sheets());
+    }
+    let file_name: String = uploads
+        .iter()
+        .map(|u| u.file_name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+        .chars()
+        .take(255)
+        .collect();
+    let sha256 = format!("{:x}", hasher.finalize());
+    let mut plan = Plan::default();
+    parse_sheets(&mut plan, sheets, progress)?;
+    if plan.rows.is_empty() {
+        return Err(AppError::field(
+            "file",
+            "empty_file",
+            "Tệp không có dòng dữ liệu nào dưới dòng tiêu đề.",
+        ));
+    }
+    let id = Uuid::new_v4();
+    let mut report = Report {
+        id,
+        file_name,
+        sha256,
+        size_bytes: i64::try_from(size).unwrap_or(i64::MAX),
+        unit_code: target.unit_code.clone(),
+        dry_run: options.dry_run,
+        result: "dry_run",
+        counts: Counts::default(),
+        rows: Vec::new(),
+        activations: Vec::new(),
+        created_at: Utc::now(),
+    };
+    conn.transaction::<_, AppError, _>(|c| {
+        let mut world = World::load(c, target, &plan)?;
+        plan.check(target, &mut world, actor);
+        let has_errors = plan.rows.iter().any(|r| !r.errors.is_empty());
+        report.result = if options.dry_run {
+            "dry_run"
+        } else if has_errors {
+            "rejected"
+        } else {
+            "applied"
+        };
+        record(c, actor, target, &report, &plan)?;
+        if report.result == "applied" {
+            report.activations = plan.apply(c, actor, id, &world, options, progress)?;
+        }
+        report.counts = plan.counts();
+        store_rows(c, id, &plan)?;
+        record_counts(c, id, &report.counts)?;
+        Ok(())
+    })?;
+    report.rows = plan.rows;
+    Ok(report)
+}
+
+fn record(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    target: &Target,
+    report: &Report,
+    plan: &Plan,
+) -> AppResult<()> {
+    store::insert_record(
+        conn,
+        &store::NewImport {
+            id: report.id,
+            actor_id: actor.user_id,
+            actor_username: actor.username.clone(),
+            unit_code: target.unit_code.clone(),
+            province_code: target.province_code.clone(),
+            file_name: report.file_name.clone(),
+            sha256: report.sha256.clone(),
+            size_bytes: report.size_bytes,
+            dry_run: report.dry_run,
+            result: report.result.to_string(),
+            counts: serde_json::to_value(plan.counts()).map_err(AppError::internal)?,
+        },
+    )?;
+    Ok(())
+}
+
+fn record_counts(conn: &mut PgConnection, id: Uuid, counts: &Counts) -> AppResult<()> {
+    use crate::db::schema::imports;
+    use diesel::prelude::*;
+    diesel::update(imports::table.find(id))
+        .set(imports::counts.eq(serde_json::to_value(counts).map_err(AppError::internal)?))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn store_rows(conn: &mut PgConnection, id: Uuid, plan: &Plan) -> AppResult<()> {
+    let rows: Vec<store::ImportRow> = plan
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| store::ImportRow {
+            import_id: id,
+            seq: i32::try_from(i).unwrap_or(i32::MAX),
+            sheet: r.sheet.clone(),
+            row_number: i32::try_from(r.row).unwrap_or(i32::MAX),
+            entity: r.entity.as_str().to_string(),
+            outcome: r.outcome.as_str().to_string(),
+            record_id: r.id,
+            label: r.label.chars().take(300).collect(),
+            errors: if r.errors.is_empty() {
+                serde_json::Value::Array(Vec::new())
+            } else {
+                serde_json::to_value(&r.errors).unwrap_or_default()
+            },
+        })
+        .collect();
+    store::insert_rows(conn, &rows)?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading rows into typed records.
+
+/// Where a record came from: its line in the report.
+#[derive(Clone, Copy, Debug)]
+struct At(usize);
+
+struct VillageIn {
+    at: At,
+    commune: Option<String>,
+    name: String,
+    search: String,
+    kind: Option<VillageKind>,
+    households: Option<i32>,
+    population: Option<i32>,
+}
+
+struct TeamIn {
+    at: At,
+    commune: Option<String>,
+    name: String,
+    search: String,
+    village: Option<(String, u32)>,
+    decision_number: Option<String>,
+    decision_date: Option<NaiveDate>,
+    established_on: Option<NaiveDate>,
+}
+
+struct MemberIn {
+    at: At,
+    commune: Option<String>,
+    team_search: String,
+    full_name: String,
+    search: String,
+    sex: Option<Sex>,
+    birth_year: Option<i32>,
+    phone: Option<String>,
+    affiliation: Option<Affiliation>,
+    team_role: Option<TeamRole>,
+    joined_on: Option<NaiveDate>,
+    account: bool,
+}
+
+#[derive(Default)]
+struct Plan {
+    rows: Vec<RowReport>,
+    /// Column letter and header of each known column, per report line's sheet.
+    headers: Vec<HashMap<Col, (u32, String)>>,
+    row_sheet: Vec<u16>,
+    villages: Vec<VillageIn>,
+    teams: Vec<TeamIn>,
+    members: Vec<MemberIn>,
+    /// Decisions of `check`, by record.
+    village_actions: Vec<Action<VillageChanges>>,
+    team_actions: Vec<Action<TeamChanges>>,
+    member_actions: Vec<MemberAction>,
+}
+
+/// What `check` decided for one record.
+enum Action<C> {
+    Skip,
+    Create,
+    Update(i64, C),
+    Unchanged(i64),
+}
+
+struct MemberAction {
+    action: Action<MemberChanges>,
+    team: TeamRef,
+    /// Create an account and link it.
+    account: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum TeamRef {
+    Existing(i64),
+    /// Index into `Plan::teams`.
+    New(usize),
+}
+
+impl Plan {
+    fn error(&mut self, at: At, col: Option<Col>, code: &str, message: impl Into<String>) {
+        let (column, header) = match col.and_then(|c| {
+            let sheet = usize::from(self.row_sheet[at.0]);
+            self.headers[sheet].get(&c).cloned()
+        }) {
+            Some((i, h)) => (Some(column_letter(i as usize)), Some(h)),
+            None => (None, col.map(|c| c.header().to_string())),
+        };
+        let row = &mut self.rows[at.0];
+        row.outcome = Outcome::Error;
+        row.errors.push(CellError {
+            column,
+            header,
+            code: code.to_string(),
+            message: message.into(),
+        });
+    }
+
+    fn settle(&mut self, at: At, outcome: Outcome, id: Option<i64>) {
+        let row = &mut self.rows[at.0];
+        if row.errors.is_empty() {
+            row.outcome = outcome;
+            row.id = id;
+        }
+    }
+
+    fn counts(&self) -> Counts {
+        let mut c = Counts {
+            rows: u32::try_from(self.rows.len()).unwrap_or(u32::MAX),
+            ..Default::default()
+        };
+        for r in &self.rows {
+            let t = match r.entity {
+                Entity::Village => &mut c.villages,
+                Entity::Team => &mut c.teams,
+                Entity::Member => &mut c.members,
+            };
+            match r.outcome {
+                Outcome::Created => t.created += 1,
+                Outcome::Updated => t.updated += 1,
+                Outcome::Unchanged => t.unchanged += 1,
+                Outcome::Error => {
+                    t.errors += 1;
+                    c.errors += 1;
+                }
+            }
+        }
+        c.accounts_created =
+            u32::try_from(self.member_actions.iter().filter(|a| a.account).count())
+                .unwrap_or(u32::MAX);
+        c
+    }
+}
+
+/// Header rows are looked for among the first rows (title rows, merged or not, come first).
+const HEADER_SEARCH_ROWS: usize = 30;
+
+struct Header {
+    kind: Kind,
+    cols: Vec<(usize, Col)>,
+}
+
+fn find_header(cells: &[Cell]) -> Result<Option<Header>, String> {
+    let mut cols = Vec::new();
+    for (i, cell) in cells.iter().enumerate() {
+        if let Cell::Text(t) = cell {
+            if let Some(col) = Col::from_header(t) {
+                if cols.iter().any(|(_, c)| *c == col) {
+                    return Err(format!(
+                        "Cột \"{}\" có hai lần trong dòng tiêu đề.",
+                        col.header()
+                    ));
+                }
+                cols.push((i, col));
+            }
+        }
+    }
+    let has = |c: Col| cols.iter().any(|(_, x)| *x == c);
+    let kind = if has(Col::FullName) {
+        Kind::Members
+    } else if has(Col::TeamName) {
+        Kind::Teams
+    } else if has(Col::VillageName) && has(Col::VillageKind) {
+        Kind::Villages
+    } else {
+        return Ok(None);
+    };
+    if kind.required().iter().all(|c| has(*c)) {
+        Ok(Some(Header { kind, cols }))
+    } else {
+        Ok(None)
+    }
+}
+
+fn parse_sheets(
+    plan: &mut Plan,
+    sheets: Vec<RawSheet<'_>>,
+    progress: &mut dyn Progress,
+) -> AppResult<()> {
+    let mut read = 0u64;
+    for sheet in sheets {
+        let mut rows = sheet.rows;
+        let mut seen = Vec::new();
+        let mut header = None;
+        for raw in rows.by_ref() {
+            let raw = raw?;
+            match find_header(&raw.cells) {
+                Ok(Some(h)) => {
+                    header = Some(h);
+                    break;
+                }
+                Ok(None) => {}
+                Err(message) => {
+                    return Err(AppError::field("file", "duplicate_column", message));
+                }
+            }
+            let blank = raw.cells.iter().all(Cell::is_empty);
+            if !blank {
+                seen.push(raw.number);
+            }
+            if seen.len() >= HEADER_SEARCH_ROWS {
+                break;
+            }
+        }
+        let Some(header) = header else {
+            if seen.is_empty() {
+                continue; // An empty sheet.
+            }
+            return Err(AppError::field(
+                "file",
+                "unknown_header",
+                format!(
+                    "Trang \"{}\": không tìm thấy dòng tiêu đề của mẫu nào trong {} dòng đầu. \
+                     Mẫu thôn, ấp cần các cột {}; mẫu tổ: {}; mẫu thành viên: {} (tải mẫu tại \
+                     GET /api/v1/imports/template).",
+                    sheet.name,
+                    HEADER_SEARCH_ROWS,
+                    headers_of(Kind::Villages),
+                    headers_of(Kind::Teams),
+                    headers_of(Kind::Members)
+                ),
+            ));
+        };
+        let sheet_index = u16::try_from(plan.headers.len())
+            .map_err(|_| AppError::field("file", "too_many_sheets", "Quá nhiều trang."))?;
+        plan.headers.push(
+            header
+                .cols
+                .iter()
+                .map(|(i, c)| (*c, (*i as u32, c.header().to_string())))
+                .collect(),
+        );
+        for raw in rows {
+            let raw = raw?;
+            if raw.cells.iter().all(Cell::is_empty) || is_example(&header, &raw.cells) {
+                continue;
+            }
+            read += 1;
+            if read.is_multiple_of(4096) {
+                progress.rows_read(read);
+            }
+            parse_row(plan, &sheet.name, sheet_index, &header, raw);
+        }
+    }
+    progress.rows_read(read);
+    Ok(())
+}
+
+/// The template's example row (its `STT` cell says "Ví dụ").
+fn is_example(header: &Header, cells: &[Cell]) -> bool {
+    header
+        .cols
+        .iter()
+        .find(|(_, c)| *c == Col::Ordinal)
+        .and_then(|(i, _)| cells.get(*i))
+        .is_some_and(|c| crate::text::fold(&c.text()) == crate::text::fold(vocab::EXAMPLE_MARK))
+}
+
+fn headers_of(kind: Kind) -> String {
+    kind.required()
+        .iter()
+        .map(|c| format!("\"{}\"", c.header()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The cells of one row by column, with the errors found reading them.
+struct RowCells<'a> {
+    header: &'a Header,
+    cells: Vec<Cell>,
+    errors: Vec<(Col, &'static str, String)>,
+}
+
+impl RowCells<'_> {
+    fn cell(&self, col: Col) -> Option<&Cell> {
+        let (i, _) = self.header.cols.iter().find(|(_, c)| *c == col)?;
+        self.cells.get(*i).filter(|c| !c.is_empty())
+    }
+
+    fn index(&self, col: Col) -> Option<u32> {
+        self.header
+            .cols
+            .iter()
+            .find(|(_, c)| *c == col)
+            .map(|(i, _)| *i as u32)
+    }
+
+    /// Text screened like every text of the API (NFC, no control or bidi characters).
+    fn text(&mut self, col: Col) -> Option<String> {
+        let mut text = self.cell(col)?.text().trim().to_string();
+        match crate::text::screen_str(col.header(), &mut text) {
+            Ok(()) => Some(text),
+            Err(e) => {
+                self.errors.push((col, "forbidden_character", e.message));
+                None
+            }
+        }
+    }
+
+    fn err(&mut self, col: Col, code: &'static str, message: impl Into<String>) {
+        self.errors.push((col, code, message.into()));
+    }
+
+    fn name(&mut self, col: Col) -> Option<(String, String)> {
+        let text = self.text(col)?;
+        if text.chars().count() > 200 {
+            self.err(col, "too_long", "Tên dài quá 200 ký tự.");
+            return None;
+        }
+        match crate::registry::fold_name(col.header(), &text) {
+            Ok(pair) => Some(pair),
+            Err(_) => {
+                self.err(col, "required", "Ô này không được để trống.");
+                None
+            }
+        }
+    }
+
+    fn number(&mut self, col: Col, max: i64) -> Option<i32> {
+        let value = match self.cell(col)? {
+            Cell::Number(n) if n.fract() == 0.0 => Some(*n as i64),
+            other => other
+                .text()
+                .replace(['.', ',', ' '], "")
+                .parse::<i64>()
+                .ok(),
+        };
+        match value.filter(|v| (0..=max).contains(v)) {
+            Some(v) => i32::try_from(v).ok(),
+            None => {
+                self.err(
+                    col,
+                    "invalid_number",
+                    format!("Cần một số nguyên từ 0 đến {max}."),
+                );
+                None
+            }
+        }
+    }
+
+    fn date(&mut self, col: Col) -> Option<NaiveDate> {
+        let date = match self.cell(col)? {
+            Cell::Date(d) => Some(*d),
+            Cell::Number(n) => read::excel_date(*n),
+            other => parse_date(&other.text()),
+        };
+        let Some(date) = date else {
+            self.err(
+                col,
+                "invalid_date",
+                "Ngày phải ghi dạng dd/mm/yyyy (ví dụ 05/03/2025).",
+            );
+            return None;
+        };
+        if let Err(e) = crate::input::plausible_date(&date) {
+            let code = if e.code == "too_old" {
+                "too_old"
+            } else {
+                "too_far_ahead"
+            };
+            self.err(
+                col,
+                code,
+                format!(
+                    "Ngày {} nằm ngoài khoảng cho phép (từ 01/01/2000 đến một năm sau hôm nay).",
+                    date.format("%d/%m/%Y")
+                ),
+            );
+            return None;
+        }
+        Some(date)
+    }
+
+    fn choice<T>(&mut self, col: Col, parse: fn(&str) -> Option<T>) -> Option<T> {
+        let text = self.text(col)?;
+        let value = parse(&text);
+        if value.is_none() {
+            let choices = col.choices().unwrap_or_default().join(", ");
+            self.err(
+                col,
+                "unknown_value",
+                format!("\"{text}\" không có trong danh sách: {choices}."),
+            );
+        }
+        value
+    }
+
+    fn commune(&mut self) -> Option<String> {
+        let cell = self.cell(Col::Commune)?.clone();
+        let code = match &cell {
+            // Excel drops the leading zeros of a code typed as a number: 4 → 00004.
+            Cell::Number(n) if n.fract() == 0.0 && *n >= 0.0 => format!("{:05}", *n as i64),
+            other => {
+                let t = other.text().trim().to_string();
+                if t.len() < 5 && !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+                    format!("{t:0>5}")
+                } else {
+                    t
+                }
+            }
+        };
+        Some(code)
+    }
+}
+
+/// `dd/mm/yyyy`, `d/m/yyyy`, `dd-mm-yyyy`, `dd.mm.yyyy` or `yyyy-mm-dd`.
+fn parse_date(text: &str) -> Option<NaiveDate> {
+    let t = text.trim();
+    let t = t.split_whitespace().next().unwrap_or(t);
+    for format in ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"] {
+        if let Ok(d) = NaiveDate::parse_from_str(t, format) {
+            return Some(d);
+        }
+    }
+    None
+}
+
+/// A phone that lost its leading 0 as a number (912345678) is given it back.
+fn phone_of(cell: &Cell) -> String {
+    let text = cell.text().trim().to_string();
+    if text.len() == 9 && text.bytes().all(|b| b.is_ascii_digit()) {
+        format!("0{text}")
+    } else {
+        text
+    }
+}
+
+fn parse_row(plan: &mut Plan, sheet: &str, sheet_index: u16, header: &Header, raw: RawRow) {
+    let at = At(plan.rows.len());
+    let entity = match header.kind {
+        Kind::Villages => Entity::Village,
+        Kind::Teams => Entity::Team,
+        Kind::Members => Entity::Member,
+    };
+    let mut row = RowCells {
+        header,
+        cells: raw.cells,
+        errors: Vec::new(),
+    };
+    plan.rows.push(RowReport {
+        sheet: sheet.to_string(),
+        row: raw.number,
+        entity,
+        outcome: Outcome::Unchanged,
+        id: None,
+        label: String::new(),
+        errors: Vec::new(),
+    });
+    plan.row_sheet.push(sheet_index);
+    let commune = row.commune();
+    let required = |row: &mut RowCells<'_>, col: Col| {
+        if row.cell(col).is_none() {
+            row.err(col, "required", "Ô này không được để trống.");
+        }
+    };
+    match header.kind {
+        Kind::Villages => {
+            required(&mut row, Col::VillageName);
+            required(&mut row, Col::VillageKind);
+            let name = row.name(Col::VillageName);
+            let kind = row.choice(Col::VillageKind, vocab::village_kind);
+            let households = row.number(Col::Households, 1_000_000);
+            let population = row.number(Col::Population, 10_000_000);
+            plan.rows[at.0].label = name.as_ref().map(|n| n.0.clone()).unwrap_or_default();
+            if let Some((name, search)) = name {
+                plan.villages.push(VillageIn {
+                    at,
+                    commune,
+                    name,
+                    search,
+                    kind,
+                    households,
+                    population,
+                });
+            }
+        }
+        Kind::Teams => {
+            required(&mut row, Col::TeamName);
+            let name = row.name(Col::TeamName);
+            let village = row
+                .name(Col::VillageName)
+                .map(|(_, s)| (s, row.index(Col::VillageName).unwrap_or(0)));
+            let decision_number = row.text(Col::DecisionNumber);
+            if let Some(d) = &decision_number {
+                if let Err(e) = crate::input::screened(d) {
+                    row.err(Col::DecisionNumber, "personal_data", private(&e));
+                }
+                if d.chars().count() > 100 {
+                    row.err(
+                        Col::DecisionNumber,
+                        "too_long",
+                        "Số quyết định dài quá 100 ký tự.",
+                    );
+                }
+            }
+            let decision_date = row.date(Col::DecisionDate);
+            let established_on = row.date(Col::EstablishedOn);
+            plan.rows[at.0].label = name.as_ref().map(|n| n.0.clone()).unwrap_or_default();
+            if let Some((name, search)) = name {
+                if let Err(e) = crate::input::screened(&name) {
+                    row.err(Col::TeamName, "personal_data", private(&e));
+                }
+                plan.teams.push(TeamIn {
+                    at,
+                    commune,
+                    name,
+                    search,
+                    village,
+                    decision_number,
+                    decision_date,
+                    established_on,
+                });
+            }
+        }
+        Kind::Members => {
+            required(&mut row, Col::TeamName);
+            required(&mut row, Col::FullName);
+            required(&mut row, Col::Affiliation);
+            let team = row.name(Col::TeamName);
+            let name = row.name(Col::FullName);
+            if let Some((n, _)) = &name {
+                if let Err(e) = crate::input::screened(n) {
+                    row.err(Col::FullName, "personal_data", private(&e));
+                }
+            }
+            let sex = row.choice(Col::Sex, vocab::sex);
+            let birth_year = match row.cell(Col::BirthYear).cloned() {
+                None => None,
+                Some(cell) => {
+                    let year = match &cell {
+                        Cell::Date(d) => Some(chrono::Datelike::year(d)),
+                        Cell::Number(n) if (1900.0..=2100.0).contains(n) => Some(*n as i32),
+                        Cell::Number(n) => read::excel_date(*n).map(|d| chrono::Datelike::year(&d)),
+                        other => {
+                            let t = other.text();
+                            t.trim()
+                                .parse::<i32>()
+                                .ok()
+                                .or_else(|| parse_date(&t).map(|d| chrono::Datelike::year(&d)))
+                        }
+                    };
+                    let this_year =
+                        chrono::Datelike::year(&crate::registry::members::today_local());
+                    match year.filter(|y| (1900..=this_year).contains(y)) {
+                        Some(y) => Some(y),
+                        None => {
+                            row.err(
+                                Col::BirthYear,
+                                "invalid_year",
+                                format!("Năm sinh phải là năm từ 1900 đến {this_year} (hoặc ngày sinh dd/mm/yyyy)."),
+                            );
+                            None
+                        }
+                    }
+                }
+            };
+            let phone = match row.cell(Col::Phone).cloned() {
+                None => None,
+                Some(cell) => {
+                    let typed = phone_of(&cell);
+                    match crate::phone::normalize(&typed) {
+                        Some(p) => Some(p),
+                        None => {
+                            row.err(
+                                Col::Phone,
+                                "invalid_phone",
+                                format!("\"{typed}\" không phải số di động Việt Nam (ví dụ 0912345678)."),
+                            );
+                            None
+                        }
+                    }
+                }
+            };
+            let affiliation = row.choice(Col::Affiliation, vocab::affiliation);
+            let team_role = row.choice(Col::TeamRole, vocab::team_role);
+            let joined_on = row.date(Col::JoinedOn);
+            let account = match row.text(Col::Account) {
+                None => false,
+                Some(t) => vocab::yes_no(&t).unwrap_or_else(|| {
+                    row.err(Col::Account, "unknown_value", "Ghi \"Có\" hoặc \"Không\".");
+                    false
+                }),
+            };
+            plan.rows[at.0].label = name.as_ref().map(|n| n.0.clone()).unwrap_or_default();
+            if let (Some((_, team_search)), Some((full_name, search))) = (team, name) {
+                plan.members.push(MemberIn {
+                    at,
+                    commune,
+                    team_search,
+                    full_name,
+                    search,
+                    sex,
+                    birth_year,
+                    phone,
+                    affiliation,
+                    team_role,
+                    joined_on,
+                    account,
+                });
+            }
+        }
+    }
+    for (col, code, message) in row.errors {
+        plan.error(at, Some(col), code, message);
+    }
+}
+
+fn private(e: &validator::ValidationError) -> String {
+    format!(
+        "Không ghi dữ liệu cá nhân của người dân (số điện thoại, số giấy tờ, mã xác thực…) vào ô này: {}",
+        e.message.as_deref().unwrap_or("")
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// Matching against the register.
+
+/// The register as far as the file touches it.
+struct World {
+    communes: HashMap<String, String>,
+    villages: HashMap<(String, String), Vec<Village>>,
+    teams: HashMap<(String, String), Vec<Team>>,
+    teams_by_id: HashMap<i64, Team>,
+    members: HashMap<i64, Vec<Member>>,
+    phones_taken: HashSet<String>,
+    usernames_taken: HashSet<String>,
+    /// Filled by `check`: the village each team (existing or new) goes in, when the file says.
+    new_village_of_team: HashMap<usize, usize>,
+    /// The import's commune, for rows that name none.
+    default_commune: Option<String>,
+}
+
+impl World {
+    fn load(conn: &mut PgConnection, target: &Target, plan: &Plan) -> AppResult<Self> {
+        let unit = target.unit_code.as_deref();
+        let communes = store::communes(conn, unit)?.into_iter().collect();
+        let mut villages: HashMap<_, Vec<Village>> = HashMap::new();
+        for v in store::villages(conn, unit)? {
+            villages
+                .entry((v.commune_code.clone(), v.search_name.clone()))
+                .or_default()
+                .push(v);
+        }
+        let mut teams: HashMap<_, Vec<Team>> = HashMap::new();
+        let mut teams_by_id = HashMap::new();
+        for t in store::teams(conn, unit)? {
+            teams
+                .entry((t.commune_code.clone(), t.search_name.clone()))
+                .or_default()
+                .push(t.clone());
+            teams_by_id.insert(t.id, t);
+        }
+        let mut members: HashMap<i64, Vec<Member>> = HashMap::new();
+        for m in store::active_members(conn, unit)? {
+            members.entry(m.team_id).or_default().push(m);
+        }
+        let phones: Vec<String> = plan
+            .members
+            .iter()
+            .filter(|m| m.account)
+            .filter_map(|m| m.phone.clone())
+            .collect();
+        let phones_taken = store::phones_taken(conn, &phones)?.into_iter().collect();
+        let names: Vec<String> = phones.iter().map(|p| username_for(p)).collect();
+        let usernames_taken = store::usernames_taken(conn, &names)?.into_iter().collect();
+        Ok(World {
+            communes,
+            villages,
+            teams,
+            teams_by_id,
+            members,
+            phones_taken,
+            usernames_taken,
+            new_village_of_team: HashMap::new(),
+            default_commune: target.commune.clone(),
+        })
+    }
+}
+
+/// The username of an account an import creates: `tv` and its phone (a username holds a
+/// letter; the owner logs in with the phone anyway).
+pub fn username_for(phone: &str) -> String {
+    format!("tv{phone}")
+}
+
+fn ids<T>(records: &[T], id: fn(&T) -> i64) -> String {
+    records
+        .iter()
+        .map(|r| id(r).to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Plan {
+    /// The commune of a row: named and in the import's unit, or the import's own commune.
+    fn commune_of(
+        &mut self,
+        at: At,
+        given: Option<&String>,
+        target: &Target,
+        world: &World,
+    ) -> Option<String> {
+        let code = match (given, &target.commune) {
+            (Some(c), _) => c.clone(),
+            (None, Some(own)) => return Some(own.clone()),
+            (None, None) => {
+                self.error(
+                    at,
+                    Some(Col::Commune),
+                    "required",
+                    "Cần mã xã khi nhập cho cả tỉnh.",
+                );
+                return None;
+            }
+        };
+        if world.communes.contains_key(&code) {
+            return Some(code);
+        }
+        let known = matches!(code.len(), 5) && code.bytes().all(|b| b.is_ascii_digit());
+        if known && target.unit_code.is_some() {
+            self.error(
+                at,
+                Some(Col::Commune),
+                "outside_scope",
+                format!(
+                    "Xã {code} không thuộc đơn vị đang nhập ({}).",
+                    target.unit_code.as_deref().unwrap_or("")
+                ),
+            );
+        } else {
+            self.error(
+                at,
+                Some(Col::Commune),
+                "unknown_commune",
+                format!("Không có xã nào mã \"{code}\"."),
+            );
+        }
+        None
+    }
+
+    fn check(&mut self, target: &Target, world: &mut World, actor: &Actor) {
+        // Villages.
+        let mut village_keys: HashMap<(String, String), usize> = HashMap::new();
+        let villages = std::mem::take(&mut self.villages);
+        for (i, v) in villages.iter().enumerate() {
+            let mut action = Action::Skip;
+            if let Some(commune) = self.commune_of(v.at, v.commune.as_ref(), target, world) {
+                let key = (commune, v.search.clone());
+                if let Some(first) = village_keys.get(&key) {
+                    let row = self.rows[villages[*first].at.0].row;
+                    self.error(
+                        v.at,
+                        Some(Col::VillageName),
+                        "duplicate_in_file",
+                        format!("Thôn, ấp này đã có ở dòng {row}."),
+                    );
+                } else {
+                    village_keys.insert(key.clone(), i);
+                    action = match world.villages.get(&key).map(Vec::as_slice) {
+                        None | Some([]) => Action::Create,
+                        Some([one]) => {
+                            let changes = VillageChanges {
+                                kind: v
+                                    .kind
+                                    .map(|k| k.as_str().to_string())
+                                    .filter(|k| *k != one.kind),
+                                households: v
+                                    .households
+                                    .filter(|h| Some(*h) != one.households)
+                                    .map(Some),
+                                population: v
+                                    .population
+                                    .filter(|p| Some(*p) != one.population)
+                                    .map(Some),
+                                ..Default::default()
+                            };
+                            if changes.kind.is_none()
+                                && changes.households.is_none()
+                                && changes.population.is_none()
+                            {
+                                Action::Unchanged(one.id)
+                            } else {
+                                Action::Update(one.id, changes)
+                            }
+                        }
+                        Some(many) => {
+                            self.error(
+                                v.at,
+                                Some(Col::VillageName),
+                                "ambiguous_match",
+                                format!("Nhiều thôn, ấp trùng tên: {}.", ids(many, |v| v.id)),
+                            );
+                            Action::Skip
+                        }
+                    };
+                }
+            }
+            if matches!(action, Action::Create) && v.kind.is_none() {
+                action = Action::Skip;
+            }
+            self.village_actions.push(action);
+        }
+        self.villages = villages;
+
+        // Teams.
+        let mut team_keys: HashMap<(String, String), usize> = HashMap::new();
+        let teams = std::mem::take(&mut self.teams);
+        for (i, t) in teams.iter().enumerate() {
+            let mut action = Action::Skip;
+            let Some(commune) = self.commune_of(t.at, t.commune.as_ref(), target, world) else {
+                self.team_actions.push(action);
+                continue;
+            };
+            // The village named, existing or in the file.
+            let mut village: Option<Result<i64, usize>> = None;
+            if let Some((search, _)) = &t.village {
+                let key = (commune.clone(), search.clone());
+                match (
+                    world.villages.get(&key).map(Vec::as_slice),
+                    village_keys.get(&key),
+                ) {
+                    (Some([one]), _) => village = Some(Ok(one.id)),
+                    (Some(many), _) if many.len() > 1 => {
+                        self.error(
+                            t.at,
+                            Some(Col::VillageName),
+                            "ambiguous_match",
+                            format!("Nhiều thôn, ấp trùng tên: {}.", ids(many, |v| v.id)),
+                        );
+                    }
+                    (_, Some(new)) => village = Some(Err(*new)),
+                    _ => self.error(
+                        t.at,
+                        Some(Col::VillageName),
+                        "unknown_village",
+                        "Không có thôn, ấp này trong xã (cũng không có trong tệp).",
+                    ),
+                }
+            }
+            let key = (commune, t.search.clone());
+            if let Some(first) = team_keys.get(&key) {
+                let row = self.rows[teams[*first].at.0].row;
+                self.error(
+                    t.at,
+                    Some(Col::TeamName),
+                    "duplicate_in_file",
+                    format!("Tổ này đã có ở dòng {row}."),
+                );
+                self.team_actions.push(action);
+                continue;
+            }
+            team_keys.insert(key.clone(), i);
+            if let Some(Err(new)) = village {
+                world.new_village_of_team.insert(i, new);
+            }
+            action = match world.teams.get(&key).map(Vec::as_slice) {
+                None | Some([]) => Action::Create,
+                Some([one]) => {
+                    let changes = TeamChanges {
+                        village_id: match village {
+                            Some(Ok(id)) if one.village_id != Some(id) => Some(Some(id)),
+                            _ => None,
+                        },
+                        decision_number: t
+                            .decision_number
+                            .clone()
+                            .filter(|d| Some(d) != one.decision_number.as_ref())
+                            .map(Some),
+                        decision_date: t
+                            .decision_date
+                            .filter(|d| Some(*d) != one.decision_date)
+                            .map(Some),
+                        established_on: t
+                            .established_on
+                            .filter(|d| Some(*d) != one.established_on)
+                            .map(Some),
+                        ..Default::default()
+                    };
+                    let moved_to_new_village = matches!(village, Some(Err(_)));
+                    if changes.village_id.is_none()
+                        && changes.decision_number.is_none()
+                        && changes.decision_date.is_none()
+                        && changes.established_on.is_none()
+                        && !moved_to_new_village
+                    {
+                        Action::Unchanged(one.id)
+                    } else {
+                        Action::Update(one.id, changes)
+                    }
+                }
+                Some(many) => {
+                    self.error(
+                        t.at,
+                        Some(Col::TeamName),
+                        "ambiguous_match",
+                        format!("Nhiều tổ trùng tên trong xã: {}.", ids(many, |t| t.id)),
+                    );
+                    Action::Skip
+                }
+            };
+            self.team_actions.push(action);
+        }
+        self.teams = teams;
+
+        // Members.
+        let mut member_keys: HashMap<(TeamRef, String), usize> = HashMap::new();
+        let mut leaders: HashMap<TeamRef, usize> = HashMap::new();
+        let mut account_phones: HashMap<String, usize> = HashMap::new();
+        let members = std::mem::take(&mut self.members);
+        for (i, m) in members.iter().enumerate() {
+            let skip = MemberAction {
+                action: Action::Skip,
+                team: TeamRef::New(usize::MAX),
+                account: false,
+            };
+            let Some(commune) = self.commune_of(m.at, m.commune.as_ref(), target, world) else {
+                self.member_actions.push(skip);
+                continue;
+            };
+            let key = (commune, m.team_search.clone());
+            let team = match (
+                world.teams.get(&key).map(Vec::as_slice),
+                team_keys.get(&key),
+            ) {
+                (_, Some(new)) if matches!(self.team_actions[*new], Action::Create) => {
+                    TeamRef::New(*new)
+                }
+                (Some([one]), _) => TeamRef::Existing(one.id),
+                (Some(many), _) if many.len() > 1 => {
+                    self.error(
+                        m.at,
+                        Some(Col::TeamName),
+                        "ambiguous_match",
+                        format!("Nhiều tổ trùng tên trong xã: {}.", ids(many, |t| t.id)),
+                    );
+                    self.member_actions.push(skip);
+                    continue;
+                }
+                _ => {
+                    self.error(
+                        m.at,
+                        Some(Col::TeamName),
+                        "unknown_team",
+                        "Không có tổ này trong xã (cũng không có trong tệp).",
+                    );
+                    self.member_actions.push(skip);
+                    continue;
+                }
+            };
+            if let TeamRef::Existing(id) = team {
+                if world
+                    .teams_by_id
+                    .get(&id)
+                    .is_some_and(|t| t.status == "dissolved")
+                {
+                    self.error(
+                        m.at,
+                        Some(Col::TeamName),
+                        "team_not_live",
+                        "Tổ này đã giải thể.",
+                    );
+                }
+            }
+            let natural = match (&m.phone, m.birth_year) {
+                (Some(p), _) => format!("phone:{p}"),
+                (None, y) => format!(
+                    "name:{}|{}",
+                    m.search,
+                    y.map_or(String::new(), |y| y.to_string())
+                ),
+            };
+            if let Some(first) = member_keys.get(&(team, natural.clone())) {
+                let row = self.rows[members[*first].at.0].row;
+                let col = if m.phone.is_some() {
+                    Col::Phone
+                } else {
+                    Col::FullName
+                };
+                self.error(m.at, Some(col), "duplicate_in_file", format!("Thành viên này đã có ở dòng {row} (cùng tổ, cùng số điện thoại hoặc cùng họ tên và năm sinh)."));
+                self.member_actions.push(skip);
+                continue;
+            }
+            member_keys.insert((team, natural), i);
+            let existing: &[Member] = match team {
+                TeamRef::Existing(id) => world.members.get(&id).map_or(&[], Vec::as_slice),
+                TeamRef::New(_) => &[],
+            };
+            let by_phone: Vec<&Member> = match &m.phone {
+                Some(p) => existing
+                    .iter()
+                    .filter(|e| e.phone.as_deref() == Some(p))
+                    .collect(),
+                None => Vec::new(),
+            };
+            let candidates: Vec<&Member> = if by_phone.is_empty() {
+                existing
+                    .iter()
+                    .filter(|e| e.search_name == m.search && e.birth_year == m.birth_year)
+                    .filter(|e| m.phone.is_none() || e.phone.is_none())
+                    .collect()
+            } else {
+                by_phone
+            };
+            let matched = match candidates.as_slice() {
+                [] => None,
+                [one] => Some(*one),
+                many => {
+                    self.error(
+                        m.at,
+                        Some(Col::FullName),
+                        "ambiguous_match",
+                        format!(
+                            "Nhiều thành viên trùng khớp: {}.",
+                            many.iter()
+                                .map(|e| e.id.to_string())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    );
+                    self.member_actions.push(skip);
+                    continue;
+                }
+            };
+            if m.team_role == Some(TeamRole::Leader) {
+                let current = existing.iter().find(|e| e.team_role == "leader");
+                if let Some(leader) = current.filter(|l| matched.is_none_or(|x| x.id != l.id)) {
+                    self.error(
+                        m.at,
+                        Some(Col::TeamRole),
+                        "leader_taken",
+                        format!(
+                            "Tổ đã có tổ trưởng ({}, mã {}).",
+                            leader.full_name, leader.id
+                        ),
+                    );
+                } else if let Some(first) = leaders.get(&team) {
+                    let row = self.rows[members[*first].at.0].row;
+                    self.error(
+                        m.at,
+                        Some(Col::TeamRole),
+                        "leader_taken",
+                        format!("Dòng {row} đã ghi tổ trưởng cho tổ này."),
+                    );
+                } else {
+                    leaders.insert(team, i);
+                }
+            }
+            // The account.
+            let mut account = false;
+            if m.account && matched.is_none_or(|x| x.user_id.is_none()) {
+                match &m.phone {
+                    None => self.error(
+                        m.at,
+                        Some(Col::Phone),
+                        "phone_required",
+                        "Cần số điện thoại để tạo tài khoản.",
+                    ),
+                    Some(p)
+                        if world.phones_taken.contains(p)
+                            || world.usernames_taken.contains(&username_for(p)) =>
+                    {
+                        self.error(
+                            m.at,
+                            Some(Col::Phone),
+                            "phone_taken",
+                            "Số điện thoại này đã có tài khoản khác.",
+                        );
+                    }
+                    Some(p) => match account_phones.get(p) {
+                        Some(first) => {
+                            let row = self.rows[members[*first].at.0].row;
+                            self.error(
+                                m.at,
+                                Some(Col::Phone),
+                                "duplicate_in_file",
+                                format!("Dòng {row} đã tạo tài khoản với số điện thoại này."),
+                            );
+                        }
+                        None => {
+                            account_phones.insert(p.clone(), i);
+                            account = true;
+                        }
+                    },
+                }
+                let role = if m.team_role == Some(TeamRole::Leader) {
+                    Role::TeamLeader
+                } else {
+                    Role::TeamMember
+                };
+                if role.rank() > actor.role.rank() {
+                    self.error(
+                        m.at,
+                        Some(Col::Account),
+                        "role_above_own",
+                        "Bạn không cấp được tài khoản có vai trò này.",
+                    );
+                }
+            }
+            let action = match matched {
+                None => Action::Create,
+                Some(e) => {
+                    let changes = MemberChanges {
+                        full_name: Some(m.full_name.clone()).filter(|n| *n != e.full_name),
+                        search_name: Some(m.search.clone()).filter(|s| *s != e.search_name),
+                        phone: m
+                            .phone
+                            .clone()
+                            .filter(|p| Some(p) != e.phone.as_ref())
+                            .map(Some),
+                        sex: m
+                            .sex
+                            .map(|s| s.as_str().to_string())
+                            .filter(|s| Some(s) != e.sex.as_ref())
+                            .map(Some),
+                        birth_year: m.birth_year.filter(|y| Some(*y) != e.birth_year).map(Some),
+                        affiliation: m
+                            .affiliation
+                            .map(|a| a.as_str().to_string())
+                            .filter(|a| *a != e.affiliation),
+                        team_role: m
+                            .team_role
+                            .map(|r| r.as_str().to_string())
+                            .filter(|r| *r != e.team_role),
+                        ..Default::default()
+                    };
+                    let same = changes.full_name.is_none()
+                        && changes.phone.is_none()
+                        && changes.sex.is_none()
+                        && changes.birth_year.is_none()
+                        && changes.affiliation.is_none()
+                        && changes.team_role.is_none()
+                        && !account;
+                    if same {
+                        Action::Unchanged(e.id)
+                    } else {
+                        Action::Update(e.id, changes)
+                    }
+                }
+            };
+            self.member_actions.push(MemberAction {
+                action,
+                team,
+                account,
+            });
+        }
+        self.members = members;
+
+        // Outcomes of rows without errors.
+        for (v, a) in self
+            .villages
+            .iter()
+            .zip(&self.village_actions)
+            .map(|(v, a)| (v.at, outcome_of(a)))
+            .collect::<Vec<_>>()
+        {
+            self.settle(v, a.0, a.1);
+        }
+        for (t, a) in self
+            .teams
+            .iter()
+            .zip(&self.team_actions)
+            .map(|(t, a)| (t.at, outcome_of(a)))
+            .collect::<Vec<_>>()
+        {
+            self.settle(t, a.0, a.1);
+        }
+        for (m, a) in self
+            .members
+            .iter()
+            .zip(&self.member_actions)
+            .map(|(m, a)| (m.at, outcome_of(&a.action)))
+            .collect::<Vec<_>>()
+        {
+            self.settle(m, a.0, a.1);
+        }
+    }
+}
+
+fn outcome_of<C>(a: &Action<C>) -> (Outcome, Option<i64>) {
+    match a {
+        Action::Skip => (Outcome::Error, None),
+        Action::Create => (Outcome::Created, None),
+        Action::Update(id, _) => (Outcome::Updated, Some(*id)),
+        Action::Unchanged(id) => (Outcome::Unchanged, Some(*id)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Writing.
+
+fn entry<T: Serialize>(
+    actor: &Actor,
+    import_id: Uuid,
+    action: &str,
+    (entity, id): (&str, String),
+    where_: (&str, Option<&str>),
+    before: Option<&T>,
+    after: &T,
+) -> NewAuditEntry {
+    NewAuditEntry {
+        actor_id: actor.user_id,
+        actor_username: actor.username.clone(),
+        action: action.to_string(),
+        entity: entity.to_string(),
+        entity_id: id,
+        province_code: Some(where_.0.to_string()),
+        commune_code: where_.1.map(str::to_string),
+        before: before.and_then(|b| serde_json::to_value(b).ok()),
+        after: serde_json::to_value(after).ok(),
+        import_id: Some(import_id),
+    }
+}
+
+impl Plan {
+    fn apply(
+        &mut self,
+        conn: &mut PgConnection,
+        actor: &Actor,
+        import_id: Uuid,
+        world: &World,
+        options: &Options,
+        progress: &mut dyn Progress,
+    ) -> AppResult<Vec<Activation>> {
+        let total = (self.villages.len() + self.teams.len() + self.members.len()) as u64;
+        let mut audit = Vec::new();
+        let flush = |conn: &mut PgConnection, audit: &mut Vec<NewAuditEntry>| -> AppResult<()> {
+            db::audit::record_many(conn, audit)?;
+            audit.clear();
+            Ok(())
+        };
+
+        // Villages.
+        let mut new_villages = Vec::new();
+        let mut new_village_slots = Vec::new();
+        for (i, (v, a)) in self.villages.iter().zip(&self.village_actions).enumerate() {
+            match a {
+                Action::Create => {
+                    let commune = resolved_commune(v.commune.as_ref(), world);
+                    let Some((commune, province)) = commune else {
+                        continue;
+                    };
+                    new_villages.push(NewVillage {
+                        commune_code: commune,
+                        province_code: province,
+                        name: v.name.clone(),
+                        search_name: v.search.clone(),
+                        kind: v.kind.map_or("other", VillageKind::as_str).to_string(),
+                        households: v.households,
+                        population: v.population,
+                    });
+                    new_village_slots.push(i);
+                }
+                Action::Update(id, changes) => {
+                    let before = crate::db::villages::lock(conn, &actor.scope, *id)?
+                        .ok_or_else(|| AppError::not_found("village"))?;
+                    let after = crate::db::villages::update(conn, *id, changes)?;
+                    audit.push(entry(
+                        actor,
+                        import_id,
+                        "update",
+                        ("village", after.id.to_string()),
+                        (&after.province_code, Some(&after.commune_code)),
+                        Some(&before),
+                        &after,
+                    ));
+                }
+                _ => {}
+            }
+        }
+        let created = store::insert_villages(conn, &new_villages)?;
+        let mut village_ids: HashMap<usize, i64> = HashMap::new();
+        for (slot, v) in new_village_slots.iter().zip(&created) {
+            village_ids.insert(*slot, v.id);
+            self.rows[self.villages[*slot].at.0].id = Some(v.id);
+            audit.push(entry(
+                actor,
+                import_id,
+                "create",
+                ("village", v.id.to_string()),
+                (&v.province_code, Some(&v.commune_code)),
+                None::<&Village>,
+                v,
+            ));
+        }
+        flush(conn, &mut audit)?;
+        progress.writing("villages", self.villages.len() as u64, total);
+
+        // Teams.
+        let mut new_teams = Vec::new();
+        let mut new_team_slots = Vec::new();
+        for (i, (t, a)) in self.teams.iter().zip(&self.team_actions).enumerate() {
+            let new_village = world
+                .new_village_of_team
+                .get(&i)
+                .and_then(|v| village_ids.get(v))
+                .copied();
+            match a {
+                Action::Create => {
+                    let Some((commune, province)) = resolved_commune(t.commune.as_ref(), world)
+                    else {
+                        continue;
+                    };
+                    let village_id = new_village.or_else(|| {
+                        t.village.as_ref().and_then(|(s, _)| {
+                            world
+                                .villages
+                                .get(&(commune.clone(), s.clone()))
+                                .and_then(|v| v.first())
+                                .map(|v| v.id)
+                        })
+                    });
+                    new_teams.push(NewTeam {
+                        commune_code: commune,
+                        province_code: province,
+                        village_id,
+                        name: t.name.clone(),
+                        search_name: t.search.clone(),
+                        decision_number: t.decision_number.clone(),
+                        decision_date: t.decision_date,
+                        established_on: t.established_on,
+                        dissolved_on: None,
+                        status: "active".into(),
+                    });
+                    new_team_slots.push(i);
+                }
+                Action::Update(id, changes) => {
+                    let before = crate::db::teams::lock(conn, &actor.scope, *id)?
+                        .ok_or_else(|| AppError::not_found("team"))?;
+                    let mut changes = TeamChanges {
+                        village_id: changes.village_id,
+                        decision_number: changes.decision_number.clone(),
+                        decision_date: changes.decision_date,
+                        established_on: changes.established_on,
+                        ..Default::default()
+                    };
+                    if let Some(v) = new_village {
+                        changes.village_id = Some(Some(v));
+                    }
+                    if let Some(Some(v)) = changes.village_id {
+                        crate::registry::hold_live_village(conn, v)?;
+                    }
+                    let after = crate::db::teams::update(conn, *id, &changes)?;
+                    audit.push(entry(
+                        actor,
+                        import_id,
+                        "update",
+                        ("team", after.id.to_string()),
+                        (&after.province_code, Some(&after.commune_code)),
+                        Some(&before),
+                        &after,
+                    ));
+                }
+                _ => {}
+            }
+        }
+        let created = store::insert_teams(conn, &new_teams)?;
+        let mut team_ids: HashMap<usize, Team> = HashMap::new();
+        for (slot, t) in new_team_slots.iter().zip(created) {
+            self.rows[self.teams[*slot].at.0].id = Some(t.id);
+            audit.push(entry(
+                actor,
+                import_id,
+                "create",
+                ("team", t.id.to_string()),
+                (&t.province_code, Some(&t.commune_code)),
+                None::<&Team>,
+                &t,
+            ));
+            team_ids.insert(*slot, t);
+        }
+        flush(conn, &mut audit)?;
+        progress.writing(
+            "teams",
+            (self.villages.len() + self.teams.len()) as u64,
+            total,
+        );
+
+        // Accounts, then members.
+        let team_of = |r: TeamRef| -> Option<&Team> {
+            match r {
+                TeamRef::Existing(id) => world.teams_by_id.get(&id),
+                TeamRef::New(i) => team_ids.get(&i),
+            }
+        };
+        // Existing teams members join stay live until the end of the transaction.
+        let mut held = HashSet::new();
+        for a in &self.member_actions {
+            if let TeamRef::Existing(id) = a.team {
+                if !matches!(a.action, Action::Skip | Action::Unchanged(_)) && held.insert(id) {
+                    crate::registry::hold_live_team(conn, id)?;
+                }
+            }
+        }
+        let mut new_users = Vec::new();
+        let mut user_slots = Vec::new();
+        for (i, (m, a)) in self.members.iter().zip(&self.member_actions).enumerate() {
+            if !a.account {
+                continue;
+            }
+            let (Some(team), Some(phone)) = (team_of(a.team), m.phone.as_ref()) else {
+                continue;
+            };
+            let role = if m.team_role == Some(TeamRole::Leader) {
+                Role::TeamLeader
+            } else {
+                Role::TeamMember
+            };
+            new_users.push(NewUser {
+                username: username_for(phone),
+                full_name: Some(m.full_name.clone()),
+                phone: Some(phone.clone()),
+                password_hash: activation::PENDING_HASH.to_string(),
+                role: role.as_str().to_string(),
+                unit_code: Some(team.commune_code.clone()),
+                province_code: Some(team.province_code.clone()),
+                team_id: Some(team.id),
+            });
+            user_slots.push(i);
+        }
+        let users = store::insert_users(conn, &new_users)?;
+        let mut user_of: HashMap<usize, Uuid> = HashMap::new();
+        for (slot, u) in user_slots.iter().zip(&users) {
+            user_of.insert(*slot, u.id);
+            let commune = u.unit_code.as_deref();
+            audit.push(entry(
+                actor,
+                import_id,
+                "create",
+                ("user", u.id.to_string()),
+                (u.province_code.as_deref().unwrap_or_default(), commune),
+                None,
+                &crate::accounts::snapshot(u),
+            ));
+        }
+        let issued = activation::issue_in(
+            conn,
+            &options.key,
+            options.code_expiry,
+            &users
+                .iter()
+                .map(|u| (u.id, u.username.clone()))
+                .collect::<Vec<_>>(),
+        )?;
+        flush(conn, &mut audit)?;
+
+        let today = crate::registry::members::today_local();
+        let mut new_members = Vec::new();
+        let mut member_slots = Vec::new();
+        for (i, (m, a)) in self.members.iter().zip(&self.member_actions).enumerate() {
+            let Some(team) = team_of(a.team) else {
+                continue;
+            };
+            match &a.action {
+                Action::Create => {
+                    new_members.push(NewMember {
+                        person_id: None,
+                        team_id: team.id,
+                        commune_code: team.commune_code.clone(),
+                        province_code: team.province_code.clone(),
+                        full_name: m.full_name.clone(),
+                        search_name: m.search.clone(),
+                        phone: m.phone.clone(),
+                        sex: m.sex.map(|s| s.as_str().to_string()),
+                        birth_year: m.birth_year,
+                        affiliation: m
+                            .affiliation
+                            .map_or("other", Affiliation::as_str)
+                            .to_string(),
+                        team_role: m.team_role.map_or("member", TeamRole::as_str).to_string(),
+                        joined_on: m.joined_on.unwrap_or(today),
+                        user_id: user_of.get(&i).copied(),
+                    });
+                    member_slots.push(i);
+                }
+                Action::Update(id, changes) => {
+                    let before = crate::db::members::lock(conn, &actor.scope, *id)?
+                        .ok_or_else(|| AppError::not_found("member"))?;
+                    let changes = MemberChanges {
+                        full_name: changes.full_name.clone(),
+                        search_name: changes.search_name.clone(),
+                        phone: changes.phone.clone(),
+                        sex: changes.sex.clone(),
+                        birth_year: changes.birth_year,
+                        affiliation: changes.affiliation.clone(),
+                        team_role: changes.team_role.clone(),
+                        user_id: user_of.get(&i).map(|u| Some(*u)),
+                        ..Default::default()
+                    };
+                    let after = crate::db::members::update(conn, *id, &changes)?;
+                    audit.push(entry(
+                        actor,
+                        import_id,
+                        "update",
+                        ("member", after.id.to_string()),
+                        (&after.province_code, Some(&after.commune_code)),
+                        Some(&before),
+                        &after,
+                    ));
+                }
+                _ => {}
+            }
+            if audit.len() >= 6_000 {
+                flush(conn, &mut audit)?;
+            }
+        }
+        flush(conn, &mut audit)?;
+        let mut done = (self.villages.len() + self.teams.len()) as u64;
+        for chunk in new_members.chunks(20_000).zip(member_slots.chunks(20_000)) {
+            let created = store::insert_members(conn, chunk.0)?;
+            for (slot, m) in chunk.1.iter().zip(&created) {
+                self.rows[self.members[*slot].at.0].id = Some(m.id);
+                audit.push(entry(
+                    actor,
+                    import_id,
+                    "create",
+                    ("member", m.id.to_string()),
+                    (&m.province_code, Some(&m.commune_code)),
+                    None::<&Member>,
+                    m,
+                ));
+            }
+            flush(conn, &mut audit)?;
+            done += chunk.0.len() as u64;
+            progress.writing("members", done, total);
+        }
+
+        // The activation sheet's lines.
+        let by_user: HashMap<Uuid, usize> = user_of.iter().map(|(slot, u)| (*u, *slot)).collect();
+        Ok(issued
+            .into_iter()
+            .filter_map(|issued| {
+                let slot = *by_user.get(&issued.user_id)?;
+                let m = &self.members[slot];
+                let team = team_of(self.member_actions[slot].team)?;
+                Some(Activation {
+                    full_name: m.full_name.clone(),
+                    team: team.name.clone(),
+                    commune_code: team.commune_code.clone(),
+                    issued,
+                })
+            })
+            .collect())
+    }
+}
+
+/// The commune and province of a checked row (rows without one never reach the writer).
+fn resolved_commune(given: Option<&String>, world: &World) -> Option<(String, String)> {
+    let code = given.cloned().or_else(|| world.default_commune.clone())?;
+    let province = world.communes.get(&code)?.clone();
+    Some((code, province))
+}
+
+// ---------------------------------------------------------------------------------------
+// The service the HTTP handlers call.
+
+/// Imports an uploaded file for an officer (`unit`: the commune or province, default the
+/// caller's own).
+pub async fn upload(
+    state: &crate::state::AppState,
+    caller: &Caller,
+    bytes: actix_web::web::Bytes,
+    file_name: String,
+    unit: Option<String>,
+    dry_run: bool,
+) -> AppResult<Report> {
+    let actor = Actor::of(caller);
+    let options = Options {
+        dry_run,
+        key: CodeKey::new(&state.settings),
+        code_expiry: activation::expiry(&state.settings),
+    };
+    db::run(&state.pool, move |conn| {
+        let target = target(conn, &actor, unit.as_deref())?;
+        run(
+            conn,
+            &actor,
+            &target,
+            &[Upload {
+                bytes: &bytes,
+                file_name: file_name.clone(),
+            }],
+            &options,
+            &mut Quiet,
+        )
+    })
+    .await
+}
+
+fn require_officer(caller: &Caller) -> AppResult<()> {
+    if caller.role.is_officer() {
+        Ok(())
+    } else {
+        Err(AppError::forbidden("only officers import registers"))
+    }
+}
+
+pub async fn list(
+    state: &crate::state::AppState,
+    caller: &Caller,
+    page: db::Page,
+) -> AppResult<(Vec<store::ImportRecord>, i64)> {
+    require_officer(caller)?;
+    let scope = caller.scope();
+    db::run_read(&state.reads, move |c| Ok(store::list(c, &scope, page)?)).await
+}
+
+pub async fn get(
+    state: &crate::state::AppState,
+    caller: &Caller,
+    id: Uuid,
+) -> AppResult<store::ImportRecord> {
+    require_officer(caller)?;
+    let scope = caller.scope();
+    db::run(&state.pool, move |c| {
+        store::get(c, &scope, id)?.ok_or_else(|| AppError::not_found("import"))
+    })
+    .await
+}
+
+/// The per-row report of an import in the caller's scope, as XLSX.
+pub async fn report_xlsx(
+    state: &crate::state::AppState,
+    caller: &Caller,
+    id: Uuid,
+) -> AppResult<Vec<u8>> {
+    require_officer(caller)?;
+    let scope = caller.scope();
+    let rows = db::run(&state.pool, move |c| {
+        store::get(c, &scope, id)?.ok_or_else(|| AppError::not_found("import"))?;
+        Ok(store::rows(c, id)?)
+    })
+    .await?;
+    let rows: Vec<RowReport> = rows.into_iter().map(row_of).collect();
+    xlsx::report(&rows)
+}
+
+fn row_of(r: store::ImportRow) -> RowReport {
+    let entity = match r.entity.as_str() {
+        "village" => Entity::Village,
+        "team" => Entity::Team,
+        _ => Entity::Member,
+    };
+    let outcome = match r.outcome.as_str() {
+        "created" => Outcome::Created,
+        "updated" => Outcome::Updated,
+        "unchanged" => Outcome::Unchanged,
+        _ => Outcome::Error,
+    };
+    RowReport {
+        sheet: r.sheet,
+        row: u32::try_from(r.row_number).unwrap_or(0),
+        entity,
+        outcome,
+        id: r.record_id,
+        label: r.label,
+        errors: serde_json::from_value(r.errors).unwrap_or_default(),
+    }
+}
+
+/// The template of `kind` (all kinds when `None`), with the communes of the caller's scope.
+pub async fn template(
+    state: &crate::state::AppState,
+    caller: &Caller,
+    kind: Option<Kind>,
+) -> AppResult<Vec<u8>> {
+    require_officer(caller)?;
+    let unit = match caller.scope() {
+        Scope::Commune(c) => Some(c),
+        Scope::Province(p) => Some(p),
+        _ => None,
+    };
+    let communes = db::run_read(&state.reads, move |c| {
+        Ok(store::communes_named(c, unit.as_deref())?)
+    })
+    .await?;
+    let kinds: Vec<Kind> = kind.map_or_else(|| Kind::ALL.to_vec(), |k| vec![k]);
+    xlsx::template(&kinds, &communes)
+}

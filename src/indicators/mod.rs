@@ -1,0 +1,853 @@
+//! Programme indicators (chỉ tiêu): the catalogue, denominators per unit and year, the values
+//! commune officers enter each month, and targets with their automatic split. Every write
+//! checks role and scope, runs in one transaction and leaves an audit record.
+
+pub mod split;
+
+use chrono::{Datelike, NaiveDate};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::access::{Caller, Role, Scope};
+use crate::db::indicators::{
+    self as rows, Denominator, DenominatorFields, Indicator, IndicatorValue, Keyed, NewIndicator,
+    Target, TargetFields, ValueFields,
+};
+use crate::db::reports::Area;
+use crate::db::{self, audit, months, units};
+use crate::error::{AppError, AppResult};
+use crate::registry::{self, check_version};
+use crate::state::AppState;
+
+text_enum!(IndicatorKind { Count => "count", Rate => "rate" });
+text_enum!(
+    /// What a rate is divided by.
+    DenominatorKind {
+        Adults => "adults", Households => "households", Population => "population",
+        Villages => "villages", Dossiers => "dossiers", Entered => "entered",
+    }
+);
+text_enum!(Source { Logs => "logs", Trainings => "trainings", Villages => "villages", Entered => "entered" });
+text_enum!(Level { Commune => "commune", Village => "village" });
+text_enum!(UnitKind { Province => "province", Commune => "commune", Village => "village", Team => "team" });
+
+/// What a new catalogue entry says.
+pub struct IndicatorInput {
+    pub code: String,
+    pub name: String,
+    pub kind: IndicatorKind,
+    pub denominator: Option<DenominatorKind>,
+    pub source: Source,
+    pub level: Level,
+    pub category_code: Option<String>,
+    pub sort_order: i32,
+}
+
+fn require_admin(caller: &Caller) -> AppResult<()> {
+    if caller.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "only an admin manages the indicator catalogue",
+        ))
+    }
+}
+
+/// Adds an indicator to the catalogue (admin).
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    input: IndicatorInput,
+) -> AppResult<Indicator> {
+    require_admin(caller)?;
+    let mut errors = Vec::new();
+    match (input.kind, input.denominator) {
+        (IndicatorKind::Rate, None) => errors.push(crate::error::FieldError::new(
+            "denominator",
+            "required",
+            "a rate needs a denominator",
+        )),
+        (IndicatorKind::Count, Some(_)) => errors.push(crate::error::FieldError::new(
+            "denominator",
+            "not_expected",
+            "a count has no denominator",
+        )),
+        _ => {}
+    }
+    match (input.source, &input.category_code) {
+        (Source::Logs, None) => errors.push(crate::error::FieldError::new(
+            "category_code",
+            "required",
+            "an indicator computed from logs counts the citizens helped in one category",
+        )),
+        (Source::Logs, Some(_)) | (_, None) => {}
+        (_, Some(_)) => errors.push(crate::error::FieldError::new(
+            "category_code",
+            "not_expected",
+            "only an indicator computed from logs names a category",
+        )),
+    }
+    if input.source != Source::Entered && input.level != Level::Commune {
+        errors.push(crate::error::FieldError::new(
+            "level",
+            "computed_at_commune",
+            "computed indicators are counted per commune",
+        ));
+    }
+    if input.source != Source::Entered
+        && matches!(
+            input.denominator,
+            Some(DenominatorKind::Dossiers | DenominatorKind::Entered)
+        )
+    {
+        errors.push(crate::error::FieldError::new(
+            "denominator",
+            "needs_entry",
+            "a denominator given with each value needs an entered indicator",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let caller = caller.clone();
+    db::run(&state.pool, move |c| {
+        c.transaction(|c| {
+            if rows::get(c, &input.code)?.is_some() {
+                return Err(AppError::field(
+                    "code",
+                    "taken",
+                    "an indicator with this code exists",
+                ));
+            }
+            if let Some(cat) = &input.category_code {
+                if crate::db::categories::get(c, cat)?.is_none() {
+                    return Err(AppError::field(
+                        "category_code",
+                        "unknown_category",
+                        "no such category",
+                    ));
+                }
+            }
+            let aggregation = match input.kind {
+                IndicatorKind::Count => "sum",
+                IndicatorKind::Rate => "ratio_of_sums",
+            };
+            let created = rows::insert(
+                c,
+                &NewIndicator {
+                    code: input.code.clone(),
+                    name: input.name.trim().to_string(),
+                    kind: input.kind.as_str().into(),
+                    denominator: input.denominator.map(|d| d.as_str().to_string()),
+                    aggregation: aggregation.into(),
+                    source: input.source.as_str().into(),
+                    level: input.level.as_str().into(),
+                    category_code: input.category_code.clone(),
+                    sort_order: input.sort_order,
+                },
+            )?;
+            audit::record(
+                c,
+                &caller,
+                audit::Change {
+                    action: "create",
+                    entity: "indicator",
+                    entity_id: created.code.clone(),
+                    province_code: None,
+                    commune_code: None,
+                    before: None,
+                    after: Some(&created),
+                },
+            )?;
+            Ok(created)
+        })
+    })
+    .await
+}
+
+/// Retires an indicator (it takes no new values or targets and leaves the reports) or brings
+/// it back (admin).
+pub async fn set_retired(
+    state: &AppState,
+    caller: &Caller,
+    code: String,
+    retired: bool,
+) -> AppResult<Indicator> {
+    require_admin(caller)?;
+    let caller = caller.clone();
+    db::run(&state.pool, move |c| {
+        c.transaction(|c| {
+            let before = rows::get(c, &code)?.ok_or_else(|| AppError::not_found("indicator"))?;
+            let after = rows::set_retired(c, &code, retired)?
+                .ok_or_else(|| AppError::not_found("indicator"))?;
+            audit::record(
+                c,
+                &caller,
+                audit::Change {
+                    action: if retired { "retire" } else { "restore" },
+                    entity: "indicator",
+                    entity_id: code.clone(),
+                    province_code: None,
+                    commune_code: None,
+                    before: Some(&before),
+                    after: Some(&after),
+                },
+            )?;
+            Ok(after)
+        })
+    })
+    .await
+}
+
+/// A live indicator of the catalogue, share-locked for the transaction; 422 when unknown or
+/// retired.
+fn live_indicator(c: &mut PgConnection, code: &str) -> AppResult<Indicator> {
+    let indicator = rows::hold(c, code)?.ok_or_else(|| {
+        AppError::field(
+            "indicator_code",
+            "unknown_indicator",
+            format!("no indicator has the code {code:?}"),
+        )
+    })?;
+    if indicator.retired_at.is_some() {
+        return Err(AppError::field(
+            "indicator_code",
+            "retired",
+            "the indicator is retired; it takes no new values or targets",
+        ));
+    }
+    Ok(indicator)
+}
+
+/// A live village of `commune`, share-locked; 422 when it is another commune's.
+fn village_of(c: &mut PgConnection, commune: &str, id: i64) -> AppResult<()> {
+    let village = registry::hold_live_village(c, id).map_err(|e| match e {
+        AppError::NotFound { .. } => {
+            AppError::field("village_id", "unknown_village", "no such village")
+        }
+        other => other,
+    })?;
+    if village.commune_code != commune {
+        return Err(AppError::field(
+            "village_id",
+            "wrong_commune",
+            "the village is not in this commune",
+        ));
+    }
+    Ok(())
+}
+
+/// A versioned record of this module, as its upsert and its audit entry need it.
+trait Entry: Serialize {
+    const ENTITY: &'static str;
+    fn id(&self) -> i64;
+    fn version(&self) -> i32;
+    fn province_code(&self) -> &str;
+    fn commune_code(&self) -> Option<&str>;
+}
+
+impl Entry for Denominator {
+    const ENTITY: &'static str = "denominator";
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn version(&self) -> i32 {
+        self.version
+    }
+    fn province_code(&self) -> &str {
+        &self.province_code
+    }
+    fn commune_code(&self) -> Option<&str> {
+        Some(&self.commune_code)
+    }
+}
+
+impl Entry for IndicatorValue {
+    const ENTITY: &'static str = "indicator_value";
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn version(&self) -> i32 {
+        self.version
+    }
+    fn province_code(&self) -> &str {
+        &self.province_code
+    }
+    fn commune_code(&self) -> Option<&str> {
+        Some(&self.commune_code)
+    }
+}
+
+impl Entry for Target {
+    const ENTITY: &'static str = "indicator_target";
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn version(&self) -> i32 {
+        self.version
+    }
+    fn province_code(&self) -> &str {
+        &self.province_code
+    }
+    fn commune_code(&self) -> Option<&str> {
+        self.commune_code.as_deref()
+    }
+}
+
+/// Updates the `current` entry (at the version `expected`, if given) or inserts a new one (412
+/// when a version was expected of an entry that does not exist), and audits the change.
+/// Answers the entry and whether it was created.
+fn upsert<T: Entry>(
+    c: &mut PgConnection,
+    caller: &Caller,
+    current: Option<T>,
+    expected: Option<i32>,
+    update: impl FnOnce(&mut PgConnection, i64) -> QueryResult<T>,
+    insert: impl FnOnce(&mut PgConnection) -> QueryResult<T>,
+) -> AppResult<(T, bool)> {
+    let (saved, created) = match &current {
+        Some(cur) => {
+            check_version(T::ENTITY, cur.version(), expected)?;
+            (update(c, cur.id())?, false)
+        }
+        None if expected.is_some() => {
+            return Err(AppError::PreconditionFailed {
+                code: crate::error::ErrorCode::VersionMismatch,
+                detail: format!("there is no such {} yet", T::ENTITY),
+            })
+        }
+        None => (insert(c)?, true),
+    };
+    audit::record(
+        c,
+        caller,
+        audit::Change {
+            action: if created { "create" } else { "update" },
+            entity: T::ENTITY,
+            entity_id: saved.id().to_string(),
+            province_code: Some(saved.province_code()),
+            commune_code: saved.commune_code(),
+            before: current.as_ref(),
+            after: Some(&saved),
+        },
+    )?;
+    Ok((saved, created))
+}
+
+/// A note trimmed, empty as none.
+fn note(text: &Option<String>) -> Option<String> {
+    text.as_ref()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+fn first_of(year: i32, month: u32) -> AppResult<NaiveDate> {
+    NaiveDate::from_ymd_opt(year, month, 1).ok_or_else(|| AppError::internal("no such month"))
+}
+
+fn check_year(year: i32) -> AppResult<()> {
+    if (2024..=2100).contains(&year) {
+        Ok(())
+    } else {
+        Err(AppError::field(
+            "year",
+            "out_of_range",
+            "year must be from 2024 to 2100",
+        ))
+    }
+}
+
+/// The rule of locked years: a commune's year is closed once its December report is approved;
+/// its denominators (and its villages') then change only after a province officer reopens
+/// December. Earlier approved months never change whatever happens: their figures are frozen.
+pub fn year_locked_error(year: i32) -> AppError {
+    AppError::Conflict {
+        code: crate::error::ErrorCode::YearLocked,
+        detail: format!(
+            "the report for December {year} is approved, which closes {year}: its denominators cannot change until a province officer reopens it"
+        ),
+    }
+}
+
+pub struct DenominatorInput {
+    pub year: i32,
+    pub commune_code: Option<String>,
+    pub village_id: Option<i64>,
+    pub population: Option<i32>,
+    pub adults: Option<i32>,
+    pub households: Option<i32>,
+    pub source_note: Option<String>,
+}
+
+/// Sets the denominators of a commune or one of its villages for a year (officers in scope).
+/// Answers the entry and whether it was created.
+pub async fn put_denominator(
+    state: &AppState,
+    caller: &Caller,
+    input: DenominatorInput,
+    expected: Option<i32>,
+) -> AppResult<(Denominator, bool)> {
+    registry::require_officer(caller)?;
+    check_year(input.year)?;
+    let commune = registry::default_commune(caller, input.commune_code.clone())?;
+    let caller = caller.clone();
+    db::run(&state.pool, move |c| {
+        c.transaction(|c| {
+            let unit = registry::commune_in_scope(c, &caller.scope(), &commune)?;
+            if let Some(v) = input.village_id {
+                village_of(c, &unit.code, v)?;
+            }
+            // The same commune-month lock as field work: approving December waits for this
+            // write, or this write sees December approved.
+            let december = first_of(input.year, 12)?;
+            if !months::hold_shared(c, &[(unit.code.clone(), december)])?.is_empty() {
+                return Err(year_locked_error(input.year));
+            }
+            let fields = DenominatorFields {
+                year: input.year,
+                commune_code: unit.code.clone(),
+                province_code: unit.province_code.clone(),
+                village_id: input.village_id,
+                population: input.population,
+                adults: input.adults,
+                households: input.households,
+                source_note: note(&input.source_note),
+            };
+            let current =
+                rows::denominator_for_update(c, &unit.code, input.village_id, input.year)?;
+            upsert(
+                c,
+                &caller,
+                current,
+                expected,
+                |c, id| rows::update_denominator(c, id, &fields),
+                |c| rows::insert_denominator(c, &fields),
+            )
+        })
+    })
+    .await
+}
+
+pub async fn list_denominators(
+    state: &AppState,
+    caller: &Caller,
+    commune: Option<String>,
+    year: Option<i32>,
+) -> AppResult<Vec<Denominator>> {
+    let scope = caller.scope();
+    db::run_read(&state.reads, move |c| {
+        Ok(rows::list_denominators(
+            c,
+            &scope,
+            commune.as_deref(),
+            year,
+        )?)
+    })
+    .await
+}
+
+pub struct ValueInput {
+    pub indicator_code: String,
+    pub commune_code: Option<String>,
+    pub village_id: Option<i64>,
+    pub month: NaiveDate,
+    pub value: i64,
+    pub denominator: Option<i64>,
+    pub source_note: Option<String>,
+}
+
+/// The denominator a value of `indicator` for a unit is bounded by, when one is known.
+fn bound_of(
+    c: &mut PgConnection,
+    indicator: &Indicator,
+    commune: &str,
+    village: Option<i64>,
+    month: NaiveDate,
+    given: Option<i64>,
+) -> AppResult<Option<i64>> {
+    let Some(kind) = indicator.denominator.as_deref() else {
+        return Ok(None);
+    };
+    if matches!(kind, "dossiers" | "entered") {
+        return Ok(given);
+    }
+    let area = Area::Commune(commune.to_string());
+    let (keyed, key) = match village {
+        Some(v) => (Keyed::Village, v.to_string()),
+        None => (Keyed::Commune, commune.to_string()),
+    };
+    let unit = rows::unit_denominators(c, &area, keyed, month.year(), month)?
+        .into_iter()
+        .find(|u| u.key == key);
+    Ok(unit.and_then(|u| pick(&u, kind)))
+}
+
+/// The figure of a unit's denominators that an indicator's denominator names.
+pub fn pick(u: &rows::UnitDenominators, kind: &str) -> Option<i64> {
+    match kind {
+        "adults" => u.adults,
+        "households" => u.households,
+        "population" => u.population,
+        "villages" => Some(u.villages),
+        _ => None,
+    }
+}
+
+/// Enters (or corrects) the value of an entered indicator for a commune or village and month
+/// (officers in scope). Refused once the month is approved, under the same lock as logs.
+pub async fn put_value(
+    state: &AppState,
+    caller: &Caller,
+    input: ValueInput,
+    expected: Option<i32>,
+) -> AppResult<(IndicatorValue, bool)> {
+    registry::require_officer(caller)?;
+    if input.value < 0 {
+        return Err(AppError::field(
+            "value",
+            "out_of_range",
+            "a value cannot be negative",
+        ));
+    }
+    if input.denominator.is_some_and(|d| d < 0) {
+        return Err(AppError::field(
+            "denominator",
+            "out_of_range",
+            "a denominator cannot be negative",
+        ));
+    }
+    let commune = registry::default_commune(caller, input.commune_code.clone())?;
+    let caller = caller.clone();
+    db::run(&state.pool, move |c| {
+        c.transaction(|c| {
+            let unit = registry::commune_in_scope(c, &caller.scope(), &commune)?;
+            let indicator = live_indicator(c, &input.indicator_code)?;
+            if indicator.source != "entered" {
+                return Err(AppError::field(
+                    "indicator_code",
+                    "computed",
+                    "this indicator is computed from toso's records; it takes no entered values",
+                ));
+            }
+            match (indicator.level.as_str(), input.village_id) {
+                ("village", None) => {
+                    return Err(AppError::field(
+                        "village_id",
+                        "required",
+                        "this indicator is recorded per village",
+                    ))
+                }
+                ("commune", Some(_)) => {
+                    return Err(AppError::field(
+                        "village_id",
+                        "not_expected",
+                        "this indicator is recorded for the commune as a whole",
+                    ))
+                }
+                _ => {}
+            }
+            if let Some(v) = input.village_id {
+                village_of(c, &unit.code, v)?;
+            }
+            let needs_denominator = matches!(
+                indicator.denominator.as_deref(),
+                Some("dossiers" | "entered")
+            );
+            match (needs_denominator, input.denominator) {
+                (true, None) => {
+                    return Err(AppError::field(
+                        "denominator",
+                        "required",
+                        "this indicator's denominator is given with each value",
+                    ))
+                }
+                (false, Some(_)) => {
+                    return Err(AppError::field(
+                        "denominator",
+                        "not_expected",
+                        "this indicator's denominator comes from the unit's population figures",
+                    ))
+                }
+                _ => {}
+            }
+            let bound = bound_of(
+                c,
+                &indicator,
+                &unit.code,
+                input.village_id,
+                input.month,
+                input.denominator,
+            )?;
+            if let Some(b) = bound {
+                if input.value > b {
+                    return Err(AppError::field(
+                        "value",
+                        "exceeds_denominator",
+                        format!(
+                            "the value is above its denominator ({b}): a rate cannot pass 100%"
+                        ),
+                    ));
+                }
+            }
+            // The commune-month lock of field work, then the month's state.
+            if !months::hold_shared(c, &[(unit.code.clone(), input.month)])?.is_empty() {
+                return Err(crate::reports::workflow::month_locked_error(input.month));
+            }
+            let fields = ValueFields {
+                indicator_code: indicator.code.clone(),
+                month: input.month,
+                commune_code: unit.code.clone(),
+                province_code: unit.province_code.clone(),
+                village_id: input.village_id,
+                value: input.value,
+                denominator: input.denominator,
+                source_note: note(&input.source_note),
+            };
+            let current = rows::value_for_update(
+                c,
+                &indicator.code,
+                &unit.code,
+                input.village_id,
+                input.month,
+            )?;
+            upsert(
+                c,
+                &caller,
+                current,
+                expected,
+                |c, id| rows::update_value(c, id, &fields),
+                |c| rows::insert_value(c, &fields),
+            )
+        })
+    })
+    .await
+}
+
+pub async fn list_values(
+    state: &AppState,
+    caller: &Caller,
+    filter: rows::ValueFilter,
+) -> AppResult<Vec<IndicatorValue>> {
+    let scope = caller.scope();
+    db::run_read(&state.reads, move |c| {
+        Ok(rows::list_values(c, &scope, &filter)?)
+    })
+    .await
+}
+
+pub struct TargetInput {
+    pub indicator_code: String,
+    pub year: i32,
+    pub month: Option<NaiveDate>,
+    pub unit_kind: UnitKind,
+    pub unit_key: String,
+    pub target_value: Option<i64>,
+    /// 0 to 100.
+    pub target_percent: Option<f64>,
+    pub due_on: Option<NaiveDate>,
+}
+
+/// Where a target's unit lies: (province, commune).
+#[derive(Clone, Debug, Serialize)]
+pub struct UnitPlace {
+    pub province_code: String,
+    pub commune_code: Option<String>,
+}
+
+fn outside_scope() -> AppError {
+    AppError::field(
+        "unit_key",
+        "outside_scope",
+        "this unit is outside the units you set targets for",
+    )
+}
+
+fn unknown_unit() -> AppError {
+    AppError::field("unit_key", "unknown_unit", "no such unit")
+}
+
+/// Resolves a target's unit and checks that the caller sets targets for it: a province officer
+/// for its province and its communes, a commune officer for its villages and teams, an admin for
+/// any. Team accounts set none (403); a unit outside those is a field error (422).
+pub fn target_unit(
+    c: &mut PgConnection,
+    caller: &Caller,
+    kind: UnitKind,
+    key: &str,
+) -> AppResult<UnitPlace> {
+    if !caller.role.is_officer() {
+        return Err(AppError::forbidden("only officers set targets"));
+    }
+    let place = match kind {
+        UnitKind::Province | UnitKind::Commune => {
+            let unit = units::get(c, key)?
+                .filter(|u| u.level == kind.as_str() && u.valid_to.is_none())
+                .ok_or_else(unknown_unit)?;
+            UnitPlace {
+                province_code: unit.province_code,
+                commune_code: (kind == UnitKind::Commune).then_some(unit.code),
+            }
+        }
+        UnitKind::Village | UnitKind::Team => {
+            let id: i64 = key.parse().map_err(|_| unknown_unit())?;
+            let found: Option<(String, String)> = if kind == UnitKind::Village {
+                use crate::db::schema::villages as v;
+                v::table
+                    .find(id)
+                    .filter(v::archived_at.is_null())
+                    .select((v::province_code, v::commune_code))
+                    .first(c)
+                    .optional()?
+            } else {
+                use crate::db::schema::teams as t;
+                t::table
+                    .find(id)
+                    .filter(t::archived_at.is_null())
+                    .select((t::province_code, t::commune_code))
+                    .first(c)
+                    .optional()?
+            };
+            let (province, commune) = found.ok_or_else(unknown_unit)?;
+            UnitPlace {
+                province_code: province,
+                commune_code: Some(commune),
+            }
+        }
+    };
+    let allowed = match (caller.scope(), kind) {
+        (Scope::Country, _) => true,
+        (Scope::Province(p), UnitKind::Province | UnitKind::Commune) => p == place.province_code,
+        (Scope::Commune(own), UnitKind::Village | UnitKind::Team) => {
+            place.commune_code.as_deref() == Some(own.as_str())
+        }
+        _ => false,
+    };
+    if allowed {
+        Ok(place)
+    } else {
+        Err(outside_scope())
+    }
+}
+
+fn last_day(date: NaiveDate, months: u32) -> NaiveDate {
+    date.checked_add_months(chrono::Months::new(months))
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(date)
+}
+
+/// Sets (or changes) a target. Answers the target and whether it was created.
+pub async fn put_target(
+    state: &AppState,
+    caller: &Caller,
+    input: TargetInput,
+    expected: Option<i32>,
+) -> AppResult<(Target, bool)> {
+    check_year(input.year)?;
+    let rate = match (input.target_value, input.target_percent) {
+        (Some(v), None) if v < 0 => {
+            return Err(AppError::field(
+                "target_value",
+                "out_of_range",
+                "a target cannot be negative",
+            ))
+        }
+        (Some(_), None) => None,
+        (None, Some(p)) if !(0.0..=100.0).contains(&p) || !p.is_finite() => {
+            return Err(AppError::field(
+                "target_percent",
+                "out_of_range",
+                "a rate target is from 0 to 100 (%)",
+            ))
+        }
+        (None, Some(p)) => Some(p / 100.0),
+        _ => {
+            return Err(AppError::field(
+                "target_value",
+                "one_of",
+                "give either target_value or target_percent",
+            ))
+        }
+    };
+    if let Some(m) = input.month {
+        if m.year() != input.year {
+            return Err(AppError::field(
+                "month",
+                "outside_year",
+                "a monthly target's month lies in its year",
+            ));
+        }
+    }
+    let start = match input.month {
+        Some(m) => m,
+        None => first_of(input.year, 1)?,
+    };
+    let due_on = input
+        .due_on
+        .unwrap_or_else(|| last_day(start, if input.month.is_some() { 1 } else { 12 }));
+    if due_on < start {
+        return Err(AppError::field(
+            "due_on",
+            "before_period",
+            "the due date is before the target's period starts",
+        ));
+    }
+    let caller = caller.clone();
+    db::run(&state.pool, move |c| {
+        c.transaction(|c| {
+            let indicator = live_indicator(c, &input.indicator_code)?;
+            if rate.is_some() && indicator.kind != "rate" {
+                return Err(AppError::field(
+                    "target_percent",
+                    "not_a_rate",
+                    "this indicator is a count: give target_value",
+                ));
+            }
+            let place = target_unit(c, &caller, input.unit_kind, input.unit_key.trim())?;
+            let fields = TargetFields {
+                indicator_code: indicator.code.clone(),
+                year: input.year,
+                month: input.month,
+                unit_kind: input.unit_kind.as_str().into(),
+                unit_key: input.unit_key.trim().to_string(),
+                province_code: place.province_code.clone(),
+                commune_code: place.commune_code.clone(),
+                target_value: input.target_value,
+                target_rate: rate,
+                due_on,
+                split_from: None,
+            };
+            save_target(c, &caller, &fields, expected)
+        })
+    })
+    .await
+}
+
+/// Inserts or updates the target of `fields`' unit and period, audited.
+pub(crate) fn save_target(
+    c: &mut PgConnection,
+    caller: &Caller,
+    fields: &TargetFields,
+    expected: Option<i32>,
+) -> AppResult<(Target, bool)> {
+    let current = rows::target_for_update(c, fields)?;
+    upsert(
+        c,
+        caller,
+        current,
+        expected,
+        |c, id| rows::update_target(c, id, fields),
+        |c| rows::insert_target(c, fields),
+    )
+}
+
+pub async fn list_targets(
+    state: &AppState,
+    caller: &Caller,
+    filter: rows::TargetFilter,
+) -> AppResult<Vec<Target>> {
+    let scope = caller.scope();
+    db::run_read(&state.reads, move |c| {
+        Ok(rows::list_targets(c, &scope, &filter)?)
+    })
+    .await
+}

@@ -1,0 +1,317 @@
+//! The automatic split of a parent's target down to its children (a province's to its
+//! communes, a commune's to its villages), in proportion to each child's remaining gap
+//! (denominator minus current value), with manual overrides.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::{first_of, live_indicator, pick, save_target};
+use crate::access::{Caller, Scope};
+use crate::db::indicators::{self as rows, Keyed, Target, TargetFields};
+use crate::db::reports::Area;
+use crate::db::schema::admin_units;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Share {
+    /// The child: a commune code or a village id.
+    pub unit_key: String,
+    pub name: String,
+    /// The child's denominator for the year (null when not known: it then takes no share).
+    pub denominator: Option<i64>,
+    /// The child's current value (the latest of the year).
+    pub current: i64,
+    /// denominator − current, at least 0.
+    pub gap: i64,
+    /// The child's target: its current value plus its share, or the override.
+    pub target_value: i64,
+    /// True when the target is a manual override.
+    pub manual: bool,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SplitResult {
+    pub parent: Target,
+    /// The parent's target as a number (a rate target times the parent's denominator,
+    /// rounded up).
+    pub amount: i64,
+    /// The parent's current value.
+    pub current: i64,
+    /// What the children have to add: amount − current.
+    pub remaining: i64,
+    pub shares: Vec<Share>,
+    /// Of `remaining`, what no child took (children whose gaps are full, or rounding never
+    /// leaves any); negative when the overrides assign more than remains.
+    pub unassigned: i64,
+    /// False for a dry run: nothing was written.
+    pub applied: bool,
+}
+
+/// Shares of `amount` in proportion to `weights`, never above a weight, summing to
+/// min(amount, sum of weights) exactly (largest remainders get the units left by rounding
+/// down; ties go to the earlier child).
+pub fn proportional(amount: i64, weights: &[i64]) -> Vec<i64> {
+    let total: i64 = weights.iter().map(|w| (*w).max(0)).sum();
+    if amount <= 0 || total == 0 {
+        return vec![0; weights.len()];
+    }
+    if amount >= total {
+        return weights.iter().map(|w| (*w).max(0)).collect();
+    }
+    let (a, t) = (i128::from(amount), i128::from(total));
+    let mut shares: Vec<i64> = Vec::with_capacity(weights.len());
+    let mut remainders: Vec<(i128, usize)> = Vec::with_capacity(weights.len());
+    for (i, w) in weights.iter().enumerate() {
+        let w = i128::from((*w).max(0));
+        shares.push(i64::try_from(a * w / t).unwrap_or(0));
+        remainders.push((a * w % t, i));
+    }
+    let mut left = amount - shares.iter().sum::<i64>();
+    remainders.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
+    for (_, i) in remainders {
+        if left <= 0 {
+            break;
+        }
+        shares[i] += 1;
+        left -= 1;
+    }
+    shares
+}
+
+pub async fn split(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    overrides: Vec<(String, i64)>,
+    dry_run: bool,
+) -> AppResult<SplitResult> {
+    if !caller.role.is_officer() {
+        return Err(AppError::forbidden("only officers split targets"));
+    }
+    let bad: Vec<FieldError> = overrides
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, v))| *v < 0)
+        .map(|(i, _)| {
+            FieldError::new(
+                format!("overrides[{i}].target_value"),
+                "out_of_range",
+                "a target cannot be negative",
+            )
+        })
+        .collect();
+    if !bad.is_empty() {
+        return Err(AppError::Validation(bad));
+    }
+    let caller = caller.clone();
+    crate::db::run(&state.pool, move |c| {
+        c.transaction(|c| {
+            let parent = rows::scoped_targets(&caller.scope())
+                .filter(crate::db::schema::indicator_targets::id.eq(id))
+                .select(Target::as_select())
+                .first(c)
+                .optional()?
+                .ok_or_else(|| AppError::not_found("target"))?;
+            let indicator = live_indicator(c, &parent.indicator_code)?;
+            let kind = indicator.denominator.clone().unwrap_or_default();
+            if !matches!(kind.as_str(), "adults" | "households" | "population" | "villages") {
+                return Err(AppError::field(
+                    "indicator_code",
+                    "no_denominator",
+                    "only targets of indicators over adults, households, population or villages can be split by gap",
+                ));
+            }
+            let allowed = match (caller.scope(), parent.unit_kind.as_str()) {
+                (Scope::Country, "province" | "commune") => true,
+                (Scope::Province(p), "province") => p == parent.province_code,
+                (Scope::Commune(own), "commune") => parent.commune_code.as_deref() == Some(&own),
+                (_, "province" | "commune") => false,
+                _ => {
+                    return Err(AppError::field(
+                        "unit_kind",
+                        "not_splittable",
+                        "only a province's or a commune's target is split",
+                    ))
+                }
+            };
+            if !allowed {
+                return Err(AppError::field(
+                    "unit_key",
+                    "outside_scope",
+                    "you do not set the targets of this unit's children",
+                ));
+            }
+            let now = crate::reports::vn_month(Utc::now());
+            let jan = first_of(parent.year, 1)?;
+            let as_of = first_of(parent.year, 12)?.min(now).max(jan);
+            let (area, keyed, child_kind, children): (Area, Keyed, &str, Vec<(String, String)>) =
+                if parent.unit_kind == "province" {
+                    let communes = admin_units::table
+                        .filter(admin_units::parent_code.eq(&parent.unit_key))
+                        .filter(admin_units::valid_to.is_null())
+                        .select((admin_units::code, admin_units::name))
+                        .order(admin_units::code.asc())
+                        .load(c)?;
+                    (
+                        Area::Province(parent.unit_key.clone()),
+                        Keyed::Commune,
+                        "commune",
+                        communes,
+                    )
+                } else {
+                    let villages = rows::live_villages(c, &parent.unit_key)?
+                        .into_iter()
+                        .map(|(id, name)| (id.to_string(), name))
+                        .collect();
+                    (
+                        Area::Commune(parent.unit_key.clone()),
+                        Keyed::Village,
+                        "village",
+                        villages,
+                    )
+                };
+            let dens: HashMap<String, rows::UnitDenominators> =
+                rows::unit_denominators(c, &area, keyed, parent.year, as_of)?
+                    .into_iter()
+                    .map(|u| (u.key.clone(), u))
+                    .collect();
+            let mut current: HashMap<String, i64> = HashMap::new();
+            if indicator.source == "villages" {
+                for (k, u) in &dens {
+                    current.insert(k.clone(), u.villages_with_team);
+                }
+            } else {
+                for e in rows::entered(c, &area, keyed, jan, as_of)? {
+                    if e.code == indicator.code {
+                        current.insert(e.key, e.value);
+                    }
+                }
+            }
+            let parent_den = if parent.unit_kind == "province" {
+                let parts: Vec<i64> = dens.values().filter_map(|u| pick(u, &kind)).collect();
+                (!parts.is_empty()).then(|| parts.iter().sum())
+            } else {
+                rows::unit_denominators(c, &area, Keyed::Commune, parent.year, as_of)?
+                    .first()
+                    .and_then(|u| pick(u, &kind))
+            };
+            let amount = match (parent.target_value, parent.target_rate) {
+                (Some(v), _) => v,
+                (None, Some(r)) => {
+                    let d = parent_den.ok_or_else(|| {
+                        AppError::field(
+                            "indicator_code",
+                            "no_denominator",
+                            "the unit has no denominator for this year; enter it first",
+                        )
+                    })?;
+                    // Exact to the unit: the smallest count whose rate reaches the target.
+                    (r * d as f64 - 1e-9).ceil().max(0.0) as i64
+                }
+                (None, None) => 0,
+            };
+            let parent_current: i64 = current.values().sum();
+            let remaining = amount - parent_current;
+            let mut errors = Vec::new();
+            let mut fixed: HashMap<String, i64> = HashMap::new();
+            for (i, (key, v)) in overrides.iter().enumerate() {
+                if children.iter().any(|(k, _)| k == key) {
+                    fixed.insert(key.clone(), *v);
+                } else {
+                    errors.push(FieldError::new(
+                        format!("overrides[{i}].unit_key"),
+                        "unknown_unit",
+                        format!("{key} is not a {child_kind} of this unit"),
+                    ));
+                }
+            }
+            if !errors.is_empty() {
+                return Err(AppError::Validation(errors));
+            }
+            let mut left = remaining;
+            let mut shares: Vec<Share> = children
+                .iter()
+                .map(|(key, name)| {
+                    let den = dens.get(key).and_then(|u| pick(u, &kind));
+                    let cur = current.get(key).copied().unwrap_or(0);
+                    let gap = den.map_or(0, |d| (d - cur).max(0));
+                    let manual = fixed.get(key).copied();
+                    if let Some(v) = manual {
+                        left -= v - cur;
+                    }
+                    Share {
+                        unit_key: key.clone(),
+                        name: name.clone(),
+                        denominator: den,
+                        current: cur,
+                        gap,
+                        target_value: manual.unwrap_or(cur),
+                        manual: manual.is_some(),
+                    }
+                })
+                .collect();
+            let weights: Vec<i64> = shares
+                .iter()
+                .map(|s| if s.manual { 0 } else { s.gap })
+                .collect();
+            let parts = proportional(left, &weights);
+            for (s, p) in shares.iter_mut().zip(&parts) {
+                s.target_value += p;
+            }
+            let unassigned = left - parts.iter().sum::<i64>();
+            if !dry_run {
+                for s in &shares {
+                    let fields = TargetFields {
+                        indicator_code: parent.indicator_code.clone(),
+                        year: parent.year,
+                        month: parent.month,
+                        unit_kind: child_kind.into(),
+                        unit_key: s.unit_key.clone(),
+                        province_code: parent.province_code.clone(),
+                        commune_code: if child_kind == "commune" {
+                            Some(s.unit_key.clone())
+                        } else {
+                            parent.commune_code.clone()
+                        },
+                        target_value: Some(s.target_value),
+                        target_rate: None,
+                        due_on: parent.due_on,
+                        split_from: Some(parent.id),
+                    };
+                    save_target(c, &caller, &fields, None)?;
+                }
+            }
+            Ok(SplitResult {
+                parent,
+                amount,
+                current: parent_current,
+                remaining,
+                shares,
+                unassigned,
+                applied: !dry_run,
+            })
+        })
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::proportional;
+
+    #[test]
+    fn shares_follow_the_gaps_and_add_up_exactly() {
+        assert_eq!(proportional(180, &[80, 200, 0]), vec![51, 129, 0]);
+        assert_eq!(proportional(10, &[1, 1, 1]), vec![1, 1, 1]);
+        assert_eq!(proportional(2, &[1, 1, 1]), vec![1, 1, 0]);
+        assert_eq!(proportional(0, &[5, 5]), vec![0, 0]);
+        assert_eq!(proportional(7, &[0, 0]), vec![0, 0]);
+        let shares = proportional(1000, &[333, 333, 334, 1]);
+        assert_eq!(shares.iter().sum::<i64>(), 1000);
+        assert!(shares.iter().zip([333, 333, 334, 1]).all(|(s, w)| *s <= w));
+    }
+}

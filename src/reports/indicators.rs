@@ -1,0 +1,459 @@
+//! The indicators section of the monthly report: for each live indicator of the catalogue the
+//! numerator, denominator, rate, target, progress and status, for the unit and each child row.
+//! Numbers come from grouped queries (`db::indicators`): entered values standing at the end of
+//! the month, computed numerators from January to the month, denominators of the year. Rates
+//! aggregate as the sum of numerators over the sum of denominators. Approved communes count
+//! with the section frozen in their snapshot.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, NaiveDate};
+use diesel::PgConnection;
+use serde::{Deserialize, Serialize};
+
+use super::ReportRow;
+use crate::db::indicators::{self as rows, Indicator, Keyed, Target, UnitDenominators};
+use crate::db::reports::Area;
+use crate::error::{AppError, AppResult};
+use crate::indicators::pick;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct IndicatorFigure {
+    pub code: String,
+    pub name: String,
+    /// `count` or `rate`.
+    pub kind: String,
+    /// Entered indicators: the latest values of the year up to the month; computed ones: from
+    /// January to the end of the month.
+    pub numerator: i64,
+    /// Rates only; null when the unit has no denominator for the year.
+    pub denominator: Option<i64>,
+    /// numerator / denominator (0.6985 is 69.85%); null for counts and without a denominator.
+    pub rate: Option<f64>,
+    /// The target that applies in the month (the month's own, else the year's).
+    pub target_value: Option<i64>,
+    /// A rate target, 0 to 1.
+    pub target_rate: Option<f64>,
+    pub due_on: Option<NaiveDate>,
+    /// Share of the target reached: numerator / target_value, or rate / target_rate.
+    pub progress: Option<f64>,
+    /// `met`, `on_track` (progress at least the share of the target's period elapsed at the
+    /// end of the month) or `behind`; null without a target.
+    pub status: Option<String>,
+}
+
+/// A numerator and denominator being added up.
+#[derive(Clone, Copy, Debug, Default)]
+struct Sum {
+    numerator: i64,
+    denominator: Option<i64>,
+}
+
+impl Sum {
+    fn add(&mut self, n: i64, d: Option<i64>) {
+        self.numerator += n;
+        if let Some(d) = d {
+            self.denominator = Some(self.denominator.unwrap_or(0) + d);
+        }
+    }
+}
+
+/// Per indicator code, per key (commune code or village id).
+type Table = HashMap<(String, String), Sum>;
+
+/// The share of a target's period elapsed at the end of `month`, 0 to 1.
+fn elapsed(month: NaiveDate, target: &Target) -> f64 {
+    let start = target
+        .month
+        .or_else(|| NaiveDate::from_ymd_opt(target.year, 1, 1))
+        .unwrap_or(month);
+    let end_of_month = month
+        .checked_add_months(chrono::Months::new(1))
+        .unwrap_or(month);
+    let period = (target.due_on - start).num_days() + 1;
+    if period <= 0 {
+        return 1.0;
+    }
+    ((end_of_month - start).num_days() as f64 / period as f64).clamp(0.0, 1.0)
+}
+
+fn figure(ind: &Indicator, sum: Sum, target: Option<&Target>, month: NaiveDate) -> IndicatorFigure {
+    let rate = if ind.kind == "rate" {
+        sum.denominator
+            .filter(|d| *d > 0)
+            .map(|d| sum.numerator as f64 / d as f64)
+    } else {
+        None
+    };
+    let mut f = IndicatorFigure {
+        code: ind.code.clone(),
+        name: ind.name.clone(),
+        kind: ind.kind.clone(),
+        numerator: sum.numerator,
+        denominator: if ind.kind == "rate" {
+            sum.denominator
+        } else {
+            None
+        },
+        rate,
+        ..Default::default()
+    };
+    if let Some(t) = target {
+        f.target_value = t.target_value;
+        f.target_rate = t.target_rate;
+        f.due_on = Some(t.due_on);
+        f.progress = match (t.target_value, t.target_rate) {
+            (Some(0), _) | (None, Some(0.0)) => Some(1.0),
+            (Some(v), _) => Some(sum.numerator as f64 / v as f64),
+            (None, Some(r)) => rate.map(|x| x / r),
+            (None, None) => None,
+        };
+        f.status = f.progress.map(|p| {
+            if p >= 1.0 - 1e-9 {
+                "met"
+            } else if p + 1e-9 >= elapsed(month, t) {
+                "on_track"
+            } else {
+                "behind"
+            }
+            .to_string()
+        });
+    }
+    f
+}
+
+/// The target of a unit for an indicator: the month's own before the year's.
+fn target_of<'a>(targets: &'a [Target], code: &str, kind: &str, key: &str) -> Option<&'a Target> {
+    let mut found: Option<&Target> = None;
+    for t in targets
+        .iter()
+        .filter(|t| t.indicator_code == code && t.unit_kind == kind && t.unit_key == key)
+    {
+        if found.is_none() || t.month.is_some() {
+            found = Some(t);
+        }
+    }
+    found
+}
+
+/// Numerators and denominators per key of an area, grouped in SQL.
+fn numbers(
+    conn: &mut PgConnection,
+    catalogue: &[Indicator],
+    area: &Area,
+    keyed: Keyed,
+    month: NaiveDate,
+) -> AppResult<(Table, HashMap<String, UnitDenominators>)> {
+    let jan = NaiveDate::from_ymd_opt(month.year(), 1, 1).unwrap_or(month);
+    let dens: HashMap<String, UnitDenominators> =
+        rows::unit_denominators(conn, area, keyed, month.year(), month)?
+            .into_iter()
+            .map(|u| (u.key.clone(), u))
+            .collect();
+    let mut table = Table::new();
+    let by_code: HashMap<&str, &Indicator> =
+        catalogue.iter().map(|i| (i.code.as_str(), i)).collect();
+    if catalogue.iter().any(|i| i.source == "entered") {
+        for e in rows::entered(conn, area, keyed, jan, month)? {
+            let Some(ind) = by_code.get(e.code.as_str()) else {
+                continue;
+            };
+            let d = match ind.denominator.as_deref() {
+                Some("dossiers" | "entered") => e.denominator,
+                _ => None,
+            };
+            table
+                .entry((e.code.clone(), e.key.clone()))
+                .or_default()
+                .add(e.value, d);
+        }
+    }
+    // Computed numerators are counted per commune.
+    if keyed == Keyed::Commune {
+        if catalogue.iter().any(|i| i.source == "trainings") {
+            let participants = rows::class_participants(conn, area, jan, month)?;
+            for ind in catalogue.iter().filter(|i| i.source == "trainings") {
+                for (key, n) in &participants {
+                    table
+                        .entry((ind.code.clone(), key.clone()))
+                        .or_default()
+                        .add(*n, None);
+                }
+            }
+        }
+        let categories: Vec<String> = catalogue
+            .iter()
+            .filter(|i| i.source == "logs")
+            .filter_map(|i| i.category_code.clone())
+            .collect();
+        if !categories.is_empty() {
+            let helped = rows::citizens_helped(conn, area, &categories, jan, month)?;
+            for ind in catalogue.iter().filter(|i| i.source == "logs") {
+                for r in helped
+                    .iter()
+                    .filter(|r| Some(&r.code) == ind.category_code.as_ref())
+                {
+                    table
+                        .entry((ind.code.clone(), r.key.clone()))
+                        .or_default()
+                        .add(r.value, None);
+                }
+            }
+        }
+        for ind in catalogue.iter().filter(|i| i.source == "villages") {
+            for (key, u) in &dens {
+                table
+                    .entry((ind.code.clone(), key.clone()))
+                    .or_default()
+                    .add(u.villages_with_team, None);
+            }
+        }
+    }
+    // Denominators of the unit's population figures.
+    for ind in catalogue {
+        let Some(kind) = ind.denominator.as_deref() else {
+            continue;
+        };
+        if matches!(kind, "dossiers" | "entered") {
+            continue;
+        }
+        for (key, u) in &dens {
+            if let Some(d) = pick(u, kind) {
+                table
+                    .entry((ind.code.clone(), key.clone()))
+                    .or_default()
+                    .add(0, Some(d));
+            }
+        }
+    }
+    Ok((table, dens))
+}
+
+fn frozen_section(value: &serde_json::Value) -> AppResult<Vec<IndicatorFigure>> {
+    serde_json::from_value(value.clone()).map_err(AppError::internal)
+}
+
+fn sum_of(figures: &[IndicatorFigure], code: &str) -> Option<Sum> {
+    figures.iter().find(|f| f.code == code).map(|f| Sum {
+        numerator: f.numerator,
+        denominator: f.denominator,
+    })
+}
+
+/// Fills the indicator figures of the report's rows and returns those of the unit.
+pub fn section(
+    conn: &mut PgConnection,
+    area: &Area,
+    month: NaiveDate,
+    report_rows: &mut [ReportRow],
+) -> AppResult<Vec<IndicatorFigure>> {
+    let catalogue = rows::list(conn, false)?;
+    if catalogue.is_empty() {
+        return Ok(Vec::new());
+    }
+    let targets = rows::targets_in(conn, area, month.year(), month)?;
+    match area {
+        Area::Commune(commune) => {
+            // Village rows: the village-level indicators, with the villages' own figures.
+            let (villages, _) = numbers(conn, &catalogue, area, Keyed::Village, month)?;
+            for row in report_rows.iter_mut().filter(|r| r.kind == "village") {
+                let key = if row.key == super::NONE_KEY {
+                    continue;
+                } else {
+                    row.key.clone()
+                };
+                row.indicators = catalogue
+                    .iter()
+                    .filter(|i| i.level == "village")
+                    .map(|i| {
+                        let sum = villages
+                            .get(&(i.code.clone(), key.clone()))
+                            .copied()
+                            .unwrap_or_default();
+                        figure(i, sum, target_of(&targets, &i.code, "village", &key), month)
+                    })
+                    .collect();
+            }
+            // The commune: its values (the sum of its villages' for village-level ones) over its
+            // own denominators.
+            let (communes, _) = numbers(conn, &catalogue, area, Keyed::Commune, month)?;
+            Ok(catalogue
+                .iter()
+                .map(|i| {
+                    let sum = communes
+                        .get(&(i.code.clone(), commune.clone()))
+                        .copied()
+                        .unwrap_or_default();
+                    figure(
+                        i,
+                        sum,
+                        target_of(&targets, &i.code, "commune", commune),
+                        month,
+                    )
+                })
+                .collect())
+        }
+        Area::Province(province) => {
+            let (communes, _) = numbers(conn, &catalogue, area, Keyed::Commune, month)?;
+            let frozen: HashMap<String, serde_json::Value> =
+                rows::approved_indicators(conn, area, month)?
+                    .into_iter()
+                    .map(|(c, _, v)| (c, v))
+                    .collect();
+            let mut totals: HashMap<String, Sum> = HashMap::new();
+            for row in report_rows.iter_mut() {
+                row.indicators = match frozen.get(&row.key) {
+                    Some(v) => frozen_section(v)?,
+                    None => catalogue
+                        .iter()
+                        .map(|i| {
+                            let sum = communes
+                                .get(&(i.code.clone(), row.key.clone()))
+                                .copied()
+                                .unwrap_or_default();
+                            figure(
+                                i,
+                                sum,
+                                target_of(&targets, &i.code, "commune", &row.key),
+                                month,
+                            )
+                        })
+                        .collect(),
+                };
+                for i in &catalogue {
+                    if let Some(s) = sum_of(&row.indicators, &i.code) {
+                        totals
+                            .entry(i.code.clone())
+                            .or_default()
+                            .add(s.numerator, s.denominator);
+                    }
+                }
+            }
+            Ok(catalogue
+                .iter()
+                .map(|i| {
+                    let sum = totals.get(&i.code).copied().unwrap_or_default();
+                    figure(
+                        i,
+                        sum,
+                        target_of(&targets, &i.code, "province", province),
+                        month,
+                    )
+                })
+                .collect())
+        }
+        Area::Country | Area::Communes(_) => {
+            // Every commune's figures (frozen for approved ones), added up per province.
+            let (communes, dens) = numbers(conn, &catalogue, area, Keyed::Commune, month)?;
+            let approved = rows::approved_indicators(conn, area, month)?;
+            let mut province_of: HashMap<String, String> = dens
+                .iter()
+                .map(|(k, u)| (k.clone(), u.province_code.clone()))
+                .collect();
+            let mut per_province: HashMap<(String, String), Sum> = HashMap::new();
+            let frozen_codes: std::collections::HashSet<&str> =
+                approved.iter().map(|(c, _, _)| c.as_str()).collect();
+            let missing: Vec<String> = communes
+                .keys()
+                .map(|(_, c)| c.clone())
+                .filter(|c| !province_of.contains_key(c))
+                .collect();
+            for c in missing {
+                if let Some(u) = crate::db::units::get(conn, &c)? {
+                    province_of.insert(c, u.province_code);
+                }
+            }
+            for ((code, commune), sum) in &communes {
+                if frozen_codes.contains(commune.as_str()) {
+                    continue;
+                }
+                if let Some(p) = province_of.get(commune) {
+                    per_province
+                        .entry((code.clone(), p.clone()))
+                        .or_default()
+                        .add(sum.numerator, sum.denominator);
+                }
+            }
+            for (_, p, v) in &approved {
+                for f in frozen_section(v)? {
+                    per_province
+                        .entry((f.code.clone(), p.clone()))
+                        .or_default()
+                        .add(f.numerator, f.denominator);
+                }
+            }
+            let mut totals: HashMap<String, Sum> = HashMap::new();
+            for row in report_rows.iter_mut() {
+                row.indicators = catalogue
+                    .iter()
+                    .map(|i| {
+                        let sum = per_province
+                            .get(&(i.code.clone(), row.key.clone()))
+                            .copied()
+                            .unwrap_or_default();
+                        totals
+                            .entry(i.code.clone())
+                            .or_default()
+                            .add(sum.numerator, sum.denominator);
+                        figure(
+                            i,
+                            sum,
+                            target_of(&targets, &i.code, "province", &row.key),
+                            month,
+                        )
+                    })
+                    .collect();
+            }
+            Ok(catalogue
+                .iter()
+                .map(|i| {
+                    figure(
+                        i,
+                        totals.get(&i.code).copied().unwrap_or_default(),
+                        None,
+                        month,
+                    )
+                })
+                .collect())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(month: Option<NaiveDate>, due: NaiveDate) -> Target {
+        Target {
+            id: 1,
+            indicator_code: "x".into(),
+            year: 2025,
+            month,
+            unit_kind: "commune".into(),
+            unit_key: "00004".into(),
+            province_code: "01".into(),
+            commune_code: Some("00004".into()),
+            target_value: Some(100),
+            target_rate: None,
+            due_on: due,
+            split_from: None,
+            version: 1,
+            updated_at: chrono::Utc::now(),
+        }
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("a day")
+    }
+
+    #[test]
+    fn the_share_of_the_year_elapsed_runs_from_january_to_the_due_date() {
+        let year = target(None, day(2025, 12, 31));
+        assert!((elapsed(day(2025, 12, 1), &year) - 1.0).abs() < 1e-12);
+        let june = elapsed(day(2025, 6, 1), &year);
+        assert!((june - 181.0 / 365.0).abs() < 1e-12, "{june}");
+        let month = target(Some(day(2025, 3, 1)), day(2025, 3, 31));
+        assert!((elapsed(day(2025, 3, 1), &month) - 1.0).abs() < 1e-12);
+        assert_eq!(elapsed(day(2025, 2, 1), &month), 0.0);
+    }
+}

@@ -1,0 +1,1515 @@
+//! Programme indicators through the API: the catalogue, denominators by year, monthly values
+//! under the month lock, targets and their split, and the report's indicator section.
+
+use calamine::{Data, Reader, Xlsx};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::fieldwork::{field, Field};
+use crate::helpers::{assert_problem, spawn_app, TestApp};
+use crate::reports::registered_in_2025;
+
+async fn put(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    if_match: Option<&str>,
+    body: &Value,
+) -> reqwest::Response {
+    let mut req = app.request(Method::PUT, path).bearer_auth(token).json(body);
+    if let Some(tag) = if_match {
+        req = req.header("If-Match", tag);
+    }
+    req.send().await.expect("sent")
+}
+
+async fn ok_json(res: reqwest::Response, status: StatusCode) -> Value {
+    let got = res.status();
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(got, status, "{body}");
+    body
+}
+
+async fn post(app: &TestApp, token: &str, path: &str, body: Option<Value>) -> reqwest::Response {
+    let mut req = app.request(Method::POST, path).bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    req.send().await.expect("sent")
+}
+
+/// A 422 whose first field error has `expected` as its `key` (`field` or `code`).
+async fn invalid(res: reqwest::Response, key: &str, expected: &str) -> Value {
+    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(body["errors"][0][key], expected, "{body}");
+    body
+}
+
+async fn village(app: &TestApp, token: &str, commune: &str, name: &str) -> i64 {
+    let v = ok_json(
+        app.post_json(
+            "/api/v1/villages",
+            Some(token),
+            &json!({"name": name, "kind": "thon", "commune_code": commune}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    v["id"].as_i64().expect("id")
+}
+
+async fn approve(app: &TestApp, commune_officer: &str, province: &str, commune: &str, month: &str) {
+    let base = format!("/api/v1/reports/monthly/{commune}/{month}");
+    for (token, action) in [(commune_officer, "submit"), (province, "approve")] {
+        let res = post(app, token, &format!("{base}/{action}"), None).await;
+        assert_eq!(res.status(), StatusCode::OK, "{action} {commune} {month}");
+    }
+}
+
+async fn report(app: &TestApp, token: &str, unit: &str, month: &str, extra: &str) -> Value {
+    ok_json(
+        app.get(
+            &format!("/api/v1/reports/monthly?unit={unit}&month={month}{extra}"),
+            token,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await
+}
+
+fn indicator<'a>(section: &'a Value, code: &str) -> &'a Value {
+    section
+        .as_array()
+        .expect("indicators")
+        .iter()
+        .find(|i| i["code"] == code)
+        .unwrap_or_else(|| panic!("{code} in {section}"))
+}
+
+fn row<'a>(report: &'a Value, key: &str) -> &'a Value {
+    report["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["key"] == key)
+        .unwrap_or_else(|| panic!("row {key}"))
+}
+
+async fn value(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
+    put(app, token, "/api/v1/indicator-values", None, &body).await
+}
+
+async fn denominators(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
+    put(app, token, "/api/v1/denominators", None, &body).await
+}
+
+#[tokio::test]
+async fn the_catalogue_holds_the_national_indicators_and_admins_manage_it() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+
+    let list = ok_json(
+        app.get("/api/v1/indicators", &f.member).await,
+        StatusCode::OK,
+    )
+    .await;
+    let codes: Vec<&str> = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|i| i["code"].as_str().expect("code"))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "vneid_level2",
+            "smartphone",
+            "fibre_households",
+            "cashless_account",
+            "basic_skills_households",
+            "online_dossiers",
+            "ecommerce_farms",
+            "ecommerce_farms_active",
+            "tech_savvy_per_100",
+            "village_community_group",
+            "skills_course_enrolled",
+            "skills_course_completed",
+        ]
+    );
+    for i in list.as_array().expect("list") {
+        let rate = i["kind"] == "rate";
+        assert_eq!(i["denominator"].is_string(), rate, "{i}");
+        let expected = if rate { "ratio_of_sums" } else { "sum" };
+        assert_eq!(i["aggregation"], expected, "{i}");
+    }
+    assert_eq!(
+        indicator(&list, "fibre_households")["denominator"],
+        "households"
+    );
+    assert_eq!(indicator(&list, "smartphone")["level"], "village");
+    assert_eq!(
+        indicator(&list, "skills_course_enrolled")["source"],
+        "trainings"
+    );
+
+    // Only an admin adds one; the combinations must make sense.
+    let new = json!({"code": "vneid_helped", "name": "Người dân được hỗ trợ kích hoạt VNeID mức 2",
+                     "kind": "count", "source": "logs", "category_code": "vneid_level2", "sort_order": 5});
+    let res = app
+        .post_json("/api/v1/indicators", Some(&f.officer), &new)
+        .await;
+    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    let created = ok_json(
+        app.post_json("/api/v1/indicators", Some(&admin), &new)
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(created["aggregation"], "sum");
+    let res = app
+        .post_json("/api/v1/indicators", Some(&admin), &new)
+        .await;
+    let body = invalid(res, "field", "code").await;
+    assert_eq!(body["errors"][0]["code"], "taken");
+    let res = app
+        .post_json(
+            "/api/v1/indicators",
+            Some(&admin),
+            &json!({"code": "bad_rate", "name": "Tỷ lệ", "kind": "rate", "source": "entered"}),
+        )
+        .await;
+    let body = invalid(res, "field", "denominator").await;
+    assert_eq!(body["errors"][0]["code"], "required");
+
+    // Retired: out of the list and of new values; history kept; restored.
+    let res = post(
+        &app,
+        &admin,
+        "/api/v1/indicators/fibre_households/retire",
+        None,
+    )
+    .await;
+    let retired = ok_json(res, StatusCode::OK).await;
+    assert!(retired["retired_at"].is_string());
+    let list = ok_json(
+        app.get("/api/v1/indicators", &f.member).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(list
+        .as_array()
+        .expect("l")
+        .iter()
+        .all(|i| i["code"] != "fibre_households"));
+    let all = ok_json(
+        app.get("/api/v1/indicators?include_retired=true", &f.member)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(all
+        .as_array()
+        .expect("l")
+        .iter()
+        .any(|i| i["code"] == "fibre_households"));
+    let res = value(
+        &app,
+        &f.officer,
+        json!({"indicator_code": "fibre_households", "month": "2025-10", "value": 10}),
+    )
+    .await;
+    let body = invalid(res, "field", "indicator_code").await;
+    assert_eq!(body["errors"][0]["code"], "retired");
+    let res = post(
+        &app,
+        &f.officer,
+        "/api/v1/indicators/fibre_households/restore",
+        None,
+    )
+    .await;
+    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    ok_json(
+        post(
+            &app,
+            &admin,
+            "/api/v1/indicators/fibre_households/restore",
+            None,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    ok_json(
+        value(
+            &app,
+            &f.officer,
+            json!({"indicator_code": "fibre_households", "month": "2025-10", "value": 10}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let res = post(&app, &admin, "/api/v1/indicators/nothing_here/retire", None).await;
+    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+}
+
+#[tokio::test]
+async fn denominators_are_kept_per_year_and_a_closed_year_refuses_changes() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let (_, province) = app
+        .user_with_token("hn.officer", "province_officer", Some("01"), None)
+        .await;
+    let (_, far) = app
+        .user_with_token("hcm.officer", "province_officer", Some("79"), None)
+        .await;
+    let body = json!({"year": 2025, "population": 1500, "adults": 1000, "households": 400,
+                      "source_note": "Niên giám thống kê"});
+    let res = denominators(&app, &f.officer, body.clone()).await;
+    assert_eq!(res.headers()["etag"], "\"1\"");
+    let saved = ok_json(res, StatusCode::CREATED).await;
+    assert_eq!(saved["commune_code"], "00004");
+    assert_eq!(saved["adults"], 1000);
+
+    // Versioned: a stale If-Match is refused, the current one replaces the entry.
+    let res = put(
+        &app,
+        &f.officer,
+        "/api/v1/denominators",
+        Some("\"7\""),
+        &json!({"year": 2025, "adults": 1}),
+    )
+    .await;
+    assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
+    let res = put(
+        &app,
+        &f.officer,
+        "/api/v1/denominators",
+        Some("\"1\""),
+        &json!({"year": 2025, "population": 1500, "adults": 1100, "households": 400}),
+    )
+    .await;
+    let again = ok_json(res, StatusCode::OK).await;
+    assert_eq!(again["version"], 2);
+    assert_eq!(again["adults"], 1100);
+    // Another year is another entry; last year's stays.
+    ok_json(
+        denominators(&app, &f.officer, json!({"year": 2026, "adults": 1200})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let list = ok_json(
+        app.get("/api/v1/denominators?commune=00004", &f.officer)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let years: Vec<(i64, i64)> = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|d| {
+            (
+                d["year"].as_i64().expect("y"),
+                d["adults"].as_i64().expect("a"),
+            )
+        })
+        .collect();
+    assert_eq!(years, [(2026, 1200), (2025, 1100)]);
+
+    // Bad input: nothing written.
+    let res = denominators(
+        &app,
+        &f.officer,
+        json!({"year": 2025, "population": 10, "adults": 20}),
+    )
+    .await;
+    invalid(res, "field", "adults").await;
+    let res = denominators(&app, &f.officer, json!({"year": 2025, "households": -1})).await;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let other = village(&app, &province, "00008", "Thôn khác xã").await;
+    let res = denominators(
+        &app,
+        &f.officer,
+        json!({"year": 2025, "village_id": other, "adults": 5}),
+    )
+    .await;
+    invalid(res, "field", "village_id").await;
+    let res = denominators(
+        &app,
+        &far,
+        json!({"year": 2025, "commune_code": "00004", "adults": 5}),
+    )
+    .await;
+    assert_problem(res, StatusCode::FORBIDDEN, "outside_scope").await;
+    let res = denominators(&app, &f.leader, json!({"year": 2025, "adults": 5})).await;
+    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    // A village's own figures.
+    ok_json(
+        denominators(
+            &app,
+            &f.officer,
+            json!({"year": 2025, "village_id": f.village, "adults": 300}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+
+    // December approved closes the year: 409, nothing written; the next year stays open.
+    approve(&app, &f.officer, &province, "00004", "2025-12").await;
+    let res = put(
+        &app,
+        &f.officer,
+        "/api/v1/denominators",
+        Some("\"2\""),
+        &json!({"year": 2025, "adults": 1}),
+    )
+    .await;
+    assert_problem(res, StatusCode::CONFLICT, "year_locked").await;
+    let res = denominators(
+        &app,
+        &f.officer,
+        json!({"year": 2025, "village_id": f.village, "adults": 1}),
+    )
+    .await;
+    assert_problem(res, StatusCode::CONFLICT, "year_locked").await;
+    let list = ok_json(
+        app.get("/api/v1/denominators?commune=00004&year=2025", &f.officer)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let adults: Vec<i64> = list
+        .as_array()
+        .expect("l")
+        .iter()
+        .map(|d| d["adults"].as_i64().expect("a"))
+        .collect();
+    assert_eq!(adults, [1100, 300]);
+    ok_json(
+        put(
+            &app,
+            &f.officer,
+            "/api/v1/denominators",
+            Some("\"1\""),
+            &json!({"year": 2026, "adults": 1300}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn monthly_values_are_checked_versioned_audited_and_locked_with_the_month() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    registered_in_2025(&app);
+    let (_, province) = app
+        .user_with_token("hn.officer", "province_officer", Some("01"), None)
+        .await;
+    ok_json(
+        denominators(
+            &app,
+            &f.officer,
+            json!({"year": 2025, "adults": 1000, "households": 400}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let v = json!({"indicator_code": "vneid_level2", "month": "2025-10", "value": 600,
+                   "source_note": "Công an xã"});
+    let res = value(&app, &f.officer, v.clone()).await;
+    assert_eq!(res.headers()["etag"], "\"1\"");
+    let saved = ok_json(res, StatusCode::CREATED).await;
+    assert_eq!(saved["month"], "2025-10-01");
+    assert_eq!(saved["commune_code"], "00004");
+    assert!(saved["village_id"].is_null());
+
+    // Above the denominator (a rate above 100%), negative, misplaced: 422, nothing written.
+    let mut too_many = v.clone();
+    too_many["value"] = json!(1001);
+    invalid(
+        value(&app, &f.officer, too_many).await,
+        "code",
+        "exceeds_denominator",
+    )
+    .await;
+    let mut negative = v.clone();
+    negative["value"] = json!(-1);
+    invalid(value(&app, &f.officer, negative).await, "field", "value").await;
+    invalid(
+        value(
+            &app,
+            &f.officer,
+            json!({"indicator_code": "smartphone", "month": "2025-10", "value": 5}),
+        )
+        .await,
+        "field",
+        "village_id",
+    )
+    .await;
+    invalid(
+        value(
+            &app,
+            &f.officer,
+            json!({"indicator_code": "online_dossiers", "month": "2025-10", "value": 5}),
+        )
+        .await,
+        "field",
+        "denominator",
+    )
+    .await;
+    invalid(value(
+            &app,
+            &f.officer,
+            json!({"indicator_code": "online_dossiers", "month": "2025-10", "value": 30, "denominator": 20}),
+        )
+        .await, "code", "exceeds_denominator").await;
+    invalid(
+        value(
+            &app,
+            &f.officer,
+            json!({"indicator_code": "skills_course_enrolled", "month": "2025-10", "value": 5}),
+        )
+        .await,
+        "code",
+        "computed",
+    )
+    .await;
+    let res = value(&app, &f.leader, v.clone()).await;
+    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+
+    // A stale version is refused; the current one changes the value.
+    let mut next = v.clone();
+    next["value"] = json!(650);
+    let res = put(
+        &app,
+        &f.officer,
+        "/api/v1/indicator-values",
+        Some("\"9\""),
+        &next,
+    )
+    .await;
+    assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
+    let res = put(
+        &app,
+        &f.officer,
+        "/api/v1/indicator-values",
+        Some("\"1\""),
+        &next,
+    )
+    .await;
+    assert_eq!(ok_json(res, StatusCode::OK).await["version"], 2);
+    let audit = ok_json(
+        app.get("/api/v1/audit?entity=indicator_value", &f.officer)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| e["action"].as_str().expect("a"))
+        .collect();
+    assert_eq!(actions, ["update", "create"]);
+    assert_eq!(audit["items"][0]["before"]["value"], 600);
+    assert_eq!(audit["items"][0]["after"]["value"], 650);
+
+    // The month approved: the value is locked (409) and stays as it was.
+    approve(&app, &f.officer, &province, "00004", "2025-10").await;
+    let mut late = v.clone();
+    late["value"] = json!(700);
+    let res = put(
+        &app,
+        &f.officer,
+        "/api/v1/indicator-values",
+        Some("\"2\""),
+        &late,
+    )
+    .await;
+    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
+    let res = value(
+        &app,
+        &f.officer,
+        json!({"indicator_code": "ecommerce_farms", "month": "2025-10", "value": 3}),
+    )
+    .await;
+    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
+    let list = ok_json(
+        app.get(
+            "/api/v1/indicator-values?commune=00004&month=2025-10",
+            &f.officer,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(list.as_array().expect("l").len(), 1);
+    assert_eq!(list[0]["value"], 650);
+    // November is open.
+    ok_json(
+        value(
+            &app,
+            &f.officer,
+            json!({"indicator_code": "vneid_level2", "month": "2025-11", "value": 700}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+}
+
+/// Province 01 with two communes: Ba Đình (00004) with its own adults figure, and 00008 whose
+/// figure is the sum of its two villages'. Rates aggregate as sums, exactly.
+#[tokio::test]
+async fn rates_aggregate_across_a_province_as_sums_of_numerators_and_denominators() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let (_, province) = app
+        .user_with_token("hn.officer", "province_officer", Some("01"), None)
+        .await;
+    let (_, other) = app
+        .user_with_token("commune.b", "commune_officer", Some("00008"), None)
+        .await;
+    let v1 = village(&app, &other, "00008", "Thôn Một").await;
+    let v2 = village(&app, &other, "00008", "Thôn Hai").await;
+    registered_in_2025(&app);
+
+    for body in [
+        json!({"year": 2025, "adults": 1000, "population": 1600}),
+        json!({"year": 2025, "village_id": f.village, "adults": 999}),
+    ] {
+        ok_json(
+            denominators(&app, &f.officer, body).await,
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+    for body in [
+        json!({"year": 2025, "village_id": v1, "adults": 300, "population": 450}),
+        json!({"year": 2025, "village_id": v2, "adults": 200, "population": 350}),
+    ] {
+        ok_json(denominators(&app, &other, body).await, StatusCode::CREATED).await;
+    }
+    // Ba Đình: 600 of 1000 in October; 00008 reported 100 in September, carried to October;
+    // a value of last year is not carried into this one.
+    for (token, body) in [
+        (
+            &f.officer,
+            json!({"indicator_code": "vneid_level2", "month": "2025-10", "value": 600}),
+        ),
+        (
+            &other,
+            json!({"indicator_code": "vneid_level2", "month": "2024-12", "value": 400}),
+        ),
+        (
+            &other,
+            json!({"indicator_code": "vneid_level2", "month": "2025-09", "value": 100}),
+        ),
+        (
+            &other,
+            json!({"indicator_code": "smartphone", "month": "2025-10", "village_id": v1, "value": 150}),
+        ),
+        (
+            &other,
+            json!({"indicator_code": "smartphone", "month": "2025-10", "village_id": v2, "value": 50}),
+        ),
+        (
+            &other,
+            json!({"indicator_code": "online_dossiers", "month": "2025-10", "value": 30, "denominator": 40}),
+        ),
+        (
+            &f.officer,
+            json!({"indicator_code": "online_dossiers", "month": "2025-10", "value": 10, "denominator": 60}),
+        ),
+        (
+            &f.officer,
+            json!({"indicator_code": "ecommerce_farms", "month": "2025-10", "value": 12}),
+        ),
+        (
+            &other,
+            json!({"indicator_code": "ecommerce_farms", "month": "2025-10", "value": 8}),
+        ),
+    ] {
+        ok_json(value(&app, token, body).await, StatusCode::CREATED).await;
+    }
+    // Classes for citizens count from January to the month.
+    for (start, n) in [("2025-03-05", 10), ("2025-10-12", 25), ("2025-11-02", 99)] {
+        let res = app
+            .post_json(
+                "/api/v1/trainings",
+                Some(&f.officer),
+                &json!({"title": "Lớp Bình dân học vụ số", "kind": "citizen_class", "mode": "in_person",
+                        "starts_at": format!("{start}T19:00:00+07:00"), "ends_at": format!("{start}T21:00:00+07:00"),
+                        "participants": n}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    // Targets: the province 50%, 00008 60%, Ba Đình 500 adults.
+    for (token, kind, key, target) in [
+        (&province, "province", "01", json!({"target_percent": 50})),
+        (&province, "commune", "00008", json!({"target_percent": 60})),
+        (&province, "commune", "00004", json!({"target_value": 500})),
+    ] {
+        let mut body = json!({"indicator_code": "vneid_level2", "year": 2025, "unit_kind": kind, "unit_key": key});
+        for (k, v) in target.as_object().expect("o") {
+            body[k] = v.clone();
+        }
+        ok_json(
+            put(&app, token, "/api/v1/indicator-targets", None, &body).await,
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+
+    let prov = report(&app, &province, "01", "2025-10", "").await;
+    let total = indicator(&prov["indicators"], "vneid_level2");
+    assert_eq!(total["numerator"], 700);
+    assert_eq!(total["denominator"], 1500);
+    // Exactly 700 / 1500, not the average of 0.6 and 0.2 (serde_json reads a float to
+    // within one unit in the last place).
+    let rate = total["rate"].as_f64().expect("rate");
+    assert!((rate - 700.0 / 1500.0).abs() < 1e-15, "{rate}");
+    assert_eq!(total["target_rate"].as_f64(), Some(0.5));
+    let progress = total["progress"].as_f64().expect("progress");
+    assert!(
+        (progress - 700.0 / 1500.0 / 0.5).abs() < 1e-12,
+        "{progress}"
+    );
+    // 304 of 365 days elapsed at the end of October; 93% of the target reached.
+    assert_eq!(total["status"], "on_track");
+    let dossiers = indicator(&prov["indicators"], "online_dossiers");
+    assert_eq!(dossiers["numerator"], 40);
+    assert_eq!(dossiers["denominator"], 100);
+    assert_eq!(dossiers["rate"].as_f64(), Some(0.4));
+    let farms = indicator(&prov["indicators"], "ecommerce_farms");
+    assert_eq!(farms["numerator"], 20);
+    assert!(farms["denominator"].is_null() && farms["rate"].is_null());
+    let enrolled = indicator(&prov["indicators"], "skills_course_enrolled");
+    assert_eq!(enrolled["numerator"], 35);
+    let smart = indicator(&prov["indicators"], "smartphone");
+    assert_eq!(smart["numerator"], 200);
+    assert_eq!(smart["denominator"], 1500);
+
+    let badinh = indicator(&row(&prov, "00004")["indicators"], "vneid_level2");
+    assert_eq!(badinh["rate"].as_f64(), Some(0.6));
+    assert_eq!(badinh["target_value"], 500);
+    assert_eq!(badinh["status"], "met");
+    let b = indicator(&row(&prov, "00008")["indicators"], "vneid_level2");
+    assert_eq!(b["numerator"], 100);
+    assert_eq!(b["denominator"], 500);
+    assert_eq!(b["rate"].as_f64(), Some(0.2));
+    assert_eq!(b["status"], "behind");
+    // A commune without figures has a row of zeros.
+    let quiet = prov["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["key"] != "00004" && r["key"] != "00008")
+        .expect("another commune");
+    let q = indicator(&quiet["indicators"], "vneid_level2");
+    assert_eq!(q["numerator"], 0);
+    assert!(q["denominator"].is_null() && q["rate"].is_null());
+
+    // The commune report: village rows carry the village-level indicators.
+    let commune = report(&app, &other, "00008", "2025-10", "").await;
+    let s = indicator(&commune["indicators"], "smartphone");
+    assert_eq!(
+        (s["numerator"].as_i64(), s["denominator"].as_i64()),
+        (Some(200), Some(500))
+    );
+    assert_eq!(s["rate"].as_f64(), Some(0.4));
+    let r1 = indicator(&row(&commune, &v1.to_string())["indicators"], "smartphone");
+    assert_eq!(r1["rate"].as_f64(), Some(0.5));
+    let r2 = indicator(&row(&commune, &v2.to_string())["indicators"], "smartphone");
+    assert_eq!(r2["rate"].as_f64(), Some(0.25));
+    assert!(row(&commune, &v1.to_string())["indicators"]
+        .as_array()
+        .expect("a")
+        .iter()
+        .all(|i| i["code"] != "vneid_level2"));
+    // January has nothing carried from 2024.
+    let jan = report(&app, &other, "00008", "2025-01", "").await;
+    assert_eq!(
+        indicator(&jan["indicators"], "vneid_level2")["numerator"],
+        0
+    );
+
+    // The files say the same: six columns per indicator, on every line.
+    let csv =
+        crate::report_figures::file(&app, &province, "unit=01&month=2025-10&format=csv").await;
+    let (header, lines) = crate::report_figures::parse_csv(&csv);
+    let col = |h: &str| {
+        header
+            .iter()
+            .position(|x| x == h)
+            .unwrap_or_else(|| panic!("no column {h:?}"))
+    };
+    let name = "Người từ 15 tuổi có tài khoản định danh điện tử mức 2";
+    let total_line = &lines[lines.len() - 1];
+    assert_eq!(&total_line[col(&format!("{name} – tử số"))], "700");
+    assert_eq!(&total_line[col(&format!("{name} – mẫu số"))], "1500");
+    assert_eq!(&total_line[col(&format!("{name} – tỷ lệ"))], "0.4667");
+    assert_eq!(&total_line[col(&format!("{name} – chỉ tiêu"))], "0.5000");
+    assert_eq!(
+        &total_line[col(&format!("{name} – đánh giá"))],
+        "Đúng tiến độ"
+    );
+    let b_line = lines.iter().find(|l| &l[0] == "00008").expect("00008");
+    assert_eq!(&b_line[col(&format!("{name} – đánh giá"))], "Chậm");
+    let xlsx =
+        crate::report_figures::file(&app, &province, "unit=01&month=2025-10&format=xlsx").await;
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(xlsx)).expect("a valid workbook");
+    let sheet = book.worksheet_range("Báo cáo").expect("sheet");
+    let heads: Vec<String> = (0..sheet.width() as u32)
+        .filter_map(|c| sheet.get_value((4, c)).map(|v| v.to_string()))
+        .collect();
+    let rate_col = heads
+        .iter()
+        .position(|h| *h == format!("{name} – tỷ lệ"))
+        .expect("rate column") as u32;
+    let last = 4 + lines.len() as u32;
+    let cell = sheet.get_value((last, rate_col)).expect("rate cell");
+    assert!(
+        matches!(cell, Data::Float(r) if (r - 700.0 / 1500.0).abs() < 1e-12),
+        "{cell:?}"
+    );
+
+    // The country adds provinces up the same way.
+    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+    let country = report(&app, &admin, "VN", "2025-10", "").await;
+    let vn = indicator(&country["indicators"], "vneid_level2");
+    assert_eq!(
+        (vn["numerator"].as_i64(), vn["denominator"].as_i64()),
+        (Some(700), Some(1500))
+    );
+    let hn = indicator(&row(&country, "01")["indicators"], "vneid_level2");
+    assert_eq!(hn["status"], "on_track");
+}
+
+#[tokio::test]
+async fn approved_months_keep_their_indicators_whatever_changes_later() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    registered_in_2025(&app);
+    let (_, province) = app
+        .user_with_token("hn.officer", "province_officer", Some("01"), None)
+        .await;
+    let res = denominators(&app, &f.officer, json!({"year": 2025, "adults": 1000})).await;
+    ok_json(res, StatusCode::CREATED).await;
+    ok_json(
+        value(
+            &app,
+            &f.officer,
+            json!({"indicator_code": "vneid_level2", "month": "2025-10", "value": 600}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let target = json!({"indicator_code": "vneid_level2", "year": 2025, "unit_kind": "commune",
+                        "unit_key": "00004", "target_percent": 80});
+    ok_json(
+        put(&app, &province, "/api/v1/indicator-targets", None, &target).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    approve(&app, &f.officer, &province, "00004", "2025-10").await;
+    let before = report(&app, &f.officer, "00004", "2025-10", "").await;
+    let frozen = indicator(&before["indicators"], "vneid_level2").clone();
+    assert_eq!(frozen["rate"].as_f64(), Some(0.6));
+    assert_eq!(frozen["target_rate"].as_f64(), Some(0.8));
+
+    // The denominator and the target change afterwards (the year is still open).
+    ok_json(
+        put(
+            &app,
+            &f.officer,
+            "/api/v1/denominators",
+            Some("\"1\""),
+            &json!({"year": 2025, "adults": 2000}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let mut changed = target.clone();
+    changed["target_percent"] = json!(20);
+    ok_json(
+        put(
+            &app,
+            &province,
+            "/api/v1/indicator-targets",
+            Some("\"1\""),
+            &changed,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+
+    let after = report(&app, &f.officer, "00004", "2025-10", "").await;
+    assert_eq!(indicator(&after["indicators"], "vneid_level2"), &frozen);
+    let prov = report(&app, &province, "01", "2025-10", "").await;
+    let r = row(&prov, "00004");
+    assert_eq!(r["frozen"], true);
+    assert_eq!(indicator(&r["indicators"], "vneid_level2"), &frozen);
+    assert_eq!(
+        indicator(&prov["indicators"], "vneid_level2")["denominator"],
+        1000
+    );
+    // The live figures show the change.
+    let live = report(&app, &f.officer, "00004", "2025-10", "&live=true").await;
+    let now = indicator(&live["indicators"], "vneid_level2");
+    assert_eq!(now["rate"].as_f64(), Some(0.3));
+    assert_eq!(now["target_rate"].as_f64(), Some(0.2));
+    assert_eq!(now["status"], "met");
+}
+
+#[tokio::test]
+async fn targets_keep_to_their_setters_units_and_split_by_remaining_gap() {
+    let app = spawn_app().await;
+    let f: Field = field(&app).await;
+    let (_, province) = app
+        .user_with_token("hn.officer", "province_officer", Some("01"), None)
+        .await;
+    let v2 = village(&app, &f.officer, "00004", "Tổ dân phố 2").await;
+    let v3 = village(&app, &f.officer, "00004", "Tổ dân phố 3").await;
+    registered_in_2025(&app);
+    let v1 = f.village;
+    for (v, adults, now) in [(v1, 100, 20), (v2, 300, 100), (v3, 100, 100)] {
+        ok_json(
+            denominators(
+                &app,
+                &f.officer,
+                json!({"year": 2025, "village_id": v, "adults": adults}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        ok_json(
+            value(
+                &app,
+                &f.officer,
+                json!({"indicator_code": "smartphone", "month": "2025-10", "village_id": v, "value": now}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+    let target = |kind: &str, key: String, extra: Value| {
+        let mut b = json!({"indicator_code": "smartphone", "year": 2025, "unit_kind": kind, "unit_key": key});
+        for (k, v) in extra.as_object().expect("o") {
+            b[k] = v.clone();
+        }
+        b
+    };
+    let path = "/api/v1/indicator-targets";
+    // Who sets what.
+    let res = put(
+        &app,
+        &f.officer,
+        path,
+        None,
+        &target("commune", "00004".into(), json!({"target_percent": 80})),
+    )
+    .await;
+    invalid(res, "code", "outside_scope").await;
+    let res = put(
+        &app,
+        &province,
+        path,
+        None,
+        &target("village", v1.to_string(), json!({"target_value": 5})),
+    )
+    .await;
+    invalid(res, "code", "outside_scope").await;
+    let res = put(
+        &app,
+        &province,
+        path,
+        None,
+        &target("province", "79".into(), json!({"target_value": 5})),
+    )
+    .await;
+    invalid(res, "code", "outside_scope").await;
+    let res = put(
+        &app,
+        &f.leader,
+        path,
+        None,
+        &target("village", v1.to_string(), json!({"target_value": 5})),
+    )
+    .await;
+    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    let res = put(
+        &app,
+        &province,
+        path,
+        None,
+        &target("commune", "00004".into(), json!({"target_percent": 101})),
+    )
+    .await;
+    invalid(res, "field", "target_percent").await;
+    let mut count = target("commune", "00004".into(), json!({"target_percent": 50}));
+    count["indicator_code"] = json!("ecommerce_farms");
+    let res = put(&app, &province, path, None, &count).await;
+    invalid(res, "code", "not_a_rate").await;
+    let res = put(
+        &app,
+        &province,
+        path,
+        None,
+        &target("commune", "00004".into(), json!({"target_value": -3})),
+    )
+    .await;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let listed = ok_json(app.get(path, &province).await, StatusCode::OK).await;
+    assert_eq!(listed.as_array().expect("l").len(), 0, "nothing written");
+
+    // The province sets the commune 80%; the commune officer splits it to its villages.
+    let parent = ok_json(
+        put(
+            &app,
+            &province,
+            path,
+            None,
+            &target(
+                "commune",
+                "00004".into(),
+                json!({"target_percent": 80, "due_on": "2025-12-15"}),
+            ),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(parent["target_rate"].as_f64(), Some(0.8));
+    let id = parent["id"].as_i64().expect("id");
+    let split = format!("{path}/{id}/split");
+    let res = post(&app, &f.leader, &split, Some(json!({}))).await;
+    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    let dry = ok_json(
+        post(&app, &f.officer, &split, Some(json!({"dry_run": true}))).await,
+        StatusCode::OK,
+    )
+    .await;
+    // 80% of 500 adults is 400; 220 reached; 180 left, shared 80 : 200 : 0 by gap.
+    assert_eq!(dry["amount"], 400);
+    assert_eq!(dry["current"], 220);
+    assert_eq!(dry["remaining"], 180);
+    let targets: Vec<(i64, i64)> = dry["shares"]
+        .as_array()
+        .expect("shares")
+        .iter()
+        .map(|s| {
+            (
+                s["gap"].as_i64().expect("g"),
+                s["target_value"].as_i64().expect("t"),
+            )
+        })
+        .collect();
+    assert_eq!(targets, [(80, 71), (200, 229), (0, 100)]);
+    assert_eq!(dry["unassigned"], 0);
+    assert_eq!(dry["applied"], false);
+    let villages_targets = format!("{path}?unit_kind=village");
+    let none = ok_json(app.get(&villages_targets, &f.officer).await, StatusCode::OK).await;
+    assert_eq!(
+        none.as_array().expect("l").len(),
+        0,
+        "a dry run writes nothing"
+    );
+
+    // An override of the second village: the first takes what it can, the rest is unassigned.
+    let applied = ok_json(
+        post(
+            &app,
+            &f.officer,
+            &split,
+            Some(json!({"overrides": [{"unit_key": v2.to_string(), "target_value": 120}]})),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let targets: Vec<(i64, bool)> = applied["shares"]
+        .as_array()
+        .expect("shares")
+        .iter()
+        .map(|s| {
+            (
+                s["target_value"].as_i64().expect("t"),
+                s["manual"].as_bool().expect("m"),
+            )
+        })
+        .collect();
+    assert_eq!(targets, [(100, false), (120, true), (100, false)]);
+    assert_eq!(applied["unassigned"], 80);
+    let written = ok_json(app.get(&villages_targets, &f.officer).await, StatusCode::OK).await;
+    let mut got: Vec<(String, i64, i64, String)> = written
+        .as_array()
+        .expect("l")
+        .iter()
+        .map(|t| {
+            (
+                t["unit_key"].as_str().expect("k").to_string(),
+                t["target_value"].as_i64().expect("v"),
+                t["split_from"].as_i64().expect("s"),
+                t["due_on"].as_str().expect("d").to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let mut expected = vec![
+        (v1.to_string(), 100, id, "2025-12-15".to_string()),
+        (v2.to_string(), 120, id, "2025-12-15".to_string()),
+        (v3.to_string(), 100, id, "2025-12-15".to_string()),
+    ];
+    expected.sort();
+    assert_eq!(got, expected);
+    let res = post(
+        &app,
+        &f.officer,
+        &split,
+        Some(json!({"overrides": [{"unit_key": "999999", "target_value": 1}]})),
+    )
+    .await;
+    invalid(res, "field", "overrides[0].unit_key").await;
+
+    // The village rows of the report show their targets.
+    let rep = report(&app, &f.officer, "00004", "2025-10", "").await;
+    let r1 = indicator(&row(&rep, &v1.to_string())["indicators"], "smartphone");
+    assert_eq!(r1["target_value"], 100);
+    assert_eq!(r1["progress"].as_f64(), Some(0.2));
+    assert_eq!(r1["status"], "behind");
+    let r3 = indicator(&row(&rep, &v3.to_string())["indicators"], "smartphone");
+    assert_eq!(r3["status"], "met");
+}
+
+#[tokio::test]
+async fn reports_have_a_due_date_and_the_province_its_reporting_rates() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let (_, province) = app
+        .user_with_token("hn.officer", "province_officer", Some("01"), None)
+        .await;
+    let (_, far) = app
+        .user_with_token("hcm.officer", "province_officer", Some("79"), None)
+        .await;
+    let (_, other) = app
+        .user_with_token("commune.b", "commune_officer", Some("00008"), None)
+        .await;
+    let settings = "/api/v1/reports/settings/01";
+    let res = app.get(settings, &province).await;
+    assert_eq!(res.headers()["etag"], "\"0\"");
+    assert_eq!(ok_json(res, StatusCode::OK).await["due_day"], 5);
+    let res = put(
+        &app,
+        &province,
+        settings,
+        Some("\"3\""),
+        &json!({"due_day": 10}),
+    )
+    .await;
+    assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
+    let res = put(&app, &province, settings, None, &json!({"due_day": 31})).await;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let res = put(&app, &f.officer, settings, None, &json!({"due_day": 10})).await;
+    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    let res = put(&app, &far, settings, None, &json!({"due_day": 10})).await;
+    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    let saved = ok_json(
+        put(
+            &app,
+            &province,
+            settings,
+            Some("\"0\""),
+            &json!({"due_day": 10}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (saved["due_day"].as_i64(), saved["version"].as_i64()),
+        (Some(10), Some(1))
+    );
+
+    // Ba Đình reported on 3 November, 00008 now (a year late), 00016 was sent back.
+    for (token, commune) in [(&f.officer, "00004"), (&other, "00008")] {
+        let res = post(
+            &app,
+            token,
+            &format!("/api/v1/reports/monthly/{commune}/2025-10/submit"),
+            None,
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    {
+        use diesel::prelude::*;
+        diesel::sql_query(
+            "UPDATE report_periods SET submitted_at = '2025-11-03T10:00:00+07:00' WHERE commune_code = '00004'",
+        )
+        .execute(&mut app.db.conn())
+        .expect("backdate");
+    }
+    let statuses = ok_json(
+        app.get(
+            "/api/v1/reports/status?province=01&month=2025-10",
+            &province,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let of = |code: &str| {
+        statuses
+            .as_array()
+            .expect("list")
+            .iter()
+            .find(|s| s["commune_code"] == code)
+            .unwrap_or_else(|| panic!("{code}"))
+            .clone()
+    };
+    let badinh = of("00004");
+    assert_eq!(badinh["due_on"], "2025-11-10");
+    assert_eq!(badinh["on_time"], true);
+    assert_eq!(badinh["overdue"], false);
+    let late = of("00008");
+    assert_eq!(late["on_time"], false);
+    assert_eq!(late["overdue"], false);
+    let n = statuses.as_array().expect("list").len();
+    let silent = statuses
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|s| s["commune_code"] != "00004" && s["commune_code"] != "00008")
+        .expect("a silent commune");
+    assert!(silent["on_time"].is_null());
+    assert_eq!(silent["overdue"], true);
+
+    let prov = report(&app, &province, "01", "2025-10", "").await;
+    let r = &prov["reporting"];
+    assert_eq!(r["due_on"], "2025-11-10");
+    assert_eq!(r["communes"], n);
+    assert_eq!(r["reported"], 2);
+    assert_eq!(r["on_time"], 1);
+    assert_eq!(r["reporting_rate"].as_f64(), Some(2.0 / n as f64));
+    assert_eq!(r["on_time_rate"].as_f64(), Some(1.0 / n as f64));
+    let overdue: Vec<&str> = r["overdue"]
+        .as_array()
+        .expect("overdue")
+        .iter()
+        .map(|c| c["code"].as_str().expect("code"))
+        .collect();
+    assert_eq!(overdue.len(), n - 2);
+    assert!(!overdue.contains(&"00004") && !overdue.contains(&"00008"));
+
+    // Sent back, 00008 is no longer counted as reported, and it is overdue.
+    let res = post(
+        &app,
+        &province,
+        "/api/v1/reports/monthly/00008/2025-10/return",
+        Some(json!({"reason": "Thiếu số liệu"})),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let prov = report(&app, &province, "01", "2025-10", "").await;
+    assert_eq!(prov["reporting"]["reported"], 1);
+    assert_eq!(
+        prov["reporting"]["overdue"].as_array().expect("o").len(),
+        n - 1
+    );
+    // The month under way is overdue nowhere.
+    let now = chrono::Utc::now() + chrono::Duration::hours(7);
+    let current = now.format("%Y-%m").to_string();
+    let this = report(&app, &province, "01", &current, "").await;
+    assert_eq!(this["reporting"]["overdue"].as_array().expect("o").len(), 0);
+    // Commune reports carry no province summary.
+    let commune = report(&app, &f.officer, "00004", "2025-10", "").await;
+    assert!(commune.get("reporting").is_none());
+}
+
+#[tokio::test]
+async fn members_who_recorded_nothing_are_listed_and_counted() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    registered_in_2025(&app);
+    let res = app
+        .post_json(
+            "/api/v1/assistance-logs",
+            Some(&f.member),
+            &crate::fieldwork::log(uuid::Uuid::new_v4()),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    // Elsewhere in the province, a member who recorded nothing either.
+    let (_, province) = app
+        .user_with_token("hn.officer", "province_officer", Some("01"), None)
+        .await;
+    let (_, far) = app
+        .user_with_token("hcm.officer", "province_officer", Some("79"), None)
+        .await;
+    let team_b = app.create_team("00008", "Tổ CNCĐ xã B");
+    let res = app
+        .post_json(
+            &format!("/api/v1/teams/{team_b}/members"),
+            Some(&province),
+            &json!({"full_name": "Trần Văn Bê", "affiliation": "teacher", "joined_on": "2025-01-01"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+
+    let names = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .expect("list")
+            .iter()
+            .map(|m| m["full_name"].as_str().expect("name").to_string())
+            .collect()
+    };
+    let path = "/api/v1/reports/inactive?month=2025-10";
+    let mine = ok_json(
+        app.get(&format!("{path}&unit=00004"), &f.officer).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(names(&mine), ["Lê Tổ Trưởng"]);
+    assert_eq!(mine[0]["team_id"], f.team);
+    assert_eq!(mine[0]["member_id"], f.leader_member);
+    let own = ok_json(app.get(path, &f.officer).await, StatusCode::OK).await;
+    assert_eq!(own, mine, "a commune officer's own commune by default");
+    let all = ok_json(
+        app.get(&format!("{path}&unit=01"), &province).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(names(&all), ["Lê Tổ Trưởng", "Trần Văn Bê"]);
+    let team = ok_json(
+        app.get(&format!("{path}&team={team_b}"), &province).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(names(&team), ["Trần Văn Bê"]);
+    let led = ok_json(app.get(path, &f.leader).await, StatusCode::OK).await;
+    assert_eq!(names(&led), ["Lê Tổ Trưởng"]);
+    let res = app.get(&format!("{path}&team={team_b}"), &f.leader).await;
+    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    let res = app.get(path, &f.member).await;
+    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    let res = app.get(&format!("{path}&unit=00004"), &far).await;
+    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    let res = app.get(&format!("{path}&team={team_b}"), &f.officer).await;
+    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    // Before they joined, nobody is listed.
+    let before = ok_json(
+        app.get(
+            "/api/v1/reports/inactive?month=2025-07&unit=00004",
+            &f.officer,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(before.as_array().expect("l").len(), 0);
+
+    // The report counts them, per team too, and the province adds up.
+    let rep = report(&app, &f.officer, "00004", "2025-10", "").await;
+    assert_eq!(rep["totals"]["members_inactive"], 1);
+    assert_eq!(
+        row(&rep, &f.team.to_string())["figures"]["members_inactive"],
+        1
+    );
+    let prov = report(&app, &province, "01", "2025-10", "").await;
+    assert_eq!(prov["totals"]["members_inactive"], 2);
+    assert_eq!(row(&prov, "00008")["figures"]["members_inactive"], 1);
+}
+
+#[tokio::test]
+async fn the_phone_pulls_the_catalogue_and_its_villages_targets_and_figures() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let (_, province) = app
+        .user_with_token("hn.officer", "province_officer", Some("01"), None)
+        .await;
+    let other_village = village(&app, &f.officer, "00004", "Tổ dân phố 9").await;
+    let far_village = village(&app, &province, "00008", "Thôn xa").await;
+    let targets = [
+        (
+            &province,
+            "commune",
+            "00004".to_string(),
+            "vneid_level2",
+            json!({"target_percent": 80}),
+        ),
+        (
+            &province,
+            "commune",
+            "00008".to_string(),
+            "vneid_level2",
+            json!({"target_percent": 70}),
+        ),
+        (
+            &f.officer,
+            "village",
+            f.village.to_string(),
+            "smartphone",
+            json!({"target_percent": 80}),
+        ),
+        (
+            &f.officer,
+            "village",
+            other_village.to_string(),
+            "smartphone",
+            json!({"target_percent": 60}),
+        ),
+        (
+            &f.officer,
+            "team",
+            f.team.to_string(),
+            "ecommerce_farms",
+            json!({"target_value": 20}),
+        ),
+        (
+            &province,
+            "province",
+            "01".to_string(),
+            "vneid_level2",
+            json!({"target_percent": 75}),
+        ),
+    ];
+    for (token, kind, key, code, target) in targets {
+        let mut body =
+            json!({"indicator_code": code, "year": 2025, "unit_kind": kind, "unit_key": key});
+        for (k, v) in target.as_object().expect("o") {
+            body[k] = v.clone();
+        }
+        ok_json(
+            put(&app, token, "/api/v1/indicator-targets", None, &body).await,
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+    ok_json(
+        denominators(
+            &app,
+            &f.officer,
+            json!({"year": 2025, "village_id": f.village, "adults": 640}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    ok_json(
+        value(
+            &app,
+            &f.officer,
+            json!({"indicator_code": "smartphone", "village_id": f.village, "month": "2025-10", "value": 412}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    ok_json(
+        denominators(
+            &app,
+            &province,
+            json!({"year": 2025, "commune_code": "00008", "village_id": far_village, "adults": 5}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+
+    // Changes reach the feed once every older transaction of the cluster has finished, so the
+    // phone pulls again until the last write shows up.
+    let mut pages: Vec<Value> = Vec::new();
+    let mut cursor: Option<String> = None;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(150);
+    loop {
+        let (more, c) = crate::fieldwork::pull_all(&app, &f.member, cursor, 5).await;
+        cursor = Some(c);
+        pages.extend(more);
+        let denominators_seen = pages
+            .iter()
+            .any(|p| p["denominators"].as_array().is_some_and(|a| !a.is_empty()));
+        if denominators_seen || std::time::Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let cursor = cursor.unwrap_or_default();
+    let all = |key: &str| -> Vec<Value> {
+        pages
+            .iter()
+            .flat_map(|p| p[key].as_array().expect(key).clone())
+            .collect()
+    };
+    assert_eq!(all("indicators").len(), 12, "the whole catalogue");
+    let mut seen: Vec<(String, String)> = all("indicator_targets")
+        .iter()
+        .map(|t| {
+            (
+                t["unit_kind"].as_str().expect("k").to_string(),
+                t["unit_key"].as_str().expect("u").to_string(),
+            )
+        })
+        .collect();
+    seen.sort();
+    let mut expected = vec![
+        ("commune".to_string(), "00004".to_string()),
+        ("team".to_string(), f.team.to_string()),
+        ("village".to_string(), f.village.to_string()),
+    ];
+    expected.sort();
+    assert_eq!(seen, expected, "its commune, its village and its team only");
+    let values = all("indicator_values");
+    assert_eq!(values.len(), 1);
+    assert_eq!(values[0]["value"], 412);
+    let dens = all("denominators");
+    assert_eq!(dens.len(), 1, "its commune's only");
+    assert_eq!(dens[0]["adults"], 640);
+
+    // A change reaches the next pull, and only it.
+    let admin = app.user_with_token("root", "admin", None, None).await.1;
+    ok_json(
+        post(
+            &app,
+            &admin,
+            "/api/v1/indicators/ecommerce_farms_active/retire",
+            None,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let mut next = Value::Null;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(150);
+    while std::time::Instant::now() < deadline {
+        next = ok_json(
+            app.get(&format!("/api/v1/sync/pull?cursor={cursor}"), &f.member)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        if next["indicators"].as_array().is_some_and(|a| !a.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let changed = next["indicators"].as_array().expect("indicators");
+    assert_eq!(changed.len(), 1);
+    assert_eq!(changed[0]["code"], "ecommerce_farms_active");
+    assert!(changed[0]["retired_at"].is_string());
+    assert_eq!(next["indicator_targets"].as_array().expect("t").len(), 0);
+}

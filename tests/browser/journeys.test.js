@@ -1,0 +1,403 @@
+// The console's main journeys in headless Debian Chromium, against a server that
+// scripts/browser-test.sh started on a fresh database seeded by scripts/demo-seed.py.
+// Each step asserts what the page shows. Run through scripts/browser-test.sh.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.BASE_URL || 'http://127.0.0.1:18171';
+const SHOTS = process.env.SCREENSHOTS || '../../docs/screenshots';
+const PASSWORD = process.env.TOSO_DEMO_USER_PASSWORD || 'so hoa ban lang 2026';
+const ADMIN_PASSWORD = process.env.TOSO_DEMO_PASSWORD || 'demo-admin-2025';
+const COMMUNE = '03394'; // Xã Sin Suối Hồ, left as a draft by the seed
+const PROVINCE = '12';
+
+// The month the console opens on: the last one that is over, in Vietnam time.
+const vn = new Date(Date.now() + 7 * 3600 * 1000);
+const last = new Date(Date.UTC(vn.getUTCFullYear(), vn.getUTCMonth() - 1, 1));
+const MONTH = `${last.getUTCFullYear()}-${String(last.getUTCMonth() + 1).padStart(2, '0')}`;
+const MONTH_NAME = `tháng ${last.getUTCMonth() + 1}/${last.getUTCFullYear()}`;
+
+let browser;
+const violations = [];
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--lang=vi'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+// A fresh browser context (its own cookies) with a page that records CSP violations and
+// script errors; every journey ends by asserting there were none.
+async function open({ width = 1200, height = 900 } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh' });
+  const page = await context.newPage();
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to/.test(m.text())) violations.push(m.text());
+  });
+  page.on('pageerror', (e) => violations.push(`page error: ${e.message}`));
+  await page.goto(`${BASE}/`);
+  await page.getByRole('heading', { name: 'Đăng nhập' }).waitFor();
+  return { context, page };
+}
+
+async function login(page, username, password = PASSWORD) {
+  await page.getByLabel('Tên đăng nhập hoặc số điện thoại').fill(username);
+  await page.getByLabel('Mật khẩu').fill(password);
+  await page.getByRole('button', { name: 'Đăng nhập' }).click();
+  await page.locator('#top .whoami').waitFor();
+}
+
+async function api(method, path, token, body, headers = {}) {
+  const res = await fetch(`${BASE}${path}`, {
+    method,
+    headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(body ? { 'Content-Type': 'application/json' } : {}), ...headers },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+// API logins, one per account (logins from one address are throttled, 30 per 15 minutes).
+const tokens = {};
+async function token(username, password = PASSWORD) {
+  if (!tokens[username]) {
+    const { status, body } = await api('POST', '/api/v1/auth/login', null, { username, password });
+    assert.equal(status, 200, `login of ${username}`);
+    tokens[username] = body.access_token;
+  }
+  return tokens[username];
+}
+
+// Usable at 360 px: on each page, nothing is wider than the screen (tables scroll in their
+// own boxes).
+async function fits360(page, hashes) {
+  const before = page.viewportSize();
+  await page.setViewportSize({ width: 360, height: 740 });
+  for (const hash of hashes) {
+    await page.goto(`${BASE}/${hash}`);
+    await page.locator('main h1').waitFor();
+    await page.waitForLoadState('networkidle');
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 360), `${hash} is wider than 360 px`);
+  }
+  await page.setViewportSize(before);
+}
+
+const statusText = (page) => page.locator('#report-status .badge');
+const boardRow = (page) => page.locator(`tr[data-commune="${COMMUNE}"]`);
+
+test('a commune officer logs in by keyboard, sees the month and submits it', async () => {
+  const { context, page } = await open();
+  // Keyboard only: each page puts the focus on its heading; Tab reaches the form's fields,
+  // Enter sends it.
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Đăng nhập');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.name), 'username');
+  await page.keyboard.type('xa.sinsuoiho');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press('Enter');
+
+  await page.getByRole('heading', { name: `Báo cáo ${MONTH_NAME} — Xã Sin Suối Hồ` }).waitFor();
+  assert.match(await page.locator('#top .whoami').textContent(), /xa\.sinsuoiho · Cán bộ xã · Xã Sin Suối Hồ/);
+  assert.equal(await statusText(page).textContent(), 'Đang nhập');
+  // Headline figures from the report, the same numbers the API gives.
+  const officer = await token('xa.sinsuoiho');
+  const report = (await api('GET', `/api/v1/reports/monthly?unit=${COMMUNE}&month=${MONTH}`, officer)).body;
+  assert.ok(report.totals.logs > 0);
+  assert.equal(await page.locator('[data-figure=logs] .fig').textContent(), report.totals.logs.toLocaleString('vi-VN'));
+  assert.equal(await page.locator('[data-figure=citizens_helped] .fig').textContent(), report.totals.citizens_helped.toLocaleString('vi-VN'));
+  // Rows without activity are highlighted and say so in words.
+  const zeroRows = report.rows.filter((r) => r.figures.logs === 0).length;
+  assert.ok(zeroRows > 0);
+  assert.equal(await page.locator('tr.zero').count(), zeroRows);
+  assert.equal(await page.locator('tr.zero .zero-tag').first().textContent(), 'chưa có hoạt động');
+
+  // A reload keeps the login: the access token is gone with the page, the HttpOnly cookie
+  // brings a new one, and no script can read the cookie.
+  await page.reload();
+  await page.getByRole('heading', { name: /Báo cáo/ }).waitFor();
+  assert.equal(await page.evaluate(() => document.cookie), '');
+  const cookies = await context.cookies();
+  const refresh = cookies.find((c) => c.name === 'toso_refresh');
+  assert.ok(refresh && refresh.httpOnly && refresh.secure && refresh.sameSite === 'Strict' && refresh.path === '/api/v1/auth');
+
+  // The CSV download carries the figures.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Tải CSV' }).click()]);
+  assert.equal(download.suggestedFilename(), `bao-cao-${COMMUNE}-${MONTH}.csv`);
+
+  // Enter the month's value of an indicator; the month page then shows it against its target
+  // (the province set 30 for the year) with a progress bar.
+  await page.getByRole('link', { name: 'Nhập số liệu chỉ tiêu của tháng →' }).click();
+  await page.getByRole('heading', { name: `Số liệu chỉ tiêu ${MONTH_NAME}` }).waitFor();
+  const farms = page.locator('li[data-indicator="ecommerce_farms"]');
+  assert.equal(await farms.getByLabel('Số lượng').inputValue(), '4');
+  await farms.getByLabel('Số lượng').fill('-3');
+  await farms.getByRole('button', { name: 'Lưu' }).click();
+  await farms.locator('.field.invalid[data-field="value"]').waitFor();
+  await farms.getByLabel('Số lượng').fill('15');
+  await farms.getByLabel('Nguồn số liệu').fill('Hội nông dân xã');
+  await farms.getByRole('button', { name: 'Lưu' }).click();
+  await farms.locator('.notice.ok', { hasText: 'Đã lưu: 15.' }).waitFor();
+  await page.getByRole('link', { name: '← Báo cáo tháng' }).click();
+  const row = page.locator('table.indicators tr[data-indicator="ecommerce_farms"]');
+  await row.waitFor();
+  assert.deepEqual((await row.locator('td').allTextContents()).slice(0, 3), ['15', '30', ' 50%']);
+  assert.equal(await row.locator('progress').getAttribute('value'), '0.5');
+
+  await page.screenshot({ path: `${SHOTS}/commune-month.png`, fullPage: true });
+  await page.getByRole('button', { name: 'Nộp báo cáo' }).click();
+  await page.locator('#report-status .badge', { hasText: 'Đã nộp, chờ duyệt' }).waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Nộp báo cáo' }).count(), 0);
+  await context.close();
+});
+
+test('the province officer returns it with a reason from the board', async () => {
+  const { context, page } = await open();
+  await login(page, 'tinh.laichau');
+  await page.getByRole('heading', { name: `Tình trạng nộp báo cáo ${MONTH_NAME}` }).waitFor();
+  const row = boardRow(page);
+  assert.equal(await row.locator('.badge').textContent(), 'Đã nộp, chờ duyệt');
+  // The seed's other commune is waiting too.
+  assert.equal(await page.locator('tr[data-commune="03390"] .badge').textContent(), 'Đã nộp, chờ duyệt');
+  assert.equal(await page.locator('[class="st-submitted"] .fig').textContent(), '2');
+  await page.screenshot({ path: `${SHOTS}/province-board.png`, fullPage: false });
+
+  await row.getByRole('button', { name: 'Trả lại' }).click();
+  // A reason is required: the field is marked and says so.
+  await row.getByRole('button', { name: 'Trả lại' }).click();
+  await row.locator('.field.invalid').waitFor();
+  assert.equal(await row.locator('textarea').getAttribute('aria-invalid'), 'true');
+  assert.equal(await row.locator('.field-error').first().textContent(), 'Bắt buộc nhập.');
+  // Personal data in the reason is refused by the API, shown on the field in Vietnamese.
+  await row.locator('textarea').fill('Gọi lại cho chị Hoa số 0912 345 678');
+  await row.getByRole('button', { name: 'Trả lại' }).click();
+  await row.locator('.field-error', { hasText: 'Không ghi dữ liệu cá nhân' }).waitFor();
+  await row.locator('textarea').fill('Thiếu hoạt động của bản Phìn Ngan; đề nghị bổ sung.');
+  await row.getByRole('button', { name: 'Trả lại' }).click();
+  await boardRow(page).locator('.badge', { hasText: 'Bị trả lại' }).waitFor();
+  assert.equal(await boardRow(page).locator('td.reason').textContent(), 'Thiếu hoạt động của bản Phìn Ngan; đề nghị bổ sung.');
+  await context.close();
+});
+
+test('the commune reads why, fixes its register and submits again', async () => {
+  const { context, page } = await open();
+  await login(page, 'xa.sinsuoiho');
+  await statusText(page).filter({ hasText: 'Bị trả lại' }).waitFor();
+  assert.match(await page.locator('#report-status .reason').textContent(), /Lý do trả lại: Thiếu hoạt động của bản Phìn Ngan; đề nghị bổ sung\./);
+
+  // Search without diacritics finds the village; fix its households.
+  await page.getByRole('link', { name: 'Thôn, tổ dân phố' }).click();
+  await page.getByRole('heading', { name: 'Thôn, tổ dân phố' }).waitFor();
+  await page.getByLabel('Tìm theo tên').fill('phin ngan');
+  await page.getByRole('button', { name: 'Tìm' }).click();
+  await page.waitForFunction(() => document.querySelectorAll('table.register tbody tr').length === 1);
+  const village = page.locator('table.register tbody tr');
+  assert.equal(await village.locator('th').textContent(), 'Bản Phìn Ngan Sin Chải');
+  await village.getByRole('button', { name: 'Sửa' }).click();
+  const dialog = page.locator('dialog.editor');
+  // A bad value is refused by the API and marked on its field.
+  await dialog.getByLabel('Tên').fill('Bản Phìn Ngan 0912345678 chị Hoa');
+  await dialog.getByRole('button', { name: 'Lưu' }).click();
+  await dialog.locator('.field.invalid[data-field="name"]').waitFor();
+  assert.match(await dialog.locator('.form-message').textContent(), /Thông tin chưa hợp lệ/);
+  await dialog.getByLabel('Tên').fill('Bản Phìn Ngan Sin Chải');
+  await dialog.getByLabel('Số hộ').fill('126');
+  await dialog.getByRole('button', { name: 'Lưu' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  await page.locator('table.register tbody tr td.num', { hasText: '126' }).waitFor();
+
+  await page.getByRole('link', { name: 'Báo cáo tháng' }).click();
+  await page.getByRole('button', { name: 'Nộp lại báo cáo' }).click();
+  await page.locator('#report-status .badge', { hasText: 'Đã nộp, chờ duyệt' }).waitFor();
+  await context.close();
+});
+
+test('the province approves it and the month shows as locked', async () => {
+  const { context, page } = await open();
+  await login(page, 'tinh.laichau');
+  await boardRow(page).getByRole('button', { name: 'Duyệt' }).click();
+  await boardRow(page).locator('.badge', { hasText: 'Đã duyệt (khóa sổ)' }).waitFor();
+  assert.equal(await boardRow(page).getByRole('button', { name: 'Mở lại' }).count(), 1);
+
+  // The commune's own page, opened from the board, says the month is locked.
+  await boardRow(page).getByRole('link', { name: 'Xã Sin Suối Hồ' }).click();
+  await page.locator('#report-status .locked').waitFor();
+  assert.match(await page.locator('#report-status .locked').textContent(), /Tháng đã khóa sổ/);
+
+  // The province report: the approved commune's row is frozen, the trend chart has its table.
+  await page.getByRole('link', { name: 'Báo cáo tỉnh' }).click();
+  await page.getByRole('heading', { name: `Báo cáo ${MONTH_NAME} — Lai Châu` }).waitFor();
+  const communes = (await api('GET', `/api/v1/reports/monthly?unit=${PROVINCE}&month=${MONTH}`, await token('tinh.laichau'))).body.rows;
+  assert.equal(await page.locator('table.figures tbody tr').count(), communes.length);
+  assert.equal(await page.locator('table.figures tbody tr', { hasText: 'Xã Sin Suối Hồ' }).locator('.frozen').count(), 1);
+  const trend = page.locator('figure', { hasText: 'Xu hướng 12 tháng' });
+  assert.equal(await trend.locator('svg polyline').count(), 3);
+  assert.equal(await trend.locator('tbody tr').count(), 12);
+  assert.equal(await trend.locator('tbody tr').last().locator('td').first().textContent(), MONTH);
+  await page.screenshot({ path: `${SHOTS}/province-report.png`, fullPage: false });
+  await fits360(page, ['#/tinh', '#/tinh/bao-cao', '#/tinh/chi-tieu', '#/thon', '#/to', '#/thanh-vien', '#/toi']);
+  await context.close();
+
+  // And the commune officer sees it locked, with no submit button.
+  const commune = await open();
+  await login(commune.page, 'xa.sinsuoiho');
+  await commune.page.locator('#report-status .badge', { hasText: 'Đã duyệt (khóa sổ)' }).waitFor();
+  assert.equal(await commune.page.locator('#submit-report').count(), 0);
+  assert.equal(await commune.page.locator('#report-status .locked').count(), 1);
+  await commune.context.close();
+});
+
+test('the province sets a yearly target and splits it to its communes', async () => {
+  const { context, page } = await open();
+  await login(page, 'tinh.laichau');
+  await page.getByRole('link', { name: 'Chỉ tiêu' }).click();
+  const year = Number(MONTH.slice(0, 4));
+  await page.getByRole('heading', { name: `Chỉ tiêu kế hoạch năm ${year}` }).waitFor();
+  await page.getByLabel('Chỉ tiêu').selectOption('fibre_households');
+  await page.getByRole('heading', { name: 'Chỉ tiêu của tỉnh: Hộ gia đình có Internet cáp quang' }).waitFor();
+  await page.getByLabel('Tỷ lệ phải đạt (%)').fill('140');
+  await page.getByRole('button', { name: 'Đặt chỉ tiêu' }).click();
+  await page.locator('.field.invalid[data-field="target_percent"]').waitFor();
+  await page.getByLabel('Tỷ lệ phải đạt (%)').fill('65');
+  await page.getByRole('button', { name: 'Đặt chỉ tiêu' }).click();
+  await page.getByText('Hiện tại: 65%').waitFor();
+  await page.getByRole('button', { name: 'Xem trước' }).click();
+  await page.locator('#split-result .notice', { hasText: 'Xem trước: chưa lưu gì.' }).waitFor();
+  await page.getByRole('button', { name: 'Phân bổ' }).click();
+  await page.locator('#split-result .notice', { hasText: 'Đã phân bổ chỉ tiêu cho các xã.' }).waitFor();
+  // What the page shows for each commune is what the API stored.
+  const officer = await token('tinh.laichau');
+  const stored = (await api('GET', `/api/v1/indicator-targets?year=${year}&unit_kind=commune&indicator=fibre_households`, officer)).body;
+  const binhLu = stored.find((t) => t.unit_key === '03390');
+  assert.ok(binhLu && binhLu.target_value > 0);
+  const row = page.locator('#split-result tbody tr', { hasText: 'Xã Bình Lư' });
+  assert.equal((await row.locator('td').last().textContent()).trim(), binhLu.target_value.toLocaleString('vi-VN'));
+  await page.screenshot({ path: `${SHOTS}/province-targets.png`, fullPage: false });
+  await context.close();
+});
+
+test('a stale edit is shown as a conflict, not lost', async () => {
+  const { context, page } = await open({ width: 360, height: 780 });
+  await login(page, 'xa.binhlu');
+  // Usable at 360 px: nothing wider than the screen but the tables' own scrolling boxes.
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 360));
+  await page.screenshot({ path: `${SHOTS}/commune-month-360.png`, fullPage: false });
+
+  await page.getByRole('link', { name: 'Thành viên' }).click();
+  await page.getByLabel('Tìm theo tên').fill('lo van thang');
+  await page.getByRole('button', { name: 'Tìm' }).click();
+  await page.waitForFunction(() => document.querySelectorAll('table.register tbody tr').length === 1);
+  const row = page.locator('table.register tbody tr');
+  const id = await row.getAttribute('data-id');
+  await row.getByRole('button', { name: 'Sửa' }).click();
+  const dialog = page.locator('dialog.editor');
+  await dialog.getByLabel('Điện thoại di động').fill('0912345678');
+
+  // Meanwhile the province officer changes the same member.
+  const other = await token('tinh.laichau');
+  const changed = await api('PATCH', `/api/v1/members/${id}`, other, { phone: '0987654321' }, { 'If-Match': '*' });
+  assert.equal(changed.status, 200);
+
+  await dialog.getByRole('button', { name: 'Lưu' }).click();
+  await dialog.locator('.conflict-box [role=alert]').waitFor();
+  assert.match(await dialog.locator('.conflict-box').textContent(), /Xung đột: bản ghi đã được người khác sửa/);
+  const diff = dialog.locator('.conflict-box tbody tr');
+  assert.deepEqual(await diff.locator('th, td').allTextContents(), ['Điện thoại', '0987654321', '0912345678']);
+  await page.screenshot({ path: `${SHOTS}/conflict.png`, fullPage: false });
+  // The server still has the other officer's value: nothing was overwritten silently.
+  const stored = await api('GET', `/api/v1/members/${id}`, other);
+  assert.equal(stored.body.phone, '0987654321');
+
+  // Take the newest copy, then save: the form now holds the server's value.
+  await dialog.getByRole('button', { name: 'Lấy bản mới nhất' }).click();
+  assert.equal(await dialog.getByLabel('Điện thoại di động').inputValue(), '0987654321');
+  await dialog.getByLabel('Họ tên').fill('Lò Văn Thắng');
+  await dialog.getByRole('button', { name: 'Lưu' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  await page.locator('table.register tbody tr td', { hasText: '0987654321' }).waitFor();
+  await fits360(page, ['#/thang', '#/chi-tieu', '#/thon', '#/to', '#/thanh-vien', '#/toi', '#/doi-mat-khau']);
+  await context.close();
+});
+
+test('a password set by someone else must be changed first', async () => {
+  const admin = await token('admin', ADMIN_PASSWORD);
+  const created = await api('POST', '/api/v1/users', admin, {
+    username: 'xa.moi', password: 'mat khau tam thoi 77', role: 'commune_officer', unit_code: '03405',
+  });
+  assert.equal(created.status, 201);
+  const { context, page } = await open();
+  await login(page, 'xa.moi', 'mat khau tam thoi 77');
+  await page.getByRole('heading', { name: 'Đổi mật khẩu' }).waitFor();
+  assert.match(await page.locator('.notice.warn').textContent(), /do người khác đặt/);
+  assert.equal(await page.locator('#top nav a').count(), 0);
+  await page.getByLabel('Mật khẩu hiện tại').fill('mat khau tam thoi 77');
+  await page.locator('input[name=new_password]').fill('password1');
+  await page.getByLabel('Nhập lại mật khẩu mới').fill('password1');
+  await page.getByRole('button', { name: 'Đổi mật khẩu' }).click();
+  await page.locator('.field.invalid[data-field="new_password"]').waitFor();
+  assert.match(await page.locator('[data-field="new_password"] .field-error').textContent(), /quá dễ đoán/);
+  await page.locator('input[name=new_password]').fill('ruộng bậc thang mùa lúa chín');
+  await page.getByLabel('Nhập lại mật khẩu mới').fill('ruộng bậc thang mùa lúa chín');
+  await page.getByRole('button', { name: 'Đổi mật khẩu' }).click();
+  await page.getByRole('heading', { name: `Báo cáo ${MONTH_NAME} — Xã Tả Lèng` }).waitFor();
+  // Logout ends the login: a reload lands on the login page.
+  await page.getByRole('button', { name: 'Đăng xuất' }).click();
+  await page.getByRole('heading', { name: 'Đăng nhập' }).waitFor();
+  await page.reload();
+  await page.getByRole('heading', { name: 'Đăng nhập' }).waitFor();
+  await context.close();
+});
+
+test('an account is activated with the code an officer handed over', async () => {
+  const admin = await token('admin', ADMIN_PASSWORD);
+  const created = await api('POST', '/api/v1/users', admin, {
+    username: 'phuong.tanphong', password: 'mat khau tam thoi 88', role: 'commune_officer', unit_code: '03408',
+  });
+  assert.equal(created.status, 201);
+  const issued = await api('POST', `/api/v1/users/${created.body.id}/activation`, admin);
+  assert.equal(issued.status, 201);
+  const { context, page } = await open();
+  await page.getByRole('link', { name: 'Kích hoạt tài khoản' }).click();
+  await page.getByRole('heading', { name: 'Kích hoạt tài khoản' }).waitFor();
+  await page.getByLabel('Mã kích hoạt').fill('AAAAA-BBBBB');
+  await page.locator('input[name=password]').fill('ruộng bậc thang mùa nước đổ');
+  await page.getByLabel('Nhập lại mật khẩu').fill('ruộng bậc thang mùa nước đổ');
+  await page.getByRole('button', { name: 'Kích hoạt' }).click();
+  await page.locator('.form-message', { hasText: 'Mã kích hoạt không đúng, đã dùng hoặc đã hết hạn.' }).waitFor();
+  await page.getByLabel('Mã kích hoạt').fill(issued.body.code.toLowerCase());
+  await page.getByRole('button', { name: 'Kích hoạt' }).click();
+  await page.getByRole('heading', { name: `Báo cáo ${MONTH_NAME} — Phường Tân Phong` }).waitFor();
+  // The console's login lives in the HttpOnly cookie: a reload keeps it.
+  await page.reload();
+  await page.getByRole('heading', { name: `Báo cáo ${MONTH_NAME} — Phường Tân Phong` }).waitFor();
+  await context.close();
+});
+
+test('the admin sees the country by province and the categories', async () => {
+  const { context, page } = await open();
+  await login(page, 'admin', ADMIN_PASSWORD);
+  await page.getByRole('heading', { name: new RegExp(`Báo cáo ${MONTH_NAME}`) }).waitFor();
+  assert.equal(await page.locator('table.figures tbody tr').count(), 34);
+  const laichau = page.locator('table.figures tbody tr', { hasText: 'Lai Châu' });
+  assert.equal(await laichau.locator('.zero-tag').count(), 0);
+  assert.equal(await page.locator('table.figures tbody tr.zero').count(), 33);
+  await page.screenshot({ path: `${SHOTS}/national.png`, fullPage: false });
+  await page.getByRole('link', { name: 'Danh mục hỗ trợ' }).click();
+  await page.getByRole('heading', { name: 'Danh mục loại hỗ trợ' }).waitFor();
+  assert.ok((await page.locator('tbody tr').count()) > 3);
+  await fits360(page, ['#/quoc-gia', '#/tinh', `#/tinh/bao-cao?tinh=${PROVINCE}`, '#/danh-muc']);
+  await context.close();
+});
+
+test('no page broke the Content-Security-Policy or threw', () => {
+  assert.deepEqual(violations, []);
+});

@@ -15,7 +15,8 @@
 \set sex random(1, 2)
 \set age random(1, 4)
 \set outcome random(1, 6)
-SELECT "users"."id", "users"."username", "users"."full_name", "users"."phone", "users"."password_hash", "users"."role", "users"."unit_code", "users"."province_code", "users"."team_id", "users"."disabled", "users"."password_changed_at", "users"."version", "users"."created_at", "users"."updated_at" FROM ("auth_sessions" INNER JOIN "users" ON ("auth_sessions"."user_id" = "users"."id")) WHERE ((((("auth_sessions"."id" = :sid) AND ("auth_sessions"."user_id" = :uid)) AND ("auth_sessions"."revoked_at" IS NULL)) AND ("auth_sessions"."expires_at" > CURRENT_TIMESTAMP)) AND ("users"."disabled" = false)) LIMIT 1;
+-- (Issue 16: the session check is answered from the in-process cache of live sessions, so a
+-- warm request issues no statement for it; the first request of a session reads it once.)
 SELECT "members"."id", "members"."team_id", "members"."commune_code", "members"."province_code", "members"."user_id" FROM "members" WHERE (((("members"."team_id" = :team) AND ("members"."left_on" IS NULL)) AND ("members"."archived_at" IS NULL)) AND ("members"."user_id" = :uid));
 SELECT "villages"."id", "villages"."commune_code" FROM "villages" WHERE (("villages"."commune_code" = :commune) AND ("villages"."archived_at" IS NULL));
 SELECT "assistance_categories"."code", ("assistance_categories"."retired_at" IS NOT NULL) FROM "assistance_categories";

@@ -6,6 +6,8 @@ PGURL_BASE="postgres://toso:toso@127.0.0.1:5432"
 ADMIN_PW=bench-admin-2025
 MEMBER_PW=bench-member-2025
 SERVER_PID=""
+# The server binary the benchmarks start (bench/compare.sh sets it per run).
+SERVER_BIN="${SERVER_BIN:-target/release/toso}"
 
 as_pg() { su postgres -s /bin/sh -c "$*"; }
 db_exists() { [ "$(as_pg "psql -tAc \"SELECT 1 FROM pg_database WHERE datname = '$1'\"")" = "1" ]; }
@@ -43,7 +45,7 @@ start_server() {
   # wrk drives each route from one account: lift the per-client share of the admission slots.
   DATABASE_URL="$PGURL_BASE/$1" TOSO_ENV=dev TOSO_BIND="127.0.0.1:$PORT" TOSO_LOG=warn \
     TOSO_MAX_IN_FLIGHT_PER_CLIENT="${TOSO_MAX_IN_FLIGHT_PER_CLIENT:-100000}" \
-    TOSO_ACCESS_TOKEN_TTL_SECS=7200 TOSO_JWT_SECRET=bench-suite-secret-not-for-production-0123456789 target/release/toso serve >>"$WORK/server.log" 2>&1 &
+    TOSO_ACCESS_TOKEN_TTL_SECS=7200 TOSO_JWT_SECRET=bench-suite-secret-not-for-production-0123456789 "$SERVER_BIN" serve >>"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   for i in $(seq 1 1000); do
     if [ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/health/ready")" = "200" ]; then
@@ -85,4 +87,31 @@ pgbench_run() {
   pgbench -n -M prepared -c "$c" -j 2 -T "$d" -f "bench/pgbench/$script" "$@" "$PGURL_BASE/$db" \
     >"$WORK/$name.pgbench.log" 2>&1 || { cat "$WORK/$name.pgbench.log" >&2; return 1; }
   awk '/^tps = / {print $3; exit}' "$WORK/$name.pgbench.log"
+}
+
+# Logs in bench.admin and bench.member on the running server and sets what the wrk and pgbench
+# scripts need on database $1: ADMIN_TOKEN, MEMBER_TOKEN, ADMIN_VARS, MEMBER_VARS (pgbench -D
+# arguments), MUID, and the exported MEMBER_MIN/MEMBER_MAX, COMMUNES, VILLAGE.
+bench_vars() {
+  local url="$PGURL_BASE/$1" asid auid msid team member commune province
+  ADMIN_TOKEN=$(login bench.admin "$ADMIN_PW")
+  MEMBER_TOKEN=$(login bench.member "$MEMBER_PW")
+  session_of() { # username -> "sid uid" of its newest live session
+    psql "$url" -tAF' ' -c "SELECT s.id, s.user_id FROM auth_sessions s JOIN users u ON u.id = s.user_id
+      WHERE u.username = '$1' AND s.revoked_at IS NULL AND s.expires_at > now() ORDER BY s.expires_at DESC LIMIT 1"
+  }
+  read -r asid auid <<<"$(session_of bench.admin)"
+  read -r msid MUID <<<"$(session_of bench.member)"
+  read -r team member commune province VILLAGE <<<"$(psql "$url" -tAF' ' -c "SELECT m.team_id, m.id,
+    m.commune_code, m.province_code, t.village_id FROM members m JOIN teams t ON t.id = m.team_id
+    WHERE m.user_id = '$MUID' AND m.left_on IS NULL AND m.archived_at IS NULL")"
+  read -r MEMBER_MIN MEMBER_MAX <<<"$(psql "$url" -tAF' ' -c 'SELECT min(id), max(id) FROM members')"
+  read -r COMMUNE_MIN COMMUNE_MAX <<<"$(psql "$url" -tAF' ' -c \
+    "SELECT min(code::int), max(code::int) FROM admin_units WHERE level = 'commune'")"
+  psql "$url" -tAc "SELECT code FROM admin_units WHERE level = 'commune' ORDER BY code" >"$WORK/communes"
+  export MEMBER_MIN MEMBER_MAX COMMUNES="$WORK/communes" VILLAGE
+  ADMIN_VARS=(-D "sid=$asid" -D "uid=$auid" -D "member_min=$MEMBER_MIN" -D "member_max=$MEMBER_MAX"
+    -D "commune_min=$COMMUNE_MIN" -D "commune_max=$COMMUNE_MAX" -D unit=01 -D m1=2026-10-01 -D m2=2026-10-31)
+  MEMBER_VARS=(-D "sid=$msid" -D "uid=$MUID" -D "team=$team" -D "member=$member" -D "commune=$commune"
+    -D "province=$province" -D "village=$VILLAGE")
 }

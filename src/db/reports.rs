@@ -203,20 +203,17 @@ pub struct Counts {
     pub logs: Vec<LogRow>,
 }
 
+/// One figure of the logs of a row: its total (`dimension` `total`, `value` empty) or one
+/// value of one breakdown (`category`, `outcome`, `channel`, `sex`, `age_band`; an unrecorded
+/// sex or age band is `not_given`).
 #[derive(Debug, QueryableByName)]
 pub struct LogRow {
     #[diesel(sql_type = Text)]
     pub key: String,
     #[diesel(sql_type = Text)]
-    pub category_code: String,
+    pub dimension: String,
     #[diesel(sql_type = Text)]
-    pub outcome: String,
-    #[diesel(sql_type = Text)]
-    pub channel: String,
-    #[diesel(sql_type = Text)]
-    pub citizen_sex: String,
-    #[diesel(sql_type = Text)]
-    pub citizen_age_band: String,
+    pub value: String,
     #[diesel(sql_type = BigInt)]
     pub logs: i64,
     #[diesel(sql_type = BigInt)]
@@ -378,10 +375,23 @@ pub fn counts(
         month,
     )?;
 
+    // The marginals (each breakdown apart, and the total) are summed by SQL: a row of a
+    // province report is ~30 figures instead of every combination of the five breakdowns.
     let sql = format!(
-        "SELECT {key} AS key, category_code, outcome, channel, citizen_sex, citizen_age_band, \
-         sum(logs)::bigint AS logs, sum(citizens)::bigint AS citizens \
-         FROM {from} WHERE {filter} AND r.month = $1 AND $2 = $2 GROUP BY 1, 2, 3, 4, 5, 6",
+        "SELECT key, CASE WHEN GROUPING(category_code) = 0 THEN 'category' \
+           WHEN GROUPING(outcome) = 0 THEN 'outcome' WHEN GROUPING(channel) = 0 THEN 'channel' \
+           WHEN GROUPING(sex) = 0 THEN 'sex' WHEN GROUPING(age_band) = 0 THEN 'age_band' \
+           ELSE 'total' END AS dimension, \
+         coalesce(CASE WHEN GROUPING(category_code) = 0 THEN category_code \
+           WHEN GROUPING(outcome) = 0 THEN outcome WHEN GROUPING(channel) = 0 THEN channel \
+           WHEN GROUPING(sex) = 0 THEN sex WHEN GROUPING(age_band) = 0 THEN age_band END, '') AS value, \
+         sum(logs)::bigint AS logs, sum(citizens)::bigint AS citizens FROM ( \
+           SELECT {key} AS key, category_code, outcome, channel, \
+             coalesce(nullif(citizen_sex, ''), 'not_given') AS sex, \
+             coalesce(nullif(citizen_age_band, ''), 'not_given') AS age_band, logs, citizens \
+           FROM {from} WHERE {filter} AND r.month = $1 AND $2 = $2) x \
+         GROUP BY GROUPING SETS ((key), (key, category_code), (key, outcome), (key, channel), \
+           (key, sex), (key, age_band))",
         key = ROLLUPS.key(g),
         from = ROLLUPS.from(g),
         filter = ROLLUPS.filter(area),

@@ -201,35 +201,19 @@ fn figures_by_key(
         let Some(f) = out.get_mut(&row.key) else {
             continue;
         };
-        f.logs += row.logs;
-        f.citizens_helped += row.citizens;
-        let or_not_given = |s: &str| {
-            if s.is_empty() {
-                "not_given".to_string()
-            } else {
-                s.to_string()
+        let map = match row.dimension.as_str() {
+            "category" => &mut f.by_category,
+            "outcome" => &mut f.by_outcome,
+            "channel" => &mut f.by_channel,
+            "sex" => &mut f.by_sex,
+            "age_band" => &mut f.by_age_band,
+            _ => {
+                f.logs += row.logs;
+                f.citizens_helped += row.citizens;
+                continue;
             }
         };
-        add(
-            &mut f.by_category,
-            &row.category_code,
-            row.logs,
-            row.citizens,
-        );
-        add(&mut f.by_outcome, &row.outcome, row.logs, row.citizens);
-        add(&mut f.by_channel, &row.channel, row.logs, row.citizens);
-        add(
-            &mut f.by_sex,
-            &or_not_given(&row.citizen_sex),
-            row.logs,
-            row.citizens,
-        );
-        add(
-            &mut f.by_age_band,
-            &or_not_given(&row.citizen_age_band),
-            row.logs,
-            row.citizens,
-        );
+        add(map, &row.value, row.logs, row.citizens);
     }
     for f in out.values_mut() {
         f.village_coverage = coverage(f);

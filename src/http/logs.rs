@@ -159,7 +159,7 @@ pub async fn list(
         team_id: q.team,
         member_id: q.member,
         category_code: q.category,
-        outcome: q.outcome.map(|o| o.as_str().to_string()),
+        outcome: q.outcome,
         from: q.from,
         to: q.to,
         include_archived: q.include_archived.unwrap_or(false),

@@ -118,8 +118,8 @@ impl MemberListQuery {
                 Some(StatusQuery::Left) => MemberStatus::Left,
                 Some(StatusQuery::All) => MemberStatus::All,
             },
-            affiliation: self.affiliation.map(|a| a.as_str().to_string()),
-            team_role: self.role.map(|r| r.as_str().to_string()),
+            affiliation: self.affiliation,
+            team_role: self.role,
             search: search_text(self.q),
             include_archived: self.include_archived.unwrap_or(false),
         };

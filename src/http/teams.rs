@@ -95,7 +95,7 @@ pub async fn list(
     let filter = TeamFilter {
         commune_code: q.commune,
         village_id: q.village,
-        status: q.status.map(|s| s.as_str().to_string()),
+        status: q.status,
         search: search_text(q.q),
         include_archived: q.include_archived.unwrap_or(false),
     };

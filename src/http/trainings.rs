@@ -182,7 +182,7 @@ pub async fn list(
     let filter = TrainingFilter {
         unit_code: q.unit,
         team_id: q.team,
-        kind: q.kind.map(|k| k.as_str().to_string()),
+        kind: q.kind,
         from: q.from,
         to: q.to,
         include_archived: q.include_archived.unwrap_or(false),

@@ -77,7 +77,7 @@ pub async fn list(
     let page = PageQuery::new(q.page, q.page_size)?;
     let filter = VillageFilter {
         commune_code: q.commune,
-        kind: q.kind.map(|k| k.as_str().to_string()),
+        kind: q.kind,
         search: search_text(q.q),
         include_archived: q.include_archived.unwrap_or(false),
     };

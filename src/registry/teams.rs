@@ -16,7 +16,7 @@ use crate::db::{self, villages, Page};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::state::AppState;
 
-#[derive(Deserialize, Validate, ToSchema)]
+#[derive(Default, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = CreateTeamRequest)]
 pub struct TeamInput {

@@ -398,6 +398,109 @@ test('the admin sees the country by province and the categories', async () => {
   await context.close();
 });
 
+// A members' list as an officer keeps it: the template's headers, Vietnamese labels.
+const IMPORT_HEADER = 'STT,Tên tổ,Họ và tên,Giới tính,Năm sinh,Số điện thoại,Thành phần,Vai trò,Tạo tài khoản';
+const IMPORTED = [
+  '1,Tổ CNS bản Sin Suối Hồ,Thào A Dình,Nam,1991,0971 234 561,Đoàn Thanh niên,Thành viên,Có',
+  '2,Tổ CNS bản Sin Suối Hồ,Lầu Thị Mỷ,Nữ,1996,0971234562,Hội Phụ nữ,Thành viên,Có',
+];
+const BAD_ROW = '3,Tổ CNS bản Pa Vây Sử,Sùng A Páo,Nam,1988,12345,Người dân tình nguyện,Thành viên,Không';
+const FIXED_ROW = '3,Tổ CNS bản Phìn Ngan,Sùng A Páo,Nam,1988,0971234563,Người dân tình nguyện,Thành viên,Không';
+const csv = (name, rows) => ({ name, mimeType: 'text/csv', buffer: Buffer.from(`\uFEFF${[IMPORT_HEADER, ...rows].join('\r\n')}\r\n`) });
+const membersNamed = async (officer, q) => (await api('GET', `/api/v1/members?q=${encodeURIComponent(q)}`, officer)).body.total;
+
+test('an import with a bad row writes nothing; the fixed file is applied and its members listed', async () => {
+  const officer = await token('xa.sinsuoiho');
+  const { context, page } = await open();
+  await login(page, 'xa.sinsuoiho');
+  await page.getByRole('link', { name: 'Nhập từ tệp' }).click();
+  await page.getByRole('heading', { name: 'Nhập danh sách từ tệp' }).waitFor();
+  // The template of one kind, as the API makes it (an XLSX: a zip).
+  const [template] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Mẫu: Thành viên' }).click()]);
+  assert.equal(template.suggestedFilename(), 'mau-nhap-members.xlsx');
+  const { readFileSync } = await import('node:fs');
+  assert.equal(readFileSync(await template.path()).subarray(0, 2).toString(), 'PK');
+
+  // No file chosen: the field says so.
+  await page.getByRole('button', { name: 'Kiểm tra (chạy thử)' }).click();
+  await page.locator('.field.invalid[data-field="file"]').waitFor();
+
+  // The dry run of a file with a bad row: every row's outcome, the bad one's errors.
+  await page.locator('#import-file').setInputFiles(csv('thanh-vien.csv', [...IMPORTED, BAD_ROW]));
+  await page.getByRole('button', { name: 'Kiểm tra (chạy thử)' }).click();
+  const result = page.locator('#import-result');
+  await result.locator('table.import-rows').waitFor();
+  assert.match(await result.locator('.notice').first().textContent(), /Chạy thử: \d+ lỗi ở các dòng dưới đây\. Chưa ghi gì vào sổ/);
+  const errors = result.locator('table.import-rows tr.out-error');
+  assert.ok((await errors.count()) >= 2, 'the unknown team and the bad phone');
+  for (const line of await errors.all()) {
+    const cells = await line.locator('td').allTextContents();
+    assert.ok(cells[0], 'the sheet');
+    assert.deepEqual(cells.slice(1, 5), ['4', 'Thành viên', 'Sùng A Páo', 'Lỗi']);
+    assert.match(cells[6], /^[a-z_]+$/, 'a stable code');
+    assert.match(cells[7], /[à-ỹ]/, 'a message in Vietnamese');
+  }
+  const codes = await errors.locator('td code').allTextContents();
+  assert.ok(codes.includes('invalid_phone'), codes.join());
+  assert.match((await errors.locator('td').nth(5).allTextContents()).join(), /[A-Z]/, 'the column letter');
+  // The good rows would be created; the counts say so; there is nothing to apply.
+  assert.equal(await result.locator('table.import-rows tr.out-created').count(), 2);
+  assert.equal(await result.locator('tr[data-kind="members"] td.c-created').textContent(), '2');
+  assert.equal(await result.locator('tr[data-kind="members"] td.c-errors').textContent(), '1');
+  assert.equal(await page.getByRole('button', { name: 'Nhập vào sổ' }).count(), 0);
+  await page.screenshot({ path: `${SHOTS}/import-dry-run.png`, fullPage: true });
+  // Nothing was written: the register does not know these names; the import is a dry run.
+  assert.equal(await membersNamed(officer, 'thao a dinh'), 0);
+  assert.equal(await membersNamed(officer, 'sung a pao'), 0);
+  const history = (await api('GET', '/api/v1/imports', officer)).body.items;
+  assert.equal(history[0].result, 'dry_run');
+  assert.equal(history[0].file_name, 'thanh-vien.csv');
+
+  // The fixed file: the dry run is clean, then applied.
+  await page.locator('#import-file').setInputFiles(csv('thanh-vien-da-sua.csv', [...IMPORTED, FIXED_ROW]));
+  await page.getByRole('button', { name: 'Kiểm tra (chạy thử)' }).click();
+  await result.locator('.notice', { hasText: 'tệp hợp lệ' }).waitFor();
+  assert.equal(await result.locator('table.import-rows tr.out-error').count(), 0);
+  await page.getByRole('button', { name: 'Nhập vào sổ' }).click();
+  await result.locator('.notice.ok', { hasText: 'Đã nhập tệp "thanh-vien-da-sua.csv" vào sổ.' }).waitFor();
+  assert.equal(await result.locator('tr[data-kind="members"] td.c-created').textContent(), '3');
+  assert.equal(await result.locator('tr[data-kind="members"] td.c-errors').textContent(), '0');
+  assert.match(await result.textContent(), /Tài khoản ứng dụng được tạo: 2\./);
+  const applied = (await api('GET', '/api/v1/imports', officer)).body.items[0];
+  assert.equal(applied.result, 'applied');
+  assert.equal(applied.counts.members.created, 3);
+  assert.equal(applied.counts.accounts_created, 2);
+  // The activation sheet (the new accounts' codes, shown once) and the per-row report.
+  const [sheet] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Tải phiếu kích hoạt (XLSX)' }).click()]);
+  assert.equal(sheet.suggestedFilename(), `kich-hoat-${applied.id}.xlsx`);
+  assert.equal(readFileSync(await sheet.path()).subarray(0, 2).toString(), 'PK');
+  const [report] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Tải báo cáo từng dòng (XLSX)' }).click()]);
+  assert.equal(report.suggestedFilename(), `ket-qua-nhap-${applied.id}.xlsx`);
+  await page.screenshot({ path: `${SHOTS}/import-applied.png`, fullPage: true });
+  assert.equal(await membersNamed(officer, 'thao a dinh'), 1);
+
+  // The history lists both, newest first; one opens on its record.
+  await page.reload();
+  const past = page.locator('table.import-history tbody tr');
+  await past.first().waitFor();
+  assert.deepEqual((await past.first().locator('th, td').allTextContents()).slice(1, 4), ['thanh-vien-da-sua.csv', 'xa.sinsuoiho', 'Đã nhập']);
+  assert.equal(await past.nth(1).locator('.badge').textContent(), 'Chạy thử');
+  await past.first().getByRole('link').click();
+  await page.getByRole('heading', { name: 'Lần nhập: thanh-vien-da-sua.csv' }).waitFor();
+  assert.equal(await page.locator('tr[data-kind="members"] td.c-created').textContent(), '3');
+
+  // The new members are in the register.
+  await page.getByRole('link', { name: 'Thành viên', exact: true }).click();
+  await page.getByLabel('Tìm theo tên').fill('lau thi my');
+  await page.getByRole('button', { name: 'Tìm' }).click();
+  await page.waitForFunction(() => document.querySelectorAll('table.register tbody tr').length === 1);
+  const row = page.locator('table.register tbody tr');
+  assert.equal(await row.locator('th').textContent(), 'Lầu Thị Mỷ');
+  assert.deepEqual((await row.locator('td').allTextContents()).slice(0, 4), ['Tổ CNS bản Sin Suối Hồ', 'Thành viên', 'Hội phụ nữ', '0971234562']);
+  await fits360(page, ['#/nhap']);
+  await context.close();
+});
+
 test('no page broke the Content-Security-Policy or threw', () => {
   assert.deepEqual(violations, []);
 });

@@ -3,12 +3,13 @@ import * as api from './api.js';
 import { h, LABELS, notice } from './ui.js';
 import * as pages from './pages.js';
 import * as registry from './registry.js';
+import * as imports from './imports.js';
 
 const session = { me: null, unit: null };
 
 const NAV = {
-  commune_officer: [['#/thang', 'Báo cáo tháng'], ['#/chi-tieu', 'Chỉ tiêu'], ['#/thon', 'Thôn, tổ dân phố'], ['#/to', 'Tổ công nghệ số'], ['#/thanh-vien', 'Thành viên']],
-  province_officer: [['#/tinh', 'Tình trạng nộp'], ['#/tinh/bao-cao', 'Báo cáo tỉnh'], ['#/tinh/chi-tieu', 'Chỉ tiêu'], ['#/thon', 'Thôn'], ['#/to', 'Tổ'], ['#/thanh-vien', 'Thành viên']],
+  commune_officer: [['#/thang', 'Báo cáo tháng'], ['#/chi-tieu', 'Chỉ tiêu'], ['#/thon', 'Thôn, tổ dân phố'], ['#/to', 'Tổ công nghệ số'], ['#/thanh-vien', 'Thành viên'], ['#/nhap', 'Nhập từ tệp']],
+  province_officer: [['#/tinh', 'Tình trạng nộp'], ['#/tinh/bao-cao', 'Báo cáo tỉnh'], ['#/tinh/chi-tieu', 'Chỉ tiêu'], ['#/thon', 'Thôn'], ['#/to', 'Tổ'], ['#/thanh-vien', 'Thành viên'], ['#/nhap', 'Nhập từ tệp']],
   admin: [['#/quoc-gia', 'Toàn quốc'], ['#/tinh', 'Tình trạng nộp'], ['#/danh-muc', 'Danh mục hỗ trợ']],
 };
 const HOME = { commune_officer: '#/thang', province_officer: '#/tinh', admin: '#/quoc-gia' };
@@ -28,6 +29,8 @@ const ROUTES = {
   '#/thon': registry.villages,
   '#/to': registry.teams,
   '#/thanh-vien': registry.members,
+  '#/nhap': imports.importPage,
+  '#/nhap/ket-qua': imports.importDetail,
 };
 
 export async function startSession() {

@@ -19,6 +19,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("pages.js", JS, include_str!("console/pages.js")),
     ("registry.js", JS, include_str!("console/registry.js")),
     ("imports.js", JS, include_str!("console/imports.js")),
+    ("accounts.js", JS, include_str!("console/accounts.js")),
     (
         "style.css",
         "text/css; charset=utf-8",

@@ -501,6 +501,76 @@ test('an import with a bad row writes nothing; the fixed file is applied and its
   await context.close();
 });
 
+test('an officer issues an activation code from the register; its owner activates in another browser', async () => {
+  const officer = await token('xa.sinsuoiho');
+  const member = (await api('GET', `/api/v1/members?q=${encodeURIComponent('thao a dinh')}`, officer)).body.items[0];
+  assert.ok(member && member.user_id, 'the import made the member an account');
+  const account = (await api('GET', `/api/v1/users/${member.user_id}`, officer)).body;
+  assert.equal(account.activation_pending, true);
+
+  const { context, page } = await open();
+  await login(page, 'xa.sinsuoiho');
+  await page.getByRole('link', { name: 'Thành viên', exact: true }).click();
+  await page.getByLabel('Tìm theo tên').fill('thao a dinh');
+  await page.getByRole('button', { name: 'Tìm' }).click();
+  await page.waitForFunction(() => document.querySelectorAll('table.register tbody tr').length === 1);
+  // Only members with an account have the button.
+  assert.equal(await page.locator('table.register tbody tr').getByRole('button', { name: 'Mã kích hoạt' }).count(), 1);
+  await page.locator('table.register tbody tr').getByRole('button', { name: 'Mã kích hoạt' }).click();
+  const dialog = page.locator('dialog.activation');
+  await dialog.getByRole('heading', { name: 'Mã kích hoạt: Thào A Dình' }).waitFor();
+  assert.equal(await dialog.locator('dd').first().textContent(), account.username);
+  assert.equal(await dialog.locator('#account-state').textContent(), 'Chưa kích hoạt');
+  await dialog.getByRole('button', { name: 'Cấp mã kích hoạt mới' }).click();
+  await dialog.locator('#activation-code').waitFor();
+  const code = await dialog.locator('#activation-code').textContent();
+  assert.match(code, /^[A-Z0-9]{5}-[A-Z0-9]{5}$/);
+  // Its QR, fetched with the access token and shown as a data: URL (no img-src widening).
+  await page.waitForFunction(() => {
+    const img = document.querySelector('dialog.activation img.qr');
+    return img && img.complete && img.naturalWidth > 0;
+  });
+  assert.match(await dialog.locator('img.qr').getAttribute('src'), /^data:image\/png;base64,/);
+  assert.equal(await dialog.getByRole('button', { name: 'Cấp mã kích hoạt mới' }).count(), 0, 'shown once, issued once');
+  await page.screenshot({ path: `${SHOTS}/activation-code.png`, fullPage: false });
+
+  // The owner, in another browser, redeems the code read from the page and chooses a password.
+  const owner = await open({ width: 360, height: 740 });
+  await owner.page.getByRole('link', { name: 'Kích hoạt tài khoản' }).click();
+  await owner.page.getByLabel('Mã kích hoạt').fill(code);
+  const chosen = 'nương ngô trên đỉnh Sin Suối Hồ';
+  await owner.page.locator('input[name=password]').fill(chosen);
+  await owner.page.getByLabel('Nhập lại mật khẩu').fill(chosen);
+  await owner.page.getByRole('button', { name: 'Kích hoạt' }).click();
+  await owner.page.getByRole('heading', { name: 'Tài khoản của tôi' }).waitFor();
+  assert.match(await owner.page.locator('#top .whoami').textContent(), new RegExp(`^${account.username} · Thành viên tổ`));
+  // Logged out, the new password logs in again.
+  await owner.page.getByRole('button', { name: 'Đăng xuất' }).click();
+  await owner.page.getByRole('heading', { name: 'Đăng nhập' }).waitFor();
+  await login(owner.page, account.username, chosen);
+  await owner.page.getByRole('heading', { name: 'Tài khoản của tôi' }).waitFor();
+  await owner.context.close();
+
+  // The officer's accounts page now shows the account in use.
+  await dialog.getByRole('button', { name: 'Đóng' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  await page.getByRole('link', { name: 'Tài khoản', exact: true }).click();
+  await page.getByRole('heading', { name: 'Tài khoản' }).waitFor();
+  await page.getByLabel('Tìm tài khoản').fill(account.username);
+  await page.getByRole('button', { name: 'Tìm' }).click();
+  const row = page.locator(`tr[data-user="${account.id}"]`);
+  await row.waitFor();
+  assert.equal(await row.locator('td').nth(3).textContent(), 'Đang dùng');
+  // Issuing again for an account in use warns first that its password would be cleared.
+  await row.getByRole('button', { name: 'Mã kích hoạt' }).click();
+  await dialog.getByRole('button', { name: 'Cấp lại mã kích hoạt' }).waitFor();
+  assert.match(await dialog.locator('.notice.warn').textContent(), /xóa mật khẩu hiện tại/);
+  await dialog.getByRole('button', { name: 'Đóng' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  await fits360(page, ['#/tai-khoan']);
+  await context.close();
+});
+
 test('no page broke the Content-Security-Policy or threw', () => {
   assert.deepEqual(violations, []);
 });

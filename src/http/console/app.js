@@ -4,13 +4,14 @@ import { h, LABELS, notice } from './ui.js';
 import * as pages from './pages.js';
 import * as registry from './registry.js';
 import * as imports from './imports.js';
+import * as accounts from './accounts.js';
 
 const session = { me: null, unit: null };
 
 const NAV = {
-  commune_officer: [['#/thang', 'Báo cáo tháng'], ['#/chi-tieu', 'Chỉ tiêu'], ['#/thon', 'Thôn, tổ dân phố'], ['#/to', 'Tổ công nghệ số'], ['#/thanh-vien', 'Thành viên'], ['#/nhap', 'Nhập từ tệp']],
-  province_officer: [['#/tinh', 'Tình trạng nộp'], ['#/tinh/bao-cao', 'Báo cáo tỉnh'], ['#/tinh/chi-tieu', 'Chỉ tiêu'], ['#/thon', 'Thôn'], ['#/to', 'Tổ'], ['#/thanh-vien', 'Thành viên'], ['#/nhap', 'Nhập từ tệp']],
-  admin: [['#/quoc-gia', 'Toàn quốc'], ['#/tinh', 'Tình trạng nộp'], ['#/danh-muc', 'Danh mục hỗ trợ']],
+  commune_officer: [['#/thang', 'Báo cáo tháng'], ['#/chi-tieu', 'Chỉ tiêu'], ['#/thon', 'Thôn, tổ dân phố'], ['#/to', 'Tổ công nghệ số'], ['#/thanh-vien', 'Thành viên'], ['#/nhap', 'Nhập từ tệp'], ['#/tai-khoan', 'Tài khoản']],
+  province_officer: [['#/tinh', 'Tình trạng nộp'], ['#/tinh/bao-cao', 'Báo cáo tỉnh'], ['#/tinh/chi-tieu', 'Chỉ tiêu'], ['#/thon', 'Thôn'], ['#/to', 'Tổ'], ['#/thanh-vien', 'Thành viên'], ['#/nhap', 'Nhập từ tệp'], ['#/tai-khoan', 'Tài khoản']],
+  admin: [['#/quoc-gia', 'Toàn quốc'], ['#/tinh', 'Tình trạng nộp'], ['#/danh-muc', 'Danh mục hỗ trợ'], ['#/tai-khoan', 'Tài khoản']],
 };
 const HOME = { commune_officer: '#/thang', province_officer: '#/tinh', admin: '#/quoc-gia' };
 
@@ -31,6 +32,7 @@ const ROUTES = {
   '#/thanh-vien': registry.members,
   '#/nhap': imports.importPage,
   '#/nhap/ket-qua': imports.importDetail,
+  '#/tai-khoan': accounts.accounts,
 };
 
 export async function startSession() {

@@ -1,7 +1,7 @@
 // Bulk import of the register from a spreadsheet (commune and province officers): templates,
 // the dry run's per-row report, applying the same file, the activation sheet and the history.
 import * as api from './api.js';
-import { h, fmt, notice, table, download, field } from './ui.js';
+import { h, fmt, notice, table, download, field, saveBlob } from './ui.js';
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const KINDS = { members: 'Thành viên', teams: 'Tổ công nghệ số', villages: 'Thôn, ấp' };
@@ -12,16 +12,6 @@ const RESULT = { dry_run: 'Chạy thử', applied: 'Đã nhập', rejected: 'B�
 const MAX_ROWS = 500;
 
 const when = (t) => new Date(t).toLocaleString('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh' });
-
-// Saves a blob already in memory under `name`.
-function save(blob, name) {
-  const url = URL.createObjectURL(blob);
-  const a = h('a', { href: url, download: name });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
 
 // Created / updated / unchanged / errors for villages, teams and members.
 export function countsTable(counts) {
@@ -129,7 +119,7 @@ export async function importPage(ctx) {
       show(notice(`Đã nhập tệp "${record.file_name}" vào sổ.`, 'ok'),
         countsTable(record.counts),
         h('div', { class: 'downloads' },
-          sheet ? h('button', { type: 'button', id: 'download-activations', class: 'primary', onclick: () => save(sheet, `kich-hoat-${id}.xlsx`) }, 'Tải phiếu kích hoạt (XLSX)') : null,
+          sheet ? h('button', { type: 'button', id: 'download-activations', class: 'primary', onclick: () => saveBlob(sheet, `kich-hoat-${id}.xlsx`) }, 'Tải phiếu kích hoạt (XLSX)') : null,
           reportButton(id)),
         sheet ? notice('Phiếu kích hoạt chứa mã kích hoạt của từng tài khoản mới (kèm mã QR) và chỉ có ở đây, ngay sau khi nhập: hãy tải về và giữ cẩn thận. Mất phiếu thì cấp lại mã ở trang Tài khoản.', 'warn') : null,
         h('p', {}, h('a', { href: '#/thanh-vien' }, 'Xem danh sách thành viên →')));

@@ -18,6 +18,7 @@ const vn = new Date(Date.now() + 7 * 3600 * 1000);
 const last = new Date(Date.UTC(vn.getUTCFullYear(), vn.getUTCMonth() - 1, 1));
 const MONTH = `${last.getUTCFullYear()}-${String(last.getUTCMonth() + 1).padStart(2, '0')}`;
 const MONTH_NAME = `tháng ${last.getUTCMonth() + 1}/${last.getUTCFullYear()}`;
+const NEXT_MONTH = `${vn.getUTCFullYear()}-${String(vn.getUTCMonth() + 1).padStart(2, '0')}`;
 
 let browser;
 const violations = [];
@@ -165,10 +166,36 @@ test('the province officer returns it with a reason from the board', async () =>
   await login(page, 'tinh.laichau');
   await page.getByRole('heading', { name: `Tình trạng nộp báo cáo ${MONTH_NAME}` }).waitFor();
   const row = boardRow(page);
-  assert.equal(await row.locator('.badge').textContent(), 'Đã nộp, chờ duyệt');
+  assert.equal(await row.locator('.status .badge').textContent(), 'Đã nộp, chờ duyệt');
   // The seed's other commune is waiting too.
-  assert.equal(await page.locator('tr[data-commune="03390"] .badge').textContent(), 'Đã nộp, chờ duyệt');
+  assert.equal(await page.locator('tr[data-commune="03390"] .status .badge').textContent(), 'Đã nộp, chờ duyệt');
   assert.equal(await page.locator('[class="st-submitted"] .fig').textContent(), '2');
+  // Reporting discipline as the API judges it now: the due date, each commune's mark (on time,
+  // late, overdue, not yet due) and the counts of each.
+  const statuses = (await api('GET', `/api/v1/reports/status?province=${PROVINCE}&month=${MONTH}`, await token('tinh.laichau'))).body;
+  const dueOn = statuses[0].due_on;
+  assert.ok(statuses.every((c) => c.due_on === dueOn));
+  assert.equal(dueOn, `${NEXT_MONTH}-05`, 'the 5th of the next month until the province sets a day');
+  assert.equal(await page.locator('#due-on strong').textContent(), new Date(`${dueOn}T00:00:00`).toLocaleDateString('vi-VN'));
+  const mark = (c) => (c.on_time === true ? 'Nộp đúng hạn' : c.on_time === false ? 'Nộp muộn' : c.overdue ? 'Quá hạn, chưa nộp' : 'Chưa đến hạn');
+  const marks = await page.locator('table.board tbody tr').evaluateAll((trs) => Object.fromEntries(trs.map((tr) => [tr.dataset.commune, tr.querySelector('td.due .badge').textContent])));
+  assert.deepEqual(marks, Object.fromEntries(statuses.map((c) => [c.commune_code, mark(c)])));
+  const expected = { on_time: 0, late: 0, overdue: 0, pending: 0 };
+  for (const c of statuses) expected[c.on_time === true ? 'on_time' : c.on_time === false ? 'late' : c.overdue ? 'overdue' : 'pending'] += 1;
+  for (const [k, n] of Object.entries(expected)) {
+    assert.equal(await page.locator(`#timeliness .due-${k} .fig`).textContent(), n.toLocaleString('vi-VN'), k);
+  }
+  // Past the due date, the communes that sent nothing are marked overdue, the two that did are not.
+  if (Date.now() >= Date.parse(`${dueOn}T00:00:00+07:00`) + 86400000) {
+    assert.equal(expected.overdue, statuses.length - 2);
+    assert.notEqual(marks['03390'], 'Quá hạn, chưa nộp');
+  }
+  // The filter keeps the overdue ones only.
+  await page.getByLabel('Lọc').selectOption('overdue');
+  await page.waitForFunction((n) => document.querySelectorAll('table.board tbody tr').length === n, expected.overdue);
+  assert.ok((await page.locator('table.board td.due .badge').allTextContents()).every((t) => t === 'Quá hạn, chưa nộp'));
+  await page.getByLabel('Lọc').selectOption('');
+  await row.waitFor();
   await page.screenshot({ path: `${SHOTS}/province-board.png`, fullPage: false });
 
   await row.getByRole('button', { name: 'Trả lại' }).click();
@@ -183,7 +210,7 @@ test('the province officer returns it with a reason from the board', async () =>
   await row.locator('.field-error', { hasText: 'Không ghi dữ liệu cá nhân' }).waitFor();
   await row.locator('textarea').fill('Thiếu hoạt động của bản Phìn Ngan; đề nghị bổ sung.');
   await row.getByRole('button', { name: 'Trả lại' }).click();
-  await boardRow(page).locator('.badge', { hasText: 'Bị trả lại' }).waitFor();
+  await boardRow(page).locator('.status .badge', { hasText: 'Bị trả lại' }).waitFor();
   assert.equal(await boardRow(page).locator('td.reason').textContent(), 'Thiếu hoạt động của bản Phìn Ngan; đề nghị bổ sung.');
   await context.close();
 });
@@ -225,7 +252,7 @@ test('the province approves it and the month shows as locked', async () => {
   const { context, page } = await open();
   await login(page, 'tinh.laichau');
   await boardRow(page).getByRole('button', { name: 'Duyệt' }).click();
-  await boardRow(page).locator('.badge', { hasText: 'Đã duyệt (khóa sổ)' }).waitFor();
+  await boardRow(page).locator('.status .badge', { hasText: 'Đã duyệt (khóa sổ)' }).waitFor();
   assert.equal(await boardRow(page).getByRole('button', { name: 'Mở lại' }).count(), 1);
 
   // The commune's own page, opened from the board, says the month is locked.
@@ -239,6 +266,8 @@ test('the province approves it and the month shows as locked', async () => {
   const communes = (await api('GET', `/api/v1/reports/monthly?unit=${PROVINCE}&month=${MONTH}`, await token('tinh.laichau'))).body.rows;
   assert.equal(await page.locator('table.figures tbody tr').count(), communes.length);
   assert.equal(await page.locator('table.figures tbody tr', { hasText: 'Xã Sin Suối Hồ' }).locator('.frozen').count(), 1);
+  // How the communes reported, as the report's summary gives it.
+  assert.match(await page.locator('#reporting').textContent(), new RegExp(`^Báo cáo đã nhận: 2/${communes.length} xã`));
   const trend = page.locator('figure', { hasText: 'Xu hướng 12 tháng' });
   assert.equal(await trend.locator('svg polyline').count(), 3);
   assert.equal(await trend.locator('tbody tr').count(), 12);

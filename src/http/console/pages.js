@@ -201,6 +201,21 @@ async function provinces() {
   return r.items;
 }
 
+// Reporting discipline of a commune's month, as the API judges it: received by the end of the
+// due date (on time), received after it (late), not received and past it (overdue), or not
+// received and not yet due.
+const TIMELINESS = { on_time: 'Nộp đúng hạn', late: 'Nộp muộn', overdue: 'Quá hạn, chưa nộp', pending: 'Chưa đến hạn' };
+function timeliness(c) {
+  if (c.on_time === true) return 'on_time';
+  if (c.on_time === false) return 'late';
+  return c.overdue ? 'overdue' : 'pending';
+}
+const dayName = (d) => new Date(`${d}T00:00:00`).toLocaleDateString('vi-VN');
+function timelinessBadge(c) {
+  const t = timeliness(c);
+  return h('span', { class: `badge due-${t}`, title: `Hạn: ${dayName(c.due_on)}` }, TIMELINESS[t]);
+}
+
 // Province (or admin with `tinh`): every commune's report state, approve or return from here.
 export async function provinceBoard(ctx) {
   const month = isMonth(ctx.params.get('thang')) ? ctx.params.get('thang') : reportMonth();
@@ -216,12 +231,18 @@ export async function provinceBoard(ctx) {
   const extra = ctx.me.role === 'admin' ? { tinh: province } : {};
   const list = await api.get(`/api/v1/reports/status${api.query({ province, month })}`);
   const counts = {};
-  for (const c of list) counts[c.status] = (counts[c.status] || 0) + 1;
+  const timely = {};
+  for (const c of list) {
+    counts[c.status] = (counts[c.status] || 0) + 1;
+    timely[timeliness(c)] = (timely[timeliness(c)] || 0) + 1;
+  }
   const filter = ctx.params.get('loc') || '';
-  const shown = filter ? list.filter((c) => c.status === filter) : list;
+  const shown = filter ? list.filter((c) => c.status === filter || timeliness(c) === filter) : list;
   const filterSel = h('select', { id: 'status-filter' },
     h('option', { value: '' }, `Tất cả (${list.length})`),
-    Object.entries(LABELS.status).map(([k, v]) => h('option', { value: k, selected: k === filter }, `${v} (${counts[k] || 0})`)));
+    Object.entries(LABELS.status).map(([k, v]) => h('option', { value: k, selected: k === filter }, `${v} (${counts[k] || 0})`)),
+    Object.entries(TIMELINESS).map(([k, v]) => h('option', { value: k, selected: k === filter }, `${v} (${timely[k] || 0})`)));
+  const due = list[0] ? list[0].due_on : null;
   filterSel.addEventListener('change', () => ctx.go(`#/tinh${api.query({ ...extra, thang: month, loc: filterSel.value })}`));
   const here = `#/tinh${api.query({ ...extra, thang: month, loc: filter })}`;
 
@@ -229,8 +250,9 @@ export async function provinceBoard(ctx) {
     const actions = h('td', { class: 'actions' });
     const tr = h('tr', { 'data-commune': c.commune_code },
       h('th', { scope: 'row' }, h('a', { href: `#/thang${api.query({ xa: c.commune_code, thang: month })}` }, c.commune_name)),
-      h('td', {}, statusBadge(c.status)),
+      h('td', { class: 'status' }, statusBadge(c.status)),
       h('td', {}, c.submitted_at ? new Date(c.submitted_at).toLocaleString('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh' }) : '—'),
+      h('td', { class: 'due' }, timelinessBadge(c)),
       h('td', { class: 'reason' }, c.reason || ''),
       actions);
     const decide = async (action, reason) => {
@@ -272,8 +294,19 @@ export async function provinceBoard(ctx) {
       h('span', {}, h('label', { for: 'status-filter' }, 'Lọc '), filterSel)),
     h('ul', { class: 'cards small', 'aria-label': 'Tổng hợp trạng thái' }, Object.entries(LABELS.status).map(([k, v]) =>
       h('li', { class: `st-${k}` }, h('span', { class: 'fig' }, fmt(counts[k] || 0)), h('span', { class: 'cap' }, v)))),
+    due ? h('p', { id: 'due-on' }, 'Hạn nộp báo cáo ', monthName(month), ': hết ngày ', h('strong', {}, dayName(due)), '.') : null,
+    h('ul', { class: 'cards small', id: 'timeliness', 'aria-label': 'Tổng hợp hạn nộp' }, Object.entries(TIMELINESS).map(([k, v]) =>
+      h('li', { class: `due-${k}` }, h('span', { class: 'fig' }, fmt(timely[k] || 0)), h('span', { class: 'cap' }, v)))),
     h('p', {}, h('a', { href: `#/tinh/bao-cao${api.query({ ...extra, thang: month })}` }, 'Xem báo cáo tổng hợp của tỉnh →')),
-    table(['Xã, phường', 'Trạng thái', 'Nộp lúc', 'Lý do', 'Thao tác'], shown.map(row), { className: 'board' }));
+    table(['Xã, phường', 'Trạng thái', 'Nộp lúc', 'Hạn nộp', 'Lý do', 'Thao tác'], shown.map(row), { className: 'board' }));
+}
+
+// How the province's communes reported the month (received, on time, overdue).
+function reportingLine(r, overdueHref) {
+  const rate = (x) => (x === null || x === undefined ? '—' : pct(x));
+  return h('p', { id: 'reporting' }, `Báo cáo đã nhận: ${fmt(r.reported)}/${fmt(r.communes)} xã (${rate(r.reporting_rate)}); `,
+    `đúng hạn: ${fmt(r.on_time)} (${rate(r.on_time_rate)}); hạn nộp: hết ngày ${dayName(r.due_on)}; `,
+    h('a', { href: overdueHref }, `quá hạn chưa nộp: ${fmt(r.overdue.length)}`), '.');
 }
 
 const TREND = [
@@ -292,6 +325,7 @@ async function areaReport(ctx, unit, month, base, extra, childLabel, childLink) 
   return page(`Báo cáo ${monthName(month)} — ${report.unit.name}`,
     h('div', { class: 'toolbar' }, monthPicker(ctx, base, month, extra), downloads(unit, month)),
     cards(report.totals),
+    report.reporting ? reportingLine(report.reporting, `#/tinh${api.query({ ...extra, thang: month, loc: 'overdue' })}`) : null,
     lineChart('Xu hướng 12 tháng', trend, TREND),
     (report.indicators || []).length ? [h('h2', {}, 'Chỉ tiêu so với kế hoạch'), indicatorTable(report.indicators)] : null,
     barChart(`${childLabel} có nhiều lượt hỗ trợ nhất`, report.rows.map((r) => ({ label: r.name, value: r.figures.logs }))),

@@ -1,12 +1,12 @@
 use actix_web::http::StatusCode;
-use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::extract::{if_match_version, search_text, versioned, Auth, ValidJson};
+use super::extract::{search_text, versioned, Auth, IfMatch, ValidJson};
 use super::pagination::{PageQuery, Paged};
 use crate::db::members::{Member, MemberFilter, MemberStatus};
 use crate::error::AppError;
@@ -118,8 +118,8 @@ impl MemberListQuery {
                 Some(StatusQuery::Left) => MemberStatus::Left,
                 Some(StatusQuery::All) => MemberStatus::All,
             },
-            affiliation: self.affiliation.map(|a| a.as_str().to_string()),
-            team_role: self.role.map(|r| r.as_str().to_string()),
+            affiliation: self.affiliation,
+            team_role: self.role,
             search: search_text(self.q),
             include_archived: self.include_archived.unwrap_or(false),
         };
@@ -146,7 +146,6 @@ pub async fn list(
     tag = "members", security(("bearer" = [])), params(("id" = i64, Path), MemberListQuery),
     responses(
         (status = 200, body = Paged<Member>),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/teams/{id}/members")]
@@ -168,8 +167,6 @@ pub async fn list_of_team(
     tag = "members", security(("bearer" = [])), params(("id" = i64, Path)), request_body = CreateMemberRequest,
     responses(
         (status = 201, body = Member, headers(("ETag" = String))),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "team archived or dissolved", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -201,7 +198,6 @@ pub async fn create(
     tag = "members", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 200, body = Member, headers(("ETag" = String))),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/members/{id}")]
@@ -218,13 +214,10 @@ pub async fn get(
 #[utoipa::path(
     operation_id = "updateMember",
     tag = "members", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412), or `*` for any current version")),
+    params(("id" = i64, Path), IfMatch),
     request_body = UpdateMemberRequest,
     responses(
         (status = 200, body = Member, headers(("ETag" = String))),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "the member would be active in an archived team (`parent_archived`), or revived linked to an account that works elsewhere (`linked_account_elsewhere`)", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -232,11 +225,10 @@ pub async fn get(
 pub async fn update(
     state: web::Data<AppState>,
     auth: Auth,
-    req: HttpRequest,
     id: web::Path<i64>,
     body: ValidJson<UpdateMemberRequest>,
+    IfMatch(expected): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    let expected = if_match_version(&req)?;
     let b = body.0;
     let patch = MemberPatch {
         full_name: b.full_name,
@@ -257,22 +249,18 @@ pub async fn update(
 #[utoipa::path(
     operation_id = "archiveMember",
     tag = "members", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412), or `*` for any current version")),
+    params(("id" = i64, Path), IfMatch),
     responses(
         (status = 200, body = Member, headers(("ETag" = String))),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/api/v1/members/{id}")]
 pub async fn archive(
     state: web::Data<AppState>,
     auth: Auth,
-    req: HttpRequest,
     id: web::Path<i64>,
+    IfMatch(expected): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    let expected = if_match_version(&req)?;
     let m = members::set_archived(&state, &auth.0, id.into_inner(), true, expected).await?;
     Ok(versioned(StatusCode::OK, m.version, &m))
 }
@@ -281,23 +269,19 @@ pub async fn archive(
 #[utoipa::path(
     operation_id = "restoreMember",
     tag = "members", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412), or `*` for any current version")),
+    params(("id" = i64, Path), IfMatch),
     responses(
         (status = 200, body = Member, headers(("ETag" = String))),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/members/{id}/restore")]
 pub async fn restore(
     state: web::Data<AppState>,
     auth: Auth,
-    req: HttpRequest,
     id: web::Path<i64>,
+    IfMatch(expected): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    let expected = if_match_version(&req)?;
     let m = members::set_archived(&state, &auth.0, id.into_inner(), false, expected).await?;
     Ok(versioned(StatusCode::OK, m.version, &m))
 }
@@ -309,8 +293,6 @@ pub async fn restore(
     tag = "members", security(("bearer" = [])), params(("id" = i64, Path)), request_body = MoveMemberRequest,
     responses(
         (status = 201, body = Member, headers(("ETag" = String))),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]

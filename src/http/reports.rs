@@ -252,8 +252,6 @@ async fn decide(
     params(("commune" = String, Path), ("month" = inline(crate::month::Month), Path, description = "YYYY-MM")),
     responses(
         (status = 200, body = PeriodStatus),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "already submitted or approved; `month_not_ended` before the month is over (Vietnam time)", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -273,8 +271,6 @@ pub async fn submit(
     params(("commune" = String, Path), ("month" = inline(crate::month::Month), Path, description = "YYYY-MM")),
     responses(
         (status = 200, body = PeriodStatus),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "not submitted; `month_not_ended` before the month is over (Vietnam time)", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -295,8 +291,6 @@ pub async fn approve(
     request_body = DecisionRequest,
     responses(
         (status = 200, body = PeriodStatus),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -318,8 +312,6 @@ pub async fn send_back(
     request_body = DecisionRequest,
     responses(
         (status = 200, body = PeriodStatus),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]

@@ -1,10 +1,10 @@
 use actix_web::http::StatusCode;
-use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::extract::{if_match_version, search_text, versioned, Auth, ValidJson};
+use super::extract::{search_text, versioned, Auth, IfMatch, ValidJson};
 use super::pagination::{PageQuery, Paged};
 use crate::db::villages::{Village, VillageFilter};
 use crate::error::AppError;
@@ -77,7 +77,7 @@ pub async fn list(
     let page = PageQuery::new(q.page, q.page_size)?;
     let filter = VillageFilter {
         commune_code: q.commune,
-        kind: q.kind.map(|k| k.as_str().to_string()),
+        kind: q.kind,
         search: search_text(q.q),
         include_archived: q.include_archived.unwrap_or(false),
     };
@@ -118,7 +118,6 @@ pub async fn create(
     tag = "villages", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 200, body = Village, headers(("ETag" = String))),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/villages/{id}")]
@@ -135,24 +134,20 @@ pub async fn get(
 #[utoipa::path(
     operation_id = "updateVillage",
     tag = "villages", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "ETag the change is based on")),
+    params(("id" = i64, Path), IfMatch),
     request_body = UpdateVillageRequest,
     responses(
         (status = 200, body = Village, headers(("ETag" = String))),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/api/v1/villages/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
     auth: Auth,
-    req: HttpRequest,
     id: web::Path<i64>,
     body: ValidJson<UpdateVillageRequest>,
+    IfMatch(expected): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    let expected = if_match_version(&req)?;
     let b = body.0;
     let patch = VillagePatch {
         name: b.name,
@@ -168,23 +163,19 @@ pub async fn update(
 #[utoipa::path(
     operation_id = "archiveVillage",
     tag = "villages", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412), or `*` for any current version")),
+    params(("id" = i64, Path), IfMatch),
     responses(
         (status = 200, body = Village, headers(("ETag" = String))),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "live teams depend on it", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/api/v1/villages/{id}")]
 pub async fn archive(
     state: web::Data<AppState>,
     auth: Auth,
-    req: HttpRequest,
     id: web::Path<i64>,
+    IfMatch(expected): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    let expected = if_match_version(&req)?;
     let v = villages::set_archived(&state, &auth.0, id.into_inner(), true, expected).await?;
     Ok(versioned(StatusCode::OK, v.version, &v))
 }
@@ -193,22 +184,18 @@ pub async fn archive(
 #[utoipa::path(
     operation_id = "restoreVillage",
     tag = "villages", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412), or `*` for any current version")),
+    params(("id" = i64, Path), IfMatch),
     responses(
         (status = 200, body = Village, headers(("ETag" = String))),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/villages/{id}/restore")]
 pub async fn restore(
     state: web::Data<AppState>,
     auth: Auth,
-    req: HttpRequest,
     id: web::Path<i64>,
+    IfMatch(expected): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    let expected = if_match_version(&req)?;
     let v = villages::set_archived(&state, &auth.0, id.into_inner(), false, expected).await?;
     Ok(versioned(StatusCode::OK, v.version, &v))
 }

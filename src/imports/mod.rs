@@ -35,7 +35,7 @@ use crate::db::users::NewUser;
 use crate::db::villages::{NewVillage, Village, VillageChanges};
 use crate::db::{self, imports as store, units};
 use crate::error::{AppError, AppResult};
-use crate::registry::{Affiliation, Sex, TeamRole, VillageKind};
+use crate::vocab::{Affiliation, Sex, TeamRole, TeamStatus, VillageKind};
 
 /// Who imports: an officer through the API, or the operator on the command line.
 #[derive(Clone, Debug)]
@@ -1149,10 +1149,7 @@ impl Plan {
                         None | Some([]) => Action::Create,
                         Some([one]) => {
                             let changes = VillageChanges {
-                                kind: v
-                                    .kind
-                                    .map(|k| k.as_str().to_string())
-                                    .filter(|k| *k != one.kind),
+                                kind: v.kind.filter(|k| *k != one.kind),
                                 households: v
                                     .households
                                     .filter(|h| Some(*h) != one.households)
@@ -1340,7 +1337,7 @@ impl Plan {
                 if world
                     .teams_by_id
                     .get(&id)
-                    .is_some_and(|t| t.status == "dissolved")
+                    .is_some_and(|t| t.status == TeamStatus::Dissolved)
                 {
                     self.error(
                         m.at,
@@ -1411,7 +1408,7 @@ impl Plan {
                 }
             };
             if m.team_role == Some(TeamRole::Leader) {
-                let current = existing.iter().find(|e| e.team_role == "leader");
+                let current = existing.iter().find(|e| e.team_role == TeamRole::Leader);
                 if let Some(leader) = current.filter(|l| matched.is_none_or(|x| x.id != l.id)) {
                     self.error(
                         m.at,
@@ -1496,20 +1493,10 @@ impl Plan {
                             .clone()
                             .filter(|p| Some(p) != e.phone.as_ref())
                             .map(Some),
-                        sex: m
-                            .sex
-                            .map(|s| s.as_str().to_string())
-                            .filter(|s| Some(s) != e.sex.as_ref())
-                            .map(Some),
+                        sex: m.sex.filter(|s| Some(s) != e.sex.as_ref()).map(Some),
                         birth_year: m.birth_year.filter(|y| Some(*y) != e.birth_year).map(Some),
-                        affiliation: m
-                            .affiliation
-                            .map(|a| a.as_str().to_string())
-                            .filter(|a| *a != e.affiliation),
-                        team_role: m
-                            .team_role
-                            .map(|r| r.as_str().to_string())
-                            .filter(|r| *r != e.team_role),
+                        affiliation: m.affiliation.filter(|a| *a != e.affiliation),
+                        team_role: m.team_role.filter(|r| *r != e.team_role),
                         ..Default::default()
                     };
                     let same = changes.full_name.is_none()
@@ -1633,7 +1620,7 @@ impl Plan {
                         province_code: province,
                         name: v.name.clone(),
                         search_name: v.search.clone(),
-                        kind: v.kind.map_or("other", VillageKind::as_str).to_string(),
+                        kind: v.kind.unwrap_or(VillageKind::Other),
                         households: v.households,
                         population: v.population,
                     });
@@ -1708,7 +1695,7 @@ impl Plan {
                         decision_date: t.decision_date,
                         established_on: t.established_on,
                         dissolved_on: None,
-                        status: "active".into(),
+                        status: TeamStatus::Active,
                     });
                     new_team_slots.push(i);
                 }
@@ -1849,13 +1836,10 @@ impl Plan {
                         full_name: m.full_name.clone(),
                         search_name: m.search.clone(),
                         phone: m.phone.clone(),
-                        sex: m.sex.map(|s| s.as_str().to_string()),
+                        sex: m.sex,
                         birth_year: m.birth_year,
-                        affiliation: m
-                            .affiliation
-                            .map_or("other", Affiliation::as_str)
-                            .to_string(),
-                        team_role: m.team_role.map_or("member", TeamRole::as_str).to_string(),
+                        affiliation: m.affiliation.unwrap_or(Affiliation::Other),
+                        team_role: m.team_role.unwrap_or(TeamRole::Member),
                         joined_on: m.joined_on.unwrap_or(today),
                         user_id: user_of.get(&i).copied(),
                     });
@@ -1868,10 +1852,10 @@ impl Plan {
                         full_name: changes.full_name.clone(),
                         search_name: changes.search_name.clone(),
                         phone: changes.phone.clone(),
-                        sex: changes.sex.clone(),
+                        sex: changes.sex,
                         birth_year: changes.birth_year,
-                        affiliation: changes.affiliation.clone(),
-                        team_role: changes.team_role.clone(),
+                        affiliation: changes.affiliation,
+                        team_role: changes.team_role,
                         user_id: user_of.get(&i).map(|u| Some(*u)),
                         ..Default::default()
                     };

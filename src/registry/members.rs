@@ -154,7 +154,7 @@ fn check_kept_link(conn: &mut PgConnection, member: &Member) -> AppResult<()> {
 fn live_team(conn: &mut PgConnection, scope: &Scope, team_id: i64) -> AppResult<teams::Team> {
     teams::get(conn, scope, team_id)?.ok_or_else(|| AppError::not_found("team"))?;
     let team = hold_live_team(conn, team_id)?;
-    if team.status == "dissolved" {
+    if team.status == crate::vocab::TeamStatus::Dissolved {
         return Err(AppError::Conflict {
             code: ErrorCode::TeamNotLive,
             detail: format!("team {team_id} is dissolved"),
@@ -229,14 +229,10 @@ pub async fn create(
                     full_name,
                     search_name,
                     phone,
-                    sex: input.sex.map(|s| s.as_str().to_string()),
+                    sex: input.sex,
                     birth_year: input.birth_year,
-                    affiliation: input.affiliation.as_str().to_string(),
-                    team_role: input
-                        .team_role
-                        .unwrap_or(TeamRole::Member)
-                        .as_str()
-                        .to_string(),
+                    affiliation: input.affiliation,
+                    team_role: input.team_role.unwrap_or(TeamRole::Member),
                     joined_on,
                     user_id: input.user_id,
                 },
@@ -296,10 +292,10 @@ pub async fn update(
                 full_name,
                 search_name,
                 phone,
-                sex: patch.sex.map(|s| s.map(|s| s.as_str().to_string())),
+                sex: patch.sex,
                 birth_year: patch.birth_year,
-                affiliation: patch.affiliation.map(|a| a.as_str().to_string()),
-                team_role: patch.team_role.map(|r| r.as_str().to_string()),
+                affiliation: patch.affiliation,
+                team_role: patch.team_role,
                 joined_on: patch.joined_on,
                 left_on: patch.left_on,
                 user_id: patch.user_id,
@@ -394,14 +390,10 @@ pub async fn move_to(state: &AppState, caller: &Caller, id: i64, to: Move) -> Ap
                     full_name: before.full_name.clone(),
                     search_name: before.search_name.clone(),
                     phone: before.phone.clone(),
-                    sex: before.sex.clone(),
+                    sex: before.sex,
                     birth_year: before.birth_year,
-                    affiliation: before.affiliation.clone(),
-                    team_role: to
-                        .team_role
-                        .unwrap_or(TeamRole::Member)
-                        .as_str()
-                        .to_string(),
+                    affiliation: before.affiliation,
+                    team_role: to.team_role.unwrap_or(TeamRole::Member),
                     joined_on: on,
                     user_id: before.user_id,
                 },

@@ -124,7 +124,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: TeamInput) -> AppR
                     decision_date: input.decision_date,
                     established_on: input.established_on,
                     dissolved_on: input.dissolved_on,
-                    status: status.as_str().to_string(),
+                    status,
                 },
             )?;
             audit(c, &caller, "create", None, &team)?;
@@ -178,7 +178,7 @@ pub async fn update(
                 decision_date: patch.decision_date,
                 established_on: patch.established_on,
                 dissolved_on: patch.dissolved_on,
-                status: patch.status.map(|s| s.as_str().to_string()),
+                status: patch.status,
             };
             let after = teams::update(c, id, &changes)?;
             audit(c, &caller, "update", Some(&before), &after)?;

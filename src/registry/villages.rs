@@ -66,7 +66,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: VillageInput) -> A
                     province_code: unit.province_code,
                     name,
                     search_name,
-                    kind: input.kind.as_str().to_string(),
+                    kind: input.kind,
                     households: input.households,
                     population: input.population,
                 },
@@ -101,7 +101,7 @@ pub async fn update(
             let changes = VillageChanges {
                 name,
                 search_name,
-                kind: patch.kind.map(|k| k.as_str().to_string()),
+                kind: patch.kind,
                 households: patch.households,
                 population: patch.population,
             };

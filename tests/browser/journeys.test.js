@@ -269,6 +269,7 @@ test('the province approves it and the month shows as locked', async () => {
   // How the communes reported, as the report's summary gives it.
   assert.match(await page.locator('#reporting').textContent(), new RegExp(`^Báo cáo đã nhận: 2/${communes.length} xã`));
   const trend = page.locator('figure', { hasText: 'Xu hướng 12 tháng' });
+  await trend.locator('tbody tr').last().waitFor(); // drawn when the trend comes, after the month
   assert.equal(await trend.locator('svg polyline').count(), 3);
   assert.equal(await trend.locator('tbody tr').count(), 12);
   assert.equal(await trend.locator('tbody tr').last().locator('td').first().textContent(), MONTH);

@@ -316,17 +316,21 @@ const TREND = [
 ];
 
 async function areaReport(ctx, unit, month, base, extra, childLabel, childLink) {
-  const [report, trend] = await Promise.all([
-    api.get(`/api/v1/reports/monthly${api.query({ unit, month })}`),
-    api.get(`/api/v1/reports/trend${api.query({ unit, from: addMonths(month, -11), to: month })}`),
-  ]);
+  // The trend is asked for at the same time as the month but drawn when it comes: the month's
+  // figures do not wait for it (the country's trend takes a second on the national data set).
+  const trendBox = h('div', { class: 'trend', 'aria-busy': 'true' }, h('p', { class: 'hint' }, 'Đang tải xu hướng 12 tháng…'));
+  api.get(`/api/v1/reports/trend${api.query({ unit, from: addMonths(month, -11), to: month })}`)
+    .then((trend) => trendBox.replaceChildren(lineChart('Xu hướng 12 tháng', trend, TREND)))
+    .catch((e) => trendBox.replaceChildren(notice(`Không tải được xu hướng 12 tháng: ${e.message}`)))
+    .finally(() => trendBox.removeAttribute('aria-busy'));
+  const report = await api.get(`/api/v1/reports/monthly${api.query({ unit, month })}`);
   const cols = [...COLS, { key: 'teams_active', label: 'Tổ hoạt động' },
     { key: 'village_coverage', label: 'Thôn có tổ', render: (f) => (f.villages ? pct(f.villages_with_team / f.villages) : '—') }];
   return page(`Báo cáo ${monthName(month)} — ${report.unit.name}`,
     h('div', { class: 'toolbar' }, monthPicker(ctx, base, month, extra), downloads(unit, month)),
     cards(report.totals),
     report.reporting ? reportingLine(report.reporting, `#/tinh${api.query({ ...extra, thang: month, loc: 'overdue' })}`) : null,
-    lineChart('Xu hướng 12 tháng', trend, TREND),
+    trendBox,
     (report.indicators || []).length ? [h('h2', {}, 'Chỉ tiêu so với kế hoạch'), indicatorTable(report.indicators)] : null,
     barChart(`${childLabel} có nhiều lượt hỗ trợ nhất`, report.rows.map((r) => ({ label: r.name, value: r.figures.logs }))),
     h('h2', {}, `Từng ${childLabel.toLowerCase()}`),

@@ -197,6 +197,20 @@ test('the province officer returns it with a reason from the board', async () =>
   await page.getByLabel('Lọc').selectOption('');
   await row.waitFor();
   await page.screenshot({ path: `${SHOTS}/province-board.png`, fullPage: false });
+  // The province moves its due day (1 to 28): the date and the marks follow the API's.
+  await page.getByText('Đổi ngày hạn nộp').click();
+  const dueDay = page.getByLabel(/nộp trước hết ngày/);
+  assert.equal(await dueDay.inputValue(), '5');
+  await dueDay.fill('29');
+  await page.getByRole('button', { name: 'Lưu ngày hạn nộp' }).click();
+  await page.locator('.field.invalid[data-field="due_day"]').waitFor();
+  await dueDay.fill('28');
+  await page.getByRole('button', { name: 'Lưu ngày hạn nộp' }).click();
+  await page.locator('#due-on strong', { hasText: new Date(`${NEXT_MONTH}-28T00:00:00`).toLocaleDateString('vi-VN') }).waitFor();
+  const moved = (await api('GET', `/api/v1/reports/status?province=${PROVINCE}&month=${MONTH}`, await token('tinh.laichau'))).body;
+  assert.ok(moved.every((c) => c.due_on === `${NEXT_MONTH}-28`));
+  const movedMarks = await page.locator('table.board tbody tr').evaluateAll((trs) => Object.fromEntries(trs.map((tr) => [tr.dataset.commune, tr.querySelector('td.due .badge').textContent])));
+  assert.deepEqual(movedMarks, Object.fromEntries(moved.map((c) => [c.commune_code, mark(c)])));
 
   await row.getByRole('button', { name: 'Trả lại' }).click();
   // A reason is required: the field is marked and says so.
@@ -321,6 +335,11 @@ test('a stale edit is shown as a conflict, not lost', async () => {
   // Usable at 360 px: nothing wider than the screen but the tables' own scrolling boxes.
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 360));
   await page.screenshot({ path: `${SHOTS}/commune-month-360.png`, fullPage: false });
+  // The members who recorded nothing in the month, as the API lists them.
+  const inactive = (await api('GET', `/api/v1/reports/inactive?unit=03390&month=${MONTH}`, await token('xa.binhlu'))).body;
+  assert.ok(inactive.length > 0);
+  assert.deepEqual(await page.locator('#inactive tbody th').allTextContents(), inactive.map((m) => m.full_name));
+  assert.equal(await page.locator('#inactive tbody tr').first().locator('td').first().textContent(), inactive[0].team_name);
 
   await page.getByRole('link', { name: 'Thành viên' }).click();
   await page.getByLabel('Tìm theo tên').fill('lo van thang');

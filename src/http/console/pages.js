@@ -141,9 +141,10 @@ function downloads(unit, month) {
 export async function communeMonth(ctx) {
   const month = isMonth(ctx.params.get('thang')) ? ctx.params.get('thang') : reportMonth();
   const commune = ctx.params.get('xa') || ctx.me.unit_code;
-  const [report, categories] = await Promise.all([
+  const [report, categories, inactive] = await Promise.all([
     api.get(`/api/v1/reports/monthly${api.query({ unit: commune, month })}`),
     api.get('/api/v1/categories').catch(() => []),
+    api.get(`/api/v1/reports/inactive${api.query({ unit: commune, month })}`).catch(() => null),
   ]);
   const st = report.status || { status: 'not_started' };
   const mine = ctx.me.role === 'commune_officer';
@@ -189,6 +190,10 @@ export async function communeMonth(ctx) {
       indicatorTable(report.indicators)] : null,
     h('h2', {}, 'Theo thôn, tổ dân phố'),
     table(['Thôn', ...COLS.map((c) => c.label)], figureRows(villages, COLS, none), { caption: 'Các dòng tô màu chưa có lượt hỗ trợ nào trong tháng.', className: 'figures' }),
+    inactive && inactive.length ? [h('h2', {}, `Thành viên chưa ghi nhận hoạt động (${fmt(inactive.length)})`),
+      h('div', { id: 'inactive' }, table(['Họ tên', 'Tổ', 'Vai trò', 'Điện thoại'], inactive.map((m) => h('tr', { 'data-member': m.member_id },
+        h('th', { scope: 'row' }, m.full_name), h('td', {}, m.team_name), h('td', {}, LABELS.teamRole[m.team_role] || m.team_role), h('td', {}, m.phone || '—'))),
+      { caption: 'Đang tham gia tổ trong tháng nhưng không có lượt hỗ trợ nào.' }))] : null,
     h('h2', {}, 'Theo tổ công nghệ số'),
     table(['Tổ', ...COLS.map((c) => c.label)], figureRows(teams, COLS, none), { className: 'figures' }),
     cats.length ? [h('h2', {}, 'Theo loại hỗ trợ'),
@@ -229,7 +234,10 @@ export async function provinceBoard(ctx) {
     picker.push(h('label', { for: 'province-pick' }, 'Tỉnh, thành phố '), sel);
   }
   const extra = ctx.me.role === 'admin' ? { tinh: province } : {};
-  const list = await api.get(`/api/v1/reports/status${api.query({ province, month })}`);
+  const [list, settings] = await Promise.all([
+    api.get(`/api/v1/reports/status${api.query({ province, month })}`),
+    api.get(`/api/v1/reports/settings/${province}`).catch(() => null),
+  ]);
   const counts = {};
   const timely = {};
   for (const c of list) {
@@ -245,6 +253,13 @@ export async function provinceBoard(ctx) {
   const due = list[0] ? list[0].due_on : null;
   filterSel.addEventListener('change', () => ctx.go(`#/tinh${api.query({ ...extra, thang: month, loc: filterSel.value })}`));
   const here = `#/tinh${api.query({ ...extra, thang: month, loc: filter })}`;
+  // The province's due day (the 5th until it sets one), changed with If-Match.
+  const dueForm = settings ? h('details', { class: 'create', id: 'due-settings' }, h('summary', {}, 'Đổi ngày hạn nộp'),
+    form([field('due_day', 'Báo cáo của một tháng nộp trước hết ngày (1–28) của tháng sau', { type: 'number', min: 1, max: 28, required: true, value: settings.due_day })],
+      'Lưu ngày hạn nộp', async (v) => {
+        await api.request('PUT', `/api/v1/reports/settings/${province}`, { body: { due_day: Number(v.due_day) }, ifMatch: `"${settings.version}"` });
+        ctx.go(here);
+      })) : null;
 
   const row = (c) => {
     const actions = h('td', { class: 'actions' });
@@ -295,6 +310,7 @@ export async function provinceBoard(ctx) {
     h('ul', { class: 'cards small', 'aria-label': 'Tổng hợp trạng thái' }, Object.entries(LABELS.status).map(([k, v]) =>
       h('li', { class: `st-${k}` }, h('span', { class: 'fig' }, fmt(counts[k] || 0)), h('span', { class: 'cap' }, v)))),
     due ? h('p', { id: 'due-on' }, 'Hạn nộp báo cáo ', monthName(month), ': hết ngày ', h('strong', {}, dayName(due)), '.') : null,
+    dueForm,
     h('ul', { class: 'cards small', id: 'timeliness', 'aria-label': 'Tổng hợp hạn nộp' }, Object.entries(TIMELINESS).map(([k, v]) =>
       h('li', { class: `due-${k}` }, h('span', { class: 'fig' }, fmt(timely[k] || 0)), h('span', { class: 'cap' }, v)))),
     h('p', {}, h('a', { href: `#/tinh/bao-cao${api.query({ ...extra, thang: month })}` }, 'Xem báo cáo tổng hợp của tỉnh →')),

@@ -92,14 +92,7 @@ pub struct TrainingFilter {
 }
 
 pub(crate) fn scoped(scope: &Scope) -> trainings::BoxedQuery<'static, Pg> {
-    let q = trainings::table.into_boxed();
-    match scope {
-        Scope::Country => q,
-        Scope::Province(p) => q.filter(trainings::province_code.eq(p.clone())),
-        Scope::Commune(c) | Scope::Team { commune: c, .. } => {
-            q.filter(trainings::commune_code.eq(c.clone()))
-        }
-    }
+    commune_scoped!(trainings, scope)
 }
 
 fn filtered(scope: &Scope, f: &TrainingFilter) -> trainings::BoxedQuery<'static, Pg> {
@@ -291,12 +284,5 @@ pub fn upsert_attendance(
 }
 
 pub(crate) fn attendance_scoped(scope: &Scope) -> att::BoxedQuery<'static, Pg> {
-    let q = att::table.into_boxed();
-    match scope {
-        Scope::Country => q,
-        Scope::Province(p) => q.filter(att::province_code.eq(p.clone())),
-        Scope::Commune(c) | Scope::Team { commune: c, .. } => {
-            q.filter(att::commune_code.eq(c.clone()))
-        }
-    }
+    commune_scoped!(att, scope)
 }

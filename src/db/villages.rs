@@ -62,14 +62,7 @@ pub struct VillageFilter {
 }
 
 pub(crate) fn scoped(scope: &Scope) -> villages::BoxedQuery<'static, Pg> {
-    let q = villages::table.into_boxed();
-    match scope {
-        Scope::Country => q,
-        Scope::Province(p) => q.filter(villages::province_code.eq(p.clone())),
-        Scope::Commune(c) | Scope::Team { commune: c, .. } => {
-            q.filter(villages::commune_code.eq(c.clone()))
-        }
-    }
+    commune_scoped!(villages, scope)
 }
 
 fn filtered(scope: &Scope, f: &VillageFilter) -> villages::BoxedQuery<'static, Pg> {

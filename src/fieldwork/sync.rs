@@ -20,7 +20,7 @@ use crate::db::logs::{self as store, AssistanceLog, NewLog};
 use crate::db::sync::{self as feed, Position, Window};
 use crate::db::trainings::{self, Attendance, Training};
 use crate::db::{self, categories::Category, members::Member, teams::Team, villages::Village};
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppError, AppResult, ErrorCode, Problem};
 use crate::state::AppState;
 
 pub const MAX_BATCH: usize = 500;
@@ -58,7 +58,7 @@ pub struct ItemResult {
     pub status: ItemStatus,
     /// Why the item was rejected (an RFC 9457 problem).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub problem: Option<serde_json::Value>,
+    pub problem: Option<Problem>,
     /// For `conflict`, `duplicate` and `updated`: the server's copy now.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
@@ -66,32 +66,15 @@ pub struct ItemResult {
 }
 
 impl ItemResult {
-    pub fn rejected(index: usize, id: Option<Uuid>, problem: serde_json::Value) -> Self {
+    pub fn rejected(index: usize, id: Option<Uuid>, error: &AppError) -> Self {
         ItemResult {
             index,
             id,
             status: ItemStatus::Rejected,
-            problem: Some(problem),
+            problem: Some(error.problem()),
             current: None,
         }
     }
-}
-
-/// Turns an error into the problem body the REST route would have answered.
-pub fn problem_of(err: &AppError) -> serde_json::Value {
-    use actix_web::ResponseError;
-    let status = err.status_code();
-    let mut body = serde_json::json!({
-        "type": format!("urn:toso:problem:{}", err.code()),
-        "title": status.canonical_reason().unwrap_or("Error"),
-        "status": status.as_u16(),
-        "code": err.code(),
-        "detail": err.detail(),
-    });
-    if let AppError::Validation(fields) = err {
-        body["errors"] = serde_json::to_value(fields).unwrap_or_default();
-    }
-    body
 }
 
 /// Applies a batch: every item gets a result and a bad item never blocks the good ones.
@@ -126,7 +109,7 @@ pub async fn push(
             }
             match ctx.new_log(input, device_id.as_deref()) {
                 Ok(new) => fresh.push((index, new)),
-                Err(e) => results.push(ItemResult::rejected(index, Some(input.id), problem_of(&e))),
+                Err(e) => results.push(ItemResult::rejected(index, Some(input.id), &e)),
             }
         }
         let inserted = insert_batch(conn, &fresh, &mut results)?;
@@ -167,10 +150,10 @@ pub async fn push(
                 _ => results.push(ItemResult::rejected(
                     *index,
                     Some(id),
-                    problem_of(&AppError::Conflict {
+                    &AppError::Conflict {
                         code: ErrorCode::IdConflict,
                         detail: "another record already uses this id".into(),
-                    }),
+                    },
                 )),
             }
         }
@@ -210,7 +193,7 @@ pub async fn push(
                     current: Some(json(&log)),
                 },
                 Err(e) => {
-                    let mut r = ItemResult::rejected(*index, Some(*id), problem_of(&e));
+                    let mut r = ItemResult::rejected(*index, Some(*id), &e);
                     // An archived log comes back with its state, as a conflict would.
                     if e.code() == ErrorCode::LogArchived {
                         r.current = stored.as_ref().map(json);
@@ -262,7 +245,7 @@ pub async fn push(
                     problem: None,
                     current: Some(json(&current)),
                 },
-                Err(e) => ItemResult::rejected(*index, input.id, problem_of(&e)),
+                Err(e) => ItemResult::rejected(*index, input.id, &e),
             });
         }
         results.sort_by_key(|r| r.index);
@@ -314,7 +297,7 @@ fn insert_batch(
     match batch {
         Ok((ids, refused)) => {
             for (index, id, err) in refused {
-                results.push(ItemResult::rejected(index, Some(id), problem_of(&err)));
+                results.push(ItemResult::rejected(index, Some(id), &err));
             }
             Ok(ids.into_iter().collect())
         }
@@ -330,9 +313,7 @@ fn insert_batch(
                 });
                 match one {
                     Ok(ids) => ok.extend(ids),
-                    Err(e) => {
-                        results.push(ItemResult::rejected(*index, Some(row.id), problem_of(&e)))
-                    }
+                    Err(e) => results.push(ItemResult::rejected(*index, Some(row.id), &e)),
                 }
             }
             Ok(ok)

@@ -1,83 +1,15 @@
 use actix_web::http::StatusCode;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
-use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
-use validator::Validate;
 
 use super::extract::{search_text, versioned, Auth, IfMatch, ValidJson};
 use super::pagination::{PageQuery, Paged};
 use crate::db::members::{Member, MemberFilter, MemberStatus};
 use crate::error::AppError;
 use crate::registry::members::{self, MemberInput, MemberPatch, Move};
-use crate::registry::{Affiliation, Sex, TeamRole};
+use crate::registry::{Affiliation, TeamRole};
 use crate::state::AppState;
-
-#[derive(Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateMemberRequest {
-    #[validate(length(min = 1, max = 200))]
-    #[validate(custom(function = "crate::input::screened"))]
-    #[schema(min_length = 1, max_length = 200)]
-    pub full_name: String,
-    /// Vietnamese mobile number; stored as 0xxxxxxxxx.
-    #[validate(length(max = 20))]
-    #[schema(max_length = 20)]
-    pub phone: Option<String>,
-    pub sex: Option<Sex>,
-    #[validate(range(min = 1900, max = 2100))]
-    #[schema(minimum = 1900, maximum = 2100)]
-    pub birth_year: Option<i32>,
-    pub affiliation: Affiliation,
-    /// Default `member`; a team has at most one active leader.
-    pub team_role: Option<TeamRole>,
-    /// Default today (Asia/Ho_Chi_Minh).
-    #[validate(custom(function = "crate::input::plausible_date"))]
-    pub joined_on: Option<NaiveDate>,
-    /// A team account of this team, for the mobile app.
-    pub user_id: Option<Uuid>,
-}
-
-#[derive(Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateMemberRequest {
-    #[validate(length(min = 1, max = 200))]
-    #[validate(custom(function = "crate::input::screened"))]
-    #[schema(min_length = 1, max_length = 200)]
-    pub full_name: Option<String>,
-    #[validate(length(max = 20))]
-    #[schema(max_length = 20)]
-    #[serde(default, with = "::serde_with::rust::double_option")]
-    pub phone: Option<Option<String>>,
-    #[serde(default, with = "::serde_with::rust::double_option")]
-    pub sex: Option<Option<Sex>>,
-    #[validate(range(min = 1900, max = 2100))]
-    #[schema(minimum = 1900, maximum = 2100)]
-    #[serde(default, with = "::serde_with::rust::double_option")]
-    pub birth_year: Option<Option<i32>>,
-    pub affiliation: Option<Affiliation>,
-    pub team_role: Option<TeamRole>,
-    #[validate(custom(function = "crate::input::plausible_date"))]
-    pub joined_on: Option<NaiveDate>,
-    /// Set to record that the member left; the record stays in the history.
-    #[validate(custom(function = "crate::input::plausible_date"))]
-    #[serde(default, with = "::serde_with::rust::double_option")]
-    pub left_on: Option<Option<NaiveDate>>,
-    #[serde(default, with = "::serde_with::rust::double_option")]
-    pub user_id: Option<Option<Uuid>>,
-}
-
-#[derive(Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MoveMemberRequest {
-    /// The team the member joins.
-    pub team_id: i64,
-    /// The day the member leaves the old team and joins the new one (default today).
-    #[validate(custom(function = "crate::input::plausible_date"))]
-    pub on: Option<NaiveDate>,
-    pub team_role: Option<TeamRole>,
-}
 
 #[derive(Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -164,7 +96,7 @@ pub async fn list_of_team(
 /// Add a member to a team (officers in scope, or the team's leader).
 #[utoipa::path(
     operation_id = "createTeamMember",
-    tag = "members", security(("bearer" = [])), params(("id" = i64, Path)), request_body = CreateMemberRequest,
+    tag = "members", security(("bearer" = [])), params(("id" = i64, Path)), request_body = MemberInput,
     responses(
         (status = 201, body = Member, headers(("ETag" = String))),
         (status = 409, description = "team archived or dissolved", body = crate::http::error::Problem, content_type = "application/problem+json"),
@@ -175,19 +107,9 @@ pub async fn create(
     state: web::Data<AppState>,
     auth: Auth,
     id: web::Path<i64>,
-    body: ValidJson<CreateMemberRequest>,
+    body: ValidJson<MemberInput>,
 ) -> Result<HttpResponse, AppError> {
-    let b = body.0;
-    let input = MemberInput {
-        full_name: b.full_name,
-        phone: b.phone,
-        sex: b.sex,
-        birth_year: b.birth_year,
-        affiliation: b.affiliation,
-        team_role: b.team_role,
-        joined_on: b.joined_on,
-        user_id: b.user_id,
-    };
+    let input = body.0;
     let m = members::create(&state, &auth.0, id.into_inner(), input).await?;
     Ok(versioned(StatusCode::CREATED, m.version, &m))
 }
@@ -215,7 +137,7 @@ pub async fn get(
     operation_id = "updateMember",
     tag = "members", security(("bearer" = [])),
     params(("id" = i64, Path), IfMatch),
-    request_body = UpdateMemberRequest,
+    request_body = MemberPatch,
     responses(
         (status = 200, body = Member, headers(("ETag" = String))),
         (status = 409, description = "the member would be active in an archived team (`parent_archived`), or revived linked to an account that works elsewhere (`linked_account_elsewhere`)", body = crate::http::error::Problem, content_type = "application/problem+json"),
@@ -226,21 +148,10 @@ pub async fn update(
     state: web::Data<AppState>,
     auth: Auth,
     id: web::Path<i64>,
-    body: ValidJson<UpdateMemberRequest>,
+    body: ValidJson<MemberPatch>,
     IfMatch(expected): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    let b = body.0;
-    let patch = MemberPatch {
-        full_name: b.full_name,
-        phone: b.phone,
-        sex: b.sex,
-        birth_year: b.birth_year,
-        affiliation: b.affiliation,
-        team_role: b.team_role,
-        joined_on: b.joined_on,
-        left_on: b.left_on,
-        user_id: b.user_id,
-    };
+    let patch = body.0;
     let m = members::update(&state, &auth.0, id.into_inner(), patch, expected).await?;
     Ok(versioned(StatusCode::OK, m.version, &m))
 }
@@ -290,7 +201,7 @@ pub async fn restore(
 /// day for the same person (`person_id`). Returns the new membership.
 #[utoipa::path(
     operation_id = "moveMember",
-    tag = "members", security(("bearer" = [])), params(("id" = i64, Path)), request_body = MoveMemberRequest,
+    tag = "members", security(("bearer" = [])), params(("id" = i64, Path)), request_body = Move,
     responses(
         (status = 201, body = Member, headers(("ETag" = String))),
         (status = 409, body = crate::http::error::Problem, content_type = "application/problem+json"),
@@ -301,19 +212,8 @@ pub async fn move_to(
     state: web::Data<AppState>,
     auth: Auth,
     id: web::Path<i64>,
-    body: ValidJson<MoveMemberRequest>,
+    body: ValidJson<Move>,
 ) -> Result<HttpResponse, AppError> {
-    let b = body.0;
-    let m = members::move_to(
-        &state,
-        &auth.0,
-        id.into_inner(),
-        Move {
-            team_id: b.team_id,
-            on: b.on,
-            team_role: b.team_role,
-        },
-    )
-    .await?;
+    let m = members::move_to(&state, &auth.0, id.into_inner(), body.0).await?;
     Ok(versioned(StatusCode::CREATED, m.version, &m))
 }

@@ -1,8 +1,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
-use validator::Validate;
+use utoipa::IntoParams;
 
 use super::extract::{search_text, versioned, Auth, IfMatch, ValidJson};
 use super::pagination::{PageQuery, Paged};
@@ -11,44 +10,6 @@ use crate::error::AppError;
 use crate::registry::villages::{self, VillageInput, VillagePatch};
 use crate::registry::VillageKind;
 use crate::state::AppState;
-
-#[derive(Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateVillageRequest {
-    /// The commune (5 digits); defaults to the caller's own for commune officers.
-    #[validate(length(min = 5, max = 5))]
-    #[schema(min_length = 5, max_length = 5)]
-    pub commune_code: Option<String>,
-    #[validate(length(min = 1, max = 200))]
-    #[validate(custom(function = "crate::input::screened"))]
-    #[schema(min_length = 1, max_length = 200)]
-    pub name: String,
-    pub kind: VillageKind,
-    #[validate(range(min = 0, max = 1_000_000))]
-    #[schema(minimum = 0, maximum = 1_000_000)]
-    pub households: Option<i32>,
-    #[validate(range(min = 0, max = 10_000_000))]
-    #[schema(minimum = 0, maximum = 10_000_000)]
-    pub population: Option<i32>,
-}
-
-#[derive(Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateVillageRequest {
-    #[validate(length(min = 1, max = 200))]
-    #[validate(custom(function = "crate::input::screened"))]
-    #[schema(min_length = 1, max_length = 200)]
-    pub name: Option<String>,
-    pub kind: Option<VillageKind>,
-    #[validate(range(min = 0, max = 1_000_000))]
-    #[schema(minimum = 0, maximum = 1_000_000)]
-    #[serde(default, with = "::serde_with::rust::double_option")]
-    pub households: Option<Option<i32>>,
-    #[validate(range(min = 0, max = 10_000_000))]
-    #[schema(minimum = 0, maximum = 10_000_000)]
-    #[serde(default, with = "::serde_with::rust::double_option")]
-    pub population: Option<Option<i32>>,
-}
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -88,7 +49,7 @@ pub async fn list(
 /// Add a village to a commune in the caller's scope (officers).
 #[utoipa::path(
     operation_id = "createVillage",
-    tag = "villages", security(("bearer" = [])), request_body = CreateVillageRequest,
+    tag = "villages", security(("bearer" = [])), request_body = VillageInput,
     responses(
         (status = 201, body = Village, headers(("ETag" = String))),
         (status = 403, description = "not an officer, or commune outside scope", body = crate::http::error::Problem, content_type = "application/problem+json"),
@@ -98,16 +59,9 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     auth: Auth,
-    body: ValidJson<CreateVillageRequest>,
+    body: ValidJson<VillageInput>,
 ) -> Result<HttpResponse, AppError> {
-    let b = body.0;
-    let input = VillageInput {
-        commune_code: b.commune_code,
-        name: b.name,
-        kind: b.kind,
-        households: b.households,
-        population: b.population,
-    };
+    let input = body.0;
     let v = villages::create(&state, &auth.0, input).await?;
     Ok(versioned(StatusCode::CREATED, v.version, &v))
 }
@@ -135,7 +89,7 @@ pub async fn get(
     operation_id = "updateVillage",
     tag = "villages", security(("bearer" = [])),
     params(("id" = i64, Path), IfMatch),
-    request_body = UpdateVillageRequest,
+    request_body = VillagePatch,
     responses(
         (status = 200, body = Village, headers(("ETag" = String))),
     )
@@ -145,16 +99,10 @@ pub async fn update(
     state: web::Data<AppState>,
     auth: Auth,
     id: web::Path<i64>,
-    body: ValidJson<UpdateVillageRequest>,
+    body: ValidJson<VillagePatch>,
     IfMatch(expected): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    let b = body.0;
-    let patch = VillagePatch {
-        name: b.name,
-        kind: b.kind,
-        households: b.households,
-        population: b.population,
-    };
+    let patch = body.0;
     let v = villages::update(&state, &auth.0, id.into_inner(), patch, expected).await?;
     Ok(versioned(StatusCode::OK, v.version, &v))
 }

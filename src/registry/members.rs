@@ -3,38 +3,80 @@ use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
 use super::{audit, check_version, fold_name, hold_live_team, Affiliation, Sex, TeamRole};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use validator::Validate;
+
 use crate::access::{Caller, Role, Scope};
 use crate::db::members::{self, Member, MemberChanges, MemberFilter, NewMember};
 use crate::db::{self, teams, users, Page};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::state::AppState;
 
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = CreateMemberRequest)]
 pub struct MemberInput {
+    #[validate(length(min = 1, max = 200))]
+    #[validate(custom(function = "crate::input::screened"))]
+    #[schema(min_length = 1, max_length = 200)]
     pub full_name: String,
+    /// Vietnamese mobile number; stored as 0xxxxxxxxx.
+    #[validate(length(max = 20))]
+    #[schema(max_length = 20)]
     pub phone: Option<String>,
     pub sex: Option<Sex>,
+    #[validate(range(min = 1900, max = 2100))]
+    #[schema(minimum = 1900, maximum = 2100)]
     pub birth_year: Option<i32>,
     pub affiliation: Affiliation,
+    /// Default `member`; a team has at most one active leader.
     pub team_role: Option<TeamRole>,
+    /// Default today (Asia/Ho_Chi_Minh).
+    #[validate(custom(function = "crate::input::plausible_date"))]
     pub joined_on: Option<NaiveDate>,
+    /// A team account of this team, for the mobile app.
     pub user_id: Option<Uuid>,
 }
 
-#[derive(Default)]
+#[derive(Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = UpdateMemberRequest)]
 pub struct MemberPatch {
+    #[validate(length(min = 1, max = 200))]
+    #[validate(custom(function = "crate::input::screened"))]
+    #[schema(min_length = 1, max_length = 200)]
     pub full_name: Option<String>,
+    #[validate(length(max = 20))]
+    #[schema(max_length = 20)]
+    #[serde(default, with = "::serde_with::rust::double_option")]
     pub phone: Option<Option<String>>,
+    #[serde(default, with = "::serde_with::rust::double_option")]
     pub sex: Option<Option<Sex>>,
+    #[validate(range(min = 1900, max = 2100))]
+    #[schema(minimum = 1900, maximum = 2100)]
+    #[serde(default, with = "::serde_with::rust::double_option")]
     pub birth_year: Option<Option<i32>>,
     pub affiliation: Option<Affiliation>,
     pub team_role: Option<TeamRole>,
+    #[validate(custom(function = "crate::input::plausible_date"))]
     pub joined_on: Option<NaiveDate>,
+    /// Set to record that the member left; the record stays in the history.
+    #[validate(custom(function = "crate::input::plausible_date"))]
+    #[serde(default, with = "::serde_with::rust::double_option")]
     pub left_on: Option<Option<NaiveDate>>,
+    #[serde(default, with = "::serde_with::rust::double_option")]
     pub user_id: Option<Option<Uuid>>,
 }
 
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = MoveMemberRequest)]
 pub struct Move {
+    /// The team the member joins.
     pub team_id: i64,
+    /// The day the member leaves the old team and joins the new one (default today).
+    #[validate(custom(function = "crate::input::plausible_date"))]
     pub on: Option<NaiveDate>,
     pub team_role: Option<TeamRole>,
 }

@@ -31,6 +31,8 @@ pub struct AppState {
     /// `TOSO_MAX_IMPORT_BYTES` at once.
     pub upload_bodies: Arc<Semaphore>,
     pub settings: Settings,
+    /// Province and country reports kept while what they read stands (`reports::cache`).
+    pub report_cache: Arc<crate::reports::cache::ReportCache>,
 }
 
 impl AppState {
@@ -56,6 +58,7 @@ impl AppState {
                     .min(Semaphore::MAX_PERMITS),
             )),
             settings,
+            report_cache: Arc::default(),
         }
     }
 }

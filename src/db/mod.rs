@@ -12,6 +12,7 @@ pub mod logs;
 pub mod members;
 pub mod months;
 pub mod partitions;
+pub mod report_versions;
 pub mod reports;
 pub mod schema;
 pub mod sessions;

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::schema::{members, teams};
 use super::Page;
 use crate::access::Scope;
+use crate::vocab::{Affiliation, Sex, TeamRole};
 
 #[derive(Clone, Debug, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = members, check_for_backend(Pg))]
@@ -26,11 +27,11 @@ pub struct Member {
     /// National mobile form, e.g. 0912345678.
     pub phone: Option<String>,
     /// male, female or other.
-    pub sex: Option<String>,
+    pub sex: Option<Sex>,
     pub birth_year: Option<i32>,
-    pub affiliation: String,
+    pub affiliation: Affiliation,
     /// leader, deputy or member.
-    pub team_role: String,
+    pub team_role: TeamRole,
     pub joined_on: NaiveDate,
     pub left_on: Option<NaiveDate>,
     /// The account the member uses in the mobile app.
@@ -51,10 +52,10 @@ pub struct NewMember {
     pub full_name: String,
     pub search_name: String,
     pub phone: Option<String>,
-    pub sex: Option<String>,
+    pub sex: Option<Sex>,
     pub birth_year: Option<i32>,
-    pub affiliation: String,
-    pub team_role: String,
+    pub affiliation: Affiliation,
+    pub team_role: TeamRole,
     pub joined_on: NaiveDate,
     pub user_id: Option<Uuid>,
 }
@@ -65,10 +66,10 @@ pub struct MemberChanges {
     pub full_name: Option<String>,
     pub search_name: Option<String>,
     pub phone: Option<Option<String>>,
-    pub sex: Option<Option<String>>,
+    pub sex: Option<Option<Sex>>,
     pub birth_year: Option<Option<i32>>,
-    pub affiliation: Option<String>,
-    pub team_role: Option<String>,
+    pub affiliation: Option<Affiliation>,
+    pub team_role: Option<TeamRole>,
     pub joined_on: Option<NaiveDate>,
     pub left_on: Option<Option<NaiveDate>>,
     pub user_id: Option<Option<Uuid>>,
@@ -88,8 +89,8 @@ pub struct MemberFilter {
     pub village_id: Option<i64>,
     pub team_id: Option<i64>,
     pub status: MemberStatus,
-    pub affiliation: Option<String>,
-    pub team_role: Option<String>,
+    pub affiliation: Option<Affiliation>,
+    pub team_role: Option<TeamRole>,
     pub search: Option<String>,
     pub include_archived: bool,
 }
@@ -127,10 +128,10 @@ fn filtered(scope: &Scope, f: &MemberFilter) -> members::BoxedQuery<'static, Pg>
         MemberStatus::All => q,
     };
     if let Some(a) = &f.affiliation {
-        q = q.filter(members::affiliation.eq(a.clone()));
+        q = q.filter(members::affiliation.eq(*a));
     }
     if let Some(r) = &f.team_role {
-        q = q.filter(members::team_role.eq(r.clone()));
+        q = q.filter(members::team_role.eq(*r));
     }
     if let Some(s) = &f.search {
         q = q.filter(members::search_name.like(crate::text::like_contains(s)));

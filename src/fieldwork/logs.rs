@@ -301,11 +301,11 @@ impl LogContext {
             province_code: member.province_code.clone(),
             village_id: input.village_id,
             category_code: input.category_code.clone(),
-            channel: input.channel.as_str().to_string(),
+            channel: input.channel,
             citizens_helped: input.citizens_helped,
-            citizen_sex: input.citizen_sex.map(|s| s.as_str().to_string()),
-            citizen_age_band: input.citizen_age_band.map(|a| a.as_str().to_string()),
-            outcome: input.outcome.as_str().to_string(),
+            citizen_sex: input.citizen_sex,
+            citizen_age_band: input.citizen_age_band,
+            outcome: input.outcome,
             note: input
                 .note
                 .clone()
@@ -380,13 +380,11 @@ impl LogContext {
             province_code: moved.then(|| member.province_code.clone()),
             village_id: patch.village_id,
             category_code: patch.category_code.clone(),
-            channel: patch.channel.map(|c| c.as_str().to_string()),
+            channel: patch.channel,
             citizens_helped: patch.citizens_helped,
-            citizen_sex: patch.citizen_sex.map(|s| s.map(|s| s.as_str().to_string())),
-            citizen_age_band: patch
-                .citizen_age_band
-                .map(|a| a.map(|a| a.as_str().to_string())),
-            outcome: patch.outcome.map(|o| o.as_str().to_string()),
+            citizen_sex: patch.citizen_sex,
+            citizen_age_band: patch.citizen_age_band,
+            outcome: patch.outcome,
             note: patch
                 .note
                 .clone()

@@ -15,13 +15,7 @@ use crate::db::{self, audit, Page};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::state::AppState;
 
-text_enum!(TrainingKind { MemberTraining => "member_training", CitizenClass => "citizen_class" });
-text_enum!(TrainingMode { InPerson => "in_person", Online => "online", Blended => "blended" });
-text_enum!(
-    /// The learning platform used, if any.
-    Platform { OneTouch => "onetouch", BinhDanHocVuSo => "binh_dan_hoc_vu_so", Other => "other" }
-);
-text_enum!(AttendanceStatus { Invited => "invited", Attended => "attended", Completed => "completed" });
+pub use crate::vocab::{AttendanceStatus, Platform, TrainingKind, TrainingMode};
 
 #[derive(Clone, Debug)]
 pub struct TrainingInput {
@@ -240,9 +234,9 @@ fn fields(
     Ok(TrainingFields {
         title: input.title.trim().to_string(),
         topics: input.topics.iter().map(|t| t.trim().to_string()).collect(),
-        kind: input.kind.as_str().to_string(),
-        mode: input.mode.as_str().to_string(),
-        platform: input.platform.map(|p| p.as_str().to_string()),
+        kind: input.kind,
+        mode: input.mode,
+        platform: input.platform,
         organiser: input
             .organiser
             .map(|s| s.trim().to_string())
@@ -378,7 +372,7 @@ pub async fn replace(
             if day != super::vn_day(current.starts_at) {
                 attendees_held_on(c, id, day)?;
             }
-            if fields.kind != TrainingKind::MemberTraining.as_str()
+            if fields.kind != TrainingKind::MemberTraining
                 && !store::attendance_of(c, id)?.is_empty()
             {
                 return Err(AppError::field(
@@ -476,7 +470,7 @@ pub async fn attendance(state: &AppState, caller: &Caller, id: Uuid) -> AppResul
 
 /// Attendance is kept for live member trainings.
 fn check_attendable(training: &Training) -> AppResult<()> {
-    if training.kind != TrainingKind::MemberTraining.as_str() {
+    if training.kind != TrainingKind::MemberTraining {
         return Err(AppError::Conflict {
             code: ErrorCode::NotMemberTraining,
             detail: "attendance is kept for member trainings only".into(),
@@ -615,7 +609,7 @@ pub fn record_attendance(
         team_id,
         commune_code,
         province_code,
-        status: input.status.as_str().to_string(),
+        status: input.status,
         certificate_ref: input.certificate_ref.clone(),
     };
     Ok(Ok(store::upsert_attendance(conn, &new)?))

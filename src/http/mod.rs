@@ -137,6 +137,12 @@ impl Modify for ErrorResponses {
                 if has_body || has_params {
                     add("422", "invalid fields; see `errors`");
                 }
+                if path.contains('{') {
+                    add("404", "missing, or outside the caller's scope");
+                }
+                if op.parameters.iter().flatten().any(|p| p.name == "If-Match") {
+                    add("412", "the record changed since the ETag in `If-Match`");
+                }
                 if has_body {
                     add("408", "the body did not arrive within the body deadline");
                     add("413", "request body too large");

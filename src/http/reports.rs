@@ -289,8 +289,6 @@ async fn decide(
     params(("commune" = String, Path), ("month" = inline(crate::month::Month), Path, description = "YYYY-MM")),
     responses(
         (status = 200, body = PeriodStatus),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "already submitted or approved; `month_not_ended` before the month is over (Vietnam time)", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -310,8 +308,6 @@ pub async fn submit(
     params(("commune" = String, Path), ("month" = inline(crate::month::Month), Path, description = "YYYY-MM")),
     responses(
         (status = 200, body = PeriodStatus),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "not submitted; `month_not_ended` before the month is over (Vietnam time)", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -332,8 +328,6 @@ pub async fn approve(
     request_body = DecisionRequest,
     responses(
         (status = 200, body = PeriodStatus),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -355,8 +349,6 @@ pub async fn send_back(
     request_body = DecisionRequest,
     responses(
         (status = 200, body = PeriodStatus),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]

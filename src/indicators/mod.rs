@@ -19,17 +19,7 @@ use crate::error::{AppError, AppResult};
 use crate::registry::{self, check_version};
 use crate::state::AppState;
 
-text_enum!(IndicatorKind { Count => "count", Rate => "rate" });
-text_enum!(
-    /// What a rate is divided by.
-    DenominatorKind {
-        Adults => "adults", Households => "households", Population => "population",
-        Villages => "villages", Dossiers => "dossiers", Entered => "entered",
-    }
-);
-text_enum!(Source { Logs => "logs", Trainings => "trainings", Villages => "villages", Entered => "entered" });
-text_enum!(Level { Commune => "commune", Village => "village" });
-text_enum!(UnitKind { Province => "province", Commune => "commune", Village => "village", Team => "team" });
+pub use crate::vocab::{DenominatorKind, IndicatorKind, Level, Source, UnitKind};
 
 /// What a new catalogue entry says.
 pub struct IndicatorInput {

@@ -339,7 +339,7 @@ impl TestApp {
             decision_date: None,
             established_on: None,
             dissolved_on: None,
-            status: "active".into(),
+            status: toso::vocab::TeamStatus::Active,
         };
         toso::db::teams::insert(&mut conn, &new)
             .expect("insert team")

@@ -236,7 +236,7 @@ async fn stale_versions_and_bad_input_change_nothing() {
                 province_code: unit.province_code,
                 name: "Thôn Xa".into(),
                 search_name: "thon xa".into(),
-                kind: "thon".into(),
+                kind: toso::vocab::VillageKind::Thon,
                 households: None,
                 population: None,
             },

@@ -4,7 +4,8 @@
 # and the province and national reports timed over HTTP. Reuses the database when it already
 # holds the data set (delete it with: su postgres -c "dropdb toso_national").
 # BENCH_DB names another database (e.g. a copy: CREATE DATABASE … TEMPLATE toso_national);
-# BENCH_SKIP_BUILD=1 uses target/release/toso as it is (a build made apart, niced).
+# BENCH_SKIP_BUILD=1 uses the server binary as it is (a build made apart, niced); SERVER_BIN
+# names another (e.g. a build of an older commit, for a before/after in one sitting).
 # The last lines: the province report 01 and the country report under wrk, 64 connections.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,7 +33,7 @@ if [ "$(psql "$DATABASE_URL" -tAc "SELECT count(*) > 0 FROM indicator_values")" 
   psql "$DATABASE_URL" -q -f bench/generate_indicators.sql | grep -E "^Time" | tail -4
 fi
 TOSO_PASSWORD=bench-admin-2025 target/release/toso create-user --username bench.admin --role admin --if-missing >/dev/null
-target/release/toso serve & server=$!
+"${SERVER_BIN:-target/release/toso}" serve & server=$!
 trap 'kill $server 2>/dev/null' EXIT
 for _ in $(seq 1 50); do curl -sf http://127.0.0.1:18081/health/ready >/dev/null && break; sleep 0.2; done
 token=$(curl -s http://127.0.0.1:18081/api/v1/auth/login -H 'content-type: application/json' \

@@ -95,7 +95,10 @@ fn wanted(format: Option<Format>, req: &HttpRequest) -> Format {
 
 /// A report served (with the category names of an export), or the unit of one to compute.
 enum Kept {
-    Report(Box<MonthlyReport>, std::collections::HashMap<String, String>),
+    Report(
+        Box<MonthlyReport>,
+        std::collections::HashMap<String, String>,
+    ),
     Served(Served, std::collections::HashMap<String, String>),
     Not(UnitRef, Area, std::collections::HashMap<String, String>),
 }

@@ -231,3 +231,45 @@ async fn a_write_through_one_instance_reaches_the_report_kept_by_another() {
     assert_eq!(n(&there["totals"]["logs"]), 1);
     assert_eq!(n(&row(&there, "00004", "logs")), 1);
 }
+
+/// The numerator of an indicator of a report's unit.
+fn numerator(report: &Value, code: &str) -> Option<i64> {
+    report["indicators"]
+        .as_array()
+        .expect("indicators")
+        .iter()
+        .find(|i| i["code"] == code)
+        .map(|i| n(&i["numerator"]))
+}
+
+#[tokio::test]
+async fn the_catalogue_and_an_earlier_month_of_the_year_reach_the_kept_reports() {
+    let app = crate::helpers::spawn_app().await;
+    let (f, province, admin) = setup(&app).await;
+    record(&app, &f, "2025-10-10T09:00:00+07:00").await;
+    let before = report(&app, &province, "01").await;
+    assert_eq!(numerator(&before, "vneid_helped"), None);
+
+    // A new indicator of the catalogue: in the next report.
+    let new = json!({"code": "vneid_helped", "name": "Người dân được hỗ trợ kích hoạt VNeID mức 2",
+                     "kind": "count", "source": "logs", "category_code": "vneid_level2", "sort_order": 5});
+    let res = app
+        .post_json("/api/v1/indicators", Some(&admin), &new)
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let with = report(&app, &province, "01").await;
+    assert_eq!(numerator(&with, "vneid_helped"), Some(2));
+    assert_eq!(
+        numerator(&report(&app, &admin, "VN").await, "vneid_helped"),
+        Some(2)
+    );
+
+    // A log of September: not in October's figures, but in its indicator, which adds up from
+    // January.
+    record(&app, &f, "2025-09-15T09:00:00+07:00").await;
+    let after = report(&app, &province, "01").await;
+    assert_eq!(n(&after["totals"]["logs"]), 1);
+    assert_eq!(numerator(&after, "vneid_helped"), Some(4));
+    let country = report(&app, &admin, "VN").await;
+    assert_eq!(numerator(&country, "vneid_helped"), Some(4));
+}

@@ -329,6 +329,7 @@ async fn route_not_found(
 /// The whole application: the API, its document, its docs page and the middleware.
 pub fn app(
     state: web::Data<crate::state::AppState>,
+    gates: web::Data<middleware::Gates>,
     max_body_bytes: usize,
 ) -> App<
     impl ServiceFactory<
@@ -342,6 +343,7 @@ pub fn app(
     let cors = state.settings.cors.clone();
     let app = App::new()
         .app_data(state)
+        .app_data(gates)
         .app_data(
             web::JsonConfig::default()
                 .limit(max_body_bytes)

@@ -29,6 +29,7 @@ pub mod members;
 pub mod months;
 pub mod partitions;
 pub mod periods;
+pub mod report_versions;
 pub mod reports;
 pub mod schema;
 pub mod sessions;

@@ -9,6 +9,7 @@ use crate::access::{Caller, Scope};
 use crate::db;
 use crate::db::reports::Area;
 use crate::error::{AppError, ErrorCode};
+use crate::reports::cache::Served;
 use crate::reports::workflow::{self, Action, CommuneStatus, PeriodStatus};
 use crate::reports::{self, export, MonthlyReport, TrendPoint, UnitRef};
 use crate::state::AppState;
@@ -92,6 +93,16 @@ fn wanted(format: Option<Format>, req: &HttpRequest) -> Format {
     }
 }
 
+/// A report served (with the category names of an export), or the unit of one to compute.
+enum Kept {
+    Report(
+        Box<MonthlyReport>,
+        std::collections::HashMap<String, String>,
+    ),
+    Served(Served, std::collections::HashMap<String, String>),
+    Not(UnitRef, Area, std::collections::HashMap<String, String>),
+}
+
 /// The monthly report of a unit: totals and a row per child unit (province → communes,
 /// commune → villages and teams), zeros included. An approved commune report is served as
 /// frozen at approval unless `live=true`.
@@ -121,7 +132,8 @@ pub async fn monthly(
     let month = reports::parse_month("month", &q.month)?;
     let format = wanted(q.format, &req);
     let live = q.live.unwrap_or(false);
-    let (report, names) = db::run_read(&state.reads, move |c| {
+    let cache = state.report_cache.clone();
+    let first = db::run_read(&state.reads, move |c| {
         let (unit, area) = reports::unit_of(c, q.unit.trim())?;
         ensure_may_read(&caller, &unit, &area, c)?;
         let names = if format == Format::Json {
@@ -137,17 +149,45 @@ pub async fn monthly(
                     for row in &mut report.rows {
                         row.frozen = true;
                     }
-                    return Ok((report, names));
+                    return Ok(Kept::Report(Box::new(report), names));
                 }
             }
             let status = workflow::status_of(c, code, month)?;
             let mut report = reports::live(c, unit, &area, month)?;
             report.status = Some(status);
-            return Ok((report, names));
+            return Ok(Kept::Report(Box::new(report), names));
         }
-        Ok((reports::live(c, unit, &area, month)?, names))
+        Ok(match cache.hit(c, &unit, &area, month)? {
+            Some(served) => Kept::Served(served, names),
+            None => Kept::Not(unit, area, names),
+        })
     })
     .await?;
+    let (served, names) = match first {
+        Kept::Report(report, names) => (Err(report), names),
+        Kept::Served(served, names) => (Ok(served), names),
+        Kept::Not(unit, area, names) => {
+            // One computation of a report at a time; the requests waiting find it kept.
+            let cache = state.report_cache.clone();
+            let _turn = cache.turn(&unit.code, month).await;
+            let served = db::run_read(&state.reads, move |c| {
+                cache.report(c, unit.clone(), &area, month)
+            })
+            .await?;
+            (Ok(served), names)
+        }
+    };
+    // `served`: a kept report (Ok) or one computed apart (a commune's).
+    let report = match served {
+        Err(report) => *report,
+        // A kept report's JSON is written from its kept bytes.
+        Ok(served) if format == Format::Json => {
+            return Ok(HttpResponse::Ok()
+                .content_type("application/json")
+                .body(served.json().map_err(AppError::internal)?))
+        }
+        Ok(served) => served.report().map_err(AppError::internal)?,
+    };
     let name = format!("bao-cao-{}-{}", report.unit.code, report.month);
     Ok(match format {
         Format::Json => HttpResponse::Ok().json(report),

@@ -1,5 +1,6 @@
 //! Monthly reports: live figures from rollups, the submission workflow, and exports.
 
+pub mod cache;
 pub mod discipline;
 pub mod export;
 pub mod indicators;
@@ -381,6 +382,31 @@ pub fn live(
     area: &Area,
     month: NaiveDate,
 ) -> AppResult<MonthlyReport> {
+    let mut report = figures(conn, unit, area, month)?;
+    report.reporting = reporting(conn, area, month)?;
+    Ok(report)
+}
+
+/// The reporting summary of a province's report, as of now (null for other areas).
+pub fn reporting(
+    conn: &mut PgConnection,
+    area: &Area,
+    month: NaiveDate,
+) -> AppResult<Option<discipline::ReportingSummary>> {
+    match area {
+        Area::Province(p) => discipline::province_summary(conn, p, month),
+        _ => Ok(None),
+    }
+}
+
+/// The report without its reporting summary: what depends only on the records (and so can be
+/// kept while their version stands, `cache`), not on the time it is read.
+pub fn figures(
+    conn: &mut PgConnection,
+    unit: UnitRef,
+    area: &Area,
+    month: NaiveDate,
+) -> AppResult<MonthlyReport> {
     let categories = categories(conn)?;
     let (totals, mut rows) = match area {
         Area::Commune(c) => {
@@ -473,10 +499,6 @@ pub fn live(
         }
     };
     let indicators = indicators::section(conn, area, month, &mut rows)?;
-    let reporting = match area {
-        Area::Province(p) => discipline::province_summary(conn, p, month)?,
-        _ => None,
-    };
     Ok(MonthlyReport {
         unit,
         month: month.format("%Y-%m").to_string(),
@@ -486,7 +508,7 @@ pub fn live(
         totals,
         rows,
         indicators,
-        reporting,
+        reporting: None,
     })
 }
 

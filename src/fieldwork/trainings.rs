@@ -7,7 +7,6 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::access::{Caller, Role, Scope};
-use crate::db::schema::members;
 use crate::db::trainings::{
     self as store, Attendance, NewAttendance, NewTraining, Training, TrainingFields, TrainingFilter,
 };
@@ -536,11 +535,7 @@ fn attendees_held_on(
         .iter()
         .map(|a| a.member_id)
         .collect();
-    let attendees: Vec<(i64, Uuid)> = members::table
-        .filter(members::id.eq_any(&ids))
-        .filter(members::archived_at.is_null())
-        .select((members::id, members::person_id))
-        .load(conn)?;
+    let attendees = crate::db::members::persons_of(conn, &ids)?;
     let persons: Vec<Uuid> = attendees.iter().map(|(_, p)| *p).collect();
     // Share-locked first, so the memberships read below stay as checked until commit.
     let uses: Vec<(i64, chrono::NaiveDate)> = attendees.iter().map(|(m, _)| (*m, day)).collect();
@@ -571,12 +566,9 @@ pub fn record_attendance(
     check_attendable(training)?;
     require_organiser(caller)?;
     // The membership the person held on the training's day, in the training's commune.
-    let named: Option<Uuid> = members::table
-        .filter(members::id.eq(input.member_id))
-        .filter(members::archived_at.is_null())
-        .select(members::person_id)
-        .first(conn)
-        .optional()?;
+    let named: Option<Uuid> = crate::db::members::persons_of(conn, &[input.member_id])?
+        .first()
+        .map(|(_, person)| *person);
     let unknown = || {
         AppError::field(
             "member_id",

@@ -185,12 +185,8 @@ fn splittable(
     caller: &Caller,
     id: i64,
 ) -> AppResult<(Target, rows::Indicator, String)> {
-    let parent = rows::scoped_targets(&caller.scope())
-        .filter(crate::db::schema::indicator_targets::id.eq(id))
-        .select(Target::as_select())
-        .first(c)
-        .optional()?
-        .ok_or_else(|| AppError::not_found("target"))?;
+    let parent =
+        rows::target(c, &caller.scope(), id)?.ok_or_else(|| AppError::not_found("target"))?;
     let indicator = live_indicator(c, &parent.indicator_code)?;
     let kind = indicator.denominator.clone().unwrap_or_default();
     if !matches!(

@@ -80,6 +80,16 @@ pub fn list(
     Ok((rows, total))
 }
 
+/// The valid children of a unit (a province's communes), as code and name, by code.
+pub fn live_children(conn: &mut PgConnection, parent: &str) -> QueryResult<Vec<(String, String)>> {
+    admin_units::table
+        .filter(admin_units::parent_code.eq(parent))
+        .filter(admin_units::valid_to.is_null())
+        .select((admin_units::code, admin_units::name))
+        .order(admin_units::code.asc())
+        .load(conn)
+}
+
 pub fn get(conn: &mut PgConnection, code: &str) -> QueryResult<Option<UnitRow>> {
     admin_units::table
         .find(code)

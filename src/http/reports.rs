@@ -7,13 +7,10 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::extract::{Auth, ValidJson};
-use crate::access::{Caller, Scope};
-use crate::db;
-use crate::db::reports::Area;
-use crate::error::{AppError, ErrorCode};
-use crate::reports::cache::Served;
+use crate::error::AppError;
+use crate::reports::read::{self, Monthly};
 use crate::reports::workflow::{self, Action, CommuneStatus, PeriodStatus};
-use crate::reports::{self, export, MonthlyReport, TrendPoint, UnitRef};
+use crate::reports::{self, export, MonthlyReport, TrendPoint};
 use crate::state::AppState;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -44,37 +41,6 @@ pub struct MonthlyQuery {
     pub format: Option<Format>,
     /// For an approved commune report: the live figures instead of the frozen ones.
     pub live: Option<bool>,
-}
-
-/// Officers see reports of their own area: admin the country, a province officer its province
-/// and communes, a commune officer its commune. Others' areas answer 404.
-fn ensure_may_read(
-    caller: &Caller,
-    unit: &UnitRef,
-    area: &Area,
-    conn: &mut diesel::PgConnection,
-) -> Result<(), AppError> {
-    let province_of = |conn: &mut diesel::PgConnection, code: &str| -> Result<String, AppError> {
-        Ok(db::units::get(conn, code)?
-            .map(|u| u.province_code)
-            .unwrap_or_default())
-    };
-    let ok = match (caller.scope(), area) {
-        (Scope::Country, _) => true,
-        (Scope::Province(p), Area::Province(c)) => &p == c,
-        (Scope::Province(p), Area::Commune(c)) => province_of(conn, c)? == p,
-        (Scope::Commune(mine), Area::Commune(c)) => &mine == c,
-        _ => false,
-    };
-    if ok {
-        Ok(())
-    } else {
-        // Out of scope answers like a missing record (404), as everywhere else.
-        Err(AppError::NotFound {
-            code: ErrorCode::NotFound,
-            detail: format!("no report of {} in your scope", unit.code),
-        })
-    }
 }
 
 fn wanted(format: Option<Format>, req: &HttpRequest) -> Format {
@@ -127,16 +93,6 @@ impl MessageBody for Parts {
     }
 }
 
-/// A report served (with the category names of an export), or the unit of one to compute.
-enum Kept {
-    Report(
-        Box<MonthlyReport>,
-        std::collections::HashMap<String, String>,
-    ),
-    Served(Served, std::collections::HashMap<String, String>),
-    Not(UnitRef, Area, std::collections::HashMap<String, String>),
-}
-
 /// The monthly report of a unit: totals and a row per child unit (province → communes,
 /// commune → villages and teams), zeros included. An approved commune report is served as
 /// frozen at approval unless `live=true`.
@@ -160,62 +116,20 @@ pub async fn monthly(
     req: HttpRequest,
     query: super::extract::Query<MonthlyQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let caller = auth.0;
-    crate::registry::require_officer(&caller)?;
     let q = query.into_inner();
-    let month = reports::parse_month("month", &q.month)?;
     let format = wanted(q.format, &req);
-    let live = q.live.unwrap_or(false);
-    let cache = state.report_cache.clone();
-    let first = db::run_read(&state.reads, move |c| {
-        let (unit, area) = reports::unit_of(c, q.unit.trim())?;
-        ensure_may_read(&caller, &unit, &area, c)?;
-        let names = if format == Format::Json {
-            Default::default()
-        } else {
-            reports::category_names(c)?
-        };
-        if let Area::Commune(code) = &area {
-            if !live {
-                if let Some(snapshot) = workflow::frozen(c, code, month)? {
-                    let mut report = serde_json::from_value::<MonthlyReport>(snapshot)
-                        .map_err(AppError::internal)?;
-                    for row in &mut report.rows {
-                        row.frozen = true;
-                    }
-                    return Ok(Kept::Report(Box::new(report), names));
-                }
-            }
-            let status = workflow::status_of(c, code, month)?;
-            let mut report = reports::live(c, unit, &area, month)?;
-            report.status = Some(status);
-            return Ok(Kept::Report(Box::new(report), names));
-        }
-        Ok(match cache.hit(c, &unit, &area, month)? {
-            Some(served) => Kept::Served(served, names),
-            None => Kept::Not(unit, area, names),
-        })
-    })
+    let (monthly, names) = read::monthly(
+        &state,
+        &auth.0,
+        q.unit,
+        &q.month,
+        q.live.unwrap_or(false),
+        format != Format::Json,
+    )
     .await?;
-    let (served, names) = match first {
-        Kept::Report(report, names) => (Err(report), names),
-        Kept::Served(served, names) => (Ok(served), names),
-        Kept::Not(unit, area, names) => {
-            // One computation of a report at a time; the requests waiting find it kept.
-            let cache = state.report_cache.clone();
-            let _turn = cache.turn(&unit.code, month).await;
-            let served = db::run_read(&state.reads, move |c| {
-                cache.report(c, unit.clone(), &area, month)
-            })
-            .await?;
-            (Ok(served), names)
-        }
-    };
-    // `served`: a kept report (Ok) or one computed apart (a commune's).
-    let report = match served {
-        Err(report) => *report,
+    let report = match monthly {
         // A kept report's JSON is written from its kept bytes.
-        Ok(served) if format == Format::Json => {
+        Monthly::Kept(served) if format == Format::Json => {
             let (head, middle, tail) = served.json_parts().map_err(AppError::internal)?;
             return Ok(HttpResponse::Ok()
                 .content_type("application/json")
@@ -225,7 +139,8 @@ pub async fn monthly(
                     Bytes::from(tail),
                 ])));
         }
-        Ok(served) => served.report().map_err(AppError::internal)?,
+        Monthly::Kept(served) => served.report().map_err(AppError::internal)?,
+        Monthly::Computed(report) => *report,
     };
     let name = format!("bao-cao-{}-{}", report.unit.code, report.month);
     Ok(match format {
@@ -275,28 +190,8 @@ pub async fn trend(
     auth: Auth,
     query: super::extract::Query<TrendQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let caller = auth.0;
-    crate::registry::require_officer(&caller)?;
     let q = query.into_inner();
-    let from = reports::parse_month("from", &q.from)?;
-    let to = reports::parse_month("to", &q.to)?;
-    if to < from
-        || from
-            .checked_add_months(chrono::Months::new(36))
-            .is_some_and(|limit| to > limit)
-    {
-        return Err(AppError::field(
-            "to",
-            "invalid_range",
-            "to must be from 0 to 36 months after from",
-        ));
-    }
-    let points = db::run_read(&state.reads, move |c| {
-        let (unit, area) = reports::unit_of(c, q.unit.trim())?;
-        ensure_may_read(&caller, &unit, &area, c)?;
-        reports::trend(c, &area, from, to)
-    })
-    .await?;
+    let points = read::trend(&state, &auth.0, q.unit, &q.from, &q.to).await?;
     Ok(HttpResponse::Ok().json(points))
 }
 

@@ -4,6 +4,7 @@ pub mod cache;
 pub mod discipline;
 pub mod export;
 pub mod indicators;
+pub mod read;
 pub mod workflow;
 
 use crate::month::Month;

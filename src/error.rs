@@ -1046,6 +1046,8 @@ pub const CONSTRAINTS: &[(&str, ConstraintProblem)] = &[
         "reporting_settings_due_day_check",
         field("due_day", "out_of_range", "due_day must be from 1 to 28"),
     ),
+    // Versions of what reports read (kept reports, issue 16): written by triggers only.
+    ("report_versions_pkey", CONCURRENT),
 ];
 
 /// A partition's copy of a constraint or index carries the partition's name

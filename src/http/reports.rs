@@ -1,4 +1,6 @@
+use actix_web::body::{BodySize, MessageBody};
 use actix_web::http::header;
+use actix_web::web::Bytes;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -59,6 +61,38 @@ fn wanted(format: Option<Format>, req: &HttpRequest) -> Format {
     }
 }
 
+/// A body of a few byte chunks, written one after the other without being put together (a
+/// kept report's big middle is shared, not copied, by every answer that sends it).
+struct Parts {
+    chunks: std::collections::VecDeque<Bytes>,
+    size: u64,
+}
+
+impl Parts {
+    fn new<const N: usize>(chunks: [Bytes; N]) -> Self {
+        let size = chunks.iter().map(|c| c.len() as u64).sum();
+        Parts {
+            chunks: chunks.into_iter().collect(),
+            size,
+        }
+    }
+}
+
+impl MessageBody for Parts {
+    type Error = std::convert::Infallible;
+
+    fn size(&self) -> BodySize {
+        BodySize::Sized(self.size)
+    }
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Bytes, Self::Error>>> {
+        std::task::Poll::Ready(self.chunks.pop_front().map(Ok))
+    }
+}
+
 /// The monthly report of a unit: totals and a row per child unit (province → communes,
 /// commune → villages and teams), zeros included. An approved commune report is served as
 /// frozen at approval unless `live=true`.
@@ -96,9 +130,14 @@ pub async fn monthly(
     let report = match monthly {
         // A kept report's JSON is written from its kept bytes.
         Monthly::Kept(served) if format == Format::Json => {
+            let (head, middle, tail) = served.json_parts().map_err(AppError::internal)?;
             return Ok(HttpResponse::Ok()
                 .content_type("application/json")
-                .body(served.json().map_err(AppError::internal)?))
+                .body(Parts::new([
+                    Bytes::from(head),
+                    Bytes::from_owner(middle),
+                    Bytes::from(tail),
+                ])));
         }
         Monthly::Kept(served) => served.report().map_err(AppError::internal)?,
         Monthly::Computed(report) => *report,

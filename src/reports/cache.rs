@@ -17,8 +17,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{NaiveDate, Utc};
 use diesel::prelude::*;
 
-use serde::Serialize;
-use serde_json::value::RawValue;
+use serde::{Deserialize, Serialize};
 
 use super::discipline::ReportingSummary;
 use super::indicators::IndicatorFigure;
@@ -45,23 +44,56 @@ pub struct KeptReport {
     unit: UnitRef,
     month: String,
     frozen: bool,
-    totals: Box<RawValue>,
-    rows: Box<RawValue>,
-    indicators: Box<RawValue>,
+    /// `"totals":…,"rows":…,"indicators":…`, the middle of the report's JSON object.
+    middle: Arc<[u8]>,
+}
+
+/// The kept parts of a report, in `MonthlyReport`'s order.
+#[derive(Serialize)]
+struct Middle<'a> {
+    totals: &'a Figures,
+    rows: &'a [ReportRow],
+    indicators: &'a [IndicatorFigure],
+}
+
+#[derive(Deserialize)]
+struct OwnedMiddle {
+    totals: Figures,
+    rows: Vec<ReportRow>,
+    indicators: Vec<IndicatorFigure>,
+}
+
+/// What comes before the kept parts (`status` is a commune's and never kept).
+#[derive(Serialize)]
+struct Head<'a> {
+    unit: &'a UnitRef,
+    month: &'a str,
+    generated_at: chrono::DateTime<Utc>,
+    frozen: bool,
 }
 
 impl KeptReport {
     fn new(r: &MonthlyReport) -> serde_json::Result<Self> {
+        let object = serde_json::to_vec(&Middle {
+            totals: &r.totals,
+            rows: &r.rows,
+            indicators: &r.indicators,
+        })?;
+        // `{…}` without its braces.
+        let middle = object
+            .get(1..object.len().saturating_sub(1))
+            .unwrap_or_default();
         Ok(KeptReport {
             unit: r.unit.clone(),
             month: r.month.clone(),
             frozen: r.frozen,
-            totals: serde_json::value::to_raw_value(&r.totals)?,
-            rows: serde_json::value::to_raw_value(&r.rows)?,
-            indicators: serde_json::value::to_raw_value(&r.indicators)?,
+            middle: Arc::from(middle),
         })
     }
 }
+
+/// A kept report's JSON: (head, the kept middle, tail).
+pub type JsonParts = (Vec<u8>, Arc<[u8]>, Vec<u8>);
 
 /// A kept report with what is filled at each request: the time and the reporting summary
 /// (overdue depends on the time).
@@ -71,48 +103,46 @@ pub struct Served {
     reporting: Option<ReportingSummary>,
 }
 
-/// `MonthlyReport`'s JSON, field for field (`status` is a commune's and never kept).
-#[derive(Serialize)]
-struct ServedJson<'a> {
-    unit: &'a UnitRef,
-    month: &'a str,
-    generated_at: chrono::DateTime<Utc>,
-    frozen: bool,
-    totals: &'a RawValue,
-    rows: &'a RawValue,
-    indicators: &'a RawValue,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reporting: &'a Option<ReportingSummary>,
-}
-
 impl Served {
-    /// The JSON body, the same as `MonthlyReport`'s.
-    pub fn json(&self) -> serde_json::Result<Vec<u8>> {
+    /// The JSON body in three parts, the same bytes as `MonthlyReport`'s JSON once put
+    /// together: what comes before the kept parts, the kept parts themselves (shared, not
+    /// copied), and what comes after.
+    pub fn json_parts(&self) -> serde_json::Result<JsonParts> {
         let k = &self.kept;
-        serde_json::to_vec(&ServedJson {
+        let mut head = serde_json::to_vec(&Head {
             unit: &k.unit,
             month: &k.month,
             generated_at: self.generated_at,
             frozen: k.frozen,
-            totals: &k.totals,
-            rows: &k.rows,
-            indicators: &k.indicators,
-            reporting: &self.reporting,
-        })
+        })?;
+        head.pop(); // the closing brace
+        head.push(b',');
+        let mut tail = Vec::new();
+        if let Some(reporting) = &self.reporting {
+            tail.extend_from_slice(b",\"reporting\":");
+            serde_json::to_writer(&mut tail, reporting)?;
+        }
+        tail.push(b'}');
+        Ok((head, k.middle.clone(), tail))
     }
 
     /// The report itself (for the CSV and spreadsheet exports).
     pub fn report(&self) -> serde_json::Result<MonthlyReport> {
         let k = &self.kept;
+        let mut object = Vec::with_capacity(k.middle.len() + 2);
+        object.push(b'{');
+        object.extend_from_slice(&k.middle);
+        object.push(b'}');
+        let m: OwnedMiddle = serde_json::from_slice(&object)?;
         Ok(MonthlyReport {
             unit: k.unit.clone(),
             month: k.month.clone(),
             generated_at: self.generated_at,
             frozen: k.frozen,
             status: None,
-            totals: serde_json::from_str::<Figures>(k.totals.get())?,
-            rows: serde_json::from_str::<Vec<ReportRow>>(k.rows.get())?,
-            indicators: serde_json::from_str::<Vec<IndicatorFigure>>(k.indicators.get())?,
+            totals: m.totals,
+            rows: m.rows,
+            indicators: m.indicators,
             reporting: self.reporting.clone(),
         })
     }
@@ -322,8 +352,9 @@ mod tests {
                 generated_at: r.generated_at,
                 reporting,
             };
+            let (head, middle, tail) = served.json_parts().expect("json");
             assert_eq!(
-                served.json().expect("json"),
+                [head.as_slice(), &middle, tail.as_slice()].concat(),
                 serde_json::to_vec(&r).expect("json")
             );
             assert_eq!(served.report().expect("report"), r);

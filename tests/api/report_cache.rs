@@ -58,6 +58,19 @@ async fn record(app: &TestApp, f: &Field, occurred_at: &str) {
     assert_eq!(res.status(), StatusCode::CREATED);
 }
 
+/// A third member of the fixture's team, who joined in September 2025.
+async fn add_member(app: &TestApp, f: &Field) {
+    let res = app
+        .post_json(
+            &format!("/api/v1/teams/{}/members", f.team),
+            Some(&f.officer),
+            &json!({"full_name": "Trần Văn Mới", "affiliation": "youth_union",
+                    "team_role": "member", "joined_on": "2025-09-01"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
+
 async fn act(app: &TestApp, token: &str, path: &str, body: Option<Value>) {
     let mut req = app.request(Method::POST, path).bearer_auth(token);
     if let Some(b) = body {
@@ -128,15 +141,7 @@ async fn a_registry_change_reaches_the_kept_reports() {
     assert_eq!(n(&country["totals"]["members_active"]), 2);
     assert_eq!(n(&before["totals"]["villages"]), 1);
 
-    let res = app
-        .post_json(
-            &format!("/api/v1/teams/{}/members", f.team),
-            Some(&f.officer),
-            &json!({"full_name": "Trần Văn Mới", "affiliation": "youth_union",
-                    "team_role": "member", "joined_on": "2025-09-01"}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
+    add_member(&app, &f).await;
     let after = report(&app, &province, "01").await;
     assert_eq!(n(&after["totals"]["members_active"]), 3);
     assert_eq!(n(&row(&after, "00004", "members_joined")), 0);
@@ -183,15 +188,7 @@ async fn approving_and_reopening_reach_the_kept_reports() {
 
     // The register changes after approval: the province and country reports keep the frozen
     // figures of the approved commune.
-    let res = app
-        .post_json(
-            &format!("/api/v1/teams/{}/members", f.team),
-            Some(&f.officer),
-            &json!({"full_name": "Trần Văn Mới", "affiliation": "youth_union",
-                    "team_role": "member", "joined_on": "2025-09-01"}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
+    add_member(&app, &f).await;
     let frozen = report(&app, &province, "01").await;
     assert_eq!(n(&row(&frozen, "00004", "members_active")), 2);
     assert_eq!(

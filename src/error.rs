@@ -793,6 +793,7 @@ pub const CONSTRAINTS: &[(&str, ConstraintProblem)] = &[
     ("log_rollups_pkey", CONCURRENT),
     ("member_month_logs_pkey", CONCURRENT),
     ("commune_month_totals_pkey", CONCURRENT),
+    ("report_versions_pkey", CONCURRENT),
     ("report_periods_pkey", CONCURRENT),
     (
         "report_periods_month_check",

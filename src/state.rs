@@ -18,6 +18,8 @@ pub struct AppState {
     pub sessions: Arc<LiveSessions>,
     pub hasher: Hasher,
     pub settings: Settings,
+    /// Province and country reports kept while what they read stands (`reports::cache`).
+    pub report_cache: Arc<crate::reports::cache::ReportCache>,
 }
 
 impl AppState {
@@ -29,6 +31,7 @@ impl AppState {
             sessions: Arc::new(LiveSessions::off()),
             hasher: Hasher::new(settings.hash_concurrency, settings.hash_queue),
             settings,
+            report_cache: Arc::default(),
         }
     }
 }

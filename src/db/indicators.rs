@@ -433,6 +433,15 @@ pub(crate) fn scoped_targets(scope: &Scope) -> tgt::BoxedQuery<'static, Pg> {
     }
 }
 
+/// One target of the caller's scope.
+pub fn target(conn: &mut PgConnection, scope: &Scope, id: i64) -> QueryResult<Option<Target>> {
+    scoped_targets(scope)
+        .filter(tgt::id.eq(id))
+        .select(Target::as_select())
+        .first(conn)
+        .optional()
+}
+
 pub fn list_targets(
     conn: &mut PgConnection,
     scope: &Scope,

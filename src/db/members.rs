@@ -213,6 +213,67 @@ pub fn set_archived(conn: &mut PgConnection, id: i64, archived: bool) -> QueryRe
         .get_result(conn)
 }
 
+/// One membership (a stint of a person in a team).
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = members, check_for_backend(Pg))]
+pub struct Stint {
+    pub id: i64,
+    pub person_id: Uuid,
+    pub team_id: i64,
+    pub commune_code: String,
+    pub province_code: String,
+    pub joined_on: NaiveDate,
+    pub left_on: Option<NaiveDate>,
+    pub user_id: Option<Uuid>,
+}
+
+/// Every live (not archived) membership of these people.
+pub fn stints_of(conn: &mut PgConnection, persons: &[Uuid]) -> QueryResult<Vec<Stint>> {
+    members::table
+        .filter(members::person_id.eq_any(persons))
+        .filter(members::archived_at.is_null())
+        .select(Stint::as_select())
+        .order(members::id.asc())
+        .load(conn)
+}
+
+/// The people an account logs work for: its own (every live membership linked to it), and
+/// with `team`, everyone with a live membership in that team.
+pub fn loggable_persons(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    team: Option<i64>,
+) -> QueryResult<Vec<Uuid>> {
+    let q = members::table
+        .filter(members::archived_at.is_null())
+        .select(members::person_id)
+        .distinct()
+        .into_boxed();
+    match team {
+        None => q.filter(members::user_id.eq(user_id)),
+        Some(t) => q.filter(members::team_id.eq(t).or(members::user_id.eq(user_id))),
+    }
+    .load(conn)
+}
+
+/// Whether a member record is archived (`None` when there is none).
+pub fn is_archived(conn: &mut PgConnection, id: i64) -> QueryResult<Option<bool>> {
+    members::table
+        .find(id)
+        .select(members::archived_at.is_not_null())
+        .first(conn)
+        .optional()
+}
+
+/// The person of each live member among `ids`, as (member id, person id).
+pub fn persons_of(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<(i64, Uuid)>> {
+    members::table
+        .filter(members::id.eq_any(ids))
+        .filter(members::archived_at.is_null())
+        .select((members::id, members::person_id))
+        .load(conn)
+}
+
 /// Share-locks live memberships until the transaction ends and returns their dates
 /// (`id`, `joined_on`, `left_on`): a concurrent change of those dates waits for the
 /// transaction, and one already under way is waited for and then read as committed.

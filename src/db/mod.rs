@@ -28,6 +28,8 @@ pub mod logs;
 pub mod members;
 pub mod months;
 pub mod partitions;
+pub mod periods;
+pub mod report_versions;
 pub mod reports;
 pub mod schema;
 pub mod sessions;

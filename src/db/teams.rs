@@ -120,6 +120,16 @@ pub fn list(
     Ok((rows, total))
 }
 
+/// The province and commune of a live team.
+pub fn place_of(conn: &mut PgConnection, id: i64) -> QueryResult<Option<(String, String)>> {
+    teams::table
+        .find(id)
+        .filter(teams::archived_at.is_null())
+        .select((teams::province_code, teams::commune_code))
+        .first(conn)
+        .optional()
+}
+
 pub fn get(conn: &mut PgConnection, scope: &Scope, id: i64) -> QueryResult<Option<Team>> {
     scoped(scope)
         .filter(teams::id.eq(id))

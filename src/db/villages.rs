@@ -82,6 +82,25 @@ fn filtered(scope: &Scope, f: &VillageFilter) -> villages::BoxedQuery<'static, P
     q
 }
 
+/// The live villages of these communes, as (id, commune).
+pub fn live_in(conn: &mut PgConnection, communes: &[String]) -> QueryResult<Vec<(i64, String)>> {
+    villages::table
+        .filter(villages::commune_code.eq_any(communes))
+        .filter(villages::archived_at.is_null())
+        .select((villages::id, villages::commune_code))
+        .load(conn)
+}
+
+/// The province and commune of a live village.
+pub fn place_of(conn: &mut PgConnection, id: i64) -> QueryResult<Option<(String, String)>> {
+    villages::table
+        .find(id)
+        .filter(villages::archived_at.is_null())
+        .select((villages::province_code, villages::commune_code))
+        .first(conn)
+        .optional()
+}
+
 pub fn list(
     conn: &mut PgConnection,
     scope: &Scope,

@@ -425,10 +425,10 @@ struct MemberIn {
     commune: Option<Arc<str>>,
     team_search: Arc<str>,
     /// The folded name (the full name is the line's label).
-    search: String,
+    search: Box<str>,
     sex: Option<Sex>,
     birth_year: Option<i32>,
-    phone: Option<String>,
+    phone: Option<Box<str>>,
     affiliation: Option<Affiliation>,
     team_role: Option<TeamRole>,
     joined_on: Option<NaiveDate>,
@@ -444,7 +444,7 @@ struct Line {
     entity: Entity,
     outcome: Outcome,
     id: Option<i64>,
-    label: String,
+    label: Box<str>,
     errors: Vec<CellError>,
 }
 
@@ -530,7 +530,7 @@ impl Plan {
                 entity: l.entity,
                 outcome: l.outcome,
                 id: l.id,
-                label: l.label,
+                label: l.label.into_string(),
                 errors: l.errors,
             })
             .collect()
@@ -902,7 +902,7 @@ fn parse_row(plan: &mut Plan, sheet_index: u16, header: &Header, raw: RawRow) {
         entity,
         outcome: Outcome::Unchanged,
         id: None,
-        label: String::new(),
+        label: Box::default(),
         errors: Vec::new(),
     });
     let commune = row.commune();
@@ -920,7 +920,7 @@ fn parse_row(plan: &mut Plan, sheet_index: u16, header: &Header, raw: RawRow) {
             let households = row.number(Col::Households, 1_000_000);
             let population = row.number(Col::Population, 10_000_000);
             if let Some((name, search)) = name {
-                plan.rows[at.0].label = name;
+                plan.rows[at.0].label = name.into_boxed_str();
                 plan.villages.push(VillageIn {
                     at,
                     commune,
@@ -956,7 +956,7 @@ fn parse_row(plan: &mut Plan, sheet_index: u16, header: &Header, raw: RawRow) {
                 if let Err(e) = crate::input::screened(&name) {
                     row.err(Col::TeamName, "personal_data", private(&e));
                 }
-                plan.rows[at.0].label = name;
+                plan.rows[at.0].label = name.into_boxed_str();
                 plan.teams.push(TeamIn {
                     at,
                     commune,
@@ -1038,7 +1038,7 @@ fn parse_row(plan: &mut Plan, sheet_index: u16, header: &Header, raw: RawRow) {
                 }),
             };
             if let Some((full_name, search)) = name {
-                plan.rows[at.0].label = full_name;
+                plan.rows[at.0].label = full_name.into_boxed_str();
                 if let Some((_, team_search)) = team {
                     let commune = commune.map(|c| plan.intern(c));
                     let team_search = plan.intern(team_search);
@@ -1046,10 +1046,10 @@ fn parse_row(plan: &mut Plan, sheet_index: u16, header: &Header, raw: RawRow) {
                         at,
                         commune,
                         team_search,
-                        search,
+                        search: search.into_boxed_str(),
                         sex,
                         birth_year,
-                        phone,
+                        phone: phone.map(String::into_boxed_str),
                         affiliation,
                         team_role,
                         joined_on,
@@ -1117,7 +1117,7 @@ impl World {
             .members
             .iter()
             .filter(|m| m.account)
-            .filter_map(|m| m.phone.clone())
+            .filter_map(|m| m.phone.as_deref().map(str::to_string))
             .collect();
         let phones_taken = store::phones_taken(conn, &phones)?.into_iter().collect();
         let names: Vec<String> = phones.iter().map(|p| username_for(p)).collect();
@@ -1362,7 +1362,10 @@ impl Plan {
         self.teams = teams;
 
         // Members.
-        let mut member_keys: HashMap<(TeamRef, Natural<'_>), usize> = HashMap::new();
+        // Sized once: growing doubles the table and holds both while it moves (350,000 keys).
+        let mut member_keys: HashMap<(TeamRef, Natural<'_>), usize> =
+            HashMap::with_capacity(self.members.len());
+        self.member_actions.reserve_exact(self.members.len());
         let mut leaders: HashMap<TeamRef, usize> = HashMap::new();
         let mut account_phones: HashMap<String, usize> = HashMap::new();
         let members = std::mem::take(&mut self.members);
@@ -1440,7 +1443,7 @@ impl Plan {
                 TeamRef::Existing(id) => world.members.get(&id).map_or(&[], Vec::as_slice),
                 TeamRef::New(_) => &[],
             };
-            let by_phone: Vec<&Member> = match &m.phone {
+            let by_phone: Vec<&Member> = match m.phone.as_deref() {
                 Some(p) => existing
                     .iter()
                     .filter(|e| e.phone.as_deref() == Some(p))
@@ -1450,7 +1453,7 @@ impl Plan {
             let candidates: Vec<&Member> = if by_phone.is_empty() {
                 existing
                     .iter()
-                    .filter(|e| e.search_name == m.search && e.birth_year == m.birth_year)
+                    .filter(|e| *e.search_name == *m.search && e.birth_year == m.birth_year)
                     .filter(|e| m.phone.is_none() || e.phone.is_none())
                     .collect()
             } else {
@@ -1503,7 +1506,7 @@ impl Plan {
             // The account.
             let mut account = false;
             if m.account && matched.is_none_or(|x| x.user_id.is_none()) {
-                match &m.phone {
+                match m.phone.as_deref() {
                     None => self.error(
                         m.at,
                         Some(Col::Phone),
@@ -1532,7 +1535,7 @@ impl Plan {
                             );
                         }
                         None => {
-                            account_phones.insert(p.clone(), i);
+                            account_phones.insert(p.to_string(), i);
                             account = true;
                         }
                     },
@@ -1555,14 +1558,14 @@ impl Plan {
                 None => Action::Create,
                 Some(e) => {
                     let changes = MemberChanges {
-                        full_name: Some(self.rows[m.at.0].label.clone())
+                        full_name: Some(self.rows[m.at.0].label.to_string())
                             .filter(|n| *n != e.full_name),
-                        search_name: Some(m.search.clone()).filter(|s| *s != e.search_name),
+                        search_name: Some(m.search.to_string()).filter(|s| *s != e.search_name),
                         phone: m
                             .phone
-                            .clone()
-                            .filter(|p| Some(p) != e.phone.as_ref())
-                            .map(Some),
+                            .as_deref()
+                            .filter(|p| Some(*p) != e.phone.as_deref())
+                            .map(|p| Some(p.to_string())),
                         sex: m
                             .sex
                             .map(|s| s.as_str().to_string())
@@ -1782,7 +1785,7 @@ impl Plan {
                                 NewVillage {
                                     commune_code: commune,
                                     province_code: province,
-                                    name: rows[v.at.0].label.clone(),
+                                    name: rows[v.at.0].label.to_string(),
                                     search_name: v.search.clone(),
                                     kind: v.kind.map_or("other", VillageKind::as_str).to_string(),
                                     households: v.households,
@@ -1861,7 +1864,7 @@ impl Plan {
                                     commune_code: commune,
                                     province_code: province,
                                     village_id,
-                                    name: rows[t.at.0].label.clone(),
+                                    name: rows[t.at.0].label.to_string(),
                                     search_name: t.search.clone(),
                                     decision_number: t.decision_number.clone(),
                                     decision_date: t.decision_date,
@@ -1964,8 +1967,8 @@ impl Plan {
                         i,
                         NewUser {
                             username: username_for(phone),
-                            full_name: Some(rows[m.at.0].label.clone()),
-                            phone: Some(phone.clone()),
+                            full_name: Some(rows[m.at.0].label.to_string()),
+                            phone: Some(phone.to_string()),
                             password_hash: activation::PENDING_HASH.to_string(),
                             role: role.as_str().to_string(),
                             unit_code: Some(team.commune_code.to_string()),
@@ -2019,9 +2022,9 @@ impl Plan {
                             team_id: team.id,
                             commune_code: team.commune_code.to_string(),
                             province_code: team.province_code.to_string(),
-                            full_name: rows[m.at.0].label.clone(),
-                            search_name: m.search.clone(),
-                            phone: m.phone.clone(),
+                            full_name: rows[m.at.0].label.to_string(),
+                            search_name: m.search.to_string(),
+                            phone: m.phone.as_deref().map(str::to_string),
                             sex: m.sex.map(|s| s.as_str().to_string()),
                             birth_year: m.birth_year,
                             affiliation: m
@@ -2092,10 +2095,10 @@ impl Plan {
                 let team = team_of(place)?;
                 let name = match place {
                     TeamRef::Existing(id) => world.teams_by_id.get(&id)?.name.clone(),
-                    TeamRef::New(i) => rows[teams[i].at.0].label.clone(),
+                    TeamRef::New(i) => rows[teams[i].at.0].label.to_string(),
                 };
                 Some(Activation {
-                    full_name: rows[m.at.0].label.clone(),
+                    full_name: rows[m.at.0].label.to_string(),
                     team: name,
                     commune_code: team.commune_code.to_string(),
                     issued,

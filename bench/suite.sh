@@ -76,9 +76,13 @@ fi
 
 # ---------------------------------------------------------------- 2. data
 # The growth copies: database, first month kept, months of history (to 2026-10).
-GROWTH_DBS=(toso_growth_1m toso_growth_3m toso_national)
-declare -A FIRST_MONTH=([toso_growth_1m]=2026-08-01 [toso_growth_3m]=2026-04-01 [toso_national]=2024-11-01)
-declare -A HISTORY=([toso_growth_1m]=3 [toso_growth_3m]=7 [toso_national]=24)
+# BENCH_DB: the national database the routes (and the growth's 24 months) are measured on, e.g.
+# a copy of toso_national (CREATE DATABASE … TEMPLATE toso_national) that may be migrated and
+# written while toso_national stays as it is; toso_national by default.
+NATIONAL_DB="${BENCH_DB:-toso_national}"
+GROWTH_DBS=(toso_growth_1m toso_growth_3m "$NATIONAL_DB")
+declare -A FIRST_MONTH=([toso_growth_1m]=2026-08-01 [toso_growth_3m]=2026-04-01 [$NATIONAL_DB]=2024-11-01)
+declare -A HISTORY=([toso_growth_1m]=3 [toso_growth_3m]=7 [$NATIONAL_DB]=24)
 
 generate_logs() { # db n seed
   local t0
@@ -221,9 +225,9 @@ growth_table() {
   for db in "${GROWTH_DBS[@]}"; do
     echo "| $db | ${HISTORY[$db]} (${FIRST_MONTH[$db]%-01}..2026-10) | ${GROWTH[$db.logs]} | $(f "${GROWTH[$db.report]}" 4) / $(f "${GROWTH[$db.report]}" 5) | $(f "${GROWTH[$db.list]}" 4) / $(f "${GROWTH[$db.list]}" 5) |"
   done
-  r1=$(f "${GROWTH[toso_growth_1m.report]}" 4); r10=$(f "${GROWTH[toso_national.report]}" 4)
-  l1=$(f "${GROWTH[toso_growth_1m.list]}" 4); l10=$(f "${GROWTH[toso_national.list]}" 4)
-  echo "| 24 / 3 months (goal ≤ 2) | | $(ratio "${GROWTH[toso_national.logs]}" "${GROWTH[toso_growth_1m.logs]}")× logs | $(ratio "$r10" "$r1") ($(mark 2 "$(ratio "$r10" "$r1")" ge)) | $(ratio "$l10" "$l1") ($(mark 2 "$(ratio "$l10" "$l1")" ge)) |"
+  r1=$(f "${GROWTH[toso_growth_1m.report]}" 4); r10=$(f "${GROWTH[$NATIONAL_DB.report]}" 4)
+  l1=$(f "${GROWTH[toso_growth_1m.list]}" 4); l10=$(f "${GROWTH[$NATIONAL_DB.list]}" 4)
+  echo "| 24 / 3 months (goal ≤ 2) | | $(ratio "${GROWTH[$NATIONAL_DB.logs]}" "${GROWTH[toso_growth_1m.logs]}")× logs | $(ratio "$r10" "$r1") ($(mark 2 "$(ratio "$r10" "$r1")" ge)) | $(ratio "$l10" "$l1") ($(mark 2 "$(ratio "$l10" "$l1")" ge)) |"
 }
 if [ "${BENCH_ONLY:-}" = growth ]; then
   echo "Data: ${GEN_NOTE}."
@@ -234,7 +238,7 @@ if [ "${BENCH_ONLY:-}" = growth ]; then
 fi
 
 # ---------------------------------------------------------------- 4. routes on toso_national
-DB=toso_national
+DB=$NATIONAL_DB
 URL="$PGURL_BASE/$DB"
 psql "$URL" -qc "VACUUM ANALYZE auth_sessions, users" >/dev/null
 start_server "$DB"
@@ -295,7 +299,7 @@ DIRTY=$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && e
   echo
   echo "## $(date -u +%Y-%m-%d): benchmark suite (\`bash bench/suite.sh\`, commit $COMMIT$DIRTY)"
   echo
-  echo "$(nproc) cores; release build; database toso_national (${GROWTH[toso_national.logs]} logs);"
+  echo "$(nproc) cores; release build; database $DB (${GROWTH[$DB.logs]} logs);"
   echo "wrk -c $CONNS -t 2 -d ${SECS}s against pgbench -M prepared -c $CONNS -j 2 -T $SECS running the"
   echo "statements the server issues for the route (bench/pgbench/<route>.sql) and, apart, the least"
   echo "SQL that can produce the answer (bench/pgbench/<route>_least.sql), in the same run; each ratio is"

@@ -134,51 +134,6 @@ impl Settings {
             Some("dev" | "development")
         );
 
-        let url = get("DATABASE_URL").ok_or_else(|| {
-            ConfigError("DATABASE_URL is required (postgres://user:password@host:port/db)".into())
-        })?;
-        let is_postgres = |u: &str| u.starts_with("postgres://") || u.starts_with("postgresql://");
-        if !is_postgres(&url) {
-            return Err(ConfigError(
-                "DATABASE_URL must start with postgres:// or postgresql://".into(),
-            ));
-        }
-        let read_url = get("DATABASE_READ_URL");
-        if read_url.as_deref().is_some_and(|u| !is_postgres(u)) {
-            return Err(ConfigError(
-                "DATABASE_READ_URL must start with postgres:// or postgresql://".into(),
-            ));
-        }
-
-        let secret = match get("TOSO_JWT_SECRET") {
-            Some(s) if s.len() >= 32 => s,
-            Some(_) => {
-                return Err(ConfigError(
-                    "TOSO_JWT_SECRET must be at least 32 bytes".into(),
-                ))
-            }
-            None if dev_mode => random_secret(),
-            None => {
-                return Err(ConfigError(
-                    "TOSO_JWT_SECRET is required outside dev mode (TOSO_ENV=dev)".into(),
-                ))
-            }
-        };
-        let mut previous = HashMap::new();
-        if let Some(list) = get("TOSO_JWT_PREVIOUS_KEYS") {
-            for pair in list.split(',').filter(|p| !p.trim().is_empty()) {
-                let (kid, key) = pair.trim().split_once(':').ok_or_else(|| {
-                    ConfigError("TOSO_JWT_PREVIOUS_KEYS must be a list of kid:secret".into())
-                })?;
-                if key.len() < 32 {
-                    return Err(ConfigError(format!(
-                        "TOSO_JWT_PREVIOUS_KEYS: the key of {kid} must be at least 32 bytes"
-                    )));
-                }
-                previous.insert(kid.to_string(), SecretString::from(key.to_string()));
-            }
-        }
-
         let log_format = match parse("TOSO_LOG_FORMAT", "text")?.as_str() {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
@@ -205,44 +160,8 @@ impl Settings {
             dev_mode,
             bind: parse("TOSO_BIND", "127.0.0.1:8080")?,
             workers: number(&get, "TOSO_WORKERS", default_workers, 1, 256)?,
-            database: DatabaseSettings {
-                url: SecretString::from(url),
-                pool_size,
-                checkout_timeout: Duration::from_millis(number(
-                    &get,
-                    "TOSO_DB_CHECKOUT_TIMEOUT_MS",
-                    2_000,
-                    10,
-                    60_000,
-                )?),
-                statement_timeout: Duration::from_millis(number(
-                    &get,
-                    "TOSO_DB_STATEMENT_TIMEOUT_MS",
-                    10_000,
-                    10,
-                    600_000,
-                )?),
-                read_url: read_url.map(SecretString::from),
-            },
-            jwt: JwtSettings {
-                kid: parse("TOSO_JWT_KID", "k1")?,
-                secret: SecretString::from(secret),
-                previous,
-                access_ttl: Duration::from_secs(number(
-                    &get,
-                    "TOSO_ACCESS_TOKEN_TTL_SECS",
-                    900,
-                    1,
-                    86_400,
-                )?),
-                refresh_ttl: Duration::from_secs(number(
-                    &get,
-                    "TOSO_REFRESH_TOKEN_TTL_SECS",
-                    30 * 86_400,
-                    60,
-                    365 * 86_400,
-                )?),
-            },
+            database: database(&get, pool_size)?,
+            jwt: jwt(&get, dev_mode)?,
             log_format,
             log_filter: parse("TOSO_LOG", "info")?,
             trust_proxy_headers: flag(&get, "TOSO_TRUST_PROXY_HEADERS")?,
@@ -282,6 +201,93 @@ impl Settings {
             )?,
         })
     }
+}
+
+/// `DATABASE_URL`, `DATABASE_READ_URL` and the pool's timeouts.
+fn database(
+    get: &impl Fn(&str) -> Option<String>,
+    pool_size: u32,
+) -> Result<DatabaseSettings, ConfigError> {
+    let url = get("DATABASE_URL").ok_or_else(|| {
+        ConfigError("DATABASE_URL is required (postgres://user:password@host:port/db)".into())
+    })?;
+    let is_postgres = |u: &str| u.starts_with("postgres://") || u.starts_with("postgresql://");
+    if !is_postgres(&url) {
+        return Err(ConfigError(
+            "DATABASE_URL must start with postgres:// or postgresql://".into(),
+        ));
+    }
+    let read_url = get("DATABASE_READ_URL");
+    if read_url.as_deref().is_some_and(|u| !is_postgres(u)) {
+        return Err(ConfigError(
+            "DATABASE_READ_URL must start with postgres:// or postgresql://".into(),
+        ));
+    }
+    Ok(DatabaseSettings {
+        url: SecretString::from(url),
+        pool_size,
+        checkout_timeout: Duration::from_millis(number(
+            get,
+            "TOSO_DB_CHECKOUT_TIMEOUT_MS",
+            2_000,
+            10,
+            60_000,
+        )?),
+        statement_timeout: Duration::from_millis(number(
+            get,
+            "TOSO_DB_STATEMENT_TIMEOUT_MS",
+            10_000,
+            10,
+            600_000,
+        )?),
+        read_url: read_url.map(SecretString::from),
+    })
+}
+
+/// The signing key (`TOSO_JWT_SECRET`, random in dev mode), the keys still accepted and the
+/// token lifetimes.
+fn jwt(get: &impl Fn(&str) -> Option<String>, dev_mode: bool) -> Result<JwtSettings, ConfigError> {
+    let secret = match get("TOSO_JWT_SECRET") {
+        Some(s) if s.len() >= 32 => s,
+        Some(_) => {
+            return Err(ConfigError(
+                "TOSO_JWT_SECRET must be at least 32 bytes".into(),
+            ))
+        }
+        None if dev_mode => random_secret(),
+        None => {
+            return Err(ConfigError(
+                "TOSO_JWT_SECRET is required outside dev mode (TOSO_ENV=dev)".into(),
+            ))
+        }
+    };
+    let mut previous = HashMap::new();
+    if let Some(list) = get("TOSO_JWT_PREVIOUS_KEYS") {
+        for pair in list.split(',').filter(|p| !p.trim().is_empty()) {
+            let (kid, key) = pair.trim().split_once(':').ok_or_else(|| {
+                ConfigError("TOSO_JWT_PREVIOUS_KEYS must be a list of kid:secret".into())
+            })?;
+            if key.len() < 32 {
+                return Err(ConfigError(format!(
+                    "TOSO_JWT_PREVIOUS_KEYS: the key of {kid} must be at least 32 bytes"
+                )));
+            }
+            previous.insert(kid.to_string(), SecretString::from(key.to_string()));
+        }
+    }
+    Ok(JwtSettings {
+        kid: get("TOSO_JWT_KID").unwrap_or_else(|| "k1".into()),
+        secret: SecretString::from(secret),
+        previous,
+        access_ttl: Duration::from_secs(number(get, "TOSO_ACCESS_TOKEN_TTL_SECS", 900, 1, 86_400)?),
+        refresh_ttl: Duration::from_secs(number(
+            get,
+            "TOSO_REFRESH_TOKEN_TTL_SECS",
+            30 * 86_400,
+            60,
+            365 * 86_400,
+        )?),
+    })
 }
 
 fn number<T>(

@@ -1,5 +1,5 @@
-//! The one error type of the service. Database errors are mapped here, once; the HTTP shape
-//! of each variant lives in `http::error`.
+//! The one error type of the service and the problem (RFC 9457) each error is answered with.
+//! Database errors are mapped here, once; `http::error` turns a problem into a response.
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Serialize;
@@ -28,6 +28,115 @@ impl FieldError {
             code: code.into(),
             message: message.into(),
         }
+    }
+}
+
+/// RFC 9457 problem details, as every error of this API is answered.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// `urn:toso:problem:{code}`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    /// What went wrong, for people.
+    pub detail: String,
+    /// Stable machine-readable code, e.g. `validation_failed`, `invalid_token`, `not_found`.
+    pub code: ErrorCode,
+    /// For `validation_failed` and `invalid_query`: one entry per invalid field.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl AppError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            AppError::Validation(_) => ErrorCode::ValidationFailed,
+            AppError::InvalidQuery(_) => ErrorCode::InvalidQuery,
+            AppError::BadRequest { code, .. }
+            | AppError::Unauthorized { code, .. }
+            | AppError::Forbidden { code, .. }
+            | AppError::NotFound { code, .. }
+            | AppError::Conflict { code, .. }
+            | AppError::PreconditionFailed { code, .. } => *code,
+            AppError::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
+            AppError::TooManyRequests { .. } => ErrorCode::TooManyRequests,
+            AppError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            AppError::Unavailable(_) => ErrorCode::ServiceUnavailable,
+            AppError::Internal(_) => ErrorCode::InternalError,
+        }
+    }
+
+    pub fn detail(&self) -> String {
+        match self {
+            AppError::Validation(fields) | AppError::InvalidQuery(fields) if fields.len() == 1 => {
+                fields[0].message.clone()
+            }
+            AppError::Validation(_) | AppError::InvalidQuery(_) => {
+                "some fields are invalid; see errors".into()
+            }
+            AppError::Unavailable(_) => {
+                "the service is temporarily unavailable; retry shortly".into()
+            }
+            AppError::Internal(_) => "an unexpected error occurred; it has been logged".into(),
+            other => other.to_string(),
+        }
+    }
+
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Validation(_) => 422,
+            AppError::BadRequest { .. } | AppError::InvalidQuery(_) => 400,
+            AppError::Unauthorized { .. } => 401,
+            AppError::Forbidden { .. } => 403,
+            AppError::NotFound { .. } => 404,
+            AppError::Conflict { .. } => 409,
+            AppError::PreconditionFailed { .. } => 412,
+            AppError::MethodNotAllowed { .. } => 405,
+            AppError::TooManyRequests { .. } => 429,
+            AppError::PayloadTooLarge(_) => 413,
+            AppError::Unavailable(_) => 503,
+            AppError::Internal(_) => 500,
+        }
+    }
+
+    /// The problem this error is answered with: by a route, or for one item of a sync batch.
+    pub fn problem(&self) -> Problem {
+        let status = self.status();
+        let mut problem = Problem {
+            type_: format!("urn:toso:problem:{}", self.code()),
+            title: reason(status).to_string(),
+            status,
+            detail: self.detail(),
+            code: self.code(),
+            errors: Vec::new(),
+        };
+        if let AppError::Validation(fields) | AppError::InvalidQuery(fields) = self {
+            problem.errors = fields.clone();
+        }
+        problem
+    }
+}
+
+/// The reason phrase of a status this API answers with (RFC 9110).
+pub fn reason(status: u16) -> &'static str {
+    match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        412 => "Precondition Failed",
+        413 => "Payload Too Large",
+        415 => "Unsupported Media Type",
+        422 => "Unprocessable Entity",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "Error",
     }
 }
 
@@ -684,6 +793,7 @@ pub const CONSTRAINTS: &[(&str, ConstraintProblem)] = &[
     ("log_rollups_pkey", CONCURRENT),
     ("member_month_logs_pkey", CONCURRENT),
     ("commune_month_totals_pkey", CONCURRENT),
+    ("report_versions_pkey", CONCURRENT),
     ("report_periods_pkey", CONCURRENT),
     (
         "report_periods_month_check",
@@ -936,6 +1046,8 @@ pub const CONSTRAINTS: &[(&str, ConstraintProblem)] = &[
         "reporting_settings_due_day_check",
         field("due_day", "out_of_range", "due_day must be from 1 to 28"),
     ),
+    // Versions of what reports read (kept reports, issue 16): written by triggers only.
+    ("report_versions_pkey", CONCURRENT),
 ];
 
 /// A partition's copy of a constraint or index carries the partition's name

@@ -28,3 +28,4 @@ pub mod state;
 pub mod telemetry;
 pub mod text;
 pub mod units;
+pub mod vocab;

@@ -59,6 +59,7 @@ impl Application {
         // body's deadline is kept by the admission middleware.
         let head_timeout = settings.body_timeout;
         spawn_housekeeping(pool.clone());
+        let gates = web::Data::new(crate::http::middleware::Gates::new(&settings));
         let state = web::Data::new(AppState::new(settings, pool));
         if state.settings.session_cache {
             use secrecy::ExposeSecret;
@@ -73,12 +74,13 @@ impl Application {
                 .sessions
                 .listen(db.url.expose_secret().to_string(), db.checkout_timeout);
         }
-        let server = HttpServer::new(move || crate::http::app(state.clone(), max_body))
-            .workers(workers)
-            .shutdown_timeout(30)
-            .client_request_timeout(head_timeout)
-            .listen(listener)?
-            .run();
+        let server =
+            HttpServer::new(move || crate::http::app(state.clone(), gates.clone(), max_body))
+                .workers(workers)
+                .shutdown_timeout(30)
+                .client_request_timeout(head_timeout)
+                .listen(listener)?
+                .run();
         Ok(Application { port, server })
     }
 

@@ -20,6 +20,26 @@ pub struct Category {
     pub created_at: DateTime<Utc>,
 }
 
+/// Every category's code and whether it is retired (what a log may name).
+pub fn retired_flags(conn: &mut PgConnection) -> QueryResult<Vec<(String, bool)>> {
+    cat::table
+        .select((cat::code, cat::retired_at.is_not_null()))
+        .load(conn)
+}
+
+/// Every category's code and Vietnamese name.
+pub fn names(conn: &mut PgConnection) -> QueryResult<Vec<(String, String)>> {
+    cat::table.select((cat::code, cat::name)).load(conn)
+}
+
+/// Every category's code, in the order reports show them.
+pub fn codes_in_order(conn: &mut PgConnection) -> QueryResult<Vec<String>> {
+    cat::table
+        .select(cat::code)
+        .order((cat::sort_order.asc(), cat::code.asc()))
+        .load(conn)
+}
+
 pub fn list(conn: &mut PgConnection, include_retired: bool) -> QueryResult<Vec<Category>> {
     let mut q = cat::table.into_boxed();
     if !include_retired {

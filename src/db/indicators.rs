@@ -433,6 +433,15 @@ pub(crate) fn scoped_targets(scope: &Scope) -> tgt::BoxedQuery<'static, Pg> {
     }
 }
 
+/// One target of the caller's scope.
+pub fn target(conn: &mut PgConnection, scope: &Scope, id: i64) -> QueryResult<Option<Target>> {
+    scoped_targets(scope)
+        .filter(tgt::id.eq(id))
+        .select(Target::as_select())
+        .first(conn)
+        .optional()
+}
+
 pub fn list_targets(
     conn: &mut PgConnection,
     scope: &Scope,
@@ -750,17 +759,11 @@ pub fn live_villages(conn: &mut PgConnection, commune: &str) -> QueryResult<Vec<
 // ---------------------------------------------------------------------------------------------
 // Change feeds for mobile sync
 
-use super::sync::{after, Changed, Window};
+use super::sync::{feed, Changed, Window};
 
 /// The catalogue changed since the cursor (retired indicators included, with `retired_at`).
 pub fn feed_indicators(conn: &mut PgConnection, w: &Window) -> QueryResult<Changed<Indicator>> {
-    ind::table
-        .into_boxed()
-        .filter(after(w.from, w.horizon))
-        .select((Indicator::as_select(), ind::sync_xid, ind::sync_seq))
-        .order((ind::sync_xid.asc(), ind::sync_seq.asc()))
-        .limit(w.limit)
-        .load(conn)
+    feed!(conn, ind::table.into_boxed(), ind, Indicator, w)
 }
 
 /// Targets of the caller's scope changed since the cursor (a team: its commune's, its
@@ -770,23 +773,11 @@ pub fn feed_targets(
     scope: &Scope,
     w: &Window,
 ) -> QueryResult<Changed<Target>> {
-    scoped_targets(scope)
-        .filter(after(w.from, w.horizon))
-        .select((Target::as_select(), tgt::sync_xid, tgt::sync_seq))
-        .order((tgt::sync_xid.asc(), tgt::sync_seq.asc()))
-        .limit(w.limit)
-        .load(conn)
+    feed!(conn, scoped_targets(scope), tgt, Target, w)
 }
 
 fn values_scoped(scope: &Scope) -> val::BoxedQuery<'static, Pg> {
-    let q = val::table.into_boxed();
-    match scope {
-        Scope::Country => q,
-        Scope::Province(p) => q.filter(val::province_code.eq(p.clone())),
-        Scope::Commune(c) | Scope::Team { commune: c, .. } => {
-            q.filter(val::commune_code.eq(c.clone()))
-        }
-    }
+    commune_scoped!(val, scope)
 }
 
 /// Entered values of the caller's commune (or wider scope) changed since the cursor.
@@ -795,23 +786,11 @@ pub fn feed_values(
     scope: &Scope,
     w: &Window,
 ) -> QueryResult<Changed<IndicatorValue>> {
-    values_scoped(scope)
-        .filter(after(w.from, w.horizon))
-        .select((IndicatorValue::as_select(), val::sync_xid, val::sync_seq))
-        .order((val::sync_xid.asc(), val::sync_seq.asc()))
-        .limit(w.limit)
-        .load(conn)
+    feed!(conn, values_scoped(scope), val, IndicatorValue, w)
 }
 
 fn denominators_scoped(scope: &Scope) -> den::BoxedQuery<'static, Pg> {
-    let q = den::table.into_boxed();
-    match scope {
-        Scope::Country => q,
-        Scope::Province(p) => q.filter(den::province_code.eq(p.clone())),
-        Scope::Commune(c) | Scope::Team { commune: c, .. } => {
-            q.filter(den::commune_code.eq(c.clone()))
-        }
-    }
+    commune_scoped!(den, scope)
 }
 
 /// Denominators of the caller's commune (or wider scope) changed since the cursor.
@@ -820,10 +799,5 @@ pub fn feed_denominators(
     scope: &Scope,
     w: &Window,
 ) -> QueryResult<Changed<Denominator>> {
-    denominators_scoped(scope)
-        .filter(after(w.from, w.horizon))
-        .select((Denominator::as_select(), den::sync_xid, den::sync_seq))
-        .order((den::sync_xid.asc(), den::sync_seq.asc()))
-        .limit(w.limit)
-        .load(conn)
+    feed!(conn, denominators_scoped(scope), den, Denominator, w)
 }

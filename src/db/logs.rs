@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::schema::{assistance_logs as logs, log_ids, members};
 use super::Page;
 use crate::access::Scope;
+use crate::vocab::{AgeBand, Channel, Outcome, Sex};
 
 #[derive(Clone, Debug, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = logs, check_for_backend(Pg))]
@@ -25,13 +26,13 @@ pub struct AssistanceLog {
     pub village_id: Option<i64>,
     pub category_code: String,
     /// home_visit, commune_centre, phone, group_session.
-    pub channel: String,
+    pub channel: Channel,
     pub citizens_helped: i32,
-    pub citizen_sex: Option<String>,
+    pub citizen_sex: Option<Sex>,
     /// under_18, 18_35, 36_59, 60_plus.
-    pub citizen_age_band: Option<String>,
+    pub citizen_age_band: Option<AgeBand>,
     /// done, partly_done, referred, could_not_help.
-    pub outcome: String,
+    pub outcome: Outcome,
     pub note: Option<String>,
     pub created_by: Uuid,
     pub device_id: Option<String>,
@@ -52,11 +53,11 @@ pub struct NewLog {
     pub province_code: String,
     pub village_id: Option<i64>,
     pub category_code: String,
-    pub channel: String,
+    pub channel: Channel,
     pub citizens_helped: i32,
-    pub citizen_sex: Option<String>,
-    pub citizen_age_band: Option<String>,
-    pub outcome: String,
+    pub citizen_sex: Option<Sex>,
+    pub citizen_age_band: Option<AgeBand>,
+    pub outcome: Outcome,
     pub note: Option<String>,
     pub created_by: Uuid,
     pub device_id: Option<String>,
@@ -73,11 +74,11 @@ pub struct LogChanges {
     pub province_code: Option<String>,
     pub village_id: Option<Option<i64>>,
     pub category_code: Option<String>,
-    pub channel: Option<String>,
+    pub channel: Option<Channel>,
     pub citizens_helped: Option<i32>,
-    pub citizen_sex: Option<Option<String>>,
-    pub citizen_age_band: Option<Option<String>>,
-    pub outcome: Option<String>,
+    pub citizen_sex: Option<Option<Sex>>,
+    pub citizen_age_band: Option<Option<AgeBand>>,
+    pub outcome: Option<Outcome>,
     pub note: Option<Option<String>>,
 }
 
@@ -98,7 +99,7 @@ pub struct LogFilter {
     pub team_id: Option<i64>,
     pub member_id: Option<i64>,
     pub category_code: Option<String>,
-    pub outcome: Option<String>,
+    pub outcome: Option<Outcome>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub include_archived: bool,
@@ -143,7 +144,7 @@ fn filtered(s: &LogScope, f: &LogFilter) -> logs::BoxedQuery<'static, Pg> {
         q = q.filter(logs::category_code.eq(c.clone()));
     }
     if let Some(o) = &f.outcome {
-        q = q.filter(logs::outcome.eq(o.clone()));
+        q = q.filter(logs::outcome.eq(*o));
     }
     if let Some(from) = f.from {
         q = q.filter(logs::occurred_at.ge(from));

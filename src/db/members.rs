@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::schema::{members, teams};
 use super::Page;
 use crate::access::Scope;
+use crate::vocab::{Affiliation, Sex, TeamRole};
 
 #[derive(Clone, Debug, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = members, check_for_backend(Pg))]
@@ -26,11 +27,11 @@ pub struct Member {
     /// National mobile form, e.g. 0912345678.
     pub phone: Option<String>,
     /// male, female or other.
-    pub sex: Option<String>,
+    pub sex: Option<Sex>,
     pub birth_year: Option<i32>,
-    pub affiliation: String,
+    pub affiliation: Affiliation,
     /// leader, deputy or member.
-    pub team_role: String,
+    pub team_role: TeamRole,
     pub joined_on: NaiveDate,
     pub left_on: Option<NaiveDate>,
     /// The account the member uses in the mobile app.
@@ -51,10 +52,10 @@ pub struct NewMember {
     pub full_name: String,
     pub search_name: String,
     pub phone: Option<String>,
-    pub sex: Option<String>,
+    pub sex: Option<Sex>,
     pub birth_year: Option<i32>,
-    pub affiliation: String,
-    pub team_role: String,
+    pub affiliation: Affiliation,
+    pub team_role: TeamRole,
     pub joined_on: NaiveDate,
     pub user_id: Option<Uuid>,
 }
@@ -65,10 +66,10 @@ pub struct MemberChanges {
     pub full_name: Option<String>,
     pub search_name: Option<String>,
     pub phone: Option<Option<String>>,
-    pub sex: Option<Option<String>>,
+    pub sex: Option<Option<Sex>>,
     pub birth_year: Option<Option<i32>>,
-    pub affiliation: Option<String>,
-    pub team_role: Option<String>,
+    pub affiliation: Option<Affiliation>,
+    pub team_role: Option<TeamRole>,
     pub joined_on: Option<NaiveDate>,
     pub left_on: Option<Option<NaiveDate>>,
     pub user_id: Option<Option<Uuid>>,
@@ -88,8 +89,8 @@ pub struct MemberFilter {
     pub village_id: Option<i64>,
     pub team_id: Option<i64>,
     pub status: MemberStatus,
-    pub affiliation: Option<String>,
-    pub team_role: Option<String>,
+    pub affiliation: Option<Affiliation>,
+    pub team_role: Option<TeamRole>,
     pub search: Option<String>,
     pub include_archived: bool,
 }
@@ -127,10 +128,10 @@ fn filtered(scope: &Scope, f: &MemberFilter) -> members::BoxedQuery<'static, Pg>
         MemberStatus::All => q,
     };
     if let Some(a) = &f.affiliation {
-        q = q.filter(members::affiliation.eq(a.clone()));
+        q = q.filter(members::affiliation.eq(*a));
     }
     if let Some(r) = &f.team_role {
-        q = q.filter(members::team_role.eq(r.clone()));
+        q = q.filter(members::team_role.eq(*r));
     }
     if let Some(s) = &f.search {
         q = q.filter(members::search_name.like(crate::text::like_contains(s)));
@@ -210,6 +211,67 @@ pub fn set_archived(conn: &mut PgConnection, id: i64, archived: bool) -> QueryRe
         ))
         .returning(Member::as_returning())
         .get_result(conn)
+}
+
+/// One membership (a stint of a person in a team).
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = members, check_for_backend(Pg))]
+pub struct Stint {
+    pub id: i64,
+    pub person_id: Uuid,
+    pub team_id: i64,
+    pub commune_code: String,
+    pub province_code: String,
+    pub joined_on: NaiveDate,
+    pub left_on: Option<NaiveDate>,
+    pub user_id: Option<Uuid>,
+}
+
+/// Every live (not archived) membership of these people.
+pub fn stints_of(conn: &mut PgConnection, persons: &[Uuid]) -> QueryResult<Vec<Stint>> {
+    members::table
+        .filter(members::person_id.eq_any(persons))
+        .filter(members::archived_at.is_null())
+        .select(Stint::as_select())
+        .order(members::id.asc())
+        .load(conn)
+}
+
+/// The people an account logs work for: its own (every live membership linked to it), and
+/// with `team`, everyone with a live membership in that team.
+pub fn loggable_persons(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    team: Option<i64>,
+) -> QueryResult<Vec<Uuid>> {
+    let q = members::table
+        .filter(members::archived_at.is_null())
+        .select(members::person_id)
+        .distinct()
+        .into_boxed();
+    match team {
+        None => q.filter(members::user_id.eq(user_id)),
+        Some(t) => q.filter(members::team_id.eq(t).or(members::user_id.eq(user_id))),
+    }
+    .load(conn)
+}
+
+/// Whether a member record is archived (`None` when there is none).
+pub fn is_archived(conn: &mut PgConnection, id: i64) -> QueryResult<Option<bool>> {
+    members::table
+        .find(id)
+        .select(members::archived_at.is_not_null())
+        .first(conn)
+        .optional()
+}
+
+/// The person of each live member among `ids`, as (member id, person id).
+pub fn persons_of(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<(i64, Uuid)>> {
+    members::table
+        .filter(members::id.eq_any(ids))
+        .filter(members::archived_at.is_null())
+        .select((members::id, members::person_id))
+        .load(conn)
 }
 
 /// Share-locks live memberships until the transaction ends and returns their dates

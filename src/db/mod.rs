@@ -1,6 +1,22 @@
 //! PostgreSQL access: the pool, the migrations and the one helper that runs database work on
 //! the blocking thread pool. Modules below know diesel and nothing of HTTP.
 
+/// The rows of `$table` in a caller's scope, for tables whose rows belong to a commune (and
+/// its province) and that a team sees commune-wide: `Country` all, `Province` by
+/// `province_code`, `Commune` and `Team` by `commune_code`. A boxed query, to filter further.
+macro_rules! commune_scoped {
+    ($table:ident, $scope:expr) => {{
+        let q = $table::table.into_boxed();
+        match $scope {
+            $crate::access::Scope::Country => q,
+            $crate::access::Scope::Province(p) => q.filter($table::province_code.eq(p.clone())),
+            $crate::access::Scope::Commune(c) | $crate::access::Scope::Team { commune: c, .. } => {
+                q.filter($table::commune_code.eq(c.clone()))
+            }
+        }
+    }};
+}
+
 pub mod activation;
 pub mod audit;
 pub mod categories;
@@ -12,6 +28,8 @@ pub mod logs;
 pub mod members;
 pub mod months;
 pub mod partitions;
+pub mod periods;
+pub mod report_versions;
 pub mod reports;
 pub mod schema;
 pub mod sessions;

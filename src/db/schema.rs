@@ -414,6 +414,15 @@ diesel::joinable!(auth_sessions -> users (user_id));
 diesel::joinable!(members -> teams (team_id));
 diesel::joinable!(refresh_tokens -> auth_sessions (session_id));
 
+diesel::table! {
+    report_versions (month, province_code, commune_code) {
+        month -> Date,
+        province_code -> Text,
+        commune_code -> Text,
+        version -> Int8,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     admin_levels,
     admin_units,
@@ -440,4 +449,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     activation_codes,
     imports,
     import_rows,
+    report_versions,
 );

@@ -59,52 +59,45 @@ pub struct Window {
 
 pub(crate) type Changed<T> = Vec<(T, i64, i64)>;
 
+/// One change feed: the rows of `$query` (a boxed query of `$table`, already scoped to the
+/// caller) written after the window's start by finished transactions, in feed order, as
+/// `(row, sync_xid, sync_seq)`. A macro because the columns differ in type from table to table.
+macro_rules! feed {
+    ($conn:expr, $query:expr, $table:ident, $row:ty, $w:expr) => {
+        $query
+            .filter($crate::db::sync::after($w.from, $w.horizon))
+            .select((<$row>::as_select(), $table::sync_xid, $table::sync_seq))
+            .order(($table::sync_xid.asc(), $table::sync_seq.asc()))
+            .limit($w.limit)
+            .load($conn)
+    };
+}
+pub(crate) use feed;
+
 pub fn villages(
     conn: &mut PgConnection,
     scope: &Scope,
     w: &Window,
 ) -> QueryResult<Changed<Village>> {
-    village_rows::scoped(scope)
-        .filter(after(w.from, w.horizon))
-        .select((Village::as_select(), villages::sync_xid, villages::sync_seq))
-        .order((villages::sync_xid.asc(), villages::sync_seq.asc()))
-        .limit(w.limit)
-        .load(conn)
+    feed!(conn, village_rows::scoped(scope), villages, Village, w)
 }
 
 pub fn teams(conn: &mut PgConnection, scope: &Scope, w: &Window) -> QueryResult<Changed<Team>> {
-    team_rows::scoped(scope)
-        .filter(after(w.from, w.horizon))
-        .select((Team::as_select(), teams::sync_xid, teams::sync_seq))
-        .order((teams::sync_xid.asc(), teams::sync_seq.asc()))
-        .limit(w.limit)
-        .load(conn)
+    feed!(conn, team_rows::scoped(scope), teams, Team, w)
 }
 
 pub fn members(conn: &mut PgConnection, scope: &Scope, w: &Window) -> QueryResult<Changed<Member>> {
-    member_rows::scoped(scope)
-        .filter(after(w.from, w.horizon))
-        .select((Member::as_select(), members::sync_xid, members::sync_seq))
-        .order((members::sync_xid.asc(), members::sync_seq.asc()))
-        .limit(w.limit)
-        .load(conn)
+    feed!(conn, member_rows::scoped(scope), members, Member, w)
 }
 
 pub fn categories(conn: &mut PgConnection, w: &Window) -> QueryResult<Changed<Category>> {
-    assistance_categories::table
-        .into_boxed()
-        .filter(after(w.from, w.horizon))
-        .select((
-            Category::as_select(),
-            assistance_categories::sync_xid,
-            assistance_categories::sync_seq,
-        ))
-        .order((
-            assistance_categories::sync_xid.asc(),
-            assistance_categories::sync_seq.asc(),
-        ))
-        .limit(w.limit)
-        .load(conn)
+    feed!(
+        conn,
+        assistance_categories::table.into_boxed(),
+        assistance_categories,
+        Category,
+        w
+    )
 }
 
 pub fn logs(
@@ -112,19 +105,13 @@ pub fn logs(
     scope: &LogScope,
     w: &Window,
 ) -> QueryResult<Changed<AssistanceLog>> {
-    super::logs::scoped(scope)
-        .filter(after(w.from, w.horizon))
-        .select((
-            AssistanceLog::as_select(),
-            assistance_logs::sync_xid,
-            assistance_logs::sync_seq,
-        ))
-        .order((
-            assistance_logs::sync_xid.asc(),
-            assistance_logs::sync_seq.asc(),
-        ))
-        .limit(w.limit)
-        .load(conn)
+    feed!(
+        conn,
+        super::logs::scoped(scope),
+        assistance_logs,
+        AssistanceLog,
+        w
+    )
 }
 
 pub fn trainings(
@@ -132,16 +119,7 @@ pub fn trainings(
     scope: &Scope,
     w: &Window,
 ) -> QueryResult<Changed<Training>> {
-    training_rows::scoped(scope)
-        .filter(after(w.from, w.horizon))
-        .select((
-            Training::as_select(),
-            trainings::sync_xid,
-            trainings::sync_seq,
-        ))
-        .order((trainings::sync_xid.asc(), trainings::sync_seq.asc()))
-        .limit(w.limit)
-        .load(conn)
+    feed!(conn, training_rows::scoped(scope), trainings, Training, w)
 }
 
 pub fn attendance(
@@ -149,17 +127,11 @@ pub fn attendance(
     scope: &Scope,
     w: &Window,
 ) -> QueryResult<Changed<Attendance>> {
-    training_rows::attendance_scoped(scope)
-        .filter(after(w.from, w.horizon))
-        .select((
-            Attendance::as_select(),
-            training_attendance::sync_xid,
-            training_attendance::sync_seq,
-        ))
-        .order((
-            training_attendance::sync_xid.asc(),
-            training_attendance::sync_seq.asc(),
-        ))
-        .limit(w.limit)
-        .load(conn)
+    feed!(
+        conn,
+        training_rows::attendance_scoped(scope),
+        training_attendance,
+        Attendance,
+        w
+    )
 }

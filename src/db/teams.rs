@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::schema::{members, teams, users};
 use super::Page;
 use crate::access::Scope;
+use crate::vocab::TeamStatus;
 
 #[derive(Clone, Debug, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = teams, check_for_backend(Pg))]
@@ -25,7 +26,7 @@ pub struct Team {
     pub established_on: Option<NaiveDate>,
     pub dissolved_on: Option<NaiveDate>,
     /// active, inactive or dissolved.
-    pub status: String,
+    pub status: TeamStatus,
     pub archived_at: Option<DateTime<Utc>>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
@@ -44,7 +45,7 @@ pub struct NewTeam {
     pub decision_date: Option<NaiveDate>,
     pub established_on: Option<NaiveDate>,
     pub dissolved_on: Option<NaiveDate>,
-    pub status: String,
+    pub status: TeamStatus,
 }
 
 #[derive(Debug, Default, AsChangeset)]
@@ -57,14 +58,14 @@ pub struct TeamChanges {
     pub decision_date: Option<Option<NaiveDate>>,
     pub established_on: Option<Option<NaiveDate>>,
     pub dissolved_on: Option<Option<NaiveDate>>,
-    pub status: Option<String>,
+    pub status: Option<TeamStatus>,
 }
 
 #[derive(Debug, Default)]
 pub struct TeamFilter {
     pub commune_code: Option<String>,
     pub village_id: Option<i64>,
-    pub status: Option<String>,
+    pub status: Option<TeamStatus>,
     pub search: Option<String>,
     pub include_archived: bool,
 }
@@ -88,7 +89,7 @@ fn filtered(scope: &Scope, f: &TeamFilter) -> teams::BoxedQuery<'static, Pg> {
         q = q.filter(teams::village_id.eq(v));
     }
     if let Some(s) = &f.status {
-        q = q.filter(teams::status.eq(s.clone()));
+        q = q.filter(teams::status.eq(*s));
     }
     if let Some(s) = &f.search {
         q = q.filter(teams::search_name.like(crate::text::like_contains(s)));
@@ -117,6 +118,16 @@ pub fn list(
         .offset(page.offset)
         .load(conn)?;
     Ok((rows, total))
+}
+
+/// The province and commune of a live team.
+pub fn place_of(conn: &mut PgConnection, id: i64) -> QueryResult<Option<(String, String)>> {
+    teams::table
+        .find(id)
+        .filter(teams::archived_at.is_null())
+        .select((teams::province_code, teams::commune_code))
+        .first(conn)
+        .optional()
 }
 
 pub fn get(conn: &mut PgConnection, scope: &Scope, id: i64) -> QueryResult<Option<Team>> {

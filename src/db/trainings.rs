@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::schema::{training_attendance as att, trainings};
 use super::Page;
 use crate::access::Scope;
+use crate::vocab::{AttendanceStatus, Platform, TrainingKind, TrainingMode};
 
 #[derive(Clone, Debug, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = trainings, check_for_backend(Pg))]
@@ -17,11 +18,11 @@ pub struct Training {
     pub title: String,
     pub topics: Vec<String>,
     /// member_training or citizen_class.
-    pub kind: String,
+    pub kind: TrainingKind,
     /// in_person, online or blended.
-    pub mode: String,
+    pub mode: TrainingMode,
     /// onetouch, binh_dan_hoc_vu_so or other.
-    pub platform: Option<String>,
+    pub platform: Option<Platform>,
     pub organiser: Option<String>,
     pub trainer: Option<String>,
     pub starts_at: DateTime<Utc>,
@@ -51,9 +52,9 @@ pub struct Training {
 pub struct TrainingFields {
     pub title: String,
     pub topics: Vec<String>,
-    pub kind: String,
-    pub mode: String,
-    pub platform: Option<String>,
+    pub kind: TrainingKind,
+    pub mode: TrainingMode,
+    pub platform: Option<Platform>,
     pub organiser: Option<String>,
     pub trainer: Option<String>,
     pub starts_at: DateTime<Utc>,
@@ -84,21 +85,14 @@ pub struct NewTraining {
 pub struct TrainingFilter {
     pub unit_code: Option<String>,
     pub team_id: Option<i64>,
-    pub kind: Option<String>,
+    pub kind: Option<TrainingKind>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub include_archived: bool,
 }
 
 pub(crate) fn scoped(scope: &Scope) -> trainings::BoxedQuery<'static, Pg> {
-    let q = trainings::table.into_boxed();
-    match scope {
-        Scope::Country => q,
-        Scope::Province(p) => q.filter(trainings::province_code.eq(p.clone())),
-        Scope::Commune(c) | Scope::Team { commune: c, .. } => {
-            q.filter(trainings::commune_code.eq(c.clone()))
-        }
-    }
+    commune_scoped!(trainings, scope)
 }
 
 fn filtered(scope: &Scope, f: &TrainingFilter) -> trainings::BoxedQuery<'static, Pg> {
@@ -114,7 +108,7 @@ fn filtered(scope: &Scope, f: &TrainingFilter) -> trainings::BoxedQuery<'static,
         q = q.filter(trainings::team_id.eq(t));
     }
     if let Some(k) = &f.kind {
-        q = q.filter(trainings::kind.eq(k.clone()));
+        q = q.filter(trainings::kind.eq(*k));
     }
     if let Some(from) = f.from {
         q = q.filter(trainings::starts_at.ge(from));
@@ -215,7 +209,7 @@ pub struct Attendance {
     pub commune_code: String,
     pub province_code: String,
     /// invited, attended or completed.
-    pub status: String,
+    pub status: AttendanceStatus,
     pub certificate_ref: Option<String>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
@@ -231,7 +225,7 @@ pub struct NewAttendance {
     pub team_id: i64,
     pub commune_code: String,
     pub province_code: String,
-    pub status: String,
+    pub status: AttendanceStatus,
     pub certificate_ref: Option<String>,
 }
 
@@ -290,12 +284,5 @@ pub fn upsert_attendance(
 }
 
 pub(crate) fn attendance_scoped(scope: &Scope) -> att::BoxedQuery<'static, Pg> {
-    let q = att::table.into_boxed();
-    match scope {
-        Scope::Country => q,
-        Scope::Province(p) => q.filter(att::province_code.eq(p.clone())),
-        Scope::Commune(c) | Scope::Team { commune: c, .. } => {
-            q.filter(att::commune_code.eq(c.clone()))
-        }
-    }
+    commune_scoped!(att, scope)
 }

@@ -80,6 +80,35 @@ pub fn list(
     Ok((rows, total))
 }
 
+/// Every province, as code and name, by code.
+pub fn provinces(conn: &mut PgConnection) -> QueryResult<Vec<(String, String)>> {
+    admin_units::table
+        .filter(admin_units::level.eq("province"))
+        .select((admin_units::code, admin_units::name))
+        .order(admin_units::code.asc())
+        .load(conn)
+}
+
+/// How many valid communes each province has, as (province code, count).
+pub fn communes_per_province(conn: &mut PgConnection) -> QueryResult<Vec<(String, i64)>> {
+    admin_units::table
+        .filter(admin_units::level.eq("commune"))
+        .filter(admin_units::valid_to.is_null())
+        .group_by(admin_units::province_code)
+        .select((admin_units::province_code, diesel::dsl::count_star()))
+        .load(conn)
+}
+
+/// The valid children of a unit (a province's communes), as code and name, by code.
+pub fn live_children(conn: &mut PgConnection, parent: &str) -> QueryResult<Vec<(String, String)>> {
+    admin_units::table
+        .filter(admin_units::parent_code.eq(parent))
+        .filter(admin_units::valid_to.is_null())
+        .select((admin_units::code, admin_units::name))
+        .order(admin_units::code.asc())
+        .load(conn)
+}
+
 pub fn get(conn: &mut PgConnection, code: &str) -> QueryResult<Option<UnitRow>> {
     admin_units::table
         .find(code)

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::schema::{teams, villages};
 use super::Page;
 use crate::access::Scope;
+use crate::vocab::VillageKind;
 
 #[derive(Clone, Debug, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = villages, check_for_backend(Pg))]
@@ -19,7 +20,7 @@ pub struct Village {
     #[serde(skip)]
     pub search_name: String,
     /// thon, ap, ban, lang, buon, phum, soc, to_dan_pho, khu_pho, khom, other.
-    pub kind: String,
+    pub kind: VillageKind,
     pub households: Option<i32>,
     pub population: Option<i32>,
     pub archived_at: Option<DateTime<Utc>>,
@@ -36,7 +37,7 @@ pub struct NewVillage {
     pub province_code: String,
     pub name: String,
     pub search_name: String,
-    pub kind: String,
+    pub kind: VillageKind,
     pub households: Option<i32>,
     pub population: Option<i32>,
 }
@@ -46,7 +47,7 @@ pub struct NewVillage {
 pub struct VillageChanges {
     pub name: Option<String>,
     pub search_name: Option<String>,
-    pub kind: Option<String>,
+    pub kind: Option<VillageKind>,
     pub households: Option<Option<i32>>,
     pub population: Option<Option<i32>>,
 }
@@ -54,21 +55,14 @@ pub struct VillageChanges {
 #[derive(Debug, Default)]
 pub struct VillageFilter {
     pub commune_code: Option<String>,
-    pub kind: Option<String>,
+    pub kind: Option<VillageKind>,
     /// Folded with `text::fold`.
     pub search: Option<String>,
     pub include_archived: bool,
 }
 
 pub(crate) fn scoped(scope: &Scope) -> villages::BoxedQuery<'static, Pg> {
-    let q = villages::table.into_boxed();
-    match scope {
-        Scope::Country => q,
-        Scope::Province(p) => q.filter(villages::province_code.eq(p.clone())),
-        Scope::Commune(c) | Scope::Team { commune: c, .. } => {
-            q.filter(villages::commune_code.eq(c.clone()))
-        }
-    }
+    commune_scoped!(villages, scope)
 }
 
 fn filtered(scope: &Scope, f: &VillageFilter) -> villages::BoxedQuery<'static, Pg> {
@@ -77,7 +71,7 @@ fn filtered(scope: &Scope, f: &VillageFilter) -> villages::BoxedQuery<'static, P
         q = q.filter(villages::commune_code.eq(c.clone()));
     }
     if let Some(k) = &f.kind {
-        q = q.filter(villages::kind.eq(k.clone()));
+        q = q.filter(villages::kind.eq(*k));
     }
     if let Some(s) = &f.search {
         q = q.filter(villages::search_name.like(crate::text::like_contains(s)));
@@ -86,6 +80,25 @@ fn filtered(scope: &Scope, f: &VillageFilter) -> villages::BoxedQuery<'static, P
         q = q.filter(villages::archived_at.is_null());
     }
     q
+}
+
+/// The live villages of these communes, as (id, commune).
+pub fn live_in(conn: &mut PgConnection, communes: &[String]) -> QueryResult<Vec<(i64, String)>> {
+    villages::table
+        .filter(villages::commune_code.eq_any(communes))
+        .filter(villages::archived_at.is_null())
+        .select((villages::id, villages::commune_code))
+        .load(conn)
+}
+
+/// The province and commune of a live village.
+pub fn place_of(conn: &mut PgConnection, id: i64) -> QueryResult<Option<(String, String)>> {
+    villages::table
+        .find(id)
+        .filter(villages::archived_at.is_null())
+        .select((villages::province_code, villages::commune_code))
+        .first(conn)
+        .optional()
 }
 
 pub fn list(

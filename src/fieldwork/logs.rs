@@ -11,7 +11,6 @@ use super::{hold_open, month_key, AgeBand, Channel, Outcome, Stint};
 use crate::access::{Caller, Role};
 use crate::db::logs::{self as store, AssistanceLog, LogChanges, LogFilter, LogScope, NewLog};
 use crate::db::months::MonthKey;
-use crate::db::schema::{assistance_categories as cat, members, villages};
 use crate::db::{self, audit, Page};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::registry::Sex;
@@ -93,21 +92,8 @@ impl LogContext {
             .ok_or_else(|| AppError::internal("team role without team"))?;
         // A member logs as itself (every stint of its person); a leader for the people of
         // its team, past and present.
-        let mut q = members::table
-            .filter(members::archived_at.is_null())
-            .select(members::person_id)
-            .distinct()
-            .into_boxed();
-        q = if caller.role == Role::TeamMember {
-            q.filter(members::user_id.eq(caller.user_id))
-        } else {
-            q.filter(
-                members::team_id
-                    .eq(team_id)
-                    .or(members::user_id.eq(caller.user_id)),
-            )
-        };
-        let persons: Vec<Uuid> = q.load(conn)?;
+        let leads = (caller.role != Role::TeamMember).then_some(team_id);
+        let persons = crate::db::members::loggable_persons(conn, caller.user_id, leads)?;
         let stints = super::stints_of(conn, &persons)?;
         let own_member = stints
             .iter()
@@ -117,16 +103,10 @@ impl LogContext {
         let by_id = stints.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
         let mut communes: Vec<String> = stints.iter().map(|s| s.commune_code.clone()).collect();
         communes.extend(caller.unit_code.clone());
-        let villages = villages::table
-            .filter(villages::commune_code.eq_any(communes))
-            .filter(villages::archived_at.is_null())
-            .select((villages::id, villages::commune_code))
-            .load::<(i64, String)>(conn)?
+        let villages = crate::db::villages::live_in(conn, &communes)?
             .into_iter()
             .collect();
-        let categories = cat::table
-            .select((cat::code, cat::retired_at.is_not_null()))
-            .load::<(String, bool)>(conn)?
+        let categories = crate::db::categories::retired_flags(conn)?
             .into_iter()
             .collect();
         Ok(LogContext {
@@ -301,11 +281,11 @@ impl LogContext {
             province_code: member.province_code.clone(),
             village_id: input.village_id,
             category_code: input.category_code.clone(),
-            channel: input.channel.as_str().to_string(),
+            channel: input.channel,
             citizens_helped: input.citizens_helped,
-            citizen_sex: input.citizen_sex.map(|s| s.as_str().to_string()),
-            citizen_age_band: input.citizen_age_band.map(|a| a.as_str().to_string()),
-            outcome: input.outcome.as_str().to_string(),
+            citizen_sex: input.citizen_sex,
+            citizen_age_band: input.citizen_age_band,
+            outcome: input.outcome,
             note: input
                 .note
                 .clone()
@@ -380,13 +360,11 @@ impl LogContext {
             province_code: moved.then(|| member.province_code.clone()),
             village_id: patch.village_id,
             category_code: patch.category_code.clone(),
-            channel: patch.channel.map(|c| c.as_str().to_string()),
+            channel: patch.channel,
             citizens_helped: patch.citizens_helped,
-            citizen_sex: patch.citizen_sex.map(|s| s.map(|s| s.as_str().to_string())),
-            citizen_age_band: patch
-                .citizen_age_band
-                .map(|a| a.map(|a| a.as_str().to_string())),
-            outcome: patch.outcome.map(|o| o.as_str().to_string()),
+            citizen_sex: patch.citizen_sex,
+            citizen_age_band: patch.citizen_age_band,
+            outcome: patch.outcome,
             note: patch
                 .note
                 .clone()
@@ -567,11 +545,7 @@ pub async fn set_archived(
             let scope = log_scope(&caller);
             let current = store::lock(c, &scope, id)?.ok_or_else(|| AppError::not_found("log"))?;
             if !archive && current.archived_at.is_some() {
-                let member_archived: bool = members::table
-                    .find(current.member_id)
-                    .select(members::archived_at.is_not_null())
-                    .first(c)?;
-                if member_archived {
+                if crate::db::members::is_archived(c, current.member_id)? == Some(true) {
                     return Err(crate::registry::parent_archived(
                         "membership",
                         current.member_id,

@@ -5,19 +5,13 @@ pub mod privacy;
 pub mod sync;
 pub mod trainings;
 
-text_enum!(
-    /// How the help was given.
-    Channel { HomeVisit => "home_visit", CommuneCentre => "commune_centre", Phone => "phone", GroupSession => "group_session" }
-);
-text_enum!(AgeBand { Under18 => "under_18", From18To35 => "18_35", From36To59 => "36_59", Over60 => "60_plus" });
-text_enum!(Outcome { Done => "done", PartlyDone => "partly_done", Referred => "referred", CouldNotHelp => "could_not_help" });
+pub use crate::vocab::{AgeBand, Channel, Outcome};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::db::months::{self, MonthKey};
-use crate::db::schema::members;
 use crate::error::{AppError, AppResult, ErrorCode};
 
 /// The commune-month a record dated `at` counts in.
@@ -89,29 +83,7 @@ pub(crate) fn hold_stint(conn: &mut PgConnection, member_id: i64, day: NaiveDate
     }
 }
 
-/// One membership (a stint of a person in a team).
-#[derive(Clone, Debug, Queryable, Selectable)]
-#[diesel(table_name = members, check_for_backend(diesel::pg::Pg))]
-pub(crate) struct Stint {
-    pub id: i64,
-    pub person_id: Uuid,
-    pub team_id: i64,
-    pub commune_code: String,
-    pub province_code: String,
-    pub joined_on: NaiveDate,
-    pub left_on: Option<NaiveDate>,
-    pub user_id: Option<Uuid>,
-}
-
-/// Every live (not archived) membership of these people.
-pub(crate) fn stints_of(conn: &mut PgConnection, persons: &[Uuid]) -> QueryResult<Vec<Stint>> {
-    members::table
-        .filter(members::person_id.eq_any(persons))
-        .filter(members::archived_at.is_null())
-        .select(Stint::as_select())
-        .order(members::id.asc())
-        .load(conn)
-}
+pub(crate) use crate::db::members::{stints_of, Stint};
 
 /// The membership a person held on `day`: the one whose `joined_on..=left_on` holds the day,
 /// the later one on the day of a move (the old stint ends the day the new one starts). None

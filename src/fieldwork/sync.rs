@@ -16,11 +16,11 @@ use crate::access::{Caller, Scope};
 use crate::db::indicators::{
     self as indicator_rows, Denominator, Indicator, IndicatorValue, Target,
 };
-use crate::db::logs::{self as store, AssistanceLog, NewLog};
+use crate::db::logs::{self as store, AssistanceLog, LogScope, NewLog};
 use crate::db::sync::{self as feed, Position, Window};
 use crate::db::trainings::{self, Attendance, Training};
 use crate::db::{self, categories::Category, members::Member, teams::Team, villages::Village};
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppError, AppResult, ErrorCode, Problem};
 use crate::state::AppState;
 
 pub const MAX_BATCH: usize = 500;
@@ -58,7 +58,7 @@ pub struct ItemResult {
     pub status: ItemStatus,
     /// Why the item was rejected (an RFC 9457 problem).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub problem: Option<serde_json::Value>,
+    pub problem: Option<Problem>,
     /// For `conflict`, `duplicate` and `updated`: the server's copy now.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
@@ -66,32 +66,15 @@ pub struct ItemResult {
 }
 
 impl ItemResult {
-    pub fn rejected(index: usize, id: Option<Uuid>, problem: serde_json::Value) -> Self {
+    pub fn rejected(index: usize, id: Option<Uuid>, error: &AppError) -> Self {
         ItemResult {
             index,
             id,
             status: ItemStatus::Rejected,
-            problem: Some(problem),
+            problem: Some(error.problem()),
             current: None,
         }
     }
-}
-
-/// Turns an error into the problem body the REST route would have answered.
-pub fn problem_of(err: &AppError) -> serde_json::Value {
-    use actix_web::ResponseError;
-    let status = err.status_code();
-    let mut body = serde_json::json!({
-        "type": format!("urn:toso:problem:{}", err.code()),
-        "title": status.canonical_reason().unwrap_or("Error"),
-        "status": status.as_u16(),
-        "code": err.code(),
-        "detail": err.detail(),
-    });
-    if let AppError::Validation(fields) = err {
-        body["errors"] = serde_json::to_value(fields).unwrap_or_default();
-    }
-    body
 }
 
 /// Applies a batch: every item gets a result and a bad item never blocks the good ones.
@@ -106,169 +89,206 @@ pub async fn push(
         let ctx = LogContext::load(conn, &caller)?;
         let scope = log_scope(&caller);
         let mut results = Vec::with_capacity(items.len());
-
-        // Creates: resends are answered from what is stored; new ones are checked, then
-        // inserted together. The claim of each id in `log_ids` decides between concurrent resends.
-        let creates: Vec<(usize, &LogInput)> = items
-            .iter()
-            .filter_map(|(i, item)| match item {
-                PushItem::CreateLog(input) => Some((*i, input)),
-                _ => None,
-            })
-            .collect();
-        let ids: Vec<Uuid> = creates.iter().map(|(_, input)| input.id).collect();
-        let stored: HashSet<Uuid> = store::taken_ids(conn, &ids)?.into_iter().collect();
-        let mut seen = HashSet::new();
-        let mut fresh: Vec<(usize, NewLog)> = Vec::new();
-        for (index, input) in creates {
-            if !seen.insert(input.id) || stored.contains(&input.id) {
-                continue; // answered below, once the batch is stored
-            }
-            match ctx.new_log(input, device_id.as_deref()) {
-                Ok(new) => fresh.push((index, new)),
-                Err(e) => results.push(ItemResult::rejected(index, Some(input.id), problem_of(&e))),
-            }
-        }
-        let inserted = insert_batch(conn, &fresh, &mut results)?;
-        let rejected: HashSet<usize> = results.iter().map(|r| r.index).collect();
-        // Stored logs the caller may see; any other id belongs to a record it cannot see.
-        let at: HashMap<Uuid, DateTime<Utc>> = fresh
-            .iter()
-            .filter(|(_, n)| inserted.contains(&n.id))
-            .map(|(_, n)| (n.id, n.occurred_at))
-            .collect();
-        let visible: HashMap<Uuid, AssistanceLog> = store::get_visible(conn, &scope, &ids, &at)?
-            .into_iter()
-            .map(|l| (l.id, l))
-            .collect();
-        let mut first = HashSet::new();
-        for (index, item) in &items {
-            let PushItem::CreateLog(input) = item else {
-                continue;
-            };
-            if rejected.contains(index) {
-                continue;
-            }
-            let id = input.id;
-            let is_first = first.insert(id);
-            let status = if is_first && inserted.contains(&id) {
-                ItemStatus::Created
-            } else {
-                ItemStatus::Duplicate
-            };
-            match visible.get(&id) {
-                Some(log) => results.push(ItemResult {
-                    index: *index,
-                    id: Some(id),
-                    status,
-                    problem: None,
-                    current: (status == ItemStatus::Duplicate).then(|| json(log)),
-                }),
-                _ => results.push(ItemResult::rejected(
-                    *index,
-                    Some(id),
-                    problem_of(&AppError::Conflict {
-                        code: ErrorCode::IdConflict,
-                        detail: "another record already uses this id".into(),
-                    }),
-                )),
-            }
-        }
-
-        // Edits: each on its own, based on the version the phone saw.
-        for (index, item) in &items {
-            let PushItem::UpdateLog {
-                id,
-                base_version,
-                patch,
-            } = item
-            else {
-                continue;
-            };
-            let mut stored = None;
-            let outcome = conn.transaction::<_, AppError, _>(|c| {
-                let Some(current) = store::lock(c, &scope, *id)? else {
-                    return Err(AppError::not_found("log"));
-                };
-                stored = Some(current.clone());
-                if current.version != *base_version {
-                    return Ok((ItemStatus::Conflict, current));
-                }
-                let changes = ctx.changes(&current, patch)?;
-                hold_open(c, &log_months(&current, &changes))?;
-                crate::fieldwork::logs::hold_attribution(c, &current, &changes)?;
-                let after = store::update(c, *id, &changes)?;
-                crate::fieldwork::logs::audit_update(c, &caller, &current, &after)?;
-                Ok((ItemStatus::Updated, after))
-            });
-            results.push(match outcome {
-                Ok((status, log)) => ItemResult {
-                    index: *index,
-                    id: Some(*id),
-                    status,
-                    problem: None,
-                    current: Some(json(&log)),
-                },
-                Err(e) => {
-                    let mut r = ItemResult::rejected(*index, Some(*id), problem_of(&e));
-                    // An archived log comes back with its state, as a conflict would.
-                    if e.code() == ErrorCode::LogArchived {
-                        r.current = stored.as_ref().map(json);
-                    }
-                    r
-                }
-            });
-        }
-        // Attendance: each on its own; the (training, member) pair is unique, and a batch
-        // naming it twice gets the second refused.
-        let mut recorded: HashSet<(Uuid, i64)> = HashSet::new();
-        for (index, item) in &items {
-            let PushItem::UpsertAttendance {
-                training_id,
-                input,
-                base_version,
-            } = item
-            else {
-                continue;
-            };
-            let outcome = conn.transaction::<_, AppError, _>(|c| {
-                let training = trainings::get(c, &caller.scope(), *training_id)?
-                    .ok_or_else(|| AppError::not_found("training"))?;
-                hold_attendance(c, &training)?;
-                let done = record_attendance(c, &caller, &training, input, *base_version)?;
-                if let Ok((row, _)) = &done {
-                    if !recorded.insert((row.training_id, row.member_id)) {
-                        return Err(duplicate_attendance("data.member_id", row.member_id));
-                    }
-                }
-                Ok(done)
-            });
-            results.push(match outcome {
-                Ok(Ok((row, new))) => ItemResult {
-                    index: *index,
-                    id: Some(row.id),
-                    status: if new {
-                        ItemStatus::Created
-                    } else {
-                        ItemStatus::Updated
-                    },
-                    problem: None,
-                    current: Some(json(&row)),
-                },
-                Ok(Err(current)) => ItemResult {
-                    index: *index,
-                    id: Some(current.id),
-                    status: ItemStatus::Conflict,
-                    problem: None,
-                    current: Some(json(&current)),
-                },
-                Err(e) => ItemResult::rejected(*index, input.id, problem_of(&e)),
-            });
-        }
+        push_creates(
+            conn,
+            &ctx,
+            &scope,
+            device_id.as_deref(),
+            &items,
+            &mut results,
+        )?;
+        push_edits(conn, &ctx, &caller, &scope, &items, &mut results);
+        push_attendance(conn, &caller, &items, &mut results);
         results.sort_by_key(|r| r.index);
         Ok(results)
     })
     .await
+}
+
+/// Creates: resends are answered from what is stored; new ones are checked, then inserted
+/// together. The claim of each id in `log_ids` decides between concurrent resends.
+fn push_creates(
+    conn: &mut PgConnection,
+    ctx: &LogContext,
+    scope: &LogScope,
+    device_id: Option<&str>,
+    items: &[(usize, PushItem)],
+    results: &mut Vec<ItemResult>,
+) -> AppResult<()> {
+    let creates: Vec<(usize, &LogInput)> = items
+        .iter()
+        .filter_map(|(i, item)| match item {
+            PushItem::CreateLog(input) => Some((*i, input)),
+            _ => None,
+        })
+        .collect();
+    let ids: Vec<Uuid> = creates.iter().map(|(_, input)| input.id).collect();
+    let stored: HashSet<Uuid> = store::taken_ids(conn, &ids)?.into_iter().collect();
+    let mut seen = HashSet::new();
+    let mut fresh: Vec<(usize, NewLog)> = Vec::new();
+    for (index, input) in creates {
+        if !seen.insert(input.id) || stored.contains(&input.id) {
+            continue; // answered below, once the batch is stored
+        }
+        match ctx.new_log(input, device_id) {
+            Ok(new) => fresh.push((index, new)),
+            Err(e) => results.push(ItemResult::rejected(index, Some(input.id), &e)),
+        }
+    }
+    let inserted = insert_batch(conn, &fresh, results)?;
+    let rejected: HashSet<usize> = results.iter().map(|r| r.index).collect();
+    // Stored logs the caller may see; any other id belongs to a record it cannot see.
+    let at: HashMap<Uuid, DateTime<Utc>> = fresh
+        .iter()
+        .filter(|(_, n)| inserted.contains(&n.id))
+        .map(|(_, n)| (n.id, n.occurred_at))
+        .collect();
+    let visible: HashMap<Uuid, AssistanceLog> = store::get_visible(conn, scope, &ids, &at)?
+        .into_iter()
+        .map(|l| (l.id, l))
+        .collect();
+    let mut first = HashSet::new();
+    for (index, item) in items {
+        let PushItem::CreateLog(input) = item else {
+            continue;
+        };
+        if rejected.contains(index) {
+            continue;
+        }
+        let id = input.id;
+        let is_first = first.insert(id);
+        let status = if is_first && inserted.contains(&id) {
+            ItemStatus::Created
+        } else {
+            ItemStatus::Duplicate
+        };
+        match visible.get(&id) {
+            Some(log) => results.push(ItemResult {
+                index: *index,
+                id: Some(id),
+                status,
+                problem: None,
+                current: (status == ItemStatus::Duplicate).then(|| json(log)),
+            }),
+            _ => results.push(ItemResult::rejected(
+                *index,
+                Some(id),
+                &AppError::Conflict {
+                    code: ErrorCode::IdConflict,
+                    detail: "another record already uses this id".into(),
+                },
+            )),
+        }
+    }
+    Ok(())
+}
+
+/// Edits: each on its own, based on the version the phone saw.
+fn push_edits(
+    conn: &mut PgConnection,
+    ctx: &LogContext,
+    caller: &Caller,
+    scope: &LogScope,
+    items: &[(usize, PushItem)],
+    results: &mut Vec<ItemResult>,
+) {
+    for (index, item) in items {
+        let PushItem::UpdateLog {
+            id,
+            base_version,
+            patch,
+        } = item
+        else {
+            continue;
+        };
+        let mut stored = None;
+        let outcome = conn.transaction::<_, AppError, _>(|c| {
+            let Some(current) = store::lock(c, scope, *id)? else {
+                return Err(AppError::not_found("log"));
+            };
+            stored = Some(current.clone());
+            if current.version != *base_version {
+                return Ok((ItemStatus::Conflict, current));
+            }
+            let changes = ctx.changes(&current, patch)?;
+            hold_open(c, &log_months(&current, &changes))?;
+            crate::fieldwork::logs::hold_attribution(c, &current, &changes)?;
+            let after = store::update(c, *id, &changes)?;
+            crate::fieldwork::logs::audit_update(c, caller, &current, &after)?;
+            Ok((ItemStatus::Updated, after))
+        });
+        results.push(match outcome {
+            Ok((status, log)) => ItemResult {
+                index: *index,
+                id: Some(*id),
+                status,
+                problem: None,
+                current: Some(json(&log)),
+            },
+            Err(e) => {
+                let mut r = ItemResult::rejected(*index, Some(*id), &e);
+                // An archived log comes back with its state, as a conflict would.
+                if e.code() == ErrorCode::LogArchived {
+                    r.current = stored.as_ref().map(json);
+                }
+                r
+            }
+        });
+    }
+}
+
+/// Attendance: each on its own; the (training, member) pair is unique, and a batch naming it
+/// twice gets the second refused.
+fn push_attendance(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    items: &[(usize, PushItem)],
+    results: &mut Vec<ItemResult>,
+) {
+    let mut recorded: HashSet<(Uuid, i64)> = HashSet::new();
+    for (index, item) in items {
+        let PushItem::UpsertAttendance {
+            training_id,
+            input,
+            base_version,
+        } = item
+        else {
+            continue;
+        };
+        let outcome = conn.transaction::<_, AppError, _>(|c| {
+            let training = trainings::get(c, &caller.scope(), *training_id)?
+                .ok_or_else(|| AppError::not_found("training"))?;
+            hold_attendance(c, &training)?;
+            let done = record_attendance(c, caller, &training, input, *base_version)?;
+            if let Ok((row, _)) = &done {
+                if !recorded.insert((row.training_id, row.member_id)) {
+                    return Err(duplicate_attendance("data.member_id", row.member_id));
+                }
+            }
+            Ok(done)
+        });
+        results.push(match outcome {
+            Ok(Ok((row, new))) => ItemResult {
+                index: *index,
+                id: Some(row.id),
+                status: if new {
+                    ItemStatus::Created
+                } else {
+                    ItemStatus::Updated
+                },
+                problem: None,
+                current: Some(json(&row)),
+            },
+            Ok(Err(current)) => ItemResult {
+                index: *index,
+                id: Some(current.id),
+                status: ItemStatus::Conflict,
+                problem: None,
+                current: Some(json(&current)),
+            },
+            Err(e) => ItemResult::rejected(*index, input.id, &e),
+        });
+    }
 }
 
 /// Inserts checked new logs in one transaction that holds their commune-months: those dated
@@ -314,7 +334,7 @@ fn insert_batch(
     match batch {
         Ok((ids, refused)) => {
             for (index, id, err) in refused {
-                results.push(ItemResult::rejected(index, Some(id), problem_of(&err)));
+                results.push(ItemResult::rejected(index, Some(id), &err));
             }
             Ok(ids.into_iter().collect())
         }
@@ -330,9 +350,7 @@ fn insert_batch(
                 });
                 match one {
                     Ok(ids) => ok.extend(ids),
-                    Err(e) => {
-                        results.push(ItemResult::rejected(*index, Some(row.id), problem_of(&e)))
-                    }
+                    Err(e) => results.push(ItemResult::rejected(*index, Some(row.id), &e)),
                 }
             }
             Ok(ok)

@@ -7,7 +7,6 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::access::{Caller, Role, Scope};
-use crate::db::schema::members;
 use crate::db::trainings::{
     self as store, Attendance, NewAttendance, NewTraining, Training, TrainingFields, TrainingFilter,
 };
@@ -15,13 +14,7 @@ use crate::db::{self, audit, Page};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::state::AppState;
 
-text_enum!(TrainingKind { MemberTraining => "member_training", CitizenClass => "citizen_class" });
-text_enum!(TrainingMode { InPerson => "in_person", Online => "online", Blended => "blended" });
-text_enum!(
-    /// The learning platform used, if any.
-    Platform { OneTouch => "onetouch", BinhDanHocVuSo => "binh_dan_hoc_vu_so", Other => "other" }
-);
-text_enum!(AttendanceStatus { Invited => "invited", Attended => "attended", Completed => "completed" });
+pub use crate::vocab::{AttendanceStatus, Platform, TrainingKind, TrainingMode};
 
 #[derive(Clone, Debug)]
 pub struct TrainingInput {
@@ -92,12 +85,26 @@ fn require_organiser(caller: &Caller) -> AppResult<()> {
     }
 }
 
+/// Checks a training's input and turns it into the stored fields: the text and time rules,
+/// the team and village (share-locked, so they cannot be archived under it) and the
+/// participant counts. Every broken rule is reported at once.
 fn fields(
     conn: &mut PgConnection,
     caller: &Caller,
     commune: &str,
     input: TrainingInput,
 ) -> AppResult<TrainingFields> {
+    let mut errors = text_and_time_errors(&input);
+    let team_id = recording_team(caller, input.team_id, &mut errors);
+    hold_places(conn, commune, team_id, input.village_id, &mut errors)?;
+    errors.extend(count_errors(&input));
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    Ok(stored_fields(input, team_id))
+}
+
+fn text_and_time_errors(input: &TrainingInput) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if input.title.trim().is_empty() {
         errors.push(FieldError::new(
@@ -125,7 +132,16 @@ fn fields(
             "ends_at is before starts_at",
         ));
     }
-    let team_id = match (caller.role, input.team_id) {
+    errors
+}
+
+/// The team a training is recorded for: a team leader's own (by default), anyone else's choice.
+fn recording_team(
+    caller: &Caller,
+    asked: Option<i64>,
+    errors: &mut Vec<FieldError>,
+) -> Option<i64> {
+    match (caller.role, asked) {
         (Role::TeamLeader, None) => caller.team_id,
         (Role::TeamLeader, Some(t)) if Some(t) != caller.team_id => {
             errors.push(FieldError::new(
@@ -136,9 +152,18 @@ fn fields(
             None
         }
         (_, t) => t,
-    };
-    // The team and village are share-locked (they cannot be archived under the training);
-    // an archived one of the commune is 409 `parent_archived`, as for the register.
+    }
+}
+
+/// Share-locks the team and village of the commune; an archived one is 409 `parent_archived`,
+/// as for the register, and a missing one a field error.
+fn hold_places(
+    conn: &mut PgConnection,
+    commune: &str,
+    team_id: Option<i64>,
+    village_id: Option<i64>,
+    errors: &mut Vec<FieldError>,
+) -> AppResult<()> {
     if let Some(t) = team_id {
         let team = crate::db::teams::lock_shared(conn, t)?.filter(|t| t.commune_code == commune);
         if team.as_ref().is_some_and(|t| t.archived_at.is_some()) {
@@ -152,7 +177,7 @@ fn fields(
             ));
         }
     }
-    if let Some(v) = input.village_id {
+    if let Some(v) = village_id {
         let village =
             crate::db::villages::lock_shared(conn, v)?.filter(|v| v.commune_code == commune);
         if village.as_ref().is_some_and(|v| v.archived_at.is_some()) {
@@ -166,6 +191,13 @@ fn fields(
             ));
         }
     }
+    Ok(())
+}
+
+/// A member training counts attendance, not participants; a citizen class counts
+/// participants (0 to 100,000), whose sex and age breakdowns may not exceed the total.
+fn count_errors(input: &TrainingInput) -> Vec<FieldError> {
+    let mut errors = Vec::new();
     let counts = [
         ("participants_male", input.participants_male),
         ("participants_female", input.participants_female),
@@ -207,50 +239,51 @@ fn fields(
                     ));
                 }
             }
-            let by_sex =
-                input.participants_male.unwrap_or(0) + input.participants_female.unwrap_or(0);
-            let by_age = [
-                input.age_under_18,
-                input.age_18_35,
-                input.age_36_59,
-                input.age_60_plus,
-            ]
-            .iter()
-            .map(|v| v.unwrap_or(0))
-            .sum::<i32>();
-            if total >= 0 && by_sex > total {
-                errors.push(FieldError::new(
-                    "participants_male",
-                    "exceeds_total",
-                    "men and women add up to more than participants",
-                ));
-            }
-            if total >= 0 && by_age > total {
-                errors.push(FieldError::new(
-                    "age_under_18",
-                    "exceeds_total",
-                    "the age bands add up to more than participants",
-                ));
-            }
+            errors.extend(breakdown_errors(input, total));
         }
     }
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
+    errors
+}
+
+fn breakdown_errors(input: &TrainingInput, total: i32) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let by_sex = input.participants_male.unwrap_or(0) + input.participants_female.unwrap_or(0);
+    let by_age = [
+        input.age_under_18,
+        input.age_18_35,
+        input.age_36_59,
+        input.age_60_plus,
+    ]
+    .iter()
+    .map(|v| v.unwrap_or(0))
+    .sum::<i32>();
+    if total >= 0 && by_sex > total {
+        errors.push(FieldError::new(
+            "participants_male",
+            "exceeds_total",
+            "men and women add up to more than participants",
+        ));
     }
-    Ok(TrainingFields {
+    if total >= 0 && by_age > total {
+        errors.push(FieldError::new(
+            "age_under_18",
+            "exceeds_total",
+            "the age bands add up to more than participants",
+        ));
+    }
+    errors
+}
+
+fn stored_fields(input: TrainingInput, team_id: Option<i64>) -> TrainingFields {
+    let trimmed = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    TrainingFields {
         title: input.title.trim().to_string(),
         topics: input.topics.iter().map(|t| t.trim().to_string()).collect(),
-        kind: input.kind.as_str().to_string(),
-        mode: input.mode.as_str().to_string(),
-        platform: input.platform.map(|p| p.as_str().to_string()),
-        organiser: input
-            .organiser
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty()),
-        trainer: input
-            .trainer
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty()),
+        kind: input.kind,
+        mode: input.mode,
+        platform: input.platform,
+        organiser: trimmed(input.organiser),
+        trainer: trimmed(input.trainer),
         starts_at: input.starts_at.with_timezone(&Utc),
         ends_at: input.ends_at.with_timezone(&Utc),
         village_id: input.village_id,
@@ -262,7 +295,7 @@ fn fields(
         age_18_35: input.age_18_35,
         age_36_59: input.age_36_59,
         age_60_plus: input.age_60_plus,
-    })
+    }
 }
 
 /// `Ok(true)` when created, `Ok(false)` when this id was already recorded (a resend).
@@ -378,7 +411,7 @@ pub async fn replace(
             if day != super::vn_day(current.starts_at) {
                 attendees_held_on(c, id, day)?;
             }
-            if fields.kind != TrainingKind::MemberTraining.as_str()
+            if fields.kind != TrainingKind::MemberTraining
                 && !store::attendance_of(c, id)?.is_empty()
             {
                 return Err(AppError::field(
@@ -476,7 +509,7 @@ pub async fn attendance(state: &AppState, caller: &Caller, id: Uuid) -> AppResul
 
 /// Attendance is kept for live member trainings.
 fn check_attendable(training: &Training) -> AppResult<()> {
-    if training.kind != TrainingKind::MemberTraining.as_str() {
+    if training.kind != TrainingKind::MemberTraining {
         return Err(AppError::Conflict {
             code: ErrorCode::NotMemberTraining,
             detail: "attendance is kept for member trainings only".into(),
@@ -502,11 +535,7 @@ fn attendees_held_on(
         .iter()
         .map(|a| a.member_id)
         .collect();
-    let attendees: Vec<(i64, Uuid)> = members::table
-        .filter(members::id.eq_any(&ids))
-        .filter(members::archived_at.is_null())
-        .select((members::id, members::person_id))
-        .load(conn)?;
+    let attendees = crate::db::members::persons_of(conn, &ids)?;
     let persons: Vec<Uuid> = attendees.iter().map(|(_, p)| *p).collect();
     // Share-locked first, so the memberships read below stay as checked until commit.
     let uses: Vec<(i64, chrono::NaiveDate)> = attendees.iter().map(|(m, _)| (*m, day)).collect();
@@ -537,12 +566,9 @@ pub fn record_attendance(
     check_attendable(training)?;
     require_organiser(caller)?;
     // The membership the person held on the training's day, in the training's commune.
-    let named: Option<Uuid> = members::table
-        .filter(members::id.eq(input.member_id))
-        .filter(members::archived_at.is_null())
-        .select(members::person_id)
-        .first(conn)
-        .optional()?;
+    let named: Option<Uuid> = crate::db::members::persons_of(conn, &[input.member_id])?
+        .first()
+        .map(|(_, person)| *person);
     let unknown = || {
         AppError::field(
             "member_id",
@@ -615,7 +641,7 @@ pub fn record_attendance(
         team_id,
         commune_code,
         province_code,
-        status: input.status.as_str().to_string(),
+        status: input.status,
         certificate_ref: input.certificate_ref.clone(),
     };
     Ok(Ok(store::upsert_attendance(conn, &new)?))

@@ -40,7 +40,6 @@ pub struct AuditQuery {
     tag = "audit", security(("bearer" = [])), params(AuditQuery),
     responses(
         (status = 200, body = Paged<AuditEntry>),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/audit")]

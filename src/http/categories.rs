@@ -74,7 +74,6 @@ pub async fn list(
     tag = "categories", security(("bearer" = [])), request_body = CreateCategoryRequest,
     responses(
         (status = 201, body = Category),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/categories")]
@@ -125,8 +124,6 @@ async fn set_retired(
     tag = "categories", security(("bearer" = [])), params(("code" = String, Path)),
     responses(
         (status = 200, body = Category),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/categories/{code}/retire")]
@@ -144,8 +141,6 @@ pub async fn retire(
     tag = "categories", security(("bearer" = [])), params(("code" = String, Path)),
     responses(
         (status = 200, body = Category),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/categories/{code}/restore")]

@@ -18,6 +18,8 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("ui.js", JS, include_str!("console/ui.js")),
     ("pages.js", JS, include_str!("console/pages.js")),
     ("registry.js", JS, include_str!("console/registry.js")),
+    ("imports.js", JS, include_str!("console/imports.js")),
+    ("accounts.js", JS, include_str!("console/accounts.js")),
     (
         "style.css",
         "text/css; charset=utf-8",

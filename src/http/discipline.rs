@@ -1,12 +1,12 @@
 //! Reporting discipline: each province's due day and the members who recorded nothing.
 
 use actix_web::http::StatusCode;
-use actix_web::{get, put, web, HttpRequest, HttpResponse};
+use actix_web::{get, put, web, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::extract::{if_match_version, versioned, Auth, ValidJson};
+use super::extract::{versioned, Auth, IfMatch, ValidJson};
 use crate::db::discipline::{InactiveMember, ReportingSettings};
 use crate::error::AppError;
 use crate::reports::{self, discipline};
@@ -18,8 +18,6 @@ use crate::state::AppState;
     tag = "reports", security(("bearer" = [])), params(("province" = String, Path)),
     responses(
         (status = 200, body = ReportingSettings, headers(("ETag" = String))),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/reports/settings/{province}")]
@@ -45,24 +43,20 @@ pub struct SettingsRequest {
 #[utoipa::path(
     operation_id = "putReportingSettings",
     tag = "reports", security(("bearer" = [])),
-    params(("province" = String, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412)")),
+    params(("province" = String, Path), IfMatch),
     request_body = SettingsRequest,
     responses(
         (status = 200, body = ReportingSettings, headers(("ETag" = String))),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[put("/api/v1/reports/settings/{province}")]
 pub async fn put_settings(
     state: web::Data<AppState>,
     auth: Auth,
-    req: HttpRequest,
     province: web::Path<String>,
     body: ValidJson<SettingsRequest>,
+    IfMatch(expected): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    let expected = if_match_version(&req)?;
     let s = discipline::set_due_day(
         &state,
         &auth.0,
@@ -93,7 +87,6 @@ pub struct InactiveQuery {
     tag = "reports", security(("bearer" = [])), params(InactiveQuery),
     responses(
         (status = 200, body = Vec<InactiveMember>),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]

@@ -3,28 +3,11 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
-use serde::Serialize;
 
+pub use crate::error::Problem;
 use crate::error::{AppError, ErrorCode, FieldError};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
-
-/// RFC 9457 problem details, as every error of this API is answered.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Problem {
-    /// `urn:toso:problem:{code}`.
-    #[serde(rename = "type")]
-    pub type_: String,
-    pub title: String,
-    pub status: u16,
-    /// What went wrong, for people.
-    pub detail: String,
-    /// Stable machine-readable code, e.g. `validation_failed`, `invalid_token`, `not_found`.
-    pub code: ErrorCode,
-    /// For `validation_failed` and `invalid_query`: one entry per invalid field.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<FieldError>,
-}
 
 impl Problem {
     pub fn new(status: StatusCode, code: ErrorCode, detail: impl Into<String>) -> Self {
@@ -46,58 +29,9 @@ impl Problem {
     }
 }
 
-impl AppError {
-    pub fn code(&self) -> ErrorCode {
-        match self {
-            AppError::Validation(_) => ErrorCode::ValidationFailed,
-            AppError::InvalidQuery(_) => ErrorCode::InvalidQuery,
-            AppError::BadRequest { code, .. }
-            | AppError::Unauthorized { code, .. }
-            | AppError::Forbidden { code, .. }
-            | AppError::NotFound { code, .. }
-            | AppError::Conflict { code, .. }
-            | AppError::PreconditionFailed { code, .. } => *code,
-            AppError::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
-            AppError::TooManyRequests { .. } => ErrorCode::TooManyRequests,
-            AppError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
-            AppError::Unavailable(_) => ErrorCode::ServiceUnavailable,
-            AppError::Internal(_) => ErrorCode::InternalError,
-        }
-    }
-
-    pub fn detail(&self) -> String {
-        match self {
-            AppError::Validation(fields) | AppError::InvalidQuery(fields) if fields.len() == 1 => {
-                fields[0].message.clone()
-            }
-            AppError::Validation(_) | AppError::InvalidQuery(_) => {
-                "some fields are invalid; see errors".into()
-            }
-            AppError::Unavailable(_) => {
-                "the service is temporarily unavailable; retry shortly".into()
-            }
-            AppError::Internal(_) => "an unexpected error occurred; it has been logged".into(),
-            other => other.to_string(),
-        }
-    }
-}
-
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
-        match self {
-            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::BadRequest { .. } | AppError::InvalidQuery(_) => StatusCode::BAD_REQUEST,
-            AppError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
-            AppError::NotFound { .. } => StatusCode::NOT_FOUND,
-            AppError::Conflict { .. } => StatusCode::CONFLICT,
-            AppError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
-            AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     fn error_response(&self) -> HttpResponse {
@@ -107,11 +41,7 @@ impl ResponseError for AppError {
             AppError::Unavailable(cause) => tracing::warn!(error = %cause, "service unavailable"),
             _ => {}
         }
-        let mut problem = Problem::new(self.status_code(), self.code(), self.detail());
-        if let AppError::Validation(fields) | AppError::InvalidQuery(fields) = self {
-            problem.errors = fields.clone();
-        }
-        let mut response = problem.response();
+        let mut response = self.problem().response();
         let headers = response.headers_mut();
         match self {
             AppError::Unauthorized { code, .. } => {

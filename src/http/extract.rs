@@ -176,9 +176,46 @@ pub fn client_ip(req: &HttpRequest, trust_proxy: bool) -> String {
     }
 }
 
-/// The version named by `If-Match: "3"` (or `W/"3"`); `None` when the header is absent or is
-/// `*` ("any current version", RFC 9110: the record exists, which every write checks anyway).
-pub fn if_match_version(req: &HttpRequest) -> Result<Option<i32>, AppError> {
+/// The `If-Match` request header of a versioned write: the version the change is based on.
+/// `IfMatch(None)` when the header is absent or is `*` ("any current version", RFC 9110: the
+/// record exists, which every write checks anyway). A stale version makes the write answer 412;
+/// a header that is not an ETag of this API is 400 `invalid_if_match`. As a parameter of
+/// `utoipa::path` it documents the header (and the generated document adds the 412 answer).
+pub struct IfMatch(pub Option<i32>);
+
+impl FromRequest for IfMatch {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(if_match_version(req).map(IfMatch))
+    }
+}
+
+impl utoipa::IntoParams for IfMatch {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        vec![ParameterBuilder::new()
+            .name("If-Match")
+            .parameter_in(ParameterIn::Header)
+            .required(utoipa::openapi::Required::False)
+            .description(Some(
+                "The ETag of the version being changed (a stale one gets 412); `*` or no header: \
+                 any current version (an upsert without it may create)",
+            ))
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(r#"^(\*|(W/)?"[0-9]{1,9}")$"#)),
+            ))
+            .build()]
+    }
+}
+
+fn if_match_version(req: &HttpRequest) -> Result<Option<i32>, AppError> {
     let Some(value) = req.headers().get(header::IF_MATCH) else {
         return Ok(None);
     };

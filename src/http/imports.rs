@@ -331,7 +331,6 @@ pub async fn list(
     responses(
         (status = 200, body = ImportRecordOut),
         (status = 403, description = "not an officer", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/imports/{id}")]
@@ -353,7 +352,6 @@ pub async fn get(
     responses(
         (status = 200, description = "the report", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         (status = 403, description = "not an officer", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/imports/{id}/report")]

@@ -1,13 +1,13 @@
 //! Programme indicators: the catalogue, denominators, monthly values and targets.
 
 use actix_web::http::StatusCode;
-use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, put, web, HttpResponse};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::extract::{if_match_version, versioned, Auth, ValidJson};
+use super::extract::{versioned, Auth, IfMatch, ValidJson};
 use crate::db::indicators::{
     Denominator, Indicator, IndicatorValue, Target, TargetFilter, ValueFilter,
 };
@@ -55,9 +55,6 @@ fn stored<T: serde::Serialize>(row: &T, version: i32, created: bool) -> HttpResp
     };
     versioned(status, version, row)
 }
-
-const IF_MATCH_DOC: &str =
-    "The ETag of the version being changed (a stale one gets 412); absent to create";
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -115,7 +112,6 @@ pub struct CreateIndicatorRequest {
     tag = "indicators", security(("bearer" = [])), request_body = CreateIndicatorRequest,
     responses(
         (status = 201, body = Indicator),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/indicators")]
@@ -150,8 +146,6 @@ pub async fn create(
     tag = "indicators", security(("bearer" = [])), params(("code" = String, Path)),
     responses(
         (status = 200, body = Indicator),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/indicators/{code}/retire")]
@@ -170,8 +164,6 @@ pub async fn retire(
     tag = "indicators", security(("bearer" = [])), params(("code" = String, Path)),
     responses(
         (status = 200, body = Indicator),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/indicators/{code}/restore")]
@@ -238,25 +230,22 @@ pub struct DenominatorRequest {
 #[utoipa::path(
     operation_id = "putDenominator",
     tag = "indicators", security(("bearer" = [])),
-    params(("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = IF_MATCH_DOC)),
+    params(IfMatch),
     request_body = DenominatorRequest,
     responses(
         (status = 200, body = Denominator, headers(("ETag" = String))),
         (status = 201, body = Denominator, headers(("ETag" = String))),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "`year_locked`: December of the year is approved", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[put("/api/v1/denominators")]
 pub async fn put_denominator(
     state: web::Data<AppState>,
     auth: Auth,
-    req: HttpRequest,
     body: ValidJson<DenominatorRequest>,
+    IfMatch(expected): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    let expected = if_match_version(&req)?;
     let b = body.0;
     if let (Some(a), Some(p)) = (b.adults, b.population) {
         if a > p {
@@ -352,25 +341,22 @@ pub struct ValueRequest {
 #[utoipa::path(
     operation_id = "putIndicatorValue",
     tag = "indicators", security(("bearer" = [])),
-    params(("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = IF_MATCH_DOC)),
+    params(IfMatch),
     request_body = ValueRequest,
     responses(
         (status = 200, body = IndicatorValue, headers(("ETag" = String))),
         (status = 201, body = IndicatorValue, headers(("ETag" = String))),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "`month_locked`: the month is approved", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[put("/api/v1/indicator-values")]
 pub async fn put_value(
     state: web::Data<AppState>,
     auth: Auth,
-    req: HttpRequest,
     body: ValidJson<ValueRequest>,
+    IfMatch(expected): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    let expected = if_match_version(&req)?;
     let b = body.0;
     let month = crate::reports::parse_month("month", &b.month)?;
     let (saved, created) = indicators::put_value(
@@ -456,23 +442,20 @@ pub struct TargetRequest {
 #[utoipa::path(
     operation_id = "putIndicatorTarget",
     tag = "indicators", security(("bearer" = [])),
-    params(("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = IF_MATCH_DOC)),
+    params(IfMatch),
     request_body = TargetRequest,
     responses(
         (status = 200, body = Target, headers(("ETag" = String))),
         (status = 201, body = Target, headers(("ETag" = String))),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[put("/api/v1/indicator-targets")]
 pub async fn put_target(
     state: web::Data<AppState>,
     auth: Auth,
-    req: HttpRequest,
     body: ValidJson<TargetRequest>,
+    IfMatch(expected): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    let expected = if_match_version(&req)?;
     let b = body.0;
     let month = b
         .month
@@ -528,8 +511,6 @@ pub struct SplitRequest {
     request_body = SplitRequest,
     responses(
         (status = 200, body = SplitResult),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/indicator-targets/{id}/split")]

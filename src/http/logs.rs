@@ -1,12 +1,12 @@
 use actix_web::http::StatusCode;
-use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::extract::{if_match_version, versioned, Auth, ValidJson};
+use super::extract::{versioned, Auth, IfMatch, ValidJson};
 use super::pagination::{PageQuery, Paged};
 use crate::db::logs::{AssistanceLog, LogFilter};
 use crate::error::AppError;
@@ -128,7 +128,6 @@ pub struct LogListQuery {
     responses(
         (status = 201, body = AssistanceLog, headers(("ETag" = String))),
         (status = 200, description = "already recorded: the stored log", body = AssistanceLog),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "the id belongs to another record", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -160,7 +159,7 @@ pub async fn list(
         team_id: q.team,
         member_id: q.member,
         category_code: q.category,
-        outcome: q.outcome.map(|o| o.as_str().to_string()),
+        outcome: q.outcome,
         from: q.from,
         to: q.to,
         include_archived: q.include_archived.unwrap_or(false),
@@ -175,7 +174,6 @@ pub async fn list(
     tag = "assistance logs", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = AssistanceLog, headers(("ETag" = String))),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/assistance-logs/{id}")]
@@ -194,25 +192,21 @@ pub async fn get(
 #[utoipa::path(
     operation_id = "updateAssistanceLog",
     tag = "assistance logs", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412), or `*` for any current version")),
+    params(("id" = Uuid, Path), IfMatch),
     request_body = UpdateLogRequest,
     responses(
         (status = 200, body = AssistanceLog, headers(("ETag" = String))),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "archived, or dated in an approved month", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/api/v1/assistance-logs/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
     auth: Auth,
-    req: HttpRequest,
     id: web::Path<Uuid>,
     body: ValidJson<UpdateLogRequest>,
+    IfMatch(expected): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    let expected = if_match_version(&req)?;
     let log = logs::update(&state, &auth.0, id.into_inner(), body.0.into(), expected).await?;
     Ok(versioned(StatusCode::OK, log.version, &log))
 }
@@ -221,23 +215,19 @@ pub async fn update(
 #[utoipa::path(
     operation_id = "archiveAssistanceLog",
     tag = "assistance logs", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412), or `*` for any current version")),
+    params(("id" = Uuid, Path), IfMatch),
     responses(
         (status = 200, body = AssistanceLog, headers(("ETag" = String))),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "dated in an approved month", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/api/v1/assistance-logs/{id}")]
 pub async fn archive(
     state: web::Data<AppState>,
     auth: Auth,
-    req: HttpRequest,
     id: web::Path<Uuid>,
+    IfMatch(expected): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    let expected = if_match_version(&req)?;
     let log = logs::set_archived(&state, &auth.0, id.into_inner(), true, expected).await?;
     Ok(versioned(StatusCode::OK, log.version, &log))
 }
@@ -246,23 +236,19 @@ pub async fn archive(
 #[utoipa::path(
     operation_id = "restoreAssistanceLog",
     tag = "assistance logs", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412), or `*` for any current version")),
+    params(("id" = Uuid, Path), IfMatch),
     responses(
         (status = 200, body = AssistanceLog, headers(("ETag" = String))),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "dated in an approved month", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/assistance-logs/{id}/restore")]
 pub async fn restore(
     state: web::Data<AppState>,
     auth: Auth,
-    req: HttpRequest,
     id: web::Path<Uuid>,
+    IfMatch(expected): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    let expected = if_match_version(&req)?;
     let log = logs::set_archived(&state, &auth.0, id.into_inner(), false, expected).await?;
     Ok(versioned(StatusCode::OK, log.version, &log))
 }

@@ -37,7 +37,7 @@ pub struct MembershipOut {
     /// The same person across moves between teams.
     pub person_id: uuid::Uuid,
     /// leader, deputy or member.
-    pub team_role: String,
+    pub team_role: crate::vocab::TeamRole,
     pub joined_on: NaiveDate,
     pub team_id: i64,
     pub team_name: String,

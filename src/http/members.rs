@@ -1,83 +1,15 @@
 use actix_web::http::StatusCode;
-use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
-use chrono::NaiveDate;
+use actix_web::{delete, get, patch, post, web, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
-use validator::Validate;
 
-use super::extract::{if_match_version, search_text, versioned, Auth, ValidJson};
+use super::extract::{search_text, versioned, Auth, IfMatch, ValidJson};
 use super::pagination::{PageQuery, Paged};
 use crate::db::members::{Member, MemberFilter, MemberStatus};
 use crate::error::AppError;
 use crate::registry::members::{self, MemberInput, MemberPatch, Move};
-use crate::registry::{Affiliation, Sex, TeamRole};
+use crate::registry::{Affiliation, TeamRole};
 use crate::state::AppState;
-
-#[derive(Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateMemberRequest {
-    #[validate(length(min = 1, max = 200))]
-    #[validate(custom(function = "crate::input::screened"))]
-    #[schema(min_length = 1, max_length = 200)]
-    pub full_name: String,
-    /// Vietnamese mobile number; stored as 0xxxxxxxxx.
-    #[validate(length(max = 20))]
-    #[schema(max_length = 20)]
-    pub phone: Option<String>,
-    pub sex: Option<Sex>,
-    #[validate(range(min = 1900, max = 2100))]
-    #[schema(minimum = 1900, maximum = 2100)]
-    pub birth_year: Option<i32>,
-    pub affiliation: Affiliation,
-    /// Default `member`; a team has at most one active leader.
-    pub team_role: Option<TeamRole>,
-    /// Default today (Asia/Ho_Chi_Minh).
-    #[validate(custom(function = "crate::input::plausible_date"))]
-    pub joined_on: Option<NaiveDate>,
-    /// A team account of this team, for the mobile app.
-    pub user_id: Option<Uuid>,
-}
-
-#[derive(Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateMemberRequest {
-    #[validate(length(min = 1, max = 200))]
-    #[validate(custom(function = "crate::input::screened"))]
-    #[schema(min_length = 1, max_length = 200)]
-    pub full_name: Option<String>,
-    #[validate(length(max = 20))]
-    #[schema(max_length = 20)]
-    #[serde(default, with = "::serde_with::rust::double_option")]
-    pub phone: Option<Option<String>>,
-    #[serde(default, with = "::serde_with::rust::double_option")]
-    pub sex: Option<Option<Sex>>,
-    #[validate(range(min = 1900, max = 2100))]
-    #[schema(minimum = 1900, maximum = 2100)]
-    #[serde(default, with = "::serde_with::rust::double_option")]
-    pub birth_year: Option<Option<i32>>,
-    pub affiliation: Option<Affiliation>,
-    pub team_role: Option<TeamRole>,
-    #[validate(custom(function = "crate::input::plausible_date"))]
-    pub joined_on: Option<NaiveDate>,
-    /// Set to record that the member left; the record stays in the history.
-    #[validate(custom(function = "crate::input::plausible_date"))]
-    #[serde(default, with = "::serde_with::rust::double_option")]
-    pub left_on: Option<Option<NaiveDate>>,
-    #[serde(default, with = "::serde_with::rust::double_option")]
-    pub user_id: Option<Option<Uuid>>,
-}
-
-#[derive(Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MoveMemberRequest {
-    /// The team the member joins.
-    pub team_id: i64,
-    /// The day the member leaves the old team and joins the new one (default today).
-    #[validate(custom(function = "crate::input::plausible_date"))]
-    pub on: Option<NaiveDate>,
-    pub team_role: Option<TeamRole>,
-}
 
 #[derive(Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -118,8 +50,8 @@ impl MemberListQuery {
                 Some(StatusQuery::Left) => MemberStatus::Left,
                 Some(StatusQuery::All) => MemberStatus::All,
             },
-            affiliation: self.affiliation.map(|a| a.as_str().to_string()),
-            team_role: self.role.map(|r| r.as_str().to_string()),
+            affiliation: self.affiliation,
+            team_role: self.role,
             search: search_text(self.q),
             include_archived: self.include_archived.unwrap_or(false),
         };
@@ -146,7 +78,6 @@ pub async fn list(
     tag = "members", security(("bearer" = [])), params(("id" = i64, Path), MemberListQuery),
     responses(
         (status = 200, body = Paged<Member>),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/teams/{id}/members")]
@@ -165,11 +96,9 @@ pub async fn list_of_team(
 /// Add a member to a team (officers in scope, or the team's leader).
 #[utoipa::path(
     operation_id = "createTeamMember",
-    tag = "members", security(("bearer" = [])), params(("id" = i64, Path)), request_body = CreateMemberRequest,
+    tag = "members", security(("bearer" = [])), params(("id" = i64, Path)), request_body = MemberInput,
     responses(
         (status = 201, body = Member, headers(("ETag" = String))),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "team archived or dissolved", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -178,19 +107,9 @@ pub async fn create(
     state: web::Data<AppState>,
     auth: Auth,
     id: web::Path<i64>,
-    body: ValidJson<CreateMemberRequest>,
+    body: ValidJson<MemberInput>,
 ) -> Result<HttpResponse, AppError> {
-    let b = body.0;
-    let input = MemberInput {
-        full_name: b.full_name,
-        phone: b.phone,
-        sex: b.sex,
-        birth_year: b.birth_year,
-        affiliation: b.affiliation,
-        team_role: b.team_role,
-        joined_on: b.joined_on,
-        user_id: b.user_id,
-    };
+    let input = body.0;
     let m = members::create(&state, &auth.0, id.into_inner(), input).await?;
     Ok(versioned(StatusCode::CREATED, m.version, &m))
 }
@@ -201,7 +120,6 @@ pub async fn create(
     tag = "members", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 200, body = Member, headers(("ETag" = String))),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/members/{id}")]
@@ -218,13 +136,10 @@ pub async fn get(
 #[utoipa::path(
     operation_id = "updateMember",
     tag = "members", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412), or `*` for any current version")),
-    request_body = UpdateMemberRequest,
+    params(("id" = i64, Path), IfMatch),
+    request_body = MemberPatch,
     responses(
         (status = 200, body = Member, headers(("ETag" = String))),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "the member would be active in an archived team (`parent_archived`), or revived linked to an account that works elsewhere (`linked_account_elsewhere`)", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -232,23 +147,11 @@ pub async fn get(
 pub async fn update(
     state: web::Data<AppState>,
     auth: Auth,
-    req: HttpRequest,
     id: web::Path<i64>,
-    body: ValidJson<UpdateMemberRequest>,
+    body: ValidJson<MemberPatch>,
+    IfMatch(expected): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    let expected = if_match_version(&req)?;
-    let b = body.0;
-    let patch = MemberPatch {
-        full_name: b.full_name,
-        phone: b.phone,
-        sex: b.sex,
-        birth_year: b.birth_year,
-        affiliation: b.affiliation,
-        team_role: b.team_role,
-        joined_on: b.joined_on,
-        left_on: b.left_on,
-        user_id: b.user_id,
-    };
+    let patch = body.0;
     let m = members::update(&state, &auth.0, id.into_inner(), patch, expected).await?;
     Ok(versioned(StatusCode::OK, m.version, &m))
 }
@@ -257,22 +160,18 @@ pub async fn update(
 #[utoipa::path(
     operation_id = "archiveMember",
     tag = "members", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412), or `*` for any current version")),
+    params(("id" = i64, Path), IfMatch),
     responses(
         (status = 200, body = Member, headers(("ETag" = String))),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/api/v1/members/{id}")]
 pub async fn archive(
     state: web::Data<AppState>,
     auth: Auth,
-    req: HttpRequest,
     id: web::Path<i64>,
+    IfMatch(expected): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    let expected = if_match_version(&req)?;
     let m = members::set_archived(&state, &auth.0, id.into_inner(), true, expected).await?;
     Ok(versioned(StatusCode::OK, m.version, &m))
 }
@@ -281,23 +180,19 @@ pub async fn archive(
 #[utoipa::path(
     operation_id = "restoreMember",
     tag = "members", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412), or `*` for any current version")),
+    params(("id" = i64, Path), IfMatch),
     responses(
         (status = 200, body = Member, headers(("ETag" = String))),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/members/{id}/restore")]
 pub async fn restore(
     state: web::Data<AppState>,
     auth: Auth,
-    req: HttpRequest,
     id: web::Path<i64>,
+    IfMatch(expected): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    let expected = if_match_version(&req)?;
     let m = members::set_archived(&state, &auth.0, id.into_inner(), false, expected).await?;
     Ok(versioned(StatusCode::OK, m.version, &m))
 }
@@ -306,11 +201,9 @@ pub async fn restore(
 /// day for the same person (`person_id`). Returns the new membership.
 #[utoipa::path(
     operation_id = "moveMember",
-    tag = "members", security(("bearer" = [])), params(("id" = i64, Path)), request_body = MoveMemberRequest,
+    tag = "members", security(("bearer" = [])), params(("id" = i64, Path)), request_body = Move,
     responses(
         (status = 201, body = Member, headers(("ETag" = String))),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -319,19 +212,8 @@ pub async fn move_to(
     state: web::Data<AppState>,
     auth: Auth,
     id: web::Path<i64>,
-    body: ValidJson<MoveMemberRequest>,
+    body: ValidJson<Move>,
 ) -> Result<HttpResponse, AppError> {
-    let b = body.0;
-    let m = members::move_to(
-        &state,
-        &auth.0,
-        id.into_inner(),
-        Move {
-            team_id: b.team_id,
-            on: b.on,
-            team_role: b.team_role,
-        },
-    )
-    .await?;
+    let m = members::move_to(&state, &auth.0, id.into_inner(), body.0).await?;
     Ok(versioned(StatusCode::CREATED, m.version, &m))
 }

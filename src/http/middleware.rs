@@ -250,11 +250,47 @@ async fn read_body(
     }
 }
 
+/// The admission gates of the HTTP layer, shared by every worker: built once at start.
+pub struct Gates {
+    /// One permit per API request handled at once (`TOSO_MAX_IN_FLIGHT`).
+    pub admission: Arc<Semaphore>,
+    /// The slots each client (account or address) holds (`TOSO_MAX_IN_FLIGHT_PER_CLIENT`).
+    pub shares: ClientShares,
+    /// Bytes of request bodies held at once, one permit a byte: twice `TOSO_MAX_IN_FLIGHT`
+    /// bodies of `TOSO_MAX_BODY_BYTES`, so bodies read before admission stay bounded.
+    pub bodies: Arc<Semaphore>,
+    /// The same for spreadsheet uploads (`POST /api/v1/imports`), apart so that their larger
+    /// limit does not widen the budget of every other body: two files of
+    /// `TOSO_MAX_IMPORT_BYTES` at once.
+    pub upload_bodies: Arc<Semaphore>,
+}
+
+impl Gates {
+    pub fn new(settings: &crate::config::Settings) -> Self {
+        Gates {
+            admission: Arc::new(Semaphore::new(settings.max_in_flight)),
+            shares: ClientShares::new(settings.max_in_flight_per_client),
+            bodies: Arc::new(Semaphore::new(
+                settings
+                    .max_body_bytes
+                    .saturating_mul(2 * settings.max_in_flight)
+                    .min(Semaphore::MAX_PERMITS),
+            )),
+            upload_bodies: Arc::new(Semaphore::new(
+                settings
+                    .max_import_bytes
+                    .saturating_mul(2)
+                    .min(Semaphore::MAX_PERMITS),
+            )),
+        }
+    }
+}
+
 /// Bodies first, then admission. Every request's body is read in full (at most
 /// `TOSO_MAX_BODY_BYTES`) within `TOSO_BODY_TIMEOUT_MS`, before it takes any slot: a client that
 /// sends its body slowly, or never, holds only its own connection and the bytes it sent, and
 /// is answered 408 and disconnected at the deadline. The bodies held at once share one budget
-/// (`AppState::bodies`, twice `TOSO_MAX_IN_FLIGHT` full bodies). Then at most `TOSO_MAX_IN_FLIGHT` API requests are handled at
+/// (`Gates::bodies`, twice `TOSO_MAX_IN_FLIGHT` full bodies). Then at most `TOSO_MAX_IN_FLIGHT` API requests are handled at
 /// once, and at most `TOSO_MAX_IN_FLIGHT_PER_CLIENT` of one client (`ClientShares`); the others
 /// wait for at most the checkout timeout and are answered 503 with `Retry-After`. The database
 /// gate (`db::run`) bounds the work on PostgreSQL; this bounds the memory of answers built
@@ -265,7 +301,10 @@ pub async fn admission(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+    let (Some(state), Some(gates)) = (
+        req.app_data::<web::Data<AppState>>().cloned(),
+        req.app_data::<web::Data<Gates>>().cloned(),
+    ) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let settings = &state.settings;
@@ -275,13 +314,13 @@ pub async fn admission(
         (
             settings.max_import_bytes,
             settings.body_timeout.max(Duration::from_secs(60)),
-            &state.upload_bodies,
+            &gates.upload_bodies,
         )
     } else {
         (
             settings.max_body_bytes,
             settings.body_timeout,
-            &state.bodies,
+            &gates.bodies,
         )
     };
     // Held until the answer is built: the handler holds the body (or what it parsed) till then.
@@ -299,13 +338,13 @@ pub async fn admission(
     let wait = settings.database.checkout_timeout;
     let started = tokio::time::Instant::now();
     let client = client_of(&req, &state);
-    let share = state.shares.semaphore(&client);
+    let share = gates.shares.semaphore(&client);
     let permits = async {
         let own =
             db::acquire_within(&share, wait, "this client has too many requests in flight").await?;
         let left = wait.saturating_sub(started.elapsed());
         let global =
-            db::acquire_within(&state.admission, left, "too many requests in flight").await?;
+            db::acquire_within(&gates.admission, left, "too many requests in flight").await?;
         Ok::<_, crate::error::AppError>((own, global))
     }
     .await;
@@ -317,7 +356,7 @@ pub async fn admission(
         }
         Err(busy) => Ok(req.into_response(busy.error_response())),
     };
-    state.shares.release(&client, share);
+    gates.shares.release(&client, share);
     response
 }
 

@@ -137,6 +137,12 @@ impl Modify for ErrorResponses {
                 if has_body || has_params {
                     add("422", "invalid fields; see `errors`");
                 }
+                if path.contains('{') {
+                    add("404", "missing, or outside the caller's scope");
+                }
+                if op.parameters.iter().flatten().any(|p| p.name == "If-Match") {
+                    add("412", "the record changed since the ETag in `If-Match`");
+                }
                 if has_body {
                     add("408", "the body did not arrive within the body deadline");
                     add("413", "request body too large");
@@ -323,6 +329,7 @@ async fn route_not_found(
 /// The whole application: the API, its document, its docs page and the middleware.
 pub fn app(
     state: web::Data<crate::state::AppState>,
+    gates: web::Data<middleware::Gates>,
     max_body_bytes: usize,
 ) -> App<
     impl ServiceFactory<
@@ -336,6 +343,7 @@ pub fn app(
     let cors = state.settings.cors.clone();
     let app = App::new()
         .app_data(state)
+        .app_data(gates)
         .app_data(
             web::JsonConfig::default()
                 .limit(max_body_bytes)

@@ -1,16 +1,16 @@
+use actix_web::body::{BodySize, MessageBody};
 use actix_web::http::header;
+use actix_web::web::Bytes;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::extract::{Auth, ValidJson};
-use crate::access::{Caller, Scope};
-use crate::db;
-use crate::db::reports::Area;
-use crate::error::{AppError, ErrorCode};
+use crate::error::AppError;
+use crate::reports::read::{self, Monthly};
 use crate::reports::workflow::{self, Action, CommuneStatus, PeriodStatus};
-use crate::reports::{self, export, MonthlyReport, TrendPoint, UnitRef};
+use crate::reports::{self, export, MonthlyReport, TrendPoint};
 use crate::state::AppState;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -43,37 +43,6 @@ pub struct MonthlyQuery {
     pub live: Option<bool>,
 }
 
-/// Officers see reports of their own area: admin the country, a province officer its province
-/// and communes, a commune officer its commune. Others' areas answer 404.
-fn ensure_may_read(
-    caller: &Caller,
-    unit: &UnitRef,
-    area: &Area,
-    conn: &mut diesel::PgConnection,
-) -> Result<(), AppError> {
-    let province_of = |conn: &mut diesel::PgConnection, code: &str| -> Result<String, AppError> {
-        Ok(db::units::get(conn, code)?
-            .map(|u| u.province_code)
-            .unwrap_or_default())
-    };
-    let ok = match (caller.scope(), area) {
-        (Scope::Country, _) => true,
-        (Scope::Province(p), Area::Province(c)) => &p == c,
-        (Scope::Province(p), Area::Commune(c)) => province_of(conn, c)? == p,
-        (Scope::Commune(mine), Area::Commune(c)) => &mine == c,
-        _ => false,
-    };
-    if ok {
-        Ok(())
-    } else {
-        // Out of scope answers like a missing record (404), as everywhere else.
-        Err(AppError::NotFound {
-            code: ErrorCode::NotFound,
-            detail: format!("no report of {} in your scope", unit.code),
-        })
-    }
-}
-
 fn wanted(format: Option<Format>, req: &HttpRequest) -> Format {
     if let Some(f) = format {
         return f;
@@ -89,6 +58,38 @@ fn wanted(format: Option<Format>, req: &HttpRequest) -> Format {
         Format::Csv
     } else {
         Format::Json
+    }
+}
+
+/// A body of a few byte chunks, written one after the other without being put together (a
+/// kept report's big middle is shared, not copied, by every answer that sends it).
+struct Parts {
+    chunks: std::collections::VecDeque<Bytes>,
+    size: u64,
+}
+
+impl Parts {
+    fn new<const N: usize>(chunks: [Bytes; N]) -> Self {
+        let size = chunks.iter().map(|c| c.len() as u64).sum();
+        Parts {
+            chunks: chunks.into_iter().collect(),
+            size,
+        }
+    }
+}
+
+impl MessageBody for Parts {
+    type Error = std::convert::Infallible;
+
+    fn size(&self) -> BodySize {
+        BodySize::Sized(self.size)
+    }
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Bytes, Self::Error>>> {
+        std::task::Poll::Ready(self.chunks.pop_front().map(Ok))
     }
 }
 
@@ -115,39 +116,32 @@ pub async fn monthly(
     req: HttpRequest,
     query: super::extract::Query<MonthlyQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let caller = auth.0;
-    crate::registry::require_officer(&caller)?;
     let q = query.into_inner();
-    let month = reports::parse_month("month", &q.month)?;
     let format = wanted(q.format, &req);
-    let live = q.live.unwrap_or(false);
-    let (report, names) = db::run_read(&state.reads, move |c| {
-        let (unit, area) = reports::unit_of(c, q.unit.trim())?;
-        ensure_may_read(&caller, &unit, &area, c)?;
-        let names = if format == Format::Json {
-            Default::default()
-        } else {
-            reports::category_names(c)?
-        };
-        if let Area::Commune(code) = &area {
-            if !live {
-                if let Some(snapshot) = workflow::frozen(c, code, month)? {
-                    let mut report = serde_json::from_value::<MonthlyReport>(snapshot)
-                        .map_err(AppError::internal)?;
-                    for row in &mut report.rows {
-                        row.frozen = true;
-                    }
-                    return Ok((report, names));
-                }
-            }
-            let status = workflow::status_of(c, code, month)?;
-            let mut report = reports::live(c, unit, &area, month)?;
-            report.status = Some(status);
-            return Ok((report, names));
-        }
-        Ok((reports::live(c, unit, &area, month)?, names))
-    })
+    let (monthly, names) = read::monthly(
+        &state,
+        &auth.0,
+        q.unit,
+        &q.month,
+        q.live.unwrap_or(false),
+        format != Format::Json,
+    )
     .await?;
+    let report = match monthly {
+        // A kept report's JSON is written from its kept bytes.
+        Monthly::Kept(served) if format == Format::Json => {
+            let (head, middle, tail) = served.json_parts().map_err(AppError::internal)?;
+            return Ok(HttpResponse::Ok()
+                .content_type("application/json")
+                .body(Parts::new([
+                    Bytes::from(head),
+                    Bytes::from_owner(middle),
+                    Bytes::from(tail),
+                ])));
+        }
+        Monthly::Kept(served) => served.report().map_err(AppError::internal)?,
+        Monthly::Computed(report) => *report,
+    };
     let name = format!("bao-cao-{}-{}", report.unit.code, report.month);
     Ok(match format {
         Format::Json => HttpResponse::Ok().json(report),
@@ -196,28 +190,8 @@ pub async fn trend(
     auth: Auth,
     query: super::extract::Query<TrendQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let caller = auth.0;
-    crate::registry::require_officer(&caller)?;
     let q = query.into_inner();
-    let from = reports::parse_month("from", &q.from)?;
-    let to = reports::parse_month("to", &q.to)?;
-    if to < from
-        || from
-            .checked_add_months(chrono::Months::new(36))
-            .is_some_and(|limit| to > limit)
-    {
-        return Err(AppError::field(
-            "to",
-            "invalid_range",
-            "to must be from 0 to 36 months after from",
-        ));
-    }
-    let points = db::run_read(&state.reads, move |c| {
-        let (unit, area) = reports::unit_of(c, q.unit.trim())?;
-        ensure_may_read(&caller, &unit, &area, c)?;
-        reports::trend(c, &area, from, to)
-    })
-    .await?;
+    let points = read::trend(&state, &auth.0, q.unit, &q.from, &q.to).await?;
     Ok(HttpResponse::Ok().json(points))
 }
 
@@ -252,8 +226,6 @@ async fn decide(
     params(("commune" = String, Path), ("month" = inline(crate::month::Month), Path, description = "YYYY-MM")),
     responses(
         (status = 200, body = PeriodStatus),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "already submitted or approved; `month_not_ended` before the month is over (Vietnam time)", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -273,8 +245,6 @@ pub async fn submit(
     params(("commune" = String, Path), ("month" = inline(crate::month::Month), Path, description = "YYYY-MM")),
     responses(
         (status = 200, body = PeriodStatus),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "not submitted; `month_not_ended` before the month is over (Vietnam time)", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -295,8 +265,6 @@ pub async fn approve(
     request_body = DecisionRequest,
     responses(
         (status = 200, body = PeriodStatus),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -318,8 +286,6 @@ pub async fn send_back(
     request_body = DecisionRequest,
     responses(
         (status = 200, body = PeriodStatus),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]

@@ -98,7 +98,7 @@ pub async fn push(
     for (index, raw) in body.items.into_iter().enumerate() {
         match parse_item(raw) {
             Ok(item) => items.push((index, item)),
-            Err((id, err)) => results.push(ItemResult::rejected(index, id, sync::problem_of(&err))),
+            Err((id, err)) => results.push(ItemResult::rejected(index, id, &err)),
         }
     }
     results.extend(sync::push(&state, &auth.0, body.device_id, items).await?);

@@ -1,71 +1,15 @@
 use actix_web::http::StatusCode;
-use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
-use chrono::NaiveDate;
+use actix_web::{delete, get, patch, post, web, HttpResponse};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
-use validator::Validate;
+use utoipa::IntoParams;
 
-use super::extract::{if_match_version, search_text, versioned, Auth, ValidJson};
+use super::extract::{search_text, versioned, Auth, IfMatch, ValidJson};
 use super::pagination::{PageQuery, Paged};
 use crate::db::teams::{Team, TeamFilter};
 use crate::error::AppError;
 use crate::registry::teams::{self, TeamInput, TeamPatch};
 use crate::registry::TeamStatus;
 use crate::state::AppState;
-
-#[derive(Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateTeamRequest {
-    /// The commune (5 digits); defaults to the caller's own for commune officers.
-    #[validate(length(min = 5, max = 5))]
-    #[schema(min_length = 5, max_length = 5)]
-    pub commune_code: Option<String>,
-    /// For a village-level team: a village of the same commune.
-    pub village_id: Option<i64>,
-    #[validate(length(min = 1, max = 200))]
-    #[validate(custom(function = "crate::input::screened"))]
-    #[schema(min_length = 1, max_length = 200)]
-    pub name: String,
-    /// Number of the commune chairman's establishing decision, e.g. `123/QĐ-UBND`.
-    #[validate(length(max = 100))]
-    #[validate(custom(function = "crate::input::screened"))]
-    #[schema(max_length = 100)]
-    pub decision_number: Option<String>,
-    #[validate(custom(function = "crate::input::plausible_date"))]
-    pub decision_date: Option<NaiveDate>,
-    #[validate(custom(function = "crate::input::plausible_date"))]
-    pub established_on: Option<NaiveDate>,
-    #[validate(custom(function = "crate::input::plausible_date"))]
-    pub dissolved_on: Option<NaiveDate>,
-    /// Default `active` (or `dissolved` when `dissolved_on` is given).
-    pub status: Option<TeamStatus>,
-}
-
-#[derive(Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateTeamRequest {
-    #[serde(default, with = "::serde_with::rust::double_option")]
-    pub village_id: Option<Option<i64>>,
-    #[validate(length(min = 1, max = 200))]
-    #[validate(custom(function = "crate::input::screened"))]
-    #[schema(min_length = 1, max_length = 200)]
-    pub name: Option<String>,
-    #[validate(length(max = 100))]
-    #[validate(custom(function = "crate::input::screened"))]
-    #[schema(max_length = 100)]
-    #[serde(default, with = "::serde_with::rust::double_option")]
-    pub decision_number: Option<Option<String>>,
-    #[validate(custom(function = "crate::input::plausible_date"))]
-    #[serde(default, with = "::serde_with::rust::double_option")]
-    pub decision_date: Option<Option<NaiveDate>>,
-    #[validate(custom(function = "crate::input::plausible_date"))]
-    #[serde(default, with = "::serde_with::rust::double_option")]
-    pub established_on: Option<Option<NaiveDate>>,
-    #[validate(custom(function = "crate::input::plausible_date"))]
-    #[serde(default, with = "::serde_with::rust::double_option")]
-    pub dissolved_on: Option<Option<NaiveDate>>,
-    pub status: Option<TeamStatus>,
-}
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -95,7 +39,7 @@ pub async fn list(
     let filter = TeamFilter {
         commune_code: q.commune,
         village_id: q.village,
-        status: q.status.map(|s| s.as_str().to_string()),
+        status: q.status,
         search: search_text(q.q),
         include_archived: q.include_archived.unwrap_or(false),
     };
@@ -106,10 +50,9 @@ pub async fn list(
 /// Register a team in a commune of the caller's scope (officers).
 #[utoipa::path(
     operation_id = "createTeam",
-    tag = "teams", security(("bearer" = [])), request_body = CreateTeamRequest,
+    tag = "teams", security(("bearer" = [])), request_body = TeamInput,
     responses(
         (status = 201, body = Team, headers(("ETag" = String))),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "the village is archived (`parent_archived`)", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -117,19 +60,9 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     auth: Auth,
-    body: ValidJson<CreateTeamRequest>,
+    body: ValidJson<TeamInput>,
 ) -> Result<HttpResponse, AppError> {
-    let b = body.0;
-    let input = TeamInput {
-        commune_code: b.commune_code,
-        village_id: b.village_id,
-        name: b.name,
-        decision_number: b.decision_number,
-        decision_date: b.decision_date,
-        established_on: b.established_on,
-        dissolved_on: b.dissolved_on,
-        status: b.status,
-    };
+    let input = body.0;
     let t = teams::create(&state, &auth.0, input).await?;
     Ok(versioned(StatusCode::CREATED, t.version, &t))
 }
@@ -140,7 +73,6 @@ pub async fn create(
     tag = "teams", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 200, body = Team, headers(("ETag" = String))),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/teams/{id}")]
@@ -157,13 +89,10 @@ pub async fn get(
 #[utoipa::path(
     operation_id = "updateTeam",
     tag = "teams", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412), or `*` for any current version")),
-    request_body = UpdateTeamRequest,
+    params(("id" = i64, Path), IfMatch),
+    request_body = TeamPatch,
     responses(
         (status = 200, body = Team, headers(("ETag" = String))),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "the team would be live in an archived village (`parent_archived`)", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -171,21 +100,11 @@ pub async fn get(
 pub async fn update(
     state: web::Data<AppState>,
     auth: Auth,
-    req: HttpRequest,
     id: web::Path<i64>,
-    body: ValidJson<UpdateTeamRequest>,
+    body: ValidJson<TeamPatch>,
+    IfMatch(expected): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    let expected = if_match_version(&req)?;
-    let b = body.0;
-    let patch = TeamPatch {
-        village_id: b.village_id,
-        name: b.name,
-        decision_number: b.decision_number,
-        decision_date: b.decision_date,
-        established_on: b.established_on,
-        dissolved_on: b.dissolved_on,
-        status: b.status,
-    };
+    let patch = body.0;
     let t = teams::update(&state, &auth.0, id.into_inner(), patch, expected).await?;
     Ok(versioned(StatusCode::OK, t.version, &t))
 }
@@ -194,23 +113,19 @@ pub async fn update(
 #[utoipa::path(
     operation_id = "archiveTeam",
     tag = "teams", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412), or `*` for any current version")),
+    params(("id" = i64, Path), IfMatch),
     responses(
         (status = 200, body = Team, headers(("ETag" = String))),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/api/v1/teams/{id}")]
 pub async fn archive(
     state: web::Data<AppState>,
     auth: Auth,
-    req: HttpRequest,
     id: web::Path<i64>,
+    IfMatch(expected): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    let expected = if_match_version(&req)?;
     let t = teams::set_archived(&state, &auth.0, id.into_inner(), true, expected).await?;
     Ok(versioned(StatusCode::OK, t.version, &t))
 }
@@ -219,23 +134,19 @@ pub async fn archive(
 #[utoipa::path(
     operation_id = "restoreTeam",
     tag = "teams", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412), or `*` for any current version")),
+    params(("id" = i64, Path), IfMatch),
     responses(
         (status = 200, body = Team, headers(("ETag" = String))),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/teams/{id}/restore")]
 pub async fn restore(
     state: web::Data<AppState>,
     auth: Auth,
-    req: HttpRequest,
     id: web::Path<i64>,
+    IfMatch(expected): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    let expected = if_match_version(&req)?;
     let t = teams::set_archived(&state, &auth.0, id.into_inner(), false, expected).await?;
     Ok(versioned(StatusCode::OK, t.version, &t))
 }

@@ -1,12 +1,12 @@
 use actix_web::http::StatusCode;
-use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::extract::{if_match_version, versioned, Auth, ValidJson};
+use super::extract::{versioned, Auth, IfMatch, ValidJson};
 use super::pagination::{PageQuery, Paged};
 use crate::db::trainings::{Attendance, Training, TrainingFilter};
 use crate::error::AppError;
@@ -148,7 +148,6 @@ pub struct TrainingListQuery {
     responses(
         (status = 201, body = Training, headers(("ETag" = String))),
         (status = 200, description = "already recorded", body = Training),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "the id is taken, the team or village is archived (`parent_archived`), or dated in an approved month", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -183,7 +182,7 @@ pub async fn list(
     let filter = TrainingFilter {
         unit_code: q.unit,
         team_id: q.team,
-        kind: q.kind.map(|k| k.as_str().to_string()),
+        kind: q.kind,
         from: q.from,
         to: q.to,
         include_archived: q.include_archived.unwrap_or(false),
@@ -198,7 +197,6 @@ pub async fn list(
     tag = "trainings", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = Training, headers(("ETag" = String))),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/trainings/{id}")]
@@ -216,25 +214,21 @@ pub async fn get(
 #[utoipa::path(
     operation_id = "replaceTraining",
     tag = "trainings", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412), or `*` for any current version")),
+    params(("id" = Uuid, Path), IfMatch),
     request_body = TrainingRequest,
     responses(
         (status = 200, body = Training, headers(("ETag" = String))),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "archived, its team or village archived (`parent_archived`), or dated in an approved month", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[put("/api/v1/trainings/{id}")]
 pub async fn replace(
     state: web::Data<AppState>,
     auth: Auth,
-    req: HttpRequest,
     id: web::Path<Uuid>,
     body: ValidJson<TrainingRequest>,
+    IfMatch(expected): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    let expected = if_match_version(&req)?;
     let t = trainings::replace(&state, &auth.0, id.into_inner(), body.0.into(), expected).await?;
     Ok(versioned(StatusCode::OK, t.version, &t))
 }
@@ -243,23 +237,19 @@ pub async fn replace(
 #[utoipa::path(
     operation_id = "archiveTraining",
     tag = "trainings", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412), or `*` for any current version")),
+    params(("id" = Uuid, Path), IfMatch),
     responses(
         (status = 200, body = Training, headers(("ETag" = String))),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "dated in an approved month", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/api/v1/trainings/{id}")]
 pub async fn archive(
     state: web::Data<AppState>,
     auth: Auth,
-    req: HttpRequest,
     id: web::Path<Uuid>,
+    IfMatch(expected): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    let expected = if_match_version(&req)?;
     let t = trainings::set_archived(&state, &auth.0, id.into_inner(), true, expected).await?;
     Ok(versioned(StatusCode::OK, t.version, &t))
 }
@@ -269,23 +259,19 @@ pub async fn archive(
 #[utoipa::path(
     operation_id = "restoreTraining",
     tag = "trainings", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412), or `*` for any current version")),
+    params(("id" = Uuid, Path), IfMatch),
     responses(
         (status = 200, body = Training, headers(("ETag" = String))),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "dated in an approved month", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/trainings/{id}/restore")]
 pub async fn restore(
     state: web::Data<AppState>,
     auth: Auth,
-    req: HttpRequest,
     id: web::Path<Uuid>,
+    IfMatch(expected): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    let expected = if_match_version(&req)?;
     let t = trainings::set_archived(&state, &auth.0, id.into_inner(), false, expected).await?;
     Ok(versioned(StatusCode::OK, t.version, &t))
 }
@@ -296,7 +282,6 @@ pub async fn restore(
     tag = "trainings", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = Vec<Attendance>),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/trainings/{id}/attendance")]
@@ -315,8 +300,6 @@ pub async fn attendance(
     tag = "trainings", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = AttendanceRequest,
     responses(
         (status = 200, body = Vec<Attendance>),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "not a member training, archived, or dated in an approved month", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]

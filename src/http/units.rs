@@ -97,7 +97,6 @@ pub async fn list(
     params(("code" = String, Path, description = "official code, e.g. 01 or 00004")),
     responses(
         (status = 200, body = UnitOut),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/units/{code}")]

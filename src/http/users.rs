@@ -1,4 +1,4 @@
-use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -6,7 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::extract::{if_match_version, versioned, Auth, ValidJson};
+use super::extract::{versioned, Auth, IfMatch, ValidJson};
 use super::pagination::{PageQuery, Paged};
 use crate::access::Role;
 use crate::accounts::{self, AccountPatch, NewAccount};
@@ -267,7 +267,6 @@ impl From<crate::auth::activation::Issued> for ActivationOut {
     responses(
         (status = 201, body = ActivationOut),
         (status = 403, description = "not an officer, a peer's or higher account, or one's own", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/users/{id}/activation")]
@@ -310,7 +309,6 @@ pub struct ActivationQrQuery {
     responses(
         (status = 200, description = "the QR code", content_type = "image/png"),
         (status = 403, description = "not an officer", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/users/{id}/activation-qr")]
@@ -371,7 +369,6 @@ pub async fn list(
     responses(
         (status = 200, body = UserOut, headers(("ETag" = String))),
         (status = 403, description = "not an officer", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/users/{id}")]
@@ -395,12 +392,11 @@ pub async fn get(
     operation_id = "updateUser",
     tag = "users",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version the change is based on, or `*` for any current version")),
+    params(("id" = Uuid, Path), IfMatch),
     request_body = UpdateUserRequest,
     responses(
         (status = 200, body = UserOut, headers(("ETag" = String))),
         (status = 403, description = "role above own, a peer's account, unit outside scope, or own access", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "moved to or enabled in an archived team (`parent_archived`)", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "the account changed since the ETag was read", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
@@ -409,11 +405,10 @@ pub async fn get(
 pub async fn update(
     state: web::Data<AppState>,
     auth: Auth,
-    req: HttpRequest,
     id: web::Path<Uuid>,
     body: ValidJson<UpdateUserRequest>,
+    IfMatch(expected): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    let expected = if_match_version(&req)?;
     let b = body.0;
     let patch = AccountPatch {
         full_name: b.full_name,

@@ -1,54 +1,15 @@
 use actix_web::http::StatusCode;
-use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpResponse};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
-use validator::Validate;
+use utoipa::IntoParams;
 
-use super::extract::{if_match_version, search_text, versioned, Auth, ValidJson};
+use super::extract::{search_text, versioned, Auth, IfMatch, ValidJson};
 use super::pagination::{PageQuery, Paged};
 use crate::db::villages::{Village, VillageFilter};
 use crate::error::AppError;
 use crate::registry::villages::{self, VillageInput, VillagePatch};
 use crate::registry::VillageKind;
 use crate::state::AppState;
-
-#[derive(Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateVillageRequest {
-    /// The commune (5 digits); defaults to the caller's own for commune officers.
-    #[validate(length(min = 5, max = 5))]
-    #[schema(min_length = 5, max_length = 5)]
-    pub commune_code: Option<String>,
-    #[validate(length(min = 1, max = 200))]
-    #[validate(custom(function = "crate::input::screened"))]
-    #[schema(min_length = 1, max_length = 200)]
-    pub name: String,
-    pub kind: VillageKind,
-    #[validate(range(min = 0, max = 1_000_000))]
-    #[schema(minimum = 0, maximum = 1_000_000)]
-    pub households: Option<i32>,
-    #[validate(range(min = 0, max = 10_000_000))]
-    #[schema(minimum = 0, maximum = 10_000_000)]
-    pub population: Option<i32>,
-}
-
-#[derive(Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateVillageRequest {
-    #[validate(length(min = 1, max = 200))]
-    #[validate(custom(function = "crate::input::screened"))]
-    #[schema(min_length = 1, max_length = 200)]
-    pub name: Option<String>,
-    pub kind: Option<VillageKind>,
-    #[validate(range(min = 0, max = 1_000_000))]
-    #[schema(minimum = 0, maximum = 1_000_000)]
-    #[serde(default, with = "::serde_with::rust::double_option")]
-    pub households: Option<Option<i32>>,
-    #[validate(range(min = 0, max = 10_000_000))]
-    #[schema(minimum = 0, maximum = 10_000_000)]
-    #[serde(default, with = "::serde_with::rust::double_option")]
-    pub population: Option<Option<i32>>,
-}
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -77,7 +38,7 @@ pub async fn list(
     let page = PageQuery::new(q.page, q.page_size)?;
     let filter = VillageFilter {
         commune_code: q.commune,
-        kind: q.kind.map(|k| k.as_str().to_string()),
+        kind: q.kind,
         search: search_text(q.q),
         include_archived: q.include_archived.unwrap_or(false),
     };
@@ -88,7 +49,7 @@ pub async fn list(
 /// Add a village to a commune in the caller's scope (officers).
 #[utoipa::path(
     operation_id = "createVillage",
-    tag = "villages", security(("bearer" = [])), request_body = CreateVillageRequest,
+    tag = "villages", security(("bearer" = [])), request_body = VillageInput,
     responses(
         (status = 201, body = Village, headers(("ETag" = String))),
         (status = 403, description = "not an officer, or commune outside scope", body = crate::http::error::Problem, content_type = "application/problem+json"),
@@ -98,16 +59,9 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     auth: Auth,
-    body: ValidJson<CreateVillageRequest>,
+    body: ValidJson<VillageInput>,
 ) -> Result<HttpResponse, AppError> {
-    let b = body.0;
-    let input = VillageInput {
-        commune_code: b.commune_code,
-        name: b.name,
-        kind: b.kind,
-        households: b.households,
-        population: b.population,
-    };
+    let input = body.0;
     let v = villages::create(&state, &auth.0, input).await?;
     Ok(versioned(StatusCode::CREATED, v.version, &v))
 }
@@ -118,7 +72,6 @@ pub async fn create(
     tag = "villages", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 200, body = Village, headers(("ETag" = String))),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/villages/{id}")]
@@ -135,31 +88,21 @@ pub async fn get(
 #[utoipa::path(
     operation_id = "updateVillage",
     tag = "villages", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "ETag the change is based on")),
-    request_body = UpdateVillageRequest,
+    params(("id" = i64, Path), IfMatch),
+    request_body = VillagePatch,
     responses(
         (status = 200, body = Village, headers(("ETag" = String))),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/api/v1/villages/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
     auth: Auth,
-    req: HttpRequest,
     id: web::Path<i64>,
-    body: ValidJson<UpdateVillageRequest>,
+    body: ValidJson<VillagePatch>,
+    IfMatch(expected): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    let expected = if_match_version(&req)?;
-    let b = body.0;
-    let patch = VillagePatch {
-        name: b.name,
-        kind: b.kind,
-        households: b.households,
-        population: b.population,
-    };
+    let patch = body.0;
     let v = villages::update(&state, &auth.0, id.into_inner(), patch, expected).await?;
     Ok(versioned(StatusCode::OK, v.version, &v))
 }
@@ -168,23 +111,19 @@ pub async fn update(
 #[utoipa::path(
     operation_id = "archiveVillage",
     tag = "villages", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412), or `*` for any current version")),
+    params(("id" = i64, Path), IfMatch),
     responses(
         (status = 200, body = Village, headers(("ETag" = String))),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "live teams depend on it", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/api/v1/villages/{id}")]
 pub async fn archive(
     state: web::Data<AppState>,
     auth: Auth,
-    req: HttpRequest,
     id: web::Path<i64>,
+    IfMatch(expected): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    let expected = if_match_version(&req)?;
     let v = villages::set_archived(&state, &auth.0, id.into_inner(), true, expected).await?;
     Ok(versioned(StatusCode::OK, v.version, &v))
 }
@@ -193,22 +132,18 @@ pub async fn archive(
 #[utoipa::path(
     operation_id = "restoreVillage",
     tag = "villages", security(("bearer" = [])),
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ETag of the version being changed (a stale one gets 412), or `*` for any current version")),
+    params(("id" = i64, Path), IfMatch),
     responses(
         (status = 200, body = Village, headers(("ETag" = String))),
-        (status = 403, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 412, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/villages/{id}/restore")]
 pub async fn restore(
     state: web::Data<AppState>,
     auth: Auth,
-    req: HttpRequest,
     id: web::Path<i64>,
+    IfMatch(expected): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    let expected = if_match_version(&req)?;
     let v = villages::set_archived(&state, &auth.0, id.into_inner(), false, expected).await?;
     Ok(versioned(StatusCode::OK, v.version, &v))
 }

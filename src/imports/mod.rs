@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use uuid::Uuid;
+use validator::Validate;
 
 use self::read::{column_letter, Cell, RawRow, RawSheet};
 use self::vocab::{Col, Kind};
@@ -36,7 +37,10 @@ use crate::db::users::NewUser;
 use crate::db::villages::{NewVillage, Village, VillageChanges};
 use crate::db::{self, imports as store, units};
 use crate::error::{AppError, AppResult};
-use crate::registry::{Affiliation, Sex, TeamRole, VillageKind};
+use crate::registry::members::MemberInput;
+use crate::registry::teams::TeamInput;
+use crate::registry::villages::VillageInput;
+use crate::vocab::{Affiliation, Sex, TeamRole, TeamStatus, VillageKind};
 
 /// Who imports: an officer through the API, or the operator on the command line.
 #[derive(Clone, Debug)]
@@ -760,12 +764,29 @@ impl RowCells<'_> {
         self.errors.push((col, code, message.into()));
     }
 
+    /// Checks the row's record with the registry's own input type, so that a row is refused
+    /// for exactly what a single write through the API is refused for (lengths, ranges, the
+    /// personal-data screen). `columns` names the column of each field the row fills.
+    fn checked(&mut self, input: &impl Validate, columns: &[(&str, Col)]) {
+        let Err(errors) = input.validate() else {
+            return;
+        };
+        for (field, errs) in errors.field_errors() {
+            let Some((_, col)) = columns.iter().find(|(f, _)| *f == field.as_ref()) else {
+                continue;
+            };
+            if self.errors.iter().any(|(c, _, _)| c == col) {
+                continue; // one error a cell: the cell's own reading failed first
+            }
+            for e in errs {
+                let (code, message) = rule_message(e);
+                self.err(*col, code, message);
+            }
+        }
+    }
+
     fn name(&mut self, col: Col) -> Option<(String, String)> {
         let text = self.text(col)?;
-        if text.chars().count() > 200 {
-            self.err(col, "too_long", "Tên dài quá 200 ký tự.");
-            return None;
-        }
         match crate::registry::fold_name(col.header(), &text) {
             Ok(pair) => Some(pair),
             Err(_) => {
@@ -775,7 +796,8 @@ impl RowCells<'_> {
         }
     }
 
-    fn number(&mut self, col: Col, max: i64) -> Option<i32> {
+    /// A whole number; its range is checked by the registry's input type ([`checked`]).
+    fn number(&mut self, col: Col) -> Option<i32> {
         let value = match self.cell(col)? {
             Cell::Number(n) if n.fract() == 0.0 => Some(*n as i64),
             other => other
@@ -784,14 +806,10 @@ impl RowCells<'_> {
                 .parse::<i64>()
                 .ok(),
         };
-        match value.filter(|v| (0..=max).contains(v)) {
-            Some(v) => i32::try_from(v).ok(),
+        match value.and_then(|v| i32::try_from(v).ok()) {
+            Some(v) => Some(v),
             None => {
-                self.err(
-                    col,
-                    "invalid_number",
-                    format!("Cần một số nguyên từ 0 đến {max}."),
-                );
+                self.err(col, "invalid_number", "Cần một số nguyên.");
                 None
             }
         }
@@ -917,8 +935,24 @@ fn parse_row(plan: &mut Plan, sheet_index: u16, header: &Header, raw: RawRow) {
             required(&mut row, Col::VillageKind);
             let name = row.name(Col::VillageName);
             let kind = row.choice(Col::VillageKind, vocab::village_kind);
-            let households = row.number(Col::Households, 1_000_000);
-            let population = row.number(Col::Population, 10_000_000);
+            let households = row.number(Col::Households);
+            let population = row.number(Col::Population);
+            if let Some((name, _)) = &name {
+                row.checked(
+                    &VillageInput {
+                        commune_code: None,
+                        name: name.clone(),
+                        kind: kind.unwrap_or(VillageKind::Other),
+                        households,
+                        population,
+                    },
+                    &[
+                        ("name", Col::VillageName),
+                        ("households", Col::Households),
+                        ("population", Col::Population),
+                    ],
+                );
+            }
             if let Some((name, search)) = name {
                 plan.rows[at.0].label = name.into_boxed_str();
                 plan.villages.push(VillageIn {
@@ -938,24 +972,20 @@ fn parse_row(plan: &mut Plan, sheet_index: u16, header: &Header, raw: RawRow) {
                 .name(Col::VillageName)
                 .map(|(_, s)| (s, row.index(Col::VillageName).unwrap_or(0)));
             let decision_number = row.text(Col::DecisionNumber);
-            if let Some(d) = &decision_number {
-                if let Err(e) = crate::input::screened(d) {
-                    row.err(Col::DecisionNumber, "personal_data", private(&e));
-                }
-                if d.chars().count() > 100 {
-                    row.err(
-                        Col::DecisionNumber,
-                        "too_long",
-                        "Số quyết định dài quá 100 ký tự.",
-                    );
-                }
-            }
             let decision_date = row.date(Col::DecisionDate);
             let established_on = row.date(Col::EstablishedOn);
+            row.checked(
+                &TeamInput {
+                    name: name.as_ref().map(|n| n.0.clone()).unwrap_or_default(),
+                    decision_number: decision_number.clone(),
+                    ..TeamInput::default()
+                },
+                &[
+                    ("name", Col::TeamName),
+                    ("decision_number", Col::DecisionNumber),
+                ],
+            );
             if let Some((name, search)) = name {
-                if let Err(e) = crate::input::screened(&name) {
-                    row.err(Col::TeamName, "personal_data", private(&e));
-                }
                 plan.rows[at.0].label = name.into_boxed_str();
                 plan.teams.push(TeamIn {
                     at,
@@ -974,11 +1004,6 @@ fn parse_row(plan: &mut Plan, sheet_index: u16, header: &Header, raw: RawRow) {
             required(&mut row, Col::Affiliation);
             let team = row.name(Col::TeamName);
             let name = row.name(Col::FullName);
-            if let Some((n, _)) = &name {
-                if let Err(e) = crate::input::screened(n) {
-                    row.err(Col::FullName, "personal_data", private(&e));
-                }
-            }
             let sex = row.choice(Col::Sex, vocab::sex);
             let birth_year = match row.cell(Col::BirthYear).cloned() {
                 None => None,
@@ -1037,6 +1062,26 @@ fn parse_row(plan: &mut Plan, sheet_index: u16, header: &Header, raw: RawRow) {
                     false
                 }),
             };
+            if let Some((full_name, _)) = &name {
+                row.checked(
+                    &MemberInput {
+                        full_name: full_name.clone(),
+                        phone: phone.clone(),
+                        sex,
+                        birth_year,
+                        affiliation: affiliation.unwrap_or(Affiliation::Other),
+                        team_role,
+                        joined_on,
+                        user_id: None,
+                    },
+                    &[
+                        ("full_name", Col::FullName),
+                        ("phone", Col::Phone),
+                        ("birth_year", Col::BirthYear),
+                        ("joined_on", Col::JoinedOn),
+                    ],
+                );
+            }
             if let Some((full_name, search)) = name {
                 plan.rows[at.0].label = full_name.into_boxed_str();
                 if let Some((_, team_search)) = team {
@@ -1061,6 +1106,27 @@ fn parse_row(plan: &mut Plan, sheet_index: u16, header: &Header, raw: RawRow) {
     }
     for (col, code, message) in row.errors {
         plan.error(at, Some(col), code, message);
+    }
+}
+
+/// The import's code and Vietnamese message for a broken rule of a registry input type.
+fn rule_message(e: &validator::ValidationError) -> (&'static str, String) {
+    let param = |name: &str| {
+        e.params
+            .get(name)
+            .map(|v| v.to_string())
+            .unwrap_or_default()
+    };
+    match e.code.as_ref() {
+        "length" => ("too_long", format!("Dài quá {} ký tự.", param("max"))),
+        "range" => (
+            "invalid_number",
+            format!("Cần một số từ {} đến {}.", param("min"), param("max")),
+        ),
+        "personal_data" => ("personal_data", private(e)),
+        "too_old" => ("too_old", "Ngày quá cũ (trước 01/01/2000).".into()),
+        "too_far_ahead" => ("too_far_ahead", "Ngày quá xa (sau một năm nữa).".into()),
+        _ => ("invalid_value", "Giá trị không hợp lệ.".into()),
     }
 }
 
@@ -1219,10 +1285,7 @@ impl Plan {
                         None | Some([]) => Action::Create,
                         Some([one]) => {
                             let changes = VillageChanges {
-                                kind: v
-                                    .kind
-                                    .map(|k| k.as_str().to_string())
-                                    .filter(|k| *k != one.kind),
+                                kind: v.kind.filter(|k| *k != one.kind),
                                 households: v
                                     .households
                                     .filter(|h| Some(*h) != one.households)
@@ -1413,7 +1476,7 @@ impl Plan {
                 if world
                     .teams_by_id
                     .get(&id)
-                    .is_some_and(|t| t.status == "dissolved")
+                    .is_some_and(|t| t.status == TeamStatus::Dissolved)
                 {
                     self.error(
                         m.at,
@@ -1480,7 +1543,7 @@ impl Plan {
                 }
             };
             if m.team_role == Some(TeamRole::Leader) {
-                let current = existing.iter().find(|e| e.team_role == "leader");
+                let current = existing.iter().find(|e| e.team_role == TeamRole::Leader);
                 if let Some(leader) = current.filter(|l| matched.is_none_or(|x| x.id != l.id)) {
                     self.error(
                         m.at,
@@ -1566,20 +1629,10 @@ impl Plan {
                             .as_deref()
                             .filter(|p| Some(*p) != e.phone.as_deref())
                             .map(|p| Some(p.to_string())),
-                        sex: m
-                            .sex
-                            .map(|s| s.as_str().to_string())
-                            .filter(|s| Some(s) != e.sex.as_ref())
-                            .map(Some),
+                        sex: m.sex.filter(|s| Some(s) != e.sex.as_ref()).map(Some),
                         birth_year: m.birth_year.filter(|y| Some(*y) != e.birth_year).map(Some),
-                        affiliation: m
-                            .affiliation
-                            .map(|a| a.as_str().to_string())
-                            .filter(|a| *a != e.affiliation),
-                        team_role: m
-                            .team_role
-                            .map(|r| r.as_str().to_string())
-                            .filter(|r| *r != e.team_role),
+                        affiliation: m.affiliation.filter(|a| *a != e.affiliation),
+                        team_role: m.team_role.filter(|r| *r != e.team_role),
                         ..Default::default()
                     };
                     let same = changes.full_name.is_none()
@@ -1787,7 +1840,7 @@ impl Plan {
                                     province_code: province,
                                     name: rows[v.at.0].label.to_string(),
                                     search_name: v.search.clone(),
-                                    kind: v.kind.map_or("other", VillageKind::as_str).to_string(),
+                                    kind: v.kind.unwrap_or(VillageKind::Other),
                                     households: v.households,
                                     population: v.population,
                                 },
@@ -1870,7 +1923,7 @@ impl Plan {
                                     decision_date: t.decision_date,
                                     established_on: t.established_on,
                                     dissolved_on: None,
-                                    status: "active".into(),
+                                    status: TeamStatus::Active,
                                 },
                             );
                         }
@@ -2025,13 +2078,10 @@ impl Plan {
                             full_name: rows[m.at.0].label.to_string(),
                             search_name: m.search.to_string(),
                             phone: m.phone.as_deref().map(str::to_string),
-                            sex: m.sex.map(|s| s.as_str().to_string()),
+                            sex: m.sex,
                             birth_year: m.birth_year,
-                            affiliation: m
-                                .affiliation
-                                .map_or("other", Affiliation::as_str)
-                                .to_string(),
-                            team_role: m.team_role.map_or("member", TeamRole::as_str).to_string(),
+                            affiliation: m.affiliation.unwrap_or(Affiliation::Other),
+                            team_role: m.team_role.unwrap_or(TeamRole::Member),
                             joined_on: m.joined_on.unwrap_or(today),
                             user_id: user_of.get(&i).copied(),
                         },
@@ -2043,10 +2093,10 @@ impl Plan {
                             full_name: changes.full_name.clone(),
                             search_name: changes.search_name.clone(),
                             phone: changes.phone.clone(),
-                            sex: changes.sex.clone(),
+                            sex: changes.sex,
                             birth_year: changes.birth_year,
-                            affiliation: changes.affiliation.clone(),
-                            team_role: changes.team_role.clone(),
+                            affiliation: changes.affiliation,
+                            team_role: changes.team_role,
                             user_id: user_of.get(&i).map(|u| Some(*u)),
                             ..Default::default()
                         };

@@ -19,17 +19,7 @@ use crate::error::{AppError, AppResult};
 use crate::registry::{self, check_version};
 use crate::state::AppState;
 
-text_enum!(IndicatorKind { Count => "count", Rate => "rate" });
-text_enum!(
-    /// What a rate is divided by.
-    DenominatorKind {
-        Adults => "adults", Households => "households", Population => "population",
-        Villages => "villages", Dossiers => "dossiers", Entered => "entered",
-    }
-);
-text_enum!(Source { Logs => "logs", Trainings => "trainings", Villages => "villages", Entered => "entered" });
-text_enum!(Level { Commune => "commune", Village => "village" });
-text_enum!(UnitKind { Province => "province", Commune => "commune", Village => "village", Team => "team" });
+pub use crate::vocab::{DenominatorKind, IndicatorKind, Level, Source, UnitKind};
 
 /// What a new catalogue entry says.
 pub struct IndicatorInput {
@@ -690,22 +680,10 @@ pub fn target_unit(
         }
         UnitKind::Village | UnitKind::Team => {
             let id: i64 = key.parse().map_err(|_| unknown_unit())?;
-            let found: Option<(String, String)> = if kind == UnitKind::Village {
-                use crate::db::schema::villages as v;
-                v::table
-                    .find(id)
-                    .filter(v::archived_at.is_null())
-                    .select((v::province_code, v::commune_code))
-                    .first(c)
-                    .optional()?
+            let found = if kind == UnitKind::Village {
+                crate::db::villages::place_of(c, id)?
             } else {
-                use crate::db::schema::teams as t;
-                t::table
-                    .find(id)
-                    .filter(t::archived_at.is_null())
-                    .select((t::province_code, t::commune_code))
-                    .first(c)
-                    .optional()?
+                crate::db::teams::place_of(c, id)?
             };
             let (province, commune) = found.ok_or_else(unknown_unit)?;
             UnitPlace {

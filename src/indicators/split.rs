@@ -12,9 +12,9 @@ use super::{first_of, live_indicator, pick, save_target};
 use crate::access::{Caller, Scope};
 use crate::db::indicators::{self as rows, Keyed, Target, TargetFields};
 use crate::db::reports::Area;
-use crate::db::schema::admin_units;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::state::AppState;
+use diesel::PgConnection;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Share {
@@ -82,6 +82,15 @@ pub fn proportional(amount: i64, weights: &[i64]) -> Vec<i64> {
     shares
 }
 
+/// The children of a split parent: its communes (a province's target) or its live villages
+/// (a commune's), with the area and keys their figures are read by.
+struct Children {
+    area: Area,
+    keyed: Keyed,
+    kind: &'static str,
+    list: Vec<(String, String)>,
+}
+
 pub async fn split(
     state: &AppState,
     caller: &Caller,
@@ -92,198 +101,47 @@ pub async fn split(
     if !caller.role.is_officer() {
         return Err(AppError::forbidden("only officers split targets"));
     }
-    let bad: Vec<FieldError> = overrides
-        .iter()
-        .enumerate()
-        .filter(|(_, (_, v))| *v < 0)
-        .map(|(i, _)| {
-            FieldError::new(
-                format!("overrides[{i}].target_value"),
-                "out_of_range",
-                "a target cannot be negative",
-            )
-        })
-        .collect();
-    if !bad.is_empty() {
-        return Err(AppError::Validation(bad));
-    }
+    check_overrides(&overrides)?;
     let caller = caller.clone();
     crate::db::run(&state.pool, move |c| {
         c.transaction(|c| {
-            let parent = rows::scoped_targets(&caller.scope())
-                .filter(crate::db::schema::indicator_targets::id.eq(id))
-                .select(Target::as_select())
-                .first(c)
-                .optional()?
-                .ok_or_else(|| AppError::not_found("target"))?;
-            let indicator = live_indicator(c, &parent.indicator_code)?;
-            let kind = indicator.denominator.clone().unwrap_or_default();
-            if !matches!(kind.as_str(), "adults" | "households" | "population" | "villages") {
-                return Err(AppError::field(
-                    "indicator_code",
-                    "no_denominator",
-                    "only targets of indicators over adults, households, population or villages can be split by gap",
-                ));
-            }
-            let allowed = match (caller.scope(), parent.unit_kind.as_str()) {
-                (Scope::Country, "province" | "commune") => true,
-                (Scope::Province(p), "province") => p == parent.province_code,
-                (Scope::Commune(own), "commune") => parent.commune_code.as_deref() == Some(&own),
-                (_, "province" | "commune") => false,
-                _ => {
-                    return Err(AppError::field(
-                        "unit_kind",
-                        "not_splittable",
-                        "only a province's or a commune's target is split",
-                    ))
-                }
-            };
-            if !allowed {
-                return Err(AppError::field(
-                    "unit_key",
-                    "outside_scope",
-                    "you do not set the targets of this unit's children",
-                ));
-            }
+            let (parent, indicator, kind) = splittable(c, &caller, id)?;
             let now = crate::reports::vn_month(Utc::now());
             let jan = first_of(parent.year, 1)?;
             let as_of = first_of(parent.year, 12)?.min(now).max(jan);
-            let (area, keyed, child_kind, children): (Area, Keyed, &str, Vec<(String, String)>) =
-                if parent.unit_kind == "province" {
-                    let communes = admin_units::table
-                        .filter(admin_units::parent_code.eq(&parent.unit_key))
-                        .filter(admin_units::valid_to.is_null())
-                        .select((admin_units::code, admin_units::name))
-                        .order(admin_units::code.asc())
-                        .load(c)?;
-                    (
-                        Area::Province(parent.unit_key.clone()),
-                        Keyed::Commune,
-                        "commune",
-                        communes,
-                    )
-                } else {
-                    let villages = rows::live_villages(c, &parent.unit_key)?
-                        .into_iter()
-                        .map(|(id, name)| (id.to_string(), name))
-                        .collect();
-                    (
-                        Area::Commune(parent.unit_key.clone()),
-                        Keyed::Village,
-                        "village",
-                        villages,
-                    )
-                };
+            let children = children_of(c, &parent)?;
             let dens: HashMap<String, rows::UnitDenominators> =
-                rows::unit_denominators(c, &area, keyed, parent.year, as_of)?
+                rows::unit_denominators(c, &children.area, children.keyed, parent.year, as_of)?
                     .into_iter()
                     .map(|u| (u.key.clone(), u))
                     .collect();
-            let mut current: HashMap<String, i64> = HashMap::new();
-            if indicator.source == "villages" {
-                for (k, u) in &dens {
-                    current.insert(k.clone(), u.villages_with_team);
-                }
+            let current = if indicator.source == "villages" {
+                dens.iter()
+                    .map(|(k, u)| (k.clone(), u.villages_with_team))
+                    .collect()
             } else {
-                for e in rows::entered(c, &area, keyed, jan, as_of)? {
-                    if e.code == indicator.code {
-                        current.insert(e.key, e.value);
-                    }
-                }
-            }
+                rows::entered(c, &children.area, children.keyed, jan, as_of)?
+                    .into_iter()
+                    .filter(|e| e.code == indicator.code)
+                    .map(|e| (e.key, e.value))
+                    .collect::<HashMap<String, i64>>()
+            };
             let parent_den = if parent.unit_kind == "province" {
                 let parts: Vec<i64> = dens.values().filter_map(|u| pick(u, &kind)).collect();
                 (!parts.is_empty()).then(|| parts.iter().sum())
             } else {
-                rows::unit_denominators(c, &area, Keyed::Commune, parent.year, as_of)?
+                rows::unit_denominators(c, &children.area, Keyed::Commune, parent.year, as_of)?
                     .first()
                     .and_then(|u| pick(u, &kind))
             };
-            let amount = match (parent.target_value, parent.target_rate) {
-                (Some(v), _) => v,
-                (None, Some(r)) => {
-                    let d = parent_den.ok_or_else(|| {
-                        AppError::field(
-                            "indicator_code",
-                            "no_denominator",
-                            "the unit has no denominator for this year; enter it first",
-                        )
-                    })?;
-                    // Exact to the unit: the smallest count whose rate reaches the target.
-                    (r * d as f64 - 1e-9).ceil().max(0.0) as i64
-                }
-                (None, None) => 0,
-            };
+            let amount = amount_of(&parent, parent_den)?;
             let parent_current: i64 = current.values().sum();
             let remaining = amount - parent_current;
-            let mut errors = Vec::new();
-            let mut fixed: HashMap<String, i64> = HashMap::new();
-            for (i, (key, v)) in overrides.iter().enumerate() {
-                if children.iter().any(|(k, _)| k == key) {
-                    fixed.insert(key.clone(), *v);
-                } else {
-                    errors.push(FieldError::new(
-                        format!("overrides[{i}].unit_key"),
-                        "unknown_unit",
-                        format!("{key} is not a {child_kind} of this unit"),
-                    ));
-                }
-            }
-            if !errors.is_empty() {
-                return Err(AppError::Validation(errors));
-            }
-            let mut left = remaining;
-            let mut shares: Vec<Share> = children
-                .iter()
-                .map(|(key, name)| {
-                    let den = dens.get(key).and_then(|u| pick(u, &kind));
-                    let cur = current.get(key).copied().unwrap_or(0);
-                    let gap = den.map_or(0, |d| (d - cur).max(0));
-                    let manual = fixed.get(key).copied();
-                    if let Some(v) = manual {
-                        left -= v - cur;
-                    }
-                    Share {
-                        unit_key: key.clone(),
-                        name: name.clone(),
-                        denominator: den,
-                        current: cur,
-                        gap,
-                        target_value: manual.unwrap_or(cur),
-                        manual: manual.is_some(),
-                    }
-                })
-                .collect();
-            let weights: Vec<i64> = shares
-                .iter()
-                .map(|s| if s.manual { 0 } else { s.gap })
-                .collect();
-            let parts = proportional(left, &weights);
-            for (s, p) in shares.iter_mut().zip(&parts) {
-                s.target_value += p;
-            }
-            let unassigned = left - parts.iter().sum::<i64>();
+            let fixed = fixed_children(&overrides, &children)?;
+            let (shares, unassigned) =
+                shares_of(&children, &dens, &current, &fixed, &kind, remaining);
             if !dry_run {
-                for s in &shares {
-                    let fields = TargetFields {
-                        indicator_code: parent.indicator_code.clone(),
-                        year: parent.year,
-                        month: parent.month,
-                        unit_kind: child_kind.into(),
-                        unit_key: s.unit_key.clone(),
-                        province_code: parent.province_code.clone(),
-                        commune_code: if child_kind == "commune" {
-                            Some(s.unit_key.clone())
-                        } else {
-                            parent.commune_code.clone()
-                        },
-                        target_value: Some(s.target_value),
-                        target_rate: None,
-                        due_on: parent.due_on,
-                        split_from: Some(parent.id),
-                    };
-                    save_target(c, &caller, &fields, None)?;
-                }
+                write_shares(c, &caller, &parent, children.kind, &shares)?;
             }
             Ok(SplitResult {
                 parent,
@@ -297,6 +155,211 @@ pub async fn split(
         })
     })
     .await
+}
+
+fn check_overrides(overrides: &[(String, i64)]) -> AppResult<()> {
+    let bad: Vec<FieldError> = overrides
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, v))| *v < 0)
+        .map(|(i, _)| {
+            FieldError::new(
+                format!("overrides[{i}].target_value"),
+                "out_of_range",
+                "a target cannot be negative",
+            )
+        })
+        .collect();
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(bad))
+    }
+}
+
+/// The target to split, its indicator and its denominator kind: a province's or a commune's
+/// target, of an indicator over adults, households, population or villages, that the caller
+/// sets the children's targets of.
+fn splittable(
+    c: &mut PgConnection,
+    caller: &Caller,
+    id: i64,
+) -> AppResult<(Target, rows::Indicator, String)> {
+    let parent =
+        rows::target(c, &caller.scope(), id)?.ok_or_else(|| AppError::not_found("target"))?;
+    let indicator = live_indicator(c, &parent.indicator_code)?;
+    let kind = indicator.denominator.clone().unwrap_or_default();
+    if !matches!(
+        kind.as_str(),
+        "adults" | "households" | "population" | "villages"
+    ) {
+        return Err(AppError::field(
+            "indicator_code",
+            "no_denominator",
+            "only targets of indicators over adults, households, population or villages can be split by gap",
+        ));
+    }
+    let allowed = match (caller.scope(), parent.unit_kind.as_str()) {
+        (Scope::Country, "province" | "commune") => true,
+        (Scope::Province(p), "province") => p == parent.province_code,
+        (Scope::Commune(own), "commune") => parent.commune_code.as_deref() == Some(&own),
+        (_, "province" | "commune") => false,
+        _ => {
+            return Err(AppError::field(
+                "unit_kind",
+                "not_splittable",
+                "only a province's or a commune's target is split",
+            ))
+        }
+    };
+    if !allowed {
+        return Err(AppError::field(
+            "unit_key",
+            "outside_scope",
+            "you do not set the targets of this unit's children",
+        ));
+    }
+    Ok((parent, indicator, kind))
+}
+
+fn children_of(c: &mut PgConnection, parent: &Target) -> AppResult<Children> {
+    Ok(if parent.unit_kind == "province" {
+        Children {
+            area: Area::Province(parent.unit_key.clone()),
+            keyed: Keyed::Commune,
+            kind: "commune",
+            list: crate::db::units::live_children(c, &parent.unit_key)?,
+        }
+    } else {
+        Children {
+            area: Area::Commune(parent.unit_key.clone()),
+            keyed: Keyed::Village,
+            kind: "village",
+            list: rows::live_villages(c, &parent.unit_key)?
+                .into_iter()
+                .map(|(id, name)| (id.to_string(), name))
+                .collect(),
+        }
+    })
+}
+
+/// The parent's target as a number: a rate times the parent's denominator, exact to the
+/// unit (the smallest count whose rate reaches the target).
+fn amount_of(parent: &Target, parent_den: Option<i64>) -> AppResult<i64> {
+    Ok(match (parent.target_value, parent.target_rate) {
+        (Some(v), _) => v,
+        (None, Some(r)) => {
+            let d = parent_den.ok_or_else(|| {
+                AppError::field(
+                    "indicator_code",
+                    "no_denominator",
+                    "the unit has no denominator for this year; enter it first",
+                )
+            })?;
+            (r * d as f64 - 1e-9).ceil().max(0.0) as i64
+        }
+        (None, None) => 0,
+    })
+}
+
+/// The overrides, each of a child of the parent.
+fn fixed_children(
+    overrides: &[(String, i64)],
+    children: &Children,
+) -> AppResult<HashMap<String, i64>> {
+    let mut errors = Vec::new();
+    let mut fixed = HashMap::new();
+    for (i, (key, v)) in overrides.iter().enumerate() {
+        if children.list.iter().any(|(k, _)| k == key) {
+            fixed.insert(key.clone(), *v);
+        } else {
+            errors.push(FieldError::new(
+                format!("overrides[{i}].unit_key"),
+                "unknown_unit",
+                format!("{key} is not a {} of this unit", children.kind),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(fixed)
+    } else {
+        Err(AppError::Validation(errors))
+    }
+}
+
+/// Each child's share of what remains after the overrides, in proportion to its gap; and
+/// what no child took.
+fn shares_of(
+    children: &Children,
+    dens: &HashMap<String, rows::UnitDenominators>,
+    current: &HashMap<String, i64>,
+    fixed: &HashMap<String, i64>,
+    kind: &str,
+    remaining: i64,
+) -> (Vec<Share>, i64) {
+    let mut left = remaining;
+    let mut shares: Vec<Share> = children
+        .list
+        .iter()
+        .map(|(key, name)| {
+            let den = dens.get(key).and_then(|u| pick(u, kind));
+            let cur = current.get(key).copied().unwrap_or(0);
+            let gap = den.map_or(0, |d| (d - cur).max(0));
+            let manual = fixed.get(key).copied();
+            if let Some(v) = manual {
+                left -= v - cur;
+            }
+            Share {
+                unit_key: key.clone(),
+                name: name.clone(),
+                denominator: den,
+                current: cur,
+                gap,
+                target_value: manual.unwrap_or(cur),
+                manual: manual.is_some(),
+            }
+        })
+        .collect();
+    let weights: Vec<i64> = shares
+        .iter()
+        .map(|s| if s.manual { 0 } else { s.gap })
+        .collect();
+    let parts = proportional(left, &weights);
+    for (s, p) in shares.iter_mut().zip(&parts) {
+        s.target_value += p;
+    }
+    (shares, left - parts.iter().sum::<i64>())
+}
+
+/// One target per child, split from the parent.
+fn write_shares(
+    c: &mut PgConnection,
+    caller: &Caller,
+    parent: &Target,
+    child_kind: &str,
+    shares: &[Share],
+) -> AppResult<()> {
+    for s in shares {
+        let fields = TargetFields {
+            indicator_code: parent.indicator_code.clone(),
+            year: parent.year,
+            month: parent.month,
+            unit_kind: child_kind.into(),
+            unit_key: s.unit_key.clone(),
+            province_code: parent.province_code.clone(),
+            commune_code: if child_kind == "commune" {
+                Some(s.unit_key.clone())
+            } else {
+                parent.commune_code.clone()
+            },
+            target_value: Some(s.target_value),
+            target_rate: None,
+            due_on: parent.due_on,
+            split_from: Some(parent.id),
+        };
+        save_target(c, caller, &fields, None)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

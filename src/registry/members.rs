@@ -3,38 +3,80 @@ use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
 use super::{audit, check_version, fold_name, hold_live_team, Affiliation, Sex, TeamRole};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use validator::Validate;
+
 use crate::access::{Caller, Role, Scope};
 use crate::db::members::{self, Member, MemberChanges, MemberFilter, NewMember};
 use crate::db::{self, teams, users, Page};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::state::AppState;
 
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = CreateMemberRequest)]
 pub struct MemberInput {
+    #[validate(length(min = 1, max = 200))]
+    #[validate(custom(function = "crate::input::screened"))]
+    #[schema(min_length = 1, max_length = 200)]
     pub full_name: String,
+    /// Vietnamese mobile number; stored as 0xxxxxxxxx.
+    #[validate(length(max = 20))]
+    #[schema(max_length = 20)]
     pub phone: Option<String>,
     pub sex: Option<Sex>,
+    #[validate(range(min = 1900, max = 2100))]
+    #[schema(minimum = 1900, maximum = 2100)]
     pub birth_year: Option<i32>,
     pub affiliation: Affiliation,
+    /// Default `member`; a team has at most one active leader.
     pub team_role: Option<TeamRole>,
+    /// Default today (Asia/Ho_Chi_Minh).
+    #[validate(custom(function = "crate::input::plausible_date"))]
     pub joined_on: Option<NaiveDate>,
+    /// A team account of this team, for the mobile app.
     pub user_id: Option<Uuid>,
 }
 
-#[derive(Default)]
+#[derive(Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = UpdateMemberRequest)]
 pub struct MemberPatch {
+    #[validate(length(min = 1, max = 200))]
+    #[validate(custom(function = "crate::input::screened"))]
+    #[schema(min_length = 1, max_length = 200)]
     pub full_name: Option<String>,
+    #[validate(length(max = 20))]
+    #[schema(max_length = 20)]
+    #[serde(default, with = "::serde_with::rust::double_option")]
     pub phone: Option<Option<String>>,
+    #[serde(default, with = "::serde_with::rust::double_option")]
     pub sex: Option<Option<Sex>>,
+    #[validate(range(min = 1900, max = 2100))]
+    #[schema(minimum = 1900, maximum = 2100)]
+    #[serde(default, with = "::serde_with::rust::double_option")]
     pub birth_year: Option<Option<i32>>,
     pub affiliation: Option<Affiliation>,
     pub team_role: Option<TeamRole>,
+    #[validate(custom(function = "crate::input::plausible_date"))]
     pub joined_on: Option<NaiveDate>,
+    /// Set to record that the member left; the record stays in the history.
+    #[validate(custom(function = "crate::input::plausible_date"))]
+    #[serde(default, with = "::serde_with::rust::double_option")]
     pub left_on: Option<Option<NaiveDate>>,
+    #[serde(default, with = "::serde_with::rust::double_option")]
     pub user_id: Option<Option<Uuid>>,
 }
 
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = MoveMemberRequest)]
 pub struct Move {
+    /// The team the member joins.
     pub team_id: i64,
+    /// The day the member leaves the old team and joins the new one (default today).
+    #[validate(custom(function = "crate::input::plausible_date"))]
     pub on: Option<NaiveDate>,
     pub team_role: Option<TeamRole>,
 }
@@ -154,7 +196,7 @@ fn check_kept_link(conn: &mut PgConnection, member: &Member) -> AppResult<()> {
 fn live_team(conn: &mut PgConnection, scope: &Scope, team_id: i64) -> AppResult<teams::Team> {
     teams::get(conn, scope, team_id)?.ok_or_else(|| AppError::not_found("team"))?;
     let team = hold_live_team(conn, team_id)?;
-    if team.status == "dissolved" {
+    if team.status == crate::vocab::TeamStatus::Dissolved {
         return Err(AppError::Conflict {
             code: ErrorCode::TeamNotLive,
             detail: format!("team {team_id} is dissolved"),
@@ -229,14 +271,10 @@ pub async fn create(
                     full_name,
                     search_name,
                     phone,
-                    sex: input.sex.map(|s| s.as_str().to_string()),
+                    sex: input.sex,
                     birth_year: input.birth_year,
-                    affiliation: input.affiliation.as_str().to_string(),
-                    team_role: input
-                        .team_role
-                        .unwrap_or(TeamRole::Member)
-                        .as_str()
-                        .to_string(),
+                    affiliation: input.affiliation,
+                    team_role: input.team_role.unwrap_or(TeamRole::Member),
                     joined_on,
                     user_id: input.user_id,
                 },
@@ -296,10 +334,10 @@ pub async fn update(
                 full_name,
                 search_name,
                 phone,
-                sex: patch.sex.map(|s| s.map(|s| s.as_str().to_string())),
+                sex: patch.sex,
                 birth_year: patch.birth_year,
-                affiliation: patch.affiliation.map(|a| a.as_str().to_string()),
-                team_role: patch.team_role.map(|r| r.as_str().to_string()),
+                affiliation: patch.affiliation,
+                team_role: patch.team_role,
                 joined_on: patch.joined_on,
                 left_on: patch.left_on,
                 user_id: patch.user_id,
@@ -394,14 +432,10 @@ pub async fn move_to(state: &AppState, caller: &Caller, id: i64, to: Move) -> Ap
                     full_name: before.full_name.clone(),
                     search_name: before.search_name.clone(),
                     phone: before.phone.clone(),
-                    sex: before.sex.clone(),
+                    sex: before.sex,
                     birth_year: before.birth_year,
-                    affiliation: before.affiliation.clone(),
-                    team_role: to
-                        .team_role
-                        .unwrap_or(TeamRole::Member)
-                        .as_str()
-                        .to_string(),
+                    affiliation: before.affiliation,
+                    team_role: to.team_role.unwrap_or(TeamRole::Member),
                     joined_on: on,
                     user_id: before.user_id,
                 },

@@ -12,26 +12,7 @@ use crate::access::{Caller, Role, Scope};
 use crate::db::{audit, units};
 use crate::error::{AppError, AppResult, ErrorCode};
 
-text_enum!(
-    /// What a village is called locally.
-    VillageKind {
-        Thon => "thon", Ap => "ap", Ban => "ban", Lang => "lang", Buon => "buon", Phum => "phum",
-        Soc => "soc", ToDanPho => "to_dan_pho", KhuPho => "khu_pho", Khom => "khom", Other => "other",
-    }
-);
-text_enum!(TeamStatus { Active => "active", Inactive => "inactive", Dissolved => "dissolved" });
-text_enum!(Sex { Male => "male", Female => "female", Other => "other" });
-text_enum!(
-    /// Where a team member comes from.
-    Affiliation {
-        VillageHead => "village_head", AreaPolice => "area_police", YouthUnion => "youth_union",
-        WomensUnion => "womens_union", FarmersUnion => "farmers_union",
-        VeteransAssociation => "veterans_association", TelecomDigitalCompany => "telecom_digital_company",
-        Teacher => "teacher", HealthWorker => "health_worker", ResidentVolunteer => "resident_volunteer",
-        Other => "other",
-    }
-);
-text_enum!(TeamRole { Leader => "leader", Deputy => "deputy", Member => "member" });
+pub use crate::vocab::{Affiliation, Sex, TeamRole, TeamStatus, VillageKind};
 
 pub fn require_officer(caller: &Caller) -> AppResult<()> {
     if caller.role.is_officer() {

@@ -6,30 +6,68 @@ use super::{
     audit, check_version, commune_in_scope, default_commune, fold_name, hold_live_village,
     require_officer, TeamStatus,
 };
+use serde::Deserialize;
+use utoipa::ToSchema;
+use validator::Validate;
+
 use crate::access::{Caller, Scope};
 use crate::db::teams::{self, NewTeam, Team, TeamChanges, TeamFilter};
 use crate::db::{self, villages, Page};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::state::AppState;
 
+#[derive(Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = CreateTeamRequest)]
 pub struct TeamInput {
+    /// The commune (5 digits); defaults to the caller's own for commune officers.
+    #[validate(length(min = 5, max = 5))]
+    #[schema(min_length = 5, max_length = 5)]
     pub commune_code: Option<String>,
+    /// For a village-level team: a village of the same commune.
     pub village_id: Option<i64>,
+    #[validate(length(min = 1, max = 200))]
+    #[validate(custom(function = "crate::input::screened"))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
+    /// Number of the commune chairman's establishing decision, e.g. `123/QĐ-UBND`.
+    #[validate(length(max = 100))]
+    #[validate(custom(function = "crate::input::screened"))]
+    #[schema(max_length = 100)]
     pub decision_number: Option<String>,
+    #[validate(custom(function = "crate::input::plausible_date"))]
     pub decision_date: Option<NaiveDate>,
+    #[validate(custom(function = "crate::input::plausible_date"))]
     pub established_on: Option<NaiveDate>,
+    #[validate(custom(function = "crate::input::plausible_date"))]
     pub dissolved_on: Option<NaiveDate>,
+    /// Default `active` (or `dissolved` when `dissolved_on` is given).
     pub status: Option<TeamStatus>,
 }
 
-#[derive(Default)]
+#[derive(Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = UpdateTeamRequest)]
 pub struct TeamPatch {
+    #[serde(default, with = "::serde_with::rust::double_option")]
     pub village_id: Option<Option<i64>>,
+    #[validate(length(min = 1, max = 200))]
+    #[validate(custom(function = "crate::input::screened"))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
+    #[validate(length(max = 100))]
+    #[validate(custom(function = "crate::input::screened"))]
+    #[schema(max_length = 100)]
+    #[serde(default, with = "::serde_with::rust::double_option")]
     pub decision_number: Option<Option<String>>,
+    #[validate(custom(function = "crate::input::plausible_date"))]
+    #[serde(default, with = "::serde_with::rust::double_option")]
     pub decision_date: Option<Option<NaiveDate>>,
+    #[validate(custom(function = "crate::input::plausible_date"))]
+    #[serde(default, with = "::serde_with::rust::double_option")]
     pub established_on: Option<Option<NaiveDate>>,
+    #[validate(custom(function = "crate::input::plausible_date"))]
+    #[serde(default, with = "::serde_with::rust::double_option")]
     pub dissolved_on: Option<Option<NaiveDate>>,
     pub status: Option<TeamStatus>,
 }
@@ -124,7 +162,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: TeamInput) -> AppR
                     decision_date: input.decision_date,
                     established_on: input.established_on,
                     dissolved_on: input.dissolved_on,
-                    status: status.as_str().to_string(),
+                    status,
                 },
             )?;
             audit(c, &caller, "create", None, &team)?;
@@ -178,7 +216,7 @@ pub async fn update(
                 decision_date: patch.decision_date,
                 established_on: patch.established_on,
                 dissolved_on: patch.dissolved_on,
-                status: patch.status.map(|s| s.as_str().to_string()),
+                status: patch.status,
             };
             let after = teams::update(c, id, &changes)?;
             audit(c, &caller, "update", Some(&before), &after)?;

@@ -4,25 +4,53 @@ use super::{
     audit, check_version, commune_in_scope, default_commune, fold_name, require_officer,
     VillageKind,
 };
+use serde::Deserialize;
+use utoipa::ToSchema;
+use validator::Validate;
+
 use crate::access::Caller;
 use crate::db::villages::{self, NewVillage, Village, VillageChanges, VillageFilter};
 use crate::db::{self, Page};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::state::AppState;
 
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = CreateVillageRequest)]
 pub struct VillageInput {
+    /// The commune (5 digits); defaults to the caller's own for commune officers.
+    #[validate(length(min = 5, max = 5))]
+    #[schema(min_length = 5, max_length = 5)]
     pub commune_code: Option<String>,
+    #[validate(length(min = 1, max = 200))]
+    #[validate(custom(function = "crate::input::screened"))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub kind: VillageKind,
+    #[validate(range(min = 0, max = 1_000_000))]
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub households: Option<i32>,
+    #[validate(range(min = 0, max = 10_000_000))]
+    #[schema(minimum = 0, maximum = 10_000_000)]
     pub population: Option<i32>,
 }
 
-#[derive(Default)]
+#[derive(Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = UpdateVillageRequest)]
 pub struct VillagePatch {
+    #[validate(length(min = 1, max = 200))]
+    #[validate(custom(function = "crate::input::screened"))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     pub kind: Option<VillageKind>,
+    #[validate(range(min = 0, max = 1_000_000))]
+    #[schema(minimum = 0, maximum = 1_000_000)]
+    #[serde(default, with = "::serde_with::rust::double_option")]
     pub households: Option<Option<i32>>,
+    #[validate(range(min = 0, max = 10_000_000))]
+    #[schema(minimum = 0, maximum = 10_000_000)]
+    #[serde(default, with = "::serde_with::rust::double_option")]
     pub population: Option<Option<i32>>,
 }
 
@@ -66,7 +94,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: VillageInput) -> A
                     province_code: unit.province_code,
                     name,
                     search_name,
-                    kind: input.kind.as_str().to_string(),
+                    kind: input.kind,
                     households: input.households,
                     population: input.population,
                 },
@@ -101,7 +129,7 @@ pub async fn update(
             let changes = VillageChanges {
                 name,
                 search_name,
-                kind: patch.kind.map(|k| k.as_str().to_string()),
+                kind: patch.kind,
                 households: patch.households,
                 population: patch.population,
             };

@@ -218,12 +218,8 @@ pub async fn inactive(
         let among = if caller.role == Role::TeamLeader {
             Among::Team(caller.team_id.unwrap_or(-1))
         } else if let Some(t) = team {
-            let found: Option<i64> = crate::db::teams::scoped(&caller.scope())
-                .filter(crate::db::schema::teams::id.eq(t))
-                .select(crate::db::schema::teams::id)
-                .first(c)
-                .optional()?;
-            Among::Team(found.ok_or_else(|| AppError::not_found("team"))?)
+            let found = crate::db::teams::get(c, &caller.scope(), t)?;
+            Among::Team(found.ok_or_else(|| AppError::not_found("team"))?.id)
         } else {
             let code = unit.clone().or_else(|| match caller.scope() {
                 Scope::Province(p) | Scope::Commune(p) => Some(p),

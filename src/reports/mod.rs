@@ -1,8 +1,10 @@
 //! Monthly reports: live figures from rollups, the submission workflow, and exports.
 
+pub mod cache;
 pub mod discipline;
 pub mod export;
 pub mod indicators;
+pub mod read;
 pub mod workflow;
 
 use crate::month::Month;
@@ -13,7 +15,6 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::db::reports::{self as agg, Area, Counts, Grouping};
-use crate::db::schema::{admin_units, assistance_categories};
 use crate::error::{AppError, AppResult};
 
 pub const OUTCOMES: [&str; 4] = ["done", "partly_done", "referred", "could_not_help"];
@@ -268,21 +269,11 @@ pub const NONE_KEY: &str = "none";
 pub fn category_names(
     conn: &mut PgConnection,
 ) -> QueryResult<std::collections::HashMap<String, String>> {
-    Ok(assistance_categories::table
-        .select((assistance_categories::code, assistance_categories::name))
-        .load::<(String, String)>(conn)?
-        .into_iter()
-        .collect())
+    Ok(crate::db::categories::names(conn)?.into_iter().collect())
 }
 
 fn categories(conn: &mut PgConnection) -> QueryResult<Vec<String>> {
-    assistance_categories::table
-        .select(assistance_categories::code)
-        .order((
-            assistance_categories::sort_order.asc(),
-            assistance_categories::code.asc(),
-        ))
-        .load(conn)
+    crate::db::categories::codes_in_order(conn)
 }
 
 /// Rows of one grouping of a commune: every village (team) that existed in the month or holds
@@ -381,6 +372,31 @@ pub fn live(
     area: &Area,
     month: NaiveDate,
 ) -> AppResult<MonthlyReport> {
+    let mut report = figures(conn, unit, area, month)?;
+    report.reporting = reporting(conn, area, month)?;
+    Ok(report)
+}
+
+/// The reporting summary of a province's report, as of now (null for other areas).
+pub fn reporting(
+    conn: &mut PgConnection,
+    area: &Area,
+    month: NaiveDate,
+) -> AppResult<Option<discipline::ReportingSummary>> {
+    match area {
+        Area::Province(p) => discipline::province_summary(conn, p, month),
+        _ => Ok(None),
+    }
+}
+
+/// The report without its reporting summary: what depends only on the records (and so can be
+/// kept while their version stands, `cache`), not on the time it is read.
+pub fn figures(
+    conn: &mut PgConnection,
+    unit: UnitRef,
+    area: &Area,
+    month: NaiveDate,
+) -> AppResult<MonthlyReport> {
     let categories = categories(conn)?;
     let (totals, mut rows) = match area {
         Area::Commune(c) => {
@@ -400,12 +416,7 @@ pub fn live(
             (totals, rows)
         }
         Area::Province(p) => {
-            let communes = admin_units::table
-                .filter(admin_units::parent_code.eq(p))
-                .filter(admin_units::valid_to.is_null())
-                .select((admin_units::code, admin_units::name))
-                .order(admin_units::code.asc())
-                .load(conn)?;
+            let communes = crate::db::units::live_children(conn, p)?;
             let mut rows = unit_rows(
                 conn,
                 area,
@@ -424,11 +435,7 @@ pub fn live(
             (sum_rows(&rows, &categories), rows)
         }
         Area::Country | Area::Communes(_) => {
-            let provinces = admin_units::table
-                .filter(admin_units::level.eq("province"))
-                .select((admin_units::code, admin_units::name))
-                .order(admin_units::code.asc())
-                .load(conn)?;
+            let provinces = crate::db::units::provinces(conn)?;
             let mut rows = unit_rows(
                 conn,
                 area,
@@ -446,12 +453,7 @@ pub fn live(
                     agg::counts(conn, &Area::Communes(list), Grouping::Province, month)?;
                 let keys: Vec<String> = rows.iter().map(|r| r.key.clone()).collect();
                 let live_part = figures_by_key(&live_part, &keys, &categories);
-                let communes: Vec<(String, i64)> = admin_units::table
-                    .filter(admin_units::level.eq("commune"))
-                    .filter(admin_units::valid_to.is_null())
-                    .group_by(admin_units::province_code)
-                    .select((admin_units::province_code, diesel::dsl::count_star()))
-                    .load(conn)?;
+                let communes = crate::db::units::communes_per_province(conn)?;
                 for row in rows.iter_mut() {
                     if let Some(f) = live_part.get(&row.key) {
                         add_figures(&mut row.figures, f, -1);
@@ -473,10 +475,6 @@ pub fn live(
         }
     };
     let indicators = indicators::section(conn, area, month, &mut rows)?;
-    let reporting = match area {
-        Area::Province(p) => discipline::province_summary(conn, p, month)?,
-        _ => None,
-    };
     Ok(MonthlyReport {
         unit,
         month: month.format("%Y-%m").to_string(),
@@ -486,7 +484,7 @@ pub fn live(
         totals,
         rows,
         indicators,
-        reporting,
+        reporting: None,
     })
 }
 

@@ -1,15 +1,13 @@
 //! Submission and approval of a commune's monthly report. Approval freezes the figures and
 //! locks the month: field work dated in it can no longer change until a reopening.
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::prelude::*;
+use diesel::{Connection, PgConnection, QueryResult};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::access::{Caller, Role};
-use crate::db::schema::{admin_units, commune_month_totals as cmt, report_periods as rp};
+use crate::db::periods::{self, Period};
 use crate::db::{self, audit};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::state::AppState;
@@ -26,43 +24,15 @@ pub struct PeriodStatus {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Queryable, Selectable)]
-#[diesel(table_name = rp)]
-struct Period {
-    commune_code: String,
-    province_code: String,
-    month: NaiveDate,
-    status: String,
-    submitted_by: Option<Uuid>,
-    submitted_at: Option<DateTime<Utc>>,
-    decided_by: Option<Uuid>,
-    decided_at: Option<DateTime<Utc>>,
-    reason: Option<String>,
-    snapshot: Option<serde_json::Value>,
-}
-
-impl Period {
-    fn status(&self) -> PeriodStatus {
-        PeriodStatus {
-            status: self.status.clone(),
-            submitted_by: self.submitted_by,
-            submitted_at: self.submitted_at,
-            decided_by: self.decided_by,
-            decided_at: self.decided_at,
-            reason: self.reason.clone(),
-        }
+fn status(p: &Period) -> PeriodStatus {
+    PeriodStatus {
+        status: p.status.clone(),
+        submitted_by: p.submitted_by,
+        submitted_at: p.submitted_at,
+        decided_by: p.decided_by,
+        decided_at: p.decided_at,
+        reason: p.reason.clone(),
     }
-}
-
-/// Whether any live log of the commune falls in the month (read from the exact rollup).
-fn has_activity(conn: &mut PgConnection, commune: &str, month: NaiveDate) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        cmt::table
-            .filter(cmt::commune_code.eq(commune))
-            .filter(cmt::month.eq(month))
-            .filter(cmt::logs.gt(0)),
-    ))
-    .get_result(conn)
 }
 
 fn not_started_or_draft(
@@ -70,7 +40,7 @@ fn not_started_or_draft(
     commune: &str,
     month: NaiveDate,
 ) -> QueryResult<PeriodStatus> {
-    let status = if has_activity(conn, commune, month)? {
+    let status = if periods::has_activity(conn, commune, month)? {
         "draft"
     } else {
         "not_started"
@@ -85,21 +55,13 @@ fn not_started_or_draft(
     })
 }
 
-fn period(conn: &mut PgConnection, commune: &str, month: NaiveDate) -> QueryResult<Option<Period>> {
-    rp::table
-        .find((commune, month))
-        .select(Period::as_select())
-        .first(conn)
-        .optional()
-}
-
 pub fn status_of(
     conn: &mut PgConnection,
     commune: &str,
     month: NaiveDate,
 ) -> QueryResult<PeriodStatus> {
-    match period(conn, commune, month)? {
-        Some(p) => Ok(p.status()),
+    match periods::get(conn, commune, month)? {
+        Some(p) => Ok(status(&p)),
         None => not_started_or_draft(conn, commune, month),
     }
 }
@@ -110,7 +72,7 @@ pub fn frozen(
     commune: &str,
     month: NaiveDate,
 ) -> QueryResult<Option<serde_json::Value>> {
-    Ok(period(conn, commune, month)?
+    Ok(periods::get(conn, commune, month)?
         .filter(|p| p.status == "approved")
         .and_then(|p| p.snapshot))
 }
@@ -211,111 +173,45 @@ pub async fn transition(
     let caller = caller.clone();
     db::run(&state.pool, move |conn| {
         conn.transaction(|c| {
-            let unit: Option<(String, String, String)> = admin_units::table
-                .find(&commune)
-                .select((
-                    admin_units::code,
-                    admin_units::province_code,
-                    admin_units::level,
-                ))
-                .first(c)
-                .optional()?;
-            let (code, province) = match unit {
-                Some((code, province, level)) if level == "commune" => (code, province),
-                _ => return Err(AppError::not_found("commune")),
-            };
-            if !caller.scope().contains(&code, &province) {
-                return Err(AppError::not_found("commune"));
-            }
-            if !may(&caller, action, &code, &province) {
-                return Err(AppError::forbidden(format!(
-                    "a {} cannot {} this report",
-                    caller.role.as_str(),
-                    action.name()
-                )));
-            }
+            let (code, province) = commune_in_reach(c, &caller, &commune, action)?;
             // Approving and reopening lock or unlock the month: they wait for field-work
             // writes in flight and keep new ones out until they commit (`db::months`).
             if matches!(action, Action::Approve | Action::Reopen) {
                 crate::db::months::hold_exclusive(c, &code, month)?;
             }
-            // A first transition inserts the row; two at once collide on the primary key (409).
-            let current = rp::table
-                .find((&code, month))
-                .select(Period::as_select())
-                .for_update()
-                .first(c)
-                .optional()?;
-            let status = current
-                .as_ref()
-                .map_or("not_started", |p| p.status.as_str())
-                .to_string();
+            let current = periods::lock(c, &code, month)?;
             let before = match &current {
-                Some(p) => p.status(),
+                Some(p) => status(p),
                 None => not_started_or_draft(c, &code, month)?,
             };
-            let next = match (action, status.as_str()) {
-                (Action::Submit, "not_started" | "returned" | "reopened") => "submitted",
-                (Action::Approve, "submitted") => "approved",
-                (Action::Return, "submitted") => "returned",
-                (Action::Reopen, "approved") => "reopened",
-                _ => return Err(wrong_state(action, &before.status)),
-            };
+            let next = next_status(action, &before.status)?;
             let now = Utc::now();
-            let snapshot = if action == Action::Approve {
-                let (unit_ref, area) = super::unit_of(c, &code)?;
-                let mut report = super::live(c, unit_ref, &area, month)?;
-                report.frozen = true;
-                report.status = Some(PeriodStatus {
-                    status: "approved".into(),
-                    submitted_by: before.submitted_by,
-                    submitted_at: before.submitted_at,
-                    decided_by: Some(caller.user_id),
-                    decided_at: Some(now),
-                    reason: None,
-                });
-                Some(serde_json::to_value(&report).map_err(AppError::internal)?)
-            } else {
-                None
+            let snapshot = match action {
+                Action::Approve => Some(freeze(c, &code, month, &before, &caller, now)?),
+                _ => None,
             };
-            let (submitted_by, submitted_at) = if action == Action::Submit {
-                (Some(caller.user_id), Some(now))
-            } else {
-                (before.submitted_by, before.submitted_at)
+            let (submitted_by, submitted_at) = match action {
+                Action::Submit => (Some(caller.user_id), Some(now)),
+                _ => (before.submitted_by, before.submitted_at),
             };
-            let (decided_by, decided_at) = if action == Action::Submit {
-                (None, None)
-            } else {
-                (Some(caller.user_id), Some(now))
+            let (decided_by, decided_at) = match action {
+                Action::Submit => (None, None),
+                _ => (Some(caller.user_id), Some(now)),
             };
-            let values = (
-                rp::commune_code.eq(&code),
-                rp::province_code.eq(&province),
-                rp::month.eq(month),
-                rp::status.eq(next),
-                rp::submitted_by.eq(submitted_by),
-                rp::submitted_at.eq(submitted_at),
-                rp::decided_by.eq(decided_by),
-                rp::decided_at.eq(decided_at),
-                rp::reason.eq(reason.clone()),
-                rp::snapshot.eq(snapshot),
-            );
-            let saved: Period = if current.is_some() {
-                diesel::update(rp::table.find((&code, month)))
-                    .set((
-                        values,
-                        rp::version.eq(rp::version + 1),
-                        rp::updated_at.eq(diesel::dsl::now),
-                    ))
-                    .returning(Period::as_returning())
-                    .get_result(c)?
-            } else {
-                diesel::insert_into(rp::table)
-                    .values(values)
-                    .returning(Period::as_returning())
-                    .get_result(c)?
+            let write = periods::PeriodWrite {
+                commune_code: &code,
+                province_code: &province,
+                month,
+                status: next,
+                submitted_by,
+                submitted_at,
+                decided_by,
+                decided_at,
+                reason: reason.clone(),
+                snapshot,
             };
-            let after = saved.status();
+            let saved = periods::save(c, current.is_some(), &write)?;
+            let after = status(&saved);
             audit::record(
                 c,
                 &caller,
@@ -333,6 +229,65 @@ pub async fn transition(
         })
     })
     .await
+}
+
+/// The commune (code, province) when the caller may act on its report: a commune the caller
+/// cannot see is missing (404); one it sees but may not act on is 403.
+fn commune_in_reach(
+    c: &mut PgConnection,
+    caller: &Caller,
+    commune: &str,
+    action: Action,
+) -> AppResult<(String, String)> {
+    let (code, province) = match crate::db::units::get(c, commune)? {
+        Some(u) if u.level == "commune" => (u.code, u.province_code),
+        _ => return Err(AppError::not_found("commune")),
+    };
+    if !caller.scope().contains(&code, &province) {
+        return Err(AppError::not_found("commune"));
+    }
+    if !may(caller, action, &code, &province) {
+        return Err(AppError::forbidden(format!(
+            "a {} cannot {} this report",
+            caller.role.as_str(),
+            action.name()
+        )));
+    }
+    Ok((code, province))
+}
+
+/// The state an action leads to from `status`, or 409.
+fn next_status(action: Action, status: &str) -> AppResult<&'static str> {
+    Ok(match (action, status) {
+        (Action::Submit, "not_started" | "draft" | "returned" | "reopened") => "submitted",
+        (Action::Approve, "submitted") => "approved",
+        (Action::Return, "submitted") => "returned",
+        (Action::Reopen, "approved") => "reopened",
+        _ => return Err(wrong_state(action, status)),
+    })
+}
+
+/// The commune's live report of the month, frozen as approved now by the caller.
+fn freeze(
+    c: &mut PgConnection,
+    code: &str,
+    month: NaiveDate,
+    before: &PeriodStatus,
+    caller: &Caller,
+    now: DateTime<Utc>,
+) -> AppResult<serde_json::Value> {
+    let (unit_ref, area) = super::unit_of(c, code)?;
+    let mut report = super::live(c, unit_ref, &area, month)?;
+    report.frozen = true;
+    report.status = Some(PeriodStatus {
+        status: "approved".into(),
+        submitted_by: before.submitted_by,
+        submitted_at: before.submitted_at,
+        decided_by: Some(caller.user_id),
+        decided_at: Some(now),
+        reason: None,
+    });
+    serde_json::to_value(&report).map_err(AppError::internal)
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -384,12 +339,7 @@ pub fn province_statuses(
     month: NaiveDate,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<CommuneStatus>> {
-    let communes: Vec<(String, String)> = admin_units::table
-        .filter(admin_units::parent_code.eq(province))
-        .filter(admin_units::valid_to.is_null())
-        .select((admin_units::code, admin_units::name))
-        .order(admin_units::code.asc())
-        .load(c)?;
+    let communes = crate::db::units::live_children(c, province)?;
     if communes.is_empty() {
         return Err(AppError::field(
             "province",
@@ -397,25 +347,14 @@ pub fn province_statuses(
             "no province has this code",
         ));
     }
-    let periods: Vec<Period> = rp::table
-        .filter(rp::province_code.eq(province))
-        .filter(rp::month.eq(month))
-        .select(Period::as_select())
-        .load(c)?;
-    let active: HashSet<String> = cmt::table
-        .filter(cmt::province_code.eq(province))
-        .filter(cmt::month.eq(month))
-        .filter(cmt::logs.gt(0))
-        .select(cmt::commune_code)
-        .load::<String>(c)?
-        .into_iter()
-        .collect();
+    let rows = periods::of_province(c, province, month)?;
+    let active = periods::active_communes(c, province, month)?;
     let due_on = super::discipline::due_on(month, crate::db::discipline::due_day(c, province)?);
     Ok(communes
         .into_iter()
         .map(|(code, name)| {
-            let status = match periods.iter().find(|p| p.commune_code == code) {
-                Some(p) => p.status(),
+            let status = match rows.iter().find(|p| p.commune_code == code) {
+                Some(p) => status(p),
                 None => PeriodStatus {
                     status: if active.contains(&code) {
                         "draft"

@@ -339,7 +339,7 @@ impl TestApp {
             decision_date: None,
             established_on: None,
             dissolved_on: None,
-            status: "active".into(),
+            status: toso::vocab::TeamStatus::Active,
         };
         toso::db::teams::insert(&mut conn, &new)
             .expect("insert team")
@@ -409,30 +409,166 @@ fn password_hash() -> &'static str {
 }
 
 /// Asserts an RFC 9457 problem with `status` and `code`; returns the body.
-pub async fn assert_problem(res: Response, status: StatusCode, code: &str) -> Value {
-    assert_eq!(res.status(), status, "status for expected problem {code}");
-    let content_type = res
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    assert!(
-        content_type.starts_with("application/problem+json"),
-        "content type {content_type}"
-    );
-    let body: Value = res.json().await.expect("problem json");
-    assert_eq!(body["code"], code, "problem body {body}");
-    assert!(
-        toso::error::ErrorCode::ALL
-            .iter()
-            .any(|c| c.as_str() == code),
-        "{code} is not an ErrorCode, so the OpenAPI document does not list it"
-    );
-    assert_eq!(body["status"], status.as_u16());
-    assert!(body["type"].as_str().is_some_and(|t| t.ends_with(code)));
-    assert!(body["title"].is_string() && body["detail"].is_string());
-    body
+pub async fn assert_problem(res: impl Answered, status: StatusCode, code: &str) -> Value {
+    res.answered().await.problem(status, code)
+}
+
+/// What can be read as an [`Answer`]: a response, or an answer already read.
+pub trait Answered {
+    fn answered(self) -> impl std::future::Future<Output = Answer>;
+}
+
+impl Answered for Response {
+    async fn answered(self) -> Answer {
+        Answer::read(self).await
+    }
+}
+
+impl Answered for Answer {
+    async fn answered(self) -> Answer {
+        self
+    }
+}
+
+/// A logged-in account and the requests it makes with its token (crates.io's
+/// `MockCookieUser`): `officer.post(path, body).await.expect(StatusCode::CREATED)`.
+pub struct Actor<'a> {
+    app: &'a TestApp,
+    pub token: String,
+}
+
+impl TestApp {
+    /// Creates an account (password `PASSWORD`) and logs it in.
+    pub async fn actor(
+        &self,
+        username: &str,
+        role: &str,
+        unit: Option<&str>,
+        team: Option<i64>,
+    ) -> Actor<'_> {
+        let (_, token) = self.user_with_token(username, role, unit, team).await;
+        self.acting(&token)
+    }
+
+    /// The account holding `token`.
+    pub fn acting(&self, token: &str) -> Actor<'_> {
+        Actor {
+            app: self,
+            token: token.to_string(),
+        }
+    }
+}
+
+impl Actor<'_> {
+    /// Any request, with `If-Match` when given and a JSON body when given.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        if_match: Option<&str>,
+        body: Option<&Value>,
+    ) -> Answer {
+        let mut req = self.app.request(method, path).bearer_auth(&self.token);
+        if let Some(tag) = if_match {
+            req = req.header("If-Match", tag);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        Answer::read(req.send().await.expect("request sent")).await
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        self.send(Method::GET, path, None, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Answer {
+        self.send(Method::POST, path, None, Some(&body)).await
+    }
+
+    pub async fn put(&self, path: &str, if_match: Option<&str>, body: Value) -> Answer {
+        self.send(Method::PUT, path, if_match, Some(&body)).await
+    }
+
+    pub async fn patch(&self, path: &str, if_match: Option<&str>, body: Value) -> Answer {
+        self.send(Method::PATCH, path, if_match, Some(&body)).await
+    }
+
+    pub async fn delete(&self, path: &str, if_match: Option<&str>) -> Answer {
+        self.send(Method::DELETE, path, if_match, None).await
+    }
+}
+
+/// An answer read in full: status, headers and body (JSON, or `Null` when it is not JSON).
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    pub async fn read(res: Response) -> Answer {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.json().await.unwrap_or(Value::Null);
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub fn headers(&self) -> &reqwest::header::HeaderMap {
+        &self.headers
+    }
+
+    /// The body, once the status is `status`.
+    #[track_caller]
+    pub fn expect(self, status: StatusCode) -> Value {
+        assert_eq!(self.status, status, "{}", self.body);
+        self.body
+    }
+
+    /// The `ETag` of a versioned answer.
+    pub fn etag(&self) -> String {
+        self.headers["etag"].to_str().expect("etag").to_string()
+    }
+
+    /// The problem body, once it is an RFC 9457 problem with `status` and a `code` that the
+    /// `ErrorCode` enum (and so the OpenAPI document) lists.
+    #[track_caller]
+    pub fn problem(self, status: StatusCode, code: &str) -> Value {
+        assert_eq!(
+            self.status, status,
+            "status for expected problem {code}: {}",
+            self.body
+        );
+        let content_type = self
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(
+            content_type.starts_with("application/problem+json"),
+            "content type {content_type}"
+        );
+        let body = self.body;
+        assert_eq!(body["code"], code, "problem body {body}");
+        assert!(
+            toso::error::ErrorCode::ALL
+                .iter()
+                .any(|c| c.as_str() == code),
+            "{code} is not an ErrorCode, so the OpenAPI document does not list it"
+        );
+        assert_eq!(body["status"], status.as_u16());
+        assert!(body["type"].as_str().is_some_and(|t| t.ends_with(code)));
+        assert!(body["title"].is_string() && body["detail"].is_string());
+        body
+    }
 }
 
 /// A TCP proxy in front of PostgreSQL that can be cut and restored, to play a database outage.

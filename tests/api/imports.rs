@@ -1127,3 +1127,112 @@ async fn a_file_larger_than_a_write_batch_is_all_or_nothing_and_fully_audited() 
     assert_eq!(again["counts"]["members"]["unchanged"], MEMBERS);
     assert_eq!(count(&app, "members"), MEMBERS as i64);
 }
+
+/// An import refuses a row for exactly what a single write through the API refuses: both run
+/// the registry's input types (lengths, ranges, the personal-data screen).
+#[tokio::test]
+async fn rows_are_checked_by_the_same_rules_as_single_writes() {
+    let app = spawn_app().await;
+    let (_, officer) = app
+        .user_with_token("tinh.officer", "province_officer", Some("01"), None)
+        .await;
+    let headers = template_headers(&app, &officer).await;
+    let (vn, vh) = headers[0].clone();
+    let (tn, th) = headers[1].clone();
+    let long_name = "Thôn ".repeat(40) + "A"; // 201 characters
+    let villages = vec![
+        row(
+            &vh,
+            &[
+                ("Mã xã", COMMUNE),
+                ("Thôn, ấp", &long_name),
+                ("Loại", "Thôn"),
+            ],
+        ),
+        row(
+            &vh,
+            &[
+                ("Mã xã", COMMUNE),
+                ("Thôn, ấp", "Thôn Âm"),
+                ("Loại", "Thôn"),
+                ("Số hộ", "-5"),
+            ],
+        ),
+        row(
+            &vh,
+            &[
+                ("Mã xã", COMMUNE),
+                ("Thôn, ấp", &"Đ".repeat(200)),
+                ("Loại", "Thôn"),
+            ],
+        ),
+    ];
+    let teams = vec![row(
+        &th,
+        &[
+            ("Mã xã", COMMUNE),
+            ("Tên tổ", "Tổ Một"),
+            ("Số quyết định", "gọi 0912345678"),
+        ],
+    )];
+    let file = workbook(&[(vn, vh, villages), (tn, th, teams)]);
+    let report = json(
+        upload(&app, &officer, "quy-tac.xlsx", file, "?dry_run=true").await,
+        StatusCode::OK,
+    )
+    .await;
+    let codes: Vec<Vec<&str>> = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r["errors"].as_array().map_or(vec![], |e| {
+                e.iter().map(|e| e["code"].as_str().unwrap()).collect()
+            })
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            vec!["too_long"],
+            vec!["invalid_number"],
+            vec![],
+            vec!["personal_data"]
+        ]
+    );
+
+    // The same values through the API: refused, and a 200-character name accepted.
+    for (body, field) in [
+        (
+            serde_json::json!({"commune_code": COMMUNE, "name": long_name, "kind": "thon"}),
+            "name",
+        ),
+        (
+            serde_json::json!({"commune_code": COMMUNE, "name": "Thôn Âm", "kind": "thon", "households": -5}),
+            "households",
+        ),
+    ] {
+        let res = app
+            .post_json("/api/v1/villages", Some(&officer), &body)
+            .await;
+        let problem =
+            assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+    }
+    let res = app
+        .post_json(
+            "/api/v1/teams",
+            Some(&officer),
+            &serde_json::json!({"commune_code": COMMUNE, "name": "Tổ Một", "decision_number": "gọi 0912345678"}),
+        )
+        .await;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let res = app
+        .post_json(
+            "/api/v1/villages",
+            Some(&officer),
+            &serde_json::json!({"commune_code": COMMUNE, "name": "Đ".repeat(200), "kind": "thon"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+}

@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::fieldwork::{field, Field};
-use crate::helpers::{assert_problem, spawn_app, TestApp};
+use crate::helpers::{assert_problem, spawn_app, Answer, Answered, TestApp};
 use crate::reports::registered_in_2025;
 
 async fn put(
@@ -15,31 +15,22 @@ async fn put(
     path: &str,
     if_match: Option<&str>,
     body: &Value,
-) -> reqwest::Response {
-    let mut req = app.request(Method::PUT, path).bearer_auth(token).json(body);
-    if let Some(tag) = if_match {
-        req = req.header("If-Match", tag);
-    }
-    req.send().await.expect("sent")
+) -> Answer {
+    app.acting(token).put(path, if_match, body.clone()).await
 }
 
-async fn ok_json(res: reqwest::Response, status: StatusCode) -> Value {
-    let got = res.status();
-    let body: Value = res.json().await.expect("json");
-    assert_eq!(got, status, "{body}");
-    body
+async fn ok_json(res: impl Answered, status: StatusCode) -> Value {
+    res.answered().await.expect(status)
 }
 
-async fn post(app: &TestApp, token: &str, path: &str, body: Option<Value>) -> reqwest::Response {
-    let mut req = app.request(Method::POST, path).bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    req.send().await.expect("sent")
+async fn post(app: &TestApp, token: &str, path: &str, body: Option<Value>) -> Answer {
+    app.acting(token)
+        .send(Method::POST, path, None, body.as_ref())
+        .await
 }
 
 /// A 422 whose first field error has `expected` as its `key` (`field` or `code`).
-async fn invalid(res: reqwest::Response, key: &str, expected: &str) -> Value {
+async fn invalid(res: impl Answered, key: &str, expected: &str) -> Value {
     let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     assert_eq!(body["errors"][0][key], expected, "{body}");
     body
@@ -97,11 +88,11 @@ fn row<'a>(report: &'a Value, key: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("row {key}"))
 }
 
-async fn value(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
+async fn value(app: &TestApp, token: &str, body: Value) -> Answer {
     put(app, token, "/api/v1/indicator-values", None, &body).await
 }
 
-async fn denominators(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
+async fn denominators(app: &TestApp, token: &str, body: Value) -> Answer {
     put(app, token, "/api/v1/denominators", None, &body).await
 }
 

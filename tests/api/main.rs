@@ -22,6 +22,7 @@ mod openapi;
 mod partitions;
 mod registry;
 mod replica;
+mod report_cache;
 mod report_figures;
 mod reports;
 mod scaleout;

@@ -189,37 +189,37 @@ async fn commune_officer_keeps_its_register_with_audit() {
 #[tokio::test]
 async fn stale_versions_and_bad_input_change_nothing() {
     let app = spawn_app().await;
-    let (_, officer) = app
-        .user_with_token("badinh", "commune_officer", Some("00004"), None)
+    let badinh = app
+        .actor("badinh", "commune_officer", Some("00004"), None)
         .await;
-    let (_, village) = post(
-        &app,
-        &officer,
-        "/api/v1/villages",
-        json!({"name": "Thôn Một", "kind": "thon"}),
-    )
-    .await;
-    let vid = village["id"].as_i64().expect("id");
+    let officer = badinh.token.clone();
+    let village = badinh
+        .post(
+            "/api/v1/villages",
+            json!({"name": "Thôn Một", "kind": "thon"}),
+        )
+        .await;
+    assert_eq!(village.etag(), "\"1\"");
+    let vid = village.expect(StatusCode::CREATED)["id"]
+        .as_i64()
+        .expect("id");
     let path = format!("/api/v1/villages/{vid}");
     let before = audit_count(&app);
 
-    let res = app
-        .patch_json(&path, &officer, Some("\"1\""), &json!({"name": "Thôn Hai"}))
+    // Two edits based on version 1: the first wins, the second (and a delete) get 412.
+    let first = badinh
+        .patch(&path, Some("\"1\""), json!({"name": "Thôn Hai"}))
         .await;
-    assert_eq!(res.headers()["etag"], "\"2\"");
-    let res = app
-        .patch_json(&path, &officer, Some("\"1\""), &json!({"name": "Thôn Ba"}))
-        .await;
-    assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
-    let res = app
-        .request(Method::DELETE, &path)
-        .bearer_auth(&officer)
-        .header("If-Match", "\"1\"")
-        .send()
+    assert_eq!(first.etag(), "\"2\"");
+    badinh
+        .patch(&path, Some("\"1\""), json!({"name": "Thôn Ba"}))
         .await
-        .expect("sent");
-    assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
-    let now: Value = app.get(&path, &officer).await.json().await.expect("json");
+        .problem(StatusCode::PRECONDITION_FAILED, "version_mismatch");
+    badinh
+        .delete(&path, Some("\"1\""))
+        .await
+        .problem(StatusCode::PRECONDITION_FAILED, "version_mismatch");
+    let now = badinh.get(&path).await.expect(StatusCode::OK);
     assert_eq!(now["name"], "Thôn Hai");
     assert_eq!(now["version"], 2);
     assert_eq!(audit_count(&app), before + 1);
@@ -236,7 +236,7 @@ async fn stale_versions_and_bad_input_change_nothing() {
                 province_code: unit.province_code,
                 name: "Thôn Xa".into(),
                 search_name: "thon xa".into(),
-                kind: "thon".into(),
+                kind: toso::vocab::VillageKind::Thon,
                 households: None,
                 population: None,
             },
@@ -388,113 +388,84 @@ async fn stale_versions_and_bad_input_change_nothing() {
 #[tokio::test]
 async fn archive_is_soft_refused_with_dependents_and_restorable() {
     let app = spawn_app().await;
-    let (_, officer) = app
-        .user_with_token("badinh", "commune_officer", Some("00004"), None)
+    let officer = app
+        .actor("badinh", "commune_officer", Some("00004"), None)
         .await;
-    let (_, village) = post(
-        &app,
-        &officer,
-        "/api/v1/villages",
-        json!({"name": "Thôn Đông", "kind": "thon"}),
-    )
-    .await;
+    let village = officer
+        .post(
+            "/api/v1/villages",
+            json!({"name": "Thôn Đông", "kind": "thon"}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
     let vid = village["id"].as_i64().expect("id");
-    let (_, team) = post(
-        &app,
-        &officer,
-        "/api/v1/teams",
-        json!({"name": "Tổ Đông", "village_id": vid}),
-    )
-    .await;
+    let team = officer
+        .post(
+            "/api/v1/teams",
+            json!({"name": "Tổ Đông", "village_id": vid}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
     let tid = team["id"].as_i64().expect("id");
-    let (_, member) = post(
-        &app,
-        &officer,
-        &format!("/api/v1/teams/{tid}/members"),
-        json!({"full_name": "Phạm Văn Dũng", "affiliation": "youth_union"}),
-    )
-    .await;
+    let member = officer
+        .post(
+            &format!("/api/v1/teams/{tid}/members"),
+            json!({"full_name": "Phạm Văn Dũng", "affiliation": "youth_union"}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
     let mid = member["id"].as_i64().expect("id");
+    let (village, team, member) = (
+        format!("/api/v1/villages/{vid}"),
+        format!("/api/v1/teams/{tid}"),
+        format!("/api/v1/members/{mid}"),
+    );
 
-    let res = delete(&app, &officer, &format!("/api/v1/villages/{vid}")).await;
-    assert_problem(res, StatusCode::CONFLICT, "has_dependents").await;
-    let res = delete(&app, &officer, &format!("/api/v1/teams/{tid}")).await;
-    assert_problem(res, StatusCode::CONFLICT, "has_dependents").await;
+    // Refused while live records depend on them.
+    for path in [&village, &team] {
+        officer
+            .delete(path, None)
+            .await
+            .problem(StatusCode::CONFLICT, "has_dependents");
+    }
 
     // Member archived (a record made by mistake), then the team, then the village.
-    assert_eq!(
-        delete(&app, &officer, &format!("/api/v1/members/{mid}"))
-            .await
-            .status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        delete(&app, &officer, &format!("/api/v1/teams/{tid}"))
-            .await
-            .status(),
-        StatusCode::OK
-    );
-    let res = delete(&app, &officer, &format!("/api/v1/villages/{vid}")).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let body: Value = res.json().await.expect("json");
-    assert!(body["archived_at"].is_string());
+    officer.delete(&member, None).await.expect(StatusCode::OK);
+    officer.delete(&team, None).await.expect(StatusCode::OK);
+    let archived = officer.delete(&village, None).await.expect(StatusCode::OK);
+    assert!(archived["archived_at"].is_string());
 
     // Hidden from lists by default, still readable by id and listable on request.
-    let list: Value = app
-        .get("/api/v1/villages", &officer)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let list = officer.get("/api/v1/villages").await.expect(StatusCode::OK);
     assert_eq!(list["total"], 0);
-    let list: Value = app
-        .get("/api/v1/villages?include_archived=true", &officer)
+    let list = officer
+        .get("/api/v1/villages?include_archived=true")
         .await
-        .json()
-        .await
-        .expect("json");
+        .expect(StatusCode::OK);
     assert_eq!(list["total"], 1);
-    assert_eq!(
-        app.get(&format!("/api/v1/villages/{vid}"), &officer)
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    officer.get(&village).await.expect(StatusCode::OK);
 
     // Restore in order: the team waits for its village.
-    let res = app
-        .request(Method::POST, &format!("/api/v1/teams/{tid}/restore"))
-        .bearer_auth(&officer)
-        .send()
+    let restore = |path: &str| format!("{path}/restore");
+    officer
+        .send(Method::POST, &restore(&team), None, None)
         .await
-        .expect("sent");
-    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
-    for path in [
-        format!("/api/v1/villages/{vid}/restore"),
-        format!("/api/v1/teams/{tid}/restore"),
-        format!("/api/v1/members/{mid}/restore"),
-    ] {
-        let res = app
-            .request(Method::POST, &path)
-            .bearer_auth(&officer)
-            .send()
+        .problem(StatusCode::CONFLICT, "parent_archived");
+    for path in [&village, &team, &member] {
+        officer
+            .send(Method::POST, &restore(path), None, None)
             .await
-            .expect("sent");
-        assert_eq!(res.status(), StatusCode::OK, "{path}");
+            .expect(StatusCode::OK);
     }
-    let list: Value = app
-        .get(&format!("/api/v1/teams/{tid}/members"), &officer)
+    let list = officer
+        .get(&format!("/api/v1/teams/{tid}/members"))
         .await
-        .json()
-        .await
-        .expect("json");
+        .expect(StatusCode::OK);
     assert_eq!(list["total"], 1);
-    let audit: Value = app
-        .get("/api/v1/audit?entity=village", &officer)
+    let audit = officer
+        .get("/api/v1/audit?entity=village")
         .await
-        .json()
-        .await
-        .expect("json");
+        .expect(StatusCode::OK);
     let actions: Vec<&str> = audit["items"]
         .as_array()
         .expect("items")

@@ -43,6 +43,10 @@ const CODES = {
   service_unavailable: 'Máy chủ đang bận. Vui lòng thử lại sau ít giây.',
   request_timeout: 'Hết thời gian gửi dữ liệu. Vui lòng thử lại.',
   internal_error: 'Lỗi máy chủ. Vui lòng thử lại; nếu còn lỗi, báo cho quản trị viên.',
+  import_rejected: 'Tệp có dòng bị lỗi nên chưa ghi gì vào sổ. Sửa các dòng được liệt kê rồi thử lại.',
+  payload_too_large: 'Tệp quá lớn so với giới hạn của máy chủ.',
+  unsupported_media_type: 'Máy chủ không nhận kiểu dữ liệu này.',
+  malformed_multipart: 'Không đọc được tệp gửi lên. Vui lòng chọn lại tệp.',
   invalid_activation_code: 'Mã kích hoạt không đúng, đã dùng hoặc đã hết hạn.',
   csrf_check_failed: 'Yêu cầu bị từ chối vì lý do bảo mật. Vui lòng tải lại trang.',
   network: 'Không kết nối được máy chủ. Kiểm tra mạng rồi thử lại.',
@@ -86,7 +90,7 @@ export function loggedIn() {
   return access !== null;
 }
 
-async function send(method, path, { body, ifMatch, accept, token = access, headers = {} } = {}) {
+async function send(method, path, { body, formData, ifMatch, accept, token = access, headers = {} } = {}) {
   const init = { method, headers: { ...headers }, credentials: 'same-origin' };
   if (token) init.headers.Authorization = `Bearer ${token}`;
   if (ifMatch) init.headers['If-Match'] = ifMatch;
@@ -95,6 +99,8 @@ async function send(method, path, { body, ifMatch, accept, token = access, heade
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
+  // A file upload: the browser writes the multipart body and its boundary.
+  if (formData) init.body = formData;
   try {
     return await fetch(path, init);
   } catch {

@@ -3,13 +3,15 @@ import * as api from './api.js';
 import { h, LABELS, notice } from './ui.js';
 import * as pages from './pages.js';
 import * as registry from './registry.js';
+import * as imports from './imports.js';
+import * as accounts from './accounts.js';
 
 const session = { me: null, unit: null };
 
 const NAV = {
-  commune_officer: [['#/thang', 'Báo cáo tháng'], ['#/chi-tieu', 'Chỉ tiêu'], ['#/thon', 'Thôn, tổ dân phố'], ['#/to', 'Tổ công nghệ số'], ['#/thanh-vien', 'Thành viên']],
-  province_officer: [['#/tinh', 'Tình trạng nộp'], ['#/tinh/bao-cao', 'Báo cáo tỉnh'], ['#/tinh/chi-tieu', 'Chỉ tiêu'], ['#/thon', 'Thôn'], ['#/to', 'Tổ'], ['#/thanh-vien', 'Thành viên']],
-  admin: [['#/quoc-gia', 'Toàn quốc'], ['#/tinh', 'Tình trạng nộp'], ['#/danh-muc', 'Danh mục hỗ trợ']],
+  commune_officer: [['#/thang', 'Báo cáo tháng'], ['#/chi-tieu', 'Chỉ tiêu'], ['#/thon', 'Thôn, tổ dân phố'], ['#/to', 'Tổ công nghệ số'], ['#/thanh-vien', 'Thành viên'], ['#/nhap', 'Nhập từ tệp'], ['#/tai-khoan', 'Tài khoản']],
+  province_officer: [['#/tinh', 'Tình trạng nộp'], ['#/tinh/bao-cao', 'Báo cáo tỉnh'], ['#/tinh/chi-tieu', 'Chỉ tiêu'], ['#/thon', 'Thôn'], ['#/to', 'Tổ'], ['#/thanh-vien', 'Thành viên'], ['#/nhap', 'Nhập từ tệp'], ['#/tai-khoan', 'Tài khoản']],
+  admin: [['#/quoc-gia', 'Toàn quốc'], ['#/tinh', 'Tình trạng nộp'], ['#/danh-muc', 'Danh mục hỗ trợ'], ['#/tai-khoan', 'Tài khoản']],
 };
 const HOME = { commune_officer: '#/thang', province_officer: '#/tinh', admin: '#/quoc-gia' };
 
@@ -28,6 +30,9 @@ const ROUTES = {
   '#/thon': registry.villages,
   '#/to': registry.teams,
   '#/thanh-vien': registry.members,
+  '#/nhap': imports.importPage,
+  '#/nhap/ket-qua': imports.importDetail,
+  '#/tai-khoan': accounts.accounts,
 };
 
 export async function startSession() {

@@ -141,9 +141,10 @@ function downloads(unit, month) {
 export async function communeMonth(ctx) {
   const month = isMonth(ctx.params.get('thang')) ? ctx.params.get('thang') : reportMonth();
   const commune = ctx.params.get('xa') || ctx.me.unit_code;
-  const [report, categories] = await Promise.all([
+  const [report, categories, inactive] = await Promise.all([
     api.get(`/api/v1/reports/monthly${api.query({ unit: commune, month })}`),
     api.get('/api/v1/categories').catch(() => []),
+    api.get(`/api/v1/reports/inactive${api.query({ unit: commune, month })}`).catch(() => null),
   ]);
   const st = report.status || { status: 'not_started' };
   const mine = ctx.me.role === 'commune_officer';
@@ -189,6 +190,10 @@ export async function communeMonth(ctx) {
       indicatorTable(report.indicators)] : null,
     h('h2', {}, 'Theo thôn, tổ dân phố'),
     table(['Thôn', ...COLS.map((c) => c.label)], figureRows(villages, COLS, none), { caption: 'Các dòng tô màu chưa có lượt hỗ trợ nào trong tháng.', className: 'figures' }),
+    inactive && inactive.length ? [h('h2', {}, `Thành viên chưa ghi nhận hoạt động (${fmt(inactive.length)})`),
+      h('div', { id: 'inactive' }, table(['Họ tên', 'Tổ', 'Vai trò', 'Điện thoại'], inactive.map((m) => h('tr', { 'data-member': m.member_id },
+        h('th', { scope: 'row' }, m.full_name), h('td', {}, m.team_name), h('td', {}, LABELS.teamRole[m.team_role] || m.team_role), h('td', {}, m.phone || '—'))),
+      { caption: 'Đang tham gia tổ trong tháng nhưng không có lượt hỗ trợ nào.' }))] : null,
     h('h2', {}, 'Theo tổ công nghệ số'),
     table(['Tổ', ...COLS.map((c) => c.label)], figureRows(teams, COLS, none), { className: 'figures' }),
     cats.length ? [h('h2', {}, 'Theo loại hỗ trợ'),
@@ -199,6 +204,21 @@ export async function communeMonth(ctx) {
 async function provinces() {
   const r = await api.get('/api/v1/units?level=province&page_size=100');
   return r.items;
+}
+
+// Reporting discipline of a commune's month, as the API judges it: received by the end of the
+// due date (on time), received after it (late), not received and past it (overdue), or not
+// received and not yet due.
+const TIMELINESS = { on_time: 'Nộp đúng hạn', late: 'Nộp muộn', overdue: 'Quá hạn, chưa nộp', pending: 'Chưa đến hạn' };
+function timeliness(c) {
+  if (c.on_time === true) return 'on_time';
+  if (c.on_time === false) return 'late';
+  return c.overdue ? 'overdue' : 'pending';
+}
+const dayName = (d) => new Date(`${d}T00:00:00`).toLocaleDateString('vi-VN');
+function timelinessBadge(c) {
+  const t = timeliness(c);
+  return h('span', { class: `badge due-${t}`, title: `Hạn: ${dayName(c.due_on)}` }, TIMELINESS[t]);
 }
 
 // Province (or admin with `tinh`): every commune's report state, approve or return from here.
@@ -214,23 +234,40 @@ export async function provinceBoard(ctx) {
     picker.push(h('label', { for: 'province-pick' }, 'Tỉnh, thành phố '), sel);
   }
   const extra = ctx.me.role === 'admin' ? { tinh: province } : {};
-  const list = await api.get(`/api/v1/reports/status${api.query({ province, month })}`);
+  const [list, settings] = await Promise.all([
+    api.get(`/api/v1/reports/status${api.query({ province, month })}`),
+    api.get(`/api/v1/reports/settings/${province}`).catch(() => null),
+  ]);
   const counts = {};
-  for (const c of list) counts[c.status] = (counts[c.status] || 0) + 1;
+  const timely = {};
+  for (const c of list) {
+    counts[c.status] = (counts[c.status] || 0) + 1;
+    timely[timeliness(c)] = (timely[timeliness(c)] || 0) + 1;
+  }
   const filter = ctx.params.get('loc') || '';
-  const shown = filter ? list.filter((c) => c.status === filter) : list;
+  const shown = filter ? list.filter((c) => c.status === filter || timeliness(c) === filter) : list;
   const filterSel = h('select', { id: 'status-filter' },
     h('option', { value: '' }, `Tất cả (${list.length})`),
-    Object.entries(LABELS.status).map(([k, v]) => h('option', { value: k, selected: k === filter }, `${v} (${counts[k] || 0})`)));
+    Object.entries(LABELS.status).map(([k, v]) => h('option', { value: k, selected: k === filter }, `${v} (${counts[k] || 0})`)),
+    Object.entries(TIMELINESS).map(([k, v]) => h('option', { value: k, selected: k === filter }, `${v} (${timely[k] || 0})`)));
+  const due = list[0] ? list[0].due_on : null;
   filterSel.addEventListener('change', () => ctx.go(`#/tinh${api.query({ ...extra, thang: month, loc: filterSel.value })}`));
   const here = `#/tinh${api.query({ ...extra, thang: month, loc: filter })}`;
+  // The province's due day (the 5th until it sets one), changed with If-Match.
+  const dueForm = settings ? h('details', { class: 'create', id: 'due-settings' }, h('summary', {}, 'Đổi ngày hạn nộp'),
+    form([field('due_day', 'Báo cáo của một tháng nộp trước hết ngày (1–28) của tháng sau', { type: 'number', min: 1, max: 28, required: true, value: settings.due_day })],
+      'Lưu ngày hạn nộp', async (v) => {
+        await api.request('PUT', `/api/v1/reports/settings/${province}`, { body: { due_day: Number(v.due_day) }, ifMatch: `"${settings.version}"` });
+        ctx.go(here);
+      })) : null;
 
   const row = (c) => {
     const actions = h('td', { class: 'actions' });
     const tr = h('tr', { 'data-commune': c.commune_code },
       h('th', { scope: 'row' }, h('a', { href: `#/thang${api.query({ xa: c.commune_code, thang: month })}` }, c.commune_name)),
-      h('td', {}, statusBadge(c.status)),
+      h('td', { class: 'status' }, statusBadge(c.status)),
       h('td', {}, c.submitted_at ? new Date(c.submitted_at).toLocaleString('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh' }) : '—'),
+      h('td', { class: 'due' }, timelinessBadge(c)),
       h('td', { class: 'reason' }, c.reason || ''),
       actions);
     const decide = async (action, reason) => {
@@ -272,8 +309,20 @@ export async function provinceBoard(ctx) {
       h('span', {}, h('label', { for: 'status-filter' }, 'Lọc '), filterSel)),
     h('ul', { class: 'cards small', 'aria-label': 'Tổng hợp trạng thái' }, Object.entries(LABELS.status).map(([k, v]) =>
       h('li', { class: `st-${k}` }, h('span', { class: 'fig' }, fmt(counts[k] || 0)), h('span', { class: 'cap' }, v)))),
+    due ? h('p', { id: 'due-on' }, 'Hạn nộp báo cáo ', monthName(month), ': hết ngày ', h('strong', {}, dayName(due)), '.') : null,
+    dueForm,
+    h('ul', { class: 'cards small', id: 'timeliness', 'aria-label': 'Tổng hợp hạn nộp' }, Object.entries(TIMELINESS).map(([k, v]) =>
+      h('li', { class: `due-${k}` }, h('span', { class: 'fig' }, fmt(timely[k] || 0)), h('span', { class: 'cap' }, v)))),
     h('p', {}, h('a', { href: `#/tinh/bao-cao${api.query({ ...extra, thang: month })}` }, 'Xem báo cáo tổng hợp của tỉnh →')),
-    table(['Xã, phường', 'Trạng thái', 'Nộp lúc', 'Lý do', 'Thao tác'], shown.map(row), { className: 'board' }));
+    table(['Xã, phường', 'Trạng thái', 'Nộp lúc', 'Hạn nộp', 'Lý do', 'Thao tác'], shown.map(row), { className: 'board' }));
+}
+
+// How the province's communes reported the month (received, on time, overdue).
+function reportingLine(r, overdueHref) {
+  const rate = (x) => (x === null || x === undefined ? '—' : pct(x));
+  return h('p', { id: 'reporting' }, `Báo cáo đã nhận: ${fmt(r.reported)}/${fmt(r.communes)} xã (${rate(r.reporting_rate)}); `,
+    `đúng hạn: ${fmt(r.on_time)} (${rate(r.on_time_rate)}); hạn nộp: hết ngày ${dayName(r.due_on)}; `,
+    h('a', { href: overdueHref }, `quá hạn chưa nộp: ${fmt(r.overdue.length)}`), '.');
 }
 
 const TREND = [
@@ -283,16 +332,21 @@ const TREND = [
 ];
 
 async function areaReport(ctx, unit, month, base, extra, childLabel, childLink) {
-  const [report, trend] = await Promise.all([
-    api.get(`/api/v1/reports/monthly${api.query({ unit, month })}`),
-    api.get(`/api/v1/reports/trend${api.query({ unit, from: addMonths(month, -11), to: month })}`),
-  ]);
+  // The trend is asked for at the same time as the month but drawn when it comes: the month's
+  // figures do not wait for it (the country's trend takes a second on the national data set).
+  const trendBox = h('div', { class: 'trend', 'aria-busy': 'true' }, h('p', { class: 'hint' }, 'Đang tải xu hướng 12 tháng…'));
+  api.get(`/api/v1/reports/trend${api.query({ unit, from: addMonths(month, -11), to: month })}`)
+    .then((trend) => trendBox.replaceChildren(lineChart('Xu hướng 12 tháng', trend, TREND)))
+    .catch((e) => trendBox.replaceChildren(notice(`Không tải được xu hướng 12 tháng: ${e.message}`)))
+    .finally(() => trendBox.removeAttribute('aria-busy'));
+  const report = await api.get(`/api/v1/reports/monthly${api.query({ unit, month })}`);
   const cols = [...COLS, { key: 'teams_active', label: 'Tổ hoạt động' },
     { key: 'village_coverage', label: 'Thôn có tổ', render: (f) => (f.villages ? pct(f.villages_with_team / f.villages) : '—') }];
   return page(`Báo cáo ${monthName(month)} — ${report.unit.name}`,
     h('div', { class: 'toolbar' }, monthPicker(ctx, base, month, extra), downloads(unit, month)),
     cards(report.totals),
-    lineChart('Xu hướng 12 tháng', trend, TREND),
+    report.reporting ? reportingLine(report.reporting, `#/tinh${api.query({ ...extra, thang: month, loc: 'overdue' })}`) : null,
+    trendBox,
     (report.indicators || []).length ? [h('h2', {}, 'Chỉ tiêu so với kế hoạch'), indicatorTable(report.indicators)] : null,
     barChart(`${childLabel} có nhiều lượt hỗ trợ nhất`, report.rows.map((r) => ({ label: r.name, value: r.figures.logs }))),
     h('h2', {}, `Từng ${childLabel.toLowerCase()}`),

@@ -2,6 +2,7 @@
 // search (`q`), edits with If-Match: a stale edit is shown as a conflict, never lost.
 import * as api from './api.js';
 import { h, fmt, LABELS, notice, field, form, table, clean } from './ui.js';
+import { activationDialog } from './accounts.js';
 
 const PAGE_SIZE = 50;
 
@@ -77,7 +78,8 @@ function registerPage(spec) {
     const rows = list.items.map((item) => h('tr', { 'data-id': item.id },
       h('th', { scope: 'row' }, item[spec.nameKey]),
       spec.columns.map((c) => h('td', { class: c.num ? 'num' : null }, c.render(item, lookups))),
-      h('td', {}, spec.canEdit(ctx) ? h('button', { type: 'button', onclick: () => editor(ctx, { ...spec, fields: (i) => spec.fields(i, lookups) }, item, reload) }, 'Sửa') : null)));
+      h('td', { class: 'actions' }, spec.canEdit(ctx) ? h('button', { type: 'button', onclick: () => editor(ctx, { ...spec, fields: (i) => spec.fields(i, lookups) }, item, reload) }, 'Sửa') : null,
+        spec.rowActions ? spec.rowActions(ctx, item, reload) : null)));
     const create = spec.create && ctx.me.role === 'commune_officer'
       ? h('details', { class: 'create' }, h('summary', {}, spec.create.title),
         form(spec.create.fields(lookups), 'Thêm', async (v) => {
@@ -200,6 +202,9 @@ export const members = registerPage({
     { label: 'Tham gia', render: (m) => date(m.joined_on) + (m.left_on ? ` → ${date(m.left_on)}` : '') },
   ],
   canEdit: officer,
+  // A member with an app account: its officer issues (again) the account's activation code.
+  rowActions: (ctx, m, reload) => (m.user_id && officer(ctx)
+    ? h('button', { type: 'button', onclick: (ev) => activationDialog(m.user_id, m.full_name, reload).catch((e) => ev.target.after(notice(e.message))) }, 'Mã kích hoạt') : null),
   label: (k) => MEMBER_LABELS[k] || k,
   formValues: (m) => ({ full_name: m.full_name, phone: m.phone, team_role: m.team_role, affiliation: m.affiliation, left_on: m.left_on }),
   fields: (m) => [

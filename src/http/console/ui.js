@@ -29,7 +29,10 @@ function s(tag, attrs = {}, ...children) {
   return el;
 }
 
-export const fmt = (n) => (n === null || n === undefined ? '—' : Number(n).toLocaleString('vi-VN'));
+// One formatter for every number (toLocaleString builds one a call: a province report's
+// thousand cells took ~30 ms that way).
+const NUMBER = new Intl.NumberFormat('vi-VN');
+export const fmt = (n) => (n === null || n === undefined ? '—' : NUMBER.format(Number(n)));
 export const pct = (x) => `${(Number(x) * 100).toLocaleString('vi-VN', { maximumFractionDigits: 0 })}%`;
 
 export const LABELS = {
@@ -204,12 +207,18 @@ export function table(headers, rows, { caption, className } = {}) {
 // Downloads a report file with the access token (a plain link would carry none).
 export async function download(path, accept, name) {
   const { data } = await request('GET', path, { accept });
-  const url = URL.createObjectURL(data);
+  saveBlob(data, name);
+}
+
+// Saves a blob already in memory under `name`. The URL lives a minute: a busy browser may
+// start the download well after the click.
+export function saveBlob(blob, name) {
+  const url = URL.createObjectURL(blob);
   const a = h('a', { href: url, download: name });
   document.body.append(a);
   a.click();
   a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
 }
 
 // Horizontal bars (communes or provinces ranked), with the numbers as a table beside it.

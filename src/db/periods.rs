@@ -1,0 +1,127 @@
+//! The state of each commune's monthly report (`report_periods`) and the activity that makes
+//! an unsubmitted month a draft (`commune_month_totals`).
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::schema::{commune_month_totals as cmt, report_periods as rp};
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = rp)]
+pub struct Period {
+    pub commune_code: String,
+    pub province_code: String,
+    pub month: NaiveDate,
+    pub status: String,
+    pub submitted_by: Option<Uuid>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub decided_by: Option<Uuid>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub reason: Option<String>,
+    pub snapshot: Option<serde_json::Value>,
+}
+
+/// A report's new state, written by a transition.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = rp, treat_none_as_null = true)]
+pub struct PeriodWrite<'a> {
+    pub commune_code: &'a str,
+    pub province_code: &'a str,
+    pub month: NaiveDate,
+    pub status: &'a str,
+    pub submitted_by: Option<Uuid>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub decided_by: Option<Uuid>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub reason: Option<String>,
+    pub snapshot: Option<serde_json::Value>,
+}
+
+pub fn get(
+    conn: &mut PgConnection,
+    commune: &str,
+    month: NaiveDate,
+) -> QueryResult<Option<Period>> {
+    rp::table
+        .find((commune, month))
+        .select(Period::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The report row locked for a transition (none before the first one).
+pub fn lock(
+    conn: &mut PgConnection,
+    commune: &str,
+    month: NaiveDate,
+) -> QueryResult<Option<Period>> {
+    rp::table
+        .find((commune, month))
+        .select(Period::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
+}
+
+/// Writes a transition: inserts the first row (two first transitions at once collide on the
+/// primary key), else updates it and bumps its version.
+pub fn save(conn: &mut PgConnection, exists: bool, write: &PeriodWrite) -> QueryResult<Period> {
+    if exists {
+        diesel::update(rp::table.find((write.commune_code, write.month)))
+            .set((
+                write,
+                rp::version.eq(rp::version + 1),
+                rp::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(Period::as_returning())
+            .get_result(conn)
+    } else {
+        diesel::insert_into(rp::table)
+            .values(write)
+            .returning(Period::as_returning())
+            .get_result(conn)
+    }
+}
+
+/// The report rows of a province's communes for a month.
+pub fn of_province(
+    conn: &mut PgConnection,
+    province: &str,
+    month: NaiveDate,
+) -> QueryResult<Vec<Period>> {
+    rp::table
+        .filter(rp::province_code.eq(province))
+        .filter(rp::month.eq(month))
+        .select(Period::as_select())
+        .load(conn)
+}
+
+/// Whether any live log of the commune falls in the month (read from the exact rollup).
+pub fn has_activity(conn: &mut PgConnection, commune: &str, month: NaiveDate) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        cmt::table
+            .filter(cmt::commune_code.eq(commune))
+            .filter(cmt::month.eq(month))
+            .filter(cmt::logs.gt(0)),
+    ))
+    .get_result(conn)
+}
+
+/// The communes of a province with live logs in the month.
+pub fn active_communes(
+    conn: &mut PgConnection,
+    province: &str,
+    month: NaiveDate,
+) -> QueryResult<HashSet<String>> {
+    Ok(cmt::table
+        .filter(cmt::province_code.eq(province))
+        .filter(cmt::month.eq(month))
+        .filter(cmt::logs.gt(0))
+        .select(cmt::commune_code)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect())
+}

@@ -322,10 +322,10 @@ fn import(
         contents.push((bytes, name));
     }
     let uploads: Vec<toso::imports::Upload<'_>> = contents
-        .iter()
-        .map(|(bytes, name)| toso::imports::Upload {
-            bytes,
-            file_name: name.clone(),
+        .into_iter()
+        .map(|(bytes, file_name)| toso::imports::Upload {
+            bytes: std::borrow::Cow::Owned(bytes),
+            file_name,
         })
         .collect();
     let mut conn = connect()?;
@@ -347,15 +347,8 @@ fn import(
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_message("reading");
     let mut progress = Bar(bar);
-    let outcome = toso::imports::run(
-        &mut conn,
-        &actor,
-        &target,
-        &uploads,
-        &options,
-        &mut progress,
-    )
-    .map_err(show)?;
+    let outcome = toso::imports::run(&mut conn, &actor, &target, uploads, &options, &mut progress)
+        .map_err(show)?;
     progress.0.finish_and_clear();
     let c = &outcome.counts;
     println!(

@@ -16,6 +16,7 @@ pub mod vocab;
 pub mod xlsx;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::PgConnection;
@@ -233,7 +234,8 @@ pub struct Report {
 
 /// One file to import.
 pub struct Upload<'a> {
-    pub bytes: &'a [u8],
+    /// Owned when the caller can let go of it: the file is dropped once its rows are read.
+    pub bytes: std::borrow::Cow<'a, [u8]>,
     pub file_name: String,
 }
 
@@ -260,7 +262,7 @@ pub fn run(
     conn: &mut PgConnection,
     actor: &Actor,
     target: &Target,
-    uploads: &[Upload<'_>],
+    uploads: Vec<Upload<'_>>,
     options: &Options,
     progress: &mut dyn Progress,
 ) -> AppResult<Report> {
@@ -268,10 +270,10 @@ pub fn run(
     let mut hasher = Sha256::new();
     let mut size = 0usize;
     let mut sheets = Vec::new();
-    for upload in uploads {
-        hasher.update(upload.bytes);
+    for upload in &uploads {
+        hasher.update(&upload.bytes);
         size += upload.bytes.len();
-        let book = read::open(upload.bytes, &upload.file_name)?;
+        let book = read::open(&upload.bytes, &upload.file_name)?;
         sheets.extend(book.sheets());
     }
     let file_name: String = uploads
@@ -285,6 +287,8 @@ pub fn run(
     let sha256 = format!("{:x}", hasher.finalize());
     let mut plan = Plan::default();
     parse_sheets(&mut plan, sheets, progress)?;
+    // The rows are read: the file's bytes (42 MB for the national file) are no longer needed.
+    drop(uploads);
     if plan.rows.is_empty() {
         return Err(AppError::field(
             "file",
@@ -326,7 +330,7 @@ pub fn run(
         record_counts(c, id, &report.counts)?;
         Ok(())
     })?;
-    report.rows = plan.rows;
+    report.rows = plan.into_report();
     Ok(report)
 }
 
@@ -365,28 +369,30 @@ fn record_counts(conn: &mut PgConnection, id: Uuid, counts: &Counts) -> AppResul
     Ok(())
 }
 
+/// The per-row report, written a batch at a time (a national file has 424,000 rows).
 fn store_rows(conn: &mut PgConnection, id: Uuid, plan: &Plan) -> AppResult<()> {
-    let rows: Vec<store::ImportRow> = plan
-        .rows
-        .iter()
-        .enumerate()
-        .map(|(i, r)| store::ImportRow {
-            import_id: id,
-            seq: i32::try_from(i).unwrap_or(i32::MAX),
-            sheet: r.sheet.clone(),
-            row_number: i32::try_from(r.row).unwrap_or(i32::MAX),
-            entity: r.entity.as_str().to_string(),
-            outcome: r.outcome.as_str().to_string(),
-            record_id: r.id,
-            label: r.label.chars().take(300).collect(),
-            errors: if r.errors.is_empty() {
-                serde_json::Value::Array(Vec::new())
-            } else {
-                serde_json::to_value(&r.errors).unwrap_or_default()
-            },
-        })
-        .collect();
-    store::insert_rows(conn, &rows)?;
+    for (n, chunk) in plan.rows.chunks(BATCH).enumerate() {
+        let rows: Vec<store::ImportRow> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, r)| store::ImportRow {
+                import_id: id,
+                seq: i32::try_from(n * BATCH + i).unwrap_or(i32::MAX),
+                sheet: plan.sheets[usize::from(r.sheet)].clone(),
+                row_number: i32::try_from(r.row).unwrap_or(i32::MAX),
+                entity: r.entity.as_str().to_string(),
+                outcome: r.outcome.as_str().to_string(),
+                record_id: r.id,
+                label: r.label.chars().take(300).collect(),
+                errors: if r.errors.is_empty() {
+                    serde_json::Value::Array(Vec::new())
+                } else {
+                    serde_json::to_value(&r.errors).unwrap_or_default()
+                },
+            })
+            .collect();
+        store::insert_rows(conn, &rows)?;
+    }
     Ok(())
 }
 
@@ -400,7 +406,7 @@ struct At(usize);
 struct VillageIn {
     at: At,
     commune: Option<String>,
-    name: String,
+    /// The folded name (the name itself is the line's label).
     search: String,
     kind: Option<VillageKind>,
     households: Option<i32>,
@@ -410,7 +416,6 @@ struct VillageIn {
 struct TeamIn {
     at: At,
     commune: Option<String>,
-    name: String,
     search: String,
     village: Option<(String, u32)>,
     decision_number: Option<String>,
@@ -420,25 +425,40 @@ struct TeamIn {
 
 struct MemberIn {
     at: At,
-    commune: Option<String>,
-    team_search: String,
-    full_name: String,
-    search: String,
+    /// Shared by the members of a commune, and of a team (`Plan::intern`).
+    commune: Option<Arc<str>>,
+    team_search: Arc<str>,
+    /// The folded name (the full name is the line's label).
+    search: Box<str>,
     sex: Option<Sex>,
     birth_year: Option<i32>,
-    phone: Option<String>,
+    phone: Option<Box<str>>,
     affiliation: Option<Affiliation>,
     team_role: Option<TeamRole>,
     joined_on: Option<NaiveDate>,
     account: bool,
 }
 
+/// A line of the report while the import runs: compact, as a national file has 424,000 (the
+/// sheet by its index in `Plan::sheets`; the label is the record's name, which the writer
+/// reads from here rather than keep a copy).
+struct Line {
+    sheet: u16,
+    row: u32,
+    entity: Entity,
+    outcome: Outcome,
+    id: Option<i64>,
+    label: Box<str>,
+    errors: Vec<CellError>,
+}
+
 #[derive(Default)]
 struct Plan {
-    rows: Vec<RowReport>,
+    rows: Vec<Line>,
+    /// The name of each sheet read, by `Line::sheet`.
+    sheets: Vec<String>,
     /// Column letter and header of each known column, per report line's sheet.
     headers: Vec<HashMap<Col, (u32, String)>>,
-    row_sheet: Vec<u16>,
     villages: Vec<VillageIn>,
     teams: Vec<TeamIn>,
     members: Vec<MemberIn>,
@@ -446,13 +466,16 @@ struct Plan {
     village_actions: Vec<Action<VillageChanges>>,
     team_actions: Vec<Action<TeamChanges>>,
     member_actions: Vec<MemberAction>,
+    /// Texts many rows repeat (communes, teams' names), kept once.
+    interned: HashSet<Arc<str>>,
 }
 
 /// What `check` decided for one record.
 enum Action<C> {
     Skip,
     Create,
-    Update(i64, C),
+    /// Boxed: most records are created or unchanged, and a national file has 350,000.
+    Update(i64, Box<C>),
     Unchanged(i64),
 }
 
@@ -463,6 +486,14 @@ struct MemberAction {
     account: bool,
 }
 
+/// How a member row matches another of the file: team and phone, else team, folded name and
+/// birth year.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Natural<'a> {
+    Phone(&'a str),
+    Name(&'a str, Option<i32>),
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum TeamRef {
     Existing(i64),
@@ -471,9 +502,47 @@ enum TeamRef {
 }
 
 impl Plan {
+    fn intern(&mut self, text: String) -> Arc<str> {
+        if let Some(shared) = self.interned.get(text.as_str()) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = Arc::from(text);
+        self.interned.insert(shared.clone());
+        shared
+    }
+
+    /// The report's lines; the rest of the plan is dropped first.
+    fn into_report(self) -> Vec<RowReport> {
+        let Plan {
+            rows,
+            sheets,
+            headers,
+            villages,
+            teams,
+            members,
+            village_actions,
+            team_actions,
+            member_actions,
+            interned,
+        } = self;
+        drop((headers, villages, teams, members, interned));
+        drop((village_actions, team_actions, member_actions));
+        rows.into_iter()
+            .map(|l| RowReport {
+                sheet: sheets[usize::from(l.sheet)].clone(),
+                row: l.row,
+                entity: l.entity,
+                outcome: l.outcome,
+                id: l.id,
+                label: l.label.into_string(),
+                errors: l.errors,
+            })
+            .collect()
+    }
+
     fn error(&mut self, at: At, col: Option<Col>, code: &str, message: impl Into<String>) {
         let (column, header) = match col.and_then(|c| {
-            let sheet = usize::from(self.row_sheet[at.0]);
+            let sheet = usize::from(self.rows[at.0].sheet);
             self.headers[sheet].get(&c).cloned()
         }) {
             Some((i, h)) => (Some(column_letter(i as usize)), Some(h)),
@@ -616,6 +685,7 @@ fn parse_sheets(
         };
         let sheet_index = u16::try_from(plan.headers.len())
             .map_err(|_| AppError::field("file", "too_many_sheets", "Quá nhiều trang."))?;
+        plan.sheets.push(sheet.name.clone());
         plan.headers.push(
             header
                 .cols
@@ -632,7 +702,7 @@ fn parse_sheets(
             if read.is_multiple_of(4096) {
                 progress.rows_read(read);
             }
-            parse_row(plan, &sheet.name, sheet_index, &header, raw);
+            parse_row(plan, sheet_index, &header, raw);
         }
     }
     progress.rows_read(read);
@@ -832,7 +902,7 @@ fn phone_of(cell: &Cell) -> String {
     }
 }
 
-fn parse_row(plan: &mut Plan, sheet: &str, sheet_index: u16, header: &Header, raw: RawRow) {
+fn parse_row(plan: &mut Plan, sheet_index: u16, header: &Header, raw: RawRow) {
     let at = At(plan.rows.len());
     let entity = match header.kind {
         Kind::Villages => Entity::Village,
@@ -844,16 +914,15 @@ fn parse_row(plan: &mut Plan, sheet: &str, sheet_index: u16, header: &Header, ra
         cells: raw.cells,
         errors: Vec::new(),
     };
-    plan.rows.push(RowReport {
-        sheet: sheet.to_string(),
+    plan.rows.push(Line {
+        sheet: sheet_index,
         row: raw.number,
         entity,
         outcome: Outcome::Unchanged,
         id: None,
-        label: String::new(),
+        label: Box::default(),
         errors: Vec::new(),
     });
-    plan.row_sheet.push(sheet_index);
     let commune = row.commune();
     let required = |row: &mut RowCells<'_>, col: Col| {
         if row.cell(col).is_none() {
@@ -868,7 +937,6 @@ fn parse_row(plan: &mut Plan, sheet: &str, sheet_index: u16, header: &Header, ra
             let kind = row.choice(Col::VillageKind, vocab::village_kind);
             let households = row.number(Col::Households);
             let population = row.number(Col::Population);
-            plan.rows[at.0].label = name.as_ref().map(|n| n.0.clone()).unwrap_or_default();
             if let Some((name, _)) = &name {
                 row.checked(
                     &VillageInput {
@@ -886,10 +954,10 @@ fn parse_row(plan: &mut Plan, sheet: &str, sheet_index: u16, header: &Header, ra
                 );
             }
             if let Some((name, search)) = name {
+                plan.rows[at.0].label = name.into_boxed_str();
                 plan.villages.push(VillageIn {
                     at,
                     commune,
-                    name,
                     search,
                     kind,
                     households,
@@ -906,7 +974,6 @@ fn parse_row(plan: &mut Plan, sheet: &str, sheet_index: u16, header: &Header, ra
             let decision_number = row.text(Col::DecisionNumber);
             let decision_date = row.date(Col::DecisionDate);
             let established_on = row.date(Col::EstablishedOn);
-            plan.rows[at.0].label = name.as_ref().map(|n| n.0.clone()).unwrap_or_default();
             row.checked(
                 &TeamInput {
                     name: name.as_ref().map(|n| n.0.clone()).unwrap_or_default(),
@@ -919,10 +986,10 @@ fn parse_row(plan: &mut Plan, sheet: &str, sheet_index: u16, header: &Header, ra
                 ],
             );
             if let Some((name, search)) = name {
+                plan.rows[at.0].label = name.into_boxed_str();
                 plan.teams.push(TeamIn {
                     at,
                     commune,
-                    name,
                     search,
                     village,
                     decision_number,
@@ -995,7 +1062,6 @@ fn parse_row(plan: &mut Plan, sheet: &str, sheet_index: u16, header: &Header, ra
                     false
                 }),
             };
-            plan.rows[at.0].label = name.as_ref().map(|n| n.0.clone()).unwrap_or_default();
             if let Some((full_name, _)) = &name {
                 row.checked(
                     &MemberInput {
@@ -1016,21 +1082,25 @@ fn parse_row(plan: &mut Plan, sheet: &str, sheet_index: u16, header: &Header, ra
                     ],
                 );
             }
-            if let (Some((_, team_search)), Some((full_name, search))) = (team, name) {
-                plan.members.push(MemberIn {
-                    at,
-                    commune,
-                    team_search,
-                    full_name,
-                    search,
-                    sex,
-                    birth_year,
-                    phone,
-                    affiliation,
-                    team_role,
-                    joined_on,
-                    account,
-                });
+            if let Some((full_name, search)) = name {
+                plan.rows[at.0].label = full_name.into_boxed_str();
+                if let Some((_, team_search)) = team {
+                    let commune = commune.map(|c| plan.intern(c));
+                    let team_search = plan.intern(team_search);
+                    plan.members.push(MemberIn {
+                        at,
+                        commune,
+                        team_search,
+                        search: search.into_boxed_str(),
+                        sex,
+                        birth_year,
+                        phone: phone.map(String::into_boxed_str),
+                        affiliation,
+                        team_role,
+                        joined_on,
+                        account,
+                    });
+                }
             }
         }
     }
@@ -1113,7 +1183,7 @@ impl World {
             .members
             .iter()
             .filter(|m| m.account)
-            .filter_map(|m| m.phone.clone())
+            .filter_map(|m| m.phone.as_deref().map(str::to_string))
             .collect();
         let phones_taken = store::phones_taken(conn, &phones)?.into_iter().collect();
         let names: Vec<String> = phones.iter().map(|p| username_for(p)).collect();
@@ -1151,12 +1221,12 @@ impl Plan {
     fn commune_of(
         &mut self,
         at: At,
-        given: Option<&String>,
+        given: Option<&str>,
         target: &Target,
         world: &World,
     ) -> Option<String> {
         let code = match (given, &target.commune) {
-            (Some(c), _) => c.clone(),
+            (Some(c), _) => c.to_string(),
             (None, Some(own)) => return Some(own.clone()),
             (None, None) => {
                 self.error(
@@ -1199,7 +1269,7 @@ impl Plan {
         let villages = std::mem::take(&mut self.villages);
         for (i, v) in villages.iter().enumerate() {
             let mut action = Action::Skip;
-            if let Some(commune) = self.commune_of(v.at, v.commune.as_ref(), target, world) {
+            if let Some(commune) = self.commune_of(v.at, v.commune.as_deref(), target, world) {
                 let key = (commune, v.search.clone());
                 if let Some(first) = village_keys.get(&key) {
                     let row = self.rows[villages[*first].at.0].row;
@@ -1232,7 +1302,7 @@ impl Plan {
                             {
                                 Action::Unchanged(one.id)
                             } else {
-                                Action::Update(one.id, changes)
+                                Action::Update(one.id, Box::new(changes))
                             }
                         }
                         Some(many) => {
@@ -1259,7 +1329,7 @@ impl Plan {
         let teams = std::mem::take(&mut self.teams);
         for (i, t) in teams.iter().enumerate() {
             let mut action = Action::Skip;
-            let Some(commune) = self.commune_of(t.at, t.commune.as_ref(), target, world) else {
+            let Some(commune) = self.commune_of(t.at, t.commune.as_deref(), target, world) else {
                 self.team_actions.push(action);
                 continue;
             };
@@ -1337,7 +1407,7 @@ impl Plan {
                     {
                         Action::Unchanged(one.id)
                     } else {
-                        Action::Update(one.id, changes)
+                        Action::Update(one.id, Box::new(changes))
                     }
                 }
                 Some(many) => {
@@ -1355,7 +1425,10 @@ impl Plan {
         self.teams = teams;
 
         // Members.
-        let mut member_keys: HashMap<(TeamRef, String), usize> = HashMap::new();
+        // Sized once: growing doubles the table and holds both while it moves (350,000 keys).
+        let mut member_keys: HashMap<(TeamRef, Natural<'_>), usize> =
+            HashMap::with_capacity(self.members.len());
+        self.member_actions.reserve_exact(self.members.len());
         let mut leaders: HashMap<TeamRef, usize> = HashMap::new();
         let mut account_phones: HashMap<String, usize> = HashMap::new();
         let members = std::mem::take(&mut self.members);
@@ -1365,11 +1438,11 @@ impl Plan {
                 team: TeamRef::New(usize::MAX),
                 account: false,
             };
-            let Some(commune) = self.commune_of(m.at, m.commune.as_ref(), target, world) else {
+            let Some(commune) = self.commune_of(m.at, m.commune.as_deref(), target, world) else {
                 self.member_actions.push(skip);
                 continue;
             };
-            let key = (commune, m.team_search.clone());
+            let key = (commune, m.team_search.to_string());
             let team = match (
                 world.teams.get(&key).map(Vec::as_slice),
                 team_keys.get(&key),
@@ -1413,15 +1486,11 @@ impl Plan {
                     );
                 }
             }
-            let natural = match (&m.phone, m.birth_year) {
-                (Some(p), _) => format!("phone:{p}"),
-                (None, y) => format!(
-                    "name:{}|{}",
-                    m.search,
-                    y.map_or(String::new(), |y| y.to_string())
-                ),
+            let natural = match &m.phone {
+                Some(p) => Natural::Phone(p),
+                None => Natural::Name(&m.search, m.birth_year),
             };
-            if let Some(first) = member_keys.get(&(team, natural.clone())) {
+            if let Some(first) = member_keys.get(&(team, natural)) {
                 let row = self.rows[members[*first].at.0].row;
                 let col = if m.phone.is_some() {
                     Col::Phone
@@ -1437,7 +1506,7 @@ impl Plan {
                 TeamRef::Existing(id) => world.members.get(&id).map_or(&[], Vec::as_slice),
                 TeamRef::New(_) => &[],
             };
-            let by_phone: Vec<&Member> = match &m.phone {
+            let by_phone: Vec<&Member> = match m.phone.as_deref() {
                 Some(p) => existing
                     .iter()
                     .filter(|e| e.phone.as_deref() == Some(p))
@@ -1447,7 +1516,7 @@ impl Plan {
             let candidates: Vec<&Member> = if by_phone.is_empty() {
                 existing
                     .iter()
-                    .filter(|e| e.search_name == m.search && e.birth_year == m.birth_year)
+                    .filter(|e| *e.search_name == *m.search && e.birth_year == m.birth_year)
                     .filter(|e| m.phone.is_none() || e.phone.is_none())
                     .collect()
             } else {
@@ -1500,7 +1569,7 @@ impl Plan {
             // The account.
             let mut account = false;
             if m.account && matched.is_none_or(|x| x.user_id.is_none()) {
-                match &m.phone {
+                match m.phone.as_deref() {
                     None => self.error(
                         m.at,
                         Some(Col::Phone),
@@ -1529,7 +1598,7 @@ impl Plan {
                             );
                         }
                         None => {
-                            account_phones.insert(p.clone(), i);
+                            account_phones.insert(p.to_string(), i);
                             account = true;
                         }
                     },
@@ -1552,13 +1621,14 @@ impl Plan {
                 None => Action::Create,
                 Some(e) => {
                     let changes = MemberChanges {
-                        full_name: Some(m.full_name.clone()).filter(|n| *n != e.full_name),
-                        search_name: Some(m.search.clone()).filter(|s| *s != e.search_name),
+                        full_name: Some(self.rows[m.at.0].label.to_string())
+                            .filter(|n| *n != e.full_name),
+                        search_name: Some(m.search.to_string()).filter(|s| *s != e.search_name),
                         phone: m
                             .phone
-                            .clone()
-                            .filter(|p| Some(p) != e.phone.as_ref())
-                            .map(Some),
+                            .as_deref()
+                            .filter(|p| Some(*p) != e.phone.as_deref())
+                            .map(|p| Some(p.to_string())),
                         sex: m.sex.filter(|s| Some(s) != e.sex.as_ref()).map(Some),
                         birth_year: m.birth_year.filter(|y| Some(*y) != e.birth_year).map(Some),
                         affiliation: m.affiliation.filter(|a| *a != e.affiliation),
@@ -1575,7 +1645,7 @@ impl Plan {
                     if same {
                         Action::Unchanged(e.id)
                     } else {
-                        Action::Update(e.id, changes)
+                        Action::Update(e.id, Box::new(changes))
                     }
                 }
             };
@@ -1653,7 +1723,82 @@ fn entry<T: Serialize>(
     }
 }
 
+/// Records created per statement, and audit entries held before they are written: a national
+/// file is written in steps of this size, which bounds the memory the writing takes.
+const BATCH: usize = 4_000;
+
+/// Audit entries waiting to be written.
+#[derive(Default)]
+struct Audit(Vec<NewAuditEntry>);
+
+impl Audit {
+    fn push(&mut self, entry: NewAuditEntry) {
+        self.0.push(entry);
+    }
+
+    /// Writes the entries held once there are a batch of them.
+    fn flush_if_full(&mut self, conn: &mut PgConnection) -> AppResult<()> {
+        if self.0.len() >= BATCH {
+            self.flush(conn)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, conn: &mut PgConnection) -> AppResult<()> {
+        db::audit::record_many(conn, &self.0)?;
+        self.0.clear();
+        Ok(())
+    }
+}
+
+/// New records waiting to be inserted, with the plan's index of each.
+struct Batch<N> {
+    slots: Vec<usize>,
+    new: Vec<N>,
+}
+
+impl<N> Batch<N> {
+    fn new() -> Self {
+        Batch {
+            slots: Vec::with_capacity(BATCH),
+            new: Vec::with_capacity(BATCH),
+        }
+    }
+
+    fn push(&mut self, slot: usize, new: N) {
+        self.slots.push(slot);
+        self.new.push(new);
+    }
+
+    fn is_full(&self) -> bool {
+        self.new.len() >= BATCH
+    }
+
+    /// Inserts the records held (one statement per `BATCH`) and hands each created record to
+    /// `created` with its index; then the batch is empty.
+    fn write<R>(
+        &mut self,
+        conn: &mut PgConnection,
+        insert: fn(&mut PgConnection, &[N]) -> diesel::QueryResult<Vec<R>>,
+        mut created: impl FnMut(usize, R),
+    ) -> AppResult<usize> {
+        if self.new.is_empty() {
+            return Ok(0);
+        }
+        let records = insert(conn, &self.new)?;
+        let n = records.len();
+        for (slot, record) in self.slots.drain(..).zip(records) {
+            created(slot, record);
+        }
+        self.new.clear();
+        Ok(n)
+    }
+}
+
 impl Plan {
+    /// Writes the checked plan: villages, teams, accounts (with their activation codes), then
+    /// members, each kind in batches of `BATCH` rows a statement, every record audited with
+    /// `import_id`. Memory stays bounded by the batch, not the file.
     fn apply(
         &mut self,
         conn: &mut PgConnection,
@@ -1663,305 +1808,331 @@ impl Plan {
         options: &Options,
         progress: &mut dyn Progress,
     ) -> AppResult<Vec<Activation>> {
-        let total = (self.villages.len() + self.teams.len() + self.members.len()) as u64;
-        let mut audit = Vec::new();
-        let flush = |conn: &mut PgConnection, audit: &mut Vec<NewAuditEntry>| -> AppResult<()> {
-            db::audit::record_many(conn, audit)?;
-            audit.clear();
-            Ok(())
-        };
+        let Plan {
+            rows,
+            villages,
+            teams,
+            members,
+            village_actions,
+            team_actions,
+            member_actions,
+            ..
+        } = self;
+        let total = (villages.len() + teams.len() + members.len()) as u64;
+        let mut done = 0u64;
+        let mut audit = Audit::default();
 
         // Villages.
-        let mut new_villages = Vec::new();
-        let mut new_village_slots = Vec::new();
-        for (i, (v, a)) in self.villages.iter().zip(&self.village_actions).enumerate() {
-            match a {
-                Action::Create => {
-                    let commune = resolved_commune(v.commune.as_ref(), world);
-                    let Some((commune, province)) = commune else {
-                        continue;
-                    };
-                    new_villages.push(NewVillage {
-                        commune_code: commune,
-                        province_code: province,
-                        name: v.name.clone(),
-                        search_name: v.search.clone(),
-                        kind: v.kind.unwrap_or(VillageKind::Other),
-                        households: v.households,
-                        population: v.population,
-                    });
-                    new_village_slots.push(i);
+        let mut village_ids: HashMap<usize, i64> = HashMap::new();
+        let mut batch = Batch::new();
+        let items = villages.iter().zip(village_actions.iter()).enumerate();
+        for item in items.map(Some).chain([None]) {
+            if let Some((i, (v, a))) = item {
+                match a {
+                    Action::Create => {
+                        if let Some((commune, province)) =
+                            resolved_commune(v.commune.as_deref(), world)
+                        {
+                            batch.push(
+                                i,
+                                NewVillage {
+                                    commune_code: commune,
+                                    province_code: province,
+                                    name: rows[v.at.0].label.to_string(),
+                                    search_name: v.search.clone(),
+                                    kind: v.kind.unwrap_or(VillageKind::Other),
+                                    households: v.households,
+                                    population: v.population,
+                                },
+                            );
+                        }
+                    }
+                    Action::Update(id, changes) => {
+                        let before = crate::db::villages::lock(conn, &actor.scope, *id)?
+                            .ok_or_else(|| AppError::not_found("village"))?;
+                        let after = crate::db::villages::update(conn, *id, changes)?;
+                        audit.push(entry(
+                            actor,
+                            import_id,
+                            "update",
+                            ("village", after.id.to_string()),
+                            (&after.province_code, Some(&after.commune_code)),
+                            Some(&before),
+                            &after,
+                        ));
+                    }
+                    Action::Skip | Action::Unchanged(_) => {}
                 }
-                Action::Update(id, changes) => {
-                    let before = crate::db::villages::lock(conn, &actor.scope, *id)?
-                        .ok_or_else(|| AppError::not_found("village"))?;
-                    let after = crate::db::villages::update(conn, *id, changes)?;
+            }
+            if batch.is_full() || item.is_none() {
+                batch.write(conn, store::insert_villages, |slot, v| {
+                    village_ids.insert(slot, v.id);
+                    rows[villages[slot].at.0].id = Some(v.id);
                     audit.push(entry(
                         actor,
                         import_id,
-                        "update",
-                        ("village", after.id.to_string()),
-                        (&after.province_code, Some(&after.commune_code)),
-                        Some(&before),
-                        &after,
+                        "create",
+                        ("village", v.id.to_string()),
+                        (&v.province_code, Some(&v.commune_code)),
+                        None::<&Village>,
+                        &v,
                     ));
-                }
-                _ => {}
+                })?;
             }
+            audit.flush_if_full(conn)?;
         }
-        let created = store::insert_villages(conn, &new_villages)?;
-        let mut village_ids: HashMap<usize, i64> = HashMap::new();
-        for (slot, v) in new_village_slots.iter().zip(&created) {
-            village_ids.insert(*slot, v.id);
-            self.rows[self.villages[*slot].at.0].id = Some(v.id);
-            audit.push(entry(
-                actor,
-                import_id,
-                "create",
-                ("village", v.id.to_string()),
-                (&v.province_code, Some(&v.commune_code)),
-                None::<&Village>,
-                v,
-            ));
-        }
-        flush(conn, &mut audit)?;
-        progress.writing("villages", self.villages.len() as u64, total);
+        audit.flush(conn)?;
+        done += villages.len() as u64;
+        progress.writing("villages", done, total);
 
         // Teams.
-        let mut new_teams = Vec::new();
-        let mut new_team_slots = Vec::new();
-        for (i, (t, a)) in self.teams.iter().zip(&self.team_actions).enumerate() {
-            let new_village = world
-                .new_village_of_team
-                .get(&i)
-                .and_then(|v| village_ids.get(v))
-                .copied();
-            match a {
-                Action::Create => {
-                    let Some((commune, province)) = resolved_commune(t.commune.as_ref(), world)
-                    else {
-                        continue;
-                    };
-                    let village_id = new_village.or_else(|| {
-                        t.village.as_ref().and_then(|(s, _)| {
-                            world
-                                .villages
-                                .get(&(commune.clone(), s.clone()))
-                                .and_then(|v| v.first())
-                                .map(|v| v.id)
-                        })
-                    });
-                    new_teams.push(NewTeam {
-                        commune_code: commune,
-                        province_code: province,
-                        village_id,
-                        name: t.name.clone(),
-                        search_name: t.search.clone(),
-                        decision_number: t.decision_number.clone(),
-                        decision_date: t.decision_date,
-                        established_on: t.established_on,
-                        dissolved_on: None,
-                        status: TeamStatus::Active,
-                    });
-                    new_team_slots.push(i);
+        // The new teams: id, commune and province (not the whole record: 74,000 nationally).
+        let mut team_ids: HashMap<usize, (i64, String, String)> = HashMap::new();
+        let mut batch = Batch::new();
+        let items = teams.iter().zip(team_actions.iter()).enumerate();
+        for item in items.map(Some).chain([None]) {
+            if let Some((i, (t, a))) = item {
+                let new_village = world
+                    .new_village_of_team
+                    .get(&i)
+                    .and_then(|v| village_ids.get(v))
+                    .copied();
+                match a {
+                    Action::Create => {
+                        if let Some((commune, province)) =
+                            resolved_commune(t.commune.as_deref(), world)
+                        {
+                            let village_id = new_village.or_else(|| {
+                                t.village.as_ref().and_then(|(s, _)| {
+                                    world
+                                        .villages
+                                        .get(&(commune.clone(), s.clone()))
+                                        .and_then(|v| v.first())
+                                        .map(|v| v.id)
+                                })
+                            });
+                            batch.push(
+                                i,
+                                NewTeam {
+                                    commune_code: commune,
+                                    province_code: province,
+                                    village_id,
+                                    name: rows[t.at.0].label.to_string(),
+                                    search_name: t.search.clone(),
+                                    decision_number: t.decision_number.clone(),
+                                    decision_date: t.decision_date,
+                                    established_on: t.established_on,
+                                    dissolved_on: None,
+                                    status: TeamStatus::Active,
+                                },
+                            );
+                        }
+                    }
+                    Action::Update(id, changes) => {
+                        let before = crate::db::teams::lock(conn, &actor.scope, *id)?
+                            .ok_or_else(|| AppError::not_found("team"))?;
+                        let mut changes = TeamChanges {
+                            village_id: changes.village_id,
+                            decision_number: changes.decision_number.clone(),
+                            decision_date: changes.decision_date,
+                            established_on: changes.established_on,
+                            ..Default::default()
+                        };
+                        if let Some(v) = new_village {
+                            changes.village_id = Some(Some(v));
+                        }
+                        if let Some(Some(v)) = changes.village_id {
+                            crate::registry::hold_live_village(conn, v)?;
+                        }
+                        let after = crate::db::teams::update(conn, *id, &changes)?;
+                        audit.push(entry(
+                            actor,
+                            import_id,
+                            "update",
+                            ("team", after.id.to_string()),
+                            (&after.province_code, Some(&after.commune_code)),
+                            Some(&before),
+                            &after,
+                        ));
+                    }
+                    Action::Skip | Action::Unchanged(_) => {}
                 }
-                Action::Update(id, changes) => {
-                    let before = crate::db::teams::lock(conn, &actor.scope, *id)?
-                        .ok_or_else(|| AppError::not_found("team"))?;
-                    let mut changes = TeamChanges {
-                        village_id: changes.village_id,
-                        decision_number: changes.decision_number.clone(),
-                        decision_date: changes.decision_date,
-                        established_on: changes.established_on,
-                        ..Default::default()
-                    };
-                    if let Some(v) = new_village {
-                        changes.village_id = Some(Some(v));
-                    }
-                    if let Some(Some(v)) = changes.village_id {
-                        crate::registry::hold_live_village(conn, v)?;
-                    }
-                    let after = crate::db::teams::update(conn, *id, &changes)?;
+            }
+            if batch.is_full() || item.is_none() {
+                done += batch.write(conn, store::insert_teams, |slot, t| {
+                    rows[teams[slot].at.0].id = Some(t.id);
                     audit.push(entry(
                         actor,
                         import_id,
-                        "update",
-                        ("team", after.id.to_string()),
-                        (&after.province_code, Some(&after.commune_code)),
-                        Some(&before),
-                        &after,
+                        "create",
+                        ("team", t.id.to_string()),
+                        (&t.province_code, Some(&t.commune_code)),
+                        None::<&Team>,
+                        &t,
                     ));
-                }
-                _ => {}
+                    team_ids.insert(slot, (t.id, t.commune_code, t.province_code));
+                })? as u64;
+                progress.writing("teams", done, total);
             }
+            audit.flush_if_full(conn)?;
         }
-        let created = store::insert_teams(conn, &new_teams)?;
-        let mut team_ids: HashMap<usize, Team> = HashMap::new();
-        for (slot, t) in new_team_slots.iter().zip(created) {
-            self.rows[self.teams[*slot].at.0].id = Some(t.id);
-            audit.push(entry(
-                actor,
-                import_id,
-                "create",
-                ("team", t.id.to_string()),
-                (&t.province_code, Some(&t.commune_code)),
-                None::<&Team>,
-                &t,
-            ));
-            team_ids.insert(*slot, t);
-        }
-        flush(conn, &mut audit)?;
-        progress.writing(
-            "teams",
-            (self.villages.len() + self.teams.len()) as u64,
-            total,
-        );
+        audit.flush(conn)?;
+        done = (villages.len() + teams.len()) as u64;
+        progress.writing("teams", done, total);
 
         // Accounts, then members.
-        let team_of = |r: TeamRef| -> Option<&Team> {
+        let team_of = |r: TeamRef| -> Option<TeamPlace<'_>> {
             match r {
-                TeamRef::Existing(id) => world.teams_by_id.get(&id),
-                TeamRef::New(i) => team_ids.get(&i),
+                TeamRef::Existing(id) => world.teams_by_id.get(&id).map(|t| TeamPlace {
+                    id: t.id,
+                    commune_code: &t.commune_code,
+                    province_code: &t.province_code,
+                }),
+                TeamRef::New(i) => team_ids.get(&i).map(|(id, c, p)| TeamPlace {
+                    id: *id,
+                    commune_code: c,
+                    province_code: p,
+                }),
             }
         };
         // Existing teams members join stay live until the end of the transaction.
         let mut held = HashSet::new();
-        for a in &self.member_actions {
+        for a in member_actions.iter() {
             if let TeamRef::Existing(id) = a.team {
                 if !matches!(a.action, Action::Skip | Action::Unchanged(_)) && held.insert(id) {
                     crate::registry::hold_live_team(conn, id)?;
                 }
             }
         }
-        let mut new_users = Vec::new();
-        let mut user_slots = Vec::new();
-        for (i, (m, a)) in self.members.iter().zip(&self.member_actions).enumerate() {
-            if !a.account {
-                continue;
-            }
-            let (Some(team), Some(phone)) = (team_of(a.team), m.phone.as_ref()) else {
-                continue;
-            };
-            let role = if m.team_role == Some(TeamRole::Leader) {
-                Role::TeamLeader
-            } else {
-                Role::TeamMember
-            };
-            new_users.push(NewUser {
-                username: username_for(phone),
-                full_name: Some(m.full_name.clone()),
-                phone: Some(phone.clone()),
-                password_hash: activation::PENDING_HASH.to_string(),
-                role: role.as_str().to_string(),
-                unit_code: Some(team.commune_code.clone()),
-                province_code: Some(team.province_code.clone()),
-                team_id: Some(team.id),
-            });
-            user_slots.push(i);
-        }
-        let users = store::insert_users(conn, &new_users)?;
         let mut user_of: HashMap<usize, Uuid> = HashMap::new();
-        for (slot, u) in user_slots.iter().zip(&users) {
-            user_of.insert(*slot, u.id);
-            let commune = u.unit_code.as_deref();
-            audit.push(entry(
-                actor,
-                import_id,
-                "create",
-                ("user", u.id.to_string()),
-                (u.province_code.as_deref().unwrap_or_default(), commune),
-                None,
-                &crate::accounts::snapshot(u),
-            ));
-        }
-        let issued = activation::issue_in(
-            conn,
-            &options.key,
-            options.code_expiry,
-            &users
-                .iter()
-                .map(|u| (u.id, u.username.clone()))
-                .collect::<Vec<_>>(),
-        )?;
-        flush(conn, &mut audit)?;
-
-        let today = crate::registry::members::today_local();
-        let mut new_members = Vec::new();
-        let mut member_slots = Vec::new();
-        for (i, (m, a)) in self.members.iter().zip(&self.member_actions).enumerate() {
-            let Some(team) = team_of(a.team) else {
-                continue;
-            };
-            match &a.action {
-                Action::Create => {
-                    new_members.push(NewMember {
-                        person_id: None,
-                        team_id: team.id,
-                        commune_code: team.commune_code.clone(),
-                        province_code: team.province_code.clone(),
-                        full_name: m.full_name.clone(),
-                        search_name: m.search.clone(),
-                        phone: m.phone.clone(),
-                        sex: m.sex,
-                        birth_year: m.birth_year,
-                        affiliation: m.affiliation.unwrap_or(Affiliation::Other),
-                        team_role: m.team_role.unwrap_or(TeamRole::Member),
-                        joined_on: m.joined_on.unwrap_or(today),
-                        user_id: user_of.get(&i).copied(),
-                    });
-                    member_slots.push(i);
-                }
-                Action::Update(id, changes) => {
-                    let before = crate::db::members::lock(conn, &actor.scope, *id)?
-                        .ok_or_else(|| AppError::not_found("member"))?;
-                    let changes = MemberChanges {
-                        full_name: changes.full_name.clone(),
-                        search_name: changes.search_name.clone(),
-                        phone: changes.phone.clone(),
-                        sex: changes.sex,
-                        birth_year: changes.birth_year,
-                        affiliation: changes.affiliation,
-                        team_role: changes.team_role,
-                        user_id: user_of.get(&i).map(|u| Some(*u)),
-                        ..Default::default()
+        let mut issued = Vec::new();
+        let mut batch = Batch::new();
+        let items = members.iter().zip(member_actions.iter()).enumerate();
+        for item in items.map(Some).chain([None]) {
+            if let Some((i, (m, a))) = item.filter(|(_, (_, a))| a.account) {
+                if let (Some(team), Some(phone)) = (team_of(a.team), m.phone.as_ref()) {
+                    let role = if m.team_role == Some(TeamRole::Leader) {
+                        Role::TeamLeader
+                    } else {
+                        Role::TeamMember
                     };
-                    let after = crate::db::members::update(conn, *id, &changes)?;
-                    audit.push(entry(
-                        actor,
-                        import_id,
-                        "update",
-                        ("member", after.id.to_string()),
-                        (&after.province_code, Some(&after.commune_code)),
-                        Some(&before),
-                        &after,
-                    ));
+                    batch.push(
+                        i,
+                        NewUser {
+                            username: username_for(phone),
+                            full_name: Some(rows[m.at.0].label.to_string()),
+                            phone: Some(phone.to_string()),
+                            password_hash: activation::PENDING_HASH.to_string(),
+                            role: role.as_str().to_string(),
+                            unit_code: Some(team.commune_code.to_string()),
+                            province_code: Some(team.province_code.to_string()),
+                            team_id: Some(team.id),
+                        },
+                    );
                 }
-                _ => {}
             }
-            if audit.len() >= 6_000 {
-                flush(conn, &mut audit)?;
+            if !(batch.is_full() || item.is_none()) {
+                continue;
             }
-        }
-        flush(conn, &mut audit)?;
-        let mut done = (self.villages.len() + self.teams.len()) as u64;
-        for chunk in new_members.chunks(20_000).zip(member_slots.chunks(20_000)) {
-            let created = store::insert_members(conn, chunk.0)?;
-            for (slot, m) in chunk.1.iter().zip(&created) {
-                self.rows[self.members[*slot].at.0].id = Some(m.id);
+            let mut created = Vec::with_capacity(batch.new.len());
+            batch.write(conn, store::insert_users, |slot, u| {
+                user_of.insert(slot, u.id);
                 audit.push(entry(
                     actor,
                     import_id,
                     "create",
-                    ("member", m.id.to_string()),
-                    (&m.province_code, Some(&m.commune_code)),
-                    None::<&Member>,
-                    m,
+                    ("user", u.id.to_string()),
+                    (
+                        u.province_code.as_deref().unwrap_or_default(),
+                        u.unit_code.as_deref(),
+                    ),
+                    None,
+                    &crate::accounts::snapshot(&u),
                 ));
+                created.push((u.id, u.username));
+            })?;
+            if !created.is_empty() {
+                issued.extend(activation::issue_in(
+                    conn,
+                    &options.key,
+                    options.code_expiry,
+                    &created,
+                )?);
             }
-            flush(conn, &mut audit)?;
-            done += chunk.0.len() as u64;
-            progress.writing("members", done, total);
+            audit.flush(conn)?;
         }
+
+        let today = crate::registry::members::today_local();
+        let mut batch = Batch::new();
+        let items = members.iter().zip(member_actions.iter()).enumerate();
+        for item in items.map(Some).chain([None]) {
+            if let Some((i, (m, a))) = item {
+                match (&a.action, team_of(a.team)) {
+                    (Action::Create, Some(team)) => batch.push(
+                        i,
+                        NewMember {
+                            person_id: None,
+                            team_id: team.id,
+                            commune_code: team.commune_code.to_string(),
+                            province_code: team.province_code.to_string(),
+                            full_name: rows[m.at.0].label.to_string(),
+                            search_name: m.search.to_string(),
+                            phone: m.phone.as_deref().map(str::to_string),
+                            sex: m.sex,
+                            birth_year: m.birth_year,
+                            affiliation: m.affiliation.unwrap_or(Affiliation::Other),
+                            team_role: m.team_role.unwrap_or(TeamRole::Member),
+                            joined_on: m.joined_on.unwrap_or(today),
+                            user_id: user_of.get(&i).copied(),
+                        },
+                    ),
+                    (Action::Update(id, changes), Some(_)) => {
+                        let before = crate::db::members::lock(conn, &actor.scope, *id)?
+                            .ok_or_else(|| AppError::not_found("member"))?;
+                        let changes = MemberChanges {
+                            full_name: changes.full_name.clone(),
+                            search_name: changes.search_name.clone(),
+                            phone: changes.phone.clone(),
+                            sex: changes.sex,
+                            birth_year: changes.birth_year,
+                            affiliation: changes.affiliation,
+                            team_role: changes.team_role,
+                            user_id: user_of.get(&i).map(|u| Some(*u)),
+                            ..Default::default()
+                        };
+                        let after = crate::db::members::update(conn, *id, &changes)?;
+                        audit.push(entry(
+                            actor,
+                            import_id,
+                            "update",
+                            ("member", after.id.to_string()),
+                            (&after.province_code, Some(&after.commune_code)),
+                            Some(&before),
+                            &after,
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+            if batch.is_full() || item.is_none() {
+                done += batch.write(conn, store::insert_members, |slot, m| {
+                    rows[members[slot].at.0].id = Some(m.id);
+                    audit.push(entry(
+                        actor,
+                        import_id,
+                        "create",
+                        ("member", m.id.to_string()),
+                        (&m.province_code, Some(&m.commune_code)),
+                        None::<&Member>,
+                        &m,
+                    ));
+                })? as u64;
+                progress.writing("members", done, total);
+            }
+            audit.flush_if_full(conn)?;
+        }
+        audit.flush(conn)?;
+        progress.writing("members", total, total);
 
         // The activation sheet's lines.
         let by_user: HashMap<Uuid, usize> = user_of.iter().map(|(slot, u)| (*u, *slot)).collect();
@@ -1969,12 +2140,17 @@ impl Plan {
             .into_iter()
             .filter_map(|issued| {
                 let slot = *by_user.get(&issued.user_id)?;
-                let m = &self.members[slot];
-                let team = team_of(self.member_actions[slot].team)?;
+                let m = &members[slot];
+                let place = member_actions[slot].team;
+                let team = team_of(place)?;
+                let name = match place {
+                    TeamRef::Existing(id) => world.teams_by_id.get(&id)?.name.clone(),
+                    TeamRef::New(i) => rows[teams[i].at.0].label.to_string(),
+                };
                 Some(Activation {
-                    full_name: m.full_name.clone(),
-                    team: team.name.clone(),
-                    commune_code: team.commune_code.clone(),
+                    full_name: rows[m.at.0].label.to_string(),
+                    team: name,
+                    commune_code: team.commune_code.to_string(),
                     issued,
                 })
             })
@@ -1982,9 +2158,18 @@ impl Plan {
     }
 }
 
+/// The team a member joins, as the writer needs it.
+struct TeamPlace<'a> {
+    id: i64,
+    commune_code: &'a str,
+    province_code: &'a str,
+}
+
 /// The commune and province of a checked row (rows without one never reach the writer).
-fn resolved_commune(given: Option<&String>, world: &World) -> Option<(String, String)> {
-    let code = given.cloned().or_else(|| world.default_commune.clone())?;
+fn resolved_commune(given: Option<&str>, world: &World) -> Option<(String, String)> {
+    let code = given
+        .map(str::to_string)
+        .or_else(|| world.default_commune.clone())?;
     let province = world.communes.get(&code)?.clone();
     Some((code, province))
 }
@@ -2014,8 +2199,8 @@ pub async fn upload(
             conn,
             &actor,
             &target,
-            &[Upload {
-                bytes: &bytes,
+            vec![Upload {
+                bytes: std::borrow::Cow::Borrowed(&bytes),
                 file_name: file_name.clone(),
             }],
             &options,

@@ -1027,6 +1027,107 @@ async fn the_command_line_imports_the_same_files_for_the_operator() {
     assert_eq!(n, 4);
 }
 
+/// More rows than one write batch (4,000) of members and of accounts: the batched writer still
+/// audits every record with the import's id, reports each row's own id, and a file with one bad
+/// row (the last, after two batches' worth of good ones) writes nothing.
+#[tokio::test]
+async fn a_file_larger_than_a_write_batch_is_all_or_nothing_and_fully_audited() {
+    let app = spawn_app().await;
+    let (_, officer) = app
+        .user_with_token("xa.officer", "commune_officer", Some(COMMUNE), None)
+        .await;
+    let teams = ["Tổ CNSCĐ số 1", "Tổ CNSCĐ số 2", "Tổ CNSCĐ số 3"];
+    for t in teams {
+        app.create_team(COMMUNE, t);
+    }
+    const MEMBERS: usize = 4_500;
+    const ACCOUNTS: usize = 4_100;
+    let csv = |last_phone: &str| {
+        let mut text =
+            String::from("Mã xã;Tên tổ;Họ và tên;Số điện thoại;Thành phần;Tạo tài khoản\n");
+        for i in 0..MEMBERS {
+            let phone = if i == MEMBERS - 1 {
+                last_phone.to_string()
+            } else {
+                format!("09{i:08}")
+            };
+            let account = if i < ACCOUNTS { "Có" } else { "" };
+            text.push_str(&format!(
+                "{COMMUNE};{};Thành Viên {i};{phone};Khác;{account}\n",
+                teams[i % teams.len()]
+            ));
+        }
+        text.into_bytes()
+    };
+    let users_before = count(&app, "users");
+
+    let res = upload(&app, &officer, "lon.csv", csv("12345"), "").await;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "import_rejected").await;
+    for table in ["members", "activation_codes"] {
+        assert_eq!(count(&app, table), 0, "{table} after a rejected file");
+    }
+    assert_eq!(count(&app, "users"), users_before);
+    assert_eq!(count(&app, "audit_log WHERE import_id IS NOT NULL"), 0);
+
+    let last = format!("09{:08}", MEMBERS - 1);
+    let applied = json(
+        upload(&app, &officer, "lon.csv", csv(&last), "").await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(applied["counts"]["members"]["created"], MEMBERS);
+    assert_eq!(applied["counts"]["accounts_created"], ACCOUNTS);
+    let rows = applied["rows"].as_array().unwrap();
+    let ids: std::collections::HashSet<i64> =
+        rows.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids.len(), MEMBERS, "each row has its own record's id");
+    assert_eq!(count(&app, "members"), MEMBERS as i64);
+    assert_eq!(count(&app, "activation_codes"), ACCOUNTS as i64);
+    let activations = applied["activations"].as_array().unwrap();
+    assert_eq!(activations.len(), ACCOUNTS);
+    // Row 2 is the file's first member: its id is the member named on it.
+    let first: Value = app
+        .get(&format!("/api/v1/members/{}", rows[0]["id"]), &officer)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["full_name"], "Thành Viên 0");
+    let id = applied["id"].as_str().unwrap();
+    assert_eq!(
+        count(
+            &app,
+            &format!(
+                "audit_log WHERE import_id = '{id}' AND entity = 'member' AND action = 'create'"
+            )
+        ),
+        MEMBERS as i64
+    );
+    assert_eq!(
+        count(
+            &app,
+            &format!(
+                "audit_log WHERE import_id = '{id}' AND entity = 'user' AND action = 'create'"
+            )
+        ),
+        ACCOUNTS as i64
+    );
+    assert_eq!(
+        count(&app, "audit_log WHERE import_id IS NOT NULL"),
+        (MEMBERS + ACCOUNTS) as i64,
+        "nothing else is audited under an import"
+    );
+
+    // Again: all unchanged, nothing written.
+    let again = json(
+        upload(&app, &officer, "lon.csv", csv(&last), "").await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(again["counts"]["members"]["unchanged"], MEMBERS);
+    assert_eq!(count(&app, "members"), MEMBERS as i64);
+}
+
 /// An import refuses a row for exactly what a single write through the API refuses: both run
 /// the registry's input types (lengths, ranges, the personal-data screen).
 #[tokio::test]

@@ -312,7 +312,7 @@ fn import(
     activation_sheet: Option<PathBuf>,
 ) -> Result<(), String> {
     // The same allocator tuning as `serve`: large row buffers go back to the system when
-    // freed, and the threads drawing QR codes share two arenas (a national file: 203 → 197 MB).
+    // freed, and the threads drawing QR codes share two arenas (a national file: 203 → 192 MB).
     password::tune_allocator();
     let settings = Settings::from_env().map_err(|e| e.to_string())?;
     let mut contents = Vec::new();

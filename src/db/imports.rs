@@ -100,57 +100,37 @@ pub fn usernames_taken(conn: &mut PgConnection, names: &[String]) -> QueryResult
     Ok(out)
 }
 
+/// Inserts `$rows` into `$table` `CHUNK` rows a statement, answering the stored rows.
+macro_rules! insert_chunked {
+    ($conn:expr, $table:ident, $rows:expr, $row:ty) => {{
+        let mut out = Vec::with_capacity($rows.len());
+        for chunk in $rows.chunks(CHUNK) {
+            out.extend(
+                diesel::insert_into($table::table)
+                    .values(chunk)
+                    .returning(<$row>::as_returning())
+                    .get_results($conn)?,
+            );
+        }
+        Ok(out)
+    }};
+}
+
 pub fn insert_villages(conn: &mut PgConnection, rows: &[NewVillage]) -> QueryResult<Vec<Village>> {
-    let mut out = Vec::with_capacity(rows.len());
-    for chunk in rows.chunks(CHUNK) {
-        out.extend(
-            diesel::insert_into(villages::table)
-                .values(chunk)
-                .returning(Village::as_returning())
-                .get_results(conn)?,
-        );
-    }
-    Ok(out)
+    insert_chunked!(conn, villages, rows, Village)
 }
 
 pub fn insert_teams(conn: &mut PgConnection, rows: &[NewTeam]) -> QueryResult<Vec<Team>> {
-    let mut out = Vec::with_capacity(rows.len());
-    for chunk in rows.chunks(CHUNK) {
-        out.extend(
-            diesel::insert_into(teams::table)
-                .values(chunk)
-                .returning(Team::as_returning())
-                .get_results(conn)?,
-        );
-    }
-    Ok(out)
+    insert_chunked!(conn, teams, rows, Team)
 }
 
 pub fn insert_members(conn: &mut PgConnection, rows: &[NewMember]) -> QueryResult<Vec<Member>> {
-    let mut out = Vec::with_capacity(rows.len());
-    for chunk in rows.chunks(CHUNK) {
-        out.extend(
-            diesel::insert_into(members::table)
-                .values(chunk)
-                .returning(Member::as_returning())
-                .get_results(conn)?,
-        );
-    }
-    Ok(out)
+    insert_chunked!(conn, members, rows, Member)
 }
 
 /// Accounts whose owners choose their password by activation code.
 pub fn insert_users(conn: &mut PgConnection, rows: &[NewUser]) -> QueryResult<Vec<UserRow>> {
-    let mut out = Vec::with_capacity(rows.len());
-    for chunk in rows.chunks(CHUNK) {
-        out.extend(
-            diesel::insert_into(users::table)
-                .values(chunk)
-                .returning(UserRow::as_returning())
-                .get_results(conn)?,
-        );
-    }
-    Ok(out)
+    insert_chunked!(conn, users, rows, UserRow)
 }
 
 #[derive(Debug, Insertable)]

@@ -224,6 +224,19 @@ pub fn insert_new(conn: &mut PgConnection, rows: &[NewLog]) -> QueryResult<Vec<U
         .get_results(conn)
 }
 
+/// [`insert_new`] returning the rows inserted, as stored: a new log is read back in its
+/// insert, not by a second statement (that would hold the insert's rollup rows locked a
+/// round trip longer, and a lookup by id alone plans over every month's partition).
+pub fn insert_new_rows(
+    conn: &mut PgConnection,
+    rows: &[NewLog],
+) -> QueryResult<Vec<AssistanceLog>> {
+    diesel::insert_into(logs::table)
+        .values(rows)
+        .returning(AssistanceLog::as_returning())
+        .get_results(conn)
+}
+
 pub fn update(
     conn: &mut PgConnection,
     id: Uuid,

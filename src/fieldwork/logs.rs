@@ -433,7 +433,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: LogInput) -> AppRe
             super::hold_stint(c, new.member_id, super::vn_day(new.occurred_at))?;
             // The caller may see what it just wrote (a team role sees the logs it recorded).
             Ok(
-                match store::insert_new_rows(c, std::slice::from_ref(&new))?.pop() {
+                match store::insert_new(c, std::slice::from_ref(&new))?.pop() {
                     Some(log) => Created::New(log),
                     None => Created::Duplicate(existing(c, &scope, input.id)?),
                 },

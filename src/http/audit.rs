@@ -1,14 +1,16 @@
-use actix_web::{get, web, HttpResponse};
+use actix_web::web::Data;
+use actix_web::{get, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::extract::Auth;
+use super::extract::Query;
 use super::pagination::{PageQuery, Paged};
+use super::Reply;
 use crate::db;
 use crate::db::audit::{self, AuditEntry, AuditFilter};
-use crate::error::AppError;
 use crate::state::AppState;
 
 #[derive(Deserialize, IntoParams)]
@@ -43,11 +45,7 @@ pub struct AuditQuery {
     )
 )]
 #[get("/api/v1/audit")]
-pub async fn list(
-    state: web::Data<AppState>,
-    auth: Auth,
-    query: super::extract::Query<AuditQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn list(state: Data<AppState>, auth: Auth, query: Query<AuditQuery>) -> Reply {
     let caller = auth.0;
     crate::registry::require_officer(&caller)?;
     let q = query.into_inner();

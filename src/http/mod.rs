@@ -16,6 +16,7 @@ pub mod me;
 pub mod members;
 pub mod middleware;
 pub mod pagination;
+pub mod record;
 pub mod reports;
 pub mod sync;
 pub mod teams;
@@ -33,6 +34,9 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{AppExt, UtoipaApp};
 
 use crate::error::{AppError, ErrorCode};
+
+/// What every handler answers: a response, or the error that becomes a problem+json.
+pub type Reply = Result<HttpResponse, AppError>;
 
 #[derive(OpenApi)]
 #[openapi(

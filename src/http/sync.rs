@@ -1,12 +1,14 @@
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::web::Data;
+use actix_web::{get, post, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::extract::{Auth, ValidJson};
+use super::extract::{Auth, Query, ValidJson};
 use super::logs::{CreateLogRequest, UpdateLogRequest};
 use super::trainings::AttendanceRecord;
+use super::Reply;
 use crate::error::{AppError, FieldError};
 use crate::fieldwork::sync::{self, ItemResult, ItemStatus, PullPage, PushItem, MAX_BATCH};
 use crate::state::AppState;
@@ -77,11 +79,7 @@ pub struct PushResponse {
     )
 )]
 #[post("/api/v1/sync/push")]
-pub async fn push(
-    state: web::Data<AppState>,
-    auth: Auth,
-    body: ValidJson<PushRequest, true>,
-) -> Result<HttpResponse, AppError> {
+pub async fn push(state: Data<AppState>, auth: Auth, body: ValidJson<PushRequest, true>) -> Reply {
     let body = body.0;
     if body.items.len() > MAX_BATCH {
         return Err(AppError::Validation(vec![FieldError::new(
@@ -132,11 +130,7 @@ pub struct PullQuery {
     responses((status = 200, body = PullPage))
 )]
 #[get("/api/v1/sync/pull")]
-pub async fn pull(
-    state: web::Data<AppState>,
-    auth: Auth,
-    query: super::extract::Query<PullQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn pull(state: Data<AppState>, auth: Auth, query: Query<PullQuery>) -> Reply {
     let q = query.into_inner();
     let limit = q.limit.unwrap_or(500).clamp(1, 1000);
     let page = sync::pull(&state, &auth.0, q.cursor, limit).await?;

@@ -1,10 +1,13 @@
-use actix_web::{get, web, HttpResponse};
+use actix_web::web::{Data, Path};
+use actix_web::{get, HttpResponse};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::Auth;
+use super::extract::Query;
 use super::pagination::{PageQuery, Paged};
+use super::Reply;
 use crate::db::{self, units};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -67,11 +70,7 @@ pub struct UnitListQuery {
     responses((status = 200, body = Paged<UnitOut>))
 )]
 #[get("/api/v1/units")]
-pub async fn list(
-    state: web::Data<AppState>,
-    _auth: Auth,
-    query: super::extract::Query<UnitListQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn list(state: Data<AppState>, _auth: Auth, query: Query<UnitListQuery>) -> Reply {
     let q = query.into_inner();
     let page = PageQuery::new(q.page, q.page_size)?;
     let filter = units::UnitFilter {
@@ -100,11 +99,7 @@ pub async fn list(
     )
 )]
 #[get("/api/v1/units/{code}")]
-pub async fn get(
-    state: web::Data<AppState>,
-    _auth: Auth,
-    code: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+pub async fn get(state: Data<AppState>, _auth: Auth, code: Path<String>) -> Reply {
     let code = code.into_inner();
     let unit = db::run(&state.pool, move |conn| Ok(units::get(conn, &code)?))
         .await?

@@ -41,47 +41,38 @@ macro_rules! record_routes {
             $crate::http::record::answer(record.version, &record)
         }
 
-        $(#[doc = $archive_doc])+
-        #[utoipa::path(
-            operation_id = $archive_op, tag = $tag, security(("bearer" = [])),
-            params(("id" = $id, Path), $crate::http::extract::IfMatch),
-            responses(
-                (status = 200, body = $record, headers(("ETag" = String))),
-                $((status = 409, description = $archive_409, body = $crate::http::error::Problem,
-                    content_type = "application/problem+json"),)?
-            )
-        )]
-        #[delete($path)]
-        pub async fn archive(
-            state: actix_web::web::Data<$crate::state::AppState>,
-            auth: $crate::http::extract::Auth,
-            id: actix_web::web::Path<$id>,
-            $crate::http::extract::IfMatch(expected): $crate::http::extract::IfMatch,
-        ) -> $crate::http::Reply {
-            let record =
-                $domain::set_archived(&state, &auth.0, id.into_inner(), true, expected).await?;
-            $crate::http::record::answer(record.version, &record)
+        $crate::http::record::record_routes! { @set_archived
+            archive, delete, $path, true, $archive_op, $tag, $id, $record, $domain,
+            [$($archive_doc),+] $(, $archive_409)?
         }
-
-        $(#[doc = $restore_doc])+
+        $crate::http::record::record_routes! { @set_archived
+            restore, post, $restore_path, false, $restore_op, $tag, $id, $record, $domain,
+            [$($restore_doc),+] $(, $restore_409)?
+        }
+    };
+    // Archive (`true`) or restore (`false`).
+    (@set_archived $name:ident, $method:ident, $path:tt, $archive:literal, $op:tt, $tag:tt,
+        $id:ident, $record:ident, $domain:ident, [$($doc:tt),+] $(, $conflict:tt)?
+    ) => {
+        $(#[doc = $doc])+
         #[utoipa::path(
-            operation_id = $restore_op, tag = $tag, security(("bearer" = [])),
+            operation_id = $op, tag = $tag, security(("bearer" = [])),
             params(("id" = $id, Path), $crate::http::extract::IfMatch),
             responses(
                 (status = 200, body = $record, headers(("ETag" = String))),
-                $((status = 409, description = $restore_409, body = $crate::http::error::Problem,
+                $((status = 409, description = $conflict, body = $crate::http::error::Problem,
                     content_type = "application/problem+json"),)?
             )
         )]
-        #[post($restore_path)]
-        pub async fn restore(
+        #[$method($path)]
+        pub async fn $name(
             state: actix_web::web::Data<$crate::state::AppState>,
             auth: $crate::http::extract::Auth,
             id: actix_web::web::Path<$id>,
             $crate::http::extract::IfMatch(expected): $crate::http::extract::IfMatch,
         ) -> $crate::http::Reply {
-            let record =
-                $domain::set_archived(&state, &auth.0, id.into_inner(), false, expected).await?;
+            let id = id.into_inner();
+            let record = $domain::set_archived(&state, &auth.0, id, $archive, expected).await?;
             $crate::http::record::answer(record.version, &record)
         }
     };

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::extract::Auth;
 use super::extract::Query;
-use super::pagination::{PageQuery, Paged};
+use super::pagination::{list_query, Paged};
 use super::users::ActivationOut;
 use super::Reply;
 use crate::error::AppError;
@@ -288,13 +288,9 @@ pub async fn template(state: Data<AppState>, auth: Auth, query: Query<TemplateQu
     Ok(spreadsheet(bytes, &name))
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ImportListQuery {
-    #[param(minimum = 1, maximum = 1_000_000)]
-    pub page: Option<i64>,
-    #[param(minimum = 1, maximum = 200)]
-    pub page_size: Option<i64>,
+list_query! {
+    pub struct ImportListQuery {
+    }
 }
 
 /// Imports into the caller's scope, newest first (dry runs and rejected files included).
@@ -311,7 +307,7 @@ pub struct ImportListQuery {
 #[get("/api/v1/imports")]
 pub async fn list(state: Data<AppState>, auth: Auth, query: Query<ImportListQuery>) -> Reply {
     let q = query.into_inner();
-    let page = PageQuery::new(q.page, q.page_size)?;
+    let page = q.paging()?;
     let (rows, total) = imports::list(&state, &auth.0, page.window()).await?;
     let items = rows.into_iter().map(ImportRecordOut::from).collect();
     Ok(HttpResponse::Ok().json(Paged::new(items, total, &page)))

@@ -1,14 +1,14 @@
 use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path};
 use actix_web::{delete, get, patch, post, HttpResponse};
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
 use super::extract::{versioned, Auth, IfMatch, Query, ValidJson};
-use super::pagination::{PageQuery, Paged};
+use super::pagination::{list_query, Paged};
 use super::record::record_routes;
 use super::Reply;
 use crate::db::logs::{AssistanceLog, LogFilter};
@@ -97,28 +97,17 @@ impl From<UpdateLogRequest> for LogPatch {
     }
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct LogListQuery {
-    /// A province or commune code.
-    pub unit: Option<String>,
-    pub team: Option<i64>,
-    pub member: Option<i64>,
-    pub category: Option<String>,
-    pub outcome: Option<Outcome>,
-    /// From this instant, inclusive: RFC 3339, or a day `YYYY-MM-DD` (00:00 Vietnam time).
-    #[serde(default, deserialize_with = "super::extract::day_or_instant")]
-    #[param(value_type = Option<String>)]
-    pub from: Option<DateTime<Utc>>,
-    /// Until this instant, exclusive: RFC 3339, or a day `YYYY-MM-DD` (00:00 Vietnam time).
-    #[serde(default, deserialize_with = "super::extract::day_or_instant")]
-    #[param(value_type = Option<String>)]
-    pub to: Option<DateTime<Utc>>,
-    pub include_archived: Option<bool>,
-    #[param(minimum = 1, maximum = 1_000_000)]
-    pub page: Option<i64>,
-    #[param(minimum = 1, maximum = 200)]
-    pub page_size: Option<i64>,
+list_query! {
+    window;
+    pub struct LogListQuery {
+        /// A province or commune code.
+        pub unit: Option<String>,
+        pub team: Option<i64>,
+        pub member: Option<i64>,
+        pub category: Option<String>,
+        pub outcome: Option<Outcome>,
+        pub include_archived: Option<bool>,
+    }
 }
 
 /// Record that a member helped citizens (team members as themselves; leaders for their team).
@@ -146,7 +135,7 @@ pub async fn create(state: Data<AppState>, auth: Auth, body: ValidJson<CreateLog
 #[get("/api/v1/assistance-logs")]
 pub async fn list(state: Data<AppState>, auth: Auth, query: Query<LogListQuery>) -> Reply {
     let q = query.into_inner();
-    let page = PageQuery::new(q.page, q.page_size)?;
+    let page = q.paging()?;
     super::extract::check_window(q.from, q.to)?;
     let filter = LogFilter {
         unit_code: q.unit,

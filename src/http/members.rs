@@ -2,10 +2,10 @@ use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path};
 use actix_web::{delete, get, patch, post, HttpResponse};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use super::extract::{search_text, versioned, Auth, IfMatch, Query, ValidJson};
-use super::pagination::{PageQuery, Paged};
+use super::pagination::{list_query, PageQuery, Paged};
 use super::record::record_routes;
 use super::Reply;
 use crate::db::members::{Member, MemberFilter, MemberStatus};
@@ -22,28 +22,25 @@ pub enum StatusQuery {
     All,
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct MemberListQuery {
-    pub commune: Option<String>,
-    pub village: Option<i64>,
-    pub team: Option<i64>,
-    /// `active` (default), `left` or `all`.
-    #[param(inline)]
-    pub status: Option<StatusQuery>,
-    pub affiliation: Option<Affiliation>,
-    pub role: Option<TeamRole>,
-    /// Name search ignoring case and diacritics.
-    pub q: Option<String>,
-    pub include_archived: Option<bool>,
-    #[param(minimum = 1, maximum = 1_000_000)]
-    pub page: Option<i64>,
-    #[param(minimum = 1, maximum = 200)]
-    pub page_size: Option<i64>,
+list_query! {
+    pub struct MemberListQuery {
+        pub commune: Option<String>,
+        pub village: Option<i64>,
+        pub team: Option<i64>,
+        /// `active` (default), `left` or `all`.
+        #[param(inline)]
+        pub status: Option<StatusQuery>,
+        pub affiliation: Option<Affiliation>,
+        pub role: Option<TeamRole>,
+        /// Name search ignoring case and diacritics.
+        pub q: Option<String>,
+        pub include_archived: Option<bool>,
+    }
 }
 
 impl MemberListQuery {
     fn split(self) -> Result<(MemberFilter, PageQuery), AppError> {
+        let page = self.paging()?;
         let filter = MemberFilter {
             commune_code: self.commune,
             village_id: self.village,
@@ -58,7 +55,7 @@ impl MemberListQuery {
             search: search_text(self.q),
             include_archived: self.include_archived.unwrap_or(false),
         };
-        Ok((filter, PageQuery::new(self.page, self.page_size)?))
+        Ok((filter, page))
     }
 }
 

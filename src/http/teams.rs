@@ -1,11 +1,9 @@
 use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path};
 use actix_web::{delete, get, patch, post, HttpResponse};
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use super::extract::{search_text, versioned, Auth, IfMatch, Query, ValidJson};
-use super::pagination::{PageQuery, Paged};
+use super::pagination::{list_query, Paged};
 use super::record::record_routes;
 use super::Reply;
 use crate::db::teams::{Team, TeamFilter};
@@ -13,19 +11,15 @@ use crate::registry::teams::{self, TeamInput, TeamPatch};
 use crate::registry::TeamStatus;
 use crate::state::AppState;
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct TeamListQuery {
-    pub commune: Option<String>,
-    pub village: Option<i64>,
-    pub status: Option<TeamStatus>,
-    /// Name search ignoring case and diacritics.
-    pub q: Option<String>,
-    pub include_archived: Option<bool>,
-    #[param(minimum = 1, maximum = 1_000_000)]
-    pub page: Option<i64>,
-    #[param(minimum = 1, maximum = 200)]
-    pub page_size: Option<i64>,
+list_query! {
+    pub struct TeamListQuery {
+        pub commune: Option<String>,
+        pub village: Option<i64>,
+        pub status: Option<TeamStatus>,
+        /// Name search ignoring case and diacritics.
+        pub q: Option<String>,
+        pub include_archived: Option<bool>,
+    }
 }
 
 /// Teams in the caller's scope (a team account sees its own team).
@@ -33,7 +27,7 @@ pub struct TeamListQuery {
 #[get("/api/v1/teams")]
 pub async fn list(state: Data<AppState>, auth: Auth, query: Query<TeamListQuery>) -> Reply {
     let q = query.into_inner();
-    let page = PageQuery::new(q.page, q.page_size)?;
+    let page = q.paging()?;
     let filter = TeamFilter {
         commune_code: q.commune,
         village_id: q.village,

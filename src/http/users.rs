@@ -8,7 +8,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::extract::{versioned, Auth, IfMatch, Query, ValidJson};
-use super::pagination::{PageQuery, Paged};
+use super::pagination::{list_query, Paged};
 use super::Reply;
 use crate::access::Role;
 use crate::accounts::{self, AccountPatch, NewAccount};
@@ -164,19 +164,15 @@ pub struct UpdateUserRequest {
     pub password: Option<String>,
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct UserListQuery {
-    pub role: Option<Role>,
-    /// A province or commune code: accounts working in it.
-    pub unit: Option<String>,
-    pub disabled: Option<bool>,
-    /// Text found in the username or full name.
-    pub q: Option<String>,
-    #[param(minimum = 1, maximum = 1_000_000)]
-    pub page: Option<i64>,
-    #[param(minimum = 1, maximum = 200)]
-    pub page_size: Option<i64>,
+list_query! {
+    pub struct UserListQuery {
+        pub role: Option<Role>,
+        /// A province or commune code: accounts working in it.
+        pub unit: Option<String>,
+        pub disabled: Option<bool>,
+        /// Text found in the username or full name.
+        pub q: Option<String>,
+    }
 }
 
 /// Create an account inside the caller's scope, with a role no higher than the caller's.
@@ -339,7 +335,7 @@ pub async fn activation_qr(
 #[get("/api/v1/users")]
 pub async fn list(state: Data<AppState>, auth: Auth, query: Query<UserListQuery>) -> Reply {
     let q = query.into_inner();
-    let page = PageQuery::new(q.page, q.page_size)?;
+    let page = q.paging()?;
     let filter = UserFilter {
         role: q.role.map(|r| r.as_str().to_string()),
         unit_code: q.unit,

@@ -1,11 +1,9 @@
 use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path};
 use actix_web::{delete, get, patch, post, HttpResponse};
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use super::extract::{search_text, versioned, Auth, IfMatch, Query, ValidJson};
-use super::pagination::{PageQuery, Paged};
+use super::pagination::{list_query, Paged};
 use super::record::record_routes;
 use super::Reply;
 use crate::db::villages::{Village, VillageFilter};
@@ -13,19 +11,15 @@ use crate::registry::villages::{self, VillageInput, VillagePatch};
 use crate::registry::VillageKind;
 use crate::state::AppState;
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct VillageListQuery {
-    pub commune: Option<String>,
-    pub kind: Option<VillageKind>,
-    /// Name search ignoring case and diacritics.
-    pub q: Option<String>,
-    /// Also list archived villages.
-    pub include_archived: Option<bool>,
-    #[param(minimum = 1, maximum = 1_000_000)]
-    pub page: Option<i64>,
-    #[param(minimum = 1, maximum = 200)]
-    pub page_size: Option<i64>,
+list_query! {
+    pub struct VillageListQuery {
+        pub commune: Option<String>,
+        pub kind: Option<VillageKind>,
+        /// Name search ignoring case and diacritics.
+        pub q: Option<String>,
+        /// Also list archived villages.
+        pub include_archived: Option<bool>,
+    }
 }
 
 /// Villages in the caller's scope, by commune and name.
@@ -33,7 +27,7 @@ pub struct VillageListQuery {
 #[get("/api/v1/villages")]
 pub async fn list(state: Data<AppState>, auth: Auth, query: Query<VillageListQuery>) -> Reply {
     let q = query.into_inner();
-    let page = PageQuery::new(q.page, q.page_size)?;
+    let page = q.paging()?;
     let filter = VillageFilter {
         commune_code: q.commune,
         kind: q.kind,

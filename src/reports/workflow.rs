@@ -368,3 +368,46 @@ pub fn province_statuses(
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ReportStatus::*;
+
+    /// Every (action, state) pair: the four transitions of the workflow, and 409 with the
+    /// code a client can act on for every other pair.
+    #[test]
+    fn the_workflow_allows_exactly_its_four_transitions() {
+        let allowed = [
+            (Action::Submit, NotStarted, Submitted),
+            (Action::Submit, Draft, Submitted),
+            (Action::Submit, Returned, Submitted),
+            (Action::Submit, Reopened, Submitted),
+            (Action::Approve, Submitted, Approved),
+            (Action::Return, Submitted, Returned),
+            (Action::Reopen, Approved, Reopened),
+        ];
+        for &action in Action::ALL {
+            for &status in ReportStatus::ALL {
+                let expected = allowed
+                    .iter()
+                    .find(|(a, s, _)| *a == action && *s == status)
+                    .map(|(_, _, next)| *next);
+                match (next_status(action, status), expected) {
+                    (Ok(next), Some(want)) => assert_eq!(next, want, "{action:?} {status:?}"),
+                    (Err(AppError::Conflict { code, .. }), None) => {
+                        let want = match (action, status) {
+                            (Action::Submit, Submitted) => ErrorCode::AlreadySubmitted,
+                            (Action::Submit, Approved) => ErrorCode::AlreadyApproved,
+                            (Action::Approve | Action::Return, _) => ErrorCode::NotSubmitted,
+                            (Action::Reopen, _) => ErrorCode::NotApproved,
+                            _ => ErrorCode::InvalidTransition,
+                        };
+                        assert_eq!(code, want, "{action:?} {status:?}");
+                    }
+                    (got, want) => panic!("{action:?} {status:?}: {got:?}, expected {want:?}"),
+                }
+            }
+        }
+    }
+}

@@ -25,7 +25,7 @@ case $ROUTE in
   member_get) script=member_get.lua path=/ who=admin ;;
   villages) script=villages.lua path=/ who=admin ;;
   log_create) script=log_create.lua path=/ who=member ;;
-  log_create_spread) script=log_create_spread.lua path=/ who=admin ;;
+  log_create_spread) script=log_create_spread.lua path=/ who=member ;;
   sync_push) script=sync_push.lua path=/ who=member ;;
   report) script=get.lua path="/api/v1/reports/monthly?unit=01&month=2026-10" who=admin ;;
   *) echo "unknown route $ROUTE" >&2; exit 2 ;;

@@ -683,19 +683,35 @@ async fn archived_records_reach_the_phone_as_ids() {
     assert_eq!(archived, vec![json!(id)]);
 }
 
+/// An admin adds the category `land_records`.
+async fn add_land_records(app: &TestApp, admin: &str) {
+    let res = app
+        .post_json(
+            "/api/v1/categories",
+            Some(admin),
+            &json!({"code": "land_records", "name": "Đất đai trực tuyến", "sort_order": 45}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
+
+/// An admin retires the category `land_records`.
+async fn retire_land_records(app: &TestApp, admin: &str) {
+    let res = app
+        .request(Method::POST, "/api/v1/categories/land_records/retire")
+        .bearer_auth(admin)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
 #[tokio::test]
 async fn admins_manage_categories() {
     let app = spawn_app().await;
     let f = field(&app).await;
     let (_, admin) = app.user_with_token("root", "admin", None, None).await;
-    let res = app
-        .post_json(
-            "/api/v1/categories",
-            Some(&admin),
-            &json!({"code": "land_records", "name": "Đất đai trực tuyến", "sort_order": 45}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
+    add_land_records(&app, &admin).await;
     let res = app
         .post_json(
             "/api/v1/categories",
@@ -721,13 +737,7 @@ async fn admins_manage_categories() {
             .status(),
         StatusCode::CREATED
     );
-    let res = app
-        .request(Method::POST, "/api/v1/categories/land_records/retire")
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
+    retire_land_records(&app, &admin).await;
     // Listed only on request; old logs keep it, resends stay duplicates, new logs are refused.
     let list: Value = app
         .get("/api/v1/categories", &f.member)
@@ -1425,14 +1435,7 @@ async fn push_resends_are_duplicates_even_when_they_would_now_be_refused() {
     let app = spawn_app().await;
     let f = field(&app).await;
     let (_, admin) = app.user_with_token("root", "admin", None, None).await;
-    let res = app
-        .post_json(
-            "/api/v1/categories",
-            Some(&admin),
-            &json!({"code": "land_records", "name": "Đất đai trực tuyến", "sort_order": 45}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
+    add_land_records(&app, &admin).await;
     let (sent, leaders) = (Uuid::new_v4(), Uuid::new_v4());
     let first = with(log(sent), "category_code", json!("land_records"));
     let body = push(
@@ -1446,13 +1449,7 @@ async fn push_resends_are_duplicates_even_when_they_would_now_be_refused() {
         .post_json("/api/v1/assistance-logs", Some(&f.leader), &log(leaders))
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
-    let res = app
-        .request(Method::POST, "/api/v1/categories/land_records/retire")
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
+    retire_land_records(&app, &admin).await;
 
     let fresh = Uuid::new_v4();
     let items = json!([

@@ -136,14 +136,8 @@ fn wrong_state(action: Action, status: ReportStatus) -> AppError {
     }
 }
 
-pub async fn transition(
-    state: &AppState,
-    caller: &Caller,
-    commune: String,
-    month: NaiveDate,
-    action: Action,
-    reason: Option<String>,
-) -> AppResult<PeriodStatus> {
+/// The reason trimmed; returning and reopening need one.
+fn reason_for(action: Action, reason: Option<String>) -> AppResult<Option<String>> {
     let reason = reason
         .map(|r| r.trim().to_string())
         .filter(|r| !r.is_empty());
@@ -154,66 +148,110 @@ pub async fn transition(
             "say why the report is returned or reopened",
         ));
     }
+    Ok(reason)
+}
+
+/// Who submitted and who decided, and when, after `action`.
+type Signatures = (
+    (Option<Uuid>, Option<DateTime<Utc>>),
+    (Option<Uuid>, Option<DateTime<Utc>>),
+);
+
+fn signatures(action: Action, before: &PeriodStatus, by: Uuid, now: DateTime<Utc>) -> Signatures {
+    let submitted = match action {
+        Action::Submit => (Some(by), Some(now)),
+        _ => (before.submitted_by, before.submitted_at),
+    };
+    let decided = match action {
+        Action::Submit => (None, None),
+        _ => (Some(by), Some(now)),
+    };
+    (submitted, decided)
+}
+
+/// Audits a report's change of state.
+fn audit_report(
+    c: &mut PgConnection,
+    caller: &Caller,
+    action: Action,
+    before: &PeriodStatus,
+    saved: &Period,
+) -> AppResult<PeriodStatus> {
+    let after = status(saved);
+    audit::record(
+        c,
+        caller,
+        audit::Change {
+            action: action.as_str(),
+            entity: "report",
+            entity_id: format!("{}:{}", saved.commune_code, saved.month.format("%Y-%m")),
+            province_code: Some(&saved.province_code),
+            commune_code: Some(&saved.commune_code),
+            before: Some(before),
+            after: Some(&after),
+        },
+    )?;
+    Ok(after)
+}
+
+/// Moves the report of `commune` and `month` on by `action`, in the caller's transaction.
+fn apply(
+    c: &mut PgConnection,
+    caller: &Caller,
+    (commune, month): (&str, NaiveDate),
+    action: Action,
+    reason: Option<String>,
+) -> AppResult<PeriodStatus> {
+    let (code, province) = commune_in_reach(c, caller, commune, action)?;
+    // Approving and reopening lock or unlock the month: they wait for field-work
+    // writes in flight and keep new ones out until they commit (`db::months`).
+    if matches!(action, Action::Approve | Action::Reopen) {
+        crate::db::months::hold_exclusive(c, &code, month)?;
+    }
+    let current = periods::lock(c, &code, month)?;
+    let before = match &current {
+        Some(p) => status(p),
+        None => not_started_or_draft(c, &code, month)?,
+    };
+    let next = next_status(action, before.status)?;
+    let now = Utc::now();
+    let snapshot = match action {
+        Action::Approve => Some(freeze(c, &code, month, &before, caller, now)?),
+        _ => None,
+    };
+    let ((submitted_by, submitted_at), (decided_by, decided_at)) =
+        signatures(action, &before, caller.user_id, now);
+    let write = periods::PeriodWrite {
+        commune_code: &code,
+        province_code: &province,
+        month,
+        status: next,
+        submitted_by,
+        submitted_at,
+        decided_by,
+        decided_at,
+        reason,
+        snapshot,
+    };
+    let saved = periods::save(c, current.is_some(), &write)?;
+    audit_report(c, caller, action, &before, &saved)
+}
+
+pub async fn transition(
+    state: &AppState,
+    caller: &Caller,
+    commune: String,
+    month: NaiveDate,
+    action: Action,
+    reason: Option<String>,
+) -> AppResult<PeriodStatus> {
+    let reason = reason_for(action, reason)?;
     if matches!(action, Action::Submit | Action::Approve) {
         ensure_month_ended(month, Utc::now())?;
     }
     let caller = caller.clone();
     db::run(&state.pool, move |conn| {
-        conn.transaction(|c| {
-            let (code, province) = commune_in_reach(c, &caller, &commune, action)?;
-            // Approving and reopening lock or unlock the month: they wait for field-work
-            // writes in flight and keep new ones out until they commit (`db::months`).
-            if matches!(action, Action::Approve | Action::Reopen) {
-                crate::db::months::hold_exclusive(c, &code, month)?;
-            }
-            let current = periods::lock(c, &code, month)?;
-            let before = match &current {
-                Some(p) => status(p),
-                None => not_started_or_draft(c, &code, month)?,
-            };
-            let next = next_status(action, before.status)?;
-            let now = Utc::now();
-            let snapshot = match action {
-                Action::Approve => Some(freeze(c, &code, month, &before, &caller, now)?),
-                _ => None,
-            };
-            let (submitted_by, submitted_at) = match action {
-                Action::Submit => (Some(caller.user_id), Some(now)),
-                _ => (before.submitted_by, before.submitted_at),
-            };
-            let (decided_by, decided_at) = match action {
-                Action::Submit => (None, None),
-                _ => (Some(caller.user_id), Some(now)),
-            };
-            let write = periods::PeriodWrite {
-                commune_code: &code,
-                province_code: &province,
-                month,
-                status: next,
-                submitted_by,
-                submitted_at,
-                decided_by,
-                decided_at,
-                reason: reason.clone(),
-                snapshot,
-            };
-            let saved = periods::save(c, current.is_some(), &write)?;
-            let after = status(&saved);
-            audit::record(
-                c,
-                &caller,
-                audit::Change {
-                    action: action.as_str(),
-                    entity: "report",
-                    entity_id: format!("{}:{}", saved.commune_code, saved.month.format("%Y-%m")),
-                    province_code: Some(&saved.province_code),
-                    commune_code: Some(&saved.commune_code),
-                    before: Some(&before),
-                    after: Some(&after),
-                },
-            )?;
-            Ok(after)
-        })
+        conn.transaction(|c| apply(c, &caller, (&commune, month), action, reason.clone()))
     })
     .await
 }

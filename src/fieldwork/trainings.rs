@@ -479,19 +479,8 @@ pub async fn set_archived(
             }
             ensure_open(c, &current.commune_code, &[current.starts_at])?;
             let after = store::set_archived(c, id, archive)?;
-            audit::record(
-                c,
-                &caller,
-                audit::Change {
-                    action: if archive { "archive" } else { "restore" },
-                    entity: "training",
-                    entity_id: id.to_string(),
-                    province_code: Some(&after.province_code),
-                    commune_code: Some(&after.commune_code),
-                    before: Some(&current),
-                    after: Some(&after),
-                },
-            )?;
+            let action = if archive { "archive" } else { "restore" };
+            audit_change(c, &caller, action, Some(&current), &after)?;
             Ok(after)
         })
     })
@@ -554,19 +543,19 @@ fn attendees_held_on(
     Ok(())
 }
 
-/// Checks and records one member's attendance inside the caller's transaction.
-/// Returns the row and whether it was new; `base_version` guards an edit from a phone.
-pub fn record_attendance(
+fn not_own_team() -> AppError {
+    AppError::forbidden("a team leader records attendance of its own team's members")
+}
+
+/// The membership the person of `member_id` held on the training's day, in the training's
+/// commune; a team leader names only its own team's members.
+fn attendee_on(
     conn: &mut PgConnection,
     caller: &Caller,
     training: &Training,
-    input: &AttendanceInput,
-    base_version: Option<i32>,
-) -> AppResult<Result<(Attendance, bool), Attendance>> {
-    check_attendable(training)?;
-    require_organiser(caller)?;
-    // The membership the person held on the training's day, in the training's commune.
-    let named: Option<Uuid> = crate::db::members::persons_of(conn, &[input.member_id])?
+    member_id: i64,
+) -> AppResult<crate::db::members::Stint> {
+    let named: Option<Uuid> = crate::db::members::persons_of(conn, &[member_id])?
         .first()
         .map(|(_, person)| *person);
     let unknown = || {
@@ -584,15 +573,13 @@ pub fn record_attendance(
     {
         return Err(unknown());
     }
-    let leads = |team_id: i64| caller.role != Role::TeamLeader || Some(team_id) == caller.team_id;
-    if !stints.iter().any(|s| leads(s.team_id)) {
-        return Err(AppError::forbidden(
-            "a team leader records attendance of its own team's members",
-        ));
+    if !stints.iter().any(|s| leads(caller, s.team_id)) {
+        return Err(not_own_team());
     }
     let day = super::vn_day(training.starts_at);
     let member = super::stint_on(&stints, person, day, "member_id")
-        .map_err(|e| AppError::Validation(vec![e]))?;
+        .map_err(|e| AppError::Validation(vec![e]))?
+        .clone();
     if member.commune_code != training.commune_code {
         return Err(AppError::field(
             "member_id",
@@ -603,17 +590,29 @@ pub fn record_attendance(
             ),
         ));
     }
-    let (team_id, commune_code, province_code) = (
-        member.team_id,
-        member.commune_code.clone(),
-        member.province_code.clone(),
-    );
-    let member_id = member.id;
-    super::hold_stint(conn, member_id, day)?;
-    if !leads(team_id) {
-        return Err(AppError::forbidden(
-            "a team leader records attendance of its own team's members",
-        ));
+    Ok(member)
+}
+
+/// A team leader acts for its own team only; officers for any.
+fn leads(caller: &Caller, team_id: i64) -> bool {
+    caller.role != Role::TeamLeader || Some(team_id) == caller.team_id
+}
+
+/// Checks and records one member's attendance inside the caller's transaction.
+/// Returns the row and whether it was new; `base_version` guards an edit from a phone.
+pub fn record_attendance(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    training: &Training,
+    input: &AttendanceInput,
+    base_version: Option<i32>,
+) -> AppResult<Result<(Attendance, bool), Attendance>> {
+    check_attendable(training)?;
+    require_organiser(caller)?;
+    let member = attendee_on(conn, caller, training, input.member_id)?;
+    super::hold_stint(conn, member.id, super::vn_day(training.starts_at))?;
+    if !leads(caller, member.team_id) {
+        return Err(not_own_team());
     }
     if input
         .certificate_ref
@@ -628,7 +627,7 @@ pub fn record_attendance(
     }
     if let (Some(base), Some(current)) = (
         base_version,
-        store::attendance_for(conn, training.id, member_id)?,
+        store::attendance_for(conn, training.id, member.id)?,
     ) {
         if current.version != base {
             return Ok(Err(current));
@@ -637,10 +636,10 @@ pub fn record_attendance(
     let new = NewAttendance {
         id: input.id.unwrap_or_else(Uuid::new_v4),
         training_id: training.id,
-        member_id,
-        team_id,
-        commune_code,
-        province_code,
+        member_id: member.id,
+        team_id: member.team_id,
+        commune_code: member.commune_code,
+        province_code: member.province_code,
         status: input.status,
         certificate_ref: input.certificate_ref.clone(),
     };

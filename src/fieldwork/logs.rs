@@ -11,7 +11,7 @@ use super::{hold_open, month_key, AgeBand, Channel, Outcome, Stint};
 use crate::access::{Caller, Role};
 use crate::db::logs::{self as store, AssistanceLog, LogChanges, LogFilter, LogScope, NewLog};
 use crate::db::months::MonthKey;
-use crate::db::{self, audit, Page};
+use crate::db::{self, Page};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::registry::Sex;
 use crate::state::AppState;
@@ -451,21 +451,10 @@ pub(crate) fn audit_update(
     before: &AssistanceLog,
     after: &AssistanceLog,
 ) -> AppResult<()> {
-    audit::record(
-        conn,
-        caller,
-        audit::Change {
-            action: "update",
-            entity: "assistance_log",
-            entity_id: after.id.to_string(),
-            province_code: Some(&after.province_code),
-            commune_code: Some(&after.commune_code),
-            before: Some(before),
-            after: Some(after),
-        },
-    )?;
-    Ok(())
+    crate::registry::audit(conn, caller, "update", Some(before), after)
 }
+
+crate::registry::audited_record!(AssistanceLog, "assistance_log");
 
 /// A log moved to another day is held to the membership of that day ([`super::hold_stint`]).
 pub(crate) fn hold_attribution(
@@ -563,19 +552,8 @@ pub async fn set_archived(
             }
             hold_open(c, &[month_key(&current.commune_code, current.occurred_at)])?;
             let after = store::set_archived(c, id, archive)?;
-            audit::record(
-                c,
-                &caller,
-                audit::Change {
-                    action: if archive { "archive" } else { "restore" },
-                    entity: "assistance_log",
-                    entity_id: id.to_string(),
-                    province_code: Some(&after.province_code),
-                    commune_code: Some(&after.commune_code),
-                    before: Some(&current),
-                    after: Some(&after),
-                },
-            )?;
+            let action = if archive { "archive" } else { "restore" };
+            crate::registry::audit(c, &caller, action, Some(&current), &after)?;
             Ok(after)
         })
     })

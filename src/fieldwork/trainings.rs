@@ -10,8 +10,9 @@ use crate::access::{Caller, Role, Scope};
 use crate::db::trainings::{
     self as store, Attendance, NewAttendance, NewTraining, Training, TrainingFields, TrainingFilter,
 };
-use crate::db::{self, audit, Page};
+use crate::db::{self, Page};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::registry::audit as audit_change;
 use crate::state::AppState;
 
 pub use crate::vocab::{AttendanceStatus, Platform, TrainingKind, TrainingMode};
@@ -385,6 +386,19 @@ fn require_manager(caller: &Caller, training: &Training) -> AppResult<()> {
     Ok(())
 }
 
+/// A training in scope, locked at the expected version, that the caller manages.
+fn lock_managed(
+    c: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+    expected: Option<i32>,
+) -> AppResult<Training> {
+    let current = store::lock(c, &caller.scope(), id)?.ok_or_else(not_found)?;
+    require_manager(caller, &current)?;
+    crate::registry::check_version("training", current.version, expected)?;
+    Ok(current)
+}
+
 pub async fn replace(
     state: &AppState,
     caller: &Caller,
@@ -395,9 +409,7 @@ pub async fn replace(
     let caller = caller.clone();
     db::run(&state.pool, move |conn| {
         conn.transaction(|c| {
-            let current = store::lock(c, &caller.scope(), id)?.ok_or_else(not_found)?;
-            require_manager(&caller, &current)?;
-            crate::registry::check_version("training", current.version, expected)?;
+            let current = lock_managed(c, &caller, id, expected)?;
             if let Some(at) = current.archived_at {
                 return Err(super::archived_error("training", at));
             }
@@ -428,29 +440,7 @@ pub async fn replace(
     .await
 }
 
-/// Writes a training's create or edit to the audit trail, in the change's transaction.
-fn audit_change(
-    conn: &mut PgConnection,
-    caller: &Caller,
-    action: &str,
-    before: Option<&Training>,
-    after: &Training,
-) -> AppResult<()> {
-    audit::record(
-        conn,
-        caller,
-        audit::Change {
-            action,
-            entity: "training",
-            entity_id: after.id.to_string(),
-            province_code: Some(&after.province_code),
-            commune_code: Some(&after.commune_code),
-            before,
-            after: Some(after),
-        },
-    )?;
-    Ok(())
-}
+crate::registry::audited_record!(Training, "training");
 
 pub async fn set_archived(
     state: &AppState,
@@ -462,9 +452,7 @@ pub async fn set_archived(
     let caller = caller.clone();
     db::run(&state.pool, move |conn| {
         conn.transaction(|c| {
-            let current = store::lock(c, &caller.scope(), id)?.ok_or_else(not_found)?;
-            require_manager(&caller, &current)?;
-            crate::registry::check_version("training", current.version, expected)?;
+            let current = lock_managed(c, &caller, id, expected)?;
             if archive == current.archived_at.is_some() {
                 return Ok(current);
             }

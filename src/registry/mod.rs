@@ -264,10 +264,10 @@ pub(crate) async fn set_archived<T: Rules>(
     .await
 }
 
-/// Implements `Audited` and `Archivable` for a register record stored by `db::$module`.
-macro_rules! register_record {
-    ($ty:ty, $module:ident, $entity:literal, $filter:ty) => {
-        impl Audited for $ty {
+/// Implements `Audited` for a record with an `id`, a `province_code` and a `commune_code`.
+macro_rules! audited_record {
+    ($ty:ty, $entity:literal) => {
+        impl $crate::registry::Audited for $ty {
             const ENTITY: &'static str = $entity;
             fn id(&self) -> String {
                 self.id.to_string()
@@ -279,6 +279,14 @@ macro_rules! register_record {
                 &self.commune_code
             }
         }
+    };
+}
+pub(crate) use audited_record;
+
+/// Implements `Audited` and `Archivable` for a register record stored by `db::$module`.
+macro_rules! register_record {
+    ($ty:ty, $module:ident, $entity:literal, $filter:ty) => {
+        audited_record!($ty, $entity);
 
         impl Archivable for $ty {
             type Filter = $filter;

@@ -451,7 +451,7 @@ pub fn approved_totals(
     use crate::db::schema::report_periods as rp;
     let mut q = rp::table
         .filter(rp::month.eq(month))
-        .filter(rp::status.eq("approved"))
+        .filter(rp::status.eq(crate::vocab::ReportStatus::Approved))
         .into_boxed();
     match area {
         Area::Country => {}

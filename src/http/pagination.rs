@@ -131,3 +131,38 @@ macro_rules! list_query {
 }
 
 pub(crate) use list_query;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_parameters_out_of_range_are_field_errors_not_clamps() {
+        for (page, size, fields) in [
+            (Some(0), None, vec!["page"]),
+            (None, Some(0), vec!["page_size"]),
+            (Some(1_000_001), Some(201), vec!["page", "page_size"]),
+            (Some(-5), Some(-1), vec!["page", "page_size"]),
+        ] {
+            match PageQuery::new(page, size) {
+                Err(AppError::Validation(errors)) => {
+                    let named: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+                    assert_eq!(named, fields, "page {page:?}, size {size:?}");
+                }
+                other => panic!("page {page:?}, size {size:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_window_follows_the_page_and_its_size() {
+        let first = PageQuery::new(None, None).unwrap().window();
+        assert_eq!((first.limit, first.offset), (DEFAULT_PAGE_SIZE, 0));
+        let third = PageQuery::new(Some(3), Some(20)).unwrap().window();
+        assert_eq!((third.limit, third.offset), (20, 40));
+        let last = PageQuery::new(Some(MAX_PAGE), Some(MAX_PAGE_SIZE)).unwrap();
+        assert_eq!(last.clamped(), (MAX_PAGE, MAX_PAGE_SIZE));
+        let paged = Paged::new(vec![1, 2], 42, &PageQuery::new(Some(2), Some(2)).unwrap());
+        assert_eq!((paged.page, paged.page_size, paged.total), (2, 2, 42));
+    }
+}

@@ -504,7 +504,6 @@ pub enum Keyed {
     Village,
 }
 
-
 /// The entered values of a unit standing at the end of a month: its latest value of the year
 /// up to that month, summed per key. The codes are sorted bytewise (`COLLATE "C"`): only
 /// equality matters to `DISTINCT ON`, and the locale's comparison was most of the query's

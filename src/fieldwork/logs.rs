@@ -522,20 +522,17 @@ pub async fn update(
     patch: LogPatch,
     expected: Option<i32>,
 ) -> AppResult<AssistanceLog> {
-    let caller = caller.clone();
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|c| {
-            let scope = log_scope(&caller);
-            let current = store::lock(c, &scope, id)?.ok_or_else(|| AppError::not_found("log"))?;
-            let ctx = LogContext::load(c, &caller)?;
-            crate::registry::check_version("log", current.version, expected)?;
-            let changes = ctx.changes(&current, &patch)?;
-            hold_open(c, &log_months(&current, &changes))?;
-            hold_attribution(c, &current, &changes)?;
-            let after = store::update(c, id, &changes)?;
-            audit_update(c, &caller, &current, &after)?;
-            Ok(after)
-        })
+    db::transact(&state.pool, caller, move |c, caller| {
+        let scope = log_scope(caller);
+        let current = store::lock(c, &scope, id)?.ok_or_else(|| AppError::not_found("log"))?;
+        let ctx = LogContext::load(c, caller)?;
+        crate::registry::check_version("log", current.version, expected)?;
+        let changes = ctx.changes(&current, &patch)?;
+        hold_open(c, &log_months(&current, &changes))?;
+        hold_attribution(c, &current, &changes)?;
+        let after = store::update(c, id, &changes)?;
+        audit_update(c, caller, &current, &after)?;
+        Ok(after)
     })
     .await
 }
@@ -550,34 +547,31 @@ pub async fn set_archived(
     archive: bool,
     expected: Option<i32>,
 ) -> AppResult<AssistanceLog> {
-    let caller = caller.clone();
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|c| {
-            let scope = log_scope(&caller);
-            let current = store::lock(c, &scope, id)?.ok_or_else(|| AppError::not_found("log"))?;
-            if !archive && current.archived_at.is_some() {
-                if crate::db::members::is_archived(c, current.member_id)? == Some(true) {
-                    return Err(crate::registry::parent_archived(
-                        "membership",
-                        current.member_id,
-                    ));
-                }
-                if let Some(v) = current.village_id {
-                    crate::registry::hold_live_village(c, v)?;
-                }
+    db::transact(&state.pool, caller, move |c, caller| {
+        let scope = log_scope(caller);
+        let current = store::lock(c, &scope, id)?.ok_or_else(|| AppError::not_found("log"))?;
+        if !archive && current.archived_at.is_some() {
+            if crate::db::members::is_archived(c, current.member_id)? == Some(true) {
+                return Err(crate::registry::parent_archived(
+                    "membership",
+                    current.member_id,
+                ));
             }
-            let ctx = LogContext::load(c, &caller)?;
-            ctx.may_archive(&current)?;
-            crate::registry::check_version("log", current.version, expected)?;
-            if archive == current.archived_at.is_some() {
-                return Ok(current);
+            if let Some(v) = current.village_id {
+                crate::registry::hold_live_village(c, v)?;
             }
-            hold_open(c, &[month_key(&current.commune_code, current.occurred_at)])?;
-            let after = store::set_archived(c, id, archive)?;
-            let action = if archive { "archive" } else { "restore" };
-            crate::registry::audit(c, &caller, action, Some(&current), &after)?;
-            Ok(after)
-        })
+        }
+        let ctx = LogContext::load(c, caller)?;
+        ctx.may_archive(&current)?;
+        crate::registry::check_version("log", current.version, expected)?;
+        if archive == current.archived_at.is_some() {
+            return Ok(current);
+        }
+        hold_open(c, &[month_key(&current.commune_code, current.occurred_at)])?;
+        let after = store::set_archived(c, id, archive)?;
+        let action = if archive { "archive" } else { "restore" };
+        crate::registry::audit(c, caller, action, Some(&current), &after)?;
+        Ok(after)
     })
     .await
 }

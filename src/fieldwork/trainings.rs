@@ -309,47 +309,42 @@ pub async fn create(
 ) -> AppResult<(Training, bool)> {
     require_organiser(caller)?;
     let commune = crate::registry::default_commune(caller, commune_code)?;
-    let caller = caller.clone();
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|c| {
-            let scope = caller.scope();
-            if store::get_any(c, id)?.is_some() {
-                let stored = store::get(c, &scope, id)?.ok_or_else(|| AppError::Conflict {
-                    code: ErrorCode::IdConflict,
-                    detail: "another record already uses this id".into(),
-                })?;
-                return Ok((stored, false));
+    db::transact(&state.pool, caller, move |c, caller| {
+        let scope = caller.scope();
+        if store::get_any(c, id)?.is_some() {
+            let stored = store::get(c, &scope, id)?.ok_or_else(|| AppError::Conflict {
+                code: ErrorCode::IdConflict,
+                detail: "another record already uses this id".into(),
+            })?;
+            return Ok((stored, false));
+        }
+        let unit = match caller.role {
+            Role::TeamLeader if caller.unit_code.as_deref() != Some(commune.as_str()) => {
+                return Err(AppError::Forbidden {
+                    code: ErrorCode::OutsideScope,
+                    detail: "a team leader records trainings in its own commune".into(),
+                })
             }
-            let unit = match caller.role {
-                Role::TeamLeader if caller.unit_code.as_deref() != Some(commune.as_str()) => {
-                    return Err(AppError::Forbidden {
-                        code: ErrorCode::OutsideScope,
-                        detail: "a team leader records trainings in its own commune".into(),
-                    })
-                }
-                Role::TeamLeader => crate::registry::commune_in_scope(
-                    c,
-                    &Scope::Commune(commune.clone()),
-                    &commune,
-                )?,
-                _ => crate::registry::commune_in_scope(c, &scope, &commune)?,
-            };
-            let fields = fields(c, &caller, &unit.code, input)?;
-            ensure_open(c, &unit.code, &[fields.starts_at])?;
-            let new = NewTraining {
-                id,
-                commune_code: unit.code,
-                province_code: unit.province_code,
-                created_by: caller.user_id,
-                fields,
-            };
-            let created = store::insert_new(c, &new)?;
-            let stored = store::get_any(c, id)?.ok_or_else(not_found)?;
-            if created {
-                audit_change(c, &caller, "create", None, &stored)?;
+            Role::TeamLeader => {
+                crate::registry::commune_in_scope(c, &Scope::Commune(commune.clone()), &commune)?
             }
-            Ok((stored, created))
-        })
+            _ => crate::registry::commune_in_scope(c, &scope, &commune)?,
+        };
+        let fields = fields(c, caller, &unit.code, input)?;
+        ensure_open(c, &unit.code, &[fields.starts_at])?;
+        let new = NewTraining {
+            id,
+            commune_code: unit.code,
+            province_code: unit.province_code,
+            created_by: caller.user_id,
+            fields,
+        };
+        let created = store::insert_new(c, &new)?;
+        let stored = store::get_any(c, id)?.ok_or_else(not_found)?;
+        if created {
+            audit_change(c, caller, "create", None, &stored)?;
+        }
+        Ok((stored, created))
     })
     .await
 }
@@ -406,36 +401,31 @@ pub async fn replace(
     input: TrainingInput,
     expected: Option<i32>,
 ) -> AppResult<Training> {
-    let caller = caller.clone();
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|c| {
-            let current = lock_managed(c, &caller, id, expected)?;
-            if let Some(at) = current.archived_at {
-                return Err(super::archived_error("training", at));
-            }
-            let fields = fields(c, &caller, &current.commune_code, input)?;
-            ensure_open(
-                c,
-                &current.commune_code,
-                &[current.starts_at, fields.starts_at],
-            )?;
-            let day = super::vn_day(fields.starts_at);
-            if day != super::vn_day(current.starts_at) {
-                attendees_held_on(c, id, day)?;
-            }
-            if fields.kind != TrainingKind::MemberTraining
-                && !store::attendance_of(c, id)?.is_empty()
-            {
-                return Err(AppError::field(
-                    "kind",
-                    "has_attendance",
-                    "a training with attendance stays a member training",
-                ));
-            }
-            let after = store::update(c, id, &fields)?;
-            audit_change(c, &caller, "update", Some(&current), &after)?;
-            Ok(after)
-        })
+    db::transact(&state.pool, caller, move |c, caller| {
+        let current = lock_managed(c, caller, id, expected)?;
+        if let Some(at) = current.archived_at {
+            return Err(super::archived_error("training", at));
+        }
+        let fields = fields(c, caller, &current.commune_code, input)?;
+        ensure_open(
+            c,
+            &current.commune_code,
+            &[current.starts_at, fields.starts_at],
+        )?;
+        let day = super::vn_day(fields.starts_at);
+        if day != super::vn_day(current.starts_at) {
+            attendees_held_on(c, id, day)?;
+        }
+        if fields.kind != TrainingKind::MemberTraining && !store::attendance_of(c, id)?.is_empty() {
+            return Err(AppError::field(
+                "kind",
+                "has_attendance",
+                "a training with attendance stays a member training",
+            ));
+        }
+        let after = store::update(c, id, &fields)?;
+        audit_change(c, caller, "update", Some(&current), &after)?;
+        Ok(after)
     })
     .await
 }
@@ -449,28 +439,25 @@ pub async fn set_archived(
     archive: bool,
     expected: Option<i32>,
 ) -> AppResult<Training> {
-    let caller = caller.clone();
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|c| {
-            let current = lock_managed(c, &caller, id, expected)?;
-            if archive == current.archived_at.is_some() {
-                return Ok(current);
+    db::transact(&state.pool, caller, move |c, caller| {
+        let current = lock_managed(c, caller, id, expected)?;
+        if archive == current.archived_at.is_some() {
+            return Ok(current);
+        }
+        if !archive {
+            // The same share locks as a new child of the register takes.
+            if let Some(t) = current.team_id {
+                crate::registry::hold_live_team(c, t)?;
             }
-            if !archive {
-                // The same share locks as a new child of the register takes.
-                if let Some(t) = current.team_id {
-                    crate::registry::hold_live_team(c, t)?;
-                }
-                if let Some(v) = current.village_id {
-                    crate::registry::hold_live_village(c, v)?;
-                }
+            if let Some(v) = current.village_id {
+                crate::registry::hold_live_village(c, v)?;
             }
-            ensure_open(c, &current.commune_code, &[current.starts_at])?;
-            let after = store::set_archived(c, id, archive)?;
-            let action = if archive { "archive" } else { "restore" };
-            audit_change(c, &caller, action, Some(&current), &after)?;
-            Ok(after)
-        })
+        }
+        ensure_open(c, &current.commune_code, &[current.starts_at])?;
+        let after = store::set_archived(c, id, archive)?;
+        let action = if archive { "archive" } else { "restore" };
+        audit_change(c, caller, action, Some(&current), &after)?;
+        Ok(after)
     })
     .await
 }
@@ -641,41 +628,38 @@ pub async fn put_attendance(
     id: Uuid,
     records: Vec<AttendanceInput>,
 ) -> AppResult<Vec<Attendance>> {
-    let caller = caller.clone();
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|c| {
-            let training = store::lock(c, &caller.scope(), id)?.ok_or_else(not_found)?;
-            require_organiser(&caller)?;
-            let mut named = HashSet::new();
-            if let Some((i, r)) = records
-                .iter()
-                .enumerate()
-                .find(|(_, r)| !named.insert(r.member_id))
-            {
-                return Err(duplicate_attendance(
-                    format!("records[{i}].member_id"),
-                    r.member_id,
-                ));
-            }
-            check_attendable(&training)?;
-            hold_attendance(c, &training)?;
-            let mut recorded = HashSet::new();
-            for (i, record) in records.iter().enumerate() {
-                // Without a base version there is no conflict to report.
-                let done = record_attendance(c, &caller, &training, record, None)
-                    .map_err(|e| field_of(e, i))?;
-                // Two ids of one person (before and after a move) are the same member.
-                if let Ok((row, _)) = done {
-                    if !recorded.insert(row.member_id) {
-                        return Err(field_of(
-                            duplicate_attendance("member_id", record.member_id),
-                            i,
-                        ));
-                    }
+    db::transact(&state.pool, caller, move |c, caller| {
+        let training = store::lock(c, &caller.scope(), id)?.ok_or_else(not_found)?;
+        require_organiser(caller)?;
+        let mut named = HashSet::new();
+        if let Some((i, r)) = records
+            .iter()
+            .enumerate()
+            .find(|(_, r)| !named.insert(r.member_id))
+        {
+            return Err(duplicate_attendance(
+                format!("records[{i}].member_id"),
+                r.member_id,
+            ));
+        }
+        check_attendable(&training)?;
+        hold_attendance(c, &training)?;
+        let mut recorded = HashSet::new();
+        for (i, record) in records.iter().enumerate() {
+            // Without a base version there is no conflict to report.
+            let done = record_attendance(c, caller, &training, record, None)
+                .map_err(|e| field_of(e, i))?;
+            // Two ids of one person (before and after a move) are the same member.
+            if let Ok((row, _)) = done {
+                if !recorded.insert(row.member_id) {
+                    return Err(field_of(
+                        duplicate_attendance("member_id", record.member_id),
+                        i,
+                    ));
                 }
             }
-            Ok(store::attendance_of(c, id)?)
-        })
+        }
+        Ok(store::attendance_of(c, id)?)
     })
     .await
 }

@@ -147,14 +147,10 @@ pub(crate) async fn create<T: Archivable>(
     caller: &Caller,
     insert: impl FnOnce(&mut PgConnection, &Caller) -> AppResult<T> + Send + 'static,
 ) -> AppResult<T> {
-    use diesel::Connection;
-    let caller = caller.clone();
-    crate::db::run(&state.pool, move |conn| {
-        conn.transaction(|c| {
-            let created = insert(c, &caller)?;
-            audit(c, &caller, "create", None, &created)?;
-            Ok(created)
-        })
+    crate::db::transact(&state.pool, caller, move |c, caller| {
+        let created = insert(c, caller)?;
+        audit(c, caller, "create", None, &created)?;
+        Ok(created)
     })
     .await
 }
@@ -218,15 +214,11 @@ pub(crate) async fn update<T: Rules>(
     expected: Option<i32>,
     change: impl FnOnce(&mut PgConnection, &Caller, &T) -> AppResult<T> + Send + 'static,
 ) -> AppResult<T> {
-    use diesel::Connection;
-    let caller = caller.clone();
-    crate::db::run(&state.pool, move |conn| {
-        conn.transaction(|c| {
-            let before = lock_for_change(c, &caller, id, expected)?;
-            let after = change(c, &caller, &before)?;
-            audit(c, &caller, "update", Some(&before), &after)?;
-            Ok(after)
-        })
+    crate::db::transact(&state.pool, caller, move |c, caller| {
+        let before = lock_for_change(c, caller, id, expected)?;
+        let after = change(c, caller, &before)?;
+        audit(c, caller, "update", Some(&before), &after)?;
+        Ok(after)
     })
     .await
 }
@@ -241,25 +233,21 @@ pub(crate) async fn set_archived<T: Rules>(
     archive: bool,
     expected: Option<i32>,
 ) -> AppResult<T> {
-    use diesel::Connection;
-    let caller = caller.clone();
-    crate::db::run(&state.pool, move |conn| {
-        conn.transaction(|c| {
-            let before: T = lock_for_change(c, &caller, id, expected)?;
-            if archive == before.is_archived() {
-                return Ok(before);
-            }
-            T::check_archive(c, &before, archive)?;
-            let after = T::store_archived(c, id, archive)?;
-            audit(
-                c,
-                &caller,
-                if archive { "archive" } else { "restore" },
-                Some(&before),
-                &after,
-            )?;
-            Ok(after)
-        })
+    crate::db::transact(&state.pool, caller, move |c, caller| {
+        let before: T = lock_for_change(c, caller, id, expected)?;
+        if archive == before.is_archived() {
+            return Ok(before);
+        }
+        T::check_archive(c, &before, archive)?;
+        let after = T::store_archived(c, id, archive)?;
+        audit(
+            c,
+            caller,
+            if archive { "archive" } else { "restore" },
+            Some(&before),
+            &after,
+        )?;
+        Ok(after)
     })
     .await
 }

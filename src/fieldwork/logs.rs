@@ -453,13 +453,13 @@ pub async fn create(state: &AppState, caller: &Caller, input: LogInput) -> AppRe
             let new = ctx.new_log(&input, None)?;
             hold_open(c, &[month_key(&new.commune_code, new.occurred_at)])?;
             super::hold_stint(c, new.member_id, super::vn_day(new.occurred_at))?;
-            let inserted = store::insert_new(c, std::slice::from_ref(&new))?;
-            let log = existing(c, &scope, input.id)?;
-            Ok(if inserted.is_empty() {
-                Created::Duplicate(log)
-            } else {
-                Created::New(log)
-            })
+            // The caller may see what it just wrote (a team role sees the logs it recorded).
+            Ok(
+                match store::insert_new(c, std::slice::from_ref(&new))?.pop() {
+                    Some(log) => Created::New(log),
+                    None => Created::Duplicate(existing(c, &scope, input.id)?),
+                },
+            )
         })
     })
     .await

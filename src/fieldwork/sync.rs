@@ -4,7 +4,6 @@ use std::collections::{HashMap, HashSet};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
@@ -105,8 +104,11 @@ pub async fn push(
     .await
 }
 
-/// Creates: resends are answered from what is stored; new ones are checked, then inserted
-/// together. The claim of each id in `log_ids` decides between concurrent resends.
+/// Creates: new ones are checked, then inserted together; the claim of each id in `log_ids`
+/// (at the insert) tells resends apart and decides between concurrent ones. Resends are
+/// answered from what is stored, also when they would no longer pass the checks: the ids of
+/// the items refused are looked up before refusing them (usually none, so a push of new logs
+/// is not probed id by id before its insert, and its new rows come back from the insert).
 fn push_creates(
     conn: &mut PgConnection,
     ctx: &LogContext,
@@ -122,31 +124,44 @@ fn push_creates(
             _ => None,
         })
         .collect();
-    let ids: Vec<Uuid> = creates.iter().map(|(_, input)| input.id).collect();
-    let stored: HashSet<Uuid> = store::taken_ids(conn, &ids)?.into_iter().collect();
     let mut seen = HashSet::new();
     let mut fresh: Vec<(usize, NewLog)> = Vec::new();
+    let mut refused: Vec<(usize, Uuid, AppError)> = Vec::new();
     for (index, input) in creates {
-        if !seen.insert(input.id) || stored.contains(&input.id) {
+        if !seen.insert(input.id) {
             continue; // answered below, once the batch is stored
         }
         match ctx.new_log(input, device_id) {
             Ok(new) => fresh.push((index, new)),
-            Err(e) => results.push(ItemResult::rejected(index, Some(input.id), &e)),
+            Err(e) => refused.push((index, input.id, e)),
         }
     }
-    let inserted = insert_batch(conn, &fresh, results)?;
+    let mut visible: HashMap<Uuid, AssistanceLog> = HashMap::new();
+    insert_batch(conn, &fresh, &mut visible, &mut refused)?;
+    let inserted: HashSet<Uuid> = visible.keys().copied().collect();
+    let maybe_sent: Vec<Uuid> = refused.iter().map(|(_, id, _)| *id).collect();
+    let stored: HashSet<Uuid> = if maybe_sent.is_empty() {
+        HashSet::new()
+    } else {
+        store::taken_ids(conn, &maybe_sent)?.into_iter().collect()
+    };
+    for (index, id, err) in refused {
+        if !stored.contains(&id) {
+            results.push(ItemResult::rejected(index, Some(id), &err));
+        }
+    }
     let rejected: HashSet<usize> = results.iter().map(|r| r.index).collect();
-    // Stored logs the caller may see; any other id belongs to a record it cannot see.
-    let at: HashMap<Uuid, DateTime<Utc>> = fresh
-        .iter()
-        .filter(|(_, n)| inserted.contains(&n.id))
-        .map(|(_, n)| (n.id, n.occurred_at))
-        .collect();
-    let visible: HashMap<Uuid, AssistanceLog> = store::get_visible(conn, scope, &ids, &at)?
+    // Stored logs the caller may see; any other id belongs to a record it cannot see. The
+    // new rows came back from the insert (the caller recorded them, so it sees them).
+    let others: Vec<Uuid> = seen
         .into_iter()
-        .map(|l| (l.id, l))
+        .filter(|id| !inserted.contains(id))
         .collect();
+    if !others.is_empty() {
+        for log in store::get_visible(conn, scope, &others)? {
+            visible.insert(log.id, log);
+        }
+    }
     let mut first = HashSet::new();
     for (index, item) in items {
         let PushItem::CreateLog(input) = item else {
@@ -291,16 +306,19 @@ fn push_attendance(
     }
 }
 
-/// Inserts checked new logs in one transaction that holds their commune-months: those dated
-/// in a locked month are rejected, the rest go in together. When the insert fails on
-/// something the checks could not foresee (a member archived a moment ago), each goes in
-/// on its own so the rest still does. Returns the ids inserted.
+/// Inserts the checked logs in one transaction, holding their months open and their
+/// memberships; the rows inserted go to `inserted`, those refused (a locked month, a changed
+/// membership) to `refused`. When the batch fails as a whole, each log is tried alone.
 fn insert_batch(
     conn: &mut PgConnection,
     fresh: &[(usize, NewLog)],
-    results: &mut Vec<ItemResult>,
-) -> AppResult<HashSet<Uuid>> {
+    inserted: &mut HashMap<Uuid, AssistanceLog>,
+    refused: &mut Vec<(usize, Uuid, AppError)>,
+) -> AppResult<()> {
     let key = |n: &NewLog| month_key(&n.commune_code, n.occurred_at);
+    if fresh.is_empty() {
+        return Ok(());
+    }
     let batch = conn.transaction::<_, AppError, _>(|c| {
         let keys: Vec<_> = fresh.iter().map(|(_, n)| key(n)).collect();
         let locked = db::months::hold_shared(c, &keys)?;
@@ -308,18 +326,18 @@ fn insert_batch(
         let moved: HashSet<usize> = crate::fieldwork::hold_stints(c, &uses)?
             .into_iter()
             .collect();
-        let mut refused = Vec::new();
+        let mut out = Vec::new();
         let mut rows = Vec::with_capacity(fresh.len());
         for (position, (index, row)) in fresh.iter().enumerate() {
             if locked.contains(&key(row)) {
                 let month = crate::reports::vn_month(row.occurred_at);
-                refused.push((
+                out.push((
                     *index,
                     row.id,
                     crate::reports::workflow::month_locked_error(month),
                 ));
             } else if moved.contains(&position) {
-                refused.push((
+                out.push((
                     *index,
                     row.id,
                     crate::fieldwork::membership_changed(row.member_id),
@@ -328,19 +346,17 @@ fn insert_batch(
                 rows.push(row.clone());
             }
         }
-        let ids = store::insert_new(c, &rows)?;
-        Ok((ids, refused))
+        let logs = store::insert_new(c, &rows)?;
+        Ok((logs, out))
     });
     match batch {
-        Ok((ids, refused)) => {
-            for (index, id, err) in refused {
-                results.push(ItemResult::rejected(index, Some(id), &err));
-            }
-            Ok(ids.into_iter().collect())
+        Ok((logs, out)) => {
+            refused.extend(out);
+            inserted.extend(logs.into_iter().map(|l| (l.id, l)));
+            Ok(())
         }
         Err(AppError::Unavailable(e)) => Err(AppError::Unavailable(e)),
         Err(_) => {
-            let mut ok = HashSet::new();
             for (index, row) in fresh {
                 let one = conn.transaction::<_, AppError, _>(|c| {
                     hold_open(c, &[key(row)])?;
@@ -349,11 +365,11 @@ fn insert_batch(
                     Ok(store::insert_new(c, std::slice::from_ref(row))?)
                 });
                 match one {
-                    Ok(ids) => ok.extend(ids),
-                    Err(e) => results.push(ItemResult::rejected(*index, Some(row.id), &e)),
+                    Ok(logs) => inserted.extend(logs.into_iter().map(|l| (l.id, l))),
+                    Err(e) => refused.push((*index, row.id, e)),
                 }
             }
-            Ok(ok)
+            Ok(())
         }
     }
 }

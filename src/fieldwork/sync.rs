@@ -485,6 +485,93 @@ enum Change {
     Denominator(Denominator),
 }
 
+impl PullPage {
+    /// Puts a change where the phone reads it: an archived record among `archived`, any
+    /// other in its list.
+    fn push(&mut self, change: Change) {
+        match change {
+            Change::Village(v) if v.archived_at.is_some() => self.archived.villages.push(v.id),
+            Change::Village(v) => self.villages.push(v),
+            Change::Team(t) if t.archived_at.is_some() => self.archived.teams.push(t.id),
+            Change::Team(t) => self.teams.push(t),
+            Change::Member(m) if m.archived_at.is_some() => self.archived.members.push(m.id),
+            Change::Member(m) => self.members.push(m),
+            Change::Category(k) => self.categories.push(k),
+            Change::Log(l) if l.archived_at.is_some() => self.archived.assistance_logs.push(l.id),
+            Change::Log(l) => self.assistance_logs.push(l),
+            Change::Training(t) if t.archived_at.is_some() => self.archived.trainings.push(t.id),
+            Change::Training(t) => self.trainings.push(t),
+            Change::Attendance(a) => self.attendance.push(a),
+            Change::Indicator(i) => self.indicators.push(i),
+            Change::Target(t) => self.indicator_targets.push(t),
+            Change::Value(v) => self.indicator_values.push(v),
+            Change::Denominator(d) => self.denominators.push(d),
+        }
+    }
+}
+
+/// The changes read from every feed, each at its position; `full` when a feed gave as many
+/// rows as a page holds (it may have more).
+struct Changes {
+    list: Vec<(Position, Change)>,
+    full: bool,
+    limit: i64,
+}
+
+impl Changes {
+    fn add<T>(&mut self, rows: Vec<(T, i64, i64)>, change: fn(T) -> Change) {
+        self.full |= rows.len() as i64 >= self.limit;
+        self.list.extend(
+            rows.into_iter()
+                .map(|(row, xid, seq)| (Position { xid, seq }, change(row))),
+        );
+    }
+}
+
+/// Every feed's changes in the window, for the caller's scope.
+fn read_changes(c: &mut PgConnection, caller: &Caller, w: &Window) -> AppResult<Changes> {
+    let scope = caller.scope();
+    let mut changes = Changes {
+        list: Vec::new(),
+        full: false,
+        limit: w.limit,
+    };
+    changes.add(feed::villages(c, &scope, w)?, Change::Village);
+    changes.add(feed::teams(c, &scope, w)?, Change::Team);
+    changes.add(feed::members(c, &scope, w)?, Change::Member);
+    changes.add(feed::categories(c, w)?, Change::Category);
+    changes.add(feed::logs(c, &log_scope(caller), w)?, Change::Log);
+    changes.add(feed::trainings(c, &scope, w)?, Change::Training);
+    changes.add(feed::attendance(c, &scope, w)?, Change::Attendance);
+    changes.add(indicator_rows::feed_indicators(c, w)?, Change::Indicator);
+    changes.add(indicator_rows::feed_targets(c, &scope, w)?, Change::Target);
+    changes.add(indicator_rows::feed_values(c, &scope, w)?, Change::Value);
+    changes.add(
+        indicator_rows::feed_denominators(c, &scope, w)?,
+        Change::Denominator,
+    );
+    Ok(changes)
+}
+
+/// The first `limit` changes in order, with the cursor after the last of them.
+fn page_of(mut changes: Changes, from: Position, reset: bool, key: &str) -> PullPage {
+    let limit = changes.limit;
+    changes.list.sort_by_key(|(p, _)| *p);
+    let has_more = changes.full || changes.list.len() as i64 > limit;
+    changes.list.truncate(usize::try_from(limit).unwrap_or(0));
+    let last = changes.list.last().map(|(p, _)| *p).unwrap_or(from);
+    let mut page = PullPage {
+        cursor: encode_cursor(last, key),
+        has_more,
+        reset,
+        ..Default::default()
+    };
+    for (_, change) in changes.list {
+        page.push(change);
+    }
+    page
+}
+
 pub async fn pull(
     state: &AppState,
     caller: &Caller,
@@ -509,102 +596,8 @@ pub async fn pull(
                     horizon: feed::horizon(c)?,
                     limit,
                 };
-                let scope = caller.scope();
-                let mut changes: Vec<(Position, Change)> = Vec::new();
-                let mut full = false;
-                let mut add = |rows: Vec<(Change, i64, i64)>| {
-                    full |= rows.len() as i64 >= limit;
-                    changes.extend(
-                        rows.into_iter()
-                            .map(|(ch, xid, seq)| (Position { xid, seq }, ch)),
-                    );
-                };
-                add(feed::villages(c, &scope, &w)?
-                    .into_iter()
-                    .map(|(v, x, s)| (Change::Village(v), x, s))
-                    .collect());
-                add(feed::teams(c, &scope, &w)?
-                    .into_iter()
-                    .map(|(v, x, s)| (Change::Team(v), x, s))
-                    .collect());
-                add(feed::members(c, &scope, &w)?
-                    .into_iter()
-                    .map(|(v, x, s)| (Change::Member(v), x, s))
-                    .collect());
-                add(feed::categories(c, &w)?
-                    .into_iter()
-                    .map(|(v, x, s)| (Change::Category(v), x, s))
-                    .collect());
-                add(feed::logs(c, &log_scope(&caller), &w)?
-                    .into_iter()
-                    .map(|(v, x, s)| (Change::Log(v), x, s))
-                    .collect());
-                add(feed::trainings(c, &scope, &w)?
-                    .into_iter()
-                    .map(|(v, x, s)| (Change::Training(v), x, s))
-                    .collect());
-                add(feed::attendance(c, &scope, &w)?
-                    .into_iter()
-                    .map(|(v, x, s)| (Change::Attendance(v), x, s))
-                    .collect());
-                add(indicator_rows::feed_indicators(c, &w)?
-                    .into_iter()
-                    .map(|(v, x, s)| (Change::Indicator(v), x, s))
-                    .collect());
-                add(indicator_rows::feed_targets(c, &scope, &w)?
-                    .into_iter()
-                    .map(|(v, x, s)| (Change::Target(v), x, s))
-                    .collect());
-                add(indicator_rows::feed_values(c, &scope, &w)?
-                    .into_iter()
-                    .map(|(v, x, s)| (Change::Value(v), x, s))
-                    .collect());
-                add(indicator_rows::feed_denominators(c, &scope, &w)?
-                    .into_iter()
-                    .map(|(v, x, s)| (Change::Denominator(v), x, s))
-                    .collect());
-                changes.sort_by_key(|(p, _)| *p);
-                let has_more = full || changes.len() as i64 > limit;
-                changes.truncate(usize::try_from(limit).unwrap_or(0));
-
-                let mut page = PullPage {
-                    has_more,
-                    reset,
-                    ..Default::default()
-                };
-                let last = changes.last().map(|(p, _)| *p).unwrap_or(from);
-                page.cursor = encode_cursor(last, &key);
-                for (_, change) in changes {
-                    match change {
-                        Change::Village(v) if v.archived_at.is_some() => {
-                            page.archived.villages.push(v.id)
-                        }
-                        Change::Village(v) => page.villages.push(v),
-                        Change::Team(t) if t.archived_at.is_some() => {
-                            page.archived.teams.push(t.id)
-                        }
-                        Change::Team(t) => page.teams.push(t),
-                        Change::Member(m) if m.archived_at.is_some() => {
-                            page.archived.members.push(m.id)
-                        }
-                        Change::Member(m) => page.members.push(m),
-                        Change::Category(k) => page.categories.push(k),
-                        Change::Log(l) if l.archived_at.is_some() => {
-                            page.archived.assistance_logs.push(l.id)
-                        }
-                        Change::Log(l) => page.assistance_logs.push(l),
-                        Change::Training(t) if t.archived_at.is_some() => {
-                            page.archived.trainings.push(t.id)
-                        }
-                        Change::Training(t) => page.trainings.push(t),
-                        Change::Attendance(a) => page.attendance.push(a),
-                        Change::Indicator(i) => page.indicators.push(i),
-                        Change::Target(t) => page.indicator_targets.push(t),
-                        Change::Value(v) => page.indicator_values.push(v),
-                        Change::Denominator(d) => page.denominators.push(d),
-                    }
-                }
-                Ok(page)
+                let changes = read_changes(c, &caller, &w)?;
+                Ok(page_of(changes, from, reset, &key))
             })
     })
     .await

@@ -117,39 +117,11 @@ fn push_creates(
     items: &[(usize, PushItem)],
     results: &mut Vec<ItemResult>,
 ) -> AppResult<()> {
-    let creates: Vec<(usize, &LogInput)> = items
-        .iter()
-        .filter_map(|(i, item)| match item {
-            PushItem::CreateLog(input) => Some((*i, input)),
-            _ => None,
-        })
-        .collect();
-    let mut seen = HashSet::new();
-    let mut fresh: Vec<(usize, NewLog)> = Vec::new();
-    let mut refused: Vec<(usize, Uuid, AppError)> = Vec::new();
-    for (index, input) in creates {
-        if !seen.insert(input.id) {
-            continue; // answered below, once the batch is stored
-        }
-        match ctx.new_log(input, device_id) {
-            Ok(new) => fresh.push((index, new)),
-            Err(e) => refused.push((index, input.id, e)),
-        }
-    }
+    let (seen, fresh, mut refused) = check_creates(ctx, device_id, items);
     let mut visible: HashMap<Uuid, AssistanceLog> = HashMap::new();
     insert_batch(conn, &fresh, &mut visible, &mut refused)?;
     let inserted: HashSet<Uuid> = visible.keys().copied().collect();
-    let maybe_sent: Vec<Uuid> = refused.iter().map(|(_, id, _)| *id).collect();
-    let stored: HashSet<Uuid> = if maybe_sent.is_empty() {
-        HashSet::new()
-    } else {
-        store::taken_ids(conn, &maybe_sent)?.into_iter().collect()
-    };
-    for (index, id, err) in refused {
-        if !stored.contains(&id) {
-            results.push(ItemResult::rejected(index, Some(id), &err));
-        }
-    }
+    reject_unsent(conn, refused, results)?;
     let rejected: HashSet<usize> = results.iter().map(|r| r.index).collect();
     // Stored logs the caller may see; any other id belongs to a record it cannot see. The
     // new rows came back from the insert (the caller recorded them, so it sees them).
@@ -162,6 +134,68 @@ fn push_creates(
             visible.insert(log.id, log);
         }
     }
+    answer_creates(items, &rejected, &inserted, &visible, results);
+    Ok(())
+}
+
+/// A refused create, with the id it carried.
+type Refused = (usize, Uuid, AppError);
+
+/// Checks each create once per id: the new rows to insert, and those refused.
+fn check_creates(
+    ctx: &LogContext,
+    device_id: Option<&str>,
+    items: &[(usize, PushItem)],
+) -> (HashSet<Uuid>, Vec<(usize, NewLog)>, Vec<Refused>) {
+    let mut seen = HashSet::new();
+    let mut fresh: Vec<(usize, NewLog)> = Vec::new();
+    let mut refused: Vec<Refused> = Vec::new();
+    for (index, item) in items {
+        let PushItem::CreateLog(input) = item else {
+            continue;
+        };
+        if !seen.insert(input.id) {
+            continue; // answered below, once the batch is stored
+        }
+        match ctx.new_log(input, device_id) {
+            Ok(new) => fresh.push((*index, new)),
+            Err(e) => refused.push((*index, input.id, e)),
+        }
+    }
+    (seen, fresh, refused)
+}
+
+/// Rejects the refused creates whose id is not stored (a stored one is a resend, answered
+/// from what is stored even when it would no longer pass the checks).
+fn reject_unsent(
+    conn: &mut PgConnection,
+    refused: Vec<Refused>,
+    results: &mut Vec<ItemResult>,
+) -> AppResult<()> {
+    let maybe_sent: Vec<Uuid> = refused.iter().map(|(_, id, _)| *id).collect();
+    let stored: HashSet<Uuid> = if maybe_sent.is_empty() {
+        HashSet::new()
+    } else {
+        store::taken_ids(conn, &maybe_sent)?.into_iter().collect()
+    };
+    for (index, id, err) in refused {
+        if !stored.contains(&id) {
+            results.push(ItemResult::rejected(index, Some(id), &err));
+        }
+    }
+    Ok(())
+}
+
+/// The answer to every create not rejected: created (the first item of an id the batch
+/// inserted), duplicate (with the stored log), or 409 `id_conflict` for an id the caller
+/// cannot see.
+fn answer_creates(
+    items: &[(usize, PushItem)],
+    rejected: &HashSet<usize>,
+    inserted: &HashSet<Uuid>,
+    visible: &HashMap<Uuid, AssistanceLog>,
+    results: &mut Vec<ItemResult>,
+) {
     let mut first = HashSet::new();
     for (index, item) in items {
         let PushItem::CreateLog(input) = item else {
@@ -177,25 +211,24 @@ fn push_creates(
         } else {
             ItemStatus::Duplicate
         };
-        match visible.get(&id) {
-            Some(log) => results.push(ItemResult {
+        results.push(match visible.get(&id) {
+            Some(log) => ItemResult {
                 index: *index,
                 id: Some(id),
                 status,
                 problem: None,
                 current: (status == ItemStatus::Duplicate).then(|| json(log)),
-            }),
-            _ => results.push(ItemResult::rejected(
+            },
+            None => ItemResult::rejected(
                 *index,
                 Some(id),
                 &AppError::Conflict {
                     code: ErrorCode::IdConflict,
                     detail: "another record already uses this id".into(),
                 },
-            )),
-        }
+            ),
+        });
     }
-    Ok(())
 }
 
 /// Edits: each on its own, based on the version the phone saw.

@@ -6,8 +6,7 @@ use super::extract::Auth;
 use super::extract::Query;
 use super::pagination::{list_query, Paged};
 use super::Reply;
-use crate::db;
-use crate::db::audit::{self, AuditEntry, AuditFilter};
+use crate::db::audit::{AuditEntry, AuditFilter};
 use crate::state::AppState;
 
 list_query! {
@@ -33,6 +32,7 @@ list_query! {
 #[get("/api/v1/audit")]
 pub async fn list(state: Data<AppState>, auth: Auth, query: Query<AuditQuery>) -> Reply {
     let caller = auth.0;
+    // Refused before its parameters are read, as every officer-only list.
     crate::registry::require_officer(&caller)?;
     let q = query.into_inner();
     let page = q.paging()?;
@@ -45,11 +45,6 @@ pub async fn list(state: Data<AppState>, auth: Auth, query: Query<AuditQuery>) -
         from: q.from,
         to: q.to,
     };
-    let scope = caller.scope();
-    let window = page.window();
-    let (items, total) = db::run_read(&state.reads, move |c| {
-        Ok(audit::list(c, &scope, &filter, window)?)
-    })
-    .await?;
+    let (items, total) = crate::registry::trail(&state, &caller, filter, page.window()).await?;
     Ok(HttpResponse::Ok().json(Paged::new(items, total, &page)))
 }

@@ -70,10 +70,7 @@ pub struct IndicatorQuery {
 #[get("/api/v1/indicators")]
 pub async fn list(state: Data<AppState>, _auth: Auth, query: Query<IndicatorQuery>) -> Reply {
     let include = query.include_retired.unwrap_or(false);
-    let items = crate::db::run_read(&state.reads, move |c| {
-        Ok(crate::db::indicators::list(c, include)?)
-    })
-    .await?;
+    let items = indicators::catalogue(&state, include).await?;
     Ok(HttpResponse::Ok().json(items))
 }
 

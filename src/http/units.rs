@@ -8,8 +8,7 @@ use super::extract::Auth;
 use super::extract::Query;
 use super::pagination::{list_query, Paged};
 use super::Reply;
-use crate::db::{self, units};
-use crate::error::AppError;
+use crate::db::units;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -75,11 +74,7 @@ pub async fn list(state: Data<AppState>, _auth: Auth, query: Query<UnitListQuery
         search: super::extract::search_text(q.q),
         include_expired: q.include_expired.unwrap_or(false),
     };
-    let window = page.window();
-    let (rows, total) = db::run_read(&state.reads, move |conn| {
-        Ok(units::list(conn, &filter, window)?)
-    })
-    .await?;
+    let (rows, total) = crate::units::list(&state, filter, page.window()).await?;
     let items = rows.into_iter().map(UnitOut::from).collect();
     Ok(HttpResponse::Ok().json(Paged::new(items, total, &page)))
 }
@@ -96,9 +91,6 @@ pub async fn list(state: Data<AppState>, _auth: Auth, query: Query<UnitListQuery
 )]
 #[get("/api/v1/units/{code}")]
 pub async fn get(state: Data<AppState>, _auth: Auth, code: Path<String>) -> Reply {
-    let code = code.into_inner();
-    let unit = db::run(&state.pool, move |conn| Ok(units::get(conn, &code)?))
-        .await?
-        .ok_or_else(|| AppError::not_found("unit"))?;
+    let unit = crate::units::get(&state, code.into_inner()).await?;
     Ok(HttpResponse::Ok().json(UnitOut::from(unit)))
 }

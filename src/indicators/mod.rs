@@ -856,3 +856,8 @@ pub async fn list_targets(
     })
     .await
 }
+
+/// The indicator catalogue in display order (retired ones too when asked): everyone reads it.
+pub async fn catalogue(state: &AppState, include_retired: bool) -> AppResult<Vec<Indicator>> {
+    db::run_read(&state.reads, move |c| Ok(rows::list(c, include_retired)?)).await
+}

@@ -380,3 +380,18 @@ pub(crate) fn fold_new_name(
 ) -> AppResult<(Option<String>, Option<String>)> {
     Ok(name.map(|n| fold_name(field, n)).transpose()?.unzip())
 }
+
+/// The audit trail of the caller's scope, newest first (officers).
+pub async fn trail(
+    state: &crate::state::AppState,
+    caller: &Caller,
+    filter: crate::db::audit::AuditFilter,
+    page: crate::db::Page,
+) -> AppResult<(Vec<crate::db::audit::AuditEntry>, i64)> {
+    require_officer(caller)?;
+    let scope = caller.scope();
+    crate::db::run_read(&state.reads, move |c| {
+        Ok(crate::db::audit::list(c, &scope, &filter, page)?)
+    })
+    .await
+}

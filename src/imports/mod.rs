@@ -848,6 +848,66 @@ impl RowCells<'_> {
         Some(date)
     }
 
+    fn require(&mut self, cols: &[Col]) {
+        for col in cols {
+            if self.cell(*col).is_none() {
+                self.err(*col, "required", "Ô này không được để trống.");
+            }
+        }
+    }
+
+    /// A birth year, or a birth date whose year is taken.
+    fn birth_year(&mut self) -> Option<i32> {
+        let year = match self.cell(Col::BirthYear)? {
+            Cell::Date(d) => Some(chrono::Datelike::year(d)),
+            Cell::Number(n) if (1900.0..=2100.0).contains(n) => Some(*n as i32),
+            Cell::Number(n) => read::excel_date(*n).map(|d| chrono::Datelike::year(&d)),
+            other => {
+                let t = other.text();
+                t.trim()
+                    .parse::<i32>()
+                    .ok()
+                    .or_else(|| parse_date(&t).map(|d| chrono::Datelike::year(&d)))
+            }
+        };
+        let this_year = chrono::Datelike::year(&crate::registry::members::today_local());
+        let year = year.filter(|y| (1900..=this_year).contains(y));
+        if year.is_none() {
+            self.err(
+                Col::BirthYear,
+                "invalid_year",
+                format!(
+                    "Năm sinh phải là năm từ 1900 đến {this_year} (hoặc ngày sinh dd/mm/yyyy)."
+                ),
+            );
+        }
+        year
+    }
+
+    fn phone(&mut self) -> Option<String> {
+        let typed = phone_of(self.cell(Col::Phone)?);
+        let phone = crate::phone::normalize(&typed);
+        if phone.is_none() {
+            self.err(
+                Col::Phone,
+                "invalid_phone",
+                format!("\"{typed}\" không phải số di động Việt Nam (ví dụ 0912345678)."),
+            );
+        }
+        phone
+    }
+
+    /// Whether the row asks for an app account ("Có" / "Không", default no).
+    fn account(&mut self) -> bool {
+        let Some(t) = self.text(Col::Account) else {
+            return false;
+        };
+        vocab::yes_no(&t).unwrap_or_else(|| {
+            self.err(Col::Account, "unknown_value", "Ghi \"Có\" hoặc \"Không\".");
+            false
+        })
+    }
+
     fn choice<T>(&mut self, col: Col, parse: fn(&str) -> Option<T>) -> Option<T> {
         let text = self.text(col)?;
         let value = parse(&text);
@@ -902,13 +962,16 @@ fn phone_of(cell: &Cell) -> String {
     }
 }
 
-fn parse_row(plan: &mut Plan, sheet_index: u16, header: &Header, raw: RawRow) {
-    let at = At(plan.rows.len());
-    let entity = match header.kind {
+fn entity_of(kind: Kind) -> Entity {
+    match kind {
         Kind::Villages => Entity::Village,
         Kind::Teams => Entity::Team,
         Kind::Members => Entity::Member,
-    };
+    }
+}
+
+fn parse_row(plan: &mut Plan, sheet_index: u16, header: &Header, raw: RawRow) {
+    let at = At(plan.rows.len());
     let mut row = RowCells {
         header,
         cells: raw.cells,
@@ -917,196 +980,142 @@ fn parse_row(plan: &mut Plan, sheet_index: u16, header: &Header, raw: RawRow) {
     plan.rows.push(Line {
         sheet: sheet_index,
         row: raw.number,
-        entity,
+        entity: entity_of(header.kind),
         outcome: Outcome::Unchanged,
         id: None,
         label: Box::default(),
         errors: Vec::new(),
     });
     let commune = row.commune();
-    let required = |row: &mut RowCells<'_>, col: Col| {
-        if row.cell(col).is_none() {
-            row.err(col, "required", "Ô này không được để trống.");
-        }
-    };
     match header.kind {
-        Kind::Villages => {
-            required(&mut row, Col::VillageName);
-            required(&mut row, Col::VillageKind);
-            let name = row.name(Col::VillageName);
-            let kind = row.choice(Col::VillageKind, vocab::village_kind);
-            let households = row.number(Col::Households);
-            let population = row.number(Col::Population);
-            if let Some((name, _)) = &name {
-                row.checked(
-                    &VillageInput {
-                        commune_code: None,
-                        name: name.clone(),
-                        kind: kind.unwrap_or(VillageKind::Other),
-                        households,
-                        population,
-                    },
-                    &[
-                        ("name", Col::VillageName),
-                        ("households", Col::Households),
-                        ("population", Col::Population),
-                    ],
-                );
-            }
-            if let Some((name, search)) = name {
-                plan.rows[at.0].label = name.into_boxed_str();
-                plan.villages.push(VillageIn {
-                    at,
-                    commune,
-                    search,
-                    kind,
-                    households,
-                    population,
-                });
-            }
-        }
-        Kind::Teams => {
-            required(&mut row, Col::TeamName);
-            let name = row.name(Col::TeamName);
-            let village = row
-                .name(Col::VillageName)
-                .map(|(_, s)| (s, row.index(Col::VillageName).unwrap_or(0)));
-            let decision_number = row.text(Col::DecisionNumber);
-            let decision_date = row.date(Col::DecisionDate);
-            let established_on = row.date(Col::EstablishedOn);
-            row.checked(
-                &TeamInput {
-                    name: name.as_ref().map(|n| n.0.clone()).unwrap_or_default(),
-                    decision_number: decision_number.clone(),
-                    ..TeamInput::default()
-                },
-                &[
-                    ("name", Col::TeamName),
-                    ("decision_number", Col::DecisionNumber),
-                ],
-            );
-            if let Some((name, search)) = name {
-                plan.rows[at.0].label = name.into_boxed_str();
-                plan.teams.push(TeamIn {
-                    at,
-                    commune,
-                    search,
-                    village,
-                    decision_number,
-                    decision_date,
-                    established_on,
-                });
-            }
-        }
-        Kind::Members => {
-            required(&mut row, Col::TeamName);
-            required(&mut row, Col::FullName);
-            required(&mut row, Col::Affiliation);
-            let team = row.name(Col::TeamName);
-            let name = row.name(Col::FullName);
-            let sex = row.choice(Col::Sex, vocab::sex);
-            let birth_year = match row.cell(Col::BirthYear).cloned() {
-                None => None,
-                Some(cell) => {
-                    let year = match &cell {
-                        Cell::Date(d) => Some(chrono::Datelike::year(d)),
-                        Cell::Number(n) if (1900.0..=2100.0).contains(n) => Some(*n as i32),
-                        Cell::Number(n) => read::excel_date(*n).map(|d| chrono::Datelike::year(&d)),
-                        other => {
-                            let t = other.text();
-                            t.trim()
-                                .parse::<i32>()
-                                .ok()
-                                .or_else(|| parse_date(&t).map(|d| chrono::Datelike::year(&d)))
-                        }
-                    };
-                    let this_year =
-                        chrono::Datelike::year(&crate::registry::members::today_local());
-                    match year.filter(|y| (1900..=this_year).contains(y)) {
-                        Some(y) => Some(y),
-                        None => {
-                            row.err(
-                                Col::BirthYear,
-                                "invalid_year",
-                                format!("Năm sinh phải là năm từ 1900 đến {this_year} (hoặc ngày sinh dd/mm/yyyy)."),
-                            );
-                            None
-                        }
-                    }
-                }
-            };
-            let phone = match row.cell(Col::Phone).cloned() {
-                None => None,
-                Some(cell) => {
-                    let typed = phone_of(&cell);
-                    match crate::phone::normalize(&typed) {
-                        Some(p) => Some(p),
-                        None => {
-                            row.err(
-                                Col::Phone,
-                                "invalid_phone",
-                                format!("\"{typed}\" không phải số di động Việt Nam (ví dụ 0912345678)."),
-                            );
-                            None
-                        }
-                    }
-                }
-            };
-            let affiliation = row.choice(Col::Affiliation, vocab::affiliation);
-            let team_role = row.choice(Col::TeamRole, vocab::team_role);
-            let joined_on = row.date(Col::JoinedOn);
-            let account = match row.text(Col::Account) {
-                None => false,
-                Some(t) => vocab::yes_no(&t).unwrap_or_else(|| {
-                    row.err(Col::Account, "unknown_value", "Ghi \"Có\" hoặc \"Không\".");
-                    false
-                }),
-            };
-            if let Some((full_name, _)) = &name {
-                row.checked(
-                    &MemberInput {
-                        full_name: full_name.clone(),
-                        phone: phone.clone(),
-                        sex,
-                        birth_year,
-                        affiliation: affiliation.unwrap_or(Affiliation::Other),
-                        team_role,
-                        joined_on,
-                        user_id: None,
-                    },
-                    &[
-                        ("full_name", Col::FullName),
-                        ("phone", Col::Phone),
-                        ("birth_year", Col::BirthYear),
-                        ("joined_on", Col::JoinedOn),
-                    ],
-                );
-            }
-            if let Some((full_name, search)) = name {
-                plan.rows[at.0].label = full_name.into_boxed_str();
-                if let Some((_, team_search)) = team {
-                    let commune = commune.map(|c| plan.intern(c));
-                    let team_search = plan.intern(team_search);
-                    plan.members.push(MemberIn {
-                        at,
-                        commune,
-                        team_search,
-                        search: search.into_boxed_str(),
-                        sex,
-                        birth_year,
-                        phone: phone.map(String::into_boxed_str),
-                        affiliation,
-                        team_role,
-                        joined_on,
-                        account,
-                    });
-                }
-            }
-        }
+        Kind::Villages => parse_village(plan, at, &mut row, commune),
+        Kind::Teams => parse_team(plan, at, &mut row, commune),
+        Kind::Members => parse_member(plan, at, &mut row, commune),
     }
     for (col, code, message) in row.errors {
         plan.error(at, Some(col), code, message);
     }
+}
+
+fn parse_village(plan: &mut Plan, at: At, row: &mut RowCells<'_>, commune: Option<String>) {
+    row.require(&[Col::VillageName, Col::VillageKind]);
+    let name = row.name(Col::VillageName);
+    let kind = row.choice(Col::VillageKind, vocab::village_kind);
+    let households = row.number(Col::Households);
+    let population = row.number(Col::Population);
+    let Some((name, search)) = name else {
+        return;
+    };
+    row.checked(
+        &VillageInput {
+            commune_code: None,
+            name: name.clone(),
+            kind: kind.unwrap_or(VillageKind::Other),
+            households,
+            population,
+        },
+        &[
+            ("name", Col::VillageName),
+            ("households", Col::Households),
+            ("population", Col::Population),
+        ],
+    );
+    plan.rows[at.0].label = name.into_boxed_str();
+    plan.villages.push(VillageIn {
+        at,
+        commune,
+        search,
+        kind,
+        households,
+        population,
+    });
+}
+
+fn parse_team(plan: &mut Plan, at: At, row: &mut RowCells<'_>, commune: Option<String>) {
+    row.require(&[Col::TeamName]);
+    let name = row.name(Col::TeamName);
+    let village = row
+        .name(Col::VillageName)
+        .map(|(_, s)| (s, row.index(Col::VillageName).unwrap_or(0)));
+    let decision_number = row.text(Col::DecisionNumber);
+    let decision_date = row.date(Col::DecisionDate);
+    let established_on = row.date(Col::EstablishedOn);
+    row.checked(
+        &TeamInput {
+            name: name.as_ref().map(|n| n.0.clone()).unwrap_or_default(),
+            decision_number: decision_number.clone(),
+            ..TeamInput::default()
+        },
+        &[
+            ("name", Col::TeamName),
+            ("decision_number", Col::DecisionNumber),
+        ],
+    );
+    if let Some((name, search)) = name {
+        plan.rows[at.0].label = name.into_boxed_str();
+        plan.teams.push(TeamIn {
+            at,
+            commune,
+            search,
+            village,
+            decision_number,
+            decision_date,
+            established_on,
+        });
+    }
+}
+
+fn parse_member(plan: &mut Plan, at: At, row: &mut RowCells<'_>, commune: Option<String>) {
+    row.require(&[Col::TeamName, Col::FullName, Col::Affiliation]);
+    let team = row.name(Col::TeamName);
+    let name = row.name(Col::FullName);
+    let sex = row.choice(Col::Sex, vocab::sex);
+    let birth_year = row.birth_year();
+    let phone = row.phone();
+    let affiliation = row.choice(Col::Affiliation, vocab::affiliation);
+    let team_role = row.choice(Col::TeamRole, vocab::team_role);
+    let joined_on = row.date(Col::JoinedOn);
+    let account = row.account();
+    let Some((full_name, search)) = name else {
+        return;
+    };
+    row.checked(
+        &MemberInput {
+            full_name: full_name.clone(),
+            phone: phone.clone(),
+            sex,
+            birth_year,
+            affiliation: affiliation.unwrap_or(Affiliation::Other),
+            team_role,
+            joined_on,
+            user_id: None,
+        },
+        &[
+            ("full_name", Col::FullName),
+            ("phone", Col::Phone),
+            ("birth_year", Col::BirthYear),
+            ("joined_on", Col::JoinedOn),
+        ],
+    );
+    plan.rows[at.0].label = full_name.into_boxed_str();
+    let Some((_, team_search)) = team else {
+        return;
+    };
+    let commune = commune.map(|c| plan.intern(c));
+    let team_search = plan.intern(team_search);
+    plan.members.push(MemberIn {
+        at,
+        commune,
+        team_search,
+        search: search.into_boxed_str(),
+        sex,
+        birth_year,
+        phone: phone.map(String::into_boxed_str),
+        affiliation,
+        team_role,
+        joined_on,
+        account,
+    });
 }
 
 /// The import's code and Vietnamese message for a broken rule of a registry input type.

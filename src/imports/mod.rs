@@ -1709,26 +1709,43 @@ fn outcome_of<C>(a: &Action<C>) -> (Outcome, Option<i64>) {
 // ---------------------------------------------------------------------------------------
 // Writing.
 
-fn entry<T: Serialize>(
-    actor: &Actor,
-    import_id: Uuid,
-    action: &str,
-    (entity, id): (&str, String),
-    where_: (&str, Option<&str>),
-    before: Option<&T>,
-    after: &T,
-) -> NewAuditEntry {
-    NewAuditEntry {
-        actor_id: actor.user_id,
-        actor_username: actor.username.clone(),
-        action: action.to_string(),
-        entity: entity.to_string(),
-        entity_id: id,
-        province_code: Some(where_.0.to_string()),
-        commune_code: where_.1.map(str::to_string),
-        before: before.and_then(|b| serde_json::to_value(b).ok()),
-        after: serde_json::to_value(after).ok(),
-        import_id: Some(import_id),
+/// A record the import writes, as its audit entries name it.
+trait Audited: Serialize {
+    const ENTITY: &'static str;
+    /// The record's id, province and commune.
+    fn place(&self) -> (String, &str, Option<&str>);
+}
+
+impl Audited for Village {
+    const ENTITY: &'static str = "village";
+    fn place(&self) -> (String, &str, Option<&str>) {
+        (
+            self.id.to_string(),
+            &self.province_code,
+            Some(&self.commune_code),
+        )
+    }
+}
+
+impl Audited for Team {
+    const ENTITY: &'static str = "team";
+    fn place(&self) -> (String, &str, Option<&str>) {
+        (
+            self.id.to_string(),
+            &self.province_code,
+            Some(&self.commune_code),
+        )
+    }
+}
+
+impl Audited for Member {
+    const ENTITY: &'static str = "member";
+    fn place(&self) -> (String, &str, Option<&str>) {
+        (
+            self.id.to_string(),
+            &self.province_code,
+            Some(&self.commune_code),
+        )
     }
 }
 
@@ -1736,26 +1753,82 @@ fn entry<T: Serialize>(
 /// file is written in steps of this size, which bounds the memory the writing takes.
 const BATCH: usize = 4_000;
 
-/// Audit entries waiting to be written.
-#[derive(Default)]
-struct Audit(Vec<NewAuditEntry>);
+/// Audit entries waiting to be written, each with the import's actor and id.
+struct Audit<'a> {
+    actor: &'a Actor,
+    import_id: Uuid,
+    entries: Vec<NewAuditEntry>,
+}
 
-impl Audit {
-    fn push(&mut self, entry: NewAuditEntry) {
-        self.0.push(entry);
+impl<'a> Audit<'a> {
+    fn new(actor: &'a Actor, import_id: Uuid) -> Self {
+        Audit {
+            actor,
+            import_id,
+            entries: Vec::new(),
+        }
+    }
+
+    fn push<T: Serialize>(
+        &mut self,
+        action: &str,
+        (entity, id): (&str, String),
+        (province, commune): (&str, Option<&str>),
+        before: Option<&T>,
+        after: &T,
+    ) {
+        self.entries.push(NewAuditEntry {
+            actor_id: self.actor.user_id,
+            actor_username: self.actor.username.clone(),
+            action: action.to_string(),
+            entity: entity.to_string(),
+            entity_id: id,
+            province_code: Some(province.to_string()),
+            commune_code: commune.map(str::to_string),
+            before: before.and_then(|b| serde_json::to_value(b).ok()),
+            after: serde_json::to_value(after).ok(),
+            import_id: Some(self.import_id),
+        });
+    }
+
+    fn created<R: Audited>(&mut self, record: &R) {
+        let (id, province, commune) = record.place();
+        self.push("create", (R::ENTITY, id), (province, commune), None, record);
+    }
+
+    /// Locks record `id` (in the actor's scope), changes it with `write` and audits both states.
+    fn update<R: Audited>(
+        &mut self,
+        conn: &mut PgConnection,
+        lock: fn(&mut PgConnection, &Scope, i64) -> diesel::QueryResult<Option<R>>,
+        id: i64,
+        write: impl FnOnce(&mut PgConnection) -> AppResult<R>,
+    ) -> AppResult<()> {
+        let before =
+            lock(conn, &self.actor.scope, id)?.ok_or_else(|| AppError::not_found(R::ENTITY))?;
+        let after = write(conn)?;
+        let (id, province, commune) = after.place();
+        self.push(
+            "update",
+            (R::ENTITY, id),
+            (province, commune),
+            Some(&before),
+            &after,
+        );
+        Ok(())
     }
 
     /// Writes the entries held once there are a batch of them.
     fn flush_if_full(&mut self, conn: &mut PgConnection) -> AppResult<()> {
-        if self.0.len() >= BATCH {
+        if self.entries.len() >= BATCH {
             self.flush(conn)?;
         }
         Ok(())
     }
 
     fn flush(&mut self, conn: &mut PgConnection) -> AppResult<()> {
-        db::audit::record_many(conn, &self.0)?;
-        self.0.clear();
+        db::audit::record_many(conn, &self.entries)?;
+        self.entries.clear();
         Ok(())
     }
 }
@@ -1766,42 +1839,450 @@ struct Batch<N> {
     new: Vec<N>,
 }
 
-impl<N> Batch<N> {
-    fn new() -> Self {
-        Batch {
-            slots: Vec::with_capacity(BATCH),
-            new: Vec::with_capacity(BATCH),
-        }
-    }
-
-    fn push(&mut self, slot: usize, new: N) {
-        self.slots.push(slot);
-        self.new.push(new);
-    }
-
-    fn is_full(&self) -> bool {
-        self.new.len() >= BATCH
-    }
-
-    /// Inserts the records held (one statement per `BATCH`) and hands each created record to
-    /// `created` with its index; then the batch is empty.
-    fn write<R>(
+/// One kind of record the import writes: new ones in batches of `BATCH` a statement, changed
+/// ones one at a time as they come.
+trait Writer {
+    type New;
+    type Record;
+    /// Records of this kind in the plan.
+    fn len(&self) -> usize;
+    /// Writes the change of record `i`, or hands back the record to create.
+    fn item(
         &mut self,
         conn: &mut PgConnection,
-        insert: fn(&mut PgConnection, &[N]) -> diesel::QueryResult<Vec<R>>,
-        mut created: impl FnMut(usize, R),
-    ) -> AppResult<usize> {
-        if self.new.is_empty() {
-            return Ok(0);
-        }
-        let records = insert(conn, &self.new)?;
-        let n = records.len();
-        for (slot, record) in self.slots.drain(..).zip(records) {
-            created(slot, record);
-        }
-        self.new.clear();
-        Ok(n)
+        audit: &mut Audit<'_>,
+        i: usize,
+    ) -> AppResult<Option<Self::New>>;
+    fn insert(conn: &mut PgConnection, new: &[Self::New])
+        -> diesel::QueryResult<Vec<Self::Record>>;
+    /// Record `slot` of the plan was created as `record`.
+    fn created(&mut self, audit: &mut Audit<'_>, slot: usize, record: Self::Record);
+    /// After each batch is inserted.
+    fn batch_written(&mut self, _conn: &mut PgConnection, _audit: &mut Audit<'_>) -> AppResult<()> {
+        Ok(())
     }
+}
+
+/// Writes every record of `writer`'s kind; `written` hears how many each batch created.
+fn write_all<W: Writer>(
+    conn: &mut PgConnection,
+    audit: &mut Audit<'_>,
+    writer: &mut W,
+    mut written: impl FnMut(u64),
+) -> AppResult<()> {
+    let mut batch = Batch {
+        slots: Vec::with_capacity(BATCH),
+        new: Vec::with_capacity(BATCH),
+    };
+    for i in 0..writer.len() {
+        if let Some(new) = writer.item(conn, audit, i)? {
+            batch.slots.push(i);
+            batch.new.push(new);
+        }
+        if batch.new.len() >= BATCH {
+            written(write_batch(conn, audit, writer, &mut batch)?);
+        }
+        audit.flush_if_full(conn)?;
+    }
+    written(write_batch(conn, audit, writer, &mut batch)?);
+    audit.flush(conn)
+}
+
+/// Inserts the records held (one statement) and hands each to the writer; then the batch is
+/// empty.
+fn write_batch<W: Writer>(
+    conn: &mut PgConnection,
+    audit: &mut Audit<'_>,
+    writer: &mut W,
+    batch: &mut Batch<W::New>,
+) -> AppResult<u64> {
+    if batch.new.is_empty() {
+        return Ok(0);
+    }
+    let records = W::insert(conn, &batch.new)?;
+    let n = records.len() as u64;
+    for (slot, record) in batch.slots.drain(..).zip(records) {
+        writer.created(audit, slot, record);
+    }
+    batch.new.clear();
+    writer.batch_written(conn, audit)?;
+    Ok(n)
+}
+
+struct VillageWriter<'a> {
+    rows: &'a mut [Line],
+    villages: &'a [VillageIn],
+    actions: &'a [Action<VillageChanges>],
+    world: &'a World,
+    /// The new villages' ids, by index in the plan.
+    ids: HashMap<usize, i64>,
+}
+
+impl Writer for VillageWriter<'_> {
+    type New = NewVillage;
+    type Record = Village;
+
+    fn len(&self) -> usize {
+        self.villages.len()
+    }
+
+    fn item(
+        &mut self,
+        conn: &mut PgConnection,
+        audit: &mut Audit<'_>,
+        i: usize,
+    ) -> AppResult<Option<NewVillage>> {
+        let v = &self.villages[i];
+        match &self.actions[i] {
+            Action::Create => Ok(resolved_commune(v.commune.as_deref(), self.world).map(
+                |(commune_code, province_code)| NewVillage {
+                    commune_code,
+                    province_code,
+                    name: self.rows[v.at.0].label.to_string(),
+                    search_name: v.search.clone(),
+                    kind: v.kind.unwrap_or(VillageKind::Other),
+                    households: v.households,
+                    population: v.population,
+                },
+            )),
+            Action::Update(id, changes) => {
+                audit.update(conn, db::villages::lock, *id, |c| {
+                    Ok(db::villages::update(c, *id, changes)?)
+                })?;
+                Ok(None)
+            }
+            Action::Skip | Action::Unchanged(_) => Ok(None),
+        }
+    }
+
+    fn insert(conn: &mut PgConnection, new: &[NewVillage]) -> diesel::QueryResult<Vec<Village>> {
+        store::insert_villages(conn, new)
+    }
+
+    fn created(&mut self, audit: &mut Audit<'_>, slot: usize, v: Village) {
+        self.ids.insert(slot, v.id);
+        self.rows[self.villages[slot].at.0].id = Some(v.id);
+        audit.created(&v);
+    }
+}
+
+struct TeamWriter<'a> {
+    rows: &'a mut [Line],
+    teams: &'a [TeamIn],
+    actions: &'a [Action<TeamChanges>],
+    world: &'a World,
+    /// The new villages' ids, by index in the plan.
+    village_ids: HashMap<usize, i64>,
+    /// The new teams: id, commune and province (not the whole record: 74,000 nationally).
+    ids: HashMap<usize, (i64, String, String)>,
+}
+
+impl TeamWriter<'_> {
+    fn new_team(&self, t: &TeamIn, new_village: Option<i64>) -> Option<NewTeam> {
+        let (commune_code, province_code) = resolved_commune(t.commune.as_deref(), self.world)?;
+        let village_id = new_village.or_else(|| {
+            let (search, _) = t.village.as_ref()?;
+            let key = (commune_code.clone(), search.clone());
+            self.world.villages.get(&key)?.first().map(|v| v.id)
+        });
+        Some(NewTeam {
+            commune_code,
+            province_code,
+            village_id,
+            name: self.rows[t.at.0].label.to_string(),
+            search_name: t.search.clone(),
+            decision_number: t.decision_number.clone(),
+            decision_date: t.decision_date,
+            established_on: t.established_on,
+            dissolved_on: None,
+            status: TeamStatus::Active,
+        })
+    }
+}
+
+impl Writer for TeamWriter<'_> {
+    type New = NewTeam;
+    type Record = Team;
+
+    fn len(&self) -> usize {
+        self.teams.len()
+    }
+
+    fn item(
+        &mut self,
+        conn: &mut PgConnection,
+        audit: &mut Audit<'_>,
+        i: usize,
+    ) -> AppResult<Option<NewTeam>> {
+        let new_village = self
+            .world
+            .new_village_of_team
+            .get(&i)
+            .and_then(|v| self.village_ids.get(v))
+            .copied();
+        let Action::Update(id, changes) = &self.actions[i] else {
+            let create = matches!(self.actions[i], Action::Create);
+            return Ok(create
+                .then(|| self.new_team(&self.teams[i], new_village))
+                .flatten());
+        };
+        let changes = TeamChanges {
+            village_id: new_village.map(Some).or(changes.village_id),
+            decision_number: changes.decision_number.clone(),
+            decision_date: changes.decision_date,
+            established_on: changes.established_on,
+            ..Default::default()
+        };
+        audit.update(conn, db::teams::lock, *id, |c| {
+            if let Some(Some(v)) = changes.village_id {
+                crate::registry::hold_live_village(c, v)?;
+            }
+            Ok(db::teams::update(c, *id, &changes)?)
+        })?;
+        Ok(None)
+    }
+
+    fn insert(conn: &mut PgConnection, new: &[NewTeam]) -> diesel::QueryResult<Vec<Team>> {
+        store::insert_teams(conn, new)
+    }
+
+    fn created(&mut self, audit: &mut Audit<'_>, slot: usize, t: Team) {
+        self.rows[self.teams[slot].at.0].id = Some(t.id);
+        audit.created(&t);
+        self.ids
+            .insert(slot, (t.id, t.commune_code, t.province_code));
+    }
+}
+
+/// The team a member joins, as the writer needs it.
+struct TeamPlace<'a> {
+    id: i64,
+    commune_code: &'a str,
+    province_code: &'a str,
+}
+
+/// Where the members' teams are: in the register, or just written (by index in the plan).
+struct Places<'a> {
+    world: &'a World,
+    new_teams: HashMap<usize, (i64, String, String)>,
+}
+
+impl Places<'_> {
+    fn of(&self, team: TeamRef) -> Option<TeamPlace<'_>> {
+        match team {
+            TeamRef::Existing(id) => self.world.teams_by_id.get(&id).map(|t| TeamPlace {
+                id: t.id,
+                commune_code: &t.commune_code,
+                province_code: &t.province_code,
+            }),
+            TeamRef::New(i) => self.new_teams.get(&i).map(|(id, c, p)| TeamPlace {
+                id: *id,
+                commune_code: c,
+                province_code: p,
+            }),
+        }
+    }
+}
+
+struct AccountWriter<'a> {
+    rows: &'a [Line],
+    members: &'a [MemberIn],
+    actions: &'a [MemberAction],
+    places: &'a Places<'a>,
+    options: &'a Options,
+    /// The account created for a member, by index in the plan.
+    user_of: HashMap<usize, Uuid>,
+    /// The batch's new accounts, waiting for their activation codes.
+    created: Vec<(Uuid, String)>,
+    issued: Vec<Issued>,
+}
+
+impl Writer for AccountWriter<'_> {
+    type New = NewUser;
+    type Record = crate::db::users::UserRow;
+
+    fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    fn item(
+        &mut self,
+        _conn: &mut PgConnection,
+        _audit: &mut Audit<'_>,
+        i: usize,
+    ) -> AppResult<Option<NewUser>> {
+        let (m, a) = (&self.members[i], &self.actions[i]);
+        if !a.account {
+            return Ok(None);
+        }
+        let (Some(team), Some(phone)) = (self.places.of(a.team), m.phone.as_ref()) else {
+            return Ok(None);
+        };
+        let role = if m.team_role == Some(TeamRole::Leader) {
+            Role::TeamLeader
+        } else {
+            Role::TeamMember
+        };
+        Ok(Some(NewUser {
+            username: username_for(phone),
+            full_name: Some(self.rows[m.at.0].label.to_string()),
+            phone: Some(phone.to_string()),
+            password_hash: activation::PENDING_HASH.to_string(),
+            role: role.as_str().to_string(),
+            unit_code: Some(team.commune_code.to_string()),
+            province_code: Some(team.province_code.to_string()),
+            team_id: Some(team.id),
+        }))
+    }
+
+    fn insert(conn: &mut PgConnection, new: &[NewUser]) -> diesel::QueryResult<Vec<Self::Record>> {
+        store::insert_users(conn, new)
+    }
+
+    fn created(&mut self, audit: &mut Audit<'_>, slot: usize, u: Self::Record) {
+        self.user_of.insert(slot, u.id);
+        audit.push(
+            "create",
+            ("user", u.id.to_string()),
+            (
+                u.province_code.as_deref().unwrap_or_default(),
+                u.unit_code.as_deref(),
+            ),
+            None,
+            &crate::accounts::snapshot(&u),
+        );
+        self.created.push((u.id, u.username));
+    }
+
+    /// The batch's accounts get their activation codes.
+    fn batch_written(&mut self, conn: &mut PgConnection, audit: &mut Audit<'_>) -> AppResult<()> {
+        if !self.created.is_empty() {
+            let codes = activation::issue_in(
+                conn,
+                &self.options.key,
+                self.options.code_expiry,
+                &self.created,
+            )?;
+            self.issued.extend(codes);
+            self.created.clear();
+        }
+        audit.flush(conn)
+    }
+}
+
+struct MemberWriter<'a> {
+    rows: &'a mut [Line],
+    members: &'a [MemberIn],
+    actions: &'a [MemberAction],
+    places: &'a Places<'a>,
+    user_of: &'a HashMap<usize, Uuid>,
+    today: NaiveDate,
+}
+
+impl MemberWriter<'_> {
+    /// The activation sheet's lines.
+    fn activations(&self, teams: &[TeamIn], issued: Vec<Issued>) -> Vec<Activation> {
+        let by_user: HashMap<Uuid, usize> =
+            self.user_of.iter().map(|(slot, u)| (*u, *slot)).collect();
+        let line = |issued: Issued| {
+            let slot = *by_user.get(&issued.user_id)?;
+            let place = self.actions[slot].team;
+            let team = self.places.of(place)?;
+            let name = match place {
+                TeamRef::Existing(id) => self.places.world.teams_by_id.get(&id)?.name.clone(),
+                TeamRef::New(i) => self.rows[teams[i].at.0].label.to_string(),
+            };
+            Some(Activation {
+                full_name: self.rows[self.members[slot].at.0].label.to_string(),
+                team: name,
+                commune_code: team.commune_code.to_string(),
+                issued,
+            })
+        };
+        issued.into_iter().filter_map(line).collect()
+    }
+
+    fn new_member(&self, i: usize, team: TeamPlace<'_>) -> NewMember {
+        let m = &self.members[i];
+        NewMember {
+            person_id: None,
+            team_id: team.id,
+            commune_code: team.commune_code.to_string(),
+            province_code: team.province_code.to_string(),
+            full_name: self.rows[m.at.0].label.to_string(),
+            search_name: m.search.to_string(),
+            phone: m.phone.as_deref().map(str::to_string),
+            sex: m.sex,
+            birth_year: m.birth_year,
+            affiliation: m.affiliation.unwrap_or(Affiliation::Other),
+            team_role: m.team_role.unwrap_or(TeamRole::Member),
+            joined_on: m.joined_on.unwrap_or(self.today),
+            user_id: self.user_of.get(&i).copied(),
+        }
+    }
+}
+
+impl Writer for MemberWriter<'_> {
+    type New = NewMember;
+    type Record = Member;
+
+    fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    fn item(
+        &mut self,
+        conn: &mut PgConnection,
+        audit: &mut Audit<'_>,
+        i: usize,
+    ) -> AppResult<Option<NewMember>> {
+        let a = &self.actions[i];
+        let Some(team) = self.places.of(a.team) else {
+            return Ok(None);
+        };
+        let (id, changes) = match &a.action {
+            Action::Create => return Ok(Some(self.new_member(i, team))),
+            Action::Update(id, changes) => (*id, changes),
+            Action::Skip | Action::Unchanged(_) => return Ok(None),
+        };
+        let changes = MemberChanges {
+            full_name: changes.full_name.clone(),
+            search_name: changes.search_name.clone(),
+            phone: changes.phone.clone(),
+            sex: changes.sex,
+            birth_year: changes.birth_year,
+            affiliation: changes.affiliation,
+            team_role: changes.team_role,
+            user_id: self.user_of.get(&i).map(|u| Some(*u)),
+            ..Default::default()
+        };
+        audit.update(conn, db::members::lock, id, |c| {
+            Ok(db::members::update(c, id, &changes)?)
+        })?;
+        Ok(None)
+    }
+
+    fn insert(conn: &mut PgConnection, new: &[NewMember]) -> diesel::QueryResult<Vec<Member>> {
+        store::insert_members(conn, new)
+    }
+
+    fn created(&mut self, audit: &mut Audit<'_>, slot: usize, m: Member) {
+        self.rows[self.members[slot].at.0].id = Some(m.id);
+        audit.created(&m);
+    }
+}
+
+/// Existing teams members join stay live until the end of the transaction.
+fn hold_teams(conn: &mut PgConnection, actions: &[MemberAction]) -> AppResult<()> {
+    let mut held = HashSet::new();
+    for a in actions {
+        if let TeamRef::Existing(id) = a.team {
+            if !matches!(a.action, Action::Skip | Action::Unchanged(_)) && held.insert(id) {
+                crate::registry::hold_live_team(conn, id)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 impl Plan {
@@ -1828,350 +2309,64 @@ impl Plan {
             ..
         } = self;
         let total = (villages.len() + teams.len() + members.len()) as u64;
-        let mut done = 0u64;
-        let mut audit = Audit::default();
-
-        // Villages.
-        let mut village_ids: HashMap<usize, i64> = HashMap::new();
-        let mut batch = Batch::new();
-        let items = villages.iter().zip(village_actions.iter()).enumerate();
-        for item in items.map(Some).chain([None]) {
-            if let Some((i, (v, a))) = item {
-                match a {
-                    Action::Create => {
-                        if let Some((commune, province)) =
-                            resolved_commune(v.commune.as_deref(), world)
-                        {
-                            batch.push(
-                                i,
-                                NewVillage {
-                                    commune_code: commune,
-                                    province_code: province,
-                                    name: rows[v.at.0].label.to_string(),
-                                    search_name: v.search.clone(),
-                                    kind: v.kind.unwrap_or(VillageKind::Other),
-                                    households: v.households,
-                                    population: v.population,
-                                },
-                            );
-                        }
-                    }
-                    Action::Update(id, changes) => {
-                        let before = crate::db::villages::lock(conn, &actor.scope, *id)?
-                            .ok_or_else(|| AppError::not_found("village"))?;
-                        let after = crate::db::villages::update(conn, *id, changes)?;
-                        audit.push(entry(
-                            actor,
-                            import_id,
-                            "update",
-                            ("village", after.id.to_string()),
-                            (&after.province_code, Some(&after.commune_code)),
-                            Some(&before),
-                            &after,
-                        ));
-                    }
-                    Action::Skip | Action::Unchanged(_) => {}
-                }
-            }
-            if batch.is_full() || item.is_none() {
-                batch.write(conn, store::insert_villages, |slot, v| {
-                    village_ids.insert(slot, v.id);
-                    rows[villages[slot].at.0].id = Some(v.id);
-                    audit.push(entry(
-                        actor,
-                        import_id,
-                        "create",
-                        ("village", v.id.to_string()),
-                        (&v.province_code, Some(&v.commune_code)),
-                        None::<&Village>,
-                        &v,
-                    ));
-                })?;
-            }
-            audit.flush_if_full(conn)?;
-        }
-        audit.flush(conn)?;
-        done += villages.len() as u64;
+        let mut audit = Audit::new(actor, import_id);
+        let mut villages_w = VillageWriter {
+            rows,
+            villages,
+            actions: village_actions,
+            world,
+            ids: HashMap::new(),
+        };
+        write_all(conn, &mut audit, &mut villages_w, |_| {})?;
+        let village_ids = villages_w.ids;
+        let mut done = villages.len() as u64;
         progress.writing("villages", done, total);
-
-        // Teams.
-        // The new teams: id, commune and province (not the whole record: 74,000 nationally).
-        let mut team_ids: HashMap<usize, (i64, String, String)> = HashMap::new();
-        let mut batch = Batch::new();
-        let items = teams.iter().zip(team_actions.iter()).enumerate();
-        for item in items.map(Some).chain([None]) {
-            if let Some((i, (t, a))) = item {
-                let new_village = world
-                    .new_village_of_team
-                    .get(&i)
-                    .and_then(|v| village_ids.get(v))
-                    .copied();
-                match a {
-                    Action::Create => {
-                        if let Some((commune, province)) =
-                            resolved_commune(t.commune.as_deref(), world)
-                        {
-                            let village_id = new_village.or_else(|| {
-                                t.village.as_ref().and_then(|(s, _)| {
-                                    world
-                                        .villages
-                                        .get(&(commune.clone(), s.clone()))
-                                        .and_then(|v| v.first())
-                                        .map(|v| v.id)
-                                })
-                            });
-                            batch.push(
-                                i,
-                                NewTeam {
-                                    commune_code: commune,
-                                    province_code: province,
-                                    village_id,
-                                    name: rows[t.at.0].label.to_string(),
-                                    search_name: t.search.clone(),
-                                    decision_number: t.decision_number.clone(),
-                                    decision_date: t.decision_date,
-                                    established_on: t.established_on,
-                                    dissolved_on: None,
-                                    status: TeamStatus::Active,
-                                },
-                            );
-                        }
-                    }
-                    Action::Update(id, changes) => {
-                        let before = crate::db::teams::lock(conn, &actor.scope, *id)?
-                            .ok_or_else(|| AppError::not_found("team"))?;
-                        let mut changes = TeamChanges {
-                            village_id: changes.village_id,
-                            decision_number: changes.decision_number.clone(),
-                            decision_date: changes.decision_date,
-                            established_on: changes.established_on,
-                            ..Default::default()
-                        };
-                        if let Some(v) = new_village {
-                            changes.village_id = Some(Some(v));
-                        }
-                        if let Some(Some(v)) = changes.village_id {
-                            crate::registry::hold_live_village(conn, v)?;
-                        }
-                        let after = crate::db::teams::update(conn, *id, &changes)?;
-                        audit.push(entry(
-                            actor,
-                            import_id,
-                            "update",
-                            ("team", after.id.to_string()),
-                            (&after.province_code, Some(&after.commune_code)),
-                            Some(&before),
-                            &after,
-                        ));
-                    }
-                    Action::Skip | Action::Unchanged(_) => {}
-                }
-            }
-            if batch.is_full() || item.is_none() {
-                done += batch.write(conn, store::insert_teams, |slot, t| {
-                    rows[teams[slot].at.0].id = Some(t.id);
-                    audit.push(entry(
-                        actor,
-                        import_id,
-                        "create",
-                        ("team", t.id.to_string()),
-                        (&t.province_code, Some(&t.commune_code)),
-                        None::<&Team>,
-                        &t,
-                    ));
-                    team_ids.insert(slot, (t.id, t.commune_code, t.province_code));
-                })? as u64;
-                progress.writing("teams", done, total);
-            }
-            audit.flush_if_full(conn)?;
-        }
-        audit.flush(conn)?;
+        let mut teams_w = TeamWriter {
+            rows,
+            teams,
+            actions: team_actions,
+            world,
+            village_ids,
+            ids: HashMap::new(),
+        };
+        write_all(conn, &mut audit, &mut teams_w, |n| {
+            done += n;
+            progress.writing("teams", done, total);
+        })?;
         done = (villages.len() + teams.len()) as u64;
         progress.writing("teams", done, total);
-
-        // Accounts, then members.
-        let team_of = |r: TeamRef| -> Option<TeamPlace<'_>> {
-            match r {
-                TeamRef::Existing(id) => world.teams_by_id.get(&id).map(|t| TeamPlace {
-                    id: t.id,
-                    commune_code: &t.commune_code,
-                    province_code: &t.province_code,
-                }),
-                TeamRef::New(i) => team_ids.get(&i).map(|(id, c, p)| TeamPlace {
-                    id: *id,
-                    commune_code: c,
-                    province_code: p,
-                }),
-            }
+        let new_teams = teams_w.ids;
+        let places = Places { world, new_teams };
+        hold_teams(conn, member_actions)?;
+        let mut accounts = AccountWriter {
+            rows,
+            members,
+            actions: member_actions,
+            places: &places,
+            options,
+            user_of: HashMap::new(),
+            created: Vec::new(),
+            issued: Vec::new(),
         };
-        // Existing teams members join stay live until the end of the transaction.
-        let mut held = HashSet::new();
-        for a in member_actions.iter() {
-            if let TeamRef::Existing(id) = a.team {
-                if !matches!(a.action, Action::Skip | Action::Unchanged(_)) && held.insert(id) {
-                    crate::registry::hold_live_team(conn, id)?;
-                }
-            }
-        }
-        let mut user_of: HashMap<usize, Uuid> = HashMap::new();
-        let mut issued = Vec::new();
-        let mut batch = Batch::new();
-        let items = members.iter().zip(member_actions.iter()).enumerate();
-        for item in items.map(Some).chain([None]) {
-            if let Some((i, (m, a))) = item.filter(|(_, (_, a))| a.account) {
-                if let (Some(team), Some(phone)) = (team_of(a.team), m.phone.as_ref()) {
-                    let role = if m.team_role == Some(TeamRole::Leader) {
-                        Role::TeamLeader
-                    } else {
-                        Role::TeamMember
-                    };
-                    batch.push(
-                        i,
-                        NewUser {
-                            username: username_for(phone),
-                            full_name: Some(rows[m.at.0].label.to_string()),
-                            phone: Some(phone.to_string()),
-                            password_hash: activation::PENDING_HASH.to_string(),
-                            role: role.as_str().to_string(),
-                            unit_code: Some(team.commune_code.to_string()),
-                            province_code: Some(team.province_code.to_string()),
-                            team_id: Some(team.id),
-                        },
-                    );
-                }
-            }
-            if !(batch.is_full() || item.is_none()) {
-                continue;
-            }
-            let mut created = Vec::with_capacity(batch.new.len());
-            batch.write(conn, store::insert_users, |slot, u| {
-                user_of.insert(slot, u.id);
-                audit.push(entry(
-                    actor,
-                    import_id,
-                    "create",
-                    ("user", u.id.to_string()),
-                    (
-                        u.province_code.as_deref().unwrap_or_default(),
-                        u.unit_code.as_deref(),
-                    ),
-                    None,
-                    &crate::accounts::snapshot(&u),
-                ));
-                created.push((u.id, u.username));
-            })?;
-            if !created.is_empty() {
-                issued.extend(activation::issue_in(
-                    conn,
-                    &options.key,
-                    options.code_expiry,
-                    &created,
-                )?);
-            }
-            audit.flush(conn)?;
-        }
-
-        let today = crate::registry::members::today_local();
-        let mut batch = Batch::new();
-        let items = members.iter().zip(member_actions.iter()).enumerate();
-        for item in items.map(Some).chain([None]) {
-            if let Some((i, (m, a))) = item {
-                match (&a.action, team_of(a.team)) {
-                    (Action::Create, Some(team)) => batch.push(
-                        i,
-                        NewMember {
-                            person_id: None,
-                            team_id: team.id,
-                            commune_code: team.commune_code.to_string(),
-                            province_code: team.province_code.to_string(),
-                            full_name: rows[m.at.0].label.to_string(),
-                            search_name: m.search.to_string(),
-                            phone: m.phone.as_deref().map(str::to_string),
-                            sex: m.sex,
-                            birth_year: m.birth_year,
-                            affiliation: m.affiliation.unwrap_or(Affiliation::Other),
-                            team_role: m.team_role.unwrap_or(TeamRole::Member),
-                            joined_on: m.joined_on.unwrap_or(today),
-                            user_id: user_of.get(&i).copied(),
-                        },
-                    ),
-                    (Action::Update(id, changes), Some(_)) => {
-                        let before = crate::db::members::lock(conn, &actor.scope, *id)?
-                            .ok_or_else(|| AppError::not_found("member"))?;
-                        let changes = MemberChanges {
-                            full_name: changes.full_name.clone(),
-                            search_name: changes.search_name.clone(),
-                            phone: changes.phone.clone(),
-                            sex: changes.sex,
-                            birth_year: changes.birth_year,
-                            affiliation: changes.affiliation,
-                            team_role: changes.team_role,
-                            user_id: user_of.get(&i).map(|u| Some(*u)),
-                            ..Default::default()
-                        };
-                        let after = crate::db::members::update(conn, *id, &changes)?;
-                        audit.push(entry(
-                            actor,
-                            import_id,
-                            "update",
-                            ("member", after.id.to_string()),
-                            (&after.province_code, Some(&after.commune_code)),
-                            Some(&before),
-                            &after,
-                        ));
-                    }
-                    _ => {}
-                }
-            }
-            if batch.is_full() || item.is_none() {
-                done += batch.write(conn, store::insert_members, |slot, m| {
-                    rows[members[slot].at.0].id = Some(m.id);
-                    audit.push(entry(
-                        actor,
-                        import_id,
-                        "create",
-                        ("member", m.id.to_string()),
-                        (&m.province_code, Some(&m.commune_code)),
-                        None::<&Member>,
-                        &m,
-                    ));
-                })? as u64;
-                progress.writing("members", done, total);
-            }
-            audit.flush_if_full(conn)?;
-        }
-        audit.flush(conn)?;
+        write_all(conn, &mut audit, &mut accounts, |_| {})?;
+        let AccountWriter {
+            user_of, issued, ..
+        } = accounts;
+        let mut members_w = MemberWriter {
+            rows,
+            members,
+            actions: member_actions,
+            places: &places,
+            user_of: &user_of,
+            today: crate::registry::members::today_local(),
+        };
+        write_all(conn, &mut audit, &mut members_w, |n| {
+            done += n;
+            progress.writing("members", done, total);
+        })?;
         progress.writing("members", total, total);
-
-        // The activation sheet's lines.
-        let by_user: HashMap<Uuid, usize> = user_of.iter().map(|(slot, u)| (*u, *slot)).collect();
-        Ok(issued
-            .into_iter()
-            .filter_map(|issued| {
-                let slot = *by_user.get(&issued.user_id)?;
-                let m = &members[slot];
-                let place = member_actions[slot].team;
-                let team = team_of(place)?;
-                let name = match place {
-                    TeamRef::Existing(id) => world.teams_by_id.get(&id)?.name.clone(),
-                    TeamRef::New(i) => rows[teams[i].at.0].label.to_string(),
-                };
-                Some(Activation {
-                    full_name: rows[m.at.0].label.to_string(),
-                    team: name,
-                    commune_code: team.commune_code.to_string(),
-                    issued,
-                })
-            })
-            .collect())
+        Ok(members_w.activations(teams, issued))
     }
-}
-
-/// The team a member joins, as the writer needs it.
-struct TeamPlace<'a> {
-    id: i64,
-    commune_code: &'a str,
-    province_code: &'a str,
 }
 
 /// The commune and province of a checked row (rows without one never reach the writer).

@@ -558,14 +558,6 @@ impl Plan {
         });
     }
 
-    fn settle(&mut self, at: At, outcome: Outcome, id: Option<i64>) {
-        let row = &mut self.rows[at.0];
-        if row.errors.is_empty() {
-            row.outcome = outcome;
-            row.id = id;
-        }
-    }
-
     fn counts(&self) -> Counts {
         let mut c = Counts {
             rows: u32::try_from(self.rows.len()).unwrap_or(u32::MAX),
@@ -1273,56 +1265,71 @@ impl Plan {
     }
 
     fn check(&mut self, target: &Target, world: &mut World, actor: &Actor) {
-        // Villages.
-        let mut village_keys: HashMap<(String, String), usize> = HashMap::new();
+        let village_keys = self.check_villages(target, world);
+        let team_keys = self.check_teams(target, world, &village_keys);
+        self.check_members(target, world, actor, &team_keys);
+        self.settle_all();
+    }
+
+    /// Whether `key` is the first of its kind in the file (then it is kept, with record `i`);
+    /// a repeat is an error `code` on `col`, `message` naming the first's row.
+    fn first_in_file<K: std::hash::Hash + Eq, R: Placed>(
+        &mut self,
+        records: &[R],
+        keys: &mut HashMap<K, usize>,
+        key: K,
+        i: usize,
+        (col, code): (Col, &str),
+        message: impl FnOnce(u32) -> String,
+    ) -> bool {
+        if let Some(first) = keys.get(&key) {
+            let row = self.rows[records[*first].at().0].row;
+            self.error(records[i].at(), Some(col), code, message(row));
+            return false;
+        }
+        keys.insert(key, i);
+        true
+    }
+
+    /// The one record `found` for a row's key (`None`: none); several are an
+    /// `ambiguous_match` error on `col` listing them (`Err`).
+    fn one_match<'w, R>(
+        &mut self,
+        at: At,
+        col: Col,
+        found: Option<&'w [R]>,
+        (id, what): (fn(&R) -> i64, &str),
+    ) -> Result<Option<&'w R>, ()> {
+        match found.unwrap_or_default() {
+            [] => Ok(None),
+            [one] => Ok(Some(one)),
+            many => {
+                let message = format!("{what}: {}.", ids(many, id));
+                self.error(at, Some(col), "ambiguous_match", message);
+                Err(())
+            }
+        }
+    }
+
+    fn check_villages(
+        &mut self,
+        target: &Target,
+        world: &World,
+    ) -> HashMap<(String, String), usize> {
+        let mut keys = HashMap::new();
         let villages = std::mem::take(&mut self.villages);
         for (i, v) in villages.iter().enumerate() {
             let mut action = Action::Skip;
             if let Some(commune) = self.commune_of(v.at, v.commune.as_deref(), target, world) {
                 let key = (commune, v.search.clone());
-                if let Some(first) = village_keys.get(&key) {
-                    let row = self.rows[villages[*first].at.0].row;
-                    self.error(
-                        v.at,
-                        Some(Col::VillageName),
-                        "duplicate_in_file",
-                        format!("Thôn, ấp này đã có ở dòng {row}."),
-                    );
-                } else {
-                    village_keys.insert(key.clone(), i);
-                    action = match world.villages.get(&key).map(Vec::as_slice) {
-                        None | Some([]) => Action::Create,
-                        Some([one]) => {
-                            let changes = VillageChanges {
-                                kind: v.kind.filter(|k| *k != one.kind),
-                                households: v
-                                    .households
-                                    .filter(|h| Some(*h) != one.households)
-                                    .map(Some),
-                                population: v
-                                    .population
-                                    .filter(|p| Some(*p) != one.population)
-                                    .map(Some),
-                                ..Default::default()
-                            };
-                            if changes.kind.is_none()
-                                && changes.households.is_none()
-                                && changes.population.is_none()
-                            {
-                                Action::Unchanged(one.id)
-                            } else {
-                                Action::Update(one.id, Box::new(changes))
-                            }
-                        }
-                        Some(many) => {
-                            self.error(
-                                v.at,
-                                Some(Col::VillageName),
-                                "ambiguous_match",
-                                format!("Nhiều thôn, ấp trùng tên: {}.", ids(many, |v| v.id)),
-                            );
-                            Action::Skip
-                        }
+                let found = world.villages.get(&key).map(Vec::as_slice);
+                let duplicate = |row| format!("Thôn, ấp này đã có ở dòng {row}.");
+                let col = (Col::VillageName, "duplicate_in_file");
+                if self.first_in_file(&villages, &mut keys, key, i, col, duplicate) {
+                    action = match self.one_match(v.at, Col::VillageName, found, VILLAGES) {
+                        Ok(None) => Action::Create,
+                        Ok(Some(one)) => village_action(v, one),
+                        Err(()) => Action::Skip,
                     };
                 }
             }
@@ -1332,368 +1339,454 @@ impl Plan {
             self.village_actions.push(action);
         }
         self.villages = villages;
+        keys
+    }
 
-        // Teams.
-        let mut team_keys: HashMap<(String, String), usize> = HashMap::new();
-        let teams = std::mem::take(&mut self.teams);
-        for (i, t) in teams.iter().enumerate() {
-            let mut action = Action::Skip;
-            let Some(commune) = self.commune_of(t.at, t.commune.as_deref(), target, world) else {
-                self.team_actions.push(action);
-                continue;
-            };
-            // The village named, existing or in the file.
-            let mut village: Option<Result<i64, usize>> = None;
-            if let Some((search, _)) = &t.village {
-                let key = (commune.clone(), search.clone());
-                match (
-                    world.villages.get(&key).map(Vec::as_slice),
-                    village_keys.get(&key),
-                ) {
-                    (Some([one]), _) => village = Some(Ok(one.id)),
-                    (Some(many), _) if many.len() > 1 => {
-                        self.error(
-                            t.at,
-                            Some(Col::VillageName),
-                            "ambiguous_match",
-                            format!("Nhiều thôn, ấp trùng tên: {}.", ids(many, |v| v.id)),
-                        );
-                    }
-                    (_, Some(new)) => village = Some(Err(*new)),
-                    _ => self.error(
+    /// The village a team row names: existing (`Ok`), or new in the file (`Err`, its index).
+    fn village_of_team(
+        &mut self,
+        t: &TeamIn,
+        commune: &str,
+        world: &World,
+        village_keys: &HashMap<(String, String), usize>,
+    ) -> Option<Result<i64, usize>> {
+        let (search, _) = t.village.as_ref()?;
+        let key = (commune.to_string(), search.clone());
+        let found = world.villages.get(&key).map(Vec::as_slice);
+        match self.one_match(t.at, Col::VillageName, found, VILLAGES) {
+            Ok(Some(one)) => Some(Ok(one.id)),
+            Err(()) => None,
+            Ok(None) => match village_keys.get(&key) {
+                Some(new) => Some(Err(*new)),
+                None => {
+                    self.error(
                         t.at,
                         Some(Col::VillageName),
                         "unknown_village",
                         "Không có thôn, ấp này trong xã (cũng không có trong tệp).",
-                    ),
-                }
-            }
-            let key = (commune, t.search.clone());
-            if let Some(first) = team_keys.get(&key) {
-                let row = self.rows[teams[*first].at.0].row;
-                self.error(
-                    t.at,
-                    Some(Col::TeamName),
-                    "duplicate_in_file",
-                    format!("Tổ này đã có ở dòng {row}."),
-                );
-                self.team_actions.push(action);
-                continue;
-            }
-            team_keys.insert(key.clone(), i);
-            if let Some(Err(new)) = village {
-                world.new_village_of_team.insert(i, new);
-            }
-            action = match world.teams.get(&key).map(Vec::as_slice) {
-                None | Some([]) => Action::Create,
-                Some([one]) => {
-                    let changes = TeamChanges {
-                        village_id: match village {
-                            Some(Ok(id)) if one.village_id != Some(id) => Some(Some(id)),
-                            _ => None,
-                        },
-                        decision_number: t
-                            .decision_number
-                            .clone()
-                            .filter(|d| Some(d) != one.decision_number.as_ref())
-                            .map(Some),
-                        decision_date: t
-                            .decision_date
-                            .filter(|d| Some(*d) != one.decision_date)
-                            .map(Some),
-                        established_on: t
-                            .established_on
-                            .filter(|d| Some(*d) != one.established_on)
-                            .map(Some),
-                        ..Default::default()
-                    };
-                    let moved_to_new_village = matches!(village, Some(Err(_)));
-                    if changes.village_id.is_none()
-                        && changes.decision_number.is_none()
-                        && changes.decision_date.is_none()
-                        && changes.established_on.is_none()
-                        && !moved_to_new_village
-                    {
-                        Action::Unchanged(one.id)
-                    } else {
-                        Action::Update(one.id, Box::new(changes))
-                    }
-                }
-                Some(many) => {
-                    self.error(
-                        t.at,
-                        Some(Col::TeamName),
-                        "ambiguous_match",
-                        format!("Nhiều tổ trùng tên trong xã: {}.", ids(many, |t| t.id)),
                     );
-                    Action::Skip
+                    None
                 }
-            };
+            },
+        }
+    }
+
+    fn check_teams(
+        &mut self,
+        target: &Target,
+        world: &mut World,
+        village_keys: &HashMap<(String, String), usize>,
+    ) -> HashMap<(String, String), usize> {
+        let mut keys = HashMap::new();
+        let teams = std::mem::take(&mut self.teams);
+        for i in 0..teams.len() {
+            let action = self.team_action(target, world, village_keys, (&teams, i), &mut keys);
             self.team_actions.push(action);
         }
         self.teams = teams;
+        keys
+    }
 
-        // Members.
+    fn team_action(
+        &mut self,
+        target: &Target,
+        world: &mut World,
+        village_keys: &HashMap<(String, String), usize>,
+        (teams, i): (&[TeamIn], usize),
+        keys: &mut HashMap<(String, String), usize>,
+    ) -> Action<TeamChanges> {
+        let t = &teams[i];
+        let Some(commune) = self.commune_of(t.at, t.commune.as_deref(), target, world) else {
+            return Action::Skip;
+        };
+        let village = self.village_of_team(t, &commune, world, village_keys);
+        let key = (commune, t.search.clone());
+        let found = world.teams.get(&key).map(Vec::as_slice);
+        let duplicate = |row| format!("Tổ này đã có ở dòng {row}.");
+        if !self.first_in_file(
+            teams,
+            keys,
+            key,
+            i,
+            (Col::TeamName, "duplicate_in_file"),
+            duplicate,
+        ) {
+            return Action::Skip;
+        }
+        if let Some(Err(new)) = village {
+            world.new_village_of_team.insert(i, new);
+        }
+        match self.one_match(t.at, Col::TeamName, found, TEAMS) {
+            Ok(None) => Action::Create,
+            Ok(Some(one)) => team_action(t, one, village),
+            Err(()) => Action::Skip,
+        }
+    }
+
+    fn check_members(
+        &mut self,
+        target: &Target,
+        world: &World,
+        actor: &Actor,
+        team_keys: &HashMap<(String, String), usize>,
+    ) {
         // Sized once: growing doubles the table and holds both while it moves (350,000 keys).
-        let mut member_keys: HashMap<(TeamRef, Natural<'_>), usize> =
-            HashMap::with_capacity(self.members.len());
+        let mut seen = MemberKeys {
+            natural: HashMap::with_capacity(self.members.len()),
+            leaders: HashMap::new(),
+            account_phones: HashMap::new(),
+        };
         self.member_actions.reserve_exact(self.members.len());
-        let mut leaders: HashMap<TeamRef, usize> = HashMap::new();
-        let mut account_phones: HashMap<String, usize> = HashMap::new();
         let members = std::mem::take(&mut self.members);
-        for (i, m) in members.iter().enumerate() {
-            let skip = MemberAction {
-                action: Action::Skip,
-                team: TeamRef::New(usize::MAX),
-                account: false,
-            };
-            let Some(commune) = self.commune_of(m.at, m.commune.as_deref(), target, world) else {
-                self.member_actions.push(skip);
-                continue;
-            };
-            let key = (commune, m.team_search.to_string());
-            let team = match (
-                world.teams.get(&key).map(Vec::as_slice),
-                team_keys.get(&key),
-            ) {
-                (_, Some(new)) if matches!(self.team_actions[*new], Action::Create) => {
-                    TeamRef::New(*new)
-                }
-                (Some([one]), _) => TeamRef::Existing(one.id),
-                (Some(many), _) if many.len() > 1 => {
-                    self.error(
-                        m.at,
-                        Some(Col::TeamName),
-                        "ambiguous_match",
-                        format!("Nhiều tổ trùng tên trong xã: {}.", ids(many, |t| t.id)),
-                    );
-                    self.member_actions.push(skip);
-                    continue;
-                }
-                _ => {
-                    self.error(
-                        m.at,
-                        Some(Col::TeamName),
-                        "unknown_team",
-                        "Không có tổ này trong xã (cũng không có trong tệp).",
-                    );
-                    self.member_actions.push(skip);
-                    continue;
-                }
-            };
-            if let TeamRef::Existing(id) = team {
-                if world
-                    .teams_by_id
-                    .get(&id)
-                    .is_some_and(|t| t.status == TeamStatus::Dissolved)
-                {
-                    self.error(
-                        m.at,
-                        Some(Col::TeamName),
-                        "team_not_live",
-                        "Tổ này đã giải thể.",
-                    );
-                }
-            }
-            let natural = match &m.phone {
-                Some(p) => Natural::Phone(p),
-                None => Natural::Name(&m.search, m.birth_year),
-            };
-            if let Some(first) = member_keys.get(&(team, natural)) {
-                let row = self.rows[members[*first].at.0].row;
-                let col = if m.phone.is_some() {
-                    Col::Phone
-                } else {
-                    Col::FullName
-                };
-                self.error(m.at, Some(col), "duplicate_in_file", format!("Thành viên này đã có ở dòng {row} (cùng tổ, cùng số điện thoại hoặc cùng họ tên và năm sinh)."));
-                self.member_actions.push(skip);
-                continue;
-            }
-            member_keys.insert((team, natural), i);
-            let existing: &[Member] = match team {
-                TeamRef::Existing(id) => world.members.get(&id).map_or(&[], Vec::as_slice),
-                TeamRef::New(_) => &[],
-            };
-            let by_phone: Vec<&Member> = match m.phone.as_deref() {
-                Some(p) => existing
-                    .iter()
-                    .filter(|e| e.phone.as_deref() == Some(p))
-                    .collect(),
-                None => Vec::new(),
-            };
-            let candidates: Vec<&Member> = if by_phone.is_empty() {
-                existing
-                    .iter()
-                    .filter(|e| *e.search_name == *m.search && e.birth_year == m.birth_year)
-                    .filter(|e| m.phone.is_none() || e.phone.is_none())
-                    .collect()
-            } else {
-                by_phone
-            };
-            let matched = match candidates.as_slice() {
-                [] => None,
-                [one] => Some(*one),
-                many => {
-                    self.error(
-                        m.at,
-                        Some(Col::FullName),
-                        "ambiguous_match",
-                        format!(
-                            "Nhiều thành viên trùng khớp: {}.",
-                            many.iter()
-                                .map(|e| e.id.to_string())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    );
-                    self.member_actions.push(skip);
-                    continue;
-                }
-            };
-            if m.team_role == Some(TeamRole::Leader) {
-                let current = existing.iter().find(|e| e.team_role == TeamRole::Leader);
-                if let Some(leader) = current.filter(|l| matched.is_none_or(|x| x.id != l.id)) {
-                    self.error(
-                        m.at,
-                        Some(Col::TeamRole),
-                        "leader_taken",
-                        format!(
-                            "Tổ đã có tổ trưởng ({}, mã {}).",
-                            leader.full_name, leader.id
-                        ),
-                    );
-                } else if let Some(first) = leaders.get(&team) {
-                    let row = self.rows[members[*first].at.0].row;
-                    self.error(
-                        m.at,
-                        Some(Col::TeamRole),
-                        "leader_taken",
-                        format!("Dòng {row} đã ghi tổ trưởng cho tổ này."),
-                    );
-                } else {
-                    leaders.insert(team, i);
-                }
-            }
-            // The account.
-            let mut account = false;
-            if m.account && matched.is_none_or(|x| x.user_id.is_none()) {
-                match m.phone.as_deref() {
-                    None => self.error(
-                        m.at,
-                        Some(Col::Phone),
-                        "phone_required",
-                        "Cần số điện thoại để tạo tài khoản.",
-                    ),
-                    Some(p)
-                        if world.phones_taken.contains(p)
-                            || world.usernames_taken.contains(&username_for(p)) =>
-                    {
-                        self.error(
-                            m.at,
-                            Some(Col::Phone),
-                            "phone_taken",
-                            "Số điện thoại này đã có tài khoản khác.",
-                        );
-                    }
-                    Some(p) => match account_phones.get(p) {
-                        Some(first) => {
-                            let row = self.rows[members[*first].at.0].row;
-                            self.error(
-                                m.at,
-                                Some(Col::Phone),
-                                "duplicate_in_file",
-                                format!("Dòng {row} đã tạo tài khoản với số điện thoại này."),
-                            );
-                        }
-                        None => {
-                            account_phones.insert(p.to_string(), i);
-                            account = true;
-                        }
-                    },
-                }
-                let role = if m.team_role == Some(TeamRole::Leader) {
-                    Role::TeamLeader
-                } else {
-                    Role::TeamMember
-                };
-                if role.rank() > actor.role.rank() {
-                    self.error(
-                        m.at,
-                        Some(Col::Account),
-                        "role_above_own",
-                        "Bạn không cấp được tài khoản có vai trò này.",
-                    );
-                }
-            }
-            let action = match matched {
-                None => Action::Create,
-                Some(e) => {
-                    let changes = MemberChanges {
-                        full_name: Some(self.rows[m.at.0].label.to_string())
-                            .filter(|n| *n != e.full_name),
-                        search_name: Some(m.search.to_string()).filter(|s| *s != e.search_name),
-                        phone: m
-                            .phone
-                            .as_deref()
-                            .filter(|p| Some(*p) != e.phone.as_deref())
-                            .map(|p| Some(p.to_string())),
-                        sex: m.sex.filter(|s| Some(s) != e.sex.as_ref()).map(Some),
-                        birth_year: m.birth_year.filter(|y| Some(*y) != e.birth_year).map(Some),
-                        affiliation: m.affiliation.filter(|a| *a != e.affiliation),
-                        team_role: m.team_role.filter(|r| *r != e.team_role),
-                        ..Default::default()
-                    };
-                    let same = changes.full_name.is_none()
-                        && changes.phone.is_none()
-                        && changes.sex.is_none()
-                        && changes.birth_year.is_none()
-                        && changes.affiliation.is_none()
-                        && changes.team_role.is_none()
-                        && !account;
-                    if same {
-                        Action::Unchanged(e.id)
-                    } else {
-                        Action::Update(e.id, Box::new(changes))
-                    }
-                }
-            };
-            self.member_actions.push(MemberAction {
-                action,
-                team,
-                account,
-            });
+        for i in 0..members.len() {
+            let action = self
+                .member_action(target, world, actor, team_keys, (&members, i), &mut seen)
+                .unwrap_or(MemberAction {
+                    action: Action::Skip,
+                    team: TeamRef::New(usize::MAX),
+                    account: false,
+                });
+            self.member_actions.push(action);
         }
+        drop(seen);
         self.members = members;
+    }
 
-        // Outcomes of rows without errors.
-        for (v, a) in self
-            .villages
-            .iter()
-            .zip(&self.village_actions)
-            .map(|(v, a)| (v.at, outcome_of(a)))
-            .collect::<Vec<_>>()
-        {
-            self.settle(v, a.0, a.1);
+    /// The team a member row names: new in the file, else existing and live.
+    fn member_team(
+        &mut self,
+        m: &MemberIn,
+        commune: String,
+        world: &World,
+        team_keys: &HashMap<(String, String), usize>,
+    ) -> Option<TeamRef> {
+        let key = (commune, m.team_search.to_string());
+        if let Some(new) = team_keys.get(&key) {
+            if matches!(self.team_actions[*new], Action::Create) {
+                return Some(TeamRef::New(*new));
+            }
         }
-        for (t, a) in self
-            .teams
-            .iter()
-            .zip(&self.team_actions)
-            .map(|(t, a)| (t.at, outcome_of(a)))
-            .collect::<Vec<_>>()
-        {
-            self.settle(t, a.0, a.1);
+        let found = world.teams.get(&key).map(Vec::as_slice);
+        let Some(team) = self.one_match(m.at, Col::TeamName, found, TEAMS).ok()? else {
+            self.error(
+                m.at,
+                Some(Col::TeamName),
+                "unknown_team",
+                "Không có tổ này trong xã (cũng không có trong tệp).",
+            );
+            return None;
+        };
+        if team.status == TeamStatus::Dissolved {
+            self.error(
+                m.at,
+                Some(Col::TeamName),
+                "team_not_live",
+                "Tổ này đã giải thể.",
+            );
         }
-        for (m, a) in self
-            .members
-            .iter()
-            .zip(&self.member_actions)
-            .map(|(m, a)| (m.at, outcome_of(&a.action)))
-            .collect::<Vec<_>>()
-        {
-            self.settle(m, a.0, a.1);
+        Some(TeamRef::Existing(team.id))
+    }
+
+    /// What to do with member row `i`; `None` when it cannot be imported.
+    fn member_action<'m>(
+        &mut self,
+        target: &Target,
+        world: &'m World,
+        actor: &Actor,
+        team_keys: &HashMap<(String, String), usize>,
+        (members, i): (&'m [MemberIn], usize),
+        seen: &mut MemberKeys<'m>,
+    ) -> Option<MemberAction> {
+        let m = &members[i];
+        let commune = self.commune_of(m.at, m.commune.as_deref(), target, world)?;
+        let team = self.member_team(m, commune, world, team_keys)?;
+        let (natural, col) = match &m.phone {
+            Some(p) => (Natural::Phone(p), Col::Phone),
+            None => (Natural::Name(&m.search, m.birth_year), Col::FullName),
+        };
+        let duplicate = |row| {
+            format!("Thành viên này đã có ở dòng {row} (cùng tổ, cùng số điện thoại hoặc cùng họ tên và năm sinh).")
+        };
+        let key = (team, natural);
+        let col = (col, "duplicate_in_file");
+        if !self.first_in_file(members, &mut seen.natural, key, i, col, duplicate) {
+            return None;
         }
+        let existing: &[Member] = match team {
+            TeamRef::Existing(id) => world.members.get(&id).map_or(&[], Vec::as_slice),
+            TeamRef::New(_) => &[],
+        };
+        let matched = self.matched_member(m, existing).ok()?;
+        if m.team_role == Some(TeamRole::Leader) {
+            self.check_leader((members, i), team, existing, matched, &mut seen.leaders);
+        }
+        let account = m.account && matched.is_none_or(|x| x.user_id.is_none());
+        let account = account && self.check_account((members, i), world, actor, seen);
+        let action = match matched {
+            None => Action::Create,
+            Some(e) => self.member_changes(m, e, account),
+        };
+        Some(MemberAction {
+            action,
+            team,
+            account,
+        })
+    }
+
+    /// The member of the team a row is: by phone, else by folded name and birth year.
+    fn matched_member<'w>(
+        &mut self,
+        m: &MemberIn,
+        existing: &'w [Member],
+    ) -> Result<Option<&'w Member>, ()> {
+        let by_phone: Vec<&Member> = match m.phone.as_deref() {
+            Some(p) => existing
+                .iter()
+                .filter(|e| e.phone.as_deref() == Some(p))
+                .collect(),
+            None => Vec::new(),
+        };
+        let candidates: Vec<&Member> = if by_phone.is_empty() {
+            existing
+                .iter()
+                .filter(|e| *e.search_name == *m.search && e.birth_year == m.birth_year)
+                .filter(|e| m.phone.is_none() || e.phone.is_none())
+                .collect()
+        } else {
+            by_phone
+        };
+        let found = self.one_match(m.at, Col::FullName, Some(&candidates), MEMBERS)?;
+        Ok(found.copied())
+    }
+
+    /// A team has one leader: in the register (other than the row's member) or in the file.
+    fn check_leader(
+        &mut self,
+        (members, i): (&[MemberIn], usize),
+        team: TeamRef,
+        existing: &[Member],
+        matched: Option<&Member>,
+        leaders: &mut HashMap<TeamRef, usize>,
+    ) {
+        let current = existing.iter().find(|e| e.team_role == TeamRole::Leader);
+        if let Some(leader) = current.filter(|l| matched.is_none_or(|x| x.id != l.id)) {
+            self.error(
+                members[i].at,
+                Some(Col::TeamRole),
+                "leader_taken",
+                format!(
+                    "Tổ đã có tổ trưởng ({}, mã {}).",
+                    leader.full_name, leader.id
+                ),
+            );
+        } else {
+            let message = |row| format!("Dòng {row} đã ghi tổ trưởng cho tổ này.");
+            let col = (Col::TeamRole, "leader_taken");
+            self.first_in_file(members, leaders, team, i, col, message);
+        }
+    }
+
+    /// Whether member row `i` may get the account it asks for: a phone no account has, once in
+    /// the file, for a role the actor may grant.
+    fn check_account(
+        &mut self,
+        (members, i): (&[MemberIn], usize),
+        world: &World,
+        actor: &Actor,
+        seen: &mut MemberKeys<'_>,
+    ) -> bool {
+        let m = &members[i];
+        let mut account = false;
+        match m.phone.as_deref() {
+            None => self.error(
+                m.at,
+                Some(Col::Phone),
+                "phone_required",
+                "Cần số điện thoại để tạo tài khoản.",
+            ),
+            Some(p)
+                if world.phones_taken.contains(p)
+                    || world.usernames_taken.contains(&username_for(p)) =>
+            {
+                self.error(
+                    m.at,
+                    Some(Col::Phone),
+                    "phone_taken",
+                    "Số điện thoại này đã có tài khoản khác.",
+                );
+            }
+            Some(p) => {
+                let message = |row| format!("Dòng {row} đã tạo tài khoản với số điện thoại này.");
+                let col = (Col::Phone, "duplicate_in_file");
+                let phones = &mut seen.account_phones;
+                account = self.first_in_file(members, phones, p.to_string(), i, col, message);
+            }
+        }
+        let role = if m.team_role == Some(TeamRole::Leader) {
+            Role::TeamLeader
+        } else {
+            Role::TeamMember
+        };
+        if role.rank() > actor.role.rank() {
+            self.error(
+                m.at,
+                Some(Col::Account),
+                "role_above_own",
+                "Bạn không cấp được tài khoản có vai trò này.",
+            );
+        }
+        account
+    }
+
+    fn member_changes(&self, m: &MemberIn, e: &Member, account: bool) -> Action<MemberChanges> {
+        let changes = MemberChanges {
+            full_name: Some(self.rows[m.at.0].label.to_string()).filter(|n| *n != e.full_name),
+            search_name: Some(m.search.to_string()).filter(|s| *s != e.search_name),
+            phone: m
+                .phone
+                .as_deref()
+                .filter(|p| Some(*p) != e.phone.as_deref())
+                .map(|p| Some(p.to_string())),
+            sex: m.sex.filter(|s| Some(s) != e.sex.as_ref()).map(Some),
+            birth_year: m.birth_year.filter(|y| Some(*y) != e.birth_year).map(Some),
+            affiliation: m.affiliation.filter(|a| *a != e.affiliation),
+            team_role: m.team_role.filter(|r| *r != e.team_role),
+            ..Default::default()
+        };
+        let same = changes.full_name.is_none()
+            && changes.phone.is_none()
+            && changes.sex.is_none()
+            && changes.birth_year.is_none()
+            && changes.affiliation.is_none()
+            && changes.team_role.is_none()
+            && !account;
+        if same {
+            Action::Unchanged(e.id)
+        } else {
+            Action::Update(e.id, Box::new(changes))
+        }
+    }
+
+    /// Outcomes of rows without errors.
+    fn settle_all(&mut self) {
+        let Plan {
+            rows,
+            villages,
+            teams,
+            members,
+            village_actions,
+            team_actions,
+            member_actions,
+            ..
+        } = self;
+        let villages = villages
+            .iter()
+            .map(|v| v.at)
+            .zip(village_actions.iter().map(outcome_of));
+        let teams = teams
+            .iter()
+            .map(|t| t.at)
+            .zip(team_actions.iter().map(outcome_of));
+        let members = members
+            .iter()
+            .map(|m| m.at)
+            .zip(member_actions.iter().map(|a| outcome_of(&a.action)));
+        for (at, (outcome, id)) in villages.chain(teams).chain(members) {
+            let row = &mut rows[at.0];
+            if row.errors.is_empty() {
+                row.outcome = outcome;
+                row.id = id;
+            }
+        }
+    }
+}
+
+/// The keys the member rows seen so far took.
+struct MemberKeys<'m> {
+    natural: HashMap<(TeamRef, Natural<'m>), usize>,
+    leaders: HashMap<TeamRef, usize>,
+    account_phones: HashMap<String, usize>,
+}
+
+/// How an ambiguous match lists the records it found.
+const VILLAGES: (fn(&Village) -> i64, &str) = (|v| v.id, "Nhiều thôn, ấp trùng tên");
+const TEAMS: (fn(&Team) -> i64, &str) = (|t| t.id, "Nhiều tổ trùng tên trong xã");
+const MEMBERS: (fn(&&Member) -> i64, &str) = (|m| m.id, "Nhiều thành viên trùng khớp");
+
+/// A record read from a row.
+trait Placed {
+    fn at(&self) -> At;
+}
+
+impl Placed for VillageIn {
+    fn at(&self) -> At {
+        self.at
+    }
+}
+
+impl Placed for TeamIn {
+    fn at(&self) -> At {
+        self.at
+    }
+}
+
+impl Placed for MemberIn {
+    fn at(&self) -> At {
+        self.at
+    }
+}
+
+fn village_action(v: &VillageIn, one: &Village) -> Action<VillageChanges> {
+    let changes = VillageChanges {
+        kind: v.kind.filter(|k| *k != one.kind),
+        households: v
+            .households
+            .filter(|h| Some(*h) != one.households)
+            .map(Some),
+        population: v
+            .population
+            .filter(|p| Some(*p) != one.population)
+            .map(Some),
+        ..Default::default()
+    };
+    if changes.kind.is_none() && changes.households.is_none() && changes.population.is_none() {
+        Action::Unchanged(one.id)
+    } else {
+        Action::Update(one.id, Box::new(changes))
+    }
+}
+
+fn team_action(t: &TeamIn, one: &Team, village: Option<Result<i64, usize>>) -> Action<TeamChanges> {
+    let changes = TeamChanges {
+        village_id: match village {
+            Some(Ok(id)) if one.village_id != Some(id) => Some(Some(id)),
+            _ => None,
+        },
+        decision_number: t
+            .decision_number
+            .clone()
+            .filter(|d| Some(d) != one.decision_number.as_ref())
+            .map(Some),
+        decision_date: t
+            .decision_date
+            .filter(|d| Some(*d) != one.decision_date)
+            .map(Some),
+        established_on: t
+            .established_on
+            .filter(|d| Some(*d) != one.established_on)
+            .map(Some),
+        ..Default::default()
+    };
+    let moved_to_new_village = matches!(village, Some(Err(_)));
+    if changes.village_id.is_none()
+        && changes.decision_number.is_none()
+        && changes.decision_date.is_none()
+        && changes.established_on.is_none()
+        && !moved_to_new_village
+    {
+        Action::Unchanged(one.id)
+    } else {
+        Action::Update(one.id, Box::new(changes))
     }
 }
 

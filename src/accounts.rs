@@ -239,16 +239,8 @@ pub(crate) fn follow_move(
     audit_account(conn, caller, "move", Some(&current), &after)
 }
 
-/// Checks that `role` fits `unit_code` and `team_id` and that the unit lies in `scope`;
-/// returns the unit and its province.
-pub fn resolve_unit(
-    conn: &mut PgConnection,
-    scope: &Scope,
-    role: Role,
-    unit_code: Option<&str>,
-    team_id: Option<i64>,
-) -> AppResult<Option<units::UnitRow>> {
-    let mut errors = Vec::new();
+/// A team role needs a team, and only a team role has one.
+fn check_team_fits(role: Role, team_id: Option<i64>, errors: &mut Vec<FieldError>) {
     if role.needs_team() && team_id.is_none() {
         errors.push(FieldError::new(
             "team_id",
@@ -263,31 +255,93 @@ pub fn resolve_unit(
             "only team roles belong to a team",
         ));
     }
-    // A team account works in its team's commune; the unit may be left out.
-    let team_commune = match team_id.filter(|_| role.needs_team()) {
-        Some(id) => {
-            // Share-locked: the team cannot be archived under the new account (see
-            // `db::teams::lock_shared`).
-            match teams::lock_shared(conn, id)? {
-                Some(team)
-                    if team.archived_at.is_some()
-                        && scope.contains(&team.commune_code, &team.province_code) =>
-                {
-                    return Err(crate::registry::parent_archived("team", id))
-                }
-                Some(team) if team.archived_at.is_none() => Some(team.commune_code),
-                _ => {
-                    errors.push(FieldError::new(
-                        "team_id",
-                        "unknown_team",
-                        format!("no live team has the id {id}"),
-                    ));
-                    None
-                }
-            }
-        }
-        None => None,
+}
+
+/// The commune of a team account's live team (share-locked: the team cannot be archived under
+/// the new account, see `db::teams::lock_shared`); a team archived in scope is refused.
+fn team_commune(
+    conn: &mut PgConnection,
+    scope: &Scope,
+    role: Role,
+    team_id: Option<i64>,
+    errors: &mut Vec<FieldError>,
+) -> AppResult<Option<String>> {
+    let Some(id) = team_id.filter(|_| role.needs_team()) else {
+        return Ok(None);
     };
+    match teams::lock_shared(conn, id)? {
+        Some(team)
+            if team.archived_at.is_some()
+                && scope.contains(&team.commune_code, &team.province_code) =>
+        {
+            Err(crate::registry::parent_archived("team", id))
+        }
+        Some(team) if team.archived_at.is_none() => Ok(Some(team.commune_code)),
+        _ => {
+            errors.push(FieldError::new(
+                "team_id",
+                "unknown_team",
+                format!("no live team has the id {id}"),
+            ));
+            Ok(None)
+        }
+    }
+}
+
+/// The unit a role names: none for an admin, a known unit of the role's level otherwise.
+fn unit_of_role(
+    conn: &mut PgConnection,
+    role: Role,
+    unit_code: Option<&str>,
+    errors: &mut Vec<FieldError>,
+) -> AppResult<Option<units::UnitRow>> {
+    let error = match (role.unit_level(), unit_code) {
+        (None, None) => return Ok(None),
+        (None, Some(_)) => FieldError::new(
+            "unit_code",
+            "not_allowed",
+            "an admin covers the whole country",
+        ),
+        (Some(level), None) => FieldError::new(
+            "unit_code",
+            "required",
+            format!("the role needs a {level} unit_code"),
+        ),
+        (Some(level), Some(code)) => match units::get(conn, code)? {
+            None => FieldError::new(
+                "unit_code",
+                "unknown_unit",
+                format!("no unit has the code {code:?}"),
+            ),
+            Some(u) if u.level != level => FieldError::new(
+                "unit_code",
+                "wrong_level",
+                format!(
+                    "the role {} needs a {level}, and {code} is a {}",
+                    role.as_str(),
+                    u.level
+                ),
+            ),
+            Some(u) => return Ok(Some(u)),
+        },
+    };
+    errors.push(error);
+    Ok(None)
+}
+
+/// Checks that `role` fits `unit_code` and `team_id` and that the unit lies in `scope`;
+/// returns the unit and its province.
+pub fn resolve_unit(
+    conn: &mut PgConnection,
+    scope: &Scope,
+    role: Role,
+    unit_code: Option<&str>,
+    team_id: Option<i64>,
+) -> AppResult<Option<units::UnitRow>> {
+    let mut errors = Vec::new();
+    check_team_fits(role, team_id, &mut errors);
+    // A team account works in its team's commune; the unit may be left out.
+    let team_commune = team_commune(conn, scope, role, team_id, &mut errors)?;
     if let (Some(given), Some(commune)) = (unit_code, team_commune.as_deref()) {
         if given != commune {
             errors.push(FieldError::new(
@@ -300,49 +354,12 @@ pub fn resolve_unit(
             ));
         }
     }
-    let unit_code = unit_code.or(team_commune.as_deref());
-    let unit = match (role.unit_level(), unit_code) {
-        (None, None) => None,
-        (None, Some(_)) => {
-            errors.push(FieldError::new(
-                "unit_code",
-                "not_allowed",
-                "an admin covers the whole country",
-            ));
-            None
-        }
-        (Some(level), None) => {
-            errors.push(FieldError::new(
-                "unit_code",
-                "required",
-                format!("the role needs a {level} unit_code"),
-            ));
-            None
-        }
-        (Some(level), Some(code)) => match units::get(conn, code)? {
-            None => {
-                errors.push(FieldError::new(
-                    "unit_code",
-                    "unknown_unit",
-                    format!("no unit has the code {code:?}"),
-                ));
-                None
-            }
-            Some(u) if u.level != level => {
-                errors.push(FieldError::new(
-                    "unit_code",
-                    "wrong_level",
-                    format!(
-                        "the role {} needs a {level}, and {code} is a {}",
-                        role.as_str(),
-                        u.level
-                    ),
-                ));
-                None
-            }
-            Some(u) => Some(u),
-        },
-    };
+    let unit = unit_of_role(
+        conn,
+        role,
+        unit_code.or(team_commune.as_deref()),
+        &mut errors,
+    )?;
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
@@ -357,23 +374,64 @@ pub fn resolve_unit(
     Ok(unit)
 }
 
+/// Refuses a password too close to the account's names (before spending time on the hash).
+fn check_password(
+    password: &SecretString,
+    username: &str,
+    full_name: Option<&str>,
+    phone: Option<&str>,
+) -> AppResult<()> {
+    password::check_policy(
+        "password",
+        password.expose_secret(),
+        &password::account_words(username, full_name, phone),
+    )
+}
+
+/// What issuing an activation code needs: the key its hash is made with and its expiry.
+fn code_issuer(state: &AppState) -> (activation::CodeKey, chrono::DateTime<chrono::Utc>) {
+    (
+        activation::CodeKey::new(&state.settings),
+        activation::expiry(&state.settings),
+    )
+}
+
+/// The new account's row, in the unit found for it.
+fn new_user(
+    input: NewAccount,
+    unit: Option<units::UnitRow>,
+    phone: Option<String>,
+    password_hash: Option<String>,
+) -> users::NewUser {
+    users::NewUser {
+        username: input.username.trim().to_lowercase(),
+        full_name: input
+            .full_name
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty()),
+        phone,
+        password_hash: password_hash.unwrap_or_else(|| activation::PENDING_HASH.to_string()),
+        role: input.role.as_str().to_string(),
+        province_code: unit.as_ref().map(|u| u.province_code.clone()),
+        unit_code: unit.map(|u| u.code),
+        team_id: input.team_id,
+    }
+}
+
 pub async fn create(
     state: &AppState,
     caller: &Caller,
-    input: NewAccount,
+    mut input: NewAccount,
 ) -> AppResult<(users::UserRow, Option<activation::Issued>)> {
     require_officer(caller)?;
     check_grant(caller, input.role)?;
     let phone = crate::phone::field(input.phone.as_deref())?;
     if let Some(p) = &input.password {
-        password::check_policy(
-            "password",
-            p.expose_secret(),
-            &password::account_words(
-                &input.username,
-                input.full_name.as_deref(),
-                phone.as_deref(),
-            ),
+        check_password(
+            p,
+            &input.username,
+            input.full_name.as_deref(),
+            phone.as_deref(),
         )?;
     }
     let scope = caller.scope();
@@ -383,34 +441,20 @@ pub async fn create(
         resolve_unit(conn, &scope, role, unit_code.as_deref(), team_id)
     })
     .await?;
-    let password_hash = match input.password {
+    let password_hash = match input.password.take() {
         Some(p) => Some(state.hasher.hash(p).await?),
         None => None,
     };
     let scope = caller.scope();
     let caller = caller.clone();
-    let key = activation::CodeKey::new(&state.settings);
-    let expires_at = activation::expiry(&state.settings);
+    let (key, expires_at) = code_issuer(state);
     db::run(&state.pool, move |conn| {
         conn.transaction(|c| {
             let unit = resolve_unit(c, &scope, role, input.unit_code.as_deref(), input.team_id)?;
             let pending = password_hash.is_none();
-            let new = users::NewUser {
-                username: input.username.trim().to_lowercase(),
-                full_name: input
-                    .full_name
-                    .map(|n| n.trim().to_string())
-                    .filter(|n| !n.is_empty()),
-                phone,
-                password_hash: password_hash
-                    .unwrap_or_else(|| activation::PENDING_HASH.to_string()),
-                role: role.as_str().to_string(),
-                province_code: unit.as_ref().map(|u| u.province_code.clone()),
-                unit_code: unit.map(|u| u.code),
-                team_id: input.team_id,
-            };
             // The officer chose the password: the owner changes it at the first login. Without
             // one, the owner chooses it when redeeming the activation code.
+            let new = new_user(input, unit, phone, password_hash);
             let user = users::insert_with(c, &new, !pending)?;
             audit_account(c, &caller, "create", None, &user)?;
             let issued = if pending {
@@ -442,15 +486,12 @@ pub async fn issue_activation(
     }
     let scope = caller.scope();
     let caller = caller.clone();
-    let key = activation::CodeKey::new(&state.settings);
-    let expires_at = activation::expiry(&state.settings);
+    let (key, expires_at) = code_issuer(state);
     db::run(&state.pool, move |conn| {
         conn.transaction(|c| {
             users::get_in_scope(c, &scope, id)?.ok_or_else(|| AppError::not_found("user"))?;
             let current = users::lock(c, id)?.ok_or_else(|| AppError::not_found("user"))?;
-            let role =
-                Role::parse(&current.role).ok_or_else(|| AppError::internal("unknown role"))?;
-            check_manage(caller.role.rank(), role)?;
+            managed_role(caller.role.rank(), &current)?;
             let changes = users::UserChanges {
                 password_hash: Some(activation::PENDING_HASH.to_string()),
                 password_changed_at: Some(chrono::Utc::now()),
@@ -525,17 +566,16 @@ pub async fn list(
     .await
 }
 
-pub async fn update(
-    state: &AppState,
-    caller: &Caller,
-    id: Uuid,
-    patch: AccountPatch,
-    expected_version: Option<i32>,
-) -> AppResult<users::UserRow> {
-    require_officer(caller)?;
-    if let Some(role) = patch.role {
-        check_grant(caller, role)?;
-    }
+/// The role of an account the caller (of rank `caller_rank`) may manage.
+fn managed_role(caller_rank: u8, account: &users::UserRow) -> AppResult<Role> {
+    let role = Role::parse(&account.role).ok_or_else(|| AppError::internal("unknown role"))?;
+    check_manage(caller_rank, role)?;
+    Ok(role)
+}
+
+/// One's own role, unit, team, state and password are changed by someone else (or, for the
+/// password, through /me/password).
+fn check_own_access(caller: &Caller, id: Uuid, patch: &AccountPatch) -> AppResult<()> {
     if id == caller.user_id
         && (patch.role.is_some()
             || patch.unit_code.is_some()
@@ -550,102 +590,157 @@ pub async fn update(
                 .into(),
         });
     }
-    let phone = match patch.phone {
+    Ok(())
+}
+
+/// The hash of a password an officer sets for account `id`, checked against the account's
+/// names before spending time on the hash.
+async fn hash_for_account(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    password: SecretString,
+) -> AppResult<String> {
+    let scope = caller.scope();
+    let user = db::run(&state.pool, move |conn| {
+        Ok(users::get_in_scope(conn, &scope, id)?)
+    })
+    .await?
+    .ok_or_else(|| AppError::not_found("user"))?;
+    check_password(
+        &password,
+        &user.username,
+        user.full_name.as_deref(),
+        user.phone.as_deref(),
+    )?;
+    state.hasher.hash(password).await
+}
+
+/// The account, locked for the update at `expected_version`: memberships are locked before
+/// the account, in the order a member move locks them, so the two cannot deadlock.
+fn lock_for_update(
+    c: &mut PgConnection,
+    scope: &Scope,
+    id: Uuid,
+    expected_version: Option<i32>,
+) -> AppResult<users::UserRow> {
+    let current = users::get_in_scope(c, scope, id)?.ok_or_else(|| AppError::not_found("user"))?;
+    members::linked_outside(c, current.id, None)?;
+    let current = users::lock(c, current.id)?.ok_or_else(|| AppError::not_found("user"))?;
+    if let Some(v) = expected_version {
+        if v != current.version {
+            return Err(AppError::PreconditionFailed {
+                code: ErrorCode::VersionMismatch,
+                detail: format!("the user is at version {}, not {v}", current.version),
+            });
+        }
+    }
+    Ok(current)
+}
+
+/// A new role, unit or team: checked like a new account's, and the account's memberships
+/// outside a new team unlinked.
+fn change_placement(
+    c: &mut PgConnection,
+    (scope, caller): (&Scope, &Caller),
+    patch: &AccountPatch,
+    (current, current_role): (&users::UserRow, Role),
+    changes: &mut users::UserChanges,
+) -> AppResult<()> {
+    if patch.role.is_none() && patch.unit_code.is_none() && patch.team_id.is_none() {
+        return Ok(());
+    }
+    let role = patch.role.unwrap_or(current_role);
+    let unit_code = patch.unit_code.clone().unwrap_or(current.unit_code.clone());
+    let team_id = patch.team_id.unwrap_or(if role.needs_team() {
+        current.team_id
+    } else {
+        None
+    });
+    let unit_code = if role.unit_level().is_none() {
+        None
+    } else {
+        unit_code
+    };
+    let unit = resolve_unit(c, scope, role, unit_code.as_deref(), team_id)?;
+    changes.role = Some(role.as_str().to_string());
+    changes.province_code = Some(unit.as_ref().map(|u| u.province_code.clone()));
+    changes.unit_code = Some(unit.map(|u| u.code));
+    changes.team_id = Some(team_id);
+    if team_id != current.team_id {
+        // The account leaves its team: its memberships stay with their teams.
+        unlink_memberships(c, caller, current.id, team_id)?;
+    }
+    Ok(())
+}
+
+/// Enabling, disabling and a new password: a team account comes back only to a live team; a
+/// new password or a disabled account ends the logins.
+fn change_access(
+    c: &mut PgConnection,
+    patch: &AccountPatch,
+    current: &users::UserRow,
+    password_hash: Option<String>,
+    changes: &mut users::UserChanges,
+) -> AppResult<()> {
+    let id = current.id;
+    if patch.disabled == Some(false) && current.disabled {
+        if let Some(team) = changes.team_id.unwrap_or(current.team_id) {
+            crate::registry::hold_live_team(c, team)?;
+        }
+    }
+    if let Some(hash) = password_hash {
+        changes.password_hash = Some(hash);
+        changes.password_changed_at = Some(chrono::Utc::now());
+        // Someone else chose it: the owner must change it at the next login.
+        changes.must_change_password = Some(true);
+        sessions::revoke_all_for_user(c, id, None, "password_reset")?;
+        crate::db::activation::revoke(c, id)?;
+    }
+    if patch.disabled == Some(true) {
+        sessions::revoke_all_for_user(c, id, None, "account_disabled")?;
+    }
+    Ok(())
+}
+
+pub async fn update(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    mut patch: AccountPatch,
+    expected_version: Option<i32>,
+) -> AppResult<users::UserRow> {
+    require_officer(caller)?;
+    if let Some(role) = patch.role {
+        check_grant(caller, role)?;
+    }
+    check_own_access(caller, id, &patch)?;
+    let phone = match patch.phone.take() {
         Some(p) => Some(crate::phone::field(p.as_deref())?),
         None => None,
     };
-    let password_hash = match patch.password {
-        Some(p) => {
-            // Checked against the account's names before spending time on the hash.
-            let scope = caller.scope();
-            let user = db::run(&state.pool, move |conn| {
-                Ok(users::get_in_scope(conn, &scope, id)?)
-            })
-            .await?
-            .ok_or_else(|| AppError::not_found("user"))?;
-            password::check_policy(
-                "password",
-                p.expose_secret(),
-                &password::account_words(
-                    &user.username,
-                    user.full_name.as_deref(),
-                    user.phone.as_deref(),
-                ),
-            )?;
-            Some(state.hasher.hash(p).await?)
-        }
+    let password_hash = match patch.password.take() {
+        Some(p) => Some(hash_for_account(state, caller, id, p).await?),
         None => None,
     };
     let scope = caller.scope();
-    let caller_rank = caller.role.rank();
     let caller = caller.clone();
     db::run(&state.pool, move |conn| {
         conn.transaction(|c| {
-            let current =
-                users::get_in_scope(c, &scope, id)?.ok_or_else(|| AppError::not_found("user"))?;
-            // Memberships before the account, in the order a member move locks them, so the
-            // two cannot deadlock.
-            members::linked_outside(c, current.id, None)?;
-            let current = users::lock(c, current.id)?.ok_or_else(|| AppError::not_found("user"))?;
-            if let Some(v) = expected_version {
-                if v != current.version {
-                    return Err(AppError::PreconditionFailed {
-                        code: ErrorCode::VersionMismatch,
-                        detail: format!("the user is at version {}, not {v}", current.version),
-                    });
-                }
-            }
-            let current_role =
-                Role::parse(&current.role).ok_or_else(|| AppError::internal("unknown role"))?;
-            check_manage(caller_rank, current_role)?;
+            let current = lock_for_update(c, &scope, id, expected_version)?;
+            let current_role = managed_role(caller.role.rank(), &current)?;
             let mut changes = users::UserChanges {
                 full_name: patch
                     .full_name
+                    .clone()
                     .map(|n| n.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())),
                 phone,
                 disabled: patch.disabled,
                 ..Default::default()
             };
-            if patch.role.is_some() || patch.unit_code.is_some() || patch.team_id.is_some() {
-                let role = patch.role.unwrap_or(current_role);
-                let unit_code = patch.unit_code.clone().unwrap_or(current.unit_code.clone());
-                let team_id = patch.team_id.unwrap_or(if role.needs_team() {
-                    current.team_id
-                } else {
-                    None
-                });
-                let unit_code = if role.unit_level().is_none() {
-                    None
-                } else {
-                    unit_code
-                };
-                let unit = resolve_unit(c, &scope, role, unit_code.as_deref(), team_id)?;
-                changes.role = Some(role.as_str().to_string());
-                changes.province_code = Some(unit.as_ref().map(|u| u.province_code.clone()));
-                changes.unit_code = Some(unit.map(|u| u.code));
-                changes.team_id = Some(team_id);
-                if team_id != current.team_id {
-                    // The account leaves its team: its memberships stay with their teams.
-                    unlink_memberships(c, &caller, id, team_id)?;
-                }
-            }
-            if patch.disabled == Some(false) && current.disabled {
-                // Enabled again: a team account comes back only to a live team.
-                if let Some(team) = changes.team_id.unwrap_or(current.team_id) {
-                    crate::registry::hold_live_team(c, team)?;
-                }
-            }
-            if let Some(hash) = password_hash {
-                changes.password_hash = Some(hash);
-                changes.password_changed_at = Some(chrono::Utc::now());
-                // Someone else chose it: the owner must change it at the next login.
-                changes.must_change_password = Some(true);
-                sessions::revoke_all_for_user(c, id, None, "password_reset")?;
-                crate::db::activation::revoke(c, id)?;
-            }
-            if patch.disabled == Some(true) {
-                sessions::revoke_all_for_user(c, id, None, "account_disabled")?;
-            }
+            let who = (&scope, &caller);
+            change_placement(c, who, &patch, (&current, current_role), &mut changes)?;
+            change_access(c, &patch, &current, password_hash, &mut changes)?;
             let after =
                 users::update(c, id, &changes)?.ok_or_else(|| AppError::not_found("user"))?;
             audit_account(c, &caller, "update", Some(&current), &after)?;

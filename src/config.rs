@@ -126,23 +126,8 @@ impl Settings {
         let parse = |name: &str, default: &str| -> Result<String, ConfigError> {
             Ok(get(name).unwrap_or_else(|| default.to_string()))
         };
-        let dev_mode = matches!(
-            get("TOSO_ENV")
-                .as_deref()
-                .map(str::to_ascii_lowercase)
-                .as_deref(),
-            Some("dev" | "development")
-        );
-
-        let log_format = match parse("TOSO_LOG_FORMAT", "text")?.as_str() {
-            "text" => LogFormat::Text,
-            "json" => LogFormat::Json,
-            other => {
-                return Err(ConfigError(format!(
-                    "TOSO_LOG_FORMAT must be text or json, not {other:?}"
-                )))
-            }
-        };
+        let dev_mode = dev_mode(&get);
+        let log_format = log_format(&parse("TOSO_LOG_FORMAT", "text")?)?;
         let default_workers = std::thread::available_parallelism().map_or(2, |n| n.get());
         let pool_size = number(&get, "TOSO_DB_POOL_SIZE", 10, 1, 500)?;
         // One core is always left to other requests, so a storm of logins cannot starve them.
@@ -200,6 +185,27 @@ impl Settings {
                 256 << 20,
             )?,
         })
+    }
+}
+
+/// `TOSO_ENV` names a development machine.
+fn dev_mode(get: &impl Fn(&str) -> Option<String>) -> bool {
+    matches!(
+        get("TOSO_ENV")
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("dev" | "development")
+    )
+}
+
+fn log_format(text: &str) -> Result<LogFormat, ConfigError> {
+    match text {
+        "text" => Ok(LogFormat::Text),
+        "json" => Ok(LogFormat::Json),
+        other => Err(ConfigError(format!(
+            "TOSO_LOG_FORMAT must be text or json, not {other:?}"
+        ))),
     }
 }
 

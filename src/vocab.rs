@@ -32,6 +32,20 @@ text_enum!(
 text_enum!(AgeBand { Under18 => "under_18", From18To35 => "18_35", From36To59 => "36_59", Over60 => "60_plus" });
 text_enum!(Outcome { Done => "done", PartlyDone => "partly_done", Referred => "referred", CouldNotHelp => "could_not_help" });
 
+// The monthly report.
+text_enum!(
+    /// Where a commune's monthly report stands: not_started, draft (activity recorded, not
+    /// submitted), submitted, returned, approved, reopened.
+    ReportStatus {
+        NotStarted => "not_started", Draft => "draft", Submitted => "submitted",
+        Returned => "returned", Approved => "approved", Reopened => "reopened",
+    }
+);
+text_enum!(
+    /// What an officer does to a monthly report.
+    ReportAction { Submit => "submit", Approve => "approve", Return => "return", Reopen => "reopen" }
+);
+
 // The trainings.
 text_enum!(TrainingKind { MemberTraining => "member_training", CitizenClass => "citizen_class" });
 text_enum!(TrainingMode { InPerson => "in_person", Online => "online", Blended => "blended" });

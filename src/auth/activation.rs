@@ -140,6 +140,64 @@ fn invalid_code() -> AppError {
     }
 }
 
+/// The live account a code belongs to, if any; the attempt counts on the login throttle.
+fn code_owner(
+    conn: &mut PgConnection,
+    keys: &throttle::Keys,
+    hash: &[u8],
+) -> AppResult<Option<users::UserRow>> {
+    if let Some(secs) = throttle::attempt(conn, keys)? {
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: secs.unsigned_abs(),
+        });
+    }
+    let found = activation::find(conn, hash)?.filter(|(_, expires)| *expires > Utc::now());
+    Ok(match found {
+        Some((user_id, _)) => users::get(conn, user_id)?,
+        None => None,
+    })
+}
+
+/// What redeeming writes: the new password's hash and the new session's refresh token.
+struct Redemption {
+    code_hash: Vec<u8>,
+    user_id: Uuid,
+    password_hash: String,
+    refresh_hash: Vec<u8>,
+    expires: DateTime<Utc>,
+}
+
+/// Uses the code up (once: a concurrent redemption or a re-issue finds it gone), sets the
+/// password and opens a session in place of any other. Answers the account and the session.
+fn redeem(
+    c: &mut PgConnection,
+    keys: &throttle::Keys,
+    r: Redemption,
+) -> AppResult<(users::UserRow, Uuid)> {
+    let user_id = r.user_id;
+    let (owner, expires_at) = activation::take(c, &r.code_hash)?.ok_or_else(invalid_code)?;
+    if owner != user_id || expires_at <= Utc::now() {
+        return Err(invalid_code());
+    }
+    let before = users::lock(c, user_id)?.ok_or_else(invalid_code)?;
+    if before.disabled {
+        return Err(invalid_code());
+    }
+    let changes = users::UserChanges {
+        password_hash: Some(r.password_hash),
+        password_changed_at: Some(Utc::now()),
+        must_change_password: Some(false),
+        ..Default::default()
+    };
+    let after = users::update(c, user_id, &changes)?.ok_or_else(invalid_code)?;
+    crate::accounts::audit_account_by_owner(c, "activate", &before, &after)?;
+    throttle::record_success(c, keys)?;
+    sessions::revoke_all_for_user(c, user_id, None, "activated")?;
+    let sid = sessions::create(c, user_id, r.expires)?;
+    sessions::add_refresh_token(c, sid, &r.refresh_hash, r.expires)?;
+    Ok((after, sid))
+}
+
 /// Redeems a code: the owner chooses the password (the project's policy applies) and is
 /// logged in. Counted on the login throttle (429 when blocked); a wrong, expired or used code
 /// is 401 `invalid_activation_code`.
@@ -154,17 +212,7 @@ pub async fn activate(
     let keys = throttle::Keys::new(&format!("activation:{}", normalize(code)), address);
     let lookup = hash.clone();
     let (user, keys) = db::run(&state.pool, move |conn| {
-        if let Some(secs) = throttle::attempt(conn, &keys)? {
-            return Err(AppError::TooManyRequests {
-                retry_after_secs: secs.unsigned_abs(),
-            });
-        }
-        let found = activation::find(conn, &lookup)?.filter(|(_, expires)| *expires > Utc::now());
-        let user = match found {
-            Some((user_id, _)) => users::get(conn, user_id)?,
-            None => None,
-        };
-        Ok((user, keys))
+        Ok((code_owner(conn, &keys, &lookup)?, keys))
     })
     .await?;
     let user = user.ok_or_else(invalid_code)?;
@@ -182,33 +230,15 @@ pub async fn activate(
     password::check_policy("password", new_password.expose_secret(), &words)?;
     let password_hash = state.hasher.hash(new_password).await?;
     let (refresh_token, refresh_hash) = service::new_refresh_token();
-    let expires = service::refresh_expiry(state);
-    let user_id = user.id;
+    let redemption = Redemption {
+        code_hash: hash,
+        user_id: user.id,
+        password_hash,
+        refresh_hash,
+        expires: service::refresh_expiry(state),
+    };
     let (after, session_id) = db::run(&state.pool, move |conn| {
-        conn.transaction(|c| {
-            // Used up here, once: a concurrent redemption or a re-issue finds it gone.
-            let (owner, expires_at) = activation::take(c, &hash)?.ok_or_else(invalid_code)?;
-            if owner != user_id || expires_at <= Utc::now() {
-                return Err(invalid_code());
-            }
-            let before = users::lock(c, user_id)?.ok_or_else(invalid_code)?;
-            if before.disabled {
-                return Err(invalid_code());
-            }
-            let changes = users::UserChanges {
-                password_hash: Some(password_hash),
-                password_changed_at: Some(Utc::now()),
-                must_change_password: Some(false),
-                ..Default::default()
-            };
-            let after = users::update(c, user_id, &changes)?.ok_or_else(invalid_code)?;
-            crate::accounts::audit_account_by_owner(c, "activate", &before, &after)?;
-            throttle::record_success(c, &keys)?;
-            sessions::revoke_all_for_user(c, user_id, None, "activated")?;
-            let sid = sessions::create(c, user_id, expires)?;
-            sessions::add_refresh_token(c, sid, &refresh_hash, expires)?;
-            Ok((after, sid))
-        })
+        conn.transaction(|c| redeem(c, &keys, redemption))
     })
     .await?;
     tracing::info!(user_id = %after.id, "account activated");

@@ -9,7 +9,6 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::schema::{assistance_logs as logs, log_ids, members};
-use super::Page;
 use crate::access::Scope;
 use crate::vocab::{AgeBand, Channel, Outcome, Sex};
 
@@ -158,21 +157,11 @@ fn filtered(s: &LogScope, f: &LogFilter) -> logs::BoxedQuery<'static, Pg> {
     q
 }
 
-/// Newest first, ties broken by id.
-pub fn list(
-    conn: &mut PgConnection,
-    s: &LogScope,
-    f: &LogFilter,
-    page: Page,
-) -> QueryResult<(Vec<AssistanceLog>, i64)> {
-    let total = filtered(s, f).count().get_result(conn)?;
-    let rows = filtered(s, f)
-        .select(AssistanceLog::as_select())
-        .order((logs::occurred_at.desc(), logs::id.asc()))
-        .limit(page.limit)
-        .offset(page.offset)
-        .load(conn)?;
-    Ok((rows, total))
+versioned_rows! {
+    table = logs, row = AssistanceLog, id = Uuid, scope = LogScope,
+    filter = LogFilter, changes = LogChanges,
+    order = (logs::occurred_at.desc(), logs::id.asc()),
+    custom_get,
 }
 
 pub fn get(conn: &mut PgConnection, s: &LogScope, id: Uuid) -> QueryResult<Option<AssistanceLog>> {
@@ -201,18 +190,6 @@ pub fn taken_ids(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<Uuid>
         .load(conn)
 }
 
-pub fn lock(conn: &mut PgConnection, s: &LogScope, id: Uuid) -> QueryResult<Option<AssistanceLog>> {
-    if get(conn, s, id)?.is_none() {
-        return Ok(None);
-    }
-    logs::table
-        .find(id)
-        .select(AssistanceLog::as_select())
-        .for_update()
-        .first(conn)
-        .optional()
-}
-
 /// Inserts the logs whose ids are new; returns the ids actually inserted. The primary key of
 /// `log_ids`, not a check before the insert, decides: the table's BEFORE INSERT trigger
 /// claims each id there and skips the row when the id is taken (by a log of any month, or by
@@ -222,37 +199,6 @@ pub fn insert_new(conn: &mut PgConnection, rows: &[NewLog]) -> QueryResult<Vec<U
         .values(rows)
         .returning(logs::id)
         .get_results(conn)
-}
-
-pub fn update(
-    conn: &mut PgConnection,
-    id: Uuid,
-    changes: &LogChanges,
-) -> QueryResult<AssistanceLog> {
-    diesel::update(logs::table.find(id))
-        .set((
-            changes,
-            logs::version.eq(logs::version + 1),
-            logs::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning(AssistanceLog::as_returning())
-        .get_result(conn)
-}
-
-pub fn set_archived(
-    conn: &mut PgConnection,
-    id: Uuid,
-    archived: bool,
-) -> QueryResult<AssistanceLog> {
-    let at: Option<DateTime<Utc>> = archived.then(Utc::now);
-    diesel::update(logs::table.find(id))
-        .set((
-            logs::archived_at.eq(at),
-            logs::version.eq(logs::version + 1),
-            logs::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning(AssistanceLog::as_returning())
-        .get_result(conn)
 }
 
 /// The logs with these ids that the scope may see. `at` holds the `occurred_at` of logs

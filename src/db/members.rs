@@ -8,7 +8,6 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::schema::{members, teams};
-use super::Page;
 use crate::access::Scope;
 use crate::vocab::{Affiliation, Sex, TeamRole};
 
@@ -142,73 +141,15 @@ fn filtered(scope: &Scope, f: &MemberFilter) -> members::BoxedQuery<'static, Pg>
     q
 }
 
-pub fn list(
-    conn: &mut PgConnection,
-    scope: &Scope,
-    f: &MemberFilter,
-    page: Page,
-) -> QueryResult<(Vec<Member>, i64)> {
-    let total = filtered(scope, f).count().get_result(conn)?;
-    let rows = filtered(scope, f)
-        .select(Member::as_select())
-        .order((
-            members::team_id.asc(),
-            members::search_name.asc(),
-            members::id.asc(),
-        ))
-        .limit(page.limit)
-        .offset(page.offset)
-        .load(conn)?;
-    Ok((rows, total))
-}
-
-pub fn get(conn: &mut PgConnection, scope: &Scope, id: i64) -> QueryResult<Option<Member>> {
-    scoped(scope)
-        .filter(members::id.eq(id))
-        .select(Member::as_select())
-        .first(conn)
-        .optional()
-}
-
-pub fn lock(conn: &mut PgConnection, scope: &Scope, id: i64) -> QueryResult<Option<Member>> {
-    // Boxed queries cannot lock: check the scope, then lock the row by id.
-    if get(conn, scope, id)?.is_none() {
-        return Ok(None);
-    }
-    members::table
-        .find(id)
-        .select(Member::as_select())
-        .for_update()
-        .first(conn)
-        .optional()
+versioned_rows! {
+    table = members, row = Member, id = i64, scope = Scope,
+    filter = MemberFilter, changes = MemberChanges,
+    order = (members::team_id.asc(), members::search_name.asc(), members::id.asc()),
 }
 
 pub fn insert(conn: &mut PgConnection, new: &NewMember) -> QueryResult<Member> {
     diesel::insert_into(members::table)
         .values(new)
-        .returning(Member::as_returning())
-        .get_result(conn)
-}
-
-pub fn update(conn: &mut PgConnection, id: i64, changes: &MemberChanges) -> QueryResult<Member> {
-    diesel::update(members::table.find(id))
-        .set((
-            changes,
-            members::version.eq(members::version + 1),
-            members::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning(Member::as_returning())
-        .get_result(conn)
-}
-
-pub fn set_archived(conn: &mut PgConnection, id: i64, archived: bool) -> QueryResult<Member> {
-    let at: Option<DateTime<Utc>> = archived.then(Utc::now);
-    diesel::update(members::table.find(id))
-        .set((
-            members::archived_at.eq(at),
-            members::version.eq(members::version + 1),
-            members::updated_at.eq(diesel::dsl::now),
-        ))
         .returning(Member::as_returning())
         .get_result(conn)
 }

@@ -17,6 +17,86 @@ macro_rules! commune_scoped {
     }};
 }
 
+/// The reads and writes every versioned record shares (`version` bumped and `updated_at` set
+/// on each change, `archived_at` for soft delete), for a module that defines `scoped(scope)`
+/// and `filtered(scope, filter)` over `$table`:
+/// - `list`: one page in `order`, with the total;
+/// - `get` (unless `custom_get`): the row by id within the scope;
+/// - `lock`: the row by id within the scope, locked for the rest of the transaction;
+/// - `update`: the changes, one version up; `set_archived`: archive or restore, one version up.
+macro_rules! versioned_rows {
+    (
+        table = $table:ident, row = $row:ident, id = $id:ty, scope = $scope:ty,
+        filter = $filter:ty, changes = $changes:ty, order = $order:expr $(, $custom_get:ident)? $(,)?
+    ) => {
+        pub fn list(
+            conn: &mut PgConnection,
+            scope: &$scope,
+            f: &$filter,
+            page: $crate::db::Page,
+        ) -> QueryResult<(Vec<$row>, i64)> {
+            let total = filtered(scope, f).count().get_result(conn)?;
+            let rows = filtered(scope, f)
+                .select($row::as_select())
+                .order($order)
+                .limit(page.limit)
+                .offset(page.offset)
+                .load(conn)?;
+            Ok((rows, total))
+        }
+
+        $crate::db::versioned_rows!(@get $table, $row, $id, $scope $(, $custom_get)?);
+
+        /// Reads and locks the row for the rest of the transaction, within `scope`.
+        pub fn lock(conn: &mut PgConnection, scope: &$scope, id: $id) -> QueryResult<Option<$row>> {
+            // Boxed queries cannot lock: check the scope, then lock the row by id.
+            if get(conn, scope, id)?.is_none() {
+                return Ok(None);
+            }
+            $table::table
+                .find(id)
+                .select($row::as_select())
+                .for_update()
+                .first(conn)
+                .optional()
+        }
+
+        pub fn update(conn: &mut PgConnection, id: $id, changes: &$changes) -> QueryResult<$row> {
+            diesel::update($table::table.find(id))
+                .set((
+                    changes,
+                    $table::version.eq($table::version + 1),
+                    $table::updated_at.eq(diesel::dsl::now),
+                ))
+                .returning($row::as_returning())
+                .get_result(conn)
+        }
+
+        pub fn set_archived(conn: &mut PgConnection, id: $id, archived: bool) -> QueryResult<$row> {
+            let at: Option<chrono::DateTime<chrono::Utc>> = archived.then(chrono::Utc::now);
+            diesel::update($table::table.find(id))
+                .set((
+                    $table::archived_at.eq(at),
+                    $table::version.eq($table::version + 1),
+                    $table::updated_at.eq(diesel::dsl::now),
+                ))
+                .returning($row::as_returning())
+                .get_result(conn)
+        }
+    };
+    (@get $table:ident, $row:ident, $id:ty, $scope:ty, custom_get) => {};
+    (@get $table:ident, $row:ident, $id:ty, $scope:ty) => {
+        pub fn get(conn: &mut PgConnection, scope: &$scope, id: $id) -> QueryResult<Option<$row>> {
+            scoped(scope)
+                .filter($table::id.eq(id))
+                .select($row::as_select())
+                .first(conn)
+                .optional()
+        }
+    };
+}
+pub(crate) use versioned_rows;
+
 pub mod activation;
 pub mod audit;
 pub mod categories;

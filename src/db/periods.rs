@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::schema::{commune_month_totals as cmt, report_periods as rp};
+use crate::vocab::ReportStatus;
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = rp)]
@@ -15,7 +16,7 @@ pub struct Period {
     pub commune_code: String,
     pub province_code: String,
     pub month: NaiveDate,
-    pub status: String,
+    pub status: ReportStatus,
     pub submitted_by: Option<Uuid>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub decided_by: Option<Uuid>,
@@ -31,7 +32,7 @@ pub struct PeriodWrite<'a> {
     pub commune_code: &'a str,
     pub province_code: &'a str,
     pub month: NaiveDate,
-    pub status: &'a str,
+    pub status: ReportStatus,
     pub submitted_by: Option<Uuid>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub decided_by: Option<Uuid>,

@@ -57,12 +57,18 @@ impl Source {
     }
 
     fn filter(&self, area: &Area) -> String {
-        match area {
-            Area::Country => "$3 = $3".into(),
-            Area::Province(_) => format!("{} = $3", self.province),
-            Area::Commune(_) => format!("{} = $3", self.commune),
-            Area::Communes(_) => format!("{} = ANY(string_to_array($3, ','))", self.commune),
-        }
+        area_filter(area, self.province, self.commune)
+    }
+}
+
+/// The SQL condition that keeps the rows of an area, given its province and commune columns
+/// (the area's code is bound as `$3`).
+fn area_filter(area: &Area, province: &str, commune: &str) -> String {
+    match area {
+        Area::Country => "$3 = $3".into(),
+        Area::Province(_) => format!("{province} = $3"),
+        Area::Commune(_) => format!("{commune} = $3"),
+        Area::Communes(_) => format!("{commune} = ANY(string_to_array($3, ','))"),
     }
 }
 
@@ -155,45 +161,143 @@ fn area_code(area: &Area) -> String {
 /// What one scan of a source counts: (figure name, aggregate expression), at most three.
 type Values<'a> = &'a [(&'static str, &'a str)];
 
-/// Up to three figures from one scan of `source`:
-/// `SELECT key, <value 1>, <value 2>, <value 3> FROM … WHERE <filter> AND <condition> GROUP BY key`.
-#[allow(clippy::too_many_arguments)]
-fn per_key(
-    conn: &mut PgConnection,
-    out: &mut HashMap<&'static str, HashMap<String, i64>>,
-    source: &Source,
-    values: Values<'_>,
-    condition: &str,
-    area: &Area,
+/// One report's counting: its area, its rows and its month, and the figures found so far.
+struct Scan<'a> {
+    area: &'a Area,
     g: Grouping,
     month: NaiveDate,
-) -> QueryResult<()> {
-    let (start, end) = bounds(month);
-    let expr = |i: usize| values.get(i).map_or("0", |(_, e)| *e);
-    let sql = format!(
-        "SELECT {key} AS key, ({v1})::bigint AS n1, ({v2})::bigint AS n2, ({v3})::bigint AS n3 FROM {from} \
-         WHERE {filter} AND ({condition}) AND $1 <= $2 GROUP BY 1",
-        key = source.key(g),
-        v1 = expr(0),
-        v2 = expr(1),
-        v3 = expr(2),
-        from = source.from(g),
-        filter = source.filter(area),
-    );
-    let rows: Vec<KeyCounts> = diesel::sql_query(sql)
-        .bind::<Date, _>(start)
-        .bind::<Date, _>(end)
-        .bind::<Text, _>(area_code(area))
-        .load(conn)?;
-    for (i, (name, _)) in values.iter().enumerate() {
-        let map = out.entry(name).or_default();
-        for r in &rows {
-            if let Some(k) = &r.key {
-                map.insert(k.clone(), [r.n1, r.n2, r.n3][i]);
+    out: HashMap<&'static str, HashMap<String, i64>>,
+}
+
+impl Scan<'_> {
+    /// Up to three figures from one scan of `source`:
+    /// `SELECT key, <value 1>, <value 2>, <value 3> FROM … WHERE <filter> AND <condition> GROUP BY key`.
+    fn per_key(
+        &mut self,
+        conn: &mut PgConnection,
+        source: &Source,
+        values: Values<'_>,
+        condition: &str,
+    ) -> QueryResult<()> {
+        let (start, end) = bounds(self.month);
+        let expr = |i: usize| values.get(i).map_or("0", |(_, e)| *e);
+        let sql = format!(
+            "SELECT {key} AS key, ({v1})::bigint AS n1, ({v2})::bigint AS n2, ({v3})::bigint AS n3 FROM {from} \
+             WHERE {filter} AND ({condition}) AND $1 <= $2 GROUP BY 1",
+            key = source.key(self.g),
+            v1 = expr(0),
+            v2 = expr(1),
+            v3 = expr(2),
+            from = source.from(self.g),
+            filter = source.filter(self.area),
+        );
+        let rows: Vec<KeyCounts> = diesel::sql_query(sql)
+            .bind::<Date, _>(start)
+            .bind::<Date, _>(end)
+            .bind::<Text, _>(area_code(self.area))
+            .load(conn)?;
+        for (i, (name, _)) in values.iter().enumerate() {
+            let map = self.out.entry(name).or_default();
+            for r in &rows {
+                if let Some(k) = &r.key {
+                    map.insert(k.clone(), [r.n1, r.n2, r.n3][i]);
+                }
             }
         }
+        Ok(())
     }
-    Ok(())
+
+    /// Active teams, and members: active, joined, left, inactive (no log in the month) and
+    /// logging.
+    fn teams_and_members(&mut self, conn: &mut PgConnection) -> QueryResult<()> {
+        self.per_key(conn, &TEAMS, &[("teams_active", "count(*)")], ACTIVE_TEAM)?;
+        let active = format!("count(*) FILTER (WHERE {ACTIVE_MEMBER})");
+        self.per_key(
+            conn,
+            &MEMBERS,
+            &[
+                ("members_active", &active),
+                (
+                    "members_joined",
+                    "count(*) FILTER (WHERE m.joined_on BETWEEN $1 AND $2)",
+                ),
+                (
+                    "members_left",
+                    "count(*) FILTER (WHERE m.left_on BETWEEN $1 AND $2)",
+                ),
+            ],
+            MEMBER_EXISTED,
+        )?;
+        // A member with no log in the month: the rollup probed by its key, or (when the planner
+        // finds it cheaper) hashed once for the area, never scanned per member.
+        let logged = area_filter(self.area, "mm.province_code", "mm.commune_code");
+        let inactive = format!(
+            "count(*) FILTER (WHERE {ACTIVE_MEMBER} AND NOT EXISTS (SELECT 1 FROM member_month_logs mm \
+             WHERE mm.month = $1 AND mm.member_id = m.id AND mm.logs > 0 AND {logged}))"
+        );
+        self.per_key(
+            conn,
+            &MEMBERS,
+            &[("members_inactive", &inactive)],
+            MEMBER_EXISTED,
+        )?;
+        if self.g == Grouping::Village {
+            members_logging_by_village(conn, &mut self.out, self.area, self.month)
+        } else {
+            self.per_key(
+                conn,
+                &MEMBER_LOGS,
+                &[("members_logging", "count(*)")],
+                "m.month = $1 AND m.logs > 0",
+            )
+        }
+    }
+
+    /// Villages (with a team or not), trainings and classes of the month, and attendance.
+    fn villages_and_trainings(&mut self, conn: &mut PgConnection) -> QueryResult<()> {
+        let with_team =
+            format!("count(*) FILTER (WHERE EXISTS (SELECT 1 FROM teams t WHERE t.village_id = v.id AND {ACTIVE_TEAM}))");
+        self.per_key(
+            conn,
+            &VILLAGES,
+            &[("villages", "count(*)"), ("villages_with_team", &with_team)],
+            VILLAGE_EXISTED,
+        )?;
+        self.per_key(
+            conn,
+            &TRAININGS,
+            &[
+                (
+                    "member_trainings",
+                    "count(*) FILTER (WHERE tr.kind = 'member_training')",
+                ),
+                (
+                    "citizen_classes",
+                    "count(*) FILTER (WHERE tr.kind = 'citizen_class')",
+                ),
+                (
+                    "class_participants",
+                    "coalesce(sum(tr.participants) FILTER (WHERE tr.kind = 'citizen_class'), 0)",
+                ),
+            ],
+            IN_MONTH_TRAINING,
+        )?;
+        self.per_key(
+            conn,
+            &ATTENDANCE,
+            &[
+                (
+                    "attendance_attended",
+                    "count(*) FILTER (WHERE a.status IN ('attended', 'completed'))",
+                ),
+                (
+                    "attendance_completed",
+                    "count(*) FILTER (WHERE a.status = 'completed')",
+                ),
+            ],
+            IN_MONTH_TRAINING,
+        )
+    }
 }
 
 /// Every counted figure of the month, per row key.
@@ -251,130 +355,27 @@ pub fn counts(
     g: Grouping,
     month: NaiveDate,
 ) -> QueryResult<Counts> {
-    let mut c = Counts::default();
-    let f = &mut c.figures;
-    per_key(
-        conn,
-        f,
-        &TEAMS,
-        &[("teams_active", "count(*)")],
-        ACTIVE_TEAM,
+    let mut scan = Scan {
         area,
         g,
         month,
-    )?;
-    let active = format!("count(*) FILTER (WHERE {ACTIVE_MEMBER})");
-    per_key(
-        conn,
-        f,
-        &MEMBERS,
-        &[
-            ("members_active", &active),
-            (
-                "members_joined",
-                "count(*) FILTER (WHERE m.joined_on BETWEEN $1 AND $2)",
-            ),
-            (
-                "members_left",
-                "count(*) FILTER (WHERE m.left_on BETWEEN $1 AND $2)",
-            ),
-        ],
-        MEMBER_EXISTED,
-        area,
-        g,
-        month,
-    )?;
-    // A member with no log in the month: the rollup probed by its key, or (when the planner
-    // finds it cheaper) hashed once for the area, never scanned per member.
-    let logged = match area {
-        Area::Country => "$3 = $3".to_string(),
-        Area::Province(_) => "mm.province_code = $3".into(),
-        Area::Commune(_) => "mm.commune_code = $3".into(),
-        Area::Communes(_) => "mm.commune_code = ANY(string_to_array($3, ','))".into(),
+        out: HashMap::new(),
     };
-    let inactive = format!(
-        "count(*) FILTER (WHERE {ACTIVE_MEMBER} AND NOT EXISTS (SELECT 1 FROM member_month_logs mm \
-         WHERE mm.month = $1 AND mm.member_id = m.id AND mm.logs > 0 AND {logged}))"
-    );
-    per_key(
-        conn,
-        f,
-        &MEMBERS,
-        &[("members_inactive", &inactive)],
-        MEMBER_EXISTED,
-        area,
-        g,
-        month,
-    )?;
-    if g == Grouping::Village {
-        members_logging_by_village(conn, f, area, month)?;
-    } else {
-        per_key(
-            conn,
-            f,
-            &MEMBER_LOGS,
-            &[("members_logging", "count(*)")],
-            "m.month = $1 AND m.logs > 0",
-            area,
-            g,
-            month,
-        )?;
-    }
-    let with_team =
-        format!("count(*) FILTER (WHERE EXISTS (SELECT 1 FROM teams t WHERE t.village_id = v.id AND {ACTIVE_TEAM}))");
-    per_key(
-        conn,
-        f,
-        &VILLAGES,
-        &[("villages", "count(*)"), ("villages_with_team", &with_team)],
-        VILLAGE_EXISTED,
-        area,
-        g,
-        month,
-    )?;
-    per_key(
-        conn,
-        f,
-        &TRAININGS,
-        &[
-            (
-                "member_trainings",
-                "count(*) FILTER (WHERE tr.kind = 'member_training')",
-            ),
-            (
-                "citizen_classes",
-                "count(*) FILTER (WHERE tr.kind = 'citizen_class')",
-            ),
-            (
-                "class_participants",
-                "coalesce(sum(tr.participants) FILTER (WHERE tr.kind = 'citizen_class'), 0)",
-            ),
-        ],
-        IN_MONTH_TRAINING,
-        area,
-        g,
-        month,
-    )?;
-    per_key(
-        conn,
-        f,
-        &ATTENDANCE,
-        &[
-            (
-                "attendance_attended",
-                "count(*) FILTER (WHERE a.status IN ('attended', 'completed'))",
-            ),
-            (
-                "attendance_completed",
-                "count(*) FILTER (WHERE a.status = 'completed')",
-            ),
-        ],
-        IN_MONTH_TRAINING,
-        area,
-        g,
-        month,
-    )?;
+    scan.teams_and_members(conn)?;
+    scan.villages_and_trainings(conn)?;
+    Ok(Counts {
+        figures: scan.out,
+        logs: log_rows(conn, area, g, month)?,
+    })
+}
 
+/// The figures of the logs of the month per row key, from the rollups.
+fn log_rows(
+    conn: &mut PgConnection,
+    area: &Area,
+    g: Grouping,
+    month: NaiveDate,
+) -> QueryResult<Vec<LogRow>> {
     // The marginals (each breakdown apart, and the total) are summed by SQL: a row of a
     // province report is ~30 figures instead of every combination of the five breakdowns.
     let sql = format!(
@@ -396,12 +397,11 @@ pub fn counts(
         from = ROLLUPS.from(g),
         filter = ROLLUPS.filter(area),
     );
-    c.logs = diesel::sql_query(sql)
+    diesel::sql_query(sql)
         .bind::<Date, _>(month)
         .bind::<Date, _>(month)
         .bind::<Text, _>(area_code(area))
-        .load(conn)?;
-    Ok(c)
+        .load(conn)
 }
 
 /// Members who logged in the month, per village row: a member counts once, in the village
@@ -416,12 +416,7 @@ fn members_logging_by_village(
     let next = month
         .checked_add_months(chrono::Months::new(1))
         .unwrap_or(month);
-    let filter = match area {
-        Area::Country => "$3 = $3".to_string(),
-        Area::Province(_) => "l.province_code = $3".into(),
-        Area::Commune(_) => "l.commune_code = $3".into(),
-        Area::Communes(_) => "l.commune_code = ANY(string_to_array($3, ','))".into(),
-    };
+    let filter = area_filter(area, "l.province_code", "l.commune_code");
     let sql = format!(
         "SELECT key, count(*)::bigint AS n1, 0::bigint AS n2, 0::bigint AS n3 FROM ( \
            SELECT DISTINCT ON (member_id) member_id, village::text AS key FROM ( \
@@ -456,7 +451,7 @@ pub fn approved_totals(
     use crate::db::schema::report_periods as rp;
     let mut q = rp::table
         .filter(rp::month.eq(month))
-        .filter(rp::status.eq("approved"))
+        .filter(rp::status.eq(crate::vocab::ReportStatus::Approved))
         .into_boxed();
     match area {
         Area::Country => {}

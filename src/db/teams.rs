@@ -6,7 +6,6 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::schema::{members, teams, users};
-use super::Page;
 use crate::access::Scope;
 use crate::vocab::TeamStatus;
 
@@ -100,24 +99,10 @@ fn filtered(scope: &Scope, f: &TeamFilter) -> teams::BoxedQuery<'static, Pg> {
     q
 }
 
-pub fn list(
-    conn: &mut PgConnection,
-    scope: &Scope,
-    f: &TeamFilter,
-    page: Page,
-) -> QueryResult<(Vec<Team>, i64)> {
-    let total = filtered(scope, f).count().get_result(conn)?;
-    let rows = filtered(scope, f)
-        .select(Team::as_select())
-        .order((
-            teams::commune_code.asc(),
-            teams::search_name.asc(),
-            teams::id.asc(),
-        ))
-        .limit(page.limit)
-        .offset(page.offset)
-        .load(conn)?;
-    Ok((rows, total))
+versioned_rows! {
+    table = teams, row = Team, id = i64, scope = Scope,
+    filter = TeamFilter, changes = TeamChanges,
+    order = (teams::commune_code.asc(), teams::search_name.asc(), teams::id.asc()),
 }
 
 /// The province and commune of a live team.
@@ -126,27 +111,6 @@ pub fn place_of(conn: &mut PgConnection, id: i64) -> QueryResult<Option<(String,
         .find(id)
         .filter(teams::archived_at.is_null())
         .select((teams::province_code, teams::commune_code))
-        .first(conn)
-        .optional()
-}
-
-pub fn get(conn: &mut PgConnection, scope: &Scope, id: i64) -> QueryResult<Option<Team>> {
-    scoped(scope)
-        .filter(teams::id.eq(id))
-        .select(Team::as_select())
-        .first(conn)
-        .optional()
-}
-
-pub fn lock(conn: &mut PgConnection, scope: &Scope, id: i64) -> QueryResult<Option<Team>> {
-    // Boxed queries cannot lock: check the scope, then lock the row by id.
-    if get(conn, scope, id)?.is_none() {
-        return Ok(None);
-    }
-    teams::table
-        .find(id)
-        .select(Team::as_select())
-        .for_update()
         .first(conn)
         .optional()
 }
@@ -166,29 +130,6 @@ pub fn lock_shared(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Team>
 pub fn insert(conn: &mut PgConnection, new: &NewTeam) -> QueryResult<Team> {
     diesel::insert_into(teams::table)
         .values(new)
-        .returning(Team::as_returning())
-        .get_result(conn)
-}
-
-pub fn update(conn: &mut PgConnection, id: i64, changes: &TeamChanges) -> QueryResult<Team> {
-    diesel::update(teams::table.find(id))
-        .set((
-            changes,
-            teams::version.eq(teams::version + 1),
-            teams::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning(Team::as_returning())
-        .get_result(conn)
-}
-
-pub fn set_archived(conn: &mut PgConnection, id: i64, archived: bool) -> QueryResult<Team> {
-    let at: Option<DateTime<Utc>> = archived.then(Utc::now);
-    diesel::update(teams::table.find(id))
-        .set((
-            teams::archived_at.eq(at),
-            teams::version.eq(teams::version + 1),
-            teams::updated_at.eq(diesel::dsl::now),
-        ))
         .returning(Team::as_returning())
         .get_result(conn)
 }

@@ -7,7 +7,6 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::schema::{training_attendance as att, trainings};
-use super::Page;
 use crate::access::Scope;
 use crate::vocab::{AttendanceStatus, Platform, TrainingKind, TrainingMode};
 
@@ -122,46 +121,16 @@ fn filtered(scope: &Scope, f: &TrainingFilter) -> trainings::BoxedQuery<'static,
     q
 }
 
-pub fn list(
-    conn: &mut PgConnection,
-    scope: &Scope,
-    f: &TrainingFilter,
-    page: Page,
-) -> QueryResult<(Vec<Training>, i64)> {
-    let total = filtered(scope, f).count().get_result(conn)?;
-    let rows = filtered(scope, f)
-        .select(Training::as_select())
-        .order((trainings::starts_at.desc(), trainings::id.asc()))
-        .limit(page.limit)
-        .offset(page.offset)
-        .load(conn)?;
-    Ok((rows, total))
-}
-
-pub fn get(conn: &mut PgConnection, scope: &Scope, id: Uuid) -> QueryResult<Option<Training>> {
-    scoped(scope)
-        .filter(trainings::id.eq(id))
-        .select(Training::as_select())
-        .first(conn)
-        .optional()
+versioned_rows! {
+    table = trainings, row = Training, id = Uuid, scope = Scope,
+    filter = TrainingFilter, changes = TrainingFields,
+    order = (trainings::starts_at.desc(), trainings::id.asc()),
 }
 
 pub fn get_any(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Training>> {
     trainings::table
         .find(id)
         .select(Training::as_select())
-        .first(conn)
-        .optional()
-}
-
-pub fn lock(conn: &mut PgConnection, scope: &Scope, id: Uuid) -> QueryResult<Option<Training>> {
-    if get(conn, scope, id)?.is_none() {
-        return Ok(None);
-    }
-    trainings::table
-        .find(id)
-        .select(Training::as_select())
-        .for_update()
         .first(conn)
         .optional()
 }
@@ -174,29 +143,6 @@ pub fn insert_new(conn: &mut PgConnection, new: &NewTraining) -> QueryResult<boo
         .do_nothing()
         .execute(conn)
         .map(|n| n == 1)
-}
-
-pub fn update(conn: &mut PgConnection, id: Uuid, fields: &TrainingFields) -> QueryResult<Training> {
-    diesel::update(trainings::table.find(id))
-        .set((
-            fields,
-            trainings::version.eq(trainings::version + 1),
-            trainings::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning(Training::as_returning())
-        .get_result(conn)
-}
-
-pub fn set_archived(conn: &mut PgConnection, id: Uuid, archived: bool) -> QueryResult<Training> {
-    let at: Option<DateTime<Utc>> = archived.then(Utc::now);
-    diesel::update(trainings::table.find(id))
-        .set((
-            trainings::archived_at.eq(at),
-            trainings::version.eq(trainings::version + 1),
-            trainings::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning(Training::as_returning())
-        .get_result(conn)
 }
 
 #[derive(Clone, Debug, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]

@@ -6,7 +6,6 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::schema::{teams, villages};
-use super::Page;
 use crate::access::Scope;
 use crate::vocab::VillageKind;
 
@@ -101,46 +100,10 @@ pub fn place_of(conn: &mut PgConnection, id: i64) -> QueryResult<Option<(String,
         .optional()
 }
 
-pub fn list(
-    conn: &mut PgConnection,
-    scope: &Scope,
-    f: &VillageFilter,
-    page: Page,
-) -> QueryResult<(Vec<Village>, i64)> {
-    let total = filtered(scope, f).count().get_result(conn)?;
-    let rows = filtered(scope, f)
-        .select(Village::as_select())
-        .order((
-            villages::commune_code.asc(),
-            villages::search_name.asc(),
-            villages::id.asc(),
-        ))
-        .limit(page.limit)
-        .offset(page.offset)
-        .load(conn)?;
-    Ok((rows, total))
-}
-
-pub fn get(conn: &mut PgConnection, scope: &Scope, id: i64) -> QueryResult<Option<Village>> {
-    scoped(scope)
-        .filter(villages::id.eq(id))
-        .select(Village::as_select())
-        .first(conn)
-        .optional()
-}
-
-/// Reads and locks the row for the rest of the transaction, within `scope`.
-pub fn lock(conn: &mut PgConnection, scope: &Scope, id: i64) -> QueryResult<Option<Village>> {
-    // Boxed queries cannot lock: check the scope, then lock the row by id.
-    if get(conn, scope, id)?.is_none() {
-        return Ok(None);
-    }
-    villages::table
-        .find(id)
-        .select(Village::as_select())
-        .for_update()
-        .first(conn)
-        .optional()
+versioned_rows! {
+    table = villages, row = Village, id = i64, scope = Scope,
+    filter = VillageFilter, changes = VillageChanges,
+    order = (villages::commune_code.asc(), villages::search_name.asc(), villages::id.asc()),
 }
 
 /// Reads the row by id and holds a share lock on it for the rest of the transaction: a
@@ -158,29 +121,6 @@ pub fn lock_shared(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Villa
 pub fn insert(conn: &mut PgConnection, new: &NewVillage) -> QueryResult<Village> {
     diesel::insert_into(villages::table)
         .values(new)
-        .returning(Village::as_returning())
-        .get_result(conn)
-}
-
-pub fn update(conn: &mut PgConnection, id: i64, changes: &VillageChanges) -> QueryResult<Village> {
-    diesel::update(villages::table.find(id))
-        .set((
-            changes,
-            villages::version.eq(villages::version + 1),
-            villages::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning(Village::as_returning())
-        .get_result(conn)
-}
-
-pub fn set_archived(conn: &mut PgConnection, id: i64, archived: bool) -> QueryResult<Village> {
-    let at: Option<DateTime<Utc>> = archived.then(Utc::now);
-    diesel::update(villages::table.find(id))
-        .set((
-            villages::archived_at.eq(at),
-            villages::version.eq(villages::version + 1),
-            villages::updated_at.eq(diesel::dsl::now),
-        ))
         .returning(Village::as_returning())
         .get_result(conn)
 }

@@ -1,37 +1,25 @@
-use actix_web::{get, web, HttpResponse};
-use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use utoipa::IntoParams;
+use actix_web::web::Data;
+use actix_web::{get, HttpResponse};
 use uuid::Uuid;
 
 use super::extract::Auth;
-use super::pagination::{PageQuery, Paged};
+use super::extract::Query;
+use super::pagination::{list_query, Paged};
+use super::Reply;
 use crate::db;
 use crate::db::audit::{self, AuditEntry, AuditFilter};
-use crate::error::AppError;
 use crate::state::AppState;
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct AuditQuery {
-    /// `village`, `team`, `member` or `user`.
-    pub entity: Option<String>,
-    pub entity_id: Option<String>,
-    pub actor: Option<Uuid>,
-    /// Changes made by this import.
-    pub import_id: Option<Uuid>,
-    /// From this instant, inclusive: RFC 3339, or a day `YYYY-MM-DD` (00:00 Vietnam time).
-    #[serde(default, deserialize_with = "super::extract::day_or_instant")]
-    #[param(value_type = Option<String>)]
-    pub from: Option<DateTime<Utc>>,
-    /// Until this instant, exclusive: RFC 3339, or a day `YYYY-MM-DD` (00:00 Vietnam time).
-    #[serde(default, deserialize_with = "super::extract::day_or_instant")]
-    #[param(value_type = Option<String>)]
-    pub to: Option<DateTime<Utc>>,
-    #[param(minimum = 1, maximum = 1_000_000)]
-    pub page: Option<i64>,
-    #[param(minimum = 1, maximum = 200)]
-    pub page_size: Option<i64>,
+list_query! {
+    window;
+    pub struct AuditQuery {
+        /// `village`, `team`, `member` or `user`.
+        pub entity: Option<String>,
+        pub entity_id: Option<String>,
+        pub actor: Option<Uuid>,
+        /// Changes made by this import.
+        pub import_id: Option<Uuid>,
+    }
 }
 
 /// The audit trail of the caller's scope, newest first (officers).
@@ -43,15 +31,11 @@ pub struct AuditQuery {
     )
 )]
 #[get("/api/v1/audit")]
-pub async fn list(
-    state: web::Data<AppState>,
-    auth: Auth,
-    query: super::extract::Query<AuditQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn list(state: Data<AppState>, auth: Auth, query: Query<AuditQuery>) -> Reply {
     let caller = auth.0;
     crate::registry::require_officer(&caller)?;
     let q = query.into_inner();
-    let page = PageQuery::new(q.page, q.page_size)?;
+    let page = q.paging()?;
     super::extract::check_window(q.from, q.to)?;
     let filter = AuditFilter {
         entity: q.entity,

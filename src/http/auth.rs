@@ -1,16 +1,17 @@
-use std::future::{ready, Future};
-use std::pin::Pin;
-
 use actix_web::cookie::{time, Cookie, SameSite};
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{post, web, FromRequest, HttpRequest, HttpResponse};
+use actix_web::web::Data;
+use actix_web::{post, FromRequest, HttpRequest, HttpResponse};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
+use std::future::{ready, Future};
+use std::pin::Pin;
 use utoipa::ToSchema;
 use validator::Validate;
 
 use super::extract::{client_ip, AuthPendingPasswordChange, ValidJson};
+use super::Reply;
 use crate::auth::service;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -224,10 +225,10 @@ where
 )]
 #[post("/api/v1/auth/login")]
 pub async fn login(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     req: HttpRequest,
     body: ValidJson<LoginRequest>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let body = body.0;
     let ip = client_ip(&req, state.settings.trust_proxy_headers);
     let pair = service::login(
@@ -260,10 +261,10 @@ pub async fn login(
 )]
 #[post("/api/v1/auth/refresh")]
 pub async fn refresh(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     req: HttpRequest,
     body: OptionalJson<RefreshRequest>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     match body.0 {
         Some(body) => {
             let pair = service::refresh(&state, SecretString::from(body.refresh_token)).await?;
@@ -281,10 +282,7 @@ pub async fn refresh(
 /// refresh cookie is cleared).
 #[utoipa::path(operation_id = "logout", tag = "auth", security(("bearer" = [])), responses((status = 204, description = "logged out")))]
 #[post("/api/v1/auth/logout")]
-pub async fn logout(
-    state: web::Data<AppState>,
-    auth: AuthPendingPasswordChange,
-) -> Result<HttpResponse, AppError> {
+pub async fn logout(state: Data<AppState>, auth: AuthPendingPasswordChange) -> Reply {
     service::logout(&state, auth.0.session_id).await?;
     Ok(HttpResponse::NoContent()
         .cookie(refresh_cookie(String::new(), time::Duration::ZERO))
@@ -307,10 +305,10 @@ pub async fn logout(
 )]
 #[post("/api/v1/auth/activate")]
 pub async fn activate(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     req: HttpRequest,
     body: ValidJson<ActivateRequest>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let body = body.0;
     let ip = client_ip(&req, state.settings.trust_proxy_headers);
     let pair = crate::auth::activation::activate(

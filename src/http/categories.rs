@@ -1,10 +1,12 @@
 use actix_web::http::StatusCode;
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::web::{Data, Path};
+use actix_web::{get, post, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::extract::{Auth, ValidJson};
+use super::extract::{Auth, Query, ValidJson};
+use super::Reply;
 use crate::access::Role;
 use crate::db;
 use crate::db::categories::{self, Category};
@@ -58,11 +60,7 @@ fn require_admin(role: Role) -> Result<(), AppError> {
 /// Assistance categories, in display order.
 #[utoipa::path(operation_id = "listCategories", tag = "categories", security(("bearer" = [])), params(CategoryQuery), responses((status = 200, body = Vec<Category>)))]
 #[get("/api/v1/categories")]
-pub async fn list(
-    state: web::Data<AppState>,
-    _auth: Auth,
-    query: super::extract::Query<CategoryQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn list(state: Data<AppState>, _auth: Auth, query: Query<CategoryQuery>) -> Reply {
     let include = query.include_retired.unwrap_or(false);
     let items = db::run(&state.pool, move |c| Ok(categories::list(c, include)?)).await?;
     Ok(HttpResponse::Ok().json(items))
@@ -78,10 +76,10 @@ pub async fn list(
 )]
 #[post("/api/v1/categories")]
 pub async fn create(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     auth: Auth,
     body: ValidJson<CreateCategoryRequest>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     require_admin(auth.0.role)?;
     let b = body.0;
     let category = db::run(&state.pool, move |c| {
@@ -103,12 +101,7 @@ pub async fn create(
     Ok(HttpResponse::build(StatusCode::CREATED).json(category))
 }
 
-async fn set_retired(
-    state: &AppState,
-    auth: Auth,
-    code: String,
-    retired: bool,
-) -> Result<HttpResponse, AppError> {
+async fn set_retired(state: &AppState, auth: Auth, code: String, retired: bool) -> Reply {
     require_admin(auth.0.role)?;
     let category = db::run(&state.pool, move |c| {
         Ok(categories::set_retired(c, &code, retired)?)
@@ -127,11 +120,7 @@ async fn set_retired(
     )
 )]
 #[post("/api/v1/categories/{code}/retire")]
-pub async fn retire(
-    state: web::Data<AppState>,
-    auth: Auth,
-    code: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+pub async fn retire(state: Data<AppState>, auth: Auth, code: Path<String>) -> Reply {
     set_retired(&state, auth, code.into_inner(), true).await
 }
 
@@ -144,10 +133,6 @@ pub async fn retire(
     )
 )]
 #[post("/api/v1/categories/{code}/restore")]
-pub async fn restore(
-    state: web::Data<AppState>,
-    auth: Auth,
-    code: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+pub async fn restore(state: Data<AppState>, auth: Auth, code: Path<String>) -> Reply {
     set_retired(&state, auth, code.into_inner(), false).await
 }

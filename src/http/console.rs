@@ -4,9 +4,11 @@
 //! as the docs page: scripts and styles from this server only, nothing inline.
 
 use actix_web::http::header;
+use actix_web::web::Path;
 use actix_web::{web, HttpResponse};
 
 use super::docs::CONTENT_SECURITY_POLICY;
+use super::Reply;
 use crate::error::AppError;
 
 const JS: &str = "text/javascript; charset=utf-8";
@@ -37,7 +39,7 @@ fn answer(content_type: &'static str, cache: &'static str, body: &'static str) -
         .body(body)
 }
 
-async fn asset(name: web::Path<String>) -> Result<HttpResponse, AppError> {
+async fn asset(name: Path<String>) -> Reply {
     match ASSETS.iter().find(|(n, _, _)| *n == name.as_str()) {
         Some((_, content_type, body)) => Ok(answer(content_type, "no-cache", body)),
         None => Err(AppError::NotFound {

@@ -1,14 +1,15 @@
 //! Reporting discipline: each province's due day and the members who recorded nothing.
 
 use actix_web::http::StatusCode;
-use actix_web::{get, put, web, HttpResponse};
+use actix_web::web::{Data, Path};
+use actix_web::{get, put, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::extract::{versioned, Auth, IfMatch, ValidJson};
+use super::extract::{versioned, Auth, IfMatch, Query, ValidJson};
+use super::Reply;
 use crate::db::discipline::{InactiveMember, ReportingSettings};
-use crate::error::AppError;
 use crate::reports::{self, discipline};
 use crate::state::AppState;
 
@@ -21,11 +22,7 @@ use crate::state::AppState;
     )
 )]
 #[get("/api/v1/reports/settings/{province}")]
-pub async fn settings(
-    state: web::Data<AppState>,
-    auth: Auth,
-    province: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+pub async fn settings(state: Data<AppState>, auth: Auth, province: Path<String>) -> Reply {
     let s = discipline::settings(&state, &auth.0, province.into_inner()).await?;
     Ok(versioned(StatusCode::OK, s.version, &s))
 }
@@ -51,12 +48,12 @@ pub struct SettingsRequest {
 )]
 #[put("/api/v1/reports/settings/{province}")]
 pub async fn put_settings(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     auth: Auth,
-    province: web::Path<String>,
+    province: Path<String>,
     body: ValidJson<SettingsRequest>,
     IfMatch(expected): IfMatch,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let s = discipline::set_due_day(
         &state,
         &auth.0,
@@ -91,11 +88,7 @@ pub struct InactiveQuery {
     )
 )]
 #[get("/api/v1/reports/inactive")]
-pub async fn inactive(
-    state: web::Data<AppState>,
-    auth: Auth,
-    query: super::extract::Query<InactiveQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn inactive(state: Data<AppState>, auth: Auth, query: Query<InactiveQuery>) -> Reply {
     let q = query.into_inner();
     let month = reports::parse_month("month", &q.month)?;
     let items = discipline::inactive(&state, &auth.0, q.unit, q.team, month).await?;

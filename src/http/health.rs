@@ -1,7 +1,9 @@
-use actix_web::{get, web, HttpResponse};
+use actix_web::web::Data;
+use actix_web::{get, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::Reply;
 use crate::db;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -29,7 +31,7 @@ pub async fn live() -> HttpResponse {
     )
 )]
 #[get("/health/ready")]
-pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn ready(state: Data<AppState>) -> Reply {
     let current = db::run(&state.pool, |conn| {
         db::migrations_current(conn).map_err(|e| AppError::Unavailable(format!("migrations: {e}")))
     })

@@ -2,6 +2,7 @@
 
 use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
 use actix_web::http::StatusCode;
+use actix_web::web::{Data, Path};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
@@ -10,8 +11,10 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::extract::Auth;
-use super::pagination::{PageQuery, Paged};
+use super::extract::Query;
+use super::pagination::{list_query, Paged};
 use super::users::ActivationOut;
+use super::Reply;
 use crate::error::AppError;
 use crate::imports::{self, vocab::Kind, Counts, Report, RowReport};
 use crate::state::AppState;
@@ -207,12 +210,12 @@ async fn file_of(
 )]
 #[post("/api/v1/imports")]
 pub async fn create(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     auth: Auth,
     req: HttpRequest,
     payload: web::Payload,
-    query: super::extract::Query<ImportQuery>,
-) -> Result<HttpResponse, AppError> {
+    query: Query<ImportQuery>,
+) -> Reply {
     let q = query.into_inner();
     crate::registry::require_officer(&auth.0)?;
     let (bytes, name) = file_of(&req, payload).await?;
@@ -278,24 +281,16 @@ pub struct TemplateQuery {
     )
 )]
 #[get("/api/v1/imports/template")]
-pub async fn template(
-    state: web::Data<AppState>,
-    auth: Auth,
-    query: super::extract::Query<TemplateQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn template(state: Data<AppState>, auth: Auth, query: Query<TemplateQuery>) -> Reply {
     let kind = query.into_inner().kind;
     let bytes = imports::template(&state, &auth.0, kind).await?;
     let name = format!("mau-nhap-{}.xlsx", kind.map_or("tat-ca", Kind::as_str));
     Ok(spreadsheet(bytes, &name))
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ImportListQuery {
-    #[param(minimum = 1, maximum = 1_000_000)]
-    pub page: Option<i64>,
-    #[param(minimum = 1, maximum = 200)]
-    pub page_size: Option<i64>,
+list_query! {
+    pub struct ImportListQuery {
+    }
 }
 
 /// Imports into the caller's scope, newest first (dry runs and rejected files included).
@@ -310,13 +305,9 @@ pub struct ImportListQuery {
     )
 )]
 #[get("/api/v1/imports")]
-pub async fn list(
-    state: web::Data<AppState>,
-    auth: Auth,
-    query: super::extract::Query<ImportListQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn list(state: Data<AppState>, auth: Auth, query: Query<ImportListQuery>) -> Reply {
     let q = query.into_inner();
-    let page = PageQuery::new(q.page, q.page_size)?;
+    let page = q.paging()?;
     let (rows, total) = imports::list(&state, &auth.0, page.window()).await?;
     let items = rows.into_iter().map(ImportRecordOut::from).collect();
     Ok(HttpResponse::Ok().json(Paged::new(items, total, &page)))
@@ -334,11 +325,7 @@ pub async fn list(
     )
 )]
 #[get("/api/v1/imports/{id}")]
-pub async fn get(
-    state: web::Data<AppState>,
-    auth: Auth,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, AppError> {
+pub async fn get(state: Data<AppState>, auth: Auth, id: Path<Uuid>) -> Reply {
     let record = imports::get(&state, &auth.0, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(ImportRecordOut::from(record)))
 }
@@ -355,11 +342,7 @@ pub async fn get(
     )
 )]
 #[get("/api/v1/imports/{id}/report")]
-pub async fn row_report(
-    state: web::Data<AppState>,
-    auth: Auth,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, AppError> {
+pub async fn row_report(state: Data<AppState>, auth: Auth, id: Path<Uuid>) -> Reply {
     let id = id.into_inner();
     let bytes = imports::report_xlsx(&state, &auth.0, id).await?;
     Ok(spreadsheet(bytes, &format!("ket-qua-nhap-{id}.xlsx")))

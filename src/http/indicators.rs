@@ -1,13 +1,15 @@
 //! Programme indicators: the catalogue, denominators, monthly values and targets.
 
 use actix_web::http::StatusCode;
-use actix_web::{get, post, put, web, HttpResponse};
+use actix_web::web::{Data, Path};
+use actix_web::{get, post, put, HttpResponse};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::extract::{versioned, Auth, IfMatch, ValidJson};
+use super::extract::{versioned, Auth, IfMatch, Query, ValidJson};
+use super::Reply;
 use crate::db::indicators::{
     Denominator, Indicator, IndicatorValue, Target, TargetFilter, ValueFilter,
 };
@@ -66,11 +68,7 @@ pub struct IndicatorQuery {
 /// The indicator catalogue, in display order.
 #[utoipa::path(operation_id = "listIndicators", tag = "indicators", security(("bearer" = [])), params(IndicatorQuery), responses((status = 200, body = Vec<Indicator>)))]
 #[get("/api/v1/indicators")]
-pub async fn list(
-    state: web::Data<AppState>,
-    _auth: Auth,
-    query: super::extract::Query<IndicatorQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn list(state: Data<AppState>, _auth: Auth, query: Query<IndicatorQuery>) -> Reply {
     let include = query.include_retired.unwrap_or(false);
     let items = crate::db::run_read(&state.reads, move |c| {
         Ok(crate::db::indicators::list(c, include)?)
@@ -116,10 +114,10 @@ pub struct CreateIndicatorRequest {
 )]
 #[post("/api/v1/indicators")]
 pub async fn create(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     auth: Auth,
     body: ValidJson<CreateIndicatorRequest>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let b = body.0;
     let created = indicators::create(
         &state,
@@ -149,11 +147,7 @@ pub async fn create(
     )
 )]
 #[post("/api/v1/indicators/{code}/retire")]
-pub async fn retire(
-    state: web::Data<AppState>,
-    auth: Auth,
-    code: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+pub async fn retire(state: Data<AppState>, auth: Auth, code: Path<String>) -> Reply {
     let done = indicators::set_retired(&state, &auth.0, code.into_inner(), true).await?;
     Ok(HttpResponse::Ok().json(done))
 }
@@ -167,11 +161,7 @@ pub async fn retire(
     )
 )]
 #[post("/api/v1/indicators/{code}/restore")]
-pub async fn restore(
-    state: web::Data<AppState>,
-    auth: Auth,
-    code: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+pub async fn restore(state: Data<AppState>, auth: Auth, code: Path<String>) -> Reply {
     let done = indicators::set_retired(&state, &auth.0, code.into_inner(), false).await?;
     Ok(HttpResponse::Ok().json(done))
 }
@@ -189,10 +179,10 @@ pub struct DenominatorQuery {
 #[utoipa::path(operation_id = "listDenominators", tag = "indicators", security(("bearer" = [])), params(DenominatorQuery), responses((status = 200, body = Vec<Denominator>)))]
 #[get("/api/v1/denominators")]
 pub async fn list_denominators(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     auth: Auth,
-    query: super::extract::Query<DenominatorQuery>,
-) -> Result<HttpResponse, AppError> {
+    query: Query<DenominatorQuery>,
+) -> Reply {
     let q = query.into_inner();
     let items = indicators::list_denominators(&state, &auth.0, q.commune, q.year).await?;
     Ok(HttpResponse::Ok().json(items))
@@ -241,11 +231,11 @@ pub struct DenominatorRequest {
 )]
 #[put("/api/v1/denominators")]
 pub async fn put_denominator(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     auth: Auth,
     body: ValidJson<DenominatorRequest>,
     IfMatch(expected): IfMatch,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let b = body.0;
     if let (Some(a), Some(p)) = (b.adults, b.population) {
         if a > p {
@@ -287,11 +277,7 @@ pub struct ValueQuery {
 /// Entered values in the caller's scope (at most 5,000), newest month first.
 #[utoipa::path(operation_id = "listIndicatorValues", tag = "indicators", security(("bearer" = [])), params(ValueQuery), responses((status = 200, body = Vec<IndicatorValue>)))]
 #[get("/api/v1/indicator-values")]
-pub async fn list_values(
-    state: web::Data<AppState>,
-    auth: Auth,
-    query: super::extract::Query<ValueQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn list_values(state: Data<AppState>, auth: Auth, query: Query<ValueQuery>) -> Reply {
     let q = query.into_inner();
     let month = q
         .month
@@ -352,11 +338,11 @@ pub struct ValueRequest {
 )]
 #[put("/api/v1/indicator-values")]
 pub async fn put_value(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     auth: Auth,
     body: ValidJson<ValueRequest>,
     IfMatch(expected): IfMatch,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let b = body.0;
     let month = crate::reports::parse_month("month", &b.month)?;
     let (saved, created) = indicators::put_value(
@@ -392,11 +378,7 @@ pub struct TargetQuery {
 /// Targets in the caller's scope (a team sees its commune's, its village's and its own).
 #[utoipa::path(operation_id = "listIndicatorTargets", tag = "indicators", security(("bearer" = [])), params(TargetQuery), responses((status = 200, body = Vec<Target>)))]
 #[get("/api/v1/indicator-targets")]
-pub async fn list_targets(
-    state: web::Data<AppState>,
-    auth: Auth,
-    query: super::extract::Query<TargetQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn list_targets(state: Data<AppState>, auth: Auth, query: Query<TargetQuery>) -> Reply {
     let q = query.into_inner();
     let items = indicators::list_targets(
         &state,
@@ -451,11 +433,11 @@ pub struct TargetRequest {
 )]
 #[put("/api/v1/indicator-targets")]
 pub async fn put_target(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     auth: Auth,
     body: ValidJson<TargetRequest>,
     IfMatch(expected): IfMatch,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let b = body.0;
     let month = b
         .month
@@ -515,11 +497,11 @@ pub struct SplitRequest {
 )]
 #[post("/api/v1/indicator-targets/{id}/split")]
 pub async fn split_target(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     auth: Auth,
-    id: web::Path<i64>,
+    id: Path<i64>,
     body: ValidJson<SplitRequest>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let b = body.0;
     let overrides = b
         .overrides

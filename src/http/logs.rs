@@ -1,15 +1,17 @@
 use actix_web::http::StatusCode;
-use actix_web::{delete, get, patch, post, web, HttpResponse};
-use chrono::{DateTime, FixedOffset, Utc};
+use actix_web::web::{Data, Path};
+use actix_web::{delete, get, patch, post, HttpResponse};
+use chrono::{DateTime, FixedOffset};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use super::extract::{versioned, Auth, IfMatch, ValidJson};
-use super::pagination::{PageQuery, Paged};
+use super::extract::{versioned, Auth, IfMatch, Query, ValidJson};
+use super::pagination::{list_query, Paged};
+use super::record::record_routes;
+use super::Reply;
 use crate::db::logs::{AssistanceLog, LogFilter};
-use crate::error::AppError;
 use crate::fieldwork::logs::{self, Created, LogInput, LogPatch};
 use crate::fieldwork::{AgeBand, Channel, Outcome};
 use crate::registry::Sex;
@@ -95,28 +97,17 @@ impl From<UpdateLogRequest> for LogPatch {
     }
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct LogListQuery {
-    /// A province or commune code.
-    pub unit: Option<String>,
-    pub team: Option<i64>,
-    pub member: Option<i64>,
-    pub category: Option<String>,
-    pub outcome: Option<Outcome>,
-    /// From this instant, inclusive: RFC 3339, or a day `YYYY-MM-DD` (00:00 Vietnam time).
-    #[serde(default, deserialize_with = "super::extract::day_or_instant")]
-    #[param(value_type = Option<String>)]
-    pub from: Option<DateTime<Utc>>,
-    /// Until this instant, exclusive: RFC 3339, or a day `YYYY-MM-DD` (00:00 Vietnam time).
-    #[serde(default, deserialize_with = "super::extract::day_or_instant")]
-    #[param(value_type = Option<String>)]
-    pub to: Option<DateTime<Utc>>,
-    pub include_archived: Option<bool>,
-    #[param(minimum = 1, maximum = 1_000_000)]
-    pub page: Option<i64>,
-    #[param(minimum = 1, maximum = 200)]
-    pub page_size: Option<i64>,
+list_query! {
+    window;
+    pub struct LogListQuery {
+        /// A province or commune code.
+        pub unit: Option<String>,
+        pub team: Option<i64>,
+        pub member: Option<i64>,
+        pub category: Option<String>,
+        pub outcome: Option<Outcome>,
+        pub include_archived: Option<bool>,
+    }
 }
 
 /// Record that a member helped citizens (team members as themselves; leaders for their team).
@@ -132,11 +123,7 @@ pub struct LogListQuery {
     )
 )]
 #[post("/api/v1/assistance-logs")]
-pub async fn create(
-    state: web::Data<AppState>,
-    auth: Auth,
-    body: ValidJson<CreateLogRequest>,
-) -> Result<HttpResponse, AppError> {
+pub async fn create(state: Data<AppState>, auth: Auth, body: ValidJson<CreateLogRequest>) -> Reply {
     match logs::create(&state, &auth.0, body.0.into()).await? {
         Created::New(log) => Ok(versioned(StatusCode::CREATED, log.version, &log)),
         Created::Duplicate(log) => Ok(versioned(StatusCode::OK, log.version, &log)),
@@ -146,13 +133,9 @@ pub async fn create(
 /// Logs in the caller's scope (a team member sees its own), newest first.
 #[utoipa::path(operation_id = "listAssistanceLogs", tag = "assistance logs", security(("bearer" = [])), params(LogListQuery), responses((status = 200, body = Paged<AssistanceLog>)))]
 #[get("/api/v1/assistance-logs")]
-pub async fn list(
-    state: web::Data<AppState>,
-    auth: Auth,
-    query: super::extract::Query<LogListQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn list(state: Data<AppState>, auth: Auth, query: Query<LogListQuery>) -> Reply {
     let q = query.into_inner();
-    let page = PageQuery::new(q.page, q.page_size)?;
+    let page = q.paging()?;
     super::extract::check_window(q.from, q.to)?;
     let filter = LogFilter {
         unit_code: q.unit,
@@ -168,22 +151,12 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(Paged::new(items, total, &page)))
 }
 
-/// One log; 404 when missing or outside the caller's scope.
-#[utoipa::path(
-    operation_id = "getAssistanceLog",
-    tag = "assistance logs", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses(
-        (status = 200, body = AssistanceLog, headers(("ETag" = String))),
-    )
-)]
-#[get("/api/v1/assistance-logs/{id}")]
-pub async fn get(
-    state: web::Data<AppState>,
-    auth: Auth,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, AppError> {
-    let log = logs::get(&state, &auth.0, id.into_inner()).await?;
-    Ok(versioned(StatusCode::OK, log.version, &log))
+record_routes! {
+    domain = logs, record = AssistanceLog, id = Uuid, tag = "assistance logs",
+    path = "/api/v1/assistance-logs/{id}", restore_path = "/api/v1/assistance-logs/{id}/restore",
+    get = ("getAssistanceLog", ["One log; 404 when missing or outside the caller's scope."]),
+    archive = ("archiveAssistanceLog", ["Archive a log recorded by mistake."], "dated in an approved month"),
+    restore = ("restoreAssistanceLog", ["Restore an archived log (its author, or the team's leader); 409 in an approved month."], "dated in an approved month"),
 }
 
 /// Edit a log (its author, or the team's leader); a stale `If-Match` gets 412, an archived
@@ -201,54 +174,12 @@ pub async fn get(
 )]
 #[patch("/api/v1/assistance-logs/{id}")]
 pub async fn update(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     auth: Auth,
-    id: web::Path<Uuid>,
+    id: Path<Uuid>,
     body: ValidJson<UpdateLogRequest>,
     IfMatch(expected): IfMatch,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let log = logs::update(&state, &auth.0, id.into_inner(), body.0.into(), expected).await?;
-    Ok(versioned(StatusCode::OK, log.version, &log))
-}
-
-/// Archive a log recorded by mistake.
-#[utoipa::path(
-    operation_id = "archiveAssistanceLog",
-    tag = "assistance logs", security(("bearer" = [])),
-    params(("id" = Uuid, Path), IfMatch),
-    responses(
-        (status = 200, body = AssistanceLog, headers(("ETag" = String))),
-        (status = 409, description = "dated in an approved month", body = crate::http::error::Problem, content_type = "application/problem+json"),
-    )
-)]
-#[delete("/api/v1/assistance-logs/{id}")]
-pub async fn archive(
-    state: web::Data<AppState>,
-    auth: Auth,
-    id: web::Path<Uuid>,
-    IfMatch(expected): IfMatch,
-) -> Result<HttpResponse, AppError> {
-    let log = logs::set_archived(&state, &auth.0, id.into_inner(), true, expected).await?;
-    Ok(versioned(StatusCode::OK, log.version, &log))
-}
-
-/// Restore an archived log (its author, or the team's leader); 409 in an approved month.
-#[utoipa::path(
-    operation_id = "restoreAssistanceLog",
-    tag = "assistance logs", security(("bearer" = [])),
-    params(("id" = Uuid, Path), IfMatch),
-    responses(
-        (status = 200, body = AssistanceLog, headers(("ETag" = String))),
-        (status = 409, description = "dated in an approved month", body = crate::http::error::Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/api/v1/assistance-logs/{id}/restore")]
-pub async fn restore(
-    state: web::Data<AppState>,
-    auth: Auth,
-    id: web::Path<Uuid>,
-    IfMatch(expected): IfMatch,
-) -> Result<HttpResponse, AppError> {
-    let log = logs::set_archived(&state, &auth.0, id.into_inner(), false, expected).await?;
     Ok(versioned(StatusCode::OK, log.version, &log))
 }

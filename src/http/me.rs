@@ -1,4 +1,5 @@
-use actix_web::{get, put, web, HttpRequest, HttpResponse};
+use actix_web::web::Data;
+use actix_web::{get, put, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -6,10 +7,10 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::extract::{client_ip, AuthPendingPasswordChange, ValidJson};
+use super::Reply;
 use crate::access::Role;
 use crate::accounts;
 use crate::auth::service;
-use crate::error::AppError;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -70,10 +71,7 @@ impl From<accounts::Membership> for MembershipOut {
 /// The caller, with its role, scope and current membership.
 #[utoipa::path(operation_id = "getMe", tag = "me", security(("bearer" = [])), responses((status = 200, body = MeOut)))]
 #[get("/api/v1/me")]
-pub async fn me(
-    state: web::Data<AppState>,
-    auth: AuthPendingPasswordChange,
-) -> Result<HttpResponse, AppError> {
+pub async fn me(state: Data<AppState>, auth: AuthPendingPasswordChange) -> Reply {
     let membership = accounts::membership_of(&state, &auth.0).await?;
     let c = auth.0;
     Ok(HttpResponse::Ok().json(MeOut {
@@ -120,11 +118,11 @@ pub struct ChangePasswordRequest {
 )]
 #[put("/api/v1/me/password")]
 pub async fn change_password(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     req: HttpRequest,
     auth: AuthPendingPasswordChange,
     body: ValidJson<ChangePasswordRequest>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let b = body.0;
     let ip = client_ip(&req, state.settings.trust_proxy_headers);
     service::change_password(

@@ -1,10 +1,13 @@
 use actix_web::http::StatusCode;
-use actix_web::{delete, get, patch, post, web, HttpResponse};
+use actix_web::web::{Data, Path};
+use actix_web::{delete, get, patch, post, HttpResponse};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
-use super::extract::{search_text, versioned, Auth, IfMatch, ValidJson};
-use super::pagination::{PageQuery, Paged};
+use super::extract::{search_text, versioned, Auth, IfMatch, Query, ValidJson};
+use super::pagination::{list_query, PageQuery, Paged};
+use super::record::record_routes;
+use super::Reply;
 use crate::db::members::{Member, MemberFilter, MemberStatus};
 use crate::error::AppError;
 use crate::registry::members::{self, MemberInput, MemberPatch, Move};
@@ -19,28 +22,25 @@ pub enum StatusQuery {
     All,
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct MemberListQuery {
-    pub commune: Option<String>,
-    pub village: Option<i64>,
-    pub team: Option<i64>,
-    /// `active` (default), `left` or `all`.
-    #[param(inline)]
-    pub status: Option<StatusQuery>,
-    pub affiliation: Option<Affiliation>,
-    pub role: Option<TeamRole>,
-    /// Name search ignoring case and diacritics.
-    pub q: Option<String>,
-    pub include_archived: Option<bool>,
-    #[param(minimum = 1, maximum = 1_000_000)]
-    pub page: Option<i64>,
-    #[param(minimum = 1, maximum = 200)]
-    pub page_size: Option<i64>,
+list_query! {
+    pub struct MemberListQuery {
+        pub commune: Option<String>,
+        pub village: Option<i64>,
+        pub team: Option<i64>,
+        /// `active` (default), `left` or `all`.
+        #[param(inline)]
+        pub status: Option<StatusQuery>,
+        pub affiliation: Option<Affiliation>,
+        pub role: Option<TeamRole>,
+        /// Name search ignoring case and diacritics.
+        pub q: Option<String>,
+        pub include_archived: Option<bool>,
+    }
 }
 
 impl MemberListQuery {
     fn split(self) -> Result<(MemberFilter, PageQuery), AppError> {
+        let page = self.paging()?;
         let filter = MemberFilter {
             commune_code: self.commune,
             village_id: self.village,
@@ -55,18 +55,14 @@ impl MemberListQuery {
             search: search_text(self.q),
             include_archived: self.include_archived.unwrap_or(false),
         };
-        Ok((filter, PageQuery::new(self.page, self.page_size)?))
+        Ok((filter, page))
     }
 }
 
 /// Members in the caller's scope, across teams.
 #[utoipa::path(operation_id = "listMembers", tag = "members", security(("bearer" = [])), params(MemberListQuery), responses((status = 200, body = Paged<Member>)))]
 #[get("/api/v1/members")]
-pub async fn list(
-    state: web::Data<AppState>,
-    auth: Auth,
-    query: super::extract::Query<MemberListQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn list(state: Data<AppState>, auth: Auth, query: Query<MemberListQuery>) -> Reply {
     let (filter, page) = query.into_inner().split()?;
     let (items, total) = members::list(&state, &auth.0, filter, page.window()).await?;
     Ok(HttpResponse::Ok().json(Paged::new(items, total, &page)))
@@ -82,11 +78,11 @@ pub async fn list(
 )]
 #[get("/api/v1/teams/{id}/members")]
 pub async fn list_of_team(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     auth: Auth,
-    id: web::Path<i64>,
-    query: super::extract::Query<MemberListQuery>,
-) -> Result<HttpResponse, AppError> {
+    id: Path<i64>,
+    query: Query<MemberListQuery>,
+) -> Reply {
     let (filter, page) = query.into_inner().split()?;
     let (items, total) =
         members::list_of_team(&state, &auth.0, id.into_inner(), filter, page.window()).await?;
@@ -104,32 +100,22 @@ pub async fn list_of_team(
 )]
 #[post("/api/v1/teams/{id}/members")]
 pub async fn create(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     auth: Auth,
-    id: web::Path<i64>,
+    id: Path<i64>,
     body: ValidJson<MemberInput>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let input = body.0;
     let m = members::create(&state, &auth.0, id.into_inner(), input).await?;
     Ok(versioned(StatusCode::CREATED, m.version, &m))
 }
 
-/// One membership; 404 when missing or outside the caller's scope.
-#[utoipa::path(
-    operation_id = "getMember",
-    tag = "members", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses(
-        (status = 200, body = Member, headers(("ETag" = String))),
-    )
-)]
-#[get("/api/v1/members/{id}")]
-pub async fn get(
-    state: web::Data<AppState>,
-    auth: Auth,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
-    let m = members::get(&state, &auth.0, id.into_inner()).await?;
-    Ok(versioned(StatusCode::OK, m.version, &m))
+record_routes! {
+    domain = members, record = Member, id = i64, tag = "members",
+    path = "/api/v1/members/{id}", restore_path = "/api/v1/members/{id}/restore",
+    get = ("getMember", ["One membership; 404 when missing or outside the caller's scope."]),
+    archive = ("archiveMember", ["Archive a membership recorded by mistake (a member who left keeps the record: set `left_on`)."]),
+    restore = ("restoreMember", ["Restore an archived membership; 409 while its team is archived."], "its team is archived (`parent_archived`)"),
 }
 
 /// Change a membership; set `left_on` when the member leaves. A stale `If-Match` gets 412.
@@ -145,55 +131,14 @@ pub async fn get(
 )]
 #[patch("/api/v1/members/{id}")]
 pub async fn update(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     auth: Auth,
-    id: web::Path<i64>,
+    id: Path<i64>,
     body: ValidJson<MemberPatch>,
     IfMatch(expected): IfMatch,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let patch = body.0;
     let m = members::update(&state, &auth.0, id.into_inner(), patch, expected).await?;
-    Ok(versioned(StatusCode::OK, m.version, &m))
-}
-
-/// Archive a membership recorded by mistake (a member who left keeps the record: set `left_on`).
-#[utoipa::path(
-    operation_id = "archiveMember",
-    tag = "members", security(("bearer" = [])),
-    params(("id" = i64, Path), IfMatch),
-    responses(
-        (status = 200, body = Member, headers(("ETag" = String))),
-    )
-)]
-#[delete("/api/v1/members/{id}")]
-pub async fn archive(
-    state: web::Data<AppState>,
-    auth: Auth,
-    id: web::Path<i64>,
-    IfMatch(expected): IfMatch,
-) -> Result<HttpResponse, AppError> {
-    let m = members::set_archived(&state, &auth.0, id.into_inner(), true, expected).await?;
-    Ok(versioned(StatusCode::OK, m.version, &m))
-}
-
-/// Restore an archived membership; 409 while its team is archived.
-#[utoipa::path(
-    operation_id = "restoreMember",
-    tag = "members", security(("bearer" = [])),
-    params(("id" = i64, Path), IfMatch),
-    responses(
-        (status = 200, body = Member, headers(("ETag" = String))),
-        (status = 409, body = crate::http::error::Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/api/v1/members/{id}/restore")]
-pub async fn restore(
-    state: web::Data<AppState>,
-    auth: Auth,
-    id: web::Path<i64>,
-    IfMatch(expected): IfMatch,
-) -> Result<HttpResponse, AppError> {
-    let m = members::set_archived(&state, &auth.0, id.into_inner(), false, expected).await?;
     Ok(versioned(StatusCode::OK, m.version, &m))
 }
 
@@ -209,11 +154,11 @@ pub async fn restore(
 )]
 #[post("/api/v1/members/{id}/move")]
 pub async fn move_to(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     auth: Auth,
-    id: web::Path<i64>,
+    id: Path<i64>,
     body: ValidJson<Move>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let m = members::move_to(&state, &auth.0, id.into_inner(), body.0).await?;
     Ok(versioned(StatusCode::CREATED, m.version, &m))
 }

@@ -16,6 +16,7 @@ pub mod me;
 pub mod members;
 pub mod middleware;
 pub mod pagination;
+pub mod record;
 pub mod reports;
 pub mod sync;
 pub mod teams;
@@ -33,6 +34,9 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{AppExt, UtoipaApp};
 
 use crate::error::{AppError, ErrorCode};
+
+/// What every handler answers: a response, or the error that becomes a problem+json.
+pub type Reply = Result<HttpResponse, AppError>;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -156,10 +160,22 @@ impl Modify for ErrorResponses {
 
 /// Registers every API route; the OpenAPI document is collected from the same registrations,
 /// so a route cannot be served without being documented.
-fn routes<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
-where
-    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+/// The app factories routes can be added to.
+pub trait Routes:
+    ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>
 {
+}
+impl<T> Routes for T where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>
+{
+}
+
+fn routes<T: Routes>(app: UtoipaApp<T>) -> UtoipaApp<T> {
+    imports(reporting(field_work(register(accounts(app)))))
+}
+
+/// Health, login and sessions, the caller, accounts and activation.
+fn accounts<T: Routes>(app: UtoipaApp<T>) -> UtoipaApp<T> {
     app.service(health::live)
         .service(health::ready)
         .service(auth::login)
@@ -174,7 +190,11 @@ where
         .service(users::issue_activation)
         .service(users::activation_qr)
         .service(auth::activate)
-        .service(units::list)
+}
+
+/// The administrative units and the register: villages, teams, members, its audit trail.
+fn register<T: Routes>(app: UtoipaApp<T>) -> UtoipaApp<T> {
+    app.service(units::list)
         .service(units::get)
         .service(villages::list)
         .service(villages::create)
@@ -197,7 +217,11 @@ where
         .service(members::restore)
         .service(members::move_to)
         .service(audit::list)
-        .service(categories::list)
+}
+
+/// Field work: categories, assistance logs, trainings and the phones' sync.
+fn field_work<T: Routes>(app: UtoipaApp<T>) -> UtoipaApp<T> {
+    app.service(categories::list)
         .service(categories::create)
         .service(categories::retire)
         .service(categories::restore)
@@ -215,15 +239,19 @@ where
         .service(trainings::restore)
         .service(trainings::attendance)
         .service(trainings::put_attendance)
-        .service(reports::monthly)
+        .service(sync::push)
+        .service(sync::pull)
+}
+
+/// Monthly reports, their workflow and discipline, and the indicators.
+fn reporting<T: Routes>(app: UtoipaApp<T>) -> UtoipaApp<T> {
+    app.service(reports::monthly)
         .service(reports::trend)
         .service(reports::submit)
         .service(reports::approve)
         .service(reports::send_back)
         .service(reports::reopen)
         .service(reports::statuses)
-        .service(sync::push)
-        .service(sync::pull)
         .service(indicators::list)
         .service(indicators::create)
         .service(indicators::retire)
@@ -238,7 +266,11 @@ where
         .service(discipline::settings)
         .service(discipline::put_settings)
         .service(discipline::inactive)
-        .service(imports::template)
+}
+
+/// Bulk imports of the registers.
+fn imports<T: Routes>(app: UtoipaApp<T>) -> UtoipaApp<T> {
+    app.service(imports::template)
         .service(imports::create)
         .service(imports::list)
         .service(imports::get)

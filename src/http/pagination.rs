@@ -82,3 +82,87 @@ impl<T> Paged<T> {
         }
     }
 }
+
+/// Declares a list route's query parameters: the filters written out, then `page` and
+/// `page_size` (documented, with their ranges), and `paging()` that checks them.
+/// `list_query! { window; pub struct … }` adds `from` and `to` (a day or an instant), which the
+/// handler checks with `extract::check_window`.
+macro_rules! list_query {
+    (window; $(#[$meta:meta])* pub struct $name:ident { $($fields:tt)* }) => {
+        $crate::http::pagination::list_query! {
+            $(#[$meta])*
+            pub struct $name {
+                $($fields)*
+                /// From this instant, inclusive: RFC 3339, or a day `YYYY-MM-DD` (00:00 Vietnam time).
+                #[serde(default, deserialize_with = "crate::http::extract::day_or_instant")]
+                #[param(value_type = Option<String>)]
+                pub from: Option<chrono::DateTime<chrono::Utc>>,
+                /// Until this instant, exclusive: RFC 3339, or a day `YYYY-MM-DD` (00:00 Vietnam time).
+                #[serde(default, deserialize_with = "crate::http::extract::day_or_instant")]
+                #[param(value_type = Option<String>)]
+                pub to: Option<chrono::DateTime<chrono::Utc>>,
+            }
+        }
+    };
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident { $($(#[$field_meta:meta])* pub $field:ident: $ty:ty),* $(,)? }
+    ) => {
+        $(#[$meta])*
+        #[derive(serde::Deserialize, utoipa::IntoParams)]
+        #[into_params(parameter_in = Query)]
+        pub struct $name {
+            $($(#[$field_meta])* pub $field: $ty,)*
+            /// 1-based page number (default 1).
+            #[param(minimum = 1, maximum = 1_000_000)]
+            pub page: Option<i64>,
+            /// Items per page (default 50).
+            #[param(minimum = 1, maximum = 200)]
+            pub page_size: Option<i64>,
+        }
+
+        impl $name {
+            /// The page asked for; out of range is a field error.
+            pub fn paging(&self) -> Result<$crate::http::pagination::PageQuery, $crate::error::AppError> {
+                $crate::http::pagination::PageQuery::new(self.page, self.page_size)
+            }
+        }
+    };
+}
+
+pub(crate) use list_query;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_parameters_out_of_range_are_field_errors_not_clamps() {
+        for (page, size, fields) in [
+            (Some(0), None, vec!["page"]),
+            (None, Some(0), vec!["page_size"]),
+            (Some(1_000_001), Some(201), vec!["page", "page_size"]),
+            (Some(-5), Some(-1), vec!["page", "page_size"]),
+        ] {
+            match PageQuery::new(page, size) {
+                Err(AppError::Validation(errors)) => {
+                    let named: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+                    assert_eq!(named, fields, "page {page:?}, size {size:?}");
+                }
+                other => panic!("page {page:?}, size {size:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_window_follows_the_page_and_its_size() {
+        let first = PageQuery::new(None, None).unwrap().window();
+        assert_eq!((first.limit, first.offset), (DEFAULT_PAGE_SIZE, 0));
+        let third = PageQuery::new(Some(3), Some(20)).unwrap().window();
+        assert_eq!((third.limit, third.offset), (20, 40));
+        let last = PageQuery::new(Some(MAX_PAGE), Some(MAX_PAGE_SIZE)).unwrap();
+        assert_eq!(last.clamped(), (MAX_PAGE, MAX_PAGE_SIZE));
+        let paged = Paged::new(vec![1, 2], 42, &PageQuery::new(Some(2), Some(2)).unwrap());
+        assert_eq!((paged.page, paged.page_size, paged.total), (2, 2, 42));
+    }
+}

@@ -1,12 +1,14 @@
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::http::header;
 use actix_web::web::Bytes;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::web::{Data, Path};
+use actix_web::{get, post, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::extract::{Auth, ValidJson};
+use super::extract::{Auth, Query, ValidJson};
+use super::Reply;
 use crate::error::AppError;
 use crate::reports::read::{self, Monthly};
 use crate::reports::workflow::{self, Action, CommuneStatus, PeriodStatus};
@@ -111,11 +113,11 @@ impl MessageBody for Parts {
 )]
 #[get("/api/v1/reports/monthly")]
 pub async fn monthly(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     auth: Auth,
     req: HttpRequest,
-    query: super::extract::Query<MonthlyQuery>,
-) -> Result<HttpResponse, AppError> {
+    query: Query<MonthlyQuery>,
+) -> Reply {
     let q = query.into_inner();
     let format = wanted(q.format, &req);
     let (monthly, names) = read::monthly(
@@ -185,11 +187,7 @@ pub struct TrendQuery {
     )
 )]
 #[get("/api/v1/reports/trend")]
-pub async fn trend(
-    state: web::Data<AppState>,
-    auth: Auth,
-    query: super::extract::Query<TrendQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn trend(state: Data<AppState>, auth: Auth, query: Query<TrendQuery>) -> Reply {
     let q = query.into_inner();
     let points = read::trend(&state, &auth.0, q.unit, &q.from, &q.to).await?;
     Ok(HttpResponse::Ok().json(points))
@@ -206,12 +204,12 @@ pub struct DecisionRequest {
 }
 
 async fn decide(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     auth: Auth,
-    path: web::Path<(String, String)>,
+    path: Path<(String, String)>,
     body: Option<ValidJson<DecisionRequest>>,
     action: Action,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let (commune, month) = path.into_inner();
     let month = reports::parse_month("month", &month)?;
     let reason = body.and_then(|b| b.0.reason);
@@ -230,11 +228,7 @@ async fn decide(
     )
 )]
 #[post("/api/v1/reports/monthly/{commune}/{month}/submit")]
-pub async fn submit(
-    state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, AppError> {
+pub async fn submit(state: Data<AppState>, auth: Auth, path: Path<(String, String)>) -> Reply {
     decide(state, auth, path, None, Action::Submit).await
 }
 
@@ -249,11 +243,7 @@ pub async fn submit(
     )
 )]
 #[post("/api/v1/reports/monthly/{commune}/{month}/approve")]
-pub async fn approve(
-    state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, AppError> {
+pub async fn approve(state: Data<AppState>, auth: Auth, path: Path<(String, String)>) -> Reply {
     decide(state, auth, path, None, Action::Approve).await
 }
 
@@ -270,11 +260,11 @@ pub async fn approve(
 )]
 #[post("/api/v1/reports/monthly/{commune}/{month}/return")]
 pub async fn send_back(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     auth: Auth,
-    path: web::Path<(String, String)>,
+    path: Path<(String, String)>,
     body: ValidJson<DecisionRequest>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     decide(state, auth, path, Some(body), Action::Return).await
 }
 
@@ -291,11 +281,11 @@ pub async fn send_back(
 )]
 #[post("/api/v1/reports/monthly/{commune}/{month}/reopen")]
 pub async fn reopen(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     auth: Auth,
-    path: web::Path<(String, String)>,
+    path: Path<(String, String)>,
     body: ValidJson<DecisionRequest>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     decide(state, auth, path, Some(body), Action::Reopen).await
 }
 
@@ -319,11 +309,7 @@ pub struct StatusQuery {
     )
 )]
 #[get("/api/v1/reports/status")]
-pub async fn statuses(
-    state: web::Data<AppState>,
-    auth: Auth,
-    query: super::extract::Query<StatusQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn statuses(state: Data<AppState>, auth: Auth, query: Query<StatusQuery>) -> Reply {
     let q = query.into_inner();
     let month = reports::parse_month("month", &q.month)?;
     Ok(HttpResponse::Ok().json(workflow::list(&state, &auth.0, q.province, month).await?))

@@ -1,12 +1,14 @@
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::web::Data;
+use actix_web::{get, post, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::extract::{Auth, ValidJson};
+use super::extract::{Auth, Query, ValidJson};
 use super::logs::{CreateLogRequest, UpdateLogRequest};
 use super::trainings::AttendanceRecord;
+use super::Reply;
 use crate::error::{AppError, FieldError};
 use crate::fieldwork::sync::{self, ItemResult, ItemStatus, PullPage, PushItem, MAX_BATCH};
 use crate::state::AppState;
@@ -77,11 +79,7 @@ pub struct PushResponse {
     )
 )]
 #[post("/api/v1/sync/push")]
-pub async fn push(
-    state: web::Data<AppState>,
-    auth: Auth,
-    body: ValidJson<PushRequest, true>,
-) -> Result<HttpResponse, AppError> {
+pub async fn push(state: Data<AppState>, auth: Auth, body: ValidJson<PushRequest, true>) -> Reply {
     let body = body.0;
     if body.items.len() > MAX_BATCH {
         return Err(AppError::Validation(vec![FieldError::new(
@@ -132,11 +130,7 @@ pub struct PullQuery {
     responses((status = 200, body = PullPage))
 )]
 #[get("/api/v1/sync/pull")]
-pub async fn pull(
-    state: web::Data<AppState>,
-    auth: Auth,
-    query: super::extract::Query<PullQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn pull(state: Data<AppState>, auth: Auth, query: Query<PullQuery>) -> Reply {
     let q = query.into_inner();
     let limit = q.limit.unwrap_or(500).clamp(1, 1000);
     let page = sync::pull(&state, &auth.0, q.cursor, limit).await?;
@@ -145,29 +139,6 @@ pub async fn pull(
 
 /// Reads one item, naming the wrong field by its path (`data.occurred_at`).
 fn parse_item(mut raw: serde_json::Value) -> Result<PushItem, (Option<Uuid>, AppError)> {
-    fn part<T: serde::de::DeserializeOwned + Validate>(
-        value: serde_json::Value,
-        prefix: &str,
-    ) -> Result<T, AppError> {
-        let parsed: T = serde_path_to_error::deserialize(value).map_err(|e| {
-            let path = e.path().to_string();
-            let field = if path == "." {
-                prefix.to_string()
-            } else {
-                format!("{prefix}.{path}")
-            };
-            AppError::Validation(vec![FieldError::new(
-                field,
-                "invalid_value",
-                e.inner().to_string(),
-            )])
-        })?;
-        parsed.validate()?;
-        Ok(parsed)
-    }
-    let field = |name: &str, message: &str| {
-        AppError::Validation(vec![FieldError::new(name, "invalid_value", message)])
-    };
     let id = raw
         .pointer("/data/id")
         .or_else(|| raw.get("id"))
@@ -180,57 +151,84 @@ fn parse_item(mut raw: serde_json::Value) -> Result<PushItem, (Option<Uuid>, App
         Some("create_log") => {
             part::<CreateLogRequest>(data, "data").map(|d| PushItem::CreateLog(d.into()))
         }
-        Some("update_log") => {
-            let target = raw
-                .get("id")
-                .and_then(|v| v.as_str())
-                .and_then(|s| Uuid::parse_str(s).ok());
-            let base = raw
-                .get("base_version")
-                .and_then(|v| v.as_i64())
-                .and_then(|v| i32::try_from(v).ok());
-            match (target, base) {
-                (Some(id), Some(base_version)) => {
-                    part::<UpdateLogRequest>(data, "data").map(|d| PushItem::UpdateLog {
-                        id,
-                        base_version,
-                        patch: d.into(),
-                    })
-                }
-                (None, _) => Err(field("id", "update_log needs the log's id")),
-                (_, None) => Err(field(
-                    "base_version",
-                    "update_log needs the version the edit is based on",
-                )),
-            }
-        }
-        Some("upsert_attendance") => {
-            let training = raw
-                .get("training_id")
-                .and_then(|v| v.as_str())
-                .and_then(|s| Uuid::parse_str(s).ok());
-            let base = raw
-                .get("base_version")
-                .and_then(|v| v.as_i64())
-                .and_then(|v| i32::try_from(v).ok());
-            match training {
-                Some(training_id) => {
-                    part::<AttendanceRecord>(data, "data").map(|d| PushItem::UpsertAttendance {
-                        training_id,
-                        input: d.into(),
-                        base_version: base,
-                    })
-                }
-                None => Err(field(
-                    "training_id",
-                    "upsert_attendance needs the training's id",
-                )),
-            }
-        }
-        _ => Err(field(
+        Some("update_log") => update_log(&raw, data),
+        Some("upsert_attendance") => upsert_attendance(&raw, data),
+        _ => Err(invalid(
             "op",
             "op must be create_log, update_log or upsert_attendance",
         )),
     };
     result.map_err(|e| (id, e))
+}
+
+fn update_log(raw: &serde_json::Value, data: serde_json::Value) -> Result<PushItem, AppError> {
+    match (uuid_at(raw, "id"), base_version(raw)) {
+        (Some(id), Some(base_version)) => {
+            part::<UpdateLogRequest>(data, "data").map(|d| PushItem::UpdateLog {
+                id,
+                base_version,
+                patch: d.into(),
+            })
+        }
+        (None, _) => Err(invalid("id", "update_log needs the log's id")),
+        (_, None) => Err(invalid(
+            "base_version",
+            "update_log needs the version the edit is based on",
+        )),
+    }
+}
+
+fn upsert_attendance(
+    raw: &serde_json::Value,
+    data: serde_json::Value,
+) -> Result<PushItem, AppError> {
+    let Some(training_id) = uuid_at(raw, "training_id") else {
+        return Err(invalid(
+            "training_id",
+            "upsert_attendance needs the training's id",
+        ));
+    };
+    part::<AttendanceRecord>(data, "data").map(|d| PushItem::UpsertAttendance {
+        training_id,
+        input: d.into(),
+        base_version: base_version(raw),
+    })
+}
+
+fn uuid_at(raw: &serde_json::Value, key: &str) -> Option<Uuid> {
+    raw.get(key)
+        .and_then(|v| v.as_str())
+        .and_then(|s| Uuid::parse_str(s).ok())
+}
+
+fn base_version(raw: &serde_json::Value) -> Option<i32> {
+    raw.get("base_version")
+        .and_then(|v| v.as_i64())
+        .and_then(|v| i32::try_from(v).ok())
+}
+
+fn invalid(name: &str, message: &str) -> AppError {
+    AppError::Validation(vec![FieldError::new(name, "invalid_value", message)])
+}
+
+/// Deserialises and validates one part of an item, naming a wrong field `prefix.path`.
+fn part<T: serde::de::DeserializeOwned + Validate>(
+    value: serde_json::Value,
+    prefix: &str,
+) -> Result<T, AppError> {
+    let parsed: T = serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." {
+            prefix.to_string()
+        } else {
+            format!("{prefix}.{path}")
+        };
+        AppError::Validation(vec![FieldError::new(
+            field,
+            "invalid_value",
+            e.inner().to_string(),
+        )])
+    })?;
+    parsed.validate()?;
+    Ok(parsed)
 }

@@ -1,13 +1,16 @@
 use actix_web::http::StatusCode;
-use actix_web::{delete, get, post, put, web, HttpResponse};
-use chrono::{DateTime, FixedOffset, Utc};
+use actix_web::web::{Data, Path};
+use actix_web::{delete, get, post, put, HttpResponse};
+use chrono::{DateTime, FixedOffset};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use super::extract::{versioned, Auth, IfMatch, ValidJson};
-use super::pagination::{PageQuery, Paged};
+use super::extract::{versioned, Auth, IfMatch, Query, ValidJson};
+use super::pagination::{list_query, Paged};
+use super::record::record_routes;
+use super::Reply;
 use crate::db::trainings::{Attendance, Training, TrainingFilter};
 use crate::error::AppError;
 use crate::fieldwork::trainings::{
@@ -118,26 +121,15 @@ pub struct AttendanceRequest {
     pub records: Vec<AttendanceRecord>,
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct TrainingListQuery {
-    /// A province or commune code.
-    pub unit: Option<String>,
-    pub team: Option<i64>,
-    pub kind: Option<TrainingKind>,
-    /// From this instant, inclusive: RFC 3339, or a day `YYYY-MM-DD` (00:00 Vietnam time).
-    #[serde(default, deserialize_with = "super::extract::day_or_instant")]
-    #[param(value_type = Option<String>)]
-    pub from: Option<DateTime<Utc>>,
-    /// Until this instant, exclusive: RFC 3339, or a day `YYYY-MM-DD` (00:00 Vietnam time).
-    #[serde(default, deserialize_with = "super::extract::day_or_instant")]
-    #[param(value_type = Option<String>)]
-    pub to: Option<DateTime<Utc>>,
-    pub include_archived: Option<bool>,
-    #[param(minimum = 1, maximum = 1_000_000)]
-    pub page: Option<i64>,
-    #[param(minimum = 1, maximum = 200)]
-    pub page_size: Option<i64>,
+list_query! {
+    window;
+    pub struct TrainingListQuery {
+        /// A province or commune code.
+        pub unit: Option<String>,
+        pub team: Option<i64>,
+        pub kind: Option<TrainingKind>,
+        pub include_archived: Option<bool>,
+    }
 }
 
 /// Record a training of team members or a class for citizens (officers; team leaders for
@@ -152,11 +144,7 @@ pub struct TrainingListQuery {
     )
 )]
 #[post("/api/v1/trainings")]
-pub async fn create(
-    state: web::Data<AppState>,
-    auth: Auth,
-    body: ValidJson<TrainingRequest>,
-) -> Result<HttpResponse, AppError> {
+pub async fn create(state: Data<AppState>, auth: Auth, body: ValidJson<TrainingRequest>) -> Reply {
     let b = body.0;
     let (id, commune) = (b.id.unwrap_or_else(Uuid::new_v4), b.commune_code.clone());
     let (t, created) = trainings::create(&state, &auth.0, id, commune, b.into()).await?;
@@ -171,13 +159,9 @@ pub async fn create(
 /// Trainings in the caller's scope, newest first.
 #[utoipa::path(operation_id = "listTrainings", tag = "trainings", security(("bearer" = [])), params(TrainingListQuery), responses((status = 200, body = Paged<Training>)))]
 #[get("/api/v1/trainings")]
-pub async fn list(
-    state: web::Data<AppState>,
-    auth: Auth,
-    query: super::extract::Query<TrainingListQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn list(state: Data<AppState>, auth: Auth, query: Query<TrainingListQuery>) -> Reply {
     let q = query.into_inner();
-    let page = PageQuery::new(q.page, q.page_size)?;
+    let page = q.paging()?;
     super::extract::check_window(q.from, q.to)?;
     let filter = TrainingFilter {
         unit_code: q.unit,
@@ -191,22 +175,12 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(Paged::new(items, total, &page)))
 }
 
-/// One training; 404 when missing or outside the caller's scope.
-#[utoipa::path(
-    operation_id = "getTraining",
-    tag = "trainings", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses(
-        (status = 200, body = Training, headers(("ETag" = String))),
-    )
-)]
-#[get("/api/v1/trainings/{id}")]
-pub async fn get(
-    state: web::Data<AppState>,
-    auth: Auth,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, AppError> {
-    let t = trainings::get(&state, &auth.0, id.into_inner()).await?;
-    Ok(versioned(StatusCode::OK, t.version, &t))
+record_routes! {
+    domain = trainings, record = Training, id = Uuid, tag = "trainings",
+    path = "/api/v1/trainings/{id}", restore_path = "/api/v1/trainings/{id}/restore",
+    get = ("getTraining", ["One training; 404 when missing or outside the caller's scope."]),
+    archive = ("archiveTraining", ["Archive a training recorded by mistake."], "dated in an approved month"),
+    restore = ("restoreTraining", ["Restore an archived training (officers in scope; a leader its own team's); 409 in an", "approved month."], "dated in an approved month"),
 }
 
 /// Replace a training's details; a stale `If-Match` gets 412, an archived training 409
@@ -223,56 +197,13 @@ pub async fn get(
 )]
 #[put("/api/v1/trainings/{id}")]
 pub async fn replace(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     auth: Auth,
-    id: web::Path<Uuid>,
+    id: Path<Uuid>,
     body: ValidJson<TrainingRequest>,
     IfMatch(expected): IfMatch,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let t = trainings::replace(&state, &auth.0, id.into_inner(), body.0.into(), expected).await?;
-    Ok(versioned(StatusCode::OK, t.version, &t))
-}
-
-/// Archive a training recorded by mistake.
-#[utoipa::path(
-    operation_id = "archiveTraining",
-    tag = "trainings", security(("bearer" = [])),
-    params(("id" = Uuid, Path), IfMatch),
-    responses(
-        (status = 200, body = Training, headers(("ETag" = String))),
-        (status = 409, description = "dated in an approved month", body = crate::http::error::Problem, content_type = "application/problem+json"),
-    )
-)]
-#[delete("/api/v1/trainings/{id}")]
-pub async fn archive(
-    state: web::Data<AppState>,
-    auth: Auth,
-    id: web::Path<Uuid>,
-    IfMatch(expected): IfMatch,
-) -> Result<HttpResponse, AppError> {
-    let t = trainings::set_archived(&state, &auth.0, id.into_inner(), true, expected).await?;
-    Ok(versioned(StatusCode::OK, t.version, &t))
-}
-
-/// Restore an archived training (officers in scope; a leader its own team's); 409 in an
-/// approved month.
-#[utoipa::path(
-    operation_id = "restoreTraining",
-    tag = "trainings", security(("bearer" = [])),
-    params(("id" = Uuid, Path), IfMatch),
-    responses(
-        (status = 200, body = Training, headers(("ETag" = String))),
-        (status = 409, description = "dated in an approved month", body = crate::http::error::Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/api/v1/trainings/{id}/restore")]
-pub async fn restore(
-    state: web::Data<AppState>,
-    auth: Auth,
-    id: web::Path<Uuid>,
-    IfMatch(expected): IfMatch,
-) -> Result<HttpResponse, AppError> {
-    let t = trainings::set_archived(&state, &auth.0, id.into_inner(), false, expected).await?;
     Ok(versioned(StatusCode::OK, t.version, &t))
 }
 
@@ -285,11 +216,7 @@ pub async fn restore(
     )
 )]
 #[get("/api/v1/trainings/{id}/attendance")]
-pub async fn attendance(
-    state: web::Data<AppState>,
-    auth: Auth,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, AppError> {
+pub async fn attendance(state: Data<AppState>, auth: Auth, id: Path<Uuid>) -> Reply {
     Ok(HttpResponse::Ok().json(trainings::attendance(&state, &auth.0, id.into_inner()).await?))
 }
 
@@ -305,11 +232,11 @@ pub async fn attendance(
 )]
 #[put("/api/v1/trainings/{id}/attendance")]
 pub async fn put_attendance(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     auth: Auth,
-    id: web::Path<Uuid>,
+    id: Path<Uuid>,
     body: ValidJson<AttendanceRequest>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let records = body.0.records;
     if records.is_empty() || records.len() > 500 {
         return Err(AppError::field(

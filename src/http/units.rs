@@ -1,10 +1,13 @@
-use actix_web::{get, web, HttpResponse};
+use actix_web::web::{Data, Path};
+use actix_web::{get, HttpResponse};
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::extract::Auth;
-use super::pagination::{PageQuery, Paged};
+use super::extract::Query;
+use super::pagination::{list_query, Paged};
+use super::Reply;
 use crate::db::{self, units};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -41,21 +44,17 @@ impl From<units::UnitRow> for UnitOut {
     }
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct UnitListQuery {
-    /// `province` or `commune`.
-    pub level: Option<String>,
-    /// Units directly under this code.
-    pub parent: Option<String>,
-    /// Name search that ignores case and Vietnamese diacritics (`ha noi` finds Hà Nội).
-    pub q: Option<String>,
-    /// Include units that are no longer valid (merged away).
-    pub include_expired: Option<bool>,
-    #[param(minimum = 1, maximum = 1_000_000)]
-    pub page: Option<i64>,
-    #[param(minimum = 1, maximum = 200)]
-    pub page_size: Option<i64>,
+list_query! {
+    pub struct UnitListQuery {
+        /// `province` or `commune`.
+        pub level: Option<String>,
+        /// Units directly under this code.
+        pub parent: Option<String>,
+        /// Name search that ignores case and Vietnamese diacritics (`ha noi` finds Hà Nội).
+        pub q: Option<String>,
+        /// Include units that are no longer valid (merged away).
+        pub include_expired: Option<bool>,
+    }
 }
 
 /// The official administrative units, ordered by code.
@@ -67,13 +66,9 @@ pub struct UnitListQuery {
     responses((status = 200, body = Paged<UnitOut>))
 )]
 #[get("/api/v1/units")]
-pub async fn list(
-    state: web::Data<AppState>,
-    _auth: Auth,
-    query: super::extract::Query<UnitListQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn list(state: Data<AppState>, _auth: Auth, query: Query<UnitListQuery>) -> Reply {
     let q = query.into_inner();
-    let page = PageQuery::new(q.page, q.page_size)?;
+    let page = q.paging()?;
     let filter = units::UnitFilter {
         level: q.level.filter(|l| !l.is_empty()),
         parent_code: q.parent.filter(|p| !p.is_empty()),
@@ -100,11 +95,7 @@ pub async fn list(
     )
 )]
 #[get("/api/v1/units/{code}")]
-pub async fn get(
-    state: web::Data<AppState>,
-    _auth: Auth,
-    code: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+pub async fn get(state: Data<AppState>, _auth: Auth, code: Path<String>) -> Reply {
     let code = code.into_inner();
     let unit = db::run(&state.pool, move |conn| Ok(units::get(conn, &code)?))
         .await?

@@ -1,4 +1,5 @@
-use actix_web::{get, patch, post, web, HttpResponse};
+use actix_web::web::{Data, Path};
+use actix_web::{get, patch, post, HttpResponse};
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -6,12 +7,12 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::extract::{versioned, Auth, IfMatch, ValidJson};
-use super::pagination::{PageQuery, Paged};
+use super::extract::{versioned, Auth, IfMatch, Query, ValidJson};
+use super::pagination::{list_query, Paged};
+use super::Reply;
 use crate::access::Role;
 use crate::accounts::{self, AccountPatch, NewAccount};
 use crate::db::users::{UserFilter, UserRow};
-use crate::error::AppError;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -163,19 +164,15 @@ pub struct UpdateUserRequest {
     pub password: Option<String>,
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct UserListQuery {
-    pub role: Option<Role>,
-    /// A province or commune code: accounts working in it.
-    pub unit: Option<String>,
-    pub disabled: Option<bool>,
-    /// Text found in the username or full name.
-    pub q: Option<String>,
-    #[param(minimum = 1, maximum = 1_000_000)]
-    pub page: Option<i64>,
-    #[param(minimum = 1, maximum = 200)]
-    pub page_size: Option<i64>,
+list_query! {
+    pub struct UserListQuery {
+        pub role: Option<Role>,
+        /// A province or commune code: accounts working in it.
+        pub unit: Option<String>,
+        pub disabled: Option<bool>,
+        /// Text found in the username or full name.
+        pub q: Option<String>,
+    }
 }
 
 /// Create an account inside the caller's scope, with a role no higher than the caller's.
@@ -192,10 +189,10 @@ pub struct UserListQuery {
 )]
 #[post("/api/v1/users")]
 pub async fn create(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     auth: Auth,
     body: ValidJson<CreateUserRequest>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let b = body.0;
     let (user, issued) = accounts::create(
         &state,
@@ -270,11 +267,7 @@ impl From<crate::auth::activation::Issued> for ActivationOut {
     )
 )]
 #[post("/api/v1/users/{id}/activation")]
-pub async fn issue_activation(
-    state: web::Data<AppState>,
-    auth: Auth,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, AppError> {
+pub async fn issue_activation(state: Data<AppState>, auth: Auth, id: Path<Uuid>) -> Reply {
     let issued = accounts::issue_activation(&state, &auth.0, id.into_inner()).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))
@@ -313,11 +306,11 @@ pub struct ActivationQrQuery {
 )]
 #[get("/api/v1/users/{id}/activation-qr")]
 pub async fn activation_qr(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     auth: Auth,
-    id: web::Path<Uuid>,
-    query: super::extract::Query<ActivationQrQuery>,
-) -> Result<HttpResponse, AppError> {
+    id: Path<Uuid>,
+    query: Query<ActivationQrQuery>,
+) -> Reply {
     let q = query.into_inner();
     let text = accounts::activation_qr_text(&state, &auth.0, id.into_inner(), &q.code).await?;
     let svg = matches!(q.format, Some(QrFormat::Svg));
@@ -340,13 +333,9 @@ pub async fn activation_qr(
     )
 )]
 #[get("/api/v1/users")]
-pub async fn list(
-    state: web::Data<AppState>,
-    auth: Auth,
-    query: super::extract::Query<UserListQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn list(state: Data<AppState>, auth: Auth, query: Query<UserListQuery>) -> Reply {
     let q = query.into_inner();
-    let page = PageQuery::new(q.page, q.page_size)?;
+    let page = q.paging()?;
     let filter = UserFilter {
         role: q.role.map(|r| r.as_str().to_string()),
         unit_code: q.unit,
@@ -372,11 +361,7 @@ pub async fn list(
     )
 )]
 #[get("/api/v1/users/{id}")]
-pub async fn get(
-    state: web::Data<AppState>,
-    auth: Auth,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, AppError> {
+pub async fn get(state: Data<AppState>, auth: Auth, id: Path<Uuid>) -> Reply {
     let user = accounts::get(&state, &auth.0, id.into_inner()).await?;
     Ok(versioned(
         actix_web::http::StatusCode::OK,
@@ -403,12 +388,12 @@ pub async fn get(
 )]
 #[patch("/api/v1/users/{id}")]
 pub async fn update(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     auth: Auth,
-    id: web::Path<Uuid>,
+    id: Path<Uuid>,
     body: ValidJson<UpdateUserRequest>,
     IfMatch(expected): IfMatch,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let b = body.0;
     let patch = AccountPatch {
         full_name: b.full_name,

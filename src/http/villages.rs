@@ -1,41 +1,33 @@
 use actix_web::http::StatusCode;
-use actix_web::{delete, get, patch, post, web, HttpResponse};
-use serde::Deserialize;
-use utoipa::IntoParams;
+use actix_web::web::{Data, Path};
+use actix_web::{delete, get, patch, post, HttpResponse};
 
-use super::extract::{search_text, versioned, Auth, IfMatch, ValidJson};
-use super::pagination::{PageQuery, Paged};
+use super::extract::{search_text, versioned, Auth, IfMatch, Query, ValidJson};
+use super::pagination::{list_query, Paged};
+use super::record::record_routes;
+use super::Reply;
 use crate::db::villages::{Village, VillageFilter};
-use crate::error::AppError;
 use crate::registry::villages::{self, VillageInput, VillagePatch};
 use crate::registry::VillageKind;
 use crate::state::AppState;
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct VillageListQuery {
-    pub commune: Option<String>,
-    pub kind: Option<VillageKind>,
-    /// Name search ignoring case and diacritics.
-    pub q: Option<String>,
-    /// Also list archived villages.
-    pub include_archived: Option<bool>,
-    #[param(minimum = 1, maximum = 1_000_000)]
-    pub page: Option<i64>,
-    #[param(minimum = 1, maximum = 200)]
-    pub page_size: Option<i64>,
+list_query! {
+    pub struct VillageListQuery {
+        pub commune: Option<String>,
+        pub kind: Option<VillageKind>,
+        /// Name search ignoring case and diacritics.
+        pub q: Option<String>,
+        /// Also list archived villages.
+        pub include_archived: Option<bool>,
+    }
 }
 
 /// Villages in the caller's scope, by commune and name.
 #[utoipa::path(operation_id = "listVillages", tag = "villages", security(("bearer" = [])), params(VillageListQuery), responses((status = 200, body = Paged<Village>)))]
 #[get("/api/v1/villages")]
-pub async fn list(
-    state: web::Data<AppState>,
-    auth: Auth,
-    query: super::extract::Query<VillageListQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn list(state: Data<AppState>, auth: Auth, query: Query<VillageListQuery>) -> Reply {
     let q = query.into_inner();
-    let page = PageQuery::new(q.page, q.page_size)?;
+    let page = q.paging()?;
     let filter = VillageFilter {
         commune_code: q.commune,
         kind: q.kind,
@@ -56,32 +48,18 @@ pub async fn list(
     )
 )]
 #[post("/api/v1/villages")]
-pub async fn create(
-    state: web::Data<AppState>,
-    auth: Auth,
-    body: ValidJson<VillageInput>,
-) -> Result<HttpResponse, AppError> {
+pub async fn create(state: Data<AppState>, auth: Auth, body: ValidJson<VillageInput>) -> Reply {
     let input = body.0;
     let v = villages::create(&state, &auth.0, input).await?;
     Ok(versioned(StatusCode::CREATED, v.version, &v))
 }
 
-/// One village; 404 when missing or outside the caller's scope.
-#[utoipa::path(
-    operation_id = "getVillage",
-    tag = "villages", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses(
-        (status = 200, body = Village, headers(("ETag" = String))),
-    )
-)]
-#[get("/api/v1/villages/{id}")]
-pub async fn get(
-    state: web::Data<AppState>,
-    auth: Auth,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
-    let v = villages::get(&state, &auth.0, id.into_inner()).await?;
-    Ok(versioned(StatusCode::OK, v.version, &v))
+record_routes! {
+    domain = villages, record = Village, id = i64, tag = "villages",
+    path = "/api/v1/villages/{id}", restore_path = "/api/v1/villages/{id}/restore",
+    get = ("getVillage", ["One village; 404 when missing or outside the caller's scope."]),
+    archive = ("archiveVillage", ["Archive a village (soft delete); 409 while live teams work in it."], "live teams depend on it"),
+    restore = ("restoreVillage", ["Restore an archived village."]),
 }
 
 /// Change a village; `If-Match` with a stale ETag gets 412 and changes nothing.
@@ -96,54 +74,13 @@ pub async fn get(
 )]
 #[patch("/api/v1/villages/{id}")]
 pub async fn update(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     auth: Auth,
-    id: web::Path<i64>,
+    id: Path<i64>,
     body: ValidJson<VillagePatch>,
     IfMatch(expected): IfMatch,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
     let patch = body.0;
     let v = villages::update(&state, &auth.0, id.into_inner(), patch, expected).await?;
-    Ok(versioned(StatusCode::OK, v.version, &v))
-}
-
-/// Archive a village (soft delete); 409 while live teams work in it.
-#[utoipa::path(
-    operation_id = "archiveVillage",
-    tag = "villages", security(("bearer" = [])),
-    params(("id" = i64, Path), IfMatch),
-    responses(
-        (status = 200, body = Village, headers(("ETag" = String))),
-        (status = 409, description = "live teams depend on it", body = crate::http::error::Problem, content_type = "application/problem+json"),
-    )
-)]
-#[delete("/api/v1/villages/{id}")]
-pub async fn archive(
-    state: web::Data<AppState>,
-    auth: Auth,
-    id: web::Path<i64>,
-    IfMatch(expected): IfMatch,
-) -> Result<HttpResponse, AppError> {
-    let v = villages::set_archived(&state, &auth.0, id.into_inner(), true, expected).await?;
-    Ok(versioned(StatusCode::OK, v.version, &v))
-}
-
-/// Restore an archived village.
-#[utoipa::path(
-    operation_id = "restoreVillage",
-    tag = "villages", security(("bearer" = [])),
-    params(("id" = i64, Path), IfMatch),
-    responses(
-        (status = 200, body = Village, headers(("ETag" = String))),
-    )
-)]
-#[post("/api/v1/villages/{id}/restore")]
-pub async fn restore(
-    state: web::Data<AppState>,
-    auth: Auth,
-    id: web::Path<i64>,
-    IfMatch(expected): IfMatch,
-) -> Result<HttpResponse, AppError> {
-    let v = villages::set_archived(&state, &auth.0, id.into_inner(), false, expected).await?;
     Ok(versioned(StatusCode::OK, v.version, &v))
 }

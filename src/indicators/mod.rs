@@ -43,21 +43,19 @@ fn require_admin(caller: &Caller) -> AppResult<()> {
     }
 }
 
-/// Adds an indicator to the catalogue (admin).
-pub async fn create(
-    state: &AppState,
-    caller: &Caller,
-    input: IndicatorInput,
-) -> AppResult<Indicator> {
-    require_admin(caller)?;
+/// The catalogue entry's parts agree: a rate has a denominator and a count none, only an
+/// indicator computed from logs names a category, computed indicators are per commune and
+/// take no denominator given with each value.
+fn check_indicator(input: &IndicatorInput) -> AppResult<()> {
+    use crate::error::FieldError;
     let mut errors = Vec::new();
     match (input.kind, input.denominator) {
-        (IndicatorKind::Rate, None) => errors.push(crate::error::FieldError::new(
+        (IndicatorKind::Rate, None) => errors.push(FieldError::new(
             "denominator",
             "required",
             "a rate needs a denominator",
         )),
-        (IndicatorKind::Count, Some(_)) => errors.push(crate::error::FieldError::new(
+        (IndicatorKind::Count, Some(_)) => errors.push(FieldError::new(
             "denominator",
             "not_expected",
             "a count has no denominator",
@@ -65,20 +63,20 @@ pub async fn create(
         _ => {}
     }
     match (input.source, &input.category_code) {
-        (Source::Logs, None) => errors.push(crate::error::FieldError::new(
+        (Source::Logs, None) => errors.push(FieldError::new(
             "category_code",
             "required",
             "an indicator computed from logs counts the citizens helped in one category",
         )),
         (Source::Logs, Some(_)) | (_, None) => {}
-        (_, Some(_)) => errors.push(crate::error::FieldError::new(
+        (_, Some(_)) => errors.push(FieldError::new(
             "category_code",
             "not_expected",
             "only an indicator computed from logs names a category",
         )),
     }
     if input.source != Source::Entered && input.level != Level::Commune {
-        errors.push(crate::error::FieldError::new(
+        errors.push(FieldError::new(
             "level",
             "computed_at_commune",
             "computed indicators are counted per commune",
@@ -90,65 +88,96 @@ pub async fn create(
             Some(DenominatorKind::Dossiers | DenominatorKind::Entered)
         )
     {
-        errors.push(crate::error::FieldError::new(
+        errors.push(FieldError::new(
             "denominator",
             "needs_entry",
             "a denominator given with each value needs an entered indicator",
         ));
     }
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(errors))
     }
+}
+
+/// The new entry's code is free and its category (if any) exists.
+fn check_code_and_category(c: &mut PgConnection, input: &IndicatorInput) -> AppResult<()> {
+    if rows::get(c, &input.code)?.is_some() {
+        return Err(AppError::field(
+            "code",
+            "taken",
+            "an indicator with this code exists",
+        ));
+    }
+    if let Some(cat) = &input.category_code {
+        if crate::db::categories::get(c, cat)?.is_none() {
+            return Err(AppError::field(
+                "category_code",
+                "unknown_category",
+                "no such category",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn new_indicator(input: &IndicatorInput) -> NewIndicator {
+    let aggregation = match input.kind {
+        IndicatorKind::Count => "sum",
+        IndicatorKind::Rate => "ratio_of_sums",
+    };
+    NewIndicator {
+        code: input.code.clone(),
+        name: input.name.trim().to_string(),
+        kind: input.kind.as_str().into(),
+        denominator: input.denominator.map(|d| d.as_str().to_string()),
+        aggregation: aggregation.into(),
+        source: input.source.as_str().into(),
+        level: input.level.as_str().into(),
+        category_code: input.category_code.clone(),
+        sort_order: input.sort_order,
+    }
+}
+
+/// Audits a change of the catalogue.
+fn audit_indicator(
+    c: &mut PgConnection,
+    caller: &Caller,
+    action: &str,
+    before: Option<&Indicator>,
+    after: &Indicator,
+) -> AppResult<()> {
+    audit::record(
+        c,
+        caller,
+        audit::Change {
+            action,
+            entity: "indicator",
+            entity_id: after.code.clone(),
+            province_code: None,
+            commune_code: None,
+            before,
+            after: Some(after),
+        },
+    )?;
+    Ok(())
+}
+
+/// Adds an indicator to the catalogue (admin).
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    input: IndicatorInput,
+) -> AppResult<Indicator> {
+    require_admin(caller)?;
+    check_indicator(&input)?;
     let caller = caller.clone();
     db::run(&state.pool, move |c| {
         c.transaction(|c| {
-            if rows::get(c, &input.code)?.is_some() {
-                return Err(AppError::field(
-                    "code",
-                    "taken",
-                    "an indicator with this code exists",
-                ));
-            }
-            if let Some(cat) = &input.category_code {
-                if crate::db::categories::get(c, cat)?.is_none() {
-                    return Err(AppError::field(
-                        "category_code",
-                        "unknown_category",
-                        "no such category",
-                    ));
-                }
-            }
-            let aggregation = match input.kind {
-                IndicatorKind::Count => "sum",
-                IndicatorKind::Rate => "ratio_of_sums",
-            };
-            let created = rows::insert(
-                c,
-                &NewIndicator {
-                    code: input.code.clone(),
-                    name: input.name.trim().to_string(),
-                    kind: input.kind.as_str().into(),
-                    denominator: input.denominator.map(|d| d.as_str().to_string()),
-                    aggregation: aggregation.into(),
-                    source: input.source.as_str().into(),
-                    level: input.level.as_str().into(),
-                    category_code: input.category_code.clone(),
-                    sort_order: input.sort_order,
-                },
-            )?;
-            audit::record(
-                c,
-                &caller,
-                audit::Change {
-                    action: "create",
-                    entity: "indicator",
-                    entity_id: created.code.clone(),
-                    province_code: None,
-                    commune_code: None,
-                    before: None,
-                    after: Some(&created),
-                },
-            )?;
+            check_code_and_category(c, &input)?;
+            let created = rows::insert(c, &new_indicator(&input))?;
+            audit_indicator(c, &caller, "create", None, &created)?;
             Ok(created)
         })
     })
@@ -170,19 +199,8 @@ pub async fn set_retired(
             let before = rows::get(c, &code)?.ok_or_else(|| AppError::not_found("indicator"))?;
             let after = rows::set_retired(c, &code, retired)?
                 .ok_or_else(|| AppError::not_found("indicator"))?;
-            audit::record(
-                c,
-                &caller,
-                audit::Change {
-                    action: if retired { "retire" } else { "restore" },
-                    entity: "indicator",
-                    entity_id: code.clone(),
-                    province_code: None,
-                    commune_code: None,
-                    before: Some(&before),
-                    after: Some(&after),
-                },
-            )?;
+            let action = if retired { "retire" } else { "restore" };
+            audit_indicator(c, &caller, action, Some(&before), &after)?;
             Ok(after)
         })
     })
@@ -236,53 +254,46 @@ trait Entry: Serialize {
     fn commune_code(&self) -> Option<&str>;
 }
 
-impl Entry for Denominator {
-    const ENTITY: &'static str = "denominator";
-    fn id(&self) -> i64 {
-        self.id
-    }
-    fn version(&self) -> i32 {
-        self.version
-    }
-    fn province_code(&self) -> &str {
-        &self.province_code
-    }
-    fn commune_code(&self) -> Option<&str> {
-        Some(&self.commune_code)
+/// A commune column, required or optional.
+trait CommuneColumn {
+    fn as_commune(&self) -> Option<&str>;
+}
+
+impl CommuneColumn for String {
+    fn as_commune(&self) -> Option<&str> {
+        Some(self)
     }
 }
 
-impl Entry for IndicatorValue {
-    const ENTITY: &'static str = "indicator_value";
-    fn id(&self) -> i64 {
-        self.id
-    }
-    fn version(&self) -> i32 {
-        self.version
-    }
-    fn province_code(&self) -> &str {
-        &self.province_code
-    }
-    fn commune_code(&self) -> Option<&str> {
-        Some(&self.commune_code)
+impl CommuneColumn for Option<String> {
+    fn as_commune(&self) -> Option<&str> {
+        self.as_deref()
     }
 }
 
-impl Entry for Target {
-    const ENTITY: &'static str = "indicator_target";
-    fn id(&self) -> i64 {
-        self.id
-    }
-    fn version(&self) -> i32 {
-        self.version
-    }
-    fn province_code(&self) -> &str {
-        &self.province_code
-    }
-    fn commune_code(&self) -> Option<&str> {
-        self.commune_code.as_deref()
-    }
+macro_rules! entry {
+    ($row:ty, $entity:literal) => {
+        impl Entry for $row {
+            const ENTITY: &'static str = $entity;
+            fn id(&self) -> i64 {
+                self.id
+            }
+            fn version(&self) -> i32 {
+                self.version
+            }
+            fn province_code(&self) -> &str {
+                &self.province_code
+            }
+            fn commune_code(&self) -> Option<&str> {
+                self.commune_code.as_commune()
+            }
+        }
+    };
 }
+
+entry!(Denominator, "denominator");
+entry!(IndicatorValue, "indicator_value");
+entry!(Target, "indicator_target");
 
 /// Updates the `current` entry (at the version `expected`, if given) or inserts a new one (412
 /// when a version was expected of an entry that does not exist), and audits the change.
@@ -483,15 +494,8 @@ pub fn pick(u: &rows::UnitDenominators, kind: &str) -> Option<i64> {
     }
 }
 
-/// Enters (or corrects) the value of an entered indicator for a commune or village and month
-/// (officers in scope). Refused once the month is approved, under the same lock as logs.
-pub async fn put_value(
-    state: &AppState,
-    caller: &Caller,
-    input: ValueInput,
-    expected: Option<i32>,
-) -> AppResult<(IndicatorValue, bool)> {
-    registry::require_officer(caller)?;
+/// A value and its denominator are not negative.
+fn check_value(input: &ValueInput) -> AppResult<()> {
     if input.value < 0 {
         return Err(AppError::field(
             "value",
@@ -506,108 +510,142 @@ pub async fn put_value(
             "a denominator cannot be negative",
         ));
     }
+    Ok(())
+}
+
+/// The value fits its indicator: an entered one, given per village or for the commune as the
+/// indicator is recorded.
+fn check_value_fits(indicator: &Indicator, input: &ValueInput) -> AppResult<()> {
+    if indicator.source != "entered" {
+        return Err(AppError::field(
+            "indicator_code",
+            "computed",
+            "this indicator is computed from toso's records; it takes no entered values",
+        ));
+    }
+    match (indicator.level.as_str(), input.village_id) {
+        ("village", None) => Err(AppError::field(
+            "village_id",
+            "required",
+            "this indicator is recorded per village",
+        )),
+        ("commune", Some(_)) => Err(AppError::field(
+            "village_id",
+            "not_expected",
+            "this indicator is recorded for the commune as a whole",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A value comes with a denominator exactly when its indicator takes it per value.
+fn check_denominator_given(indicator: &Indicator, input: &ValueInput) -> AppResult<()> {
+    let needs_denominator = matches!(
+        indicator.denominator.as_deref(),
+        Some("dossiers" | "entered")
+    );
+    match (needs_denominator, input.denominator) {
+        (true, None) => Err(AppError::field(
+            "denominator",
+            "required",
+            "this indicator's denominator is given with each value",
+        )),
+        (false, Some(_)) => Err(AppError::field(
+            "denominator",
+            "not_expected",
+            "this indicator's denominator comes from the unit's population figures",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A value stays within its denominator, when one is known: a rate cannot pass 100%.
+fn check_within_bound(
+    c: &mut PgConnection,
+    indicator: &Indicator,
+    commune: &str,
+    input: &ValueInput,
+) -> AppResult<()> {
+    let bound = bound_of(
+        c,
+        indicator,
+        commune,
+        input.village_id,
+        input.month,
+        input.denominator,
+    )?;
+    match bound {
+        Some(b) if input.value > b => Err(AppError::field(
+            "value",
+            "exceeds_denominator",
+            format!("the value is above its denominator ({b}): a rate cannot pass 100%"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Checks and saves a value in the commune `unit`, under the commune-month lock of field work.
+fn save_value(
+    c: &mut PgConnection,
+    caller: &Caller,
+    unit: &units::UnitRow,
+    input: &ValueInput,
+    expected: Option<i32>,
+) -> AppResult<(IndicatorValue, bool)> {
+    let indicator = live_indicator(c, &input.indicator_code)?;
+    check_value_fits(&indicator, input)?;
+    if let Some(v) = input.village_id {
+        village_of(c, &unit.code, v)?;
+    }
+    check_denominator_given(&indicator, input)?;
+    check_within_bound(c, &indicator, &unit.code, input)?;
+    // The commune-month lock of field work, then the month's state.
+    if !months::hold_shared(c, &[(unit.code.clone(), input.month)])?.is_empty() {
+        return Err(crate::reports::workflow::month_locked_error(input.month));
+    }
+    let fields = ValueFields {
+        indicator_code: indicator.code.clone(),
+        month: input.month,
+        commune_code: unit.code.clone(),
+        province_code: unit.province_code.clone(),
+        village_id: input.village_id,
+        value: input.value,
+        denominator: input.denominator,
+        source_note: note(&input.source_note),
+    };
+    let current = rows::value_for_update(
+        c,
+        &indicator.code,
+        &unit.code,
+        input.village_id,
+        input.month,
+    )?;
+    upsert(
+        c,
+        caller,
+        current,
+        expected,
+        |c, id| rows::update_value(c, id, &fields),
+        |c| rows::insert_value(c, &fields),
+    )
+}
+
+/// Enters (or corrects) the value of an entered indicator for a commune or village and month
+/// (officers in scope). Refused once the month is approved, under the same lock as logs.
+pub async fn put_value(
+    state: &AppState,
+    caller: &Caller,
+    input: ValueInput,
+    expected: Option<i32>,
+) -> AppResult<(IndicatorValue, bool)> {
+    registry::require_officer(caller)?;
+    check_value(&input)?;
     let commune = registry::default_commune(caller, input.commune_code.clone())?;
     let caller = caller.clone();
     db::run(&state.pool, move |c| {
         c.transaction(|c| {
             let unit = registry::commune_in_scope(c, &caller.scope(), &commune)?;
-            let indicator = live_indicator(c, &input.indicator_code)?;
-            if indicator.source != "entered" {
-                return Err(AppError::field(
-                    "indicator_code",
-                    "computed",
-                    "this indicator is computed from toso's records; it takes no entered values",
-                ));
-            }
-            match (indicator.level.as_str(), input.village_id) {
-                ("village", None) => {
-                    return Err(AppError::field(
-                        "village_id",
-                        "required",
-                        "this indicator is recorded per village",
-                    ))
-                }
-                ("commune", Some(_)) => {
-                    return Err(AppError::field(
-                        "village_id",
-                        "not_expected",
-                        "this indicator is recorded for the commune as a whole",
-                    ))
-                }
-                _ => {}
-            }
-            if let Some(v) = input.village_id {
-                village_of(c, &unit.code, v)?;
-            }
-            let needs_denominator = matches!(
-                indicator.denominator.as_deref(),
-                Some("dossiers" | "entered")
-            );
-            match (needs_denominator, input.denominator) {
-                (true, None) => {
-                    return Err(AppError::field(
-                        "denominator",
-                        "required",
-                        "this indicator's denominator is given with each value",
-                    ))
-                }
-                (false, Some(_)) => {
-                    return Err(AppError::field(
-                        "denominator",
-                        "not_expected",
-                        "this indicator's denominator comes from the unit's population figures",
-                    ))
-                }
-                _ => {}
-            }
-            let bound = bound_of(
-                c,
-                &indicator,
-                &unit.code,
-                input.village_id,
-                input.month,
-                input.denominator,
-            )?;
-            if let Some(b) = bound {
-                if input.value > b {
-                    return Err(AppError::field(
-                        "value",
-                        "exceeds_denominator",
-                        format!(
-                            "the value is above its denominator ({b}): a rate cannot pass 100%"
-                        ),
-                    ));
-                }
-            }
-            // The commune-month lock of field work, then the month's state.
-            if !months::hold_shared(c, &[(unit.code.clone(), input.month)])?.is_empty() {
-                return Err(crate::reports::workflow::month_locked_error(input.month));
-            }
-            let fields = ValueFields {
-                indicator_code: indicator.code.clone(),
-                month: input.month,
-                commune_code: unit.code.clone(),
-                province_code: unit.province_code.clone(),
-                village_id: input.village_id,
-                value: input.value,
-                denominator: input.denominator,
-                source_note: note(&input.source_note),
-            };
-            let current = rows::value_for_update(
-                c,
-                &indicator.code,
-                &unit.code,
-                input.village_id,
-                input.month,
-            )?;
-            upsert(
-                c,
-                &caller,
-                current,
-                expected,
-                |c, id| rows::update_value(c, id, &fields),
-                |c| rows::insert_value(c, &fields),
-            )
+            save_value(c, &caller, &unit, &input, expected)
         })
     })
     .await
@@ -713,39 +751,31 @@ fn last_day(date: NaiveDate, months: u32) -> NaiveDate {
         .unwrap_or(date)
 }
 
-/// Sets (or changes) a target. Answers the target and whether it was created.
-pub async fn put_target(
-    state: &AppState,
-    caller: &Caller,
-    input: TargetInput,
-    expected: Option<i32>,
-) -> AppResult<(Target, bool)> {
-    check_year(input.year)?;
-    let rate = match (input.target_value, input.target_percent) {
-        (Some(v), None) if v < 0 => {
-            return Err(AppError::field(
-                "target_value",
-                "out_of_range",
-                "a target cannot be negative",
-            ))
-        }
-        (Some(_), None) => None,
-        (None, Some(p)) if !(0.0..=100.0).contains(&p) || !p.is_finite() => {
-            return Err(AppError::field(
-                "target_percent",
-                "out_of_range",
-                "a rate target is from 0 to 100 (%)",
-            ))
-        }
-        (None, Some(p)) => Some(p / 100.0),
-        _ => {
-            return Err(AppError::field(
-                "target_value",
-                "one_of",
-                "give either target_value or target_percent",
-            ))
-        }
-    };
+/// A target's rate (0 to 1) when it is given in percent, none for a target value.
+fn target_rate(input: &TargetInput) -> AppResult<Option<f64>> {
+    match (input.target_value, input.target_percent) {
+        (Some(v), None) if v < 0 => Err(AppError::field(
+            "target_value",
+            "out_of_range",
+            "a target cannot be negative",
+        )),
+        (Some(_), None) => Ok(None),
+        (None, Some(p)) if !(0.0..=100.0).contains(&p) || !p.is_finite() => Err(AppError::field(
+            "target_percent",
+            "out_of_range",
+            "a rate target is from 0 to 100 (%)",
+        )),
+        (None, Some(p)) => Ok(Some(p / 100.0)),
+        _ => Err(AppError::field(
+            "target_value",
+            "one_of",
+            "give either target_value or target_percent",
+        )),
+    }
+}
+
+/// A target's due date: as given, else the end of its month or year; never before the period.
+fn due_date(input: &TargetInput) -> AppResult<NaiveDate> {
     if let Some(m) = input.month {
         if m.year() != input.year {
             return Err(AppError::field(
@@ -769,6 +799,19 @@ pub async fn put_target(
             "the due date is before the target's period starts",
         ));
     }
+    Ok(due_on)
+}
+
+/// Sets (or changes) a target. Answers the target and whether it was created.
+pub async fn put_target(
+    state: &AppState,
+    caller: &Caller,
+    input: TargetInput,
+    expected: Option<i32>,
+) -> AppResult<(Target, bool)> {
+    check_year(input.year)?;
+    let rate = target_rate(&input)?;
+    let due_on = due_date(&input)?;
     let caller = caller.clone();
     db::run(&state.pool, move |c| {
         c.transaction(|c| {

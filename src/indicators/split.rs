@@ -91,6 +91,86 @@ struct Children {
     list: Vec<(String, String)>,
 }
 
+/// What the children hold of the indicator so far in the year: their villages with a team, or
+/// their entered values.
+fn current_values(
+    c: &mut PgConnection,
+    indicator: &rows::Indicator,
+    children: &Children,
+    dens: &HashMap<String, rows::UnitDenominators>,
+    (jan, as_of): (chrono::NaiveDate, chrono::NaiveDate),
+) -> AppResult<HashMap<String, i64>> {
+    Ok(if indicator.source == "villages" {
+        dens.iter()
+            .map(|(k, u)| (k.clone(), u.villages_with_team))
+            .collect()
+    } else {
+        rows::entered(c, &children.area, children.keyed, jan, as_of)?
+            .into_iter()
+            .filter(|e| e.code == indicator.code)
+            .map(|e| (e.key, e.value))
+            .collect()
+    })
+}
+
+/// The parent's denominator: the sum of its communes' (a province), or its own (a commune).
+fn parent_denominator(
+    c: &mut PgConnection,
+    parent: &Target,
+    children: &Children,
+    dens: &HashMap<String, rows::UnitDenominators>,
+    kind: &str,
+    as_of: chrono::NaiveDate,
+) -> AppResult<Option<i64>> {
+    Ok(if parent.unit_kind == "province" {
+        let parts: Vec<i64> = dens.values().filter_map(|u| pick(u, kind)).collect();
+        (!parts.is_empty()).then(|| parts.iter().sum())
+    } else {
+        rows::unit_denominators(c, &children.area, Keyed::Commune, parent.year, as_of)?
+            .first()
+            .and_then(|u| pick(u, kind))
+    })
+}
+
+/// Splits target `id` in the caller's transaction (writing the shares unless `dry_run`).
+fn split_in(
+    c: &mut PgConnection,
+    caller: &Caller,
+    id: i64,
+    overrides: &[(String, i64)],
+    dry_run: bool,
+) -> AppResult<SplitResult> {
+    let (parent, indicator, kind) = splittable(c, caller, id)?;
+    let now = crate::reports::vn_month(Utc::now());
+    let jan = first_of(parent.year, 1)?;
+    let as_of = first_of(parent.year, 12)?.min(now).max(jan);
+    let children = children_of(c, &parent)?;
+    let dens: HashMap<String, rows::UnitDenominators> =
+        rows::unit_denominators(c, &children.area, children.keyed, parent.year, as_of)?
+            .into_iter()
+            .map(|u| (u.key.clone(), u))
+            .collect();
+    let current = current_values(c, &indicator, &children, &dens, (jan, as_of))?;
+    let parent_den = parent_denominator(c, &parent, &children, &dens, &kind, as_of)?;
+    let amount = amount_of(&parent, parent_den)?;
+    let parent_current: i64 = current.values().sum();
+    let remaining = amount - parent_current;
+    let fixed = fixed_children(overrides, &children)?;
+    let (shares, unassigned) = shares_of(&children, &dens, &current, &fixed, &kind, remaining);
+    if !dry_run {
+        write_shares(c, caller, &parent, children.kind, &shares)?;
+    }
+    Ok(SplitResult {
+        parent,
+        amount,
+        current: parent_current,
+        remaining,
+        shares,
+        unassigned,
+        applied: !dry_run,
+    })
+}
+
 pub async fn split(
     state: &AppState,
     caller: &Caller,
@@ -104,55 +184,7 @@ pub async fn split(
     check_overrides(&overrides)?;
     let caller = caller.clone();
     crate::db::run(&state.pool, move |c| {
-        c.transaction(|c| {
-            let (parent, indicator, kind) = splittable(c, &caller, id)?;
-            let now = crate::reports::vn_month(Utc::now());
-            let jan = first_of(parent.year, 1)?;
-            let as_of = first_of(parent.year, 12)?.min(now).max(jan);
-            let children = children_of(c, &parent)?;
-            let dens: HashMap<String, rows::UnitDenominators> =
-                rows::unit_denominators(c, &children.area, children.keyed, parent.year, as_of)?
-                    .into_iter()
-                    .map(|u| (u.key.clone(), u))
-                    .collect();
-            let current = if indicator.source == "villages" {
-                dens.iter()
-                    .map(|(k, u)| (k.clone(), u.villages_with_team))
-                    .collect()
-            } else {
-                rows::entered(c, &children.area, children.keyed, jan, as_of)?
-                    .into_iter()
-                    .filter(|e| e.code == indicator.code)
-                    .map(|e| (e.key, e.value))
-                    .collect::<HashMap<String, i64>>()
-            };
-            let parent_den = if parent.unit_kind == "province" {
-                let parts: Vec<i64> = dens.values().filter_map(|u| pick(u, &kind)).collect();
-                (!parts.is_empty()).then(|| parts.iter().sum())
-            } else {
-                rows::unit_denominators(c, &children.area, Keyed::Commune, parent.year, as_of)?
-                    .first()
-                    .and_then(|u| pick(u, &kind))
-            };
-            let amount = amount_of(&parent, parent_den)?;
-            let parent_current: i64 = current.values().sum();
-            let remaining = amount - parent_current;
-            let fixed = fixed_children(&overrides, &children)?;
-            let (shares, unassigned) =
-                shares_of(&children, &dens, &current, &fixed, &kind, remaining);
-            if !dry_run {
-                write_shares(c, &caller, &parent, children.kind, &shares)?;
-            }
-            Ok(SplitResult {
-                parent,
-                amount,
-                current: parent_current,
-                remaining,
-                shares,
-                unassigned,
-                applied: !dry_run,
-            })
-        })
+        c.transaction(|c| split_in(c, &caller, id, &overrides, dry_run))
     })
     .await
 }

@@ -2,7 +2,7 @@ use chrono::NaiveDate;
 use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
-use super::{audit, check_version, fold_name, hold_live_team, Affiliation, Sex, TeamRole};
+use super::{audit, fold_name, hold_live_team, Affiliation, Sex, TeamRole};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
@@ -211,11 +211,7 @@ pub async fn list(
     filter: MemberFilter,
     page: Page,
 ) -> AppResult<(Vec<Member>, i64)> {
-    let scope = caller.scope();
-    db::run_read(&state.reads, move |c| {
-        Ok(members::list(c, &scope, &filter, page)?)
-    })
-    .await
+    super::list(state, caller, filter, page).await
 }
 
 /// Members of one team; 404 when the team is not visible.
@@ -236,11 +232,7 @@ pub async fn list_of_team(
 }
 
 pub async fn get(state: &AppState, caller: &Caller, id: i64) -> AppResult<Member> {
-    let scope = caller.scope();
-    db::run(&state.pool, move |c| {
-        members::get(c, &scope, id)?.ok_or_else(not_found)
-    })
-    .await
+    super::get(state, caller, id).await
 }
 
 pub async fn create(
@@ -286,6 +278,48 @@ pub async fn create(
     .await
 }
 
+/// The caller manages the member's team.
+fn allowed_manager(caller: &Caller, member: &Member) -> AppResult<()> {
+    require_manager(caller, member.team_id)
+}
+
+/// A membership in scope, locked, that the caller manages.
+fn lock_managed(c: &mut PgConnection, caller: &Caller, id: i64) -> AppResult<Member> {
+    let before = members::lock(c, &caller.scope(), id)?.ok_or_else(not_found)?;
+    require_manager(caller, before.team_id)?;
+    Ok(before)
+}
+
+/// New dates agree with each other and with the work recorded, a new link names an account
+/// of the team, and a membership left active keeps a live team and a consistent link.
+fn check_patch(
+    c: &mut PgConnection,
+    scope: &Scope,
+    before: &Member,
+    patch: &MemberPatch,
+) -> AppResult<()> {
+    let (joined_on, left_on) = (
+        patch.joined_on.unwrap_or(before.joined_on),
+        patch.left_on.unwrap_or(before.left_on),
+    );
+    check_dates(joined_on, left_on)?;
+    if patch.joined_on.is_some() || patch.left_on.is_some() {
+        check_work_within(c, before.id, joined_on, left_on.map(|l| (l, "left_on")))?;
+    }
+    if let Some(Some(u)) = patch.user_id {
+        check_user(c, scope, u, before.team_id)?;
+    }
+    let active = before.archived_at.is_none() && patch.left_on.unwrap_or(before.left_on).is_none();
+    if active {
+        // An active member stays in, or comes back to, a team that must be live.
+        hold_live_team(c, before.team_id)?;
+        if before.left_on.is_some() && patch.user_id.is_none() {
+            check_kept_link(c, before)?;
+        }
+    }
+    Ok(())
+}
+
 pub async fn update(
     state: &AppState,
     caller: &Caller,
@@ -302,33 +336,15 @@ pub async fn update(
         Some(p) => Some(crate::phone::field(p.as_deref())?),
         None => None,
     };
-    let caller = caller.clone();
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|c| {
-            let scope = caller.scope();
-            let before = members::lock(c, &scope, id)?.ok_or_else(not_found)?;
-            require_manager(&caller, before.team_id)?;
-            check_version("member", before.version, expected)?;
-            let (joined_on, left_on) = (
-                patch.joined_on.unwrap_or(before.joined_on),
-                patch.left_on.unwrap_or(before.left_on),
-            );
-            check_dates(joined_on, left_on)?;
-            if patch.joined_on.is_some() || patch.left_on.is_some() {
-                check_work_within(c, id, joined_on, left_on.map(|l| (l, "left_on")))?;
-            }
-            if let Some(Some(u)) = patch.user_id {
-                check_user(c, &scope, u, before.team_id)?;
-            }
-            let active =
-                before.archived_at.is_none() && patch.left_on.unwrap_or(before.left_on).is_none();
-            if active {
-                // An active member stays in, or comes back to, a team that must be live.
-                hold_live_team(c, before.team_id)?;
-                if before.left_on.is_some() && patch.user_id.is_none() {
-                    check_kept_link(c, &before)?;
-                }
-            }
+    let allowed = allowed_manager;
+    super::update(
+        state,
+        caller,
+        id,
+        expected,
+        allowed,
+        move |c, caller, before| {
+            check_patch(c, &caller.scope(), before, &patch)?;
             let (full_name, search_name) = names.unzip();
             let changes = MemberChanges {
                 full_name,
@@ -342,11 +358,9 @@ pub async fn update(
                 left_on: patch.left_on,
                 user_id: patch.user_id,
             };
-            let after = members::update(c, id, &changes)?;
-            audit(c, &caller, "update", Some(&before), &after)?;
-            Ok(after)
-        })
-    })
+            Ok(members::update(c, id, &changes)?)
+        },
+    )
     .await
 }
 
@@ -364,7 +378,7 @@ pub async fn set_archived(
         id,
         archive,
         expected,
-        |c, member: &Member| require_manager(c, member.team_id),
+        allowed_manager,
         |conn, member: &Member, archive| {
             if !archive {
                 hold_live_team(conn, member.team_id)?;
@@ -378,40 +392,67 @@ pub async fn set_archived(
     .await
 }
 
+/// The team a member moves to: another, live one in scope that the caller manages.
+fn team_to_join(
+    c: &mut PgConnection,
+    caller: &Caller,
+    before: &Member,
+    team_id: i64,
+) -> AppResult<teams::Team> {
+    if before.left_on.is_some() || before.archived_at.is_some() {
+        return Err(AppError::Conflict {
+            code: ErrorCode::MemberNotActive,
+            detail: "only an active member can move".into(),
+        });
+    }
+    if team_id == before.team_id {
+        return Err(AppError::field(
+            "team_id",
+            "same_team",
+            "the member is already in this team",
+        ));
+    }
+    let team = live_team(c, &caller.scope(), team_id).map_err(|e| match e {
+        AppError::NotFound { .. } => {
+            AppError::field("team_id", "unknown_team", "no such team in your scope")
+        }
+        other => other,
+    })?;
+    require_manager(caller, team.id)?;
+    Ok(team)
+}
+
+/// The same person's membership of `team` from `on`.
+fn moved(before: &Member, team: &teams::Team, role: Option<TeamRole>, on: NaiveDate) -> NewMember {
+    NewMember {
+        person_id: Some(before.person_id),
+        team_id: team.id,
+        commune_code: team.commune_code.clone(),
+        province_code: team.province_code.clone(),
+        full_name: before.full_name.clone(),
+        search_name: before.search_name.clone(),
+        phone: before.phone.clone(),
+        sex: before.sex,
+        birth_year: before.birth_year,
+        affiliation: before.affiliation,
+        team_role: role.unwrap_or(TeamRole::Member),
+        joined_on: on,
+        user_id: before.user_id,
+    }
+}
+
 /// Ends the membership and starts one in another team for the same person; returns the new one.
 pub async fn move_to(state: &AppState, caller: &Caller, id: i64, to: Move) -> AppResult<Member> {
     let on = to.on.unwrap_or_else(today_local);
     let caller = caller.clone();
     db::run(&state.pool, move |conn| {
         conn.transaction(|c| {
-            let scope = caller.scope();
-            let before = members::lock(c, &scope, id)?.ok_or_else(not_found)?;
-            require_manager(&caller, before.team_id)?;
-            if before.left_on.is_some() || before.archived_at.is_some() {
-                return Err(AppError::Conflict {
-                    code: ErrorCode::MemberNotActive,
-                    detail: "only an active member can move".into(),
-                });
-            }
-            if to.team_id == before.team_id {
-                return Err(AppError::field(
-                    "team_id",
-                    "same_team",
-                    "the member is already in this team",
-                ));
-            }
-            let team = live_team(c, &scope, to.team_id).map_err(|e| match e {
-                AppError::NotFound { .. } => {
-                    AppError::field("team_id", "unknown_team", "no such team in your scope")
-                }
-                other => other,
-            })?;
-            require_manager(&caller, team.id)?;
+            let before = lock_managed(c, &caller, id)?;
+            let team = team_to_join(c, &caller, &before, to.team_id)?;
             check_dates(before.joined_on, Some(on))?;
             // On the move day the work is the new membership's.
             let eve = on.pred_opt().unwrap_or(on);
             check_work_within(c, id, before.joined_on, Some((eve, "on")))?;
-
             let left = members::update(
                 c,
                 id,
@@ -422,24 +463,7 @@ pub async fn move_to(state: &AppState, caller: &Caller, id: i64, to: Move) -> Ap
                 },
             )?;
             audit(c, &caller, "move", Some(&before), &left)?;
-            let joined = members::insert(
-                c,
-                &NewMember {
-                    person_id: Some(before.person_id),
-                    team_id: team.id,
-                    commune_code: team.commune_code.clone(),
-                    province_code: team.province_code.clone(),
-                    full_name: before.full_name.clone(),
-                    search_name: before.search_name.clone(),
-                    phone: before.phone.clone(),
-                    sex: before.sex,
-                    birth_year: before.birth_year,
-                    affiliation: before.affiliation,
-                    team_role: to.team_role.unwrap_or(TeamRole::Member),
-                    joined_on: on,
-                    user_id: before.user_id,
-                },
-            )?;
+            let joined = members::insert(c, &moved(&before, &team, to.team_role, on))?;
             if let Some(user_id) = before.user_id {
                 // The member's app account follows them to the new team, if the caller may
                 // change it (409 otherwise, and nothing is moved).

@@ -118,10 +118,20 @@ pub(crate) trait Audited: Serialize {
     fn commune_code(&self) -> &str;
 }
 
-/// A register record that can be archived and restored.
+/// A register record that can be listed, read, changed, archived and restored.
 pub(crate) trait Archivable: Audited + Send + Sized + 'static {
+    type Filter: Send + 'static;
     fn version(&self) -> i32;
     fn is_archived(&self) -> bool;
+    /// A page of the records within `scope` that `filter` keeps, and their count.
+    fn list(
+        conn: &mut PgConnection,
+        scope: &Scope,
+        filter: &Self::Filter,
+        page: crate::db::Page,
+    ) -> diesel::QueryResult<(Vec<Self>, i64)>;
+    /// Reads the record within `scope`.
+    fn get(conn: &mut PgConnection, scope: &Scope, id: i64) -> diesel::QueryResult<Option<Self>>;
     /// Reads and locks the record within `scope`.
     fn lock(conn: &mut PgConnection, scope: &Scope, id: i64) -> diesel::QueryResult<Option<Self>>;
     fn store_archived(
@@ -131,10 +141,74 @@ pub(crate) trait Archivable: Audited + Send + Sized + 'static {
     ) -> diesel::QueryResult<Self>;
 }
 
-/// Archives (`archive = true`) or restores a record in one transaction: locked within the
-/// caller's scope (404 outside it), `allowed` decides the role (403), the version must match
-/// (412), `check` refuses what would strand live dependents or restore under an archived parent
-/// (409); then the audit record.
+/// A page of the records in the caller's scope.
+pub(crate) async fn list<T: Archivable>(
+    state: &crate::state::AppState,
+    caller: &Caller,
+    filter: T::Filter,
+    page: crate::db::Page,
+) -> AppResult<(Vec<T>, i64)> {
+    let scope = caller.scope();
+    crate::db::run_read(&state.reads, move |c| {
+        Ok(T::list(c, &scope, &filter, page)?)
+    })
+    .await
+}
+
+/// A record in the caller's scope (404 outside it).
+pub(crate) async fn get<T: Archivable>(
+    state: &crate::state::AppState,
+    caller: &Caller,
+    id: i64,
+) -> AppResult<T> {
+    let scope = caller.scope();
+    crate::db::run(&state.pool, move |c| {
+        T::get(c, &scope, id)?.ok_or_else(|| AppError::not_found(T::ENTITY))
+    })
+    .await
+}
+
+/// The record about to change: locked within the caller's scope (404 outside it), `allowed`
+/// decides the role (403), the version must match (412).
+fn lock_for_change<T: Archivable>(
+    c: &mut PgConnection,
+    caller: &Caller,
+    id: i64,
+    expected: Option<i32>,
+    allowed: fn(&Caller, &T) -> AppResult<()>,
+) -> AppResult<T> {
+    let before = T::lock(c, &caller.scope(), id)?.ok_or_else(|| AppError::not_found(T::ENTITY))?;
+    allowed(caller, &before)?;
+    check_version(T::ENTITY, before.version(), expected)?;
+    Ok(before)
+}
+
+/// Updates a record in one transaction: locked as `lock_for_change` says, `change` checks
+/// and stores the change, then the audit record.
+pub(crate) async fn update<T: Archivable>(
+    state: &crate::state::AppState,
+    caller: &Caller,
+    id: i64,
+    expected: Option<i32>,
+    allowed: fn(&Caller, &T) -> AppResult<()>,
+    change: impl FnOnce(&mut PgConnection, &Caller, &T) -> AppResult<T> + Send + 'static,
+) -> AppResult<T> {
+    use diesel::Connection;
+    let caller = caller.clone();
+    crate::db::run(&state.pool, move |conn| {
+        conn.transaction(|c| {
+            let before = lock_for_change(c, &caller, id, expected, allowed)?;
+            let after = change(c, &caller, &before)?;
+            audit(c, &caller, "update", Some(&before), &after)?;
+            Ok(after)
+        })
+    })
+    .await
+}
+
+/// Archives (`archive = true`) or restores a record in one transaction: locked as
+/// `lock_for_change` says, `check` refuses what would strand live dependents or restore under
+/// an archived parent (409); then the audit record.
 pub(crate) async fn set_archived<T: Archivable>(
     state: &crate::state::AppState,
     caller: &Caller,
@@ -148,10 +222,7 @@ pub(crate) async fn set_archived<T: Archivable>(
     let caller = caller.clone();
     crate::db::run(&state.pool, move |conn| {
         conn.transaction(|c| {
-            let before =
-                T::lock(c, &caller.scope(), id)?.ok_or_else(|| AppError::not_found(T::ENTITY))?;
-            allowed(&caller, &before)?;
-            check_version(T::ENTITY, before.version(), expected)?;
+            let before: T = lock_for_change(c, &caller, id, expected, allowed)?;
             if archive == before.is_archived() {
                 return Ok(before);
             }
@@ -172,7 +243,7 @@ pub(crate) async fn set_archived<T: Archivable>(
 
 /// Implements `Audited` and `Archivable` for a register record stored by `db::$module`.
 macro_rules! register_record {
-    ($ty:ty, $module:ident, $entity:literal) => {
+    ($ty:ty, $module:ident, $entity:literal, $filter:ty) => {
         impl Audited for $ty {
             const ENTITY: &'static str = $entity;
             fn id(&self) -> String {
@@ -187,11 +258,27 @@ macro_rules! register_record {
         }
 
         impl Archivable for $ty {
+            type Filter = $filter;
             fn version(&self) -> i32 {
                 self.version
             }
             fn is_archived(&self) -> bool {
                 self.archived_at.is_some()
+            }
+            fn list(
+                conn: &mut PgConnection,
+                scope: &Scope,
+                filter: &$filter,
+                page: crate::db::Page,
+            ) -> diesel::QueryResult<(Vec<Self>, i64)> {
+                crate::db::$module::list(conn, scope, filter, page)
+            }
+            fn get(
+                conn: &mut PgConnection,
+                scope: &Scope,
+                id: i64,
+            ) -> diesel::QueryResult<Option<Self>> {
+                crate::db::$module::get(conn, scope, id)
             }
             fn lock(
                 conn: &mut PgConnection,
@@ -210,9 +297,24 @@ macro_rules! register_record {
         }
     };
 }
-register_record!(crate::db::villages::Village, villages, "village");
-register_record!(crate::db::teams::Team, teams, "team");
-register_record!(crate::db::members::Member, members, "member");
+register_record!(
+    crate::db::villages::Village,
+    villages,
+    "village",
+    crate::db::villages::VillageFilter
+);
+register_record!(
+    crate::db::teams::Team,
+    teams,
+    "team",
+    crate::db::teams::TeamFilter
+);
+register_record!(
+    crate::db::members::Member,
+    members,
+    "member",
+    crate::db::members::MemberFilter
+);
 
 /// Writes the audit record of a change to `after` (or of a creation when `before` is `None`).
 pub(crate) fn audit<T: Audited>(

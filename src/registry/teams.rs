@@ -3,8 +3,8 @@ use diesel::Connection;
 use diesel::PgConnection;
 
 use super::{
-    audit, check_version, commune_in_scope, default_commune, fold_name, hold_live_village,
-    require_officer, TeamStatus,
+    audit, commune_in_scope, default_commune, fold_name, hold_live_village, require_officer,
+    TeamStatus,
 };
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -72,10 +72,6 @@ pub struct TeamPatch {
     pub status: Option<TeamStatus>,
 }
 
-fn not_found() -> AppError {
-    AppError::not_found("team")
-}
-
 /// The village must be visible, in the team's commune and live (share-locked until the end of
 /// the transaction, 409 `parent_archived` when archived).
 fn check_village(
@@ -117,19 +113,11 @@ pub async fn list(
     filter: TeamFilter,
     page: Page,
 ) -> AppResult<(Vec<Team>, i64)> {
-    let scope = caller.scope();
-    db::run_read(&state.reads, move |c| {
-        Ok(teams::list(c, &scope, &filter, page)?)
-    })
-    .await
+    super::list(state, caller, filter, page).await
 }
 
 pub async fn get(state: &AppState, caller: &Caller, id: i64) -> AppResult<Team> {
-    let scope = caller.scope();
-    db::run(&state.pool, move |c| {
-        teams::get(c, &scope, id)?.ok_or_else(not_found)
-    })
-    .await
+    super::get(state, caller, id).await
 }
 
 pub async fn create(state: &AppState, caller: &Caller, input: TeamInput) -> AppResult<Team> {
@@ -184,17 +172,18 @@ pub async fn update(
         .as_deref()
         .map(|n| fold_name("name", n))
         .transpose()?;
-    let caller = caller.clone();
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|c| {
-            let scope = caller.scope();
-            let before = teams::lock(c, &scope, id)?.ok_or_else(not_found)?;
-            require_officer(&caller)?;
-            check_version("team", before.version, expected)?;
+    let allowed = |c: &Caller, _: &Team| require_officer(c);
+    super::update(
+        state,
+        caller,
+        id,
+        expected,
+        allowed,
+        move |c, caller, before| {
             let status = patch.status.map_or(before.status.as_str(), |s| s.as_str());
             let live = before.archived_at.is_none() && status != TeamStatus::Dissolved.as_str();
             match patch.village_id {
-                Some(Some(v)) => check_village(c, &scope, v, &before.commune_code)?,
+                Some(Some(v)) => check_village(c, &caller.scope(), v, &before.commune_code)?,
                 // A live team stays in, or comes back to, a village that must be live.
                 None if live => {
                     if let Some(v) = before.village_id {
@@ -218,11 +207,9 @@ pub async fn update(
                 dissolved_on: patch.dissolved_on,
                 status: patch.status,
             };
-            let after = teams::update(c, id, &changes)?;
-            audit(c, &caller, "update", Some(&before), &after)?;
-            Ok(after)
-        })
-    })
+            Ok(teams::update(c, id, &changes)?)
+        },
+    )
     .await
 }
 

@@ -1,9 +1,6 @@
 use diesel::Connection;
 
-use super::{
-    audit, check_version, commune_in_scope, default_commune, fold_name, require_officer,
-    VillageKind,
-};
+use super::{audit, commune_in_scope, default_commune, fold_name, require_officer, VillageKind};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
@@ -54,29 +51,17 @@ pub struct VillagePatch {
     pub population: Option<Option<i32>>,
 }
 
-fn not_found() -> AppError {
-    AppError::not_found("village")
-}
-
 pub async fn list(
     state: &AppState,
     caller: &Caller,
     filter: VillageFilter,
     page: Page,
 ) -> AppResult<(Vec<Village>, i64)> {
-    let scope = caller.scope();
-    db::run_read(&state.reads, move |c| {
-        Ok(villages::list(c, &scope, &filter, page)?)
-    })
-    .await
+    super::list(state, caller, filter, page).await
 }
 
 pub async fn get(state: &AppState, caller: &Caller, id: i64) -> AppResult<Village> {
-    let scope = caller.scope();
-    db::run(&state.pool, move |c| {
-        villages::get(c, &scope, id)?.ok_or_else(not_found)
-    })
-    .await
+    super::get(state, caller, id).await
 }
 
 pub async fn create(state: &AppState, caller: &Caller, input: VillageInput) -> AppResult<Village> {
@@ -113,30 +98,22 @@ pub async fn update(
     patch: VillagePatch,
     expected: Option<i32>,
 ) -> AppResult<Village> {
-    let scope = caller.scope();
     let names = patch
         .name
         .as_deref()
         .map(|n| fold_name("name", n))
         .transpose()?;
-    let caller = caller.clone();
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|c| {
-            let before = villages::lock(c, &scope, id)?.ok_or_else(not_found)?;
-            require_officer(&caller)?;
-            check_version("village", before.version, expected)?;
-            let (name, search_name) = names.unzip();
-            let changes = VillageChanges {
-                name,
-                search_name,
-                kind: patch.kind,
-                households: patch.households,
-                population: patch.population,
-            };
-            let after = villages::update(c, id, &changes)?;
-            audit(c, &caller, "update", Some(&before), &after)?;
-            Ok(after)
-        })
+    let allowed = |c: &Caller, _: &Village| require_officer(c);
+    super::update(state, caller, id, expected, allowed, move |c, _, _| {
+        let (name, search_name) = names.unzip();
+        let changes = VillageChanges {
+            name,
+            search_name,
+            kind: patch.kind,
+            households: patch.households,
+            population: patch.population,
+        };
+        Ok(villages::update(c, id, &changes)?)
     })
     .await
 }

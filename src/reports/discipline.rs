@@ -1,6 +1,7 @@
 //! Reporting discipline (DHIS2's reporting rates): when a commune's monthly report is due, whether
 //! it came in on time, and the members who recorded nothing in a month.
 
+use crate::vocab::ReportStatus;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -32,8 +33,8 @@ pub fn deadline(due_on: NaiveDate) -> DateTime<Utc> {
 pub fn reported(status: &PeriodStatus) -> bool {
     status.submitted_at.is_some()
         && matches!(
-            status.status.as_str(),
-            "submitted" | "approved" | "reopened"
+            status.status,
+            ReportStatus::Submitted | ReportStatus::Approved | ReportStatus::Reopened
         )
 }
 

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use rust_xlsxwriter::{Format, FormatAlign, Workbook};
+use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet};
 
 use super::indicators::IndicatorFigure;
 use super::{Figures, MonthlyReport};
@@ -77,70 +77,35 @@ fn named(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A column of a count.
+fn count(header: &str, read: fn(&Figures) -> i64) -> Column {
+    (header.into(), Box::new(move |f: &Figures| read(f) as f64))
+}
+
 /// Every figure of the JSON report, category columns headed by the categories' names.
 fn columns(report: &MonthlyReport, category_names: &HashMap<String, String>) -> Vec<Column> {
     let mut cols: Vec<Column> = vec![
-        (
-            "Tổ hoạt động".into(),
-            Box::new(|f: &Figures| f.teams_active as f64),
-        ),
-        (
-            "Thành viên".into(),
-            Box::new(|f: &Figures| f.members_active as f64),
-        ),
-        (
-            "Thành viên mới".into(),
-            Box::new(|f: &Figures| f.members_joined as f64),
-        ),
-        (
-            "Thành viên rời tổ".into(),
-            Box::new(|f: &Figures| f.members_left as f64),
-        ),
-        (
-            "Thành viên có hỗ trợ".into(),
-            Box::new(|f: &Figures| f.members_logging as f64),
-        ),
-        (
-            "Thành viên chưa ghi nhận hỗ trợ".into(),
-            Box::new(|f: &Figures| f.members_inactive as f64),
-        ),
-        (
-            "Thôn, tổ dân phố".into(),
-            Box::new(|f: &Figures| f.villages as f64),
-        ),
-        (
-            "Thôn có tổ".into(),
-            Box::new(|f: &Figures| f.villages_with_team as f64),
-        ),
+        count("Tổ hoạt động", |f| f.teams_active),
+        count("Thành viên", |f| f.members_active),
+        count("Thành viên mới", |f| f.members_joined),
+        count("Thành viên rời tổ", |f| f.members_left),
+        count("Thành viên có hỗ trợ", |f| f.members_logging),
+        count("Thành viên chưa ghi nhận hỗ trợ", |f| {
+            f.members_inactive
+        }),
+        count("Thôn, tổ dân phố", |f| f.villages),
+        count("Thôn có tổ", |f| f.villages_with_team),
         (
             COVERAGE.into(),
             Box::new(|f: &Figures| f.village_coverage.unwrap_or(0.0)),
         ),
-        (
-            "Tập huấn thành viên".into(),
-            Box::new(|f: &Figures| f.member_trainings as f64),
-        ),
-        (
-            "Lớp cho người dân".into(),
-            Box::new(|f: &Figures| f.citizen_classes as f64),
-        ),
-        (
-            "Lượt tham dự".into(),
-            Box::new(|f: &Figures| f.attendance_attended as f64),
-        ),
-        (
-            "Hoàn thành".into(),
-            Box::new(|f: &Figures| f.attendance_completed as f64),
-        ),
-        (
-            "Người dân dự lớp".into(),
-            Box::new(|f: &Figures| f.class_participants as f64),
-        ),
-        ("Lượt hỗ trợ".into(), Box::new(|f: &Figures| f.logs as f64)),
-        (
-            "Người dân được hỗ trợ".into(),
-            Box::new(|f: &Figures| f.citizens_helped as f64),
-        ),
+        count("Tập huấn thành viên", |f| f.member_trainings),
+        count("Lớp cho người dân", |f| f.citizen_classes),
+        count("Lượt tham dự", |f| f.attendance_attended),
+        count("Hoàn thành", |f| f.attendance_completed),
+        count("Người dân dự lớp", |f| f.class_participants),
+        count("Lượt hỗ trợ", |f| f.logs),
+        count("Người dân được hỗ trợ", |f| f.citizens_helped),
     ];
     let categories = report
         .totals
@@ -331,6 +296,106 @@ pub fn csv(report: &MonthlyReport, category_names: &HashMap<String, String>) -> 
     Ok(out)
 }
 
+/// The formats of the sheet.
+struct Formats {
+    header: Format,
+    integer: Format,
+    percent: Format,
+}
+
+fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> AppError {
+    AppError::internal(e)
+}
+
+/// The column index of the `i`-th cell of a line.
+fn column(i: usize) -> AppResult<u16> {
+    u16::try_from(i).map_err(AppError::internal)
+}
+
+/// The title, the unit and the month (approved or not) above the table.
+fn write_title(sheet: &mut Worksheet, report: &MonthlyReport) -> AppResult<()> {
+    let title = Format::new().set_bold().set_font_size(14);
+    sheet
+        .write_string_with_format(0, 0, "Báo cáo hoạt động Tổ công nghệ số cộng đồng", &title)
+        .map_err(xlsx_error)?;
+    sheet
+        .write_string(
+            1,
+            0,
+            format!("Đơn vị: {} ({})", report.unit.name, report.unit.code),
+        )
+        .map_err(xlsx_error)?;
+    let state = if report.frozen {
+        " (số liệu đã phê duyệt)"
+    } else {
+        ""
+    };
+    sheet
+        .write_string(2, 0, format!("Tháng: {}{state}", report.month))
+        .map_err(xlsx_error)?;
+    Ok(())
+}
+
+/// The header row: the text columns, the figures' and the indicators' (these two 14 wide).
+fn write_headers(
+    sheet: &mut Worksheet,
+    row: u32,
+    format: &Format,
+    cols: &[Column],
+    indicators: &[String],
+) -> AppResult<()> {
+    for (i, h) in LEADING.iter().enumerate() {
+        sheet
+            .write_string_with_format(row, column(i)?, *h, format)
+            .map_err(xlsx_error)?;
+    }
+    let figures = cols.iter().map(|(h, _)| h.as_str());
+    let wide = figures.chain(indicators.iter().map(String::as_str));
+    for (i, h) in wide.enumerate() {
+        let col = column(i + LEADING.len())?;
+        sheet
+            .write_string_with_format(row, col, h, format)
+            .map_err(xlsx_error)?;
+        sheet.set_column_width(col, 14).map_err(xlsx_error)?;
+    }
+    Ok(())
+}
+
+/// One line of the table: its text, its figures and its indicators' cells.
+fn write_line(
+    sheet: &mut Worksheet,
+    row: u32,
+    formats: &Formats,
+    (cols, cells): (&[Column], Vec<Cell>),
+    (text, figures): (&[String; 4], &Figures),
+) -> AppResult<()> {
+    for (i, t) in text.iter().enumerate() {
+        sheet.write_string(row, column(i)?, t).map_err(xlsx_error)?;
+    }
+    let first = LEADING.len();
+    for (i, (h, read)) in cols.iter().enumerate() {
+        let format = if h == COVERAGE {
+            &formats.percent
+        } else {
+            &formats.integer
+        };
+        sheet
+            .write_number_with_format(row, column(i + first)?, read(figures), format)
+            .map_err(xlsx_error)?;
+    }
+    for (i, cell) in cells.into_iter().enumerate() {
+        let col = column(i + first + cols.len())?;
+        match cell {
+            Cell::Count(v) => sheet.write_number_with_format(row, col, v, &formats.integer),
+            Cell::Share(v) => sheet.write_number_with_format(row, col, v, &formats.percent),
+            Cell::Text(t) => sheet.write_string(row, col, t),
+            Cell::Empty => continue,
+        }
+        .map_err(xlsx_error)?;
+    }
+    Ok(())
+}
+
 /// XLSX: a title, the unit and month, Vietnamese headers, number formats, frozen header row.
 /// Text cells are always written as strings, never as formulas.
 pub fn xlsx(
@@ -339,87 +404,31 @@ pub fn xlsx(
 ) -> AppResult<Vec<u8>> {
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
-    sheet.set_name("Báo cáo").map_err(AppError::internal)?;
-    let title = Format::new().set_bold().set_font_size(14);
-    let header = Format::new()
-        .set_bold()
-        .set_text_wrap()
-        .set_align(FormatAlign::Center)
-        .set_background_color(0xDDEBF7);
-    let integer = Format::new().set_num_format("#,##0");
-    let percent = Format::new().set_num_format("0.0%");
-    let cols = columns(report, category_names);
-    let err = |e: rust_xlsxwriter::XlsxError| AppError::internal(e);
-
-    sheet
-        .write_string_with_format(0, 0, "Báo cáo hoạt động Tổ công nghệ số cộng đồng", &title)
-        .map_err(err)?;
-    sheet
-        .write_string(
-            1,
-            0,
-            format!("Đơn vị: {} ({})", report.unit.name, report.unit.code),
-        )
-        .map_err(err)?;
-    let state = if report.frozen {
-        " (số liệu đã phê duyệt)"
-    } else {
-        ""
+    sheet.set_name("Báo cáo").map_err(xlsx_error)?;
+    let formats = Formats {
+        header: Format::new()
+            .set_bold()
+            .set_text_wrap()
+            .set_align(FormatAlign::Center)
+            .set_background_color(0xDDEBF7),
+        integer: Format::new().set_num_format("#,##0"),
+        percent: Format::new().set_num_format("0.0%"),
     };
-    sheet
-        .write_string(2, 0, format!("Tháng: {}{state}", report.month))
-        .map_err(err)?;
-
+    let cols = columns(report, category_names);
+    write_title(sheet, report)?;
     let head_row = 4;
-    let first = LEADING.len();
-    for (i, h) in LEADING.iter().enumerate() {
-        let col = u16::try_from(i).map_err(AppError::internal)?;
-        sheet
-            .write_string_with_format(head_row, col, *h, &header)
-            .map_err(err)?;
-    }
-    for (i, (h, _)) in cols.iter().enumerate() {
-        let col = u16::try_from(i + first).map_err(AppError::internal)?;
-        sheet
-            .write_string_with_format(head_row, col, h, &header)
-            .map_err(err)?;
-        sheet.set_column_width(col, 14).map_err(err)?;
-    }
     let extra = indicator_headers(report);
-    for (i, h) in extra.iter().enumerate() {
-        let col = u16::try_from(i + first + cols.len()).map_err(AppError::internal)?;
-        sheet
-            .write_string_with_format(head_row, col, h, &header)
-            .map_err(err)?;
-        sheet.set_column_width(col, 14).map_err(err)?;
-    }
-    sheet.set_column_width(1, 36).map_err(err)?;
+    write_headers(sheet, head_row, &formats.header, &cols, &extra)?;
+    sheet.set_column_width(1, 36).map_err(xlsx_error)?;
     for (n, (text, figures, indicators)) in lines(report).into_iter().enumerate() {
         let row = head_row + 1 + u32::try_from(n).map_err(AppError::internal)?;
-        for (i, t) in text.iter().enumerate() {
-            let col = u16::try_from(i).map_err(AppError::internal)?;
-            sheet.write_string(row, col, t).map_err(err)?;
-        }
-        for (i, (h, read)) in cols.iter().enumerate() {
-            let col = u16::try_from(i + first).map_err(AppError::internal)?;
-            let format = if h == COVERAGE { &percent } else { &integer };
-            sheet
-                .write_number_with_format(row, col, read(figures), format)
-                .map_err(err)?;
-        }
-        for (i, cell) in indicator_cells(report, indicators).into_iter().enumerate() {
-            let col = u16::try_from(i + first + cols.len()).map_err(AppError::internal)?;
-            match cell {
-                Cell::Count(v) => sheet.write_number_with_format(row, col, v, &integer),
-                Cell::Share(v) => sheet.write_number_with_format(row, col, v, &percent),
-                Cell::Text(t) => sheet.write_string(row, col, t),
-                Cell::Empty => continue,
-            }
-            .map_err(err)?;
-        }
+        let cells = indicator_cells(report, indicators);
+        write_line(sheet, row, &formats, (&cols, cells), (&text, figures))?;
     }
-    sheet.set_freeze_panes(head_row + 1, 2).map_err(err)?;
-    book.save_to_buffer().map_err(err)
+    sheet
+        .set_freeze_panes(head_row + 1, 2)
+        .map_err(xlsx_error)?;
+    book.save_to_buffer().map_err(xlsx_error)
 }
 
 #[cfg(test)]

@@ -136,6 +136,105 @@ fn target_of<'a>(targets: &'a [Target], code: &str, kind: &str, key: &str) -> Op
     found
 }
 
+/// Adds a numerator and denominator to the sum of an indicator at a key.
+fn add_to(table: &mut Table, code: &str, key: &str, n: i64, d: Option<i64>) {
+    table
+        .entry((code.to_string(), key.to_string()))
+        .or_default()
+        .add(n, d);
+}
+
+/// Entered values standing at the end of the month, with their own denominators where the
+/// indicator takes them from the entry.
+fn add_entered(
+    conn: &mut PgConnection,
+    table: &mut Table,
+    catalogue: &[Indicator],
+    area: &Area,
+    keyed: Keyed,
+    (jan, month): (NaiveDate, NaiveDate),
+) -> AppResult<()> {
+    if !catalogue.iter().any(|i| i.source == "entered") {
+        return Ok(());
+    }
+    let by_code: HashMap<&str, &Indicator> =
+        catalogue.iter().map(|i| (i.code.as_str(), i)).collect();
+    for e in rows::entered(conn, area, keyed, jan, month)? {
+        let Some(ind) = by_code.get(e.code.as_str()) else {
+            continue;
+        };
+        let d = match ind.denominator.as_deref() {
+            Some("dossiers" | "entered") => e.denominator,
+            _ => None,
+        };
+        add_to(table, &e.code, &e.key, e.value, d);
+    }
+    Ok(())
+}
+
+/// Computed numerators, counted per commune: class participants, citizens helped in the logs
+/// of a category, villages with a team.
+fn add_computed(
+    conn: &mut PgConnection,
+    table: &mut Table,
+    catalogue: &[Indicator],
+    area: &Area,
+    dens: &HashMap<String, UnitDenominators>,
+    (jan, month): (NaiveDate, NaiveDate),
+) -> AppResult<()> {
+    if catalogue.iter().any(|i| i.source == "trainings") {
+        let participants = rows::class_participants(conn, area, jan, month)?;
+        for ind in catalogue.iter().filter(|i| i.source == "trainings") {
+            for (key, n) in &participants {
+                add_to(table, &ind.code, key, *n, None);
+            }
+        }
+    }
+    let categories: Vec<String> = catalogue
+        .iter()
+        .filter(|i| i.source == "logs")
+        .filter_map(|i| i.category_code.clone())
+        .collect();
+    if !categories.is_empty() {
+        let helped = rows::citizens_helped(conn, area, &categories, jan, month)?;
+        for ind in catalogue.iter().filter(|i| i.source == "logs") {
+            for r in helped
+                .iter()
+                .filter(|r| Some(&r.code) == ind.category_code.as_ref())
+            {
+                add_to(table, &ind.code, &r.key, r.value, None);
+            }
+        }
+    }
+    for ind in catalogue.iter().filter(|i| i.source == "villages") {
+        for (key, u) in dens {
+            add_to(table, &ind.code, key, u.villages_with_team, None);
+        }
+    }
+    Ok(())
+}
+
+/// Denominators of the unit's population figures.
+fn add_population_denominators(
+    table: &mut Table,
+    catalogue: &[Indicator],
+    dens: &HashMap<String, UnitDenominators>,
+) {
+    for ind in catalogue {
+        let Some(kind) = ind.denominator.as_deref() else {
+            continue;
+        };
+        if matches!(kind, "dossiers" | "entered") {
+            continue;
+        }
+        for (key, u) in dens {
+            if let Some(d) = pick(u, kind) {
+                add_to(table, &ind.code, key, 0, Some(d));
+            }
+        }
+    }
+}
+
 /// Numerators and denominators per key of an area, grouped in SQL.
 fn numbers(
     conn: &mut PgConnection,
@@ -151,81 +250,11 @@ fn numbers(
             .map(|u| (u.key.clone(), u))
             .collect();
     let mut table = Table::new();
-    let by_code: HashMap<&str, &Indicator> =
-        catalogue.iter().map(|i| (i.code.as_str(), i)).collect();
-    if catalogue.iter().any(|i| i.source == "entered") {
-        for e in rows::entered(conn, area, keyed, jan, month)? {
-            let Some(ind) = by_code.get(e.code.as_str()) else {
-                continue;
-            };
-            let d = match ind.denominator.as_deref() {
-                Some("dossiers" | "entered") => e.denominator,
-                _ => None,
-            };
-            table
-                .entry((e.code.clone(), e.key.clone()))
-                .or_default()
-                .add(e.value, d);
-        }
-    }
-    // Computed numerators are counted per commune.
+    add_entered(conn, &mut table, catalogue, area, keyed, (jan, month))?;
     if keyed == Keyed::Commune {
-        if catalogue.iter().any(|i| i.source == "trainings") {
-            let participants = rows::class_participants(conn, area, jan, month)?;
-            for ind in catalogue.iter().filter(|i| i.source == "trainings") {
-                for (key, n) in &participants {
-                    table
-                        .entry((ind.code.clone(), key.clone()))
-                        .or_default()
-                        .add(*n, None);
-                }
-            }
-        }
-        let categories: Vec<String> = catalogue
-            .iter()
-            .filter(|i| i.source == "logs")
-            .filter_map(|i| i.category_code.clone())
-            .collect();
-        if !categories.is_empty() {
-            let helped = rows::citizens_helped(conn, area, &categories, jan, month)?;
-            for ind in catalogue.iter().filter(|i| i.source == "logs") {
-                for r in helped
-                    .iter()
-                    .filter(|r| Some(&r.code) == ind.category_code.as_ref())
-                {
-                    table
-                        .entry((ind.code.clone(), r.key.clone()))
-                        .or_default()
-                        .add(r.value, None);
-                }
-            }
-        }
-        for ind in catalogue.iter().filter(|i| i.source == "villages") {
-            for (key, u) in &dens {
-                table
-                    .entry((ind.code.clone(), key.clone()))
-                    .or_default()
-                    .add(u.villages_with_team, None);
-            }
-        }
+        add_computed(conn, &mut table, catalogue, area, &dens, (jan, month))?;
     }
-    // Denominators of the unit's population figures.
-    for ind in catalogue {
-        let Some(kind) = ind.denominator.as_deref() else {
-            continue;
-        };
-        if matches!(kind, "dossiers" | "entered") {
-            continue;
-        }
-        for (key, u) in &dens {
-            if let Some(d) = pick(u, kind) {
-                table
-                    .entry((ind.code.clone(), key.clone()))
-                    .or_default()
-                    .add(0, Some(d));
-            }
-        }
-    }
+    add_population_denominators(&mut table, catalogue, &dens);
     Ok((table, dens))
 }
 
@@ -240,6 +269,189 @@ fn sum_of(figures: &[IndicatorFigure], code: &str) -> Option<Sum> {
     })
 }
 
+/// The sum of an indicator at a key, zero when the table has none.
+fn sum_at(table: &Table, code: &str, key: &str) -> Sum {
+    table
+        .get(&(code.to_string(), key.to_string()))
+        .copied()
+        .unwrap_or_default()
+}
+
+/// What every row's figures are made with: the live catalogue, the targets that apply and the
+/// month.
+struct Section<'a> {
+    catalogue: &'a [Indicator],
+    targets: &'a [Target],
+    month: NaiveDate,
+}
+
+impl Section<'_> {
+    /// The figure of an indicator from its sum, against the target of the unit (`kind`, `key`).
+    fn figure(&self, i: &Indicator, sum: Sum, kind: &str, key: &str) -> IndicatorFigure {
+        figure(
+            i,
+            sum,
+            target_of(self.targets, &i.code, kind, key),
+            self.month,
+        )
+    }
+
+    /// The figures of the whole catalogue for the unit `key` of a table.
+    fn figures_at(&self, table: &Table, kind: &str, key: &str) -> Vec<IndicatorFigure> {
+        self.catalogue
+            .iter()
+            .map(|i| self.figure(i, sum_at(table, &i.code, key), kind, key))
+            .collect()
+    }
+
+    /// A commune's report: village rows with the village-level indicators, and the commune's
+    /// values (the sum of its villages' for village-level ones) over its own denominators.
+    fn commune(
+        &self,
+        conn: &mut PgConnection,
+        area: &Area,
+        commune: &str,
+        report_rows: &mut [ReportRow],
+    ) -> AppResult<Vec<IndicatorFigure>> {
+        let (villages, _) = numbers(conn, self.catalogue, area, Keyed::Village, self.month)?;
+        for row in report_rows.iter_mut().filter(|r| r.kind == "village") {
+            if row.key == super::NONE_KEY {
+                continue;
+            }
+            let key = row.key.clone();
+            row.indicators = self
+                .catalogue
+                .iter()
+                .filter(|i| i.level == "village")
+                .map(|i| self.figure(i, sum_at(&villages, &i.code, &key), "village", &key))
+                .collect();
+        }
+        let (communes, _) = numbers(conn, self.catalogue, area, Keyed::Commune, self.month)?;
+        Ok(self.figures_at(&communes, "commune", commune))
+    }
+
+    /// A province's report: commune rows (frozen for approved communes) added up.
+    fn province(
+        &self,
+        conn: &mut PgConnection,
+        area: &Area,
+        province: &str,
+        report_rows: &mut [ReportRow],
+    ) -> AppResult<Vec<IndicatorFigure>> {
+        let (communes, _) = numbers(conn, self.catalogue, area, Keyed::Commune, self.month)?;
+        let frozen: HashMap<String, serde_json::Value> =
+            rows::approved_indicators(conn, area, self.month)?
+                .into_iter()
+                .map(|(c, _, v)| (c, v))
+                .collect();
+        let mut totals: HashMap<String, Sum> = HashMap::new();
+        for row in report_rows.iter_mut() {
+            row.indicators = match frozen.get(&row.key) {
+                Some(v) => frozen_section(v)?,
+                None => self.figures_at(&communes, "commune", &row.key),
+            };
+            for i in self.catalogue {
+                if let Some(s) = sum_of(&row.indicators, &i.code) {
+                    totals
+                        .entry(i.code.clone())
+                        .or_default()
+                        .add(s.numerator, s.denominator);
+                }
+            }
+        }
+        Ok(self
+            .catalogue
+            .iter()
+            .map(|i| {
+                let sum = totals.get(&i.code).copied().unwrap_or_default();
+                self.figure(i, sum, "province", province)
+            })
+            .collect())
+    }
+
+    /// The country's (or a set of communes') report: province rows, and their total without a
+    /// target.
+    fn country(
+        &self,
+        conn: &mut PgConnection,
+        area: &Area,
+        report_rows: &mut [ReportRow],
+    ) -> AppResult<Vec<IndicatorFigure>> {
+        let per_province = per_province(conn, self.catalogue, area, self.month)?;
+        let mut totals: HashMap<String, Sum> = HashMap::new();
+        for row in report_rows.iter_mut() {
+            for i in self.catalogue {
+                let sum = sum_at(&per_province, &i.code, &row.key);
+                totals
+                    .entry(i.code.clone())
+                    .or_default()
+                    .add(sum.numerator, sum.denominator);
+            }
+            row.indicators = self.figures_at(&per_province, "province", &row.key);
+        }
+        Ok(self
+            .catalogue
+            .iter()
+            .map(|i| {
+                let sum = totals.get(&i.code).copied().unwrap_or_default();
+                figure(i, sum, None, self.month)
+            })
+            .collect())
+    }
+}
+
+/// The province of every commune of a table: from the denominators, else from the units.
+fn provinces_of(
+    conn: &mut PgConnection,
+    communes: &Table,
+    dens: &HashMap<String, UnitDenominators>,
+) -> AppResult<HashMap<String, String>> {
+    let mut province_of: HashMap<String, String> = dens
+        .iter()
+        .map(|(k, u)| (k.clone(), u.province_code.clone()))
+        .collect();
+    let missing: Vec<String> = communes
+        .keys()
+        .map(|(_, c)| c.clone())
+        .filter(|c| !province_of.contains_key(c))
+        .collect();
+    for c in missing {
+        if let Some(u) = crate::db::units::get(conn, &c)? {
+            province_of.insert(c, u.province_code);
+        }
+    }
+    Ok(province_of)
+}
+
+/// Every commune's figures (frozen for approved ones), added up per province.
+fn per_province(
+    conn: &mut PgConnection,
+    catalogue: &[Indicator],
+    area: &Area,
+    month: NaiveDate,
+) -> AppResult<Table> {
+    let (communes, dens) = numbers(conn, catalogue, area, Keyed::Commune, month)?;
+    let approved = rows::approved_indicators(conn, area, month)?;
+    let province_of = provinces_of(conn, &communes, &dens)?;
+    let frozen_codes: std::collections::HashSet<&str> =
+        approved.iter().map(|(c, _, _)| c.as_str()).collect();
+    let mut per_province = Table::new();
+    for ((code, commune), sum) in &communes {
+        if frozen_codes.contains(commune.as_str()) {
+            continue;
+        }
+        if let Some(p) = province_of.get(commune) {
+            add_to(&mut per_province, code, p, sum.numerator, sum.denominator);
+        }
+    }
+    for (_, p, v) in &approved {
+        for f in frozen_section(v)? {
+            add_to(&mut per_province, &f.code, p, f.numerator, f.denominator);
+        }
+    }
+    Ok(per_province)
+}
+
 /// Fills the indicator figures of the report's rows and returns those of the unit.
 pub fn section(
     conn: &mut PgConnection,
@@ -252,170 +464,15 @@ pub fn section(
         return Ok(Vec::new());
     }
     let targets = rows::targets_in(conn, area, month.year(), month)?;
+    let section = Section {
+        catalogue: &catalogue,
+        targets: &targets,
+        month,
+    };
     match area {
-        Area::Commune(commune) => {
-            // Village rows: the village-level indicators, with the villages' own figures.
-            let (villages, _) = numbers(conn, &catalogue, area, Keyed::Village, month)?;
-            for row in report_rows.iter_mut().filter(|r| r.kind == "village") {
-                let key = if row.key == super::NONE_KEY {
-                    continue;
-                } else {
-                    row.key.clone()
-                };
-                row.indicators = catalogue
-                    .iter()
-                    .filter(|i| i.level == "village")
-                    .map(|i| {
-                        let sum = villages
-                            .get(&(i.code.clone(), key.clone()))
-                            .copied()
-                            .unwrap_or_default();
-                        figure(i, sum, target_of(&targets, &i.code, "village", &key), month)
-                    })
-                    .collect();
-            }
-            // The commune: its values (the sum of its villages' for village-level ones) over its
-            // own denominators.
-            let (communes, _) = numbers(conn, &catalogue, area, Keyed::Commune, month)?;
-            Ok(catalogue
-                .iter()
-                .map(|i| {
-                    let sum = communes
-                        .get(&(i.code.clone(), commune.clone()))
-                        .copied()
-                        .unwrap_or_default();
-                    figure(
-                        i,
-                        sum,
-                        target_of(&targets, &i.code, "commune", commune),
-                        month,
-                    )
-                })
-                .collect())
-        }
-        Area::Province(province) => {
-            let (communes, _) = numbers(conn, &catalogue, area, Keyed::Commune, month)?;
-            let frozen: HashMap<String, serde_json::Value> =
-                rows::approved_indicators(conn, area, month)?
-                    .into_iter()
-                    .map(|(c, _, v)| (c, v))
-                    .collect();
-            let mut totals: HashMap<String, Sum> = HashMap::new();
-            for row in report_rows.iter_mut() {
-                row.indicators = match frozen.get(&row.key) {
-                    Some(v) => frozen_section(v)?,
-                    None => catalogue
-                        .iter()
-                        .map(|i| {
-                            let sum = communes
-                                .get(&(i.code.clone(), row.key.clone()))
-                                .copied()
-                                .unwrap_or_default();
-                            figure(
-                                i,
-                                sum,
-                                target_of(&targets, &i.code, "commune", &row.key),
-                                month,
-                            )
-                        })
-                        .collect(),
-                };
-                for i in &catalogue {
-                    if let Some(s) = sum_of(&row.indicators, &i.code) {
-                        totals
-                            .entry(i.code.clone())
-                            .or_default()
-                            .add(s.numerator, s.denominator);
-                    }
-                }
-            }
-            Ok(catalogue
-                .iter()
-                .map(|i| {
-                    let sum = totals.get(&i.code).copied().unwrap_or_default();
-                    figure(
-                        i,
-                        sum,
-                        target_of(&targets, &i.code, "province", province),
-                        month,
-                    )
-                })
-                .collect())
-        }
-        Area::Country | Area::Communes(_) => {
-            // Every commune's figures (frozen for approved ones), added up per province.
-            let (communes, dens) = numbers(conn, &catalogue, area, Keyed::Commune, month)?;
-            let approved = rows::approved_indicators(conn, area, month)?;
-            let mut province_of: HashMap<String, String> = dens
-                .iter()
-                .map(|(k, u)| (k.clone(), u.province_code.clone()))
-                .collect();
-            let mut per_province: HashMap<(String, String), Sum> = HashMap::new();
-            let frozen_codes: std::collections::HashSet<&str> =
-                approved.iter().map(|(c, _, _)| c.as_str()).collect();
-            let missing: Vec<String> = communes
-                .keys()
-                .map(|(_, c)| c.clone())
-                .filter(|c| !province_of.contains_key(c))
-                .collect();
-            for c in missing {
-                if let Some(u) = crate::db::units::get(conn, &c)? {
-                    province_of.insert(c, u.province_code);
-                }
-            }
-            for ((code, commune), sum) in &communes {
-                if frozen_codes.contains(commune.as_str()) {
-                    continue;
-                }
-                if let Some(p) = province_of.get(commune) {
-                    per_province
-                        .entry((code.clone(), p.clone()))
-                        .or_default()
-                        .add(sum.numerator, sum.denominator);
-                }
-            }
-            for (_, p, v) in &approved {
-                for f in frozen_section(v)? {
-                    per_province
-                        .entry((f.code.clone(), p.clone()))
-                        .or_default()
-                        .add(f.numerator, f.denominator);
-                }
-            }
-            let mut totals: HashMap<String, Sum> = HashMap::new();
-            for row in report_rows.iter_mut() {
-                row.indicators = catalogue
-                    .iter()
-                    .map(|i| {
-                        let sum = per_province
-                            .get(&(i.code.clone(), row.key.clone()))
-                            .copied()
-                            .unwrap_or_default();
-                        totals
-                            .entry(i.code.clone())
-                            .or_default()
-                            .add(sum.numerator, sum.denominator);
-                        figure(
-                            i,
-                            sum,
-                            target_of(&targets, &i.code, "province", &row.key),
-                            month,
-                        )
-                    })
-                    .collect();
-            }
-            Ok(catalogue
-                .iter()
-                .map(|i| {
-                    figure(
-                        i,
-                        totals.get(&i.code).copied().unwrap_or_default(),
-                        None,
-                        month,
-                    )
-                })
-                .collect())
-        }
+        Area::Commune(commune) => section.commune(conn, area, commune, report_rows),
+        Area::Province(province) => section.province(conn, area, province, report_rows),
+        Area::Country | Area::Communes(_) => section.country(conn, area, report_rows),
     }
 }
 

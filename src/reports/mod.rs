@@ -389,6 +389,115 @@ pub fn reporting(
     }
 }
 
+/// A commune's totals and rows: its villages, then its teams.
+fn commune_figures(
+    conn: &mut PgConnection,
+    area: &Area,
+    commune: &String,
+    month: NaiveDate,
+    categories: &[String],
+) -> AppResult<(Figures, Vec<ReportRow>)> {
+    let counts = agg::counts(conn, area, Grouping::Commune, month)?;
+    let totals = figures_by_key(&counts, std::slice::from_ref(commune), categories)
+        .remove(commune)
+        .unwrap_or_else(|| empty_figures(categories));
+    let mut rows = commune_rows(conn, area, commune, Grouping::Village, month, categories)?;
+    rows.extend(commune_rows(
+        conn,
+        area,
+        commune,
+        Grouping::Team,
+        month,
+        categories,
+    )?);
+    Ok((totals, rows))
+}
+
+/// A province's rows, its communes (the approved ones frozen), and their sum.
+fn province_figures(
+    conn: &mut PgConnection,
+    area: &Area,
+    province: &str,
+    month: NaiveDate,
+    categories: &[String],
+) -> AppResult<(Figures, Vec<ReportRow>)> {
+    let communes = crate::db::units::live_children(conn, province)?;
+    let mut rows = unit_rows(
+        conn,
+        area,
+        Grouping::Commune,
+        "commune",
+        communes,
+        month,
+        categories,
+    )?;
+    for (commune, _, totals) in agg::approved_totals(conn, area, month)? {
+        if let Some(row) = rows.iter_mut().find(|r| r.key == commune) {
+            row.figures = frozen_figures(totals)?;
+            row.frozen = true;
+        }
+    }
+    Ok((sum_rows(&rows, categories), rows))
+}
+
+/// The country's rows, its provinces, and their sum.
+fn country_figures(
+    conn: &mut PgConnection,
+    area: &Area,
+    month: NaiveDate,
+    categories: &[String],
+) -> AppResult<(Figures, Vec<ReportRow>)> {
+    let provinces = crate::db::units::provinces(conn)?;
+    let mut rows = unit_rows(
+        conn,
+        area,
+        Grouping::Province,
+        "province",
+        provinces,
+        month,
+        categories,
+    )?;
+    freeze_approved_communes(conn, area, month, categories, &mut rows)?;
+    Ok((sum_rows(&rows, categories), rows))
+}
+
+/// Approved communes: their live figures out of their province's row, their frozen ones in;
+/// a province row is frozen when all its communes are.
+fn freeze_approved_communes(
+    conn: &mut PgConnection,
+    area: &Area,
+    month: NaiveDate,
+    categories: &[String],
+    rows: &mut [ReportRow],
+) -> AppResult<()> {
+    let approved = agg::approved_totals(conn, area, month)?;
+    if approved.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = approved.iter().map(|(c, _, _)| c.clone()).collect();
+    let live_part = agg::counts(conn, &Area::Communes(list), Grouping::Province, month)?;
+    let keys: Vec<String> = rows.iter().map(|r| r.key.clone()).collect();
+    let live_part = figures_by_key(&live_part, &keys, categories);
+    let communes = crate::db::units::communes_per_province(conn)?;
+    for row in rows.iter_mut() {
+        if let Some(f) = live_part.get(&row.key) {
+            add_figures(&mut row.figures, f, -1);
+        }
+        let mut frozen = 0;
+        for (_, _, totals) in approved.iter().filter(|(_, p, _)| *p == row.key) {
+            add_figures(&mut row.figures, &frozen_figures(totals.clone())?, 1);
+            frozen += 1;
+        }
+        let all = communes
+            .iter()
+            .find(|(p, _)| *p == row.key)
+            .map_or(0, |(_, n)| *n);
+        row.frozen = all > 0 && frozen >= all;
+        row.figures.village_coverage = coverage(&row.figures);
+    }
+    Ok(())
+}
+
 /// The report without its reporting summary: what depends only on the records (and so can be
 /// kept while their version stands, `cache`), not on the time it is read.
 pub fn figures(
@@ -399,80 +508,9 @@ pub fn figures(
 ) -> AppResult<MonthlyReport> {
     let categories = categories(conn)?;
     let (totals, mut rows) = match area {
-        Area::Commune(c) => {
-            let counts = agg::counts(conn, area, Grouping::Commune, month)?;
-            let totals = figures_by_key(&counts, std::slice::from_ref(c), &categories)
-                .remove(c)
-                .unwrap_or_else(|| empty_figures(&categories));
-            let mut rows = commune_rows(conn, area, c, Grouping::Village, month, &categories)?;
-            rows.extend(commune_rows(
-                conn,
-                area,
-                c,
-                Grouping::Team,
-                month,
-                &categories,
-            )?);
-            (totals, rows)
-        }
-        Area::Province(p) => {
-            let communes = crate::db::units::live_children(conn, p)?;
-            let mut rows = unit_rows(
-                conn,
-                area,
-                Grouping::Commune,
-                "commune",
-                communes,
-                month,
-                &categories,
-            )?;
-            for (commune, _, totals) in agg::approved_totals(conn, area, month)? {
-                if let Some(row) = rows.iter_mut().find(|r| r.key == commune) {
-                    row.figures = frozen_figures(totals)?;
-                    row.frozen = true;
-                }
-            }
-            (sum_rows(&rows, &categories), rows)
-        }
-        Area::Country | Area::Communes(_) => {
-            let provinces = crate::db::units::provinces(conn)?;
-            let mut rows = unit_rows(
-                conn,
-                area,
-                Grouping::Province,
-                "province",
-                provinces,
-                month,
-                &categories,
-            )?;
-            // Approved communes: their live figures out, their frozen ones in.
-            let approved = agg::approved_totals(conn, area, month)?;
-            if !approved.is_empty() {
-                let list: Vec<String> = approved.iter().map(|(c, _, _)| c.clone()).collect();
-                let live_part =
-                    agg::counts(conn, &Area::Communes(list), Grouping::Province, month)?;
-                let keys: Vec<String> = rows.iter().map(|r| r.key.clone()).collect();
-                let live_part = figures_by_key(&live_part, &keys, &categories);
-                let communes = crate::db::units::communes_per_province(conn)?;
-                for row in rows.iter_mut() {
-                    if let Some(f) = live_part.get(&row.key) {
-                        add_figures(&mut row.figures, f, -1);
-                    }
-                    let mut frozen = 0;
-                    for (_, _, totals) in approved.iter().filter(|(_, p, _)| *p == row.key) {
-                        add_figures(&mut row.figures, &frozen_figures(totals.clone())?, 1);
-                        frozen += 1;
-                    }
-                    let all = communes
-                        .iter()
-                        .find(|(p, _)| *p == row.key)
-                        .map_or(0, |(_, n)| *n);
-                    row.frozen = all > 0 && frozen >= all;
-                    row.figures.village_coverage = coverage(&row.figures);
-                }
-            }
-            (sum_rows(&rows, &categories), rows)
-        }
+        Area::Commune(c) => commune_figures(conn, area, c, month, &categories)?,
+        Area::Province(p) => province_figures(conn, area, p, month, &categories)?,
+        Area::Country | Area::Communes(_) => country_figures(conn, area, month, &categories)?,
     };
     let indicators = indicators::section(conn, area, month, &mut rows)?;
     Ok(MonthlyReport {

@@ -11,11 +11,11 @@ use crate::db::periods::{self, Period};
 use crate::db::{self, audit};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::state::AppState;
+use crate::vocab::ReportStatus;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PeriodStatus {
-    /// not_started, draft (activity recorded, not submitted), submitted, returned, approved, reopened.
-    pub status: String,
+    pub status: ReportStatus,
     pub submitted_by: Option<Uuid>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub decided_by: Option<Uuid>,
@@ -26,7 +26,7 @@ pub struct PeriodStatus {
 
 fn status(p: &Period) -> PeriodStatus {
     PeriodStatus {
-        status: p.status.clone(),
+        status: p.status,
         submitted_by: p.submitted_by,
         submitted_at: p.submitted_at,
         decided_by: p.decided_by,
@@ -41,12 +41,12 @@ fn not_started_or_draft(
     month: NaiveDate,
 ) -> QueryResult<PeriodStatus> {
     let status = if periods::has_activity(conn, commune, month)? {
-        "draft"
+        ReportStatus::Draft
     } else {
-        "not_started"
+        ReportStatus::NotStarted
     };
     Ok(PeriodStatus {
-        status: status.into(),
+        status,
         submitted_by: None,
         submitted_at: None,
         decided_by: None,
@@ -73,7 +73,7 @@ pub fn frozen(
     month: NaiveDate,
 ) -> QueryResult<Option<serde_json::Value>> {
     Ok(periods::get(conn, commune, month)?
-        .filter(|p| p.status == "approved")
+        .filter(|p| p.status == ReportStatus::Approved)
         .and_then(|p| p.snapshot))
 }
 
@@ -103,24 +103,7 @@ pub fn ensure_month_ended(month: NaiveDate, now: DateTime<Utc>) -> AppResult<()>
     })
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
-    Submit,
-    Approve,
-    Return,
-    Reopen,
-}
-
-impl Action {
-    fn name(self) -> &'static str {
-        match self {
-            Action::Submit => "submit",
-            Action::Approve => "approve",
-            Action::Return => "return",
-            Action::Reopen => "reopen",
-        }
-    }
-}
+pub use crate::vocab::ReportAction as Action;
 
 fn may(caller: &Caller, action: Action, commune: &str, province: &str) -> bool {
     match caller.role {
@@ -135,28 +118,26 @@ fn may(caller: &Caller, action: Action, commune: &str, province: &str) -> bool {
     }
 }
 
-fn wrong_state(action: Action, status: &str) -> AppError {
+fn wrong_state(action: Action, status: ReportStatus) -> AppError {
     let code = match (action, status) {
-        (Action::Submit, "submitted") => ErrorCode::AlreadySubmitted,
-        (Action::Submit, "approved") => ErrorCode::AlreadyApproved,
+        (Action::Submit, ReportStatus::Submitted) => ErrorCode::AlreadySubmitted,
+        (Action::Submit, ReportStatus::Approved) => ErrorCode::AlreadyApproved,
         (Action::Approve | Action::Return, _) => ErrorCode::NotSubmitted,
         (Action::Reopen, _) => ErrorCode::NotApproved,
         _ => ErrorCode::InvalidTransition,
     };
     AppError::Conflict {
         code,
-        detail: format!("cannot {} a report that is {status}", action.name()),
+        detail: format!(
+            "cannot {} a report that is {}",
+            action.as_str(),
+            status.as_str()
+        ),
     }
 }
 
-pub async fn transition(
-    state: &AppState,
-    caller: &Caller,
-    commune: String,
-    month: NaiveDate,
-    action: Action,
-    reason: Option<String>,
-) -> AppResult<PeriodStatus> {
+/// The reason trimmed; returning and reopening need one.
+fn reason_for(action: Action, reason: Option<String>) -> AppResult<Option<String>> {
     let reason = reason
         .map(|r| r.trim().to_string())
         .filter(|r| !r.is_empty());
@@ -167,66 +148,110 @@ pub async fn transition(
             "say why the report is returned or reopened",
         ));
     }
+    Ok(reason)
+}
+
+/// Who submitted and who decided, and when, after `action`.
+type Signatures = (
+    (Option<Uuid>, Option<DateTime<Utc>>),
+    (Option<Uuid>, Option<DateTime<Utc>>),
+);
+
+fn signatures(action: Action, before: &PeriodStatus, by: Uuid, now: DateTime<Utc>) -> Signatures {
+    let submitted = match action {
+        Action::Submit => (Some(by), Some(now)),
+        _ => (before.submitted_by, before.submitted_at),
+    };
+    let decided = match action {
+        Action::Submit => (None, None),
+        _ => (Some(by), Some(now)),
+    };
+    (submitted, decided)
+}
+
+/// Audits a report's change of state.
+fn audit_report(
+    c: &mut PgConnection,
+    caller: &Caller,
+    action: Action,
+    before: &PeriodStatus,
+    saved: &Period,
+) -> AppResult<PeriodStatus> {
+    let after = status(saved);
+    audit::record(
+        c,
+        caller,
+        audit::Change {
+            action: action.as_str(),
+            entity: "report",
+            entity_id: format!("{}:{}", saved.commune_code, saved.month.format("%Y-%m")),
+            province_code: Some(&saved.province_code),
+            commune_code: Some(&saved.commune_code),
+            before: Some(before),
+            after: Some(&after),
+        },
+    )?;
+    Ok(after)
+}
+
+/// Moves the report of `commune` and `month` on by `action`, in the caller's transaction.
+fn apply(
+    c: &mut PgConnection,
+    caller: &Caller,
+    (commune, month): (&str, NaiveDate),
+    action: Action,
+    reason: Option<String>,
+) -> AppResult<PeriodStatus> {
+    let (code, province) = commune_in_reach(c, caller, commune, action)?;
+    // Approving and reopening lock or unlock the month: they wait for field-work
+    // writes in flight and keep new ones out until they commit (`db::months`).
+    if matches!(action, Action::Approve | Action::Reopen) {
+        crate::db::months::hold_exclusive(c, &code, month)?;
+    }
+    let current = periods::lock(c, &code, month)?;
+    let before = match &current {
+        Some(p) => status(p),
+        None => not_started_or_draft(c, &code, month)?,
+    };
+    let next = next_status(action, before.status)?;
+    let now = Utc::now();
+    let snapshot = match action {
+        Action::Approve => Some(freeze(c, &code, month, &before, caller, now)?),
+        _ => None,
+    };
+    let ((submitted_by, submitted_at), (decided_by, decided_at)) =
+        signatures(action, &before, caller.user_id, now);
+    let write = periods::PeriodWrite {
+        commune_code: &code,
+        province_code: &province,
+        month,
+        status: next,
+        submitted_by,
+        submitted_at,
+        decided_by,
+        decided_at,
+        reason,
+        snapshot,
+    };
+    let saved = periods::save(c, current.is_some(), &write)?;
+    audit_report(c, caller, action, &before, &saved)
+}
+
+pub async fn transition(
+    state: &AppState,
+    caller: &Caller,
+    commune: String,
+    month: NaiveDate,
+    action: Action,
+    reason: Option<String>,
+) -> AppResult<PeriodStatus> {
+    let reason = reason_for(action, reason)?;
     if matches!(action, Action::Submit | Action::Approve) {
         ensure_month_ended(month, Utc::now())?;
     }
     let caller = caller.clone();
     db::run(&state.pool, move |conn| {
-        conn.transaction(|c| {
-            let (code, province) = commune_in_reach(c, &caller, &commune, action)?;
-            // Approving and reopening lock or unlock the month: they wait for field-work
-            // writes in flight and keep new ones out until they commit (`db::months`).
-            if matches!(action, Action::Approve | Action::Reopen) {
-                crate::db::months::hold_exclusive(c, &code, month)?;
-            }
-            let current = periods::lock(c, &code, month)?;
-            let before = match &current {
-                Some(p) => status(p),
-                None => not_started_or_draft(c, &code, month)?,
-            };
-            let next = next_status(action, &before.status)?;
-            let now = Utc::now();
-            let snapshot = match action {
-                Action::Approve => Some(freeze(c, &code, month, &before, &caller, now)?),
-                _ => None,
-            };
-            let (submitted_by, submitted_at) = match action {
-                Action::Submit => (Some(caller.user_id), Some(now)),
-                _ => (before.submitted_by, before.submitted_at),
-            };
-            let (decided_by, decided_at) = match action {
-                Action::Submit => (None, None),
-                _ => (Some(caller.user_id), Some(now)),
-            };
-            let write = periods::PeriodWrite {
-                commune_code: &code,
-                province_code: &province,
-                month,
-                status: next,
-                submitted_by,
-                submitted_at,
-                decided_by,
-                decided_at,
-                reason: reason.clone(),
-                snapshot,
-            };
-            let saved = periods::save(c, current.is_some(), &write)?;
-            let after = status(&saved);
-            audit::record(
-                c,
-                &caller,
-                audit::Change {
-                    action: action.name(),
-                    entity: "report",
-                    entity_id: format!("{}:{}", saved.commune_code, saved.month.format("%Y-%m")),
-                    province_code: Some(&saved.province_code),
-                    commune_code: Some(&saved.commune_code),
-                    before: Some(&before),
-                    after: Some(&after),
-                },
-            )?;
-            Ok(after)
-        })
+        conn.transaction(|c| apply(c, &caller, (&commune, month), action, reason.clone()))
     })
     .await
 }
@@ -250,19 +275,20 @@ fn commune_in_reach(
         return Err(AppError::forbidden(format!(
             "a {} cannot {} this report",
             caller.role.as_str(),
-            action.name()
+            action.as_str()
         )));
     }
     Ok((code, province))
 }
 
 /// The state an action leads to from `status`, or 409.
-fn next_status(action: Action, status: &str) -> AppResult<&'static str> {
+fn next_status(action: Action, status: ReportStatus) -> AppResult<ReportStatus> {
+    use ReportStatus::*;
     Ok(match (action, status) {
-        (Action::Submit, "not_started" | "draft" | "returned" | "reopened") => "submitted",
-        (Action::Approve, "submitted") => "approved",
-        (Action::Return, "submitted") => "returned",
-        (Action::Reopen, "approved") => "reopened",
+        (Action::Submit, NotStarted | Draft | Returned | Reopened) => Submitted,
+        (Action::Approve, Submitted) => Approved,
+        (Action::Return, Submitted) => Returned,
+        (Action::Reopen, Approved) => Reopened,
         _ => return Err(wrong_state(action, status)),
     })
 }
@@ -280,7 +306,7 @@ fn freeze(
     let mut report = super::live(c, unit_ref, &area, month)?;
     report.frozen = true;
     report.status = Some(PeriodStatus {
-        status: "approved".into(),
+        status: ReportStatus::Approved,
         submitted_by: before.submitted_by,
         submitted_at: before.submitted_at,
         decided_by: Some(caller.user_id),
@@ -357,11 +383,10 @@ pub fn province_statuses(
                 Some(p) => status(p),
                 None => PeriodStatus {
                     status: if active.contains(&code) {
-                        "draft"
+                        ReportStatus::Draft
                     } else {
-                        "not_started"
-                    }
-                    .into(),
+                        ReportStatus::NotStarted
+                    },
                     submitted_by: None,
                     submitted_at: None,
                     decided_by: None,
@@ -380,4 +405,47 @@ pub fn province_statuses(
             }
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ReportStatus::*;
+
+    /// Every (action, state) pair: the four transitions of the workflow, and 409 with the
+    /// code a client can act on for every other pair.
+    #[test]
+    fn the_workflow_allows_exactly_its_four_transitions() {
+        let allowed = [
+            (Action::Submit, NotStarted, Submitted),
+            (Action::Submit, Draft, Submitted),
+            (Action::Submit, Returned, Submitted),
+            (Action::Submit, Reopened, Submitted),
+            (Action::Approve, Submitted, Approved),
+            (Action::Return, Submitted, Returned),
+            (Action::Reopen, Approved, Reopened),
+        ];
+        for &action in Action::ALL {
+            for &status in ReportStatus::ALL {
+                let expected = allowed
+                    .iter()
+                    .find(|(a, s, _)| *a == action && *s == status)
+                    .map(|(_, _, next)| *next);
+                match (next_status(action, status), expected) {
+                    (Ok(next), Some(want)) => assert_eq!(next, want, "{action:?} {status:?}"),
+                    (Err(AppError::Conflict { code, .. }), None) => {
+                        let want = match (action, status) {
+                            (Action::Submit, Submitted) => ErrorCode::AlreadySubmitted,
+                            (Action::Submit, Approved) => ErrorCode::AlreadyApproved,
+                            (Action::Approve | Action::Return, _) => ErrorCode::NotSubmitted,
+                            (Action::Reopen, _) => ErrorCode::NotApproved,
+                            _ => ErrorCode::InvalidTransition,
+                        };
+                        assert_eq!(code, want, "{action:?} {status:?}");
+                    }
+                    (got, want) => panic!("{action:?} {status:?}: {got:?}, expected {want:?}"),
+                }
+            }
+        }
+    }
 }

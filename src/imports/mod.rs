@@ -1809,38 +1809,19 @@ trait Audited: Serialize {
     fn place(&self) -> (String, &str, Option<&str>);
 }
 
-impl Audited for Village {
-    const ENTITY: &'static str = "village";
-    fn place(&self) -> (String, &str, Option<&str>) {
-        (
-            self.id.to_string(),
-            &self.province_code,
-            Some(&self.commune_code),
-        )
-    }
+/// The registry's records: audited with their id, province and commune.
+macro_rules! audited {
+    ($($record:ty => $entity:literal),*) => {$(
+        impl Audited for $record {
+            const ENTITY: &'static str = $entity;
+            fn place(&self) -> (String, &str, Option<&str>) {
+                (self.id.to_string(), &self.province_code, Some(&self.commune_code))
+            }
+        }
+    )*};
 }
 
-impl Audited for Team {
-    const ENTITY: &'static str = "team";
-    fn place(&self) -> (String, &str, Option<&str>) {
-        (
-            self.id.to_string(),
-            &self.province_code,
-            Some(&self.commune_code),
-        )
-    }
-}
-
-impl Audited for Member {
-    const ENTITY: &'static str = "member";
-    fn place(&self) -> (String, &str, Option<&str>) {
-        (
-            self.id.to_string(),
-            &self.province_code,
-            Some(&self.commune_code),
-        )
-    }
-}
+audited!(Village => "village", Team => "team", Member => "member");
 
 /// Records created per statement, and audit entries held before they are written: a national
 /// file is written in steps of this size, which bounds the memory the writing takes.

@@ -1918,8 +1918,6 @@ struct Batch<N> {
 trait Writer {
     type New;
     type Record;
-    /// Records of this kind in the plan.
-    fn len(&self) -> usize;
     /// Writes the change of record `i`, or hands back the record to create.
     fn item(
         &mut self,
@@ -1927,8 +1925,7 @@ trait Writer {
         audit: &mut Audit<'_>,
         i: usize,
     ) -> AppResult<Option<Self::New>>;
-    fn insert(conn: &mut PgConnection, new: &[Self::New])
-        -> diesel::QueryResult<Vec<Self::Record>>;
+    const INSERT: Inserter<Self::New, Self::Record>;
     /// Record `slot` of the plan was created as `record`.
     fn created(&mut self, audit: &mut Audit<'_>, slot: usize, record: Self::Record);
     /// After each batch is inserted.
@@ -1937,18 +1934,21 @@ trait Writer {
     }
 }
 
-/// Writes every record of `writer`'s kind; `written` hears how many each batch created.
+/// Inserts new records in one statement, handing back the records created.
+type Inserter<N, R> = fn(&mut PgConnection, &[N]) -> diesel::QueryResult<Vec<R>>;
+
+/// Writes the `len` records of `writer`'s kind; `written` hears how many each batch created.
 fn write_all<W: Writer>(
     conn: &mut PgConnection,
     audit: &mut Audit<'_>,
-    writer: &mut W,
+    (writer, len): (&mut W, usize),
     mut written: impl FnMut(u64),
 ) -> AppResult<()> {
     let mut batch = Batch {
         slots: Vec::with_capacity(BATCH),
         new: Vec::with_capacity(BATCH),
     };
-    for i in 0..writer.len() {
+    for i in 0..len {
         if let Some(new) = writer.item(conn, audit, i)? {
             batch.slots.push(i);
             batch.new.push(new);
@@ -1973,7 +1973,7 @@ fn write_batch<W: Writer>(
     if batch.new.is_empty() {
         return Ok(0);
     }
-    let records = W::insert(conn, &batch.new)?;
+    let records = W::INSERT(conn, &batch.new)?;
     let n = records.len() as u64;
     for (slot, record) in batch.slots.drain(..).zip(records) {
         writer.created(audit, slot, record);
@@ -1995,10 +1995,6 @@ struct VillageWriter<'a> {
 impl Writer for VillageWriter<'_> {
     type New = NewVillage;
     type Record = Village;
-
-    fn len(&self) -> usize {
-        self.villages.len()
-    }
 
     fn item(
         &mut self,
@@ -2029,9 +2025,7 @@ impl Writer for VillageWriter<'_> {
         }
     }
 
-    fn insert(conn: &mut PgConnection, new: &[NewVillage]) -> diesel::QueryResult<Vec<Village>> {
-        store::insert_villages(conn, new)
-    }
+    const INSERT: Inserter<NewVillage, Village> = store::insert_villages;
 
     fn created(&mut self, audit: &mut Audit<'_>, slot: usize, v: Village) {
         self.ids.insert(slot, v.id);
@@ -2078,10 +2072,6 @@ impl Writer for TeamWriter<'_> {
     type New = NewTeam;
     type Record = Team;
 
-    fn len(&self) -> usize {
-        self.teams.len()
-    }
-
     fn item(
         &mut self,
         conn: &mut PgConnection,
@@ -2116,9 +2106,7 @@ impl Writer for TeamWriter<'_> {
         Ok(None)
     }
 
-    fn insert(conn: &mut PgConnection, new: &[NewTeam]) -> diesel::QueryResult<Vec<Team>> {
-        store::insert_teams(conn, new)
-    }
+    const INSERT: Inserter<NewTeam, Team> = store::insert_teams;
 
     fn created(&mut self, audit: &mut Audit<'_>, slot: usize, t: Team) {
         self.rows[self.teams[slot].at.0].id = Some(t.id);
@@ -2175,10 +2163,6 @@ impl Writer for AccountWriter<'_> {
     type New = NewUser;
     type Record = crate::db::users::UserRow;
 
-    fn len(&self) -> usize {
-        self.members.len()
-    }
-
     fn item(
         &mut self,
         _conn: &mut PgConnection,
@@ -2209,9 +2193,7 @@ impl Writer for AccountWriter<'_> {
         }))
     }
 
-    fn insert(conn: &mut PgConnection, new: &[NewUser]) -> diesel::QueryResult<Vec<Self::Record>> {
-        store::insert_users(conn, new)
-    }
+    const INSERT: Inserter<NewUser, Self::Record> = store::insert_users;
 
     fn created(&mut self, audit: &mut Audit<'_>, slot: usize, u: Self::Record) {
         self.user_of.insert(slot, u.id);
@@ -2300,10 +2282,6 @@ impl Writer for MemberWriter<'_> {
     type New = NewMember;
     type Record = Member;
 
-    fn len(&self) -> usize {
-        self.members.len()
-    }
-
     fn item(
         &mut self,
         conn: &mut PgConnection,
@@ -2336,9 +2314,7 @@ impl Writer for MemberWriter<'_> {
         Ok(None)
     }
 
-    fn insert(conn: &mut PgConnection, new: &[NewMember]) -> diesel::QueryResult<Vec<Member>> {
-        store::insert_members(conn, new)
-    }
+    const INSERT: Inserter<NewMember, Member> = store::insert_members;
 
     fn created(&mut self, audit: &mut Audit<'_>, slot: usize, m: Member) {
         self.rows[self.members[slot].at.0].id = Some(m.id);
@@ -2391,7 +2367,7 @@ impl Plan {
             world,
             ids: HashMap::new(),
         };
-        write_all(conn, &mut audit, &mut villages_w, |_| {})?;
+        write_all(conn, &mut audit, (&mut villages_w, villages.len()), |_| {})?;
         let village_ids = villages_w.ids;
         let mut done = villages.len() as u64;
         progress.writing("villages", done, total);
@@ -2403,7 +2379,7 @@ impl Plan {
             village_ids,
             ids: HashMap::new(),
         };
-        write_all(conn, &mut audit, &mut teams_w, |n| {
+        write_all(conn, &mut audit, (&mut teams_w, teams.len()), |n| {
             done += n;
             progress.writing("teams", done, total);
         })?;
@@ -2422,7 +2398,7 @@ impl Plan {
             created: Vec::new(),
             issued: Vec::new(),
         };
-        write_all(conn, &mut audit, &mut accounts, |_| {})?;
+        write_all(conn, &mut audit, (&mut accounts, members.len()), |_| {})?;
         let AccountWriter {
             user_of, issued, ..
         } = accounts;
@@ -2434,7 +2410,7 @@ impl Plan {
             user_of: &user_of,
             today: crate::registry::members::today_local(),
         };
-        write_all(conn, &mut audit, &mut members_w, |n| {
+        write_all(conn, &mut audit, (&mut members_w, members.len()), |n| {
             done += n;
             progress.writing("members", done, total);
         })?;

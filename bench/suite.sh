@@ -21,6 +21,8 @@
 #     months at a fixed monthly volume. BENCH_ONLY=growth stops after this step, prints the
 #     growth table and appends nothing to bench/RESULTS.md;
 #  4. on toso_national: cold start, idle RSS, then for each route wrk (64 connections, 2 threads,
+#     the log inserts twice: all for bench.member, one member of one commune, whose rollup rows
+#     every insert locks, and spread over 64 accounts of 64 communes, bench.spread.1..64),
 #     Lua scripts in bench/wrk/) and pgbench -M prepared at the same concurrency running the
 #     statements the server issues for that route (bench/pgbench/), RSS under load, and a
 #     perf profile of the whole machine under the member-read load;
@@ -245,6 +247,12 @@ start_server "$DB"
 COLD_MS=$COLD_START_MS
 RSS_IDLE=$(rss_kb "$SERVER_PID" VmRSS)
 bench_vars "$DB"
+# Writes spread over the country: 64 team members of 64 communes (log_create_spread).
+log "accounts for the spread log inserts (bench.spread.1..64)"
+bash bench/suite/spread_accounts.sh "$DB" "$WORK/spread_accounts" 64
+while read -r user pw village; do echo "$(login "$user" "$pw") $village"; done \
+  <"$WORK/spread_accounts" >"$WORK/spread_tokens"
+export SPREAD_TOKENS="$WORK/spread_tokens"
 
 declare -A API PG PGPOOL PGLEAST
 POOL="${TOSO_DB_POOL_SIZE:-10}"
@@ -254,12 +262,17 @@ routes=(
   "member_get|member_get.lua|/|admin|member_get.sql|member_get_least.sql"
   "villages|villages.lua|/|admin|villages.sql|villages_least.sql"
   "log_create|log_create.lua|/|member|log_create.sql|log_create_least.sql"
+  "log_create_spread|log_create_spread.lua|/|spread|log_create_spread.sql|log_create_spread_least.sql"
   "sync_push|sync_push.lua|/|member|sync_push.sql|sync_push_least.sql"
   "report|get.lua|$REPORT_PATH|admin|report.sql|report_least.sql"
 )
 for r in "${routes[@]}"; do
   IFS='|' read -r name script path who sql least <<<"$r"
-  if [ "$who" = admin ]; then TOKEN=$ADMIN_TOKEN; vars=("${ADMIN_VARS[@]}"); else TOKEN=$MEMBER_TOKEN; vars=("${MEMBER_VARS[@]}"); fi
+  case $who in
+    admin) TOKEN=$ADMIN_TOKEN; vars=("${ADMIN_VARS[@]}") ;;
+    member) TOKEN=$MEMBER_TOKEN; vars=("${MEMBER_VARS[@]}") ;;
+    spread) TOKEN=$MEMBER_TOKEN; vars=() ;;  # the Lua and SQL scripts pick their accounts
+  esac
   export TOKEN
   log "$name: wrk -c $CONNS -t 2 -d ${SECS}s"
   if [ "$name" = member_get ] && [ "$PROFILE" = 1 ]; then
@@ -289,7 +302,8 @@ stop_server
 # The suite's own logs (November 2026, created by bench.member: the generated ones are by
 # `generator`) go, so toso_national keeps its 10 M.
 log "removing the logs the suite created"
-psql "$URL" -qc "DELETE FROM assistance_logs WHERE created_by = '$MUID'" >/dev/null
+psql "$URL" -qc "DELETE FROM assistance_logs WHERE created_by = '$MUID' OR created_by IN
+  (SELECT id FROM users WHERE username LIKE 'bench.spread.%')" >/dev/null
 
 # ---------------------------------------------------------------- 5. table
 TOTAL=$(( $(date +%s) - SUITE_START ))
@@ -320,7 +334,8 @@ DIRTY=$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && e
       *) goal=0.5; rps_s=$rps; p_s=$(awk -v x="$p" 'BEGIN{printf "%.1f", x}'); pp_s=$(awk -v x="$pp" 'BEGIN{printf "%.1f", x}')
         pl_s=$(awk -v x="$pl" 'BEGIN{printf "%.1f", x}')
         case $name in member_get) label="member by id";; villages) label="village list page";;
-          log_create) label="log insert";; report) label="province report 01, 2026-10";; esac ;;
+          log_create) label="log insert (one member: hot rows)";;
+          log_create_spread) label="log insert, 64 communes";; report) label="province report 01, 2026-10";; esac ;;
     esac
     case $name in member_get|villages|report) p99goal="$(f "$a" 5) ($(mark "$(f "$a" 5)" 20 lt) < 20)";; *) p99goal=$(f "$a" 5);; esac
     # The report's goal is its throughput (3 × the 25/s before issue 16), not a ratio.

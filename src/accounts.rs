@@ -724,28 +724,24 @@ pub async fn update(
         None => None,
     };
     let scope = caller.scope();
-    let caller = caller.clone();
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|c| {
-            let current = lock_for_update(c, &scope, id, expected_version)?;
-            let current_role = managed_role(caller.role.rank(), &current)?;
-            let mut changes = users::UserChanges {
-                full_name: patch
-                    .full_name
-                    .clone()
-                    .map(|n| n.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())),
-                phone,
-                disabled: patch.disabled,
-                ..Default::default()
-            };
-            let who = (&scope, &caller);
-            change_placement(c, who, &patch, (&current, current_role), &mut changes)?;
-            change_access(c, &patch, &current, password_hash, &mut changes)?;
-            let after =
-                users::update(c, id, &changes)?.ok_or_else(|| AppError::not_found("user"))?;
-            audit_account(c, &caller, "update", Some(&current), &after)?;
-            Ok(after)
-        })
+    db::transact(&state.pool, caller, move |c, caller| {
+        let current = lock_for_update(c, &scope, id, expected_version)?;
+        let current_role = managed_role(caller.role.rank(), &current)?;
+        let mut changes = users::UserChanges {
+            full_name: patch
+                .full_name
+                .clone()
+                .map(|n| n.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())),
+            phone,
+            disabled: patch.disabled,
+            ..Default::default()
+        };
+        let who = (&scope, caller);
+        change_placement(c, who, &patch, (&current, current_role), &mut changes)?;
+        change_access(c, &patch, &current, password_hash, &mut changes)?;
+        let after = users::update(c, id, &changes)?.ok_or_else(|| AppError::not_found("user"))?;
+        audit_account(c, caller, "update", Some(&current), &after)?;
+        Ok(after)
     })
     .await
 }

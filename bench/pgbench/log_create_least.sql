@@ -1,7 +1,9 @@
 -- The least SQL that answers POST /api/v1/assistance-logs: the insert itself, in autocommit,
 -- returning the id (its triggers claim the id in log_ids and add to the rollups, as they must
 -- for any writer). No session check, no context, no read-back.
--- -D uid=… team=… member=… commune=… province=… village=…
+-- Variables from bench/suite.sh: -D uid=… team=… member=… commune=… province=… village=…
+-- Run with pgbench -M prepared. (The session check is answered from the in-process cache of
+-- live sessions: a warm request issues no statement for it.)
 \set r1 random(1, 9007199254740991)
 \set r2 random(1, 9007199254740991)
 \set minute random(0, 20 * 1440 - 1)

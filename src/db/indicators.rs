@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Date, Integer, Nullable, Text};
 use serde::Serialize;
 
-use super::reports::Area;
+use super::reports::{area_code, area_filter, Area};
 use super::schema::{
     denominators as den, indicator_targets as tgt, indicator_values as val, indicators as ind,
 };
@@ -502,23 +502,6 @@ pub fn targets_in(
 pub enum Keyed {
     Commune,
     Village,
-}
-
-fn area_filter(area: &Area, province: &str, commune: &str) -> String {
-    match area {
-        Area::Country => "$3 = $3".into(),
-        Area::Province(_) => format!("{province} = $3"),
-        Area::Commune(_) => format!("{commune} = $3"),
-        Area::Communes(_) => format!("{commune} = ANY(string_to_array($3, ','))"),
-    }
-}
-
-fn area_code(area: &Area) -> String {
-    match area {
-        Area::Country => String::new(),
-        Area::Province(c) | Area::Commune(c) => c.clone(),
-        Area::Communes(list) => list.join(","),
-    }
 }
 
 /// The entered values of a unit standing at the end of a month: its latest value of the year

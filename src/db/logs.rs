@@ -1,6 +1,6 @@
 //! Citizen-assistance logs. Ids come from the phone; inserts never overwrite.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
@@ -190,50 +190,33 @@ pub fn taken_ids(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<Uuid>
         .load(conn)
 }
 
-/// Inserts the logs whose ids are new; returns the ids actually inserted. The primary key of
-/// `log_ids`, not a check before the insert, decides: the table's BEFORE INSERT trigger
-/// claims each id there and skips the row when the id is taken (by a log of any month, or by
-/// a concurrent insert that commits first), so concurrent resends cannot both win.
-pub fn insert_new(conn: &mut PgConnection, rows: &[NewLog]) -> QueryResult<Vec<Uuid>> {
+/// Inserts the logs whose ids are new; returns the rows actually inserted, as stored (read
+/// back in the insert: a second statement would hold the insert's rollup rows locked a round
+/// trip longer, and a lookup by id alone plans over every month's partition). The primary
+/// key of `log_ids`, not a check before the insert, decides: the table's BEFORE INSERT
+/// trigger claims each id there and skips the row when the id is taken (by a log of any
+/// month, or by a concurrent insert that commits first), so concurrent resends cannot both
+/// win.
+pub fn insert_new(conn: &mut PgConnection, rows: &[NewLog]) -> QueryResult<Vec<AssistanceLog>> {
     diesel::insert_into(logs::table)
         .values(rows)
-        .returning(logs::id)
+        .returning(AssistanceLog::as_returning())
         .get_results(conn)
 }
 
-/// The logs with these ids that the scope may see. `at` holds the `occurred_at` of logs
-/// whose time the caller knows (just inserted): those are read from their months' partitions
-/// only; the others, and any not found there (moved meanwhile), from every partition.
+/// The logs with these ids that the scope may see (or, for a team role, that it recorded).
 pub fn get_visible(
     conn: &mut PgConnection,
     s: &LogScope,
     ids: &[Uuid],
-    at: &HashMap<Uuid, DateTime<Utc>>,
 ) -> QueryResult<Vec<AssistanceLog>> {
-    let known: Vec<Uuid> = ids.iter().filter(|i| at.contains_key(i)).copied().collect();
-    let times: Vec<DateTime<Utc>> = known.iter().filter_map(|i| at.get(i)).copied().collect();
-    let mut found: Vec<AssistanceLog> = if known.is_empty() {
-        Vec::new()
-    } else {
-        scoped(s)
-            .filter(logs::id.eq_any(&known))
-            .filter(logs::occurred_at.eq_any(times))
-            .select(AssistanceLog::as_select())
-            .load(conn)?
-    };
-    let got: HashSet<Uuid> = found.iter().map(|l| l.id).collect();
-    let rest: Vec<Uuid> = ids.iter().filter(|i| !got.contains(i)).copied().collect();
-    if !rest.is_empty() {
-        found.extend(
-            scoped(s)
-                .filter(logs::id.eq_any(&rest))
-                .select(AssistanceLog::as_select())
-                .load(conn)?,
-        );
-    }
+    let mut found: Vec<AssistanceLog> = scoped(s)
+        .filter(logs::id.eq_any(ids))
+        .select(AssistanceLog::as_select())
+        .load(conn)?;
     if let Some(author) = s.author {
         let got: HashSet<Uuid> = found.iter().map(|l| l.id).collect();
-        let rest: Vec<Uuid> = rest.into_iter().filter(|i| !got.contains(i)).collect();
+        let rest: Vec<Uuid> = ids.iter().filter(|i| !got.contains(i)).copied().collect();
         if !rest.is_empty() {
             found.extend(
                 logs::table

@@ -315,6 +315,18 @@ pub(crate) fn with_connect_timeout(url: &str, timeout: Duration) -> String {
     format!("{url}{sep}connect_timeout={secs}")
 }
 
+/// Runs `f` in one transaction on `pool` on behalf of `caller` (the write path of the domain:
+/// every change and its audit record commit together or not at all).
+pub async fn transact<T, F>(pool: &PgPool, caller: &crate::access::Caller, f: F) -> AppResult<T>
+where
+    F: FnOnce(&mut PgConnection, &crate::access::Caller) -> AppResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    use diesel::Connection;
+    let caller = caller.clone();
+    run(pool, move |conn| conn.transaction(|c| f(c, &caller))).await
+}
+
 /// Runs `f` with a pooled connection on the blocking thread pool, once the pool's gate lets
 /// it through. The wait for the gate and the checkout share one deadline, the checkout
 /// timeout: past it the answer is 503. Checking a connection out blocks (it may connect), so

@@ -63,7 +63,7 @@ impl Source {
 
 /// The SQL condition that keeps the rows of an area, given its province and commune columns
 /// (the area's code is bound as `$3`).
-fn area_filter(area: &Area, province: &str, commune: &str) -> String {
+pub(crate) fn area_filter(area: &Area, province: &str, commune: &str) -> String {
     match area {
         Area::Country => "$3 = $3".into(),
         Area::Province(_) => format!("{province} = $3"),
@@ -150,7 +150,8 @@ pub fn bounds(month: NaiveDate) -> (NaiveDate, NaiveDate) {
     (month, next.pred_opt().unwrap_or(month))
 }
 
-fn area_code(area: &Area) -> String {
+/// The area's code as bound (`$3`): none, one code, or a comma-separated list.
+pub(crate) fn area_code(area: &Area) -> String {
     match area {
         Area::Country => String::new(),
         Area::Province(c) | Area::Commune(c) => c.clone(),

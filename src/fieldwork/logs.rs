@@ -11,7 +11,7 @@ use super::{hold_open, month_key, AgeBand, Channel, Outcome, Stint};
 use crate::access::{Caller, Role};
 use crate::db::logs::{self as store, AssistanceLog, LogChanges, LogFilter, LogScope, NewLog};
 use crate::db::months::MonthKey;
-use crate::db::{self, audit, Page};
+use crate::db::{self, Page};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::registry::Sex;
 use crate::state::AppState;
@@ -160,24 +160,7 @@ impl LogContext {
         note: Option<&str>,
     ) {
         if let Some(at) = occurred_at {
-            let now = Utc::now();
-            if at.with_timezone(&Utc) > now + chrono::Duration::seconds(CLOCK_SKEW_SECS) {
-                errors.push(FieldError::new(
-                    "occurred_at",
-                    "in_future",
-                    "occurred_at is in the future",
-                ));
-            }
-            let earliest = DateTime::parse_from_rfc3339(EARLIEST)
-                .map(|d| d.with_timezone(&Utc))
-                .unwrap_or(now);
-            if at.with_timezone(&Utc) < earliest {
-                errors.push(FieldError::new(
-                    "occurred_at",
-                    "too_old",
-                    "occurred_at is before 2024",
-                ));
-            }
+            check_when(errors, at);
         }
         if let Some(v) = village_id {
             match self.villages.get(&v) {
@@ -199,15 +182,7 @@ impl LogContext {
             }
         }
         if let Some(note) = note {
-            if note.chars().count() > 500 {
-                errors.push(FieldError::new(
-                    "note",
-                    "too_long",
-                    "note must have at most 500 characters",
-                ));
-            } else if let Some(why) = note_problem(note) {
-                errors.push(FieldError::new("note", "personal_data", why));
-            }
+            check_note(errors, note);
         }
     }
 
@@ -227,10 +202,9 @@ impl LogContext {
         }
     }
 
-    /// Checks a new log completely, without touching the database. The log goes to the
-    /// membership its member's person held on the day it happened.
-    pub fn new_log(&self, input: &LogInput, device_id: Option<&str>) -> AppResult<NewLog> {
-        let mut errors = Vec::new();
+    /// The membership a new log names (the caller's own by default), of a person the caller
+    /// may log for.
+    fn named_member(&self, input: &LogInput) -> AppResult<&Stint> {
         let Some(named) = input.member_id.or(self.own_member) else {
             return Err(AppError::field(
                 "member_id",
@@ -252,6 +226,14 @@ impl LogContext {
                 )
             });
         };
+        Ok(named)
+    }
+
+    /// Checks a new log completely, without touching the database. The log goes to the
+    /// membership its member's person held on the day it happened.
+    pub fn new_log(&self, input: &LogInput, device_id: Option<&str>) -> AppResult<NewLog> {
+        let mut errors = Vec::new();
+        let named = self.named_member(input)?;
         let at = input.occurred_at.with_timezone(&Utc);
         let member = match self.stint_at(named.person_id, at) {
             Ok(m) => m,
@@ -286,11 +268,7 @@ impl LogContext {
             citizen_sex: input.citizen_sex,
             citizen_age_band: input.citizen_age_band,
             outcome: input.outcome,
-            note: input
-                .note
-                .clone()
-                .map(|n| n.trim().to_string())
-                .filter(|n| !n.is_empty()),
+            note: trimmed(input.note.clone()),
             created_by: self.caller.user_id,
             device_id: device_id.map(str::to_string),
         })
@@ -303,9 +281,9 @@ impl LogContext {
             .any(|s| s.person_id == stint.person_id && self.may_log_for(s))
     }
 
-    /// Checks an edit of `current` (live, not archived) and turns it into column changes. A
-    /// new date moves the log to the membership held then.
-    pub fn changes(&self, current: &AssistanceLog, patch: &LogPatch) -> AppResult<LogChanges> {
+    /// The membership that recorded `current`, when the caller may edit it (its own, or its
+    /// team's as leader) and it is live.
+    fn editable(&self, current: &AssistanceLog) -> AppResult<&Stint> {
         let Some(author) = self
             .stint(current.member_id)
             .filter(|s| self.may_log_for(s))
@@ -319,6 +297,13 @@ impl LogContext {
         if let Some(at) = current.archived_at {
             return Err(super::archived_error("log", at));
         }
+        Ok(author)
+    }
+
+    /// Checks an edit of `current` (live, not archived) and turns it into column changes. A
+    /// new date moves the log to the membership held then.
+    pub fn changes(&self, current: &AssistanceLog, patch: &LogPatch) -> AppResult<LogChanges> {
+        let author = self.editable(current)?;
         let mut errors = Vec::new();
         let mut member = author;
         if let Some(at) = patch.occurred_at {
@@ -365,10 +350,7 @@ impl LogContext {
             citizen_sex: patch.citizen_sex,
             citizen_age_band: patch.citizen_age_band,
             outcome: patch.outcome,
-            note: patch
-                .note
-                .clone()
-                .map(|n| n.map(|n| n.trim().to_string()).filter(|n| !n.is_empty())),
+            note: patch.note.clone().map(trimmed),
         })
     }
 
@@ -384,6 +366,46 @@ impl LogContext {
             }),
         }
     }
+}
+
+/// A log happens neither in the future (beyond the clock skew allowed) nor before 2024.
+fn check_when(errors: &mut Vec<FieldError>, at: &DateTime<FixedOffset>) {
+    let now = Utc::now();
+    if at.with_timezone(&Utc) > now + chrono::Duration::seconds(CLOCK_SKEW_SECS) {
+        errors.push(FieldError::new(
+            "occurred_at",
+            "in_future",
+            "occurred_at is in the future",
+        ));
+    }
+    let earliest = DateTime::parse_from_rfc3339(EARLIEST)
+        .map(|d| d.with_timezone(&Utc))
+        .unwrap_or(now);
+    if at.with_timezone(&Utc) < earliest {
+        errors.push(FieldError::new(
+            "occurred_at",
+            "too_old",
+            "occurred_at is before 2024",
+        ));
+    }
+}
+
+/// A note is short and names no one (no personal data).
+fn check_note(errors: &mut Vec<FieldError>, note: &str) {
+    if note.chars().count() > 500 {
+        errors.push(FieldError::new(
+            "note",
+            "too_long",
+            "note must have at most 500 characters",
+        ));
+    } else if let Some(why) = note_problem(note) {
+        errors.push(FieldError::new("note", "personal_data", why));
+    }
+}
+
+/// A note trimmed, empty as none.
+fn trimmed(note: Option<String>) -> Option<String> {
+    note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty())
 }
 
 /// The commune-months a log and its edit touch.
@@ -431,13 +453,13 @@ pub async fn create(state: &AppState, caller: &Caller, input: LogInput) -> AppRe
             let new = ctx.new_log(&input, None)?;
             hold_open(c, &[month_key(&new.commune_code, new.occurred_at)])?;
             super::hold_stint(c, new.member_id, super::vn_day(new.occurred_at))?;
-            let inserted = store::insert_new(c, std::slice::from_ref(&new))?;
-            let log = existing(c, &scope, input.id)?;
-            Ok(if inserted.is_empty() {
-                Created::Duplicate(log)
-            } else {
-                Created::New(log)
-            })
+            // The caller may see what it just wrote (a team role sees the logs it recorded).
+            Ok(
+                match store::insert_new(c, std::slice::from_ref(&new))?.pop() {
+                    Some(log) => Created::New(log),
+                    None => Created::Duplicate(existing(c, &scope, input.id)?),
+                },
+            )
         })
     })
     .await
@@ -451,21 +473,10 @@ pub(crate) fn audit_update(
     before: &AssistanceLog,
     after: &AssistanceLog,
 ) -> AppResult<()> {
-    audit::record(
-        conn,
-        caller,
-        audit::Change {
-            action: "update",
-            entity: "assistance_log",
-            entity_id: after.id.to_string(),
-            province_code: Some(&after.province_code),
-            commune_code: Some(&after.commune_code),
-            before: Some(before),
-            after: Some(after),
-        },
-    )?;
-    Ok(())
+    crate::registry::audit(conn, caller, "update", Some(before), after)
 }
+
+crate::registry::audited_record!(AssistanceLog, "assistance_log");
 
 /// A log moved to another day is held to the membership of that day ([`super::hold_stint`]).
 pub(crate) fn hold_attribution(
@@ -511,20 +522,17 @@ pub async fn update(
     patch: LogPatch,
     expected: Option<i32>,
 ) -> AppResult<AssistanceLog> {
-    let caller = caller.clone();
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|c| {
-            let scope = log_scope(&caller);
-            let current = store::lock(c, &scope, id)?.ok_or_else(|| AppError::not_found("log"))?;
-            let ctx = LogContext::load(c, &caller)?;
-            crate::registry::check_version("log", current.version, expected)?;
-            let changes = ctx.changes(&current, &patch)?;
-            hold_open(c, &log_months(&current, &changes))?;
-            hold_attribution(c, &current, &changes)?;
-            let after = store::update(c, id, &changes)?;
-            audit_update(c, &caller, &current, &after)?;
-            Ok(after)
-        })
+    db::transact(&state.pool, caller, move |c, caller| {
+        let scope = log_scope(caller);
+        let current = store::lock(c, &scope, id)?.ok_or_else(|| AppError::not_found("log"))?;
+        let ctx = LogContext::load(c, caller)?;
+        crate::registry::check_version("log", current.version, expected)?;
+        let changes = ctx.changes(&current, &patch)?;
+        hold_open(c, &log_months(&current, &changes))?;
+        hold_attribution(c, &current, &changes)?;
+        let after = store::update(c, id, &changes)?;
+        audit_update(c, caller, &current, &after)?;
+        Ok(after)
     })
     .await
 }
@@ -539,45 +547,31 @@ pub async fn set_archived(
     archive: bool,
     expected: Option<i32>,
 ) -> AppResult<AssistanceLog> {
-    let caller = caller.clone();
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|c| {
-            let scope = log_scope(&caller);
-            let current = store::lock(c, &scope, id)?.ok_or_else(|| AppError::not_found("log"))?;
-            if !archive && current.archived_at.is_some() {
-                if crate::db::members::is_archived(c, current.member_id)? == Some(true) {
-                    return Err(crate::registry::parent_archived(
-                        "membership",
-                        current.member_id,
-                    ));
-                }
-                if let Some(v) = current.village_id {
-                    crate::registry::hold_live_village(c, v)?;
-                }
+    db::transact(&state.pool, caller, move |c, caller| {
+        let scope = log_scope(caller);
+        let current = store::lock(c, &scope, id)?.ok_or_else(|| AppError::not_found("log"))?;
+        if !archive && current.archived_at.is_some() {
+            if crate::db::members::is_archived(c, current.member_id)? == Some(true) {
+                return Err(crate::registry::parent_archived(
+                    "membership",
+                    current.member_id,
+                ));
             }
-            let ctx = LogContext::load(c, &caller)?;
-            ctx.may_archive(&current)?;
-            crate::registry::check_version("log", current.version, expected)?;
-            if archive == current.archived_at.is_some() {
-                return Ok(current);
+            if let Some(v) = current.village_id {
+                crate::registry::hold_live_village(c, v)?;
             }
-            hold_open(c, &[month_key(&current.commune_code, current.occurred_at)])?;
-            let after = store::set_archived(c, id, archive)?;
-            audit::record(
-                c,
-                &caller,
-                audit::Change {
-                    action: if archive { "archive" } else { "restore" },
-                    entity: "assistance_log",
-                    entity_id: id.to_string(),
-                    province_code: Some(&after.province_code),
-                    commune_code: Some(&after.commune_code),
-                    before: Some(&current),
-                    after: Some(&after),
-                },
-            )?;
-            Ok(after)
-        })
+        }
+        let ctx = LogContext::load(c, caller)?;
+        ctx.may_archive(&current)?;
+        crate::registry::check_version("log", current.version, expected)?;
+        if archive == current.archived_at.is_some() {
+            return Ok(current);
+        }
+        hold_open(c, &[month_key(&current.commune_code, current.occurred_at)])?;
+        let after = store::set_archived(c, id, archive)?;
+        let action = if archive { "archive" } else { "restore" };
+        crate::registry::audit(c, caller, action, Some(&current), &after)?;
+        Ok(after)
     })
     .await
 }

@@ -1,5 +1,6 @@
 //! Field work recorded by team members, mostly from phones: citizen-assistance logs.
 
+pub mod categories;
 pub mod logs;
 pub mod privacy;
 pub mod sync;

@@ -4,7 +4,6 @@ use std::collections::{HashMap, HashSet};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
@@ -105,8 +104,11 @@ pub async fn push(
     .await
 }
 
-/// Creates: resends are answered from what is stored; new ones are checked, then inserted
-/// together. The claim of each id in `log_ids` decides between concurrent resends.
+/// Creates: new ones are checked, then inserted together; the claim of each id in `log_ids`
+/// (at the insert) tells resends apart and decides between concurrent ones. Resends are
+/// answered from what is stored, also when they would no longer pass the checks: the ids of
+/// the items refused are looked up before refusing them (usually none, so a push of new logs
+/// is not probed id by id before its insert, and its new rows come back from the insert).
 fn push_creates(
     conn: &mut PgConnection,
     ctx: &LogContext,
@@ -122,31 +124,44 @@ fn push_creates(
             _ => None,
         })
         .collect();
-    let ids: Vec<Uuid> = creates.iter().map(|(_, input)| input.id).collect();
-    let stored: HashSet<Uuid> = store::taken_ids(conn, &ids)?.into_iter().collect();
     let mut seen = HashSet::new();
     let mut fresh: Vec<(usize, NewLog)> = Vec::new();
+    let mut refused: Vec<(usize, Uuid, AppError)> = Vec::new();
     for (index, input) in creates {
-        if !seen.insert(input.id) || stored.contains(&input.id) {
+        if !seen.insert(input.id) {
             continue; // answered below, once the batch is stored
         }
         match ctx.new_log(input, device_id) {
             Ok(new) => fresh.push((index, new)),
-            Err(e) => results.push(ItemResult::rejected(index, Some(input.id), &e)),
+            Err(e) => refused.push((index, input.id, e)),
         }
     }
-    let inserted = insert_batch(conn, &fresh, results)?;
+    let mut visible: HashMap<Uuid, AssistanceLog> = HashMap::new();
+    insert_batch(conn, &fresh, &mut visible, &mut refused)?;
+    let inserted: HashSet<Uuid> = visible.keys().copied().collect();
+    let maybe_sent: Vec<Uuid> = refused.iter().map(|(_, id, _)| *id).collect();
+    let stored: HashSet<Uuid> = if maybe_sent.is_empty() {
+        HashSet::new()
+    } else {
+        store::taken_ids(conn, &maybe_sent)?.into_iter().collect()
+    };
+    for (index, id, err) in refused {
+        if !stored.contains(&id) {
+            results.push(ItemResult::rejected(index, Some(id), &err));
+        }
+    }
     let rejected: HashSet<usize> = results.iter().map(|r| r.index).collect();
-    // Stored logs the caller may see; any other id belongs to a record it cannot see.
-    let at: HashMap<Uuid, DateTime<Utc>> = fresh
-        .iter()
-        .filter(|(_, n)| inserted.contains(&n.id))
-        .map(|(_, n)| (n.id, n.occurred_at))
-        .collect();
-    let visible: HashMap<Uuid, AssistanceLog> = store::get_visible(conn, scope, &ids, &at)?
+    // Stored logs the caller may see; any other id belongs to a record it cannot see. The
+    // new rows came back from the insert (the caller recorded them, so it sees them).
+    let others: Vec<Uuid> = seen
         .into_iter()
-        .map(|l| (l.id, l))
+        .filter(|id| !inserted.contains(id))
         .collect();
+    if !others.is_empty() {
+        for log in store::get_visible(conn, scope, &others)? {
+            visible.insert(log.id, log);
+        }
+    }
     let mut first = HashSet::new();
     for (index, item) in items {
         let PushItem::CreateLog(input) = item else {
@@ -291,16 +306,19 @@ fn push_attendance(
     }
 }
 
-/// Inserts checked new logs in one transaction that holds their commune-months: those dated
-/// in a locked month are rejected, the rest go in together. When the insert fails on
-/// something the checks could not foresee (a member archived a moment ago), each goes in
-/// on its own so the rest still does. Returns the ids inserted.
+/// Inserts the checked logs in one transaction, holding their months open and their
+/// memberships; the rows inserted go to `inserted`, those refused (a locked month, a changed
+/// membership) to `refused`. When the batch fails as a whole, each log is tried alone.
 fn insert_batch(
     conn: &mut PgConnection,
     fresh: &[(usize, NewLog)],
-    results: &mut Vec<ItemResult>,
-) -> AppResult<HashSet<Uuid>> {
+    inserted: &mut HashMap<Uuid, AssistanceLog>,
+    refused: &mut Vec<(usize, Uuid, AppError)>,
+) -> AppResult<()> {
     let key = |n: &NewLog| month_key(&n.commune_code, n.occurred_at);
+    if fresh.is_empty() {
+        return Ok(());
+    }
     let batch = conn.transaction::<_, AppError, _>(|c| {
         let keys: Vec<_> = fresh.iter().map(|(_, n)| key(n)).collect();
         let locked = db::months::hold_shared(c, &keys)?;
@@ -308,18 +326,18 @@ fn insert_batch(
         let moved: HashSet<usize> = crate::fieldwork::hold_stints(c, &uses)?
             .into_iter()
             .collect();
-        let mut refused = Vec::new();
+        let mut out = Vec::new();
         let mut rows = Vec::with_capacity(fresh.len());
         for (position, (index, row)) in fresh.iter().enumerate() {
             if locked.contains(&key(row)) {
                 let month = crate::reports::vn_month(row.occurred_at);
-                refused.push((
+                out.push((
                     *index,
                     row.id,
                     crate::reports::workflow::month_locked_error(month),
                 ));
             } else if moved.contains(&position) {
-                refused.push((
+                out.push((
                     *index,
                     row.id,
                     crate::fieldwork::membership_changed(row.member_id),
@@ -328,19 +346,17 @@ fn insert_batch(
                 rows.push(row.clone());
             }
         }
-        let ids = store::insert_new(c, &rows)?;
-        Ok((ids, refused))
+        let logs = store::insert_new(c, &rows)?;
+        Ok((logs, out))
     });
     match batch {
-        Ok((ids, refused)) => {
-            for (index, id, err) in refused {
-                results.push(ItemResult::rejected(index, Some(id), &err));
-            }
-            Ok(ids.into_iter().collect())
+        Ok((logs, out)) => {
+            refused.extend(out);
+            inserted.extend(logs.into_iter().map(|l| (l.id, l)));
+            Ok(())
         }
         Err(AppError::Unavailable(e)) => Err(AppError::Unavailable(e)),
         Err(_) => {
-            let mut ok = HashSet::new();
             for (index, row) in fresh {
                 let one = conn.transaction::<_, AppError, _>(|c| {
                     hold_open(c, &[key(row)])?;
@@ -349,11 +365,11 @@ fn insert_batch(
                     Ok(store::insert_new(c, std::slice::from_ref(row))?)
                 });
                 match one {
-                    Ok(ids) => ok.extend(ids),
-                    Err(e) => results.push(ItemResult::rejected(*index, Some(row.id), &e)),
+                    Ok(logs) => inserted.extend(logs.into_iter().map(|l| (l.id, l))),
+                    Err(e) => refused.push((*index, row.id, e)),
                 }
             }
-            Ok(ok)
+            Ok(())
         }
     }
 }
@@ -469,6 +485,93 @@ enum Change {
     Denominator(Denominator),
 }
 
+impl PullPage {
+    /// Puts a change where the phone reads it: an archived record among `archived`, any
+    /// other in its list.
+    fn push(&mut self, change: Change) {
+        match change {
+            Change::Village(v) if v.archived_at.is_some() => self.archived.villages.push(v.id),
+            Change::Village(v) => self.villages.push(v),
+            Change::Team(t) if t.archived_at.is_some() => self.archived.teams.push(t.id),
+            Change::Team(t) => self.teams.push(t),
+            Change::Member(m) if m.archived_at.is_some() => self.archived.members.push(m.id),
+            Change::Member(m) => self.members.push(m),
+            Change::Category(k) => self.categories.push(k),
+            Change::Log(l) if l.archived_at.is_some() => self.archived.assistance_logs.push(l.id),
+            Change::Log(l) => self.assistance_logs.push(l),
+            Change::Training(t) if t.archived_at.is_some() => self.archived.trainings.push(t.id),
+            Change::Training(t) => self.trainings.push(t),
+            Change::Attendance(a) => self.attendance.push(a),
+            Change::Indicator(i) => self.indicators.push(i),
+            Change::Target(t) => self.indicator_targets.push(t),
+            Change::Value(v) => self.indicator_values.push(v),
+            Change::Denominator(d) => self.denominators.push(d),
+        }
+    }
+}
+
+/// The changes read from every feed, each at its position; `full` when a feed gave as many
+/// rows as a page holds (it may have more).
+struct Changes {
+    list: Vec<(Position, Change)>,
+    full: bool,
+    limit: i64,
+}
+
+impl Changes {
+    fn add<T>(&mut self, rows: Vec<(T, i64, i64)>, change: fn(T) -> Change) {
+        self.full |= rows.len() as i64 >= self.limit;
+        self.list.extend(
+            rows.into_iter()
+                .map(|(row, xid, seq)| (Position { xid, seq }, change(row))),
+        );
+    }
+}
+
+/// Every feed's changes in the window, for the caller's scope.
+fn read_changes(c: &mut PgConnection, caller: &Caller, w: &Window) -> AppResult<Changes> {
+    let scope = caller.scope();
+    let mut changes = Changes {
+        list: Vec::new(),
+        full: false,
+        limit: w.limit,
+    };
+    changes.add(feed::villages(c, &scope, w)?, Change::Village);
+    changes.add(feed::teams(c, &scope, w)?, Change::Team);
+    changes.add(feed::members(c, &scope, w)?, Change::Member);
+    changes.add(feed::categories(c, w)?, Change::Category);
+    changes.add(feed::logs(c, &log_scope(caller), w)?, Change::Log);
+    changes.add(feed::trainings(c, &scope, w)?, Change::Training);
+    changes.add(feed::attendance(c, &scope, w)?, Change::Attendance);
+    changes.add(indicator_rows::feed_indicators(c, w)?, Change::Indicator);
+    changes.add(indicator_rows::feed_targets(c, &scope, w)?, Change::Target);
+    changes.add(indicator_rows::feed_values(c, &scope, w)?, Change::Value);
+    changes.add(
+        indicator_rows::feed_denominators(c, &scope, w)?,
+        Change::Denominator,
+    );
+    Ok(changes)
+}
+
+/// The first `limit` changes in order, with the cursor after the last of them.
+fn page_of(mut changes: Changes, from: Position, reset: bool, key: &str) -> PullPage {
+    let limit = changes.limit;
+    changes.list.sort_by_key(|(p, _)| *p);
+    let has_more = changes.full || changes.list.len() as i64 > limit;
+    changes.list.truncate(usize::try_from(limit).unwrap_or(0));
+    let last = changes.list.last().map(|(p, _)| *p).unwrap_or(from);
+    let mut page = PullPage {
+        cursor: encode_cursor(last, key),
+        has_more,
+        reset,
+        ..Default::default()
+    };
+    for (_, change) in changes.list {
+        page.push(change);
+    }
+    page
+}
+
 pub async fn pull(
     state: &AppState,
     caller: &Caller,
@@ -493,102 +596,8 @@ pub async fn pull(
                     horizon: feed::horizon(c)?,
                     limit,
                 };
-                let scope = caller.scope();
-                let mut changes: Vec<(Position, Change)> = Vec::new();
-                let mut full = false;
-                let mut add = |rows: Vec<(Change, i64, i64)>| {
-                    full |= rows.len() as i64 >= limit;
-                    changes.extend(
-                        rows.into_iter()
-                            .map(|(ch, xid, seq)| (Position { xid, seq }, ch)),
-                    );
-                };
-                add(feed::villages(c, &scope, &w)?
-                    .into_iter()
-                    .map(|(v, x, s)| (Change::Village(v), x, s))
-                    .collect());
-                add(feed::teams(c, &scope, &w)?
-                    .into_iter()
-                    .map(|(v, x, s)| (Change::Team(v), x, s))
-                    .collect());
-                add(feed::members(c, &scope, &w)?
-                    .into_iter()
-                    .map(|(v, x, s)| (Change::Member(v), x, s))
-                    .collect());
-                add(feed::categories(c, &w)?
-                    .into_iter()
-                    .map(|(v, x, s)| (Change::Category(v), x, s))
-                    .collect());
-                add(feed::logs(c, &log_scope(&caller), &w)?
-                    .into_iter()
-                    .map(|(v, x, s)| (Change::Log(v), x, s))
-                    .collect());
-                add(feed::trainings(c, &scope, &w)?
-                    .into_iter()
-                    .map(|(v, x, s)| (Change::Training(v), x, s))
-                    .collect());
-                add(feed::attendance(c, &scope, &w)?
-                    .into_iter()
-                    .map(|(v, x, s)| (Change::Attendance(v), x, s))
-                    .collect());
-                add(indicator_rows::feed_indicators(c, &w)?
-                    .into_iter()
-                    .map(|(v, x, s)| (Change::Indicator(v), x, s))
-                    .collect());
-                add(indicator_rows::feed_targets(c, &scope, &w)?
-                    .into_iter()
-                    .map(|(v, x, s)| (Change::Target(v), x, s))
-                    .collect());
-                add(indicator_rows::feed_values(c, &scope, &w)?
-                    .into_iter()
-                    .map(|(v, x, s)| (Change::Value(v), x, s))
-                    .collect());
-                add(indicator_rows::feed_denominators(c, &scope, &w)?
-                    .into_iter()
-                    .map(|(v, x, s)| (Change::Denominator(v), x, s))
-                    .collect());
-                changes.sort_by_key(|(p, _)| *p);
-                let has_more = full || changes.len() as i64 > limit;
-                changes.truncate(usize::try_from(limit).unwrap_or(0));
-
-                let mut page = PullPage {
-                    has_more,
-                    reset,
-                    ..Default::default()
-                };
-                let last = changes.last().map(|(p, _)| *p).unwrap_or(from);
-                page.cursor = encode_cursor(last, &key);
-                for (_, change) in changes {
-                    match change {
-                        Change::Village(v) if v.archived_at.is_some() => {
-                            page.archived.villages.push(v.id)
-                        }
-                        Change::Village(v) => page.villages.push(v),
-                        Change::Team(t) if t.archived_at.is_some() => {
-                            page.archived.teams.push(t.id)
-                        }
-                        Change::Team(t) => page.teams.push(t),
-                        Change::Member(m) if m.archived_at.is_some() => {
-                            page.archived.members.push(m.id)
-                        }
-                        Change::Member(m) => page.members.push(m),
-                        Change::Category(k) => page.categories.push(k),
-                        Change::Log(l) if l.archived_at.is_some() => {
-                            page.archived.assistance_logs.push(l.id)
-                        }
-                        Change::Log(l) => page.assistance_logs.push(l),
-                        Change::Training(t) if t.archived_at.is_some() => {
-                            page.archived.trainings.push(t.id)
-                        }
-                        Change::Training(t) => page.trainings.push(t),
-                        Change::Attendance(a) => page.attendance.push(a),
-                        Change::Indicator(i) => page.indicators.push(i),
-                        Change::Target(t) => page.indicator_targets.push(t),
-                        Change::Value(v) => page.indicator_values.push(v),
-                        Change::Denominator(d) => page.denominators.push(d),
-                    }
-                }
-                Ok(page)
+                let changes = read_changes(c, &caller, &w)?;
+                Ok(page_of(changes, from, reset, &key))
             })
     })
     .await

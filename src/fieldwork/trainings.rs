@@ -10,8 +10,9 @@ use crate::access::{Caller, Role, Scope};
 use crate::db::trainings::{
     self as store, Attendance, NewAttendance, NewTraining, Training, TrainingFields, TrainingFilter,
 };
-use crate::db::{self, audit, Page};
+use crate::db::{self, Page};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::registry::audit as audit_change;
 use crate::state::AppState;
 
 pub use crate::vocab::{AttendanceStatus, Platform, TrainingKind, TrainingMode};
@@ -308,47 +309,42 @@ pub async fn create(
 ) -> AppResult<(Training, bool)> {
     require_organiser(caller)?;
     let commune = crate::registry::default_commune(caller, commune_code)?;
-    let caller = caller.clone();
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|c| {
-            let scope = caller.scope();
-            if store::get_any(c, id)?.is_some() {
-                let stored = store::get(c, &scope, id)?.ok_or_else(|| AppError::Conflict {
-                    code: ErrorCode::IdConflict,
-                    detail: "another record already uses this id".into(),
-                })?;
-                return Ok((stored, false));
+    db::transact(&state.pool, caller, move |c, caller| {
+        let scope = caller.scope();
+        if store::get_any(c, id)?.is_some() {
+            let stored = store::get(c, &scope, id)?.ok_or_else(|| AppError::Conflict {
+                code: ErrorCode::IdConflict,
+                detail: "another record already uses this id".into(),
+            })?;
+            return Ok((stored, false));
+        }
+        let unit = match caller.role {
+            Role::TeamLeader if caller.unit_code.as_deref() != Some(commune.as_str()) => {
+                return Err(AppError::Forbidden {
+                    code: ErrorCode::OutsideScope,
+                    detail: "a team leader records trainings in its own commune".into(),
+                })
             }
-            let unit = match caller.role {
-                Role::TeamLeader if caller.unit_code.as_deref() != Some(commune.as_str()) => {
-                    return Err(AppError::Forbidden {
-                        code: ErrorCode::OutsideScope,
-                        detail: "a team leader records trainings in its own commune".into(),
-                    })
-                }
-                Role::TeamLeader => crate::registry::commune_in_scope(
-                    c,
-                    &Scope::Commune(commune.clone()),
-                    &commune,
-                )?,
-                _ => crate::registry::commune_in_scope(c, &scope, &commune)?,
-            };
-            let fields = fields(c, &caller, &unit.code, input)?;
-            ensure_open(c, &unit.code, &[fields.starts_at])?;
-            let new = NewTraining {
-                id,
-                commune_code: unit.code,
-                province_code: unit.province_code,
-                created_by: caller.user_id,
-                fields,
-            };
-            let created = store::insert_new(c, &new)?;
-            let stored = store::get_any(c, id)?.ok_or_else(not_found)?;
-            if created {
-                audit_change(c, &caller, "create", None, &stored)?;
+            Role::TeamLeader => {
+                crate::registry::commune_in_scope(c, &Scope::Commune(commune.clone()), &commune)?
             }
-            Ok((stored, created))
-        })
+            _ => crate::registry::commune_in_scope(c, &scope, &commune)?,
+        };
+        let fields = fields(c, caller, &unit.code, input)?;
+        ensure_open(c, &unit.code, &[fields.starts_at])?;
+        let new = NewTraining {
+            id,
+            commune_code: unit.code,
+            province_code: unit.province_code,
+            created_by: caller.user_id,
+            fields,
+        };
+        let created = store::insert_new(c, &new)?;
+        let stored = store::get_any(c, id)?.ok_or_else(not_found)?;
+        if created {
+            audit_change(c, caller, "create", None, &stored)?;
+        }
+        Ok((stored, created))
     })
     .await
 }
@@ -385,6 +381,19 @@ fn require_manager(caller: &Caller, training: &Training) -> AppResult<()> {
     Ok(())
 }
 
+/// A training in scope, locked at the expected version, that the caller manages.
+fn lock_managed(
+    c: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+    expected: Option<i32>,
+) -> AppResult<Training> {
+    let current = store::lock(c, &caller.scope(), id)?.ok_or_else(not_found)?;
+    require_manager(caller, &current)?;
+    crate::registry::check_version("training", current.version, expected)?;
+    Ok(current)
+}
+
 pub async fn replace(
     state: &AppState,
     caller: &Caller,
@@ -392,65 +401,36 @@ pub async fn replace(
     input: TrainingInput,
     expected: Option<i32>,
 ) -> AppResult<Training> {
-    let caller = caller.clone();
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|c| {
-            let current = store::lock(c, &caller.scope(), id)?.ok_or_else(not_found)?;
-            require_manager(&caller, &current)?;
-            crate::registry::check_version("training", current.version, expected)?;
-            if let Some(at) = current.archived_at {
-                return Err(super::archived_error("training", at));
-            }
-            let fields = fields(c, &caller, &current.commune_code, input)?;
-            ensure_open(
-                c,
-                &current.commune_code,
-                &[current.starts_at, fields.starts_at],
-            )?;
-            let day = super::vn_day(fields.starts_at);
-            if day != super::vn_day(current.starts_at) {
-                attendees_held_on(c, id, day)?;
-            }
-            if fields.kind != TrainingKind::MemberTraining
-                && !store::attendance_of(c, id)?.is_empty()
-            {
-                return Err(AppError::field(
-                    "kind",
-                    "has_attendance",
-                    "a training with attendance stays a member training",
-                ));
-            }
-            let after = store::update(c, id, &fields)?;
-            audit_change(c, &caller, "update", Some(&current), &after)?;
-            Ok(after)
-        })
+    db::transact(&state.pool, caller, move |c, caller| {
+        let current = lock_managed(c, caller, id, expected)?;
+        if let Some(at) = current.archived_at {
+            return Err(super::archived_error("training", at));
+        }
+        let fields = fields(c, caller, &current.commune_code, input)?;
+        ensure_open(
+            c,
+            &current.commune_code,
+            &[current.starts_at, fields.starts_at],
+        )?;
+        let day = super::vn_day(fields.starts_at);
+        if day != super::vn_day(current.starts_at) {
+            attendees_held_on(c, id, day)?;
+        }
+        if fields.kind != TrainingKind::MemberTraining && !store::attendance_of(c, id)?.is_empty() {
+            return Err(AppError::field(
+                "kind",
+                "has_attendance",
+                "a training with attendance stays a member training",
+            ));
+        }
+        let after = store::update(c, id, &fields)?;
+        audit_change(c, caller, "update", Some(&current), &after)?;
+        Ok(after)
     })
     .await
 }
 
-/// Writes a training's create or edit to the audit trail, in the change's transaction.
-fn audit_change(
-    conn: &mut PgConnection,
-    caller: &Caller,
-    action: &str,
-    before: Option<&Training>,
-    after: &Training,
-) -> AppResult<()> {
-    audit::record(
-        conn,
-        caller,
-        audit::Change {
-            action,
-            entity: "training",
-            entity_id: after.id.to_string(),
-            province_code: Some(&after.province_code),
-            commune_code: Some(&after.commune_code),
-            before,
-            after: Some(after),
-        },
-    )?;
-    Ok(())
-}
+crate::registry::audited_record!(Training, "training");
 
 pub async fn set_archived(
     state: &AppState,
@@ -459,41 +439,25 @@ pub async fn set_archived(
     archive: bool,
     expected: Option<i32>,
 ) -> AppResult<Training> {
-    let caller = caller.clone();
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|c| {
-            let current = store::lock(c, &caller.scope(), id)?.ok_or_else(not_found)?;
-            require_manager(&caller, &current)?;
-            crate::registry::check_version("training", current.version, expected)?;
-            if archive == current.archived_at.is_some() {
-                return Ok(current);
+    db::transact(&state.pool, caller, move |c, caller| {
+        let current = lock_managed(c, caller, id, expected)?;
+        if archive == current.archived_at.is_some() {
+            return Ok(current);
+        }
+        if !archive {
+            // The same share locks as a new child of the register takes.
+            if let Some(t) = current.team_id {
+                crate::registry::hold_live_team(c, t)?;
             }
-            if !archive {
-                // The same share locks as a new child of the register takes.
-                if let Some(t) = current.team_id {
-                    crate::registry::hold_live_team(c, t)?;
-                }
-                if let Some(v) = current.village_id {
-                    crate::registry::hold_live_village(c, v)?;
-                }
+            if let Some(v) = current.village_id {
+                crate::registry::hold_live_village(c, v)?;
             }
-            ensure_open(c, &current.commune_code, &[current.starts_at])?;
-            let after = store::set_archived(c, id, archive)?;
-            audit::record(
-                c,
-                &caller,
-                audit::Change {
-                    action: if archive { "archive" } else { "restore" },
-                    entity: "training",
-                    entity_id: id.to_string(),
-                    province_code: Some(&after.province_code),
-                    commune_code: Some(&after.commune_code),
-                    before: Some(&current),
-                    after: Some(&after),
-                },
-            )?;
-            Ok(after)
-        })
+        }
+        ensure_open(c, &current.commune_code, &[current.starts_at])?;
+        let after = store::set_archived(c, id, archive)?;
+        let action = if archive { "archive" } else { "restore" };
+        audit_change(c, caller, action, Some(&current), &after)?;
+        Ok(after)
     })
     .await
 }
@@ -554,19 +518,19 @@ fn attendees_held_on(
     Ok(())
 }
 
-/// Checks and records one member's attendance inside the caller's transaction.
-/// Returns the row and whether it was new; `base_version` guards an edit from a phone.
-pub fn record_attendance(
+fn not_own_team() -> AppError {
+    AppError::forbidden("a team leader records attendance of its own team's members")
+}
+
+/// The membership the person of `member_id` held on the training's day, in the training's
+/// commune; a team leader names only its own team's members.
+fn attendee_on(
     conn: &mut PgConnection,
     caller: &Caller,
     training: &Training,
-    input: &AttendanceInput,
-    base_version: Option<i32>,
-) -> AppResult<Result<(Attendance, bool), Attendance>> {
-    check_attendable(training)?;
-    require_organiser(caller)?;
-    // The membership the person held on the training's day, in the training's commune.
-    let named: Option<Uuid> = crate::db::members::persons_of(conn, &[input.member_id])?
+    member_id: i64,
+) -> AppResult<crate::db::members::Stint> {
+    let named: Option<Uuid> = crate::db::members::persons_of(conn, &[member_id])?
         .first()
         .map(|(_, person)| *person);
     let unknown = || {
@@ -584,15 +548,13 @@ pub fn record_attendance(
     {
         return Err(unknown());
     }
-    let leads = |team_id: i64| caller.role != Role::TeamLeader || Some(team_id) == caller.team_id;
-    if !stints.iter().any(|s| leads(s.team_id)) {
-        return Err(AppError::forbidden(
-            "a team leader records attendance of its own team's members",
-        ));
+    if !stints.iter().any(|s| leads(caller, s.team_id)) {
+        return Err(not_own_team());
     }
     let day = super::vn_day(training.starts_at);
     let member = super::stint_on(&stints, person, day, "member_id")
-        .map_err(|e| AppError::Validation(vec![e]))?;
+        .map_err(|e| AppError::Validation(vec![e]))?
+        .clone();
     if member.commune_code != training.commune_code {
         return Err(AppError::field(
             "member_id",
@@ -603,17 +565,29 @@ pub fn record_attendance(
             ),
         ));
     }
-    let (team_id, commune_code, province_code) = (
-        member.team_id,
-        member.commune_code.clone(),
-        member.province_code.clone(),
-    );
-    let member_id = member.id;
-    super::hold_stint(conn, member_id, day)?;
-    if !leads(team_id) {
-        return Err(AppError::forbidden(
-            "a team leader records attendance of its own team's members",
-        ));
+    Ok(member)
+}
+
+/// A team leader acts for its own team only; officers for any.
+fn leads(caller: &Caller, team_id: i64) -> bool {
+    caller.role != Role::TeamLeader || Some(team_id) == caller.team_id
+}
+
+/// Checks and records one member's attendance inside the caller's transaction.
+/// Returns the row and whether it was new; `base_version` guards an edit from a phone.
+pub fn record_attendance(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    training: &Training,
+    input: &AttendanceInput,
+    base_version: Option<i32>,
+) -> AppResult<Result<(Attendance, bool), Attendance>> {
+    check_attendable(training)?;
+    require_organiser(caller)?;
+    let member = attendee_on(conn, caller, training, input.member_id)?;
+    super::hold_stint(conn, member.id, super::vn_day(training.starts_at))?;
+    if !leads(caller, member.team_id) {
+        return Err(not_own_team());
     }
     if input
         .certificate_ref
@@ -628,7 +602,7 @@ pub fn record_attendance(
     }
     if let (Some(base), Some(current)) = (
         base_version,
-        store::attendance_for(conn, training.id, member_id)?,
+        store::attendance_for(conn, training.id, member.id)?,
     ) {
         if current.version != base {
             return Ok(Err(current));
@@ -637,10 +611,10 @@ pub fn record_attendance(
     let new = NewAttendance {
         id: input.id.unwrap_or_else(Uuid::new_v4),
         training_id: training.id,
-        member_id,
-        team_id,
-        commune_code,
-        province_code,
+        member_id: member.id,
+        team_id: member.team_id,
+        commune_code: member.commune_code,
+        province_code: member.province_code,
         status: input.status,
         certificate_ref: input.certificate_ref.clone(),
     };
@@ -654,41 +628,38 @@ pub async fn put_attendance(
     id: Uuid,
     records: Vec<AttendanceInput>,
 ) -> AppResult<Vec<Attendance>> {
-    let caller = caller.clone();
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|c| {
-            let training = store::lock(c, &caller.scope(), id)?.ok_or_else(not_found)?;
-            require_organiser(&caller)?;
-            let mut named = HashSet::new();
-            if let Some((i, r)) = records
-                .iter()
-                .enumerate()
-                .find(|(_, r)| !named.insert(r.member_id))
-            {
-                return Err(duplicate_attendance(
-                    format!("records[{i}].member_id"),
-                    r.member_id,
-                ));
-            }
-            check_attendable(&training)?;
-            hold_attendance(c, &training)?;
-            let mut recorded = HashSet::new();
-            for (i, record) in records.iter().enumerate() {
-                // Without a base version there is no conflict to report.
-                let done = record_attendance(c, &caller, &training, record, None)
-                    .map_err(|e| field_of(e, i))?;
-                // Two ids of one person (before and after a move) are the same member.
-                if let Ok((row, _)) = done {
-                    if !recorded.insert(row.member_id) {
-                        return Err(field_of(
-                            duplicate_attendance("member_id", record.member_id),
-                            i,
-                        ));
-                    }
+    db::transact(&state.pool, caller, move |c, caller| {
+        let training = store::lock(c, &caller.scope(), id)?.ok_or_else(not_found)?;
+        require_organiser(caller)?;
+        let mut named = HashSet::new();
+        if let Some((i, r)) = records
+            .iter()
+            .enumerate()
+            .find(|(_, r)| !named.insert(r.member_id))
+        {
+            return Err(duplicate_attendance(
+                format!("records[{i}].member_id"),
+                r.member_id,
+            ));
+        }
+        check_attendable(&training)?;
+        hold_attendance(c, &training)?;
+        let mut recorded = HashSet::new();
+        for (i, record) in records.iter().enumerate() {
+            // Without a base version there is no conflict to report.
+            let done = record_attendance(c, caller, &training, record, None)
+                .map_err(|e| field_of(e, i))?;
+            // Two ids of one person (before and after a move) are the same member.
+            if let Ok((row, _)) = done {
+                if !recorded.insert(row.member_id) {
+                    return Err(field_of(
+                        duplicate_attendance("member_id", record.member_id),
+                        i,
+                    ));
                 }
             }
-            Ok(store::attendance_of(c, id)?)
-        })
+        }
+        Ok(store::attendance_of(c, id)?)
     })
     .await
 }

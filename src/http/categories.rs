@@ -7,10 +7,8 @@ use validator::Validate;
 
 use super::extract::{Auth, Query, ValidJson};
 use super::Reply;
-use crate::access::Role;
-use crate::db;
-use crate::db::categories::{self, Category};
-use crate::error::AppError;
+use crate::db::categories::Category;
+use crate::fieldwork::categories;
 use crate::state::AppState;
 
 #[derive(Deserialize, Validate, ToSchema)]
@@ -49,20 +47,11 @@ pub struct CategoryQuery {
     pub include_retired: Option<bool>,
 }
 
-fn require_admin(role: Role) -> Result<(), AppError> {
-    if role == Role::Admin {
-        Ok(())
-    } else {
-        Err(AppError::forbidden("only an admin manages categories"))
-    }
-}
-
 /// Assistance categories, in display order.
 #[utoipa::path(operation_id = "listCategories", tag = "categories", security(("bearer" = [])), params(CategoryQuery), responses((status = 200, body = Vec<Category>)))]
 #[get("/api/v1/categories")]
 pub async fn list(state: Data<AppState>, _auth: Auth, query: Query<CategoryQuery>) -> Reply {
-    let include = query.include_retired.unwrap_or(false);
-    let items = db::run(&state.pool, move |c| Ok(categories::list(c, include)?)).await?;
+    let items = categories::list(&state, query.include_retired.unwrap_or(false)).await?;
     Ok(HttpResponse::Ok().json(items))
 }
 
@@ -80,35 +69,10 @@ pub async fn create(
     auth: Auth,
     body: ValidJson<CreateCategoryRequest>,
 ) -> Reply {
-    require_admin(auth.0.role)?;
     let b = body.0;
-    let category = db::run(&state.pool, move |c| {
-        if categories::get(c, &b.code)?.is_some() {
-            return Err(AppError::field(
-                "code",
-                "taken",
-                "a category with this code exists",
-            ));
-        }
-        Ok(categories::insert(
-            c,
-            &b.code,
-            b.name.trim(),
-            b.sort_order.unwrap_or(100),
-        )?)
-    })
-    .await?;
+    let order = b.sort_order.unwrap_or(100);
+    let category = categories::create(&state, &auth.0, b.code, b.name, order).await?;
     Ok(HttpResponse::build(StatusCode::CREATED).json(category))
-}
-
-async fn set_retired(state: &AppState, auth: Auth, code: String, retired: bool) -> Reply {
-    require_admin(auth.0.role)?;
-    let category = db::run(&state.pool, move |c| {
-        Ok(categories::set_retired(c, &code, retired)?)
-    })
-    .await?
-    .ok_or_else(|| AppError::not_found("category"))?;
-    Ok(HttpResponse::Ok().json(category))
 }
 
 /// Retire a category: old logs keep it, new logs cannot use it (admin).
@@ -121,7 +85,8 @@ async fn set_retired(state: &AppState, auth: Auth, code: String, retired: bool) 
 )]
 #[post("/api/v1/categories/{code}/retire")]
 pub async fn retire(state: Data<AppState>, auth: Auth, code: Path<String>) -> Reply {
-    set_retired(&state, auth, code.into_inner(), true).await
+    let category = categories::set_retired(&state, &auth.0, code.into_inner(), true).await?;
+    Ok(HttpResponse::Ok().json(category))
 }
 
 /// Bring a retired category back (admin).
@@ -134,5 +99,6 @@ pub async fn retire(state: Data<AppState>, auth: Auth, code: Path<String>) -> Re
 )]
 #[post("/api/v1/categories/{code}/restore")]
 pub async fn restore(state: Data<AppState>, auth: Auth, code: Path<String>) -> Reply {
-    set_retired(&state, auth, code.into_inner(), false).await
+    let category = categories::set_retired(&state, &auth.0, code.into_inner(), false).await?;
+    Ok(HttpResponse::Ok().json(category))
 }

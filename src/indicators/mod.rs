@@ -172,14 +172,11 @@ pub async fn create(
 ) -> AppResult<Indicator> {
     require_admin(caller)?;
     check_indicator(&input)?;
-    let caller = caller.clone();
-    db::run(&state.pool, move |c| {
-        c.transaction(|c| {
-            check_code_and_category(c, &input)?;
-            let created = rows::insert(c, &new_indicator(&input))?;
-            audit_indicator(c, &caller, "create", None, &created)?;
-            Ok(created)
-        })
+    db::transact(&state.pool, caller, move |c, caller| {
+        check_code_and_category(c, &input)?;
+        let created = rows::insert(c, &new_indicator(&input))?;
+        audit_indicator(c, caller, "create", None, &created)?;
+        Ok(created)
     })
     .await
 }
@@ -193,16 +190,13 @@ pub async fn set_retired(
     retired: bool,
 ) -> AppResult<Indicator> {
     require_admin(caller)?;
-    let caller = caller.clone();
-    db::run(&state.pool, move |c| {
-        c.transaction(|c| {
-            let before = rows::get(c, &code)?.ok_or_else(|| AppError::not_found("indicator"))?;
-            let after = rows::set_retired(c, &code, retired)?
-                .ok_or_else(|| AppError::not_found("indicator"))?;
-            let action = if retired { "retire" } else { "restore" };
-            audit_indicator(c, &caller, action, Some(&before), &after)?;
-            Ok(after)
-        })
+    db::transact(&state.pool, caller, move |c, caller| {
+        let before = rows::get(c, &code)?.ok_or_else(|| AppError::not_found("indicator"))?;
+        let after = rows::set_retired(c, &code, retired)?
+            .ok_or_else(|| AppError::not_found("indicator"))?;
+        let action = if retired { "retire" } else { "restore" };
+        audit_indicator(c, caller, action, Some(&before), &after)?;
+        Ok(after)
     })
     .await
 }
@@ -391,40 +385,36 @@ pub async fn put_denominator(
     registry::require_officer(caller)?;
     check_year(input.year)?;
     let commune = registry::default_commune(caller, input.commune_code.clone())?;
-    let caller = caller.clone();
-    db::run(&state.pool, move |c| {
-        c.transaction(|c| {
-            let unit = registry::commune_in_scope(c, &caller.scope(), &commune)?;
-            if let Some(v) = input.village_id {
-                village_of(c, &unit.code, v)?;
-            }
-            // The same commune-month lock as field work: approving December waits for this
-            // write, or this write sees December approved.
-            let december = first_of(input.year, 12)?;
-            if !months::hold_shared(c, &[(unit.code.clone(), december)])?.is_empty() {
-                return Err(year_locked_error(input.year));
-            }
-            let fields = DenominatorFields {
-                year: input.year,
-                commune_code: unit.code.clone(),
-                province_code: unit.province_code.clone(),
-                village_id: input.village_id,
-                population: input.population,
-                adults: input.adults,
-                households: input.households,
-                source_note: note(&input.source_note),
-            };
-            let current =
-                rows::denominator_for_update(c, &unit.code, input.village_id, input.year)?;
-            upsert(
-                c,
-                &caller,
-                current,
-                expected,
-                |c, id| rows::update_denominator(c, id, &fields),
-                |c| rows::insert_denominator(c, &fields),
-            )
-        })
+    db::transact(&state.pool, caller, move |c, caller| {
+        let unit = registry::commune_in_scope(c, &caller.scope(), &commune)?;
+        if let Some(v) = input.village_id {
+            village_of(c, &unit.code, v)?;
+        }
+        // The same commune-month lock as field work: approving December waits for this
+        // write, or this write sees December approved.
+        let december = first_of(input.year, 12)?;
+        if !months::hold_shared(c, &[(unit.code.clone(), december)])?.is_empty() {
+            return Err(year_locked_error(input.year));
+        }
+        let fields = DenominatorFields {
+            year: input.year,
+            commune_code: unit.code.clone(),
+            province_code: unit.province_code.clone(),
+            village_id: input.village_id,
+            population: input.population,
+            adults: input.adults,
+            households: input.households,
+            source_note: note(&input.source_note),
+        };
+        let current = rows::denominator_for_update(c, &unit.code, input.village_id, input.year)?;
+        upsert(
+            c,
+            caller,
+            current,
+            expected,
+            |c, id| rows::update_denominator(c, id, &fields),
+            |c| rows::insert_denominator(c, &fields),
+        )
     })
     .await
 }
@@ -641,12 +631,9 @@ pub async fn put_value(
     registry::require_officer(caller)?;
     check_value(&input)?;
     let commune = registry::default_commune(caller, input.commune_code.clone())?;
-    let caller = caller.clone();
-    db::run(&state.pool, move |c| {
-        c.transaction(|c| {
-            let unit = registry::commune_in_scope(c, &caller.scope(), &commune)?;
-            save_value(c, &caller, &unit, &input, expected)
-        })
+    db::transact(&state.pool, caller, move |c, caller| {
+        let unit = registry::commune_in_scope(c, &caller.scope(), &commune)?;
+        save_value(c, caller, &unit, &input, expected)
     })
     .await
 }
@@ -812,33 +799,30 @@ pub async fn put_target(
     check_year(input.year)?;
     let rate = target_rate(&input)?;
     let due_on = due_date(&input)?;
-    let caller = caller.clone();
-    db::run(&state.pool, move |c| {
-        c.transaction(|c| {
-            let indicator = live_indicator(c, &input.indicator_code)?;
-            if rate.is_some() && indicator.kind != "rate" {
-                return Err(AppError::field(
-                    "target_percent",
-                    "not_a_rate",
-                    "this indicator is a count: give target_value",
-                ));
-            }
-            let place = target_unit(c, &caller, input.unit_kind, input.unit_key.trim())?;
-            let fields = TargetFields {
-                indicator_code: indicator.code.clone(),
-                year: input.year,
-                month: input.month,
-                unit_kind: input.unit_kind.as_str().into(),
-                unit_key: input.unit_key.trim().to_string(),
-                province_code: place.province_code.clone(),
-                commune_code: place.commune_code.clone(),
-                target_value: input.target_value,
-                target_rate: rate,
-                due_on,
-                split_from: None,
-            };
-            save_target(c, &caller, &fields, expected)
-        })
+    db::transact(&state.pool, caller, move |c, caller| {
+        let indicator = live_indicator(c, &input.indicator_code)?;
+        if rate.is_some() && indicator.kind != "rate" {
+            return Err(AppError::field(
+                "target_percent",
+                "not_a_rate",
+                "this indicator is a count: give target_value",
+            ));
+        }
+        let place = target_unit(c, caller, input.unit_kind, input.unit_key.trim())?;
+        let fields = TargetFields {
+            indicator_code: indicator.code.clone(),
+            year: input.year,
+            month: input.month,
+            unit_kind: input.unit_kind.as_str().into(),
+            unit_key: input.unit_key.trim().to_string(),
+            province_code: place.province_code.clone(),
+            commune_code: place.commune_code.clone(),
+            target_value: input.target_value,
+            target_rate: rate,
+            due_on,
+            split_from: None,
+        };
+        save_target(c, caller, &fields, expected)
     })
     .await
 }

@@ -2,7 +2,7 @@ use chrono::NaiveDate;
 use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
-use super::{audit, fold_name, hold_live_team, Affiliation, Sex, TeamRole};
+use super::{audit, fold_name, fold_new_name, hold_live_team, Affiliation, Sex, TeamRole};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
@@ -79,10 +79,6 @@ pub struct Move {
     #[validate(custom(function = "crate::input::plausible_date"))]
     pub on: Option<NaiveDate>,
     pub team_role: Option<TeamRole>,
-}
-
-fn not_found() -> AppError {
-    AppError::not_found("member")
 }
 
 /// Today in Vietnam (UTC+7, no daylight saving).
@@ -244,50 +240,31 @@ pub async fn create(
     let (full_name, search_name) = fold_name("full_name", &input.full_name)?;
     let phone = crate::phone::field(input.phone.as_deref())?;
     let joined_on = input.joined_on.unwrap_or_else(today_local);
-    let caller = caller.clone();
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|c| {
-            let scope = caller.scope();
-            let team = live_team(c, &scope, team_id)?;
-            require_manager(&caller, team.id)?;
-            if let Some(u) = input.user_id {
-                check_user(c, &scope, u, team.id)?;
-            }
-            let member = members::insert(
-                c,
-                &NewMember {
-                    person_id: None,
-                    team_id: team.id,
-                    commune_code: team.commune_code,
-                    province_code: team.province_code,
-                    full_name,
-                    search_name,
-                    phone,
-                    sex: input.sex,
-                    birth_year: input.birth_year,
-                    affiliation: input.affiliation,
-                    team_role: input.team_role.unwrap_or(TeamRole::Member),
-                    joined_on,
-                    user_id: input.user_id,
-                },
-            )?;
-            audit(c, &caller, "create", None, &member)?;
-            Ok(member)
-        })
+    super::create(state, caller, move |c, caller| {
+        let scope = caller.scope();
+        let team = live_team(c, &scope, team_id)?;
+        require_manager(caller, team.id)?;
+        if let Some(u) = input.user_id {
+            check_user(c, &scope, u, team.id)?;
+        }
+        let new = NewMember {
+            person_id: None,
+            team_id: team.id,
+            commune_code: team.commune_code,
+            province_code: team.province_code,
+            full_name,
+            search_name,
+            phone,
+            sex: input.sex,
+            birth_year: input.birth_year,
+            affiliation: input.affiliation,
+            team_role: input.team_role.unwrap_or(TeamRole::Member),
+            joined_on,
+            user_id: input.user_id,
+        };
+        Ok(members::insert(c, &new)?)
     })
     .await
-}
-
-/// The caller manages the member's team.
-fn allowed_manager(caller: &Caller, member: &Member) -> AppResult<()> {
-    require_manager(caller, member.team_id)
-}
-
-/// A membership in scope, locked, that the caller manages.
-fn lock_managed(c: &mut PgConnection, caller: &Caller, id: i64) -> AppResult<Member> {
-    let before = members::lock(c, &caller.scope(), id)?.ok_or_else(not_found)?;
-    require_manager(caller, before.team_id)?;
-    Ok(before)
 }
 
 /// New dates agree with each other and with the work recorded, a new link names an account
@@ -327,25 +304,18 @@ pub async fn update(
     patch: MemberPatch,
     expected: Option<i32>,
 ) -> AppResult<Member> {
-    let names = patch
-        .full_name
-        .as_deref()
-        .map(|n| fold_name("full_name", n))
-        .transpose()?;
+    let (full_name, search_name) = fold_new_name("full_name", patch.full_name.as_deref())?;
     let phone = match &patch.phone {
         Some(p) => Some(crate::phone::field(p.as_deref())?),
         None => None,
     };
-    let allowed = allowed_manager;
     super::update(
         state,
         caller,
         id,
         expected,
-        allowed,
-        move |c, caller, before| {
+        move |c, caller, before: &Member| {
             check_patch(c, &caller.scope(), before, &patch)?;
-            let (full_name, search_name) = names.unzip();
             let changes = MemberChanges {
                 full_name,
                 search_name,
@@ -372,24 +342,23 @@ pub async fn set_archived(
     archive: bool,
     expected: Option<i32>,
 ) -> AppResult<Member> {
-    super::set_archived(
-        state,
-        caller,
-        id,
-        archive,
-        expected,
-        allowed_manager,
-        |conn, member: &Member, archive| {
-            if !archive {
-                hold_live_team(conn, member.team_id)?;
-                if member.left_on.is_none() {
-                    check_kept_link(conn, member)?;
-                }
+    super::set_archived(state, caller, id, archive, expected).await
+}
+
+impl super::Rules for Member {
+    fn allowed(caller: &Caller, member: &Self) -> AppResult<()> {
+        require_manager(caller, member.team_id)
+    }
+
+    fn check_archive(conn: &mut PgConnection, member: &Self, archive: bool) -> AppResult<()> {
+        if !archive {
+            hold_live_team(conn, member.team_id)?;
+            if member.left_on.is_none() {
+                check_kept_link(conn, member)?;
             }
-            Ok(())
-        },
-    )
-    .await
+        }
+        Ok(())
+    }
 }
 
 /// The team a member moves to: another, live one in scope that the caller manages.
@@ -447,7 +416,7 @@ pub async fn move_to(state: &AppState, caller: &Caller, id: i64, to: Move) -> Ap
     let caller = caller.clone();
     db::run(&state.pool, move |conn| {
         conn.transaction(|c| {
-            let before = lock_managed(c, &caller, id)?;
+            let before: Member = super::lock_for_change(c, &caller, id, None)?;
             let team = team_to_join(c, &caller, &before, to.team_id)?;
             check_dates(before.joined_on, Some(on))?;
             // On the move day the work is the new membership's.

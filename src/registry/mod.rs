@@ -141,6 +141,20 @@ pub(crate) trait Archivable: Audited + Send + Sized + 'static {
     ) -> diesel::QueryResult<Self>;
 }
 
+/// Creates a record in one transaction: `insert` checks and stores it, then the audit record.
+pub(crate) async fn create<T: Archivable>(
+    state: &crate::state::AppState,
+    caller: &Caller,
+    insert: impl FnOnce(&mut PgConnection, &Caller) -> AppResult<T> + Send + 'static,
+) -> AppResult<T> {
+    crate::db::transact(&state.pool, caller, move |c, caller| {
+        let created = insert(c, caller)?;
+        audit(c, caller, "create", None, &created)?;
+        Ok(created)
+    })
+    .await
+}
+
 /// A page of the records in the caller's scope.
 pub(crate) async fn list<T: Archivable>(
     state: &crate::state::AppState,
@@ -168,83 +182,80 @@ pub(crate) async fn get<T: Archivable>(
     .await
 }
 
+/// Who may change a record of the register, and what archiving or restoring it must respect.
+pub(crate) trait Rules: Archivable {
+    /// 403 unless the caller may change `record`.
+    fn allowed(caller: &Caller, record: &Self) -> AppResult<()>;
+    /// 409 when archiving would strand live dependents or restoring would put the record
+    /// under an archived parent.
+    fn check_archive(conn: &mut PgConnection, record: &Self, archive: bool) -> AppResult<()>;
+}
+
 /// The record about to change: locked within the caller's scope (404 outside it), `allowed`
 /// decides the role (403), the version must match (412).
-fn lock_for_change<T: Archivable>(
+fn lock_for_change<T: Rules>(
     c: &mut PgConnection,
     caller: &Caller,
     id: i64,
     expected: Option<i32>,
-    allowed: fn(&Caller, &T) -> AppResult<()>,
 ) -> AppResult<T> {
     let before = T::lock(c, &caller.scope(), id)?.ok_or_else(|| AppError::not_found(T::ENTITY))?;
-    allowed(caller, &before)?;
+    T::allowed(caller, &before)?;
     check_version(T::ENTITY, before.version(), expected)?;
     Ok(before)
 }
 
 /// Updates a record in one transaction: locked as `lock_for_change` says, `change` checks
 /// and stores the change, then the audit record.
-pub(crate) async fn update<T: Archivable>(
+pub(crate) async fn update<T: Rules>(
     state: &crate::state::AppState,
     caller: &Caller,
     id: i64,
     expected: Option<i32>,
-    allowed: fn(&Caller, &T) -> AppResult<()>,
     change: impl FnOnce(&mut PgConnection, &Caller, &T) -> AppResult<T> + Send + 'static,
 ) -> AppResult<T> {
-    use diesel::Connection;
-    let caller = caller.clone();
-    crate::db::run(&state.pool, move |conn| {
-        conn.transaction(|c| {
-            let before = lock_for_change(c, &caller, id, expected, allowed)?;
-            let after = change(c, &caller, &before)?;
-            audit(c, &caller, "update", Some(&before), &after)?;
-            Ok(after)
-        })
+    crate::db::transact(&state.pool, caller, move |c, caller| {
+        let before = lock_for_change(c, caller, id, expected)?;
+        let after = change(c, caller, &before)?;
+        audit(c, caller, "update", Some(&before), &after)?;
+        Ok(after)
     })
     .await
 }
 
 /// Archives (`archive = true`) or restores a record in one transaction: locked as
-/// `lock_for_change` says, `check` refuses what would strand live dependents or restore under
-/// an archived parent (409); then the audit record.
-pub(crate) async fn set_archived<T: Archivable>(
+/// `lock_for_change` says, `Rules::check_archive` refuses what would strand live dependents or
+/// restore under an archived parent (409); then the audit record.
+pub(crate) async fn set_archived<T: Rules>(
     state: &crate::state::AppState,
     caller: &Caller,
     id: i64,
     archive: bool,
     expected: Option<i32>,
-    allowed: fn(&Caller, &T) -> AppResult<()>,
-    check: fn(&mut PgConnection, &T, bool) -> AppResult<()>,
 ) -> AppResult<T> {
-    use diesel::Connection;
-    let caller = caller.clone();
-    crate::db::run(&state.pool, move |conn| {
-        conn.transaction(|c| {
-            let before: T = lock_for_change(c, &caller, id, expected, allowed)?;
-            if archive == before.is_archived() {
-                return Ok(before);
-            }
-            check(c, &before, archive)?;
-            let after = T::store_archived(c, id, archive)?;
-            audit(
-                c,
-                &caller,
-                if archive { "archive" } else { "restore" },
-                Some(&before),
-                &after,
-            )?;
-            Ok(after)
-        })
+    crate::db::transact(&state.pool, caller, move |c, caller| {
+        let before: T = lock_for_change(c, caller, id, expected)?;
+        if archive == before.is_archived() {
+            return Ok(before);
+        }
+        T::check_archive(c, &before, archive)?;
+        let after = T::store_archived(c, id, archive)?;
+        audit(
+            c,
+            caller,
+            if archive { "archive" } else { "restore" },
+            Some(&before),
+            &after,
+        )?;
+        Ok(after)
     })
     .await
 }
 
-/// Implements `Audited` and `Archivable` for a register record stored by `db::$module`.
-macro_rules! register_record {
-    ($ty:ty, $module:ident, $entity:literal, $filter:ty) => {
-        impl Audited for $ty {
+/// Implements `Audited` for a record with an `id`, a `province_code` and a `commune_code`.
+macro_rules! audited_record {
+    ($ty:ty, $entity:literal) => {
+        impl $crate::registry::Audited for $ty {
             const ENTITY: &'static str = $entity;
             fn id(&self) -> String {
                 self.id.to_string()
@@ -256,6 +267,14 @@ macro_rules! register_record {
                 &self.commune_code
             }
         }
+    };
+}
+pub(crate) use audited_record;
+
+/// Implements `Audited` and `Archivable` for a register record stored by `db::$module`.
+macro_rules! register_record {
+    ($ty:ty, $module:ident, $entity:literal, $filter:ty) => {
+        audited_record!($ty, $entity);
 
         impl Archivable for $ty {
             type Filter = $filter;
@@ -352,4 +371,12 @@ pub(crate) fn fold_name(field: &str, name: &str) -> AppResult<(String, String)> 
         ));
     }
     Ok((trimmed.to_string(), crate::text::fold(trimmed)))
+}
+
+/// A new name of a patch, as stored and folded (both none when the patch keeps the name).
+pub(crate) fn fold_new_name(
+    field: &str,
+    name: Option<&str>,
+) -> AppResult<(Option<String>, Option<String>)> {
+    Ok(name.map(|n| fold_name(field, n)).transpose()?.unzip())
 }

@@ -1,10 +1,9 @@
 use chrono::NaiveDate;
-use diesel::Connection;
 use diesel::PgConnection;
 
 use super::{
-    audit, commune_in_scope, default_commune, fold_name, hold_live_village, require_officer,
-    TeamStatus,
+    commune_in_scope, default_commune, fold_name, fold_new_name, hold_live_village,
+    require_officer, TeamStatus,
 };
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -12,7 +11,7 @@ use validator::Validate;
 
 use crate::access::{Caller, Scope};
 use crate::db::teams::{self, NewTeam, Team, TeamChanges, TeamFilter};
-use crate::db::{self, villages, Page};
+use crate::db::{villages, Page};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::state::AppState;
 
@@ -125,37 +124,30 @@ pub async fn create(state: &AppState, caller: &Caller, input: TeamInput) -> AppR
     let commune = default_commune(caller, input.commune_code)?;
     let (name, search_name) = fold_name("name", &input.name)?;
     check_dates(input.established_on, input.dissolved_on)?;
-    let caller = caller.clone();
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|c| {
-            let scope = caller.scope();
-            let unit = commune_in_scope(c, &scope, &commune)?;
-            if let Some(v) = input.village_id {
-                check_village(c, &scope, v, &unit.code)?;
-            }
-            let status = input.status.unwrap_or(if input.dissolved_on.is_some() {
-                TeamStatus::Dissolved
-            } else {
-                TeamStatus::Active
-            });
-            let team = teams::insert(
-                c,
-                &NewTeam {
-                    commune_code: unit.code,
-                    province_code: unit.province_code,
-                    village_id: input.village_id,
-                    name,
-                    search_name,
-                    decision_number: input.decision_number,
-                    decision_date: input.decision_date,
-                    established_on: input.established_on,
-                    dissolved_on: input.dissolved_on,
-                    status,
-                },
-            )?;
-            audit(c, &caller, "create", None, &team)?;
-            Ok(team)
-        })
+    super::create(state, caller, move |c, caller| {
+        let scope = caller.scope();
+        let unit = commune_in_scope(c, &scope, &commune)?;
+        if let Some(v) = input.village_id {
+            check_village(c, &scope, v, &unit.code)?;
+        }
+        let status = input.status.unwrap_or(if input.dissolved_on.is_some() {
+            TeamStatus::Dissolved
+        } else {
+            TeamStatus::Active
+        });
+        let new = NewTeam {
+            commune_code: unit.code,
+            province_code: unit.province_code,
+            village_id: input.village_id,
+            name,
+            search_name,
+            decision_number: input.decision_number,
+            decision_date: input.decision_date,
+            established_on: input.established_on,
+            dissolved_on: input.dissolved_on,
+            status,
+        };
+        Ok(teams::insert(c, &new)?)
     })
     .await
 }
@@ -167,19 +159,13 @@ pub async fn update(
     patch: TeamPatch,
     expected: Option<i32>,
 ) -> AppResult<Team> {
-    let names = patch
-        .name
-        .as_deref()
-        .map(|n| fold_name("name", n))
-        .transpose()?;
-    let allowed = |c: &Caller, _: &Team| require_officer(c);
+    let (name, search_name) = fold_new_name("name", patch.name.as_deref())?;
     super::update(
         state,
         caller,
         id,
         expected,
-        allowed,
-        move |c, caller, before| {
+        move |c, caller, before: &Team| {
             let status = patch.status.map_or(before.status.as_str(), |s| s.as_str());
             let live = before.archived_at.is_none() && status != TeamStatus::Dissolved.as_str();
             match patch.village_id {
@@ -196,7 +182,6 @@ pub async fn update(
                 patch.established_on.unwrap_or(before.established_on),
                 patch.dissolved_on.unwrap_or(before.dissolved_on),
             )?;
-            let (name, search_name) = names.unzip();
             let changes = TeamChanges {
                 village_id: patch.village_id,
                 name,
@@ -222,29 +207,26 @@ pub async fn set_archived(
     archive: bool,
     expected: Option<i32>,
 ) -> AppResult<Team> {
-    super::set_archived(
-        state,
-        caller,
-        id,
-        archive,
-        expected,
-        |c, _| require_officer(c),
-        |conn, team: &Team, archive| {
-            if archive {
-                let live = teams::live_dependents(conn, team.id)?;
-                if live > 0 {
-                    return Err(AppError::Conflict {
-                        code: ErrorCode::HasDependents,
-                        detail: format!(
-                            "{live} active member(s) or account(s) belong to this team"
-                        ),
-                    });
-                }
-            } else if let Some(v) = team.village_id {
-                hold_live_village(conn, v)?;
+    super::set_archived(state, caller, id, archive, expected).await
+}
+
+impl super::Rules for Team {
+    fn allowed(caller: &Caller, _: &Self) -> AppResult<()> {
+        require_officer(caller)
+    }
+
+    fn check_archive(conn: &mut PgConnection, team: &Self, archive: bool) -> AppResult<()> {
+        if archive {
+            let live = teams::live_dependents(conn, team.id)?;
+            if live > 0 {
+                return Err(AppError::Conflict {
+                    code: ErrorCode::HasDependents,
+                    detail: format!("{live} active member(s) or account(s) belong to this team"),
+                });
             }
-            Ok(())
-        },
-    )
-    .await
+        } else if let Some(v) = team.village_id {
+            hold_live_village(conn, v)?;
+        }
+        Ok(())
+    }
 }

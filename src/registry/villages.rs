@@ -1,13 +1,14 @@
-use diesel::Connection;
-
-use super::{audit, commune_in_scope, default_commune, fold_name, require_officer, VillageKind};
+use super::{
+    commune_in_scope, default_commune, fold_name, fold_new_name, require_officer, VillageKind,
+};
+use diesel::PgConnection;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::access::Caller;
 use crate::db::villages::{self, NewVillage, Village, VillageChanges, VillageFilter};
-use crate::db::{self, Page};
+use crate::db::Page;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::state::AppState;
 
@@ -68,25 +69,18 @@ pub async fn create(state: &AppState, caller: &Caller, input: VillageInput) -> A
     require_officer(caller)?;
     let commune = default_commune(caller, input.commune_code)?;
     let (name, search_name) = fold_name("name", &input.name)?;
-    let caller = caller.clone();
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|c| {
-            let unit = commune_in_scope(c, &caller.scope(), &commune)?;
-            let village = villages::insert(
-                c,
-                &NewVillage {
-                    commune_code: unit.code,
-                    province_code: unit.province_code,
-                    name,
-                    search_name,
-                    kind: input.kind,
-                    households: input.households,
-                    population: input.population,
-                },
-            )?;
-            audit(c, &caller, "create", None, &village)?;
-            Ok(village)
-        })
+    super::create(state, caller, move |c, caller| {
+        let unit = commune_in_scope(c, &caller.scope(), &commune)?;
+        let new = NewVillage {
+            commune_code: unit.code,
+            province_code: unit.province_code,
+            name,
+            search_name,
+            kind: input.kind,
+            households: input.households,
+            population: input.population,
+        };
+        Ok(villages::insert(c, &new)?)
     })
     .await
 }
@@ -98,14 +92,8 @@ pub async fn update(
     patch: VillagePatch,
     expected: Option<i32>,
 ) -> AppResult<Village> {
-    let names = patch
-        .name
-        .as_deref()
-        .map(|n| fold_name("name", n))
-        .transpose()?;
-    let allowed = |c: &Caller, _: &Village| require_officer(c);
-    super::update(state, caller, id, expected, allowed, move |c, _, _| {
-        let (name, search_name) = names.unzip();
+    let (name, search_name) = fold_new_name("name", patch.name.as_deref())?;
+    super::update(state, caller, id, expected, move |c, _, _| {
         let changes = VillageChanges {
             name,
             search_name,
@@ -126,29 +114,28 @@ pub async fn set_archived(
     archive: bool,
     expected: Option<i32>,
 ) -> AppResult<Village> {
-    super::set_archived(
-        state,
-        caller,
-        id,
-        archive,
-        expected,
-        |c, _| require_officer(c),
-        |conn, village: &Village, archive| {
-            let teams = if archive {
-                villages::live_teams(conn, village.id)?
-            } else {
-                0
-            };
-            if teams > 0 {
-                return Err(AppError::Conflict {
-                    code: ErrorCode::HasDependents,
-                    detail: format!(
-                        "{teams} live team(s) work in this village; archive or move them first"
-                    ),
-                });
-            }
-            Ok(())
-        },
-    )
-    .await
+    super::set_archived(state, caller, id, archive, expected).await
+}
+
+impl super::Rules for Village {
+    fn allowed(caller: &Caller, _: &Self) -> AppResult<()> {
+        require_officer(caller)
+    }
+
+    fn check_archive(conn: &mut PgConnection, village: &Self, archive: bool) -> AppResult<()> {
+        let teams = if archive {
+            villages::live_teams(conn, village.id)?
+        } else {
+            0
+        };
+        if teams > 0 {
+            return Err(AppError::Conflict {
+                code: ErrorCode::HasDependents,
+                detail: format!(
+                    "{teams} live team(s) work in this village; archive or move them first"
+                ),
+            });
+        }
+        Ok(())
+    }
 }

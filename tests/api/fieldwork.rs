@@ -683,19 +683,35 @@ async fn archived_records_reach_the_phone_as_ids() {
     assert_eq!(archived, vec![json!(id)]);
 }
 
+/// An admin adds the category `land_records`.
+async fn add_land_records(app: &TestApp, admin: &str) {
+    let res = app
+        .post_json(
+            "/api/v1/categories",
+            Some(admin),
+            &json!({"code": "land_records", "name": "Đất đai trực tuyến", "sort_order": 45}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
+
+/// An admin retires the category `land_records`.
+async fn retire_land_records(app: &TestApp, admin: &str) {
+    let res = app
+        .request(Method::POST, "/api/v1/categories/land_records/retire")
+        .bearer_auth(admin)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
 #[tokio::test]
 async fn admins_manage_categories() {
     let app = spawn_app().await;
     let f = field(&app).await;
     let (_, admin) = app.user_with_token("root", "admin", None, None).await;
-    let res = app
-        .post_json(
-            "/api/v1/categories",
-            Some(&admin),
-            &json!({"code": "land_records", "name": "Đất đai trực tuyến", "sort_order": 45}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
+    add_land_records(&app, &admin).await;
     let res = app
         .post_json(
             "/api/v1/categories",
@@ -721,13 +737,7 @@ async fn admins_manage_categories() {
             .status(),
         StatusCode::CREATED
     );
-    let res = app
-        .request(Method::POST, "/api/v1/categories/land_records/retire")
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
+    retire_land_records(&app, &admin).await;
     // Listed only on request; old logs keep it, resends stay duplicates, new logs are refused.
     let list: Value = app
         .get("/api/v1/categories", &f.member)
@@ -1414,4 +1424,69 @@ async fn work_sent_during_a_membership_change_is_checked_against_the_new_dates()
         body["results"][0]["problem"]["errors"][0]["code"], "before_joined",
         "{body}"
     );
+}
+
+/// A push checks its new logs first and lets the insert's id claim tell resends apart; a
+/// resend that would no longer pass the checks (its category retired since) is still a
+/// duplicate answered with the stored log, a new log with the same fault is refused, and an
+/// id taken by a log the caller cannot see is a conflict.
+#[tokio::test]
+async fn push_resends_are_duplicates_even_when_they_would_now_be_refused() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+    add_land_records(&app, &admin).await;
+    let (sent, leaders) = (Uuid::new_v4(), Uuid::new_v4());
+    let first = with(log(sent), "category_code", json!("land_records"));
+    let body = push(
+        &app,
+        &f.member,
+        json!([{"op": "create_log", "data": first}]),
+    )
+    .await;
+    assert_eq!(body["summary"]["created"], 1, "{body}");
+    let res = app
+        .post_json("/api/v1/assistance-logs", Some(&f.leader), &log(leaders))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    retire_land_records(&app, &admin).await;
+
+    let fresh = Uuid::new_v4();
+    let items = json!([
+        {"op": "create_log", "data": with(first.clone(), "citizens_helped", json!(9))},
+        {"op": "create_log", "data": with(log(fresh), "category_code", json!("land_records"))},
+        {"op": "create_log", "data": with(log(leaders), "category_code", json!("land_records"))},
+        {"op": "create_log", "data": log(fresh)},
+    ]);
+    let body = push(&app, &f.member, items).await;
+    let results = body["results"].as_array().expect("results");
+    let statuses: Vec<&str> = results
+        .iter()
+        .map(|r| r["status"].as_str().expect("status"))
+        .collect();
+    assert_eq!(
+        statuses,
+        ["duplicate", "rejected", "rejected", "rejected"],
+        "{body}"
+    );
+    assert_eq!(
+        results[0]["current"]["citizens_helped"], 2,
+        "stored as first sent"
+    );
+    assert_eq!(results[0]["current"]["category_code"], "land_records");
+    assert_eq!(
+        results[1]["problem"]["errors"][0]["code"],
+        "retired_category"
+    );
+    assert_eq!(results[2]["problem"]["code"], "id_conflict", "{body}");
+    // The fourth reuses the id of the refused second: a second item of one id is answered
+    // as that id was, and nothing was stored under it.
+    assert_eq!(results[3]["problem"]["code"], "id_conflict", "{body}");
+    assert_problem(
+        app.get(&format!("/api/v1/assistance-logs/{fresh}"), &f.member)
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
 }

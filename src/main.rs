@@ -1,4 +1,4 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -315,32 +315,9 @@ fn import(
     // freed, and the threads drawing QR codes share two arenas (a national file: 203 → 192 MB).
     password::tune_allocator();
     let settings = Settings::from_env().map_err(|e| e.to_string())?;
-    let mut contents = Vec::new();
-    for f in files {
-        let bytes = std::fs::read(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
-        let name = f.file_name().map_or_else(
-            || f.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        contents.push((bytes, name));
-    }
-    let uploads: Vec<toso::imports::Upload<'_>> = contents
-        .into_iter()
-        .map(|(bytes, file_name)| toso::imports::Upload {
-            bytes: std::borrow::Cow::Owned(bytes),
-            file_name,
-        })
-        .collect();
+    let uploads = read_uploads(files)?;
     let mut conn = connect()?;
     let actor = toso::imports::Actor::operator();
-    let show = |e: toso::error::AppError| match e {
-        toso::error::AppError::Validation(fields) => fields
-            .iter()
-            .map(|f| format!("{}: {} ({})", f.field, f.message, f.code))
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.to_string(),
-    };
     let target = toso::imports::target(&mut conn, &actor, unit.as_deref()).map_err(show)?;
     let options = toso::imports::Options {
         dry_run,
@@ -353,6 +330,58 @@ fn import(
     let outcome = toso::imports::run(&mut conn, &actor, &target, uploads, &options, &mut progress)
         .map_err(show)?;
     progress.0.finish_and_clear();
+    print_import(&outcome);
+    if let Some(path) = report {
+        write_file(&path, toso::imports::xlsx::report(&outcome.rows))?;
+    }
+    if let Some(path) = activation_sheet {
+        write_file(
+            &path,
+            toso::imports::xlsx::activation_sheet(&outcome.activations),
+        )?;
+    }
+    if outcome.result == "applied" || dry_run {
+        Ok(())
+    } else {
+        Err("the file has errors; nothing was written".into())
+    }
+}
+
+/// The files to import, read whole, each with its name.
+fn read_uploads(files: &[PathBuf]) -> Result<Vec<toso::imports::Upload<'static>>, String> {
+    let mut uploads = Vec::new();
+    for f in files {
+        let bytes = std::fs::read(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+        let file_name = f.file_name().map_or_else(
+            || f.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        uploads.push(toso::imports::Upload {
+            bytes: std::borrow::Cow::Owned(bytes),
+            file_name,
+        });
+    }
+    Ok(uploads)
+}
+
+/// An import's error for the operator: the fields at fault, or the error itself.
+fn show(e: toso::error::AppError) -> String {
+    match e {
+        toso::error::AppError::Validation(fields) => fields
+            .iter()
+            .map(|f| format!("{}: {} ({})", f.field, f.message, f.code))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
+
+fn write_file(path: &Path, bytes: toso::error::AppResult<Vec<u8>>) -> Result<(), String> {
+    std::fs::write(path, bytes.map_err(show)?).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The counts, then the errors of the first 20 rows that have some.
+fn print_import(outcome: &toso::imports::Report) {
     let c = &outcome.counts;
     println!(
         "import {} ({}): {} rows; villages {}/{}/{} teams {}/{}/{} members {}/{}/{}          (created/updated/unchanged); {} accounts; {} errors",
@@ -371,12 +400,8 @@ fn import(
         c.accounts_created,
         c.errors
     );
-    for row in outcome
-        .rows
-        .iter()
-        .filter(|r| !r.errors.is_empty())
-        .take(20)
-    {
+    let failed = outcome.rows.iter().filter(|r| !r.errors.is_empty());
+    for row in failed.take(20) {
         for e in &row.errors {
             println!(
                 "  {} row {} {}: {} ({})",
@@ -387,18 +412,5 @@ fn import(
                 e.code
             );
         }
-    }
-    if let Some(path) = report {
-        let bytes = toso::imports::xlsx::report(&outcome.rows).map_err(show)?;
-        std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-    }
-    if let Some(path) = activation_sheet {
-        let bytes = toso::imports::xlsx::activation_sheet(&outcome.activations).map_err(show)?;
-        std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-    }
-    if outcome.result == "applied" || dry_run {
-        Ok(())
-    } else {
-        Err("the file has errors; nothing was written".into())
     }
 }

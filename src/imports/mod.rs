@@ -558,14 +558,6 @@ impl Plan {
         });
     }
 
-    fn settle(&mut self, at: At, outcome: Outcome, id: Option<i64>) {
-        let row = &mut self.rows[at.0];
-        if row.errors.is_empty() {
-            row.outcome = outcome;
-            row.id = id;
-        }
-    }
-
     fn counts(&self) -> Counts {
         let mut c = Counts {
             rows: u32::try_from(self.rows.len()).unwrap_or(u32::MAX),
@@ -848,6 +840,66 @@ impl RowCells<'_> {
         Some(date)
     }
 
+    fn require(&mut self, cols: &[Col]) {
+        for col in cols {
+            if self.cell(*col).is_none() {
+                self.err(*col, "required", "Ô này không được để trống.");
+            }
+        }
+    }
+
+    /// A birth year, or a birth date whose year is taken.
+    fn birth_year(&mut self) -> Option<i32> {
+        let year = match self.cell(Col::BirthYear)? {
+            Cell::Date(d) => Some(chrono::Datelike::year(d)),
+            Cell::Number(n) if (1900.0..=2100.0).contains(n) => Some(*n as i32),
+            Cell::Number(n) => read::excel_date(*n).map(|d| chrono::Datelike::year(&d)),
+            other => {
+                let t = other.text();
+                t.trim()
+                    .parse::<i32>()
+                    .ok()
+                    .or_else(|| parse_date(&t).map(|d| chrono::Datelike::year(&d)))
+            }
+        };
+        let this_year = chrono::Datelike::year(&crate::registry::members::today_local());
+        let year = year.filter(|y| (1900..=this_year).contains(y));
+        if year.is_none() {
+            self.err(
+                Col::BirthYear,
+                "invalid_year",
+                format!(
+                    "Năm sinh phải là năm từ 1900 đến {this_year} (hoặc ngày sinh dd/mm/yyyy)."
+                ),
+            );
+        }
+        year
+    }
+
+    fn phone(&mut self) -> Option<String> {
+        let typed = phone_of(self.cell(Col::Phone)?);
+        let phone = crate::phone::normalize(&typed);
+        if phone.is_none() {
+            self.err(
+                Col::Phone,
+                "invalid_phone",
+                format!("\"{typed}\" không phải số di động Việt Nam (ví dụ 0912345678)."),
+            );
+        }
+        phone
+    }
+
+    /// Whether the row asks for an app account ("Có" / "Không", default no).
+    fn account(&mut self) -> bool {
+        let Some(t) = self.text(Col::Account) else {
+            return false;
+        };
+        vocab::yes_no(&t).unwrap_or_else(|| {
+            self.err(Col::Account, "unknown_value", "Ghi \"Có\" hoặc \"Không\".");
+            false
+        })
+    }
+
     fn choice<T>(&mut self, col: Col, parse: fn(&str) -> Option<T>) -> Option<T> {
         let text = self.text(col)?;
         let value = parse(&text);
@@ -902,13 +954,16 @@ fn phone_of(cell: &Cell) -> String {
     }
 }
 
-fn parse_row(plan: &mut Plan, sheet_index: u16, header: &Header, raw: RawRow) {
-    let at = At(plan.rows.len());
-    let entity = match header.kind {
+fn entity_of(kind: Kind) -> Entity {
+    match kind {
         Kind::Villages => Entity::Village,
         Kind::Teams => Entity::Team,
         Kind::Members => Entity::Member,
-    };
+    }
+}
+
+fn parse_row(plan: &mut Plan, sheet_index: u16, header: &Header, raw: RawRow) {
+    let at = At(plan.rows.len());
     let mut row = RowCells {
         header,
         cells: raw.cells,
@@ -917,196 +972,142 @@ fn parse_row(plan: &mut Plan, sheet_index: u16, header: &Header, raw: RawRow) {
     plan.rows.push(Line {
         sheet: sheet_index,
         row: raw.number,
-        entity,
+        entity: entity_of(header.kind),
         outcome: Outcome::Unchanged,
         id: None,
         label: Box::default(),
         errors: Vec::new(),
     });
     let commune = row.commune();
-    let required = |row: &mut RowCells<'_>, col: Col| {
-        if row.cell(col).is_none() {
-            row.err(col, "required", "Ô này không được để trống.");
-        }
-    };
     match header.kind {
-        Kind::Villages => {
-            required(&mut row, Col::VillageName);
-            required(&mut row, Col::VillageKind);
-            let name = row.name(Col::VillageName);
-            let kind = row.choice(Col::VillageKind, vocab::village_kind);
-            let households = row.number(Col::Households);
-            let population = row.number(Col::Population);
-            if let Some((name, _)) = &name {
-                row.checked(
-                    &VillageInput {
-                        commune_code: None,
-                        name: name.clone(),
-                        kind: kind.unwrap_or(VillageKind::Other),
-                        households,
-                        population,
-                    },
-                    &[
-                        ("name", Col::VillageName),
-                        ("households", Col::Households),
-                        ("population", Col::Population),
-                    ],
-                );
-            }
-            if let Some((name, search)) = name {
-                plan.rows[at.0].label = name.into_boxed_str();
-                plan.villages.push(VillageIn {
-                    at,
-                    commune,
-                    search,
-                    kind,
-                    households,
-                    population,
-                });
-            }
-        }
-        Kind::Teams => {
-            required(&mut row, Col::TeamName);
-            let name = row.name(Col::TeamName);
-            let village = row
-                .name(Col::VillageName)
-                .map(|(_, s)| (s, row.index(Col::VillageName).unwrap_or(0)));
-            let decision_number = row.text(Col::DecisionNumber);
-            let decision_date = row.date(Col::DecisionDate);
-            let established_on = row.date(Col::EstablishedOn);
-            row.checked(
-                &TeamInput {
-                    name: name.as_ref().map(|n| n.0.clone()).unwrap_or_default(),
-                    decision_number: decision_number.clone(),
-                    ..TeamInput::default()
-                },
-                &[
-                    ("name", Col::TeamName),
-                    ("decision_number", Col::DecisionNumber),
-                ],
-            );
-            if let Some((name, search)) = name {
-                plan.rows[at.0].label = name.into_boxed_str();
-                plan.teams.push(TeamIn {
-                    at,
-                    commune,
-                    search,
-                    village,
-                    decision_number,
-                    decision_date,
-                    established_on,
-                });
-            }
-        }
-        Kind::Members => {
-            required(&mut row, Col::TeamName);
-            required(&mut row, Col::FullName);
-            required(&mut row, Col::Affiliation);
-            let team = row.name(Col::TeamName);
-            let name = row.name(Col::FullName);
-            let sex = row.choice(Col::Sex, vocab::sex);
-            let birth_year = match row.cell(Col::BirthYear).cloned() {
-                None => None,
-                Some(cell) => {
-                    let year = match &cell {
-                        Cell::Date(d) => Some(chrono::Datelike::year(d)),
-                        Cell::Number(n) if (1900.0..=2100.0).contains(n) => Some(*n as i32),
-                        Cell::Number(n) => read::excel_date(*n).map(|d| chrono::Datelike::year(&d)),
-                        other => {
-                            let t = other.text();
-                            t.trim()
-                                .parse::<i32>()
-                                .ok()
-                                .or_else(|| parse_date(&t).map(|d| chrono::Datelike::year(&d)))
-                        }
-                    };
-                    let this_year =
-                        chrono::Datelike::year(&crate::registry::members::today_local());
-                    match year.filter(|y| (1900..=this_year).contains(y)) {
-                        Some(y) => Some(y),
-                        None => {
-                            row.err(
-                                Col::BirthYear,
-                                "invalid_year",
-                                format!("Năm sinh phải là năm từ 1900 đến {this_year} (hoặc ngày sinh dd/mm/yyyy)."),
-                            );
-                            None
-                        }
-                    }
-                }
-            };
-            let phone = match row.cell(Col::Phone).cloned() {
-                None => None,
-                Some(cell) => {
-                    let typed = phone_of(&cell);
-                    match crate::phone::normalize(&typed) {
-                        Some(p) => Some(p),
-                        None => {
-                            row.err(
-                                Col::Phone,
-                                "invalid_phone",
-                                format!("\"{typed}\" không phải số di động Việt Nam (ví dụ 0912345678)."),
-                            );
-                            None
-                        }
-                    }
-                }
-            };
-            let affiliation = row.choice(Col::Affiliation, vocab::affiliation);
-            let team_role = row.choice(Col::TeamRole, vocab::team_role);
-            let joined_on = row.date(Col::JoinedOn);
-            let account = match row.text(Col::Account) {
-                None => false,
-                Some(t) => vocab::yes_no(&t).unwrap_or_else(|| {
-                    row.err(Col::Account, "unknown_value", "Ghi \"Có\" hoặc \"Không\".");
-                    false
-                }),
-            };
-            if let Some((full_name, _)) = &name {
-                row.checked(
-                    &MemberInput {
-                        full_name: full_name.clone(),
-                        phone: phone.clone(),
-                        sex,
-                        birth_year,
-                        affiliation: affiliation.unwrap_or(Affiliation::Other),
-                        team_role,
-                        joined_on,
-                        user_id: None,
-                    },
-                    &[
-                        ("full_name", Col::FullName),
-                        ("phone", Col::Phone),
-                        ("birth_year", Col::BirthYear),
-                        ("joined_on", Col::JoinedOn),
-                    ],
-                );
-            }
-            if let Some((full_name, search)) = name {
-                plan.rows[at.0].label = full_name.into_boxed_str();
-                if let Some((_, team_search)) = team {
-                    let commune = commune.map(|c| plan.intern(c));
-                    let team_search = plan.intern(team_search);
-                    plan.members.push(MemberIn {
-                        at,
-                        commune,
-                        team_search,
-                        search: search.into_boxed_str(),
-                        sex,
-                        birth_year,
-                        phone: phone.map(String::into_boxed_str),
-                        affiliation,
-                        team_role,
-                        joined_on,
-                        account,
-                    });
-                }
-            }
-        }
+        Kind::Villages => parse_village(plan, at, &mut row, commune),
+        Kind::Teams => parse_team(plan, at, &mut row, commune),
+        Kind::Members => parse_member(plan, at, &mut row, commune),
     }
     for (col, code, message) in row.errors {
         plan.error(at, Some(col), code, message);
     }
+}
+
+fn parse_village(plan: &mut Plan, at: At, row: &mut RowCells<'_>, commune: Option<String>) {
+    row.require(&[Col::VillageName, Col::VillageKind]);
+    let name = row.name(Col::VillageName);
+    let kind = row.choice(Col::VillageKind, vocab::village_kind);
+    let households = row.number(Col::Households);
+    let population = row.number(Col::Population);
+    let Some((name, search)) = name else {
+        return;
+    };
+    row.checked(
+        &VillageInput {
+            commune_code: None,
+            name: name.clone(),
+            kind: kind.unwrap_or(VillageKind::Other),
+            households,
+            population,
+        },
+        &[
+            ("name", Col::VillageName),
+            ("households", Col::Households),
+            ("population", Col::Population),
+        ],
+    );
+    plan.rows[at.0].label = name.into_boxed_str();
+    plan.villages.push(VillageIn {
+        at,
+        commune,
+        search,
+        kind,
+        households,
+        population,
+    });
+}
+
+fn parse_team(plan: &mut Plan, at: At, row: &mut RowCells<'_>, commune: Option<String>) {
+    row.require(&[Col::TeamName]);
+    let name = row.name(Col::TeamName);
+    let village = row
+        .name(Col::VillageName)
+        .map(|(_, s)| (s, row.index(Col::VillageName).unwrap_or(0)));
+    let decision_number = row.text(Col::DecisionNumber);
+    let decision_date = row.date(Col::DecisionDate);
+    let established_on = row.date(Col::EstablishedOn);
+    row.checked(
+        &TeamInput {
+            name: name.as_ref().map(|n| n.0.clone()).unwrap_or_default(),
+            decision_number: decision_number.clone(),
+            ..TeamInput::default()
+        },
+        &[
+            ("name", Col::TeamName),
+            ("decision_number", Col::DecisionNumber),
+        ],
+    );
+    if let Some((name, search)) = name {
+        plan.rows[at.0].label = name.into_boxed_str();
+        plan.teams.push(TeamIn {
+            at,
+            commune,
+            search,
+            village,
+            decision_number,
+            decision_date,
+            established_on,
+        });
+    }
+}
+
+fn parse_member(plan: &mut Plan, at: At, row: &mut RowCells<'_>, commune: Option<String>) {
+    row.require(&[Col::TeamName, Col::FullName, Col::Affiliation]);
+    let team = row.name(Col::TeamName);
+    let name = row.name(Col::FullName);
+    let sex = row.choice(Col::Sex, vocab::sex);
+    let birth_year = row.birth_year();
+    let phone = row.phone();
+    let affiliation = row.choice(Col::Affiliation, vocab::affiliation);
+    let team_role = row.choice(Col::TeamRole, vocab::team_role);
+    let joined_on = row.date(Col::JoinedOn);
+    let account = row.account();
+    let Some((full_name, search)) = name else {
+        return;
+    };
+    row.checked(
+        &MemberInput {
+            full_name: full_name.clone(),
+            phone: phone.clone(),
+            sex,
+            birth_year,
+            affiliation: affiliation.unwrap_or(Affiliation::Other),
+            team_role,
+            joined_on,
+            user_id: None,
+        },
+        &[
+            ("full_name", Col::FullName),
+            ("phone", Col::Phone),
+            ("birth_year", Col::BirthYear),
+            ("joined_on", Col::JoinedOn),
+        ],
+    );
+    plan.rows[at.0].label = full_name.into_boxed_str();
+    let Some((_, team_search)) = team else {
+        return;
+    };
+    let commune = commune.map(|c| plan.intern(c));
+    let team_search = plan.intern(team_search);
+    plan.members.push(MemberIn {
+        at,
+        commune,
+        team_search,
+        search: search.into_boxed_str(),
+        sex,
+        birth_year,
+        phone: phone.map(String::into_boxed_str),
+        affiliation,
+        team_role,
+        joined_on,
+        account,
+    });
 }
 
 /// The import's code and Vietnamese message for a broken rule of a registry input type.
@@ -1264,56 +1265,71 @@ impl Plan {
     }
 
     fn check(&mut self, target: &Target, world: &mut World, actor: &Actor) {
-        // Villages.
-        let mut village_keys: HashMap<(String, String), usize> = HashMap::new();
+        let village_keys = self.check_villages(target, world);
+        let team_keys = self.check_teams(target, world, &village_keys);
+        self.check_members(target, world, actor, &team_keys);
+        self.settle_all();
+    }
+
+    /// Whether `key` is the first of its kind in the file (then it is kept, with record `i`);
+    /// a repeat is an error `code` on `col`, `message` naming the first's row.
+    fn first_in_file<K: std::hash::Hash + Eq, R: Placed>(
+        &mut self,
+        records: &[R],
+        keys: &mut HashMap<K, usize>,
+        key: K,
+        i: usize,
+        (col, code): (Col, &str),
+        message: impl FnOnce(u32) -> String,
+    ) -> bool {
+        if let Some(first) = keys.get(&key) {
+            let row = self.rows[records[*first].at().0].row;
+            self.error(records[i].at(), Some(col), code, message(row));
+            return false;
+        }
+        keys.insert(key, i);
+        true
+    }
+
+    /// The one record `found` for a row's key (`None`: none); several are an
+    /// `ambiguous_match` error on `col` listing them (`Err`).
+    fn one_match<'w, R>(
+        &mut self,
+        at: At,
+        col: Col,
+        found: Option<&'w [R]>,
+        (id, what): (fn(&R) -> i64, &str),
+    ) -> Result<Option<&'w R>, ()> {
+        match found.unwrap_or_default() {
+            [] => Ok(None),
+            [one] => Ok(Some(one)),
+            many => {
+                let message = format!("{what}: {}.", ids(many, id));
+                self.error(at, Some(col), "ambiguous_match", message);
+                Err(())
+            }
+        }
+    }
+
+    fn check_villages(
+        &mut self,
+        target: &Target,
+        world: &World,
+    ) -> HashMap<(String, String), usize> {
+        let mut keys = HashMap::new();
         let villages = std::mem::take(&mut self.villages);
         for (i, v) in villages.iter().enumerate() {
             let mut action = Action::Skip;
             if let Some(commune) = self.commune_of(v.at, v.commune.as_deref(), target, world) {
                 let key = (commune, v.search.clone());
-                if let Some(first) = village_keys.get(&key) {
-                    let row = self.rows[villages[*first].at.0].row;
-                    self.error(
-                        v.at,
-                        Some(Col::VillageName),
-                        "duplicate_in_file",
-                        format!("Thôn, ấp này đã có ở dòng {row}."),
-                    );
-                } else {
-                    village_keys.insert(key.clone(), i);
-                    action = match world.villages.get(&key).map(Vec::as_slice) {
-                        None | Some([]) => Action::Create,
-                        Some([one]) => {
-                            let changes = VillageChanges {
-                                kind: v.kind.filter(|k| *k != one.kind),
-                                households: v
-                                    .households
-                                    .filter(|h| Some(*h) != one.households)
-                                    .map(Some),
-                                population: v
-                                    .population
-                                    .filter(|p| Some(*p) != one.population)
-                                    .map(Some),
-                                ..Default::default()
-                            };
-                            if changes.kind.is_none()
-                                && changes.households.is_none()
-                                && changes.population.is_none()
-                            {
-                                Action::Unchanged(one.id)
-                            } else {
-                                Action::Update(one.id, Box::new(changes))
-                            }
-                        }
-                        Some(many) => {
-                            self.error(
-                                v.at,
-                                Some(Col::VillageName),
-                                "ambiguous_match",
-                                format!("Nhiều thôn, ấp trùng tên: {}.", ids(many, |v| v.id)),
-                            );
-                            Action::Skip
-                        }
+                let found = world.villages.get(&key).map(Vec::as_slice);
+                let duplicate = |row| format!("Thôn, ấp này đã có ở dòng {row}.");
+                let col = (Col::VillageName, "duplicate_in_file");
+                if self.first_in_file(&villages, &mut keys, key, i, col, duplicate) {
+                    action = match self.one_match(v.at, Col::VillageName, found, VILLAGES) {
+                        Ok(None) => Action::Create,
+                        Ok(Some(one)) => village_action(v, one),
+                        Err(()) => Action::Skip,
                     };
                 }
             }
@@ -1323,368 +1339,454 @@ impl Plan {
             self.village_actions.push(action);
         }
         self.villages = villages;
+        keys
+    }
 
-        // Teams.
-        let mut team_keys: HashMap<(String, String), usize> = HashMap::new();
-        let teams = std::mem::take(&mut self.teams);
-        for (i, t) in teams.iter().enumerate() {
-            let mut action = Action::Skip;
-            let Some(commune) = self.commune_of(t.at, t.commune.as_deref(), target, world) else {
-                self.team_actions.push(action);
-                continue;
-            };
-            // The village named, existing or in the file.
-            let mut village: Option<Result<i64, usize>> = None;
-            if let Some((search, _)) = &t.village {
-                let key = (commune.clone(), search.clone());
-                match (
-                    world.villages.get(&key).map(Vec::as_slice),
-                    village_keys.get(&key),
-                ) {
-                    (Some([one]), _) => village = Some(Ok(one.id)),
-                    (Some(many), _) if many.len() > 1 => {
-                        self.error(
-                            t.at,
-                            Some(Col::VillageName),
-                            "ambiguous_match",
-                            format!("Nhiều thôn, ấp trùng tên: {}.", ids(many, |v| v.id)),
-                        );
-                    }
-                    (_, Some(new)) => village = Some(Err(*new)),
-                    _ => self.error(
+    /// The village a team row names: existing (`Ok`), or new in the file (`Err`, its index).
+    fn village_of_team(
+        &mut self,
+        t: &TeamIn,
+        commune: &str,
+        world: &World,
+        village_keys: &HashMap<(String, String), usize>,
+    ) -> Option<Result<i64, usize>> {
+        let (search, _) = t.village.as_ref()?;
+        let key = (commune.to_string(), search.clone());
+        let found = world.villages.get(&key).map(Vec::as_slice);
+        match self.one_match(t.at, Col::VillageName, found, VILLAGES) {
+            Ok(Some(one)) => Some(Ok(one.id)),
+            Err(()) => None,
+            Ok(None) => match village_keys.get(&key) {
+                Some(new) => Some(Err(*new)),
+                None => {
+                    self.error(
                         t.at,
                         Some(Col::VillageName),
                         "unknown_village",
                         "Không có thôn, ấp này trong xã (cũng không có trong tệp).",
-                    ),
-                }
-            }
-            let key = (commune, t.search.clone());
-            if let Some(first) = team_keys.get(&key) {
-                let row = self.rows[teams[*first].at.0].row;
-                self.error(
-                    t.at,
-                    Some(Col::TeamName),
-                    "duplicate_in_file",
-                    format!("Tổ này đã có ở dòng {row}."),
-                );
-                self.team_actions.push(action);
-                continue;
-            }
-            team_keys.insert(key.clone(), i);
-            if let Some(Err(new)) = village {
-                world.new_village_of_team.insert(i, new);
-            }
-            action = match world.teams.get(&key).map(Vec::as_slice) {
-                None | Some([]) => Action::Create,
-                Some([one]) => {
-                    let changes = TeamChanges {
-                        village_id: match village {
-                            Some(Ok(id)) if one.village_id != Some(id) => Some(Some(id)),
-                            _ => None,
-                        },
-                        decision_number: t
-                            .decision_number
-                            .clone()
-                            .filter(|d| Some(d) != one.decision_number.as_ref())
-                            .map(Some),
-                        decision_date: t
-                            .decision_date
-                            .filter(|d| Some(*d) != one.decision_date)
-                            .map(Some),
-                        established_on: t
-                            .established_on
-                            .filter(|d| Some(*d) != one.established_on)
-                            .map(Some),
-                        ..Default::default()
-                    };
-                    let moved_to_new_village = matches!(village, Some(Err(_)));
-                    if changes.village_id.is_none()
-                        && changes.decision_number.is_none()
-                        && changes.decision_date.is_none()
-                        && changes.established_on.is_none()
-                        && !moved_to_new_village
-                    {
-                        Action::Unchanged(one.id)
-                    } else {
-                        Action::Update(one.id, Box::new(changes))
-                    }
-                }
-                Some(many) => {
-                    self.error(
-                        t.at,
-                        Some(Col::TeamName),
-                        "ambiguous_match",
-                        format!("Nhiều tổ trùng tên trong xã: {}.", ids(many, |t| t.id)),
                     );
-                    Action::Skip
+                    None
                 }
-            };
+            },
+        }
+    }
+
+    fn check_teams(
+        &mut self,
+        target: &Target,
+        world: &mut World,
+        village_keys: &HashMap<(String, String), usize>,
+    ) -> HashMap<(String, String), usize> {
+        let mut keys = HashMap::new();
+        let teams = std::mem::take(&mut self.teams);
+        for i in 0..teams.len() {
+            let action = self.team_action(target, world, village_keys, (&teams, i), &mut keys);
             self.team_actions.push(action);
         }
         self.teams = teams;
+        keys
+    }
 
-        // Members.
+    fn team_action(
+        &mut self,
+        target: &Target,
+        world: &mut World,
+        village_keys: &HashMap<(String, String), usize>,
+        (teams, i): (&[TeamIn], usize),
+        keys: &mut HashMap<(String, String), usize>,
+    ) -> Action<TeamChanges> {
+        let t = &teams[i];
+        let Some(commune) = self.commune_of(t.at, t.commune.as_deref(), target, world) else {
+            return Action::Skip;
+        };
+        let village = self.village_of_team(t, &commune, world, village_keys);
+        let key = (commune, t.search.clone());
+        let found = world.teams.get(&key).map(Vec::as_slice);
+        let duplicate = |row| format!("Tổ này đã có ở dòng {row}.");
+        if !self.first_in_file(
+            teams,
+            keys,
+            key,
+            i,
+            (Col::TeamName, "duplicate_in_file"),
+            duplicate,
+        ) {
+            return Action::Skip;
+        }
+        if let Some(Err(new)) = village {
+            world.new_village_of_team.insert(i, new);
+        }
+        match self.one_match(t.at, Col::TeamName, found, TEAMS) {
+            Ok(None) => Action::Create,
+            Ok(Some(one)) => team_action(t, one, village),
+            Err(()) => Action::Skip,
+        }
+    }
+
+    fn check_members(
+        &mut self,
+        target: &Target,
+        world: &World,
+        actor: &Actor,
+        team_keys: &HashMap<(String, String), usize>,
+    ) {
         // Sized once: growing doubles the table and holds both while it moves (350,000 keys).
-        let mut member_keys: HashMap<(TeamRef, Natural<'_>), usize> =
-            HashMap::with_capacity(self.members.len());
+        let mut seen = MemberKeys {
+            natural: HashMap::with_capacity(self.members.len()),
+            leaders: HashMap::new(),
+            account_phones: HashMap::new(),
+        };
         self.member_actions.reserve_exact(self.members.len());
-        let mut leaders: HashMap<TeamRef, usize> = HashMap::new();
-        let mut account_phones: HashMap<String, usize> = HashMap::new();
         let members = std::mem::take(&mut self.members);
-        for (i, m) in members.iter().enumerate() {
-            let skip = MemberAction {
-                action: Action::Skip,
-                team: TeamRef::New(usize::MAX),
-                account: false,
-            };
-            let Some(commune) = self.commune_of(m.at, m.commune.as_deref(), target, world) else {
-                self.member_actions.push(skip);
-                continue;
-            };
-            let key = (commune, m.team_search.to_string());
-            let team = match (
-                world.teams.get(&key).map(Vec::as_slice),
-                team_keys.get(&key),
-            ) {
-                (_, Some(new)) if matches!(self.team_actions[*new], Action::Create) => {
-                    TeamRef::New(*new)
-                }
-                (Some([one]), _) => TeamRef::Existing(one.id),
-                (Some(many), _) if many.len() > 1 => {
-                    self.error(
-                        m.at,
-                        Some(Col::TeamName),
-                        "ambiguous_match",
-                        format!("Nhiều tổ trùng tên trong xã: {}.", ids(many, |t| t.id)),
-                    );
-                    self.member_actions.push(skip);
-                    continue;
-                }
-                _ => {
-                    self.error(
-                        m.at,
-                        Some(Col::TeamName),
-                        "unknown_team",
-                        "Không có tổ này trong xã (cũng không có trong tệp).",
-                    );
-                    self.member_actions.push(skip);
-                    continue;
-                }
-            };
-            if let TeamRef::Existing(id) = team {
-                if world
-                    .teams_by_id
-                    .get(&id)
-                    .is_some_and(|t| t.status == TeamStatus::Dissolved)
-                {
-                    self.error(
-                        m.at,
-                        Some(Col::TeamName),
-                        "team_not_live",
-                        "Tổ này đã giải thể.",
-                    );
-                }
-            }
-            let natural = match &m.phone {
-                Some(p) => Natural::Phone(p),
-                None => Natural::Name(&m.search, m.birth_year),
-            };
-            if let Some(first) = member_keys.get(&(team, natural)) {
-                let row = self.rows[members[*first].at.0].row;
-                let col = if m.phone.is_some() {
-                    Col::Phone
-                } else {
-                    Col::FullName
-                };
-                self.error(m.at, Some(col), "duplicate_in_file", format!("Thành viên này đã có ở dòng {row} (cùng tổ, cùng số điện thoại hoặc cùng họ tên và năm sinh)."));
-                self.member_actions.push(skip);
-                continue;
-            }
-            member_keys.insert((team, natural), i);
-            let existing: &[Member] = match team {
-                TeamRef::Existing(id) => world.members.get(&id).map_or(&[], Vec::as_slice),
-                TeamRef::New(_) => &[],
-            };
-            let by_phone: Vec<&Member> = match m.phone.as_deref() {
-                Some(p) => existing
-                    .iter()
-                    .filter(|e| e.phone.as_deref() == Some(p))
-                    .collect(),
-                None => Vec::new(),
-            };
-            let candidates: Vec<&Member> = if by_phone.is_empty() {
-                existing
-                    .iter()
-                    .filter(|e| *e.search_name == *m.search && e.birth_year == m.birth_year)
-                    .filter(|e| m.phone.is_none() || e.phone.is_none())
-                    .collect()
-            } else {
-                by_phone
-            };
-            let matched = match candidates.as_slice() {
-                [] => None,
-                [one] => Some(*one),
-                many => {
-                    self.error(
-                        m.at,
-                        Some(Col::FullName),
-                        "ambiguous_match",
-                        format!(
-                            "Nhiều thành viên trùng khớp: {}.",
-                            many.iter()
-                                .map(|e| e.id.to_string())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    );
-                    self.member_actions.push(skip);
-                    continue;
-                }
-            };
-            if m.team_role == Some(TeamRole::Leader) {
-                let current = existing.iter().find(|e| e.team_role == TeamRole::Leader);
-                if let Some(leader) = current.filter(|l| matched.is_none_or(|x| x.id != l.id)) {
-                    self.error(
-                        m.at,
-                        Some(Col::TeamRole),
-                        "leader_taken",
-                        format!(
-                            "Tổ đã có tổ trưởng ({}, mã {}).",
-                            leader.full_name, leader.id
-                        ),
-                    );
-                } else if let Some(first) = leaders.get(&team) {
-                    let row = self.rows[members[*first].at.0].row;
-                    self.error(
-                        m.at,
-                        Some(Col::TeamRole),
-                        "leader_taken",
-                        format!("Dòng {row} đã ghi tổ trưởng cho tổ này."),
-                    );
-                } else {
-                    leaders.insert(team, i);
-                }
-            }
-            // The account.
-            let mut account = false;
-            if m.account && matched.is_none_or(|x| x.user_id.is_none()) {
-                match m.phone.as_deref() {
-                    None => self.error(
-                        m.at,
-                        Some(Col::Phone),
-                        "phone_required",
-                        "Cần số điện thoại để tạo tài khoản.",
-                    ),
-                    Some(p)
-                        if world.phones_taken.contains(p)
-                            || world.usernames_taken.contains(&username_for(p)) =>
-                    {
-                        self.error(
-                            m.at,
-                            Some(Col::Phone),
-                            "phone_taken",
-                            "Số điện thoại này đã có tài khoản khác.",
-                        );
-                    }
-                    Some(p) => match account_phones.get(p) {
-                        Some(first) => {
-                            let row = self.rows[members[*first].at.0].row;
-                            self.error(
-                                m.at,
-                                Some(Col::Phone),
-                                "duplicate_in_file",
-                                format!("Dòng {row} đã tạo tài khoản với số điện thoại này."),
-                            );
-                        }
-                        None => {
-                            account_phones.insert(p.to_string(), i);
-                            account = true;
-                        }
-                    },
-                }
-                let role = if m.team_role == Some(TeamRole::Leader) {
-                    Role::TeamLeader
-                } else {
-                    Role::TeamMember
-                };
-                if role.rank() > actor.role.rank() {
-                    self.error(
-                        m.at,
-                        Some(Col::Account),
-                        "role_above_own",
-                        "Bạn không cấp được tài khoản có vai trò này.",
-                    );
-                }
-            }
-            let action = match matched {
-                None => Action::Create,
-                Some(e) => {
-                    let changes = MemberChanges {
-                        full_name: Some(self.rows[m.at.0].label.to_string())
-                            .filter(|n| *n != e.full_name),
-                        search_name: Some(m.search.to_string()).filter(|s| *s != e.search_name),
-                        phone: m
-                            .phone
-                            .as_deref()
-                            .filter(|p| Some(*p) != e.phone.as_deref())
-                            .map(|p| Some(p.to_string())),
-                        sex: m.sex.filter(|s| Some(s) != e.sex.as_ref()).map(Some),
-                        birth_year: m.birth_year.filter(|y| Some(*y) != e.birth_year).map(Some),
-                        affiliation: m.affiliation.filter(|a| *a != e.affiliation),
-                        team_role: m.team_role.filter(|r| *r != e.team_role),
-                        ..Default::default()
-                    };
-                    let same = changes.full_name.is_none()
-                        && changes.phone.is_none()
-                        && changes.sex.is_none()
-                        && changes.birth_year.is_none()
-                        && changes.affiliation.is_none()
-                        && changes.team_role.is_none()
-                        && !account;
-                    if same {
-                        Action::Unchanged(e.id)
-                    } else {
-                        Action::Update(e.id, Box::new(changes))
-                    }
-                }
-            };
-            self.member_actions.push(MemberAction {
-                action,
-                team,
-                account,
-            });
+        for i in 0..members.len() {
+            let action = self
+                .member_action(target, world, actor, team_keys, (&members, i), &mut seen)
+                .unwrap_or(MemberAction {
+                    action: Action::Skip,
+                    team: TeamRef::New(usize::MAX),
+                    account: false,
+                });
+            self.member_actions.push(action);
         }
+        drop(seen);
         self.members = members;
+    }
 
-        // Outcomes of rows without errors.
-        for (v, a) in self
-            .villages
-            .iter()
-            .zip(&self.village_actions)
-            .map(|(v, a)| (v.at, outcome_of(a)))
-            .collect::<Vec<_>>()
-        {
-            self.settle(v, a.0, a.1);
+    /// The team a member row names: new in the file, else existing and live.
+    fn member_team(
+        &mut self,
+        m: &MemberIn,
+        commune: String,
+        world: &World,
+        team_keys: &HashMap<(String, String), usize>,
+    ) -> Option<TeamRef> {
+        let key = (commune, m.team_search.to_string());
+        if let Some(new) = team_keys.get(&key) {
+            if matches!(self.team_actions[*new], Action::Create) {
+                return Some(TeamRef::New(*new));
+            }
         }
-        for (t, a) in self
-            .teams
-            .iter()
-            .zip(&self.team_actions)
-            .map(|(t, a)| (t.at, outcome_of(a)))
-            .collect::<Vec<_>>()
-        {
-            self.settle(t, a.0, a.1);
+        let found = world.teams.get(&key).map(Vec::as_slice);
+        let Some(team) = self.one_match(m.at, Col::TeamName, found, TEAMS).ok()? else {
+            self.error(
+                m.at,
+                Some(Col::TeamName),
+                "unknown_team",
+                "Không có tổ này trong xã (cũng không có trong tệp).",
+            );
+            return None;
+        };
+        if team.status == TeamStatus::Dissolved {
+            self.error(
+                m.at,
+                Some(Col::TeamName),
+                "team_not_live",
+                "Tổ này đã giải thể.",
+            );
         }
-        for (m, a) in self
-            .members
-            .iter()
-            .zip(&self.member_actions)
-            .map(|(m, a)| (m.at, outcome_of(&a.action)))
-            .collect::<Vec<_>>()
-        {
-            self.settle(m, a.0, a.1);
+        Some(TeamRef::Existing(team.id))
+    }
+
+    /// What to do with member row `i`; `None` when it cannot be imported.
+    fn member_action<'m>(
+        &mut self,
+        target: &Target,
+        world: &'m World,
+        actor: &Actor,
+        team_keys: &HashMap<(String, String), usize>,
+        (members, i): (&'m [MemberIn], usize),
+        seen: &mut MemberKeys<'m>,
+    ) -> Option<MemberAction> {
+        let m = &members[i];
+        let commune = self.commune_of(m.at, m.commune.as_deref(), target, world)?;
+        let team = self.member_team(m, commune, world, team_keys)?;
+        let (natural, col) = match &m.phone {
+            Some(p) => (Natural::Phone(p), Col::Phone),
+            None => (Natural::Name(&m.search, m.birth_year), Col::FullName),
+        };
+        let duplicate = |row| {
+            format!("Thành viên này đã có ở dòng {row} (cùng tổ, cùng số điện thoại hoặc cùng họ tên và năm sinh).")
+        };
+        let key = (team, natural);
+        let col = (col, "duplicate_in_file");
+        if !self.first_in_file(members, &mut seen.natural, key, i, col, duplicate) {
+            return None;
         }
+        let existing: &[Member] = match team {
+            TeamRef::Existing(id) => world.members.get(&id).map_or(&[], Vec::as_slice),
+            TeamRef::New(_) => &[],
+        };
+        let matched = self.matched_member(m, existing).ok()?;
+        if m.team_role == Some(TeamRole::Leader) {
+            self.check_leader((members, i), team, existing, matched, &mut seen.leaders);
+        }
+        let account = m.account && matched.is_none_or(|x| x.user_id.is_none());
+        let account = account && self.check_account((members, i), world, actor, seen);
+        let action = match matched {
+            None => Action::Create,
+            Some(e) => self.member_changes(m, e, account),
+        };
+        Some(MemberAction {
+            action,
+            team,
+            account,
+        })
+    }
+
+    /// The member of the team a row is: by phone, else by folded name and birth year.
+    fn matched_member<'w>(
+        &mut self,
+        m: &MemberIn,
+        existing: &'w [Member],
+    ) -> Result<Option<&'w Member>, ()> {
+        let by_phone: Vec<&Member> = match m.phone.as_deref() {
+            Some(p) => existing
+                .iter()
+                .filter(|e| e.phone.as_deref() == Some(p))
+                .collect(),
+            None => Vec::new(),
+        };
+        let candidates: Vec<&Member> = if by_phone.is_empty() {
+            existing
+                .iter()
+                .filter(|e| *e.search_name == *m.search && e.birth_year == m.birth_year)
+                .filter(|e| m.phone.is_none() || e.phone.is_none())
+                .collect()
+        } else {
+            by_phone
+        };
+        let found = self.one_match(m.at, Col::FullName, Some(&candidates), MEMBERS)?;
+        Ok(found.copied())
+    }
+
+    /// A team has one leader: in the register (other than the row's member) or in the file.
+    fn check_leader(
+        &mut self,
+        (members, i): (&[MemberIn], usize),
+        team: TeamRef,
+        existing: &[Member],
+        matched: Option<&Member>,
+        leaders: &mut HashMap<TeamRef, usize>,
+    ) {
+        let current = existing.iter().find(|e| e.team_role == TeamRole::Leader);
+        if let Some(leader) = current.filter(|l| matched.is_none_or(|x| x.id != l.id)) {
+            self.error(
+                members[i].at,
+                Some(Col::TeamRole),
+                "leader_taken",
+                format!(
+                    "Tổ đã có tổ trưởng ({}, mã {}).",
+                    leader.full_name, leader.id
+                ),
+            );
+        } else {
+            let message = |row| format!("Dòng {row} đã ghi tổ trưởng cho tổ này.");
+            let col = (Col::TeamRole, "leader_taken");
+            self.first_in_file(members, leaders, team, i, col, message);
+        }
+    }
+
+    /// Whether member row `i` may get the account it asks for: a phone no account has, once in
+    /// the file, for a role the actor may grant.
+    fn check_account(
+        &mut self,
+        (members, i): (&[MemberIn], usize),
+        world: &World,
+        actor: &Actor,
+        seen: &mut MemberKeys<'_>,
+    ) -> bool {
+        let m = &members[i];
+        let mut account = false;
+        match m.phone.as_deref() {
+            None => self.error(
+                m.at,
+                Some(Col::Phone),
+                "phone_required",
+                "Cần số điện thoại để tạo tài khoản.",
+            ),
+            Some(p)
+                if world.phones_taken.contains(p)
+                    || world.usernames_taken.contains(&username_for(p)) =>
+            {
+                self.error(
+                    m.at,
+                    Some(Col::Phone),
+                    "phone_taken",
+                    "Số điện thoại này đã có tài khoản khác.",
+                );
+            }
+            Some(p) => {
+                let message = |row| format!("Dòng {row} đã tạo tài khoản với số điện thoại này.");
+                let col = (Col::Phone, "duplicate_in_file");
+                let phones = &mut seen.account_phones;
+                account = self.first_in_file(members, phones, p.to_string(), i, col, message);
+            }
+        }
+        let role = if m.team_role == Some(TeamRole::Leader) {
+            Role::TeamLeader
+        } else {
+            Role::TeamMember
+        };
+        if role.rank() > actor.role.rank() {
+            self.error(
+                m.at,
+                Some(Col::Account),
+                "role_above_own",
+                "Bạn không cấp được tài khoản có vai trò này.",
+            );
+        }
+        account
+    }
+
+    fn member_changes(&self, m: &MemberIn, e: &Member, account: bool) -> Action<MemberChanges> {
+        let changes = MemberChanges {
+            full_name: Some(self.rows[m.at.0].label.to_string()).filter(|n| *n != e.full_name),
+            search_name: Some(m.search.to_string()).filter(|s| *s != e.search_name),
+            phone: m
+                .phone
+                .as_deref()
+                .filter(|p| Some(*p) != e.phone.as_deref())
+                .map(|p| Some(p.to_string())),
+            sex: m.sex.filter(|s| Some(s) != e.sex.as_ref()).map(Some),
+            birth_year: m.birth_year.filter(|y| Some(*y) != e.birth_year).map(Some),
+            affiliation: m.affiliation.filter(|a| *a != e.affiliation),
+            team_role: m.team_role.filter(|r| *r != e.team_role),
+            ..Default::default()
+        };
+        let same = changes.full_name.is_none()
+            && changes.phone.is_none()
+            && changes.sex.is_none()
+            && changes.birth_year.is_none()
+            && changes.affiliation.is_none()
+            && changes.team_role.is_none()
+            && !account;
+        if same {
+            Action::Unchanged(e.id)
+        } else {
+            Action::Update(e.id, Box::new(changes))
+        }
+    }
+
+    /// Outcomes of rows without errors.
+    fn settle_all(&mut self) {
+        let Plan {
+            rows,
+            villages,
+            teams,
+            members,
+            village_actions,
+            team_actions,
+            member_actions,
+            ..
+        } = self;
+        let villages = villages
+            .iter()
+            .map(|v| v.at)
+            .zip(village_actions.iter().map(outcome_of));
+        let teams = teams
+            .iter()
+            .map(|t| t.at)
+            .zip(team_actions.iter().map(outcome_of));
+        let members = members
+            .iter()
+            .map(|m| m.at)
+            .zip(member_actions.iter().map(|a| outcome_of(&a.action)));
+        for (at, (outcome, id)) in villages.chain(teams).chain(members) {
+            let row = &mut rows[at.0];
+            if row.errors.is_empty() {
+                row.outcome = outcome;
+                row.id = id;
+            }
+        }
+    }
+}
+
+/// The keys the member rows seen so far took.
+struct MemberKeys<'m> {
+    natural: HashMap<(TeamRef, Natural<'m>), usize>,
+    leaders: HashMap<TeamRef, usize>,
+    account_phones: HashMap<String, usize>,
+}
+
+/// How an ambiguous match lists the records it found.
+const VILLAGES: (fn(&Village) -> i64, &str) = (|v| v.id, "Nhiều thôn, ấp trùng tên");
+const TEAMS: (fn(&Team) -> i64, &str) = (|t| t.id, "Nhiều tổ trùng tên trong xã");
+const MEMBERS: (fn(&&Member) -> i64, &str) = (|m| m.id, "Nhiều thành viên trùng khớp");
+
+/// A record read from a row.
+trait Placed {
+    fn at(&self) -> At;
+}
+
+impl Placed for VillageIn {
+    fn at(&self) -> At {
+        self.at
+    }
+}
+
+impl Placed for TeamIn {
+    fn at(&self) -> At {
+        self.at
+    }
+}
+
+impl Placed for MemberIn {
+    fn at(&self) -> At {
+        self.at
+    }
+}
+
+fn village_action(v: &VillageIn, one: &Village) -> Action<VillageChanges> {
+    let changes = VillageChanges {
+        kind: v.kind.filter(|k| *k != one.kind),
+        households: v
+            .households
+            .filter(|h| Some(*h) != one.households)
+            .map(Some),
+        population: v
+            .population
+            .filter(|p| Some(*p) != one.population)
+            .map(Some),
+        ..Default::default()
+    };
+    if changes.kind.is_none() && changes.households.is_none() && changes.population.is_none() {
+        Action::Unchanged(one.id)
+    } else {
+        Action::Update(one.id, Box::new(changes))
+    }
+}
+
+fn team_action(t: &TeamIn, one: &Team, village: Option<Result<i64, usize>>) -> Action<TeamChanges> {
+    let changes = TeamChanges {
+        village_id: match village {
+            Some(Ok(id)) if one.village_id != Some(id) => Some(Some(id)),
+            _ => None,
+        },
+        decision_number: t
+            .decision_number
+            .clone()
+            .filter(|d| Some(d) != one.decision_number.as_ref())
+            .map(Some),
+        decision_date: t
+            .decision_date
+            .filter(|d| Some(*d) != one.decision_date)
+            .map(Some),
+        established_on: t
+            .established_on
+            .filter(|d| Some(*d) != one.established_on)
+            .map(Some),
+        ..Default::default()
+    };
+    let moved_to_new_village = matches!(village, Some(Err(_)));
+    if changes.village_id.is_none()
+        && changes.decision_number.is_none()
+        && changes.decision_date.is_none()
+        && changes.established_on.is_none()
+        && !moved_to_new_village
+    {
+        Action::Unchanged(one.id)
+    } else {
+        Action::Update(one.id, Box::new(changes))
     }
 }
 
@@ -1700,53 +1802,107 @@ fn outcome_of<C>(a: &Action<C>) -> (Outcome, Option<i64>) {
 // ---------------------------------------------------------------------------------------
 // Writing.
 
-fn entry<T: Serialize>(
-    actor: &Actor,
-    import_id: Uuid,
-    action: &str,
-    (entity, id): (&str, String),
-    where_: (&str, Option<&str>),
-    before: Option<&T>,
-    after: &T,
-) -> NewAuditEntry {
-    NewAuditEntry {
-        actor_id: actor.user_id,
-        actor_username: actor.username.clone(),
-        action: action.to_string(),
-        entity: entity.to_string(),
-        entity_id: id,
-        province_code: Some(where_.0.to_string()),
-        commune_code: where_.1.map(str::to_string),
-        before: before.and_then(|b| serde_json::to_value(b).ok()),
-        after: serde_json::to_value(after).ok(),
-        import_id: Some(import_id),
-    }
+/// A record the import writes, as its audit entries name it.
+trait Audited: Serialize {
+    const ENTITY: &'static str;
+    /// The record's id, province and commune.
+    fn place(&self) -> (String, &str, Option<&str>);
 }
+
+/// The registry's records: audited with their id, province and commune.
+macro_rules! audited {
+    ($($record:ty => $entity:literal),*) => {$(
+        impl Audited for $record {
+            const ENTITY: &'static str = $entity;
+            fn place(&self) -> (String, &str, Option<&str>) {
+                (self.id.to_string(), &self.province_code, Some(&self.commune_code))
+            }
+        }
+    )*};
+}
+
+audited!(Village => "village", Team => "team", Member => "member");
 
 /// Records created per statement, and audit entries held before they are written: a national
 /// file is written in steps of this size, which bounds the memory the writing takes.
 const BATCH: usize = 4_000;
 
-/// Audit entries waiting to be written.
-#[derive(Default)]
-struct Audit(Vec<NewAuditEntry>);
+/// Audit entries waiting to be written, each with the import's actor and id.
+struct Audit<'a> {
+    actor: &'a Actor,
+    import_id: Uuid,
+    entries: Vec<NewAuditEntry>,
+}
 
-impl Audit {
-    fn push(&mut self, entry: NewAuditEntry) {
-        self.0.push(entry);
+impl<'a> Audit<'a> {
+    fn new(actor: &'a Actor, import_id: Uuid) -> Self {
+        Audit {
+            actor,
+            import_id,
+            entries: Vec::new(),
+        }
+    }
+
+    fn push<T: Serialize>(
+        &mut self,
+        action: &str,
+        (entity, id): (&str, String),
+        (province, commune): (&str, Option<&str>),
+        before: Option<&T>,
+        after: &T,
+    ) {
+        self.entries.push(NewAuditEntry {
+            actor_id: self.actor.user_id,
+            actor_username: self.actor.username.clone(),
+            action: action.to_string(),
+            entity: entity.to_string(),
+            entity_id: id,
+            province_code: Some(province.to_string()),
+            commune_code: commune.map(str::to_string),
+            before: before.and_then(|b| serde_json::to_value(b).ok()),
+            after: serde_json::to_value(after).ok(),
+            import_id: Some(self.import_id),
+        });
+    }
+
+    fn created<R: Audited>(&mut self, record: &R) {
+        let (id, province, commune) = record.place();
+        self.push("create", (R::ENTITY, id), (province, commune), None, record);
+    }
+
+    /// Locks record `id` (in the actor's scope), changes it with `write` and audits both states.
+    fn update<R: Audited>(
+        &mut self,
+        conn: &mut PgConnection,
+        lock: fn(&mut PgConnection, &Scope, i64) -> diesel::QueryResult<Option<R>>,
+        id: i64,
+        write: impl FnOnce(&mut PgConnection) -> AppResult<R>,
+    ) -> AppResult<()> {
+        let before =
+            lock(conn, &self.actor.scope, id)?.ok_or_else(|| AppError::not_found(R::ENTITY))?;
+        let after = write(conn)?;
+        let (id, province, commune) = after.place();
+        self.push(
+            "update",
+            (R::ENTITY, id),
+            (province, commune),
+            Some(&before),
+            &after,
+        );
+        Ok(())
     }
 
     /// Writes the entries held once there are a batch of them.
     fn flush_if_full(&mut self, conn: &mut PgConnection) -> AppResult<()> {
-        if self.0.len() >= BATCH {
+        if self.entries.len() >= BATCH {
             self.flush(conn)?;
         }
         Ok(())
     }
 
     fn flush(&mut self, conn: &mut PgConnection) -> AppResult<()> {
-        db::audit::record_many(conn, &self.0)?;
-        self.0.clear();
+        db::audit::record_many(conn, &self.entries)?;
+        self.entries.clear();
         Ok(())
     }
 }
@@ -1757,42 +1913,426 @@ struct Batch<N> {
     new: Vec<N>,
 }
 
-impl<N> Batch<N> {
-    fn new() -> Self {
-        Batch {
-            slots: Vec::with_capacity(BATCH),
-            new: Vec::with_capacity(BATCH),
-        }
-    }
-
-    fn push(&mut self, slot: usize, new: N) {
-        self.slots.push(slot);
-        self.new.push(new);
-    }
-
-    fn is_full(&self) -> bool {
-        self.new.len() >= BATCH
-    }
-
-    /// Inserts the records held (one statement per `BATCH`) and hands each created record to
-    /// `created` with its index; then the batch is empty.
-    fn write<R>(
+/// One kind of record the import writes: new ones in batches of `BATCH` a statement, changed
+/// ones one at a time as they come.
+trait Writer {
+    type New;
+    type Record;
+    /// Writes the change of record `i`, or hands back the record to create.
+    fn item(
         &mut self,
         conn: &mut PgConnection,
-        insert: fn(&mut PgConnection, &[N]) -> diesel::QueryResult<Vec<R>>,
-        mut created: impl FnMut(usize, R),
-    ) -> AppResult<usize> {
-        if self.new.is_empty() {
-            return Ok(0);
-        }
-        let records = insert(conn, &self.new)?;
-        let n = records.len();
-        for (slot, record) in self.slots.drain(..).zip(records) {
-            created(slot, record);
-        }
-        self.new.clear();
-        Ok(n)
+        audit: &mut Audit<'_>,
+        i: usize,
+    ) -> AppResult<Option<Self::New>>;
+    const INSERT: Inserter<Self::New, Self::Record>;
+    /// Record `slot` of the plan was created as `record`.
+    fn created(&mut self, audit: &mut Audit<'_>, slot: usize, record: Self::Record);
+    /// After each batch is inserted.
+    fn batch_written(&mut self, _conn: &mut PgConnection, _audit: &mut Audit<'_>) -> AppResult<()> {
+        Ok(())
     }
+}
+
+/// Inserts new records in one statement, handing back the records created.
+type Inserter<N, R> = fn(&mut PgConnection, &[N]) -> diesel::QueryResult<Vec<R>>;
+
+/// Writes the `len` records of `writer`'s kind; `written` hears how many each batch created.
+fn write_all<W: Writer>(
+    conn: &mut PgConnection,
+    audit: &mut Audit<'_>,
+    (writer, len): (&mut W, usize),
+    mut written: impl FnMut(u64),
+) -> AppResult<()> {
+    let mut batch = Batch {
+        slots: Vec::with_capacity(BATCH),
+        new: Vec::with_capacity(BATCH),
+    };
+    for i in 0..len {
+        if let Some(new) = writer.item(conn, audit, i)? {
+            batch.slots.push(i);
+            batch.new.push(new);
+        }
+        if batch.new.len() >= BATCH {
+            written(write_batch(conn, audit, writer, &mut batch)?);
+        }
+        audit.flush_if_full(conn)?;
+    }
+    written(write_batch(conn, audit, writer, &mut batch)?);
+    audit.flush(conn)
+}
+
+/// Inserts the records held (one statement) and hands each to the writer; then the batch is
+/// empty.
+fn write_batch<W: Writer>(
+    conn: &mut PgConnection,
+    audit: &mut Audit<'_>,
+    writer: &mut W,
+    batch: &mut Batch<W::New>,
+) -> AppResult<u64> {
+    if batch.new.is_empty() {
+        return Ok(0);
+    }
+    let records = W::INSERT(conn, &batch.new)?;
+    let n = records.len() as u64;
+    for (slot, record) in batch.slots.drain(..).zip(records) {
+        writer.created(audit, slot, record);
+    }
+    batch.new.clear();
+    writer.batch_written(conn, audit)?;
+    Ok(n)
+}
+
+struct VillageWriter<'a> {
+    rows: &'a mut [Line],
+    villages: &'a [VillageIn],
+    actions: &'a [Action<VillageChanges>],
+    world: &'a World,
+    /// The new villages' ids, by index in the plan.
+    ids: HashMap<usize, i64>,
+}
+
+impl Writer for VillageWriter<'_> {
+    type New = NewVillage;
+    type Record = Village;
+
+    fn item(
+        &mut self,
+        conn: &mut PgConnection,
+        audit: &mut Audit<'_>,
+        i: usize,
+    ) -> AppResult<Option<NewVillage>> {
+        let v = &self.villages[i];
+        match &self.actions[i] {
+            Action::Create => Ok(resolved_commune(v.commune.as_deref(), self.world).map(
+                |(commune_code, province_code)| NewVillage {
+                    commune_code,
+                    province_code,
+                    name: self.rows[v.at.0].label.to_string(),
+                    search_name: v.search.clone(),
+                    kind: v.kind.unwrap_or(VillageKind::Other),
+                    households: v.households,
+                    population: v.population,
+                },
+            )),
+            Action::Update(id, changes) => {
+                audit.update(conn, db::villages::lock, *id, |c| {
+                    Ok(db::villages::update(c, *id, changes)?)
+                })?;
+                Ok(None)
+            }
+            Action::Skip | Action::Unchanged(_) => Ok(None),
+        }
+    }
+
+    const INSERT: Inserter<NewVillage, Village> = store::insert_villages;
+
+    fn created(&mut self, audit: &mut Audit<'_>, slot: usize, v: Village) {
+        self.ids.insert(slot, v.id);
+        self.rows[self.villages[slot].at.0].id = Some(v.id);
+        audit.created(&v);
+    }
+}
+
+struct TeamWriter<'a> {
+    rows: &'a mut [Line],
+    teams: &'a [TeamIn],
+    actions: &'a [Action<TeamChanges>],
+    world: &'a World,
+    /// The new villages' ids, by index in the plan.
+    village_ids: HashMap<usize, i64>,
+    /// The new teams: id, commune and province (not the whole record: 74,000 nationally).
+    ids: HashMap<usize, (i64, String, String)>,
+}
+
+impl TeamWriter<'_> {
+    fn new_team(&self, t: &TeamIn, new_village: Option<i64>) -> Option<NewTeam> {
+        let (commune_code, province_code) = resolved_commune(t.commune.as_deref(), self.world)?;
+        let village_id = new_village.or_else(|| {
+            let (search, _) = t.village.as_ref()?;
+            let key = (commune_code.clone(), search.clone());
+            self.world.villages.get(&key)?.first().map(|v| v.id)
+        });
+        Some(NewTeam {
+            commune_code,
+            province_code,
+            village_id,
+            name: self.rows[t.at.0].label.to_string(),
+            search_name: t.search.clone(),
+            decision_number: t.decision_number.clone(),
+            decision_date: t.decision_date,
+            established_on: t.established_on,
+            dissolved_on: None,
+            status: TeamStatus::Active,
+        })
+    }
+}
+
+impl Writer for TeamWriter<'_> {
+    type New = NewTeam;
+    type Record = Team;
+
+    fn item(
+        &mut self,
+        conn: &mut PgConnection,
+        audit: &mut Audit<'_>,
+        i: usize,
+    ) -> AppResult<Option<NewTeam>> {
+        let new_village = self
+            .world
+            .new_village_of_team
+            .get(&i)
+            .and_then(|v| self.village_ids.get(v))
+            .copied();
+        let Action::Update(id, changes) = &self.actions[i] else {
+            let create = matches!(self.actions[i], Action::Create);
+            return Ok(create
+                .then(|| self.new_team(&self.teams[i], new_village))
+                .flatten());
+        };
+        let changes = TeamChanges {
+            village_id: new_village.map(Some).or(changes.village_id),
+            decision_number: changes.decision_number.clone(),
+            decision_date: changes.decision_date,
+            established_on: changes.established_on,
+            ..Default::default()
+        };
+        audit.update(conn, db::teams::lock, *id, |c| {
+            if let Some(Some(v)) = changes.village_id {
+                crate::registry::hold_live_village(c, v)?;
+            }
+            Ok(db::teams::update(c, *id, &changes)?)
+        })?;
+        Ok(None)
+    }
+
+    const INSERT: Inserter<NewTeam, Team> = store::insert_teams;
+
+    fn created(&mut self, audit: &mut Audit<'_>, slot: usize, t: Team) {
+        self.rows[self.teams[slot].at.0].id = Some(t.id);
+        audit.created(&t);
+        self.ids
+            .insert(slot, (t.id, t.commune_code, t.province_code));
+    }
+}
+
+/// The team a member joins, as the writer needs it.
+struct TeamPlace<'a> {
+    id: i64,
+    commune_code: &'a str,
+    province_code: &'a str,
+}
+
+/// Where the members' teams are: in the register, or just written (by index in the plan).
+struct Places<'a> {
+    world: &'a World,
+    new_teams: HashMap<usize, (i64, String, String)>,
+}
+
+impl Places<'_> {
+    fn of(&self, team: TeamRef) -> Option<TeamPlace<'_>> {
+        match team {
+            TeamRef::Existing(id) => self.world.teams_by_id.get(&id).map(|t| TeamPlace {
+                id: t.id,
+                commune_code: &t.commune_code,
+                province_code: &t.province_code,
+            }),
+            TeamRef::New(i) => self.new_teams.get(&i).map(|(id, c, p)| TeamPlace {
+                id: *id,
+                commune_code: c,
+                province_code: p,
+            }),
+        }
+    }
+}
+
+struct AccountWriter<'a> {
+    rows: &'a [Line],
+    members: &'a [MemberIn],
+    actions: &'a [MemberAction],
+    places: &'a Places<'a>,
+    options: &'a Options,
+    /// The account created for a member, by index in the plan.
+    user_of: HashMap<usize, Uuid>,
+    /// The batch's new accounts, waiting for their activation codes.
+    created: Vec<(Uuid, String)>,
+    issued: Vec<Issued>,
+}
+
+impl Writer for AccountWriter<'_> {
+    type New = NewUser;
+    type Record = crate::db::users::UserRow;
+
+    fn item(
+        &mut self,
+        _conn: &mut PgConnection,
+        _audit: &mut Audit<'_>,
+        i: usize,
+    ) -> AppResult<Option<NewUser>> {
+        let (m, a) = (&self.members[i], &self.actions[i]);
+        if !a.account {
+            return Ok(None);
+        }
+        let (Some(team), Some(phone)) = (self.places.of(a.team), m.phone.as_ref()) else {
+            return Ok(None);
+        };
+        let role = if m.team_role == Some(TeamRole::Leader) {
+            Role::TeamLeader
+        } else {
+            Role::TeamMember
+        };
+        Ok(Some(NewUser {
+            username: username_for(phone),
+            full_name: Some(self.rows[m.at.0].label.to_string()),
+            phone: Some(phone.to_string()),
+            password_hash: activation::PENDING_HASH.to_string(),
+            role: role.as_str().to_string(),
+            unit_code: Some(team.commune_code.to_string()),
+            province_code: Some(team.province_code.to_string()),
+            team_id: Some(team.id),
+        }))
+    }
+
+    const INSERT: Inserter<NewUser, Self::Record> = store::insert_users;
+
+    fn created(&mut self, audit: &mut Audit<'_>, slot: usize, u: Self::Record) {
+        self.user_of.insert(slot, u.id);
+        audit.push(
+            "create",
+            ("user", u.id.to_string()),
+            (
+                u.province_code.as_deref().unwrap_or_default(),
+                u.unit_code.as_deref(),
+            ),
+            None,
+            &crate::accounts::snapshot(&u),
+        );
+        self.created.push((u.id, u.username));
+    }
+
+    /// The batch's accounts get their activation codes.
+    fn batch_written(&mut self, conn: &mut PgConnection, audit: &mut Audit<'_>) -> AppResult<()> {
+        if !self.created.is_empty() {
+            let codes = activation::issue_in(
+                conn,
+                &self.options.key,
+                self.options.code_expiry,
+                &self.created,
+            )?;
+            self.issued.extend(codes);
+            self.created.clear();
+        }
+        audit.flush(conn)
+    }
+}
+
+struct MemberWriter<'a> {
+    rows: &'a mut [Line],
+    members: &'a [MemberIn],
+    actions: &'a [MemberAction],
+    places: &'a Places<'a>,
+    user_of: &'a HashMap<usize, Uuid>,
+    today: NaiveDate,
+}
+
+impl MemberWriter<'_> {
+    /// The activation sheet's lines.
+    fn activations(&self, teams: &[TeamIn], issued: Vec<Issued>) -> Vec<Activation> {
+        let by_user: HashMap<Uuid, usize> =
+            self.user_of.iter().map(|(slot, u)| (*u, *slot)).collect();
+        let line = |issued: Issued| {
+            let slot = *by_user.get(&issued.user_id)?;
+            let place = self.actions[slot].team;
+            let team = self.places.of(place)?;
+            let name = match place {
+                TeamRef::Existing(id) => self.places.world.teams_by_id.get(&id)?.name.clone(),
+                TeamRef::New(i) => self.rows[teams[i].at.0].label.to_string(),
+            };
+            Some(Activation {
+                full_name: self.rows[self.members[slot].at.0].label.to_string(),
+                team: name,
+                commune_code: team.commune_code.to_string(),
+                issued,
+            })
+        };
+        issued.into_iter().filter_map(line).collect()
+    }
+
+    fn new_member(&self, i: usize, team: TeamPlace<'_>) -> NewMember {
+        let m = &self.members[i];
+        NewMember {
+            person_id: None,
+            team_id: team.id,
+            commune_code: team.commune_code.to_string(),
+            province_code: team.province_code.to_string(),
+            full_name: self.rows[m.at.0].label.to_string(),
+            search_name: m.search.to_string(),
+            phone: m.phone.as_deref().map(str::to_string),
+            sex: m.sex,
+            birth_year: m.birth_year,
+            affiliation: m.affiliation.unwrap_or(Affiliation::Other),
+            team_role: m.team_role.unwrap_or(TeamRole::Member),
+            joined_on: m.joined_on.unwrap_or(self.today),
+            user_id: self.user_of.get(&i).copied(),
+        }
+    }
+}
+
+impl Writer for MemberWriter<'_> {
+    type New = NewMember;
+    type Record = Member;
+
+    fn item(
+        &mut self,
+        conn: &mut PgConnection,
+        audit: &mut Audit<'_>,
+        i: usize,
+    ) -> AppResult<Option<NewMember>> {
+        let a = &self.actions[i];
+        let Some(team) = self.places.of(a.team) else {
+            return Ok(None);
+        };
+        let (id, changes) = match &a.action {
+            Action::Create => return Ok(Some(self.new_member(i, team))),
+            Action::Update(id, changes) => (*id, changes),
+            Action::Skip | Action::Unchanged(_) => return Ok(None),
+        };
+        let changes = MemberChanges {
+            full_name: changes.full_name.clone(),
+            search_name: changes.search_name.clone(),
+            phone: changes.phone.clone(),
+            sex: changes.sex,
+            birth_year: changes.birth_year,
+            affiliation: changes.affiliation,
+            team_role: changes.team_role,
+            user_id: self.user_of.get(&i).map(|u| Some(*u)),
+            ..Default::default()
+        };
+        audit.update(conn, db::members::lock, id, |c| {
+            Ok(db::members::update(c, id, &changes)?)
+        })?;
+        Ok(None)
+    }
+
+    const INSERT: Inserter<NewMember, Member> = store::insert_members;
+
+    fn created(&mut self, audit: &mut Audit<'_>, slot: usize, m: Member) {
+        self.rows[self.members[slot].at.0].id = Some(m.id);
+        audit.created(&m);
+    }
+}
+
+/// Existing teams members join stay live until the end of the transaction.
+fn hold_teams(conn: &mut PgConnection, actions: &[MemberAction]) -> AppResult<()> {
+    let mut held = HashSet::new();
+    for a in actions {
+        if let TeamRef::Existing(id) = a.team {
+            if !matches!(a.action, Action::Skip | Action::Unchanged(_)) && held.insert(id) {
+                crate::registry::hold_live_team(conn, id)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 impl Plan {
@@ -1819,350 +2359,64 @@ impl Plan {
             ..
         } = self;
         let total = (villages.len() + teams.len() + members.len()) as u64;
-        let mut done = 0u64;
-        let mut audit = Audit::default();
-
-        // Villages.
-        let mut village_ids: HashMap<usize, i64> = HashMap::new();
-        let mut batch = Batch::new();
-        let items = villages.iter().zip(village_actions.iter()).enumerate();
-        for item in items.map(Some).chain([None]) {
-            if let Some((i, (v, a))) = item {
-                match a {
-                    Action::Create => {
-                        if let Some((commune, province)) =
-                            resolved_commune(v.commune.as_deref(), world)
-                        {
-                            batch.push(
-                                i,
-                                NewVillage {
-                                    commune_code: commune,
-                                    province_code: province,
-                                    name: rows[v.at.0].label.to_string(),
-                                    search_name: v.search.clone(),
-                                    kind: v.kind.unwrap_or(VillageKind::Other),
-                                    households: v.households,
-                                    population: v.population,
-                                },
-                            );
-                        }
-                    }
-                    Action::Update(id, changes) => {
-                        let before = crate::db::villages::lock(conn, &actor.scope, *id)?
-                            .ok_or_else(|| AppError::not_found("village"))?;
-                        let after = crate::db::villages::update(conn, *id, changes)?;
-                        audit.push(entry(
-                            actor,
-                            import_id,
-                            "update",
-                            ("village", after.id.to_string()),
-                            (&after.province_code, Some(&after.commune_code)),
-                            Some(&before),
-                            &after,
-                        ));
-                    }
-                    Action::Skip | Action::Unchanged(_) => {}
-                }
-            }
-            if batch.is_full() || item.is_none() {
-                batch.write(conn, store::insert_villages, |slot, v| {
-                    village_ids.insert(slot, v.id);
-                    rows[villages[slot].at.0].id = Some(v.id);
-                    audit.push(entry(
-                        actor,
-                        import_id,
-                        "create",
-                        ("village", v.id.to_string()),
-                        (&v.province_code, Some(&v.commune_code)),
-                        None::<&Village>,
-                        &v,
-                    ));
-                })?;
-            }
-            audit.flush_if_full(conn)?;
-        }
-        audit.flush(conn)?;
-        done += villages.len() as u64;
+        let mut audit = Audit::new(actor, import_id);
+        let mut villages_w = VillageWriter {
+            rows,
+            villages,
+            actions: village_actions,
+            world,
+            ids: HashMap::new(),
+        };
+        write_all(conn, &mut audit, (&mut villages_w, villages.len()), |_| {})?;
+        let village_ids = villages_w.ids;
+        let mut done = villages.len() as u64;
         progress.writing("villages", done, total);
-
-        // Teams.
-        // The new teams: id, commune and province (not the whole record: 74,000 nationally).
-        let mut team_ids: HashMap<usize, (i64, String, String)> = HashMap::new();
-        let mut batch = Batch::new();
-        let items = teams.iter().zip(team_actions.iter()).enumerate();
-        for item in items.map(Some).chain([None]) {
-            if let Some((i, (t, a))) = item {
-                let new_village = world
-                    .new_village_of_team
-                    .get(&i)
-                    .and_then(|v| village_ids.get(v))
-                    .copied();
-                match a {
-                    Action::Create => {
-                        if let Some((commune, province)) =
-                            resolved_commune(t.commune.as_deref(), world)
-                        {
-                            let village_id = new_village.or_else(|| {
-                                t.village.as_ref().and_then(|(s, _)| {
-                                    world
-                                        .villages
-                                        .get(&(commune.clone(), s.clone()))
-                                        .and_then(|v| v.first())
-                                        .map(|v| v.id)
-                                })
-                            });
-                            batch.push(
-                                i,
-                                NewTeam {
-                                    commune_code: commune,
-                                    province_code: province,
-                                    village_id,
-                                    name: rows[t.at.0].label.to_string(),
-                                    search_name: t.search.clone(),
-                                    decision_number: t.decision_number.clone(),
-                                    decision_date: t.decision_date,
-                                    established_on: t.established_on,
-                                    dissolved_on: None,
-                                    status: TeamStatus::Active,
-                                },
-                            );
-                        }
-                    }
-                    Action::Update(id, changes) => {
-                        let before = crate::db::teams::lock(conn, &actor.scope, *id)?
-                            .ok_or_else(|| AppError::not_found("team"))?;
-                        let mut changes = TeamChanges {
-                            village_id: changes.village_id,
-                            decision_number: changes.decision_number.clone(),
-                            decision_date: changes.decision_date,
-                            established_on: changes.established_on,
-                            ..Default::default()
-                        };
-                        if let Some(v) = new_village {
-                            changes.village_id = Some(Some(v));
-                        }
-                        if let Some(Some(v)) = changes.village_id {
-                            crate::registry::hold_live_village(conn, v)?;
-                        }
-                        let after = crate::db::teams::update(conn, *id, &changes)?;
-                        audit.push(entry(
-                            actor,
-                            import_id,
-                            "update",
-                            ("team", after.id.to_string()),
-                            (&after.province_code, Some(&after.commune_code)),
-                            Some(&before),
-                            &after,
-                        ));
-                    }
-                    Action::Skip | Action::Unchanged(_) => {}
-                }
-            }
-            if batch.is_full() || item.is_none() {
-                done += batch.write(conn, store::insert_teams, |slot, t| {
-                    rows[teams[slot].at.0].id = Some(t.id);
-                    audit.push(entry(
-                        actor,
-                        import_id,
-                        "create",
-                        ("team", t.id.to_string()),
-                        (&t.province_code, Some(&t.commune_code)),
-                        None::<&Team>,
-                        &t,
-                    ));
-                    team_ids.insert(slot, (t.id, t.commune_code, t.province_code));
-                })? as u64;
-                progress.writing("teams", done, total);
-            }
-            audit.flush_if_full(conn)?;
-        }
-        audit.flush(conn)?;
+        let mut teams_w = TeamWriter {
+            rows,
+            teams,
+            actions: team_actions,
+            world,
+            village_ids,
+            ids: HashMap::new(),
+        };
+        write_all(conn, &mut audit, (&mut teams_w, teams.len()), |n| {
+            done += n;
+            progress.writing("teams", done, total);
+        })?;
         done = (villages.len() + teams.len()) as u64;
         progress.writing("teams", done, total);
-
-        // Accounts, then members.
-        let team_of = |r: TeamRef| -> Option<TeamPlace<'_>> {
-            match r {
-                TeamRef::Existing(id) => world.teams_by_id.get(&id).map(|t| TeamPlace {
-                    id: t.id,
-                    commune_code: &t.commune_code,
-                    province_code: &t.province_code,
-                }),
-                TeamRef::New(i) => team_ids.get(&i).map(|(id, c, p)| TeamPlace {
-                    id: *id,
-                    commune_code: c,
-                    province_code: p,
-                }),
-            }
+        let new_teams = teams_w.ids;
+        let places = Places { world, new_teams };
+        hold_teams(conn, member_actions)?;
+        let mut accounts = AccountWriter {
+            rows,
+            members,
+            actions: member_actions,
+            places: &places,
+            options,
+            user_of: HashMap::new(),
+            created: Vec::new(),
+            issued: Vec::new(),
         };
-        // Existing teams members join stay live until the end of the transaction.
-        let mut held = HashSet::new();
-        for a in member_actions.iter() {
-            if let TeamRef::Existing(id) = a.team {
-                if !matches!(a.action, Action::Skip | Action::Unchanged(_)) && held.insert(id) {
-                    crate::registry::hold_live_team(conn, id)?;
-                }
-            }
-        }
-        let mut user_of: HashMap<usize, Uuid> = HashMap::new();
-        let mut issued = Vec::new();
-        let mut batch = Batch::new();
-        let items = members.iter().zip(member_actions.iter()).enumerate();
-        for item in items.map(Some).chain([None]) {
-            if let Some((i, (m, a))) = item.filter(|(_, (_, a))| a.account) {
-                if let (Some(team), Some(phone)) = (team_of(a.team), m.phone.as_ref()) {
-                    let role = if m.team_role == Some(TeamRole::Leader) {
-                        Role::TeamLeader
-                    } else {
-                        Role::TeamMember
-                    };
-                    batch.push(
-                        i,
-                        NewUser {
-                            username: username_for(phone),
-                            full_name: Some(rows[m.at.0].label.to_string()),
-                            phone: Some(phone.to_string()),
-                            password_hash: activation::PENDING_HASH.to_string(),
-                            role: role.as_str().to_string(),
-                            unit_code: Some(team.commune_code.to_string()),
-                            province_code: Some(team.province_code.to_string()),
-                            team_id: Some(team.id),
-                        },
-                    );
-                }
-            }
-            if !(batch.is_full() || item.is_none()) {
-                continue;
-            }
-            let mut created = Vec::with_capacity(batch.new.len());
-            batch.write(conn, store::insert_users, |slot, u| {
-                user_of.insert(slot, u.id);
-                audit.push(entry(
-                    actor,
-                    import_id,
-                    "create",
-                    ("user", u.id.to_string()),
-                    (
-                        u.province_code.as_deref().unwrap_or_default(),
-                        u.unit_code.as_deref(),
-                    ),
-                    None,
-                    &crate::accounts::snapshot(&u),
-                ));
-                created.push((u.id, u.username));
-            })?;
-            if !created.is_empty() {
-                issued.extend(activation::issue_in(
-                    conn,
-                    &options.key,
-                    options.code_expiry,
-                    &created,
-                )?);
-            }
-            audit.flush(conn)?;
-        }
-
-        let today = crate::registry::members::today_local();
-        let mut batch = Batch::new();
-        let items = members.iter().zip(member_actions.iter()).enumerate();
-        for item in items.map(Some).chain([None]) {
-            if let Some((i, (m, a))) = item {
-                match (&a.action, team_of(a.team)) {
-                    (Action::Create, Some(team)) => batch.push(
-                        i,
-                        NewMember {
-                            person_id: None,
-                            team_id: team.id,
-                            commune_code: team.commune_code.to_string(),
-                            province_code: team.province_code.to_string(),
-                            full_name: rows[m.at.0].label.to_string(),
-                            search_name: m.search.to_string(),
-                            phone: m.phone.as_deref().map(str::to_string),
-                            sex: m.sex,
-                            birth_year: m.birth_year,
-                            affiliation: m.affiliation.unwrap_or(Affiliation::Other),
-                            team_role: m.team_role.unwrap_or(TeamRole::Member),
-                            joined_on: m.joined_on.unwrap_or(today),
-                            user_id: user_of.get(&i).copied(),
-                        },
-                    ),
-                    (Action::Update(id, changes), Some(_)) => {
-                        let before = crate::db::members::lock(conn, &actor.scope, *id)?
-                            .ok_or_else(|| AppError::not_found("member"))?;
-                        let changes = MemberChanges {
-                            full_name: changes.full_name.clone(),
-                            search_name: changes.search_name.clone(),
-                            phone: changes.phone.clone(),
-                            sex: changes.sex,
-                            birth_year: changes.birth_year,
-                            affiliation: changes.affiliation,
-                            team_role: changes.team_role,
-                            user_id: user_of.get(&i).map(|u| Some(*u)),
-                            ..Default::default()
-                        };
-                        let after = crate::db::members::update(conn, *id, &changes)?;
-                        audit.push(entry(
-                            actor,
-                            import_id,
-                            "update",
-                            ("member", after.id.to_string()),
-                            (&after.province_code, Some(&after.commune_code)),
-                            Some(&before),
-                            &after,
-                        ));
-                    }
-                    _ => {}
-                }
-            }
-            if batch.is_full() || item.is_none() {
-                done += batch.write(conn, store::insert_members, |slot, m| {
-                    rows[members[slot].at.0].id = Some(m.id);
-                    audit.push(entry(
-                        actor,
-                        import_id,
-                        "create",
-                        ("member", m.id.to_string()),
-                        (&m.province_code, Some(&m.commune_code)),
-                        None::<&Member>,
-                        &m,
-                    ));
-                })? as u64;
-                progress.writing("members", done, total);
-            }
-            audit.flush_if_full(conn)?;
-        }
-        audit.flush(conn)?;
+        write_all(conn, &mut audit, (&mut accounts, members.len()), |_| {})?;
+        let AccountWriter {
+            user_of, issued, ..
+        } = accounts;
+        let mut members_w = MemberWriter {
+            rows,
+            members,
+            actions: member_actions,
+            places: &places,
+            user_of: &user_of,
+            today: crate::registry::members::today_local(),
+        };
+        write_all(conn, &mut audit, (&mut members_w, members.len()), |n| {
+            done += n;
+            progress.writing("members", done, total);
+        })?;
         progress.writing("members", total, total);
-
-        // The activation sheet's lines.
-        let by_user: HashMap<Uuid, usize> = user_of.iter().map(|(slot, u)| (*u, *slot)).collect();
-        Ok(issued
-            .into_iter()
-            .filter_map(|issued| {
-                let slot = *by_user.get(&issued.user_id)?;
-                let m = &members[slot];
-                let place = member_actions[slot].team;
-                let team = team_of(place)?;
-                let name = match place {
-                    TeamRef::Existing(id) => world.teams_by_id.get(&id)?.name.clone(),
-                    TeamRef::New(i) => rows[teams[i].at.0].label.to_string(),
-                };
-                Some(Activation {
-                    full_name: rows[m.at.0].label.to_string(),
-                    team: name,
-                    commune_code: team.commune_code.to_string(),
-                    issued,
-                })
-            })
-            .collect())
+        Ok(members_w.activations(teams, issued))
     }
-}
-
-/// The team a member joins, as the writer needs it.
-struct TeamPlace<'a> {
-    id: i64,
-    commune_code: &'a str,
-    province_code: &'a str,
 }
 
 /// The commune and province of a checked row (rows without one never reach the writer).

@@ -40,122 +40,159 @@ fn example(col: Col, commune: &str) -> String {
     }
 }
 
+/// The enumerated columns, listed on the lists sheet from its third column on.
+const ENUM_COLS: [Col; 5] = [
+    Col::VillageKind,
+    Col::Sex,
+    Col::Affiliation,
+    Col::TeamRole,
+    Col::Account,
+];
+
+/// The template's cell formats.
+struct Formats {
+    title: Format,
+    header: Format,
+    note: Format,
+    text: Format,
+}
+
+/// What every sheet of a template needs.
+struct TemplateOf<'a> {
+    communes: &'a [(String, String)],
+    example_commune: String,
+    formats: Formats,
+}
+
 /// The template of `kinds` (one sheet each) and a sheet of lists: the communes of the caller's
 /// scope (`communes`: code, name) and the values of each enumerated column.
 pub fn template(kinds: &[Kind], communes: &[(String, String)]) -> AppResult<Vec<u8>> {
     let mut book = Workbook::new();
-    let title = Format::new().set_bold().set_font_size(14);
-    let header = Format::new()
-        .set_bold()
-        .set_background_color("#DDEBF7")
-        .set_border(rust_xlsxwriter::FormatBorder::Thin);
-    let note = Format::new().set_italic().set_font_color("#7F7F7F");
-    let text = Format::new().set_num_format("@");
-    // The lists first in memory, written last in the workbook's order.
-    let enum_cols = [
-        Col::VillageKind,
-        Col::Sex,
-        Col::Affiliation,
-        Col::TeamRole,
-        Col::Account,
-    ];
-    let example_commune = communes
-        .first()
-        .map_or("00004", |(c, _)| c.as_str())
-        .to_string();
+    let of = TemplateOf {
+        communes,
+        example_commune: communes
+            .first()
+            .map_or("00004", |(c, _)| c.as_str())
+            .to_string(),
+        formats: Formats {
+            title: Format::new().set_bold().set_font_size(14),
+            header: Format::new()
+                .set_bold()
+                .set_background_color("#DDEBF7")
+                .set_border(rust_xlsxwriter::FormatBorder::Thin),
+            note: Format::new().set_italic().set_font_color("#7F7F7F"),
+            text: Format::new().set_num_format("@"),
+        },
+    };
     for kind in kinds {
-        let sheet = book.add_worksheet();
-        sheet.set_name(kind.sheet_name()).map_err(err)?;
-        let cols: Vec<Col> = std::iter::once(Col::Ordinal)
-            .chain(kind.columns().iter().copied())
-            .collect();
-        let last = u16::try_from(cols.len() - 1).unwrap_or(0);
-        sheet
-            .merge_range(
-                TITLE_ROW,
-                0,
-                TITLE_ROW,
-                last,
-                &format!("DANH SÁCH {} (mẫu nhập của Tổ Số)", title_of(*kind)),
-                &title,
-            )
-            .map_err(err)?;
-        sheet
-            .write_string_with_format(
-                1,
-                0,
-                "Dòng \"Ví dụ\" không được nhập; có thể xoá. Cột có dấu * là bắt buộc.",
-                &note,
-            )
-            .map_err(err)?;
-        for (i, col) in cols.iter().enumerate() {
-            let c = u16::try_from(i).unwrap_or(0);
-            let required =
-                kind.required().contains(col) || (*col == Col::Commune && communes.len() > 1);
-            let name = if required {
-                format!("{}*", col.header())
-            } else {
-                col.header().to_string()
-            };
-            sheet
-                .write_string_with_format(HEADER_ROW, c, name, &header)
-                .map_err(err)?;
-            sheet
-                .write_string(HEADER_ROW + 1, c, example(*col, &example_commune))
-                .map_err(err)?;
-            sheet
-                .set_column_width(c, if matches!(col, Col::Ordinal) { 7 } else { 20 })
-                .map_err(err)?;
-            if matches!(col, Col::Phone | Col::Commune | Col::DecisionNumber) {
-                // Typed as text, so Excel keeps the leading zeros.
-                sheet.set_column_format(c, &text).map_err(err)?;
-            }
-            if let Some(j) = enum_cols.iter().position(|e| e == col) {
-                let n = col.choices().map_or(0, |v| v.len());
-                let letter = super::read::column_letter(j + 2);
-                let list = DataValidation::new()
-                    .allow_list_formula(Formula::new(format!(
-                        "='{LISTS_SHEET}'!${letter}$2:${letter}${}",
-                        n + 1
-                    )))
-                    .set_error_message("Chọn một giá trị trong danh sách.")
-                    .map_err(err)?;
-                sheet
-                    .add_data_validation(HEADER_ROW + 1, c, TEMPLATE_ROWS, c, &list)
-                    .map_err(err)?;
-            }
-            if *col == Col::Commune && !communes.is_empty() {
-                let list = DataValidation::new()
-                    .allow_list_formula(Formula::new(format!(
-                        "='{LISTS_SHEET}'!$A$2:$A${}",
-                        communes.len() + 1
-                    )))
-                    .set_error_message("Chọn mã xã trong danh sách (trang Danh mục).")
-                    .map_err(err)?;
-                sheet
-                    .add_data_validation(HEADER_ROW + 1, c, TEMPLATE_ROWS, c, &list)
-                    .map_err(err)?;
-            }
-        }
-        sheet.set_freeze_panes(HEADER_ROW + 1, 0).map_err(err)?;
+        template_sheet(book.add_worksheet(), *kind, &of)?;
     }
-    let lists = book.add_worksheet();
+    lists_sheet(book.add_worksheet(), communes, &of.formats.header)?;
+    book.save_to_buffer().map_err(err)
+}
+
+fn template_sheet(sheet: &mut Worksheet, kind: Kind, of: &TemplateOf<'_>) -> AppResult<()> {
+    sheet.set_name(kind.sheet_name()).map_err(err)?;
+    let cols: Vec<Col> = std::iter::once(Col::Ordinal)
+        .chain(kind.columns().iter().copied())
+        .collect();
+    let last = u16::try_from(cols.len() - 1).unwrap_or(0);
+    let title = format!("DANH SÁCH {} (mẫu nhập của Tổ Số)", title_of(kind));
+    sheet
+        .merge_range(TITLE_ROW, 0, TITLE_ROW, last, &title, &of.formats.title)
+        .map_err(err)?;
+    sheet
+        .write_string_with_format(
+            1,
+            0,
+            "Dòng \"Ví dụ\" không được nhập; có thể xoá. Cột có dấu * là bắt buộc.",
+            &of.formats.note,
+        )
+        .map_err(err)?;
+    for (i, col) in cols.iter().enumerate() {
+        template_column(sheet, kind, (u16::try_from(i).unwrap_or(0), *col), of)?;
+    }
+    sheet.set_freeze_panes(HEADER_ROW + 1, 0).map_err(err)?;
+    Ok(())
+}
+
+/// Column `c` of a template sheet: its header, example, width, format and list of values.
+fn template_column(
+    sheet: &mut Worksheet,
+    kind: Kind,
+    (c, col): (u16, Col),
+    of: &TemplateOf<'_>,
+) -> AppResult<()> {
+    let required = kind.required().contains(&col) || (col == Col::Commune && of.communes.len() > 1);
+    let name = if required {
+        format!("{}*", col.header())
+    } else {
+        col.header().to_string()
+    };
+    sheet
+        .write_string_with_format(HEADER_ROW, c, name, &of.formats.header)
+        .map_err(err)?;
+    sheet
+        .write_string(HEADER_ROW + 1, c, example(col, &of.example_commune))
+        .map_err(err)?;
+    let width = if matches!(col, Col::Ordinal) { 7 } else { 20 };
+    sheet.set_column_width(c, width).map_err(err)?;
+    if matches!(col, Col::Phone | Col::Commune | Col::DecisionNumber) {
+        // Typed as text, so Excel keeps the leading zeros.
+        sheet.set_column_format(c, &of.formats.text).map_err(err)?;
+    }
+    if let Some(j) = ENUM_COLS.iter().position(|e| *e == col) {
+        let n = col.choices().map_or(0, |v| v.len());
+        let letter = super::read::column_letter(j + 2);
+        let range = format!("${letter}$2:${letter}${}", n + 1);
+        list_validation(sheet, c, &range, "Chọn một giá trị trong danh sách.")?;
+    }
+    if col == Col::Commune && !of.communes.is_empty() {
+        let range = format!("$A$2:$A${}", of.communes.len() + 1);
+        list_validation(
+            sheet,
+            c,
+            &range,
+            "Chọn mã xã trong danh sách (trang Danh mục).",
+        )?;
+    }
+    Ok(())
+}
+
+/// Column `c` takes only the values of `range` on the lists sheet.
+fn list_validation(sheet: &mut Worksheet, c: u16, range: &str, message: &str) -> AppResult<()> {
+    let list = DataValidation::new()
+        .allow_list_formula(Formula::new(format!("='{LISTS_SHEET}'!{range}")))
+        .set_error_message(message)
+        .map_err(err)?;
+    sheet
+        .add_data_validation(HEADER_ROW + 1, c, TEMPLATE_ROWS, c, &list)
+        .map_err(err)?;
+    Ok(())
+}
+
+/// The lists sheet: the communes (code, name), then the values of each enumerated column.
+fn lists_sheet(
+    lists: &mut Worksheet,
+    communes: &[(String, String)],
+    header: &Format,
+) -> AppResult<()> {
     lists.set_name(LISTS_SHEET).map_err(err)?;
     lists
-        .write_string_with_format(0, 0, "Mã xã", &header)
+        .write_string_with_format(0, 0, "Mã xã", header)
         .map_err(err)?;
     lists
-        .write_string_with_format(0, 1, "Tên xã", &header)
+        .write_string_with_format(0, 1, "Tên xã", header)
         .map_err(err)?;
     for (i, (code, name)) in communes.iter().enumerate() {
         let r = u32::try_from(i + 1).unwrap_or(u32::MAX);
         lists.write_string(r, 0, code).map_err(err)?;
         lists.write_string(r, 1, name).map_err(err)?;
     }
-    for (j, col) in enum_cols.iter().enumerate() {
+    for (j, col) in ENUM_COLS.iter().enumerate() {
         let c = u16::try_from(j + 2).unwrap_or(0);
         lists
-            .write_string_with_format(0, c, col.header(), &header)
+            .write_string_with_format(0, c, col.header(), header)
             .map_err(err)?;
         for (i, value) in col.choices().unwrap_or_default().iter().enumerate() {
             lists
@@ -165,7 +202,7 @@ pub fn template(kinds: &[Kind], communes: &[(String, String)]) -> AppResult<Vec<
         lists.set_column_width(c, 24).map_err(err)?;
     }
     lists.set_column_width(1, 30).map_err(err)?;
-    book.save_to_buffer().map_err(err)
+    Ok(())
 }
 
 fn title_of(kind: Kind) -> &'static str {

@@ -255,11 +255,10 @@ async fn a_file_made_from_the_template_dry_runs_applies_once_and_reimports_uncha
     assert_eq!(count(&app, "members"), 3);
     assert_eq!(count(&app, "users"), 3);
     let teams: Value = app
-        .get("/api/v1/teams?q=TDP 1", &officer)
+        .acting(&officer)
+        .get("/api/v1/teams?q=TDP 1")
         .await
-        .json()
-        .await
-        .unwrap();
+        .expect(StatusCode::OK);
     let team = &teams["items"][0];
     assert_eq!(team["decision_number"], "12/QĐ-UBND");
     assert_eq!(team["decision_date"], "2025-03-05");
@@ -268,11 +267,10 @@ async fn a_file_made_from_the_template_dry_runs_applies_once_and_reimports_uncha
         "the team is in its village: {team}"
     );
     let members: Value = app
-        .get("/api/v1/members?q=nguyen van an", &officer)
+        .acting(&officer)
+        .get("/api/v1/members?q=nguyen van an")
         .await
-        .json()
-        .await
-        .unwrap();
+        .expect(StatusCode::OK);
     let an = &members["items"][0];
     assert_eq!(an["team_role"], "leader");
     assert_eq!(an["affiliation"], "youth_union");
@@ -296,24 +294,19 @@ async fn a_file_made_from_the_template_dry_runs_applies_once_and_reimports_uncha
     assert_eq!(res.status(), StatusCode::OK);
     let pair: Value = res.json().await.unwrap();
     let me: Value = app
-        .get("/api/v1/me", pair["access_token"].as_str().unwrap())
+        .acting(pair["access_token"].as_str().unwrap())
+        .get("/api/v1/me")
         .await
-        .json()
-        .await
-        .unwrap();
+        .expect(StatusCode::OK);
     assert_eq!(me["role"], "team_leader");
 
     // Every record created is audited with the import's id.
     let id = applied["id"].as_str().unwrap();
     let audit: Value = app
-        .get(
-            &format!("/api/v1/audit?import_id={id}&page_size=100"),
-            &officer,
-        )
+        .acting(&officer)
+        .get(&format!("/api/v1/audit?import_id={id}&page_size=100"))
         .await
-        .json()
-        .await
-        .unwrap();
+        .expect(StatusCode::OK);
     assert_eq!(
         audit["total"],
         2 + 2 + 3 + 2,
@@ -340,18 +333,16 @@ async fn a_file_made_from_the_template_dry_runs_applies_once_and_reimports_uncha
 
     // The records: who, when, file name and hash, counts, result; the report as XLSX.
     let list: Value = app
-        .get("/api/v1/imports", &officer)
+        .acting(&officer)
+        .get("/api/v1/imports")
         .await
-        .json()
-        .await
-        .unwrap();
+        .expect(StatusCode::OK);
     assert_eq!(list["total"], 3);
     let record: Value = app
-        .get(&format!("/api/v1/imports/{id}"), &officer)
+        .acting(&officer)
+        .get(&format!("/api/v1/imports/{id}"))
         .await
-        .json()
-        .await
-        .unwrap();
+        .expect(StatusCode::OK);
     assert_eq!(record["actor_username"], "xa.officer");
     assert_eq!(record["file_name"], "danh-sach.xlsx");
     assert_eq!(record["sha256"], sha);
@@ -375,11 +366,10 @@ async fn a_file_made_from_the_template_dry_runs_applies_once_and_reimports_uncha
         .user_with_token("xa.khac", "commune_officer", Some("00008"), None)
         .await;
     let list: Value = app
-        .get("/api/v1/imports", &other)
+        .acting(&other)
+        .get("/api/v1/imports")
         .await
-        .json()
-        .await
-        .unwrap();
+        .expect(StatusCode::OK);
     assert_eq!(list["total"], 0);
     assert_eq!(
         app.get(&format!("/api/v1/imports/{id}"), &other)
@@ -426,11 +416,10 @@ async fn changed_rows_update_and_ambiguous_matches_are_listed_not_guessed() {
     assert_eq!(res["rows"][0]["outcome"], "updated", "{res:#}");
     let id = res["rows"][0]["id"].as_i64().unwrap();
     let member: Value = app
-        .get(&format!("/api/v1/members/{id}"), &officer)
+        .acting(&officer)
+        .get(&format!("/api/v1/members/{id}"))
         .await
-        .json()
-        .await
-        .unwrap();
+        .expect(StatusCode::OK);
     assert_eq!(member["affiliation"], "teacher");
     assert_eq!(member["full_name"], "TRẦN THỊ BÌNH");
 
@@ -582,11 +571,10 @@ async fn row_errors_reject_the_whole_file_with_sheet_row_column_and_code() {
     }
     assert_eq!(count(&app, "members"), 0, "nothing is written");
     let list: Value = app
-        .get("/api/v1/imports", &officer)
+        .acting(&officer)
+        .get("/api/v1/imports")
         .await
-        .json()
-        .await
-        .unwrap();
+        .expect(StatusCode::OK);
     assert_eq!(list["items"][0]["result"], "rejected");
     assert_eq!(list["items"][1]["result"], "dry_run");
 
@@ -629,11 +617,10 @@ async fn the_hand_made_messy_csv_is_read() {
         [4, 5, 7, 8]
     );
     let members: Value = app
-        .get("/api/v1/members?page_size=10", &officer)
+        .acting(&officer)
+        .get("/api/v1/members?page_size=10")
         .await
-        .json()
-        .await
-        .unwrap();
+        .expect(StatusCode::OK);
     let by_name = |n: &str| {
         members["items"]
             .as_array()
@@ -728,11 +715,10 @@ async fn a_messy_workbook_with_numbers_and_excel_dates_is_read() {
     assert_eq!(report["counts"]["members"]["created"], 1, "{report:#}");
     let id = report["rows"][0]["id"].as_i64().unwrap();
     let m: Value = app
-        .get(&format!("/api/v1/members/{id}"), &officer)
+        .acting(&officer)
+        .get(&format!("/api/v1/members/{id}"))
         .await
-        .json()
-        .await
-        .unwrap();
+        .expect(StatusCode::OK);
     assert_eq!(m["phone"], "0912555666");
     assert_eq!(m["joined_on"], "2025-03-08");
     assert_eq!(m["commune_code"], COMMUNE);
@@ -1087,11 +1073,10 @@ async fn a_file_larger_than_a_write_batch_is_all_or_nothing_and_fully_audited() 
     assert_eq!(activations.len(), ACCOUNTS);
     // Row 2 is the file's first member: its id is the member named on it.
     let first: Value = app
-        .get(&format!("/api/v1/members/{}", rows[0]["id"]), &officer)
+        .acting(&officer)
+        .get(&format!("/api/v1/members/{}", rows[0]["id"]))
         .await
-        .json()
-        .await
-        .unwrap();
+        .expect(StatusCode::OK);
     assert_eq!(first["full_name"], "Thành Viên 0");
     let id = applied["id"].as_str().unwrap();
     assert_eq!(

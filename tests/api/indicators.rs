@@ -96,6 +96,29 @@ async fn denominators(app: &TestApp, token: &str, body: Value) -> Answer {
     put(app, token, "/api/v1/denominators", None, &body).await
 }
 
+/// `PUT /api/v1/indicator-values` with `If-Match: "version"`.
+async fn value_at(app: &TestApp, token: &str, version: i64, body: &Value) -> Answer {
+    let if_match = format!("\"{version}\"");
+    put(
+        app,
+        token,
+        "/api/v1/indicator-values",
+        Some(&if_match),
+        body,
+    )
+    .await
+}
+
+/// `PUT /api/v1/denominators` with `If-Match: "version"`.
+async fn denominators_at(app: &TestApp, token: &str, version: i64, body: &Value) -> Answer {
+    let if_match = format!("\"{version}\"");
+    put(app, token, "/api/v1/denominators", Some(&if_match), body).await
+}
+
+async fn target_put(app: &TestApp, token: &str, body: &Value) -> Answer {
+    put(app, token, "/api/v1/indicator-targets", None, body).await
+}
+
 #[tokio::test]
 async fn the_catalogue_holds_the_national_indicators_and_admins_manage_it() {
     let app = spawn_app().await;
@@ -266,20 +289,12 @@ async fn denominators_are_kept_per_year_and_a_closed_year_refuses_changes() {
     assert_eq!(saved["adults"], 1000);
 
     // Versioned: a stale If-Match is refused, the current one replaces the entry.
-    let res = put(
-        &app,
-        &f.officer,
-        "/api/v1/denominators",
-        Some("\"7\""),
-        &json!({"year": 2025, "adults": 1}),
-    )
-    .await;
+    let res = denominators_at(&app, &f.officer, 7, &json!({"year": 2025, "adults": 1})).await;
     assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
-    let res = put(
+    let res = denominators_at(
         &app,
         &f.officer,
-        "/api/v1/denominators",
-        Some("\"1\""),
+        1,
         &json!({"year": 2025, "population": 1500, "adults": 1100, "households": 400}),
     )
     .await;
@@ -352,14 +367,7 @@ async fn denominators_are_kept_per_year_and_a_closed_year_refuses_changes() {
 
     // December approved closes the year: 409, nothing written; the next year stays open.
     approve(&app, &f.officer, &province, "00004", "2025-12").await;
-    let res = put(
-        &app,
-        &f.officer,
-        "/api/v1/denominators",
-        Some("\"2\""),
-        &json!({"year": 2025, "adults": 1}),
-    )
-    .await;
+    let res = denominators_at(&app, &f.officer, 2, &json!({"year": 2025, "adults": 1})).await;
     assert_problem(res, StatusCode::CONFLICT, "year_locked").await;
     let res = denominators(
         &app,
@@ -382,14 +390,7 @@ async fn denominators_are_kept_per_year_and_a_closed_year_refuses_changes() {
         .collect();
     assert_eq!(adults, [1100, 300]);
     ok_json(
-        put(
-            &app,
-            &f.officer,
-            "/api/v1/denominators",
-            Some("\"1\""),
-            &json!({"year": 2026, "adults": 1300}),
-        )
-        .await,
+        denominators_at(&app, &f.officer, 1, &json!({"year": 2026, "adults": 1300})).await,
         StatusCode::OK,
     )
     .await;
@@ -479,23 +480,9 @@ async fn monthly_values_are_checked_versioned_audited_and_locked_with_the_month(
     // A stale version is refused; the current one changes the value.
     let mut next = v.clone();
     next["value"] = json!(650);
-    let res = put(
-        &app,
-        &f.officer,
-        "/api/v1/indicator-values",
-        Some("\"9\""),
-        &next,
-    )
-    .await;
+    let res = value_at(&app, &f.officer, 9, &next).await;
     assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
-    let res = put(
-        &app,
-        &f.officer,
-        "/api/v1/indicator-values",
-        Some("\"1\""),
-        &next,
-    )
-    .await;
+    let res = value_at(&app, &f.officer, 1, &next).await;
     assert_eq!(ok_json(res, StatusCode::OK).await["version"], 2);
     let audit = ok_json(
         app.get("/api/v1/audit?entity=indicator_value", &f.officer)
@@ -517,14 +504,7 @@ async fn monthly_values_are_checked_versioned_audited_and_locked_with_the_month(
     approve(&app, &f.officer, &province, "00004", "2025-10").await;
     let mut late = v.clone();
     late["value"] = json!(700);
-    let res = put(
-        &app,
-        &f.officer,
-        "/api/v1/indicator-values",
-        Some("\"2\""),
-        &late,
-    )
-    .await;
+    let res = value_at(&app, &f.officer, 2, &late).await;
     assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
     let res = value(
         &app,
@@ -654,11 +634,7 @@ async fn rates_aggregate_across_a_province_as_sums_of_numerators_and_denominator
         for (k, v) in target.as_object().expect("o") {
             body[k] = v.clone();
         }
-        ok_json(
-            put(&app, token, "/api/v1/indicator-targets", None, &body).await,
-            StatusCode::CREATED,
-        )
-        .await;
+        ok_json(target_put(&app, token, &body).await, StatusCode::CREATED).await;
     }
 
     let prov = report(&app, &province, "01", "2025-10", "").await;
@@ -809,7 +785,7 @@ async fn approved_months_keep_their_indicators_whatever_changes_later() {
     let target = json!({"indicator_code": "vneid_level2", "year": 2025, "unit_kind": "commune",
                         "unit_key": "00004", "target_percent": 80});
     ok_json(
-        put(&app, &province, "/api/v1/indicator-targets", None, &target).await,
+        target_put(&app, &province, &target).await,
         StatusCode::CREATED,
     )
     .await;
@@ -821,14 +797,7 @@ async fn approved_months_keep_their_indicators_whatever_changes_later() {
 
     // The denominator and the target change afterwards (the year is still open).
     ok_json(
-        put(
-            &app,
-            &f.officer,
-            "/api/v1/denominators",
-            Some("\"1\""),
-            &json!({"year": 2025, "adults": 2000}),
-        )
-        .await,
+        denominators_at(&app, &f.officer, 1, &json!({"year": 2025, "adults": 2000})).await,
         StatusCode::OK,
     )
     .await;
@@ -907,60 +876,48 @@ async fn targets_keep_to_their_setters_units_and_split_by_remaining_gap() {
     };
     let path = "/api/v1/indicator-targets";
     // Who sets what.
-    let res = put(
+    let res = target_put(
         &app,
         &f.officer,
-        path,
-        None,
         &target("commune", "00004".into(), json!({"target_percent": 80})),
     )
     .await;
     invalid(res, "code", "outside_scope").await;
-    let res = put(
+    let res = target_put(
         &app,
         &province,
-        path,
-        None,
         &target("village", v1.to_string(), json!({"target_value": 5})),
     )
     .await;
     invalid(res, "code", "outside_scope").await;
-    let res = put(
+    let res = target_put(
         &app,
         &province,
-        path,
-        None,
         &target("province", "79".into(), json!({"target_value": 5})),
     )
     .await;
     invalid(res, "code", "outside_scope").await;
-    let res = put(
+    let res = target_put(
         &app,
         &f.leader,
-        path,
-        None,
         &target("village", v1.to_string(), json!({"target_value": 5})),
     )
     .await;
     assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
-    let res = put(
+    let res = target_put(
         &app,
         &province,
-        path,
-        None,
         &target("commune", "00004".into(), json!({"target_percent": 101})),
     )
     .await;
     invalid(res, "field", "target_percent").await;
     let mut count = target("commune", "00004".into(), json!({"target_percent": 50}));
     count["indicator_code"] = json!("ecommerce_farms");
-    let res = put(&app, &province, path, None, &count).await;
+    let res = target_put(&app, &province, &count).await;
     invalid(res, "code", "not_a_rate").await;
-    let res = put(
+    let res = target_put(
         &app,
         &province,
-        path,
-        None,
         &target("commune", "00004".into(), json!({"target_value": -3})),
     )
     .await;
@@ -1385,11 +1342,7 @@ async fn the_phone_pulls_the_catalogue_and_its_villages_targets_and_figures() {
         for (k, v) in target.as_object().expect("o") {
             body[k] = v.clone();
         }
-        ok_json(
-            put(&app, token, "/api/v1/indicator-targets", None, &body).await,
-            StatusCode::CREATED,
-        )
-        .await;
+        ok_json(target_put(&app, token, &body).await, StatusCode::CREATED).await;
     }
     ok_json(
         denominators(

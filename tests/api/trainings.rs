@@ -3,7 +3,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::fieldwork::field;
-use crate::helpers::{assert_problem, spawn_app};
+use crate::helpers::{assert_problem, spawn_app, Answer, TestApp};
 
 fn member_training() -> Value {
     json!({"title": "Tập huấn kỹ năng số cho tổ CNCĐ", "topics": ["VNeID", "Dịch vụ công"], "kind": "member_training",
@@ -15,6 +15,14 @@ fn citizen_class() -> Value {
     json!({"title": "Lớp Bình dân học vụ số", "kind": "citizen_class", "mode": "in_person", "platform": "binh_dan_hoc_vu_so",
            "starts_at": "2025-10-12T19:00:00+07:00", "ends_at": "2025-10-12T21:00:00+07:00",
            "participants": 40, "participants_male": 15, "participants_female": 25, "age_60_plus": 12})
+}
+
+/// `PUT /api/v1/trainings/{id}/attendance` by `token` for the training `training`.
+async fn attendance(app: &TestApp, token: &str, training: &Value, records: Value) -> Answer {
+    let id = training["id"].as_str().expect("id");
+    app.acting(token)
+        .put(&format!("/api/v1/trainings/{id}/attendance"), None, records)
+        .await
 }
 
 #[tokio::test]
@@ -98,19 +106,13 @@ async fn officers_record_trainings_and_attendance() {
         .json()
         .await
         .expect("json");
-    let res = app
-        .request(
-            Method::PUT,
-            &format!(
-                "/api/v1/trainings/{}/attendance",
-                class["id"].as_str().expect("id")
-            ),
-        )
-        .bearer_auth(&f.officer)
-        .json(&json!({"records": [{"member_id": f.member_member, "status": "attended"}]}))
-        .send()
-        .await
-        .expect("sent");
+    let res = attendance(
+        &app,
+        &f.officer,
+        &class,
+        json!({"records": [{"member_id": f.member_member, "status": "attended"}]}),
+    )
+    .await;
     assert_problem(res, StatusCode::CONFLICT, "not_member_training").await;
     assert_eq!(class["participants"], 40);
     let list: Value = app
@@ -496,19 +498,13 @@ async fn attendance_names_each_member_once_and_only_while_a_member() {
         .json()
         .await
         .expect("json");
-    let res = app
-        .request(
-            Method::PUT,
-            &format!(
-                "/api/v1/trainings/{}/attendance",
-                early["id"].as_str().expect("id")
-            ),
-        )
-        .bearer_auth(&f.officer)
-        .json(&json!({"records": [{"member_id": f.member_member, "status": "attended"}]}))
-        .send()
-        .await
-        .expect("sent");
+    let res = attendance(
+        &app,
+        &f.officer,
+        &early,
+        json!({"records": [{"member_id": f.member_member, "status": "attended"}]}),
+    )
+    .await;
     let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     assert_eq!(body["errors"][0]["field"], "records[0].member_id");
     assert_eq!(body["errors"][0]["code"], "before_joined");

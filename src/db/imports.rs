@@ -259,3 +259,11 @@ pub fn communes_named(
     }
     q.load(conn)
 }
+
+/// Records an import's final counts.
+pub fn set_counts(conn: &mut PgConnection, id: Uuid, counts: &Value) -> QueryResult<()> {
+    diesel::update(imports::table.find(id))
+        .set(imports::counts.eq(counts))
+        .execute(conn)
+        .map(|_| ())
+}

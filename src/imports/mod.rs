@@ -361,11 +361,8 @@ fn record(
 }
 
 fn record_counts(conn: &mut PgConnection, id: Uuid, counts: &Counts) -> AppResult<()> {
-    use crate::db::schema::imports;
-    use diesel::prelude::*;
-    diesel::update(imports::table.find(id))
-        .set(imports::counts.eq(serde_json::to_value(counts).map_err(AppError::internal)?))
-        .execute(conn)?;
+    let counts = serde_json::to_value(counts).map_err(AppError::internal)?;
+    store::set_counts(conn, id, &counts)?;
     Ok(())
 }
 

@@ -9,6 +9,7 @@ use crate::auth::{activation, password};
 use crate::db::{self, audit, members, sessions, teams, units, users};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::state::AppState;
+use crate::vocab::AuditAction;
 
 pub struct NewAccount {
     pub username: String,
@@ -66,7 +67,7 @@ pub(crate) fn snapshot(u: &users::UserRow) -> AccountSnapshot<'_> {
 pub(crate) fn audit_account(
     conn: &mut PgConnection,
     caller: &Caller,
-    action: &str,
+    action: AuditAction,
     before: Option<&users::UserRow>,
     after: &users::UserRow,
 ) -> AppResult<()> {
@@ -86,7 +87,7 @@ pub const OPERATOR: &str = "operator (command line)";
 /// Audits an account change made from the command line.
 pub fn audit_by_operator(
     conn: &mut PgConnection,
-    action: &str,
+    action: AuditAction,
     before: Option<&users::UserRow>,
     after: &users::UserRow,
 ) -> AppResult<()> {
@@ -96,7 +97,7 @@ pub fn audit_by_operator(
 /// Audits a change the account's owner made to it without being logged in (activation).
 pub(crate) fn audit_account_by_owner(
     conn: &mut PgConnection,
-    action: &str,
+    action: AuditAction,
     before: &users::UserRow,
     after: &users::UserRow,
 ) -> AppResult<()> {
@@ -108,7 +109,7 @@ fn audit_account_as(
     conn: &mut PgConnection,
     actor_id: Option<Uuid>,
     actor_username: &str,
-    action: &str,
+    action: AuditAction,
     before: Option<&users::UserRow>,
     after: &users::UserRow,
 ) -> AppResult<()> {
@@ -195,7 +196,7 @@ fn unlink_memberships(
                 ..Default::default()
             },
         )?;
-        crate::registry::audit(conn, caller, "update", Some(&before), &after)?;
+        crate::registry::audit(conn, caller, AuditAction::Update, Some(&before), &after)?;
     }
     Ok(())
 }
@@ -236,7 +237,7 @@ pub(crate) fn follow_move(
     };
     let after =
         users::update(conn, user_id, &changes)?.ok_or_else(|| AppError::not_found("user"))?;
-    audit_account(conn, caller, "move", Some(&current), &after)
+    audit_account(conn, caller, AuditAction::Move, Some(&current), &after)
 }
 
 /// A team role needs a team, and only a team role has one.
@@ -456,7 +457,7 @@ pub async fn create(
             // one, the owner chooses it when redeeming the activation code.
             let new = new_user(input, unit, phone, password_hash);
             let user = users::insert_with(c, &new, !pending)?;
-            audit_account(c, &caller, "create", None, &user)?;
+            audit_account(c, &caller, AuditAction::Create, None, &user)?;
             let issued = if pending {
                 activation::issue_in(c, &key, expires_at, &[(user.id, user.username.clone())])?
                     .pop()
@@ -501,7 +502,13 @@ pub async fn issue_activation(
             sessions::revoke_all_for_user(c, id, None, "activation_issued")?;
             let after =
                 users::update(c, id, &changes)?.ok_or_else(|| AppError::not_found("user"))?;
-            audit_account(c, &caller, "activation_issued", Some(&current), &after)?;
+            audit_account(
+                c,
+                &caller,
+                AuditAction::ActivationIssued,
+                Some(&current),
+                &after,
+            )?;
             let mut issued =
                 activation::issue_in(c, &key, expires_at, &[(after.id, after.username.clone())])?;
             issued
@@ -740,7 +747,7 @@ pub async fn update(
         change_placement(c, who, &patch, (&current, current_role), &mut changes)?;
         change_access(c, &patch, &current, password_hash, &mut changes)?;
         let after = users::update(c, id, &changes)?.ok_or_else(|| AppError::not_found("user"))?;
-        audit_account(c, caller, "update", Some(&current), &after)?;
+        audit_account(c, caller, AuditAction::Update, Some(&current), &after)?;
         Ok(after)
     })
     .await
@@ -777,7 +784,7 @@ pub fn set_password_by_operator(
         crate::auth::throttle::forgive_account(c, &current.username)?;
         let after =
             users::update(c, current.id, &changes)?.ok_or_else(|| AppError::not_found("user"))?;
-        audit_by_operator(c, "update", Some(&current), &after)?;
+        audit_by_operator(c, AuditAction::Update, Some(&current), &after)?;
         Ok(after)
     })
 }

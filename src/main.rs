@@ -9,6 +9,7 @@ use toso::auth::password;
 use toso::config::Settings;
 use toso::db;
 use toso::startup::Application;
+use toso::vocab::AuditAction;
 
 /// Tổ Số: backend for Vietnam's community digital-technology teams.
 ///
@@ -203,7 +204,7 @@ fn create_user(
     let user = conn
         .transaction(|c| {
             let user = db::users::insert(c, &new)?;
-            toso::accounts::audit_by_operator(c, "create", None, &user)?;
+            toso::accounts::audit_by_operator(c, AuditAction::Create, None, &user)?;
             Ok(user)
         })
         .map_err(|e: toso::error::AppError| describe(&e))?;

@@ -46,6 +46,40 @@ text_enum!(
     ReportAction { Submit => "submit", Approve => "approve", Return => "return", Reopen => "reopen" }
 );
 
+// The audit trail.
+text_enum!(
+    /// What a change in the audit trail did.
+    AuditAction {
+        Create => "create", Update => "update", Archive => "archive", Restore => "restore",
+        Move => "move", Retire => "retire", Activate => "activate",
+        PasswordChange => "password_change", ActivationIssued => "activation_issued",
+        Submit => "submit", Approve => "approve",
+        Return => "return", Reopen => "reopen",
+    }
+);
+
+impl AuditAction {
+    /// `Archive` or `Restore`.
+    pub fn archiving(archive: bool) -> Self {
+        if archive {
+            AuditAction::Archive
+        } else {
+            AuditAction::Restore
+        }
+    }
+}
+
+impl From<ReportAction> for AuditAction {
+    fn from(action: ReportAction) -> Self {
+        match action {
+            ReportAction::Submit => AuditAction::Submit,
+            ReportAction::Approve => AuditAction::Approve,
+            ReportAction::Return => AuditAction::Return,
+            ReportAction::Reopen => AuditAction::Reopen,
+        }
+    }
+}
+
 // The trainings.
 text_enum!(TrainingKind { MemberTraining => "member_training", CitizenClass => "citizen_class" });
 text_enum!(TrainingMode { InPerson => "in_person", Online => "online", Blended => "blended" });

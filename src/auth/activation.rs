@@ -23,6 +23,7 @@ use crate::config::Settings;
 use crate::db::{self, activation, sessions, users};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::vocab::AuditAction;
 
 /// The password hash of an account waiting for activation: no password verifies against it.
 pub const PENDING_HASH: &str = "!activation-pending";
@@ -190,7 +191,7 @@ fn redeem(
         ..Default::default()
     };
     let after = users::update(c, user_id, &changes)?.ok_or_else(invalid_code)?;
-    crate::accounts::audit_account_by_owner(c, "activate", &before, &after)?;
+    crate::accounts::audit_account_by_owner(c, AuditAction::Activate, &before, &after)?;
     throttle::record_success(c, keys)?;
     sessions::revoke_all_for_user(c, user_id, None, "activated")?;
     let sid = sessions::create(c, user_id, r.expires)?;

@@ -14,6 +14,7 @@ use crate::access::Caller;
 use crate::db::{self, sessions, users};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::state::AppState;
+use crate::vocab::AuditAction;
 
 pub struct TokenPair {
     pub access_token: String,
@@ -258,7 +259,13 @@ pub async fn change_password(
             };
             let after =
                 users::update(c, user_id, &changes)?.ok_or_else(|| AppError::not_found("user"))?;
-            crate::accounts::audit_account(c, &caller, "password_change", Some(&before), &after)?;
+            crate::accounts::audit_account(
+                c,
+                &caller,
+                AuditAction::PasswordChange,
+                Some(&before),
+                &after,
+            )?;
             sessions::revoke_all_for_user(c, user_id, Some(session_id), "password_changed")?;
             Ok(())
         })

@@ -11,13 +11,14 @@ use uuid::Uuid;
 use super::schema::audit_log;
 use super::Page;
 use crate::access::{Caller, Scope};
+use crate::vocab::AuditAction;
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = audit_log)]
 pub struct NewAuditEntry {
     pub actor_id: Option<Uuid>,
     pub actor_username: String,
-    pub action: String,
+    pub action: AuditAction,
     pub entity: String,
     pub entity_id: String,
     pub province_code: Option<String>,
@@ -35,7 +36,10 @@ pub struct AuditEntry {
     pub at: DateTime<Utc>,
     pub actor_id: Option<Uuid>,
     pub actor_username: String,
-    /// `create`, `update`, `archive`, `restore`, `move`, `password_change` (by the owner).
+    /// What the change did: one of `AuditAction` (`create`, `update`, `archive`, `restore`,
+    /// `move`, `retire`, `activate`, `password_change`, `activation_issued`, and a report's
+    /// `submit`, `approve`, `return`, `reopen`); read as text, so rows written by an older
+    /// version still list.
     pub action: String,
     /// `village`, `team`, `member`, `user`, `report`; `assistance_log` (update, archive, restore) and `training` (create, update, archive, restore).
     pub entity: String,
@@ -50,7 +54,7 @@ pub struct AuditEntry {
 
 /// One change to record: what happened to which record, where, and the record before and after.
 pub struct Change<'a, T> {
-    pub action: &'a str,
+    pub action: AuditAction,
     pub entity: &'a str,
     pub entity_id: String,
     pub province_code: Option<&'a str>,
@@ -80,7 +84,7 @@ pub fn record_as<T: Serialize>(
         .values(NewAuditEntry {
             actor_id,
             actor_username: actor_username.to_string(),
-            action: change.action.to_string(),
+            action: change.action,
             entity: change.entity.to_string(),
             entity_id: change.entity_id,
             province_code: change.province_code.map(str::to_string),

@@ -15,6 +15,7 @@ use crate::db::{self, Page};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::registry::Sex;
 use crate::state::AppState;
+use crate::vocab::AuditAction;
 
 /// How far ahead of the server's clock a phone may be.
 pub const CLOCK_SKEW_SECS: i64 = 10 * 60;
@@ -473,7 +474,7 @@ pub(crate) fn audit_update(
     before: &AssistanceLog,
     after: &AssistanceLog,
 ) -> AppResult<()> {
-    crate::registry::audit(conn, caller, "update", Some(before), after)
+    crate::registry::audit(conn, caller, AuditAction::Update, Some(before), after)
 }
 
 crate::registry::audited_record!(AssistanceLog, "assistance_log");
@@ -569,7 +570,7 @@ pub async fn set_archived(
         }
         hold_open(c, &[month_key(&current.commune_code, current.occurred_at)])?;
         let after = store::set_archived(c, id, archive)?;
-        let action = if archive { "archive" } else { "restore" };
+        let action = AuditAction::archiving(archive);
         crate::registry::audit(c, caller, action, Some(&current), &after)?;
         Ok(after)
     })

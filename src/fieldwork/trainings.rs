@@ -14,6 +14,7 @@ use crate::db::{self, Page};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::registry::audit as audit_change;
 use crate::state::AppState;
+use crate::vocab::AuditAction;
 
 pub use crate::vocab::{AttendanceStatus, Platform, TrainingKind, TrainingMode};
 
@@ -342,7 +343,7 @@ pub async fn create(
         let created = store::insert_new(c, &new)?;
         let stored = store::get_any(c, id)?.ok_or_else(not_found)?;
         if created {
-            audit_change(c, caller, "create", None, &stored)?;
+            audit_change(c, caller, AuditAction::Create, None, &stored)?;
         }
         Ok((stored, created))
     })
@@ -424,7 +425,7 @@ pub async fn replace(
             ));
         }
         let after = store::update(c, id, &fields)?;
-        audit_change(c, caller, "update", Some(&current), &after)?;
+        audit_change(c, caller, AuditAction::Update, Some(&current), &after)?;
         Ok(after)
     })
     .await
@@ -455,7 +456,7 @@ pub async fn set_archived(
         }
         ensure_open(c, &current.commune_code, &[current.starts_at])?;
         let after = store::set_archived(c, id, archive)?;
-        let action = if archive { "archive" } else { "restore" };
+        let action = AuditAction::archiving(archive);
         audit_change(c, caller, action, Some(&current), &after)?;
         Ok(after)
     })

@@ -40,6 +40,7 @@ use crate::error::{AppError, AppResult};
 use crate::registry::members::MemberInput;
 use crate::registry::teams::TeamInput;
 use crate::registry::villages::VillageInput;
+use crate::vocab::AuditAction;
 use crate::vocab::{Affiliation, Sex, TeamRole, TeamStatus, VillageKind};
 
 /// Who imports: an officer through the API, or the operator on the command line.
@@ -1842,7 +1843,7 @@ impl<'a> Audit<'a> {
 
     fn push<T: Serialize>(
         &mut self,
-        action: &str,
+        action: AuditAction,
         (entity, id): (&str, String),
         (province, commune): (&str, Option<&str>),
         before: Option<&T>,
@@ -1851,7 +1852,7 @@ impl<'a> Audit<'a> {
         self.entries.push(NewAuditEntry {
             actor_id: self.actor.user_id,
             actor_username: self.actor.username.clone(),
-            action: action.to_string(),
+            action,
             entity: entity.to_string(),
             entity_id: id,
             province_code: Some(province.to_string()),
@@ -1864,7 +1865,13 @@ impl<'a> Audit<'a> {
 
     fn created<R: Audited>(&mut self, record: &R) {
         let (id, province, commune) = record.place();
-        self.push("create", (R::ENTITY, id), (province, commune), None, record);
+        self.push(
+            AuditAction::Create,
+            (R::ENTITY, id),
+            (province, commune),
+            None,
+            record,
+        );
     }
 
     /// Locks record `id` (in the actor's scope), changes it with `write` and audits both states.
@@ -1880,7 +1887,7 @@ impl<'a> Audit<'a> {
         let after = write(conn)?;
         let (id, province, commune) = after.place();
         self.push(
-            "update",
+            AuditAction::Update,
             (R::ENTITY, id),
             (province, commune),
             Some(&before),
@@ -2195,7 +2202,7 @@ impl Writer for AccountWriter<'_> {
     fn created(&mut self, audit: &mut Audit<'_>, slot: usize, u: Self::Record) {
         self.user_of.insert(slot, u.id);
         audit.push(
-            "create",
+            AuditAction::Create,
             ("user", u.id.to_string()),
             (
                 u.province_code.as_deref().unwrap_or_default(),

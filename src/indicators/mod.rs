@@ -18,6 +18,7 @@ use crate::db::{self, audit, months, units};
 use crate::error::{AppError, AppResult};
 use crate::registry::{self, check_version};
 use crate::state::AppState;
+use crate::vocab::AuditAction;
 
 pub use crate::vocab::{DenominatorKind, IndicatorKind, Level, Source, UnitKind};
 
@@ -144,7 +145,7 @@ fn new_indicator(input: &IndicatorInput) -> NewIndicator {
 fn audit_indicator(
     c: &mut PgConnection,
     caller: &Caller,
-    action: &str,
+    action: AuditAction,
     before: Option<&Indicator>,
     after: &Indicator,
 ) -> AppResult<()> {
@@ -175,7 +176,7 @@ pub async fn create(
     db::transact(&state.pool, caller, move |c, caller| {
         check_code_and_category(c, &input)?;
         let created = rows::insert(c, &new_indicator(&input))?;
-        audit_indicator(c, caller, "create", None, &created)?;
+        audit_indicator(c, caller, AuditAction::Create, None, &created)?;
         Ok(created)
     })
     .await
@@ -194,7 +195,11 @@ pub async fn set_retired(
         let before = rows::get(c, &code)?.ok_or_else(|| AppError::not_found("indicator"))?;
         let after = rows::set_retired(c, &code, retired)?
             .ok_or_else(|| AppError::not_found("indicator"))?;
-        let action = if retired { "retire" } else { "restore" };
+        let action = if retired {
+            AuditAction::Retire
+        } else {
+            AuditAction::Restore
+        };
         audit_indicator(c, caller, action, Some(&before), &after)?;
         Ok(after)
     })
@@ -317,7 +322,11 @@ fn upsert<T: Entry>(
         c,
         caller,
         audit::Change {
-            action: if created { "create" } else { "update" },
+            action: if created {
+                AuditAction::Create
+            } else {
+                AuditAction::Update
+            },
             entity: T::ENTITY,
             entity_id: saved.id().to_string(),
             province_code: Some(saved.province_code()),

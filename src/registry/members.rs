@@ -12,6 +12,7 @@ use crate::db::members::{self, Member, MemberChanges, MemberFilter, NewMember};
 use crate::db::{self, teams, users, Page};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::state::AppState;
+use crate::vocab::AuditAction;
 
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -431,14 +432,14 @@ pub async fn move_to(state: &AppState, caller: &Caller, id: i64, to: Move) -> Ap
                     ..Default::default()
                 },
             )?;
-            audit(c, &caller, "move", Some(&before), &left)?;
+            audit(c, &caller, AuditAction::Move, Some(&before), &left)?;
             let joined = members::insert(c, &moved(&before, &team, to.team_role, on))?;
             if let Some(user_id) = before.user_id {
                 // The member's app account follows them to the new team, if the caller may
                 // change it (409 otherwise, and nothing is moved).
                 crate::accounts::follow_move(c, &caller, user_id, before.team_id, &team)?;
             }
-            audit(c, &caller, "move", None, &joined)?;
+            audit(c, &caller, AuditAction::Move, None, &joined)?;
             Ok(joined)
         })
     })

@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::access::{Caller, Role, Scope};
 use crate::db::{audit, units};
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::vocab::AuditAction;
 
 pub use crate::vocab::{Affiliation, Sex, TeamRole, TeamStatus, VillageKind};
 
@@ -149,7 +150,7 @@ pub(crate) async fn create<T: Archivable>(
 ) -> AppResult<T> {
     crate::db::transact(&state.pool, caller, move |c, caller| {
         let created = insert(c, caller)?;
-        audit(c, caller, "create", None, &created)?;
+        audit(c, caller, AuditAction::Create, None, &created)?;
         Ok(created)
     })
     .await
@@ -217,7 +218,7 @@ pub(crate) async fn update<T: Rules>(
     crate::db::transact(&state.pool, caller, move |c, caller| {
         let before = lock_for_change(c, caller, id, expected)?;
         let after = change(c, caller, &before)?;
-        audit(c, caller, "update", Some(&before), &after)?;
+        audit(c, caller, AuditAction::Update, Some(&before), &after)?;
         Ok(after)
     })
     .await
@@ -243,7 +244,7 @@ pub(crate) async fn set_archived<T: Rules>(
         audit(
             c,
             caller,
-            if archive { "archive" } else { "restore" },
+            AuditAction::archiving(archive),
             Some(&before),
             &after,
         )?;
@@ -339,7 +340,7 @@ register_record!(
 pub(crate) fn audit<T: Audited>(
     conn: &mut PgConnection,
     caller: &Caller,
-    action: &str,
+    action: AuditAction,
     before: Option<&T>,
     after: &T,
 ) -> AppResult<()> {

@@ -1,6 +1,7 @@
 //! Reporting discipline (DHIS2's reporting rates): when a commune's monthly report is due, whether
 //! it came in on time, and the members who recorded nothing in a month.
 
+use crate::vocab::AuditAction;
 use crate::vocab::ReportStatus;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -179,7 +180,7 @@ pub async fn set_due_day(
                 c,
                 &caller,
                 audit::Change {
-                    action: "update",
+                    action: AuditAction::Update,
                     entity: "reporting_settings",
                     entity_id: province.clone(),
                     province_code: Some(&province),

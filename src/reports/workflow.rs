@@ -182,7 +182,7 @@ fn audit_report(
         c,
         caller,
         audit::Change {
-            action: action.as_str(),
+            action: action.into(),
             entity: "report",
             entity_id: format!("{}:{}", saved.commune_code, saved.month.format("%Y-%m")),
             province_code: Some(&saved.province_code),

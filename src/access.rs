@@ -110,6 +110,24 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// 403 with `detail` unless the caller is an officer (admin, province or commune).
+    pub fn require_officer(&self, detail: &str) -> Result<(), crate::error::AppError> {
+        self.require(self.role.is_officer(), detail)
+    }
+
+    /// 403 with `detail` unless the caller is an admin.
+    pub fn require_admin(&self, detail: &str) -> Result<(), crate::error::AppError> {
+        self.require(self.role == Role::Admin, detail)
+    }
+
+    fn require(&self, allowed: bool, detail: &str) -> Result<(), crate::error::AppError> {
+        if allowed {
+            Ok(())
+        } else {
+            Err(crate::error::AppError::forbidden(detail.to_string()))
+        }
+    }
+
     pub fn scope(&self) -> Scope {
         match (self.role, &self.unit_code, self.team_id) {
             (Role::Admin, _, _) => Scope::Country,

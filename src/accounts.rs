@@ -136,11 +136,7 @@ fn audit_account_as(
 }
 
 fn require_officer(caller: &Caller) -> AppResult<()> {
-    if caller.role.is_officer() {
-        Ok(())
-    } else {
-        Err(AppError::forbidden("only officers manage user accounts"))
-    }
+    caller.require_officer("only officers manage user accounts")
 }
 
 fn check_grant(caller: &Caller, role: Role) -> AppResult<()> {

@@ -1,16 +1,12 @@
 //! The catalogue of assistance categories: read by everyone, managed by an admin.
 
-use crate::access::{Caller, Role};
+use crate::access::Caller;
 use crate::db::{self, categories, categories::Category};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
 fn require_admin(caller: &Caller) -> AppResult<()> {
-    if caller.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(AppError::forbidden("only an admin manages categories"))
-    }
+    caller.require_admin("only an admin manages categories")
 }
 
 /// The categories in display order (retired ones too when asked).

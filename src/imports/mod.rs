@@ -2469,11 +2469,7 @@ pub async fn upload(
 }
 
 fn require_officer(caller: &Caller) -> AppResult<()> {
-    if caller.role.is_officer() {
-        Ok(())
-    } else {
-        Err(AppError::forbidden("only officers import registers"))
-    }
+    caller.require_officer("only officers import registers")
 }
 
 pub async fn list(

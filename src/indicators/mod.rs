@@ -8,7 +8,7 @@ use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::access::{Caller, Role, Scope};
+use crate::access::{Caller, Scope};
 use crate::db::indicators::{
     self as rows, Denominator, DenominatorFields, Indicator, IndicatorValue, Keyed, NewIndicator,
     Target, TargetFields, ValueFields,
@@ -35,13 +35,7 @@ pub struct IndicatorInput {
 }
 
 fn require_admin(caller: &Caller) -> AppResult<()> {
-    if caller.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(AppError::forbidden(
-            "only an admin manages the indicator catalogue",
-        ))
-    }
+    caller.require_admin("only an admin manages the indicator catalogue")
 }
 
 /// The catalogue entry's parts agree: a rate has a denominator and a count none, only an

@@ -16,13 +16,7 @@ use crate::vocab::AuditAction;
 pub use crate::vocab::{Affiliation, Sex, TeamRole, TeamStatus, VillageKind};
 
 pub fn require_officer(caller: &Caller) -> AppResult<()> {
-    if caller.role.is_officer() {
-        Ok(())
-    } else {
-        Err(AppError::forbidden(
-            "only officers change this part of the register",
-        ))
-    }
+    caller.require_officer("only officers change this part of the register")
 }
 
 /// The commune a new record goes in: it must exist and lie in the caller's scope.

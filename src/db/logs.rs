@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::schema::{assistance_logs as logs, log_ids, members};
 use crate::access::Scope;
+use crate::ids::VillageId;
 use crate::vocab::{AgeBand, Channel, Outcome, Sex};
 
 #[derive(Clone, Debug, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
@@ -22,7 +23,8 @@ pub struct AssistanceLog {
     pub team_id: i64,
     pub commune_code: String,
     pub province_code: String,
-    pub village_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub village_id: Option<VillageId>,
     pub category_code: String,
     /// home_visit, commune_centre, phone, group_session.
     pub channel: Channel,
@@ -50,7 +52,7 @@ pub struct NewLog {
     pub team_id: i64,
     pub commune_code: String,
     pub province_code: String,
-    pub village_id: Option<i64>,
+    pub village_id: Option<VillageId>,
     pub category_code: String,
     pub channel: Channel,
     pub citizens_helped: i32,
@@ -71,7 +73,7 @@ pub struct LogChanges {
     pub team_id: Option<i64>,
     pub commune_code: Option<String>,
     pub province_code: Option<String>,
-    pub village_id: Option<Option<i64>>,
+    pub village_id: Option<Option<VillageId>>,
     pub category_code: Option<String>,
     pub channel: Option<Channel>,
     pub citizens_helped: Option<i32>,

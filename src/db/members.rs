@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::schema::{members, teams};
 use crate::access::Scope;
+use crate::ids::VillageId;
 use crate::vocab::{Affiliation, Sex, TeamRole};
 
 #[derive(Clone, Debug, Queryable, Selectable, Serialize, utoipa::ToSchema)]
@@ -85,7 +86,7 @@ pub enum MemberStatus {
 #[derive(Debug, Default)]
 pub struct MemberFilter {
     pub commune_code: Option<String>,
-    pub village_id: Option<i64>,
+    pub village_id: Option<VillageId>,
     pub team_id: Option<i64>,
     pub status: MemberStatus,
     pub affiliation: Option<Affiliation>,

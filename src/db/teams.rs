@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::schema::{members, teams, users};
 use crate::access::Scope;
+use crate::ids::VillageId;
 use crate::vocab::TeamStatus;
 
 #[derive(Clone, Debug, Queryable, Selectable, Serialize, utoipa::ToSchema)]
@@ -15,7 +16,8 @@ pub struct Team {
     pub id: i64,
     pub commune_code: String,
     pub province_code: String,
-    pub village_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub village_id: Option<VillageId>,
     pub name: String,
     #[serde(skip)]
     pub search_name: String,
@@ -37,7 +39,7 @@ pub struct Team {
 pub struct NewTeam {
     pub commune_code: String,
     pub province_code: String,
-    pub village_id: Option<i64>,
+    pub village_id: Option<VillageId>,
     pub name: String,
     pub search_name: String,
     pub decision_number: Option<String>,
@@ -50,7 +52,7 @@ pub struct NewTeam {
 #[derive(Debug, Default, AsChangeset)]
 #[diesel(table_name = teams)]
 pub struct TeamChanges {
-    pub village_id: Option<Option<i64>>,
+    pub village_id: Option<Option<VillageId>>,
     pub name: Option<String>,
     pub search_name: Option<String>,
     pub decision_number: Option<Option<String>>,
@@ -63,7 +65,7 @@ pub struct TeamChanges {
 #[derive(Debug, Default)]
 pub struct TeamFilter {
     pub commune_code: Option<String>,
-    pub village_id: Option<i64>,
+    pub village_id: Option<VillageId>,
     pub status: Option<TeamStatus>,
     pub search: Option<String>,
     pub include_archived: bool,

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::schema::{training_attendance as att, trainings};
 use crate::access::Scope;
+use crate::ids::VillageId;
 use crate::vocab::{AttendanceStatus, Platform, TrainingKind, TrainingMode};
 
 #[derive(Clone, Debug, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
@@ -28,7 +29,8 @@ pub struct Training {
     pub ends_at: DateTime<Utc>,
     pub commune_code: String,
     pub province_code: String,
-    pub village_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub village_id: Option<VillageId>,
     /// The team that ran it, if one did.
     pub team_id: Option<i64>,
     /// Citizen classes: how many took part, optionally by sex and age band.
@@ -58,7 +60,7 @@ pub struct TrainingFields {
     pub trainer: Option<String>,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
-    pub village_id: Option<i64>,
+    pub village_id: Option<VillageId>,
     pub team_id: Option<i64>,
     pub participants: Option<i32>,
     pub participants_male: Option<i32>,

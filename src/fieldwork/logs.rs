@@ -13,6 +13,7 @@ use crate::db::logs::{self as store, AssistanceLog, LogChanges, LogFilter, LogSc
 use crate::db::months::MonthKey;
 use crate::db::{self, Page};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::ids::VillageId;
 use crate::registry::Sex;
 use crate::state::AppState;
 use crate::vocab::AuditAction;
@@ -27,7 +28,7 @@ pub struct LogInput {
     pub id: Uuid,
     pub occurred_at: DateTime<FixedOffset>,
     pub member_id: Option<i64>,
-    pub village_id: Option<i64>,
+    pub village_id: Option<VillageId>,
     pub category_code: String,
     pub channel: Channel,
     pub citizens_helped: i32,
@@ -40,7 +41,7 @@ pub struct LogInput {
 #[derive(Clone, Debug, Default)]
 pub struct LogPatch {
     pub occurred_at: Option<DateTime<FixedOffset>>,
-    pub village_id: Option<Option<i64>>,
+    pub village_id: Option<Option<VillageId>>,
     pub category_code: Option<String>,
     pub channel: Option<Channel>,
     pub citizens_helped: Option<i32>,
@@ -61,7 +62,7 @@ pub struct LogContext {
     /// The caller's own membership, the default author of its logs.
     own_member: Option<i64>,
     /// Live villages of the communes of those memberships: village id → commune.
-    villages: HashMap<i64, String>,
+    villages: HashMap<VillageId, String>,
     /// Category code → retired.
     categories: HashMap<String, bool>,
 }
@@ -155,7 +156,7 @@ impl LogContext {
         &self,
         errors: &mut Vec<FieldError>,
         occurred_at: Option<&DateTime<FixedOffset>>,
-        village_id: Option<i64>,
+        village_id: Option<VillageId>,
         commune: &str,
         citizens: Option<i32>,
         note: Option<&str>,

@@ -20,6 +20,7 @@ use crate::db::sync::{self as feed, Position, Window};
 use crate::db::trainings::{self, Attendance, Training};
 use crate::db::{self, categories::Category, members::Member, teams::Team, villages::Village};
 use crate::error::{AppError, AppResult, ErrorCode, Problem};
+use crate::ids::VillageId;
 use crate::state::AppState;
 
 pub const MAX_BATCH: usize = 500;
@@ -466,7 +467,8 @@ pub fn decode_cursor(cursor: &str) -> AppResult<(Position, Option<String>)> {
 
 #[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct Archived {
-    pub villages: Vec<i64>,
+    #[schema(value_type = Vec<i64>)]
+    pub villages: Vec<VillageId>,
     pub teams: Vec<i64>,
     pub members: Vec<i64>,
     pub assistance_logs: Vec<Uuid>,

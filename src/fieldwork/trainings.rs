@@ -12,6 +12,7 @@ use crate::db::trainings::{
 };
 use crate::db::{self, Page};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::ids::VillageId;
 use crate::registry::audit as audit_change;
 use crate::state::AppState;
 use crate::vocab::AuditAction;
@@ -29,7 +30,7 @@ pub struct TrainingInput {
     pub trainer: Option<String>,
     pub starts_at: DateTime<FixedOffset>,
     pub ends_at: DateTime<FixedOffset>,
-    pub village_id: Option<i64>,
+    pub village_id: Option<VillageId>,
     pub team_id: Option<i64>,
     pub participants: Option<i32>,
     pub participants_male: Option<i32>,
@@ -163,7 +164,7 @@ fn hold_places(
     conn: &mut PgConnection,
     commune: &str,
     team_id: Option<i64>,
-    village_id: Option<i64>,
+    village_id: Option<VillageId>,
     errors: &mut Vec<FieldError>,
 ) -> AppResult<()> {
     if let Some(t) = team_id {

@@ -11,6 +11,7 @@ use super::Reply;
 use crate::access::Role;
 use crate::accounts;
 use crate::auth::service;
+use crate::ids::VillageId;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -42,7 +43,8 @@ pub struct MembershipOut {
     pub joined_on: NaiveDate,
     pub team_id: i64,
     pub team_name: String,
-    pub village_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub village_id: Option<VillageId>,
     pub village_name: Option<String>,
     pub commune_code: String,
     pub province_code: String,

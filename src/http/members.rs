@@ -10,6 +10,7 @@ use super::record::record_routes;
 use super::Reply;
 use crate::db::members::{Member, MemberFilter, MemberStatus};
 use crate::error::AppError;
+use crate::ids::VillageId;
 use crate::registry::members::{self, MemberInput, MemberPatch, Move};
 use crate::registry::{Affiliation, TeamRole};
 use crate::state::AppState;
@@ -25,7 +26,8 @@ pub enum StatusQuery {
 list_query! {
     pub struct MemberListQuery {
         pub commune: Option<String>,
-        pub village: Option<i64>,
+        #[param(value_type = Option<i64>)]
+        pub village: Option<VillageId>,
         pub team: Option<i64>,
         /// `active` (default), `left` or `all`.
         #[param(inline)]

@@ -7,6 +7,7 @@ use super::pagination::{list_query, Paged};
 use super::record::record_routes;
 use super::Reply;
 use crate::db::teams::{Team, TeamFilter};
+use crate::ids::VillageId;
 use crate::registry::teams::{self, TeamInput, TeamPatch};
 use crate::registry::TeamStatus;
 use crate::state::AppState;
@@ -14,7 +15,8 @@ use crate::state::AppState;
 list_query! {
     pub struct TeamListQuery {
         pub commune: Option<String>,
-        pub village: Option<i64>,
+        #[param(value_type = Option<i64>)]
+        pub village: Option<VillageId>,
         pub status: Option<TeamStatus>,
         /// Name search ignoring case and diacritics.
         pub q: Option<String>,

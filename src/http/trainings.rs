@@ -16,6 +16,7 @@ use crate::error::AppError;
 use crate::fieldwork::trainings::{
     self, AttendanceInput, AttendanceStatus, Platform, TrainingInput, TrainingKind, TrainingMode,
 };
+use crate::ids::VillageId;
 use crate::state::AppState;
 
 #[derive(Clone, Deserialize, Validate, ToSchema)]
@@ -51,7 +52,8 @@ pub struct TrainingRequest {
     #[validate(custom(function = "crate::input::plausible_time"))]
     #[schema(value_type = String, format = DateTime)]
     pub ends_at: DateTime<FixedOffset>,
-    pub village_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub village_id: Option<VillageId>,
     /// The team that ran it (a team leader's own team by default).
     pub team_id: Option<i64>,
     /// Citizen classes only.

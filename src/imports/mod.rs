@@ -37,6 +37,7 @@ use crate::db::users::NewUser;
 use crate::db::villages::{NewVillage, Village, VillageChanges};
 use crate::db::{self, imports as store, units};
 use crate::error::{AppError, AppResult};
+use crate::ids::VillageId;
 use crate::registry::members::MemberInput;
 use crate::registry::teams::TeamInput;
 use crate::registry::villages::VillageInput;
@@ -461,7 +462,7 @@ struct Plan {
     teams: Vec<TeamIn>,
     members: Vec<MemberIn>,
     /// Decisions of `check`, by record.
-    village_actions: Vec<Action<VillageChanges>>,
+    village_actions: Vec<Action<VillageChanges, VillageId>>,
     team_actions: Vec<Action<TeamChanges>>,
     member_actions: Vec<MemberAction>,
     /// Texts many rows repeat (communes, teams' names), kept once.
@@ -469,12 +470,13 @@ struct Plan {
 }
 
 /// What `check` decided for one record.
-enum Action<C> {
+/// What to do with a record of the file; `Id` is the record's id type (`crate::ids`).
+enum Action<C, Id = i64> {
     Skip,
     Create,
     /// Boxed: most records are created or unchanged, and a national file has 350,000.
-    Update(i64, Box<C>),
-    Unchanged(i64),
+    Update(Id, Box<C>),
+    Unchanged(Id),
 }
 
 struct MemberAction {
@@ -1347,7 +1349,7 @@ impl Plan {
         commune: &str,
         world: &World,
         village_keys: &HashMap<(String, String), usize>,
-    ) -> Option<Result<i64, usize>> {
+    ) -> Option<Result<VillageId, usize>> {
         let (search, _) = t.village.as_ref()?;
         let key = (commune.to_string(), search.clone());
         let found = world.villages.get(&key).map(Vec::as_slice);
@@ -1707,7 +1709,7 @@ struct MemberKeys<'m> {
 }
 
 /// How an ambiguous match lists the records it found.
-const VILLAGES: (fn(&Village) -> i64, &str) = (|v| v.id, "Nhiều thôn, ấp trùng tên");
+const VILLAGES: (fn(&Village) -> i64, &str) = (|v| v.id.0, "Nhiều thôn, ấp trùng tên");
 const TEAMS: (fn(&Team) -> i64, &str) = (|t| t.id, "Nhiều tổ trùng tên trong xã");
 const MEMBERS: (fn(&&Member) -> i64, &str) = (|m| m.id, "Nhiều thành viên trùng khớp");
 
@@ -1734,7 +1736,7 @@ impl Placed for MemberIn {
     }
 }
 
-fn village_action(v: &VillageIn, one: &Village) -> Action<VillageChanges> {
+fn village_action(v: &VillageIn, one: &Village) -> Action<VillageChanges, VillageId> {
     let changes = VillageChanges {
         kind: v.kind.filter(|k| *k != one.kind),
         households: v
@@ -1754,7 +1756,11 @@ fn village_action(v: &VillageIn, one: &Village) -> Action<VillageChanges> {
     }
 }
 
-fn team_action(t: &TeamIn, one: &Team, village: Option<Result<i64, usize>>) -> Action<TeamChanges> {
+fn team_action(
+    t: &TeamIn,
+    one: &Team,
+    village: Option<Result<VillageId, usize>>,
+) -> Action<TeamChanges> {
     let changes = TeamChanges {
         village_id: match village {
             Some(Ok(id)) if one.village_id != Some(id) => Some(Some(id)),
@@ -1788,12 +1794,12 @@ fn team_action(t: &TeamIn, one: &Team, village: Option<Result<i64, usize>>) -> A
     }
 }
 
-fn outcome_of<C>(a: &Action<C>) -> (Outcome, Option<i64>) {
+fn outcome_of<C, Id: Copy + Into<i64>>(a: &Action<C, Id>) -> (Outcome, Option<i64>) {
     match a {
         Action::Skip => (Outcome::Error, None),
         Action::Create => (Outcome::Created, None),
-        Action::Update(id, _) => (Outcome::Updated, Some(*id)),
-        Action::Unchanged(id) => (Outcome::Unchanged, Some(*id)),
+        Action::Update(id, _) => (Outcome::Updated, Some((*id).into())),
+        Action::Unchanged(id) => (Outcome::Unchanged, Some((*id).into())),
     }
 }
 
@@ -1875,11 +1881,11 @@ impl<'a> Audit<'a> {
     }
 
     /// Locks record `id` (in the actor's scope), changes it with `write` and audits both states.
-    fn update<R: Audited>(
+    fn update<R: Audited, Id>(
         &mut self,
         conn: &mut PgConnection,
-        lock: fn(&mut PgConnection, &Scope, i64) -> diesel::QueryResult<Option<R>>,
-        id: i64,
+        lock: fn(&mut PgConnection, &Scope, Id) -> diesel::QueryResult<Option<R>>,
+        id: Id,
         write: impl FnOnce(&mut PgConnection) -> AppResult<R>,
     ) -> AppResult<()> {
         let before =
@@ -1990,10 +1996,10 @@ fn write_batch<W: Writer>(
 struct VillageWriter<'a> {
     rows: &'a mut [Line],
     villages: &'a [VillageIn],
-    actions: &'a [Action<VillageChanges>],
+    actions: &'a [Action<VillageChanges, VillageId>],
     world: &'a World,
     /// The new villages' ids, by index in the plan.
-    ids: HashMap<usize, i64>,
+    ids: HashMap<usize, VillageId>,
 }
 
 impl Writer for VillageWriter<'_> {
@@ -2033,7 +2039,7 @@ impl Writer for VillageWriter<'_> {
 
     fn created(&mut self, audit: &mut Audit<'_>, slot: usize, v: Village) {
         self.ids.insert(slot, v.id);
-        self.rows[self.villages[slot].at.0].id = Some(v.id);
+        self.rows[self.villages[slot].at.0].id = Some(v.id.into());
         audit.created(&v);
     }
 }
@@ -2044,13 +2050,13 @@ struct TeamWriter<'a> {
     actions: &'a [Action<TeamChanges>],
     world: &'a World,
     /// The new villages' ids, by index in the plan.
-    village_ids: HashMap<usize, i64>,
+    village_ids: HashMap<usize, VillageId>,
     /// The new teams: id, commune and province (not the whole record: 74,000 nationally).
     ids: HashMap<usize, (i64, String, String)>,
 }
 
 impl TeamWriter<'_> {
-    fn new_team(&self, t: &TeamIn, new_village: Option<i64>) -> Option<NewTeam> {
+    fn new_team(&self, t: &TeamIn, new_village: Option<VillageId>) -> Option<NewTeam> {
         let (commune_code, province_code) = resolved_commune(t.commune.as_deref(), self.world)?;
         let village_id = new_village.or_else(|| {
             let (search, _) = t.village.as_ref()?;

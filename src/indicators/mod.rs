@@ -16,6 +16,7 @@ use crate::db::indicators::{
 use crate::db::reports::Area;
 use crate::db::{self, audit, months, units};
 use crate::error::{AppError, AppResult};
+use crate::ids::VillageId;
 use crate::registry::{self, check_version};
 use crate::state::AppState;
 use crate::vocab::AuditAction;
@@ -221,7 +222,7 @@ fn live_indicator(c: &mut PgConnection, code: &str) -> AppResult<Indicator> {
 }
 
 /// A live village of `commune`, share-locked; 422 when it is another commune's.
-fn village_of(c: &mut PgConnection, commune: &str, id: i64) -> AppResult<()> {
+fn village_of(c: &mut PgConnection, commune: &str, id: VillageId) -> AppResult<()> {
     let village = registry::hold_live_village(c, id).map_err(|e| match e {
         AppError::NotFound { .. } => {
             AppError::field("village_id", "unknown_village", "no such village")
@@ -391,7 +392,7 @@ pub async fn put_denominator(
     db::transact(&state.pool, caller, move |c, caller| {
         let unit = registry::commune_in_scope(c, &caller.scope(), &commune)?;
         if let Some(v) = input.village_id {
-            village_of(c, &unit.code, v)?;
+            village_of(c, &unit.code, VillageId(v))?;
         }
         // The same commune-month lock as field work: approving December waits for this
         // write, or this write sees December approved.
@@ -588,7 +589,7 @@ fn save_value(
     let indicator = live_indicator(c, &input.indicator_code)?;
     check_value_fits(&indicator, input)?;
     if let Some(v) = input.village_id {
-        village_of(c, &unit.code, v)?;
+        village_of(c, &unit.code, VillageId(v))?;
     }
     check_denominator_given(&indicator, input)?;
     check_within_bound(c, &indicator, &unit.code, input)?;
@@ -709,7 +710,7 @@ pub fn target_unit(
         UnitKind::Village | UnitKind::Team => {
             let id: i64 = key.parse().map_err(|_| unknown_unit())?;
             let found = if kind == UnitKind::Village {
-                crate::db::villages::place_of(c, id)?
+                crate::db::villages::place_of(c, VillageId(id))?
             } else {
                 crate::db::teams::place_of(c, id)?
             };

@@ -69,10 +69,15 @@ macro_rules! id_type {
 id_type!(
     /// A village (`villages.id`).
     VillageId,
+    /// A team (`teams.id`).
+    TeamId,
+    /// A membership: one stint of a person in a team (`members.id`; the person across moves
+    /// is `person_id`).
+    MemberId,
 );
 
 /// The names of the id types, for the test that the OpenAPI document names none of them.
-pub const NAMES: &[&str] = &["VillageId"];
+pub const NAMES: &[&str] = &["VillageId", "TeamId", "MemberId"];
 
 #[cfg(test)]
 mod tests {

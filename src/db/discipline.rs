@@ -1,5 +1,6 @@
 //! Reporting discipline: each province's due day, and the members who recorded nothing.
 
+use crate::ids::TeamId;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Nullable, Text};
@@ -75,7 +76,8 @@ pub struct InactiveMember {
     #[diesel(sql_type = Text)]
     pub team_role: String,
     #[diesel(sql_type = BigInt)]
-    pub team_id: i64,
+    #[schema(value_type = i64)]
+    pub team_id: TeamId,
     #[diesel(sql_type = Text)]
     pub team_name: String,
     #[diesel(sql_type = Text)]
@@ -85,7 +87,7 @@ pub struct InactiveMember {
 /// What the list of inactive members covers.
 pub enum Among {
     Area(Area),
-    Team(i64),
+    Team(TeamId),
 }
 
 /// Members active in the month (joined by its end, not left nor archived before its start)

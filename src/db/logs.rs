@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::schema::{assistance_logs as logs, log_ids, members};
 use crate::access::Scope;
+use crate::ids::TeamId;
 use crate::ids::VillageId;
 use crate::vocab::{AgeBand, Channel, Outcome, Sex};
 
@@ -20,7 +21,8 @@ pub struct AssistanceLog {
     pub id: Uuid,
     pub occurred_at: DateTime<Utc>,
     pub member_id: i64,
-    pub team_id: i64,
+    #[schema(value_type = i64)]
+    pub team_id: TeamId,
     pub commune_code: String,
     pub province_code: String,
     #[schema(value_type = Option<i64>)]
@@ -49,7 +51,7 @@ pub struct NewLog {
     pub id: Uuid,
     pub occurred_at: DateTime<Utc>,
     pub member_id: i64,
-    pub team_id: i64,
+    pub team_id: TeamId,
     pub commune_code: String,
     pub province_code: String,
     pub village_id: Option<VillageId>,
@@ -70,7 +72,7 @@ pub struct LogChanges {
     pub occurred_at: Option<DateTime<Utc>>,
     /// Set when a new date falls in another membership of the same person.
     pub member_id: Option<i64>,
-    pub team_id: Option<i64>,
+    pub team_id: Option<TeamId>,
     pub commune_code: Option<String>,
     pub province_code: Option<String>,
     pub village_id: Option<Option<VillageId>>,
@@ -97,7 +99,7 @@ pub struct LogScope {
 #[derive(Debug, Default)]
 pub struct LogFilter {
     pub unit_code: Option<String>,
-    pub team_id: Option<i64>,
+    pub team_id: Option<TeamId>,
     pub member_id: Option<i64>,
     pub category_code: Option<String>,
     pub outcome: Option<Outcome>,

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::schema::{members, teams};
 use crate::access::Scope;
+use crate::ids::TeamId;
 use crate::ids::VillageId;
 use crate::vocab::{Affiliation, Sex, TeamRole};
 
@@ -18,7 +19,8 @@ pub struct Member {
     pub id: i64,
     /// The same person across moves between teams.
     pub person_id: Uuid,
-    pub team_id: i64,
+    #[schema(value_type = i64)]
+    pub team_id: TeamId,
     pub commune_code: String,
     pub province_code: String,
     pub full_name: String,
@@ -46,7 +48,7 @@ pub struct Member {
 #[diesel(table_name = members)]
 pub struct NewMember {
     pub person_id: Option<Uuid>,
-    pub team_id: i64,
+    pub team_id: TeamId,
     pub commune_code: String,
     pub province_code: String,
     pub full_name: String,
@@ -87,7 +89,7 @@ pub enum MemberStatus {
 pub struct MemberFilter {
     pub commune_code: Option<String>,
     pub village_id: Option<VillageId>,
-    pub team_id: Option<i64>,
+    pub team_id: Option<TeamId>,
     pub status: MemberStatus,
     pub affiliation: Option<Affiliation>,
     pub team_role: Option<TeamRole>,
@@ -161,7 +163,7 @@ pub fn insert(conn: &mut PgConnection, new: &NewMember) -> QueryResult<Member> {
 pub struct Stint {
     pub id: i64,
     pub person_id: Uuid,
-    pub team_id: i64,
+    pub team_id: TeamId,
     pub commune_code: String,
     pub province_code: String,
     pub joined_on: NaiveDate,
@@ -184,7 +186,7 @@ pub fn stints_of(conn: &mut PgConnection, persons: &[Uuid]) -> QueryResult<Vec<S
 pub fn loggable_persons(
     conn: &mut PgConnection,
     user_id: Uuid,
-    team: Option<i64>,
+    team: Option<TeamId>,
 ) -> QueryResult<Vec<Uuid>> {
     let q = members::table
         .filter(members::archived_at.is_null())
@@ -275,7 +277,7 @@ pub fn active_for_user(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<Op
 pub fn linked_outside(
     conn: &mut PgConnection,
     user_id: Uuid,
-    team: Option<i64>,
+    team: Option<TeamId>,
 ) -> QueryResult<Vec<Member>> {
     let q = members::table
         .filter(members::user_id.eq(user_id))

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::schema::{training_attendance as att, trainings};
 use crate::access::Scope;
+use crate::ids::TeamId;
 use crate::ids::VillageId;
 use crate::vocab::{AttendanceStatus, Platform, TrainingKind, TrainingMode};
 
@@ -32,7 +33,8 @@ pub struct Training {
     #[schema(value_type = Option<i64>)]
     pub village_id: Option<VillageId>,
     /// The team that ran it, if one did.
-    pub team_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub team_id: Option<TeamId>,
     /// Citizen classes: how many took part, optionally by sex and age band.
     pub participants: Option<i32>,
     pub participants_male: Option<i32>,
@@ -61,7 +63,7 @@ pub struct TrainingFields {
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub village_id: Option<VillageId>,
-    pub team_id: Option<i64>,
+    pub team_id: Option<TeamId>,
     pub participants: Option<i32>,
     pub participants_male: Option<i32>,
     pub participants_female: Option<i32>,
@@ -85,7 +87,7 @@ pub struct NewTraining {
 #[derive(Debug, Default)]
 pub struct TrainingFilter {
     pub unit_code: Option<String>,
-    pub team_id: Option<i64>,
+    pub team_id: Option<TeamId>,
     pub kind: Option<TrainingKind>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
@@ -153,7 +155,8 @@ pub struct Attendance {
     pub id: Uuid,
     pub training_id: Uuid,
     pub member_id: i64,
-    pub team_id: i64,
+    #[schema(value_type = i64)]
+    pub team_id: TeamId,
     pub commune_code: String,
     pub province_code: String,
     /// invited, attended or completed.
@@ -170,7 +173,7 @@ pub struct NewAttendance {
     pub id: Uuid,
     pub training_id: Uuid,
     pub member_id: i64,
-    pub team_id: i64,
+    pub team_id: TeamId,
     pub commune_code: String,
     pub province_code: String,
     pub status: AttendanceStatus,

@@ -143,13 +143,14 @@ pub(crate) fn archived_error(what: &'static str, at: DateTime<Utc>) -> AppError 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::TeamId;
 
     fn stint(id: i64, person: Uuid, joined: &str, left: Option<&str>) -> Stint {
         let day = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").expect("date");
         Stint {
             id,
             person_id: person,
-            team_id: id * 10,
+            team_id: TeamId(id * 10),
             commune_code: format!("{id:05}"),
             province_code: "01".into(),
             joined_on: day(joined),

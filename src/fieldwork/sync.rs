@@ -20,7 +20,7 @@ use crate::db::sync::{self as feed, Position, Window};
 use crate::db::trainings::{self, Attendance, Training};
 use crate::db::{self, categories::Category, members::Member, teams::Team, villages::Village};
 use crate::error::{AppError, AppResult, ErrorCode, Problem};
-use crate::ids::VillageId;
+use crate::ids::{TeamId, VillageId};
 use crate::state::AppState;
 
 pub const MAX_BATCH: usize = 500;
@@ -469,7 +469,8 @@ pub fn decode_cursor(cursor: &str) -> AppResult<(Position, Option<String>)> {
 pub struct Archived {
     #[schema(value_type = Vec<i64>)]
     pub villages: Vec<VillageId>,
-    pub teams: Vec<i64>,
+    #[schema(value_type = Vec<i64>)]
+    pub teams: Vec<TeamId>,
     pub members: Vec<i64>,
     pub assistance_logs: Vec<Uuid>,
     pub trainings: Vec<Uuid>,

@@ -12,6 +12,7 @@ use crate::db::trainings::{
 };
 use crate::db::{self, Page};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::ids::TeamId;
 use crate::ids::VillageId;
 use crate::registry::audit as audit_change;
 use crate::state::AppState;
@@ -31,7 +32,7 @@ pub struct TrainingInput {
     pub starts_at: DateTime<FixedOffset>,
     pub ends_at: DateTime<FixedOffset>,
     pub village_id: Option<VillageId>,
-    pub team_id: Option<i64>,
+    pub team_id: Option<TeamId>,
     pub participants: Option<i32>,
     pub participants_male: Option<i32>,
     pub participants_female: Option<i32>,
@@ -141,9 +142,9 @@ fn text_and_time_errors(input: &TrainingInput) -> Vec<FieldError> {
 /// The team a training is recorded for: a team leader's own (by default), anyone else's choice.
 fn recording_team(
     caller: &Caller,
-    asked: Option<i64>,
+    asked: Option<TeamId>,
     errors: &mut Vec<FieldError>,
-) -> Option<i64> {
+) -> Option<TeamId> {
     match (caller.role, asked) {
         (Role::TeamLeader, None) => caller.team_id,
         (Role::TeamLeader, Some(t)) if Some(t) != caller.team_id => {
@@ -163,7 +164,7 @@ fn recording_team(
 fn hold_places(
     conn: &mut PgConnection,
     commune: &str,
-    team_id: Option<i64>,
+    team_id: Option<TeamId>,
     village_id: Option<VillageId>,
     errors: &mut Vec<FieldError>,
 ) -> AppResult<()> {
@@ -277,7 +278,7 @@ fn breakdown_errors(input: &TrainingInput, total: i32) -> Vec<FieldError> {
     errors
 }
 
-fn stored_fields(input: TrainingInput, team_id: Option<i64>) -> TrainingFields {
+fn stored_fields(input: TrainingInput, team_id: Option<TeamId>) -> TrainingFields {
     let trimmed = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     TrainingFields {
         title: input.title.trim().to_string(),
@@ -571,7 +572,7 @@ fn attendee_on(
 }
 
 /// A team leader acts for its own team only; officers for any.
-fn leads(caller: &Caller, team_id: i64) -> bool {
+fn leads(caller: &Caller, team_id: TeamId) -> bool {
     caller.role != Role::TeamLeader || Some(team_id) == caller.team_id
 }
 

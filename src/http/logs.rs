@@ -14,6 +14,7 @@ use super::Reply;
 use crate::db::logs::{AssistanceLog, LogFilter};
 use crate::fieldwork::logs::{self, Created, LogInput, LogPatch};
 use crate::fieldwork::{AgeBand, Channel, Outcome};
+use crate::ids::TeamId;
 use crate::ids::VillageId;
 use crate::registry::Sex;
 use crate::state::AppState;
@@ -105,7 +106,8 @@ list_query! {
     pub struct LogListQuery {
         /// A province or commune code.
         pub unit: Option<String>,
-        pub team: Option<i64>,
+        #[param(value_type = Option<i64>)]
+        pub team: Option<TeamId>,
         pub member: Option<i64>,
         pub category: Option<String>,
         pub outcome: Option<Outcome>,

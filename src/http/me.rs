@@ -11,6 +11,7 @@ use super::Reply;
 use crate::access::Role;
 use crate::accounts;
 use crate::auth::service;
+use crate::ids::TeamId;
 use crate::ids::VillageId;
 use crate::state::AppState;
 
@@ -22,7 +23,8 @@ pub struct MeOut {
     /// The unit the caller works in (none for admin).
     pub unit_code: Option<String>,
     pub province_code: Option<String>,
-    pub team_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub team_id: Option<TeamId>,
     /// `true` when someone else set the password: every route but this one,
     /// `PUT /me/password`, `/auth/refresh` and `/auth/logout` answers 403
     /// `password_change_required` until the caller changes it.
@@ -41,7 +43,8 @@ pub struct MembershipOut {
     /// leader, deputy or member.
     pub team_role: crate::vocab::TeamRole,
     pub joined_on: NaiveDate,
-    pub team_id: i64,
+    #[schema(value_type = i64)]
+    pub team_id: TeamId,
     pub team_name: String,
     #[schema(value_type = Option<i64>)]
     pub village_id: Option<VillageId>,

@@ -10,6 +10,7 @@ use super::record::record_routes;
 use super::Reply;
 use crate::db::members::{Member, MemberFilter, MemberStatus};
 use crate::error::AppError;
+use crate::ids::TeamId;
 use crate::ids::VillageId;
 use crate::registry::members::{self, MemberInput, MemberPatch, Move};
 use crate::registry::{Affiliation, TeamRole};
@@ -28,7 +29,8 @@ list_query! {
         pub commune: Option<String>,
         #[param(value_type = Option<i64>)]
         pub village: Option<VillageId>,
-        pub team: Option<i64>,
+        #[param(value_type = Option<i64>)]
+        pub team: Option<TeamId>,
         /// `active` (default), `left` or `all`.
         #[param(inline)]
         pub status: Option<StatusQuery>,
@@ -82,7 +84,7 @@ pub async fn list(state: Data<AppState>, auth: Auth, query: Query<MemberListQuer
 pub async fn list_of_team(
     state: Data<AppState>,
     auth: Auth,
-    id: Path<i64>,
+    id: Path<TeamId>,
     query: Query<MemberListQuery>,
 ) -> Reply {
     let (filter, page) = query.into_inner().split()?;
@@ -104,7 +106,7 @@ pub async fn list_of_team(
 pub async fn create(
     state: Data<AppState>,
     auth: Auth,
-    id: Path<i64>,
+    id: Path<TeamId>,
     body: ValidJson<MemberInput>,
 ) -> Reply {
     let input = body.0;

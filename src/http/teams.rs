@@ -7,7 +7,7 @@ use super::pagination::{list_query, Paged};
 use super::record::record_routes;
 use super::Reply;
 use crate::db::teams::{Team, TeamFilter};
-use crate::ids::VillageId;
+use crate::ids::{TeamId, VillageId};
 use crate::registry::teams::{self, TeamInput, TeamPatch};
 use crate::registry::TeamStatus;
 use crate::state::AppState;
@@ -58,7 +58,7 @@ pub async fn create(state: Data<AppState>, auth: Auth, body: ValidJson<TeamInput
 }
 
 record_routes! {
-    domain = teams, record = Team, id = i64, tag = "teams",
+    domain = teams, record = Team, id = TeamId as i64, tag = "teams",
     path = "/api/v1/teams/{id}", restore_path = "/api/v1/teams/{id}/restore",
     get = ("getTeam", ["One team; 404 when missing or outside the caller's scope."]),
     archive = ("archiveTeam", ["Archive a team; 409 while active members or enabled accounts belong to it."], "active members or enabled accounts belong to it (`has_dependents`)"),
@@ -80,7 +80,7 @@ record_routes! {
 pub async fn update(
     state: Data<AppState>,
     auth: Auth,
-    id: Path<i64>,
+    id: Path<TeamId>,
     body: ValidJson<TeamPatch>,
     IfMatch(expected): IfMatch,
 ) -> Reply {

@@ -16,6 +16,7 @@ use crate::error::AppError;
 use crate::fieldwork::trainings::{
     self, AttendanceInput, AttendanceStatus, Platform, TrainingInput, TrainingKind, TrainingMode,
 };
+use crate::ids::TeamId;
 use crate::ids::VillageId;
 use crate::state::AppState;
 
@@ -55,7 +56,8 @@ pub struct TrainingRequest {
     #[schema(value_type = Option<i64>)]
     pub village_id: Option<VillageId>,
     /// The team that ran it (a team leader's own team by default).
-    pub team_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub team_id: Option<TeamId>,
     /// Citizen classes only.
     pub participants: Option<i32>,
     pub participants_male: Option<i32>,
@@ -128,7 +130,8 @@ list_query! {
     pub struct TrainingListQuery {
         /// A province or commune code.
         pub unit: Option<String>,
-        pub team: Option<i64>,
+        #[param(value_type = Option<i64>)]
+        pub team: Option<TeamId>,
         pub kind: Option<TrainingKind>,
         pub include_archived: Option<bool>,
     }

@@ -37,7 +37,7 @@ use crate::db::users::NewUser;
 use crate::db::villages::{NewVillage, Village, VillageChanges};
 use crate::db::{self, imports as store, units};
 use crate::error::{AppError, AppResult};
-use crate::ids::VillageId;
+use crate::ids::{TeamId, VillageId};
 use crate::registry::members::MemberInput;
 use crate::registry::teams::TeamInput;
 use crate::registry::villages::VillageInput;
@@ -463,7 +463,7 @@ struct Plan {
     members: Vec<MemberIn>,
     /// Decisions of `check`, by record.
     village_actions: Vec<Action<VillageChanges, VillageId>>,
-    team_actions: Vec<Action<TeamChanges>>,
+    team_actions: Vec<Action<TeamChanges, TeamId>>,
     member_actions: Vec<MemberAction>,
     /// Texts many rows repeat (communes, teams' names), kept once.
     interned: HashSet<Arc<str>>,
@@ -496,7 +496,7 @@ enum Natural<'a> {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum TeamRef {
-    Existing(i64),
+    Existing(TeamId),
     /// Index into `Plan::teams`.
     New(usize),
 }
@@ -1146,8 +1146,8 @@ struct World {
     communes: HashMap<String, String>,
     villages: HashMap<(String, String), Vec<Village>>,
     teams: HashMap<(String, String), Vec<Team>>,
-    teams_by_id: HashMap<i64, Team>,
-    members: HashMap<i64, Vec<Member>>,
+    teams_by_id: HashMap<TeamId, Team>,
+    members: HashMap<TeamId, Vec<Member>>,
     phones_taken: HashSet<String>,
     usernames_taken: HashSet<String>,
     /// Filled by `check`: the village each team (existing or new) goes in, when the file says.
@@ -1176,7 +1176,7 @@ impl World {
                 .push(t.clone());
             teams_by_id.insert(t.id, t);
         }
-        let mut members: HashMap<i64, Vec<Member>> = HashMap::new();
+        let mut members: HashMap<TeamId, Vec<Member>> = HashMap::new();
         for m in store::active_members(conn, unit)? {
             members.entry(m.team_id).or_default().push(m);
         }
@@ -1394,7 +1394,7 @@ impl Plan {
         village_keys: &HashMap<(String, String), usize>,
         (teams, i): (&[TeamIn], usize),
         keys: &mut HashMap<(String, String), usize>,
-    ) -> Action<TeamChanges> {
+    ) -> Action<TeamChanges, TeamId> {
         let t = &teams[i];
         let Some(commune) = self.commune_of(t.at, t.commune.as_deref(), target, world) else {
             return Action::Skip;
@@ -1710,7 +1710,7 @@ struct MemberKeys<'m> {
 
 /// How an ambiguous match lists the records it found.
 const VILLAGES: (fn(&Village) -> i64, &str) = (|v| v.id.0, "Nhiều thôn, ấp trùng tên");
-const TEAMS: (fn(&Team) -> i64, &str) = (|t| t.id, "Nhiều tổ trùng tên trong xã");
+const TEAMS: (fn(&Team) -> i64, &str) = (|t| t.id.0, "Nhiều tổ trùng tên trong xã");
 const MEMBERS: (fn(&&Member) -> i64, &str) = (|m| m.id, "Nhiều thành viên trùng khớp");
 
 /// A record read from a row.
@@ -1760,7 +1760,7 @@ fn team_action(
     t: &TeamIn,
     one: &Team,
     village: Option<Result<VillageId, usize>>,
-) -> Action<TeamChanges> {
+) -> Action<TeamChanges, TeamId> {
     let changes = TeamChanges {
         village_id: match village {
             Some(Ok(id)) if one.village_id != Some(id) => Some(Some(id)),
@@ -2047,12 +2047,12 @@ impl Writer for VillageWriter<'_> {
 struct TeamWriter<'a> {
     rows: &'a mut [Line],
     teams: &'a [TeamIn],
-    actions: &'a [Action<TeamChanges>],
+    actions: &'a [Action<TeamChanges, TeamId>],
     world: &'a World,
     /// The new villages' ids, by index in the plan.
     village_ids: HashMap<usize, VillageId>,
     /// The new teams: id, commune and province (not the whole record: 74,000 nationally).
-    ids: HashMap<usize, (i64, String, String)>,
+    ids: HashMap<usize, (TeamId, String, String)>,
 }
 
 impl TeamWriter<'_> {
@@ -2119,7 +2119,7 @@ impl Writer for TeamWriter<'_> {
     const INSERT: Inserter<NewTeam, Team> = store::insert_teams;
 
     fn created(&mut self, audit: &mut Audit<'_>, slot: usize, t: Team) {
-        self.rows[self.teams[slot].at.0].id = Some(t.id);
+        self.rows[self.teams[slot].at.0].id = Some(t.id.into());
         audit.created(&t);
         self.ids
             .insert(slot, (t.id, t.commune_code, t.province_code));
@@ -2128,7 +2128,7 @@ impl Writer for TeamWriter<'_> {
 
 /// The team a member joins, as the writer needs it.
 struct TeamPlace<'a> {
-    id: i64,
+    id: TeamId,
     commune_code: &'a str,
     province_code: &'a str,
 }
@@ -2136,7 +2136,7 @@ struct TeamPlace<'a> {
 /// Where the members' teams are: in the register, or just written (by index in the plan).
 struct Places<'a> {
     world: &'a World,
-    new_teams: HashMap<usize, (i64, String, String)>,
+    new_teams: HashMap<usize, (TeamId, String, String)>,
 }
 
 impl Places<'_> {

@@ -16,7 +16,7 @@ use crate::db::indicators::{
 use crate::db::reports::Area;
 use crate::db::{self, audit, months, units};
 use crate::error::{AppError, AppResult};
-use crate::ids::VillageId;
+use crate::ids::{TeamId, VillageId};
 use crate::registry::{self, check_version};
 use crate::state::AppState;
 use crate::vocab::AuditAction;
@@ -712,7 +712,7 @@ pub fn target_unit(
             let found = if kind == UnitKind::Village {
                 crate::db::villages::place_of(c, VillageId(id))?
             } else {
-                crate::db::teams::place_of(c, id)?
+                crate::db::teams::place_of(c, TeamId(id))?
             };
             let (province, commune) = found.ok_or_else(unknown_unit)?;
             UnitPlace {

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::access::{Caller, Role, Scope};
 use crate::db::{audit, units};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::ids::VillageId;
+use crate::ids::{TeamId, VillageId};
 use crate::vocab::AuditAction;
 
 pub use crate::vocab::{Affiliation, Sex, TeamRole, TeamStatus, VillageKind};
@@ -86,7 +86,7 @@ pub(crate) fn hold_live_village(
 /// it is archived.
 pub(crate) fn hold_live_team(
     conn: &mut PgConnection,
-    id: i64,
+    id: TeamId,
 ) -> AppResult<crate::db::teams::Team> {
     let team =
         crate::db::teams::lock_shared(conn, id)?.ok_or_else(|| AppError::not_found("team"))?;
@@ -332,7 +332,7 @@ register_record!(
 );
 register_record!(
     crate::db::teams::Team,
-    i64,
+    crate::ids::TeamId,
     teams,
     "team",
     crate::db::teams::TeamFilter

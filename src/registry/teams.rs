@@ -13,7 +13,7 @@ use crate::access::{Caller, Scope};
 use crate::db::teams::{self, NewTeam, Team, TeamChanges, TeamFilter};
 use crate::db::{villages, Page};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::ids::VillageId;
+use crate::ids::{TeamId, VillageId};
 use crate::state::AppState;
 
 #[derive(Default, Deserialize, Validate, ToSchema)]
@@ -118,7 +118,7 @@ pub async fn list(
     super::list(state, caller, filter, page).await
 }
 
-pub async fn get(state: &AppState, caller: &Caller, id: i64) -> AppResult<Team> {
+pub async fn get(state: &AppState, caller: &Caller, id: TeamId) -> AppResult<Team> {
     super::get(state, caller, id).await
 }
 
@@ -158,7 +158,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: TeamInput) -> AppR
 pub async fn update(
     state: &AppState,
     caller: &Caller,
-    id: i64,
+    id: TeamId,
     patch: TeamPatch,
     expected: Option<i32>,
 ) -> AppResult<Team> {
@@ -206,7 +206,7 @@ pub async fn update(
 pub async fn set_archived(
     state: &AppState,
     caller: &Caller,
-    id: i64,
+    id: TeamId,
     archive: bool,
     expected: Option<i32>,
 ) -> AppResult<Team> {

@@ -1091,7 +1091,7 @@ async fn fixture(app: &TestApp) -> Fixture {
             id,
             occurred_at: chrono::Utc::now(),
             member_id: m["id"].as_i64().expect("id"),
-            team_id: tid,
+            team_id: toso::ids::TeamId(tid),
             commune_code: unit.code,
             province_code: unit.province_code,
             village_id: None,

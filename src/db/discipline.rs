@@ -1,5 +1,6 @@
 //! Reporting discipline: each province's due day, and the members who recorded nothing.
 
+use crate::ids::MemberId;
 use crate::ids::TeamId;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -68,7 +69,8 @@ pub fn due_day(conn: &mut PgConnection, province: &str) -> QueryResult<i32> {
 #[derive(Clone, Debug, PartialEq, QueryableByName, Serialize, utoipa::ToSchema)]
 pub struct InactiveMember {
     #[diesel(sql_type = BigInt)]
-    pub member_id: i64,
+    #[schema(value_type = i64)]
+    pub member_id: MemberId,
     #[diesel(sql_type = Text)]
     pub full_name: String,
     #[diesel(sql_type = Nullable<Text>)]

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::schema::{assistance_logs as logs, log_ids, members};
 use crate::access::Scope;
+use crate::ids::MemberId;
 use crate::ids::TeamId;
 use crate::ids::VillageId;
 use crate::vocab::{AgeBand, Channel, Outcome, Sex};
@@ -20,7 +21,8 @@ pub struct AssistanceLog {
     /// Generated on the phone (UUID); resending it never creates a second log.
     pub id: Uuid,
     pub occurred_at: DateTime<Utc>,
-    pub member_id: i64,
+    #[schema(value_type = i64)]
+    pub member_id: MemberId,
     #[schema(value_type = i64)]
     pub team_id: TeamId,
     pub commune_code: String,
@@ -50,7 +52,7 @@ pub struct AssistanceLog {
 pub struct NewLog {
     pub id: Uuid,
     pub occurred_at: DateTime<Utc>,
-    pub member_id: i64,
+    pub member_id: MemberId,
     pub team_id: TeamId,
     pub commune_code: String,
     pub province_code: String,
@@ -71,7 +73,7 @@ pub struct NewLog {
 pub struct LogChanges {
     pub occurred_at: Option<DateTime<Utc>>,
     /// Set when a new date falls in another membership of the same person.
-    pub member_id: Option<i64>,
+    pub member_id: Option<MemberId>,
     pub team_id: Option<TeamId>,
     pub commune_code: Option<String>,
     pub province_code: Option<String>,
@@ -100,7 +102,7 @@ pub struct LogScope {
 pub struct LogFilter {
     pub unit_code: Option<String>,
     pub team_id: Option<TeamId>,
-    pub member_id: Option<i64>,
+    pub member_id: Option<MemberId>,
     pub category_code: Option<String>,
     pub outcome: Option<Outcome>,
     pub from: Option<DateTime<Utc>>,

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::schema::{training_attendance as att, trainings};
 use crate::access::Scope;
+use crate::ids::MemberId;
 use crate::ids::TeamId;
 use crate::ids::VillageId;
 use crate::vocab::{AttendanceStatus, Platform, TrainingKind, TrainingMode};
@@ -154,7 +155,8 @@ pub fn insert_new(conn: &mut PgConnection, new: &NewTraining) -> QueryResult<boo
 pub struct Attendance {
     pub id: Uuid,
     pub training_id: Uuid,
-    pub member_id: i64,
+    #[schema(value_type = i64)]
+    pub member_id: MemberId,
     #[schema(value_type = i64)]
     pub team_id: TeamId,
     pub commune_code: String,
@@ -172,7 +174,7 @@ pub struct Attendance {
 pub struct NewAttendance {
     pub id: Uuid,
     pub training_id: Uuid,
-    pub member_id: i64,
+    pub member_id: MemberId,
     pub team_id: TeamId,
     pub commune_code: String,
     pub province_code: String,
@@ -191,7 +193,7 @@ pub fn attendance_of(conn: &mut PgConnection, training_id: Uuid) -> QueryResult<
 pub fn attendance_for(
     conn: &mut PgConnection,
     training_id: Uuid,
-    member_id: i64,
+    member_id: MemberId,
 ) -> QueryResult<Option<Attendance>> {
     att::table
         .filter(att::training_id.eq(training_id))

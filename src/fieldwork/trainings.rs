@@ -12,6 +12,7 @@ use crate::db::trainings::{
 };
 use crate::db::{self, Page};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::ids::MemberId;
 use crate::ids::TeamId;
 use crate::ids::VillageId;
 use crate::registry::audit as audit_change;
@@ -45,7 +46,7 @@ pub struct TrainingInput {
 #[derive(Clone, Debug)]
 pub struct AttendanceInput {
     pub id: Option<Uuid>,
-    pub member_id: i64,
+    pub member_id: MemberId,
     pub status: AttendanceStatus,
     pub certificate_ref: Option<String>,
 }
@@ -70,7 +71,7 @@ pub fn hold_attendance(conn: &mut PgConnection, training: &Training) -> AppResul
 }
 
 /// The same member twice in one request (or one sync batch).
-pub fn duplicate_attendance(field: impl Into<String>, member_id: i64) -> AppError {
+pub fn duplicate_attendance(field: impl Into<String>, member_id: MemberId) -> AppError {
     AppError::Validation(vec![FieldError::new(
         field,
         "duplicate",
@@ -498,14 +499,15 @@ fn attendees_held_on(
     training: Uuid,
     day: chrono::NaiveDate,
 ) -> AppResult<()> {
-    let ids: Vec<i64> = store::attendance_of(conn, training)?
+    let ids: Vec<MemberId> = store::attendance_of(conn, training)?
         .iter()
         .map(|a| a.member_id)
         .collect();
     let attendees = crate::db::members::persons_of(conn, &ids)?;
     let persons: Vec<Uuid> = attendees.iter().map(|(_, p)| *p).collect();
     // Share-locked first, so the memberships read below stay as checked until commit.
-    let uses: Vec<(i64, chrono::NaiveDate)> = attendees.iter().map(|(m, _)| (*m, day)).collect();
+    let uses: Vec<(MemberId, chrono::NaiveDate)> =
+        attendees.iter().map(|(m, _)| (*m, day)).collect();
     super::hold_stints(conn, &uses)?;
     let stints = super::stints_of(conn, &persons)?;
     for (member_id, person) in attendees {
@@ -531,7 +533,7 @@ fn attendee_on(
     conn: &mut PgConnection,
     caller: &Caller,
     training: &Training,
-    member_id: i64,
+    member_id: MemberId,
 ) -> AppResult<crate::db::members::Stint> {
     let named: Option<Uuid> = crate::db::members::persons_of(conn, &[member_id])?
         .first()

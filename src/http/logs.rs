@@ -14,6 +14,7 @@ use super::Reply;
 use crate::db::logs::{AssistanceLog, LogFilter};
 use crate::fieldwork::logs::{self, Created, LogInput, LogPatch};
 use crate::fieldwork::{AgeBand, Channel, Outcome};
+use crate::ids::MemberId;
 use crate::ids::TeamId;
 use crate::ids::VillageId;
 use crate::registry::Sex;
@@ -28,7 +29,8 @@ pub struct CreateLogRequest {
     #[schema(value_type = String, format = DateTime)]
     pub occurred_at: DateTime<FixedOffset>,
     /// The member who helped; defaults to the caller's own membership.
-    pub member_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub member_id: Option<MemberId>,
     #[schema(value_type = Option<i64>)]
     pub village_id: Option<VillageId>,
     #[validate(length(min = 1, max = 40))]
@@ -108,7 +110,8 @@ list_query! {
         pub unit: Option<String>,
         #[param(value_type = Option<i64>)]
         pub team: Option<TeamId>,
-        pub member: Option<i64>,
+        #[param(value_type = Option<i64>)]
+        pub member: Option<MemberId>,
         pub category: Option<String>,
         pub outcome: Option<Outcome>,
         pub include_archived: Option<bool>,

@@ -11,6 +11,7 @@ use super::Reply;
 use crate::access::Role;
 use crate::accounts;
 use crate::auth::service;
+use crate::ids::MemberId;
 use crate::ids::TeamId;
 use crate::ids::VillageId;
 use crate::state::AppState;
@@ -37,7 +38,8 @@ pub struct MeOut {
 /// A membership as `/me` shows it: where the caller works in the register.
 #[derive(Serialize, ToSchema)]
 pub struct MembershipOut {
-    pub member_id: i64,
+    #[schema(value_type = i64)]
+    pub member_id: MemberId,
     /// The same person across moves between teams.
     pub person_id: uuid::Uuid,
     /// leader, deputy or member.

@@ -16,6 +16,7 @@ use crate::error::AppError;
 use crate::fieldwork::trainings::{
     self, AttendanceInput, AttendanceStatus, Platform, TrainingInput, TrainingKind, TrainingMode,
 };
+use crate::ids::MemberId;
 use crate::ids::TeamId;
 use crate::ids::VillageId;
 use crate::state::AppState;
@@ -98,7 +99,8 @@ impl From<TrainingRequest> for TrainingInput {
 pub struct AttendanceRecord {
     /// Optional client id of the record.
     pub id: Option<Uuid>,
-    pub member_id: i64,
+    #[schema(value_type = i64)]
+    pub member_id: MemberId,
     pub status: AttendanceStatus,
     #[validate(length(max = 100))]
     #[validate(custom(function = "crate::input::screened"))]

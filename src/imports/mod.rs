@@ -37,7 +37,7 @@ use crate::db::users::NewUser;
 use crate::db::villages::{NewVillage, Village, VillageChanges};
 use crate::db::{self, imports as store, units};
 use crate::error::{AppError, AppResult};
-use crate::ids::{TeamId, VillageId};
+use crate::ids::{MemberId, TeamId, VillageId};
 use crate::registry::members::MemberInput;
 use crate::registry::teams::TeamInput;
 use crate::registry::villages::VillageInput;
@@ -480,7 +480,7 @@ enum Action<C, Id = i64> {
 }
 
 struct MemberAction {
-    action: Action<MemberChanges>,
+    action: Action<MemberChanges, MemberId>,
     team: TeamRef,
     /// Create an account and link it.
     account: bool,
@@ -1638,7 +1638,12 @@ impl Plan {
         account
     }
 
-    fn member_changes(&self, m: &MemberIn, e: &Member, account: bool) -> Action<MemberChanges> {
+    fn member_changes(
+        &self,
+        m: &MemberIn,
+        e: &Member,
+        account: bool,
+    ) -> Action<MemberChanges, MemberId> {
         let changes = MemberChanges {
             full_name: Some(self.rows[m.at.0].label.to_string()).filter(|n| *n != e.full_name),
             search_name: Some(m.search.to_string()).filter(|s| *s != e.search_name),
@@ -1711,7 +1716,7 @@ struct MemberKeys<'m> {
 /// How an ambiguous match lists the records it found.
 const VILLAGES: (fn(&Village) -> i64, &str) = (|v| v.id.0, "Nhiều thôn, ấp trùng tên");
 const TEAMS: (fn(&Team) -> i64, &str) = (|t| t.id.0, "Nhiều tổ trùng tên trong xã");
-const MEMBERS: (fn(&&Member) -> i64, &str) = (|m| m.id, "Nhiều thành viên trùng khớp");
+const MEMBERS: (fn(&&Member) -> i64, &str) = (|m| m.id.0, "Nhiều thành viên trùng khớp");
 
 /// A record read from a row.
 trait Placed {
@@ -2327,7 +2332,7 @@ impl Writer for MemberWriter<'_> {
     const INSERT: Inserter<NewMember, Member> = store::insert_members;
 
     fn created(&mut self, audit: &mut Audit<'_>, slot: usize, m: Member) {
-        self.rows[self.members[slot].at.0].id = Some(m.id);
+        self.rows[self.members[slot].at.0].id = Some(m.id.into());
         audit.created(&m);
     }
 }

@@ -11,7 +11,7 @@ use crate::access::{Caller, Role, Scope};
 use crate::db::members::{self, Member, MemberChanges, MemberFilter, NewMember};
 use crate::db::{self, teams, users, Page};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::ids::TeamId;
+use crate::ids::{MemberId, TeamId};
 use crate::state::AppState;
 use crate::vocab::AuditAction;
 
@@ -127,7 +127,7 @@ fn check_dates(joined: NaiveDate, left: Option<NaiveDate>) -> AppResult<()> {
 /// `joined_on`, or after `last_day` (the day before a move, or `left_on`), is a 422 on `field`.
 fn check_work_within(
     conn: &mut PgConnection,
-    id: i64,
+    id: MemberId,
     joined_on: NaiveDate,
     last_day: Option<(NaiveDate, &str)>,
 ) -> AppResult<()> {
@@ -230,7 +230,7 @@ pub async fn list_of_team(
     .await
 }
 
-pub async fn get(state: &AppState, caller: &Caller, id: i64) -> AppResult<Member> {
+pub async fn get(state: &AppState, caller: &Caller, id: MemberId) -> AppResult<Member> {
     super::get(state, caller, id).await
 }
 
@@ -303,7 +303,7 @@ fn check_patch(
 pub async fn update(
     state: &AppState,
     caller: &Caller,
-    id: i64,
+    id: MemberId,
     patch: MemberPatch,
     expected: Option<i32>,
 ) -> AppResult<Member> {
@@ -341,7 +341,7 @@ pub async fn update(
 pub async fn set_archived(
     state: &AppState,
     caller: &Caller,
-    id: i64,
+    id: MemberId,
     archive: bool,
     expected: Option<i32>,
 ) -> AppResult<Member> {
@@ -414,7 +414,12 @@ fn moved(before: &Member, team: &teams::Team, role: Option<TeamRole>, on: NaiveD
 }
 
 /// Ends the membership and starts one in another team for the same person; returns the new one.
-pub async fn move_to(state: &AppState, caller: &Caller, id: i64, to: Move) -> AppResult<Member> {
+pub async fn move_to(
+    state: &AppState,
+    caller: &Caller,
+    id: MemberId,
+    to: Move,
+) -> AppResult<Member> {
     let on = to.on.unwrap_or_else(today_local);
     let caller = caller.clone();
     db::run(&state.pool, move |conn| {

@@ -339,7 +339,7 @@ register_record!(
 );
 register_record!(
     crate::db::members::Member,
-    i64,
+    crate::ids::MemberId,
     members,
     "member",
     crate::db::members::MemberFilter

@@ -1090,7 +1090,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         let row = toso::db::logs::NewLog {
             id,
             occurred_at: chrono::Utc::now(),
-            member_id: m["id"].as_i64().expect("id"),
+            member_id: toso::ids::MemberId(m["id"].as_i64().expect("id")),
             team_id: toso::ids::TeamId(tid),
             commune_code: unit.code,
             province_code: unit.province_code,

@@ -371,7 +371,7 @@ pub fn year_locked_error(year: i32) -> AppError {
 pub struct DenominatorInput {
     pub year: i32,
     pub commune_code: Option<String>,
-    pub village_id: Option<i64>,
+    pub village_id: Option<VillageId>,
     pub population: Option<i32>,
     pub adults: Option<i32>,
     pub households: Option<i32>,
@@ -392,7 +392,7 @@ pub async fn put_denominator(
     db::transact(&state.pool, caller, move |c, caller| {
         let unit = registry::commune_in_scope(c, &caller.scope(), &commune)?;
         if let Some(v) = input.village_id {
-            village_of(c, &unit.code, VillageId(v))?;
+            village_of(c, &unit.code, v)?;
         }
         // The same commune-month lock as field work: approving December waits for this
         // write, or this write sees December approved.
@@ -444,7 +444,7 @@ pub async fn list_denominators(
 pub struct ValueInput {
     pub indicator_code: String,
     pub commune_code: Option<String>,
-    pub village_id: Option<i64>,
+    pub village_id: Option<VillageId>,
     pub month: NaiveDate,
     pub value: i64,
     pub denominator: Option<i64>,
@@ -456,7 +456,7 @@ fn bound_of(
     c: &mut PgConnection,
     indicator: &Indicator,
     commune: &str,
-    village: Option<i64>,
+    village: Option<VillageId>,
     month: NaiveDate,
     given: Option<i64>,
 ) -> AppResult<Option<i64>> {
@@ -589,7 +589,7 @@ fn save_value(
     let indicator = live_indicator(c, &input.indicator_code)?;
     check_value_fits(&indicator, input)?;
     if let Some(v) = input.village_id {
-        village_of(c, &unit.code, VillageId(v))?;
+        village_of(c, &unit.code, v)?;
     }
     check_denominator_given(&indicator, input)?;
     check_within_bound(c, &indicator, &unit.code, input)?;

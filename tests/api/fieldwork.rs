@@ -4,6 +4,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use crate::fixtures::{Commune, Member, Team};
 use crate::helpers::{assert_problem, spawn_app, TestApp};
 
 /// A team in Phường Ba Đình with a village, a leader and a member, each with an app account.
@@ -18,62 +19,26 @@ pub struct Field {
 }
 
 pub async fn field(app: &TestApp) -> Field {
-    let (_, officer) = app
-        .user_with_token("badinh", "commune_officer", Some("00004"), None)
+    let c = Commune::new(app, "00004", "badinh").await;
+    let village = c
+        .officer
+        .village_in(None, "Tổ dân phố 1", "to_dan_pho")
         .await;
-    let v: Value = app
-        .post_json(
-            "/api/v1/villages",
-            Some(&officer),
-            &json!({"name": "Tổ dân phố 1", "kind": "to_dan_pho"}),
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
-    let village = v["id"].as_i64().expect("id");
-    let t: Value = app
-        .post_json(
-            "/api/v1/teams",
-            Some(&officer),
-            &json!({"name": "Tổ CNCĐ 1", "village_id": village}),
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
-    let team = t["id"].as_i64().expect("id");
-    let leader_user = app.create_user("leader.one", "team_leader", None, Some(team));
-    let member_user = app.create_user("member.one", "team_member", None, Some(team));
-    let add = |name: &str, role: &str, user: Uuid| json!({"full_name": name, "affiliation": "youth_union", "team_role": role, "user_id": user, "joined_on": "2025-08-01"});
-    let l: Value = app
-        .post_json(
-            &format!("/api/v1/teams/{team}/members"),
-            Some(&officer),
-            &add("Lê Tổ Trưởng", "leader", leader_user),
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
-    let m: Value = app
-        .post_json(
-            &format!("/api/v1/teams/{team}/members"),
-            Some(&officer),
-            &add("Mai Thành Viên", "member", member_user),
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
+    let team = c.team(Team::named("Tổ CNCĐ 1").village(village)).await;
+    let leader = c
+        .member(team, Member::leader("Lê Tổ Trưởng").account("leader.one"))
+        .await;
+    let member = c
+        .member(team, Member::member("Mai Thành Viên").account("member.one"))
+        .await;
     Field {
         team,
         village,
-        leader_member: l["id"].as_i64().expect("id"),
-        member_member: m["id"].as_i64().expect("id"),
-        leader: app.login("leader.one").await.access,
-        member: app.login("member.one").await.access,
-        officer,
+        leader_member: leader.id,
+        member_member: member.id,
+        leader: leader.phone().token,
+        member: member.phone().token,
+        officer: c.officer.token,
     }
 }
 

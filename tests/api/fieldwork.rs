@@ -29,7 +29,10 @@ pub async fn field(app: &TestApp) -> Field {
         .member(team, Member::leader("Lê Tổ Trưởng").account("leader.one"))
         .await;
     let member = c
-        .member(team, Member::member("Mai Thành Viên").account("member.one"))
+        .member(
+            team,
+            Member::ordinary("Mai Thành Viên").account("member.one"),
+        )
         .await;
     Field {
         team,

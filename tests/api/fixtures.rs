@@ -183,7 +183,7 @@ impl Member {
         Self::new(name, "leader")
     }
 
-    pub fn member(name: &str) -> Self {
+    pub fn ordinary(name: &str) -> Self {
         Self::new(name, "member")
     }
 

@@ -323,7 +323,7 @@ impl<'a> World<'a> {
         let x = a
             .member(
                 ta1,
-                Member::member("Phạm Thị Xuân")
+                Member::ordinary("Phạm Thị Xuân")
                     .phone("0913000002")
                     .joined(august),
             )
@@ -345,7 +345,7 @@ impl<'a> World<'a> {
             )
             .await;
         let b2 = b
-            .member(tb1, Member::member("Đỗ Văn Ba").joined(august))
+            .member(tb1, Member::ordinary("Đỗ Văn Ba").joined(august))
             .await;
         b.officer
             .patch(
@@ -555,7 +555,7 @@ async fn field_work_before_the_move(w: &World<'_>) -> Vec<Sent> {
     assert_eq!(p["errors"][0]["field"], "occurred_at");
     assert_eq!(p["errors"][0]["code"], "before_joined");
     let body = push(
-        &app,
+        app,
         &a2_phone,
         json!([{"op": "create_log", "data": early.body()}]),
     )
@@ -581,7 +581,7 @@ async fn field_work_before_the_move(w: &World<'_>) -> Vec<Sent> {
     };
     for l in [&l5, &l6] {
         let res = send(
-            &app,
+            app,
             Method::DELETE,
             &format!("/api/v1/assistance-logs/{}", l.id),
             &a1_phone,
@@ -600,14 +600,14 @@ async fn field_work_before_the_move(w: &World<'_>) -> Vec<Sent> {
         .await;
     assert_problem(res, StatusCode::CONFLICT, "log_archived").await;
     let body = push(
-        &app,
+        app,
         &a1_phone,
         json!([{"op": "update_log", "id": l6.id, "base_version": 2, "data": {"citizens_helped": 9}}]),
     )
     .await;
     assert_ne!(body["results"][0]["status"], "updated", "{body}");
     let res = send(
-        &app,
+        app,
         Method::POST,
         &format!("/api/v1/assistance-logs/{}/restore", l5.id),
         &a1_phone,
@@ -622,14 +622,14 @@ async fn field_work_before_the_move(w: &World<'_>) -> Vec<Sent> {
         ..sent("2026-09-09", a1, A, ta1, Some(va1), "vneid_install", 3)
     };
     let body = push(
-        &app,
+        app,
         &a1_phone,
         json!([{"op": "create_log", "data": l9.body()}]),
     )
     .await;
     assert_eq!(body["results"][0]["status"], "created", "{body}");
     let body = push(
-        &app,
+        app,
         &a1_phone,
         json!([{"op": "update_log", "id": l9.id, "base_version": 1, "data": {"citizens_helped": 6}}]),
     )
@@ -690,7 +690,7 @@ async fn the_move(w: &World<'_>, logs: &mut Vec<Sent>) -> i64 {
         .iter()
         .map(|l| json!({"op": "create_log", "data": l.body()}))
         .collect();
-    let body = push(&app, &x_phone, Value::Array(items)).await;
+    let body = push(app, &x_phone, Value::Array(items)).await;
     assert_eq!(body["summary"]["created"], offline.len(), "{body}");
     for l in &offline {
         let stored: Value = app
@@ -847,7 +847,7 @@ async fn registry_changes(w: &World<'_>) -> i64 {
     let officer = &w.officer;
     let va2 = w.va2;
     let res = send(
-        &app,
+        app,
         Method::DELETE,
         &format!("/api/v1/villages/{va2}"),
         &officer[A],
@@ -856,7 +856,7 @@ async fn registry_changes(w: &World<'_>) -> i64 {
     .await;
     assert_eq!(res.status(), StatusCode::OK);
     backdate(
-        &app,
+        app,
         "villages",
         "archived_at",
         va2,
@@ -871,7 +871,7 @@ fn expected_september(w: &World<'_>, logs: &[Sent]) -> HashMap<&'static str, Exp
     let mut exp: HashMap<&str, Expected> = HashMap::new();
     for c in [A, B] {
         let e = exp.entry(c).or_default();
-        log_figures(&logs, c, MONTH, e);
+        log_figures(logs, c, MONTH, e);
     }
     {
         let e = exp.get_mut(A).expect("A");
@@ -964,7 +964,7 @@ async fn submit_return_resubmit_approve(w: &World<'_>, base: &str) -> Value {
     let officer = &w.officer;
     let province = w.province.clone();
     assert_eq!(
-        act(&app, &officer[A], &format!("{base}/submit"))
+        act(app, &officer[A], &format!("{base}/submit"))
             .await
             .status(),
         StatusCode::OK
@@ -981,18 +981,18 @@ async fn submit_return_resubmit_approve(w: &World<'_>, base: &str) -> Value {
     assert_eq!(returned["status"], "returned", "{returned}");
     assert_eq!(returned["reason"], "Thiếu số liệu lớp học");
     assert_eq!(
-        act(&app, &officer[A], &format!("{base}/submit"))
+        act(app, &officer[A], &format!("{base}/submit"))
             .await
             .status(),
         StatusCode::OK
     );
     assert_eq!(
-        act(&app, &province, &format!("{base}/approve"))
+        act(app, &province, &format!("{base}/approve"))
             .await
             .status(),
         StatusCode::OK
     );
-    let frozen = report(&app, &officer[A], &format!("unit={A}&month={MONTH}")).await;
+    let frozen = report(app, &officer[A], &format!("unit={A}&month={MONTH}")).await;
     frozen
 }
 
@@ -1026,7 +1026,7 @@ async fn the_approved_month_refuses_writes(
         .await;
     assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
     let res = send(
-        &app,
+        app,
         Method::DELETE,
         &format!("/api/v1/assistance-logs/{l4_id}"),
         &a1_phone,
@@ -1036,7 +1036,7 @@ async fn the_approved_month_refuses_writes(
     assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
     let l6_id = logs[2].id;
     let res = send(
-        &app,
+        app,
         Method::POST,
         &format!("/api/v1/assistance-logs/{l6_id}/restore"),
         &a1_phone,
@@ -1064,7 +1064,7 @@ async fn the_approved_month_refuses_writes(
             json!({"op": "upsert_attendance", "training_id": t_a1, "data": {"member_id": a2, "status": "attended"}}),
         ),
     ] {
-        let body = push(&app, token, json!([item])).await;
+        let body = push(app, token, json!([item])).await;
         assert_eq!(body["results"][0]["status"], "rejected", "{body}");
         assert_eq!(
             body["results"][0]["problem"]["code"], "month_locked",
@@ -1081,14 +1081,14 @@ async fn the_approved_month_refuses_writes(
     assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
     let res = attend(
         app,
-        &t_a1,
+        t_a1,
         &officer[A],
         json!([{"member_id": a2, "status": "attended"}]),
     )
     .await;
     assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
     let res = send(
-        &app,
+        app,
         Method::DELETE,
         &format!("/api/v1/trainings/{c_a2}"),
         &officer[A],
@@ -1097,7 +1097,7 @@ async fn the_approved_month_refuses_writes(
     .await;
     assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
     let res = send(
-        &app,
+        app,
         Method::POST,
         &format!("/api/v1/trainings/{c_a3}/restore"),
         &officer[A],
@@ -1120,7 +1120,7 @@ async fn b_works_on(
     let vb1 = w.vb1;
     let l15 = w.x(x_new, "2026-09-27", Some(vb1), "digital_learning", 2);
     let body = push(
-        &app,
+        app,
         &x_phone,
         json!([{"op": "create_log", "data": l15.body()}]),
     )
@@ -1146,7 +1146,7 @@ async fn register_changes_after_approval(
     let officer = &w.officer;
     let ta1 = w.ta1;
     let late_member = post(
-        &app,
+        app,
         &officer[A],
         &format!("/api/v1/teams/{ta1}/members"),
         json!({"full_name": "Hoàng Văn Muộn", "affiliation": "teacher", "joined_on": "2026-09-10"}),
@@ -1154,14 +1154,14 @@ async fn register_changes_after_approval(
     .await;
     let va3 = w.village(A, "Thôn Sau").await;
     backdate(
-        &app,
+        app,
         "villages",
         "created_at",
         va3,
         "2026-09-03T08:00:00+07:00",
     );
     let live_a = report(
-        &app,
+        app,
         &officer[A],
         &format!("unit={A}&month={MONTH}&live=true"),
     )
@@ -1172,10 +1172,10 @@ async fn register_changes_after_approval(
         late_member
     );
     assert_eq!(live_a["totals"]["villages"], 3);
-    let frozen_again = report(&app, &officer[A], &format!("unit={A}&month={MONTH}")).await;
+    let frozen_again = report(app, &officer[A], &format!("unit={A}&month={MONTH}")).await;
     assert_eq!(frozen_again["totals"], frozen["totals"]);
     assert_eq!(frozen_again["rows"], frozen["rows"]);
-    let report_b = report(&app, &officer[B], &format!("unit={B}&month={MONTH}")).await;
+    let report_b = report(app, &officer[B], &format!("unit={B}&month={MONTH}")).await;
     assert_report(&report_b, &exp[B], "B live after A's approval");
     report_b
 }
@@ -1185,7 +1185,7 @@ async fn province_and_country(w: &World<'_>, frozen: &Value, report_b: &Value) -
     let app = w.app;
     let admin = w.admin.clone();
     let province = w.province.clone();
-    let prov = report(&app, &province, &format!("unit=01&month={MONTH}")).await;
+    let prov = report(app, &province, &format!("unit=01&month={MONTH}")).await;
     let row_a = row(&prov, "commune", A);
     assert_eq!(row_a["frozen"], true);
     assert_eq!(
@@ -1202,7 +1202,7 @@ async fn province_and_country(w: &World<'_>, frozen: &Value, report_b: &Value) -
         }
     }
     assert_rows_add_up(&rows_of(&prov, "commune"), &prov["totals"], "province rows");
-    let country = report(&app, &admin, &format!("unit=VN&month={MONTH}")).await;
+    let country = report(app, &admin, &format!("unit=VN&month={MONTH}")).await;
     assert_eq!(row(&country, "province", "01")["figures"], prov["totals"]);
     assert_rows_add_up(
         &rows_of(&country, "province"),
@@ -1247,13 +1247,13 @@ async fn the_csv_of_the_approved_month(
         .collect();
     let (header, lines) = parse_csv(
         &file(
-            &app,
+            app,
             &officer[A],
             &format!("unit={A}&month={MONTH}&format=csv"),
         )
         .await,
     );
-    assert_csv_says_what_the_json_says(&header, &lines, &frozen, &names);
+    assert_csv_says_what_the_json_says(&header, &lines, frozen, &names);
     let col = |h: &str| {
         header
             .iter()
@@ -1300,7 +1300,7 @@ async fn the_xlsx_says_what_the_csv_says(
     let app = w.app;
     let officer = &w.officer;
     let bytes = file(
-        &app,
+        app,
         &officer[A],
         &format!("unit={A}&month={MONTH}&format=xlsx"),
     )
@@ -1539,7 +1539,7 @@ async fn edits_into_the_approved_month_are_refused(w: &World<'_>, logs: &[Sent])
         .await;
     assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
     let body = push(
-        &app,
+        app,
         &a1_phone,
         json!([{"op": "update_log", "id": oct_id, "base_version": 1,
                 "data": {"occurred_at": "2026-09-29T09:00:00+07:00"}}]),
@@ -1562,7 +1562,7 @@ async fn edits_into_the_approved_month_are_refused(w: &World<'_>, logs: &[Sent])
         .create(&app.acting(&officer[A]))
         .await;
     let res = send(
-        &app,
+        app,
         Method::PUT,
         &format!("/api/v1/trainings/{t_oct}"),
         &officer[A],
@@ -1576,14 +1576,8 @@ async fn edits_into_the_approved_month_are_refused(w: &World<'_>, logs: &[Sent])
 async fn the_province_csv(w: &World<'_>, prov: &Value) {
     let app = w.app;
     let province = w.province.clone();
-    let (header, lines) = parse_csv(
-        &file(
-            &app,
-            &province,
-            &format!("unit=01&month={MONTH}&format=csv"),
-        )
-        .await,
-    );
+    let (header, lines) =
+        parse_csv(&file(app, &province, &format!("unit=01&month={MONTH}&format=csv")).await);
     let col = |h: &str| {
         header
             .iter()
@@ -1619,12 +1613,12 @@ async fn reopen_and_approve_again(w: &World<'_>, base: &str, locked: &Sent, froz
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
-    let reopened = report(&app, &officer[A], &format!("unit={A}&month={MONTH}")).await;
+    let reopened = report(app, &officer[A], &format!("unit={A}&month={MONTH}")).await;
     assert_eq!(reopened["frozen"], false);
     assert_eq!(reopened["status"]["status"], "reopened");
     assert_eq!(reopened["status"]["reason"], "Bổ sung thành viên");
     assert_eq!(reopened["totals"]["members_joined"], 2);
-    let prov = report(&app, &province, &format!("unit=01&month={MONTH}")).await;
+    let prov = report(app, &province, &format!("unit=01&month={MONTH}")).await;
     assert_eq!(row(&prov, "commune", A)["frozen"], false);
     assert_eq!(row(&prov, "commune", A)["figures"], reopened["totals"]);
     let res = app
@@ -1632,27 +1626,27 @@ async fn reopen_and_approve_again(w: &World<'_>, base: &str, locked: &Sent, froz
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(
-        act(&app, &officer[A], &format!("{base}/submit"))
+        act(app, &officer[A], &format!("{base}/submit"))
             .await
             .status(),
         StatusCode::OK
     );
     assert_eq!(
-        act(&app, &province, &format!("{base}/approve"))
+        act(app, &province, &format!("{base}/approve"))
             .await
             .status(),
         StatusCode::OK
     );
-    let refrozen = report(&app, &officer[A], &format!("unit={A}&month={MONTH}")).await;
+    let refrozen = report(app, &officer[A], &format!("unit={A}&month={MONTH}")).await;
     assert_eq!(refrozen["frozen"], true);
     assert_eq!(
         refrozen["totals"]["logs"].as_i64(),
         frozen["totals"]["logs"].as_i64().map(|n| n + 1)
     );
     assert_eq!(refrozen["totals"]["members_joined"], 2);
-    let prov = report(&app, &province, &format!("unit=01&month={MONTH}")).await;
+    let prov = report(app, &province, &format!("unit=01&month={MONTH}")).await;
     assert_eq!(row(&prov, "commune", A)["figures"], refrozen["totals"]);
-    let country = report(&app, &admin, &format!("unit=VN&month={MONTH}")).await;
+    let country = report(app, &admin, &format!("unit=VN&month={MONTH}")).await;
     assert_eq!(country["totals"], prov["totals"]);
     let status: Value = app
         .get(

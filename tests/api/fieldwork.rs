@@ -4,8 +4,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::fixtures::{Commune, Member, Team};
-use crate::helpers::{assert_problem, spawn_app, TestApp};
+use crate::fixtures::{approve_month, Commune, Member, Team};
+use crate::helpers::{assert_problem, spawn_app, Actor, TestApp};
 
 /// A team in Phường Ba Đình with a village, a leader and a member, each with an app account.
 pub struct Field {
@@ -42,6 +42,17 @@ pub async fn field(app: &TestApp) -> Field {
         leader: leader.phone().token,
         member: member.phone().token,
         officer: c.officer.token,
+    }
+}
+
+impl Field {
+    /// The officer, the leader and the member, acting.
+    pub fn actors<'a>(&self, app: &'a TestApp) -> (Actor<'a>, Actor<'a>, Actor<'a>) {
+        (
+            app.acting(&self.officer),
+            app.acting(&self.leader),
+            app.acting(&self.member),
+        )
     }
 }
 
@@ -959,26 +970,18 @@ async fn logs_outside_the_membership_are_refused() {
 async fn archived_logs_are_not_edited_and_can_be_restored() {
     let app = spawn_app().await;
     let f = field(&app).await;
+    let (officer, leader, member) = f.actors(&app);
     let l = on("2026-09-30T09:00:00+07:00");
     let id = l["id"].as_str().expect("id").to_string();
     let path = format!("/api/v1/assistance-logs/{id}");
-    let res = app
-        .post_json("/api/v1/assistance-logs", Some(&f.member), &l)
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let res = app
-        .request(Method::DELETE, &path)
-        .bearer_auth(&f.member)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
+    member.create("/api/v1/assistance-logs", l).await;
+    member.delete(&path, None).await.expect(StatusCode::OK);
 
     // Edits of the archived log: 409 with its state, REST and sync alike.
-    let res = app
-        .patch_json(&path, &f.member, None, &json!({"citizens_helped": 7}))
-        .await;
-    assert_problem(res, StatusCode::CONFLICT, "log_archived").await;
+    member
+        .patch(&path, None, json!({"citizens_helped": 7}))
+        .await
+        .problem(StatusCode::CONFLICT, "log_archived");
     let body = push(
         &app,
         &f.member,
@@ -995,84 +998,40 @@ async fn archived_logs_are_not_edited_and_can_be_restored() {
 
     // Restore: scope, version, audit.
     let restore = format!("{path}/restore");
-    let res = app
-        .request(Method::POST, &restore)
-        .bearer_auth(&f.officer)
-        .send()
+    officer
+        .act(&restore, None)
         .await
-        .expect("sent");
-    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
-    let res = app
-        .request(Method::POST, &restore)
-        .bearer_auth(&f.member)
-        .header("If-Match", "\"1\"")
-        .send()
+        .problem(StatusCode::FORBIDDEN, "forbidden");
+    member
+        .act(&restore, Some("\"1\""))
         .await
-        .expect("sent");
-    assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
-    let res = app
-        .request(Method::POST, &restore)
-        .bearer_auth(&f.member)
-        .header("If-Match", "\"2\"")
-        .send()
+        .problem(StatusCode::PRECONDITION_FAILED, "version_mismatch");
+    let body = member
+        .act(&restore, Some("\"2\""))
         .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
-    let body: Value = res.json().await.expect("json");
+        .expect(StatusCode::OK);
     assert_eq!(body["archived_at"], Value::Null);
     assert_eq!(body["version"], 3);
-    let res = app
-        .patch_json(&path, &f.member, None, &json!({"citizens_helped": 7}))
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let audit: Value = app
-        .get(
-            &format!("/api/v1/audit?entity=assistance_log&entity_id={id}"),
-            &f.officer,
-        )
+    member
+        .patch(&path, None, json!({"citizens_helped": 7}))
         .await
-        .json()
-        .await
-        .expect("json");
-    let actions: Vec<&str> = audit["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|e| e["action"].as_str().expect("a"))
-        .collect();
+        .expect(StatusCode::OK);
     // Newest first; the edit after the restore is audited too.
-    assert_eq!(actions, ["update", "restore", "archive"]);
+    assert_eq!(
+        officer.audit_actions("assistance_log", &id).await,
+        ["update", "restore", "archive"]
+    );
 
     // Neither archive nor restore in an approved month.
-    let res = app
-        .request(Method::DELETE, &path)
-        .bearer_auth(&f.leader)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
+    leader.delete(&path, None).await.expect(StatusCode::OK);
+    let province = app
+        .actor("hn.officer", "province_officer", Some("01"), None)
         .await;
-    for (token, action) in [(&f.officer, "submit"), (&province, "approve")] {
-        let res = app
-            .request(
-                Method::POST,
-                &format!("/api/v1/reports/monthly/00004/2026-09/{action}"),
-            )
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("sent");
-        assert_eq!(res.status(), StatusCode::OK);
-    }
-    let res = app
-        .request(Method::POST, &restore)
-        .bearer_auth(&f.leader)
-        .send()
+    approve_month(&officer, &province, "00004", "2026-09").await;
+    leader
+        .act(&restore, None)
         .await
-        .expect("sent");
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
+        .problem(StatusCode::CONFLICT, "month_locked");
 
     // Not under an archived membership (as the register's records).
     let other = with(
@@ -1084,34 +1043,19 @@ async fn archived_logs_are_not_edited_and_can_be_restored() {
         "/api/v1/assistance-logs/{}",
         other["id"].as_str().expect("id")
     );
-    let res = app
-        .post_json("/api/v1/assistance-logs", Some(&f.leader), &other)
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    for path in [
-        other_path.clone(),
-        format!("/api/v1/members/{}", f.member_member),
-    ] {
-        let token = if path.contains("members") {
-            &f.officer
-        } else {
-            &f.leader
-        };
-        let res = app
-            .request(Method::DELETE, &path)
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("sent");
-        assert_eq!(res.status(), StatusCode::OK, "{path}");
-    }
-    let res = app
-        .request(Method::POST, &format!("{other_path}/restore"))
-        .bearer_auth(&f.leader)
-        .send()
+    leader.create("/api/v1/assistance-logs", other).await;
+    leader
+        .delete(&other_path, None)
         .await
-        .expect("sent");
-    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
+        .expect(StatusCode::OK);
+    officer
+        .delete(&format!("/api/v1/members/{}", f.member_member), None)
+        .await
+        .expect(StatusCode::OK);
+    leader
+        .act(&format!("{other_path}/restore"), None)
+        .await
+        .problem(StatusCode::CONFLICT, "parent_archived");
 }
 
 /// Figures of a report that approval freezes (the rest says when and by whom).

@@ -10,7 +10,7 @@
 //! let training = Training::on("2026-09-12").create(&a.officer).await;
 //! ```
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::helpers::{Actor, Answer, TestApp, PASSWORD};
@@ -46,6 +46,25 @@ impl Actor<'_> {
         .expect(StatusCode::OK)
     }
 
+    /// A POST without a body (archive, restore, submit …), with `If-Match` when given.
+    pub async fn act(&self, path: &str, if_match: Option<&str>) -> Answer {
+        self.send(Method::POST, path, if_match, None).await
+    }
+
+    /// The actions the audit trail lists for `entity` `id`, newest first.
+    pub async fn audit_actions(&self, entity: &str, id: &str) -> Vec<String> {
+        let audit = self
+            .get(&format!("/api/v1/audit?entity={entity}&entity_id={id}"))
+            .await
+            .expect(StatusCode::OK);
+        audit["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|e| e["action"].as_str().expect("action").to_string())
+            .collect()
+    }
+
     /// `PUT /api/v1/trainings/{training}/attendance` with `records`.
     pub async fn attend(&self, training: &str, records: Value) -> Answer {
         self.put(
@@ -54,6 +73,15 @@ impl Actor<'_> {
             json!({ "records": records }),
         )
         .await
+    }
+}
+
+/// `commune`'s `month` submitted by its `officer` and approved by `province`.
+pub async fn approve_month(officer: &Actor<'_>, province: &Actor<'_>, commune: &str, month: &str) {
+    let base = format!("/api/v1/reports/monthly/{commune}/{month}");
+    for (by, action) in [(officer, "submit"), (province, "approve")] {
+        let res = by.act(&format!("{base}/{action}"), None).await;
+        assert_eq!(res.status, StatusCode::OK, "{action} {month}: {}", res.body);
     }
 }
 

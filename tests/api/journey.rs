@@ -84,6 +84,10 @@ struct Sent {
 }
 
 impl Sent {
+    fn path(&self) -> String {
+        format!("/api/v1/assistance-logs/{}", self.id)
+    }
+
     fn body(&self) -> Value {
         json!({
             "id": self.id, "occurred_at": format!("{}T09:00:00+07:00", self.day),
@@ -458,6 +462,7 @@ async fn a_province_runs_a_month_end_to_end() {
     let (header, lines) = the_csv_of_the_approved_month(&w, &frozen).await;
     the_xlsx_says_what_the_csv_says(&w, &header, &lines).await;
     trend_and_status(&w, &logs, &frozen).await;
+    me_follows_the_move(&w, x_new).await;
     the_phone_follows_the_move(&w, x_cursor, x_new, vb2, &logs).await;
     the_document_carries_the_journey(&w).await;
     edits_into_the_approved_month_are_refused(&w, &logs).await;
@@ -510,13 +515,9 @@ const DIMENSIONS: [(&str, &str, Names); 4] = [
     ),
 ];
 
-/// Before the move: A's phones record, edit, archive and restore logs, REST and sync.
-async fn field_work_before_the_move(w: &World<'_>) -> Vec<Sent> {
-    let app = w.app;
-    let a1_phone = w.a1_phone.clone();
-    let a2_phone = w.a2_phone.clone();
+/// The first logs of September: A1's three and A2's one.
+fn first_logs(w: &World<'_>) -> [Sent; 4] {
     let (va1, va2, ta1, ta2, a1, a2) = (w.va1, w.va2, w.ta1, w.ta2, w.a1, w.a2);
-    let mut logs: Vec<Sent> = Vec::new();
     let l4 = sent("2026-09-05", a1, A, ta1, Some(va1), "vneid_level2", 1);
     let l5 = Sent {
         outcome: "referred",
@@ -531,113 +532,87 @@ async fn field_work_before_the_move(w: &World<'_>) -> Vec<Sent> {
         age: Some("18_35"),
         ..sent("2026-09-08", a2, A, ta2, Some(va2), "other", 1)
     };
-    for (l, token) in [
-        (&l4, &a1_phone),
-        (&l5, &a1_phone),
-        (&l6, &a1_phone),
-        (&l7, &a2_phone),
+    [l4, l5, l6, l7]
+}
+
+/// Before the move: A's phones record, edit, archive and restore logs, REST and sync.
+async fn field_work_before_the_move(w: &World<'_>) -> Vec<Sent> {
+    let (phone_a1, phone_a2) = (w.app.acting(&w.a1_phone), w.app.acting(&w.a2_phone));
+    let (va1, ta1, ta2, a1, a2) = (w.va1, w.ta1, w.ta2, w.a1, w.a2);
+    let [l4, l5, l6, l7] = first_logs(w);
+    for (l, phone) in [
+        (&l4, &phone_a1),
+        (&l5, &phone_a1),
+        (&l6, &phone_a1),
+        (&l7, &phone_a2),
     ] {
-        let res = app
-            .post_json("/api/v1/assistance-logs", Some(token), &l.body())
-            .await;
-        assert_eq!(res.status(), StatusCode::CREATED, "{}", l.day);
-        let stored: Value = res.json().await.expect("json");
-        assert_eq!(stored["member_id"], l.membership);
-        assert_eq!(stored["team_id"], l.team);
-        assert_eq!(stored["commune_code"], l.commune);
+        let res = phone.post("/api/v1/assistance-logs", l.body()).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", l.day);
+        assert_eq!(res.body["member_id"], l.membership);
+        assert_eq!(res.body["team_id"], l.team);
+        assert_eq!(res.body["commune_code"], l.commune);
     }
     // A log before A2 joined (2026-09-05): refused, REST and sync.
     let early = sent("2026-09-01", a2, A, ta2, None, "other", 1);
-    let res = app
-        .post_json("/api/v1/assistance-logs", Some(&a2_phone), &early.body())
-        .await;
-    let p = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let p = phone_a2
+        .post("/api/v1/assistance-logs", early.body())
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(p["errors"][0]["field"], "occurred_at");
     assert_eq!(p["errors"][0]["code"], "before_joined");
-    let body = push(
-        app,
-        &a2_phone,
-        json!([{"op": "create_log", "data": early.body()}]),
-    )
-    .await;
+    let body = phone_a2
+        .push(json!([{"op": "create_log", "data": early.body()}]))
+        .await;
     assert_eq!(
         body["results"][0]["problem"]["errors"][0]["code"], "before_joined",
         "{body}"
     );
     // Edits: L4 changes its category and citizens; L5 is archived then restored; L6 archived.
-    let res = app
-        .patch_json(
-            &format!("/api/v1/assistance-logs/{}", l4.id),
-            &a1_phone,
+    phone_a1
+        .patch(
+            &l4.path(),
             Some("\"1\""),
-            &json!({"category_code": "digital_health", "citizens_helped": 4}),
+            json!({"category_code": "digital_health", "citizens_helped": 4}),
         )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+        .await
+        .expect(StatusCode::OK);
     let l4 = Sent {
         category: "digital_health",
         citizens: 4,
         ..l4
     };
     for l in [&l5, &l6] {
-        let res = send(
-            app,
-            Method::DELETE,
-            &format!("/api/v1/assistance-logs/{}", l.id),
-            &a1_phone,
-            None,
-        )
-        .await;
-        assert!(res.status().is_success(), "archive {}", res.status());
+        let res = phone_a1.delete(&l.path(), None).await;
+        assert!(res.status.is_success(), "archive {}", res.status);
     }
-    let res = app
-        .patch_json(
-            &format!("/api/v1/assistance-logs/{}", l6.id),
-            &a1_phone,
-            None,
-            &json!({"citizens_helped": 9}),
-        )
+    phone_a1
+        .patch(&l6.path(), None, json!({"citizens_helped": 9}))
+        .await
+        .problem(StatusCode::CONFLICT, "log_archived");
+    let body = phone_a1
+        .push(json!([{"op": "update_log", "id": l6.id, "base_version": 2, "data": {"citizens_helped": 9}}]))
         .await;
-    assert_problem(res, StatusCode::CONFLICT, "log_archived").await;
-    let body = push(
-        app,
-        &a1_phone,
-        json!([{"op": "update_log", "id": l6.id, "base_version": 2, "data": {"citizens_helped": 9}}]),
-    )
-    .await;
     assert_ne!(body["results"][0]["status"], "updated", "{body}");
-    let res = send(
-        app,
-        Method::POST,
-        &format!("/api/v1/assistance-logs/{}/restore", l5.id),
-        &a1_phone,
-        None,
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    phone_a1
+        .act(&format!("{}/restore", l5.path()), None)
+        .await
+        .expect(StatusCode::OK);
     let l6 = Sent { live: false, ..l6 };
     // Sync from A1's phone: a create, then an edit of it with its base version.
     let l9 = Sent {
         channel: "group_session",
         ..sent("2026-09-09", a1, A, ta1, Some(va1), "vneid_install", 3)
     };
-    let body = push(
-        app,
-        &a1_phone,
-        json!([{"op": "create_log", "data": l9.body()}]),
-    )
-    .await;
+    let body = phone_a1
+        .push(json!([{"op": "create_log", "data": l9.body()}]))
+        .await;
     assert_eq!(body["results"][0]["status"], "created", "{body}");
-    let body = push(
-        app,
-        &a1_phone,
-        json!([{"op": "update_log", "id": l9.id, "base_version": 1, "data": {"citizens_helped": 6}}]),
-    )
-    .await;
+    let body = phone_a1
+        .push(json!([{"op": "update_log", "id": l9.id, "base_version": 1, "data": {"citizens_helped": 6}}]))
+        .await;
     assert_eq!(body["results"][0]["status"], "updated", "{body}");
     let l9 = Sent { citizens: 6, ..l9 };
-    logs.extend([l4, l5, l6, l7, l9]);
-    logs
+    vec![l4, l5, l6, l7, l9]
 }
 
 /// The move: X goes from A's team to B's team on 2026-09-20 (the province's officer), then
@@ -770,11 +745,6 @@ fn class(c: &str, day: &str, village: Option<i64>, n: i64) -> Training {
         .class(n)
 }
 
-/// `PUT` the attendance of `training` as `token`.
-async fn attend(app: &TestApp, training: &str, token: &str, records: Value) -> Answer {
-    app.acting(token).attend(training, records).await
-}
-
 /// The trainings of September that later steps touch.
 struct Trainings {
     t_a1: String,
@@ -865,96 +835,101 @@ async fn registry_changes(w: &World<'_>) -> i64 {
     w.village(B, "Thôn Mới").await
 }
 
+/// What A registered in September: villages, teams, members, trainings and attendance.
+fn expect_register_a(w: &World<'_>, e: &mut Expected) {
+    let (va1, va2, ta1, ta2) = (w.va1, w.va2, w.ta1, w.ta2);
+    for (k, n) in [
+        ("total".to_string(), 2),
+        (key("village", Some(va1)), 1),
+        (key("village", Some(va2)), 1),
+        ("team:none".to_string(), 2),
+    ] {
+        let k = k.as_str();
+        e.add(k, "villages", n);
+    }
+    for k in ["total", key("village", Some(va1)).as_str(), "team:none"] {
+        e.add(k, "villages_with_team", 1);
+    }
+    for (t, v) in [(ta1, Some(va1)), (ta2, None)] {
+        for k in ["total".to_string(), key("village", v), key("team", Some(t))] {
+            e.add(&k, "teams_active", 1);
+        }
+    }
+    // A1 and X (left on the move day) in TA1; A2 joined in TA2.
+    for (t, v, joined, left) in [
+        (ta1, Some(va1), 0, 0),
+        (ta1, Some(va1), 0, 1),
+        (ta2, None, 1, 0),
+    ] {
+        for k in ["total".to_string(), key("village", v), key("team", Some(t))] {
+            e.add(&k, "members_active", 1);
+            e.add(&k, "members_joined", joined);
+            e.add(&k, "members_left", left);
+        }
+    }
+    // Member trainings of the commune (no team, no village); classes by village and team.
+    e.add("total", "member_trainings", 2);
+    e.add("village:none", "member_trainings", 2);
+    e.add("team:none", "member_trainings", 2);
+    for (k, classes, participants) in [
+        ("total".to_string(), 2, 42),
+        (key("village", Some(va1)), 1, 30),
+        (key("village", Some(va2)), 1, 12),
+        (key("team", Some(ta1)), 1, 30),
+        ("team:none".to_string(), 1, 12),
+    ] {
+        e.add(&k, "citizen_classes", classes);
+        e.add(&k, "class_participants", participants);
+    }
+    // A1 completed, X attended (both TA1 in VA1), A2 invited.
+    for k in [
+        "total".to_string(),
+        key("village", Some(va1)),
+        key("team", Some(ta1)),
+    ] {
+        e.add(&k, "attendance_attended", 2);
+        e.add(&k, "attendance_completed", 1);
+    }
+}
+
+/// What B registered in September: its village, team, members, training and attendance.
+fn expect_register_b(w: &World<'_>, e: &mut Expected) {
+    let (vb1, tb1) = (w.vb1, w.tb1);
+    for k in ["total", key("village", Some(vb1)).as_str(), "team:none"] {
+        e.add(k, "villages", 1);
+        e.add(k, "villages_with_team", 1);
+    }
+    for k in [
+        "total".to_string(),
+        key("village", Some(vb1)),
+        key("team", Some(tb1)),
+    ] {
+        e.add(&k, "teams_active", 1);
+        // B1; B2 left on the 25th; X joined on the move day.
+        e.add(&k, "members_active", 3);
+        e.add(&k, "members_joined", 1);
+        e.add(&k, "members_left", 1);
+        e.add(&k, "attendance_attended", 3);
+        e.add(&k, "attendance_completed", 1);
+    }
+    for k in [
+        "total".to_string(),
+        "village:none".to_string(),
+        key("team", Some(tb1)),
+    ] {
+        e.add(&k, "member_trainings", 1);
+    }
+}
+
 /// Expected figures of September, from what was sent and registered.
 fn expected_september(w: &World<'_>, logs: &[Sent]) -> HashMap<&'static str, Expected> {
-    let (va1, va2, vb1, ta1, ta2, tb1) = (w.va1, w.va2, w.vb1, w.ta1, w.ta2, w.tb1);
     let mut exp: HashMap<&str, Expected> = HashMap::new();
     for c in [A, B] {
         let e = exp.entry(c).or_default();
         log_figures(logs, c, MONTH, e);
     }
-    {
-        let e = exp.get_mut(A).expect("A");
-        for (k, n) in [
-            ("total".to_string(), 2),
-            (key("village", Some(va1)), 1),
-            (key("village", Some(va2)), 1),
-            ("team:none".to_string(), 2),
-        ] {
-            let k = k.as_str();
-            e.add(k, "villages", n);
-        }
-        for k in ["total", key("village", Some(va1)).as_str(), "team:none"] {
-            e.add(k, "villages_with_team", 1);
-        }
-        for (t, v) in [(ta1, Some(va1)), (ta2, None)] {
-            for k in ["total".to_string(), key("village", v), key("team", Some(t))] {
-                e.add(&k, "teams_active", 1);
-            }
-        }
-        // A1 and X (left on the move day) in TA1; A2 joined in TA2.
-        for (t, v, joined, left) in [
-            (ta1, Some(va1), 0, 0),
-            (ta1, Some(va1), 0, 1),
-            (ta2, None, 1, 0),
-        ] {
-            for k in ["total".to_string(), key("village", v), key("team", Some(t))] {
-                e.add(&k, "members_active", 1);
-                e.add(&k, "members_joined", joined);
-                e.add(&k, "members_left", left);
-            }
-        }
-        // Member trainings of the commune (no team, no village); classes by village and team.
-        e.add("total", "member_trainings", 2);
-        e.add("village:none", "member_trainings", 2);
-        e.add("team:none", "member_trainings", 2);
-        for (k, classes, participants) in [
-            ("total".to_string(), 2, 42),
-            (key("village", Some(va1)), 1, 30),
-            (key("village", Some(va2)), 1, 12),
-            (key("team", Some(ta1)), 1, 30),
-            ("team:none".to_string(), 1, 12),
-        ] {
-            e.add(&k, "citizen_classes", classes);
-            e.add(&k, "class_participants", participants);
-        }
-        // A1 completed, X attended (both TA1 in VA1), A2 invited.
-        for k in [
-            "total".to_string(),
-            key("village", Some(va1)),
-            key("team", Some(ta1)),
-        ] {
-            e.add(&k, "attendance_attended", 2);
-            e.add(&k, "attendance_completed", 1);
-        }
-    }
-    {
-        let e = exp.get_mut(B).expect("B");
-        for k in ["total", key("village", Some(vb1)).as_str(), "team:none"] {
-            e.add(k, "villages", 1);
-            e.add(k, "villages_with_team", 1);
-        }
-        for k in [
-            "total".to_string(),
-            key("village", Some(vb1)),
-            key("team", Some(tb1)),
-        ] {
-            e.add(&k, "teams_active", 1);
-            // B1; B2 left on the 25th; X joined on the move day.
-            e.add(&k, "members_active", 3);
-            e.add(&k, "members_joined", 1);
-            e.add(&k, "members_left", 1);
-            e.add(&k, "attendance_attended", 3);
-            e.add(&k, "attendance_completed", 1);
-        }
-        for k in [
-            "total".to_string(),
-            "village:none".to_string(),
-            key("team", Some(tb1)),
-        ] {
-            e.add(&k, "member_trainings", 1);
-        }
-    }
+    expect_register_a(w, exp.get_mut(A).expect("A"));
+    expect_register_b(w, exp.get_mut(B).expect("B"));
     exp
 }
 
@@ -1003,108 +978,72 @@ async fn the_approved_month_refuses_writes(
     x_new: i64,
     t: &Trainings,
 ) -> Sent {
-    let app = w.app;
-    let officer = &w.officer;
-    let a1_phone = w.a1_phone.clone();
-    let x_phone = w.x_phone.clone();
-    let (va1, ta1, a1, a2) = (w.va1, w.ta1, w.a1, w.a2);
-    let Trainings { t_a1, c_a2, c_a3 } = t;
-    let x = |day, village, category, citizens| w.x(x_new, day, village, category, citizens);
-    let locked = sent("2026-09-28", a1, A, ta1, Some(va1), "other", 1);
-    let res = app
-        .post_json("/api/v1/assistance-logs", Some(&a1_phone), &locked.body())
-        .await;
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
-    let l4_id = logs[0].id;
-    let res = app
-        .patch_json(
-            &format!("/api/v1/assistance-logs/{l4_id}"),
-            &a1_phone,
-            None,
-            &json!({"citizens_helped": 7}),
-        )
-        .await;
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
-    let res = send(
-        app,
-        Method::DELETE,
-        &format!("/api/v1/assistance-logs/{l4_id}"),
-        &a1_phone,
-        None,
-    )
-    .await;
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
-    let l6_id = logs[2].id;
-    let res = send(
-        app,
-        Method::POST,
-        &format!("/api/v1/assistance-logs/{l6_id}/restore"),
-        &a1_phone,
-        None,
-    )
-    .await;
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
-    let l9_id = logs[4].id;
-    for (token, item) in [
+    let (officer, phone_a1, phone_x) = (
+        w.app.acting(&w.officer[A]),
+        w.app.acting(&w.a1_phone),
+        w.app.acting(&w.x_phone),
+    );
+    let locked_month = |answer: Answer| answer.problem(StatusCode::CONFLICT, "month_locked");
+    let locked = sent("2026-09-28", w.a1, A, w.ta1, Some(w.va1), "other", 1);
+    locked_month(
+        phone_a1
+            .post("/api/v1/assistance-logs", locked.body())
+            .await,
+    );
+    let (l4, l6, l9) = (&logs[0], &logs[2], &logs[4]);
+    locked_month(
+        phone_a1
+            .patch(&l4.path(), None, json!({"citizens_helped": 7}))
+            .await,
+    );
+    locked_month(phone_a1.delete(&l4.path(), None).await);
+    locked_month(phone_a1.act(&format!("{}/restore", l6.path()), None).await);
+    for (phone, item) in [
         (
-            &a1_phone,
+            &phone_a1,
             json!({"op": "create_log", "data": locked.body()}),
         ),
         (
-            &a1_phone,
-            json!({"op": "update_log", "id": l9_id, "base_version": 2, "data": {"citizens_helped": 1}}),
+            &phone_a1,
+            json!({"op": "update_log", "id": l9.id, "base_version": 2, "data": {"citizens_helped": 1}}),
         ),
         // X, now in B, sends one more log of its days in A: A's month is locked.
         (
-            &x_phone,
-            json!({"op": "create_log", "data": x("2026-09-11", None, "other", 1).body()}),
+            &phone_x,
+            json!({"op": "create_log", "data": w.x(x_new, "2026-09-11", None, "other", 1).body()}),
         ),
         (
-            &a1_phone,
-            json!({"op": "upsert_attendance", "training_id": t_a1, "data": {"member_id": a2, "status": "attended"}}),
+            &phone_a1,
+            json!({"op": "upsert_attendance", "training_id": t.t_a1, "data": {"member_id": w.a2, "status": "attended"}}),
         ),
     ] {
-        let body = push(app, token, json!([item])).await;
+        let body = phone.push(json!([item])).await;
         assert_eq!(body["results"][0]["status"], "rejected", "{body}");
         assert_eq!(
             body["results"][0]["problem"]["code"], "month_locked",
             "{body}"
         );
     }
-    let res = app
-        .post_json(
-            "/api/v1/trainings",
-            Some(&officer[A]),
-            &member_training(A, "2026-09-25").body(),
-        )
-        .await;
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
-    let res = attend(
-        app,
-        t_a1,
-        &officer[A],
-        json!([{"member_id": a2, "status": "attended"}]),
-    )
-    .await;
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
-    let res = send(
-        app,
-        Method::DELETE,
-        &format!("/api/v1/trainings/{c_a2}"),
-        &officer[A],
-        None,
-    )
-    .await;
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
-    let res = send(
-        app,
-        Method::POST,
-        &format!("/api/v1/trainings/{c_a3}/restore"),
-        &officer[A],
-        None,
-    )
-    .await;
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
+    locked_month(
+        officer
+            .post("/api/v1/trainings", member_training(A, "2026-09-25").body())
+            .await,
+    );
+    locked_month(
+        officer
+            .attend(&t.t_a1, json!([{"member_id": w.a2, "status": "attended"}]))
+            .await,
+    );
+    locked_month(
+        officer
+            .delete(&format!("/api/v1/trainings/{}", t.c_a2), None)
+            .await,
+    );
+    locked_month(
+        officer
+            .act(&format!("/api/v1/trainings/{}/restore", t.c_a3), None)
+            .await,
+    );
     locked
 }
 
@@ -1382,30 +1321,29 @@ async fn trend_and_status(w: &World<'_>, logs: &[Sent], frozen: &Value) {
     assert_eq!(state_of(B), "draft", "B recorded work and did not submit");
 }
 
-/// /me and sync pull of X's phone after the move: it pulls on from the cursor it held.
-async fn the_phone_follows_the_move(
-    w: &World<'_>,
-    x_cursor: String,
-    x_new: i64,
-    vb2: i64,
-    logs: &[Sent],
-) {
-    let app = w.app;
-    let x_phone = w.x_phone.clone();
-    let (va1, vb1, tb1, a1, x_old, b1) = (w.va1, w.vb1, w.tb1, w.a1, w.x_old, w.b1);
-    let me: Value = app
-        .get("/api/v1/me", &x_phone)
-        .await
-        .json()
-        .await
-        .expect("json");
+/// /me of X's phone after the move names its new membership.
+async fn me_follows_the_move(w: &World<'_>, x_new: i64) {
+    let (tb1, vb1) = (w.tb1, w.vb1);
+    let me = w.app.acting(&w.x_phone).get("/api/v1/me").await.body;
     assert_eq!(me["membership"]["member_id"], x_new, "{me}");
     assert_eq!(me["membership"]["team_id"], tb1);
     assert_eq!(me["membership"]["village_id"], vb1);
     assert_eq!(me["membership"]["commune_code"], B);
     assert_eq!(me["team_id"], tb1);
     assert_eq!(me["unit_code"], B);
-    // It pulls on from its cursor: the new team's register, made before that cursor, comes too.
+}
+
+/// Pulls from `x_cursor` until X's phone has what it must see of B (or the time is up):
+/// returns the ids of the villages, members and logs pulled.
+async fn pull_until_caught_up(
+    w: &World<'_>,
+    x_cursor: String,
+    x_new: i64,
+    vb2: i64,
+    logs: &[Sent],
+) -> (HashSet<i64>, HashSet<i64>, HashSet<String>) {
+    let app = w.app;
+    let x_phone = w.x_phone.clone();
     let mut cursor: Option<String> = Some(x_cursor);
     let mut first_page = true;
     let pull_deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
@@ -1457,6 +1395,21 @@ async fn the_phone_follows_the_move(
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         }
     }
+    (villages, members, pulled_logs)
+}
+
+/// Sync pull of X's phone after the move: it pulls on from the cursor it held; the new
+/// team's register, made before that cursor, comes too, and nothing more of A.
+async fn the_phone_follows_the_move(
+    w: &World<'_>,
+    x_cursor: String,
+    x_new: i64,
+    vb2: i64,
+    logs: &[Sent],
+) {
+    let (va1, vb1, a1, x_old, b1) = (w.va1, w.vb1, w.a1, w.x_old, w.b1);
+    let (villages, members, pulled_logs) =
+        pull_until_caught_up(w, x_cursor, x_new, vb2, logs).await;
     assert!(
         villages.contains(&vb1) && villages.contains(&vb2),
         "{villages:?}"
@@ -1521,55 +1474,46 @@ async fn the_document_carries_the_journey(w: &World<'_>) {
 
 /// Edits that would carry work into the approved month are refused too.
 async fn edits_into_the_approved_month_are_refused(w: &World<'_>, logs: &[Sent]) {
-    let app = w.app;
-    let officer = &w.officer;
-    let a1_phone = w.a1_phone.clone();
-    let oct_id = logs
+    let (officer, phone_a1) = (w.app.acting(&w.officer[A]), w.app.acting(&w.a1_phone));
+    let october = logs
         .iter()
         .find(|l| l.day == "2026-10-05")
-        .expect("A1's October log")
-        .id;
-    let res = app
-        .patch_json(
-            &format!("/api/v1/assistance-logs/{oct_id}"),
-            &a1_phone,
+        .expect("A1's October log");
+    phone_a1
+        .patch(
+            &october.path(),
             None,
-            &json!({"occurred_at": "2026-09-29T09:00:00+07:00"}),
+            json!({"occurred_at": "2026-09-29T09:00:00+07:00"}),
+        )
+        .await
+        .problem(StatusCode::CONFLICT, "month_locked");
+    let body = phone_a1
+        .push(
+            json!([{"op": "update_log", "id": october.id, "base_version": 1,
+                      "data": {"occurred_at": "2026-09-29T09:00:00+07:00"}}]),
         )
         .await;
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
-    let body = push(
-        app,
-        &a1_phone,
-        json!([{"op": "update_log", "id": oct_id, "base_version": 1,
-                "data": {"occurred_at": "2026-09-29T09:00:00+07:00"}}]),
-    )
-    .await;
     assert_eq!(
         body["results"][0]["problem"]["code"], "month_locked",
         "{body}"
     );
-    let res = app
-        .patch_json(
-            &format!("/api/v1/assistance-logs/{}", logs[0].id),
-            &a1_phone,
+    phone_a1
+        .patch(
+            &logs[0].path(),
             None,
-            &json!({"occurred_at": "2026-10-06T09:00:00+07:00"}),
+            json!({"occurred_at": "2026-10-06T09:00:00+07:00"}),
         )
-        .await;
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
-    let t_oct = member_training(A, "2026-10-08")
-        .create(&app.acting(&officer[A]))
-        .await;
-    let res = send(
-        app,
-        Method::PUT,
-        &format!("/api/v1/trainings/{t_oct}"),
-        &officer[A],
-        Some(member_training(A, "2026-09-29").body()),
-    )
-    .await;
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
+        .await
+        .problem(StatusCode::CONFLICT, "month_locked");
+    let t_oct = member_training(A, "2026-10-08").create(&officer).await;
+    officer
+        .put(
+            &format!("/api/v1/trainings/{t_oct}"),
+            None,
+            member_training(A, "2026-09-29").body(),
+        )
+        .await
+        .problem(StatusCode::CONFLICT, "month_locked");
 }
 
 /// The province's CSV: a commune per line, A's marked approved.

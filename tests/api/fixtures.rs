@@ -321,3 +321,106 @@ impl Training {
             .to_string()
     }
 }
+
+/// A monthly indicator value to record: `IndicatorValue::of("vneid_level2", "2025-10", 600)`,
+/// of a village or with its own denominator when told.
+pub struct IndicatorValue(Value);
+
+impl IndicatorValue {
+    pub fn of(code: &str, month: &str, value: i64) -> Self {
+        IndicatorValue(json!({"indicator_code": code, "month": month, "value": value}))
+    }
+
+    pub fn village(mut self, village: i64) -> Self {
+        self.0["village_id"] = json!(village);
+        self
+    }
+
+    pub fn denominator(mut self, n: i64) -> Self {
+        self.0["denominator"] = json!(n);
+        self
+    }
+
+    pub fn body(&self) -> Value {
+        self.0.clone()
+    }
+
+    /// Recorded by `by` (201); returns the stored value.
+    pub async fn record(&self, by: &Actor<'_>) -> Value {
+        by.put("/api/v1/indicator-values", None, self.body())
+            .await
+            .expect(StatusCode::CREATED)
+    }
+}
+
+/// The denominators of a year (a commune's, or a village's when told).
+pub struct Denominators(Value);
+
+impl Denominators {
+    pub fn year(year: i32) -> Self {
+        Denominators(json!({ "year": year }))
+    }
+
+    pub fn village(mut self, village: i64) -> Self {
+        self.0["village_id"] = json!(village);
+        self
+    }
+
+    pub fn adults(mut self, n: i64) -> Self {
+        self.0["adults"] = json!(n);
+        self
+    }
+
+    pub fn population(mut self, n: i64) -> Self {
+        self.0["population"] = json!(n);
+        self
+    }
+
+    pub fn body(&self) -> Value {
+        self.0.clone()
+    }
+
+    /// Set by `by` for the first time (201); returns the stored row.
+    pub async fn set(&self, by: &Actor<'_>) -> Value {
+        by.put("/api/v1/denominators", None, self.body())
+            .await
+            .expect(StatusCode::CREATED)
+    }
+}
+
+/// An indicator target of a year for a unit (`unit_kind` province or commune, `unit_key`
+/// its code), as a percentage or a count.
+pub struct Target(Value);
+
+impl Target {
+    pub fn percent(code: &str, year: i32, kind: &str, key: &str, percent: i64) -> Self {
+        Target(
+            json!({"indicator_code": code, "year": year, "unit_kind": kind, "unit_key": key,
+                      "target_percent": percent}),
+        )
+    }
+
+    pub fn value(code: &str, year: i32, kind: &str, key: &str, value: i64) -> Self {
+        Target(
+            json!({"indicator_code": code, "year": year, "unit_kind": kind, "unit_key": key,
+                      "target_value": value}),
+        )
+    }
+
+    /// Due on `day`.
+    pub fn due(mut self, day: &str) -> Self {
+        self.0["due_on"] = json!(day);
+        self
+    }
+
+    pub fn body(&self) -> Value {
+        self.0.clone()
+    }
+
+    /// Set by `by` for the first time (201); returns the stored target.
+    pub async fn set(&self, by: &Actor<'_>) -> Value {
+        by.put("/api/v1/indicator-targets", None, self.body())
+            .await
+            .expect(StatusCode::CREATED)
+    }
+}

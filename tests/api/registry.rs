@@ -2,7 +2,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::fixtures::id_of;
-use crate::helpers::{assert_problem, spawn_app, TestApp};
+use crate::helpers::{assert_problem, spawn_app, Actor, TestApp};
 
 async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
     let res = app.post_json(path, Some(token), &body).await;
@@ -523,150 +523,146 @@ fn live_children_under_archived_parents(app: &TestApp) -> i64 {
     )
 }
 
+/// What `nothing_comes_alive_under_an_archived_parent` starts from: an archived village `vid`
+/// holding a dissolved team `tid`, an archived team `t2` whose only member `mid` has left,
+/// and a live team `other` with a member `mover`.
+struct Archived {
+    vid: i64,
+    tid: i64,
+    t2: i64,
+    mid: i64,
+    other: i64,
+    mover: i64,
+}
+
+async fn archived_parents(app: &TestApp, officer: &Actor<'_>) -> Archived {
+    let vid = officer.village_in(None, "Thôn Cũ", "thon").await;
+    // A dissolved team may stay in the village while it is archived.
+    let team = officer
+        .create(
+            "/api/v1/teams",
+            json!({"name": "Tổ Cũ", "village_id": vid,
+                   "established_on": "2025-01-01", "dissolved_on": "2025-06-01"}),
+        )
+        .await;
+    assert_eq!(team["status"], "dissolved");
+    let tid = id_of(&team);
+    // A team whose only member has left, then archived.
+    let t2 = id_of(
+        &officer
+            .create("/api/v1/teams", json!({"name": "Tổ Hai"}))
+            .await,
+    );
+    let joined =
+        |name: &str| json!({"full_name": name, "affiliation": "other", "joined_on": "2025-01-01"});
+    let mid = id_of(
+        &officer
+            .create(&format!("/api/v1/teams/{t2}/members"), joined("Bùi Văn Cư"))
+            .await,
+    );
+    officer
+        .patch(
+            &format!("/api/v1/members/{mid}"),
+            None,
+            json!({"left_on": "2025-06-01"}),
+        )
+        .await
+        .expect(StatusCode::OK);
+    for path in [
+        format!("/api/v1/villages/{vid}"),
+        format!("/api/v1/teams/{t2}"),
+    ] {
+        officer.delete(&path, None).await.expect(StatusCode::OK);
+    }
+    let other = app.create_team("00004", "Tổ Khác");
+    let mover = id_of(
+        &officer
+            .create(
+                &format!("/api/v1/teams/{other}/members"),
+                joined("Đỗ Thị Dời"),
+            )
+            .await,
+    );
+    Archived {
+        vid,
+        tid,
+        t2,
+        mid,
+        other,
+        mover,
+    }
+}
+
 #[tokio::test]
 async fn nothing_comes_alive_under_an_archived_parent() {
     let app = spawn_app().await;
-    let (_, officer) = app
-        .user_with_token("badinh", "commune_officer", Some("00004"), None)
+    let officer = app
+        .actor("badinh", "commune_officer", Some("00004"), None)
         .await;
-    let (_, village) = post(
-        &app,
-        &officer,
-        "/api/v1/villages",
-        json!({"name": "Thôn Cũ", "kind": "thon"}),
-    )
-    .await;
-    let vid = village["id"].as_i64().expect("id");
-    // A dissolved team may stay in the village while it is archived.
-    let (status, team) = post(
-        &app,
-        &officer,
-        "/api/v1/teams",
-        json!({"name": "Tổ Cũ", "village_id": vid,
-        "established_on": "2025-01-01", "dissolved_on": "2025-06-01"}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{team}");
-    assert_eq!(team["status"], "dissolved");
-    let tid = team["id"].as_i64().expect("id");
-    // A team whose only member has left, then archived.
-    let (_, team2) = post(&app, &officer, "/api/v1/teams", json!({"name": "Tổ Hai"})).await;
-    let t2 = team2["id"].as_i64().expect("id");
-    let (_, member) = post(
-        &app,
-        &officer,
-        &format!("/api/v1/teams/{t2}/members"),
-        json!({"full_name": "Bùi Văn Cư", "affiliation": "other", "joined_on": "2025-01-01"}),
-    )
-    .await;
-    let mid = member["id"].as_i64().expect("id");
-    let res = app
-        .patch_json(
-            &format!("/api/v1/members/{mid}"),
-            &officer,
-            None,
-            &json!({"left_on": "2025-06-01"}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(
-        delete(&app, &officer, &format!("/api/v1/villages/{vid}"))
-            .await
-            .status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        delete(&app, &officer, &format!("/api/v1/teams/{t2}"))
-            .await
-            .status(),
-        StatusCode::OK
-    );
-    let other = app.create_team("00004", "Tổ Khác");
-    let (_, mover) = post(
-        &app,
-        &officer,
-        &format!("/api/v1/teams/{other}/members"),
-        json!({"full_name": "Đỗ Thị Dời", "affiliation": "other", "joined_on": "2025-01-01"}),
-    )
-    .await;
-    let mover = mover["id"].as_i64().expect("id");
+    let Archived {
+        vid,
+        tid,
+        t2,
+        mid,
+        other,
+        mover,
+    } = archived_parents(&app, &officer).await;
     let audits = audit_count(&app);
 
     // Revive a team in the archived village; put a new team in it; move the team into it.
-    let res = app
-        .patch_json(
-            &format!("/api/v1/teams/{tid}"),
-            &officer,
-            None,
-            &json!({"status": "active"}),
-        )
-        .await;
-    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
-    let res = app
-        .patch_json(
-            &format!("/api/v1/teams/{tid}"),
-            &officer,
-            None,
-            &json!({"status": "inactive", "dissolved_on": null}),
-        )
-        .await;
-    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
-    let res = app
-        .post_json(
-            "/api/v1/teams",
-            Some(&officer),
-            &json!({"name": "Tổ Mới", "village_id": vid}),
-        )
-        .await;
-    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
-    let res = app
-        .patch_json(
-            &format!("/api/v1/teams/{other}"),
-            &officer,
-            None,
-            &json!({"village_id": vid}),
-        )
-        .await;
-    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
-    // Revive a member in the archived team; add one; move one into it; restore one.
-    let res = app
-        .patch_json(
-            &format!("/api/v1/members/{mid}"),
-            &officer,
-            None,
-            &json!({"left_on": null}),
-        )
-        .await;
-    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
-    let res = app
-        .post_json(
-            &format!("/api/v1/teams/{t2}/members"),
-            Some(&officer),
-            &json!({"full_name": "Người Mới", "affiliation": "other"}),
-        )
-        .await;
-    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
-    let res = app
-        .post_json(
-            &format!("/api/v1/members/{mover}/move"),
-            Some(&officer),
-            &json!({"team_id": t2}),
-        )
-        .await;
-    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
-    assert_eq!(
-        delete(&app, &officer, &format!("/api/v1/members/{mid}"))
-            .await
-            .status(),
-        StatusCode::OK
+    // Revive a member in the archived team; add one; move one into it.
+    let (team_path, member_path) = (
+        format!("/api/v1/teams/{tid}"),
+        format!("/api/v1/members/{mid}"),
     );
-    let res = app
-        .request(Method::POST, &format!("/api/v1/members/{mid}/restore"))
-        .bearer_auth(&officer)
-        .send()
+    let new_member = json!({"full_name": "Người Mới", "affiliation": "other"});
+    for (method, path, body) in [
+        (
+            Method::PATCH,
+            team_path.clone(),
+            json!({"status": "active"}),
+        ),
+        (
+            Method::PATCH,
+            team_path.clone(),
+            json!({"status": "inactive", "dissolved_on": null}),
+        ),
+        (
+            Method::POST,
+            "/api/v1/teams".into(),
+            json!({"name": "Tổ Mới", "village_id": vid}),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/teams/{other}"),
+            json!({"village_id": vid}),
+        ),
+        (Method::PATCH, member_path.clone(), json!({"left_on": null})),
+        (
+            Method::POST,
+            format!("/api/v1/teams/{t2}/members"),
+            new_member,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/members/{mover}/move"),
+            json!({"team_id": t2}),
+        ),
+    ] {
+        officer
+            .send(method, &path, None, Some(&body))
+            .await
+            .problem(StatusCode::CONFLICT, "parent_archived");
+    }
+    // Restore one.
+    officer
+        .delete(&member_path, None)
         .await
-        .expect("sent");
-    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
+        .expect(StatusCode::OK);
+    officer
+        .act(&format!("{member_path}/restore"), None)
+        .await
+        .problem(StatusCode::CONFLICT, "parent_archived");
 
     // Nothing changed but the one archive of the member.
     assert_eq!(audit_count(&app), audits + 1);
@@ -686,15 +682,10 @@ async fn nothing_comes_alive_under_an_archived_parent() {
         1
     );
     // Edits that keep a child dead are fine.
-    let res = app
-        .patch_json(
-            &format!("/api/v1/teams/{tid}"),
-            &officer,
-            None,
-            &json!({"name": "Tổ Cũ (giải thể)"}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    officer
+        .patch(&team_path, None, json!({"name": "Tổ Cũ (giải thể)"}))
+        .await
+        .expect(StatusCode::OK);
 }
 
 /// `POST /teams` (or a new member) racing the archive of its village (or team): either the

@@ -81,11 +81,18 @@ wrk_run() {
   cat "$WORK/$name.wrk"
 }
 
-# pgbench_run NAME CLIENTS SECONDS SCRIPT DB [-D var=value…]: prints tps (excluding connections).
+# pgbench_run NAME CLIENTS SECONDS SCRIPT DB [-D var=value…]: prints tps (excluding connections)
+# and writes the transactions' p99 latency (ms, from pgbench's per-transaction log) to
+# $WORK/NAME.p99: what PostgreSQL alone answers in at that concurrency.
 pgbench_run() {
   local name=$1 c=$2 d=$3 script=$4 db=$5; shift 5
-  pgbench -n -M prepared -c "$c" -j 2 -T "$d" -f "bench/pgbench/$script" "$@" "$PGURL_BASE/$db" \
+  rm -f "$WORK/$name.txlog".*
+  pgbench -n -M prepared -c "$c" -j 2 -T "$d" -f "bench/pgbench/$script" "$@" \
+    --log --log-prefix="$WORK/$name.txlog" "$PGURL_BASE/$db" \
     >"$WORK/$name.pgbench.log" 2>&1 || { cat "$WORK/$name.pgbench.log" >&2; return 1; }
+  cat "$WORK/$name.txlog".* | awk '{print $3}' | sort -n \
+    | awk '{v[NR] = $1} END {i = int(NR * 0.99); if (i < 1) i = 1; printf "%.2f", v[i] / 1000}' >"$WORK/$name.p99"
+  rm -f "$WORK/$name.txlog".*
   awk '/^tps = / {print $3; exit}' "$WORK/$name.pgbench.log"
 }
 

@@ -183,7 +183,9 @@ impl std::ops::Deref for PgPool {
     }
 }
 
-/// Sets per-connection limits as each pooled connection is opened.
+/// Sets per-connection limits as each pooled connection is opened. JIT compilation is off: the
+/// report queries are estimated just above its threshold and spent ~10 ms compiling to save
+/// less (issue 16, the country report's first read after a write).
 #[derive(Debug)]
 struct SessionSettings {
     statement_timeout_ms: u128,
@@ -193,7 +195,7 @@ impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings 
     fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
         conn.batch_execute(&format!(
             "SET statement_timeout = {}; SET idle_in_transaction_session_timeout = 60000; \
-             SET TIME ZONE 'UTC'",
+             SET TIME ZONE 'UTC'; SET jit = off",
             self.statement_timeout_ms
         ))
         .map_err(diesel::r2d2::Error::QueryError)

@@ -19,6 +19,7 @@ use diesel::prelude::*;
 
 use serde::{Deserialize, Serialize};
 
+use super::country::ProvincePart;
 use super::discipline::ReportingSummary;
 use super::indicators::IndicatorFigure;
 use super::{Figures, MonthlyReport, ReportRow, UnitRef};
@@ -28,15 +29,74 @@ use crate::error::{AppError, AppResult};
 
 /// Reports kept: every province and the country for one month, about 0.6 MB each at most.
 pub const CAPACITY: usize = 36;
+/// Province parts of the country's report kept: every province for 13 months.
+const PARTS: usize = 34 * 13;
 /// Computations of one report are done one at a time (the others wait, then find it kept).
 const FLIGHTS: usize = 16;
 
 type Key = (String, NaiveDate);
 
-struct Entry {
+struct Entry<V> {
     version: i64,
-    report: Arc<KeptReport>,
+    value: Arc<V>,
     used: u64,
+}
+
+/// Values kept per (unit, month) with the version of what they were computed from, the least
+/// recently served making room for a new one.
+pub struct Kept<V> {
+    entries: Mutex<HashMap<Key, Entry<V>>>,
+    capacity: usize,
+    tick: AtomicU64,
+}
+
+impl<V> Kept<V> {
+    pub fn new(capacity: usize) -> Self {
+        Kept {
+            entries: Mutex::new(HashMap::new()),
+            capacity,
+            tick: AtomicU64::new(0),
+        }
+    }
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Entry<V>>> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The value kept for `key`, when it was computed at `version`.
+    pub fn get(&self, key: &Key, version: i64) -> Option<Arc<V>> {
+        let mut entries = self.entries();
+        let entry = entries.get_mut(key).filter(|e| e.version == version)?;
+        entry.used = self.tick.fetch_add(1, Ordering::Relaxed);
+        Some(entry.value.clone())
+    }
+
+    pub fn put(&self, key: Key, version: i64, value: Arc<V>) {
+        let mut entries = self.entries();
+        if let Some(old) = entries.get(&key) {
+            // A value of a newer snapshot stays (versions only grow).
+            if old.version > version {
+                return;
+            }
+        } else if entries.len() >= self.capacity {
+            let oldest = entries
+                .iter()
+                .min_by_key(|(_, e)| e.used)
+                .map(|(k, _)| k.clone());
+            if let Some(k) = oldest {
+                entries.remove(&k);
+            }
+        }
+        let used = self.tick.fetch_add(1, Ordering::Relaxed);
+        entries.insert(
+            key,
+            Entry {
+                version,
+                value,
+                used,
+            },
+        );
+    }
 }
 
 /// A report as kept: its big parts serialized once, so that serving it is a copy of bytes.
@@ -149,10 +209,10 @@ impl Served {
 }
 
 pub struct ReportCache {
-    entries: Mutex<HashMap<Key, Entry>>,
+    reports: Kept<KeptReport>,
+    /// The provinces' parts of the country's report (`country`).
+    parts: Kept<ProvincePart>,
     flights: Vec<Arc<tokio::sync::Mutex<()>>>,
-    capacity: usize,
-    tick: AtomicU64,
 }
 
 impl Default for ReportCache {
@@ -164,51 +224,12 @@ impl Default for ReportCache {
 impl ReportCache {
     pub fn new(capacity: usize) -> Self {
         ReportCache {
-            entries: Mutex::new(HashMap::new()),
+            reports: Kept::new(capacity),
+            parts: Kept::new(PARTS),
             flights: (0..FLIGHTS)
                 .map(|_| Arc::new(tokio::sync::Mutex::new(())))
                 .collect(),
-            capacity,
-            tick: AtomicU64::new(0),
         }
-    }
-
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Entry>> {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn get(&self, key: &Key, version: i64) -> Option<Arc<KeptReport>> {
-        let mut entries = self.entries();
-        let entry = entries.get_mut(key).filter(|e| e.version == version)?;
-        entry.used = self.tick.fetch_add(1, Ordering::Relaxed);
-        Some(entry.report.clone())
-    }
-
-    fn put(&self, key: Key, version: i64, report: Arc<KeptReport>) {
-        let mut entries = self.entries();
-        if let Some(old) = entries.get(&key) {
-            // A report of a newer snapshot stays (versions only grow).
-            if old.version > version {
-                return;
-            }
-        } else if entries.len() >= self.capacity {
-            let oldest = entries
-                .iter()
-                .min_by_key(|(_, e)| e.used)
-                .map(|(k, _)| k.clone());
-            if let Some(k) = oldest {
-                entries.remove(&k);
-            }
-        }
-        let used = self.tick.fetch_add(1, Ordering::Relaxed);
-        entries.insert(
-            key,
-            Entry {
-                version,
-                report,
-                used,
-            },
-        );
     }
 
     /// Waits for the turn to compute the report of `unit` and `month` (held until dropped).
@@ -232,7 +253,7 @@ impl ReportCache {
         let Some(version) = report_versions::of(conn, area, month)? else {
             return Ok(None);
         };
-        match self.get(&(unit.code.clone(), month), version) {
+        match self.reports.get(&(unit.code.clone(), month), version) {
             Some(kept) => Ok(Some(fresh(conn, kept, area, month)?)),
             None => Ok(None),
         }
@@ -258,12 +279,12 @@ impl ReportCache {
                 .run(|c| -> AppResult<_> {
                     Ok((
                         report_versions::of(c, area, month)?,
-                        super::figures(c, unit, area, month)?,
+                        super::figures_with(c, &self.parts, unit, area, month)?,
                     ))
                 })?;
         let kept = Arc::new(KeptReport::new(&report).map_err(AppError::internal)?);
         if let Some(version) = version {
-            self.put(key, version, kept.clone());
+            self.reports.put(key, version, kept.clone());
         }
         fresh(conn, kept, area, month)
     }
@@ -363,7 +384,7 @@ mod tests {
 
     #[test]
     fn the_least_recently_served_report_makes_room() {
-        let cache = ReportCache::new(2);
+        let cache = Kept::new(2);
         let kept = Arc::new(KeptReport::new(&report(None)).expect("serializes"));
         let month = NaiveDate::from_ymd_opt(2025, 10, 1).expect("a day");
         let key = |u: &str| (u.to_string(), month);

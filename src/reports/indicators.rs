@@ -369,34 +369,27 @@ impl Section<'_> {
             .collect())
     }
 
-    /// The country's (or a set of communes') report: province rows, and their total without a
-    /// target.
-    fn country(
-        &self,
-        conn: &mut PgConnection,
-        area: &Area,
-        report_rows: &mut [ReportRow],
-    ) -> AppResult<Vec<IndicatorFigure>> {
-        let per_province = per_province(conn, self.catalogue, area, self.month)?;
+    /// The country's report: province rows from their provinces' sums, and their total
+    /// without a target.
+    fn country(&self, per_province: &Table, report_rows: &mut [ReportRow]) -> Vec<IndicatorFigure> {
         let mut totals: HashMap<String, Sum> = HashMap::new();
         for row in report_rows.iter_mut() {
             for i in self.catalogue {
-                let sum = sum_at(&per_province, &i.code, &row.key);
+                let sum = sum_at(per_province, &i.code, &row.key);
                 totals
                     .entry(i.code.clone())
                     .or_default()
                     .add(sum.numerator, sum.denominator);
             }
-            row.indicators = self.figures_at(&per_province, "province", &row.key);
+            row.indicators = self.figures_at(per_province, "province", &row.key);
         }
-        Ok(self
-            .catalogue
+        self.catalogue
             .iter()
             .map(|i| {
                 let sum = totals.get(&i.code).copied().unwrap_or_default();
                 figure(i, sum, None, self.month)
             })
-            .collect())
+            .collect()
     }
 }
 
@@ -472,8 +465,55 @@ pub fn section(
     match area {
         Area::Commune(commune) => section.commune(conn, area, commune, report_rows),
         Area::Province(province) => section.province(conn, area, province, report_rows),
-        Area::Country | Area::Communes(_) => section.country(conn, area, report_rows),
+        Area::Country | Area::Communes(_) => Err(AppError::internal(
+            "the country's indicators are added up from its provinces' sums (country_section)",
+        )),
     }
+}
+
+/// The numerators and denominators of one province's communes (frozen for approved ones),
+/// added up under the province's code: the province's part of the country's indicators.
+#[derive(Clone, Debug, Default)]
+pub struct ProvinceSums(Table);
+
+/// The province's part of the country's indicators for `month`.
+pub fn province_sums(
+    conn: &mut PgConnection,
+    province: &str,
+    month: NaiveDate,
+) -> AppResult<ProvinceSums> {
+    let catalogue = rows::list(conn, false)?;
+    if catalogue.is_empty() {
+        return Ok(ProvinceSums::default());
+    }
+    let area = Area::Province(province.to_string());
+    Ok(ProvinceSums(per_province(conn, &catalogue, &area, month)?))
+}
+
+/// The country's indicators from its provinces' sums: fills the indicators of the province
+/// rows (against their targets) and returns the country's (without a target).
+pub fn country_section<'a>(
+    conn: &mut PgConnection,
+    month: NaiveDate,
+    report_rows: &mut [ReportRow],
+    provinces: impl IntoIterator<Item = &'a ProvinceSums>,
+) -> AppResult<Vec<IndicatorFigure>> {
+    let catalogue = rows::list(conn, false)?;
+    if catalogue.is_empty() {
+        return Ok(Vec::new());
+    }
+    let targets = rows::targets_in(conn, &Area::Country, month.year(), month)?;
+    let section = Section {
+        catalogue: &catalogue,
+        targets: &targets,
+        month,
+    };
+    // Keys are (indicator, province): the provinces' tables do not overlap.
+    let table: Table = provinces
+        .into_iter()
+        .flat_map(|p| p.0.iter().map(|(k, v)| (k.clone(), *v)))
+        .collect();
+    Ok(section.country(&table, report_rows))
 }
 
 #[cfg(test)]

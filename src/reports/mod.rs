@@ -1,6 +1,7 @@
 //! Monthly reports: live figures from rollups, the submission workflow, and exports.
 
 pub mod cache;
+pub mod country;
 pub mod discipline;
 pub mod export;
 pub mod indicators;
@@ -440,27 +441,6 @@ fn province_figures(
     Ok((sum_rows(&rows, categories), rows))
 }
 
-/// The country's rows, its provinces, and their sum.
-fn country_figures(
-    conn: &mut PgConnection,
-    area: &Area,
-    month: NaiveDate,
-    categories: &[String],
-) -> AppResult<(Figures, Vec<ReportRow>)> {
-    let provinces = crate::db::units::provinces(conn)?;
-    let mut rows = unit_rows(
-        conn,
-        area,
-        Grouping::Province,
-        "province",
-        provinces,
-        month,
-        categories,
-    )?;
-    freeze_approved_communes(conn, area, month, categories, &mut rows)?;
-    Ok((sum_rows(&rows, categories), rows))
-}
-
 /// Approved communes: their live figures out of their province's row, their frozen ones in;
 /// a province row is frozen when all its communes are.
 fn freeze_approved_communes(
@@ -506,24 +486,53 @@ pub fn figures(
     area: &Area,
     month: NaiveDate,
 ) -> AppResult<MonthlyReport> {
+    figures_with(conn, &cache::Kept::new(0), unit, area, month)
+}
+
+/// `figures`, taking the country's province parts kept in `parts` where they still stand.
+pub fn figures_with(
+    conn: &mut PgConnection,
+    parts: &cache::Kept<country::ProvincePart>,
+    unit: UnitRef,
+    area: &Area,
+    month: NaiveDate,
+) -> AppResult<MonthlyReport> {
     let categories = categories(conn)?;
     let (totals, mut rows) = match area {
         Area::Commune(c) => commune_figures(conn, area, c, month, &categories)?,
         Area::Province(p) => province_figures(conn, area, p, month, &categories)?,
-        Area::Country | Area::Communes(_) => country_figures(conn, area, month, &categories)?,
+        Area::Country => return country::figures(conn, parts, unit, month, &categories),
+        Area::Communes(_) => {
+            return Err(AppError::internal(
+                "a set of communes is not the unit of a report",
+            ))
+        }
     };
     let indicators = indicators::section(conn, area, month, &mut rows)?;
-    Ok(MonthlyReport {
-        unit,
-        month: month.format("%Y-%m").to_string(),
-        generated_at: Utc::now(),
-        frozen: false,
-        status: None,
-        totals,
-        rows,
-        indicators,
-        reporting: None,
-    })
+    Ok(MonthlyReport::live(unit, month, totals, rows, indicators))
+}
+
+impl MonthlyReport {
+    /// A report of live figures, as computed now (its reporting summary filled apart).
+    fn live(
+        unit: UnitRef,
+        month: NaiveDate,
+        totals: Figures,
+        rows: Vec<ReportRow>,
+        indicators: Vec<indicators::IndicatorFigure>,
+    ) -> Self {
+        MonthlyReport {
+            unit,
+            month: month.format("%Y-%m").to_string(),
+            generated_at: Utc::now(),
+            frozen: false,
+            status: None,
+            totals,
+            rows,
+            indicators,
+            reporting: None,
+        }
+    }
 }
 
 fn coverage(f: &Figures) -> Option<f64> {

@@ -28,7 +28,8 @@ async fn report(app: &TestApp, token: &str, unit: &str) -> Value {
     report_at(&app.client, &app.address, token, unit).await
 }
 
-/// A figure of the row of commune 00004 (province report) or province 01 (country report).
+/// A figure of the row of commune 00004 (province report) or province 01 (country report)
+/// (`frozen`: whether it is frozen; `figures`: all its figures).
 fn row(report: &Value, key: &str, figure: &str) -> Value {
     report["rows"]
         .as_array()
@@ -38,6 +39,8 @@ fn row(report: &Value, key: &str, figure: &str) -> Value {
         .map(|r| {
             if figure == "frozen" {
                 r["frozen"].clone()
+            } else if figure == "figures" {
+                r["figures"].clone()
             } else {
                 r["figures"][figure].clone()
             }
@@ -269,4 +272,76 @@ async fn the_catalogue_and_an_earlier_month_of_the_year_reach_the_kept_reports()
     assert_eq!(numerator(&after, "vneid_helped"), Some(4));
     let country = report(&app, &admin, "VN").await;
     assert_eq!(numerator(&country, "vneid_helped"), Some(4));
+}
+
+/// A team in commune 25747 (province 79) with one member account; returns its token.
+async fn team_in_ho_chi_minh_city(app: &TestApp) -> String {
+    let (_, officer) = app
+        .user_with_token("thudaumot", "commune_officer", Some("25747"), None)
+        .await;
+    let act = app.acting(&officer);
+    let village = act
+        .post(
+            "/api/v1/villages",
+            json!({"name": "Khu phố 1", "kind": "to_dan_pho"}),
+        )
+        .await
+        .expect(StatusCode::CREATED)["id"]
+        .clone();
+    let team = act
+        .post(
+            "/api/v1/teams",
+            json!({"name": "Tổ CNCĐ khu phố 1", "village_id": village}),
+        )
+        .await
+        .expect(StatusCode::CREATED)["id"]
+        .as_i64()
+        .expect("id");
+    let user = app.create_user("hcm.member", "team_member", None, Some(team));
+    act.post(
+        &format!("/api/v1/teams/{team}/members"),
+        json!({"full_name": "Nguyễn Thị Sài Gòn", "affiliation": "womens_union",
+               "team_role": "member", "user_id": user, "joined_on": "2025-08-01"}),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    app.login("hcm.member").await.access
+}
+
+#[tokio::test]
+async fn the_country_report_after_a_write_in_one_province_equals_a_whole_computation() {
+    let app = crate::helpers::spawn_app().await;
+    let (f, _, admin) = setup(&app).await;
+    let hcm = team_in_ho_chi_minh_city(&app).await;
+    registered_in_2025(&app);
+    record(&app, &f, "2025-10-10T09:00:00+07:00").await;
+    let mut l = log(Uuid::new_v4());
+    l["occurred_at"] = json!("2025-10-12T09:00:00+07:00");
+    app.acting(&hcm)
+        .post("/api/v1/assistance-logs", l)
+        .await
+        .expect(StatusCode::CREATED);
+    let first = report(&app, &admin, "VN").await;
+    assert_eq!(n(&first["totals"]["logs"]), 2);
+    assert_eq!(n(&row(&first, "01", "logs")), 1);
+    assert_eq!(n(&row(&first, "79", "logs")), 1);
+    assert_eq!(n(&row(&first, "79", "teams_active")), 1);
+
+    // A write in Hà Nội: this instance computes Hà Nội's part again and keeps the others'.
+    record(&app, &f, "2025-10-11T09:00:00+07:00").await;
+    add_member(&app, &f).await;
+    let kept = report(&app, &admin, "VN").await;
+    assert_eq!(n(&kept["totals"]["logs"]), 3);
+    assert_eq!(n(&row(&kept, "01", "logs")), 2);
+    assert_eq!(n(&row(&kept, "01", "members_active")), 3);
+    assert_eq!(n(&row(&kept, "79", "logs")), 1);
+    assert_eq!(row(&kept, "79", "figures"), row(&first, "79", "figures"));
+
+    // Another instance, which keeps nothing yet, computes every part: the same report.
+    let other = app.another_instance(&[]);
+    let whole = report_at(&reqwest::Client::new(), &other.address, &admin, "VN").await;
+    for part in ["totals", "rows", "indicators"] {
+        assert_eq!(kept[part], whole[part], "{part}");
+    }
+    assert_ne!(kept["totals"], first["totals"]);
 }

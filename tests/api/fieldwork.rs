@@ -73,122 +73,66 @@ fn with(mut body: Value, key: &str, value: Value) -> Value {
 async fn a_member_records_a_log_once_however_often_it_is_sent() {
     let app = spawn_app().await;
     let f = field(&app).await;
+    let (officer, leader, member) = f.actors(&app);
+    let logs = "/api/v1/assistance-logs";
     let id = Uuid::new_v4();
 
-    let res = app
-        .post_json("/api/v1/assistance-logs", Some(&f.member), &log(id))
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let created: Value = res.json().await.expect("json");
+    let created = member.create(logs, log(id)).await;
     assert_eq!(created["member_id"], f.member_member);
     assert_eq!(created["team_id"], f.team);
     assert_eq!(created["commune_code"], "00004");
     assert_eq!(created["occurred_at"], "2025-10-31T16:30:00Z");
 
     // A resend (even with other content) answers with the stored log and changes nothing.
-    let res = app
-        .post_json(
-            "/api/v1/assistance-logs",
-            Some(&f.member),
-            &with(log(id), "citizens_helped", json!(5)),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let again: Value = res.json().await.expect("json");
+    let again = member
+        .post(logs, with(log(id), "citizens_helped", json!(5)))
+        .await
+        .expect(StatusCode::OK);
     assert_eq!(again, created);
 
     // The leader and the officer read it; another member of the team does not see others' logs.
-    assert_eq!(
-        app.get(&format!("/api/v1/assistance-logs/{id}"), &f.leader)
-            .await
-            .status(),
-        StatusCode::OK
-    );
-    let list: Value = app
-        .get(
-            "/api/v1/assistance-logs?unit=00004&category=vneid_level2",
-            &f.officer,
-        )
+    let path = format!("{logs}/{id}");
+    leader.get(&path).await.expect(StatusCode::OK);
+    let list = officer
+        .get(&format!("{logs}?unit=00004&category=vneid_level2"))
         .await
-        .json()
-        .await
-        .expect("json");
+        .body;
     assert_eq!(list["total"], 1);
     let leader_log = Uuid::new_v4();
-    let res = app
-        .post_json("/api/v1/assistance-logs", Some(&f.leader), &log(leader_log))
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    assert_problem(
-        app.get(&format!("/api/v1/assistance-logs/{leader_log}"), &f.member)
-            .await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-    )
-    .await;
-    let mine: Value = app
-        .get("/api/v1/assistance-logs", &f.member)
+    leader.create(logs, log(leader_log)).await;
+    let leaders = format!("{logs}/{leader_log}");
+    member
+        .get(&leaders)
         .await
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(mine["total"], 1);
+        .problem(StatusCode::NOT_FOUND, "not_found");
+    assert_eq!(member.get(logs).await.body["total"], 1);
 
     // Officers read but do not record.
-    let res = app
-        .post_json(
-            "/api/v1/assistance-logs",
-            Some(&f.officer),
-            &log(Uuid::new_v4()),
-        )
-        .await;
-    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    officer
+        .post(logs, log(Uuid::new_v4()))
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
     // A member records only as itself; the leader records for its team.
-    let res = app
-        .post_json(
-            "/api/v1/assistance-logs",
-            Some(&f.member),
-            &with(log(Uuid::new_v4()), "member_id", json!(f.leader_member)),
-        )
-        .await;
-    assert_problem(res, StatusCode::FORBIDDEN, "own_logs_only").await;
-    let res = app
-        .post_json(
-            "/api/v1/assistance-logs",
-            Some(&f.leader),
-            &with(log(Uuid::new_v4()), "member_id", json!(f.member_member)),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
+    let as_member = |m: i64| with(log(Uuid::new_v4()), "member_id", json!(m));
+    member
+        .post(logs, as_member(f.leader_member))
+        .await
+        .problem(StatusCode::FORBIDDEN, "own_logs_only");
+    leader.create(logs, as_member(f.member_member)).await;
 
     // Edits carry the version; the member edits its own log, not the leader's.
-    let res = app
-        .patch_json(
-            &format!("/api/v1/assistance-logs/{id}"),
-            &f.member,
-            Some("\"1\""),
-            &json!({"citizens_helped": 3}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let res = app
-        .patch_json(
-            &format!("/api/v1/assistance-logs/{id}"),
-            &f.member,
-            Some("\"1\""),
-            &json!({"citizens_helped": 4}),
-        )
-        .await;
-    assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
-    let res = app
-        .patch_json(
-            &format!("/api/v1/assistance-logs/{leader_log}"),
-            &f.member,
-            None,
-            &json!({"citizens_helped": 4}),
-        )
-        .await;
-    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    member
+        .patch(&path, Some("\"1\""), json!({"citizens_helped": 3}))
+        .await
+        .expect(StatusCode::OK);
+    member
+        .patch(&path, Some("\"1\""), json!({"citizens_helped": 4}))
+        .await
+        .problem(StatusCode::PRECONDITION_FAILED, "version_mismatch");
+    member
+        .patch(&leaders, None, json!({"citizens_helped": 4}))
+        .await
+        .problem(StatusCode::NOT_FOUND, "not_found");
 }
 
 #[tokio::test]
@@ -278,150 +222,72 @@ async fn concurrently(
 async fn bad_logs_are_refused_with_the_reason() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
-    let other_village: Value = app
-        .post_json(
-            "/api/v1/villages",
-            Some(&admin),
-            &json!({"name": "Thôn khác", "kind": "thon", "commune_code": "00008"}),
-        )
+    let (officer, _, member) = f.actors(&app);
+    let admin = app.actor("root", "admin", None, None).await;
+    let other_village = admin.village_in(Some("00008"), "Thôn khác", "thon").await;
+    admin
+        .act("/api/v1/categories/digital_health/retire", None)
         .await
-        .json()
-        .await
-        .expect("json");
-    let res = app
-        .request(Method::POST, "/api/v1/categories/digital_health/retire")
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
+        .expect(StatusCode::OK);
     let future = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
 
-    let cases = [
-        (
-            with(
-                log(Uuid::new_v4()),
-                "note",
-                json!("Gọi lại số 0912 345 678"),
-            ),
-            "note",
-            "personal_data",
-        ),
-        (
-            with(log(Uuid::new_v4()), "note", json!("CCCD 001234567890")),
-            "note",
-            "personal_data",
-        ),
-        (
-            with(log(Uuid::new_v4()), "note", json!("CMND 123456789")),
-            "note",
-            "personal_data",
-        ),
-        (
-            with(log(Uuid::new_v4()), "occurred_at", json!(future)),
-            "occurred_at",
-            "in_future",
-        ),
-        (
-            with(
-                log(Uuid::new_v4()),
-                "village_id",
-                other_village["id"].clone(),
-            ),
-            "village_id",
-            "wrong_village",
-        ),
-        (
-            with(log(Uuid::new_v4()), "category_code", json!("astrology")),
-            "category_code",
-            "unknown_category",
-        ),
-        (
-            with(
-                log(Uuid::new_v4()),
-                "category_code",
-                json!("digital_health"),
-            ),
-            "category_code",
-            "retired_category",
-        ),
-        (
-            with(log(Uuid::new_v4()), "citizens_helped", json!(0)),
-            "citizens_helped",
-            "range",
-        ),
-        (
-            with(log(Uuid::new_v4()), "citizens_helped", json!(-3)),
-            "citizens_helped",
-            "range",
-        ),
-        (
-            with(log(Uuid::new_v4()), "id", json!("not-a-uuid")),
-            "id",
-            "invalid_value",
-        ),
-        (
-            with(
-                log(Uuid::new_v4()),
-                "occurred_at",
-                json!("2025-10-31 23:30"),
-            ),
-            "occurred_at",
-            "invalid_value",
-        ),
-    ];
-    for (body, field_name, code) in cases {
-        let res = app
-            .post_json("/api/v1/assistance-logs", Some(&f.member), &body)
-            .await;
-        let problem =
-            assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    // A log with one field set to a bad value: [field, value, code of the field error].
+    for case in [
+        json!(["note", "Gọi lại số 0912 345 678", "personal_data"]),
+        json!(["note", "CCCD 001234567890", "personal_data"]),
+        json!(["note", "CMND 123456789", "personal_data"]),
+        json!(["occurred_at", future, "in_future"]),
+        json!(["village_id", other_village, "wrong_village"]),
+        json!(["category_code", "astrology", "unknown_category"]),
+        json!(["category_code", "digital_health", "retired_category"]),
+        json!(["citizens_helped", 0, "range"]),
+        json!(["citizens_helped", -3, "range"]),
+        json!(["id", "not-a-uuid", "invalid_value"]),
+        json!(["occurred_at", "2025-10-31 23:30", "invalid_value"]),
+    ] {
+        let (field_name, code) = (case[0].as_str().expect("field"), &case[2]);
+        let body = with(log(Uuid::new_v4()), field_name, case[1].clone());
+        let problem = member
+            .post("/api/v1/assistance-logs", body.clone())
+            .await
+            .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
         let errors = problem["errors"].as_array().expect("errors");
         assert!(
             errors
                 .iter()
-                .any(|e| e["field"] == field_name && e["code"] == code),
+                .any(|e| e["field"] == field_name && &e["code"] == code),
             "{body}: {problem}"
         );
     }
-    let list: Value = app
-        .get("/api/v1/assistance-logs", &f.officer)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let list = officer.get("/api/v1/assistance-logs").await.body;
     assert_eq!(list["total"], 0, "nothing was stored");
     // The village of the member's own commune is fine.
-    let res = app
-        .post_json(
+    member
+        .create(
             "/api/v1/assistance-logs",
-            Some(&f.member),
-            &with(log(Uuid::new_v4()), "village_id", json!(f.village)),
+            with(log(Uuid::new_v4()), "village_id", json!(f.village)),
         )
         .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
 }
 
 #[tokio::test]
 async fn a_mixed_batch_gets_a_result_per_item() {
     let app = spawn_app().await;
     let f = field(&app).await;
+    let (officer, _, member) = f.actors(&app);
     let existing = Uuid::new_v4();
-    let res = app
-        .post_json("/api/v1/assistance-logs", Some(&f.member), &log(existing))
+    member
+        .create("/api/v1/assistance-logs", log(existing))
         .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
     // The server copy moves on (version 2) while the phone still holds version 1.
-    let res = app
-        .patch_json(
+    member
+        .patch(
             &format!("/api/v1/assistance-logs/{existing}"),
-            &f.member,
             None,
-            &json!({"outcome": "referred"}),
+            json!({"outcome": "referred"}),
         )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+        .await
+        .expect(StatusCode::OK);
 
     let good = Uuid::new_v4();
     let items = json!([
@@ -435,15 +301,13 @@ async fn a_mixed_batch_gets_a_result_per_item() {
         {"op": "teleport", "data": {}},
         {"op": "create_log", "data": log(good)},
     ]);
-    let res = app
-        .post_json(
+    let body = member
+        .post(
             "/api/v1/sync/push",
-            Some(&f.member),
-            &json!({"device_id": "phone-7", "items": items}),
+            json!({"device_id": "phone-7", "items": items}),
         )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let body: Value = res.json().await.expect("json");
+        .await
+        .expect(StatusCode::OK);
     let statuses: Vec<&str> = body["results"]
         .as_array()
         .expect("results")
@@ -480,30 +344,24 @@ async fn a_mixed_batch_gets_a_result_per_item() {
     assert_eq!(body["summary"]["created"], 1);
     assert_eq!(body["summary"]["rejected"], 4);
 
-    let stored: Value = app
-        .get(&format!("/api/v1/assistance-logs/{good}"), &f.member)
+    let stored = member
+        .get(&format!("/api/v1/assistance-logs/{good}"))
         .await
-        .json()
-        .await
-        .expect("json");
+        .body;
     assert_eq!(stored["device_id"], "phone-7");
 
     let too_many: Vec<Value> = (0..501)
         .map(|_| json!({"op": "create_log", "data": log(Uuid::new_v4())}))
         .collect();
-    let res = app
-        .post_json(
-            "/api/v1/sync/push",
-            Some(&f.member),
-            &json!({"items": too_many}),
-        )
-        .await;
-    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let problem = member
+        .post("/api/v1/sync/push", json!({ "items": too_many }))
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(problem["errors"][0]["field"], "items");
-    let res = app
-        .post_json("/api/v1/sync/push", Some(&f.officer), &json!({"items": []}))
-        .await;
-    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    officer
+        .post("/api/v1/sync/push", json!({"items": []}))
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
 }
 
 pub async fn pull_all(

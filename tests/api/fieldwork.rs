@@ -4,7 +4,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::fixtures::{approve_month, Commune, Member, Team};
+use crate::fixtures::{approve_month, Commune, Member, Team, Training};
 use crate::helpers::{assert_problem, spawn_app, Actor, TestApp};
 
 /// A team in Phường Ba Đình with a village, a leader and a member, each with an app account.
@@ -933,39 +933,18 @@ fn figures(report: &Value) -> Value {
 async fn approval_and_concurrent_pushes_serialise_on_the_month() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
+    let (officer, _, _) = f.actors(&app);
+    let province = app
+        .actor("hn.officer", "province_officer", Some("01"), None)
         .await;
     let base = "/api/v1/reports/monthly/00004/2026-10";
-    let act = |token: &str, action: &str| {
-        let mut req = app
-            .request(Method::POST, &format!("{base}/{action}"))
-            .bearer_auth(token);
-        if action == "reopen" {
-            req = req.json(&json!({"reason": "Bổ sung số liệu"}));
-        }
-        async move { req.send().await.expect("sent") }
-    };
+    let approve = format!("{base}/approve");
     // Attendance at a training of that month races the approval too.
-    let training: Value = app
-        .post_json(
-            "/api/v1/trainings",
-            Some(&f.officer),
-            &json!({"title": "Tập huấn", "kind": "member_training", "mode": "in_person",
-                    "starts_at": "2026-10-05T08:00:00+07:00", "ends_at": "2026-10-05T10:00:00+07:00"}),
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
-    let attendance = format!(
-        "/api/v1/trainings/{}/attendance",
-        training["id"].as_str().expect("id")
-    );
+    let training = Training::on("2026-10-05").create(&officer).await;
     let (mut landed, mut refused) = (0, 0);
     for round in 0..20 {
-        let res = act(&f.officer, "submit").await;
-        assert_eq!(res.status(), StatusCode::OK, "submit, round {round}");
+        let res = officer.act(&format!("{base}/submit"), None).await;
+        assert_eq!(res.status, StatusCode::OK, "submit, round {round}");
         let items: Vec<Value> = (0..500)
             .map(|i| {
                 let at = format!("2026-10-{:02}T{:02}:00:00+07:00", 1 + i % 28, 8 + i % 10);
@@ -973,20 +952,17 @@ async fn approval_and_concurrent_pushes_serialise_on_the_month() {
             })
             .collect();
         let status = ["attended", "completed"][round % 2];
-        let attend = app
-            .request(Method::PUT, &attendance)
-            .bearer_auth(&f.officer)
-            .json(&json!({"records": [{"member_id": f.leader_member, "status": status}]}))
-            .send();
         let (pushed, approved, attended) = tokio::join!(
             push(&app, &f.member, Value::Array(items)),
-            act(&province, "approve"),
-            attend
+            province.act(&approve, None),
+            officer.attend(
+                &training,
+                json!([{"member_id": f.leader_member, "status": status}])
+            )
         );
-        assert_eq!(approved.status(), StatusCode::OK, "approve, round {round}");
-        let attended = attended.expect("sent");
-        if attended.status() != StatusCode::OK {
-            assert_problem(attended, StatusCode::CONFLICT, "month_locked").await;
+        assert_eq!(approved.status, StatusCode::OK, "approve, round {round}");
+        if attended.status != StatusCode::OK {
+            attended.problem(StatusCode::CONFLICT, "month_locked");
         }
         let summary = &pushed["summary"];
         if summary["created"] == 500 {
@@ -1003,39 +979,24 @@ async fn approval_and_concurrent_pushes_serialise_on_the_month() {
             refused += 1;
         }
         // The frozen snapshot equals a recount of the live figures.
-        let frozen: Value = app
-            .get(
-                "/api/v1/reports/monthly?unit=00004&month=2026-10",
-                &f.officer,
-            )
-            .await
-            .json()
-            .await
-            .expect("json");
+        let monthly = "/api/v1/reports/monthly?unit=00004&month=2026-10";
+        let frozen = officer.get(monthly).await.body;
         assert_eq!(frozen["frozen"], true);
-        let live: Value = app
-            .get(
-                "/api/v1/reports/monthly?unit=00004&month=2026-10&live=true",
-                &f.officer,
-            )
-            .await
-            .json()
-            .await
-            .expect("json");
+        let live = officer.get(&format!("{monthly}&live=true")).await.body;
         assert_eq!(figures(&frozen), figures(&live), "round {round}");
-        let listed: Value = app
-            .get(
-                "/api/v1/assistance-logs?unit=00004&from=2026-10-01T00:00:00%2B07:00&to=2026-11-01T00:00:00%2B07:00&page_size=1",
-                &f.officer,
-            )
+        let listed = officer
+            .get("/api/v1/assistance-logs?unit=00004&from=2026-10-01T00:00:00%2B07:00&to=2026-11-01T00:00:00%2B07:00&page_size=1")
             .await
-            .json()
-            .await
-            .expect("json");
+            .body;
         assert_eq!(frozen["totals"]["logs"], listed["total"], "round {round}");
         assert_eq!(listed["total"], landed * 500, "round {round}");
-        let res = act(&province, "reopen").await;
-        assert_eq!(res.status(), StatusCode::OK, "reopen, round {round}");
+        let res = province
+            .post(
+                &format!("{base}/reopen"),
+                json!({"reason": "Bổ sung số liệu"}),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "reopen, round {round}");
     }
     println!("pushes stored before approval: {landed}, refused after it: {refused}");
 }

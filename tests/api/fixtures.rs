@@ -361,6 +361,12 @@ impl Denominators {
         Denominators(json!({ "year": year }))
     }
 
+    /// Of commune `code` (a province officer or the admin names it).
+    pub fn commune(mut self, code: &str) -> Self {
+        self.0["commune_code"] = json!(code);
+        self
+    }
+
     pub fn village(mut self, village: i64) -> Self {
         self.0["village_id"] = json!(village);
         self

@@ -1282,97 +1282,68 @@ async fn members_who_recorded_nothing_are_listed_and_counted() {
     assert_eq!(row(&prov, "00008")["figures"]["members_inactive"], 1);
 }
 
+/// The field's year 2025 as its member's phone should see it, beside what it should not:
+/// targets of its commune, village and team (and of others), its village's denominators and
+/// value, and a far commune's denominators.
+async fn targets_near_and_far(app: &TestApp, f: &Field) {
+    let officer = app.acting(&f.officer);
+    let province = app
+        .actor("hn.officer", "province_officer", Some("01"), None)
+        .await;
+    let other_village = officer
+        .village_in(Some("00004"), "Tổ dân phố 9", "thon")
+        .await;
+    let far_village = province.village_in(Some("00008"), "Thôn xa", "thon").await;
+    let (percent, count) = (Target::percent, Target::value);
+    let (village, other, team) = (
+        f.village.to_string(),
+        other_village.to_string(),
+        f.team.to_string(),
+    );
+    for (by, target) in [
+        (
+            &province,
+            percent("vneid_level2", 2025, "commune", "00004", 80),
+        ),
+        (
+            &province,
+            percent("vneid_level2", 2025, "commune", "00008", 70),
+        ),
+        (
+            &officer,
+            percent("smartphone", 2025, "village", &village, 80),
+        ),
+        (&officer, percent("smartphone", 2025, "village", &other, 60)),
+        (&officer, count("ecommerce_farms", 2025, "team", &team, 20)),
+        (
+            &province,
+            percent("vneid_level2", 2025, "province", "01", 75),
+        ),
+    ] {
+        target.set(by).await;
+    }
+    Denominators::year(2025)
+        .village(f.village)
+        .adults(640)
+        .set(&officer)
+        .await;
+    IndicatorValue::of("smartphone", "2025-10", 412)
+        .village(f.village)
+        .record(&officer)
+        .await;
+    Denominators::year(2025)
+        .commune("00008")
+        .village(far_village)
+        .adults(5)
+        .set(&province)
+        .await;
+}
+
 #[tokio::test]
 async fn the_phone_pulls_the_catalogue_and_its_villages_targets_and_figures() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
-        .await;
-    let other_village = village(&app, &f.officer, "00004", "Tổ dân phố 9").await;
-    let far_village = village(&app, &province, "00008", "Thôn xa").await;
-    let targets = [
-        (
-            &province,
-            "commune",
-            "00004".to_string(),
-            "vneid_level2",
-            json!({"target_percent": 80}),
-        ),
-        (
-            &province,
-            "commune",
-            "00008".to_string(),
-            "vneid_level2",
-            json!({"target_percent": 70}),
-        ),
-        (
-            &f.officer,
-            "village",
-            f.village.to_string(),
-            "smartphone",
-            json!({"target_percent": 80}),
-        ),
-        (
-            &f.officer,
-            "village",
-            other_village.to_string(),
-            "smartphone",
-            json!({"target_percent": 60}),
-        ),
-        (
-            &f.officer,
-            "team",
-            f.team.to_string(),
-            "ecommerce_farms",
-            json!({"target_value": 20}),
-        ),
-        (
-            &province,
-            "province",
-            "01".to_string(),
-            "vneid_level2",
-            json!({"target_percent": 75}),
-        ),
-    ];
-    for (token, kind, key, code, target) in targets {
-        let mut body =
-            json!({"indicator_code": code, "year": 2025, "unit_kind": kind, "unit_key": key});
-        for (k, v) in target.as_object().expect("o") {
-            body[k] = v.clone();
-        }
-        ok_json(target_put(&app, token, &body).await, StatusCode::CREATED).await;
-    }
-    ok_json(
-        denominators(
-            &app,
-            &f.officer,
-            json!({"year": 2025, "village_id": f.village, "adults": 640}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    ok_json(
-        value(
-            &app,
-            &f.officer,
-            json!({"indicator_code": "smartphone", "village_id": f.village, "month": "2025-10", "value": 412}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    ok_json(
-        denominators(
-            &app,
-            &province,
-            json!({"year": 2025, "commune_code": "00008", "village_id": far_village, "adults": 5}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    targets_near_and_far(&app, &f).await;
 
     // Changes reach the feed once every older transaction of the cluster has finished, so the
     // phone pulls again until the last write shows up.
@@ -1424,18 +1395,11 @@ async fn the_phone_pulls_the_catalogue_and_its_villages_targets_and_figures() {
     assert_eq!(dens[0]["adults"], 640);
 
     // A change reaches the next pull, and only it.
-    let admin = app.user_with_token("root", "admin", None, None).await.1;
-    ok_json(
-        post(
-            &app,
-            &admin,
-            "/api/v1/indicators/ecommerce_farms_active/retire",
-            None,
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+    let admin = app.actor("root", "admin", None, None).await;
+    admin
+        .act("/api/v1/indicators/ecommerce_farms_active/retire", None)
+        .await
+        .expect(StatusCode::OK);
     let mut next = Value::Null;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(150);
     while std::time::Instant::now() < deadline {

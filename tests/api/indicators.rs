@@ -124,13 +124,13 @@ async fn target_put(app: &TestApp, token: &str, body: &Value) -> Answer {
 async fn the_catalogue_holds_the_national_indicators_and_admins_manage_it() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+    let (officer, _, member) = f.actors(&app);
+    let admin = app.actor("root", "admin", None, None).await;
 
-    let list = ok_json(
-        app.get("/api/v1/indicators", &f.member).await,
-        StatusCode::OK,
-    )
-    .await;
+    let list = member
+        .get("/api/v1/indicators")
+        .await
+        .expect(StatusCode::OK);
     let codes: Vec<&str> = list
         .as_array()
         .expect("list")
@@ -173,102 +173,64 @@ async fn the_catalogue_holds_the_national_indicators_and_admins_manage_it() {
     // Only an admin adds one; the combinations must make sense.
     let new = json!({"code": "vneid_helped", "name": "Người dân được hỗ trợ kích hoạt VNeID mức 2",
                      "kind": "count", "source": "logs", "category_code": "vneid_level2", "sort_order": 5});
-    let res = app
-        .post_json("/api/v1/indicators", Some(&f.officer), &new)
-        .await;
-    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
-    let created = ok_json(
-        app.post_json("/api/v1/indicators", Some(&admin), &new)
-            .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    officer
+        .post("/api/v1/indicators", new.clone())
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
+    let created = admin.create("/api/v1/indicators", new.clone()).await;
     assert_eq!(created["aggregation"], "sum");
-    let res = app
-        .post_json("/api/v1/indicators", Some(&admin), &new)
-        .await;
-    let body = invalid(res, "field", "code").await;
+    let body = invalid(admin.post("/api/v1/indicators", new).await, "field", "code").await;
     assert_eq!(body["errors"][0]["code"], "taken");
-    let res = app
-        .post_json(
-            "/api/v1/indicators",
-            Some(&admin),
-            &json!({"code": "bad_rate", "name": "Tỷ lệ", "kind": "rate", "source": "entered"}),
-        )
-        .await;
+    let bad_rate =
+        json!({"code": "bad_rate", "name": "Tỷ lệ", "kind": "rate", "source": "entered"});
+    let res = admin.post("/api/v1/indicators", bad_rate).await;
     let body = invalid(res, "field", "denominator").await;
     assert_eq!(body["errors"][0]["code"], "required");
 
     // Retired: out of the list and of new values; history kept; restored.
-    let res = post(
-        &app,
-        &admin,
-        "/api/v1/indicators/fibre_households/retire",
-        None,
-    )
-    .await;
-    let retired = ok_json(res, StatusCode::OK).await;
+    let fibre = "/api/v1/indicators/fibre_households";
+    let retired = admin
+        .act(&format!("{fibre}/retire"), None)
+        .await
+        .expect(StatusCode::OK);
     assert!(retired["retired_at"].is_string());
-    let list = ok_json(
-        app.get("/api/v1/indicators", &f.member).await,
-        StatusCode::OK,
-    )
-    .await;
+    let list = member
+        .get("/api/v1/indicators")
+        .await
+        .expect(StatusCode::OK);
     assert!(list
         .as_array()
         .expect("l")
         .iter()
         .all(|i| i["code"] != "fibre_households"));
-    let all = ok_json(
-        app.get("/api/v1/indicators?include_retired=true", &f.member)
-            .await,
-        StatusCode::OK,
-    )
-    .await;
+    let all = member
+        .get("/api/v1/indicators?include_retired=true")
+        .await
+        .expect(StatusCode::OK);
     assert!(all
         .as_array()
         .expect("l")
         .iter()
         .any(|i| i["code"] == "fibre_households"));
-    let res = value(
-        &app,
-        &f.officer,
-        json!({"indicator_code": "fibre_households", "month": "2025-10", "value": 10}),
-    )
-    .await;
+    let ten = IndicatorValue::of("fibre_households", "2025-10", 10);
+    let res = officer
+        .put("/api/v1/indicator-values", None, ten.body())
+        .await;
     let body = invalid(res, "field", "indicator_code").await;
     assert_eq!(body["errors"][0]["code"], "retired");
-    let res = post(
-        &app,
-        &f.officer,
-        "/api/v1/indicators/fibre_households/restore",
-        None,
-    )
-    .await;
-    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
-    ok_json(
-        post(
-            &app,
-            &admin,
-            "/api/v1/indicators/fibre_households/restore",
-            None,
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    ok_json(
-        value(
-            &app,
-            &f.officer,
-            json!({"indicator_code": "fibre_households", "month": "2025-10", "value": 10}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let res = post(&app, &admin, "/api/v1/indicators/nothing_here/retire", None).await;
-    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    officer
+        .act(&format!("{fibre}/restore"), None)
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
+    admin
+        .act(&format!("{fibre}/restore"), None)
+        .await
+        .expect(StatusCode::OK);
+    ten.record(&officer).await;
+    admin
+        .act("/api/v1/indicators/nothing_here/retire", None)
+        .await
+        .problem(StatusCode::NOT_FOUND, "not_found");
 }
 
 #[tokio::test]

@@ -341,6 +341,12 @@ impl IndicatorValue {
         self
     }
 
+    /// Where the figure comes from.
+    pub fn note(mut self, note: &str) -> Self {
+        self.0["source_note"] = json!(note);
+        self
+    }
+
     pub fn body(&self) -> Value {
         self.0.clone()
     }
@@ -379,6 +385,11 @@ impl Denominators {
 
     pub fn population(mut self, n: i64) -> Self {
         self.0["population"] = json!(n);
+        self
+    }
+
+    pub fn households(mut self, n: i64) -> Self {
+        self.0["households"] = json!(n);
         self
     }
 

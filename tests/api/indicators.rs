@@ -97,19 +97,6 @@ async fn denominators(app: &TestApp, token: &str, body: Value) -> Answer {
     put(app, token, "/api/v1/denominators", None, &body).await
 }
 
-/// `PUT /api/v1/indicator-values` with `If-Match: "version"`.
-async fn value_at(app: &TestApp, token: &str, version: i64, body: &Value) -> Answer {
-    let if_match = format!("\"{version}\"");
-    put(
-        app,
-        token,
-        "/api/v1/indicator-values",
-        Some(&if_match),
-        body,
-    )
-    .await
-}
-
 /// `PUT /api/v1/denominators` with `If-Match: "version"`.
 async fn denominators_at(app: &TestApp, token: &str, version: i64, body: &Value) -> Answer {
     let if_match = format!("\"{version}\"");
@@ -363,96 +350,65 @@ async fn denominators_are_kept_per_year_and_a_closed_year_refuses_changes() {
 async fn monthly_values_are_checked_versioned_audited_and_locked_with_the_month() {
     let app = spawn_app().await;
     let f = field(&app).await;
+    let (officer, leader, _) = f.actors(&app);
     registered_in_2025(&app);
     let (_, province) = app
         .user_with_token("hn.officer", "province_officer", Some("01"), None)
         .await;
-    ok_json(
-        denominators(
-            &app,
-            &f.officer,
-            json!({"year": 2025, "adults": 1000, "households": 400}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let v = json!({"indicator_code": "vneid_level2", "month": "2025-10", "value": 600,
-                   "source_note": "Công an xã"});
-    let res = value(&app, &f.officer, v.clone()).await;
+    Denominators::year(2025)
+        .adults(1000)
+        .households(400)
+        .set(&officer)
+        .await;
+    let of = IndicatorValue::of;
+    let v = |n: i64| of("vneid_level2", "2025-10", n).note("Công an xã").body();
+    let values = "/api/v1/indicator-values";
+    let res = officer.put(values, None, v(600)).await;
     assert_eq!(res.headers()["etag"], "\"1\"");
-    let saved = ok_json(res, StatusCode::CREATED).await;
+    let saved = res.expect(StatusCode::CREATED);
     assert_eq!(saved["month"], "2025-10-01");
     assert_eq!(saved["commune_code"], "00004");
     assert!(saved["village_id"].is_null());
 
     // Above the denominator (a rate above 100%), negative, misplaced: 422, nothing written.
-    let mut too_many = v.clone();
-    too_many["value"] = json!(1001);
-    invalid(
-        value(&app, &f.officer, too_many).await,
-        "code",
-        "exceeds_denominator",
-    )
-    .await;
-    let mut negative = v.clone();
-    negative["value"] = json!(-1);
-    invalid(value(&app, &f.officer, negative).await, "field", "value").await;
-    invalid(
-        value(
-            &app,
-            &f.officer,
-            json!({"indicator_code": "smartphone", "month": "2025-10", "value": 5}),
-        )
-        .await,
-        "field",
-        "village_id",
-    )
-    .await;
-    invalid(
-        value(
-            &app,
-            &f.officer,
-            json!({"indicator_code": "online_dossiers", "month": "2025-10", "value": 5}),
-        )
-        .await,
-        "field",
-        "denominator",
-    )
-    .await;
-    invalid(value(
-            &app,
-            &f.officer,
-            json!({"indicator_code": "online_dossiers", "month": "2025-10", "value": 30, "denominator": 20}),
-        )
-        .await, "code", "exceeds_denominator").await;
-    invalid(
-        value(
-            &app,
-            &f.officer,
-            json!({"indicator_code": "skills_course_enrolled", "month": "2025-10", "value": 5}),
-        )
-        .await,
-        "code",
-        "computed",
-    )
-    .await;
-    let res = value(&app, &f.leader, v.clone()).await;
-    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    let dossiers = of("online_dossiers", "2025-10", 30).denominator(20).body();
+    for (body, key, expected) in [
+        (v(1001), "code", "exceeds_denominator"),
+        (v(-1), "field", "value"),
+        (of("smartphone", "2025-10", 5).body(), "field", "village_id"),
+        (
+            of("online_dossiers", "2025-10", 5).body(),
+            "field",
+            "denominator",
+        ),
+        (dossiers, "code", "exceeds_denominator"),
+        (
+            of("skills_course_enrolled", "2025-10", 5).body(),
+            "code",
+            "computed",
+        ),
+    ] {
+        invalid(officer.put(values, None, body).await, key, expected).await;
+    }
+    leader
+        .put(values, None, v(600))
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
 
     // A stale version is refused; the current one changes the value.
-    let mut next = v.clone();
-    next["value"] = json!(650);
-    let res = value_at(&app, &f.officer, 9, &next).await;
-    assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
-    let res = value_at(&app, &f.officer, 1, &next).await;
-    assert_eq!(ok_json(res, StatusCode::OK).await["version"], 2);
-    let audit = ok_json(
-        app.get("/api/v1/audit?entity=indicator_value", &f.officer)
-            .await,
-        StatusCode::OK,
-    )
-    .await;
+    officer
+        .put(values, Some("\"9\""), v(650))
+        .await
+        .problem(StatusCode::PRECONDITION_FAILED, "version_mismatch");
+    let changed = officer
+        .put(values, Some("\"1\""), v(650))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(changed["version"], 2);
+    let audit = officer
+        .get("/api/v1/audit?entity=indicator_value")
+        .await
+        .expect(StatusCode::OK);
     let actions: Vec<&str> = audit["items"]
         .as_array()
         .expect("items")
@@ -465,39 +421,23 @@ async fn monthly_values_are_checked_versioned_audited_and_locked_with_the_month(
 
     // The month approved: the value is locked (409) and stays as it was.
     approve(&app, &f.officer, &province, "00004", "2025-10").await;
-    let mut late = v.clone();
-    late["value"] = json!(700);
-    let res = value_at(&app, &f.officer, 2, &late).await;
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
-    let res = value(
-        &app,
-        &f.officer,
-        json!({"indicator_code": "ecommerce_farms", "month": "2025-10", "value": 3}),
-    )
-    .await;
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
-    let list = ok_json(
-        app.get(
-            "/api/v1/indicator-values?commune=00004&month=2025-10",
-            &f.officer,
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+    for (body, if_match) in [
+        (v(700), Some("\"2\"")),
+        (of("ecommerce_farms", "2025-10", 3).body(), None),
+    ] {
+        officer
+            .put(values, if_match, body)
+            .await
+            .problem(StatusCode::CONFLICT, "month_locked");
+    }
+    let list = officer
+        .get(&format!("{values}?commune=00004&month=2025-10"))
+        .await
+        .expect(StatusCode::OK);
     assert_eq!(list.as_array().expect("l").len(), 1);
     assert_eq!(list[0]["value"], 650);
     // November is open.
-    ok_json(
-        value(
-            &app,
-            &f.officer,
-            json!({"indicator_code": "vneid_level2", "month": "2025-11", "value": 700}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    of("vneid_level2", "2025-11", 700).record(&officer).await;
 }
 
 /// Province 01 with two communes: Ba Đình (00004) with its own adults figure, and 00008 whose

@@ -945,54 +945,54 @@ async fn the_split_shares_the_gap(app: &TestApp, f: &Field, parent: Value, villa
     assert_eq!(r3["status"], "met");
 }
 
-#[tokio::test]
-async fn reports_have_a_due_date_and_the_province_its_reporting_rates() {
-    let app = spawn_app().await;
-    let f = field(&app).await;
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
-        .await;
-    let (_, far) = app
-        .user_with_token("hcm.officer", "province_officer", Some("79"), None)
-        .await;
-    let (_, other) = app
-        .user_with_token("commune.b", "commune_officer", Some("00008"), None)
+/// Hà Nội's due day: read as 5 (version 0), refused stale, out of range, to a commune and to
+/// another province; set to 10 by its province officer.
+async fn the_province_sets_its_due_day(app: &TestApp, f: &Field, province: &Actor<'_>) {
+    let far = app
+        .actor("hcm.officer", "province_officer", Some("79"), None)
         .await;
     let settings = "/api/v1/reports/settings/01";
-    let res = app.get(settings, &province).await;
+    let res = province.get(settings).await;
     assert_eq!(res.headers()["etag"], "\"0\"");
-    assert_eq!(ok_json(res, StatusCode::OK).await["due_day"], 5);
-    let res = put(
-        &app,
-        &province,
-        settings,
-        Some("\"3\""),
-        &json!({"due_day": 10}),
-    )
-    .await;
-    assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
-    let res = put(&app, &province, settings, None, &json!({"due_day": 31})).await;
-    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    let res = put(&app, &f.officer, settings, None, &json!({"due_day": 10})).await;
-    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
-    let res = put(&app, &far, settings, None, &json!({"due_day": 10})).await;
-    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
-    let saved = ok_json(
-        put(
-            &app,
-            &province,
-            settings,
-            Some("\"0\""),
-            &json!({"due_day": 10}),
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+    assert_eq!(res.expect(StatusCode::OK)["due_day"], 5);
+    let ten = || json!({"due_day": 10});
+    province
+        .put(settings, Some("\"3\""), ten())
+        .await
+        .problem(StatusCode::PRECONDITION_FAILED, "version_mismatch");
+    province
+        .put(settings, None, json!({"due_day": 31}))
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    app.acting(&f.officer)
+        .put(settings, None, ten())
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
+    far.put(settings, None, ten())
+        .await
+        .problem(StatusCode::NOT_FOUND, "not_found");
+    let saved = province
+        .put(settings, Some("\"0\""), ten())
+        .await
+        .expect(StatusCode::OK);
     assert_eq!(
         (saved["due_day"].as_i64(), saved["version"].as_i64()),
         (Some(10), Some(1))
     );
+}
+
+#[tokio::test]
+async fn reports_have_a_due_date_and_the_province_its_reporting_rates() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let province_officer = app
+        .actor("hn.officer", "province_officer", Some("01"), None)
+        .await;
+    let province = province_officer.token.clone();
+    let (_, other) = app
+        .user_with_token("commune.b", "commune_officer", Some("00008"), None)
+        .await;
+    the_province_sets_its_due_day(&app, &f, &province_officer).await;
 
     // Ba Đình reported on 3 November, 00008 now (a year late), 00016 was sent back.
     for (token, commune) in [(&f.officer, "00004"), (&other, "00008")] {

@@ -1618,65 +1618,35 @@ async fn reopen_and_approve_again(w: &World<'_>, base: &str, locked: &Sent, froz
 async fn membership_dates_keep_the_work_recorded_under_them() {
     let app = spawn_app().await;
     let f = crate::fieldwork::field(&app).await;
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
+    let (officer, _, member) = f.actors(&app);
+    let province = app
+        .actor("hn.officer", "province_officer", Some("01"), None)
         .await;
     // The member recorded a log on 2026-09-22, before the move was registered; the leader
     // attended a training on 2026-09-23.
     let mut body = crate::fieldwork::log(Uuid::new_v4());
     body["occurred_at"] = json!("2026-09-22T09:00:00+07:00");
-    let res = app
-        .post_json("/api/v1/assistance-logs", Some(&f.member), &body)
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let t = post(
-        &app,
-        &f.officer,
-        "/api/v1/trainings",
-        json!({"title": "Tập huấn", "kind": "member_training", "mode": "in_person",
-               "starts_at": "2026-09-23T08:00:00+07:00", "ends_at": "2026-09-23T10:00:00+07:00"}),
-    )
-    .await;
-    let res = app
-        .request(
-            Method::PUT,
-            &format!(
-                "/api/v1/trainings/{}/attendance",
-                t["id"].as_str().expect("id")
-            ),
+    member.create("/api/v1/assistance-logs", body.clone()).await;
+    let t = Training::on("2026-09-23").create(&officer).await;
+    officer
+        .attend(
+            &t,
+            json!([{"member_id": f.leader_member, "status": "attended"}]),
         )
-        .bearer_auth(&f.officer)
-        .json(&json!({"records": [{"member_id": f.leader_member, "status": "attended"}]}))
-        .send()
         .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
+        .expect(StatusCode::OK);
 
     let team2 = app.create_team("00008", "Tổ CNCĐ Phúc Xá");
-    let move_on = |on: &'static str| {
-        let path = format!("/api/v1/members/{}/move", f.member_member);
-        let (app, province) = (&app, &province);
-        async move {
-            app.post_json(&path, Some(province), &json!({"team_id": team2, "on": on}))
-                .await
-        }
-    };
+    let moving = format!("/api/v1/members/{}/move", f.member_member);
+    let move_on = |on: &str| province.post(&moving, json!({"team_id": team2, "on": on}));
     for on in ["2026-09-20", "2026-09-22"] {
-        let p = assert_problem(
-            move_on(on).await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-        )
-        .await;
+        let p = move_on(on)
+            .await
+            .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
         assert_eq!(p["errors"][0]["field"], "on", "{p}");
         assert_eq!(p["errors"][0]["code"], "work_recorded_after");
     }
-    let edit = |id: i64, body: Value| {
-        let path = format!("/api/v1/members/{id}");
-        let officer = f.officer.clone();
-        let app = &app;
-        async move { app.patch_json(&path, &officer, None, &body).await }
-    };
+    let member_path = |id: i64| format!("/api/v1/members/{id}");
     for (id, body, field, code) in [
         (
             f.member_member,
@@ -1697,45 +1667,35 @@ async fn membership_dates_keep_the_work_recorded_under_them() {
             "work_recorded_after",
         ),
     ] {
-        let p = assert_problem(
-            edit(id, body).await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-        )
-        .await;
+        let p = officer
+            .patch(&member_path(id), None, body)
+            .await
+            .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
         assert_eq!(p["errors"][0]["field"], field, "{p}");
         assert_eq!(p["errors"][0]["code"], code);
     }
-    let stored: Value = app
-        .get(&format!("/api/v1/members/{}", f.member_member), &f.officer)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let stored = officer.get(&member_path(f.member_member)).await.body;
     assert_eq!(stored["left_on"], Value::Null);
     assert_eq!(stored["joined_on"], "2025-08-01");
     assert_eq!(stored["team_id"], f.team);
 
     // Dates that keep the work are taken: leaving on the day of the last work, moving after it.
-    assert_eq!(
-        edit(f.leader_member, json!({"left_on": "2026-09-23"}))
-            .await
-            .status(),
-        StatusCode::OK
-    );
-    assert_eq!(move_on("2026-09-23").await.status(), StatusCode::CREATED);
-    let log: Value = app
-        .get(
-            &format!(
-                "/api/v1/assistance-logs/{}",
-                body["id"].as_str().expect("id")
-            ),
-            &province,
+    officer
+        .patch(
+            &member_path(f.leader_member),
+            None,
+            json!({"left_on": "2026-09-23"}),
         )
         .await
-        .json()
+        .expect(StatusCode::OK);
+    move_on("2026-09-23").await.expect(StatusCode::CREATED);
+    let log = province
+        .get(&format!(
+            "/api/v1/assistance-logs/{}",
+            body["id"].as_str().expect("id")
+        ))
         .await
-        .expect("json");
+        .body;
     assert_eq!(log["member_id"], f.member_member);
     assert_eq!(log["commune_code"], "00004");
 }
@@ -1747,55 +1707,53 @@ async fn membership_dates_keep_the_work_recorded_under_them() {
 async fn a_training_keeps_its_attendees_in_their_membership() {
     let app = spawn_app().await;
     let f = crate::fieldwork::field(&app).await;
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
+    let (officer, _, _) = f.actors(&app);
+    let province = app
+        .actor("hn.officer", "province_officer", Some("01"), None)
         .await;
-    let on = |day: &str| {
-        json!({"title": "Tập huấn", "kind": "member_training", "mode": "in_person",
-               "starts_at": format!("{day}T08:00:00+07:00"), "ends_at": format!("{day}T10:00:00+07:00")})
-    };
-    let t = post(&app, &f.officer, "/api/v1/trainings", on("2026-09-12")).await;
-    let path = format!("/api/v1/trainings/{}", t["id"].as_str().expect("id"));
-    let res = send(
-        &app,
-        Method::PUT,
-        &format!("{path}/attendance"),
-        &f.officer,
-        Some(json!({"records": [{"member_id": f.member_member, "status": "attended"}]})),
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    let on = |day: &str| Training::on(day).body();
+    let t = Training::on("2026-09-12").create(&officer).await;
+    let path = format!("/api/v1/trainings/{t}");
+    officer
+        .attend(
+            &t,
+            json!([{"member_id": f.member_member, "status": "attended"}]),
+        )
+        .await
+        .expect(StatusCode::OK);
     let team2 = app.create_team("00008", "Tổ CNCĐ Phúc Xá");
-    let res = app
-        .post_json(
+    province
+        .create(
             &format!("/api/v1/members/{}/move", f.member_member),
-            Some(&province),
-            &json!({"team_id": team2, "on": "2026-09-20"}),
+            json!({"team_id": team2, "on": "2026-09-20"}),
         )
         .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
 
     for day in ["2026-09-20", "2026-09-22"] {
-        let res = send(&app, Method::PUT, &path, &f.officer, Some(on(day))).await;
-        let p = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        let p = officer
+            .put(&path, None, on(day))
+            .await
+            .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
         assert_eq!(p["errors"][0]["field"], "starts_at", "{p}");
         assert_eq!(p["errors"][0]["code"], "attendee_not_member");
     }
     // Nor does a training with attendance become a citizen class (attendance is counted for
     // member trainings only).
-    let mut class = on("2026-09-12");
-    class["kind"] = json!("citizen_class");
-    class["participants"] = json!(20);
-    let res = send(&app, Method::PUT, &path, &f.officer, Some(class)).await;
-    let p = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let class = Training::on("2026-09-12").class(20).body();
+    let p = officer
+        .put(&path, None, class)
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(p["errors"][0]["field"], "kind", "{p}");
     assert_eq!(p["errors"][0]["code"], "has_attendance");
-    let stored: Value = app.get(&path, &f.officer).await.json().await.expect("json");
+    let stored = officer.get(&path).await.body;
     assert_eq!(stored["starts_at"], "2026-09-12T01:00:00Z");
     assert_eq!(stored["kind"], "member_training");
     // A day the attendee still held the membership is taken.
-    let res = send(&app, Method::PUT, &path, &f.officer, Some(on("2026-09-19"))).await;
-    assert_eq!(res.status(), StatusCode::OK);
+    officer
+        .put(&path, None, on("2026-09-19"))
+        .await
+        .expect(StatusCode::OK);
     let report = report(&app, &f.officer, "unit=00004&month=2026-09").await;
     assert_eq!(report["totals"]["attendance_attended"], 1);
     assert_eq!(
@@ -1810,65 +1768,40 @@ async fn a_training_keeps_its_attendees_in_their_membership() {
 async fn a_log_is_restored_only_in_a_live_village() {
     let app = spawn_app().await;
     let f = crate::fieldwork::field(&app).await;
-    let v2 = post(
-        &app,
-        &f.officer,
-        "/api/v1/villages",
-        json!({"name": "Thôn Hai", "kind": "thon"}),
-    )
-    .await;
+    let (officer, leader, _) = f.actors(&app);
+    let v2 = officer.village_in(None, "Thôn Hai", "thon").await;
     let mut body = crate::fieldwork::log(Uuid::new_v4());
     body["occurred_at"] = json!("2026-09-11T09:00:00+07:00");
-    body["village_id"] = v2["id"].clone();
-    let res = app
-        .post_json("/api/v1/assistance-logs", Some(&f.leader), &body)
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
+    body["village_id"] = json!(v2);
+    leader.create("/api/v1/assistance-logs", body.clone()).await;
     let path = format!(
         "/api/v1/assistance-logs/{}",
         body["id"].as_str().expect("id")
     );
-    let village = format!("/api/v1/villages/{}", v2["id"]);
-    let res = send(&app, Method::DELETE, &path, &f.leader, None).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let res = send(&app, Method::DELETE, &village, &f.officer, None).await;
-    assert_eq!(res.status(), StatusCode::OK);
+    let village = format!("/api/v1/villages/{v2}");
+    leader.delete(&path, None).await.expect(StatusCode::OK);
+    officer.delete(&village, None).await.expect(StatusCode::OK);
 
-    let res = send(
-        &app,
-        Method::POST,
-        &format!("{path}/restore"),
-        &f.leader,
-        None,
-    )
-    .await;
-    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
-    let stored: Value = app.get(&path, &f.leader).await.json().await.expect("json");
+    leader
+        .act(&format!("{path}/restore"), None)
+        .await
+        .problem(StatusCode::CONFLICT, "parent_archived");
+    let stored = leader.get(&path).await.body;
     assert!(stored["archived_at"].is_string(), "{stored}");
     let month = report(&app, &f.officer, "unit=00004&month=2026-09").await;
     assert_eq!(month["totals"]["logs"], 0);
 
-    let res = send(
-        &app,
-        Method::POST,
-        &format!("{village}/restore"),
-        &f.officer,
-        None,
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let res = send(
-        &app,
-        Method::POST,
-        &format!("{path}/restore"),
-        &f.leader,
-        None,
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    officer
+        .act(&format!("{village}/restore"), None)
+        .await
+        .expect(StatusCode::OK);
+    leader
+        .act(&format!("{path}/restore"), None)
+        .await
+        .expect(StatusCode::OK);
     let month = report(&app, &f.officer, "unit=00004&month=2026-09").await;
     assert_eq!(
-        row(&month, "village", &v2["id"].to_string())["figures"]["logs"],
+        row(&month, "village", &v2.to_string())["figures"]["logs"],
         1
     );
 }

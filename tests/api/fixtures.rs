@@ -51,15 +51,19 @@ impl Actor<'_> {
         self.send(Method::POST, path, if_match, None).await
     }
 
-    /// The actions the audit trail lists for `entity` `id`, newest first.
-    pub async fn audit_actions(&self, entity: &str, id: &str) -> Vec<String> {
+    /// The audit trail of `entity` `id`, newest first.
+    pub async fn audit_trail(&self, entity: &str, id: &str) -> Vec<Value> {
         let audit = self
             .get(&format!("/api/v1/audit?entity={entity}&entity_id={id}"))
             .await
             .expect(StatusCode::OK);
-        audit["items"]
-            .as_array()
-            .expect("items")
+        audit["items"].as_array().expect("items").clone()
+    }
+
+    /// The actions the audit trail lists for `entity` `id`, newest first.
+    pub async fn audit_actions(&self, entity: &str, id: &str) -> Vec<String> {
+        self.audit_trail(entity, id)
+            .await
             .iter()
             .map(|e| e["action"].as_str().expect("action").to_string())
             .collect()

@@ -30,98 +30,82 @@ async fn attendance(app: &TestApp, token: &str, training: &Value, records: Value
 async fn officers_record_trainings_and_attendance() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let res = app
-        .post_json("/api/v1/trainings", Some(&f.officer), &member_training())
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let training: Value = res.json().await.expect("json");
+    let (officer, _, member) = f.actors(&app);
+    let training = officer.create("/api/v1/trainings", member_training()).await;
     assert_eq!(training["commune_code"], "00004");
     assert_eq!(training["starts_at"], "2025-10-10T01:00:00Z");
     let id = training["id"].as_str().expect("id").to_string();
     let path = format!("/api/v1/trainings/{id}/attendance");
 
-    let put = |body: Value| {
-        app.request(Method::PUT, &path)
-            .bearer_auth(&f.officer)
-            .json(&body)
-            .send()
-    };
-    let res = put(json!({"records": [
-        {"member_id": f.leader_member, "status": "completed", "certificate_ref": "CC-2025-001"},
-        {"member_id": f.member_member, "status": "invited"}]}))
-    .await
-    .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
-    let list: Value = res.json().await.expect("json");
+    let list = officer
+        .attend(
+            &id,
+            json!([
+                {"member_id": f.leader_member, "status": "completed", "certificate_ref": "CC-2025-001"},
+                {"member_id": f.member_member, "status": "invited"}]),
+        )
+        .await
+        .expect(StatusCode::OK);
     assert_eq!(list.as_array().expect("list").len(), 2);
 
     // Sending again updates the member's one row.
-    let res = put(json!({"records": [{"member_id": f.member_member, "status": "attended"}]}))
-        .await
-        .expect("sent");
-    let list: Value = res.json().await.expect("json");
-    let rows = list.as_array().expect("list");
-    assert_eq!(rows.len(), 2);
-    let member_row = rows
-        .iter()
-        .find(|r| r["member_id"] == f.member_member)
-        .expect("row");
-    assert_eq!(member_row["status"], "attended");
-    assert_eq!(member_row["version"], 2);
-
-    // A member of another commune, all or nothing.
-    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
-    let far_team = app.create_team("00008", "Tổ Ngọc Hà");
-    let far: Value = app
-        .post_json(
-            &format!("/api/v1/teams/{far_team}/members"),
-            Some(&admin),
-            &json!({"full_name": "Người xa", "affiliation": "other"}),
+    let list = officer
+        .attend(
+            &id,
+            json!([{"member_id": f.member_member, "status": "attended"}]),
         )
         .await
-        .json()
+        .expect(StatusCode::OK);
+    let member_row = |list: &Value| {
+        let rows = list.as_array().expect("list");
+        rows.iter()
+            .find(|r| r["member_id"] == f.member_member)
+            .cloned()
+            .expect("row")
+    };
+    assert_eq!(list.as_array().expect("list").len(), 2);
+    assert_eq!(member_row(&list)["status"], "attended");
+    assert_eq!(member_row(&list)["version"], 2);
+
+    // A member of another commune, all or nothing.
+    let admin = app.actor("root", "admin", None, None).await;
+    let far_team = app.create_team("00008", "Tổ Ngọc Hà");
+    let far = admin
+        .create(
+            &format!("/api/v1/teams/{far_team}/members"),
+            json!({"full_name": "Người xa", "affiliation": "other"}),
+        )
+        .await;
+    let problem = officer
+        .attend(
+            &id,
+            json!([{"member_id": f.member_member, "status": "completed"},
+                   {"member_id": far["id"], "status": "attended"}]),
+        )
         .await
-        .expect("json");
-    let res = put(json!({"records": [{"member_id": f.member_member, "status": "completed"}, {"member_id": far["id"], "status": "attended"}]}))
-        .await
-        .expect("sent");
-    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(problem["errors"][0]["field"], "records[1].member_id");
-    let list: Value = app.get(&path, &f.member).await.json().await.expect("json");
-    let member_row = list
-        .as_array()
-        .expect("list")
-        .iter()
-        .find(|r| r["member_id"] == f.member_member)
-        .cloned()
-        .expect("row");
+    let list = member.get(&path).await.body;
     assert_eq!(
-        member_row["status"], "attended",
+        member_row(&list)["status"],
+        "attended",
         "nothing of the refused request was stored"
     );
 
     // Attendance is for member trainings; citizen classes count participants.
-    let class: Value = app
-        .post_json("/api/v1/trainings", Some(&f.officer), &citizen_class())
+    let class = officer.create("/api/v1/trainings", citizen_class()).await;
+    officer
+        .attend(
+            class["id"].as_str().expect("id"),
+            json!([{"member_id": f.member_member, "status": "attended"}]),
+        )
         .await
-        .json()
-        .await
-        .expect("json");
-    let res = attendance(
-        &app,
-        &f.officer,
-        &class,
-        json!({"records": [{"member_id": f.member_member, "status": "attended"}]}),
-    )
-    .await;
-    assert_problem(res, StatusCode::CONFLICT, "not_member_training").await;
+        .problem(StatusCode::CONFLICT, "not_member_training");
     assert_eq!(class["participants"], 40);
-    let list: Value = app
-        .get("/api/v1/trainings?kind=citizen_class", &f.member)
+    let list = member
+        .get("/api/v1/trainings?kind=citizen_class")
         .await
-        .json()
-        .await
-        .expect("json");
+        .body;
     assert_eq!(list["total"], 1);
 }
 
@@ -528,75 +512,43 @@ async fn archived_trainings_are_not_edited_and_can_be_restored() {
 async fn training_and_log_changes_are_audited() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let res = app
-        .post_json("/api/v1/trainings", Some(&f.officer), &member_training())
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let training: Value = res.json().await.expect("json");
+    let (officer, _, member) = f.actors(&app);
+    let training = officer.create("/api/v1/trainings", member_training()).await;
     let id = training["id"].as_str().expect("id").to_string();
     let mut resent = member_training();
     resent["id"] = json!(id);
-    let res = app
-        .post_json("/api/v1/trainings", Some(&f.officer), &resent)
-        .await;
-    assert_eq!(res.status(), StatusCode::OK, "a resend");
+    let res = officer.post("/api/v1/trainings", resent).await;
+    assert_eq!(res.status, StatusCode::OK, "a resend");
     let mut edited = member_training();
     edited["title"] = json!("Tập huấn VNeID mức 2");
-    let res = app
-        .request(Method::PUT, &format!("/api/v1/trainings/{id}"))
-        .bearer_auth(&f.officer)
-        .header("If-Match", "\"1\"")
-        .json(&edited)
-        .send()
+    officer
+        .put(&format!("/api/v1/trainings/{id}"), Some("\"1\""), edited)
         .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
+        .expect(StatusCode::OK);
 
     let log_id = Uuid::new_v4();
-    let res = app
-        .post_json(
-            "/api/v1/assistance-logs",
-            Some(&f.member),
-            &crate::fieldwork::log(log_id),
-        )
+    member
+        .create("/api/v1/assistance-logs", crate::fieldwork::log(log_id))
         .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let res = app
-        .request(Method::PATCH, &format!("/api/v1/assistance-logs/{log_id}"))
-        .bearer_auth(&f.member)
-        .header("If-Match", "\"1\"")
-        .json(&json!({"citizens_helped": 3}))
-        .send()
+    member
+        .patch(
+            &format!("/api/v1/assistance-logs/{log_id}"),
+            Some("\"1\""),
+            json!({"citizens_helped": 3}),
+        )
         .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
-    let res = app
-        .post_json(
+        .expect(StatusCode::OK);
+    let body = member
+        .post(
             "/api/v1/sync/push",
-            Some(&f.member),
-            &json!({"items": [{"op": "update_log", "id": log_id, "base_version": 2,
-                               "data": {"citizens_helped": 4}}]}),
+            json!({"items": [{"op": "update_log", "id": log_id, "base_version": 2,
+                              "data": {"citizens_helped": 4}}]}),
         )
-        .await;
-    let body: Value = res.json().await.expect("json");
+        .await
+        .body;
     assert_eq!(body["results"][0]["status"], "updated", "{body}");
 
-    let trail = |entity: &'static str, entity_id: String| {
-        let app = &app;
-        let officer = f.officer.clone();
-        async move {
-            let res = app
-                .get(
-                    &format!("/api/v1/audit?entity={entity}&entity_id={entity_id}"),
-                    &officer,
-                )
-                .await;
-            assert_eq!(res.status(), StatusCode::OK);
-            let page: Value = res.json().await.expect("json");
-            page["items"].as_array().expect("items").clone()
-        }
-    };
-    let entries = trail("training", id.clone()).await;
+    let entries = officer.audit_trail("training", &id).await;
     let actions: Vec<&str> = entries
         .iter()
         .map(|e| e["action"].as_str().expect("action"))
@@ -606,7 +558,9 @@ async fn training_and_log_changes_are_audited() {
     assert_eq!(entries[0]["after"]["title"], "Tập huấn VNeID mức 2");
     assert_eq!(entries[1]["before"], Value::Null);
 
-    let entries = trail("assistance_log", log_id.to_string()).await;
+    let entries = officer
+        .audit_trail("assistance_log", &log_id.to_string())
+        .await;
     let helped: Vec<(i64, i64)> = entries
         .iter()
         .map(|e| {

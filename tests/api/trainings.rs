@@ -113,92 +113,72 @@ async fn officers_record_trainings_and_attendance() {
 async fn leaders_run_classes_and_bad_trainings_are_refused() {
     let app = spawn_app().await;
     let f = field(&app).await;
+    let (officer, leader, member) = f.actors(&app);
+    let trainings = "/api/v1/trainings";
     let id = Uuid::new_v4();
     let mut class = citizen_class();
     class["id"] = json!(id);
-    let res = app
-        .post_json("/api/v1/trainings", Some(&f.leader), &class)
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let stored: Value = res.json().await.expect("json");
+    let stored = leader.create(trainings, class.clone()).await;
     assert_eq!(stored["team_id"], f.team, "a leader's class is its team's");
-    let res = app
-        .post_json("/api/v1/trainings", Some(&f.leader), &class)
-        .await;
-    assert_eq!(res.status(), StatusCode::OK, "a resend is recognised");
-    let res = app
-        .post_json("/api/v1/trainings", Some(&f.member), &citizen_class())
-        .await;
-    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    let res = leader.post(trainings, class).await;
+    assert_eq!(res.status, StatusCode::OK, "a resend is recognised");
+    member
+        .post(trainings, citizen_class())
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
 
-    let bad = |key: &str, value: Value| {
-        let mut b = citizen_class();
-        b[key] = value;
-        b
-    };
-    let cases = [
-        (
-            bad("ends_at", json!("2025-10-12T18:00:00+07:00")),
+    // A class with one field set to a bad value: [field, value, field and code of the error].
+    for case in [
+        json!([
             "ends_at",
-            "before_start",
-        ),
-        (bad("participants", Value::Null), "participants", "required"),
-        (
-            bad("participants_female", json!(30)),
+            "2025-10-12T18:00:00+07:00",
+            "ends_at",
+            "before_start"
+        ]),
+        json!(["participants", null, "participants", "required"]),
+        json!([
+            "participants_female",
+            30,
             "participants_male",
-            "exceeds_total",
-        ),
-        (bad("kind", json!("seminar")), "kind", "invalid_value"),
-        (bad("title", json!("")), "title", "length"),
-        (
-            bad("village_id", json!(999_999)),
-            "village_id",
-            "wrong_village",
-        ),
-    ];
-    for (body, field_name, code) in cases {
-        let res = app
-            .post_json("/api/v1/trainings", Some(&f.officer), &body)
-            .await;
-        let problem =
-            assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+            "exceeds_total"
+        ]),
+        json!(["kind", "seminar", "kind", "invalid_value"]),
+        json!(["title", "", "title", "length"]),
+        json!(["village_id", 999_999, "village_id", "wrong_village"]),
+    ] {
+        let mut body = citizen_class();
+        body[case[0].as_str().expect("key")] = case[1].clone();
+        let problem = officer
+            .post(trainings, body.clone())
+            .await
+            .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
         let errors = problem["errors"].as_array().expect("errors");
         assert!(
             errors
                 .iter()
-                .any(|e| e["field"] == field_name && e["code"] == code),
+                .any(|e| e["field"] == case[2] && e["code"] == case[3]),
             "{body}: {problem}"
         );
     }
     let mut with_counts = member_training();
     with_counts["participants"] = json!(5);
-    let res = app
-        .post_json("/api/v1/trainings", Some(&f.officer), &with_counts)
-        .await;
-    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    officer
+        .post(trainings, with_counts)
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
 
     // Replace with If-Match.
-    let path = format!("/api/v1/trainings/{id}");
+    let path = format!("{trainings}/{id}");
     let mut changed = citizen_class();
     changed["participants"] = json!(45);
-    let res = app
-        .request(Method::PUT, &path)
-        .bearer_auth(&f.leader)
-        .header("If-Match", "\"1\"")
-        .json(&changed)
-        .send()
+    leader
+        .put(&path, Some("\"1\""), changed.clone())
         .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
-    let res = app
-        .request(Method::PUT, &path)
-        .bearer_auth(&f.leader)
-        .header("If-Match", "\"1\"")
-        .json(&changed)
-        .send()
+        .expect(StatusCode::OK);
+    leader
+        .put(&path, Some("\"1\""), changed)
         .await
-        .expect("sent");
-    assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
+        .problem(StatusCode::PRECONDITION_FAILED, "version_mismatch");
 }
 
 #[tokio::test]

@@ -15,6 +15,19 @@ use serde_json::{json, Value};
 
 use crate::helpers::{Actor, Answer, TestApp, PASSWORD};
 
+/// Builder methods that each set one field of the JSON body (`self.0`).
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty => $key:literal;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(mut self, value: $ty) -> Self {
+                self.0[$key] = json!(value);
+                self
+            }
+        )*
+    };
+}
+
 /// The numeric `id` of a created record.
 pub fn id_of(v: &Value) -> i64 {
     v["id"].as_i64().unwrap_or_else(|| panic!("no id in {v}"))
@@ -181,9 +194,8 @@ impl Team {
         Team(json!({ "name": name }))
     }
 
-    pub fn village(mut self, village: i64) -> Self {
-        self.0["village_id"] = json!(village);
-        self
+    setters! {
+        village: i64 => "village_id";
     }
 
     /// Established on `day` by decision `number` of that day.
@@ -326,8 +338,13 @@ impl Training {
     }
 }
 
+/// `PUT`s a new row of `path` by `by` (201); returns it.
+async fn put_new(by: &Actor<'_>, path: &str, body: Value) -> Value {
+    by.put(path, None, body).await.expect(StatusCode::CREATED)
+}
+
 /// A monthly indicator value to record: `IndicatorValue::of("vneid_level2", "2025-10", 600)`,
-/// of a village or with its own denominator when told.
+/// of a village, with its own denominator or its source when told.
 pub struct IndicatorValue(Value);
 
 impl IndicatorValue {
@@ -335,20 +352,11 @@ impl IndicatorValue {
         IndicatorValue(json!({"indicator_code": code, "month": month, "value": value}))
     }
 
-    pub fn village(mut self, village: i64) -> Self {
-        self.0["village_id"] = json!(village);
-        self
-    }
-
-    pub fn denominator(mut self, n: i64) -> Self {
-        self.0["denominator"] = json!(n);
-        self
-    }
-
-    /// Where the figure comes from.
-    pub fn note(mut self, note: &str) -> Self {
-        self.0["source_note"] = json!(note);
-        self
+    setters! {
+        village: i64 => "village_id";
+        denominator: i64 => "denominator";
+        /// Where the figure comes from.
+        note: &str => "source_note";
     }
 
     pub fn body(&self) -> Value {
@@ -357,9 +365,7 @@ impl IndicatorValue {
 
     /// Recorded by `by` (201); returns the stored value.
     pub async fn record(&self, by: &Actor<'_>) -> Value {
-        by.put("/api/v1/indicator-values", None, self.body())
-            .await
-            .expect(StatusCode::CREATED)
+        put_new(by, "/api/v1/indicator-values", self.body()).await
     }
 }
 
@@ -371,30 +377,13 @@ impl Denominators {
         Denominators(json!({ "year": year }))
     }
 
-    /// Of commune `code` (a province officer or the admin names it).
-    pub fn commune(mut self, code: &str) -> Self {
-        self.0["commune_code"] = json!(code);
-        self
-    }
-
-    pub fn village(mut self, village: i64) -> Self {
-        self.0["village_id"] = json!(village);
-        self
-    }
-
-    pub fn adults(mut self, n: i64) -> Self {
-        self.0["adults"] = json!(n);
-        self
-    }
-
-    pub fn population(mut self, n: i64) -> Self {
-        self.0["population"] = json!(n);
-        self
-    }
-
-    pub fn households(mut self, n: i64) -> Self {
-        self.0["households"] = json!(n);
-        self
+    setters! {
+        /// Of commune `code` (a province officer or the admin names it).
+        commune: &str => "commune_code";
+        village: i64 => "village_id";
+        adults: i64 => "adults";
+        population: i64 => "population";
+        households: i64 => "households";
     }
 
     pub fn body(&self) -> Value {
@@ -403,35 +392,32 @@ impl Denominators {
 
     /// Set by `by` for the first time (201); returns the stored row.
     pub async fn set(&self, by: &Actor<'_>) -> Value {
-        by.put("/api/v1/denominators", None, self.body())
-            .await
-            .expect(StatusCode::CREATED)
+        put_new(by, "/api/v1/denominators", self.body()).await
     }
 }
 
-/// An indicator target of a year for a unit (`unit_kind` province or commune, `unit_key`
-/// its code), as a percentage or a count.
+/// An indicator target of a year for a unit (`unit_kind` province, commune, village or team,
+/// `unit_key` its code or id), as a percentage or a count.
 pub struct Target(Value);
 
 impl Target {
+    fn of(code: &str, year: i32, kind: &str, key: &str) -> Self {
+        Target(json!({"indicator_code": code, "year": year, "unit_kind": kind, "unit_key": key}))
+    }
+
     pub fn percent(code: &str, year: i32, kind: &str, key: &str, percent: i64) -> Self {
-        Target(
-            json!({"indicator_code": code, "year": year, "unit_kind": kind, "unit_key": key,
-                      "target_percent": percent}),
-        )
+        Self::of(code, year, kind, key).target_percent(percent)
     }
 
     pub fn value(code: &str, year: i32, kind: &str, key: &str, value: i64) -> Self {
-        Target(
-            json!({"indicator_code": code, "year": year, "unit_kind": kind, "unit_key": key,
-                      "target_value": value}),
-        )
+        Self::of(code, year, kind, key).target_value(value)
     }
 
-    /// Due on `day`.
-    pub fn due(mut self, day: &str) -> Self {
-        self.0["due_on"] = json!(day);
-        self
+    setters! {
+        target_percent: i64 => "target_percent";
+        target_value: i64 => "target_value";
+        /// Due on `day`.
+        due: &str => "due_on";
     }
 
     pub fn body(&self) -> Value {
@@ -440,8 +426,6 @@ impl Target {
 
     /// Set by `by` for the first time (201); returns the stored target.
     pub async fn set(&self, by: &Actor<'_>) -> Value {
-        by.put("/api/v1/indicator-targets", None, self.body())
-            .await
-            .expect(StatusCode::CREATED)
+        put_new(by, "/api/v1/indicator-targets", self.body()).await
     }
 }

@@ -315,42 +315,17 @@ impl<'a> World<'a> {
         let ta1 = a.team(decided("Tổ CNCĐ Thôn Đông").village(va1)).await;
         let ta2 = a.team(decided("Tổ CNCĐ xã")).await;
         let tb1 = b.team(decided("Tổ CNCĐ Thôn Nam").village(vb1)).await;
-        let august = "2026-08-01";
-        let a1 = a
-            .member(
-                ta1,
-                Member::leader("Lê Văn An")
-                    .phone("0913000001")
-                    .joined(august),
-            )
-            .await;
-        let x = a
-            .member(
-                ta1,
-                Member::ordinary("Phạm Thị Xuân")
-                    .phone("0913000002")
-                    .joined(august),
-            )
-            .await;
-        let a2 = a
-            .member(
-                ta2,
-                Member::leader("Trần Văn Hai")
-                    .phone("0913000003")
-                    .joined("2026-09-05"),
-            )
-            .await;
-        let b1 = b
-            .member(
-                tb1,
-                Member::leader("Ngô Thị Bình")
-                    .phone("0913000004")
-                    .joined(august),
-            )
-            .await;
-        let b2 = b
-            .member(tb1, Member::ordinary("Đỗ Văn Ba").joined(august))
-            .await;
+        let (leader, member) = (
+            |name: &str, phone: &str| Member::leader(name).phone(phone).joined("2026-08-01"),
+            |name: &str, phone: &str| Member::ordinary(name).phone(phone).joined("2026-08-01"),
+        );
+        let a1 = a.member(ta1, leader("Lê Văn An", "0913000001")).await;
+        let x = a.member(ta1, member("Phạm Thị Xuân", "0913000002")).await;
+        let a2_joins = leader("Trần Văn Hai", "0913000003").joined("2026-09-05");
+        let a2 = a.member(ta2, a2_joins).await;
+        let b1 = b.member(tb1, leader("Ngô Thị Bình", "0913000004")).await;
+        let b2_joins = Member::ordinary("Đỗ Văn Ba").joined("2026-08-01");
+        let b2 = b.member(tb1, b2_joins).await;
         b.officer
             .patch(
                 &format!("/api/v1/members/{}", b2.id),

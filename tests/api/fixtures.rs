@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{Actor, Answer, TestApp, PASSWORD};
 
-/// Builder methods that each set one field of the JSON body (`self.0`).
+/// Builder methods that each set one field of the JSON body (`self.0`), and `body()`.
 macro_rules! setters {
     ($($(#[$doc:meta])* $name:ident: $ty:ty => $key:literal;)*) => {
         $(
@@ -25,6 +25,12 @@ macro_rules! setters {
                 self
             }
         )*
+
+        /// The request body built so far.
+        #[allow(dead_code)]
+        pub fn body(&self) -> Value {
+            self.0.clone()
+        }
     };
 }
 
@@ -359,10 +365,6 @@ impl IndicatorValue {
         note: &str => "source_note";
     }
 
-    pub fn body(&self) -> Value {
-        self.0.clone()
-    }
-
     /// Recorded by `by` (201); returns the stored value.
     pub async fn record(&self, by: &Actor<'_>) -> Value {
         put_new(by, "/api/v1/indicator-values", self.body()).await
@@ -384,10 +386,6 @@ impl Denominators {
         adults: i64 => "adults";
         population: i64 => "population";
         households: i64 => "households";
-    }
-
-    pub fn body(&self) -> Value {
-        self.0.clone()
     }
 
     /// Set by `by` for the first time (201); returns the stored row.
@@ -418,10 +416,6 @@ impl Target {
         target_value: i64 => "target_value";
         /// Due on `day`.
         due: &str => "due_on";
-    }
-
-    pub fn body(&self) -> Value {
-        self.0.clone()
     }
 
     /// Set by `by` for the first time (201); returns the stored target.

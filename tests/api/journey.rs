@@ -1423,14 +1423,7 @@ async fn the_phone_follows_the_move(
 /// The served document carries the contract items of the journey.
 async fn the_document_carries_the_journey(w: &World<'_>) {
     let app = w.app;
-    let doc: Value = app
-        .request(Method::GET, "/api/v1/openapi.json")
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let doc = app.openapi().await;
     for path in [
         "/api/v1/assistance-logs/{id}/restore",
         "/api/v1/trainings/{id}/restore",

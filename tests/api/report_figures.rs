@@ -718,14 +718,7 @@ pub(crate) fn assert_csv_says_what_the_json_says(
 #[tokio::test]
 async fn the_monthly_report_documents_json_csv_and_xlsx() {
     let app = spawn_app().await;
-    let doc: Value = app
-        .request(Method::GET, "/api/v1/openapi.json")
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let doc = app.openapi().await;
     let content = &doc["paths"]["/api/v1/reports/monthly"]["get"]["responses"]["200"]["content"];
     assert_eq!(
         content["application/json"]["schema"]["$ref"],

@@ -4,7 +4,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::fixtures::{approve_month, Commune, Member, Team, Training};
+use crate::fixtures::{approve_month, restore_checked, Commune, Member, Team, Training};
 use crate::helpers::{assert_problem, spawn_app, Actor, TestApp};
 
 /// A team in Phường Ba Đình with a village, a leader and a member, each with an app account.
@@ -659,9 +659,7 @@ async fn logs_of(app: &TestApp, token: &str, unit: &str, month: &str) -> i64 {
 async fn a_log_goes_to_the_membership_held_when_it_happened() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await.token;
     // The member moves to a team of another commune on 2026-11-20.
     let team2 = app.create_team("00008", "Tổ CNCĐ Phúc Xá");
     let res = app
@@ -855,21 +853,7 @@ async fn archived_logs_are_not_edited_and_can_be_restored() {
     assert_eq!(kept["citizens_helped"], 2);
 
     // Restore: scope, version, audit.
-    let restore = format!("{path}/restore");
-    officer
-        .act(&restore, None)
-        .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
-    member
-        .act(&restore, Some("\"1\""))
-        .await
-        .problem(StatusCode::PRECONDITION_FAILED, "version_mismatch");
-    let body = member
-        .act(&restore, Some("\"2\""))
-        .await
-        .expect(StatusCode::OK);
-    assert_eq!(body["archived_at"], Value::Null);
-    assert_eq!(body["version"], 3);
+    restore_checked(&path, &officer, &member).await;
     member
         .patch(&path, None, json!({"citizens_helped": 7}))
         .await
@@ -882,12 +866,10 @@ async fn archived_logs_are_not_edited_and_can_be_restored() {
 
     // Neither archive nor restore in an approved month.
     leader.delete(&path, None).await.expect(StatusCode::OK);
-    let province = app
-        .actor("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await;
     approve_month(&officer, &province, "00004", "2026-09").await;
     leader
-        .act(&restore, None)
+        .act(&format!("{path}/restore"), None)
         .await
         .problem(StatusCode::CONFLICT, "month_locked");
 
@@ -934,9 +916,7 @@ async fn approval_and_concurrent_pushes_serialise_on_the_month() {
     let app = spawn_app().await;
     let f = field(&app).await;
     let (officer, _, _) = f.actors(&app);
-    let province = app
-        .actor("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await;
     let base = "/api/v1/reports/monthly/00004/2026-10";
     let approve = format!("{base}/approve");
     // Attendance at a training of that month races the approval too.

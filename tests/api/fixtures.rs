@@ -99,6 +99,35 @@ impl Actor<'_> {
     }
 }
 
+/// Restores the record archived at version 2 at `path` as its owner would: `outsider` may
+/// not (403), a stale `If-Match: "1"` is refused (412), the current version restores it (200,
+/// version 3, no longer archived).
+pub async fn restore_checked(path: &str, outsider: &Actor<'_>, owner: &Actor<'_>) {
+    let restore = format!("{path}/restore");
+    outsider
+        .act(&restore, None)
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
+    owner
+        .act(&restore, Some("\"1\""))
+        .await
+        .problem(StatusCode::PRECONDITION_FAILED, "version_mismatch");
+    let body = owner
+        .act(&restore, Some("\"2\""))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(body["archived_at"], Value::Null);
+    assert_eq!(body["version"], 3);
+}
+
+impl TestApp {
+    /// Hà Nội's province officer `hn.officer`, logged in.
+    pub async fn hanoi_officer(&self) -> Actor<'_> {
+        self.actor("hn.officer", "province_officer", Some("01"), None)
+            .await
+    }
+}
+
 /// `commune`'s `month` submitted by its `officer` and approved by `province`.
 pub async fn approve_month(officer: &Actor<'_>, province: &Actor<'_>, commune: &str, month: &str) {
     let base = format!("/api/v1/reports/monthly/{commune}/{month}");

@@ -224,9 +224,7 @@ async fn the_catalogue_holds_the_national_indicators_and_admins_manage_it() {
 async fn denominators_are_kept_per_year_and_a_closed_year_refuses_changes() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await.token;
     let (_, far) = app
         .user_with_token("hcm.officer", "province_officer", Some("79"), None)
         .await;
@@ -352,9 +350,7 @@ async fn monthly_values_are_checked_versioned_audited_and_locked_with_the_month(
     let f = field(&app).await;
     let (officer, leader, _) = f.actors(&app);
     registered_in_2025(&app);
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await.token;
     Denominators::year(2025)
         .adults(1000)
         .households(400)
@@ -453,9 +449,7 @@ struct Rates<'a> {
 
 async fn rates_world<'a>(app: &'a TestApp, f: &Field) -> Rates<'a> {
     let badinh = app.acting(&f.officer);
-    let province = app
-        .actor("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await;
     let other = app
         .actor("commune.b", "commune_officer", Some("00008"), None)
         .await;
@@ -669,9 +663,7 @@ async fn approved_months_keep_their_indicators_whatever_changes_later() {
     let app = spawn_app().await;
     let f = field(&app).await;
     registered_in_2025(&app);
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await.token;
     let res = denominators(&app, &f.officer, json!({"year": 2025, "adults": 1000})).await;
     ok_json(res, StatusCode::CREATED).await;
     ok_json(
@@ -767,9 +759,7 @@ async fn targets_keep_to_their_setters_units_and_split_by_remaining_gap() {
     let app = spawn_app().await;
     let f: Field = field(&app).await;
     let (officer, leader, _) = f.actors(&app);
-    let province = app
-        .actor("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await;
     let [v1, v2, v3] = three_villages(&app, &f).await;
     let path = "/api/v1/indicator-targets";
     // Who sets what.
@@ -985,9 +975,7 @@ async fn the_province_sets_its_due_day(app: &TestApp, f: &Field, province: &Acto
 async fn reports_have_a_due_date_and_the_province_its_reporting_rates() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let province_officer = app
-        .actor("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province_officer = app.hanoi_officer().await;
     let province = province_officer.token.clone();
     let (_, other) = app
         .user_with_token("commune.b", "commune_officer", Some("00008"), None)
@@ -1104,9 +1092,7 @@ async fn members_who_recorded_nothing_are_listed_and_counted() {
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     // Elsewhere in the province, a member who recorded nothing either.
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await.token;
     let (_, far) = app
         .user_with_token("hcm.officer", "province_officer", Some("79"), None)
         .await;
@@ -1189,9 +1175,7 @@ async fn members_who_recorded_nothing_are_listed_and_counted() {
 /// value, and a far commune's denominators.
 async fn targets_near_and_far(app: &TestApp, f: &Field) {
     let officer = app.acting(&f.officer);
-    let province = app
-        .actor("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await;
     let other_village = officer
         .village_in(Some("00004"), "Tổ dân phố 9", "thon")
         .await;

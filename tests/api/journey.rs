@@ -294,9 +294,7 @@ struct World<'a> {
 impl<'a> World<'a> {
     async fn onboard(app: &'a TestApp) -> World<'a> {
         let admin = app.actor("root", "admin", None, None).await;
-        let province = app
-            .actor("hn.officer", "province_officer", Some("01"), None)
-            .await;
+        let province = app.hanoi_officer().await;
         let a = Commune::onboarded(&province, A, "ubnd.a").await;
         let b = Commune::onboarded(&province, B, "ubnd.b").await;
         let va1 = province.village_in(Some(A), "Thôn Đông", "thon").await;
@@ -1587,9 +1585,7 @@ async fn membership_dates_keep_the_work_recorded_under_them() {
     let app = spawn_app().await;
     let f = crate::fieldwork::field(&app).await;
     let (officer, _, member) = f.actors(&app);
-    let province = app
-        .actor("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await;
     // The member recorded a log on 2026-09-22, before the move was registered; the leader
     // attended a training on 2026-09-23.
     let mut body = crate::fieldwork::log(Uuid::new_v4());
@@ -1676,9 +1672,7 @@ async fn a_training_keeps_its_attendees_in_their_membership() {
     let app = spawn_app().await;
     let f = crate::fieldwork::field(&app).await;
     let (officer, _, _) = f.actors(&app);
-    let province = app
-        .actor("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await;
     let on = |day: &str| Training::on(day).body();
     let t = Training::on("2026-09-12").create(&officer).await;
     let path = format!("/api/v1/trainings/{t}");

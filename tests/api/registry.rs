@@ -446,9 +446,7 @@ async fn archive_is_soft_refused_with_dependents_and_restorable() {
 #[tokio::test]
 async fn moving_a_member_is_a_leave_plus_a_join() {
     let app = spawn_app().await;
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await.token;
     let from = app.create_team("00004", "Tổ Ba Đình");
     let to = app.create_team("00008", "Tổ Ngọc Hà");
     let user = app.create_user("an.mobile", "team_member", Some("00004"), Some(from));

@@ -342,9 +342,7 @@ async fn past_months_count_the_registry_of_that_month() {
 async fn a_month_is_submitted_only_once_it_is_over() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await.token;
     let now = vn_month(Utc::now());
     let base = format!("/api/v1/reports/monthly/00004/{now}");
     let res = act(&app, &f.officer, &format!("{base}/submit")).await;
@@ -379,9 +377,7 @@ async fn a_month_is_submitted_only_once_it_is_over() {
 async fn approved_communes_read_the_same_in_province_and_country_reports() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await.token;
     let (_, admin) = app.user_with_token("root", "admin", None, None).await;
     let month = previous_month(&vn_month(Utc::now()));
     let mut body = log(Uuid::new_v4());

@@ -67,9 +67,7 @@ async fn months_follow_vietnam_time_and_rows_are_never_missing() {
         record(&app, &f, &at("2025-10-31T17:30:00Z")).await,
         StatusCode::CREATED
     );
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await.token;
 
     let oct = report(&app, &f.officer, "00004", "2025-10").await;
     let nov = report(&app, &f.officer, "00004", "2025-11").await;
@@ -213,9 +211,7 @@ async fn approval_locks_the_month_and_freezes_the_figures() {
     let app = spawn_app().await;
     let f = field(&app).await;
     registered_in_2025(&app);
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await.token;
     let edited = at("2025-10-10T09:00:00+07:00");
     assert_eq!(record(&app, &f, &edited).await, StatusCode::CREATED);
     let base = "/api/v1/reports/monthly/00004/2025-10";
@@ -433,9 +429,7 @@ async fn exports_open_in_excel() {
         record(&app, &f, &at("2025-10-10T09:00:00+07:00")).await,
         StatusCode::CREATED
     );
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await.token;
 
     let res = app
         .get(

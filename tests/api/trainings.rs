@@ -3,7 +3,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::fieldwork::field;
-use crate::fixtures::{approve_month, Training};
+use crate::fixtures::{approve_month, restore_checked, Training};
 use crate::helpers::{assert_problem, spawn_app, Answer, TestApp};
 
 fn member_training() -> Value {
@@ -443,21 +443,7 @@ async fn archived_trainings_are_not_edited_and_can_be_restored() {
     assert_eq!(stored["starts_at"], "2026-09-10T01:00:00Z");
 
     // Restore: a leader may not (the officer's training), a stale version is refused.
-    let restore = format!("{one}/restore");
-    leader
-        .act(&restore, None)
-        .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
-    officer
-        .act(&restore, Some("\"1\""))
-        .await
-        .problem(StatusCode::PRECONDITION_FAILED, "version_mismatch");
-    let body = officer
-        .act(&restore, Some("\"2\""))
-        .await
-        .expect(StatusCode::OK);
-    assert_eq!(body["archived_at"], Value::Null);
-    assert_eq!(body["version"], 3);
+    restore_checked(&one, &leader, &officer).await;
     // Newest first; the edit (or create) before the archive is audited too.
     assert_eq!(
         officer.audit_actions("training", &id).await,

@@ -110,9 +110,7 @@ async fn first_commune(app: &TestApp, token: &str, province: &str) -> String {
 async fn lists_and_reads_are_scoped() {
     let app = spawn_app().await;
     let (_, admin) = app.user_with_token("root", "admin", None, None).await;
-    let (_, hn) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let hn = app.hanoi_officer().await.token;
     let (_, badinh) = app
         .user_with_token("badinh", "commune_officer", Some("00004"), None)
         .await;

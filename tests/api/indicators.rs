@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::fieldwork::{field, Field};
-use crate::fixtures::{Denominators, IndicatorValue, Target, Training};
+use crate::fixtures::{approve_month, Denominators, IndicatorValue, Target, Training};
 use crate::helpers::{assert_problem, spawn_app, Actor, Answer, Answered, TestApp};
 use crate::reports::registered_in_2025;
 
@@ -35,20 +35,6 @@ async fn invalid(res: impl Answered, key: &str, expected: &str) -> Value {
     let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     assert_eq!(body["errors"][0][key], expected, "{body}");
     body
-}
-
-async fn village(app: &TestApp, token: &str, commune: &str, name: &str) -> i64 {
-    let v = ok_json(
-        app.post_json(
-            "/api/v1/villages",
-            Some(token),
-            &json!({"name": name, "kind": "thon", "commune_code": commune}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    v["id"].as_i64().expect("id")
 }
 
 async fn approve(app: &TestApp, commune_officer: &str, province: &str, commune: &str, month: &str) {
@@ -224,43 +210,39 @@ async fn the_catalogue_holds_the_national_indicators_and_admins_manage_it() {
 async fn denominators_are_kept_per_year_and_a_closed_year_refuses_changes() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let province = app.hanoi_officer().await.token;
-    let (_, far) = app
-        .user_with_token("hcm.officer", "province_officer", Some("79"), None)
+    let (officer, leader, _) = f.actors(&app);
+    let province = app.hanoi_officer().await;
+    let far = app
+        .actor("hcm.officer", "province_officer", Some("79"), None)
         .await;
+    let path = "/api/v1/denominators";
+    let year = Denominators::year;
     let body = json!({"year": 2025, "population": 1500, "adults": 1000, "households": 400,
                       "source_note": "Niên giám thống kê"});
-    let res = denominators(&app, &f.officer, body.clone()).await;
+    let res = officer.put(path, None, body).await;
     assert_eq!(res.headers()["etag"], "\"1\"");
-    let saved = ok_json(res, StatusCode::CREATED).await;
+    let saved = res.expect(StatusCode::CREATED);
     assert_eq!(saved["commune_code"], "00004");
     assert_eq!(saved["adults"], 1000);
 
     // Versioned: a stale If-Match is refused, the current one replaces the entry.
-    let res = denominators_at(&app, &f.officer, 7, &json!({"year": 2025, "adults": 1})).await;
-    assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
-    let res = denominators_at(
-        &app,
-        &f.officer,
-        1,
-        &json!({"year": 2025, "population": 1500, "adults": 1100, "households": 400}),
-    )
-    .await;
-    let again = ok_json(res, StatusCode::OK).await;
+    officer
+        .put(path, Some("\"7\""), year(2025).adults(1).body())
+        .await
+        .problem(StatusCode::PRECONDITION_FAILED, "version_mismatch");
+    let replaced = year(2025).population(1500).adults(1100).households(400);
+    let again = officer
+        .put(path, Some("\"1\""), replaced.body())
+        .await
+        .expect(StatusCode::OK);
     assert_eq!(again["version"], 2);
     assert_eq!(again["adults"], 1100);
     // Another year is another entry; last year's stays.
-    ok_json(
-        denominators(&app, &f.officer, json!({"year": 2026, "adults": 1200})).await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let list = ok_json(
-        app.get("/api/v1/denominators?commune=00004", &f.officer)
-            .await,
-        StatusCode::OK,
-    )
-    .await;
+    year(2026).adults(1200).set(&officer).await;
+    let list = officer
+        .get(&format!("{path}?commune=00004"))
+        .await
+        .expect(StatusCode::OK);
     let years: Vec<(i64, i64)> = list
         .as_array()
         .expect("list")
@@ -275,61 +257,50 @@ async fn denominators_are_kept_per_year_and_a_closed_year_refuses_changes() {
     assert_eq!(years, [(2026, 1200), (2025, 1100)]);
 
     // Bad input: nothing written.
-    let res = denominators(
-        &app,
-        &f.officer,
-        json!({"year": 2025, "population": 10, "adults": 20}),
-    )
-    .await;
+    let res = officer
+        .put(path, None, year(2025).population(10).adults(20).body())
+        .await;
     invalid(res, "field", "adults").await;
-    let res = denominators(&app, &f.officer, json!({"year": 2025, "households": -1})).await;
-    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    let other = village(&app, &province, "00008", "Thôn khác xã").await;
-    let res = denominators(
-        &app,
-        &f.officer,
-        json!({"year": 2025, "village_id": other, "adults": 5}),
-    )
-    .await;
+    officer
+        .put(path, None, year(2025).households(-1).body())
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let other = province
+        .village_in(Some("00008"), "Thôn khác xã", "thon")
+        .await;
+    let res = officer
+        .put(path, None, year(2025).village(other).adults(5).body())
+        .await;
     invalid(res, "field", "village_id").await;
-    let res = denominators(
-        &app,
-        &far,
-        json!({"year": 2025, "commune_code": "00004", "adults": 5}),
-    )
-    .await;
-    assert_problem(res, StatusCode::FORBIDDEN, "outside_scope").await;
-    let res = denominators(&app, &f.leader, json!({"year": 2025, "adults": 5})).await;
-    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    far.put(path, None, year(2025).commune("00004").adults(5).body())
+        .await
+        .problem(StatusCode::FORBIDDEN, "outside_scope");
+    leader
+        .put(path, None, year(2025).adults(5).body())
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
     // A village's own figures.
-    ok_json(
-        denominators(
-            &app,
-            &f.officer,
-            json!({"year": 2025, "village_id": f.village, "adults": 300}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    year(2025)
+        .village(f.village)
+        .adults(300)
+        .set(&officer)
+        .await;
 
     // December approved closes the year: 409, nothing written; the next year stays open.
-    approve(&app, &f.officer, &province, "00004", "2025-12").await;
-    let res = denominators_at(&app, &f.officer, 2, &json!({"year": 2025, "adults": 1})).await;
-    assert_problem(res, StatusCode::CONFLICT, "year_locked").await;
-    let res = denominators(
-        &app,
-        &f.officer,
-        json!({"year": 2025, "village_id": f.village, "adults": 1}),
-    )
-    .await;
-    assert_problem(res, StatusCode::CONFLICT, "year_locked").await;
-    let list = ok_json(
-        app.get("/api/v1/denominators?commune=00004&year=2025", &f.officer)
-            .await,
-        StatusCode::OK,
-    )
-    .await;
+    approve_month(&officer, &province, "00004", "2025-12").await;
+    for (body, if_match) in [
+        (year(2025).adults(1).body(), Some("\"2\"")),
+        (year(2025).village(f.village).adults(1).body(), None),
+    ] {
+        officer
+            .put(path, if_match, body)
+            .await
+            .problem(StatusCode::CONFLICT, "year_locked");
+    }
+    let list = officer
+        .get(&format!("{path}?commune=00004&year=2025"))
+        .await
+        .expect(StatusCode::OK);
     let adults: Vec<i64> = list
         .as_array()
         .expect("l")
@@ -337,11 +308,10 @@ async fn denominators_are_kept_per_year_and_a_closed_year_refuses_changes() {
         .map(|d| d["adults"].as_i64().expect("a"))
         .collect();
     assert_eq!(adults, [1100, 300]);
-    ok_json(
-        denominators_at(&app, &f.officer, 1, &json!({"year": 2026, "adults": 1300})).await,
-        StatusCode::OK,
-    )
-    .await;
+    officer
+        .put(path, Some("\"1\""), year(2026).adults(1300).body())
+        .await
+        .expect(StatusCode::OK);
 }
 
 #[tokio::test]

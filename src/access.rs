@@ -3,6 +3,7 @@
 //! The neutral bottom of the layers: `db`, `auth` and the domain modules all use it, and it
 //! imports nothing of this crate, so no module has to import one above it.
 
+use crate::ids::TeamId;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -78,7 +79,7 @@ pub enum Scope {
     Country,
     Province(String),
     Commune(String),
-    Team { commune: String, team_id: i64 },
+    Team { commune: String, team_id: TeamId },
 }
 
 impl Scope {
@@ -104,7 +105,7 @@ pub struct Caller {
     pub role: Role,
     pub unit_code: Option<String>,
     pub province_code: Option<String>,
-    pub team_id: Option<i64>,
+    pub team_id: Option<TeamId>,
     /// Someone else set the password; only changing it is allowed.
     pub must_change_password: bool,
 }
@@ -140,7 +141,7 @@ impl Caller {
             // The database constraint `users_scope_matches_role` rules this out; reach nothing.
             _ => Scope::Team {
                 commune: String::new(),
-                team_id: -1,
+                team_id: TeamId(-1),
             },
         }
     }
@@ -150,7 +151,7 @@ impl Caller {
 mod tests {
     use super::*;
 
-    fn caller(role: Role, unit: Option<&str>, team_id: Option<i64>) -> Caller {
+    fn caller(role: Role, unit: Option<&str>, team_id: Option<TeamId>) -> Caller {
         Caller {
             user_id: Uuid::nil(),
             session_id: Uuid::nil(),
@@ -169,8 +170,8 @@ mod tests {
             caller(Role::Admin, None, None),
             caller(Role::ProvinceOfficer, Some("01"), None),
             caller(Role::CommuneOfficer, Some("00004"), None),
-            caller(Role::TeamLeader, Some("00004"), Some(7)),
-            caller(Role::TeamMember, Some("00004"), Some(7)),
+            caller(Role::TeamLeader, Some("00004"), Some(TeamId(7))),
+            caller(Role::TeamMember, Some("00004"), Some(TeamId(7))),
         ]
     }
 
@@ -185,11 +186,11 @@ mod tests {
                 Scope::Commune("00004".into()),
                 Scope::Team {
                     commune: "00004".into(),
-                    team_id: 7
+                    team_id: TeamId(7)
                 },
                 Scope::Team {
                     commune: "00004".into(),
-                    team_id: 7
+                    team_id: TeamId(7)
                 },
             ]
         );
@@ -199,13 +200,13 @@ mod tests {
     fn a_caller_missing_its_unit_reaches_nothing() {
         let nowhere = Scope::Team {
             commune: String::new(),
-            team_id: -1,
+            team_id: TeamId(-1),
         };
         for c in [
             caller(Role::ProvinceOfficer, None, None),
             caller(Role::CommuneOfficer, None, None),
             caller(Role::TeamLeader, Some("00004"), None),
-            caller(Role::TeamMember, None, Some(7)),
+            caller(Role::TeamMember, None, Some(TeamId(7))),
         ] {
             assert_eq!(c.scope(), nowhere, "{:?}", c.role);
             assert!(!c.scope().contains("", ""), "{:?}", c.role);

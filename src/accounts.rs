@@ -8,6 +8,7 @@ use crate::access::{Caller, Role, Scope};
 use crate::auth::{activation, password};
 use crate::db::{self, audit, members, sessions, teams, units, users};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::ids::TeamId;
 use crate::state::AppState;
 use crate::vocab::AuditAction;
 
@@ -17,7 +18,7 @@ pub struct NewAccount {
     pub password: Option<SecretString>,
     pub role: Role,
     pub unit_code: Option<String>,
-    pub team_id: Option<i64>,
+    pub team_id: Option<TeamId>,
     pub full_name: Option<String>,
     pub phone: Option<String>,
 }
@@ -29,7 +30,7 @@ pub struct AccountPatch {
     pub phone: Option<Option<String>>,
     pub role: Option<Role>,
     pub unit_code: Option<Option<String>>,
-    pub team_id: Option<Option<i64>>,
+    pub team_id: Option<Option<TeamId>>,
     pub disabled: Option<bool>,
     pub password: Option<SecretString>,
 }
@@ -43,7 +44,7 @@ pub(crate) struct AccountSnapshot<'a> {
     phone: Option<&'a str>,
     role: &'a str,
     unit_code: Option<&'a str>,
-    team_id: Option<i64>,
+    team_id: Option<TeamId>,
     disabled: bool,
     must_change_password: bool,
     version: i32,
@@ -181,7 +182,7 @@ fn unlink_memberships(
     conn: &mut PgConnection,
     caller: &Caller,
     user_id: uuid::Uuid,
-    team: Option<i64>,
+    team: Option<TeamId>,
 ) -> AppResult<()> {
     for before in members::linked_outside(conn, user_id, team)? {
         let after = members::update(
@@ -205,7 +206,7 @@ pub(crate) fn follow_move(
     conn: &mut PgConnection,
     caller: &Caller,
     user_id: uuid::Uuid,
-    from: i64,
+    from: TeamId,
     to: &teams::Team,
 ) -> AppResult<()> {
     let conflict = |detail: String| AppError::Conflict {
@@ -237,7 +238,7 @@ pub(crate) fn follow_move(
 }
 
 /// A team role needs a team, and only a team role has one.
-fn check_team_fits(role: Role, team_id: Option<i64>, errors: &mut Vec<FieldError>) {
+fn check_team_fits(role: Role, team_id: Option<TeamId>, errors: &mut Vec<FieldError>) {
     if role.needs_team() && team_id.is_none() {
         errors.push(FieldError::new(
             "team_id",
@@ -260,7 +261,7 @@ fn team_commune(
     conn: &mut PgConnection,
     scope: &Scope,
     role: Role,
-    team_id: Option<i64>,
+    team_id: Option<TeamId>,
     errors: &mut Vec<FieldError>,
 ) -> AppResult<Option<String>> {
     let Some(id) = team_id.filter(|_| role.needs_team()) else {
@@ -333,7 +334,7 @@ pub fn resolve_unit(
     scope: &Scope,
     role: Role,
     unit_code: Option<&str>,
-    team_id: Option<i64>,
+    team_id: Option<TeamId>,
 ) -> AppResult<Option<units::UnitRow>> {
     let mut errors = Vec::new();
     check_team_fits(role, team_id, &mut errors);
@@ -346,7 +347,7 @@ pub fn resolve_unit(
                 "wrong_commune",
                 format!(
                     "team {} is in commune {commune}, not {given}",
-                    team_id.unwrap_or_default()
+                    team_id.map_or(0, i64::from)
                 ),
             ));
         }

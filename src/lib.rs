@@ -16,6 +16,7 @@ pub mod db;
 pub mod error;
 pub mod fieldwork;
 pub mod http;
+pub mod ids;
 pub mod imports;
 pub mod indicators;
 pub mod input;

@@ -188,6 +188,7 @@ fn create_user(
     if let Some(message) = password::policy_violation(&password, &words) {
         return Err(message);
     }
+    let team = team.map(toso::ids::TeamId);
     let unit =
         toso::accounts::resolve_unit(&mut conn, &Scope::Country, role, unit.as_deref(), team)
             .map_err(|e| describe(&e))?;

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::config::JwtSettings;
+use crate::ids::TeamId;
 
 pub const ISSUER: &str = "toso";
 pub const AUDIENCE: &str = "toso-api";
@@ -21,7 +22,7 @@ pub struct Claims {
     pub sid: Uuid,
     pub role: String,
     pub unit: Option<String>,
-    pub team: Option<i64>,
+    pub team: Option<TeamId>,
     pub iat: i64,
     pub nbf: i64,
     pub exp: i64,
@@ -81,7 +82,7 @@ impl JwtKeys {
         session_id: Uuid,
         role: &str,
         unit: Option<String>,
-        team: Option<i64>,
+        team: Option<TeamId>,
     ) -> Result<String, jsonwebtoken::errors::Error> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {

@@ -1,5 +1,7 @@
 //! Reporting discipline: each province's due day, and the members who recorded nothing.
 
+use crate::ids::MemberId;
+use crate::ids::TeamId;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Nullable, Text};
@@ -67,7 +69,8 @@ pub fn due_day(conn: &mut PgConnection, province: &str) -> QueryResult<i32> {
 #[derive(Clone, Debug, PartialEq, QueryableByName, Serialize, utoipa::ToSchema)]
 pub struct InactiveMember {
     #[diesel(sql_type = BigInt)]
-    pub member_id: i64,
+    #[schema(value_type = i64)]
+    pub member_id: MemberId,
     #[diesel(sql_type = Text)]
     pub full_name: String,
     #[diesel(sql_type = Nullable<Text>)]
@@ -75,7 +78,8 @@ pub struct InactiveMember {
     #[diesel(sql_type = Text)]
     pub team_role: String,
     #[diesel(sql_type = BigInt)]
-    pub team_id: i64,
+    #[schema(value_type = i64)]
+    pub team_id: TeamId,
     #[diesel(sql_type = Text)]
     pub team_name: String,
     #[diesel(sql_type = Text)]
@@ -85,7 +89,7 @@ pub struct InactiveMember {
 /// What the list of inactive members covers.
 pub enum Among {
     Area(Area),
-    Team(i64),
+    Team(TeamId),
 }
 
 /// Members active in the month (joined by its end, not left nor archived before its start)

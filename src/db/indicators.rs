@@ -12,6 +12,7 @@ use super::schema::{
     denominators as den, indicator_targets as tgt, indicator_values as val, indicators as ind,
 };
 use crate::access::Scope;
+use crate::ids::VillageId;
 
 // ---------------------------------------------------------------------------------------------
 // Catalogue
@@ -118,7 +119,8 @@ pub struct Denominator {
     pub commune_code: String,
     pub province_code: String,
     /// The village; null for the commune's own figures.
-    pub village_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub village_id: Option<VillageId>,
     pub population: Option<i32>,
     /// People aged 15 and over.
     pub adults: Option<i32>,
@@ -135,7 +137,7 @@ pub struct DenominatorFields {
     pub year: i32,
     pub commune_code: String,
     pub province_code: String,
-    pub village_id: Option<i64>,
+    pub village_id: Option<VillageId>,
     pub population: Option<i32>,
     pub adults: Option<i32>,
     pub households: Option<i32>,
@@ -146,7 +148,7 @@ pub struct DenominatorFields {
 pub fn denominator_for_update(
     conn: &mut PgConnection,
     commune: &str,
-    village: Option<i64>,
+    village: Option<VillageId>,
     year: i32,
 ) -> QueryResult<Option<Denominator>> {
     den::table
@@ -220,7 +222,8 @@ pub struct IndicatorValue {
     pub commune_code: String,
     pub province_code: String,
     /// The village, for village-level indicators; null for the commune.
-    pub village_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub village_id: Option<VillageId>,
     pub value: i64,
     /// Given with the value when the indicator's denominator is `dossiers` or `entered`.
     pub denominator: Option<i64>,
@@ -238,7 +241,7 @@ pub struct ValueFields {
     pub month: NaiveDate,
     pub commune_code: String,
     pub province_code: String,
-    pub village_id: Option<i64>,
+    pub village_id: Option<VillageId>,
     pub value: i64,
     pub denominator: Option<i64>,
     pub source_note: Option<String>,
@@ -248,7 +251,7 @@ pub fn value_for_update(
     conn: &mut PgConnection,
     indicator: &str,
     commune: &str,
-    village: Option<i64>,
+    village: Option<VillageId>,
     month: NaiveDate,
 ) -> QueryResult<Option<IndicatorValue>> {
     val::table
@@ -732,7 +735,10 @@ pub fn approved_indicators(
 }
 
 /// The live villages of a commune with their names (the rows of a split).
-pub fn live_villages(conn: &mut PgConnection, commune: &str) -> QueryResult<Vec<(i64, String)>> {
+pub fn live_villages(
+    conn: &mut PgConnection,
+    commune: &str,
+) -> QueryResult<Vec<(VillageId, String)>> {
     use super::schema::villages;
     villages::table
         .filter(villages::commune_code.eq(commune))

@@ -10,6 +10,9 @@ use uuid::Uuid;
 
 use super::schema::{assistance_logs as logs, log_ids, members};
 use crate::access::Scope;
+use crate::ids::MemberId;
+use crate::ids::TeamId;
+use crate::ids::VillageId;
 use crate::vocab::{AgeBand, Channel, Outcome, Sex};
 
 #[derive(Clone, Debug, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
@@ -18,11 +21,14 @@ pub struct AssistanceLog {
     /// Generated on the phone (UUID); resending it never creates a second log.
     pub id: Uuid,
     pub occurred_at: DateTime<Utc>,
-    pub member_id: i64,
-    pub team_id: i64,
+    #[schema(value_type = i64)]
+    pub member_id: MemberId,
+    #[schema(value_type = i64)]
+    pub team_id: TeamId,
     pub commune_code: String,
     pub province_code: String,
-    pub village_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub village_id: Option<VillageId>,
     pub category_code: String,
     /// home_visit, commune_centre, phone, group_session.
     pub channel: Channel,
@@ -46,11 +52,11 @@ pub struct AssistanceLog {
 pub struct NewLog {
     pub id: Uuid,
     pub occurred_at: DateTime<Utc>,
-    pub member_id: i64,
-    pub team_id: i64,
+    pub member_id: MemberId,
+    pub team_id: TeamId,
     pub commune_code: String,
     pub province_code: String,
-    pub village_id: Option<i64>,
+    pub village_id: Option<VillageId>,
     pub category_code: String,
     pub channel: Channel,
     pub citizens_helped: i32,
@@ -67,11 +73,11 @@ pub struct NewLog {
 pub struct LogChanges {
     pub occurred_at: Option<DateTime<Utc>>,
     /// Set when a new date falls in another membership of the same person.
-    pub member_id: Option<i64>,
-    pub team_id: Option<i64>,
+    pub member_id: Option<MemberId>,
+    pub team_id: Option<TeamId>,
     pub commune_code: Option<String>,
     pub province_code: Option<String>,
-    pub village_id: Option<Option<i64>>,
+    pub village_id: Option<Option<VillageId>>,
     pub category_code: Option<String>,
     pub channel: Option<Channel>,
     pub citizens_helped: Option<i32>,
@@ -95,8 +101,8 @@ pub struct LogScope {
 #[derive(Debug, Default)]
 pub struct LogFilter {
     pub unit_code: Option<String>,
-    pub team_id: Option<i64>,
-    pub member_id: Option<i64>,
+    pub team_id: Option<TeamId>,
+    pub member_id: Option<MemberId>,
     pub category_code: Option<String>,
     pub outcome: Option<Outcome>,
     pub from: Option<DateTime<Utc>>,

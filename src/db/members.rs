@@ -9,15 +9,18 @@ use uuid::Uuid;
 
 use super::schema::{members, teams};
 use crate::access::Scope;
+use crate::ids::{MemberId, TeamId, VillageId};
 use crate::vocab::{Affiliation, Sex, TeamRole};
 
 #[derive(Clone, Debug, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = members, check_for_backend(Pg))]
 pub struct Member {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: MemberId,
     /// The same person across moves between teams.
     pub person_id: Uuid,
-    pub team_id: i64,
+    #[schema(value_type = i64)]
+    pub team_id: TeamId,
     pub commune_code: String,
     pub province_code: String,
     pub full_name: String,
@@ -45,7 +48,7 @@ pub struct Member {
 #[diesel(table_name = members)]
 pub struct NewMember {
     pub person_id: Option<Uuid>,
-    pub team_id: i64,
+    pub team_id: TeamId,
     pub commune_code: String,
     pub province_code: String,
     pub full_name: String,
@@ -85,8 +88,8 @@ pub enum MemberStatus {
 #[derive(Debug, Default)]
 pub struct MemberFilter {
     pub commune_code: Option<String>,
-    pub village_id: Option<i64>,
-    pub team_id: Option<i64>,
+    pub village_id: Option<VillageId>,
+    pub team_id: Option<TeamId>,
     pub status: MemberStatus,
     pub affiliation: Option<Affiliation>,
     pub team_role: Option<TeamRole>,
@@ -142,7 +145,7 @@ fn filtered(scope: &Scope, f: &MemberFilter) -> members::BoxedQuery<'static, Pg>
 }
 
 versioned_rows! {
-    table = members, row = Member, id = i64, scope = Scope,
+    table = members, row = Member, id = MemberId, scope = Scope,
     filter = MemberFilter, changes = MemberChanges,
     order = (members::team_id.asc(), members::search_name.asc(), members::id.asc()),
 }
@@ -158,9 +161,9 @@ pub fn insert(conn: &mut PgConnection, new: &NewMember) -> QueryResult<Member> {
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = members, check_for_backend(Pg))]
 pub struct Stint {
-    pub id: i64,
+    pub id: MemberId,
     pub person_id: Uuid,
-    pub team_id: i64,
+    pub team_id: TeamId,
     pub commune_code: String,
     pub province_code: String,
     pub joined_on: NaiveDate,
@@ -183,7 +186,7 @@ pub fn stints_of(conn: &mut PgConnection, persons: &[Uuid]) -> QueryResult<Vec<S
 pub fn loggable_persons(
     conn: &mut PgConnection,
     user_id: Uuid,
-    team: Option<i64>,
+    team: Option<TeamId>,
 ) -> QueryResult<Vec<Uuid>> {
     let q = members::table
         .filter(members::archived_at.is_null())
@@ -198,7 +201,7 @@ pub fn loggable_persons(
 }
 
 /// Whether a member record is archived (`None` when there is none).
-pub fn is_archived(conn: &mut PgConnection, id: i64) -> QueryResult<Option<bool>> {
+pub fn is_archived(conn: &mut PgConnection, id: MemberId) -> QueryResult<Option<bool>> {
     members::table
         .find(id)
         .select(members::archived_at.is_not_null())
@@ -207,7 +210,7 @@ pub fn is_archived(conn: &mut PgConnection, id: i64) -> QueryResult<Option<bool>
 }
 
 /// The person of each live member among `ids`, as (member id, person id).
-pub fn persons_of(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<(i64, Uuid)>> {
+pub fn persons_of(conn: &mut PgConnection, ids: &[MemberId]) -> QueryResult<Vec<(MemberId, Uuid)>> {
     members::table
         .filter(members::id.eq_any(ids))
         .filter(members::archived_at.is_null())
@@ -220,8 +223,8 @@ pub fn persons_of(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<(i64,
 /// transaction, and one already under way is waited for and then read as committed.
 pub fn share_dates(
     conn: &mut PgConnection,
-    ids: &[i64],
-) -> QueryResult<Vec<(i64, NaiveDate, Option<NaiveDate>)>> {
+    ids: &[MemberId],
+) -> QueryResult<Vec<(MemberId, NaiveDate, Option<NaiveDate>)>> {
     members::table
         .filter(members::id.eq_any(ids))
         .filter(members::archived_at.is_null())
@@ -235,7 +238,7 @@ pub fn share_dates(
 /// logs (archived ones too, which may be restored) and its attendance at live trainings.
 pub fn work_span(
     conn: &mut PgConnection,
-    id: i64,
+    id: MemberId,
 ) -> QueryResult<(Option<NaiveDate>, Option<NaiveDate>)> {
     #[derive(QueryableByName)]
     struct Span {
@@ -274,7 +277,7 @@ pub fn active_for_user(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<Op
 pub fn linked_outside(
     conn: &mut PgConnection,
     user_id: Uuid,
-    team: Option<i64>,
+    team: Option<TeamId>,
 ) -> QueryResult<Vec<Member>> {
     let q = members::table
         .filter(members::user_id.eq(user_id))

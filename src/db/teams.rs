@@ -7,15 +7,18 @@ use serde::Serialize;
 
 use super::schema::{members, teams, users};
 use crate::access::Scope;
+use crate::ids::{TeamId, VillageId};
 use crate::vocab::TeamStatus;
 
 #[derive(Clone, Debug, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = teams, check_for_backend(Pg))]
 pub struct Team {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: TeamId,
     pub commune_code: String,
     pub province_code: String,
-    pub village_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub village_id: Option<VillageId>,
     pub name: String,
     #[serde(skip)]
     pub search_name: String,
@@ -37,7 +40,7 @@ pub struct Team {
 pub struct NewTeam {
     pub commune_code: String,
     pub province_code: String,
-    pub village_id: Option<i64>,
+    pub village_id: Option<VillageId>,
     pub name: String,
     pub search_name: String,
     pub decision_number: Option<String>,
@@ -50,7 +53,7 @@ pub struct NewTeam {
 #[derive(Debug, Default, AsChangeset)]
 #[diesel(table_name = teams)]
 pub struct TeamChanges {
-    pub village_id: Option<Option<i64>>,
+    pub village_id: Option<Option<VillageId>>,
     pub name: Option<String>,
     pub search_name: Option<String>,
     pub decision_number: Option<Option<String>>,
@@ -63,7 +66,7 @@ pub struct TeamChanges {
 #[derive(Debug, Default)]
 pub struct TeamFilter {
     pub commune_code: Option<String>,
-    pub village_id: Option<i64>,
+    pub village_id: Option<VillageId>,
     pub status: Option<TeamStatus>,
     pub search: Option<String>,
     pub include_archived: bool,
@@ -100,13 +103,13 @@ fn filtered(scope: &Scope, f: &TeamFilter) -> teams::BoxedQuery<'static, Pg> {
 }
 
 versioned_rows! {
-    table = teams, row = Team, id = i64, scope = Scope,
+    table = teams, row = Team, id = TeamId, scope = Scope,
     filter = TeamFilter, changes = TeamChanges,
     order = (teams::commune_code.asc(), teams::search_name.asc(), teams::id.asc()),
 }
 
 /// The province and commune of a live team.
-pub fn place_of(conn: &mut PgConnection, id: i64) -> QueryResult<Option<(String, String)>> {
+pub fn place_of(conn: &mut PgConnection, id: TeamId) -> QueryResult<Option<(String, String)>> {
     teams::table
         .find(id)
         .filter(teams::archived_at.is_null())
@@ -118,7 +121,7 @@ pub fn place_of(conn: &mut PgConnection, id: i64) -> QueryResult<Option<(String,
 /// Reads the row by id and holds a share lock on it for the rest of the transaction: a
 /// child is created or revived under it while an archive of it (which takes `FOR UPDATE`)
 /// waits, and then counts that child; or the archive went first and this sees it archived.
-pub fn lock_shared(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Team>> {
+pub fn lock_shared(conn: &mut PgConnection, id: TeamId) -> QueryResult<Option<Team>> {
     teams::table
         .find(id)
         .select(Team::as_select())
@@ -135,7 +138,7 @@ pub fn insert(conn: &mut PgConnection, new: &NewTeam) -> QueryResult<Team> {
 }
 
 /// Members still in the team and enabled accounts bound to it: what an archive would strand.
-pub fn live_dependents(conn: &mut PgConnection, id: i64) -> QueryResult<i64> {
+pub fn live_dependents(conn: &mut PgConnection, id: TeamId) -> QueryResult<i64> {
     let active_members: i64 = members::table
         .filter(members::team_id.eq(id))
         .filter(members::left_on.is_null())

@@ -8,6 +8,9 @@ use uuid::Uuid;
 
 use super::schema::{training_attendance as att, trainings};
 use crate::access::Scope;
+use crate::ids::MemberId;
+use crate::ids::TeamId;
+use crate::ids::VillageId;
 use crate::vocab::{AttendanceStatus, Platform, TrainingKind, TrainingMode};
 
 #[derive(Clone, Debug, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
@@ -28,9 +31,11 @@ pub struct Training {
     pub ends_at: DateTime<Utc>,
     pub commune_code: String,
     pub province_code: String,
-    pub village_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub village_id: Option<VillageId>,
     /// The team that ran it, if one did.
-    pub team_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub team_id: Option<TeamId>,
     /// Citizen classes: how many took part, optionally by sex and age band.
     pub participants: Option<i32>,
     pub participants_male: Option<i32>,
@@ -58,8 +63,8 @@ pub struct TrainingFields {
     pub trainer: Option<String>,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
-    pub village_id: Option<i64>,
-    pub team_id: Option<i64>,
+    pub village_id: Option<VillageId>,
+    pub team_id: Option<TeamId>,
     pub participants: Option<i32>,
     pub participants_male: Option<i32>,
     pub participants_female: Option<i32>,
@@ -83,7 +88,7 @@ pub struct NewTraining {
 #[derive(Debug, Default)]
 pub struct TrainingFilter {
     pub unit_code: Option<String>,
-    pub team_id: Option<i64>,
+    pub team_id: Option<TeamId>,
     pub kind: Option<TrainingKind>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
@@ -150,8 +155,10 @@ pub fn insert_new(conn: &mut PgConnection, new: &NewTraining) -> QueryResult<boo
 pub struct Attendance {
     pub id: Uuid,
     pub training_id: Uuid,
-    pub member_id: i64,
-    pub team_id: i64,
+    #[schema(value_type = i64)]
+    pub member_id: MemberId,
+    #[schema(value_type = i64)]
+    pub team_id: TeamId,
     pub commune_code: String,
     pub province_code: String,
     /// invited, attended or completed.
@@ -167,8 +174,8 @@ pub struct Attendance {
 pub struct NewAttendance {
     pub id: Uuid,
     pub training_id: Uuid,
-    pub member_id: i64,
-    pub team_id: i64,
+    pub member_id: MemberId,
+    pub team_id: TeamId,
     pub commune_code: String,
     pub province_code: String,
     pub status: AttendanceStatus,
@@ -186,7 +193,7 @@ pub fn attendance_of(conn: &mut PgConnection, training_id: Uuid) -> QueryResult<
 pub fn attendance_for(
     conn: &mut PgConnection,
     training_id: Uuid,
-    member_id: i64,
+    member_id: MemberId,
 ) -> QueryResult<Option<Attendance>> {
     att::table
         .filter(att::training_id.eq(training_id))

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::schema::users;
 use super::Page;
 use crate::access::Scope;
+use crate::ids::TeamId;
 
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = users, check_for_backend(Pg))]
@@ -20,7 +21,7 @@ pub struct UserRow {
     pub role: String,
     pub unit_code: Option<String>,
     pub province_code: Option<String>,
-    pub team_id: Option<i64>,
+    pub team_id: Option<TeamId>,
     pub disabled: bool,
     pub password_changed_at: DateTime<Utc>,
     pub version: i32,
@@ -40,7 +41,7 @@ pub struct NewUser {
     pub role: String,
     pub unit_code: Option<String>,
     pub province_code: Option<String>,
-    pub team_id: Option<i64>,
+    pub team_id: Option<TeamId>,
 }
 
 /// Changes to apply to a user; `None` leaves a column as it is.
@@ -52,7 +53,7 @@ pub struct UserChanges {
     pub role: Option<String>,
     pub unit_code: Option<Option<String>>,
     pub province_code: Option<Option<String>>,
-    pub team_id: Option<Option<i64>>,
+    pub team_id: Option<Option<TeamId>>,
     pub disabled: Option<bool>,
     pub password_hash: Option<String>,
     pub password_changed_at: Option<DateTime<Utc>>,

@@ -7,12 +7,14 @@ use serde::Serialize;
 
 use super::schema::{teams, villages};
 use crate::access::Scope;
+use crate::ids::VillageId;
 use crate::vocab::VillageKind;
 
 #[derive(Clone, Debug, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = villages, check_for_backend(Pg))]
 pub struct Village {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: VillageId,
     pub commune_code: String,
     pub province_code: String,
     pub name: String,
@@ -82,7 +84,10 @@ fn filtered(scope: &Scope, f: &VillageFilter) -> villages::BoxedQuery<'static, P
 }
 
 /// The live villages of these communes, as (id, commune).
-pub fn live_in(conn: &mut PgConnection, communes: &[String]) -> QueryResult<Vec<(i64, String)>> {
+pub fn live_in(
+    conn: &mut PgConnection,
+    communes: &[String],
+) -> QueryResult<Vec<(VillageId, String)>> {
     villages::table
         .filter(villages::commune_code.eq_any(communes))
         .filter(villages::archived_at.is_null())
@@ -91,7 +96,7 @@ pub fn live_in(conn: &mut PgConnection, communes: &[String]) -> QueryResult<Vec<
 }
 
 /// The province and commune of a live village.
-pub fn place_of(conn: &mut PgConnection, id: i64) -> QueryResult<Option<(String, String)>> {
+pub fn place_of(conn: &mut PgConnection, id: VillageId) -> QueryResult<Option<(String, String)>> {
     villages::table
         .find(id)
         .filter(villages::archived_at.is_null())
@@ -101,7 +106,7 @@ pub fn place_of(conn: &mut PgConnection, id: i64) -> QueryResult<Option<(String,
 }
 
 versioned_rows! {
-    table = villages, row = Village, id = i64, scope = Scope,
+    table = villages, row = Village, id = VillageId, scope = Scope,
     filter = VillageFilter, changes = VillageChanges,
     order = (villages::commune_code.asc(), villages::search_name.asc(), villages::id.asc()),
 }
@@ -109,7 +114,7 @@ versioned_rows! {
 /// Reads the row by id and holds a share lock on it for the rest of the transaction: a
 /// child is created or revived under it while an archive of it (which takes `FOR UPDATE`)
 /// waits, and then counts that child; or the archive went first and this sees it archived.
-pub fn lock_shared(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Village>> {
+pub fn lock_shared(conn: &mut PgConnection, id: VillageId) -> QueryResult<Option<Village>> {
     villages::table
         .find(id)
         .select(Village::as_select())
@@ -126,7 +131,7 @@ pub fn insert(conn: &mut PgConnection, new: &NewVillage) -> QueryResult<Village>
 }
 
 /// Teams that still work in the village (not archived, not dissolved).
-pub fn live_teams(conn: &mut PgConnection, id: i64) -> QueryResult<i64> {
+pub fn live_teams(conn: &mut PgConnection, id: VillageId) -> QueryResult<i64> {
     teams::table
         .filter(teams::village_id.eq(id))
         .filter(teams::archived_at.is_null())

@@ -13,6 +13,8 @@ use crate::db::logs::{self as store, AssistanceLog, LogChanges, LogFilter, LogSc
 use crate::db::months::MonthKey;
 use crate::db::{self, Page};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::ids::MemberId;
+use crate::ids::VillageId;
 use crate::registry::Sex;
 use crate::state::AppState;
 use crate::vocab::AuditAction;
@@ -26,8 +28,8 @@ pub const EARLIEST: &str = "2024-01-01T00:00:00+07:00";
 pub struct LogInput {
     pub id: Uuid,
     pub occurred_at: DateTime<FixedOffset>,
-    pub member_id: Option<i64>,
-    pub village_id: Option<i64>,
+    pub member_id: Option<MemberId>,
+    pub village_id: Option<VillageId>,
     pub category_code: String,
     pub channel: Channel,
     pub citizens_helped: i32,
@@ -40,7 +42,7 @@ pub struct LogInput {
 #[derive(Clone, Debug, Default)]
 pub struct LogPatch {
     pub occurred_at: Option<DateTime<FixedOffset>>,
-    pub village_id: Option<Option<i64>>,
+    pub village_id: Option<Option<VillageId>>,
     pub category_code: Option<String>,
     pub channel: Option<Channel>,
     pub citizens_helped: Option<i32>,
@@ -57,11 +59,11 @@ pub struct LogContext {
     /// log belongs to the one its person held on the day it happened.
     stints: Vec<Stint>,
     /// Membership id → index in `stints`.
-    by_id: HashMap<i64, usize>,
+    by_id: HashMap<MemberId, usize>,
     /// The caller's own membership, the default author of its logs.
-    own_member: Option<i64>,
+    own_member: Option<MemberId>,
     /// Live villages of the communes of those memberships: village id → commune.
-    villages: HashMap<i64, String>,
+    villages: HashMap<VillageId, String>,
     /// Category code → retired.
     categories: HashMap<String, bool>,
 }
@@ -120,7 +122,7 @@ impl LogContext {
         })
     }
 
-    fn stint(&self, id: i64) -> Option<&Stint> {
+    fn stint(&self, id: MemberId) -> Option<&Stint> {
         self.by_id.get(&id).map(|i| &self.stints[*i])
     }
 
@@ -155,7 +157,7 @@ impl LogContext {
         &self,
         errors: &mut Vec<FieldError>,
         occurred_at: Option<&DateTime<FixedOffset>>,
-        village_id: Option<i64>,
+        village_id: Option<VillageId>,
         commune: &str,
         citizens: Option<i32>,
         note: Option<&str>,

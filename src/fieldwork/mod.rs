@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::db::months::{self, MonthKey};
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::ids::MemberId;
 
 /// The commune-month a record dated `at` counts in.
 pub(crate) fn month_key(commune: &str, at: DateTime<Utc>) -> MonthKey {
@@ -42,12 +43,12 @@ pub(crate) fn hold_open(conn: &mut PgConnection, keys: &[MonthKey]) -> AppResult
 /// is refused here (409 `membership_changed`, see [`membership_changed`]).
 pub(crate) fn hold_stints(
     conn: &mut PgConnection,
-    uses: &[(i64, NaiveDate)],
+    uses: &[(MemberId, NaiveDate)],
 ) -> QueryResult<Vec<usize>> {
-    let mut ids: Vec<i64> = uses.iter().map(|(id, _)| *id).collect();
+    let mut ids: Vec<MemberId> = uses.iter().map(|(id, _)| *id).collect();
     ids.sort_unstable();
     ids.dedup();
-    let held: std::collections::HashMap<i64, (NaiveDate, Option<NaiveDate>)> =
+    let held: std::collections::HashMap<MemberId, (NaiveDate, Option<NaiveDate>)> =
         crate::db::members::share_dates(conn, &ids)?
             .into_iter()
             .map(|(id, joined, left)| (id, (joined, left)))
@@ -65,7 +66,7 @@ pub(crate) fn hold_stints(
 }
 
 /// The answer for work whose membership changed while it was being recorded.
-pub(crate) fn membership_changed(member_id: i64) -> AppError {
+pub(crate) fn membership_changed(member_id: MemberId) -> AppError {
     AppError::Conflict {
         code: crate::error::ErrorCode::MembershipChanged,
         detail: format!(
@@ -76,7 +77,11 @@ pub(crate) fn membership_changed(member_id: i64) -> AppError {
 }
 
 /// [`hold_stints`] for one write: 409 `membership_changed` when its membership moved.
-pub(crate) fn hold_stint(conn: &mut PgConnection, member_id: i64, day: NaiveDate) -> AppResult<()> {
+pub(crate) fn hold_stint(
+    conn: &mut PgConnection,
+    member_id: MemberId,
+    day: NaiveDate,
+) -> AppResult<()> {
     if hold_stints(conn, &[(member_id, day)])?.is_empty() {
         Ok(())
     } else {
@@ -143,13 +148,14 @@ pub(crate) fn archived_error(what: &'static str, at: DateTime<Utc>) -> AppError 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::TeamId;
 
     fn stint(id: i64, person: Uuid, joined: &str, left: Option<&str>) -> Stint {
         let day = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").expect("date");
         Stint {
-            id,
+            id: MemberId(id),
             person_id: person,
-            team_id: id * 10,
+            team_id: TeamId(id * 10),
             commune_code: format!("{id:05}"),
             province_code: "01".into(),
             joined_on: day(joined),
@@ -182,7 +188,7 @@ mod tests {
         for (day, want) in cases {
             let day = NaiveDate::parse_from_str(day, "%Y-%m-%d").expect("date");
             let got = stint_on(&stints, p, day, "occurred_at")
-                .map(|s| s.id)
+                .map(|s| s.id.0)
                 .map_err(|e| e.code);
             assert_eq!(got, want.map_err(str::to_string), "{day}");
         }

@@ -20,6 +20,7 @@ use crate::db::sync::{self as feed, Position, Window};
 use crate::db::trainings::{self, Attendance, Training};
 use crate::db::{self, categories::Category, members::Member, teams::Team, villages::Village};
 use crate::error::{AppError, AppResult, ErrorCode, Problem};
+use crate::ids::{MemberId, TeamId, VillageId};
 use crate::state::AppState;
 
 pub const MAX_BATCH: usize = 500;
@@ -293,7 +294,7 @@ fn push_attendance(
     items: &[(usize, PushItem)],
     results: &mut Vec<ItemResult>,
 ) {
-    let mut recorded: HashSet<(Uuid, i64)> = HashSet::new();
+    let mut recorded: HashSet<(Uuid, MemberId)> = HashSet::new();
     for (index, item) in items {
         let PushItem::UpsertAttendance {
             training_id,
@@ -408,7 +409,7 @@ fn insert_batch(
 }
 
 /// The membership a new log is attributed to and the day it counts on.
-fn stint_use(row: &NewLog) -> (i64, chrono::NaiveDate) {
+fn stint_use(row: &NewLog) -> (MemberId, chrono::NaiveDate) {
     (row.member_id, crate::fieldwork::vn_day(row.occurred_at))
 }
 
@@ -466,9 +467,12 @@ pub fn decode_cursor(cursor: &str) -> AppResult<(Position, Option<String>)> {
 
 #[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct Archived {
-    pub villages: Vec<i64>,
-    pub teams: Vec<i64>,
-    pub members: Vec<i64>,
+    #[schema(value_type = Vec<i64>)]
+    pub villages: Vec<VillageId>,
+    #[schema(value_type = Vec<i64>)]
+    pub teams: Vec<TeamId>,
+    #[schema(value_type = Vec<i64>)]
+    pub members: Vec<MemberId>,
     pub assistance_logs: Vec<Uuid>,
     pub trainings: Vec<Uuid>,
 }

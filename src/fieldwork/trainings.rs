@@ -12,6 +12,9 @@ use crate::db::trainings::{
 };
 use crate::db::{self, Page};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::ids::MemberId;
+use crate::ids::TeamId;
+use crate::ids::VillageId;
 use crate::registry::audit as audit_change;
 use crate::state::AppState;
 use crate::vocab::AuditAction;
@@ -29,8 +32,8 @@ pub struct TrainingInput {
     pub trainer: Option<String>,
     pub starts_at: DateTime<FixedOffset>,
     pub ends_at: DateTime<FixedOffset>,
-    pub village_id: Option<i64>,
-    pub team_id: Option<i64>,
+    pub village_id: Option<VillageId>,
+    pub team_id: Option<TeamId>,
     pub participants: Option<i32>,
     pub participants_male: Option<i32>,
     pub participants_female: Option<i32>,
@@ -43,7 +46,7 @@ pub struct TrainingInput {
 #[derive(Clone, Debug)]
 pub struct AttendanceInput {
     pub id: Option<Uuid>,
-    pub member_id: i64,
+    pub member_id: MemberId,
     pub status: AttendanceStatus,
     pub certificate_ref: Option<String>,
 }
@@ -68,7 +71,7 @@ pub fn hold_attendance(conn: &mut PgConnection, training: &Training) -> AppResul
 }
 
 /// The same member twice in one request (or one sync batch).
-pub fn duplicate_attendance(field: impl Into<String>, member_id: i64) -> AppError {
+pub fn duplicate_attendance(field: impl Into<String>, member_id: MemberId) -> AppError {
     AppError::Validation(vec![FieldError::new(
         field,
         "duplicate",
@@ -140,9 +143,9 @@ fn text_and_time_errors(input: &TrainingInput) -> Vec<FieldError> {
 /// The team a training is recorded for: a team leader's own (by default), anyone else's choice.
 fn recording_team(
     caller: &Caller,
-    asked: Option<i64>,
+    asked: Option<TeamId>,
     errors: &mut Vec<FieldError>,
-) -> Option<i64> {
+) -> Option<TeamId> {
     match (caller.role, asked) {
         (Role::TeamLeader, None) => caller.team_id,
         (Role::TeamLeader, Some(t)) if Some(t) != caller.team_id => {
@@ -162,8 +165,8 @@ fn recording_team(
 fn hold_places(
     conn: &mut PgConnection,
     commune: &str,
-    team_id: Option<i64>,
-    village_id: Option<i64>,
+    team_id: Option<TeamId>,
+    village_id: Option<VillageId>,
     errors: &mut Vec<FieldError>,
 ) -> AppResult<()> {
     if let Some(t) = team_id {
@@ -276,7 +279,7 @@ fn breakdown_errors(input: &TrainingInput, total: i32) -> Vec<FieldError> {
     errors
 }
 
-fn stored_fields(input: TrainingInput, team_id: Option<i64>) -> TrainingFields {
+fn stored_fields(input: TrainingInput, team_id: Option<TeamId>) -> TrainingFields {
     let trimmed = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     TrainingFields {
         title: input.title.trim().to_string(),
@@ -496,14 +499,15 @@ fn attendees_held_on(
     training: Uuid,
     day: chrono::NaiveDate,
 ) -> AppResult<()> {
-    let ids: Vec<i64> = store::attendance_of(conn, training)?
+    let ids: Vec<MemberId> = store::attendance_of(conn, training)?
         .iter()
         .map(|a| a.member_id)
         .collect();
     let attendees = crate::db::members::persons_of(conn, &ids)?;
     let persons: Vec<Uuid> = attendees.iter().map(|(_, p)| *p).collect();
     // Share-locked first, so the memberships read below stay as checked until commit.
-    let uses: Vec<(i64, chrono::NaiveDate)> = attendees.iter().map(|(m, _)| (*m, day)).collect();
+    let uses: Vec<(MemberId, chrono::NaiveDate)> =
+        attendees.iter().map(|(m, _)| (*m, day)).collect();
     super::hold_stints(conn, &uses)?;
     let stints = super::stints_of(conn, &persons)?;
     for (member_id, person) in attendees {
@@ -529,7 +533,7 @@ fn attendee_on(
     conn: &mut PgConnection,
     caller: &Caller,
     training: &Training,
-    member_id: i64,
+    member_id: MemberId,
 ) -> AppResult<crate::db::members::Stint> {
     let named: Option<Uuid> = crate::db::members::persons_of(conn, &[member_id])?
         .first()
@@ -570,7 +574,7 @@ fn attendee_on(
 }
 
 /// A team leader acts for its own team only; officers for any.
-fn leads(caller: &Caller, team_id: i64) -> bool {
+fn leads(caller: &Caller, team_id: TeamId) -> bool {
     caller.role != Role::TeamLeader || Some(team_id) == caller.team_id
 }
 

@@ -10,6 +10,7 @@ use validator::Validate;
 use super::extract::{versioned, Auth, IfMatch, Query, ValidJson};
 use super::Reply;
 use crate::db::discipline::{InactiveMember, ReportingSettings};
+use crate::ids::TeamId;
 use crate::reports::{self, discipline};
 use crate::state::AppState;
 
@@ -71,7 +72,8 @@ pub struct InactiveQuery {
     /// A province or commune code (officers; defaults to their own unit).
     pub unit: Option<String>,
     /// A team (officers in scope; a team leader's own).
-    pub team: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub team: Option<TeamId>,
     /// `YYYY-MM` (a day, `YYYY-MM-DD`, stands for its month).
     #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])(-[0-3][0-9])?$")]
     pub month: String,

@@ -14,6 +14,7 @@ use crate::db::indicators::{
     Denominator, Indicator, IndicatorValue, Target, TargetFilter, ValueFilter,
 };
 use crate::error::AppError;
+use crate::ids::VillageId;
 use crate::indicators::split::{self, SplitResult};
 use crate::indicators::{
     self, DenominatorInput, DenominatorKind, IndicatorInput, IndicatorKind, Level, Source,
@@ -194,7 +195,8 @@ pub struct DenominatorRequest {
     /// Defaults to the caller's commune.
     pub commune_code: Option<String>,
     /// A village of the commune; absent for the commune's own figures.
-    pub village_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub village_id: Option<VillageId>,
     #[validate(range(min = 0))]
     #[schema(minimum = 0)]
     pub population: Option<i32>,
@@ -303,7 +305,8 @@ pub struct ValueRequest {
     /// Defaults to the caller's commune.
     pub commune_code: Option<String>,
     /// Required for village-level indicators, absent for commune-level ones.
-    pub village_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub village_id: Option<VillageId>,
     /// `YYYY-MM`: the month the value stands for (its end).
     #[schema(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
     pub month: String,

@@ -14,6 +14,9 @@ use super::Reply;
 use crate::db::logs::{AssistanceLog, LogFilter};
 use crate::fieldwork::logs::{self, Created, LogInput, LogPatch};
 use crate::fieldwork::{AgeBand, Channel, Outcome};
+use crate::ids::MemberId;
+use crate::ids::TeamId;
+use crate::ids::VillageId;
 use crate::registry::Sex;
 use crate::state::AppState;
 
@@ -26,8 +29,10 @@ pub struct CreateLogRequest {
     #[schema(value_type = String, format = DateTime)]
     pub occurred_at: DateTime<FixedOffset>,
     /// The member who helped; defaults to the caller's own membership.
-    pub member_id: Option<i64>,
-    pub village_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub member_id: Option<MemberId>,
+    #[schema(value_type = Option<i64>)]
+    pub village_id: Option<VillageId>,
     #[validate(length(min = 1, max = 40))]
     #[schema(min_length = 1, max_length = 40)]
     pub category_code: String,
@@ -66,7 +71,8 @@ pub struct UpdateLogRequest {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub occurred_at: Option<DateTime<FixedOffset>>,
     #[serde(default, with = "::serde_with::rust::double_option")]
-    pub village_id: Option<Option<i64>>,
+    #[schema(value_type = Option<Option<i64>>)]
+    pub village_id: Option<Option<VillageId>>,
     #[validate(length(min = 1, max = 40))]
     #[schema(min_length = 1, max_length = 40)]
     pub category_code: Option<String>,
@@ -102,8 +108,10 @@ list_query! {
     pub struct LogListQuery {
         /// A province or commune code.
         pub unit: Option<String>,
-        pub team: Option<i64>,
-        pub member: Option<i64>,
+        #[param(value_type = Option<i64>)]
+        pub team: Option<TeamId>,
+        #[param(value_type = Option<i64>)]
+        pub member: Option<MemberId>,
         pub category: Option<String>,
         pub outcome: Option<Outcome>,
         pub include_archived: Option<bool>,

@@ -11,6 +11,9 @@ use super::Reply;
 use crate::access::Role;
 use crate::accounts;
 use crate::auth::service;
+use crate::ids::MemberId;
+use crate::ids::TeamId;
+use crate::ids::VillageId;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -21,7 +24,8 @@ pub struct MeOut {
     /// The unit the caller works in (none for admin).
     pub unit_code: Option<String>,
     pub province_code: Option<String>,
-    pub team_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub team_id: Option<TeamId>,
     /// `true` when someone else set the password: every route but this one,
     /// `PUT /me/password`, `/auth/refresh` and `/auth/logout` answers 403
     /// `password_change_required` until the caller changes it.
@@ -34,15 +38,18 @@ pub struct MeOut {
 /// A membership as `/me` shows it: where the caller works in the register.
 #[derive(Serialize, ToSchema)]
 pub struct MembershipOut {
-    pub member_id: i64,
+    #[schema(value_type = i64)]
+    pub member_id: MemberId,
     /// The same person across moves between teams.
     pub person_id: uuid::Uuid,
     /// leader, deputy or member.
     pub team_role: crate::vocab::TeamRole,
     pub joined_on: NaiveDate,
-    pub team_id: i64,
+    #[schema(value_type = i64)]
+    pub team_id: TeamId,
     pub team_name: String,
-    pub village_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub village_id: Option<VillageId>,
     pub village_name: Option<String>,
     pub commune_code: String,
     pub province_code: String,

@@ -10,6 +10,8 @@ use super::record::record_routes;
 use super::Reply;
 use crate::db::members::{Member, MemberFilter, MemberStatus};
 use crate::error::AppError;
+use crate::ids::VillageId;
+use crate::ids::{MemberId, TeamId};
 use crate::registry::members::{self, MemberInput, MemberPatch, Move};
 use crate::registry::{Affiliation, TeamRole};
 use crate::state::AppState;
@@ -25,8 +27,10 @@ pub enum StatusQuery {
 list_query! {
     pub struct MemberListQuery {
         pub commune: Option<String>,
-        pub village: Option<i64>,
-        pub team: Option<i64>,
+        #[param(value_type = Option<i64>)]
+        pub village: Option<VillageId>,
+        #[param(value_type = Option<i64>)]
+        pub team: Option<TeamId>,
         /// `active` (default), `left` or `all`.
         #[param(inline)]
         pub status: Option<StatusQuery>,
@@ -80,7 +84,7 @@ pub async fn list(state: Data<AppState>, auth: Auth, query: Query<MemberListQuer
 pub async fn list_of_team(
     state: Data<AppState>,
     auth: Auth,
-    id: Path<i64>,
+    id: Path<TeamId>,
     query: Query<MemberListQuery>,
 ) -> Reply {
     let (filter, page) = query.into_inner().split()?;
@@ -102,7 +106,7 @@ pub async fn list_of_team(
 pub async fn create(
     state: Data<AppState>,
     auth: Auth,
-    id: Path<i64>,
+    id: Path<TeamId>,
     body: ValidJson<MemberInput>,
 ) -> Reply {
     let input = body.0;
@@ -111,7 +115,7 @@ pub async fn create(
 }
 
 record_routes! {
-    domain = members, record = Member, id = i64, tag = "members",
+    domain = members, record = Member, id = MemberId as i64, tag = "members",
     path = "/api/v1/members/{id}", restore_path = "/api/v1/members/{id}/restore",
     get = ("getMember", ["One membership; 404 when missing or outside the caller's scope."]),
     archive = ("archiveMember", ["Archive a membership recorded by mistake (a member who left keeps the record: set `left_on`)."]),
@@ -133,7 +137,7 @@ record_routes! {
 pub async fn update(
     state: Data<AppState>,
     auth: Auth,
-    id: Path<i64>,
+    id: Path<MemberId>,
     body: ValidJson<MemberPatch>,
     IfMatch(expected): IfMatch,
 ) -> Reply {
@@ -156,7 +160,7 @@ pub async fn update(
 pub async fn move_to(
     state: Data<AppState>,
     auth: Auth,
-    id: Path<i64>,
+    id: Path<MemberId>,
     body: ValidJson<Move>,
 ) -> Reply {
     let m = members::move_to(&state, &auth.0, id.into_inner(), body.0).await?;

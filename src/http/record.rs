@@ -4,22 +4,30 @@
 //! (404 outside it), role (403), `If-Match` (412), the resource's own conflicts (409) and the
 //! audit record; the 401/403/404/412 problems of the document come from `ErrorResponses`.
 //!
-//! ```ignore
+//! ```text
 //! record_routes! {
-//!     domain = villages, record = Village, id = i64, tag = "villages",
+//!     domain = villages, record = Village, id = VillageId as i64, tag = "villages",
 //!     path = "/api/v1/villages/{id}", restore_path = "/api/v1/villages/{id}/restore",
 //!     get = ("getVillage", ["One village; 404 when missing or outside the caller's scope."]),
 //!     archive = ("archiveVillage", ["Archive a village (soft delete)."], "live teams depend on it"),
 //!     restore = ("restoreVillage", ["Restore an archived village."]),
 //! }
 //! ```
+//! `id = VillageId as i64`: the path takes a `VillageId`, the document shows the `i64` it is
+//! (`crate::ids`); `id = Uuid` when the two are the same type.
 //! The optional third item of `archive` / `restore` documents their 409. The calling module
 //! imports `actix_web::{get, delete, post}` (utoipa knows a route by those names).
 
 /// Expands to the handlers `get`, `archive` and `restore` of a record (see the module).
 macro_rules! record_routes {
+    (domain = $domain:ident, record = $record:ident, id = $id:ident as $id_doc:ident, $($rest:tt)+) => {
+        $crate::http::record::record_routes! { @routes $domain, $record, $id, $id_doc, $($rest)+ }
+    };
+    (domain = $domain:ident, record = $record:ident, id = $id:ident, $($rest:tt)+) => {
+        $crate::http::record::record_routes! { @routes $domain, $record, $id, $id, $($rest)+ }
+    };
     (
-        domain = $domain:ident, record = $record:ident, id = $id:ident, tag = $tag:tt,
+        @routes $domain:ident, $record:ident, $id:ident, $id_doc:ident, tag = $tag:tt,
         path = $path:tt, restore_path = $restore_path:tt,
         get = ($get_op:tt, [$($get_doc:tt),+ $(,)?]),
         archive = ($archive_op:tt, [$($archive_doc:tt),+ $(,)?] $(, $archive_409:tt)?),
@@ -28,7 +36,7 @@ macro_rules! record_routes {
         $(#[doc = $get_doc])+
         #[utoipa::path(
             operation_id = $get_op, tag = $tag, security(("bearer" = [])),
-            params(("id" = $id, Path)),
+            params(("id" = $id_doc, Path)),
             responses((status = 200, body = $record, headers(("ETag" = String))))
         )]
         #[get($path)]
@@ -42,22 +50,22 @@ macro_rules! record_routes {
         }
 
         $crate::http::record::record_routes! { @set_archived
-            archive, delete, $path, true, $archive_op, $tag, $id, $record, $domain,
+            archive, delete, $path, true, $archive_op, $tag, $id, $id_doc, $record, $domain,
             [$($archive_doc),+] $(, $archive_409)?
         }
         $crate::http::record::record_routes! { @set_archived
-            restore, post, $restore_path, false, $restore_op, $tag, $id, $record, $domain,
+            restore, post, $restore_path, false, $restore_op, $tag, $id, $id_doc, $record, $domain,
             [$($restore_doc),+] $(, $restore_409)?
         }
     };
     // Archive (`true`) or restore (`false`).
     (@set_archived $name:ident, $method:ident, $path:tt, $archive:literal, $op:tt, $tag:tt,
-        $id:ident, $record:ident, $domain:ident, [$($doc:tt),+] $(, $conflict:tt)?
+        $id:ident, $id_doc:ident, $record:ident, $domain:ident, [$($doc:tt),+] $(, $conflict:tt)?
     ) => {
         $(#[doc = $doc])+
         #[utoipa::path(
             operation_id = $op, tag = $tag, security(("bearer" = [])),
-            params(("id" = $id, Path), $crate::http::extract::IfMatch),
+            params(("id" = $id_doc, Path), $crate::http::extract::IfMatch),
             responses(
                 (status = 200, body = $record, headers(("ETag" = String))),
                 $((status = 409, description = $conflict, body = $crate::http::error::Problem,
@@ -87,4 +95,75 @@ pub fn answer<T: serde::Serialize>(version: i32, record: &T) -> super::Reply {
         version,
         record,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test as web_test;
+    use actix_web::web::{self, Path};
+    use actix_web::{App, HttpResponse};
+
+    use crate::ids::VillageId;
+
+    /// The status and problem a path segment gets from a route taking `Path<i64>` and from one
+    /// taking an id type: a bad id must be answered the same (404 `not_found`, same detail).
+    #[actix_web::test]
+    async fn a_bad_path_id_gets_the_problem_a_bare_i64_got() {
+        let app = web_test::init_service(
+            App::new()
+                .app_data(web::PathConfig::default().error_handler(super::super::error::path_error))
+                .route(
+                    "/bare/{id}",
+                    web::get().to(|id: Path<i64>| async move {
+                        HttpResponse::Ok().body(id.into_inner().to_string())
+                    }),
+                )
+                .route(
+                    "/typed/{id}",
+                    web::get().to(|id: Path<VillageId>| async move {
+                        HttpResponse::Ok().body(id.into_inner().to_string())
+                    }),
+                ),
+        )
+        .await;
+        for segment in ["abc", "1.5", "99999999999999999999", "%20", "-7", "42"] {
+            let mut answers = Vec::new();
+            for route in ["bare", "typed"] {
+                let req = web_test::TestRequest::get()
+                    .uri(&format!("/{route}/{segment}"))
+                    .to_request();
+                let res = web_test::call_service(&app, req).await;
+                let status = res.status();
+                let body = web_test::read_body(res).await;
+                let body = match serde_json::from_slice::<serde_json::Value>(&body) {
+                    Ok(problem) => (problem["code"].clone(), problem["detail"].clone()),
+                    Err(_) => (
+                        serde_json::Value::Null,
+                        String::from_utf8_lossy(&body).into(),
+                    ),
+                };
+                answers.push((status, body));
+            }
+            assert_eq!(answers[0], answers[1], "segment {segment:?}");
+            if segment == "abc" {
+                assert_eq!(answers[1].0, actix_web::http::StatusCode::NOT_FOUND);
+                assert_eq!(answers[1].1 .0, "not_found");
+            }
+        }
+    }
+
+    /// Fields and path parameters of an id type are documented as the `i64` they are: the
+    /// document names no id type (a field without `#[schema(value_type = i64)]` would add a
+    /// `$ref` to a component named after it).
+    #[test]
+    fn the_document_names_no_id_type() {
+        let doc = serde_json::to_string(&crate::http::openapi()).unwrap();
+        for name in crate::ids::NAMES {
+            assert!(
+                !doc.contains(&format!("\"{name}\"")),
+                "{name} is a component"
+            );
+            assert!(!doc.contains(&format!("/{name}\"")), "{name} is referenced");
+        }
+    }
 }

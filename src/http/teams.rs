@@ -7,6 +7,7 @@ use super::pagination::{list_query, Paged};
 use super::record::record_routes;
 use super::Reply;
 use crate::db::teams::{Team, TeamFilter};
+use crate::ids::{TeamId, VillageId};
 use crate::registry::teams::{self, TeamInput, TeamPatch};
 use crate::registry::TeamStatus;
 use crate::state::AppState;
@@ -14,7 +15,8 @@ use crate::state::AppState;
 list_query! {
     pub struct TeamListQuery {
         pub commune: Option<String>,
-        pub village: Option<i64>,
+        #[param(value_type = Option<i64>)]
+        pub village: Option<VillageId>,
         pub status: Option<TeamStatus>,
         /// Name search ignoring case and diacritics.
         pub q: Option<String>,
@@ -56,7 +58,7 @@ pub async fn create(state: Data<AppState>, auth: Auth, body: ValidJson<TeamInput
 }
 
 record_routes! {
-    domain = teams, record = Team, id = i64, tag = "teams",
+    domain = teams, record = Team, id = TeamId as i64, tag = "teams",
     path = "/api/v1/teams/{id}", restore_path = "/api/v1/teams/{id}/restore",
     get = ("getTeam", ["One team; 404 when missing or outside the caller's scope."]),
     archive = ("archiveTeam", ["Archive a team; 409 while active members or enabled accounts belong to it."], "active members or enabled accounts belong to it (`has_dependents`)"),
@@ -78,7 +80,7 @@ record_routes! {
 pub async fn update(
     state: Data<AppState>,
     auth: Auth,
-    id: Path<i64>,
+    id: Path<TeamId>,
     body: ValidJson<TeamPatch>,
     IfMatch(expected): IfMatch,
 ) -> Reply {

@@ -16,6 +16,9 @@ use crate::error::AppError;
 use crate::fieldwork::trainings::{
     self, AttendanceInput, AttendanceStatus, Platform, TrainingInput, TrainingKind, TrainingMode,
 };
+use crate::ids::MemberId;
+use crate::ids::TeamId;
+use crate::ids::VillageId;
 use crate::state::AppState;
 
 #[derive(Clone, Deserialize, Validate, ToSchema)]
@@ -51,9 +54,11 @@ pub struct TrainingRequest {
     #[validate(custom(function = "crate::input::plausible_time"))]
     #[schema(value_type = String, format = DateTime)]
     pub ends_at: DateTime<FixedOffset>,
-    pub village_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub village_id: Option<VillageId>,
     /// The team that ran it (a team leader's own team by default).
-    pub team_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub team_id: Option<TeamId>,
     /// Citizen classes only.
     pub participants: Option<i32>,
     pub participants_male: Option<i32>,
@@ -94,7 +99,8 @@ impl From<TrainingRequest> for TrainingInput {
 pub struct AttendanceRecord {
     /// Optional client id of the record.
     pub id: Option<Uuid>,
-    pub member_id: i64,
+    #[schema(value_type = i64)]
+    pub member_id: MemberId,
     pub status: AttendanceStatus,
     #[validate(length(max = 100))]
     #[validate(custom(function = "crate::input::screened"))]
@@ -126,7 +132,8 @@ list_query! {
     pub struct TrainingListQuery {
         /// A province or commune code.
         pub unit: Option<String>,
-        pub team: Option<i64>,
+        #[param(value_type = Option<i64>)]
+        pub team: Option<TeamId>,
         pub kind: Option<TrainingKind>,
         pub include_archived: Option<bool>,
     }

@@ -13,6 +13,7 @@ use super::Reply;
 use crate::access::Role;
 use crate::accounts::{self, AccountPatch, NewAccount};
 use crate::db::users::{UserFilter, UserRow};
+use crate::ids::TeamId;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -25,7 +26,8 @@ pub struct UserOut {
     /// The unit the account works in (none for admin).
     pub unit_code: Option<String>,
     pub province_code: Option<String>,
-    pub team_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub team_id: Option<TeamId>,
     pub disabled: bool,
     /// The password was set by someone else and must be changed by the owner first.
     pub must_change_password: bool,
@@ -88,7 +90,8 @@ pub struct CreateUserRequest {
     #[validate(length(min = 2, max = 6))]
     #[schema(min_length = 2, max_length = 6)]
     pub unit_code: Option<String>,
-    pub team_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub team_id: Option<TeamId>,
     #[validate(length(max = 200, code = "too_long"))]
     #[validate(custom(function = "crate::input::screened"))]
     #[schema(max_length = 200)]
@@ -149,7 +152,8 @@ pub struct UpdateUserRequest {
     #[serde(default, with = "::serde_with::rust::double_option")]
     pub unit_code: Option<Option<String>>,
     #[serde(default, with = "::serde_with::rust::double_option")]
-    pub team_id: Option<Option<i64>>,
+    #[schema(value_type = Option<Option<i64>>)]
+    pub team_id: Option<Option<TeamId>>,
     pub disabled: Option<bool>,
     /// Sets a new password and ends every login of the account; the owner must change it at
     /// the next login. Only a role above the account's may set it; never one's own (use

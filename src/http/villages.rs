@@ -7,6 +7,7 @@ use super::pagination::{list_query, Paged};
 use super::record::record_routes;
 use super::Reply;
 use crate::db::villages::{Village, VillageFilter};
+use crate::ids::VillageId;
 use crate::registry::villages::{self, VillageInput, VillagePatch};
 use crate::registry::VillageKind;
 use crate::state::AppState;
@@ -55,7 +56,7 @@ pub async fn create(state: Data<AppState>, auth: Auth, body: ValidJson<VillageIn
 }
 
 record_routes! {
-    domain = villages, record = Village, id = i64, tag = "villages",
+    domain = villages, record = Village, id = VillageId as i64, tag = "villages",
     path = "/api/v1/villages/{id}", restore_path = "/api/v1/villages/{id}/restore",
     get = ("getVillage", ["One village; 404 when missing or outside the caller's scope."]),
     archive = ("archiveVillage", ["Archive a village (soft delete); 409 while live teams work in it."], "live teams depend on it"),
@@ -76,7 +77,7 @@ record_routes! {
 pub async fn update(
     state: Data<AppState>,
     auth: Auth,
-    id: Path<i64>,
+    id: Path<VillageId>,
     body: ValidJson<VillagePatch>,
     IfMatch(expected): IfMatch,
 ) -> Reply {

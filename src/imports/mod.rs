@@ -37,6 +37,7 @@ use crate::db::users::NewUser;
 use crate::db::villages::{NewVillage, Village, VillageChanges};
 use crate::db::{self, imports as store, units};
 use crate::error::{AppError, AppResult};
+use crate::ids::{MemberId, TeamId, VillageId};
 use crate::registry::members::MemberInput;
 use crate::registry::teams::TeamInput;
 use crate::registry::villages::VillageInput;
@@ -461,24 +462,25 @@ struct Plan {
     teams: Vec<TeamIn>,
     members: Vec<MemberIn>,
     /// Decisions of `check`, by record.
-    village_actions: Vec<Action<VillageChanges>>,
-    team_actions: Vec<Action<TeamChanges>>,
+    village_actions: Vec<Action<VillageChanges, VillageId>>,
+    team_actions: Vec<Action<TeamChanges, TeamId>>,
     member_actions: Vec<MemberAction>,
     /// Texts many rows repeat (communes, teams' names), kept once.
     interned: HashSet<Arc<str>>,
 }
 
 /// What `check` decided for one record.
-enum Action<C> {
+/// What to do with a record of the file; `Id` is the record's id type (`crate::ids`).
+enum Action<C, Id = i64> {
     Skip,
     Create,
     /// Boxed: most records are created or unchanged, and a national file has 350,000.
-    Update(i64, Box<C>),
-    Unchanged(i64),
+    Update(Id, Box<C>),
+    Unchanged(Id),
 }
 
 struct MemberAction {
-    action: Action<MemberChanges>,
+    action: Action<MemberChanges, MemberId>,
     team: TeamRef,
     /// Create an account and link it.
     account: bool,
@@ -494,7 +496,7 @@ enum Natural<'a> {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum TeamRef {
-    Existing(i64),
+    Existing(TeamId),
     /// Index into `Plan::teams`.
     New(usize),
 }
@@ -1144,8 +1146,8 @@ struct World {
     communes: HashMap<String, String>,
     villages: HashMap<(String, String), Vec<Village>>,
     teams: HashMap<(String, String), Vec<Team>>,
-    teams_by_id: HashMap<i64, Team>,
-    members: HashMap<i64, Vec<Member>>,
+    teams_by_id: HashMap<TeamId, Team>,
+    members: HashMap<TeamId, Vec<Member>>,
     phones_taken: HashSet<String>,
     usernames_taken: HashSet<String>,
     /// Filled by `check`: the village each team (existing or new) goes in, when the file says.
@@ -1174,7 +1176,7 @@ impl World {
                 .push(t.clone());
             teams_by_id.insert(t.id, t);
         }
-        let mut members: HashMap<i64, Vec<Member>> = HashMap::new();
+        let mut members: HashMap<TeamId, Vec<Member>> = HashMap::new();
         for m in store::active_members(conn, unit)? {
             members.entry(m.team_id).or_default().push(m);
         }
@@ -1347,7 +1349,7 @@ impl Plan {
         commune: &str,
         world: &World,
         village_keys: &HashMap<(String, String), usize>,
-    ) -> Option<Result<i64, usize>> {
+    ) -> Option<Result<VillageId, usize>> {
         let (search, _) = t.village.as_ref()?;
         let key = (commune.to_string(), search.clone());
         let found = world.villages.get(&key).map(Vec::as_slice);
@@ -1392,7 +1394,7 @@ impl Plan {
         village_keys: &HashMap<(String, String), usize>,
         (teams, i): (&[TeamIn], usize),
         keys: &mut HashMap<(String, String), usize>,
-    ) -> Action<TeamChanges> {
+    ) -> Action<TeamChanges, TeamId> {
         let t = &teams[i];
         let Some(commune) = self.commune_of(t.at, t.commune.as_deref(), target, world) else {
             return Action::Skip;
@@ -1636,7 +1638,12 @@ impl Plan {
         account
     }
 
-    fn member_changes(&self, m: &MemberIn, e: &Member, account: bool) -> Action<MemberChanges> {
+    fn member_changes(
+        &self,
+        m: &MemberIn,
+        e: &Member,
+        account: bool,
+    ) -> Action<MemberChanges, MemberId> {
         let changes = MemberChanges {
             full_name: Some(self.rows[m.at.0].label.to_string()).filter(|n| *n != e.full_name),
             search_name: Some(m.search.to_string()).filter(|s| *s != e.search_name),
@@ -1707,9 +1714,9 @@ struct MemberKeys<'m> {
 }
 
 /// How an ambiguous match lists the records it found.
-const VILLAGES: (fn(&Village) -> i64, &str) = (|v| v.id, "Nhiều thôn, ấp trùng tên");
-const TEAMS: (fn(&Team) -> i64, &str) = (|t| t.id, "Nhiều tổ trùng tên trong xã");
-const MEMBERS: (fn(&&Member) -> i64, &str) = (|m| m.id, "Nhiều thành viên trùng khớp");
+const VILLAGES: (fn(&Village) -> i64, &str) = (|v| v.id.0, "Nhiều thôn, ấp trùng tên");
+const TEAMS: (fn(&Team) -> i64, &str) = (|t| t.id.0, "Nhiều tổ trùng tên trong xã");
+const MEMBERS: (fn(&&Member) -> i64, &str) = (|m| m.id.0, "Nhiều thành viên trùng khớp");
 
 /// A record read from a row.
 trait Placed {
@@ -1734,7 +1741,7 @@ impl Placed for MemberIn {
     }
 }
 
-fn village_action(v: &VillageIn, one: &Village) -> Action<VillageChanges> {
+fn village_action(v: &VillageIn, one: &Village) -> Action<VillageChanges, VillageId> {
     let changes = VillageChanges {
         kind: v.kind.filter(|k| *k != one.kind),
         households: v
@@ -1754,7 +1761,11 @@ fn village_action(v: &VillageIn, one: &Village) -> Action<VillageChanges> {
     }
 }
 
-fn team_action(t: &TeamIn, one: &Team, village: Option<Result<i64, usize>>) -> Action<TeamChanges> {
+fn team_action(
+    t: &TeamIn,
+    one: &Team,
+    village: Option<Result<VillageId, usize>>,
+) -> Action<TeamChanges, TeamId> {
     let changes = TeamChanges {
         village_id: match village {
             Some(Ok(id)) if one.village_id != Some(id) => Some(Some(id)),
@@ -1788,12 +1799,12 @@ fn team_action(t: &TeamIn, one: &Team, village: Option<Result<i64, usize>>) -> A
     }
 }
 
-fn outcome_of<C>(a: &Action<C>) -> (Outcome, Option<i64>) {
+fn outcome_of<C, Id: Copy + Into<i64>>(a: &Action<C, Id>) -> (Outcome, Option<i64>) {
     match a {
         Action::Skip => (Outcome::Error, None),
         Action::Create => (Outcome::Created, None),
-        Action::Update(id, _) => (Outcome::Updated, Some(*id)),
-        Action::Unchanged(id) => (Outcome::Unchanged, Some(*id)),
+        Action::Update(id, _) => (Outcome::Updated, Some((*id).into())),
+        Action::Unchanged(id) => (Outcome::Unchanged, Some((*id).into())),
     }
 }
 
@@ -1875,11 +1886,11 @@ impl<'a> Audit<'a> {
     }
 
     /// Locks record `id` (in the actor's scope), changes it with `write` and audits both states.
-    fn update<R: Audited>(
+    fn update<R: Audited, Id>(
         &mut self,
         conn: &mut PgConnection,
-        lock: fn(&mut PgConnection, &Scope, i64) -> diesel::QueryResult<Option<R>>,
-        id: i64,
+        lock: fn(&mut PgConnection, &Scope, Id) -> diesel::QueryResult<Option<R>>,
+        id: Id,
         write: impl FnOnce(&mut PgConnection) -> AppResult<R>,
     ) -> AppResult<()> {
         let before =
@@ -1990,10 +2001,10 @@ fn write_batch<W: Writer>(
 struct VillageWriter<'a> {
     rows: &'a mut [Line],
     villages: &'a [VillageIn],
-    actions: &'a [Action<VillageChanges>],
+    actions: &'a [Action<VillageChanges, VillageId>],
     world: &'a World,
     /// The new villages' ids, by index in the plan.
-    ids: HashMap<usize, i64>,
+    ids: HashMap<usize, VillageId>,
 }
 
 impl Writer for VillageWriter<'_> {
@@ -2033,7 +2044,7 @@ impl Writer for VillageWriter<'_> {
 
     fn created(&mut self, audit: &mut Audit<'_>, slot: usize, v: Village) {
         self.ids.insert(slot, v.id);
-        self.rows[self.villages[slot].at.0].id = Some(v.id);
+        self.rows[self.villages[slot].at.0].id = Some(v.id.into());
         audit.created(&v);
     }
 }
@@ -2041,16 +2052,16 @@ impl Writer for VillageWriter<'_> {
 struct TeamWriter<'a> {
     rows: &'a mut [Line],
     teams: &'a [TeamIn],
-    actions: &'a [Action<TeamChanges>],
+    actions: &'a [Action<TeamChanges, TeamId>],
     world: &'a World,
     /// The new villages' ids, by index in the plan.
-    village_ids: HashMap<usize, i64>,
+    village_ids: HashMap<usize, VillageId>,
     /// The new teams: id, commune and province (not the whole record: 74,000 nationally).
-    ids: HashMap<usize, (i64, String, String)>,
+    ids: HashMap<usize, (TeamId, String, String)>,
 }
 
 impl TeamWriter<'_> {
-    fn new_team(&self, t: &TeamIn, new_village: Option<i64>) -> Option<NewTeam> {
+    fn new_team(&self, t: &TeamIn, new_village: Option<VillageId>) -> Option<NewTeam> {
         let (commune_code, province_code) = resolved_commune(t.commune.as_deref(), self.world)?;
         let village_id = new_village.or_else(|| {
             let (search, _) = t.village.as_ref()?;
@@ -2113,7 +2124,7 @@ impl Writer for TeamWriter<'_> {
     const INSERT: Inserter<NewTeam, Team> = store::insert_teams;
 
     fn created(&mut self, audit: &mut Audit<'_>, slot: usize, t: Team) {
-        self.rows[self.teams[slot].at.0].id = Some(t.id);
+        self.rows[self.teams[slot].at.0].id = Some(t.id.into());
         audit.created(&t);
         self.ids
             .insert(slot, (t.id, t.commune_code, t.province_code));
@@ -2122,7 +2133,7 @@ impl Writer for TeamWriter<'_> {
 
 /// The team a member joins, as the writer needs it.
 struct TeamPlace<'a> {
-    id: i64,
+    id: TeamId,
     commune_code: &'a str,
     province_code: &'a str,
 }
@@ -2130,7 +2141,7 @@ struct TeamPlace<'a> {
 /// Where the members' teams are: in the register, or just written (by index in the plan).
 struct Places<'a> {
     world: &'a World,
-    new_teams: HashMap<usize, (i64, String, String)>,
+    new_teams: HashMap<usize, (TeamId, String, String)>,
 }
 
 impl Places<'_> {
@@ -2321,7 +2332,7 @@ impl Writer for MemberWriter<'_> {
     const INSERT: Inserter<NewMember, Member> = store::insert_members;
 
     fn created(&mut self, audit: &mut Audit<'_>, slot: usize, m: Member) {
-        self.rows[self.members[slot].at.0].id = Some(m.id);
+        self.rows[self.members[slot].at.0].id = Some(m.id.into());
         audit.created(&m);
     }
 }

@@ -16,6 +16,7 @@ use crate::db::indicators::{
 use crate::db::reports::Area;
 use crate::db::{self, audit, months, units};
 use crate::error::{AppError, AppResult};
+use crate::ids::{TeamId, VillageId};
 use crate::registry::{self, check_version};
 use crate::state::AppState;
 use crate::vocab::AuditAction;
@@ -221,7 +222,7 @@ fn live_indicator(c: &mut PgConnection, code: &str) -> AppResult<Indicator> {
 }
 
 /// A live village of `commune`, share-locked; 422 when it is another commune's.
-fn village_of(c: &mut PgConnection, commune: &str, id: i64) -> AppResult<()> {
+fn village_of(c: &mut PgConnection, commune: &str, id: VillageId) -> AppResult<()> {
     let village = registry::hold_live_village(c, id).map_err(|e| match e {
         AppError::NotFound { .. } => {
             AppError::field("village_id", "unknown_village", "no such village")
@@ -370,7 +371,7 @@ pub fn year_locked_error(year: i32) -> AppError {
 pub struct DenominatorInput {
     pub year: i32,
     pub commune_code: Option<String>,
-    pub village_id: Option<i64>,
+    pub village_id: Option<VillageId>,
     pub population: Option<i32>,
     pub adults: Option<i32>,
     pub households: Option<i32>,
@@ -443,7 +444,7 @@ pub async fn list_denominators(
 pub struct ValueInput {
     pub indicator_code: String,
     pub commune_code: Option<String>,
-    pub village_id: Option<i64>,
+    pub village_id: Option<VillageId>,
     pub month: NaiveDate,
     pub value: i64,
     pub denominator: Option<i64>,
@@ -455,7 +456,7 @@ fn bound_of(
     c: &mut PgConnection,
     indicator: &Indicator,
     commune: &str,
-    village: Option<i64>,
+    village: Option<VillageId>,
     month: NaiveDate,
     given: Option<i64>,
 ) -> AppResult<Option<i64>> {
@@ -709,9 +710,9 @@ pub fn target_unit(
         UnitKind::Village | UnitKind::Team => {
             let id: i64 = key.parse().map_err(|_| unknown_unit())?;
             let found = if kind == UnitKind::Village {
-                crate::db::villages::place_of(c, id)?
+                crate::db::villages::place_of(c, VillageId(id))?
             } else {
-                crate::db::teams::place_of(c, id)?
+                crate::db::teams::place_of(c, TeamId(id))?
             };
             let (province, commune) = found.ok_or_else(unknown_unit)?;
             UnitPlace {

@@ -11,6 +11,7 @@ use crate::access::{Caller, Role, Scope};
 use crate::db::members::{self, Member, MemberChanges, MemberFilter, NewMember};
 use crate::db::{self, teams, users, Page};
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::ids::{MemberId, TeamId};
 use crate::state::AppState;
 use crate::vocab::AuditAction;
 
@@ -75,7 +76,8 @@ pub struct MemberPatch {
 #[schema(as = MoveMemberRequest)]
 pub struct Move {
     /// The team the member joins.
-    pub team_id: i64,
+    #[schema(value_type = i64)]
+    pub team_id: TeamId,
     /// The day the member leaves the old team and joins the new one (default today).
     #[validate(custom(function = "crate::input::plausible_date"))]
     pub on: Option<NaiveDate>,
@@ -88,7 +90,7 @@ pub fn today_local() -> NaiveDate {
 }
 
 /// Officers in scope and the leader of the member's team manage members.
-fn require_manager(caller: &Caller, team_id: i64) -> AppResult<()> {
+fn require_manager(caller: &Caller, team_id: TeamId) -> AppResult<()> {
     let ok = caller.role.is_officer()
         || (caller.role == Role::TeamLeader && caller.team_id == Some(team_id));
     if ok {
@@ -125,7 +127,7 @@ fn check_dates(joined: NaiveDate, left: Option<NaiveDate>) -> AppResult<()> {
 /// `joined_on`, or after `last_day` (the day before a move, or `left_on`), is a 422 on `field`.
 fn check_work_within(
     conn: &mut PgConnection,
-    id: i64,
+    id: MemberId,
     joined_on: NaiveDate,
     last_day: Option<(NaiveDate, &str)>,
 ) -> AppResult<()> {
@@ -154,7 +156,7 @@ fn check_user(
     conn: &mut PgConnection,
     scope: &Scope,
     user_id: Uuid,
-    team_id: i64,
+    team_id: TeamId,
 ) -> AppResult<()> {
     let user = users::get_in_scope(conn, scope, user_id)?
         .ok_or_else(|| AppError::field("user_id", "unknown_user", "no such user"))?;
@@ -190,7 +192,7 @@ fn check_kept_link(conn: &mut PgConnection, member: &Member) -> AppResult<()> {
 /// The team a member joins or stays active in: in scope, not archived (409
 /// `parent_archived`), not dissolved (409 `team_not_live`); share-locked until the end of
 /// the transaction, so the team cannot be archived under the new member.
-fn live_team(conn: &mut PgConnection, scope: &Scope, team_id: i64) -> AppResult<teams::Team> {
+fn live_team(conn: &mut PgConnection, scope: &Scope, team_id: TeamId) -> AppResult<teams::Team> {
     teams::get(conn, scope, team_id)?.ok_or_else(|| AppError::not_found("team"))?;
     let team = hold_live_team(conn, team_id)?;
     if team.status == crate::vocab::TeamStatus::Dissolved {
@@ -215,7 +217,7 @@ pub async fn list(
 pub async fn list_of_team(
     state: &AppState,
     caller: &Caller,
-    team_id: i64,
+    team_id: TeamId,
     mut filter: MemberFilter,
     page: Page,
 ) -> AppResult<(Vec<Member>, i64)> {
@@ -228,14 +230,14 @@ pub async fn list_of_team(
     .await
 }
 
-pub async fn get(state: &AppState, caller: &Caller, id: i64) -> AppResult<Member> {
+pub async fn get(state: &AppState, caller: &Caller, id: MemberId) -> AppResult<Member> {
     super::get(state, caller, id).await
 }
 
 pub async fn create(
     state: &AppState,
     caller: &Caller,
-    team_id: i64,
+    team_id: TeamId,
     input: MemberInput,
 ) -> AppResult<Member> {
     let (full_name, search_name) = fold_name("full_name", &input.full_name)?;
@@ -301,7 +303,7 @@ fn check_patch(
 pub async fn update(
     state: &AppState,
     caller: &Caller,
-    id: i64,
+    id: MemberId,
     patch: MemberPatch,
     expected: Option<i32>,
 ) -> AppResult<Member> {
@@ -339,7 +341,7 @@ pub async fn update(
 pub async fn set_archived(
     state: &AppState,
     caller: &Caller,
-    id: i64,
+    id: MemberId,
     archive: bool,
     expected: Option<i32>,
 ) -> AppResult<Member> {
@@ -367,7 +369,7 @@ fn team_to_join(
     c: &mut PgConnection,
     caller: &Caller,
     before: &Member,
-    team_id: i64,
+    team_id: TeamId,
 ) -> AppResult<teams::Team> {
     if before.left_on.is_some() || before.archived_at.is_some() {
         return Err(AppError::Conflict {
@@ -412,7 +414,12 @@ fn moved(before: &Member, team: &teams::Team, role: Option<TeamRole>, on: NaiveD
 }
 
 /// Ends the membership and starts one in another team for the same person; returns the new one.
-pub async fn move_to(state: &AppState, caller: &Caller, id: i64, to: Move) -> AppResult<Member> {
+pub async fn move_to(
+    state: &AppState,
+    caller: &Caller,
+    id: MemberId,
+    to: Move,
+) -> AppResult<Member> {
     let on = to.on.unwrap_or_else(today_local);
     let caller = caller.clone();
     db::run(&state.pool, move |conn| {

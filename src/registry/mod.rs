@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::access::{Caller, Role, Scope};
 use crate::db::{audit, units};
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::ids::{TeamId, VillageId};
 use crate::vocab::AuditAction;
 
 pub use crate::vocab::{Affiliation, Sex, TeamRole, TeamStatus, VillageKind};
@@ -60,7 +61,7 @@ pub fn default_commune(caller: &Caller, given: Option<String>) -> AppResult<Stri
 }
 
 /// 409 `parent_archived`: a live record cannot be created, revived or restored under it.
-pub(crate) fn parent_archived(what: &str, id: i64) -> AppError {
+pub(crate) fn parent_archived(what: &str, id: impl std::fmt::Display) -> AppError {
     AppError::Conflict {
         code: ErrorCode::ParentArchived,
         detail: format!("{what} {id} is archived; restore it first"),
@@ -71,7 +72,7 @@ pub(crate) fn parent_archived(what: &str, id: i64) -> AppError {
 /// `db::villages::lock_shared`); 409 `parent_archived` when it is archived.
 pub(crate) fn hold_live_village(
     conn: &mut PgConnection,
-    id: i64,
+    id: VillageId,
 ) -> AppResult<crate::db::villages::Village> {
     let village = crate::db::villages::lock_shared(conn, id)?
         .ok_or_else(|| AppError::not_found("village"))?;
@@ -85,7 +86,7 @@ pub(crate) fn hold_live_village(
 /// it is archived.
 pub(crate) fn hold_live_team(
     conn: &mut PgConnection,
-    id: i64,
+    id: TeamId,
 ) -> AppResult<crate::db::teams::Team> {
     let team =
         crate::db::teams::lock_shared(conn, id)?.ok_or_else(|| AppError::not_found("team"))?;
@@ -115,6 +116,8 @@ pub(crate) trait Audited: Serialize {
 
 /// A register record that can be listed, read, changed, archived and restored.
 pub(crate) trait Archivable: Audited + Send + Sized + 'static {
+    /// The record's id type (`crate::ids`).
+    type Id: Copy + std::fmt::Display + Send + 'static;
     type Filter: Send + 'static;
     fn version(&self) -> i32;
     fn is_archived(&self) -> bool;
@@ -126,12 +129,20 @@ pub(crate) trait Archivable: Audited + Send + Sized + 'static {
         page: crate::db::Page,
     ) -> diesel::QueryResult<(Vec<Self>, i64)>;
     /// Reads the record within `scope`.
-    fn get(conn: &mut PgConnection, scope: &Scope, id: i64) -> diesel::QueryResult<Option<Self>>;
+    fn get(
+        conn: &mut PgConnection,
+        scope: &Scope,
+        id: Self::Id,
+    ) -> diesel::QueryResult<Option<Self>>;
     /// Reads and locks the record within `scope`.
-    fn lock(conn: &mut PgConnection, scope: &Scope, id: i64) -> diesel::QueryResult<Option<Self>>;
+    fn lock(
+        conn: &mut PgConnection,
+        scope: &Scope,
+        id: Self::Id,
+    ) -> diesel::QueryResult<Option<Self>>;
     fn store_archived(
         conn: &mut PgConnection,
-        id: i64,
+        id: Self::Id,
         archived: bool,
     ) -> diesel::QueryResult<Self>;
 }
@@ -168,7 +179,7 @@ pub(crate) async fn list<T: Archivable>(
 pub(crate) async fn get<T: Archivable>(
     state: &crate::state::AppState,
     caller: &Caller,
-    id: i64,
+    id: T::Id,
 ) -> AppResult<T> {
     let scope = caller.scope();
     crate::db::run(&state.pool, move |c| {
@@ -191,7 +202,7 @@ pub(crate) trait Rules: Archivable {
 fn lock_for_change<T: Rules>(
     c: &mut PgConnection,
     caller: &Caller,
-    id: i64,
+    id: T::Id,
     expected: Option<i32>,
 ) -> AppResult<T> {
     let before = T::lock(c, &caller.scope(), id)?.ok_or_else(|| AppError::not_found(T::ENTITY))?;
@@ -205,7 +216,7 @@ fn lock_for_change<T: Rules>(
 pub(crate) async fn update<T: Rules>(
     state: &crate::state::AppState,
     caller: &Caller,
-    id: i64,
+    id: T::Id,
     expected: Option<i32>,
     change: impl FnOnce(&mut PgConnection, &Caller, &T) -> AppResult<T> + Send + 'static,
 ) -> AppResult<T> {
@@ -224,7 +235,7 @@ pub(crate) async fn update<T: Rules>(
 pub(crate) async fn set_archived<T: Rules>(
     state: &crate::state::AppState,
     caller: &Caller,
-    id: i64,
+    id: T::Id,
     archive: bool,
     expected: Option<i32>,
 ) -> AppResult<T> {
@@ -268,10 +279,11 @@ pub(crate) use audited_record;
 
 /// Implements `Audited` and `Archivable` for a register record stored by `db::$module`.
 macro_rules! register_record {
-    ($ty:ty, $module:ident, $entity:literal, $filter:ty) => {
+    ($ty:ty, $id:ty, $module:ident, $entity:literal, $filter:ty) => {
         audited_record!($ty, $entity);
 
         impl Archivable for $ty {
+            type Id = $id;
             type Filter = $filter;
             fn version(&self) -> i32 {
                 self.version
@@ -290,20 +302,20 @@ macro_rules! register_record {
             fn get(
                 conn: &mut PgConnection,
                 scope: &Scope,
-                id: i64,
+                id: $id,
             ) -> diesel::QueryResult<Option<Self>> {
                 crate::db::$module::get(conn, scope, id)
             }
             fn lock(
                 conn: &mut PgConnection,
                 scope: &Scope,
-                id: i64,
+                id: $id,
             ) -> diesel::QueryResult<Option<Self>> {
                 crate::db::$module::lock(conn, scope, id)
             }
             fn store_archived(
                 conn: &mut PgConnection,
-                id: i64,
+                id: $id,
                 archived: bool,
             ) -> diesel::QueryResult<Self> {
                 crate::db::$module::set_archived(conn, id, archived)
@@ -313,18 +325,21 @@ macro_rules! register_record {
 }
 register_record!(
     crate::db::villages::Village,
+    crate::ids::VillageId,
     villages,
     "village",
     crate::db::villages::VillageFilter
 );
 register_record!(
     crate::db::teams::Team,
+    crate::ids::TeamId,
     teams,
     "team",
     crate::db::teams::TeamFilter
 );
 register_record!(
     crate::db::members::Member,
+    crate::ids::MemberId,
     members,
     "member",
     crate::db::members::MemberFilter

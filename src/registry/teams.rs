@@ -13,6 +13,7 @@ use crate::access::{Caller, Scope};
 use crate::db::teams::{self, NewTeam, Team, TeamChanges, TeamFilter};
 use crate::db::{villages, Page};
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::ids::{TeamId, VillageId};
 use crate::state::AppState;
 
 #[derive(Default, Deserialize, Validate, ToSchema)]
@@ -24,7 +25,8 @@ pub struct TeamInput {
     #[schema(min_length = 5, max_length = 5)]
     pub commune_code: Option<String>,
     /// For a village-level team: a village of the same commune.
-    pub village_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub village_id: Option<VillageId>,
     #[validate(length(min = 1, max = 200))]
     #[validate(custom(function = "crate::input::screened"))]
     #[schema(min_length = 1, max_length = 200)]
@@ -49,7 +51,8 @@ pub struct TeamInput {
 #[schema(as = UpdateTeamRequest)]
 pub struct TeamPatch {
     #[serde(default, with = "::serde_with::rust::double_option")]
-    pub village_id: Option<Option<i64>>,
+    #[schema(value_type = Option<Option<i64>>)]
+    pub village_id: Option<Option<VillageId>>,
     #[validate(length(min = 1, max = 200))]
     #[validate(custom(function = "crate::input::screened"))]
     #[schema(min_length = 1, max_length = 200)]
@@ -76,7 +79,7 @@ pub struct TeamPatch {
 fn check_village(
     conn: &mut PgConnection,
     scope: &Scope,
-    village_id: i64,
+    village_id: VillageId,
     commune: &str,
 ) -> AppResult<()> {
     villages::get(conn, scope, village_id)?
@@ -115,7 +118,7 @@ pub async fn list(
     super::list(state, caller, filter, page).await
 }
 
-pub async fn get(state: &AppState, caller: &Caller, id: i64) -> AppResult<Team> {
+pub async fn get(state: &AppState, caller: &Caller, id: TeamId) -> AppResult<Team> {
     super::get(state, caller, id).await
 }
 
@@ -155,7 +158,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: TeamInput) -> AppR
 pub async fn update(
     state: &AppState,
     caller: &Caller,
-    id: i64,
+    id: TeamId,
     patch: TeamPatch,
     expected: Option<i32>,
 ) -> AppResult<Team> {
@@ -203,7 +206,7 @@ pub async fn update(
 pub async fn set_archived(
     state: &AppState,
     caller: &Caller,
-    id: i64,
+    id: TeamId,
     archive: bool,
     expected: Option<i32>,
 ) -> AppResult<Team> {

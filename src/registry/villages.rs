@@ -10,6 +10,7 @@ use crate::access::Caller;
 use crate::db::villages::{self, NewVillage, Village, VillageChanges, VillageFilter};
 use crate::db::Page;
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::ids::VillageId;
 use crate::state::AppState;
 
 #[derive(Deserialize, Validate, ToSchema)]
@@ -61,7 +62,7 @@ pub async fn list(
     super::list(state, caller, filter, page).await
 }
 
-pub async fn get(state: &AppState, caller: &Caller, id: i64) -> AppResult<Village> {
+pub async fn get(state: &AppState, caller: &Caller, id: VillageId) -> AppResult<Village> {
     super::get(state, caller, id).await
 }
 
@@ -88,7 +89,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: VillageInput) -> A
 pub async fn update(
     state: &AppState,
     caller: &Caller,
-    id: i64,
+    id: VillageId,
     patch: VillagePatch,
     expected: Option<i32>,
 ) -> AppResult<Village> {
@@ -110,7 +111,7 @@ pub async fn update(
 pub async fn set_archived(
     state: &AppState,
     caller: &Caller,
-    id: i64,
+    id: VillageId,
     archive: bool,
     expected: Option<i32>,
 ) -> AppResult<Village> {

@@ -1,6 +1,7 @@
 //! Reporting discipline (DHIS2's reporting rates): when a commune's monthly report is due, whether
 //! it came in on time, and the members who recorded nothing in a month.
 
+use crate::ids::TeamId;
 use crate::vocab::AuditAction;
 use crate::vocab::ReportStatus;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -201,7 +202,7 @@ pub async fn inactive(
     state: &AppState,
     caller: &Caller,
     unit: Option<String>,
-    team: Option<i64>,
+    team: Option<TeamId>,
     month: NaiveDate,
 ) -> AppResult<Vec<InactiveMember>> {
     let caller = caller.clone();
@@ -218,7 +219,7 @@ pub async fn inactive(
     }
     db::run_read(&state.reads, move |c| {
         let among = if caller.role == Role::TeamLeader {
-            Among::Team(caller.team_id.unwrap_or(-1))
+            Among::Team(caller.team_id.unwrap_or(TeamId(-1)))
         } else if let Some(t) = team {
             let found = crate::db::teams::get(c, &caller.scope(), t)?;
             Among::Team(found.ok_or_else(|| AppError::not_found("team"))?.id)

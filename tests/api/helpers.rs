@@ -310,6 +310,7 @@ impl TestApp {
         team: Option<i64>,
     ) -> uuid::Uuid {
         let mut conn = self.db.conn();
+        let team = team.map(toso::ids::TeamId);
         let role_enum = toso::access::Role::parse(role).expect("known role");
         let unit_row = toso::accounts::resolve_unit(
             &mut conn,
@@ -355,6 +356,7 @@ impl TestApp {
         toso::db::teams::insert(&mut conn, &new)
             .expect("insert team")
             .id
+            .0
     }
 
     pub async fn login_raw(&self, username: &str, password: &str) -> Response {

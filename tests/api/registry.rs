@@ -255,6 +255,7 @@ fn insert_village(app: &TestApp, code: &str, name: &str) -> i64 {
     )
     .expect("insert")
     .id
+    .0
 }
 
 #[tokio::test]

@@ -1037,8 +1037,8 @@ fn insert_log(app: &TestApp, commune: &str, team: i64, member: i64, by: uuid::Uu
     let row = toso::db::logs::NewLog {
         id,
         occurred_at: chrono::Utc::now(),
-        member_id: member,
-        team_id: team,
+        member_id: toso::ids::MemberId(member),
+        team_id: toso::ids::TeamId(team),
         commune_code: unit.code,
         province_code: unit.province_code,
         village_id: None,

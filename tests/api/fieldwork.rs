@@ -659,18 +659,14 @@ async fn logs_of(app: &TestApp, token: &str, unit: &str, month: &str) -> i64 {
 async fn a_log_goes_to_the_membership_held_when_it_happened() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let province = app.hanoi_officer().await.token;
+    let (_, _, member) = f.actors(&app);
+    let province = app.hanoi_officer().await;
     // The member moves to a team of another commune on 2026-11-20.
     let team2 = app.create_team("00008", "Tổ CNCĐ Phúc Xá");
-    let res = app
-        .post_json(
-            &format!("/api/v1/members/{}/move", f.member_member),
-            Some(&province),
-            &json!({"team_id": team2, "on": "2026-11-20"}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let moved: Value = res.json().await.expect("json");
+    let moved = province
+        .move_member(f.member_member, team2, "2026-11-20")
+        .await
+        .expect(StatusCode::CREATED);
     let new_member = moved["id"].as_i64().expect("id");
 
     // Then the phone sends what it recorded offline, before, on and after the move day.
@@ -690,12 +686,12 @@ async fn a_log_goes_to_the_membership_held_when_it_happened() {
         json!({"created": 3, "duplicate": 0, "updated": 0, "rejected": 0, "conflict": 0}),
         "{body}"
     );
-    let old = stored(&app, &province, &before["id"]).await;
+    let old = stored(&app, &province.token, &before["id"]).await;
     assert_eq!(old["member_id"], f.member_member);
     assert_eq!(old["team_id"], f.team);
     assert_eq!(old["commune_code"], "00004");
     for l in [&move_day, &after] {
-        let new = stored(&app, &province, &l["id"]).await;
+        let new = stored(&app, &province.token, &l["id"]).await;
         assert_eq!(new["member_id"], new_member);
         assert_eq!(new["team_id"], team2);
         assert_eq!(new["commune_code"], "00008");
@@ -711,34 +707,29 @@ async fn a_log_goes_to_the_membership_held_when_it_happened() {
         "member_id",
         json!(new_member),
     );
-    let res = app
-        .post_json("/api/v1/assistance-logs", Some(&f.member), &early)
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let body: Value = res.json().await.expect("json");
+    let body = member.create("/api/v1/assistance-logs", early).await;
     assert_eq!(body["member_id"], f.member_member);
     assert_eq!(body["commune_code"], "00004");
     // An edit that moves the date across the move moves the log with it.
-    let res = app
-        .patch_json(
-            &format!(
-                "/api/v1/assistance-logs/{}",
-                body["id"].as_str().expect("id")
-            ),
-            &f.member,
+    let path = format!(
+        "/api/v1/assistance-logs/{}",
+        body["id"].as_str().expect("id")
+    );
+    let body = member
+        .patch(
+            &path,
             None,
-            &json!({"occurred_at": "2026-11-22T09:00:00+07:00"}),
+            json!({"occurred_at": "2026-11-22T09:00:00+07:00"}),
         )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let body: Value = res.json().await.expect("json");
+        .await
+        .expect(StatusCode::OK);
     assert_eq!(body["member_id"], new_member);
     assert_eq!(body["team_id"], team2);
     assert_eq!(body["commune_code"], "00008");
 
     // Each commune's report counts what its team did.
-    assert_eq!(logs_of(&app, &province, "00004", "2026-11").await, 1);
-    assert_eq!(logs_of(&app, &province, "00008", "2026-11").await, 3);
+    assert_eq!(logs_of(&app, &province.token, "00004", "2026-11").await, 1);
+    assert_eq!(logs_of(&app, &province.token, "00008", "2026-11").await, 3);
 }
 
 #[tokio::test]

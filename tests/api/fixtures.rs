@@ -88,6 +88,15 @@ impl Actor<'_> {
             .collect()
     }
 
+    /// Moves `member` to `team` on `day` (`POST /api/v1/members/{id}/move`).
+    pub async fn move_member(&self, member: i64, team: i64, day: &str) -> Answer {
+        self.post(
+            &format!("/api/v1/members/{member}/move"),
+            json!({"team_id": team, "on": day}),
+        )
+        .await
+    }
+
     /// `PUT /api/v1/trainings/{training}/attendance` with `records`.
     pub async fn attend(&self, training: &str, records: Value) -> Answer {
         self.put(

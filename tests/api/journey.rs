@@ -1601,8 +1601,7 @@ async fn membership_dates_keep_the_work_recorded_under_them() {
         .expect(StatusCode::OK);
 
     let team2 = app.create_team("00008", "Tổ CNCĐ Phúc Xá");
-    let moving = format!("/api/v1/members/{}/move", f.member_member);
-    let move_on = |on: &str| province.post(&moving, json!({"team_id": team2, "on": on}));
+    let move_on = |on: &'static str| province.move_member(f.member_member, team2, on);
     for on in ["2026-09-20", "2026-09-22"] {
         let p = move_on(on)
             .await
@@ -1685,11 +1684,9 @@ async fn a_training_keeps_its_attendees_in_their_membership() {
         .expect(StatusCode::OK);
     let team2 = app.create_team("00008", "Tổ CNCĐ Phúc Xá");
     province
-        .create(
-            &format!("/api/v1/members/{}/move", f.member_member),
-            json!({"team_id": team2, "on": "2026-09-20"}),
-        )
-        .await;
+        .move_member(f.member_member, team2, "2026-09-20")
+        .await
+        .expect(StatusCode::CREATED);
 
     for day in ["2026-09-20", "2026-09-22"] {
         let p = officer

@@ -736,12 +736,14 @@ async fn a_log_goes_to_the_membership_held_when_it_happened() {
 async fn logs_outside_the_membership_are_refused() {
     let app = spawn_app().await;
     let f = field(&app).await;
+    let (officer, leader, member) = f.actors(&app);
+    let logs = "/api/v1/assistance-logs";
     // The member joined on 2025-08-01.
     let early = on("2025-07-20T09:00:00+07:00");
-    let res = app
-        .post_json("/api/v1/assistance-logs", Some(&f.member), &early)
-        .await;
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = member
+        .post(logs, early.clone())
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(body["errors"][0]["field"], "occurred_at");
     assert_eq!(body["errors"][0]["code"], "before_joined");
     let body = push(
@@ -758,21 +760,20 @@ async fn logs_outside_the_membership_are_refused() {
     );
 
     // It leaves on 2026-10-15: its leader may still record what it did before.
-    let res = app
-        .patch_json(
+    officer
+        .patch(
             &format!("/api/v1/members/{}", f.member_member),
-            &f.officer,
             None,
-            &json!({"left_on": "2026-10-15"}),
+            json!({"left_on": "2026-10-15"}),
         )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+        .await
+        .expect(StatusCode::OK);
     let by_leader = |l: Value| with(l, "member_id", json!(f.member_member));
     let late = by_leader(on("2026-10-20T09:00:00+07:00"));
-    let res = app
-        .post_json("/api/v1/assistance-logs", Some(&f.leader), &late)
-        .await;
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = leader
+        .post(logs, late.clone())
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(body["errors"][0]["field"], "occurred_at");
     assert_eq!(body["errors"][0]["code"], "after_left");
     let body = push(&app, &f.leader, json!([{"op": "create_log", "data": late}])).await;
@@ -781,35 +782,23 @@ async fn logs_outside_the_membership_are_refused() {
         "after_left"
     );
     let kept = by_leader(on("2026-10-10T09:00:00+07:00"));
-    let res = app
-        .post_json("/api/v1/assistance-logs", Some(&f.leader), &kept)
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
+    leader.create(logs, kept.clone()).await;
     // Nor can an edit take a log outside the membership.
-    let path = format!(
-        "/api/v1/assistance-logs/{}",
-        kept["id"].as_str().expect("id")
-    );
-    let res = app
-        .patch_json(
-            &path,
-            &f.leader,
+    let path = |l: &Value| format!("{logs}/{}", l["id"].as_str().expect("id"));
+    let body = leader
+        .patch(
+            &path(&kept),
             None,
-            &json!({"occurred_at": "2026-10-16T09:00:00+07:00"}),
+            json!({"occurred_at": "2026-10-16T09:00:00+07:00"}),
         )
-        .await;
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(body["errors"][0]["code"], "after_left");
     let stored = stored(&app, &f.officer, &kept["id"]).await;
     assert_eq!(stored["version"], 1);
     for l in [&early, &late] {
-        let res = app
-            .get(
-                &format!("/api/v1/assistance-logs/{}", l["id"].as_str().expect("id")),
-                &f.officer,
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::NOT_FOUND, "nothing stored");
+        let res = officer.get(&path(l)).await;
+        assert_eq!(res.status, StatusCode::NOT_FOUND, "nothing stored");
     }
 }
 

@@ -86,34 +86,21 @@ async fn move_member(app: &TestApp, token: &str, member: i64, to: i64) -> reqwes
 }
 
 /// The world of the member-move tests: the admin, A1's officer and two teams of A1.
-struct Moves<'a> {
-    admin: Actor<'a>,
-    officer: Actor<'a>,
-    t1: i64,
-    t1b: i64,
-}
-
-async fn moves(app: &TestApp) -> Moves<'_> {
-    Moves {
-        admin: app.actor("root", "admin", None, None).await,
-        officer: app
-            .actor("a1.officer", "commune_officer", Some(A1), None)
+async fn moves(app: &TestApp) -> (Actor<'_>, Actor<'_>, i64, i64) {
+    (
+        app.actor("root", "admin", None, None).await,
+        app.actor("a1.officer", "commune_officer", Some(A1), None)
             .await,
-        t1: app.create_team(A1, "Tổ Một"),
-        t1b: app.create_team(A1, "Tổ Hai"),
-    }
+        app.create_team(A1, "Tổ Một"),
+        app.create_team(A1, "Tổ Hai"),
+    )
 }
 
 // Issue 12, item 7.
 #[tokio::test]
 async fn a_move_never_changes_an_account_outside_the_callers_scope() {
     let app = spawn_app().await;
-    let Moves {
-        admin,
-        officer,
-        t1,
-        t1b,
-    } = moves(&app).await;
+    let (admin, officer, t1, t1b) = moves(&app).await;
     let t2 = app.create_team(A2, "Tổ Ngọc Hà");
     let (u, m) = linked_member(&app, &admin.token, "u.roamer", A1, t1).await;
 
@@ -183,12 +170,7 @@ async fn a_move_never_changes_an_account_outside_the_callers_scope() {
 #[tokio::test]
 async fn a_move_of_a_member_whose_account_was_promoted_is_a_problem_not_a_500() {
     let app = spawn_app().await;
-    let Moves {
-        admin,
-        officer,
-        t1,
-        t1b,
-    } = moves(&app).await;
+    let (admin, officer, t1, t1b) = moves(&app).await;
     let (u, m) = linked_member(&app, &admin.token, "u.promoted", A1, t1).await;
 
     // Promoted to commune officer of A2: the account leaves team roles; the link is cut.
@@ -236,12 +218,7 @@ async fn a_move_of_a_member_whose_account_was_promoted_is_a_problem_not_a_500() 
 #[tokio::test]
 async fn a_member_move_takes_the_linked_account_along_and_audits_it() {
     let app = spawn_app().await;
-    let Moves {
-        admin,
-        officer,
-        t1,
-        t1b,
-    } = moves(&app).await;
+    let (admin, officer, t1, t1b) = moves(&app).await;
     let (u, m) = linked_member(&app, &admin.token, "u.follows", A1, t1).await;
     let joined = officer
         .move_member(m, t1b, "2025-10-15")
@@ -753,12 +730,7 @@ async fn me_shows_the_current_membership() {
 #[tokio::test]
 async fn account_and_member_moves_racing_keep_the_link_consistent() {
     let app = spawn_app().await;
-    let Moves {
-        admin,
-        officer,
-        t1,
-        t1b,
-    } = moves(&app).await;
+    let (admin, officer, t1, t1b) = moves(&app).await;
     let (admin, officer) = (admin.token, officer.token);
     let t2 = app.create_team(A2, "Tổ Ngọc Hà");
     for round in 0..10 {

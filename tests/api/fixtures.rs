@@ -373,6 +373,14 @@ impl Training {
         self.body.clone()
     }
 
+    /// Created by `by` with the attendance `records` (`[{"member_id", "status"}]`);
+    /// returns its id.
+    pub async fn attended(&self, by: &Actor<'_>, records: Value) -> String {
+        let id = self.create(by).await;
+        by.attend(&id, records).await.expect(StatusCode::OK);
+        id
+    }
+
     /// Created by `by`; returns its id.
     pub async fn create(&self, by: &Actor<'_>) -> String {
         by.create("/api/v1/trainings", self.body()).await["id"]

@@ -1591,14 +1591,12 @@ async fn membership_dates_keep_the_work_recorded_under_them() {
     let mut body = crate::fieldwork::log(Uuid::new_v4());
     body["occurred_at"] = json!("2026-09-22T09:00:00+07:00");
     member.create("/api/v1/assistance-logs", body.clone()).await;
-    let t = Training::on("2026-09-23").create(&officer).await;
-    officer
-        .attend(
-            &t,
+    Training::on("2026-09-23")
+        .attended(
+            &officer,
             json!([{"member_id": f.leader_member, "status": "attended"}]),
         )
-        .await
-        .expect(StatusCode::OK);
+        .await;
 
     let team2 = app.create_team("00008", "Tổ CNCĐ Phúc Xá");
     let move_on = |on: &'static str| province.move_member(f.member_member, team2, on);
@@ -1673,15 +1671,13 @@ async fn a_training_keeps_its_attendees_in_their_membership() {
     let (officer, _, _) = f.actors(&app);
     let province = app.hanoi_officer().await;
     let on = |day: &str| Training::on(day).body();
-    let t = Training::on("2026-09-12").create(&officer).await;
-    let path = format!("/api/v1/trainings/{t}");
-    officer
-        .attend(
-            &t,
+    let t = Training::on("2026-09-12")
+        .attended(
+            &officer,
             json!([{"member_id": f.member_member, "status": "attended"}]),
         )
-        .await
-        .expect(StatusCode::OK);
+        .await;
+    let path = format!("/api/v1/trainings/{t}");
     let team2 = app.create_team("00008", "Tổ CNCĐ Phúc Xá");
     province
         .move_member(f.member_member, team2, "2026-09-20")

@@ -39,32 +39,6 @@ fn backdate(app: &TestApp, table: &str, column: &str, id: i64, at: &str) {
     assert_eq!(n, 1);
 }
 
-async fn send(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let mut req = app.request(method, path).bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    req.send().await.expect("sent")
-}
-
-async fn push(app: &TestApp, token: &str, items: Value) -> Value {
-    let res = app
-        .post_json(
-            "/api/v1/sync/push",
-            Some(token),
-            &json!({"device_id": "phone", "items": items}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    res.json().await.expect("json")
-}
-
 /// A log as the journey sent it, and where it must be counted.
 #[derive(Clone)]
 struct Sent {
@@ -638,7 +612,7 @@ async fn the_move(w: &World<'_>, logs: &mut Vec<Sent>) -> i64 {
         .iter()
         .map(|l| json!({"op": "create_log", "data": l.body()}))
         .collect();
-    let body = push(app, &x_phone, Value::Array(items)).await;
+    let body = app.acting(&x_phone).push(Value::Array(items)).await;
     assert_eq!(body["summary"]["created"], offline.len(), "{body}");
     for l in &offline {
         let stored: Value = app
@@ -786,20 +760,14 @@ async fn trainings(w: &World<'_>, x_new: i64) -> Trainings {
 /// VA2 is archived mid-September (it existed in September, not in October); VB2 is created
 /// after the month. Returns VB2.
 async fn registry_changes(w: &World<'_>) -> i64 {
-    let app = w.app;
-    let officer = &w.officer;
     let va2 = w.va2;
-    let res = send(
-        app,
-        Method::DELETE,
-        &format!("/api/v1/villages/{va2}"),
-        &officer[A],
-        None,
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    w.app
+        .acting(&w.officer[A])
+        .delete(&format!("/api/v1/villages/{va2}"), None)
+        .await
+        .expect(StatusCode::OK);
     backdate(
-        app,
+        w.app,
         "villages",
         "archived_at",
         va2,
@@ -1027,16 +995,12 @@ async fn b_works_on(
     logs: &mut Vec<Sent>,
     exp: &mut HashMap<&'static str, Expected>,
 ) {
-    let app = w.app;
-    let x_phone = w.x_phone.clone();
-    let vb1 = w.vb1;
-    let l15 = w.x(x_new, "2026-09-27", Some(vb1), "digital_learning", 2);
-    let body = push(
-        app,
-        &x_phone,
-        json!([{"op": "create_log", "data": l15.body()}]),
-    )
-    .await;
+    let l15 = w.x(x_new, "2026-09-27", Some(w.vb1), "digital_learning", 2);
+    let body = w
+        .app
+        .acting(&w.x_phone)
+        .push(json!([{"op": "create_log", "data": l15.body()}]))
+        .await;
     assert_eq!(body["results"][0]["status"], "created", "{body}");
     logs.push(l15);
     let mut e_b = Expected::default();

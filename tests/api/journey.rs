@@ -13,11 +13,11 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::fixtures::{id_of, Commune, Member, Team, Training};
+use crate::fixtures::{approve_month, id_of, Commune, Member, Team, Training};
 use crate::helpers::{assert_problem, spawn_app, Answer, TestApp};
 use crate::report_figures::{
-    act, assert_csv_says_what_the_json_says, assert_rows_add_up, file, parse_csv, post, report,
-    row, rows_of, BREAKDOWNS, SCALARS,
+    act, assert_csv_says_what_the_json_says, assert_rows_add_up, category_names, file, parse_csv,
+    post, report, row, rows_of, BREAKDOWNS, SCALARS,
 };
 
 /// Codes of a breakdown with their names as the exports head them.
@@ -896,18 +896,7 @@ async fn submit_return_resubmit_approve(w: &World<'_>, base: &str) -> Value {
     let returned: Value = res.json().await.expect("json");
     assert_eq!(returned["status"], "returned", "{returned}");
     assert_eq!(returned["reason"], "Thiếu số liệu lớp học");
-    assert_eq!(
-        act(app, &officer[A], &format!("{base}/submit"))
-            .await
-            .status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        act(app, &province, &format!("{base}/approve"))
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    approve_month(&app.acting(&officer[A]), &app.acting(&province), A, MONTH).await;
     let frozen = report(app, &officer[A], &format!("unit={A}&month={MONTH}")).await;
     frozen
 }
@@ -1103,24 +1092,7 @@ async fn the_csv_of_the_approved_month(
 ) -> (csv::StringRecord, Vec<csv::StringRecord>) {
     let app = w.app;
     let officer = &w.officer;
-    let categories: Value = app
-        .get("/api/v1/categories", &officer[A])
-        .await
-        .json()
-        .await
-        .expect("json");
-    let names: HashMap<String, String> = categories["items"]
-        .as_array()
-        .or(categories.as_array())
-        .expect("categories")
-        .iter()
-        .map(|c| {
-            (
-                c["code"].as_str().expect("code").into(),
-                c["name"].as_str().expect("name").into(),
-            )
-        })
-        .collect();
+    let names = category_names(app, &officer[A]).await;
     let (header, lines) = parse_csv(
         &file(
             app,
@@ -1499,18 +1471,7 @@ async fn reopen_and_approve_again(w: &World<'_>, base: &str, locked: &Sent, froz
         .post_json("/api/v1/assistance-logs", Some(&a1_phone), &locked.body())
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
-    assert_eq!(
-        act(app, &officer[A], &format!("{base}/submit"))
-            .await
-            .status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        act(app, &province, &format!("{base}/approve"))
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    approve_month(&app.acting(&officer[A]), &app.acting(&province), A, MONTH).await;
     let refrozen = report(app, &officer[A], &format!("unit={A}&month={MONTH}")).await;
     assert_eq!(refrozen["frozen"], true);
     assert_eq!(

@@ -49,6 +49,28 @@ pub(crate) async fn post(app: &TestApp, token: &str, path: &str, body: Value) ->
     res.json().await.expect("json")
 }
 
+/// The names of the log categories by code, as `token` reads them.
+pub(crate) async fn category_names(app: &TestApp, token: &str) -> HashMap<String, String> {
+    let categories: Value = app
+        .get("/api/v1/categories", token)
+        .await
+        .json()
+        .await
+        .expect("json");
+    categories["items"]
+        .as_array()
+        .or(categories.as_array())
+        .expect("categories")
+        .iter()
+        .map(|c| {
+            (
+                c["code"].as_str().expect("code").into(),
+                c["name"].as_str().expect("name").into(),
+            )
+        })
+        .collect()
+}
+
 pub(crate) async fn act(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
     app.request(Method::POST, path)
         .bearer_auth(token)
@@ -591,24 +613,7 @@ async fn the_csv_says_what_the_json_says() {
     body["occurred_at"] = json!((Utc::now() - Duration::minutes(2)).to_rfc3339());
     body["village_id"] = json!(f.village);
     post(&app, &f.member, "/api/v1/assistance-logs", body).await;
-    let categories: Value = app
-        .get("/api/v1/categories", &f.officer)
-        .await
-        .json()
-        .await
-        .expect("json");
-    let names: HashMap<String, String> = categories["items"]
-        .as_array()
-        .or(categories.as_array())
-        .expect("categories")
-        .iter()
-        .map(|c| {
-            (
-                c["code"].as_str().expect("code").into(),
-                c["name"].as_str().expect("name").into(),
-            )
-        })
-        .collect();
+    let names = category_names(&app, &f.officer).await;
 
     let query = format!("unit=00004&month={month}");
     let json = report(&app, &f.officer, &query).await;

@@ -164,46 +164,34 @@ async fn bad_report_requests_are_refused() {
         assert_eq!(problem["errors"][0]["code"], code);
     }
     // Out of scope answers 404 like any record outside the caller's scope.
+    let (officer, _, member) = f.actors(&app);
     for unit in ["00008", "01", "VN"] {
-        let res = app
-            .get(
-                &format!("/api/v1/reports/monthly?unit={unit}&month=2025-10"),
-                &f.officer,
-            )
-            .await;
-        assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
-        let res = app
-            .get(
-                &format!("/api/v1/reports/trend?unit={unit}&from=2025-09&to=2025-10"),
-                &f.officer,
-            )
-            .await;
-        assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+        for path in [
+            format!("/api/v1/reports/monthly?unit={unit}&month=2025-10"),
+            format!("/api/v1/reports/trend?unit={unit}&from=2025-09&to=2025-10"),
+        ] {
+            officer
+                .get(&path)
+                .await
+                .problem(StatusCode::NOT_FOUND, "not_found");
+        }
     }
-    let (_, other_province) = app
-        .user_with_token("hcm.officer", "province_officer", Some("79"), None)
+    let other_province = app
+        .actor("hcm.officer", "province_officer", Some("79"), None)
         .await;
-    let res = app
-        .get(
-            "/api/v1/reports/status?province=01&month=2025-10",
-            &other_province,
-        )
-        .await;
-    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
-    let res = app
-        .get(
-            "/api/v1/reports/monthly?unit=00004&month=2025-10",
-            &other_province,
-        )
-        .await;
-    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
-    let res = app
-        .get(
-            "/api/v1/reports/monthly?unit=00004&month=2025-10",
-            &f.member,
-        )
-        .await;
-    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    for path in [
+        "/api/v1/reports/status?province=01&month=2025-10",
+        "/api/v1/reports/monthly?unit=00004&month=2025-10",
+    ] {
+        other_province
+            .get(path)
+            .await
+            .problem(StatusCode::NOT_FOUND, "not_found");
+    }
+    member
+        .get("/api/v1/reports/monthly?unit=00004&month=2025-10")
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
 }
 
 #[tokio::test]

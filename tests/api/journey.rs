@@ -99,6 +99,15 @@ impl Expected {
     }
 }
 
+/// The keys a log or record of `village` and `team` counts under: the total and its rows.
+fn rows_of_unit(village: Option<i64>, team: Option<i64>) -> [String; 3] {
+    [
+        "total".to_string(),
+        key("village", village),
+        key("team", team),
+    ]
+}
+
 fn key(kind: &str, id: Option<i64>) -> String {
     format!("{kind}:{}", id.map_or("none".into(), |i| i.to_string()))
 }
@@ -110,11 +119,7 @@ fn log_figures(logs: &[Sent], commune: &str, month: &str, e: &mut Expected) {
         .filter(|l| l.live && l.commune == commune && l.day.starts_with(month))
         .collect();
     for l in &counted {
-        for k in [
-            "total".to_string(),
-            key("village", l.village),
-            key("team", Some(l.team)),
-        ] {
+        for k in rows_of_unit(l.village, Some(l.team)) {
             e.add(&k, "logs", 1);
             e.add(&k, "citizens_helped", l.citizens);
             e.tally(&k, "by_category", l.category, 1, l.citizens);
@@ -792,7 +797,7 @@ fn expect_register_a(w: &World<'_>, e: &mut Expected) {
         e.add(k, "villages_with_team", 1);
     }
     for (t, v) in [(ta1, Some(va1)), (ta2, None)] {
-        for k in ["total".to_string(), key("village", v), key("team", Some(t))] {
+        for k in rows_of_unit(v, Some(t)) {
             e.add(&k, "teams_active", 1);
         }
     }
@@ -802,7 +807,7 @@ fn expect_register_a(w: &World<'_>, e: &mut Expected) {
         (ta1, Some(va1), 0, 1),
         (ta2, None, 1, 0),
     ] {
-        for k in ["total".to_string(), key("village", v), key("team", Some(t))] {
+        for k in rows_of_unit(v, Some(t)) {
             e.add(&k, "members_active", 1);
             e.add(&k, "members_joined", joined);
             e.add(&k, "members_left", left);
@@ -823,11 +828,7 @@ fn expect_register_a(w: &World<'_>, e: &mut Expected) {
         e.add(&k, "class_participants", participants);
     }
     // A1 completed, X attended (both TA1 in VA1), A2 invited.
-    for k in [
-        "total".to_string(),
-        key("village", Some(va1)),
-        key("team", Some(ta1)),
-    ] {
+    for k in rows_of_unit(Some(va1), Some(ta1)) {
         e.add(&k, "attendance_attended", 2);
         e.add(&k, "attendance_completed", 1);
     }
@@ -840,11 +841,7 @@ fn expect_register_b(w: &World<'_>, e: &mut Expected) {
         e.add(k, "villages", 1);
         e.add(k, "villages_with_team", 1);
     }
-    for k in [
-        "total".to_string(),
-        key("village", Some(vb1)),
-        key("team", Some(tb1)),
-    ] {
+    for k in rows_of_unit(Some(vb1), Some(tb1)) {
         e.add(&k, "teams_active", 1);
         // B1; B2 left on the 25th; X joined on the move day.
         e.add(&k, "members_active", 3);

@@ -449,17 +449,8 @@ fn live_children_under_archived_parents(app: &TestApp) -> i64 {
 
 /// What `nothing_comes_alive_under_an_archived_parent` starts from: an archived village `vid`
 /// holding a dissolved team `tid`, an archived team `t2` whose only member `mid` has left,
-/// and a live team `other` with a member `mover`.
-struct Archived {
-    vid: i64,
-    tid: i64,
-    t2: i64,
-    mid: i64,
-    other: i64,
-    mover: i64,
-}
-
-async fn archived_parents(app: &TestApp, officer: &Actor<'_>) -> Archived {
+/// and a live team `other` with a member `mover`; returns `(vid, tid, t2, mid, other, mover)`.
+async fn archived_parents(app: &TestApp, officer: &Actor<'_>) -> [i64; 6] {
     let vid = officer.village_in(None, "Thôn Cũ", "thon").await;
     // A dissolved team may stay in the village while it is archived.
     let team = officer
@@ -507,14 +498,7 @@ async fn archived_parents(app: &TestApp, officer: &Actor<'_>) -> Archived {
             )
             .await,
     );
-    Archived {
-        vid,
-        tid,
-        t2,
-        mid,
-        other,
-        mover,
-    }
+    [vid, tid, t2, mid, other, mover]
 }
 
 #[tokio::test]
@@ -523,14 +507,7 @@ async fn nothing_comes_alive_under_an_archived_parent() {
     let officer = app
         .actor("badinh", "commune_officer", Some("00004"), None)
         .await;
-    let Archived {
-        vid,
-        tid,
-        t2,
-        mid,
-        other,
-        mover,
-    } = archived_parents(&app, &officer).await;
+    let [vid, tid, t2, mid, other, mover] = archived_parents(&app, &officer).await;
     let audits = audit_count(&app);
 
     // Revive a team in the archived village; put a new team in it; move the team into it.

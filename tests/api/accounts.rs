@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, spawn_app, Answer, TestApp, PASSWORD};
+use crate::helpers::{assert_problem, spawn_app, Actor, Answer, TestApp, PASSWORD};
 
 /// A1 and A2: two communes of Hà Nội (01).
 const A1: &str = "00004";
@@ -85,31 +85,34 @@ async fn move_member(app: &TestApp, token: &str, member: i64, to: i64) -> reqwes
     .await
 }
 
+/// The world of the member-move tests: the admin, A1's officer and two teams of A1.
+async fn moves(app: &TestApp) -> (Actor<'_>, Actor<'_>, i64, i64) {
+    (
+        app.actor("root", "admin", None, None).await,
+        app.actor("a1.officer", "commune_officer", Some(A1), None)
+            .await,
+        app.create_team(A1, "Tổ Một"),
+        app.create_team(A1, "Tổ Hai"),
+    )
+}
+
 // Issue 12, item 7.
 #[tokio::test]
 async fn a_move_never_changes_an_account_outside_the_callers_scope() {
     let app = spawn_app().await;
-    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
-    let (_, officer) = app
-        .user_with_token("a1.officer", "commune_officer", Some(A1), None)
-        .await;
-    let t1 = app.create_team(A1, "Tổ Một");
-    let t1b = app.create_team(A1, "Tổ Hai");
+    let (admin, officer, t1, t1b) = moves(&app).await;
     let t2 = app.create_team(A2, "Tổ Ngọc Hà");
-    let (u, m) = linked_member(&app, &admin, "u.roamer", A1, t1).await;
+    let (u, m) = linked_member(&app, &admin.token, "u.roamer", A1, t1).await;
 
     // A left membership of the account in A1 is unlinked too: reviving it later brings no
     // link to an account that works elsewhere.
-    let (_, left) = json_of(
-        app.post_json(
+    let left = admin
+        .create(
             &format!("/api/v1/teams/{t1}/members"),
-            Some(&admin),
-            &json!({"full_name": "Lê Thị Hoa", "affiliation": "resident_volunteer",
-                    "joined_on": "2025-01-01"}),
+            json!({"full_name": "Lê Thị Hoa", "affiliation": "resident_volunteer",
+                   "joined_on": "2025-01-01"}),
         )
-        .await,
-    )
-    .await;
+        .await;
     let left_id = left["id"].as_i64().expect("id");
     diesel::sql_query("UPDATE members SET left_on = '2025-02-01', user_id = $1 WHERE id = $2")
         .bind::<diesel::sql_types::Uuid, _>(u)
@@ -118,46 +121,44 @@ async fn a_move_never_changes_an_account_outside_the_callers_scope() {
         .expect("an old stint linked to the account");
 
     // The admin moves the account to a team of A2: its membership in A1 is unlinked, audited.
-    let before = account(&app, &admin, u).await;
-    let (status, moved) = json_of(
-        app.patch_json(
+    let before = account(&app, &admin.token, u).await;
+    let moved = admin
+        .patch(
             &format!("/api/v1/users/{u}"),
-            &admin,
             None,
-            &json!({"team_id": t2, "unit_code": A2}),
+            json!({"team_id": t2, "unit_code": A2}),
         )
-        .await,
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{moved}");
-    let (_, member) = json_of(app.get(&format!("/api/v1/members/{m}"), &admin).await).await;
+        .await
+        .expect(StatusCode::OK);
+    let member = admin.get(&format!("/api/v1/members/{m}")).await.body;
     assert_eq!(member["user_id"], Value::Null, "{member}");
     assert_eq!(
         audit_rows(&app, "member", &m.to_string()).last(),
         Some(&("update".to_string(), "root".to_string()))
     );
-    let (_, stint) = json_of(app.get(&format!("/api/v1/members/{left_id}"), &admin).await).await;
+    let stint = admin.get(&format!("/api/v1/members/{left_id}")).await.body;
     assert_eq!(stint["user_id"], Value::Null, "{stint}");
 
     // The A1 officer moves the member within A1: the account stays where the admin put it.
-    let (status, joined) = json_of(move_member(&app, &officer, m, t1b).await).await;
-    assert_eq!(status, StatusCode::CREATED, "{joined}");
+    let joined = officer
+        .move_member(m, t1b, "2025-10-15")
+        .await
+        .expect(StatusCode::CREATED);
     assert_eq!(joined["user_id"], Value::Null);
-    let after = account(&app, &admin, u).await;
+    let after = account(&app, &admin.token, u).await;
     assert_eq!(after["team_id"], t2);
     assert_eq!(after["unit_code"], A2);
     assert_eq!(after["version"], moved["version"]);
     assert_ne!(after["version"], before["version"]);
     // The officer still cannot reach the account, so cannot reset its password.
-    let res = app
-        .patch_json(
+    officer
+        .patch(
             &format!("/api/v1/users/{u}"),
-            &officer,
             None,
-            &json!({"password": "a fresh takeover phrase 77"}),
+            json!({"password": "a fresh takeover phrase 77"}),
         )
-        .await;
-    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+        .await
+        .problem(StatusCode::NOT_FOUND, "not_found");
     // Every change to the account is in the users' audit trail: the creation was direct, so
     // only the admin's move.
     assert_eq!(
@@ -169,29 +170,23 @@ async fn a_move_never_changes_an_account_outside_the_callers_scope() {
 #[tokio::test]
 async fn a_move_of_a_member_whose_account_was_promoted_is_a_problem_not_a_500() {
     let app = spawn_app().await;
-    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
-    let (_, officer) = app
-        .user_with_token("a1.officer", "commune_officer", Some(A1), None)
-        .await;
-    let t1 = app.create_team(A1, "Tổ Một");
-    let t1b = app.create_team(A1, "Tổ Hai");
-    let (u, m) = linked_member(&app, &admin, "u.promoted", A1, t1).await;
+    let (admin, officer, t1, t1b) = moves(&app).await;
+    let (u, m) = linked_member(&app, &admin.token, "u.promoted", A1, t1).await;
 
     // Promoted to commune officer of A2: the account leaves team roles; the link is cut.
-    let (status, promoted) = json_of(
-        app.patch_json(
+    let promoted = admin
+        .patch(
             &format!("/api/v1/users/{u}"),
-            &admin,
             None,
-            &json!({"role": "commune_officer", "unit_code": A2}),
+            json!({"role": "commune_officer", "unit_code": A2}),
         )
-        .await,
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{promoted}");
-    let (status, joined) = json_of(move_member(&app, &officer, m, t1b).await).await;
-    assert_eq!(status, StatusCode::CREATED, "{joined}");
-    let after = account(&app, &admin, u).await;
+        .await
+        .expect(StatusCode::OK);
+    officer
+        .move_member(m, t1b, "2025-10-15")
+        .await
+        .expect(StatusCode::CREATED);
+    let after = account(&app, &admin.token, u).await;
     assert_eq!(after["role"], "commune_officer");
     assert_eq!(after["unit_code"], A2);
     assert_eq!(after["team_id"], Value::Null);
@@ -199,7 +194,7 @@ async fn a_move_of_a_member_whose_account_was_promoted_is_a_problem_not_a_500() 
 
     // A link left inconsistent by an earlier version (written straight into the database):
     // the move is refused with a problem and changes nothing.
-    let (u2, m2) = linked_member(&app, &admin, "u.legacy", A1, t1).await;
+    let (u2, m2) = linked_member(&app, &admin.token, "u.legacy", A1, t1).await;
     diesel::sql_query(
         "UPDATE users SET role = 'commune_officer', team_id = NULL, unit_code = $2, \
          province_code = '01' WHERE id = $1",
@@ -208,12 +203,14 @@ async fn a_move_of_a_member_whose_account_was_promoted_is_a_problem_not_a_500() 
     .bind::<diesel::sql_types::Text, _>(A2)
     .execute(&mut app.db.conn())
     .expect("drift the link");
-    let res = move_member(&app, &officer, m2, t1b).await;
-    assert_problem(res, StatusCode::CONFLICT, "linked_account_elsewhere").await;
-    let (_, member) = json_of(app.get(&format!("/api/v1/members/{m2}"), &admin).await).await;
+    officer
+        .move_member(m2, t1b, "2025-10-15")
+        .await
+        .problem(StatusCode::CONFLICT, "linked_account_elsewhere");
+    let member = admin.get(&format!("/api/v1/members/{m2}")).await.body;
     assert_eq!(member["left_on"], Value::Null, "{member}");
     assert_eq!(member["team_id"], t1);
-    let after = account(&app, &admin, u2).await;
+    let after = account(&app, &admin.token, u2).await;
     assert_eq!(after["team_id"], Value::Null);
     assert_eq!(after["unit_code"], A2);
 }
@@ -221,25 +218,22 @@ async fn a_move_of_a_member_whose_account_was_promoted_is_a_problem_not_a_500() 
 #[tokio::test]
 async fn a_member_move_takes_the_linked_account_along_and_audits_it() {
     let app = spawn_app().await;
-    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
-    let (_, officer) = app
-        .user_with_token("a1.officer", "commune_officer", Some(A1), None)
-        .await;
-    let t1 = app.create_team(A1, "Tổ Một");
-    let t1b = app.create_team(A1, "Tổ Hai");
-    let (u, m) = linked_member(&app, &admin, "u.follows", A1, t1).await;
-    let (status, joined) = json_of(move_member(&app, &officer, m, t1b).await).await;
-    assert_eq!(status, StatusCode::CREATED, "{joined}");
+    let (admin, officer, t1, t1b) = moves(&app).await;
+    let (u, m) = linked_member(&app, &admin.token, "u.follows", A1, t1).await;
+    let joined = officer
+        .move_member(m, t1b, "2025-10-15")
+        .await
+        .expect(StatusCode::CREATED);
     assert_eq!(joined["user_id"], u.to_string());
-    let after = account(&app, &admin, u).await;
+    let after = account(&app, &admin.token, u).await;
     assert_eq!(after["team_id"], t1b);
     assert_eq!(
         audit_rows(&app, "user", &u.to_string()),
         [("move".to_string(), "a1.officer".to_string())]
     );
     // And the member's `/me` shows the new membership.
-    let me = app.login("u.follows").await.access;
-    let (_, body) = json_of(app.get("/api/v1/me", &me).await).await;
+    let me = app.acting(&app.login("u.follows").await.access);
+    let body = me.get("/api/v1/me").await.body;
     assert_eq!(body["membership"]["member_id"], joined["id"]);
     assert_eq!(body["membership"]["team_id"], t1b);
 }
@@ -736,12 +730,8 @@ async fn me_shows_the_current_membership() {
 #[tokio::test]
 async fn account_and_member_moves_racing_keep_the_link_consistent() {
     let app = spawn_app().await;
-    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
-    let (_, officer) = app
-        .user_with_token("a1.officer", "commune_officer", Some(A1), None)
-        .await;
-    let t1 = app.create_team(A1, "Tổ Một");
-    let t1b = app.create_team(A1, "Tổ Hai");
+    let (admin, officer, t1, t1b) = moves(&app).await;
+    let (admin, officer) = (admin.token, officer.token);
     let t2 = app.create_team(A2, "Tổ Ngọc Hà");
     for round in 0..10 {
         let (u, m) = linked_member(&app, &admin, &format!("racer{round}"), A1, t1).await;

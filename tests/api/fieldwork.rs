@@ -4,7 +4,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::fixtures::{approve_month, Commune, Member, Team, Training};
+use crate::fixtures::{approve_month, restore_checked, Commune, Member, Team, Training};
 use crate::helpers::{assert_problem, spawn_app, Actor, TestApp};
 
 /// A team in Phường Ba Đình with a village, a leader and a member, each with an app account.
@@ -659,20 +659,14 @@ async fn logs_of(app: &TestApp, token: &str, unit: &str, month: &str) -> i64 {
 async fn a_log_goes_to_the_membership_held_when_it_happened() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let (_, _, member) = f.actors(&app);
+    let province = app.hanoi_officer().await;
     // The member moves to a team of another commune on 2026-11-20.
     let team2 = app.create_team("00008", "Tổ CNCĐ Phúc Xá");
-    let res = app
-        .post_json(
-            &format!("/api/v1/members/{}/move", f.member_member),
-            Some(&province),
-            &json!({"team_id": team2, "on": "2026-11-20"}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let moved: Value = res.json().await.expect("json");
+    let moved = province
+        .move_member(f.member_member, team2, "2026-11-20")
+        .await
+        .expect(StatusCode::CREATED);
     let new_member = moved["id"].as_i64().expect("id");
 
     // Then the phone sends what it recorded offline, before, on and after the move day.
@@ -692,12 +686,12 @@ async fn a_log_goes_to_the_membership_held_when_it_happened() {
         json!({"created": 3, "duplicate": 0, "updated": 0, "rejected": 0, "conflict": 0}),
         "{body}"
     );
-    let old = stored(&app, &province, &before["id"]).await;
+    let old = stored(&app, &province.token, &before["id"]).await;
     assert_eq!(old["member_id"], f.member_member);
     assert_eq!(old["team_id"], f.team);
     assert_eq!(old["commune_code"], "00004");
     for l in [&move_day, &after] {
-        let new = stored(&app, &province, &l["id"]).await;
+        let new = stored(&app, &province.token, &l["id"]).await;
         assert_eq!(new["member_id"], new_member);
         assert_eq!(new["team_id"], team2);
         assert_eq!(new["commune_code"], "00008");
@@ -713,46 +707,43 @@ async fn a_log_goes_to_the_membership_held_when_it_happened() {
         "member_id",
         json!(new_member),
     );
-    let res = app
-        .post_json("/api/v1/assistance-logs", Some(&f.member), &early)
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let body: Value = res.json().await.expect("json");
+    let body = member.create("/api/v1/assistance-logs", early).await;
     assert_eq!(body["member_id"], f.member_member);
     assert_eq!(body["commune_code"], "00004");
     // An edit that moves the date across the move moves the log with it.
-    let res = app
-        .patch_json(
-            &format!(
-                "/api/v1/assistance-logs/{}",
-                body["id"].as_str().expect("id")
-            ),
-            &f.member,
+    let path = format!(
+        "/api/v1/assistance-logs/{}",
+        body["id"].as_str().expect("id")
+    );
+    let body = member
+        .patch(
+            &path,
             None,
-            &json!({"occurred_at": "2026-11-22T09:00:00+07:00"}),
+            json!({"occurred_at": "2026-11-22T09:00:00+07:00"}),
         )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let body: Value = res.json().await.expect("json");
+        .await
+        .expect(StatusCode::OK);
     assert_eq!(body["member_id"], new_member);
     assert_eq!(body["team_id"], team2);
     assert_eq!(body["commune_code"], "00008");
 
     // Each commune's report counts what its team did.
-    assert_eq!(logs_of(&app, &province, "00004", "2026-11").await, 1);
-    assert_eq!(logs_of(&app, &province, "00008", "2026-11").await, 3);
+    assert_eq!(logs_of(&app, &province.token, "00004", "2026-11").await, 1);
+    assert_eq!(logs_of(&app, &province.token, "00008", "2026-11").await, 3);
 }
 
 #[tokio::test]
 async fn logs_outside_the_membership_are_refused() {
     let app = spawn_app().await;
     let f = field(&app).await;
+    let (officer, leader, member) = f.actors(&app);
+    let logs = "/api/v1/assistance-logs";
     // The member joined on 2025-08-01.
     let early = on("2025-07-20T09:00:00+07:00");
-    let res = app
-        .post_json("/api/v1/assistance-logs", Some(&f.member), &early)
-        .await;
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = member
+        .post(logs, early.clone())
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(body["errors"][0]["field"], "occurred_at");
     assert_eq!(body["errors"][0]["code"], "before_joined");
     let body = push(
@@ -769,21 +760,20 @@ async fn logs_outside_the_membership_are_refused() {
     );
 
     // It leaves on 2026-10-15: its leader may still record what it did before.
-    let res = app
-        .patch_json(
+    officer
+        .patch(
             &format!("/api/v1/members/{}", f.member_member),
-            &f.officer,
             None,
-            &json!({"left_on": "2026-10-15"}),
+            json!({"left_on": "2026-10-15"}),
         )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+        .await
+        .expect(StatusCode::OK);
     let by_leader = |l: Value| with(l, "member_id", json!(f.member_member));
     let late = by_leader(on("2026-10-20T09:00:00+07:00"));
-    let res = app
-        .post_json("/api/v1/assistance-logs", Some(&f.leader), &late)
-        .await;
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = leader
+        .post(logs, late.clone())
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(body["errors"][0]["field"], "occurred_at");
     assert_eq!(body["errors"][0]["code"], "after_left");
     let body = push(&app, &f.leader, json!([{"op": "create_log", "data": late}])).await;
@@ -792,35 +782,23 @@ async fn logs_outside_the_membership_are_refused() {
         "after_left"
     );
     let kept = by_leader(on("2026-10-10T09:00:00+07:00"));
-    let res = app
-        .post_json("/api/v1/assistance-logs", Some(&f.leader), &kept)
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
+    leader.create(logs, kept.clone()).await;
     // Nor can an edit take a log outside the membership.
-    let path = format!(
-        "/api/v1/assistance-logs/{}",
-        kept["id"].as_str().expect("id")
-    );
-    let res = app
-        .patch_json(
-            &path,
-            &f.leader,
+    let path = |l: &Value| format!("{logs}/{}", l["id"].as_str().expect("id"));
+    let body = leader
+        .patch(
+            &path(&kept),
             None,
-            &json!({"occurred_at": "2026-10-16T09:00:00+07:00"}),
+            json!({"occurred_at": "2026-10-16T09:00:00+07:00"}),
         )
-        .await;
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(body["errors"][0]["code"], "after_left");
     let stored = stored(&app, &f.officer, &kept["id"]).await;
     assert_eq!(stored["version"], 1);
     for l in [&early, &late] {
-        let res = app
-            .get(
-                &format!("/api/v1/assistance-logs/{}", l["id"].as_str().expect("id")),
-                &f.officer,
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::NOT_FOUND, "nothing stored");
+        let res = officer.get(&path(l)).await;
+        assert_eq!(res.status, StatusCode::NOT_FOUND, "nothing stored");
     }
 }
 
@@ -855,21 +833,7 @@ async fn archived_logs_are_not_edited_and_can_be_restored() {
     assert_eq!(kept["citizens_helped"], 2);
 
     // Restore: scope, version, audit.
-    let restore = format!("{path}/restore");
-    officer
-        .act(&restore, None)
-        .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
-    member
-        .act(&restore, Some("\"1\""))
-        .await
-        .problem(StatusCode::PRECONDITION_FAILED, "version_mismatch");
-    let body = member
-        .act(&restore, Some("\"2\""))
-        .await
-        .expect(StatusCode::OK);
-    assert_eq!(body["archived_at"], Value::Null);
-    assert_eq!(body["version"], 3);
+    restore_checked(&path, &officer, &member).await;
     member
         .patch(&path, None, json!({"citizens_helped": 7}))
         .await
@@ -882,12 +846,10 @@ async fn archived_logs_are_not_edited_and_can_be_restored() {
 
     // Neither archive nor restore in an approved month.
     leader.delete(&path, None).await.expect(StatusCode::OK);
-    let province = app
-        .actor("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await;
     approve_month(&officer, &province, "00004", "2026-09").await;
     leader
-        .act(&restore, None)
+        .act(&format!("{path}/restore"), None)
         .await
         .problem(StatusCode::CONFLICT, "month_locked");
 
@@ -934,9 +896,7 @@ async fn approval_and_concurrent_pushes_serialise_on_the_month() {
     let app = spawn_app().await;
     let f = field(&app).await;
     let (officer, _, _) = f.actors(&app);
-    let province = app
-        .actor("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await;
     let base = "/api/v1/reports/monthly/00004/2026-10";
     let approve = format!("{base}/approve");
     // Attendance at a training of that month races the approval too.

@@ -15,6 +15,25 @@ use serde_json::{json, Value};
 
 use crate::helpers::{Actor, Answer, TestApp, PASSWORD};
 
+/// Builder methods that each set one field of the JSON body (`self.0`), and `body()`.
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty => $key:literal;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(mut self, value: $ty) -> Self {
+                self.0[$key] = json!(value);
+                self
+            }
+        )*
+
+        /// The request body built so far.
+        #[allow(dead_code)]
+        pub fn body(&self) -> Value {
+            self.0.clone()
+        }
+    };
+}
+
 /// The numeric `id` of a created record.
 pub fn id_of(v: &Value) -> i64 {
     v["id"].as_i64().unwrap_or_else(|| panic!("no id in {v}"))
@@ -51,18 +70,31 @@ impl Actor<'_> {
         self.send(Method::POST, path, if_match, None).await
     }
 
-    /// The actions the audit trail lists for `entity` `id`, newest first.
-    pub async fn audit_actions(&self, entity: &str, id: &str) -> Vec<String> {
+    /// The audit trail of `entity` `id`, newest first.
+    pub async fn audit_trail(&self, entity: &str, id: &str) -> Vec<Value> {
         let audit = self
             .get(&format!("/api/v1/audit?entity={entity}&entity_id={id}"))
             .await
             .expect(StatusCode::OK);
-        audit["items"]
-            .as_array()
-            .expect("items")
+        audit["items"].as_array().expect("items").clone()
+    }
+
+    /// The actions the audit trail lists for `entity` `id`, newest first.
+    pub async fn audit_actions(&self, entity: &str, id: &str) -> Vec<String> {
+        self.audit_trail(entity, id)
+            .await
             .iter()
             .map(|e| e["action"].as_str().expect("action").to_string())
             .collect()
+    }
+
+    /// Moves `member` to `team` on `day` (`POST /api/v1/members/{id}/move`).
+    pub async fn move_member(&self, member: i64, team: i64, day: &str) -> Answer {
+        self.post(
+            &format!("/api/v1/members/{member}/move"),
+            json!({"team_id": team, "on": day}),
+        )
+        .await
     }
 
     /// `PUT /api/v1/trainings/{training}/attendance` with `records`.
@@ -73,6 +105,35 @@ impl Actor<'_> {
             json!({ "records": records }),
         )
         .await
+    }
+}
+
+/// Restores the record archived at version 2 at `path` as its owner would: `outsider` may
+/// not (403), a stale `If-Match: "1"` is refused (412), the current version restores it (200,
+/// version 3, no longer archived).
+pub async fn restore_checked(path: &str, outsider: &Actor<'_>, owner: &Actor<'_>) {
+    let restore = format!("{path}/restore");
+    outsider
+        .act(&restore, None)
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
+    owner
+        .act(&restore, Some("\"1\""))
+        .await
+        .problem(StatusCode::PRECONDITION_FAILED, "version_mismatch");
+    let body = owner
+        .act(&restore, Some("\"2\""))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(body["archived_at"], Value::Null);
+    assert_eq!(body["version"], 3);
+}
+
+impl TestApp {
+    /// Hà Nội's province officer `hn.officer`, logged in.
+    pub async fn hanoi_officer(&self) -> Actor<'_> {
+        self.actor("hn.officer", "province_officer", Some("01"), None)
+            .await
     }
 }
 
@@ -177,9 +238,8 @@ impl Team {
         Team(json!({ "name": name }))
     }
 
-    pub fn village(mut self, village: i64) -> Self {
-        self.0["village_id"] = json!(village);
-        self
+    setters! {
+        village: i64 => "village_id";
     }
 
     /// Established on `day` by decision `number` of that day.
@@ -313,6 +373,14 @@ impl Training {
         self.body.clone()
     }
 
+    /// Created by `by` with the attendance `records` (`[{"member_id", "status"}]`);
+    /// returns its id.
+    pub async fn attended(&self, by: &Actor<'_>, records: Value) -> String {
+        let id = self.create(by).await;
+        by.attend(&id, records).await.expect(StatusCode::OK);
+        id
+    }
+
     /// Created by `by`; returns its id.
     pub async fn create(&self, by: &Actor<'_>) -> String {
         by.create("/api/v1/trainings", self.body()).await["id"]
@@ -322,8 +390,13 @@ impl Training {
     }
 }
 
+/// `PUT`s a new row of `path` by `by` (201); returns it.
+async fn put_new(by: &Actor<'_>, path: &str, body: Value) -> Value {
+    by.put(path, None, body).await.expect(StatusCode::CREATED)
+}
+
 /// A monthly indicator value to record: `IndicatorValue::of("vneid_level2", "2025-10", 600)`,
-/// of a village or with its own denominator when told.
+/// of a village, with its own denominator or its source when told.
 pub struct IndicatorValue(Value);
 
 impl IndicatorValue {
@@ -331,25 +404,16 @@ impl IndicatorValue {
         IndicatorValue(json!({"indicator_code": code, "month": month, "value": value}))
     }
 
-    pub fn village(mut self, village: i64) -> Self {
-        self.0["village_id"] = json!(village);
-        self
-    }
-
-    pub fn denominator(mut self, n: i64) -> Self {
-        self.0["denominator"] = json!(n);
-        self
-    }
-
-    pub fn body(&self) -> Value {
-        self.0.clone()
+    setters! {
+        village: i64 => "village_id";
+        denominator: i64 => "denominator";
+        /// Where the figure comes from.
+        note: &str => "source_note";
     }
 
     /// Recorded by `by` (201); returns the stored value.
     pub async fn record(&self, by: &Actor<'_>) -> Value {
-        by.put("/api/v1/indicator-values", None, self.body())
-            .await
-            .expect(StatusCode::CREATED)
+        put_new(by, "/api/v1/indicator-values", self.body()).await
     }
 }
 
@@ -361,72 +425,47 @@ impl Denominators {
         Denominators(json!({ "year": year }))
     }
 
-    /// Of commune `code` (a province officer or the admin names it).
-    pub fn commune(mut self, code: &str) -> Self {
-        self.0["commune_code"] = json!(code);
-        self
-    }
-
-    pub fn village(mut self, village: i64) -> Self {
-        self.0["village_id"] = json!(village);
-        self
-    }
-
-    pub fn adults(mut self, n: i64) -> Self {
-        self.0["adults"] = json!(n);
-        self
-    }
-
-    pub fn population(mut self, n: i64) -> Self {
-        self.0["population"] = json!(n);
-        self
-    }
-
-    pub fn body(&self) -> Value {
-        self.0.clone()
+    setters! {
+        /// Of commune `code` (a province officer or the admin names it).
+        commune: &str => "commune_code";
+        village: i64 => "village_id";
+        adults: i64 => "adults";
+        population: i64 => "population";
+        households: i64 => "households";
     }
 
     /// Set by `by` for the first time (201); returns the stored row.
     pub async fn set(&self, by: &Actor<'_>) -> Value {
-        by.put("/api/v1/denominators", None, self.body())
-            .await
-            .expect(StatusCode::CREATED)
+        put_new(by, "/api/v1/denominators", self.body()).await
     }
 }
 
-/// An indicator target of a year for a unit (`unit_kind` province or commune, `unit_key`
-/// its code), as a percentage or a count.
+/// An indicator target of a year for a unit (`unit_kind` province, commune, village or team,
+/// `unit_key` its code or id), as a percentage or a count.
 pub struct Target(Value);
 
 impl Target {
+    fn of(code: &str, year: i32, kind: &str, key: &str) -> Self {
+        Target(json!({"indicator_code": code, "year": year, "unit_kind": kind, "unit_key": key}))
+    }
+
     pub fn percent(code: &str, year: i32, kind: &str, key: &str, percent: i64) -> Self {
-        Target(
-            json!({"indicator_code": code, "year": year, "unit_kind": kind, "unit_key": key,
-                      "target_percent": percent}),
-        )
+        Self::of(code, year, kind, key).target_percent(percent)
     }
 
     pub fn value(code: &str, year: i32, kind: &str, key: &str, value: i64) -> Self {
-        Target(
-            json!({"indicator_code": code, "year": year, "unit_kind": kind, "unit_key": key,
-                      "target_value": value}),
-        )
+        Self::of(code, year, kind, key).target_value(value)
     }
 
-    /// Due on `day`.
-    pub fn due(mut self, day: &str) -> Self {
-        self.0["due_on"] = json!(day);
-        self
-    }
-
-    pub fn body(&self) -> Value {
-        self.0.clone()
+    setters! {
+        target_percent: i64 => "target_percent";
+        target_value: i64 => "target_value";
+        /// Due on `day`.
+        due: &str => "due_on";
     }
 
     /// Set by `by` for the first time (201); returns the stored target.
     pub async fn set(&self, by: &Actor<'_>) -> Value {
-        by.put("/api/v1/indicator-targets", None, self.body())
-            .await
-            .expect(StatusCode::CREATED)
+        put_new(by, "/api/v1/indicator-targets", self.body()).await
     }
 }

@@ -257,6 +257,17 @@ impl TestApp {
             .request(method, format!("{}{}", self.address, path))
     }
 
+    /// The served OpenAPI document (no login needed).
+    pub async fn openapi(&self) -> Value {
+        self.request(Method::GET, "/api/v1/openapi.json")
+            .send()
+            .await
+            .expect("request sent")
+            .json()
+            .await
+            .expect("json")
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> Response {
         self.request(Method::GET, path)
             .bearer_auth(token)

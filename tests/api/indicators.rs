@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::fieldwork::{field, Field};
-use crate::fixtures::{Denominators, IndicatorValue, Target, Training};
+use crate::fixtures::{approve_month, Denominators, IndicatorValue, Target, Training};
 use crate::helpers::{assert_problem, spawn_app, Actor, Answer, Answered, TestApp};
 use crate::reports::registered_in_2025;
 
@@ -35,20 +35,6 @@ async fn invalid(res: impl Answered, key: &str, expected: &str) -> Value {
     let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     assert_eq!(body["errors"][0][key], expected, "{body}");
     body
-}
-
-async fn village(app: &TestApp, token: &str, commune: &str, name: &str) -> i64 {
-    let v = ok_json(
-        app.post_json(
-            "/api/v1/villages",
-            Some(token),
-            &json!({"name": name, "kind": "thon", "commune_code": commune}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    v["id"].as_i64().expect("id")
 }
 
 async fn approve(app: &TestApp, commune_officer: &str, province: &str, commune: &str, month: &str) {
@@ -97,19 +83,6 @@ async fn denominators(app: &TestApp, token: &str, body: Value) -> Answer {
     put(app, token, "/api/v1/denominators", None, &body).await
 }
 
-/// `PUT /api/v1/indicator-values` with `If-Match: "version"`.
-async fn value_at(app: &TestApp, token: &str, version: i64, body: &Value) -> Answer {
-    let if_match = format!("\"{version}\"");
-    put(
-        app,
-        token,
-        "/api/v1/indicator-values",
-        Some(&if_match),
-        body,
-    )
-    .await
-}
-
 /// `PUT /api/v1/denominators` with `If-Match: "version"`.
 async fn denominators_at(app: &TestApp, token: &str, version: i64, body: &Value) -> Answer {
     let if_match = format!("\"{version}\"");
@@ -124,13 +97,13 @@ async fn target_put(app: &TestApp, token: &str, body: &Value) -> Answer {
 async fn the_catalogue_holds_the_national_indicators_and_admins_manage_it() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+    let (officer, _, member) = f.actors(&app);
+    let admin = app.actor("root", "admin", None, None).await;
 
-    let list = ok_json(
-        app.get("/api/v1/indicators", &f.member).await,
-        StatusCode::OK,
-    )
-    .await;
+    let list = member
+        .get("/api/v1/indicators")
+        .await
+        .expect(StatusCode::OK);
     let codes: Vec<&str> = list
         .as_array()
         .expect("list")
@@ -173,147 +146,103 @@ async fn the_catalogue_holds_the_national_indicators_and_admins_manage_it() {
     // Only an admin adds one; the combinations must make sense.
     let new = json!({"code": "vneid_helped", "name": "Người dân được hỗ trợ kích hoạt VNeID mức 2",
                      "kind": "count", "source": "logs", "category_code": "vneid_level2", "sort_order": 5});
-    let res = app
-        .post_json("/api/v1/indicators", Some(&f.officer), &new)
-        .await;
-    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
-    let created = ok_json(
-        app.post_json("/api/v1/indicators", Some(&admin), &new)
-            .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    officer
+        .post("/api/v1/indicators", new.clone())
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
+    let created = admin.create("/api/v1/indicators", new.clone()).await;
     assert_eq!(created["aggregation"], "sum");
-    let res = app
-        .post_json("/api/v1/indicators", Some(&admin), &new)
-        .await;
-    let body = invalid(res, "field", "code").await;
+    let body = invalid(admin.post("/api/v1/indicators", new).await, "field", "code").await;
     assert_eq!(body["errors"][0]["code"], "taken");
-    let res = app
-        .post_json(
-            "/api/v1/indicators",
-            Some(&admin),
-            &json!({"code": "bad_rate", "name": "Tỷ lệ", "kind": "rate", "source": "entered"}),
-        )
-        .await;
+    let bad_rate =
+        json!({"code": "bad_rate", "name": "Tỷ lệ", "kind": "rate", "source": "entered"});
+    let res = admin.post("/api/v1/indicators", bad_rate).await;
     let body = invalid(res, "field", "denominator").await;
     assert_eq!(body["errors"][0]["code"], "required");
 
     // Retired: out of the list and of new values; history kept; restored.
-    let res = post(
-        &app,
-        &admin,
-        "/api/v1/indicators/fibre_households/retire",
-        None,
-    )
-    .await;
-    let retired = ok_json(res, StatusCode::OK).await;
+    let fibre = "/api/v1/indicators/fibre_households";
+    let retired = admin
+        .act(&format!("{fibre}/retire"), None)
+        .await
+        .expect(StatusCode::OK);
     assert!(retired["retired_at"].is_string());
-    let list = ok_json(
-        app.get("/api/v1/indicators", &f.member).await,
-        StatusCode::OK,
-    )
-    .await;
+    let list = member
+        .get("/api/v1/indicators")
+        .await
+        .expect(StatusCode::OK);
     assert!(list
         .as_array()
         .expect("l")
         .iter()
         .all(|i| i["code"] != "fibre_households"));
-    let all = ok_json(
-        app.get("/api/v1/indicators?include_retired=true", &f.member)
-            .await,
-        StatusCode::OK,
-    )
-    .await;
+    let all = member
+        .get("/api/v1/indicators?include_retired=true")
+        .await
+        .expect(StatusCode::OK);
     assert!(all
         .as_array()
         .expect("l")
         .iter()
         .any(|i| i["code"] == "fibre_households"));
-    let res = value(
-        &app,
-        &f.officer,
-        json!({"indicator_code": "fibre_households", "month": "2025-10", "value": 10}),
-    )
-    .await;
+    let ten = IndicatorValue::of("fibre_households", "2025-10", 10);
+    let res = officer
+        .put("/api/v1/indicator-values", None, ten.body())
+        .await;
     let body = invalid(res, "field", "indicator_code").await;
     assert_eq!(body["errors"][0]["code"], "retired");
-    let res = post(
-        &app,
-        &f.officer,
-        "/api/v1/indicators/fibre_households/restore",
-        None,
-    )
-    .await;
-    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
-    ok_json(
-        post(
-            &app,
-            &admin,
-            "/api/v1/indicators/fibre_households/restore",
-            None,
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    ok_json(
-        value(
-            &app,
-            &f.officer,
-            json!({"indicator_code": "fibre_households", "month": "2025-10", "value": 10}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let res = post(&app, &admin, "/api/v1/indicators/nothing_here/retire", None).await;
-    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    officer
+        .act(&format!("{fibre}/restore"), None)
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
+    admin
+        .act(&format!("{fibre}/restore"), None)
+        .await
+        .expect(StatusCode::OK);
+    ten.record(&officer).await;
+    admin
+        .act("/api/v1/indicators/nothing_here/retire", None)
+        .await
+        .problem(StatusCode::NOT_FOUND, "not_found");
 }
 
 #[tokio::test]
 async fn denominators_are_kept_per_year_and_a_closed_year_refuses_changes() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
+    let (officer, leader, _) = f.actors(&app);
+    let province = app.hanoi_officer().await;
+    let far = app
+        .actor("hcm.officer", "province_officer", Some("79"), None)
         .await;
-    let (_, far) = app
-        .user_with_token("hcm.officer", "province_officer", Some("79"), None)
-        .await;
+    let path = "/api/v1/denominators";
+    let year = Denominators::year;
     let body = json!({"year": 2025, "population": 1500, "adults": 1000, "households": 400,
                       "source_note": "Niên giám thống kê"});
-    let res = denominators(&app, &f.officer, body.clone()).await;
+    let res = officer.put(path, None, body).await;
     assert_eq!(res.headers()["etag"], "\"1\"");
-    let saved = ok_json(res, StatusCode::CREATED).await;
+    let saved = res.expect(StatusCode::CREATED);
     assert_eq!(saved["commune_code"], "00004");
     assert_eq!(saved["adults"], 1000);
 
     // Versioned: a stale If-Match is refused, the current one replaces the entry.
-    let res = denominators_at(&app, &f.officer, 7, &json!({"year": 2025, "adults": 1})).await;
-    assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
-    let res = denominators_at(
-        &app,
-        &f.officer,
-        1,
-        &json!({"year": 2025, "population": 1500, "adults": 1100, "households": 400}),
-    )
-    .await;
-    let again = ok_json(res, StatusCode::OK).await;
+    officer
+        .put(path, Some("\"7\""), year(2025).adults(1).body())
+        .await
+        .problem(StatusCode::PRECONDITION_FAILED, "version_mismatch");
+    let replaced = year(2025).population(1500).adults(1100).households(400);
+    let again = officer
+        .put(path, Some("\"1\""), replaced.body())
+        .await
+        .expect(StatusCode::OK);
     assert_eq!(again["version"], 2);
     assert_eq!(again["adults"], 1100);
     // Another year is another entry; last year's stays.
-    ok_json(
-        denominators(&app, &f.officer, json!({"year": 2026, "adults": 1200})).await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let list = ok_json(
-        app.get("/api/v1/denominators?commune=00004", &f.officer)
-            .await,
-        StatusCode::OK,
-    )
-    .await;
+    year(2026).adults(1200).set(&officer).await;
+    let list = officer
+        .get(&format!("{path}?commune=00004"))
+        .await
+        .expect(StatusCode::OK);
     let years: Vec<(i64, i64)> = list
         .as_array()
         .expect("list")
@@ -328,61 +257,50 @@ async fn denominators_are_kept_per_year_and_a_closed_year_refuses_changes() {
     assert_eq!(years, [(2026, 1200), (2025, 1100)]);
 
     // Bad input: nothing written.
-    let res = denominators(
-        &app,
-        &f.officer,
-        json!({"year": 2025, "population": 10, "adults": 20}),
-    )
-    .await;
+    let res = officer
+        .put(path, None, year(2025).population(10).adults(20).body())
+        .await;
     invalid(res, "field", "adults").await;
-    let res = denominators(&app, &f.officer, json!({"year": 2025, "households": -1})).await;
-    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    let other = village(&app, &province, "00008", "Thôn khác xã").await;
-    let res = denominators(
-        &app,
-        &f.officer,
-        json!({"year": 2025, "village_id": other, "adults": 5}),
-    )
-    .await;
+    officer
+        .put(path, None, year(2025).households(-1).body())
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let other = province
+        .village_in(Some("00008"), "Thôn khác xã", "thon")
+        .await;
+    let res = officer
+        .put(path, None, year(2025).village(other).adults(5).body())
+        .await;
     invalid(res, "field", "village_id").await;
-    let res = denominators(
-        &app,
-        &far,
-        json!({"year": 2025, "commune_code": "00004", "adults": 5}),
-    )
-    .await;
-    assert_problem(res, StatusCode::FORBIDDEN, "outside_scope").await;
-    let res = denominators(&app, &f.leader, json!({"year": 2025, "adults": 5})).await;
-    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    far.put(path, None, year(2025).commune("00004").adults(5).body())
+        .await
+        .problem(StatusCode::FORBIDDEN, "outside_scope");
+    leader
+        .put(path, None, year(2025).adults(5).body())
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
     // A village's own figures.
-    ok_json(
-        denominators(
-            &app,
-            &f.officer,
-            json!({"year": 2025, "village_id": f.village, "adults": 300}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    year(2025)
+        .village(f.village)
+        .adults(300)
+        .set(&officer)
+        .await;
 
     // December approved closes the year: 409, nothing written; the next year stays open.
-    approve(&app, &f.officer, &province, "00004", "2025-12").await;
-    let res = denominators_at(&app, &f.officer, 2, &json!({"year": 2025, "adults": 1})).await;
-    assert_problem(res, StatusCode::CONFLICT, "year_locked").await;
-    let res = denominators(
-        &app,
-        &f.officer,
-        json!({"year": 2025, "village_id": f.village, "adults": 1}),
-    )
-    .await;
-    assert_problem(res, StatusCode::CONFLICT, "year_locked").await;
-    let list = ok_json(
-        app.get("/api/v1/denominators?commune=00004&year=2025", &f.officer)
-            .await,
-        StatusCode::OK,
-    )
-    .await;
+    approve_month(&officer, &province, "00004", "2025-12").await;
+    for (body, if_match) in [
+        (year(2025).adults(1).body(), Some("\"2\"")),
+        (year(2025).village(f.village).adults(1).body(), None),
+    ] {
+        officer
+            .put(path, if_match, body)
+            .await
+            .problem(StatusCode::CONFLICT, "year_locked");
+    }
+    let list = officer
+        .get(&format!("{path}?commune=00004&year=2025"))
+        .await
+        .expect(StatusCode::OK);
     let adults: Vec<i64> = list
         .as_array()
         .expect("l")
@@ -390,107 +308,73 @@ async fn denominators_are_kept_per_year_and_a_closed_year_refuses_changes() {
         .map(|d| d["adults"].as_i64().expect("a"))
         .collect();
     assert_eq!(adults, [1100, 300]);
-    ok_json(
-        denominators_at(&app, &f.officer, 1, &json!({"year": 2026, "adults": 1300})).await,
-        StatusCode::OK,
-    )
-    .await;
+    officer
+        .put(path, Some("\"1\""), year(2026).adults(1300).body())
+        .await
+        .expect(StatusCode::OK);
 }
 
 #[tokio::test]
 async fn monthly_values_are_checked_versioned_audited_and_locked_with_the_month() {
     let app = spawn_app().await;
     let f = field(&app).await;
+    let (officer, leader, _) = f.actors(&app);
     registered_in_2025(&app);
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
+    let province = app.hanoi_officer().await.token;
+    Denominators::year(2025)
+        .adults(1000)
+        .households(400)
+        .set(&officer)
         .await;
-    ok_json(
-        denominators(
-            &app,
-            &f.officer,
-            json!({"year": 2025, "adults": 1000, "households": 400}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let v = json!({"indicator_code": "vneid_level2", "month": "2025-10", "value": 600,
-                   "source_note": "Công an xã"});
-    let res = value(&app, &f.officer, v.clone()).await;
+    let of = IndicatorValue::of;
+    let v = |n: i64| of("vneid_level2", "2025-10", n).note("Công an xã").body();
+    let values = "/api/v1/indicator-values";
+    let res = officer.put(values, None, v(600)).await;
     assert_eq!(res.headers()["etag"], "\"1\"");
-    let saved = ok_json(res, StatusCode::CREATED).await;
+    let saved = res.expect(StatusCode::CREATED);
     assert_eq!(saved["month"], "2025-10-01");
     assert_eq!(saved["commune_code"], "00004");
     assert!(saved["village_id"].is_null());
 
     // Above the denominator (a rate above 100%), negative, misplaced: 422, nothing written.
-    let mut too_many = v.clone();
-    too_many["value"] = json!(1001);
-    invalid(
-        value(&app, &f.officer, too_many).await,
-        "code",
-        "exceeds_denominator",
-    )
-    .await;
-    let mut negative = v.clone();
-    negative["value"] = json!(-1);
-    invalid(value(&app, &f.officer, negative).await, "field", "value").await;
-    invalid(
-        value(
-            &app,
-            &f.officer,
-            json!({"indicator_code": "smartphone", "month": "2025-10", "value": 5}),
-        )
-        .await,
-        "field",
-        "village_id",
-    )
-    .await;
-    invalid(
-        value(
-            &app,
-            &f.officer,
-            json!({"indicator_code": "online_dossiers", "month": "2025-10", "value": 5}),
-        )
-        .await,
-        "field",
-        "denominator",
-    )
-    .await;
-    invalid(value(
-            &app,
-            &f.officer,
-            json!({"indicator_code": "online_dossiers", "month": "2025-10", "value": 30, "denominator": 20}),
-        )
-        .await, "code", "exceeds_denominator").await;
-    invalid(
-        value(
-            &app,
-            &f.officer,
-            json!({"indicator_code": "skills_course_enrolled", "month": "2025-10", "value": 5}),
-        )
-        .await,
-        "code",
-        "computed",
-    )
-    .await;
-    let res = value(&app, &f.leader, v.clone()).await;
-    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    let dossiers = of("online_dossiers", "2025-10", 30).denominator(20).body();
+    for (body, key, expected) in [
+        (v(1001), "code", "exceeds_denominator"),
+        (v(-1), "field", "value"),
+        (of("smartphone", "2025-10", 5).body(), "field", "village_id"),
+        (
+            of("online_dossiers", "2025-10", 5).body(),
+            "field",
+            "denominator",
+        ),
+        (dossiers, "code", "exceeds_denominator"),
+        (
+            of("skills_course_enrolled", "2025-10", 5).body(),
+            "code",
+            "computed",
+        ),
+    ] {
+        invalid(officer.put(values, None, body).await, key, expected).await;
+    }
+    leader
+        .put(values, None, v(600))
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
 
     // A stale version is refused; the current one changes the value.
-    let mut next = v.clone();
-    next["value"] = json!(650);
-    let res = value_at(&app, &f.officer, 9, &next).await;
-    assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
-    let res = value_at(&app, &f.officer, 1, &next).await;
-    assert_eq!(ok_json(res, StatusCode::OK).await["version"], 2);
-    let audit = ok_json(
-        app.get("/api/v1/audit?entity=indicator_value", &f.officer)
-            .await,
-        StatusCode::OK,
-    )
-    .await;
+    officer
+        .put(values, Some("\"9\""), v(650))
+        .await
+        .problem(StatusCode::PRECONDITION_FAILED, "version_mismatch");
+    let changed = officer
+        .put(values, Some("\"1\""), v(650))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(changed["version"], 2);
+    let audit = officer
+        .get("/api/v1/audit?entity=indicator_value")
+        .await
+        .expect(StatusCode::OK);
     let actions: Vec<&str> = audit["items"]
         .as_array()
         .expect("items")
@@ -503,39 +387,23 @@ async fn monthly_values_are_checked_versioned_audited_and_locked_with_the_month(
 
     // The month approved: the value is locked (409) and stays as it was.
     approve(&app, &f.officer, &province, "00004", "2025-10").await;
-    let mut late = v.clone();
-    late["value"] = json!(700);
-    let res = value_at(&app, &f.officer, 2, &late).await;
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
-    let res = value(
-        &app,
-        &f.officer,
-        json!({"indicator_code": "ecommerce_farms", "month": "2025-10", "value": 3}),
-    )
-    .await;
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
-    let list = ok_json(
-        app.get(
-            "/api/v1/indicator-values?commune=00004&month=2025-10",
-            &f.officer,
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+    for (body, if_match) in [
+        (v(700), Some("\"2\"")),
+        (of("ecommerce_farms", "2025-10", 3).body(), None),
+    ] {
+        officer
+            .put(values, if_match, body)
+            .await
+            .problem(StatusCode::CONFLICT, "month_locked");
+    }
+    let list = officer
+        .get(&format!("{values}?commune=00004&month=2025-10"))
+        .await
+        .expect(StatusCode::OK);
     assert_eq!(list.as_array().expect("l").len(), 1);
     assert_eq!(list[0]["value"], 650);
     // November is open.
-    ok_json(
-        value(
-            &app,
-            &f.officer,
-            json!({"indicator_code": "vneid_level2", "month": "2025-11", "value": 700}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    of("vneid_level2", "2025-11", 700).record(&officer).await;
 }
 
 /// Province 01 with two communes: Ba Đình (00004) with its own adults figure, and 00008 whose
@@ -551,9 +419,7 @@ struct Rates<'a> {
 
 async fn rates_world<'a>(app: &'a TestApp, f: &Field) -> Rates<'a> {
     let badinh = app.acting(&f.officer);
-    let province = app
-        .actor("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await;
     let other = app
         .actor("commune.b", "commune_officer", Some("00008"), None)
         .await;
@@ -767,9 +633,7 @@ async fn approved_months_keep_their_indicators_whatever_changes_later() {
     let app = spawn_app().await;
     let f = field(&app).await;
     registered_in_2025(&app);
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await.token;
     let res = denominators(&app, &f.officer, json!({"year": 2025, "adults": 1000})).await;
     ok_json(res, StatusCode::CREATED).await;
     ok_json(
@@ -865,9 +729,7 @@ async fn targets_keep_to_their_setters_units_and_split_by_remaining_gap() {
     let app = spawn_app().await;
     let f: Field = field(&app).await;
     let (officer, leader, _) = f.actors(&app);
-    let province = app
-        .actor("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await;
     let [v1, v2, v3] = three_villages(&app, &f).await;
     let path = "/api/v1/indicator-targets";
     // Who sets what.
@@ -1043,54 +905,52 @@ async fn the_split_shares_the_gap(app: &TestApp, f: &Field, parent: Value, villa
     assert_eq!(r3["status"], "met");
 }
 
-#[tokio::test]
-async fn reports_have_a_due_date_and_the_province_its_reporting_rates() {
-    let app = spawn_app().await;
-    let f = field(&app).await;
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
-        .await;
-    let (_, far) = app
-        .user_with_token("hcm.officer", "province_officer", Some("79"), None)
-        .await;
-    let (_, other) = app
-        .user_with_token("commune.b", "commune_officer", Some("00008"), None)
+/// Hà Nội's due day: read as 5 (version 0), refused stale, out of range, to a commune and to
+/// another province; set to 10 by its province officer.
+async fn the_province_sets_its_due_day(app: &TestApp, f: &Field, province: &Actor<'_>) {
+    let far = app
+        .actor("hcm.officer", "province_officer", Some("79"), None)
         .await;
     let settings = "/api/v1/reports/settings/01";
-    let res = app.get(settings, &province).await;
+    let res = province.get(settings).await;
     assert_eq!(res.headers()["etag"], "\"0\"");
-    assert_eq!(ok_json(res, StatusCode::OK).await["due_day"], 5);
-    let res = put(
-        &app,
-        &province,
-        settings,
-        Some("\"3\""),
-        &json!({"due_day": 10}),
-    )
-    .await;
-    assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
-    let res = put(&app, &province, settings, None, &json!({"due_day": 31})).await;
-    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    let res = put(&app, &f.officer, settings, None, &json!({"due_day": 10})).await;
-    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
-    let res = put(&app, &far, settings, None, &json!({"due_day": 10})).await;
-    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
-    let saved = ok_json(
-        put(
-            &app,
-            &province,
-            settings,
-            Some("\"0\""),
-            &json!({"due_day": 10}),
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+    assert_eq!(res.expect(StatusCode::OK)["due_day"], 5);
+    let ten = || json!({"due_day": 10});
+    province
+        .put(settings, Some("\"3\""), ten())
+        .await
+        .problem(StatusCode::PRECONDITION_FAILED, "version_mismatch");
+    province
+        .put(settings, None, json!({"due_day": 31}))
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    app.acting(&f.officer)
+        .put(settings, None, ten())
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
+    far.put(settings, None, ten())
+        .await
+        .problem(StatusCode::NOT_FOUND, "not_found");
+    let saved = province
+        .put(settings, Some("\"0\""), ten())
+        .await
+        .expect(StatusCode::OK);
     assert_eq!(
         (saved["due_day"].as_i64(), saved["version"].as_i64()),
         (Some(10), Some(1))
     );
+}
+
+#[tokio::test]
+async fn reports_have_a_due_date_and_the_province_its_reporting_rates() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let province_officer = app.hanoi_officer().await;
+    let province = province_officer.token.clone();
+    let (_, other) = app
+        .user_with_token("commune.b", "commune_officer", Some("00008"), None)
+        .await;
+    the_province_sets_its_due_day(&app, &f, &province_officer).await;
 
     // Ba Đình reported on 3 November, 00008 now (a year late), 00016 was sent back.
     for (token, commune) in [(&f.officer, "00004"), (&other, "00008")] {
@@ -1202,9 +1062,7 @@ async fn members_who_recorded_nothing_are_listed_and_counted() {
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     // Elsewhere in the province, a member who recorded nothing either.
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await.token;
     let (_, far) = app
         .user_with_token("hcm.officer", "province_officer", Some("79"), None)
         .await;
@@ -1287,9 +1145,7 @@ async fn members_who_recorded_nothing_are_listed_and_counted() {
 /// value, and a far commune's denominators.
 async fn targets_near_and_far(app: &TestApp, f: &Field) {
     let officer = app.acting(&f.officer);
-    let province = app
-        .actor("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await;
     let other_village = officer
         .village_in(Some("00004"), "Tổ dân phố 9", "thon")
         .await;

@@ -503,9 +503,7 @@ async fn log_notes_that_walk_around_the_old_guard_are_refused() {
 async fn free_text_about_citizens_is_screened_everywhere() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await.token;
     let (_, admin) = app.user_with_token("root", "admin", None, None).await;
     let training = json!({"title": "Tập huấn", "topics": ["VNeID"], "kind": "member_training", "mode": "online",
         "organiser": "UBND phường", "trainer": "Sở KH&CN",

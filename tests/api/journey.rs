@@ -13,11 +13,11 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::fixtures::{id_of, Commune, Member, Team, Training};
+use crate::fixtures::{approve_month, id_of, Commune, Member, Team, Training};
 use crate::helpers::{assert_problem, spawn_app, Answer, TestApp};
 use crate::report_figures::{
-    act, assert_csv_says_what_the_json_says, assert_rows_add_up, file, parse_csv, post, report,
-    row, rows_of, BREAKDOWNS, SCALARS,
+    act, assert_csv_says_what_the_json_says, assert_rows_add_up, category_names, file, parse_csv,
+    post, report, row, rows_of, BREAKDOWNS, SCALARS,
 };
 
 /// Codes of a breakdown with their names as the exports head them.
@@ -37,32 +37,6 @@ fn backdate(app: &TestApp, table: &str, column: &str, id: i64, at: &str) {
     .execute(&mut conn)
     .expect("backdate");
     assert_eq!(n, 1);
-}
-
-async fn send(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let mut req = app.request(method, path).bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    req.send().await.expect("sent")
-}
-
-async fn push(app: &TestApp, token: &str, items: Value) -> Value {
-    let res = app
-        .post_json(
-            "/api/v1/sync/push",
-            Some(token),
-            &json!({"device_id": "phone", "items": items}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    res.json().await.expect("json")
 }
 
 /// A log as the journey sent it, and where it must be counted.
@@ -125,6 +99,15 @@ impl Expected {
     }
 }
 
+/// The keys a log or record of `village` and `team` counts under: the total and its rows.
+fn rows_of_unit(village: Option<i64>, team: Option<i64>) -> [String; 3] {
+    [
+        "total".to_string(),
+        key("village", village),
+        key("team", team),
+    ]
+}
+
 fn key(kind: &str, id: Option<i64>) -> String {
     format!("{kind}:{}", id.map_or("none".into(), |i| i.to_string()))
 }
@@ -136,11 +119,7 @@ fn log_figures(logs: &[Sent], commune: &str, month: &str, e: &mut Expected) {
         .filter(|l| l.live && l.commune == commune && l.day.starts_with(month))
         .collect();
     for l in &counted {
-        for k in [
-            "total".to_string(),
-            key("village", l.village),
-            key("team", Some(l.team)),
-        ] {
+        for k in rows_of_unit(l.village, Some(l.team)) {
             e.add(&k, "logs", 1);
             e.add(&k, "citizens_helped", l.citizens);
             e.tally(&k, "by_category", l.category, 1, l.citizens);
@@ -294,9 +273,7 @@ struct World<'a> {
 impl<'a> World<'a> {
     async fn onboard(app: &'a TestApp) -> World<'a> {
         let admin = app.actor("root", "admin", None, None).await;
-        let province = app
-            .actor("hn.officer", "province_officer", Some("01"), None)
-            .await;
+        let province = app.hanoi_officer().await;
         let a = Commune::onboarded(&province, A, "ubnd.a").await;
         let b = Commune::onboarded(&province, B, "ubnd.b").await;
         let va1 = province.village_in(Some(A), "Thôn Đông", "thon").await;
@@ -315,42 +292,17 @@ impl<'a> World<'a> {
         let ta1 = a.team(decided("Tổ CNCĐ Thôn Đông").village(va1)).await;
         let ta2 = a.team(decided("Tổ CNCĐ xã")).await;
         let tb1 = b.team(decided("Tổ CNCĐ Thôn Nam").village(vb1)).await;
-        let august = "2026-08-01";
-        let a1 = a
-            .member(
-                ta1,
-                Member::leader("Lê Văn An")
-                    .phone("0913000001")
-                    .joined(august),
-            )
-            .await;
-        let x = a
-            .member(
-                ta1,
-                Member::ordinary("Phạm Thị Xuân")
-                    .phone("0913000002")
-                    .joined(august),
-            )
-            .await;
-        let a2 = a
-            .member(
-                ta2,
-                Member::leader("Trần Văn Hai")
-                    .phone("0913000003")
-                    .joined("2026-09-05"),
-            )
-            .await;
-        let b1 = b
-            .member(
-                tb1,
-                Member::leader("Ngô Thị Bình")
-                    .phone("0913000004")
-                    .joined(august),
-            )
-            .await;
-        let b2 = b
-            .member(tb1, Member::ordinary("Đỗ Văn Ba").joined(august))
-            .await;
+        let (leader, member) = (
+            |name: &str, phone: &str| Member::leader(name).phone(phone).joined("2026-08-01"),
+            |name: &str, phone: &str| Member::ordinary(name).phone(phone).joined("2026-08-01"),
+        );
+        let a1 = a.member(ta1, leader("Lê Văn An", "0913000001")).await;
+        let x = a.member(ta1, member("Phạm Thị Xuân", "0913000002")).await;
+        let a2_joins = leader("Trần Văn Hai", "0913000003").joined("2026-09-05");
+        let a2 = a.member(ta2, a2_joins).await;
+        let b1 = b.member(tb1, leader("Ngô Thị Bình", "0913000004")).await;
+        let b2_joins = Member::ordinary("Đỗ Văn Ba").joined("2026-08-01");
+        let b2 = b.member(tb1, b2_joins).await;
         b.officer
             .patch(
                 &format!("/api/v1/members/{}", b2.id),
@@ -665,7 +617,7 @@ async fn the_move(w: &World<'_>, logs: &mut Vec<Sent>) -> i64 {
         .iter()
         .map(|l| json!({"op": "create_log", "data": l.body()}))
         .collect();
-    let body = push(app, &x_phone, Value::Array(items)).await;
+    let body = app.acting(&x_phone).push(Value::Array(items)).await;
     assert_eq!(body["summary"]["created"], offline.len(), "{body}");
     for l in &offline {
         let stored: Value = app
@@ -813,20 +765,14 @@ async fn trainings(w: &World<'_>, x_new: i64) -> Trainings {
 /// VA2 is archived mid-September (it existed in September, not in October); VB2 is created
 /// after the month. Returns VB2.
 async fn registry_changes(w: &World<'_>) -> i64 {
-    let app = w.app;
-    let officer = &w.officer;
     let va2 = w.va2;
-    let res = send(
-        app,
-        Method::DELETE,
-        &format!("/api/v1/villages/{va2}"),
-        &officer[A],
-        None,
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    w.app
+        .acting(&w.officer[A])
+        .delete(&format!("/api/v1/villages/{va2}"), None)
+        .await
+        .expect(StatusCode::OK);
     backdate(
-        app,
+        w.app,
         "villages",
         "archived_at",
         va2,
@@ -851,7 +797,7 @@ fn expect_register_a(w: &World<'_>, e: &mut Expected) {
         e.add(k, "villages_with_team", 1);
     }
     for (t, v) in [(ta1, Some(va1)), (ta2, None)] {
-        for k in ["total".to_string(), key("village", v), key("team", Some(t))] {
+        for k in rows_of_unit(v, Some(t)) {
             e.add(&k, "teams_active", 1);
         }
     }
@@ -861,7 +807,7 @@ fn expect_register_a(w: &World<'_>, e: &mut Expected) {
         (ta1, Some(va1), 0, 1),
         (ta2, None, 1, 0),
     ] {
-        for k in ["total".to_string(), key("village", v), key("team", Some(t))] {
+        for k in rows_of_unit(v, Some(t)) {
             e.add(&k, "members_active", 1);
             e.add(&k, "members_joined", joined);
             e.add(&k, "members_left", left);
@@ -882,11 +828,7 @@ fn expect_register_a(w: &World<'_>, e: &mut Expected) {
         e.add(&k, "class_participants", participants);
     }
     // A1 completed, X attended (both TA1 in VA1), A2 invited.
-    for k in [
-        "total".to_string(),
-        key("village", Some(va1)),
-        key("team", Some(ta1)),
-    ] {
+    for k in rows_of_unit(Some(va1), Some(ta1)) {
         e.add(&k, "attendance_attended", 2);
         e.add(&k, "attendance_completed", 1);
     }
@@ -899,11 +841,7 @@ fn expect_register_b(w: &World<'_>, e: &mut Expected) {
         e.add(k, "villages", 1);
         e.add(k, "villages_with_team", 1);
     }
-    for k in [
-        "total".to_string(),
-        key("village", Some(vb1)),
-        key("team", Some(tb1)),
-    ] {
+    for k in rows_of_unit(Some(vb1), Some(tb1)) {
         e.add(&k, "teams_active", 1);
         // B1; B2 left on the 25th; X joined on the move day.
         e.add(&k, "members_active", 3);
@@ -955,18 +893,7 @@ async fn submit_return_resubmit_approve(w: &World<'_>, base: &str) -> Value {
     let returned: Value = res.json().await.expect("json");
     assert_eq!(returned["status"], "returned", "{returned}");
     assert_eq!(returned["reason"], "Thiếu số liệu lớp học");
-    assert_eq!(
-        act(app, &officer[A], &format!("{base}/submit"))
-            .await
-            .status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        act(app, &province, &format!("{base}/approve"))
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    approve_month(&app.acting(&officer[A]), &app.acting(&province), A, MONTH).await;
     let frozen = report(app, &officer[A], &format!("unit={A}&month={MONTH}")).await;
     frozen
 }
@@ -1054,16 +981,12 @@ async fn b_works_on(
     logs: &mut Vec<Sent>,
     exp: &mut HashMap<&'static str, Expected>,
 ) {
-    let app = w.app;
-    let x_phone = w.x_phone.clone();
-    let vb1 = w.vb1;
-    let l15 = w.x(x_new, "2026-09-27", Some(vb1), "digital_learning", 2);
-    let body = push(
-        app,
-        &x_phone,
-        json!([{"op": "create_log", "data": l15.body()}]),
-    )
-    .await;
+    let l15 = w.x(x_new, "2026-09-27", Some(w.vb1), "digital_learning", 2);
+    let body = w
+        .app
+        .acting(&w.x_phone)
+        .push(json!([{"op": "create_log", "data": l15.body()}]))
+        .await;
     assert_eq!(body["results"][0]["status"], "created", "{body}");
     logs.push(l15);
     let mut e_b = Expected::default();
@@ -1166,24 +1089,7 @@ async fn the_csv_of_the_approved_month(
 ) -> (csv::StringRecord, Vec<csv::StringRecord>) {
     let app = w.app;
     let officer = &w.officer;
-    let categories: Value = app
-        .get("/api/v1/categories", &officer[A])
-        .await
-        .json()
-        .await
-        .expect("json");
-    let names: HashMap<String, String> = categories["items"]
-        .as_array()
-        .or(categories.as_array())
-        .expect("categories")
-        .iter()
-        .map(|c| {
-            (
-                c["code"].as_str().expect("code").into(),
-                c["name"].as_str().expect("name").into(),
-            )
-        })
-        .collect();
+    let names = category_names(app, &officer[A]).await;
     let (header, lines) = parse_csv(
         &file(
             app,
@@ -1448,14 +1354,7 @@ async fn the_phone_follows_the_move(
 /// The served document carries the contract items of the journey.
 async fn the_document_carries_the_journey(w: &World<'_>) {
     let app = w.app;
-    let doc: Value = app
-        .request(Method::GET, "/api/v1/openapi.json")
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let doc = app.openapi().await;
     for path in [
         "/api/v1/assistance-logs/{id}/restore",
         "/api/v1/trainings/{id}/restore",
@@ -1569,18 +1468,7 @@ async fn reopen_and_approve_again(w: &World<'_>, base: &str, locked: &Sent, froz
         .post_json("/api/v1/assistance-logs", Some(&a1_phone), &locked.body())
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
-    assert_eq!(
-        act(app, &officer[A], &format!("{base}/submit"))
-            .await
-            .status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        act(app, &province, &format!("{base}/approve"))
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    approve_month(&app.acting(&officer[A]), &app.acting(&province), A, MONTH).await;
     let refrozen = report(app, &officer[A], &format!("unit={A}&month={MONTH}")).await;
     assert_eq!(refrozen["frozen"], true);
     assert_eq!(
@@ -1618,65 +1506,30 @@ async fn reopen_and_approve_again(w: &World<'_>, base: &str, locked: &Sent, froz
 async fn membership_dates_keep_the_work_recorded_under_them() {
     let app = spawn_app().await;
     let f = crate::fieldwork::field(&app).await;
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let (officer, _, member) = f.actors(&app);
+    let province = app.hanoi_officer().await;
     // The member recorded a log on 2026-09-22, before the move was registered; the leader
     // attended a training on 2026-09-23.
     let mut body = crate::fieldwork::log(Uuid::new_v4());
     body["occurred_at"] = json!("2026-09-22T09:00:00+07:00");
-    let res = app
-        .post_json("/api/v1/assistance-logs", Some(&f.member), &body)
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let t = post(
-        &app,
-        &f.officer,
-        "/api/v1/trainings",
-        json!({"title": "Tập huấn", "kind": "member_training", "mode": "in_person",
-               "starts_at": "2026-09-23T08:00:00+07:00", "ends_at": "2026-09-23T10:00:00+07:00"}),
-    )
-    .await;
-    let res = app
-        .request(
-            Method::PUT,
-            &format!(
-                "/api/v1/trainings/{}/attendance",
-                t["id"].as_str().expect("id")
-            ),
+    member.create("/api/v1/assistance-logs", body.clone()).await;
+    Training::on("2026-09-23")
+        .attended(
+            &officer,
+            json!([{"member_id": f.leader_member, "status": "attended"}]),
         )
-        .bearer_auth(&f.officer)
-        .json(&json!({"records": [{"member_id": f.leader_member, "status": "attended"}]}))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
+        .await;
 
     let team2 = app.create_team("00008", "Tổ CNCĐ Phúc Xá");
-    let move_on = |on: &'static str| {
-        let path = format!("/api/v1/members/{}/move", f.member_member);
-        let (app, province) = (&app, &province);
-        async move {
-            app.post_json(&path, Some(province), &json!({"team_id": team2, "on": on}))
-                .await
-        }
-    };
+    let move_on = |on: &'static str| province.move_member(f.member_member, team2, on);
     for on in ["2026-09-20", "2026-09-22"] {
-        let p = assert_problem(
-            move_on(on).await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-        )
-        .await;
+        let p = move_on(on)
+            .await
+            .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
         assert_eq!(p["errors"][0]["field"], "on", "{p}");
         assert_eq!(p["errors"][0]["code"], "work_recorded_after");
     }
-    let edit = |id: i64, body: Value| {
-        let path = format!("/api/v1/members/{id}");
-        let officer = f.officer.clone();
-        let app = &app;
-        async move { app.patch_json(&path, &officer, None, &body).await }
-    };
+    let member_path = |id: i64| format!("/api/v1/members/{id}");
     for (id, body, field, code) in [
         (
             f.member_member,
@@ -1697,45 +1550,35 @@ async fn membership_dates_keep_the_work_recorded_under_them() {
             "work_recorded_after",
         ),
     ] {
-        let p = assert_problem(
-            edit(id, body).await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-        )
-        .await;
+        let p = officer
+            .patch(&member_path(id), None, body)
+            .await
+            .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
         assert_eq!(p["errors"][0]["field"], field, "{p}");
         assert_eq!(p["errors"][0]["code"], code);
     }
-    let stored: Value = app
-        .get(&format!("/api/v1/members/{}", f.member_member), &f.officer)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let stored = officer.get(&member_path(f.member_member)).await.body;
     assert_eq!(stored["left_on"], Value::Null);
     assert_eq!(stored["joined_on"], "2025-08-01");
     assert_eq!(stored["team_id"], f.team);
 
     // Dates that keep the work are taken: leaving on the day of the last work, moving after it.
-    assert_eq!(
-        edit(f.leader_member, json!({"left_on": "2026-09-23"}))
-            .await
-            .status(),
-        StatusCode::OK
-    );
-    assert_eq!(move_on("2026-09-23").await.status(), StatusCode::CREATED);
-    let log: Value = app
-        .get(
-            &format!(
-                "/api/v1/assistance-logs/{}",
-                body["id"].as_str().expect("id")
-            ),
-            &province,
+    officer
+        .patch(
+            &member_path(f.leader_member),
+            None,
+            json!({"left_on": "2026-09-23"}),
         )
         .await
-        .json()
+        .expect(StatusCode::OK);
+    move_on("2026-09-23").await.expect(StatusCode::CREATED);
+    let log = province
+        .get(&format!(
+            "/api/v1/assistance-logs/{}",
+            body["id"].as_str().expect("id")
+        ))
         .await
-        .expect("json");
+        .body;
     assert_eq!(log["member_id"], f.member_member);
     assert_eq!(log["commune_code"], "00004");
 }
@@ -1747,55 +1590,47 @@ async fn membership_dates_keep_the_work_recorded_under_them() {
 async fn a_training_keeps_its_attendees_in_their_membership() {
     let app = spawn_app().await;
     let f = crate::fieldwork::field(&app).await;
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
-        .await;
-    let on = |day: &str| {
-        json!({"title": "Tập huấn", "kind": "member_training", "mode": "in_person",
-               "starts_at": format!("{day}T08:00:00+07:00"), "ends_at": format!("{day}T10:00:00+07:00")})
-    };
-    let t = post(&app, &f.officer, "/api/v1/trainings", on("2026-09-12")).await;
-    let path = format!("/api/v1/trainings/{}", t["id"].as_str().expect("id"));
-    let res = send(
-        &app,
-        Method::PUT,
-        &format!("{path}/attendance"),
-        &f.officer,
-        Some(json!({"records": [{"member_id": f.member_member, "status": "attended"}]})),
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let team2 = app.create_team("00008", "Tổ CNCĐ Phúc Xá");
-    let res = app
-        .post_json(
-            &format!("/api/v1/members/{}/move", f.member_member),
-            Some(&province),
-            &json!({"team_id": team2, "on": "2026-09-20"}),
+    let (officer, _, _) = f.actors(&app);
+    let province = app.hanoi_officer().await;
+    let on = |day: &str| Training::on(day).body();
+    let t = Training::on("2026-09-12")
+        .attended(
+            &officer,
+            json!([{"member_id": f.member_member, "status": "attended"}]),
         )
         .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
+    let path = format!("/api/v1/trainings/{t}");
+    let team2 = app.create_team("00008", "Tổ CNCĐ Phúc Xá");
+    province
+        .move_member(f.member_member, team2, "2026-09-20")
+        .await
+        .expect(StatusCode::CREATED);
 
     for day in ["2026-09-20", "2026-09-22"] {
-        let res = send(&app, Method::PUT, &path, &f.officer, Some(on(day))).await;
-        let p = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        let p = officer
+            .put(&path, None, on(day))
+            .await
+            .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
         assert_eq!(p["errors"][0]["field"], "starts_at", "{p}");
         assert_eq!(p["errors"][0]["code"], "attendee_not_member");
     }
     // Nor does a training with attendance become a citizen class (attendance is counted for
     // member trainings only).
-    let mut class = on("2026-09-12");
-    class["kind"] = json!("citizen_class");
-    class["participants"] = json!(20);
-    let res = send(&app, Method::PUT, &path, &f.officer, Some(class)).await;
-    let p = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let class = Training::on("2026-09-12").class(20).body();
+    let p = officer
+        .put(&path, None, class)
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(p["errors"][0]["field"], "kind", "{p}");
     assert_eq!(p["errors"][0]["code"], "has_attendance");
-    let stored: Value = app.get(&path, &f.officer).await.json().await.expect("json");
+    let stored = officer.get(&path).await.body;
     assert_eq!(stored["starts_at"], "2026-09-12T01:00:00Z");
     assert_eq!(stored["kind"], "member_training");
     // A day the attendee still held the membership is taken.
-    let res = send(&app, Method::PUT, &path, &f.officer, Some(on("2026-09-19"))).await;
-    assert_eq!(res.status(), StatusCode::OK);
+    officer
+        .put(&path, None, on("2026-09-19"))
+        .await
+        .expect(StatusCode::OK);
     let report = report(&app, &f.officer, "unit=00004&month=2026-09").await;
     assert_eq!(report["totals"]["attendance_attended"], 1);
     assert_eq!(
@@ -1810,65 +1645,40 @@ async fn a_training_keeps_its_attendees_in_their_membership() {
 async fn a_log_is_restored_only_in_a_live_village() {
     let app = spawn_app().await;
     let f = crate::fieldwork::field(&app).await;
-    let v2 = post(
-        &app,
-        &f.officer,
-        "/api/v1/villages",
-        json!({"name": "Thôn Hai", "kind": "thon"}),
-    )
-    .await;
+    let (officer, leader, _) = f.actors(&app);
+    let v2 = officer.village_in(None, "Thôn Hai", "thon").await;
     let mut body = crate::fieldwork::log(Uuid::new_v4());
     body["occurred_at"] = json!("2026-09-11T09:00:00+07:00");
-    body["village_id"] = v2["id"].clone();
-    let res = app
-        .post_json("/api/v1/assistance-logs", Some(&f.leader), &body)
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
+    body["village_id"] = json!(v2);
+    leader.create("/api/v1/assistance-logs", body.clone()).await;
     let path = format!(
         "/api/v1/assistance-logs/{}",
         body["id"].as_str().expect("id")
     );
-    let village = format!("/api/v1/villages/{}", v2["id"]);
-    let res = send(&app, Method::DELETE, &path, &f.leader, None).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let res = send(&app, Method::DELETE, &village, &f.officer, None).await;
-    assert_eq!(res.status(), StatusCode::OK);
+    let village = format!("/api/v1/villages/{v2}");
+    leader.delete(&path, None).await.expect(StatusCode::OK);
+    officer.delete(&village, None).await.expect(StatusCode::OK);
 
-    let res = send(
-        &app,
-        Method::POST,
-        &format!("{path}/restore"),
-        &f.leader,
-        None,
-    )
-    .await;
-    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
-    let stored: Value = app.get(&path, &f.leader).await.json().await.expect("json");
+    leader
+        .act(&format!("{path}/restore"), None)
+        .await
+        .problem(StatusCode::CONFLICT, "parent_archived");
+    let stored = leader.get(&path).await.body;
     assert!(stored["archived_at"].is_string(), "{stored}");
     let month = report(&app, &f.officer, "unit=00004&month=2026-09").await;
     assert_eq!(month["totals"]["logs"], 0);
 
-    let res = send(
-        &app,
-        Method::POST,
-        &format!("{village}/restore"),
-        &f.officer,
-        None,
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let res = send(
-        &app,
-        Method::POST,
-        &format!("{path}/restore"),
-        &f.leader,
-        None,
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    officer
+        .act(&format!("{village}/restore"), None)
+        .await
+        .expect(StatusCode::OK);
+    leader
+        .act(&format!("{path}/restore"), None)
+        .await
+        .expect(StatusCode::OK);
     let month = report(&app, &f.officer, "unit=00004&month=2026-09").await;
     assert_eq!(
-        row(&month, "village", &v2["id"].to_string())["figures"]["logs"],
+        row(&month, "village", &v2.to_string())["figures"]["logs"],
         1
     );
 }

@@ -138,101 +138,27 @@ async fn commune_officer_keeps_its_register_with_audit() {
     assert!(update["after"].get("search_name").is_none());
 }
 
-/// Inputs the register refuses with a field error: `(path, body, field, code)`, for villages.
-fn refused_villages() -> Vec<(String, Value, &'static str, &'static str)> {
-    [
-        (
-            json!({"name": "X", "kind": "thon", "commune_code": "99999"}),
-            "commune_code",
-            "unknown_unit",
-        ),
-        (
-            json!({"name": "X", "kind": "castle"}),
-            "kind",
-            "invalid_value",
-        ),
-        (
-            json!({"name": "x".repeat(201), "kind": "thon"}),
-            "name",
-            "length",
-        ),
-        (
-            json!({"name": "X", "kind": "thon", "households": "many"}),
-            "households",
-            "invalid_value",
-        ),
-        (
-            json!({"name": "X", "kind": "thon", "population": -1}),
-            "population",
-            "range",
-        ),
-        (json!({"kind": "thon"}), "name", "required"),
+/// Inputs the register refuses with a field error: `[path, body, field, code]`; `members` is
+/// a team's members path, `elsewhere` a village of another commune.
+fn refused_inputs(members: &str, elsewhere: i64) -> Vec<Value> {
+    let (v, t, m) = ("/api/v1/villages", "/api/v1/teams", members);
+    vec![
+        json!([v, {"name": "X", "kind": "thon", "commune_code": "99999"}, "commune_code", "unknown_unit"]),
+        json!([v, {"name": "X", "kind": "castle"}, "kind", "invalid_value"]),
+        json!([v, {"name": "x".repeat(201), "kind": "thon"}, "name", "length"]),
+        json!([v, {"name": "X", "kind": "thon", "households": "many"}, "households", "invalid_value"]),
+        json!([v, {"name": "X", "kind": "thon", "population": -1}, "population", "range"]),
+        json!([v, {"kind": "thon"}, "name", "required"]),
+        json!([t, {"name": "T", "village_id": elsewhere}, "village_id", "unknown_village"]),
+        json!([t, {"name": "T", "established_on": "2025-09-01", "dissolved_on": "2025-01-01"},
+               "dissolved_on", "before_established"]),
+        json!([t, {"name": "T", "decision_date": "01/08/2025"}, "decision_date", "invalid_value"]),
+        json!([m, {"full_name": "A", "affiliation": "village_head", "phone": "12345"}, "phone", "invalid_phone"]),
+        json!([m, {"full_name": "A", "affiliation": "wizard"}, "affiliation", "invalid_value"]),
+        json!([m, {"full_name": "A", "affiliation": "teacher", "birth_year": 1800}, "birth_year", "range"]),
+        json!([m, {"full_name": "", "affiliation": "teacher"}, "full_name", "length"]),
+        json!([m, {"full_name": "A", "affiliation": "teacher", "extra": 1}, "extra", "invalid_value"]),
     ]
-    .into_iter()
-    .map(|(body, field, code)| ("/api/v1/villages".to_string(), body, field, code))
-    .collect()
-}
-
-/// The same for teams (`elsewhere`: a village of another commune) and members of `members`.
-fn refused_teams_and_members(
-    members: &str,
-    elsewhere: i64,
-) -> Vec<(String, Value, &'static str, &'static str)> {
-    let teams = [
-        (
-            json!({"name": "T", "village_id": elsewhere}),
-            "village_id",
-            "unknown_village",
-        ),
-        (
-            json!({"name": "T", "established_on": "2025-09-01", "dissolved_on": "2025-01-01"}),
-            "dissolved_on",
-            "before_established",
-        ),
-        (
-            json!({"name": "T", "decision_date": "01/08/2025"}),
-            "decision_date",
-            "invalid_value",
-        ),
-    ];
-    let members_cases = [
-        (
-            json!({"full_name": "A", "affiliation": "village_head", "phone": "12345"}),
-            "phone",
-            "invalid_phone",
-        ),
-        (
-            json!({"full_name": "A", "affiliation": "wizard"}),
-            "affiliation",
-            "invalid_value",
-        ),
-        (
-            json!({"full_name": "A", "affiliation": "teacher", "birth_year": 1800}),
-            "birth_year",
-            "range",
-        ),
-        (
-            json!({"full_name": "", "affiliation": "teacher"}),
-            "full_name",
-            "length",
-        ),
-        (
-            json!({"full_name": "A", "affiliation": "teacher", "extra": 1}),
-            "extra",
-            "invalid_value",
-        ),
-    ];
-    [
-        ("/api/v1/teams", teams.to_vec()),
-        (members, members_cases.to_vec()),
-    ]
-    .into_iter()
-    .flat_map(|(path, cases)| {
-        cases
-            .into_iter()
-            .map(move |(body, field, code)| (path.to_string(), body, field, code))
-    })
-    .collect()
 }
 
 /// A village of commune `code` inserted straight into the database; returns its id.
@@ -305,18 +231,17 @@ async fn stale_versions_and_bad_input_change_nothing() {
     let members_path = format!("/api/v1/teams/{tid}/members");
     let before = audit_count(&app);
 
-    let mut cases = refused_villages();
-    cases.extend(refused_teams_and_members(&members_path, ngocha_village));
-    for (path, body, field, code) in cases {
+    for case in refused_inputs(&members_path, ngocha_village) {
+        let (path, body) = (case[0].as_str().expect("path"), &case[1]);
         let problem = badinh
-            .post(&path, body.clone())
+            .post(path, body.clone())
             .await
             .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
         let errors = problem["errors"].as_array().expect("errors");
         assert!(
             errors
                 .iter()
-                .any(|e| e["field"] == field && e["code"] == code),
+                .any(|e| e["field"] == case[2] && e["code"] == case[3]),
             "{path} {body}: {problem}"
         );
     }
@@ -447,9 +372,7 @@ async fn archive_is_soft_refused_with_dependents_and_restorable() {
 #[tokio::test]
 async fn moving_a_member_is_a_leave_plus_a_join() {
     let app = spawn_app().await;
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await.token;
     let from = app.create_team("00004", "Tổ Ba Đình");
     let to = app.create_team("00008", "Tổ Ngọc Hà");
     let user = app.create_user("an.mobile", "team_member", Some("00004"), Some(from));
@@ -526,17 +449,8 @@ fn live_children_under_archived_parents(app: &TestApp) -> i64 {
 
 /// What `nothing_comes_alive_under_an_archived_parent` starts from: an archived village `vid`
 /// holding a dissolved team `tid`, an archived team `t2` whose only member `mid` has left,
-/// and a live team `other` with a member `mover`.
-struct Archived {
-    vid: i64,
-    tid: i64,
-    t2: i64,
-    mid: i64,
-    other: i64,
-    mover: i64,
-}
-
-async fn archived_parents(app: &TestApp, officer: &Actor<'_>) -> Archived {
+/// and a live team `other` with a member `mover`; returns `(vid, tid, t2, mid, other, mover)`.
+async fn archived_parents(app: &TestApp, officer: &Actor<'_>) -> [i64; 6] {
     let vid = officer.village_in(None, "Thôn Cũ", "thon").await;
     // A dissolved team may stay in the village while it is archived.
     let team = officer
@@ -584,14 +498,7 @@ async fn archived_parents(app: &TestApp, officer: &Actor<'_>) -> Archived {
             )
             .await,
     );
-    Archived {
-        vid,
-        tid,
-        t2,
-        mid,
-        other,
-        mover,
-    }
+    [vid, tid, t2, mid, other, mover]
 }
 
 #[tokio::test]
@@ -600,14 +507,7 @@ async fn nothing_comes_alive_under_an_archived_parent() {
     let officer = app
         .actor("badinh", "commune_officer", Some("00004"), None)
         .await;
-    let Archived {
-        vid,
-        tid,
-        t2,
-        mid,
-        other,
-        mover,
-    } = archived_parents(&app, &officer).await;
+    let [vid, tid, t2, mid, other, mover] = archived_parents(&app, &officer).await;
     let audits = audit_count(&app);
 
     // Revive a team in the archived village; put a new team in it; move the team into it.

@@ -86,9 +86,7 @@ async fn act(app: &TestApp, token: &str, path: &str, body: Option<Value>) {
 async fn setup(app: &TestApp) -> (Field, String, String) {
     let f = field(app).await;
     registered_in_2025(app);
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await.token;
     let (_, admin) = app.user_with_token("the.admin", "admin", None, None).await;
     (f, province, admin)
 }

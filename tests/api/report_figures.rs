@@ -49,6 +49,28 @@ pub(crate) async fn post(app: &TestApp, token: &str, path: &str, body: Value) ->
     res.json().await.expect("json")
 }
 
+/// The names of the log categories by code, as `token` reads them.
+pub(crate) async fn category_names(app: &TestApp, token: &str) -> HashMap<String, String> {
+    let categories: Value = app
+        .get("/api/v1/categories", token)
+        .await
+        .json()
+        .await
+        .expect("json");
+    categories["items"]
+        .as_array()
+        .or(categories.as_array())
+        .expect("categories")
+        .iter()
+        .map(|c| {
+            (
+                c["code"].as_str().expect("code").into(),
+                c["name"].as_str().expect("name").into(),
+            )
+        })
+        .collect()
+}
+
 pub(crate) async fn act(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
     app.request(Method::POST, path)
         .bearer_auth(token)
@@ -342,9 +364,7 @@ async fn past_months_count_the_registry_of_that_month() {
 async fn a_month_is_submitted_only_once_it_is_over() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await.token;
     let now = vn_month(Utc::now());
     let base = format!("/api/v1/reports/monthly/00004/{now}");
     let res = act(&app, &f.officer, &format!("{base}/submit")).await;
@@ -379,9 +399,7 @@ async fn a_month_is_submitted_only_once_it_is_over() {
 async fn approved_communes_read_the_same_in_province_and_country_reports() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await.token;
     let (_, admin) = app.user_with_token("root", "admin", None, None).await;
     let month = previous_month(&vn_month(Utc::now()));
     let mut body = log(Uuid::new_v4());
@@ -595,24 +613,7 @@ async fn the_csv_says_what_the_json_says() {
     body["occurred_at"] = json!((Utc::now() - Duration::minutes(2)).to_rfc3339());
     body["village_id"] = json!(f.village);
     post(&app, &f.member, "/api/v1/assistance-logs", body).await;
-    let categories: Value = app
-        .get("/api/v1/categories", &f.officer)
-        .await
-        .json()
-        .await
-        .expect("json");
-    let names: HashMap<String, String> = categories["items"]
-        .as_array()
-        .or(categories.as_array())
-        .expect("categories")
-        .iter()
-        .map(|c| {
-            (
-                c["code"].as_str().expect("code").into(),
-                c["name"].as_str().expect("name").into(),
-            )
-        })
-        .collect();
+    let names = category_names(&app, &f.officer).await;
 
     let query = format!("unit=00004&month={month}");
     let json = report(&app, &f.officer, &query).await;
@@ -718,14 +719,7 @@ pub(crate) fn assert_csv_says_what_the_json_says(
 #[tokio::test]
 async fn the_monthly_report_documents_json_csv_and_xlsx() {
     let app = spawn_app().await;
-    let doc: Value = app
-        .request(Method::GET, "/api/v1/openapi.json")
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let doc = app.openapi().await;
     let content = &doc["paths"]["/api/v1/reports/monthly"]["get"]["responses"]["200"]["content"];
     assert_eq!(
         content["application/json"]["schema"]["$ref"],

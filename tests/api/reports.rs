@@ -67,9 +67,7 @@ async fn months_follow_vietnam_time_and_rows_are_never_missing() {
         record(&app, &f, &at("2025-10-31T17:30:00Z")).await,
         StatusCode::CREATED
     );
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await.token;
 
     let oct = report(&app, &f.officer, "00004", "2025-10").await;
     let nov = report(&app, &f.officer, "00004", "2025-11").await;
@@ -166,46 +164,34 @@ async fn bad_report_requests_are_refused() {
         assert_eq!(problem["errors"][0]["code"], code);
     }
     // Out of scope answers 404 like any record outside the caller's scope.
+    let (officer, _, member) = f.actors(&app);
     for unit in ["00008", "01", "VN"] {
-        let res = app
-            .get(
-                &format!("/api/v1/reports/monthly?unit={unit}&month=2025-10"),
-                &f.officer,
-            )
-            .await;
-        assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
-        let res = app
-            .get(
-                &format!("/api/v1/reports/trend?unit={unit}&from=2025-09&to=2025-10"),
-                &f.officer,
-            )
-            .await;
-        assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+        for path in [
+            format!("/api/v1/reports/monthly?unit={unit}&month=2025-10"),
+            format!("/api/v1/reports/trend?unit={unit}&from=2025-09&to=2025-10"),
+        ] {
+            officer
+                .get(&path)
+                .await
+                .problem(StatusCode::NOT_FOUND, "not_found");
+        }
     }
-    let (_, other_province) = app
-        .user_with_token("hcm.officer", "province_officer", Some("79"), None)
+    let other_province = app
+        .actor("hcm.officer", "province_officer", Some("79"), None)
         .await;
-    let res = app
-        .get(
-            "/api/v1/reports/status?province=01&month=2025-10",
-            &other_province,
-        )
-        .await;
-    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
-    let res = app
-        .get(
-            "/api/v1/reports/monthly?unit=00004&month=2025-10",
-            &other_province,
-        )
-        .await;
-    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
-    let res = app
-        .get(
-            "/api/v1/reports/monthly?unit=00004&month=2025-10",
-            &f.member,
-        )
-        .await;
-    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    for path in [
+        "/api/v1/reports/status?province=01&month=2025-10",
+        "/api/v1/reports/monthly?unit=00004&month=2025-10",
+    ] {
+        other_province
+            .get(path)
+            .await
+            .problem(StatusCode::NOT_FOUND, "not_found");
+    }
+    member
+        .get("/api/v1/reports/monthly?unit=00004&month=2025-10")
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
 }
 
 #[tokio::test]
@@ -213,9 +199,7 @@ async fn approval_locks_the_month_and_freezes_the_figures() {
     let app = spawn_app().await;
     let f = field(&app).await;
     registered_in_2025(&app);
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await.token;
     let edited = at("2025-10-10T09:00:00+07:00");
     assert_eq!(record(&app, &f, &edited).await, StatusCode::CREATED);
     let base = "/api/v1/reports/monthly/00004/2025-10";
@@ -433,9 +417,7 @@ async fn exports_open_in_excel() {
         record(&app, &f, &at("2025-10-10T09:00:00+07:00")).await,
         StatusCode::CREATED
     );
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let province = app.hanoi_officer().await.token;
 
     let res = app
         .get(

@@ -1161,14 +1161,7 @@ async fn every_route_respects_every_role_scope() {
     assert_eq!(roles, ROLES, "every role is tried");
 
     // The table covers exactly the documented routes.
-    let doc: Value = app
-        .request(Method::GET, "/api/v1/openapi.json")
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let doc = app.openapi().await;
     let mut documented: Vec<String> = Vec::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for m in ["get", "post", "put", "patch", "delete"] {

@@ -3,7 +3,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::fieldwork::field;
-use crate::fixtures::{approve_month, Training};
+use crate::fixtures::{approve_month, restore_checked, Training};
 use crate::helpers::{assert_problem, spawn_app, Answer, TestApp};
 
 fn member_training() -> Value {
@@ -30,98 +30,82 @@ async fn attendance(app: &TestApp, token: &str, training: &Value, records: Value
 async fn officers_record_trainings_and_attendance() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let res = app
-        .post_json("/api/v1/trainings", Some(&f.officer), &member_training())
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let training: Value = res.json().await.expect("json");
+    let (officer, _, member) = f.actors(&app);
+    let training = officer.create("/api/v1/trainings", member_training()).await;
     assert_eq!(training["commune_code"], "00004");
     assert_eq!(training["starts_at"], "2025-10-10T01:00:00Z");
     let id = training["id"].as_str().expect("id").to_string();
     let path = format!("/api/v1/trainings/{id}/attendance");
 
-    let put = |body: Value| {
-        app.request(Method::PUT, &path)
-            .bearer_auth(&f.officer)
-            .json(&body)
-            .send()
-    };
-    let res = put(json!({"records": [
-        {"member_id": f.leader_member, "status": "completed", "certificate_ref": "CC-2025-001"},
-        {"member_id": f.member_member, "status": "invited"}]}))
-    .await
-    .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
-    let list: Value = res.json().await.expect("json");
+    let list = officer
+        .attend(
+            &id,
+            json!([
+                {"member_id": f.leader_member, "status": "completed", "certificate_ref": "CC-2025-001"},
+                {"member_id": f.member_member, "status": "invited"}]),
+        )
+        .await
+        .expect(StatusCode::OK);
     assert_eq!(list.as_array().expect("list").len(), 2);
 
     // Sending again updates the member's one row.
-    let res = put(json!({"records": [{"member_id": f.member_member, "status": "attended"}]}))
-        .await
-        .expect("sent");
-    let list: Value = res.json().await.expect("json");
-    let rows = list.as_array().expect("list");
-    assert_eq!(rows.len(), 2);
-    let member_row = rows
-        .iter()
-        .find(|r| r["member_id"] == f.member_member)
-        .expect("row");
-    assert_eq!(member_row["status"], "attended");
-    assert_eq!(member_row["version"], 2);
-
-    // A member of another commune, all or nothing.
-    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
-    let far_team = app.create_team("00008", "Tổ Ngọc Hà");
-    let far: Value = app
-        .post_json(
-            &format!("/api/v1/teams/{far_team}/members"),
-            Some(&admin),
-            &json!({"full_name": "Người xa", "affiliation": "other"}),
+    let list = officer
+        .attend(
+            &id,
+            json!([{"member_id": f.member_member, "status": "attended"}]),
         )
         .await
-        .json()
+        .expect(StatusCode::OK);
+    let member_row = |list: &Value| {
+        let rows = list.as_array().expect("list");
+        rows.iter()
+            .find(|r| r["member_id"] == f.member_member)
+            .cloned()
+            .expect("row")
+    };
+    assert_eq!(list.as_array().expect("list").len(), 2);
+    assert_eq!(member_row(&list)["status"], "attended");
+    assert_eq!(member_row(&list)["version"], 2);
+
+    // A member of another commune, all or nothing.
+    let admin = app.actor("root", "admin", None, None).await;
+    let far_team = app.create_team("00008", "Tổ Ngọc Hà");
+    let far = admin
+        .create(
+            &format!("/api/v1/teams/{far_team}/members"),
+            json!({"full_name": "Người xa", "affiliation": "other"}),
+        )
+        .await;
+    let problem = officer
+        .attend(
+            &id,
+            json!([{"member_id": f.member_member, "status": "completed"},
+                   {"member_id": far["id"], "status": "attended"}]),
+        )
         .await
-        .expect("json");
-    let res = put(json!({"records": [{"member_id": f.member_member, "status": "completed"}, {"member_id": far["id"], "status": "attended"}]}))
-        .await
-        .expect("sent");
-    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(problem["errors"][0]["field"], "records[1].member_id");
-    let list: Value = app.get(&path, &f.member).await.json().await.expect("json");
-    let member_row = list
-        .as_array()
-        .expect("list")
-        .iter()
-        .find(|r| r["member_id"] == f.member_member)
-        .cloned()
-        .expect("row");
+    let list = member.get(&path).await.body;
     assert_eq!(
-        member_row["status"], "attended",
+        member_row(&list)["status"],
+        "attended",
         "nothing of the refused request was stored"
     );
 
     // Attendance is for member trainings; citizen classes count participants.
-    let class: Value = app
-        .post_json("/api/v1/trainings", Some(&f.officer), &citizen_class())
+    let class = officer.create("/api/v1/trainings", citizen_class()).await;
+    officer
+        .attend(
+            class["id"].as_str().expect("id"),
+            json!([{"member_id": f.member_member, "status": "attended"}]),
+        )
         .await
-        .json()
-        .await
-        .expect("json");
-    let res = attendance(
-        &app,
-        &f.officer,
-        &class,
-        json!({"records": [{"member_id": f.member_member, "status": "attended"}]}),
-    )
-    .await;
-    assert_problem(res, StatusCode::CONFLICT, "not_member_training").await;
+        .problem(StatusCode::CONFLICT, "not_member_training");
     assert_eq!(class["participants"], 40);
-    let list: Value = app
-        .get("/api/v1/trainings?kind=citizen_class", &f.member)
+    let list = member
+        .get("/api/v1/trainings?kind=citizen_class")
         .await
-        .json()
-        .await
-        .expect("json");
+        .body;
     assert_eq!(list["total"], 1);
 }
 
@@ -129,92 +113,72 @@ async fn officers_record_trainings_and_attendance() {
 async fn leaders_run_classes_and_bad_trainings_are_refused() {
     let app = spawn_app().await;
     let f = field(&app).await;
+    let (officer, leader, member) = f.actors(&app);
+    let trainings = "/api/v1/trainings";
     let id = Uuid::new_v4();
     let mut class = citizen_class();
     class["id"] = json!(id);
-    let res = app
-        .post_json("/api/v1/trainings", Some(&f.leader), &class)
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let stored: Value = res.json().await.expect("json");
+    let stored = leader.create(trainings, class.clone()).await;
     assert_eq!(stored["team_id"], f.team, "a leader's class is its team's");
-    let res = app
-        .post_json("/api/v1/trainings", Some(&f.leader), &class)
-        .await;
-    assert_eq!(res.status(), StatusCode::OK, "a resend is recognised");
-    let res = app
-        .post_json("/api/v1/trainings", Some(&f.member), &citizen_class())
-        .await;
-    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    let res = leader.post(trainings, class).await;
+    assert_eq!(res.status, StatusCode::OK, "a resend is recognised");
+    member
+        .post(trainings, citizen_class())
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
 
-    let bad = |key: &str, value: Value| {
-        let mut b = citizen_class();
-        b[key] = value;
-        b
-    };
-    let cases = [
-        (
-            bad("ends_at", json!("2025-10-12T18:00:00+07:00")),
+    // A class with one field set to a bad value: [field, value, field and code of the error].
+    for case in [
+        json!([
             "ends_at",
-            "before_start",
-        ),
-        (bad("participants", Value::Null), "participants", "required"),
-        (
-            bad("participants_female", json!(30)),
+            "2025-10-12T18:00:00+07:00",
+            "ends_at",
+            "before_start"
+        ]),
+        json!(["participants", null, "participants", "required"]),
+        json!([
+            "participants_female",
+            30,
             "participants_male",
-            "exceeds_total",
-        ),
-        (bad("kind", json!("seminar")), "kind", "invalid_value"),
-        (bad("title", json!("")), "title", "length"),
-        (
-            bad("village_id", json!(999_999)),
-            "village_id",
-            "wrong_village",
-        ),
-    ];
-    for (body, field_name, code) in cases {
-        let res = app
-            .post_json("/api/v1/trainings", Some(&f.officer), &body)
-            .await;
-        let problem =
-            assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+            "exceeds_total"
+        ]),
+        json!(["kind", "seminar", "kind", "invalid_value"]),
+        json!(["title", "", "title", "length"]),
+        json!(["village_id", 999_999, "village_id", "wrong_village"]),
+    ] {
+        let mut body = citizen_class();
+        body[case[0].as_str().expect("key")] = case[1].clone();
+        let problem = officer
+            .post(trainings, body.clone())
+            .await
+            .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
         let errors = problem["errors"].as_array().expect("errors");
         assert!(
             errors
                 .iter()
-                .any(|e| e["field"] == field_name && e["code"] == code),
+                .any(|e| e["field"] == case[2] && e["code"] == case[3]),
             "{body}: {problem}"
         );
     }
     let mut with_counts = member_training();
     with_counts["participants"] = json!(5);
-    let res = app
-        .post_json("/api/v1/trainings", Some(&f.officer), &with_counts)
-        .await;
-    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    officer
+        .post(trainings, with_counts)
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
 
     // Replace with If-Match.
-    let path = format!("/api/v1/trainings/{id}");
+    let path = format!("{trainings}/{id}");
     let mut changed = citizen_class();
     changed["participants"] = json!(45);
-    let res = app
-        .request(Method::PUT, &path)
-        .bearer_auth(&f.leader)
-        .header("If-Match", "\"1\"")
-        .json(&changed)
-        .send()
+    leader
+        .put(&path, Some("\"1\""), changed.clone())
         .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
-    let res = app
-        .request(Method::PUT, &path)
-        .bearer_auth(&f.leader)
-        .header("If-Match", "\"1\"")
-        .json(&changed)
-        .send()
+        .expect(StatusCode::OK);
+    leader
+        .put(&path, Some("\"1\""), changed)
         .await
-        .expect("sent");
-    assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
+        .problem(StatusCode::PRECONDITION_FAILED, "version_mismatch");
 }
 
 #[tokio::test]
@@ -309,15 +273,13 @@ async fn attendance_and_trainings_keep_to_the_month_lock() {
     let app = spawn_app().await;
     let f = field(&app).await;
     let (officer, leader, _) = f.actors(&app);
-    let id = Training::on("2026-10-12").create(&officer).await;
-    let path = format!("/api/v1/trainings/{id}/attendance");
-    officer
-        .attend(
-            &id,
+    let id = Training::on("2026-10-12")
+        .attended(
+            &officer,
             json!([{"member_id": f.member_member, "status": "completed"}]),
         )
-        .await
-        .expect(StatusCode::OK);
+        .await;
+    let path = format!("/api/v1/trainings/{id}/attendance");
     approve(&app, &f.officer, "2026-10").await;
     let frozen = officer
         .get("/api/v1/reports/monthly?unit=00004&month=2026-10")
@@ -479,21 +441,7 @@ async fn archived_trainings_are_not_edited_and_can_be_restored() {
     assert_eq!(stored["starts_at"], "2026-09-10T01:00:00Z");
 
     // Restore: a leader may not (the officer's training), a stale version is refused.
-    let restore = format!("{one}/restore");
-    leader
-        .act(&restore, None)
-        .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
-    officer
-        .act(&restore, Some("\"1\""))
-        .await
-        .problem(StatusCode::PRECONDITION_FAILED, "version_mismatch");
-    let body = officer
-        .act(&restore, Some("\"2\""))
-        .await
-        .expect(StatusCode::OK);
-    assert_eq!(body["archived_at"], Value::Null);
-    assert_eq!(body["version"], 3);
+    restore_checked(&one, &leader, &officer).await;
     // Newest first; the edit (or create) before the archive is audited too.
     assert_eq!(
         officer.audit_actions("training", &id).await,
@@ -528,75 +476,43 @@ async fn archived_trainings_are_not_edited_and_can_be_restored() {
 async fn training_and_log_changes_are_audited() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let res = app
-        .post_json("/api/v1/trainings", Some(&f.officer), &member_training())
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let training: Value = res.json().await.expect("json");
+    let (officer, _, member) = f.actors(&app);
+    let training = officer.create("/api/v1/trainings", member_training()).await;
     let id = training["id"].as_str().expect("id").to_string();
     let mut resent = member_training();
     resent["id"] = json!(id);
-    let res = app
-        .post_json("/api/v1/trainings", Some(&f.officer), &resent)
-        .await;
-    assert_eq!(res.status(), StatusCode::OK, "a resend");
+    let res = officer.post("/api/v1/trainings", resent).await;
+    assert_eq!(res.status, StatusCode::OK, "a resend");
     let mut edited = member_training();
     edited["title"] = json!("Tập huấn VNeID mức 2");
-    let res = app
-        .request(Method::PUT, &format!("/api/v1/trainings/{id}"))
-        .bearer_auth(&f.officer)
-        .header("If-Match", "\"1\"")
-        .json(&edited)
-        .send()
+    officer
+        .put(&format!("/api/v1/trainings/{id}"), Some("\"1\""), edited)
         .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
+        .expect(StatusCode::OK);
 
     let log_id = Uuid::new_v4();
-    let res = app
-        .post_json(
-            "/api/v1/assistance-logs",
-            Some(&f.member),
-            &crate::fieldwork::log(log_id),
-        )
+    member
+        .create("/api/v1/assistance-logs", crate::fieldwork::log(log_id))
         .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let res = app
-        .request(Method::PATCH, &format!("/api/v1/assistance-logs/{log_id}"))
-        .bearer_auth(&f.member)
-        .header("If-Match", "\"1\"")
-        .json(&json!({"citizens_helped": 3}))
-        .send()
+    member
+        .patch(
+            &format!("/api/v1/assistance-logs/{log_id}"),
+            Some("\"1\""),
+            json!({"citizens_helped": 3}),
+        )
         .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
-    let res = app
-        .post_json(
+        .expect(StatusCode::OK);
+    let body = member
+        .post(
             "/api/v1/sync/push",
-            Some(&f.member),
-            &json!({"items": [{"op": "update_log", "id": log_id, "base_version": 2,
-                               "data": {"citizens_helped": 4}}]}),
+            json!({"items": [{"op": "update_log", "id": log_id, "base_version": 2,
+                              "data": {"citizens_helped": 4}}]}),
         )
-        .await;
-    let body: Value = res.json().await.expect("json");
+        .await
+        .body;
     assert_eq!(body["results"][0]["status"], "updated", "{body}");
 
-    let trail = |entity: &'static str, entity_id: String| {
-        let app = &app;
-        let officer = f.officer.clone();
-        async move {
-            let res = app
-                .get(
-                    &format!("/api/v1/audit?entity={entity}&entity_id={entity_id}"),
-                    &officer,
-                )
-                .await;
-            assert_eq!(res.status(), StatusCode::OK);
-            let page: Value = res.json().await.expect("json");
-            page["items"].as_array().expect("items").clone()
-        }
-    };
-    let entries = trail("training", id.clone()).await;
+    let entries = officer.audit_trail("training", &id).await;
     let actions: Vec<&str> = entries
         .iter()
         .map(|e| e["action"].as_str().expect("action"))
@@ -606,7 +522,9 @@ async fn training_and_log_changes_are_audited() {
     assert_eq!(entries[0]["after"]["title"], "Tập huấn VNeID mức 2");
     assert_eq!(entries[1]["before"], Value::Null);
 
-    let entries = trail("assistance_log", log_id.to_string()).await;
+    let entries = officer
+        .audit_trail("assistance_log", &log_id.to_string())
+        .await;
     let helped: Vec<(i64, i64)> = entries
         .iter()
         .map(|e| {

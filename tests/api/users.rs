@@ -110,9 +110,7 @@ async fn first_commune(app: &TestApp, token: &str, province: &str) -> String {
 async fn lists_and_reads_are_scoped() {
     let app = spawn_app().await;
     let (_, admin) = app.user_with_token("root", "admin", None, None).await;
-    let (_, hn) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
-        .await;
+    let hn = app.hanoi_officer().await.token;
     let (_, badinh) = app
         .user_with_token("badinh", "commune_officer", Some("00004"), None)
         .await;
@@ -220,54 +218,47 @@ async fn invalid_accounts_get_field_errors_and_nothing_is_written() {
     let app = spawn_app().await;
     let (_, admin) = app.user_with_token("root", "admin", None, None).await;
 
+    // [body, field, code] of each refused account.
     let cases = [
-        (
+        json!([
             account("A B", "admin", None),
             "username",
-            "invalid_username",
-        ),
-        (
-            json!({"username": "weak", "password": "short", "role": "admin"}),
-            "password",
-            "too_weak",
-        ),
-        (
+            "invalid_username"
+        ]),
+        json!([{"username": "weak", "password": "short", "role": "admin"}, "password", "too_weak"]),
+        json!([
             account("nounit", "commune_officer", None),
             "unit_code",
-            "required",
-        ),
-        (
+            "required"
+        ]),
+        json!([
             account("badunit", "commune_officer", Some("99999")),
             "unit_code",
-            "unknown_unit",
-        ),
-        (
+            "unknown_unit"
+        ]),
+        json!([
             account("wronglevel", "commune_officer", Some("01")),
             "unit_code",
-            "wrong_level",
-        ),
-        (
+            "wrong_level"
+        ]),
+        json!([
             account("adminunit", "admin", Some("01")),
             "unit_code",
-            "not_allowed",
-        ),
-        (
+            "not_allowed"
+        ]),
+        json!([
             account("noteam", "team_member", Some("00004")),
             "team_id",
-            "required",
-        ),
-        (
-            json!({"username": "phone", "password": PASSWORD, "role": "admin", "phone": "12345"}),
-            "phone",
-            "invalid_phone",
-        ),
-        (
-            json!({"username": "long", "password": PASSWORD, "role": "admin", "full_name": "x".repeat(201)}),
-            "full_name",
-            "too_long",
-        ),
+            "required"
+        ]),
+        json!([{"username": "phone", "password": PASSWORD, "role": "admin", "phone": "12345"},
+               "phone", "invalid_phone"]),
+        json!([{"username": "long", "password": PASSWORD, "role": "admin", "full_name": "x".repeat(201)},
+               "full_name", "too_long"]),
     ];
-    for (body, field, code) in cases {
+    for case in cases {
+        let (body, field, code) = (&case[0], case[1].as_str(), case[2].as_str());
+        let (field, code) = (field.expect("field"), code.expect("code"));
         let res = create(&app, &admin, body.clone()).await;
         let problem =
             assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;

@@ -14,6 +14,7 @@ use crate::db::months::MonthKey;
 use crate::db::{self, Page};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::ids::MemberId;
+use crate::ids::PersonId;
 use crate::ids::VillageId;
 use crate::registry::Sex;
 use crate::state::AppState;
@@ -136,7 +137,7 @@ impl LogContext {
     }
 
     /// The membership `person` held when `at` happened, which the caller may log for.
-    fn stint_at(&self, person: Uuid, at: DateTime<Utc>) -> Result<&Stint, FieldError> {
+    fn stint_at(&self, person: PersonId, at: DateTime<Utc>) -> Result<&Stint, FieldError> {
         let stint = super::stint_on(&self.stints, person, super::vn_day(at), "occurred_at")?;
         if self.may_log_for(stint) {
             Ok(stint)

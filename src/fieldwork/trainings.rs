@@ -13,6 +13,7 @@ use crate::db::trainings::{
 use crate::db::{self, Page};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::ids::MemberId;
+use crate::ids::PersonId;
 use crate::ids::TeamId;
 use crate::ids::VillageId;
 use crate::registry::audit as audit_change;
@@ -504,7 +505,7 @@ fn attendees_held_on(
         .map(|a| a.member_id)
         .collect();
     let attendees = crate::db::members::persons_of(conn, &ids)?;
-    let persons: Vec<Uuid> = attendees.iter().map(|(_, p)| *p).collect();
+    let persons: Vec<PersonId> = attendees.iter().map(|(_, p)| *p).collect();
     // Share-locked first, so the memberships read below stay as checked until commit.
     let uses: Vec<(MemberId, chrono::NaiveDate)> =
         attendees.iter().map(|(m, _)| (*m, day)).collect();
@@ -535,7 +536,7 @@ fn attendee_on(
     training: &Training,
     member_id: MemberId,
 ) -> AppResult<crate::db::members::Stint> {
-    let named: Option<Uuid> = crate::db::members::persons_of(conn, &[member_id])?
+    let named: Option<PersonId> = crate::db::members::persons_of(conn, &[member_id])?
         .first()
         .map(|(_, person)| *person);
     let unknown = || {

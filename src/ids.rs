@@ -93,10 +93,12 @@ id_type!(
     /// teams ends one membership and starts another with the same person. Not an account
     /// (`users.id`), which a membership may link to as `user_id`.
     PersonId,
+    /// A training or class (`trainings.id`, made on the phone or by the client).
+    TrainingId,
 );
 
 /// The names of the id types, for the test that the OpenAPI document names none of them.
-pub const NAMES: &[&str] = &["VillageId", "TeamId", "MemberId", "PersonId"];
+pub const NAMES: &[&str] = &["VillageId", "TeamId", "MemberId", "PersonId", "TrainingId"];
 
 #[cfg(test)]
 mod tests {

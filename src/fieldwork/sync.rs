@@ -20,7 +20,7 @@ use crate::db::sync::{self as feed, Position, Window};
 use crate::db::trainings::{self, Attendance, Training};
 use crate::db::{self, categories::Category, members::Member, teams::Team, villages::Village};
 use crate::error::{AppError, AppResult, ErrorCode, Problem};
-use crate::ids::{MemberId, TeamId, VillageId};
+use crate::ids::{MemberId, TeamId, TrainingId, VillageId};
 use crate::state::AppState;
 
 pub const MAX_BATCH: usize = 500;
@@ -35,7 +35,7 @@ pub enum PushItem {
     },
     /// A member's attendance at a training; `base_version` when editing a known record.
     UpsertAttendance {
-        training_id: Uuid,
+        training_id: TrainingId,
         input: AttendanceInput,
         base_version: Option<i32>,
     },
@@ -294,7 +294,7 @@ fn push_attendance(
     items: &[(usize, PushItem)],
     results: &mut Vec<ItemResult>,
 ) {
-    let mut recorded: HashSet<(Uuid, MemberId)> = HashSet::new();
+    let mut recorded: HashSet<(TrainingId, MemberId)> = HashSet::new();
     for (index, item) in items {
         let PushItem::UpsertAttendance {
             training_id,
@@ -474,7 +474,8 @@ pub struct Archived {
     #[schema(value_type = Vec<i64>)]
     pub members: Vec<MemberId>,
     pub assistance_logs: Vec<Uuid>,
-    pub trainings: Vec<Uuid>,
+    #[schema(value_type = Vec<Uuid>)]
+    pub trainings: Vec<TrainingId>,
 }
 
 /// One page of changes. Apply them in any order; then pull again with `cursor` while

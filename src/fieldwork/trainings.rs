@@ -15,6 +15,7 @@ use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::ids::MemberId;
 use crate::ids::PersonId;
 use crate::ids::TeamId;
+use crate::ids::TrainingId;
 use crate::ids::VillageId;
 use crate::registry::audit as audit_change;
 use crate::state::AppState;
@@ -308,7 +309,7 @@ fn stored_fields(input: TrainingInput, team_id: Option<TeamId>) -> TrainingField
 pub async fn create(
     state: &AppState,
     caller: &Caller,
-    id: Uuid,
+    id: TrainingId,
     commune_code: Option<String>,
     input: TrainingInput,
 ) -> AppResult<(Training, bool)> {
@@ -367,7 +368,7 @@ pub async fn list(
     .await
 }
 
-pub async fn get(state: &AppState, caller: &Caller, id: Uuid) -> AppResult<Training> {
+pub async fn get(state: &AppState, caller: &Caller, id: TrainingId) -> AppResult<Training> {
     let scope = caller.scope();
     db::run(&state.pool, move |c| {
         store::get(c, &scope, id)?.ok_or_else(not_found)
@@ -390,7 +391,7 @@ fn require_manager(caller: &Caller, training: &Training) -> AppResult<()> {
 fn lock_managed(
     c: &mut PgConnection,
     caller: &Caller,
-    id: Uuid,
+    id: TrainingId,
     expected: Option<i32>,
 ) -> AppResult<Training> {
     let current = store::lock(c, &caller.scope(), id)?.ok_or_else(not_found)?;
@@ -402,7 +403,7 @@ fn lock_managed(
 pub async fn replace(
     state: &AppState,
     caller: &Caller,
-    id: Uuid,
+    id: TrainingId,
     input: TrainingInput,
     expected: Option<i32>,
 ) -> AppResult<Training> {
@@ -440,7 +441,7 @@ crate::registry::audited_record!(Training, "training");
 pub async fn set_archived(
     state: &AppState,
     caller: &Caller,
-    id: Uuid,
+    id: TrainingId,
     archive: bool,
     expected: Option<i32>,
 ) -> AppResult<Training> {
@@ -467,7 +468,11 @@ pub async fn set_archived(
     .await
 }
 
-pub async fn attendance(state: &AppState, caller: &Caller, id: Uuid) -> AppResult<Vec<Attendance>> {
+pub async fn attendance(
+    state: &AppState,
+    caller: &Caller,
+    id: TrainingId,
+) -> AppResult<Vec<Attendance>> {
     let scope = caller.scope();
     db::run(&state.pool, move |c| {
         store::get(c, &scope, id)?.ok_or_else(not_found)?;
@@ -497,7 +502,7 @@ fn check_attendable(training: &Training) -> AppResult<()> {
 /// which a (live) attendee held another membership, or none, is a 422 on `starts_at`.
 fn attendees_held_on(
     conn: &mut PgConnection,
-    training: Uuid,
+    training: TrainingId,
     day: chrono::NaiveDate,
 ) -> AppResult<()> {
     let ids: Vec<MemberId> = store::attendance_of(conn, training)?
@@ -631,7 +636,7 @@ pub fn record_attendance(
 pub async fn put_attendance(
     state: &AppState,
     caller: &Caller,
-    id: Uuid,
+    id: TrainingId,
     records: Vec<AttendanceInput>,
 ) -> AppResult<Vec<Attendance>> {
     db::transact(&state.pool, caller, move |c, caller| {

@@ -95,10 +95,19 @@ id_type!(
     PersonId,
     /// A training or class (`trainings.id`, made on the phone or by the client).
     TrainingId,
+    /// An assistance log (`assistance_logs.id`, made on the phone).
+    LogId,
 );
 
 /// The names of the id types, for the test that the OpenAPI document names none of them.
-pub const NAMES: &[&str] = &["VillageId", "TeamId", "MemberId", "PersonId", "TrainingId"];
+pub const NAMES: &[&str] = &[
+    "VillageId",
+    "TeamId",
+    "MemberId",
+    "PersonId",
+    "TrainingId",
+    "LogId",
+];
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,6 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::privacy::note_problem;
 use super::{hold_open, month_key, AgeBand, Channel, Outcome, Stint};
@@ -13,6 +12,7 @@ use crate::db::logs::{self as store, AssistanceLog, LogChanges, LogFilter, LogSc
 use crate::db::months::MonthKey;
 use crate::db::{self, Page};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::ids::LogId;
 use crate::ids::MemberId;
 use crate::ids::PersonId;
 use crate::ids::VillageId;
@@ -27,7 +27,7 @@ pub const EARLIEST: &str = "2024-01-01T00:00:00+07:00";
 
 #[derive(Clone, Debug)]
 pub struct LogInput {
-    pub id: Uuid,
+    pub id: LogId,
     pub occurred_at: DateTime<FixedOffset>,
     pub member_id: Option<MemberId>,
     pub village_id: Option<VillageId>,
@@ -440,7 +440,7 @@ fn id_conflict() -> AppError {
 
 /// Tells a duplicate (a resend of a log the caller may see) from an id that belongs to a
 /// record the caller cannot see.
-pub fn existing(conn: &mut PgConnection, scope: &LogScope, id: Uuid) -> AppResult<AssistanceLog> {
+pub fn existing(conn: &mut PgConnection, scope: &LogScope, id: LogId) -> AppResult<AssistanceLog> {
     store::get(conn, scope, id)?.ok_or_else(id_conflict)
 }
 
@@ -511,7 +511,7 @@ pub async fn list(
     .await
 }
 
-pub async fn get(state: &AppState, caller: &Caller, id: Uuid) -> AppResult<AssistanceLog> {
+pub async fn get(state: &AppState, caller: &Caller, id: LogId) -> AppResult<AssistanceLog> {
     let scope = log_scope(caller);
     db::run(&state.pool, move |c| {
         store::get(c, &scope, id)?.ok_or_else(|| AppError::not_found("log"))
@@ -522,7 +522,7 @@ pub async fn get(state: &AppState, caller: &Caller, id: Uuid) -> AppResult<Assis
 pub async fn update(
     state: &AppState,
     caller: &Caller,
-    id: Uuid,
+    id: LogId,
     patch: LogPatch,
     expected: Option<i32>,
 ) -> AppResult<AssistanceLog> {
@@ -547,7 +547,7 @@ pub async fn update(
 pub async fn set_archived(
     state: &AppState,
     caller: &Caller,
-    id: Uuid,
+    id: LogId,
     archive: bool,
     expected: Option<i32>,
 ) -> AppResult<AssistanceLog> {

@@ -11,7 +11,7 @@ use super::trainings::AttendanceRecord;
 use super::Reply;
 use crate::error::{AppError, FieldError};
 use crate::fieldwork::sync::{self, ItemResult, ItemStatus, PullPage, PushItem, MAX_BATCH};
-use crate::ids::TrainingId;
+use crate::ids::{LogId, TrainingId};
 use crate::state::AppState;
 
 /// One record from the phone.
@@ -167,7 +167,7 @@ fn update_log(raw: &serde_json::Value, data: serde_json::Value) -> Result<PushIt
     match (uuid_at(raw, "id"), base_version(raw)) {
         (Some(id), Some(base_version)) => {
             part::<UpdateLogRequest>(data, "data").map(|d| PushItem::UpdateLog {
-                id,
+                id: LogId(id),
                 base_version,
                 patch: d.into(),
             })

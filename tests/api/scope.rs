@@ -1088,7 +1088,7 @@ async fn fixture(app: &TestApp) -> Fixture {
             .expect("q")
             .expect("unit");
         let row = toso::db::logs::NewLog {
-            id,
+            id: toso::ids::LogId(id),
             occurred_at: chrono::Utc::now(),
             member_id: toso::ids::MemberId(m["id"].as_i64().expect("id")),
             team_id: toso::ids::TeamId(tid),

@@ -46,6 +46,8 @@ for bin in "${BINS[@]}"; do
       <"$WORK/spread_tokens" >"$SPREAD_TOKENS"
     export SPREAD_TOKENS
   fi
+  # One second first, not counted (as bench/suite.sh): connections open, caches fill.
+  wrk_run "$ROUTE-warmup" "$CONNS" 2 1 "$script" "$path" >/dev/null
   ( end=$(( $(date +%s) + SECS )); while [ "$(date +%s)" -lt "$end" ]; do
       psql "$PGURL_BASE/$DB" -tAc "SELECT coalesce(wait_event_type || ':' || wait_event, state)
         FROM pg_stat_activity WHERE datname = '$DB' AND pid <> pg_backend_pid()

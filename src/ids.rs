@@ -2,13 +2,16 @@
 //! a village id is wanted. A neutral module (vocabulary layer): `db`, the domain modules and
 //! `http` all use it, and it uses none of them.
 //!
-//! Each id is an `i64` on the inside and everywhere outside: a JSON number (serde
-//! `transparent`), a diesel `BigInt` (`ToSql`/`FromSql`, so rows, inserts, filters and binds
-//! take it as they took the `i64`), a path segment (`Path<VillageId>` fails on a bad segment
-//! exactly as `Path<i64>` did) and an `integer`/`int64` in the OpenAPI document. The document
-//! names no id type: a field of one says `#[schema(value_type = i64)]` (or `Option<i64>`) and
-//! a path parameter is documented as `("id" = i64, Path)`, so the served document is the one
-//! the bare `i64` gave (a test of `http` fails on a schema named after an id type).
+//! Each id is its inner type (`i64`, or `Uuid` for the ids made on phones) on the inside and
+//! everywhere outside: the same JSON (serde `transparent`), the same diesel type (`BigInt` or
+//! `Uuid`, `ToSql`/`FromSql`, so rows, inserts, filters and binds take it as they took the
+//! bare value), a path segment (`Path<VillageId>` fails on a bad segment exactly as
+//! `Path<i64>` did) and the same schema in the OpenAPI document. The document names no id
+//! type: a field of one says `#[schema(value_type = i64)]` (or `Option<i64>`, `Uuid` …) and a
+//! path parameter is documented as `("id" = i64, Path)`, so the served document is the one
+//! the bare values gave (a test of `http::record` fails on a schema named after an id type).
+//! A small macro rather than a crate such as `diesel-derive-newtype`: it is 60 lines beside
+//! `text_enum!`, and it also writes the `utoipa` side, which that crate does not.
 
 /// Declares id types over `$inner`, stored as diesel's `$sql`, documented by `$schema()`
 /// (see the module): `Copy` newtypes, compared, hashed and ordered as their inner value.

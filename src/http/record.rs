@@ -4,7 +4,7 @@
 //! (404 outside it), role (403), `If-Match` (412), the resource's own conflicts (409) and the
 //! audit record; the 401/403/404/412 problems of the document come from `ErrorResponses`.
 //!
-//! ```ignore
+//! ```text
 //! record_routes! {
 //!     domain = villages, record = Village, id = VillageId as i64, tag = "villages",
 //!     path = "/api/v1/villages/{id}", restore_path = "/api/v1/villages/{id}/restore",

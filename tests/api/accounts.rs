@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, spawn_app, TestApp, PASSWORD};
+use crate::helpers::{assert_problem, spawn_app, Answer, TestApp, PASSWORD};
 
 /// A1 and A2: two communes of Hà Nội (01).
 const A1: &str = "00004";
@@ -571,18 +571,18 @@ async fn weak_passwords_are_refused_wherever_a_password_is_set() {
 #[tokio::test]
 async fn peers_do_not_take_over_peers_and_set_passwords_must_be_changed() {
     let app = spawn_app().await;
-    let (_, c1) = app
-        .user_with_token("c1.officer", "commune_officer", Some(A1), None)
+    let c1 = app
+        .actor("c1.officer", "commune_officer", Some(A1), None)
         .await;
     let c2 = app.create_user("c2.officer", "commune_officer", Some(A1), None);
-    let (_, p1) = app
-        .user_with_token("p1.officer", "province_officer", Some("01"), None)
+    let p1 = app
+        .actor("p1.officer", "province_officer", Some("01"), None)
         .await;
     let p2 = app.create_user("p2.officer", "province_officer", Some("01"), None);
-    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+    let admin = app.actor("root", "admin", None, None).await;
     let admin2 = app.create_user("root2", "admin", None, None);
 
-    for (token, target, body) in [
+    for (by, target, body) in [
         (&c1, c2, json!({"password": "a takeover by my peer 42"})),
         (&c1, c2, json!({"disabled": true})),
         (&c1, c2, json!({"full_name": "Đồng nghiệp"})),
@@ -591,70 +591,67 @@ async fn peers_do_not_take_over_peers_and_set_passwords_must_be_changed() {
         (&p1, p2, json!({"role": "commune_officer", "unit_code": A1})),
         (&admin, admin2, json!({"disabled": true})),
     ] {
-        let before = account(&app, &admin, target).await;
-        let res = app
-            .patch_json(&format!("/api/v1/users/{target}"), token, None, &body)
-            .await;
-        assert_problem(res, StatusCode::FORBIDDEN, "peer_account").await;
-        assert_eq!(account(&app, &admin, target).await, before, "{body}");
+        let before = account(&app, &admin.token, target).await;
+        by.patch(&format!("/api/v1/users/{target}"), None, body.clone())
+            .await
+            .problem(StatusCode::FORBIDDEN, "peer_account");
+        assert_eq!(account(&app, &admin.token, target).await, before, "{body}");
     }
     assert_eq!(
         app.login_raw("c2.officer", PASSWORD).await.status(),
         StatusCode::OK
     );
     // Nobody sets its own password without the current one.
-    let me = app.login("c1.officer").await.access;
-    let (status, me_body) = json_of(app.get("/api/v1/me", &me).await).await;
-    assert_eq!(status, StatusCode::OK);
-    let own = me_body["id"].as_str().expect("id").to_string();
-    let res = app
-        .patch_json(
-            &format!("/api/v1/users/{own}"),
-            &c1,
-            None,
-            &json!({"password": "a password without the old one"}),
-        )
-        .await;
-    assert_problem(res, StatusCode::FORBIDDEN, "cannot_change_own_access").await;
+    let me = app.acting(&app.login("c1.officer").await.access);
+    let own = me.get("/api/v1/me").await.expect(StatusCode::OK)["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    c1.patch(
+        &format!("/api/v1/users/{own}"),
+        None,
+        json!({"password": "a password without the old one"}),
+    )
+    .await
+    .problem(StatusCode::FORBIDDEN, "cannot_change_own_access");
 
     // A higher role resets it; the owner must change it before anything else.
     let reset = "tạm thời: đổi ngay sau khi vào";
-    let res = app
-        .patch_json(
+    let body = p1
+        .patch(
             &format!("/api/v1/users/{c2}"),
-            &p1,
             None,
-            &json!({"password": reset}),
+            json!({"password": reset}),
         )
-        .await;
-    let (status, body) = json_of(res).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+        .await
+        .expect(StatusCode::OK);
     assert_eq!(body["must_change_password"], true);
-    let (status, login) = json_of(app.login_raw("c2.officer", reset).await).await;
-    assert_eq!(status, StatusCode::OK);
+    let login = Answer::read(app.login_raw("c2.officer", reset).await)
+        .await
+        .expect(StatusCode::OK);
     assert_eq!(login["must_change_password"], true);
-    let token = login["access_token"].as_str().expect("access").to_string();
+    let owner = app.acting(login["access_token"].as_str().expect("access"));
     for path in ["/api/v1/villages", "/api/v1/users", "/api/v1/members"] {
-        let res = app.get(path, &token).await;
-        assert_problem(res, StatusCode::FORBIDDEN, "password_change_required").await;
+        owner
+            .get(path)
+            .await
+            .problem(StatusCode::FORBIDDEN, "password_change_required");
     }
-    let (status, me) = json_of(app.get("/api/v1/me", &token).await).await;
-    assert_eq!(status, StatusCode::OK);
+    let me = owner.get("/api/v1/me").await.expect(StatusCode::OK);
     assert_eq!(me["must_change_password"], true);
-    let res = put_json(
-        &app,
-        "/api/v1/me/password",
-        &token,
-        &json!({"current_password": reset, "new_password": "my own quiet harbour 19"}),
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    owner
+        .put(
+            "/api/v1/me/password",
+            None,
+            json!({"current_password": reset, "new_password": "my own quiet harbour 19"}),
+        )
+        .await
+        .expect(StatusCode::NO_CONTENT);
+    owner.get("/api/v1/villages").await.expect(StatusCode::OK);
     assert_eq!(
-        app.get("/api/v1/villages", &token).await.status(),
-        StatusCode::OK
+        owner.get("/api/v1/me").await.body["must_change_password"],
+        false
     );
-    let (_, me) = json_of(app.get("/api/v1/me", &token).await).await;
-    assert_eq!(me["must_change_password"], false);
     // Both changes are in the users' audit trail, by whom made them.
     assert_eq!(
         audit_rows(&app, "user", &c2.to_string()),
@@ -664,18 +661,17 @@ async fn peers_do_not_take_over_peers_and_set_passwords_must_be_changed() {
         ]
     );
     // Accounts created by an officer start the same way.
-    let res = app
-        .post_json(
+    let created = p1
+        .create(
             "/api/v1/users",
-            Some(&p1),
-            &json!({"username": "c3.officer", "password": reset, "role": "commune_officer",
-                    "unit_code": A1}),
+            json!({"username": "c3.officer", "password": reset, "role": "commune_officer",
+                   "unit_code": A1}),
         )
         .await;
-    let (status, created) = json_of(res).await;
-    assert_eq!(status, StatusCode::CREATED);
     assert_eq!(created["must_change_password"], true);
-    let (_, login) = json_of(app.login_raw("c3.officer", reset).await).await;
+    let login = Answer::read(app.login_raw("c3.officer", reset).await)
+        .await
+        .body;
     assert_eq!(login["must_change_password"], true);
 }
 

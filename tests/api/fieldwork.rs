@@ -4,7 +4,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{assert_problem, spawn_app, TestApp};
+use crate::fixtures::{approve_month, Commune, Member, Team, Training};
+use crate::helpers::{assert_problem, spawn_app, Actor, TestApp};
 
 /// A team in Phường Ba Đình with a village, a leader and a member, each with an app account.
 pub struct Field {
@@ -18,62 +19,40 @@ pub struct Field {
 }
 
 pub async fn field(app: &TestApp) -> Field {
-    let (_, officer) = app
-        .user_with_token("badinh", "commune_officer", Some("00004"), None)
+    let c = Commune::new(app, "00004", "badinh").await;
+    let village = c
+        .officer
+        .village_in(None, "Tổ dân phố 1", "to_dan_pho")
         .await;
-    let v: Value = app
-        .post_json(
-            "/api/v1/villages",
-            Some(&officer),
-            &json!({"name": "Tổ dân phố 1", "kind": "to_dan_pho"}),
+    let team = c.team(Team::named("Tổ CNCĐ 1").village(village)).await;
+    let leader = c
+        .member(team, Member::leader("Lê Tổ Trưởng").account("leader.one"))
+        .await;
+    let member = c
+        .member(
+            team,
+            Member::ordinary("Mai Thành Viên").account("member.one"),
         )
-        .await
-        .json()
-        .await
-        .expect("json");
-    let village = v["id"].as_i64().expect("id");
-    let t: Value = app
-        .post_json(
-            "/api/v1/teams",
-            Some(&officer),
-            &json!({"name": "Tổ CNCĐ 1", "village_id": village}),
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
-    let team = t["id"].as_i64().expect("id");
-    let leader_user = app.create_user("leader.one", "team_leader", None, Some(team));
-    let member_user = app.create_user("member.one", "team_member", None, Some(team));
-    let add = |name: &str, role: &str, user: Uuid| json!({"full_name": name, "affiliation": "youth_union", "team_role": role, "user_id": user, "joined_on": "2025-08-01"});
-    let l: Value = app
-        .post_json(
-            &format!("/api/v1/teams/{team}/members"),
-            Some(&officer),
-            &add("Lê Tổ Trưởng", "leader", leader_user),
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
-    let m: Value = app
-        .post_json(
-            &format!("/api/v1/teams/{team}/members"),
-            Some(&officer),
-            &add("Mai Thành Viên", "member", member_user),
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
+        .await;
     Field {
         team,
         village,
-        leader_member: l["id"].as_i64().expect("id"),
-        member_member: m["id"].as_i64().expect("id"),
-        leader: app.login("leader.one").await.access,
-        member: app.login("member.one").await.access,
-        officer,
+        leader_member: leader.id,
+        member_member: member.id,
+        leader: leader.phone().token,
+        member: member.phone().token,
+        officer: c.officer.token,
+    }
+}
+
+impl Field {
+    /// The officer, the leader and the member, acting.
+    pub fn actors<'a>(&self, app: &'a TestApp) -> (Actor<'a>, Actor<'a>, Actor<'a>) {
+        (
+            app.acting(&self.officer),
+            app.acting(&self.leader),
+            app.acting(&self.member),
+        )
     }
 }
 
@@ -94,122 +73,66 @@ fn with(mut body: Value, key: &str, value: Value) -> Value {
 async fn a_member_records_a_log_once_however_often_it_is_sent() {
     let app = spawn_app().await;
     let f = field(&app).await;
+    let (officer, leader, member) = f.actors(&app);
+    let logs = "/api/v1/assistance-logs";
     let id = Uuid::new_v4();
 
-    let res = app
-        .post_json("/api/v1/assistance-logs", Some(&f.member), &log(id))
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let created: Value = res.json().await.expect("json");
+    let created = member.create(logs, log(id)).await;
     assert_eq!(created["member_id"], f.member_member);
     assert_eq!(created["team_id"], f.team);
     assert_eq!(created["commune_code"], "00004");
     assert_eq!(created["occurred_at"], "2025-10-31T16:30:00Z");
 
     // A resend (even with other content) answers with the stored log and changes nothing.
-    let res = app
-        .post_json(
-            "/api/v1/assistance-logs",
-            Some(&f.member),
-            &with(log(id), "citizens_helped", json!(5)),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let again: Value = res.json().await.expect("json");
+    let again = member
+        .post(logs, with(log(id), "citizens_helped", json!(5)))
+        .await
+        .expect(StatusCode::OK);
     assert_eq!(again, created);
 
     // The leader and the officer read it; another member of the team does not see others' logs.
-    assert_eq!(
-        app.get(&format!("/api/v1/assistance-logs/{id}"), &f.leader)
-            .await
-            .status(),
-        StatusCode::OK
-    );
-    let list: Value = app
-        .get(
-            "/api/v1/assistance-logs?unit=00004&category=vneid_level2",
-            &f.officer,
-        )
+    let path = format!("{logs}/{id}");
+    leader.get(&path).await.expect(StatusCode::OK);
+    let list = officer
+        .get(&format!("{logs}?unit=00004&category=vneid_level2"))
         .await
-        .json()
-        .await
-        .expect("json");
+        .body;
     assert_eq!(list["total"], 1);
     let leader_log = Uuid::new_v4();
-    let res = app
-        .post_json("/api/v1/assistance-logs", Some(&f.leader), &log(leader_log))
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    assert_problem(
-        app.get(&format!("/api/v1/assistance-logs/{leader_log}"), &f.member)
-            .await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-    )
-    .await;
-    let mine: Value = app
-        .get("/api/v1/assistance-logs", &f.member)
+    leader.create(logs, log(leader_log)).await;
+    let leaders = format!("{logs}/{leader_log}");
+    member
+        .get(&leaders)
         .await
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(mine["total"], 1);
+        .problem(StatusCode::NOT_FOUND, "not_found");
+    assert_eq!(member.get(logs).await.body["total"], 1);
 
     // Officers read but do not record.
-    let res = app
-        .post_json(
-            "/api/v1/assistance-logs",
-            Some(&f.officer),
-            &log(Uuid::new_v4()),
-        )
-        .await;
-    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    officer
+        .post(logs, log(Uuid::new_v4()))
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
     // A member records only as itself; the leader records for its team.
-    let res = app
-        .post_json(
-            "/api/v1/assistance-logs",
-            Some(&f.member),
-            &with(log(Uuid::new_v4()), "member_id", json!(f.leader_member)),
-        )
-        .await;
-    assert_problem(res, StatusCode::FORBIDDEN, "own_logs_only").await;
-    let res = app
-        .post_json(
-            "/api/v1/assistance-logs",
-            Some(&f.leader),
-            &with(log(Uuid::new_v4()), "member_id", json!(f.member_member)),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
+    let as_member = |m: i64| with(log(Uuid::new_v4()), "member_id", json!(m));
+    member
+        .post(logs, as_member(f.leader_member))
+        .await
+        .problem(StatusCode::FORBIDDEN, "own_logs_only");
+    leader.create(logs, as_member(f.member_member)).await;
 
     // Edits carry the version; the member edits its own log, not the leader's.
-    let res = app
-        .patch_json(
-            &format!("/api/v1/assistance-logs/{id}"),
-            &f.member,
-            Some("\"1\""),
-            &json!({"citizens_helped": 3}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let res = app
-        .patch_json(
-            &format!("/api/v1/assistance-logs/{id}"),
-            &f.member,
-            Some("\"1\""),
-            &json!({"citizens_helped": 4}),
-        )
-        .await;
-    assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
-    let res = app
-        .patch_json(
-            &format!("/api/v1/assistance-logs/{leader_log}"),
-            &f.member,
-            None,
-            &json!({"citizens_helped": 4}),
-        )
-        .await;
-    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    member
+        .patch(&path, Some("\"1\""), json!({"citizens_helped": 3}))
+        .await
+        .expect(StatusCode::OK);
+    member
+        .patch(&path, Some("\"1\""), json!({"citizens_helped": 4}))
+        .await
+        .problem(StatusCode::PRECONDITION_FAILED, "version_mismatch");
+    member
+        .patch(&leaders, None, json!({"citizens_helped": 4}))
+        .await
+        .problem(StatusCode::NOT_FOUND, "not_found");
 }
 
 #[tokio::test]
@@ -299,150 +222,72 @@ async fn concurrently(
 async fn bad_logs_are_refused_with_the_reason() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
-    let other_village: Value = app
-        .post_json(
-            "/api/v1/villages",
-            Some(&admin),
-            &json!({"name": "Thôn khác", "kind": "thon", "commune_code": "00008"}),
-        )
+    let (officer, _, member) = f.actors(&app);
+    let admin = app.actor("root", "admin", None, None).await;
+    let other_village = admin.village_in(Some("00008"), "Thôn khác", "thon").await;
+    admin
+        .act("/api/v1/categories/digital_health/retire", None)
         .await
-        .json()
-        .await
-        .expect("json");
-    let res = app
-        .request(Method::POST, "/api/v1/categories/digital_health/retire")
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
+        .expect(StatusCode::OK);
     let future = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
 
-    let cases = [
-        (
-            with(
-                log(Uuid::new_v4()),
-                "note",
-                json!("Gọi lại số 0912 345 678"),
-            ),
-            "note",
-            "personal_data",
-        ),
-        (
-            with(log(Uuid::new_v4()), "note", json!("CCCD 001234567890")),
-            "note",
-            "personal_data",
-        ),
-        (
-            with(log(Uuid::new_v4()), "note", json!("CMND 123456789")),
-            "note",
-            "personal_data",
-        ),
-        (
-            with(log(Uuid::new_v4()), "occurred_at", json!(future)),
-            "occurred_at",
-            "in_future",
-        ),
-        (
-            with(
-                log(Uuid::new_v4()),
-                "village_id",
-                other_village["id"].clone(),
-            ),
-            "village_id",
-            "wrong_village",
-        ),
-        (
-            with(log(Uuid::new_v4()), "category_code", json!("astrology")),
-            "category_code",
-            "unknown_category",
-        ),
-        (
-            with(
-                log(Uuid::new_v4()),
-                "category_code",
-                json!("digital_health"),
-            ),
-            "category_code",
-            "retired_category",
-        ),
-        (
-            with(log(Uuid::new_v4()), "citizens_helped", json!(0)),
-            "citizens_helped",
-            "range",
-        ),
-        (
-            with(log(Uuid::new_v4()), "citizens_helped", json!(-3)),
-            "citizens_helped",
-            "range",
-        ),
-        (
-            with(log(Uuid::new_v4()), "id", json!("not-a-uuid")),
-            "id",
-            "invalid_value",
-        ),
-        (
-            with(
-                log(Uuid::new_v4()),
-                "occurred_at",
-                json!("2025-10-31 23:30"),
-            ),
-            "occurred_at",
-            "invalid_value",
-        ),
-    ];
-    for (body, field_name, code) in cases {
-        let res = app
-            .post_json("/api/v1/assistance-logs", Some(&f.member), &body)
-            .await;
-        let problem =
-            assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    // A log with one field set to a bad value: [field, value, code of the field error].
+    for case in [
+        json!(["note", "Gọi lại số 0912 345 678", "personal_data"]),
+        json!(["note", "CCCD 001234567890", "personal_data"]),
+        json!(["note", "CMND 123456789", "personal_data"]),
+        json!(["occurred_at", future, "in_future"]),
+        json!(["village_id", other_village, "wrong_village"]),
+        json!(["category_code", "astrology", "unknown_category"]),
+        json!(["category_code", "digital_health", "retired_category"]),
+        json!(["citizens_helped", 0, "range"]),
+        json!(["citizens_helped", -3, "range"]),
+        json!(["id", "not-a-uuid", "invalid_value"]),
+        json!(["occurred_at", "2025-10-31 23:30", "invalid_value"]),
+    ] {
+        let (field_name, code) = (case[0].as_str().expect("field"), &case[2]);
+        let body = with(log(Uuid::new_v4()), field_name, case[1].clone());
+        let problem = member
+            .post("/api/v1/assistance-logs", body.clone())
+            .await
+            .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
         let errors = problem["errors"].as_array().expect("errors");
         assert!(
             errors
                 .iter()
-                .any(|e| e["field"] == field_name && e["code"] == code),
+                .any(|e| e["field"] == field_name && &e["code"] == code),
             "{body}: {problem}"
         );
     }
-    let list: Value = app
-        .get("/api/v1/assistance-logs", &f.officer)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let list = officer.get("/api/v1/assistance-logs").await.body;
     assert_eq!(list["total"], 0, "nothing was stored");
     // The village of the member's own commune is fine.
-    let res = app
-        .post_json(
+    member
+        .create(
             "/api/v1/assistance-logs",
-            Some(&f.member),
-            &with(log(Uuid::new_v4()), "village_id", json!(f.village)),
+            with(log(Uuid::new_v4()), "village_id", json!(f.village)),
         )
         .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
 }
 
 #[tokio::test]
 async fn a_mixed_batch_gets_a_result_per_item() {
     let app = spawn_app().await;
     let f = field(&app).await;
+    let (officer, _, member) = f.actors(&app);
     let existing = Uuid::new_v4();
-    let res = app
-        .post_json("/api/v1/assistance-logs", Some(&f.member), &log(existing))
+    member
+        .create("/api/v1/assistance-logs", log(existing))
         .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
     // The server copy moves on (version 2) while the phone still holds version 1.
-    let res = app
-        .patch_json(
+    member
+        .patch(
             &format!("/api/v1/assistance-logs/{existing}"),
-            &f.member,
             None,
-            &json!({"outcome": "referred"}),
+            json!({"outcome": "referred"}),
         )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+        .await
+        .expect(StatusCode::OK);
 
     let good = Uuid::new_v4();
     let items = json!([
@@ -456,15 +301,13 @@ async fn a_mixed_batch_gets_a_result_per_item() {
         {"op": "teleport", "data": {}},
         {"op": "create_log", "data": log(good)},
     ]);
-    let res = app
-        .post_json(
+    let body = member
+        .post(
             "/api/v1/sync/push",
-            Some(&f.member),
-            &json!({"device_id": "phone-7", "items": items}),
+            json!({"device_id": "phone-7", "items": items}),
         )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let body: Value = res.json().await.expect("json");
+        .await
+        .expect(StatusCode::OK);
     let statuses: Vec<&str> = body["results"]
         .as_array()
         .expect("results")
@@ -501,30 +344,24 @@ async fn a_mixed_batch_gets_a_result_per_item() {
     assert_eq!(body["summary"]["created"], 1);
     assert_eq!(body["summary"]["rejected"], 4);
 
-    let stored: Value = app
-        .get(&format!("/api/v1/assistance-logs/{good}"), &f.member)
+    let stored = member
+        .get(&format!("/api/v1/assistance-logs/{good}"))
         .await
-        .json()
-        .await
-        .expect("json");
+        .body;
     assert_eq!(stored["device_id"], "phone-7");
 
     let too_many: Vec<Value> = (0..501)
         .map(|_| json!({"op": "create_log", "data": log(Uuid::new_v4())}))
         .collect();
-    let res = app
-        .post_json(
-            "/api/v1/sync/push",
-            Some(&f.member),
-            &json!({"items": too_many}),
-        )
-        .await;
-    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let problem = member
+        .post("/api/v1/sync/push", json!({ "items": too_many }))
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(problem["errors"][0]["field"], "items");
-    let res = app
-        .post_json("/api/v1/sync/push", Some(&f.officer), &json!({"items": []}))
-        .await;
-    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    officer
+        .post("/api/v1/sync/push", json!({"items": []}))
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
 }
 
 pub async fn pull_all(
@@ -991,26 +828,18 @@ async fn logs_outside_the_membership_are_refused() {
 async fn archived_logs_are_not_edited_and_can_be_restored() {
     let app = spawn_app().await;
     let f = field(&app).await;
+    let (officer, leader, member) = f.actors(&app);
     let l = on("2026-09-30T09:00:00+07:00");
     let id = l["id"].as_str().expect("id").to_string();
     let path = format!("/api/v1/assistance-logs/{id}");
-    let res = app
-        .post_json("/api/v1/assistance-logs", Some(&f.member), &l)
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let res = app
-        .request(Method::DELETE, &path)
-        .bearer_auth(&f.member)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
+    member.create("/api/v1/assistance-logs", l).await;
+    member.delete(&path, None).await.expect(StatusCode::OK);
 
     // Edits of the archived log: 409 with its state, REST and sync alike.
-    let res = app
-        .patch_json(&path, &f.member, None, &json!({"citizens_helped": 7}))
-        .await;
-    assert_problem(res, StatusCode::CONFLICT, "log_archived").await;
+    member
+        .patch(&path, None, json!({"citizens_helped": 7}))
+        .await
+        .problem(StatusCode::CONFLICT, "log_archived");
     let body = push(
         &app,
         &f.member,
@@ -1027,84 +856,40 @@ async fn archived_logs_are_not_edited_and_can_be_restored() {
 
     // Restore: scope, version, audit.
     let restore = format!("{path}/restore");
-    let res = app
-        .request(Method::POST, &restore)
-        .bearer_auth(&f.officer)
-        .send()
+    officer
+        .act(&restore, None)
         .await
-        .expect("sent");
-    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
-    let res = app
-        .request(Method::POST, &restore)
-        .bearer_auth(&f.member)
-        .header("If-Match", "\"1\"")
-        .send()
+        .problem(StatusCode::FORBIDDEN, "forbidden");
+    member
+        .act(&restore, Some("\"1\""))
         .await
-        .expect("sent");
-    assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
-    let res = app
-        .request(Method::POST, &restore)
-        .bearer_auth(&f.member)
-        .header("If-Match", "\"2\"")
-        .send()
+        .problem(StatusCode::PRECONDITION_FAILED, "version_mismatch");
+    let body = member
+        .act(&restore, Some("\"2\""))
         .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
-    let body: Value = res.json().await.expect("json");
+        .expect(StatusCode::OK);
     assert_eq!(body["archived_at"], Value::Null);
     assert_eq!(body["version"], 3);
-    let res = app
-        .patch_json(&path, &f.member, None, &json!({"citizens_helped": 7}))
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let audit: Value = app
-        .get(
-            &format!("/api/v1/audit?entity=assistance_log&entity_id={id}"),
-            &f.officer,
-        )
+    member
+        .patch(&path, None, json!({"citizens_helped": 7}))
         .await
-        .json()
-        .await
-        .expect("json");
-    let actions: Vec<&str> = audit["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|e| e["action"].as_str().expect("a"))
-        .collect();
+        .expect(StatusCode::OK);
     // Newest first; the edit after the restore is audited too.
-    assert_eq!(actions, ["update", "restore", "archive"]);
+    assert_eq!(
+        officer.audit_actions("assistance_log", &id).await,
+        ["update", "restore", "archive"]
+    );
 
     // Neither archive nor restore in an approved month.
-    let res = app
-        .request(Method::DELETE, &path)
-        .bearer_auth(&f.leader)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
+    leader.delete(&path, None).await.expect(StatusCode::OK);
+    let province = app
+        .actor("hn.officer", "province_officer", Some("01"), None)
         .await;
-    for (token, action) in [(&f.officer, "submit"), (&province, "approve")] {
-        let res = app
-            .request(
-                Method::POST,
-                &format!("/api/v1/reports/monthly/00004/2026-09/{action}"),
-            )
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("sent");
-        assert_eq!(res.status(), StatusCode::OK);
-    }
-    let res = app
-        .request(Method::POST, &restore)
-        .bearer_auth(&f.leader)
-        .send()
+    approve_month(&officer, &province, "00004", "2026-09").await;
+    leader
+        .act(&restore, None)
         .await
-        .expect("sent");
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
+        .problem(StatusCode::CONFLICT, "month_locked");
 
     // Not under an archived membership (as the register's records).
     let other = with(
@@ -1116,34 +901,19 @@ async fn archived_logs_are_not_edited_and_can_be_restored() {
         "/api/v1/assistance-logs/{}",
         other["id"].as_str().expect("id")
     );
-    let res = app
-        .post_json("/api/v1/assistance-logs", Some(&f.leader), &other)
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    for path in [
-        other_path.clone(),
-        format!("/api/v1/members/{}", f.member_member),
-    ] {
-        let token = if path.contains("members") {
-            &f.officer
-        } else {
-            &f.leader
-        };
-        let res = app
-            .request(Method::DELETE, &path)
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("sent");
-        assert_eq!(res.status(), StatusCode::OK, "{path}");
-    }
-    let res = app
-        .request(Method::POST, &format!("{other_path}/restore"))
-        .bearer_auth(&f.leader)
-        .send()
+    leader.create("/api/v1/assistance-logs", other).await;
+    leader
+        .delete(&other_path, None)
         .await
-        .expect("sent");
-    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
+        .expect(StatusCode::OK);
+    officer
+        .delete(&format!("/api/v1/members/{}", f.member_member), None)
+        .await
+        .expect(StatusCode::OK);
+    leader
+        .act(&format!("{other_path}/restore"), None)
+        .await
+        .problem(StatusCode::CONFLICT, "parent_archived");
 }
 
 /// Figures of a report that approval freezes (the rest says when and by whom).
@@ -1163,39 +933,18 @@ fn figures(report: &Value) -> Value {
 async fn approval_and_concurrent_pushes_serialise_on_the_month() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
+    let (officer, _, _) = f.actors(&app);
+    let province = app
+        .actor("hn.officer", "province_officer", Some("01"), None)
         .await;
     let base = "/api/v1/reports/monthly/00004/2026-10";
-    let act = |token: &str, action: &str| {
-        let mut req = app
-            .request(Method::POST, &format!("{base}/{action}"))
-            .bearer_auth(token);
-        if action == "reopen" {
-            req = req.json(&json!({"reason": "Bổ sung số liệu"}));
-        }
-        async move { req.send().await.expect("sent") }
-    };
+    let approve = format!("{base}/approve");
     // Attendance at a training of that month races the approval too.
-    let training: Value = app
-        .post_json(
-            "/api/v1/trainings",
-            Some(&f.officer),
-            &json!({"title": "Tập huấn", "kind": "member_training", "mode": "in_person",
-                    "starts_at": "2026-10-05T08:00:00+07:00", "ends_at": "2026-10-05T10:00:00+07:00"}),
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
-    let attendance = format!(
-        "/api/v1/trainings/{}/attendance",
-        training["id"].as_str().expect("id")
-    );
+    let training = Training::on("2026-10-05").create(&officer).await;
     let (mut landed, mut refused) = (0, 0);
     for round in 0..20 {
-        let res = act(&f.officer, "submit").await;
-        assert_eq!(res.status(), StatusCode::OK, "submit, round {round}");
+        let res = officer.act(&format!("{base}/submit"), None).await;
+        assert_eq!(res.status, StatusCode::OK, "submit, round {round}");
         let items: Vec<Value> = (0..500)
             .map(|i| {
                 let at = format!("2026-10-{:02}T{:02}:00:00+07:00", 1 + i % 28, 8 + i % 10);
@@ -1203,20 +952,17 @@ async fn approval_and_concurrent_pushes_serialise_on_the_month() {
             })
             .collect();
         let status = ["attended", "completed"][round % 2];
-        let attend = app
-            .request(Method::PUT, &attendance)
-            .bearer_auth(&f.officer)
-            .json(&json!({"records": [{"member_id": f.leader_member, "status": status}]}))
-            .send();
         let (pushed, approved, attended) = tokio::join!(
             push(&app, &f.member, Value::Array(items)),
-            act(&province, "approve"),
-            attend
+            province.act(&approve, None),
+            officer.attend(
+                &training,
+                json!([{"member_id": f.leader_member, "status": status}])
+            )
         );
-        assert_eq!(approved.status(), StatusCode::OK, "approve, round {round}");
-        let attended = attended.expect("sent");
-        if attended.status() != StatusCode::OK {
-            assert_problem(attended, StatusCode::CONFLICT, "month_locked").await;
+        assert_eq!(approved.status, StatusCode::OK, "approve, round {round}");
+        if attended.status != StatusCode::OK {
+            attended.problem(StatusCode::CONFLICT, "month_locked");
         }
         let summary = &pushed["summary"];
         if summary["created"] == 500 {
@@ -1233,39 +979,24 @@ async fn approval_and_concurrent_pushes_serialise_on_the_month() {
             refused += 1;
         }
         // The frozen snapshot equals a recount of the live figures.
-        let frozen: Value = app
-            .get(
-                "/api/v1/reports/monthly?unit=00004&month=2026-10",
-                &f.officer,
-            )
-            .await
-            .json()
-            .await
-            .expect("json");
+        let monthly = "/api/v1/reports/monthly?unit=00004&month=2026-10";
+        let frozen = officer.get(monthly).await.body;
         assert_eq!(frozen["frozen"], true);
-        let live: Value = app
-            .get(
-                "/api/v1/reports/monthly?unit=00004&month=2026-10&live=true",
-                &f.officer,
-            )
-            .await
-            .json()
-            .await
-            .expect("json");
+        let live = officer.get(&format!("{monthly}&live=true")).await.body;
         assert_eq!(figures(&frozen), figures(&live), "round {round}");
-        let listed: Value = app
-            .get(
-                "/api/v1/assistance-logs?unit=00004&from=2026-10-01T00:00:00%2B07:00&to=2026-11-01T00:00:00%2B07:00&page_size=1",
-                &f.officer,
-            )
+        let listed = officer
+            .get("/api/v1/assistance-logs?unit=00004&from=2026-10-01T00:00:00%2B07:00&to=2026-11-01T00:00:00%2B07:00&page_size=1")
             .await
-            .json()
-            .await
-            .expect("json");
+            .body;
         assert_eq!(frozen["totals"]["logs"], listed["total"], "round {round}");
         assert_eq!(listed["total"], landed * 500, "round {round}");
-        let res = act(&province, "reopen").await;
-        assert_eq!(res.status(), StatusCode::OK, "reopen, round {round}");
+        let res = province
+            .post(
+                &format!("{base}/reopen"),
+                json!({"reason": "Bổ sung số liệu"}),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "reopen, round {round}");
     }
     println!("pushes stored before approval: {landed}, refused after it: {refused}");
 }

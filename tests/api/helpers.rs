@@ -461,7 +461,12 @@ impl TestApp {
     }
 }
 
-impl Actor<'_> {
+impl<'a> Actor<'a> {
+    /// The app the account acts on.
+    pub fn app(&self) -> &'a TestApp {
+        self.app
+    }
+
     /// Any request, with `If-Match` when given and a JSON body when given.
     pub async fn send(
         &self,

@@ -6,7 +6,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::fieldwork::{field, Field};
-use crate::helpers::{assert_problem, spawn_app, Answer, Answered, TestApp};
+use crate::fixtures::{Denominators, IndicatorValue, Target, Training};
+use crate::helpers::{assert_problem, spawn_app, Actor, Answer, Answered, TestApp};
 use crate::reports::registered_in_2025;
 
 async fn put(
@@ -539,105 +540,88 @@ async fn monthly_values_are_checked_versioned_audited_and_locked_with_the_month(
 
 /// Province 01 with two communes: Ba Đình (00004) with its own adults figure, and 00008 whose
 /// figure is the sum of its two villages'. Rates aggregate as sums, exactly.
-#[tokio::test]
-async fn rates_aggregate_across_a_province_as_sums_of_numerators_and_denominators() {
-    let app = spawn_app().await;
-    let f = field(&app).await;
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
-        .await;
-    let (_, other) = app
-        .user_with_token("commune.b", "commune_officer", Some("00008"), None)
-        .await;
-    let v1 = village(&app, &other, "00008", "Thôn Một").await;
-    let v2 = village(&app, &other, "00008", "Thôn Hai").await;
-    registered_in_2025(&app);
+/// Hà Nội's figures of 2025 for the rate tests: denominators, values (one of 2024), citizen
+/// classes and targets of Ba Đình (the field) and of 00008 with two villages.
+struct Rates<'a> {
+    province: Actor<'a>,
+    other: Actor<'a>,
+    v1: i64,
+    v2: i64,
+}
 
-    for body in [
-        json!({"year": 2025, "adults": 1000, "population": 1600}),
-        json!({"year": 2025, "village_id": f.village, "adults": 999}),
-    ] {
-        ok_json(
-            denominators(&app, &f.officer, body).await,
-            StatusCode::CREATED,
-        )
+async fn rates_world<'a>(app: &'a TestApp, f: &Field) -> Rates<'a> {
+    let badinh = app.acting(&f.officer);
+    let province = app
+        .actor("hn.officer", "province_officer", Some("01"), None)
         .await;
-    }
-    for body in [
-        json!({"year": 2025, "village_id": v1, "adults": 300, "population": 450}),
-        json!({"year": 2025, "village_id": v2, "adults": 200, "population": 350}),
-    ] {
-        ok_json(denominators(&app, &other, body).await, StatusCode::CREATED).await;
-    }
+    let other = app
+        .actor("commune.b", "commune_officer", Some("00008"), None)
+        .await;
+    let v1 = other.village_in(Some("00008"), "Thôn Một", "thon").await;
+    let v2 = other.village_in(Some("00008"), "Thôn Hai", "thon").await;
+    registered_in_2025(app);
+
+    let year = || Denominators::year(2025);
+    year().adults(1000).population(1600).set(&badinh).await;
+    year().village(f.village).adults(999).set(&badinh).await;
+    year()
+        .village(v1)
+        .adults(300)
+        .population(450)
+        .set(&other)
+        .await;
+    year()
+        .village(v2)
+        .adults(200)
+        .population(350)
+        .set(&other)
+        .await;
     // Ba Đình: 600 of 1000 in October; 00008 reported 100 in September, carried to October;
     // a value of last year is not carried into this one.
-    for (token, body) in [
+    let of = IndicatorValue::of;
+    for (by, value) in [
+        (&badinh, of("vneid_level2", "2025-10", 600)),
+        (&other, of("vneid_level2", "2024-12", 400)),
+        (&other, of("vneid_level2", "2025-09", 100)),
+        (&other, of("smartphone", "2025-10", 150).village(v1)),
+        (&other, of("smartphone", "2025-10", 50).village(v2)),
+        (&other, of("online_dossiers", "2025-10", 30).denominator(40)),
         (
-            &f.officer,
-            json!({"indicator_code": "vneid_level2", "month": "2025-10", "value": 600}),
+            &badinh,
+            of("online_dossiers", "2025-10", 10).denominator(60),
         ),
-        (
-            &other,
-            json!({"indicator_code": "vneid_level2", "month": "2024-12", "value": 400}),
-        ),
-        (
-            &other,
-            json!({"indicator_code": "vneid_level2", "month": "2025-09", "value": 100}),
-        ),
-        (
-            &other,
-            json!({"indicator_code": "smartphone", "month": "2025-10", "village_id": v1, "value": 150}),
-        ),
-        (
-            &other,
-            json!({"indicator_code": "smartphone", "month": "2025-10", "village_id": v2, "value": 50}),
-        ),
-        (
-            &other,
-            json!({"indicator_code": "online_dossiers", "month": "2025-10", "value": 30, "denominator": 40}),
-        ),
-        (
-            &f.officer,
-            json!({"indicator_code": "online_dossiers", "month": "2025-10", "value": 10, "denominator": 60}),
-        ),
-        (
-            &f.officer,
-            json!({"indicator_code": "ecommerce_farms", "month": "2025-10", "value": 12}),
-        ),
-        (
-            &other,
-            json!({"indicator_code": "ecommerce_farms", "month": "2025-10", "value": 8}),
-        ),
+        (&badinh, of("ecommerce_farms", "2025-10", 12)),
+        (&other, of("ecommerce_farms", "2025-10", 8)),
     ] {
-        ok_json(value(&app, token, body).await, StatusCode::CREATED).await;
+        value.record(by).await;
     }
     // Classes for citizens count from January to the month.
-    for (start, n) in [("2025-03-05", 10), ("2025-10-12", 25), ("2025-11-02", 99)] {
-        let res = app
-            .post_json(
-                "/api/v1/trainings",
-                Some(&f.officer),
-                &json!({"title": "Lớp Bình dân học vụ số", "kind": "citizen_class", "mode": "in_person",
-                        "starts_at": format!("{start}T19:00:00+07:00"), "ends_at": format!("{start}T21:00:00+07:00"),
-                        "participants": n}),
-            )
+    for (day, n) in [("2025-03-05", 10), ("2025-10-12", 25), ("2025-11-02", 99)] {
+        Training::on(day)
+            .title("Lớp Bình dân học vụ số")
+            .hours("19:00", "21:00")
+            .class(n)
+            .create(&badinh)
             .await;
-        assert_eq!(res.status(), StatusCode::CREATED);
     }
     // Targets: the province 50%, 00008 60%, Ba Đình 500 adults.
-    for (token, kind, key, target) in [
-        (&province, "province", "01", json!({"target_percent": 50})),
-        (&province, "commune", "00008", json!({"target_percent": 60})),
-        (&province, "commune", "00004", json!({"target_value": 500})),
+    for target in [
+        Target::percent("vneid_level2", 2025, "province", "01", 50),
+        Target::percent("vneid_level2", 2025, "commune", "00008", 60),
+        Target::value("vneid_level2", 2025, "commune", "00004", 500),
     ] {
-        let mut body = json!({"indicator_code": "vneid_level2", "year": 2025, "unit_kind": kind, "unit_key": key});
-        for (k, v) in target.as_object().expect("o") {
-            body[k] = v.clone();
-        }
-        ok_json(target_put(&app, token, &body).await, StatusCode::CREATED).await;
+        target.set(&province).await;
     }
+    Rates {
+        province,
+        other,
+        v1,
+        v2,
+    }
+}
 
-    let prov = report(&app, &province, "01", "2025-10", "").await;
+/// The province's rates are sums of numerators over sums of denominators, per commune too.
+fn assert_province_rates(prov: &Value) {
     let total = indicator(&prov["indicators"], "vneid_level2");
     assert_eq!(total["numerator"], 700);
     assert_eq!(total["denominator"], 1500);
@@ -666,11 +650,11 @@ async fn rates_aggregate_across_a_province_as_sums_of_numerators_and_denominator
     assert_eq!(smart["numerator"], 200);
     assert_eq!(smart["denominator"], 1500);
 
-    let badinh = indicator(&row(&prov, "00004")["indicators"], "vneid_level2");
+    let badinh = indicator(&row(prov, "00004")["indicators"], "vneid_level2");
     assert_eq!(badinh["rate"].as_f64(), Some(0.6));
     assert_eq!(badinh["target_value"], 500);
     assert_eq!(badinh["status"], "met");
-    let b = indicator(&row(&prov, "00008")["indicators"], "vneid_level2");
+    let b = indicator(&row(prov, "00008")["indicators"], "vneid_level2");
     assert_eq!(b["numerator"], 100);
     assert_eq!(b["denominator"], 500);
     assert_eq!(b["rate"].as_f64(), Some(0.2));
@@ -685,9 +669,12 @@ async fn rates_aggregate_across_a_province_as_sums_of_numerators_and_denominator
     let q = indicator(&quiet["indicators"], "vneid_level2");
     assert_eq!(q["numerator"], 0);
     assert!(q["denominator"].is_null() && q["rate"].is_null());
+}
 
-    // The commune report: village rows carry the village-level indicators.
-    let commune = report(&app, &other, "00008", "2025-10", "").await;
+/// The commune report: village rows carry the village-level indicators.
+async fn assert_commune_rates(app: &TestApp, w: &Rates<'_>) {
+    let (other, v1, v2) = (&w.other.token, w.v1, w.v2);
+    let commune = report(app, other, "00008", "2025-10", "").await;
     let s = indicator(&commune["indicators"], "smartphone");
     assert_eq!(
         (s["numerator"].as_i64(), s["denominator"].as_i64()),
@@ -704,15 +691,16 @@ async fn rates_aggregate_across_a_province_as_sums_of_numerators_and_denominator
         .iter()
         .all(|i| i["code"] != "vneid_level2"));
     // January has nothing carried from 2024.
-    let jan = report(&app, &other, "00008", "2025-01", "").await;
+    let jan = report(app, other, "00008", "2025-01", "").await;
     assert_eq!(
         indicator(&jan["indicators"], "vneid_level2")["numerator"],
         0
     );
+}
 
-    // The files say the same: six columns per indicator, on every line.
-    let csv =
-        crate::report_figures::file(&app, &province, "unit=01&month=2025-10&format=csv").await;
+/// The files say the same: six columns per indicator, on every line.
+async fn assert_files_carry_the_rates(app: &TestApp, province: &str) {
+    let csv = crate::report_figures::file(app, province, "unit=01&month=2025-10&format=csv").await;
     let (header, lines) = crate::report_figures::parse_csv(&csv);
     let col = |h: &str| {
         header
@@ -733,7 +721,7 @@ async fn rates_aggregate_across_a_province_as_sums_of_numerators_and_denominator
     let b_line = lines.iter().find(|l| &l[0] == "00008").expect("00008");
     assert_eq!(&b_line[col(&format!("{name} – đánh giá"))], "Chậm");
     let xlsx =
-        crate::report_figures::file(&app, &province, "unit=01&month=2025-10&format=xlsx").await;
+        crate::report_figures::file(app, province, "unit=01&month=2025-10&format=xlsx").await;
     let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(xlsx)).expect("a valid workbook");
     let sheet = book.worksheet_range("Báo cáo").expect("sheet");
     let heads: Vec<String> = (0..sheet.width() as u32)
@@ -749,6 +737,18 @@ async fn rates_aggregate_across_a_province_as_sums_of_numerators_and_denominator
         matches!(cell, Data::Float(r) if (r - 700.0 / 1500.0).abs() < 1e-12),
         "{cell:?}"
     );
+}
+
+#[tokio::test]
+async fn rates_aggregate_across_a_province_as_sums_of_numerators_and_denominators() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let w = rates_world(&app, &f).await;
+    let province = w.province.token.clone();
+    let prov = report(&app, &province, "01", "2025-10", "").await;
+    assert_province_rates(&prov);
+    assert_commune_rates(&app, &w).await;
+    assert_files_carry_the_rates(&app, &province).await;
 
     // The country adds provinces up the same way.
     let (_, admin) = app.user_with_token("root", "admin", None, None).await;
@@ -834,121 +834,120 @@ async fn approved_months_keep_their_indicators_whatever_changes_later() {
     assert_eq!(now["status"], "met");
 }
 
+/// Ba Đình's three villages with their adults and smartphone owners of October 2025 (20 of
+/// 100, 100 of 300, 100 of 100); returns their ids.
+async fn three_villages(app: &TestApp, f: &Field) -> [i64; 3] {
+    let officer = app.acting(&f.officer);
+    let v2 = officer
+        .village_in(Some("00004"), "Tổ dân phố 2", "thon")
+        .await;
+    let v3 = officer
+        .village_in(Some("00004"), "Tổ dân phố 3", "thon")
+        .await;
+    registered_in_2025(app);
+    let v1 = f.village;
+    for (v, adults, now) in [(v1, 100, 20), (v2, 300, 100), (v3, 100, 100)] {
+        Denominators::year(2025)
+            .village(v)
+            .adults(adults)
+            .set(&officer)
+            .await;
+        IndicatorValue::of("smartphone", "2025-10", now)
+            .village(v)
+            .record(&officer)
+            .await;
+    }
+    [v1, v2, v3]
+}
+
 #[tokio::test]
 async fn targets_keep_to_their_setters_units_and_split_by_remaining_gap() {
     let app = spawn_app().await;
     let f: Field = field(&app).await;
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
+    let (officer, leader, _) = f.actors(&app);
+    let province = app
+        .actor("hn.officer", "province_officer", Some("01"), None)
         .await;
-    let v2 = village(&app, &f.officer, "00004", "Tổ dân phố 2").await;
-    let v3 = village(&app, &f.officer, "00004", "Tổ dân phố 3").await;
-    registered_in_2025(&app);
-    let v1 = f.village;
-    for (v, adults, now) in [(v1, 100, 20), (v2, 300, 100), (v3, 100, 100)] {
-        ok_json(
-            denominators(
-                &app,
-                &f.officer,
-                json!({"year": 2025, "village_id": v, "adults": adults}),
-            )
-            .await,
-            StatusCode::CREATED,
-        )
-        .await;
-        ok_json(
-            value(
-                &app,
-                &f.officer,
-                json!({"indicator_code": "smartphone", "month": "2025-10", "village_id": v, "value": now}),
-            )
-            .await,
-            StatusCode::CREATED,
-        )
-        .await;
-    }
-    let target = |kind: &str, key: String, extra: Value| {
-        let mut b = json!({"indicator_code": "smartphone", "year": 2025, "unit_kind": kind, "unit_key": key});
-        for (k, v) in extra.as_object().expect("o") {
-            b[k] = v.clone();
-        }
-        b
-    };
+    let [v1, v2, v3] = three_villages(&app, &f).await;
     let path = "/api/v1/indicator-targets";
     // Who sets what.
-    let res = target_put(
-        &app,
-        &f.officer,
-        &target("commune", "00004".into(), json!({"target_percent": 80})),
-    )
-    .await;
-    invalid(res, "code", "outside_scope").await;
-    let res = target_put(
-        &app,
-        &province,
-        &target("village", v1.to_string(), json!({"target_value": 5})),
-    )
-    .await;
-    invalid(res, "code", "outside_scope").await;
-    let res = target_put(
-        &app,
-        &province,
-        &target("province", "79".into(), json!({"target_value": 5})),
-    )
-    .await;
-    invalid(res, "code", "outside_scope").await;
-    let res = target_put(
-        &app,
-        &f.leader,
-        &target("village", v1.to_string(), json!({"target_value": 5})),
-    )
-    .await;
-    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
-    let res = target_put(
-        &app,
-        &province,
-        &target("commune", "00004".into(), json!({"target_percent": 101})),
-    )
-    .await;
-    invalid(res, "field", "target_percent").await;
-    let mut count = target("commune", "00004".into(), json!({"target_percent": 50}));
-    count["indicator_code"] = json!("ecommerce_farms");
-    let res = target_put(&app, &province, &count).await;
-    invalid(res, "code", "not_a_rate").await;
-    let res = target_put(
-        &app,
-        &province,
-        &target("commune", "00004".into(), json!({"target_value": -3})),
-    )
-    .await;
-    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    let listed = ok_json(app.get(path, &province).await, StatusCode::OK).await;
+    let v1_key = v1.to_string();
+    let (percent, count) = (Target::percent, Target::value);
+    for (by, target, key, expected) in [
+        (
+            &officer,
+            percent("smartphone", 2025, "commune", "00004", 80),
+            "code",
+            "outside_scope",
+        ),
+        (
+            &province,
+            count("smartphone", 2025, "village", &v1_key, 5),
+            "code",
+            "outside_scope",
+        ),
+        (
+            &province,
+            count("smartphone", 2025, "province", "79", 5),
+            "code",
+            "outside_scope",
+        ),
+    ] {
+        invalid(by.put(path, None, target.body()).await, key, expected).await;
+    }
+    leader
+        .put(
+            path,
+            None,
+            count("smartphone", 2025, "village", &v1_key, 5).body(),
+        )
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
+    for (target, key, expected) in [
+        (
+            percent("smartphone", 2025, "commune", "00004", 101),
+            "field",
+            "target_percent",
+        ),
+        (
+            percent("ecommerce_farms", 2025, "commune", "00004", 50),
+            "code",
+            "not_a_rate",
+        ),
+    ] {
+        invalid(province.put(path, None, target.body()).await, key, expected).await;
+    }
+    province
+        .put(
+            path,
+            None,
+            count("smartphone", 2025, "commune", "00004", -3).body(),
+        )
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let listed = province.get(path).await.expect(StatusCode::OK);
     assert_eq!(listed.as_array().expect("l").len(), 0, "nothing written");
 
     // The province sets the commune 80%; the commune officer splits it to its villages.
-    let parent = ok_json(
-        put(
-            &app,
-            &province,
-            path,
-            None,
-            &target(
-                "commune",
-                "00004".into(),
-                json!({"target_percent": 80, "due_on": "2025-12-15"}),
-            ),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    let parent = percent("smartphone", 2025, "commune", "00004", 80)
+        .due("2025-12-15")
+        .set(&province)
+        .await;
     assert_eq!(parent["target_rate"].as_f64(), Some(0.8));
+    the_split_shares_the_gap(&app, &f, parent, [v1, v2, v3]).await;
+}
+
+/// The commune officer splits the commune's target (80% of 500 adults) to its villages by
+/// their gaps, dry and then with an override; the village rows show their targets.
+async fn the_split_shares_the_gap(app: &TestApp, f: &Field, parent: Value, villages: [i64; 3]) {
+    let [v1, v2, v3] = villages;
+    let path = "/api/v1/indicator-targets";
     let id = parent["id"].as_i64().expect("id");
     let split = format!("{path}/{id}/split");
-    let res = post(&app, &f.leader, &split, Some(json!({}))).await;
+    let res = post(app, &f.leader, &split, Some(json!({}))).await;
     assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
     let dry = ok_json(
-        post(&app, &f.officer, &split, Some(json!({"dry_run": true}))).await,
+        post(app, &f.officer, &split, Some(json!({"dry_run": true}))).await,
         StatusCode::OK,
     )
     .await;
@@ -981,7 +980,7 @@ async fn targets_keep_to_their_setters_units_and_split_by_remaining_gap() {
     // An override of the second village: the first takes what it can, the rest is unassigned.
     let applied = ok_json(
         post(
-            &app,
+            app,
             &f.officer,
             &split,
             Some(json!({"overrides": [{"unit_key": v2.to_string(), "target_value": 120}]})),
@@ -1026,7 +1025,7 @@ async fn targets_keep_to_their_setters_units_and_split_by_remaining_gap() {
     expected.sort();
     assert_eq!(got, expected);
     let res = post(
-        &app,
+        app,
         &f.officer,
         &split,
         Some(json!({"overrides": [{"unit_key": "999999", "target_value": 1}]})),
@@ -1035,7 +1034,7 @@ async fn targets_keep_to_their_setters_units_and_split_by_remaining_gap() {
     invalid(res, "field", "overrides[0].unit_key").await;
 
     // The village rows of the report show their targets.
-    let rep = report(&app, &f.officer, "00004", "2025-10", "").await;
+    let rep = report(app, &f.officer, "00004", "2025-10", "").await;
     let r1 = indicator(&row(&rep, &v1.to_string())["indicators"], "smartphone");
     assert_eq!(r1["target_value"], 100);
     assert_eq!(r1["progress"].as_f64(), Some(0.2));
@@ -1283,97 +1282,68 @@ async fn members_who_recorded_nothing_are_listed_and_counted() {
     assert_eq!(row(&prov, "00008")["figures"]["members_inactive"], 1);
 }
 
+/// The field's year 2025 as its member's phone should see it, beside what it should not:
+/// targets of its commune, village and team (and of others), its village's denominators and
+/// value, and a far commune's denominators.
+async fn targets_near_and_far(app: &TestApp, f: &Field) {
+    let officer = app.acting(&f.officer);
+    let province = app
+        .actor("hn.officer", "province_officer", Some("01"), None)
+        .await;
+    let other_village = officer
+        .village_in(Some("00004"), "Tổ dân phố 9", "thon")
+        .await;
+    let far_village = province.village_in(Some("00008"), "Thôn xa", "thon").await;
+    let (percent, count) = (Target::percent, Target::value);
+    let (village, other, team) = (
+        f.village.to_string(),
+        other_village.to_string(),
+        f.team.to_string(),
+    );
+    for (by, target) in [
+        (
+            &province,
+            percent("vneid_level2", 2025, "commune", "00004", 80),
+        ),
+        (
+            &province,
+            percent("vneid_level2", 2025, "commune", "00008", 70),
+        ),
+        (
+            &officer,
+            percent("smartphone", 2025, "village", &village, 80),
+        ),
+        (&officer, percent("smartphone", 2025, "village", &other, 60)),
+        (&officer, count("ecommerce_farms", 2025, "team", &team, 20)),
+        (
+            &province,
+            percent("vneid_level2", 2025, "province", "01", 75),
+        ),
+    ] {
+        target.set(by).await;
+    }
+    Denominators::year(2025)
+        .village(f.village)
+        .adults(640)
+        .set(&officer)
+        .await;
+    IndicatorValue::of("smartphone", "2025-10", 412)
+        .village(f.village)
+        .record(&officer)
+        .await;
+    Denominators::year(2025)
+        .commune("00008")
+        .village(far_village)
+        .adults(5)
+        .set(&province)
+        .await;
+}
+
 #[tokio::test]
 async fn the_phone_pulls_the_catalogue_and_its_villages_targets_and_figures() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
-        .await;
-    let other_village = village(&app, &f.officer, "00004", "Tổ dân phố 9").await;
-    let far_village = village(&app, &province, "00008", "Thôn xa").await;
-    let targets = [
-        (
-            &province,
-            "commune",
-            "00004".to_string(),
-            "vneid_level2",
-            json!({"target_percent": 80}),
-        ),
-        (
-            &province,
-            "commune",
-            "00008".to_string(),
-            "vneid_level2",
-            json!({"target_percent": 70}),
-        ),
-        (
-            &f.officer,
-            "village",
-            f.village.to_string(),
-            "smartphone",
-            json!({"target_percent": 80}),
-        ),
-        (
-            &f.officer,
-            "village",
-            other_village.to_string(),
-            "smartphone",
-            json!({"target_percent": 60}),
-        ),
-        (
-            &f.officer,
-            "team",
-            f.team.to_string(),
-            "ecommerce_farms",
-            json!({"target_value": 20}),
-        ),
-        (
-            &province,
-            "province",
-            "01".to_string(),
-            "vneid_level2",
-            json!({"target_percent": 75}),
-        ),
-    ];
-    for (token, kind, key, code, target) in targets {
-        let mut body =
-            json!({"indicator_code": code, "year": 2025, "unit_kind": kind, "unit_key": key});
-        for (k, v) in target.as_object().expect("o") {
-            body[k] = v.clone();
-        }
-        ok_json(target_put(&app, token, &body).await, StatusCode::CREATED).await;
-    }
-    ok_json(
-        denominators(
-            &app,
-            &f.officer,
-            json!({"year": 2025, "village_id": f.village, "adults": 640}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    ok_json(
-        value(
-            &app,
-            &f.officer,
-            json!({"indicator_code": "smartphone", "village_id": f.village, "month": "2025-10", "value": 412}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    ok_json(
-        denominators(
-            &app,
-            &province,
-            json!({"year": 2025, "commune_code": "00008", "village_id": far_village, "adults": 5}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    targets_near_and_far(&app, &f).await;
 
     // Changes reach the feed once every older transaction of the cluster has finished, so the
     // phone pulls again until the last write shows up.
@@ -1425,18 +1395,11 @@ async fn the_phone_pulls_the_catalogue_and_its_villages_targets_and_figures() {
     assert_eq!(dens[0]["adults"], 640);
 
     // A change reaches the next pull, and only it.
-    let admin = app.user_with_token("root", "admin", None, None).await.1;
-    ok_json(
-        post(
-            &app,
-            &admin,
-            "/api/v1/indicators/ecommerce_farms_active/retire",
-            None,
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+    let admin = app.actor("root", "admin", None, None).await;
+    admin
+        .act("/api/v1/indicators/ecommerce_farms_active/retire", None)
+        .await
+        .expect(StatusCode::OK);
     let mut next = Value::Null;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(150);
     while std::time::Instant::now() < deadline {

@@ -13,7 +13,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{assert_problem, spawn_app, TestApp, PASSWORD};
+use crate::fixtures::{id_of, Commune, Member, Team, Training};
+use crate::helpers::{assert_problem, spawn_app, Answer, TestApp};
 use crate::report_figures::{
     act, assert_csv_says_what_the_json_says, assert_rows_add_up, file, parse_csv, post, report,
     row, rows_of, BREAKDOWNS, SCALARS,
@@ -36,10 +37,6 @@ fn backdate(app: &TestApp, table: &str, column: &str, id: i64, at: &str) {
     .execute(&mut conn)
     .expect("backdate");
     assert_eq!(n, 1);
-}
-
-fn id_of(v: &Value) -> i64 {
-    v["id"].as_i64().unwrap_or_else(|| panic!("no id in {v}"))
 }
 
 async fn send(
@@ -87,6 +84,10 @@ struct Sent {
 }
 
 impl Sent {
+    fn path(&self) -> String {
+        format!("/api/v1/assistance-logs/{}", self.id)
+    }
+
     fn body(&self) -> Value {
         json!({
             "id": self.id, "occurred_at": format!("{}T09:00:00+07:00", self.day),
@@ -238,173 +239,17 @@ fn assert_report(r: &Value, e: &Expected, what: &str) {
     );
 }
 
-#[tokio::test]
-async fn a_province_runs_a_month_end_to_end() {
-    let app = spawn_app().await;
-    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
-    let (_, province) = app
-        .user_with_token("hn.officer", "province_officer", Some("01"), None)
-        .await;
-
-    // ---- Onboarding, by the province officer: commune officers, then the register. ----
-    let mut officer = HashMap::new();
-    for (c, name) in [(A, "ubnd.a"), (B, "ubnd.b")] {
-        post(
-            &app,
-            &province,
-            "/api/v1/users",
-            json!({"username": name, "password": PASSWORD, "role": "commune_officer", "unit_code": c}),
-        )
-        .await;
-        officer.insert(c, app.login(name).await.access);
-    }
-    let village = |c: &'static str, name: &'static str| {
-        let app = &app;
-        let province = &province;
-        async move {
-            id_of(
-                &post(
-                    app,
-                    province,
-                    "/api/v1/villages",
-                    json!({"commune_code": c, "name": name, "kind": "thon"}),
-                )
-                .await,
-            )
-        }
-    };
-    let va1 = village(A, "Thôn Đông").await;
-    let va2 = village(A, "Thôn Tây").await;
-    let vb1 = village(B, "Thôn Nam").await;
-    for v in [va1, va2, vb1] {
-        backdate(
-            &app,
-            "villages",
-            "created_at",
-            v,
-            "2026-07-01T08:00:00+07:00",
-        );
-    }
-    let team = |c: &'static str, name: &'static str, village: Option<i64>| {
-        let app = &app;
-        let token = officer[c].clone();
-        async move {
-            id_of(
-                &post(
-                    app,
-                    &token,
-                    "/api/v1/teams",
-                    json!({"name": name, "village_id": village, "established_on": "2026-08-01",
-                           "decision_number": "12/QĐ-UBND", "decision_date": "2026-08-01"}),
-                )
-                .await,
-            )
-        }
-    };
-    let ta1 = team(A, "Tổ CNCĐ Thôn Đông", Some(va1)).await;
-    let ta2 = team(A, "Tổ CNCĐ xã", None).await;
-    let tb1 = team(B, "Tổ CNCĐ Thôn Nam", Some(vb1)).await;
-
-    // Members with phone accounts (the phone number is the login).
-    let member = |c: &'static str,
-                  team: i64,
-                  name: &'static str,
-                  role: &'static str,
-                  phone: Option<&'static str>,
-                  joined: &'static str| {
-        let app = &app;
-        let token = officer[c].clone();
-        async move {
-            let user = match phone {
-                Some(p) => {
-                    let account = if role == "leader" {
-                        "team_leader"
-                    } else {
-                        "team_member"
-                    };
-                    let u = post(
-                        app,
-                        &token,
-                        "/api/v1/users",
-                        json!({"username": format!("u{p}"), "phone": p, "password": PASSWORD,
-                               "role": account, "team_id": team, "full_name": name}),
-                    )
-                    .await;
-                    Some(u["id"].clone())
-                }
-                None => None,
-            };
-            let m = post(
-                app,
-                &token,
-                &format!("/api/v1/teams/{team}/members"),
-                json!({"full_name": name, "affiliation": "youth_union", "team_role": role,
-                       "user_id": user, "joined_on": joined}),
-            )
-            .await;
-            let access = match phone {
-                Some(p) => Some(app.login(p).await.access),
-                None => None,
-            };
-            (id_of(&m), access)
-        }
-    };
-    let (a1, a1_phone) = member(
-        A,
-        ta1,
-        "Lê Văn An",
-        "leader",
-        Some("0913000001"),
-        "2026-08-01",
-    )
-    .await;
-    let (x_old, x_phone) = member(
-        A,
-        ta1,
-        "Phạm Thị Xuân",
-        "member",
-        Some("0913000002"),
-        "2026-08-01",
-    )
-    .await;
-    let (a2, a2_phone) = member(
-        A,
-        ta2,
-        "Trần Văn Hai",
-        "leader",
-        Some("0913000003"),
-        "2026-09-05",
-    )
-    .await;
-    let (b1, b1_phone) = member(
-        B,
-        tb1,
-        "Ngô Thị Bình",
-        "leader",
-        Some("0913000004"),
-        "2026-08-01",
-    )
-    .await;
-    let (b2, _) = member(B, tb1, "Đỗ Văn Ba", "member", None, "2026-08-01").await;
-    let (a1_phone, x_phone, a2_phone, b1_phone) = (
-        a1_phone.expect("phone"),
-        x_phone.expect("phone"),
-        a2_phone.expect("phone"),
-        b1_phone.expect("phone"),
-    );
-    // B2 leaves on 2026-09-25.
-    let res = app
-        .patch_json(
-            &format!("/api/v1/members/{b2}"),
-            &officer[B],
-            None,
-            &json!({"left_on": "2026-09-25"}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-
-    // ---- Field work before the move: A's phones, REST. ----
-    let s = |day, membership, commune, team, village, category, citizens| Sent {
+/// A log of `day` in September's scenarios: done at home for a woman over 60 unless told.
+fn sent(
+    day: &'static str,
+    membership: i64,
+    commune: &'static str,
+    team: i64,
+    village: Option<i64>,
+    category: &'static str,
+    citizens: i64,
+) -> Sent {
+    Sent {
         id: Uuid::new_v4(),
         day,
         membership,
@@ -418,145 +263,366 @@ async fn a_province_runs_a_month_end_to_end() {
         age: Some("60_plus"),
         citizens,
         live: true,
-    };
-    let mut logs: Vec<Sent> = Vec::new();
-    let l4 = s("2026-09-05", a1, A, ta1, Some(va1), "vneid_level2", 1);
+    }
+}
+
+/// Hà Nội at the start of the journey: communes A and B onboarded by the province officer,
+/// villages registered in July, teams decided in August, members with phone accounts (the
+/// phone number is the login). B2 has no account and leaves on 2026-09-25.
+struct World<'a> {
+    app: &'a TestApp,
+    admin: String,
+    province: String,
+    officer: HashMap<&'static str, String>,
+    va1: i64,
+    va2: i64,
+    vb1: i64,
+    ta1: i64,
+    ta2: i64,
+    tb1: i64,
+    a1: i64,
+    x_old: i64,
+    a2: i64,
+    b1: i64,
+    b2: i64,
+    a1_phone: String,
+    x_phone: String,
+    a2_phone: String,
+    b1_phone: String,
+}
+
+impl<'a> World<'a> {
+    async fn onboard(app: &'a TestApp) -> World<'a> {
+        let admin = app.actor("root", "admin", None, None).await;
+        let province = app
+            .actor("hn.officer", "province_officer", Some("01"), None)
+            .await;
+        let a = Commune::onboarded(&province, A, "ubnd.a").await;
+        let b = Commune::onboarded(&province, B, "ubnd.b").await;
+        let va1 = province.village_in(Some(A), "Thôn Đông", "thon").await;
+        let va2 = province.village_in(Some(A), "Thôn Tây", "thon").await;
+        let vb1 = province.village_in(Some(B), "Thôn Nam", "thon").await;
+        for v in [va1, va2, vb1] {
+            backdate(
+                app,
+                "villages",
+                "created_at",
+                v,
+                "2026-07-01T08:00:00+07:00",
+            );
+        }
+        let decided = |name: &str| Team::named(name).decided("12/QĐ-UBND", "2026-08-01");
+        let ta1 = a.team(decided("Tổ CNCĐ Thôn Đông").village(va1)).await;
+        let ta2 = a.team(decided("Tổ CNCĐ xã")).await;
+        let tb1 = b.team(decided("Tổ CNCĐ Thôn Nam").village(vb1)).await;
+        let august = "2026-08-01";
+        let a1 = a
+            .member(
+                ta1,
+                Member::leader("Lê Văn An")
+                    .phone("0913000001")
+                    .joined(august),
+            )
+            .await;
+        let x = a
+            .member(
+                ta1,
+                Member::ordinary("Phạm Thị Xuân")
+                    .phone("0913000002")
+                    .joined(august),
+            )
+            .await;
+        let a2 = a
+            .member(
+                ta2,
+                Member::leader("Trần Văn Hai")
+                    .phone("0913000003")
+                    .joined("2026-09-05"),
+            )
+            .await;
+        let b1 = b
+            .member(
+                tb1,
+                Member::leader("Ngô Thị Bình")
+                    .phone("0913000004")
+                    .joined(august),
+            )
+            .await;
+        let b2 = b
+            .member(tb1, Member::ordinary("Đỗ Văn Ba").joined(august))
+            .await;
+        b.officer
+            .patch(
+                &format!("/api/v1/members/{}", b2.id),
+                None,
+                json!({"left_on": "2026-09-25"}),
+            )
+            .await
+            .expect(StatusCode::OK);
+        World {
+            app,
+            admin: admin.token,
+            province: province.token,
+            officer: HashMap::from([(A, a.officer.token), (B, b.officer.token)]),
+            va1,
+            va2,
+            vb1,
+            ta1,
+            ta2,
+            tb1,
+            a1: a1.id,
+            x_old: x.id,
+            a2: a2.id,
+            b1: b1.id,
+            b2: b2.id,
+            a1_phone: a1.phone().token,
+            x_phone: x.phone().token,
+            a2_phone: a2.phone().token,
+            b1_phone: b1.phone().token,
+        }
+    }
+
+    /// A village of commune `c`, made by the province officer.
+    async fn village(&self, c: &str, name: &str) -> i64 {
+        self.app
+            .acting(&self.province)
+            .village_in(Some(c), name, "thon")
+            .await
+    }
+
+    /// A log X recorded: under its membership in A before the move, in B from the move day.
+    fn x(
+        &self,
+        x_new: i64,
+        day: &'static str,
+        village: Option<i64>,
+        category: &'static str,
+        citizens: i64,
+    ) -> Sent {
+        let (m, c, t) = if day < "2026-09-20" {
+            (self.x_old, A, self.ta1)
+        } else {
+            (x_new, B, self.tb1)
+        };
+        sent(day, m, c, t, village, category, citizens)
+    }
+}
+
+/// Pulls from the start until the server has nothing more; returns the last cursor.
+async fn pulled_to_the_end(app: &TestApp, token: &str) -> String {
+    let mut cursor = String::new();
+    loop {
+        let path = if cursor.is_empty() {
+            "/api/v1/sync/pull".to_string()
+        } else {
+            format!("/api/v1/sync/pull?cursor={cursor}")
+        };
+        let page: Value = app.get(&path, token).await.json().await.expect("json");
+        cursor = page["cursor"].as_str().expect("cursor").to_string();
+        if page["has_more"] != true {
+            return cursor;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_province_runs_a_month_end_to_end() {
+    let app = spawn_app().await;
+    let w = World::onboard(&app).await;
+    let mut logs = field_work_before_the_move(&w).await;
+    // X's phone is in sync before the move: it keeps this cursor.
+    let x_cursor = pulled_to_the_end(&app, &w.x_phone).await;
+    let x_new = the_move(&w, &mut logs).await;
+    b_and_october_work(&w, &mut logs).await;
+    let t = trainings(&w, x_new).await;
+    let vb2 = registry_changes(&w).await;
+
+    let mut exp = expected_september(&w, &logs);
+    let report_a = report(&app, &w.officer[A], &format!("unit={A}&month={MONTH}")).await;
+    assert_report(&report_a, &exp[A], "A live");
+    let report_b = report(&app, &w.officer[B], &format!("unit={B}&month={MONTH}")).await;
+    assert_report(&report_b, &exp[B], "B live");
+    assert!(
+        rows_of(&report_b, "village")
+            .iter()
+            .all(|r| r["key"] != vb2.to_string().as_str()),
+        "a village created after the month is no row of it"
+    );
+
+    let base = format!("/api/v1/reports/monthly/{A}/{MONTH}");
+    let frozen = submit_return_resubmit_approve(&w, &base).await;
+    assert_eq!(frozen["frozen"], true);
+    assert_eq!(frozen["status"]["status"], "approved");
+    assert_report(&frozen, &exp[A], "A frozen");
+
+    let locked = the_approved_month_refuses_writes(&w, &logs, x_new, &t).await;
+    b_works_on(&w, x_new, &mut logs, &mut exp).await;
+    let report_b = register_changes_after_approval(&w, &frozen, &exp).await;
+    let prov = province_and_country(&w, &frozen, &report_b).await;
+    let (header, lines) = the_csv_of_the_approved_month(&w, &frozen).await;
+    the_xlsx_says_what_the_csv_says(&w, &header, &lines).await;
+    trend_and_status(&w, &logs, &frozen).await;
+    me_follows_the_move(&w, x_new).await;
+    the_phone_follows_the_move(&w, x_cursor, x_new, vb2, &logs).await;
+    the_document_carries_the_journey(&w).await;
+    edits_into_the_approved_month_are_refused(&w, &logs).await;
+    the_province_csv(&w, &prov).await;
+    reopen_and_approve_again(&w, &base, &locked, &frozen).await;
+}
+
+/// The dimensions of the CSV head, by breakdown: codes and their names.
+const DIMENSIONS: [(&str, &str, Names); 4] = [
+    (
+        "kết quả",
+        "by_outcome",
+        &[
+            ("done", "Đã xong"),
+            ("partly_done", "Xong một phần"),
+            ("referred", "Chuyển nơi khác"),
+            ("could_not_help", "Chưa hỗ trợ được"),
+        ],
+    ),
+    (
+        "hình thức",
+        "by_channel",
+        &[
+            ("home_visit", "Tại nhà"),
+            ("commune_centre", "Tại trụ sở xã"),
+            ("phone", "Qua điện thoại"),
+            ("group_session", "Buổi hướng dẫn nhóm"),
+        ],
+    ),
+    (
+        "giới tính",
+        "by_sex",
+        &[
+            ("male", "Nam"),
+            ("female", "Nữ"),
+            ("other", "Khác"),
+            ("not_given", "Không rõ"),
+        ],
+    ),
+    (
+        "độ tuổi",
+        "by_age_band",
+        &[
+            ("under_18", "Dưới 18 tuổi"),
+            ("18_35", "18–35 tuổi"),
+            ("36_59", "36–59 tuổi"),
+            ("60_plus", "Từ 60 tuổi"),
+            ("not_given", "Không rõ"),
+        ],
+    ),
+];
+
+/// The first logs of September: A1's three and A2's one.
+fn first_logs(w: &World<'_>) -> [Sent; 4] {
+    let (va1, va2, ta1, ta2, a1, a2) = (w.va1, w.va2, w.ta1, w.ta2, w.a1, w.a2);
+    let l4 = sent("2026-09-05", a1, A, ta1, Some(va1), "vneid_level2", 1);
     let l5 = Sent {
         outcome: "referred",
         channel: "phone",
         sex: None,
         age: None,
-        ..s("2026-09-06", a1, A, ta1, None, "cashless_payment", 2)
+        ..sent("2026-09-06", a1, A, ta1, None, "cashless_payment", 2)
     };
-    let l6 = s("2026-09-07", a1, A, ta1, Some(va1), "ecommerce", 5);
+    let l6 = sent("2026-09-07", a1, A, ta1, Some(va1), "ecommerce", 5);
     let l7 = Sent {
         sex: Some("male"),
         age: Some("18_35"),
-        ..s("2026-09-08", a2, A, ta2, Some(va2), "other", 1)
+        ..sent("2026-09-08", a2, A, ta2, Some(va2), "other", 1)
     };
-    for (l, token) in [
-        (&l4, &a1_phone),
-        (&l5, &a1_phone),
-        (&l6, &a1_phone),
-        (&l7, &a2_phone),
+    [l4, l5, l6, l7]
+}
+
+/// Before the move: A's phones record, edit, archive and restore logs, REST and sync.
+async fn field_work_before_the_move(w: &World<'_>) -> Vec<Sent> {
+    let (phone_a1, phone_a2) = (w.app.acting(&w.a1_phone), w.app.acting(&w.a2_phone));
+    let (va1, ta1, ta2, a1, a2) = (w.va1, w.ta1, w.ta2, w.a1, w.a2);
+    let [l4, l5, l6, l7] = first_logs(w);
+    for (l, phone) in [
+        (&l4, &phone_a1),
+        (&l5, &phone_a1),
+        (&l6, &phone_a1),
+        (&l7, &phone_a2),
     ] {
-        let res = app
-            .post_json("/api/v1/assistance-logs", Some(token), &l.body())
-            .await;
-        assert_eq!(res.status(), StatusCode::CREATED, "{}", l.day);
-        let stored: Value = res.json().await.expect("json");
-        assert_eq!(stored["member_id"], l.membership);
-        assert_eq!(stored["team_id"], l.team);
-        assert_eq!(stored["commune_code"], l.commune);
+        let res = phone.post("/api/v1/assistance-logs", l.body()).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", l.day);
+        assert_eq!(res.body["member_id"], l.membership);
+        assert_eq!(res.body["team_id"], l.team);
+        assert_eq!(res.body["commune_code"], l.commune);
     }
     // A log before A2 joined (2026-09-05): refused, REST and sync.
-    let early = s("2026-09-01", a2, A, ta2, None, "other", 1);
-    let res = app
-        .post_json("/api/v1/assistance-logs", Some(&a2_phone), &early.body())
-        .await;
-    let p = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let early = sent("2026-09-01", a2, A, ta2, None, "other", 1);
+    let p = phone_a2
+        .post("/api/v1/assistance-logs", early.body())
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(p["errors"][0]["field"], "occurred_at");
     assert_eq!(p["errors"][0]["code"], "before_joined");
-    let body = push(
-        &app,
-        &a2_phone,
-        json!([{"op": "create_log", "data": early.body()}]),
-    )
-    .await;
+    let body = phone_a2
+        .push(json!([{"op": "create_log", "data": early.body()}]))
+        .await;
     assert_eq!(
         body["results"][0]["problem"]["errors"][0]["code"], "before_joined",
         "{body}"
     );
     // Edits: L4 changes its category and citizens; L5 is archived then restored; L6 archived.
-    let res = app
-        .patch_json(
-            &format!("/api/v1/assistance-logs/{}", l4.id),
-            &a1_phone,
+    phone_a1
+        .patch(
+            &l4.path(),
             Some("\"1\""),
-            &json!({"category_code": "digital_health", "citizens_helped": 4}),
+            json!({"category_code": "digital_health", "citizens_helped": 4}),
         )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+        .await
+        .expect(StatusCode::OK);
     let l4 = Sent {
         category: "digital_health",
         citizens: 4,
         ..l4
     };
     for l in [&l5, &l6] {
-        let res = send(
-            &app,
-            Method::DELETE,
-            &format!("/api/v1/assistance-logs/{}", l.id),
-            &a1_phone,
-            None,
-        )
-        .await;
-        assert!(res.status().is_success(), "archive {}", res.status());
+        let res = phone_a1.delete(&l.path(), None).await;
+        assert!(res.status.is_success(), "archive {}", res.status);
     }
-    let res = app
-        .patch_json(
-            &format!("/api/v1/assistance-logs/{}", l6.id),
-            &a1_phone,
-            None,
-            &json!({"citizens_helped": 9}),
-        )
+    phone_a1
+        .patch(&l6.path(), None, json!({"citizens_helped": 9}))
+        .await
+        .problem(StatusCode::CONFLICT, "log_archived");
+    let body = phone_a1
+        .push(json!([{"op": "update_log", "id": l6.id, "base_version": 2, "data": {"citizens_helped": 9}}]))
         .await;
-    assert_problem(res, StatusCode::CONFLICT, "log_archived").await;
-    let body = push(
-        &app,
-        &a1_phone,
-        json!([{"op": "update_log", "id": l6.id, "base_version": 2, "data": {"citizens_helped": 9}}]),
-    )
-    .await;
     assert_ne!(body["results"][0]["status"], "updated", "{body}");
-    let res = send(
-        &app,
-        Method::POST,
-        &format!("/api/v1/assistance-logs/{}/restore", l5.id),
-        &a1_phone,
-        None,
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    phone_a1
+        .act(&format!("{}/restore", l5.path()), None)
+        .await
+        .expect(StatusCode::OK);
     let l6 = Sent { live: false, ..l6 };
     // Sync from A1's phone: a create, then an edit of it with its base version.
     let l9 = Sent {
         channel: "group_session",
-        ..s("2026-09-09", a1, A, ta1, Some(va1), "vneid_install", 3)
+        ..sent("2026-09-09", a1, A, ta1, Some(va1), "vneid_install", 3)
     };
-    let body = push(
-        &app,
-        &a1_phone,
-        json!([{"op": "create_log", "data": l9.body()}]),
-    )
-    .await;
+    let body = phone_a1
+        .push(json!([{"op": "create_log", "data": l9.body()}]))
+        .await;
     assert_eq!(body["results"][0]["status"], "created", "{body}");
-    let body = push(
-        &app,
-        &a1_phone,
-        json!([{"op": "update_log", "id": l9.id, "base_version": 1, "data": {"citizens_helped": 6}}]),
-    )
-    .await;
+    let body = phone_a1
+        .push(json!([{"op": "update_log", "id": l9.id, "base_version": 1, "data": {"citizens_helped": 6}}]))
+        .await;
     assert_eq!(body["results"][0]["status"], "updated", "{body}");
     let l9 = Sent { citizens: 6, ..l9 };
-    logs.extend([l4, l5, l6, l7, l9]);
+    vec![l4, l5, l6, l7, l9]
+}
 
-    // X's phone is in sync before the move: it keeps this cursor.
-    let mut x_cursor = String::new();
-    loop {
-        let path = if x_cursor.is_empty() {
-            "/api/v1/sync/pull".to_string()
-        } else {
-            format!("/api/v1/sync/pull?cursor={x_cursor}")
-        };
-        let page: Value = app.get(&path, &x_phone).await.json().await.expect("json");
-        x_cursor = page["cursor"].as_str().expect("cursor").to_string();
-        if page["has_more"] != true {
-            break;
-        }
-    }
-
-    // ---- The move: X goes from A's team to B's team on 2026-09-20 (the province's officer). ----
+/// The move: X goes from A's team to B's team on 2026-09-20 (the province's officer), then
+/// X's phone pushes what it recorded offline, before, on and after the move day; returns X's
+/// new membership.
+async fn the_move(w: &World<'_>, logs: &mut Vec<Sent>) -> i64 {
+    let app = w.app;
+    let province = w.province.clone();
+    let x_phone = w.x_phone.clone();
+    let (va1, va2, vb1, tb1, x_old) = (w.va1, w.va2, w.vb1, w.tb1, w.x_old);
     let res = app
         .post_json(
             &format!("/api/v1/members/{x_old}/move"),
@@ -566,16 +632,7 @@ async fn a_province_runs_a_month_end_to_end() {
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let x_new = id_of(&res.json().await.expect("json"));
-
-    // Then X's phone pushes what it recorded offline, before, on and after the move day.
-    let x = |day: &'static str, village: Option<i64>, category: &'static str, citizens: i64| {
-        let (m, c, t) = if day < "2026-09-20" {
-            (x_old, A, ta1)
-        } else {
-            (x_new, B, tb1)
-        };
-        s(day, m, c, t, village, category, citizens)
-    };
+    let x = |day, village, category, citizens| w.x(x_new, day, village, category, citizens);
     let offline = vec![
         x("2026-09-10", Some(va1), "vneid_level2", 2),
         Sent {
@@ -608,7 +665,7 @@ async fn a_province_runs_a_month_end_to_end() {
         .iter()
         .map(|l| json!({"op": "create_log", "data": l.body()}))
         .collect();
-    let body = push(&app, &x_phone, Value::Array(items)).await;
+    let body = push(app, &x_phone, Value::Array(items)).await;
     assert_eq!(body["summary"]["created"], offline.len(), "{body}");
     for l in &offline {
         let stored: Value = app
@@ -629,13 +686,20 @@ async fn a_province_runs_a_month_end_to_end() {
         assert_eq!(stored["team_id"], l.team);
     }
     logs.extend(offline);
+    x_new
+}
 
-    // B's leader: REST for itself, and for B2 until B2 left.
+/// B's leader records for itself, and for B2 until B2 left; A1 works on into October.
+async fn b_and_october_work(w: &World<'_>, logs: &mut Vec<Sent>) {
+    let app = w.app;
+    let a1_phone = w.a1_phone.clone();
+    let b1_phone = w.b1_phone.clone();
+    let (va1, vb1, ta1, tb1, a1, b1, b2) = (w.va1, w.vb1, w.ta1, w.tb1, w.a1, w.b1, w.b2);
     let l12 = Sent {
         sex: Some("male"),
-        ..s("2026-09-21", b1, B, tb1, Some(vb1), "vneid_level2", 3)
+        ..sent("2026-09-21", b1, B, tb1, Some(vb1), "vneid_level2", 3)
     };
-    let l13 = s("2026-09-24", b2, B, tb1, None, "mobile_money", 2);
+    let l13 = sent("2026-09-24", b2, B, tb1, None, "mobile_money", 2);
     for l in [&l12, &l13] {
         let mut body = l.body();
         body["member_id"] = json!(l.membership);
@@ -644,14 +708,14 @@ async fn a_province_runs_a_month_end_to_end() {
             .await;
         assert_eq!(res.status(), StatusCode::CREATED);
     }
-    let mut late = s("2026-09-26", b2, B, tb1, None, "other", 1).body();
+    let mut late = sent("2026-09-26", b2, B, tb1, None, "other", 1).body();
     late["member_id"] = json!(b2);
     let res = app
         .post_json("/api/v1/assistance-logs", Some(&b1_phone), &late)
         .await;
     let p = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     assert_eq!(p["errors"][0]["code"], "after_left");
-    let a1_october = s("2026-10-05", a1, A, ta1, Some(va1), "vneid_level2", 2);
+    let a1_october = sent("2026-10-05", a1, A, ta1, Some(va1), "vneid_level2", 2);
     let res = app
         .post_json(
             "/api/v1/assistance-logs",
@@ -661,93 +725,99 @@ async fn a_province_runs_a_month_end_to_end() {
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     logs.extend([l12, l13, a1_october]);
+}
 
-    // ---- Trainings with attendance. ----
-    let training = |token: &str, body: Value| {
-        let app = &app;
-        let token = token.to_string();
-        async move {
-            post(app, &token, "/api/v1/trainings", body).await["id"]
-                .as_str()
-                .expect("id")
-                .to_string()
-        }
-    };
-    let member_training = |c: &str, day: &str| {
-        json!({"title": "Tập huấn kỹ năng số", "kind": "member_training", "mode": "in_person", "commune_code": c,
-               "starts_at": format!("{day}T08:00:00+07:00"), "ends_at": format!("{day}T11:00:00+07:00")})
-    };
-    let class = |c: &str, day: &str, village: Option<i64>, n: i64| {
-        json!({"title": "Lớp Bình dân học vụ số", "kind": "citizen_class", "mode": "in_person", "commune_code": c,
-               "village_id": village, "starts_at": format!("{day}T19:00:00+07:00"),
-               "ends_at": format!("{day}T21:00:00+07:00"), "participants": n})
-    };
-    let t_a0 = training(&officer[A], member_training(A, "2026-09-02")).await;
-    let t_a1 = training(&officer[A], member_training(A, "2026-09-12")).await;
-    let attend = |t: &str, token: &str, records: Value| {
-        let req = app
-            .request(Method::PUT, &format!("/api/v1/trainings/{t}/attendance"))
-            .bearer_auth(token)
-            .json(&json!({ "records": records }));
-        async move { req.send().await.expect("sent") }
-    };
+/// A member training of commune `c` on `day`, 08:00–11:00.
+fn member_training(c: &str, day: &str) -> Training {
+    Training::on(day)
+        .title("Tập huấn kỹ năng số")
+        .commune(c)
+        .hours("08:00", "11:00")
+}
+
+/// A citizen class of commune `c` on `day` in the evening, with `n` participants.
+fn class(c: &str, day: &str, village: Option<i64>, n: i64) -> Training {
+    Training::on(day)
+        .title("Lớp Bình dân học vụ số")
+        .commune(c)
+        .village(village)
+        .hours("19:00", "21:00")
+        .class(n)
+}
+
+/// The trainings of September that later steps touch.
+struct Trainings {
+    t_a1: String,
+    c_a2: String,
+    c_a3: String,
+}
+
+/// Trainings with attendance: A's officer and A1's phone in A, B's leader (sync) in B.
+async fn trainings(w: &World<'_>, x_new: i64) -> Trainings {
+    let app = w.app;
+    let (officer, a1_phone, b1_phone) = (
+        app.acting(&w.officer[A]),
+        app.acting(&w.a1_phone),
+        app.acting(&w.b1_phone),
+    );
+    let (a1, x_old, a2, b1, b2, va1, va2) = (w.a1, w.x_old, w.a2, w.b1, w.b2, w.va1, w.va2);
+    let t_a0 = member_training(A, "2026-09-02").create(&officer).await;
+    let t_a1 = member_training(A, "2026-09-12").create(&officer).await;
     // A2 joined on 2026-09-05: not at a training of 2026-09-02.
-    let res = attend(
-        &t_a0,
-        &officer[A],
-        json!([{"member_id": a2, "status": "attended"}]),
-    )
-    .await;
+    let res = officer
+        .attend(&t_a0, json!([{"member_id": a2, "status": "attended"}]))
+        .await;
     let p = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     assert_eq!(p["errors"][0]["code"], "before_joined", "{p}");
-    let res = attend(
-        &t_a1,
-        &officer[A],
-        json!([{"member_id": a1, "status": "completed"}, {"member_id": x_old, "status": "attended"},
-               {"member_id": a2, "status": "invited"}]),
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let c_a1 = training(&a1_phone, class(A, "2026-09-18", Some(va1), 30)).await;
-    let c_a2 = training(&officer[A], class(A, "2026-09-14", Some(va2), 12)).await;
-    let c_a3 = training(&officer[A], class(A, "2026-09-16", None, 50)).await;
-    for (t, restore) in [(&c_a2, true), (&c_a3, false)] {
-        let res = send(
-            &app,
-            Method::DELETE,
-            &format!("/api/v1/trainings/{t}"),
-            &officer[A],
-            None,
+    officer
+        .attend(
+            &t_a1,
+            json!([{"member_id": a1, "status": "completed"}, {"member_id": x_old, "status": "attended"},
+                   {"member_id": a2, "status": "invited"}]),
         )
+        .await
+        .expect(StatusCode::OK);
+    class(A, "2026-09-18", Some(va1), 30)
+        .create(&a1_phone)
         .await;
+    let c_a2 = class(A, "2026-09-14", Some(va2), 12).create(&officer).await;
+    let c_a3 = class(A, "2026-09-16", None, 50).create(&officer).await;
+    for (t, restore) in [(&c_a2, true), (&c_a3, false)] {
+        let res = officer
+            .delete(&format!("/api/v1/trainings/{t}"), None)
+            .await;
         assert!(res.status().is_success(), "archive training");
         if restore {
-            let res = send(
-                &app,
-                Method::POST,
-                &format!("/api/v1/trainings/{t}/restore"),
-                &officer[A],
-                None,
-            )
-            .await;
-            assert_eq!(res.status(), StatusCode::OK);
+            officer
+                .send(
+                    Method::POST,
+                    &format!("/api/v1/trainings/{t}/restore"),
+                    None,
+                    None,
+                )
+                .await
+                .expect(StatusCode::OK);
         }
     }
-    let _ = c_a1;
     // B's leader runs its team's training; attendance from its phone (sync).
-    let t_b1 = training(&b1_phone, member_training(B, "2026-09-23")).await;
+    let t_b1 = member_training(B, "2026-09-23").create(&b1_phone).await;
     let items: Vec<Value> = [(x_new, "attended"), (b1, "completed"), (b2, "attended")]
         .iter()
         .map(|(m, st)| json!({"op": "upsert_attendance", "training_id": t_b1, "data": {"member_id": m, "status": st}}))
         .collect();
-    let body = push(&app, &b1_phone, Value::Array(items)).await;
+    let body = b1_phone.push(Value::Array(items)).await;
     assert_eq!(body["summary"]["created"], 3, "{body}");
+    Trainings { t_a1, c_a2, c_a3 }
+}
 
-    // ---- Registry during and after the month. ----
-    // VA2 is archived mid-September (it existed in September, not in October); VB2 is created
-    // after the month.
+/// VA2 is archived mid-September (it existed in September, not in October); VB2 is created
+/// after the month. Returns VB2.
+async fn registry_changes(w: &World<'_>) -> i64 {
+    let app = w.app;
+    let officer = &w.officer;
+    let va2 = w.va2;
     let res = send(
-        &app,
+        app,
         Method::DELETE,
         &format!("/api/v1/villages/{va2}"),
         &officer[A],
@@ -756,119 +826,120 @@ async fn a_province_runs_a_month_end_to_end() {
     .await;
     assert_eq!(res.status(), StatusCode::OK);
     backdate(
-        &app,
+        app,
         "villages",
         "archived_at",
         va2,
         "2026-09-15T12:00:00+07:00",
     );
-    let vb2 = village(B, "Thôn Mới").await;
+    w.village(B, "Thôn Mới").await
+}
 
-    // ---- Expected figures of September, from what was sent. ----
+/// What A registered in September: villages, teams, members, trainings and attendance.
+fn expect_register_a(w: &World<'_>, e: &mut Expected) {
+    let (va1, va2, ta1, ta2) = (w.va1, w.va2, w.ta1, w.ta2);
+    for (k, n) in [
+        ("total".to_string(), 2),
+        (key("village", Some(va1)), 1),
+        (key("village", Some(va2)), 1),
+        ("team:none".to_string(), 2),
+    ] {
+        let k = k.as_str();
+        e.add(k, "villages", n);
+    }
+    for k in ["total", key("village", Some(va1)).as_str(), "team:none"] {
+        e.add(k, "villages_with_team", 1);
+    }
+    for (t, v) in [(ta1, Some(va1)), (ta2, None)] {
+        for k in ["total".to_string(), key("village", v), key("team", Some(t))] {
+            e.add(&k, "teams_active", 1);
+        }
+    }
+    // A1 and X (left on the move day) in TA1; A2 joined in TA2.
+    for (t, v, joined, left) in [
+        (ta1, Some(va1), 0, 0),
+        (ta1, Some(va1), 0, 1),
+        (ta2, None, 1, 0),
+    ] {
+        for k in ["total".to_string(), key("village", v), key("team", Some(t))] {
+            e.add(&k, "members_active", 1);
+            e.add(&k, "members_joined", joined);
+            e.add(&k, "members_left", left);
+        }
+    }
+    // Member trainings of the commune (no team, no village); classes by village and team.
+    e.add("total", "member_trainings", 2);
+    e.add("village:none", "member_trainings", 2);
+    e.add("team:none", "member_trainings", 2);
+    for (k, classes, participants) in [
+        ("total".to_string(), 2, 42),
+        (key("village", Some(va1)), 1, 30),
+        (key("village", Some(va2)), 1, 12),
+        (key("team", Some(ta1)), 1, 30),
+        ("team:none".to_string(), 1, 12),
+    ] {
+        e.add(&k, "citizen_classes", classes);
+        e.add(&k, "class_participants", participants);
+    }
+    // A1 completed, X attended (both TA1 in VA1), A2 invited.
+    for k in [
+        "total".to_string(),
+        key("village", Some(va1)),
+        key("team", Some(ta1)),
+    ] {
+        e.add(&k, "attendance_attended", 2);
+        e.add(&k, "attendance_completed", 1);
+    }
+}
+
+/// What B registered in September: its village, team, members, training and attendance.
+fn expect_register_b(w: &World<'_>, e: &mut Expected) {
+    let (vb1, tb1) = (w.vb1, w.tb1);
+    for k in ["total", key("village", Some(vb1)).as_str(), "team:none"] {
+        e.add(k, "villages", 1);
+        e.add(k, "villages_with_team", 1);
+    }
+    for k in [
+        "total".to_string(),
+        key("village", Some(vb1)),
+        key("team", Some(tb1)),
+    ] {
+        e.add(&k, "teams_active", 1);
+        // B1; B2 left on the 25th; X joined on the move day.
+        e.add(&k, "members_active", 3);
+        e.add(&k, "members_joined", 1);
+        e.add(&k, "members_left", 1);
+        e.add(&k, "attendance_attended", 3);
+        e.add(&k, "attendance_completed", 1);
+    }
+    for k in [
+        "total".to_string(),
+        "village:none".to_string(),
+        key("team", Some(tb1)),
+    ] {
+        e.add(&k, "member_trainings", 1);
+    }
+}
+
+/// Expected figures of September, from what was sent and registered.
+fn expected_september(w: &World<'_>, logs: &[Sent]) -> HashMap<&'static str, Expected> {
     let mut exp: HashMap<&str, Expected> = HashMap::new();
     for c in [A, B] {
         let e = exp.entry(c).or_default();
-        log_figures(&logs, c, MONTH, e);
+        log_figures(logs, c, MONTH, e);
     }
-    {
-        let e = exp.get_mut(A).expect("A");
-        for (k, n) in [
-            ("total".to_string(), 2),
-            (key("village", Some(va1)), 1),
-            (key("village", Some(va2)), 1),
-            ("team:none".to_string(), 2),
-        ] {
-            let k = k.as_str();
-            e.add(k, "villages", n);
-        }
-        for k in ["total", key("village", Some(va1)).as_str(), "team:none"] {
-            e.add(k, "villages_with_team", 1);
-        }
-        for (t, v) in [(ta1, Some(va1)), (ta2, None)] {
-            for k in ["total".to_string(), key("village", v), key("team", Some(t))] {
-                e.add(&k, "teams_active", 1);
-            }
-        }
-        // A1 and X (left on the move day) in TA1; A2 joined in TA2.
-        for (t, v, joined, left) in [
-            (ta1, Some(va1), 0, 0),
-            (ta1, Some(va1), 0, 1),
-            (ta2, None, 1, 0),
-        ] {
-            for k in ["total".to_string(), key("village", v), key("team", Some(t))] {
-                e.add(&k, "members_active", 1);
-                e.add(&k, "members_joined", joined);
-                e.add(&k, "members_left", left);
-            }
-        }
-        // Member trainings of the commune (no team, no village); classes by village and team.
-        e.add("total", "member_trainings", 2);
-        e.add("village:none", "member_trainings", 2);
-        e.add("team:none", "member_trainings", 2);
-        for (k, classes, participants) in [
-            ("total".to_string(), 2, 42),
-            (key("village", Some(va1)), 1, 30),
-            (key("village", Some(va2)), 1, 12),
-            (key("team", Some(ta1)), 1, 30),
-            ("team:none".to_string(), 1, 12),
-        ] {
-            e.add(&k, "citizen_classes", classes);
-            e.add(&k, "class_participants", participants);
-        }
-        // A1 completed, X attended (both TA1 in VA1), A2 invited.
-        for k in [
-            "total".to_string(),
-            key("village", Some(va1)),
-            key("team", Some(ta1)),
-        ] {
-            e.add(&k, "attendance_attended", 2);
-            e.add(&k, "attendance_completed", 1);
-        }
-    }
-    {
-        let e = exp.get_mut(B).expect("B");
-        for k in ["total", key("village", Some(vb1)).as_str(), "team:none"] {
-            e.add(k, "villages", 1);
-            e.add(k, "villages_with_team", 1);
-        }
-        for k in [
-            "total".to_string(),
-            key("village", Some(vb1)),
-            key("team", Some(tb1)),
-        ] {
-            e.add(&k, "teams_active", 1);
-            // B1; B2 left on the 25th; X joined on the move day.
-            e.add(&k, "members_active", 3);
-            e.add(&k, "members_joined", 1);
-            e.add(&k, "members_left", 1);
-            e.add(&k, "attendance_attended", 3);
-            e.add(&k, "attendance_completed", 1);
-        }
-        for k in [
-            "total".to_string(),
-            "village:none".to_string(),
-            key("team", Some(tb1)),
-        ] {
-            e.add(&k, "member_trainings", 1);
-        }
-    }
-    let _ = vb2;
+    expect_register_a(w, exp.get_mut(A).expect("A"));
+    expect_register_b(w, exp.get_mut(B).expect("B"));
+    exp
+}
 
-    let report_a = report(&app, &officer[A], &format!("unit={A}&month={MONTH}")).await;
-    assert_report(&report_a, &exp[A], "A live");
-    let report_b = report(&app, &officer[B], &format!("unit={B}&month={MONTH}")).await;
-    assert_report(&report_b, &exp[B], "B live");
-    assert!(
-        rows_of(&report_b, "village")
-            .iter()
-            .all(|r| r["key"] != vb2.to_string().as_str()),
-        "a village created after the month is no row of it"
-    );
-
-    // ---- The workflow: submit → return with a reason → resubmit → approve. ----
-    let base = format!("/api/v1/reports/monthly/{A}/{MONTH}");
+/// The workflow: submit → return with a reason → resubmit → approve; returns the frozen report.
+async fn submit_return_resubmit_approve(w: &World<'_>, base: &str) -> Value {
+    let app = w.app;
+    let officer = &w.officer;
+    let province = w.province.clone();
     assert_eq!(
-        act(&app, &officer[A], &format!("{base}/submit"))
+        act(app, &officer[A], &format!("{base}/submit"))
             .await
             .status(),
         StatusCode::OK
@@ -885,121 +956,110 @@ async fn a_province_runs_a_month_end_to_end() {
     assert_eq!(returned["status"], "returned", "{returned}");
     assert_eq!(returned["reason"], "Thiếu số liệu lớp học");
     assert_eq!(
-        act(&app, &officer[A], &format!("{base}/submit"))
+        act(app, &officer[A], &format!("{base}/submit"))
             .await
             .status(),
         StatusCode::OK
     );
     assert_eq!(
-        act(&app, &province, &format!("{base}/approve"))
+        act(app, &province, &format!("{base}/approve"))
             .await
             .status(),
         StatusCode::OK
     );
-    let frozen = report(&app, &officer[A], &format!("unit={A}&month={MONTH}")).await;
-    assert_eq!(frozen["frozen"], true);
-    assert_eq!(frozen["status"]["status"], "approved");
-    assert_report(&frozen, &exp[A], "A frozen");
+    let frozen = report(app, &officer[A], &format!("unit={A}&month={MONTH}")).await;
+    frozen
+}
 
-    // ---- Writes into the approved month are refused, REST and sync alike. ----
-    let locked = s("2026-09-28", a1, A, ta1, Some(va1), "other", 1);
-    let res = app
-        .post_json("/api/v1/assistance-logs", Some(&a1_phone), &locked.body())
-        .await;
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
-    let l4_id = logs[0].id;
-    let res = app
-        .patch_json(
-            &format!("/api/v1/assistance-logs/{l4_id}"),
-            &a1_phone,
-            None,
-            &json!({"citizens_helped": 7}),
-        )
-        .await;
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
-    let res = send(
-        &app,
-        Method::DELETE,
-        &format!("/api/v1/assistance-logs/{l4_id}"),
-        &a1_phone,
-        None,
-    )
-    .await;
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
-    let l6_id = logs[2].id;
-    let res = send(
-        &app,
-        Method::POST,
-        &format!("/api/v1/assistance-logs/{l6_id}/restore"),
-        &a1_phone,
-        None,
-    )
-    .await;
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
-    let l9_id = logs[4].id;
-    for (token, item) in [
+/// Writes into the approved month are refused, REST and sync alike; returns the refused log.
+async fn the_approved_month_refuses_writes(
+    w: &World<'_>,
+    logs: &[Sent],
+    x_new: i64,
+    t: &Trainings,
+) -> Sent {
+    let (officer, phone_a1, phone_x) = (
+        w.app.acting(&w.officer[A]),
+        w.app.acting(&w.a1_phone),
+        w.app.acting(&w.x_phone),
+    );
+    let locked_month = |answer: Answer| answer.problem(StatusCode::CONFLICT, "month_locked");
+    let locked = sent("2026-09-28", w.a1, A, w.ta1, Some(w.va1), "other", 1);
+    locked_month(
+        phone_a1
+            .post("/api/v1/assistance-logs", locked.body())
+            .await,
+    );
+    let (l4, l6, l9) = (&logs[0], &logs[2], &logs[4]);
+    locked_month(
+        phone_a1
+            .patch(&l4.path(), None, json!({"citizens_helped": 7}))
+            .await,
+    );
+    locked_month(phone_a1.delete(&l4.path(), None).await);
+    locked_month(phone_a1.act(&format!("{}/restore", l6.path()), None).await);
+    for (phone, item) in [
         (
-            &a1_phone,
+            &phone_a1,
             json!({"op": "create_log", "data": locked.body()}),
         ),
         (
-            &a1_phone,
-            json!({"op": "update_log", "id": l9_id, "base_version": 2, "data": {"citizens_helped": 1}}),
+            &phone_a1,
+            json!({"op": "update_log", "id": l9.id, "base_version": 2, "data": {"citizens_helped": 1}}),
         ),
         // X, now in B, sends one more log of its days in A: A's month is locked.
         (
-            &x_phone,
-            json!({"op": "create_log", "data": x("2026-09-11", None, "other", 1).body()}),
+            &phone_x,
+            json!({"op": "create_log", "data": w.x(x_new, "2026-09-11", None, "other", 1).body()}),
         ),
         (
-            &a1_phone,
-            json!({"op": "upsert_attendance", "training_id": t_a1, "data": {"member_id": a2, "status": "attended"}}),
+            &phone_a1,
+            json!({"op": "upsert_attendance", "training_id": t.t_a1, "data": {"member_id": w.a2, "status": "attended"}}),
         ),
     ] {
-        let body = push(&app, token, json!([item])).await;
+        let body = phone.push(json!([item])).await;
         assert_eq!(body["results"][0]["status"], "rejected", "{body}");
         assert_eq!(
             body["results"][0]["problem"]["code"], "month_locked",
             "{body}"
         );
     }
-    let res = app
-        .post_json(
-            "/api/v1/trainings",
-            Some(&officer[A]),
-            &member_training(A, "2026-09-25"),
-        )
-        .await;
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
-    let res = attend(
-        &t_a1,
-        &officer[A],
-        json!([{"member_id": a2, "status": "attended"}]),
-    )
-    .await;
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
-    let res = send(
-        &app,
-        Method::DELETE,
-        &format!("/api/v1/trainings/{c_a2}"),
-        &officer[A],
-        None,
-    )
-    .await;
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
-    let res = send(
-        &app,
-        Method::POST,
-        &format!("/api/v1/trainings/{c_a3}/restore"),
-        &officer[A],
-        None,
-    )
-    .await;
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
-    // B is not approved: X's later log lands there.
-    let l15 = x("2026-09-27", Some(vb1), "digital_learning", 2);
+    locked_month(
+        officer
+            .post("/api/v1/trainings", member_training(A, "2026-09-25").body())
+            .await,
+    );
+    locked_month(
+        officer
+            .attend(&t.t_a1, json!([{"member_id": w.a2, "status": "attended"}]))
+            .await,
+    );
+    locked_month(
+        officer
+            .delete(&format!("/api/v1/trainings/{}", t.c_a2), None)
+            .await,
+    );
+    locked_month(
+        officer
+            .act(&format!("/api/v1/trainings/{}/restore", t.c_a3), None)
+            .await,
+    );
+    locked
+}
+
+/// B is not approved: X's later log lands there, and B's expected figures follow.
+async fn b_works_on(
+    w: &World<'_>,
+    x_new: i64,
+    logs: &mut Vec<Sent>,
+    exp: &mut HashMap<&'static str, Expected>,
+) {
+    let app = w.app;
+    let x_phone = w.x_phone.clone();
+    let vb1 = w.vb1;
+    let l15 = w.x(x_new, "2026-09-27", Some(vb1), "digital_learning", 2);
     let body = push(
-        &app,
+        app,
         &x_phone,
         json!([{"op": "create_log", "data": l15.body()}]),
     )
@@ -1007,31 +1067,40 @@ async fn a_province_runs_a_month_end_to_end() {
     assert_eq!(body["results"][0]["status"], "created", "{body}");
     logs.push(l15);
     let mut e_b = Expected::default();
-    log_figures(&logs, B, MONTH, &mut e_b);
+    log_figures(logs, B, MONTH, &mut e_b);
     let e = exp.get_mut(B).expect("B");
     e.scalars
         .retain(|(_, f), _| !["logs", "citizens_helped", "members_logging"].contains(&f.as_str()));
     e.tallies = e_b.tallies;
     e.scalars.extend(e_b.scalars);
+}
 
-    // ---- The register changes after approval: A's frozen month does not. ----
+/// The register changes after approval: A's frozen month does not; returns B's live report.
+async fn register_changes_after_approval(
+    w: &World<'_>,
+    frozen: &Value,
+    exp: &HashMap<&'static str, Expected>,
+) -> Value {
+    let app = w.app;
+    let officer = &w.officer;
+    let ta1 = w.ta1;
     let late_member = post(
-        &app,
+        app,
         &officer[A],
         &format!("/api/v1/teams/{ta1}/members"),
         json!({"full_name": "Hoàng Văn Muộn", "affiliation": "teacher", "joined_on": "2026-09-10"}),
     )
     .await;
-    let va3 = village(A, "Thôn Sau").await;
+    let va3 = w.village(A, "Thôn Sau").await;
     backdate(
-        &app,
+        app,
         "villages",
         "created_at",
         va3,
         "2026-09-03T08:00:00+07:00",
     );
     let live_a = report(
-        &app,
+        app,
         &officer[A],
         &format!("unit={A}&month={MONTH}&live=true"),
     )
@@ -1042,14 +1111,20 @@ async fn a_province_runs_a_month_end_to_end() {
         late_member
     );
     assert_eq!(live_a["totals"]["villages"], 3);
-    let frozen_again = report(&app, &officer[A], &format!("unit={A}&month={MONTH}")).await;
+    let frozen_again = report(app, &officer[A], &format!("unit={A}&month={MONTH}")).await;
     assert_eq!(frozen_again["totals"], frozen["totals"]);
     assert_eq!(frozen_again["rows"], frozen["rows"]);
-    let report_b = report(&app, &officer[B], &format!("unit={B}&month={MONTH}")).await;
+    let report_b = report(app, &officer[B], &format!("unit={B}&month={MONTH}")).await;
     assert_report(&report_b, &exp[B], "B live after A's approval");
+    report_b
+}
 
-    // ---- Province and country. ----
-    let prov = report(&app, &province, &format!("unit=01&month={MONTH}")).await;
+/// Province and country read A frozen and B live; returns the province report.
+async fn province_and_country(w: &World<'_>, frozen: &Value, report_b: &Value) -> Value {
+    let app = w.app;
+    let admin = w.admin.clone();
+    let province = w.province.clone();
+    let prov = report(app, &province, &format!("unit=01&month={MONTH}")).await;
     let row_a = row(&prov, "commune", A);
     assert_eq!(row_a["frozen"], true);
     assert_eq!(
@@ -1066,7 +1141,7 @@ async fn a_province_runs_a_month_end_to_end() {
         }
     }
     assert_rows_add_up(&rows_of(&prov, "commune"), &prov["totals"], "province rows");
-    let country = report(&app, &admin, &format!("unit=VN&month={MONTH}")).await;
+    let country = report(app, &admin, &format!("unit=VN&month={MONTH}")).await;
     assert_eq!(row(&country, "province", "01")["figures"], prov["totals"]);
     assert_rows_add_up(
         &rows_of(&country, "province"),
@@ -1081,8 +1156,16 @@ async fn a_province_runs_a_month_end_to_end() {
         )
         .await;
     assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    prov
+}
 
-    // ---- The CSV of A's approved month says what its JSON says. ----
+/// The CSV of A's approved month says what its JSON says; returns its header and lines.
+async fn the_csv_of_the_approved_month(
+    w: &World<'_>,
+    frozen: &Value,
+) -> (csv::StringRecord, Vec<csv::StringRecord>) {
+    let app = w.app;
+    let officer = &w.officer;
     let categories: Value = app
         .get("/api/v1/categories", &officer[A])
         .await
@@ -1103,13 +1186,13 @@ async fn a_province_runs_a_month_end_to_end() {
         .collect();
     let (header, lines) = parse_csv(
         &file(
-            &app,
+            app,
             &officer[A],
             &format!("unit={A}&month={MONTH}&format=csv"),
         )
         .await,
     );
-    assert_csv_says_what_the_json_says(&header, &lines, &frozen, &names);
+    assert_csv_says_what_the_json_says(&header, &lines, frozen, &names);
     let col = |h: &str| {
         header
             .iter()
@@ -1122,51 +1205,8 @@ async fn a_province_runs_a_month_end_to_end() {
         .map(|r| &r["figures"])
         .chain([&frozen["totals"]])
         .collect();
-    let dimensions: [(&str, &str, Names); 4] = [
-        (
-            "kết quả",
-            "by_outcome",
-            &[
-                ("done", "Đã xong"),
-                ("partly_done", "Xong một phần"),
-                ("referred", "Chuyển nơi khác"),
-                ("could_not_help", "Chưa hỗ trợ được"),
-            ],
-        ),
-        (
-            "hình thức",
-            "by_channel",
-            &[
-                ("home_visit", "Tại nhà"),
-                ("commune_centre", "Tại trụ sở xã"),
-                ("phone", "Qua điện thoại"),
-                ("group_session", "Buổi hướng dẫn nhóm"),
-            ],
-        ),
-        (
-            "giới tính",
-            "by_sex",
-            &[
-                ("male", "Nam"),
-                ("female", "Nữ"),
-                ("other", "Khác"),
-                ("not_given", "Không rõ"),
-            ],
-        ),
-        (
-            "độ tuổi",
-            "by_age_band",
-            &[
-                ("under_18", "Dưới 18 tuổi"),
-                ("18_35", "18–35 tuổi"),
-                ("36_59", "36–59 tuổi"),
-                ("60_plus", "Từ 60 tuổi"),
-                ("not_given", "Không rõ"),
-            ],
-        ),
-    ];
     for (line, figures) in lines.iter().zip(with_totals) {
-        for (dimension, b, keys) in dimensions {
+        for (dimension, b, keys) in DIMENSIONS {
             for (code, name) in keys {
                 for (part, prefix) in [
                     ("logs", "Lượt hỗ trợ"),
@@ -1187,10 +1227,19 @@ async fn a_province_runs_a_month_end_to_end() {
             figures["citizens_helped"].as_i64()
         );
     }
+    (header, lines)
+}
 
-    // The XLSX carries the same lines and figures as the CSV.
+/// The XLSX carries the same lines and figures as the CSV.
+async fn the_xlsx_says_what_the_csv_says(
+    w: &World<'_>,
+    header: &csv::StringRecord,
+    lines: &[csv::StringRecord],
+) {
+    let app = w.app;
+    let officer = &w.officer;
     let bytes = file(
-        &app,
+        app,
         &officer[A],
         &format!("unit={A}&month={MONTH}&format=xlsx"),
     )
@@ -1218,8 +1267,13 @@ async fn a_province_runs_a_month_end_to_end() {
             }
         }
     }
+}
 
-    // ---- Trend and status board. ----
+/// Trend and status board.
+async fn trend_and_status(w: &World<'_>, logs: &[Sent], frozen: &Value) {
+    let app = w.app;
+    let officer = &w.officer;
+    let province = w.province.clone();
     let trend: Value = app
         .get(
             &format!("/api/v1/reports/trend?unit={A}&from={MONTH}&to={NEXT}"),
@@ -1230,7 +1284,7 @@ async fn a_province_runs_a_month_end_to_end() {
         .await
         .expect("json");
     let mut e_next = Expected::default();
-    log_figures(&logs, A, NEXT, &mut e_next);
+    log_figures(logs, A, NEXT, &mut e_next);
     let points = trend
         .as_array()
         .or(trend["points"].as_array())
@@ -1265,21 +1319,31 @@ async fn a_province_runs_a_month_end_to_end() {
     };
     assert_eq!(state_of(A), "approved");
     assert_eq!(state_of(B), "draft", "B recorded work and did not submit");
+}
 
-    // ---- /me and sync pull of X's phone after the move. ----
-    let me: Value = app
-        .get("/api/v1/me", &x_phone)
-        .await
-        .json()
-        .await
-        .expect("json");
+/// /me of X's phone after the move names its new membership.
+async fn me_follows_the_move(w: &World<'_>, x_new: i64) {
+    let (tb1, vb1) = (w.tb1, w.vb1);
+    let me = w.app.acting(&w.x_phone).get("/api/v1/me").await.body;
     assert_eq!(me["membership"]["member_id"], x_new, "{me}");
     assert_eq!(me["membership"]["team_id"], tb1);
     assert_eq!(me["membership"]["village_id"], vb1);
     assert_eq!(me["membership"]["commune_code"], B);
     assert_eq!(me["team_id"], tb1);
     assert_eq!(me["unit_code"], B);
-    // It pulls on from its cursor: the new team's register, made before that cursor, comes too.
+}
+
+/// Pulls from `x_cursor` until X's phone has what it must see of B (or the time is up):
+/// returns the ids of the villages, members and logs pulled.
+async fn pull_until_caught_up(
+    w: &World<'_>,
+    x_cursor: String,
+    x_new: i64,
+    vb2: i64,
+    logs: &[Sent],
+) -> (HashSet<i64>, HashSet<i64>, HashSet<String>) {
+    let app = w.app;
+    let x_phone = w.x_phone.clone();
     let mut cursor: Option<String> = Some(x_cursor);
     let mut first_page = true;
     let pull_deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
@@ -1331,6 +1395,21 @@ async fn a_province_runs_a_month_end_to_end() {
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         }
     }
+    (villages, members, pulled_logs)
+}
+
+/// Sync pull of X's phone after the move: it pulls on from the cursor it held; the new
+/// team's register, made before that cursor, comes too, and nothing more of A.
+async fn the_phone_follows_the_move(
+    w: &World<'_>,
+    x_cursor: String,
+    x_new: i64,
+    vb2: i64,
+    logs: &[Sent],
+) {
+    let (va1, vb1, a1, x_old, b1) = (w.va1, w.vb1, w.a1, w.x_old, w.b1);
+    let (villages, members, pulled_logs) =
+        pull_until_caught_up(w, x_cursor, x_new, vb2, logs).await;
     assert!(
         villages.contains(&vb1) && villages.contains(&vb2),
         "{villages:?}"
@@ -1364,8 +1443,11 @@ async fn a_province_runs_a_month_end_to_end() {
             l.day
         );
     }
+}
 
-    // ---- The served document carries the contract items of the journey. ----
+/// The served document carries the contract items of the journey.
+async fn the_document_carries_the_journey(w: &World<'_>) {
+    let app = w.app;
     let doc: Value = app
         .request(Method::GET, "/api/v1/openapi.json")
         .send()
@@ -1388,62 +1470,58 @@ async fn a_province_runs_a_month_end_to_end() {
             "{f}"
         );
     }
+}
 
-    // ---- Edits that would carry work into the approved month are refused too. ----
-    let oct_id = logs
+/// Edits that would carry work into the approved month are refused too.
+async fn edits_into_the_approved_month_are_refused(w: &World<'_>, logs: &[Sent]) {
+    let (officer, phone_a1) = (w.app.acting(&w.officer[A]), w.app.acting(&w.a1_phone));
+    let october = logs
         .iter()
         .find(|l| l.day == "2026-10-05")
-        .expect("A1's October log")
-        .id;
-    let res = app
-        .patch_json(
-            &format!("/api/v1/assistance-logs/{oct_id}"),
-            &a1_phone,
+        .expect("A1's October log");
+    phone_a1
+        .patch(
+            &october.path(),
             None,
-            &json!({"occurred_at": "2026-09-29T09:00:00+07:00"}),
+            json!({"occurred_at": "2026-09-29T09:00:00+07:00"}),
+        )
+        .await
+        .problem(StatusCode::CONFLICT, "month_locked");
+    let body = phone_a1
+        .push(
+            json!([{"op": "update_log", "id": october.id, "base_version": 1,
+                      "data": {"occurred_at": "2026-09-29T09:00:00+07:00"}}]),
         )
         .await;
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
-    let body = push(
-        &app,
-        &a1_phone,
-        json!([{"op": "update_log", "id": oct_id, "base_version": 1,
-                "data": {"occurred_at": "2026-09-29T09:00:00+07:00"}}]),
-    )
-    .await;
     assert_eq!(
         body["results"][0]["problem"]["code"], "month_locked",
         "{body}"
     );
-    let res = app
-        .patch_json(
-            &format!("/api/v1/assistance-logs/{}", logs[0].id),
-            &a1_phone,
+    phone_a1
+        .patch(
+            &logs[0].path(),
             None,
-            &json!({"occurred_at": "2026-10-06T09:00:00+07:00"}),
+            json!({"occurred_at": "2026-10-06T09:00:00+07:00"}),
         )
-        .await;
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
-    let t_oct = training(&officer[A], member_training(A, "2026-10-08")).await;
-    let res = send(
-        &app,
-        Method::PUT,
-        &format!("/api/v1/trainings/{t_oct}"),
-        &officer[A],
-        Some(member_training(A, "2026-09-29")),
-    )
-    .await;
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
+        .await
+        .problem(StatusCode::CONFLICT, "month_locked");
+    let t_oct = member_training(A, "2026-10-08").create(&officer).await;
+    officer
+        .put(
+            &format!("/api/v1/trainings/{t_oct}"),
+            None,
+            member_training(A, "2026-09-29").body(),
+        )
+        .await
+        .problem(StatusCode::CONFLICT, "month_locked");
+}
 
-    // ---- The province's CSV: a commune per line, A's marked approved. ----
-    let (header, lines) = parse_csv(
-        &file(
-            &app,
-            &province,
-            &format!("unit=01&month={MONTH}&format=csv"),
-        )
-        .await,
-    );
+/// The province's CSV: a commune per line, A's marked approved.
+async fn the_province_csv(w: &World<'_>, prov: &Value) {
+    let app = w.app;
+    let province = w.province.clone();
+    let (header, lines) =
+        parse_csv(&file(app, &province, &format!("unit=01&month={MONTH}&format=csv")).await);
     let col = |h: &str| {
         header
             .iter()
@@ -1462,8 +1540,15 @@ async fn a_province_runs_a_month_end_to_end() {
             r["figures"]["logs"].as_i64()
         );
     }
+}
 
-    // ---- Reopened with a reason: live again everywhere, writable; approved again, refrozen. ----
+/// Reopened with a reason: live again everywhere, writable; approved again, refrozen.
+async fn reopen_and_approve_again(w: &World<'_>, base: &str, locked: &Sent, frozen: &Value) {
+    let app = w.app;
+    let officer = &w.officer;
+    let admin = w.admin.clone();
+    let province = w.province.clone();
+    let a1_phone = w.a1_phone.clone();
     let res = app
         .post_json(
             &format!("{base}/reopen"),
@@ -1472,12 +1557,12 @@ async fn a_province_runs_a_month_end_to_end() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
-    let reopened = report(&app, &officer[A], &format!("unit={A}&month={MONTH}")).await;
+    let reopened = report(app, &officer[A], &format!("unit={A}&month={MONTH}")).await;
     assert_eq!(reopened["frozen"], false);
     assert_eq!(reopened["status"]["status"], "reopened");
     assert_eq!(reopened["status"]["reason"], "Bổ sung thành viên");
     assert_eq!(reopened["totals"]["members_joined"], 2);
-    let prov = report(&app, &province, &format!("unit=01&month={MONTH}")).await;
+    let prov = report(app, &province, &format!("unit=01&month={MONTH}")).await;
     assert_eq!(row(&prov, "commune", A)["frozen"], false);
     assert_eq!(row(&prov, "commune", A)["figures"], reopened["totals"]);
     let res = app
@@ -1485,27 +1570,27 @@ async fn a_province_runs_a_month_end_to_end() {
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(
-        act(&app, &officer[A], &format!("{base}/submit"))
+        act(app, &officer[A], &format!("{base}/submit"))
             .await
             .status(),
         StatusCode::OK
     );
     assert_eq!(
-        act(&app, &province, &format!("{base}/approve"))
+        act(app, &province, &format!("{base}/approve"))
             .await
             .status(),
         StatusCode::OK
     );
-    let refrozen = report(&app, &officer[A], &format!("unit={A}&month={MONTH}")).await;
+    let refrozen = report(app, &officer[A], &format!("unit={A}&month={MONTH}")).await;
     assert_eq!(refrozen["frozen"], true);
     assert_eq!(
         refrozen["totals"]["logs"].as_i64(),
         frozen["totals"]["logs"].as_i64().map(|n| n + 1)
     );
     assert_eq!(refrozen["totals"]["members_joined"], 2);
-    let prov = report(&app, &province, &format!("unit=01&month={MONTH}")).await;
+    let prov = report(app, &province, &format!("unit=01&month={MONTH}")).await;
     assert_eq!(row(&prov, "commune", A)["figures"], refrozen["totals"]);
-    let country = report(&app, &admin, &format!("unit=VN&month={MONTH}")).await;
+    let country = report(app, &admin, &format!("unit=VN&month={MONTH}")).await;
     assert_eq!(country["totals"], prov["totals"]);
     let status: Value = app
         .get(

@@ -11,6 +11,7 @@ mod console;
 mod errors;
 mod faults;
 mod fieldwork;
+mod fixtures;
 mod health;
 mod helpers;
 mod imports;

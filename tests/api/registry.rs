@@ -1,7 +1,8 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, spawn_app, TestApp};
+use crate::fixtures::id_of;
+use crate::helpers::{assert_problem, spawn_app, Actor, TestApp};
 
 async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
     let res = app.post_json(path, Some(token), &body).await;
@@ -29,149 +30,100 @@ fn audit_count(app: &TestApp) -> i64 {
 #[tokio::test]
 async fn commune_officer_keeps_its_register_with_audit() {
     let app = spawn_app().await;
-    let (_, officer) = app
-        .user_with_token("badinh", "commune_officer", Some("00004"), None)
+    let officer = app
+        .actor("badinh", "commune_officer", Some("00004"), None)
         .await;
 
     // Village, defaulting to the officer's commune.
-    let (status, village) = post(&app, &officer, "/api/v1/villages",
+    let village = officer.create("/api/v1/villages",
         json!({"name": "Tổ dân phố Số 5", "kind": "to_dan_pho", "households": 320, "population": 1200})).await;
-    assert_eq!(status, StatusCode::CREATED, "{village}");
     assert_eq!(village["commune_code"], "00004");
     assert_eq!(village["province_code"], "01");
     assert_eq!(village["version"], 1);
-    let vid = village["id"].as_i64().expect("id");
+    let vid = id_of(&village);
 
     // Same name (ignoring diacritics) in the same commune is taken.
-    let res = app
-        .post_json(
+    let body = officer
+        .post(
             "/api/v1/villages",
-            Some(&officer),
-            &json!({"name": "to dan pho so 5", "kind": "to_dan_pho"}),
+            json!({"name": "to dan pho so 5", "kind": "to_dan_pho"}),
         )
-        .await;
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(body["errors"][0]["field"], "name");
 
     // A village-level team and its members.
-    let (status, team) = post(
-        &app,
-        &officer,
-        "/api/v1/teams",
-        json!({
-        "name": "Tổ CNCĐ TDP Số 5", "village_id": vid, "decision_number": "45/QĐ-UBND",
-        "decision_date": "2025-08-01", "established_on": "2025-08-01"}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{team}");
-    assert_eq!(team["status"], "active");
-    let tid = team["id"].as_i64().expect("id");
-
-    let members_path = format!("/api/v1/teams/{tid}/members");
-    let (status, leader) = post(
-        &app,
-        &officer,
-        &members_path,
-        json!({
-        "full_name": "Nguyễn Văn An", "phone": "+84 912 345 678", "sex": "male", "birth_year": 1970,
-        "affiliation": "village_head", "team_role": "leader", "joined_on": "2025-08-01"}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{leader}");
-    assert_eq!(leader["phone"], "0912345678");
-    let (status, _) = post(&app, &officer, &members_path, json!({
-        "full_name": "Trần Thị Bình", "sex": "female", "affiliation": "womens_union", "joined_on": "2025-08-02"})).await;
-    assert_eq!(status, StatusCode::CREATED);
-
-    // At most one active leader.
-    let res = app
-        .post_json(
-            &members_path,
-            Some(&officer),
-            &json!({
-        "full_name": "Lê Văn Cường", "affiliation": "area_police", "team_role": "leader"}),
+    let team = officer
+        .create(
+            "/api/v1/teams",
+            json!({
+            "name": "Tổ CNCĐ TDP Số 5", "village_id": vid, "decision_number": "45/QĐ-UBND",
+            "decision_date": "2025-08-01", "established_on": "2025-08-01"}),
         )
         .await;
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(team["status"], "active");
+    let tid = id_of(&team);
+
+    let members_path = format!("/api/v1/teams/{tid}/members");
+    let leader = officer
+        .create(
+            &members_path,
+            json!({
+        "full_name": "Nguyễn Văn An", "phone": "+84 912 345 678", "sex": "male", "birth_year": 1970,
+        "affiliation": "village_head", "team_role": "leader", "joined_on": "2025-08-01"}),
+        )
+        .await;
+    assert_eq!(leader["phone"], "0912345678");
+    officer.create(&members_path, json!({
+        "full_name": "Trần Thị Bình", "sex": "female", "affiliation": "womens_union", "joined_on": "2025-08-02"})).await;
+
+    // At most one active leader.
+    let second_leader =
+        json!({"full_name": "Lê Văn Cường", "affiliation": "area_police", "team_role": "leader"});
+    let body = officer
+        .post(&members_path, second_leader.clone())
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(body["errors"][0]["field"], "team_role");
     assert_eq!(body["errors"][0]["code"], "leader_exists");
 
     // Lists: filters, diacritic-insensitive search, totals.
-    let list: Value = app
-        .get(&format!("{members_path}?q=tran%20thi"), &officer)
+    let list = officer
+        .get(&format!("{members_path}?q=tran%20thi"))
         .await
-        .json()
-        .await
-        .expect("json");
+        .body;
     assert_eq!(list["total"], 1);
     assert_eq!(list["items"][0]["full_name"], "Trần Thị Bình");
-    let list: Value = app
-        .get(
-            "/api/v1/members?affiliation=village_head&role=leader",
-            &officer,
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(list["total"], 1);
-    let list: Value = app
-        .get(&format!("/api/v1/members?village={vid}"), &officer)
-        .await
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(list["total"], 2);
-    let list: Value = app
-        .get("/api/v1/teams?q=tdp%20so%205", &officer)
-        .await
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(list["total"], 1);
+    for (path, total) in [
+        (
+            "/api/v1/members?affiliation=village_head&role=leader".to_string(),
+            1,
+        ),
+        (format!("/api/v1/members?village={vid}"), 2),
+        ("/api/v1/teams?q=tdp%20so%205".to_string(), 1),
+    ] {
+        assert_eq!(officer.get(&path).await.body["total"], total, "{path}");
+    }
 
     // The leader leaves: history stays, the team can get a new leader.
-    let lid = leader["id"].as_i64().expect("id");
-    let res = app
-        .patch_json(
-            &format!("/api/v1/members/{lid}"),
-            &officer,
+    officer
+        .patch(
+            &format!("/api/v1/members/{}", id_of(&leader)),
             Some("\"1\""),
-            &json!({"left_on": "2025-10-01"}),
+            json!({"left_on": "2025-10-01"}),
         )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let active: Value = app
-        .get(&members_path, &officer)
         .await
-        .json()
+        .expect(StatusCode::OK);
+    assert_eq!(officer.get(&members_path).await.body["total"], 1);
+    let left = officer
+        .get(&format!("{members_path}?status=left"))
         .await
-        .expect("json");
-    assert_eq!(active["total"], 1);
-    let left: Value = app
-        .get(&format!("{members_path}?status=left"), &officer)
-        .await
-        .json()
-        .await
-        .expect("json");
+        .body;
     assert_eq!(left["items"][0]["full_name"], "Nguyễn Văn An");
-    let (status, _) = post(
-        &app,
-        &officer,
-        &members_path,
-        json!({
-        "full_name": "Lê Văn Cường", "affiliation": "area_police", "team_role": "leader"}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED);
+    officer.create(&members_path, second_leader).await;
 
     // Every write above left one audit record with before and after.
-    let audit: Value = app
-        .get("/api/v1/audit?page_size=50", &officer)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let audit = officer.get("/api/v1/audit?page_size=50").await.body;
     assert_eq!(audit["total"], 6, "{audit}");
     let update = audit["items"]
         .as_array()
@@ -186,13 +138,132 @@ async fn commune_officer_keeps_its_register_with_audit() {
     assert!(update["after"].get("search_name").is_none());
 }
 
+/// Inputs the register refuses with a field error: `(path, body, field, code)`, for villages.
+fn refused_villages() -> Vec<(String, Value, &'static str, &'static str)> {
+    [
+        (
+            json!({"name": "X", "kind": "thon", "commune_code": "99999"}),
+            "commune_code",
+            "unknown_unit",
+        ),
+        (
+            json!({"name": "X", "kind": "castle"}),
+            "kind",
+            "invalid_value",
+        ),
+        (
+            json!({"name": "x".repeat(201), "kind": "thon"}),
+            "name",
+            "length",
+        ),
+        (
+            json!({"name": "X", "kind": "thon", "households": "many"}),
+            "households",
+            "invalid_value",
+        ),
+        (
+            json!({"name": "X", "kind": "thon", "population": -1}),
+            "population",
+            "range",
+        ),
+        (json!({"kind": "thon"}), "name", "required"),
+    ]
+    .into_iter()
+    .map(|(body, field, code)| ("/api/v1/villages".to_string(), body, field, code))
+    .collect()
+}
+
+/// The same for teams (`elsewhere`: a village of another commune) and members of `members`.
+fn refused_teams_and_members(
+    members: &str,
+    elsewhere: i64,
+) -> Vec<(String, Value, &'static str, &'static str)> {
+    let teams = [
+        (
+            json!({"name": "T", "village_id": elsewhere}),
+            "village_id",
+            "unknown_village",
+        ),
+        (
+            json!({"name": "T", "established_on": "2025-09-01", "dissolved_on": "2025-01-01"}),
+            "dissolved_on",
+            "before_established",
+        ),
+        (
+            json!({"name": "T", "decision_date": "01/08/2025"}),
+            "decision_date",
+            "invalid_value",
+        ),
+    ];
+    let members_cases = [
+        (
+            json!({"full_name": "A", "affiliation": "village_head", "phone": "12345"}),
+            "phone",
+            "invalid_phone",
+        ),
+        (
+            json!({"full_name": "A", "affiliation": "wizard"}),
+            "affiliation",
+            "invalid_value",
+        ),
+        (
+            json!({"full_name": "A", "affiliation": "teacher", "birth_year": 1800}),
+            "birth_year",
+            "range",
+        ),
+        (
+            json!({"full_name": "", "affiliation": "teacher"}),
+            "full_name",
+            "length",
+        ),
+        (
+            json!({"full_name": "A", "affiliation": "teacher", "extra": 1}),
+            "extra",
+            "invalid_value",
+        ),
+    ];
+    [
+        ("/api/v1/teams", teams.to_vec()),
+        (members, members_cases.to_vec()),
+    ]
+    .into_iter()
+    .flat_map(|(path, cases)| {
+        cases
+            .into_iter()
+            .map(move |(body, field, code)| (path.to_string(), body, field, code))
+    })
+    .collect()
+}
+
+/// A village of commune `code` inserted straight into the database; returns its id.
+fn insert_village(app: &TestApp, code: &str, name: &str) -> i64 {
+    let mut conn = app.db.conn();
+    let unit = toso::db::units::get(&mut conn, code)
+        .expect("q")
+        .expect("unit");
+    toso::db::villages::insert(
+        &mut conn,
+        &toso::db::villages::NewVillage {
+            commune_code: unit.code,
+            province_code: unit.province_code,
+            name: name.into(),
+            search_name: toso::text::fold(name),
+            kind: toso::vocab::VillageKind::Thon,
+            households: None,
+            population: None,
+        },
+    )
+    .expect("insert")
+    .id
+    .0
+}
+
 #[tokio::test]
 async fn stale_versions_and_bad_input_change_nothing() {
     let app = spawn_app().await;
     let badinh = app
         .actor("badinh", "commune_officer", Some("00004"), None)
         .await;
-    let officer = badinh.token.clone();
     let village = badinh
         .post(
             "/api/v1/villages",
@@ -224,122 +295,23 @@ async fn stale_versions_and_bad_input_change_nothing() {
     assert_eq!(now["version"], 2);
     assert_eq!(audit_count(&app), before + 1);
 
-    let mut conn = app.db.conn();
-    let ngocha_village = {
-        let unit = toso::db::units::get(&mut conn, "00008")
-            .expect("q")
-            .expect("unit");
-        toso::db::villages::insert(
-            &mut conn,
-            &toso::db::villages::NewVillage {
-                commune_code: unit.code,
-                province_code: unit.province_code,
-                name: "Thôn Xa".into(),
-                search_name: "thon xa".into(),
-                kind: toso::vocab::VillageKind::Thon,
-                households: None,
-                population: None,
-            },
-        )
-        .expect("insert")
-        .id
-    };
-    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
-    let (_, team) = post(&app, &officer, "/api/v1/teams", json!({"name": "Tổ A"})).await;
-    let tid = team["id"].as_i64().expect("id");
+    let ngocha_village = insert_village(&app, "00008", "Thôn Xa");
+    let admin = app.actor("root", "admin", None, None).await;
+    let tid = id_of(
+        &badinh
+            .create("/api/v1/teams", json!({"name": "Tổ A"}))
+            .await,
+    );
     let members_path = format!("/api/v1/teams/{tid}/members");
     let before = audit_count(&app);
 
-    let cases: Vec<(&str, Value, &str, &str)> = vec![
-        (
-            "/api/v1/villages",
-            json!({"name": "X", "kind": "thon", "commune_code": "99999"}),
-            "commune_code",
-            "unknown_unit",
-        ),
-        (
-            "/api/v1/villages",
-            json!({"name": "X", "kind": "castle"}),
-            "kind",
-            "invalid_value",
-        ),
-        (
-            "/api/v1/villages",
-            json!({"name": "x".repeat(201), "kind": "thon"}),
-            "name",
-            "length",
-        ),
-        (
-            "/api/v1/villages",
-            json!({"name": "X", "kind": "thon", "households": "many"}),
-            "households",
-            "invalid_value",
-        ),
-        (
-            "/api/v1/villages",
-            json!({"name": "X", "kind": "thon", "population": -1}),
-            "population",
-            "range",
-        ),
-        (
-            "/api/v1/villages",
-            json!({"kind": "thon"}),
-            "name",
-            "required",
-        ),
-        (
-            "/api/v1/teams",
-            json!({"name": "T", "village_id": ngocha_village}),
-            "village_id",
-            "unknown_village",
-        ),
-        (
-            "/api/v1/teams",
-            json!({"name": "T", "established_on": "2025-09-01", "dissolved_on": "2025-01-01"}),
-            "dissolved_on",
-            "before_established",
-        ),
-        (
-            "/api/v1/teams",
-            json!({"name": "T", "decision_date": "01/08/2025"}),
-            "decision_date",
-            "invalid_value",
-        ),
-        (
-            &members_path,
-            json!({"full_name": "A", "affiliation": "village_head", "phone": "12345"}),
-            "phone",
-            "invalid_phone",
-        ),
-        (
-            &members_path,
-            json!({"full_name": "A", "affiliation": "wizard"}),
-            "affiliation",
-            "invalid_value",
-        ),
-        (
-            &members_path,
-            json!({"full_name": "A", "affiliation": "teacher", "birth_year": 1800}),
-            "birth_year",
-            "range",
-        ),
-        (
-            &members_path,
-            json!({"full_name": "", "affiliation": "teacher"}),
-            "full_name",
-            "length",
-        ),
-        (
-            &members_path,
-            json!({"full_name": "A", "affiliation": "teacher", "extra": 1}),
-            "extra",
-            "invalid_value",
-        ),
-    ];
+    let mut cases = refused_villages();
+    cases.extend(refused_teams_and_members(&members_path, ngocha_village));
     for (path, body, field, code) in cases {
-        let res = app.post_json(path, Some(&officer), &body).await;
-        let problem =
-            assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        let problem = badinh
+            .post(&path, body.clone())
+            .await
+            .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
         let errors = problem["errors"].as_array().expect("errors");
         assert!(
             errors
@@ -349,33 +321,30 @@ async fn stale_versions_and_bad_input_change_nothing() {
         );
     }
     // A village of another commune, even for an admin who sees both.
-    let res = app
-        .post_json(
+    let problem = admin
+        .post(
             "/api/v1/teams",
-            Some(&admin),
-            &json!({"name": "T", "commune_code": "00004", "village_id": ngocha_village}),
+            json!({"name": "T", "commune_code": "00004", "village_id": ngocha_village}),
         )
-        .await;
-    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(problem["errors"][0]["code"], "wrong_commune");
     // Left before joined.
-    let (_, m) = post(
-        &app,
-        &officer,
-        &members_path,
-        json!({"full_name": "A", "affiliation": "teacher", "joined_on": "2025-09-01"}),
-    )
-    .await;
-    let before_member = audit_count(&app);
-    let res = app
-        .patch_json(
-            &format!("/api/v1/members/{}", m["id"]),
-            &officer,
-            None,
-            &json!({"left_on": "2025-08-01"}),
+    let m = badinh
+        .create(
+            &members_path,
+            json!({"full_name": "A", "affiliation": "teacher", "joined_on": "2025-09-01"}),
         )
         .await;
-    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let before_member = audit_count(&app);
+    let problem = badinh
+        .patch(
+            &format!("/api/v1/members/{}", m["id"]),
+            None,
+            json!({"left_on": "2025-08-01"}),
+        )
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(problem["errors"][0]["code"], "before_joined");
     assert_eq!(audit_count(&app), before_member);
     assert_eq!(
@@ -555,150 +524,146 @@ fn live_children_under_archived_parents(app: &TestApp) -> i64 {
     )
 }
 
+/// What `nothing_comes_alive_under_an_archived_parent` starts from: an archived village `vid`
+/// holding a dissolved team `tid`, an archived team `t2` whose only member `mid` has left,
+/// and a live team `other` with a member `mover`.
+struct Archived {
+    vid: i64,
+    tid: i64,
+    t2: i64,
+    mid: i64,
+    other: i64,
+    mover: i64,
+}
+
+async fn archived_parents(app: &TestApp, officer: &Actor<'_>) -> Archived {
+    let vid = officer.village_in(None, "Thôn Cũ", "thon").await;
+    // A dissolved team may stay in the village while it is archived.
+    let team = officer
+        .create(
+            "/api/v1/teams",
+            json!({"name": "Tổ Cũ", "village_id": vid,
+                   "established_on": "2025-01-01", "dissolved_on": "2025-06-01"}),
+        )
+        .await;
+    assert_eq!(team["status"], "dissolved");
+    let tid = id_of(&team);
+    // A team whose only member has left, then archived.
+    let t2 = id_of(
+        &officer
+            .create("/api/v1/teams", json!({"name": "Tổ Hai"}))
+            .await,
+    );
+    let joined =
+        |name: &str| json!({"full_name": name, "affiliation": "other", "joined_on": "2025-01-01"});
+    let mid = id_of(
+        &officer
+            .create(&format!("/api/v1/teams/{t2}/members"), joined("Bùi Văn Cư"))
+            .await,
+    );
+    officer
+        .patch(
+            &format!("/api/v1/members/{mid}"),
+            None,
+            json!({"left_on": "2025-06-01"}),
+        )
+        .await
+        .expect(StatusCode::OK);
+    for path in [
+        format!("/api/v1/villages/{vid}"),
+        format!("/api/v1/teams/{t2}"),
+    ] {
+        officer.delete(&path, None).await.expect(StatusCode::OK);
+    }
+    let other = app.create_team("00004", "Tổ Khác");
+    let mover = id_of(
+        &officer
+            .create(
+                &format!("/api/v1/teams/{other}/members"),
+                joined("Đỗ Thị Dời"),
+            )
+            .await,
+    );
+    Archived {
+        vid,
+        tid,
+        t2,
+        mid,
+        other,
+        mover,
+    }
+}
+
 #[tokio::test]
 async fn nothing_comes_alive_under_an_archived_parent() {
     let app = spawn_app().await;
-    let (_, officer) = app
-        .user_with_token("badinh", "commune_officer", Some("00004"), None)
+    let officer = app
+        .actor("badinh", "commune_officer", Some("00004"), None)
         .await;
-    let (_, village) = post(
-        &app,
-        &officer,
-        "/api/v1/villages",
-        json!({"name": "Thôn Cũ", "kind": "thon"}),
-    )
-    .await;
-    let vid = village["id"].as_i64().expect("id");
-    // A dissolved team may stay in the village while it is archived.
-    let (status, team) = post(
-        &app,
-        &officer,
-        "/api/v1/teams",
-        json!({"name": "Tổ Cũ", "village_id": vid,
-        "established_on": "2025-01-01", "dissolved_on": "2025-06-01"}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{team}");
-    assert_eq!(team["status"], "dissolved");
-    let tid = team["id"].as_i64().expect("id");
-    // A team whose only member has left, then archived.
-    let (_, team2) = post(&app, &officer, "/api/v1/teams", json!({"name": "Tổ Hai"})).await;
-    let t2 = team2["id"].as_i64().expect("id");
-    let (_, member) = post(
-        &app,
-        &officer,
-        &format!("/api/v1/teams/{t2}/members"),
-        json!({"full_name": "Bùi Văn Cư", "affiliation": "other", "joined_on": "2025-01-01"}),
-    )
-    .await;
-    let mid = member["id"].as_i64().expect("id");
-    let res = app
-        .patch_json(
-            &format!("/api/v1/members/{mid}"),
-            &officer,
-            None,
-            &json!({"left_on": "2025-06-01"}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(
-        delete(&app, &officer, &format!("/api/v1/villages/{vid}"))
-            .await
-            .status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        delete(&app, &officer, &format!("/api/v1/teams/{t2}"))
-            .await
-            .status(),
-        StatusCode::OK
-    );
-    let other = app.create_team("00004", "Tổ Khác");
-    let (_, mover) = post(
-        &app,
-        &officer,
-        &format!("/api/v1/teams/{other}/members"),
-        json!({"full_name": "Đỗ Thị Dời", "affiliation": "other", "joined_on": "2025-01-01"}),
-    )
-    .await;
-    let mover = mover["id"].as_i64().expect("id");
+    let Archived {
+        vid,
+        tid,
+        t2,
+        mid,
+        other,
+        mover,
+    } = archived_parents(&app, &officer).await;
     let audits = audit_count(&app);
 
     // Revive a team in the archived village; put a new team in it; move the team into it.
-    let res = app
-        .patch_json(
-            &format!("/api/v1/teams/{tid}"),
-            &officer,
-            None,
-            &json!({"status": "active"}),
-        )
-        .await;
-    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
-    let res = app
-        .patch_json(
-            &format!("/api/v1/teams/{tid}"),
-            &officer,
-            None,
-            &json!({"status": "inactive", "dissolved_on": null}),
-        )
-        .await;
-    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
-    let res = app
-        .post_json(
-            "/api/v1/teams",
-            Some(&officer),
-            &json!({"name": "Tổ Mới", "village_id": vid}),
-        )
-        .await;
-    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
-    let res = app
-        .patch_json(
-            &format!("/api/v1/teams/{other}"),
-            &officer,
-            None,
-            &json!({"village_id": vid}),
-        )
-        .await;
-    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
-    // Revive a member in the archived team; add one; move one into it; restore one.
-    let res = app
-        .patch_json(
-            &format!("/api/v1/members/{mid}"),
-            &officer,
-            None,
-            &json!({"left_on": null}),
-        )
-        .await;
-    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
-    let res = app
-        .post_json(
-            &format!("/api/v1/teams/{t2}/members"),
-            Some(&officer),
-            &json!({"full_name": "Người Mới", "affiliation": "other"}),
-        )
-        .await;
-    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
-    let res = app
-        .post_json(
-            &format!("/api/v1/members/{mover}/move"),
-            Some(&officer),
-            &json!({"team_id": t2}),
-        )
-        .await;
-    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
-    assert_eq!(
-        delete(&app, &officer, &format!("/api/v1/members/{mid}"))
-            .await
-            .status(),
-        StatusCode::OK
+    // Revive a member in the archived team; add one; move one into it.
+    let (team_path, member_path) = (
+        format!("/api/v1/teams/{tid}"),
+        format!("/api/v1/members/{mid}"),
     );
-    let res = app
-        .request(Method::POST, &format!("/api/v1/members/{mid}/restore"))
-        .bearer_auth(&officer)
-        .send()
+    let new_member = json!({"full_name": "Người Mới", "affiliation": "other"});
+    for (method, path, body) in [
+        (
+            Method::PATCH,
+            team_path.clone(),
+            json!({"status": "active"}),
+        ),
+        (
+            Method::PATCH,
+            team_path.clone(),
+            json!({"status": "inactive", "dissolved_on": null}),
+        ),
+        (
+            Method::POST,
+            "/api/v1/teams".into(),
+            json!({"name": "Tổ Mới", "village_id": vid}),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/teams/{other}"),
+            json!({"village_id": vid}),
+        ),
+        (Method::PATCH, member_path.clone(), json!({"left_on": null})),
+        (
+            Method::POST,
+            format!("/api/v1/teams/{t2}/members"),
+            new_member,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/members/{mover}/move"),
+            json!({"team_id": t2}),
+        ),
+    ] {
+        officer
+            .send(method, &path, None, Some(&body))
+            .await
+            .problem(StatusCode::CONFLICT, "parent_archived");
+    }
+    // Restore one.
+    officer
+        .delete(&member_path, None)
         .await
-        .expect("sent");
-    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
+        .expect(StatusCode::OK);
+    officer
+        .act(&format!("{member_path}/restore"), None)
+        .await
+        .problem(StatusCode::CONFLICT, "parent_archived");
 
     // Nothing changed but the one archive of the member.
     assert_eq!(audit_count(&app), audits + 1);
@@ -718,15 +683,10 @@ async fn nothing_comes_alive_under_an_archived_parent() {
         1
     );
     // Edits that keep a child dead are fine.
-    let res = app
-        .patch_json(
-            &format!("/api/v1/teams/{tid}"),
-            &officer,
-            None,
-            &json!({"name": "Tổ Cũ (giải thể)"}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    officer
+        .patch(&team_path, None, json!({"name": "Tổ Cũ (giải thể)"}))
+        .await
+        .expect(StatusCode::OK);
 }
 
 /// `POST /teams` (or a new member) racing the archive of its village (or team): either the

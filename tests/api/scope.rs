@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
+use crate::fixtures::{id_of, Target as IndicatorTarget, Training};
 use crate::helpers::{spawn_app, TestApp, PASSWORD};
 
 /// Where a record lies relative to the team leader's team `tA` in commune 00004 (province 01).
@@ -170,9 +171,13 @@ fn admin_only(role: Role, _: Target) -> Expect {
     }
 }
 
+/// The member training of the scope tests in `commune`.
+fn training_of(commune: &str) -> Training {
+    Training::on("2025-10-10").commune(commune)
+}
+
 fn training_body(commune: &str) -> Value {
-    json!({"title": "Tập huấn", "kind": "member_training", "mode": "in_person", "commune_code": commune,
-           "starts_at": "2025-10-10T08:00:00+07:00", "ends_at": "2025-10-10T10:00:00+07:00"})
+    training_of(commune).body()
 }
 
 /// Trainings are read by everyone in their commune, officers above it.
@@ -1022,17 +1027,45 @@ const ROUTES: &[Route] = &[
     ),
 ];
 
-async fn fixture(app: &TestApp) -> Fixture {
-    let (admin_id, admin) = app.user_with_token("root", "admin", None, None).await;
-    let far = {
-        let body: Value = app
-            .get("/api/v1/units?parent=79&page_size=1", &admin)
-            .await
-            .json()
-            .await
-            .expect("json");
-        body["items"][0]["code"].as_str().expect("code").to_string()
+/// A log of `member` in `team` of `commune`, inserted straight into the database by
+/// `by` (a far commune's too, which nobody of the test may write); returns its id.
+fn insert_log(app: &TestApp, commune: &str, team: i64, member: i64, by: uuid::Uuid) -> uuid::Uuid {
+    let id = uuid::Uuid::new_v4();
+    let unit = toso::db::units::get(&mut app.db.conn(), commune)
+        .expect("q")
+        .expect("unit");
+    let row = toso::db::logs::NewLog {
+        id: toso::ids::LogId(id),
+        occurred_at: chrono::Utc::now(),
+        member_id: toso::ids::MemberId(member),
+        team_id: toso::ids::TeamId(team),
+        commune_code: unit.code,
+        province_code: unit.province_code,
+        village_id: None,
+        category_code: "vneid_install".into(),
+        channel: toso::vocab::Channel::HomeVisit,
+        citizens_helped: 1,
+        citizen_sex: None,
+        citizen_age_band: None,
+        outcome: toso::vocab::Outcome::Done,
+        note: None,
+        created_by: by,
+        device_id: None,
     };
+    toso::db::logs::insert_new(&mut app.db.conn(), &[row]).expect("log");
+    id
+}
+
+/// In each target's commune, made by the admin: a village, a team in it, a member, a log, a
+/// training, a team member's account and an indicator target; and a caller of each role.
+async fn fixture(app: &TestApp) -> Fixture {
+    let (admin_id, token) = app.user_with_token("root", "admin", None, None).await;
+    let admin = app.acting(&token);
+    let units = admin.get("/api/v1/units?parent=79&page_size=1").await.body;
+    let far = units["items"][0]["code"]
+        .as_str()
+        .expect("code")
+        .to_string();
     let commune: HashMap<Target, String> = [
         (Target::A, "00004".to_string()),
         (Target::A2, "00004".to_string()),
@@ -1041,131 +1074,64 @@ async fn fixture(app: &TestApp) -> Fixture {
     ]
     .into_iter()
     .collect();
-    let mut village = HashMap::new();
-    let mut team = HashMap::new();
-    let mut member = HashMap::new();
-    let mut user = HashMap::new();
-    let mut log = HashMap::new();
-    let mut training = HashMap::new();
-    for t in TARGETS {
-        let c = &commune[&t];
-        let v: Value = app
-            .post_json(
-                "/api/v1/villages",
-                Some(&admin),
-                &json!({"name": format!("Thôn {t:?}"), "kind": "thon", "commune_code": c}),
-            )
-            .await
-            .json()
-            .await
-            .expect("village");
-        village.insert(t, v["id"].as_i64().expect("id"));
-        let tm: Value = app
-            .post_json(
-                "/api/v1/teams",
-                Some(&admin),
-                &json!({"name": format!("Tổ {t:?}"), "commune_code": c, "village_id": v["id"]}),
-            )
-            .await
-            .json()
-            .await
-            .expect("team");
-        let tid = tm["id"].as_i64().expect("id");
-        team.insert(t, tid);
-        let m: Value = app
-            .post_json(
-                &format!("/api/v1/teams/{tid}/members"),
-                Some(&admin),
-                &json!({"full_name": format!("Người {t:?}"), "affiliation": "teacher"}),
-            )
-            .await
-            .json()
-            .await
-            .expect("member");
-        member.insert(t, m["id"].as_i64().expect("id"));
-        let id = uuid::Uuid::new_v4();
-        let unit = toso::db::units::get(&mut app.db.conn(), c)
-            .expect("q")
-            .expect("unit");
-        let row = toso::db::logs::NewLog {
-            id: toso::ids::LogId(id),
-            occurred_at: chrono::Utc::now(),
-            member_id: toso::ids::MemberId(m["id"].as_i64().expect("id")),
-            team_id: toso::ids::TeamId(tid),
-            commune_code: unit.code,
-            province_code: unit.province_code,
-            village_id: None,
-            category_code: "vneid_install".into(),
-            channel: toso::vocab::Channel::HomeVisit,
-            citizens_helped: 1,
-            citizen_sex: None,
-            citizen_age_band: None,
-            outcome: toso::vocab::Outcome::Done,
-            note: None,
-            created_by: admin_id,
-            device_id: None,
-        };
-        toso::db::logs::insert_new(&mut app.db.conn(), &[row]).expect("log");
-        log.insert(t, id);
-        let tr: Value = app
-            .post_json("/api/v1/trainings", Some(&admin), &training_body(c))
-            .await
-            .json()
-            .await
-            .expect("training");
-        training.insert(t, tr["id"].as_str().expect("id").to_string());
-        user.insert(
-            t,
-            app.create_user(
-                &format!("account.{t:?}").to_lowercase(),
-                "team_member",
-                Some(c),
-                Some(tid),
-            ),
-        );
-    }
+    let (mut village, mut team, mut member) = (HashMap::new(), HashMap::new(), HashMap::new());
+    let (mut user, mut log, mut training) = (HashMap::new(), HashMap::new(), HashMap::new());
     let mut target = HashMap::new();
     for t in TARGETS {
-        let res = app
-            .request(Method::PUT, "/api/v1/indicator-targets")
-            .bearer_auth(&admin)
-            .json(
-                &json!({"indicator_code": "vneid_level2", "year": 2025, "unit_kind": "commune",
-                          "unit_key": commune[&t], "target_percent": 50}),
-            )
-            .send()
-            .await
-            .expect("sent");
-        let body: Value = res.json().await.expect("target");
-        target.insert(t, body["id"].as_i64().expect("id"));
+        let c = &commune[&t];
+        let v = admin
+            .village_in(Some(c), &format!("Thôn {t:?}"), "thon")
+            .await;
+        let team_body = json!({"name": format!("Tổ {t:?}"), "commune_code": c, "village_id": v});
+        let tid = id_of(&admin.create("/api/v1/teams", team_body).await);
+        let person = json!({"full_name": format!("Người {t:?}"), "affiliation": "teacher"});
+        let m = id_of(
+            &admin
+                .create(&format!("/api/v1/teams/{tid}/members"), person)
+                .await,
+        );
+        village.insert(t, v);
+        team.insert(t, tid);
+        member.insert(t, m);
+        log.insert(t, insert_log(app, c, tid, m, admin_id));
+        training.insert(t, training_of(c).create(&admin).await);
+        let account = format!("account.{t:?}").to_lowercase();
+        user.insert(
+            t,
+            app.create_user(&account, "team_member", Some(c), Some(tid)),
+        );
     }
-    let tokens = vec![
-        (Role::Admin, admin),
+    // A and A2 share a commune: its target is set once, then set again (200).
+    for t in TARGETS {
+        let body =
+            IndicatorTarget::percent("vneid_level2", 2025, "commune", &commune[&t], 50).body();
+        let set = admin.put("/api/v1/indicator-targets", None, body).await;
+        assert!(set.status.is_success(), "{}", set.body);
+        target.insert(t, id_of(&set.body));
+    }
+    let team_a = Some(team[&Target::A]);
+    let mut tokens = vec![(Role::Admin, token)];
+    for (role, username, account, unit, team) in [
         (
             Role::Province,
-            app.user_with_token("province.01", "province_officer", Some("01"), None)
-                .await
-                .1,
+            "province.01",
+            "province_officer",
+            Some("01"),
+            None,
         ),
         (
             Role::Commune,
-            app.user_with_token("commune.a", "commune_officer", Some("00004"), None)
-                .await
-                .1,
+            "commune.a",
+            "commune_officer",
+            Some("00004"),
+            None,
         ),
-        (
-            Role::Leader,
-            app.user_with_token("leader.a", "team_leader", None, Some(team[&Target::A]))
-                .await
-                .1,
-        ),
-        (
-            Role::Member,
-            app.user_with_token("member.a", "team_member", None, Some(team[&Target::A]))
-                .await
-                .1,
-        ),
-    ];
+        (Role::Leader, "leader.a", "team_leader", None, team_a),
+        (Role::Member, "member.a", "team_member", None, team_a),
+    ] {
+        let (_, token) = app.user_with_token(username, account, unit, team).await;
+        tokens.push((role, token));
+    }
     Fixture {
         commune,
         village,

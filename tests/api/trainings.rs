@@ -3,6 +3,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::fieldwork::field;
+use crate::fixtures::{approve_month, Training};
 use crate::helpers::{assert_problem, spawn_app, Answer, TestApp};
 
 fn member_training() -> Value {
@@ -293,138 +294,89 @@ async fn attendance_syncs_from_the_phone() {
 
 /// A member training of the field's commune on `day` (a past month).
 fn training_on(day: &str) -> Value {
-    json!({"title": "Tập huấn", "kind": "member_training", "mode": "in_person",
-           "starts_at": format!("{day}T08:00:00+07:00"), "ends_at": format!("{day}T10:00:00+07:00")})
+    Training::on(day).body()
 }
 
-async fn approve(app: &crate::helpers::TestApp, officer: &str, month: &str) {
-    let (_, province) = app
-        .user_with_token("hn.approver", "province_officer", Some("01"), None)
+async fn approve(app: &TestApp, officer: &str, month: &str) {
+    let province = app
+        .actor("hn.approver", "province_officer", Some("01"), None)
         .await;
-    let base = format!("/api/v1/reports/monthly/00004/{month}");
-    for (token, action) in [(officer, "submit"), (province.as_str(), "approve")] {
-        let res = app
-            .request(Method::POST, &format!("{base}/{action}"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("sent");
-        assert_eq!(res.status(), StatusCode::OK, "{action} {month}");
-    }
+    approve_month(&app.acting(officer), &province, "00004", month).await;
 }
 
 #[tokio::test]
 async fn attendance_and_trainings_keep_to_the_month_lock() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let res = app
-        .post_json(
-            "/api/v1/trainings",
-            Some(&f.officer),
-            &training_on("2026-10-12"),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let training: Value = res.json().await.expect("json");
-    let id = training["id"].as_str().expect("id").to_string();
+    let (officer, leader, _) = f.actors(&app);
+    let id = Training::on("2026-10-12").create(&officer).await;
     let path = format!("/api/v1/trainings/{id}/attendance");
-    let put = |records: Value| {
-        app.request(Method::PUT, &path)
-            .bearer_auth(&f.officer)
-            .json(&json!({ "records": records }))
-            .send()
-    };
-    let res = put(json!([{"member_id": f.member_member, "status": "completed"}]))
-        .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
-    approve(&app, &f.officer, "2026-10").await;
-    let frozen: Value = app
-        .get(
-            "/api/v1/reports/monthly?unit=00004&month=2026-10",
-            &f.officer,
+    officer
+        .attend(
+            &id,
+            json!([{"member_id": f.member_member, "status": "completed"}]),
         )
         .await
-        .json()
+        .expect(StatusCode::OK);
+    approve(&app, &f.officer, "2026-10").await;
+    let frozen = officer
+        .get("/api/v1/reports/monthly?unit=00004&month=2026-10")
         .await
-        .expect("json");
+        .body;
     assert_eq!(frozen["totals"]["attendance_completed"], 1);
 
     // REST: attendance, and the training itself.
-    let res = put(json!([
-        {"member_id": f.member_member, "status": "completed"},
-        {"member_id": f.leader_member, "status": "completed"}
-    ]))
-    .await
-    .expect("sent");
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
-    let res = app
-        .request(Method::PUT, &format!("/api/v1/trainings/{id}"))
-        .bearer_auth(&f.officer)
-        .json(&training_on("2026-10-13"))
-        .send()
+    officer
+        .attend(
+            &id,
+            json!([
+                {"member_id": f.member_member, "status": "completed"},
+                {"member_id": f.leader_member, "status": "completed"}
+            ]),
+        )
         .await
-        .expect("sent");
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
-    let res = app
-        .request(Method::DELETE, &format!("/api/v1/trainings/{id}"))
-        .bearer_auth(&f.officer)
-        .send()
+        .problem(StatusCode::CONFLICT, "month_locked");
+    let one = format!("/api/v1/trainings/{id}");
+    officer
+        .put(&one, None, training_on("2026-10-13"))
         .await
-        .expect("sent");
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
+        .problem(StatusCode::CONFLICT, "month_locked");
+    officer
+        .delete(&one, None)
+        .await
+        .problem(StatusCode::CONFLICT, "month_locked");
     // Moving another month's training into the locked one is refused too.
-    let other: Value = app
-        .post_json(
-            "/api/v1/trainings",
-            Some(&f.officer),
-            &training_on("2026-09-12"),
+    let other = Training::on("2026-09-12").create(&officer).await;
+    officer
+        .put(
+            &format!("/api/v1/trainings/{other}"),
+            None,
+            training_on("2026-10-20"),
         )
         .await
-        .json()
-        .await
-        .expect("json");
-    let res = app
-        .request(
-            Method::PUT,
-            &format!("/api/v1/trainings/{}", other["id"].as_str().expect("id")),
-        )
-        .bearer_auth(&f.officer)
-        .json(&training_on("2026-10-20"))
-        .send()
-        .await
-        .expect("sent");
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
+        .problem(StatusCode::CONFLICT, "month_locked");
 
     // Sync: the leader's phone.
-    let body: Value = app
-        .post_json(
+    let body = leader
+        .post(
             "/api/v1/sync/push",
-            Some(&f.leader),
-            &json!({"items": [{"op": "upsert_attendance", "training_id": id,
-                               "data": {"member_id": f.leader_member, "status": "attended"}}]}),
+            json!({"items": [{"op": "upsert_attendance", "training_id": id,
+                              "data": {"member_id": f.leader_member, "status": "attended"}}]}),
         )
         .await
-        .json()
-        .await
-        .expect("json");
+        .expect(StatusCode::OK);
     assert_eq!(body["results"][0]["status"], "rejected");
     assert_eq!(body["results"][0]["problem"]["code"], "month_locked");
 
     // Nothing changed: one row, as approved; live figures equal the frozen ones.
-    let rows: Value = app.get(&path, &f.officer).await.json().await.expect("json");
+    let rows = officer.get(&path).await.body;
     let rows = rows.as_array().expect("rows");
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["version"], 1);
-    let live: Value = app
-        .get(
-            "/api/v1/reports/monthly?unit=00004&month=2026-10&live=true",
-            &f.officer,
-        )
+    let live = officer
+        .get("/api/v1/reports/monthly?unit=00004&month=2026-10&live=true")
         .await
-        .json()
-        .await
-        .expect("json");
+        .body;
     assert_eq!(live["totals"], frozen["totals"]);
 }
 
@@ -514,128 +466,59 @@ async fn attendance_names_each_member_once_and_only_while_a_member() {
 async fn archived_trainings_are_not_edited_and_can_be_restored() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let training: Value = app
-        .post_json(
-            "/api/v1/trainings",
-            Some(&f.officer),
-            &training_on("2026-09-10"),
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
-    let id = training["id"].as_str().expect("id").to_string();
+    let (officer, leader, _) = f.actors(&app);
+    let id = Training::on("2026-09-10").create(&officer).await;
     let one = format!("/api/v1/trainings/{id}");
-    let res = app
-        .request(Method::DELETE, &one)
-        .bearer_auth(&f.officer)
-        .send()
+    officer.delete(&one, None).await.expect(StatusCode::OK);
+    officer
+        .put(&one, None, training_on("2026-09-11"))
         .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
-    let res = app
-        .request(Method::PUT, &one)
-        .bearer_auth(&f.officer)
-        .json(&training_on("2026-09-11"))
-        .send()
-        .await
-        .expect("sent");
-    assert_problem(res, StatusCode::CONFLICT, "training_archived").await;
-    let stored: Value = app.get(&one, &f.officer).await.json().await.expect("json");
+        .problem(StatusCode::CONFLICT, "training_archived");
+    let stored = officer.get(&one).await.body;
     assert_eq!(stored["version"], 2);
     assert_eq!(stored["starts_at"], "2026-09-10T01:00:00Z");
 
     // Restore: a leader may not (the officer's training), a stale version is refused.
     let restore = format!("{one}/restore");
-    let res = app
-        .request(Method::POST, &restore)
-        .bearer_auth(&f.leader)
-        .send()
+    leader
+        .act(&restore, None)
         .await
-        .expect("sent");
-    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
-    let res = app
-        .request(Method::POST, &restore)
-        .bearer_auth(&f.officer)
-        .header("If-Match", "\"1\"")
-        .send()
+        .problem(StatusCode::FORBIDDEN, "forbidden");
+    officer
+        .act(&restore, Some("\"1\""))
         .await
-        .expect("sent");
-    assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
-    let res = app
-        .request(Method::POST, &restore)
-        .bearer_auth(&f.officer)
-        .header("If-Match", "\"2\"")
-        .send()
+        .problem(StatusCode::PRECONDITION_FAILED, "version_mismatch");
+    let body = officer
+        .act(&restore, Some("\"2\""))
         .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
-    let body: Value = res.json().await.expect("json");
+        .expect(StatusCode::OK);
     assert_eq!(body["archived_at"], Value::Null);
     assert_eq!(body["version"], 3);
-    let audit: Value = app
-        .get(
-            &format!("/api/v1/audit?entity=training&entity_id={id}"),
-            &f.officer,
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
-    let actions: Vec<&str> = audit["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|e| e["action"].as_str().expect("a"))
-        .collect();
     // Newest first; the edit (or create) before the archive is audited too.
-    assert_eq!(actions, ["restore", "archive", "create"]);
+    assert_eq!(
+        officer.audit_actions("training", &id).await,
+        ["restore", "archive", "create"]
+    );
 
     // Not under an archived village (as the register's records).
-    let village: Value = app
-        .post_json(
-            "/api/v1/villages",
-            Some(&f.officer),
-            &json!({"name": "Thôn Mới", "kind": "thon"}),
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
-    let mut body = training_on("2026-09-15");
-    body["village_id"] = village["id"].clone();
-    let there: Value = app
-        .post_json("/api/v1/trainings", Some(&f.officer), &body)
-        .await
-        .json()
-        .await
-        .expect("json");
-    let there = format!("/api/v1/trainings/{}", there["id"].as_str().expect("id"));
-    let village = format!("/api/v1/villages/{}", village["id"]);
+    let village = officer.village_in(None, "Thôn Mới", "thon").await;
+    let there = Training::on("2026-09-15")
+        .village(Some(village))
+        .create(&officer)
+        .await;
+    let there = format!("/api/v1/trainings/{there}");
+    let village = format!("/api/v1/villages/{village}");
     for path in [&there, &village] {
-        let res = app
-            .request(Method::DELETE, path)
-            .bearer_auth(&f.officer)
-            .send()
-            .await
-            .expect("sent");
-        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        let res = officer.delete(path, None).await;
+        assert_eq!(res.status, StatusCode::OK, "{path}");
     }
-    let res = app
-        .request(Method::POST, &format!("{there}/restore"))
-        .bearer_auth(&f.officer)
-        .send()
+    officer
+        .act(&format!("{there}/restore"), None)
         .await
-        .expect("sent");
-    assert_problem(res, StatusCode::CONFLICT, "parent_archived").await;
+        .problem(StatusCode::CONFLICT, "parent_archived");
     for path in [&village, &there] {
-        let res = app
-            .request(Method::POST, &format!("{path}/restore"))
-            .bearer_auth(&f.officer)
-            .send()
-            .await
-            .expect("sent");
-        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        let res = officer.act(&format!("{path}/restore"), None).await;
+        assert_eq!(res.status, StatusCode::OK, "{path}");
     }
 }
 

@@ -6,9 +6,12 @@
 //! only on the province's records and on what every report reads, which are exactly the version
 //! rows of the province and of `''` (`db::report_versions::per_province`). So a part is kept
 //! with that version and computed again only when it changed: after a write in one province,
-//! the country's report costs that province's part and the adding up of 34 rows. Parts are
-//! read and computed in the report's repeatable-read snapshot (`cache::ReportCache::report`),
-//! so the report is exactly what a whole computation in that snapshot gives.
+//! the country's report costs that province's part and the adding up of 34 rows. When many
+//! parts are stale at once (after a start, or a change to what every report reads) they are
+//! computed together, grouped by province over the country, as the whole report was before.
+//! Parts are read and computed in the report's repeatable-read snapshot
+//! (`cache::ReportCache::report`), so the report is exactly what a whole computation in that
+//! snapshot gives.
 
 use std::sync::Arc;
 
@@ -19,7 +22,7 @@ use super::cache::Kept;
 use super::indicators::{self, ProvinceSums};
 use super::{Grouping, MonthlyReport, ReportRow, UnitRef};
 use crate::db::{self, reports::Area};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 /// One province's part of the country's report.
 pub struct ProvincePart {
@@ -29,29 +32,38 @@ pub struct ProvincePart {
     sums: ProvinceSums,
 }
 
-/// The part of `province` for `month`, computed.
-fn part(
+/// More stale parts than this are computed together, in one pass grouped by province over the
+/// country (a cold start, a change to what every report reads): one query per figure instead of
+/// one per figure and province.
+const TOGETHER_FROM: usize = 8;
+
+/// The parts of `provinces` (code, name) for `month`, computed over `area`: one province, or
+/// the country grouped by province.
+fn compute(
     conn: &mut PgConnection,
-    (code, name): (String, String),
+    area: &Area,
+    provinces: Vec<(String, String)>,
     month: NaiveDate,
     categories: &[String],
-) -> AppResult<ProvincePart> {
-    let area = Area::Province(code.clone());
-    let sums = indicators::province_sums(conn, &code, month)?;
+) -> AppResult<Vec<ProvincePart>> {
+    let mut sums = indicators::province_sums(conn, area, month)?;
     let mut rows = super::unit_rows(
         conn,
-        &area,
+        area,
         Grouping::Province,
         "province",
-        vec![(code, name)],
+        provinces,
         month,
         categories,
     )?;
-    super::freeze_approved_communes(conn, &area, month, categories, &mut rows)?;
-    let row = rows.pop().ok_or_else(|| {
-        crate::error::AppError::internal("a province's part of the country report has no row")
-    })?;
-    Ok(ProvincePart { row, sums })
+    super::freeze_approved_communes(conn, area, month, categories, &mut rows)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| ProvincePart {
+            sums: sums.remove(&row.key).unwrap_or_default(),
+            row,
+        })
+        .collect())
 }
 
 /// The country's report for `month`: every province's part, kept in `parts` while its version
@@ -65,20 +77,40 @@ pub fn figures(
 ) -> AppResult<MonthlyReport> {
     let versions = db::report_versions::per_province(conn, month)?;
     let every = versions.get("").copied().unwrap_or(0);
-    let mut kept = Vec::new();
-    for (code, name) in db::units::provinces(conn)? {
-        let version = every + versions.get(&code).copied().unwrap_or(0);
-        let key = (code.clone(), month);
-        let part = match parts.get(&key, version) {
-            Some(part) => part,
-            None => {
-                let part = Arc::new(part(conn, (code, name), month, categories)?);
-                parts.put(key, version, part.clone());
-                part
-            }
-        };
-        kept.push(part);
+    let provinces = db::units::provinces(conn)?;
+    let version = |code: &str| every + versions.get(code).copied().unwrap_or(0);
+    let mut kept: Vec<Option<Arc<ProvincePart>>> = provinces
+        .iter()
+        .map(|(code, _)| parts.get(&(code.clone(), month), version(code)))
+        .collect();
+    let stale: Vec<(String, String)> = provinces
+        .iter()
+        .zip(&kept)
+        .filter(|(_, part)| part.is_none())
+        .map(|(p, _)| p.clone())
+        .collect();
+    let computed = if stale.len() >= TOGETHER_FROM {
+        compute(conn, &Area::Country, stale, month, categories)?
+    } else {
+        let mut one_by_one = Vec::new();
+        for p in stale {
+            let area = Area::Province(p.0.clone());
+            one_by_one.extend(compute(conn, &area, vec![p], month, categories)?);
+        }
+        one_by_one
+    };
+    for part in computed {
+        let key = (part.row.key.clone(), month);
+        let part = Arc::new(part);
+        parts.put(key.clone(), version(&key.0), part.clone());
+        if let Some(slot) = provinces.iter().position(|(code, _)| *code == key.0) {
+            kept[slot] = Some(part);
+        }
     }
+    let kept = kept
+        .into_iter()
+        .map(|part| part.ok_or_else(|| AppError::internal("a province's part was not computed")))
+        .collect::<AppResult<Vec<Arc<ProvincePart>>>>()?;
     let mut rows: Vec<ReportRow> = kept.iter().map(|p| p.row.clone()).collect();
     let totals = super::sum_rows(&rows, categories);
     let indicators =

@@ -476,18 +476,26 @@ pub fn section(
 #[derive(Clone, Debug, Default)]
 pub struct ProvinceSums(Table);
 
-/// The province's part of the country's indicators for `month`.
+/// The provinces' parts of the country's indicators for `month`, for the provinces of `area`
+/// (one province, or the country), by province code.
 pub fn province_sums(
     conn: &mut PgConnection,
-    province: &str,
+    area: &Area,
     month: NaiveDate,
-) -> AppResult<ProvinceSums> {
+) -> AppResult<HashMap<String, ProvinceSums>> {
     let catalogue = rows::list(conn, false)?;
     if catalogue.is_empty() {
-        return Ok(ProvinceSums::default());
+        return Ok(HashMap::new());
     }
-    let area = Area::Province(province.to_string());
-    Ok(ProvinceSums(per_province(conn, &catalogue, &area, month)?))
+    let mut parts: HashMap<String, ProvinceSums> = HashMap::new();
+    for ((code, province), sum) in per_province(conn, &catalogue, area, month)? {
+        parts
+            .entry(province.clone())
+            .or_default()
+            .0
+            .insert((code, province), sum);
+    }
+    Ok(parts)
 }
 
 /// The country's indicators from its provinces' sums: fills the indicators of the province

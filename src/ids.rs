@@ -2,40 +2,44 @@
 //! a village id is wanted. A neutral module (vocabulary layer): `db`, the domain modules and
 //! `http` all use it, and it uses none of them.
 //!
-//! Each id is an `i64` on the inside and everywhere outside: a JSON number (serde
-//! `transparent`), a diesel `BigInt` (`ToSql`/`FromSql`, so rows, inserts, filters and binds
-//! take it as they took the `i64`), a path segment (`Path<VillageId>` fails on a bad segment
-//! exactly as `Path<i64>` did) and an `integer`/`int64` in the OpenAPI document. The document
-//! names no id type: a field of one says `#[schema(value_type = i64)]` (or `Option<i64>`) and
-//! a path parameter is documented as `("id" = i64, Path)`, so the served document is the one
-//! the bare `i64` gave (a test of `http` fails on a schema named after an id type).
+//! Each id is its inner type (`i64`, or `Uuid` for the ids made on phones) on the inside and
+//! everywhere outside: the same JSON (serde `transparent`), the same diesel type (`BigInt` or
+//! `Uuid`, `ToSql`/`FromSql`, so rows, inserts, filters and binds take it as they took the
+//! bare value), a path segment (`Path<VillageId>` fails on a bad segment exactly as
+//! `Path<i64>` did) and the same schema in the OpenAPI document. The document names no id
+//! type: a field of one says `#[schema(value_type = i64)]` (or `Option<i64>`, `Uuid` …) and a
+//! path parameter is documented as `("id" = i64, Path)`, so the served document is the one
+//! the bare values gave (a test of `http::record` fails on a schema named after an id type).
+//! A small macro rather than a crate such as `diesel-derive-newtype`: it is 60 lines beside
+//! `text_enum!`, and it also writes the `utoipa` side, which that crate does not.
 
-/// Declares an id type: a `Copy` newtype over `i64` (see the module).
+/// Declares id types over `$inner`, stored as diesel's `$sql`, documented by `$schema()`
+/// (see the module): `Copy` newtypes, compared, hashed and ordered as their inner value.
 macro_rules! id_type {
-    ($($(#[$meta:meta])* $name:ident),+ $(,)?) => {$(
+    ($inner:ty as $sql:ident, schema = $schema:expr; $($(#[$meta:meta])* $name:ident),+ $(,)?) => {$(
         $(#[$meta])*
         #[derive(
             Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash,
             serde::Serialize, serde::Deserialize, diesel::AsExpression, diesel::FromSqlRow,
         )]
         #[serde(transparent)]
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        pub struct $name(pub i64);
+        #[diesel(sql_type = diesel::sql_types::$sql)]
+        pub struct $name(pub $inner);
 
-        impl diesel::serialize::ToSql<diesel::sql_types::BigInt, diesel::pg::Pg> for $name {
+        impl diesel::serialize::ToSql<diesel::sql_types::$sql, diesel::pg::Pg> for $name {
             fn to_sql<'b>(
                 &'b self,
                 out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
             ) -> diesel::serialize::Result {
-                <i64 as diesel::serialize::ToSql<diesel::sql_types::BigInt, diesel::pg::Pg>>::to_sql(
+                <$inner as diesel::serialize::ToSql<diesel::sql_types::$sql, diesel::pg::Pg>>::to_sql(
                     &self.0, out,
                 )
             }
         }
 
-        impl diesel::deserialize::FromSql<diesel::sql_types::BigInt, diesel::pg::Pg> for $name {
+        impl diesel::deserialize::FromSql<diesel::sql_types::$sql, diesel::pg::Pg> for $name {
             fn from_sql(bytes: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
-                <i64 as diesel::deserialize::FromSql<diesel::sql_types::BigInt, diesel::pg::Pg>>::from_sql(
+                <$inner as diesel::deserialize::FromSql<diesel::sql_types::$sql, diesel::pg::Pg>>::from_sql(
                     bytes,
                 )
                 .map($name)
@@ -48,17 +52,17 @@ macro_rules! id_type {
             }
         }
 
-        impl From<$name> for i64 {
-            fn from(id: $name) -> i64 {
+        impl From<$name> for $inner {
+            fn from(id: $name) -> $inner {
                 id.0
             }
         }
 
-        // What `i64` documents: `{"type": "integer", "format": "int64"}`. Fields and path
-        // parameters still name `i64` (see the module), so this is what `inline(...)` gives.
+        // What the inner type documents. Fields and path parameters still name the inner
+        // type (see the module), so this is only what `inline(...)` would give.
         impl utoipa::PartialSchema for $name {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                <i64 as utoipa::PartialSchema>::schema()
+                $schema()
             }
         }
 
@@ -66,7 +70,17 @@ macro_rules! id_type {
     )+};
 }
 
+/// `{"type": "string", "format": "uuid"}`, what utoipa writes for a `Uuid` field.
+fn uuid_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+        .into()
+}
+
 id_type!(
+    i64 as BigInt, schema = <i64 as utoipa::PartialSchema>::schema;
     /// A village (`villages.id`).
     VillageId,
     /// A team (`teams.id`).
@@ -76,8 +90,27 @@ id_type!(
     MemberId,
 );
 
+id_type!(
+    uuid::Uuid as Uuid, schema = uuid_schema;
+    /// A person of the register across memberships (`members.person_id`): a move between
+    /// teams ends one membership and starts another with the same person. Not an account
+    /// (`users.id`), which a membership may link to as `user_id`.
+    PersonId,
+    /// A training or class (`trainings.id`, made on the phone or by the client).
+    TrainingId,
+    /// An assistance log (`assistance_logs.id`, made on the phone).
+    LogId,
+);
+
 /// The names of the id types, for the test that the OpenAPI document names none of them.
-pub const NAMES: &[&str] = &["VillageId", "TeamId", "MemberId"];
+pub const NAMES: &[&str] = &[
+    "VillageId",
+    "TeamId",
+    "MemberId",
+    "PersonId",
+    "TrainingId",
+    "LogId",
+];
 
 #[cfg(test)]
 mod tests {
@@ -99,6 +132,19 @@ mod tests {
     }
 
     #[test]
+    fn a_person_id_is_a_bare_uuid_string() {
+        let uuid = uuid::Uuid::new_v4();
+        let json = serde_json::to_string(&PersonId(uuid)).unwrap();
+        assert_eq!(json, serde_json::to_string(&uuid).unwrap());
+        assert_eq!(
+            serde_json::from_str::<PersonId>(&json).unwrap(),
+            PersonId(uuid)
+        );
+        assert!(serde_json::from_str::<PersonId>("\"not-a-uuid\"").is_err());
+        assert_eq!(PersonId(uuid).to_string(), uuid.to_string());
+    }
+
+    #[test]
     fn an_id_is_documented_as_an_i64() {
         let doc = |s: utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>| {
             serde_json::to_value(s).unwrap()
@@ -106,6 +152,10 @@ mod tests {
         assert_eq!(
             doc(<VillageId as utoipa::PartialSchema>::schema()),
             doc(<i64 as utoipa::PartialSchema>::schema())
+        );
+        assert_eq!(
+            doc(<PersonId as utoipa::PartialSchema>::schema()),
+            serde_json::json!({"type": "string", "format": "uuid"})
         );
     }
 }

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::schema::{assistance_logs as logs, log_ids, members};
 use crate::access::Scope;
+use crate::ids::LogId;
 use crate::ids::MemberId;
 use crate::ids::TeamId;
 use crate::ids::VillageId;
@@ -19,7 +20,8 @@ use crate::vocab::{AgeBand, Channel, Outcome, Sex};
 #[diesel(table_name = logs, check_for_backend(Pg))]
 pub struct AssistanceLog {
     /// Generated on the phone (UUID); resending it never creates a second log.
-    pub id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub id: LogId,
     pub occurred_at: DateTime<Utc>,
     #[schema(value_type = i64)]
     pub member_id: MemberId,
@@ -50,7 +52,7 @@ pub struct AssistanceLog {
 #[derive(Clone, Debug, Insertable)]
 #[diesel(table_name = logs)]
 pub struct NewLog {
-    pub id: Uuid,
+    pub id: LogId,
     pub occurred_at: DateTime<Utc>,
     pub member_id: MemberId,
     pub team_id: TeamId,
@@ -164,13 +166,13 @@ fn filtered(s: &LogScope, f: &LogFilter) -> logs::BoxedQuery<'static, Pg> {
 }
 
 versioned_rows! {
-    table = logs, row = AssistanceLog, id = Uuid, scope = LogScope,
+    table = logs, row = AssistanceLog, id = LogId, scope = LogScope,
     filter = LogFilter, changes = LogChanges,
     order = (logs::occurred_at.desc(), logs::id.asc()),
     custom_get,
 }
 
-pub fn get(conn: &mut PgConnection, s: &LogScope, id: Uuid) -> QueryResult<Option<AssistanceLog>> {
+pub fn get(conn: &mut PgConnection, s: &LogScope, id: LogId) -> QueryResult<Option<AssistanceLog>> {
     let found = scoped(s)
         .filter(logs::id.eq(id))
         .select(AssistanceLog::as_select())
@@ -189,7 +191,7 @@ pub fn get(conn: &mut PgConnection, s: &LogScope, id: Uuid) -> QueryResult<Optio
 
 /// Which of `ids` stored logs have, whoever may see them: one probe of `log_ids` per id,
 /// where a lookup of the partitioned table by id alone probes every month's index.
-pub fn taken_ids(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
+pub fn taken_ids(conn: &mut PgConnection, ids: &[LogId]) -> QueryResult<Vec<LogId>> {
     log_ids::table
         .select(log_ids::id)
         .filter(log_ids::id.eq_any(ids))
@@ -214,15 +216,15 @@ pub fn insert_new(conn: &mut PgConnection, rows: &[NewLog]) -> QueryResult<Vec<A
 pub fn get_visible(
     conn: &mut PgConnection,
     s: &LogScope,
-    ids: &[Uuid],
+    ids: &[LogId],
 ) -> QueryResult<Vec<AssistanceLog>> {
     let mut found: Vec<AssistanceLog> = scoped(s)
         .filter(logs::id.eq_any(ids))
         .select(AssistanceLog::as_select())
         .load(conn)?;
     if let Some(author) = s.author {
-        let got: HashSet<Uuid> = found.iter().map(|l| l.id).collect();
-        let rest: Vec<Uuid> = ids.iter().filter(|i| !got.contains(i)).copied().collect();
+        let got: HashSet<LogId> = found.iter().map(|l| l.id).collect();
+        let rest: Vec<LogId> = ids.iter().filter(|i| !got.contains(i)).copied().collect();
         if !rest.is_empty() {
             found.extend(
                 logs::table

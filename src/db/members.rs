@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::schema::{members, teams};
 use crate::access::Scope;
-use crate::ids::{MemberId, TeamId, VillageId};
+use crate::ids::{MemberId, PersonId, TeamId, VillageId};
 use crate::vocab::{Affiliation, Sex, TeamRole};
 
 #[derive(Clone, Debug, Queryable, Selectable, Serialize, utoipa::ToSchema)]
@@ -18,7 +18,8 @@ pub struct Member {
     #[schema(value_type = i64)]
     pub id: MemberId,
     /// The same person across moves between teams.
-    pub person_id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub person_id: PersonId,
     #[schema(value_type = i64)]
     pub team_id: TeamId,
     pub commune_code: String,
@@ -47,7 +48,7 @@ pub struct Member {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = members)]
 pub struct NewMember {
-    pub person_id: Option<Uuid>,
+    pub person_id: Option<PersonId>,
     pub team_id: TeamId,
     pub commune_code: String,
     pub province_code: String,
@@ -162,7 +163,7 @@ pub fn insert(conn: &mut PgConnection, new: &NewMember) -> QueryResult<Member> {
 #[diesel(table_name = members, check_for_backend(Pg))]
 pub struct Stint {
     pub id: MemberId,
-    pub person_id: Uuid,
+    pub person_id: PersonId,
     pub team_id: TeamId,
     pub commune_code: String,
     pub province_code: String,
@@ -172,7 +173,7 @@ pub struct Stint {
 }
 
 /// Every live (not archived) membership of these people.
-pub fn stints_of(conn: &mut PgConnection, persons: &[Uuid]) -> QueryResult<Vec<Stint>> {
+pub fn stints_of(conn: &mut PgConnection, persons: &[PersonId]) -> QueryResult<Vec<Stint>> {
     members::table
         .filter(members::person_id.eq_any(persons))
         .filter(members::archived_at.is_null())
@@ -187,7 +188,7 @@ pub fn loggable_persons(
     conn: &mut PgConnection,
     user_id: Uuid,
     team: Option<TeamId>,
-) -> QueryResult<Vec<Uuid>> {
+) -> QueryResult<Vec<PersonId>> {
     let q = members::table
         .filter(members::archived_at.is_null())
         .select(members::person_id)
@@ -210,7 +211,10 @@ pub fn is_archived(conn: &mut PgConnection, id: MemberId) -> QueryResult<Option<
 }
 
 /// The person of each live member among `ids`, as (member id, person id).
-pub fn persons_of(conn: &mut PgConnection, ids: &[MemberId]) -> QueryResult<Vec<(MemberId, Uuid)>> {
+pub fn persons_of(
+    conn: &mut PgConnection,
+    ids: &[MemberId],
+) -> QueryResult<Vec<(MemberId, PersonId)>> {
     members::table
         .filter(members::id.eq_any(ids))
         .filter(members::archived_at.is_null())

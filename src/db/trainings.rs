@@ -10,13 +10,15 @@ use super::schema::{training_attendance as att, trainings};
 use crate::access::Scope;
 use crate::ids::MemberId;
 use crate::ids::TeamId;
+use crate::ids::TrainingId;
 use crate::ids::VillageId;
 use crate::vocab::{AttendanceStatus, Platform, TrainingKind, TrainingMode};
 
 #[derive(Clone, Debug, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = trainings, check_for_backend(Pg))]
 pub struct Training {
-    pub id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub id: TrainingId,
     pub title: String,
     pub topics: Vec<String>,
     /// member_training or citizen_class.
@@ -77,7 +79,7 @@ pub struct TrainingFields {
 #[derive(Clone, Debug, Insertable)]
 #[diesel(table_name = trainings)]
 pub struct NewTraining {
-    pub id: Uuid,
+    pub id: TrainingId,
     pub commune_code: String,
     pub province_code: String,
     pub created_by: Uuid,
@@ -127,12 +129,12 @@ fn filtered(scope: &Scope, f: &TrainingFilter) -> trainings::BoxedQuery<'static,
 }
 
 versioned_rows! {
-    table = trainings, row = Training, id = Uuid, scope = Scope,
+    table = trainings, row = Training, id = TrainingId, scope = Scope,
     filter = TrainingFilter, changes = TrainingFields,
     order = (trainings::starts_at.desc(), trainings::id.asc()),
 }
 
-pub fn get_any(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Training>> {
+pub fn get_any(conn: &mut PgConnection, id: TrainingId) -> QueryResult<Option<Training>> {
     trainings::table
         .find(id)
         .select(Training::as_select())
@@ -154,7 +156,8 @@ pub fn insert_new(conn: &mut PgConnection, new: &NewTraining) -> QueryResult<boo
 #[diesel(table_name = att, check_for_backend(Pg))]
 pub struct Attendance {
     pub id: Uuid,
-    pub training_id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub training_id: TrainingId,
     #[schema(value_type = i64)]
     pub member_id: MemberId,
     #[schema(value_type = i64)]
@@ -173,7 +176,7 @@ pub struct Attendance {
 #[diesel(table_name = att)]
 pub struct NewAttendance {
     pub id: Uuid,
-    pub training_id: Uuid,
+    pub training_id: TrainingId,
     pub member_id: MemberId,
     pub team_id: TeamId,
     pub commune_code: String,
@@ -182,7 +185,10 @@ pub struct NewAttendance {
     pub certificate_ref: Option<String>,
 }
 
-pub fn attendance_of(conn: &mut PgConnection, training_id: Uuid) -> QueryResult<Vec<Attendance>> {
+pub fn attendance_of(
+    conn: &mut PgConnection,
+    training_id: TrainingId,
+) -> QueryResult<Vec<Attendance>> {
     att::table
         .filter(att::training_id.eq(training_id))
         .select(Attendance::as_select())
@@ -192,7 +198,7 @@ pub fn attendance_of(conn: &mut PgConnection, training_id: Uuid) -> QueryResult<
 
 pub fn attendance_for(
     conn: &mut PgConnection,
-    training_id: Uuid,
+    training_id: TrainingId,
     member_id: MemberId,
 ) -> QueryResult<Option<Attendance>> {
     att::table

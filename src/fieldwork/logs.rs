@@ -4,7 +4,6 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::privacy::note_problem;
 use super::{hold_open, month_key, AgeBand, Channel, Outcome, Stint};
@@ -13,7 +12,9 @@ use crate::db::logs::{self as store, AssistanceLog, LogChanges, LogFilter, LogSc
 use crate::db::months::MonthKey;
 use crate::db::{self, Page};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::ids::LogId;
 use crate::ids::MemberId;
+use crate::ids::PersonId;
 use crate::ids::VillageId;
 use crate::registry::Sex;
 use crate::state::AppState;
@@ -26,7 +27,7 @@ pub const EARLIEST: &str = "2024-01-01T00:00:00+07:00";
 
 #[derive(Clone, Debug)]
 pub struct LogInput {
-    pub id: Uuid,
+    pub id: LogId,
     pub occurred_at: DateTime<FixedOffset>,
     pub member_id: Option<MemberId>,
     pub village_id: Option<VillageId>,
@@ -136,7 +137,7 @@ impl LogContext {
     }
 
     /// The membership `person` held when `at` happened, which the caller may log for.
-    fn stint_at(&self, person: Uuid, at: DateTime<Utc>) -> Result<&Stint, FieldError> {
+    fn stint_at(&self, person: PersonId, at: DateTime<Utc>) -> Result<&Stint, FieldError> {
         let stint = super::stint_on(&self.stints, person, super::vn_day(at), "occurred_at")?;
         if self.may_log_for(stint) {
             Ok(stint)
@@ -439,7 +440,7 @@ fn id_conflict() -> AppError {
 
 /// Tells a duplicate (a resend of a log the caller may see) from an id that belongs to a
 /// record the caller cannot see.
-pub fn existing(conn: &mut PgConnection, scope: &LogScope, id: Uuid) -> AppResult<AssistanceLog> {
+pub fn existing(conn: &mut PgConnection, scope: &LogScope, id: LogId) -> AppResult<AssistanceLog> {
     store::get(conn, scope, id)?.ok_or_else(id_conflict)
 }
 
@@ -510,7 +511,7 @@ pub async fn list(
     .await
 }
 
-pub async fn get(state: &AppState, caller: &Caller, id: Uuid) -> AppResult<AssistanceLog> {
+pub async fn get(state: &AppState, caller: &Caller, id: LogId) -> AppResult<AssistanceLog> {
     let scope = log_scope(caller);
     db::run(&state.pool, move |c| {
         store::get(c, &scope, id)?.ok_or_else(|| AppError::not_found("log"))
@@ -521,7 +522,7 @@ pub async fn get(state: &AppState, caller: &Caller, id: Uuid) -> AppResult<Assis
 pub async fn update(
     state: &AppState,
     caller: &Caller,
-    id: Uuid,
+    id: LogId,
     patch: LogPatch,
     expected: Option<i32>,
 ) -> AppResult<AssistanceLog> {
@@ -546,7 +547,7 @@ pub async fn update(
 pub async fn set_archived(
     state: &AppState,
     caller: &Caller,
-    id: Uuid,
+    id: LogId,
     archive: bool,
     expected: Option<i32>,
 ) -> AppResult<AssistanceLog> {

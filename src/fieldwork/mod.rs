@@ -10,11 +10,10 @@ pub use crate::vocab::{AgeBand, Channel, Outcome};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use crate::db::months::{self, MonthKey};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::ids::MemberId;
+use crate::ids::{MemberId, PersonId};
 
 /// The commune-month a record dated `at` counts in.
 pub(crate) fn month_key(commune: &str, at: DateTime<Utc>) -> MonthKey {
@@ -96,7 +95,7 @@ pub(crate) use crate::db::members::{stints_of, Stint};
 /// held: a 422 on `field` saying whether the day is before joining, after leaving or between.
 pub(crate) fn stint_on<'a>(
     stints: &'a [Stint],
-    person: Uuid,
+    person: PersonId,
     day: NaiveDate,
     field: &str,
 ) -> Result<&'a Stint, crate::error::FieldError> {
@@ -149,8 +148,9 @@ pub(crate) fn archived_error(what: &'static str, at: DateTime<Utc>) -> AppError 
 mod tests {
     use super::*;
     use crate::ids::TeamId;
+    use uuid::Uuid;
 
-    fn stint(id: i64, person: Uuid, joined: &str, left: Option<&str>) -> Stint {
+    fn stint(id: i64, person: PersonId, joined: &str, left: Option<&str>) -> Stint {
         let day = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").expect("date");
         Stint {
             id: MemberId(id),
@@ -166,7 +166,7 @@ mod tests {
 
     #[test]
     fn a_day_falls_in_the_membership_held_then() {
-        let (p, other) = (Uuid::new_v4(), Uuid::new_v4());
+        let (p, other) = (PersonId(Uuid::new_v4()), PersonId(Uuid::new_v4()));
         // Joined T1 on 2025-08-01, moved to T2 on 2026-11-20, left T2 on 2026-12-10,
         // back in T3 from 2027-01-05; someone else in T4 all along.
         let stints = [
@@ -199,6 +199,6 @@ mod tests {
             (err.field.as_str(), err.code.as_str()),
             ("member_id", "after_left")
         );
-        assert!(stint_on(&stints, Uuid::new_v4(), day, "x").is_err());
+        assert!(stint_on(&stints, PersonId(Uuid::new_v4()), day, "x").is_err());
     }
 }

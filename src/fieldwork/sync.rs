@@ -20,7 +20,7 @@ use crate::db::sync::{self as feed, Position, Window};
 use crate::db::trainings::{self, Attendance, Training};
 use crate::db::{self, categories::Category, members::Member, teams::Team, villages::Village};
 use crate::error::{AppError, AppResult, ErrorCode, Problem};
-use crate::ids::{MemberId, TeamId, VillageId};
+use crate::ids::{LogId, MemberId, TeamId, TrainingId, VillageId};
 use crate::state::AppState;
 
 pub const MAX_BATCH: usize = 500;
@@ -29,13 +29,13 @@ pub const MAX_BATCH: usize = 500;
 pub enum PushItem {
     CreateLog(LogInput),
     UpdateLog {
-        id: Uuid,
+        id: LogId,
         base_version: i32,
         patch: LogPatch,
     },
     /// A member's attendance at a training; `base_version` when editing a known record.
     UpsertAttendance {
-        training_id: Uuid,
+        training_id: TrainingId,
         input: AttendanceInput,
         base_version: Option<i32>,
     },
@@ -119,14 +119,14 @@ fn push_creates(
     results: &mut Vec<ItemResult>,
 ) -> AppResult<()> {
     let (seen, fresh, mut refused) = check_creates(ctx, device_id, items);
-    let mut visible: HashMap<Uuid, AssistanceLog> = HashMap::new();
+    let mut visible: HashMap<LogId, AssistanceLog> = HashMap::new();
     insert_batch(conn, &fresh, &mut visible, &mut refused)?;
-    let inserted: HashSet<Uuid> = visible.keys().copied().collect();
+    let inserted: HashSet<LogId> = visible.keys().copied().collect();
     reject_unsent(conn, refused, results)?;
     let rejected: HashSet<usize> = results.iter().map(|r| r.index).collect();
     // Stored logs the caller may see; any other id belongs to a record it cannot see. The
     // new rows came back from the insert (the caller recorded them, so it sees them).
-    let others: Vec<Uuid> = seen
+    let others: Vec<LogId> = seen
         .into_iter()
         .filter(|id| !inserted.contains(id))
         .collect();
@@ -140,14 +140,14 @@ fn push_creates(
 }
 
 /// A refused create, with the id it carried.
-type Refused = (usize, Uuid, AppError);
+type Refused = (usize, LogId, AppError);
 
 /// Checks each create once per id: the new rows to insert, and those refused.
 fn check_creates(
     ctx: &LogContext,
     device_id: Option<&str>,
     items: &[(usize, PushItem)],
-) -> (HashSet<Uuid>, Vec<(usize, NewLog)>, Vec<Refused>) {
+) -> (HashSet<LogId>, Vec<(usize, NewLog)>, Vec<Refused>) {
     let mut seen = HashSet::new();
     let mut fresh: Vec<(usize, NewLog)> = Vec::new();
     let mut refused: Vec<Refused> = Vec::new();
@@ -173,15 +173,15 @@ fn reject_unsent(
     refused: Vec<Refused>,
     results: &mut Vec<ItemResult>,
 ) -> AppResult<()> {
-    let maybe_sent: Vec<Uuid> = refused.iter().map(|(_, id, _)| *id).collect();
-    let stored: HashSet<Uuid> = if maybe_sent.is_empty() {
+    let maybe_sent: Vec<LogId> = refused.iter().map(|(_, id, _)| *id).collect();
+    let stored: HashSet<LogId> = if maybe_sent.is_empty() {
         HashSet::new()
     } else {
         store::taken_ids(conn, &maybe_sent)?.into_iter().collect()
     };
     for (index, id, err) in refused {
         if !stored.contains(&id) {
-            results.push(ItemResult::rejected(index, Some(id), &err));
+            results.push(ItemResult::rejected(index, Some(id.0), &err));
         }
     }
     Ok(())
@@ -193,8 +193,8 @@ fn reject_unsent(
 fn answer_creates(
     items: &[(usize, PushItem)],
     rejected: &HashSet<usize>,
-    inserted: &HashSet<Uuid>,
-    visible: &HashMap<Uuid, AssistanceLog>,
+    inserted: &HashSet<LogId>,
+    visible: &HashMap<LogId, AssistanceLog>,
     results: &mut Vec<ItemResult>,
 ) {
     let mut first = HashSet::new();
@@ -215,14 +215,14 @@ fn answer_creates(
         results.push(match visible.get(&id) {
             Some(log) => ItemResult {
                 index: *index,
-                id: Some(id),
+                id: Some(id.0),
                 status,
                 problem: None,
                 current: (status == ItemStatus::Duplicate).then(|| json(log)),
             },
             None => ItemResult::rejected(
                 *index,
-                Some(id),
+                Some(id.0),
                 &AppError::Conflict {
                     code: ErrorCode::IdConflict,
                     detail: "another record already uses this id".into(),
@@ -269,13 +269,13 @@ fn push_edits(
         results.push(match outcome {
             Ok((status, log)) => ItemResult {
                 index: *index,
-                id: Some(*id),
+                id: Some(id.0),
                 status,
                 problem: None,
                 current: Some(json(&log)),
             },
             Err(e) => {
-                let mut r = ItemResult::rejected(*index, Some(*id), &e);
+                let mut r = ItemResult::rejected(*index, Some(id.0), &e);
                 // An archived log comes back with its state, as a conflict would.
                 if e.code() == ErrorCode::LogArchived {
                     r.current = stored.as_ref().map(json);
@@ -294,7 +294,7 @@ fn push_attendance(
     items: &[(usize, PushItem)],
     results: &mut Vec<ItemResult>,
 ) {
-    let mut recorded: HashSet<(Uuid, MemberId)> = HashSet::new();
+    let mut recorded: HashSet<(TrainingId, MemberId)> = HashSet::new();
     for (index, item) in items {
         let PushItem::UpsertAttendance {
             training_id,
@@ -346,8 +346,8 @@ fn push_attendance(
 fn insert_batch(
     conn: &mut PgConnection,
     fresh: &[(usize, NewLog)],
-    inserted: &mut HashMap<Uuid, AssistanceLog>,
-    refused: &mut Vec<(usize, Uuid, AppError)>,
+    inserted: &mut HashMap<LogId, AssistanceLog>,
+    refused: &mut Vec<(usize, LogId, AppError)>,
 ) -> AppResult<()> {
     let key = |n: &NewLog| month_key(&n.commune_code, n.occurred_at);
     if fresh.is_empty() {
@@ -473,8 +473,10 @@ pub struct Archived {
     pub teams: Vec<TeamId>,
     #[schema(value_type = Vec<i64>)]
     pub members: Vec<MemberId>,
-    pub assistance_logs: Vec<Uuid>,
-    pub trainings: Vec<Uuid>,
+    #[schema(value_type = Vec<Uuid>)]
+    pub assistance_logs: Vec<LogId>,
+    #[schema(value_type = Vec<Uuid>)]
+    pub trainings: Vec<TrainingId>,
 }
 
 /// One page of changes. Apply them in any order; then pull again with `cursor` while

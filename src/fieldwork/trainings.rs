@@ -13,7 +13,9 @@ use crate::db::trainings::{
 use crate::db::{self, Page};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::ids::MemberId;
+use crate::ids::PersonId;
 use crate::ids::TeamId;
+use crate::ids::TrainingId;
 use crate::ids::VillageId;
 use crate::registry::audit as audit_change;
 use crate::state::AppState;
@@ -307,7 +309,7 @@ fn stored_fields(input: TrainingInput, team_id: Option<TeamId>) -> TrainingField
 pub async fn create(
     state: &AppState,
     caller: &Caller,
-    id: Uuid,
+    id: TrainingId,
     commune_code: Option<String>,
     input: TrainingInput,
 ) -> AppResult<(Training, bool)> {
@@ -366,7 +368,7 @@ pub async fn list(
     .await
 }
 
-pub async fn get(state: &AppState, caller: &Caller, id: Uuid) -> AppResult<Training> {
+pub async fn get(state: &AppState, caller: &Caller, id: TrainingId) -> AppResult<Training> {
     let scope = caller.scope();
     db::run(&state.pool, move |c| {
         store::get(c, &scope, id)?.ok_or_else(not_found)
@@ -389,7 +391,7 @@ fn require_manager(caller: &Caller, training: &Training) -> AppResult<()> {
 fn lock_managed(
     c: &mut PgConnection,
     caller: &Caller,
-    id: Uuid,
+    id: TrainingId,
     expected: Option<i32>,
 ) -> AppResult<Training> {
     let current = store::lock(c, &caller.scope(), id)?.ok_or_else(not_found)?;
@@ -401,7 +403,7 @@ fn lock_managed(
 pub async fn replace(
     state: &AppState,
     caller: &Caller,
-    id: Uuid,
+    id: TrainingId,
     input: TrainingInput,
     expected: Option<i32>,
 ) -> AppResult<Training> {
@@ -439,7 +441,7 @@ crate::registry::audited_record!(Training, "training");
 pub async fn set_archived(
     state: &AppState,
     caller: &Caller,
-    id: Uuid,
+    id: TrainingId,
     archive: bool,
     expected: Option<i32>,
 ) -> AppResult<Training> {
@@ -466,7 +468,11 @@ pub async fn set_archived(
     .await
 }
 
-pub async fn attendance(state: &AppState, caller: &Caller, id: Uuid) -> AppResult<Vec<Attendance>> {
+pub async fn attendance(
+    state: &AppState,
+    caller: &Caller,
+    id: TrainingId,
+) -> AppResult<Vec<Attendance>> {
     let scope = caller.scope();
     db::run(&state.pool, move |c| {
         store::get(c, &scope, id)?.ok_or_else(not_found)?;
@@ -496,7 +502,7 @@ fn check_attendable(training: &Training) -> AppResult<()> {
 /// which a (live) attendee held another membership, or none, is a 422 on `starts_at`.
 fn attendees_held_on(
     conn: &mut PgConnection,
-    training: Uuid,
+    training: TrainingId,
     day: chrono::NaiveDate,
 ) -> AppResult<()> {
     let ids: Vec<MemberId> = store::attendance_of(conn, training)?
@@ -504,7 +510,7 @@ fn attendees_held_on(
         .map(|a| a.member_id)
         .collect();
     let attendees = crate::db::members::persons_of(conn, &ids)?;
-    let persons: Vec<Uuid> = attendees.iter().map(|(_, p)| *p).collect();
+    let persons: Vec<PersonId> = attendees.iter().map(|(_, p)| *p).collect();
     // Share-locked first, so the memberships read below stay as checked until commit.
     let uses: Vec<(MemberId, chrono::NaiveDate)> =
         attendees.iter().map(|(m, _)| (*m, day)).collect();
@@ -535,7 +541,7 @@ fn attendee_on(
     training: &Training,
     member_id: MemberId,
 ) -> AppResult<crate::db::members::Stint> {
-    let named: Option<Uuid> = crate::db::members::persons_of(conn, &[member_id])?
+    let named: Option<PersonId> = crate::db::members::persons_of(conn, &[member_id])?
         .first()
         .map(|(_, person)| *person);
     let unknown = || {
@@ -630,7 +636,7 @@ pub fn record_attendance(
 pub async fn put_attendance(
     state: &AppState,
     caller: &Caller,
-    id: Uuid,
+    id: TrainingId,
     records: Vec<AttendanceInput>,
 ) -> AppResult<Vec<Attendance>> {
     db::transact(&state.pool, caller, move |c, caller| {

@@ -4,7 +4,7 @@ use actix_web::{delete, get, patch, post, HttpResponse};
 use chrono::{DateTime, FixedOffset};
 use serde::Deserialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
+
 use validator::Validate;
 
 use super::extract::{versioned, Auth, IfMatch, Query, ValidJson};
@@ -14,6 +14,7 @@ use super::Reply;
 use crate::db::logs::{AssistanceLog, LogFilter};
 use crate::fieldwork::logs::{self, Created, LogInput, LogPatch};
 use crate::fieldwork::{AgeBand, Channel, Outcome};
+use crate::ids::LogId;
 use crate::ids::MemberId;
 use crate::ids::TeamId;
 use crate::ids::VillageId;
@@ -24,7 +25,8 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct CreateLogRequest {
     /// Generated on the phone; sending the same id again never creates a second log.
-    pub id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub id: LogId,
     /// When the help happened, with its offset (e.g. `2025-10-31T23:30:00+07:00`).
     #[schema(value_type = String, format = DateTime)]
     pub occurred_at: DateTime<FixedOffset>,
@@ -160,7 +162,7 @@ pub async fn list(state: Data<AppState>, auth: Auth, query: Query<LogListQuery>)
 }
 
 record_routes! {
-    domain = logs, record = AssistanceLog, id = Uuid, tag = "assistance logs",
+    domain = logs, record = AssistanceLog, id = LogId as Uuid, tag = "assistance logs",
     path = "/api/v1/assistance-logs/{id}", restore_path = "/api/v1/assistance-logs/{id}/restore",
     get = ("getAssistanceLog", ["One log; 404 when missing or outside the caller's scope."]),
     archive = ("archiveAssistanceLog", ["Archive a log recorded by mistake."], "dated in an approved month"),
@@ -184,7 +186,7 @@ record_routes! {
 pub async fn update(
     state: Data<AppState>,
     auth: Auth,
-    id: Path<Uuid>,
+    id: Path<LogId>,
     body: ValidJson<UpdateLogRequest>,
     IfMatch(expected): IfMatch,
 ) -> Reply {

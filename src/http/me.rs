@@ -41,7 +41,8 @@ pub struct MembershipOut {
     #[schema(value_type = i64)]
     pub member_id: MemberId,
     /// The same person across moves between teams.
-    pub person_id: uuid::Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub person_id: crate::ids::PersonId,
     /// leader, deputy or member.
     pub team_role: crate::vocab::TeamRole,
     pub joined_on: NaiveDate,

@@ -11,6 +11,7 @@ use super::trainings::AttendanceRecord;
 use super::Reply;
 use crate::error::{AppError, FieldError};
 use crate::fieldwork::sync::{self, ItemResult, ItemStatus, PullPage, PushItem, MAX_BATCH};
+use crate::ids::{LogId, TrainingId};
 use crate::state::AppState;
 
 /// One record from the phone.
@@ -28,7 +29,8 @@ pub enum PushItemRequest {
     /// A member's attendance at a member training; `base_version` when editing a record
     /// the phone has seen (a stale one comes back `conflict`).
     UpsertAttendance {
-        training_id: Uuid,
+        #[schema(value_type = Uuid)]
+        training_id: TrainingId,
         base_version: Option<i32>,
         data: AttendanceRecord,
     },
@@ -165,7 +167,7 @@ fn update_log(raw: &serde_json::Value, data: serde_json::Value) -> Result<PushIt
     match (uuid_at(raw, "id"), base_version(raw)) {
         (Some(id), Some(base_version)) => {
             part::<UpdateLogRequest>(data, "data").map(|d| PushItem::UpdateLog {
-                id,
+                id: LogId(id),
                 base_version,
                 patch: d.into(),
             })
@@ -189,7 +191,7 @@ fn upsert_attendance(
         ));
     };
     part::<AttendanceRecord>(data, "data").map(|d| PushItem::UpsertAttendance {
-        training_id,
+        training_id: TrainingId(training_id),
         input: d.into(),
         base_version: base_version(raw),
     })

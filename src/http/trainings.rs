@@ -18,6 +18,7 @@ use crate::fieldwork::trainings::{
 };
 use crate::ids::MemberId;
 use crate::ids::TeamId;
+use crate::ids::TrainingId;
 use crate::ids::VillageId;
 use crate::state::AppState;
 
@@ -25,7 +26,8 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct TrainingRequest {
     /// Optional on update; on create, a phone may send its own UUID so resends are safe.
-    pub id: Option<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    pub id: Option<TrainingId>,
     /// The commune (defaults to the caller's own); ignored on update.
     #[validate(length(min = 5, max = 5))]
     #[schema(min_length = 5, max_length = 5)]
@@ -153,7 +155,10 @@ list_query! {
 #[post("/api/v1/trainings")]
 pub async fn create(state: Data<AppState>, auth: Auth, body: ValidJson<TrainingRequest>) -> Reply {
     let b = body.0;
-    let (id, commune) = (b.id.unwrap_or_else(Uuid::new_v4), b.commune_code.clone());
+    let (id, commune) = (
+        b.id.unwrap_or_else(|| TrainingId(Uuid::new_v4())),
+        b.commune_code.clone(),
+    );
     let (t, created) = trainings::create(&state, &auth.0, id, commune, b.into()).await?;
     let status = if created {
         StatusCode::CREATED
@@ -183,7 +188,7 @@ pub async fn list(state: Data<AppState>, auth: Auth, query: Query<TrainingListQu
 }
 
 record_routes! {
-    domain = trainings, record = Training, id = Uuid, tag = "trainings",
+    domain = trainings, record = Training, id = TrainingId as Uuid, tag = "trainings",
     path = "/api/v1/trainings/{id}", restore_path = "/api/v1/trainings/{id}/restore",
     get = ("getTraining", ["One training; 404 when missing or outside the caller's scope."]),
     archive = ("archiveTraining", ["Archive a training recorded by mistake."], "dated in an approved month"),
@@ -206,7 +211,7 @@ record_routes! {
 pub async fn replace(
     state: Data<AppState>,
     auth: Auth,
-    id: Path<Uuid>,
+    id: Path<TrainingId>,
     body: ValidJson<TrainingRequest>,
     IfMatch(expected): IfMatch,
 ) -> Reply {
@@ -223,7 +228,7 @@ pub async fn replace(
     )
 )]
 #[get("/api/v1/trainings/{id}/attendance")]
-pub async fn attendance(state: Data<AppState>, auth: Auth, id: Path<Uuid>) -> Reply {
+pub async fn attendance(state: Data<AppState>, auth: Auth, id: Path<TrainingId>) -> Reply {
     Ok(HttpResponse::Ok().json(trainings::attendance(&state, &auth.0, id.into_inner()).await?))
 }
 
@@ -241,7 +246,7 @@ pub async fn attendance(state: Data<AppState>, auth: Auth, id: Path<Uuid>) -> Re
 pub async fn put_attendance(
     state: Data<AppState>,
     auth: Auth,
-    id: Path<Uuid>,
+    id: Path<TrainingId>,
     body: ValidJson<AttendanceRequest>,
 ) -> Reply {
     let records = body.0.records;

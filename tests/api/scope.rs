@@ -1035,7 +1035,7 @@ fn insert_log(app: &TestApp, commune: &str, team: i64, member: i64, by: uuid::Uu
         .expect("q")
         .expect("unit");
     let row = toso::db::logs::NewLog {
-        id,
+        id: toso::ids::LogId(id),
         occurred_at: chrono::Utc::now(),
         member_id: toso::ids::MemberId(member),
         team_id: toso::ids::TeamId(team),

@@ -192,10 +192,15 @@ async fn approving_and_reopening_reach_the_kept_reports() {
     add_member(&app, &f).await;
     let frozen = report(&app, &province, "01").await;
     assert_eq!(n(&row(&frozen, "00004", "members_active")), 2);
-    assert_eq!(
-        n(&report(&app, &admin, "VN").await["totals"]["members_active"]),
-        2
-    );
+    let country = report(&app, &admin, "VN").await;
+    assert_eq!(n(&country["totals"]["members_active"]), 2);
+    assert_eq!(row(&country, "01", "frozen"), false, "one commune of many");
+    // Hà Nội's part, computed alone with its frozen commune, is what a whole computation gives.
+    let other = app.another_instance(&[]);
+    let whole = report_at(&reqwest::Client::new(), &other.address, &admin, "VN").await;
+    for part in ["totals", "rows", "indicators"] {
+        assert_eq!(country[part], whole[part], "{part}");
+    }
 
     act(
         &app,

@@ -3,7 +3,8 @@
 #   bash bench/route.sh ROUTE [BINARY…]
 # For each binary in turn (default target/release/toso), starts `toso serve` on BENCH_DB
 # (default toso_national_perf), runs wrk as bench/suite.sh does (BENCH_CONNECTIONS, default 64;
-# BENCH_SECONDS, default 10) and prints "binary requests failed ok/s p50_ms p99_ms", then what
+# BENCH_SECONDS, default 10) and prints "binary requests failed ok/s p50_ms p99_ms" and the
+# server's peak resident memory, then what
 # the server's PostgreSQL sessions waited on during the run (pg_stat_activity sampled every
 # 0.2 s: wait event, samples). ROUTE: member_get, villages, log_create, log_create_spread,
 # sync_push, report. The logs the run created (by bench.member) are deleted afterwards.
@@ -56,7 +57,7 @@ for bin in "${BINS[@]}"; do
   sampler=$!
   line=$(wrk_run "$ROUTE" "$CONNS" 2 "$SECS" "$script" "$path")
   wait "$sampler" || true
-  echo "$(basename "$bin") $line"
+  echo "$(basename "$bin") $line (RSS peak $(( $(rss_kb "$SERVER_PID" VmHWM) / 1024 )) MB)"
   sort "$WORK/waits" | uniq -c | sort -rn | head -8 | sed 's/^/    /'
   stop_server
 done

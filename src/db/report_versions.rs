@@ -16,7 +16,8 @@ const EVERY_MONTH: &str = "DATE '1970-01-01'";
 
 /// The version of the report of `area` (the country or a province) for `month`: the rows of
 /// the area and of every area (''), for January of the month's year to the month (computed
-/// indicators add up from January) and for every month. `None` for other areas.
+/// indicators add up from January) and for every month. `None` for other areas. The country's
+/// is the sum of `per_province`, the versions its parts are kept with.
 pub fn of(conn: &mut PgConnection, area: &Area, month: NaiveDate) -> QueryResult<Option<i64>> {
     #[derive(QueryableByName)]
     struct Sum {
@@ -24,7 +25,7 @@ pub fn of(conn: &mut PgConnection, area: &Area, month: NaiveDate) -> QueryResult
         version: i64,
     }
     let province = match area {
-        Area::Country => String::new(),
+        Area::Country => return Ok(Some(per_province(conn, month)?.values().sum())),
         Area::Province(p) => p.clone(),
         Area::Commune(_) | Area::Communes(_) => return Ok(None),
     };
@@ -32,7 +33,7 @@ pub fn of(conn: &mut PgConnection, area: &Area, month: NaiveDate) -> QueryResult
     let sql = format!(
         "SELECT coalesce(sum(version), 0)::bigint AS version FROM report_versions \
          WHERE (month = {EVERY_MONTH} OR month BETWEEN $1 AND $2) \
-           AND ($3 = '' OR province_code IN ('', $3))"
+           AND province_code IN ('', $3)"
     );
     let sum: Sum = diesel::sql_query(sql)
         .bind::<Date, _>(january)

@@ -13,6 +13,7 @@
 //! (`cache::ReportCache::report`), so the report is exactly what a whole computation in that
 //! snapshot gives.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -79,15 +80,17 @@ pub fn figures(
     let every = versions.get("").copied().unwrap_or(0);
     let provinces = db::units::provinces(conn)?;
     let version = |code: &str| every + versions.get(code).copied().unwrap_or(0);
-    let mut kept: Vec<Option<Arc<ProvincePart>>> = provinces
+    let mut kept: HashMap<String, Arc<ProvincePart>> = provinces
         .iter()
-        .map(|(code, _)| parts.get(&(code.clone(), month), version(code)))
+        .filter_map(|(code, _)| {
+            let part = parts.get(&(code.clone(), month), version(code))?;
+            Some((code.clone(), part))
+        })
         .collect();
     let stale: Vec<(String, String)> = provinces
         .iter()
-        .zip(&kept)
-        .filter(|(_, part)| part.is_none())
-        .map(|(p, _)| p.clone())
+        .filter(|(code, _)| !kept.contains_key(code))
+        .cloned()
         .collect();
     let computed = if stale.len() >= TOGETHER_FROM {
         compute(conn, &Area::Country, stale, month, categories)?
@@ -100,16 +103,17 @@ pub fn figures(
         one_by_one
     };
     for part in computed {
-        let key = (part.row.key.clone(), month);
+        let code = part.row.key.clone();
         let part = Arc::new(part);
-        parts.put(key.clone(), version(&key.0), part.clone());
-        if let Some(slot) = provinces.iter().position(|(code, _)| *code == key.0) {
-            kept[slot] = Some(part);
-        }
+        parts.put((code.clone(), month), version(&code), part.clone());
+        kept.insert(code, part);
     }
-    let kept = kept
-        .into_iter()
-        .map(|part| part.ok_or_else(|| AppError::internal("a province's part was not computed")))
+    let kept = provinces
+        .iter()
+        .map(|(code, _)| {
+            kept.remove(code)
+                .ok_or_else(|| AppError::internal("a province's part was not computed"))
+        })
         .collect::<AppResult<Vec<Arc<ProvincePart>>>>()?;
     let mut rows: Vec<ReportRow> = kept.iter().map(|p| p.row.clone()).collect();
     let totals = super::sum_rows(&rows, categories);

@@ -3,7 +3,7 @@
 //! The neutral bottom of the layers: `db`, `auth` and the domain modules all use it, and it
 //! imports nothing of this crate, so no module has to import one above it.
 
-use crate::ids::TeamId;
+use crate::ids::{TeamId, UserId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -99,7 +99,7 @@ impl Scope {
 /// The authenticated caller, as checked against the database on every request.
 #[derive(Clone, Debug)]
 pub struct Caller {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub session_id: Uuid,
     pub username: String,
     pub role: Role,
@@ -153,7 +153,7 @@ mod tests {
 
     fn caller(role: Role, unit: Option<&str>, team_id: Option<TeamId>) -> Caller {
         Caller {
-            user_id: Uuid::nil(),
+            user_id: UserId(Uuid::nil()),
             session_id: Uuid::nil(),
             username: "someone".into(),
             role,

@@ -2,13 +2,12 @@
 
 use diesel::{Connection, PgConnection};
 use secrecy::{ExposeSecret, SecretString};
-use uuid::Uuid;
 
 use crate::access::{Caller, Role, Scope};
 use crate::auth::{activation, password};
 use crate::db::{self, audit, members, sessions, teams, units, users};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
-use crate::ids::TeamId;
+use crate::ids::{TeamId, UserId};
 use crate::state::AppState;
 use crate::vocab::AuditAction;
 
@@ -38,7 +37,7 @@ pub struct AccountPatch {
 /// What the audit trail keeps of an account: never its password hash.
 #[derive(serde::Serialize)]
 pub(crate) struct AccountSnapshot<'a> {
-    id: Uuid,
+    id: UserId,
     username: &'a str,
     full_name: Option<&'a str>,
     phone: Option<&'a str>,
@@ -108,7 +107,7 @@ pub(crate) fn audit_account_by_owner(
 
 fn audit_account_as(
     conn: &mut PgConnection,
-    actor_id: Option<Uuid>,
+    actor_id: Option<UserId>,
     actor_username: &str,
     action: AuditAction,
     before: Option<&users::UserRow>,
@@ -181,7 +180,7 @@ fn check_manage(caller_rank: u8, target: Role) -> AppResult<()> {
 fn unlink_memberships(
     conn: &mut PgConnection,
     caller: &Caller,
-    user_id: uuid::Uuid,
+    user_id: UserId,
     team: Option<TeamId>,
 ) -> AppResult<()> {
     for before in members::linked_outside(conn, user_id, team)? {
@@ -205,7 +204,7 @@ fn unlink_memberships(
 pub(crate) fn follow_move(
     conn: &mut PgConnection,
     caller: &Caller,
-    user_id: uuid::Uuid,
+    user_id: UserId,
     from: TeamId,
     to: &teams::Team,
 ) -> AppResult<()> {
@@ -473,7 +472,7 @@ pub async fn create(
 pub async fn issue_activation(
     state: &AppState,
     caller: &Caller,
-    id: Uuid,
+    id: UserId,
 ) -> AppResult<activation::Issued> {
     require_officer(caller)?;
     if id == caller.user_id {
@@ -521,7 +520,7 @@ pub async fn issue_activation(
 pub async fn activation_qr_text(
     state: &AppState,
     caller: &Caller,
-    id: Uuid,
+    id: UserId,
     code: &str,
 ) -> AppResult<String> {
     require_officer(caller)?;
@@ -546,7 +545,7 @@ pub async fn activation_qr_text(
     .await
 }
 
-pub async fn get(state: &AppState, caller: &Caller, id: Uuid) -> AppResult<users::UserRow> {
+pub async fn get(state: &AppState, caller: &Caller, id: UserId) -> AppResult<users::UserRow> {
     require_officer(caller)?;
     let scope = caller.scope();
     db::run(&state.pool, move |conn| {
@@ -579,7 +578,7 @@ fn managed_role(caller_rank: u8, account: &users::UserRow) -> AppResult<Role> {
 
 /// One's own role, unit, team, state and password are changed by someone else (or, for the
 /// password, through /me/password).
-fn check_own_access(caller: &Caller, id: Uuid, patch: &AccountPatch) -> AppResult<()> {
+fn check_own_access(caller: &Caller, id: UserId, patch: &AccountPatch) -> AppResult<()> {
     if id == caller.user_id
         && (patch.role.is_some()
             || patch.unit_code.is_some()
@@ -602,7 +601,7 @@ fn check_own_access(caller: &Caller, id: Uuid, patch: &AccountPatch) -> AppResul
 async fn hash_for_account(
     state: &AppState,
     caller: &Caller,
-    id: Uuid,
+    id: UserId,
     password: SecretString,
 ) -> AppResult<String> {
     let scope = caller.scope();
@@ -625,7 +624,7 @@ async fn hash_for_account(
 fn lock_for_update(
     c: &mut PgConnection,
     scope: &Scope,
-    id: Uuid,
+    id: UserId,
     expected_version: Option<i32>,
 ) -> AppResult<users::UserRow> {
     let current = users::get_in_scope(c, scope, id)?.ok_or_else(|| AppError::not_found("user"))?;
@@ -710,7 +709,7 @@ fn change_access(
 pub async fn update(
     state: &AppState,
     caller: &Caller,
-    id: Uuid,
+    id: UserId,
     mut patch: AccountPatch,
     expected_version: Option<i32>,
 ) -> AppResult<users::UserRow> {

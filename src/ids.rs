@@ -100,6 +100,9 @@ id_type!(
     TrainingId,
     /// An assistance log (`assistance_logs.id`, made on the phone).
     LogId,
+    /// An account (`users.id`): the caller, an audit actor, a record's `created_by`, a
+    /// membership's `user_id`. Not a person of the register (`PersonId`).
+    UserId,
 );
 
 /// The names of the id types, for the test that the OpenAPI document names none of them.
@@ -110,6 +113,7 @@ pub const NAMES: &[&str] = &[
     "PersonId",
     "TrainingId",
     "LogId",
+    "UserId",
 ];
 
 #[cfg(test)]

@@ -18,6 +18,8 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 use uuid::Uuid;
 
+use crate::ids::UserId;
+
 use super::{password, service, throttle};
 use crate::config::Settings;
 use crate::db::{self, activation, sessions, users};
@@ -89,7 +91,7 @@ fn mac_of(key: &[u8], message: &[u8]) -> [u8; 32] {
 /// A code just issued: shown once, never stored.
 #[derive(Clone, Debug)]
 pub struct Issued {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub username: String,
     pub code: String,
     pub expires_at: DateTime<Utc>,
@@ -111,7 +113,7 @@ pub fn issue_in(
     conn: &mut PgConnection,
     key: &CodeKey,
     expires_at: DateTime<Utc>,
-    accounts: &[(Uuid, String)],
+    accounts: &[(UserId, String)],
 ) -> AppResult<Vec<Issued>> {
     let issued: Vec<Issued> = accounts
         .iter()
@@ -162,7 +164,7 @@ fn code_owner(
 /// What redeeming writes: the new password's hash and the new session's refresh token.
 struct Redemption {
     code_hash: Vec<u8>,
-    user_id: Uuid,
+    user_id: UserId,
     password_hash: String,
     refresh_hash: Vec<u8>,
     expires: DateTime<Utc>,

@@ -10,14 +10,14 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::config::JwtSettings;
-use crate::ids::TeamId;
+use crate::ids::{TeamId, UserId};
 
 pub const ISSUER: &str = "toso";
 pub const AUDIENCE: &str = "toso-api";
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Claims {
-    pub sub: Uuid,
+    pub sub: UserId,
     /// The login session; revoking it ends the token's life before `exp`.
     pub sid: Uuid,
     pub role: String,
@@ -78,7 +78,7 @@ impl JwtKeys {
 
     pub fn issue(
         &self,
-        user_id: Uuid,
+        user_id: UserId,
         session_id: Uuid,
         role: &str,
         unit: Option<String>,

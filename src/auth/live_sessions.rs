@@ -32,6 +32,8 @@ use chrono::{DateTime, Utc};
 use diesel::PgConnection;
 use uuid::Uuid;
 
+use crate::ids::UserId;
+
 use crate::access::Caller;
 use crate::db;
 
@@ -94,7 +96,7 @@ impl LiveSessions {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn lookup(&self, session_id: Uuid, user_id: Uuid) -> Lookup {
+    pub fn lookup(&self, session_id: Uuid, user_id: UserId) -> Lookup {
         // What already arrived applies to this request. When the listener thread holds the
         // connection it is reading it right now.
         if let Ok(mut conn) = self.listener.try_lock() {
@@ -160,7 +162,7 @@ impl LiveSessions {
 
     /// Forgets an account's sessions (a change made by this instance, known before the
     /// notification comes back).
-    pub fn forget(&self, user_id: Uuid) {
+    pub fn forget(&self, user_id: UserId) {
         let mut inner = self.lock();
         inner.generation += 1;
         inner.entries.retain(|_, e| e.caller.user_id != user_id);
@@ -168,7 +170,7 @@ impl LiveSessions {
 
     fn forget_account(&self, payload: &str) {
         match payload.parse::<Uuid>() {
-            Ok(user_id) => self.forget(user_id),
+            Ok(user_id) => self.forget(UserId(user_id)),
             Err(_) => {
                 let mut inner = self.lock();
                 inner.generation += 1;
@@ -260,7 +262,7 @@ mod tests {
 
     fn caller(user_id: Uuid) -> Caller {
         Caller {
-            user_id,
+            user_id: UserId(user_id),
             session_id: Uuid::new_v4(),
             username: "u".into(),
             role: Role::Admin,
@@ -340,7 +342,10 @@ mod tests {
         cache.remember(t, &a, later());
         assert!(hit(&cache, &a));
         assert!(
-            !matches!(cache.lookup(a.session_id, Uuid::new_v4()), Lookup::Hit(_)),
+            !matches!(
+                cache.lookup(a.session_id, UserId(Uuid::new_v4())),
+                Lookup::Hit(_)
+            ),
             "a token of another account naming this session"
         );
         cache.lock().pinged_at = Instant::now().checked_sub(FRESH);

@@ -1,16 +1,16 @@
 //! Activation codes: at most one live code per account, kept only as a keyed hash.
 
+use crate::ids::UserId;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::upsert::excluded;
-use uuid::Uuid;
 
 use super::schema::activation_codes;
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = activation_codes)]
 pub struct NewCode {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub code_hash: Vec<u8>,
     pub expires_at: DateTime<Utc>,
 }
@@ -37,7 +37,7 @@ pub fn replace(conn: &mut PgConnection, codes: &[NewCode]) -> QueryResult<()> {
 pub fn find(
     conn: &mut PgConnection,
     code_hash: &[u8],
-) -> QueryResult<Option<(Uuid, DateTime<Utc>)>> {
+) -> QueryResult<Option<(UserId, DateTime<Utc>)>> {
     activation_codes::table
         .filter(activation_codes::code_hash.eq(code_hash))
         .select((activation_codes::user_id, activation_codes::expires_at))
@@ -50,7 +50,7 @@ pub fn find(
 pub fn take(
     conn: &mut PgConnection,
     code_hash: &[u8],
-) -> QueryResult<Option<(Uuid, DateTime<Utc>)>> {
+) -> QueryResult<Option<(UserId, DateTime<Utc>)>> {
     diesel::delete(activation_codes::table.filter(activation_codes::code_hash.eq(code_hash)))
         .returning((activation_codes::user_id, activation_codes::expires_at))
         .get_result(conn)
@@ -58,7 +58,7 @@ pub fn take(
 }
 
 /// Forgets the account's live code, if any (its password was set otherwise).
-pub fn revoke(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<usize> {
+pub fn revoke(conn: &mut PgConnection, user_id: UserId) -> QueryResult<usize> {
     diesel::delete(activation_codes::table.find(user_id)).execute(conn)
 }
 

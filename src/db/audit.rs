@@ -11,12 +11,13 @@ use uuid::Uuid;
 use super::schema::audit_log;
 use super::Page;
 use crate::access::{Caller, Scope};
+use crate::ids::UserId;
 use crate::vocab::AuditAction;
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = audit_log)]
 pub struct NewAuditEntry {
-    pub actor_id: Option<Uuid>,
+    pub actor_id: Option<UserId>,
     pub actor_username: String,
     pub action: AuditAction,
     pub entity: String,
@@ -34,7 +35,8 @@ pub struct NewAuditEntry {
 pub struct AuditEntry {
     pub id: i64,
     pub at: DateTime<Utc>,
-    pub actor_id: Option<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    pub actor_id: Option<UserId>,
     pub actor_username: String,
     /// What the change did: one of `AuditAction` (`create`, `update`, `archive`, `restore`,
     /// `move`, `retire`, `activate`, `password_change`, `activation_issued`, and a report's
@@ -75,7 +77,7 @@ pub fn record<T: Serialize>(
 /// `record` for a change made without an account (the operator's command line: no actor id).
 pub fn record_as<T: Serialize>(
     conn: &mut PgConnection,
-    actor_id: Option<Uuid>,
+    actor_id: Option<UserId>,
     actor_username: &str,
     change: Change<'_, T>,
 ) -> QueryResult<()> {
@@ -101,7 +103,7 @@ pub fn record_as<T: Serialize>(
 pub struct AuditFilter {
     pub entity: Option<String>,
     pub entity_id: Option<String>,
-    pub actor_id: Option<Uuid>,
+    pub actor_id: Option<UserId>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub import_id: Option<Uuid>,

@@ -14,6 +14,7 @@ use super::users::{NewUser, UserRow};
 use super::villages::{NewVillage, Village};
 use super::Page;
 use crate::access::Scope;
+use crate::ids::UserId;
 
 /// Rows a statement inserts at once: PostgreSQL takes at most 65,535 parameters.
 const CHUNK: usize = 4_000;
@@ -137,7 +138,7 @@ pub fn insert_users(conn: &mut PgConnection, rows: &[NewUser]) -> QueryResult<Ve
 #[diesel(table_name = imports)]
 pub struct NewImport {
     pub id: Uuid,
-    pub actor_id: Option<Uuid>,
+    pub actor_id: Option<UserId>,
     pub actor_username: String,
     pub unit_code: Option<String>,
     pub province_code: Option<String>,
@@ -153,7 +154,7 @@ pub struct NewImport {
 #[diesel(table_name = imports, check_for_backend(Pg))]
 pub struct ImportRecord {
     pub id: Uuid,
-    pub actor_id: Option<Uuid>,
+    pub actor_id: Option<UserId>,
     pub actor_username: String,
     pub unit_code: Option<String>,
     pub province_code: Option<String>,

@@ -6,13 +6,13 @@ use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use serde::Serialize;
-use uuid::Uuid;
 
 use super::schema::{assistance_logs as logs, log_ids, members};
 use crate::access::Scope;
 use crate::ids::LogId;
 use crate::ids::MemberId;
 use crate::ids::TeamId;
+use crate::ids::UserId;
 use crate::ids::VillageId;
 use crate::vocab::{AgeBand, Channel, Outcome, Sex};
 
@@ -41,7 +41,8 @@ pub struct AssistanceLog {
     /// done, partly_done, referred, could_not_help.
     pub outcome: Outcome,
     pub note: Option<String>,
-    pub created_by: Uuid,
+    #[schema(value_type = Uuid)]
+    pub created_by: UserId,
     pub device_id: Option<String>,
     pub archived_at: Option<DateTime<Utc>>,
     pub version: i32,
@@ -66,7 +67,7 @@ pub struct NewLog {
     pub citizen_age_band: Option<AgeBand>,
     pub outcome: Outcome,
     pub note: Option<String>,
-    pub created_by: Uuid,
+    pub created_by: UserId,
     pub device_id: Option<String>,
 }
 
@@ -94,10 +95,10 @@ pub struct LogChanges {
 pub struct LogScope {
     pub scope: Scope,
     /// For team members: only logs of the memberships linked to this account.
-    pub own_user: Option<Uuid>,
+    pub own_user: Option<UserId>,
     /// For team accounts: logs this account recorded stay its own when a move took their
     /// membership out of its scope (one by id; lists keep to the scope).
-    pub author: Option<Uuid>,
+    pub author: Option<UserId>,
 }
 
 #[derive(Debug, Default)]

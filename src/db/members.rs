@@ -5,11 +5,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use serde::Serialize;
-use uuid::Uuid;
 
 use super::schema::{members, teams};
 use crate::access::Scope;
-use crate::ids::{MemberId, PersonId, TeamId, VillageId};
+use crate::ids::{MemberId, PersonId, TeamId, UserId, VillageId};
 use crate::vocab::{Affiliation, Sex, TeamRole};
 
 #[derive(Clone, Debug, Queryable, Selectable, Serialize, utoipa::ToSchema)]
@@ -38,7 +37,8 @@ pub struct Member {
     pub joined_on: NaiveDate,
     pub left_on: Option<NaiveDate>,
     /// The account the member uses in the mobile app.
-    pub user_id: Option<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    pub user_id: Option<UserId>,
     pub archived_at: Option<DateTime<Utc>>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
@@ -60,7 +60,7 @@ pub struct NewMember {
     pub affiliation: Affiliation,
     pub team_role: TeamRole,
     pub joined_on: NaiveDate,
-    pub user_id: Option<Uuid>,
+    pub user_id: Option<UserId>,
 }
 
 #[derive(Debug, Default, AsChangeset)]
@@ -75,7 +75,7 @@ pub struct MemberChanges {
     pub team_role: Option<TeamRole>,
     pub joined_on: Option<NaiveDate>,
     pub left_on: Option<Option<NaiveDate>>,
-    pub user_id: Option<Option<Uuid>>,
+    pub user_id: Option<Option<UserId>>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -169,7 +169,7 @@ pub struct Stint {
     pub province_code: String,
     pub joined_on: NaiveDate,
     pub left_on: Option<NaiveDate>,
-    pub user_id: Option<Uuid>,
+    pub user_id: Option<UserId>,
 }
 
 /// Every live (not archived) membership of these people.
@@ -186,7 +186,7 @@ pub fn stints_of(conn: &mut PgConnection, persons: &[PersonId]) -> QueryResult<V
 /// with `team`, everyone with a live membership in that team.
 pub fn loggable_persons(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     team: Option<TeamId>,
 ) -> QueryResult<Vec<PersonId>> {
     let q = members::table
@@ -266,7 +266,7 @@ pub fn work_span(
 }
 
 /// The account's active membership (not left, not archived), if any.
-pub fn active_for_user(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<Option<Member>> {
+pub fn active_for_user(conn: &mut PgConnection, user_id: UserId) -> QueryResult<Option<Member>> {
     members::table
         .filter(members::user_id.eq(user_id))
         .filter(members::left_on.is_null())
@@ -280,7 +280,7 @@ pub fn active_for_user(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<Op
 /// (`None`: all of them), locked: the links to cut when the account leaves for `team`.
 pub fn linked_outside(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     team: Option<TeamId>,
 ) -> QueryResult<Vec<Member>> {
     let q = members::table

@@ -172,21 +172,21 @@ pub struct PgPool {
     on_account_change: Arc<OnceLock<AccountHook>>,
 }
 
-type AccountHook = Box<dyn Fn(uuid::Uuid) + Send + Sync>;
+type AccountHook = Box<dyn Fn(crate::ids::UserId) + Send + Sync>;
 
 thread_local! {
-    static CHANGED_ACCOUNTS: std::cell::RefCell<Vec<uuid::Uuid>> =
+    static CHANGED_ACCOUNTS: std::cell::RefCell<Vec<crate::ids::UserId>> =
         const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Called by every write of `users` and `auth_sessions` with the account concerned.
-pub(crate) fn account_changed(id: uuid::Uuid) {
+pub(crate) fn account_changed(id: crate::ids::UserId) {
     CHANGED_ACCOUNTS.with(|c| c.borrow_mut().push(id));
 }
 
 impl PgPool {
     /// Sets what is told of changed accounts (once; later calls are ignored).
-    pub fn on_account_change(&self, hook: impl Fn(uuid::Uuid) + Send + Sync + 'static) {
+    pub fn on_account_change(&self, hook: impl Fn(crate::ids::UserId) + Send + Sync + 'static) {
         let _ = self.on_account_change.set(Box::new(hook));
     }
 }

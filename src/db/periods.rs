@@ -5,9 +5,9 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::schema::{commune_month_totals as cmt, report_periods as rp};
+use crate::ids::UserId;
 use crate::vocab::ReportStatus;
 
 #[derive(Debug, Queryable, Selectable)]
@@ -17,9 +17,9 @@ pub struct Period {
     pub province_code: String,
     pub month: NaiveDate,
     pub status: ReportStatus,
-    pub submitted_by: Option<Uuid>,
+    pub submitted_by: Option<UserId>,
     pub submitted_at: Option<DateTime<Utc>>,
-    pub decided_by: Option<Uuid>,
+    pub decided_by: Option<UserId>,
     pub decided_at: Option<DateTime<Utc>>,
     pub reason: Option<String>,
     pub snapshot: Option<serde_json::Value>,
@@ -33,9 +33,9 @@ pub struct PeriodWrite<'a> {
     pub province_code: &'a str,
     pub month: NaiveDate,
     pub status: ReportStatus,
-    pub submitted_by: Option<Uuid>,
+    pub submitted_by: Option<UserId>,
     pub submitted_at: Option<DateTime<Utc>>,
-    pub decided_by: Option<Uuid>,
+    pub decided_by: Option<UserId>,
     pub decided_at: Option<DateTime<Utc>>,
     pub reason: Option<String>,
     pub snapshot: Option<serde_json::Value>,

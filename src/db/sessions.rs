@@ -6,10 +6,11 @@ use uuid::Uuid;
 
 use super::schema::{auth_sessions, refresh_tokens, users};
 use super::users::UserRow;
+use crate::ids::UserId;
 
 pub fn create(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     expires_at: DateTime<Utc>,
 ) -> QueryResult<Uuid> {
     diesel::insert_into(auth_sessions::table)
@@ -44,7 +45,7 @@ pub struct RefreshLookup {
     pub used_at: Option<DateTime<Utc>>,
     pub session_expires_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
-    pub user_id: Uuid,
+    pub user_id: UserId,
 }
 
 /// Finds a refresh token and locks it, so that two concurrent uses cannot both succeed.
@@ -76,7 +77,7 @@ pub fn mark_used(conn: &mut PgConnection, token_hash: &[u8]) -> QueryResult<()> 
 }
 
 pub fn revoke(conn: &mut PgConnection, session_id: Uuid, reason: &str) -> QueryResult<()> {
-    let accounts: Vec<Uuid> = diesel::update(
+    let accounts: Vec<UserId> = diesel::update(
         auth_sessions::table
             .find(session_id)
             .filter(auth_sessions::revoked_at.is_null()),
@@ -94,7 +95,7 @@ pub fn revoke(conn: &mut PgConnection, session_id: Uuid, reason: &str) -> QueryR
 /// Revokes every live session of a user except `keep`; returns how many were revoked.
 pub fn revoke_all_for_user(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     keep: Option<Uuid>,
     reason: &str,
 ) -> QueryResult<usize> {
@@ -118,7 +119,7 @@ pub fn revoke_all_for_user(
 pub fn live_session_user(
     conn: &mut PgConnection,
     session_id: Uuid,
-    user_id: Uuid,
+    user_id: UserId,
 ) -> QueryResult<Option<(UserRow, DateTime<Utc>)>> {
     auth_sessions::table
         .inner_join(users::table)

@@ -11,6 +11,7 @@ use crate::access::Scope;
 use crate::ids::MemberId;
 use crate::ids::TeamId;
 use crate::ids::TrainingId;
+use crate::ids::UserId;
 use crate::ids::VillageId;
 use crate::vocab::{AttendanceStatus, Platform, TrainingKind, TrainingMode};
 
@@ -46,7 +47,8 @@ pub struct Training {
     pub age_18_35: Option<i32>,
     pub age_36_59: Option<i32>,
     pub age_60_plus: Option<i32>,
-    pub created_by: Uuid,
+    #[schema(value_type = Uuid)]
+    pub created_by: UserId,
     pub archived_at: Option<DateTime<Utc>>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
@@ -82,7 +84,7 @@ pub struct NewTraining {
     pub id: TrainingId,
     pub commune_code: String,
     pub province_code: String,
-    pub created_by: Uuid,
+    pub created_by: UserId,
     #[diesel(embed)]
     pub fields: TrainingFields,
 }

@@ -3,17 +3,16 @@
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::schema::users;
 use super::Page;
 use crate::access::Scope;
-use crate::ids::TeamId;
+use crate::ids::{TeamId, UserId};
 
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = users, check_for_backend(Pg))]
 pub struct UserRow {
-    pub id: Uuid,
+    pub id: UserId,
     pub username: String,
     pub full_name: Option<String>,
     pub phone: Option<String>,
@@ -121,7 +120,7 @@ pub fn list(
 pub fn get_in_scope(
     conn: &mut PgConnection,
     scope: &Scope,
-    id: Uuid,
+    id: UserId,
 ) -> QueryResult<Option<UserRow>> {
     scoped(scope)
         .filter(users::id.eq(id))
@@ -150,7 +149,7 @@ pub fn find_by_username(conn: &mut PgConnection, username: &str) -> QueryResult<
         .optional()
 }
 
-pub fn get(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<UserRow>> {
+pub fn get(conn: &mut PgConnection, id: UserId) -> QueryResult<Option<UserRow>> {
     users::table
         .find(id)
         .select(UserRow::as_select())
@@ -177,7 +176,7 @@ pub fn insert_with(
 /// Applies `changes` and bumps the version; `None` when the row is gone.
 pub fn update(
     conn: &mut PgConnection,
-    id: Uuid,
+    id: UserId,
     changes: &UserChanges,
 ) -> QueryResult<Option<UserRow>> {
     super::account_changed(id);
@@ -193,7 +192,7 @@ pub fn update(
 }
 
 /// Locks the row for the rest of the transaction, for read-check-write updates.
-pub fn lock(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<UserRow>> {
+pub fn lock(conn: &mut PgConnection, id: UserId) -> QueryResult<Option<UserRow>> {
     users::table
         .find(id)
         .select(UserRow::as_select())

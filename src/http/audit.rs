@@ -40,7 +40,7 @@ pub async fn list(state: Data<AppState>, auth: Auth, query: Query<AuditQuery>) -
     let filter = AuditFilter {
         entity: q.entity,
         entity_id: q.entity_id,
-        actor_id: q.actor,
+        actor_id: q.actor.map(crate::ids::UserId),
         import_id: q.import_id,
         from: q.from,
         to: q.to,

@@ -81,7 +81,8 @@ impl From<Report> for ImportOut {
 #[derive(Serialize, ToSchema)]
 pub struct ImportRecordOut {
     pub id: Uuid,
-    pub actor_id: Option<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    pub actor_id: Option<crate::ids::UserId>,
     pub actor_username: String,
     pub unit_code: Option<String>,
     pub province_code: Option<String>,

@@ -12,13 +12,14 @@ use crate::access::Role;
 use crate::accounts;
 use crate::auth::service;
 use crate::ids::MemberId;
-use crate::ids::TeamId;
 use crate::ids::VillageId;
+use crate::ids::{TeamId, UserId};
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct MeOut {
-    pub id: uuid::Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub id: UserId,
     pub username: String,
     pub role: Role,
     /// The unit the caller works in (none for admin).

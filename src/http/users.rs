@@ -4,7 +4,6 @@ use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 use validator::Validate;
 
 use super::extract::{versioned, Auth, IfMatch, Query, ValidJson};
@@ -13,12 +12,13 @@ use super::Reply;
 use crate::access::Role;
 use crate::accounts::{self, AccountPatch, NewAccount};
 use crate::db::users::{UserFilter, UserRow};
-use crate::ids::TeamId;
+use crate::ids::{TeamId, UserId};
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct UserOut {
-    pub id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub id: UserId,
     pub username: String,
     pub full_name: Option<String>,
     pub phone: Option<String>,
@@ -235,7 +235,8 @@ pub struct CreatedUserOut {
 /// A one-time activation code, shown once.
 #[derive(Serialize, ToSchema)]
 pub struct ActivationOut {
-    pub user_id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub user_id: UserId,
     pub username: String,
     /// 10 characters without look-alikes, `XXXXX-XXXXX`; case, spaces and dashes are ignored
     /// when redeemed.
@@ -271,7 +272,7 @@ impl From<crate::auth::activation::Issued> for ActivationOut {
     )
 )]
 #[post("/api/v1/users/{id}/activation")]
-pub async fn issue_activation(state: Data<AppState>, auth: Auth, id: Path<Uuid>) -> Reply {
+pub async fn issue_activation(state: Data<AppState>, auth: Auth, id: Path<UserId>) -> Reply {
     let issued = accounts::issue_activation(&state, &auth.0, id.into_inner()).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))
@@ -312,7 +313,7 @@ pub struct ActivationQrQuery {
 pub async fn activation_qr(
     state: Data<AppState>,
     auth: Auth,
-    id: Path<Uuid>,
+    id: Path<UserId>,
     query: Query<ActivationQrQuery>,
 ) -> Reply {
     let q = query.into_inner();
@@ -365,7 +366,7 @@ pub async fn list(state: Data<AppState>, auth: Auth, query: Query<UserListQuery>
     )
 )]
 #[get("/api/v1/users/{id}")]
-pub async fn get(state: Data<AppState>, auth: Auth, id: Path<Uuid>) -> Reply {
+pub async fn get(state: Data<AppState>, auth: Auth, id: Path<UserId>) -> Reply {
     let user = accounts::get(&state, &auth.0, id.into_inner()).await?;
     Ok(versioned(
         actix_web::http::StatusCode::OK,
@@ -394,7 +395,7 @@ pub async fn get(state: Data<AppState>, auth: Auth, id: Path<Uuid>) -> Reply {
 pub async fn update(
     state: Data<AppState>,
     auth: Auth,
-    id: Path<Uuid>,
+    id: Path<UserId>,
     body: ValidJson<UpdateUserRequest>,
     IfMatch(expected): IfMatch,
 ) -> Reply {

@@ -37,7 +37,7 @@ use crate::db::users::NewUser;
 use crate::db::villages::{NewVillage, Village, VillageChanges};
 use crate::db::{self, imports as store, units};
 use crate::error::{AppError, AppResult};
-use crate::ids::{MemberId, TeamId, VillageId};
+use crate::ids::{MemberId, TeamId, UserId, VillageId};
 use crate::registry::members::MemberInput;
 use crate::registry::teams::TeamInput;
 use crate::registry::villages::VillageInput;
@@ -47,7 +47,7 @@ use crate::vocab::{Affiliation, Sex, TeamRole, TeamStatus, VillageKind};
 /// Who imports: an officer through the API, or the operator on the command line.
 #[derive(Clone, Debug)]
 pub struct Actor {
-    pub user_id: Option<Uuid>,
+    pub user_id: Option<UserId>,
     pub username: String,
     pub role: Role,
     pub scope: Scope,
@@ -2168,9 +2168,9 @@ struct AccountWriter<'a> {
     places: &'a Places<'a>,
     options: &'a Options,
     /// The account created for a member, by index in the plan.
-    user_of: HashMap<usize, Uuid>,
+    user_of: HashMap<usize, UserId>,
     /// The batch's new accounts, waiting for their activation codes.
-    created: Vec<(Uuid, String)>,
+    created: Vec<(UserId, String)>,
     issued: Vec<Issued>,
 }
 
@@ -2246,14 +2246,14 @@ struct MemberWriter<'a> {
     members: &'a [MemberIn],
     actions: &'a [MemberAction],
     places: &'a Places<'a>,
-    user_of: &'a HashMap<usize, Uuid>,
+    user_of: &'a HashMap<usize, UserId>,
     today: NaiveDate,
 }
 
 impl MemberWriter<'_> {
     /// The activation sheet's lines.
     fn activations(&self, teams: &[TeamIn], issued: Vec<Issued>) -> Vec<Activation> {
-        let by_user: HashMap<Uuid, usize> =
+        let by_user: HashMap<UserId, usize> =
             self.user_of.iter().map(|(slot, u)| (*u, *slot)).collect();
         let line = |issued: Issued| {
             let slot = *by_user.get(&issued.user_id)?;

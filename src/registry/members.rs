@@ -11,7 +11,7 @@ use crate::access::{Caller, Role, Scope};
 use crate::db::members::{self, Member, MemberChanges, MemberFilter, NewMember};
 use crate::db::{self, teams, users, Page};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::ids::{MemberId, TeamId};
+use crate::ids::{MemberId, TeamId, UserId};
 use crate::state::AppState;
 use crate::vocab::AuditAction;
 
@@ -155,7 +155,7 @@ fn check_work_within(
 fn check_user(
     conn: &mut PgConnection,
     scope: &Scope,
-    user_id: Uuid,
+    user_id: UserId,
     team_id: TeamId,
 ) -> AppResult<()> {
     let user = users::get_in_scope(conn, scope, user_id)?
@@ -248,7 +248,7 @@ pub async fn create(
         let team = live_team(c, &scope, team_id)?;
         require_manager(caller, team.id)?;
         if let Some(u) = input.user_id {
-            check_user(c, &scope, u, team.id)?;
+            check_user(c, &scope, UserId(u), team.id)?;
         }
         let new = NewMember {
             person_id: None,
@@ -263,7 +263,7 @@ pub async fn create(
             affiliation: input.affiliation,
             team_role: input.team_role.unwrap_or(TeamRole::Member),
             joined_on,
-            user_id: input.user_id,
+            user_id: input.user_id.map(UserId),
         };
         Ok(members::insert(c, &new)?)
     })
@@ -287,7 +287,7 @@ fn check_patch(
         check_work_within(c, before.id, joined_on, left_on.map(|l| (l, "left_on")))?;
     }
     if let Some(Some(u)) = patch.user_id {
-        check_user(c, scope, u, before.team_id)?;
+        check_user(c, scope, UserId(u), before.team_id)?;
     }
     let active = before.archived_at.is_none() && patch.left_on.unwrap_or(before.left_on).is_none();
     if active {
@@ -329,7 +329,7 @@ pub async fn update(
                 team_role: patch.team_role,
                 joined_on: patch.joined_on,
                 left_on: patch.left_on,
-                user_id: patch.user_id,
+                user_id: patch.user_id.map(|u| u.map(UserId)),
             };
             Ok(members::update(c, id, &changes)?)
         },

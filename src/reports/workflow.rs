@@ -4,21 +4,23 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{Connection, PgConnection, QueryResult};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::access::{Caller, Role};
 use crate::db::periods::{self, Period};
 use crate::db::{self, audit};
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::ids::UserId;
 use crate::state::AppState;
 use crate::vocab::ReportStatus;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PeriodStatus {
     pub status: ReportStatus,
-    pub submitted_by: Option<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    pub submitted_by: Option<UserId>,
     pub submitted_at: Option<DateTime<Utc>>,
-    pub decided_by: Option<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    pub decided_by: Option<UserId>,
     pub decided_at: Option<DateTime<Utc>>,
     /// Why it was returned or reopened.
     pub reason: Option<String>,
@@ -153,11 +155,11 @@ fn reason_for(action: Action, reason: Option<String>) -> AppResult<Option<String
 
 /// Who submitted and who decided, and when, after `action`.
 type Signatures = (
-    (Option<Uuid>, Option<DateTime<Utc>>),
-    (Option<Uuid>, Option<DateTime<Utc>>),
+    (Option<UserId>, Option<DateTime<Utc>>),
+    (Option<UserId>, Option<DateTime<Utc>>),
 );
 
-fn signatures(action: Action, before: &PeriodStatus, by: Uuid, now: DateTime<Utc>) -> Signatures {
+fn signatures(action: Action, before: &PeriodStatus, by: UserId, now: DateTime<Utc>) -> Signatures {
     let submitted = match action {
         Action::Submit => (Some(by), Some(now)),
         _ => (before.submitted_by, before.submitted_at),

@@ -333,6 +333,7 @@ impl TestApp {
         toso::db::users::insert(&mut conn, &new)
             .expect("insert user")
             .id
+            .0
     }
 
     /// Inserts a live team in `commune` straight into the database; returns its id.

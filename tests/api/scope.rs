@@ -1049,7 +1049,7 @@ fn insert_log(app: &TestApp, commune: &str, team: i64, member: i64, by: uuid::Uu
         citizen_age_band: None,
         outcome: toso::vocab::Outcome::Done,
         note: None,
-        created_by: by,
+        created_by: toso::ids::UserId(by),
         device_id: None,
     };
     toso::db::logs::insert_new(&mut app.db.conn(), &[row]).expect("log");

@@ -154,12 +154,11 @@ pub fn list(
     filter: &AuditFilter,
     page: Page,
 ) -> QueryResult<(Vec<AuditEntry>, i64)> {
-    let total = filtered(scope, filter).count().get_result(conn)?;
-    let rows = filtered(scope, filter)
-        .select(AuditEntry::as_select())
-        .order(audit_log::id.desc())
-        .limit(page.limit)
-        .offset(page.offset)
-        .load(conn)?;
-    Ok((rows, total))
+    super::page_of!(
+        conn,
+        filtered(scope, filter),
+        AuditEntry,
+        audit_log::id.desc(),
+        page
+    )
 }

@@ -212,14 +212,8 @@ pub fn list(
     scope: &Scope,
     page: Page,
 ) -> QueryResult<(Vec<ImportRecord>, i64)> {
-    let total = scoped(scope).count().get_result(conn)?;
-    let rows = scoped(scope)
-        .select(ImportRecord::as_select())
-        .order((imports::created_at.desc(), imports::id))
-        .limit(page.limit)
-        .offset(page.offset)
-        .load(conn)?;
-    Ok((rows, total))
+    let order = (imports::created_at.desc(), imports::id);
+    super::page_of!(conn, scoped(scope), ImportRecord, order, page)
 }
 
 pub fn get(conn: &mut PgConnection, scope: &Scope, id: Uuid) -> QueryResult<Option<ImportRecord>> {

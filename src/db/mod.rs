@@ -42,14 +42,7 @@ macro_rules! versioned_rows {
             f: &$filter,
             page: $crate::db::Page,
         ) -> QueryResult<(Vec<$row>, i64)> {
-            let total = filtered(scope, f).count().get_result(conn)?;
-            let rows = filtered(scope, f)
-                .select($row::as_select())
-                .order($order)
-                .limit(page.limit)
-                .offset(page.offset)
-                .load(conn)?;
-            Ok((rows, total))
+            $crate::db::page_of!(conn, filtered(scope, f), $row, $order, page)
         }
 
         $crate::db::versioned_rows!(@get $table, $row, $id, $scope; $($flag)*);
@@ -142,6 +135,29 @@ macro_rules! versioned_rows {
     };
 }
 pub(crate) use versioned_rows;
+
+/// One page of `$query` (a boxed query, written as the expression that builds it: it is built
+/// again when the total must be counted) in `$order`, with the total of all pages, as
+/// `QueryResult<(Vec<$row>, i64)>`. The page is read first; a page shorter than asked ends
+/// the list, so then the total is known without a second statement (a commune's villages or
+/// teams fit in one page: one round trip, issue 16); otherwise it is counted.
+macro_rules! page_of {
+    ($conn:expr, $query:expr, $row:ty, $order:expr, $page:expr) => {{
+        let page: $crate::db::Page = $page;
+        let rows: Vec<$row> = $query
+            .select(<$row>::as_select())
+            .order($order)
+            .limit(page.limit)
+            .offset(page.offset)
+            .load($conn)?;
+        let total = match page.total_from(rows.len()) {
+            Some(total) => total,
+            None => $query.count().get_result($conn)?,
+        };
+        Ok((rows, total))
+    }};
+}
+pub(crate) use page_of;
 
 pub mod activation;
 pub mod audit;
@@ -460,4 +476,37 @@ pub fn migrations_current(conn: &mut PgConnection) -> Result<bool, String> {
 pub struct Page {
     pub limit: i64,
     pub offset: i64,
+}
+
+impl Page {
+    /// The list's total, when this page (of `rows` rows) tells it: a page with fewer rows than
+    /// asked for is the last, unless it is empty past the start (the list may end before the
+    /// offset). `None`: count.
+    pub fn total_from(self, rows: usize) -> Option<i64> {
+        let rows = i64::try_from(rows).ok()?;
+        (rows < self.limit && (rows > 0 || self.offset == 0)).then_some(self.offset + rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Page;
+
+    #[test]
+    fn a_short_page_tells_the_total_and_a_full_or_empty_later_one_does_not() {
+        let first = Page {
+            limit: 50,
+            offset: 0,
+        };
+        assert_eq!(first.total_from(18), Some(18));
+        assert_eq!(first.total_from(0), Some(0));
+        assert_eq!(first.total_from(50), None);
+        let third = Page {
+            limit: 50,
+            offset: 100,
+        };
+        assert_eq!(third.total_from(7), Some(107));
+        assert_eq!(third.total_from(0), None);
+        assert_eq!(third.total_from(50), None);
+    }
 }

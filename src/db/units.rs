@@ -70,14 +70,13 @@ pub fn list(
     filter: &UnitFilter,
     page: Page,
 ) -> QueryResult<(Vec<UnitRow>, i64)> {
-    let total = filtered(filter).count().get_result(conn)?;
-    let rows = filtered(filter)
-        .select(UnitRow::as_select())
-        .order(admin_units::code.asc())
-        .limit(page.limit)
-        .offset(page.offset)
-        .load(conn)?;
-    Ok((rows, total))
+    super::page_of!(
+        conn,
+        filtered(filter),
+        UnitRow,
+        admin_units::code.asc(),
+        page
+    )
 }
 
 /// Every province, as code and name, by code.

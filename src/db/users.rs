@@ -114,14 +114,8 @@ pub fn list(
     filter: &UserFilter,
     page: Page,
 ) -> QueryResult<(Vec<UserRow>, i64)> {
-    let total = filtered(scope, filter).count().get_result(conn)?;
-    let rows = filtered(scope, filter)
-        .select(UserRow::as_select())
-        .order((users::username.asc(), users::id.asc()))
-        .limit(page.limit)
-        .offset(page.offset)
-        .load(conn)?;
-    Ok((rows, total))
+    let order = (users::username.asc(), users::id.asc());
+    super::page_of!(conn, filtered(scope, filter), UserRow, order, page)
 }
 
 pub fn get_in_scope(

@@ -11,7 +11,7 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::web::{Bytes, BytesMut};
-use actix_web::{web, Error, HttpMessage, ResponseError};
+use actix_web::{web, Error, HttpMessage, HttpResponse, ResponseError};
 use futures_util::StreamExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
@@ -133,30 +133,30 @@ fn client_of(req: &ServiceRequest, state: &AppState) -> String {
     let account = super::extract::bearer(req.request())
         .ok()
         .and_then(|token| state.keys.verify(&token).ok())
-        .map(|claims| format!("account:{}", claims.sub));
+        .map(|claims| format!("{ACCOUNT}{}", claims.sub));
     account.unwrap_or_else(|| {
         let ip = super::extract::client_ip(req.request(), state.settings.trust_proxy_headers);
         format!("address:{ip}")
     })
 }
 
-/// A problem answered before the handler runs, on a connection that is then closed (the
-/// rest of its body is never read).
-fn cut_short(
-    req: ServiceRequest,
-    status: StatusCode,
-    code: ErrorCode,
-    detail: String,
-) -> ServiceResponse<BoxBody> {
+/// A problem answered before the handler runs (503 with `Retry-After`).
+fn problem_response((status, code, detail): Refusal) -> HttpResponse {
     let mut response = Problem::new(status, code, detail).response();
-    response
-        .head_mut()
-        .set_connection_type(actix_web::http::ConnectionType::Close);
     if status == StatusCode::SERVICE_UNAVAILABLE {
         let retry = HeaderValue::from(1u32);
         response.headers_mut().insert(header::RETRY_AFTER, retry);
     }
-    req.into_response(response)
+    response
+}
+
+/// An answer given before the request's body was read in full: the connection is then closed
+/// (the rest of the body is never read).
+fn closing(mut response: HttpResponse) -> HttpResponse {
+    response
+        .head_mut()
+        .set_connection_type(actix_web::http::ConnectionType::Close);
+    response
 }
 
 /// A body read in full, with the share of the body budget its bytes hold until the answer
@@ -167,6 +167,27 @@ struct Body {
 }
 
 type Refusal = (StatusCode, ErrorCode, String);
+
+/// The body's announced length (`Content-Length`), refused (413) when above `limit`.
+fn declared_length(req: &ServiceRequest, limit: usize) -> Result<Option<usize>, Refusal> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    match declared {
+        Some(n) if n > limit => Err(too_large(limit)),
+        _ => Ok(declared),
+    }
+}
+
+fn too_large(limit: usize) -> Refusal {
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::PayloadTooLarge,
+        format!("the request body is larger than {limit} bytes"),
+    )
+}
 
 /// The whole body, read within `deadline` and at most `limit` bytes; 408 when it does not
 /// arrive in time, 413 when it is too large. Each chunk takes its bytes from `budget` (all the
@@ -179,21 +200,7 @@ async fn read_body(
     limit: usize,
     budget: &Arc<Semaphore>,
 ) -> Result<Body, Refusal> {
-    let too_large = || {
-        (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::PayloadTooLarge,
-            format!("the request body is larger than {limit} bytes"),
-        )
-    };
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(too_large());
-    }
+    let declared = declared_length(req, limit)?;
     let timed_out = || {
         (
             StatusCode::REQUEST_TIMEOUT,
@@ -228,9 +235,9 @@ async fn read_body(
             }
         };
         if body.len() + chunk.len() > limit {
-            return Err(too_large());
+            return Err(too_large(limit));
         }
-        let bytes = u32::try_from(chunk.len()).map_err(|_| too_large())?;
+        let bytes = u32::try_from(chunk.len()).map_err(|_| too_large(limit))?;
         let permit =
             match tokio::time::timeout_at(until, budget.clone().acquire_many_owned(bytes)).await {
                 Ok(Ok(permit)) => permit,
@@ -256,6 +263,10 @@ pub struct Gates {
     pub admission: Arc<Semaphore>,
     /// The slots each client (account or address) holds (`TOSO_MAX_IN_FLIGHT_PER_CLIENT`).
     pub shares: ClientShares,
+    /// Sync pushes handled at once, one permit per pooled connection (`TOSO_DB_POOL_SIZE`):
+    /// taken before a push's body is read, so that the pushes waiting for a connection wait
+    /// with their bodies still in the socket (see `admission`).
+    pub pushes: Arc<Semaphore>,
     /// Bytes of request bodies held at once, one permit a byte: twice `TOSO_MAX_IN_FLIGHT`
     /// bodies of `TOSO_MAX_BODY_BYTES`, so bodies read before admission stay bounded.
     pub bodies: Arc<Semaphore>,
@@ -270,6 +281,7 @@ impl Gates {
         Gates {
             admission: Arc::new(Semaphore::new(settings.max_in_flight)),
             shares: ClientShares::new(settings.max_in_flight_per_client),
+            pushes: Arc::new(Semaphore::new(settings.database.pool_size as usize)),
             bodies: Arc::new(Semaphore::new(
                 settings
                     .max_body_bytes
@@ -297,8 +309,17 @@ impl Gates {
 /// (64 concurrent 500-log pushes held about 190 MB without it) and keeps one client from
 /// taking every slot. Health checks and `/api/v1/auth/` (whose password hashing has its own
 /// bounded queue) take no slot.
+///
+/// The exception is a sync push of an account (a valid access token): its client's share and
+/// one of `Gates::pushes` (as many as pooled connections) are taken *before* its body is read,
+/// within the same wait, past which it is answered the same 503 and its connection closed (the
+/// body unread). A push body is the largest an API request sends (~200 KB for 500 logs), and
+/// 64 of them read while waiting for 10 connections made the server's memory peak (~30 MB of
+/// buffers, `bench/RESULTS.md`); now the pushes that wait leave their bodies in the socket. A
+/// slow sender of a push holds its own account's share and one push permit until the body
+/// deadline, not more.
 pub async fn admission(
-    mut req: ServiceRequest,
+    req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let (Some(state), Some(gates)) = (
@@ -307,6 +328,61 @@ pub async fn admission(
     ) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
+    let gated = req.path().starts_with("/api/") && !req.path().starts_with("/api/v1/auth/");
+    if !gated {
+        return admitted(req, next, &state, &gates, None).await;
+    }
+    let client = client_of(&req, &state);
+    let share = gates.shares.semaphore(&client);
+    let response = if client.starts_with(ACCOUNT) && is_sync_push(&req) {
+        match push_turn(&req, &state, &gates, &share).await {
+            Ok(early) => admitted(req, next, &state, &gates, Some((&share, Some(early)))).await,
+            Err(refused) => Ok(req.into_response(refused)),
+        }
+    } else {
+        admitted(req, next, &state, &gates, Some((&share, None))).await
+    };
+    gates.shares.release(&client, share);
+    response
+}
+
+/// A push's turn, taken before its body is read: its client's share and a push permit, within
+/// the checkout timeout. Else the answer, on a connection then closed (the body is unread).
+async fn push_turn(
+    req: &ServiceRequest,
+    state: &AppState,
+    gates: &Gates,
+    share: &Arc<Semaphore>,
+) -> Result<Early, HttpResponse> {
+    // A body announced too large is refused at once, as it is when read.
+    if let Err(refusal) = declared_length(req, state.settings.max_body_bytes) {
+        return Err(closing(problem_response(refusal)));
+    }
+    let wait = state.settings.database.checkout_timeout;
+    let started = tokio::time::Instant::now();
+    let turn = async {
+        let own = db::acquire_within(share, wait, CLIENT_BUSY).await?;
+        let left = wait.saturating_sub(started.elapsed());
+        let push = db::acquire_within(&gates.pushes, left, "too many pushes in flight").await?;
+        Ok::<_, crate::error::AppError>((own, push))
+    };
+    turn.await.map_err(|busy| closing(busy.error_response()))
+}
+
+/// The share and push permit a push took before its body was read.
+type Early = (OwnedSemaphorePermit, OwnedSemaphorePermit);
+
+const CLIENT_BUSY: &str = "this client has too many requests in flight";
+
+/// The rest of `admission`: the body read, then (for a gated request: its client's share, and
+/// what it took early) the slots, then the handler.
+async fn admitted(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+    state: &AppState,
+    gates: &Gates,
+    gated: Option<(&Arc<Semaphore>, Option<Early>)>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
     let settings = &state.settings;
     // A spreadsheet upload has a limit of its own (`TOSO_MAX_IMPORT_BYTES`) and at least a
     // minute to arrive.
@@ -329,35 +405,39 @@ pub async fn admission(
             req.set_payload(Payload::from(body.bytes));
             body.budget
         }
-        Err((status, code, detail)) => return Ok(cut_short(req, status, code, detail)),
+        Err(refusal) => return Ok(req.into_response(closing(problem_response(refusal)))),
     };
-    let gated = req.path().starts_with("/api/") && !req.path().starts_with("/api/v1/auth/");
-    if !gated {
+    let Some((share, early)) = gated else {
         return Ok(next.call(req).await?.map_into_boxed_body());
-    }
+    };
     let wait = settings.database.checkout_timeout;
     let started = tokio::time::Instant::now();
-    let client = client_of(&req, &state);
-    let share = gates.shares.semaphore(&client);
     let permits = async {
-        let own =
-            db::acquire_within(&share, wait, "this client has too many requests in flight").await?;
+        let own = match early {
+            Some((own, push)) => (own, Some(push)),
+            None => (db::acquire_within(share, wait, CLIENT_BUSY).await?, None),
+        };
         let left = wait.saturating_sub(started.elapsed());
         let global =
             db::acquire_within(&gates.admission, left, "too many requests in flight").await?;
         Ok::<_, crate::error::AppError>((own, global))
     }
     .await;
-    let response = match permits {
+    match permits {
         Ok(permits) => {
             let response = next.call(req).await.map(|r| r.map_into_boxed_body());
             drop(permits);
             response
         }
         Err(busy) => Ok(req.into_response(busy.error_response())),
-    };
-    gates.shares.release(&client, share);
-    response
+    }
+}
+
+const ACCOUNT: &str = "account:";
+
+/// `POST /api/v1/sync/push`: a batch of up to 500 records.
+fn is_sync_push(req: &ServiceRequest) -> bool {
+    req.method() == actix_web::http::Method::POST && req.path() == "/api/v1/sync/push"
 }
 
 /// `POST /api/v1/imports`: a file, not a JSON body.

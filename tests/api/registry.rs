@@ -650,3 +650,49 @@ async fn creating_a_child_races_archiving_its_parent() {
     eprintln!("children first: {created}, archives first: {archived}");
     assert_eq!(created + archived, 50);
 }
+
+/// The total of a list is the same on every page: counted on a full page and on one past
+/// the end, and known from a short page without counting (one statement).
+#[tokio::test]
+async fn every_page_of_a_list_carries_the_same_total() {
+    let app = spawn_app().await;
+    let commune = crate::fixtures::Commune::new(&app, "00004", "pages.officer").await;
+    for name in ["Thôn Một", "Thôn Hai", "Thôn Ba"] {
+        commune.officer.village_in(None, name, "thon").await;
+    }
+    // 2 a page: a full page, a short one, one past the end; then all in one short page.
+    for (query, items) in [
+        ("page_size=2&page=1", 2),
+        ("page_size=2&page=2", 1),
+        ("page_size=2&page=3", 0),
+        ("page_size=50", 3),
+    ] {
+        let page = commune
+            .officer
+            .get(&format!("/api/v1/villages?{query}"))
+            .await
+            .expect(StatusCode::OK);
+        assert_eq!(page["total"], 3, "{query}: {page}");
+        assert_eq!(
+            page["items"].as_array().map(Vec::len),
+            Some(items),
+            "{query}"
+        );
+    }
+    // The same for a list of fixed size: the 34 provinces, 10 a page.
+    for (page, items) in [(1, 10), (4, 4), (5, 0)] {
+        let body = commune
+            .officer
+            .get(&format!(
+                "/api/v1/units?level=province&page_size=10&page={page}"
+            ))
+            .await
+            .expect(StatusCode::OK);
+        assert_eq!(body["total"], 34, "page {page}");
+        assert_eq!(
+            body["items"].as_array().map(Vec::len),
+            Some(items),
+            "page {page}"
+        );
+    }
+}

@@ -550,3 +550,78 @@ async fn bodies_read_before_admission_hold_a_bounded_budget() {
         assert!(closed && answer.starts_with("HTTP/1.1 408"), "{answer:?}");
     }
 }
+
+#[tokio::test]
+async fn pushes_past_the_pool_wait_for_their_turn_before_their_bodies_are_read() {
+    use crate::helpers::{lock_table, wait_for_lock_waiters};
+    use diesel::RunQueryDsl;
+    use std::time::{Duration, Instant};
+    use tokio::io::AsyncWriteExt;
+
+    // One pooled connection, so one push at a time; a body has 5 s to arrive, a turn 1 s.
+    let app = spawn_app_with(&[
+        ("TOSO_DB_POOL_SIZE", "1"),
+        ("TOSO_DB_CHECKOUT_TIMEOUT_MS", "1000"),
+        ("TOSO_BODY_TIMEOUT_MS", "5000"),
+    ])
+    .await;
+    let f = crate::fieldwork::field(&app).await;
+    let one_log = |id: uuid::Uuid| json!({"device_id": "phone-1", "items": [{"op": "create_log", "data": crate::fieldwork::log(id)}]});
+
+    // The leader's push has its turn and waits on a locked table.
+    let mut locker = lock_table(&app.db, "villages");
+    let first = app
+        .request(Method::POST, "/api/v1/sync/push")
+        .bearer_auth(&f.leader)
+        .json(&one_log(uuid::Uuid::new_v4()));
+    let first = tokio::spawn(async move { first.send().await.expect("sent") });
+    wait_for_lock_waiters(&app.db, 1).await;
+
+    // The member's push sends its head and holds back its body. It is not read: at the end of
+    // its wait for a turn (1 s, long before the body's deadline) it is told to come back, and
+    // its connection is closed.
+    let addr = app.address.trim_start_matches("http://").to_string();
+    let stream = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    let (mut reader, mut writer) = stream.into_split();
+    let head = format!(
+        "POST /api/v1/sync/push HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 2000\r\n\r\n{{\"items\": [",
+        f.member
+    );
+    let started = Instant::now();
+    writer.write_all(head.as_bytes()).await.expect("sent");
+    let (closed, answer) = read_until_closed(&mut reader, Duration::from_secs(8)).await;
+    let took = started.elapsed();
+    drop(writer);
+    assert!(closed, "the connection stays open: {answer:?}");
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer:?}");
+    let lower = answer.to_ascii_lowercase();
+    assert!(lower.contains("retry-after: 1\r\n"), "{answer:?}");
+    assert!(answer.contains("service_unavailable"), "{answer:?}");
+    assert!(
+        took >= Duration::from_millis(900),
+        "answered after {took:?}"
+    );
+    assert!(took < Duration::from_secs(4), "answered after {took:?}");
+
+    // Once the first push is done, the next one has its turn.
+    diesel::sql_query("ROLLBACK")
+        .execute(&mut locker)
+        .expect("release");
+    let res = first.await.expect("join");
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["summary"]["created"], 1, "{body}");
+    let res = app
+        .post_json(
+            "/api/v1/sync/push",
+            Some(&f.member),
+            &one_log(uuid::Uuid::new_v4()),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["summary"]["created"], 1, "{body}");
+}

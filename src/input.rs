@@ -52,6 +52,17 @@ pub fn screened<T: AsRef<str>>(text: T) -> Result<(), ValidationError> {
     }
 }
 
+/// A password's length: 8 to 128 characters, else `too_weak` (what else makes one weak is
+/// checked where it is set, knowing the account).
+pub fn password_length<T: AsRef<str>>(password: T) -> Result<(), ValidationError> {
+    if (8..=128).contains(&password.as_ref().chars().count()) {
+        Ok(())
+    } else {
+        Err(ValidationError::new("too_weak")
+            .with_message("password must have 8 to 128 characters".into()))
+    }
+}
+
 /// Each of a list of free texts [`screened`].
 pub fn screened_all(texts: &[String]) -> Result<(), ValidationError> {
     texts.iter().try_for_each(screened)
@@ -70,5 +81,24 @@ pub fn device_id(id: &str) -> Result<(), ValidationError> {
              one letter"
                 .into(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::password_length;
+
+    #[test]
+    fn a_password_has_8_to_128_characters_counted_not_bytes() {
+        assert!(password_length("1234567").is_err());
+        assert!(password_length("12345678").is_ok());
+        assert!(password_length("mậtkhẩu1").is_ok());
+        assert!(password_length("ậ".repeat(128)).is_ok());
+        let long = password_length("a".repeat(129)).unwrap_err();
+        assert_eq!(long.code, "too_weak");
+        assert_eq!(
+            long.message.as_deref(),
+            Some("password must have 8 to 128 characters")
+        );
     }
 }

@@ -147,15 +147,8 @@ fn filtered(scope: &Scope, f: &MemberFilter) -> members::BoxedQuery<'static, Pg>
 
 versioned_rows! {
     table = members, row = Member, id = MemberId, scope = Scope,
-    filter = MemberFilter, changes = MemberChanges,
+    filter = MemberFilter, changes = MemberChanges, insert = NewMember,
     order = (members::team_id.asc(), members::search_name.asc(), members::id.asc()),
-}
-
-pub fn insert(conn: &mut PgConnection, new: &NewMember) -> QueryResult<Member> {
-    diesel::insert_into(members::table)
-        .values(new)
-        .returning(Member::as_returning())
-        .get_result(conn)
 }
 
 /// One membership (a stint of a person in a team).

@@ -23,11 +23,18 @@ macro_rules! commune_scoped {
 /// - `list`: one page in `order`, with the total;
 /// - `get` (unless `custom_get`): the row by id within the scope;
 /// - `lock`: the row by id within the scope, locked for the rest of the transaction;
-/// - `update`: the changes, one version up; `set_archived`: archive or restore, one version up.
+/// - `update`: the changes, one version up; `set_archived`: archive or restore, one version up;
+/// - with `insert = NewRow`: `insert`, the new row as stored;
+/// - with the flag `lock_shared` (records others are created under): `lock_shared`, the row by
+///   id share-locked for the rest of the transaction;
+/// - with the flag `place_of`: `place_of`, the province and commune of a live row.
+///
+/// Flags follow `order`; `custom_get` (the module writes its own `get`) comes first.
 macro_rules! versioned_rows {
     (
         table = $table:ident, row = $row:ident, id = $id:ty, scope = $scope:ty,
-        filter = $filter:ty, changes = $changes:ty, order = $order:expr $(, $custom_get:ident)? $(,)?
+        filter = $filter:ty, changes = $changes:ty, $(insert = $new:ty,)?
+        order = $order:expr $(, $flag:ident)* $(,)?
     ) => {
         pub fn list(
             conn: &mut PgConnection,
@@ -38,7 +45,9 @@ macro_rules! versioned_rows {
             $crate::db::page_of!(conn, filtered(scope, f), $row, $order, page)
         }
 
-        $crate::db::versioned_rows!(@get $table, $row, $id, $scope $(, $custom_get)?);
+        $crate::db::versioned_rows!(@get $table, $row, $id, $scope; $($flag)*);
+        $($crate::db::versioned_rows!(@$flag $table, $row, $id);)*
+        $($crate::db::versioned_rows!(@insert $table, $row, $new);)?
 
         /// Reads and locks the row for the rest of the transaction, within `scope`.
         pub fn lock(conn: &mut PgConnection, scope: &$scope, id: $id) -> QueryResult<Option<$row>> {
@@ -77,14 +86,51 @@ macro_rules! versioned_rows {
                 .get_result(conn)
         }
     };
-    (@get $table:ident, $row:ident, $id:ty, $scope:ty, custom_get) => {};
-    (@get $table:ident, $row:ident, $id:ty, $scope:ty) => {
+    (@get $table:ident, $row:ident, $id:ty, $scope:ty; custom_get $($flag:ident)*) => {};
+    (@get $table:ident, $row:ident, $id:ty, $scope:ty; $($flag:ident)*) => {
         pub fn get(conn: &mut PgConnection, scope: &$scope, id: $id) -> QueryResult<Option<$row>> {
             scoped(scope)
                 .filter($table::id.eq(id))
                 .select($row::as_select())
                 .first(conn)
                 .optional()
+        }
+    };
+    (@custom_get $table:ident, $row:ident, $id:ty) => {};
+    (@lock_shared $table:ident, $row:ident, $id:ty) => {
+        /// Reads the row by id and holds a share lock on it for the rest of the transaction: a
+        /// child is created or revived under it while an archive of it (which takes
+        /// `FOR UPDATE`) waits, and then counts that child; or the archive went first and this
+        /// sees it archived.
+        pub fn lock_shared(conn: &mut PgConnection, id: $id) -> QueryResult<Option<$row>> {
+            $table::table
+                .find(id)
+                .select($row::as_select())
+                .for_share()
+                .first(conn)
+                .optional()
+        }
+    };
+    (@place_of $table:ident, $row:ident, $id:ty) => {
+        /// The province and commune of a live row.
+        pub fn place_of(
+            conn: &mut PgConnection,
+            id: $id,
+        ) -> QueryResult<Option<(String, String)>> {
+            $table::table
+                .find(id)
+                .filter($table::archived_at.is_null())
+                .select(($table::province_code, $table::commune_code))
+                .first(conn)
+                .optional()
+        }
+    };
+    (@insert $table:ident, $row:ident, $new:ty) => {
+        pub fn insert(conn: &mut PgConnection, new: &$new) -> QueryResult<$row> {
+            diesel::insert_into($table::table)
+                .values(new)
+                .returning($row::as_returning())
+                .get_result(conn)
         }
     };
 }

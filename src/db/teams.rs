@@ -104,37 +104,10 @@ fn filtered(scope: &Scope, f: &TeamFilter) -> teams::BoxedQuery<'static, Pg> {
 
 versioned_rows! {
     table = teams, row = Team, id = TeamId, scope = Scope,
-    filter = TeamFilter, changes = TeamChanges,
+    filter = TeamFilter, changes = TeamChanges, insert = NewTeam,
     order = (teams::commune_code.asc(), teams::search_name.asc(), teams::id.asc()),
-}
-
-/// The province and commune of a live team.
-pub fn place_of(conn: &mut PgConnection, id: TeamId) -> QueryResult<Option<(String, String)>> {
-    teams::table
-        .find(id)
-        .filter(teams::archived_at.is_null())
-        .select((teams::province_code, teams::commune_code))
-        .first(conn)
-        .optional()
-}
-
-/// Reads the row by id and holds a share lock on it for the rest of the transaction: a
-/// child is created or revived under it while an archive of it (which takes `FOR UPDATE`)
-/// waits, and then counts that child; or the archive went first and this sees it archived.
-pub fn lock_shared(conn: &mut PgConnection, id: TeamId) -> QueryResult<Option<Team>> {
-    teams::table
-        .find(id)
-        .select(Team::as_select())
-        .for_share()
-        .first(conn)
-        .optional()
-}
-
-pub fn insert(conn: &mut PgConnection, new: &NewTeam) -> QueryResult<Team> {
-    diesel::insert_into(teams::table)
-        .values(new)
-        .returning(Team::as_returning())
-        .get_result(conn)
+    lock_shared,
+    place_of,
 }
 
 /// Members still in the team and enabled accounts bound to it: what an archive would strand.

@@ -95,39 +95,12 @@ pub fn live_in(
         .load(conn)
 }
 
-/// The province and commune of a live village.
-pub fn place_of(conn: &mut PgConnection, id: VillageId) -> QueryResult<Option<(String, String)>> {
-    villages::table
-        .find(id)
-        .filter(villages::archived_at.is_null())
-        .select((villages::province_code, villages::commune_code))
-        .first(conn)
-        .optional()
-}
-
 versioned_rows! {
     table = villages, row = Village, id = VillageId, scope = Scope,
-    filter = VillageFilter, changes = VillageChanges,
+    filter = VillageFilter, changes = VillageChanges, insert = NewVillage,
     order = (villages::commune_code.asc(), villages::search_name.asc(), villages::id.asc()),
-}
-
-/// Reads the row by id and holds a share lock on it for the rest of the transaction: a
-/// child is created or revived under it while an archive of it (which takes `FOR UPDATE`)
-/// waits, and then counts that child; or the archive went first and this sees it archived.
-pub fn lock_shared(conn: &mut PgConnection, id: VillageId) -> QueryResult<Option<Village>> {
-    villages::table
-        .find(id)
-        .select(Village::as_select())
-        .for_share()
-        .first(conn)
-        .optional()
-}
-
-pub fn insert(conn: &mut PgConnection, new: &NewVillage) -> QueryResult<Village> {
-    diesel::insert_into(villages::table)
-        .values(new)
-        .returning(Village::as_returning())
-        .get_result(conn)
+    lock_shared,
+    place_of,
 }
 
 /// Teams that still work in the village (not archived, not dissolved).

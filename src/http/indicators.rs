@@ -186,33 +186,6 @@ pub async fn list_denominators(
     Ok(HttpResponse::Ok().json(items))
 }
 
-#[derive(Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DenominatorRequest {
-    #[validate(range(min = 2024, max = 2100))]
-    #[schema(minimum = 2024, maximum = 2100)]
-    pub year: i32,
-    /// Defaults to the caller's commune.
-    pub commune_code: Option<String>,
-    /// A village of the commune; absent for the commune's own figures.
-    #[schema(value_type = Option<i64>)]
-    pub village_id: Option<VillageId>,
-    #[validate(range(min = 0))]
-    #[schema(minimum = 0)]
-    pub population: Option<i32>,
-    /// People aged 15 and over.
-    #[validate(range(min = 0))]
-    #[schema(minimum = 0)]
-    pub adults: Option<i32>,
-    #[validate(range(min = 0))]
-    #[schema(minimum = 0)]
-    pub households: Option<i32>,
-    #[validate(length(max = 500))]
-    #[validate(custom(function = "crate::input::screened"))]
-    #[schema(max_length = 500)]
-    pub source_note: Option<String>,
-}
-
 /// Set the population, adults (15 and over) and households of a commune or village for a year
 /// (officers in scope). The whole entry is replaced; 409 `year_locked` once December of the
 /// year is approved for the commune.
@@ -220,7 +193,7 @@ pub struct DenominatorRequest {
     operation_id = "putDenominator",
     tag = "indicators", security(("bearer" = [])),
     params(IfMatch),
-    request_body = DenominatorRequest,
+    request_body = DenominatorInput,
     responses(
         (status = 200, body = Denominator, headers(("ETag" = String))),
         (status = 201, body = Denominator, headers(("ETag" = String))),
@@ -232,34 +205,10 @@ pub struct DenominatorRequest {
 pub async fn put_denominator(
     state: Data<AppState>,
     auth: Auth,
-    body: ValidJson<DenominatorRequest>,
+    body: ValidJson<DenominatorInput>,
     IfMatch(expected): IfMatch,
 ) -> Reply {
-    let b = body.0;
-    if let (Some(a), Some(p)) = (b.adults, b.population) {
-        if a > p {
-            return Err(AppError::field(
-                "adults",
-                "exceeds_population",
-                "adults cannot outnumber the population",
-            ));
-        }
-    }
-    let (saved, created) = indicators::put_denominator(
-        &state,
-        &auth.0,
-        DenominatorInput {
-            year: b.year,
-            commune_code: b.commune_code,
-            village_id: b.village_id,
-            population: b.population,
-            adults: b.adults,
-            households: b.households,
-            source_note: b.source_note,
-        },
-        expected,
-    )
-    .await?;
+    let (saved, created) = indicators::put_denominator(&state, &auth.0, body.0, expected).await?;
     Ok(stored(&saved, saved.version, created))
 }
 

@@ -103,12 +103,7 @@ pub struct ChangePasswordRequest {
     pub current_password: String,
     /// 8 to 128 characters, not a common or easily guessed password (NIST SP 800-63B);
     /// a 422 on `new_password` with code `too_weak` says why.
-    #[validate(length(
-        min = 8,
-        max = 128,
-        code = "too_weak",
-        message = "password must have 8 to 128 characters"
-    ))]
+    #[validate(custom(function = "crate::input::password_length"))]
     #[schema(min_length = 8, max_length = 128)]
     pub new_password: String,
 }

@@ -78,12 +78,7 @@ pub struct CreateUserRequest {
     /// The owner must change it at the first login (`must_change_password`). Leave it out to
     /// create the account without a password: the answer then holds a one-time activation
     /// code (shown once) that the owner redeems at `POST /api/v1/auth/activate`.
-    #[validate(length(
-        min = 8,
-        max = 128,
-        code = "too_weak",
-        message = "password must have 8 to 128 characters"
-    ))]
+    #[validate(custom(function = "crate::input::password_length"))]
     #[schema(min_length = 8, max_length = 128)]
     pub password: Option<String>,
     pub role: Role,
@@ -158,12 +153,7 @@ pub struct UpdateUserRequest {
     /// Sets a new password and ends every login of the account; the owner must change it at
     /// the next login. Only a role above the account's may set it; never one's own (use
     /// `PUT /me/password`).
-    #[validate(length(
-        min = 8,
-        max = 128,
-        code = "too_weak",
-        message = "password must have 8 to 128 characters"
-    ))]
+    #[validate(custom(function = "crate::input::password_length"))]
     #[schema(min_length = 8, max_length = 128)]
     pub password: Option<String>,
 }

@@ -6,7 +6,9 @@ pub mod split;
 
 use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
 
 use crate::access::{Caller, Scope};
 use crate::db::indicators::{
@@ -368,13 +370,33 @@ pub fn year_locked_error(year: i32) -> AppError {
     }
 }
 
+// A commune's or village's denominators for a year; also the request body (its schema
+// keeps the name it had as an HTTP type).
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = DenominatorRequest)]
 pub struct DenominatorInput {
+    #[validate(range(min = 2024, max = 2100))]
+    #[schema(minimum = 2024, maximum = 2100)]
     pub year: i32,
+    /// Defaults to the caller's commune.
     pub commune_code: Option<String>,
+    /// A village of the commune; absent for the commune's own figures.
+    #[schema(value_type = Option<i64>)]
     pub village_id: Option<VillageId>,
+    #[validate(range(min = 0))]
+    #[schema(minimum = 0)]
     pub population: Option<i32>,
+    /// People aged 15 and over.
+    #[validate(range(min = 0))]
+    #[schema(minimum = 0)]
     pub adults: Option<i32>,
+    #[validate(range(min = 0))]
+    #[schema(minimum = 0)]
     pub households: Option<i32>,
+    #[validate(length(max = 500))]
+    #[validate(custom(function = "crate::input::screened"))]
+    #[schema(max_length = 500)]
     pub source_note: Option<String>,
 }
 
@@ -386,6 +408,15 @@ pub async fn put_denominator(
     input: DenominatorInput,
     expected: Option<i32>,
 ) -> AppResult<(Denominator, bool)> {
+    if let (Some(a), Some(p)) = (input.adults, input.population) {
+        if a > p {
+            return Err(AppError::field(
+                "adults",
+                "exceeds_population",
+                "adults cannot outnumber the population",
+            ));
+        }
+    }
     registry::require_officer(caller)?;
     check_year(input.year)?;
     let commune = registry::default_commune(caller, input.commune_code.clone())?;

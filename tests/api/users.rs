@@ -95,30 +95,26 @@ async fn officers_create_accounts_only_inside_their_scope() {
 
 async fn first_commune(app: &TestApp, token: &str, province: &str) -> String {
     let body: Value = app
-        .get(
-            &format!("/api/v1/units?parent={province}&page_size=1"),
-            token,
-        )
+        .acting(token)
+        .get(&format!("/api/v1/units?parent={province}&page_size=1"))
         .await
-        .json()
-        .await
-        .expect("json");
+        .expect(StatusCode::OK);
     body["items"][0]["code"].as_str().expect("code").to_string()
 }
 
 #[tokio::test]
 async fn lists_and_reads_are_scoped() {
     let app = spawn_app().await;
-    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
-    let hn = app.hanoi_officer().await.token;
-    let (_, badinh) = app
-        .user_with_token("badinh", "commune_officer", Some("00004"), None)
+    let admin = app.actor("root", "admin", None, None).await;
+    let hn = app.hanoi_officer().await;
+    let badinh = app
+        .actor("badinh", "commune_officer", Some("00004"), None)
         .await;
     let ngocha_id = app.create_user("ngocha", "commune_officer", Some("00008"), None);
-    let hcm = first_commune(&app, &admin, "79").await;
+    let hcm = first_commune(&app, &admin.token, "79").await;
     let far_id = app.create_user("far.away", "commune_officer", Some(&hcm), None);
 
-    let names = |body: &Value| -> Vec<String> {
+    let names = |body: Value| -> Vec<String> {
         body["items"]
             .as_array()
             .expect("items")
@@ -126,91 +122,77 @@ async fn lists_and_reads_are_scoped() {
             .map(|u| u["username"].as_str().expect("name").to_string())
             .collect()
     };
-    let all: Value = app
-        .get("/api/v1/users", &admin)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let all = admin.get("/api/v1/users").await.expect(StatusCode::OK);
     assert_eq!(all["total"], 5);
-    let in_hn: Value = app
-        .get("/api/v1/users", &hn)
-        .await
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(names(&in_hn), ["badinh", "hn.officer", "ngocha"]);
-    let in_badinh: Value = app
-        .get("/api/v1/users", &badinh)
-        .await
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(names(&in_badinh), ["badinh"]);
+    assert_eq!(
+        names(hn.get("/api/v1/users").await.expect(StatusCode::OK)),
+        ["badinh", "hn.officer", "ngocha"]
+    );
+    assert_eq!(
+        names(badinh.get("/api/v1/users").await.expect(StatusCode::OK)),
+        ["badinh"]
+    );
 
     // Out of scope answers exactly like a missing id.
-    assert_eq!(
-        app.get(&format!("/api/v1/users/{ngocha_id}"), &hn)
-            .await
-            .status(),
-        StatusCode::OK
-    );
-    let res = app
-        .get(&format!("/api/v1/users/{ngocha_id}"), &badinh)
-        .await;
-    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
-    let res = app.get(&format!("/api/v1/users/{far_id}"), &hn).await;
-    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
-    let res = app
-        .get(&format!("/api/v1/users/{}", uuid::Uuid::new_v4()), &admin)
-        .await;
-    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    hn.get(&format!("/api/v1/users/{ngocha_id}"))
+        .await
+        .expect(StatusCode::OK);
+    badinh
+        .get(&format!("/api/v1/users/{ngocha_id}"))
+        .await
+        .problem(StatusCode::NOT_FOUND, "not_found");
+    hn.get(&format!("/api/v1/users/{far_id}"))
+        .await
+        .problem(StatusCode::NOT_FOUND, "not_found");
+    admin
+        .get(&format!("/api/v1/users/{}", uuid::Uuid::new_v4()))
+        .await
+        .problem(StatusCode::NOT_FOUND, "not_found");
 
     // Filters stay inside the scope: asking for another province's accounts finds none.
-    let res: Value = app
-        .get("/api/v1/users?unit=79", &hn)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let res = hn.get("/api/v1/users?unit=79").await.expect(StatusCode::OK);
     assert_eq!(res["total"], 0);
-    let res: Value = app
-        .get("/api/v1/users?role=commune_officer&q=ngoc", &admin)
-        .await
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(names(&res), ["ngocha"]);
+    assert_eq!(
+        names(
+            admin
+                .get("/api/v1/users?role=commune_officer&q=ngoc")
+                .await
+                .expect(StatusCode::OK)
+        ),
+        ["ngocha"]
+    );
 
     // Page sizes past the limit are refused with a field error; pages are stable.
-    let res = app.get("/api/v1/users?page_size=100000", &admin).await;
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = admin
+        .get("/api/v1/users?page_size=100000")
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(body["errors"][0]["field"], "page_size");
-    let res = app.get("/api/v1/users?page=0&page_size=0", &admin).await;
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = admin
+        .get("/api/v1/users?page=0&page_size=0")
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(body["errors"].as_array().map(Vec::len), Some(2));
-    let res: Value = app
-        .get("/api/v1/users?page_size=200", &admin)
+    let res = admin
+        .get("/api/v1/users?page_size=200")
         .await
-        .json()
-        .await
-        .expect("json");
+        .expect(StatusCode::OK);
     assert_eq!(res["page_size"], 200);
-    let p1: Value = app
-        .get("/api/v1/users?page_size=2&page=1", &admin)
+    assert_eq!(
+        names(
+            admin
+                .get("/api/v1/users?page_size=2&page=1")
+                .await
+                .expect(StatusCode::OK)
+        ),
+        ["badinh", "far.away"]
+    );
+    let p2 = admin
+        .get("/api/v1/users?page_size=2&page=2")
         .await
-        .json()
-        .await
-        .expect("json");
-    let p2: Value = app
-        .get("/api/v1/users?page_size=2&page=2", &admin)
-        .await
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(names(&p1), ["badinh", "far.away"]);
-    assert_eq!(names(&p2), ["hn.officer", "ngocha"]);
+        .expect(StatusCode::OK);
     assert_eq!(p2["total"], 5);
+    assert_eq!(names(p2), ["hn.officer", "ngocha"]);
 }
 
 #[tokio::test]
@@ -287,11 +269,10 @@ async fn invalid_accounts_get_field_errors_and_nothing_is_written() {
     assert_eq!(problem["errors"][0]["code"], "taken");
 
     let all: Value = app
-        .get("/api/v1/users", &admin)
+        .acting(&admin)
+        .get("/api/v1/users")
         .await
-        .json()
-        .await
-        .expect("json");
+        .expect(StatusCode::OK);
     assert_eq!(all["total"], 2, "only root and taken exist");
 }
 
@@ -329,7 +310,7 @@ async fn updates_use_optimistic_concurrency() {
         )
         .await;
     assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
-    let body: Value = app.get(&path, &admin).await.json().await.expect("json");
+    let body: Value = app.acting(&admin).get(&path).await.expect(StatusCode::OK);
     assert_eq!(body["full_name"], "Nguyễn Thị Target");
     assert_eq!(body["version"], 2);
 

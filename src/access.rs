@@ -3,9 +3,8 @@
 //! The neutral bottom of the layers: `db`, `auth` and the domain modules all use it, and it
 //! imports nothing of this crate, so no module has to import one above it.
 
-use crate::ids::{TeamId, UserId};
+use crate::ids::{SessionId, TeamId, UserId};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -100,7 +99,7 @@ impl Scope {
 #[derive(Clone, Debug)]
 pub struct Caller {
     pub user_id: UserId,
-    pub session_id: Uuid,
+    pub session_id: SessionId,
     pub username: String,
     pub role: Role,
     pub unit_code: Option<String>,
@@ -153,8 +152,8 @@ mod tests {
 
     fn caller(role: Role, unit: Option<&str>, team_id: Option<TeamId>) -> Caller {
         Caller {
-            user_id: UserId(Uuid::nil()),
-            session_id: Uuid::nil(),
+            user_id: UserId(uuid::Uuid::nil()),
+            session_id: SessionId(uuid::Uuid::nil()),
             username: "someone".into(),
             role,
             unit_code: unit.map(str::to_owned),

@@ -103,6 +103,9 @@ id_type!(
     /// An account (`users.id`): the caller, an audit actor, a record's `created_by`, a
     /// membership's `user_id`. Not a person of the register (`PersonId`).
     UserId,
+    /// A login session (`auth_sessions.id`, the token's `sid`): what logout and refresh
+    /// revoke. Not an account (`UserId`).
+    SessionId,
 );
 
 /// The names of the id types, for the test that the OpenAPI document names none of them.
@@ -114,6 +117,7 @@ pub const NAMES: &[&str] = &[
     "TrainingId",
     "LogId",
     "UserId",
+    "SessionId",
 ];
 
 #[cfg(test)]

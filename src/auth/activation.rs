@@ -16,9 +16,8 @@ use hmac::{Hmac, Mac};
 use rand::Rng;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
-use uuid::Uuid;
 
-use crate::ids::UserId;
+use crate::ids::{SessionId, UserId};
 
 use super::{password, service, throttle};
 use crate::config::Settings;
@@ -176,7 +175,7 @@ fn redeem(
     c: &mut PgConnection,
     keys: &throttle::Keys,
     r: Redemption,
-) -> AppResult<(users::UserRow, Uuid)> {
+) -> AppResult<(users::UserRow, SessionId)> {
     let user_id = r.user_id;
     let (owner, expires_at) = activation::take(c, &r.code_hash)?.ok_or_else(invalid_code)?;
     if owner != user_id || expires_at <= Utc::now() {

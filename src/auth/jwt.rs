@@ -7,10 +7,9 @@ use jsonwebtoken::{
 };
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::config::JwtSettings;
-use crate::ids::{TeamId, UserId};
+use crate::ids::{SessionId, TeamId, UserId};
 
 pub const ISSUER: &str = "toso";
 pub const AUDIENCE: &str = "toso-api";
@@ -19,7 +18,7 @@ pub const AUDIENCE: &str = "toso-api";
 pub struct Claims {
     pub sub: UserId,
     /// The login session; revoking it ends the token's life before `exp`.
-    pub sid: Uuid,
+    pub sid: SessionId,
     pub role: String,
     pub unit: Option<String>,
     pub team: Option<TeamId>,
@@ -79,7 +78,7 @@ impl JwtKeys {
     pub fn issue(
         &self,
         user_id: UserId,
-        session_id: Uuid,
+        session_id: SessionId,
         role: &str,
         unit: Option<String>,
         team: Option<TeamId>,

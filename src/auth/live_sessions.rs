@@ -32,7 +32,7 @@ use chrono::{DateTime, Utc};
 use diesel::PgConnection;
 use uuid::Uuid;
 
-use crate::ids::UserId;
+use crate::ids::{SessionId, UserId};
 
 use crate::access::Caller;
 use crate::db;
@@ -58,7 +58,7 @@ struct Entry {
 
 #[derive(Default)]
 struct Inner {
-    entries: HashMap<Uuid, Entry>,
+    entries: HashMap<SessionId, Entry>,
     /// Bumped by every notification and every reset.
     generation: u64,
     listening: bool,
@@ -96,7 +96,7 @@ impl LiveSessions {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn lookup(&self, session_id: Uuid, user_id: UserId) -> Lookup {
+    pub fn lookup(&self, session_id: SessionId, user_id: UserId) -> Lookup {
         // What already arrived applies to this request. When the listener thread holds the
         // connection it is reading it right now.
         if let Ok(mut conn) = self.listener.try_lock() {
@@ -263,7 +263,7 @@ mod tests {
     fn caller(user_id: Uuid) -> Caller {
         Caller {
             user_id: UserId(user_id),
-            session_id: Uuid::new_v4(),
+            session_id: SessionId(Uuid::new_v4()),
             username: "u".into(),
             role: Role::Admin,
             unit_code: None,

@@ -7,12 +7,12 @@ use diesel::Connection;
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 use super::throttle;
 use crate::access::Caller;
 use crate::db::{self, sessions, users};
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::ids::SessionId;
 use crate::state::AppState;
 use crate::vocab::AuditAction;
 
@@ -66,7 +66,7 @@ pub(crate) fn refresh_expiry(state: &AppState) -> chrono::DateTime<Utc> {
 pub(crate) fn issue(
     state: &AppState,
     user: &users::UserRow,
-    session_id: Uuid,
+    session_id: SessionId,
     refresh_token: String,
 ) -> AppResult<TokenPair> {
     let access_token = state
@@ -160,7 +160,7 @@ pub async fn login(
 }
 
 enum RefreshOutcome {
-    Rotated(Box<users::UserRow>, Uuid),
+    Rotated(Box<users::UserRow>, SessionId),
     Reused,
     Invalid,
 }
@@ -210,7 +210,7 @@ pub async fn refresh(state: &AppState, token: SecretString) -> AppResult<TokenPa
     }
 }
 
-pub async fn logout(state: &AppState, session_id: Uuid) -> AppResult<()> {
+pub async fn logout(state: &AppState, session_id: SessionId) -> AppResult<()> {
     db::run(&state.pool, move |conn| {
         Ok(sessions::revoke(conn, session_id, "logout")?)
     })

@@ -6,13 +6,13 @@ use uuid::Uuid;
 
 use super::schema::{auth_sessions, refresh_tokens, users};
 use super::users::UserRow;
-use crate::ids::UserId;
+use crate::ids::{SessionId, UserId};
 
 pub fn create(
     conn: &mut PgConnection,
     user_id: UserId,
     expires_at: DateTime<Utc>,
-) -> QueryResult<Uuid> {
+) -> QueryResult<SessionId> {
     diesel::insert_into(auth_sessions::table)
         .values((
             auth_sessions::user_id.eq(user_id),
@@ -24,7 +24,7 @@ pub fn create(
 
 pub fn add_refresh_token(
     conn: &mut PgConnection,
-    session_id: Uuid,
+    session_id: SessionId,
     token_hash: &[u8],
     expires_at: DateTime<Utc>,
 ) -> QueryResult<()> {
@@ -40,7 +40,7 @@ pub fn add_refresh_token(
 
 #[derive(Debug, Queryable)]
 pub struct RefreshLookup {
-    pub session_id: Uuid,
+    pub session_id: SessionId,
     pub token_expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
     pub session_expires_at: DateTime<Utc>,
@@ -76,7 +76,7 @@ pub fn mark_used(conn: &mut PgConnection, token_hash: &[u8]) -> QueryResult<()> 
         .map(|_| ())
 }
 
-pub fn revoke(conn: &mut PgConnection, session_id: Uuid, reason: &str) -> QueryResult<()> {
+pub fn revoke(conn: &mut PgConnection, session_id: SessionId, reason: &str) -> QueryResult<()> {
     let accounts: Vec<UserId> = diesel::update(
         auth_sessions::table
             .find(session_id)
@@ -96,11 +96,11 @@ pub fn revoke(conn: &mut PgConnection, session_id: Uuid, reason: &str) -> QueryR
 pub fn revoke_all_for_user(
     conn: &mut PgConnection,
     user_id: UserId,
-    keep: Option<Uuid>,
+    keep: Option<SessionId>,
     reason: &str,
 ) -> QueryResult<usize> {
     super::account_changed(user_id);
-    let keep = keep.unwrap_or(Uuid::nil());
+    let keep = keep.unwrap_or(SessionId(Uuid::nil()));
     diesel::update(
         auth_sessions::table
             .filter(auth_sessions::user_id.eq(user_id))
@@ -118,7 +118,7 @@ pub fn revoke_all_for_user(
 /// session expires.
 pub fn live_session_user(
     conn: &mut PgConnection,
-    session_id: Uuid,
+    session_id: SessionId,
     user_id: UserId,
 ) -> QueryResult<Option<(UserRow, DateTime<Utc>)>> {
     auth_sessions::table
@@ -135,7 +135,7 @@ pub fn live_session_user(
 
 pub fn extend(
     conn: &mut PgConnection,
-    session_id: Uuid,
+    session_id: SessionId,
     expires_at: DateTime<Utc>,
 ) -> QueryResult<()> {
     diesel::update(auth_sessions::table.find(session_id))

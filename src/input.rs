@@ -52,14 +52,16 @@ pub fn screened<T: AsRef<str>>(text: T) -> Result<(), ValidationError> {
     }
 }
 
-/// A password's length: 8 to 128 characters, else `too_weak` (what else makes one weak is
-/// checked where it is set, knowing the account).
+/// A password's length: `MIN_LEN` to `MAX_LEN` (8 to 128) characters, else `too_weak` (what
+/// else makes one weak is checked where it is set, knowing the account:
+/// `auth::password::policy_violation`).
 pub fn password_length<T: AsRef<str>>(password: T) -> Result<(), ValidationError> {
-    if (8..=128).contains(&password.as_ref().chars().count()) {
+    use crate::auth::password::{MAX_LEN, MIN_LEN};
+    if (MIN_LEN..=MAX_LEN).contains(&password.as_ref().chars().count()) {
         Ok(())
     } else {
         Err(ValidationError::new("too_weak")
-            .with_message("password must have 8 to 128 characters".into()))
+            .with_message(format!("password must have {MIN_LEN} to {MAX_LEN} characters").into()))
     }
 }
 

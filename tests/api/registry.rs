@@ -661,38 +661,29 @@ async fn every_page_of_a_list_carries_the_same_total() {
         commune.officer.village_in(None, name, "thon").await;
     }
     // 2 a page: a full page, a short one, one past the end; then all in one short page.
-    for (query, items) in [
-        ("page_size=2&page=1", 2),
-        ("page_size=2&page=2", 1),
-        ("page_size=2&page=3", 0),
-        ("page_size=50", 3),
-    ] {
-        let page = commune
-            .officer
-            .get(&format!("/api/v1/villages?{query}"))
-            .await
-            .expect(StatusCode::OK);
-        assert_eq!(page["total"], 3, "{query}: {page}");
-        assert_eq!(
-            page["items"].as_array().map(Vec::len),
-            Some(items),
-            "{query}"
-        );
+    let villages = [
+        ("/api/v1/villages?page_size=2&page=1", 2),
+        ("/api/v1/villages?page_size=2&page=2", 1),
+        ("/api/v1/villages?page_size=2&page=3", 0),
+        ("/api/v1/villages?page_size=50", 3),
+    ];
+    for (path, items) in villages {
+        assert_page(&commune.officer, path, 3, items).await;
     }
     // The same for a list of fixed size: the 34 provinces, 10 a page.
+    let provinces = "/api/v1/units?level=province&page_size=10&page=";
     for (page, items) in [(1, 10), (4, 4), (5, 0)] {
-        let body = commune
-            .officer
-            .get(&format!(
-                "/api/v1/units?level=province&page_size=10&page={page}"
-            ))
-            .await
-            .expect(StatusCode::OK);
-        assert_eq!(body["total"], 34, "page {page}");
-        assert_eq!(
-            body["items"].as_array().map(Vec::len),
-            Some(items),
-            "page {page}"
-        );
+        assert_page(&commune.officer, &format!("{provinces}{page}"), 34, items).await;
     }
+}
+
+/// `path` answers a page of `items` items out of `total`.
+async fn assert_page(actor: &Actor<'_>, path: &str, total: i64, items: usize) {
+    let page = actor.get(path).await.expect(StatusCode::OK);
+    assert_eq!(page["total"], total, "{path}: {page}");
+    assert_eq!(
+        page["items"].as_array().map(Vec::len),
+        Some(items),
+        "{path}"
+    );
 }

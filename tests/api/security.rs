@@ -316,6 +316,22 @@ async fn read_until_closed(
     }
 }
 
+/// Opens a raw connection to `addr` and sends `head` (a request head, perhaps with the start
+/// of its body); returns its two halves.
+async fn send_head(
+    addr: &str,
+    head: &str,
+) -> (
+    tokio::net::tcp::OwnedReadHalf,
+    tokio::net::tcp::OwnedWriteHalf,
+) {
+    use tokio::io::AsyncWriteExt;
+    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let (reader, mut writer) = stream.into_split();
+    writer.write_all(head.as_bytes()).await.expect("head sent");
+    (reader, writer)
+}
+
 #[tokio::test]
 async fn slow_bodies_hold_no_slot_and_are_cut_with_408() {
     use std::time::{Duration, Instant};
@@ -334,17 +350,13 @@ async fn slow_bodies_hold_no_slot_and_are_cut_with_408() {
     let started = Instant::now();
     let mut slow = Vec::new();
     for i in 0..50 {
-        let stream = tokio::net::TcpStream::connect(&addr)
-            .await
-            .expect("connect");
-        let (mut reader, mut writer) = stream.into_split();
         let head = format!(
             "POST /api/v1/assistance-logs HTTP/1.1\r\nHost: {addr}\r\n\
              Authorization: Bearer {}\r\nContent-Type: application/json\r\n\
              Content-Length: 5000\r\n\r\n{{\"id\": \"",
             f.member
         );
-        writer.write_all(head.as_bytes()).await.expect("head sent");
+        let (mut reader, mut writer) = send_head(&addr, &head).await;
         if i % 5 == 0 {
             tokio::spawn(async move {
                 for _ in 0..4_000 {
@@ -505,7 +517,6 @@ async fn api_answers_are_not_cached_and_hsts_follows_the_configuration() {
 #[tokio::test]
 async fn bodies_read_before_admission_hold_a_bounded_budget() {
     use std::time::{Duration, Instant};
-    use tokio::io::AsyncWriteExt;
 
     // One slot and 1 KiB bodies: at most 2 KiB of bodies are held at once.
     let app = spawn_app_with(&[
@@ -519,16 +530,12 @@ async fn bodies_read_before_admission_hold_a_bounded_budget() {
     // Two connections send 1,000 bytes of a 1,024-byte body and stop: 2,000 bytes held.
     let mut stalled = Vec::new();
     for _ in 0..2 {
-        let stream = tokio::net::TcpStream::connect(&addr)
-            .await
-            .expect("connect");
-        let (mut reader, mut writer) = stream.into_split();
         let head = format!(
             "POST /api/v1/auth/login HTTP/1.1\r\nHost: {addr}\r\n\
              Content-Type: application/json\r\nContent-Length: 1024\r\n\r\n{}",
             " ".repeat(1000)
         );
-        writer.write_all(head.as_bytes()).await.expect("sent");
+        let (mut reader, writer) = send_head(&addr, &head).await;
         stalled.push(tokio::spawn(async move {
             let answer = read_until_closed(&mut reader, Duration::from_secs(8)).await;
             drop(writer);
@@ -556,7 +563,6 @@ async fn pushes_past_the_pool_wait_for_their_turn_before_their_bodies_are_read()
     use crate::helpers::{lock_table, wait_for_lock_waiters};
     use diesel::RunQueryDsl;
     use std::time::{Duration, Instant};
-    use tokio::io::AsyncWriteExt;
 
     // One pooled connection, so one push at a time; a body has 5 s to arrive, a turn 1 s.
     let app = spawn_app_with(&[
@@ -581,17 +587,13 @@ async fn pushes_past_the_pool_wait_for_their_turn_before_their_bodies_are_read()
     // its wait for a turn (1 s, long before the body's deadline) it is told to come back, and
     // its connection is closed.
     let addr = app.address.trim_start_matches("http://").to_string();
-    let stream = tokio::net::TcpStream::connect(&addr)
-        .await
-        .expect("connect");
-    let (mut reader, mut writer) = stream.into_split();
     let head = format!(
         "POST /api/v1/sync/push HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
          Content-Type: application/json\r\nContent-Length: 2000\r\n\r\n{{\"items\": [",
         f.member
     );
     let started = Instant::now();
-    writer.write_all(head.as_bytes()).await.expect("sent");
+    let (mut reader, writer) = send_head(&addr, &head).await;
     let (closed, answer) = read_until_closed(&mut reader, Duration::from_secs(8)).await;
     let took = started.elapsed();
     drop(writer);

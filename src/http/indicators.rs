@@ -3,7 +3,6 @@
 use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path};
 use actix_web::{get, post, put, HttpResponse};
-use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -13,8 +12,6 @@ use super::Reply;
 use crate::db::indicators::{
     Denominator, Indicator, IndicatorValue, Target, TargetFilter, ValueFilter,
 };
-use crate::error::AppError;
-use crate::ids::VillageId;
 use crate::indicators::split::{self, SplitResult};
 use crate::indicators::{
     self, DenominatorInput, DenominatorKind, IndicatorInput, IndicatorKind, Level, Source,
@@ -33,20 +30,6 @@ fn valid_code(code: &str) -> Result<(), validator::ValidationError> {
         Err(validator::ValidationError::new("invalid_code")
             .with_message("code must be 2 to 40 characters: a-z, 0-9, '_'".into()))
     }
-}
-
-/// `YYYY-MM` of any month of the programme's years (targets may name months to come).
-fn plan_month(field: &str, text: &str) -> Result<NaiveDate, AppError> {
-    NaiveDate::parse_from_str(&format!("{}-01", text.trim()), "%Y-%m-%d")
-        .ok()
-        .filter(|d| text.trim().len() == 7 && (2024..=2100).contains(&chrono::Datelike::year(d)))
-        .ok_or_else(|| {
-            AppError::field(
-                field,
-                "invalid_month",
-                "a month is written YYYY-MM, from 2024-01 to 2100-12",
-            )
-        })
 }
 
 /// 201 for a new entry, 200 for a changed one, with its version as `ETag`.
@@ -245,31 +228,6 @@ pub async fn list_values(state: Data<AppState>, auth: Auth, query: Query<ValueQu
     Ok(HttpResponse::Ok().json(items))
 }
 
-#[derive(Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ValueRequest {
-    #[validate(length(min = 1, max = 40))]
-    #[schema(min_length = 1, max_length = 40)]
-    pub indicator_code: String,
-    /// Defaults to the caller's commune.
-    pub commune_code: Option<String>,
-    /// Required for village-level indicators, absent for commune-level ones.
-    #[schema(value_type = Option<i64>)]
-    pub village_id: Option<VillageId>,
-    /// `YYYY-MM`: the month the value stands for (its end).
-    #[schema(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
-    pub month: String,
-    /// The numerator (a count), at most the denominator.
-    pub value: i64,
-    /// For indicators whose denominator is `dossiers` or `entered`: given with the value.
-    pub denominator: Option<i64>,
-    /// Where the figure comes from (e.g. "Công an xã").
-    #[validate(length(max = 500))]
-    #[validate(custom(function = "crate::input::screened"))]
-    #[schema(max_length = 500)]
-    pub source_note: Option<String>,
-}
-
 /// Enter or correct an entered indicator's value for a commune (or village) and month
 /// (officers in scope). 409 `month_locked` once the month is approved, under the same lock as
 /// logs.
@@ -277,7 +235,7 @@ pub struct ValueRequest {
     operation_id = "putIndicatorValue",
     tag = "indicators", security(("bearer" = [])),
     params(IfMatch),
-    request_body = ValueRequest,
+    request_body = ValueInput,
     responses(
         (status = 200, body = IndicatorValue, headers(("ETag" = String))),
         (status = 201, body = IndicatorValue, headers(("ETag" = String))),
@@ -289,26 +247,10 @@ pub struct ValueRequest {
 pub async fn put_value(
     state: Data<AppState>,
     auth: Auth,
-    body: ValidJson<ValueRequest>,
+    body: ValidJson<ValueInput>,
     IfMatch(expected): IfMatch,
 ) -> Reply {
-    let b = body.0;
-    let month = crate::reports::parse_month("month", &b.month)?;
-    let (saved, created) = indicators::put_value(
-        &state,
-        &auth.0,
-        ValueInput {
-            indicator_code: b.indicator_code,
-            commune_code: b.commune_code,
-            village_id: b.village_id,
-            month,
-            value: b.value,
-            denominator: b.denominator,
-            source_note: b.source_note,
-        },
-        expected,
-    )
-    .await?;
+    let (saved, created) = indicators::put_value(&state, &auth.0, body.0, expected).await?;
     Ok(stored(&saved, saved.version, created))
 }
 
@@ -343,38 +285,13 @@ pub async fn list_targets(state: Data<AppState>, auth: Auth, query: Query<Target
     Ok(HttpResponse::Ok().json(items))
 }
 
-#[derive(Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TargetRequest {
-    #[validate(length(min = 1, max = 40))]
-    #[schema(min_length = 1, max_length = 40)]
-    pub indicator_code: String,
-    #[validate(range(min = 2024, max = 2100))]
-    #[schema(minimum = 2024, maximum = 2100)]
-    pub year: i32,
-    /// `YYYY-MM` for a monthly target; absent for the year's.
-    #[schema(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
-    pub month: Option<String>,
-    pub unit_kind: UnitKind,
-    /// A province or commune code, a village or team id.
-    #[validate(length(min = 1, max = 20))]
-    #[schema(min_length = 1, max_length = 20)]
-    pub unit_key: String,
-    /// A number to reach; or
-    pub target_value: Option<i64>,
-    /// a rate to reach, in percent (0 to 100; rates only).
-    pub target_percent: Option<f64>,
-    /// Defaults to the last day of the year (or month).
-    pub due_on: Option<NaiveDate>,
-}
-
 /// Set a target: a province officer for its province and communes, a commune officer for its
 /// villages and teams. A unit outside those is refused (422 `outside_scope`).
 #[utoipa::path(
     operation_id = "putIndicatorTarget",
     tag = "indicators", security(("bearer" = [])),
     params(IfMatch),
-    request_body = TargetRequest,
+    request_body = TargetInput,
     responses(
         (status = 200, body = Target, headers(("ETag" = String))),
         (status = 201, body = Target, headers(("ETag" = String))),
@@ -384,31 +301,10 @@ pub struct TargetRequest {
 pub async fn put_target(
     state: Data<AppState>,
     auth: Auth,
-    body: ValidJson<TargetRequest>,
+    body: ValidJson<TargetInput>,
     IfMatch(expected): IfMatch,
 ) -> Reply {
-    let b = body.0;
-    let month = b
-        .month
-        .as_deref()
-        .map(|m| plan_month("month", m))
-        .transpose()?;
-    let (saved, created) = indicators::put_target(
-        &state,
-        &auth.0,
-        TargetInput {
-            indicator_code: b.indicator_code,
-            year: b.year,
-            month,
-            unit_kind: b.unit_kind,
-            unit_key: b.unit_key,
-            target_value: b.target_value,
-            target_percent: b.target_percent,
-            due_on: b.due_on,
-        },
-        expected,
-    )
-    .await?;
+    let (saved, created) = indicators::put_target(&state, &auth.0, body.0, expected).await?;
     Ok(stored(&saved, saved.version, created))
 }
 

@@ -472,13 +472,31 @@ pub async fn list_denominators(
     .await
 }
 
+// An entered indicator's value for a commune (or village) and month; also the request body
+// (its schema keeps the name it had as an HTTP type). Its month is read by `put_value`, first.
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = ValueRequest)]
 pub struct ValueInput {
+    #[validate(length(min = 1, max = 40))]
+    #[schema(min_length = 1, max_length = 40)]
     pub indicator_code: String,
+    /// Defaults to the caller's commune.
     pub commune_code: Option<String>,
+    /// Required for village-level indicators, absent for commune-level ones.
+    #[schema(value_type = Option<i64>)]
     pub village_id: Option<VillageId>,
-    pub month: NaiveDate,
+    /// `YYYY-MM`: the month the value stands for (its end).
+    #[schema(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    pub month: String,
+    /// The numerator (a count), at most the denominator.
     pub value: i64,
+    /// For indicators whose denominator is `dossiers` or `entered`: given with the value.
     pub denominator: Option<i64>,
+    /// Where the figure comes from (e.g. "Công an xã").
+    #[validate(length(max = 500))]
+    #[validate(custom(function = "crate::input::screened"))]
+    #[schema(max_length = 500)]
     pub source_note: Option<String>,
 }
 
@@ -590,13 +608,14 @@ fn check_within_bound(
     indicator: &Indicator,
     commune: &str,
     input: &ValueInput,
+    month: NaiveDate,
 ) -> AppResult<()> {
     let bound = bound_of(
         c,
         indicator,
         commune,
         input.village_id,
-        input.month,
+        month,
         input.denominator,
     )?;
     match bound {
@@ -615,6 +634,7 @@ fn save_value(
     caller: &Caller,
     unit: &units::UnitRow,
     input: &ValueInput,
+    month: NaiveDate,
     expected: Option<i32>,
 ) -> AppResult<(IndicatorValue, bool)> {
     let indicator = live_indicator(c, &input.indicator_code)?;
@@ -623,14 +643,14 @@ fn save_value(
         village_of(c, &unit.code, v)?;
     }
     check_denominator_given(&indicator, input)?;
-    check_within_bound(c, &indicator, &unit.code, input)?;
+    check_within_bound(c, &indicator, &unit.code, input, month)?;
     // The commune-month lock of field work, then the month's state.
-    if !months::hold_shared(c, &[(unit.code.clone(), input.month)])?.is_empty() {
-        return Err(crate::reports::workflow::month_locked_error(input.month));
+    if !months::hold_shared(c, &[(unit.code.clone(), month)])?.is_empty() {
+        return Err(crate::reports::workflow::month_locked_error(month));
     }
     let fields = ValueFields {
         indicator_code: indicator.code.clone(),
-        month: input.month,
+        month,
         commune_code: unit.code.clone(),
         province_code: unit.province_code.clone(),
         village_id: input.village_id,
@@ -638,13 +658,7 @@ fn save_value(
         denominator: input.denominator,
         source_note: note(&input.source_note),
     };
-    let current = rows::value_for_update(
-        c,
-        &indicator.code,
-        &unit.code,
-        input.village_id,
-        input.month,
-    )?;
+    let current = rows::value_for_update(c, &indicator.code, &unit.code, input.village_id, month)?;
     upsert(
         c,
         caller,
@@ -663,12 +677,13 @@ pub async fn put_value(
     input: ValueInput,
     expected: Option<i32>,
 ) -> AppResult<(IndicatorValue, bool)> {
+    let month = crate::reports::parse_month("month", &input.month)?;
     registry::require_officer(caller)?;
     check_value(&input)?;
     let commune = registry::default_commune(caller, input.commune_code.clone())?;
     db::transact(&state.pool, caller, move |c, caller| {
         let unit = registry::commune_in_scope(c, &caller.scope(), &commune)?;
-        save_value(c, caller, &unit, &input, expected)
+        save_value(c, caller, &unit, &input, month, expected)
     })
     .await
 }
@@ -685,16 +700,46 @@ pub async fn list_values(
     .await
 }
 
+// A target for a unit and a year or month; also the request body (its schema keeps the name
+// it had as an HTTP type). Its month is read by `put_target`, first.
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = TargetRequest)]
 pub struct TargetInput {
+    #[validate(length(min = 1, max = 40))]
+    #[schema(min_length = 1, max_length = 40)]
     pub indicator_code: String,
+    #[validate(range(min = 2024, max = 2100))]
+    #[schema(minimum = 2024, maximum = 2100)]
     pub year: i32,
-    pub month: Option<NaiveDate>,
+    /// `YYYY-MM` for a monthly target; absent for the year's.
+    #[schema(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    pub month: Option<String>,
     pub unit_kind: UnitKind,
+    /// A province or commune code, a village or team id.
+    #[validate(length(min = 1, max = 20))]
+    #[schema(min_length = 1, max_length = 20)]
     pub unit_key: String,
+    /// A number to reach; or
     pub target_value: Option<i64>,
-    /// 0 to 100.
+    /// a rate to reach, in percent (0 to 100; rates only).
     pub target_percent: Option<f64>,
+    /// Defaults to the last day of the year (or month).
     pub due_on: Option<NaiveDate>,
+}
+
+/// `YYYY-MM` of any month of the programme's years (targets may name months to come).
+fn plan_month(field: &str, text: &str) -> AppResult<NaiveDate> {
+    NaiveDate::parse_from_str(&format!("{}-01", text.trim()), "%Y-%m-%d")
+        .ok()
+        .filter(|d| text.trim().len() == 7 && (2024..=2100).contains(&d.year()))
+        .ok_or_else(|| {
+            AppError::field(
+                field,
+                "invalid_month",
+                "a month is written YYYY-MM, from 2024-01 to 2100-12",
+            )
+        })
 }
 
 /// Where a target's unit lies: (province, commune).
@@ -796,9 +841,10 @@ fn target_rate(input: &TargetInput) -> AppResult<Option<f64>> {
     }
 }
 
-/// A target's due date: as given, else the end of its month or year; never before the period.
-fn due_date(input: &TargetInput) -> AppResult<NaiveDate> {
-    if let Some(m) = input.month {
+/// A target's due date: as given, else the end of its `month` or year; never before the
+/// period.
+fn due_date(input: &TargetInput, month: Option<NaiveDate>) -> AppResult<NaiveDate> {
+    if let Some(m) = month {
         if m.year() != input.year {
             return Err(AppError::field(
                 "month",
@@ -807,13 +853,13 @@ fn due_date(input: &TargetInput) -> AppResult<NaiveDate> {
             ));
         }
     }
-    let start = match input.month {
+    let start = match month {
         Some(m) => m,
         None => first_of(input.year, 1)?,
     };
     let due_on = input
         .due_on
-        .unwrap_or_else(|| last_day(start, if input.month.is_some() { 1 } else { 12 }));
+        .unwrap_or_else(|| last_day(start, if month.is_some() { 1 } else { 12 }));
     if due_on < start {
         return Err(AppError::field(
             "due_on",
@@ -831,9 +877,14 @@ pub async fn put_target(
     input: TargetInput,
     expected: Option<i32>,
 ) -> AppResult<(Target, bool)> {
+    let month = input
+        .month
+        .as_deref()
+        .map(|m| plan_month("month", m))
+        .transpose()?;
     check_year(input.year)?;
     let rate = target_rate(&input)?;
-    let due_on = due_date(&input)?;
+    let due_on = due_date(&input, month)?;
     db::transact(&state.pool, caller, move |c, caller| {
         let indicator = live_indicator(c, &input.indicator_code)?;
         if rate.is_some() && indicator.kind != "rate" {
@@ -847,7 +898,7 @@ pub async fn put_target(
         let fields = TargetFields {
             indicator_code: indicator.code.clone(),
             year: input.year,
-            month: input.month,
+            month,
             unit_kind: input.unit_kind.as_str().into(),
             unit_key: input.unit_key.trim().to_string(),
             province_code: place.province_code.clone(),

@@ -1293,3 +1293,131 @@ async fn list_filters_refuse_years_outside_the_programme() {
         assert_eq!(res.status(), StatusCode::OK, "{path}");
     }
 }
+
+/// The field errors of a 422 problem as (field, code), in their order.
+fn field_errors(problem: &Value) -> Vec<(String, String)> {
+    problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| {
+            let text = |k: &str| e[k].as_str().unwrap_or_default().to_string();
+            (text("field"), text("code"))
+        })
+        .collect()
+}
+
+/// A value's or a target's month is read after the body's rules and before anything else: a
+/// bad month is the one error, whatever else is wrong after it and whoever asks.
+#[tokio::test]
+async fn a_bad_month_is_refused_after_the_body_rules_and_before_all_else() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let (officer, leader, _) = f.actors(&app);
+    let province = app.hanoi_officer().await;
+    let of = |code: &str, month: &str, n: i64| IndicatorValue::of(code, month, n).body();
+    let values = "/api/v1/indicator-values";
+    for (by, body, expected) in [
+        (
+            &officer,
+            of("vneid_level2", "2025-13", 5),
+            ("month", "invalid_month"),
+        ),
+        (
+            &officer,
+            of("vneid_level2", "2025-10", -1),
+            ("value", "out_of_range"),
+        ),
+        (
+            &officer,
+            of("vneid_level2", "2025/10", -1),
+            ("month", "invalid_month"),
+        ),
+        (
+            &officer,
+            of("vneid_level2", "2999-01", -1),
+            ("month", "future_month"),
+        ),
+        (
+            &officer,
+            of("vneid_level2", "2023-12", 5),
+            ("month", "too_old"),
+        ),
+        (
+            &leader,
+            of("vneid_level2", "2025-13", -1),
+            ("month", "invalid_month"),
+        ),
+        (
+            &officer,
+            of("", "2025-13", -1),
+            ("indicator_code", "length"),
+        ),
+    ] {
+        let res = by.put(values, None, body.clone()).await;
+        let problem =
+            assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        let (field, code) = expected;
+        assert_eq!(
+            field_errors(&problem),
+            [(field.to_string(), code.to_string())],
+            "{body}: {problem}"
+        );
+    }
+    let with_month = |target: Target, month: &str| {
+        let mut body = target.body();
+        body["month"] = json!(month);
+        body
+    };
+    let count = |year: i32, n: i64| Target::value("smartphone", year, "commune", "00004", n);
+    let targets = "/api/v1/indicator-targets";
+    for (by, body, expected) in [
+        (
+            &province,
+            with_month(count(2025, 5), "2025-13"),
+            ("month", "invalid_month"),
+        ),
+        (
+            &province,
+            with_month(count(2025, 5), "2023-05"),
+            ("month", "invalid_month"),
+        ),
+        (
+            &province,
+            with_month(count(2025, -3), "2025-13"),
+            ("month", "invalid_month"),
+        ),
+        (
+            &province,
+            with_month(count(2025, -3), "2025-05"),
+            ("target_value", "out_of_range"),
+        ),
+        (
+            &province,
+            with_month(count(2025, 5), "2026-03"),
+            ("month", "outside_year"),
+        ),
+        (
+            &leader,
+            with_month(count(2025, 5), "2025-13"),
+            ("month", "invalid_month"),
+        ),
+        (
+            &province,
+            with_month(count(2023, 5), "2025-13"),
+            ("year", "range"),
+        ),
+    ] {
+        let res = by.put(targets, None, body.clone()).await;
+        let problem =
+            assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        let (field, code) = expected;
+        assert_eq!(
+            field_errors(&problem),
+            [(field.to_string(), code.to_string())],
+            "{body}: {problem}"
+        );
+    }
+    let listed = province.get(targets).await.expect(StatusCode::OK);
+    assert_eq!(listed.as_array().expect("l").len(), 0, "nothing written");
+}

@@ -1294,17 +1294,26 @@ async fn list_filters_refuse_years_outside_the_programme() {
     }
 }
 
-/// The field errors of a 422 problem as (field, code), in their order.
-fn field_errors(problem: &Value) -> Vec<(String, String)> {
-    problem["errors"]
+/// `by` putting `body` to `path` is refused (422) with exactly one field error, `field`'s `code`.
+async fn only_error(by: &Actor<'_>, path: &str, body: Value, (field, code): (&str, &str)) {
+    let problem = assert_problem(
+        by.put(path, None, body.clone()).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    let errors: Vec<(&str, &str)> = problem["errors"]
         .as_array()
         .expect("errors")
         .iter()
         .map(|e| {
-            let text = |k: &str| e[k].as_str().unwrap_or_default().to_string();
-            (text("field"), text("code"))
+            (
+                e["field"].as_str().unwrap_or(""),
+                e["code"].as_str().unwrap_or(""),
+            )
         })
-        .collect()
+        .collect();
+    assert_eq!(errors, [(field, code)], "{body}: {problem}");
 }
 
 /// A value's or a target's month is read after the body's rules and before anything else: a
@@ -1317,22 +1326,15 @@ async fn a_bad_month_is_refused_after_the_body_rules_and_before_all_else() {
     let province = app.hanoi_officer().await;
     let of = |code: &str, month: &str, n: i64| IndicatorValue::of(code, month, n).body();
     let values = "/api/v1/indicator-values";
+    let bad_month = ("month", "invalid_month");
     for (by, body, expected) in [
-        (
-            &officer,
-            of("vneid_level2", "2025-13", 5),
-            ("month", "invalid_month"),
-        ),
+        (&officer, of("vneid_level2", "2025-13", 5), bad_month),
         (
             &officer,
             of("vneid_level2", "2025-10", -1),
             ("value", "out_of_range"),
         ),
-        (
-            &officer,
-            of("vneid_level2", "2025/10", -1),
-            ("month", "invalid_month"),
-        ),
+        (&officer, of("vneid_level2", "2025/10", -1), bad_month),
         (
             &officer,
             of("vneid_level2", "2999-01", -1),
@@ -1343,80 +1345,39 @@ async fn a_bad_month_is_refused_after_the_body_rules_and_before_all_else() {
             of("vneid_level2", "2023-12", 5),
             ("month", "too_old"),
         ),
-        (
-            &leader,
-            of("vneid_level2", "2025-13", -1),
-            ("month", "invalid_month"),
-        ),
+        (&leader, of("vneid_level2", "2025-13", -1), bad_month),
         (
             &officer,
             of("", "2025-13", -1),
             ("indicator_code", "length"),
         ),
     ] {
-        let res = by.put(values, None, body.clone()).await;
-        let problem =
-            assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-        let (field, code) = expected;
-        assert_eq!(
-            field_errors(&problem),
-            [(field.to_string(), code.to_string())],
-            "{body}: {problem}"
-        );
+        only_error(by, values, body, expected).await;
     }
-    let with_month = |target: Target, month: &str| {
-        let mut body = target.body();
+    let target = |year: i32, n: i64, month: &str| {
+        let mut body = Target::value("smartphone", year, "commune", "00004", n).body();
         body["month"] = json!(month);
         body
     };
-    let count = |year: i32, n: i64| Target::value("smartphone", year, "commune", "00004", n);
     let targets = "/api/v1/indicator-targets";
     for (by, body, expected) in [
+        (&province, target(2025, 5, "2025-13"), bad_month),
+        (&province, target(2025, 5, "2023-05"), bad_month),
+        (&province, target(2025, -3, "2025-13"), bad_month),
         (
             &province,
-            with_month(count(2025, 5), "2025-13"),
-            ("month", "invalid_month"),
-        ),
-        (
-            &province,
-            with_month(count(2025, 5), "2023-05"),
-            ("month", "invalid_month"),
-        ),
-        (
-            &province,
-            with_month(count(2025, -3), "2025-13"),
-            ("month", "invalid_month"),
-        ),
-        (
-            &province,
-            with_month(count(2025, -3), "2025-05"),
+            target(2025, -3, "2025-05"),
             ("target_value", "out_of_range"),
         ),
         (
             &province,
-            with_month(count(2025, 5), "2026-03"),
+            target(2025, 5, "2026-03"),
             ("month", "outside_year"),
         ),
-        (
-            &leader,
-            with_month(count(2025, 5), "2025-13"),
-            ("month", "invalid_month"),
-        ),
-        (
-            &province,
-            with_month(count(2023, 5), "2025-13"),
-            ("year", "range"),
-        ),
+        (&leader, target(2025, 5, "2025-13"), bad_month),
+        (&province, target(2023, 5, "2025-13"), ("year", "range")),
     ] {
-        let res = by.put(targets, None, body.clone()).await;
-        let problem =
-            assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-        let (field, code) = expected;
-        assert_eq!(
-            field_errors(&problem),
-            [(field.to_string(), code.to_string())],
-            "{body}: {problem}"
-        );
+        only_error(by, targets, body, expected).await;
     }
     let listed = province.get(targets).await.expect(StatusCode::OK);
     assert_eq!(listed.as_array().expect("l").len(), 0, "nothing written");

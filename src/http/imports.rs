@@ -15,6 +15,7 @@ use super::extract::Query;
 use super::pagination::{list_query, Paged};
 use super::users::ActivationOut;
 use super::Reply;
+use crate::db::imports::ImportRecord;
 use crate::error::AppError;
 use crate::imports::{self, vocab::Kind, Counts, Report, RowReport};
 use crate::state::AppState;
@@ -72,45 +73,6 @@ impl From<Report> for ImportOut {
                 .into_iter()
                 .map(|a| ActivationOut::from(a.issued))
                 .collect(),
-            created_at: r.created_at,
-        }
-    }
-}
-
-/// The record of an import.
-#[derive(Serialize, ToSchema)]
-pub struct ImportRecordOut {
-    pub id: Uuid,
-    #[schema(value_type = Option<Uuid>)]
-    pub actor_id: Option<crate::ids::UserId>,
-    pub actor_username: String,
-    pub unit_code: Option<String>,
-    pub province_code: Option<String>,
-    pub file_name: String,
-    pub sha256: String,
-    pub size_bytes: i64,
-    pub dry_run: bool,
-    /// `dry_run`, `applied` or `rejected`.
-    pub result: String,
-    #[schema(value_type = Counts)]
-    pub counts: serde_json::Value,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<crate::db::imports::ImportRecord> for ImportRecordOut {
-    fn from(r: crate::db::imports::ImportRecord) -> Self {
-        ImportRecordOut {
-            id: r.id,
-            actor_id: r.actor_id,
-            actor_username: r.actor_username,
-            unit_code: r.unit_code,
-            province_code: r.province_code,
-            file_name: r.file_name,
-            sha256: r.sha256,
-            size_bytes: r.size_bytes,
-            dry_run: r.dry_run,
-            result: r.result,
-            counts: r.counts,
             created_at: r.created_at,
         }
     }
@@ -301,7 +263,7 @@ list_query! {
     security(("bearer" = [])),
     params(ImportListQuery),
     responses(
-        (status = 200, body = Paged<ImportRecordOut>),
+        (status = 200, body = Paged<ImportRecord>),
         (status = 403, description = "not an officer", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -310,8 +272,7 @@ pub async fn list(state: Data<AppState>, auth: Auth, query: Query<ImportListQuer
     let q = query.into_inner();
     let page = q.paging()?;
     let (rows, total) = imports::list(&state, &auth.0, page.window()).await?;
-    let items = rows.into_iter().map(ImportRecordOut::from).collect();
-    Ok(HttpResponse::Ok().json(Paged::new(items, total, &page)))
+    Ok(HttpResponse::Ok().json(Paged::new(rows, total, &page)))
 }
 
 /// One import: who, when, which file (name, SHA-256, size), the counts and the result.
@@ -321,14 +282,14 @@ pub async fn list(state: Data<AppState>, auth: Auth, query: Query<ImportListQuer
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses(
-        (status = 200, body = ImportRecordOut),
+        (status = 200, body = ImportRecord),
         (status = 403, description = "not an officer", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/imports/{id}")]
 pub async fn get(state: Data<AppState>, auth: Auth, id: Path<Uuid>) -> Reply {
     let record = imports::get(&state, &auth.0, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(ImportRecordOut::from(record)))
+    Ok(HttpResponse::Ok().json(record))
 }
 
 /// The per-row report of an import, as XLSX (one line per row, or per error of a row).

@@ -31,6 +31,7 @@ use self::vocab::{Col, Kind};
 use crate::access::{Caller, Role, Scope};
 use crate::auth::activation::{self, CodeKey, Issued};
 use crate::db::audit::NewAuditEntry;
+pub use crate::db::imports::{Counts, Tally};
 use crate::db::members::{Member, MemberChanges, NewMember};
 use crate::db::teams::{NewTeam, Team, TeamChanges};
 use crate::db::users::NewUser;
@@ -187,25 +188,6 @@ pub struct RowReport {
     pub label: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<CellError>,
-}
-
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, ToSchema)]
-pub struct Tally {
-    pub created: u32,
-    pub updated: u32,
-    pub unchanged: u32,
-    pub errors: u32,
-}
-
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, ToSchema)]
-pub struct Counts {
-    pub rows: u32,
-    pub villages: Tally,
-    pub teams: Tally,
-    pub members: Tally,
-    /// App accounts created (each with an activation code).
-    pub accounts_created: u32,
-    pub errors: u32,
 }
 
 /// An account the import created: for the activation sheet, shown once.

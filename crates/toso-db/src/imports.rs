@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -150,10 +150,34 @@ pub struct NewImport {
     pub counts: Value,
 }
 
-#[derive(Clone, Debug, Queryable, Selectable, Serialize)]
+// What an import wrote, per register (no doc comment: it would be the schema's description).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Tally {
+    pub created: u32,
+    pub updated: u32,
+    pub unchanged: u32,
+    pub errors: u32,
+}
+
+// An import's counts, as its record keeps them (`imports.counts`).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Counts {
+    pub rows: u32,
+    pub villages: Tally,
+    pub teams: Tally,
+    pub members: Tally,
+    /// App accounts created (each with an activation code).
+    pub accounts_created: u32,
+    pub errors: u32,
+}
+
+/// The record of an import.
+#[derive(Clone, Debug, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = imports, check_for_backend(Pg))]
+#[schema(as = ImportRecordOut)]
 pub struct ImportRecord {
     pub id: Uuid,
+    #[schema(value_type = Option<Uuid>)]
     pub actor_id: Option<UserId>,
     pub actor_username: String,
     pub unit_code: Option<String>,
@@ -162,7 +186,9 @@ pub struct ImportRecord {
     pub sha256: String,
     pub size_bytes: i64,
     pub dry_run: bool,
+    /// `dry_run`, `applied` or `rejected`.
     pub result: String,
+    #[schema(value_type = Counts)]
     pub counts: Value,
     pub created_at: DateTime<Utc>,
 }

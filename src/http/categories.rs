@@ -1,11 +1,12 @@
 use actix_web::http::StatusCode;
-use actix_web::web::{Data, Path};
+use actix_web::web::Data;
 use actix_web::{get, post, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::extract::{Auth, Query, ValidJson};
+use super::record::retire_routes;
 use super::Reply;
 use crate::db::categories::Category;
 use crate::fieldwork::categories;
@@ -15,7 +16,7 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct CreateCategoryRequest {
     /// Stable code: 2–40 characters, a-z, 0-9 and `_`.
-    #[validate(custom(function = "valid_code"))]
+    #[validate(custom(function = "crate::input::catalogue_code"))]
     #[schema(pattern = "^[a-z0-9_]{2,40}$")]
     pub code: String,
     #[validate(length(min = 1, max = 200))]
@@ -25,19 +26,6 @@ pub struct CreateCategoryRequest {
     #[validate(range(min = 0, max = 10_000))]
     #[schema(minimum = 0, maximum = 10_000)]
     pub sort_order: Option<i32>,
-}
-
-fn valid_code(code: &str) -> Result<(), validator::ValidationError> {
-    let ok = (2..=40).contains(&code.len())
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-    if ok {
-        Ok(())
-    } else {
-        Err(validator::ValidationError::new("invalid_code")
-            .with_message("code must be 2 to 40 characters: a-z, 0-9, '_'".into()))
-    }
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -75,30 +63,10 @@ pub async fn create(
     Ok(HttpResponse::build(StatusCode::CREATED).json(category))
 }
 
-/// Retire a category: old logs keep it, new logs cannot use it (admin).
-#[utoipa::path(
-    operation_id = "retireCategory",
-    tag = "categories", security(("bearer" = [])), params(("code" = String, Path)),
-    responses(
-        (status = 200, body = Category),
-    )
-)]
-#[post("/api/v1/categories/{code}/retire")]
-pub async fn retire(state: Data<AppState>, auth: Auth, code: Path<String>) -> Reply {
-    let category = categories::set_retired(&state, &auth.0, code.into_inner(), true).await?;
-    Ok(HttpResponse::Ok().json(category))
-}
-
-/// Bring a retired category back (admin).
-#[utoipa::path(
-    operation_id = "restoreCategory",
-    tag = "categories", security(("bearer" = [])), params(("code" = String, Path)),
-    responses(
-        (status = 200, body = Category),
-    )
-)]
-#[post("/api/v1/categories/{code}/restore")]
-pub async fn restore(state: Data<AppState>, auth: Auth, code: Path<String>) -> Reply {
-    let category = categories::set_retired(&state, &auth.0, code.into_inner(), false).await?;
-    Ok(HttpResponse::Ok().json(category))
+retire_routes! {
+    domain = categories, entry = Category, tag = "categories",
+    retire = ("retireCategory", "/api/v1/categories/{code}/retire",
+        ["Retire a category: old logs keep it, new logs cannot use it (admin)."]),
+    restore = ("restoreCategory", "/api/v1/categories/{code}/restore",
+        ["Bring a retired category back (admin)."]),
 }

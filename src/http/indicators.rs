@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::extract::{versioned, Auth, IfMatch, Query, ValidJson};
+use super::record::retire_routes;
 use super::Reply;
 use crate::db::indicators::{
     Denominator, Indicator, IndicatorValue, Target, TargetFilter, ValueFilter,
@@ -18,19 +19,6 @@ use crate::indicators::{
     TargetInput, UnitKind, ValueInput,
 };
 use crate::state::AppState;
-
-fn valid_code(code: &str) -> Result<(), validator::ValidationError> {
-    let ok = (2..=40).contains(&code.len())
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-    if ok {
-        Ok(())
-    } else {
-        Err(validator::ValidationError::new("invalid_code")
-            .with_message("code must be 2 to 40 characters: a-z, 0-9, '_'".into()))
-    }
-}
 
 /// 201 for a new entry, 200 for a changed one, with its version as `ETag`.
 fn stored<T: serde::Serialize>(row: &T, version: i32, created: bool) -> HttpResponse {
@@ -62,7 +50,7 @@ pub async fn list(state: Data<AppState>, _auth: Auth, query: Query<IndicatorQuer
 #[serde(deny_unknown_fields)]
 pub struct CreateIndicatorRequest {
     /// Stable code: 2–40 characters, a-z, 0-9 and `_`.
-    #[validate(custom(function = "valid_code"))]
+    #[validate(custom(function = "crate::input::catalogue_code"))]
     #[schema(pattern = "^[a-z0-9_]{2,40}$")]
     pub code: String,
     /// Vietnamese name.
@@ -118,33 +106,14 @@ pub async fn create(
     Ok(HttpResponse::build(StatusCode::CREATED).json(created))
 }
 
-/// Retire an indicator: it keeps its history, takes no new values or targets and leaves the
-/// reports (admin).
-#[utoipa::path(
-    operation_id = "retireIndicator",
-    tag = "indicators", security(("bearer" = [])), params(("code" = String, Path)),
-    responses(
-        (status = 200, body = Indicator),
-    )
-)]
-#[post("/api/v1/indicators/{code}/retire")]
-pub async fn retire(state: Data<AppState>, auth: Auth, code: Path<String>) -> Reply {
-    let done = indicators::set_retired(&state, &auth.0, code.into_inner(), true).await?;
-    Ok(HttpResponse::Ok().json(done))
-}
-
-/// Bring a retired indicator back (admin).
-#[utoipa::path(
-    operation_id = "restoreIndicator",
-    tag = "indicators", security(("bearer" = [])), params(("code" = String, Path)),
-    responses(
-        (status = 200, body = Indicator),
-    )
-)]
-#[post("/api/v1/indicators/{code}/restore")]
-pub async fn restore(state: Data<AppState>, auth: Auth, code: Path<String>) -> Reply {
-    let done = indicators::set_retired(&state, &auth.0, code.into_inner(), false).await?;
-    Ok(HttpResponse::Ok().json(done))
+retire_routes! {
+    domain = indicators, entry = Indicator, tag = "indicators",
+    retire = ("retireIndicator", "/api/v1/indicators/{code}/retire", [
+        "Retire an indicator: it keeps its history, takes no new values or targets and leaves the",
+        "reports (admin).",
+    ]),
+    restore = ("restoreIndicator", "/api/v1/indicators/{code}/restore",
+        ["Bring a retired indicator back (admin)."]),
 }
 
 #[derive(Deserialize, IntoParams)]

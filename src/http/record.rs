@@ -88,6 +88,53 @@ macro_rules! record_routes {
 
 pub(crate) use record_routes;
 
+/// Expands to the handlers `retire` and `restore` of a catalogue entry (an assistance
+/// category, an indicator), found by its code. Each answers the entry as it now stands; the
+/// domain's `set_retired(state, caller, code, retired)` checks the role (admin) and audits.
+///
+/// ```text
+/// retire_routes! {
+///     domain = categories, entry = Category, tag = "categories",
+///     retire = ("retireCategory", "/api/v1/categories/{code}/retire", ["Retire a category …"]),
+///     restore = ("restoreCategory", "/api/v1/categories/{code}/restore", ["Bring … back."]),
+/// }
+/// ```
+macro_rules! retire_routes {
+    (
+        domain = $domain:ident, entry = $entry:ident, tag = $tag:tt,
+        retire = ($retire_op:tt, $retire_path:tt, [$($retire_doc:tt),+ $(,)?]),
+        restore = ($restore_op:tt, $restore_path:tt, [$($restore_doc:tt),+ $(,)?]) $(,)?
+    ) => {
+        $crate::http::record::retire_routes! { @one
+            retire, true, $domain, $entry, $tag, $retire_op, $retire_path, [$($retire_doc),+]
+        }
+        $crate::http::record::retire_routes! { @one
+            restore, false, $domain, $entry, $tag, $restore_op, $restore_path, [$($restore_doc),+]
+        }
+    };
+    (@one $name:ident, $retired:literal, $domain:ident, $entry:ident, $tag:tt, $op:tt,
+        $path:tt, [$($doc:tt),+]
+    ) => {
+        $(#[doc = $doc])+
+        #[utoipa::path(
+            operation_id = $op, tag = $tag, security(("bearer" = [])),
+            params(("code" = String, Path)),
+            responses((status = 200, body = $entry))
+        )]
+        #[post($path)]
+        pub async fn $name(
+            state: actix_web::web::Data<$crate::state::AppState>,
+            auth: $crate::http::extract::Auth,
+            code: actix_web::web::Path<String>,
+        ) -> $crate::http::Reply {
+            let entry = $domain::set_retired(&state, &auth.0, code.into_inner(), $retired).await?;
+            Ok(actix_web::HttpResponse::Ok().json(entry))
+        }
+    };
+}
+
+pub(crate) use retire_routes;
+
 /// 200 with the record as it now stands and its `ETag`.
 pub fn answer<T: serde::Serialize>(version: i32, record: &T) -> super::Reply {
     Ok(super::extract::versioned(

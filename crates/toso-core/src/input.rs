@@ -91,6 +91,21 @@ pub fn device_id(id: &str) -> Result<(), ValidationError> {
     }
 }
 
+/// A catalogue entry's stable code (an assistance category, an indicator): 2 to 40 characters,
+/// `a-z`, `0-9` and `_`.
+pub fn catalogue_code(code: &str) -> Result<(), ValidationError> {
+    let ok = (2..=40).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(ValidationError::new("invalid_code")
+            .with_message("code must be 2 to 40 characters: a-z, 0-9, '_'".into()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::password_length;

@@ -15,8 +15,7 @@ use crate::db::indicators::{
 };
 use crate::indicators::split::{self, SplitResult};
 use crate::indicators::{
-    self, DenominatorInput, DenominatorKind, IndicatorInput, IndicatorKind, Level, Source,
-    TargetInput, UnitKind, ValueInput,
+    self, DenominatorInput, IndicatorInput, TargetInput, UnitKind, ValueInput,
 };
 use crate::state::AppState;
 
@@ -46,63 +45,17 @@ pub async fn list(state: Data<AppState>, _auth: Auth, query: Query<IndicatorQuer
     Ok(HttpResponse::Ok().json(items))
 }
 
-#[derive(Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateIndicatorRequest {
-    /// Stable code: 2–40 characters, a-z, 0-9 and `_`.
-    #[validate(custom(function = "crate::input::catalogue_code"))]
-    #[schema(pattern = "^[a-z0-9_]{2,40}$")]
-    pub code: String,
-    /// Vietnamese name.
-    #[validate(length(min = 1, max = 200))]
-    #[validate(custom(function = "crate::input::screened"))]
-    #[schema(min_length = 1, max_length = 200)]
-    pub name: String,
-    pub kind: IndicatorKind,
-    /// Required for a rate, absent for a count.
-    pub denominator: Option<DenominatorKind>,
-    pub source: Source,
-    /// Where entered values are recorded (default `commune`; computed ones are per commune).
-    pub level: Option<Level>,
-    /// For `source = logs`: the category whose citizens helped are counted.
-    #[validate(length(min = 1, max = 40))]
-    #[schema(min_length = 1, max_length = 40)]
-    pub category_code: Option<String>,
-    #[validate(range(min = 0, max = 10_000))]
-    #[schema(minimum = 0, maximum = 10_000)]
-    pub sort_order: Option<i32>,
-}
-
 /// Add an indicator to the catalogue (admin).
 #[utoipa::path(
     operation_id = "createIndicator",
-    tag = "indicators", security(("bearer" = [])), request_body = CreateIndicatorRequest,
+    tag = "indicators", security(("bearer" = [])), request_body = IndicatorInput,
     responses(
         (status = 201, body = Indicator),
     )
 )]
 #[post("/api/v1/indicators")]
-pub async fn create(
-    state: Data<AppState>,
-    auth: Auth,
-    body: ValidJson<CreateIndicatorRequest>,
-) -> Reply {
-    let b = body.0;
-    let created = indicators::create(
-        &state,
-        &auth.0,
-        IndicatorInput {
-            code: b.code,
-            name: b.name,
-            kind: b.kind,
-            denominator: b.denominator,
-            source: b.source,
-            level: b.level.unwrap_or(Level::Commune),
-            category_code: b.category_code,
-            sort_order: b.sort_order.unwrap_or(100),
-        },
-    )
-    .await?;
+pub async fn create(state: Data<AppState>, auth: Auth, body: ValidJson<IndicatorInput>) -> Reply {
+    let created = indicators::create(&state, &auth.0, body.0).await?;
     Ok(HttpResponse::build(StatusCode::CREATED).json(created))
 }
 

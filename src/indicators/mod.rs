@@ -25,16 +25,41 @@ use crate::vocab::AuditAction;
 
 pub use crate::vocab::{DenominatorKind, IndicatorKind, Level, Source, UnitKind};
 
-/// What a new catalogue entry says.
+// What a new catalogue entry says; also the request body (its schema keeps the name it had as
+// an HTTP type).
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = CreateIndicatorRequest)]
 pub struct IndicatorInput {
+    /// Stable code: 2–40 characters, a-z, 0-9 and `_`.
+    #[validate(custom(function = "crate::input::catalogue_code"))]
+    #[schema(pattern = "^[a-z0-9_]{2,40}$")]
     pub code: String,
+    /// Vietnamese name.
+    #[validate(length(min = 1, max = 200))]
+    #[validate(custom(function = "crate::input::screened"))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub kind: IndicatorKind,
+    /// Required for a rate, absent for a count.
     pub denominator: Option<DenominatorKind>,
     pub source: Source,
-    pub level: Level,
+    /// Where entered values are recorded (default `commune`; computed ones are per commune).
+    pub level: Option<Level>,
+    /// For `source = logs`: the category whose citizens helped are counted.
+    #[validate(length(min = 1, max = 40))]
+    #[schema(min_length = 1, max_length = 40)]
     pub category_code: Option<String>,
-    pub sort_order: i32,
+    #[validate(range(min = 0, max = 10_000))]
+    #[schema(minimum = 0, maximum = 10_000)]
+    pub sort_order: Option<i32>,
+}
+
+impl IndicatorInput {
+    /// Where values are recorded: as given, else per commune.
+    fn level(&self) -> Level {
+        self.level.unwrap_or(Level::Commune)
+    }
 }
 
 fn require_admin(caller: &Caller) -> AppResult<()> {
@@ -73,7 +98,7 @@ fn check_indicator(input: &IndicatorInput) -> AppResult<()> {
             "only an indicator computed from logs names a category",
         )),
     }
-    if input.source != Source::Entered && input.level != Level::Commune {
+    if input.source != Source::Entered && input.level() != Level::Commune {
         errors.push(FieldError::new(
             "level",
             "computed_at_commune",
@@ -132,9 +157,9 @@ fn new_indicator(input: &IndicatorInput) -> NewIndicator {
         denominator: input.denominator.map(|d| d.as_str().to_string()),
         aggregation: aggregation.into(),
         source: input.source.as_str().into(),
-        level: input.level.as_str().into(),
+        level: input.level().as_str().into(),
         category_code: input.category_code.clone(),
-        sort_order: input.sort_order,
+        sort_order: input.sort_order.unwrap_or(100),
     }
 }
 

@@ -1,11 +1,6 @@
 use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path};
 use actix_web::{delete, get, patch, post, HttpResponse};
-use chrono::{DateTime, FixedOffset};
-use serde::Deserialize;
-use utoipa::ToSchema;
-
-use validator::Validate;
 
 use super::extract::{versioned, Auth, IfMatch, Query, ValidJson};
 use super::pagination::{list_query, Paged};
@@ -13,97 +8,11 @@ use super::record::record_routes;
 use super::Reply;
 use crate::db::logs::{AssistanceLog, LogFilter};
 use crate::fieldwork::logs::{self, Created, LogInput, LogPatch};
-use crate::fieldwork::{AgeBand, Channel, Outcome};
+use crate::fieldwork::Outcome;
 use crate::ids::LogId;
 use crate::ids::MemberId;
 use crate::ids::TeamId;
-use crate::ids::VillageId;
-use crate::registry::Sex;
 use crate::state::AppState;
-
-#[derive(Clone, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateLogRequest {
-    /// Generated on the phone; sending the same id again never creates a second log.
-    #[schema(value_type = Uuid)]
-    pub id: LogId,
-    /// When the help happened, with its offset (e.g. `2025-10-31T23:30:00+07:00`).
-    #[schema(value_type = String, format = DateTime)]
-    pub occurred_at: DateTime<FixedOffset>,
-    /// The member who helped; defaults to the caller's own membership.
-    #[schema(value_type = Option<i64>)]
-    pub member_id: Option<MemberId>,
-    #[schema(value_type = Option<i64>)]
-    pub village_id: Option<VillageId>,
-    #[validate(length(min = 1, max = 40))]
-    #[schema(min_length = 1, max_length = 40)]
-    pub category_code: String,
-    pub channel: Channel,
-    pub citizens_helped: i32,
-    pub citizen_sex: Option<Sex>,
-    pub citizen_age_band: Option<AgeBand>,
-    pub outcome: Outcome,
-    /// Short note without names, ID numbers, phone numbers, OTPs or bank details.
-    #[validate(length(max = 500))]
-    #[schema(max_length = 500)]
-    pub note: Option<String>,
-}
-
-impl From<CreateLogRequest> for LogInput {
-    fn from(b: CreateLogRequest) -> Self {
-        LogInput {
-            id: b.id,
-            occurred_at: b.occurred_at,
-            member_id: b.member_id,
-            village_id: b.village_id,
-            category_code: b.category_code,
-            channel: b.channel,
-            citizens_helped: b.citizens_helped,
-            citizen_sex: b.citizen_sex,
-            citizen_age_band: b.citizen_age_band,
-            outcome: b.outcome,
-            note: b.note,
-        }
-    }
-}
-
-#[derive(Clone, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateLogRequest {
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub occurred_at: Option<DateTime<FixedOffset>>,
-    #[serde(default, with = "::serde_with::rust::double_option")]
-    #[schema(value_type = Option<Option<i64>>)]
-    pub village_id: Option<Option<VillageId>>,
-    #[validate(length(min = 1, max = 40))]
-    #[schema(min_length = 1, max_length = 40)]
-    pub category_code: Option<String>,
-    pub channel: Option<Channel>,
-    pub citizens_helped: Option<i32>,
-    #[serde(default, with = "::serde_with::rust::double_option")]
-    pub citizen_sex: Option<Option<Sex>>,
-    #[serde(default, with = "::serde_with::rust::double_option")]
-    pub citizen_age_band: Option<Option<AgeBand>>,
-    pub outcome: Option<Outcome>,
-    #[serde(default, with = "::serde_with::rust::double_option")]
-    pub note: Option<Option<String>>,
-}
-
-impl From<UpdateLogRequest> for LogPatch {
-    fn from(b: UpdateLogRequest) -> Self {
-        LogPatch {
-            occurred_at: b.occurred_at,
-            village_id: b.village_id,
-            category_code: b.category_code,
-            channel: b.channel,
-            citizens_helped: b.citizens_helped,
-            citizen_sex: b.citizen_sex,
-            citizen_age_band: b.citizen_age_band,
-            outcome: b.outcome,
-            note: b.note,
-        }
-    }
-}
 
 list_query! {
     window;
@@ -125,7 +34,7 @@ list_query! {
 /// 201 when created; 200 with the stored log when this id was already recorded (a resend).
 #[utoipa::path(
     operation_id = "createAssistanceLog",
-    tag = "assistance logs", security(("bearer" = [])), request_body = CreateLogRequest,
+    tag = "assistance logs", security(("bearer" = [])), request_body = LogInput,
     responses(
         (status = 201, body = AssistanceLog, headers(("ETag" = String))),
         (status = 200, description = "already recorded: the stored log", body = AssistanceLog),
@@ -133,8 +42,8 @@ list_query! {
     )
 )]
 #[post("/api/v1/assistance-logs")]
-pub async fn create(state: Data<AppState>, auth: Auth, body: ValidJson<CreateLogRequest>) -> Reply {
-    match logs::create(&state, &auth.0, body.0.into()).await? {
+pub async fn create(state: Data<AppState>, auth: Auth, body: ValidJson<LogInput>) -> Reply {
+    match logs::create(&state, &auth.0, body.0).await? {
         Created::New(log) => Ok(versioned(StatusCode::CREATED, log.version, &log)),
         Created::Duplicate(log) => Ok(versioned(StatusCode::OK, log.version, &log)),
     }
@@ -176,7 +85,7 @@ record_routes! {
     operation_id = "updateAssistanceLog",
     tag = "assistance logs", security(("bearer" = [])),
     params(("id" = Uuid, Path), IfMatch),
-    request_body = UpdateLogRequest,
+    request_body = LogPatch,
     responses(
         (status = 200, body = AssistanceLog, headers(("ETag" = String))),
         (status = 409, description = "archived, or dated in an approved month", body = crate::http::error::Problem, content_type = "application/problem+json"),
@@ -187,9 +96,9 @@ pub async fn update(
     state: Data<AppState>,
     auth: Auth,
     id: Path<LogId>,
-    body: ValidJson<UpdateLogRequest>,
+    body: ValidJson<LogPatch>,
     IfMatch(expected): IfMatch,
 ) -> Reply {
-    let log = logs::update(&state, &auth.0, id.into_inner(), body.0.into(), expected).await?;
+    let log = logs::update(&state, &auth.0, id.into_inner(), body.0, expected).await?;
     Ok(versioned(StatusCode::OK, log.version, &log))
 }

@@ -6,11 +6,11 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::extract::{Auth, Query, ValidJson};
-use super::logs::{CreateLogRequest, UpdateLogRequest};
-use super::trainings::AttendanceRecord;
 use super::Reply;
 use crate::error::{AppError, FieldError};
+use crate::fieldwork::logs::{LogInput, LogPatch};
 use crate::fieldwork::sync::{self, ItemResult, ItemStatus, PullPage, PushItem, MAX_BATCH};
+use crate::fieldwork::trainings::AttendanceInput;
 use crate::ids::{LogId, TrainingId};
 use crate::state::AppState;
 
@@ -19,12 +19,12 @@ use crate::state::AppState;
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum PushItemRequest {
     /// A new assistance log (its `id` generated on the phone).
-    CreateLog { data: CreateLogRequest },
+    CreateLog { data: LogInput },
     /// An edit of a log, based on the version the phone last saw.
     UpdateLog {
         id: Uuid,
         base_version: i32,
-        data: UpdateLogRequest,
+        data: LogPatch,
     },
     /// A member's attendance at a member training; `base_version` when editing a record
     /// the phone has seen (a stale one comes back `conflict`).
@@ -32,7 +32,7 @@ pub enum PushItemRequest {
         #[schema(value_type = Uuid)]
         training_id: TrainingId,
         base_version: Option<i32>,
-        data: AttendanceRecord,
+        data: AttendanceInput,
     },
 }
 
@@ -150,9 +150,7 @@ fn parse_item(mut raw: serde_json::Value) -> Result<PushItem, (Option<Uuid>, App
     crate::text::screen_json(&mut raw, "", &[]).map_err(|e| (id, e))?;
     let data = raw.get("data").cloned().unwrap_or(serde_json::Value::Null);
     let result = match raw.get("op").and_then(|v| v.as_str()) {
-        Some("create_log") => {
-            part::<CreateLogRequest>(data, "data").map(|d| PushItem::CreateLog(d.into()))
-        }
+        Some("create_log") => part::<LogInput>(data, "data").map(PushItem::CreateLog),
         Some("update_log") => update_log(&raw, data),
         Some("upsert_attendance") => upsert_attendance(&raw, data),
         _ => Err(invalid(
@@ -166,10 +164,10 @@ fn parse_item(mut raw: serde_json::Value) -> Result<PushItem, (Option<Uuid>, App
 fn update_log(raw: &serde_json::Value, data: serde_json::Value) -> Result<PushItem, AppError> {
     match (uuid_at(raw, "id"), base_version(raw)) {
         (Some(id), Some(base_version)) => {
-            part::<UpdateLogRequest>(data, "data").map(|d| PushItem::UpdateLog {
+            part::<LogPatch>(data, "data").map(|d| PushItem::UpdateLog {
                 id: LogId(id),
                 base_version,
-                patch: d.into(),
+                patch: d,
             })
         }
         (None, _) => Err(invalid("id", "update_log needs the log's id")),
@@ -190,9 +188,9 @@ fn upsert_attendance(
             "upsert_attendance needs the training's id",
         ));
     };
-    part::<AttendanceRecord>(data, "data").map(|d| PushItem::UpsertAttendance {
+    part::<AttendanceInput>(data, "data").map(|d| PushItem::UpsertAttendance {
         training_id: TrainingId(training_id),
-        input: d.into(),
+        input: d,
         base_version: base_version(raw),
     })
 }

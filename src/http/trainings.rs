@@ -1,10 +1,8 @@
 use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path};
 use actix_web::{delete, get, post, put, HttpResponse};
-use chrono::{DateTime, FixedOffset};
 use serde::Deserialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 use validator::Validate;
 
 use super::extract::{versioned, Auth, IfMatch, Query, ValidJson};
@@ -13,120 +11,17 @@ use super::record::record_routes;
 use super::Reply;
 use crate::db::trainings::{Attendance, Training, TrainingFilter};
 use crate::error::AppError;
-use crate::fieldwork::trainings::{
-    self, AttendanceInput, AttendanceStatus, Platform, TrainingInput, TrainingKind, TrainingMode,
-};
-use crate::ids::MemberId;
+use crate::fieldwork::trainings::{self, AttendanceInput, TrainingInput, TrainingKind};
 use crate::ids::TeamId;
 use crate::ids::TrainingId;
-use crate::ids::VillageId;
 use crate::state::AppState;
-
-#[derive(Clone, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TrainingRequest {
-    /// Optional on update; on create, a phone may send its own UUID so resends are safe.
-    #[schema(value_type = Option<Uuid>)]
-    pub id: Option<TrainingId>,
-    /// The commune (defaults to the caller's own); ignored on update.
-    #[validate(length(min = 5, max = 5))]
-    #[schema(min_length = 5, max_length = 5)]
-    pub commune_code: Option<String>,
-    #[validate(length(min = 1, max = 300))]
-    #[validate(custom(function = "crate::input::screened"))]
-    #[schema(min_length = 1, max_length = 300)]
-    pub title: String,
-    #[serde(default)]
-    #[validate(custom(function = "crate::input::screened_all"))]
-    pub topics: Vec<String>,
-    pub kind: TrainingKind,
-    pub mode: TrainingMode,
-    pub platform: Option<Platform>,
-    #[validate(length(max = 200))]
-    #[validate(custom(function = "crate::input::screened"))]
-    #[schema(max_length = 200)]
-    pub organiser: Option<String>,
-    #[validate(length(max = 200))]
-    #[validate(custom(function = "crate::input::screened"))]
-    #[schema(max_length = 200)]
-    pub trainer: Option<String>,
-    #[validate(custom(function = "crate::input::plausible_time"))]
-    #[schema(value_type = String, format = DateTime)]
-    pub starts_at: DateTime<FixedOffset>,
-    #[validate(custom(function = "crate::input::plausible_time"))]
-    #[schema(value_type = String, format = DateTime)]
-    pub ends_at: DateTime<FixedOffset>,
-    #[schema(value_type = Option<i64>)]
-    pub village_id: Option<VillageId>,
-    /// The team that ran it (a team leader's own team by default).
-    #[schema(value_type = Option<i64>)]
-    pub team_id: Option<TeamId>,
-    /// Citizen classes only.
-    pub participants: Option<i32>,
-    pub participants_male: Option<i32>,
-    pub participants_female: Option<i32>,
-    pub age_under_18: Option<i32>,
-    pub age_18_35: Option<i32>,
-    pub age_36_59: Option<i32>,
-    pub age_60_plus: Option<i32>,
-}
-
-impl From<TrainingRequest> for TrainingInput {
-    fn from(b: TrainingRequest) -> Self {
-        TrainingInput {
-            title: b.title,
-            topics: b.topics,
-            kind: b.kind,
-            mode: b.mode,
-            platform: b.platform,
-            organiser: b.organiser,
-            trainer: b.trainer,
-            starts_at: b.starts_at,
-            ends_at: b.ends_at,
-            village_id: b.village_id,
-            team_id: b.team_id,
-            participants: b.participants,
-            participants_male: b.participants_male,
-            participants_female: b.participants_female,
-            age_under_18: b.age_under_18,
-            age_18_35: b.age_18_35,
-            age_36_59: b.age_36_59,
-            age_60_plus: b.age_60_plus,
-        }
-    }
-}
-
-#[derive(Clone, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AttendanceRecord {
-    /// Optional client id of the record.
-    pub id: Option<Uuid>,
-    #[schema(value_type = i64)]
-    pub member_id: MemberId,
-    pub status: AttendanceStatus,
-    #[validate(length(max = 100))]
-    #[validate(custom(function = "crate::input::screened"))]
-    #[schema(max_length = 100)]
-    pub certificate_ref: Option<String>,
-}
-
-impl From<AttendanceRecord> for AttendanceInput {
-    fn from(r: AttendanceRecord) -> Self {
-        AttendanceInput {
-            id: r.id,
-            member_id: r.member_id,
-            status: r.status,
-            certificate_ref: r.certificate_ref,
-        }
-    }
-}
 
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttendanceRequest {
     /// 1 to 500 records.
     #[validate(nested)]
-    pub records: Vec<AttendanceRecord>,
+    pub records: Vec<AttendanceInput>,
 }
 
 list_query! {
@@ -145,7 +40,7 @@ list_query! {
 /// their team). 200 with the stored training when its id was already recorded.
 #[utoipa::path(
     operation_id = "createTraining",
-    tag = "trainings", security(("bearer" = [])), request_body = TrainingRequest,
+    tag = "trainings", security(("bearer" = [])), request_body = TrainingInput,
     responses(
         (status = 201, body = Training, headers(("ETag" = String))),
         (status = 200, description = "already recorded", body = Training),
@@ -153,13 +48,8 @@ list_query! {
     )
 )]
 #[post("/api/v1/trainings")]
-pub async fn create(state: Data<AppState>, auth: Auth, body: ValidJson<TrainingRequest>) -> Reply {
-    let b = body.0;
-    let (id, commune) = (
-        b.id.unwrap_or_else(|| TrainingId(Uuid::new_v4())),
-        b.commune_code.clone(),
-    );
-    let (t, created) = trainings::create(&state, &auth.0, id, commune, b.into()).await?;
+pub async fn create(state: Data<AppState>, auth: Auth, body: ValidJson<TrainingInput>) -> Reply {
+    let (t, created) = trainings::create(&state, &auth.0, body.0).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -201,7 +91,7 @@ record_routes! {
     operation_id = "replaceTraining",
     tag = "trainings", security(("bearer" = [])),
     params(("id" = Uuid, Path), IfMatch),
-    request_body = TrainingRequest,
+    request_body = TrainingInput,
     responses(
         (status = 200, body = Training, headers(("ETag" = String))),
         (status = 409, description = "archived, its team or village archived (`parent_archived`), or dated in an approved month", body = crate::http::error::Problem, content_type = "application/problem+json"),
@@ -212,10 +102,10 @@ pub async fn replace(
     state: Data<AppState>,
     auth: Auth,
     id: Path<TrainingId>,
-    body: ValidJson<TrainingRequest>,
+    body: ValidJson<TrainingInput>,
     IfMatch(expected): IfMatch,
 ) -> Reply {
-    let t = trainings::replace(&state, &auth.0, id.into_inner(), body.0.into(), expected).await?;
+    let t = trainings::replace(&state, &auth.0, id.into_inner(), body.0, expected).await?;
     Ok(versioned(StatusCode::OK, t.version, &t))
 }
 
@@ -257,7 +147,6 @@ pub async fn put_attendance(
             "send 1 to 500 records",
         ));
     }
-    let records = records.into_iter().map(Into::into).collect();
     Ok(HttpResponse::Ok()
         .json(trainings::put_attendance(&state, &auth.0, id.into_inner(), records).await?))
 }

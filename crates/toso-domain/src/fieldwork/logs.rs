@@ -4,6 +4,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use diesel::prelude::*;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use validator::Validate;
 
 use super::{hold_open, month_key, AgeBand, Channel, Outcome, Stint};
 use crate::access::{Caller, Role};
@@ -25,31 +28,59 @@ pub const CLOCK_SKEW_SECS: i64 = 10 * 60;
 /// Logs before the programme existed are mistakes.
 pub const EARLIEST: &str = "2024-01-01T00:00:00+07:00";
 
-#[derive(Clone, Debug)]
+// A new assistance log; also the request body and a sync push's `create_log` data (its schema
+// keeps the name it had as an HTTP type).
+#[derive(Clone, Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = CreateLogRequest)]
 pub struct LogInput {
+    /// Generated on the phone; sending the same id again never creates a second log.
+    #[schema(value_type = Uuid)]
     pub id: LogId,
+    /// When the help happened, with its offset (e.g. `2025-10-31T23:30:00+07:00`).
+    #[schema(value_type = String, format = DateTime)]
     pub occurred_at: DateTime<FixedOffset>,
+    /// The member who helped; defaults to the caller's own membership.
+    #[schema(value_type = Option<i64>)]
     pub member_id: Option<MemberId>,
+    #[schema(value_type = Option<i64>)]
     pub village_id: Option<VillageId>,
+    #[validate(length(min = 1, max = 40))]
+    #[schema(min_length = 1, max_length = 40)]
     pub category_code: String,
     pub channel: Channel,
     pub citizens_helped: i32,
     pub citizen_sex: Option<Sex>,
     pub citizen_age_band: Option<AgeBand>,
     pub outcome: Outcome,
+    /// Short note without names, ID numbers, phone numbers, OTPs or bank details.
+    #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
     pub note: Option<String>,
 }
 
-#[derive(Clone, Debug, Default)]
+// An edit of a log (absent fields stay, `null` clears); also the request body and a sync
+// push's `update_log` data (its schema keeps the name it had as an HTTP type).
+#[derive(Clone, Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = UpdateLogRequest)]
 pub struct LogPatch {
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub occurred_at: Option<DateTime<FixedOffset>>,
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    #[schema(value_type = Option<Option<i64>>)]
     pub village_id: Option<Option<VillageId>>,
+    #[validate(length(min = 1, max = 40))]
+    #[schema(min_length = 1, max_length = 40)]
     pub category_code: Option<String>,
     pub channel: Option<Channel>,
     pub citizens_helped: Option<i32>,
+    #[serde(default, with = "::serde_with::rust::double_option")]
     pub citizen_sex: Option<Option<Sex>>,
+    #[serde(default, with = "::serde_with::rust::double_option")]
     pub citizen_age_band: Option<Option<AgeBand>>,
     pub outcome: Option<Outcome>,
+    #[serde(default, with = "::serde_with::rust::double_option")]
     pub note: Option<Option<String>>,
 }
 

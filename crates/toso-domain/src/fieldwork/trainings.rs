@@ -4,7 +4,10 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use diesel::prelude::*;
+use serde::Deserialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
+use validator::Validate;
 
 use crate::access::{Caller, Role, Scope};
 use crate::db::trainings::{
@@ -23,19 +26,49 @@ use crate::vocab::AuditAction;
 
 pub use crate::vocab::{AttendanceStatus, Platform, TrainingKind, TrainingMode};
 
-#[derive(Clone, Debug)]
+// A training as recorded or replaced; also the request body (its schema keeps the name it had
+// as an HTTP type).
+#[derive(Clone, Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = TrainingRequest)]
 pub struct TrainingInput {
+    /// Optional on update; on create, a phone may send its own UUID so resends are safe.
+    #[schema(value_type = Option<Uuid>)]
+    pub id: Option<TrainingId>,
+    /// The commune (defaults to the caller's own); ignored on update.
+    #[validate(length(min = 5, max = 5))]
+    #[schema(min_length = 5, max_length = 5)]
+    pub commune_code: Option<String>,
+    #[validate(length(min = 1, max = 300))]
+    #[validate(custom(function = "crate::input::screened"))]
+    #[schema(min_length = 1, max_length = 300)]
     pub title: String,
+    #[serde(default)]
+    #[validate(custom(function = "crate::input::screened_all"))]
     pub topics: Vec<String>,
     pub kind: TrainingKind,
     pub mode: TrainingMode,
     pub platform: Option<Platform>,
+    #[validate(length(max = 200))]
+    #[validate(custom(function = "crate::input::screened"))]
+    #[schema(max_length = 200)]
     pub organiser: Option<String>,
+    #[validate(length(max = 200))]
+    #[validate(custom(function = "crate::input::screened"))]
+    #[schema(max_length = 200)]
     pub trainer: Option<String>,
+    #[validate(custom(function = "crate::input::plausible_time"))]
+    #[schema(value_type = String, format = DateTime)]
     pub starts_at: DateTime<FixedOffset>,
+    #[validate(custom(function = "crate::input::plausible_time"))]
+    #[schema(value_type = String, format = DateTime)]
     pub ends_at: DateTime<FixedOffset>,
+    #[schema(value_type = Option<i64>)]
     pub village_id: Option<VillageId>,
+    /// The team that ran it (a team leader's own team by default).
+    #[schema(value_type = Option<i64>)]
     pub team_id: Option<TeamId>,
+    /// Citizen classes only.
     pub participants: Option<i32>,
     pub participants_male: Option<i32>,
     pub participants_female: Option<i32>,
@@ -45,11 +78,20 @@ pub struct TrainingInput {
     pub age_60_plus: Option<i32>,
 }
 
-#[derive(Clone, Debug)]
+// A member's attendance; also a record of the request body and a sync push's
+// `upsert_attendance` data (its schema keeps the name it had as an HTTP type).
+#[derive(Clone, Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = AttendanceRecord)]
 pub struct AttendanceInput {
+    /// Optional client id of the record.
     pub id: Option<Uuid>,
+    #[schema(value_type = i64)]
     pub member_id: MemberId,
     pub status: AttendanceStatus,
+    #[validate(length(max = 100))]
+    #[validate(custom(function = "crate::input::screened"))]
+    #[schema(max_length = 100)]
     pub certificate_ref: Option<String>,
 }
 
@@ -309,12 +351,11 @@ fn stored_fields(input: TrainingInput, team_id: Option<TeamId>) -> TrainingField
 pub async fn create(
     state: &AppState,
     caller: &Caller,
-    id: TrainingId,
-    commune_code: Option<String>,
     input: TrainingInput,
 ) -> AppResult<(Training, bool)> {
+    let id = input.id.unwrap_or_else(|| TrainingId(Uuid::new_v4()));
     require_organiser(caller)?;
-    let commune = crate::registry::default_commune(caller, commune_code)?;
+    let commune = crate::registry::default_commune(caller, input.commune_code.clone())?;
     db::transact(&state.pool, caller, move |c, caller| {
         let scope = caller.scope();
         if store::get_any(c, id)?.is_some() {

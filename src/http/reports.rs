@@ -203,14 +203,24 @@ pub struct DecisionRequest {
     pub reason: Option<String>,
 }
 
+/// A commune's monthly report, as the workflow's paths name it.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ReportPath {
+    pub commune: String,
+    /// YYYY-MM
+    #[param(value_type = crate::month::Month, inline)]
+    pub month: String,
+}
+
 async fn decide(
     state: Data<AppState>,
     auth: Auth,
-    path: Path<(String, String)>,
+    path: Path<ReportPath>,
     body: Option<ValidJson<DecisionRequest>>,
     action: Action,
 ) -> Reply {
-    let (commune, month) = path.into_inner();
+    let ReportPath { commune, month } = path.into_inner();
     let month = reports::parse_month("month", &month)?;
     let reason = body.and_then(|b| b.0.reason);
     let status = workflow::transition(&state, &auth.0, commune, month, action, reason).await?;
@@ -221,14 +231,14 @@ async fn decide(
 #[utoipa::path(
     operation_id = "submitMonthlyReport",
     tag = "reports", security(("bearer" = [])),
-    params(("commune" = String, Path), ("month" = inline(crate::month::Month), Path, description = "YYYY-MM")),
+    params(ReportPath),
     responses(
         (status = 200, body = PeriodStatus),
         (status = 409, description = "already submitted or approved; `month_not_ended` before the month is over (Vietnam time)", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/reports/monthly/{commune}/{month}/submit")]
-pub async fn submit(state: Data<AppState>, auth: Auth, path: Path<(String, String)>) -> Reply {
+pub async fn submit(state: Data<AppState>, auth: Auth, path: Path<ReportPath>) -> Reply {
     decide(state, auth, path, None, Action::Submit).await
 }
 
@@ -236,14 +246,14 @@ pub async fn submit(state: Data<AppState>, auth: Auth, path: Path<(String, Strin
 #[utoipa::path(
     operation_id = "approveMonthlyReport",
     tag = "reports", security(("bearer" = [])),
-    params(("commune" = String, Path), ("month" = inline(crate::month::Month), Path, description = "YYYY-MM")),
+    params(ReportPath),
     responses(
         (status = 200, body = PeriodStatus),
         (status = 409, description = "not submitted; `month_not_ended` before the month is over (Vietnam time)", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/reports/monthly/{commune}/{month}/approve")]
-pub async fn approve(state: Data<AppState>, auth: Auth, path: Path<(String, String)>) -> Reply {
+pub async fn approve(state: Data<AppState>, auth: Auth, path: Path<ReportPath>) -> Reply {
     decide(state, auth, path, None, Action::Approve).await
 }
 
@@ -251,7 +261,7 @@ pub async fn approve(state: Data<AppState>, auth: Auth, path: Path<(String, Stri
 #[utoipa::path(
     operation_id = "returnMonthlyReport",
     tag = "reports", security(("bearer" = [])),
-    params(("commune" = String, Path), ("month" = inline(crate::month::Month), Path, description = "YYYY-MM")),
+    params(ReportPath),
     request_body = DecisionRequest,
     responses(
         (status = 200, body = PeriodStatus),
@@ -262,7 +272,7 @@ pub async fn approve(state: Data<AppState>, auth: Auth, path: Path<(String, Stri
 pub async fn send_back(
     state: Data<AppState>,
     auth: Auth,
-    path: Path<(String, String)>,
+    path: Path<ReportPath>,
     body: ValidJson<DecisionRequest>,
 ) -> Reply {
     decide(state, auth, path, Some(body), Action::Return).await
@@ -272,7 +282,7 @@ pub async fn send_back(
 #[utoipa::path(
     operation_id = "reopenMonthlyReport",
     tag = "reports", security(("bearer" = [])),
-    params(("commune" = String, Path), ("month" = inline(crate::month::Month), Path, description = "YYYY-MM")),
+    params(ReportPath),
     request_body = DecisionRequest,
     responses(
         (status = 200, body = PeriodStatus),
@@ -283,7 +293,7 @@ pub async fn send_back(
 pub async fn reopen(
     state: Data<AppState>,
     auth: Auth,
-    path: Path<(String, String)>,
+    path: Path<ReportPath>,
     body: ValidJson<DecisionRequest>,
 ) -> Reply {
     decide(state, auth, path, Some(body), Action::Reopen).await

@@ -5,15 +5,17 @@ use actix_web::web::Data;
 use actix_web::{post, FromRequest, HttpRequest, HttpResponse};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::future::{ready, Future};
 use std::pin::Pin;
+use utoipa::openapi::{RefOr, Response};
 use utoipa::ToSchema;
 use validator::Validate;
 
 use super::extract::{client_ip, AuthPendingPasswordChange, ValidJson};
 use super::Reply;
 use crate::auth::service;
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
 #[derive(Deserialize, Validate, ToSchema)]
@@ -208,6 +210,63 @@ where
     }
 }
 
+/// The refusals of a sign-in by credentials (a login, an activation) besides its 401: the
+/// account is disabled (403), or there were too many failures (429).
+struct SignInRefusals;
+
+impl utoipa::IntoResponses for SignInRefusals {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        [
+            ("403", "account disabled"),
+            ("429", "too many failed attempts"),
+        ]
+        .into_iter()
+        .map(|(status, description)| {
+            let response = super::problem_response(description);
+            (status.to_string(), response.into())
+        })
+        .collect()
+    }
+}
+
+/// A request body that signs in (a login's password, an activation's code).
+trait Credentials {
+    /// Whether the console asks: the refresh token then goes into its cookie.
+    fn console(&self) -> bool;
+    /// Signs in from the client's address `ip`.
+    async fn sign_in(self, state: &AppState, ip: &str) -> AppResult<service::TokenPair>;
+}
+
+impl Credentials for LoginRequest {
+    fn console(&self) -> bool {
+        self.console
+    }
+
+    async fn sign_in(self, state: &AppState, ip: &str) -> AppResult<service::TokenPair> {
+        service::login(state, &self.username, SecretString::from(self.password), ip).await
+    }
+}
+
+impl Credentials for ActivateRequest {
+    fn console(&self) -> bool {
+        self.console
+    }
+
+    async fn sign_in(self, state: &AppState, ip: &str) -> AppResult<service::TokenPair> {
+        let password = SecretString::from(self.password);
+        crate::auth::activation::activate(state, &self.code, password, ip).await
+    }
+}
+
+/// Signs in with `credentials` sent from the request's address: answers the token pair, or
+/// for the console its cookie.
+async fn signed_in(state: &AppState, req: &HttpRequest, credentials: impl Credentials) -> Reply {
+    let ip = client_ip(req, state.settings.trust_proxy_headers);
+    let console = credentials.console();
+    let pair = credentials.sign_in(state, &ip).await?;
+    Ok(token_answer(state, pair, console))
+}
+
 /// Log in with a username (or phone) and password.
 ///
 /// Repeated failures for one username or from one address are slowed down with 429 and
@@ -219,8 +278,7 @@ where
     responses(
         (status = 200, body = TokenResponse),
         (status = 401, description = "wrong username or password", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "account disabled", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "too many failed attempts", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        SignInRefusals,
     )
 )]
 #[post("/api/v1/auth/login")]
@@ -229,16 +287,7 @@ pub async fn login(
     req: HttpRequest,
     body: ValidJson<LoginRequest>,
 ) -> Reply {
-    let body = body.0;
-    let ip = client_ip(&req, state.settings.trust_proxy_headers);
-    let pair = service::login(
-        &state,
-        &body.username,
-        SecretString::from(body.password),
-        &ip,
-    )
-    .await?;
-    Ok(token_answer(&state, pair, body.console))
+    signed_in(&state, &req, body.0).await
 }
 
 /// Exchange a refresh token for a new token pair. The old refresh token is spent; presenting
@@ -299,8 +348,7 @@ pub async fn logout(state: Data<AppState>, auth: AuthPendingPasswordChange) -> R
     responses(
         (status = 200, body = TokenResponse),
         (status = 401, description = "wrong, expired or used code (`invalid_activation_code`)", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "account disabled", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "too many failed attempts", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        SignInRefusals,
     )
 )]
 #[post("/api/v1/auth/activate")]
@@ -309,14 +357,5 @@ pub async fn activate(
     req: HttpRequest,
     body: ValidJson<ActivateRequest>,
 ) -> Reply {
-    let body = body.0;
-    let ip = client_ip(&req, state.settings.trust_proxy_headers);
-    let pair = crate::auth::activation::activate(
-        &state,
-        &body.code,
-        SecretString::from(body.password),
-        &ip,
-    )
-    .await?;
-    Ok(token_answer(&state, pair, body.console))
+    signed_in(&state, &req, body.0).await
 }

@@ -90,7 +90,7 @@ impl Modify for Security {
 /// Applied after the routes are collected (`document`).
 struct ErrorResponses;
 
-fn problem_response(description: &str) -> utoipa::openapi::Response {
+pub(crate) fn problem_response(description: &str) -> utoipa::openapi::Response {
     ResponseBuilder::new()
         .description(description)
         .content(

@@ -687,3 +687,102 @@ async fn assert_page(actor: &Actor<'_>, path: &str, total: i64, items: usize) {
         "{path}"
     );
 }
+
+/// Reads of members by id that arrive together are answered by one statement
+/// (`db::coalesce`), yet each reader gets its own answer: its member, and 404 for a member
+/// outside its scope (another commune, or for a team account another team) or missing, never
+/// a row read for someone else.
+#[tokio::test]
+async fn members_read_together_answer_each_reader_within_its_own_scope() {
+    use crate::fixtures::{Commune, Member, Team};
+    let app = spawn_app().await;
+    let a = Commune::new(&app, "00004", "together.a").await;
+    let b = Commune::new(&app, "00008", "together.b").await;
+    let (team_a, other_team_a) = (
+        a.team(Team::named("Tổ A")).await,
+        a.team(Team::named("Tổ A2")).await,
+    );
+    let team_b = b.team(Team::named("Tổ B")).await;
+    let phone = a
+        .member(
+            team_a,
+            Member::ordinary("Người A").account("together.phone"),
+        )
+        .await;
+    let in_a = phone.id;
+    let phone = phone.phone();
+    let other_in_a = a
+        .member(other_team_a, Member::ordinary("Người A2"))
+        .await
+        .id;
+    let in_b = b.member(team_b, Member::ordinary("Người B")).await.id;
+    let missing = in_a.max(in_b).max(other_in_a) + 1_000;
+
+    // (reader, member, expected name or None for 404), many times over, all at once.
+    let cases = [
+        (&a.officer, in_a, Some("Người A")),
+        (&a.officer, other_in_a, Some("Người A2")),
+        (&a.officer, in_b, None),
+        (&b.officer, in_b, Some("Người B")),
+        (&b.officer, in_a, None),
+        (&phone, in_a, Some("Người A")),
+        (&phone, other_in_a, None),
+        (&a.officer, missing, None),
+    ];
+    let reads = (0..25)
+        .flat_map(|_| cases.iter())
+        .map(|&(who, id, name)| async move {
+            let answer = who.get(&format!("/api/v1/members/{id}")).await;
+            (id, name, answer)
+        });
+    for (id, name, answer) in futures_util::future::join_all(reads).await {
+        match name {
+            Some(name) => {
+                let member = answer.expect(StatusCode::OK);
+                assert_eq!(
+                    (member["id"].as_i64(), member["full_name"].as_str()),
+                    (Some(id), Some(name))
+                );
+            }
+            None => {
+                answer.problem(StatusCode::NOT_FOUND, "not_found");
+            }
+        }
+    }
+
+    // The rule the batch applies (`visible`) is the rule of the scoped query, for every scope.
+    use toso::access::Scope;
+    use toso::db::members;
+    use toso::ids::{MemberId, TeamId};
+    let mut conn = app.db.conn();
+    let ids = [in_a, other_in_a, in_b].map(MemberId);
+    let rows = members::by_ids(&mut conn, &ids).expect("rows");
+    let team = |id, commune: &str| Scope::Team {
+        commune: commune.to_string(),
+        team_id: TeamId(id),
+    };
+    let scopes = [
+        Scope::Country,
+        Scope::Province("01".into()),
+        Scope::Province("79".into()),
+        Scope::Commune("00004".into()),
+        Scope::Commune("00008".into()),
+        team(team_a, "00004"),
+        team(other_team_a, "00004"),
+        team(team_b, "00008"),
+    ];
+    for scope in &scopes {
+        for row in &rows {
+            let by_query = members::get(&mut conn, scope, row.id)
+                .expect("get")
+                .is_some();
+            assert_eq!(
+                members::visible(scope, row),
+                by_query,
+                "{scope:?} {:?}",
+                row.id
+            );
+        }
+    }
+    assert_eq!(rows.len(), 3);
+}

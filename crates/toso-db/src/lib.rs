@@ -165,6 +165,7 @@ pub(crate) use page_of;
 pub mod activation;
 pub mod audit;
 pub mod categories;
+pub mod coalesce;
 pub mod discipline;
 pub mod imports;
 pub mod indicators;

@@ -227,7 +227,13 @@ pub async fn list_of_team(
 }
 
 pub async fn get(state: &AppState, caller: &Caller, id: MemberId) -> AppResult<Member> {
-    super::get(state, caller, id).await
+    let scope = caller.scope();
+    state
+        .member_reads
+        .get(&state.pool, id)
+        .await?
+        .filter(|m| members::visible(&scope, m))
+        .ok_or_else(|| AppError::not_found("member"))
 }
 
 pub async fn create(

@@ -14,6 +14,30 @@ use super::schema::{
 use crate::access::Scope;
 use crate::ids::VillageId;
 
+/// Writes `$insert` and `$update` of an entry table (denominators, values, targets) whose
+/// writable columns are `$fields`: the update bumps the version and `updated_at`.
+macro_rules! entry_writes {
+    ($table:ident, $row:ident, $fields:ident, $insert:ident, $update:ident) => {
+        pub fn $insert(conn: &mut PgConnection, fields: &$fields) -> QueryResult<$row> {
+            diesel::insert_into($table::table)
+                .values(fields)
+                .returning($row::as_returning())
+                .get_result(conn)
+        }
+
+        pub fn $update(conn: &mut PgConnection, id: i64, fields: &$fields) -> QueryResult<$row> {
+            diesel::update($table::table.find(id))
+                .set((
+                    fields,
+                    $table::version.eq($table::version + 1),
+                    $table::updated_at.eq(diesel::dsl::now),
+                ))
+                .returning($row::as_returning())
+                .get_result(conn)
+        }
+    };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Catalogue
 
@@ -161,30 +185,13 @@ pub fn denominator_for_update(
         .optional()
 }
 
-pub fn insert_denominator(
-    conn: &mut PgConnection,
-    fields: &DenominatorFields,
-) -> QueryResult<Denominator> {
-    diesel::insert_into(den::table)
-        .values(fields)
-        .returning(Denominator::as_returning())
-        .get_result(conn)
-}
-
-pub fn update_denominator(
-    conn: &mut PgConnection,
-    id: i64,
-    fields: &DenominatorFields,
-) -> QueryResult<Denominator> {
-    diesel::update(den::table.find(id))
-        .set((
-            fields,
-            den::version.eq(den::version + 1),
-            den::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning(Denominator::as_returning())
-        .get_result(conn)
-}
+entry_writes!(
+    den,
+    Denominator,
+    DenominatorFields,
+    insert_denominator,
+    update_denominator
+);
 
 pub fn list_denominators(
     conn: &mut PgConnection,
@@ -265,27 +272,7 @@ pub fn value_for_update(
         .optional()
 }
 
-pub fn insert_value(conn: &mut PgConnection, fields: &ValueFields) -> QueryResult<IndicatorValue> {
-    diesel::insert_into(val::table)
-        .values(fields)
-        .returning(IndicatorValue::as_returning())
-        .get_result(conn)
-}
-
-pub fn update_value(
-    conn: &mut PgConnection,
-    id: i64,
-    fields: &ValueFields,
-) -> QueryResult<IndicatorValue> {
-    diesel::update(val::table.find(id))
-        .set((
-            fields,
-            val::version.eq(val::version + 1),
-            val::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning(IndicatorValue::as_returning())
-        .get_result(conn)
-}
+entry_writes!(val, IndicatorValue, ValueFields, insert_value, update_value);
 
 #[derive(Debug, Default)]
 pub struct ValueFilter {
@@ -386,23 +373,7 @@ pub fn target_by_id(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Targ
         .optional()
 }
 
-pub fn insert_target(conn: &mut PgConnection, f: &TargetFields) -> QueryResult<Target> {
-    diesel::insert_into(tgt::table)
-        .values(f)
-        .returning(Target::as_returning())
-        .get_result(conn)
-}
-
-pub fn update_target(conn: &mut PgConnection, id: i64, f: &TargetFields) -> QueryResult<Target> {
-    diesel::update(tgt::table.find(id))
-        .set((
-            f,
-            tgt::version.eq(tgt::version + 1),
-            tgt::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning(Target::as_returning())
-        .get_result(conn)
-}
+entry_writes!(tgt, Target, TargetFields, insert_target, update_target);
 
 #[derive(Debug, Default)]
 pub struct TargetFilter {

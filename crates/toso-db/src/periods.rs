@@ -10,27 +10,12 @@ use super::schema::{commune_month_totals as cmt, report_periods as rp};
 use crate::ids::UserId;
 use crate::vocab::ReportStatus;
 
-#[derive(Debug, Queryable, Selectable)]
-#[diesel(table_name = rp)]
+/// A commune's monthly report row: as read, and as a transition writes its new state.
+#[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = rp, treat_none_as_null = true)]
 pub struct Period {
     pub commune_code: String,
     pub province_code: String,
-    pub month: NaiveDate,
-    pub status: ReportStatus,
-    pub submitted_by: Option<UserId>,
-    pub submitted_at: Option<DateTime<Utc>>,
-    pub decided_by: Option<UserId>,
-    pub decided_at: Option<DateTime<Utc>>,
-    pub reason: Option<String>,
-    pub snapshot: Option<serde_json::Value>,
-}
-
-/// A report's new state, written by a transition.
-#[derive(Insertable, AsChangeset)]
-#[diesel(table_name = rp, treat_none_as_null = true)]
-pub struct PeriodWrite<'a> {
-    pub commune_code: &'a str,
-    pub province_code: &'a str,
     pub month: NaiveDate,
     pub status: ReportStatus,
     pub submitted_by: Option<UserId>,
@@ -69,9 +54,9 @@ pub fn lock(
 
 /// Writes a transition: inserts the first row (two first transitions at once collide on the
 /// primary key), else updates it and bumps its version.
-pub fn save(conn: &mut PgConnection, exists: bool, write: &PeriodWrite) -> QueryResult<Period> {
+pub fn save(conn: &mut PgConnection, exists: bool, write: &Period) -> QueryResult<Period> {
     if exists {
-        diesel::update(rp::table.find((write.commune_code, write.month)))
+        diesel::update(rp::table.find((&write.commune_code, write.month)))
             .set((
                 write,
                 rp::version.eq(rp::version + 1),

@@ -223,9 +223,9 @@ fn apply(
     };
     let ((submitted_by, submitted_at), (decided_by, decided_at)) =
         signatures(action, &before, caller.user_id, now);
-    let write = periods::PeriodWrite {
-        commune_code: &code,
-        province_code: &province,
+    let write = periods::Period {
+        commune_code: code,
+        province_code: province,
         month,
         status: next,
         submitted_by,

@@ -19,13 +19,11 @@ use crate::ids::UserId;
 /// Rows a statement inserts at once: PostgreSQL takes at most 65,535 parameters.
 const CHUNK: usize = 4_000;
 
-/// Live communes in `unit` (a commune or a province code; `None`: the country), with their
-/// province.
-pub fn communes(conn: &mut PgConnection, unit: Option<&str>) -> QueryResult<Vec<(String, String)>> {
+/// Live communes in `unit` (a commune or a province code; `None`: the country).
+fn live_communes(unit: Option<&str>) -> admin_units::BoxedQuery<'static, Pg> {
     let mut q = admin_units::table
         .filter(admin_units::level.eq("commune"))
         .filter(admin_units::valid_to.is_null())
-        .select((admin_units::code, admin_units::province_code))
         .into_boxed();
     if let Some(u) = unit {
         q = q.filter(
@@ -34,7 +32,14 @@ pub fn communes(conn: &mut PgConnection, unit: Option<&str>) -> QueryResult<Vec<
                 .or(admin_units::province_code.eq(u.to_string())),
         );
     }
-    q.load(conn)
+    q
+}
+
+/// Live communes in `unit` with their province.
+pub fn communes(conn: &mut PgConnection, unit: Option<&str>) -> QueryResult<Vec<(String, String)>> {
+    live_communes(unit)
+        .select((admin_units::code, admin_units::province_code))
+        .load(conn)
 }
 
 macro_rules! in_unit {
@@ -265,20 +270,10 @@ pub fn communes_named(
     conn: &mut PgConnection,
     unit: Option<&str>,
 ) -> QueryResult<Vec<(String, String)>> {
-    let mut q = admin_units::table
-        .filter(admin_units::level.eq("commune"))
-        .filter(admin_units::valid_to.is_null())
+    live_communes(unit)
         .select((admin_units::code, admin_units::name))
         .order(admin_units::code)
-        .into_boxed();
-    if let Some(u) = unit {
-        q = q.filter(
-            admin_units::code
-                .eq(u.to_string())
-                .or(admin_units::province_code.eq(u.to_string())),
-        );
-    }
-    q.load(conn)
+        .load(conn)
 }
 
 /// Records an import's final counts.

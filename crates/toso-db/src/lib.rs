@@ -20,6 +20,31 @@ macro_rules! commune_scoped {
     }};
 }
 
+/// The filters field-work lists share (logs, trainings), on a boxed query `$q` of `$table`
+/// and a filter `$f` with `unit_code`, `from`, `to` and `include_archived`: a unit (a commune
+/// or a province code), the window `[from, to)` of the time column `$at`, and live rows unless
+/// archived ones are asked for.
+macro_rules! unit_window {
+    ($q:ident, $table:ident, $at:ident, $f:expr) => {
+        if let Some(u) = &$f.unit_code {
+            $q = $q.filter(
+                $table::commune_code
+                    .eq(u.clone())
+                    .or($table::province_code.eq(u.clone())),
+            );
+        }
+        if let Some(from) = $f.from {
+            $q = $q.filter($table::$at.ge(from));
+        }
+        if let Some(to) = $f.to {
+            $q = $q.filter($table::$at.lt(to));
+        }
+        if !$f.include_archived {
+            $q = $q.filter($table::archived_at.is_null());
+        }
+    };
+}
+
 /// The reads and writes every versioned record shares (`version` bumped and `updated_at` set
 /// on each change, `archived_at` for soft delete), for a module that defines `scoped(scope)`
 /// and `filtered(scope, filter)` over `$table`:

@@ -135,13 +135,7 @@ pub(crate) fn scoped(s: &LogScope) -> logs::BoxedQuery<'static, Pg> {
 
 fn filtered(s: &LogScope, f: &LogFilter) -> logs::BoxedQuery<'static, Pg> {
     let mut q = scoped(s);
-    if let Some(u) = &f.unit_code {
-        q = q.filter(
-            logs::commune_code
-                .eq(u.clone())
-                .or(logs::province_code.eq(u.clone())),
-        );
-    }
+    unit_window!(q, logs, occurred_at, f);
     if let Some(t) = f.team_id {
         q = q.filter(logs::team_id.eq(t));
     }
@@ -153,15 +147,6 @@ fn filtered(s: &LogScope, f: &LogFilter) -> logs::BoxedQuery<'static, Pg> {
     }
     if let Some(o) = &f.outcome {
         q = q.filter(logs::outcome.eq(*o));
-    }
-    if let Some(from) = f.from {
-        q = q.filter(logs::occurred_at.ge(from));
-    }
-    if let Some(to) = f.to {
-        q = q.filter(logs::occurred_at.lt(to));
-    }
-    if !f.include_archived {
-        q = q.filter(logs::archived_at.is_null());
     }
     q
 }

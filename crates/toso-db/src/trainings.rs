@@ -105,27 +105,12 @@ pub(crate) fn scoped(scope: &Scope) -> trainings::BoxedQuery<'static, Pg> {
 
 fn filtered(scope: &Scope, f: &TrainingFilter) -> trainings::BoxedQuery<'static, Pg> {
     let mut q = scoped(scope);
-    if let Some(u) = &f.unit_code {
-        q = q.filter(
-            trainings::commune_code
-                .eq(u.clone())
-                .or(trainings::province_code.eq(u.clone())),
-        );
-    }
+    unit_window!(q, trainings, starts_at, f);
     if let Some(t) = f.team_id {
         q = q.filter(trainings::team_id.eq(t));
     }
     if let Some(k) = &f.kind {
         q = q.filter(trainings::kind.eq(*k));
-    }
-    if let Some(from) = f.from {
-        q = q.filter(trainings::starts_at.ge(from));
-    }
-    if let Some(to) = f.to {
-        q = q.filter(trainings::starts_at.lt(to));
-    }
-    if !f.include_archived {
-        q = q.filter(trainings::archived_at.is_null());
     }
     q
 }

@@ -4,20 +4,18 @@ use actix_web::http::header::{self, ContentDisposition, DispositionParam, Dispos
 use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::extract::Auth;
 use super::extract::Query;
 use super::pagination::{list_query, Paged};
-use super::users::ActivationOut;
 use super::Reply;
 use crate::db::imports::ImportRecord;
 use crate::error::AppError;
-use crate::imports::{self, vocab::Kind, Counts, Report, RowReport};
+use crate::imports::{self, vocab::Kind, Report};
 use crate::state::AppState;
 
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -31,51 +29,6 @@ pub struct ImportQuery {
     /// The commune or province imported into (default: the caller's own unit). Rows of other
     /// communes are errors.
     pub unit: Option<String>,
-}
-
-/// An import's answer.
-#[derive(Serialize, ToSchema)]
-pub struct ImportOut {
-    pub id: Uuid,
-    pub file_name: String,
-    /// SHA-256 of the file, hex.
-    pub sha256: String,
-    pub size_bytes: i64,
-    pub unit_code: Option<String>,
-    pub dry_run: bool,
-    /// `dry_run`, `applied` or `rejected` (a file with any row error writes nothing).
-    pub result: String,
-    pub counts: Counts,
-    /// Every row: created, updated, unchanged or error (with sheet, row, column, code and a
-    /// message in Vietnamese).
-    pub rows: Vec<RowReport>,
-    /// The accounts created, each with its one-time activation code: shown only here (send
-    /// `Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet` to get them
-    /// as the activation sheet with a QR code per member instead).
-    pub activations: Vec<ActivationOut>,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<Report> for ImportOut {
-    fn from(r: Report) -> Self {
-        ImportOut {
-            id: r.id,
-            file_name: r.file_name,
-            sha256: r.sha256,
-            size_bytes: r.size_bytes,
-            unit_code: r.unit_code,
-            dry_run: r.dry_run,
-            result: r.result.to_string(),
-            counts: r.counts,
-            rows: r.rows,
-            activations: r
-                .activations
-                .into_iter()
-                .map(|a| ActivationOut::from(a.issued))
-                .collect(),
-            created_at: r.created_at,
-        }
-    }
 }
 
 /// The multipart body of an import.
@@ -165,8 +118,8 @@ async fn file_of(
     params(ImportQuery),
     request_body(content = ImportUpload, content_type = "multipart/form-data"),
     responses(
-        (status = 200, description = "dry run: what would happen", body = ImportOut),
-        (status = 201, description = "applied; send `Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet` to receive the activation sheet instead", body = ImportOut, headers(("Location" = String))),
+        (status = 200, description = "dry run: what would happen", body = Report),
+        (status = 201, description = "applied; send `Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet` to receive the activation sheet instead", body = Report, headers(("Location" = String))),
         (status = 403, description = "not an officer, or the unit is outside the caller's scope", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "a file that cannot be read (`validation_failed` on `file`: `empty_file`, `not_a_spreadsheet`, `legacy_xls`, `macros_not_allowed`, `hidden_sheet`, `formulas_not_allowed`, `unknown_header`, `unreadable_encoding`…), or rows with errors (`import_rejected`)", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
@@ -198,8 +151,7 @@ pub async fn create(
                 format!("{errors} row(s) have errors; nothing was written. See import.rows."),
             );
             let mut body = serde_json::to_value(&problem).map_err(AppError::internal)?;
-            body["import"] =
-                serde_json::to_value(ImportOut::from(outcome)).map_err(AppError::internal)?;
+            body["import"] = serde_json::to_value(&outcome).map_err(AppError::internal)?;
             Ok(HttpResponse::UnprocessableEntity()
                 .content_type(super::error::PROBLEM_JSON)
                 .json(body))
@@ -218,8 +170,8 @@ pub async fn create(
         "applied" => Ok(HttpResponse::Created()
             .insert_header((header::LOCATION, format!("/api/v1/imports/{}", outcome.id)))
             .insert_header(("Cache-Control", "no-store"))
-            .json(ImportOut::from(outcome))),
-        _ => Ok(HttpResponse::Ok().json(ImportOut::from(outcome))),
+            .json(outcome)),
+        _ => Ok(HttpResponse::Ok().json(outcome)),
     }
 }
 

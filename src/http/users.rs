@@ -11,6 +11,7 @@ use super::pagination::{list_query, Paged};
 use super::Reply;
 use crate::access::Role;
 use crate::accounts::{self, AccountPatch, NewAccount};
+use crate::auth::activation::Issued;
 use crate::db::users::{UserFilter, UserRow};
 use crate::ids::{TeamId, UserId};
 use crate::state::AppState;
@@ -207,7 +208,7 @@ pub async fn create(
         user.version,
         &CreatedUserOut {
             user: UserOut::from(user),
-            activation: issued.map(ActivationOut::from),
+            activation: issued,
         },
     ))
 }
@@ -219,34 +220,7 @@ pub struct CreatedUserOut {
     pub user: UserOut,
     /// Shown once: only a keyed hash is kept.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub activation: Option<ActivationOut>,
-}
-
-/// A one-time activation code, shown once.
-#[derive(Serialize, ToSchema)]
-pub struct ActivationOut {
-    #[schema(value_type = Uuid)]
-    pub user_id: UserId,
-    pub username: String,
-    /// 10 characters without look-alikes, `XXXXX-XXXXX`; case, spaces and dashes are ignored
-    /// when redeemed.
-    #[schema(example = "7KQ4M-XW2PH")]
-    pub code: String,
-    pub expires_at: DateTime<Utc>,
-    /// What the account's QR code holds (`GET /api/v1/users/{id}/activation-qr` draws it).
-    pub qr_text: String,
-}
-
-impl From<crate::auth::activation::Issued> for ActivationOut {
-    fn from(i: crate::auth::activation::Issued) -> Self {
-        ActivationOut {
-            qr_text: crate::auth::activation::qr_payload(&i.username, &i.code),
-            user_id: i.user_id,
-            username: i.username,
-            code: i.code,
-            expires_at: i.expires_at,
-        }
-    }
+    pub activation: Option<Issued>,
 }
 
 /// Issue a new one-time activation code for an account; its previous code dies, its
@@ -257,7 +231,7 @@ impl From<crate::auth::activation::Issued> for ActivationOut {
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses(
-        (status = 201, body = ActivationOut),
+        (status = 201, body = Issued),
         (status = 403, description = "not an officer, a peer's or higher account, or one's own", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -266,7 +240,7 @@ pub async fn issue_activation(state: Data<AppState>, auth: Auth, id: Path<UserId
     let issued = accounts::issue_activation(&state, &auth.0, id.into_inner()).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))
-        .json(ActivationOut::from(issued)))
+        .json(issued))
 }
 
 #[derive(Clone, Copy, Default, Deserialize, ToSchema)]

@@ -87,13 +87,22 @@ fn mac_of(key: &[u8], message: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
-/// A code just issued: shown once, never stored.
-#[derive(Clone, Debug)]
+// A code just issued, never stored; also the answer that shows it, once (its schema keeps
+// the name it had as an HTTP type, and the doc comment below is the schema's description).
+/// A one-time activation code, shown once.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = ActivationOut)]
 pub struct Issued {
+    #[schema(value_type = Uuid)]
     pub user_id: UserId,
     pub username: String,
+    /// 10 characters without look-alikes, `XXXXX-XXXXX`; case, spaces and dashes are ignored
+    /// when redeemed.
+    #[schema(example = "7KQ4M-XW2PH")]
     pub code: String,
     pub expires_at: DateTime<Utc>,
+    /// What the account's QR code holds (`GET /api/v1/users/{id}/activation-qr` draws it).
+    pub qr_text: String,
 }
 
 /// The text of an account's activation QR code: the app reads the code from it.
@@ -116,11 +125,15 @@ pub fn issue_in(
 ) -> AppResult<Vec<Issued>> {
     let issued: Vec<Issued> = accounts
         .iter()
-        .map(|(id, username)| Issued {
-            user_id: *id,
-            username: username.clone(),
-            code: new_code(),
-            expires_at,
+        .map(|(id, username)| {
+            let code = new_code();
+            Issued {
+                user_id: *id,
+                username: username.clone(),
+                qr_text: qr_payload(username, &code),
+                code,
+                expires_at,
+            }
         })
         .collect();
     let rows: Vec<activation::NewCode> = issued

@@ -199,21 +199,38 @@ pub struct Activation {
     pub commune_code: String,
 }
 
-/// The import's answer.
-#[derive(Clone, Debug)]
+// The import's answer (its schema keeps the name it had as an HTTP type; the doc comment
+// below is the schema's description).
+/// An import's answer.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[schema(as = ImportOut)]
 pub struct Report {
     pub id: Uuid,
     pub file_name: String,
+    /// SHA-256 of the file, hex.
     pub sha256: String,
     pub size_bytes: i64,
     pub unit_code: Option<String>,
     pub dry_run: bool,
-    /// `dry_run`, `applied` or `rejected`.
+    /// `dry_run`, `applied` or `rejected` (a file with any row error writes nothing).
+    #[schema(value_type = String)]
     pub result: &'static str,
     pub counts: Counts,
+    /// Every row: created, updated, unchanged or error (with sheet, row, column, code and a
+    /// message in Vietnamese).
     pub rows: Vec<RowReport>,
+    /// The accounts created, each with its one-time activation code: shown only here (send
+    /// `Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet` to get them
+    /// as the activation sheet with a QR code per member instead).
+    #[serde(serialize_with = "codes_only")]
+    #[schema(value_type = Vec<Issued>)]
     pub activations: Vec<Activation>,
     pub created_at: DateTime<Utc>,
+}
+
+/// The answer shows an activation's code, not the sheet's other columns.
+fn codes_only<S: serde::Serializer>(activations: &[Activation], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(activations.iter().map(|a| &a.issued))
 }
 
 /// One file to import.

@@ -1,10 +1,8 @@
 use actix_web::web::{Data, Path};
 use actix_web::{get, patch, post, HttpResponse};
 use chrono::{DateTime, Utc};
-use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use validator::Validate;
 
 use super::extract::{versioned, Auth, IfMatch, Query, ValidJson};
 use super::pagination::{list_query, Paged};
@@ -62,103 +60,6 @@ impl From<UserRow> for UserOut {
     }
 }
 
-#[derive(Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateUserRequest {
-    /// 3–64 characters: lower-case letters, digits, `.`, `_`, `-`, with at least one letter
-    /// (so that no username can be taken for a phone number, which also logs in).
-    #[validate(custom(function = "valid_username"))]
-    #[schema(
-        pattern = "^[a-z0-9._-]*[a-z][a-z0-9._-]*$",
-        min_length = 3,
-        max_length = 64
-    )]
-    pub username: String,
-    /// 8 to 128 characters, not a common or easily guessed password nor one made of the
-    /// account's names (NIST SP 800-63B); a 422 on `password` with code `too_weak` says why.
-    /// The owner must change it at the first login (`must_change_password`). Leave it out to
-    /// create the account without a password: the answer then holds a one-time activation
-    /// code (shown once) that the owner redeems at `POST /api/v1/auth/activate`.
-    #[validate(custom(function = "crate::input::password_length"))]
-    #[schema(min_length = 8, max_length = 128)]
-    pub password: Option<String>,
-    pub role: Role,
-    #[validate(length(min = 2, max = 6))]
-    #[schema(min_length = 2, max_length = 6)]
-    pub unit_code: Option<String>,
-    #[schema(value_type = Option<i64>)]
-    pub team_id: Option<TeamId>,
-    #[validate(length(max = 200, code = "too_long"))]
-    #[validate(custom(function = "crate::input::screened"))]
-    #[schema(max_length = 200)]
-    pub full_name: Option<String>,
-    #[validate(length(max = 20, code = "too_long"))]
-    #[schema(max_length = 20)]
-    pub phone: Option<String>,
-}
-
-fn valid_username(name: &str) -> Result<(), validator::ValidationError> {
-    let ok = (3..=64).contains(&name.len())
-        && name.bytes().all(|b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
-        });
-    if !ok {
-        return Err(
-            validator::ValidationError::new("invalid_username").with_message(
-                "username must be 3 to 64 characters: a-z, 0-9, '.', '_' or '-'".into(),
-            ),
-        );
-    }
-    // Logins by phone number and by username are one namespace: a username holds a letter.
-    if !name.bytes().any(|b| b.is_ascii_lowercase()) {
-        return Err(
-            validator::ValidationError::new("needs_letter").with_message(
-                "username must hold at least one letter: a name of digits could be a phone number"
-                    .into(),
-            ),
-        );
-    }
-    Ok(())
-}
-
-fn short_text<T: AsRef<str>>(value: T) -> Result<(), validator::ValidationError> {
-    if value.as_ref().chars().count() > 200 {
-        return Err(validator::ValidationError::new("too_long")
-            .with_message("must have at most 200 characters".into()));
-    }
-    Ok(())
-}
-
-/// Fields to change; absent fields stay, `null` clears an optional one.
-#[derive(Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateUserRequest {
-    #[validate(custom(function = "short_text"))]
-    #[validate(custom(function = "crate::input::screened"))]
-    #[schema(max_length = 200)]
-    #[serde(default, with = "::serde_with::rust::double_option")]
-    pub full_name: Option<Option<String>>,
-    #[validate(custom(function = "short_text"))]
-    #[schema(max_length = 200)]
-    #[serde(default, with = "::serde_with::rust::double_option")]
-    pub phone: Option<Option<String>>,
-    pub role: Option<Role>,
-    #[validate(custom(function = "short_text"))]
-    #[schema(max_length = 200)]
-    #[serde(default, with = "::serde_with::rust::double_option")]
-    pub unit_code: Option<Option<String>>,
-    #[serde(default, with = "::serde_with::rust::double_option")]
-    #[schema(value_type = Option<Option<i64>>)]
-    pub team_id: Option<Option<TeamId>>,
-    pub disabled: Option<bool>,
-    /// Sets a new password and ends every login of the account; the owner must change it at
-    /// the next login. Only a role above the account's may set it; never one's own (use
-    /// `PUT /me/password`).
-    #[validate(custom(function = "crate::input::password_length"))]
-    #[schema(min_length = 8, max_length = 128)]
-    pub password: Option<String>,
-}
-
 list_query! {
     pub struct UserListQuery {
         pub role: Option<Role>,
@@ -175,7 +76,7 @@ list_query! {
     operation_id = "createUser",
     tag = "users",
     security(("bearer" = [])),
-    request_body = CreateUserRequest,
+    request_body = NewAccount,
     responses(
         (status = 201, body = CreatedUserOut, headers(("ETag" = String))),
         (status = 403, description = "not an officer, role above own, or unit outside scope", body = crate::http::error::Problem, content_type = "application/problem+json"),
@@ -183,26 +84,8 @@ list_query! {
     )
 )]
 #[post("/api/v1/users")]
-pub async fn create(
-    state: Data<AppState>,
-    auth: Auth,
-    body: ValidJson<CreateUserRequest>,
-) -> Reply {
-    let b = body.0;
-    let (user, issued) = accounts::create(
-        &state,
-        &auth.0,
-        NewAccount {
-            username: b.username,
-            password: b.password.map(SecretString::from),
-            role: b.role,
-            unit_code: b.unit_code,
-            team_id: b.team_id,
-            full_name: b.full_name,
-            phone: b.phone,
-        },
-    )
-    .await?;
+pub async fn create(state: Data<AppState>, auth: Auth, body: ValidJson<NewAccount>) -> Reply {
+    let (user, issued) = accounts::create(&state, &auth.0, body.0).await?;
     Ok(versioned(
         actix_web::http::StatusCode::CREATED,
         user.version,
@@ -347,7 +230,7 @@ pub async fn get(state: Data<AppState>, auth: Auth, id: Path<UserId>) -> Reply {
     tag = "users",
     security(("bearer" = [])),
     params(("id" = Uuid, Path), IfMatch),
-    request_body = UpdateUserRequest,
+    request_body = AccountPatch,
     responses(
         (status = 200, body = UserOut, headers(("ETag" = String))),
         (status = 403, description = "role above own, a peer's account, unit outside scope, or own access", body = crate::http::error::Problem, content_type = "application/problem+json"),
@@ -360,20 +243,10 @@ pub async fn update(
     state: Data<AppState>,
     auth: Auth,
     id: Path<UserId>,
-    body: ValidJson<UpdateUserRequest>,
+    body: ValidJson<AccountPatch>,
     IfMatch(expected): IfMatch,
 ) -> Reply {
-    let b = body.0;
-    let patch = AccountPatch {
-        full_name: b.full_name,
-        phone: b.phone,
-        role: b.role,
-        unit_code: b.unit_code,
-        team_id: b.team_id,
-        disabled: b.disabled,
-        password: b.password.map(SecretString::from),
-    };
-    let user = accounts::update(&state, &auth.0, id.into_inner(), patch, expected).await?;
+    let user = accounts::update(&state, &auth.0, id.into_inner(), body.0, expected).await?;
     Ok(versioned(
         actix_web::http::StatusCode::OK,
         user.version,

@@ -2,6 +2,9 @@
 
 use diesel::{Connection, PgConnection};
 use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use validator::Validate;
 
 use crate::access::{Caller, Role, Scope};
 use crate::auth::{activation, password};
@@ -11,27 +14,105 @@ use crate::ids::{TeamId, UserId};
 use crate::state::AppState;
 use crate::vocab::AuditAction;
 
+// A new account; also the request body (its schema keeps the name it had as an HTTP type).
+// The password is wrapped as a secret when `create` reads it.
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = CreateUserRequest)]
 pub struct NewAccount {
+    /// 3–64 characters: lower-case letters, digits, `.`, `_`, `-`, with at least one letter
+    /// (so that no username can be taken for a phone number, which also logs in).
+    #[validate(custom(function = "valid_username"))]
+    #[schema(
+        pattern = "^[a-z0-9._-]*[a-z][a-z0-9._-]*$",
+        min_length = 3,
+        max_length = 64
+    )]
     pub username: String,
-    /// `None`: no password yet; the account gets an activation code for its owner.
-    pub password: Option<SecretString>,
+    /// 8 to 128 characters, not a common or easily guessed password nor one made of the
+    /// account's names (NIST SP 800-63B); a 422 on `password` with code `too_weak` says why.
+    /// The owner must change it at the first login (`must_change_password`). Leave it out to
+    /// create the account without a password: the answer then holds a one-time activation
+    /// code (shown once) that the owner redeems at `POST /api/v1/auth/activate`.
+    #[validate(custom(function = "crate::input::password_length"))]
+    #[schema(min_length = 8, max_length = 128)]
+    pub password: Option<String>,
     pub role: Role,
+    #[validate(length(min = 2, max = 6))]
+    #[schema(min_length = 2, max_length = 6)]
     pub unit_code: Option<String>,
+    #[schema(value_type = Option<i64>)]
     pub team_id: Option<TeamId>,
+    #[validate(length(max = 200, code = "too_long"))]
+    #[validate(custom(function = "crate::input::screened"))]
+    #[schema(max_length = 200)]
     pub full_name: Option<String>,
+    #[validate(length(max = 20, code = "too_long"))]
+    #[schema(max_length = 20)]
     pub phone: Option<String>,
 }
 
-/// A partial update; `Some(None)` clears an optional field.
-#[derive(Default)]
+fn valid_username(name: &str) -> Result<(), validator::ValidationError> {
+    let ok = (3..=64).contains(&name.len())
+        && name.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+        });
+    if !ok {
+        return Err(
+            validator::ValidationError::new("invalid_username").with_message(
+                "username must be 3 to 64 characters: a-z, 0-9, '.', '_' or '-'".into(),
+            ),
+        );
+    }
+    // Logins by phone number and by username are one namespace: a username holds a letter.
+    if !name.bytes().any(|b| b.is_ascii_lowercase()) {
+        return Err(
+            validator::ValidationError::new("needs_letter").with_message(
+                "username must hold at least one letter: a name of digits could be a phone number"
+                    .into(),
+            ),
+        );
+    }
+    Ok(())
+}
+
+fn short_text<T: AsRef<str>>(value: T) -> Result<(), validator::ValidationError> {
+    if value.as_ref().chars().count() > 200 {
+        return Err(validator::ValidationError::new("too_long")
+            .with_message("must have at most 200 characters".into()));
+    }
+    Ok(())
+}
+
+/// Fields to change; absent fields stay, `null` clears an optional one.
+#[derive(Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = UpdateUserRequest)]
 pub struct AccountPatch {
+    #[validate(custom(function = "short_text"))]
+    #[validate(custom(function = "crate::input::screened"))]
+    #[schema(max_length = 200)]
+    #[serde(default, with = "::serde_with::rust::double_option")]
     pub full_name: Option<Option<String>>,
+    #[validate(custom(function = "short_text"))]
+    #[schema(max_length = 200)]
+    #[serde(default, with = "::serde_with::rust::double_option")]
     pub phone: Option<Option<String>>,
     pub role: Option<Role>,
+    #[validate(custom(function = "short_text"))]
+    #[schema(max_length = 200)]
+    #[serde(default, with = "::serde_with::rust::double_option")]
     pub unit_code: Option<Option<String>>,
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    #[schema(value_type = Option<Option<i64>>)]
     pub team_id: Option<Option<TeamId>>,
     pub disabled: Option<bool>,
-    pub password: Option<SecretString>,
+    /// Sets a new password and ends every login of the account; the owner must change it at
+    /// the next login. Only a role above the account's may set it; never one's own (use
+    /// `PUT /me/password`).
+    #[validate(custom(function = "crate::input::password_length"))]
+    #[schema(min_length = 8, max_length = 128)]
+    pub password: Option<String>,
 }
 
 /// What the audit trail keeps of an account: never its password hash.
@@ -420,10 +501,11 @@ pub async fn create(
     caller: &Caller,
     mut input: NewAccount,
 ) -> AppResult<(users::UserRow, Option<activation::Issued>)> {
+    let password = input.password.take().map(SecretString::from);
     require_officer(caller)?;
     check_grant(caller, input.role)?;
     let phone = crate::phone::field(input.phone.as_deref())?;
-    if let Some(p) = &input.password {
+    if let Some(p) = &password {
         check_password(
             p,
             &input.username,
@@ -438,7 +520,7 @@ pub async fn create(
         resolve_unit(conn, &scope, role, unit_code.as_deref(), team_id)
     })
     .await?;
-    let password_hash = match input.password.take() {
+    let password_hash = match password {
         Some(p) => Some(state.hasher.hash(p).await?),
         None => None,
     };
@@ -723,7 +805,7 @@ pub async fn update(
         None => None,
     };
     let password_hash = match patch.password.take() {
-        Some(p) => Some(hash_for_account(state, caller, id, p).await?),
+        Some(p) => Some(hash_for_account(state, caller, id, SecretString::from(p)).await?),
         None => None,
     };
     let scope = caller.scope();

@@ -111,19 +111,9 @@ pub(crate) fn scoped(scope: &Scope) -> members::BoxedQuery<'static, Pg> {
 /// Whether `scope` sees `member`: the rule of `scoped`, for a row read without it.
 pub fn visible(scope: &Scope, member: &Member) -> bool {
     match scope {
-        Scope::Country => true,
-        Scope::Province(p) => &member.province_code == p,
-        Scope::Commune(c) => &member.commune_code == c,
         Scope::Team { team_id, .. } => member.team_id == *team_id,
+        _ => super::commune_visible(scope, &member.province_code, &member.commune_code),
     }
-}
-
-/// The members of the given ids, whatever their scope (filter with `visible`).
-pub fn by_ids(conn: &mut PgConnection, ids: &[MemberId]) -> QueryResult<Vec<Member>> {
-    members::table
-        .filter(members::id.eq_any(ids))
-        .select(Member::as_select())
-        .load(conn)
 }
 
 fn filtered(scope: &Scope, f: &MemberFilter) -> members::BoxedQuery<'static, Pg> {

@@ -8,8 +8,10 @@ use crate::auth::password::Hasher;
 use crate::config::Settings;
 use crate::db::coalesce::ByIds;
 use crate::db::members::Member;
+use crate::db::teams::Team;
+use crate::db::villages::Village;
 use crate::db::{self, PgPool, ReadPool};
-use crate::ids::MemberId;
+use crate::ids::{MemberId, TeamId, VillageId};
 
 /// Batches of reads by id in flight at once: one fills while the other runs. Measured on the
 /// 2-core bench machine (`bench/route.sh member_get`, 64 connections): 1 lane 18,800 req/s,
@@ -29,7 +31,9 @@ pub struct AppState {
     pub settings: Settings,
     /// Province and country reports kept while what they read stands (`reports::cache`).
     pub report_cache: Arc<crate::reports::cache::ReportCache>,
-    /// Members read by id, in batches when reads queue (`db::coalesce`).
+    /// Villages, teams and members read by id, in batches when reads queue (`db::coalesce`).
+    pub village_reads: Arc<ByIds<VillageId, Village>>,
+    pub team_reads: Arc<ByIds<TeamId, Team>>,
     pub member_reads: Arc<ByIds<MemberId, Member>>,
 }
 
@@ -43,6 +47,8 @@ impl AppState {
             hasher: Hasher::new(settings.hash_concurrency, settings.hash_queue),
             settings,
             report_cache: Arc::default(),
+            village_reads: ByIds::new(READ_LANES, db::villages::by_ids, |v| v.id),
+            team_reads: ByIds::new(READ_LANES, db::teams::by_ids, |t| t.id),
             member_reads: ByIds::new(READ_LANES, db::members::by_ids, |m| m.id),
         }
     }

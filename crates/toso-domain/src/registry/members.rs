@@ -227,13 +227,7 @@ pub async fn list_of_team(
 }
 
 pub async fn get(state: &AppState, caller: &Caller, id: MemberId) -> AppResult<Member> {
-    let scope = caller.scope();
-    state
-        .member_reads
-        .get(&state.pool, id)
-        .await?
-        .filter(|m| members::visible(&scope, m))
-        .ok_or_else(|| AppError::not_found("member"))
+    super::get(state, caller, id).await
 }
 
 pub async fn create(

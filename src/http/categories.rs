@@ -2,31 +2,14 @@ use actix_web::http::StatusCode;
 use actix_web::web::Data;
 use actix_web::{get, post, HttpResponse};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
-use validator::Validate;
+use utoipa::IntoParams;
 
 use super::extract::{Auth, Query, ValidJson};
 use super::record::retire_routes;
 use super::Reply;
 use crate::db::categories::Category;
-use crate::fieldwork::categories;
+use crate::fieldwork::categories::{self, CategoryInput};
 use crate::state::AppState;
-
-#[derive(Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateCategoryRequest {
-    /// Stable code: 2–40 characters, a-z, 0-9 and `_`.
-    #[validate(custom(function = "crate::input::catalogue_code"))]
-    #[schema(pattern = "^[a-z0-9_]{2,40}$")]
-    pub code: String,
-    #[validate(length(min = 1, max = 200))]
-    #[validate(custom(function = "crate::input::screened"))]
-    #[schema(min_length = 1, max_length = 200)]
-    pub name: String,
-    #[validate(range(min = 0, max = 10_000))]
-    #[schema(minimum = 0, maximum = 10_000)]
-    pub sort_order: Option<i32>,
-}
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -46,20 +29,14 @@ pub async fn list(state: Data<AppState>, _auth: Auth, query: Query<CategoryQuery
 /// Add a category (admin).
 #[utoipa::path(
     operation_id = "createCategory",
-    tag = "categories", security(("bearer" = [])), request_body = CreateCategoryRequest,
+    tag = "categories", security(("bearer" = [])), request_body = CategoryInput,
     responses(
         (status = 201, body = Category),
     )
 )]
 #[post("/api/v1/categories")]
-pub async fn create(
-    state: Data<AppState>,
-    auth: Auth,
-    body: ValidJson<CreateCategoryRequest>,
-) -> Reply {
-    let b = body.0;
-    let order = b.sort_order.unwrap_or(100);
-    let category = categories::create(&state, &auth.0, b.code, b.name, order).await?;
+pub async fn create(state: Data<AppState>, auth: Auth, body: ValidJson<CategoryInput>) -> Reply {
+    let category = categories::create(&state, &auth.0, body.0).await?;
     Ok(HttpResponse::build(StatusCode::CREATED).json(category))
 }
 

@@ -29,4 +29,5 @@ pub mod state;
 pub mod telemetry;
 pub mod text;
 pub mod units;
+pub mod views;
 pub mod vocab;

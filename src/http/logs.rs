@@ -11,7 +11,7 @@ use super::extract::{versioned, Auth, IfMatch, Query, ValidJson};
 use super::pagination::{list_query, Paged};
 use super::record::record_routes;
 use super::Reply;
-use crate::db::logs::{AssistanceLog, LogFilter};
+use crate::db::logs::LogFilter;
 use crate::fieldwork::logs::{self, Created, LogInput, LogPatch};
 use crate::fieldwork::{AgeBand, Channel, Outcome};
 use crate::ids::LogId;
@@ -20,6 +20,7 @@ use crate::ids::TeamId;
 use crate::ids::VillageId;
 use crate::registry::Sex;
 use crate::state::AppState;
+use crate::views::LogView;
 
 #[derive(Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -127,21 +128,25 @@ list_query! {
     operation_id = "createAssistanceLog",
     tag = "assistance logs", security(("bearer" = [])), request_body = CreateLogRequest,
     responses(
-        (status = 201, body = AssistanceLog, headers(("ETag" = String))),
-        (status = 200, description = "already recorded: the stored log", body = AssistanceLog),
+        (status = 201, body = LogView, headers(("ETag" = String))),
+        (status = 200, description = "already recorded: the stored log", body = LogView),
         (status = 409, description = "the id belongs to another record", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/assistance-logs")]
 pub async fn create(state: Data<AppState>, auth: Auth, body: ValidJson<CreateLogRequest>) -> Reply {
     match logs::create(&state, &auth.0, body.0.into()).await? {
-        Created::New(log) => Ok(versioned(StatusCode::CREATED, log.version, &log)),
-        Created::Duplicate(log) => Ok(versioned(StatusCode::OK, log.version, &log)),
+        Created::New(log) => Ok(versioned(
+            StatusCode::CREATED,
+            log.version,
+            &LogView::from(log),
+        )),
+        Created::Duplicate(log) => Ok(versioned(StatusCode::OK, log.version, &LogView::from(log))),
     }
 }
 
 /// Logs in the caller's scope (a team member sees its own), newest first.
-#[utoipa::path(operation_id = "listAssistanceLogs", tag = "assistance logs", security(("bearer" = [])), params(LogListQuery), responses((status = 200, body = Paged<AssistanceLog>)))]
+#[utoipa::path(operation_id = "listAssistanceLogs", tag = "assistance logs", security(("bearer" = [])), params(LogListQuery), responses((status = 200, body = Paged<LogView>)))]
 #[get("/api/v1/assistance-logs")]
 pub async fn list(state: Data<AppState>, auth: Auth, query: Query<LogListQuery>) -> Reply {
     let q = query.into_inner();
@@ -158,11 +163,11 @@ pub async fn list(state: Data<AppState>, auth: Auth, query: Query<LogListQuery>)
         include_archived: q.include_archived.unwrap_or(false),
     };
     let (items, total) = logs::list(&state, &auth.0, filter, page.window()).await?;
-    Ok(HttpResponse::Ok().json(Paged::new(items, total, &page)))
+    Ok(HttpResponse::Ok().json(Paged::served(items, total, &page)))
 }
 
 record_routes! {
-    domain = logs, record = AssistanceLog, id = LogId as Uuid, tag = "assistance logs",
+    domain = logs, view = LogView, id = LogId as Uuid, tag = "assistance logs",
     path = "/api/v1/assistance-logs/{id}", restore_path = "/api/v1/assistance-logs/{id}/restore",
     get = ("getAssistanceLog", ["One log; 404 when missing or outside the caller's scope."]),
     archive = ("archiveAssistanceLog", ["Archive a log recorded by mistake."], "dated in an approved month"),
@@ -178,7 +183,7 @@ record_routes! {
     params(("id" = Uuid, Path), IfMatch),
     request_body = UpdateLogRequest,
     responses(
-        (status = 200, body = AssistanceLog, headers(("ETag" = String))),
+        (status = 200, body = LogView, headers(("ETag" = String))),
         (status = 409, description = "archived, or dated in an approved month", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -191,5 +196,5 @@ pub async fn update(
     IfMatch(expected): IfMatch,
 ) -> Reply {
     let log = logs::update(&state, &auth.0, id.into_inner(), body.0.into(), expected).await?;
-    Ok(versioned(StatusCode::OK, log.version, &log))
+    Ok(versioned(StatusCode::OK, log.version, &LogView::from(log)))
 }

@@ -4,6 +4,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev && rm
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src src
+COPY crates crates
 COPY migrations migrations
 RUN cargo build --release --locked
 

@@ -14,10 +14,10 @@ export PGSSLMODE="${PGSSLMODE:-disable}"
 
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
-echo "==> cargo clippy --all-targets -- -D warnings"
-cargo clippy --all-targets --quiet -- -D warnings
-echo "==> cargo test"
-cargo test --no-fail-fast
+echo "==> cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+echo "==> cargo test --workspace"
+cargo test --workspace --no-fail-fast
 bash scripts/browser-test.sh  # the web console's journeys in headless Chromium (tests/browser/)
 echo "==> the served OpenAPI document: validator and client generation"
 bash scripts/spec-check.sh

@@ -18,17 +18,7 @@ pub enum LogFormat {
     Json,
 }
 
-#[derive(Clone, Debug)]
-pub struct DatabaseSettings {
-    pub url: SecretString,
-    pub pool_size: u32,
-    /// How long a request waits for a free connection before it is answered 503.
-    pub checkout_timeout: Duration,
-    /// Server-side limit for every statement (`SET statement_timeout`).
-    pub statement_timeout: Duration,
-    /// A streaming replica for reads that tolerate a little lag (lists, reports).
-    pub read_url: Option<SecretString>,
-}
+pub use crate::db::DatabaseSettings;
 
 /// Which browser origins may call the API (CORS). Empty: none (same origin only).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

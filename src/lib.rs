@@ -5,29 +5,22 @@
 //! `text`, `error`; a module imports only those below it (ARCHITECTURE.md). `startup` wires
 //! them; `config` is read once at start.
 
-#[macro_use]
-mod macros;
+// The vocabulary (crates/toso-core) and the database layer (crates/toso-db), under the names
+// the modules here use: `crate::access::Scope`, `crate::db::villages`.
+pub use toso_core::{access, error, ids, input, month, phone, privacy, text, vocab};
+pub use toso_db as db;
 
-pub mod access;
 pub mod accounts;
 pub mod auth;
 pub mod config;
-pub mod db;
-pub mod error;
 pub mod fieldwork;
 pub mod http;
-pub mod ids;
 pub mod imports;
 pub mod indicators;
-pub mod input;
-pub mod month;
-pub mod phone;
 pub mod registry;
 pub mod reports;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
-pub mod text;
 pub mod units;
 pub mod views;
-pub mod vocab;

@@ -12,8 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::{AppError, AppResult};
 
-pub const MIN_LEN: usize = 8;
-pub const MAX_LEN: usize = 128;
+pub use crate::input::{PASSWORD_MAX_LEN as MAX_LEN, PASSWORD_MIN_LEN as MIN_LEN};
 
 /// OWASP's recommended argon2id settings: 19 MiB of memory, 2 passes, 1 lane. Checked when
 /// the crate compiles (a const `panic!` is a compile error), so no run can meet invalid ones.

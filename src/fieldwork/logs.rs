@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use chrono::{DateTime, FixedOffset, Utc};
 use diesel::prelude::*;
 
-use super::privacy::note_problem;
 use super::{hold_open, month_key, AgeBand, Channel, Outcome, Stint};
 use crate::access::{Caller, Role};
 use crate::db::logs::{self as store, AssistanceLog, LogChanges, LogFilter, LogScope, NewLog};
@@ -16,6 +15,7 @@ use crate::ids::LogId;
 use crate::ids::MemberId;
 use crate::ids::PersonId;
 use crate::ids::VillageId;
+use crate::privacy::note_problem;
 use crate::registry::Sex;
 use crate::state::AppState;
 use crate::vocab::AuditAction;

@@ -2,7 +2,6 @@
 
 pub mod categories;
 pub mod logs;
-pub mod privacy;
 pub mod sync;
 pub mod trainings;
 

@@ -862,7 +862,7 @@ impl RowCells<'_> {
                     .or_else(|| parse_date(&t).map(|d| chrono::Datelike::year(&d)))
             }
         };
-        let this_year = chrono::Datelike::year(&crate::registry::members::today_local());
+        let this_year = chrono::Datelike::year(&crate::month::today_local());
         let year = year.filter(|y| (1900..=this_year).contains(y));
         if year.is_none() {
             self.err(
@@ -2423,7 +2423,7 @@ impl Plan {
             actions: member_actions,
             places: &places,
             user_of: &user_of,
-            today: crate::registry::members::today_local(),
+            today: crate::month::today_local(),
         };
         write_all(conn, &mut audit, (&mut members_w, members.len()), |n| {
             done += n;

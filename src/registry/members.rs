@@ -1,3 +1,4 @@
+use crate::month::today_local;
 use chrono::NaiveDate;
 use diesel::{Connection, PgConnection};
 use uuid::Uuid;
@@ -82,11 +83,6 @@ pub struct Move {
     #[validate(custom(function = "crate::input::plausible_date"))]
     pub on: Option<NaiveDate>,
     pub team_role: Option<TeamRole>,
-}
-
-/// Today in Vietnam (UTC+7, no daylight saving).
-pub fn today_local() -> NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive()
 }
 
 /// Officers in scope and the leader of the member's team manage members.

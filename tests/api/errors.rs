@@ -386,7 +386,7 @@ async fn if_match_star_means_any_current_version() {
     assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
 }
 /// Every constraint of the schema (and every unique index, whose name a unique violation
-/// reports), partitions' copies included, maps to a problem in `src/error.rs`: no constraint
+/// reports), partitions' copies included, maps to a problem in `crates/toso-core/src/error.rs`: no constraint
 /// can answer 500.
 #[tokio::test]
 async fn every_database_constraint_maps_to_a_problem() {
@@ -422,6 +422,6 @@ async fn every_database_constraint_maps_to_a_problem() {
         .collect();
     assert!(
         unmapped.is_empty(),
-        "constraints without a problem in src/error.rs (add them to CONSTRAINTS): {unmapped:?}"
+        "constraints without a problem in crates/toso-core/src/error.rs (add them to CONSTRAINTS): {unmapped:?}"
     );
 }

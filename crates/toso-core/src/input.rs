@@ -16,8 +16,7 @@ pub const EARLIEST: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
 pub const FUTURE_MARGIN_DAYS: i64 = 366;
 
 fn window_error(date: NaiveDate) -> Option<ValidationError> {
-    let latest =
-        crate::registry::members::today_local() + chrono::Duration::days(FUTURE_MARGIN_DAYS);
+    let latest = crate::month::today_local() + chrono::Duration::days(FUTURE_MARGIN_DAYS);
     let (code, message) = if date < EARLIEST {
         ("too_old", format!("must be on or after {EARLIEST}"))
     } else if date > latest {
@@ -46,17 +45,23 @@ pub fn plausible_time(at: &DateTime<FixedOffset>) -> Result<(), ValidationError>
 
 /// Free text about work done for citizens: no citizen's identifiers (see `fieldwork::privacy`).
 pub fn screened<T: AsRef<str>>(text: T) -> Result<(), ValidationError> {
-    match crate::fieldwork::privacy::note_problem(text.as_ref()) {
+    match crate::privacy::note_problem(text.as_ref()) {
         None => Ok(()),
         Some(why) => Err(ValidationError::new("personal_data").with_message(why.into())),
     }
 }
 
-/// A password's length: `MIN_LEN` to `MAX_LEN` (8 to 128) characters, else `too_weak` (what
+/// The shortest and the longest password accepted, in characters (the policy's bounds; the
+/// rest of it is `auth::password::policy_violation`).
+pub const PASSWORD_MIN_LEN: usize = 8;
+pub const PASSWORD_MAX_LEN: usize = 128;
+
+/// A password's length: `PASSWORD_MIN_LEN` to `PASSWORD_MAX_LEN` (8 to 128) characters, else `too_weak` (what
 /// else makes one weak is checked where it is set, knowing the account:
 /// `auth::password::policy_violation`).
 pub fn password_length<T: AsRef<str>>(password: T) -> Result<(), ValidationError> {
-    use crate::auth::password::{MAX_LEN, MIN_LEN};
+    const MIN_LEN: usize = PASSWORD_MIN_LEN;
+    const MAX_LEN: usize = PASSWORD_MAX_LEN;
     if (MIN_LEN..=MAX_LEN).contains(&password.as_ref().chars().count()) {
         Ok(())
     } else {

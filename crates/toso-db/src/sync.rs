@@ -65,7 +65,7 @@ pub(crate) type Changed<T> = Vec<(T, i64, i64)>;
 macro_rules! feed {
     ($conn:expr, $query:expr, $table:ident, $row:ty, $w:expr) => {
         $query
-            .filter($crate::db::sync::after($w.from, $w.horizon))
+            .filter($crate::sync::after($w.from, $w.horizon))
             .select((<$row>::as_select(), $table::sync_xid, $table::sync_seq))
             .order(($table::sync_xid.asc(), $table::sync_seq.asc()))
             .limit($w.limit)

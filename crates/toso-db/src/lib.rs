@@ -1,6 +1,9 @@
 //! PostgreSQL access: the pool, the migrations and the one helper that runs database work on
 //! the blocking thread pool. Modules below know diesel and nothing of HTTP.
 
+// The vocabulary, under the names the modules below use (`crate::access::Scope`…).
+pub(crate) use toso_core::{access, error, ids, phone, text, vocab};
+
 /// The rows of `$table` in a caller's scope, for tables whose rows belong to a commune (and
 /// its province) and that a team sees commune-wide: `Country` all, `Province` by
 /// `province_code`, `Commune` and `Team` by `commune_code`. A boxed query, to filter further.
@@ -40,14 +43,14 @@ macro_rules! versioned_rows {
             conn: &mut PgConnection,
             scope: &$scope,
             f: &$filter,
-            page: $crate::db::Page,
+            page: $crate::Page,
         ) -> QueryResult<(Vec<$row>, i64)> {
-            $crate::db::page_of!(conn, filtered(scope, f), $row, $order, page)
+            $crate::page_of!(conn, filtered(scope, f), $row, $order, page)
         }
 
-        $crate::db::versioned_rows!(@get $table, $row, $id, $scope; $($flag)*);
-        $($crate::db::versioned_rows!(@$flag $table, $row, $id);)*
-        $($crate::db::versioned_rows!(@insert $table, $row, $new);)?
+        $crate::versioned_rows!(@get $table, $row, $id, $scope; $($flag)*);
+        $($crate::versioned_rows!(@$flag $table, $row, $id);)*
+        $($crate::versioned_rows!(@insert $table, $row, $new);)?
 
         /// Reads and locks the row for the rest of the transaction, within `scope`.
         pub fn lock(conn: &mut PgConnection, scope: &$scope, id: $id) -> QueryResult<Option<$row>> {
@@ -143,7 +146,7 @@ pub(crate) use versioned_rows;
 /// teams fit in one page: one round trip, issue 16); otherwise it is counted.
 macro_rules! page_of {
     ($conn:expr, $query:expr, $row:ty, $order:expr, $page:expr) => {{
-        let page: $crate::db::Page = $page;
+        let page: $crate::Page = $page;
         let rows: Vec<$row> = $query
             .select(<$row>::as_select())
             .order($order)
@@ -195,10 +198,23 @@ use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnectio
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use secrecy::ExposeSecret;
 
-use crate::config::DatabaseSettings;
 use crate::error::{AppError, AppResult};
 
-pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+/// How to reach PostgreSQL and how long to wait for it (read from the environment by the
+/// server's configuration).
+#[derive(Clone, Debug)]
+pub struct DatabaseSettings {
+    pub url: secrecy::SecretString,
+    pub pool_size: u32,
+    /// How long a request waits for a free connection before it is answered 503.
+    pub checkout_timeout: Duration,
+    /// Server-side limit for every statement (`SET statement_timeout`).
+    pub statement_timeout: Duration,
+    /// A streaming replica for reads that tolerate a little lag (lists, reports).
+    pub read_url: Option<secrecy::SecretString>,
+}
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
 
 pub type PgConn = PooledConnection<ConnectionManager<PgConnection>>;
 
@@ -353,7 +369,7 @@ where
     };
     let reads = reads.clone();
     let span = tracing::Span::current();
-    actix_web::web::block(move || {
+    tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
         match replica.get() {
             Ok(mut conn) => match f(&mut conn) {
@@ -413,7 +429,7 @@ where
         .max(Duration::from_millis(10));
     let pool = pool.clone();
     let span = tracing::Span::current();
-    actix_web::web::block(move || {
+    tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
         let _permit = permit;
         let mut conn = pool.get_timeout(left)?;

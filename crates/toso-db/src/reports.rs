@@ -464,7 +464,7 @@ pub fn approved_totals(
     area: &Area,
     month: NaiveDate,
 ) -> QueryResult<Vec<(String, String, serde_json::Value)>> {
-    use crate::db::schema::report_periods as rp;
+    use crate::schema::report_periods as rp;
     let mut q = rp::table
         .filter(rp::month.eq(month))
         .filter(rp::status.eq(crate::vocab::ReportStatus::Approved))

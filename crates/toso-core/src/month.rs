@@ -37,6 +37,11 @@ impl fmt::Display for NotAMonth {
 
 impl std::error::Error for NotAMonth {}
 
+/// Today in Vietnam (UTC+7, no daylight saving).
+pub fn today_local() -> NaiveDate {
+    (Utc::now() + Duration::hours(7)).date_naive()
+}
+
 impl Month {
     /// Strict: exactly `YYYY-MM`, four ASCII digits of a year from 1900, a dash, two
     /// ASCII digits 01–12 (no sign, no spaces, no other digits).

@@ -5,7 +5,11 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Serialize;
 
 mod code;
+#[cfg(feature = "actix")]
+mod http;
 pub use code::ErrorCode;
+#[cfg(feature = "actix")]
+pub use http::PROBLEM_JSON;
 
 /// One invalid field of a request, as listed in a validation problem.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use validator::Validate;
 
-use super::extract::{versioned, Auth, IfMatch, Query, ValidJson};
+use super::extract::{served, Auth, IfMatch, Query, ValidJson};
 use super::pagination::{list_query, Paged};
 use super::record::record_routes;
 use super::Reply;
@@ -136,12 +136,8 @@ list_query! {
 #[post("/api/v1/assistance-logs")]
 pub async fn create(state: Data<AppState>, auth: Auth, body: ValidJson<CreateLogRequest>) -> Reply {
     match logs::create(&state, &auth.0, body.0.into()).await? {
-        Created::New(log) => Ok(versioned(
-            StatusCode::CREATED,
-            log.version,
-            &LogView::from(log),
-        )),
-        Created::Duplicate(log) => Ok(versioned(StatusCode::OK, log.version, &LogView::from(log))),
+        Created::New(log) => Ok(served(StatusCode::CREATED, log.version, log)),
+        Created::Duplicate(log) => Ok(served(StatusCode::OK, log.version, log)),
     }
 }
 
@@ -196,5 +192,5 @@ pub async fn update(
     IfMatch(expected): IfMatch,
 ) -> Reply {
     let log = logs::update(&state, &auth.0, id.into_inner(), body.0.into(), expected).await?;
-    Ok(versioned(StatusCode::OK, log.version, &LogView::from(log)))
+    Ok(served(StatusCode::OK, log.version, log))
 }

@@ -4,7 +4,7 @@ use actix_web::{delete, get, patch, post, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::extract::{search_text, versioned, Auth, IfMatch, Query, ValidJson};
+use super::extract::{search_text, served, Auth, IfMatch, Query, ValidJson};
 use super::pagination::{list_query, PageQuery, Paged};
 use super::record::record_routes;
 use super::Reply;
@@ -112,11 +112,7 @@ pub async fn create(
 ) -> Reply {
     let input = body.0;
     let m = members::create(&state, &auth.0, id.into_inner(), input).await?;
-    Ok(versioned(
-        StatusCode::CREATED,
-        m.version,
-        &MemberView::from(m),
-    ))
+    Ok(served(StatusCode::CREATED, m.version, m))
 }
 
 record_routes! {
@@ -148,7 +144,7 @@ pub async fn update(
 ) -> Reply {
     let patch = body.0;
     let m = members::update(&state, &auth.0, id.into_inner(), patch, expected).await?;
-    Ok(versioned(StatusCode::OK, m.version, &MemberView::from(m)))
+    Ok(served(StatusCode::OK, m.version, m))
 }
 
 /// Move a member to another team: the old membership ends on `on`, a new one starts the same
@@ -169,9 +165,5 @@ pub async fn move_to(
     body: ValidJson<Move>,
 ) -> Reply {
     let m = members::move_to(&state, &auth.0, id.into_inner(), body.0).await?;
-    Ok(versioned(
-        StatusCode::CREATED,
-        m.version,
-        &MemberView::from(m),
-    ))
+    Ok(served(StatusCode::CREATED, m.version, m))
 }

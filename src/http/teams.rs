@@ -2,7 +2,7 @@ use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path};
 use actix_web::{delete, get, patch, post, HttpResponse};
 
-use super::extract::{search_text, versioned, Auth, IfMatch, Query, ValidJson};
+use super::extract::{search_text, served, Auth, IfMatch, Query, ValidJson};
 use super::pagination::{list_query, Paged};
 use super::record::record_routes;
 use super::Reply;
@@ -55,11 +55,7 @@ pub async fn list(state: Data<AppState>, auth: Auth, query: Query<TeamListQuery>
 pub async fn create(state: Data<AppState>, auth: Auth, body: ValidJson<TeamInput>) -> Reply {
     let input = body.0;
     let t = teams::create(&state, &auth.0, input).await?;
-    Ok(versioned(
-        StatusCode::CREATED,
-        t.version,
-        &TeamView::from(t),
-    ))
+    Ok(served(StatusCode::CREATED, t.version, t))
 }
 
 record_routes! {
@@ -91,5 +87,5 @@ pub async fn update(
 ) -> Reply {
     let patch = body.0;
     let t = teams::update(&state, &auth.0, id.into_inner(), patch, expected).await?;
-    Ok(versioned(StatusCode::OK, t.version, &TeamView::from(t)))
+    Ok(served(StatusCode::OK, t.version, t))
 }

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use super::extract::{versioned, Auth, IfMatch, Query, ValidJson};
+use super::extract::{served, Auth, IfMatch, Query, ValidJson};
 use super::pagination::{list_query, Paged};
 use super::record::record_routes;
 use super::Reply;
@@ -166,7 +166,7 @@ pub async fn create(state: Data<AppState>, auth: Auth, body: ValidJson<TrainingR
     } else {
         StatusCode::OK
     };
-    Ok(versioned(status, t.version, &TrainingView::from(t)))
+    Ok(served(status, t.version, t))
 }
 
 /// Trainings in the caller's scope, newest first.
@@ -217,7 +217,7 @@ pub async fn replace(
     IfMatch(expected): IfMatch,
 ) -> Reply {
     let t = trainings::replace(&state, &auth.0, id.into_inner(), body.0.into(), expected).await?;
-    Ok(versioned(StatusCode::OK, t.version, &TrainingView::from(t)))
+    Ok(served(StatusCode::OK, t.version, t))
 }
 
 /// Attendance of a member training.

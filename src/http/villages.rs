@@ -2,7 +2,7 @@ use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path};
 use actix_web::{delete, get, patch, post, HttpResponse};
 
-use super::extract::{search_text, versioned, Auth, IfMatch, Query, ValidJson};
+use super::extract::{search_text, served, Auth, IfMatch, Query, ValidJson};
 use super::pagination::{list_query, Paged};
 use super::record::record_routes;
 use super::Reply;
@@ -53,11 +53,7 @@ pub async fn list(state: Data<AppState>, auth: Auth, query: Query<VillageListQue
 pub async fn create(state: Data<AppState>, auth: Auth, body: ValidJson<VillageInput>) -> Reply {
     let input = body.0;
     let v = villages::create(&state, &auth.0, input).await?;
-    Ok(versioned(
-        StatusCode::CREATED,
-        v.version,
-        &VillageView::from(v),
-    ))
+    Ok(served(StatusCode::CREATED, v.version, v))
 }
 
 record_routes! {
@@ -88,5 +84,5 @@ pub async fn update(
 ) -> Reply {
     let patch = body.0;
     let v = villages::update(&state, &auth.0, id.into_inner(), patch, expected).await?;
-    Ok(versioned(StatusCode::OK, v.version, &VillageView::from(v)))
+    Ok(served(StatusCode::OK, v.version, v))
 }

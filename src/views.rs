@@ -12,8 +12,11 @@
 //! description, so the views carry none.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::Value;
 use uuid::Uuid;
 
+use crate::db::audit::AuditEntry;
+use crate::db::categories::Category;
 use crate::db::logs::AssistanceLog;
 use crate::db::members::Member;
 use crate::db::teams::Team;
@@ -221,5 +224,38 @@ views! {
         version: i32,
         created_at: DateTime<Utc>,
         updated_at: DateTime<Utc>,
+    }
+
+    CategoryView as Category from Category {
+        /// Stable code, e.g. `vneid_level2`.
+        code: String,
+        /// Vietnamese name.
+        name: String,
+        sort_order: i32,
+        /// Retired categories stay valid for old logs but take no new ones.
+        retired_at: Option<DateTime<Utc>>,
+        created_at: DateTime<Utc>,
+    }
+
+    AuditEntryView as AuditEntry from AuditEntry {
+        id: i64,
+        at: DateTime<Utc>,
+        #[schema(value_type = Option<Uuid>)]
+        actor_id: Option<UserId>,
+        actor_username: String,
+        /// What the change did: one of `AuditAction` (`create`, `update`, `archive`, `restore`,
+        /// `move`, `retire`, `activate`, `password_change`, `activation_issued`, and a report's
+        /// `submit`, `approve`, `return`, `reopen`); read as text, so rows written by an older
+        /// version still list.
+        action: String,
+        /// `village`, `team`, `member`, `user`, `report`; `assistance_log` (update, archive, restore) and `training` (create, update, archive, restore).
+        entity: String,
+        entity_id: String,
+        province_code: Option<String>,
+        commune_code: Option<String>,
+        before: Option<Value>,
+        after: Option<Value>,
+        /// The import that made the change (`POST /api/v1/imports`, `toso import`).
+        import_id: Option<Uuid>,
     }
 }

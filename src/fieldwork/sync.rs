@@ -23,7 +23,7 @@ use crate::error::{AppError, AppResult, ErrorCode, Problem};
 use crate::ids::{LogId, MemberId, TeamId, TrainingId, VillageId};
 use crate::state::AppState;
 use crate::views::{
-    AttendanceView, LogView, MemberView, Served, TeamView, TrainingView, VillageView,
+    AttendanceView, CategoryView, LogView, MemberView, Served, TeamView, TrainingView, VillageView,
 };
 
 pub const MAX_BATCH: usize = 500;
@@ -498,7 +498,7 @@ pub struct PullPage {
     pub villages: Vec<VillageView>,
     pub teams: Vec<TeamView>,
     pub members: Vec<MemberView>,
-    pub categories: Vec<Category>,
+    pub categories: Vec<CategoryView>,
     pub assistance_logs: Vec<LogView>,
     pub trainings: Vec<TrainingView>,
     pub attendance: Vec<AttendanceView>,
@@ -539,7 +539,7 @@ impl PullPage {
             Change::Team(t) => self.teams.push(t.into()),
             Change::Member(m) if m.archived_at.is_some() => self.archived.members.push(m.id),
             Change::Member(m) => self.members.push(m.into()),
-            Change::Category(k) => self.categories.push(k),
+            Change::Category(k) => self.categories.push(k.into()),
             Change::Log(l) if l.archived_at.is_some() => self.archived.assistance_logs.push(l.id),
             Change::Log(l) => self.assistance_logs.push(l.into()),
             Change::Training(t) if t.archived_at.is_some() => self.archived.trainings.push(t.id),

@@ -7,9 +7,9 @@ use validator::Validate;
 
 use super::extract::{Auth, Query, ValidJson};
 use super::Reply;
-use crate::db::categories::Category;
 use crate::fieldwork::categories;
 use crate::state::AppState;
+use crate::views::{self, CategoryView};
 
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -48,11 +48,11 @@ pub struct CategoryQuery {
 }
 
 /// Assistance categories, in display order.
-#[utoipa::path(operation_id = "listCategories", tag = "categories", security(("bearer" = [])), params(CategoryQuery), responses((status = 200, body = Vec<Category>)))]
+#[utoipa::path(operation_id = "listCategories", tag = "categories", security(("bearer" = [])), params(CategoryQuery), responses((status = 200, body = Vec<CategoryView>)))]
 #[get("/api/v1/categories")]
 pub async fn list(state: Data<AppState>, _auth: Auth, query: Query<CategoryQuery>) -> Reply {
     let items = categories::list(&state, query.include_retired.unwrap_or(false)).await?;
-    Ok(HttpResponse::Ok().json(items))
+    Ok(HttpResponse::Ok().json(views::all(items)))
 }
 
 /// Add a category (admin).
@@ -60,7 +60,7 @@ pub async fn list(state: Data<AppState>, _auth: Auth, query: Query<CategoryQuery
     operation_id = "createCategory",
     tag = "categories", security(("bearer" = [])), request_body = CreateCategoryRequest,
     responses(
-        (status = 201, body = Category),
+        (status = 201, body = CategoryView),
     )
 )]
 #[post("/api/v1/categories")]
@@ -72,7 +72,7 @@ pub async fn create(
     let b = body.0;
     let order = b.sort_order.unwrap_or(100);
     let category = categories::create(&state, &auth.0, b.code, b.name, order).await?;
-    Ok(HttpResponse::build(StatusCode::CREATED).json(category))
+    Ok(HttpResponse::build(StatusCode::CREATED).json(CategoryView::from(category)))
 }
 
 /// Retire a category: old logs keep it, new logs cannot use it (admin).
@@ -80,13 +80,13 @@ pub async fn create(
     operation_id = "retireCategory",
     tag = "categories", security(("bearer" = [])), params(("code" = String, Path)),
     responses(
-        (status = 200, body = Category),
+        (status = 200, body = CategoryView),
     )
 )]
 #[post("/api/v1/categories/{code}/retire")]
 pub async fn retire(state: Data<AppState>, auth: Auth, code: Path<String>) -> Reply {
     let category = categories::set_retired(&state, &auth.0, code.into_inner(), true).await?;
-    Ok(HttpResponse::Ok().json(category))
+    Ok(HttpResponse::Ok().json(CategoryView::from(category)))
 }
 
 /// Bring a retired category back (admin).
@@ -94,11 +94,11 @@ pub async fn retire(state: Data<AppState>, auth: Auth, code: Path<String>) -> Re
     operation_id = "restoreCategory",
     tag = "categories", security(("bearer" = [])), params(("code" = String, Path)),
     responses(
-        (status = 200, body = Category),
+        (status = 200, body = CategoryView),
     )
 )]
 #[post("/api/v1/categories/{code}/restore")]
 pub async fn restore(state: Data<AppState>, auth: Auth, code: Path<String>) -> Reply {
     let category = categories::set_retired(&state, &auth.0, code.into_inner(), false).await?;
-    Ok(HttpResponse::Ok().json(category))
+    Ok(HttpResponse::Ok().json(CategoryView::from(category)))
 }

@@ -1183,7 +1183,8 @@ async fn push_resends_are_duplicates_even_when_they_would_now_be_refused() {
 }
 
 /// The sync pull's lists of records.
-const FEEDS: [&str; 6] = [
+const FEEDS: [&str; 7] = [
+    "categories",
     "villages",
     "teams",
     "members",
@@ -1206,7 +1207,8 @@ async fn pulled_until_in(
         for page in pages {
             for key in FEEDS {
                 for r in page[key].as_array().cloned().unwrap_or_default() {
-                    let id = r["id"].to_string().trim_matches('"').to_string();
+                    let id = r.get("id").unwrap_or(&r["code"]);
+                    let id = id.to_string().trim_matches('"').to_string();
                     pulled.insert((key.to_string(), id), r);
                 }
             }
@@ -1241,7 +1243,8 @@ fn keys(record: &Value) -> HashSet<String> {
 
 /// Every record is shown in one shape, its view: the API's answer, the audit trail's
 /// snapshots and the phone's sync pull carry exactly the fields the document gives it, and
-/// never a column the database keeps for itself (`search_name`).
+/// never a column the database keeps for itself (`search_name`); so do the categories and the
+/// audit entries themselves.
 #[tokio::test]
 async fn the_api_the_audit_trail_and_the_phones_see_one_shape() {
     let app = spawn_app().await;
@@ -1281,10 +1284,10 @@ async fn the_api_the_audit_trail_and_the_phones_see_one_shape() {
         .expect(StatusCode::OK);
     let attendance = attendance[0].clone();
     let attendance_id = attendance["id"].as_str().expect("id").to_string();
-    let wanted = records
-        .iter()
-        .map(|r| (r.3, r.2.clone()))
-        .chain([("attendance", attendance_id.clone())]);
+    let wanted = records.iter().map(|r| (r.3, r.2.clone())).chain([
+        ("attendance", attendance_id.clone()),
+        ("categories", "vneid_level2".to_string()),
+    ]);
     let pulled = pulled_until_in(&app, &f.member, wanted.collect()).await;
     let pulled = |key: &str, id: &str| pulled[&(key.to_string(), id.to_string())].clone();
     for (schema, entity, id, feed) in records {
@@ -1302,6 +1305,7 @@ async fn the_api_the_audit_trail_and_the_phones_see_one_shape() {
         let trail = officer.audit_trail(entity, &id).await;
         assert!(!trail.is_empty(), "no audit of {entity} {id}");
         for entry in trail {
+            assert_eq!(keys(&entry), documented(&doc, "AuditEntry"));
             for snapshot in ["before", "after"] {
                 if !entry[snapshot].is_null() {
                     assert_eq!(keys(&entry[snapshot]), shape, "{entity} {snapshot}");
@@ -1314,4 +1318,8 @@ async fn the_api_the_audit_trail_and_the_phones_see_one_shape() {
     let shape = documented(&doc, "Attendance");
     assert_eq!(keys(&attendance), shape);
     assert_eq!(keys(&pulled("attendance", &attendance_id)), shape);
+    let shape = documented(&doc, "Category");
+    let categories = officer.get("/api/v1/categories").await;
+    assert_eq!(keys(&categories.expect(StatusCode::OK)[0]), shape);
+    assert_eq!(keys(&pulled("categories", "vneid_level2")), shape);
 }

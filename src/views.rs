@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use crate::db::audit::AuditEntry;
 use crate::db::categories::Category;
+use crate::db::discipline::{InactiveMember, ReportingSettings};
 use crate::db::logs::AssistanceLog;
 use crate::db::members::Member;
 use crate::db::teams::Team;
@@ -257,5 +258,26 @@ views! {
         after: Option<Value>,
         /// The import that made the change (`POST /api/v1/imports`, `toso import`).
         import_id: Option<Uuid>,
+    }
+
+    ReportingSettingsView as ReportingSettings from ReportingSettings {
+        province_code: String,
+        /// Reports of a month are due by this day (1–28) of the following month, Vietnam time.
+        due_day: i32,
+        /// Optimistic-concurrency version, also sent as `ETag`; 0 while the default applies.
+        version: i32,
+        updated_at: DateTime<Utc>,
+    }
+
+    InactiveMemberView as InactiveMember from InactiveMember {
+        #[schema(value_type = i64)]
+        member_id: MemberId,
+        full_name: String,
+        phone: Option<String>,
+        team_role: String,
+        #[schema(value_type = i64)]
+        team_id: TeamId,
+        team_name: String,
+        commune_code: String,
     }
 }

@@ -9,18 +9,10 @@
 // the modules here use: `crate::access::Scope`, `crate::db::villages`.
 pub use toso_core::{access, error, ids, input, month, phone, privacy, text, vocab};
 pub use toso_db as db;
+pub use toso_domain::{
+    accounts, auth, config, fieldwork, imports, indicators, registry, reports, state, units, views,
+};
 
-pub mod accounts;
-pub mod auth;
-pub mod config;
-pub mod fieldwork;
 pub mod http;
-pub mod imports;
-pub mod indicators;
-pub mod registry;
-pub mod reports;
 pub mod startup;
-pub mod state;
 pub mod telemetry;
-pub mod units;
-pub mod views;

@@ -6,4 +6,7 @@
 \set id random(:member_min, :member_max)
 -- (Issue 16: the session check is answered from the in-process cache of live sessions, so a
 -- warm request issues no statement for it; the first request of a session reads it once.)
-SELECT "members"."id", "members"."person_id", "members"."team_id", "members"."commune_code", "members"."province_code", "members"."full_name", "members"."search_name", "members"."phone", "members"."sex", "members"."birth_year", "members"."affiliation", "members"."team_role", "members"."joined_on", "members"."left_on", "members"."user_id", "members"."archived_at", "members"."version", "members"."created_at", "members"."updated_at" FROM "members" WHERE ("members"."id" = :id) LIMIT 1;
+-- (Reads by id are coalesced, `toso_db::coalesce`: a read alone issues this statement with one
+-- id; reads that queue under load share one, with their ids in the array. pgbench replays the
+-- statement of a read alone, one id each.)
+SELECT "members"."id", "members"."person_id", "members"."team_id", "members"."commune_code", "members"."province_code", "members"."full_name", "members"."search_name", "members"."phone", "members"."sex", "members"."birth_year", "members"."affiliation", "members"."team_role", "members"."joined_on", "members"."left_on", "members"."user_id", "members"."archived_at", "members"."version", "members"."created_at", "members"."updated_at" FROM "members" WHERE "members"."id" = ANY(ARRAY[:id]::bigint[]);

@@ -687,3 +687,127 @@ async fn assert_page(actor: &Actor<'_>, path: &str, total: i64, items: usize) {
         "{path}"
     );
 }
+
+/// Reads of villages, teams and members by id that arrive together are answered by one
+/// statement a kind (`db::coalesce`), yet each reader gets its own answer: the record, and 404
+/// for one outside its scope (another commune, or for a team account another team) or missing,
+/// never a row read for someone else.
+#[tokio::test]
+async fn records_read_together_answer_each_reader_within_its_own_scope() {
+    use crate::fixtures::{Commune, Member, Team};
+    let app = spawn_app().await;
+    let a = Commune::new(&app, "00004", "together.a").await;
+    let b = Commune::new(&app, "00008", "together.b").await;
+    let (village_a, village_b) = (
+        a.officer.village_in(None, "Thôn A", "thon").await,
+        b.officer.village_in(None, "Thôn B", "thon").await,
+    );
+    let (team_a, other_team_a) = (
+        a.team(Team::named("Tổ A")).await,
+        a.team(Team::named("Tổ A2")).await,
+    );
+    let team_b = b.team(Team::named("Tổ B")).await;
+    let phone = a
+        .member(
+            team_a,
+            Member::ordinary("Người A").account("together.phone"),
+        )
+        .await;
+    let in_a = phone.id;
+    let phone = phone.phone();
+    let other_in_a = a
+        .member(other_team_a, Member::ordinary("Người A2"))
+        .await
+        .id;
+    let in_b = b.member(team_b, Member::ordinary("Người B")).await.id;
+    let missing = 1_000_000;
+
+    // (reader, path, expected name or None for 404), many times over, all at once.
+    let (v, t, m) = ("villages", "teams", "members");
+    let cases = [
+        (&a.officer, v, village_a, Some("Thôn A")),
+        (&a.officer, v, village_b, None),
+        (&b.officer, v, village_b, Some("Thôn B")),
+        (&phone, v, village_a, Some("Thôn A")),
+        (&phone, v, village_b, None),
+        (&a.officer, t, other_team_a, Some("Tổ A2")),
+        (&a.officer, t, team_b, None),
+        (&phone, t, team_a, Some("Tổ A")),
+        (&phone, t, other_team_a, None),
+        (&a.officer, m, in_a, Some("Người A")),
+        (&a.officer, m, other_in_a, Some("Người A2")),
+        (&a.officer, m, in_b, None),
+        (&b.officer, m, in_b, Some("Người B")),
+        (&b.officer, m, in_a, None),
+        (&phone, m, in_a, Some("Người A")),
+        (&phone, m, other_in_a, None),
+        (&a.officer, m, missing, None),
+        (&a.officer, v, missing, None),
+    ];
+    let reads = (0..15)
+        .flat_map(|_| cases.iter())
+        .map(|&(who, kind, id, name)| async move {
+            let answer = who.get(&format!("/api/v1/{kind}/{id}")).await;
+            (kind, id, name, answer)
+        });
+    for (kind, id, name, answer) in futures_util::future::join_all(reads).await {
+        match name {
+            Some(name) => {
+                let record = answer.expect(StatusCode::OK);
+                let shown = record.get("full_name").or(record.get("name"));
+                assert_eq!(
+                    (record["id"].as_i64(), shown.and_then(Value::as_str)),
+                    (Some(id), Some(name)),
+                    "{kind} {id}"
+                );
+            }
+            None => {
+                answer.problem(StatusCode::NOT_FOUND, "not_found");
+            }
+        }
+    }
+
+    // The rule the batch applies (`visible`) is the rule of the scoped query, for every scope.
+    use toso::access::Scope;
+    use toso::db::{members, teams, villages};
+    use toso::ids::{MemberId, TeamId, VillageId};
+    let team = |id, commune: &str| Scope::Team {
+        commune: commune.to_string(),
+        team_id: TeamId(id),
+    };
+    let scopes = [
+        Scope::Country,
+        Scope::Province("01".into()),
+        Scope::Province("79".into()),
+        Scope::Commune("00004".into()),
+        Scope::Commune("00008".into()),
+        team(team_a, "00004"),
+        team(other_team_a, "00004"),
+        team(team_b, "00008"),
+    ];
+    let mut conn = app.db.conn();
+    let c = &mut conn;
+    let vs = villages::by_ids(c, &[village_a, village_b].map(VillageId)).expect("villages");
+    let ts = teams::by_ids(c, &[team_a, other_team_a, team_b].map(TeamId)).expect("teams");
+    let ms = members::by_ids(c, &[in_a, other_in_a, in_b].map(MemberId)).expect("members");
+    assert_eq!((vs.len(), ts.len(), ms.len()), (2, 3, 3));
+    for scope in &scopes {
+        for r in &vs {
+            let by_query = villages::get(c, scope, r.id).expect("get").is_some();
+            assert_eq!(
+                villages::visible(scope, r),
+                by_query,
+                "{scope:?} {:?}",
+                r.id
+            );
+        }
+        for r in &ts {
+            let by_query = teams::get(c, scope, r.id).expect("get").is_some();
+            assert_eq!(teams::visible(scope, r), by_query, "{scope:?} {:?}", r.id);
+        }
+        for r in &ms {
+            let by_query = members::get(c, scope, r.id).expect("get").is_some();
+            assert_eq!(members::visible(scope, r), by_query, "{scope:?} {:?}", r.id);
+        }
+    }
+}

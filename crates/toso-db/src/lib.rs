@@ -20,6 +20,17 @@ macro_rules! commune_scoped {
     }};
 }
 
+/// Whether `scope` sees a row of a table that `commune_scoped!` filters: the same rule, for a
+/// row read without it.
+pub fn commune_visible(scope: &crate::access::Scope, province: &str, commune: &str) -> bool {
+    use crate::access::Scope;
+    match scope {
+        Scope::Country => true,
+        Scope::Province(p) => p == province,
+        Scope::Commune(c) | Scope::Team { commune: c, .. } => c == commune,
+    }
+}
+
 /// The reads and writes every versioned record shares (`version` bumped and `updated_at` set
 /// on each change, `archived_at` for soft delete), for a module that defines `scoped(scope)`
 /// and `filtered(scope, filter)` over `$table`:
@@ -51,6 +62,15 @@ macro_rules! versioned_rows {
         $crate::versioned_rows!(@get $table, $row, $id, $scope; $($flag)*);
         $($crate::versioned_rows!(@$flag $table, $row, $id);)*
         $($crate::versioned_rows!(@insert $table, $row, $new);)?
+
+        /// The rows of the given ids, whatever their scope: a batch of reads by id
+        /// (`coalesce::ByIds`), each reader keeping its row only if `visible` to it.
+        pub fn by_ids(conn: &mut PgConnection, ids: &[$id]) -> QueryResult<Vec<$row>> {
+            $table::table
+                .filter($table::id.eq_any(ids))
+                .select($row::as_select())
+                .load(conn)
+        }
 
         /// Reads and locks the row for the rest of the transaction, within `scope`.
         pub fn lock(conn: &mut PgConnection, scope: &$scope, id: $id) -> QueryResult<Option<$row>> {
@@ -165,6 +185,7 @@ pub(crate) use page_of;
 pub mod activation;
 pub mod audit;
 pub mod categories;
+pub mod coalesce;
 pub mod discipline;
 pub mod imports;
 pub mod indicators;

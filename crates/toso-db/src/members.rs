@@ -97,6 +97,14 @@ pub(crate) fn scoped(scope: &Scope) -> members::BoxedQuery<'static, Pg> {
     }
 }
 
+/// Whether `scope` sees `member`: the rule of `scoped`, for a row read without it.
+pub fn visible(scope: &Scope, member: &Member) -> bool {
+    match scope {
+        Scope::Team { team_id, .. } => member.team_id == *team_id,
+        _ => super::commune_visible(scope, &member.province_code, &member.commune_code),
+    }
+}
+
 fn filtered(scope: &Scope, f: &MemberFilter) -> members::BoxedQuery<'static, Pg> {
     let mut q = scoped(scope);
     if let Some(c) = &f.commune_code {

@@ -76,6 +76,14 @@ pub(crate) fn scoped(scope: &Scope) -> teams::BoxedQuery<'static, Pg> {
     }
 }
 
+/// Whether `scope` sees `team`: the rule of `scoped`, for a row read without it.
+pub fn visible(scope: &Scope, team: &Team) -> bool {
+    match scope {
+        Scope::Team { team_id, .. } => team.id == *team_id,
+        _ => super::commune_visible(scope, &team.province_code, &team.commune_code),
+    }
+}
+
 fn filtered(scope: &Scope, f: &TeamFilter) -> teams::BoxedQuery<'static, Pg> {
     let mut q = scoped(scope);
     if let Some(c) = &f.commune_code {

@@ -61,6 +61,11 @@ pub(crate) fn scoped(scope: &Scope) -> villages::BoxedQuery<'static, Pg> {
     commune_scoped!(villages, scope)
 }
 
+/// Whether `scope` sees `village`: the rule of `scoped`, for a row read without it.
+pub fn visible(scope: &Scope, village: &Village) -> bool {
+    super::commune_visible(scope, &village.province_code, &village.commune_code)
+}
+
 fn filtered(scope: &Scope, f: &VillageFilter) -> villages::BoxedQuery<'static, Pg> {
     let mut q = scoped(scope);
     if let Some(c) = &f.commune_code {

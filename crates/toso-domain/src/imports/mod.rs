@@ -2451,7 +2451,7 @@ fn resolved_commune(given: Option<&str>, world: &World) -> Option<(String, Strin
 pub async fn upload(
     state: &crate::state::AppState,
     caller: &Caller,
-    bytes: actix_web::web::Bytes,
+    bytes: bytes::Bytes,
     file_name: String,
     unit: Option<String>,
     dry_run: bool,

@@ -5,6 +5,7 @@ pub mod members;
 pub mod teams;
 pub mod villages;
 
+use crate::db::coalesce::ByIds;
 use diesel::PgConnection;
 
 use crate::access::{Caller, Role, Scope};
@@ -114,9 +115,9 @@ pub(crate) trait Audited: crate::views::Served {
 }
 
 /// A register record that can be listed, read, changed, archived and restored.
-pub(crate) trait Archivable: Audited + Send + Sized + 'static {
+pub(crate) trait Archivable: Audited + Clone + Send + Sized + 'static {
     /// The record's id type (`crate::ids`).
-    type Id: Copy + std::fmt::Display + Send + 'static;
+    type Id: Copy + PartialEq + std::fmt::Display + Send + 'static;
     type Filter: Send + 'static;
     fn version(&self) -> i32;
     fn is_archived(&self) -> bool;
@@ -127,12 +128,11 @@ pub(crate) trait Archivable: Audited + Send + Sized + 'static {
         filter: &Self::Filter,
         page: crate::db::Page,
     ) -> diesel::QueryResult<(Vec<Self>, i64)>;
-    /// Reads the record within `scope`.
-    fn get(
-        conn: &mut PgConnection,
-        scope: &Scope,
-        id: Self::Id,
-    ) -> diesel::QueryResult<Option<Self>>;
+    /// Whether `scope` sees the record: the rule of the scoped query, for a record read by id
+    /// without it.
+    fn visible(&self, scope: &Scope) -> bool;
+    /// This kind's reads by id, batched when they queue (`db::coalesce`).
+    fn reads(state: &crate::state::AppState) -> &std::sync::Arc<ByIds<Self::Id, Self>>;
     /// Reads and locks the record within `scope`.
     fn lock(
         conn: &mut PgConnection,
@@ -181,10 +181,11 @@ pub(crate) async fn get<T: Archivable>(
     id: T::Id,
 ) -> AppResult<T> {
     let scope = caller.scope();
-    crate::db::run(&state.pool, move |c| {
-        T::get(c, &scope, id)?.ok_or_else(|| AppError::not_found(T::ENTITY))
-    })
-    .await
+    T::reads(state)
+        .get(&state.pool, id)
+        .await?
+        .filter(|record| record.visible(&scope))
+        .ok_or_else(|| AppError::not_found(T::ENTITY))
 }
 
 /// Who may change a record of the register, and what archiving or restoring it must respect.
@@ -278,7 +279,7 @@ pub(crate) use audited_record;
 
 /// Implements `Audited` and `Archivable` for a register record stored by `db::$module`.
 macro_rules! register_record {
-    ($ty:ty, $id:ty, $module:ident, $entity:literal, $filter:ty) => {
+    ($ty:ty, $id:ty, $module:ident, $entity:literal, $filter:ty, $reads:ident) => {
         audited_record!($ty, $entity);
 
         impl Archivable for $ty {
@@ -298,12 +299,11 @@ macro_rules! register_record {
             ) -> diesel::QueryResult<(Vec<Self>, i64)> {
                 crate::db::$module::list(conn, scope, filter, page)
             }
-            fn get(
-                conn: &mut PgConnection,
-                scope: &Scope,
-                id: $id,
-            ) -> diesel::QueryResult<Option<Self>> {
-                crate::db::$module::get(conn, scope, id)
+            fn visible(&self, scope: &Scope) -> bool {
+                crate::db::$module::visible(scope, self)
+            }
+            fn reads(state: &crate::state::AppState) -> &std::sync::Arc<ByIds<$id, Self>> {
+                &state.$reads
             }
             fn lock(
                 conn: &mut PgConnection,
@@ -327,21 +327,24 @@ register_record!(
     crate::ids::VillageId,
     villages,
     "village",
-    crate::db::villages::VillageFilter
+    crate::db::villages::VillageFilter,
+    village_reads
 );
 register_record!(
     crate::db::teams::Team,
     crate::ids::TeamId,
     teams,
     "team",
-    crate::db::teams::TeamFilter
+    crate::db::teams::TeamFilter,
+    team_reads
 );
 register_record!(
     crate::db::members::Member,
     crate::ids::MemberId,
     members,
     "member",
-    crate::db::members::MemberFilter
+    crate::db::members::MemberFilter,
+    member_reads
 );
 
 /// Writes the audit record of a change to `after` (or of a creation when `before` is `None`).

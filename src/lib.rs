@@ -10,7 +10,7 @@
 pub use toso_core::{access, error, ids, input, month, phone, privacy, text, vocab};
 pub use toso_db as db;
 pub use toso_domain::{
-    accounts, auth, config, fieldwork, imports, indicators, registry, reports, state, units,
+    accounts, auth, config, fieldwork, imports, indicators, registry, reports, state, units, views,
 };
 
 pub mod http;

@@ -6,8 +6,9 @@ use super::extract::Auth;
 use super::extract::Query;
 use super::pagination::{list_query, Paged};
 use super::Reply;
-use crate::db::audit::{AuditEntry, AuditFilter};
+use crate::db::audit::AuditFilter;
 use crate::state::AppState;
+use crate::views::AuditEntryView;
 
 list_query! {
     window;
@@ -26,7 +27,7 @@ list_query! {
     operation_id = "listAuditRecords",
     tag = "audit", security(("bearer" = [])), params(AuditQuery),
     responses(
-        (status = 200, body = Paged<AuditEntry>),
+        (status = 200, body = Paged<AuditEntryView>),
     )
 )]
 #[get("/api/v1/audit")]
@@ -46,5 +47,5 @@ pub async fn list(state: Data<AppState>, auth: Auth, query: Query<AuditQuery>) -
         to: q.to,
     };
     let (items, total) = crate::registry::trail(&state, &caller, filter, page.window()).await?;
-    Ok(HttpResponse::Ok().json(Paged::new(items, total, &page)))
+    Ok(HttpResponse::Ok().json(Paged::served(items, total, &page)))
 }

@@ -7,25 +7,25 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::extract::{versioned, Auth, IfMatch, Query, ValidJson};
+use super::extract::{served, Auth, IfMatch, Query, ValidJson};
 use super::Reply;
-use crate::db::discipline::{InactiveMember, ReportingSettings};
 use crate::ids::TeamId;
 use crate::reports::{self, discipline};
 use crate::state::AppState;
+use crate::views::{self, InactiveMemberView, ReportingSettingsView};
 
 /// A province's reporting settings (its officers and admins); the 5th applies until one is set.
 #[utoipa::path(
     operation_id = "getReportingSettings",
     tag = "reports", security(("bearer" = [])), params(("province" = String, Path)),
     responses(
-        (status = 200, body = ReportingSettings, headers(("ETag" = String))),
+        (status = 200, body = ReportingSettingsView, headers(("ETag" = String))),
     )
 )]
 #[get("/api/v1/reports/settings/{province}")]
 pub async fn settings(state: Data<AppState>, auth: Auth, province: Path<String>) -> Reply {
     let s = discipline::settings(&state, &auth.0, province.into_inner()).await?;
-    Ok(versioned(StatusCode::OK, s.version, &s))
+    Ok(served(StatusCode::OK, s.version, s))
 }
 
 #[derive(Deserialize, Validate, ToSchema)]
@@ -44,7 +44,7 @@ pub struct SettingsRequest {
     params(("province" = String, Path), IfMatch),
     request_body = SettingsRequest,
     responses(
-        (status = 200, body = ReportingSettings, headers(("ETag" = String))),
+        (status = 200, body = ReportingSettingsView, headers(("ETag" = String))),
     )
 )]
 #[put("/api/v1/reports/settings/{province}")]
@@ -63,7 +63,7 @@ pub async fn put_settings(
         expected,
     )
     .await?;
-    Ok(versioned(StatusCode::OK, s.version, &s))
+    Ok(served(StatusCode::OK, s.version, s))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -85,7 +85,7 @@ pub struct InactiveQuery {
     operation_id = "listInactiveMembers",
     tag = "reports", security(("bearer" = [])), params(InactiveQuery),
     responses(
-        (status = 200, body = Vec<InactiveMember>),
+        (status = 200, body = Vec<InactiveMemberView>),
         (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -94,5 +94,5 @@ pub async fn inactive(state: Data<AppState>, auth: Auth, query: Query<InactiveQu
     let q = query.into_inner();
     let month = reports::parse_month("month", &q.month)?;
     let items = discipline::inactive(&state, &auth.0, q.unit, q.team, month).await?;
-    Ok(HttpResponse::Ok().json(items))
+    Ok(HttpResponse::Ok().json(views::all(items)))
 }

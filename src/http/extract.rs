@@ -474,6 +474,15 @@ pub fn versioned<T: serde::Serialize>(
         .json(body)
 }
 
+/// A JSON answer with the view of `row` (`crate::views`) and its version as the `ETag`.
+pub fn served<R: crate::views::Served>(
+    status: actix_web::http::StatusCode,
+    version: i32,
+    row: R,
+) -> actix_web::HttpResponse {
+    versioned(status, version, &R::View::from(row))
+}
+
 /// Trims a search text, caps its length and folds it for diacritic-insensitive matching.
 pub fn search_text(q: Option<String>) -> Option<String> {
     q.map(|s| crate::text::fold(&s.chars().take(100).collect::<String>()))

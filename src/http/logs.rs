@@ -2,17 +2,18 @@ use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path};
 use actix_web::{delete, get, patch, post, HttpResponse};
 
-use super::extract::{versioned, Auth, IfMatch, Query, ValidJson};
+use super::extract::{served, Auth, IfMatch, Query, ValidJson};
 use super::pagination::{list_query, Paged};
 use super::record::record_routes;
 use super::Reply;
-use crate::db::logs::{AssistanceLog, LogFilter};
+use crate::db::logs::LogFilter;
 use crate::fieldwork::logs::{self, Created, LogInput, LogPatch};
 use crate::fieldwork::Outcome;
 use crate::ids::LogId;
 use crate::ids::MemberId;
 use crate::ids::TeamId;
 use crate::state::AppState;
+use crate::views::LogView;
 
 list_query! {
     window;
@@ -36,21 +37,21 @@ list_query! {
     operation_id = "createAssistanceLog",
     tag = "assistance logs", security(("bearer" = [])), request_body = LogInput,
     responses(
-        (status = 201, body = AssistanceLog, headers(("ETag" = String))),
-        (status = 200, description = "already recorded: the stored log", body = AssistanceLog),
+        (status = 201, body = LogView, headers(("ETag" = String))),
+        (status = 200, description = "already recorded: the stored log", body = LogView),
         (status = 409, description = "the id belongs to another record", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/assistance-logs")]
 pub async fn create(state: Data<AppState>, auth: Auth, body: ValidJson<LogInput>) -> Reply {
     match logs::create(&state, &auth.0, body.0).await? {
-        Created::New(log) => Ok(versioned(StatusCode::CREATED, log.version, &log)),
-        Created::Duplicate(log) => Ok(versioned(StatusCode::OK, log.version, &log)),
+        Created::New(log) => Ok(served(StatusCode::CREATED, log.version, log)),
+        Created::Duplicate(log) => Ok(served(StatusCode::OK, log.version, log)),
     }
 }
 
 /// Logs in the caller's scope (a team member sees its own), newest first.
-#[utoipa::path(operation_id = "listAssistanceLogs", tag = "assistance logs", security(("bearer" = [])), params(LogListQuery), responses((status = 200, body = Paged<AssistanceLog>)))]
+#[utoipa::path(operation_id = "listAssistanceLogs", tag = "assistance logs", security(("bearer" = [])), params(LogListQuery), responses((status = 200, body = Paged<LogView>)))]
 #[get("/api/v1/assistance-logs")]
 pub async fn list(state: Data<AppState>, auth: Auth, query: Query<LogListQuery>) -> Reply {
     let q = query.into_inner();
@@ -67,11 +68,11 @@ pub async fn list(state: Data<AppState>, auth: Auth, query: Query<LogListQuery>)
         include_archived: q.include_archived.unwrap_or(false),
     };
     let (items, total) = logs::list(&state, &auth.0, filter, page.window()).await?;
-    Ok(HttpResponse::Ok().json(Paged::new(items, total, &page)))
+    Ok(HttpResponse::Ok().json(Paged::served(items, total, &page)))
 }
 
 record_routes! {
-    domain = logs, record = AssistanceLog, id = LogId as Uuid, tag = "assistance logs",
+    domain = logs, view = LogView, id = LogId as Uuid, tag = "assistance logs",
     path = "/api/v1/assistance-logs/{id}", restore_path = "/api/v1/assistance-logs/{id}/restore",
     get = ("getAssistanceLog", ["One log; 404 when missing or outside the caller's scope."]),
     archive = ("archiveAssistanceLog", ["Archive a log recorded by mistake."], "dated in an approved month"),
@@ -87,7 +88,7 @@ record_routes! {
     params(("id" = Uuid, Path), IfMatch),
     request_body = LogPatch,
     responses(
-        (status = 200, body = AssistanceLog, headers(("ETag" = String))),
+        (status = 200, body = LogView, headers(("ETag" = String))),
         (status = 409, description = "archived, or dated in an approved month", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -100,5 +101,5 @@ pub async fn update(
     IfMatch(expected): IfMatch,
 ) -> Reply {
     let log = logs::update(&state, &auth.0, id.into_inner(), body.0, expected).await?;
-    Ok(versioned(StatusCode::OK, log.version, &log))
+    Ok(served(StatusCode::OK, log.version, log))
 }

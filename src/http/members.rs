@@ -4,17 +4,18 @@ use actix_web::{delete, get, patch, post, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::extract::{search_text, versioned, Auth, IfMatch, Query, ValidJson};
+use super::extract::{search_text, served, Auth, IfMatch, Query, ValidJson};
 use super::pagination::{list_query, PageQuery, Paged};
 use super::record::record_routes;
 use super::Reply;
-use crate::db::members::{Member, MemberFilter, MemberStatus};
+use crate::db::members::{MemberFilter, MemberStatus};
 use crate::error::AppError;
 use crate::ids::VillageId;
 use crate::ids::{MemberId, TeamId};
 use crate::registry::members::{self, MemberInput, MemberPatch, Move};
 use crate::registry::{Affiliation, TeamRole};
 use crate::state::AppState;
+use crate::views::MemberView;
 
 #[derive(Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -64,12 +65,12 @@ impl MemberListQuery {
 }
 
 /// Members in the caller's scope, across teams.
-#[utoipa::path(operation_id = "listMembers", tag = "members", security(("bearer" = [])), params(MemberListQuery), responses((status = 200, body = Paged<Member>)))]
+#[utoipa::path(operation_id = "listMembers", tag = "members", security(("bearer" = [])), params(MemberListQuery), responses((status = 200, body = Paged<MemberView>)))]
 #[get("/api/v1/members")]
 pub async fn list(state: Data<AppState>, auth: Auth, query: Query<MemberListQuery>) -> Reply {
     let (filter, page) = query.into_inner().split()?;
     let (items, total) = members::list(&state, &auth.0, filter, page.window()).await?;
-    Ok(HttpResponse::Ok().json(Paged::new(items, total, &page)))
+    Ok(HttpResponse::Ok().json(Paged::served(items, total, &page)))
 }
 
 /// Members of one team.
@@ -77,7 +78,7 @@ pub async fn list(state: Data<AppState>, auth: Auth, query: Query<MemberListQuer
     operation_id = "listTeamMembers",
     tag = "members", security(("bearer" = [])), params(("id" = i64, Path), MemberListQuery),
     responses(
-        (status = 200, body = Paged<Member>),
+        (status = 200, body = Paged<MemberView>),
     )
 )]
 #[get("/api/v1/teams/{id}/members")]
@@ -90,7 +91,7 @@ pub async fn list_of_team(
     let (filter, page) = query.into_inner().split()?;
     let (items, total) =
         members::list_of_team(&state, &auth.0, id.into_inner(), filter, page.window()).await?;
-    Ok(HttpResponse::Ok().json(Paged::new(items, total, &page)))
+    Ok(HttpResponse::Ok().json(Paged::served(items, total, &page)))
 }
 
 /// Add a member to a team (officers in scope, or the team's leader).
@@ -98,7 +99,7 @@ pub async fn list_of_team(
     operation_id = "createTeamMember",
     tag = "members", security(("bearer" = [])), params(("id" = i64, Path)), request_body = MemberInput,
     responses(
-        (status = 201, body = Member, headers(("ETag" = String))),
+        (status = 201, body = MemberView, headers(("ETag" = String))),
         (status = 409, description = "team archived or dissolved", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -111,11 +112,11 @@ pub async fn create(
 ) -> Reply {
     let input = body.0;
     let m = members::create(&state, &auth.0, id.into_inner(), input).await?;
-    Ok(versioned(StatusCode::CREATED, m.version, &m))
+    Ok(served(StatusCode::CREATED, m.version, m))
 }
 
 record_routes! {
-    domain = members, record = Member, id = MemberId as i64, tag = "members",
+    domain = members, view = MemberView, id = MemberId as i64, tag = "members",
     path = "/api/v1/members/{id}", restore_path = "/api/v1/members/{id}/restore",
     get = ("getMember", ["One membership; 404 when missing or outside the caller's scope."]),
     archive = ("archiveMember", ["Archive a membership recorded by mistake (a member who left keeps the record: set `left_on`)."]),
@@ -129,7 +130,7 @@ record_routes! {
     params(("id" = i64, Path), IfMatch),
     request_body = MemberPatch,
     responses(
-        (status = 200, body = Member, headers(("ETag" = String))),
+        (status = 200, body = MemberView, headers(("ETag" = String))),
         (status = 409, description = "the member would be active in an archived team (`parent_archived`), or revived linked to an account that works elsewhere (`linked_account_elsewhere`)", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -143,7 +144,7 @@ pub async fn update(
 ) -> Reply {
     let patch = body.0;
     let m = members::update(&state, &auth.0, id.into_inner(), patch, expected).await?;
-    Ok(versioned(StatusCode::OK, m.version, &m))
+    Ok(served(StatusCode::OK, m.version, m))
 }
 
 /// Move a member to another team: the old membership ends on `on`, a new one starts the same
@@ -152,7 +153,7 @@ pub async fn update(
     operation_id = "moveMember",
     tag = "members", security(("bearer" = [])), params(("id" = i64, Path)), request_body = Move,
     responses(
-        (status = 201, body = Member, headers(("ETag" = String))),
+        (status = 201, body = MemberView, headers(("ETag" = String))),
         (status = 409, body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -164,5 +165,5 @@ pub async fn move_to(
     body: ValidJson<Move>,
 ) -> Reply {
     let m = members::move_to(&state, &auth.0, id.into_inner(), body.0).await?;
-    Ok(versioned(StatusCode::CREATED, m.version, &m))
+    Ok(served(StatusCode::CREATED, m.version, m))
 }

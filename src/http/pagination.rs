@@ -81,6 +81,15 @@ impl<T> Paged<T> {
             page_size,
         }
     }
+
+    /// A page of rows, served as their views (`crate::views`).
+    pub fn served<R: crate::views::Served<View = T>>(
+        rows: Vec<R>,
+        total: i64,
+        query: &PageQuery,
+    ) -> Self {
+        Paged::new(crate::views::all(rows), total, query)
+    }
 }
 
 /// Declares a list route's query parameters: the filters written out, then `page` and

@@ -1,12 +1,13 @@
 //! The routes every versioned record shares (villages, teams, members, assistance logs,
-//! trainings): read one, archive it (soft delete) and restore it. Each answers the record with
-//! its `ETag`. What differs per resource is the domain module, which already brings scope
-//! (404 outside it), role (403), `If-Match` (412), the resource's own conflicts (409) and the
-//! audit record; the 401/403/404/412 problems of the document come from `ErrorResponses`.
+//! trainings): read one, archive it (soft delete) and restore it. Each answers the record's
+//! view (`crate::views`) with its `ETag`. What differs per resource is the domain module, which
+//! already brings scope (404 outside it), role (403), `If-Match` (412), the resource's own
+//! conflicts (409) and the audit record; the 401/403/404/412 problems of the document come
+//! from `ErrorResponses`.
 //!
 //! ```text
 //! record_routes! {
-//!     domain = villages, record = Village, id = VillageId as i64, tag = "villages",
+//!     domain = villages, view = VillageView, id = VillageId as i64, tag = "villages",
 //!     path = "/api/v1/villages/{id}", restore_path = "/api/v1/villages/{id}/restore",
 //!     get = ("getVillage", ["One village; 404 when missing or outside the caller's scope."]),
 //!     archive = ("archiveVillage", ["Archive a village (soft delete)."], "live teams depend on it"),
@@ -20,14 +21,14 @@
 
 /// Expands to the handlers `get`, `archive` and `restore` of a record (see the module).
 macro_rules! record_routes {
-    (domain = $domain:ident, record = $record:ident, id = $id:ident as $id_doc:ident, $($rest:tt)+) => {
-        $crate::http::record::record_routes! { @routes $domain, $record, $id, $id_doc, $($rest)+ }
+    (domain = $domain:ident, view = $view:ident, id = $id:ident as $id_doc:ident, $($rest:tt)+) => {
+        $crate::http::record::record_routes! { @routes $domain, $view, $id, $id_doc, $($rest)+ }
     };
-    (domain = $domain:ident, record = $record:ident, id = $id:ident, $($rest:tt)+) => {
-        $crate::http::record::record_routes! { @routes $domain, $record, $id, $id, $($rest)+ }
+    (domain = $domain:ident, view = $view:ident, id = $id:ident, $($rest:tt)+) => {
+        $crate::http::record::record_routes! { @routes $domain, $view, $id, $id, $($rest)+ }
     };
     (
-        @routes $domain:ident, $record:ident, $id:ident, $id_doc:ident, tag = $tag:tt,
+        @routes $domain:ident, $view:ident, $id:ident, $id_doc:ident, tag = $tag:tt,
         path = $path:tt, restore_path = $restore_path:tt,
         get = ($get_op:tt, [$($get_doc:tt),+ $(,)?]),
         archive = ($archive_op:tt, [$($archive_doc:tt),+ $(,)?] $(, $archive_409:tt)?),
@@ -37,7 +38,7 @@ macro_rules! record_routes {
         #[utoipa::path(
             operation_id = $get_op, tag = $tag, security(("bearer" = [])),
             params(("id" = $id_doc, Path)),
-            responses((status = 200, body = $record, headers(("ETag" = String))))
+            responses((status = 200, body = $view, headers(("ETag" = String))))
         )]
         #[get($path)]
         pub async fn get(
@@ -46,28 +47,28 @@ macro_rules! record_routes {
             id: actix_web::web::Path<$id>,
         ) -> $crate::http::Reply {
             let record = $domain::get(&state, &auth.0, id.into_inner()).await?;
-            $crate::http::record::answer(record.version, &record)
+            $crate::http::record::answer(record.version, &$view::from(record))
         }
 
         $crate::http::record::record_routes! { @set_archived
-            archive, delete, $path, true, $archive_op, $tag, $id, $id_doc, $record, $domain,
+            archive, delete, $path, true, $archive_op, $tag, $id, $id_doc, $view, $domain,
             [$($archive_doc),+] $(, $archive_409)?
         }
         $crate::http::record::record_routes! { @set_archived
-            restore, post, $restore_path, false, $restore_op, $tag, $id, $id_doc, $record, $domain,
+            restore, post, $restore_path, false, $restore_op, $tag, $id, $id_doc, $view, $domain,
             [$($restore_doc),+] $(, $restore_409)?
         }
     };
     // Archive (`true`) or restore (`false`).
     (@set_archived $name:ident, $method:ident, $path:tt, $archive:literal, $op:tt, $tag:tt,
-        $id:ident, $id_doc:ident, $record:ident, $domain:ident, [$($doc:tt),+] $(, $conflict:tt)?
+        $id:ident, $id_doc:ident, $view:ident, $domain:ident, [$($doc:tt),+] $(, $conflict:tt)?
     ) => {
         $(#[doc = $doc])+
         #[utoipa::path(
             operation_id = $op, tag = $tag, security(("bearer" = [])),
             params(("id" = $id_doc, Path), $crate::http::extract::IfMatch),
             responses(
-                (status = 200, body = $record, headers(("ETag" = String))),
+                (status = 200, body = $view, headers(("ETag" = String))),
                 $((status = 409, description = $conflict, body = $crate::http::error::Problem,
                     content_type = "application/problem+json"),)?
             )
@@ -81,7 +82,7 @@ macro_rules! record_routes {
         ) -> $crate::http::Reply {
             let id = id.into_inner();
             let record = $domain::set_archived(&state, &auth.0, id, $archive, expected).await?;
-            $crate::http::record::answer(record.version, &record)
+            $crate::http::record::answer(record.version, &$view::from(record))
         }
     };
 }
@@ -89,7 +90,8 @@ macro_rules! record_routes {
 pub(crate) use record_routes;
 
 /// Expands to the handlers `retire` and `restore` of a catalogue entry (an assistance
-/// category, an indicator), found by its code. Each answers the entry as it now stands; the
+/// category, an indicator), found by its code. Each answers the entry as it now stands (as
+/// `entry`, the served type, made `From` the domain's answer); the
 /// domain's `set_retired(state, caller, code, retired)` checks the role (admin) and audits.
 ///
 /// ```text
@@ -128,14 +130,14 @@ macro_rules! retire_routes {
             code: actix_web::web::Path<String>,
         ) -> $crate::http::Reply {
             let entry = $domain::set_retired(&state, &auth.0, code.into_inner(), $retired).await?;
-            Ok(actix_web::HttpResponse::Ok().json(entry))
+            Ok(actix_web::HttpResponse::Ok().json(<$entry>::from(entry)))
         }
     };
 }
 
 pub(crate) use retire_routes;
 
-/// 200 with the record as it now stands and its `ETag`.
+/// 200 with the record's view as it now stands and its `ETag`.
 pub fn answer<T: serde::Serialize>(version: i32, record: &T) -> super::Reply {
     Ok(super::extract::versioned(
         actix_web::http::StatusCode::OK,

@@ -2,15 +2,16 @@ use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path};
 use actix_web::{delete, get, patch, post, HttpResponse};
 
-use super::extract::{search_text, versioned, Auth, IfMatch, Query, ValidJson};
+use super::extract::{search_text, served, Auth, IfMatch, Query, ValidJson};
 use super::pagination::{list_query, Paged};
 use super::record::record_routes;
 use super::Reply;
-use crate::db::teams::{Team, TeamFilter};
+use crate::db::teams::TeamFilter;
 use crate::ids::{TeamId, VillageId};
 use crate::registry::teams::{self, TeamInput, TeamPatch};
 use crate::registry::TeamStatus;
 use crate::state::AppState;
+use crate::views::TeamView;
 
 list_query! {
     pub struct TeamListQuery {
@@ -25,7 +26,7 @@ list_query! {
 }
 
 /// Teams in the caller's scope (a team account sees its own team).
-#[utoipa::path(operation_id = "listTeams", tag = "teams", security(("bearer" = [])), params(TeamListQuery), responses((status = 200, body = Paged<Team>)))]
+#[utoipa::path(operation_id = "listTeams", tag = "teams", security(("bearer" = [])), params(TeamListQuery), responses((status = 200, body = Paged<TeamView>)))]
 #[get("/api/v1/teams")]
 pub async fn list(state: Data<AppState>, auth: Auth, query: Query<TeamListQuery>) -> Reply {
     let q = query.into_inner();
@@ -38,7 +39,7 @@ pub async fn list(state: Data<AppState>, auth: Auth, query: Query<TeamListQuery>
         include_archived: q.include_archived.unwrap_or(false),
     };
     let (items, total) = teams::list(&state, &auth.0, filter, page.window()).await?;
-    Ok(HttpResponse::Ok().json(Paged::new(items, total, &page)))
+    Ok(HttpResponse::Ok().json(Paged::served(items, total, &page)))
 }
 
 /// Register a team in a commune of the caller's scope (officers).
@@ -46,7 +47,7 @@ pub async fn list(state: Data<AppState>, auth: Auth, query: Query<TeamListQuery>
     operation_id = "createTeam",
     tag = "teams", security(("bearer" = [])), request_body = TeamInput,
     responses(
-        (status = 201, body = Team, headers(("ETag" = String))),
+        (status = 201, body = TeamView, headers(("ETag" = String))),
         (status = 409, description = "the village is archived (`parent_archived`)", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -54,11 +55,11 @@ pub async fn list(state: Data<AppState>, auth: Auth, query: Query<TeamListQuery>
 pub async fn create(state: Data<AppState>, auth: Auth, body: ValidJson<TeamInput>) -> Reply {
     let input = body.0;
     let t = teams::create(&state, &auth.0, input).await?;
-    Ok(versioned(StatusCode::CREATED, t.version, &t))
+    Ok(served(StatusCode::CREATED, t.version, t))
 }
 
 record_routes! {
-    domain = teams, record = Team, id = TeamId as i64, tag = "teams",
+    domain = teams, view = TeamView, id = TeamId as i64, tag = "teams",
     path = "/api/v1/teams/{id}", restore_path = "/api/v1/teams/{id}/restore",
     get = ("getTeam", ["One team; 404 when missing or outside the caller's scope."]),
     archive = ("archiveTeam", ["Archive a team; 409 while active members or enabled accounts belong to it."], "active members or enabled accounts belong to it (`has_dependents`)"),
@@ -72,7 +73,7 @@ record_routes! {
     params(("id" = i64, Path), IfMatch),
     request_body = TeamPatch,
     responses(
-        (status = 200, body = Team, headers(("ETag" = String))),
+        (status = 200, body = TeamView, headers(("ETag" = String))),
         (status = 409, description = "the team would be live in an archived village (`parent_archived`)", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -86,5 +87,5 @@ pub async fn update(
 ) -> Reply {
     let patch = body.0;
     let t = teams::update(&state, &auth.0, id.into_inner(), patch, expected).await?;
-    Ok(versioned(StatusCode::OK, t.version, &t))
+    Ok(served(StatusCode::OK, t.version, t))
 }

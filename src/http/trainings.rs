@@ -5,16 +5,17 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::extract::{versioned, Auth, IfMatch, Query, ValidJson};
+use super::extract::{served, Auth, IfMatch, Query, ValidJson};
 use super::pagination::{list_query, Paged};
 use super::record::record_routes;
 use super::Reply;
-use crate::db::trainings::{Attendance, Training, TrainingFilter};
+use crate::db::trainings::TrainingFilter;
 use crate::error::AppError;
 use crate::fieldwork::trainings::{self, AttendanceInput, TrainingInput, TrainingKind};
 use crate::ids::TeamId;
 use crate::ids::TrainingId;
 use crate::state::AppState;
+use crate::views::{self, AttendanceView, TrainingView};
 
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -42,8 +43,8 @@ list_query! {
     operation_id = "createTraining",
     tag = "trainings", security(("bearer" = [])), request_body = TrainingInput,
     responses(
-        (status = 201, body = Training, headers(("ETag" = String))),
-        (status = 200, description = "already recorded", body = Training),
+        (status = 201, body = TrainingView, headers(("ETag" = String))),
+        (status = 200, description = "already recorded", body = TrainingView),
         (status = 409, description = "the id is taken, the team or village is archived (`parent_archived`), or dated in an approved month", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -55,11 +56,11 @@ pub async fn create(state: Data<AppState>, auth: Auth, body: ValidJson<TrainingI
     } else {
         StatusCode::OK
     };
-    Ok(versioned(status, t.version, &t))
+    Ok(served(status, t.version, t))
 }
 
 /// Trainings in the caller's scope, newest first.
-#[utoipa::path(operation_id = "listTrainings", tag = "trainings", security(("bearer" = [])), params(TrainingListQuery), responses((status = 200, body = Paged<Training>)))]
+#[utoipa::path(operation_id = "listTrainings", tag = "trainings", security(("bearer" = [])), params(TrainingListQuery), responses((status = 200, body = Paged<TrainingView>)))]
 #[get("/api/v1/trainings")]
 pub async fn list(state: Data<AppState>, auth: Auth, query: Query<TrainingListQuery>) -> Reply {
     let q = query.into_inner();
@@ -74,11 +75,11 @@ pub async fn list(state: Data<AppState>, auth: Auth, query: Query<TrainingListQu
         include_archived: q.include_archived.unwrap_or(false),
     };
     let (items, total) = trainings::list(&state, &auth.0, filter, page.window()).await?;
-    Ok(HttpResponse::Ok().json(Paged::new(items, total, &page)))
+    Ok(HttpResponse::Ok().json(Paged::served(items, total, &page)))
 }
 
 record_routes! {
-    domain = trainings, record = Training, id = TrainingId as Uuid, tag = "trainings",
+    domain = trainings, view = TrainingView, id = TrainingId as Uuid, tag = "trainings",
     path = "/api/v1/trainings/{id}", restore_path = "/api/v1/trainings/{id}/restore",
     get = ("getTraining", ["One training; 404 when missing or outside the caller's scope."]),
     archive = ("archiveTraining", ["Archive a training recorded by mistake."], "dated in an approved month"),
@@ -93,7 +94,7 @@ record_routes! {
     params(("id" = Uuid, Path), IfMatch),
     request_body = TrainingInput,
     responses(
-        (status = 200, body = Training, headers(("ETag" = String))),
+        (status = 200, body = TrainingView, headers(("ETag" = String))),
         (status = 409, description = "archived, its team or village archived (`parent_archived`), or dated in an approved month", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -106,7 +107,7 @@ pub async fn replace(
     IfMatch(expected): IfMatch,
 ) -> Reply {
     let t = trainings::replace(&state, &auth.0, id.into_inner(), body.0, expected).await?;
-    Ok(versioned(StatusCode::OK, t.version, &t))
+    Ok(served(StatusCode::OK, t.version, t))
 }
 
 /// Attendance of a member training.
@@ -114,12 +115,13 @@ pub async fn replace(
     operation_id = "getTrainingAttendance",
     tag = "trainings", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
-        (status = 200, body = Vec<Attendance>),
+        (status = 200, body = Vec<AttendanceView>),
     )
 )]
 #[get("/api/v1/trainings/{id}/attendance")]
 pub async fn attendance(state: Data<AppState>, auth: Auth, id: Path<TrainingId>) -> Reply {
-    Ok(HttpResponse::Ok().json(trainings::attendance(&state, &auth.0, id.into_inner()).await?))
+    let rows = trainings::attendance(&state, &auth.0, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(views::all(rows)))
 }
 
 /// Record members' attendance (invited, attended, completed); one row per member, so sending
@@ -128,7 +130,7 @@ pub async fn attendance(state: Data<AppState>, auth: Auth, id: Path<TrainingId>)
     operation_id = "replaceTrainingAttendance",
     tag = "trainings", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = AttendanceRequest,
     responses(
-        (status = 200, body = Vec<Attendance>),
+        (status = 200, body = Vec<AttendanceView>),
         (status = 409, description = "not a member training, archived, or dated in an approved month", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -147,6 +149,6 @@ pub async fn put_attendance(
             "send 1 to 500 records",
         ));
     }
-    Ok(HttpResponse::Ok()
-        .json(trainings::put_attendance(&state, &auth.0, id.into_inner(), records).await?))
+    let rows = trainings::put_attendance(&state, &auth.0, id.into_inner(), records).await?;
+    Ok(HttpResponse::Ok().json(views::all(rows)))
 }

@@ -2,15 +2,16 @@ use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path};
 use actix_web::{delete, get, patch, post, HttpResponse};
 
-use super::extract::{search_text, versioned, Auth, IfMatch, Query, ValidJson};
+use super::extract::{search_text, served, Auth, IfMatch, Query, ValidJson};
 use super::pagination::{list_query, Paged};
 use super::record::record_routes;
 use super::Reply;
-use crate::db::villages::{Village, VillageFilter};
+use crate::db::villages::VillageFilter;
 use crate::ids::VillageId;
 use crate::registry::villages::{self, VillageInput, VillagePatch};
 use crate::registry::VillageKind;
 use crate::state::AppState;
+use crate::views::VillageView;
 
 list_query! {
     pub struct VillageListQuery {
@@ -24,7 +25,7 @@ list_query! {
 }
 
 /// Villages in the caller's scope, by commune and name.
-#[utoipa::path(operation_id = "listVillages", tag = "villages", security(("bearer" = [])), params(VillageListQuery), responses((status = 200, body = Paged<Village>)))]
+#[utoipa::path(operation_id = "listVillages", tag = "villages", security(("bearer" = [])), params(VillageListQuery), responses((status = 200, body = Paged<VillageView>)))]
 #[get("/api/v1/villages")]
 pub async fn list(state: Data<AppState>, auth: Auth, query: Query<VillageListQuery>) -> Reply {
     let q = query.into_inner();
@@ -36,7 +37,7 @@ pub async fn list(state: Data<AppState>, auth: Auth, query: Query<VillageListQue
         include_archived: q.include_archived.unwrap_or(false),
     };
     let (items, total) = villages::list(&state, &auth.0, filter, page.window()).await?;
-    Ok(HttpResponse::Ok().json(Paged::new(items, total, &page)))
+    Ok(HttpResponse::Ok().json(Paged::served(items, total, &page)))
 }
 
 /// Add a village to a commune in the caller's scope (officers).
@@ -44,7 +45,7 @@ pub async fn list(state: Data<AppState>, auth: Auth, query: Query<VillageListQue
     operation_id = "createVillage",
     tag = "villages", security(("bearer" = [])), request_body = VillageInput,
     responses(
-        (status = 201, body = Village, headers(("ETag" = String))),
+        (status = 201, body = VillageView, headers(("ETag" = String))),
         (status = 403, description = "not an officer, or commune outside scope", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -52,11 +53,11 @@ pub async fn list(state: Data<AppState>, auth: Auth, query: Query<VillageListQue
 pub async fn create(state: Data<AppState>, auth: Auth, body: ValidJson<VillageInput>) -> Reply {
     let input = body.0;
     let v = villages::create(&state, &auth.0, input).await?;
-    Ok(versioned(StatusCode::CREATED, v.version, &v))
+    Ok(served(StatusCode::CREATED, v.version, v))
 }
 
 record_routes! {
-    domain = villages, record = Village, id = VillageId as i64, tag = "villages",
+    domain = villages, view = VillageView, id = VillageId as i64, tag = "villages",
     path = "/api/v1/villages/{id}", restore_path = "/api/v1/villages/{id}/restore",
     get = ("getVillage", ["One village; 404 when missing or outside the caller's scope."]),
     archive = ("archiveVillage", ["Archive a village (soft delete); 409 while live teams work in it."], "live teams depend on it"),
@@ -70,7 +71,7 @@ record_routes! {
     params(("id" = i64, Path), IfMatch),
     request_body = VillagePatch,
     responses(
-        (status = 200, body = Village, headers(("ETag" = String))),
+        (status = 200, body = VillageView, headers(("ETag" = String))),
     )
 )]
 #[patch("/api/v1/villages/{id}")]
@@ -83,5 +84,5 @@ pub async fn update(
 ) -> Reply {
     let patch = body.0;
     let v = villages::update(&state, &auth.0, id.into_inner(), patch, expected).await?;
-    Ok(versioned(StatusCode::OK, v.version, &v))
+    Ok(served(StatusCode::OK, v.version, v))
 }

@@ -1,4 +1,4 @@
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -1180,4 +1180,146 @@ async fn push_resends_are_duplicates_even_when_they_would_now_be_refused() {
         "not_found",
     )
     .await;
+}
+
+/// The sync pull's lists of records.
+const FEEDS: [&str; 7] = [
+    "categories",
+    "villages",
+    "teams",
+    "members",
+    "assistance_logs",
+    "trainings",
+    "attendance",
+];
+
+/// Pulls as `token` until every wanted record (`(list, id)`) has come; the records pulled, by
+/// list and id. Changes reach the feed once every older transaction has finished.
+async fn pulled_until_in(
+    app: &TestApp,
+    token: &str,
+    mut wanted: Vec<(&str, String)>,
+) -> HashMap<(String, String), Value> {
+    let (mut pulled, mut cursor) = (HashMap::new(), None);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !wanted.is_empty() && std::time::Instant::now() < deadline {
+        let (pages, c) = pull_all(app, token, cursor.take(), 100).await;
+        for page in pages {
+            for key in FEEDS {
+                for r in page[key].as_array().cloned().unwrap_or_default() {
+                    let id = r.get("id").unwrap_or(&r["code"]);
+                    let id = id.to_string().trim_matches('"').to_string();
+                    pulled.insert((key.to_string(), id), r);
+                }
+            }
+        }
+        wanted.retain(|(key, id)| !pulled.contains_key(&(key.to_string(), id.clone())));
+        cursor = Some(c);
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(wanted.is_empty(), "not pulled: {wanted:?}");
+    pulled
+}
+
+/// The properties the document gives the schema `name`.
+fn documented(doc: &Value, name: &str) -> HashSet<String> {
+    doc["components"]["schemas"][name]["properties"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no schema {name}"))
+        .keys()
+        .cloned()
+        .collect()
+}
+
+/// The keys of a served, audited or pulled record.
+fn keys(record: &Value) -> HashSet<String> {
+    record
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {record}"))
+        .keys()
+        .cloned()
+        .collect()
+}
+
+/// Every record is shown in one shape, its view: the API's answer, the audit trail's
+/// snapshots and the phone's sync pull carry exactly the fields the document gives it, and
+/// never a column the database keeps for itself (`search_name`); so do the categories and the
+/// audit entries themselves.
+#[tokio::test]
+async fn the_api_the_audit_trail_and_the_phones_see_one_shape() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let (officer, leader, member) = f.actors(&app);
+    let log_id = Uuid::new_v4();
+    member.create("/api/v1/assistance-logs", log(log_id)).await;
+    let log_path = format!("/api/v1/assistance-logs/{log_id}");
+    member
+        .patch(&log_path, Some("\"1\""), json!({"citizens_helped": 3}))
+        .await
+        .expect(StatusCode::OK);
+    let training = Training::on("2025-10-20")
+        .attended(
+            &leader,
+            json!([{"member_id": f.member_member, "status": "attended"}]),
+        )
+        .await;
+    let doc = app.openapi().await;
+
+    // (schema, audit entity, id, the pull's list, which is also the path's resource).
+    let records = [
+        ("Village", "village", f.village.to_string(), "villages"),
+        ("Team", "team", f.team.to_string(), "teams"),
+        ("Member", "member", f.member_member.to_string(), "members"),
+        (
+            "AssistanceLog",
+            "assistance_log",
+            log_id.to_string(),
+            "assistance_logs",
+        ),
+        ("Training", "training", training.clone(), "trainings"),
+    ];
+    let attendance = officer
+        .get(&format!("/api/v1/trainings/{training}/attendance"))
+        .await
+        .expect(StatusCode::OK);
+    let attendance = attendance[0].clone();
+    let attendance_id = attendance["id"].as_str().expect("id").to_string();
+    let wanted = records.iter().map(|r| (r.3, r.2.clone())).chain([
+        ("attendance", attendance_id.clone()),
+        ("categories", "vneid_level2".to_string()),
+    ]);
+    let pulled = pulled_until_in(&app, &f.member, wanted.collect()).await;
+    let pulled = |key: &str, id: &str| pulled[&(key.to_string(), id.to_string())].clone();
+    for (schema, entity, id, feed) in records {
+        let resource = format!("/api/v1/{}", feed.replace('_', "-"));
+        let shape = documented(&doc, schema);
+        assert!(!shape.contains("search_name"), "{schema}");
+        let served = officer.get(&format!("{resource}/{id}")).await;
+        assert_eq!(
+            keys(&served.expect(StatusCode::OK)),
+            shape,
+            "{resource}/{id}"
+        );
+        let listed = officer.get(&resource).await.expect(StatusCode::OK);
+        assert_eq!(keys(&listed["items"][0]), shape, "{resource}");
+        let trail = officer.audit_trail(entity, &id).await;
+        assert!(!trail.is_empty(), "no audit of {entity} {id}");
+        for entry in trail {
+            assert_eq!(keys(&entry), documented(&doc, "AuditEntry"));
+            for snapshot in ["before", "after"] {
+                if !entry[snapshot].is_null() {
+                    assert_eq!(keys(&entry[snapshot]), shape, "{entity} {snapshot}");
+                }
+            }
+        }
+        assert_eq!(keys(&pulled(feed, &id)), shape, "pulled {feed}");
+    }
+
+    let shape = documented(&doc, "Attendance");
+    assert_eq!(keys(&attendance), shape);
+    assert_eq!(keys(&pulled("attendance", &attendance_id)), shape);
+    let shape = documented(&doc, "Category");
+    let categories = officer.get("/api/v1/categories").await;
+    assert_eq!(keys(&categories.expect(StatusCode::OK)[0]), shape);
+    assert_eq!(keys(&pulled("categories", "vneid_level2")), shape);
 }

@@ -30,27 +30,20 @@ pub struct NewAuditEntry {
     pub import_id: Option<Uuid>,
 }
 
-#[derive(Debug, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = audit_log, check_for_backend(Pg))]
 pub struct AuditEntry {
     pub id: i64,
     pub at: DateTime<Utc>,
-    #[schema(value_type = Option<Uuid>)]
     pub actor_id: Option<UserId>,
     pub actor_username: String,
-    /// What the change did: one of `AuditAction` (`create`, `update`, `archive`, `restore`,
-    /// `move`, `retire`, `activate`, `password_change`, `activation_issued`, and a report's
-    /// `submit`, `approve`, `return`, `reopen`); read as text, so rows written by an older
-    /// version still list.
     pub action: String,
-    /// `village`, `team`, `member`, `user`, `report`; `assistance_log` (update, archive, restore) and `training` (create, update, archive, restore).
     pub entity: String,
     pub entity_id: String,
     pub province_code: Option<String>,
     pub commune_code: Option<String>,
     pub before: Option<Value>,
     pub after: Option<Value>,
-    /// The import that made the change (`POST /api/v1/imports`, `toso import`).
     pub import_id: Option<Uuid>,
 }
 

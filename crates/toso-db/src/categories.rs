@@ -3,19 +3,15 @@
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use serde::Serialize;
 
 use super::schema::assistance_categories as cat;
 
-#[derive(Clone, Debug, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = cat, check_for_backend(Pg))]
 pub struct Category {
-    /// Stable code, e.g. `vneid_level2`.
     pub code: String,
-    /// Vietnamese name.
     pub name: String,
     pub sort_order: i32,
-    /// Retired categories stay valid for old logs but take no new ones.
     pub retired_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }

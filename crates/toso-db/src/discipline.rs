@@ -5,7 +5,6 @@ use crate::ids::TeamId;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Nullable, Text};
-use serde::Serialize;
 
 use super::reports::{Area, MEMBER_ACTIVE_IN_MONTH, NOTHING_RECORDED};
 use super::schema::reporting_settings as rs;
@@ -13,13 +12,11 @@ use super::schema::reporting_settings as rs;
 /// The day of the following month reports are due when a province has set none.
 pub const DEFAULT_DUE_DAY: i32 = 5;
 
-#[derive(Clone, Debug, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = rs, check_for_backend(diesel::pg::Pg))]
 pub struct ReportingSettings {
     pub province_code: String,
-    /// Reports of a month are due by this day (1–28) of the following month, Vietnam time.
     pub due_day: i32,
-    /// Optimistic-concurrency version, also sent as `ETag`; 0 while the default applies.
     pub version: i32,
     pub updated_at: DateTime<Utc>,
 }
@@ -66,10 +63,9 @@ pub fn due_day(conn: &mut PgConnection, province: &str) -> QueryResult<i32> {
     Ok(get(conn, province)?.map_or(DEFAULT_DUE_DAY, |s| s.due_day))
 }
 
-#[derive(Clone, Debug, PartialEq, QueryableByName, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, QueryableByName)]
 pub struct InactiveMember {
     #[diesel(sql_type = BigInt)]
-    #[schema(value_type = i64)]
     pub member_id: MemberId,
     #[diesel(sql_type = Text)]
     pub full_name: String,
@@ -78,7 +74,6 @@ pub struct InactiveMember {
     #[diesel(sql_type = Text)]
     pub team_role: String,
     #[diesel(sql_type = BigInt)]
-    #[schema(value_type = i64)]
     pub team_id: TeamId,
     #[diesel(sql_type = Text)]
     pub team_name: String,

@@ -5,7 +5,6 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use serde::Serialize;
 
 use super::schema::{assistance_logs as logs, log_ids, members};
 use crate::access::Scope;
@@ -16,32 +15,23 @@ use crate::ids::UserId;
 use crate::ids::VillageId;
 use crate::vocab::{AgeBand, Channel, Outcome, Sex};
 
-#[derive(Clone, Debug, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = logs, check_for_backend(Pg))]
 pub struct AssistanceLog {
-    /// Generated on the phone (UUID); resending it never creates a second log.
-    #[schema(value_type = Uuid)]
     pub id: LogId,
     pub occurred_at: DateTime<Utc>,
-    #[schema(value_type = i64)]
     pub member_id: MemberId,
-    #[schema(value_type = i64)]
     pub team_id: TeamId,
     pub commune_code: String,
     pub province_code: String,
-    #[schema(value_type = Option<i64>)]
     pub village_id: Option<VillageId>,
     pub category_code: String,
-    /// home_visit, commune_centre, phone, group_session.
     pub channel: Channel,
     pub citizens_helped: i32,
     pub citizen_sex: Option<Sex>,
-    /// under_18, 18_35, 36_59, 60_plus.
     pub citizen_age_band: Option<AgeBand>,
-    /// done, partly_done, referred, could_not_help.
     pub outcome: Outcome,
     pub note: Option<String>,
-    #[schema(value_type = Uuid)]
     pub created_by: UserId,
     pub device_id: Option<String>,
     pub archived_at: Option<DateTime<Utc>>,

@@ -4,40 +4,29 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use serde::Serialize;
 
 use super::schema::{members, teams};
 use crate::access::Scope;
 use crate::ids::{MemberId, PersonId, TeamId, UserId, VillageId};
 use crate::vocab::{Affiliation, Sex, TeamRole};
 
-#[derive(Clone, Debug, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = members, check_for_backend(Pg))]
 pub struct Member {
-    #[schema(value_type = i64)]
     pub id: MemberId,
-    /// The same person across moves between teams.
-    #[schema(value_type = Uuid)]
     pub person_id: PersonId,
-    #[schema(value_type = i64)]
     pub team_id: TeamId,
     pub commune_code: String,
     pub province_code: String,
     pub full_name: String,
-    #[serde(skip)]
     pub search_name: String,
-    /// National mobile form, e.g. 0912345678.
     pub phone: Option<String>,
-    /// male, female or other.
     pub sex: Option<Sex>,
     pub birth_year: Option<i32>,
     pub affiliation: Affiliation,
-    /// leader, deputy or member.
     pub team_role: TeamRole,
     pub joined_on: NaiveDate,
     pub left_on: Option<NaiveDate>,
-    /// The account the member uses in the mobile app.
-    #[schema(value_type = Option<Uuid>)]
     pub user_id: Option<UserId>,
     pub archived_at: Option<DateTime<Utc>>,
     pub version: i32,

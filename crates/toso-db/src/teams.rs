@@ -3,31 +3,25 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use serde::Serialize;
 
 use super::schema::{members, teams, users};
 use crate::access::Scope;
 use crate::ids::{TeamId, VillageId};
 use crate::vocab::TeamStatus;
 
-#[derive(Clone, Debug, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = teams, check_for_backend(Pg))]
 pub struct Team {
-    #[schema(value_type = i64)]
     pub id: TeamId,
     pub commune_code: String,
     pub province_code: String,
-    #[schema(value_type = Option<i64>)]
     pub village_id: Option<VillageId>,
     pub name: String,
-    #[serde(skip)]
     pub search_name: String,
-    /// Number of the commune chairman's decision establishing the team.
     pub decision_number: Option<String>,
     pub decision_date: Option<NaiveDate>,
     pub established_on: Option<NaiveDate>,
     pub dissolved_on: Option<NaiveDate>,
-    /// active, inactive or dissolved.
     pub status: TeamStatus,
     pub archived_at: Option<DateTime<Utc>>,
     pub version: i32,

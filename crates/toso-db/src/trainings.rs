@@ -3,7 +3,6 @@
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use serde::Serialize;
 use uuid::Uuid;
 
 use super::schema::{training_attendance as att, trainings};
@@ -15,18 +14,14 @@ use crate::ids::UserId;
 use crate::ids::VillageId;
 use crate::vocab::{AttendanceStatus, Platform, TrainingKind, TrainingMode};
 
-#[derive(Clone, Debug, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = trainings, check_for_backend(Pg))]
 pub struct Training {
-    #[schema(value_type = Uuid)]
     pub id: TrainingId,
     pub title: String,
     pub topics: Vec<String>,
-    /// member_training or citizen_class.
     pub kind: TrainingKind,
-    /// in_person, online or blended.
     pub mode: TrainingMode,
-    /// onetouch, binh_dan_hoc_vu_so or other.
     pub platform: Option<Platform>,
     pub organiser: Option<String>,
     pub trainer: Option<String>,
@@ -34,12 +29,8 @@ pub struct Training {
     pub ends_at: DateTime<Utc>,
     pub commune_code: String,
     pub province_code: String,
-    #[schema(value_type = Option<i64>)]
     pub village_id: Option<VillageId>,
-    /// The team that ran it, if one did.
-    #[schema(value_type = Option<i64>)]
     pub team_id: Option<TeamId>,
-    /// Citizen classes: how many took part, optionally by sex and age band.
     pub participants: Option<i32>,
     pub participants_male: Option<i32>,
     pub participants_female: Option<i32>,
@@ -47,7 +38,6 @@ pub struct Training {
     pub age_18_35: Option<i32>,
     pub age_36_59: Option<i32>,
     pub age_60_plus: Option<i32>,
-    #[schema(value_type = Uuid)]
     pub created_by: UserId,
     pub archived_at: Option<DateTime<Utc>>,
     pub version: i32,
@@ -139,19 +129,15 @@ pub fn insert_new(conn: &mut PgConnection, new: &NewTraining) -> QueryResult<boo
         .map(|n| n == 1)
 }
 
-#[derive(Clone, Debug, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = att, check_for_backend(Pg))]
 pub struct Attendance {
     pub id: Uuid,
-    #[schema(value_type = Uuid)]
     pub training_id: TrainingId,
-    #[schema(value_type = i64)]
     pub member_id: MemberId,
-    #[schema(value_type = i64)]
     pub team_id: TeamId,
     pub commune_code: String,
     pub province_code: String,
-    /// invited, attended or completed.
     pub status: AttendanceStatus,
     pub certificate_ref: Option<String>,
     pub version: i32,

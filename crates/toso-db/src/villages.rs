@@ -3,29 +3,24 @@
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use serde::Serialize;
 
 use super::schema::{teams, villages};
 use crate::access::Scope;
 use crate::ids::VillageId;
 use crate::vocab::VillageKind;
 
-#[derive(Clone, Debug, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = villages, check_for_backend(Pg))]
 pub struct Village {
-    #[schema(value_type = i64)]
     pub id: VillageId,
     pub commune_code: String,
     pub province_code: String,
     pub name: String,
-    #[serde(skip)]
     pub search_name: String,
-    /// thon, ap, ban, lang, buon, phum, soc, to_dan_pho, khu_pho, khom, other.
     pub kind: VillageKind,
     pub households: Option<i32>,
     pub population: Option<i32>,
     pub archived_at: Option<DateTime<Utc>>,
-    /// Optimistic-concurrency version, also sent as `ETag`.
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

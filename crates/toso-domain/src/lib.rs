@@ -20,3 +20,4 @@ pub mod registry;
 pub mod reports;
 pub mod state;
 pub mod units;
+pub mod views;

@@ -22,6 +22,9 @@ use crate::db::{self, categories::Category, members::Member, teams::Team, villag
 use crate::error::{AppError, AppResult, ErrorCode, Problem};
 use crate::ids::{LogId, MemberId, TeamId, TrainingId, VillageId};
 use crate::state::AppState;
+use crate::views::{
+    AttendanceView, CategoryView, LogView, MemberView, Served, TeamView, TrainingView, VillageView,
+};
 
 pub const MAX_BATCH: usize = 500;
 
@@ -218,7 +221,7 @@ fn answer_creates(
                 id: Some(id.0),
                 status,
                 problem: None,
-                current: (status == ItemStatus::Duplicate).then(|| json(log)),
+                current: (status == ItemStatus::Duplicate).then(|| view_json(log)),
             },
             None => ItemResult::rejected(
                 *index,
@@ -272,13 +275,13 @@ fn push_edits(
                 id: Some(id.0),
                 status,
                 problem: None,
-                current: Some(json(&log)),
+                current: Some(view_json(&log)),
             },
             Err(e) => {
                 let mut r = ItemResult::rejected(*index, Some(id.0), &e);
                 // An archived log comes back with its state, as a conflict would.
                 if e.code() == ErrorCode::LogArchived {
-                    r.current = stored.as_ref().map(json);
+                    r.current = stored.as_ref().map(view_json);
                 }
                 r
             }
@@ -326,14 +329,14 @@ fn push_attendance(
                     ItemStatus::Updated
                 },
                 problem: None,
-                current: Some(json(&row)),
+                current: Some(view_json(&row)),
             },
             Ok(Err(current)) => ItemResult {
                 index: *index,
                 id: Some(current.id),
                 status: ItemStatus::Conflict,
                 problem: None,
-                current: Some(json(&current)),
+                current: Some(view_json(&current)),
             },
             Err(e) => ItemResult::rejected(*index, input.id, &e),
         });
@@ -413,8 +416,9 @@ fn stint_use(row: &NewLog) -> (MemberId, chrono::NaiveDate) {
     (row.member_id, crate::fieldwork::vn_day(row.occurred_at))
 }
 
-fn json<T: Serialize>(value: &T) -> serde_json::Value {
-    serde_json::to_value(value).unwrap_or_default()
+/// A record as the phone is shown it: its view (`crate::views`).
+fn view_json<T: Served>(row: &T) -> serde_json::Value {
+    serde_json::to_value(T::View::from(row)).unwrap_or_default()
 }
 
 /// What a caller may see, as a cursor remembers it: a cursor given for another role or scope
@@ -491,13 +495,13 @@ pub struct PullPage {
     /// acknowledged stay queued on the phone.
     pub reset: bool,
     pub has_more: bool,
-    pub villages: Vec<Village>,
-    pub teams: Vec<Team>,
-    pub members: Vec<Member>,
-    pub categories: Vec<Category>,
-    pub assistance_logs: Vec<AssistanceLog>,
-    pub trainings: Vec<Training>,
-    pub attendance: Vec<Attendance>,
+    pub villages: Vec<VillageView>,
+    pub teams: Vec<TeamView>,
+    pub members: Vec<MemberView>,
+    pub categories: Vec<CategoryView>,
+    pub assistance_logs: Vec<LogView>,
+    pub trainings: Vec<TrainingView>,
+    pub attendance: Vec<AttendanceView>,
     /// The indicator catalogue (a retired indicator comes with `retired_at`: hide it).
     pub indicators: Vec<Indicator>,
     /// Targets of the commune, of the team's village and of the team itself.
@@ -530,17 +534,17 @@ impl PullPage {
     fn push(&mut self, change: Change) {
         match change {
             Change::Village(v) if v.archived_at.is_some() => self.archived.villages.push(v.id),
-            Change::Village(v) => self.villages.push(v),
+            Change::Village(v) => self.villages.push(v.into()),
             Change::Team(t) if t.archived_at.is_some() => self.archived.teams.push(t.id),
-            Change::Team(t) => self.teams.push(t),
+            Change::Team(t) => self.teams.push(t.into()),
             Change::Member(m) if m.archived_at.is_some() => self.archived.members.push(m.id),
-            Change::Member(m) => self.members.push(m),
-            Change::Category(k) => self.categories.push(k),
+            Change::Member(m) => self.members.push(m.into()),
+            Change::Category(k) => self.categories.push(k.into()),
             Change::Log(l) if l.archived_at.is_some() => self.archived.assistance_logs.push(l.id),
-            Change::Log(l) => self.assistance_logs.push(l),
+            Change::Log(l) => self.assistance_logs.push(l.into()),
             Change::Training(t) if t.archived_at.is_some() => self.archived.trainings.push(t.id),
-            Change::Training(t) => self.trainings.push(t),
-            Change::Attendance(a) => self.attendance.push(a),
+            Change::Training(t) => self.trainings.push(t.into()),
+            Change::Attendance(a) => self.attendance.push(a.into()),
             Change::Indicator(i) => self.indicators.push(i),
             Change::Target(t) => self.indicator_targets.push(t),
             Change::Value(v) => self.indicator_values.push(v),

@@ -1811,7 +1811,7 @@ fn outcome_of<C, Id: Copy + Into<i64>>(a: &Action<C, Id>) -> (Outcome, Option<i6
 // Writing.
 
 /// A record the import writes, as its audit entries name it.
-trait Audited: Serialize {
+trait Audited: crate::views::Served {
     const ENTITY: &'static str;
     /// The record's id, province and commune.
     fn place(&self) -> (String, &str, Option<&str>);
@@ -1879,8 +1879,8 @@ impl<'a> Audit<'a> {
             AuditAction::Create,
             (R::ENTITY, id),
             (province, commune),
-            None,
-            record,
+            None::<&R::View>,
+            &R::View::from(record),
         );
     }
 
@@ -1900,8 +1900,8 @@ impl<'a> Audit<'a> {
             AuditAction::Update,
             (R::ENTITY, id),
             (province, commune),
-            Some(&before),
-            &after,
+            Some(&R::View::from(&before)),
+            &R::View::from(&after),
         );
         Ok(())
     }

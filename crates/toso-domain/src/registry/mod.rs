@@ -7,7 +7,6 @@ pub mod villages;
 
 use crate::db::coalesce::ByIds;
 use diesel::PgConnection;
-use serde::Serialize;
 
 use crate::access::{Caller, Role, Scope};
 use crate::db::{audit, units};
@@ -107,8 +106,8 @@ pub fn check_version(what: &str, current: i32, expected: Option<i32>) -> AppResu
     }
 }
 
-/// A record of the register, as the audit trail needs it.
-pub(crate) trait Audited: Serialize {
+/// A record of the register, as the audit trail needs it (its snapshots are the record's view).
+pub(crate) trait Audited: crate::views::Served {
     const ENTITY: &'static str;
     fn id(&self) -> String;
     fn province_code(&self) -> &str;
@@ -356,6 +355,7 @@ pub(crate) fn audit<T: Audited>(
     before: Option<&T>,
     after: &T,
 ) -> AppResult<()> {
+    let (before, after_view) = (before.map(T::View::from), T::View::from(after));
     audit::record(
         conn,
         caller,
@@ -365,8 +365,8 @@ pub(crate) fn audit<T: Audited>(
             entity_id: after.id(),
             province_code: Some(after.province_code()),
             commune_code: Some(after.commune_code()),
-            before,
-            after: Some(after),
+            before: before.as_ref(),
+            after: Some(&after_view),
         },
     )?;
     Ok(())

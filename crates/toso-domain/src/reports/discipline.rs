@@ -15,6 +15,7 @@ use crate::db::reports::Area;
 use crate::db::{self, audit};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::views::ReportingSettingsView;
 
 /// The due date of a month's reports: `due_day` of the following month.
 pub fn due_on(month: NaiveDate, due_day: i32) -> NaiveDate {
@@ -177,6 +178,10 @@ pub async fn set_due_day(
                 expected,
             )?;
             let after = rows::upsert(c, &province, due_day)?;
+            let shown = (
+                before.as_ref().map(ReportingSettingsView::from),
+                ReportingSettingsView::from(&after),
+            );
             audit::record(
                 c,
                 &caller,
@@ -186,8 +191,8 @@ pub async fn set_due_day(
                     entity_id: province.clone(),
                     province_code: Some(&province),
                     commune_code: None,
-                    before: before.as_ref(),
-                    after: Some(&after),
+                    before: shown.0.as_ref(),
+                    after: Some(&shown.1),
                 },
             )?;
             Ok(after)

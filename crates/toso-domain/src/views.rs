@@ -1,0 +1,283 @@
+//! What a client sees of a record: the served shape of each row of the register and of field
+//! work, kept apart from the rows (as crates.io's `views`). The API's answers, the audit
+//! trail's snapshots and the phones' sync pulls all serialize these views, so the three show
+//! one shape; the rows (`db`) derive neither `Serialize` nor `ToSchema`, and a column the
+//! database keeps for itself (`search_name`) is simply left out here.
+//!
+//! Each view is written once, in `views!`: its fields, in the order they are served, with
+//! their documentation (the OpenAPI descriptions) and `#[schema]` attributes. The macro
+//! derives `Serialize` and `ToSchema` (named as the row was, e.g. `Village`), writes the
+//! conversions from the row (by value, moving each field, and by reference) and ties the row
+//! to its view (`Served`). A doc comment on a view itself would become the schema's
+//! description, so the views carry none.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::db::audit::AuditEntry;
+use crate::db::categories::Category;
+use crate::db::discipline::{InactiveMember, ReportingSettings};
+use crate::db::logs::AssistanceLog;
+use crate::db::members::Member;
+use crate::db::teams::Team;
+use crate::db::trainings::{Attendance, Training};
+use crate::db::villages::Village;
+use crate::ids::{LogId, MemberId, PersonId, TeamId, TrainingId, UserId, VillageId};
+use crate::vocab::{
+    Affiliation, AgeBand, AttendanceStatus, Channel, Outcome, Platform, Sex, TeamRole, TeamStatus,
+    TrainingKind, TrainingMode, VillageKind,
+};
+
+/// A row with a served shape: `View` is what the API, the audit trail and the sync pull show.
+pub trait Served: Sized {
+    type View: serde::Serialize + From<Self> + for<'a> From<&'a Self>;
+}
+
+/// The views of rows, in the order given.
+pub fn all<T: Served>(rows: Vec<T>) -> Vec<T::View> {
+    rows.into_iter().map(T::View::from).collect()
+}
+
+/// Declares each view: the struct, its conversions from the row and the `Served` impl.
+macro_rules! views {
+    ($(
+        $view:ident as $name:ident from $row:ty {
+            $( $(#[$field_meta:meta])* $field:ident: $ty:ty, )+
+        }
+    )+) => {$(
+        #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+        #[schema(as = $name)]
+        pub struct $view {
+            $( $(#[$field_meta])* pub $field: $ty, )+
+        }
+
+        impl From<$row> for $view {
+            fn from(row: $row) -> Self {
+                $view { $( $field: row.$field, )+ }
+            }
+        }
+
+        impl From<&$row> for $view {
+            fn from(row: &$row) -> Self {
+                $view { $( $field: Clone::clone(&row.$field), )+ }
+            }
+        }
+
+        impl Served for $row {
+            type View = $view;
+        }
+    )+};
+}
+
+views! {
+    VillageView as Village from Village {
+        #[schema(value_type = i64)]
+        id: VillageId,
+        commune_code: String,
+        province_code: String,
+        name: String,
+        /// thon, ap, ban, lang, buon, phum, soc, to_dan_pho, khu_pho, khom, other.
+        kind: VillageKind,
+        households: Option<i32>,
+        population: Option<i32>,
+        archived_at: Option<DateTime<Utc>>,
+        /// Optimistic-concurrency version, also sent as `ETag`.
+        version: i32,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+    }
+
+    TeamView as Team from Team {
+        #[schema(value_type = i64)]
+        id: TeamId,
+        commune_code: String,
+        province_code: String,
+        #[schema(value_type = Option<i64>)]
+        village_id: Option<VillageId>,
+        name: String,
+        /// Number of the commune chairman's decision establishing the team.
+        decision_number: Option<String>,
+        decision_date: Option<NaiveDate>,
+        established_on: Option<NaiveDate>,
+        dissolved_on: Option<NaiveDate>,
+        /// active, inactive or dissolved.
+        status: TeamStatus,
+        archived_at: Option<DateTime<Utc>>,
+        version: i32,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+    }
+
+    MemberView as Member from Member {
+        #[schema(value_type = i64)]
+        id: MemberId,
+        /// The same person across moves between teams.
+        #[schema(value_type = Uuid)]
+        person_id: PersonId,
+        #[schema(value_type = i64)]
+        team_id: TeamId,
+        commune_code: String,
+        province_code: String,
+        full_name: String,
+        /// National mobile form, e.g. 0912345678.
+        phone: Option<String>,
+        /// male, female or other.
+        sex: Option<Sex>,
+        birth_year: Option<i32>,
+        affiliation: Affiliation,
+        /// leader, deputy or member.
+        team_role: TeamRole,
+        joined_on: NaiveDate,
+        left_on: Option<NaiveDate>,
+        /// The account the member uses in the mobile app.
+        #[schema(value_type = Option<Uuid>)]
+        user_id: Option<UserId>,
+        archived_at: Option<DateTime<Utc>>,
+        version: i32,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+    }
+
+    LogView as AssistanceLog from AssistanceLog {
+        /// Generated on the phone (UUID); resending it never creates a second log.
+        #[schema(value_type = Uuid)]
+        id: LogId,
+        occurred_at: DateTime<Utc>,
+        #[schema(value_type = i64)]
+        member_id: MemberId,
+        #[schema(value_type = i64)]
+        team_id: TeamId,
+        commune_code: String,
+        province_code: String,
+        #[schema(value_type = Option<i64>)]
+        village_id: Option<VillageId>,
+        category_code: String,
+        /// home_visit, commune_centre, phone, group_session.
+        channel: Channel,
+        citizens_helped: i32,
+        citizen_sex: Option<Sex>,
+        /// under_18, 18_35, 36_59, 60_plus.
+        citizen_age_band: Option<AgeBand>,
+        /// done, partly_done, referred, could_not_help.
+        outcome: Outcome,
+        note: Option<String>,
+        #[schema(value_type = Uuid)]
+        created_by: UserId,
+        device_id: Option<String>,
+        archived_at: Option<DateTime<Utc>>,
+        version: i32,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+    }
+
+    TrainingView as Training from Training {
+        #[schema(value_type = Uuid)]
+        id: TrainingId,
+        title: String,
+        topics: Vec<String>,
+        /// member_training or citizen_class.
+        kind: TrainingKind,
+        /// in_person, online or blended.
+        mode: TrainingMode,
+        /// onetouch, binh_dan_hoc_vu_so or other.
+        platform: Option<Platform>,
+        organiser: Option<String>,
+        trainer: Option<String>,
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+        commune_code: String,
+        province_code: String,
+        #[schema(value_type = Option<i64>)]
+        village_id: Option<VillageId>,
+        /// The team that ran it, if one did.
+        #[schema(value_type = Option<i64>)]
+        team_id: Option<TeamId>,
+        /// Citizen classes: how many took part, optionally by sex and age band.
+        participants: Option<i32>,
+        participants_male: Option<i32>,
+        participants_female: Option<i32>,
+        age_under_18: Option<i32>,
+        age_18_35: Option<i32>,
+        age_36_59: Option<i32>,
+        age_60_plus: Option<i32>,
+        #[schema(value_type = Uuid)]
+        created_by: UserId,
+        archived_at: Option<DateTime<Utc>>,
+        version: i32,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+    }
+
+    AttendanceView as Attendance from Attendance {
+        id: Uuid,
+        #[schema(value_type = Uuid)]
+        training_id: TrainingId,
+        #[schema(value_type = i64)]
+        member_id: MemberId,
+        #[schema(value_type = i64)]
+        team_id: TeamId,
+        commune_code: String,
+        province_code: String,
+        /// invited, attended or completed.
+        status: AttendanceStatus,
+        certificate_ref: Option<String>,
+        version: i32,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+    }
+
+    CategoryView as Category from Category {
+        /// Stable code, e.g. `vneid_level2`.
+        code: String,
+        /// Vietnamese name.
+        name: String,
+        sort_order: i32,
+        /// Retired categories stay valid for old logs but take no new ones.
+        retired_at: Option<DateTime<Utc>>,
+        created_at: DateTime<Utc>,
+    }
+
+    AuditEntryView as AuditEntry from AuditEntry {
+        id: i64,
+        at: DateTime<Utc>,
+        #[schema(value_type = Option<Uuid>)]
+        actor_id: Option<UserId>,
+        actor_username: String,
+        /// What the change did: one of `AuditAction` (`create`, `update`, `archive`, `restore`,
+        /// `move`, `retire`, `activate`, `password_change`, `activation_issued`, and a report's
+        /// `submit`, `approve`, `return`, `reopen`); read as text, so rows written by an older
+        /// version still list.
+        action: String,
+        /// `village`, `team`, `member`, `user`, `report`; `assistance_log` (update, archive, restore) and `training` (create, update, archive, restore).
+        entity: String,
+        entity_id: String,
+        province_code: Option<String>,
+        commune_code: Option<String>,
+        before: Option<Value>,
+        after: Option<Value>,
+        /// The import that made the change (`POST /api/v1/imports`, `toso import`).
+        import_id: Option<Uuid>,
+    }
+
+    ReportingSettingsView as ReportingSettings from ReportingSettings {
+        province_code: String,
+        /// Reports of a month are due by this day (1–28) of the following month, Vietnam time.
+        due_day: i32,
+        /// Optimistic-concurrency version, also sent as `ETag`; 0 while the default applies.
+        version: i32,
+        updated_at: DateTime<Utc>,
+    }
+
+    InactiveMemberView as InactiveMember from InactiveMember {
+        #[schema(value_type = i64)]
+        member_id: MemberId,
+        full_name: String,
+        phone: Option<String>,
+        team_role: String,
+        #[schema(value_type = i64)]
+        team_id: TeamId,
+        team_name: String,
+        commune_code: String,
+    }
+}

@@ -10,23 +10,22 @@ use validator::Validate;
 use super::extract::{versioned, Auth, IfMatch, Query, ValidJson};
 use super::record::retire_routes;
 use super::Reply;
-use crate::db::indicators::{
-    Denominator, Indicator, IndicatorValue, Target, TargetFilter, ValueFilter,
-};
+use crate::db::indicators::{TargetFilter, ValueFilter};
 use crate::indicators::split::{self, SplitResult};
 use crate::indicators::{
     self, DenominatorInput, IndicatorInput, TargetInput, UnitKind, ValueInput,
 };
 use crate::state::AppState;
+use crate::views::{self, DenominatorView, IndicatorValueView, IndicatorView, Served, TargetView};
 
 /// 201 for a new entry, 200 for a changed one, with its version as `ETag`.
-fn stored<T: serde::Serialize>(row: &T, version: i32, created: bool) -> HttpResponse {
+fn stored<T: Served>(version: i32, row: T, created: bool) -> HttpResponse {
     let status = if created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    versioned(status, version, row)
+    versioned(status, version, &T::View::from(row))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -37,12 +36,12 @@ pub struct IndicatorQuery {
 }
 
 /// The indicator catalogue, in display order.
-#[utoipa::path(operation_id = "listIndicators", tag = "indicators", security(("bearer" = [])), params(IndicatorQuery), responses((status = 200, body = Vec<Indicator>)))]
+#[utoipa::path(operation_id = "listIndicators", tag = "indicators", security(("bearer" = [])), params(IndicatorQuery), responses((status = 200, body = Vec<IndicatorView>)))]
 #[get("/api/v1/indicators")]
 pub async fn list(state: Data<AppState>, _auth: Auth, query: Query<IndicatorQuery>) -> Reply {
     let include = query.include_retired.unwrap_or(false);
     let items = indicators::catalogue(&state, include).await?;
-    Ok(HttpResponse::Ok().json(items))
+    Ok(HttpResponse::Ok().json(views::all(items)))
 }
 
 /// Add an indicator to the catalogue (admin).
@@ -50,17 +49,17 @@ pub async fn list(state: Data<AppState>, _auth: Auth, query: Query<IndicatorQuer
     operation_id = "createIndicator",
     tag = "indicators", security(("bearer" = [])), request_body = IndicatorInput,
     responses(
-        (status = 201, body = Indicator),
+        (status = 201, body = IndicatorView),
     )
 )]
 #[post("/api/v1/indicators")]
 pub async fn create(state: Data<AppState>, auth: Auth, body: ValidJson<IndicatorInput>) -> Reply {
     let created = indicators::create(&state, &auth.0, body.0).await?;
-    Ok(HttpResponse::build(StatusCode::CREATED).json(created))
+    Ok(HttpResponse::build(StatusCode::CREATED).json(IndicatorView::from(created)))
 }
 
 retire_routes! {
-    domain = indicators, entry = Indicator, tag = "indicators",
+    domain = indicators, entry = IndicatorView, tag = "indicators",
     retire = ("retireIndicator", "/api/v1/indicators/{code}/retire", [
         "Retire an indicator: it keeps its history, takes no new values or targets and leaves the",
         "reports (admin).",
@@ -79,7 +78,7 @@ pub struct DenominatorQuery {
 }
 
 /// Denominator entries in the caller's scope (at most 5,000), newest year first.
-#[utoipa::path(operation_id = "listDenominators", tag = "indicators", security(("bearer" = [])), params(DenominatorQuery), responses((status = 200, body = Vec<Denominator>)))]
+#[utoipa::path(operation_id = "listDenominators", tag = "indicators", security(("bearer" = [])), params(DenominatorQuery), responses((status = 200, body = Vec<DenominatorView>)))]
 #[get("/api/v1/denominators")]
 pub async fn list_denominators(
     state: Data<AppState>,
@@ -88,7 +87,7 @@ pub async fn list_denominators(
 ) -> Reply {
     let q = query.into_inner();
     let items = indicators::list_denominators(&state, &auth.0, q.commune, q.year).await?;
-    Ok(HttpResponse::Ok().json(items))
+    Ok(HttpResponse::Ok().json(views::all(items)))
 }
 
 /// Set the population, adults (15 and over) and households of a commune or village for a year
@@ -100,8 +99,8 @@ pub async fn list_denominators(
     params(IfMatch),
     request_body = DenominatorInput,
     responses(
-        (status = 200, body = Denominator, headers(("ETag" = String))),
-        (status = 201, body = Denominator, headers(("ETag" = String))),
+        (status = 200, body = DenominatorView, headers(("ETag" = String))),
+        (status = 201, body = DenominatorView, headers(("ETag" = String))),
         (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "`year_locked`: December of the year is approved", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
@@ -114,7 +113,7 @@ pub async fn put_denominator(
     IfMatch(expected): IfMatch,
 ) -> Reply {
     let (saved, created) = indicators::put_denominator(&state, &auth.0, body.0, expected).await?;
-    Ok(stored(&saved, saved.version, created))
+    Ok(stored(saved.version, saved, created))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -128,7 +127,7 @@ pub struct ValueQuery {
 }
 
 /// Entered values in the caller's scope (at most 5,000), newest month first.
-#[utoipa::path(operation_id = "listIndicatorValues", tag = "indicators", security(("bearer" = [])), params(ValueQuery), responses((status = 200, body = Vec<IndicatorValue>)))]
+#[utoipa::path(operation_id = "listIndicatorValues", tag = "indicators", security(("bearer" = [])), params(ValueQuery), responses((status = 200, body = Vec<IndicatorValueView>)))]
 #[get("/api/v1/indicator-values")]
 pub async fn list_values(state: Data<AppState>, auth: Auth, query: Query<ValueQuery>) -> Reply {
     let q = query.into_inner();
@@ -147,7 +146,7 @@ pub async fn list_values(state: Data<AppState>, auth: Auth, query: Query<ValueQu
         },
     )
     .await?;
-    Ok(HttpResponse::Ok().json(items))
+    Ok(HttpResponse::Ok().json(views::all(items)))
 }
 
 /// Enter or correct an entered indicator's value for a commune (or village) and month
@@ -159,8 +158,8 @@ pub async fn list_values(state: Data<AppState>, auth: Auth, query: Query<ValueQu
     params(IfMatch),
     request_body = ValueInput,
     responses(
-        (status = 200, body = IndicatorValue, headers(("ETag" = String))),
-        (status = 201, body = IndicatorValue, headers(("ETag" = String))),
+        (status = 200, body = IndicatorValueView, headers(("ETag" = String))),
+        (status = 201, body = IndicatorValueView, headers(("ETag" = String))),
         (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "`month_locked`: the month is approved", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
@@ -173,7 +172,7 @@ pub async fn put_value(
     IfMatch(expected): IfMatch,
 ) -> Reply {
     let (saved, created) = indicators::put_value(&state, &auth.0, body.0, expected).await?;
-    Ok(stored(&saved, saved.version, created))
+    Ok(stored(saved.version, saved, created))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -189,7 +188,7 @@ pub struct TargetQuery {
 }
 
 /// Targets in the caller's scope (a team sees its commune's, its village's and its own).
-#[utoipa::path(operation_id = "listIndicatorTargets", tag = "indicators", security(("bearer" = [])), params(TargetQuery), responses((status = 200, body = Vec<Target>)))]
+#[utoipa::path(operation_id = "listIndicatorTargets", tag = "indicators", security(("bearer" = [])), params(TargetQuery), responses((status = 200, body = Vec<TargetView>)))]
 #[get("/api/v1/indicator-targets")]
 pub async fn list_targets(state: Data<AppState>, auth: Auth, query: Query<TargetQuery>) -> Reply {
     let q = query.into_inner();
@@ -204,7 +203,7 @@ pub async fn list_targets(state: Data<AppState>, auth: Auth, query: Query<Target
         },
     )
     .await?;
-    Ok(HttpResponse::Ok().json(items))
+    Ok(HttpResponse::Ok().json(views::all(items)))
 }
 
 /// Set a target: a province officer for its province and communes, a commune officer for its
@@ -215,8 +214,8 @@ pub async fn list_targets(state: Data<AppState>, auth: Auth, query: Query<Target
     params(IfMatch),
     request_body = TargetInput,
     responses(
-        (status = 200, body = Target, headers(("ETag" = String))),
-        (status = 201, body = Target, headers(("ETag" = String))),
+        (status = 200, body = TargetView, headers(("ETag" = String))),
+        (status = 201, body = TargetView, headers(("ETag" = String))),
     )
 )]
 #[put("/api/v1/indicator-targets")]
@@ -227,7 +226,7 @@ pub async fn put_target(
     IfMatch(expected): IfMatch,
 ) -> Reply {
     let (saved, created) = indicators::put_target(&state, &auth.0, body.0, expected).await?;
-    Ok(stored(&saved, saved.version, created))
+    Ok(stored(saved.version, saved, created))
 }
 
 #[derive(Deserialize, serde::Serialize, ToSchema)]

@@ -1183,8 +1183,9 @@ async fn push_resends_are_duplicates_even_when_they_would_now_be_refused() {
 }
 
 /// The sync pull's lists of records.
-const FEEDS: [&str; 7] = [
+const FEEDS: [&str; 8] = [
     "categories",
+    "indicators",
     "villages",
     "teams",
     "members",
@@ -1287,6 +1288,7 @@ async fn the_api_the_audit_trail_and_the_phones_see_one_shape() {
     let wanted = records.iter().map(|r| (r.3, r.2.clone())).chain([
         ("attendance", attendance_id.clone()),
         ("categories", "vneid_level2".to_string()),
+        ("indicators", "vneid_level2".to_string()),
     ]);
     let pulled = pulled_until_in(&app, &f.member, wanted.collect()).await;
     let pulled = |key: &str, id: &str| pulled[&(key.to_string(), id.to_string())].clone();
@@ -1322,4 +1324,8 @@ async fn the_api_the_audit_trail_and_the_phones_see_one_shape() {
     let categories = officer.get("/api/v1/categories").await;
     assert_eq!(keys(&categories.expect(StatusCode::OK)[0]), shape);
     assert_eq!(keys(&pulled("categories", "vneid_level2")), shape);
+    let shape = documented(&doc, "Indicator");
+    let catalogue = officer.get("/api/v1/indicators").await;
+    assert_eq!(keys(&catalogue.expect(StatusCode::OK)[0]), shape);
+    assert_eq!(keys(&pulled("indicators", "vneid_level2")), shape);
 }

@@ -5,7 +5,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Date, Integer, Nullable, Text};
-use serde::Serialize;
 
 use super::reports::{area_code, area_filter, Area};
 use super::schema::{
@@ -41,30 +40,18 @@ macro_rules! entry_writes {
 // ---------------------------------------------------------------------------------------------
 // Catalogue
 
-#[derive(Clone, Debug, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = ind, check_for_backend(Pg))]
 pub struct Indicator {
-    /// Stable code, e.g. `vneid_level2`.
     pub code: String,
-    /// Vietnamese name.
     pub name: String,
-    /// `count` (summed up the tree) or `rate` (numerator / denominator).
     pub kind: String,
-    /// For a rate: `adults`, `households`, `population` (of the unit, per year), `villages`
-    /// (of the unit), or `dossiers` / `entered` (given with each monthly value).
     pub denominator: Option<String>,
-    /// `sum` for counts; `ratio_of_sums` for rates: the sum of numerators over the sum of
-    /// denominators, never an average of rates.
     pub aggregation: String,
-    /// `entered` by a commune officer each month, or computed from toso's records: `logs`
-    /// (citizens helped in `category_code`), `trainings` (participants of citizen classes),
-    /// `villages` (villages with an active team). Computed figures add up from January.
     pub source: String,
-    /// Where entered values are recorded: `commune` or `village`.
     pub level: String,
     pub category_code: Option<String>,
     pub sort_order: i32,
-    /// Retired indicators take no new values or targets and leave the reports.
     pub retired_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
@@ -135,22 +122,18 @@ pub fn set_retired(
 // ---------------------------------------------------------------------------------------------
 // Denominators
 
-#[derive(Clone, Debug, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = den, check_for_backend(Pg))]
 pub struct Denominator {
     pub id: i64,
     pub year: i32,
     pub commune_code: String,
     pub province_code: String,
-    /// The village; null for the commune's own figures.
-    #[schema(value_type = Option<i64>)]
     pub village_id: Option<VillageId>,
     pub population: Option<i32>,
-    /// People aged 15 and over.
     pub adults: Option<i32>,
     pub households: Option<i32>,
     pub source_note: Option<String>,
-    /// Optimistic-concurrency version, also sent as `ETag`.
     pub version: i32,
     pub updated_at: DateTime<Utc>,
 }
@@ -219,24 +202,18 @@ pub fn list_denominators(
 // ---------------------------------------------------------------------------------------------
 // Monthly values
 
-#[derive(Clone, Debug, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = val, check_for_backend(Pg))]
 pub struct IndicatorValue {
     pub id: i64,
     pub indicator_code: String,
-    /// First day of the month (Vietnam time).
     pub month: NaiveDate,
     pub commune_code: String,
     pub province_code: String,
-    /// The village, for village-level indicators; null for the commune.
-    #[schema(value_type = Option<i64>)]
     pub village_id: Option<VillageId>,
     pub value: i64,
-    /// Given with the value when the indicator's denominator is `dossiers` or `entered`.
     pub denominator: Option<i64>,
-    /// Where the figure comes from (e.g. "Công an xã, báo cáo VNeID").
     pub source_note: Option<String>,
-    /// Optimistic-concurrency version, also sent as `ETag`.
     pub version: i32,
     pub updated_at: DateTime<Utc>,
 }
@@ -310,28 +287,21 @@ pub fn list_values(
 // ---------------------------------------------------------------------------------------------
 // Targets
 
-#[derive(Clone, Debug, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = tgt, check_for_backend(Pg))]
 pub struct Target {
     pub id: i64,
     pub indicator_code: String,
     pub year: i32,
-    /// A monthly target's month (first day); null for the year.
     pub month: Option<NaiveDate>,
-    /// `province`, `commune`, `village` or `team`.
     pub unit_kind: String,
-    /// The official code of a province or commune, the id of a village or team.
     pub unit_key: String,
     pub province_code: String,
     pub commune_code: Option<String>,
-    /// A number to reach (for counts and rates).
     pub target_value: Option<i64>,
-    /// A rate to reach, 0 to 1 (for rates).
     pub target_rate: Option<f64>,
     pub due_on: NaiveDate,
-    /// The target an automatic split derived this one from; null when set by hand.
     pub split_from: Option<i64>,
-    /// Optimistic-concurrency version, also sent as `ETag`.
     pub version: i32,
     pub updated_at: DateTime<Utc>,
 }

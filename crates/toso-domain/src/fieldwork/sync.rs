@@ -23,7 +23,8 @@ use crate::error::{AppError, AppResult, ErrorCode, Problem};
 use crate::ids::{LogId, MemberId, TeamId, TrainingId, VillageId};
 use crate::state::AppState;
 use crate::views::{
-    AttendanceView, CategoryView, LogView, MemberView, Served, TeamView, TrainingView, VillageView,
+    AttendanceView, CategoryView, DenominatorView, IndicatorValueView, IndicatorView, LogView,
+    MemberView, Served, TargetView, TeamView, TrainingView, VillageView,
 };
 
 pub const MAX_BATCH: usize = 500;
@@ -503,13 +504,13 @@ pub struct PullPage {
     pub trainings: Vec<TrainingView>,
     pub attendance: Vec<AttendanceView>,
     /// The indicator catalogue (a retired indicator comes with `retired_at`: hide it).
-    pub indicators: Vec<Indicator>,
+    pub indicators: Vec<IndicatorView>,
     /// Targets of the commune, of the team's village and of the team itself.
-    pub indicator_targets: Vec<Target>,
+    pub indicator_targets: Vec<TargetView>,
     /// The commune's entered indicator values and its (and its villages') denominators, so the
     /// phone can show "412 of 640 adults, goal 80%" offline.
-    pub indicator_values: Vec<IndicatorValue>,
-    pub denominators: Vec<Denominator>,
+    pub indicator_values: Vec<IndicatorValueView>,
+    pub denominators: Vec<DenominatorView>,
     /// Records archived since the cursor: remove them from the phone.
     pub archived: Archived,
 }
@@ -545,10 +546,10 @@ impl PullPage {
             Change::Training(t) if t.archived_at.is_some() => self.archived.trainings.push(t.id),
             Change::Training(t) => self.trainings.push(t.into()),
             Change::Attendance(a) => self.attendance.push(a.into()),
-            Change::Indicator(i) => self.indicators.push(i),
-            Change::Target(t) => self.indicator_targets.push(t),
-            Change::Value(v) => self.indicator_values.push(v),
-            Change::Denominator(d) => self.denominators.push(d),
+            Change::Indicator(i) => self.indicators.push(i.into()),
+            Change::Target(t) => self.indicator_targets.push(t.into()),
+            Change::Value(v) => self.indicator_values.push(v.into()),
+            Change::Denominator(d) => self.denominators.push(d.into()),
         }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod split;
 
+use crate::views::{IndicatorView, Served};
 use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -180,8 +181,8 @@ fn audit_indicator(
             entity_id: after.code.clone(),
             province_code: None,
             commune_code: None,
-            before,
-            after: Some(after),
+            before: before.map(IndicatorView::from).as_ref(),
+            after: Some(&IndicatorView::from(after)),
         },
     )?;
     Ok(())
@@ -267,7 +268,7 @@ fn village_of(c: &mut PgConnection, commune: &str, id: VillageId) -> AppResult<(
 }
 
 /// A versioned record of this module, as its upsert and its audit entry need it.
-trait Entry: Serialize {
+trait Entry: Served {
     const ENTITY: &'static str;
     fn id(&self) -> i64;
     fn version(&self) -> i32;
@@ -353,8 +354,8 @@ fn upsert<T: Entry>(
             entity_id: saved.id().to_string(),
             province_code: Some(saved.province_code()),
             commune_code: saved.commune_code(),
-            before: current.as_ref(),
-            after: Some(&saved),
+            before: current.as_ref().map(T::View::from).as_ref(),
+            after: Some(&T::View::from(&saved)),
         },
     )?;
     Ok((saved, created))

@@ -35,7 +35,7 @@ pub struct Share {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SplitResult {
-    pub parent: Target,
+    pub parent: crate::views::TargetView,
     /// The parent's target as a number (a rate target times the parent's denominator,
     /// rounded up).
     pub amount: i64,
@@ -161,7 +161,7 @@ fn split_in(
         write_shares(c, caller, &parent, children.kind, &shares)?;
     }
     Ok(SplitResult {
-        parent,
+        parent: parent.into(),
         amount,
         current: parent_current,
         remaining,

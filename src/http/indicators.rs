@@ -7,7 +7,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::extract::{versioned, Auth, IfMatch, Query, ValidJson};
+use super::extract::{served, Auth, IfMatch, Query, ValidJson};
 use super::record::retire_routes;
 use super::Reply;
 use crate::db::indicators::{TargetFilter, ValueFilter};
@@ -25,7 +25,7 @@ fn stored<T: Served>(version: i32, row: T, created: bool) -> HttpResponse {
     } else {
         StatusCode::OK
     };
-    versioned(status, version, &T::View::from(row))
+    served(status, version, row)
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -47,7 +47,7 @@ macro_rules! record_routes {
             id: actix_web::web::Path<$id>,
         ) -> $crate::http::Reply {
             let record = $domain::get(&state, &auth.0, id.into_inner()).await?;
-            $crate::http::record::answer(record.version, &$view::from(record))
+            Ok($crate::http::extract::served(actix_web::http::StatusCode::OK, record.version, record))
         }
 
         $crate::http::record::record_routes! { @set_archived
@@ -82,7 +82,7 @@ macro_rules! record_routes {
         ) -> $crate::http::Reply {
             let id = id.into_inner();
             let record = $domain::set_archived(&state, &auth.0, id, $archive, expected).await?;
-            $crate::http::record::answer(record.version, &$view::from(record))
+            Ok($crate::http::extract::served(actix_web::http::StatusCode::OK, record.version, record))
         }
     };
 }
@@ -136,15 +136,6 @@ macro_rules! retire_routes {
 }
 
 pub(crate) use retire_routes;
-
-/// 200 with the record's view as it now stands and its `ETag`.
-pub fn answer<T: serde::Serialize>(version: i32, record: &T) -> super::Reply {
-    Ok(super::extract::versioned(
-        actix_web::http::StatusCode::OK,
-        version,
-        record,
-    ))
-}
 
 #[cfg(test)]
 mod tests {

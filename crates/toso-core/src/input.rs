@@ -60,13 +60,13 @@ pub const PASSWORD_MAX_LEN: usize = 128;
 /// else makes one weak is checked where it is set, knowing the account:
 /// `auth::password::policy_violation`).
 pub fn password_length<T: AsRef<str>>(password: T) -> Result<(), ValidationError> {
-    const MIN_LEN: usize = PASSWORD_MIN_LEN;
-    const MAX_LEN: usize = PASSWORD_MAX_LEN;
-    if (MIN_LEN..=MAX_LEN).contains(&password.as_ref().chars().count()) {
+    if (PASSWORD_MIN_LEN..=PASSWORD_MAX_LEN).contains(&password.as_ref().chars().count()) {
         Ok(())
     } else {
-        Err(ValidationError::new("too_weak")
-            .with_message(format!("password must have {MIN_LEN} to {MAX_LEN} characters").into()))
+        Err(ValidationError::new("too_weak").with_message(
+            format!("password must have {PASSWORD_MIN_LEN} to {PASSWORD_MAX_LEN} characters")
+                .into(),
+        ))
     }
 }
 

@@ -16,11 +16,9 @@ SELECT m.id AS member, m.team_id AS team, m.commune_code AS commune, m.province_
 \set age random(1, 4)
 \set outcome random(1, 6)
 BEGIN;
-SELECT DISTINCT "members"."person_id" FROM "members" WHERE (("members"."archived_at" IS NULL) AND ("members"."user_id" = :uid));
-SELECT "members"."id", "members"."person_id", "members"."team_id", "members"."commune_code", "members"."province_code", "members"."joined_on", "members"."left_on", "members"."user_id" FROM "members" WHERE (("members"."person_id" = ANY(ARRAY(SELECT "person_id" FROM "members" WHERE "id" = :member))) AND ("members"."archived_at" IS NULL)) ORDER BY "members"."id" ASC;
+SELECT "members"."id", "members"."person_id", "members"."team_id", "members"."commune_code", "members"."province_code", "members"."joined_on", "members"."left_on", "members"."user_id" FROM "members" WHERE (("members"."person_id" = ANY(SELECT "linked"."person_id" FROM "members" AS "linked" WHERE (("linked"."archived_at" IS NULL) AND (("linked"."user_id" = :uid) OR ("linked"."team_id" = NULL))))) AND ("members"."archived_at" IS NULL)) ORDER BY "members"."id" ASC;
 SELECT "villages"."id", "villages"."commune_code" FROM "villages" WHERE (("villages"."commune_code" = ANY(ARRAY[:commune::text])) AND ("villages"."archived_at" IS NULL));
 SELECT "assistance_categories"."code", ("assistance_categories"."retired_at" IS NOT NULL) FROM "assistance_categories";
-SELECT "log_ids"."id" FROM "log_ids" WHERE ("log_ids"."id" = ANY(ARRAY[md5(:r1::text || ':' || :r2::text)::uuid]));
 SELECT pg_advisory_xact_lock_shared(hashtextextended('commune-month:' || :commune || ':' || '2026-11-01'::text, 0));
 SELECT "report_periods"."commune_code", "report_periods"."month" FROM "report_periods" WHERE ((("report_periods"."status" = 'approved') AND ("report_periods"."commune_code" = ANY(ARRAY[:commune::text]))) AND ("report_periods"."month" = ANY(ARRAY['2026-11-01'::date])));
 SELECT "members"."id", "members"."joined_on", "members"."left_on" FROM "members" WHERE (("members"."id" = ANY(ARRAY[:member]::bigint[])) AND ("members"."archived_at" IS NULL)) ORDER BY "members"."id" ASC FOR SHARE;

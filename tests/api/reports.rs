@@ -244,6 +244,16 @@ async fn approval_locks_the_month_and_freezes_the_figures() {
         )
         .await;
     assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
+    // A resend of a log recorded before the approval is still its duplicate, not refused.
+    let res = app
+        .post_json("/api/v1/assistance-logs", Some(&f.member), &edited)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let resent: Value = res.json().await.expect("json");
+    assert_eq!(
+        (&resent["id"], resent["version"].as_i64()),
+        (&edited["id"], Some(1))
+    );
     let id = edited["id"].as_str().expect("id");
     let res = app
         .patch_json(

@@ -40,8 +40,10 @@ pub struct AssistanceLog {
     pub updated_at: DateTime<Utc>,
 }
 
+/// `None` is written as NULL (no column has another default), so a single row's insert is
+/// one prepared statement.
 #[derive(Clone, Debug, Insertable)]
-#[diesel(table_name = logs)]
+#[diesel(table_name = logs, treat_none_as_default_value = false)]
 pub struct NewLog {
     pub id: LogId,
     pub occurred_at: DateTime<Utc>,
@@ -182,10 +184,19 @@ pub fn taken_ids(conn: &mut PgConnection, ids: &[LogId]) -> QueryResult<Vec<LogI
 /// month, or by a concurrent insert that commits first), so concurrent resends cannot both
 /// win.
 pub fn insert_new(conn: &mut PgConnection, rows: &[NewLog]) -> QueryResult<Vec<AssistanceLog>> {
-    diesel::insert_into(logs::table)
-        .values(rows)
-        .returning(AssistanceLog::as_returning())
-        .get_results(conn)
+    let insert = diesel::insert_into(logs::table);
+    match rows {
+        // One row: a statement the connection keeps prepared (a batch's text varies with its
+        // length, so diesel prepares it anew).
+        [row] => insert
+            .values(row)
+            .returning(AssistanceLog::as_returning())
+            .get_results(conn),
+        _ => insert
+            .values(rows)
+            .returning(AssistanceLog::as_returning())
+            .get_results(conn),
+    }
 }
 
 /// The logs with these ids that the scope may see (or, for a team role, that it recorded).

@@ -172,23 +172,30 @@ pub fn stints_of(conn: &mut PgConnection, persons: &[PersonId]) -> QueryResult<V
         .load(conn)
 }
 
-/// The people an account logs work for: its own (every live membership linked to it), and
-/// with `team`, everyone with a live membership in that team.
-pub fn loggable_persons(
+/// The memberships (live, every stint) of the people an account logs work for: its own
+/// (every live membership linked to it) and, with `team`, everyone with a live membership in
+/// that team. One statement: the people are a subquery.
+pub fn loggable_stints(
     conn: &mut PgConnection,
     user_id: UserId,
     team: Option<TeamId>,
-) -> QueryResult<Vec<PersonId>> {
-    let q = members::table
+) -> QueryResult<Vec<Stint>> {
+    let linked = diesel::alias!(members as linked);
+    let persons = linked
+        .filter(linked.field(members::archived_at).is_null())
+        .filter(
+            linked
+                .field(members::user_id)
+                .eq(user_id)
+                .or(linked.field(members::team_id).nullable().eq(team)),
+        )
+        .select(linked.field(members::person_id));
+    members::table
+        .filter(members::person_id.eq_any(persons))
         .filter(members::archived_at.is_null())
-        .select(members::person_id)
-        .distinct()
-        .into_boxed();
-    match team {
-        None => q.filter(members::user_id.eq(user_id)),
-        Some(t) => q.filter(members::team_id.eq(t).or(members::user_id.eq(user_id))),
-    }
-    .load(conn)
+        .select(Stint::as_select())
+        .order(members::id.asc())
+        .load(conn)
 }
 
 /// Whether a member record is archived (`None` when there is none).

@@ -5,21 +5,32 @@
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use diesel::sql_types::{Date, Text};
+use diesel::sql_types::{BigInt, Text};
 
 use super::schema::report_periods as rp;
 
 /// A commune and the first day of a month (Vietnam time).
 pub type MonthKey = (String, NaiveDate);
 
-fn lock(conn: &mut PgConnection, function: &str, key: &MonthKey) -> QueryResult<()> {
-    diesel::sql_query(format!(
-        "SELECT {function}(hashtextextended('commune-month:' || $1 || ':' || $2::text, 0))"
-    ))
-    .bind::<Text, _>(&key.0)
-    .bind::<Date, _>(key.1)
-    .execute(conn)
-    .map(|_| ())
+/// PostgreSQL's `void`, what the advisory-lock functions return.
+#[derive(diesel::sql_types::SqlType)]
+#[diesel(postgres_type(name = "void"))]
+pub struct Void;
+
+diesel::define_sql_function! {
+    /// A 64-bit hash of a text, the same on every server.
+    fn hashtextextended(value: Text, seed: BigInt) -> BigInt;
+}
+diesel::define_sql_function! {
+    fn pg_advisory_xact_lock_shared(key: BigInt) -> Void;
+}
+diesel::define_sql_function! {
+    fn pg_advisory_xact_lock(key: BigInt) -> Void;
+}
+
+/// The lock's name: `commune-month:<commune>:<YYYY-MM-DD>`, hashed by PostgreSQL.
+fn key_name(key: &MonthKey) -> String {
+    format!("commune-month:{}:{}", key.0, key.1.format("%Y-%m-%d"))
 }
 
 /// Takes the shared lock of every key, in one stable order (no two writers can deadlock), and
@@ -29,7 +40,12 @@ pub fn hold_shared(conn: &mut PgConnection, keys: &[MonthKey]) -> QueryResult<Ve
     keys.sort();
     keys.dedup();
     for key in &keys {
-        lock(conn, "pg_advisory_xact_lock_shared", key)?;
+        // A statement the connection keeps prepared (its text never changes).
+        diesel::select(pg_advisory_xact_lock_shared(hashtextextended(
+            key_name(key),
+            0,
+        )))
+        .execute(conn)?;
     }
     let communes: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
     let months: Vec<NaiveDate> = keys.iter().map(|k| k.1).collect();
@@ -45,5 +61,8 @@ pub fn hold_shared(conn: &mut PgConnection, keys: &[MonthKey]) -> QueryResult<Ve
 /// Takes the exclusive lock of one commune-month: waits for every writer holding it shared
 /// and keeps new ones out until the transaction ends.
 pub fn hold_exclusive(conn: &mut PgConnection, commune: &str, month: NaiveDate) -> QueryResult<()> {
-    lock(conn, "pg_advisory_xact_lock", &(commune.to_string(), month))
+    let key = (commune.to_string(), month);
+    diesel::select(pg_advisory_xact_lock(hashtextextended(key_name(&key), 0)))
+        .execute(conn)
+        .map(|_| ())
 }

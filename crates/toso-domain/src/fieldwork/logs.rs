@@ -128,8 +128,7 @@ impl LogContext {
         // A member logs as itself (every stint of its person); a leader for the people of
         // its team, past and present.
         let leads = (caller.role != Role::TeamMember).then_some(team_id);
-        let persons = crate::db::members::loggable_persons(conn, caller.user_id, leads)?;
-        let stints = super::stints_of(conn, &persons)?;
+        let stints = crate::db::members::loggable_stints(conn, caller.user_id, leads)?;
         let own_member = stints
             .iter()
             .filter(|s| s.user_id == Some(caller.user_id))
@@ -481,23 +480,37 @@ pub async fn create(state: &AppState, caller: &Caller, input: LogInput) -> AppRe
         conn.transaction(|c| {
             let ctx = LogContext::load(c, &caller)?;
             let scope = log_scope(&caller);
-            // A resend is recognised before validation: the stored log stands as it is.
-            if !store::taken_ids(c, &[input.id])?.is_empty() {
-                return Ok(Created::Duplicate(existing(c, &scope, input.id)?));
-            }
-            let new = ctx.new_log(&input, None)?;
-            hold_open(c, &[month_key(&new.commune_code, new.occurred_at)])?;
-            super::hold_stint(c, new.member_id, super::vn_day(new.occurred_at))?;
             // The caller may see what it just wrote (a team role sees the logs it recorded).
-            Ok(
-                match store::insert_new(c, std::slice::from_ref(&new))?.pop() {
-                    Some(log) => Created::New(log),
-                    None => Created::Duplicate(existing(c, &scope, input.id)?),
+            match write_new(c, &ctx, &input) {
+                Ok(Some(log)) => Ok(Created::New(log)),
+                Ok(None) => Ok(Created::Duplicate(existing(c, &scope, input.id)?)),
+                // A resend is recognised whatever its body would now fail (a category retired
+                // since, a month approved since): the stored log stands as it is. Asked only
+                // on failure, so a new log costs no round trip for it; when the failure was
+                // the database's own, the question fails too and the first error stands.
+                Err(e) => match store::taken_ids(c, &[input.id]) {
+                    Ok(taken) if !taken.is_empty() => {
+                        Ok(Created::Duplicate(existing(c, &scope, input.id)?))
+                    }
+                    _ => Err(e),
                 },
-            )
+            }
         })
     })
     .await
+}
+
+/// Checks a new log, holds its month open and its membership, and inserts it: `None` when
+/// its id is already taken (the insert's trigger skips it).
+fn write_new(
+    c: &mut PgConnection,
+    ctx: &LogContext,
+    input: &LogInput,
+) -> AppResult<Option<AssistanceLog>> {
+    let new = ctx.new_log(input, None)?;
+    hold_open(c, &[month_key(&new.commune_code, new.occurred_at)])?;
+    super::hold_stint(c, new.member_id, super::vn_day(new.occurred_at))?;
+    Ok(store::insert_new(c, std::slice::from_ref(&new))?.pop())
 }
 
 /// Writes a log's edit to the audit trail, in the edit's transaction. (Creates are not

@@ -9,9 +9,9 @@ use crate::db::coalesce::ByIds;
 use diesel::PgConnection;
 
 use crate::access::{Caller, Role, Scope};
-use crate::db::{audit, units};
+use crate::db::{self, audit, units};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::ids::{TeamId, VillageId};
+use crate::ids::{self, TeamId, VillageId};
 use crate::vocab::AuditAction;
 
 pub use crate::vocab::{Affiliation, Sex, TeamRole, TeamStatus, VillageKind};
@@ -279,7 +279,7 @@ pub(crate) use audited_record;
 
 /// Implements `Audited` and `Archivable` for a register record stored by `db::$module`.
 macro_rules! register_record {
-    ($ty:ty, $id:ty, $module:ident, $entity:literal, $filter:ty, $reads:ident) => {
+    ($($ty:ty, $id:ty, $module:ident, $entity:literal, $filter:ty, $reads:ident;)+) => {$(
         audited_record!($ty, $entity);
 
         impl Archivable for $ty {
@@ -320,32 +320,13 @@ macro_rules! register_record {
                 crate::db::$module::set_archived(conn, id, archived)
             }
         }
-    };
+    )+};
 }
-register_record!(
-    crate::db::villages::Village,
-    crate::ids::VillageId,
-    villages,
-    "village",
-    crate::db::villages::VillageFilter,
-    village_reads
-);
-register_record!(
-    crate::db::teams::Team,
-    crate::ids::TeamId,
-    teams,
-    "team",
-    crate::db::teams::TeamFilter,
-    team_reads
-);
-register_record!(
-    crate::db::members::Member,
-    crate::ids::MemberId,
-    members,
-    "member",
-    crate::db::members::MemberFilter,
-    member_reads
-);
+register_record! {
+    db::villages::Village, ids::VillageId, villages, "village", db::villages::VillageFilter, village_reads;
+    db::teams::Team, ids::TeamId, teams, "team", db::teams::TeamFilter, team_reads;
+    db::members::Member, ids::MemberId, members, "member", db::members::MemberFilter, member_reads;
+}
 
 /// Writes the audit record of a change to `after` (or of a creation when `before` is `None`).
 pub(crate) fn audit<T: Audited>(

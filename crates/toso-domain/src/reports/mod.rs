@@ -637,35 +637,26 @@ mod tests {
 
     #[test]
     fn a_month_parses_to_its_first_day() {
-        assert_eq!(
-            parse_month("month", "2025-10").expect("valid"),
-            first_of(2025, 10)
-        );
-        assert_eq!(
-            parse_month("month", "2024-01").expect("valid"),
-            first_of(2024, 1)
-        );
-        assert_eq!(
-            parse_month("month", " 2025-02 ").expect("valid"),
-            first_of(2025, 2)
-        );
         let now = vn_month(Utc::now());
-        assert_eq!(
-            parse_month("month", &now.format("%Y-%m").to_string()).expect("now"),
-            now
-        );
+        let now_text = now.format("%Y-%m").to_string();
+        for (text, first) in [
+            ("2025-10", first_of(2025, 10)),
+            ("2024-01", first_of(2024, 1)),
+            (" 2025-02 ", first_of(2025, 2)),
+            (now_text.as_str(), now),
+        ] {
+            assert_eq!(parse_month("month", text).expect(text), first, "{text:?}");
+        }
     }
 
     #[test]
     fn a_day_stands_for_its_month() {
-        assert_eq!(
-            parse_month("month", "2025-10-31").expect("valid"),
-            first_of(2025, 10)
-        );
-        assert_eq!(
-            parse_month("month", "2024-02-29").expect("valid"),
-            first_of(2024, 2)
-        );
+        for (text, first) in [
+            ("2025-10-31", first_of(2025, 10)),
+            ("2024-02-29", first_of(2024, 2)),
+        ] {
+            assert_eq!(parse_month("month", text).expect(text), first, "{text:?}");
+        }
         // Not a real day: not read as a month either.
         assert_eq!(refusal("2025-02-30"), "invalid_month");
         assert_eq!(refusal("2025-10-32"), "invalid_month");

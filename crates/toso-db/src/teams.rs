@@ -13,24 +13,18 @@ use crate::vocab::TeamStatus;
 #[diesel(table_name = teams, check_for_backend(Pg))]
 pub struct Team {
     pub id: TeamId,
-    pub commune_code: String,
-    pub province_code: String,
-    pub village_id: Option<VillageId>,
-    pub name: String,
-    pub search_name: String,
-    pub decision_number: Option<String>,
-    pub decision_date: Option<NaiveDate>,
-    pub established_on: Option<NaiveDate>,
-    pub dissolved_on: Option<NaiveDate>,
-    pub status: TeamStatus,
+    /// What the team was created with (changes update these columns in place).
+    #[diesel(embed)]
+    pub fields: NewTeam,
     pub archived_at: Option<DateTime<Utc>>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Insertable)]
-#[diesel(table_name = teams)]
+/// A team's own columns: what is inserted, and read back as `Team::fields`.
+#[derive(Clone, Debug, Insertable, Queryable, Selectable)]
+#[diesel(table_name = teams, check_for_backend(Pg))]
 pub struct NewTeam {
     pub commune_code: String,
     pub province_code: String,
@@ -80,7 +74,7 @@ pub(crate) fn scoped(scope: &Scope) -> teams::BoxedQuery<'static, Pg> {
 pub fn visible(scope: &Scope, team: &Team) -> bool {
     match scope {
         Scope::Team { team_id, .. } => team.id == *team_id,
-        _ => super::commune_visible(scope, &team.province_code, &team.commune_code),
+        _ => super::commune_visible(scope, &team.fields.province_code, &team.fields.commune_code),
     }
 }
 

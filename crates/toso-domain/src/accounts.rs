@@ -308,8 +308,8 @@ pub(crate) fn follow_move(
     check_manage(caller.role.rank(), role)?;
     let changes = users::UserChanges {
         team_id: Some(Some(to.id)),
-        unit_code: Some(Some(to.commune_code.clone())),
-        province_code: Some(Some(to.province_code.clone())),
+        unit_code: Some(Some(to.fields.commune_code.clone())),
+        province_code: Some(Some(to.fields.province_code.clone())),
         ..Default::default()
     };
     let after =
@@ -350,11 +350,11 @@ fn team_commune(
     match teams::lock_shared(conn, id)? {
         Some(team)
             if team.archived_at.is_some()
-                && scope.contains(&team.commune_code, &team.province_code) =>
+                && scope.contains(&team.fields.commune_code, &team.fields.province_code) =>
         {
             Err(crate::registry::parent_archived("team", id))
         }
-        Some(team) if team.archived_at.is_none() => Ok(Some(team.commune_code)),
+        Some(team) if team.archived_at.is_none() => Ok(Some(team.fields.commune_code)),
         _ => {
             errors.push(FieldError::new(
                 "team_id",
@@ -880,9 +880,9 @@ pub async fn membership_of(state: &AppState, caller: &Caller) -> AppResult<Optio
         let Some(member) = members::active_for_user(conn, user_id)? else {
             return Ok(None);
         };
-        let team = teams::get(conn, &Scope::Country, member.team_id)?
+        let team = teams::get(conn, &Scope::Country, member.fields.team_id)?
             .ok_or_else(|| AppError::internal("a membership without its team"))?;
-        let village = match team.village_id {
+        let village = match team.fields.village_id {
             Some(v) => crate::db::villages::get(conn, &Scope::Country, v)?,
             None => None,
         };

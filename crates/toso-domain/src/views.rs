@@ -5,7 +5,9 @@
 //! database keeps for itself (`search_name`) is simply left out here.
 //!
 //! Each view is written once, in `views!`: its fields, in the order they are served, with
-//! their documentation (the OpenAPI descriptions) and `#[schema]` attributes. The macro
+//! their documentation (the OpenAPI descriptions) and `#[schema]` attributes; `name in fields`
+//! reads the field from a part the row embeds (`Village::fields`, the columns it was inserted
+//! with). The macro
 //! derives `Serialize` and `ToSchema` (named as the row was, e.g. `Village`), writes the
 //! conversions from the row (by value, moving each field, and by reference) and ties the row
 //! to its view (`Served`). A doc comment on a view itself would become the schema's
@@ -44,7 +46,7 @@ pub fn all<T: Served>(rows: Vec<T>) -> Vec<T::View> {
 macro_rules! views {
     ($(
         $view:ident as $name:ident from $row:ty {
-            $( $(#[$field_meta:meta])* $field:ident: $ty:ty, )+
+            $( $(#[$field_meta:meta])* $field:ident $(in $part:ident)?: $ty:ty, )+
         }
     )+) => {$(
         #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
@@ -55,13 +57,13 @@ macro_rules! views {
 
         impl From<$row> for $view {
             fn from(row: $row) -> Self {
-                $view { $( $field: row.$field, )+ }
+                $view { $( $field: row$(.$part)?.$field, )+ }
             }
         }
 
         impl From<&$row> for $view {
             fn from(row: &$row) -> Self {
-                $view { $( $field: Clone::clone(&row.$field), )+ }
+                $view { $( $field: Clone::clone(&row$(.$part)?.$field), )+ }
             }
         }
 
@@ -75,13 +77,13 @@ views! {
     VillageView as Village from Village {
         #[schema(value_type = i64)]
         id: VillageId,
-        commune_code: String,
-        province_code: String,
-        name: String,
+        commune_code in fields: String,
+        province_code in fields: String,
+        name in fields: String,
         /// thon, ap, ban, lang, buon, phum, soc, to_dan_pho, khu_pho, khom, other.
-        kind: VillageKind,
-        households: Option<i32>,
-        population: Option<i32>,
+        kind in fields: VillageKind,
+        households in fields: Option<i32>,
+        population in fields: Option<i32>,
         archived_at: Option<DateTime<Utc>>,
         /// Optimistic-concurrency version, also sent as `ETag`.
         version: i32,
@@ -92,18 +94,18 @@ views! {
     TeamView as Team from Team {
         #[schema(value_type = i64)]
         id: TeamId,
-        commune_code: String,
-        province_code: String,
+        commune_code in fields: String,
+        province_code in fields: String,
         #[schema(value_type = Option<i64>)]
-        village_id: Option<VillageId>,
-        name: String,
+        village_id in fields: Option<VillageId>,
+        name in fields: String,
         /// Number of the commune chairman's decision establishing the team.
-        decision_number: Option<String>,
-        decision_date: Option<NaiveDate>,
-        established_on: Option<NaiveDate>,
-        dissolved_on: Option<NaiveDate>,
+        decision_number in fields: Option<String>,
+        decision_date in fields: Option<NaiveDate>,
+        established_on in fields: Option<NaiveDate>,
+        dissolved_on in fields: Option<NaiveDate>,
         /// active, inactive or dissolved.
-        status: TeamStatus,
+        status in fields: TeamStatus,
         archived_at: Option<DateTime<Utc>>,
         version: i32,
         created_at: DateTime<Utc>,
@@ -115,25 +117,25 @@ views! {
         id: MemberId,
         /// The same person across moves between teams.
         #[schema(value_type = Uuid)]
-        person_id: PersonId,
+        person_id in fields: PersonId,
         #[schema(value_type = i64)]
-        team_id: TeamId,
-        commune_code: String,
-        province_code: String,
-        full_name: String,
+        team_id in fields: TeamId,
+        commune_code in fields: String,
+        province_code in fields: String,
+        full_name in fields: String,
         /// National mobile form, e.g. 0912345678.
-        phone: Option<String>,
+        phone in fields: Option<String>,
         /// male, female or other.
-        sex: Option<Sex>,
-        birth_year: Option<i32>,
-        affiliation: Affiliation,
+        sex in fields: Option<Sex>,
+        birth_year in fields: Option<i32>,
+        affiliation in fields: Affiliation,
         /// leader, deputy or member.
-        team_role: TeamRole,
-        joined_on: NaiveDate,
+        team_role in fields: TeamRole,
+        joined_on in fields: NaiveDate,
         left_on: Option<NaiveDate>,
         /// The account the member uses in the mobile app.
         #[schema(value_type = Option<Uuid>)]
-        user_id: Option<UserId>,
+        user_id in fields: Option<UserId>,
         archived_at: Option<DateTime<Utc>>,
         version: i32,
         created_at: DateTime<Utc>,

@@ -214,7 +214,8 @@ fn hold_places(
     errors: &mut Vec<FieldError>,
 ) -> AppResult<()> {
     if let Some(t) = team_id {
-        let team = crate::db::teams::lock_shared(conn, t)?.filter(|t| t.commune_code == commune);
+        let team =
+            crate::db::teams::lock_shared(conn, t)?.filter(|t| t.fields.commune_code == commune);
         if team.as_ref().is_some_and(|t| t.archived_at.is_some()) {
             return Err(crate::registry::parent_archived("team", t));
         }
@@ -228,7 +229,7 @@ fn hold_places(
     }
     if let Some(v) = village_id {
         let village =
-            crate::db::villages::lock_shared(conn, v)?.filter(|v| v.commune_code == commune);
+            crate::db::villages::lock_shared(conn, v)?.filter(|v| v.fields.commune_code == commune);
         if village.as_ref().is_some_and(|v| v.archived_at.is_some()) {
             return Err(crate::registry::parent_archived("village", v));
         }

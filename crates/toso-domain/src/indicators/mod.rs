@@ -257,7 +257,7 @@ fn village_of(c: &mut PgConnection, commune: &str, id: VillageId) -> AppResult<(
         }
         other => other,
     })?;
-    if village.commune_code != commune {
+    if village.fields.commune_code != commune {
         return Err(AppError::field(
             "village_id",
             "wrong_commune",

@@ -258,19 +258,20 @@ pub(crate) async fn set_archived<T: Rules>(
     .await
 }
 
-/// Implements `Audited` for a record with an `id`, a `province_code` and a `commune_code`.
+/// Implements `Audited` for a record with an `id`, a `province_code` and a `commune_code` (the
+/// last two in its part `$part`, with `in $part`).
 macro_rules! audited_record {
-    ($ty:ty, $entity:literal) => {
+    ($ty:ty, $entity:literal $(in $part:ident)?) => {
         impl $crate::registry::Audited for $ty {
             const ENTITY: &'static str = $entity;
             fn id(&self) -> String {
                 self.id.to_string()
             }
             fn province_code(&self) -> &str {
-                &self.province_code
+                &self$(.$part)?.province_code
             }
             fn commune_code(&self) -> &str {
-                &self.commune_code
+                &self$(.$part)?.commune_code
             }
         }
     };
@@ -279,8 +280,8 @@ pub(crate) use audited_record;
 
 /// Implements `Audited` and `Archivable` for a register record stored by `db::$module`.
 macro_rules! register_record {
-    ($ty:ty, $id:ty, $module:ident, $entity:literal, $filter:ty, $reads:ident) => {
-        audited_record!($ty, $entity);
+    ($ty:ty, $id:ty, $module:ident, $entity:literal $(in $part:ident)?, $filter:ty, $reads:ident) => {
+        audited_record!($ty, $entity $(in $part)?);
 
         impl Archivable for $ty {
             type Id = $id;
@@ -326,7 +327,7 @@ register_record!(
     crate::db::villages::Village,
     crate::ids::VillageId,
     villages,
-    "village",
+    "village" in fields,
     crate::db::villages::VillageFilter,
     village_reads
 );
@@ -334,7 +335,7 @@ register_record!(
     crate::db::teams::Team,
     crate::ids::TeamId,
     teams,
-    "team",
+    "team" in fields,
     crate::db::teams::TeamFilter,
     team_reads
 );
@@ -342,7 +343,7 @@ register_record!(
     crate::db::members::Member,
     crate::ids::MemberId,
     members,
-    "member",
+    "member" in fields,
     crate::db::members::MemberFilter,
     member_reads
 );

@@ -177,33 +177,33 @@ views! {
     TrainingView as Training from Training {
         #[schema(value_type = Uuid)]
         id: TrainingId,
-        title: String,
-        topics: Vec<String>,
+        title in fields: String,
+        topics in fields: Vec<String>,
         /// member_training or citizen_class.
-        kind: TrainingKind,
+        kind in fields: TrainingKind,
         /// in_person, online or blended.
-        mode: TrainingMode,
+        mode in fields: TrainingMode,
         /// onetouch, binh_dan_hoc_vu_so or other.
-        platform: Option<Platform>,
-        organiser: Option<String>,
-        trainer: Option<String>,
-        starts_at: DateTime<Utc>,
-        ends_at: DateTime<Utc>,
+        platform in fields: Option<Platform>,
+        organiser in fields: Option<String>,
+        trainer in fields: Option<String>,
+        starts_at in fields: DateTime<Utc>,
+        ends_at in fields: DateTime<Utc>,
         commune_code: String,
         province_code: String,
         #[schema(value_type = Option<i64>)]
-        village_id: Option<VillageId>,
+        village_id in fields: Option<VillageId>,
         /// The team that ran it, if one did.
         #[schema(value_type = Option<i64>)]
-        team_id: Option<TeamId>,
+        team_id in fields: Option<TeamId>,
         /// Citizen classes: how many took part, optionally by sex and age band.
-        participants: Option<i32>,
-        participants_male: Option<i32>,
-        participants_female: Option<i32>,
-        age_under_18: Option<i32>,
-        age_18_35: Option<i32>,
-        age_36_59: Option<i32>,
-        age_60_plus: Option<i32>,
+        participants in fields: Option<i32>,
+        participants_male in fields: Option<i32>,
+        participants_female in fields: Option<i32>,
+        age_under_18 in fields: Option<i32>,
+        age_18_35 in fields: Option<i32>,
+        age_36_59 in fields: Option<i32>,
+        age_60_plus in fields: Option<i32>,
         #[schema(value_type = Uuid)]
         created_by: UserId,
         archived_at: Option<DateTime<Utc>>,
@@ -213,18 +213,18 @@ views! {
     }
 
     AttendanceView as Attendance from Attendance {
-        id: Uuid,
+        id in fields: Uuid,
         #[schema(value_type = Uuid)]
-        training_id: TrainingId,
+        training_id in fields: TrainingId,
         #[schema(value_type = i64)]
-        member_id: MemberId,
+        member_id in fields: MemberId,
         #[schema(value_type = i64)]
-        team_id: TeamId,
-        commune_code: String,
-        province_code: String,
+        team_id in fields: TeamId,
+        commune_code in fields: String,
+        province_code in fields: String,
         /// invited, attended or completed.
-        status: AttendanceStatus,
-        certificate_ref: Option<String>,
+        status in fields: AttendanceStatus,
+        certificate_ref in fields: Option<String>,
         version: i32,
         created_at: DateTime<Utc>,
         updated_at: DateTime<Utc>,

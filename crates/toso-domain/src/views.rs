@@ -245,22 +245,22 @@ views! {
         id: i64,
         at: DateTime<Utc>,
         #[schema(value_type = Option<Uuid>)]
-        actor_id: Option<UserId>,
-        actor_username: String,
+        actor_id in fields: Option<UserId>,
+        actor_username in fields: String,
         /// What the change did: one of `AuditAction` (`create`, `update`, `archive`, `restore`,
         /// `move`, `retire`, `activate`, `password_change`, `activation_issued`, and a report's
         /// `submit`, `approve`, `return`, `reopen`); read as text, so rows written by an older
         /// version still list.
         action: String,
         /// `village`, `team`, `member`, `user`, `report`; `assistance_log` (update, archive, restore) and `training` (create, update, archive, restore).
-        entity: String,
-        entity_id: String,
-        province_code: Option<String>,
-        commune_code: Option<String>,
-        before: Option<Value>,
-        after: Option<Value>,
+        entity in fields: String,
+        entity_id in fields: String,
+        province_code in fields: Option<String>,
+        commune_code in fields: Option<String>,
+        before in fields: Option<Value>,
+        after in fields: Option<Value>,
         /// The import that made the change (`POST /api/v1/imports`, `toso import`).
-        import_id: Option<Uuid>,
+        import_id in fields: Option<Uuid>,
     }
 
     ReportingSettingsView as ReportingSettings from ReportingSettings {

@@ -378,12 +378,12 @@ pub async fn create(
             }
             _ => crate::registry::commune_in_scope(c, &scope, &commune)?,
         };
-        let fields = fields(c, caller, &unit.code, input)?;
-        ensure_open(c, &unit.code, &[fields.starts_at])?;
+        let fields = fields(c, caller, &unit.fields.code, input)?;
+        ensure_open(c, &unit.fields.code, &[fields.starts_at])?;
         let new = NewTraining {
             id,
-            commune_code: unit.code,
-            province_code: unit.province_code,
+            commune_code: unit.fields.code,
+            province_code: unit.fields.province_code,
             created_by: caller.user_id,
             fields,
         };

@@ -30,7 +30,7 @@ use self::read::{column_letter, Cell, RawRow, RawSheet};
 use self::vocab::{Col, Kind};
 use crate::access::{Caller, Role, Scope};
 use crate::auth::activation::{self, CodeKey, Issued};
-use crate::db::audit::NewAuditEntry;
+use crate::db::audit::{Change, NewAuditEntry};
 pub use crate::db::imports::{Counts, Tally};
 use crate::db::members::{Member, MemberChanges, NewMember};
 use crate::db::teams::{NewTeam, Team, TeamChanges};
@@ -102,7 +102,9 @@ pub fn target(conn: &mut PgConnection, actor: &Actor, unit: Option<&str>) -> App
         });
     };
     let unit = units::get(conn, &code)?
-        .filter(|u| u.valid_to.is_none() && (u.level == "commune" || u.level == "province"))
+        .filter(|u| {
+            u.valid_to.is_none() && (u.fields.level == "commune" || u.fields.level == "province")
+        })
         .ok_or_else(|| {
             AppError::field(
                 "unit",
@@ -110,16 +112,19 @@ pub fn target(conn: &mut PgConnection, actor: &Actor, unit: Option<&str>) -> App
                 format!("no live commune or province has the code {code:?}"),
             )
         })?;
-    if !actor.scope.contains(&unit.code, &unit.province_code) {
+    if !actor
+        .scope
+        .contains(&unit.fields.code, &unit.fields.province_code)
+    {
         return Err(AppError::Forbidden {
             code: crate::error::ErrorCode::OutsideScope,
-            detail: format!("unit {} is outside your scope", unit.code),
+            detail: format!("unit {} is outside your scope", unit.fields.code),
         });
     }
     Ok(Target {
-        commune: (unit.level == "commune").then(|| unit.code.clone()),
-        province_code: Some(unit.province_code),
-        unit_code: Some(unit.code),
+        commune: (unit.fields.level == "commune").then(|| unit.fields.code.clone()),
+        province_code: Some(unit.fields.province_code),
+        unit_code: Some(unit.fields.code),
     })
 }
 
@@ -1867,18 +1872,18 @@ impl<'a> Audit<'a> {
         before: Option<&T>,
         after: &T,
     ) {
-        self.entries.push(NewAuditEntry {
-            actor_id: self.actor.user_id,
-            actor_username: self.actor.username.clone(),
+        let change = Change {
             action,
-            entity: entity.to_string(),
+            entity,
             entity_id: id,
-            province_code: Some(province.to_string()),
-            commune_code: commune.map(str::to_string),
-            before: before.and_then(|b| serde_json::to_value(b).ok()),
-            after: serde_json::to_value(after).ok(),
-            import_id: Some(self.import_id),
-        });
+            province_code: Some(province),
+            commune_code: commune,
+            before,
+            after: Some(after),
+        };
+        let (actor, import) = (self.actor, Some(self.import_id));
+        let entry = NewAuditEntry::new(actor.user_id, &actor.username, change, import);
+        self.entries.push(entry);
     }
 
     fn created<R: Audited>(&mut self, record: &R) {
@@ -2223,13 +2228,13 @@ impl Writer for AccountWriter<'_> {
             AuditAction::Create,
             ("user", u.id.to_string()),
             (
-                u.province_code.as_deref().unwrap_or_default(),
-                u.unit_code.as_deref(),
+                u.fields.province_code.as_deref().unwrap_or_default(),
+                u.fields.unit_code.as_deref(),
             ),
             None,
             &crate::accounts::snapshot(&u),
         );
-        self.created.push((u.id, u.username));
+        self.created.push((u.id, u.fields.username));
     }
 
     /// The batch's accounts get their activation codes.

@@ -449,25 +449,26 @@ pub async fn put_denominator(
     db::transact(&state.pool, caller, move |c, caller| {
         let unit = registry::commune_in_scope(c, &caller.scope(), &commune)?;
         if let Some(v) = input.village_id {
-            village_of(c, &unit.code, v)?;
+            village_of(c, &unit.fields.code, v)?;
         }
         // The same commune-month lock as field work: approving December waits for this
         // write, or this write sees December approved.
         let december = first_of(input.year, 12)?;
-        if !months::hold_shared(c, &[(unit.code.clone(), december)])?.is_empty() {
+        if !months::hold_shared(c, &[(unit.fields.code.clone(), december)])?.is_empty() {
             return Err(year_locked_error(input.year));
         }
         let fields = DenominatorFields {
             year: input.year,
-            commune_code: unit.code.clone(),
-            province_code: unit.province_code.clone(),
+            commune_code: unit.fields.code.clone(),
+            province_code: unit.fields.province_code.clone(),
             village_id: input.village_id,
             population: input.population,
             adults: input.adults,
             households: input.households,
             source_note: note(&input.source_note),
         };
-        let current = rows::denominator_for_update(c, &unit.code, input.village_id, input.year)?;
+        let current =
+            rows::denominator_for_update(c, &unit.fields.code, input.village_id, input.year)?;
         upsert(
             c,
             caller,
@@ -666,25 +667,31 @@ fn save_value(
     let indicator = live_indicator(c, &input.indicator_code)?;
     check_value_fits(&indicator, input)?;
     if let Some(v) = input.village_id {
-        village_of(c, &unit.code, v)?;
+        village_of(c, &unit.fields.code, v)?;
     }
     check_denominator_given(&indicator, input)?;
-    check_within_bound(c, &indicator, &unit.code, input, month)?;
+    check_within_bound(c, &indicator, &unit.fields.code, input, month)?;
     // The commune-month lock of field work, then the month's state.
-    if !months::hold_shared(c, &[(unit.code.clone(), month)])?.is_empty() {
+    if !months::hold_shared(c, &[(unit.fields.code.clone(), month)])?.is_empty() {
         return Err(crate::reports::workflow::month_locked_error(month));
     }
     let fields = ValueFields {
         indicator_code: indicator.code.clone(),
         month,
-        commune_code: unit.code.clone(),
-        province_code: unit.province_code.clone(),
+        commune_code: unit.fields.code.clone(),
+        province_code: unit.fields.province_code.clone(),
         village_id: input.village_id,
         value: input.value,
         denominator: input.denominator,
         source_note: note(&input.source_note),
     };
-    let current = rows::value_for_update(c, &indicator.code, &unit.code, input.village_id, month)?;
+    let current = rows::value_for_update(
+        c,
+        &indicator.code,
+        &unit.fields.code,
+        input.village_id,
+        month,
+    )?;
     upsert(
         c,
         caller,
@@ -802,11 +809,11 @@ pub fn target_unit(
     let place = match kind {
         UnitKind::Province | UnitKind::Commune => {
             let unit = units::get(c, key)?
-                .filter(|u| u.level == kind.as_str() && u.valid_to.is_none())
+                .filter(|u| u.fields.level == kind.as_str() && u.valid_to.is_none())
                 .ok_or_else(unknown_unit)?;
             UnitPlace {
-                province_code: unit.province_code,
-                commune_code: (kind == UnitKind::Commune).then_some(unit.code),
+                province_code: unit.fields.province_code,
+                commune_code: (kind == UnitKind::Commune).then_some(unit.fields.code),
             }
         }
         UnitKind::Village | UnitKind::Team => {

@@ -156,7 +156,7 @@ fn check_user(
 ) -> AppResult<()> {
     let user = users::get_in_scope(conn, scope, user_id)?
         .ok_or_else(|| AppError::field("user_id", "unknown_user", "no such user"))?;
-    if user.team_id != Some(team_id) {
+    if user.fields.team_id != Some(team_id) {
         return Err(AppError::field(
             "user_id",
             "wrong_team",
@@ -174,7 +174,7 @@ fn check_kept_link(conn: &mut PgConnection, member: &Member) -> AppResult<()> {
         return Ok(());
     };
     let user = users::get_in_scope(conn, &Scope::Country, user_id)?;
-    if user.is_some_and(|u| u.team_id == Some(member.fields.team_id)) {
+    if user.is_some_and(|u| u.fields.team_id == Some(member.fields.team_id)) {
         return Ok(());
     }
     Err(AppError::Conflict {

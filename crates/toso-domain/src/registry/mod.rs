@@ -27,7 +27,7 @@ pub fn commune_in_scope(
     code: &str,
 ) -> AppResult<units::UnitRow> {
     let unit = units::get(conn, code)?
-        .filter(|u| u.level == "commune" && u.valid_to.is_none())
+        .filter(|u| u.fields.level == "commune" && u.valid_to.is_none())
         .ok_or_else(|| {
             AppError::field(
                 "commune_code",
@@ -35,7 +35,7 @@ pub fn commune_in_scope(
                 format!("no commune has the code {code:?}"),
             )
         })?;
-    if !scope.contains(&unit.code, &unit.province_code) {
+    if !scope.contains(&unit.fields.code, &unit.fields.province_code) {
         return Err(AppError::Forbidden {
             code: ErrorCode::OutsideScope,
             detail: format!("commune {code} is outside your scope"),

@@ -131,7 +131,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: TeamInput) -> AppR
         let scope = caller.scope();
         let unit = commune_in_scope(c, &scope, &commune)?;
         if let Some(v) = input.village_id {
-            check_village(c, &scope, v, &unit.code)?;
+            check_village(c, &scope, v, &unit.fields.code)?;
         }
         let status = input.status.unwrap_or(if input.dissolved_on.is_some() {
             TeamStatus::Dissolved
@@ -139,8 +139,8 @@ pub async fn create(state: &AppState, caller: &Caller, input: TeamInput) -> AppR
             TeamStatus::Active
         });
         let new = NewTeam {
-            commune_code: unit.code,
-            province_code: unit.province_code,
+            commune_code: unit.fields.code,
+            province_code: unit.fields.province_code,
             village_id: input.village_id,
             name,
             search_name,

@@ -410,7 +410,7 @@ fn provinces_of(
         .collect();
     for c in missing {
         if let Some(u) = crate::db::units::get(conn, &c)? {
-            province_of.insert(c, u.province_code);
+            province_of.insert(c, u.fields.province_code);
         }
     }
     Ok(province_of)

@@ -80,13 +80,7 @@ pub struct MemberFilter {
 }
 
 pub(crate) fn scoped(scope: &Scope) -> members::BoxedQuery<'static, Pg> {
-    let q = members::table.into_boxed();
-    match scope {
-        Scope::Country => q,
-        Scope::Province(p) => q.filter(members::province_code.eq(p.clone())),
-        Scope::Commune(c) => q.filter(members::commune_code.eq(c.clone())),
-        Scope::Team { team_id, .. } => q.filter(members::team_id.eq(*team_id)),
-    }
+    team_scoped!(members, scope, commune = commune_code, team = team_id)
 }
 
 /// Whether `scope` sees `member`: the rule of `scoped`, for a row read without it.
@@ -103,9 +97,7 @@ pub fn visible(scope: &Scope, member: &Member) -> bool {
 
 fn filtered(scope: &Scope, f: &MemberFilter) -> members::BoxedQuery<'static, Pg> {
     let mut q = scoped(scope);
-    if let Some(c) = &f.commune_code {
-        q = q.filter(members::commune_code.eq(c.clone()));
-    }
+    register_filters!(q, members, f);
     if let Some(v) = f.village_id {
         q = q.filter(
             members::team_id.eq_any(
@@ -128,12 +120,6 @@ fn filtered(scope: &Scope, f: &MemberFilter) -> members::BoxedQuery<'static, Pg>
     }
     if let Some(r) = &f.team_role {
         q = q.filter(members::team_role.eq(*r));
-    }
-    if let Some(s) = &f.search {
-        q = q.filter(members::search_name.like(crate::text::like_contains(s)));
-    }
-    if !f.include_archived {
-        q = q.filter(members::archived_at.is_null());
     }
     q
 }

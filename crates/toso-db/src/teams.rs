@@ -61,13 +61,7 @@ pub struct TeamFilter {
 }
 
 pub(crate) fn scoped(scope: &Scope) -> teams::BoxedQuery<'static, Pg> {
-    let q = teams::table.into_boxed();
-    match scope {
-        Scope::Country => q,
-        Scope::Province(p) => q.filter(teams::province_code.eq(p.clone())),
-        Scope::Commune(c) => q.filter(teams::commune_code.eq(c.clone())),
-        Scope::Team { team_id, .. } => q.filter(teams::id.eq(*team_id)),
-    }
+    team_scoped!(teams, scope, commune = commune_code, team = id)
 }
 
 /// Whether `scope` sees `team`: the rule of `scoped`, for a row read without it.
@@ -80,20 +74,12 @@ pub fn visible(scope: &Scope, team: &Team) -> bool {
 
 fn filtered(scope: &Scope, f: &TeamFilter) -> teams::BoxedQuery<'static, Pg> {
     let mut q = scoped(scope);
-    if let Some(c) = &f.commune_code {
-        q = q.filter(teams::commune_code.eq(c.clone()));
-    }
+    register_filters!(q, teams, f);
     if let Some(v) = f.village_id {
         q = q.filter(teams::village_id.eq(v));
     }
     if let Some(s) = &f.status {
         q = q.filter(teams::status.eq(*s));
-    }
-    if let Some(s) = &f.search {
-        q = q.filter(teams::search_name.like(crate::text::like_contains(s)));
-    }
-    if !f.include_archived {
-        q = q.filter(teams::archived_at.is_null());
     }
     q
 }

@@ -65,13 +65,7 @@ pub struct UserFilter {
 }
 
 fn scoped(scope: &Scope) -> users::BoxedQuery<'static, Pg> {
-    let q = users::table.into_boxed();
-    match scope {
-        Scope::Country => q,
-        Scope::Province(p) => q.filter(users::province_code.eq(p.clone())),
-        Scope::Commune(c) => q.filter(users::unit_code.eq(c.clone())),
-        Scope::Team { team_id, .. } => q.filter(users::team_id.eq(*team_id)),
-    }
+    team_scoped!(users, scope, commune = unit_code, team = team_id)
 }
 
 fn filtered(scope: &Scope, f: &UserFilter) -> users::BoxedQuery<'static, Pg> {

@@ -69,17 +69,9 @@ pub fn visible(scope: &Scope, village: &Village) -> bool {
 
 fn filtered(scope: &Scope, f: &VillageFilter) -> villages::BoxedQuery<'static, Pg> {
     let mut q = scoped(scope);
-    if let Some(c) = &f.commune_code {
-        q = q.filter(villages::commune_code.eq(c.clone()));
-    }
+    register_filters!(q, villages, f);
     if let Some(k) = &f.kind {
         q = q.filter(villages::kind.eq(*k));
-    }
-    if let Some(s) = &f.search {
-        q = q.filter(villages::search_name.like(crate::text::like_contains(s)));
-    }
-    if !f.include_archived {
-        q = q.filter(villages::archived_at.is_null());
     }
     q
 }

@@ -286,25 +286,25 @@ views! {
 
     IndicatorView as Indicator from Indicator {
         /// Stable code, e.g. `vneid_level2`.
-        code: String,
+        code in fields: String,
         /// Vietnamese name.
-        name: String,
+        name in fields: String,
         /// `count` (summed up the tree) or `rate` (numerator / denominator).
-        kind: String,
+        kind in fields: String,
         /// For a rate: `adults`, `households`, `population` (of the unit, per year), `villages`
         /// (of the unit), or `dossiers` / `entered` (given with each monthly value).
-        denominator: Option<String>,
+        denominator in fields: Option<String>,
         /// `sum` for counts; `ratio_of_sums` for rates: the sum of numerators over the sum of
         /// denominators, never an average of rates.
-        aggregation: String,
+        aggregation in fields: String,
         /// `entered` by a commune officer each month, or computed from toso's records: `logs`
         /// (citizens helped in `category_code`), `trainings` (participants of citizen classes),
         /// `villages` (villages with an active team). Computed figures add up from January.
-        source: String,
+        source in fields: String,
         /// Where entered values are recorded: `commune` or `village`.
-        level: String,
-        category_code: Option<String>,
-        sort_order: i32,
+        level in fields: String,
+        category_code in fields: Option<String>,
+        sort_order in fields: i32,
         /// Retired indicators take no new values or targets and leave the reports.
         retired_at: Option<DateTime<Utc>>,
         created_at: DateTime<Utc>,
@@ -312,17 +312,17 @@ views! {
 
     DenominatorView as Denominator from Denominator {
         id: i64,
-        year: i32,
-        commune_code: String,
-        province_code: String,
+        year in fields: i32,
+        commune_code in fields: String,
+        province_code in fields: String,
         /// The village; null for the commune's own figures.
         #[schema(value_type = Option<i64>)]
-        village_id: Option<VillageId>,
-        population: Option<i32>,
+        village_id in fields: Option<VillageId>,
+        population in fields: Option<i32>,
         /// People aged 15 and over.
-        adults: Option<i32>,
-        households: Option<i32>,
-        source_note: Option<String>,
+        adults in fields: Option<i32>,
+        households in fields: Option<i32>,
+        source_note in fields: Option<String>,
         /// Optimistic-concurrency version, also sent as `ETag`.
         version: i32,
         updated_at: DateTime<Utc>,
@@ -330,19 +330,19 @@ views! {
 
     IndicatorValueView as IndicatorValue from IndicatorValue {
         id: i64,
-        indicator_code: String,
+        indicator_code in fields: String,
         /// First day of the month (Vietnam time).
-        month: NaiveDate,
-        commune_code: String,
-        province_code: String,
+        month in fields: NaiveDate,
+        commune_code in fields: String,
+        province_code in fields: String,
         /// The village, for village-level indicators; null for the commune.
         #[schema(value_type = Option<i64>)]
-        village_id: Option<VillageId>,
-        value: i64,
+        village_id in fields: Option<VillageId>,
+        value in fields: i64,
         /// Given with the value when the indicator's denominator is `dossiers` or `entered`.
-        denominator: Option<i64>,
+        denominator in fields: Option<i64>,
         /// Where the figure comes from (e.g. "Công an xã, báo cáo VNeID").
-        source_note: Option<String>,
+        source_note in fields: Option<String>,
         /// Optimistic-concurrency version, also sent as `ETag`.
         version: i32,
         updated_at: DateTime<Utc>,
@@ -350,23 +350,23 @@ views! {
 
     TargetView as Target from Target {
         id: i64,
-        indicator_code: String,
-        year: i32,
+        indicator_code in fields: String,
+        year in fields: i32,
         /// A monthly target's month (first day); null for the year.
-        month: Option<NaiveDate>,
+        month in fields: Option<NaiveDate>,
         /// `province`, `commune`, `village` or `team`.
-        unit_kind: String,
+        unit_kind in fields: String,
         /// The official code of a province or commune, the id of a village or team.
-        unit_key: String,
-        province_code: String,
-        commune_code: Option<String>,
+        unit_key in fields: String,
+        province_code in fields: String,
+        commune_code in fields: Option<String>,
         /// A number to reach (for counts and rates).
-        target_value: Option<i64>,
+        target_value in fields: Option<i64>,
         /// A rate to reach, 0 to 1 (for rates).
-        target_rate: Option<f64>,
-        due_on: NaiveDate,
+        target_rate in fields: Option<f64>,
+        due_on in fields: NaiveDate,
         /// The target an automatic split derived this one from; null when set by hand.
-        split_from: Option<i64>,
+        split_from in fields: Option<i64>,
         /// Optimistic-concurrency version, also sent as `ETag`.
         version: i32,
         updated_at: DateTime<Utc>,

@@ -178,7 +178,7 @@ fn audit_indicator(
         audit::Change {
             action,
             entity: "indicator",
-            entity_id: after.code.clone(),
+            entity_id: after.fields.code.clone(),
             province_code: None,
             commune_code: None,
             before: before.map(IndicatorView::from).as_ref(),
@@ -304,10 +304,10 @@ macro_rules! entry {
                 self.version
             }
             fn province_code(&self) -> &str {
-                &self.province_code
+                &self.fields.province_code
             }
             fn commune_code(&self) -> Option<&str> {
-                self.commune_code.as_commune()
+                self.fields.commune_code.as_commune()
             }
         }
     };
@@ -536,7 +536,7 @@ fn bound_of(
     month: NaiveDate,
     given: Option<i64>,
 ) -> AppResult<Option<i64>> {
-    let Some(kind) = indicator.denominator.as_deref() else {
+    let Some(kind) = indicator.fields.denominator.as_deref() else {
         return Ok(None);
     };
     if matches!(kind, "dossiers" | "entered") {
@@ -586,14 +586,14 @@ fn check_value(input: &ValueInput) -> AppResult<()> {
 /// The value fits its indicator: an entered one, given per village or for the commune as the
 /// indicator is recorded.
 fn check_value_fits(indicator: &Indicator, input: &ValueInput) -> AppResult<()> {
-    if indicator.source != "entered" {
+    if indicator.fields.source != "entered" {
         return Err(AppError::field(
             "indicator_code",
             "computed",
             "this indicator is computed from toso's records; it takes no entered values",
         ));
     }
-    match (indicator.level.as_str(), input.village_id) {
+    match (indicator.fields.level.as_str(), input.village_id) {
         ("village", None) => Err(AppError::field(
             "village_id",
             "required",
@@ -611,7 +611,7 @@ fn check_value_fits(indicator: &Indicator, input: &ValueInput) -> AppResult<()> 
 /// A value comes with a denominator exactly when its indicator takes it per value.
 fn check_denominator_given(indicator: &Indicator, input: &ValueInput) -> AppResult<()> {
     let needs_denominator = matches!(
-        indicator.denominator.as_deref(),
+        indicator.fields.denominator.as_deref(),
         Some("dossiers" | "entered")
     );
     match (needs_denominator, input.denominator) {
@@ -676,7 +676,7 @@ fn save_value(
         return Err(crate::reports::workflow::month_locked_error(month));
     }
     let fields = ValueFields {
-        indicator_code: indicator.code.clone(),
+        indicator_code: indicator.fields.code.clone(),
         month,
         commune_code: unit.fields.code.clone(),
         province_code: unit.fields.province_code.clone(),
@@ -687,7 +687,7 @@ fn save_value(
     };
     let current = rows::value_for_update(
         c,
-        &indicator.code,
+        &indicator.fields.code,
         &unit.fields.code,
         input.village_id,
         month,
@@ -920,7 +920,7 @@ pub async fn put_target(
     let due_on = due_date(&input, month)?;
     db::transact(&state.pool, caller, move |c, caller| {
         let indicator = live_indicator(c, &input.indicator_code)?;
-        if rate.is_some() && indicator.kind != "rate" {
+        if rate.is_some() && indicator.fields.kind != "rate" {
             return Err(AppError::field(
                 "target_percent",
                 "not_a_rate",
@@ -929,7 +929,7 @@ pub async fn put_target(
         }
         let place = target_unit(c, caller, input.unit_kind, input.unit_key.trim())?;
         let fields = TargetFields {
-            indicator_code: indicator.code.clone(),
+            indicator_code: indicator.fields.code.clone(),
             year: input.year,
             month,
             unit_kind: input.unit_kind.as_str().into(),

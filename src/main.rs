@@ -198,8 +198,8 @@ fn create_user(
         phone: None,
         password_hash: password::hash_blocking(&password).map_err(|e| e.to_string())?,
         role: role.as_str().to_string(),
-        province_code: unit.as_ref().map(|u| u.province_code.clone()),
-        unit_code: unit.map(|u| u.code),
+        province_code: unit.as_ref().map(|u| u.fields.province_code.clone()),
+        unit_code: unit.map(|u| u.fields.code),
         team_id: team,
     };
     let user = conn
@@ -211,7 +211,7 @@ fn create_user(
         .map_err(|e: toso::error::AppError| describe(&e))?;
     println!(
         "created user {} ({}) with id {}",
-        user.username, user.role, user.id
+        user.fields.username, user.fields.role, user.id
     );
     Ok(())
 }
@@ -236,9 +236,9 @@ fn set_password(login: &str, enable: bool) -> Result<(), String> {
         .ok_or_else(|| format!("no account has the login {login}"))?;
     let password = read_password(&login)?;
     let words = password::account_words(
-        &user.username,
-        user.full_name.as_deref(),
-        user.phone.as_deref(),
+        &user.fields.username,
+        user.fields.full_name.as_deref(),
+        user.fields.phone.as_deref(),
     );
     if let Some(message) = password::policy_violation(&password, &words) {
         return Err(message);
@@ -248,7 +248,7 @@ fn set_password(login: &str, enable: bool) -> Result<(), String> {
         .map_err(|e| describe(&e))?;
     println!(
         "set the password of {} ({}); it must be changed at the next login",
-        user.username, user.role
+        user.fields.username, user.fields.role
     );
     Ok(())
 }

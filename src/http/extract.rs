@@ -88,16 +88,16 @@ fn authenticate(req: &HttpRequest) -> CallerFuture {
                 "this login has ended; log in again",
             )
         })?;
-        let role = Role::parse(&user.role)
+        let role = Role::parse(&user.fields.role)
             .ok_or_else(|| AppError::internal("unknown role in database"))?;
         let caller = Caller {
             user_id: user.id,
             session_id: sid,
-            username: user.username,
+            username: user.fields.username,
             role,
-            unit_code: user.unit_code,
-            province_code: user.province_code,
-            team_id: user.team_id,
+            unit_code: user.fields.unit_code,
+            province_code: user.fields.province_code,
+            team_id: user.fields.team_id,
             must_change_password: user.must_change_password,
         };
         if let Some(ticket) = ticket {

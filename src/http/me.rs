@@ -63,15 +63,15 @@ impl From<accounts::Membership> for MembershipOut {
     fn from(m: accounts::Membership) -> Self {
         MembershipOut {
             member_id: m.member.id,
-            person_id: m.member.person_id,
-            team_role: m.member.team_role,
-            joined_on: m.member.joined_on,
+            person_id: m.member.fields.person_id,
+            team_role: m.member.fields.team_role,
+            joined_on: m.member.fields.joined_on,
             team_id: m.team.id,
-            team_name: m.team.name,
+            team_name: m.team.fields.name,
             village_id: m.village.as_ref().map(|v| v.id),
-            village_name: m.village.map(|v| v.name),
-            commune_code: m.member.commune_code,
-            province_code: m.member.province_code,
+            village_name: m.village.map(|v| v.fields.name),
+            commune_code: m.member.fields.commune_code,
+            province_code: m.member.fields.province_code,
             version: m.member.version,
         }
     }

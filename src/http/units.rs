@@ -31,13 +31,13 @@ pub struct UnitOut {
 impl From<units::UnitRow> for UnitOut {
     fn from(u: units::UnitRow) -> Self {
         UnitOut {
-            code: u.code,
-            name: u.name,
-            level: u.level,
-            unit_type: u.unit_type,
-            parent_code: u.parent_code,
-            province_code: u.province_code,
-            valid_from: u.valid_from,
+            code: u.fields.code,
+            name: u.fields.name,
+            level: u.fields.level,
+            unit_type: u.fields.unit_type,
+            parent_code: u.fields.parent_code,
+            province_code: u.fields.province_code,
+            valid_from: u.fields.valid_from,
             valid_to: u.valid_to,
         }
     }

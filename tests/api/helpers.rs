@@ -326,8 +326,8 @@ impl TestApp {
             phone: None,
             password_hash: password_hash().to_string(),
             role: role.to_string(),
-            province_code: unit_row.as_ref().map(|u| u.province_code.clone()),
-            unit_code: unit_row.map(|u| u.code),
+            province_code: unit_row.as_ref().map(|u| u.fields.province_code.clone()),
+            unit_code: unit_row.map(|u| u.fields.code),
             team_id: team,
         };
         toso::db::users::insert(&mut conn, &new)
@@ -343,8 +343,8 @@ impl TestApp {
             .expect("query")
             .expect("known commune");
         let new = toso::db::teams::NewTeam {
-            commune_code: unit.code,
-            province_code: unit.province_code,
+            commune_code: unit.fields.code,
+            province_code: unit.fields.province_code,
             village_id: None,
             name: name.to_string(),
             search_name: toso::text::fold(name),

@@ -170,8 +170,8 @@ fn insert_village(app: &TestApp, code: &str, name: &str) -> i64 {
     toso::db::villages::insert(
         &mut conn,
         &toso::db::villages::NewVillage {
-            commune_code: unit.code,
-            province_code: unit.province_code,
+            commune_code: unit.fields.code,
+            province_code: unit.fields.province_code,
             name: name.into(),
             search_name: toso::text::fold(name),
             kind: toso::vocab::VillageKind::Thon,

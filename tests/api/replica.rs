@@ -77,8 +77,8 @@ fn prepare_primary(db: &str) {
             phone: None,
             password_hash: toso::auth::password::hash_blocking(PASSWORD).expect("hash"),
             role: "commune_officer".into(),
-            province_code: Some(unit.province_code),
-            unit_code: Some(unit.code),
+            province_code: Some(unit.fields.province_code),
+            unit_code: Some(unit.fields.code),
             team_id: None,
         },
     )

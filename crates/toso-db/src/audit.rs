@@ -14,12 +14,13 @@ use crate::access::{Caller, Scope};
 use crate::ids::UserId;
 use crate::vocab::AuditAction;
 
-#[derive(Debug, Insertable)]
-#[diesel(table_name = audit_log)]
-pub struct NewAuditEntry {
+/// What an audit entry tells besides its action: who made the change, to which record, where,
+/// and the record before and after (as served).
+#[derive(Debug, Insertable, Queryable, Selectable)]
+#[diesel(table_name = audit_log, check_for_backend(Pg))]
+pub struct AuditFields {
     pub actor_id: Option<UserId>,
     pub actor_username: String,
-    pub action: AuditAction,
     pub entity: String,
     pub entity_id: String,
     pub province_code: Option<String>,
@@ -30,21 +31,50 @@ pub struct NewAuditEntry {
     pub import_id: Option<Uuid>,
 }
 
+#[derive(Debug, Insertable)]
+#[diesel(table_name = audit_log)]
+pub struct NewAuditEntry {
+    pub action: AuditAction,
+    #[diesel(embed)]
+    pub fields: AuditFields,
+}
+
+impl NewAuditEntry {
+    /// The entry of `change`, made by the actor (`None` for the operator's command line) or by
+    /// the import `import_id`.
+    pub fn new<T: Serialize>(
+        actor_id: Option<UserId>,
+        actor_username: &str,
+        change: Change<'_, T>,
+        import_id: Option<Uuid>,
+    ) -> Self {
+        let to_json = |v: Option<&T>| v.and_then(|v| serde_json::to_value(v).ok());
+        NewAuditEntry {
+            action: change.action,
+            fields: AuditFields {
+                actor_id,
+                actor_username: actor_username.to_string(),
+                entity: change.entity.to_string(),
+                entity_id: change.entity_id,
+                province_code: change.province_code.map(str::to_string),
+                commune_code: change.commune_code.map(str::to_string),
+                before: to_json(change.before),
+                after: to_json(change.after),
+                import_id,
+            },
+        }
+    }
+}
+
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = audit_log, check_for_backend(Pg))]
 pub struct AuditEntry {
     pub id: i64,
     pub at: DateTime<Utc>,
-    pub actor_id: Option<UserId>,
-    pub actor_username: String,
+    /// Read as text, so rows written by an older version still list.
     pub action: String,
-    pub entity: String,
-    pub entity_id: String,
-    pub province_code: Option<String>,
-    pub commune_code: Option<String>,
-    pub before: Option<Value>,
-    pub after: Option<Value>,
-    pub import_id: Option<Uuid>,
+    #[diesel(embed)]
+    pub fields: AuditFields,
 }
 
 /// One change to record: what happened to which record, where, and the record before and after.
@@ -74,20 +104,8 @@ pub fn record_as<T: Serialize>(
     actor_username: &str,
     change: Change<'_, T>,
 ) -> QueryResult<()> {
-    let to_json = |v: Option<&T>| v.and_then(|v| serde_json::to_value(v).ok());
     diesel::insert_into(audit_log::table)
-        .values(NewAuditEntry {
-            actor_id,
-            actor_username: actor_username.to_string(),
-            action: change.action,
-            entity: change.entity.to_string(),
-            entity_id: change.entity_id,
-            province_code: change.province_code.map(str::to_string),
-            commune_code: change.commune_code.map(str::to_string),
-            before: to_json(change.before),
-            after: to_json(change.after),
-            import_id: None,
-        })
+        .values(NewAuditEntry::new(actor_id, actor_username, change, None))
         .execute(conn)
         .map(|_| ())
 }

@@ -6,7 +6,7 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Date, Integer, Nullable, Text};
 
-use super::reports::{area_code, area_filter, Area};
+use super::reports::{area_code, area_filter, area_query, Area};
 use super::schema::{
     denominators as den, indicator_targets as tgt, indicator_values as val, indicators as ind,
 };
@@ -43,21 +43,16 @@ macro_rules! entry_writes {
 #[derive(Clone, Debug, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = ind, check_for_backend(Pg))]
 pub struct Indicator {
-    pub code: String,
-    pub name: String,
-    pub kind: String,
-    pub denominator: Option<String>,
-    pub aggregation: String,
-    pub source: String,
-    pub level: String,
-    pub category_code: Option<String>,
-    pub sort_order: i32,
+    /// What the catalogue entry was created with.
+    #[diesel(embed)]
+    pub fields: NewIndicator,
     pub retired_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Insertable)]
-#[diesel(table_name = ind)]
+/// An indicator's own columns: what is inserted, and read back as `Indicator::fields`.
+#[derive(Clone, Debug, PartialEq, Insertable, Queryable, Selectable)]
+#[diesel(table_name = ind, check_for_backend(Pg))]
 pub struct NewIndicator {
     pub code: String,
     pub name: String,
@@ -126,20 +121,16 @@ pub fn set_retired(
 #[diesel(table_name = den, check_for_backend(Pg))]
 pub struct Denominator {
     pub id: i64,
-    pub year: i32,
-    pub commune_code: String,
-    pub province_code: String,
-    pub village_id: Option<VillageId>,
-    pub population: Option<i32>,
-    pub adults: Option<i32>,
-    pub households: Option<i32>,
-    pub source_note: Option<String>,
+    /// What was entered (each change replaces them).
+    #[diesel(embed)]
+    pub fields: DenominatorFields,
     pub version: i32,
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, Insertable, AsChangeset)]
-#[diesel(table_name = den, treat_none_as_null = true)]
+/// The written columns: inserted, changed as a whole, and read back as `Denominator::fields`.
+#[derive(Clone, Debug, PartialEq, Insertable, AsChangeset, Queryable, Selectable)]
+#[diesel(table_name = den, treat_none_as_null = true, check_for_backend(Pg))]
 pub struct DenominatorFields {
     pub year: i32,
     pub commune_code: String,
@@ -206,20 +197,16 @@ pub fn list_denominators(
 #[diesel(table_name = val, check_for_backend(Pg))]
 pub struct IndicatorValue {
     pub id: i64,
-    pub indicator_code: String,
-    pub month: NaiveDate,
-    pub commune_code: String,
-    pub province_code: String,
-    pub village_id: Option<VillageId>,
-    pub value: i64,
-    pub denominator: Option<i64>,
-    pub source_note: Option<String>,
+    /// What was entered (each change replaces them).
+    #[diesel(embed)]
+    pub fields: ValueFields,
     pub version: i32,
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, Insertable, AsChangeset)]
-#[diesel(table_name = val, treat_none_as_null = true)]
+/// The written columns: inserted, changed as a whole, and read back as `IndicatorValue::fields`.
+#[derive(Clone, Debug, PartialEq, Insertable, AsChangeset, Queryable, Selectable)]
+#[diesel(table_name = val, treat_none_as_null = true, check_for_backend(Pg))]
 pub struct ValueFields {
     pub indicator_code: String,
     pub month: NaiveDate,
@@ -291,23 +278,16 @@ pub fn list_values(
 #[diesel(table_name = tgt, check_for_backend(Pg))]
 pub struct Target {
     pub id: i64,
-    pub indicator_code: String,
-    pub year: i32,
-    pub month: Option<NaiveDate>,
-    pub unit_kind: String,
-    pub unit_key: String,
-    pub province_code: String,
-    pub commune_code: Option<String>,
-    pub target_value: Option<i64>,
-    pub target_rate: Option<f64>,
-    pub due_on: NaiveDate,
-    pub split_from: Option<i64>,
+    /// What was entered (each change replaces them).
+    #[diesel(embed)]
+    pub fields: TargetFields,
     pub version: i32,
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, Insertable, AsChangeset)]
-#[diesel(table_name = tgt, treat_none_as_null = true)]
+/// The written columns: inserted, changed as a whole, and read back as `Target::fields`.
+#[derive(Clone, Debug, PartialEq, Insertable, AsChangeset, Queryable, Selectable)]
+#[diesel(table_name = tgt, treat_none_as_null = true, check_for_backend(Pg))]
 pub struct TargetFields {
     pub indicator_code: String,
     pub year: i32,
@@ -491,11 +471,7 @@ pub fn entered(
         outer = area_filter(area, "v.province_code", "v.commune_code"),
         filter = area_filter(area, "province_code", "commune_code"),
     );
-    diesel::sql_query(sql)
-        .bind::<Date, _>(from)
-        .bind::<Date, _>(to)
-        .bind::<Text, _>(area_code(area))
-        .load(conn)
+    area_query(sql, (from, to), area).load(conn)
 }
 
 /// The denominators of each unit for a year, counted for the villages that existed in `month`.
@@ -614,11 +590,7 @@ pub fn class_participants(
            AND tr.starts_at < ($2::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh') GROUP BY 2",
         filter = area_filter(area, "tr.province_code", "tr.commune_code"),
     );
-    let rows: Vec<Computed> = diesel::sql_query(sql)
-        .bind::<Date, _>(from)
-        .bind::<Date, _>(end)
-        .bind::<Text, _>(area_code(area))
-        .load(conn)?;
+    let rows: Vec<Computed> = area_query(sql, (from, end), area).load(conn)?;
     Ok(rows.into_iter().map(|r| (r.key, r.value)).collect())
 }
 
@@ -637,10 +609,7 @@ pub fn citizens_helped(
            AND r.category_code = ANY($4) GROUP BY 1, 2",
         filter = area_filter(area, "r.province_code", "r.commune_code"),
     );
-    diesel::sql_query(sql)
-        .bind::<Date, _>(from)
-        .bind::<Date, _>(to)
-        .bind::<Text, _>(area_code(area))
+    area_query(sql, (from, to), area)
         .bind::<Array<Text>, _>(categories)
         .load(conn)
 }
@@ -651,28 +620,7 @@ pub fn approved_indicators(
     area: &Area,
     month: NaiveDate,
 ) -> QueryResult<Vec<(String, String, serde_json::Value)>> {
-    use super::schema::report_periods as rp;
-    let mut q = rp::table
-        .filter(rp::month.eq(month))
-        .filter(rp::status.eq("approved"))
-        .into_boxed();
-    q = match area {
-        Area::Country => q,
-        Area::Province(p) => q.filter(rp::province_code.eq(p.clone())),
-        Area::Commune(c) => q.filter(rp::commune_code.eq(c.clone())),
-        Area::Communes(list) => q.filter(rp::commune_code.eq_any(list.clone())),
-    };
-    let rows: Vec<(String, String, Option<serde_json::Value>)> = q
-        .select((
-            rp::commune_code,
-            rp::province_code,
-            diesel::dsl::sql::<Nullable<diesel::sql_types::Jsonb>>("snapshot -> 'indicators'"),
-        ))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(c, p, v)| v.map(|v| (c, p, v)))
-        .collect())
+    super::reports::approved_sections(conn, area, month, "indicators")
 }
 
 /// The live villages of a commune with their names (the rows of a split).

@@ -20,6 +20,21 @@ macro_rules! commune_scoped {
     }};
 }
 
+/// The rows of `$table` in a caller's scope, for tables a team sees only its own part of:
+/// `Country` all, `Province` by `province_code`, `Commune` by the column `$commune`, `Team` by
+/// the column `$team` (the team's id). A boxed query, to filter further.
+macro_rules! team_scoped {
+    ($table:ident, $scope:expr, commune = $commune:ident, team = $team:ident) => {{
+        let q = $table::table.into_boxed();
+        match $scope {
+            $crate::access::Scope::Country => q,
+            $crate::access::Scope::Province(p) => q.filter($table::province_code.eq(p.clone())),
+            $crate::access::Scope::Commune(c) => q.filter($table::$commune.eq(c.clone())),
+            $crate::access::Scope::Team { team_id, .. } => q.filter($table::$team.eq(*team_id)),
+        }
+    }};
+}
+
 /// The filters field-work lists share (logs, trainings), on a boxed query `$q` of `$table`
 /// and a filter `$f` with `unit_code`, `from`, `to` and `include_archived`: a unit (a commune
 /// or a province code), the window `[from, to)` of the time column `$at`, and live rows unless
@@ -38,6 +53,24 @@ macro_rules! unit_window {
         }
         if let Some(to) = $f.to {
             $q = $q.filter($table::$at.lt(to));
+        }
+        if !$f.include_archived {
+            $q = $q.filter($table::archived_at.is_null());
+        }
+    };
+}
+
+/// The filters the register's lists share (villages, teams, members), on a boxed query `$q` of
+/// `$table` and a filter `$f` with `commune_code`, `search` (folded with `text::fold`) and
+/// `include_archived`: one commune, a name containing the search, live rows unless archived
+/// ones are asked for.
+macro_rules! register_filters {
+    ($q:ident, $table:ident, $f:expr) => {
+        if let Some(c) = &$f.commune_code {
+            $q = $q.filter($table::commune_code.eq(c.clone()));
+        }
+        if let Some(s) = &$f.search {
+            $q = $q.filter($table::search_name.like($crate::text::like_contains(s)));
         }
         if !$f.include_archived {
             $q = $q.filter($table::archived_at.is_null());

@@ -14,30 +14,22 @@ use crate::vocab::{Affiliation, Sex, TeamRole};
 #[diesel(table_name = members, check_for_backend(Pg))]
 pub struct Member {
     pub id: MemberId,
-    pub person_id: PersonId,
-    pub team_id: TeamId,
-    pub commune_code: String,
-    pub province_code: String,
-    pub full_name: String,
-    pub search_name: String,
-    pub phone: Option<String>,
-    pub sex: Option<Sex>,
-    pub birth_year: Option<i32>,
-    pub affiliation: Affiliation,
-    pub team_role: TeamRole,
-    pub joined_on: NaiveDate,
+    /// What the membership was created with (changes update these columns in place).
+    #[diesel(embed)]
+    pub fields: NewMember,
     pub left_on: Option<NaiveDate>,
-    pub user_id: Option<UserId>,
     pub archived_at: Option<DateTime<Utc>>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Insertable)]
-#[diesel(table_name = members)]
+/// A membership's own columns: what is inserted, and read back as `Member::fields`.
+#[derive(Clone, Debug, Insertable, Queryable, Selectable)]
+#[diesel(table_name = members, check_for_backend(Pg))]
 pub struct NewMember {
-    pub person_id: Option<PersonId>,
+    /// A new person gets a fresh random id (`Uuid::new_v4`); a move keeps the person's.
+    pub person_id: PersonId,
     pub team_id: TeamId,
     pub commune_code: String,
     pub province_code: String,
@@ -88,28 +80,24 @@ pub struct MemberFilter {
 }
 
 pub(crate) fn scoped(scope: &Scope) -> members::BoxedQuery<'static, Pg> {
-    let q = members::table.into_boxed();
-    match scope {
-        Scope::Country => q,
-        Scope::Province(p) => q.filter(members::province_code.eq(p.clone())),
-        Scope::Commune(c) => q.filter(members::commune_code.eq(c.clone())),
-        Scope::Team { team_id, .. } => q.filter(members::team_id.eq(*team_id)),
-    }
+    team_scoped!(members, scope, commune = commune_code, team = team_id)
 }
 
 /// Whether `scope` sees `member`: the rule of `scoped`, for a row read without it.
 pub fn visible(scope: &Scope, member: &Member) -> bool {
     match scope {
-        Scope::Team { team_id, .. } => member.team_id == *team_id,
-        _ => super::commune_visible(scope, &member.province_code, &member.commune_code),
+        Scope::Team { team_id, .. } => member.fields.team_id == *team_id,
+        _ => super::commune_visible(
+            scope,
+            &member.fields.province_code,
+            &member.fields.commune_code,
+        ),
     }
 }
 
 fn filtered(scope: &Scope, f: &MemberFilter) -> members::BoxedQuery<'static, Pg> {
     let mut q = scoped(scope);
-    if let Some(c) = &f.commune_code {
-        q = q.filter(members::commune_code.eq(c.clone()));
-    }
+    register_filters!(q, members, f);
     if let Some(v) = f.village_id {
         q = q.filter(
             members::team_id.eq_any(
@@ -132,12 +120,6 @@ fn filtered(scope: &Scope, f: &MemberFilter) -> members::BoxedQuery<'static, Pg>
     }
     if let Some(r) = &f.team_role {
         q = q.filter(members::team_role.eq(*r));
-    }
-    if let Some(s) = &f.search {
-        q = q.filter(members::search_name.like(crate::text::like_contains(s)));
-    }
-    if !f.include_archived {
-        q = q.filter(members::archived_at.is_null());
     }
     q
 }

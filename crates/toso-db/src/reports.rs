@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{BigInt, Date, Text};
 
 /// Which records a report covers.
@@ -151,6 +153,20 @@ pub fn bounds(month: NaiveDate) -> (NaiveDate, NaiveDate) {
 }
 
 /// The area's code as bound (`$3`): none, one code, or a comma-separated list.
+/// `sql` with the parameters the grouped reads of an area share bound: `$1` and `$2` the
+/// window's first and last (or next) month, `$3` the area's code (`area_filter`).
+pub(crate) fn area_query(
+    sql: String,
+    (from, to): (NaiveDate, NaiveDate),
+    area: &Area,
+) -> BoxedSqlQuery<'static, Pg, SqlQuery> {
+    diesel::sql_query(sql)
+        .into_boxed()
+        .bind::<Date, _>(from)
+        .bind::<Date, _>(to)
+        .bind::<Text, _>(area_code(area))
+}
+
 pub(crate) fn area_code(area: &Area) -> String {
     match area {
         Area::Country => String::new(),
@@ -204,11 +220,7 @@ impl Scan<'_> {
             from = source.from(self.g),
             filter = source.filter(self.area),
         );
-        let rows: Vec<KeyCounts> = diesel::sql_query(sql)
-            .bind::<Date, _>(start)
-            .bind::<Date, _>(end)
-            .bind::<Text, _>(area_code(self.area))
-            .load(conn)?;
+        let rows: Vec<KeyCounts> = area_query(sql, (start, end), self.area).load(conn)?;
         for (i, (name, _)) in values.iter().enumerate() {
             let map = self.out.entry(name).or_default();
             for r in &rows {
@@ -413,11 +425,7 @@ fn log_rows(
         from = ROLLUPS.from(g),
         filter = ROLLUPS.filter(area),
     );
-    diesel::sql_query(sql)
-        .bind::<Date, _>(month)
-        .bind::<Date, _>(month)
-        .bind::<Text, _>(area_code(area))
-        .load(conn)
+    area_query(sql, (month, month), area).load(conn)
 }
 
 /// Members who logged in the month, per village row: a member counts once, in the village
@@ -444,11 +452,7 @@ fn members_logging_by_village(
            ORDER BY member_id, n DESC, first, village) y \
          GROUP BY 1"
     );
-    let rows: Vec<KeyCounts> = diesel::sql_query(sql)
-        .bind::<Date, _>(month)
-        .bind::<Date, _>(next)
-        .bind::<Text, _>(area_code(area))
-        .load(conn)?;
+    let rows: Vec<KeyCounts> = area_query(sql, (month, next), area).load(conn)?;
     let map = out.entry("members_logging").or_default();
     for r in rows {
         if let Some(k) = r.key {
@@ -463,6 +467,18 @@ pub fn approved_totals(
     conn: &mut PgConnection,
     area: &Area,
     month: NaiveDate,
+) -> QueryResult<Vec<(String, String, serde_json::Value)>> {
+    approved_sections(conn, area, month, "totals")
+}
+
+/// One section (`totals`, `indicators`) of the snapshot frozen with each approved commune
+/// month of an area, by commune: (commune, province, section); a snapshot without it is left
+/// out.
+pub(crate) fn approved_sections(
+    conn: &mut PgConnection,
+    area: &Area,
+    month: NaiveDate,
+    section: &str,
 ) -> QueryResult<Vec<(String, String, serde_json::Value)>> {
     use crate::schema::report_periods as rp;
     let mut q = rp::table
@@ -480,8 +496,9 @@ pub fn approved_totals(
             rp::commune_code,
             rp::province_code,
             diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Jsonb>>(
-                "snapshot -> 'totals'",
-            ),
+                "snapshot -> ",
+            )
+            .bind::<Text, _>(section.to_string()),
         ))
         .order(rp::commune_code.asc())
         .load(conn)?;
@@ -557,11 +574,7 @@ pub fn log_trend(
         from = COMMUNE_MONTHS.from(Grouping::Commune),
         filter = COMMUNE_MONTHS.filter(area),
     );
-    diesel::sql_query(sql)
-        .bind::<Date, _>(from)
-        .bind::<Date, _>(to)
-        .bind::<Text, _>(area_code(area))
-        .load(conn)
+    area_query(sql, (from, to), area).load(conn)
 }
 
 #[derive(Debug, QueryableByName)]
@@ -585,9 +598,5 @@ pub fn members_logging_trend(
         from = MEMBER_LOGS.from(Grouping::Commune),
         filter = MEMBER_LOGS.filter(area),
     );
-    diesel::sql_query(sql)
-        .bind::<Date, _>(from)
-        .bind::<Date, _>(to)
-        .bind::<Text, _>(area_code(area))
-        .load(conn)
+    area_query(sql, (from, to), area).load(conn)
 }

@@ -13,24 +13,18 @@ use crate::vocab::TeamStatus;
 #[diesel(table_name = teams, check_for_backend(Pg))]
 pub struct Team {
     pub id: TeamId,
-    pub commune_code: String,
-    pub province_code: String,
-    pub village_id: Option<VillageId>,
-    pub name: String,
-    pub search_name: String,
-    pub decision_number: Option<String>,
-    pub decision_date: Option<NaiveDate>,
-    pub established_on: Option<NaiveDate>,
-    pub dissolved_on: Option<NaiveDate>,
-    pub status: TeamStatus,
+    /// What the team was created with (changes update these columns in place).
+    #[diesel(embed)]
+    pub fields: NewTeam,
     pub archived_at: Option<DateTime<Utc>>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Insertable)]
-#[diesel(table_name = teams)]
+/// A team's own columns: what is inserted, and read back as `Team::fields`.
+#[derive(Clone, Debug, Insertable, Queryable, Selectable)]
+#[diesel(table_name = teams, check_for_backend(Pg))]
 pub struct NewTeam {
     pub commune_code: String,
     pub province_code: String,
@@ -67,39 +61,25 @@ pub struct TeamFilter {
 }
 
 pub(crate) fn scoped(scope: &Scope) -> teams::BoxedQuery<'static, Pg> {
-    let q = teams::table.into_boxed();
-    match scope {
-        Scope::Country => q,
-        Scope::Province(p) => q.filter(teams::province_code.eq(p.clone())),
-        Scope::Commune(c) => q.filter(teams::commune_code.eq(c.clone())),
-        Scope::Team { team_id, .. } => q.filter(teams::id.eq(*team_id)),
-    }
+    team_scoped!(teams, scope, commune = commune_code, team = id)
 }
 
 /// Whether `scope` sees `team`: the rule of `scoped`, for a row read without it.
 pub fn visible(scope: &Scope, team: &Team) -> bool {
     match scope {
         Scope::Team { team_id, .. } => team.id == *team_id,
-        _ => super::commune_visible(scope, &team.province_code, &team.commune_code),
+        _ => super::commune_visible(scope, &team.fields.province_code, &team.fields.commune_code),
     }
 }
 
 fn filtered(scope: &Scope, f: &TeamFilter) -> teams::BoxedQuery<'static, Pg> {
     let mut q = scoped(scope);
-    if let Some(c) = &f.commune_code {
-        q = q.filter(teams::commune_code.eq(c.clone()));
-    }
+    register_filters!(q, teams, f);
     if let Some(v) = f.village_id {
         q = q.filter(teams::village_id.eq(v));
     }
     if let Some(s) = &f.status {
         q = q.filter(teams::status.eq(*s));
-    }
-    if let Some(s) = &f.search {
-        q = q.filter(teams::search_name.like(crate::text::like_contains(s)));
-    }
-    if !f.include_archived {
-        q = q.filter(teams::archived_at.is_null());
     }
     q
 }

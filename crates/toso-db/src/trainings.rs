@@ -18,35 +18,22 @@ use crate::vocab::{AttendanceStatus, Platform, TrainingKind, TrainingMode};
 #[diesel(table_name = trainings, check_for_backend(Pg))]
 pub struct Training {
     pub id: TrainingId,
-    pub title: String,
-    pub topics: Vec<String>,
-    pub kind: TrainingKind,
-    pub mode: TrainingMode,
-    pub platform: Option<Platform>,
-    pub organiser: Option<String>,
-    pub trainer: Option<String>,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
     pub commune_code: String,
     pub province_code: String,
-    pub village_id: Option<VillageId>,
-    pub team_id: Option<TeamId>,
-    pub participants: Option<i32>,
-    pub participants_male: Option<i32>,
-    pub participants_female: Option<i32>,
-    pub age_under_18: Option<i32>,
-    pub age_18_35: Option<i32>,
-    pub age_36_59: Option<i32>,
-    pub age_60_plus: Option<i32>,
     pub created_by: UserId,
+    /// What the client wrote (created with, and replaced by each change).
+    #[diesel(embed)]
+    pub fields: TrainingFields,
     pub archived_at: Option<DateTime<Utc>>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, Insertable, AsChangeset)]
-#[diesel(table_name = trainings, treat_none_as_null = true)]
+/// A training's columns that the client writes: inserted, changed as a whole, and read back as
+/// `Training::fields`.
+#[derive(Clone, Debug, PartialEq, Insertable, AsChangeset, Queryable, Selectable)]
+#[diesel(table_name = trainings, treat_none_as_null = true, check_for_backend(Pg))]
 pub struct TrainingFields {
     pub title: String,
     pub topics: Vec<String>,
@@ -132,21 +119,17 @@ pub fn insert_new(conn: &mut PgConnection, new: &NewTraining) -> QueryResult<boo
 #[derive(Clone, Debug, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = att, check_for_backend(Pg))]
 pub struct Attendance {
-    pub id: Uuid,
-    pub training_id: TrainingId,
-    pub member_id: MemberId,
-    pub team_id: TeamId,
-    pub commune_code: String,
-    pub province_code: String,
-    pub status: AttendanceStatus,
-    pub certificate_ref: Option<String>,
+    /// What was recorded (a resend changes `status` and `certificate_ref` in place).
+    #[diesel(embed)]
+    pub fields: NewAttendance,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, Insertable)]
-#[diesel(table_name = att)]
+/// An attendance's own columns: what is inserted, and read back as `Attendance::fields`.
+#[derive(Clone, Debug, PartialEq, Insertable, Queryable, Selectable)]
+#[diesel(table_name = att, check_for_backend(Pg))]
 pub struct NewAttendance {
     pub id: Uuid,
     pub training_id: TrainingId,

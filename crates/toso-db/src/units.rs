@@ -10,20 +10,16 @@ use super::Page;
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = admin_units, check_for_backend(Pg))]
 pub struct UnitRow {
-    pub code: String,
-    pub name: String,
-    pub search_name: String,
-    pub level: String,
-    pub unit_type: String,
-    pub parent_code: Option<String>,
-    pub province_code: String,
-    pub valid_from: NaiveDate,
+    /// What the official list gave (an import updates these columns in place).
+    #[diesel(embed)]
+    pub fields: NewUnit,
     pub valid_to: Option<NaiveDate>,
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Insertable)]
-#[diesel(table_name = admin_units)]
+/// A unit's own columns: what is inserted, and read back as `UnitRow::fields`.
+#[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable)]
+#[diesel(table_name = admin_units, check_for_backend(Pg))]
 pub struct NewUnit {
     pub code: String,
     pub name: String,
@@ -130,7 +126,7 @@ pub fn upsert_all(conn: &mut PgConnection, units: &[NewUnit]) -> QueryResult<Imp
             .select(UnitRow::as_select())
             .load(conn)?
             .into_iter()
-            .map(|u| (u.code.clone(), u))
+            .map(|u| (u.fields.code.clone(), u))
             .collect();
         let mut summary = ImportSummary::default();
         let mut fresh = Vec::new();
@@ -138,10 +134,10 @@ pub fn upsert_all(conn: &mut PgConnection, units: &[NewUnit]) -> QueryResult<Imp
             match existing.get(&unit.code) {
                 None => fresh.push(unit),
                 Some(old)
-                    if old.name == unit.name
-                        && old.unit_type == unit.unit_type
-                        && old.level == unit.level
-                        && old.parent_code == unit.parent_code =>
+                    if old.fields.name == unit.name
+                        && old.fields.unit_type == unit.unit_type
+                        && old.fields.level == unit.level
+                        && old.fields.parent_code == unit.parent_code =>
                 {
                     summary.unchanged += 1
                 }

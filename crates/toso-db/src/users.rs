@@ -13,14 +13,9 @@ use crate::ids::{TeamId, UserId};
 #[diesel(table_name = users, check_for_backend(Pg))]
 pub struct UserRow {
     pub id: UserId,
-    pub username: String,
-    pub full_name: Option<String>,
-    pub phone: Option<String>,
-    pub password_hash: String,
-    pub role: String,
-    pub unit_code: Option<String>,
-    pub province_code: Option<String>,
-    pub team_id: Option<TeamId>,
+    /// What the account was created with (changes update these columns in place).
+    #[diesel(embed)]
+    pub fields: NewUser,
     pub disabled: bool,
     pub password_changed_at: DateTime<Utc>,
     pub version: i32,
@@ -30,8 +25,9 @@ pub struct UserRow {
     pub must_change_password: bool,
 }
 
-#[derive(Debug, Insertable)]
-#[diesel(table_name = users)]
+/// An account's own columns: what is inserted, and read back as `UserRow::fields`.
+#[derive(Clone, Debug, Insertable, Queryable, Selectable)]
+#[diesel(table_name = users, check_for_backend(Pg))]
 pub struct NewUser {
     pub username: String,
     pub full_name: Option<String>,
@@ -69,13 +65,7 @@ pub struct UserFilter {
 }
 
 fn scoped(scope: &Scope) -> users::BoxedQuery<'static, Pg> {
-    let q = users::table.into_boxed();
-    match scope {
-        Scope::Country => q,
-        Scope::Province(p) => q.filter(users::province_code.eq(p.clone())),
-        Scope::Commune(c) => q.filter(users::unit_code.eq(c.clone())),
-        Scope::Team { team_id, .. } => q.filter(users::team_id.eq(*team_id)),
-    }
+    team_scoped!(users, scope, commune = unit_code, team = team_id)
 }
 
 fn filtered(scope: &Scope, f: &UserFilter) -> users::BoxedQuery<'static, Pg> {

@@ -13,21 +13,18 @@ use crate::vocab::VillageKind;
 #[diesel(table_name = villages, check_for_backend(Pg))]
 pub struct Village {
     pub id: VillageId,
-    pub commune_code: String,
-    pub province_code: String,
-    pub name: String,
-    pub search_name: String,
-    pub kind: VillageKind,
-    pub households: Option<i32>,
-    pub population: Option<i32>,
+    /// What the village was created with.
+    #[diesel(embed)]
+    pub fields: NewVillage,
     pub archived_at: Option<DateTime<Utc>>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Insertable)]
-#[diesel(table_name = villages)]
+/// A village's own columns: what is inserted, and read back as `Village::fields`.
+#[derive(Clone, Debug, Insertable, Queryable, Selectable)]
+#[diesel(table_name = villages, check_for_backend(Pg))]
 pub struct NewVillage {
     pub commune_code: String,
     pub province_code: String,
@@ -63,22 +60,18 @@ pub(crate) fn scoped(scope: &Scope) -> villages::BoxedQuery<'static, Pg> {
 
 /// Whether `scope` sees `village`: the rule of `scoped`, for a row read without it.
 pub fn visible(scope: &Scope, village: &Village) -> bool {
-    super::commune_visible(scope, &village.province_code, &village.commune_code)
+    super::commune_visible(
+        scope,
+        &village.fields.province_code,
+        &village.fields.commune_code,
+    )
 }
 
 fn filtered(scope: &Scope, f: &VillageFilter) -> villages::BoxedQuery<'static, Pg> {
     let mut q = scoped(scope);
-    if let Some(c) = &f.commune_code {
-        q = q.filter(villages::commune_code.eq(c.clone()));
-    }
+    register_filters!(q, villages, f);
     if let Some(k) = &f.kind {
         q = q.filter(villages::kind.eq(*k));
-    }
-    if let Some(s) = &f.search {
-        q = q.filter(villages::search_name.like(crate::text::like_contains(s)));
-    }
-    if !f.include_archived {
-        q = q.filter(villages::archived_at.is_null());
     }
     q
 }

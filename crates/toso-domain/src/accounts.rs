@@ -133,12 +133,12 @@ pub(crate) struct AccountSnapshot<'a> {
 pub(crate) fn snapshot(u: &users::UserRow) -> AccountSnapshot<'_> {
     AccountSnapshot {
         id: u.id,
-        username: &u.username,
-        full_name: u.full_name.as_deref(),
-        phone: u.phone.as_deref(),
-        role: &u.role,
-        unit_code: u.unit_code.as_deref(),
-        team_id: u.team_id,
+        username: &u.fields.username,
+        full_name: u.fields.full_name.as_deref(),
+        phone: u.fields.phone.as_deref(),
+        role: &u.fields.role,
+        unit_code: u.fields.unit_code.as_deref(),
+        team_id: u.fields.team_id,
         disabled: u.disabled,
         must_change_password: u.must_change_password,
         version: u.version,
@@ -182,7 +182,7 @@ pub(crate) fn audit_account_by_owner(
     before: &users::UserRow,
     after: &users::UserRow,
 ) -> AppResult<()> {
-    let name = before.username.clone();
+    let name = before.fields.username.clone();
     audit_account_as(conn, Some(before.id), &name, action, Some(before), after)
 }
 
@@ -195,9 +195,10 @@ fn audit_account_as(
     after: &users::UserRow,
 ) -> AppResult<()> {
     let commune = after
+        .fields
         .unit_code
         .as_deref()
-        .filter(|_| after.province_code.as_deref() != after.unit_code.as_deref());
+        .filter(|_| after.fields.province_code.as_deref() != after.fields.unit_code.as_deref());
     let (before, after_snap) = (before.map(snapshot), snapshot(after));
     audit::record_as(
         conn,
@@ -207,7 +208,7 @@ fn audit_account_as(
             action,
             entity: "user",
             entity_id: after.id.to_string(),
-            province_code: after.province_code.as_deref(),
+            province_code: after.fields.province_code.as_deref(),
             commune_code: commune,
             before: before.as_ref(),
             after: Some(&after_snap),
@@ -299,8 +300,9 @@ pub(crate) fn follow_move(
         .ok_or_else(|| {
             conflict("the member's app account is outside your scope; unlink it first".into())
         })?;
-    let role = Role::parse(&current.role).ok_or_else(|| AppError::internal("unknown role"))?;
-    if !role.needs_team() || current.team_id != Some(from) {
+    let role =
+        Role::parse(&current.fields.role).ok_or_else(|| AppError::internal("unknown role"))?;
+    if !role.needs_team() || current.fields.team_id != Some(from) {
         return Err(conflict(
             "the member's app account no longer works in the member's team; unlink it first".into(),
         ));
@@ -308,8 +310,8 @@ pub(crate) fn follow_move(
     check_manage(caller.role.rank(), role)?;
     let changes = users::UserChanges {
         team_id: Some(Some(to.id)),
-        unit_code: Some(Some(to.commune_code.clone())),
-        province_code: Some(Some(to.province_code.clone())),
+        unit_code: Some(Some(to.fields.commune_code.clone())),
+        province_code: Some(Some(to.fields.province_code.clone())),
         ..Default::default()
     };
     let after =
@@ -350,11 +352,11 @@ fn team_commune(
     match teams::lock_shared(conn, id)? {
         Some(team)
             if team.archived_at.is_some()
-                && scope.contains(&team.commune_code, &team.province_code) =>
+                && scope.contains(&team.fields.commune_code, &team.fields.province_code) =>
         {
             Err(crate::registry::parent_archived("team", id))
         }
-        Some(team) if team.archived_at.is_none() => Ok(Some(team.commune_code)),
+        Some(team) if team.archived_at.is_none() => Ok(Some(team.fields.commune_code)),
         _ => {
             errors.push(FieldError::new(
                 "team_id",
@@ -391,13 +393,13 @@ fn unit_of_role(
                 "unknown_unit",
                 format!("no unit has the code {code:?}"),
             ),
-            Some(u) if u.level != level => FieldError::new(
+            Some(u) if u.fields.level != level => FieldError::new(
                 "unit_code",
                 "wrong_level",
                 format!(
                     "the role {} needs a {level}, and {code} is a {}",
                     role.as_str(),
-                    u.level
+                    u.fields.level
                 ),
             ),
             Some(u) => return Ok(Some(u)),
@@ -442,10 +444,10 @@ pub fn resolve_unit(
         return Err(AppError::Validation(errors));
     }
     if let Some(u) = &unit {
-        if !scope.contains(&u.code, &u.province_code) {
+        if !scope.contains(&u.fields.code, &u.fields.province_code) {
             return Err(AppError::Forbidden {
                 code: ErrorCode::OutsideScope,
-                detail: format!("unit {} is outside your scope", u.code),
+                detail: format!("unit {} is outside your scope", u.fields.code),
             });
         }
     }
@@ -490,8 +492,8 @@ fn new_user(
         phone,
         password_hash: password_hash.unwrap_or_else(|| activation::PENDING_HASH.to_string()),
         role: input.role.as_str().to_string(),
-        province_code: unit.as_ref().map(|u| u.province_code.clone()),
-        unit_code: unit.map(|u| u.code),
+        province_code: unit.as_ref().map(|u| u.fields.province_code.clone()),
+        unit_code: unit.map(|u| u.fields.code),
         team_id: input.team_id,
     }
 }
@@ -537,8 +539,13 @@ pub async fn create(
             let user = users::insert_with(c, &new, !pending)?;
             audit_account(c, &caller, AuditAction::Create, None, &user)?;
             let issued = if pending {
-                activation::issue_in(c, &key, expires_at, &[(user.id, user.username.clone())])?
-                    .pop()
+                activation::issue_in(
+                    c,
+                    &key,
+                    expires_at,
+                    &[(user.id, user.fields.username.clone())],
+                )?
+                .pop()
             } else {
                 None
             };
@@ -587,8 +594,12 @@ pub async fn issue_activation(
                 Some(&current),
                 &after,
             )?;
-            let mut issued =
-                activation::issue_in(c, &key, expires_at, &[(after.id, after.username.clone())])?;
+            let mut issued = activation::issue_in(
+                c,
+                &key,
+                expires_at,
+                &[(after.id, after.fields.username.clone())],
+            )?;
             issued
                 .pop()
                 .ok_or_else(|| AppError::internal("no code issued"))
@@ -615,7 +626,7 @@ pub async fn activation_qr_text(
         match crate::db::activation::find(conn, &hash)? {
             Some((owner, expires)) if owner == id && expires > chrono::Utc::now() => {
                 let shown = format!("{}-{}", &normalized[..5], &normalized[5..]);
-                Ok(activation::qr_payload(&user.username, &shown))
+                Ok(activation::qr_payload(&user.fields.username, &shown))
             }
             _ => Err(AppError::field(
                 "code",
@@ -653,7 +664,8 @@ pub async fn list(
 
 /// The role of an account the caller (of rank `caller_rank`) may manage.
 fn managed_role(caller_rank: u8, account: &users::UserRow) -> AppResult<Role> {
-    let role = Role::parse(&account.role).ok_or_else(|| AppError::internal("unknown role"))?;
+    let role =
+        Role::parse(&account.fields.role).ok_or_else(|| AppError::internal("unknown role"))?;
     check_manage(caller_rank, role)?;
     Ok(role)
 }
@@ -694,9 +706,9 @@ async fn hash_for_account(
     .ok_or_else(|| AppError::not_found("user"))?;
     check_password(
         &password,
-        &user.username,
-        user.full_name.as_deref(),
-        user.phone.as_deref(),
+        &user.fields.username,
+        user.fields.full_name.as_deref(),
+        user.fields.phone.as_deref(),
     )?;
     state.hasher.hash(password).await
 }
@@ -736,9 +748,12 @@ fn change_placement(
         return Ok(());
     }
     let role = patch.role.unwrap_or(current_role);
-    let unit_code = patch.unit_code.clone().unwrap_or(current.unit_code.clone());
+    let unit_code = patch
+        .unit_code
+        .clone()
+        .unwrap_or(current.fields.unit_code.clone());
     let team_id = patch.team_id.unwrap_or(if role.needs_team() {
-        current.team_id
+        current.fields.team_id
     } else {
         None
     });
@@ -749,10 +764,10 @@ fn change_placement(
     };
     let unit = resolve_unit(c, scope, role, unit_code.as_deref(), team_id)?;
     changes.role = Some(role.as_str().to_string());
-    changes.province_code = Some(unit.as_ref().map(|u| u.province_code.clone()));
-    changes.unit_code = Some(unit.map(|u| u.code));
+    changes.province_code = Some(unit.as_ref().map(|u| u.fields.province_code.clone()));
+    changes.unit_code = Some(unit.map(|u| u.fields.code));
     changes.team_id = Some(team_id);
-    if team_id != current.team_id {
+    if team_id != current.fields.team_id {
         // The account leaves its team: its memberships stay with their teams.
         unlink_memberships(c, caller, current.id, team_id)?;
     }
@@ -770,7 +785,7 @@ fn change_access(
 ) -> AppResult<()> {
     let id = current.id;
     if patch.disabled == Some(false) && current.disabled {
-        if let Some(team) = changes.team_id.unwrap_or(current.team_id) {
+        if let Some(team) = changes.team_id.unwrap_or(current.fields.team_id) {
             crate::registry::hold_live_team(c, team)?;
         }
     }
@@ -846,7 +861,7 @@ pub fn set_password_by_operator(
         members::linked_outside(c, found.id, None)?;
         let current = users::lock(c, found.id)?.ok_or_else(|| AppError::not_found("user"))?;
         if enable && current.disabled {
-            if let Some(team) = current.team_id {
+            if let Some(team) = current.fields.team_id {
                 crate::registry::hold_live_team(c, team)?;
             }
         }
@@ -859,7 +874,7 @@ pub fn set_password_by_operator(
         };
         sessions::revoke_all_for_user(c, current.id, None, "password_reset")?;
         crate::db::activation::revoke(c, current.id)?;
-        crate::auth::throttle::forgive_account(c, &current.username)?;
+        crate::auth::throttle::forgive_account(c, &current.fields.username)?;
         let after =
             users::update(c, current.id, &changes)?.ok_or_else(|| AppError::not_found("user"))?;
         audit_by_operator(c, AuditAction::Update, Some(&current), &after)?;
@@ -880,9 +895,9 @@ pub async fn membership_of(state: &AppState, caller: &Caller) -> AppResult<Optio
         let Some(member) = members::active_for_user(conn, user_id)? else {
             return Ok(None);
         };
-        let team = teams::get(conn, &Scope::Country, member.team_id)?
+        let team = teams::get(conn, &Scope::Country, member.fields.team_id)?
             .ok_or_else(|| AppError::internal("a membership without its team"))?;
-        let village = match team.village_id {
+        let village = match team.fields.village_id {
             Some(v) => crate::db::villages::get(conn, &Scope::Country, v)?,
             None => None,
         };

@@ -5,7 +5,9 @@
 //! database keeps for itself (`search_name`) is simply left out here.
 //!
 //! Each view is written once, in `views!`: its fields, in the order they are served, with
-//! their documentation (the OpenAPI descriptions) and `#[schema]` attributes. The macro
+//! their documentation (the OpenAPI descriptions) and `#[schema]` attributes; `name in fields`
+//! reads the field from a part the row embeds (`Village::fields`, the columns it was inserted
+//! with). The macro
 //! derives `Serialize` and `ToSchema` (named as the row was, e.g. `Village`), writes the
 //! conversions from the row (by value, moving each field, and by reference) and ties the row
 //! to its view (`Served`). A doc comment on a view itself would become the schema's
@@ -44,7 +46,7 @@ pub fn all<T: Served>(rows: Vec<T>) -> Vec<T::View> {
 macro_rules! views {
     ($(
         $view:ident as $name:ident from $row:ty {
-            $( $(#[$field_meta:meta])* $field:ident: $ty:ty, )+
+            $( $(#[$field_meta:meta])* $field:ident $(in $part:ident)?: $ty:ty, )+
         }
     )+) => {$(
         #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
@@ -55,13 +57,13 @@ macro_rules! views {
 
         impl From<$row> for $view {
             fn from(row: $row) -> Self {
-                $view { $( $field: row.$field, )+ }
+                $view { $( $field: row$(.$part)?.$field, )+ }
             }
         }
 
         impl From<&$row> for $view {
             fn from(row: &$row) -> Self {
-                $view { $( $field: Clone::clone(&row.$field), )+ }
+                $view { $( $field: Clone::clone(&row$(.$part)?.$field), )+ }
             }
         }
 
@@ -75,13 +77,13 @@ views! {
     VillageView as Village from Village {
         #[schema(value_type = i64)]
         id: VillageId,
-        commune_code: String,
-        province_code: String,
-        name: String,
+        commune_code in fields: String,
+        province_code in fields: String,
+        name in fields: String,
         /// thon, ap, ban, lang, buon, phum, soc, to_dan_pho, khu_pho, khom, other.
-        kind: VillageKind,
-        households: Option<i32>,
-        population: Option<i32>,
+        kind in fields: VillageKind,
+        households in fields: Option<i32>,
+        population in fields: Option<i32>,
         archived_at: Option<DateTime<Utc>>,
         /// Optimistic-concurrency version, also sent as `ETag`.
         version: i32,
@@ -92,18 +94,18 @@ views! {
     TeamView as Team from Team {
         #[schema(value_type = i64)]
         id: TeamId,
-        commune_code: String,
-        province_code: String,
+        commune_code in fields: String,
+        province_code in fields: String,
         #[schema(value_type = Option<i64>)]
-        village_id: Option<VillageId>,
-        name: String,
+        village_id in fields: Option<VillageId>,
+        name in fields: String,
         /// Number of the commune chairman's decision establishing the team.
-        decision_number: Option<String>,
-        decision_date: Option<NaiveDate>,
-        established_on: Option<NaiveDate>,
-        dissolved_on: Option<NaiveDate>,
+        decision_number in fields: Option<String>,
+        decision_date in fields: Option<NaiveDate>,
+        established_on in fields: Option<NaiveDate>,
+        dissolved_on in fields: Option<NaiveDate>,
         /// active, inactive or dissolved.
-        status: TeamStatus,
+        status in fields: TeamStatus,
         archived_at: Option<DateTime<Utc>>,
         version: i32,
         created_at: DateTime<Utc>,
@@ -115,25 +117,25 @@ views! {
         id: MemberId,
         /// The same person across moves between teams.
         #[schema(value_type = Uuid)]
-        person_id: PersonId,
+        person_id in fields: PersonId,
         #[schema(value_type = i64)]
-        team_id: TeamId,
-        commune_code: String,
-        province_code: String,
-        full_name: String,
+        team_id in fields: TeamId,
+        commune_code in fields: String,
+        province_code in fields: String,
+        full_name in fields: String,
         /// National mobile form, e.g. 0912345678.
-        phone: Option<String>,
+        phone in fields: Option<String>,
         /// male, female or other.
-        sex: Option<Sex>,
-        birth_year: Option<i32>,
-        affiliation: Affiliation,
+        sex in fields: Option<Sex>,
+        birth_year in fields: Option<i32>,
+        affiliation in fields: Affiliation,
         /// leader, deputy or member.
-        team_role: TeamRole,
-        joined_on: NaiveDate,
+        team_role in fields: TeamRole,
+        joined_on in fields: NaiveDate,
         left_on: Option<NaiveDate>,
         /// The account the member uses in the mobile app.
         #[schema(value_type = Option<Uuid>)]
-        user_id: Option<UserId>,
+        user_id in fields: Option<UserId>,
         archived_at: Option<DateTime<Utc>>,
         version: i32,
         created_at: DateTime<Utc>,
@@ -175,33 +177,33 @@ views! {
     TrainingView as Training from Training {
         #[schema(value_type = Uuid)]
         id: TrainingId,
-        title: String,
-        topics: Vec<String>,
+        title in fields: String,
+        topics in fields: Vec<String>,
         /// member_training or citizen_class.
-        kind: TrainingKind,
+        kind in fields: TrainingKind,
         /// in_person, online or blended.
-        mode: TrainingMode,
+        mode in fields: TrainingMode,
         /// onetouch, binh_dan_hoc_vu_so or other.
-        platform: Option<Platform>,
-        organiser: Option<String>,
-        trainer: Option<String>,
-        starts_at: DateTime<Utc>,
-        ends_at: DateTime<Utc>,
+        platform in fields: Option<Platform>,
+        organiser in fields: Option<String>,
+        trainer in fields: Option<String>,
+        starts_at in fields: DateTime<Utc>,
+        ends_at in fields: DateTime<Utc>,
         commune_code: String,
         province_code: String,
         #[schema(value_type = Option<i64>)]
-        village_id: Option<VillageId>,
+        village_id in fields: Option<VillageId>,
         /// The team that ran it, if one did.
         #[schema(value_type = Option<i64>)]
-        team_id: Option<TeamId>,
+        team_id in fields: Option<TeamId>,
         /// Citizen classes: how many took part, optionally by sex and age band.
-        participants: Option<i32>,
-        participants_male: Option<i32>,
-        participants_female: Option<i32>,
-        age_under_18: Option<i32>,
-        age_18_35: Option<i32>,
-        age_36_59: Option<i32>,
-        age_60_plus: Option<i32>,
+        participants in fields: Option<i32>,
+        participants_male in fields: Option<i32>,
+        participants_female in fields: Option<i32>,
+        age_under_18 in fields: Option<i32>,
+        age_18_35 in fields: Option<i32>,
+        age_36_59 in fields: Option<i32>,
+        age_60_plus in fields: Option<i32>,
         #[schema(value_type = Uuid)]
         created_by: UserId,
         archived_at: Option<DateTime<Utc>>,
@@ -211,18 +213,18 @@ views! {
     }
 
     AttendanceView as Attendance from Attendance {
-        id: Uuid,
+        id in fields: Uuid,
         #[schema(value_type = Uuid)]
-        training_id: TrainingId,
+        training_id in fields: TrainingId,
         #[schema(value_type = i64)]
-        member_id: MemberId,
+        member_id in fields: MemberId,
         #[schema(value_type = i64)]
-        team_id: TeamId,
-        commune_code: String,
-        province_code: String,
+        team_id in fields: TeamId,
+        commune_code in fields: String,
+        province_code in fields: String,
         /// invited, attended or completed.
-        status: AttendanceStatus,
-        certificate_ref: Option<String>,
+        status in fields: AttendanceStatus,
+        certificate_ref in fields: Option<String>,
         version: i32,
         created_at: DateTime<Utc>,
         updated_at: DateTime<Utc>,
@@ -243,22 +245,22 @@ views! {
         id: i64,
         at: DateTime<Utc>,
         #[schema(value_type = Option<Uuid>)]
-        actor_id: Option<UserId>,
-        actor_username: String,
+        actor_id in fields: Option<UserId>,
+        actor_username in fields: String,
         /// What the change did: one of `AuditAction` (`create`, `update`, `archive`, `restore`,
         /// `move`, `retire`, `activate`, `password_change`, `activation_issued`, and a report's
         /// `submit`, `approve`, `return`, `reopen`); read as text, so rows written by an older
         /// version still list.
         action: String,
         /// `village`, `team`, `member`, `user`, `report`; `assistance_log` (update, archive, restore) and `training` (create, update, archive, restore).
-        entity: String,
-        entity_id: String,
-        province_code: Option<String>,
-        commune_code: Option<String>,
-        before: Option<Value>,
-        after: Option<Value>,
+        entity in fields: String,
+        entity_id in fields: String,
+        province_code in fields: Option<String>,
+        commune_code in fields: Option<String>,
+        before in fields: Option<Value>,
+        after in fields: Option<Value>,
         /// The import that made the change (`POST /api/v1/imports`, `toso import`).
-        import_id: Option<Uuid>,
+        import_id in fields: Option<Uuid>,
     }
 
     ReportingSettingsView as ReportingSettings from ReportingSettings {
@@ -284,25 +286,25 @@ views! {
 
     IndicatorView as Indicator from Indicator {
         /// Stable code, e.g. `vneid_level2`.
-        code: String,
+        code in fields: String,
         /// Vietnamese name.
-        name: String,
+        name in fields: String,
         /// `count` (summed up the tree) or `rate` (numerator / denominator).
-        kind: String,
+        kind in fields: String,
         /// For a rate: `adults`, `households`, `population` (of the unit, per year), `villages`
         /// (of the unit), or `dossiers` / `entered` (given with each monthly value).
-        denominator: Option<String>,
+        denominator in fields: Option<String>,
         /// `sum` for counts; `ratio_of_sums` for rates: the sum of numerators over the sum of
         /// denominators, never an average of rates.
-        aggregation: String,
+        aggregation in fields: String,
         /// `entered` by a commune officer each month, or computed from toso's records: `logs`
         /// (citizens helped in `category_code`), `trainings` (participants of citizen classes),
         /// `villages` (villages with an active team). Computed figures add up from January.
-        source: String,
+        source in fields: String,
         /// Where entered values are recorded: `commune` or `village`.
-        level: String,
-        category_code: Option<String>,
-        sort_order: i32,
+        level in fields: String,
+        category_code in fields: Option<String>,
+        sort_order in fields: i32,
         /// Retired indicators take no new values or targets and leave the reports.
         retired_at: Option<DateTime<Utc>>,
         created_at: DateTime<Utc>,
@@ -310,17 +312,17 @@ views! {
 
     DenominatorView as Denominator from Denominator {
         id: i64,
-        year: i32,
-        commune_code: String,
-        province_code: String,
+        year in fields: i32,
+        commune_code in fields: String,
+        province_code in fields: String,
         /// The village; null for the commune's own figures.
         #[schema(value_type = Option<i64>)]
-        village_id: Option<VillageId>,
-        population: Option<i32>,
+        village_id in fields: Option<VillageId>,
+        population in fields: Option<i32>,
         /// People aged 15 and over.
-        adults: Option<i32>,
-        households: Option<i32>,
-        source_note: Option<String>,
+        adults in fields: Option<i32>,
+        households in fields: Option<i32>,
+        source_note in fields: Option<String>,
         /// Optimistic-concurrency version, also sent as `ETag`.
         version: i32,
         updated_at: DateTime<Utc>,
@@ -328,19 +330,19 @@ views! {
 
     IndicatorValueView as IndicatorValue from IndicatorValue {
         id: i64,
-        indicator_code: String,
+        indicator_code in fields: String,
         /// First day of the month (Vietnam time).
-        month: NaiveDate,
-        commune_code: String,
-        province_code: String,
+        month in fields: NaiveDate,
+        commune_code in fields: String,
+        province_code in fields: String,
         /// The village, for village-level indicators; null for the commune.
         #[schema(value_type = Option<i64>)]
-        village_id: Option<VillageId>,
-        value: i64,
+        village_id in fields: Option<VillageId>,
+        value in fields: i64,
         /// Given with the value when the indicator's denominator is `dossiers` or `entered`.
-        denominator: Option<i64>,
+        denominator in fields: Option<i64>,
         /// Where the figure comes from (e.g. "Công an xã, báo cáo VNeID").
-        source_note: Option<String>,
+        source_note in fields: Option<String>,
         /// Optimistic-concurrency version, also sent as `ETag`.
         version: i32,
         updated_at: DateTime<Utc>,
@@ -348,23 +350,23 @@ views! {
 
     TargetView as Target from Target {
         id: i64,
-        indicator_code: String,
-        year: i32,
+        indicator_code in fields: String,
+        year in fields: i32,
         /// A monthly target's month (first day); null for the year.
-        month: Option<NaiveDate>,
+        month in fields: Option<NaiveDate>,
         /// `province`, `commune`, `village` or `team`.
-        unit_kind: String,
+        unit_kind in fields: String,
         /// The official code of a province or commune, the id of a village or team.
-        unit_key: String,
-        province_code: String,
-        commune_code: Option<String>,
+        unit_key in fields: String,
+        province_code in fields: String,
+        commune_code in fields: Option<String>,
         /// A number to reach (for counts and rates).
-        target_value: Option<i64>,
+        target_value in fields: Option<i64>,
         /// A rate to reach, 0 to 1 (for rates).
-        target_rate: Option<f64>,
-        due_on: NaiveDate,
+        target_rate in fields: Option<f64>,
+        due_on in fields: NaiveDate,
         /// The target an automatic split derived this one from; null when set by hand.
-        split_from: Option<i64>,
+        split_from in fields: Option<i64>,
         /// Optimistic-concurrency version, also sent as `ETag`.
         version: i32,
         updated_at: DateTime<Utc>,

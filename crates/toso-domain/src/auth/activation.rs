@@ -35,7 +35,7 @@ const CODE_LEN: usize = 10;
 
 /// Whether the account still waits for its owner to choose a password.
 pub fn is_pending(user: &users::UserRow) -> bool {
-    user.password_hash == PENDING_HASH
+    user.fields.password_hash == PENDING_HASH
 }
 
 /// A fresh code, `XXXXX-XXXXX`.
@@ -238,9 +238,9 @@ pub async fn activate(
         });
     }
     let words = password::account_words(
-        &user.username,
-        user.full_name.as_deref(),
-        user.phone.as_deref(),
+        &user.fields.username,
+        user.fields.full_name.as_deref(),
+        user.fields.phone.as_deref(),
     );
     password::check_policy("password", new_password.expose_secret(), &words)?;
     let password_hash = state.hasher.hash(new_password).await?;

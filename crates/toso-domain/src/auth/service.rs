@@ -74,9 +74,9 @@ pub(crate) fn issue(
         .issue(
             user.id,
             session_id,
-            &user.role,
-            user.unit_code.clone(),
-            user.team_id,
+            &user.fields.role,
+            user.fields.unit_code.clone(),
+            user.fields.team_id,
         )
         .map_err(AppError::internal)?;
     Ok(TokenPair {
@@ -128,9 +128,9 @@ pub async fn login(
     // One counter per account, whichever of its logins was typed.
     let subject = user
         .as_ref()
-        .map_or(login.as_str(), |u| u.username.as_str());
+        .map_or(login.as_str(), |u| u.fields.username.as_str());
     let keys = throttle::Keys::new(subject, address);
-    let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
+    let stored_hash = user.as_ref().map(|u| u.fields.password_hash.clone());
     let (ok, keys) = counted_verify(state, keys, password, stored_hash).await?;
     if !ok {
         return Err(invalid_credentials());
@@ -231,13 +231,13 @@ pub async fn change_password(
         .await?
         .ok_or_else(|| AppError::not_found("user"))?;
     let words = super::password::account_words(
-        &user.username,
-        user.full_name.as_deref(),
-        user.phone.as_deref(),
+        &user.fields.username,
+        user.fields.full_name.as_deref(),
+        user.fields.phone.as_deref(),
     );
     super::password::check_policy("new_password", new.expose_secret(), &words)?;
-    let keys = throttle::Keys::new(&user.username, address);
-    let (ok, keys) = counted_verify(state, keys, current, Some(user.password_hash)).await?;
+    let keys = throttle::Keys::new(&user.fields.username, address);
+    let (ok, keys) = counted_verify(state, keys, current, Some(user.fields.password_hash)).await?;
     if !ok {
         return Err(AppError::field(
             "current_password",

@@ -314,8 +314,8 @@ fn push_attendance(
             hold_attendance(c, &training)?;
             let done = record_attendance(c, caller, &training, input, *base_version)?;
             if let Ok((row, _)) = &done {
-                if !recorded.insert((row.training_id, row.member_id)) {
-                    return Err(duplicate_attendance("data.member_id", row.member_id));
+                if !recorded.insert((row.fields.training_id, row.fields.member_id)) {
+                    return Err(duplicate_attendance("data.member_id", row.fields.member_id));
                 }
             }
             Ok(done)
@@ -323,7 +323,7 @@ fn push_attendance(
         results.push(match outcome {
             Ok(Ok((row, new))) => ItemResult {
                 index: *index,
-                id: Some(row.id),
+                id: Some(row.fields.id),
                 status: if new {
                     ItemStatus::Created
                 } else {
@@ -334,7 +334,7 @@ fn push_attendance(
             },
             Ok(Err(current)) => ItemResult {
                 index: *index,
-                id: Some(current.id),
+                id: Some(current.fields.id),
                 status: ItemStatus::Conflict,
                 problem: None,
                 current: Some(view_json(&current)),

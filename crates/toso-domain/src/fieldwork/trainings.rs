@@ -111,7 +111,7 @@ fn ensure_open(conn: &mut PgConnection, commune: &str, dates: &[DateTime<Utc>]) 
 
 /// Attendance counts in its training's month: holds it, refused when it is locked.
 pub fn hold_attendance(conn: &mut PgConnection, training: &Training) -> AppResult<()> {
-    ensure_open(conn, &training.commune_code, &[training.starts_at])
+    ensure_open(conn, &training.commune_code, &[training.fields.starts_at])
 }
 
 /// The same member twice in one request (or one sync batch).
@@ -214,7 +214,8 @@ fn hold_places(
     errors: &mut Vec<FieldError>,
 ) -> AppResult<()> {
     if let Some(t) = team_id {
-        let team = crate::db::teams::lock_shared(conn, t)?.filter(|t| t.commune_code == commune);
+        let team =
+            crate::db::teams::lock_shared(conn, t)?.filter(|t| t.fields.commune_code == commune);
         if team.as_ref().is_some_and(|t| t.archived_at.is_some()) {
             return Err(crate::registry::parent_archived("team", t));
         }
@@ -228,7 +229,7 @@ fn hold_places(
     }
     if let Some(v) = village_id {
         let village =
-            crate::db::villages::lock_shared(conn, v)?.filter(|v| v.commune_code == commune);
+            crate::db::villages::lock_shared(conn, v)?.filter(|v| v.fields.commune_code == commune);
         if village.as_ref().is_some_and(|v| v.archived_at.is_some()) {
             return Err(crate::registry::parent_archived("village", v));
         }
@@ -377,12 +378,12 @@ pub async fn create(
             }
             _ => crate::registry::commune_in_scope(c, &scope, &commune)?,
         };
-        let fields = fields(c, caller, &unit.code, input)?;
-        ensure_open(c, &unit.code, &[fields.starts_at])?;
+        let fields = fields(c, caller, &unit.fields.code, input)?;
+        ensure_open(c, &unit.fields.code, &[fields.starts_at])?;
         let new = NewTraining {
             id,
-            commune_code: unit.code,
-            province_code: unit.province_code,
+            commune_code: unit.fields.code,
+            province_code: unit.fields.province_code,
             created_by: caller.user_id,
             fields,
         };
@@ -420,7 +421,7 @@ pub async fn get(state: &AppState, caller: &Caller, id: TrainingId) -> AppResult
 /// A leader may change only what its own team ran.
 fn require_manager(caller: &Caller, training: &Training) -> AppResult<()> {
     require_organiser(caller)?;
-    if caller.role == Role::TeamLeader && training.team_id != caller.team_id {
+    if caller.role == Role::TeamLeader && training.fields.team_id != caller.team_id {
         return Err(AppError::forbidden(
             "a team leader changes only its own team's trainings",
         ));
@@ -457,10 +458,10 @@ pub async fn replace(
         ensure_open(
             c,
             &current.commune_code,
-            &[current.starts_at, fields.starts_at],
+            &[current.fields.starts_at, fields.starts_at],
         )?;
         let day = super::vn_day(fields.starts_at);
-        if day != super::vn_day(current.starts_at) {
+        if day != super::vn_day(current.fields.starts_at) {
             attendees_held_on(c, id, day)?;
         }
         if fields.kind != TrainingKind::MemberTraining && !store::attendance_of(c, id)?.is_empty() {
@@ -493,14 +494,14 @@ pub async fn set_archived(
         }
         if !archive {
             // The same share locks as a new child of the register takes.
-            if let Some(t) = current.team_id {
+            if let Some(t) = current.fields.team_id {
                 crate::registry::hold_live_team(c, t)?;
             }
-            if let Some(v) = current.village_id {
+            if let Some(v) = current.fields.village_id {
                 crate::registry::hold_live_village(c, v)?;
             }
         }
-        ensure_open(c, &current.commune_code, &[current.starts_at])?;
+        ensure_open(c, &current.commune_code, &[current.fields.starts_at])?;
         let after = store::set_archived(c, id, archive)?;
         let action = AuditAction::archiving(archive);
         audit_change(c, caller, action, Some(&current), &after)?;
@@ -524,7 +525,7 @@ pub async fn attendance(
 
 /// Attendance is kept for live member trainings.
 fn check_attendable(training: &Training) -> AppResult<()> {
-    if training.kind != TrainingKind::MemberTraining {
+    if training.fields.kind != TrainingKind::MemberTraining {
         return Err(AppError::Conflict {
             code: ErrorCode::NotMemberTraining,
             detail: "attendance is kept for member trainings only".into(),
@@ -548,7 +549,7 @@ fn attendees_held_on(
 ) -> AppResult<()> {
     let ids: Vec<MemberId> = store::attendance_of(conn, training)?
         .iter()
-        .map(|a| a.member_id)
+        .map(|a| a.fields.member_id)
         .collect();
     let attendees = crate::db::members::persons_of(conn, &ids)?;
     let persons: Vec<PersonId> = attendees.iter().map(|(_, p)| *p).collect();
@@ -603,7 +604,7 @@ fn attendee_on(
     if !stints.iter().any(|s| leads(caller, s.team_id)) {
         return Err(not_own_team());
     }
-    let day = super::vn_day(training.starts_at);
+    let day = super::vn_day(training.fields.starts_at);
     let member = super::stint_on(&stints, person, day, "member_id")
         .map_err(|e| AppError::Validation(vec![e]))?
         .clone();
@@ -637,7 +638,7 @@ pub fn record_attendance(
     check_attendable(training)?;
     require_organiser(caller)?;
     let member = attendee_on(conn, caller, training, input.member_id)?;
-    super::hold_stint(conn, member.id, super::vn_day(training.starts_at))?;
+    super::hold_stint(conn, member.id, super::vn_day(training.fields.starts_at))?;
     if !leads(caller, member.team_id) {
         return Err(not_own_team());
     }
@@ -703,7 +704,7 @@ pub async fn put_attendance(
                 .map_err(|e| field_of(e, i))?;
             // Two ids of one person (before and after a move) are the same member.
             if let Ok((row, _)) = done {
-                if !recorded.insert(row.member_id) {
+                if !recorded.insert(row.fields.member_id) {
                     return Err(field_of(
                         duplicate_attendance("member_id", record.member_id),
                         i,

@@ -30,7 +30,7 @@ use self::read::{column_letter, Cell, RawRow, RawSheet};
 use self::vocab::{Col, Kind};
 use crate::access::{Caller, Role, Scope};
 use crate::auth::activation::{self, CodeKey, Issued};
-use crate::db::audit::NewAuditEntry;
+use crate::db::audit::{Change, NewAuditEntry};
 pub use crate::db::imports::{Counts, Tally};
 use crate::db::members::{Member, MemberChanges, NewMember};
 use crate::db::teams::{NewTeam, Team, TeamChanges};
@@ -38,7 +38,7 @@ use crate::db::users::NewUser;
 use crate::db::villages::{NewVillage, Village, VillageChanges};
 use crate::db::{self, imports as store, units};
 use crate::error::{AppError, AppResult};
-use crate::ids::{MemberId, TeamId, UserId, VillageId};
+use crate::ids::{MemberId, PersonId, TeamId, UserId, VillageId};
 use crate::registry::members::MemberInput;
 use crate::registry::teams::TeamInput;
 use crate::registry::villages::VillageInput;
@@ -102,7 +102,9 @@ pub fn target(conn: &mut PgConnection, actor: &Actor, unit: Option<&str>) -> App
         });
     };
     let unit = units::get(conn, &code)?
-        .filter(|u| u.valid_to.is_none() && (u.level == "commune" || u.level == "province"))
+        .filter(|u| {
+            u.valid_to.is_none() && (u.fields.level == "commune" || u.fields.level == "province")
+        })
         .ok_or_else(|| {
             AppError::field(
                 "unit",
@@ -110,16 +112,19 @@ pub fn target(conn: &mut PgConnection, actor: &Actor, unit: Option<&str>) -> App
                 format!("no live commune or province has the code {code:?}"),
             )
         })?;
-    if !actor.scope.contains(&unit.code, &unit.province_code) {
+    if !actor
+        .scope
+        .contains(&unit.fields.code, &unit.fields.province_code)
+    {
         return Err(AppError::Forbidden {
             code: crate::error::ErrorCode::OutsideScope,
-            detail: format!("unit {} is outside your scope", unit.code),
+            detail: format!("unit {} is outside your scope", unit.fields.code),
         });
     }
     Ok(Target {
-        commune: (unit.level == "commune").then(|| unit.code.clone()),
-        province_code: Some(unit.province_code),
-        unit_code: Some(unit.code),
+        commune: (unit.fields.level == "commune").then(|| unit.fields.code.clone()),
+        province_code: Some(unit.fields.province_code),
+        unit_code: Some(unit.fields.code),
     })
 }
 
@@ -1162,7 +1167,7 @@ impl World {
         let mut villages: HashMap<_, Vec<Village>> = HashMap::new();
         for v in store::villages(conn, unit)? {
             villages
-                .entry((v.commune_code.clone(), v.search_name.clone()))
+                .entry((v.fields.commune_code.clone(), v.fields.search_name.clone()))
                 .or_default()
                 .push(v);
         }
@@ -1170,14 +1175,14 @@ impl World {
         let mut teams_by_id = HashMap::new();
         for t in store::teams(conn, unit)? {
             teams
-                .entry((t.commune_code.clone(), t.search_name.clone()))
+                .entry((t.fields.commune_code.clone(), t.fields.search_name.clone()))
                 .or_default()
                 .push(t.clone());
             teams_by_id.insert(t.id, t);
         }
         let mut members: HashMap<TeamId, Vec<Member>> = HashMap::new();
         for m in store::active_members(conn, unit)? {
-            members.entry(m.team_id).or_default().push(m);
+            members.entry(m.fields.team_id).or_default().push(m);
         }
         let phones: Vec<String> = plan
             .members
@@ -1475,7 +1480,7 @@ impl Plan {
             );
             return None;
         };
-        if team.status == TeamStatus::Dissolved {
+        if team.fields.status == TeamStatus::Dissolved {
             self.error(
                 m.at,
                 Some(Col::TeamName),
@@ -1519,7 +1524,7 @@ impl Plan {
         if m.team_role == Some(TeamRole::Leader) {
             self.check_leader((members, i), team, existing, matched, &mut seen.leaders);
         }
-        let account = m.account && matched.is_none_or(|x| x.user_id.is_none());
+        let account = m.account && matched.is_none_or(|x| x.fields.user_id.is_none());
         let account = account && self.check_account((members, i), world, actor, seen);
         let action = match matched {
             None => Action::Create,
@@ -1541,15 +1546,17 @@ impl Plan {
         let by_phone: Vec<&Member> = match m.phone.as_deref() {
             Some(p) => existing
                 .iter()
-                .filter(|e| e.phone.as_deref() == Some(p))
+                .filter(|e| e.fields.phone.as_deref() == Some(p))
                 .collect(),
             None => Vec::new(),
         };
         let candidates: Vec<&Member> = if by_phone.is_empty() {
             existing
                 .iter()
-                .filter(|e| *e.search_name == *m.search && e.birth_year == m.birth_year)
-                .filter(|e| m.phone.is_none() || e.phone.is_none())
+                .filter(|e| {
+                    *e.fields.search_name == *m.search && e.fields.birth_year == m.birth_year
+                })
+                .filter(|e| m.phone.is_none() || e.fields.phone.is_none())
                 .collect()
         } else {
             by_phone
@@ -1567,7 +1574,9 @@ impl Plan {
         matched: Option<&Member>,
         leaders: &mut HashMap<TeamRef, usize>,
     ) {
-        let current = existing.iter().find(|e| e.team_role == TeamRole::Leader);
+        let current = existing
+            .iter()
+            .find(|e| e.fields.team_role == TeamRole::Leader);
         if let Some(leader) = current.filter(|l| matched.is_none_or(|x| x.id != l.id)) {
             self.error(
                 members[i].at,
@@ -1575,7 +1584,7 @@ impl Plan {
                 "leader_taken",
                 format!(
                     "Tổ đã có tổ trưởng ({}, mã {}).",
-                    leader.full_name, leader.id
+                    leader.fields.full_name, leader.id
                 ),
             );
         } else {
@@ -1644,17 +1653,21 @@ impl Plan {
         account: bool,
     ) -> Action<MemberChanges, MemberId> {
         let changes = MemberChanges {
-            full_name: Some(self.rows[m.at.0].label.to_string()).filter(|n| *n != e.full_name),
-            search_name: Some(m.search.to_string()).filter(|s| *s != e.search_name),
+            full_name: Some(self.rows[m.at.0].label.to_string())
+                .filter(|n| *n != e.fields.full_name),
+            search_name: Some(m.search.to_string()).filter(|s| *s != e.fields.search_name),
             phone: m
                 .phone
                 .as_deref()
-                .filter(|p| Some(*p) != e.phone.as_deref())
+                .filter(|p| Some(*p) != e.fields.phone.as_deref())
                 .map(|p| Some(p.to_string())),
-            sex: m.sex.filter(|s| Some(s) != e.sex.as_ref()).map(Some),
-            birth_year: m.birth_year.filter(|y| Some(*y) != e.birth_year).map(Some),
-            affiliation: m.affiliation.filter(|a| *a != e.affiliation),
-            team_role: m.team_role.filter(|r| *r != e.team_role),
+            sex: m.sex.filter(|s| Some(s) != e.fields.sex.as_ref()).map(Some),
+            birth_year: m
+                .birth_year
+                .filter(|y| Some(*y) != e.fields.birth_year)
+                .map(Some),
+            affiliation: m.affiliation.filter(|a| *a != e.fields.affiliation),
+            team_role: m.team_role.filter(|r| *r != e.fields.team_role),
             ..Default::default()
         };
         let same = changes.full_name.is_none()
@@ -1742,14 +1755,14 @@ impl Placed for MemberIn {
 
 fn village_action(v: &VillageIn, one: &Village) -> Action<VillageChanges, VillageId> {
     let changes = VillageChanges {
-        kind: v.kind.filter(|k| *k != one.kind),
+        kind: v.kind.filter(|k| *k != one.fields.kind),
         households: v
             .households
-            .filter(|h| Some(*h) != one.households)
+            .filter(|h| Some(*h) != one.fields.households)
             .map(Some),
         population: v
             .population
-            .filter(|p| Some(*p) != one.population)
+            .filter(|p| Some(*p) != one.fields.population)
             .map(Some),
         ..Default::default()
     };
@@ -1767,21 +1780,21 @@ fn team_action(
 ) -> Action<TeamChanges, TeamId> {
     let changes = TeamChanges {
         village_id: match village {
-            Some(Ok(id)) if one.village_id != Some(id) => Some(Some(id)),
+            Some(Ok(id)) if one.fields.village_id != Some(id) => Some(Some(id)),
             _ => None,
         },
         decision_number: t
             .decision_number
             .clone()
-            .filter(|d| Some(d) != one.decision_number.as_ref())
+            .filter(|d| Some(d) != one.fields.decision_number.as_ref())
             .map(Some),
         decision_date: t
             .decision_date
-            .filter(|d| Some(*d) != one.decision_date)
+            .filter(|d| Some(*d) != one.fields.decision_date)
             .map(Some),
         established_on: t
             .established_on
-            .filter(|d| Some(*d) != one.established_on)
+            .filter(|d| Some(*d) != one.fields.established_on)
             .map(Some),
         ..Default::default()
     };
@@ -1823,7 +1836,7 @@ macro_rules! audited {
         impl Audited for $record {
             const ENTITY: &'static str = $entity;
             fn place(&self) -> (String, &str, Option<&str>) {
-                (self.id.to_string(), &self.province_code, Some(&self.commune_code))
+                (self.id.to_string(), &self.fields.province_code, Some(&self.fields.commune_code))
             }
         }
     )*};
@@ -1859,18 +1872,18 @@ impl<'a> Audit<'a> {
         before: Option<&T>,
         after: &T,
     ) {
-        self.entries.push(NewAuditEntry {
-            actor_id: self.actor.user_id,
-            actor_username: self.actor.username.clone(),
+        let change = Change {
             action,
-            entity: entity.to_string(),
+            entity,
             entity_id: id,
-            province_code: Some(province.to_string()),
-            commune_code: commune.map(str::to_string),
-            before: before.and_then(|b| serde_json::to_value(b).ok()),
-            after: serde_json::to_value(after).ok(),
-            import_id: Some(self.import_id),
-        });
+            province_code: Some(province),
+            commune_code: commune,
+            before,
+            after: Some(after),
+        };
+        let (actor, import) = (self.actor, Some(self.import_id));
+        let entry = NewAuditEntry::new(actor.user_id, &actor.username, change, import);
+        self.entries.push(entry);
     }
 
     fn created<R: Audited>(&mut self, record: &R) {
@@ -2126,7 +2139,7 @@ impl Writer for TeamWriter<'_> {
         self.rows[self.teams[slot].at.0].id = Some(t.id.into());
         audit.created(&t);
         self.ids
-            .insert(slot, (t.id, t.commune_code, t.province_code));
+            .insert(slot, (t.id, t.fields.commune_code, t.fields.province_code));
     }
 }
 
@@ -2148,8 +2161,8 @@ impl Places<'_> {
         match team {
             TeamRef::Existing(id) => self.world.teams_by_id.get(&id).map(|t| TeamPlace {
                 id: t.id,
-                commune_code: &t.commune_code,
-                province_code: &t.province_code,
+                commune_code: &t.fields.commune_code,
+                province_code: &t.fields.province_code,
             }),
             TeamRef::New(i) => self.new_teams.get(&i).map(|(id, c, p)| TeamPlace {
                 id: *id,
@@ -2215,13 +2228,13 @@ impl Writer for AccountWriter<'_> {
             AuditAction::Create,
             ("user", u.id.to_string()),
             (
-                u.province_code.as_deref().unwrap_or_default(),
-                u.unit_code.as_deref(),
+                u.fields.province_code.as_deref().unwrap_or_default(),
+                u.fields.unit_code.as_deref(),
             ),
             None,
             &crate::accounts::snapshot(&u),
         );
-        self.created.push((u.id, u.username));
+        self.created.push((u.id, u.fields.username));
     }
 
     /// The batch's accounts get their activation codes.
@@ -2259,7 +2272,9 @@ impl MemberWriter<'_> {
             let place = self.actions[slot].team;
             let team = self.places.of(place)?;
             let name = match place {
-                TeamRef::Existing(id) => self.places.world.teams_by_id.get(&id)?.name.clone(),
+                TeamRef::Existing(id) => {
+                    self.places.world.teams_by_id.get(&id)?.fields.name.clone()
+                }
                 TeamRef::New(i) => self.rows[teams[i].at.0].label.to_string(),
             };
             Some(Activation {
@@ -2275,7 +2290,7 @@ impl MemberWriter<'_> {
     fn new_member(&self, i: usize, team: TeamPlace<'_>) -> NewMember {
         let m = &self.members[i];
         NewMember {
-            person_id: None,
+            person_id: PersonId(Uuid::new_v4()),
             team_id: team.id,
             commune_code: team.commune_code.to_string(),
             province_code: team.province_code.to_string(),

@@ -178,7 +178,7 @@ fn audit_indicator(
         audit::Change {
             action,
             entity: "indicator",
-            entity_id: after.code.clone(),
+            entity_id: after.fields.code.clone(),
             province_code: None,
             commune_code: None,
             before: before.map(IndicatorView::from).as_ref(),
@@ -257,7 +257,7 @@ fn village_of(c: &mut PgConnection, commune: &str, id: VillageId) -> AppResult<(
         }
         other => other,
     })?;
-    if village.commune_code != commune {
+    if village.fields.commune_code != commune {
         return Err(AppError::field(
             "village_id",
             "wrong_commune",
@@ -304,10 +304,10 @@ macro_rules! entry {
                 self.version
             }
             fn province_code(&self) -> &str {
-                &self.province_code
+                &self.fields.province_code
             }
             fn commune_code(&self) -> Option<&str> {
-                self.commune_code.as_commune()
+                self.fields.commune_code.as_commune()
             }
         }
     };
@@ -449,25 +449,26 @@ pub async fn put_denominator(
     db::transact(&state.pool, caller, move |c, caller| {
         let unit = registry::commune_in_scope(c, &caller.scope(), &commune)?;
         if let Some(v) = input.village_id {
-            village_of(c, &unit.code, v)?;
+            village_of(c, &unit.fields.code, v)?;
         }
         // The same commune-month lock as field work: approving December waits for this
         // write, or this write sees December approved.
         let december = first_of(input.year, 12)?;
-        if !months::hold_shared(c, &[(unit.code.clone(), december)])?.is_empty() {
+        if !months::hold_shared(c, &[(unit.fields.code.clone(), december)])?.is_empty() {
             return Err(year_locked_error(input.year));
         }
         let fields = DenominatorFields {
             year: input.year,
-            commune_code: unit.code.clone(),
-            province_code: unit.province_code.clone(),
+            commune_code: unit.fields.code.clone(),
+            province_code: unit.fields.province_code.clone(),
             village_id: input.village_id,
             population: input.population,
             adults: input.adults,
             households: input.households,
             source_note: note(&input.source_note),
         };
-        let current = rows::denominator_for_update(c, &unit.code, input.village_id, input.year)?;
+        let current =
+            rows::denominator_for_update(c, &unit.fields.code, input.village_id, input.year)?;
         upsert(
             c,
             caller,
@@ -535,7 +536,7 @@ fn bound_of(
     month: NaiveDate,
     given: Option<i64>,
 ) -> AppResult<Option<i64>> {
-    let Some(kind) = indicator.denominator.as_deref() else {
+    let Some(kind) = indicator.fields.denominator.as_deref() else {
         return Ok(None);
     };
     if matches!(kind, "dossiers" | "entered") {
@@ -585,14 +586,14 @@ fn check_value(input: &ValueInput) -> AppResult<()> {
 /// The value fits its indicator: an entered one, given per village or for the commune as the
 /// indicator is recorded.
 fn check_value_fits(indicator: &Indicator, input: &ValueInput) -> AppResult<()> {
-    if indicator.source != "entered" {
+    if indicator.fields.source != "entered" {
         return Err(AppError::field(
             "indicator_code",
             "computed",
             "this indicator is computed from toso's records; it takes no entered values",
         ));
     }
-    match (indicator.level.as_str(), input.village_id) {
+    match (indicator.fields.level.as_str(), input.village_id) {
         ("village", None) => Err(AppError::field(
             "village_id",
             "required",
@@ -610,7 +611,7 @@ fn check_value_fits(indicator: &Indicator, input: &ValueInput) -> AppResult<()> 
 /// A value comes with a denominator exactly when its indicator takes it per value.
 fn check_denominator_given(indicator: &Indicator, input: &ValueInput) -> AppResult<()> {
     let needs_denominator = matches!(
-        indicator.denominator.as_deref(),
+        indicator.fields.denominator.as_deref(),
         Some("dossiers" | "entered")
     );
     match (needs_denominator, input.denominator) {
@@ -666,25 +667,31 @@ fn save_value(
     let indicator = live_indicator(c, &input.indicator_code)?;
     check_value_fits(&indicator, input)?;
     if let Some(v) = input.village_id {
-        village_of(c, &unit.code, v)?;
+        village_of(c, &unit.fields.code, v)?;
     }
     check_denominator_given(&indicator, input)?;
-    check_within_bound(c, &indicator, &unit.code, input, month)?;
+    check_within_bound(c, &indicator, &unit.fields.code, input, month)?;
     // The commune-month lock of field work, then the month's state.
-    if !months::hold_shared(c, &[(unit.code.clone(), month)])?.is_empty() {
+    if !months::hold_shared(c, &[(unit.fields.code.clone(), month)])?.is_empty() {
         return Err(crate::reports::workflow::month_locked_error(month));
     }
     let fields = ValueFields {
-        indicator_code: indicator.code.clone(),
+        indicator_code: indicator.fields.code.clone(),
         month,
-        commune_code: unit.code.clone(),
-        province_code: unit.province_code.clone(),
+        commune_code: unit.fields.code.clone(),
+        province_code: unit.fields.province_code.clone(),
         village_id: input.village_id,
         value: input.value,
         denominator: input.denominator,
         source_note: note(&input.source_note),
     };
-    let current = rows::value_for_update(c, &indicator.code, &unit.code, input.village_id, month)?;
+    let current = rows::value_for_update(
+        c,
+        &indicator.fields.code,
+        &unit.fields.code,
+        input.village_id,
+        month,
+    )?;
     upsert(
         c,
         caller,
@@ -802,11 +809,11 @@ pub fn target_unit(
     let place = match kind {
         UnitKind::Province | UnitKind::Commune => {
             let unit = units::get(c, key)?
-                .filter(|u| u.level == kind.as_str() && u.valid_to.is_none())
+                .filter(|u| u.fields.level == kind.as_str() && u.valid_to.is_none())
                 .ok_or_else(unknown_unit)?;
             UnitPlace {
-                province_code: unit.province_code,
-                commune_code: (kind == UnitKind::Commune).then_some(unit.code),
+                province_code: unit.fields.province_code,
+                commune_code: (kind == UnitKind::Commune).then_some(unit.fields.code),
             }
         }
         UnitKind::Village | UnitKind::Team => {
@@ -913,7 +920,7 @@ pub async fn put_target(
     let due_on = due_date(&input, month)?;
     db::transact(&state.pool, caller, move |c, caller| {
         let indicator = live_indicator(c, &input.indicator_code)?;
-        if rate.is_some() && indicator.kind != "rate" {
+        if rate.is_some() && indicator.fields.kind != "rate" {
             return Err(AppError::field(
                 "target_percent",
                 "not_a_rate",
@@ -922,7 +929,7 @@ pub async fn put_target(
         }
         let place = target_unit(c, caller, input.unit_kind, input.unit_key.trim())?;
         let fields = TargetFields {
-            indicator_code: indicator.code.clone(),
+            indicator_code: indicator.fields.code.clone(),
             year: input.year,
             month,
             unit_kind: input.unit_kind.as_str().into(),

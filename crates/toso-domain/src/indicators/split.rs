@@ -100,14 +100,14 @@ fn current_values(
     dens: &HashMap<String, rows::UnitDenominators>,
     (jan, as_of): (chrono::NaiveDate, chrono::NaiveDate),
 ) -> AppResult<HashMap<String, i64>> {
-    Ok(if indicator.source == "villages" {
+    Ok(if indicator.fields.source == "villages" {
         dens.iter()
             .map(|(k, u)| (k.clone(), u.villages_with_team))
             .collect()
     } else {
         rows::entered(c, &children.area, children.keyed, jan, as_of)?
             .into_iter()
-            .filter(|e| e.code == indicator.code)
+            .filter(|e| e.code == indicator.fields.code)
             .map(|e| (e.key, e.value))
             .collect()
     })
@@ -122,11 +122,11 @@ fn parent_denominator(
     kind: &str,
     as_of: chrono::NaiveDate,
 ) -> AppResult<Option<i64>> {
-    Ok(if parent.unit_kind == "province" {
+    Ok(if parent.fields.unit_kind == "province" {
         let parts: Vec<i64> = dens.values().filter_map(|u| pick(u, kind)).collect();
         (!parts.is_empty()).then(|| parts.iter().sum())
     } else {
-        rows::unit_denominators(c, &children.area, Keyed::Commune, parent.year, as_of)?
+        rows::unit_denominators(c, &children.area, Keyed::Commune, parent.fields.year, as_of)?
             .first()
             .and_then(|u| pick(u, kind))
     })
@@ -142,11 +142,11 @@ fn split_in(
 ) -> AppResult<SplitResult> {
     let (parent, indicator, kind) = splittable(c, caller, id)?;
     let now = crate::reports::vn_month(Utc::now());
-    let jan = first_of(parent.year, 1)?;
-    let as_of = first_of(parent.year, 12)?.min(now).max(jan);
+    let jan = first_of(parent.fields.year, 1)?;
+    let as_of = first_of(parent.fields.year, 12)?.min(now).max(jan);
     let children = children_of(c, &parent)?;
     let dens: HashMap<String, rows::UnitDenominators> =
-        rows::unit_denominators(c, &children.area, children.keyed, parent.year, as_of)?
+        rows::unit_denominators(c, &children.area, children.keyed, parent.fields.year, as_of)?
             .into_iter()
             .map(|u| (u.key.clone(), u))
             .collect();
@@ -219,8 +219,8 @@ fn splittable(
 ) -> AppResult<(Target, rows::Indicator, String)> {
     let parent =
         rows::target(c, &caller.scope(), id)?.ok_or_else(|| AppError::not_found("target"))?;
-    let indicator = live_indicator(c, &parent.indicator_code)?;
-    let kind = indicator.denominator.clone().unwrap_or_default();
+    let indicator = live_indicator(c, &parent.fields.indicator_code)?;
+    let kind = indicator.fields.denominator.clone().unwrap_or_default();
     if !matches!(
         kind.as_str(),
         "adults" | "households" | "population" | "villages"
@@ -231,10 +231,10 @@ fn splittable(
             "only targets of indicators over adults, households, population or villages can be split by gap",
         ));
     }
-    let allowed = match (caller.scope(), parent.unit_kind.as_str()) {
+    let allowed = match (caller.scope(), parent.fields.unit_kind.as_str()) {
         (Scope::Country, "province" | "commune") => true,
-        (Scope::Province(p), "province") => p == parent.province_code,
-        (Scope::Commune(own), "commune") => parent.commune_code.as_deref() == Some(&own),
+        (Scope::Province(p), "province") => p == parent.fields.province_code,
+        (Scope::Commune(own), "commune") => parent.fields.commune_code.as_deref() == Some(&own),
         (_, "province" | "commune") => false,
         _ => {
             return Err(AppError::field(
@@ -255,19 +255,19 @@ fn splittable(
 }
 
 fn children_of(c: &mut PgConnection, parent: &Target) -> AppResult<Children> {
-    Ok(if parent.unit_kind == "province" {
+    Ok(if parent.fields.unit_kind == "province" {
         Children {
-            area: Area::Province(parent.unit_key.clone()),
+            area: Area::Province(parent.fields.unit_key.clone()),
             keyed: Keyed::Commune,
             kind: "commune",
-            list: crate::db::units::live_children(c, &parent.unit_key)?,
+            list: crate::db::units::live_children(c, &parent.fields.unit_key)?,
         }
     } else {
         Children {
-            area: Area::Commune(parent.unit_key.clone()),
+            area: Area::Commune(parent.fields.unit_key.clone()),
             keyed: Keyed::Village,
             kind: "village",
-            list: rows::live_villages(c, &parent.unit_key)?
+            list: rows::live_villages(c, &parent.fields.unit_key)?
                 .into_iter()
                 .map(|(id, name)| (id.to_string(), name))
                 .collect(),
@@ -278,20 +278,22 @@ fn children_of(c: &mut PgConnection, parent: &Target) -> AppResult<Children> {
 /// The parent's target as a number: a rate times the parent's denominator, exact to the
 /// unit (the smallest count whose rate reaches the target).
 fn amount_of(parent: &Target, parent_den: Option<i64>) -> AppResult<i64> {
-    Ok(match (parent.target_value, parent.target_rate) {
-        (Some(v), _) => v,
-        (None, Some(r)) => {
-            let d = parent_den.ok_or_else(|| {
-                AppError::field(
-                    "indicator_code",
-                    "no_denominator",
-                    "the unit has no denominator for this year; enter it first",
-                )
-            })?;
-            (r * d as f64 - 1e-9).ceil().max(0.0) as i64
-        }
-        (None, None) => 0,
-    })
+    Ok(
+        match (parent.fields.target_value, parent.fields.target_rate) {
+            (Some(v), _) => v,
+            (None, Some(r)) => {
+                let d = parent_den.ok_or_else(|| {
+                    AppError::field(
+                        "indicator_code",
+                        "no_denominator",
+                        "the unit has no denominator for this year; enter it first",
+                    )
+                })?;
+                (r * d as f64 - 1e-9).ceil().max(0.0) as i64
+            }
+            (None, None) => 0,
+        },
+    )
 }
 
 /// The overrides, each of a child of the parent.
@@ -372,22 +374,19 @@ fn write_shares(
     shares: &[Share],
 ) -> AppResult<()> {
     for s in shares {
+        // The parent's indicator, period, province and due date.
         let fields = TargetFields {
-            indicator_code: parent.indicator_code.clone(),
-            year: parent.year,
-            month: parent.month,
             unit_kind: child_kind.into(),
             unit_key: s.unit_key.clone(),
-            province_code: parent.province_code.clone(),
             commune_code: if child_kind == "commune" {
                 Some(s.unit_key.clone())
             } else {
-                parent.commune_code.clone()
+                parent.fields.commune_code.clone()
             },
             target_value: Some(s.target_value),
             target_rate: None,
-            due_on: parent.due_on,
             split_from: Some(parent.id),
+            ..parent.fields.clone()
         };
         save_target(c, caller, &fields, None)?;
     }

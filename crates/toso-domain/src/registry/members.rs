@@ -12,7 +12,7 @@ use crate::access::{Caller, Role, Scope};
 use crate::db::members::{self, Member, MemberChanges, MemberFilter, NewMember};
 use crate::db::{self, teams, users, Page};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::ids::{MemberId, TeamId, UserId};
+use crate::ids::{MemberId, PersonId, TeamId, UserId};
 use crate::state::AppState;
 use crate::vocab::AuditAction;
 
@@ -156,7 +156,7 @@ fn check_user(
 ) -> AppResult<()> {
     let user = users::get_in_scope(conn, scope, user_id)?
         .ok_or_else(|| AppError::field("user_id", "unknown_user", "no such user"))?;
-    if user.team_id != Some(team_id) {
+    if user.fields.team_id != Some(team_id) {
         return Err(AppError::field(
             "user_id",
             "wrong_team",
@@ -170,11 +170,11 @@ fn check_user(
 /// to an app account only while that account still works in the member's team: 409
 /// `linked_account_elsewhere` otherwise (send `user_id: null` to revive it unlinked).
 fn check_kept_link(conn: &mut PgConnection, member: &Member) -> AppResult<()> {
-    let Some(user_id) = member.user_id else {
+    let Some(user_id) = member.fields.user_id else {
         return Ok(());
     };
     let user = users::get_in_scope(conn, &Scope::Country, user_id)?;
-    if user.is_some_and(|u| u.team_id == Some(member.team_id)) {
+    if user.is_some_and(|u| u.fields.team_id == Some(member.fields.team_id)) {
         return Ok(());
     }
     Err(AppError::Conflict {
@@ -191,7 +191,7 @@ fn check_kept_link(conn: &mut PgConnection, member: &Member) -> AppResult<()> {
 fn live_team(conn: &mut PgConnection, scope: &Scope, team_id: TeamId) -> AppResult<teams::Team> {
     teams::get(conn, scope, team_id)?.ok_or_else(|| AppError::not_found("team"))?;
     let team = hold_live_team(conn, team_id)?;
-    if team.status == crate::vocab::TeamStatus::Dissolved {
+    if team.fields.status == crate::vocab::TeamStatus::Dissolved {
         return Err(AppError::Conflict {
             code: ErrorCode::TeamNotLive,
             detail: format!("team {team_id} is dissolved"),
@@ -247,10 +247,10 @@ pub async fn create(
             check_user(c, &scope, UserId(u), team.id)?;
         }
         let new = NewMember {
-            person_id: None,
+            person_id: PersonId(Uuid::new_v4()),
             team_id: team.id,
-            commune_code: team.commune_code,
-            province_code: team.province_code,
+            commune_code: team.fields.commune_code,
+            province_code: team.fields.province_code,
             full_name,
             search_name,
             phone,
@@ -275,7 +275,7 @@ fn check_patch(
     patch: &MemberPatch,
 ) -> AppResult<()> {
     let (joined_on, left_on) = (
-        patch.joined_on.unwrap_or(before.joined_on),
+        patch.joined_on.unwrap_or(before.fields.joined_on),
         patch.left_on.unwrap_or(before.left_on),
     );
     check_dates(joined_on, left_on)?;
@@ -283,12 +283,12 @@ fn check_patch(
         check_work_within(c, before.id, joined_on, left_on.map(|l| (l, "left_on")))?;
     }
     if let Some(Some(u)) = patch.user_id {
-        check_user(c, scope, UserId(u), before.team_id)?;
+        check_user(c, scope, UserId(u), before.fields.team_id)?;
     }
     let active = before.archived_at.is_none() && patch.left_on.unwrap_or(before.left_on).is_none();
     if active {
         // An active member stays in, or comes back to, a team that must be live.
-        hold_live_team(c, before.team_id)?;
+        hold_live_team(c, before.fields.team_id)?;
         if before.left_on.is_some() && patch.user_id.is_none() {
             check_kept_link(c, before)?;
         }
@@ -346,12 +346,12 @@ pub async fn set_archived(
 
 impl super::Rules for Member {
     fn allowed(caller: &Caller, member: &Self) -> AppResult<()> {
-        require_manager(caller, member.team_id)
+        require_manager(caller, member.fields.team_id)
     }
 
     fn check_archive(conn: &mut PgConnection, member: &Self, archive: bool) -> AppResult<()> {
         if !archive {
-            hold_live_team(conn, member.team_id)?;
+            hold_live_team(conn, member.fields.team_id)?;
             if member.left_on.is_none() {
                 check_kept_link(conn, member)?;
             }
@@ -373,7 +373,7 @@ fn team_to_join(
             detail: "only an active member can move".into(),
         });
     }
-    if team_id == before.team_id {
+    if team_id == before.fields.team_id {
         return Err(AppError::field(
             "team_id",
             "same_team",
@@ -393,19 +393,12 @@ fn team_to_join(
 /// The same person's membership of `team` from `on`.
 fn moved(before: &Member, team: &teams::Team, role: Option<TeamRole>, on: NaiveDate) -> NewMember {
     NewMember {
-        person_id: Some(before.person_id),
         team_id: team.id,
-        commune_code: team.commune_code.clone(),
-        province_code: team.province_code.clone(),
-        full_name: before.full_name.clone(),
-        search_name: before.search_name.clone(),
-        phone: before.phone.clone(),
-        sex: before.sex,
-        birth_year: before.birth_year,
-        affiliation: before.affiliation,
+        commune_code: team.fields.commune_code.clone(),
+        province_code: team.fields.province_code.clone(),
         team_role: role.unwrap_or(TeamRole::Member),
         joined_on: on,
-        user_id: before.user_id,
+        ..before.fields.clone()
     }
 }
 
@@ -422,10 +415,10 @@ pub async fn move_to(
         conn.transaction(|c| {
             let before: Member = super::lock_for_change(c, &caller, id, None)?;
             let team = team_to_join(c, &caller, &before, to.team_id)?;
-            check_dates(before.joined_on, Some(on))?;
+            check_dates(before.fields.joined_on, Some(on))?;
             // On the move day the work is the new membership's.
             let eve = on.pred_opt().unwrap_or(on);
-            check_work_within(c, id, before.joined_on, Some((eve, "on")))?;
+            check_work_within(c, id, before.fields.joined_on, Some((eve, "on")))?;
             let left = members::update(
                 c,
                 id,
@@ -437,10 +430,10 @@ pub async fn move_to(
             )?;
             audit(c, &caller, AuditAction::Move, Some(&before), &left)?;
             let joined = members::insert(c, &moved(&before, &team, to.team_role, on))?;
-            if let Some(user_id) = before.user_id {
+            if let Some(user_id) = before.fields.user_id {
                 // The member's app account follows them to the new team, if the caller may
                 // change it (409 otherwise, and nothing is moved).
-                crate::accounts::follow_move(c, &caller, user_id, before.team_id, &team)?;
+                crate::accounts::follow_move(c, &caller, user_id, before.fields.team_id, &team)?;
             }
             audit(c, &caller, AuditAction::Move, None, &joined)?;
             Ok(joined)

@@ -27,7 +27,7 @@ pub fn commune_in_scope(
     code: &str,
 ) -> AppResult<units::UnitRow> {
     let unit = units::get(conn, code)?
-        .filter(|u| u.level == "commune" && u.valid_to.is_none())
+        .filter(|u| u.fields.level == "commune" && u.valid_to.is_none())
         .ok_or_else(|| {
             AppError::field(
                 "commune_code",
@@ -35,7 +35,7 @@ pub fn commune_in_scope(
                 format!("no commune has the code {code:?}"),
             )
         })?;
-    if !scope.contains(&unit.code, &unit.province_code) {
+    if !scope.contains(&unit.fields.code, &unit.fields.province_code) {
         return Err(AppError::Forbidden {
             code: ErrorCode::OutsideScope,
             detail: format!("commune {code} is outside your scope"),
@@ -258,19 +258,20 @@ pub(crate) async fn set_archived<T: Rules>(
     .await
 }
 
-/// Implements `Audited` for a record with an `id`, a `province_code` and a `commune_code`.
+/// Implements `Audited` for a record with an `id`, a `province_code` and a `commune_code` (the
+/// last two in its part `$part`, with `in $part`).
 macro_rules! audited_record {
-    ($ty:ty, $entity:literal) => {
+    ($ty:ty, $entity:literal $(in $part:ident)?) => {
         impl $crate::registry::Audited for $ty {
             const ENTITY: &'static str = $entity;
             fn id(&self) -> String {
                 self.id.to_string()
             }
             fn province_code(&self) -> &str {
-                &self.province_code
+                &self$(.$part)?.province_code
             }
             fn commune_code(&self) -> &str {
-                &self.commune_code
+                &self$(.$part)?.commune_code
             }
         }
     };
@@ -279,8 +280,9 @@ pub(crate) use audited_record;
 
 /// Implements `Audited` and `Archivable` for a register record stored by `db::$module`.
 macro_rules! register_record {
-    ($($ty:ty, $id:ty, $module:ident, $entity:literal, $filter:ty, $reads:ident;)+) => {$(
-        audited_record!($ty, $entity);
+    ($($ty:ty, $id:ty, $module:ident, $entity:literal $(in $part:ident)?, $filter:ty,
+        $reads:ident;)+) => {$(
+        audited_record!($ty, $entity $(in $part)?);
 
         impl Archivable for $ty {
             type Id = $id;
@@ -323,9 +325,11 @@ macro_rules! register_record {
     )+};
 }
 register_record! {
-    db::villages::Village, ids::VillageId, villages, "village", db::villages::VillageFilter, village_reads;
-    db::teams::Team, ids::TeamId, teams, "team", db::teams::TeamFilter, team_reads;
-    db::members::Member, ids::MemberId, members, "member", db::members::MemberFilter, member_reads;
+    db::villages::Village, ids::VillageId, villages, "village" in fields,
+        db::villages::VillageFilter, village_reads;
+    db::teams::Team, ids::TeamId, teams, "team" in fields, db::teams::TeamFilter, team_reads;
+    db::members::Member, ids::MemberId, members, "member" in fields,
+        db::members::MemberFilter, member_reads;
 }
 
 /// Writes the audit record of a change to `after` (or of a creation when `before` is `None`).

@@ -85,13 +85,13 @@ fn check_village(
     villages::get(conn, scope, village_id)?
         .ok_or_else(|| AppError::field("village_id", "unknown_village", "no such village"))?;
     let village = hold_live_village(conn, village_id)?;
-    if village.commune_code != commune {
+    if village.fields.commune_code != commune {
         return Err(AppError::field(
             "village_id",
             "wrong_commune",
             format!(
                 "village {village_id} is in commune {}, not {commune}",
-                village.commune_code
+                village.fields.commune_code
             ),
         ));
     }
@@ -131,7 +131,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: TeamInput) -> AppR
         let scope = caller.scope();
         let unit = commune_in_scope(c, &scope, &commune)?;
         if let Some(v) = input.village_id {
-            check_village(c, &scope, v, &unit.code)?;
+            check_village(c, &scope, v, &unit.fields.code)?;
         }
         let status = input.status.unwrap_or(if input.dissolved_on.is_some() {
             TeamStatus::Dissolved
@@ -139,8 +139,8 @@ pub async fn create(state: &AppState, caller: &Caller, input: TeamInput) -> AppR
             TeamStatus::Active
         });
         let new = NewTeam {
-            commune_code: unit.code,
-            province_code: unit.province_code,
+            commune_code: unit.fields.code,
+            province_code: unit.fields.province_code,
             village_id: input.village_id,
             name,
             search_name,
@@ -169,21 +169,23 @@ pub async fn update(
         id,
         expected,
         move |c, caller, before: &Team| {
-            let status = patch.status.map_or(before.status.as_str(), |s| s.as_str());
+            let status = patch
+                .status
+                .map_or(before.fields.status.as_str(), |s| s.as_str());
             let live = before.archived_at.is_none() && status != TeamStatus::Dissolved.as_str();
             match patch.village_id {
-                Some(Some(v)) => check_village(c, &caller.scope(), v, &before.commune_code)?,
+                Some(Some(v)) => check_village(c, &caller.scope(), v, &before.fields.commune_code)?,
                 // A live team stays in, or comes back to, a village that must be live.
                 None if live => {
-                    if let Some(v) = before.village_id {
+                    if let Some(v) = before.fields.village_id {
                         hold_live_village(c, v)?;
                     }
                 }
                 _ => {}
             }
             check_dates(
-                patch.established_on.unwrap_or(before.established_on),
-                patch.dissolved_on.unwrap_or(before.dissolved_on),
+                patch.established_on.unwrap_or(before.fields.established_on),
+                patch.dissolved_on.unwrap_or(before.fields.dissolved_on),
             )?;
             let changes = TeamChanges {
                 village_id: patch.village_id,
@@ -227,7 +229,7 @@ impl super::Rules for Team {
                     detail: format!("{live} active member(s) or account(s) belong to this team"),
                 });
             }
-        } else if let Some(v) = team.village_id {
+        } else if let Some(v) = team.fields.village_id {
             hold_live_village(conn, v)?;
         }
         Ok(())

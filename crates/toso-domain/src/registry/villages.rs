@@ -73,8 +73,8 @@ pub async fn create(state: &AppState, caller: &Caller, input: VillageInput) -> A
     super::create(state, caller, move |c, caller| {
         let unit = commune_in_scope(c, &caller.scope(), &commune)?;
         let new = NewVillage {
-            commune_code: unit.code,
-            province_code: unit.province_code,
+            commune_code: unit.fields.code,
+            province_code: unit.fields.province_code,
             name,
             search_name,
             kind: input.kind,

@@ -127,7 +127,7 @@ fn ensure_province(caller: &Caller, province: &str) -> AppResult<()> {
 
 fn known_province(c: &mut PgConnection, province: &str) -> AppResult<()> {
     match crate::db::units::get(c, province)? {
-        Some(u) if u.level == "province" => Ok(()),
+        Some(u) if u.fields.level == "province" => Ok(()),
         _ => Err(AppError::not_found("province")),
     }
 }
@@ -240,7 +240,7 @@ pub async fn inactive(
                 (Scope::Country, _) => true,
                 (Scope::Province(p), Area::Province(x)) => &p == x,
                 (Scope::Province(p), Area::Commune(x)) => {
-                    crate::db::units::get(c, x)?.is_some_and(|u| u.province_code == p)
+                    crate::db::units::get(c, x)?.is_some_and(|u| u.fields.province_code == p)
                 }
                 (Scope::Commune(mine), Area::Commune(x)) => &mine == x,
                 _ => false,

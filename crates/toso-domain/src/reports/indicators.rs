@@ -64,13 +64,14 @@ type Table = HashMap<(String, String), Sum>;
 /// The share of a target's period elapsed at the end of `month`, 0 to 1.
 fn elapsed(month: NaiveDate, target: &Target) -> f64 {
     let start = target
+        .fields
         .month
-        .or_else(|| NaiveDate::from_ymd_opt(target.year, 1, 1))
+        .or_else(|| NaiveDate::from_ymd_opt(target.fields.year, 1, 1))
         .unwrap_or(month);
     let end_of_month = month
         .checked_add_months(chrono::Months::new(1))
         .unwrap_or(month);
-    let period = (target.due_on - start).num_days() + 1;
+    let period = (target.fields.due_on - start).num_days() + 1;
     if period <= 0 {
         return 1.0;
     }
@@ -78,7 +79,7 @@ fn elapsed(month: NaiveDate, target: &Target) -> f64 {
 }
 
 fn figure(ind: &Indicator, sum: Sum, target: Option<&Target>, month: NaiveDate) -> IndicatorFigure {
-    let rate = if ind.kind == "rate" {
+    let rate = if ind.fields.kind == "rate" {
         sum.denominator
             .filter(|d| *d > 0)
             .map(|d| sum.numerator as f64 / d as f64)
@@ -86,11 +87,11 @@ fn figure(ind: &Indicator, sum: Sum, target: Option<&Target>, month: NaiveDate) 
         None
     };
     let mut f = IndicatorFigure {
-        code: ind.code.clone(),
-        name: ind.name.clone(),
-        kind: ind.kind.clone(),
+        code: ind.fields.code.clone(),
+        name: ind.fields.name.clone(),
+        kind: ind.fields.kind.clone(),
         numerator: sum.numerator,
-        denominator: if ind.kind == "rate" {
+        denominator: if ind.fields.kind == "rate" {
             sum.denominator
         } else {
             None
@@ -99,10 +100,10 @@ fn figure(ind: &Indicator, sum: Sum, target: Option<&Target>, month: NaiveDate) 
         ..Default::default()
     };
     if let Some(t) = target {
-        f.target_value = t.target_value;
-        f.target_rate = t.target_rate;
-        f.due_on = Some(t.due_on);
-        f.progress = match (t.target_value, t.target_rate) {
+        f.target_value = t.fields.target_value;
+        f.target_rate = t.fields.target_rate;
+        f.due_on = Some(t.fields.due_on);
+        f.progress = match (t.fields.target_value, t.fields.target_rate) {
             (Some(0), _) | (None, Some(0.0)) => Some(1.0),
             (Some(v), _) => Some(sum.numerator as f64 / v as f64),
             (None, Some(r)) => rate.map(|x| x / r),
@@ -125,11 +126,10 @@ fn figure(ind: &Indicator, sum: Sum, target: Option<&Target>, month: NaiveDate) 
 /// The target of a unit for an indicator: the month's own before the year's.
 fn target_of<'a>(targets: &'a [Target], code: &str, kind: &str, key: &str) -> Option<&'a Target> {
     let mut found: Option<&Target> = None;
-    for t in targets
-        .iter()
-        .filter(|t| t.indicator_code == code && t.unit_kind == kind && t.unit_key == key)
-    {
-        if found.is_none() || t.month.is_some() {
+    for t in targets.iter().filter(|t| {
+        t.fields.indicator_code == code && t.fields.unit_kind == kind && t.fields.unit_key == key
+    }) {
+        if found.is_none() || t.fields.month.is_some() {
             found = Some(t);
         }
     }
@@ -154,16 +154,18 @@ fn add_entered(
     keyed: Keyed,
     (jan, month): (NaiveDate, NaiveDate),
 ) -> AppResult<()> {
-    if !catalogue.iter().any(|i| i.source == "entered") {
+    if !catalogue.iter().any(|i| i.fields.source == "entered") {
         return Ok(());
     }
-    let by_code: HashMap<&str, &Indicator> =
-        catalogue.iter().map(|i| (i.code.as_str(), i)).collect();
+    let by_code: HashMap<&str, &Indicator> = catalogue
+        .iter()
+        .map(|i| (i.fields.code.as_str(), i))
+        .collect();
     for e in rows::entered(conn, area, keyed, jan, month)? {
         let Some(ind) = by_code.get(e.code.as_str()) else {
             continue;
         };
-        let d = match ind.denominator.as_deref() {
+        let d = match ind.fields.denominator.as_deref() {
             Some("dossiers" | "entered") => e.denominator,
             _ => None,
         };
@@ -182,33 +184,33 @@ fn add_computed(
     dens: &HashMap<String, UnitDenominators>,
     (jan, month): (NaiveDate, NaiveDate),
 ) -> AppResult<()> {
-    if catalogue.iter().any(|i| i.source == "trainings") {
+    if catalogue.iter().any(|i| i.fields.source == "trainings") {
         let participants = rows::class_participants(conn, area, jan, month)?;
-        for ind in catalogue.iter().filter(|i| i.source == "trainings") {
+        for ind in catalogue.iter().filter(|i| i.fields.source == "trainings") {
             for (key, n) in &participants {
-                add_to(table, &ind.code, key, *n, None);
+                add_to(table, &ind.fields.code, key, *n, None);
             }
         }
     }
     let categories: Vec<String> = catalogue
         .iter()
-        .filter(|i| i.source == "logs")
-        .filter_map(|i| i.category_code.clone())
+        .filter(|i| i.fields.source == "logs")
+        .filter_map(|i| i.fields.category_code.clone())
         .collect();
     if !categories.is_empty() {
         let helped = rows::citizens_helped(conn, area, &categories, jan, month)?;
-        for ind in catalogue.iter().filter(|i| i.source == "logs") {
+        for ind in catalogue.iter().filter(|i| i.fields.source == "logs") {
             for r in helped
                 .iter()
-                .filter(|r| Some(&r.code) == ind.category_code.as_ref())
+                .filter(|r| Some(&r.code) == ind.fields.category_code.as_ref())
             {
-                add_to(table, &ind.code, &r.key, r.value, None);
+                add_to(table, &ind.fields.code, &r.key, r.value, None);
             }
         }
     }
-    for ind in catalogue.iter().filter(|i| i.source == "villages") {
+    for ind in catalogue.iter().filter(|i| i.fields.source == "villages") {
         for (key, u) in dens {
-            add_to(table, &ind.code, key, u.villages_with_team, None);
+            add_to(table, &ind.fields.code, key, u.villages_with_team, None);
         }
     }
     Ok(())
@@ -221,7 +223,7 @@ fn add_population_denominators(
     dens: &HashMap<String, UnitDenominators>,
 ) {
     for ind in catalogue {
-        let Some(kind) = ind.denominator.as_deref() else {
+        let Some(kind) = ind.fields.denominator.as_deref() else {
             continue;
         };
         if matches!(kind, "dossiers" | "entered") {
@@ -229,7 +231,7 @@ fn add_population_denominators(
         }
         for (key, u) in dens {
             if let Some(d) = pick(u, kind) {
-                add_to(table, &ind.code, key, 0, Some(d));
+                add_to(table, &ind.fields.code, key, 0, Some(d));
             }
         }
     }
@@ -291,7 +293,7 @@ impl Section<'_> {
         figure(
             i,
             sum,
-            target_of(self.targets, &i.code, kind, key),
+            target_of(self.targets, &i.fields.code, kind, key),
             self.month,
         )
     }
@@ -300,7 +302,7 @@ impl Section<'_> {
     fn figures_at(&self, table: &Table, kind: &str, key: &str) -> Vec<IndicatorFigure> {
         self.catalogue
             .iter()
-            .map(|i| self.figure(i, sum_at(table, &i.code, key), kind, key))
+            .map(|i| self.figure(i, sum_at(table, &i.fields.code, key), kind, key))
             .collect()
     }
 
@@ -322,8 +324,8 @@ impl Section<'_> {
             row.indicators = self
                 .catalogue
                 .iter()
-                .filter(|i| i.level == "village")
-                .map(|i| self.figure(i, sum_at(&villages, &i.code, &key), "village", &key))
+                .filter(|i| i.fields.level == "village")
+                .map(|i| self.figure(i, sum_at(&villages, &i.fields.code, &key), "village", &key))
                 .collect();
         }
         let (communes, _) = numbers(conn, self.catalogue, area, Keyed::Commune, self.month)?;
@@ -351,9 +353,9 @@ impl Section<'_> {
                 None => self.figures_at(&communes, "commune", &row.key),
             };
             for i in self.catalogue {
-                if let Some(s) = sum_of(&row.indicators, &i.code) {
+                if let Some(s) = sum_of(&row.indicators, &i.fields.code) {
                     totals
-                        .entry(i.code.clone())
+                        .entry(i.fields.code.clone())
                         .or_default()
                         .add(s.numerator, s.denominator);
                 }
@@ -363,7 +365,7 @@ impl Section<'_> {
             .catalogue
             .iter()
             .map(|i| {
-                let sum = totals.get(&i.code).copied().unwrap_or_default();
+                let sum = totals.get(&i.fields.code).copied().unwrap_or_default();
                 self.figure(i, sum, "province", province)
             })
             .collect())
@@ -375,9 +377,9 @@ impl Section<'_> {
         let mut totals: HashMap<String, Sum> = HashMap::new();
         for row in report_rows.iter_mut() {
             for i in self.catalogue {
-                let sum = sum_at(per_province, &i.code, &row.key);
+                let sum = sum_at(per_province, &i.fields.code, &row.key);
                 totals
-                    .entry(i.code.clone())
+                    .entry(i.fields.code.clone())
                     .or_default()
                     .add(sum.numerator, sum.denominator);
             }
@@ -386,7 +388,7 @@ impl Section<'_> {
         self.catalogue
             .iter()
             .map(|i| {
-                let sum = totals.get(&i.code).copied().unwrap_or_default();
+                let sum = totals.get(&i.fields.code).copied().unwrap_or_default();
                 figure(i, sum, None, self.month)
             })
             .collect()
@@ -410,7 +412,7 @@ fn provinces_of(
         .collect();
     for c in missing {
         if let Some(u) = crate::db::units::get(conn, &c)? {
-            province_of.insert(c, u.province_code);
+            province_of.insert(c, u.fields.province_code);
         }
     }
     Ok(province_of)
@@ -531,17 +533,19 @@ mod tests {
     fn target(month: Option<NaiveDate>, due: NaiveDate) -> Target {
         Target {
             id: 1,
-            indicator_code: "x".into(),
-            year: 2025,
-            month,
-            unit_kind: "commune".into(),
-            unit_key: "00004".into(),
-            province_code: "01".into(),
-            commune_code: Some("00004".into()),
-            target_value: Some(100),
-            target_rate: None,
-            due_on: due,
-            split_from: None,
+            fields: rows::TargetFields {
+                indicator_code: "x".into(),
+                year: 2025,
+                month,
+                unit_kind: "commune".into(),
+                unit_key: "00004".into(),
+                province_code: "01".into(),
+                commune_code: Some("00004".into()),
+                target_value: Some(100),
+                target_rate: None,
+                due_on: due,
+                split_from: None,
+            },
             version: 1,
             updated_at: chrono::Utc::now(),
         }

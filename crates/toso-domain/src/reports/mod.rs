@@ -242,9 +242,9 @@ pub fn unit_of(conn: &mut PgConnection, code: &str) -> AppResult<(UnitRef, Area)
             format!("no unit has the code {code:?}"),
         )
     })?;
-    let area = match unit.level.as_str() {
-        "province" => Area::Province(unit.code.clone()),
-        "commune" => Area::Commune(unit.code.clone()),
+    let area = match unit.fields.level.as_str() {
+        "province" => Area::Province(unit.fields.code.clone()),
+        "commune" => Area::Commune(unit.fields.code.clone()),
         _ => {
             return Err(AppError::field(
                 "unit",
@@ -255,9 +255,9 @@ pub fn unit_of(conn: &mut PgConnection, code: &str) -> AppResult<(UnitRef, Area)
     };
     Ok((
         UnitRef {
-            code: unit.code,
-            name: unit.name,
-            level: unit.level,
+            code: unit.fields.code,
+            name: unit.fields.name,
+            level: unit.fields.level,
         },
         area,
     ))

@@ -133,7 +133,7 @@ fn ensure_may_read(
 ) -> AppResult<()> {
     let province_of = |conn: &mut PgConnection, code: &str| -> AppResult<String> {
         Ok(db::units::get(conn, code)?
-            .map(|u| u.province_code)
+            .map(|u| u.fields.province_code)
             .unwrap_or_default())
     };
     let ok = match (caller.scope(), area) {

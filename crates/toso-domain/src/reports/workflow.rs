@@ -267,7 +267,7 @@ fn commune_in_reach(
     action: Action,
 ) -> AppResult<(String, String)> {
     let (code, province) = match crate::db::units::get(c, commune)? {
-        Some(u) if u.level == "commune" => (u.code, u.province_code),
+        Some(u) if u.fields.level == "commune" => (u.fields.code, u.fields.province_code),
         _ => return Err(AppError::not_found("commune")),
     };
     if !caller.scope().contains(&code, &province) {

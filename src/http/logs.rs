@@ -1,8 +1,8 @@
 use actix_web::http::StatusCode;
-use actix_web::web::{Data, Path};
+use actix_web::web::Data;
 use actix_web::{delete, get, patch, post, HttpResponse};
 
-use super::extract::{served, Auth, IfMatch, Query, ValidJson};
+use super::extract::{served, Auth, Query, ValidJson};
 use super::pagination::{list_query, Paged};
 use super::record::record_routes;
 use super::Reply;
@@ -77,29 +77,5 @@ record_routes! {
     get = ("getAssistanceLog", ["One log; 404 when missing or outside the caller's scope."]),
     archive = ("archiveAssistanceLog", ["Archive a log recorded by mistake."], "dated in an approved month"),
     restore = ("restoreAssistanceLog", ["Restore an archived log (its author, or the team's leader); 409 in an approved month."], "dated in an approved month"),
-}
-
-/// Edit a log (its author, or the team's leader); a stale `If-Match` gets 412, an archived
-/// log 409 `log_archived`. A new `occurred_at` moves the log to the membership its member
-/// held on that day (422 when none).
-#[utoipa::path(
-    operation_id = "updateAssistanceLog",
-    tag = "assistance logs", security(("bearer" = [])),
-    params(("id" = Uuid, Path), IfMatch),
-    request_body = LogPatch,
-    responses(
-        (status = 200, body = LogView, headers(("ETag" = String))),
-        (status = 409, description = "archived, or dated in an approved month", body = crate::http::error::Problem, content_type = "application/problem+json"),
-    )
-)]
-#[patch("/api/v1/assistance-logs/{id}")]
-pub async fn update(
-    state: Data<AppState>,
-    auth: Auth,
-    id: Path<LogId>,
-    body: ValidJson<LogPatch>,
-    IfMatch(expected): IfMatch,
-) -> Reply {
-    let log = logs::update(&state, &auth.0, id.into_inner(), body.0, expected).await?;
-    Ok(served(StatusCode::OK, log.version, log))
+    update = (patch, "updateAssistanceLog", LogPatch, ["Edit a log (its author, or the team's leader); a stale `If-Match` gets 412, an archived", "log 409 `log_archived`. A new `occurred_at` moves the log to the membership its member", "held on that day (422 when none)."], "archived, or dated in an approved month"),
 }

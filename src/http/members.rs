@@ -4,7 +4,7 @@ use actix_web::{delete, get, patch, post, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::extract::{search_text, served, Auth, IfMatch, Query, ValidJson};
+use super::extract::{search_text, served, Auth, Query, ValidJson};
 use super::pagination::{list_query, PageQuery, Paged};
 use super::record::record_routes;
 use super::Reply;
@@ -121,30 +121,7 @@ record_routes! {
     get = ("getMember", ["One membership; 404 when missing or outside the caller's scope."]),
     archive = ("archiveMember", ["Archive a membership recorded by mistake (a member who left keeps the record: set `left_on`)."]),
     restore = ("restoreMember", ["Restore an archived membership; 409 while its team is archived."], "its team is archived (`parent_archived`)"),
-}
-
-/// Change a membership; set `left_on` when the member leaves. A stale `If-Match` gets 412.
-#[utoipa::path(
-    operation_id = "updateMember",
-    tag = "members", security(("bearer" = [])),
-    params(("id" = i64, Path), IfMatch),
-    request_body = MemberPatch,
-    responses(
-        (status = 200, body = MemberView, headers(("ETag" = String))),
-        (status = 409, description = "the member would be active in an archived team (`parent_archived`), or revived linked to an account that works elsewhere (`linked_account_elsewhere`)", body = crate::http::error::Problem, content_type = "application/problem+json"),
-    )
-)]
-#[patch("/api/v1/members/{id}")]
-pub async fn update(
-    state: Data<AppState>,
-    auth: Auth,
-    id: Path<MemberId>,
-    body: ValidJson<MemberPatch>,
-    IfMatch(expected): IfMatch,
-) -> Reply {
-    let patch = body.0;
-    let m = members::update(&state, &auth.0, id.into_inner(), patch, expected).await?;
-    Ok(served(StatusCode::OK, m.version, m))
+    update = (patch, "updateMember", MemberPatch, ["Change a membership; set `left_on` when the member leaves. A stale `If-Match` gets 412."], "the member would be active in an archived team (`parent_archived`), or revived linked to an account that works elsewhere (`linked_account_elsewhere`)"),
 }
 
 /// Move a member to another team: the old membership ends on `on`, a new one starts the same

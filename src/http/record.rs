@@ -16,10 +16,14 @@
 //! ```
 //! `id = VillageId as i64`: the path takes a `VillageId`, the document shows the `i64` it is
 //! (`crate::ids`); `id = Uuid` when the two are the same type.
-//! The optional third item of `archive` / `restore` documents their 409. The calling module
-//! imports `actix_web::{get, delete, post}` (utoipa knows a route by those names).
+//! The optional third item of `archive` / `restore` documents their 409. An optional last
+//! line `update = (patch, "updateVillage", VillagePatch, ["…"], "409 …")` (or
+//! `replace = (put, …)`) adds the handler of that name, which calls the domain function of
+//! that name with the checked body and the `If-Match` version. The calling module imports
+//! `actix_web::{get, delete, post}` and `patch` / `put` (utoipa knows a route by those names).
 
-/// Expands to the handlers `get`, `archive` and `restore` of a record (see the module).
+/// Expands to the handlers `get`, `archive`, `restore` and optionally `update` / `replace` of a
+/// record (see the module).
 macro_rules! record_routes {
     (domain = $domain:ident, view = $view:ident, id = $id:ident as $id_doc:ident, $($rest:tt)+) => {
         $crate::http::record::record_routes! { @routes $domain, $view, $id, $id_doc, $($rest)+ }
@@ -32,7 +36,9 @@ macro_rules! record_routes {
         path = $path:tt, restore_path = $restore_path:tt,
         get = ($get_op:tt, [$($get_doc:tt),+ $(,)?]),
         archive = ($archive_op:tt, [$($archive_doc:tt),+ $(,)?] $(, $archive_409:tt)?),
-        restore = ($restore_op:tt, [$($restore_doc:tt),+ $(,)?] $(, $restore_409:tt)?) $(,)?
+        restore = ($restore_op:tt, [$($restore_doc:tt),+ $(,)?] $(, $restore_409:tt)?)
+        $(, $change:ident = ($change_method:ident, $change_op:tt, $change_body:ident,
+            [$($change_doc:tt),+ $(,)?] $(, $change_409:tt)?))? $(,)?
     ) => {
         $(#[doc = $get_doc])+
         #[utoipa::path(
@@ -57,6 +63,38 @@ macro_rules! record_routes {
         $crate::http::record::record_routes! { @set_archived
             restore, post, $restore_path, false, $restore_op, $tag, $id, $id_doc, $view, $domain,
             [$($restore_doc),+] $(, $restore_409)?
+        }
+        $($crate::http::record::record_routes! { @change
+            $change, $change_method, $path, $change_op, $tag, $id, $id_doc, $view, $domain,
+            $change_body, [$($change_doc),+] $(, $change_409)?
+        })?
+    };
+    // Change the record (`update` by PATCH, `replace` by PUT): the domain function of that
+    // name takes the checked body and the `If-Match` version.
+    (@change $name:ident, $method:ident, $path:tt, $op:tt, $tag:tt, $id:ident, $id_doc:ident,
+        $view:ident, $domain:ident, $body:ident, [$($doc:tt),+] $(, $conflict:tt)?
+    ) => {
+        $(#[doc = $doc])+
+        #[utoipa::path(
+            operation_id = $op, tag = $tag, security(("bearer" = [])),
+            params(("id" = $id_doc, Path), $crate::http::extract::IfMatch),
+            request_body = $body,
+            responses(
+                (status = 200, body = $view, headers(("ETag" = String))),
+                $((status = 409, description = $conflict, body = $crate::http::error::Problem,
+                    content_type = "application/problem+json"),)?
+            )
+        )]
+        #[$method($path)]
+        pub async fn $name(
+            state: actix_web::web::Data<$crate::state::AppState>,
+            auth: $crate::http::extract::Auth,
+            id: actix_web::web::Path<$id>,
+            body: $crate::http::extract::ValidJson<$body>,
+            $crate::http::extract::IfMatch(expected): $crate::http::extract::IfMatch,
+        ) -> $crate::http::Reply {
+            let record = $domain::$name(&state, &auth.0, id.into_inner(), body.0, expected).await?;
+            Ok($crate::http::extract::served(actix_web::http::StatusCode::OK, record.version, record))
         }
     };
     // Archive (`true`) or restore (`false`).

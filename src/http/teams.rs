@@ -1,8 +1,8 @@
 use actix_web::http::StatusCode;
-use actix_web::web::{Data, Path};
+use actix_web::web::Data;
 use actix_web::{delete, get, patch, post, HttpResponse};
 
-use super::extract::{search_text, served, Auth, IfMatch, Query, ValidJson};
+use super::extract::{search_text, served, Auth, Query, ValidJson};
 use super::pagination::{list_query, Paged};
 use super::record::record_routes;
 use super::Reply;
@@ -64,28 +64,5 @@ record_routes! {
     get = ("getTeam", ["One team; 404 when missing or outside the caller's scope."]),
     archive = ("archiveTeam", ["Archive a team; 409 while active members or enabled accounts belong to it."], "active members or enabled accounts belong to it (`has_dependents`)"),
     restore = ("restoreTeam", ["Restore an archived team; 409 while its village is archived."], "its village is archived (`parent_archived`)"),
-}
-
-/// Change a team (officers); a stale `If-Match` gets 412.
-#[utoipa::path(
-    operation_id = "updateTeam",
-    tag = "teams", security(("bearer" = [])),
-    params(("id" = i64, Path), IfMatch),
-    request_body = TeamPatch,
-    responses(
-        (status = 200, body = TeamView, headers(("ETag" = String))),
-        (status = 409, description = "the team would be live in an archived village (`parent_archived`)", body = crate::http::error::Problem, content_type = "application/problem+json"),
-    )
-)]
-#[patch("/api/v1/teams/{id}")]
-pub async fn update(
-    state: Data<AppState>,
-    auth: Auth,
-    id: Path<TeamId>,
-    body: ValidJson<TeamPatch>,
-    IfMatch(expected): IfMatch,
-) -> Reply {
-    let patch = body.0;
-    let t = teams::update(&state, &auth.0, id.into_inner(), patch, expected).await?;
-    Ok(served(StatusCode::OK, t.version, t))
+    update = (patch, "updateTeam", TeamPatch, ["Change a team (officers); a stale `If-Match` gets 412."], "the team would be live in an archived village (`parent_archived`)"),
 }

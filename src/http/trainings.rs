@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::extract::{served, Auth, IfMatch, Query, ValidJson};
+use super::extract::{served, Auth, Query, ValidJson};
 use super::pagination::{list_query, Paged};
 use super::record::record_routes;
 use super::Reply;
@@ -84,30 +84,7 @@ record_routes! {
     get = ("getTraining", ["One training; 404 when missing or outside the caller's scope."]),
     archive = ("archiveTraining", ["Archive a training recorded by mistake."], "dated in an approved month"),
     restore = ("restoreTraining", ["Restore an archived training (officers in scope; a leader its own team's); 409 in an", "approved month."], "dated in an approved month"),
-}
-
-/// Replace a training's details; a stale `If-Match` gets 412, an archived training 409
-/// `training_archived`.
-#[utoipa::path(
-    operation_id = "replaceTraining",
-    tag = "trainings", security(("bearer" = [])),
-    params(("id" = Uuid, Path), IfMatch),
-    request_body = TrainingInput,
-    responses(
-        (status = 200, body = TrainingView, headers(("ETag" = String))),
-        (status = 409, description = "archived, its team or village archived (`parent_archived`), or dated in an approved month", body = crate::http::error::Problem, content_type = "application/problem+json"),
-    )
-)]
-#[put("/api/v1/trainings/{id}")]
-pub async fn replace(
-    state: Data<AppState>,
-    auth: Auth,
-    id: Path<TrainingId>,
-    body: ValidJson<TrainingInput>,
-    IfMatch(expected): IfMatch,
-) -> Reply {
-    let t = trainings::replace(&state, &auth.0, id.into_inner(), body.0, expected).await?;
-    Ok(served(StatusCode::OK, t.version, t))
+    replace = (put, "replaceTraining", TrainingInput, ["Replace a training's details; a stale `If-Match` gets 412, an archived training 409", "`training_archived`."], "archived, its team or village archived (`parent_archived`), or dated in an approved month"),
 }
 
 /// Attendance of a member training.

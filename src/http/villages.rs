@@ -1,8 +1,8 @@
 use actix_web::http::StatusCode;
-use actix_web::web::{Data, Path};
+use actix_web::web::Data;
 use actix_web::{delete, get, patch, post, HttpResponse};
 
-use super::extract::{search_text, served, Auth, IfMatch, Query, ValidJson};
+use super::extract::{search_text, served, Auth, Query, ValidJson};
 use super::pagination::{list_query, Paged};
 use super::record::record_routes;
 use super::Reply;
@@ -62,27 +62,5 @@ record_routes! {
     get = ("getVillage", ["One village; 404 when missing or outside the caller's scope."]),
     archive = ("archiveVillage", ["Archive a village (soft delete); 409 while live teams work in it."], "live teams depend on it"),
     restore = ("restoreVillage", ["Restore an archived village."]),
-}
-
-/// Change a village; `If-Match` with a stale ETag gets 412 and changes nothing.
-#[utoipa::path(
-    operation_id = "updateVillage",
-    tag = "villages", security(("bearer" = [])),
-    params(("id" = i64, Path), IfMatch),
-    request_body = VillagePatch,
-    responses(
-        (status = 200, body = VillageView, headers(("ETag" = String))),
-    )
-)]
-#[patch("/api/v1/villages/{id}")]
-pub async fn update(
-    state: Data<AppState>,
-    auth: Auth,
-    id: Path<VillageId>,
-    body: ValidJson<VillagePatch>,
-    IfMatch(expected): IfMatch,
-) -> Reply {
-    let patch = body.0;
-    let v = villages::update(&state, &auth.0, id.into_inner(), patch, expected).await?;
-    Ok(served(StatusCode::OK, v.version, v))
+    update = (patch, "updateVillage", VillagePatch, ["Change a village; `If-Match` with a stale ETag gets 412 and changes nothing."]),
 }

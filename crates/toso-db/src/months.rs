@@ -29,8 +29,8 @@ diesel::define_sql_function! {
 }
 
 /// The lock's name: `commune-month:<commune>:<YYYY-MM-DD>`, hashed by PostgreSQL.
-fn key_name(key: &MonthKey) -> String {
-    format!("commune-month:{}:{}", key.0, key.1.format("%Y-%m-%d"))
+fn key_name(commune: &str, month: NaiveDate) -> String {
+    format!("commune-month:{commune}:{month}")
 }
 
 /// Takes the shared lock of every key, in one stable order (no two writers can deadlock), and
@@ -39,13 +39,10 @@ pub fn hold_shared(conn: &mut PgConnection, keys: &[MonthKey]) -> QueryResult<Ve
     let mut keys = keys.to_vec();
     keys.sort();
     keys.dedup();
-    for key in &keys {
+    for (commune, month) in &keys {
         // A statement the connection keeps prepared (its text never changes).
-        diesel::select(pg_advisory_xact_lock_shared(hashtextextended(
-            key_name(key),
-            0,
-        )))
-        .execute(conn)?;
+        let key = hashtextextended(key_name(commune, *month), 0);
+        diesel::select(pg_advisory_xact_lock_shared(key)).execute(conn)?;
     }
     let communes: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
     let months: Vec<NaiveDate> = keys.iter().map(|k| k.1).collect();
@@ -61,8 +58,8 @@ pub fn hold_shared(conn: &mut PgConnection, keys: &[MonthKey]) -> QueryResult<Ve
 /// Takes the exclusive lock of one commune-month: waits for every writer holding it shared
 /// and keeps new ones out until the transaction ends.
 pub fn hold_exclusive(conn: &mut PgConnection, commune: &str, month: NaiveDate) -> QueryResult<()> {
-    let key = (commune.to_string(), month);
-    diesel::select(pg_advisory_xact_lock(hashtextextended(key_name(&key), 0)))
+    let key = hashtextextended(key_name(commune, month), 0);
+    diesel::select(pg_advisory_xact_lock(key))
         .execute(conn)
         .map(|_| ())
 }

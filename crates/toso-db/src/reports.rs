@@ -152,7 +152,6 @@ pub fn bounds(month: NaiveDate) -> (NaiveDate, NaiveDate) {
     (month, next.pred_opt().unwrap_or(month))
 }
 
-/// The area's code as bound (`$3`): none, one code, or a comma-separated list.
 /// `sql` with the parameters the grouped reads of an area share bound: `$1` and `$2` the
 /// window's first and last (or next) month, `$3` the area's code (`area_filter`).
 pub(crate) fn area_query(
@@ -167,6 +166,7 @@ pub(crate) fn area_query(
         .bind::<Text, _>(area_code(area))
 }
 
+/// The area's code as bound (`$3`): none, one code, or a comma-separated list.
 pub(crate) fn area_code(area: &Area) -> String {
     match area {
         Area::Country => String::new(),

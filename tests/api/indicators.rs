@@ -204,6 +204,40 @@ async fn the_catalogue_holds_the_national_indicators_and_admins_manage_it() {
         .act("/api/v1/indicators/nothing_here/retire", None)
         .await
         .problem(StatusCode::NOT_FOUND, "not_found");
+
+    // The trail keeps each change of the national catalogue, with no place.
+    let trail = admin
+        .get("/api/v1/audit?entity=indicator")
+        .await
+        .expect(StatusCode::OK);
+    let entries: Vec<(&str, &str)> = trail["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().expect("a"),
+                e["entity_id"].as_str().expect("id"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            ("restore", "fibre_households"),
+            ("retire", "fibre_households"),
+            ("create", "vneid_helped")
+        ]
+    );
+    for e in trail["items"].as_array().expect("items") {
+        assert_eq!(
+            (&e["province_code"], &e["commune_code"]),
+            (&json!(null), &json!(null))
+        );
+    }
+    assert!(trail["items"][1]["before"]["retired_at"].is_null());
+    assert!(trail["items"][1]["after"]["retired_at"].is_string());
+    assert_eq!(trail["items"][2]["after"]["kind"], "count");
 }
 
 #[tokio::test]
@@ -938,6 +972,26 @@ async fn the_province_sets_its_due_day(app: &TestApp, f: &Field, province: &Acto
     assert_eq!(
         (saved["due_day"].as_i64(), saved["version"].as_i64()),
         (Some(10), Some(1))
+    );
+    let trail = province
+        .get("/api/v1/audit?entity=reporting_settings")
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(trail["total"], 1);
+    let entry = &trail["items"][0];
+    assert_eq!(
+        (
+            &entry["action"],
+            &entry["entity_id"],
+            &entry["province_code"],
+            &entry["commune_code"]
+        ),
+        (&json!("update"), &json!("01"), &json!("01"), &json!(null))
+    );
+    assert!(entry["before"].is_null());
+    assert_eq!(
+        (&entry["after"]["due_day"], &entry["after"]["version"]),
+        (&json!(10), &json!(1))
     );
 }
 

@@ -464,6 +464,21 @@ where
     .map_err(AppError::internal)?
 }
 
+/// Runs a read of the caller's scope (`run_read`, so on the replica when it is up): `f` gets
+/// the scope every query of the read is narrowed to.
+pub async fn read_in_scope<T, F>(
+    reads: &ReadPool,
+    caller: &crate::access::Caller,
+    mut f: F,
+) -> AppResult<T>
+where
+    F: FnMut(&mut PgConnection, &crate::access::Scope) -> AppResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let scope = caller.scope();
+    run_read(reads, move |c| f(c, &scope)).await
+}
+
 /// Adds libpq's `connect_timeout` (whole seconds, at least 1) unless the URL sets one.
 pub(crate) fn with_connect_timeout(url: &str, timeout: Duration) -> String {
     if url.contains("connect_timeout=") {

@@ -403,9 +403,8 @@ pub async fn list(
     filter: TrainingFilter,
     page: Page,
 ) -> AppResult<(Vec<Training>, i64)> {
-    let scope = caller.scope();
-    db::run_read(&state.reads, move |c| {
-        Ok(store::list(c, &scope, &filter, page)?)
+    db::read_in_scope(&state.reads, caller, move |c, scope| {
+        Ok(store::list(c, scope, &filter, page)?)
     })
     .await
 }

@@ -4,7 +4,6 @@
 
 pub mod split;
 
-use crate::views::{IndicatorView, Served};
 use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -17,10 +16,10 @@ use crate::db::indicators::{
     Target, TargetFields, ValueFields,
 };
 use crate::db::reports::Area;
-use crate::db::{self, audit, months, units};
+use crate::db::{self, months, units};
 use crate::error::{AppError, AppResult};
 use crate::ids::{TeamId, VillageId};
-use crate::registry::{self, check_version};
+use crate::registry::{self, check_version, Audited};
 use crate::state::AppState;
 use crate::vocab::AuditAction;
 
@@ -164,28 +163,15 @@ fn new_indicator(input: &IndicatorInput) -> NewIndicator {
     }
 }
 
-/// Audits a change of the catalogue.
-fn audit_indicator(
-    c: &mut PgConnection,
-    caller: &Caller,
-    action: AuditAction,
-    before: Option<&Indicator>,
-    after: &Indicator,
-) -> AppResult<()> {
-    audit::record(
-        c,
-        caller,
-        audit::Change {
-            action,
-            entity: "indicator",
-            entity_id: after.fields.code.clone(),
-            province_code: None,
-            commune_code: None,
-            before: before.map(IndicatorView::from).as_ref(),
-            after: Some(&IndicatorView::from(after)),
-        },
-    )?;
-    Ok(())
+impl Audited for Indicator {
+    const ENTITY: &'static str = "indicator";
+    fn entity_id(&self) -> String {
+        self.fields.code.clone()
+    }
+    /// The catalogue is national.
+    fn place(&self) -> (Option<&str>, Option<&str>) {
+        (None, None)
+    }
 }
 
 /// Adds an indicator to the catalogue (admin).
@@ -199,7 +185,7 @@ pub async fn create(
     db::transact(&state.pool, caller, move |c, caller| {
         check_code_and_category(c, &input)?;
         let created = rows::insert(c, &new_indicator(&input))?;
-        audit_indicator(c, caller, AuditAction::Create, None, &created)?;
+        registry::audit(c, caller, AuditAction::Create, None, &created)?;
         Ok(created)
     })
     .await
@@ -223,7 +209,7 @@ pub async fn set_retired(
         } else {
             AuditAction::Restore
         };
-        audit_indicator(c, caller, action, Some(&before), &after)?;
+        registry::audit(c, caller, action, Some(&before), &after)?;
         Ok(after)
     })
     .await
@@ -268,12 +254,9 @@ fn village_of(c: &mut PgConnection, commune: &str, id: VillageId) -> AppResult<(
 }
 
 /// A versioned record of this module, as its upsert and its audit entry need it.
-trait Entry: Served {
-    const ENTITY: &'static str;
+trait Entry: Audited {
     fn id(&self) -> i64;
     fn version(&self) -> i32;
-    fn province_code(&self) -> &str;
-    fn commune_code(&self) -> Option<&str>;
 }
 
 /// A commune column, required or optional.
@@ -295,19 +278,25 @@ impl CommuneColumn for Option<String> {
 
 macro_rules! entry {
     ($row:ty, $entity:literal) => {
-        impl Entry for $row {
+        impl Audited for $row {
             const ENTITY: &'static str = $entity;
+            fn entity_id(&self) -> String {
+                self.id.to_string()
+            }
+            fn place(&self) -> (Option<&str>, Option<&str>) {
+                (
+                    Some(&self.fields.province_code),
+                    self.fields.commune_code.as_commune(),
+                )
+            }
+        }
+
+        impl Entry for $row {
             fn id(&self) -> i64 {
                 self.id
             }
             fn version(&self) -> i32 {
                 self.version
-            }
-            fn province_code(&self) -> &str {
-                &self.fields.province_code
-            }
-            fn commune_code(&self) -> Option<&str> {
-                self.fields.commune_code.as_commune()
             }
         }
     };
@@ -341,23 +330,12 @@ fn upsert<T: Entry>(
         }
         None => (insert(c)?, true),
     };
-    audit::record(
-        c,
-        caller,
-        audit::Change {
-            action: if created {
-                AuditAction::Create
-            } else {
-                AuditAction::Update
-            },
-            entity: T::ENTITY,
-            entity_id: saved.id().to_string(),
-            province_code: Some(saved.province_code()),
-            commune_code: saved.commune_code(),
-            before: current.as_ref().map(T::View::from).as_ref(),
-            after: Some(&T::View::from(&saved)),
-        },
-    )?;
+    let action = if created {
+        AuditAction::Create
+    } else {
+        AuditAction::Update
+    };
+    registry::audit(c, caller, action, current.as_ref(), &saved)?;
     Ok((saved, created))
 }
 
@@ -487,14 +465,8 @@ pub async fn list_denominators(
     commune: Option<String>,
     year: Option<i32>,
 ) -> AppResult<Vec<Denominator>> {
-    let scope = caller.scope();
-    db::run_read(&state.reads, move |c| {
-        Ok(rows::list_denominators(
-            c,
-            &scope,
-            commune.as_deref(),
-            year,
-        )?)
+    db::read_in_scope(&state.reads, caller, move |c, scope| {
+        Ok(rows::list_denominators(c, scope, commune.as_deref(), year)?)
     })
     .await
 }
@@ -726,9 +698,8 @@ pub async fn list_values(
     caller: &Caller,
     filter: rows::ValueFilter,
 ) -> AppResult<Vec<IndicatorValue>> {
-    let scope = caller.scope();
-    db::run_read(&state.reads, move |c| {
-        Ok(rows::list_values(c, &scope, &filter)?)
+    db::read_in_scope(&state.reads, caller, move |c, scope| {
+        Ok(rows::list_values(c, scope, &filter)?)
     })
     .await
 }
@@ -969,9 +940,8 @@ pub async fn list_targets(
     caller: &Caller,
     filter: rows::TargetFilter,
 ) -> AppResult<Vec<Target>> {
-    let scope = caller.scope();
-    db::run_read(&state.reads, move |c| {
-        Ok(rows::list_targets(c, &scope, &filter)?)
+    db::read_in_scope(&state.reads, caller, move |c, scope| {
+        Ok(rows::list_targets(c, scope, &filter)?)
     })
     .await
 }

@@ -217,11 +217,10 @@ pub async fn list_of_team(
     mut filter: MemberFilter,
     page: Page,
 ) -> AppResult<(Vec<Member>, i64)> {
-    let scope = caller.scope();
     filter.team_id = Some(team_id);
-    db::run_read(&state.reads, move |c| {
-        teams::get(c, &scope, team_id)?.ok_or_else(|| AppError::not_found("team"))?;
-        Ok(members::list(c, &scope, &filter, page)?)
+    db::read_in_scope(&state.reads, caller, move |c, scope| {
+        teams::get(c, scope, team_id)?.ok_or_else(|| AppError::not_found("team"))?;
+        Ok(members::list(c, scope, &filter, page)?)
     })
     .await
 }

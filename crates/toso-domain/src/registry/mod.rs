@@ -106,12 +106,14 @@ pub fn check_version(what: &str, current: i32, expected: Option<i32>) -> AppResu
     }
 }
 
-/// A record of the register, as the audit trail needs it (its snapshots are the record's view).
+/// A record as the audit trail names it (its snapshots are the record's view): the register's
+/// rows, field work, the indicators' catalogue and figures, the reporting settings.
 pub(crate) trait Audited: crate::views::Served {
     const ENTITY: &'static str;
-    fn id(&self) -> String;
-    fn province_code(&self) -> &str;
-    fn commune_code(&self) -> &str;
+    /// The record's id as the trail shows it.
+    fn entity_id(&self) -> String;
+    /// The province and the commune the record belongs to (none for a national record).
+    fn place(&self) -> (Option<&str>, Option<&str>);
 }
 
 /// A register record that can be listed, read, changed, archived and restored.
@@ -167,9 +169,8 @@ pub(crate) async fn list<T: Archivable>(
     filter: T::Filter,
     page: crate::db::Page,
 ) -> AppResult<(Vec<T>, i64)> {
-    let scope = caller.scope();
-    crate::db::run_read(&state.reads, move |c| {
-        Ok(T::list(c, &scope, &filter, page)?)
+    crate::db::read_in_scope(&state.reads, caller, move |c, scope| {
+        Ok(T::list(c, scope, &filter, page)?)
     })
     .await
 }
@@ -264,14 +265,14 @@ macro_rules! audited_record {
     ($ty:ty, $entity:literal $(in $part:ident)?) => {
         impl $crate::registry::Audited for $ty {
             const ENTITY: &'static str = $entity;
-            fn id(&self) -> String {
+            fn entity_id(&self) -> String {
                 self.id.to_string()
             }
-            fn province_code(&self) -> &str {
-                &self$(.$part)?.province_code
-            }
-            fn commune_code(&self) -> &str {
-                &self$(.$part)?.commune_code
+            fn place(&self) -> (Option<&str>, Option<&str>) {
+                (
+                    Some(&self$(.$part)?.province_code),
+                    Some(&self$(.$part)?.commune_code),
+                )
             }
         }
     };
@@ -341,15 +342,16 @@ pub(crate) fn audit<T: Audited>(
     after: &T,
 ) -> AppResult<()> {
     let (before, after_view) = (before.map(T::View::from), T::View::from(after));
+    let (province_code, commune_code) = after.place();
     audit::record(
         conn,
         caller,
         audit::Change {
             action,
             entity: T::ENTITY,
-            entity_id: after.id(),
-            province_code: Some(after.province_code()),
-            commune_code: Some(after.commune_code()),
+            entity_id: after.entity_id(),
+            province_code,
+            commune_code,
             before: before.as_ref(),
             after: Some(&after_view),
         },
@@ -387,9 +389,8 @@ pub async fn trail(
     page: crate::db::Page,
 ) -> AppResult<(Vec<crate::db::audit::AuditEntry>, i64)> {
     require_officer(caller)?;
-    let scope = caller.scope();
-    crate::db::run_read(&state.reads, move |c| {
-        Ok(crate::db::audit::list(c, &scope, &filter, page)?)
+    crate::db::read_in_scope(&state.reads, caller, move |c, scope| {
+        Ok(crate::db::audit::list(c, scope, &filter, page)?)
     })
     .await
 }

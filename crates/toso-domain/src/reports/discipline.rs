@@ -10,12 +10,11 @@ use serde::{Deserialize, Serialize};
 
 use super::workflow::{CommuneStatus, PeriodStatus};
 use crate::access::{Caller, Role, Scope};
+use crate::db;
 use crate::db::discipline::{self as rows, Among, InactiveMember, ReportingSettings};
 use crate::db::reports::Area;
-use crate::db::{self, audit};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::views::ReportingSettingsView;
 
 /// The due date of a month's reports: `due_day` of the following month.
 pub fn due_on(month: NaiveDate, due_day: i32) -> NaiveDate {
@@ -167,38 +166,29 @@ pub async fn set_due_day(
             "due_day must be from 1 to 28",
         ));
     }
-    let caller = caller.clone();
-    db::run(&state.pool, move |c| {
-        c.transaction(|c| {
-            known_province(c, &province)?;
-            let before = rows::for_update(c, &province)?;
-            crate::registry::check_version(
-                "reporting settings",
-                before.as_ref().map_or(0, |b| b.version),
-                expected,
-            )?;
-            let after = rows::upsert(c, &province, due_day)?;
-            let shown = (
-                before.as_ref().map(ReportingSettingsView::from),
-                ReportingSettingsView::from(&after),
-            );
-            audit::record(
-                c,
-                &caller,
-                audit::Change {
-                    action: AuditAction::Update,
-                    entity: "reporting_settings",
-                    entity_id: province.clone(),
-                    province_code: Some(&province),
-                    commune_code: None,
-                    before: shown.0.as_ref(),
-                    after: Some(&shown.1),
-                },
-            )?;
-            Ok(after)
-        })
+    db::transact(&state.pool, caller, move |c, caller| {
+        known_province(c, &province)?;
+        let before = rows::for_update(c, &province)?;
+        crate::registry::check_version(
+            "reporting settings",
+            before.as_ref().map_or(0, |b| b.version),
+            expected,
+        )?;
+        let after = rows::upsert(c, &province, due_day)?;
+        crate::registry::audit(c, caller, AuditAction::Update, before.as_ref(), &after)?;
+        Ok(after)
     })
     .await
+}
+
+impl crate::registry::Audited for ReportingSettings {
+    const ENTITY: &'static str = "reporting_settings";
+    fn entity_id(&self) -> String {
+        self.province_code.clone()
+    }
+    fn place(&self) -> (Option<&str>, Option<&str>) {
+        (Some(&self.province_code), None)
+    }
 }
 
 /// Members who recorded nothing in a month: officers for a unit in their scope (or a team of

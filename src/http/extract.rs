@@ -396,14 +396,12 @@ pub fn check_window(
     from: Option<chrono::DateTime<chrono::Utc>>,
     to: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<(), AppError> {
-    match (from, to) {
-        (Some(from), Some(to)) if to < from => Err(AppError::field(
-            "to",
-            "invalid_range",
-            "to must not be earlier than from",
-        )),
-        _ => Ok(()),
-    }
+    crate::input::in_order(
+        (from, to),
+        "to",
+        "invalid_range",
+        "to must not be earlier than from",
+    )
 }
 
 /// A year of the programme in a query: 2024 to 2100, as the document says (400 otherwise).

@@ -43,6 +43,23 @@ pub fn plausible_time(at: &DateTime<FixedOffset>) -> Result<(), ValidationError>
     window_error(local).map_or(Ok(()), Err)
 }
 
+/// Two ends of a span that must come in order (a team's establishment and dissolution, a
+/// list's `from` and `to`): 422 on `field` with `code` when both are given and `later` comes
+/// before `earlier`.
+pub fn in_order<T: PartialOrd>(
+    (earlier, later): (Option<T>, Option<T>),
+    field: &str,
+    code: &str,
+    message: &str,
+) -> Result<(), crate::error::AppError> {
+    match (earlier, later) {
+        (Some(earlier), Some(later)) if later < earlier => {
+            Err(crate::error::AppError::field(field, code, message))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Free text about work done for citizens: no citizen's identifiers (see `fieldwork::privacy`).
 pub fn screened<T: AsRef<str>>(text: T) -> Result<(), ValidationError> {
     match crate::privacy::note_problem(text.as_ref()) {

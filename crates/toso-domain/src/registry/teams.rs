@@ -99,14 +99,12 @@ fn check_village(
 }
 
 fn check_dates(established: Option<NaiveDate>, dissolved: Option<NaiveDate>) -> AppResult<()> {
-    match (established, dissolved) {
-        (Some(e), Some(d)) if d < e => Err(AppError::field(
-            "dissolved_on",
-            "before_established",
-            "dissolved_on is before established_on",
-        )),
-        _ => Ok(()),
-    }
+    crate::input::in_order(
+        (established, dissolved),
+        "dissolved_on",
+        "before_established",
+        "dissolved_on is before established_on",
+    )
 }
 
 pub async fn list(

@@ -200,14 +200,7 @@ fn live_team(conn: &mut PgConnection, scope: &Scope, team_id: TeamId) -> AppResu
     Ok(team)
 }
 
-pub async fn list(
-    state: &AppState,
-    caller: &Caller,
-    filter: MemberFilter,
-    page: Page,
-) -> AppResult<(Vec<Member>, i64)> {
-    super::list(state, caller, filter, page).await
-}
+super::record_pipeline!(Member, MemberId, MemberFilter);
 
 /// Members of one team; 404 when the team is not visible.
 pub async fn list_of_team(
@@ -223,10 +216,6 @@ pub async fn list_of_team(
         Ok(members::list(c, scope, &filter, page)?)
     })
     .await
-}
-
-pub async fn get(state: &AppState, caller: &Caller, id: MemberId) -> AppResult<Member> {
-    super::get(state, caller, id).await
 }
 
 pub async fn create(
@@ -332,17 +321,7 @@ pub async fn update(
     .await
 }
 
-/// Archives or restores a membership; restoring under an archived team is refused (409).
-pub async fn set_archived(
-    state: &AppState,
-    caller: &Caller,
-    id: MemberId,
-    archive: bool,
-    expected: Option<i32>,
-) -> AppResult<Member> {
-    super::set_archived(state, caller, id, archive, expected).await
-}
-
+/// A membership: restoring it under an archived team is refused (409).
 impl super::Rules for Member {
     fn allowed(caller: &Caller, member: &Self) -> AppResult<()> {
         require_manager(caller, member.fields.team_id)

@@ -191,8 +191,10 @@ pub(crate) async fn get<T: Archivable>(
 
 /// Who may change a record of the register, and what archiving or restoring it must respect.
 pub(crate) trait Rules: Archivable {
-    /// 403 unless the caller may change `record`.
-    fn allowed(caller: &Caller, record: &Self) -> AppResult<()>;
+    /// 403 unless the caller may change `record`: officers, unless the record says otherwise.
+    fn allowed(caller: &Caller, _record: &Self) -> AppResult<()> {
+        require_officer(caller)
+    }
     /// 409 when archiving would strand live dependents or restoring would put the record
     /// under an archived parent.
     fn check_archive(conn: &mut PgConnection, record: &Self, archive: bool) -> AppResult<()>;
@@ -258,6 +260,44 @@ pub(crate) async fn set_archived<T: Rules>(
     })
     .await
 }
+
+/// The register's reads and archiving of one record type as the web layer calls them
+/// (`villages::get`, `teams::set_archived` …): this module's shared pipeline, typed to the
+/// record. Its own rules are its `Rules` impl.
+macro_rules! record_pipeline {
+    ($row:ty, $id:ty, $filter:ty) => {
+        /// A page of the records in the caller's scope.
+        pub async fn list(
+            state: &crate::state::AppState,
+            caller: &crate::access::Caller,
+            filter: $filter,
+            page: crate::db::Page,
+        ) -> crate::error::AppResult<(Vec<$row>, i64)> {
+            super::list(state, caller, filter, page).await
+        }
+
+        /// One record in the caller's scope (404 outside it).
+        pub async fn get(
+            state: &crate::state::AppState,
+            caller: &crate::access::Caller,
+            id: $id,
+        ) -> crate::error::AppResult<$row> {
+            super::get(state, caller, id).await
+        }
+
+        /// Archives (`archive = true`) or restores the record, as `Rules::check_archive` allows.
+        pub async fn set_archived(
+            state: &crate::state::AppState,
+            caller: &crate::access::Caller,
+            id: $id,
+            archive: bool,
+            expected: Option<i32>,
+        ) -> crate::error::AppResult<$row> {
+            super::set_archived(state, caller, id, archive, expected).await
+        }
+    };
+}
+pub(crate) use record_pipeline;
 
 /// Implements `Audited` for a record with an `id`, a `province_code` and a `commune_code` (the
 /// last two in its part `$part`, with `in $part`).

@@ -11,7 +11,7 @@ use validator::Validate;
 
 use crate::access::{Caller, Scope};
 use crate::db::teams::{self, NewTeam, Team, TeamChanges, TeamFilter};
-use crate::db::{villages, Page};
+use crate::db::villages;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ids::{TeamId, VillageId};
 use crate::state::AppState;
@@ -107,18 +107,7 @@ fn check_dates(established: Option<NaiveDate>, dissolved: Option<NaiveDate>) -> 
     )
 }
 
-pub async fn list(
-    state: &AppState,
-    caller: &Caller,
-    filter: TeamFilter,
-    page: Page,
-) -> AppResult<(Vec<Team>, i64)> {
-    super::list(state, caller, filter, page).await
-}
-
-pub async fn get(state: &AppState, caller: &Caller, id: TeamId) -> AppResult<Team> {
-    super::get(state, caller, id).await
-}
+super::record_pipeline!(Team, TeamId, TeamFilter);
 
 pub async fn create(state: &AppState, caller: &Caller, input: TeamInput) -> AppResult<Team> {
     require_officer(caller)?;
@@ -201,23 +190,9 @@ pub async fn update(
     .await
 }
 
-/// Archives or restores a team: 409 while active members or accounts belong to it, or when
-/// restoring under an archived village.
-pub async fn set_archived(
-    state: &AppState,
-    caller: &Caller,
-    id: TeamId,
-    archive: bool,
-    expected: Option<i32>,
-) -> AppResult<Team> {
-    super::set_archived(state, caller, id, archive, expected).await
-}
-
+/// A team: archiving it is refused (409) while active members or accounts belong to it,
+/// restoring it while its village is archived.
 impl super::Rules for Team {
-    fn allowed(caller: &Caller, _: &Self) -> AppResult<()> {
-        require_officer(caller)
-    }
-
     fn check_archive(conn: &mut PgConnection, team: &Self, archive: bool) -> AppResult<()> {
         if archive {
             let live = teams::live_dependents(conn, team.id)?;

@@ -8,7 +8,6 @@ use validator::Validate;
 
 use crate::access::Caller;
 use crate::db::villages::{self, NewVillage, Village, VillageChanges, VillageFilter};
-use crate::db::Page;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ids::VillageId;
 use crate::state::AppState;
@@ -53,18 +52,7 @@ pub struct VillagePatch {
     pub population: Option<Option<i32>>,
 }
 
-pub async fn list(
-    state: &AppState,
-    caller: &Caller,
-    filter: VillageFilter,
-    page: Page,
-) -> AppResult<(Vec<Village>, i64)> {
-    super::list(state, caller, filter, page).await
-}
-
-pub async fn get(state: &AppState, caller: &Caller, id: VillageId) -> AppResult<Village> {
-    super::get(state, caller, id).await
-}
+super::record_pipeline!(Village, VillageId, VillageFilter);
 
 pub async fn create(state: &AppState, caller: &Caller, input: VillageInput) -> AppResult<Village> {
     require_officer(caller)?;
@@ -107,22 +95,8 @@ pub async fn update(
     .await
 }
 
-/// Archives (`archive = true`) or restores a village; 409 while live teams work in it.
-pub async fn set_archived(
-    state: &AppState,
-    caller: &Caller,
-    id: VillageId,
-    archive: bool,
-    expected: Option<i32>,
-) -> AppResult<Village> {
-    super::set_archived(state, caller, id, archive, expected).await
-}
-
+/// A village: archiving it is refused (409) while live teams work in it.
 impl super::Rules for Village {
-    fn allowed(caller: &Caller, _: &Self) -> AppResult<()> {
-        require_officer(caller)
-    }
-
     fn check_archive(conn: &mut PgConnection, village: &Self, archive: bool) -> AppResult<()> {
         let teams = if archive {
             villages::live_teams(conn, village.id)?

@@ -125,7 +125,32 @@ pub fn catalogue_code(code: &str) -> Result<(), ValidationError> {
 
 #[cfg(test)]
 mod tests {
-    use super::password_length;
+    use super::{in_order, password_length};
+    use crate::error::AppError;
+
+    #[test]
+    fn two_ends_in_order_or_either_missing_pass_and_reversed_ones_name_the_later_field() {
+        let check = |ends| in_order(ends, "to", "invalid_range", "to before from");
+        for ends in [
+            (Some(1), Some(2)),
+            (Some(2), Some(2)),
+            (None, Some(1)),
+            (Some(1), None),
+            (None, None),
+        ] {
+            assert!(check(ends).is_ok(), "{ends:?}");
+        }
+        match check((Some(2), Some(1))) {
+            Err(AppError::Validation(errors)) => {
+                assert_eq!(errors.len(), 1);
+                assert_eq!(
+                    (errors[0].field.as_str(), errors[0].code.as_str()),
+                    ("to", "invalid_range")
+                );
+            }
+            other => panic!("expected a field error, got {other:?}"),
+        }
+    }
 
     #[test]
     fn a_password_has_8_to_128_characters_counted_not_bytes() {

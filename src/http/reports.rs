@@ -8,14 +8,13 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::extract::{Auth, Query, ValidJson};
+use super::imports::XLSX;
 use super::Reply;
 use crate::error::AppError;
 use crate::reports::read::{self, Monthly};
 use crate::reports::workflow::{self, Action, CommuneStatus, PeriodStatus};
 use crate::reports::{self, export, MonthlyReport, TrendPoint};
 use crate::state::AppState;
-
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// An Excel workbook (binary).
 #[derive(ToSchema)]

@@ -19,33 +19,20 @@ use crate::vocab::{AgeBand, Channel, Outcome, Sex};
 #[diesel(table_name = logs, check_for_backend(Pg))]
 pub struct AssistanceLog {
     pub id: LogId,
-    pub occurred_at: DateTime<Utc>,
-    pub member_id: MemberId,
-    pub team_id: TeamId,
-    pub commune_code: String,
-    pub province_code: String,
-    pub village_id: Option<VillageId>,
-    pub category_code: String,
-    pub channel: Channel,
-    pub citizens_helped: i32,
-    pub citizen_sex: Option<Sex>,
-    pub citizen_age_band: Option<AgeBand>,
-    pub outcome: Outcome,
-    pub note: Option<String>,
-    pub created_by: UserId,
-    pub device_id: Option<String>,
+    /// What the log was recorded with (each change replaces some of them).
+    #[diesel(embed)]
+    pub fields: LogFields,
     pub archived_at: Option<DateTime<Utc>>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-/// `None` is written as NULL (no column has another default), so a single row's insert is
-/// one prepared statement.
-#[derive(Clone, Debug, Insertable)]
-#[diesel(table_name = logs, treat_none_as_default_value = false)]
-pub struct NewLog {
-    pub id: LogId,
+/// A log's own columns: inserted under the phone's id (`NewLog`), and read back as
+/// `AssistanceLog::fields`.
+#[derive(Clone, Debug, PartialEq, Insertable, Queryable, Selectable)]
+#[diesel(table_name = logs, treat_none_as_default_value = false, check_for_backend(Pg))]
+pub struct LogFields {
     pub occurred_at: DateTime<Utc>,
     pub member_id: MemberId,
     pub team_id: TeamId,
@@ -61,6 +48,17 @@ pub struct NewLog {
     pub note: Option<String>,
     pub created_by: UserId,
     pub device_id: Option<String>,
+}
+
+/// A log to insert: its id (made on the phone) and its columns. `None` is written as NULL (no
+/// column has another default), here and in `LogFields`, so a single row's insert is one
+/// prepared statement.
+#[derive(Clone, Debug, Insertable)]
+#[diesel(table_name = logs, treat_none_as_default_value = false)]
+pub struct NewLog {
+    pub id: LogId,
+    #[diesel(embed)]
+    pub fields: LogFields,
 }
 
 #[derive(Debug, Default, AsChangeset)]

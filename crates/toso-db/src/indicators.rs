@@ -640,45 +640,27 @@ pub fn live_villages(
 // ---------------------------------------------------------------------------------------------
 // Change feeds for mobile sync
 
-use super::sync::{feed, Changed, Window};
+use super::sync::{feed, scoped_feeds, Changed, Window};
 
 /// The catalogue changed since the cursor (retired indicators included, with `retired_at`).
 pub fn feed_indicators(conn: &mut PgConnection, w: &Window) -> QueryResult<Changed<Indicator>> {
     feed!(conn, ind::table.into_boxed(), ind, Indicator, w)
 }
 
-/// Targets of the caller's scope changed since the cursor (a team: its commune's, its
-/// village's and its own).
-pub fn feed_targets(
-    conn: &mut PgConnection,
-    scope: &Scope,
-    w: &Window,
-) -> QueryResult<Changed<Target>> {
-    feed!(conn, scoped_targets(scope), tgt, Target, w)
-}
-
 fn values_scoped(scope: &Scope) -> val::BoxedQuery<'static, Pg> {
     commune_scoped!(val, scope)
-}
-
-/// Entered values of the caller's commune (or wider scope) changed since the cursor.
-pub fn feed_values(
-    conn: &mut PgConnection,
-    scope: &Scope,
-    w: &Window,
-) -> QueryResult<Changed<IndicatorValue>> {
-    feed!(conn, values_scoped(scope), val, IndicatorValue, w)
 }
 
 fn denominators_scoped(scope: &Scope) -> den::BoxedQuery<'static, Pg> {
     commune_scoped!(den, scope)
 }
 
-/// Denominators of the caller's commune (or wider scope) changed since the cursor.
-pub fn feed_denominators(
-    conn: &mut PgConnection,
-    scope: &Scope,
-    w: &Window,
-) -> QueryResult<Changed<Denominator>> {
-    feed!(conn, denominators_scoped(scope), den, Denominator, w)
+scoped_feeds! {
+    /// Targets of the caller's scope changed since the cursor (a team: its commune's, its
+    /// village's and its own).
+    feed_targets(Scope) -> Target: scoped_targets => tgt;
+    /// Entered values of the caller's commune (or wider scope) changed since the cursor.
+    feed_values(Scope) -> IndicatorValue: values_scoped => val;
+    /// Denominators of the caller's commune (or wider scope) changed since the cursor.
+    feed_denominators(Scope) -> Denominator: denominators_scoped => den;
 }

@@ -13,10 +13,22 @@ use super::schema::{
 use crate::access::Scope;
 use crate::ids::VillageId;
 
-/// Writes `$insert` and `$update` of an entry table (denominators, values, targets) whose
-/// writable columns are `$fields`: the update bumps the version and `updated_at`.
-macro_rules! entry_writes {
+/// Declares the row `$row` of an entry table (denominators, values, targets): its `id`, the
+/// written columns `$fields` embedded as `fields`, `version` and `updated_at`; and writes
+/// `$insert` and `$update` of `$fields`, the update bumping the version and `updated_at`.
+macro_rules! entry_table {
     ($table:ident, $row:ident, $fields:ident, $insert:ident, $update:ident) => {
+        #[derive(Clone, Debug, PartialEq, Queryable, Selectable)]
+        #[diesel(table_name = $table, check_for_backend(Pg))]
+        pub struct $row {
+            pub id: i64,
+            /// What was entered (each change replaces them).
+            #[diesel(embed)]
+            pub fields: $fields,
+            pub version: i32,
+            pub updated_at: DateTime<Utc>,
+        }
+
         pub fn $insert(conn: &mut PgConnection, fields: &$fields) -> QueryResult<$row> {
             diesel::insert_into($table::table)
                 .values(fields)
@@ -117,16 +129,13 @@ pub fn set_retired(
 // ---------------------------------------------------------------------------------------------
 // Denominators
 
-#[derive(Clone, Debug, PartialEq, Queryable, Selectable)]
-#[diesel(table_name = den, check_for_backend(Pg))]
-pub struct Denominator {
-    pub id: i64,
-    /// What was entered (each change replaces them).
-    #[diesel(embed)]
-    pub fields: DenominatorFields,
-    pub version: i32,
-    pub updated_at: DateTime<Utc>,
-}
+entry_table!(
+    den,
+    Denominator,
+    DenominatorFields,
+    insert_denominator,
+    update_denominator
+);
 
 /// The written columns: inserted, changed as a whole, and read back as `Denominator::fields`.
 #[derive(Clone, Debug, PartialEq, Insertable, AsChangeset, Queryable, Selectable)]
@@ -159,14 +168,6 @@ pub fn denominator_for_update(
         .optional()
 }
 
-entry_writes!(
-    den,
-    Denominator,
-    DenominatorFields,
-    insert_denominator,
-    update_denominator
-);
-
 pub fn list_denominators(
     conn: &mut PgConnection,
     scope: &Scope,
@@ -193,16 +194,7 @@ pub fn list_denominators(
 // ---------------------------------------------------------------------------------------------
 // Monthly values
 
-#[derive(Clone, Debug, PartialEq, Queryable, Selectable)]
-#[diesel(table_name = val, check_for_backend(Pg))]
-pub struct IndicatorValue {
-    pub id: i64,
-    /// What was entered (each change replaces them).
-    #[diesel(embed)]
-    pub fields: ValueFields,
-    pub version: i32,
-    pub updated_at: DateTime<Utc>,
-}
+entry_table!(val, IndicatorValue, ValueFields, insert_value, update_value);
 
 /// The written columns: inserted, changed as a whole, and read back as `IndicatorValue::fields`.
 #[derive(Clone, Debug, PartialEq, Insertable, AsChangeset, Queryable, Selectable)]
@@ -235,8 +227,6 @@ pub fn value_for_update(
         .first(conn)
         .optional()
 }
-
-entry_writes!(val, IndicatorValue, ValueFields, insert_value, update_value);
 
 #[derive(Debug, Default)]
 pub struct ValueFilter {
@@ -274,16 +264,7 @@ pub fn list_values(
 // ---------------------------------------------------------------------------------------------
 // Targets
 
-#[derive(Clone, Debug, PartialEq, Queryable, Selectable)]
-#[diesel(table_name = tgt, check_for_backend(Pg))]
-pub struct Target {
-    pub id: i64,
-    /// What was entered (each change replaces them).
-    #[diesel(embed)]
-    pub fields: TargetFields,
-    pub version: i32,
-    pub updated_at: DateTime<Utc>,
-}
+entry_table!(tgt, Target, TargetFields, insert_target, update_target);
 
 /// The written columns: inserted, changed as a whole, and read back as `Target::fields`.
 #[derive(Clone, Debug, PartialEq, Insertable, AsChangeset, Queryable, Selectable)]
@@ -322,8 +303,6 @@ pub fn target_by_id(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Targ
         .first(conn)
         .optional()
 }
-
-entry_writes!(tgt, Target, TargetFields, insert_target, update_target);
 
 #[derive(Debug, Default)]
 pub struct TargetFilter {

@@ -217,6 +217,40 @@ macro_rules! versioned_rows {
 }
 pub(crate) use versioned_rows;
 
+/// Declares the row of a versioned record, as `versioned_rows!` reads and writes it: `id`, the
+/// columns `before` (if any), the columns the record was created with embedded as `fields`,
+/// further columns of its own, then what every versioned record keeps: `archived_at` (soft
+/// delete), `version` (one up on each change), `created_at` and `updated_at`. Derives `Clone`,
+/// `Debug`, `Queryable` and `Selectable`; attributes written before the name are added.
+macro_rules! versioned_row {
+    (
+        $(#[$meta:meta])*
+        $row:ident in $table:ident {
+            id: $id:ty,
+            $(before { $($(#[$before_meta:meta])* $before:ident: $before_ty:ty,)+ },)?
+            $(#[$fields_meta:meta])*
+            fields: $fields:ty,
+            $($(#[$own_meta:meta])* $own:ident: $own_ty:ty,)*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, Queryable, Selectable)]
+        #[diesel(table_name = $table, check_for_backend(Pg))]
+        pub struct $row {
+            pub id: $id,
+            $($($(#[$before_meta])* pub $before: $before_ty,)+)?
+            $(#[$fields_meta])*
+            #[diesel(embed)]
+            pub fields: $fields,
+            $($(#[$own_meta])* pub $own: $own_ty,)*
+            pub archived_at: Option<chrono::DateTime<chrono::Utc>>,
+            pub version: i32,
+            pub created_at: chrono::DateTime<chrono::Utc>,
+            pub updated_at: chrono::DateTime<chrono::Utc>,
+        }
+    };
+}
+
 /// One page of `$query` (a boxed query, written as the expression that builds it: it is built
 /// again when the total must be counted) in `$order`, with the total of all pages, as
 /// `QueryResult<(Vec<$row>, i64)>`. The page is read first; a page shorter than asked ends

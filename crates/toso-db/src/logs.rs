@@ -15,17 +15,13 @@ use crate::ids::UserId;
 use crate::ids::VillageId;
 use crate::vocab::{AgeBand, Channel, Outcome, Sex};
 
-#[derive(Clone, Debug, PartialEq, Queryable, Selectable)]
-#[diesel(table_name = logs, check_for_backend(Pg))]
-pub struct AssistanceLog {
-    pub id: LogId,
-    /// What the log was recorded with (each change replaces some of them).
-    #[diesel(embed)]
-    pub fields: LogFields,
-    pub archived_at: Option<DateTime<Utc>>,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+versioned_row! {
+    #[derive(PartialEq)]
+    AssistanceLog in logs {
+        id: LogId,
+        /// What the log was recorded with (each change replaces some of them).
+        fields: LogFields,
+    }
 }
 
 /// A log's own columns: inserted under the phone's id (`NewLog`), and read back as

@@ -1,7 +1,7 @@
 //! Team memberships. A person leaving keeps the row (with `left_on`); a move between teams
 //! ends one row and starts another with the same `person_id`.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 
@@ -10,18 +10,13 @@ use crate::access::Scope;
 use crate::ids::{MemberId, PersonId, TeamId, UserId, VillageId};
 use crate::vocab::{Affiliation, Sex, TeamRole};
 
-#[derive(Clone, Debug, Queryable, Selectable)]
-#[diesel(table_name = members, check_for_backend(Pg))]
-pub struct Member {
-    pub id: MemberId,
-    /// What the membership was created with (changes update these columns in place).
-    #[diesel(embed)]
-    pub fields: NewMember,
-    pub left_on: Option<NaiveDate>,
-    pub archived_at: Option<DateTime<Utc>>,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+versioned_row! {
+    Member in members {
+        id: MemberId,
+        /// What the membership was created with (changes update these columns in place).
+        fields: NewMember,
+        left_on: Option<NaiveDate>,
+    }
 }
 
 /// A membership's own columns: what is inserted, and read back as `Member::fields`.

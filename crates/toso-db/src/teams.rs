@@ -1,6 +1,6 @@
 //! Teams: the community digital-technology teams of a commune.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 
@@ -9,17 +9,12 @@ use crate::access::Scope;
 use crate::ids::{TeamId, VillageId};
 use crate::vocab::TeamStatus;
 
-#[derive(Clone, Debug, Queryable, Selectable)]
-#[diesel(table_name = teams, check_for_backend(Pg))]
-pub struct Team {
-    pub id: TeamId,
-    /// What the team was created with (changes update these columns in place).
-    #[diesel(embed)]
-    pub fields: NewTeam,
-    pub archived_at: Option<DateTime<Utc>>,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+versioned_row! {
+    Team in teams {
+        id: TeamId,
+        /// What the team was created with (changes update these columns in place).
+        fields: NewTeam,
+    }
 }
 
 /// A team's own columns: what is inserted, and read back as `Team::fields`.

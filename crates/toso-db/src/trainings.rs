@@ -14,20 +14,18 @@ use crate::ids::UserId;
 use crate::ids::VillageId;
 use crate::vocab::{AttendanceStatus, Platform, TrainingKind, TrainingMode};
 
-#[derive(Clone, Debug, PartialEq, Queryable, Selectable)]
-#[diesel(table_name = trainings, check_for_backend(Pg))]
-pub struct Training {
-    pub id: TrainingId,
-    pub commune_code: String,
-    pub province_code: String,
-    pub created_by: UserId,
-    /// What the client wrote (created with, and replaced by each change).
-    #[diesel(embed)]
-    pub fields: TrainingFields,
-    pub archived_at: Option<DateTime<Utc>>,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+versioned_row! {
+    #[derive(PartialEq)]
+    Training in trainings {
+        id: TrainingId,
+        before {
+            commune_code: String,
+            province_code: String,
+            created_by: UserId,
+        },
+        /// What the client wrote (created with, and replaced by each change).
+        fields: TrainingFields,
+    }
 }
 
 /// A training's columns that the client writes: inserted, changed as a whole, and read back as

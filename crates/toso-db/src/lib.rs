@@ -78,6 +78,18 @@ macro_rules! register_filters {
     };
 }
 
+/// Narrows a boxed query `$q` of `$table` by each named optional field of the filter `$f` that
+/// is set: to rows whose column of the same name equals it, in the order named.
+macro_rules! equal_filters {
+    ($q:ident, $table:ident, $f:expr, $($field:ident),+ $(,)?) => {
+        $(
+            if let Some(value) = &$f.$field {
+                $q = $q.filter($table::$field.eq(value.clone()));
+            }
+        )+
+    };
+}
+
 /// Whether `scope` sees a row of a table that `commune_scoped!` filters: the same rule, for a
 /// row read without it.
 pub fn commune_visible(scope: &crate::access::Scope, province: &str, commune: &str) -> bool {

@@ -122,18 +122,7 @@ pub(crate) fn scoped(s: &LogScope) -> logs::BoxedQuery<'static, Pg> {
 fn filtered(s: &LogScope, f: &LogFilter) -> logs::BoxedQuery<'static, Pg> {
     let mut q = scoped(s);
     unit_window!(q, logs, occurred_at, f);
-    if let Some(t) = f.team_id {
-        q = q.filter(logs::team_id.eq(t));
-    }
-    if let Some(m) = f.member_id {
-        q = q.filter(logs::member_id.eq(m));
-    }
-    if let Some(c) = &f.category_code {
-        q = q.filter(logs::category_code.eq(c.clone()));
-    }
-    if let Some(o) = &f.outcome {
-        q = q.filter(logs::outcome.eq(*o));
-    }
+    equal_filters!(q, logs, f, team_id, member_id, category_code, outcome);
     q
 }
 

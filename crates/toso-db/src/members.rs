@@ -102,20 +102,13 @@ fn filtered(scope: &Scope, f: &MemberFilter) -> members::BoxedQuery<'static, Pg>
             ),
         );
     }
-    if let Some(t) = f.team_id {
-        q = q.filter(members::team_id.eq(t));
-    }
+    equal_filters!(q, members, f, team_id);
     q = match f.status {
         MemberStatus::Active => q.filter(members::left_on.is_null()),
         MemberStatus::Left => q.filter(members::left_on.is_not_null()),
         MemberStatus::All => q,
     };
-    if let Some(a) = &f.affiliation {
-        q = q.filter(members::affiliation.eq(*a));
-    }
-    if let Some(r) = &f.team_role {
-        q = q.filter(members::team_role.eq(*r));
-    }
+    equal_filters!(q, members, f, affiliation, team_role);
     q
 }
 

@@ -70,12 +70,7 @@ pub fn visible(scope: &Scope, team: &Team) -> bool {
 fn filtered(scope: &Scope, f: &TeamFilter) -> teams::BoxedQuery<'static, Pg> {
     let mut q = scoped(scope);
     register_filters!(q, teams, f);
-    if let Some(v) = f.village_id {
-        q = q.filter(teams::village_id.eq(v));
-    }
-    if let Some(s) = &f.status {
-        q = q.filter(teams::status.eq(*s));
-    }
+    equal_filters!(q, teams, f, village_id, status);
     q
 }
 

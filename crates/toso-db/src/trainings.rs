@@ -81,12 +81,7 @@ pub(crate) fn scoped(scope: &Scope) -> trainings::BoxedQuery<'static, Pg> {
 fn filtered(scope: &Scope, f: &TrainingFilter) -> trainings::BoxedQuery<'static, Pg> {
     let mut q = scoped(scope);
     unit_window!(q, trainings, starts_at, f);
-    if let Some(t) = f.team_id {
-        q = q.filter(trainings::team_id.eq(t));
-    }
-    if let Some(k) = &f.kind {
-        q = q.filter(trainings::kind.eq(*k));
-    }
+    equal_filters!(q, trainings, f, team_id, kind);
     q
 }
 

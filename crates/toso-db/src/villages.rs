@@ -64,9 +64,7 @@ pub fn visible(scope: &Scope, village: &Village) -> bool {
 fn filtered(scope: &Scope, f: &VillageFilter) -> villages::BoxedQuery<'static, Pg> {
     let mut q = scoped(scope);
     register_filters!(q, villages, f);
-    if let Some(k) = &f.kind {
-        q = q.filter(villages::kind.eq(*k));
-    }
+    equal_filters!(q, villages, f, kind);
     q
 }
 

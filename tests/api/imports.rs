@@ -317,6 +317,15 @@ async fn a_file_made_from_the_template_dry_runs_applies_once_and_reimports_uncha
         .unwrap()
         .iter()
         .all(|e| e["import_id"] == id));
+    // Each entry names its record and the commune it sits in (an account: its team's).
+    for e in audit["items"].as_array().unwrap() {
+        let place = (e["province_code"].as_str(), e["commune_code"].as_str());
+        assert!(
+            matches!(place, (Some(p), Some(c)) if p.len() == 2 && c.len() == 5),
+            "{e}"
+        );
+        assert!(!e["entity_id"].as_str().unwrap_or("").is_empty(), "{e}");
+    }
 
     // The same file again: nothing changes.
     let again = json(

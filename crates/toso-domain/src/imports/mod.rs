@@ -42,6 +42,7 @@ use crate::ids::{MemberId, PersonId, TeamId, UserId, VillageId};
 use crate::registry::members::MemberInput;
 use crate::registry::teams::TeamInput;
 use crate::registry::villages::VillageInput;
+use crate::registry::Audited;
 use crate::vocab::AuditAction;
 use crate::vocab::{Affiliation, Sex, TeamRole, TeamStatus, VillageKind};
 
@@ -1823,27 +1824,6 @@ fn outcome_of<C, Id: Copy + Into<i64>>(a: &Action<C, Id>) -> (Outcome, Option<i6
 // ---------------------------------------------------------------------------------------
 // Writing.
 
-/// A record the import writes, as its audit entries name it.
-trait Audited: crate::views::Served {
-    const ENTITY: &'static str;
-    /// The record's id, province and commune.
-    fn place(&self) -> (String, &str, Option<&str>);
-}
-
-/// The registry's records: audited with their id, province and commune.
-macro_rules! audited {
-    ($($record:ty => $entity:literal),*) => {$(
-        impl Audited for $record {
-            const ENTITY: &'static str = $entity;
-            fn place(&self) -> (String, &str, Option<&str>) {
-                (self.id.to_string(), &self.fields.province_code, Some(&self.fields.commune_code))
-            }
-        }
-    )*};
-}
-
-audited!(Village => "village", Team => "team", Member => "member");
-
 /// Records created per statement, and audit entries held before they are written: a national
 /// file is written in steps of this size, which bounds the memory the writing takes.
 const BATCH: usize = 4_000;
@@ -1868,7 +1848,7 @@ impl<'a> Audit<'a> {
         &mut self,
         action: AuditAction,
         (entity, id): (&str, String),
-        (province, commune): (&str, Option<&str>),
+        (province, commune): (Option<&str>, Option<&str>),
         before: Option<&T>,
         after: &T,
     ) {
@@ -1876,7 +1856,7 @@ impl<'a> Audit<'a> {
             action,
             entity,
             entity_id: id,
-            province_code: Some(province),
+            province_code: province,
             commune_code: commune,
             before,
             after: Some(after),
@@ -1887,11 +1867,10 @@ impl<'a> Audit<'a> {
     }
 
     fn created<R: Audited>(&mut self, record: &R) {
-        let (id, province, commune) = record.place();
         self.push(
             AuditAction::Create,
-            (R::ENTITY, id),
-            (province, commune),
+            (R::ENTITY, record.entity_id()),
+            record.place(),
             None::<&R::View>,
             &R::View::from(record),
         );
@@ -1908,11 +1887,10 @@ impl<'a> Audit<'a> {
         let before =
             lock(conn, &self.actor.scope, id)?.ok_or_else(|| AppError::not_found(R::ENTITY))?;
         let after = write(conn)?;
-        let (id, province, commune) = after.place();
         self.push(
             AuditAction::Update,
-            (R::ENTITY, id),
-            (province, commune),
+            (R::ENTITY, after.entity_id()),
+            after.place(),
             Some(&R::View::from(&before)),
             &R::View::from(&after),
         );
@@ -2228,7 +2206,7 @@ impl Writer for AccountWriter<'_> {
             AuditAction::Create,
             ("user", u.id.to_string()),
             (
-                u.fields.province_code.as_deref().unwrap_or_default(),
+                u.fields.province_code.as_deref(),
                 u.fields.unit_code.as_deref(),
             ),
             None,

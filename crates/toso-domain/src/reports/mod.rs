@@ -185,19 +185,25 @@ fn figures_by_key(
                 .copied()
                 .unwrap_or(0)
         };
-        f.teams_active = get("teams_active");
-        f.members_active = get("members_active");
-        f.members_joined = get("members_joined");
-        f.members_left = get("members_left");
-        f.members_logging = get("members_logging");
-        f.members_inactive = get("members_inactive");
-        f.villages = get("villages");
-        f.villages_with_team = get("villages_with_team");
-        f.member_trainings = get("member_trainings");
-        f.citizen_classes = get("citizen_classes");
-        f.class_participants = get("class_participants");
-        f.attendance_attended = get("attendance_attended");
-        f.attendance_completed = get("attendance_completed");
+        // Each figure is counted under its own name (`db::reports::counts`).
+        macro_rules! counted {
+            ($($figure:ident),+ $(,)?) => {$( f.$figure = get(stringify!($figure)); )+};
+        }
+        counted!(
+            teams_active,
+            members_active,
+            members_joined,
+            members_left,
+            members_logging,
+            members_inactive,
+            villages,
+            villages_with_team,
+            member_trainings,
+            citizen_classes,
+            class_participants,
+            attendance_attended,
+            attendance_completed,
+        );
     }
     for row in &counts.logs {
         let Some(f) = out.get_mut(&row.key) else {

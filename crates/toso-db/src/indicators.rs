@@ -77,23 +77,7 @@ pub struct NewIndicator {
     pub sort_order: i32,
 }
 
-pub fn list(conn: &mut PgConnection, include_retired: bool) -> QueryResult<Vec<Indicator>> {
-    let mut q = ind::table.into_boxed();
-    if !include_retired {
-        q = q.filter(ind::retired_at.is_null());
-    }
-    q.select(Indicator::as_select())
-        .order((ind::sort_order.asc(), ind::code.asc()))
-        .load(conn)
-}
-
-pub fn get(conn: &mut PgConnection, code: &str) -> QueryResult<Option<Indicator>> {
-    ind::table
-        .find(code)
-        .select(Indicator::as_select())
-        .first(conn)
-        .optional()
-}
+catalogue_rows!(ind, Indicator);
 
 /// The indicator, share-locked so that it cannot be retired while a value or target for it
 /// is being written.
@@ -111,19 +95,6 @@ pub fn insert(conn: &mut PgConnection, new: &NewIndicator) -> QueryResult<Indica
         .values(new)
         .returning(Indicator::as_returning())
         .get_result(conn)
-}
-
-pub fn set_retired(
-    conn: &mut PgConnection,
-    code: &str,
-    retired: bool,
-) -> QueryResult<Option<Indicator>> {
-    let at: Option<DateTime<Utc>> = retired.then(Utc::now);
-    diesel::update(ind::table.find(code))
-        .set(ind::retired_at.eq(at))
-        .returning(Indicator::as_returning())
-        .get_result(conn)
-        .optional()
 }
 
 // ---------------------------------------------------------------------------------------------

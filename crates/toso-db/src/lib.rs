@@ -263,6 +263,47 @@ macro_rules! versioned_row {
     };
 }
 
+/// The reads and writes a catalogue table shares (assistance categories, indicators): rows
+/// keyed by `code`, shown by `sort_order` then `code`, retired (`retired_at`) rather than
+/// deleted:
+/// - `list`: the live rows, or every row with `include_retired`;
+/// - `get`: the row by code;
+/// - `set_retired`: retire the row or bring it back; the row as stored, none when missing.
+macro_rules! catalogue_rows {
+    ($table:ident, $row:ident) => {
+        pub fn list(conn: &mut PgConnection, include_retired: bool) -> QueryResult<Vec<$row>> {
+            let mut q = $table::table.into_boxed();
+            if !include_retired {
+                q = q.filter($table::retired_at.is_null());
+            }
+            q.select($row::as_select())
+                .order(($table::sort_order.asc(), $table::code.asc()))
+                .load(conn)
+        }
+
+        pub fn get(conn: &mut PgConnection, code: &str) -> QueryResult<Option<$row>> {
+            $table::table
+                .find(code)
+                .select($row::as_select())
+                .first(conn)
+                .optional()
+        }
+
+        pub fn set_retired(
+            conn: &mut PgConnection,
+            code: &str,
+            retired: bool,
+        ) -> QueryResult<Option<$row>> {
+            let at: Option<chrono::DateTime<chrono::Utc>> = retired.then(chrono::Utc::now);
+            diesel::update($table::table.find(code))
+                .set($table::retired_at.eq(at))
+                .returning($row::as_returning())
+                .get_result(conn)
+                .optional()
+        }
+    };
+}
+
 /// One page of `$query` (a boxed query, written as the expression that builds it: it is built
 /// again when the total must be counted) in `$order`, with the total of all pages, as
 /// `QueryResult<(Vec<$row>, i64)>`. The page is read first; a page shorter than asked ends

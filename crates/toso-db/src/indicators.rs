@@ -38,11 +38,7 @@ macro_rules! entry_table {
 
         pub fn $update(conn: &mut PgConnection, id: i64, fields: &$fields) -> QueryResult<$row> {
             diesel::update($table::table.find(id))
-                .set((
-                    fields,
-                    $table::version.eq($table::version + 1),
-                    $table::updated_at.eq(diesel::dsl::now),
-                ))
+                .set(one_version_up!($table, fields))
                 .returning($row::as_returning())
                 .get_result(conn)
         }

@@ -101,6 +101,18 @@ pub fn commune_visible(scope: &crate::access::Scope, province: &str, commune: &s
     }
 }
 
+/// The `set` of a write to a versioned row of `$table`: the changes `$change…`, then one version
+/// up (`version = version + 1`) and `updated_at = now()`, as every change of such a row carries.
+macro_rules! one_version_up {
+    ($table:ident, $($change:expr),+ $(,)?) => {
+        (
+            $($change,)+
+            $table::version.eq($table::version + 1),
+            $table::updated_at.eq(diesel::dsl::now),
+        )
+    };
+}
+
 /// The reads and writes every versioned record shares (`version` bumped and `updated_at` set
 /// on each change, `archived_at` for soft delete), for a module that defines `scoped(scope)`
 /// and `filtered(scope, filter)` over `$table`:
@@ -158,11 +170,7 @@ macro_rules! versioned_rows {
 
         pub fn update(conn: &mut PgConnection, id: $id, changes: &$changes) -> QueryResult<$row> {
             diesel::update($table::table.find(id))
-                .set((
-                    changes,
-                    $table::version.eq($table::version + 1),
-                    $table::updated_at.eq(diesel::dsl::now),
-                ))
+                .set(one_version_up!($table, changes))
                 .returning($row::as_returning())
                 .get_result(conn)
         }
@@ -170,11 +178,7 @@ macro_rules! versioned_rows {
         pub fn set_archived(conn: &mut PgConnection, id: $id, archived: bool) -> QueryResult<$row> {
             let at: Option<chrono::DateTime<chrono::Utc>> = archived.then(chrono::Utc::now);
             diesel::update($table::table.find(id))
-                .set((
-                    $table::archived_at.eq(at),
-                    $table::version.eq($table::version + 1),
-                    $table::updated_at.eq(diesel::dsl::now),
-                ))
+                .set(one_version_up!($table, $table::archived_at.eq(at)))
                 .returning($row::as_returning())
                 .get_result(conn)
         }

@@ -57,11 +57,7 @@ pub fn lock(
 pub fn save(conn: &mut PgConnection, exists: bool, write: &Period) -> QueryResult<Period> {
     if exists {
         diesel::update(rp::table.find((&write.commune_code, write.month)))
-            .set((
-                write,
-                rp::version.eq(rp::version + 1),
-                rp::updated_at.eq(diesel::dsl::now),
-            ))
+            .set(one_version_up!(rp, write))
             .returning(Period::as_returning())
             .get_result(conn)
     } else {

@@ -180,11 +180,10 @@ pub fn upsert_attendance(
             .filter(att::training_id.eq(new.training_id))
             .filter(att::member_id.eq(new.member_id)),
     )
-    .set((
+    .set(one_version_up!(
+        att,
         att::status.eq(&new.status),
-        att::certificate_ref.eq(&new.certificate_ref),
-        att::version.eq(att::version + 1),
-        att::updated_at.eq(diesel::dsl::now),
+        att::certificate_ref.eq(&new.certificate_ref)
     ))
     .returning(Attendance::as_returning())
     .get_result(conn)?;

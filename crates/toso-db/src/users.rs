@@ -167,11 +167,7 @@ pub fn update(
 ) -> QueryResult<Option<UserRow>> {
     super::account_changed(id);
     diesel::update(users::table.find(id))
-        .set((
-            changes,
-            users::version.eq(users::version + 1),
-            users::updated_at.eq(diesel::dsl::now),
-        ))
+        .set(one_version_up!(users, changes))
         .returning(UserRow::as_returning())
         .get_result(conn)
         .optional()

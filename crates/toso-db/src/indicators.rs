@@ -208,15 +208,14 @@ pub fn list_values(
     f: &ValueFilter,
 ) -> QueryResult<Vec<IndicatorValue>> {
     let mut q = values_scoped(scope);
-    if let Some(c) = &f.commune {
-        q = q.filter(val::commune_code.eq(c.clone()));
-    }
-    if let Some(m) = f.month {
-        q = q.filter(val::month.eq(m));
-    }
-    if let Some(i) = &f.indicator {
-        q = q.filter(val::indicator_code.eq(i.clone()));
-    }
+    equal_filters!(
+        q,
+        val,
+        f,
+        commune as commune_code,
+        month,
+        indicator as indicator_code
+    );
     q.select(IndicatorValue::as_select())
         .order((
             val::month.desc(),
@@ -318,18 +317,15 @@ pub fn list_targets(
     f: &TargetFilter,
 ) -> QueryResult<Vec<Target>> {
     let mut q = scoped_targets(scope);
-    if let Some(y) = f.year {
-        q = q.filter(tgt::year.eq(y));
-    }
-    if let Some(k) = &f.unit_kind {
-        q = q.filter(tgt::unit_kind.eq(k.clone()));
-    }
-    if let Some(k) = &f.unit_key {
-        q = q.filter(tgt::unit_key.eq(k.clone()));
-    }
-    if let Some(i) = &f.indicator {
-        q = q.filter(tgt::indicator_code.eq(i.clone()));
-    }
+    equal_filters!(
+        q,
+        tgt,
+        f,
+        year,
+        unit_kind,
+        unit_key,
+        indicator as indicator_code
+    );
     q.select(Target::as_select())
         .order((tgt::year.desc(), tgt::indicator_code.asc(), tgt::id.asc()))
         .limit(5000)

@@ -79,14 +79,21 @@ macro_rules! register_filters {
 }
 
 /// Narrows a boxed query `$q` of `$table` by each named optional field of the filter `$f` that
-/// is set: to rows whose column of the same name equals it, in the order named.
+/// is set: to rows whose column of the same name (or the column named after `as`) equals it, in
+/// the order named.
 macro_rules! equal_filters {
-    ($q:ident, $table:ident, $f:expr, $($field:ident),+ $(,)?) => {
+    ($q:ident, $table:ident, $f:expr, $($field:ident $(as $column:ident)?),+ $(,)?) => {
         $(
             if let Some(value) = &$f.$field {
-                $q = $q.filter($table::$field.eq(value.clone()));
+                $q = $q.filter(equal_filters!(@column $table, $field $($column)?).eq(value.clone()));
             }
         )+
+    };
+    (@column $table:ident, $field:ident) => {
+        $table::$field
+    };
+    (@column $table:ident, $field:ident $column:ident) => {
+        $table::$column
     };
 }
 

@@ -108,6 +108,20 @@ pub fn commune_visible(scope: &crate::access::Scope, province: &str, commune: &s
     }
 }
 
+/// Whether `scope` sees a row of a table that `team_scoped!` filters (by the row's commune,
+/// or for a team by the row's `team`): the same rule, for a row read without it.
+pub fn team_visible(
+    scope: &crate::access::Scope,
+    province: &str,
+    commune: &str,
+    team: crate::ids::TeamId,
+) -> bool {
+    match scope {
+        crate::access::Scope::Team { team_id, .. } => team == *team_id,
+        _ => commune_visible(scope, province, commune),
+    }
+}
+
 /// The `set` of a write to a versioned row of `$table`: the changes `$change…`, then one version
 /// up (`version = version + 1`) and `updated_at = now()`, as every change of such a row carries.
 macro_rules! one_version_up {
@@ -716,5 +730,28 @@ mod tests {
         assert_eq!(third.total_from(7), Some(107));
         assert_eq!(third.total_from(0), None);
         assert_eq!(third.total_from(50), None);
+    }
+
+    /// A row of a team-scoped table (a team, a membership) in commune 00004 of province 01,
+    /// of team 7: who sees it read by id is who finds it in the scoped list.
+    #[test]
+    fn a_team_sees_its_own_rows_and_officers_their_units() {
+        use super::{commune_visible, team_visible};
+        use crate::access::Scope;
+        use crate::ids::TeamId;
+        let sees = |scope: Scope| team_visible(&scope, "01", "00004", TeamId(7));
+        assert!(sees(Scope::Country));
+        assert!(sees(Scope::Province("01".into())));
+        assert!(!sees(Scope::Province("79".into())));
+        assert!(sees(Scope::Commune("00004".into())));
+        assert!(!sees(Scope::Commune("00007".into())));
+        let team = |id| Scope::Team {
+            commune: "00004".into(),
+            team_id: TeamId(id),
+        };
+        assert!(sees(team(7)));
+        // Another team of the same commune sees the commune's villages, not this team's rows.
+        assert!(!sees(team(8)));
+        assert!(commune_visible(&team(8), "01", "00004"));
     }
 }

@@ -80,14 +80,13 @@ pub(crate) fn scoped(scope: &Scope) -> members::BoxedQuery<'static, Pg> {
 
 /// Whether `scope` sees `member`: the rule of `scoped`, for a row read without it.
 pub fn visible(scope: &Scope, member: &Member) -> bool {
-    match scope {
-        Scope::Team { team_id, .. } => member.fields.team_id == *team_id,
-        _ => super::commune_visible(
-            scope,
-            &member.fields.province_code,
-            &member.fields.commune_code,
-        ),
-    }
+    let fields = &member.fields;
+    super::team_visible(
+        scope,
+        &fields.province_code,
+        &fields.commune_code,
+        fields.team_id,
+    )
 }
 
 fn filtered(scope: &Scope, f: &MemberFilter) -> members::BoxedQuery<'static, Pg> {

@@ -61,10 +61,8 @@ pub(crate) fn scoped(scope: &Scope) -> teams::BoxedQuery<'static, Pg> {
 
 /// Whether `scope` sees `team`: the rule of `scoped`, for a row read without it.
 pub fn visible(scope: &Scope, team: &Team) -> bool {
-    match scope {
-        Scope::Team { team_id, .. } => team.id == *team_id,
-        _ => super::commune_visible(scope, &team.fields.province_code, &team.fields.commune_code),
-    }
+    let fields = &team.fields;
+    super::team_visible(scope, &fields.province_code, &fields.commune_code, team.id)
 }
 
 fn filtered(scope: &Scope, f: &TeamFilter) -> teams::BoxedQuery<'static, Pg> {

@@ -53,3 +53,14 @@ pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix
     }
     .into()
 }
+
+/// The 403 of a route only officers may call, for the document (`responses(…, NotAnOfficer)`).
+pub struct NotAnOfficer;
+
+impl utoipa::IntoResponses for NotAnOfficer {
+    fn responses(
+    ) -> std::collections::BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::Response>> {
+        let response = super::problem_response("not an officer");
+        [("403".to_string(), response.into())].into()
+    }
+}

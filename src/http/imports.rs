@@ -192,7 +192,7 @@ pub struct TemplateQuery {
     params(TemplateQuery),
     responses(
         (status = 200, description = "the template", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (status = 403, description = "not an officer", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        crate::http::error::NotAnOfficer,
     )
 )]
 #[get("/api/v1/imports/template")]
@@ -216,7 +216,7 @@ list_query! {
     params(ImportListQuery),
     responses(
         (status = 200, body = Paged<ImportRecord>),
-        (status = 403, description = "not an officer", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        crate::http::error::NotAnOfficer,
     )
 )]
 #[get("/api/v1/imports")]
@@ -235,7 +235,7 @@ pub async fn list(state: Data<AppState>, auth: Auth, query: Query<ImportListQuer
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = ImportRecord),
-        (status = 403, description = "not an officer", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        crate::http::error::NotAnOfficer,
     )
 )]
 #[get("/api/v1/imports/{id}")]
@@ -252,7 +252,7 @@ pub async fn get(state: Data<AppState>, auth: Auth, id: Path<Uuid>) -> Reply {
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, description = "the report", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (status = 403, description = "not an officer", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        crate::http::error::NotAnOfficer,
     )
 )]
 #[get("/api/v1/imports/{id}/report")]

@@ -28,6 +28,42 @@ fn stored<T: Served>(version: i32, row: T, created: bool) -> HttpResponse {
     served(status, version, row)
 }
 
+/// Expands to the handler `$name`, which puts an entry (creates it, or replaces it under
+/// `If-Match`): the domain function of that name takes the checked body and answers the entry
+/// and whether it is new, served by `stored`. Optional `(status, description)` pairs document
+/// the problems besides the shared ones.
+macro_rules! put_route {
+    (
+        $(#[$doc:meta])+
+        $name:ident, $op:tt, $path:tt, $input:ident, $view:ident
+        $(, ($status:tt, $description:tt))* $(,)?
+    ) => {
+        $(#[$doc])+
+        #[utoipa::path(
+            operation_id = $op,
+            tag = "indicators", security(("bearer" = [])),
+            params(IfMatch),
+            request_body = $input,
+            responses(
+                (status = 200, body = $view, headers(("ETag" = String))),
+                (status = 201, body = $view, headers(("ETag" = String))),
+                $((status = $status, description = $description,
+                    body = crate::http::error::Problem, content_type = "application/problem+json"),)*
+            )
+        )]
+        #[put($path)]
+        pub async fn $name(
+            state: Data<AppState>,
+            auth: Auth,
+            body: ValidJson<$input>,
+            IfMatch(expected): IfMatch,
+        ) -> Reply {
+            let (saved, created) = indicators::$name(&state, &auth.0, body.0, expected).await?;
+            Ok(stored(saved.version, saved, created))
+        }
+    };
+}
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct IndicatorQuery {
@@ -90,30 +126,12 @@ pub async fn list_denominators(
     Ok(HttpResponse::Ok().json(views::all(items)))
 }
 
-/// Set the population, adults (15 and over) and households of a commune or village for a year
-/// (officers in scope). The whole entry is replaced; 409 `year_locked` once December of the
-/// year is approved for the commune.
-#[utoipa::path(
-    operation_id = "putDenominator",
-    tag = "indicators", security(("bearer" = [])),
-    params(IfMatch),
-    request_body = DenominatorInput,
-    responses(
-        (status = 200, body = DenominatorView, headers(("ETag" = String))),
-        (status = 201, body = DenominatorView, headers(("ETag" = String))),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`year_locked`: December of the year is approved", body = crate::http::error::Problem, content_type = "application/problem+json"),
-    )
-)]
-#[put("/api/v1/denominators")]
-pub async fn put_denominator(
-    state: Data<AppState>,
-    auth: Auth,
-    body: ValidJson<DenominatorInput>,
-    IfMatch(expected): IfMatch,
-) -> Reply {
-    let (saved, created) = indicators::put_denominator(&state, &auth.0, body.0, expected).await?;
-    Ok(stored(saved.version, saved, created))
+put_route! {
+    /// Set the population, adults (15 and over) and households of a commune or village for a year
+    /// (officers in scope). The whole entry is replaced; 409 `year_locked` once December of the
+    /// year is approved for the commune.
+    put_denominator, "putDenominator", "/api/v1/denominators", DenominatorInput, DenominatorView,
+    (404, ""), (409, "`year_locked`: December of the year is approved"),
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -149,30 +167,12 @@ pub async fn list_values(state: Data<AppState>, auth: Auth, query: Query<ValueQu
     Ok(HttpResponse::Ok().json(views::all(items)))
 }
 
-/// Enter or correct an entered indicator's value for a commune (or village) and month
-/// (officers in scope). 409 `month_locked` once the month is approved, under the same lock as
-/// logs.
-#[utoipa::path(
-    operation_id = "putIndicatorValue",
-    tag = "indicators", security(("bearer" = [])),
-    params(IfMatch),
-    request_body = ValueInput,
-    responses(
-        (status = 200, body = IndicatorValueView, headers(("ETag" = String))),
-        (status = 201, body = IndicatorValueView, headers(("ETag" = String))),
-        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`month_locked`: the month is approved", body = crate::http::error::Problem, content_type = "application/problem+json"),
-    )
-)]
-#[put("/api/v1/indicator-values")]
-pub async fn put_value(
-    state: Data<AppState>,
-    auth: Auth,
-    body: ValidJson<ValueInput>,
-    IfMatch(expected): IfMatch,
-) -> Reply {
-    let (saved, created) = indicators::put_value(&state, &auth.0, body.0, expected).await?;
-    Ok(stored(saved.version, saved, created))
+put_route! {
+    /// Enter or correct an entered indicator's value for a commune (or village) and month
+    /// (officers in scope). 409 `month_locked` once the month is approved, under the same lock as
+    /// logs.
+    put_value, "putIndicatorValue", "/api/v1/indicator-values", ValueInput, IndicatorValueView,
+    (404, ""), (409, "`month_locked`: the month is approved"),
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -206,27 +206,10 @@ pub async fn list_targets(state: Data<AppState>, auth: Auth, query: Query<Target
     Ok(HttpResponse::Ok().json(views::all(items)))
 }
 
-/// Set a target: a province officer for its province and communes, a commune officer for its
-/// villages and teams. A unit outside those is refused (422 `outside_scope`).
-#[utoipa::path(
-    operation_id = "putIndicatorTarget",
-    tag = "indicators", security(("bearer" = [])),
-    params(IfMatch),
-    request_body = TargetInput,
-    responses(
-        (status = 200, body = TargetView, headers(("ETag" = String))),
-        (status = 201, body = TargetView, headers(("ETag" = String))),
-    )
-)]
-#[put("/api/v1/indicator-targets")]
-pub async fn put_target(
-    state: Data<AppState>,
-    auth: Auth,
-    body: ValidJson<TargetInput>,
-    IfMatch(expected): IfMatch,
-) -> Reply {
-    let (saved, created) = indicators::put_target(&state, &auth.0, body.0, expected).await?;
-    Ok(stored(saved.version, saved, created))
+put_route! {
+    /// Set a target: a province officer for its province and communes, a commune officer for its
+    /// villages and teams. A unit outside those is refused (422 `outside_scope`).
+    put_target, "putIndicatorTarget", "/api/v1/indicator-targets", TargetInput, TargetView,
 }
 
 #[derive(Deserialize, serde::Serialize, ToSchema)]

@@ -74,37 +74,32 @@ macro_rules! record_routes {
     (@change $name:ident, $method:ident, $path:tt, $op:tt, $tag:tt, $id:ident, $id_doc:ident,
         $view:ident, $domain:ident, $body:ident, [$($doc:tt),+] $(, $conflict:tt)?
     ) => {
-        $(#[doc = $doc])+
-        #[utoipa::path(
-            operation_id = $op, tag = $tag, security(("bearer" = [])),
-            params(("id" = $id_doc, Path), $crate::http::extract::IfMatch),
-            request_body = $body,
-            responses(
-                (status = 200, body = $view, headers(("ETag" = String))),
-                $((status = 409, description = $conflict, body = $crate::http::error::Problem,
-                    content_type = "application/problem+json"),)?
-            )
-        )]
-        #[$method($path)]
-        pub async fn $name(
-            state: actix_web::web::Data<$crate::state::AppState>,
-            auth: $crate::http::extract::Auth,
-            id: actix_web::web::Path<$id>,
-            body: $crate::http::extract::ValidJson<$body>,
-            $crate::http::extract::IfMatch(expected): $crate::http::extract::IfMatch,
-        ) -> $crate::http::Reply {
-            let record = $domain::$name(&state, &auth.0, id.into_inner(), body.0, expected).await?;
-            Ok($crate::http::extract::served(actix_web::http::StatusCode::OK, record.version, record))
+        $crate::http::record::record_routes! { @versioned
+            $name, $method, $path, $op, $tag, $id, $id_doc, $view, $domain::$name,
+            (body = $body), [$($doc),+] $(, $conflict)?
         }
     };
-    // Archive (`true`) or restore (`false`).
+    // Archive (`true`) or restore (`false`): the domain's `set_archived`.
     (@set_archived $name:ident, $method:ident, $path:tt, $archive:literal, $op:tt, $tag:tt,
         $id:ident, $id_doc:ident, $view:ident, $domain:ident, [$($doc:tt),+] $(, $conflict:tt)?
+    ) => {
+        $crate::http::record::record_routes! { @versioned
+            $name, $method, $path, $op, $tag, $id, $id_doc, $view, $domain::set_archived,
+            (archived = $archive), [$($doc),+] $(, $conflict)?
+        }
+    };
+    // A change under `If-Match`: `$call(state, caller, id, input, expected)`, the input being
+    // the checked body (`body = Type`) or a value (`archived = true`).
+    (@versioned $name:ident, $method:ident, $path:tt, $op:tt, $tag:tt, $id:ident,
+        $id_doc:ident, $view:ident, $domain:ident::$call:ident,
+        ($(body = $body:ident)? $(archived = $archived:literal)?), [$($doc:tt),+]
+        $(, $conflict:tt)?
     ) => {
         $(#[doc = $doc])+
         #[utoipa::path(
             operation_id = $op, tag = $tag, security(("bearer" = [])),
             params(("id" = $id_doc, Path), $crate::http::extract::IfMatch),
+            $(request_body = $body,)?
             responses(
                 (status = 200, body = $view, headers(("ETag" = String))),
                 $((status = 409, description = $conflict, body = $crate::http::error::Problem,
@@ -116,10 +111,11 @@ macro_rules! record_routes {
             state: actix_web::web::Data<$crate::state::AppState>,
             auth: $crate::http::extract::Auth,
             id: actix_web::web::Path<$id>,
+            $($crate::http::extract::ValidJson(input): $crate::http::extract::ValidJson<$body>,)?
             $crate::http::extract::IfMatch(expected): $crate::http::extract::IfMatch,
         ) -> $crate::http::Reply {
-            let id = id.into_inner();
-            let record = $domain::set_archived(&state, &auth.0, id, $archive, expected).await?;
+            $(let input = $archived;)?
+            let record = $domain::$call(&state, &auth.0, id.into_inner(), input, expected).await?;
             Ok($crate::http::extract::served(actix_web::http::StatusCode::OK, record.version, record))
         }
     };

@@ -107,7 +107,7 @@ impl MessageBody for Parts {
             (String = "text/csv"),
             (Spreadsheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
-        (status = 403, description = "not an officer", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        crate::http::error::NotAnOfficer,
         (status = 404, description = "the unit is outside the caller's scope", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -182,7 +182,7 @@ pub struct TrendQuery {
     tag = "reports", security(("bearer" = [])), params(TrendQuery),
     responses(
         (status = 200, body = Vec<TrendPoint>),
-        (status = 403, description = "not an officer", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        crate::http::error::NotAnOfficer,
         (status = 404, description = "the unit is outside the caller's scope", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]

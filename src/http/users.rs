@@ -153,7 +153,7 @@ pub struct ActivationQrQuery {
     params(("id" = Uuid, Path), ActivationQrQuery),
     responses(
         (status = 200, description = "the QR code", content_type = "image/png"),
-        (status = 403, description = "not an officer", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        crate::http::error::NotAnOfficer,
     )
 )]
 #[get("/api/v1/users/{id}/activation-qr")]
@@ -181,7 +181,7 @@ pub async fn activation_qr(
     params(UserListQuery),
     responses(
         (status = 200, body = Paged<UserOut>),
-        (status = 403, description = "not an officer", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        crate::http::error::NotAnOfficer,
     )
 )]
 #[get("/api/v1/users")]
@@ -209,7 +209,7 @@ pub async fn list(state: Data<AppState>, auth: Auth, query: Query<UserListQuery>
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = UserOut, headers(("ETag" = String))),
-        (status = 403, description = "not an officer", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        crate::http::error::NotAnOfficer,
     )
 )]
 #[get("/api/v1/users/{id}")]

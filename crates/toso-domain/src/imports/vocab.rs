@@ -183,12 +183,14 @@ impl Col {
         }
     }
 
-    /// The column a header names, if any.
+    /// The column a header names, if any: `STT`, or a column of one of the sheets.
     pub fn from_header(header: &str) -> Option<Col> {
         let folded = fold(header.trim().trim_end_matches(['*', ':']).trim());
-        ALL_COLS
-            .iter()
-            .copied()
+        let sheets = Kind::ALL
+            .into_iter()
+            .flat_map(|k| k.columns().iter().copied());
+        std::iter::once(Col::Ordinal)
+            .chain(sheets)
             .find(|c| fold(c.header()) == folded || c.aliases().contains(&folded.as_str()))
     }
 
@@ -206,27 +208,6 @@ impl Col {
         }
     }
 }
-
-const ALL_COLS: [Col; 18] = [
-    Col::Ordinal,
-    Col::Commune,
-    Col::VillageName,
-    Col::VillageKind,
-    Col::Households,
-    Col::Population,
-    Col::TeamName,
-    Col::DecisionNumber,
-    Col::DecisionDate,
-    Col::EstablishedOn,
-    Col::FullName,
-    Col::Sex,
-    Col::BirthYear,
-    Col::Phone,
-    Col::Affiliation,
-    Col::TeamRole,
-    Col::JoinedOn,
-    Col::Account,
-];
 
 /// (API value, Vietnamese label).
 pub const VILLAGE_KINDS: &[(&str, &str)] = &[
@@ -354,5 +335,15 @@ mod tests {
         assert_eq!(team_role("Tổ trưởng"), Some(TeamRole::Leader));
         assert_eq!(yes_no("Có"), Some(true));
         assert_eq!(yes_no("maybe"), None);
+    }
+
+    /// Every template header reads back as its own column, on every sheet.
+    #[test]
+    fn every_template_header_names_its_column() {
+        for kind in Kind::ALL {
+            for col in kind.columns().iter().copied().chain([Col::Ordinal]) {
+                assert_eq!(Col::from_header(col.header()), Some(col), "{kind:?}");
+            }
+        }
     }
 }

@@ -230,26 +230,32 @@ fn entity_vi(e: super::Entity) -> &'static str {
     }
 }
 
-fn write_header(sheet: &mut Worksheet, headers: &[&str], format: &Format) -> AppResult<()> {
+/// A new sheet of `book` named `name`, its first row the bold `headers`, frozen.
+fn headed_sheet<'b>(
+    book: &'b mut Workbook,
+    name: &str,
+    headers: &[&str],
+) -> AppResult<&'b mut Worksheet> {
+    let format = Format::new().set_bold().set_background_color("#DDEBF7");
+    let sheet = book.add_worksheet();
+    sheet.set_name(name).map_err(err)?;
     for (i, h) in headers.iter().enumerate() {
         let c = u16::try_from(i).unwrap_or(0);
         sheet
-            .write_string_with_format(0, c, *h, format)
+            .write_string_with_format(0, c, *h, &format)
             .map_err(err)?;
         sheet.set_column_width(c, 18).map_err(err)?;
     }
     sheet.set_freeze_panes(1, 0).map_err(err)?;
-    Ok(())
+    Ok(sheet)
 }
 
 /// The per-row report: one line per row, or per error of a row.
 pub fn report(rows: &[RowReport]) -> AppResult<Vec<u8>> {
     let mut book = Workbook::new();
-    let header = Format::new().set_bold().set_background_color("#DDEBF7");
-    let sheet = book.add_worksheet();
-    sheet.set_name("Kết quả").map_err(err)?;
-    write_header(
-        sheet,
+    let sheet = headed_sheet(
+        &mut book,
+        "Kết quả",
         &[
             "Trang",
             "Dòng",
@@ -262,7 +268,6 @@ pub fn report(rows: &[RowReport]) -> AppResult<Vec<u8>> {
             "Mã lỗi",
             "Lỗi",
         ],
-        &header,
     )?;
     let mut r = 1u32;
     for row in rows {
@@ -337,15 +342,13 @@ fn qr_pngs(lines: &[Activation]) -> AppResult<Vec<Vec<u8>>> {
 /// The activation sheet: each new account's member, team, username, code and QR code.
 pub fn activation_sheet(lines: &[Activation]) -> AppResult<Vec<u8>> {
     let mut book = Workbook::new();
-    let header = Format::new().set_bold().set_background_color("#DDEBF7");
     let code = Format::new()
         .set_font_name("Consolas")
         .set_font_size(14)
         .set_bold();
-    let sheet = book.add_worksheet();
-    sheet.set_name("Kích hoạt tài khoản").map_err(err)?;
-    write_header(
-        sheet,
+    let sheet = headed_sheet(
+        &mut book,
+        "Kích hoạt tài khoản",
         &[
             "Họ và tên",
             "Tổ",
@@ -355,7 +358,6 @@ pub fn activation_sheet(lines: &[Activation]) -> AppResult<Vec<u8>> {
             "Hết hạn",
             "Mã QR",
         ],
-        &header,
     )?;
     sheet.set_column_width(0, 26).map_err(err)?;
     sheet.set_column_width(1, 26).map_err(err)?;

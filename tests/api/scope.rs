@@ -1036,21 +1036,23 @@ fn insert_log(app: &TestApp, commune: &str, team: i64, member: i64, by: uuid::Uu
         .expect("unit");
     let row = toso::db::logs::NewLog {
         id: toso::ids::LogId(id),
-        occurred_at: chrono::Utc::now(),
-        member_id: toso::ids::MemberId(member),
-        team_id: toso::ids::TeamId(team),
-        commune_code: unit.fields.code,
-        province_code: unit.fields.province_code,
-        village_id: None,
-        category_code: "vneid_install".into(),
-        channel: toso::vocab::Channel::HomeVisit,
-        citizens_helped: 1,
-        citizen_sex: None,
-        citizen_age_band: None,
-        outcome: toso::vocab::Outcome::Done,
-        note: None,
-        created_by: toso::ids::UserId(by),
-        device_id: None,
+        fields: toso::db::logs::LogFields {
+            occurred_at: chrono::Utc::now(),
+            member_id: toso::ids::MemberId(member),
+            team_id: toso::ids::TeamId(team),
+            commune_code: unit.fields.code,
+            province_code: unit.fields.province_code,
+            village_id: None,
+            category_code: "vneid_install".into(),
+            channel: toso::vocab::Channel::HomeVisit,
+            citizens_helped: 1,
+            citizen_sex: None,
+            citizen_age_band: None,
+            outcome: toso::vocab::Outcome::Done,
+            note: None,
+            created_by: toso::ids::UserId(by),
+            device_id: None,
+        },
     };
     toso::db::logs::insert_new(&mut app.db.conn(), &[row]).expect("log");
     id

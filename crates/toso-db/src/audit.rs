@@ -139,18 +139,7 @@ fn filtered(scope: &Scope, f: &AuditFilter) -> audit_log::BoxedQuery<'static, Pg
         // Team roles do not read the audit trail; the domain layer refuses them first.
         Scope::Team { .. } => q.filter(audit_log::id.lt(0)),
     };
-    if let Some(e) = &f.entity {
-        q = q.filter(audit_log::entity.eq(e.clone()));
-    }
-    if let Some(id) = &f.entity_id {
-        q = q.filter(audit_log::entity_id.eq(id.clone()));
-    }
-    if let Some(import) = f.import_id {
-        q = q.filter(audit_log::import_id.eq(import));
-    }
-    if let Some(actor) = f.actor_id {
-        q = q.filter(audit_log::actor_id.eq(actor));
-    }
+    equal_filters!(q, audit_log, f, entity, entity_id, import_id, actor_id);
     if let Some(from) = f.from {
         q = q.filter(audit_log::at.ge(from));
     }

@@ -36,24 +36,6 @@ pub fn codes_in_order(conn: &mut PgConnection) -> QueryResult<Vec<String>> {
         .load(conn)
 }
 
-pub fn list(conn: &mut PgConnection, include_retired: bool) -> QueryResult<Vec<Category>> {
-    let mut q = cat::table.into_boxed();
-    if !include_retired {
-        q = q.filter(cat::retired_at.is_null());
-    }
-    q.select(Category::as_select())
-        .order((cat::sort_order.asc(), cat::code.asc()))
-        .load(conn)
-}
-
-pub fn get(conn: &mut PgConnection, code: &str) -> QueryResult<Option<Category>> {
-    cat::table
-        .find(code)
-        .select(Category::as_select())
-        .first(conn)
-        .optional()
-}
-
 pub fn insert(
     conn: &mut PgConnection,
     code: &str,
@@ -70,15 +52,4 @@ pub fn insert(
         .get_result(conn)
 }
 
-pub fn set_retired(
-    conn: &mut PgConnection,
-    code: &str,
-    retired: bool,
-) -> QueryResult<Option<Category>> {
-    let at: Option<DateTime<Utc>> = retired.then(Utc::now);
-    diesel::update(cat::table.find(code))
-        .set(cat::retired_at.eq(at))
-        .returning(Category::as_returning())
-        .get_result(conn)
-        .optional()
-}
+catalogue_rows!(cat, Category);

@@ -50,11 +50,7 @@ pub fn upsert(
         .values((rs::province_code.eq(province), rs::due_day.eq(due_day)))
         .on_conflict(rs::province_code)
         .do_update()
-        .set((
-            rs::due_day.eq(due_day),
-            rs::version.eq(rs::version + 1),
-            rs::updated_at.eq(diesel::dsl::now),
-        ))
+        .set(one_version_up!(rs, rs::due_day.eq(due_day)))
         .returning(ReportingSettings::as_returning())
         .get_result(conn)
 }

@@ -13,10 +13,22 @@ use super::schema::{
 use crate::access::Scope;
 use crate::ids::VillageId;
 
-/// Writes `$insert` and `$update` of an entry table (denominators, values, targets) whose
-/// writable columns are `$fields`: the update bumps the version and `updated_at`.
-macro_rules! entry_writes {
+/// Declares the row `$row` of an entry table (denominators, values, targets): its `id`, the
+/// written columns `$fields` embedded as `fields`, `version` and `updated_at`; and writes
+/// `$insert` and `$update` of `$fields`, the update bumping the version and `updated_at`.
+macro_rules! entry_table {
     ($table:ident, $row:ident, $fields:ident, $insert:ident, $update:ident) => {
+        #[derive(Clone, Debug, PartialEq, Queryable, Selectable)]
+        #[diesel(table_name = $table, check_for_backend(Pg))]
+        pub struct $row {
+            pub id: i64,
+            /// What was entered (each change replaces them).
+            #[diesel(embed)]
+            pub fields: $fields,
+            pub version: i32,
+            pub updated_at: DateTime<Utc>,
+        }
+
         pub fn $insert(conn: &mut PgConnection, fields: &$fields) -> QueryResult<$row> {
             diesel::insert_into($table::table)
                 .values(fields)
@@ -26,11 +38,7 @@ macro_rules! entry_writes {
 
         pub fn $update(conn: &mut PgConnection, id: i64, fields: &$fields) -> QueryResult<$row> {
             diesel::update($table::table.find(id))
-                .set((
-                    fields,
-                    $table::version.eq($table::version + 1),
-                    $table::updated_at.eq(diesel::dsl::now),
-                ))
+                .set(one_version_up!($table, fields))
                 .returning($row::as_returning())
                 .get_result(conn)
         }
@@ -65,23 +73,7 @@ pub struct NewIndicator {
     pub sort_order: i32,
 }
 
-pub fn list(conn: &mut PgConnection, include_retired: bool) -> QueryResult<Vec<Indicator>> {
-    let mut q = ind::table.into_boxed();
-    if !include_retired {
-        q = q.filter(ind::retired_at.is_null());
-    }
-    q.select(Indicator::as_select())
-        .order((ind::sort_order.asc(), ind::code.asc()))
-        .load(conn)
-}
-
-pub fn get(conn: &mut PgConnection, code: &str) -> QueryResult<Option<Indicator>> {
-    ind::table
-        .find(code)
-        .select(Indicator::as_select())
-        .first(conn)
-        .optional()
-}
+catalogue_rows!(ind, Indicator);
 
 /// The indicator, share-locked so that it cannot be retired while a value or target for it
 /// is being written.
@@ -101,32 +93,16 @@ pub fn insert(conn: &mut PgConnection, new: &NewIndicator) -> QueryResult<Indica
         .get_result(conn)
 }
 
-pub fn set_retired(
-    conn: &mut PgConnection,
-    code: &str,
-    retired: bool,
-) -> QueryResult<Option<Indicator>> {
-    let at: Option<DateTime<Utc>> = retired.then(Utc::now);
-    diesel::update(ind::table.find(code))
-        .set(ind::retired_at.eq(at))
-        .returning(Indicator::as_returning())
-        .get_result(conn)
-        .optional()
-}
-
 // ---------------------------------------------------------------------------------------------
 // Denominators
 
-#[derive(Clone, Debug, PartialEq, Queryable, Selectable)]
-#[diesel(table_name = den, check_for_backend(Pg))]
-pub struct Denominator {
-    pub id: i64,
-    /// What was entered (each change replaces them).
-    #[diesel(embed)]
-    pub fields: DenominatorFields,
-    pub version: i32,
-    pub updated_at: DateTime<Utc>,
-}
+entry_table!(
+    den,
+    Denominator,
+    DenominatorFields,
+    insert_denominator,
+    update_denominator
+);
 
 /// The written columns: inserted, changed as a whole, and read back as `Denominator::fields`.
 #[derive(Clone, Debug, PartialEq, Insertable, AsChangeset, Queryable, Selectable)]
@@ -159,14 +135,6 @@ pub fn denominator_for_update(
         .optional()
 }
 
-entry_writes!(
-    den,
-    Denominator,
-    DenominatorFields,
-    insert_denominator,
-    update_denominator
-);
-
 pub fn list_denominators(
     conn: &mut PgConnection,
     scope: &Scope,
@@ -193,16 +161,7 @@ pub fn list_denominators(
 // ---------------------------------------------------------------------------------------------
 // Monthly values
 
-#[derive(Clone, Debug, PartialEq, Queryable, Selectable)]
-#[diesel(table_name = val, check_for_backend(Pg))]
-pub struct IndicatorValue {
-    pub id: i64,
-    /// What was entered (each change replaces them).
-    #[diesel(embed)]
-    pub fields: ValueFields,
-    pub version: i32,
-    pub updated_at: DateTime<Utc>,
-}
+entry_table!(val, IndicatorValue, ValueFields, insert_value, update_value);
 
 /// The written columns: inserted, changed as a whole, and read back as `IndicatorValue::fields`.
 #[derive(Clone, Debug, PartialEq, Insertable, AsChangeset, Queryable, Selectable)]
@@ -236,8 +195,6 @@ pub fn value_for_update(
         .optional()
 }
 
-entry_writes!(val, IndicatorValue, ValueFields, insert_value, update_value);
-
 #[derive(Debug, Default)]
 pub struct ValueFilter {
     pub commune: Option<String>,
@@ -251,15 +208,14 @@ pub fn list_values(
     f: &ValueFilter,
 ) -> QueryResult<Vec<IndicatorValue>> {
     let mut q = values_scoped(scope);
-    if let Some(c) = &f.commune {
-        q = q.filter(val::commune_code.eq(c.clone()));
-    }
-    if let Some(m) = f.month {
-        q = q.filter(val::month.eq(m));
-    }
-    if let Some(i) = &f.indicator {
-        q = q.filter(val::indicator_code.eq(i.clone()));
-    }
+    equal_filters!(
+        q,
+        val,
+        f,
+        commune as commune_code,
+        month,
+        indicator as indicator_code
+    );
     q.select(IndicatorValue::as_select())
         .order((
             val::month.desc(),
@@ -274,16 +230,7 @@ pub fn list_values(
 // ---------------------------------------------------------------------------------------------
 // Targets
 
-#[derive(Clone, Debug, PartialEq, Queryable, Selectable)]
-#[diesel(table_name = tgt, check_for_backend(Pg))]
-pub struct Target {
-    pub id: i64,
-    /// What was entered (each change replaces them).
-    #[diesel(embed)]
-    pub fields: TargetFields,
-    pub version: i32,
-    pub updated_at: DateTime<Utc>,
-}
+entry_table!(tgt, Target, TargetFields, insert_target, update_target);
 
 /// The written columns: inserted, changed as a whole, and read back as `Target::fields`.
 #[derive(Clone, Debug, PartialEq, Insertable, AsChangeset, Queryable, Selectable)]
@@ -322,8 +269,6 @@ pub fn target_by_id(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Targ
         .first(conn)
         .optional()
 }
-
-entry_writes!(tgt, Target, TargetFields, insert_target, update_target);
 
 #[derive(Debug, Default)]
 pub struct TargetFilter {
@@ -372,18 +317,15 @@ pub fn list_targets(
     f: &TargetFilter,
 ) -> QueryResult<Vec<Target>> {
     let mut q = scoped_targets(scope);
-    if let Some(y) = f.year {
-        q = q.filter(tgt::year.eq(y));
-    }
-    if let Some(k) = &f.unit_kind {
-        q = q.filter(tgt::unit_kind.eq(k.clone()));
-    }
-    if let Some(k) = &f.unit_key {
-        q = q.filter(tgt::unit_key.eq(k.clone()));
-    }
-    if let Some(i) = &f.indicator {
-        q = q.filter(tgt::indicator_code.eq(i.clone()));
-    }
+    equal_filters!(
+        q,
+        tgt,
+        f,
+        year,
+        unit_kind,
+        unit_key,
+        indicator as indicator_code
+    );
     q.select(Target::as_select())
         .order((tgt::year.desc(), tgt::indicator_code.asc(), tgt::id.asc()))
         .limit(5000)
@@ -640,45 +582,27 @@ pub fn live_villages(
 // ---------------------------------------------------------------------------------------------
 // Change feeds for mobile sync
 
-use super::sync::{feed, Changed, Window};
+use super::sync::{feed, scoped_feeds, Changed, Window};
 
 /// The catalogue changed since the cursor (retired indicators included, with `retired_at`).
 pub fn feed_indicators(conn: &mut PgConnection, w: &Window) -> QueryResult<Changed<Indicator>> {
     feed!(conn, ind::table.into_boxed(), ind, Indicator, w)
 }
 
-/// Targets of the caller's scope changed since the cursor (a team: its commune's, its
-/// village's and its own).
-pub fn feed_targets(
-    conn: &mut PgConnection,
-    scope: &Scope,
-    w: &Window,
-) -> QueryResult<Changed<Target>> {
-    feed!(conn, scoped_targets(scope), tgt, Target, w)
-}
-
 fn values_scoped(scope: &Scope) -> val::BoxedQuery<'static, Pg> {
     commune_scoped!(val, scope)
-}
-
-/// Entered values of the caller's commune (or wider scope) changed since the cursor.
-pub fn feed_values(
-    conn: &mut PgConnection,
-    scope: &Scope,
-    w: &Window,
-) -> QueryResult<Changed<IndicatorValue>> {
-    feed!(conn, values_scoped(scope), val, IndicatorValue, w)
 }
 
 fn denominators_scoped(scope: &Scope) -> den::BoxedQuery<'static, Pg> {
     commune_scoped!(den, scope)
 }
 
-/// Denominators of the caller's commune (or wider scope) changed since the cursor.
-pub fn feed_denominators(
-    conn: &mut PgConnection,
-    scope: &Scope,
-    w: &Window,
-) -> QueryResult<Changed<Denominator>> {
-    feed!(conn, denominators_scoped(scope), den, Denominator, w)
+scoped_feeds! {
+    /// Targets of the caller's scope changed since the cursor (a team: its commune's, its
+    /// village's and its own).
+    feed_targets(Scope) -> Target: scoped_targets => tgt;
+    /// Entered values of the caller's commune (or wider scope) changed since the cursor.
+    feed_values(Scope) -> IndicatorValue: values_scoped => val;
+    /// Denominators of the caller's commune (or wider scope) changed since the cursor.
+    feed_denominators(Scope) -> Denominator: denominators_scoped => den;
 }

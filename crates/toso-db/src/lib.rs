@@ -78,6 +78,25 @@ macro_rules! register_filters {
     };
 }
 
+/// Narrows a boxed query `$q` of `$table` by each named optional field of the filter `$f` that
+/// is set: to rows whose column of the same name (or the column named after `as`) equals it, in
+/// the order named.
+macro_rules! equal_filters {
+    ($q:ident, $table:ident, $f:expr, $($field:ident $(as $column:ident)?),+ $(,)?) => {
+        $(
+            if let Some(value) = &$f.$field {
+                $q = $q.filter(equal_filters!(@column $table, $field $($column)?).eq(value.clone()));
+            }
+        )+
+    };
+    (@column $table:ident, $field:ident) => {
+        $table::$field
+    };
+    (@column $table:ident, $field:ident $column:ident) => {
+        $table::$column
+    };
+}
+
 /// Whether `scope` sees a row of a table that `commune_scoped!` filters: the same rule, for a
 /// row read without it.
 pub fn commune_visible(scope: &crate::access::Scope, province: &str, commune: &str) -> bool {
@@ -87,6 +106,32 @@ pub fn commune_visible(scope: &crate::access::Scope, province: &str, commune: &s
         Scope::Province(p) => p == province,
         Scope::Commune(c) | Scope::Team { commune: c, .. } => c == commune,
     }
+}
+
+/// Whether `scope` sees a row of a table that `team_scoped!` filters (by the row's commune,
+/// or for a team by the row's `team`): the same rule, for a row read without it.
+pub fn team_visible(
+    scope: &crate::access::Scope,
+    province: &str,
+    commune: &str,
+    team: crate::ids::TeamId,
+) -> bool {
+    match scope {
+        crate::access::Scope::Team { team_id, .. } => team == *team_id,
+        _ => commune_visible(scope, province, commune),
+    }
+}
+
+/// The `set` of a write to a versioned row of `$table`: the changes `$change…`, then one version
+/// up (`version = version + 1`) and `updated_at = now()`, as every change of such a row carries.
+macro_rules! one_version_up {
+    ($table:ident, $($change:expr),+ $(,)?) => {
+        (
+            $($change,)+
+            $table::version.eq($table::version + 1),
+            $table::updated_at.eq(diesel::dsl::now),
+        )
+    };
 }
 
 /// The reads and writes every versioned record shares (`version` bumped and `updated_at` set
@@ -146,11 +191,7 @@ macro_rules! versioned_rows {
 
         pub fn update(conn: &mut PgConnection, id: $id, changes: &$changes) -> QueryResult<$row> {
             diesel::update($table::table.find(id))
-                .set((
-                    changes,
-                    $table::version.eq($table::version + 1),
-                    $table::updated_at.eq(diesel::dsl::now),
-                ))
+                .set(one_version_up!($table, changes))
                 .returning($row::as_returning())
                 .get_result(conn)
         }
@@ -158,11 +199,7 @@ macro_rules! versioned_rows {
         pub fn set_archived(conn: &mut PgConnection, id: $id, archived: bool) -> QueryResult<$row> {
             let at: Option<chrono::DateTime<chrono::Utc>> = archived.then(chrono::Utc::now);
             diesel::update($table::table.find(id))
-                .set((
-                    $table::archived_at.eq(at),
-                    $table::version.eq($table::version + 1),
-                    $table::updated_at.eq(diesel::dsl::now),
-                ))
+                .set(one_version_up!($table, $table::archived_at.eq(at)))
                 .returning($row::as_returning())
                 .get_result(conn)
         }
@@ -216,6 +253,81 @@ macro_rules! versioned_rows {
     };
 }
 pub(crate) use versioned_rows;
+
+/// Declares the row of a versioned record, as `versioned_rows!` reads and writes it: `id`, the
+/// columns `before` (if any), the columns the record was created with embedded as `fields`,
+/// further columns of its own, then what every versioned record keeps: `archived_at` (soft
+/// delete), `version` (one up on each change), `created_at` and `updated_at`. Derives `Clone`,
+/// `Debug`, `Queryable` and `Selectable`; attributes written before the name are added.
+macro_rules! versioned_row {
+    (
+        $(#[$meta:meta])*
+        $row:ident in $table:ident {
+            id: $id:ty,
+            $(before { $($(#[$before_meta:meta])* $before:ident: $before_ty:ty,)+ },)?
+            $(#[$fields_meta:meta])*
+            fields: $fields:ty,
+            $($(#[$own_meta:meta])* $own:ident: $own_ty:ty,)*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, Queryable, Selectable)]
+        #[diesel(table_name = $table, check_for_backend(Pg))]
+        pub struct $row {
+            pub id: $id,
+            $($($(#[$before_meta])* pub $before: $before_ty,)+)?
+            $(#[$fields_meta])*
+            #[diesel(embed)]
+            pub fields: $fields,
+            $($(#[$own_meta])* pub $own: $own_ty,)*
+            pub archived_at: Option<chrono::DateTime<chrono::Utc>>,
+            pub version: i32,
+            pub created_at: chrono::DateTime<chrono::Utc>,
+            pub updated_at: chrono::DateTime<chrono::Utc>,
+        }
+    };
+}
+
+/// The reads and writes a catalogue table shares (assistance categories, indicators): rows
+/// keyed by `code`, shown by `sort_order` then `code`, retired (`retired_at`) rather than
+/// deleted:
+/// - `list`: the live rows, or every row with `include_retired`;
+/// - `get`: the row by code;
+/// - `set_retired`: retire the row or bring it back; the row as stored, none when missing.
+macro_rules! catalogue_rows {
+    ($table:ident, $row:ident) => {
+        pub fn list(conn: &mut PgConnection, include_retired: bool) -> QueryResult<Vec<$row>> {
+            let mut q = $table::table.into_boxed();
+            if !include_retired {
+                q = q.filter($table::retired_at.is_null());
+            }
+            q.select($row::as_select())
+                .order(($table::sort_order.asc(), $table::code.asc()))
+                .load(conn)
+        }
+
+        pub fn get(conn: &mut PgConnection, code: &str) -> QueryResult<Option<$row>> {
+            $table::table
+                .find(code)
+                .select($row::as_select())
+                .first(conn)
+                .optional()
+        }
+
+        pub fn set_retired(
+            conn: &mut PgConnection,
+            code: &str,
+            retired: bool,
+        ) -> QueryResult<Option<$row>> {
+            let at: Option<chrono::DateTime<chrono::Utc>> = retired.then(chrono::Utc::now);
+            diesel::update($table::table.find(code))
+                .set($table::retired_at.eq(at))
+                .returning($row::as_returning())
+                .get_result(conn)
+                .optional()
+        }
+    };
+}
 
 /// One page of `$query` (a boxed query, written as the expression that builds it: it is built
 /// again when the total must be counted) in `$order`, with the total of all pages, as
@@ -618,5 +730,28 @@ mod tests {
         assert_eq!(third.total_from(7), Some(107));
         assert_eq!(third.total_from(0), None);
         assert_eq!(third.total_from(50), None);
+    }
+
+    /// A row of a team-scoped table (a team, a membership) in commune 00004 of province 01,
+    /// of team 7: who sees it read by id is who finds it in the scoped list.
+    #[test]
+    fn a_team_sees_its_own_rows_and_officers_their_units() {
+        use super::{commune_visible, team_visible};
+        use crate::access::Scope;
+        use crate::ids::TeamId;
+        let sees = |scope: Scope| team_visible(&scope, "01", "00004", TeamId(7));
+        assert!(sees(Scope::Country));
+        assert!(sees(Scope::Province("01".into())));
+        assert!(!sees(Scope::Province("79".into())));
+        assert!(sees(Scope::Commune("00004".into())));
+        assert!(!sees(Scope::Commune("00007".into())));
+        let team = |id| Scope::Team {
+            commune: "00004".into(),
+            team_id: TeamId(id),
+        };
+        assert!(sees(team(7)));
+        // Another team of the same commune sees the commune's villages, not this team's rows.
+        assert!(!sees(team(8)));
+        assert!(commune_visible(&team(8), "01", "00004"));
     }
 }

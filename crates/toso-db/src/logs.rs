@@ -15,10 +15,20 @@ use crate::ids::UserId;
 use crate::ids::VillageId;
 use crate::vocab::{AgeBand, Channel, Outcome, Sex};
 
-#[derive(Clone, Debug, PartialEq, Queryable, Selectable)]
-#[diesel(table_name = logs, check_for_backend(Pg))]
-pub struct AssistanceLog {
-    pub id: LogId,
+versioned_row! {
+    #[derive(PartialEq)]
+    AssistanceLog in logs {
+        id: LogId,
+        /// What the log was recorded with (each change replaces some of them).
+        fields: LogFields,
+    }
+}
+
+/// A log's own columns: inserted under the phone's id (`NewLog`), and read back as
+/// `AssistanceLog::fields`.
+#[derive(Clone, Debug, PartialEq, Insertable, Queryable, Selectable)]
+#[diesel(table_name = logs, treat_none_as_default_value = false, check_for_backend(Pg))]
+pub struct LogFields {
     pub occurred_at: DateTime<Utc>,
     pub member_id: MemberId,
     pub team_id: TeamId,
@@ -34,33 +44,17 @@ pub struct AssistanceLog {
     pub note: Option<String>,
     pub created_by: UserId,
     pub device_id: Option<String>,
-    pub archived_at: Option<DateTime<Utc>>,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
 }
 
-/// `None` is written as NULL (no column has another default), so a single row's insert is
-/// one prepared statement.
+/// A log to insert: its id (made on the phone) and its columns. `None` is written as NULL (no
+/// column has another default), here and in `LogFields`, so a single row's insert is one
+/// prepared statement.
 #[derive(Clone, Debug, Insertable)]
 #[diesel(table_name = logs, treat_none_as_default_value = false)]
 pub struct NewLog {
     pub id: LogId,
-    pub occurred_at: DateTime<Utc>,
-    pub member_id: MemberId,
-    pub team_id: TeamId,
-    pub commune_code: String,
-    pub province_code: String,
-    pub village_id: Option<VillageId>,
-    pub category_code: String,
-    pub channel: Channel,
-    pub citizens_helped: i32,
-    pub citizen_sex: Option<Sex>,
-    pub citizen_age_band: Option<AgeBand>,
-    pub outcome: Outcome,
-    pub note: Option<String>,
-    pub created_by: UserId,
-    pub device_id: Option<String>,
+    #[diesel(embed)]
+    pub fields: LogFields,
 }
 
 #[derive(Debug, Default, AsChangeset)]
@@ -128,18 +122,7 @@ pub(crate) fn scoped(s: &LogScope) -> logs::BoxedQuery<'static, Pg> {
 fn filtered(s: &LogScope, f: &LogFilter) -> logs::BoxedQuery<'static, Pg> {
     let mut q = scoped(s);
     unit_window!(q, logs, occurred_at, f);
-    if let Some(t) = f.team_id {
-        q = q.filter(logs::team_id.eq(t));
-    }
-    if let Some(m) = f.member_id {
-        q = q.filter(logs::member_id.eq(m));
-    }
-    if let Some(c) = &f.category_code {
-        q = q.filter(logs::category_code.eq(c.clone()));
-    }
-    if let Some(o) = &f.outcome {
-        q = q.filter(logs::outcome.eq(*o));
-    }
+    equal_filters!(q, logs, f, team_id, member_id, category_code, outcome);
     q
 }
 

@@ -1,7 +1,7 @@
 //! Team memberships. A person leaving keeps the row (with `left_on`); a move between teams
 //! ends one row and starts another with the same `person_id`.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 
@@ -10,18 +10,13 @@ use crate::access::Scope;
 use crate::ids::{MemberId, PersonId, TeamId, UserId, VillageId};
 use crate::vocab::{Affiliation, Sex, TeamRole};
 
-#[derive(Clone, Debug, Queryable, Selectable)]
-#[diesel(table_name = members, check_for_backend(Pg))]
-pub struct Member {
-    pub id: MemberId,
-    /// What the membership was created with (changes update these columns in place).
-    #[diesel(embed)]
-    pub fields: NewMember,
-    pub left_on: Option<NaiveDate>,
-    pub archived_at: Option<DateTime<Utc>>,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+versioned_row! {
+    Member in members {
+        id: MemberId,
+        /// What the membership was created with (changes update these columns in place).
+        fields: NewMember,
+        left_on: Option<NaiveDate>,
+    }
 }
 
 /// A membership's own columns: what is inserted, and read back as `Member::fields`.
@@ -85,14 +80,13 @@ pub(crate) fn scoped(scope: &Scope) -> members::BoxedQuery<'static, Pg> {
 
 /// Whether `scope` sees `member`: the rule of `scoped`, for a row read without it.
 pub fn visible(scope: &Scope, member: &Member) -> bool {
-    match scope {
-        Scope::Team { team_id, .. } => member.fields.team_id == *team_id,
-        _ => super::commune_visible(
-            scope,
-            &member.fields.province_code,
-            &member.fields.commune_code,
-        ),
-    }
+    let fields = &member.fields;
+    super::team_visible(
+        scope,
+        &fields.province_code,
+        &fields.commune_code,
+        fields.team_id,
+    )
 }
 
 fn filtered(scope: &Scope, f: &MemberFilter) -> members::BoxedQuery<'static, Pg> {
@@ -107,20 +101,13 @@ fn filtered(scope: &Scope, f: &MemberFilter) -> members::BoxedQuery<'static, Pg>
             ),
         );
     }
-    if let Some(t) = f.team_id {
-        q = q.filter(members::team_id.eq(t));
-    }
+    equal_filters!(q, members, f, team_id);
     q = match f.status {
         MemberStatus::Active => q.filter(members::left_on.is_null()),
         MemberStatus::Left => q.filter(members::left_on.is_not_null()),
         MemberStatus::All => q,
     };
-    if let Some(a) = &f.affiliation {
-        q = q.filter(members::affiliation.eq(*a));
-    }
-    if let Some(r) = &f.team_role {
-        q = q.filter(members::team_role.eq(*r));
-    }
+    equal_filters!(q, members, f, affiliation, team_role);
     q
 }
 

@@ -4,6 +4,8 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use diesel::dsl::AsSelect;
+use diesel::pg::Pg;
 use diesel::prelude::*;
 
 use super::schema::{commune_month_totals as cmt, report_periods as rp};
@@ -26,16 +28,19 @@ pub struct Period {
     pub snapshot: Option<serde_json::Value>,
 }
 
+/// The report row of a commune month, to read or to lock.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn one<'a>(commune: &'a str, month: NaiveDate) -> _ {
+    let row: AsSelect<Period, Pg> = Period::as_select();
+    rp::table.find((commune, month)).select(row)
+}
+
 pub fn get(
     conn: &mut PgConnection,
     commune: &str,
     month: NaiveDate,
 ) -> QueryResult<Option<Period>> {
-    rp::table
-        .find((commune, month))
-        .select(Period::as_select())
-        .first(conn)
-        .optional()
+    one(commune, month).first(conn).optional()
 }
 
 /// The report row locked for a transition (none before the first one).
@@ -44,12 +49,7 @@ pub fn lock(
     commune: &str,
     month: NaiveDate,
 ) -> QueryResult<Option<Period>> {
-    rp::table
-        .find((commune, month))
-        .select(Period::as_select())
-        .for_update()
-        .first(conn)
-        .optional()
+    one(commune, month).for_update().first(conn).optional()
 }
 
 /// Writes a transition: inserts the first row (two first transitions at once collide on the
@@ -57,11 +57,7 @@ pub fn lock(
 pub fn save(conn: &mut PgConnection, exists: bool, write: &Period) -> QueryResult<Period> {
     if exists {
         diesel::update(rp::table.find((&write.commune_code, write.month)))
-            .set((
-                write,
-                rp::version.eq(rp::version + 1),
-                rp::updated_at.eq(diesel::dsl::now),
-            ))
+            .set(one_version_up!(rp, write))
             .returning(Period::as_returning())
             .get_result(conn)
     } else {

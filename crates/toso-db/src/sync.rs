@@ -72,22 +72,33 @@ macro_rules! feed {
             .load($conn)
     };
 }
+
 pub(crate) use feed;
 
-pub fn villages(
-    conn: &mut PgConnection,
-    scope: &Scope,
-    w: &Window,
-) -> QueryResult<Changed<Village>> {
-    feed!(conn, village_rows::scoped(scope), villages, Village, w)
+/// Declares change feeds of scoped rows: `name(Scope) -> Row: scoped => table;` writes
+/// `pub fn name(conn, scope: &Scope, w: &Window) -> QueryResult<Changed<Row>>`, the `feed!` of
+/// `scoped(scope)` (a boxed query of `table`).
+macro_rules! scoped_feeds {
+    ($($(#[$meta:meta])* $name:ident($scope:ty) -> $row:ty: $scoped:path => $table:ident;)+) => {$(
+        $(#[$meta])*
+        pub fn $name(
+            conn: &mut PgConnection,
+            scope: &$scope,
+            w: &$crate::sync::Window,
+        ) -> QueryResult<$crate::sync::Changed<$row>> {
+            $crate::sync::feed!(conn, $scoped(scope), $table, $row, w)
+        }
+    )+};
 }
+pub(crate) use scoped_feeds;
 
-pub fn teams(conn: &mut PgConnection, scope: &Scope, w: &Window) -> QueryResult<Changed<Team>> {
-    feed!(conn, team_rows::scoped(scope), teams, Team, w)
-}
-
-pub fn members(conn: &mut PgConnection, scope: &Scope, w: &Window) -> QueryResult<Changed<Member>> {
-    feed!(conn, member_rows::scoped(scope), members, Member, w)
+scoped_feeds! {
+    villages(Scope) -> Village: village_rows::scoped => villages;
+    teams(Scope) -> Team: team_rows::scoped => teams;
+    members(Scope) -> Member: member_rows::scoped => members;
+    logs(LogScope) -> AssistanceLog: super::logs::scoped => assistance_logs;
+    trainings(Scope) -> Training: training_rows::scoped => trainings;
+    attendance(Scope) -> Attendance: training_rows::attendance_scoped => training_attendance;
 }
 
 pub fn categories(conn: &mut PgConnection, w: &Window) -> QueryResult<Changed<Category>> {
@@ -96,42 +107,6 @@ pub fn categories(conn: &mut PgConnection, w: &Window) -> QueryResult<Changed<Ca
         assistance_categories::table.into_boxed(),
         assistance_categories,
         Category,
-        w
-    )
-}
-
-pub fn logs(
-    conn: &mut PgConnection,
-    scope: &LogScope,
-    w: &Window,
-) -> QueryResult<Changed<AssistanceLog>> {
-    feed!(
-        conn,
-        super::logs::scoped(scope),
-        assistance_logs,
-        AssistanceLog,
-        w
-    )
-}
-
-pub fn trainings(
-    conn: &mut PgConnection,
-    scope: &Scope,
-    w: &Window,
-) -> QueryResult<Changed<Training>> {
-    feed!(conn, training_rows::scoped(scope), trainings, Training, w)
-}
-
-pub fn attendance(
-    conn: &mut PgConnection,
-    scope: &Scope,
-    w: &Window,
-) -> QueryResult<Changed<Attendance>> {
-    feed!(
-        conn,
-        training_rows::attendance_scoped(scope),
-        training_attendance,
-        Attendance,
         w
     )
 }

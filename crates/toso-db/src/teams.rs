@@ -1,6 +1,6 @@
 //! Teams: the community digital-technology teams of a commune.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 
@@ -9,17 +9,12 @@ use crate::access::Scope;
 use crate::ids::{TeamId, VillageId};
 use crate::vocab::TeamStatus;
 
-#[derive(Clone, Debug, Queryable, Selectable)]
-#[diesel(table_name = teams, check_for_backend(Pg))]
-pub struct Team {
-    pub id: TeamId,
-    /// What the team was created with (changes update these columns in place).
-    #[diesel(embed)]
-    pub fields: NewTeam,
-    pub archived_at: Option<DateTime<Utc>>,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+versioned_row! {
+    Team in teams {
+        id: TeamId,
+        /// What the team was created with (changes update these columns in place).
+        fields: NewTeam,
+    }
 }
 
 /// A team's own columns: what is inserted, and read back as `Team::fields`.
@@ -66,21 +61,14 @@ pub(crate) fn scoped(scope: &Scope) -> teams::BoxedQuery<'static, Pg> {
 
 /// Whether `scope` sees `team`: the rule of `scoped`, for a row read without it.
 pub fn visible(scope: &Scope, team: &Team) -> bool {
-    match scope {
-        Scope::Team { team_id, .. } => team.id == *team_id,
-        _ => super::commune_visible(scope, &team.fields.province_code, &team.fields.commune_code),
-    }
+    let fields = &team.fields;
+    super::team_visible(scope, &fields.province_code, &fields.commune_code, team.id)
 }
 
 fn filtered(scope: &Scope, f: &TeamFilter) -> teams::BoxedQuery<'static, Pg> {
     let mut q = scoped(scope);
     register_filters!(q, teams, f);
-    if let Some(v) = f.village_id {
-        q = q.filter(teams::village_id.eq(v));
-    }
-    if let Some(s) = &f.status {
-        q = q.filter(teams::status.eq(*s));
-    }
+    equal_filters!(q, teams, f, village_id, status);
     q
 }
 

@@ -14,20 +14,18 @@ use crate::ids::UserId;
 use crate::ids::VillageId;
 use crate::vocab::{AttendanceStatus, Platform, TrainingKind, TrainingMode};
 
-#[derive(Clone, Debug, PartialEq, Queryable, Selectable)]
-#[diesel(table_name = trainings, check_for_backend(Pg))]
-pub struct Training {
-    pub id: TrainingId,
-    pub commune_code: String,
-    pub province_code: String,
-    pub created_by: UserId,
-    /// What the client wrote (created with, and replaced by each change).
-    #[diesel(embed)]
-    pub fields: TrainingFields,
-    pub archived_at: Option<DateTime<Utc>>,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+versioned_row! {
+    #[derive(PartialEq)]
+    Training in trainings {
+        id: TrainingId,
+        before {
+            commune_code: String,
+            province_code: String,
+            created_by: UserId,
+        },
+        /// What the client wrote (created with, and replaced by each change).
+        fields: TrainingFields,
+    }
 }
 
 /// A training's columns that the client writes: inserted, changed as a whole, and read back as
@@ -83,12 +81,7 @@ pub(crate) fn scoped(scope: &Scope) -> trainings::BoxedQuery<'static, Pg> {
 fn filtered(scope: &Scope, f: &TrainingFilter) -> trainings::BoxedQuery<'static, Pg> {
     let mut q = scoped(scope);
     unit_window!(q, trainings, starts_at, f);
-    if let Some(t) = f.team_id {
-        q = q.filter(trainings::team_id.eq(t));
-    }
-    if let Some(k) = &f.kind {
-        q = q.filter(trainings::kind.eq(*k));
-    }
+    equal_filters!(q, trainings, f, team_id, kind);
     q
 }
 
@@ -187,11 +180,10 @@ pub fn upsert_attendance(
             .filter(att::training_id.eq(new.training_id))
             .filter(att::member_id.eq(new.member_id)),
     )
-    .set((
+    .set(one_version_up!(
+        att,
         att::status.eq(&new.status),
-        att::certificate_ref.eq(&new.certificate_ref),
-        att::version.eq(att::version + 1),
-        att::updated_at.eq(diesel::dsl::now),
+        att::certificate_ref.eq(&new.certificate_ref)
     ))
     .returning(Attendance::as_returning())
     .get_result(conn)?;

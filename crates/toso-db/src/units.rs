@@ -42,12 +42,7 @@ pub struct UnitFilter {
 
 fn filtered(f: &UnitFilter) -> admin_units::BoxedQuery<'static, Pg> {
     let mut q = admin_units::table.into_boxed();
-    if let Some(level) = &f.level {
-        q = q.filter(admin_units::level.eq(level.clone()));
-    }
-    if let Some(parent) = &f.parent_code {
-        q = q.filter(admin_units::parent_code.eq(parent.clone()));
-    }
+    equal_filters!(q, admin_units, f, level, parent_code);
     if let Some(search) = &f.search {
         q = q.filter(admin_units::search_name.like(crate::text::like_contains(search)));
     }

@@ -70,9 +70,7 @@ fn scoped(scope: &Scope) -> users::BoxedQuery<'static, Pg> {
 
 fn filtered(scope: &Scope, f: &UserFilter) -> users::BoxedQuery<'static, Pg> {
     let mut q = scoped(scope);
-    if let Some(role) = &f.role {
-        q = q.filter(users::role.eq(role.clone()));
-    }
+    equal_filters!(q, users, f, role);
     if let Some(unit) = &f.unit_code {
         q = q.filter(
             users::unit_code
@@ -80,9 +78,7 @@ fn filtered(scope: &Scope, f: &UserFilter) -> users::BoxedQuery<'static, Pg> {
                 .or(users::province_code.eq(unit.clone())),
         );
     }
-    if let Some(disabled) = f.disabled {
-        q = q.filter(users::disabled.eq(disabled));
-    }
+    equal_filters!(q, users, f, disabled);
     if let Some(text) = &f.q {
         let pattern = crate::text::like_contains(&text.to_lowercase());
         q = q.filter(
@@ -171,11 +167,7 @@ pub fn update(
 ) -> QueryResult<Option<UserRow>> {
     super::account_changed(id);
     diesel::update(users::table.find(id))
-        .set((
-            changes,
-            users::version.eq(users::version + 1),
-            users::updated_at.eq(diesel::dsl::now),
-        ))
+        .set(one_version_up!(users, changes))
         .returning(UserRow::as_returning())
         .get_result(conn)
         .optional()

@@ -1,6 +1,5 @@
 //! Villages: the places under a commune where teams work.
 
-use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 
@@ -9,17 +8,12 @@ use crate::access::Scope;
 use crate::ids::VillageId;
 use crate::vocab::VillageKind;
 
-#[derive(Clone, Debug, Queryable, Selectable)]
-#[diesel(table_name = villages, check_for_backend(Pg))]
-pub struct Village {
-    pub id: VillageId,
-    /// What the village was created with.
-    #[diesel(embed)]
-    pub fields: NewVillage,
-    pub archived_at: Option<DateTime<Utc>>,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+versioned_row! {
+    Village in villages {
+        id: VillageId,
+        /// What the village was created with.
+        fields: NewVillage,
+    }
 }
 
 /// A village's own columns: what is inserted, and read back as `Village::fields`.
@@ -70,9 +64,7 @@ pub fn visible(scope: &Scope, village: &Village) -> bool {
 fn filtered(scope: &Scope, f: &VillageFilter) -> villages::BoxedQuery<'static, Pg> {
     let mut q = scoped(scope);
     register_filters!(q, villages, f);
-    if let Some(k) = &f.kind {
-        q = q.filter(villages::kind.eq(*k));
-    }
+    equal_filters!(q, villages, f, kind);
     q
 }
 

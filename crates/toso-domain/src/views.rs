@@ -146,28 +146,28 @@ views! {
         /// Generated on the phone (UUID); resending it never creates a second log.
         #[schema(value_type = Uuid)]
         id: LogId,
-        occurred_at: DateTime<Utc>,
+        occurred_at in fields: DateTime<Utc>,
         #[schema(value_type = i64)]
-        member_id: MemberId,
+        member_id in fields: MemberId,
         #[schema(value_type = i64)]
-        team_id: TeamId,
-        commune_code: String,
-        province_code: String,
+        team_id in fields: TeamId,
+        commune_code in fields: String,
+        province_code in fields: String,
         #[schema(value_type = Option<i64>)]
-        village_id: Option<VillageId>,
-        category_code: String,
+        village_id in fields: Option<VillageId>,
+        category_code in fields: String,
         /// home_visit, commune_centre, phone, group_session.
-        channel: Channel,
-        citizens_helped: i32,
-        citizen_sex: Option<Sex>,
+        channel in fields: Channel,
+        citizens_helped in fields: i32,
+        citizen_sex in fields: Option<Sex>,
         /// under_18, 18_35, 36_59, 60_plus.
-        citizen_age_band: Option<AgeBand>,
+        citizen_age_band in fields: Option<AgeBand>,
         /// done, partly_done, referred, could_not_help.
-        outcome: Outcome,
-        note: Option<String>,
+        outcome in fields: Outcome,
+        note in fields: Option<String>,
         #[schema(value_type = Uuid)]
-        created_by: UserId,
-        device_id: Option<String>,
+        created_by in fields: UserId,
+        device_id in fields: Option<String>,
         archived_at: Option<DateTime<Utc>>,
         version: i32,
         created_at: DateTime<Utc>,

@@ -10,7 +10,9 @@ use validator::Validate;
 
 use super::{hold_open, month_key, AgeBand, Channel, Outcome, Stint};
 use crate::access::{Caller, Role};
-use crate::db::logs::{self as store, AssistanceLog, LogChanges, LogFilter, LogScope, NewLog};
+use crate::db::logs::{
+    self as store, AssistanceLog, LogChanges, LogFields, LogFilter, LogScope, NewLog,
+};
 use crate::db::months::MonthKey;
 use crate::db::{self, Page};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
@@ -290,21 +292,23 @@ impl LogContext {
         }
         Ok(NewLog {
             id: input.id,
-            occurred_at: at,
-            member_id: member.id,
-            team_id: member.team_id,
-            commune_code: member.commune_code.clone(),
-            province_code: member.province_code.clone(),
-            village_id: input.village_id,
-            category_code: input.category_code.clone(),
-            channel: input.channel,
-            citizens_helped: input.citizens_helped,
-            citizen_sex: input.citizen_sex,
-            citizen_age_band: input.citizen_age_band,
-            outcome: input.outcome,
-            note: trimmed(input.note.clone()),
-            created_by: self.caller.user_id,
-            device_id: device_id.map(str::to_string),
+            fields: LogFields {
+                occurred_at: at,
+                member_id: member.id,
+                team_id: member.team_id,
+                commune_code: member.commune_code.clone(),
+                province_code: member.province_code.clone(),
+                village_id: input.village_id,
+                category_code: input.category_code.clone(),
+                channel: input.channel,
+                citizens_helped: input.citizens_helped,
+                citizen_sex: input.citizen_sex,
+                citizen_age_band: input.citizen_age_band,
+                outcome: input.outcome,
+                note: trimmed(input.note.clone()),
+                created_by: self.caller.user_id,
+                device_id: device_id.map(str::to_string),
+            },
         })
     }
 
@@ -319,7 +323,7 @@ impl LogContext {
     /// team's as leader) and it is live.
     fn editable(&self, current: &AssistanceLog) -> AppResult<&Stint> {
         let Some(author) = self
-            .stint(current.member_id)
+            .stint(current.fields.member_id)
             .filter(|s| self.may_log_for(s))
         else {
             return Err(AppError::Forbidden {
@@ -349,7 +353,7 @@ impl LogContext {
         // A log that keeps its village but changes commune must name a village there.
         let village = match patch.village_id {
             Some(v) => v,
-            None if member.commune_code != current.commune_code => current.village_id,
+            None if member.commune_code != current.fields.commune_code => current.fields.village_id,
             None => None,
         };
         self.check_common(
@@ -363,14 +367,14 @@ impl LogContext {
         if let Some(code) = patch
             .category_code
             .as_deref()
-            .filter(|c| *c != current.category_code)
+            .filter(|c| *c != current.fields.category_code)
         {
             self.check_new_category(&mut errors, code);
         }
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
-        let moved = member.id != current.member_id;
+        let moved = member.id != current.fields.member_id;
         Ok(LogChanges {
             occurred_at: patch.occurred_at.map(|t| t.with_timezone(&Utc)),
             member_id: moved.then_some(member.id),
@@ -390,7 +394,7 @@ impl LogContext {
 
     /// May the caller archive or restore this log (its own, or its team's as leader)?
     pub fn may_archive(&self, current: &AssistanceLog) -> AppResult<()> {
-        match self.stint(current.member_id) {
+        match self.stint(current.fields.member_id) {
             Some(s) if self.may_log_for(s) => Ok(()),
             _ => Err(AppError::Forbidden {
                 code: ErrorCode::OwnLogsOnly,
@@ -444,13 +448,16 @@ fn trimmed(note: Option<String>) -> Option<String> {
 
 /// The commune-months a log and its edit touch.
 pub(crate) fn log_months(current: &AssistanceLog, changes: &LogChanges) -> Vec<MonthKey> {
-    let mut keys = vec![month_key(&current.commune_code, current.occurred_at)];
+    let mut keys = vec![month_key(
+        &current.fields.commune_code,
+        current.fields.occurred_at,
+    )];
     keys.push(month_key(
         changes
             .commune_code
             .as_deref()
-            .unwrap_or(&current.commune_code),
-        changes.occurred_at.unwrap_or(current.occurred_at),
+            .unwrap_or(&current.fields.commune_code),
+        changes.occurred_at.unwrap_or(current.fields.occurred_at),
     ));
     keys
 }
@@ -508,8 +515,15 @@ fn write_new(
     input: &LogInput,
 ) -> AppResult<Option<AssistanceLog>> {
     let new = ctx.new_log(input, None)?;
-    hold_open(c, &[month_key(&new.commune_code, new.occurred_at)])?;
-    super::hold_stint(c, new.member_id, super::vn_day(new.occurred_at))?;
+    hold_open(
+        c,
+        &[month_key(&new.fields.commune_code, new.fields.occurred_at)],
+    )?;
+    super::hold_stint(
+        c,
+        new.fields.member_id,
+        super::vn_day(new.fields.occurred_at),
+    )?;
     Ok(store::insert_new(c, std::slice::from_ref(&new))?.pop())
 }
 
@@ -524,7 +538,7 @@ pub(crate) fn audit_update(
     crate::registry::audit(conn, caller, AuditAction::Update, Some(before), after)
 }
 
-crate::registry::audited_record!(AssistanceLog, "assistance_log");
+crate::registry::audited_record!(AssistanceLog, "assistance_log" in fields);
 
 /// A log moved to another day is held to the membership of that day ([`super::hold_stint`]).
 pub(crate) fn hold_attribution(
@@ -535,7 +549,7 @@ pub(crate) fn hold_attribution(
     match changes.occurred_at {
         Some(at) => super::hold_stint(
             conn,
-            changes.member_id.unwrap_or(current.member_id),
+            changes.member_id.unwrap_or(current.fields.member_id),
             super::vn_day(at),
         ),
         None => Ok(()),
@@ -599,13 +613,13 @@ pub async fn set_archived(
         let scope = log_scope(caller);
         let current = store::lock(c, &scope, id)?.ok_or_else(|| AppError::not_found("log"))?;
         if !archive && current.archived_at.is_some() {
-            if crate::db::members::is_archived(c, current.member_id)? == Some(true) {
+            if crate::db::members::is_archived(c, current.fields.member_id)? == Some(true) {
                 return Err(crate::registry::parent_archived(
                     "membership",
-                    current.member_id,
+                    current.fields.member_id,
                 ));
             }
-            if let Some(v) = current.village_id {
+            if let Some(v) = current.fields.village_id {
                 crate::registry::hold_live_village(c, v)?;
             }
         }
@@ -615,7 +629,13 @@ pub async fn set_archived(
         if archive == current.archived_at.is_some() {
             return Ok(current);
         }
-        hold_open(c, &[month_key(&current.commune_code, current.occurred_at)])?;
+        hold_open(
+            c,
+            &[month_key(
+                &current.fields.commune_code,
+                current.fields.occurred_at,
+            )],
+        )?;
         let after = store::set_archived(c, id, archive)?;
         let action = AuditAction::archiving(archive);
         crate::registry::audit(c, caller, action, Some(&current), &after)?;

@@ -353,7 +353,7 @@ fn insert_batch(
     inserted: &mut HashMap<LogId, AssistanceLog>,
     refused: &mut Vec<(usize, LogId, AppError)>,
 ) -> AppResult<()> {
-    let key = |n: &NewLog| month_key(&n.commune_code, n.occurred_at);
+    let key = |n: &NewLog| month_key(&n.fields.commune_code, n.fields.occurred_at);
     if fresh.is_empty() {
         return Ok(());
     }
@@ -368,7 +368,7 @@ fn insert_batch(
         let mut rows = Vec::with_capacity(fresh.len());
         for (position, (index, row)) in fresh.iter().enumerate() {
             if locked.contains(&key(row)) {
-                let month = crate::reports::vn_month(row.occurred_at);
+                let month = crate::reports::vn_month(row.fields.occurred_at);
                 out.push((
                     *index,
                     row.id,
@@ -378,7 +378,7 @@ fn insert_batch(
                 out.push((
                     *index,
                     row.id,
-                    crate::fieldwork::membership_changed(row.member_id),
+                    crate::fieldwork::membership_changed(row.fields.member_id),
                 ));
             } else {
                 rows.push(row.clone());
@@ -414,7 +414,10 @@ fn insert_batch(
 
 /// The membership a new log is attributed to and the day it counts on.
 fn stint_use(row: &NewLog) -> (MemberId, chrono::NaiveDate) {
-    (row.member_id, crate::fieldwork::vn_day(row.occurred_at))
+    (
+        row.fields.member_id,
+        crate::fieldwork::vn_day(row.fields.occurred_at),
+    )
 }
 
 /// A record as the phone is shown it: its view (`crate::views`).

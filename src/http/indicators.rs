@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::extract::{served, Auth, IfMatch, Query, ValidJson};
-use super::record::retire_routes;
+use super::record::catalogue_routes;
 use super::Reply;
 use crate::db::indicators::{TargetFilter, ValueFilter};
 use crate::indicators::split::{self, SplitResult};
@@ -64,38 +64,11 @@ macro_rules! put_route {
     };
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct IndicatorQuery {
-    /// Also list retired indicators.
-    pub include_retired: Option<bool>,
-}
-
-/// The indicator catalogue, in display order.
-#[utoipa::path(operation_id = "listIndicators", tag = "indicators", security(("bearer" = [])), params(IndicatorQuery), responses((status = 200, body = Vec<IndicatorView>)))]
-#[get("/api/v1/indicators")]
-pub async fn list(state: Data<AppState>, _auth: Auth, query: Query<IndicatorQuery>) -> Reply {
-    let include = query.include_retired.unwrap_or(false);
-    let items = indicators::catalogue(&state, include).await?;
-    Ok(HttpResponse::Ok().json(views::all(items)))
-}
-
-/// Add an indicator to the catalogue (admin).
-#[utoipa::path(
-    operation_id = "createIndicator",
-    tag = "indicators", security(("bearer" = [])), request_body = IndicatorInput,
-    responses(
-        (status = 201, body = IndicatorView),
-    )
-)]
-#[post("/api/v1/indicators")]
-pub async fn create(state: Data<AppState>, auth: Auth, body: ValidJson<IndicatorInput>) -> Reply {
-    let created = indicators::create(&state, &auth.0, body.0).await?;
-    Ok(HttpResponse::build(StatusCode::CREATED).json(IndicatorView::from(created)))
-}
-
-retire_routes! {
+catalogue_routes! {
     domain = indicators, entry = IndicatorView, tag = "indicators",
+    list = ("listIndicators", "/api/v1/indicators", indicators::catalogue, IndicatorQuery,
+        ["The indicator catalogue, in display order."], "Also list retired indicators."),
+    create = ("createIndicator", IndicatorInput, ["Add an indicator to the catalogue (admin)."]),
     retire = ("retireIndicator", "/api/v1/indicators/{code}/retire", [
         "Retire an indicator: it keeps its history, takes no new values or targets and leaves the",
         "reports (admin).",

@@ -123,32 +123,78 @@ macro_rules! record_routes {
 
 pub(crate) use record_routes;
 
-/// Expands to the handlers `retire` and `restore` of a catalogue entry (an assistance
-/// category, an indicator), found by its code. Each answers the entry as it now stands (as
-/// `entry`, the served type, made `From` the domain's answer); the
-/// domain's `set_retired(state, caller, code, retired)` checks the role (admin) and audits.
+/// Expands to the routes of a catalogue (assistance categories, indicators), whose entries are
+/// found by their code: `list` (with its query, `include_retired`), `create` (201), `retire`
+/// and `restore`. Each answers entries as `entry`, the served type, made `From` the domain's
+/// answer. The domain brings `$list(state, include_retired)`, `create(state, caller, input)`
+/// and `set_retired(state, caller, code, retired)`, which check the role (admin) and audit.
 ///
 /// ```text
-/// retire_routes! {
-///     domain = categories, entry = Category, tag = "categories",
+/// catalogue_routes! {
+///     domain = categories, entry = CategoryView, tag = "categories",
+///     list = ("listCategories", "/api/v1/categories", categories::list, CategoryQuery,
+///         ["Assistance categories, in display order."], "Also list retired categories."),
+///     create = ("createCategory", CategoryInput, ["Add a category (admin)."]),
 ///     retire = ("retireCategory", "/api/v1/categories/{code}/retire", ["Retire a category …"]),
 ///     restore = ("restoreCategory", "/api/v1/categories/{code}/restore", ["Bring … back."]),
 /// }
 /// ```
-macro_rules! retire_routes {
+macro_rules! catalogue_routes {
     (
         domain = $domain:ident, entry = $entry:ident, tag = $tag:tt,
+        list = ($list_op:tt, $path:tt, $list:path, $query:ident, [$($list_doc:tt),+ $(,)?],
+            $retired_doc:tt),
+        create = ($create_op:tt, $input:ident, [$($create_doc:tt),+ $(,)?]),
         retire = ($retire_op:tt, $retire_path:tt, [$($retire_doc:tt),+ $(,)?]),
         restore = ($restore_op:tt, $restore_path:tt, [$($restore_doc:tt),+ $(,)?]) $(,)?
     ) => {
-        $crate::http::record::retire_routes! { @one
+        #[derive(serde::Deserialize, utoipa::IntoParams)]
+        #[into_params(parameter_in = Query)]
+        pub struct $query {
+            #[doc = $retired_doc]
+            pub include_retired: Option<bool>,
+        }
+
+        $(#[doc = $list_doc])+
+        #[utoipa::path(
+            operation_id = $list_op, tag = $tag, security(("bearer" = [])),
+            params($query),
+            responses((status = 200, body = Vec<$entry>))
+        )]
+        #[get($path)]
+        pub async fn list(
+            state: actix_web::web::Data<$crate::state::AppState>,
+            _auth: $crate::http::extract::Auth,
+            query: $crate::http::extract::Query<$query>,
+        ) -> $crate::http::Reply {
+            let items = $list(&state, query.include_retired.unwrap_or(false)).await?;
+            Ok(actix_web::HttpResponse::Ok().json($crate::views::all(items)))
+        }
+
+        $(#[doc = $create_doc])+
+        #[utoipa::path(
+            operation_id = $create_op, tag = $tag, security(("bearer" = [])),
+            request_body = $input,
+            responses((status = 201, body = $entry))
+        )]
+        #[post($path)]
+        pub async fn create(
+            state: actix_web::web::Data<$crate::state::AppState>,
+            auth: $crate::http::extract::Auth,
+            body: $crate::http::extract::ValidJson<$input>,
+        ) -> $crate::http::Reply {
+            let created = $domain::create(&state, &auth.0, body.0).await?;
+            Ok(actix_web::HttpResponse::Created().json(<$entry>::from(created)))
+        }
+
+        $crate::http::record::catalogue_routes! { @set_retired
             retire, true, $domain, $entry, $tag, $retire_op, $retire_path, [$($retire_doc),+]
         }
-        $crate::http::record::retire_routes! { @one
+        $crate::http::record::catalogue_routes! { @set_retired
             restore, false, $domain, $entry, $tag, $restore_op, $restore_path, [$($restore_doc),+]
         }
     };
-    (@one $name:ident, $retired:literal, $domain:ident, $entry:ident, $tag:tt, $op:tt,
+    (@set_retired $name:ident, $retired:literal, $domain:ident, $entry:ident, $tag:tt, $op:tt,
         $path:tt, [$($doc:tt),+]
     ) => {
         $(#[doc = $doc])+
@@ -169,7 +215,7 @@ macro_rules! retire_routes {
     };
 }
 
-pub(crate) use retire_routes;
+pub(crate) use catalogue_routes;
 
 #[cfg(test)]
 mod tests {

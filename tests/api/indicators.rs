@@ -210,19 +210,8 @@ async fn the_catalogue_holds_the_national_indicators_and_admins_manage_it() {
         .get("/api/v1/audit?entity=indicator")
         .await
         .expect(StatusCode::OK);
-    let entries: Vec<(&str, &str)> = trail["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|e| {
-            (
-                e["action"].as_str().expect("a"),
-                e["entity_id"].as_str().expect("id"),
-            )
-        })
-        .collect();
     assert_eq!(
-        entries,
+        text_pairs(&trail["items"], "action", "entity_id"),
         [
             ("restore", "fibre_households"),
             ("retire", "fibre_households"),
@@ -1356,18 +1345,15 @@ async fn only_error(by: &Actor<'_>, path: &str, body: Value, (field, code): (&st
         "validation_failed",
     )
     .await;
-    let errors: Vec<(&str, &str)> = problem["errors"]
-        .as_array()
-        .expect("errors")
-        .iter()
-        .map(|e| {
-            (
-                e["field"].as_str().unwrap_or(""),
-                e["code"].as_str().unwrap_or(""),
-            )
-        })
-        .collect();
+    let errors = text_pairs(&problem["errors"], "field", "code");
     assert_eq!(errors, [(field, code)], "{body}: {problem}");
+}
+
+/// The texts `a` and `b` of each item of `list` (empty where one is missing).
+fn text_pairs<'v>(list: &'v Value, a: &str, b: &str) -> Vec<(&'v str, &'v str)> {
+    let text = |item: &'v Value, key: &str| item[key].as_str().unwrap_or("");
+    let items = list.as_array().map(Vec::as_slice).unwrap_or_default();
+    items.iter().map(|e| (text(e, a), text(e, b))).collect()
 }
 
 /// A value's or a target's month is read after the body's rules and before anything else: a

@@ -216,16 +216,7 @@ struct SignInRefusals;
 
 impl utoipa::IntoResponses for SignInRefusals {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        [
-            ("403", "account disabled"),
-            ("429", "too many failed attempts"),
-        ]
-        .into_iter()
-        .map(|(status, description)| {
-            let response = super::problem_response(description);
-            (status.to_string(), response.into())
-        })
-        .collect()
+        super::problem_responses(&[(403, "account disabled"), (429, "too many failed attempts")])
     }
 }
 

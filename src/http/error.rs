@@ -60,7 +60,6 @@ pub struct NotAnOfficer;
 impl utoipa::IntoResponses for NotAnOfficer {
     fn responses(
     ) -> std::collections::BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::Response>> {
-        let response = super::problem_response("not an officer");
-        [("403".to_string(), response.into())].into()
+        super::problem_responses(&[(403, "not an officer")])
     }
 }

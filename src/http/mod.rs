@@ -90,6 +90,17 @@ impl Modify for Security {
 /// Applied after the routes are collected (`document`).
 struct ErrorResponses;
 
+/// Problem answers of fixed descriptions by status, for a route's `responses(...)` type
+/// (`error::NotAnOfficer`, `auth::SignInRefusals`).
+pub(crate) fn problem_responses(
+    answers: &[(u16, &str)],
+) -> std::collections::BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::Response>> {
+    answers
+        .iter()
+        .map(|(status, description)| (status.to_string(), problem_response(description).into()))
+        .collect()
+}
+
 pub(crate) fn problem_response(description: &str) -> utoipa::openapi::Response {
     ResponseBuilder::new()
         .description(description)

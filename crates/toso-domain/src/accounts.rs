@@ -186,6 +186,16 @@ pub(crate) fn audit_account_by_owner(
     audit_account_as(conn, Some(before.id), &name, action, Some(before), after)
 }
 
+/// Where the audit trail places an account: its province, and its commune unless it works
+/// for the whole province.
+pub(crate) fn place(u: &users::UserRow) -> (Option<&str>, Option<&str>) {
+    let (province, unit) = (
+        u.fields.province_code.as_deref(),
+        u.fields.unit_code.as_deref(),
+    );
+    (province, unit.filter(|_| province != unit))
+}
+
 fn audit_account_as(
     conn: &mut PgConnection,
     actor_id: Option<UserId>,
@@ -194,11 +204,7 @@ fn audit_account_as(
     before: Option<&users::UserRow>,
     after: &users::UserRow,
 ) -> AppResult<()> {
-    let commune = after
-        .fields
-        .unit_code
-        .as_deref()
-        .filter(|_| after.fields.province_code.as_deref() != after.fields.unit_code.as_deref());
+    let (province_code, commune_code) = place(after);
     let (before, after_snap) = (before.map(snapshot), snapshot(after));
     audit::record_as(
         conn,
@@ -208,8 +214,8 @@ fn audit_account_as(
             action,
             entity: "user",
             entity_id: after.id.to_string(),
-            province_code: after.fields.province_code.as_deref(),
-            commune_code: commune,
+            province_code,
+            commune_code,
             before: before.as_ref(),
             after: Some(&after_snap),
         },

@@ -2205,10 +2205,7 @@ impl Writer for AccountWriter<'_> {
         audit.push(
             AuditAction::Create,
             ("user", u.id.to_string()),
-            (
-                u.fields.province_code.as_deref(),
-                u.fields.unit_code.as_deref(),
-            ),
+            crate::accounts::place(&u),
             None,
             &crate::accounts::snapshot(&u),
         );

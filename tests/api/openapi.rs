@@ -1,7 +1,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, TestApp};
 
 /// Every route the app serves, as (method, path). A route added to the app but not here, or
 /// here but not in the document, fails this test.
@@ -119,18 +119,35 @@ async fn the_document_covers_every_route() {
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
     );
+    enums_are_documented_as_they_travel(&doc["components"]["schemas"]);
+    every_problem_code_is_an_enum_value(&doc["components"]["schemas"]);
 
-    // Enums are documented as they travel on the wire (a client generated from the document
-    // must send `home_visit`, not `HomeVisit`).
-    let schemas = &doc["components"]["schemas"];
+    let mut expected: Vec<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    expected.sort();
+    assert_eq!(documented(&doc), expected);
+    for (method, path) in documented(&doc) {
+        documents_its_failures(&doc["paths"][&path][&method], &method, &path);
+        is_routed(&app, &method, &path).await;
+    }
+}
+
+/// Enums are documented as they travel on the wire (a client generated from the document
+/// must send `home_visit`, not `HomeVisit`).
+fn enums_are_documented_as_they_travel(schemas: &Value) {
     assert_eq!(
         schemas["Channel"]["enum"],
         serde_json::json!(["home_visit", "commune_centre", "phone", "group_session"])
     );
     assert_eq!(schemas["AgeBand"]["enum"][1], "18_35");
     assert_eq!(schemas["VillageKind"]["enum"][7], "to_dan_pho");
-    // Every problem code is a value of the `ErrorCode` string enum the Problem schema's
-    // `code` refers to, so a client can switch on every code.
+}
+
+/// Every problem code is a value of the `ErrorCode` string enum the Problem schema's `code`
+/// refers to, so a client can switch on every code.
+fn every_problem_code_is_an_enum_value(schemas: &Value) {
     assert_eq!(
         schemas["Problem"]["properties"]["code"]["$ref"],
         "#/components/schemas/ErrorCode"
@@ -149,48 +166,45 @@ async fn the_document_covers_every_route() {
     ] {
         assert!(codes.contains(&code), "{code}");
     }
+}
 
-    let mut expected: Vec<(String, String)> = ROUTES
-        .iter()
-        .map(|(m, p)| (m.to_string(), p.to_string()))
-        .collect();
-    expected.sort();
-    assert_eq!(documented(&doc), expected);
-
-    for (method, path) in documented(&doc) {
-        let op = &doc["paths"][&path][&method];
-        let responses = op["responses"].as_object().expect("responses");
+/// Every operation documents the failures any request may meet: 500 and 503; 401 when it
+/// needs a token; 408 and 413 when it takes a body.
+fn documents_its_failures(op: &Value, method: &str, path: &str) {
+    let responses = op["responses"].as_object().expect("responses");
+    assert!(
+        responses.contains_key("500") && responses.contains_key("503"),
+        "{method} {path}"
+    );
+    if op.get("security").is_some() {
         assert!(
-            responses.contains_key("500") && responses.contains_key("503"),
-            "{method} {path}"
+            responses.contains_key("401"),
+            "{method} {path} documents 401"
         );
-        if op.get("security").is_some() {
-            assert!(
-                responses.contains_key("401"),
-                "{method} {path} documents 401"
-            );
-        }
-        if op.get("requestBody").is_some() {
-            assert!(
-                responses.contains_key("408") && responses.contains_key("413"),
-                "{method} {path} documents the body deadline and limit"
-            );
-        }
-        // Each documented operation is really served (not the router's fallback).
-        let concrete = path
-            .replace("{id}", &uuid::Uuid::new_v4().to_string())
-            .replace("{code}", "01")
-            .replace("{commune}", "00004")
-            .replace("{month}", "2025-10");
-        let m = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
-        let res = app.request(m, &concrete).send().await.expect("sent");
-        if res.status() == StatusCode::NOT_FOUND {
-            let body: Value = res.json().await.expect("json");
-            assert_ne!(
-                body["code"], "route_not_found",
-                "{method} {path} is documented but not routed"
-            );
-        }
+    }
+    if op.get("requestBody").is_some() {
+        assert!(
+            responses.contains_key("408") && responses.contains_key("413"),
+            "{method} {path} documents the body deadline and limit"
+        );
+    }
+}
+
+/// A documented operation is really served (not the router's fallback).
+async fn is_routed(app: &TestApp, method: &str, path: &str) {
+    let concrete = path
+        .replace("{id}", &uuid::Uuid::new_v4().to_string())
+        .replace("{code}", "01")
+        .replace("{commune}", "00004")
+        .replace("{month}", "2025-10");
+    let m = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+    let res = app.request(m, &concrete).send().await.expect("sent");
+    if res.status() == StatusCode::NOT_FOUND {
+        let body: Value = res.json().await.expect("json");
+        assert_ne!(
+            body["code"], "route_not_found",
+            "{method} {path} is documented but not routed"
+        );
     }
 }
 

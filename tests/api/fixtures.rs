@@ -469,3 +469,30 @@ impl Target {
         put_new(by, "/api/v1/indicator-targets", self.body()).await
     }
 }
+
+/// The `status` of each result of a sync push answer, in order.
+pub fn push_statuses(body: &Value) -> Vec<&str> {
+    body["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| r["status"].as_str().expect("status"))
+        .collect()
+}
+
+impl Actor<'_> {
+    /// The actions the audit trail lists for every `entity` in the caller's view, newest
+    /// first.
+    pub async fn audit_actions_of(&self, entity: &str) -> Vec<String> {
+        let audit = self
+            .get(&format!("/api/v1/audit?entity={entity}"))
+            .await
+            .expect(StatusCode::OK);
+        audit["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|e| e["action"].as_str().expect("action").to_string())
+            .collect()
+    }
+}

@@ -1,3 +1,4 @@
+use std::collections::HashSet;
 use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx};
@@ -6,7 +7,8 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::fieldwork::{field, log, Field};
-use crate::helpers::{assert_problem, spawn_app, TestApp};
+use crate::fixtures::{approve_month, push_statuses, Training};
+use crate::helpers::{assert_problem, spawn_app, Actor, TestApp};
 
 fn at(time: &str) -> Value {
     let mut l = log(Uuid::new_v4());
@@ -14,21 +16,15 @@ fn at(time: &str) -> Value {
     l
 }
 
-async fn record(app: &TestApp, f: &Field, body: &Value) -> StatusCode {
-    app.post_json("/api/v1/assistance-logs", Some(&f.member), body)
-        .await
-        .status()
-}
+const LOGS: &str = "/api/v1/assistance-logs";
 
-async fn report(app: &TestApp, token: &str, unit: &str, month: &str) -> Value {
-    let res = app
-        .get(
-            &format!("/api/v1/reports/monthly?unit={unit}&month={month}"),
-            token,
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK, "report {unit} {month}");
-    res.json().await.expect("json")
+/// The monthly report of `unit` for `month`, as `by` reads it (200).
+async fn report(by: &Actor<'_>, unit: &str, month: &str) -> Value {
+    by.get(&format!(
+        "/api/v1/reports/monthly?unit={unit}&month={month}"
+    ))
+    .await
+    .expect(StatusCode::OK)
 }
 
 /// The fixture registers its village and team today; these tests report on 2025, so they
@@ -45,32 +41,37 @@ pub(crate) fn registered_in_2025(app: &TestApp) {
     }
 }
 
-async fn act(app: &TestApp, token: &str, path: &str, body: Option<Value>) -> reqwest::Response {
-    let mut req = app.request(Method::POST, path).bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    req.send().await.expect("sent")
-}
-
 #[tokio::test]
 async fn months_follow_vietnam_time_and_rows_are_never_missing() {
     let app = spawn_app().await;
     let f = field(&app).await;
     registered_in_2025(&app);
+    let (officer, _, member) = f.actors(&app);
     // 23:30 on 31 October in Hà Nội is 16:30 UTC; 00:30 on 1 November is 17:30 UTC on 31 October.
-    assert_eq!(
-        record(&app, &f, &at("2025-10-31T16:30:00Z")).await,
-        StatusCode::CREATED
-    );
-    assert_eq!(
-        record(&app, &f, &at("2025-10-31T17:30:00Z")).await,
-        StatusCode::CREATED
-    );
-    let province = app.hanoi_officer().await.token;
+    member.create(LOGS, at("2025-10-31T16:30:00Z")).await;
+    member.create(LOGS, at("2025-10-31T17:30:00Z")).await;
+    let province = app.hanoi_officer().await;
 
-    let oct = report(&app, &f.officer, "00004", "2025-10").await;
-    let nov = report(&app, &f.officer, "00004", "2025-11").await;
+    the_commune_counts_each_log_in_its_local_month(&officer).await;
+    the_province_and_the_country_list_every_unit(&app, &province).await;
+    let trend = officer
+        .get("/api/v1/reports/trend?unit=00004&from=2025-09&to=2025-11")
+        .await
+        .expect(StatusCode::OK);
+    let logs: Vec<i64> = trend
+        .as_array()
+        .expect("points")
+        .iter()
+        .map(|p| p["logs"].as_i64().expect("n"))
+        .collect();
+    assert_eq!(logs, [0, 1, 1]);
+}
+
+/// October and November hold one log each, every figure and category listed, a row per
+/// village and team and one for what belongs to none.
+async fn the_commune_counts_each_log_in_its_local_month(officer: &Actor<'_>) {
+    let oct = report(officer, "00004", "2025-10").await;
+    let nov = report(officer, "00004", "2025-11").await;
     assert_eq!(oct["totals"]["logs"], 1);
     assert_eq!(oct["totals"]["citizens_helped"], 2);
     assert_eq!(nov["totals"]["logs"], 1);
@@ -101,15 +102,16 @@ async fn months_follow_vietnam_time_and_rows_are_never_missing() {
         "the log names no village"
     );
     assert_eq!(oct["rows"][2]["figures"]["logs"], 1);
+}
 
-    // The province report has a row for each of its communes, zeros included.
-    let communes: Value = app
-        .get("/api/v1/units?parent=01&page_size=1", &province)
+/// The province report has a row for each of its communes, zeros included; the country's
+/// one for each of the 34 provinces.
+async fn the_province_and_the_country_list_every_unit(app: &TestApp, province: &Actor<'_>) {
+    let communes = province
+        .get("/api/v1/units?parent=01&page_size=1")
         .await
-        .json()
-        .await
-        .expect("json");
-    let prov = report(&app, &province, "01", "2025-10").await;
+        .expect(StatusCode::OK);
+    let prov = report(province, "01", "2025-10").await;
     let rows = prov["rows"].as_array().expect("rows");
     assert_eq!(
         rows.len() as i64,
@@ -122,27 +124,10 @@ async fn months_follow_vietnam_time_and_rows_are_never_missing() {
     assert_eq!(ngocha["figures"]["by_outcome"]["done"]["logs"], 0);
     assert_eq!(prov["totals"]["logs"], 1);
 
-    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
-    let country = report(&app, &admin, "VN", "2025-10").await;
+    let admin = app.actor("root", "admin", None, None).await;
+    let country = report(&admin, "VN", "2025-10").await;
     assert_eq!(country["rows"].as_array().expect("rows").len(), 34);
     assert_eq!(country["totals"]["logs"], 1);
-
-    let trend: Value = app
-        .get(
-            "/api/v1/reports/trend?unit=00004&from=2025-09&to=2025-11",
-            &f.officer,
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
-    let logs: Vec<i64> = trend
-        .as_array()
-        .expect("points")
-        .iter()
-        .map(|p| p["logs"].as_i64().expect("n"))
-        .collect();
-    assert_eq!(logs, [0, 1, 1]);
 }
 
 #[tokio::test]
@@ -199,223 +184,174 @@ async fn approval_locks_the_month_and_freezes_the_figures() {
     let app = spawn_app().await;
     let f = field(&app).await;
     registered_in_2025(&app);
-    let province = app.hanoi_officer().await.token;
+    let (officer, leader, member) = f.actors(&app);
+    let province = app.hanoi_officer().await;
     let edited = at("2025-10-10T09:00:00+07:00");
-    assert_eq!(record(&app, &f, &edited).await, StatusCode::CREATED);
-    let base = "/api/v1/reports/monthly/00004/2025-10";
+    member.create(LOGS, edited.clone()).await;
 
-    let res = act(&app, &province, &format!("{base}/approve"), None).await;
-    assert_problem(res, StatusCode::CONFLICT, "not_submitted").await;
-    let res = act(&app, &province, &format!("{base}/submit"), None).await;
-    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
-    let res = act(&app, &f.officer, &format!("{base}/submit"), None).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let body: Value = res.json().await.expect("json");
-    assert_eq!(body["status"], "submitted");
-    let res = act(&app, &f.officer, &format!("{base}/submit"), None).await;
-    assert_problem(res, StatusCode::CONFLICT, "already_submitted").await;
-    let res = act(&app, &f.officer, &format!("{base}/approve"), None).await;
-    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
-    let res = act(&app, &province, &format!("{base}/return"), Some(json!({}))).await;
-    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    let res = act(
-        &app,
-        &province,
-        &format!("{base}/return"),
-        Some(json!({"reason": "Thiếu số liệu lớp học"})),
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    only_the_commune_submits_and_only_the_province_approves(&officer, &province).await;
+    october_takes_no_writes(&officer, &member, &edited).await;
+    the_approved_report_is_frozen_and_the_live_one_is_not(&f, &officer).await;
+    the_province_sees_which_communes_are_where(&officer, &province).await;
+
+    // Reopening unlocks; every step was audited.
+    province
+        .post(&october("reopen"), json!({"reason": "Bổ sung số liệu"}))
+        .await
+        .expect(StatusCode::OK);
+    // The leader records this one.
+    leader.create(LOGS, at("2025-10-20T09:00:00+07:00")).await;
     assert_eq!(
-        act(&app, &f.officer, &format!("{base}/submit"), None)
-            .await
-            .status(),
-        StatusCode::OK
+        province.audit_actions_of("report").await,
+        ["reopen", "approve", "submit", "return", "submit"]
     );
-    let res = act(&app, &province, &format!("{base}/approve"), None).await;
-    assert_eq!(res.status(), StatusCode::OK);
+}
 
-    // Locked: REST and sync push alike, for logs and trainings dated in October.
-    let res = app
-        .post_json(
-            "/api/v1/assistance-logs",
-            Some(&f.member),
-            &at("2025-10-20T09:00:00+07:00"),
+/// `action` on Phường Ba Đình's October report.
+fn october(action: &str) -> String {
+    format!("/api/v1/reports/monthly/00004/2025-10/{action}")
+}
+
+/// Nothing is approved before it is submitted; the province neither submits nor lets a
+/// return go without a reason; the officer neither submits twice nor approves. Returned,
+/// resubmitted and approved, October is locked.
+async fn only_the_commune_submits_and_only_the_province_approves(
+    officer: &Actor<'_>,
+    province: &Actor<'_>,
+) {
+    refused(province, "approve", StatusCode::CONFLICT, "not_submitted").await;
+    refused(province, "submit", StatusCode::FORBIDDEN, "forbidden").await;
+    let body = officer
+        .act(&october("submit"), None)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(body["status"], "submitted");
+    refused(officer, "submit", StatusCode::CONFLICT, "already_submitted").await;
+    refused(officer, "approve", StatusCode::FORBIDDEN, "forbidden").await;
+    province
+        .post(&october("return"), json!({}))
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    province
+        .post(
+            &october("return"),
+            json!({"reason": "Thiếu số liệu lớp học"}),
         )
-        .await;
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
-    // A resend of a log recorded before the approval is still its duplicate, not refused.
-    let res = app
-        .post_json("/api/v1/assistance-logs", Some(&f.member), &edited)
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let resent: Value = res.json().await.expect("json");
+        .await
+        .expect(StatusCode::OK);
+    approve_month(officer, province, "00004", "2025-10").await;
+}
+
+/// `by` is refused `action` on October's report with `status` and `code`.
+async fn refused(by: &Actor<'_>, action: &str, status: StatusCode, code: &str) {
+    by.act(&october(action), None).await.problem(status, code);
+}
+
+/// Locked: REST and sync push alike, for logs and trainings dated in October; a resend of
+/// the log `edited` before the approval is still its duplicate, not refused.
+async fn october_takes_no_writes(officer: &Actor<'_>, member: &Actor<'_>, edited: &Value) {
+    member
+        .post(LOGS, at("2025-10-20T09:00:00+07:00"))
+        .await
+        .problem(StatusCode::CONFLICT, "month_locked");
+    let resent = member
+        .post(LOGS, edited.clone())
+        .await
+        .expect(StatusCode::OK);
     assert_eq!(
         (&resent["id"], resent["version"].as_i64()),
         (&edited["id"], Some(1))
     );
     let id = edited["id"].as_str().expect("id");
-    let res = app
-        .patch_json(
-            &format!("/api/v1/assistance-logs/{id}"),
-            &f.member,
-            None,
-            &json!({"citizens_helped": 9}),
-        )
-        .await;
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
-    let res = app
-        .request(Method::DELETE, &format!("/api/v1/assistance-logs/{id}"))
-        .bearer_auth(&f.member)
-        .send()
+    let path = format!("{LOGS}/{id}");
+    member
+        .patch(&path, None, json!({"citizens_helped": 9}))
         .await
-        .expect("sent");
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
+        .problem(StatusCode::CONFLICT, "month_locked");
+    member
+        .delete(&path, None)
+        .await
+        .problem(StatusCode::CONFLICT, "month_locked");
     let items = json!([
         {"op": "create_log", "data": at("2025-10-21T09:00:00+07:00")},
         {"op": "create_log", "data": at("2025-11-02T09:00:00+07:00")},
         {"op": "update_log", "id": id, "base_version": 1, "data": {"citizens_helped": 5}},
     ]);
-    let body: Value = app
-        .post_json(
-            "/api/v1/sync/push",
-            Some(&f.member),
-            &json!({"items": items}),
-        )
+    let body = member
+        .post("/api/v1/sync/push", json!({ "items": items }))
         .await
-        .json()
-        .await
-        .expect("json");
-    let statuses: Vec<&str> = body["results"]
-        .as_array()
-        .expect("r")
-        .iter()
-        .map(|r| r["status"].as_str().expect("s"))
-        .collect();
-    assert_eq!(statuses, ["rejected", "created", "rejected"]);
+        .expect(StatusCode::OK);
+    assert_eq!(push_statuses(&body), ["rejected", "created", "rejected"]);
     assert_eq!(body["results"][0]["problem"]["code"], "month_locked");
     assert_eq!(body["results"][2]["problem"]["code"], "month_locked");
-    let training = json!({"title": "Tập huấn", "kind": "member_training", "mode": "in_person",
-                          "starts_at": "2025-10-25T08:00:00+07:00", "ends_at": "2025-10-25T10:00:00+07:00"});
-    let res = app
-        .post_json("/api/v1/trainings", Some(&f.officer), &training)
-        .await;
-    assert_problem(res, StatusCode::CONFLICT, "month_locked").await;
+    officer
+        .post("/api/v1/trainings", Training::on("2025-10-25").body())
+        .await
+        .problem(StatusCode::CONFLICT, "month_locked");
+}
 
-    // Frozen: the register changes, the approved report does not; the live one does.
-    let before = report(&app, &f.officer, "00004", "2025-10").await;
+/// The register changes (the village renamed, a member who joined and left in October);
+/// the approved report is served exactly as approved, the live one shows the change.
+async fn the_approved_report_is_frozen_and_the_live_one_is_not(f: &Field, officer: &Actor<'_>) {
+    let before = report(officer, "00004", "2025-10").await;
     assert_eq!(before["frozen"], true);
     assert_eq!(before["status"]["status"], "approved");
-    let res = app
-        .patch_json(
+    officer
+        .patch(
             &format!("/api/v1/villages/{}", f.village),
-            &f.officer,
             None,
-            &json!({"name": "Tổ dân phố Mới"}),
+            json!({"name": "Tổ dân phố Mới"}),
         )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    // A member who joined and left in October (a membership's dates keep the work recorded
-    // under it, so the fixture's member, who logged on the 10th, cannot be the one leaving).
-    let res = app
-        .post_json(
+        .await
+        .expect(StatusCode::OK);
+    // A membership's dates keep the work recorded under it, so the fixture's member, who
+    // logged on the 10th, cannot be the one leaving.
+    let short = officer
+        .create(
             &format!("/api/v1/teams/{}/members", f.team),
-            Some(&f.officer),
-            &json!({"full_name": "Vũ Ngắn Hạn", "affiliation": "other", "joined_on": "2025-10-03"}),
+            json!({"full_name": "Vũ Ngắn Hạn", "affiliation": "other", "joined_on": "2025-10-03"}),
         )
         .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let short: Value = res.json().await.expect("json");
-    let res = app
-        .patch_json(
+    officer
+        .patch(
             &format!("/api/v1/members/{}", short["id"]),
-            &f.officer,
             None,
-            &json!({"left_on": "2025-10-05"}),
+            json!({"left_on": "2025-10-05"}),
         )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let after = report(&app, &f.officer, "00004", "2025-10").await;
+        .await
+        .expect(StatusCode::OK);
+    let after = report(officer, "00004", "2025-10").await;
     assert_eq!(
         after, before,
         "the approved report is served exactly as approved"
     );
-    let live: Value = app
-        .get(
-            "/api/v1/reports/monthly?unit=00004&month=2025-10&live=true",
-            &f.officer,
-        )
+    let live = officer
+        .get("/api/v1/reports/monthly?unit=00004&month=2025-10&live=true")
         .await
-        .json()
-        .await
-        .expect("json");
+        .expect(StatusCode::OK);
     assert_eq!(live["frozen"], false);
     assert_eq!(live["rows"][0]["name"], "Tổ dân phố Mới");
     assert_eq!(before["rows"][0]["name"], "Tổ dân phố 1");
+}
 
-    // The province sees which communes are where.
-    let list: Value = app
-        .get(
-            "/api/v1/reports/status?province=01&month=2025-10",
-            &province,
-        )
+/// The province (and only the province) lists where each commune's October stands.
+async fn the_province_sees_which_communes_are_where(officer: &Actor<'_>, province: &Actor<'_>) {
+    let path = "/api/v1/reports/status?province=01&month=2025-10";
+    let list = province.get(path).await.expect(StatusCode::OK);
+    let status_of = |commune: &str| {
+        list.as_array()
+            .expect("list")
+            .iter()
+            .find(|c| c["commune_code"] == commune)
+            .expect("row")["status"]
+            .clone()
+    };
+    assert_eq!(status_of("00004"), "approved");
+    assert_eq!(status_of("00008"), "not_started");
+    officer
+        .get(path)
         .await
-        .json()
-        .await
-        .expect("json");
-    let mine = list
-        .as_array()
-        .expect("list")
-        .iter()
-        .find(|c| c["commune_code"] == "00004")
-        .expect("row");
-    assert_eq!(mine["status"], "approved");
-    let other = list
-        .as_array()
-        .expect("list")
-        .iter()
-        .find(|c| c["commune_code"] == "00008")
-        .expect("row");
-    assert_eq!(other["status"], "not_started");
-    let res = app
-        .get(
-            "/api/v1/reports/status?province=01&month=2025-10",
-            &f.officer,
-        )
-        .await;
-    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
-
-    // Reopening unlocks; every step was audited.
-    let res = act(
-        &app,
-        &province,
-        &format!("{base}/reopen"),
-        Some(json!({"reason": "Bổ sung số liệu"})),
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    // The leader records this one.
-    let res = app
-        .post_json(
-            "/api/v1/assistance-logs",
-            Some(&f.leader),
-            &at("2025-10-20T09:00:00+07:00"),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let audit: Value = app
-        .get("/api/v1/audit?entity=report", &province)
-        .await
-        .json()
-        .await
-        .expect("json");
-    let actions: Vec<&str> = audit["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|e| e["action"].as_str().expect("a"))
-        .collect();
-    assert_eq!(actions, ["reopen", "approve", "submit", "return", "submit"]);
+        .problem(StatusCode::FORBIDDEN, "forbidden");
 }
 
 #[tokio::test]
@@ -423,10 +359,9 @@ async fn exports_open_in_excel() {
     let app = spawn_app().await;
     let f = field(&app).await;
     registered_in_2025(&app);
-    assert_eq!(
-        record(&app, &f, &at("2025-10-10T09:00:00+07:00")).await,
-        StatusCode::CREATED
-    );
+    app.acting(&f.member)
+        .create(LOGS, at("2025-10-10T09:00:00+07:00"))
+        .await;
     let province = app.hanoi_officer().await.token;
 
     let res = app
@@ -500,98 +435,132 @@ async fn exports_open_in_excel() {
 async fn rollups_match_a_recount_after_a_random_mix_of_changes() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let months = [
-        "2025-08-15T10:00:00+07:00",
-        "2025-09-30T23:59:00+07:00",
-        "2025-10-01T00:01:00+07:00",
-        "2025-10-31T23:30:00+07:00",
-    ];
-    let categories = [
-        "vneid_install",
-        "online_public_services",
-        "ecommerce",
-        "online_safety",
-    ];
-    let mut seed: u64 = 0x5eed;
-    let mut next = |n: usize| {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((seed >> 33) as usize) % n
+    let (officer, leader, member) = f.actors(&app);
+    let mut mix = Mix {
+        seed: 0x5eed,
+        member,
+        leader,
+        ids: Vec::new(),
+        archived: HashSet::new(),
     };
-    let mut ids: Vec<Uuid> = Vec::new();
-    let mut archived = std::collections::HashSet::new();
     for _ in 0..120 {
-        match next(5) {
-            0 | 1 => {
-                let mut body = at(months[next(4)]);
-                body["category_code"] = json!(categories[next(4)]);
-                body["citizens_helped"] = json!(1 + next(5));
-                let token = if next(2) == 0 { &f.member } else { &f.leader };
-                let res = app
-                    .post_json("/api/v1/assistance-logs", Some(token), &body)
-                    .await;
-                assert_eq!(res.status(), StatusCode::CREATED);
-                ids.push(Uuid::parse_str(body["id"].as_str().expect("id")).expect("uuid"));
-            }
-            2 if !ids.is_empty() => {
-                let id = ids[next(ids.len())];
-                let patch = json!({"occurred_at": months[next(4)], "category_code": categories[next(4)], "citizens_helped": 1 + next(7)});
-                let res = app
-                    .patch_json(
-                        &format!("/api/v1/assistance-logs/{id}"),
-                        &f.leader,
-                        None,
-                        &patch,
-                    )
-                    .await;
-                if archived.contains(&id) {
-                    // An archived log is not edited (restore it first).
-                    assert_problem(res, StatusCode::CONFLICT, "log_archived").await;
-                } else {
-                    assert!(
-                        res.status().is_success() || res.status() == StatusCode::NOT_FOUND,
-                        "{}",
-                        res.status()
-                    );
-                }
-            }
-            3 if !ids.is_empty() => {
-                let id = ids[next(ids.len())];
-                archived.insert(id);
-                let res = app
-                    .request(Method::DELETE, &format!("/api/v1/assistance-logs/{id}"))
-                    .bearer_auth(&f.leader)
-                    .send()
-                    .await
-                    .expect("sent");
-                assert_eq!(res.status(), StatusCode::OK);
-            }
-            _ => {
-                let items: Vec<Value> = (0..5)
-                    .map(|_| {
-                        let mut body = at(months[next(4)]);
-                        body["outcome"] = json!(["done", "referred", "could_not_help"][next(3)]);
-                        json!({"op": "create_log", "data": body})
-                    })
-                    .collect();
-                let res = app
-                    .post_json(
-                        "/api/v1/sync/push",
-                        Some(&f.member),
-                        &json!({"items": items}),
-                    )
-                    .await;
-                assert_eq!(res.status(), StatusCode::OK);
-            }
+        match mix.next(5) {
+            0 | 1 => mix.create().await,
+            2 if !mix.ids.is_empty() => mix.edit().await,
+            3 if !mix.ids.is_empty() => mix.archive().await,
+            _ => mix.push().await,
         }
     }
-    use diesel::prelude::*;
-    #[derive(QueryableByName, Debug, PartialEq)]
-    struct Diff {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
+    rollups_equal_a_recount(&app, &officer).await;
+}
+
+const MONTHS: [&str; 4] = [
+    "2025-08-15T10:00:00+07:00",
+    "2025-09-30T23:59:00+07:00",
+    "2025-10-01T00:01:00+07:00",
+    "2025-10-31T23:30:00+07:00",
+];
+
+const CATEGORIES: [&str; 4] = [
+    "vneid_install",
+    "online_public_services",
+    "ecommerce",
+    "online_safety",
+];
+
+/// A seeded random mix of log writes by the member and the leader: creates, edits,
+/// archives and pushes, the logs it made and those it archived.
+struct Mix<'a> {
+    seed: u64,
+    member: Actor<'a>,
+    leader: Actor<'a>,
+    ids: Vec<Uuid>,
+    archived: HashSet<Uuid>,
+}
+
+impl Mix<'_> {
+    /// A number below `n`.
+    fn next(&mut self, n: usize) -> usize {
+        self.seed = self
+            .seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.seed >> 33) as usize) % n
     }
+
+    /// A log of a random month, category and count, by the member or the leader.
+    async fn create(&mut self) {
+        let mut body = at(MONTHS[self.next(4)]);
+        body["category_code"] = json!(CATEGORIES[self.next(4)]);
+        body["citizens_helped"] = json!(1 + self.next(5));
+        let by = if self.next(2) == 0 {
+            &self.member
+        } else {
+            &self.leader
+        };
+        by.create(LOGS, body.clone()).await;
+        self.ids
+            .push(Uuid::parse_str(body["id"].as_str().expect("id")).expect("uuid"));
+    }
+
+    /// The leader moves a random log to a random month and category.
+    async fn edit(&mut self) {
+        let pick = self.next(self.ids.len());
+        let id = self.ids[pick];
+        let patch = json!({"occurred_at": MONTHS[self.next(4)], "category_code": CATEGORIES[self.next(4)], "citizens_helped": 1 + self.next(7)});
+        let res = self
+            .leader
+            .patch(&format!("{LOGS}/{id}"), None, patch)
+            .await;
+        if self.archived.contains(&id) {
+            // An archived log is not edited (restore it first).
+            res.problem(StatusCode::CONFLICT, "log_archived");
+        } else {
+            assert!(
+                res.status().is_success() || res.status() == StatusCode::NOT_FOUND,
+                "{}",
+                res.status()
+            );
+        }
+    }
+
+    /// The leader archives a random log.
+    async fn archive(&mut self) {
+        let pick = self.next(self.ids.len());
+        let id = self.ids[pick];
+        self.archived.insert(id);
+        self.leader
+            .delete(&format!("{LOGS}/{id}"), None)
+            .await
+            .expect(StatusCode::OK);
+    }
+
+    /// The member pushes five logs of random months and outcomes.
+    async fn push(&mut self) {
+        let items: Vec<Value> = (0..5)
+            .map(|_| {
+                let mut body = at(MONTHS[self.next(4)]);
+                body["outcome"] = json!(["done", "referred", "could_not_help"][self.next(3)]);
+                json!({"op": "create_log", "data": body})
+            })
+            .collect();
+        self.member
+            .post("/api/v1/sync/push", json!({ "items": items }))
+            .await
+            .expect(StatusCode::OK);
+    }
+}
+
+#[derive(diesel::QueryableByName, Debug, PartialEq)]
+struct Diff {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// The rollups, the member and commune totals and the live report equal a recount from the
+/// raw rows.
+async fn rollups_equal_a_recount(app: &TestApp, officer: &Actor<'_>) {
+    use diesel::prelude::*;
     let mut conn = app.db.conn();
     let recount = "SELECT vn_month(occurred_at) AS month, commune_code, team_id, coalesce(village_id, 0) AS village_id, category_code, \
                    outcome, channel, coalesce(citizen_sex, '') AS s, coalesce(citizen_age_band, '') AS a, count(*) AS logs, \
@@ -619,7 +588,7 @@ async fn rollups_match_a_recount_after_a_random_mix_of_changes() {
     .get_result(&mut conn)
     .expect("compare");
     assert_eq!(communes, Diff { n: 0 });
-    let live = report(&app, &f.officer, "00004", "2025-10").await;
+    let live = report(officer, "00004", "2025-10").await;
     let raw: Diff = diesel::sql_query(
         "SELECT count(*) AS n FROM assistance_logs WHERE archived_at IS NULL AND vn_month(occurred_at) = '2025-10-01'",
     )

@@ -10,9 +10,10 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::fieldwork::{field, log};
+use crate::fixtures::push_statuses;
 use crate::helpers::{
-    assert_problem, lock_table, spawn_app_with, spawn_on, url_via, wait_for_lock_waiters, DbProxy,
-    ServerProcess, TestDb, PASSWORD,
+    assert_problem, lock_table, spawn_app_with, spawn_on, url_via, wait_for_lock_waiters, Actor,
+    Answer, DbProxy, ServerProcess, TestDb, PASSWORD,
 };
 
 #[derive(QueryableByName)]
@@ -62,89 +63,32 @@ async fn writes_survive_a_database_outage_exactly_once() {
     )
     .await;
     let f = field(&app).await;
-    let url = format!("{}/api/v1/sync/push", app.address);
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
-        .build()
-        .expect("client");
+    let phone = Phone {
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .build()
+            .expect("client"),
+        url: format!("{}/api/v1/sync/push", app.address),
+        token: f.member.clone(),
+    };
 
     // Four phones push batches of 20 logs without pause; the database goes away under them
     // and comes back 1.5 s later.
     let batches: Vec<Vec<Uuid>> = (0..48)
         .map(|_| (0..20).map(|_| Uuid::new_v4()).collect())
         .collect();
-    let mut phones = Vec::new();
-    for phone in 0..4 {
-        let mine: Vec<Vec<Uuid>> = batches.iter().skip(phone).step_by(4).cloned().collect();
-        let (client, url, token) = (client.clone(), url.clone(), f.member.clone());
-        phones.push(tokio::spawn(async move {
-            let mut outcomes = Vec::new();
-            for ids in mine {
-                let started = Instant::now();
-                let res = client
-                    .post(&url)
-                    .bearer_auth(&token)
-                    .json(&batch(&ids))
-                    .send()
-                    .await
-                    .expect("the server answers, even without its database");
-                let took = started.elapsed();
-                let status = res.status();
-                let content_type = res
-                    .headers()
-                    .get("content-type")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default()
-                    .to_string();
-                let body: Value = res.json().await.expect("json body");
-                let outcome = if status == StatusCode::OK {
-                    let statuses: Vec<&str> = body["results"]
-                        .as_array()
-                        .expect("results")
-                        .iter()
-                        .map(|r| r["status"].as_str().expect("status"))
-                        .collect();
-                    assert!(
-                        statuses.iter().all(|s| *s == "created"),
-                        "fresh ids are created: {body}"
-                    );
-                    Outcome::Acknowledged
-                } else {
-                    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
-                    assert!(content_type.starts_with("application/problem+json"));
-                    assert_eq!(body["code"], "service_unavailable");
-                    Outcome::Failed
-                };
-                assert!(took < Duration::from_secs(5), "a push answered in {took:?}");
-                outcomes.push((ids, outcome));
-            }
-            outcomes
-        }));
-    }
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    proxy.cut();
-    // A registry write during the outage fails as a whole.
-    let res = app
-        .post_json(
-            "/api/v1/villages",
-            Some(&f.officer),
-            &json!({"name": "Thôn mất điện", "kind": "thon"}),
-        )
-        .await;
-    assert_problem(res, StatusCode::SERVICE_UNAVAILABLE, "service_unavailable").await;
-    let res = app
-        .request(Method::GET, "/health/ready")
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    proxy.restore();
+    let phones: Vec<_> = (0..4)
+        .map(|n| {
+            let mine = batches.iter().skip(n).step_by(4).cloned().collect();
+            tokio::spawn(phone.clone().push_all(mine))
+        })
+        .collect();
+    the_database_goes_away(&app.acting(&f.officer), &proxy).await;
 
     let mut acknowledged = Vec::new();
     let mut failed = Vec::new();
-    for phone in phones {
-        for (ids, outcome) in phone.await.expect("phone task") {
+    for task in phones {
+        for (ids, outcome) in task.await.expect("phone task") {
             match outcome {
                 Outcome::Acknowledged => acknowledged.push(ids),
                 Outcome::Failed => failed.push(ids),
@@ -153,68 +97,13 @@ async fn writes_survive_a_database_outage_exactly_once() {
     }
     assert!(!failed.is_empty(), "the outage hit some pushes");
     assert!(!acknowledged.is_empty(), "some pushes went through");
-
     let mut conn = app.db.conn();
-    // Every acknowledged log is stored.
-    for ids in &acknowledged {
-        let sql = format!(
-            "SELECT count(*) AS n FROM assistance_logs WHERE id IN ({})",
-            ids_sql(ids)
-        );
-        assert_eq!(count(&mut conn, &sql), ids.len() as i64);
-    }
-    // A push that got an error is either wholly stored or wholly absent.
-    for ids in &failed {
-        let sql = format!(
-            "SELECT count(*) AS n FROM assistance_logs WHERE id IN ({})",
-            ids_sql(ids)
-        );
-        let stored = count(&mut conn, &sql);
-        assert!(
-            stored == 0 || stored == ids.len() as i64,
-            "{stored} of a batch"
-        );
-    }
-    assert_eq!(
-        count(
-            &mut conn,
-            "SELECT count(*) AS n FROM villages WHERE name = 'Thôn mất điện'"
-        ),
-        0
-    );
-    assert_eq!(
-        count(
-            &mut conn,
-            "SELECT count(*) AS n FROM audit_log WHERE entity = 'village' AND action = 'create' \
-             AND after->>'name' = 'Thôn mất điện'"
-        ),
-        0
-    );
+    each_write_is_whole_or_absent(&mut conn, &acknowledged, &failed);
 
     // The service recovers by itself; the phones resend what failed, exactly once.
     let deadline = Instant::now() + Duration::from_secs(15);
     for ids in &failed {
-        loop {
-            let res = client
-                .post(&url)
-                .bearer_auth(&f.member)
-                .json(&batch(ids))
-                .send()
-                .await
-                .expect("sent");
-            if res.status() == StatusCode::OK {
-                let body: Value = res.json().await.expect("json");
-                for r in body["results"].as_array().expect("results") {
-                    assert!(
-                        r["status"] == "created" || r["status"] == "duplicate",
-                        "{r}"
-                    );
-                }
-                break;
-            }
-            assert!(Instant::now() < deadline, "the service did not recover");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        phone.resend(ids, deadline).await;
     }
     let sent: HashSet<Uuid> = batches.iter().flatten().copied().collect();
     assert_eq!(
@@ -232,6 +121,135 @@ async fn writes_survive_a_database_outage_exactly_once() {
             "SELECT coalesce(sum(logs), 0)::bigint AS n FROM log_rollups WHERE commune_code = '00004'"
         ),
         sent.len() as i64
+    );
+}
+
+/// 300 ms into the pushes the database goes away for 1.5 s: a registry write by `officer`
+/// fails as a whole with 503, and the service reports itself not ready.
+async fn the_database_goes_away(officer: &Actor<'_>, proxy: &DbProxy) {
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    proxy.cut();
+    // A registry write during the outage fails as a whole.
+    officer
+        .post(
+            "/api/v1/villages",
+            json!({"name": "Thôn mất điện", "kind": "thon"}),
+        )
+        .await
+        .problem(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable");
+    let res = officer
+        .app()
+        .request(Method::GET, "/health/ready")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    proxy.restore();
+}
+
+/// A phone of the member pushing batches of logs to the server, on a client of its own.
+#[derive(Clone)]
+struct Phone {
+    client: reqwest::Client,
+    url: String,
+    token: String,
+}
+
+impl Phone {
+    /// Sends the batch of logs `ids`; the answer, and how long its status took.
+    async fn send(&self, ids: &[Uuid]) -> (Answer, Duration) {
+        let started = Instant::now();
+        let res = self
+            .client
+            .post(&self.url)
+            .bearer_auth(&self.token)
+            .json(&batch(ids))
+            .send()
+            .await
+            .expect("the server answers, even without its database");
+        let took = started.elapsed();
+        (Answer::read(res).await, took)
+    }
+
+    /// Pushes each batch once: every log created (acknowledged), or a 503 problem (failed),
+    /// answered within 5 s, even without a database.
+    async fn push_all(self, batches: Vec<Vec<Uuid>>) -> Vec<(Vec<Uuid>, Outcome)> {
+        let mut outcomes = Vec::new();
+        for ids in batches {
+            let (answer, took) = self.send(&ids).await;
+            assert!(took < Duration::from_secs(5), "a push answered in {took:?}");
+            let outcome = if answer.status == StatusCode::OK {
+                assert!(
+                    push_statuses(&answer.body).iter().all(|s| *s == "created"),
+                    "fresh ids are created: {}",
+                    answer.body
+                );
+                Outcome::Acknowledged
+            } else {
+                answer.problem(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable");
+                Outcome::Failed
+            };
+            outcomes.push((ids, outcome));
+        }
+        outcomes
+    }
+
+    /// Resends the failed batch `ids` until the server takes it (before `deadline`): each
+    /// log created or a duplicate.
+    async fn resend(&self, ids: &[Uuid], deadline: Instant) {
+        loop {
+            let (answer, _) = self.send(ids).await;
+            if answer.status == StatusCode::OK {
+                for status in push_statuses(&answer.body) {
+                    assert!(status == "created" || status == "duplicate", "{status}");
+                }
+                return;
+            }
+            assert!(Instant::now() < deadline, "the service did not recover");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+/// Every acknowledged batch is stored; a batch that got an error is either wholly stored or
+/// wholly absent; the village written during the outage, and its audit entry, are not.
+fn each_write_is_whole_or_absent(
+    conn: &mut PgConnection,
+    acknowledged: &[Vec<Uuid>],
+    failed: &[Vec<Uuid>],
+) {
+    let stored = |conn: &mut PgConnection, ids: &[Uuid]| {
+        let sql = format!(
+            "SELECT count(*) AS n FROM assistance_logs WHERE id IN ({})",
+            ids_sql(ids)
+        );
+        count(conn, &sql)
+    };
+    for ids in acknowledged {
+        assert_eq!(stored(conn, ids), ids.len() as i64);
+    }
+    for ids in failed {
+        let stored = stored(conn, ids);
+        assert!(
+            stored == 0 || stored == ids.len() as i64,
+            "{stored} of a batch"
+        );
+    }
+    assert_eq!(
+        count(
+            conn,
+            "SELECT count(*) AS n FROM villages WHERE name = 'Thôn mất điện'"
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            conn,
+            "SELECT count(*) AS n FROM audit_log WHERE entity = 'village' AND action = 'create' \
+             AND after->>'name' = 'Thôn mất điện'"
+        ),
+        0
     );
 }
 

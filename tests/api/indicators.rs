@@ -100,6 +100,15 @@ async fn the_catalogue_holds_the_national_indicators_and_admins_manage_it() {
     let (officer, _, member) = f.actors(&app);
     let admin = app.actor("root", "admin", None, None).await;
 
+    the_catalogue_lists_the_national_indicators(&member).await;
+    only_an_admin_adds_one_that_makes_sense(&officer, &admin).await;
+    a_retired_indicator_takes_no_new_values_until_restored(&officer, &member, &admin).await;
+    the_trail_keeps_each_change_of_the_catalogue_with_no_place(&admin).await;
+}
+
+/// The national indicators in their order; a rate names its denominator and aggregates as a
+/// ratio of sums, a count as a sum.
+async fn the_catalogue_lists_the_national_indicators(member: &Actor<'_>) {
     let list = member
         .get("/api/v1/indicators")
         .await
@@ -142,8 +151,11 @@ async fn the_catalogue_holds_the_national_indicators_and_admins_manage_it() {
         indicator(&list, "skills_course_enrolled")["source"],
         "trainings"
     );
+}
 
-    // Only an admin adds one; the combinations must make sense.
+/// Only an admin adds one; the combinations must make sense (a code once, a rate with its
+/// denominator).
+async fn only_an_admin_adds_one_that_makes_sense(officer: &Actor<'_>, admin: &Actor<'_>) {
     let new = json!({"code": "vneid_helped", "name": "Người dân được hỗ trợ kích hoạt VNeID mức 2",
                      "kind": "count", "source": "logs", "category_code": "vneid_level2", "sort_order": 5});
     officer
@@ -159,8 +171,14 @@ async fn the_catalogue_holds_the_national_indicators_and_admins_manage_it() {
     let res = admin.post("/api/v1/indicators", bad_rate).await;
     let body = invalid(res, "field", "denominator").await;
     assert_eq!(body["errors"][0]["code"], "required");
+}
 
-    // Retired: out of the list and of new values; history kept; restored.
+/// Retired: out of the list and of new values; history kept; restored by an admin only.
+async fn a_retired_indicator_takes_no_new_values_until_restored(
+    officer: &Actor<'_>,
+    member: &Actor<'_>,
+    admin: &Actor<'_>,
+) {
     let fibre = "/api/v1/indicators/fibre_households";
     let retired = admin
         .act(&format!("{fibre}/retire"), None)
@@ -199,13 +217,15 @@ async fn the_catalogue_holds_the_national_indicators_and_admins_manage_it() {
         .act(&format!("{fibre}/restore"), None)
         .await
         .expect(StatusCode::OK);
-    ten.record(&officer).await;
+    ten.record(officer).await;
     admin
         .act("/api/v1/indicators/nothing_here/retire", None)
         .await
         .problem(StatusCode::NOT_FOUND, "not_found");
+}
 
-    // The trail keeps each change of the national catalogue, with no place.
+/// The trail keeps each change of the national catalogue, with no place.
+async fn the_trail_keeps_each_change_of_the_catalogue_with_no_place(admin: &Actor<'_>) {
     let trail = admin
         .get("/api/v1/audit?entity=indicator")
         .await
@@ -238,7 +258,24 @@ async fn denominators_are_kept_per_year_and_a_closed_year_refuses_changes() {
     let far = app
         .actor("hcm.officer", "province_officer", Some("79"), None)
         .await;
-    let path = "/api/v1/denominators";
+
+    the_commune_keeps_a_versioned_entry_a_year(&officer).await;
+    bad_denominators_are_refused(&officer, &leader, &province, &far).await;
+    // A village's own figures.
+    Denominators::year(2025)
+        .village(f.village)
+        .adults(300)
+        .set(&officer)
+        .await;
+    december_approved_closes_the_year(&f, &officer, &province).await;
+}
+
+const DENOMINATORS: &str = "/api/v1/denominators";
+
+/// The first entry of 2025 is version 1; a stale If-Match is refused, the current one
+/// replaces the entry; another year is another entry and last year's stays.
+async fn the_commune_keeps_a_versioned_entry_a_year(officer: &Actor<'_>) {
+    let path = DENOMINATORS;
     let year = Denominators::year;
     let body = json!({"year": 2025, "population": 1500, "adults": 1000, "households": 400,
                       "source_note": "Niên giám thống kê"});
@@ -248,7 +285,6 @@ async fn denominators_are_kept_per_year_and_a_closed_year_refuses_changes() {
     assert_eq!(saved["commune_code"], "00004");
     assert_eq!(saved["adults"], 1000);
 
-    // Versioned: a stale If-Match is refused, the current one replaces the entry.
     officer
         .put(path, Some("\"7\""), year(2025).adults(1).body())
         .await
@@ -260,8 +296,7 @@ async fn denominators_are_kept_per_year_and_a_closed_year_refuses_changes() {
         .expect(StatusCode::OK);
     assert_eq!(again["version"], 2);
     assert_eq!(again["adults"], 1100);
-    // Another year is another entry; last year's stays.
-    year(2026).adults(1200).set(&officer).await;
+    year(2026).adults(1200).set(officer).await;
     let list = officer
         .get(&format!("{path}?commune=00004"))
         .await
@@ -278,8 +313,18 @@ async fn denominators_are_kept_per_year_and_a_closed_year_refuses_changes() {
         })
         .collect();
     assert_eq!(years, [(2026, 1200), (2025, 1100)]);
+}
 
-    // Bad input: nothing written.
+/// Adults above the population, a negative figure, a village of another commune, a
+/// commune outside the province, a leader: refused, nothing written.
+async fn bad_denominators_are_refused(
+    officer: &Actor<'_>,
+    leader: &Actor<'_>,
+    province: &Actor<'_>,
+    far: &Actor<'_>,
+) {
+    let path = DENOMINATORS;
+    let year = Denominators::year;
     let res = officer
         .put(path, None, year(2025).population(10).adults(20).body())
         .await;
@@ -302,15 +347,14 @@ async fn denominators_are_kept_per_year_and_a_closed_year_refuses_changes() {
         .put(path, None, year(2025).adults(5).body())
         .await
         .problem(StatusCode::FORBIDDEN, "forbidden");
-    // A village's own figures.
-    year(2025)
-        .village(f.village)
-        .adults(300)
-        .set(&officer)
-        .await;
+}
 
-    // December approved closes the year: 409, nothing written; the next year stays open.
-    approve_month(&officer, &province, "00004", "2025-12").await;
+/// December approved closes the year: 409 for the commune's and the village's entries,
+/// nothing written; the next year stays open.
+async fn december_approved_closes_the_year(f: &Field, officer: &Actor<'_>, province: &Actor<'_>) {
+    let path = DENOMINATORS;
+    let year = Denominators::year;
+    approve_month(officer, province, "00004", "2025-12").await;
     for (body, if_match) in [
         (year(2025).adults(1).body(), Some("\"2\"")),
         (year(2025).village(f.village).adults(1).body(), None),
@@ -337,29 +381,19 @@ async fn denominators_are_kept_per_year_and_a_closed_year_refuses_changes() {
         .expect(StatusCode::OK);
 }
 
-#[tokio::test]
-async fn monthly_values_are_checked_versioned_audited_and_locked_with_the_month() {
-    let app = spawn_app().await;
-    let f = field(&app).await;
-    let (officer, leader, _) = f.actors(&app);
-    registered_in_2025(&app);
-    let province = app.hanoi_officer().await.token;
-    Denominators::year(2025)
-        .adults(1000)
-        .households(400)
-        .set(&officer)
-        .await;
-    let of = IndicatorValue::of;
-    let v = |n: i64| of("vneid_level2", "2025-10", n).note("Công an xã").body();
-    let values = "/api/v1/indicator-values";
-    let res = officer.put(values, None, v(600)).await;
-    assert_eq!(res.headers()["etag"], "\"1\"");
-    let saved = res.expect(StatusCode::CREATED);
-    assert_eq!(saved["month"], "2025-10-01");
-    assert_eq!(saved["commune_code"], "00004");
-    assert!(saved["village_id"].is_null());
+/// Ba Đình's October value of `vneid_level2` (`n` adults), with its source.
+fn vneid_level2(n: i64) -> Value {
+    IndicatorValue::of("vneid_level2", "2025-10", n)
+        .note("Công an xã")
+        .body()
+}
 
-    // Above the denominator (a rate above 100%), negative, misplaced: 422, nothing written.
+/// Above the denominator (a rate above 100%), negative, misplaced, computed, or by a
+/// leader: refused, nothing written.
+async fn bad_values_are_refused(officer: &Actor<'_>, leader: &Actor<'_>) {
+    let of = IndicatorValue::of;
+    let v = vneid_level2;
+    let values = "/api/v1/indicator-values";
     let dossiers = of("online_dossiers", "2025-10", 30).denominator(20).body();
     for (body, key, expected) in [
         (v(1001), "code", "exceeds_denominator"),
@@ -383,6 +417,31 @@ async fn monthly_values_are_checked_versioned_audited_and_locked_with_the_month(
         .put(values, None, v(600))
         .await
         .problem(StatusCode::FORBIDDEN, "forbidden");
+}
+
+#[tokio::test]
+async fn monthly_values_are_checked_versioned_audited_and_locked_with_the_month() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let (officer, leader, _) = f.actors(&app);
+    registered_in_2025(&app);
+    let province = app.hanoi_officer().await.token;
+    Denominators::year(2025)
+        .adults(1000)
+        .households(400)
+        .set(&officer)
+        .await;
+    let of = IndicatorValue::of;
+    let v = vneid_level2;
+    let values = "/api/v1/indicator-values";
+    let res = officer.put(values, None, v(600)).await;
+    assert_eq!(res.headers()["etag"], "\"1\"");
+    let saved = res.expect(StatusCode::CREATED);
+    assert_eq!(saved["month"], "2025-10-01");
+    assert_eq!(saved["commune_code"], "00004");
+    assert!(saved["village_id"].is_null());
+
+    bad_values_are_refused(&officer, &leader).await;
 
     // A stale version is refused; the current one changes the value.
     officer
@@ -825,18 +884,47 @@ async fn targets_keep_to_their_setters_units_and_split_by_remaining_gap() {
 /// The commune officer splits the commune's target (80% of 500 adults) to its villages by
 /// their gaps, dry and then with an override; the village rows show their targets.
 async fn the_split_shares_the_gap(app: &TestApp, f: &Field, parent: Value, villages: [i64; 3]) {
-    let [v1, v2, v3] = villages;
-    let path = "/api/v1/indicator-targets";
+    let (officer, leader, _) = f.actors(app);
     let id = parent["id"].as_i64().expect("id");
-    let split = format!("{path}/{id}/split");
-    let res = post(app, &f.leader, &split, Some(json!({}))).await;
-    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
-    let dry = ok_json(
-        post(app, &f.officer, &split, Some(json!({"dry_run": true}))).await,
-        StatusCode::OK,
+    let split = format!("/api/v1/indicator-targets/{id}/split");
+    leader
+        .post(&split, json!({}))
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
+    a_dry_run_shares_the_gap_and_writes_nothing(&officer, &split).await;
+    an_override_is_kept_and_the_rest_left_unassigned(&officer, &split, id, villages).await;
+    invalid(
+        officer
+            .post(
+                &split,
+                json!({"overrides": [{"unit_key": "999999", "target_value": 1}]}),
+            )
+            .await,
+        "field",
+        "overrides[0].unit_key",
     )
     .await;
-    // 80% of 500 adults is 400; 220 reached; 180 left, shared 80 : 200 : 0 by gap.
+
+    // The village rows of the report show their targets.
+    let [v1, _, v3] = villages;
+    let rep = report(app, &f.officer, "00004", "2025-10", "").await;
+    let r1 = indicator(&row(&rep, &v1.to_string())["indicators"], "smartphone");
+    assert_eq!(r1["target_value"], 100);
+    assert_eq!(r1["progress"].as_f64(), Some(0.2));
+    assert_eq!(r1["status"], "behind");
+    let r3 = indicator(&row(&rep, &v3.to_string())["indicators"], "smartphone");
+    assert_eq!(r3["status"], "met");
+}
+
+const VILLAGE_TARGETS: &str = "/api/v1/indicator-targets?unit_kind=village";
+
+/// 80% of 500 adults is 400; 220 reached; 180 left, shared 80 : 200 : 0 by gap; a dry run
+/// writes nothing.
+async fn a_dry_run_shares_the_gap_and_writes_nothing(officer: &Actor<'_>, split: &str) {
+    let dry = officer
+        .post(split, json!({"dry_run": true}))
+        .await
+        .expect(StatusCode::OK);
     assert_eq!(dry["amount"], 400);
     assert_eq!(dry["current"], 220);
     assert_eq!(dry["remaining"], 180);
@@ -854,26 +942,29 @@ async fn the_split_shares_the_gap(app: &TestApp, f: &Field, parent: Value, villa
     assert_eq!(targets, [(80, 71), (200, 229), (0, 100)]);
     assert_eq!(dry["unassigned"], 0);
     assert_eq!(dry["applied"], false);
-    let villages_targets = format!("{path}?unit_kind=village");
-    let none = ok_json(app.get(&villages_targets, &f.officer).await, StatusCode::OK).await;
+    let none = officer.get(VILLAGE_TARGETS).await.expect(StatusCode::OK);
     assert_eq!(
         none.as_array().expect("l").len(),
         0,
         "a dry run writes nothing"
     );
+}
 
-    // An override of the second village: the first takes what it can, the rest is unassigned.
-    let applied = ok_json(
-        post(
-            app,
-            &f.officer,
-            &split,
-            Some(json!({"overrides": [{"unit_key": v2.to_string(), "target_value": 120}]})),
+/// An override of the second village: the first takes what it can, the rest is unassigned;
+/// the three targets are written, split from target `id` and due with it.
+async fn an_override_is_kept_and_the_rest_left_unassigned(
+    officer: &Actor<'_>,
+    split: &str,
+    id: i64,
+    [v1, v2, v3]: [i64; 3],
+) {
+    let applied = officer
+        .post(
+            split,
+            json!({"overrides": [{"unit_key": v2.to_string(), "target_value": 120}]}),
         )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+        .await
+        .expect(StatusCode::OK);
     let targets: Vec<(i64, bool)> = applied["shares"]
         .as_array()
         .expect("shares")
@@ -887,7 +978,7 @@ async fn the_split_shares_the_gap(app: &TestApp, f: &Field, parent: Value, villa
         .collect();
     assert_eq!(targets, [(100, false), (120, true), (100, false)]);
     assert_eq!(applied["unassigned"], 80);
-    let written = ok_json(app.get(&villages_targets, &f.officer).await, StatusCode::OK).await;
+    let written = officer.get(VILLAGE_TARGETS).await.expect(StatusCode::OK);
     let mut got: Vec<(String, i64, i64, String)> = written
         .as_array()
         .expect("l")
@@ -909,23 +1000,6 @@ async fn the_split_shares_the_gap(app: &TestApp, f: &Field, parent: Value, villa
     ];
     expected.sort();
     assert_eq!(got, expected);
-    let res = post(
-        app,
-        &f.officer,
-        &split,
-        Some(json!({"overrides": [{"unit_key": "999999", "target_value": 1}]})),
-    )
-    .await;
-    invalid(res, "field", "overrides[0].unit_key").await;
-
-    // The village rows of the report show their targets.
-    let rep = report(app, &f.officer, "00004", "2025-10", "").await;
-    let r1 = indicator(&row(&rep, &v1.to_string())["indicators"], "smartphone");
-    assert_eq!(r1["target_value"], 100);
-    assert_eq!(r1["progress"].as_f64(), Some(0.2));
-    assert_eq!(r1["status"], "behind");
-    let r3 = indicator(&row(&rep, &v3.to_string())["indicators"], "smartphone");
-    assert_eq!(r3["status"], "met");
 }
 
 /// Hà Nội's due day: read as 5 (version 0), refused stale, out of range, to a commune and to
@@ -990,21 +1064,19 @@ async fn reports_have_a_due_date_and_the_province_its_reporting_rates() {
     let f = field(&app).await;
     let province_officer = app.hanoi_officer().await;
     let province = province_officer.token.clone();
-    let (_, other) = app
-        .user_with_token("commune.b", "commune_officer", Some("00008"), None)
+    let other = app
+        .actor("commune.b", "commune_officer", Some("00008"), None)
         .await;
     the_province_sets_its_due_day(&app, &f, &province_officer).await;
 
     // Ba Đình reported on 3 November, 00008 now (a year late), 00016 was sent back.
-    for (token, commune) in [(&f.officer, "00004"), (&other, "00008")] {
-        let res = post(
-            &app,
-            token,
+    for (by, commune) in [(&app.acting(&f.officer), "00004"), (&other, "00008")] {
+        by.act(
             &format!("/api/v1/reports/monthly/{commune}/2025-10/submit"),
             None,
         )
-        .await;
-        assert_eq!(res.status(), StatusCode::OK);
+        .await
+        .expect(StatusCode::OK);
     }
     {
         use diesel::prelude::*;
@@ -1014,15 +1086,40 @@ async fn reports_have_a_due_date_and_the_province_its_reporting_rates() {
         .execute(&mut app.db.conn())
         .expect("backdate");
     }
-    let statuses = ok_json(
-        app.get(
-            "/api/v1/reports/status?province=01&month=2025-10",
-            &province,
+    let n = each_commune_is_on_time_late_or_overdue(&province_officer).await;
+    the_province_report_counts_who_reported(&app, &province, n).await;
+
+    // Sent back, 00008 is no longer counted as reported, and it is overdue.
+    province_officer
+        .post(
+            "/api/v1/reports/monthly/00008/2025-10/return",
+            json!({"reason": "Thiếu số liệu"}),
         )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+        .await
+        .expect(StatusCode::OK);
+    let prov = report(&app, &province, "01", "2025-10", "").await;
+    assert_eq!(prov["reporting"]["reported"], 1);
+    assert_eq!(
+        prov["reporting"]["overdue"].as_array().expect("o").len(),
+        n - 1
+    );
+    // The month under way is overdue nowhere.
+    let now = chrono::Utc::now() + chrono::Duration::hours(7);
+    let current = now.format("%Y-%m").to_string();
+    let this = report(&app, &province, "01", &current, "").await;
+    assert_eq!(this["reporting"]["overdue"].as_array().expect("o").len(), 0);
+    // Commune reports carry no province summary.
+    let commune = report(&app, &f.officer, "00004", "2025-10", "").await;
+    assert!(commune.get("reporting").is_none());
+}
+
+/// The status list: Ba Đình on time before its due day, 00008 late, a silent commune
+/// overdue. Returns how many communes the province has.
+async fn each_commune_is_on_time_late_or_overdue(province: &Actor<'_>) -> usize {
+    let statuses = province
+        .get("/api/v1/reports/status?province=01&month=2025-10")
+        .await
+        .expect(StatusCode::OK);
     let of = |code: &str| {
         statuses
             .as_array()
@@ -1048,8 +1145,13 @@ async fn reports_have_a_due_date_and_the_province_its_reporting_rates() {
         .expect("a silent commune");
     assert!(silent["on_time"].is_null());
     assert_eq!(silent["overdue"], true);
+    n
+}
 
-    let prov = report(&app, &province, "01", "2025-10", "").await;
+/// The province report of October: of its `n` communes two reported, one on time, the
+/// others overdue, as rates.
+async fn the_province_report_counts_who_reported(app: &TestApp, province: &str, n: usize) {
+    let prov = report(app, province, "01", "2025-10", "").await;
     let r = &prov["reporting"];
     assert_eq!(r["due_on"], "2025-11-10");
     assert_eq!(r["communes"], n);
@@ -1065,30 +1167,19 @@ async fn reports_have_a_due_date_and_the_province_its_reporting_rates() {
         .collect();
     assert_eq!(overdue.len(), n - 2);
     assert!(!overdue.contains(&"00004") && !overdue.contains(&"00008"));
+}
 
-    // Sent back, 00008 is no longer counted as reported, and it is overdue.
-    let res = post(
-        &app,
-        &province,
-        "/api/v1/reports/monthly/00008/2025-10/return",
-        Some(json!({"reason": "Thiếu số liệu"})),
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let prov = report(&app, &province, "01", "2025-10", "").await;
-    assert_eq!(prov["reporting"]["reported"], 1);
-    assert_eq!(
-        prov["reporting"]["overdue"].as_array().expect("o").len(),
-        n - 1
-    );
-    // The month under way is overdue nowhere.
-    let now = chrono::Utc::now() + chrono::Duration::hours(7);
-    let current = now.format("%Y-%m").to_string();
-    let this = report(&app, &province, "01", &current, "").await;
-    assert_eq!(this["reporting"]["overdue"].as_array().expect("o").len(), 0);
-    // Commune reports carry no province summary.
-    let commune = report(&app, &f.officer, "00004", "2025-10", "").await;
-    assert!(commune.get("reporting").is_none());
+/// The names of the members who recorded nothing in October, as `by` lists them with
+/// `query`.
+async fn inactive(by: &Actor<'_>, query: &str) -> Vec<String> {
+    by.get(&format!("/api/v1/reports/inactive?month=2025-10{query}"))
+        .await
+        .expect(StatusCode::OK)
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|m| m["full_name"].as_str().expect("name").to_string())
+        .collect()
 }
 
 #[tokio::test]
@@ -1096,79 +1187,68 @@ async fn members_who_recorded_nothing_are_listed_and_counted() {
     let app = spawn_app().await;
     let f = field(&app).await;
     registered_in_2025(&app);
-    let res = app
-        .post_json(
+    let (officer, leader, member) = f.actors(&app);
+    member
+        .create(
             "/api/v1/assistance-logs",
-            Some(&f.member),
-            &crate::fieldwork::log(uuid::Uuid::new_v4()),
+            crate::fieldwork::log(uuid::Uuid::new_v4()),
         )
         .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
     // Elsewhere in the province, a member who recorded nothing either.
-    let province = app.hanoi_officer().await.token;
-    let (_, far) = app
-        .user_with_token("hcm.officer", "province_officer", Some("79"), None)
+    let province = app.hanoi_officer().await;
+    let far = app
+        .actor("hcm.officer", "province_officer", Some("79"), None)
         .await;
     let team_b = app.create_team("00008", "Tổ CNCĐ xã B");
-    let res = app
-        .post_json(
+    province
+        .create(
             &format!("/api/v1/teams/{team_b}/members"),
-            Some(&province),
-            &json!({"full_name": "Trần Văn Bê", "affiliation": "teacher", "joined_on": "2025-01-01"}),
+            json!({"full_name": "Trần Văn Bê", "affiliation": "teacher", "joined_on": "2025-01-01"}),
         )
         .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
 
-    let names = |list: &Value| -> Vec<String> {
-        list.as_array()
-            .expect("list")
-            .iter()
-            .map(|m| m["full_name"].as_str().expect("name").to_string())
-            .collect()
-    };
     let path = "/api/v1/reports/inactive?month=2025-10";
-    let mine = ok_json(
-        app.get(&format!("{path}&unit=00004"), &f.officer).await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(names(&mine), ["Lê Tổ Trưởng"]);
+    let mine = officer
+        .get(&format!("{path}&unit=00004"))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(inactive(&officer, "&unit=00004").await, ["Lê Tổ Trưởng"]);
     assert_eq!(mine[0]["team_id"], f.team);
     assert_eq!(mine[0]["member_id"], f.leader_member);
-    let own = ok_json(app.get(path, &f.officer).await, StatusCode::OK).await;
+    let own = officer.get(path).await.expect(StatusCode::OK);
     assert_eq!(own, mine, "a commune officer's own commune by default");
-    let all = ok_json(
-        app.get(&format!("{path}&unit=01"), &province).await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(names(&all), ["Lê Tổ Trưởng", "Trần Văn Bê"]);
-    let team = ok_json(
-        app.get(&format!("{path}&team={team_b}"), &province).await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(names(&team), ["Trần Văn Bê"]);
-    let led = ok_json(app.get(path, &f.leader).await, StatusCode::OK).await;
-    assert_eq!(names(&led), ["Lê Tổ Trưởng"]);
-    let res = app.get(&format!("{path}&team={team_b}"), &f.leader).await;
-    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
-    let res = app.get(path, &f.member).await;
-    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
-    let res = app.get(&format!("{path}&unit=00004"), &far).await;
-    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
-    let res = app.get(&format!("{path}&team={team_b}"), &f.officer).await;
-    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    assert_eq!(
+        inactive(&province, "&unit=01").await,
+        ["Lê Tổ Trưởng", "Trần Văn Bê"]
+    );
+    let in_team_b = format!("&team={team_b}");
+    assert_eq!(inactive(&province, &in_team_b).await, ["Trần Văn Bê"]);
+    assert_eq!(inactive(&leader, "").await, ["Lê Tổ Trưởng"]);
+    for (by, query, status, code) in [
+        (
+            &leader,
+            in_team_b.as_str(),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (&member, "", StatusCode::FORBIDDEN, "forbidden"),
+        (&far, "&unit=00004", StatusCode::NOT_FOUND, "not_found"),
+        (
+            &officer,
+            in_team_b.as_str(),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+    ] {
+        by.get(&format!("{path}{query}"))
+            .await
+            .problem(status, code);
+    }
     // Before they joined, nobody is listed.
-    let before = ok_json(
-        app.get(
-            "/api/v1/reports/inactive?month=2025-07&unit=00004",
-            &f.officer,
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+    let before = officer
+        .get("/api/v1/reports/inactive?month=2025-07&unit=00004")
+        .await
+        .expect(StatusCode::OK);
     assert_eq!(before.as_array().expect("l").len(), 0);
 
     // The report counts them, per team too, and the province adds up.
@@ -1178,7 +1258,7 @@ async fn members_who_recorded_nothing_are_listed_and_counted() {
         row(&rep, &f.team.to_string())["figures"]["members_inactive"],
         1
     );
-    let prov = report(&app, &province, "01", "2025-10", "").await;
+    let prov = report(&app, &province.token, "01", "2025-10", "").await;
     assert_eq!(prov["totals"]["members_inactive"], 2);
     assert_eq!(row(&prov, "00008")["figures"]["members_inactive"], 1);
 }

@@ -12,8 +12,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::fieldwork::{field, log, Field};
-use crate::helpers::{assert_problem, spawn_app, TestApp};
+use crate::fieldwork::{field, log};
+use crate::helpers::{assert_problem, spawn_app, Actor, TestApp};
 
 /// The calendar month of an instant in Vietnam (UTC+7), `YYYY-MM`.
 fn vn_month(t: DateTime<Utc>) -> String {
@@ -77,15 +77,6 @@ pub(crate) async fn act(app: &TestApp, token: &str, path: &str) -> reqwest::Resp
         .send()
         .await
         .expect("sent")
-}
-
-async fn new_village(app: &TestApp, f: &Field, name: &str) -> reqwest::Response {
-    app.post_json(
-        "/api/v1/villages",
-        Some(&f.officer),
-        &json!({"name": name, "kind": "thon"}),
-    )
-    .await
 }
 
 pub(crate) const SCALARS: [&str; 14] = [
@@ -158,38 +149,16 @@ pub(crate) fn row<'a>(report: &'a Value, kind: &str, key: &str) -> &'a Value {
 async fn every_breakdown_adds_up_to_the_totals() {
     let app = spawn_app().await;
     let f = field(&app).await;
+    let (officer, leader, member) = f.actors(&app);
     let month = vn_month(Utc::now() - Duration::minutes(2));
     let v1 = f.village;
-    let v2 = new_village(&app, &f, "Thôn Hai")
-        .await
-        .json::<Value>()
-        .await
-        .expect("json")["id"]
-        .as_i64()
-        .expect("id");
-    // A team without a village, and a member training of the commune (no team, no village).
-    post(
-        &app,
-        &f.officer,
-        "/api/v1/teams",
-        json!({"name": "Tổ không thôn"}),
-    )
-    .await;
-    let start = Utc::now() - Duration::minutes(4);
-    if vn_month(start) == month {
-        post(
-            &app,
-            &f.officer,
-            "/api/v1/trainings",
-            json!({"title": "Tập huấn", "kind": "member_training", "mode": "in_person", "commune_code": "00004",
-                   "starts_at": start.to_rfc3339(), "ends_at": (start + Duration::minutes(1)).to_rfc3339()}),
-        )
-        .await;
-    }
+    let v2 = officer.village_in(None, "Thôn Hai", "thon").await;
+    a_team_without_a_village_and_a_training_of_the_commune(&officer, &month).await;
 
-    // (who, village, minutes before now): the member logs twice in v1 and once in v2, the
-    // leader once without a village (earlier) and once in v2: a tie, so its earliest counts.
-    let sent: [(&str, Option<i64>, i64, i64); 5] = [
+    // (who, village, minutes before now, citizens): the member logs twice in v1 and once in
+    // v2, the leader once without a village (earlier) and once in v2: a tie, so its earliest
+    // counts.
+    let sent: [Sent; 5] = [
         ("member", Some(v1), 3, 1),
         ("member", Some(v1), 3, 2),
         ("member", Some(v2), 2, 3),
@@ -203,20 +172,54 @@ async fn every_breakdown_adds_up_to_the_totals() {
         if let Some(v) = village {
             body["village_id"] = json!(v);
         }
-        let token = if who == "member" {
-            &f.member
-        } else {
-            &f.leader
-        };
-        post(&app, token, "/api/v1/assistance-logs", body).await;
+        let by = if who == "member" { &member } else { &leader };
+        by.create("/api/v1/assistance-logs", body).await;
     }
 
-    // Expected, from what was sent: logs and citizens by the log's village; a member counts
-    // once, in the village of most of its logs (a tie: its earliest log's).
+    let r = report(&app, &f.officer, &format!("unit=00004&month={month}")).await;
+    each_village_row_counts_what_was_sent(&r, &sent, [v1, v2]);
+    assert_eq!(r["totals"]["logs"], sent.len());
+    assert_eq!(r["totals"]["members_logging"], 2);
+    assert_eq!(
+        row(&r, "village", "none")["name"],
+        "Không thuộc thôn, tổ dân phố nào"
+    );
+    assert_eq!(row(&r, "team", "none")["figures"]["villages"], 2);
+    assert_eq!(r["totals"]["teams_active"], 2);
+    assert_eq!(row(&r, "village", "none")["figures"]["teams_active"], 1);
+    assert_rows_add_up(&rows_of(&r, "village"), &r["totals"], "village rows");
+    assert_rows_add_up(&rows_of(&r, "team"), &r["totals"], "team rows");
+}
+
+/// A log sent: (who, village, minutes before now, citizens helped).
+type Sent = (&'static str, Option<i64>, i64, i64);
+
+/// A team without a village, and a member training of the commune (no team, no village)
+/// when it still falls in `month`.
+async fn a_team_without_a_village_and_a_training_of_the_commune(officer: &Actor<'_>, month: &str) {
+    officer
+        .create("/api/v1/teams", json!({"name": "Tổ không thôn"}))
+        .await;
+    let start = Utc::now() - Duration::minutes(4);
+    if vn_month(start) == month {
+        officer
+            .create(
+                "/api/v1/trainings",
+                json!({"title": "Tập huấn", "kind": "member_training", "mode": "in_person", "commune_code": "00004",
+                       "starts_at": start.to_rfc3339(), "ends_at": (start + Duration::minutes(1)).to_rfc3339()}),
+            )
+            .await;
+    }
+}
+
+/// Expected, from what was `sent`: logs and citizens by the log's village; a member counts
+/// once, in the village of most of its logs (a tie: its earliest log's). The report `r` says
+/// so for each village row (`villages` and the one of no village).
+fn each_village_row_counts_what_was_sent(r: &Value, sent: &[Sent], villages: [i64; 2]) {
     let key = |v: Option<i64>| v.map_or("none".to_string(), |v| v.to_string());
     let mut logs: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     let mut per_member: HashMap<&str, BTreeMap<String, (i64, i64)>> = HashMap::new();
-    for (who, village, minutes, citizens) in sent {
+    for &(who, village, minutes, citizens) in sent {
         let e = logs.entry(key(village)).or_default();
         e.0 += 1;
         e.1 += citizens;
@@ -236,34 +239,22 @@ async fn every_breakdown_adds_up_to_the_totals() {
             .expect("a village");
         *logging.entry(best.clone()).or_default() += 1;
     }
-
-    let r = report(&app, &f.officer, &format!("unit=00004&month={month}")).await;
     for (k, (n, citizens)) in &logs {
-        let row = row(&r, "village", k);
+        let row = row(r, "village", k);
         assert_eq!(row["figures"]["logs"], *n, "logs of village {k}");
         assert_eq!(
             row["figures"]["citizens_helped"], *citizens,
             "citizens of {k}"
         );
     }
+    let [v1, v2] = villages;
     for k in [v1.to_string(), v2.to_string(), "none".into()] {
         assert_eq!(
-            row(&r, "village", &k)["figures"]["members_logging"],
+            row(r, "village", &k)["figures"]["members_logging"],
             logging.get(&k).copied().unwrap_or(0),
             "members_logging of village {k}"
         );
     }
-    assert_eq!(r["totals"]["logs"], sent.len());
-    assert_eq!(r["totals"]["members_logging"], 2);
-    assert_eq!(
-        row(&r, "village", "none")["name"],
-        "Không thuộc thôn, tổ dân phố nào"
-    );
-    assert_eq!(row(&r, "team", "none")["figures"]["villages"], 2);
-    assert_eq!(r["totals"]["teams_active"], 2);
-    assert_eq!(row(&r, "village", "none")["figures"]["teams_active"], 1);
-    assert_rows_add_up(&rows_of(&r, "village"), &r["totals"], "village rows");
-    assert_rows_add_up(&rows_of(&r, "team"), &r["totals"], "team rows");
 }
 
 /// Dates a village's registration back, as if it had been registered then (the API dates
@@ -281,40 +272,25 @@ fn registered_on(app: &TestApp, table: &str, id: i64, at: &str) {
 async fn past_months_count_the_registry_of_that_month() {
     let app = spawn_app().await;
     let f = field(&app).await;
+    let officer = app.acting(&f.officer);
     let now = vn_month(Utc::now());
     let past = previous_month(&now);
     // Registered long ago, archived today: it existed last month and this month.
-    let old = new_village(&app, &f, "Thôn Cũ")
-        .await
-        .json::<Value>()
-        .await
-        .expect("json")["id"]
-        .as_i64()
-        .expect("id");
+    let old = officer.village_in(None, "Thôn Cũ", "thon").await;
     registered_on(&app, "villages", old, "2024-06-01T00:00:00+07:00");
-    let res = app
-        .request(Method::DELETE, &format!("/api/v1/villages/{old}"))
-        .bearer_auth(&f.officer)
-        .send()
+    officer
+        .delete(&format!("/api/v1/villages/{old}"), None)
         .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
+        .expect(StatusCode::OK);
     // Registered today: it did not exist last month.
-    let new = new_village(&app, &f, "Thôn Mới")
-        .await
-        .json::<Value>()
-        .await
-        .expect("json")["id"]
-        .as_i64()
-        .expect("id");
+    let new = officer.village_in(None, "Thôn Mới", "thon").await;
     // A team established (by its decision) long ago, registered today, in no village.
-    post(
-        &app,
-        &f.officer,
-        "/api/v1/teams",
-        json!({"name": "Tổ lâu năm", "established_on": "2024-05-01"}),
-    )
-    .await;
+    officer
+        .create(
+            "/api/v1/teams",
+            json!({"name": "Tổ lâu năm", "established_on": "2024-05-01"}),
+        )
+        .await;
 
     // Expected: villages registered before the month's end and not archived before its start.
     let last = report(&app, &f.officer, &format!("unit=00004&month={past}")).await;
@@ -519,35 +495,7 @@ async fn exported_names_are_never_formulas() {
     let app = spawn_app().await;
     let f = field(&app).await;
     let month = vn_month(Utc::now());
-    let names = [
-        "=HYPERLINK(\"http://x\",\"y\")",
-        "+cmd|'/C calc'!A0",
-        "@SUM(1)",
-        "-1+1",
-        "\tTab đầu",
-        "\rCR đầu",
-        "=1+1 (tổ)",
-        "＝1+1",
-        "＠SUM(1)",
-    ];
-    let mut stored: Vec<String> = Vec::new();
-    for (i, name) in names.iter().enumerate() {
-        let res = new_village(&app, &f, name).await;
-        let must_accept = i < 4;
-        if res.status() == StatusCode::CREATED || must_accept {
-            assert_eq!(res.status(), StatusCode::CREATED, "{name:?}");
-            let v: Value = res.json().await.expect("json");
-            stored.push(v["name"].as_str().expect("name").to_string());
-        }
-        let res = app
-            .post_json("/api/v1/teams", Some(&f.officer), &json!({"name": name}))
-            .await;
-        if res.status() == StatusCode::CREATED || must_accept {
-            assert_eq!(res.status(), StatusCode::CREATED, "team {name:?}");
-            let t: Value = res.json().await.expect("json");
-            stored.push(t["name"].as_str().expect("name").to_string());
-        }
-    }
+    let stored = names_that_look_like_formulas(&app.acting(&f.officer)).await;
     assert!(stored.len() >= 8);
 
     let (header, rows) = parse_csv(
@@ -558,27 +506,7 @@ async fn exported_names_are_never_formulas() {
         )
         .await,
     );
-    let name_col = header.iter().position(|h| h == "Tên").expect("name column");
-    let cells: Vec<&str> = rows.iter().map(|r| &r[name_col]).collect();
-    for name in &stored {
-        assert!(
-            cells.iter().filter(|c| **c == neutralised(name)).count() >= 1,
-            "{name:?} is written as {:?} in {cells:?}",
-            neutralised(name)
-        );
-        if formula_like(name) {
-            assert!(!cells.contains(&name.as_str()), "{name:?} written raw");
-        }
-    }
-    for record in rows.iter().chain(std::iter::once(&header)) {
-        for cell in record.iter() {
-            let numeric = cell.parse::<f64>().is_ok();
-            assert!(
-                numeric || !formula_like(cell),
-                "a cell starts like a formula: {cell:?}"
-            );
-        }
-    }
+    no_csv_cell_is_a_formula(&header, &rows, &stored);
 
     // XLSX: the same names as plain strings, never formulas.
     let bytes = file(
@@ -601,6 +529,71 @@ async fn exported_names_are_never_formulas() {
                 .any(|(_, c, v)| c == 1 && *v == Data::String(name.clone())),
             "{name:?} as a string"
         );
+    }
+}
+
+/// Villages and teams named like formulas (the first four must be accepted, the others may
+/// be refused); returns the names stored.
+async fn names_that_look_like_formulas(officer: &Actor<'_>) -> Vec<String> {
+    let names = [
+        "=HYPERLINK(\"http://x\",\"y\")",
+        "+cmd|'/C calc'!A0",
+        "@SUM(1)",
+        "-1+1",
+        "\tTab đầu",
+        "\rCR đầu",
+        "=1+1 (tổ)",
+        "＝1+1",
+        "＠SUM(1)",
+    ];
+    let mut stored: Vec<String> = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let res = officer
+            .post("/api/v1/villages", json!({"name": name, "kind": "thon"}))
+            .await;
+        let must_accept = i < 4;
+        if res.status() == StatusCode::CREATED || must_accept {
+            assert_eq!(res.status(), StatusCode::CREATED, "{name:?}");
+            let v = res.body;
+            stored.push(v["name"].as_str().expect("name").to_string());
+        }
+        let res = officer.post("/api/v1/teams", json!({"name": name})).await;
+        if res.status() == StatusCode::CREATED || must_accept {
+            assert_eq!(res.status(), StatusCode::CREATED, "team {name:?}");
+            let t = res.body;
+            stored.push(t["name"].as_str().expect("name").to_string());
+        }
+    }
+    stored
+}
+
+/// Each `stored` name is written neutralised in the CSV's name column, and no cell starts
+/// like a formula.
+fn no_csv_cell_is_a_formula(
+    header: &csv::StringRecord,
+    rows: &[csv::StringRecord],
+    stored: &[String],
+) {
+    let name_col = header.iter().position(|h| h == "Tên").expect("name column");
+    let cells: Vec<&str> = rows.iter().map(|r| &r[name_col]).collect();
+    for name in stored {
+        assert!(
+            cells.iter().filter(|c| **c == neutralised(name)).count() >= 1,
+            "{name:?} is written as {:?} in {cells:?}",
+            neutralised(name)
+        );
+        if formula_like(name) {
+            assert!(!cells.contains(&name.as_str()), "{name:?} written raw");
+        }
+    }
+    for record in rows.iter().chain(std::iter::once(header)) {
+        for cell in record.iter() {
+            let numeric = cell.parse::<f64>().is_ok();
+            assert!(
+                numeric || !formula_like(cell),
+                "a cell starts like a formula: {cell:?}"
+            );
+        }
     }
 }
 
@@ -635,12 +628,7 @@ pub(crate) fn assert_csv_says_what_the_json_says(
     json: &Value,
     names: &HashMap<String, String>,
 ) {
-    let col = |h: &str| {
-        header
-            .iter()
-            .position(|x| x == h)
-            .unwrap_or_else(|| panic!("no column {h:?} in {header:?}"))
-    };
+    let col = |h: &str| column(header, h);
     let rows = json["rows"].as_array().expect("rows");
     assert_eq!(lines.len(), rows.len() + 1, "a line per row and the totals");
     // Village 1 and team 1 are told apart by their kind.
@@ -664,54 +652,74 @@ pub(crate) fn assert_csv_says_what_the_json_says(
         } else {
             item
         };
+        assert_line_holds_the_figures(header, line, figures, names);
+    }
+}
+
+/// The index of the column headed `h`.
+fn column(header: &csv::StringRecord, h: &str) -> usize {
+    header
+        .iter()
+        .position(|x| x == h)
+        .unwrap_or_else(|| panic!("no column {h:?} in {header:?}"))
+}
+
+/// A CSV `line` holds the `figures` of its row: the logs, those of each category by `names`,
+/// and each breakdown's columns add up to its figures.
+fn assert_line_holds_the_figures(
+    header: &csv::StringRecord,
+    line: &csv::StringRecord,
+    figures: &Value,
+    names: &HashMap<String, String>,
+) {
+    let col = |h: &str| column(header, h);
+    assert_eq!(
+        line[col("Lượt hỗ trợ")].parse::<i64>().ok(),
+        figures["logs"].as_i64()
+    );
+    for (code, tally) in figures["by_category"].as_object().expect("categories") {
+        let name = &names[code];
         assert_eq!(
-            line[col("Lượt hỗ trợ")].parse::<i64>().ok(),
-            figures["logs"].as_i64()
+            line[col(&format!("Lượt hỗ trợ – lĩnh vực: {name}"))]
+                .parse::<i64>()
+                .ok(),
+            tally["logs"].as_i64()
         );
-        for (code, tally) in figures["by_category"].as_object().expect("categories") {
-            let name = &names[code];
-            assert_eq!(
-                line[col(&format!("Lượt hỗ trợ – lĩnh vực: {name}"))]
-                    .parse::<i64>()
-                    .ok(),
-                tally["logs"].as_i64()
-            );
-            assert_eq!(
-                line[col(&format!("Người dân được hỗ trợ – lĩnh vực: {name}"))]
-                    .parse::<i64>()
-                    .ok(),
-                tally["citizens"].as_i64()
-            );
-        }
-        for (dimension, key, count) in [
-            ("kết quả", "by_outcome", 4),
-            ("hình thức", "by_channel", 4),
-            ("giới tính", "by_sex", 4),
-            ("độ tuổi", "by_age_band", 5),
+        assert_eq!(
+            line[col(&format!("Người dân được hỗ trợ – lĩnh vực: {name}"))]
+                .parse::<i64>()
+                .ok(),
+            tally["citizens"].as_i64()
+        );
+    }
+    for (dimension, key, count) in [
+        ("kết quả", "by_outcome", 4),
+        ("hình thức", "by_channel", 4),
+        ("giới tính", "by_sex", 4),
+        ("độ tuổi", "by_age_band", 5),
+    ] {
+        for (part, prefix) in [
+            ("logs", "Lượt hỗ trợ"),
+            ("citizens", "Người dân được hỗ trợ"),
         ] {
-            for (part, prefix) in [
-                ("logs", "Lượt hỗ trợ"),
-                ("citizens", "Người dân được hỗ trợ"),
-            ] {
-                let cols: Vec<usize> = header
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, h)| h.starts_with(&format!("{prefix} – {dimension}: ")))
-                    .map(|(i, _)| i)
-                    .collect();
-                assert_eq!(cols.len(), count, "{prefix} {dimension}");
-                let csv_sum: i64 = cols
-                    .iter()
-                    .map(|i| line[*i].parse::<i64>().expect("n"))
-                    .sum();
-                let json_sum: i64 = figures[key]
-                    .as_object()
-                    .expect("map")
-                    .values()
-                    .map(|t| t[part].as_i64().expect("n"))
-                    .sum();
-                assert_eq!(csv_sum, json_sum, "{key} {part}");
-            }
+            let cols: Vec<usize> = header
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| h.starts_with(&format!("{prefix} – {dimension}: ")))
+                .map(|(i, _)| i)
+                .collect();
+            assert_eq!(cols.len(), count, "{prefix} {dimension}");
+            let csv_sum: i64 = cols
+                .iter()
+                .map(|i| line[*i].parse::<i64>().expect("n"))
+                .sum();
+            let json_sum: i64 = figures[key]
+                .as_object()
+                .expect("map")
+                .values()
+                .map(|t| t[part].as_i64().expect("n"))
+                .sum();
+            assert_eq!(csv_sum, json_sum, "{key} {part}");
         }
     }
 }

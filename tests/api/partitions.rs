@@ -9,8 +9,8 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::fieldwork::{field, log, Field};
-use crate::helpers::{spawn_app, TestApp};
+use crate::fieldwork::{field, log};
+use crate::helpers::{spawn_app, Actor, TestApp};
 
 #[derive(QueryableByName)]
 struct Name {
@@ -90,12 +90,10 @@ fn at(id: Uuid, time: &str) -> Value {
     l
 }
 
-async fn push(app: &TestApp, token: &str, items: Value) -> Value {
-    let res = app
-        .post_json("/api/v1/sync/push", Some(token), &json!({"items": items}))
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    res.json().await.expect("json")
+async fn push(by: &Actor<'_>, items: Value) -> Value {
+    by.post("/api/v1/sync/push", json!({ "items": items }))
+        .await
+        .expect(StatusCode::OK)
 }
 
 /// The partitions of `table` that hold rows, in name order, comma-separated.
@@ -109,37 +107,33 @@ fn partitions_holding_rows(conn: &mut PgConnection, table: &str) -> String {
     )
 }
 
-async fn monthly_logs(app: &TestApp, f: &Field, month: &str) -> i64 {
-    let res = app
-        .get(
-            &format!("/api/v1/reports/monthly?unit=00004&month={month}"),
-            &f.officer,
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK, "report {month}");
-    let body: Value = res.json().await.expect("json");
+/// The logs of Ba Đình's `month` report, as `by` reads it.
+async fn monthly_logs(by: &Actor<'_>, month: &str) -> i64 {
+    let body = by
+        .get(&format!("/api/v1/reports/monthly?unit=00004&month={month}"))
+        .await
+        .expect(StatusCode::OK);
     body["totals"]["logs"].as_i64().expect("logs")
 }
+
+const LOGS: &str = "/api/v1/assistance-logs";
 
 #[tokio::test]
 async fn logs_land_in_the_partition_of_their_vietnamese_month() {
     let app = spawn_app().await;
     let f = field(&app).await;
+    let member = app.acting(&f.member);
     let mut conn = app.db.conn();
 
     // 23:30 on 31 October in Vietnam is October, though it is 16:30 UTC.
     let rest = Uuid::new_v4();
-    let res = app
-        .post_json("/api/v1/assistance-logs", Some(&f.member), &log(rest))
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
+    member.create(LOGS, log(rest)).await;
     assert_eq!(partition_of(&mut conn, rest), "assistance_logs_y2025m10");
 
     // 00:10 on 1 November in Vietnam is November, though it is still 31 October in UTC.
     let synced = Uuid::new_v4();
     let body = push(
-        &app,
-        &f.member,
+        &member,
         json!([{"op": "create_log", "data": at(synced, "2025-11-01T00:10:00+07:00")}]),
     )
     .await;
@@ -166,68 +160,18 @@ async fn logs_land_in_the_partition_of_their_vietnamese_month() {
 async fn a_resend_after_a_move_to_another_month_is_still_a_duplicate() {
     let app = spawn_app().await;
     let f = field(&app).await;
+    let (officer, _, member) = f.actors(&app);
     let mut conn = app.db.conn();
 
-    let by_rest = Uuid::new_v4();
-    let res = app
-        .post_json("/api/v1/assistance-logs", Some(&f.member), &log(by_rest))
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let by_sync = Uuid::new_v4();
-    let body = push(
-        &app,
-        &f.member,
-        json!([{"op": "create_log", "data": log(by_sync)}]),
-    )
-    .await;
-    assert_eq!(body["results"][0]["status"], "created");
-
-    // One moves to December by REST, the other to August by sync.
-    let res = app
-        .patch_json(
-            &format!("/api/v1/assistance-logs/{by_rest}"),
-            &f.member,
-            Some("\"1\""),
-            &json!({"occurred_at": "2025-12-05T09:00:00+07:00"}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let moved: Value = res.json().await.expect("json");
-    let body = push(
-        &app,
-        &f.member,
-        json!([{"op": "update_log", "id": by_sync, "base_version": 1,
-                "data": {"occurred_at": "2025-08-20T09:00:00+07:00", "citizens_helped": 4}}]),
-    )
-    .await;
-    assert_eq!(body["results"][0]["status"], "updated", "{body}");
-    assert_eq!(partition_of(&mut conn, by_rest), "assistance_logs_y2025m12");
-    assert_eq!(partition_of(&mut conn, by_sync), "assistance_logs_y2025m08");
-
+    let (by_rest, by_sync, moved) = two_logs_moved_out_of_october(&member, &mut conn).await;
     // Both resent as first sent (dated October), by REST and by sync: duplicates, nothing new.
     for id in [by_rest, by_sync] {
-        let res = app
-            .post_json("/api/v1/assistance-logs", Some(&f.member), &log(id))
-            .await;
-        assert_eq!(res.status(), StatusCode::OK);
-        let again: Value = res.json().await.expect("json");
-        assert_eq!(again["id"], json!(id));
-        let body = push(
-            &app,
-            &f.member,
-            json!([{"op": "create_log", "data": log(id)}, {"op": "create_log", "data": log(id)}]),
-        )
-        .await;
-        assert_eq!(body["summary"]["duplicate"], 2, "{body}");
-        assert_eq!(body["results"][0]["current"]["id"], json!(id));
-        assert_eq!(rows_with_id(&mut conn, id), 1);
+        a_resend_is_a_duplicate(&member, &mut conn, id).await;
     }
-    let stored: Value = app
-        .get(&format!("/api/v1/assistance-logs/{by_rest}"), &f.member)
+    let stored = member
+        .get(&format!("{LOGS}/{by_rest}"))
         .await
-        .json()
-        .await
-        .expect("json");
+        .expect(StatusCode::OK);
     assert_eq!(stored, moved, "the resend changed nothing");
     assert_eq!(
         count(&mut conn, "SELECT count(*) AS n FROM assistance_logs"),
@@ -237,9 +181,9 @@ async fn a_resend_after_a_move_to_another_month_is_still_a_duplicate() {
 
     // The moves kept the rollups exact: October is empty, August and December hold one each.
     assert_eq!(rollup_errors(&mut conn), 0);
-    assert_eq!(monthly_logs(&app, &f, "2025-10").await, 0);
-    assert_eq!(monthly_logs(&app, &f, "2025-08").await, 1);
-    assert_eq!(monthly_logs(&app, &f, "2025-12").await, 1);
+    assert_eq!(monthly_logs(&officer, "2025-10").await, 0);
+    assert_eq!(monthly_logs(&officer, "2025-08").await, 1);
+    assert_eq!(monthly_logs(&officer, "2025-12").await, 1);
 
     // Several logs moved by one statement, back and forth, stay one row each.
     exec(
@@ -258,6 +202,54 @@ async fn a_resend_after_a_move_to_another_month_is_still_a_duplicate() {
     assert_eq!(partition_of(&mut conn, by_rest), "assistance_logs_y2025m12");
 }
 
+/// Two October logs, one sent by REST and one by sync; the first moves to December by REST,
+/// the second to August by sync, each into that month's partition. Returns their ids and the
+/// first as moved.
+async fn two_logs_moved_out_of_october(
+    member: &Actor<'_>,
+    conn: &mut PgConnection,
+) -> (Uuid, Uuid, Value) {
+    let by_rest = Uuid::new_v4();
+    member.create(LOGS, log(by_rest)).await;
+    let by_sync = Uuid::new_v4();
+    let body = push(member, json!([{"op": "create_log", "data": log(by_sync)}])).await;
+    assert_eq!(body["results"][0]["status"], "created");
+
+    let moved = member
+        .patch(
+            &format!("{LOGS}/{by_rest}"),
+            Some("\"1\""),
+            json!({"occurred_at": "2025-12-05T09:00:00+07:00"}),
+        )
+        .await
+        .expect(StatusCode::OK);
+    let body = push(
+        member,
+        json!([{"op": "update_log", "id": by_sync, "base_version": 1,
+                "data": {"occurred_at": "2025-08-20T09:00:00+07:00", "citizens_helped": 4}}]),
+    )
+    .await;
+    assert_eq!(body["results"][0]["status"], "updated", "{body}");
+    assert_eq!(partition_of(conn, by_rest), "assistance_logs_y2025m12");
+    assert_eq!(partition_of(conn, by_sync), "assistance_logs_y2025m08");
+    (by_rest, by_sync, moved)
+}
+
+/// The log `id` resent as first sent, by REST (200, the log) and twice in one push (two
+/// duplicates naming it): still one row.
+async fn a_resend_is_a_duplicate(member: &Actor<'_>, conn: &mut PgConnection, id: Uuid) {
+    let again = member.post(LOGS, log(id)).await.expect(StatusCode::OK);
+    assert_eq!(again["id"], json!(id));
+    let body = push(
+        member,
+        json!([{"op": "create_log", "data": log(id)}, {"op": "create_log", "data": log(id)}]),
+    )
+    .await;
+    assert_eq!(body["summary"]["duplicate"], 2, "{body}");
+    assert_eq!(body["results"][0]["current"]["id"], json!(id));
+    assert_eq!(rows_with_id(conn, id), 1);
+}
+
 const ROLLED_UP_2019_05: &str =
     "SELECT coalesce(sum(logs), 0)::bigint AS n FROM log_rollups WHERE month = '2019-05-01'";
 
@@ -265,6 +257,7 @@ const ROLLED_UP_2019_05: &str =
 async fn logs_outside_the_created_months_go_to_the_default_partition_and_count() {
     let app = spawn_app().await;
     let f = field(&app).await;
+    let (officer, _, member) = f.actors(&app);
     let mut conn = app.db.conn();
 
     // A month whose partitions are gone (as on a database whose upkeep lapsed), and a
@@ -272,35 +265,25 @@ async fn logs_outside_the_created_months_go_to_the_default_partition_and_count()
     for t in ["assistance_logs", "log_rollups", "member_month_logs"] {
         exec(&mut conn, &format!("DROP TABLE {t}_y2024m03"));
     }
-    let res = app
-        .patch_json(
+    officer
+        .patch(
             &format!("/api/v1/members/{}", f.member_member),
-            &f.officer,
             None,
-            &json!({"joined_on": "2024-01-02"}),
+            json!({"joined_on": "2024-01-02"}),
         )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+        .await
+        .expect(StatusCode::OK);
     let id = Uuid::new_v4();
-    let res = app
-        .post_json(
-            "/api/v1/assistance-logs",
-            Some(&f.member),
-            &at(id, "2024-03-10T08:00:00+07:00"),
-        )
+    member
+        .create(LOGS, at(id, "2024-03-10T08:00:00+07:00"))
         .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(partition_of(&mut conn, id), "assistance_logs_default");
-    assert_eq!(monthly_logs(&app, &f, "2024-03").await, 1);
-    let res = app
-        .post_json(
-            "/api/v1/assistance-logs",
-            Some(&f.member),
-            &at(id, "2024-03-10T08:00:00+07:00"),
-        )
-        .await;
+    assert_eq!(monthly_logs(&officer, "2024-03").await, 1);
     assert_eq!(
-        res.status(),
+        member
+            .post(LOGS, at(id, "2024-03-10T08:00:00+07:00"))
+            .await
+            .status(),
         StatusCode::OK,
         "a resend is a duplicate there too"
     );
@@ -320,30 +303,33 @@ async fn logs_outside_the_created_months_go_to_the_default_partition_and_count()
     assert_eq!(partition_of(&mut conn, old), "assistance_logs_default");
     // (Reports start in 2024 too: the rollups hold the count.)
     assert_eq!(count(&mut conn, ROLLED_UP_2019_05), 1);
-    let res = app
-        .get(&format!("/api/v1/assistance-logs/{old}"), &f.member)
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    member
+        .get(&format!("{LOGS}/{old}"))
+        .await
+        .expect(StatusCode::OK);
     assert_eq!(rollup_errors(&mut conn), 0);
+    the_month_created_moves_its_rows_out_of_the_default(&mut conn, old);
+}
 
-    // Creating the partition of such a month moves its rows out of the DEFAULT partition,
-    // without touching the rollups.
+/// Creating the partition of May 2019 moves its rows (the log `old`) out of the DEFAULT
+/// partition, without touching the rollups.
+fn the_month_created_moves_its_rows_out_of_the_default(conn: &mut PgConnection, old: Uuid) {
     let created = count(
-        &mut conn,
+        conn,
         "SELECT ensure_month_partitions('2019-05-01', '2019-05-01')::bigint AS n",
     );
     assert_eq!(created, 3);
-    assert_eq!(partition_of(&mut conn, old), "assistance_logs_y2019m05");
+    assert_eq!(partition_of(conn, old), "assistance_logs_y2019m05");
     assert_eq!(
         text(
-            &mut conn,
+            conn,
             "SELECT tableoid::regclass::text AS v FROM log_rollups WHERE month = '2019-05-01'"
         ),
         "log_rollups_y2019m05"
     );
-    assert_eq!(rollup_errors(&mut conn), 0);
-    assert_eq!(count(&mut conn, ROLLED_UP_2019_05), 1);
-    assert_eq!(rows_with_id(&mut conn, old), 1);
+    assert_eq!(rollup_errors(conn), 0);
+    assert_eq!(count(conn, ROLLED_UP_2019_05), 1);
+    assert_eq!(rows_with_id(conn, old), 1);
 }
 
 /// Waits until `sql` (a count) answers `want`.

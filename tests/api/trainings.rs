@@ -2,7 +2,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::fieldwork::field;
+use crate::fieldwork::{field, Field};
 use crate::fixtures::{approve_month, restore_checked, Training};
 use crate::helpers::{assert_problem, spawn_app, Answer, TestApp};
 
@@ -35,7 +35,6 @@ async fn officers_record_trainings_and_attendance() {
     assert_eq!(training["commune_code"], "00004");
     assert_eq!(training["starts_at"], "2025-10-10T01:00:00Z");
     let id = training["id"].as_str().expect("id").to_string();
-    let path = format!("/api/v1/trainings/{id}/attendance");
 
     let list = officer
         .attend(
@@ -56,41 +55,13 @@ async fn officers_record_trainings_and_attendance() {
         )
         .await
         .expect(StatusCode::OK);
-    let member_row = |list: &Value| {
-        let rows = list.as_array().expect("list");
-        rows.iter()
-            .find(|r| r["member_id"] == f.member_member)
-            .cloned()
-            .expect("row")
-    };
+    let member_row = |list: &Value| row_of(list, f.member_member);
     assert_eq!(list.as_array().expect("list").len(), 2);
     assert_eq!(member_row(&list)["status"], "attended");
     assert_eq!(member_row(&list)["version"], 2);
 
     // A member of another commune, all or nothing.
-    let admin = app.actor("root", "admin", None, None).await;
-    let far_team = app.create_team("00008", "Tổ Ngọc Hà");
-    let far = admin
-        .create(
-            &format!("/api/v1/teams/{far_team}/members"),
-            json!({"full_name": "Người xa", "affiliation": "other"}),
-        )
-        .await;
-    let problem = officer
-        .attend(
-            &id,
-            json!([{"member_id": f.member_member, "status": "completed"},
-                   {"member_id": far["id"], "status": "attended"}]),
-        )
-        .await
-        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(problem["errors"][0]["field"], "records[1].member_id");
-    let list = member.get(&path).await.body;
-    assert_eq!(
-        member_row(&list)["status"],
-        "attended",
-        "nothing of the refused request was stored"
-    );
+    a_member_of_another_commune_refuses_the_whole_list(&app, &f, &id).await;
 
     // Attendance is for member trainings; citizen classes count participants.
     let class = officer.create("/api/v1/trainings", citizen_class()).await;
@@ -107,6 +78,45 @@ async fn officers_record_trainings_and_attendance() {
         .await
         .body;
     assert_eq!(list["total"], 1);
+}
+
+/// `member`'s attendance row in `list`.
+fn row_of(list: &Value, member: i64) -> Value {
+    let rows = list.as_array().expect("list");
+    rows.iter()
+        .find(|r| r["member_id"] == member)
+        .cloned()
+        .expect("row")
+}
+
+/// Attendance of training `id` naming a member of another commune: 422 for that record, and
+/// nothing of the request is stored (the fixture's member stays "attended").
+async fn a_member_of_another_commune_refuses_the_whole_list(app: &TestApp, f: &Field, id: &str) {
+    let (officer, _, member) = f.actors(app);
+    let path = format!("/api/v1/trainings/{id}/attendance");
+    let admin = app.actor("root", "admin", None, None).await;
+    let far_team = app.create_team("00008", "Tổ Ngọc Hà");
+    let far = admin
+        .create(
+            &format!("/api/v1/teams/{far_team}/members"),
+            json!({"full_name": "Người xa", "affiliation": "other"}),
+        )
+        .await;
+    let problem = officer
+        .attend(
+            id,
+            json!([{"member_id": f.member_member, "status": "completed"},
+                   {"member_id": far["id"], "status": "attended"}]),
+        )
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(problem["errors"][0]["field"], "records[1].member_id");
+    let list = member.get(&path).await.body;
+    assert_eq!(
+        row_of(&list, f.member_member)["status"],
+        "attended",
+        "nothing of the refused request was stored"
+    );
 }
 
 #[tokio::test]

@@ -4,7 +4,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::fixtures::{approve_month, restore_checked, Commune, Member, Team, Training};
+use crate::fixtures::{
+    approve_month, push_statuses, restore_checked, Commune, Member, Team, Training,
+};
 use crate::helpers::{assert_problem, spawn_app, Actor, TestApp};
 
 /// A team in Phường Ba Đình with a village, a leader and a member, each with an app account.
@@ -308,14 +310,8 @@ async fn a_mixed_batch_gets_a_result_per_item() {
         )
         .await
         .expect(StatusCode::OK);
-    let statuses: Vec<&str> = body["results"]
-        .as_array()
-        .expect("results")
-        .iter()
-        .map(|r| r["status"].as_str().expect("s"))
-        .collect();
     assert_eq!(
-        statuses,
+        push_statuses(&body),
         [
             "created",
             "duplicate",
@@ -328,6 +324,20 @@ async fn a_mixed_batch_gets_a_result_per_item() {
             "duplicate"
         ]
     );
+    each_refusal_and_conflict_says_why(&body);
+
+    let stored = member
+        .get(&format!("/api/v1/assistance-logs/{good}"))
+        .await
+        .body;
+    assert_eq!(stored["device_id"], "phone-7");
+
+    a_push_holds_at_most_500_items_and_comes_from_the_field(&officer, &member).await;
+}
+
+/// The results of the mixed batch: why items 2–4 were rejected, the server copy of the
+/// conflict, the update applied; the summary's counts.
+fn each_refusal_and_conflict_says_why(body: &Value) {
     let results = body["results"].as_array().expect("results");
     assert_eq!(results[2]["problem"]["errors"][0]["field"], "data.id");
     assert_eq!(
@@ -343,13 +353,13 @@ async fn a_mixed_batch_gets_a_result_per_item() {
     assert_eq!(results[6]["current"]["citizens_helped"], 7);
     assert_eq!(body["summary"]["created"], 1);
     assert_eq!(body["summary"]["rejected"], 4);
+}
 
-    let stored = member
-        .get(&format!("/api/v1/assistance-logs/{good}"))
-        .await
-        .body;
-    assert_eq!(stored["device_id"], "phone-7");
-
+/// 501 items are refused as a whole; an officer does not push.
+async fn a_push_holds_at_most_500_items_and_comes_from_the_field(
+    officer: &Actor<'_>,
+    member: &Actor<'_>,
+) {
     let too_many: Vec<Value> = (0..501)
         .map(|_| json!({"op": "create_log", "data": log(Uuid::new_v4())}))
         .collect();
@@ -419,30 +429,7 @@ async fn pull_pages_cover_every_change_exactly_once_while_writes_go_on() {
     assert_eq!(ids(&pages, "members").len(), 2);
 
     // Writers push logs while the reader pages with a small limit.
-    let writer = {
-        let (address, token) = (app.address.clone(), f.member.clone());
-        tokio::spawn(async move {
-            let client = reqwest::Client::new();
-            let mut sent = Vec::new();
-            for _ in 0..20 {
-                let batch: Vec<Uuid> = (0..10).map(|_| Uuid::new_v4()).collect();
-                let items: Vec<Value> = batch
-                    .iter()
-                    .map(|i| json!({"op": "create_log", "data": log(*i)}))
-                    .collect();
-                let res = client
-                    .post(format!("{address}/api/v1/sync/push"))
-                    .bearer_auth(&token)
-                    .json(&json!({"items": items}))
-                    .send()
-                    .await
-                    .expect("push");
-                assert_eq!(res.status(), StatusCode::OK);
-                sent.extend(batch);
-            }
-            sent
-        })
-    };
+    let writer = pushes_200_logs(app.address.clone(), f.member.clone());
     let mut seen: Vec<String> = Vec::new();
     let mut cursor = Some(cursor);
     while !writer.is_finished() {
@@ -469,16 +456,41 @@ async fn pull_pages_cover_every_change_exactly_once_while_writes_go_on() {
     );
 
     // An archive shows up as an archived id; a malformed cursor is a 400.
-    let one = sent[0];
-    let res = app
-        .request(Method::DELETE, &format!("/api/v1/assistance-logs/{one}"))
-        .bearer_auth(&f.member)
-        .send()
+    let member = app.acting(&f.member);
+    member
+        .delete(&format!("/api/v1/assistance-logs/{}", sent[0]), None)
         .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
-    let res = app.get("/api/v1/sync/pull?cursor=garbage", &f.member).await;
-    assert_problem(res, StatusCode::BAD_REQUEST, "invalid_cursor").await;
+        .expect(StatusCode::OK);
+    member
+        .get("/api/v1/sync/pull?cursor=garbage")
+        .await
+        .problem(StatusCode::BAD_REQUEST, "invalid_cursor");
+}
+
+/// The member (`token`) pushes 20 batches of 10 new logs to the server at `address`, each
+/// answered 200; the task returns the ids sent.
+fn pushes_200_logs(address: String, token: String) -> tokio::task::JoinHandle<Vec<Uuid>> {
+    tokio::spawn(async move {
+        let client = reqwest::Client::new();
+        let mut sent = Vec::new();
+        for _ in 0..20 {
+            let batch: Vec<Uuid> = (0..10).map(|_| Uuid::new_v4()).collect();
+            let items: Vec<Value> = batch
+                .iter()
+                .map(|i| json!({"op": "create_log", "data": log(*i)}))
+                .collect();
+            let res = client
+                .post(format!("{address}/api/v1/sync/push"))
+                .bearer_auth(&token)
+                .json(&json!({"items": items}))
+                .send()
+                .await
+                .expect("push");
+            assert_eq!(res.status(), StatusCode::OK);
+            sent.extend(batch);
+        }
+        sent
+    })
 }
 
 #[tokio::test]
@@ -965,30 +977,12 @@ async fn approval_and_concurrent_pushes_serialise_on_the_month() {
 async fn the_document_lists_every_push_operation_the_server_takes() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let doc: Value = app
-        .get("/api/v1/openapi.json", &f.member)
+    let doc = app
+        .acting(&f.member)
+        .get("/api/v1/openapi.json")
         .await
-        .json()
-        .await
-        .expect("json");
-    let schemas = &doc["components"]["schemas"];
-    let variants = schemas["PushItemRequest"]["oneOf"]
-        .as_array()
-        .expect("PushItemRequest is a oneOf");
-    let mut documented = Vec::new();
-    for v in variants {
-        let op = v["properties"]["op"]["enum"][0]
-            .as_str()
-            .expect("each variant names its op")
-            .to_string();
-        let required: Vec<&str> = v["required"]
-            .as_array()
-            .expect("required")
-            .iter()
-            .map(|r| r.as_str().expect("name"))
-            .collect();
-        documented.push((op, required));
-    }
+        .expect(StatusCode::OK);
+    let documented = documented_push_operations(&doc);
     let ops: HashSet<&str> = documented.iter().map(|(op, _)| op.as_str()).collect();
     assert_eq!(
         ops,
@@ -997,17 +991,9 @@ async fn the_document_lists_every_push_operation_the_server_takes() {
 
     // Each documented operation, sent with only its documented required fields, is taken
     // (its result is about the record, never about the operation or a missing field).
-    let training: Value = app
-        .post_json(
-            "/api/v1/trainings",
-            Some(&f.officer),
-            &json!({"title": "Tập huấn", "kind": "member_training", "mode": "in_person",
-                    "starts_at": "2025-10-10T08:00:00+07:00", "ends_at": "2025-10-10T10:00:00+07:00"}),
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
+    let training = Training::on("2025-10-10")
+        .create(&app.acting(&f.officer))
+        .await;
     let logged = log(Uuid::new_v4());
     let body = push(
         &app,
@@ -1019,19 +1005,9 @@ async fn the_document_lists_every_push_operation_the_server_takes() {
     for (op, required) in &documented {
         let mut item = json!({ "op": op });
         for field in required {
-            let value = match (op.as_str(), *field) {
-                (_, "op") => continue,
-                ("create_log", "data") => log(Uuid::new_v4()),
-                ("update_log", "id") => logged["id"].clone(),
-                ("update_log", "base_version") => json!(1),
-                ("update_log", "data") => json!({"citizens_helped": 3}),
-                ("upsert_attendance", "training_id") => training["id"].clone(),
-                ("upsert_attendance", "data") => {
-                    json!({"member_id": f.member_member, "status": "attended"})
-                }
-                other => panic!("a required field the test does not know: {other:?}"),
-            };
-            item[*field] = value;
+            if *field != "op" {
+                item[*field] = required_value(op, field, &logged, &training, f.member_member);
+            }
         }
         let body = push(&app, &f.leader, json!([item])).await;
         let status = body["results"][0]["status"].as_str().expect("status");
@@ -1048,6 +1024,43 @@ async fn the_document_lists_every_push_operation_the_server_takes() {
     )
     .await;
     assert_eq!(body["results"][0]["problem"]["errors"][0]["field"], "op");
+}
+
+/// The push operations of the document `doc`: each variant of `PushItemRequest` with its
+/// required fields.
+fn documented_push_operations(doc: &Value) -> Vec<(String, Vec<&str>)> {
+    let variants = doc["components"]["schemas"]["PushItemRequest"]["oneOf"]
+        .as_array()
+        .expect("PushItemRequest is a oneOf");
+    let mut documented = Vec::new();
+    for v in variants {
+        let op = v["properties"]["op"]["enum"][0]
+            .as_str()
+            .expect("each variant names its op")
+            .to_string();
+        let required: Vec<&str> = v["required"]
+            .as_array()
+            .expect("required")
+            .iter()
+            .map(|r| r.as_str().expect("name"))
+            .collect();
+        documented.push((op, required));
+    }
+    documented
+}
+
+/// A good value of the required `field` of `op`: a new log, the `logged` log at version 1,
+/// the member's attendance of `training`.
+fn required_value(op: &str, field: &str, logged: &Value, training: &str, member: i64) -> Value {
+    match (op, field) {
+        ("create_log", "data") => log(Uuid::new_v4()),
+        ("update_log", "id") => logged["id"].clone(),
+        ("update_log", "base_version") => json!(1),
+        ("update_log", "data") => json!({"citizens_helped": 3}),
+        ("upsert_attendance", "training_id") => json!(training),
+        ("upsert_attendance", "data") => json!({"member_id": member, "status": "attended"}),
+        other => panic!("a required field the test does not know: {other:?}"),
+    }
 }
 
 /// A log sent while an officer's change of the membership's dates is being committed is
@@ -1293,27 +1306,9 @@ async fn the_api_the_audit_trail_and_the_phones_see_one_shape() {
     let pulled = pulled_until_in(&app, &f.member, wanted.collect()).await;
     let pulled = |key: &str, id: &str| pulled[&(key.to_string(), id.to_string())].clone();
     for (schema, entity, id, feed) in records {
-        let resource = format!("/api/v1/{}", feed.replace('_', "-"));
-        let shape = documented(&doc, schema);
-        assert!(!shape.contains("search_name"), "{schema}");
-        let served = officer.get(&format!("{resource}/{id}")).await;
-        assert_eq!(
-            keys(&served.expect(StatusCode::OK)),
-            shape,
-            "{resource}/{id}"
-        );
-        let listed = officer.get(&resource).await.expect(StatusCode::OK);
-        assert_eq!(keys(&listed["items"][0]), shape, "{resource}");
-        let trail = officer.audit_trail(entity, &id).await;
-        assert!(!trail.is_empty(), "no audit of {entity} {id}");
-        for entry in trail {
-            assert_eq!(keys(&entry), documented(&doc, "AuditEntry"));
-            for snapshot in ["before", "after"] {
-                if !entry[snapshot].is_null() {
-                    assert_eq!(keys(&entry[snapshot]), shape, "{entity} {snapshot}");
-                }
-            }
-        }
+        let shape =
+            served_listed_and_audited_as_documented(&officer, &doc, schema, entity, &id, feed)
+                .await;
         assert_eq!(keys(&pulled(feed, &id)), shape, "pulled {feed}");
     }
 
@@ -1328,4 +1323,39 @@ async fn the_api_the_audit_trail_and_the_phones_see_one_shape() {
     let catalogue = officer.get("/api/v1/indicators").await;
     assert_eq!(keys(&catalogue.expect(StatusCode::OK)[0]), shape);
     assert_eq!(keys(&pulled("indicators", "vneid_level2")), shape);
+}
+
+/// The record `id` of `schema`, served and listed at the resource of the feed `feed` and
+/// audited as `entity` (before and after), has the documented keys, and no search column;
+/// returns them.
+async fn served_listed_and_audited_as_documented(
+    officer: &Actor<'_>,
+    doc: &Value,
+    schema: &str,
+    entity: &str,
+    id: &str,
+    feed: &str,
+) -> HashSet<String> {
+    let resource = format!("/api/v1/{}", feed.replace('_', "-"));
+    let shape = documented(doc, schema);
+    assert!(!shape.contains("search_name"), "{schema}");
+    let served = officer.get(&format!("{resource}/{id}")).await;
+    assert_eq!(
+        keys(&served.expect(StatusCode::OK)),
+        shape,
+        "{resource}/{id}"
+    );
+    let listed = officer.get(&resource).await.expect(StatusCode::OK);
+    assert_eq!(keys(&listed["items"][0]), shape, "{resource}");
+    let trail = officer.audit_trail(entity, id).await;
+    assert!(!trail.is_empty(), "no audit of {entity} {id}");
+    for entry in trail {
+        assert_eq!(keys(&entry), documented(doc, "AuditEntry"));
+        for snapshot in ["before", "after"] {
+            if !entry[snapshot].is_null() {
+                assert_eq!(keys(&entry[snapshot]), shape, "{entity} {snapshot}");
+            }
+        }
+    }
+    shape
 }

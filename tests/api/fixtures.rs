@@ -481,18 +481,35 @@ pub fn push_statuses(body: &Value) -> Vec<&str> {
 }
 
 impl Actor<'_> {
-    /// The actions the audit trail lists for every `entity` in the caller's view, newest
-    /// first.
-    pub async fn audit_actions_of(&self, entity: &str) -> Vec<String> {
+    /// The audit trail of every `entity` in the caller's view, newest first.
+    pub async fn audit_of(&self, entity: &str) -> Vec<Value> {
         let audit = self
             .get(&format!("/api/v1/audit?entity={entity}"))
             .await
             .expect(StatusCode::OK);
-        audit["items"]
-            .as_array()
-            .expect("items")
-            .iter()
-            .map(|e| e["action"].as_str().expect("action").to_string())
-            .collect()
+        audit["items"].as_array().expect("items").clone()
+    }
+
+    /// The actions the audit trail lists for every `entity` in the caller's view, newest
+    /// first.
+    pub async fn audit_actions_of(&self, entity: &str) -> Vec<String> {
+        actions(&self.audit_of(entity).await)
+    }
+}
+
+/// The `action` of each audit entry of `trail`, in order.
+pub fn actions(trail: &[Value]) -> Vec<String> {
+    trail
+        .iter()
+        .map(|e| e["action"].as_str().expect("action").to_string())
+        .collect()
+}
+
+impl Actor<'_> {
+    /// Sends one sync push of `items` that names no device; returns the 200 body.
+    pub async fn push_items(&self, items: Value) -> Value {
+        self.post("/api/v1/sync/push", json!({ "items": items }))
+            .await
+            .expect(StatusCode::OK)
     }
 }

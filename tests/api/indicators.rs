@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::fieldwork::{field, Field};
-use crate::fixtures::{approve_month, Denominators, IndicatorValue, Target, Training};
+use crate::fixtures::{actions, approve_month, Denominators, IndicatorValue, Target, Training};
 use crate::helpers::{assert_problem, spawn_app, Actor, Answer, Answered, TestApp};
 use crate::reports::registered_in_2025;
 
@@ -453,19 +453,10 @@ async fn monthly_values_are_checked_versioned_audited_and_locked_with_the_month(
         .await
         .expect(StatusCode::OK);
     assert_eq!(changed["version"], 2);
-    let audit = officer
-        .get("/api/v1/audit?entity=indicator_value")
-        .await
-        .expect(StatusCode::OK);
-    let actions: Vec<&str> = audit["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|e| e["action"].as_str().expect("a"))
-        .collect();
-    assert_eq!(actions, ["update", "create"]);
-    assert_eq!(audit["items"][0]["before"]["value"], 600);
-    assert_eq!(audit["items"][0]["after"]["value"], 650);
+    let audit = officer.audit_of("indicator_value").await;
+    assert_eq!(actions(&audit), ["update", "create"]);
+    assert_eq!(audit[0]["before"]["value"], 600);
+    assert_eq!(audit[0]["after"]["value"], 650);
 
     // The month approved: the value is locked (409) and stays as it was.
     approve(&app, &f.officer, &province, "00004", "2025-10").await;

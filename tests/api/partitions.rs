@@ -90,12 +90,6 @@ fn at(id: Uuid, time: &str) -> Value {
     l
 }
 
-async fn push(by: &Actor<'_>, items: Value) -> Value {
-    by.post("/api/v1/sync/push", json!({ "items": items }))
-        .await
-        .expect(StatusCode::OK)
-}
-
 /// The partitions of `table` that hold rows, in name order, comma-separated.
 fn partitions_holding_rows(conn: &mut PgConnection, table: &str) -> String {
     text(
@@ -132,11 +126,9 @@ async fn logs_land_in_the_partition_of_their_vietnamese_month() {
 
     // 00:10 on 1 November in Vietnam is November, though it is still 31 October in UTC.
     let synced = Uuid::new_v4();
-    let body = push(
-        &member,
-        json!([{"op": "create_log", "data": at(synced, "2025-11-01T00:10:00+07:00")}]),
-    )
-    .await;
+    let body = member
+        .push_items(json!([{"op": "create_log", "data": at(synced, "2025-11-01T00:10:00+07:00")}]))
+        .await;
     assert_eq!(body["results"][0]["status"], "created");
     assert_eq!(partition_of(&mut conn, synced), "assistance_logs_y2025m11");
 
@@ -212,7 +204,9 @@ async fn two_logs_moved_out_of_october(
     let by_rest = Uuid::new_v4();
     member.create(LOGS, log(by_rest)).await;
     let by_sync = Uuid::new_v4();
-    let body = push(member, json!([{"op": "create_log", "data": log(by_sync)}])).await;
+    let body = member
+        .push_items(json!([{"op": "create_log", "data": log(by_sync)}]))
+        .await;
     assert_eq!(body["results"][0]["status"], "created");
 
     let moved = member
@@ -223,12 +217,12 @@ async fn two_logs_moved_out_of_october(
         )
         .await
         .expect(StatusCode::OK);
-    let body = push(
-        member,
-        json!([{"op": "update_log", "id": by_sync, "base_version": 1,
+    let body = member
+        .push_items(
+            json!([{"op": "update_log", "id": by_sync, "base_version": 1,
                 "data": {"occurred_at": "2025-08-20T09:00:00+07:00", "citizens_helped": 4}}]),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(body["results"][0]["status"], "updated", "{body}");
     assert_eq!(partition_of(conn, by_rest), "assistance_logs_y2025m12");
     assert_eq!(partition_of(conn, by_sync), "assistance_logs_y2025m08");
@@ -240,11 +234,11 @@ async fn two_logs_moved_out_of_october(
 async fn a_resend_is_a_duplicate(member: &Actor<'_>, conn: &mut PgConnection, id: Uuid) {
     let again = member.post(LOGS, log(id)).await.expect(StatusCode::OK);
     assert_eq!(again["id"], json!(id));
-    let body = push(
-        member,
-        json!([{"op": "create_log", "data": log(id)}, {"op": "create_log", "data": log(id)}]),
-    )
-    .await;
+    let body = member
+        .push_items(
+            json!([{"op": "create_log", "data": log(id)}, {"op": "create_log", "data": log(id)}]),
+        )
+        .await;
     assert_eq!(body["summary"]["duplicate"], 2, "{body}");
     assert_eq!(body["results"][0]["current"]["id"], json!(id));
     assert_eq!(rows_with_id(conn, id), 1);

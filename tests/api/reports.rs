@@ -277,10 +277,7 @@ async fn october_takes_no_writes(officer: &Actor<'_>, member: &Actor<'_>, edited
         {"op": "create_log", "data": at("2025-11-02T09:00:00+07:00")},
         {"op": "update_log", "id": id, "base_version": 1, "data": {"citizens_helped": 5}},
     ]);
-    let body = member
-        .post("/api/v1/sync/push", json!({ "items": items }))
-        .await
-        .expect(StatusCode::OK);
+    let body = member.push_items(items).await;
     assert_eq!(push_statuses(&body), ["rejected", "created", "rejected"]);
     assert_eq!(body["results"][0]["problem"]["code"], "month_locked");
     assert_eq!(body["results"][2]["problem"]["code"], "month_locked");
@@ -544,10 +541,7 @@ impl Mix<'_> {
                 json!({"op": "create_log", "data": body})
             })
             .collect();
-        self.member
-            .post("/api/v1/sync/push", json!({ "items": items }))
-            .await
-            .expect(StatusCode::OK);
+        self.member.push_items(json!(items)).await;
     }
 }
 

@@ -1,10 +1,10 @@
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::fieldwork::{field, Field};
 use crate::fixtures::{approve_month, restore_checked, Training};
-use crate::helpers::{assert_problem, spawn_app, Answer, TestApp};
+use crate::helpers::{spawn_app, TestApp};
 
 fn member_training() -> Value {
     json!({"title": "Tập huấn kỹ năng số cho tổ CNCĐ", "topics": ["VNeID", "Dịch vụ công"], "kind": "member_training",
@@ -16,14 +16,6 @@ fn citizen_class() -> Value {
     json!({"title": "Lớp Bình dân học vụ số", "kind": "citizen_class", "mode": "in_person", "platform": "binh_dan_hoc_vu_so",
            "starts_at": "2025-10-12T19:00:00+07:00", "ends_at": "2025-10-12T21:00:00+07:00",
            "participants": 40, "participants_male": 15, "participants_female": 25, "age_60_plus": 12})
-}
-
-/// `PUT /api/v1/trainings/{id}/attendance` by `token` for the training `training`.
-async fn attendance(app: &TestApp, token: &str, training: &Value, records: Value) -> Answer {
-    let id = training["id"].as_str().expect("id");
-    app.acting(token)
-        .put(&format!("/api/v1/trainings/{id}/attendance"), None, records)
-        .await
 }
 
 #[tokio::test]
@@ -195,72 +187,37 @@ async fn leaders_run_classes_and_bad_trainings_are_refused() {
 async fn attendance_syncs_from_the_phone() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let training: Value = app
-        .post_json("/api/v1/trainings", Some(&f.officer), &member_training())
-        .await
-        .json()
-        .await
-        .expect("json");
+    let (officer, leader, member) = f.actors(&app);
+    let training = officer.create("/api/v1/trainings", member_training()).await;
     let tid = training["id"].clone();
     let item = |status: &str, base: Option<i32>| {
         json!({"op": "upsert_attendance", "training_id": tid, "base_version": base,
                "data": {"id": Uuid::new_v4(), "member_id": f.member_member, "status": status}})
     };
-    let push = |items: Value| {
-        let body = json!({"items": items});
-        let req = app
-            .request(Method::POST, "/api/v1/sync/push")
-            .bearer_auth(&f.leader)
-            .json(&body);
-        async move { req.send().await.expect("sent") }
-    };
-    let body: Value = push(json!([item("attended", None)]))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let body = leader.push_items(json!([item("attended", None)])).await;
     assert_eq!(body["results"][0]["status"], "created");
-    let body: Value = push(json!([
-        item("completed", Some(1)),
-        item("invited", Some(1))
-    ]))
-    .await
-    .json()
-    .await
-    .expect("json");
+    let body = leader
+        .push_items(json!([
+            item("completed", Some(1)),
+            item("invited", Some(1))
+        ]))
+        .await;
     assert_eq!(body["results"][0]["status"], "updated");
     assert_eq!(body["results"][1]["status"], "conflict");
     assert_eq!(body["results"][1]["current"]["status"], "completed");
     // A team member does not record attendance.
-    let res = app
-        .post_json(
-            "/api/v1/sync/push",
-            Some(&f.member),
-            &json!({"items": [item("attended", None)]}),
-        )
-        .await;
-    let body: Value = res.json().await.expect("json");
+    let body = member.push_items(json!([item("attended", None)])).await;
     assert_eq!(body["results"][0]["status"], "rejected");
     assert_eq!(body["results"][0]["problem"]["status"], 403);
 
-    let page: Value = app
-        .get("/api/v1/sync/pull?limit=1000", &f.member)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let pull = || member.get("/api/v1/sync/pull?limit=1000");
+    let mut page = pull().await.body;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let mut page = page;
     while page["attendance"].as_array().map_or(0, |a| a.len()) == 0
         && std::time::Instant::now() < deadline
     {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        page = app
-            .get("/api/v1/sync/pull?limit=1000", &f.member)
-            .await
-            .json()
-            .await
-            .expect("json");
+        page = pull().await.body;
     }
     assert_eq!(page["trainings"].as_array().expect("trainings").len(), 1);
     assert_eq!(page["attendance"][0]["status"], "completed");
@@ -356,33 +313,26 @@ async fn attendance_and_trainings_keep_to_the_month_lock() {
 async fn attendance_names_each_member_once_and_only_while_a_member() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let training: Value = app
-        .post_json("/api/v1/trainings", Some(&f.officer), &member_training())
-        .await
-        .json()
-        .await
-        .expect("json");
+    let (officer, leader, _) = f.actors(&app);
+    let training = officer.create("/api/v1/trainings", member_training()).await;
     let id = training["id"].as_str().expect("id").to_string();
     let path = format!("/api/v1/trainings/{id}/attendance");
-    let put = |records: Value| {
-        app.request(Method::PUT, &path)
-            .bearer_auth(&f.officer)
-            .json(&json!({ "records": records }))
-            .send()
-    };
 
     // The same member twice: 422 naming the second, nothing stored.
-    let res = put(json!([
-        {"member_id": f.member_member, "status": "attended"},
-        {"member_id": f.leader_member, "status": "attended"},
-        {"member_id": f.member_member, "status": "completed"}
-    ]))
-    .await
-    .expect("sent");
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = officer
+        .attend(
+            &id,
+            json!([
+                {"member_id": f.member_member, "status": "attended"},
+                {"member_id": f.leader_member, "status": "attended"},
+                {"member_id": f.member_member, "status": "completed"}
+            ]),
+        )
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(body["errors"][0]["field"], "records[2].member_id");
     assert_eq!(body["errors"][0]["code"], "duplicate");
-    let rows: Value = app.get(&path, &f.officer).await.json().await.expect("json");
+    let rows = officer.get(&path).await.expect(StatusCode::OK);
     assert_eq!(rows, json!([]));
 
     // Twice in one sync batch: the second is refused.
@@ -390,16 +340,9 @@ async fn attendance_names_each_member_once_and_only_while_a_member() {
         json!({"op": "upsert_attendance", "training_id": id,
                "data": {"member_id": f.member_member, "status": status}})
     };
-    let body: Value = app
-        .post_json(
-            "/api/v1/sync/push",
-            Some(&f.leader),
-            &json!({"items": [item("attended"), item("completed")]}),
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
+    let body = leader
+        .push_items(json!([item("attended"), item("completed")]))
+        .await;
     assert_eq!(body["results"][0]["status"], "created");
     assert_eq!(body["results"][1]["status"], "rejected");
     assert_eq!(body["results"][1]["problem"]["status"], 422);
@@ -407,29 +350,21 @@ async fn attendance_names_each_member_once_and_only_while_a_member() {
         body["results"][1]["problem"]["errors"][0]["code"],
         "duplicate"
     );
-    let rows: Value = app.get(&path, &f.officer).await.json().await.expect("json");
+    let rows = officer.get(&path).await.expect(StatusCode::OK);
     assert_eq!(rows[0]["status"], "attended");
     assert_eq!(rows[0]["version"], 1);
 
     // A training before the member joined (2025-08-01).
-    let early: Value = app
-        .post_json(
-            "/api/v1/trainings",
-            Some(&f.officer),
-            &training_on("2025-07-15"),
+    let early = officer
+        .create("/api/v1/trainings", training_on("2025-07-15"))
+        .await;
+    let body = officer
+        .attend(
+            early["id"].as_str().expect("id"),
+            json!([{"member_id": f.member_member, "status": "attended"}]),
         )
         .await
-        .json()
-        .await
-        .expect("json");
-    let res = attendance(
-        &app,
-        &f.officer,
-        &early,
-        json!({"records": [{"member_id": f.member_member, "status": "attended"}]}),
-    )
-    .await;
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(body["errors"][0]["field"], "records[0].member_id");
     assert_eq!(body["errors"][0]["code"], "before_joined");
 }

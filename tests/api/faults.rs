@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::fieldwork::{field, log};
-use crate::fixtures::push_statuses;
+use crate::fixtures::{insert_admin, push_statuses, token_at, unavailable_within};
 use crate::helpers::{
     assert_problem, lock_table, spawn_app_with, spawn_on, url_via, wait_for_lock_waiters, Actor,
     Answer, DbProxy, ServerProcess, TestDb, PASSWORD,
@@ -285,17 +285,7 @@ async fn slow_statements_holding_every_connection_get_503_then_recover() {
 
     // Everyone else is answered 503 within the checkout timeout, not left hanging.
     for path in ["/api/v1/me", "/health/ready"] {
-        let started = Instant::now();
-        let res = app
-            .request(Method::GET, path)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("sent");
-        let took = started.elapsed();
-        assert!(res.headers().contains_key("retry-after"));
-        assert_problem(res, StatusCode::SERVICE_UNAVAILABLE, "service_unavailable").await;
-        assert!(took < Duration::from_secs(3), "{path} answered in {took:?}");
+        unavailable_within(&app, &token, path, Duration::from_secs(3)).await;
     }
 
     diesel::sql_query("ROLLBACK")
@@ -310,37 +300,11 @@ async fn slow_statements_holding_every_connection_get_503_then_recover() {
 #[tokio::test]
 async fn sigterm_lets_requests_in_flight_finish_and_takes_no_new_ones() {
     let db = TestDb::new();
-    {
-        // An account to log in with, straight into the database.
-        let mut conn = db.conn();
-        let hash = toso::auth::password::hash_blocking(crate::helpers::PASSWORD).expect("hash");
-        toso::db::users::insert(
-            &mut conn,
-            &toso::db::users::NewUser {
-                username: "terminator".into(),
-                full_name: None,
-                phone: None,
-                password_hash: hash,
-                role: "admin".into(),
-                province_code: None,
-                unit_code: None,
-                team_id: None,
-            },
-        )
-        .expect("user");
-    }
+    // An account to log in with, straight into the database.
+    insert_admin(&db, "terminator");
     let server = ServerProcess::start(&db.url(), &[("TOSO_LOG", "info")]).await;
     let client = reqwest::Client::new();
-    let login: Value = client
-        .post(format!("{}/api/v1/auth/login", server.address))
-        .json(&json!({"username": "terminator", "password": crate::helpers::PASSWORD}))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
-    let token = login["access_token"].as_str().expect("token").to_string();
+    let token = token_at(&client, &server.address, "terminator").await;
 
     let mut locker = lock_table(&db, "villages");
     let in_flight = {

@@ -365,15 +365,10 @@ async fn the_server_creates_missing_months_and_empties_the_default_partition() {
     for t in ["assistance_logs", "log_rollups", "member_month_logs"] {
         exec(&mut conn, &format!("DROP TABLE {t}_{month}, {t}_{ahead}"));
     }
+    let member = app.acting(&f.member);
     let id = Uuid::new_v4();
-    let res = app
-        .post_json(
-            "/api/v1/assistance-logs",
-            Some(&f.member),
-            &at(id, &now.to_rfc3339()),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
+    let logged = at(id, &now.to_rfc3339());
+    member.create(LOGS, logged.clone()).await;
     assert_eq!(partition_of(&mut conn, id), "assistance_logs_default");
 
     // Another instance starts: its upkeep creates both months and moves the log and its
@@ -396,15 +391,8 @@ async fn the_server_creates_missing_months_and_empties_the_default_partition() {
         );
     }
     assert_eq!(rollup_errors(&mut conn), 0);
-    let res = app
-        .post_json(
-            "/api/v1/assistance-logs",
-            Some(&f.member),
-            &at(id, &now.to_rfc3339()),
-        )
-        .await;
     assert_eq!(
-        res.status(),
+        member.post(LOGS, logged).await.status(),
         StatusCode::OK,
         "still a duplicate after the move"
     );

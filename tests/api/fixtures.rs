@@ -10,8 +10,6 @@
 //! let training = Training::on("2026-09-12").create(&a.officer).await;
 //! ```
 
-use std::time::{Duration, Instant};
-
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -553,8 +551,13 @@ pub async fn token_at(client: &reqwest::Client, base: &str, username: &str) -> S
 
 /// `GET path` with `token` is answered a 503 problem with `Retry-After` in less than
 /// `within`, not left hanging.
-pub async fn unavailable_within(app: &TestApp, token: &str, path: &str, within: Duration) {
-    let started = Instant::now();
+pub async fn unavailable_within(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    within: std::time::Duration,
+) {
+    let started = std::time::Instant::now();
     let res = app
         .request(Method::GET, path)
         .bearer_auth(token)

@@ -13,7 +13,8 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::fieldwork::{field, log};
-use crate::helpers::{assert_problem, spawn_app, Actor, TestApp};
+use crate::fixtures::approve_month;
+use crate::helpers::{spawn_app, Actor, TestApp};
 
 /// The calendar month of an instant in Vietnam (UTC+7), `YYYY-MM`.
 fn vn_month(t: DateTime<Utc>) -> String {
@@ -340,22 +341,22 @@ async fn past_months_count_the_registry_of_that_month() {
 async fn a_month_is_submitted_only_once_it_is_over() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let province = app.hanoi_officer().await.token;
+    let officer = app.acting(&f.officer);
+    let province = app.hanoi_officer().await;
     let now = vn_month(Utc::now());
     let base = format!("/api/v1/reports/monthly/00004/{now}");
-    let res = act(&app, &f.officer, &format!("{base}/submit")).await;
-    assert_problem(res, StatusCode::CONFLICT, "month_not_ended").await;
-    let res = act(&app, &province, &format!("{base}/approve")).await;
-    assert_problem(res, StatusCode::CONFLICT, "month_not_ended").await;
-    let status: Value = app
-        .get(
-            &format!("/api/v1/reports/status?province=01&month={now}"),
-            &province,
-        )
+    officer
+        .act(&format!("{base}/submit"), None)
         .await
-        .json()
+        .problem(StatusCode::CONFLICT, "month_not_ended");
+    province
+        .act(&format!("{base}/approve"), None)
         .await
-        .expect("json");
+        .problem(StatusCode::CONFLICT, "month_not_ended");
+    let status = province
+        .get(&format!("/api/v1/reports/status?province=01&month={now}"))
+        .await
+        .expect(StatusCode::OK);
     let mine = status
         .as_array()
         .expect("list")
@@ -364,36 +365,21 @@ async fn a_month_is_submitted_only_once_it_is_over() {
         .expect("row");
     assert_ne!(mine["status"], "submitted", "nothing was stored");
 
-    let past = format!("/api/v1/reports/monthly/00004/{}", previous_month(&now));
-    let res = act(&app, &f.officer, &format!("{past}/submit")).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let res = act(&app, &province, &format!("{past}/approve")).await;
-    assert_eq!(res.status(), StatusCode::OK);
+    approve_month(&officer, &province, "00004", &previous_month(&now)).await;
 }
 
 #[tokio::test]
 async fn approved_communes_read_the_same_in_province_and_country_reports() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let province = app.hanoi_officer().await.token;
+    let (officer, _, member) = f.actors(&app);
+    let province = app.hanoi_officer().await;
     let (_, admin) = app.user_with_token("root", "admin", None, None).await;
     let month = previous_month(&vn_month(Utc::now()));
     let mut body = log(Uuid::new_v4());
     body["occurred_at"] = json!(moment_in(&month));
-    post(&app, &f.member, "/api/v1/assistance-logs", body).await;
-    let base = format!("/api/v1/reports/monthly/00004/{month}");
-    assert_eq!(
-        act(&app, &f.officer, &format!("{base}/submit"))
-            .await
-            .status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        act(&app, &province, &format!("{base}/approve"))
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    member.create("/api/v1/assistance-logs", body).await;
+    approve_month(&officer, &province, "00004", &month).await;
     let frozen = report(&app, &f.officer, &format!("unit=00004&month={month}")).await;
     assert_eq!(frozen["frozen"], true);
     assert!(frozen["rows"]
@@ -405,13 +391,12 @@ async fn approved_communes_read_the_same_in_province_and_country_reports() {
     assert_eq!(frozen["totals"]["members_joined"], 0);
 
     // After approval the register changes: a member who joined in that month.
-    post(
-        &app,
-        &f.officer,
-        &format!("/api/v1/teams/{}/members", f.team),
-        json!({"full_name": "Trần Mới", "affiliation": "teacher", "joined_on": format!("{month}-15")}),
-    )
-    .await;
+    officer
+        .create(
+            &format!("/api/v1/teams/{}/members", f.team),
+            json!({"full_name": "Trần Mới", "affiliation": "teacher", "joined_on": format!("{month}-15")}),
+        )
+        .await;
     let live = report(
         &app,
         &f.officer,
@@ -425,7 +410,7 @@ async fn approved_communes_read_the_same_in_province_and_country_reports() {
     );
 
     // The province reads the frozen figures for 00004, live ones for the rest.
-    let prov = report(&app, &province, &format!("unit=01&month={month}")).await;
+    let prov = report(&app, &province.token, &format!("unit=01&month={month}")).await;
     let a = row(&prov, "commune", "00004");
     assert_eq!(a["frozen"], true);
     assert_eq!(

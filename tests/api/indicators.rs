@@ -1314,6 +1314,7 @@ async fn the_phone_pulls_the_catalogue_and_its_villages_targets_and_figures() {
     let app = spawn_app().await;
     let f = field(&app).await;
     targets_near_and_far(&app, &f).await;
+    let member = app.acting(&f.member);
 
     // Changes reach the feed once every older transaction of the cluster has finished, so the
     // phone pulls again until the last write shows up.
@@ -1373,12 +1374,10 @@ async fn the_phone_pulls_the_catalogue_and_its_villages_targets_and_figures() {
     let mut next = Value::Null;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(150);
     while std::time::Instant::now() < deadline {
-        next = ok_json(
-            app.get(&format!("/api/v1/sync/pull?cursor={cursor}"), &f.member)
-                .await,
-            StatusCode::OK,
-        )
-        .await;
+        next = member
+            .get(&format!("/api/v1/sync/pull?cursor={cursor}"))
+            .await
+            .expect(StatusCode::OK);
         if next["indicators"].as_array().is_some_and(|a| !a.is_empty()) {
             break;
         }

@@ -783,3 +783,111 @@ pub async fn wait_for_lock_waiters(db: &TestDb, n: i64) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// Requests to a server by its address (another instance of the app, a `toso serve` process,
+/// or the app itself before any login), each read as an [`Answer`]; with a token once
+/// [`Client::acting`] gives one.
+#[derive(Clone)]
+pub struct Client {
+    base: String,
+    http: reqwest::Client,
+    token: Option<String>,
+}
+
+impl Client {
+    /// The server at `address` (`http://host:port`), no token.
+    pub fn to(address: &str) -> Self {
+        Client {
+            base: address.to_string(),
+            http: reqwest::Client::new(),
+            token: None,
+        }
+    }
+
+    /// The same server, with `token`.
+    pub fn acting(&self, token: &str) -> Self {
+        Client {
+            token: Some(token.to_string()),
+            ..self.clone()
+        }
+    }
+
+    /// A request to `path` with the token, if any, for headers or a timeout of one's own.
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        let req = self.http.request(method, format!("{}{path}", self.base));
+        match &self.token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        }
+    }
+
+    /// Any request, with a JSON body when given.
+    pub async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> Answer {
+        let mut req = self.request(method, path);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        Answer::read(req.send().await.expect("request sent")).await
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        self.send(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Answer {
+        self.send(Method::POST, path, Some(&body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> Answer {
+        self.send(Method::PUT, path, Some(&body)).await
+    }
+
+    /// `POST /api/v1/auth/login`.
+    pub async fn login(&self, username: &str, password: &str) -> Answer {
+        self.post(
+            "/api/v1/auth/login",
+            json!({"username": username, "password": password}),
+        )
+        .await
+    }
+
+    /// `POST /api/v1/auth/refresh` with `refresh` in the body.
+    pub async fn refresh(&self, refresh: &str) -> Answer {
+        self.post("/api/v1/auth/refresh", json!({ "refresh_token": refresh }))
+            .await
+    }
+}
+
+impl Tokens {
+    /// The tokens a login or a refresh answered (200).
+    #[track_caller]
+    pub fn of(answer: Answer) -> Tokens {
+        let body = answer.expect(StatusCode::OK);
+        let token = |name: &str| body[name].as_str().expect(name).to_string();
+        Tokens {
+            access: token("access_token"),
+            refresh: token("refresh_token"),
+        }
+    }
+}
+
+impl TestDb {
+    /// Inserts an admin `username` (password `PASSWORD`) straight into the database, as for a
+    /// server that is not a `TestApp` (a `toso serve` process).
+    pub fn insert_admin(&self, username: &str) {
+        toso::db::users::insert(
+            &mut self.conn(),
+            &toso::db::users::NewUser {
+                username: username.into(),
+                full_name: None,
+                phone: None,
+                password_hash: password_hash().to_string(),
+                role: "admin".into(),
+                province_code: None,
+                unit_code: None,
+                team_id: None,
+            },
+        )
+        .expect("user");
+    }
+}

@@ -891,3 +891,10 @@ impl TestDb {
         .expect("user");
     }
 }
+
+impl TestApp {
+    /// Requests to this app without a token.
+    pub fn anyone(&self) -> Client {
+        Client::to(&self.address)
+    }
+}

@@ -898,3 +898,19 @@ impl TestApp {
         Client::to(&self.address)
     }
 }
+
+impl Answer {
+    /// The body of a 422 `validation_failed` problem whose errors hold `field` with `code`.
+    #[track_caller]
+    pub fn field_error(self, field: &str, code: &str) -> Value {
+        let body = self.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        let errors = body["errors"].as_array().expect("errors");
+        assert!(
+            errors
+                .iter()
+                .any(|e| e["field"] == field && e["code"] == code),
+            "expected {field}: {code} in {body}"
+        );
+        body
+    }
+}

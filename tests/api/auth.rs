@@ -3,7 +3,7 @@ use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, spawn_app, JWT_SECRET, PASSWORD};
+use crate::helpers::{assert_problem, spawn_app, TestApp, Tokens, JWT_SECRET, PASSWORD};
 
 fn claims_of(token: &str) -> (Value, Value) {
     let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -68,55 +68,58 @@ async fn login_returns_oauth_style_token_pair() {
 async fn login_failures_are_problems() {
     let app = spawn_app().await;
     app.create_user("alice", "admin", None, None);
+    let anyone = app.anyone();
 
-    let res = app.login_raw("alice", "wrong password").await;
+    let res = anyone.login("alice", "wrong password").await;
     assert!(res.headers().contains_key("www-authenticate"));
-    assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    res.problem(StatusCode::UNAUTHORIZED, "invalid_credentials");
 
     // An unknown user looks exactly like a wrong password.
-    let res = app.login_raw("nobody", "wrong password").await;
-    assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    anyone
+        .login("nobody", "wrong password")
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "invalid_credentials");
 
-    let res = app
-        .post_json(
-            "/api/v1/auth/login",
-            None,
-            &json!({"username": "", "password": "x"}),
-        )
-        .await;
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = anyone
+        .login("", "x")
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(body["errors"][0]["field"], "username");
 
-    let res = app
-        .post_json("/api/v1/auth/login", None, &json!({"username": "alice"}))
-        .await;
-    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    anyone
+        .post("/api/v1/auth/login", json!({"username": "alice"}))
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
 
     // A disabled account is refused even with the right password.
-    let mut conn = app.db.conn();
+    disable_every_account(&app);
+    anyone
+        .login("alice", PASSWORD)
+        .await
+        .problem(StatusCode::FORBIDDEN, "account_disabled");
+}
+
+/// Disables every account straight in the database.
+fn disable_every_account(app: &TestApp) {
     use diesel::prelude::*;
     diesel::update(toso::db::schema::users::table)
         .set(toso::db::schema::users::disabled.eq(true))
-        .execute(&mut conn)
+        .execute(&mut app.db.conn())
         .expect("disable");
-    let res = app.login_raw("alice", PASSWORD).await;
-    assert_problem(res, StatusCode::FORBIDDEN, "account_disabled").await;
 }
 
 #[tokio::test]
 async fn login_by_phone_number() {
     let app = spawn_app().await;
-    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
-    let res = app
-        .post_json(
+    let admin = app.actor("root", "admin", None, None).await;
+    let body = admin
+        .post(
             "/api/v1/users",
-            Some(&admin),
-            &json!({"username": "bich", "password": PASSWORD, "role": "commune_officer",
-                    "unit_code": "00004", "phone": "+84 912 345 678"}),
+            json!({"username": "bich", "password": PASSWORD, "role": "commune_officer",
+                   "unit_code": "00004", "phone": "+84 912 345 678"}),
         )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let body: Value = res.json().await.expect("json");
+        .await
+        .expect(StatusCode::CREATED);
     assert_eq!(body["phone"], "0912345678");
     let res = app.login_raw("0912 345 678", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -195,47 +198,29 @@ async fn one_username_from_many_addresses_is_throttled() {
 async fn refresh_rotates_and_reuse_revokes_the_login() {
     let app = spawn_app().await;
     app.create_user("mobile", "admin", None, None);
+    let anyone = app.anyone();
     let first = app.login("mobile").await;
 
-    let res = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            None,
-            &json!({"refresh_token": first.refresh}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let second: Value = res.json().await.expect("json");
-    let second_refresh = second["refresh_token"]
-        .as_str()
-        .expect("refresh")
-        .to_string();
-    let second_access = second["access_token"].as_str().expect("access").to_string();
-    assert_ne!(second_refresh, first.refresh);
+    let second = Tokens::of(anyone.refresh(&first.refresh).await);
+    assert_ne!(second.refresh, first.refresh);
     assert_eq!(
-        app.get("/api/v1/me", &second_access).await.status(),
+        app.get("/api/v1/me", &second.access).await.status(),
         StatusCode::OK
     );
 
     // The spent token again: reuse. The whole login ends, including the newest tokens.
-    let res = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            None,
-            &json!({"refresh_token": first.refresh}),
-        )
-        .await;
-    assert_problem(res, StatusCode::UNAUTHORIZED, "refresh_token_reused").await;
-    let res = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            None,
-            &json!({"refresh_token": second_refresh}),
-        )
-        .await;
-    assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_refresh_token").await;
-    let res = app.get("/api/v1/me", &second_access).await;
-    assert_problem(res, StatusCode::UNAUTHORIZED, "session_revoked").await;
+    anyone
+        .refresh(&first.refresh)
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "refresh_token_reused");
+    anyone
+        .refresh(&second.refresh)
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "invalid_refresh_token");
+    app.acting(&second.access)
+        .get("/api/v1/me")
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "session_revoked");
 
     // Another login of the same user is untouched.
     let other = app.login("mobile").await;
@@ -244,14 +229,10 @@ async fn refresh_rotates_and_reuse_revokes_the_login() {
         StatusCode::OK
     );
 
-    let res = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            None,
-            &json!({"refresh_token": "made-up"}),
-        )
-        .await;
-    assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_refresh_token").await;
+    anyone
+        .refresh("made-up")
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "invalid_refresh_token");
 }
 
 #[tokio::test]
@@ -259,27 +240,19 @@ async fn logout_ends_access_and_refresh() {
     let app = spawn_app().await;
     app.create_user("leaving", "admin", None, None);
     let t = app.login("leaving").await;
-    let res = app
-        .request(Method::POST, "/api/v1/auth/logout")
-        .bearer_auth(&t.access)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    assert_problem(
-        app.get("/api/v1/me", &t.access).await,
-        StatusCode::UNAUTHORIZED,
-        "session_revoked",
-    )
-    .await;
-    let res = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            None,
-            &json!({"refresh_token": t.refresh}),
-        )
+    let leaving = app.acting(&t.access);
+    let res = leaving
+        .send(Method::POST, "/api/v1/auth/logout", None, None)
         .await;
-    assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_refresh_token").await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT);
+    leaving
+        .get("/api/v1/me")
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "session_revoked");
+    app.anyone()
+        .refresh(&t.refresh)
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "invalid_refresh_token");
 }
 
 fn forge(claims: &Value, secret: &str, kid: Option<&str>) -> String {
@@ -293,6 +266,45 @@ fn forge(claims: &Value, secret: &str, kid: Option<&str>) -> String {
     .expect("encode")
 }
 
+/// Tokens that are no token of `good` (whose claims are `claims`), and the code each gets:
+/// not a JWT, expired, signed with another key or an unknown key id, not valid yet, unsigned
+/// (`alg=none`), a claim tampered with.
+fn forged_tokens(good: &str, claims: &Value) -> Vec<(String, &'static str)> {
+    let now = chrono::Utc::now().timestamp();
+    let mut expired = claims.clone();
+    expired["exp"] = json!(now - 3600);
+    expired["iat"] = json!(now - 7200);
+    expired["nbf"] = expired["iat"].clone();
+    let mut future = claims.clone();
+    future["nbf"] = json!(now + 3600);
+    // alg=none: header and claims without a signature.
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let none = format!(
+        "{}.{}.",
+        engine.encode(br#"{"alg":"none","typ":"JWT","kid":"k1"}"#),
+        engine.encode(claims.to_string())
+    );
+    // A tampered claim breaks the signature.
+    let mut parts: Vec<String> = good.split('.').map(str::to_string).collect();
+    let mut tampered = claims.clone();
+    tampered["role"] = json!("admin");
+    tampered["unit"] = Value::Null;
+    parts[1] = engine.encode(tampered.to_string());
+    let invalid = "invalid_token";
+    vec![
+        ("not-a-jwt".into(), invalid),
+        (forge(&expired, JWT_SECRET, Some("k1")), "token_expired"),
+        (
+            forge(claims, "another-secret-that-is-32-bytes-long!!", Some("k1")),
+            invalid,
+        ),
+        (forge(claims, JWT_SECRET, Some("k9")), invalid),
+        (forge(&future, JWT_SECRET, Some("k1")), invalid),
+        (none, invalid),
+        (parts.join("."), invalid),
+    ]
+}
+
 #[tokio::test]
 async fn bad_tokens_get_401_with_www_authenticate() {
     let app = spawn_app().await;
@@ -300,16 +312,12 @@ async fn bad_tokens_get_401_with_www_authenticate() {
     let good = app.login("holder").await.access;
     let (_, claims) = claims_of(&good);
 
-    let res = app
-        .request(Method::GET, "/api/v1/me")
-        .send()
-        .await
-        .expect("sent");
+    let res = app.anyone().get("/api/v1/me").await;
     assert!(res.headers()["www-authenticate"]
         .to_str()
         .expect("ascii")
         .starts_with("Bearer"));
-    assert_problem(res, StatusCode::UNAUTHORIZED, "missing_token").await;
+    res.problem(StatusCode::UNAUTHORIZED, "missing_token");
 
     let res = app
         .request(Method::GET, "/api/v1/me")
@@ -318,92 +326,19 @@ async fn bad_tokens_get_401_with_www_authenticate() {
         .await
         .expect("sent");
     assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_token").await;
-    assert_problem(
-        app.get("/api/v1/me", "not-a-jwt").await,
-        StatusCode::UNAUTHORIZED,
-        "invalid_token",
-    )
-    .await;
-
-    let mut expired = claims.clone();
-    expired["exp"] = json!(chrono::Utc::now().timestamp() - 3600);
-    expired["iat"] = json!(chrono::Utc::now().timestamp() - 7200);
-    expired["nbf"] = expired["iat"].clone();
-    let res = app
-        .get("/api/v1/me", &forge(&expired, JWT_SECRET, Some("k1")))
-        .await;
-    assert_problem(res, StatusCode::UNAUTHORIZED, "token_expired").await;
-
-    let wrong_key = forge(
-        &claims,
-        "another-secret-that-is-32-bytes-long!!",
-        Some("k1"),
-    );
-    assert_problem(
-        app.get("/api/v1/me", &wrong_key).await,
-        StatusCode::UNAUTHORIZED,
-        "invalid_token",
-    )
-    .await;
-
-    let unknown_kid = forge(&claims, JWT_SECRET, Some("k9"));
-    assert_problem(
-        app.get("/api/v1/me", &unknown_kid).await,
-        StatusCode::UNAUTHORIZED,
-        "invalid_token",
-    )
-    .await;
-
-    let mut future = claims.clone();
-    future["nbf"] = json!(chrono::Utc::now().timestamp() + 3600);
-    let not_yet = forge(&future, JWT_SECRET, Some("k1"));
-    assert_problem(
-        app.get("/api/v1/me", &not_yet).await,
-        StatusCode::UNAUTHORIZED,
-        "invalid_token",
-    )
-    .await;
-
-    // alg=none: header and claims without a signature.
-    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let none = format!(
-        "{}.{}.",
-        engine.encode(br#"{"alg":"none","typ":"JWT","kid":"k1"}"#),
-        engine.encode(claims.to_string())
-    );
-    assert_problem(
-        app.get("/api/v1/me", &none).await,
-        StatusCode::UNAUTHORIZED,
-        "invalid_token",
-    )
-    .await;
-
-    // A tampered claim breaks the signature.
-    let mut parts: Vec<String> = good.split('.').map(str::to_string).collect();
-    let mut tampered = claims.clone();
-    tampered["role"] = json!("admin");
-    tampered["unit"] = Value::Null;
-    parts[1] = engine.encode(tampered.to_string());
-    assert_problem(
-        app.get("/api/v1/me", &parts.join(".")).await,
-        StatusCode::UNAUTHORIZED,
-        "invalid_token",
-    )
-    .await;
+    for (token, code) in forged_tokens(&good, &claims) {
+        app.acting(&token)
+            .get("/api/v1/me")
+            .await
+            .problem(StatusCode::UNAUTHORIZED, code);
+    }
 
     // A valid token of a user who was disabled since.
-    use diesel::prelude::*;
-    let mut conn = app.db.conn();
-    diesel::update(toso::db::schema::users::table)
-        .set(toso::db::schema::users::disabled.eq(true))
-        .execute(&mut conn)
-        .expect("disable");
-    assert_problem(
-        app.get("/api/v1/me", &good).await,
-        StatusCode::UNAUTHORIZED,
-        "session_revoked",
-    )
-    .await;
+    disable_every_account(&app);
+    app.acting(&good)
+        .get("/api/v1/me")
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "session_revoked");
 }
 
 #[tokio::test]
@@ -427,68 +362,42 @@ async fn password_change_ends_other_logins() {
     let app = spawn_app().await;
     app.create_user("changer", "admin", None, None);
     let phone = app.login("changer").await;
-    let laptop = app.login("changer").await;
-
-    let put = |token: &str, body: Value| {
-        app.request(Method::PUT, "/api/v1/me/password")
-            .bearer_auth(token.to_string())
-            .json(&body)
-            .send()
+    let laptop = app.acting(&app.login("changer").await.access);
+    let change = |current: &str, new: &str| {
+        let body = json!({"current_password": current, "new_password": new});
+        laptop.put("/api/v1/me/password", None, body)
     };
-    let res = put(
-        &laptop.access,
-        json!({"current_password": "wrong", "new_password": "a new long password"}),
-    )
-    .await
-    .expect("sent");
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+
+    let body = change("wrong", "a new long password")
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(body["errors"][0]["field"], "current_password");
-
-    let res = put(
-        &laptop.access,
-        json!({"current_password": PASSWORD, "new_password": "short"}),
-    )
-    .await
-    .expect("sent");
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = change(PASSWORD, "short")
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(body["errors"][0]["field"], "new_password");
+    change(PASSWORD, "a new long password")
+        .await
+        .expect(StatusCode::NO_CONTENT);
 
-    let res = put(
-        &laptop.access,
-        json!({"current_password": PASSWORD, "new_password": "a new long password"}),
-    )
-    .await
-    .expect("sent");
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
-
-    assert_eq!(
-        app.get("/api/v1/me", &laptop.access).await.status(),
-        StatusCode::OK
-    );
-    assert_problem(
-        app.get("/api/v1/me", &phone.access).await,
-        StatusCode::UNAUTHORIZED,
-        "session_revoked",
-    )
-    .await;
-    let res = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            None,
-            &json!({"refresh_token": phone.refresh}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        app.login_raw("changer", PASSWORD).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.login_raw("changer", "a new long password")
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    laptop.get("/api/v1/me").await.expect(StatusCode::OK);
+    app.acting(&phone.access)
+        .get("/api/v1/me")
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "session_revoked");
+    let anyone = app.anyone();
+    anyone
+        .refresh(&phone.refresh)
+        .await
+        .expect(StatusCode::UNAUTHORIZED);
+    anyone
+        .login("changer", PASSWORD)
+        .await
+        .expect(StatusCode::UNAUTHORIZED);
+    anyone
+        .login("changer", "a new long password")
+        .await
+        .expect(StatusCode::OK);
 }
 
 #[tokio::test]

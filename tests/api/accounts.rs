@@ -289,12 +289,9 @@ async fn logins_are_one_namespace() {
     }
 }
 
-#[tokio::test]
-async fn the_migration_renames_phone_shaped_usernames_and_keeps_their_logins() {
+/// Reverts `conn`'s schema to before the migration 20261127000010 (that one included).
+fn revert_to_before_the_login_rule(conn: &mut PgConnection) {
     use diesel_migrations::MigrationHarness;
-    let app = spawn_app().await;
-    let mut conn = app.db.conn();
-    // Back to the schema before this rule, with the data an older version allowed.
     loop {
         let reverted = conn
             .revert_last_migration(toso::db::MIGRATIONS)
@@ -303,6 +300,12 @@ async fn the_migration_renames_phone_shaped_usernames_and_keeps_their_logins() {
             break;
         }
     }
+}
+
+/// The data an older version allowed: phone-shaped usernames (one another's phone, one whose
+/// renamed form is taken), and a membership still linked to an account that an older version
+/// promoted out of its team.
+fn insert_old_data(conn: &mut PgConnection, team: i64) {
     let hash = toso::auth::password::hash_blocking(PASSWORD).expect("hash");
     diesel::sql_query(
         "INSERT INTO users (username, password_hash, role, phone) VALUES \
@@ -310,10 +313,8 @@ async fn the_migration_renames_phone_shaped_usernames_and_keeps_their_logins() {
          ('0987654321', $1, 'admin', NULL), ('u0987654321', $1, 'admin', NULL)",
     )
     .bind::<diesel::sql_types::Text, _>(&hash)
-    .execute(&mut conn)
+    .execute(conn)
     .expect("old data");
-    // A membership still linked to an account that an older version promoted out of its team.
-    let team = app.create_team(A1, "Tổ Cũ");
     diesel::sql_query(
         "WITH u AS (INSERT INTO users (username, password_hash, role, unit_code, province_code) \
            VALUES ('drifted', $1, 'commune_officer', '00004', '01') RETURNING id) \
@@ -324,10 +325,12 @@ async fn the_migration_renames_phone_shaped_usernames_and_keeps_their_logins() {
     )
     .bind::<diesel::sql_types::Text, _>(&hash)
     .bind::<diesel::sql_types::BigInt, _>(team)
-    .execute(&mut conn)
+    .execute(conn)
     .expect("a drifted link");
-    conn.run_pending_migrations(toso::db::MIGRATIONS)
-        .expect("migrate");
+}
+
+/// Every account's username and phone, by username.
+fn usernames_and_phones(conn: &mut PgConnection) -> Vec<(String, Option<String>)> {
     #[derive(QueryableByName, Debug, PartialEq)]
     struct Row {
         #[diesel(sql_type = diesel::sql_types::Text)]
@@ -336,12 +339,32 @@ async fn the_migration_renames_phone_shaped_usernames_and_keeps_their_logins() {
         phone: Option<String>,
     }
     let rows: Vec<Row> = diesel::sql_query("SELECT username, phone FROM users ORDER BY username")
-        .load(&mut conn)
+        .load(conn)
         .expect("users");
-    let rows: Vec<(String, Option<String>)> =
-        rows.into_iter().map(|r| (r.username, r.phone)).collect();
+    rows.into_iter().map(|r| (r.username, r.phone)).collect()
+}
+
+/// The number `sql` (a parenthesised `count(*)`) counts.
+fn counted(conn: &mut PgConnection, sql: &str) -> i64 {
+    diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(sql))
+        .get_result(conn)
+        .expect("count")
+}
+
+#[tokio::test]
+async fn the_migration_renames_phone_shaped_usernames_and_keeps_their_logins() {
+    use diesel_migrations::MigrationHarness;
+    let app = spawn_app().await;
+    let mut conn = app.db.conn();
+    // Back to the schema before this rule, with the data an older version allowed.
+    revert_to_before_the_login_rule(&mut conn);
+    let team = app.create_team(A1, "Tổ Cũ");
+    insert_old_data(&mut conn, team);
+    conn.run_pending_migrations(toso::db::MIGRATIONS)
+        .expect("migrate");
+
     assert_eq!(
-        rows,
+        usernames_and_phones(&mut conn),
         [
             ("drifted".to_string(), None),
             ("other".to_string(), Some("0987654321".to_string())),
@@ -356,23 +379,20 @@ async fn the_migration_renames_phone_shaped_usernames_and_keeps_their_logins() {
         app.login_raw("0913456789", PASSWORD).await.status(),
         StatusCode::OK
     );
-    let renamed: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+    let renamed = counted(
+        &mut conn,
         "(SELECT count(*) FROM audit_log WHERE entity = 'user' AND actor_username = 'migration')",
-    ))
-    .get_result(&mut conn)
-    .expect("audit");
+    );
     assert_eq!(renamed, 2);
-    let linked: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+    let linked = counted(
+        &mut conn,
         "(SELECT count(*) FROM members WHERE user_id IS NOT NULL)",
-    ))
-    .get_result(&mut conn)
-    .expect("links");
+    );
     assert_eq!(linked, 0, "the drifted links are cut");
-    let cut: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+    let cut = counted(
+        &mut conn,
         "(SELECT count(*) FROM audit_log WHERE entity = 'member' AND actor_username = 'migration')",
-    ))
-    .get_result(&mut conn)
-    .expect("audit");
+    );
     assert_eq!(cut, 2);
 }
 
@@ -476,10 +496,41 @@ async fn wrong_current_passwords_are_throttled_like_logins() {
 }
 
 // Issue 12, item 13.
+/// The body of a 422 naming a password `field` as `too_weak`.
+#[track_caller]
+fn too_weak(answer: Answer, field: &str, password: &str) -> Value {
+    let body = answer.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(body["errors"][0]["field"], field, "{password:?}: {body}");
+    assert_eq!(
+        body["errors"][0]["code"], "too_weak",
+        "{password:?}: {body}"
+    );
+    body
+}
+
+/// How many accounts `admin` finds by `q`.
+async fn found(admin: &Actor<'_>, q: &str) -> Value {
+    admin.get(&format!("/api/v1/users?q={q}")).await.body["total"].clone()
+}
+
+/// The command line refuses a weak password too, and stores nothing.
+async fn the_command_line_refuses_weak_passwords(admin: &Actor<'_>) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_toso"))
+        .args(["create-user", "--username", "cli.weak", "--role", "admin"])
+        .env("DATABASE_URL", admin.app().db.url())
+        .env("TOSO_PASSWORD", "password1")
+        .output()
+        .expect("run toso");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("too easy to guess"), "{stderr}");
+    assert_eq!(found(admin, "cli.weak").await, 0);
+}
+
 #[tokio::test]
 async fn weak_passwords_are_refused_wherever_a_password_is_set() {
     let app = spawn_app().await;
-    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+    let admin = app.actor("root", "admin", None, None).await;
     let weak = [
         "12345678",
         "password",
@@ -492,73 +543,110 @@ async fn weak_passwords_are_refused_wherever_a_password_is_set() {
         "weak.officer2025",
     ];
     for password in weak {
-        let res = app
-            .post_json(
+        let res = admin
+            .post(
                 "/api/v1/users",
-                Some(&admin),
-                &json!({"username": "weak.officer", "password": password, "role": "admin"}),
+                json!({"username": "weak.officer", "password": password, "role": "admin"}),
             )
             .await;
-        let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-        assert_eq!(
-            body["errors"][0]["field"], "password",
-            "{password:?}: {body}"
-        );
-        assert_eq!(
-            body["errors"][0]["code"], "too_weak",
-            "{password:?}: {body}"
-        );
+        let body = too_weak(res, "password", password);
         let message = body["errors"][0]["message"].as_str().expect("message");
         assert!(
             message.contains("characters") || message.contains("guess"),
             "{password:?}: {message}"
         );
     }
-    let (_, list) = json_of(app.get("/api/v1/users?q=weak", &admin).await).await;
-    assert_eq!(list["total"], 0, "nothing stored");
+    assert_eq!(found(&admin, "weak").await, 0, "nothing stored");
 
     let target = app.create_user("target.member", "province_officer", Some("01"), None);
     for password in ["password", "12345678", "target.member"] {
-        let res = app
-            .patch_json(
+        let res = admin
+            .patch(
                 &format!("/api/v1/users/{target}"),
-                &admin,
                 None,
-                &json!({"password": password}),
+                json!({"password": password}),
             )
             .await;
-        let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-        assert_eq!(body["errors"][0]["code"], "too_weak", "{body}");
+        too_weak(res, "password", password);
     }
     for password in ["password", "        ", "root12345"] {
-        let res = put_json(
-            &app,
-            "/api/v1/me/password",
-            &admin,
-            &json!({"current_password": PASSWORD, "new_password": password}),
-        )
-        .await;
-        let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-        assert_eq!(body["errors"][0]["field"], "new_password", "{body}");
-        assert_eq!(body["errors"][0]["code"], "too_weak", "{body}");
+        let res = admin
+            .put(
+                "/api/v1/me/password",
+                None,
+                json!({"current_password": PASSWORD, "new_password": password}),
+            )
+            .await;
+        too_weak(res, "new_password", password);
     }
     assert_eq!(
         app.login_raw("root", PASSWORD).await.status(),
         StatusCode::OK
     );
+    the_command_line_refuses_weak_passwords(&admin).await;
+}
 
-    // The command line refuses them too, and stores nothing.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_toso"))
-        .args(["create-user", "--username", "cli.weak", "--role", "admin"])
-        .env("DATABASE_URL", app.db.url())
-        .env("TOSO_PASSWORD", "password1")
-        .output()
-        .expect("run toso");
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("too easy to guess"), "{stderr}");
-    let (_, list) = json_of(app.get("/api/v1/users?q=cli.weak", &admin).await).await;
-    assert_eq!(list["total"], 0);
+// Issue 12, item 14.
+/// Each change of a peer's account (same role, same unit) is refused and changes nothing.
+async fn no_peer_changes_a_peer(admin: &Actor<'_>, changes: [(&Actor<'_>, uuid::Uuid, Value); 7]) {
+    let app = admin.app();
+    for (by, target, body) in changes {
+        let before = account(app, &admin.token, target).await;
+        by.patch(&format!("/api/v1/users/{target}"), None, body.clone())
+            .await
+            .problem(StatusCode::FORBIDDEN, "peer_account");
+        assert_eq!(account(app, &admin.token, target).await, before, "{body}");
+    }
+}
+
+/// Nobody sets its own password without the current one.
+async fn nobody_sets_its_own_password_unasked(c1: &Actor<'_>) {
+    let app = c1.app();
+    let me = app.acting(&app.login("c1.officer").await.access);
+    let own = me.get("/api/v1/me").await.expect(StatusCode::OK)["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    c1.patch(
+        &format!("/api/v1/users/{own}"),
+        None,
+        json!({"password": "a password without the old one"}),
+    )
+    .await
+    .problem(StatusCode::FORBIDDEN, "cannot_change_own_access");
+}
+
+/// The owner of a password an officer set, logged in with it: nothing but a change of the
+/// password goes through, and after it everything does.
+async fn the_owner_changes_the_set_password_first(app: &TestApp, username: &str, set: &str) {
+    let login = app
+        .anyone()
+        .login(username, set)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(login["must_change_password"], true);
+    let owner = app.acting(login["access_token"].as_str().expect("access"));
+    for path in ["/api/v1/villages", "/api/v1/users", "/api/v1/members"] {
+        owner
+            .get(path)
+            .await
+            .problem(StatusCode::FORBIDDEN, "password_change_required");
+    }
+    let me = owner.get("/api/v1/me").await.expect(StatusCode::OK);
+    assert_eq!(me["must_change_password"], true);
+    owner
+        .put(
+            "/api/v1/me/password",
+            None,
+            json!({"current_password": set, "new_password": "my own quiet harbour 19"}),
+        )
+        .await
+        .expect(StatusCode::NO_CONTENT);
+    owner.get("/api/v1/villages").await.expect(StatusCode::OK);
+    assert_eq!(
+        owner.get("/api/v1/me").await.body["must_change_password"],
+        false
+    );
 }
 
 // Issue 12, item 14.
@@ -576,38 +664,25 @@ async fn peers_do_not_take_over_peers_and_set_passwords_must_be_changed() {
     let admin = app.actor("root", "admin", None, None).await;
     let admin2 = app.create_user("root2", "admin", None, None);
 
-    for (by, target, body) in [
-        (&c1, c2, json!({"password": "a takeover by my peer 42"})),
-        (&c1, c2, json!({"disabled": true})),
-        (&c1, c2, json!({"full_name": "Đồng nghiệp"})),
-        (&p1, p2, json!({"disabled": true})),
-        (&p1, p2, json!({"password": "a takeover by my peer 42"})),
-        (&p1, p2, json!({"role": "commune_officer", "unit_code": A1})),
-        (&admin, admin2, json!({"disabled": true})),
-    ] {
-        let before = account(&app, &admin.token, target).await;
-        by.patch(&format!("/api/v1/users/{target}"), None, body.clone())
-            .await
-            .problem(StatusCode::FORBIDDEN, "peer_account");
-        assert_eq!(account(&app, &admin.token, target).await, before, "{body}");
-    }
+    let takeover = json!({"password": "a takeover by my peer 42"});
+    no_peer_changes_a_peer(
+        &admin,
+        [
+            (&c1, c2, takeover.clone()),
+            (&c1, c2, json!({"disabled": true})),
+            (&c1, c2, json!({"full_name": "Đồng nghiệp"})),
+            (&p1, p2, json!({"disabled": true})),
+            (&p1, p2, takeover),
+            (&p1, p2, json!({"role": "commune_officer", "unit_code": A1})),
+            (&admin, admin2, json!({"disabled": true})),
+        ],
+    )
+    .await;
     assert_eq!(
         app.login_raw("c2.officer", PASSWORD).await.status(),
         StatusCode::OK
     );
-    // Nobody sets its own password without the current one.
-    let me = app.acting(&app.login("c1.officer").await.access);
-    let own = me.get("/api/v1/me").await.expect(StatusCode::OK)["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
-    c1.patch(
-        &format!("/api/v1/users/{own}"),
-        None,
-        json!({"password": "a password without the old one"}),
-    )
-    .await
-    .problem(StatusCode::FORBIDDEN, "cannot_change_own_access");
+    nobody_sets_its_own_password_unasked(&c1).await;
 
     // A higher role resets it; the owner must change it before anything else.
     let reset = "tạm thời: đổi ngay sau khi vào";
@@ -620,32 +695,7 @@ async fn peers_do_not_take_over_peers_and_set_passwords_must_be_changed() {
         .await
         .expect(StatusCode::OK);
     assert_eq!(body["must_change_password"], true);
-    let login = Answer::read(app.login_raw("c2.officer", reset).await)
-        .await
-        .expect(StatusCode::OK);
-    assert_eq!(login["must_change_password"], true);
-    let owner = app.acting(login["access_token"].as_str().expect("access"));
-    for path in ["/api/v1/villages", "/api/v1/users", "/api/v1/members"] {
-        owner
-            .get(path)
-            .await
-            .problem(StatusCode::FORBIDDEN, "password_change_required");
-    }
-    let me = owner.get("/api/v1/me").await.expect(StatusCode::OK);
-    assert_eq!(me["must_change_password"], true);
-    owner
-        .put(
-            "/api/v1/me/password",
-            None,
-            json!({"current_password": reset, "new_password": "my own quiet harbour 19"}),
-        )
-        .await
-        .expect(StatusCode::NO_CONTENT);
-    owner.get("/api/v1/villages").await.expect(StatusCode::OK);
-    assert_eq!(
-        owner.get("/api/v1/me").await.body["must_change_password"],
-        false
-    );
+    the_owner_changes_the_set_password_first(&app, "c2.officer", reset).await;
     // Both changes are in the users' audit trail, by whom made them.
     assert_eq!(
         audit_rows(&app, "user", &c2.to_string()),
@@ -663,9 +713,7 @@ async fn peers_do_not_take_over_peers_and_set_passwords_must_be_changed() {
         )
         .await;
     assert_eq!(created["must_change_password"], true);
-    let login = Answer::read(app.login_raw("c3.officer", reset).await)
-        .await
-        .body;
+    let login = app.anyone().login("c3.officer", reset).await.body;
     assert_eq!(login["must_change_password"], true);
 }
 

@@ -5,7 +5,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::fieldwork::field;
-use crate::helpers::{assert_problem, spawn_app, spawn_app_with, TestApp, PASSWORD};
+use crate::helpers::{assert_problem, spawn_app, spawn_app_with, Actor, Answer, TestApp, PASSWORD};
 
 const A1: &str = "00004";
 const A2: &str = "00008";
@@ -192,20 +192,46 @@ async fn accounts_are_not_created_moved_or_enabled_in_archived_teams() {
     );
 }
 
-async fn add(
-    app: &TestApp,
-    token: &str,
-    team: i64,
-    user: uuid::Uuid,
-    joined: &str,
-) -> reqwest::Response {
-    app.post_json(
-        &format!("/api/v1/teams/{team}/members"),
-        Some(token),
-        &json!({"full_name": "Lê Thị Hoa", "affiliation": "resident_volunteer",
-                "joined_on": joined, "user_id": user}),
-    )
-    .await
+/// Three memberships of the account `user` in team `t1`: one left, one archived, and the
+/// current one moved to `t1b` and unlinked there. Returns the ids of the left and the archived.
+async fn three_stints(officer: &Actor<'_>, t1: i64, t1b: i64, user: uuid::Uuid) -> (i64, i64) {
+    let stint = |joined: &'static str| async move {
+        let member = officer
+            .post(
+                &format!("/api/v1/teams/{t1}/members"),
+                json!({"full_name": "Lê Thị Hoa", "affiliation": "resident_volunteer",
+                       "joined_on": joined, "user_id": user}),
+            )
+            .await;
+        assert_eq!(member.status, StatusCode::CREATED, "{}", member.body);
+        member.body["id"].as_i64().expect("id")
+    };
+    let left = stint("2025-01-01").await;
+    officer
+        .patch(
+            &format!("/api/v1/members/{left}"),
+            None,
+            json!({"left_on": "2025-02-01"}),
+        )
+        .await
+        .expect(StatusCode::OK);
+    let archived = stint("2025-03-01").await;
+    officer
+        .delete(&format!("/api/v1/members/{archived}"), None)
+        .await
+        .expect(StatusCode::OK);
+    let current = stint("2025-04-01").await;
+    let moved = officer.move_member(current, t1b, "2025-10-15").await;
+    assert_eq!(moved.status, StatusCode::CREATED, "{}", moved.body);
+    officer
+        .patch(
+            &format!("/api/v1/members/{}", moved.body["id"]),
+            None,
+            json!({"user_id": null}),
+        )
+        .await
+        .expect(StatusCode::OK);
+    (left, archived)
 }
 
 // Issue 12, item 7: a membership revived (back from leaving, or restored) does not bring
@@ -213,92 +239,39 @@ async fn add(
 #[tokio::test]
 async fn a_revived_membership_keeps_no_link_to_an_account_elsewhere() {
     let app = spawn_app().await;
-    let (_, officer) = app
-        .user_with_token("a1.officer", "commune_officer", Some(A1), None)
+    let officer = app
+        .actor("a1.officer", "commune_officer", Some(A1), None)
         .await;
     let t1 = app.create_team(A1, "Tổ Một");
     let t1b = app.create_team(A1, "Tổ Hai");
     let user = app.create_user("u.linked", "team_member", Some(A1), Some(t1));
     // An earlier stint, left; another, archived; the current one, moved to another team.
-    let (status, left) = json_of(add(&app, &officer, t1, user, "2025-01-01").await).await;
-    assert_eq!(status, StatusCode::CREATED, "{left}");
-    let left = left["id"].as_i64().expect("id");
-    let res = app
-        .patch_json(
-            &format!("/api/v1/members/{left}"),
-            &officer,
-            None,
-            &json!({"left_on": "2025-02-01"}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let (status, archived) = json_of(add(&app, &officer, t1, user, "2025-03-01").await).await;
-    assert_eq!(status, StatusCode::CREATED, "{archived}");
-    let archived = archived["id"].as_i64().expect("id");
-    let res = send(
-        &app,
-        Method::DELETE,
-        &format!("/api/v1/members/{archived}"),
-        &officer,
-        None,
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let (status, current) = json_of(add(&app, &officer, t1, user, "2025-04-01").await).await;
-    assert_eq!(status, StatusCode::CREATED, "{current}");
-    let (status, moved) = json_of(
-        app.post_json(
-            &format!("/api/v1/members/{}/move", current["id"]),
-            Some(&officer),
-            &json!({"team_id": t1b, "on": "2025-10-15"}),
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{moved}");
-    let res = app
-        .patch_json(
-            &format!("/api/v1/members/{}", moved["id"]),
-            &officer,
-            None,
-            &json!({"user_id": null}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    let (left, archived) = three_stints(&officer, t1, t1b, user).await;
 
-    let res = app
-        .patch_json(
+    officer
+        .patch(
             &format!("/api/v1/members/{left}"),
-            &officer,
             None,
-            &json!({"left_on": null}),
+            json!({"left_on": null}),
         )
-        .await;
-    assert_problem(res, StatusCode::CONFLICT, "linked_account_elsewhere").await;
-    let res = send(
-        &app,
-        Method::POST,
-        &format!("/api/v1/members/{archived}/restore"),
-        &officer,
-        None,
-    )
-    .await;
-    assert_problem(res, StatusCode::CONFLICT, "linked_account_elsewhere").await;
+        .await
+        .problem(StatusCode::CONFLICT, "linked_account_elsewhere");
+    officer
+        .act(&format!("/api/v1/members/{archived}/restore"), None)
+        .await
+        .problem(StatusCode::CONFLICT, "linked_account_elsewhere");
     let inconsistent = "SELECT count(*) AS n FROM members m JOIN users u ON u.id = m.user_id \
          WHERE m.left_on IS NULL AND m.archived_at IS NULL AND u.team_id IS DISTINCT FROM m.team_id";
     assert_eq!(count(&app, inconsistent), 0);
     // Revived without the link, it is fine.
-    let (status, revived) = json_of(
-        app.patch_json(
+    let revived = officer
+        .patch(
             &format!("/api/v1/members/{left}"),
-            &officer,
             None,
-            &json!({"left_on": null, "user_id": null}),
+            json!({"left_on": null, "user_id": null}),
         )
-        .await,
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{revived}");
+        .await
+        .expect(StatusCode::OK);
     assert_eq!(revived["user_id"], Value::Null);
     assert_eq!(count(&app, inconsistent), 0);
 }
@@ -366,23 +339,33 @@ async fn the_operator_sets_a_locked_out_admins_password_from_the_command_line() 
     );
 }
 
-// Issue 12, items 3 and 4: addresses and codes written around the guard, in a log note sent
-// by sync, in a training's fields, and in the phone's `device_id` stored with every log.
-#[tokio::test]
-async fn obfuscated_addresses_and_codes_do_not_pass_the_guard_in_any_field() {
-    let app = spawn_app().await;
-    let f = field(&app).await;
-    let hits = [
-        "mail nguyenvana @ gmail . com",
-        "mail nguyenvana(at)gmail(dot)com",
-        "mail nguyenvana [at] mail.gov.vn",
-        "gửi lan.nguyen@gmail nhé",
-        "mk 12345678",
-        "pass wifi 1234 5678",
-        "mã code: 482913",
-        "mã xác minh 4829",
-    ];
-    let items: Vec<Value> = hits
+/// Ways of writing an address or a code around the guard.
+const AROUND_THE_GUARD: [&str; 8] = [
+    "mail nguyenvana @ gmail . com",
+    "mail nguyenvana(at)gmail(dot)com",
+    "mail nguyenvana [at] mail.gov.vn",
+    "gửi lan.nguyen@gmail nhé",
+    "mk 12345678",
+    "pass wifi 1234 5678",
+    "mã code: 482913",
+    "mã xác minh 4829",
+];
+
+/// `member` pushes one log from the phone `device`.
+async fn push_one_log(member: &Actor<'_>, device: &str) -> Answer {
+    let one = json!([{"op": "create_log", "data": crate::fieldwork::log(uuid::Uuid::new_v4())}]);
+    member
+        .post(
+            "/api/v1/sync/push",
+            json!({"device_id": device, "items": one}),
+        )
+        .await
+}
+
+/// Log notes sent by sync, and a training's title, organiser and trainer, with what the guard
+/// must catch: each is refused as personal data.
+async fn the_guard_sees_through_the_disguise(officer: &Actor<'_>, member: &Actor<'_>) {
+    let items: Vec<Value> = AROUND_THE_GUARD
         .iter()
         .map(|note| {
             let mut l = crate::fieldwork::log(uuid::Uuid::new_v4());
@@ -390,17 +373,14 @@ async fn obfuscated_addresses_and_codes_do_not_pass_the_guard_in_any_field() {
             json!({"op": "create_log", "data": l})
         })
         .collect();
-    let (status, body) = json_of(
-        app.post_json(
+    let body = member
+        .post(
             "/api/v1/sync/push",
-            Some(&f.member),
-            &json!({"device_id": "phone-9", "items": items}),
+            json!({"device_id": "phone-9", "items": items}),
         )
-        .await,
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    for (i, note) in hits.iter().enumerate() {
+        .await
+        .expect(StatusCode::OK);
+    for (i, note) in AROUND_THE_GUARD.iter().enumerate() {
         let r = &body["results"][i];
         assert_eq!(r["status"], "rejected", "{note}: {r}");
         assert_eq!(r["problem"]["errors"][0]["field"], "note", "{note}");
@@ -410,14 +390,24 @@ async fn obfuscated_addresses_and_codes_do_not_pass_the_guard_in_any_field() {
         let mut training = json!({"title": "Lớp kỹ năng số", "kind": "citizen_class",
             "mode": "in_person", "starts_at": "2025-10-12T19:00:00+07:00",
             "ends_at": "2025-10-12T21:00:00+07:00", "participants": 10});
-        training[field_name] = json!(hits[0]);
-        let res = app
-            .post_json("/api/v1/trainings", Some(&f.officer), &training)
-            .await;
-        let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        training[field_name] = json!(AROUND_THE_GUARD[0]);
+        let body = officer
+            .post("/api/v1/trainings", training)
+            .await
+            .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
         assert_eq!(body["errors"][0]["field"], field_name, "{body}");
         assert_eq!(body["errors"][0]["code"], "personal_data", "{body}");
     }
+}
+
+// Issue 12, items 3 and 4: addresses and codes written around the guard, in a log note sent
+// by sync, in a training's fields, and in the phone's `device_id` stored with every log.
+#[tokio::test]
+async fn obfuscated_addresses_and_codes_do_not_pass_the_guard_in_any_field() {
+    let app = spawn_app().await;
+    let f = field(&app).await;
+    let (officer, member) = (app.acting(&f.officer), app.acting(&f.member));
+    the_guard_sees_through_the_disguise(&officer, &member).await;
 
     // The device id is an identifier: no free text, no number alone.
     for device in [
@@ -426,16 +416,9 @@ async fn obfuscated_addresses_and_codes_do_not_pass_the_guard_in_any_field() {
         "lan@gmail.com",
         "001203004567",
     ] {
-        let one =
-            json!([{"op": "create_log", "data": crate::fieldwork::log(uuid::Uuid::new_v4())}]);
-        let res = app
-            .post_json(
-                "/api/v1/sync/push",
-                Some(&f.member),
-                &json!({"device_id": device, "items": one}),
-            )
-            .await;
-        let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        let body = push_one_log(&member, device)
+            .await
+            .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
         assert_eq!(body["errors"][0]["field"], "device_id", "{device}: {body}");
     }
     assert_eq!(count(&app, "SELECT count(*) AS n FROM assistance_logs"), 0);
@@ -444,18 +427,9 @@ async fn obfuscated_addresses_and_codes_do_not_pass_the_guard_in_any_field() {
         "9774d56d682e549c",
         "SM-A546E:R58W",
     ] {
-        let one =
-            json!([{"op": "create_log", "data": crate::fieldwork::log(uuid::Uuid::new_v4())}]);
-        let (status, body) = json_of(
-            app.post_json(
-                "/api/v1/sync/push",
-                Some(&f.member),
-                &json!({"device_id": device, "items": one}),
-            )
-            .await,
-        )
-        .await;
-        assert_eq!(status, StatusCode::OK, "{device}: {body}");
+        let res = push_one_log(&member, device).await;
+        assert_eq!(res.status, StatusCode::OK, "{device}: {}", res.body);
+        let body = res.body;
         assert_eq!(body["results"][0]["status"], "created", "{device}: {body}");
     }
 }

@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::fixtures::{id_of, Target as IndicatorTarget, Training};
-use crate::helpers::{spawn_app, TestApp, PASSWORD};
+use crate::helpers::{spawn_app, Answer, TestApp, PASSWORD};
 
 /// Where a record lies relative to the team leader's team `tA` in commune 00004 (province 01).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -1155,14 +1155,8 @@ fn classify(status: StatusCode) -> Expect {
     }
 }
 
-#[tokio::test]
-async fn every_route_respects_every_role_scope() {
-    let app = spawn_app().await;
-    let f = fixture(&app).await;
-    let roles: Vec<Role> = f.tokens.iter().map(|(r, _)| *r).collect();
-    assert_eq!(roles, ROLES, "every role is tried");
-
-    // The table covers exactly the documented routes.
+/// The scope table covers exactly the documented routes.
+async fn the_table_covers_every_documented_route(app: &TestApp) {
     let doc = app.openapi().await;
     let mut documented: Vec<String> = Vec::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {
@@ -1182,6 +1176,48 @@ async fn every_route_respects_every_role_scope() {
         table, documented,
         "every route needs a row in the scope table"
     );
+}
+
+/// Security headers on every answer, allowed or refused; never a 401 (every caller is logged
+/// in) nor a 5xx.
+fn assert_answered_safely(res: &Answer, what: &str) {
+    assert_ne!(res.status, StatusCode::UNAUTHORIZED, "{what}");
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+    ] {
+        assert_eq!(
+            res.headers().get(name).and_then(|v| v.to_str().ok()),
+            Some(value),
+            "{name} on {what}"
+        );
+    }
+    assert!(!res.status.is_server_error(), "{what}: {}", res.status);
+}
+
+/// Undoes a move of `t`'s member that went through (`moved` is the new membership): the
+/// original membership is reopened for the next checks.
+fn undo_move(app: &TestApp, f: &Fixture, t: Target, moved: &Value) {
+    use diesel::prelude::*;
+    use toso::db::schema::members;
+    let mut conn = app.db.conn();
+    diesel::delete(members::table.find(moved["id"].as_i64().expect("id")))
+        .execute(&mut conn)
+        .expect("undo");
+    diesel::update(members::table.find(f.member[&t]))
+        .set(members::left_on.eq(None::<chrono::NaiveDate>))
+        .execute(&mut conn)
+        .expect("undo");
+}
+
+#[tokio::test]
+async fn every_route_respects_every_role_scope() {
+    let app = spawn_app().await;
+    let f = fixture(&app).await;
+    let roles: Vec<Role> = f.tokens.iter().map(|(r, _)| *r).collect();
+    assert_eq!(roles, ROLES, "every role is tried");
+    the_table_covers_every_documented_route(&app).await;
 
     let mut n = 0;
     let mut failures = Vec::new();
@@ -1193,51 +1229,21 @@ async fn every_route_respects_every_role_scope() {
             for t in TARGETS {
                 n += 1;
                 let (method, path, body) = call(&f, t, n);
-                let mut req = app.request(method, &path).bearer_auth(token);
-                if let Some(b) = &body {
-                    req = req.json(b);
-                }
-                let res = req.send().await.expect("sent");
-                let status = res.status();
-                assert_ne!(status, StatusCode::UNAUTHORIZED, "{path}");
-                // Security headers on every answer, allowed or refused.
-                for (name, value) in [
-                    ("x-content-type-options", "nosniff"),
-                    ("x-frame-options", "DENY"),
-                    ("referrer-policy", "no-referrer"),
-                ] {
-                    assert_eq!(
-                        res.headers().get(name).and_then(|v| v.to_str().ok()),
-                        Some(value),
-                        "{name} on {} {path}",
-                        route.method
-                    );
-                }
-                assert!(
-                    !status.is_server_error(),
-                    "{} {path} as {role:?}: {status}",
-                    route.method
-                );
+                let res = app
+                    .acting(token)
+                    .send(method, &path, None, body.as_ref())
+                    .await;
+                let what = format!("{} {path} as {role:?}", route.method);
+                assert_answered_safely(&res, &what);
                 let expected = rule(*role, t);
-                if classify(status) != expected {
+                if classify(res.status) != expected {
                     failures.push(format!(
-                        "{} {path} as {role:?} on {t:?}: {status}, expected {expected:?}",
-                        route.method
+                        "{what} on {t:?}: {}, expected {expected:?}",
+                        res.status
                     ));
                 }
-                if route.path.ends_with("/move") && status == StatusCode::CREATED {
-                    // Undo: the original membership is ended; reopen it for the next checks.
-                    use diesel::prelude::*;
-                    use toso::db::schema::members;
-                    let mut conn = app.db.conn();
-                    let moved: Value = res.json().await.expect("json");
-                    diesel::delete(members::table.find(moved["id"].as_i64().expect("id")))
-                        .execute(&mut conn)
-                        .expect("undo");
-                    diesel::update(members::table.find(f.member[&t]))
-                        .set(members::left_on.eq(None::<chrono::NaiveDate>))
-                        .execute(&mut conn)
-                        .expect("undo");
+                if route.path.ends_with("/move") && res.status == StatusCode::CREATED {
+                    undo_move(&app, &f, t, &res.body);
                 }
             }
         }

@@ -1,6 +1,8 @@
 use reqwest::{Method, StatusCode};
 
-use crate::helpers::{assert_problem, spawn_app};
+use serde_json::json;
+
+use crate::helpers::{assert_problem, spawn_app, Actor};
 
 #[tokio::test]
 async fn malformed_requests_are_problems() {
@@ -235,37 +237,36 @@ async fn every_query_string_error_names_its_field() {
     );
 }
 
-#[tokio::test]
-async fn a_day_is_accepted_where_a_time_or_a_month_is_meant() {
-    let app = spawn_app().await;
-    let f = crate::fieldwork::field(&app).await;
+/// Two logs of `member`, half an hour either side of midnight into August 2026 (Vietnam
+/// time); returns their ids.
+async fn logs_either_side_of_midnight(member: &Actor<'_>) -> [String; 2] {
     let mut ids = Vec::new();
     for at in ["2026-07-31T23:30:00+07:00", "2026-08-01T00:30:00+07:00"] {
         let id = uuid::Uuid::new_v4();
         let mut body = crate::fieldwork::log(id);
-        body["occurred_at"] = serde_json::json!(at);
-        let res = app
-            .post_json("/api/v1/assistance-logs", Some(&f.member), &body)
-            .await;
-        assert_eq!(res.status(), StatusCode::CREATED, "{at}");
+        body["occurred_at"] = json!(at);
+        let res = member.post("/api/v1/assistance-logs", body).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{at}");
         ids.push(id.to_string());
     }
-    // A day stands for 00:00 of that day in Vietnam time; `to` is exclusive.
+    [ids[0].clone(), ids[1].clone()]
+}
+
+/// A day stands for 00:00 of that day in Vietnam time; `to` is exclusive.
+async fn a_day_is_its_midnight(officer: &Actor<'_>, [before, after]: [String; 2]) {
     for (query, expected) in [
-        ("from=2026-08-01", vec![ids[1].clone()]),
-        ("to=2026-08-01", vec![ids[0].clone()]),
+        ("from=2026-08-01", vec![after.clone()]),
+        ("to=2026-08-01", vec![before.clone()]),
         (
             "from=2026-07-31&to=2026-08-02",
-            vec![ids[1].clone(), ids[0].clone()],
+            vec![after.clone(), before.clone()],
         ),
-        ("from=2026-08-01T00:00:00%2B07:00", vec![ids[1].clone()]),
+        ("from=2026-08-01T00:00:00%2B07:00", vec![after.clone()]),
     ] {
-        let page: serde_json::Value = app
-            .get(&format!("/api/v1/assistance-logs?{query}"), &f.officer)
+        let page = officer
+            .get(&format!("/api/v1/assistance-logs?{query}"))
             .await
-            .json()
-            .await
-            .expect("json");
+            .body;
         let got: Vec<String> = page["items"]
             .as_array()
             .expect("items")
@@ -274,23 +275,18 @@ async fn a_day_is_accepted_where_a_time_or_a_month_is_meant() {
             .collect();
         assert_eq!(got, expected, "{query}");
     }
-    let res = app
-        .get(
-            "/api/v1/trainings?from=2026-08-01&to=2026-09-01",
-            &f.officer,
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    officer
+        .get("/api/v1/trainings?from=2026-08-01&to=2026-09-01")
+        .await
+        .expect(StatusCode::OK);
+}
 
-    // Where a month is meant, a day stands for its month.
-    let res = app
-        .get(
-            "/api/v1/reports/trend?unit=00004&from=2026-07-15&to=2026-08-01",
-            &f.officer,
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let points: serde_json::Value = res.json().await.expect("json");
+/// Where a month is meant, a day stands for its month.
+async fn a_day_is_its_month(officer: &Actor<'_>) {
+    let points = officer
+        .get("/api/v1/reports/trend?unit=00004&from=2026-07-15&to=2026-08-01")
+        .await
+        .expect(StatusCode::OK);
     let months: Vec<&str> = points
         .as_array()
         .expect("points")
@@ -300,23 +296,27 @@ async fn a_day_is_accepted_where_a_time_or_a_month_is_meant() {
     assert_eq!(months, ["2026-07", "2026-08"]);
     assert_eq!(points[0]["logs"], 1);
     assert_eq!(points[1]["logs"], 1);
-    let res = app
-        .get(
-            "/api/v1/reports/monthly?unit=00004&month=2026-08-20",
-            &f.officer,
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let report: serde_json::Value = res.json().await.expect("json");
+    let report = officer
+        .get("/api/v1/reports/monthly?unit=00004&month=2026-08-20")
+        .await
+        .expect(StatusCode::OK);
     assert_eq!(report["month"], "2026-08");
+}
+
+#[tokio::test]
+async fn a_day_is_accepted_where_a_time_or_a_month_is_meant() {
+    let app = spawn_app().await;
+    let f = crate::fieldwork::field(&app).await;
+    let (officer, member) = (app.acting(&f.officer), app.acting(&f.member));
+    let ids = logs_either_side_of_midnight(&member).await;
+    a_day_is_its_midnight(&officer, ids).await;
+    a_day_is_its_month(&officer).await;
+
     // Not a day at all: the field and what is expected.
-    let res = app
-        .get(
-            "/api/v1/reports/trend?unit=00004&from=2026-02-30&to=2026-08",
-            &f.officer,
-        )
-        .await;
-    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let problem = officer
+        .get("/api/v1/reports/trend?unit=00004&from=2026-02-30&to=2026-08")
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(problem["errors"][0]["field"], "from");
     assert!(problem["detail"]
         .as_str()

@@ -914,3 +914,20 @@ impl Answer {
         body
     }
 }
+
+impl Client {
+    /// A request whose body is `body` exactly as given, sent as `content_type`.
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: String,
+    ) -> Answer {
+        let req = self
+            .request(method, path)
+            .header("content-type", content_type)
+            .body(body);
+        Answer::read(req.send().await.expect("request sent")).await
+    }
+}

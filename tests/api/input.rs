@@ -8,22 +8,14 @@ use unicode_normalization::UnicodeNormalization;
 use uuid::Uuid;
 
 use crate::fieldwork::{field, log, Field};
-use crate::helpers::{assert_problem, spawn_app, Actor, TestApp};
+use crate::helpers::{spawn_app, Actor, Answer, TestApp};
 
-async fn send_raw(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: &str,
-) -> reqwest::Response {
-    app.request(method, path)
-        .bearer_auth(token)
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
+/// `token` sends `body` to `path` as it is, as JSON.
+async fn send_raw(app: &TestApp, method: Method, path: &str, token: &str, body: &str) -> Answer {
+    app.anyone()
+        .acting(token)
+        .send_raw(method, path, "application/json", body.to_string())
         .await
-        .expect("sent")
 }
 
 fn count(app: &TestApp, sql: &str) -> i64 {
@@ -59,8 +51,9 @@ async fn a_repeated_json_key_is_refused_on_every_body() {
          r#"{"username": "badinh", "password": "x", "username": "admin"}"#.to_string()),
     ];
     for (method, path, token, body) in cases {
-        let res = send_raw(&app, method, &path, token, &body).await;
-        let problem = assert_problem(res, StatusCode::BAD_REQUEST, "duplicate_key").await;
+        let problem = send_raw(&app, method, &path, token, &body)
+            .await
+            .problem(StatusCode::BAD_REQUEST, "duplicate_key");
         assert!(
             problem["detail"]
                 .as_str()
@@ -93,7 +86,7 @@ async fn a_repeated_json_key_is_refused_on_every_body() {
         r#"{"name": "Thôn Nhất", "kind": "thon"}"#,
     )
     .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(res.status, StatusCode::CREATED);
 }
 
 /// Text with a bidi override or isolate, a control character, or nothing but invisible

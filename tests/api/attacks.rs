@@ -25,18 +25,6 @@ async fn send(
     req.send().await.expect("sent")
 }
 
-fn count(app: &TestApp, sql: &str) -> i64 {
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    diesel::sql_query(sql)
-        .get_result::<N>(&mut app.db.conn())
-        .expect("count")
-        .n
-}
-
 /// A citizen class of 10, with `extra` fields set.
 fn class(extra: Value) -> Value {
     let mut b = json!({"title": "Lớp kỹ năng số", "kind": "citizen_class", "mode": "in_person",
@@ -74,14 +62,14 @@ async fn trainings_are_not_put_under_archived_teams_or_villages() {
     let officer = app.acting(&f.officer);
     let (vid, tid) = archived_village_and_team(&officer).await;
     let under_archived = [json!({"team_id": tid}), json!({"village_id": vid})];
-    let before = count(&app, "SELECT count(*) AS n FROM trainings");
+    let before = app.count("SELECT count(*) AS n FROM trainings");
     for extra in &under_archived {
         officer
             .post("/api/v1/trainings", class(extra.clone()))
             .await
             .problem(StatusCode::CONFLICT, "parent_archived");
     }
-    assert_eq!(count(&app, "SELECT count(*) AS n FROM trainings"), before);
+    assert_eq!(app.count("SELECT count(*) AS n FROM trainings"), before);
 
     // A live training moved under an archived parent by a replace.
     let live = officer
@@ -154,10 +142,7 @@ async fn accounts_are_not_created_moved_or_enabled_in_archived_teams() {
         .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(body["errors"][0]["field"], "team_id", "{body}");
     assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) AS n FROM users WHERE username IN ('u.new', 'u.far')"
-        ),
+        app.count("SELECT count(*) AS n FROM users WHERE username IN ('u.new', 'u.far')"),
         0
     );
 }
@@ -232,7 +217,7 @@ async fn a_revived_membership_keeps_no_link_to_an_account_elsewhere() {
         .problem(StatusCode::CONFLICT, "linked_account_elsewhere");
     let inconsistent = "SELECT count(*) AS n FROM members m JOIN users u ON u.id = m.user_id \
          WHERE m.left_on IS NULL AND m.archived_at IS NULL AND u.team_id IS DISTINCT FROM m.team_id";
-    assert_eq!(count(&app, inconsistent), 0);
+    assert_eq!(app.count(inconsistent), 0);
     // Revived without the link, it is fine.
     let revived = officer
         .patch(
@@ -243,7 +228,7 @@ async fn a_revived_membership_keeps_no_link_to_an_account_elsewhere() {
         .await
         .expect(StatusCode::OK);
     assert_eq!(revived["user_id"], Value::Null);
-    assert_eq!(count(&app, inconsistent), 0);
+    assert_eq!(app.count(inconsistent), 0);
 }
 
 fn set_password_cli(app: &TestApp, args: &[&str], password: &str) -> std::process::Output {
@@ -300,14 +285,11 @@ async fn the_operator_sets_a_locked_out_admins_password_from_the_command_line() 
     let stored = admin.get(&format!("/api/v1/users/{root2}")).await.body;
     assert_eq!(stored["disabled"], false);
     assert_eq!(
-        count(
-            &app,
-            &format!(
-                "SELECT count(*) AS n FROM audit_log WHERE entity = 'user' AND entity_id = '{root2}' \
+        app.count(&format!(
+            "SELECT count(*) AS n FROM audit_log WHERE entity = 'user' AND entity_id = '{root2}' \
                  AND action = 'update' AND actor_id IS NULL \
                  AND actor_username = 'operator (command line)'"
-            )
-        ),
+        )),
         1
     );
 }
@@ -394,7 +376,7 @@ async fn obfuscated_addresses_and_codes_do_not_pass_the_guard_in_any_field() {
             .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
         assert_eq!(body["errors"][0]["field"], "device_id", "{device}: {body}");
     }
-    assert_eq!(count(&app, "SELECT count(*) AS n FROM assistance_logs"), 0);
+    assert_eq!(app.count("SELECT count(*) AS n FROM assistance_logs"), 0);
     for device in [
         "550e8400-e29b-41d4-a716-446655440000",
         "9774d56d682e549c",
@@ -601,17 +583,11 @@ async fn names_of_members_and_accounts_hold_no_numbers_or_addresses() {
             .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     }
     assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) AS n FROM members WHERE full_name ~ '[0-9@]'"
-        ),
+        app.count("SELECT count(*) AS n FROM members WHERE full_name ~ '[0-9@]'"),
         0
     );
     assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) AS n FROM users WHERE username = 'named'"
-        ),
+        app.count("SELECT count(*) AS n FROM users WHERE username = 'named'"),
         0
     );
     // Ordinary names, a number in them included, pass.

@@ -931,3 +931,13 @@ impl Client {
         Answer::read(req.send().await.expect("request sent")).await
     }
 }
+
+impl TestApp {
+    /// The number a `SELECT count(*) AS n …` of the app's database answers.
+    pub fn count(&self, sql: &str) -> i64 {
+        diesel::sql_query(sql)
+            .get_result::<Count>(&mut self.db.conn())
+            .expect("count")
+            .n
+    }
+}

@@ -18,25 +18,11 @@ async fn send_raw(app: &TestApp, method: Method, path: &str, token: &str, body: 
         .await
 }
 
-fn count(app: &TestApp, sql: &str) -> i64 {
-    use diesel::prelude::*;
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let mut conn = app.db.conn();
-    diesel::sql_query(sql)
-        .get_result::<N>(&mut conn)
-        .expect("count")
-        .n
-}
-
 #[tokio::test]
 async fn a_repeated_json_key_is_refused_on_every_body() {
     let app = spawn_app().await;
     let f = field(&app).await;
-    let villages_before = count(&app, "SELECT count(*) AS n FROM villages");
+    let villages_before = app.count("SELECT count(*) AS n FROM villages");
     let id = Uuid::new_v4();
     let cases = [
         (Method::POST, "/api/v1/villages".to_string(), &f.officer,
@@ -63,18 +49,15 @@ async fn a_repeated_json_key_is_refused_on_every_body() {
         );
     }
     assert_eq!(
-        count(&app, "SELECT count(*) AS n FROM villages"),
+        app.count("SELECT count(*) AS n FROM villages"),
         villages_before
     );
-    assert_eq!(count(&app, "SELECT count(*) AS n FROM assistance_logs"), 0);
+    assert_eq!(app.count("SELECT count(*) AS n FROM assistance_logs"), 0);
     assert_eq!(
-        count(
-            &app,
-            &format!(
-                "SELECT count(*) AS n FROM members WHERE id = {} AND left_on IS NULL",
-                f.member_member
-            )
-        ),
+        app.count(&format!(
+            "SELECT count(*) AS n FROM members WHERE id = {} AND left_on IS NULL",
+            f.member_member
+        )),
         1
     );
     // The same keys in different objects are fine.
@@ -168,26 +151,23 @@ async fn control_bidi_and_invisible_text_is_refused() {
     let app = spawn_app().await;
     let f = field(&app).await;
     let officer = app.acting(&f.officer);
-    let villages_before = count(&app, "SELECT count(*) AS n FROM villages");
+    let villages_before = app.count("SELECT count(*) AS n FROM villages");
     let members = format!("/api/v1/teams/{}/members", f.team);
     for (path, body, field_name, code) in hidden_characters(&members) {
         officer.post(path, body).await.field_error(field_name, code);
     }
     invisible_padding_is_trimmed(&officer).await;
     assert_eq!(
-        count(&app, "SELECT count(*) AS n FROM villages"),
+        app.count("SELECT count(*) AS n FROM villages"),
         villages_before + 1
     );
     assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) AS n FROM members WHERE full_name LIKE '%' || chr(8207) || '%'"
-        ),
+        app.count("SELECT count(*) AS n FROM members WHERE full_name LIKE '%' || chr(8207) || '%'"),
         0
     );
 
     a_batch_rejects_the_bad_item_alone(&app.acting(&f.member)).await;
-    assert_eq!(count(&app, "SELECT count(*) AS n FROM assistance_logs"), 1);
+    assert_eq!(app.count("SELECT count(*) AS n FROM assistance_logs"), 1);
 }
 
 #[tokio::test]
@@ -209,10 +189,9 @@ async fn text_is_stored_nfc_so_composition_does_not_matter() {
     assert_eq!(village["name"], composed);
     let vid = village["id"].as_i64().expect("id");
     assert_eq!(
-        count(
-            &app,
-            &format!("SELECT count(*) AS n FROM villages WHERE id = {vid} AND name = '{composed}'")
-        ),
+        app.count(&format!(
+            "SELECT count(*) AS n FROM villages WHERE id = {vid} AND name = '{composed}'"
+        )),
         1
     );
     // The same name typed composed is the same village (uniqueness per commune).
@@ -330,25 +309,22 @@ async fn implausible_dates_are_refused() {
     let f = field(&app).await;
     let officer = app.acting(&f.officer);
     let members = format!("/api/v1/teams/{}/members", f.team);
-    let trainings_before = count(&app, "SELECT count(*) AS n FROM trainings");
-    let members_before = count(&app, "SELECT count(*) AS n FROM members");
+    let trainings_before = app.count("SELECT count(*) AS n FROM trainings");
+    let members_before = app.count("SELECT count(*) AS n FROM members");
     for (path, body, field_name, code) in implausible_new_dates(&members) {
         officer.post(path, body).await.field_error(field_name, code);
     }
     implausible_changed_dates_are_refused(&app, &officer, &f).await;
     assert_eq!(
-        count(&app, "SELECT count(*) AS n FROM trainings"),
+        app.count("SELECT count(*) AS n FROM trainings"),
         trainings_before
     );
     assert_eq!(
-        count(&app, "SELECT count(*) AS n FROM members"),
+        app.count("SELECT count(*) AS n FROM members"),
         members_before
     );
     assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) AS n FROM members WHERE joined_on < '2000-01-01'"
-        ),
+        app.count("SELECT count(*) AS n FROM members WHERE joined_on < '2000-01-01'"),
         0
     );
     // The edges of the window pass.
@@ -406,7 +382,7 @@ async fn log_notes_that_walk_around_the_old_guard_are_refused() {
         result["results"][0]["problem"]["errors"][0]["code"], "personal_data",
         "{result}"
     );
-    assert_eq!(count(&app, "SELECT count(*) AS n FROM assistance_logs"), 0);
+    assert_eq!(app.count("SELECT count(*) AS n FROM assistance_logs"), 0);
     // Ordinary notes with dates, amounts, counts and decision numbers pass.
     for note in [
         "Theo 123/QĐ-UBND, từ 15/10/2026 - 20/10/2026, 2 người",
@@ -545,7 +521,7 @@ async fn certificate_references_are_screened(app: &TestApp, officer: &Actor<'_>,
         .await
         .field_error("records[0].certificate_ref", "personal_data");
     assert_eq!(
-        count(app, "SELECT count(*) AS n FROM training_attendance"),
+        app.count("SELECT count(*) AS n FROM training_attendance"),
         0
     );
 }
@@ -583,8 +559,8 @@ async fn free_text_about_citizens_is_screened_everywhere() {
             .await
             .field_error(field_name, "personal_data");
     }
-    assert_eq!(count(&app, "SELECT count(*) AS n FROM trainings"), 0);
-    assert_eq!(count(&app, "SELECT count(*) AS n FROM report_periods"), 0);
+    assert_eq!(app.count("SELECT count(*) AS n FROM trainings"), 0);
+    assert_eq!(app.count("SELECT count(*) AS n FROM report_periods"), 0);
 
     let officer = app.acting(&f.officer);
     certificate_references_are_screened(&app, &officer, f.member_member).await;

@@ -419,24 +419,9 @@ async fn moving_a_member_is_a_leave_plus_a_join() {
         .problem(StatusCode::CONFLICT, "member_not_active");
 }
 
-fn count_sql(app: &TestApp, sql: &str) -> i64 {
-    use diesel::prelude::*;
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    diesel::sql_query(sql)
-        .get_result::<N>(&mut app.db.conn())
-        .expect("count")
-        .n
-}
-
 /// Live teams in archived villages, and active members in archived teams: must stay 0.
 fn live_children_under_archived_parents(app: &TestApp) -> i64 {
-    count_sql(
-        app,
-        "SELECT (SELECT count(*) FROM teams t JOIN villages v ON v.id = t.village_id
+    app.count("SELECT (SELECT count(*) FROM teams t JOIN villages v ON v.id = t.village_id
                   WHERE v.archived_at IS NOT NULL AND t.archived_at IS NULL AND t.status <> 'dissolved')
               + (SELECT count(*) FROM members m JOIN teams t ON t.id = m.team_id
                   WHERE t.archived_at IS NOT NULL AND m.archived_at IS NULL AND m.left_on IS NULL) AS n",
@@ -575,17 +560,15 @@ async fn nothing_comes_alive_under_an_archived_parent() {
     assert_eq!(audit_count(&app), audits + 1);
     assert_eq!(live_children_under_archived_parents(&app), 0);
     assert_eq!(
-        count_sql(
-            &app,
-            &format!("SELECT count(*) AS n FROM teams WHERE id = {tid} AND status = 'dissolved'")
-        ),
+        app.count(&format!(
+            "SELECT count(*) AS n FROM teams WHERE id = {tid} AND status = 'dissolved'"
+        )),
         1
     );
     assert_eq!(
-        count_sql(
-            &app,
-            &format!("SELECT count(*) AS n FROM members WHERE id = {mover} AND left_on IS NULL")
-        ),
+        app.count(&format!(
+            "SELECT count(*) AS n FROM members WHERE id = {mover} AND left_on IS NULL"
+        )),
         1
     );
     // Edits that keep a child dead are fine.

@@ -499,14 +499,10 @@ async fn query_dates_outside_the_window_are_refused() {
 
 /// A login of `lan.nguyen` with `password` through a proxy that forwards `forwarded`.
 async fn login_from(app: &TestApp, forwarded: &str, password: &str) -> Answer {
-    let res = app
-        .request(Method::POST, "/api/v1/auth/login")
+    app.anyone()
         .header("x-forwarded-for", forwarded)
-        .json(&json!({"username": "lan.nguyen", "password": password}))
-        .send()
+        .login("lan.nguyen", password)
         .await
-        .expect("sent");
-    Answer::read(res).await
 }
 
 // Issue 12, item 11: behind a trusted proxy, addresses a client writes into X-Forwarded-For

@@ -168,30 +168,21 @@ async fn many_usernames_from_one_address_are_throttled() {
 async fn one_username_from_many_addresses_is_throttled() {
     let app = crate::helpers::spawn_app_with(&[("TOSO_TRUST_PROXY_HEADERS", "true")]).await;
     app.create_user("target", "admin", None, None);
-    let attempt = |ip: String, password: &'static str| {
-        app.request(Method::POST, "/api/v1/auth/login")
-            .header("X-Forwarded-For", ip)
-            .json(&json!({"username": "target", "password": password}))
-            .send()
-    };
+    let from = |ip: &str| app.anyone().header("X-Forwarded-For", ip);
     for i in 0..20 {
-        let res = attempt(format!("203.0.113.{i}"), "guess")
-            .await
-            .expect("sent");
-        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+        let res = from(&format!("203.0.113.{i}"))
+            .login("target", "guess")
+            .await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED, "attempt {i}");
     }
-    let res = attempt("198.51.100.7".into(), "guess").await.expect("sent");
-    assert_problem(res, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
+    from("198.51.100.7")
+        .login("target", "guess")
+        .await
+        .problem(StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
     // Other accounts are not affected by the attack on this one.
     app.create_user("bystander", "admin", None, None);
-    let res = app
-        .request(Method::POST, "/api/v1/auth/login")
-        .header("X-Forwarded-For", "198.51.100.7")
-        .json(&json!({"username": "bystander", "password": PASSWORD}))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
+    let res = from("198.51.100.7").login("bystander", PASSWORD).await;
+    assert_eq!(res.status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -319,13 +310,11 @@ async fn bad_tokens_get_401_with_www_authenticate() {
         .starts_with("Bearer"));
     res.problem(StatusCode::UNAUTHORIZED, "missing_token");
 
-    let res = app
-        .request(Method::GET, "/api/v1/me")
+    app.anyone()
         .header("Authorization", "Basic abc")
-        .send()
+        .get("/api/v1/me")
         .await
-        .expect("sent");
-    assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_token").await;
+        .problem(StatusCode::UNAUTHORIZED, "invalid_token");
     for (token, code) in forged_tokens(&good, &claims) {
         app.acting(&token)
             .get("/api/v1/me")

@@ -96,21 +96,12 @@ async fn every_response_carries_a_request_id_and_security_headers() {
     assert_eq!(uuid::Uuid::parse_str(&id).map(|_| ()), Ok(()));
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
 
-    let res = app
-        .request(Method::GET, "/api/v1/nope")
-        .header("X-Request-Id", "client-chosen-42")
-        .send()
-        .await
-        .expect("sent");
+    let with_id = |id: &str| app.anyone().header("X-Request-Id", id);
+    let res = with_id("client-chosen-42").get("/api/v1/nope").await;
     assert_eq!(res.headers()["x-request-id"], "client-chosen-42");
 
     // An unsafe id is replaced, not echoed.
-    let res = app
-        .request(Method::GET, "/health/live")
-        .header("X-Request-Id", "bad id with spaces")
-        .send()
-        .await
-        .expect("sent");
+    let res = with_id("bad id with spaces").get("/health/live").await;
     assert_ne!(res.headers()["x-request-id"], "bad id with spaces");
 }
 
@@ -374,23 +365,14 @@ async fn if_match_star_means_any_current_version() {
         .patch_json(&path, &token, Some("**"), &serde_json::json!({"name": "x"}))
         .await;
     assert_problem(res, StatusCode::BAD_REQUEST, "invalid_if_match").await;
-    let res = app
-        .request(Method::DELETE, &path)
-        .bearer_auth(&token)
-        .header("If-Match", "*")
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
+    let officer = app.acting(&token);
+    let res = officer.delete(&path, Some("*")).await;
+    assert_eq!(res.status, StatusCode::OK);
     // `*` on a record that does not exist is still 404.
-    let res = app
-        .request(Method::DELETE, "/api/v1/villages/999999")
-        .bearer_auth(&token)
-        .header("If-Match", "*")
-        .send()
+    officer
+        .delete("/api/v1/villages/999999", Some("*"))
         .await
-        .expect("sent");
-    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+        .problem(StatusCode::NOT_FOUND, "not_found");
 }
 /// Every constraint of the schema (and every unique index, whose name a unique violation
 /// reports), partitions' copies included, maps to a problem in `crates/toso-core/src/error.rs`: no constraint

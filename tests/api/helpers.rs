@@ -792,6 +792,7 @@ pub struct Client {
     base: String,
     http: reqwest::Client,
     token: Option<String>,
+    headers: Vec<(String, String)>,
 }
 
 impl Client {
@@ -801,6 +802,7 @@ impl Client {
             base: address.to_string(),
             http: reqwest::Client::new(),
             token: None,
+            headers: Vec::new(),
         }
     }
 
@@ -812,13 +814,24 @@ impl Client {
         }
     }
 
-    /// A request to `path` with the token, if any, for headers or a timeout of one's own.
+    /// The same, sending the header `name: value` with every request too.
+    pub fn header(&self, name: &str, value: &str) -> Self {
+        let mut client = self.clone();
+        client.headers.push((name.to_string(), value.to_string()));
+        client
+    }
+
+    /// A request to `path` with the token, if any, and the headers, for a body or a timeout
+    /// of one's own.
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        let req = self.http.request(method, format!("{}{path}", self.base));
-        match &self.token {
-            Some(t) => req.bearer_auth(t),
-            None => req,
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
         }
+        for (name, value) in &self.headers {
+            req = req.header(name, value);
+        }
+        req
     }
 
     /// Any request, with a JSON body when given.

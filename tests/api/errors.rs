@@ -2,7 +2,7 @@ use reqwest::{Method, StatusCode};
 
 use serde_json::json;
 
-use crate::helpers::{assert_problem, spawn_app, Actor};
+use crate::helpers::{spawn_app, Actor};
 
 #[tokio::test]
 async fn malformed_requests_are_problems() {
@@ -108,69 +108,63 @@ async fn every_response_carries_a_request_id_and_security_headers() {
 #[tokio::test]
 async fn request_limits_are_clear_client_errors() {
     let app = spawn_app().await;
-    app.create_user("limits", "admin", None, None);
-    let token = app.login("limits").await.access;
+    let admin = app.actor("limits", "admin", None, None).await;
 
     // A documented path with a method it does not have: 405 with the methods it has.
-    let res = app
-        .request(Method::PUT, "/api/v1/villages")
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("sent");
+    let res = admin
+        .send(Method::PUT, "/api/v1/villages", None, None)
+        .await;
     assert_eq!(res.headers()["allow"], "GET, HEAD, POST");
-    assert_problem(res, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
+    res.problem(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
     let res = app
-        .request(Method::DELETE, "/api/v1/units/01")
-        .send()
-        .await
-        .expect("sent");
+        .anyone()
+        .send(Method::DELETE, "/api/v1/units/01", None)
+        .await;
     assert_eq!(res.headers()["allow"], "GET, HEAD");
-    assert_problem(res, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
+    res.problem(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
 
     // JSON nested deeper than the parser allows: a 4xx problem, not a stack overflow.
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let res = app
-        .request(Method::POST, "/api/v1/villages")
-        .bearer_auth(&token)
-        .header("content-type", "application/json")
-        .body(format!(
-            "{{\"name\": \"x\", \"kind\": \"thon\", \"extra\": {deep}}}"
-        ))
-        .send()
-        .await
-        .expect("sent");
-    assert!(res.status().is_client_error(), "status {}", res.status());
-    let problem: serde_json::Value = res.json().await.expect("problem json");
-    assert!(problem["code"].is_string(), "{problem}");
-
-    // Strings past their documented length: a field error naming the field.
-    let res = app
-        .post_json(
+        .anyone()
+        .acting(&admin.token)
+        .send_raw(
+            Method::POST,
             "/api/v1/villages",
-            Some(&token),
-            &serde_json::json!({"name": "x".repeat(201), "kind": "thon", "commune_code": "00004"}),
+            "application/json",
+            format!("{{\"name\": \"x\", \"kind\": \"thon\", \"extra\": {deep}}}"),
         )
         .await;
-    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert!(res.status.is_client_error(), "status {}", res.status);
+    assert!(res.body["code"].is_string(), "{}", res.body);
+
+    // Strings past their documented length: a field error naming the field.
+    let problem = admin
+        .post(
+            "/api/v1/villages",
+            json!({"name": "x".repeat(201), "kind": "thon", "commune_code": "00004"}),
+        )
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(problem["errors"][0]["field"], "name");
-    let res = app
-        .get(&format!("/api/v1/villages?q={}", "a".repeat(300)), &token)
+    let res = admin
+        .get(&format!("/api/v1/villages?q={}", "a".repeat(300)))
         .await;
     // A long search is cut to its first 100 characters, as documented.
-    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.status, StatusCode::OK);
 
     // Page sizes: past the limit is a field error, not a silent clamp.
-    let res = app.get("/api/v1/villages?page_size=201", &token).await;
-    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let problem = admin
+        .get("/api/v1/villages?page_size=201")
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(problem["errors"][0]["field"], "page_size");
 }
 
 #[tokio::test]
 async fn every_query_string_error_names_its_field() {
     let app = spawn_app().await;
-    app.create_user("queries", "admin", None, None);
-    let token = app.login("queries").await.access;
+    let admin = app.actor("queries", "admin", None, None).await;
     // One broken parameter on every route that reads a query string.
     for (path, field, code) in [
         ("/api/v1/users?page=abc", "page", "invalid_value"),
@@ -212,8 +206,10 @@ async fn every_query_string_error_names_its_field() {
         ),
         ("/api/v1/sync/pull?limit=many", "limit", "invalid_value"),
     ] {
-        let res = app.get(path, &token).await;
-        let problem = assert_problem(res, StatusCode::BAD_REQUEST, "invalid_query").await;
+        let problem = admin
+            .get(path)
+            .await
+            .problem(StatusCode::BAD_REQUEST, "invalid_query");
         assert_eq!(problem["errors"][0]["field"], field, "{path}: {problem}");
         assert_eq!(problem["errors"][0]["code"], code, "{path}: {problem}");
         assert!(
@@ -224,10 +220,10 @@ async fn every_query_string_error_names_its_field() {
         );
     }
     // What a time parameter expects is said in the message.
-    let res = app
-        .get("/api/v1/assistance-logs?from=yesterday", &token)
-        .await;
-    let problem = assert_problem(res, StatusCode::BAD_REQUEST, "invalid_query").await;
+    let problem = admin
+        .get("/api/v1/assistance-logs?from=yesterday")
+        .await
+        .problem(StatusCode::BAD_REQUEST, "invalid_query");
     let message = problem["errors"][0]["message"].as_str().unwrap_or_default();
     assert!(
         message.contains("YYYY-MM-DD") && message.contains("RFC 3339"),
@@ -325,47 +321,32 @@ async fn a_day_is_accepted_where_a_time_or_a_month_is_meant() {
 #[tokio::test]
 async fn if_match_star_means_any_current_version() {
     let app = spawn_app().await;
-    let (_, token) = app
-        .user_with_token("star", "commune_officer", Some("00004"), None)
+    let officer = app
+        .actor("star", "commune_officer", Some("00004"), None)
         .await;
-    let village: serde_json::Value = app
-        .post_json(
+    let village = officer
+        .post(
             "/api/v1/villages",
-            Some(&token),
-            &serde_json::json!({"name": "Thôn Sao", "kind": "thon"}),
+            json!({"name": "Thôn Sao", "kind": "thon"}),
         )
         .await
-        .json()
-        .await
-        .expect("json");
+        .body;
     let path = format!("/api/v1/villages/{}", village["id"]);
-    let res = app
-        .patch_json(
-            &path,
-            &token,
-            Some("*"),
-            &serde_json::json!({"name": "Thôn Sao Mới"}),
-        )
+    let res = officer
+        .patch(&path, Some("*"), json!({"name": "Thôn Sao Mới"}))
         .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.status, StatusCode::OK);
     assert_eq!(res.headers()["etag"], "\"2\"");
-    let body: serde_json::Value = res.json().await.expect("json");
-    assert_eq!(body["name"], "Thôn Sao Mới");
+    assert_eq!(res.body["name"], "Thôn Sao Mới");
     // A named version still has to be the current one; other values are still refused.
-    let res = app
-        .patch_json(
-            &path,
-            &token,
-            Some("\"1\""),
-            &serde_json::json!({"name": "x"}),
-        )
-        .await;
-    assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
-    let res = app
-        .patch_json(&path, &token, Some("**"), &serde_json::json!({"name": "x"}))
-        .await;
-    assert_problem(res, StatusCode::BAD_REQUEST, "invalid_if_match").await;
-    let officer = app.acting(&token);
+    officer
+        .patch(&path, Some("\"1\""), json!({"name": "x"}))
+        .await
+        .problem(StatusCode::PRECONDITION_FAILED, "version_mismatch");
+    officer
+        .patch(&path, Some("**"), json!({"name": "x"}))
+        .await
+        .problem(StatusCode::BAD_REQUEST, "invalid_if_match");
     let res = officer.delete(&path, Some("*")).await;
     assert_eq!(res.status, StatusCode::OK);
     // `*` on a record that does not exist is still 404.

@@ -1,7 +1,7 @@
 //! Browser access (CORS) and what the logs may never hold.
 
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use std::time::{Duration, Instant};
 
@@ -208,25 +208,18 @@ async fn a_login_storm_is_shed_with_503_instead_of_queueing_without_bound() {
     }
     let storm: Vec<_> = (0..16)
         .map(|i| {
-            let client = reqwest::Client::new();
-            let url = format!("{}/api/v1/auth/login", app.address);
-            tokio::spawn(async move {
-                client
-                    .post(url)
-                    .json(&json!({"username": format!("storm.officer{i}"), "password": PASSWORD}))
-                    .send()
-                    .await
-            })
+            let client = Client::to(&app.address);
+            tokio::spawn(async move { client.login(&format!("storm.officer{i}"), PASSWORD).await })
         })
         .collect();
     let (mut ok, mut shed) = (0, 0);
     for handle in storm {
-        let res = handle.await.expect("task").expect("sent");
-        match res.status() {
+        let res = handle.await.expect("task");
+        match res.status {
             StatusCode::OK => ok += 1,
             StatusCode::SERVICE_UNAVAILABLE => {
                 assert_eq!(res.headers()["retry-after"], "1");
-                let problem: Value = res.json().await.expect("problem json");
+                let problem = &res.body;
                 assert_eq!(problem["code"], "service_unavailable", "{problem}");
                 shed += 1;
             }
@@ -527,11 +520,9 @@ async fn pushes_past_the_pool_wait_for_their_turn_before_their_bodies_are_read()
 
     // The leader's push has its turn and waits on a locked table.
     let mut locker = lock_table(&app.db, "villages");
-    let first = app
-        .request(Method::POST, "/api/v1/sync/push")
-        .bearer_auth(&f.leader)
-        .json(&one_log(uuid::Uuid::new_v4()));
-    let first = tokio::spawn(async move { first.send().await.expect("sent") });
+    let leader = app.anyone().acting(&f.leader);
+    let first = one_log(uuid::Uuid::new_v4());
+    let first = tokio::spawn(async move { leader.post("/api/v1/sync/push", first).await });
     wait_for_lock_waiters(&app.db, 1).await;
 
     // The member's push sends its head and holds back its body. It is not read: at the end of
@@ -563,18 +554,12 @@ async fn pushes_past_the_pool_wait_for_their_turn_before_their_bodies_are_read()
     diesel::sql_query("ROLLBACK")
         .execute(&mut locker)
         .expect("release");
-    let res = first.await.expect("join");
-    assert_eq!(res.status(), StatusCode::OK);
-    let body: Value = res.json().await.expect("json");
+    let body = first.await.expect("join").expect(StatusCode::OK);
     assert_eq!(body["summary"]["created"], 1, "{body}");
-    let res = app
-        .post_json(
-            "/api/v1/sync/push",
-            Some(&f.member),
-            &one_log(uuid::Uuid::new_v4()),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let body: Value = res.json().await.expect("json");
+    let body = app
+        .acting(&f.member)
+        .post("/api/v1/sync/push", one_log(uuid::Uuid::new_v4()))
+        .await
+        .expect(StatusCode::OK);
     assert_eq!(body["summary"]["created"], 1, "{body}");
 }

@@ -441,11 +441,7 @@ async fn wrong_current_passwords_are_throttled_like_logins() {
         assert_eq!(body["errors"][0]["field"], "current_password");
     }
     let res = change("guess 5").await;
-    let retry: u64 = res.headers()["retry-after"]
-        .to_str()
-        .expect("ascii")
-        .parse()
-        .expect("seconds");
+    let retry = res.retry_after();
     assert!((1..=900).contains(&retry));
     res.problem(StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
     // Even the right one waits, and so does a login to the same account from here.

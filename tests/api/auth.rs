@@ -3,7 +3,7 @@ use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, spawn_app, TestApp, Tokens, JWT_SECRET, PASSWORD};
+use crate::helpers::{spawn_app, TestApp, Tokens, JWT_SECRET, PASSWORD};
 
 fn claims_of(token: &str) -> (Value, Value) {
     let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -21,10 +21,10 @@ async fn login_returns_oauth_style_token_pair() {
     let app = spawn_app().await;
     let id = app.create_user("officer.hn", "province_officer", Some("01"), None);
 
-    let res = app.login_raw("Officer.HN", PASSWORD).await;
-    assert_eq!(res.status(), StatusCode::OK);
+    let res = app.anyone().login("Officer.HN", PASSWORD).await;
+    assert_eq!(res.status, StatusCode::OK);
     assert_eq!(res.headers()["cache-control"], "no-store");
-    let body: Value = res.json().await.expect("json");
+    let body = res.body;
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 900);
     assert!(body["refresh_token"]
@@ -53,12 +53,11 @@ async fn login_returns_oauth_style_token_pair() {
         body["refresh_token"].as_str().expect("token").as_bytes()
     );
 
-    let me: Value = app
-        .get("/api/v1/me", body["access_token"].as_str().expect("t"))
+    let me = app
+        .acting(body["access_token"].as_str().expect("t"))
+        .get("/api/v1/me")
         .await
-        .json()
-        .await
-        .expect("me");
+        .body;
     assert_eq!(me["username"], "officer.hn");
     assert_eq!(me["role"], "province_officer");
     assert_eq!(me["unit_code"], "01");
@@ -129,28 +128,22 @@ async fn login_by_phone_number() {
 async fn repeated_failures_are_throttled_then_released() {
     let app = spawn_app().await;
     app.create_user("victim", "admin", None, None);
+    let anyone = app.anyone();
+    let victim = |password: &'static str| anyone.login("victim", password);
     for _ in 0..5 {
-        let res = app.login_raw("victim", "guess").await;
-        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(victim("guess").await.status, StatusCode::UNAUTHORIZED);
     }
-    let res = app.login_raw("victim", "guess").await;
-    let retry: u64 = res.headers()["retry-after"]
-        .to_str()
-        .expect("ascii")
-        .parse()
-        .expect("seconds");
+    let res = victim("guess").await;
+    let retry = res.retry_after();
     assert!((1..=900).contains(&retry), "retry-after {retry}");
-    assert_problem(res, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
+    res.problem(StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
     // Even the right password waits while the block lasts…
-    let res = app.login_raw("victim", PASSWORD).await;
-    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(victim(PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
 
     // …but the block is short: once it ends, the real user gets in and the counters reset.
     tokio::time::sleep(std::time::Duration::from_secs(retry + 1)).await;
-    let res = app.login_raw("victim", PASSWORD).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let res = app.login_raw("victim", "guess").await;
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(victim(PASSWORD).await.status, StatusCode::OK);
+    assert_eq!(victim("guess").await.status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -160,8 +153,10 @@ async fn many_usernames_from_one_address_are_throttled() {
         let res = app.login_raw(&format!("user{i}"), "guess").await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
     }
-    let res = app.login_raw("someone.else", "guess").await;
-    assert_problem(res, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
+    app.anyone()
+        .login("someone.else", "guess")
+        .await
+        .problem(StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
 }
 
 #[tokio::test]

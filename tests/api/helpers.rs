@@ -954,3 +954,14 @@ impl TestApp {
             .n
     }
 }
+
+impl Answer {
+    /// The seconds its `Retry-After` header asks a client to wait.
+    pub fn retry_after(&self) -> u64 {
+        self.headers["retry-after"]
+            .to_str()
+            .expect("ascii")
+            .parse()
+            .expect("seconds")
+    }
+}

@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::fixtures::{id_of, Target as IndicatorTarget, Training};
-use crate::helpers::{spawn_app, Answer, TestApp, PASSWORD};
+use crate::helpers::{spawn_app, Actor, Answer, TestApp, PASSWORD};
 
 /// Where a record lies relative to the team leader's team `tA` in commune 00004 (province 01).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -1058,24 +1058,58 @@ fn insert_log(app: &TestApp, commune: &str, team: i64, member: i64, by: uuid::Uu
     id
 }
 
-/// In each target's commune, made by the admin: a village, a team in it, a member, a log, a
-/// training, a team member's account and an indicator target; and a caller of each role.
-async fn fixture(app: &TestApp) -> Fixture {
-    let (admin_id, token) = app.user_with_token("root", "admin", None, None).await;
-    let admin = app.acting(&token);
+/// A caller of each role: the admin (`token`), Hà Nội's province officer, Phường Ba Đình's
+/// commune officer, and the leader and a member of `team_a`.
+async fn callers(app: &TestApp, token: String, team_a: Option<i64>) -> Vec<(Role, String)> {
+    let mut tokens = vec![(Role::Admin, token)];
+    for (role, username, account, unit, team) in [
+        (
+            Role::Province,
+            "province.01",
+            "province_officer",
+            Some("01"),
+            None,
+        ),
+        (
+            Role::Commune,
+            "commune.a",
+            "commune_officer",
+            Some("00004"),
+            None,
+        ),
+        (Role::Leader, "leader.a", "team_leader", None, team_a),
+        (Role::Member, "member.a", "team_member", None, team_a),
+    ] {
+        let (_, token) = app.user_with_token(username, account, unit, team).await;
+        tokens.push((role, token));
+    }
+    tokens
+}
+
+/// The commune of each target: A and A2 share Phường Ba Đình, B is Phường Ngọc Hà, X a
+/// commune of Hồ Chí Minh City.
+async fn communes(admin: &Actor<'_>) -> HashMap<Target, String> {
     let units = admin.get("/api/v1/units?parent=79&page_size=1").await.body;
     let far = units["items"][0]["code"]
         .as_str()
         .expect("code")
         .to_string();
-    let commune: HashMap<Target, String> = [
+    [
         (Target::A, "00004".to_string()),
         (Target::A2, "00004".to_string()),
         (Target::B, "00008".to_string()),
         (Target::X, far),
     ]
     .into_iter()
-    .collect();
+    .collect()
+}
+
+/// In each target's commune, made by the admin: a village, a team in it, a member, a log, a
+/// training, a team member's account and an indicator target; and a caller of each role.
+async fn fixture(app: &TestApp) -> Fixture {
+    let (admin_id, token) = app.user_with_token("root", "admin", None, None).await;
+    let admin = app.acting(&token);
+    let commune = communes(&admin).await;
     let (mut village, mut team, mut member) = (HashMap::new(), HashMap::new(), HashMap::new());
     let (mut user, mut log, mut training) = (HashMap::new(), HashMap::new(), HashMap::new());
     let mut target = HashMap::new();
@@ -1111,29 +1145,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         assert!(set.status.is_success(), "{}", set.body);
         target.insert(t, id_of(&set.body));
     }
-    let team_a = Some(team[&Target::A]);
-    let mut tokens = vec![(Role::Admin, token)];
-    for (role, username, account, unit, team) in [
-        (
-            Role::Province,
-            "province.01",
-            "province_officer",
-            Some("01"),
-            None,
-        ),
-        (
-            Role::Commune,
-            "commune.a",
-            "commune_officer",
-            Some("00004"),
-            None,
-        ),
-        (Role::Leader, "leader.a", "team_leader", None, team_a),
-        (Role::Member, "member.a", "team_member", None, team_a),
-    ] {
-        let (_, token) = app.user_with_token(username, account, unit, team).await;
-        tokens.push((role, token));
-    }
+    let tokens = callers(app, token, Some(team[&Target::A])).await;
     Fixture {
         commune,
         village,

@@ -430,22 +430,20 @@ async fn username_and_phone_of_one_account_share_one_counter() {
 async fn wrong_current_passwords_are_throttled_like_logins() {
     let app = spawn_app().await;
     let stolen = app.actor("stolen", "admin", None, None).await;
-    let change = |current: &str| {
-        let body = json!({"current_password": current, "new_password": "a brand new river stone"});
-        stolen.put("/api/v1/me/password", None, body)
-    };
+    let new = "a brand new river stone";
     for i in 0..5 {
-        let body = change(&format!("guess {i}"))
+        let body = stolen
+            .change_password(&format!("guess {i}"), new)
             .await
             .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
         assert_eq!(body["errors"][0]["field"], "current_password");
     }
-    let res = change("guess 5").await;
+    let res = stolen.change_password("guess 5", new).await;
     let retry = res.retry_after();
     assert!((1..=900).contains(&retry));
     res.problem(StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
     // Even the right one waits, and so does a login to the same account from here.
-    let res = change(PASSWORD).await;
+    let res = stolen.change_password(PASSWORD, new).await;
     assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(
         app.login_raw("stolen", PASSWORD).await.status(),
@@ -534,13 +532,7 @@ async fn weak_passwords_are_refused_wherever_a_password_is_set() {
         too_weak(res, "password", password);
     }
     for password in ["password", "        ", "root12345"] {
-        let res = admin
-            .put(
-                "/api/v1/me/password",
-                None,
-                json!({"current_password": PASSWORD, "new_password": password}),
-            )
-            .await;
+        let res = admin.change_password(PASSWORD, password).await;
         too_weak(res, "new_password", password);
     }
     assert_eq!(
@@ -598,11 +590,7 @@ async fn the_owner_changes_the_set_password_first(app: &TestApp, username: &str,
     let me = owner.get("/api/v1/me").await.expect(StatusCode::OK);
     assert_eq!(me["must_change_password"], true);
     owner
-        .put(
-            "/api/v1/me/password",
-            None,
-            json!({"current_password": set, "new_password": "my own quiet harbour 19"}),
-        )
+        .change_password(set, "my own quiet harbour 19")
         .await
         .expect(StatusCode::NO_CONTENT);
     owner.get("/api/v1/villages").await.expect(StatusCode::OK);

@@ -347,10 +347,7 @@ async fn password_change_ends_other_logins() {
     app.create_user("changer", "admin", None, None);
     let phone = app.login("changer").await;
     let laptop = app.acting(&app.login("changer").await.access);
-    let change = |current: &str, new: &str| {
-        let body = json!({"current_password": current, "new_password": new});
-        laptop.put("/api/v1/me/password", None, body)
-    };
+    let change = |current: &'static str, new: &'static str| laptop.change_password(current, new);
 
     let body = change("wrong", "a new long password")
         .await

@@ -965,3 +965,11 @@ impl Answer {
             .expect("seconds")
     }
 }
+
+impl Actor<'_> {
+    /// `PUT /api/v1/me/password`: the account changes its own password from `current` to `new`.
+    pub async fn change_password(&self, current: &str, new: &str) -> Answer {
+        let body = json!({"current_password": current, "new_password": new});
+        self.put("/api/v1/me/password", None, body).await
+    }
+}

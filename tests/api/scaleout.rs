@@ -317,11 +317,7 @@ async fn every_revocation_reaches_both_instances_whose_caches_hold_the_session()
         both.warm_login("changer").await,
     );
     a.acting(&laptop.access)
-        .put(
-            "/api/v1/me/password",
-            None,
-            json!({"current_password": PASSWORD, "new_password": "a brand new passphrase 42"}),
-        )
+        .change_password(PASSWORD, "a brand new passphrase 42")
         .await
         .expect(StatusCode::NO_CONTENT);
     for base in both.bases {

@@ -417,92 +417,76 @@ fn citizen_data_in_free_text<'a>(
     admin: &'a String,
 ) -> Vec<(Method, String, &'a String, Value, &'static str)> {
     let phone = "gọi chị Lan 0912 345 678";
-    vec![
+    let officer = &f.officer;
+    let (villages, teams) = ("/api/v1/villages".to_string(), "/api/v1/teams".to_string());
+    let mut cases = vec![
         (
             Method::POST,
-            "/api/v1/villages".into(),
-            &f.officer,
+            villages.clone(),
+            officer,
             json!({"name": "Thôn nhà 0912.345.678", "kind": "thon"}),
             "name",
         ),
         (
             Method::PATCH,
-            format!("/api/v1/villages/{}", f.village),
-            &f.officer,
+            format!("{villages}/{}", f.village),
+            officer,
             json!({"name": "Thôn a@b.vn"}),
             "name",
         ),
         (
             Method::POST,
-            "/api/v1/teams".into(),
-            &f.officer,
+            teams.clone(),
+            officer,
             json!({"name": "Tổ 001234567890"}),
             "name",
         ),
         (
             Method::POST,
-            "/api/v1/teams".into(),
-            &f.officer,
+            teams.clone(),
+            officer,
             json!({"name": "Tổ 2", "decision_number": "CCCD 001.234.567.890"}),
             "decision_number",
         ),
         (
             Method::PATCH,
-            format!("/api/v1/teams/{}", f.team),
-            &f.officer,
+            format!("{teams}/{}", f.team),
+            officer,
             json!({"decision_number": phone}),
             "decision_number",
         ),
-        (
-            Method::POST,
-            "/api/v1/trainings".into(),
-            &f.officer,
-            with("title", json!(phone)),
-            "title",
-        ),
-        (
-            Method::POST,
-            "/api/v1/trainings".into(),
-            &f.officer,
-            with("topics", json!(["VNeID", "mã OTP 123456"])),
-            "topics",
-        ),
-        (
-            Method::POST,
-            "/api/v1/trainings".into(),
-            &f.officer,
-            with("organiser", json!("lan.nguyen@gmail.com")),
-            "organiser",
-        ),
-        (
-            Method::POST,
-            "/api/v1/trainings".into(),
-            &f.officer,
-            with("trainer", json!("Chị Lan ０９１２３４５６７８")),
-            "trainer",
-        ),
-        (
-            Method::POST,
-            "/api/v1/reports/monthly/00004/2025-10/return".into(),
-            province,
-            json!({"reason": phone}),
-            "reason",
-        ),
-        (
-            Method::POST,
-            "/api/v1/reports/monthly/00004/2025-10/reopen".into(),
-            province,
-            json!({"reason": "CCCD 001234567890"}),
-            "reason",
-        ),
-        (
-            Method::POST,
-            "/api/v1/categories".into(),
-            admin,
-            json!({"code": "x_y", "name": "Gọi 0912345678"}),
-            "name",
-        ),
-    ]
+    ];
+    let training_fields = [
+        ("title", json!(phone)),
+        ("topics", json!(["VNeID", "mã OTP 123456"])),
+        ("organiser", json!("lan.nguyen@gmail.com")),
+        ("trainer", json!("Chị Lan ０９１２３４５６７８")),
+    ];
+    cases.extend(training_fields.map(|(field, value)| {
+        let path = "/api/v1/trainings".to_string();
+        (Method::POST, path, officer, with(field, value), field)
+    }));
+    let report = "/api/v1/reports/monthly/00004/2025-10";
+    cases.extend(
+        [("return", phone), ("reopen", "CCCD 001234567890")].map(|(action, reason)| {
+            let path = format!("{report}/{action}");
+            (
+                Method::POST,
+                path,
+                province,
+                json!({ "reason": reason }),
+                "reason",
+            )
+        }),
+    );
+    cases.push((
+        Method::POST,
+        "/api/v1/categories".into(),
+        admin,
+        json!({"code": "x_y", "name": "Gọi 0912345678"}),
+        "name",
+    ));
+    cases
 }
 
 /// Attendance's certificate reference is screened too, and nothing of it is stored.

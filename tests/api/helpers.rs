@@ -814,6 +814,11 @@ impl Client {
         }
     }
 
+    /// The server's address.
+    pub fn address(&self) -> &str {
+        &self.base
+    }
+
     /// The same, sending the header `name: value` with every request too.
     pub fn header(&self, name: &str, value: &str) -> Self {
         let mut client = self.clone();

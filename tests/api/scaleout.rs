@@ -2,12 +2,12 @@
 //! matters lives in one process's memory.
 
 use diesel::RunQueryDsl;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::fieldwork::{field, log};
-use crate::helpers::{spawn_app, Actor, Client, TestApp, Tokens, PASSWORD};
+use crate::helpers::{spawn_app, Actor, Answer, Client, TestApp, Tokens, PASSWORD};
 
 /// A login on A refreshes on B; the old refresh token replayed on A revokes the login, which
 /// B then refuses too.
@@ -144,37 +144,35 @@ async fn two_instances_share_logins_refresh_reuse_detection_throttling_and_sync(
 /// a second leaves room for a loaded test machine.
 const REACH: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// `GET /api/v1/me` on `base`: status and body.
-async fn me_on(http: &reqwest::Client, base: &str, token: &str) -> (StatusCode, Value) {
-    let res = http
-        .get(format!("{base}/api/v1/me"))
-        .bearer_auth(token)
-        .timeout(std::time::Duration::from_secs(5))
-        .send()
-        .await
-        .expect("sent");
-    let status = res.status();
-    (status, res.json().await.unwrap_or(Value::Null))
+/// `GET /api/v1/me` on `instance` with `token`, within 5 seconds.
+async fn me_on(instance: &Client, token: &str) -> Answer {
+    let req = instance
+        .acting(token)
+        .request(Method::GET, "/api/v1/me")
+        .timeout(std::time::Duration::from_secs(5));
+    Answer::read(req.send().await.expect("sent")).await
 }
 
-/// Asks `base` until `/me` with `token` answers `status` (and, when given, `role`); fails
-/// past `REACH`. Returns how long it took.
+/// Asks `instance` until `/me` with `token` answers `status` (and, when given, `role`);
+/// fails past `REACH`. Returns how long it took.
 async fn reaches(
-    http: &reqwest::Client,
-    base: &str,
+    instance: &Client,
     token: &str,
     status: StatusCode,
     role: Option<&str>,
 ) -> std::time::Duration {
     let start = std::time::Instant::now();
     loop {
-        let (got, body) = me_on(http, base, token).await;
-        if got == status && role.is_none_or(|r| body["role"] == r) {
+        let me = me_on(instance, token).await;
+        if me.status == status && role.is_none_or(|r| me.body["role"] == r) {
             return start.elapsed();
         }
         assert!(
             start.elapsed() < REACH,
-            "{base} still answers {got} {body} after {:?}",
+            "{} still answers {} {} after {:?}",
+            instance.address(),
+            me.status,
+            me.body,
             start.elapsed()
         );
         tokio::time::sleep(std::time::Duration::from_millis(1)).await;
@@ -182,10 +180,11 @@ async fn reaches(
 }
 
 /// Both instances have answered `token` at least twice, so its session is in their caches.
-async fn warm(http: &reqwest::Client, bases: [&str; 2], token: &str) {
-    for base in bases {
+async fn warm(instances: &[Client; 2], token: &str) {
+    for instance in instances {
         for _ in 0..2 {
-            assert_eq!(me_on(http, base, token).await.0, StatusCode::OK, "{base}");
+            let status = me_on(instance, token).await.status;
+            assert_eq!(status, StatusCode::OK, "{}", instance.address());
         }
     }
 }
@@ -197,11 +196,11 @@ async fn warm(http: &reqwest::Client, bases: [&str; 2], token: &str) {
 async fn a_session_seen_before_is_answered_without_the_database() {
     let a = spawn_app().await;
     let b = a.another_instance(&[]);
-    let http = reqwest::Client::new();
+    let on = [Client::to(&a.address), Client::to(&b.address)];
     a.create_user("cached", "admin", None, None);
     let seen = a.login("cached").await;
     let unseen = a.login("cached").await;
-    warm(&http, [&a.address, &b.address], &seen.access).await;
+    warm(&on, &seen.access).await;
 
     let mut locker = a.db.conn();
     diesel::sql_query("BEGIN")
@@ -210,14 +209,20 @@ async fn a_session_seen_before_is_answered_without_the_database() {
     diesel::sql_query("LOCK TABLE auth_sessions, users IN ACCESS EXCLUSIVE MODE")
         .execute(&mut locker)
         .expect("lock");
-    for base in [&a.address, &b.address] {
-        let (status, body) = me_on(&http, base, &seen.access).await;
-        assert_eq!(status, StatusCode::OK, "{base}: {body}");
-        assert_eq!(body["username"], "cached");
+    for instance in &on {
+        let me = me_on(instance, &seen.access).await;
+        assert_eq!(
+            me.status,
+            StatusCode::OK,
+            "{}: {}",
+            instance.address(),
+            me.body
+        );
+        assert_eq!(me.body["username"], "cached");
     }
-    let res = http
-        .get(format!("{}/api/v1/me", b.address))
-        .bearer_auth(&unseen.access)
+    let res = on[1]
+        .acting(&unseen.access)
+        .request(Method::GET, "/api/v1/me")
         .timeout(std::time::Duration::from_millis(500))
         .send()
         .await;
@@ -228,18 +233,13 @@ async fn a_session_seen_before_is_answered_without_the_database() {
     diesel::sql_query("ROLLBACK")
         .execute(&mut locker)
         .expect("rollback");
-    assert_eq!(
-        me_on(&http, &b.address, &unseen.access).await.0,
-        StatusCode::OK
-    );
+    assert_eq!(me_on(&on[1], &unseen.access).await.status, StatusCode::OK);
 }
 
 /// Two instances on one database, and an admin who changes accounts through A.
 struct Both<'a> {
     a: &'a TestApp,
-    b: Client,
-    bases: [&'a str; 2],
-    http: reqwest::Client,
+    on: [Client; 2],
     admin: Actor<'a>,
 }
 
@@ -247,15 +247,15 @@ impl Both<'_> {
     /// A fresh login of `username` whose session both instances hold in memory.
     async fn warm_login(&self, username: &str) -> Tokens {
         let t = self.a.login(username).await;
-        warm(&self.http, self.bases, &t.access).await;
+        warm(&self.on, &t.access).await;
         t
     }
 
     /// How long each instance took to refuse `token`.
     async fn refused(&self, token: &str) -> Vec<std::time::Duration> {
         let mut took = Vec::new();
-        for base in self.bases {
-            took.push(reaches(&self.http, base, token, StatusCode::UNAUTHORIZED, None).await);
+        for instance in &self.on {
+            took.push(reaches(instance, token, StatusCode::UNAUTHORIZED, None).await);
         }
         took
     }
@@ -277,9 +277,7 @@ async fn every_revocation_reaches_both_instances_whose_caches_hold_the_session()
     let b = a.another_instance(&[]);
     let both = Both {
         a: &a,
-        b: Client::to(&b.address),
-        bases: [a.address.as_str(), b.address.as_str()],
-        http: reqwest::Client::new(),
+        on: [Client::to(&a.address), Client::to(&b.address)],
         admin: a.actor("root", "admin", None, None).await,
     };
     let mut took = Vec::new();
@@ -287,7 +285,7 @@ async fn every_revocation_reaches_both_instances_whose_caches_hold_the_session()
     // Logout through B ends the login on A.
     let user = a.create_user("leaver", "province_officer", Some("01"), None);
     let t = both.warm_login("leaver").await;
-    log_out(&both.b, &t.access).await;
+    log_out(&both.on[1], &t.access).await;
     took.extend(both.refused(&t.access).await);
 
     // Disabled through A: refused on B.
@@ -303,10 +301,10 @@ async fn every_revocation_reaches_both_instances_whose_caches_hold_the_session()
         json!({"role": "commune_officer", "unit_code": "00004"}),
     )
     .await;
-    for base in both.bases {
+    for instance in &both.on {
         let role = Some("commune_officer");
-        took.push(reaches(&both.http, base, &t.access, StatusCode::OK, role).await);
-        let (_, me) = me_on(&both.http, base, &t.access).await;
+        took.push(reaches(instance, &t.access, StatusCode::OK, role).await);
+        let me = me_on(instance, &t.access).await.body;
         assert_eq!(me["unit_code"], "00004", "{me}");
     }
 
@@ -320,11 +318,11 @@ async fn every_revocation_reaches_both_instances_whose_caches_hold_the_session()
         .change_password(PASSWORD, "a brand new passphrase 42")
         .await
         .expect(StatusCode::NO_CONTENT);
-    for base in both.bases {
+    for instance in &both.on {
         let gone = StatusCode::UNAUTHORIZED;
-        took.push(reaches(&both.http, base, &phone.access, gone, None).await);
-        let laptop_me = me_on(&both.http, base, &laptop.access).await.0;
-        assert_eq!(laptop_me, StatusCode::OK, "{base}");
+        took.push(reaches(instance, &phone.access, gone, None).await);
+        let laptop_me = me_on(instance, &laptop.access).await.status;
+        assert_eq!(laptop_me, StatusCode::OK, "{}", instance.address());
     }
 
     // A revocation written straight into the database (an operator's SQL) reaches both too.

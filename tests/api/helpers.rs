@@ -860,6 +860,21 @@ impl Client {
         self.send(Method::PUT, path, Some(&body)).await
     }
 
+    /// A request whose body is `body` exactly as given, sent as `content_type`.
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: String,
+    ) -> Answer {
+        let req = self
+            .request(method, path)
+            .header("content-type", content_type)
+            .body(body);
+        Answer::read(req.send().await.expect("request sent")).await
+    }
+
     /// `POST /api/v1/auth/login`.
     pub async fn login(&self, username: &str, password: &str) -> Answer {
         self.post(
@@ -915,6 +930,14 @@ impl TestApp {
     pub fn anyone(&self) -> Client {
         Client::to(&self.address)
     }
+
+    /// The number a `SELECT count(*) AS n …` of the app's database answers.
+    pub fn count(&self, sql: &str) -> i64 {
+        diesel::sql_query(sql)
+            .get_result::<Count>(&mut self.db.conn())
+            .expect("count")
+            .n
+    }
 }
 
 impl Answer {
@@ -931,36 +954,7 @@ impl Answer {
         );
         body
     }
-}
 
-impl Client {
-    /// A request whose body is `body` exactly as given, sent as `content_type`.
-    pub async fn send_raw(
-        &self,
-        method: Method,
-        path: &str,
-        content_type: &str,
-        body: String,
-    ) -> Answer {
-        let req = self
-            .request(method, path)
-            .header("content-type", content_type)
-            .body(body);
-        Answer::read(req.send().await.expect("request sent")).await
-    }
-}
-
-impl TestApp {
-    /// The number a `SELECT count(*) AS n …` of the app's database answers.
-    pub fn count(&self, sql: &str) -> i64 {
-        diesel::sql_query(sql)
-            .get_result::<Count>(&mut self.db.conn())
-            .expect("count")
-            .n
-    }
-}
-
-impl Answer {
     /// The seconds its `Retry-After` header asks a client to wait.
     pub fn retry_after(&self) -> u64 {
         self.headers["retry-after"]

@@ -1268,73 +1268,74 @@ async fn every_route_respects_every_role_scope() {
     );
 }
 
+/// The ids of a list's items, sorted.
+fn sorted_ids(list: &Value) -> Vec<i64> {
+    let mut ids: Vec<i64> = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["id"].as_i64().expect("id"))
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// The records of `kind` that `role` may see, sorted.
+fn visible_ids(f: &Fixture, role: Role, kind: Kind) -> Vec<i64> {
+    let map = match kind {
+        Kind::Village => &f.village,
+        Kind::Team => &f.team,
+        _ => &f.member,
+    };
+    let mut expected: Vec<i64> = TARGETS
+        .iter()
+        .filter(|t| visible(role, kind, **t))
+        .map(|t| map[t])
+        .collect();
+    expected.sort();
+    expected.dedup();
+    expected
+}
+
+/// The audit trail of an officer holds only its own area's changes, and some.
+async fn the_audit_keeps_to_the_area(caller: &Actor<'_>, role: Role) {
+    let body = caller.get("/api/v1/audit?page_size=200").await.body;
+    for entry in body["items"].as_array().expect("items") {
+        let ok = match role {
+            Role::Province => entry["province_code"] == "01",
+            Role::Commune => entry["commune_code"] == "00004",
+            _ => true,
+        };
+        assert!(ok, "audit entry outside scope for {role:?}: {entry}");
+    }
+    assert!(body["total"].as_i64().expect("total") > 0);
+}
+
 #[tokio::test]
 async fn lists_hold_only_what_the_role_may_see() {
     let app = spawn_app().await;
     let f = fixture(&app).await;
     for (role, token) in &f.tokens {
+        let caller = app.acting(token);
         for (path, kind) in [
             ("/api/v1/villages", Kind::Village),
             ("/api/v1/teams", Kind::Team),
             ("/api/v1/members", Kind::Member),
         ] {
-            let body: Value = app
-                .get(&format!("{path}?page_size=200"), token)
-                .await
-                .json()
-                .await
-                .expect("json");
-            let ids: Vec<i64> = body["items"]
-                .as_array()
-                .expect("items")
-                .iter()
-                .map(|i| i["id"].as_i64().expect("id"))
-                .collect();
-            let map = match kind {
-                Kind::Village => &f.village,
-                Kind::Team => &f.team,
-                _ => &f.member,
-            };
-            let mut expected: Vec<i64> = TARGETS
-                .iter()
-                .filter(|t| visible(*role, kind, **t))
-                .map(|t| map[t])
-                .collect();
-            expected.sort();
-            expected.dedup();
-            let mut got = ids.clone();
-            got.sort();
-            assert_eq!(got, expected, "{path} as {role:?}");
+            let body = caller.get(&format!("{path}?page_size=200")).await.body;
+            let expected = visible_ids(&f, *role, kind);
+            assert_eq!(sorted_ids(&body), expected, "{path} as {role:?}");
             assert_eq!(body["total"], expected.len(), "{path} total as {role:?}");
         }
-        // The audit trail of an officer holds only its own area's changes.
         if officer(*role) {
-            let body: Value = app
-                .get("/api/v1/audit?page_size=200", token)
-                .await
-                .json()
-                .await
-                .expect("json");
-            for entry in body["items"].as_array().expect("items") {
-                let ok = match role {
-                    Role::Province => entry["province_code"] == "01",
-                    Role::Commune => entry["commune_code"] == "00004",
-                    _ => true,
-                };
-                assert!(ok, "audit entry outside scope for {role:?}: {entry}");
-            }
-            assert!(body["total"].as_i64().expect("total") > 0);
+            the_audit_keeps_to_the_area(&caller, *role).await;
         }
         // Filters cannot widen the scope.
-        let body: Value = app
-            .get(
-                &format!("/api/v1/villages?commune={}", f.commune[&Target::X]),
-                token,
-            )
+        let far = &f.commune[&Target::X];
+        let body = caller
+            .get(&format!("/api/v1/villages?commune={far}"))
             .await
-            .json()
-            .await
-            .expect("json");
+            .body;
         let expected = usize::from(visible(*role, Kind::Village, Target::X));
         assert_eq!(body["total"], expected, "village filter as {role:?}");
     }

@@ -10,22 +10,18 @@ async fn malformed_requests_are_problems() {
     let anyone = app.anyone();
 
     // Login bodies: cut short, not JSON, too large, of the wrong type.
-    let json = "application/json";
+    let (json, bad) = ("application/json", StatusCode::BAD_REQUEST);
     let huge = format!(
         "{{\"username\": \"{}\", \"password\": \"x\"}}",
         "a".repeat(3 * 1024 * 1024)
     );
+    let wrong_type = "{\"username\": [1], \"password\": \"x\"}".to_string();
     for (content_type, body, status, code) in [
-        (
-            json,
-            "{\"username\": ".to_string(),
-            StatusCode::BAD_REQUEST,
-            "malformed_json",
-        ),
+        (json, "{\"username\": ".to_string(), bad, "malformed_json"),
         (
             "text/plain",
             "username=a".into(),
-            StatusCode::BAD_REQUEST,
+            bad,
             "unsupported_media_type",
         ),
         (
@@ -36,7 +32,7 @@ async fn malformed_requests_are_problems() {
         ),
         (
             json,
-            "{\"username\": [1], \"password\": \"x\"}".into(),
+            wrong_type,
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation_failed",
         ),
@@ -53,22 +49,14 @@ async fn malformed_requests_are_problems() {
 
     let querier = app.actor("querier", "admin", None, None).await;
     for (path, status, code) in [
-        (
-            "/api/v1/users?page=abc",
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
-        ),
+        ("/api/v1/users?page=abc", bad, "invalid_query"),
         (
             "/api/v1/users/not-a-uuid",
             StatusCode::NOT_FOUND,
             "not_found",
         ),
         // PostgreSQL stores no NUL character: a clear 400, not a 500 (found by schemathesis).
-        (
-            "/api/v1/users?q=a%00b",
-            StatusCode::BAD_REQUEST,
-            "invalid_text",
-        ),
+        ("/api/v1/users?q=a%00b", bad, "invalid_text"),
     ] {
         querier.get(path).await.problem(status, code);
     }

@@ -3,34 +3,21 @@
 //! peers and forced password changes, and `/me`'s membership.
 
 use diesel::prelude::*;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, spawn_app, Actor, Answer, TestApp, PASSWORD};
+use crate::helpers::{spawn_app, Actor, Answer, TestApp, PASSWORD};
 
 /// A1 and A2: two communes of Hà Nội (01).
 const A1: &str = "00004";
 const A2: &str = "00008";
 
-async fn json_of(res: reqwest::Response) -> (StatusCode, Value) {
-    let status = res.status();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
-async fn put_json(app: &TestApp, path: &str, token: &str, body: &Value) -> reqwest::Response {
-    app.request(Method::PUT, path)
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .expect("sent")
-}
-
 /// The stored account, as an admin reads it.
-async fn account(app: &TestApp, admin: &str, id: uuid::Uuid) -> Value {
-    let (status, body) = json_of(app.get(&format!("/api/v1/users/{id}"), admin).await).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body
+async fn account(admin: &Actor<'_>, id: uuid::Uuid) -> Value {
+    admin
+        .get(&format!("/api/v1/users/{id}"))
+        .await
+        .expect(StatusCode::OK)
 }
 
 fn audit_rows(app: &TestApp, entity: &str, id: &str) -> Vec<(String, String)> {
@@ -55,34 +42,22 @@ fn audit_rows(app: &TestApp, entity: &str, id: &str) -> Vec<(String, String)> {
 
 /// A team account `username` in team `team`, linked to a new active member of that team.
 async fn linked_member(
-    app: &TestApp,
-    admin: &str,
+    admin: &Actor<'_>,
     username: &str,
     commune: &str,
     team: i64,
 ) -> (uuid::Uuid, i64) {
-    let user = app.create_user(username, "team_member", Some(commune), Some(team));
-    let (status, member) = json_of(
-        app.post_json(
+    let user = admin
+        .app()
+        .create_user(username, "team_member", Some(commune), Some(team));
+    let member = admin
+        .create(
             &format!("/api/v1/teams/{team}/members"),
-            Some(admin),
-            &json!({"full_name": "Lê Thị Hoa", "affiliation": "resident_volunteer",
-                    "joined_on": "2025-08-01", "user_id": user}),
+            json!({"full_name": "Lê Thị Hoa", "affiliation": "resident_volunteer",
+                   "joined_on": "2025-08-01", "user_id": user}),
         )
-        .await,
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{member}");
+        .await;
     (user, member["id"].as_i64().expect("member id"))
-}
-
-async fn move_member(app: &TestApp, token: &str, member: i64, to: i64) -> reqwest::Response {
-    app.post_json(
-        &format!("/api/v1/members/{member}/move"),
-        Some(token),
-        &json!({"team_id": to, "on": "2025-10-15"}),
-    )
-    .await
 }
 
 /// The world of the member-move tests: the admin, A1's officer and two teams of A1.
@@ -102,7 +77,7 @@ async fn a_move_never_changes_an_account_outside_the_callers_scope() {
     let app = spawn_app().await;
     let (admin, officer, t1, t1b) = moves(&app).await;
     let t2 = app.create_team(A2, "Tổ Ngọc Hà");
-    let (u, m) = linked_member(&app, &admin.token, "u.roamer", A1, t1).await;
+    let (u, m) = linked_member(&admin, "u.roamer", A1, t1).await;
 
     // A left membership of the account in A1 is unlinked too: reviving it later brings no
     // link to an account that works elsewhere.
@@ -121,7 +96,7 @@ async fn a_move_never_changes_an_account_outside_the_callers_scope() {
         .expect("an old stint linked to the account");
 
     // The admin moves the account to a team of A2: its membership in A1 is unlinked, audited.
-    let before = account(&app, &admin.token, u).await;
+    let before = account(&admin, u).await;
     let moved = admin
         .patch(
             &format!("/api/v1/users/{u}"),
@@ -145,7 +120,7 @@ async fn a_move_never_changes_an_account_outside_the_callers_scope() {
         .await
         .expect(StatusCode::CREATED);
     assert_eq!(joined["user_id"], Value::Null);
-    let after = account(&app, &admin.token, u).await;
+    let after = account(&admin, u).await;
     assert_eq!(after["team_id"], t2);
     assert_eq!(after["unit_code"], A2);
     assert_eq!(after["version"], moved["version"]);
@@ -171,7 +146,7 @@ async fn a_move_never_changes_an_account_outside_the_callers_scope() {
 async fn a_move_of_a_member_whose_account_was_promoted_is_a_problem_not_a_500() {
     let app = spawn_app().await;
     let (admin, officer, t1, t1b) = moves(&app).await;
-    let (u, m) = linked_member(&app, &admin.token, "u.promoted", A1, t1).await;
+    let (u, m) = linked_member(&admin, "u.promoted", A1, t1).await;
 
     // Promoted to commune officer of A2: the account leaves team roles; the link is cut.
     let promoted = admin
@@ -186,7 +161,7 @@ async fn a_move_of_a_member_whose_account_was_promoted_is_a_problem_not_a_500() 
         .move_member(m, t1b, "2025-10-15")
         .await
         .expect(StatusCode::CREATED);
-    let after = account(&app, &admin.token, u).await;
+    let after = account(&admin, u).await;
     assert_eq!(after["role"], "commune_officer");
     assert_eq!(after["unit_code"], A2);
     assert_eq!(after["team_id"], Value::Null);
@@ -194,7 +169,7 @@ async fn a_move_of_a_member_whose_account_was_promoted_is_a_problem_not_a_500() 
 
     // A link left inconsistent by an earlier version (written straight into the database):
     // the move is refused with a problem and changes nothing.
-    let (u2, m2) = linked_member(&app, &admin.token, "u.legacy", A1, t1).await;
+    let (u2, m2) = linked_member(&admin, "u.legacy", A1, t1).await;
     diesel::sql_query(
         "UPDATE users SET role = 'commune_officer', team_id = NULL, unit_code = $2, \
          province_code = '01' WHERE id = $1",
@@ -210,7 +185,7 @@ async fn a_move_of_a_member_whose_account_was_promoted_is_a_problem_not_a_500() 
     let member = admin.get(&format!("/api/v1/members/{m2}")).await.body;
     assert_eq!(member["left_on"], Value::Null, "{member}");
     assert_eq!(member["team_id"], t1);
-    let after = account(&app, &admin.token, u2).await;
+    let after = account(&admin, u2).await;
     assert_eq!(after["team_id"], Value::Null);
     assert_eq!(after["unit_code"], A2);
 }
@@ -219,13 +194,13 @@ async fn a_move_of_a_member_whose_account_was_promoted_is_a_problem_not_a_500() 
 async fn a_member_move_takes_the_linked_account_along_and_audits_it() {
     let app = spawn_app().await;
     let (admin, officer, t1, t1b) = moves(&app).await;
-    let (u, m) = linked_member(&app, &admin.token, "u.follows", A1, t1).await;
+    let (u, m) = linked_member(&admin, "u.follows", A1, t1).await;
     let joined = officer
         .move_member(m, t1b, "2025-10-15")
         .await
         .expect(StatusCode::CREATED);
     assert_eq!(joined["user_id"], u.to_string());
-    let after = account(&app, &admin.token, u).await;
+    let after = account(&admin, u).await;
     assert_eq!(after["team_id"], t1b);
     assert_eq!(
         audit_rows(&app, "user", &u.to_string()),
@@ -242,17 +217,16 @@ async fn a_member_move_takes_the_linked_account_along_and_audits_it() {
 #[tokio::test]
 async fn logins_are_one_namespace() {
     let app = spawn_app().await;
-    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+    let admin = app.actor("root", "admin", None, None).await;
     // A username that reads as a phone number is refused, by the API and by the database.
     for name in ["0913456789", "0913.456.789", "84913456789", "123"] {
-        let res = app
-            .post_json(
+        let body = admin
+            .post(
                 "/api/v1/users",
-                Some(&admin),
-                &json!({"username": name, "password": PASSWORD, "role": "admin"}),
+                json!({"username": name, "password": PASSWORD, "role": "admin"}),
             )
-            .await;
-        let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+            .await
+            .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
         assert_eq!(body["errors"][0]["field"], "username", "{name}: {body}");
         assert_eq!(body["errors"][0]["code"], "needs_letter", "{name}: {body}");
     }
@@ -266,17 +240,13 @@ async fn logins_are_one_namespace() {
     );
 
     // The phone's owner logs in by the phone in any accepted form.
-    let (status, owner) = json_of(
-        app.post_json(
+    admin
+        .create(
             "/api/v1/users",
-            Some(&admin),
-            &json!({"username": "phone.owner", "password": PASSWORD, "role": "admin",
-                    "phone": "0913456789"}),
+            json!({"username": "phone.owner", "password": PASSWORD, "role": "admin",
+                   "phone": "0913456789"}),
         )
-        .await,
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{owner}");
+        .await;
     for login in [
         "0913456789",
         "+84913456789",
@@ -284,17 +254,14 @@ async fn logins_are_one_namespace() {
         "84913456789",
         "0913.456.789",
     ] {
-        let (status, body) = json_of(app.login_raw(login, PASSWORD).await).await;
-        assert_eq!(status, StatusCode::OK, "{login}: {body}");
+        let res = app.anyone().login(login, PASSWORD).await;
+        assert_eq!(res.status, StatusCode::OK, "{login}: {}", res.body);
     }
 }
 
-#[tokio::test]
-async fn the_migration_renames_phone_shaped_usernames_and_keeps_their_logins() {
+/// Reverts `conn`'s schema to before the migration 20261127000010 (that one included).
+fn revert_to_before_the_login_rule(conn: &mut PgConnection) {
     use diesel_migrations::MigrationHarness;
-    let app = spawn_app().await;
-    let mut conn = app.db.conn();
-    // Back to the schema before this rule, with the data an older version allowed.
     loop {
         let reverted = conn
             .revert_last_migration(toso::db::MIGRATIONS)
@@ -303,6 +270,12 @@ async fn the_migration_renames_phone_shaped_usernames_and_keeps_their_logins() {
             break;
         }
     }
+}
+
+/// The data an older version allowed: phone-shaped usernames (one another's phone, one whose
+/// renamed form is taken), and a membership still linked to an account that an older version
+/// promoted out of its team.
+fn insert_old_data(conn: &mut PgConnection, team: i64) {
     let hash = toso::auth::password::hash_blocking(PASSWORD).expect("hash");
     diesel::sql_query(
         "INSERT INTO users (username, password_hash, role, phone) VALUES \
@@ -310,10 +283,8 @@ async fn the_migration_renames_phone_shaped_usernames_and_keeps_their_logins() {
          ('0987654321', $1, 'admin', NULL), ('u0987654321', $1, 'admin', NULL)",
     )
     .bind::<diesel::sql_types::Text, _>(&hash)
-    .execute(&mut conn)
+    .execute(conn)
     .expect("old data");
-    // A membership still linked to an account that an older version promoted out of its team.
-    let team = app.create_team(A1, "Tổ Cũ");
     diesel::sql_query(
         "WITH u AS (INSERT INTO users (username, password_hash, role, unit_code, province_code) \
            VALUES ('drifted', $1, 'commune_officer', '00004', '01') RETURNING id) \
@@ -324,10 +295,12 @@ async fn the_migration_renames_phone_shaped_usernames_and_keeps_their_logins() {
     )
     .bind::<diesel::sql_types::Text, _>(&hash)
     .bind::<diesel::sql_types::BigInt, _>(team)
-    .execute(&mut conn)
+    .execute(conn)
     .expect("a drifted link");
-    conn.run_pending_migrations(toso::db::MIGRATIONS)
-        .expect("migrate");
+}
+
+/// Every account's username and phone, by username.
+fn usernames_and_phones(conn: &mut PgConnection) -> Vec<(String, Option<String>)> {
     #[derive(QueryableByName, Debug, PartialEq)]
     struct Row {
         #[diesel(sql_type = diesel::sql_types::Text)]
@@ -336,12 +309,32 @@ async fn the_migration_renames_phone_shaped_usernames_and_keeps_their_logins() {
         phone: Option<String>,
     }
     let rows: Vec<Row> = diesel::sql_query("SELECT username, phone FROM users ORDER BY username")
-        .load(&mut conn)
+        .load(conn)
         .expect("users");
-    let rows: Vec<(String, Option<String>)> =
-        rows.into_iter().map(|r| (r.username, r.phone)).collect();
+    rows.into_iter().map(|r| (r.username, r.phone)).collect()
+}
+
+/// The number `sql` (a parenthesised `count(*)`) counts.
+fn counted(conn: &mut PgConnection, sql: &str) -> i64 {
+    diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(sql))
+        .get_result(conn)
+        .expect("count")
+}
+
+#[tokio::test]
+async fn the_migration_renames_phone_shaped_usernames_and_keeps_their_logins() {
+    use diesel_migrations::MigrationHarness;
+    let app = spawn_app().await;
+    let mut conn = app.db.conn();
+    // Back to the schema before this rule, with the data an older version allowed.
+    revert_to_before_the_login_rule(&mut conn);
+    let team = app.create_team(A1, "Tổ Cũ");
+    insert_old_data(&mut conn, team);
+    conn.run_pending_migrations(toso::db::MIGRATIONS)
+        .expect("migrate");
+
     assert_eq!(
-        rows,
+        usernames_and_phones(&mut conn),
         [
             ("drifted".to_string(), None),
             ("other".to_string(), Some("0987654321".to_string())),
@@ -356,23 +349,20 @@ async fn the_migration_renames_phone_shaped_usernames_and_keeps_their_logins() {
         app.login_raw("0913456789", PASSWORD).await.status(),
         StatusCode::OK
     );
-    let renamed: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+    let renamed = counted(
+        &mut conn,
         "(SELECT count(*) FROM audit_log WHERE entity = 'user' AND actor_username = 'migration')",
-    ))
-    .get_result(&mut conn)
-    .expect("audit");
+    );
     assert_eq!(renamed, 2);
-    let linked: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+    let linked = counted(
+        &mut conn,
         "(SELECT count(*) FROM members WHERE user_id IS NOT NULL)",
-    ))
-    .get_result(&mut conn)
-    .expect("links");
+    );
     assert_eq!(linked, 0, "the drifted links are cut");
-    let cut: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+    let cut = counted(
+        &mut conn,
         "(SELECT count(*) FROM audit_log WHERE entity = 'member' AND actor_username = 'migration')",
-    ))
-    .get_result(&mut conn)
-    .expect("audit");
+    );
     assert_eq!(cut, 2);
 }
 
@@ -428,9 +418,9 @@ async fn username_and_phone_of_one_account_share_one_counter() {
         let res = app.login_raw(login, "wrong guess").await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{login}");
     }
-    let res = app.login_raw("0912.345.678", PASSWORD).await;
+    let res = app.anyone().login("0912.345.678", PASSWORD).await;
     assert!(res.headers().contains_key("retry-after"));
-    assert_problem(res, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
+    res.problem(StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
     let res = app.login_raw("two.names", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
 }
@@ -439,30 +429,22 @@ async fn username_and_phone_of_one_account_share_one_counter() {
 #[tokio::test]
 async fn wrong_current_passwords_are_throttled_like_logins() {
     let app = spawn_app().await;
-    let (_, token) = app.user_with_token("stolen", "admin", None, None).await;
-    let change = |current: &str| json!({"current_password": current, "new_password": "a brand new river stone"});
+    let stolen = app.actor("stolen", "admin", None, None).await;
+    let new = "a brand new river stone";
     for i in 0..5 {
-        let res = put_json(
-            &app,
-            "/api/v1/me/password",
-            &token,
-            &change(&format!("guess {i}")),
-        )
-        .await;
-        let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        let body = stolen
+            .change_password(&format!("guess {i}"), new)
+            .await
+            .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
         assert_eq!(body["errors"][0]["field"], "current_password");
     }
-    let res = put_json(&app, "/api/v1/me/password", &token, &change("guess 5")).await;
-    let retry: u64 = res.headers()["retry-after"]
-        .to_str()
-        .expect("ascii")
-        .parse()
-        .expect("seconds");
+    let res = stolen.change_password("guess 5", new).await;
+    let retry = res.retry_after();
     assert!((1..=900).contains(&retry));
-    assert_problem(res, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
+    res.problem(StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
     // Even the right one waits, and so does a login to the same account from here.
-    let res = put_json(&app, "/api/v1/me/password", &token, &change(PASSWORD)).await;
-    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let res = stolen.change_password(PASSWORD, new).await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(
         app.login_raw("stolen", PASSWORD).await.status(),
         StatusCode::TOO_MANY_REQUESTS
@@ -476,10 +458,41 @@ async fn wrong_current_passwords_are_throttled_like_logins() {
 }
 
 // Issue 12, item 13.
+/// The body of a 422 naming a password `field` as `too_weak`.
+#[track_caller]
+fn too_weak(answer: Answer, field: &str, password: &str) -> Value {
+    let body = answer.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(body["errors"][0]["field"], field, "{password:?}: {body}");
+    assert_eq!(
+        body["errors"][0]["code"], "too_weak",
+        "{password:?}: {body}"
+    );
+    body
+}
+
+/// How many accounts `admin` finds by `q`.
+async fn found(admin: &Actor<'_>, q: &str) -> Value {
+    admin.get(&format!("/api/v1/users?q={q}")).await.body["total"].clone()
+}
+
+/// The command line refuses a weak password too, and stores nothing.
+async fn the_command_line_refuses_weak_passwords(admin: &Actor<'_>) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_toso"))
+        .args(["create-user", "--username", "cli.weak", "--role", "admin"])
+        .env("DATABASE_URL", admin.app().db.url())
+        .env("TOSO_PASSWORD", "password1")
+        .output()
+        .expect("run toso");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("too easy to guess"), "{stderr}");
+    assert_eq!(found(admin, "cli.weak").await, 0);
+}
+
 #[tokio::test]
 async fn weak_passwords_are_refused_wherever_a_password_is_set() {
     let app = spawn_app().await;
-    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
+    let admin = app.actor("root", "admin", None, None).await;
     let weak = [
         "12345678",
         "password",
@@ -492,73 +505,99 @@ async fn weak_passwords_are_refused_wherever_a_password_is_set() {
         "weak.officer2025",
     ];
     for password in weak {
-        let res = app
-            .post_json(
+        let res = admin
+            .post(
                 "/api/v1/users",
-                Some(&admin),
-                &json!({"username": "weak.officer", "password": password, "role": "admin"}),
+                json!({"username": "weak.officer", "password": password, "role": "admin"}),
             )
             .await;
-        let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-        assert_eq!(
-            body["errors"][0]["field"], "password",
-            "{password:?}: {body}"
-        );
-        assert_eq!(
-            body["errors"][0]["code"], "too_weak",
-            "{password:?}: {body}"
-        );
+        let body = too_weak(res, "password", password);
         let message = body["errors"][0]["message"].as_str().expect("message");
         assert!(
             message.contains("characters") || message.contains("guess"),
             "{password:?}: {message}"
         );
     }
-    let (_, list) = json_of(app.get("/api/v1/users?q=weak", &admin).await).await;
-    assert_eq!(list["total"], 0, "nothing stored");
+    assert_eq!(found(&admin, "weak").await, 0, "nothing stored");
 
     let target = app.create_user("target.member", "province_officer", Some("01"), None);
     for password in ["password", "12345678", "target.member"] {
-        let res = app
-            .patch_json(
+        let res = admin
+            .patch(
                 &format!("/api/v1/users/{target}"),
-                &admin,
                 None,
-                &json!({"password": password}),
+                json!({"password": password}),
             )
             .await;
-        let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-        assert_eq!(body["errors"][0]["code"], "too_weak", "{body}");
+        too_weak(res, "password", password);
     }
     for password in ["password", "        ", "root12345"] {
-        let res = put_json(
-            &app,
-            "/api/v1/me/password",
-            &admin,
-            &json!({"current_password": PASSWORD, "new_password": password}),
-        )
-        .await;
-        let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-        assert_eq!(body["errors"][0]["field"], "new_password", "{body}");
-        assert_eq!(body["errors"][0]["code"], "too_weak", "{body}");
+        let res = admin.change_password(PASSWORD, password).await;
+        too_weak(res, "new_password", password);
     }
     assert_eq!(
         app.login_raw("root", PASSWORD).await.status(),
         StatusCode::OK
     );
+    the_command_line_refuses_weak_passwords(&admin).await;
+}
 
-    // The command line refuses them too, and stores nothing.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_toso"))
-        .args(["create-user", "--username", "cli.weak", "--role", "admin"])
-        .env("DATABASE_URL", app.db.url())
-        .env("TOSO_PASSWORD", "password1")
-        .output()
-        .expect("run toso");
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("too easy to guess"), "{stderr}");
-    let (_, list) = json_of(app.get("/api/v1/users?q=cli.weak", &admin).await).await;
-    assert_eq!(list["total"], 0);
+// Issue 12, item 14.
+/// Each change of a peer's account (same role, same unit) is refused and changes nothing.
+async fn no_peer_changes_a_peer(admin: &Actor<'_>, changes: [(&Actor<'_>, uuid::Uuid, Value); 7]) {
+    for (by, target, body) in changes {
+        let before = account(admin, target).await;
+        by.patch(&format!("/api/v1/users/{target}"), None, body.clone())
+            .await
+            .problem(StatusCode::FORBIDDEN, "peer_account");
+        assert_eq!(account(admin, target).await, before, "{body}");
+    }
+}
+
+/// Nobody sets its own password without the current one.
+async fn nobody_sets_its_own_password_unasked(c1: &Actor<'_>) {
+    let app = c1.app();
+    let me = app.acting(&app.login("c1.officer").await.access);
+    let own = me.get("/api/v1/me").await.expect(StatusCode::OK)["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    c1.patch(
+        &format!("/api/v1/users/{own}"),
+        None,
+        json!({"password": "a password without the old one"}),
+    )
+    .await
+    .problem(StatusCode::FORBIDDEN, "cannot_change_own_access");
+}
+
+/// The owner of a password an officer set, logged in with it: nothing but a change of the
+/// password goes through, and after it everything does.
+async fn the_owner_changes_the_set_password_first(app: &TestApp, username: &str, set: &str) {
+    let login = app
+        .anyone()
+        .login(username, set)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(login["must_change_password"], true);
+    let owner = app.acting(login["access_token"].as_str().expect("access"));
+    for path in ["/api/v1/villages", "/api/v1/users", "/api/v1/members"] {
+        owner
+            .get(path)
+            .await
+            .problem(StatusCode::FORBIDDEN, "password_change_required");
+    }
+    let me = owner.get("/api/v1/me").await.expect(StatusCode::OK);
+    assert_eq!(me["must_change_password"], true);
+    owner
+        .change_password(set, "my own quiet harbour 19")
+        .await
+        .expect(StatusCode::NO_CONTENT);
+    owner.get("/api/v1/villages").await.expect(StatusCode::OK);
+    assert_eq!(
+        owner.get("/api/v1/me").await.body["must_change_password"],
+        false
+    );
 }
 
 // Issue 12, item 14.
@@ -576,38 +615,25 @@ async fn peers_do_not_take_over_peers_and_set_passwords_must_be_changed() {
     let admin = app.actor("root", "admin", None, None).await;
     let admin2 = app.create_user("root2", "admin", None, None);
 
-    for (by, target, body) in [
-        (&c1, c2, json!({"password": "a takeover by my peer 42"})),
-        (&c1, c2, json!({"disabled": true})),
-        (&c1, c2, json!({"full_name": "Đồng nghiệp"})),
-        (&p1, p2, json!({"disabled": true})),
-        (&p1, p2, json!({"password": "a takeover by my peer 42"})),
-        (&p1, p2, json!({"role": "commune_officer", "unit_code": A1})),
-        (&admin, admin2, json!({"disabled": true})),
-    ] {
-        let before = account(&app, &admin.token, target).await;
-        by.patch(&format!("/api/v1/users/{target}"), None, body.clone())
-            .await
-            .problem(StatusCode::FORBIDDEN, "peer_account");
-        assert_eq!(account(&app, &admin.token, target).await, before, "{body}");
-    }
+    let takeover = json!({"password": "a takeover by my peer 42"});
+    no_peer_changes_a_peer(
+        &admin,
+        [
+            (&c1, c2, takeover.clone()),
+            (&c1, c2, json!({"disabled": true})),
+            (&c1, c2, json!({"full_name": "Đồng nghiệp"})),
+            (&p1, p2, json!({"disabled": true})),
+            (&p1, p2, takeover),
+            (&p1, p2, json!({"role": "commune_officer", "unit_code": A1})),
+            (&admin, admin2, json!({"disabled": true})),
+        ],
+    )
+    .await;
     assert_eq!(
         app.login_raw("c2.officer", PASSWORD).await.status(),
         StatusCode::OK
     );
-    // Nobody sets its own password without the current one.
-    let me = app.acting(&app.login("c1.officer").await.access);
-    let own = me.get("/api/v1/me").await.expect(StatusCode::OK)["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
-    c1.patch(
-        &format!("/api/v1/users/{own}"),
-        None,
-        json!({"password": "a password without the old one"}),
-    )
-    .await
-    .problem(StatusCode::FORBIDDEN, "cannot_change_own_access");
+    nobody_sets_its_own_password_unasked(&c1).await;
 
     // A higher role resets it; the owner must change it before anything else.
     let reset = "tạm thời: đổi ngay sau khi vào";
@@ -620,32 +646,7 @@ async fn peers_do_not_take_over_peers_and_set_passwords_must_be_changed() {
         .await
         .expect(StatusCode::OK);
     assert_eq!(body["must_change_password"], true);
-    let login = Answer::read(app.login_raw("c2.officer", reset).await)
-        .await
-        .expect(StatusCode::OK);
-    assert_eq!(login["must_change_password"], true);
-    let owner = app.acting(login["access_token"].as_str().expect("access"));
-    for path in ["/api/v1/villages", "/api/v1/users", "/api/v1/members"] {
-        owner
-            .get(path)
-            .await
-            .problem(StatusCode::FORBIDDEN, "password_change_required");
-    }
-    let me = owner.get("/api/v1/me").await.expect(StatusCode::OK);
-    assert_eq!(me["must_change_password"], true);
-    owner
-        .put(
-            "/api/v1/me/password",
-            None,
-            json!({"current_password": reset, "new_password": "my own quiet harbour 19"}),
-        )
-        .await
-        .expect(StatusCode::NO_CONTENT);
-    owner.get("/api/v1/villages").await.expect(StatusCode::OK);
-    assert_eq!(
-        owner.get("/api/v1/me").await.body["must_change_password"],
-        false
-    );
+    the_owner_changes_the_set_password_first(&app, "c2.officer", reset).await;
     // Both changes are in the users' audit trail, by whom made them.
     assert_eq!(
         audit_rows(&app, "user", &c2.to_string()),
@@ -663,58 +664,12 @@ async fn peers_do_not_take_over_peers_and_set_passwords_must_be_changed() {
         )
         .await;
     assert_eq!(created["must_change_password"], true);
-    let login = Answer::read(app.login_raw("c3.officer", reset).await)
-        .await
-        .body;
+    let login = app.anyone().login("c3.officer", reset).await.body;
     assert_eq!(login["must_change_password"], true);
 }
 
-// Issue 18, item 10.
-#[tokio::test]
-async fn me_shows_the_current_membership() {
-    let app = spawn_app().await;
-    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
-    let (status, village) = json_of(
-        app.post_json(
-            "/api/v1/villages",
-            Some(&admin),
-            &json!({"commune_code": A1, "name": "Thôn Đông", "kind": "thon"}),
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{village}");
-    let (status, team) = json_of(
-        app.post_json(
-            "/api/v1/teams",
-            Some(&admin),
-            &json!({"commune_code": A1, "name": "Tổ Thôn Đông", "village_id": village["id"]}),
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{team}");
-    let tid = team["id"].as_i64().expect("team id");
-    let (_, m) = linked_member(&app, &admin, "hoa.mobile", A1, tid).await;
-    let token = app.login("hoa.mobile").await.access;
-    let (status, me) = json_of(app.get("/api/v1/me", &token).await).await;
-    assert_eq!(status, StatusCode::OK);
-    let ms = &me["membership"];
-    assert_eq!(ms["member_id"], m);
-    assert_eq!(ms["team_id"], tid);
-    assert_eq!(ms["team_name"], "Tổ Thôn Đông");
-    assert_eq!(ms["village_id"], village["id"]);
-    assert_eq!(ms["village_name"], "Thôn Đông");
-    assert_eq!(ms["commune_code"], A1);
-    assert_eq!(ms["province_code"], "01");
-    assert_eq!(ms["team_role"], "member");
-    assert_eq!(ms["joined_on"], "2025-08-01");
-    // No membership: null.
-    let (_, me) = json_of(app.get("/api/v1/me", &admin).await).await;
-    assert_eq!(me["membership"], Value::Null);
-    assert_eq!(me["must_change_password"], false);
-    // The document says so.
-    let (_, doc) = json_of(app.get("/api/v1/openapi.json", &admin).await).await;
+/// The `MeOut` document says `/me` holds the membership and the password flag.
+fn the_document_shows_the_membership(doc: &Value) {
     let me_schema = &doc["components"]["schemas"]["MeOut"]["properties"];
     assert!(me_schema.get("membership").is_some(), "{me_schema}");
     assert!(me_schema.get("must_change_password").is_some());
@@ -724,6 +679,40 @@ async fn me_shows_the_current_membership() {
     }
 }
 
+// Issue 18, item 10.
+#[tokio::test]
+async fn me_shows_the_current_membership() {
+    let app = spawn_app().await;
+    let admin = app.actor("root", "admin", None, None).await;
+    let village = admin.village_in(Some(A1), "Thôn Đông", "thon").await;
+    let team = admin
+        .create(
+            "/api/v1/teams",
+            json!({"commune_code": A1, "name": "Tổ Thôn Đông", "village_id": village}),
+        )
+        .await;
+    let tid = team["id"].as_i64().expect("team id");
+    let (_, m) = linked_member(&admin, "hoa.mobile", A1, tid).await;
+    let member = app.acting(&app.login("hoa.mobile").await.access);
+    let me = member.get("/api/v1/me").await.expect(StatusCode::OK);
+    let ms = &me["membership"];
+    assert_eq!(ms["member_id"], m);
+    assert_eq!(ms["team_id"], tid);
+    assert_eq!(ms["team_name"], "Tổ Thôn Đông");
+    assert_eq!(ms["village_id"], village);
+    assert_eq!(ms["village_name"], "Thôn Đông");
+    assert_eq!(ms["commune_code"], A1);
+    assert_eq!(ms["province_code"], "01");
+    assert_eq!(ms["team_role"], "member");
+    assert_eq!(ms["joined_on"], "2025-08-01");
+    // No membership: null.
+    let me = admin.get("/api/v1/me").await.body;
+    assert_eq!(me["membership"], Value::Null);
+    assert_eq!(me["must_change_password"], false);
+    // The document says so.
+    the_document_shows_the_membership(&admin.get("/api/v1/openapi.json").await.body);
+}
+
 /// Both sides of the link changed at once: an admin moves the account to another commune's
 /// team while the commune officer moves its member. Whatever the order, nothing answers 500
 /// and no membership stays linked to an account that works in another team.
@@ -731,34 +720,28 @@ async fn me_shows_the_current_membership() {
 async fn account_and_member_moves_racing_keep_the_link_consistent() {
     let app = spawn_app().await;
     let (admin, officer, t1, t1b) = moves(&app).await;
-    let (admin, officer) = (admin.token, officer.token);
     let t2 = app.create_team(A2, "Tổ Ngọc Hà");
     for round in 0..10 {
-        let (u, m) = linked_member(&app, &admin, &format!("racer{round}"), A1, t1).await;
+        let (u, m) = linked_member(&admin, &format!("racer{round}"), A1, t1).await;
         let (path, body) = (
             format!("/api/v1/users/{u}"),
             json!({"team_id": t2, "unit_code": A2}),
         );
-        let patch = app.patch_json(&path, &admin, None, &body);
-        let moving = move_member(&app, &officer, m, t1b);
+        let patch = admin.patch(&path, None, body);
+        let moving = officer.move_member(m, t1b, "2025-10-15");
         let (patched, moved) = tokio::join!(patch, moving);
-        let (patched, moved) = (patched.status(), moved.status());
+        let (patched, moved) = (patched.status, moved.status);
         assert_eq!(patched, StatusCode::OK, "round {round}");
         assert!(
             [StatusCode::CREATED, StatusCode::CONFLICT].contains(&moved),
             "round {round}: move answered {moved}"
         );
-        let stale: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+        let stale = counted(
+            &mut app.db.conn(),
             "(SELECT count(*) FROM members m JOIN users u ON u.id = m.user_id \
               WHERE u.team_id IS DISTINCT FROM m.team_id)",
-        ))
-        .get_result(&mut app.db.conn())
-        .expect("links");
-        assert_eq!(stale, 0, "round {round}");
-        assert_eq!(
-            account(&app, &admin, u).await["team_id"],
-            t2,
-            "round {round}"
         );
+        assert_eq!(stale, 0, "round {round}");
+        assert_eq!(account(&admin, u).await["team_id"], t2, "round {round}");
     }
 }

@@ -3,7 +3,7 @@ use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, spawn_app, JWT_SECRET, PASSWORD};
+use crate::helpers::{spawn_app, TestApp, Tokens, JWT_SECRET, PASSWORD};
 
 fn claims_of(token: &str) -> (Value, Value) {
     let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -21,10 +21,10 @@ async fn login_returns_oauth_style_token_pair() {
     let app = spawn_app().await;
     let id = app.create_user("officer.hn", "province_officer", Some("01"), None);
 
-    let res = app.login_raw("Officer.HN", PASSWORD).await;
-    assert_eq!(res.status(), StatusCode::OK);
+    let res = app.anyone().login("Officer.HN", PASSWORD).await;
+    assert_eq!(res.status, StatusCode::OK);
     assert_eq!(res.headers()["cache-control"], "no-store");
-    let body: Value = res.json().await.expect("json");
+    let body = res.body;
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 900);
     assert!(body["refresh_token"]
@@ -53,12 +53,11 @@ async fn login_returns_oauth_style_token_pair() {
         body["refresh_token"].as_str().expect("token").as_bytes()
     );
 
-    let me: Value = app
-        .get("/api/v1/me", body["access_token"].as_str().expect("t"))
+    let me = app
+        .acting(body["access_token"].as_str().expect("t"))
+        .get("/api/v1/me")
         .await
-        .json()
-        .await
-        .expect("me");
+        .body;
     assert_eq!(me["username"], "officer.hn");
     assert_eq!(me["role"], "province_officer");
     assert_eq!(me["unit_code"], "01");
@@ -68,55 +67,58 @@ async fn login_returns_oauth_style_token_pair() {
 async fn login_failures_are_problems() {
     let app = spawn_app().await;
     app.create_user("alice", "admin", None, None);
+    let anyone = app.anyone();
 
-    let res = app.login_raw("alice", "wrong password").await;
+    let res = anyone.login("alice", "wrong password").await;
     assert!(res.headers().contains_key("www-authenticate"));
-    assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    res.problem(StatusCode::UNAUTHORIZED, "invalid_credentials");
 
     // An unknown user looks exactly like a wrong password.
-    let res = app.login_raw("nobody", "wrong password").await;
-    assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    anyone
+        .login("nobody", "wrong password")
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "invalid_credentials");
 
-    let res = app
-        .post_json(
-            "/api/v1/auth/login",
-            None,
-            &json!({"username": "", "password": "x"}),
-        )
-        .await;
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = anyone
+        .login("", "x")
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(body["errors"][0]["field"], "username");
 
-    let res = app
-        .post_json("/api/v1/auth/login", None, &json!({"username": "alice"}))
-        .await;
-    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    anyone
+        .post("/api/v1/auth/login", json!({"username": "alice"}))
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
 
     // A disabled account is refused even with the right password.
-    let mut conn = app.db.conn();
+    disable_every_account(&app);
+    anyone
+        .login("alice", PASSWORD)
+        .await
+        .problem(StatusCode::FORBIDDEN, "account_disabled");
+}
+
+/// Disables every account straight in the database.
+fn disable_every_account(app: &TestApp) {
     use diesel::prelude::*;
     diesel::update(toso::db::schema::users::table)
         .set(toso::db::schema::users::disabled.eq(true))
-        .execute(&mut conn)
+        .execute(&mut app.db.conn())
         .expect("disable");
-    let res = app.login_raw("alice", PASSWORD).await;
-    assert_problem(res, StatusCode::FORBIDDEN, "account_disabled").await;
 }
 
 #[tokio::test]
 async fn login_by_phone_number() {
     let app = spawn_app().await;
-    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
-    let res = app
-        .post_json(
+    let admin = app.actor("root", "admin", None, None).await;
+    let body = admin
+        .post(
             "/api/v1/users",
-            Some(&admin),
-            &json!({"username": "bich", "password": PASSWORD, "role": "commune_officer",
-                    "unit_code": "00004", "phone": "+84 912 345 678"}),
+            json!({"username": "bich", "password": PASSWORD, "role": "commune_officer",
+                   "unit_code": "00004", "phone": "+84 912 345 678"}),
         )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let body: Value = res.json().await.expect("json");
+        .await
+        .expect(StatusCode::CREATED);
     assert_eq!(body["phone"], "0912345678");
     let res = app.login_raw("0912 345 678", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -126,28 +128,22 @@ async fn login_by_phone_number() {
 async fn repeated_failures_are_throttled_then_released() {
     let app = spawn_app().await;
     app.create_user("victim", "admin", None, None);
+    let anyone = app.anyone();
+    let victim = |password: &'static str| anyone.login("victim", password);
     for _ in 0..5 {
-        let res = app.login_raw("victim", "guess").await;
-        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(victim("guess").await.status, StatusCode::UNAUTHORIZED);
     }
-    let res = app.login_raw("victim", "guess").await;
-    let retry: u64 = res.headers()["retry-after"]
-        .to_str()
-        .expect("ascii")
-        .parse()
-        .expect("seconds");
+    let res = victim("guess").await;
+    let retry = res.retry_after();
     assert!((1..=900).contains(&retry), "retry-after {retry}");
-    assert_problem(res, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
+    res.problem(StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
     // Even the right password waits while the block lasts…
-    let res = app.login_raw("victim", PASSWORD).await;
-    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(victim(PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
 
     // …but the block is short: once it ends, the real user gets in and the counters reset.
     tokio::time::sleep(std::time::Duration::from_secs(retry + 1)).await;
-    let res = app.login_raw("victim", PASSWORD).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let res = app.login_raw("victim", "guess").await;
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(victim(PASSWORD).await.status, StatusCode::OK);
+    assert_eq!(victim("guess").await.status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -157,85 +153,60 @@ async fn many_usernames_from_one_address_are_throttled() {
         let res = app.login_raw(&format!("user{i}"), "guess").await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
     }
-    let res = app.login_raw("someone.else", "guess").await;
-    assert_problem(res, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
+    app.anyone()
+        .login("someone.else", "guess")
+        .await
+        .problem(StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
 }
 
 #[tokio::test]
 async fn one_username_from_many_addresses_is_throttled() {
     let app = crate::helpers::spawn_app_with(&[("TOSO_TRUST_PROXY_HEADERS", "true")]).await;
     app.create_user("target", "admin", None, None);
-    let attempt = |ip: String, password: &'static str| {
-        app.request(Method::POST, "/api/v1/auth/login")
-            .header("X-Forwarded-For", ip)
-            .json(&json!({"username": "target", "password": password}))
-            .send()
-    };
+    let from = |ip: &str| app.anyone().header("X-Forwarded-For", ip);
     for i in 0..20 {
-        let res = attempt(format!("203.0.113.{i}"), "guess")
-            .await
-            .expect("sent");
-        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+        let res = from(&format!("203.0.113.{i}"))
+            .login("target", "guess")
+            .await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED, "attempt {i}");
     }
-    let res = attempt("198.51.100.7".into(), "guess").await.expect("sent");
-    assert_problem(res, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
+    from("198.51.100.7")
+        .login("target", "guess")
+        .await
+        .problem(StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
     // Other accounts are not affected by the attack on this one.
     app.create_user("bystander", "admin", None, None);
-    let res = app
-        .request(Method::POST, "/api/v1/auth/login")
-        .header("X-Forwarded-For", "198.51.100.7")
-        .json(&json!({"username": "bystander", "password": PASSWORD}))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
+    let res = from("198.51.100.7").login("bystander", PASSWORD).await;
+    assert_eq!(res.status, StatusCode::OK);
 }
 
 #[tokio::test]
 async fn refresh_rotates_and_reuse_revokes_the_login() {
     let app = spawn_app().await;
     app.create_user("mobile", "admin", None, None);
+    let anyone = app.anyone();
     let first = app.login("mobile").await;
 
-    let res = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            None,
-            &json!({"refresh_token": first.refresh}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let second: Value = res.json().await.expect("json");
-    let second_refresh = second["refresh_token"]
-        .as_str()
-        .expect("refresh")
-        .to_string();
-    let second_access = second["access_token"].as_str().expect("access").to_string();
-    assert_ne!(second_refresh, first.refresh);
+    let second = Tokens::of(anyone.refresh(&first.refresh).await);
+    assert_ne!(second.refresh, first.refresh);
     assert_eq!(
-        app.get("/api/v1/me", &second_access).await.status(),
+        app.get("/api/v1/me", &second.access).await.status(),
         StatusCode::OK
     );
 
     // The spent token again: reuse. The whole login ends, including the newest tokens.
-    let res = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            None,
-            &json!({"refresh_token": first.refresh}),
-        )
-        .await;
-    assert_problem(res, StatusCode::UNAUTHORIZED, "refresh_token_reused").await;
-    let res = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            None,
-            &json!({"refresh_token": second_refresh}),
-        )
-        .await;
-    assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_refresh_token").await;
-    let res = app.get("/api/v1/me", &second_access).await;
-    assert_problem(res, StatusCode::UNAUTHORIZED, "session_revoked").await;
+    anyone
+        .refresh(&first.refresh)
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "refresh_token_reused");
+    anyone
+        .refresh(&second.refresh)
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "invalid_refresh_token");
+    app.acting(&second.access)
+        .get("/api/v1/me")
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "session_revoked");
 
     // Another login of the same user is untouched.
     let other = app.login("mobile").await;
@@ -244,14 +215,10 @@ async fn refresh_rotates_and_reuse_revokes_the_login() {
         StatusCode::OK
     );
 
-    let res = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            None,
-            &json!({"refresh_token": "made-up"}),
-        )
-        .await;
-    assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_refresh_token").await;
+    anyone
+        .refresh("made-up")
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "invalid_refresh_token");
 }
 
 #[tokio::test]
@@ -259,27 +226,19 @@ async fn logout_ends_access_and_refresh() {
     let app = spawn_app().await;
     app.create_user("leaving", "admin", None, None);
     let t = app.login("leaving").await;
-    let res = app
-        .request(Method::POST, "/api/v1/auth/logout")
-        .bearer_auth(&t.access)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    assert_problem(
-        app.get("/api/v1/me", &t.access).await,
-        StatusCode::UNAUTHORIZED,
-        "session_revoked",
-    )
-    .await;
-    let res = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            None,
-            &json!({"refresh_token": t.refresh}),
-        )
+    let leaving = app.acting(&t.access);
+    let res = leaving
+        .send(Method::POST, "/api/v1/auth/logout", None, None)
         .await;
-    assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_refresh_token").await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT);
+    leaving
+        .get("/api/v1/me")
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "session_revoked");
+    app.anyone()
+        .refresh(&t.refresh)
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "invalid_refresh_token");
 }
 
 fn forge(claims: &Value, secret: &str, kid: Option<&str>) -> String {
@@ -293,77 +252,17 @@ fn forge(claims: &Value, secret: &str, kid: Option<&str>) -> String {
     .expect("encode")
 }
 
-#[tokio::test]
-async fn bad_tokens_get_401_with_www_authenticate() {
-    let app = spawn_app().await;
-    app.create_user("holder", "admin", None, None);
-    let good = app.login("holder").await.access;
-    let (_, claims) = claims_of(&good);
-
-    let res = app
-        .request(Method::GET, "/api/v1/me")
-        .send()
-        .await
-        .expect("sent");
-    assert!(res.headers()["www-authenticate"]
-        .to_str()
-        .expect("ascii")
-        .starts_with("Bearer"));
-    assert_problem(res, StatusCode::UNAUTHORIZED, "missing_token").await;
-
-    let res = app
-        .request(Method::GET, "/api/v1/me")
-        .header("Authorization", "Basic abc")
-        .send()
-        .await
-        .expect("sent");
-    assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_token").await;
-    assert_problem(
-        app.get("/api/v1/me", "not-a-jwt").await,
-        StatusCode::UNAUTHORIZED,
-        "invalid_token",
-    )
-    .await;
-
+/// Tokens that are no token of `good` (whose claims are `claims`), and the code each gets:
+/// not a JWT, expired, signed with another key or an unknown key id, not valid yet, unsigned
+/// (`alg=none`), a claim tampered with.
+fn forged_tokens(good: &str, claims: &Value) -> Vec<(String, &'static str)> {
+    let now = chrono::Utc::now().timestamp();
     let mut expired = claims.clone();
-    expired["exp"] = json!(chrono::Utc::now().timestamp() - 3600);
-    expired["iat"] = json!(chrono::Utc::now().timestamp() - 7200);
+    expired["exp"] = json!(now - 3600);
+    expired["iat"] = json!(now - 7200);
     expired["nbf"] = expired["iat"].clone();
-    let res = app
-        .get("/api/v1/me", &forge(&expired, JWT_SECRET, Some("k1")))
-        .await;
-    assert_problem(res, StatusCode::UNAUTHORIZED, "token_expired").await;
-
-    let wrong_key = forge(
-        &claims,
-        "another-secret-that-is-32-bytes-long!!",
-        Some("k1"),
-    );
-    assert_problem(
-        app.get("/api/v1/me", &wrong_key).await,
-        StatusCode::UNAUTHORIZED,
-        "invalid_token",
-    )
-    .await;
-
-    let unknown_kid = forge(&claims, JWT_SECRET, Some("k9"));
-    assert_problem(
-        app.get("/api/v1/me", &unknown_kid).await,
-        StatusCode::UNAUTHORIZED,
-        "invalid_token",
-    )
-    .await;
-
     let mut future = claims.clone();
-    future["nbf"] = json!(chrono::Utc::now().timestamp() + 3600);
-    let not_yet = forge(&future, JWT_SECRET, Some("k1"));
-    assert_problem(
-        app.get("/api/v1/me", &not_yet).await,
-        StatusCode::UNAUTHORIZED,
-        "invalid_token",
-    )
-    .await;
-
+    future["nbf"] = json!(now + 3600);
     // alg=none: header and claims without a signature.
     let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let none = format!(
@@ -371,39 +270,59 @@ async fn bad_tokens_get_401_with_www_authenticate() {
         engine.encode(br#"{"alg":"none","typ":"JWT","kid":"k1"}"#),
         engine.encode(claims.to_string())
     );
-    assert_problem(
-        app.get("/api/v1/me", &none).await,
-        StatusCode::UNAUTHORIZED,
-        "invalid_token",
-    )
-    .await;
-
     // A tampered claim breaks the signature.
     let mut parts: Vec<String> = good.split('.').map(str::to_string).collect();
     let mut tampered = claims.clone();
     tampered["role"] = json!("admin");
     tampered["unit"] = Value::Null;
     parts[1] = engine.encode(tampered.to_string());
-    assert_problem(
-        app.get("/api/v1/me", &parts.join(".")).await,
-        StatusCode::UNAUTHORIZED,
-        "invalid_token",
-    )
-    .await;
+    let invalid = "invalid_token";
+    vec![
+        ("not-a-jwt".into(), invalid),
+        (forge(&expired, JWT_SECRET, Some("k1")), "token_expired"),
+        (
+            forge(claims, "another-secret-that-is-32-bytes-long!!", Some("k1")),
+            invalid,
+        ),
+        (forge(claims, JWT_SECRET, Some("k9")), invalid),
+        (forge(&future, JWT_SECRET, Some("k1")), invalid),
+        (none, invalid),
+        (parts.join("."), invalid),
+    ]
+}
+
+#[tokio::test]
+async fn bad_tokens_get_401_with_www_authenticate() {
+    let app = spawn_app().await;
+    app.create_user("holder", "admin", None, None);
+    let good = app.login("holder").await.access;
+    let (_, claims) = claims_of(&good);
+
+    let res = app.anyone().get("/api/v1/me").await;
+    assert!(res.headers()["www-authenticate"]
+        .to_str()
+        .expect("ascii")
+        .starts_with("Bearer"));
+    res.problem(StatusCode::UNAUTHORIZED, "missing_token");
+
+    app.anyone()
+        .header("Authorization", "Basic abc")
+        .get("/api/v1/me")
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "invalid_token");
+    for (token, code) in forged_tokens(&good, &claims) {
+        app.acting(&token)
+            .get("/api/v1/me")
+            .await
+            .problem(StatusCode::UNAUTHORIZED, code);
+    }
 
     // A valid token of a user who was disabled since.
-    use diesel::prelude::*;
-    let mut conn = app.db.conn();
-    diesel::update(toso::db::schema::users::table)
-        .set(toso::db::schema::users::disabled.eq(true))
-        .execute(&mut conn)
-        .expect("disable");
-    assert_problem(
-        app.get("/api/v1/me", &good).await,
-        StatusCode::UNAUTHORIZED,
-        "session_revoked",
-    )
-    .await;
+    disable_every_account(&app);
+    app.acting(&good)
+        .get("/api/v1/me")
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "session_revoked");
 }
 
 #[tokio::test]
@@ -427,68 +346,39 @@ async fn password_change_ends_other_logins() {
     let app = spawn_app().await;
     app.create_user("changer", "admin", None, None);
     let phone = app.login("changer").await;
-    let laptop = app.login("changer").await;
+    let laptop = app.acting(&app.login("changer").await.access);
+    let change = |current: &'static str, new: &'static str| laptop.change_password(current, new);
 
-    let put = |token: &str, body: Value| {
-        app.request(Method::PUT, "/api/v1/me/password")
-            .bearer_auth(token.to_string())
-            .json(&body)
-            .send()
-    };
-    let res = put(
-        &laptop.access,
-        json!({"current_password": "wrong", "new_password": "a new long password"}),
-    )
-    .await
-    .expect("sent");
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = change("wrong", "a new long password")
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(body["errors"][0]["field"], "current_password");
-
-    let res = put(
-        &laptop.access,
-        json!({"current_password": PASSWORD, "new_password": "short"}),
-    )
-    .await
-    .expect("sent");
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = change(PASSWORD, "short")
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(body["errors"][0]["field"], "new_password");
+    change(PASSWORD, "a new long password")
+        .await
+        .expect(StatusCode::NO_CONTENT);
 
-    let res = put(
-        &laptop.access,
-        json!({"current_password": PASSWORD, "new_password": "a new long password"}),
-    )
-    .await
-    .expect("sent");
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
-
-    assert_eq!(
-        app.get("/api/v1/me", &laptop.access).await.status(),
-        StatusCode::OK
-    );
-    assert_problem(
-        app.get("/api/v1/me", &phone.access).await,
-        StatusCode::UNAUTHORIZED,
-        "session_revoked",
-    )
-    .await;
-    let res = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            None,
-            &json!({"refresh_token": phone.refresh}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        app.login_raw("changer", PASSWORD).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.login_raw("changer", "a new long password")
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    laptop.get("/api/v1/me").await.expect(StatusCode::OK);
+    app.acting(&phone.access)
+        .get("/api/v1/me")
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "session_revoked");
+    let anyone = app.anyone();
+    anyone
+        .refresh(&phone.refresh)
+        .await
+        .expect(StatusCode::UNAUTHORIZED);
+    anyone
+        .login("changer", PASSWORD)
+        .await
+        .expect(StatusCode::UNAUTHORIZED);
+    anyone
+        .login("changer", "a new long password")
+        .await
+        .expect(StatusCode::OK);
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use reqwest::header::{HeaderMap, SET_COOKIE};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, spawn_app, TestApp, PASSWORD};
+use crate::helpers::{spawn_app, Answer, TestApp, PASSWORD};
 
 #[tokio::test]
 async fn the_console_and_its_modules_are_served_locally_with_a_strict_csp() {
@@ -74,12 +74,10 @@ async fn the_console_and_its_modules_are_served_locally_with_a_strict_csp() {
     }
     assert!(seen.len() >= 5, "{seen:?}");
 
-    let res = app
-        .request(Method::GET, "/console/nope.js")
-        .send()
+    app.anyone()
+        .get("/console/nope.js")
         .await
-        .expect("sent");
-    assert_problem(res, StatusCode::NOT_FOUND, "route_not_found").await;
+        .problem(StatusCode::NOT_FOUND, "route_not_found");
 }
 
 /// The `toso_refresh` cookie a response sets, with its attributes.
@@ -101,33 +99,40 @@ fn cookie_value(set_cookie: &str) -> String {
         .to_string()
 }
 
-async fn console_refresh(
-    app: &TestApp,
-    cookie: &str,
-    headers: &[(&str, &str)],
-) -> reqwest::Response {
-    let mut req = app
-        .request(Method::POST, "/api/v1/auth/refresh")
-        .header("cookie", cookie);
+/// `POST /api/v1/auth/refresh` with `cookie` and `headers`, no body.
+async fn console_refresh(app: &TestApp, cookie: &str, headers: &[(&str, &str)]) -> Answer {
+    let mut client = app.anyone().header("cookie", cookie);
     for (name, value) in headers {
-        req = req.header(*name, *value);
+        client = client.header(name, value);
     }
-    req.send().await.expect("sent")
+    client
+        .send(Method::POST, "/api/v1/auth/refresh", None)
+        .await
 }
 
-async fn console_login(app: &TestApp) -> reqwest::Response {
+/// A console login of `officer.console`.
+async fn console_login(app: &TestApp) -> Answer {
     let body = json!({"username": "officer.console", "password": PASSWORD, "console": true});
-    app.post_json("/api/v1/auth/login", None, &body).await
+    app.anyone().post("/api/v1/auth/login", body).await
 }
 
-#[tokio::test]
-async fn the_console_refresh_token_is_an_httponly_cookie_spent_only_by_the_console() {
-    let app = spawn_app().await;
-    app.create_user("officer.console", "province_officer", Some("01"), None);
-    let host = app.address.trim_start_matches("http://").to_string();
+/// The access token of a console's answer (200), which holds no refresh token: that one is
+/// only in the cookie. The token works.
+async fn console_access(app: &TestApp, body: &Value) -> String {
+    assert!(body.get("refresh_token").is_none(), "{body}");
+    let access = body["access_token"].as_str().expect("access").to_string();
+    assert_eq!(
+        app.get("/api/v1/me", &access).await.status(),
+        StatusCode::OK
+    );
+    access
+}
 
-    let res = console_login(&app).await;
-    assert_eq!(res.status(), StatusCode::OK);
+/// A console login sets an `HttpOnly`, `Secure`, strict cookie for the auth routes only, for
+/// 30 days; returns it as a request sends it.
+async fn a_console_login_sets_the_cookie(app: &TestApp) -> String {
+    let res = console_login(app).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     let set = refresh_cookie(res.headers());
     for attribute in [
         "HttpOnly",
@@ -138,139 +143,131 @@ async fn the_console_refresh_token_is_an_httponly_cookie_spent_only_by_the_conso
     ] {
         assert!(set.contains(attribute), "{set}");
     }
-    let body: Value = res.json().await.expect("json");
-    assert!(body.get("refresh_token").is_none(), "{body}");
-    let access = body["access_token"].as_str().expect("access").to_string();
-    assert_eq!(
-        app.get("/api/v1/me", &access).await.status(),
-        StatusCode::OK
-    );
-    let first = cookie_value(&set);
+    console_access(app, &res.body).await;
+    cookie_value(&set)
+}
 
-    // Without the console's header (a form or a link from elsewhere), or from another origin,
-    // the cookie is refused and not spent.
-    let res = console_refresh(&app, &first, &[]).await;
-    assert_problem(res, StatusCode::FORBIDDEN, "csrf_check_failed").await;
-    let res = console_refresh(&app, &first, &[("x-toso-console", "yes")]).await;
-    assert_problem(res, StatusCode::FORBIDDEN, "csrf_check_failed").await;
-    let res = console_refresh(
-        &app,
-        &first,
-        &[("x-toso-console", "1"), ("origin", "https://evil.example")],
-    )
-    .await;
-    assert_problem(res, StatusCode::FORBIDDEN, "csrf_check_failed").await;
-    let res = console_refresh(&app, "other=1", &[("x-toso-console", "1")]).await;
-    assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_refresh_token").await;
-    // The body `null` (the document's "no body") is no token either.
-    let res = app
-        .post_json("/api/v1/auth/refresh", None, &Value::Null)
-        .await;
-    assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_refresh_token").await;
+/// Without the console's header (a form or a link from elsewhere), or from another origin,
+/// the cookie is refused and not spent; another cookie, or the body `null` (the document's "no
+/// body"), is no token.
+async fn foreign_refreshes_are_refused(app: &TestApp, cookie: &str) {
+    let evil = [("x-toso-console", "1"), ("origin", "https://evil.example")];
+    for headers in [&[][..], &[("x-toso-console", "yes")], &evil] {
+        console_refresh(app, cookie, headers)
+            .await
+            .problem(StatusCode::FORBIDDEN, "csrf_check_failed");
+    }
+    console_refresh(app, "other=1", &[("x-toso-console", "1")])
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "invalid_refresh_token");
+    app.anyone()
+        .post("/api/v1/auth/refresh", Value::Null)
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "invalid_refresh_token");
+}
 
-    // From the console's own page: a new access token and a new cookie, never in the body.
-    let origin = format!("http://{host}");
-    let res = console_refresh(
-        &app,
-        &first,
-        &[("x-toso-console", "1"), ("origin", origin.as_str())],
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::OK);
+/// From the console's own page: a new access token and a new cookie, never in the body;
+/// returns the new cookie.
+async fn the_console_refreshes(app: &TestApp, cookie: &str) -> String {
+    let origin = app.address.clone();
+    let headers = [("x-toso-console", "1"), ("origin", origin.as_str())];
+    let res = console_refresh(app, cookie, &headers).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!(res.headers()["cache-control"], "no-store");
     let second = cookie_value(&refresh_cookie(res.headers()));
-    assert_ne!(second, first);
-    let body: Value = res.json().await.expect("json");
-    assert!(body.get("refresh_token").is_none(), "{body}");
-    let access = body["access_token"].as_str().expect("access").to_string();
-    assert_eq!(
-        app.get("/api/v1/me", &access).await.status(),
-        StatusCode::OK
-    );
+    assert_ne!(second, cookie);
+    console_access(app, &res.body).await;
+    second
+}
 
-    // The spent cookie again is reuse, as with a token in the body: the login ends.
-    let res = console_refresh(&app, &first, &[("x-toso-console", "1")]).await;
-    assert_problem(res, StatusCode::UNAUTHORIZED, "refresh_token_reused").await;
-    let res = console_refresh(&app, &second, &[("x-toso-console", "1")]).await;
-    assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_refresh_token").await;
-
-    // Logout clears the cookie.
-    let body: Value = console_login(&app).await.json().await.expect("json");
+/// Logout clears the cookie.
+async fn logout_clears_the_cookie(app: &TestApp) {
+    let login = console_login(app).await.expect(StatusCode::OK);
+    let access = login["access_token"].as_str().expect("access");
     let res = app
-        .request(Method::POST, "/api/v1/auth/logout")
-        .bearer_auth(body["access_token"].as_str().expect("access"))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        .acting(access)
+        .send(Method::POST, "/api/v1/auth/logout", None, None)
+        .await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT);
     let cleared = refresh_cookie(res.headers());
     assert!(
         cleared.starts_with("toso_refresh=;") && cleared.contains("Max-Age=0"),
         "{cleared}"
     );
+}
 
-    // A client that sends its refresh token in the body is served as before, and a body that
-    // is not JSON is still refused as one.
+/// A client that sends its refresh token in the body is served as before, and a body that is
+/// not JSON is still refused as one.
+async fn body_tokens_are_served_as_before(app: &TestApp) {
     let tokens = app.login("officer.console").await;
-    let res = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            None,
-            &json!({"refresh_token": tokens.refresh}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    let res = app.anyone().refresh(&tokens.refresh).await;
     assert!(res.headers().get(SET_COOKIE).is_none());
-    let body: Value = res.json().await.expect("json");
+    let body = res.expect(StatusCode::OK);
     assert!(body["refresh_token"]
         .as_str()
         .is_some_and(|t| t.len() >= 40));
     let res = app
-        .request(Method::POST, "/api/v1/auth/refresh")
-        .header("content-type", "application/json")
-        .body("{")
-        .send()
+        .anyone()
+        .send_raw(
+            Method::POST,
+            "/api/v1/auth/refresh",
+            "application/json",
+            "{".into(),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_console_refresh_token_is_an_httponly_cookie_spent_only_by_the_console() {
+    let app = spawn_app().await;
+    app.create_user("officer.console", "province_officer", Some("01"), None);
+
+    let first = a_console_login_sets_the_cookie(&app).await;
+    foreign_refreshes_are_refused(&app, &first).await;
+    let second = the_console_refreshes(&app, &first).await;
+
+    // The spent cookie again is reuse, as with a token in the body: the login ends.
+    let console = [("x-toso-console", "1")];
+    console_refresh(&app, &first, &console)
         .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        .problem(StatusCode::UNAUTHORIZED, "refresh_token_reused");
+    console_refresh(&app, &second, &console)
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "invalid_refresh_token");
+
+    logout_clears_the_cookie(&app).await;
+    body_tokens_are_served_as_before(&app).await;
 }
 
 #[tokio::test]
 async fn an_activation_from_the_console_puts_the_refresh_token_in_the_cookie() {
     let app = spawn_app().await;
-    let (_, admin) = app.user_with_token("root", "admin", None, None).await;
-    let created = |path: String, body: Value| {
-        let (app, admin) = (&app, &admin);
-        async move {
-            let res = app.post_json(&path, Some(admin), &body).await;
-            assert_eq!(res.status(), StatusCode::CREATED, "{path}");
-            res.json::<Value>().await.expect("json")
-        }
-    };
-    let user = created(
-        "/api/v1/users".into(),
-        json!({"username": "new.officer", "password": PASSWORD, "role": "commune_officer",
-               "unit_code": "00004"}),
-    )
-    .await;
+    let admin = app.actor("root", "admin", None, None).await;
+    let user = admin
+        .create(
+            "/api/v1/users",
+            json!({"username": "new.officer", "password": PASSWORD, "role": "commune_officer",
+                   "unit_code": "00004"}),
+        )
+        .await;
     let path = format!(
         "/api/v1/users/{}/activation",
         user["id"].as_str().expect("id")
     );
-    let issued = created(path, json!({})).await;
+    let issued = admin.create(&path, json!({})).await;
     let code = issued["code"].as_str().expect("code");
 
     let res = app
-        .post_json(
+        .anyone()
+        .post(
             "/api/v1/auth/activate",
-            None,
-            &json!({"code": code, "password": "ruộng bậc thang mùa nước đổ", "console": true}),
+            json!({"code": code, "password": "ruộng bậc thang mùa nước đổ", "console": true}),
         )
         .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.status, StatusCode::OK);
     let cookie = cookie_value(&refresh_cookie(res.headers()));
-    let body: Value = res.json().await.expect("json");
-    assert!(body.get("refresh_token").is_none(), "{body}");
+    assert!(res.body.get("refresh_token").is_none(), "{}", res.body);
     let res = console_refresh(&app, &cookie, &[("x-toso-console", "1")]).await;
-    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.status, StatusCode::OK);
 }

@@ -1,75 +1,72 @@
 use reqwest::{Method, StatusCode};
 
-use crate::helpers::{assert_problem, spawn_app};
+use serde_json::json;
+
+use crate::helpers::{spawn_app, Actor};
 
 #[tokio::test]
 async fn malformed_requests_are_problems() {
     let app = spawn_app().await;
+    let anyone = app.anyone();
 
-    let res = app
-        .request(Method::POST, "/api/v1/auth/login")
-        .header("content-type", "application/json")
-        .body("{\"username\": ")
-        .send()
+    // Login bodies: cut short, not JSON, too large, of the wrong type.
+    let (json, bad) = ("application/json", StatusCode::BAD_REQUEST);
+    let huge = format!(
+        "{{\"username\": \"{}\", \"password\": \"x\"}}",
+        "a".repeat(3 * 1024 * 1024)
+    );
+    let wrong_type = "{\"username\": [1], \"password\": \"x\"}".to_string();
+    for (content_type, body, status, code) in [
+        (json, "{\"username\": ".to_string(), bad, "malformed_json"),
+        (
+            "text/plain",
+            "username=a".into(),
+            bad,
+            "unsupported_media_type",
+        ),
+        (
+            json,
+            huge,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+        ),
+        (
+            json,
+            wrong_type,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        ),
+    ] {
+        anyone
+            .send_raw(Method::POST, "/api/v1/auth/login", content_type, body)
+            .await
+            .problem(status, code);
+    }
+    anyone
+        .get("/api/v1/nothing-here")
         .await
-        .expect("sent");
-    assert_problem(res, StatusCode::BAD_REQUEST, "malformed_json").await;
+        .problem(StatusCode::NOT_FOUND, "route_not_found");
 
-    let res = app
-        .request(Method::POST, "/api/v1/auth/login")
-        .header("content-type", "text/plain")
-        .body("username=a")
-        .send()
-        .await
-        .expect("sent");
-    assert_problem(res, StatusCode::BAD_REQUEST, "unsupported_media_type").await;
-
-    let res = app
-        .request(Method::POST, "/api/v1/auth/login")
-        .header("content-type", "application/json")
-        .body(format!(
-            "{{\"username\": \"{}\", \"password\": \"x\"}}",
-            "a".repeat(3 * 1024 * 1024)
-        ))
-        .send()
-        .await
-        .expect("sent");
-    assert_problem(res, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
-
-    let res = app
-        .request(Method::POST, "/api/v1/auth/login")
-        .header("content-type", "application/json")
-        .body("{\"username\": [1], \"password\": \"x\"}")
-        .send()
-        .await
-        .expect("sent");
-    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-
-    let res = app
-        .request(Method::GET, "/api/v1/nothing-here")
-        .send()
-        .await
-        .expect("sent");
-    assert_problem(res, StatusCode::NOT_FOUND, "route_not_found").await;
-
-    app.create_user("querier", "admin", None, None);
-    let token = app.login("querier").await.access;
-    let res = app.get("/api/v1/users?page=abc", &token).await;
-    assert_problem(res, StatusCode::BAD_REQUEST, "invalid_query").await;
-    let res = app.get("/api/v1/users/not-a-uuid", &token).await;
-    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
-
-    // PostgreSQL stores no NUL character: a clear 400, not a 500 (found by schemathesis).
-    let res = app.get("/api/v1/users?q=a%00b", &token).await;
-    assert_problem(res, StatusCode::BAD_REQUEST, "invalid_text").await;
-    let res = app
-        .post_json(
+    let querier = app.actor("querier", "admin", None, None).await;
+    for (path, status, code) in [
+        ("/api/v1/users?page=abc", bad, "invalid_query"),
+        (
+            "/api/v1/users/not-a-uuid",
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        // PostgreSQL stores no NUL character: a clear 400, not a 500 (found by schemathesis).
+        ("/api/v1/users?q=a%00b", bad, "invalid_text"),
+    ] {
+        querier.get(path).await.problem(status, code);
+    }
+    querier
+        .post(
             "/api/v1/villages",
-            Some(&token),
-            &serde_json::json!({"name": "Thôn\u{0}", "kind": "thon", "commune_code": "00004"}),
+            json!({"name": "Thôn\u{0}", "kind": "thon", "commune_code": "00004"}),
         )
-        .await;
-    assert_problem(res, StatusCode::BAD_REQUEST, "invalid_text").await;
+        .await
+        .problem(StatusCode::BAD_REQUEST, "invalid_text");
 }
 
 #[tokio::test]
@@ -87,90 +84,75 @@ async fn every_response_carries_a_request_id_and_security_headers() {
     assert_eq!(uuid::Uuid::parse_str(&id).map(|_| ()), Ok(()));
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
 
-    let res = app
-        .request(Method::GET, "/api/v1/nope")
-        .header("X-Request-Id", "client-chosen-42")
-        .send()
-        .await
-        .expect("sent");
+    let with_id = |id: &str| app.anyone().header("X-Request-Id", id);
+    let res = with_id("client-chosen-42").get("/api/v1/nope").await;
     assert_eq!(res.headers()["x-request-id"], "client-chosen-42");
 
     // An unsafe id is replaced, not echoed.
-    let res = app
-        .request(Method::GET, "/health/live")
-        .header("X-Request-Id", "bad id with spaces")
-        .send()
-        .await
-        .expect("sent");
+    let res = with_id("bad id with spaces").get("/health/live").await;
     assert_ne!(res.headers()["x-request-id"], "bad id with spaces");
 }
 
 #[tokio::test]
 async fn request_limits_are_clear_client_errors() {
     let app = spawn_app().await;
-    app.create_user("limits", "admin", None, None);
-    let token = app.login("limits").await.access;
+    let admin = app.actor("limits", "admin", None, None).await;
 
     // A documented path with a method it does not have: 405 with the methods it has.
-    let res = app
-        .request(Method::PUT, "/api/v1/villages")
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("sent");
+    let res = admin
+        .send(Method::PUT, "/api/v1/villages", None, None)
+        .await;
     assert_eq!(res.headers()["allow"], "GET, HEAD, POST");
-    assert_problem(res, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
+    res.problem(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
     let res = app
-        .request(Method::DELETE, "/api/v1/units/01")
-        .send()
-        .await
-        .expect("sent");
+        .anyone()
+        .send(Method::DELETE, "/api/v1/units/01", None)
+        .await;
     assert_eq!(res.headers()["allow"], "GET, HEAD");
-    assert_problem(res, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
+    res.problem(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
 
     // JSON nested deeper than the parser allows: a 4xx problem, not a stack overflow.
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let res = app
-        .request(Method::POST, "/api/v1/villages")
-        .bearer_auth(&token)
-        .header("content-type", "application/json")
-        .body(format!(
-            "{{\"name\": \"x\", \"kind\": \"thon\", \"extra\": {deep}}}"
-        ))
-        .send()
-        .await
-        .expect("sent");
-    assert!(res.status().is_client_error(), "status {}", res.status());
-    let problem: serde_json::Value = res.json().await.expect("problem json");
-    assert!(problem["code"].is_string(), "{problem}");
-
-    // Strings past their documented length: a field error naming the field.
-    let res = app
-        .post_json(
+        .anyone()
+        .acting(&admin.token)
+        .send_raw(
+            Method::POST,
             "/api/v1/villages",
-            Some(&token),
-            &serde_json::json!({"name": "x".repeat(201), "kind": "thon", "commune_code": "00004"}),
+            "application/json",
+            format!("{{\"name\": \"x\", \"kind\": \"thon\", \"extra\": {deep}}}"),
         )
         .await;
-    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert!(res.status.is_client_error(), "status {}", res.status);
+    assert!(res.body["code"].is_string(), "{}", res.body);
+
+    // Strings past their documented length: a field error naming the field.
+    let problem = admin
+        .post(
+            "/api/v1/villages",
+            json!({"name": "x".repeat(201), "kind": "thon", "commune_code": "00004"}),
+        )
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(problem["errors"][0]["field"], "name");
-    let res = app
-        .get(&format!("/api/v1/villages?q={}", "a".repeat(300)), &token)
+    let res = admin
+        .get(&format!("/api/v1/villages?q={}", "a".repeat(300)))
         .await;
     // A long search is cut to its first 100 characters, as documented.
-    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.status, StatusCode::OK);
 
     // Page sizes: past the limit is a field error, not a silent clamp.
-    let res = app.get("/api/v1/villages?page_size=201", &token).await;
-    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let problem = admin
+        .get("/api/v1/villages?page_size=201")
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(problem["errors"][0]["field"], "page_size");
 }
 
 #[tokio::test]
 async fn every_query_string_error_names_its_field() {
     let app = spawn_app().await;
-    app.create_user("queries", "admin", None, None);
-    let token = app.login("queries").await.access;
+    let admin = app.actor("queries", "admin", None, None).await;
     // One broken parameter on every route that reads a query string.
     for (path, field, code) in [
         ("/api/v1/users?page=abc", "page", "invalid_value"),
@@ -212,8 +194,10 @@ async fn every_query_string_error_names_its_field() {
         ),
         ("/api/v1/sync/pull?limit=many", "limit", "invalid_value"),
     ] {
-        let res = app.get(path, &token).await;
-        let problem = assert_problem(res, StatusCode::BAD_REQUEST, "invalid_query").await;
+        let problem = admin
+            .get(path)
+            .await
+            .problem(StatusCode::BAD_REQUEST, "invalid_query");
         assert_eq!(problem["errors"][0]["field"], field, "{path}: {problem}");
         assert_eq!(problem["errors"][0]["code"], code, "{path}: {problem}");
         assert!(
@@ -224,10 +208,10 @@ async fn every_query_string_error_names_its_field() {
         );
     }
     // What a time parameter expects is said in the message.
-    let res = app
-        .get("/api/v1/assistance-logs?from=yesterday", &token)
-        .await;
-    let problem = assert_problem(res, StatusCode::BAD_REQUEST, "invalid_query").await;
+    let problem = admin
+        .get("/api/v1/assistance-logs?from=yesterday")
+        .await
+        .problem(StatusCode::BAD_REQUEST, "invalid_query");
     let message = problem["errors"][0]["message"].as_str().unwrap_or_default();
     assert!(
         message.contains("YYYY-MM-DD") && message.contains("RFC 3339"),
@@ -235,37 +219,36 @@ async fn every_query_string_error_names_its_field() {
     );
 }
 
-#[tokio::test]
-async fn a_day_is_accepted_where_a_time_or_a_month_is_meant() {
-    let app = spawn_app().await;
-    let f = crate::fieldwork::field(&app).await;
+/// Two logs of `member`, half an hour either side of midnight into August 2026 (Vietnam
+/// time); returns their ids.
+async fn logs_either_side_of_midnight(member: &Actor<'_>) -> [String; 2] {
     let mut ids = Vec::new();
     for at in ["2026-07-31T23:30:00+07:00", "2026-08-01T00:30:00+07:00"] {
         let id = uuid::Uuid::new_v4();
         let mut body = crate::fieldwork::log(id);
-        body["occurred_at"] = serde_json::json!(at);
-        let res = app
-            .post_json("/api/v1/assistance-logs", Some(&f.member), &body)
-            .await;
-        assert_eq!(res.status(), StatusCode::CREATED, "{at}");
+        body["occurred_at"] = json!(at);
+        let res = member.post("/api/v1/assistance-logs", body).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{at}");
         ids.push(id.to_string());
     }
-    // A day stands for 00:00 of that day in Vietnam time; `to` is exclusive.
+    [ids[0].clone(), ids[1].clone()]
+}
+
+/// A day stands for 00:00 of that day in Vietnam time; `to` is exclusive.
+async fn a_day_is_its_midnight(officer: &Actor<'_>, [before, after]: [String; 2]) {
     for (query, expected) in [
-        ("from=2026-08-01", vec![ids[1].clone()]),
-        ("to=2026-08-01", vec![ids[0].clone()]),
+        ("from=2026-08-01", vec![after.clone()]),
+        ("to=2026-08-01", vec![before.clone()]),
         (
             "from=2026-07-31&to=2026-08-02",
-            vec![ids[1].clone(), ids[0].clone()],
+            vec![after.clone(), before.clone()],
         ),
-        ("from=2026-08-01T00:00:00%2B07:00", vec![ids[1].clone()]),
+        ("from=2026-08-01T00:00:00%2B07:00", vec![after.clone()]),
     ] {
-        let page: serde_json::Value = app
-            .get(&format!("/api/v1/assistance-logs?{query}"), &f.officer)
+        let page = officer
+            .get(&format!("/api/v1/assistance-logs?{query}"))
             .await
-            .json()
-            .await
-            .expect("json");
+            .body;
         let got: Vec<String> = page["items"]
             .as_array()
             .expect("items")
@@ -274,23 +257,18 @@ async fn a_day_is_accepted_where_a_time_or_a_month_is_meant() {
             .collect();
         assert_eq!(got, expected, "{query}");
     }
-    let res = app
-        .get(
-            "/api/v1/trainings?from=2026-08-01&to=2026-09-01",
-            &f.officer,
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    officer
+        .get("/api/v1/trainings?from=2026-08-01&to=2026-09-01")
+        .await
+        .expect(StatusCode::OK);
+}
 
-    // Where a month is meant, a day stands for its month.
-    let res = app
-        .get(
-            "/api/v1/reports/trend?unit=00004&from=2026-07-15&to=2026-08-01",
-            &f.officer,
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let points: serde_json::Value = res.json().await.expect("json");
+/// Where a month is meant, a day stands for its month.
+async fn a_day_is_its_month(officer: &Actor<'_>) {
+    let points = officer
+        .get("/api/v1/reports/trend?unit=00004&from=2026-07-15&to=2026-08-01")
+        .await
+        .expect(StatusCode::OK);
     let months: Vec<&str> = points
         .as_array()
         .expect("points")
@@ -300,23 +278,27 @@ async fn a_day_is_accepted_where_a_time_or_a_month_is_meant() {
     assert_eq!(months, ["2026-07", "2026-08"]);
     assert_eq!(points[0]["logs"], 1);
     assert_eq!(points[1]["logs"], 1);
-    let res = app
-        .get(
-            "/api/v1/reports/monthly?unit=00004&month=2026-08-20",
-            &f.officer,
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let report: serde_json::Value = res.json().await.expect("json");
+    let report = officer
+        .get("/api/v1/reports/monthly?unit=00004&month=2026-08-20")
+        .await
+        .expect(StatusCode::OK);
     assert_eq!(report["month"], "2026-08");
+}
+
+#[tokio::test]
+async fn a_day_is_accepted_where_a_time_or_a_month_is_meant() {
+    let app = spawn_app().await;
+    let f = crate::fieldwork::field(&app).await;
+    let (officer, member) = (app.acting(&f.officer), app.acting(&f.member));
+    let ids = logs_either_side_of_midnight(&member).await;
+    a_day_is_its_midnight(&officer, ids).await;
+    a_day_is_its_month(&officer).await;
+
     // Not a day at all: the field and what is expected.
-    let res = app
-        .get(
-            "/api/v1/reports/trend?unit=00004&from=2026-02-30&to=2026-08",
-            &f.officer,
-        )
-        .await;
-    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let problem = officer
+        .get("/api/v1/reports/trend?unit=00004&from=2026-02-30&to=2026-08")
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(problem["errors"][0]["field"], "from");
     assert!(problem["detail"]
         .as_str()
@@ -327,63 +309,39 @@ async fn a_day_is_accepted_where_a_time_or_a_month_is_meant() {
 #[tokio::test]
 async fn if_match_star_means_any_current_version() {
     let app = spawn_app().await;
-    let (_, token) = app
-        .user_with_token("star", "commune_officer", Some("00004"), None)
+    let officer = app
+        .actor("star", "commune_officer", Some("00004"), None)
         .await;
-    let village: serde_json::Value = app
-        .post_json(
+    let village = officer
+        .post(
             "/api/v1/villages",
-            Some(&token),
-            &serde_json::json!({"name": "Thôn Sao", "kind": "thon"}),
+            json!({"name": "Thôn Sao", "kind": "thon"}),
         )
         .await
-        .json()
-        .await
-        .expect("json");
+        .body;
     let path = format!("/api/v1/villages/{}", village["id"]);
-    let res = app
-        .patch_json(
-            &path,
-            &token,
-            Some("*"),
-            &serde_json::json!({"name": "Thôn Sao Mới"}),
-        )
+    let res = officer
+        .patch(&path, Some("*"), json!({"name": "Thôn Sao Mới"}))
         .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.status, StatusCode::OK);
     assert_eq!(res.headers()["etag"], "\"2\"");
-    let body: serde_json::Value = res.json().await.expect("json");
-    assert_eq!(body["name"], "Thôn Sao Mới");
+    assert_eq!(res.body["name"], "Thôn Sao Mới");
     // A named version still has to be the current one; other values are still refused.
-    let res = app
-        .patch_json(
-            &path,
-            &token,
-            Some("\"1\""),
-            &serde_json::json!({"name": "x"}),
-        )
-        .await;
-    assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
-    let res = app
-        .patch_json(&path, &token, Some("**"), &serde_json::json!({"name": "x"}))
-        .await;
-    assert_problem(res, StatusCode::BAD_REQUEST, "invalid_if_match").await;
-    let res = app
-        .request(Method::DELETE, &path)
-        .bearer_auth(&token)
-        .header("If-Match", "*")
-        .send()
+    officer
+        .patch(&path, Some("\"1\""), json!({"name": "x"}))
         .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
+        .problem(StatusCode::PRECONDITION_FAILED, "version_mismatch");
+    officer
+        .patch(&path, Some("**"), json!({"name": "x"}))
+        .await
+        .problem(StatusCode::BAD_REQUEST, "invalid_if_match");
+    let res = officer.delete(&path, Some("*")).await;
+    assert_eq!(res.status, StatusCode::OK);
     // `*` on a record that does not exist is still 404.
-    let res = app
-        .request(Method::DELETE, "/api/v1/villages/999999")
-        .bearer_auth(&token)
-        .header("If-Match", "*")
-        .send()
+    officer
+        .delete("/api/v1/villages/999999", Some("*"))
         .await
-        .expect("sent");
-    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+        .problem(StatusCode::NOT_FOUND, "not_found");
 }
 /// Every constraint of the schema (and every unique index, whose name a unique violation
 /// reports), partitions' copies included, maps to a problem in `crates/toso-core/src/error.rs`: no constraint

@@ -783,3 +783,192 @@ pub async fn wait_for_lock_waiters(db: &TestDb, n: i64) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// Requests to a server by its address (another instance of the app, a `toso serve` process,
+/// or the app itself before any login), each read as an [`Answer`]; with a token once
+/// [`Client::acting`] gives one.
+#[derive(Clone)]
+pub struct Client {
+    base: String,
+    http: reqwest::Client,
+    token: Option<String>,
+    headers: Vec<(String, String)>,
+}
+
+impl Client {
+    /// The server at `address` (`http://host:port`), no token.
+    pub fn to(address: &str) -> Self {
+        Client {
+            base: address.to_string(),
+            http: reqwest::Client::new(),
+            token: None,
+            headers: Vec::new(),
+        }
+    }
+
+    /// The same server, with `token`.
+    pub fn acting(&self, token: &str) -> Self {
+        Client {
+            token: Some(token.to_string()),
+            ..self.clone()
+        }
+    }
+
+    /// The server's address.
+    pub fn address(&self) -> &str {
+        &self.base
+    }
+
+    /// The same, sending the header `name: value` with every request too.
+    pub fn header(&self, name: &str, value: &str) -> Self {
+        let mut client = self.clone();
+        client.headers.push((name.to_string(), value.to_string()));
+        client
+    }
+
+    /// A request to `path` with the token, if any, and the headers, for a body or a timeout
+    /// of one's own.
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        for (name, value) in &self.headers {
+            req = req.header(name, value);
+        }
+        req
+    }
+
+    /// Any request, with a JSON body when given.
+    pub async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> Answer {
+        let mut req = self.request(method, path);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        Answer::read(req.send().await.expect("request sent")).await
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        self.send(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Answer {
+        self.send(Method::POST, path, Some(&body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> Answer {
+        self.send(Method::PUT, path, Some(&body)).await
+    }
+
+    /// A request whose body is `body` exactly as given, sent as `content_type`.
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: String,
+    ) -> Answer {
+        let req = self
+            .request(method, path)
+            .header("content-type", content_type)
+            .body(body);
+        Answer::read(req.send().await.expect("request sent")).await
+    }
+
+    /// `POST /api/v1/auth/login`.
+    pub async fn login(&self, username: &str, password: &str) -> Answer {
+        self.post(
+            "/api/v1/auth/login",
+            json!({"username": username, "password": password}),
+        )
+        .await
+    }
+
+    /// `POST /api/v1/auth/refresh` with `refresh` in the body.
+    pub async fn refresh(&self, refresh: &str) -> Answer {
+        self.post("/api/v1/auth/refresh", json!({ "refresh_token": refresh }))
+            .await
+    }
+}
+
+impl Tokens {
+    /// The tokens a login or a refresh answered (200).
+    #[track_caller]
+    pub fn of(answer: Answer) -> Tokens {
+        let body = answer.expect(StatusCode::OK);
+        let token = |name: &str| body[name].as_str().expect(name).to_string();
+        Tokens {
+            access: token("access_token"),
+            refresh: token("refresh_token"),
+        }
+    }
+}
+
+impl TestDb {
+    /// Inserts an admin `username` (password `PASSWORD`) straight into the database, as for a
+    /// server that is not a `TestApp` (a `toso serve` process).
+    pub fn insert_admin(&self, username: &str) {
+        toso::db::users::insert(
+            &mut self.conn(),
+            &toso::db::users::NewUser {
+                username: username.into(),
+                full_name: None,
+                phone: None,
+                password_hash: password_hash().to_string(),
+                role: "admin".into(),
+                province_code: None,
+                unit_code: None,
+                team_id: None,
+            },
+        )
+        .expect("user");
+    }
+}
+
+impl TestApp {
+    /// Requests to this app without a token.
+    pub fn anyone(&self) -> Client {
+        Client::to(&self.address)
+    }
+
+    /// The number a `SELECT count(*) AS n …` of the app's database answers.
+    pub fn count(&self, sql: &str) -> i64 {
+        diesel::sql_query(sql)
+            .get_result::<Count>(&mut self.db.conn())
+            .expect("count")
+            .n
+    }
+}
+
+impl Answer {
+    /// The body of a 422 `validation_failed` problem whose errors hold `field` with `code`.
+    #[track_caller]
+    pub fn field_error(self, field: &str, code: &str) -> Value {
+        let body = self.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        let errors = body["errors"].as_array().expect("errors");
+        assert!(
+            errors
+                .iter()
+                .any(|e| e["field"] == field && e["code"] == code),
+            "expected {field}: {code} in {body}"
+        );
+        body
+    }
+
+    /// The seconds its `Retry-After` header asks a client to wait.
+    pub fn retry_after(&self) -> u64 {
+        self.headers["retry-after"]
+            .to_str()
+            .expect("ascii")
+            .parse()
+            .expect("seconds")
+    }
+}
+
+impl Actor<'_> {
+    /// `PUT /api/v1/me/password`: the account changes its own password from `current` to `new`.
+    pub async fn change_password(&self, current: &str, new: &str) -> Answer {
+        let body = json!({"current_password": current, "new_password": new});
+        self.put("/api/v1/me/password", None, body).await
+    }
+}

@@ -1,22 +1,8 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::fixtures::id_of;
-use crate::helpers::{assert_problem, spawn_app, Actor, TestApp};
-
-async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
-    let res = app.post_json(path, Some(token), &body).await;
-    let status = res.status();
-    (status, res.json().await.expect("json"))
-}
-
-async fn delete(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
-    app.request(Method::DELETE, path)
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("sent")
-}
+use crate::fixtures::{id_of, Commune, Member, Team};
+use crate::helpers::{spawn_app, Actor, TestApp};
 
 fn audit_count(app: &TestApp) -> i64 {
     use diesel::prelude::*;
@@ -27,22 +13,14 @@ fn audit_count(app: &TestApp) -> i64 {
         .expect("count")
 }
 
-#[tokio::test]
-async fn commune_officer_keeps_its_register_with_audit() {
-    let app = spawn_app().await;
-    let officer = app
-        .actor("badinh", "commune_officer", Some("00004"), None)
-        .await;
-
-    // Village, defaulting to the officer's commune.
+/// A village, defaulting to the officer's commune; the same name (ignoring diacritics) in
+/// the same commune is taken. Returns its id.
+async fn a_village_of_its_own(officer: &Actor<'_>) -> i64 {
     let village = officer.create("/api/v1/villages",
         json!({"name": "Tổ dân phố Số 5", "kind": "to_dan_pho", "households": 320, "population": 1200})).await;
     assert_eq!(village["commune_code"], "00004");
     assert_eq!(village["province_code"], "01");
     assert_eq!(village["version"], 1);
-    let vid = id_of(&village);
-
-    // Same name (ignoring diacritics) in the same commune is taken.
     let body = officer
         .post(
             "/api/v1/villages",
@@ -51,8 +29,12 @@ async fn commune_officer_keeps_its_register_with_audit() {
         .await
         .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(body["errors"][0]["field"], "name");
+    id_of(&village)
+}
 
-    // A village-level team and its members.
+/// A village-level team (active) with a leader (phone normalised) and a member; returns the
+/// team's members path and the leader.
+async fn a_team_with_a_leader(officer: &Actor<'_>, vid: i64) -> (String, Value) {
     let team = officer
         .create(
             "/api/v1/teams",
@@ -62,9 +44,7 @@ async fn commune_officer_keeps_its_register_with_audit() {
         )
         .await;
     assert_eq!(team["status"], "active");
-    let tid = id_of(&team);
-
-    let members_path = format!("/api/v1/teams/{tid}/members");
+    let members_path = format!("/api/v1/teams/{}/members", id_of(&team));
     let leader = officer
         .create(
             &members_path,
@@ -76,18 +56,11 @@ async fn commune_officer_keeps_its_register_with_audit() {
     assert_eq!(leader["phone"], "0912345678");
     officer.create(&members_path, json!({
         "full_name": "Trần Thị Bình", "sex": "female", "affiliation": "womens_union", "joined_on": "2025-08-02"})).await;
+    (members_path, leader)
+}
 
-    // At most one active leader.
-    let second_leader =
-        json!({"full_name": "Lê Văn Cường", "affiliation": "area_police", "team_role": "leader"});
-    let body = officer
-        .post(&members_path, second_leader.clone())
-        .await
-        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(body["errors"][0]["field"], "team_role");
-    assert_eq!(body["errors"][0]["code"], "leader_exists");
-
-    // Lists: filters, diacritic-insensitive search, totals.
+/// Lists: filters, diacritic-insensitive search, totals.
+async fn lists_filter_and_search(officer: &Actor<'_>, members_path: &str, vid: i64) {
     let list = officer
         .get(&format!("{members_path}?q=tran%20thi"))
         .await
@@ -104,6 +77,44 @@ async fn commune_officer_keeps_its_register_with_audit() {
     ] {
         assert_eq!(officer.get(&path).await.body["total"], total, "{path}");
     }
+}
+
+/// Every write left one audit record with before and after: the update is the leader's leave.
+async fn every_write_is_audited(officer: &Actor<'_>, writes: usize) {
+    let audit = officer.get("/api/v1/audit?page_size=50").await.body;
+    assert_eq!(audit["total"], writes, "{audit}");
+    let update = audit["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|e| e["action"] == "update")
+        .expect("an update");
+    assert_eq!(update["entity"], "member");
+    assert_eq!(update["before"]["left_on"], Value::Null);
+    assert_eq!(update["after"]["left_on"], "2025-10-01");
+    assert_eq!(update["actor_username"], "badinh");
+    assert!(update["after"].get("search_name").is_none());
+}
+
+#[tokio::test]
+async fn commune_officer_keeps_its_register_with_audit() {
+    let app = spawn_app().await;
+    let officer = app
+        .actor("badinh", "commune_officer", Some("00004"), None)
+        .await;
+    let vid = a_village_of_its_own(&officer).await;
+    let (members_path, leader) = a_team_with_a_leader(&officer, vid).await;
+
+    // At most one active leader.
+    let second_leader =
+        json!({"full_name": "Lê Văn Cường", "affiliation": "area_police", "team_role": "leader"});
+    let body = officer
+        .post(&members_path, second_leader.clone())
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(body["errors"][0]["field"], "team_role");
+    assert_eq!(body["errors"][0]["code"], "leader_exists");
+    lists_filter_and_search(&officer, &members_path, vid).await;
 
     // The leader leaves: history stays, the team can get a new leader.
     officer
@@ -121,21 +132,7 @@ async fn commune_officer_keeps_its_register_with_audit() {
         .body;
     assert_eq!(left["items"][0]["full_name"], "Nguyễn Văn An");
     officer.create(&members_path, second_leader).await;
-
-    // Every write above left one audit record with before and after.
-    let audit = officer.get("/api/v1/audit?page_size=50").await.body;
-    assert_eq!(audit["total"], 6, "{audit}");
-    let update = audit["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .find(|e| e["action"] == "update")
-        .expect("an update");
-    assert_eq!(update["entity"], "member");
-    assert_eq!(update["before"]["left_on"], Value::Null);
-    assert_eq!(update["after"]["left_on"], "2025-10-01");
-    assert_eq!(update["actor_username"], "badinh");
-    assert!(update["after"].get("search_name").is_none());
+    every_write_is_audited(&officer, 6).await;
 }
 
 /// Inputs the register refuses with a field error: `[path, body, field, code]`; `members` is
@@ -184,12 +181,9 @@ fn insert_village(app: &TestApp, code: &str, name: &str) -> i64 {
     .0
 }
 
-#[tokio::test]
-async fn stale_versions_and_bad_input_change_nothing() {
-    let app = spawn_app().await;
-    let badinh = app
-        .actor("badinh", "commune_officer", Some("00004"), None)
-        .await;
+/// Two edits based on version 1 of a village: the first wins, the second (and a delete) get
+/// 412; one audit record is written.
+async fn the_first_edit_of_a_version_wins(app: &TestApp, badinh: &Actor<'_>) {
     let village = badinh
         .post(
             "/api/v1/villages",
@@ -201,9 +195,8 @@ async fn stale_versions_and_bad_input_change_nothing() {
         .as_i64()
         .expect("id");
     let path = format!("/api/v1/villages/{vid}");
-    let before = audit_count(&app);
+    let before = audit_count(app);
 
-    // Two edits based on version 1: the first wins, the second (and a delete) get 412.
     let first = badinh
         .patch(&path, Some("\"1\""), json!({"name": "Thôn Hai"}))
         .await;
@@ -219,7 +212,43 @@ async fn stale_versions_and_bad_input_change_nothing() {
     let now = badinh.get(&path).await.expect(StatusCode::OK);
     assert_eq!(now["name"], "Thôn Hai");
     assert_eq!(now["version"], 2);
-    assert_eq!(audit_count(&app), before + 1);
+    assert_eq!(audit_count(app), before + 1);
+}
+
+/// A member who joined on 2025-09-01 cannot have left before: refused, nothing audited.
+/// Returns the audit count after the member was added.
+async fn leaving_before_joining_is_refused(
+    app: &TestApp,
+    badinh: &Actor<'_>,
+    members: &str,
+) -> i64 {
+    let m = badinh
+        .create(
+            members,
+            json!({"full_name": "A", "affiliation": "teacher", "joined_on": "2025-09-01"}),
+        )
+        .await;
+    let before_member = audit_count(app);
+    let problem = badinh
+        .patch(
+            &format!("/api/v1/members/{}", m["id"]),
+            None,
+            json!({"left_on": "2025-08-01"}),
+        )
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(problem["errors"][0]["code"], "before_joined");
+    assert_eq!(audit_count(app), before_member);
+    before_member
+}
+
+#[tokio::test]
+async fn stale_versions_and_bad_input_change_nothing() {
+    let app = spawn_app().await;
+    let badinh = app
+        .actor("badinh", "commune_officer", Some("00004"), None)
+        .await;
+    the_first_edit_of_a_version_wins(&app, &badinh).await;
 
     let ngocha_village = insert_village(&app, "00008", "Thôn Xa");
     let admin = app.actor("root", "admin", None, None).await;
@@ -233,17 +262,14 @@ async fn stale_versions_and_bad_input_change_nothing() {
 
     for case in refused_inputs(&members_path, ngocha_village) {
         let (path, body) = (case[0].as_str().expect("path"), &case[1]);
-        let problem = badinh
+        let (field, code) = (
+            case[2].as_str().expect("field"),
+            case[3].as_str().expect("code"),
+        );
+        badinh
             .post(path, body.clone())
             .await
-            .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-        let errors = problem["errors"].as_array().expect("errors");
-        assert!(
-            errors
-                .iter()
-                .any(|e| e["field"] == case[2] && e["code"] == case[3]),
-            "{path} {body}: {problem}"
-        );
+            .field_error(field, code);
     }
     // A village of another commune, even for an admin who sees both.
     let problem = admin
@@ -254,24 +280,7 @@ async fn stale_versions_and_bad_input_change_nothing() {
         .await
         .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(problem["errors"][0]["code"], "wrong_commune");
-    // Left before joined.
-    let m = badinh
-        .create(
-            &members_path,
-            json!({"full_name": "A", "affiliation": "teacher", "joined_on": "2025-09-01"}),
-        )
-        .await;
-    let before_member = audit_count(&app);
-    let problem = badinh
-        .patch(
-            &format!("/api/v1/members/{}", m["id"]),
-            None,
-            json!({"left_on": "2025-08-01"}),
-        )
-        .await
-        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(problem["errors"][0]["code"], "before_joined");
-    assert_eq!(audit_count(&app), before_member);
+    let before_member = leaving_before_joining_is_refused(&app, &badinh, &members_path).await;
     assert_eq!(
         before_member,
         before + 1,
@@ -279,80 +288,48 @@ async fn stale_versions_and_bad_input_change_nothing() {
     );
 }
 
-#[tokio::test]
-async fn archive_is_soft_refused_with_dependents_and_restorable() {
-    let app = spawn_app().await;
-    let officer = app
-        .actor("badinh", "commune_officer", Some("00004"), None)
-        .await;
-    let village = officer
-        .post(
-            "/api/v1/villages",
-            json!({"name": "Thôn Đông", "kind": "thon"}),
-        )
-        .await
-        .expect(StatusCode::CREATED);
-    let vid = village["id"].as_i64().expect("id");
-    let team = officer
-        .post(
-            "/api/v1/teams",
-            json!({"name": "Tổ Đông", "village_id": vid}),
-        )
-        .await
-        .expect(StatusCode::CREATED);
-    let tid = team["id"].as_i64().expect("id");
-    let member = officer
-        .post(
-            &format!("/api/v1/teams/{tid}/members"),
-            json!({"full_name": "Phạm Văn Dũng", "affiliation": "youth_union"}),
-        )
-        .await
-        .expect(StatusCode::CREATED);
-    let mid = member["id"].as_i64().expect("id");
-    let (village, team, member) = (
+/// A village holding a team holding a member, made by `officer`; returns their paths.
+async fn village_team_member(officer: &Actor<'_>) -> [String; 3] {
+    let vid = officer.village_in(None, "Thôn Đông", "thon").await;
+    let tid = id_of(
+        &officer
+            .create(
+                "/api/v1/teams",
+                json!({"name": "Tổ Đông", "village_id": vid}),
+            )
+            .await,
+    );
+    let mid = id_of(
+        &officer
+            .create(
+                &format!("/api/v1/teams/{tid}/members"),
+                json!({"full_name": "Phạm Văn Dũng", "affiliation": "youth_union"}),
+            )
+            .await,
+    );
+    [
         format!("/api/v1/villages/{vid}"),
         format!("/api/v1/teams/{tid}"),
         format!("/api/v1/members/{mid}"),
-    );
+    ]
+}
 
-    // Refused while live records depend on them.
-    for path in [&village, &team] {
-        officer
-            .delete(path, None)
-            .await
-            .problem(StatusCode::CONFLICT, "has_dependents");
-    }
-
-    // Member archived (a record made by mistake), then the team, then the village.
-    officer.delete(&member, None).await.expect(StatusCode::OK);
-    officer.delete(&team, None).await.expect(StatusCode::OK);
-    let archived = officer.delete(&village, None).await.expect(StatusCode::OK);
-    assert!(archived["archived_at"].is_string());
-
-    // Hidden from lists by default, still readable by id and listable on request.
-    let list = officer.get("/api/v1/villages").await.expect(StatusCode::OK);
-    assert_eq!(list["total"], 0);
-    let list = officer
-        .get("/api/v1/villages?include_archived=true")
-        .await
-        .expect(StatusCode::OK);
-    assert_eq!(list["total"], 1);
-    officer.get(&village).await.expect(StatusCode::OK);
-
-    // Restore in order: the team waits for its village.
+/// Restore in order: the team waits for its village; then the team lists its member again
+/// and the village's audit reads restore, archive, create.
+async fn restores_go_parent_first(officer: &Actor<'_>, [village, team, member]: &[String; 3]) {
     let restore = |path: &str| format!("{path}/restore");
     officer
-        .send(Method::POST, &restore(&team), None, None)
+        .act(&restore(team), None)
         .await
         .problem(StatusCode::CONFLICT, "parent_archived");
-    for path in [&village, &team, &member] {
+    for path in [village, team, member] {
         officer
-            .send(Method::POST, &restore(path), None, None)
+            .act(&restore(path), None)
             .await
             .expect(StatusCode::OK);
     }
     let list = officer
-        .get(&format!("/api/v1/teams/{tid}/members"))
+        .get(&format!("{team}/members"))
         .await
         .expect(StatusCode::OK);
     assert_eq!(list["total"], 1);
@@ -370,24 +347,54 @@ async fn archive_is_soft_refused_with_dependents_and_restorable() {
 }
 
 #[tokio::test]
+async fn archive_is_soft_refused_with_dependents_and_restorable() {
+    let app = spawn_app().await;
+    let officer = app
+        .actor("badinh", "commune_officer", Some("00004"), None)
+        .await;
+    let records = village_team_member(&officer).await;
+    let [village, team, member] = &records;
+
+    // Refused while live records depend on them.
+    for path in [village, team] {
+        officer
+            .delete(path, None)
+            .await
+            .problem(StatusCode::CONFLICT, "has_dependents");
+    }
+
+    // Member archived (a record made by mistake), then the team, then the village.
+    officer.delete(member, None).await.expect(StatusCode::OK);
+    officer.delete(team, None).await.expect(StatusCode::OK);
+    let archived = officer.delete(village, None).await.expect(StatusCode::OK);
+    assert!(archived["archived_at"].is_string());
+
+    // Hidden from lists by default, still readable by id and listable on request.
+    let list = officer.get("/api/v1/villages").await.expect(StatusCode::OK);
+    assert_eq!(list["total"], 0);
+    let list = officer
+        .get("/api/v1/villages?include_archived=true")
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(list["total"], 1);
+    officer.get(village).await.expect(StatusCode::OK);
+    restores_go_parent_first(&officer, &records).await;
+}
+
+#[tokio::test]
 async fn moving_a_member_is_a_leave_plus_a_join() {
     let app = spawn_app().await;
-    let province = app.hanoi_officer().await.token;
+    let province = app.hanoi_officer().await;
     let from = app.create_team("00004", "Tổ Ba Đình");
     let to = app.create_team("00008", "Tổ Ngọc Hà");
     let user = app.create_user("an.mobile", "team_member", Some("00004"), Some(from));
-    let (_, member) = post(&app, &province, &format!("/api/v1/teams/{from}/members"), json!({
-        "full_name": "Nguyễn Văn An", "affiliation": "resident_volunteer", "joined_on": "2025-08-01", "user_id": user})).await;
+    let member = province.post(&format!("/api/v1/teams/{from}/members"), json!({
+        "full_name": "Nguyễn Văn An", "affiliation": "resident_volunteer", "joined_on": "2025-08-01", "user_id": user})).await.body;
     let mid = member["id"].as_i64().expect("id");
 
-    let (status, moved) = post(
-        &app,
-        &province,
-        &format!("/api/v1/members/{mid}/move"),
-        json!({"team_id": to, "on": "2025-10-15"}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{moved}");
+    let moved = province.move_member(mid, to, "2025-10-15").await;
+    assert_eq!(moved.status, StatusCode::CREATED, "{}", moved.body);
+    let moved = moved.body;
     assert_eq!(moved["team_id"], to);
     assert_eq!(moved["commune_code"], "00008");
     assert_eq!(moved["joined_on"], "2025-10-15");
@@ -395,52 +402,26 @@ async fn moving_a_member_is_a_leave_plus_a_join() {
     assert_eq!(moved["user_id"], user.to_string());
     assert_ne!(moved["id"], member["id"]);
 
-    let old: Value = app
-        .get(&format!("/api/v1/members/{mid}"), &province)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let old = province.get(&format!("/api/v1/members/{mid}")).await.body;
     assert_eq!(old["left_on"], "2025-10-15");
     assert_eq!(old["team_id"], from);
     // The app account follows the member.
-    let account: Value = app
-        .get(&format!("/api/v1/users/{user}"), &province)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let account = province.get(&format!("/api/v1/users/{user}")).await.body;
     assert_eq!(account["team_id"], to);
     assert_eq!(account["unit_code"], "00008");
 
-    let res = app
-        .post_json(
+    province
+        .post(
             &format!("/api/v1/members/{mid}/move"),
-            Some(&province),
-            &json!({"team_id": to}),
+            json!({"team_id": to}),
         )
-        .await;
-    assert_problem(res, StatusCode::CONFLICT, "member_not_active").await;
-}
-
-fn count_sql(app: &TestApp, sql: &str) -> i64 {
-    use diesel::prelude::*;
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    diesel::sql_query(sql)
-        .get_result::<N>(&mut app.db.conn())
-        .expect("count")
-        .n
+        .await
+        .problem(StatusCode::CONFLICT, "member_not_active");
 }
 
 /// Live teams in archived villages, and active members in archived teams: must stay 0.
 fn live_children_under_archived_parents(app: &TestApp) -> i64 {
-    count_sql(
-        app,
-        "SELECT (SELECT count(*) FROM teams t JOIN villages v ON v.id = t.village_id
+    app.count("SELECT (SELECT count(*) FROM teams t JOIN villages v ON v.id = t.village_id
                   WHERE v.archived_at IS NOT NULL AND t.archived_at IS NULL AND t.status <> 'dissolved')
               + (SELECT count(*) FROM members m JOIN teams t ON t.id = m.team_id
                   WHERE t.archived_at IS NOT NULL AND m.archived_at IS NULL AND m.left_on IS NULL) AS n",
@@ -501,23 +482,16 @@ async fn archived_parents(app: &TestApp, officer: &Actor<'_>) -> [i64; 6] {
     [vid, tid, t2, mid, other, mover]
 }
 
-#[tokio::test]
-async fn nothing_comes_alive_under_an_archived_parent() {
-    let app = spawn_app().await;
-    let officer = app
-        .actor("badinh", "commune_officer", Some("00004"), None)
-        .await;
-    let [vid, tid, t2, mid, other, mover] = archived_parents(&app, &officer).await;
-    let audits = audit_count(&app);
-
-    // Revive a team in the archived village; put a new team in it; move the team into it.
-    // Revive a member in the archived team; add one; move one into it.
+/// Writes that would bring a child alive under [`archived_parents`]: revive the dissolved
+/// team `tid` in the archived village `vid`, put a new team in it, move the team `other` into
+/// it; revive the member `mid` in the archived team `t2`, add one, move `mover` into it.
+fn revivals([vid, tid, t2, mid, other, mover]: [i64; 6]) -> Vec<(Method, String, Value)> {
     let (team_path, member_path) = (
         format!("/api/v1/teams/{tid}"),
         format!("/api/v1/members/{mid}"),
     );
     let new_member = json!({"full_name": "Người Mới", "affiliation": "other"});
-    for (method, path, body) in [
+    vec![
         (
             Method::PATCH,
             team_path.clone(),
@@ -549,7 +523,24 @@ async fn nothing_comes_alive_under_an_archived_parent() {
             format!("/api/v1/members/{mover}/move"),
             json!({"team_id": t2}),
         ),
-    ] {
+    ]
+}
+
+#[tokio::test]
+async fn nothing_comes_alive_under_an_archived_parent() {
+    let app = spawn_app().await;
+    let officer = app
+        .actor("badinh", "commune_officer", Some("00004"), None)
+        .await;
+    let world = archived_parents(&app, &officer).await;
+    let [_, tid, _, mid, _, mover] = world;
+    let audits = audit_count(&app);
+
+    let (team_path, member_path) = (
+        format!("/api/v1/teams/{tid}"),
+        format!("/api/v1/members/{mid}"),
+    );
+    for (method, path, body) in revivals(world) {
         officer
             .send(method, &path, None, Some(&body))
             .await
@@ -569,17 +560,15 @@ async fn nothing_comes_alive_under_an_archived_parent() {
     assert_eq!(audit_count(&app), audits + 1);
     assert_eq!(live_children_under_archived_parents(&app), 0);
     assert_eq!(
-        count_sql(
-            &app,
-            &format!("SELECT count(*) AS n FROM teams WHERE id = {tid} AND status = 'dissolved'")
-        ),
+        app.count(&format!(
+            "SELECT count(*) AS n FROM teams WHERE id = {tid} AND status = 'dissolved'"
+        )),
         1
     );
     assert_eq!(
-        count_sql(
-            &app,
-            &format!("SELECT count(*) AS n FROM members WHERE id = {mover} AND left_on IS NULL")
-        ),
+        app.count(&format!(
+            "SELECT count(*) AS n FROM members WHERE id = {mover} AND left_on IS NULL"
+        )),
         1
     );
     // Edits that keep a child dead are fine.
@@ -595,18 +584,18 @@ async fn nothing_comes_alive_under_an_archived_parent() {
 #[tokio::test]
 async fn creating_a_child_races_archiving_its_parent() {
     let app = spawn_app().await;
-    let (_, officer) = app
-        .user_with_token("badinh", "commune_officer", Some("00004"), None)
+    let officer = app
+        .actor("badinh", "commune_officer", Some("00004"), None)
         .await;
     let (mut created, mut archived) = (0, 0);
     for round in 0..25 {
-        let (_, village) = post(
-            &app,
-            &officer,
-            "/api/v1/villages",
-            json!({"name": format!("Thôn đua {round}"), "kind": "thon"}),
-        )
-        .await;
+        let village = officer
+            .post(
+                "/api/v1/villages",
+                json!({"name": format!("Thôn đua {round}"), "kind": "thon"}),
+            )
+            .await
+            .body;
         let vid = village["id"].as_i64().expect("id");
         let team = app.create_team("00004", &format!("Tổ đua {round}"));
         let (team_body, village_path) = (
@@ -618,25 +607,24 @@ async fn creating_a_child_races_archiving_its_parent() {
             json!({"full_name": format!("Thành viên {round}"), "affiliation": "other"}),
             format!("/api/v1/teams/{team}"),
         );
-        let new_team = app.post_json("/api/v1/teams", Some(&officer), &team_body);
-        let archive_village = delete(&app, &officer, &village_path);
-        let new_member = app.post_json(&members_path, Some(&officer), &member_body);
-        let archive_team = delete(&app, &officer, &team_path);
+        let new_team = officer.post("/api/v1/teams", team_body);
+        let archive_village = officer.delete(&village_path, None);
+        let new_member = officer.post(&members_path, member_body);
+        let archive_team = officer.delete(&team_path, None);
         let (new_team, archive_village, new_member, archive_team) =
             tokio::join!(new_team, archive_village, new_member, archive_team);
         for (child, parent, refused) in [
             (new_team, archive_village, "parent_archived"),
             (new_member, archive_team, "parent_archived"),
         ] {
-            let pair = (child.status(), parent.status());
-            match pair {
+            match (child.status, parent.status) {
                 (StatusCode::CREATED, StatusCode::CONFLICT) => {
                     created += 1;
-                    assert_problem(parent, StatusCode::CONFLICT, "has_dependents").await;
+                    parent.problem(StatusCode::CONFLICT, "has_dependents");
                 }
                 (StatusCode::CONFLICT, StatusCode::OK) => {
                     archived += 1;
-                    assert_problem(child, StatusCode::CONFLICT, refused).await;
+                    child.problem(StatusCode::CONFLICT, refused);
                 }
                 other => panic!("round {round}: child and archive answered {other:?}"),
             }
@@ -688,62 +676,54 @@ async fn assert_page(actor: &Actor<'_>, path: &str, total: i64, items: usize) {
     );
 }
 
-/// Reads of villages, teams and members by id that arrive together are answered by one
-/// statement a kind (`db::coalesce`), yet each reader gets its own answer: the record, and 404
-/// for one outside its scope (another commune, or for a team account another team) or missing,
-/// never a row read for someone else.
-#[tokio::test]
-async fn records_read_together_answer_each_reader_within_its_own_scope() {
-    use crate::fixtures::{Commune, Member, Team};
-    let app = spawn_app().await;
-    let a = Commune::new(&app, "00004", "together.a").await;
-    let b = Commune::new(&app, "00008", "together.b").await;
-    let (village_a, village_b) = (
+/// Two communes' registers: a village, teams and members in each, and a team account in A.
+struct TwoRegisters<'a> {
+    a: Commune<'a>,
+    b: Commune<'a>,
+    phone: Actor<'a>,
+    villages: [i64; 2],
+    /// A's team (the phone's), A's other team, B's team.
+    teams: [i64; 3],
+    /// The phone's own member, a member of A's other team, a member of B.
+    members: [i64; 3],
+}
+
+async fn two_registers(app: &TestApp) -> TwoRegisters<'_> {
+    let a = Commune::new(app, "00004", "together.a").await;
+    let b = Commune::new(app, "00008", "together.b").await;
+    let villages = [
         a.officer.village_in(None, "Thôn A", "thon").await,
         b.officer.village_in(None, "Thôn B", "thon").await,
-    );
-    let (team_a, other_team_a) = (
+    ];
+    let teams = [
         a.team(Team::named("Tổ A")).await,
         a.team(Team::named("Tổ A2")).await,
-    );
-    let team_b = b.team(Team::named("Tổ B")).await;
+        b.team(Team::named("Tổ B")).await,
+    ];
     let phone = a
         .member(
-            team_a,
+            teams[0],
             Member::ordinary("Người A").account("together.phone"),
         )
         .await;
-    let in_a = phone.id;
-    let phone = phone.phone();
-    let other_in_a = a
-        .member(other_team_a, Member::ordinary("Người A2"))
-        .await
-        .id;
-    let in_b = b.member(team_b, Member::ordinary("Người B")).await.id;
-    let missing = 1_000_000;
-
-    // (reader, path, expected name or None for 404), many times over, all at once.
-    let (v, t, m) = ("villages", "teams", "members");
-    let cases = [
-        (&a.officer, v, village_a, Some("Thôn A")),
-        (&a.officer, v, village_b, None),
-        (&b.officer, v, village_b, Some("Thôn B")),
-        (&phone, v, village_a, Some("Thôn A")),
-        (&phone, v, village_b, None),
-        (&a.officer, t, other_team_a, Some("Tổ A2")),
-        (&a.officer, t, team_b, None),
-        (&phone, t, team_a, Some("Tổ A")),
-        (&phone, t, other_team_a, None),
-        (&a.officer, m, in_a, Some("Người A")),
-        (&a.officer, m, other_in_a, Some("Người A2")),
-        (&a.officer, m, in_b, None),
-        (&b.officer, m, in_b, Some("Người B")),
-        (&b.officer, m, in_a, None),
-        (&phone, m, in_a, Some("Người A")),
-        (&phone, m, other_in_a, None),
-        (&a.officer, m, missing, None),
-        (&a.officer, v, missing, None),
+    let members = [
+        phone.id,
+        a.member(teams[1], Member::ordinary("Người A2")).await.id,
+        b.member(teams[2], Member::ordinary("Người B")).await.id,
     ];
+    TwoRegisters {
+        phone: phone.phone(),
+        a,
+        b,
+        villages,
+        teams,
+        members,
+    }
+}
+
+/// Each of `cases` (reader, kind, id, expected name or None for 404), 15 times over, all at
+/// once: each reader gets its own answer.
+async fn read_together(cases: &[(&Actor<'_>, &str, i64, Option<&str>)]) {
     let reads = (0..15)
         .flat_map(|_| cases.iter())
         .map(|&(who, kind, id, name)| async move {
@@ -766,11 +746,14 @@ async fn records_read_together_answer_each_reader_within_its_own_scope() {
             }
         }
     }
+}
 
-    // The rule the batch applies (`visible`) is the rule of the scoped query, for every scope.
+/// The rule the batch applies (`visible`) is the rule of the scoped query, for every scope.
+fn visible_is_the_scoped_query(app: &TestApp, w: &TwoRegisters<'_>) {
     use toso::access::Scope;
     use toso::db::{members, teams, villages};
     use toso::ids::{MemberId, TeamId, VillageId};
+    let [team_a, other_team_a, team_b] = w.teams;
     let team = |id, commune: &str| Scope::Team {
         commune: commune.to_string(),
         team_id: TeamId(id),
@@ -787,9 +770,9 @@ async fn records_read_together_answer_each_reader_within_its_own_scope() {
     ];
     let mut conn = app.db.conn();
     let c = &mut conn;
-    let vs = villages::by_ids(c, &[village_a, village_b].map(VillageId)).expect("villages");
-    let ts = teams::by_ids(c, &[team_a, other_team_a, team_b].map(TeamId)).expect("teams");
-    let ms = members::by_ids(c, &[in_a, other_in_a, in_b].map(MemberId)).expect("members");
+    let vs = villages::by_ids(c, &w.villages.map(VillageId)).expect("villages");
+    let ts = teams::by_ids(c, &w.teams.map(TeamId)).expect("teams");
+    let ms = members::by_ids(c, &w.members.map(MemberId)).expect("members");
     assert_eq!((vs.len(), ts.len(), ms.len()), (2, 3, 3));
     for scope in &scopes {
         for r in &vs {
@@ -810,4 +793,43 @@ async fn records_read_together_answer_each_reader_within_its_own_scope() {
             assert_eq!(members::visible(scope, r), by_query, "{scope:?} {:?}", r.id);
         }
     }
+}
+
+/// Reads of villages, teams and members by id that arrive together are answered by one
+/// statement a kind (`db::coalesce`), yet each reader gets its own answer: the record, and 404
+/// for one outside its scope (another commune, or for a team account another team) or missing,
+/// never a row read for someone else.
+#[tokio::test]
+async fn records_read_together_answer_each_reader_within_its_own_scope() {
+    let app = spawn_app().await;
+    let w = two_registers(&app).await;
+    let (a, b, phone) = (&w.a.officer, &w.b.officer, &w.phone);
+    let [village_a, village_b] = w.villages;
+    let [team_a, other_team_a, team_b] = w.teams;
+    let [in_a, other_in_a, in_b] = w.members;
+    let missing = 1_000_000;
+
+    let (v, t, m) = ("villages", "teams", "members");
+    read_together(&[
+        (a, v, village_a, Some("Thôn A")),
+        (a, v, village_b, None),
+        (b, v, village_b, Some("Thôn B")),
+        (phone, v, village_a, Some("Thôn A")),
+        (phone, v, village_b, None),
+        (a, t, other_team_a, Some("Tổ A2")),
+        (a, t, team_b, None),
+        (phone, t, team_a, Some("Tổ A")),
+        (phone, t, other_team_a, None),
+        (a, m, in_a, Some("Người A")),
+        (a, m, other_in_a, Some("Người A2")),
+        (a, m, in_b, None),
+        (b, m, in_b, Some("Người B")),
+        (b, m, in_a, None),
+        (phone, m, in_a, Some("Người A")),
+        (phone, m, other_in_a, None),
+        (a, m, missing, None),
+        (a, v, missing, None),
+    ])
+    .await;
+    visible_is_the_scoped_query(&app, &w);
 }

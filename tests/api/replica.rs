@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use toso::startup::Application;
 
-use crate::helpers::{settings, PASSWORD};
+use crate::helpers::{settings, Client, PASSWORD};
 
 const PRIMARY: &str = "postgres://toso:toso@127.0.0.1:5434";
 const REPLICA: &str = "postgres://toso:toso@127.0.0.1:5433";
@@ -97,110 +97,104 @@ where
     }
 }
 
-#[tokio::test]
-async fn lists_read_from_the_replica_and_fall_back_to_the_primary() {
-    let _set = ReplicaSet::start();
-    let db = "toso_replica_test";
-    prepare_primary(db);
+/// `reader` creates the village `name` (201); returns its id.
+async fn create(reader: &Client, name: &str) -> i64 {
+    let village = reader
+        .post("/api/v1/villages", json!({"name": name, "kind": "thon"}))
+        .await
+        .expect(StatusCode::CREATED);
+    village["id"].as_i64().expect("id")
+}
+
+/// Whether `reader`'s list of villages (200) holds `name`.
+async fn listed(reader: &Client, name: &str) -> bool {
+    let page = reader
+        .get("/api/v1/villages?page_size=200")
+        .await
+        .expect(StatusCode::OK);
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .any(|v| v["name"] == name)
+}
+
+/// The app on the primary `db` reading lists from its replica, and its commune officer.
+async fn app_with_a_replica(db: &str) -> (tokio::task::JoinHandle<std::io::Result<()>>, Client) {
     let replica_url = format!("{REPLICA}/{db}");
     wait_until("the database reaches the replica", || {
         let url = replica_url.clone();
         async move { PgConnection::establish(&url).is_ok() }
     })
     .await;
-
     let app = Application::build(settings(
         &format!("{PRIMARY}/{db}"),
         &[("DATABASE_READ_URL", replica_url.as_str())],
     ))
     .expect("app builds");
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let server = tokio::spawn(app.run());
-    let http = reqwest::Client::new();
-    let login: Value = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "reader", "password": PASSWORD}))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
-    let token = login["access_token"].as_str().expect("token").to_string();
+    let server = Client::to(&format!("http://127.0.0.1:{}", app.port()));
+    let running = tokio::spawn(app.run());
+    let login = server.login("reader", PASSWORD).await.body;
+    let token = login["access_token"].as_str().expect("token");
+    (running, server.acting(token))
+}
 
-    let create = |name: &'static str| {
-        let req = http
-            .post(format!("{base}/api/v1/villages"))
-            .bearer_auth(&token)
-            .json(&json!({"name": name, "kind": "thon"}));
-        async move {
-            let res = req.send().await.expect("sent");
-            assert_eq!(res.status(), StatusCode::CREATED);
-            res.json::<Value>().await.expect("json")["id"]
-                .as_i64()
-                .expect("id")
-        }
-    };
-    let listed = |name: &'static str| {
-        let req = http
-            .get(format!("{base}/api/v1/villages?page_size=200"))
-            .bearer_auth(&token);
-        async move {
-            let res = req.send().await.expect("sent");
-            assert_eq!(res.status(), StatusCode::OK);
-            let page: Value = res.json().await.expect("json");
-            page["items"]
-                .as_array()
-                .expect("items")
-                .iter()
-                .any(|v| v["name"] == name)
-        }
-    };
-
-    create("Thôn Một").await;
-    wait_until("the replica shows the first village", || listed("Thôn Một")).await;
-
-    // With replay paused the replica lags: the list (replica) does not show a new village,
-    // while the village itself (primary, read-your-own-writes) does.
+/// With replay paused the replica lags: the list (replica) does not show a new village,
+/// while the village itself (primary, read-your-own-writes) does.
+async fn a_lagging_replica_serves_the_lists_only(reader: &Client) {
     replica_sh("pause");
-    let second = create("Thôn Hai").await;
-    let res = http
-        .get(format!("{base}/api/v1/villages/{second}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK, "one record reads the primary");
+    let second = create(reader, "Thôn Hai").await;
+    let res = reader.get(&format!("/api/v1/villages/{second}")).await;
+    assert_eq!(res.status, StatusCode::OK, "one record reads the primary");
     assert!(
-        !listed("Thôn Hai").await,
+        !listed(reader, "Thôn Hai").await,
         "the list is served by the replica"
     );
     replica_sh("resume");
-    wait_until("the replica catches up", || listed("Thôn Hai")).await;
+    wait_until("the replica catches up", || listed(reader, "Thôn Hai")).await;
+}
 
-    // Replica down: lists fall back to the primary, quickly, and show everything.
+/// Replica down: lists fall back to the primary, quickly, and show everything.
+async fn without_the_replica_the_primary_answers(reader: &Client) {
     replica_sh("stop");
-    create("Thôn Ba").await;
+    create(reader, "Thôn Ba").await;
     let started = Instant::now();
-    assert!(listed("Thôn Ba").await, "the primary answers the list");
+    assert!(
+        listed(reader, "Thôn Ba").await,
+        "the primary answers the list"
+    );
     assert!(started.elapsed() < Duration::from_secs(3));
-    let res = http
-        .get(format!(
-            "{base}/api/v1/reports/monthly?unit=00004&month=2025-10"
-        ))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK, "reports too");
+    let res = reader
+        .get("/api/v1/reports/monthly?unit=00004&month=2025-10")
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "reports too");
+}
+
+#[tokio::test]
+async fn lists_read_from_the_replica_and_fall_back_to_the_primary() {
+    let _set = ReplicaSet::start();
+    let db = "toso_replica_test";
+    prepare_primary(db);
+    let (server, reader) = app_with_a_replica(db).await;
+
+    create(&reader, "Thôn Một").await;
+    wait_until("the replica shows the first village", || {
+        listed(&reader, "Thôn Một")
+    })
+    .await;
+    a_lagging_replica_serves_the_lists_only(&reader).await;
+    without_the_replica_the_primary_answers(&reader).await;
 
     // Back up: after its pause, reads return to the replica (a paused replay shows it).
     replica_sh("start");
     tokio::time::sleep(Duration::from_millis(5_500)).await;
-    wait_until("the replica is used again", || listed("Thôn Ba")).await;
+    wait_until("the replica is used again", || listed(&reader, "Thôn Ba")).await;
     replica_sh("pause");
-    create("Thôn Bốn").await;
-    assert!(!listed("Thôn Bốn").await, "lists read the replica again");
+    create(&reader, "Thôn Bốn").await;
+    assert!(
+        !listed(&reader, "Thôn Bốn").await,
+        "lists read the replica again"
+    );
     replica_sh("resume");
 
     server.abort();

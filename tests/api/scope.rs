@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::fixtures::{id_of, Target as IndicatorTarget, Training};
-use crate::helpers::{spawn_app, TestApp, PASSWORD};
+use crate::helpers::{spawn_app, Actor, Answer, TestApp, PASSWORD};
 
 /// Where a record lies relative to the team leader's team `tA` in commune 00004 (province 01).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -1058,24 +1058,58 @@ fn insert_log(app: &TestApp, commune: &str, team: i64, member: i64, by: uuid::Uu
     id
 }
 
-/// In each target's commune, made by the admin: a village, a team in it, a member, a log, a
-/// training, a team member's account and an indicator target; and a caller of each role.
-async fn fixture(app: &TestApp) -> Fixture {
-    let (admin_id, token) = app.user_with_token("root", "admin", None, None).await;
-    let admin = app.acting(&token);
+/// A caller of each role: the admin (`token`), Hà Nội's province officer, Phường Ba Đình's
+/// commune officer, and the leader and a member of `team_a`.
+async fn callers(app: &TestApp, token: String, team_a: Option<i64>) -> Vec<(Role, String)> {
+    let mut tokens = vec![(Role::Admin, token)];
+    for (role, username, account, unit, team) in [
+        (
+            Role::Province,
+            "province.01",
+            "province_officer",
+            Some("01"),
+            None,
+        ),
+        (
+            Role::Commune,
+            "commune.a",
+            "commune_officer",
+            Some("00004"),
+            None,
+        ),
+        (Role::Leader, "leader.a", "team_leader", None, team_a),
+        (Role::Member, "member.a", "team_member", None, team_a),
+    ] {
+        let (_, token) = app.user_with_token(username, account, unit, team).await;
+        tokens.push((role, token));
+    }
+    tokens
+}
+
+/// The commune of each target: A and A2 share Phường Ba Đình, B is Phường Ngọc Hà, X a
+/// commune of Hồ Chí Minh City.
+async fn communes(admin: &Actor<'_>) -> HashMap<Target, String> {
     let units = admin.get("/api/v1/units?parent=79&page_size=1").await.body;
     let far = units["items"][0]["code"]
         .as_str()
         .expect("code")
         .to_string();
-    let commune: HashMap<Target, String> = [
+    [
         (Target::A, "00004".to_string()),
         (Target::A2, "00004".to_string()),
         (Target::B, "00008".to_string()),
         (Target::X, far),
     ]
     .into_iter()
-    .collect();
+    .collect()
+}
+
+/// In each target's commune, made by the admin: a village, a team in it, a member, a log, a
+/// training, a team member's account and an indicator target; and a caller of each role.
+async fn fixture(app: &TestApp) -> Fixture {
+    let (admin_id, token) = app.user_with_token("root", "admin", None, None).await;
+    let admin = app.acting(&token);
+    let commune = communes(&admin).await;
     let (mut village, mut team, mut member) = (HashMap::new(), HashMap::new(), HashMap::new());
     let (mut user, mut log, mut training) = (HashMap::new(), HashMap::new(), HashMap::new());
     let mut target = HashMap::new();
@@ -1111,29 +1145,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         assert!(set.status.is_success(), "{}", set.body);
         target.insert(t, id_of(&set.body));
     }
-    let team_a = Some(team[&Target::A]);
-    let mut tokens = vec![(Role::Admin, token)];
-    for (role, username, account, unit, team) in [
-        (
-            Role::Province,
-            "province.01",
-            "province_officer",
-            Some("01"),
-            None,
-        ),
-        (
-            Role::Commune,
-            "commune.a",
-            "commune_officer",
-            Some("00004"),
-            None,
-        ),
-        (Role::Leader, "leader.a", "team_leader", None, team_a),
-        (Role::Member, "member.a", "team_member", None, team_a),
-    ] {
-        let (_, token) = app.user_with_token(username, account, unit, team).await;
-        tokens.push((role, token));
-    }
+    let tokens = callers(app, token, Some(team[&Target::A])).await;
     Fixture {
         commune,
         village,
@@ -1155,14 +1167,8 @@ fn classify(status: StatusCode) -> Expect {
     }
 }
 
-#[tokio::test]
-async fn every_route_respects_every_role_scope() {
-    let app = spawn_app().await;
-    let f = fixture(&app).await;
-    let roles: Vec<Role> = f.tokens.iter().map(|(r, _)| *r).collect();
-    assert_eq!(roles, ROLES, "every role is tried");
-
-    // The table covers exactly the documented routes.
+/// The scope table covers exactly the documented routes.
+async fn the_table_covers_every_documented_route(app: &TestApp) {
     let doc = app.openapi().await;
     let mut documented: Vec<String> = Vec::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {
@@ -1182,6 +1188,48 @@ async fn every_route_respects_every_role_scope() {
         table, documented,
         "every route needs a row in the scope table"
     );
+}
+
+/// Security headers on every answer, allowed or refused; never a 401 (every caller is logged
+/// in) nor a 5xx.
+fn assert_answered_safely(res: &Answer, what: &str) {
+    assert_ne!(res.status, StatusCode::UNAUTHORIZED, "{what}");
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+    ] {
+        assert_eq!(
+            res.headers().get(name).and_then(|v| v.to_str().ok()),
+            Some(value),
+            "{name} on {what}"
+        );
+    }
+    assert!(!res.status.is_server_error(), "{what}: {}", res.status);
+}
+
+/// Undoes a move of `t`'s member that went through (`moved` is the new membership): the
+/// original membership is reopened for the next checks.
+fn undo_move(app: &TestApp, f: &Fixture, t: Target, moved: &Value) {
+    use diesel::prelude::*;
+    use toso::db::schema::members;
+    let mut conn = app.db.conn();
+    diesel::delete(members::table.find(moved["id"].as_i64().expect("id")))
+        .execute(&mut conn)
+        .expect("undo");
+    diesel::update(members::table.find(f.member[&t]))
+        .set(members::left_on.eq(None::<chrono::NaiveDate>))
+        .execute(&mut conn)
+        .expect("undo");
+}
+
+#[tokio::test]
+async fn every_route_respects_every_role_scope() {
+    let app = spawn_app().await;
+    let f = fixture(&app).await;
+    let roles: Vec<Role> = f.tokens.iter().map(|(r, _)| *r).collect();
+    assert_eq!(roles, ROLES, "every role is tried");
+    the_table_covers_every_documented_route(&app).await;
 
     let mut n = 0;
     let mut failures = Vec::new();
@@ -1193,51 +1241,21 @@ async fn every_route_respects_every_role_scope() {
             for t in TARGETS {
                 n += 1;
                 let (method, path, body) = call(&f, t, n);
-                let mut req = app.request(method, &path).bearer_auth(token);
-                if let Some(b) = &body {
-                    req = req.json(b);
-                }
-                let res = req.send().await.expect("sent");
-                let status = res.status();
-                assert_ne!(status, StatusCode::UNAUTHORIZED, "{path}");
-                // Security headers on every answer, allowed or refused.
-                for (name, value) in [
-                    ("x-content-type-options", "nosniff"),
-                    ("x-frame-options", "DENY"),
-                    ("referrer-policy", "no-referrer"),
-                ] {
-                    assert_eq!(
-                        res.headers().get(name).and_then(|v| v.to_str().ok()),
-                        Some(value),
-                        "{name} on {} {path}",
-                        route.method
-                    );
-                }
-                assert!(
-                    !status.is_server_error(),
-                    "{} {path} as {role:?}: {status}",
-                    route.method
-                );
+                let res = app
+                    .acting(token)
+                    .send(method, &path, None, body.as_ref())
+                    .await;
+                let what = format!("{} {path} as {role:?}", route.method);
+                assert_answered_safely(&res, &what);
                 let expected = rule(*role, t);
-                if classify(status) != expected {
+                if classify(res.status) != expected {
                     failures.push(format!(
-                        "{} {path} as {role:?} on {t:?}: {status}, expected {expected:?}",
-                        route.method
+                        "{what} on {t:?}: {}, expected {expected:?}",
+                        res.status
                     ));
                 }
-                if route.path.ends_with("/move") && status == StatusCode::CREATED {
-                    // Undo: the original membership is ended; reopen it for the next checks.
-                    use diesel::prelude::*;
-                    use toso::db::schema::members;
-                    let mut conn = app.db.conn();
-                    let moved: Value = res.json().await.expect("json");
-                    diesel::delete(members::table.find(moved["id"].as_i64().expect("id")))
-                        .execute(&mut conn)
-                        .expect("undo");
-                    diesel::update(members::table.find(f.member[&t]))
-                        .set(members::left_on.eq(None::<chrono::NaiveDate>))
-                        .execute(&mut conn)
-                        .expect("undo");
+                if route.path.ends_with("/move") && res.status == StatusCode::CREATED {
+                    undo_move(&app, &f, t, &res.body);
                 }
             }
         }
@@ -1250,73 +1268,74 @@ async fn every_route_respects_every_role_scope() {
     );
 }
 
+/// The ids of a list's items, sorted.
+fn sorted_ids(list: &Value) -> Vec<i64> {
+    let mut ids: Vec<i64> = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["id"].as_i64().expect("id"))
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// The records of `kind` that `role` may see, sorted.
+fn visible_ids(f: &Fixture, role: Role, kind: Kind) -> Vec<i64> {
+    let map = match kind {
+        Kind::Village => &f.village,
+        Kind::Team => &f.team,
+        _ => &f.member,
+    };
+    let mut expected: Vec<i64> = TARGETS
+        .iter()
+        .filter(|t| visible(role, kind, **t))
+        .map(|t| map[t])
+        .collect();
+    expected.sort();
+    expected.dedup();
+    expected
+}
+
+/// The audit trail of an officer holds only its own area's changes, and some.
+async fn the_audit_keeps_to_the_area(caller: &Actor<'_>, role: Role) {
+    let body = caller.get("/api/v1/audit?page_size=200").await.body;
+    for entry in body["items"].as_array().expect("items") {
+        let ok = match role {
+            Role::Province => entry["province_code"] == "01",
+            Role::Commune => entry["commune_code"] == "00004",
+            _ => true,
+        };
+        assert!(ok, "audit entry outside scope for {role:?}: {entry}");
+    }
+    assert!(body["total"].as_i64().expect("total") > 0);
+}
+
 #[tokio::test]
 async fn lists_hold_only_what_the_role_may_see() {
     let app = spawn_app().await;
     let f = fixture(&app).await;
     for (role, token) in &f.tokens {
+        let caller = app.acting(token);
         for (path, kind) in [
             ("/api/v1/villages", Kind::Village),
             ("/api/v1/teams", Kind::Team),
             ("/api/v1/members", Kind::Member),
         ] {
-            let body: Value = app
-                .get(&format!("{path}?page_size=200"), token)
-                .await
-                .json()
-                .await
-                .expect("json");
-            let ids: Vec<i64> = body["items"]
-                .as_array()
-                .expect("items")
-                .iter()
-                .map(|i| i["id"].as_i64().expect("id"))
-                .collect();
-            let map = match kind {
-                Kind::Village => &f.village,
-                Kind::Team => &f.team,
-                _ => &f.member,
-            };
-            let mut expected: Vec<i64> = TARGETS
-                .iter()
-                .filter(|t| visible(*role, kind, **t))
-                .map(|t| map[t])
-                .collect();
-            expected.sort();
-            expected.dedup();
-            let mut got = ids.clone();
-            got.sort();
-            assert_eq!(got, expected, "{path} as {role:?}");
+            let body = caller.get(&format!("{path}?page_size=200")).await.body;
+            let expected = visible_ids(&f, *role, kind);
+            assert_eq!(sorted_ids(&body), expected, "{path} as {role:?}");
             assert_eq!(body["total"], expected.len(), "{path} total as {role:?}");
         }
-        // The audit trail of an officer holds only its own area's changes.
         if officer(*role) {
-            let body: Value = app
-                .get("/api/v1/audit?page_size=200", token)
-                .await
-                .json()
-                .await
-                .expect("json");
-            for entry in body["items"].as_array().expect("items") {
-                let ok = match role {
-                    Role::Province => entry["province_code"] == "01",
-                    Role::Commune => entry["commune_code"] == "00004",
-                    _ => true,
-                };
-                assert!(ok, "audit entry outside scope for {role:?}: {entry}");
-            }
-            assert!(body["total"].as_i64().expect("total") > 0);
+            the_audit_keeps_to_the_area(&caller, *role).await;
         }
         // Filters cannot widen the scope.
-        let body: Value = app
-            .get(
-                &format!("/api/v1/villages?commune={}", f.commune[&Target::X]),
-                token,
-            )
+        let far = &f.commune[&Target::X];
+        let body = caller
+            .get(&format!("/api/v1/villages?commune={far}"))
             .await
-            .json()
-            .await
-            .expect("json");
+            .body;
         let expected = usize::from(visible(*role, Kind::Village, Target::X));
         assert_eq!(body["total"], expected, "village filter as {role:?}");
     }

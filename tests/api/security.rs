@@ -1,9 +1,15 @@
 //! Browser access (CORS) and what the logs may never hold.
 
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::helpers::{spawn_app, spawn_app_with, ServerProcess, TestDb, PASSWORD};
+use std::time::{Duration, Instant};
+
+use tokio::io::AsyncWriteExt;
+
+use crate::helpers::{
+    spawn_app, spawn_app_with, Actor, Client, ServerProcess, TestDb, Tokens, PASSWORD,
+};
 
 #[tokio::test]
 async fn cors_answers_only_the_configured_origins() {
@@ -13,17 +19,18 @@ async fn cors_answers_only_the_configured_origins() {
         ("TOSO_CORS_CREDENTIALS", "true"),
     ])
     .await;
-    let preflight = |from: &str| {
-        app.request(Method::OPTIONS, "/api/v1/villages")
-            .header("Origin", from)
+    let from = |origin: &str| app.anyone().header("Origin", origin);
+    let preflight = |origin: &str| {
+        let client = from(origin)
             .header("Access-Control-Request-Method", "POST")
             .header(
                 "Access-Control-Request-Headers",
                 "authorization, content-type",
-            )
+            );
+        async move { client.send(Method::OPTIONS, "/api/v1/villages", None).await }
     };
-    let res = preflight(origin).send().await.expect("sent");
-    assert!(res.status().is_success(), "{}", res.status());
+    let res = preflight(origin).await;
+    assert!(res.status.is_success(), "{}", res.status);
     let h = res.headers();
     assert_eq!(h["access-control-allow-origin"], origin);
     assert_eq!(h["access-control-allow-credentials"], "true");
@@ -32,25 +39,12 @@ async fn cors_answers_only_the_configured_origins() {
     assert_eq!(h["x-content-type-options"], "nosniff");
 
     // Another origin gets no CORS grant, so its browser withholds the answer.
-    let res = preflight("https://evil.example.com")
-        .send()
-        .await
-        .expect("sent");
+    let res = preflight("https://evil.example.com").await;
     assert!(!res.headers().contains_key("access-control-allow-origin"));
-    let res = app
-        .request(Method::GET, "/health/live")
-        .header("Origin", "https://evil.example.com")
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
+    let res = from("https://evil.example.com").get("/health/live").await;
+    assert_eq!(res.status, StatusCode::OK);
     assert!(!res.headers().contains_key("access-control-allow-origin"));
-    let res = app
-        .request(Method::GET, "/health/live")
-        .header("Origin", origin)
-        .send()
-        .await
-        .expect("sent");
+    let res = from(origin).get("/health/live").await;
     assert_eq!(res.headers()["access-control-allow-origin"], origin);
     let exposed = res.headers()["access-control-expose-headers"]
         .to_str()
@@ -61,11 +55,10 @@ async fn cors_answers_only_the_configured_origins() {
     // Without configuration no origin is granted anything.
     let plain = spawn_app().await;
     let res = plain
-        .request(Method::GET, "/health/live")
+        .anyone()
         .header("Origin", origin)
-        .send()
-        .await
-        .expect("sent");
+        .get("/health/live")
+        .await;
     assert!(!res.headers().contains_key("access-control-allow-origin"));
 }
 
@@ -97,121 +90,82 @@ fn cors_refuses_a_wildcard_with_credentials() {
     assert_eq!(ok.cors.origins, ["https://a.vn", "https://b.vn:8443"]);
 }
 
+/// What an admin's work sent the server: every password, token and personal datum (which
+/// the logs may not hold), and the access tokens among them (not even in part).
+struct Sent {
+    secrets: Vec<String>,
+    access_tokens: [String; 2],
+}
+
+/// `root.admin` guesses a password, logs in, creates an officer with a password, a name and
+/// a phone, who logs in by phone; refreshes, changes its password, and has a bad token and a
+/// replayed refresh token refused.
+async fn an_admin_handles_secrets(server: &Client) -> Sent {
+    let wrong_password = "Wr0ng-secret-guess-77";
+    server
+        .login("root.admin", wrong_password)
+        .await
+        .expect(StatusCode::UNAUTHORIZED);
+    let login = Tokens::of(server.login("root.admin", PASSWORD).await);
+
+    let (new_password, phone) = ("Mật-khẩu-mới-2025", "0912345678");
+    server
+        .acting(&login.access)
+        .post(
+            "/api/v1/users",
+            json!({"username": "officer.log", "password": new_password,
+                   "role": "commune_officer", "unit_code": "00004",
+                   "full_name": "Nguyễn Thị Bí Mật", "phone": phone}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+    let res = server.login(phone, new_password).await;
+    assert_eq!(res.status, StatusCode::OK, "login by phone");
+    let rotated = Tokens::of(server.refresh(&login.refresh).await);
+    let res = server
+        .acting(&rotated.access)
+        .put(
+            "/api/v1/me/password",
+            json!({"current_password": PASSWORD, "new_password": "Another-pass-2026"}),
+        )
+        .await;
+    assert!(res.status.is_success(), "{}", res.status);
+    // A bad token and a replayed refresh token are refused, and logged as such, by reason only.
+    server
+        .acting(&format!("{}x", rotated.access))
+        .get("/api/v1/me")
+        .await
+        .expect(StatusCode::UNAUTHORIZED);
+    server
+        .refresh(&login.refresh)
+        .await
+        .expect(StatusCode::UNAUTHORIZED);
+
+    let secrets = [
+        PASSWORD,
+        wrong_password,
+        new_password,
+        "Another-pass-2026",
+        &login.access,
+        &login.refresh,
+        &rotated.access,
+        crate::helpers::JWT_SECRET,
+        phone,
+        "Bí Mật",
+    ];
+    Sent {
+        secrets: secrets.map(str::to_string).to_vec(),
+        access_tokens: [login.access, rotated.access],
+    }
+}
+
 #[tokio::test]
 async fn logs_never_hold_passwords_tokens_or_personal_data() {
     let db = TestDb::new();
-    {
-        let mut conn = db.conn();
-        let hash = toso::auth::password::hash_blocking(PASSWORD).expect("hash");
-        toso::db::users::insert(
-            &mut conn,
-            &toso::db::users::NewUser {
-                username: "root.admin".into(),
-                full_name: None,
-                phone: None,
-                password_hash: hash,
-                role: "admin".into(),
-                province_code: None,
-                unit_code: None,
-                team_id: None,
-            },
-        )
-        .expect("user");
-    }
+    db.insert_admin("root.admin");
     // The most verbose level an operator could set, every crate included.
     let server = ServerProcess::start(&db.url(), &[("TOSO_LOG", "trace")]).await;
-    let base = server.address.clone();
-    let client = reqwest::Client::new();
-    let post = |path: &str, token: Option<&str>, body: Value| {
-        let mut req = client.post(format!("{base}{path}")).json(&body);
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        req.send()
-    };
-
-    let wrong_password = "Wr0ng-secret-guess-77";
-    let res = post(
-        "/api/v1/auth/login",
-        None,
-        json!({"username": "root.admin", "password": wrong_password}),
-    )
-    .await
-    .expect("sent");
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    let login: Value = post(
-        "/api/v1/auth/login",
-        None,
-        json!({"username": "root.admin", "password": PASSWORD}),
-    )
-    .await
-    .expect("sent")
-    .json()
-    .await
-    .expect("json");
-    let access = login["access_token"].as_str().expect("access").to_string();
-    let refresh = login["refresh_token"]
-        .as_str()
-        .expect("refresh")
-        .to_string();
-
-    let new_password = "Mật-khẩu-mới-2025";
-    let phone = "0912345678";
-    let res = post(
-        "/api/v1/users",
-        Some(&access),
-        json!({"username": "officer.log", "password": new_password, "role": "commune_officer",
-               "unit_code": "00004", "full_name": "Nguyễn Thị Bí Mật", "phone": phone}),
-    )
-    .await
-    .expect("sent");
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let res = post(
-        "/api/v1/auth/login",
-        None,
-        json!({"username": phone, "password": new_password}),
-    )
-    .await
-    .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK, "login by phone");
-    let rotated: Value = post(
-        "/api/v1/auth/refresh",
-        None,
-        json!({"refresh_token": refresh}),
-    )
-    .await
-    .expect("sent")
-    .json()
-    .await
-    .expect("json");
-    let access2 = rotated["access_token"]
-        .as_str()
-        .expect("access")
-        .to_string();
-    let res = client
-        .put(format!("{base}/api/v1/me/password"))
-        .bearer_auth(&access2)
-        .json(&json!({"current_password": PASSWORD, "new_password": "Another-pass-2026"}))
-        .send()
-        .await
-        .expect("sent");
-    assert!(res.status().is_success(), "{}", res.status());
-    // A bad token and a replayed refresh token are refused, and logged as such, by reason only.
-    let res = client
-        .get(format!("{base}/api/v1/me"))
-        .bearer_auth(format!("{access2}x"))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    let res = post(
-        "/api/v1/auth/refresh",
-        None,
-        json!({"refresh_token": refresh}),
-    )
-    .await
-    .expect("sent");
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let sent = an_admin_handles_secrets(&Client::to(&server.address)).await;
 
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let logs = server.logs();
@@ -219,29 +173,18 @@ async fn logs_never_hold_passwords_tokens_or_personal_data() {
         logs.contains("request completed"),
         "requests are logged:\n{logs}"
     );
-    for secret in [
-        PASSWORD,
-        wrong_password,
-        new_password,
-        "Another-pass-2026",
-        access.as_str(),
-        refresh.as_str(),
-        access2.as_str(),
-        crate::helpers::JWT_SECRET,
-        phone,
-        "Bí Mật",
-    ] {
+    for secret in &sent.secrets {
         assert!(
-            !logs.contains(secret),
+            !logs.contains(secret.as_str()),
             "the logs hold {secret:?}:\n{}",
             logs.lines()
-                .filter(|l| l.contains(secret))
+                .filter(|l| l.contains(secret.as_str()))
                 .collect::<Vec<_>>()
                 .join("\n")
         );
     }
     // Tokens are not even logged in part (a signature or a payload segment).
-    for token in [&access, &access2] {
+    for token in &sent.access_tokens {
         for part in token.split('.') {
             assert!(!logs.contains(part), "a token segment is logged");
         }
@@ -265,25 +208,18 @@ async fn a_login_storm_is_shed_with_503_instead_of_queueing_without_bound() {
     }
     let storm: Vec<_> = (0..16)
         .map(|i| {
-            let client = reqwest::Client::new();
-            let url = format!("{}/api/v1/auth/login", app.address);
-            tokio::spawn(async move {
-                client
-                    .post(url)
-                    .json(&json!({"username": format!("storm.officer{i}"), "password": PASSWORD}))
-                    .send()
-                    .await
-            })
+            let client = Client::to(&app.address);
+            tokio::spawn(async move { client.login(&format!("storm.officer{i}"), PASSWORD).await })
         })
         .collect();
     let (mut ok, mut shed) = (0, 0);
     for handle in storm {
-        let res = handle.await.expect("task").expect("sent");
-        match res.status() {
+        let res = handle.await.expect("task");
+        match res.status {
             StatusCode::OK => ok += 1,
             StatusCode::SERVICE_UNAVAILABLE => {
                 assert_eq!(res.headers()["retry-after"], "1");
-                let problem: Value = res.json().await.expect("problem json");
+                let problem = &res.body;
                 assert_eq!(problem["code"], "service_unavailable", "{problem}");
                 shed += 1;
             }
@@ -325,38 +261,35 @@ async fn send_head(
     tokio::net::tcp::OwnedReadHalf,
     tokio::net::tcp::OwnedWriteHalf,
 ) {
-    use tokio::io::AsyncWriteExt;
     let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let (reader, mut writer) = stream.into_split();
     writer.write_all(head.as_bytes()).await.expect("head sent");
     (reader, writer)
 }
 
-#[tokio::test]
-async fn slow_bodies_hold_no_slot_and_are_cut_with_408() {
-    use std::time::{Duration, Instant};
-    use tokio::io::AsyncWriteExt;
+/// What a raw connection read until it was closed: whether the server closed it, its answer,
+/// and when (since the start of the test).
+type Cut = tokio::task::JoinHandle<(bool, String, std::time::Duration)>;
 
-    let app = spawn_app_with(&[
-        ("TOSO_BODY_TIMEOUT_MS", "2000"),
-        ("TOSO_DB_CHECKOUT_TIMEOUT_MS", "1000"),
-    ])
-    .await;
-    let f = crate::fieldwork::field(&app).await;
-    let addr = app.address.trim_start_matches("http://").to_string();
+/// Reads `reader` until the server closes it (8 s at most), noting when since `started`.
+fn watch(mut reader: impl tokio::io::AsyncRead + Unpin + Send + 'static, started: Instant) -> Cut {
+    tokio::spawn(async move {
+        let (closed, answer) = read_until_closed(&mut reader, Duration::from_secs(8)).await;
+        (closed, answer, started.elapsed())
+    })
+}
 
-    // 50 connections of one team member announce a 5,000-byte log: 40 send a few bytes of it
-    // and stop, 10 trickle a byte every 250 ms. 5 more never finish their request head.
-    let started = Instant::now();
+/// 50 connections of the member `token` announce a 5,000-byte log: 40 send a few bytes of it
+/// and stop, 10 trickle a byte every 250 ms.
+async fn slow_bodies(addr: &str, token: &str, started: Instant) -> Vec<Cut> {
     let mut slow = Vec::new();
     for i in 0..50 {
         let head = format!(
             "POST /api/v1/assistance-logs HTTP/1.1\r\nHost: {addr}\r\n\
-             Authorization: Bearer {}\r\nContent-Type: application/json\r\n\
-             Content-Length: 5000\r\n\r\n{{\"id\": \"",
-            f.member
+             Authorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+             Content-Length: 5000\r\n\r\n{{\"id\": \""
         );
-        let (mut reader, mut writer) = send_head(&addr, &head).await;
+        let (reader, mut writer) = send_head(addr, &head).await;
         if i % 5 == 0 {
             tokio::spawn(async move {
                 for _ in 0..4_000 {
@@ -372,39 +305,57 @@ async fn slow_bodies_hold_no_slot_and_are_cut_with_408() {
                 drop(writer);
             });
         }
-        slow.push(tokio::spawn(async move {
-            let (closed, answer) = read_until_closed(&mut reader, Duration::from_secs(8)).await;
-            (closed, answer, started.elapsed())
-        }));
+        slow.push(watch(reader, started));
     }
+    slow
+}
+
+/// 5 connections that never finish their request head.
+async fn endless_heads(addr: &str, started: Instant) -> Vec<Cut> {
     let mut heads = Vec::new();
     for _ in 0..5 {
-        let mut stream = tokio::net::TcpStream::connect(&addr)
-            .await
-            .expect("connect");
+        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
         let head = format!("POST /api/v1/assistance-logs HTTP/1.1\r\nHost: {addr}\r\n");
         stream
             .write_all(head.as_bytes())
             .await
             .expect("part of a head sent");
-        heads.push(tokio::spawn(async move {
-            let (closed, answer) = read_until_closed(&mut stream, Duration::from_secs(8)).await;
-            (closed, answer, started.elapsed())
-        }));
+        heads.push(watch(stream, started));
     }
+    heads
+}
 
-    // Meanwhile another account's reads keep answering, each within a second.
+/// Until 1.8 s after `started`, `officer`'s reads answer, each within a second; at least 5.
+async fn reads_keep_answering(officer: &Actor<'_>, started: Instant) {
     let mut reads = 0;
     while started.elapsed() < Duration::from_millis(1800) {
         let sent = Instant::now();
-        let res = app.get("/api/v1/villages", &f.officer).await;
+        let res = officer.get("/api/v1/villages").await;
         let took = sent.elapsed();
-        assert_eq!(res.status(), StatusCode::OK, "read {reads}");
+        assert_eq!(res.status, StatusCode::OK, "read {reads}");
         assert!(took < Duration::from_secs(1), "read {reads} took {took:?}");
         reads += 1;
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(reads >= 5, "{reads} reads");
+}
+
+#[tokio::test]
+async fn slow_bodies_hold_no_slot_and_are_cut_with_408() {
+    let app = spawn_app_with(&[
+        ("TOSO_BODY_TIMEOUT_MS", "2000"),
+        ("TOSO_DB_CHECKOUT_TIMEOUT_MS", "1000"),
+    ])
+    .await;
+    let f = crate::fieldwork::field(&app).await;
+    let addr = app.address.trim_start_matches("http://").to_string();
+
+    let started = Instant::now();
+    let slow = slow_bodies(&addr, &f.member, started).await;
+    let heads = endless_heads(&addr, started).await;
+    // Meanwhile another account's reads keep answering.
+    let officer = app.acting(&f.officer);
+    reads_keep_answering(&officer, started).await;
 
     // At the body deadline each slow connection gets 408 and is closed by the server.
     for task in slow {
@@ -428,19 +379,15 @@ async fn slow_bodies_hold_no_slot_and_are_cut_with_408() {
         assert!(at < Duration::from_secs(6), "closed after {at:?}");
     }
     // Nothing was stored from them.
-    let logs: Value = app
-        .get("/api/v1/assistance-logs", &f.officer)
+    let logs = officer
+        .get("/api/v1/assistance-logs")
         .await
-        .json()
-        .await
-        .expect("json");
+        .expect(StatusCode::OK);
     assert_eq!(logs["total"], 0);
 }
 
 #[tokio::test]
 async fn one_account_holds_at_most_its_share_of_the_slots() {
-    use std::time::{Duration, Instant};
-
     // Pool of 4, so 8 admission slots and 2 per client.
     let app = spawn_app_with(&[("TOSO_DB_CHECKOUT_TIMEOUT_MS", "1000")]).await;
     let (_, greedy) = app
@@ -516,8 +463,6 @@ async fn api_answers_are_not_cached_and_hsts_follows_the_configuration() {
 
 #[tokio::test]
 async fn bodies_read_before_admission_hold_a_bounded_budget() {
-    use std::time::{Duration, Instant};
-
     // One slot and 1 KiB bodies: at most 2 KiB of bodies are held at once.
     let app = spawn_app_with(&[
         ("TOSO_MAX_BODY_BYTES", "1024"),
@@ -562,7 +507,6 @@ async fn bodies_read_before_admission_hold_a_bounded_budget() {
 async fn pushes_past_the_pool_wait_for_their_turn_before_their_bodies_are_read() {
     use crate::helpers::{lock_table, wait_for_lock_waiters};
     use diesel::RunQueryDsl;
-    use std::time::{Duration, Instant};
 
     // One pooled connection, so one push at a time; a body has 5 s to arrive, a turn 1 s.
     let app = spawn_app_with(&[
@@ -576,11 +520,9 @@ async fn pushes_past_the_pool_wait_for_their_turn_before_their_bodies_are_read()
 
     // The leader's push has its turn and waits on a locked table.
     let mut locker = lock_table(&app.db, "villages");
-    let first = app
-        .request(Method::POST, "/api/v1/sync/push")
-        .bearer_auth(&f.leader)
-        .json(&one_log(uuid::Uuid::new_v4()));
-    let first = tokio::spawn(async move { first.send().await.expect("sent") });
+    let leader = app.anyone().acting(&f.leader);
+    let first = one_log(uuid::Uuid::new_v4());
+    let first = tokio::spawn(async move { leader.post("/api/v1/sync/push", first).await });
     wait_for_lock_waiters(&app.db, 1).await;
 
     // The member's push sends its head and holds back its body. It is not read: at the end of
@@ -612,18 +554,12 @@ async fn pushes_past_the_pool_wait_for_their_turn_before_their_bodies_are_read()
     diesel::sql_query("ROLLBACK")
         .execute(&mut locker)
         .expect("release");
-    let res = first.await.expect("join");
-    assert_eq!(res.status(), StatusCode::OK);
-    let body: Value = res.json().await.expect("json");
+    let body = first.await.expect("join").expect(StatusCode::OK);
     assert_eq!(body["summary"]["created"], 1, "{body}");
-    let res = app
-        .post_json(
-            "/api/v1/sync/push",
-            Some(&f.member),
-            &one_log(uuid::Uuid::new_v4()),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let body: Value = res.json().await.expect("json");
+    let body = app
+        .acting(&f.member)
+        .post("/api/v1/sync/push", one_log(uuid::Uuid::new_v4()))
+        .await
+        .expect(StatusCode::OK);
     assert_eq!(body["summary"]["created"], 1, "{body}");
 }

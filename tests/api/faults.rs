@@ -10,10 +10,10 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::fieldwork::{field, log};
-use crate::fixtures::{insert_admin, push_statuses, token_at, unavailable_within};
+use crate::fixtures::{push_statuses, unavailable_within};
 use crate::helpers::{
     assert_problem, lock_table, spawn_app_with, spawn_on, url_via, wait_for_lock_waiters, Actor,
-    Answer, DbProxy, ServerProcess, TestDb, PASSWORD,
+    Answer, Client, DbProxy, ServerProcess, TestDb, Tokens, PASSWORD,
 };
 
 #[derive(QueryableByName)]
@@ -301,10 +301,15 @@ async fn slow_statements_holding_every_connection_get_503_then_recover() {
 async fn sigterm_lets_requests_in_flight_finish_and_takes_no_new_ones() {
     let db = TestDb::new();
     // An account to log in with, straight into the database.
-    insert_admin(&db, "terminator");
+    db.insert_admin("terminator");
     let server = ServerProcess::start(&db.url(), &[("TOSO_LOG", "info")]).await;
     let client = reqwest::Client::new();
-    let token = token_at(&client, &server.address, "terminator").await;
+    let token = Tokens::of(
+        Client::to(&server.address)
+            .login("terminator", PASSWORD)
+            .await,
+    )
+    .access;
 
     let mut locker = lock_table(&db, "villages");
     let in_flight = {

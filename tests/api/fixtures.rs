@@ -514,41 +514,6 @@ impl Actor<'_> {
     }
 }
 
-/// An admin `username` (password `PASSWORD`) inserted straight into `db`, for a server the
-/// test starts itself.
-pub fn insert_admin(db: &crate::helpers::TestDb, username: &str) {
-    let hash = toso::auth::password::hash_blocking(PASSWORD).expect("hash");
-    toso::db::users::insert(
-        &mut db.conn(),
-        &toso::db::users::NewUser {
-            username: username.into(),
-            full_name: None,
-            phone: None,
-            password_hash: hash,
-            role: "admin".into(),
-            province_code: None,
-            unit_code: None,
-            team_id: None,
-        },
-    )
-    .expect("user");
-}
-
-/// Logs `username` (password `PASSWORD`) in at the server `base` with `client`; returns the
-/// access token.
-pub async fn token_at(client: &reqwest::Client, base: &str, username: &str) -> String {
-    let login: Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": username, "password": PASSWORD}))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
-    login["access_token"].as_str().expect("token").to_string()
-}
-
 /// `GET path` with `token` is answered a 503 problem with `Retry-After` in less than
 /// `within`, not left hanging.
 pub async fn unavailable_within(

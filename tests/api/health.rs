@@ -1,24 +1,16 @@
 use std::time::{Duration, Instant};
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 
-use crate::helpers::{assert_problem, spawn_app, spawn_on, url_via, DbProxy, TestDb};
+use crate::fixtures::unavailable_within;
+use crate::helpers::{spawn_app, spawn_on, url_via, DbProxy, TestDb};
 
 #[tokio::test]
 async fn live_and_ready() {
     let app = spawn_app().await;
-    let res = app
-        .request(Method::GET, "/health/live")
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
-    let res = app
-        .request(Method::GET, "/health/ready")
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
+    let anyone = app.anyone();
+    assert_eq!(anyone.get("/health/live").await.status, StatusCode::OK);
+    assert_eq!(anyone.get("/health/ready").await.status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -33,37 +25,15 @@ async fn readiness_fails_fast_when_the_database_is_down_and_recovers() {
 
     proxy.cut();
     for path in ["/health/ready", "/api/v1/me"] {
-        let started = Instant::now();
-        let res = app
-            .request(Method::GET, path)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("sent");
-        let took = started.elapsed();
-        assert!(res.headers().contains_key("retry-after"));
-        assert_problem(res, StatusCode::SERVICE_UNAVAILABLE, "service_unavailable").await;
-        assert!(took < Duration::from_secs(5), "{path} answered in {took:?}");
+        unavailable_within(&app, &token, path, Duration::from_secs(5)).await;
     }
     // Liveness does not depend on the database.
-    let res = app
-        .request(Method::GET, "/health/live")
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
+    let anyone = app.anyone();
+    assert_eq!(anyone.get("/health/live").await.status, StatusCode::OK);
 
     proxy.restore();
     let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let res = app
-            .request(Method::GET, "/health/ready")
-            .send()
-            .await
-            .expect("sent");
-        if res.status() == StatusCode::OK {
-            break;
-        }
+    while anyone.get("/health/ready").await.status != StatusCode::OK {
         assert!(Instant::now() < deadline, "readiness did not recover");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -78,10 +48,8 @@ async fn readiness_reports_pending_migrations() {
     diesel::sql_query("DELETE FROM __diesel_schema_migrations WHERE version = '20261122000002'")
         .execute(&mut conn)
         .expect("forget a migration");
-    let res = app
-        .request(Method::GET, "/health/ready")
-        .send()
+    app.anyone()
+        .get("/health/ready")
         .await
-        .expect("sent");
-    assert_problem(res, StatusCode::SERVICE_UNAVAILABLE, "service_unavailable").await;
+        .problem(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable");
 }

@@ -97,18 +97,7 @@ fn template() -> &'static str {
             {
                 let mut tpl =
                     PgConnection::establish(&url_for(&building)).expect("connect template");
-                toso::db::migrate(&mut tpl).expect("migrations apply");
-                let file = std::fs::File::open(format!(
-                    "{}/data/vn-admin-units-2025.csv",
-                    env!("CARGO_MANIFEST_DIR")
-                ))
-                .expect("units csv");
-                let units = toso::units::import::parse(
-                    file,
-                    chrono::NaiveDate::from_ymd_opt(2025, 7, 1).expect("date"),
-                )
-                .expect("units parse");
-                toso::db::units::upsert_all(&mut tpl, &units).expect("units import");
+                migrate_with_units(&mut tpl);
             }
             diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {name}"))
                 .execute(&mut conn)
@@ -971,4 +960,21 @@ impl Actor<'_> {
         let body = json!({"current_password": current, "new_password": new});
         self.put("/api/v1/me/password", None, body).await
     }
+}
+
+/// Applies the migrations to `conn`'s database and loads the official units (as of 1 July
+/// 2025) into it.
+pub fn migrate_with_units(conn: &mut PgConnection) {
+    toso::db::migrate(conn).expect("migrations apply");
+    let file = std::fs::File::open(format!(
+        "{}/data/vn-admin-units-2025.csv",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("units csv");
+    let units = toso::units::import::parse(
+        file,
+        chrono::NaiveDate::from_ymd_opt(2025, 7, 1).expect("date"),
+    )
+    .expect("units parse");
+    toso::db::units::upsert_all(conn, &units).expect("units import");
 }

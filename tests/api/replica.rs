@@ -11,7 +11,7 @@ use serde_json::json;
 
 use toso::startup::Application;
 
-use crate::helpers::{settings, Client, PASSWORD};
+use crate::helpers::{migrate_with_units, settings, Client, PASSWORD};
 
 const PRIMARY: &str = "postgres://toso:toso@127.0.0.1:5434";
 const REPLICA: &str = "postgres://toso:toso@127.0.0.1:5433";
@@ -54,18 +54,7 @@ fn prepare_primary(db: &str) {
         .execute(&mut admin)
         .expect("create database");
     let mut conn = PgConnection::establish(&format!("{PRIMARY}/{db}")).expect("connect");
-    toso::db::migrate(&mut conn).expect("migrations");
-    let file = std::fs::File::open(format!(
-        "{}/data/vn-admin-units-2025.csv",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .expect("units csv");
-    let units = toso::units::import::parse(
-        file,
-        chrono::NaiveDate::from_ymd_opt(2025, 7, 1).expect("date"),
-    )
-    .expect("units");
-    toso::db::units::upsert_all(&mut conn, &units).expect("import units");
+    migrate_with_units(&mut conn);
     let unit = toso::db::units::get(&mut conn, "00004")
         .expect("query")
         .expect("commune 00004");

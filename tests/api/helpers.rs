@@ -978,3 +978,18 @@ pub fn migrate_with_units(conn: &mut PgConnection) {
     .expect("units parse");
     toso::db::units::upsert_all(conn, &units).expect("units import");
 }
+
+/// The `Content-Security-Policy` of `res`, once it holds each of `directives` and allows
+/// nothing unsafe and no other origin.
+#[track_caller]
+pub fn strict_csp(res: &Response, directives: &[&str]) -> String {
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .expect("ascii")
+        .to_string();
+    for directive in directives {
+        assert!(csp.contains(directive), "{csp}");
+    }
+    assert!(!csp.contains("unsafe") && !csp.contains("http"), "{csp}");
+    csp
+}

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, Actor, Answer, TestApp, PASSWORD};
+use crate::helpers::{count, spawn_app, Actor, Answer, TestApp, PASSWORD};
 
 /// A1 and A2: two communes of Hà Nội (01).
 const A1: &str = "00004";
@@ -314,13 +314,6 @@ fn usernames_and_phones(conn: &mut PgConnection) -> Vec<(String, Option<String>)
     rows.into_iter().map(|r| (r.username, r.phone)).collect()
 }
 
-/// The number `sql` (a parenthesised `count(*)`) counts.
-fn counted(conn: &mut PgConnection, sql: &str) -> i64 {
-    diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(sql))
-        .get_result(conn)
-        .expect("count")
-}
-
 #[tokio::test]
 async fn the_migration_renames_phone_shaped_usernames_and_keeps_their_logins() {
     use diesel_migrations::MigrationHarness;
@@ -349,19 +342,19 @@ async fn the_migration_renames_phone_shaped_usernames_and_keeps_their_logins() {
         app.login_raw("0913456789", PASSWORD).await.status(),
         StatusCode::OK
     );
-    let renamed = counted(
+    let renamed = count(
         &mut conn,
-        "(SELECT count(*) FROM audit_log WHERE entity = 'user' AND actor_username = 'migration')",
+        "SELECT count(*) AS n FROM audit_log WHERE entity = 'user' AND actor_username = 'migration'",
     );
     assert_eq!(renamed, 2);
-    let linked = counted(
+    let linked = count(
         &mut conn,
-        "(SELECT count(*) FROM members WHERE user_id IS NOT NULL)",
+        "SELECT count(*) AS n FROM members WHERE user_id IS NOT NULL",
     );
     assert_eq!(linked, 0, "the drifted links are cut");
-    let cut = counted(
+    let cut = count(
         &mut conn,
-        "(SELECT count(*) FROM audit_log WHERE entity = 'member' AND actor_username = 'migration')",
+        "SELECT count(*) AS n FROM audit_log WHERE entity = 'member' AND actor_username = 'migration'",
     );
     assert_eq!(cut, 2);
 }
@@ -736,10 +729,9 @@ async fn account_and_member_moves_racing_keep_the_link_consistent() {
             [StatusCode::CREATED, StatusCode::CONFLICT].contains(&moved),
             "round {round}: move answered {moved}"
         );
-        let stale = counted(
-            &mut app.db.conn(),
-            "(SELECT count(*) FROM members m JOIN users u ON u.id = m.user_id \
-              WHERE u.team_id IS DISTINCT FROM m.team_id)",
+        let stale = app.count(
+            "SELECT count(*) AS n FROM members m JOIN users u ON u.id = m.user_id \
+             WHERE u.team_id IS DISTINCT FROM m.team_id",
         );
         assert_eq!(stale, 0, "round {round}");
         assert_eq!(account(&admin, u).await["team_id"], t2, "round {round}");

@@ -12,22 +12,9 @@ use uuid::Uuid;
 use crate::fieldwork::{field, log};
 use crate::fixtures::{push_statuses, unavailable_within};
 use crate::helpers::{
-    assert_problem, lock_table, spawn_app_with, spawn_on, url_via, wait_for_lock_waiters, Actor,
-    Answer, Client, DbProxy, ServerProcess, TestDb, Tokens, PASSWORD,
+    assert_problem, count, lock_table, spawn_app_with, spawn_on, url_via, wait_for_lock_waiters,
+    Actor, Answer, Client, DbProxy, ServerProcess, TestDb, Tokens, PASSWORD,
 };
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-}
-
-fn count(conn: &mut PgConnection, sql: &str) -> i64 {
-    diesel::sql_query(sql)
-        .get_result::<Count>(conn)
-        .expect("count")
-        .n
-}
 
 fn ids_sql(ids: &[Uuid]) -> String {
     ids.iter()

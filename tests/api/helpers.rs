@@ -71,6 +71,15 @@ struct Count {
     n: i64,
 }
 
+/// The number a `SELECT count(*) AS n …` answers on `conn`.
+#[track_caller]
+pub fn count(conn: &mut PgConnection, sql: &str) -> i64 {
+    diesel::sql_query(sql)
+        .get_result::<Count>(conn)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .n
+}
+
 /// Creates the template once per run (across processes, under an advisory lock).
 fn template() -> &'static str {
     static TEMPLATE: OnceLock<String> = OnceLock::new();
@@ -80,12 +89,10 @@ fn template() -> &'static str {
         diesel::sql_query("SELECT pg_advisory_lock(764501)")
             .execute(&mut conn)
             .expect("lock");
-        let exists = diesel::sql_query(format!(
-            "SELECT count(*) AS n FROM pg_database WHERE datname = '{name}'"
-        ))
-        .get_result::<Count>(&mut conn)
-        .expect("query pg_database")
-        .n > 0;
+        let exists = count(
+            &mut conn,
+            &format!("SELECT count(*) AS n FROM pg_database WHERE datname = '{name}'"),
+        ) > 0;
         if !exists {
             let building = format!("{name}_building");
             diesel::sql_query(format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
@@ -755,13 +762,13 @@ pub async fn wait_for_lock_waiters(db: &TestDb, n: i64) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
     loop {
         let mut conn = admin_conn();
-        let waiting = diesel::sql_query(format!(
-            "SELECT count(*) AS n FROM pg_stat_activity \
-             WHERE datname = '{name}' AND wait_event_type = 'Lock'"
-        ))
-        .get_result::<Count>(&mut conn)
-        .expect("pg_stat_activity")
-        .n;
+        let waiting = count(
+            &mut conn,
+            &format!(
+                "SELECT count(*) AS n FROM pg_stat_activity \
+                 WHERE datname = '{name}' AND wait_event_type = 'Lock'"
+            ),
+        );
         if waiting >= n {
             return;
         }
@@ -922,10 +929,7 @@ impl TestApp {
 
     /// The number a `SELECT count(*) AS n …` of the app's database answers.
     pub fn count(&self, sql: &str) -> i64 {
-        diesel::sql_query(sql)
-            .get_result::<Count>(&mut self.db.conn())
-            .expect("count")
-            .n
+        count(&mut self.db.conn(), sql)
     }
 }
 

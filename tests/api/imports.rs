@@ -100,16 +100,7 @@ fn rows(header: &[String], rows: &[&[(&str, &str)]]) -> Vec<Vec<String>> {
 }
 
 fn count(app: &TestApp, table: &str) -> i64 {
-    use diesel::prelude::*;
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
-        .get_result::<N>(&mut app.db.conn())
-        .unwrap()
-        .n
+    app.count(&format!("SELECT count(*) AS n FROM {table}"))
 }
 
 /// A workbook of the template's three sheets: two villages, two teams (one with its
@@ -949,18 +940,9 @@ async fn the_command_line_imports_the_same_files_for_the_operator() {
     let (ok, out) = run(&[]);
     assert!(ok && out.contains("members 0/0/4"), "{out}");
     // Audited as the operator's change, with the import's id.
-    use diesel::prelude::*;
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let n = diesel::sql_query(
+    let n = app.count(
         "SELECT count(*) AS n FROM audit_log WHERE import_id IS NOT NULL AND actor_username = 'operator (command line)'",
-    )
-    .get_result::<N>(&mut app.db.conn())
-    .unwrap()
-    .n;
+    );
     assert_eq!(n, 4);
 }
 

@@ -1,14 +1,8 @@
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::Text;
 use diesel_migrations::MigrationHarness;
 
-use crate::helpers::TestDb;
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
+use crate::helpers::{count, TestDb};
 
 #[derive(QueryableByName)]
 struct Name {
@@ -17,13 +11,11 @@ struct Name {
 }
 
 fn user_tables(conn: &mut PgConnection) -> i64 {
-    diesel::sql_query(
+    count(
+        conn,
         "SELECT count(*) AS n FROM information_schema.tables \
          WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations'",
     )
-    .get_result::<Count>(conn)
-    .expect("count tables")
-    .n
 }
 
 fn table_names(conn: &mut PgConnection) -> Vec<String> {

@@ -4,13 +4,13 @@
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::Text;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::fieldwork::{field, log};
-use crate::helpers::{spawn_app, Actor, TestApp};
+use crate::helpers::{count, spawn_app, Actor, TestApp};
 
 #[derive(QueryableByName)]
 struct Name {
@@ -18,24 +18,11 @@ struct Name {
     v: String,
 }
 
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
 fn text(conn: &mut PgConnection, sql: &str) -> String {
     diesel::sql_query(sql)
         .get_result::<Name>(conn)
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
         .v
-}
-
-fn count(conn: &mut PgConnection, sql: &str) -> i64 {
-    diesel::sql_query(sql)
-        .get_result::<Count>(conn)
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .n
 }
 
 fn exec(conn: &mut PgConnection, sql: &str) {

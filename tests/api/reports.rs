@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::fieldwork::{field, log, Field};
 use crate::fixtures::{approve_month, push_statuses, Training};
-use crate::helpers::{assert_problem, spawn_app, Actor, TestApp};
+use crate::helpers::{assert_problem, count, spawn_app, Actor, TestApp};
 
 fn at(time: &str) -> Value {
     let mut l = log(Uuid::new_v4());
@@ -545,48 +545,36 @@ impl Mix<'_> {
     }
 }
 
-#[derive(diesel::QueryableByName, Debug, PartialEq)]
-struct Diff {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-}
-
 /// The rollups, the member and commune totals and the live report equal a recount from the
 /// raw rows.
 async fn rollups_equal_a_recount(app: &TestApp, officer: &Actor<'_>) {
-    use diesel::prelude::*;
     let mut conn = app.db.conn();
     let recount = "SELECT vn_month(occurred_at) AS month, commune_code, team_id, coalesce(village_id, 0) AS village_id, category_code, \
                    outcome, channel, coalesce(citizen_sex, '') AS s, coalesce(citizen_age_band, '') AS a, count(*) AS logs, \
                    sum(citizens_helped) AS citizens FROM assistance_logs WHERE archived_at IS NULL GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9";
     let rollup = "SELECT month, commune_code, team_id, village_id, category_code, outcome, channel, citizen_sex, citizen_age_band, \
                   logs, citizens FROM log_rollups WHERE logs <> 0 OR citizens <> 0";
-    let diff: Diff = diesel::sql_query(format!(
+    let diff = count(&mut conn, &format!(
         "SELECT count(*) AS n FROM (({recount} EXCEPT {rollup}) UNION ALL ({rollup} EXCEPT {recount})) d"
-    ))
-    .get_result(&mut conn)
-    .expect("compare");
-    assert_eq!(diff, Diff { n: 0 }, "rollups equal a recount from raw rows");
-    let members: Diff = diesel::sql_query(
+    ));
+    assert_eq!(diff, 0, "rollups equal a recount from raw rows");
+    let members = count(
+        &mut conn,
         "SELECT count(*) AS n FROM ((SELECT vn_month(occurred_at), member_id, count(*) FROM assistance_logs WHERE archived_at IS NULL GROUP BY 1, 2) \
          EXCEPT (SELECT month, member_id, logs FROM member_month_logs WHERE logs > 0)) d",
-    )
-    .get_result(&mut conn)
-    .expect("compare");
-    assert_eq!(members, Diff { n: 0 });
-    let communes: Diff = diesel::sql_query(
+    );
+    assert_eq!(members, 0);
+    let communes = count(
+        &mut conn,
         "SELECT count(*) AS n FROM ((SELECT vn_month(occurred_at), commune_code, count(*), sum(citizens_helped) FROM assistance_logs \
          WHERE archived_at IS NULL GROUP BY 1, 2) EXCEPT (SELECT month, commune_code, logs, citizens FROM commune_month_totals \
          WHERE logs <> 0)) d",
-    )
-    .get_result(&mut conn)
-    .expect("compare");
-    assert_eq!(communes, Diff { n: 0 });
+    );
+    assert_eq!(communes, 0);
     let live = report(officer, "00004", "2025-10").await;
-    let raw: Diff = diesel::sql_query(
+    let raw = count(
+        &mut conn,
         "SELECT count(*) AS n FROM assistance_logs WHERE archived_at IS NULL AND vn_month(occurred_at) = '2025-10-01'",
-    )
-    .get_result(&mut conn)
-    .expect("count");
-    assert_eq!(live["totals"]["logs"], raw.n);
+    );
+    assert_eq!(live["totals"]["logs"], raw);
 }

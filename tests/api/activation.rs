@@ -20,16 +20,6 @@ async fn create_pending(officer: &Actor<'_>, username: &str, team: i64) -> Value
         .expect(StatusCode::CREATED)
 }
 
-/// `POST /api/v1/auth/activate` with `code` and `password`.
-async fn activate(app: &TestApp, code: &str, password: &str) -> Answer {
-    app.anyone()
-        .post(
-            "/api/v1/auth/activate",
-            json!({"code": code, "password": password}),
-        )
-        .await
-}
-
 /// `by` issues a new activation code for the account `id`.
 async fn issue(by: &Actor<'_>, id: &str) -> Answer {
     by.act(&format!("/api/v1/users/{id}/activation"), None)
@@ -84,11 +74,14 @@ async fn nothing_else_opens_the_account(app: &TestApp, code: &str) {
         .await
         .problem(StatusCode::UNAUTHORIZED, "invalid_credentials");
 
-    let body = activate(app, code, "12345678")
+    let body = app
+        .anyone()
+        .activate(code, "12345678")
         .await
         .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(body["errors"][0]["code"], "too_weak");
-    activate(app, code, "nguyenvanan")
+    app.anyone()
+        .activate(code, "nguyenvanan")
         .await
         .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
 }
@@ -118,7 +111,9 @@ async fn an_account_without_password_is_activated_once_with_its_code() {
 
     // Typed in lower case with spaces: the same code.
     let typed = format!(" {} ", code.to_lowercase().replace('-', " "));
-    let pair = activate(&app, &typed, NEW_PASSWORD)
+    let pair = app
+        .anyone()
+        .activate(&typed, NEW_PASSWORD)
         .await
         .expect(StatusCode::OK);
     assert_eq!(pair["must_change_password"], false);
@@ -127,7 +122,8 @@ async fn an_account_without_password_is_activated_once_with_its_code() {
     assert_eq!(me.status(), StatusCode::OK);
 
     // Single use.
-    activate(&app, &code, "another good password 7")
+    app.anyone()
+        .activate(&code, "another good password 7")
         .await
         .problem(StatusCode::UNAUTHORIZED, "invalid_activation_code");
     // The chosen password logs in, by username or phone.
@@ -142,7 +138,9 @@ async fn an_account_without_password_is_activated_once_with_its_code() {
 async fn activated(officer: &Actor<'_>, id: &str) -> String {
     let third = issue(officer, id).await.body;
     let app = officer.app();
-    let pair = activate(app, third["code"].as_str().unwrap(), NEW_PASSWORD)
+    let pair = app
+        .anyone()
+        .activate(third["code"].as_str().unwrap(), NEW_PASSWORD)
         .await
         .body;
     pair["access_token"].as_str().unwrap().to_string()
@@ -176,7 +174,8 @@ async fn a_reissued_code_kills_the_old_one_and_expired_codes_fail() {
     assert_eq!(res.headers()["cache-control"], "no-store");
     let new = res.body["code"].as_str().unwrap();
     assert_ne!(old, new);
-    activate(&app, old, NEW_PASSWORD)
+    app.anyone()
+        .activate(old, NEW_PASSWORD)
         .await
         .problem(StatusCode::UNAUTHORIZED, "invalid_activation_code");
 
@@ -186,7 +185,8 @@ async fn a_reissued_code_kills_the_old_one_and_expired_codes_fail() {
         &mut app.db.conn(),
     )
     .unwrap();
-    activate(&app, new, NEW_PASSWORD)
+    app.anyone()
+        .activate(new, NEW_PASSWORD)
         .await
         .problem(StatusCode::UNAUTHORIZED, "invalid_activation_code");
     a_reissue_ends_an_active_account(&officer, id).await;
@@ -202,7 +202,8 @@ async fn a_reissued_code_kills_the_old_one_and_expired_codes_fail() {
         )
         .await
         .expect(StatusCode::OK);
-    activate(&app, fourth["code"].as_str().unwrap(), NEW_PASSWORD)
+    app.anyone()
+        .activate(fourth["code"].as_str().unwrap(), NEW_PASSWORD)
         .await
         .problem(StatusCode::UNAUTHORIZED, "invalid_activation_code");
     let login = app.anyone().login("nva", PASSWORD).await.body;
@@ -214,7 +215,10 @@ async fn activation_is_throttled_like_login() {
     let app = spawn_app().await;
     let mut last = StatusCode::OK;
     for i in 0..40 {
-        let res = activate(&app, &format!("AAAAA-AAA{:02}", i % 100), NEW_PASSWORD).await;
+        let res = app
+            .anyone()
+            .activate(&format!("AAAAA-AAA{:02}", i % 100), NEW_PASSWORD)
+            .await;
         last = res.status;
         if last == StatusCode::TOO_MANY_REQUESTS {
             assert!(res.headers().contains_key("retry-after"));

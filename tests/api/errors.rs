@@ -225,8 +225,7 @@ async fn logs_either_side_of_midnight(member: &Actor<'_>) -> [String; 2] {
     let mut ids = Vec::new();
     for at in ["2026-07-31T23:30:00+07:00", "2026-08-01T00:30:00+07:00"] {
         let id = uuid::Uuid::new_v4();
-        let mut body = crate::fieldwork::log(id);
-        body["occurred_at"] = json!(at);
+        let body = crate::fieldwork::log_at(id, at);
         let res = member.post("/api/v1/assistance-logs", body).await;
         assert_eq!(res.status, StatusCode::CREATED, "{at}");
         ids.push(id.to_string());

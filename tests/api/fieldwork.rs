@@ -631,8 +631,14 @@ async fn admins_manage_categories() {
     );
 }
 
-fn on(day_time: &str) -> Value {
-    with(log(Uuid::new_v4()), "occurred_at", json!(day_time))
+/// The log `log(id)`, at `time`.
+pub fn log_at(id: Uuid, time: &str) -> Value {
+    with(log(id), "occurred_at", json!(time))
+}
+
+/// A new log (its own fresh id) at `time`.
+pub fn log_on(time: &str) -> Value {
+    log_at(Uuid::new_v4(), time)
 }
 
 async fn push(app: &TestApp, token: &str, items: Value) -> Value {
@@ -683,9 +689,9 @@ async fn a_log_goes_to_the_membership_held_when_it_happened() {
 
     // Then the phone sends what it recorded offline, before, on and after the move day.
     let (before, move_day, after) = (
-        on("2026-11-10T09:00:00+07:00"),
-        on("2026-11-20T09:00:00+07:00"),
-        on("2026-11-21T09:00:00+07:00"),
+        log_on("2026-11-10T09:00:00+07:00"),
+        log_on("2026-11-20T09:00:00+07:00"),
+        log_on("2026-11-21T09:00:00+07:00"),
     );
     let items = json!([
         {"op": "create_log", "data": before},
@@ -715,7 +721,7 @@ async fn a_log_goes_to_the_membership_held_when_it_happened() {
 
     // REST alike, whichever of the person's membership ids the phone names.
     let early = with(
-        on("2026-11-12T09:00:00+07:00"),
+        log_on("2026-11-12T09:00:00+07:00"),
         "member_id",
         json!(new_member),
     );
@@ -751,7 +757,7 @@ async fn logs_outside_the_membership_are_refused() {
     let (officer, leader, member) = f.actors(&app);
     let logs = "/api/v1/assistance-logs";
     // The member joined on 2025-08-01.
-    let early = on("2025-07-20T09:00:00+07:00");
+    let early = log_on("2025-07-20T09:00:00+07:00");
     let body = member
         .post(logs, early.clone())
         .await
@@ -781,7 +787,7 @@ async fn logs_outside_the_membership_are_refused() {
         .await
         .expect(StatusCode::OK);
     let by_leader = |l: Value| with(l, "member_id", json!(f.member_member));
-    let late = by_leader(on("2026-10-20T09:00:00+07:00"));
+    let late = by_leader(log_on("2026-10-20T09:00:00+07:00"));
     let body = leader
         .post(logs, late.clone())
         .await
@@ -793,7 +799,7 @@ async fn logs_outside_the_membership_are_refused() {
         body["results"][0]["problem"]["errors"][0]["code"],
         "after_left"
     );
-    let kept = by_leader(on("2026-10-10T09:00:00+07:00"));
+    let kept = by_leader(log_on("2026-10-10T09:00:00+07:00"));
     leader.create(logs, kept.clone()).await;
     // Nor can an edit take a log outside the membership.
     let path = |l: &Value| format!("{logs}/{}", l["id"].as_str().expect("id"));
@@ -819,7 +825,7 @@ async fn archived_logs_are_not_edited_and_can_be_restored() {
     let app = spawn_app().await;
     let f = field(&app).await;
     let (officer, leader, member) = f.actors(&app);
-    let l = on("2026-09-30T09:00:00+07:00");
+    let l = log_on("2026-09-30T09:00:00+07:00");
     let id = l["id"].as_str().expect("id").to_string();
     let path = format!("/api/v1/assistance-logs/{id}");
     member.create("/api/v1/assistance-logs", l).await;
@@ -867,7 +873,7 @@ async fn archived_logs_are_not_edited_and_can_be_restored() {
 
     // Not under an archived membership (as the register's records).
     let other = with(
-        on("2026-08-10T09:00:00+07:00"),
+        log_on("2026-08-10T09:00:00+07:00"),
         "member_id",
         json!(f.member_member),
     );
@@ -920,7 +926,7 @@ async fn approval_and_concurrent_pushes_serialise_on_the_month() {
         let items: Vec<Value> = (0..500)
             .map(|i| {
                 let at = format!("2026-10-{:02}T{:02}:00:00+07:00", 1 + i % 28, 8 + i % 10);
-                json!({"op": "create_log", "data": on(&at)})
+                json!({"op": "create_log", "data": log_on(&at)})
             })
             .collect();
         let status = ["attended", "completed"][round % 2];
@@ -1083,7 +1089,7 @@ async fn work_sent_during_a_membership_change_is_checked_against_the_new_dates()
     .execute(&mut officer_tx)
     .expect("update");
 
-    let item = on("2025-11-02T09:00:00+07:00");
+    let item = log_on("2025-11-02T09:00:00+07:00");
     let (client, url, token) = (
         app.client.clone(),
         format!("{}/api/v1/sync/push", app.address),

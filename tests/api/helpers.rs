@@ -885,6 +885,15 @@ impl Client {
         self.post("/api/v1/auth/refresh", json!({ "refresh_token": refresh }))
             .await
     }
+
+    /// `POST /api/v1/auth/activate` with `code` and `password`.
+    pub async fn activate(&self, code: &str, password: &str) -> Answer {
+        self.post(
+            "/api/v1/auth/activate",
+            json!({"code": code, "password": password}),
+        )
+        .await
+    }
 }
 
 impl Tokens {

@@ -295,7 +295,9 @@ async fn a_member_activates_the_account_with_its_code(app: &TestApp, activations
         .unwrap()["code"]
         .as_str()
         .unwrap();
-    let pair = activate(app, code, "tre xanh bên lũy")
+    let pair = app
+        .anyone()
+        .activate(code, "tre xanh bên lũy")
         .await
         .expect(StatusCode::OK);
     let me = app
@@ -307,11 +309,6 @@ async fn a_member_activates_the_account_with_its_code(app: &TestApp, activations
 }
 
 /// `POST /api/v1/auth/activate` with `code` and a new `password`, signed in as no one.
-async fn activate(app: &TestApp, code: &str, password: &str) -> Answer {
-    let body = json!({"code": code, "password": password});
-    Answer::read(app.post_json("/api/v1/auth/activate", None, &body).await).await
-}
-
 /// Every record the import `id` created is audited with its id, naming the record and the
 /// commune it sits in (an account: its team's).
 async fn every_record_is_audited_with_the_import(officer: &Actor<'_>, id: &str) {
@@ -884,7 +881,7 @@ async fn the_activation_sheet_holds_a_code_and_a_qr_per_account_and_the_template
     let an = lines.iter().find(|l| l[0] == "Nguyễn Văn An").unwrap();
     assert_eq!(an[1], "Tổ CNSCĐ TDP 1");
     assert_eq!(an[3], "tv0912000001");
-    let res = activate(&app, &an[4], "gio-mua-dong-bac-9").await;
+    let res = app.anyone().activate(&an[4], "gio-mua-dong-bac-9").await;
     assert_eq!(
         res.status(),
         StatusCode::OK,

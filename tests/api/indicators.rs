@@ -2,7 +2,7 @@
 //! under the month lock, targets and their split, and the report's indicator section.
 
 use calamine::{Data, Reader, Xlsx};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::fieldwork::{field, Field};
@@ -24,25 +24,11 @@ async fn ok_json(res: impl Answered, status: StatusCode) -> Value {
     res.answered().await.expect(status)
 }
 
-async fn post(app: &TestApp, token: &str, path: &str, body: Option<Value>) -> Answer {
-    app.acting(token)
-        .send(Method::POST, path, None, body.as_ref())
-        .await
-}
-
 /// A 422 whose first field error has `expected` as its `key` (`field` or `code`).
 async fn invalid(res: impl Answered, key: &str, expected: &str) -> Value {
     let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     assert_eq!(body["errors"][0][key], expected, "{body}");
     body
-}
-
-async fn approve(app: &TestApp, commune_officer: &str, province: &str, commune: &str, month: &str) {
-    let base = format!("/api/v1/reports/monthly/{commune}/{month}");
-    for (token, action) in [(commune_officer, "submit"), (province, "approve")] {
-        let res = post(app, token, &format!("{base}/{action}"), None).await;
-        assert_eq!(res.status(), StatusCode::OK, "{action} {commune} {month}");
-    }
 }
 
 async fn report(app: &TestApp, token: &str, unit: &str, month: &str, extra: &str) -> Value {
@@ -459,7 +445,13 @@ async fn monthly_values_are_checked_versioned_audited_and_locked_with_the_month(
     assert_eq!(audit[0]["after"]["value"], 650);
 
     // The month approved: the value is locked (409) and stays as it was.
-    approve(&app, &f.officer, &province, "00004", "2025-10").await;
+    approve_month(
+        &app.acting(&f.officer),
+        &app.acting(&province),
+        "00004",
+        "2025-10",
+    )
+    .await;
     for (body, if_match) in [
         (v(700), Some("\"2\"")),
         (of("ecommerce_farms", "2025-10", 3).body(), None),
@@ -726,7 +718,13 @@ async fn approved_months_keep_their_indicators_whatever_changes_later() {
         StatusCode::CREATED,
     )
     .await;
-    approve(&app, &f.officer, &province, "00004", "2025-10").await;
+    approve_month(
+        &app.acting(&f.officer),
+        &app.acting(&province),
+        "00004",
+        "2025-10",
+    )
+    .await;
     let before = report(&app, &f.officer, "00004", "2025-10", "").await;
     let frozen = indicator(&before["indicators"], "vneid_level2").clone();
     assert_eq!(frozen["rate"].as_f64(), Some(0.6));

@@ -1510,8 +1510,7 @@ async fn membership_dates_keep_the_work_recorded_under_them() {
     let province = app.hanoi_officer().await;
     // The member recorded a log on 2026-09-22, before the move was registered; the leader
     // attended a training on 2026-09-23.
-    let mut body = crate::fieldwork::log(Uuid::new_v4());
-    body["occurred_at"] = json!("2026-09-22T09:00:00+07:00");
+    let body = crate::fieldwork::log_on("2026-09-22T09:00:00+07:00");
     member.create("/api/v1/assistance-logs", body.clone()).await;
     Training::on("2026-09-23")
         .attended(
@@ -1647,8 +1646,7 @@ async fn a_log_is_restored_only_in_a_live_village() {
     let f = crate::fieldwork::field(&app).await;
     let (officer, leader, _) = f.actors(&app);
     let v2 = officer.village_in(None, "Thôn Hai", "thon").await;
-    let mut body = crate::fieldwork::log(Uuid::new_v4());
-    body["occurred_at"] = json!("2026-09-11T09:00:00+07:00");
+    let mut body = crate::fieldwork::log_on("2026-09-11T09:00:00+07:00");
     body["village_id"] = json!(v2);
     leader.create("/api/v1/assistance-logs", body.clone()).await;
     let path = format!(

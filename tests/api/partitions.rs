@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::fieldwork::{field, log};
+use crate::fieldwork::{field, log, log_at};
 use crate::helpers::{count, spawn_app, Actor, TestApp};
 
 #[derive(QueryableByName)]
@@ -71,12 +71,6 @@ fn rollup_errors(conn: &mut PgConnection) -> i64 {
     )
 }
 
-fn at(id: Uuid, time: &str) -> Value {
-    let mut l = log(id);
-    l["occurred_at"] = json!(time);
-    l
-}
-
 /// The partitions of `table` that hold rows, in name order, comma-separated.
 fn partitions_holding_rows(conn: &mut PgConnection, table: &str) -> String {
     text(
@@ -114,7 +108,9 @@ async fn logs_land_in_the_partition_of_their_vietnamese_month() {
     // 00:10 on 1 November in Vietnam is November, though it is still 31 October in UTC.
     let synced = Uuid::new_v4();
     let body = member
-        .push_items(json!([{"op": "create_log", "data": at(synced, "2025-11-01T00:10:00+07:00")}]))
+        .push_items(
+            json!([{"op": "create_log", "data": log_at(synced, "2025-11-01T00:10:00+07:00")}]),
+        )
         .await;
     assert_eq!(body["results"][0]["status"], "created");
     assert_eq!(partition_of(&mut conn, synced), "assistance_logs_y2025m11");
@@ -256,13 +252,13 @@ async fn logs_outside_the_created_months_go_to_the_default_partition_and_count()
         .expect(StatusCode::OK);
     let id = Uuid::new_v4();
     member
-        .create(LOGS, at(id, "2024-03-10T08:00:00+07:00"))
+        .create(LOGS, log_at(id, "2024-03-10T08:00:00+07:00"))
         .await;
     assert_eq!(partition_of(&mut conn, id), "assistance_logs_default");
     assert_eq!(monthly_logs(&officer, "2024-03").await, 1);
     assert_eq!(
         member
-            .post(LOGS, at(id, "2024-03-10T08:00:00+07:00"))
+            .post(LOGS, log_at(id, "2024-03-10T08:00:00+07:00"))
             .await
             .status(),
         StatusCode::OK,
@@ -354,7 +350,7 @@ async fn the_server_creates_missing_months_and_empties_the_default_partition() {
     }
     let member = app.acting(&f.member);
     let id = Uuid::new_v4();
-    let logged = at(id, &now.to_rfc3339());
+    let logged = log_at(id, &now.to_rfc3339());
     member.create(LOGS, logged.clone()).await;
     assert_eq!(partition_of(&mut conn, id), "assistance_logs_default");
 

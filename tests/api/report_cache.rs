@@ -3,9 +3,8 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use uuid::Uuid;
 
-use crate::fieldwork::{field, log, Field};
+use crate::fieldwork::{field, log_on, Field};
 use crate::helpers::TestApp;
 use crate::reports::registered_in_2025;
 
@@ -53,8 +52,7 @@ fn n(v: &Value) -> i64 {
 }
 
 async fn record(app: &TestApp, f: &Field, occurred_at: &str) {
-    let mut l = log(Uuid::new_v4());
-    l["occurred_at"] = json!(occurred_at);
+    let l = log_on(occurred_at);
     let res = app
         .post_json("/api/v1/assistance-logs", Some(&f.member), &l)
         .await;
@@ -318,8 +316,7 @@ async fn the_country_report_after_a_write_in_one_province_equals_a_whole_computa
     let hcm = team_in_ho_chi_minh_city(&app).await;
     registered_in_2025(&app);
     record(&app, &f, "2025-10-10T09:00:00+07:00").await;
-    let mut l = log(Uuid::new_v4());
-    l["occurred_at"] = json!("2025-10-12T09:00:00+07:00");
+    let l = log_on("2025-10-12T09:00:00+07:00");
     app.acting(&hcm)
         .post("/api/v1/assistance-logs", l)
         .await

@@ -12,7 +12,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::fieldwork::{field, log};
+use crate::fieldwork::{field, log, log_on};
 use crate::fixtures::approve_month;
 use crate::helpers::{spawn_app, Actor, TestApp};
 
@@ -376,8 +376,7 @@ async fn approved_communes_read_the_same_in_province_and_country_reports() {
     let province = app.hanoi_officer().await;
     let (_, admin) = app.user_with_token("root", "admin", None, None).await;
     let month = previous_month(&vn_month(Utc::now()));
-    let mut body = log(Uuid::new_v4());
-    body["occurred_at"] = json!(moment_in(&month));
+    let body = log_on(&moment_in(&month));
     member.create("/api/v1/assistance-logs", body).await;
     approve_month(&officer, &province, "00004", &month).await;
     let frozen = report(&app, &f.officer, &format!("unit=00004&month={month}")).await;

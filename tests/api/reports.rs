@@ -6,15 +6,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::fieldwork::{field, log, Field};
+use crate::fieldwork::{field, log_on, Field};
 use crate::fixtures::{approve_month, push_statuses, Training};
 use crate::helpers::{assert_problem, count, spawn_app, Actor, TestApp};
-
-fn at(time: &str) -> Value {
-    let mut l = log(Uuid::new_v4());
-    l["occurred_at"] = json!(time);
-    l
-}
 
 const LOGS: &str = "/api/v1/assistance-logs";
 
@@ -48,8 +42,8 @@ async fn months_follow_vietnam_time_and_rows_are_never_missing() {
     registered_in_2025(&app);
     let (officer, _, member) = f.actors(&app);
     // 23:30 on 31 October in Hà Nội is 16:30 UTC; 00:30 on 1 November is 17:30 UTC on 31 October.
-    member.create(LOGS, at("2025-10-31T16:30:00Z")).await;
-    member.create(LOGS, at("2025-10-31T17:30:00Z")).await;
+    member.create(LOGS, log_on("2025-10-31T16:30:00Z")).await;
+    member.create(LOGS, log_on("2025-10-31T17:30:00Z")).await;
     let province = app.hanoi_officer().await;
 
     the_commune_counts_each_log_in_its_local_month(&officer).await;
@@ -186,7 +180,7 @@ async fn approval_locks_the_month_and_freezes_the_figures() {
     registered_in_2025(&app);
     let (officer, leader, member) = f.actors(&app);
     let province = app.hanoi_officer().await;
-    let edited = at("2025-10-10T09:00:00+07:00");
+    let edited = log_on("2025-10-10T09:00:00+07:00");
     member.create(LOGS, edited.clone()).await;
 
     only_the_commune_submits_and_only_the_province_approves(&officer, &province).await;
@@ -200,7 +194,9 @@ async fn approval_locks_the_month_and_freezes_the_figures() {
         .await
         .expect(StatusCode::OK);
     // The leader records this one.
-    leader.create(LOGS, at("2025-10-20T09:00:00+07:00")).await;
+    leader
+        .create(LOGS, log_on("2025-10-20T09:00:00+07:00"))
+        .await;
     assert_eq!(
         province.audit_actions_of("report").await,
         ["reopen", "approve", "submit", "return", "submit"]
@@ -251,7 +247,7 @@ async fn refused(by: &Actor<'_>, action: &str, status: StatusCode, code: &str) {
 /// the log `edited` before the approval is still its duplicate, not refused.
 async fn october_takes_no_writes(officer: &Actor<'_>, member: &Actor<'_>, edited: &Value) {
     member
-        .post(LOGS, at("2025-10-20T09:00:00+07:00"))
+        .post(LOGS, log_on("2025-10-20T09:00:00+07:00"))
         .await
         .problem(StatusCode::CONFLICT, "month_locked");
     let resent = member
@@ -273,8 +269,8 @@ async fn october_takes_no_writes(officer: &Actor<'_>, member: &Actor<'_>, edited
         .await
         .problem(StatusCode::CONFLICT, "month_locked");
     let items = json!([
-        {"op": "create_log", "data": at("2025-10-21T09:00:00+07:00")},
-        {"op": "create_log", "data": at("2025-11-02T09:00:00+07:00")},
+        {"op": "create_log", "data": log_on("2025-10-21T09:00:00+07:00")},
+        {"op": "create_log", "data": log_on("2025-11-02T09:00:00+07:00")},
         {"op": "update_log", "id": id, "base_version": 1, "data": {"citizens_helped": 5}},
     ]);
     let body = member.push_items(items).await;
@@ -357,7 +353,7 @@ async fn exports_open_in_excel() {
     let f = field(&app).await;
     registered_in_2025(&app);
     app.acting(&f.member)
-        .create(LOGS, at("2025-10-10T09:00:00+07:00"))
+        .create(LOGS, log_on("2025-10-10T09:00:00+07:00"))
         .await;
     let province = app.hanoi_officer().await.token;
 
@@ -487,7 +483,7 @@ impl Mix<'_> {
 
     /// A log of a random month, category and count, by the member or the leader.
     async fn create(&mut self) {
-        let mut body = at(MONTHS[self.next(4)]);
+        let mut body = log_on(MONTHS[self.next(4)]);
         body["category_code"] = json!(CATEGORIES[self.next(4)]);
         body["citizens_helped"] = json!(1 + self.next(5));
         let by = if self.next(2) == 0 {
@@ -536,7 +532,7 @@ impl Mix<'_> {
     async fn push(&mut self) {
         let items: Vec<Value> = (0..5)
             .map(|_| {
-                let mut body = at(MONTHS[self.next(4)]);
+                let mut body = log_on(MONTHS[self.next(4)]);
                 body["outcome"] = json!(["done", "referred", "could_not_help"][self.next(3)]);
                 json!({"op": "create_log", "data": body})
             })

@@ -445,13 +445,7 @@ async fn monthly_values_are_checked_versioned_audited_and_locked_with_the_month(
     assert_eq!(audit[0]["after"]["value"], 650);
 
     // The month approved: the value is locked (409) and stays as it was.
-    approve_month(
-        &app.acting(&f.officer),
-        &app.acting(&province),
-        "00004",
-        "2025-10",
-    )
-    .await;
+    approve_month(&officer, &app.acting(&province), "00004", "2025-10").await;
     for (body, if_match) in [
         (v(700), Some("\"2\"")),
         (of("ecommerce_farms", "2025-10", 3).body(), None),
